@@ -1,0 +1,60 @@
+"""What a diff produces: one `Change` per thing a human would want to hear about.
+
+Diffs are pure functions `diff(old, new) -> list[Change]`; the store adds the watch, the id and
+`detected_at`. `dedupe_key` is deterministic so the same news is never recorded twice, whatever
+re-crawl, upstream reprocessing or schema change happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = (
+    "bill.introduced",
+    "bill.action",
+    "bill.stage",
+    "bill.cosponsor_added",
+    "bill.cosponsor_withdrawn",
+    "bill.title",
+    "meeting.added",
+    "meeting.cancelled",
+    "meeting.rescheduled",
+    "meeting.location",
+    "meeting.agenda_posted",
+    "meeting.minutes_posted",
+    "agenda.item_added",
+    "matter.status",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    entity: str
+    summary: str
+    dedupe_key: str
+    data: dict[str, Any] = field(default_factory=dict)
+    url: str | None = None
+    occurred_at: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown change kind {self.kind!r}")
+
+
+def dedupe_key(entity: str, kind: str, *parts: object) -> str:
+    """Stable key for a change: entity + kind + a hash of the identifying parts."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return f"{entity}|{kind}|{digest}"
+
+
+def canonical_json(content: Any) -> str:
+    """Sorted keys, no extra whitespace: equal content gives equal text, hence equal hash."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(content: Any) -> str:
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()

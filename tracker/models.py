@@ -1,0 +1,223 @@
+"""Database tables (SQLAlchemy 2 typed models). Alembic migrations in tracker/migrations mirror these.
+
+Secrets never reach these rows: deliveries keep a subscriber id and a hash of the apprise URL
+*template*; HTTP validators are keyed by a hash of the URL, with a masked copy for humans.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite's INTEGER PRIMARY KEY is its rowid alias; BigInteger there would lose autoincrement.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        from datetime import UTC
+
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Watch(Base):
+    """A watch from config, remembered so baselines and follows survive restarts."""
+
+    __tablename__ = "watches"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # bill | meeting
+    name: Mapped[str] = mapped_column(String(300))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    baseline_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Entity(Base):
+    """A thing with a stable key (`bill:hr1470-117`, `meeting:legistar:nyc:123`)."""
+
+    __tablename__ = "entities"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # bill | meeting | matter
+    source_id: Mapped[str] = mapped_column(String(150))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when a source stops listing the entity; cleared when it comes back. Never a "cancelled".
+    missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The latest snapshot (no foreign key: snapshots already point at entities, and a cycle
+    # would complicate SQLite batch migrations for no gain).
+    current_snapshot_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+
+
+class WatchEntity(Base):
+    __tablename__ = "watch_entities"
+    watch_id: Mapped[str] = mapped_column(ForeignKey("watches.id", ondelete="CASCADE"), primary_key=True)
+    entity_key: Mapped[str] = mapped_column(ForeignKey("entities.key", ondelete="CASCADE"), primary_key=True)
+
+
+class Snapshot(Base):
+    """One distinct normalized state of an entity, with the raw response it came from."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("entity_key", "hash"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entity_key: Mapped[str] = mapped_column(ForeignKey("entities.key", ondelete="CASCADE"), index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)  # canonical JSON
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # zlib-compressed response
+    raw_url: Mapped[str | None] = mapped_column(Text, nullable=True)  # secrets masked
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    parser: Mapped[str] = mapped_column(String(50), default="1")
+
+
+class Change(Base):
+    __tablename__ = "changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(400), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    entity_key: Mapped[str] = mapped_column(ForeignKey("entities.key", ondelete="CASCADE"), index=True)
+    watch_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    occurred_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id"), nullable=True)
+
+
+class Run(Base):
+    """One crawl of one source; source health is read from these."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_source_started", "source_id", "started_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(String(150))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ok: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # first error line, masked
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HttpValidator(Base):
+    """ETag / Last-Modified per URL, so an unchanged file costs a 304 (kept here, not on disk,
+    so crawl workers stay stateless)."""
+
+    __tablename__ = "http_validators"
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)  # masked, for humans
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SourceState(Base):
+    """Per-source memory between runs: incremental cursors, operator-alert state."""
+
+    __tablename__ = "source_state"
+    source_id: Mapped[str] = mapped_column(String(150), primary_key=True)
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    alerted_failing: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Follow(Base):
+    """When a subscriber started following a watch: bundles never include older changes."""
+
+    __tablename__ = "follows"
+    subscriber_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    watch_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    since_change_id: Mapped[int] = mapped_column(BigInteger)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Delivery(Base):
+    """The outbox: one row per (change or bundle, subscriber, target)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # change:{id}|{subscriber}|{target_hash} or bundle:{period}|{subscriber}|{target_hash}
+    dedupe_key: Mapped[str] = mapped_column(String(400))
+    subscriber_id: Mapped[str] = mapped_column(String(100), index=True)
+    target_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the URL template (+ recipient)
+    recipient: Mapped[str | None] = mapped_column(String(300), nullable=True)  # one `to=` of a mail URL
+    change_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("changes.id"), nullable=True)
+    period: Mapped[str | None] = mapped_column(String(40), nullable=True)  # bundle period, e.g. daily:2026-11-24
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # operator messages
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|failed|sent|dead
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class DeliveryChange(Base):
+    """Which changes a bundle delivery carries."""
+
+    __tablename__ = "delivery_changes"
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id", ondelete="CASCADE"), primary_key=True)
+
+
+class BundleMark(Base):
+    """Per-subscriber mark of the last change put into a daily/weekly bundle (GovTrack-style)."""
+
+    __tablename__ = "bundle_marks"
+    subscriber_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_change_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_period: Mapped[str | None] = mapped_column(String(40), nullable=True)

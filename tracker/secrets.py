@@ -1,0 +1,71 @@
+"""Keep secrets out of every output: a registry of known secret values plus URL patterns.
+
+Config loading registers every value that came from `${VAR}` and every token/api key; `mask()`
+is applied to log records (a logging filter on the root logger), CLI output and stored errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+MASK = "***"
+_known: set[str] = set()
+
+# key=value pairs in query strings or text whose value is a credential.
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&;]|\b)(token|api_key|apikey|key|password|pass|secret|access_token|auth)=([^&\s\"'#]+)"
+)
+# user:password@ in URLs (apprise mailto://user:pass@host, https://user:pass@host).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")
+
+
+def register(value: str | None) -> None:
+    """Remember a secret value so it is masked wherever it would appear."""
+    if value and len(value) >= 4:
+        _known.add(value)
+
+
+def mask(text: str) -> str:
+    """Replace registered secrets and credential-shaped URL parts with ***."""
+    if not text:
+        return text
+    for value in sorted(_known, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, MASK)
+    text = _USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
+    return _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}={MASK}", text)
+
+
+def mask_url_path(url: str) -> str:
+    """Apprise puts webhook secrets in the path (discord://id/TOKEN, json://host/path): keep the
+    scheme and host only, for labels shown to operators."""
+    match = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#]*)", url, re.I)
+    if not match:
+        return MASK
+    host = match.group(2).rsplit("@", 1)[-1]
+    return f"{match.group(1)}://{host}/…"
+
+
+class MaskingFilter(logging.Filter):
+    """Masks secrets in every log record, Scrapy's request lines included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not hide the record
+            return True
+        masked = mask(message)
+        if masked != message:
+            record.msg = masked
+            record.args = None
+        return True
+
+
+def install_log_masking() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, MaskingFilter) for f in root.filters):
+        root.addFilter(MaskingFilter())
+    for handler in root.handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())

@@ -1,0 +1,307 @@
+"""Database access: engines, migrations, and the one-transaction-per-entity ingest.
+
+SQLite by default (WAL, foreign keys, a busy timeout so concurrent commands wait rather than
+fail); PostgreSQL with the same code. `ingest()` is where a normalized item becomes a snapshot,
+its diff becomes changes, and instant deliveries are owed, all committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker import clock, secrets
+from tracker import models as m
+from tracker.changes import Change as ChangeRecord
+from tracker.changes import canonical_json, content_hash
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN instead,
+        # so two writers queue on busy_timeout rather than failing on lock upgrade.
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+def migration_heads() -> list[str]:
+    return list(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or migrate the schema to the newest revision."""
+    cfg = alembic_config(engine)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+class Store:
+    """Owns the engine and session factory for one database URL."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate and current_revision(self.engine) not in migration_heads():
+            upgrade(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+# -- ingest -------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """A normalized entity as a spider yields it."""
+
+    key: str  # entity key, e.g. bill:hr1470-117
+    kind: str  # bill | meeting | matter
+    source_id: str  # govinfo | legistar:nyc-council ...
+    watch_ids: list[str]
+    content: dict[str, Any]
+    url: str | None = None
+    raw: bytes | None = None
+    # True when the entity was found by searching (a title watch, a meeting listing) rather than
+    # named in config: once the watch has a baseline, its first sighting is news.
+    discovered: bool = False
+    validators: dict[str, str | None] | None = None  # {"url", "etag", "last_modified"}
+    parser: str = "1"
+
+
+@dataclass
+class IngestResult:
+    entity: str
+    new_snapshot: bool = False
+    baseline: bool = False
+    changes: list[m.Change] = field(default_factory=list)
+
+
+Differ = Callable[[dict[str, Any] | None, dict[str, Any], "Item"], list[ChangeRecord]]
+# Called inside the ingest transaction for each new change: owes deliveries (alerts module).
+ChangeHook = Callable[[Session, m.Change], None]
+
+
+def url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def ensure_watches(session: Session, watches: list[tuple[str, str, str]]) -> None:
+    """Insert watches (id, kind, name) not yet known."""
+    known = set(session.scalars(select(m.Watch.id)))
+    now = clock.now()
+    for watch_id, kind, name in watches:
+        if watch_id not in known:
+            session.add(m.Watch(id=watch_id, kind=kind, name=name, first_seen=now))
+
+
+def ingest(
+    store: Store,
+    item: Item,
+    differ: Differ,
+    *,
+    run_id: int | None = None,
+    on_change: ChangeHook | None = None,
+) -> IngestResult:
+    """Store one entity's snapshot and its changes in one transaction.
+
+    The first snapshot of an entity is a baseline (no changes), except that a discovered entity
+    of a watch that already has its baseline yields what `differ(None, new)` says (e.g.
+    `meeting.added`). Validators are saved with the snapshot so a failed parse is fetched again.
+    """
+    now = clock.now()
+    result = IngestResult(entity=item.key)
+    digest = content_hash(item.content)
+    with store.session() as session:
+        entity = session.get(m.Entity, item.key)
+        previous: dict[str, Any] | None = None
+        if entity is None:
+            entity = m.Entity(
+                key=item.key, kind=item.kind, source_id=item.source_id, first_seen=now, last_seen=now
+            )
+            session.add(entity)
+            session.flush()
+        else:
+            entity.last_seen = now
+            entity.missing_since = None
+            if entity.current_snapshot_id is not None:
+                current = session.get(m.Snapshot, entity.current_snapshot_id)
+                if current is not None and current.hash == digest:
+                    _link_watches(session, item)
+                    _save_validators(session, item, now)
+                    return result
+                previous = _load(current.content) if current is not None else None
+
+        _link_watches(session, item)
+        snapshot = session.scalar(
+            select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest)
+        )
+        if snapshot is None:
+            snapshot = m.Snapshot(
+                entity_key=item.key,
+                hash=digest,
+                content=canonical_json(item.content),
+                raw=zlib.compress(item.raw, 6) if item.raw is not None else None,
+                raw_url=secrets.mask(item.url) if item.url else None,
+                fetched_at=now,
+                parser=item.parser,
+            )
+            session.add(snapshot)
+            session.flush()
+        entity.current_snapshot_id = snapshot.id
+        result.new_snapshot = True
+
+        if previous is None:
+            watches_with_baseline = [
+                w for w in item.watch_ids if (watch := session.get(m.Watch, w)) and watch.baseline_at
+            ]
+            if not (item.discovered and watches_with_baseline):
+                result.baseline = True
+                _save_validators(session, item, now)
+                return result
+
+        watch_id = sorted(item.watch_ids)[0] if item.watch_ids else None
+        for change in differ(previous, item.content, item):
+            if session.scalar(select(m.Change.id).where(m.Change.dedupe_key == change.dedupe_key)):
+                continue  # already recorded: a re-crawl, a reprocessed file, a schema switch
+            row = m.Change(
+                dedupe_key=change.dedupe_key,
+                kind=change.kind,
+                entity_key=item.key,
+                watch_id=watch_id,
+                summary=change.summary,
+                data=change.data,
+                url=change.url,
+                detected_at=now,
+                occurred_at=change.occurred_at,
+                run_id=run_id,
+            )
+            session.add(row)
+            session.flush()
+            if on_change is not None:
+                on_change(session, row)
+            result.changes.append(row)
+        _save_validators(session, item, now)
+    return result
+
+
+def _load(content: str) -> dict[str, Any]:
+    import json
+
+    return json.loads(content)
+
+
+def _link_watches(session: Session, item: Item) -> None:
+    for watch_id in item.watch_ids:
+        if session.get(m.WatchEntity, (watch_id, item.key)) is None:
+            session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
+
+
+def _save_validators(session: Session, item: Item, now: datetime) -> None:
+    if item.validators and item.validators.get("url"):
+        save_validators(session, item.validators, now)
+
+
+def save_validators(session: Session, validators: dict[str, str | None], now: datetime) -> None:
+    url = validators["url"] or ""
+    key = url_hash(url)
+    row = session.get(m.HttpValidator, key)
+    if row is None:
+        row = m.HttpValidator(url_hash=key, url=secrets.mask(url), updated_at=now)
+        session.add(row)
+    row.etag = validators.get("etag")
+    row.last_modified = validators.get("last_modified")
+    row.updated_at = now
+
+
+def load_validators(store: Store) -> dict[str, tuple[str | None, str | None]]:
+    """All stored validators by URL hash: loaded once before a crawl, not per request."""
+    with store.session() as session:
+        return {
+            row.url_hash: (row.etag, row.last_modified)
+            for row in session.scalars(select(m.HttpValidator))
+        }
+
+
+def mark_baselines(store: Store, watch_ids: list[str]) -> None:
+    """A watch whose crawl succeeded has its baseline: from now on new entities are news."""
+    now = clock.now()
+    with store.session() as session:
+        for watch_id in watch_ids:
+            watch = session.get(m.Watch, watch_id)
+            if watch is not None and watch.baseline_at is None:
+                watch.baseline_at = now
+
+
+def snapshot_content(session: Session, entity: m.Entity) -> dict[str, Any] | None:
+    if entity.current_snapshot_id is None:
+        return None
+    snap = session.get(m.Snapshot, entity.current_snapshot_id)
+    return _load(snap.content) if snap else None
+
+
+def max_change_id(session: Session) -> int:
+    return session.scalar(select(func.coalesce(func.max(m.Change.id), 0))) or 0
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    return isinstance(exc, IntegrityError)
