@@ -1,0 +1,63 @@
+"""What every tracker spider shares: its source report, error lines, and failure mapping."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+
+from tracker import secrets
+from tracker.report import SourceReport
+
+log = logging.getLogger(__name__)
+
+
+def describe_failure(failure: Failure) -> str:
+    """One short phrase for why a request failed, for the operator's error line."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"HTTP {exc.response.status}"
+    if isinstance(exc, DNSLookupError):
+        return "host not found (DNS lookup failed)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (host unreachable)"
+    if isinstance(exc, TimeoutError | TCPTimedOutError):
+        return "timed out"
+    name = type(exc).__name__
+    text = str(exc)
+    if "maxsize" in text or "larger than download max size" in text or "Cancelling download" in text:
+        return "response larger than the download size cap: not read"
+    if name in ("ResponseFailed", "_DataLoss", "PotentialDataLoss") or "DataLoss" in text:
+        return "connection closed before the whole response arrived (truncated)"
+    return f"{name}: {text.splitlines()[0] if text else 'failed'}"
+
+
+class TrackerSpider(scrapy.Spider):
+    """Base spider: `report` collects counts and errors for this source's Run row."""
+
+    source_id: str = ""
+
+    def __init__(self, *args: Any, report: SourceReport, validators: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.report = report
+        self.validators = validators or {}
+
+    def fail(self, what: str, url: str | None, problem: str) -> None:
+        """Record one clear error line: which thing, which URL, what happened."""
+        line = f"{self.report.source_id}: {what}: {problem}" + (f" ({url})" if url else "")
+        line = secrets.mask(line)
+        self.report.errors.append(line)
+        log.warning(line)
+
+    def not_modified(self) -> None:
+        self.report.not_modified += 1

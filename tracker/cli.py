@@ -1,0 +1,349 @@
+"""The `tracker` command line (CONTRACT.md "Commands").
+
+Exit codes: 0 success; 1 the command ran but something failed (a source, a delivery), with the
+rest done; 2 usage or config error, nothing done. `--quiet` prints only errors (cron mails output).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from tracker import clock, secrets
+from tracker.config import Config, ConfigError, load_config
+
+
+@dataclass
+class Context:
+    config_path: str | None
+    quiet: bool
+    verbose: bool
+    _config: Config | None = None
+
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                fail_usage(str(exc))
+        return self._config
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(secrets.mask(text))
+
+
+def fail_usage(message: str) -> NoReturn:
+    click.echo(f"error: {secrets.mask(message)}", err=True)
+    sys.exit(2)
+
+
+def error_line(text: str) -> None:
+    click.echo(secrets.mask(text), err=True)
+
+
+def setup_logging(quiet: bool, verbose: bool) -> None:
+    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Scrapy's own INFO lines (stats dumps, middleware lists) are noise for an operator; its
+    # warnings and errors still show. Spider error lines are printed by the command itself.
+    for name in ("scrapy", "twisted", "py.warnings", "spiders", "protego", "filelock"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.ERROR)
+    secrets.install_log_masking()
+
+
+def open_store(config: Config) -> Any:
+    from tracker.store import Store
+
+    try:
+        return Store(config.database_url)
+    except Exception as exc:
+        fail_usage(f"{config.path}: storage.url: cannot open the database: {type(exc).__name__}: {exc}")
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def quiet_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Accept --quiet after the subcommand too (`tracker run --quiet`)."""
+
+    def set_quiet(ctx: click.Context, _param: Any, value: bool) -> None:
+        if value:
+            obj = ctx.find_object(Context)
+            if obj is not None:
+                obj.quiet = True
+                setup_logging(True, obj.verbose)
+
+    return click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=set_quiet,
+                        help="Print only errors.")(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Config file (default: $TRACKER_CONFIG, else config/tracker.toml).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Log crawl details.")
+@click.version_option(package_name="tracker")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, quiet: bool, verbose: bool) -> None:
+    """Follow bills in Congress and local meetings; alert organizers when something moves."""
+    setup_logging(quiet, verbose)
+    ctx.obj = Context(config_path, quiet, verbose)
+
+
+# -- config / db ----------------------------------------------------------------------------
+
+
+@main.group("config")
+def config_group() -> None:
+    """Check the config file."""
+
+
+@config_group.command("check")
+@quiet_option
+@pass_ctx
+def config_check(ctx: Context) -> None:
+    """Validate the config; print its watches, sources and subscribers (secrets masked)."""
+    config = ctx.config()
+    ctx.say(f"{config.path}: ok")
+    ctx.say(f"storage: {secrets.mask(config.storage.url)}")
+    for w in config.bills:
+        parts = [n.display + f" ({n.congress})" for n in w.numbers] + [f'title "{t}"' for t in w.titles]
+        ctx.say(f"bill watch {w.id}: {w.name}: {', '.join(parts)}")
+    for w in config.meetings:
+        ctx.say(f"meeting watch {w.id}: {w.name}: source {w.source_id}"
+                + (f"; keywords: {', '.join(w.keywords)}" if w.keywords else ""))
+    sources = (["govinfo"] if config.bills else []) + [w.source_id for w in config.meetings]
+    ctx.say(f"sources: {', '.join(sources) or 'none'}")
+    for s in config.subscribers:
+        follow = ", ".join(s.follow) if s.follow is not None else "every watch"
+        targets = ", ".join(secrets.mask(t.template) for t in s.notify)
+        paused = " (paused)" if s.paused else ""
+        ctx.say(f"subscriber {s.id}{paused}: {s.mode}; follows {follow}; to {targets}")
+    if config.operator.notify:
+        ctx.say("operator: " + ", ".join(secrets.mask(t.template) for t in config.operator.notify))
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command("upgrade")
+@quiet_option
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Create or migrate the database."""
+    from tracker.store import Store, current_revision
+
+    config = ctx.config()
+    try:
+        store = Store(config.database_url)
+    except Exception as exc:
+        fail_usage(f"{config.path}: storage.url: cannot open the database: {exc}")
+    ctx.say(f"database at revision {current_revision(store.engine)}")
+
+
+# -- crawl / notify / digest / run -------------------------------------------------------------
+
+
+def do_crawl(ctx: Context, config: Config, store: Any, watches: tuple[str, ...] = ()) -> bool:
+    from tracker.crawl import run_crawls
+
+    unknown = [w for w in watches if w not in config.watch_ids]
+    if unknown:
+        fail_usage(f"--watch {unknown[0]}: no watch with that id in {config.path}")
+    reports = run_crawls(config, store, watches or None)
+    for report in reports:
+        ctx.say(report.line())
+        for line in report.errors:
+            error_line(line)
+    return all(r.ok for r in reports)
+
+
+def do_notify(ctx: Context, config: Config, store: Any) -> bool:
+    from tracker.alerts.outbox import close_bundles
+    from tracker.alerts.send import notify
+
+    bundles = close_bundles(store, config)
+    if bundles:
+        ctx.say(f"notify: {bundles} bundle deliveries owed")
+    report = notify(store, config)
+    ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead")
+    for line in report.lines:
+        error_line(line)
+    return not report.failed and not report.dead
+
+
+def do_digest(ctx: Context, config: Config, store: Any, out: Path) -> bool:
+    from tracker.digest import write_site
+
+    path = write_site(store, config, out)
+    ctx.say(f"digest: {path / 'index.html'}")
+    return True
+
+
+@main.command()
+@click.option("--watch", "watches", multiple=True, metavar="ID", help="Only this watch (repeatable).")
+@quiet_option
+@pass_ctx
+def crawl(ctx: Context, watches: tuple[str, ...]) -> None:
+    """Fetch sources, store snapshots, record changes and owed deliveries."""
+    config = ctx.config()
+    store = open_store(config)
+    sys.exit(0 if do_crawl(ctx, config, store, watches) else 1)
+
+
+@main.command("notify")
+@click.option("--test", "test_subscriber", metavar="SUBSCRIBER", help="Send a test message to each target.")
+@click.option("--retry-dead", is_flag=True, help="Put dead deliveries back in the queue.")
+@quiet_option
+@pass_ctx
+def notify_cmd(ctx: Context, test_subscriber: str | None, retry_dead: bool) -> None:
+    """Send owed deliveries that are due; retry failures with backoff."""
+    config = ctx.config()
+    if test_subscriber:
+        from tracker.alerts.send import send_test
+
+        if test_subscriber not in {s.id for s in config.subscribers}:
+            fail_usage(f"--test {test_subscriber}: no subscriber with that id in {config.path}")
+        results = send_test(config, test_subscriber)
+        for label, ok, error in results:
+            if ok:
+                ctx.say(f"{label}: sent")
+            else:
+                error_line(f"{label}: failed: {error}")
+        sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+    store = open_store(config)
+    if retry_dead:
+        from tracker.alerts.outbox import retry_dead as requeue
+
+        ctx.say(f"notify: {requeue(store)} dead deliveries queued again")
+    sys.exit(0 if do_notify(ctx, config, store) else 1)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder.")
+@quiet_option
+@pass_ctx
+def digest(ctx: Context, out: str | None) -> None:
+    """Write the static digest site."""
+    config = ctx.config()
+    store = open_store(config)
+    do_digest(ctx, config, store, Path(out) if out else config.digest_dir)
+
+
+@main.command()
+@quiet_option
+@pass_ctx
+def run(ctx: Context) -> None:
+    """Crawl, notify and write the digest, under a lock."""
+    from tracker.lock import run_lock
+
+    config = ctx.config()
+    store = open_store(config)
+    with run_lock(store, config.base_dir) as held:
+        if not held:
+            ctx.say("another tracker run is in progress; nothing to do")
+            sys.exit(0)
+        ok = do_crawl(ctx, config, store)
+        ok = do_notify(ctx, config, store) and ok
+        try:
+            do_digest(ctx, config, store, config.digest_dir)
+        except Exception as exc:
+            error_line(f"digest: {type(exc).__name__}: {exc}")
+            ok = False
+    sys.exit(0 if ok else 1)
+
+
+# -- status / changes ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@quiet_option
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Where every watched thing stands, and source and delivery health."""
+    from tracker.status import collect_status
+
+    config = ctx.config()
+    data = collect_status(open_store(config), config)
+    if as_json:
+        click.echo(secrets.mask(json.dumps(data, indent=2, ensure_ascii=False)))
+        return
+    from tracker.bills import STAGE_WORDS
+
+    for b in data["bills"]:
+        latest = b["latest_action"] or {}
+        law = f", Public Law {b['law']}" if b["law"] else ""
+        ctx.say(f"[{b['watch']}] {b['number']} ({b['congress']}th) {STAGE_WORDS.get(b['stage'], b['stage'])}{law}; "
+                f"{b['cosponsors']} cosponsors; latest {latest.get('date')}: {latest.get('text')}")
+    for mt in data["meetings"]:
+        ctx.say(f"[{mt['watch']}] {mt['start'] or mt.get('date')} {mt['body']}: {mt['title']} ({mt['status']})")
+    for s in data["sources"]:
+        health = "ok" if s["ok"] else ("never run" if s["ok"] is None else f"failing x{s['consecutive_failures']}: {s['error']}")
+        ctx.say(f"source {s['id']}: {health} (last run {s['last_run'] or 'never'})")
+    d = data["deliveries"]
+    ctx.say(f"deliveries: {d['pending']} pending, {d['sent']} sent, {d['failed']} failed, {d['dead']} dead")
+    for dead in data["dead_deliveries"]:
+        ctx.say(f"dead delivery {dead['id']} to subscriber {dead['subscriber']} after {dead['tries']} tries: "
+                f"{dead['last_error']}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--since", metavar="ISO8601", help="Only changes detected at or after this time.")
+@click.option("--watch", metavar="ID", help="Only this watch's changes.")
+@click.option("--kind", metavar="KIND", help="Only this kind (globs like 'meeting.*' work).")
+@quiet_option
+@pass_ctx
+def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, kind: str | None) -> None:
+    """Recorded changes, oldest first."""
+    from tracker.status import list_changes
+
+    config = ctx.config()
+    since_at = None
+    if since:
+        try:
+            since_at = clock.parse_instant(since)
+        except ValueError:
+            fail_usage(f"--since {since!r} is not an ISO 8601 time")
+    if watch and watch not in config.watch_ids:
+        fail_usage(f"--watch {watch}: no watch with that id in {config.path}")
+    rows = list_changes(open_store(config), since=since_at, watch=watch, kind=kind)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        ctx.say(f"{row['id']:>5} {row['detected_at']} {row['kind']:<24} {row['summary']}")
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Where to write the demo's data and digest (default: a new temporary folder).")
+@quiet_option
+@pass_ctx
+def demo(ctx: Context, out: str | None) -> None:
+    """Serve bundled recorded sources on 127.0.0.1, crawl twice, write a digest."""
+    from tracker.demo import run_demo
+
+    sys.exit(run_demo(Path(out) if out else None, say=ctx.say, error=error_line))
+
+
+if __name__ == "__main__":
+    main()

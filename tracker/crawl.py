@@ -1,0 +1,299 @@
+"""Run Scrapy crawls in-process: polite settings, one reactor per process, one Run row per source.
+
+Scrapy's reactor cannot restart in a process, yet `tracker demo` crawls twice and the tests crawl
+many times. So the reactor runs once, in a daemon thread, and every crawl is handed to it with
+`blockingCallFromThread`. Each source (GovInfo for every bill watch; one per meeting watch) is its
+own crawler, and all of them run concurrently; a failing source never stops the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from tracker import clock, secrets
+from tracker import models as m
+from tracker.config import Config
+from tracker.diff import diff_entity
+from tracker.report import SourceReport
+from tracker.store import IngestResult, Item, Store, ensure_watches, ingest, load_validators, mark_baselines
+
+log = logging.getLogger(__name__)
+
+# source kind -> "module:Class" of its spider (modules under spiders/).
+SPIDERS = {
+    "govinfo": "spiders.govinfo:GovinfoSpider",
+    "legistar": "spiders.legistar:LegistarSpider",
+    "ical": "spiders.ical:IcalSpider",
+    "feed": "spiders.feed:FeedSpider",
+    "civicplus": "spiders.civicplus:CivicPlusSpider",
+    "granicus": "spiders.granicus:GranicusSpider",
+    "primegov": "spiders.primegov:PrimeGovSpider",
+    "civicclerk": "spiders.civicclerk:CivicClerkSpider",
+    "boarddocs": "spiders.boarddocs:BoardDocsSpider",
+}
+
+_reactor_lock = threading.Lock()
+_reactor_thread: threading.Thread | None = None
+
+
+def _reactor() -> Any:
+    """Install Scrapy's asyncio reactor once and run it in a daemon thread for the process."""
+    global _reactor_thread
+    with _reactor_lock:
+        from scrapy.utils.reactor import install_reactor, is_reactor_installed
+
+        if not is_reactor_installed():
+            install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+        from twisted.internet import reactor
+
+        if _reactor_thread is None:
+            _reactor_thread = threading.Thread(
+                target=reactor.run, kwargs={"installSignalHandlers": False}, name="scrapy-reactor", daemon=True
+            )
+            _reactor_thread.start()
+        return reactor
+
+
+def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
+    """Scrapy settings from the config's [crawl] section. `polite=False` is for benchmarks only."""
+    crawl = config.crawl
+    settings: dict[str, Any] = {
+        "BOT_NAME": "tracker",
+        "USER_AGENT": config.user_agent(),
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "ROBOTSTXT_USER_AGENT": "tracker",
+        "DOWNLOAD_DELAY": crawl.delay_seconds if polite else 0,
+        "RANDOMIZE_DOWNLOAD_DELAY": polite,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain if polite else 16,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle and polite,
+        "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
+        "DOWNLOAD_MAXSIZE": crawl.max_bytes,
+        "DOWNLOAD_WARNSIZE": min(crawl.max_bytes, 10 * 1024 * 1024),
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": crawl.retries,
+        # 429 is handled by PoliteRetryMiddleware, which honours Retry-After.
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
+        "RETRY_AFTER_MAX_SECONDS": crawl.max_retry_after_seconds,
+        "RETRY_AFTER_TIMES": max(1, crawl.retries),
+        "HTTPCACHE_ENABLED": False,  # validators live in the database, not on disk
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "INFO",
+        "LOGSTATS_INTERVAL": 0,
+        "DOWNLOADER_MIDDLEWARES": {
+            "spiders.middlewares.CrawlDelayMiddleware": 110,
+            "spiders.middlewares.ConditionalRequestMiddleware": 560,
+            "spiders.middlewares.PoliteRetryMiddleware": 540,
+        },
+        "ITEM_PIPELINES": {"tracker.crawl.IngestPipeline": 300},
+        "DEFAULT_REQUEST_HEADERS": {"Accept-Language": "en"},
+    }
+    return settings
+
+
+class IngestPipeline:
+    """Hands each item to the spider's sink (storage) and counts the outcome on its report."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> IngestPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        spider = self.crawler.spider
+        report: SourceReport = spider.report
+        if not isinstance(item, Item):
+            return item
+        report.items += 1
+        report.seen.add(item.key)
+        try:
+            result = spider.sink(item)
+        except Exception as exc:  # a storage problem loses this item only, loudly
+            log.exception("storing %s failed", item.key)
+            spider.fail(f"{item.kind} {item.key}", item.url, f"could not store: {type(exc).__name__}: {exc}")
+            return item
+        if result.new_snapshot:
+            report.new_snapshots += 1
+        report.changes += len(result.changes)
+        return item
+
+
+@dataclass
+class SourceJob:
+    source_id: str
+    kind: str
+    watch_ids: list[str]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_sources(config: Config, watch_ids: Iterable[str] | None = None) -> list[SourceJob]:
+    """Which sources to crawl for the chosen watches (all when None)."""
+    chosen = set(watch_ids) if watch_ids else set(config.watch_ids)
+    jobs: list[SourceJob] = []
+    bills = [w for w in config.bills if w.id in chosen]
+    if bills:
+        jobs.append(SourceJob("govinfo", "govinfo", [w.id for w in bills], {"watches": bills}))
+    for watch in config.meetings:
+        if watch.id in chosen:
+            jobs.append(SourceJob(watch.source_id, watch.source_kind, [watch.id], {"watch": watch}))
+    return jobs
+
+
+def spider_class(kind: str) -> type:
+    module_name, _, class_name = SPIDERS[kind].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def make_sink(store: Store, config: Config) -> Callable[[Item], IngestResult]:
+    on_change = _alert_hook(config)
+
+    def sink(item: Item) -> IngestResult:
+        return ingest(store, item, diff_entity, run_id=item_run_ids.get(item.source_id), on_change=on_change)
+
+    item_run_ids: dict[str, int] = {}
+    sink.run_ids = item_run_ids  # type: ignore[attr-defined]
+    return sink
+
+
+def _alert_hook(config: Config) -> Any:
+    """Instant deliveries are owed in the change's own transaction (alerts module)."""
+    try:
+        from tracker.alerts.outbox import owe_instant
+    except ImportError:
+        return None
+    return lambda session, change: owe_instant(session, change, config)
+
+
+def run_crawls(
+    config: Config,
+    store: Store,
+    watch_ids: Iterable[str] | None = None,
+    *,
+    polite: bool = True,
+    settings: dict[str, Any] | None = None,
+) -> list[SourceReport]:
+    """Crawl the chosen watches' sources concurrently; return one report per source."""
+    secrets.install_log_masking()
+    jobs = plan_sources(config, watch_ids)
+    with store.session() as session:
+        ensure_watches(
+            session,
+            [(w.id, "bill", w.name) for w in config.bills] + [(w.id, "meeting", w.name) for w in config.meetings],
+        )
+        try:
+            from tracker.alerts.outbox import sync_subscribers
+        except ImportError:
+            pass
+        else:
+            sync_subscribers(session, config)
+    if not jobs:
+        return []
+
+    validators = load_validators(store)
+    sink = make_sink(store, config)
+    reports: list[SourceReport] = []
+    started = clock.now()
+    with store.session() as session:
+        for job in jobs:
+            run = m.Run(source_id=job.source_id, started_at=started)
+            session.add(run)
+            session.flush()
+            reports.append(SourceReport(job.source_id, job.watch_ids, run_id=run.id))
+            sink.run_ids[job.source_id] = run.id  # type: ignore[attr-defined]
+
+    crawl_settings = {**scrapy_settings(config, polite=polite), **(settings or {})}
+    crawlers: list[Any] = []
+
+    def start() -> Any:
+        from scrapy.crawler import CrawlerRunner
+        from twisted.internet import defer
+
+        runner = CrawlerRunner(crawl_settings)
+        deferreds = []
+        for job, report in zip(jobs, reports, strict=True):
+            try:
+                cls = spider_class(job.kind)
+            except (ImportError, AttributeError, KeyError) as exc:
+                report.errors.append(f"{job.source_id}: source kind {job.kind!r} is not available: {exc}")
+                crawlers.append(None)
+                continue
+            crawler = runner.create_crawler(cls)
+            crawlers.append(crawler)
+            d = runner.crawl(
+                crawler, config=config, report=report, validators=validators, sink=sink, **job.kwargs
+            )
+            d.addErrback(_crawl_failed, report)
+            deferreds.append(d)
+        return defer.DeferredList(deferreds, consumeErrors=True)
+
+    from twisted.internet import threads
+
+    threads.blockingCallFromThread(_reactor(), start)
+
+    for report, crawler in zip(reports, crawlers, strict=True):
+        if crawler is not None and crawler.stats is not None:
+            stats = crawler.stats.get_stats()
+            report.requests = int(stats.get("downloader/request_count", 0))
+            report.bytes = int(stats.get("downloader/response_bytes", 0))
+            reason = stats.get("finish_reason")
+            if reason not in (None, "finished"):
+                report.errors.append(f"{report.source_id}: crawl ended early ({reason})")
+    _finish_runs(store, config, reports)
+    return reports
+
+
+def _crawl_failed(failure: Any, report: SourceReport) -> None:
+    report.errors.append(secrets.mask(f"{report.source_id}: crawl failed: {failure.getErrorMessage()}"))
+
+
+def _finish_runs(store: Store, config: Config, reports: list[SourceReport]) -> None:
+    from tracker.health import check_sources, last_good_items
+
+    finished = clock.now()
+    with store.session() as session:
+        for report in reports:
+            run = session.get(m.Run, report.run_id)
+            if run is None:
+                continue
+            if report.ok and not report.items and not report.not_modified:
+                before = last_good_items(session, report.source_id, report.run_id)
+                if before >= 3:
+                    report.errors.append(
+                        f"{report.source_id}: returned no items where the last good run had {before}; "
+                        "keeping what is stored"
+                    )
+            run.finished_at = finished
+            run.ok = report.ok
+            run.error = report.errors[0] if report.errors else None
+            run.errors = len(report.errors)
+            run.items = report.items
+            run.changes = report.changes
+            run.requests = report.requests
+            run.not_modified = report.not_modified
+            run.bytes = report.bytes
+            if report.complete_listing:
+                _mark_missing(session, report, finished)
+    # A watch has its baseline once a crawl of its source got through (even with some errors).
+    mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
+    check_sources(store, config, reports)
+
+
+def _mark_missing(session: Any, report: SourceReport, now: Any) -> None:
+    """Entities a complete listing no longer shows: noted, never reported as cancelled."""
+    rows = session.scalars(
+        select(m.Entity).where(m.Entity.source_id == report.source_id, m.Entity.kind == "meeting")
+    )
+    for entity in rows:
+        if entity.key not in report.seen and entity.missing_since is None:
+            entity.missing_since = now
+            log.info("%s: %s is no longer listed by its source", report.source_id, entity.key)

@@ -1,0 +1,34 @@
+"""The outcome of crawling one source, shown as one summary line and stored on its Run row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class SourceReport:
+    source_id: str
+    watch_ids: list[str]
+    run_id: int | None = None
+    items: int = 0
+    new_snapshots: int = 0
+    not_modified: int = 0
+    changes: int = 0
+    requests: int = 0
+    bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+    # Set by a spider when its listing came back whole: entities not seen may be marked missing.
+    complete_listing: bool = False
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def line(self) -> str:
+        size = f"{self.bytes / 1_048_576:.1f} MB" if self.bytes >= 1_048_576 else f"{self.bytes / 1024:.0f} KB"
+        status = "ok" if self.ok else f"{len(self.errors)} error{'s' if len(self.errors) > 1 else ''}"
+        return (
+            f"{self.source_id}: {status}; {self.items} items, {self.changes} changes, "
+            f"{self.not_modified} unchanged (304), {self.requests} requests, {size}"
+        )
