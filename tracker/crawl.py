@@ -200,6 +200,7 @@ def run_crawls(
         return []
 
     validators = load_validators(store)
+    cursors = load_cursors(store, [job.source_id for job in jobs])
     sink = make_sink(store, config)
     reports: list[SourceReport] = []
     started = clock.now()
@@ -230,7 +231,8 @@ def run_crawls(
             crawler = runner.create_crawler(cls)
             crawlers.append(crawler)
             d = runner.crawl(
-                crawler, config=config, report=report, validators=validators, sink=sink, **job.kwargs
+                crawler, config=config, report=report, validators=validators, sink=sink,
+                cursor=cursors.get(job.source_id, {}), **job.kwargs
             )
             d.addErrback(_crawl_failed, report)
             deferreds.append(d)
@@ -283,17 +285,48 @@ def _finish_runs(store: Store, config: Config, reports: list[SourceReport]) -> N
             run.bytes = report.bytes
             if report.complete_listing:
                 _mark_missing(session, report, finished)
+            if report.cursor:
+                state = session.get(m.SourceState, report.source_id)
+                if state is None:
+                    state = m.SourceState(source_id=report.source_id, cursor={}, alerted_failing=False)
+                    session.add(state)
+                state.cursor = _merge(dict(state.cursor or {}), report.cursor)
     # A watch has its baseline once a crawl of its source got through (even with some errors).
     mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
     check_sources(store, config, reports)
 
 
+def load_cursors(store: Store, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+    with store.session() as session:
+        rows = session.scalars(select(m.SourceState).where(m.SourceState.source_id.in_(source_ids)))
+        return {row.source_id: dict(row.cursor or {}) for row in rows}
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Merge nested dicts (a cursor's sections), replacing leaves."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = _merge(dict(base[key]), value)
+        else:
+            base[key] = value
+    return base
+
+
 def _mark_missing(session: Any, report: SourceReport, now: Any) -> None:
     """Entities a complete listing no longer shows: noted, never reported as cancelled."""
-    rows = session.scalars(
-        select(m.Entity).where(m.Entity.source_id == report.source_id, m.Entity.kind == "meeting")
+    import json
+
+    rows = session.execute(
+        select(m.Entity, m.Snapshot.content)
+        .join(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id)
+        .where(m.Entity.source_id == report.source_id, m.Entity.kind == "meeting")
     )
-    for entity in rows:
-        if entity.key not in report.seen and entity.missing_since is None:
-            entity.missing_since = now
-            log.info("%s: %s is no longer listed by its source", report.source_id, entity.key)
+    for entity, content in rows:
+        if entity.key in report.seen or entity.missing_since is not None:
+            continue
+        if report.listing_window is not None:
+            day = (json.loads(content).get("date") or "")[:10]
+            if not report.listing_window[0] <= day <= report.listing_window[1]:
+                continue
+        entity.missing_since = now
+        log.info("%s: %s is no longer listed by its source", report.source_id, entity.key)

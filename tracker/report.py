@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -20,6 +21,10 @@ class SourceReport:
     # Set by a spider when its listing came back whole: entities not seen may be marked missing.
     complete_listing: bool = False
     seen: set[str] = field(default_factory=set)
+    # Only entities whose date falls in this window (ISO dates) may be marked missing.
+    listing_window: tuple[str, str] | None = None
+    # Cursor entries to merge into the source's stored state after the crawl (e.g. sitemap lastmods).
+    cursor: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

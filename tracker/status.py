@@ -87,7 +87,7 @@ def meeting_status(watch_id: str, entity: m.Entity, meeting: dict[str, Any], zon
 
 
 def _meeting_sort_key(row: dict[str, Any]) -> tuple[str, str]:
-    return (row.get("start") and clock.parse_instant(row["start"]).isoformat() or row.get("date") or "9999", row["entity"])
+    return ((row.get("start") and clock.parse_instant(row["start"]).isoformat()) or row.get("date") or "9999", row["entity"])
 
 
 def source_health(session: Session, config: Config) -> list[dict[str, Any]]:

@@ -1,0 +1,135 @@
+"""The command line as an operator uses it: exit codes, --quiet, JSON shapes, the run lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import main
+from tracker.config import load_config
+from tracker.lock import run_lock
+from tracker.store import Store
+
+MINIMAL = """
+[tracker]
+timezone = "America/New_York"
+[storage]
+url = "sqlite:///tracker.db"
+[[bills]]
+id = "eqia"
+name = "Ending Qualified Immunity Act"
+numbers = ["hr1470-117"]
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tracker.toml"
+    path.write_text(MINIMAL)
+    return path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_status_json_shape_before_any_crawl(config_file: Path) -> None:
+    code, out, _ = invoke("--config", str(config_file), "status", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["bills"] == [] and data["meetings"] == []
+    assert data["sources"] == [{"id": "govinfo", "last_run": None, "last_success": None, "ok": None,
+                                "error": None, "consecutive_failures": 0}]
+    assert data["deliveries"] == {"pending": 0, "sent": 0, "failed": 0, "dead": 0}
+
+
+def test_changes_json_is_an_empty_array(config_file: Path) -> None:
+    code, out, _ = invoke("--config", str(config_file), "changes", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_usage_errors_exit_2(config_file: Path) -> None:
+    assert invoke("--config", str(config_file), "changes", "--since", "yesterday")[0] == 2
+    assert invoke("--config", str(config_file), "changes", "--watch", "nope")[0] == 2
+    assert invoke("--config", str(config_file), "crawl", "--watch", "nope")[0] == 2
+    assert invoke("--config", str(config_file / "missing.toml"), "status")[0] == 2
+
+
+def test_config_from_environment_variable(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_CONFIG", str(config_file))
+    code, out, _ = invoke("config", "check")
+    assert code == 0 and "bill watch eqia" in out
+
+
+def test_quiet_prints_nothing_on_success(config_file: Path) -> None:
+    code, out, err = invoke("--config", str(config_file), "--quiet", "config", "check")
+    assert (code, out, err) == (0, "", "")
+    code, out, err = invoke("--config", str(config_file), "db", "upgrade", "--quiet")
+    assert (code, out, err) == (0, "", "")
+
+
+def test_db_upgrade_creates_the_database_beside_the_config(config_file: Path) -> None:
+    code, out, _ = invoke("--config", str(config_file), "db", "upgrade")
+    assert code == 0 and "revision" in out
+    assert (config_file.parent / "tracker.db").exists()
+
+
+def test_run_lock_is_exclusive_and_released(config_file: Path, tmp_path: Path) -> None:
+    store = Store(load_config(config_file).database_url)
+    with run_lock(store, tmp_path) as first:
+        assert first
+        with run_lock(store, tmp_path) as second:
+            assert not second
+    with run_lock(store, tmp_path) as again:
+        assert again
+
+
+def test_run_lock_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    a, b = Store(pg_url), Store(pg_url)
+    with run_lock(a, tmp_path) as first:
+        assert first
+        with run_lock(b, tmp_path) as second:
+            assert not second
+    with run_lock(b, tmp_path) as again:
+        assert again
+
+
+def test_second_run_exits_0_at_once_while_one_holds_the_lock(config_file: Path, tmp_path: Path) -> None:
+    """A real second `tracker run` process finds the lock held and says so."""
+    store = Store(load_config(config_file).database_url)
+    with run_lock(store, tmp_path) as held:
+        assert held
+        result = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(config_file), "run"],
+                                capture_output=True, text=True, timeout=60, env=os.environ.copy())
+    assert result.returncode == 0
+    assert "another tracker run is in progress" in result.stdout
+
+
+def test_lock_of_a_killed_run_is_taken_over(config_file: Path, tmp_path: Path) -> None:
+    """A process holding the lock is SIGKILLed; the next run gets the lock."""
+    script = (
+        "import sys, time\n"
+        "from tracker.config import load_config\nfrom tracker.store import Store\nfrom tracker.lock import run_lock\n"
+        f"store = Store(load_config({str(config_file)!r}).database_url)\n"
+        f"with run_lock(store, __import__('pathlib').Path({str(tmp_path)!r})) as held:\n"
+        "    print('held' if held else 'busy', flush=True)\n    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        store = Store(load_config(config_file).database_url)
+        with run_lock(store, tmp_path) as busy:
+            assert not busy
+        proc.kill()
+        proc.wait(timeout=10)
+        with run_lock(store, tmp_path) as taken:
+            assert taken
+    finally:
+        proc.kill()

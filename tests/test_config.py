@@ -1,0 +1,158 @@
+"""Config: the contract's schema, env interpolation, relative paths, one-line errors (exit 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tracker.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT_EXAMPLE = """
+[tracker]
+timezone = "America/New_York"
+contact = "https://example.org/about"
+[storage]
+url = "sqlite:///tracker.db"
+[digest]
+out = "site"
+[alerts]
+max_tries = 8
+retry_seconds = 300
+daily_at = "08:00"
+weekly_on = "monday"
+[operator]
+notify = ["mailtos://alerts:${SMTP_PASSWORD}@mail.example.org?to=ops@example.org"]
+failures_before_alert = 3
+[sources.govinfo]
+base_url = "https://www.govinfo.gov"
+[sources.congress_gov]
+base_url = "https://api.congress.gov/v3"
+api_key = "${CONGRESS_GOV_API_KEY}"
+[sources.legistar]
+base_url = "https://webapi.legistar.com/v1"
+[[bills]]
+id = "eqia"
+name = "Ending Qualified Immunity Act"
+numbers = ["hr7085-116", "hr1470-117", "s492-117", "hr2847-118", "hr3602-119", "s1913-119"]
+titles = ["Ending Qualified Immunity Act"]
+[[meetings]]
+id = "nyc-council"
+name = "New York City Council"
+timezone = "America/New_York"
+legistar = { client = "nyc", bodies = ["City Council", "Committee on Public Safety"], token = "${LEGISTAR_TOKEN}" }
+keywords = ["NYPD", "police", "ShotSpotter", "crisis response"]
+[[meetings]]
+id = "detroit-schools"
+name = "Detroit Board of Education"
+timezone = "America/Detroit"
+ical = "https://www.detroitk12.org/site/handlers/icalfeed.ashx?MIID=14864"
+[[subscribers]]
+id = "core-team"
+notify = ["mailtos://alerts:${SMTP_PASSWORD}@mail.example.org?to=team@example.org", "json://127.0.0.1:8080/hook"]
+follow = ["eqia", "nyc-council"]
+mode = "instant"
+"""
+ENV = {"SMTP_PASSWORD": "s3cret-pw", "CONGRESS_GOV_API_KEY": "KEY-abc123", "LEGISTAR_TOKEN": "tok-9876"}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cfg" / "tracker.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_contract_example_loads(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, CONTRACT_EXAMPLE), env=ENV)
+    assert [n.key for n in config.bills[0].numbers] == [
+        "hr7085-116", "hr1470-117", "s492-117", "hr2847-118", "hr3602-119", "s1913-119"]
+    assert config.meetings[0].source_id == "legistar:nyc-council"
+    assert config.meetings[1].source_id == "ical:detroit-schools"
+    assert config.meetings[0].legistar and config.meetings[0].legistar.token == "tok-9876"
+    sub = config.subscribers[0]
+    assert sub.notify[0].template.startswith("mailtos://alerts:${SMTP_PASSWORD}@")
+    assert "s3cret-pw" in sub.notify[0].url
+    assert "s3cret-pw" not in repr(sub)  # never shown, even by accident in a traceback
+
+
+def test_relative_paths_follow_the_config_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, CONTRACT_EXAMPLE), env=ENV)
+    assert config.database_url == f"sqlite:///{(tmp_path / 'cfg' / 'tracker.db').resolve()}"
+    assert config.digest_dir == tmp_path / "cfg" / "site"
+
+
+def test_bill_numbers_accept_display_forms(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[[bills]]\nid="x"\nname="x"\nnumbers=["H.R. 1470-117", "S 492 (117th)", "HJRES8-114"]\n'), env={})
+    assert [n.key for n in config.bills[0].numbers] == ["hr1470-117", "s492-117", "hjres8-114"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[tracker]\ntimezon = "UTC"\n', "tracker.timezon: unknown key"),
+        ('[tracker]\ntimezone = "Mars/Olympus"\n', "tracker.timezone: unknown time zone 'Mars/Olympus'"),
+        ('[alerts]\nmax_tries = "eight"\n', "alerts.max_tries: "),
+        ('[alerts]\ndaily_at = "8am"\n', "alerts.daily_at: '8am' is not a time"),
+        ('[[bills]]\nid="eqia"\nname="x"\nnumbers=["hr1470-117", "hq12-117"]\n', "bills[eqia].numbers: 'hq12-117' has unknown bill type"),
+        ('[[bills]]\nid="Bad Id"\nname="x"\nnumbers=["hr1-117"]\n', "bills[Bad Id].id: "),
+        ('[[meetings]]\nid="m"\nname="x"\n', "meetings[m]: a meeting watch needs exactly one source"),
+        ('[[meetings]]\nid="m"\nname="x"\nical="https://a/b"\nfeed="https://a/c"\n', "exactly one source"),
+        ('[[subscribers]]\nid="s"\nnotify=["json://x"]\nfollow=["nope"]\n', "no watch has id 'nope'"),
+        ('[[subscribers]]\nid="s"\nnotify=["json://x"]\nmode="hourly"\n', "subscribers[s].mode: "),
+        ('[[subscribers]]\nid="s"\nnotify=["json://x"]\nkinds=["bil.*"]\n', "'bil.*' matches no change kind"),
+        ('[[subscribers]]\nid="s"\nnotify=["mailto://u:${MISSING_PW}@h"]\n', "environment variable MISSING_PW is not set"),
+        ("[tracker\n", "not valid TOML"),
+    ],
+)
+def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml", env={})
+
+
+def test_bundled_config_runs_with_no_variables_set() -> None:
+    config = load_config(ROOT / "config" / "tracker.toml", env={})
+    ids = {w.id for w in config.bills}
+    assert {"eqia", "gfjpa"} <= ids
+    eqia = config.bill_watch("eqia")
+    assert eqia is not None
+    assert {n.key for n in eqia.numbers} >= {"hr7085-116", "hr1470-117", "s492-117", "hr2847-118", "hr3602-119", "s1913-119"}
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tracker.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=60)
+
+
+def test_config_check_bad_key_exits_2_with_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[tracker]\ntimezone = "UTC"\n[[bills]]\nid="a"\nname="A"\nnumbers=["hr1-117"]\ncolour="red"\n')
+    result = run_cli("--config", str(path), "config", "check")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"error: {path}: bills[a].colour: unknown key"]
+    assert result.stdout == ""
+
+
+def test_config_check_masks_secrets(tmp_path: Path) -> None:
+    import os
+
+    path = write(tmp_path, CONTRACT_EXAMPLE)
+    result = run_cli("--config", str(path), "config", "check", env={**os.environ, **ENV})
+    assert result.returncode == 0, result.stderr
+    assert "bill watch eqia" in result.stdout and "legistar:nyc-council" in result.stdout
+    assert "subscriber core-team" in result.stdout
+    for secret in ENV.values():
+        assert secret not in result.stdout + result.stderr

@@ -1,0 +1,134 @@
+"""The store on SQLite and PostgreSQL: migrations, snapshots, baselines, dedupe, one transaction."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker import models as m
+from tracker.changes import Change, dedupe_key
+from tracker.store import Item, Store, ensure_watches, ingest, mark_baselines, migration_heads
+
+
+def test_alembic_has_exactly_one_head() -> None:
+    assert len(migration_heads()) == 1
+
+
+def test_models_match_migrations(db_url: str) -> None:
+    """Autogenerate against the migrated database finds nothing to add: models and migrations agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    store = Store(db_url)
+    with store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), m.Base.metadata)
+    # Type comparisons of our UTC wrapper against DateTime are not differences in storage.
+    real = [d for d in diffs if not (isinstance(d, list) and d and d[0][0] == "modify_type")]
+    assert real == []
+
+
+def state_differ(old: dict[str, Any] | None, new: dict[str, Any], item: Item) -> list[Change]:
+    """A tiny differ: one change per new value of `state`."""
+    if old is not None and old.get("state") == new.get("state"):
+        return []
+    return [Change("bill.stage", item.key, f"now {new['state']}",
+                   dedupe_key(item.key, "bill.stage", new["state"]), {"to": new["state"]})]
+
+
+def make_item(state: str, *, raw: bytes = b"<xml/>", key: str = "bill:hr1-117", discovered: bool = False) -> Item:
+    return Item(key=key, kind="bill", source_id="govinfo", watch_ids=["w"], content={"state": state,
+                "title": "Ending Qualified Immunity Act"}, url="https://x/?token=abc123secret", raw=raw,
+                discovered=discovered, validators={"url": "https://x/?token=abc123secret", "etag": '"e1"',
+                                                    "last_modified": None})
+
+
+@pytest.fixture
+def store(db_url: str, frozen_now: Any) -> Store:
+    store = Store(db_url)
+    with store.session() as session:
+        ensure_watches(session, [("w", "bill", "Watch")])
+    yield store
+    store.dispose()
+
+
+def count(store: Store, model: Any) -> int:
+    with store.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_first_snapshot_is_a_baseline_then_changes_once(store: Store) -> None:
+    first = ingest(store, make_item("referred"), state_differ)
+    assert first.baseline and first.new_snapshot and first.changes == []
+    again = ingest(store, make_item("referred"), state_differ)
+    assert not again.new_snapshot and again.changes == []
+    moved = ingest(store, make_item("passed_house"), state_differ)
+    assert [c.summary for c in moved.changes] == ["now passed_house"]
+    # Back and forth: the snapshot already exists; the change's dedupe key is already recorded.
+    ingest(store, make_item("referred"), state_differ)
+    repeat = ingest(store, make_item("passed_house"), state_differ)
+    assert repeat.changes == []
+    assert count(store, m.Change) == 2  # passed_house once, referred once
+    assert count(store, m.Snapshot) == 2
+
+
+def test_snapshot_keeps_canonical_json_and_compressed_raw(store: Store) -> None:
+    ingest(store, make_item("referred", raw=b"<billStatus>raw</billStatus>"), state_differ)
+    with store.session() as session:
+        snap = session.scalars(select(m.Snapshot)).one()
+        assert json.loads(snap.content) == {"state": "referred", "title": "Ending Qualified Immunity Act"}
+        assert snap.content == '{"state":"referred","title":"Ending Qualified Immunity Act"}'
+        assert zlib.decompress(snap.raw) == b"<billStatus>raw</billStatus>"
+        assert "abc123secret" not in (snap.raw_url or "")
+        validator = session.scalars(select(m.HttpValidator)).one()
+        assert validator.etag == '"e1"' and "abc123secret" not in validator.url
+
+
+def test_discovered_entity_is_news_only_after_the_watch_baseline(store: Store) -> None:
+    calls: list[Any] = []
+
+    def differ(old: Any, new: Any, item: Item) -> list[Change]:
+        calls.append(old)
+        return [Change("bill.introduced", item.key, "found", dedupe_key(item.key, "bill.introduced"))]
+
+    ingest(store, make_item("introduced", key="bill:hr2-117", discovered=True), differ)
+    assert calls == []  # watch has no baseline yet: silent
+    mark_baselines(store, ["w"])
+    result = ingest(store, make_item("introduced", key="bill:hr3-117", discovered=True), differ)
+    assert calls == [None] and [c.kind for c in result.changes] == ["bill.introduced"]
+
+
+def test_failing_hook_rolls_back_the_whole_entity(store: Store) -> None:
+    ingest(store, make_item("referred"), state_differ)
+
+    def broken_hook(session: Any, change: m.Change) -> None:
+        raise RuntimeError("outbox write failed")
+
+    with pytest.raises(RuntimeError):
+        ingest(store, make_item("passed_house"), state_differ, on_change=broken_hook)
+    # Nothing half-written: no change, the old snapshot still current.
+    assert count(store, m.Change) == 0
+    with store.session() as session:
+        entity = session.get(m.Entity, "bill:hr1-117")
+        snap = session.get(m.Snapshot, entity.current_snapshot_id)
+        assert json.loads(snap.content)["state"] == "referred"
+    # The next crawl records it.
+    assert [c.kind for c in ingest(store, make_item("passed_house"), state_differ).changes] == ["bill.stage"]
+
+
+def test_change_ids_only_grow(store: Store) -> None:
+    ids = []
+    for state in ["a", "b", "c", "d"]:
+        ids += [c.id for c in ingest(store, make_item(state), state_differ).changes]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+
+
+def test_store_reopens_without_migrating_again(db_url: str) -> None:
+    Store(db_url).dispose()
+    from tracker.store import current_revision
+
+    store = Store(db_url)
+    assert current_revision(store.engine) == migration_heads()[0]
