@@ -78,3 +78,12 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:  # type: 
 
     set_now("2026-11-24T14:00:00Z")
     yield set_now
+
+
+@pytest.fixture
+def replay() -> Iterator[object]:
+    """The loopback server of recorded responses (tracker/replay.py), started for one test."""
+    from tracker.replay import serve
+
+    with serve() as server:
+        yield server

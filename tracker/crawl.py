@@ -70,7 +70,7 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "ROBOTSTXT_USER_AGENT": "tracker",
         "DOWNLOAD_DELAY": crawl.delay_seconds if polite else 0,
-        "RANDOMIZE_DOWNLOAD_DELAY": polite,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0.0,
         "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain if polite else 16,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle and polite,
@@ -134,6 +134,7 @@ class SourceJob:
     kind: str
     watch_ids: list[str]
     kwargs: dict[str, Any] = field(default_factory=dict)
+    spider: type | None = None  # default: SPIDERS[kind]
 
 
 def plan_sources(config: Config, watch_ids: Iterable[str] | None = None) -> list[SourceJob]:
@@ -181,10 +182,11 @@ def run_crawls(
     *,
     polite: bool = True,
     settings: dict[str, Any] | None = None,
+    jobs: list[SourceJob] | None = None,
 ) -> list[SourceReport]:
     """Crawl the chosen watches' sources concurrently; return one report per source."""
     secrets.install_log_masking()
-    jobs = plan_sources(config, watch_ids)
+    jobs = plan_sources(config, watch_ids) if jobs is None else jobs
     with store.session() as session:
         ensure_watches(
             session,
@@ -223,7 +225,7 @@ def run_crawls(
         deferreds = []
         for job, report in zip(jobs, reports, strict=True):
             try:
-                cls = spider_class(job.kind)
+                cls = job.spider or spider_class(job.kind)
             except (ImportError, AttributeError, KeyError) as exc:
                 report.errors.append(f"{job.source_id}: source kind {job.kind!r} is not available: {exc}")
                 crawlers.append(None)

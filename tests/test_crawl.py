@@ -1,0 +1,126 @@
+"""The crawl runner through the real Scrapy engine against the loopback server: robots.txt,
+Crawl-delay, conditional requests (304), 429 with Retry-After, the size cap, the User-Agent."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import scrapy
+from scrapy.http import Response
+
+from spiders.base import TrackerSpider, describe_failure
+from tracker.config import Config, load_config
+from tracker.crawl import SourceJob, run_crawls
+from tracker.replay import Fault
+from tracker.store import Item, Store
+
+
+class ProbeSpider(TrackerSpider):
+    """A trivial spider: fetches the given paths conditionally, stores each body as an entity."""
+
+    name = "probe"
+
+    def __init__(self, *args: Any, config: Config, sink: Any, paths: list[str], base: str, **kwargs: Any) -> None:
+        kwargs.pop("cursor", None)
+        super().__init__(*args, **kwargs)
+        self.sink, self.paths, self.base = sink, paths, base
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for path in self.paths:
+            yield scrapy.Request(self.base + path, callback=self.parse, errback=self.failed,
+                                 meta={"conditional": True, "handle_httpstatus_list": [304]})
+
+    def parse(self, response: Response) -> Iterator[Item]:
+        if response.status == 304:
+            self.not_modified()
+            return
+        yield Item(key=f"meeting:probe:{response.url}", kind="meeting", source_id="probe:w",
+                   watch_ids=["w"], content={"text": response.text}, url=response.url, raw=response.body,
+                   validators=response.meta.get("validators"))
+
+    def failed(self, failure: Any) -> None:
+        self.fail("page", failure.request.url, describe_failure(failure))
+
+
+@pytest.fixture
+def setup(tmp_path: Path, replay: Any) -> tuple[Config, Store]:
+    path = tmp_path / "tracker.toml"
+    path.write_text(
+        '[tracker]\ncontact = "https://example.org/our-campaign"\n'
+        '[crawl]\ndelay_seconds = 0\nmax_bytes = 1000000\nmax_retry_after_seconds = 5\n'
+        '[[meetings]]\nid = "w"\nname = "Probe"\nical = "https://example.org/x.ics"\n'
+    )
+    config = load_config(path, env={})
+    return config, Store(config.database_url)
+
+
+def crawl(config: Config, store: Store, replay: Any, paths: list[str]) -> Any:
+    job = SourceJob("probe:w", "probe", ["w"], {"paths": paths, "base": replay.url}, spider=ProbeSpider)
+    return run_crawls(config, store, jobs=[job])[0]
+
+
+def test_robots_txt_is_obeyed(setup: tuple[Config, Store], replay: Any) -> None:
+    config, store = setup
+    replay.robots("User-agent: *\nDisallow: /private/\n")
+    replay.add("/public/a.html", b"<p>a</p>")
+    replay.add("/private/b.html", b"<p>b</p>")
+    report = crawl(config, store, replay, ["/public/a.html", "/private/b.html"])
+    assert replay.count("/robots.txt") == 1
+    assert replay.count("/public/a.html") == 1
+    assert replay.count("/private/b.html") == 0
+    assert report.items == 1
+
+
+def test_second_run_is_a_conditional_request_answered_304(setup: tuple[Config, Store], replay: Any) -> None:
+    config, store = setup
+    replay.add("/agenda.html", b"<p>agenda</p>")
+    first = crawl(config, store, replay, ["/agenda.html"])
+    assert first.items == 1 and first.not_modified == 0
+    second = crawl(config, store, replay, ["/agenda.html"])
+    assert second.items == 0 and second.not_modified == 1
+    assert replay.count("/agenda.html", status=304) == 1
+    last = [r for r in replay.requests if r.path == "/agenda.html"][-1]
+    assert last.headers.get("If-None-Match")
+
+
+def test_429_retry_after_is_waited_then_retried_once(setup: tuple[Config, Store], replay: Any) -> None:
+    config, store = setup
+    replay.add("/busy.html", b"<p>ok</p>", fault=Fault.retry_after(1, times=1))
+    report = crawl(config, store, replay, ["/busy.html"])
+    hits = [r for r in replay.requests if r.path == "/busy.html"]
+    assert [h.status for h in hits] == [429, 200]
+    assert hits[1].time - hits[0].time >= 0.95
+    assert report.items == 1 and report.ok
+
+
+def test_robots_crawl_delay_spaces_requests(setup: tuple[Config, Store], replay: Any) -> None:
+    config, store = setup
+    replay.robots("User-agent: *\nCrawl-delay: 0.5\n")
+    for name in "abc":
+        replay.add(f"/{name}.html", name.encode())
+    crawl(config, store, replay, ["/a.html", "/b.html", "/c.html"])
+    times = sorted(r.time for r in replay.requests if r.path.endswith(".html"))
+    assert len(times) == 3
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.45
+
+
+def test_user_agent_names_the_tool_and_contact(setup: tuple[Config, Store], replay: Any) -> None:
+    config, store = setup
+    replay.add("/a.html", b"a")
+    crawl(config, store, replay, ["/a.html"])
+    agent = next(r for r in replay.requests if r.path == "/a.html").headers["User-Agent"]
+    assert agent.startswith("tracker/") and "https://example.org/our-campaign" in agent
+
+
+def test_oversized_response_is_refused_and_others_go_on(setup: tuple[Config, Store], replay: Any) -> None:
+    config, store = setup
+    replay.add("/huge.html", b"", fault=Fault.huge(3_000_000))
+    replay.add("/small.html", b"<p>small</p>")
+    report = crawl(config, store, replay, ["/huge.html", "/small.html"])
+    assert report.items == 1
+    assert len(report.errors) == 1
+    assert "download size cap" in report.errors[0] and "/huge.html" in report.errors[0]
