@@ -36,7 +36,7 @@ def describe_failure(failure: Failure) -> str:
     text = str(exc)
     if "maxsize" in text or "larger than download max size" in text or "Cancelling download" in text:
         return "response larger than the download size cap: not read"
-    if name in ("ResponseFailed", "_DataLoss", "PotentialDataLoss") or "DataLoss" in text:
+    if "DataLoss" in name or name == "ResponseFailed" or "DataLoss" in text:
         return "connection closed before the whole response arrived (truncated)"
     return f"{name}: {text.splitlines()[0] if text else 'failed'}"
 

@@ -295,7 +295,7 @@ class ReplayServer:
                     body = body[: int(fault.value)]
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
                 headers = {"ETag": etag, "Last-Modified": route.last_modified, **route.headers}
-                if route.status == 200 and self._not_modified(etag, route.last_modified):
+                if route.status == 200 and fault is None and self._not_modified(etag, route.last_modified):
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.send_header("Last-Modified", route.last_modified)

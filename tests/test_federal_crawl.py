@@ -1,0 +1,200 @@
+"""Federal bills end to end: the GovInfo spider through the real Scrapy engine against the loopback
+server, then `status` and `changes` as a user reads them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import main
+from tracker.config import Config, load_config
+from tracker.crawl import run_crawls
+from tracker.derive import billstatus_before
+from tracker.replay import Fault, ReplayServer
+from tracker.status import collect_status, list_changes
+from tracker.store import Store
+
+FEDERAL = Path(__file__).parent / "data" / "federal"
+
+
+def path_of(number: str) -> str:
+    bill_type, rest = number.rstrip("0123456789-").split("-")[0], number
+    digits = "".join(ch for ch in rest.split("-")[0] if ch.isdigit())
+    congress = number.split("-")[1]
+    return f"/bulkdata/BILLSTATUS/{congress}/{bill_type}/BILLSTATUS-{congress}{bill_type}{digits}.xml"
+
+
+def real(name: str) -> bytes:
+    return (FEDERAL / name).read_bytes()
+
+
+def write_config(tmp_path: Path, server: ReplayServer, numbers: list[str], extra: str = "") -> Config:
+    path = tmp_path / "tracker.toml"
+    path.write_text(
+        f'[crawl]\ndelay_seconds = 0\nretries = 0\n[sources.govinfo]\nbase_url = "{server.url}"\n'
+        f'[[bills]]\nid = "police"\nname = "Police bills"\nnumbers = {json.dumps(numbers)}\n{extra}'
+    )
+    return load_config(path, env={})
+
+
+@pytest.fixture
+def bills(tmp_path: Path, replay: ReplayServer) -> tuple[Config, Store]:
+    # derived: each real file with actions/cosponsors dated on or after the cutoff removed
+    replay.add(path_of("s35-117"), billstatus_before(real("BILLSTATUS-117s35.xml"), "2021-02-12"))
+    replay.add(path_of("hr2471-117"), billstatus_before(real("BILLSTATUS-117hr2471.xml"), "2022-03-09"))
+    replay.add(path_of("hr367-115"), real("BILLSTATUS-115hr367.xml"))
+    config = write_config(tmp_path, replay, ["s35-117", "hr2471-117", "hr367-115"])
+    return config, Store(config.database_url)
+
+
+def by_entity(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["entity"]: b for b in status["bills"]}
+
+
+def test_baseline_then_later_state_then_nothing(bills: tuple[Config, Store], replay: ReplayServer) -> None:
+    config, store = bills
+    (first,) = run_crawls(config, store)
+    assert first.ok and first.items == 3 and first.changes == 0
+    assert list_changes(store) == []  # a baseline alerts nobody
+    status = by_entity(collect_status(store, config))
+    assert status["bill:s35-117"]["stage"] == "referred"
+    assert status["bill:hr367-115"] | {} == status["bill:hr367-115"]
+    assert status["bill:hr367-115"]["cosponsors"] == 166
+    assert status["bill:hr367-115"]["number"] == "H.R. 367" and status["bill:hr367-115"]["congress"] == 115
+
+    replay.replace(path_of("s35-117"), real("BILLSTATUS-117s35.xml"))
+    replay.replace(path_of("hr2471-117"), real("BILLSTATUS-117hr2471.xml"))
+    (second,) = run_crawls(config, store)
+    assert second.ok and second.not_modified == 1  # hr367 unchanged: a 304
+    changes = list_changes(store)
+    stages = [(c["entity"], c["data"]["to"]) for c in changes if c["kind"] == "bill.stage"]
+    assert sorted(stages) == [("bill:hr2471-117", "enacted"), ("bill:s35-117", "passed_senate")]
+    s35_actions = [c for c in changes if c["kind"] == "bill.action" and c["entity"] == "bill:s35-117"]
+    assert {c["data"]["date"] for c in s35_actions} == {"2021-02-12", "2021-02-16", "2021-02-18"}
+    assert all(c["watch"] == "police" and c["url"].startswith("https://www.congress.gov/bill/117th-congress/")
+               for c in changes)
+    status = by_entity(collect_status(store, config))
+    assert status["bill:hr2471-117"]["law"] == "117-103"
+    assert status["bill:hr2471-117"]["latest_action"] == {"date": "2022-03-15", "text": "Became Public Law No: 117-103."}
+    assert status["bill:s35-117"]["stage"] == "passed_senate" and status["bill:s35-117"]["cosponsors"] == 72
+
+    replay.clear_log()
+    (third,) = run_crawls(config, store)
+    assert third.changes == 0 and third.not_modified == 3
+    assert replay.count(status=200) == 0  # no body downloaded
+    assert len(list_changes(store)) == len(changes)
+
+
+def test_switching_schema_is_not_news(tmp_path: Path, replay: ReplayServer) -> None:
+    replay.add(path_of("s35-117"), real("pre-v3/BILLSTATUS-117s35.xml"))
+    config = write_config(tmp_path, replay, ["s35-117"])
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    replay.replace(path_of("s35-117"), real("BILLSTATUS-117s35.xml"))
+    (report,) = run_crawls(config, store)
+    assert report.ok and report.items == 1 and report.changes == 0
+    assert list_changes(store) == []
+
+
+def test_update_date_only_file_is_not_news(tmp_path: Path, replay: ReplayServer) -> None:
+    data = real("BILLSTATUS-117hr6658.xml")
+    replay.add(path_of("hr6658-117"), data)
+    config = write_config(tmp_path, replay, ["hr6658-117"])
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    bumped = data.replace(b"<updateDate>2022-", b"<updateDate>2030-", 1)
+    assert bumped != data
+    replay.replace(path_of("hr6658-117"), bumped)
+    (report,) = run_crawls(config, store)
+    assert report.items == 1 and report.new_snapshots == 0 and report.changes == 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "body", "problem"),
+    [
+        (Fault.status(404), None, "HTTP 404"),
+        (Fault.status(500), None, "HTTP 500"),
+        (Fault.truncate(4000), None, "truncated"),
+        (None, b'<?xml version="1.0"?><!DOCTYPE b [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+               b"<billStatus><bill>&b;</bill></billStatus>", "DTD or entities"),
+        (Fault.huge(60 * 2**20), None, "download size cap"),
+        (Fault.html_error(), None, "an HTML page, not a BILLSTATUS document"),
+    ],
+)
+def test_a_broken_bill_is_one_clear_line_and_the_others_go_on(
+    bills: tuple[Config, Store], replay: ReplayServer, fault: Fault | None, body: bytes | None, problem: str
+) -> None:
+    config, store = bills
+    run_crawls(config, store)
+    before = collect_status(store, config)
+    # The later state is served for S.35, but H.R.2471 breaks.
+    replay.replace(path_of("s35-117"), real("BILLSTATUS-117s35.xml"))
+    if body is not None:
+        replay.replace(path_of("hr2471-117"), body)
+    else:
+        replay.set_fault(path_of("hr2471-117"), fault)
+    (report,) = run_crawls(config, store)
+    assert len(report.errors) == 1
+    line = report.errors[0]
+    assert line.startswith("govinfo: bill hr2471-117: ") and problem in line
+    assert path_of("hr2471-117") in line and "\n" not in line
+    # S.35 went on; H.R.2471 kept its last good state and produced no false change.
+    kinds = {(c["entity"], c["kind"]) for c in list_changes(store)}
+    assert ("bill:s35-117", "bill.stage") in kinds
+    assert not any(entity == "bill:hr2471-117" for entity, _ in kinds)
+    after = by_entity(collect_status(store, config))
+    assert after["bill:hr2471-117"] == by_entity(before)["bill:hr2471-117"]
+    # The source's health shows the error.
+    (source,) = collect_status(store, config)["sources"]
+    assert source["ok"] is False and problem in source["error"]
+    # Fixed upstream: the next crawl records the bill's real news (validators were not saved).
+    replay.set_fault(path_of("hr2471-117"), None)
+    replay.replace(path_of("hr2471-117"), real("BILLSTATUS-117hr2471.xml"))
+    (fixed,) = run_crawls(config, store)
+    assert fixed.ok and any(c["entity"] == "bill:hr2471-117" and c["kind"] == "bill.stage" for c in list_changes(store))
+
+
+def test_unreachable_host(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.toml"
+    path.write_text('[crawl]\ndelay_seconds = 0\nretries = 0\ntimeout_seconds = 5\n[sources.govinfo]\n'
+                    'base_url = "http://127.0.0.1:9"\n[[bills]]\nid = "x"\nname = "x"\nnumbers = ["s35-117"]\n')
+    config = load_config(path, env={})
+    (report,) = run_crawls(config, Store(config.database_url))
+    assert len(report.errors) == 1 and "govinfo: bill s35-117:" in report.errors[0]
+    assert "refused" in report.errors[0] or "unreachable" in report.errors[0]
+
+
+def test_cli_crawl_status_changes(tmp_path: Path, replay: ReplayServer) -> None:
+    """What an operator sees: summary lines, exit codes, JSON in the contract's shapes."""
+    replay.add(path_of("s35-117"), billstatus_before(real("BILLSTATUS-117s35.xml"), "2021-02-12"))
+    replay.add(path_of("hr1470-117"), b"", fault=Fault.status(404))
+    write_config(tmp_path, replay, ["s35-117", "hr1470-117"])
+    config_path = str(tmp_path / "tracker.toml")
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", config_path, "crawl"])
+    assert result.exit_code == 1  # one bill failed, the rest was done
+    assert "govinfo: 1 error; 1 items" in result.stdout
+    assert "govinfo: bill hr1470-117: HTTP 404" in result.stderr
+    replay.set_fault(path_of("hr1470-117"), None)
+    replay.replace(path_of("hr1470-117"), real("BILLSTATUS-117s35.xml"))  # a file of another bill
+    replay.replace(path_of("s35-117"), real("BILLSTATUS-117s35.xml"))
+    result = runner.invoke(main, ["--config", config_path, "crawl", "--watch", "police"])
+    assert "file describes s35-117, not hr1470-117" in result.stderr
+    changes = json.loads(runner.invoke(main, ["--config", config_path, "changes", "--json"]).stdout)
+    assert changes and [c["id"] for c in changes] == sorted(c["id"] for c in changes)
+    first = changes[0]
+    assert set(first) == {"id", "kind", "watch", "entity", "summary", "detected_at", "occurred_at", "url", "data"}
+    assert first["detected_at"].endswith("Z")
+    stage = [c for c in changes if c["kind"] == "bill.stage"]
+    assert stage == [stage[0]] and stage[0]["summary"] == "S. 35 (117th) passed the Senate"
+    only = json.loads(runner.invoke(main, ["--config", config_path, "changes", "--json", "--kind", "bill.stage"]).stdout)
+    assert only == stage
+    status = json.loads(runner.invoke(main, ["--config", config_path, "status", "--json"]).stdout)
+    (bill,) = status["bills"]
+    assert set(bill) == {"watch", "entity", "number", "congress", "title", "stage", "latest_action", "cosponsors",
+                         "law", "url"}
+    assert bill["title"] == "Officer Eugene Goodman Congressional Gold Medal Act"

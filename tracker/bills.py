@@ -1,0 +1,467 @@
+"""Federal bills as pure functions: parse GovInfo BILLSTATUS XML (both schemas), derive the stage,
+diff two states, match titles.
+
+The normalized bill is the snapshot content: canonical JSON is hashed, so it holds no volatile
+fields (no updateDate, no fetch time) and its lists are in a deterministic order. The legacy schema
+(no `billStatus/version`, `bill/billNumber`) and v3 (`billStatus/version` 3.x, `bill/number`) give
+the same facts, so a schema switch upstream is not news.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import Any
+
+from lxml import etree
+
+from tracker.billnumbers import BILL_TYPES, BillNumber, ordinal
+from tracker.changes import Change, dedupe_key
+
+STAGES = (
+    "introduced", "referred", "reported", "passed_house", "passed_senate", "passed_both",
+    "to_president", "enacted", "vetoed", "failed",
+)
+STAGE_WORDS = {
+    "introduced": "was introduced",
+    "referred": "was referred to committee",
+    "reported": "was reported by committee",
+    "passed_house": "passed the House",
+    "passed_senate": "passed the Senate",
+    "passed_both": "passed both chambers",
+    "to_president": "went to the President",
+    "enacted": "became law",
+    "vetoed": "was vetoed",
+    "failed": "failed",
+}
+_RANK = {stage: i for i, stage in enumerate(STAGES)}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE = re.compile(r"\s+")
+_FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+
+
+class BillParseError(ValueError):
+    """The file is not a usable BILLSTATUS document; the message is one line for the operator."""
+
+
+def clean(text: str | None) -> str:
+    """Strip control characters and collapse white space (scraped text goes into alerts)."""
+    if not text:
+        return ""
+    return _SPACE.sub(" ", _CONTROL.sub("", unicodedata.normalize("NFC", text))).strip()
+
+
+def _text(node: etree._Element | None, path: str) -> str | None:
+    if node is None:
+        return None
+    value = clean(node.findtext(path))
+    return value or None
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _safe_root(data: bytes) -> etree._Element:
+    head = data[:1024].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise BillParseError("an HTML page, not a BILLSTATUS document (the server may be showing an error page)")
+    if _FORBIDDEN.search(data[:65536]) or _FORBIDDEN.search(data):
+        raise BillParseError("refused: the document declares a DTD or entities (possible XML bomb)")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise BillParseError(f"truncated or malformed XML: {clean(str(exc))}") from None
+    if root is None or root.tag != "billStatus":
+        raise BillParseError(f"not a BILLSTATUS document (root element {getattr(root, 'tag', None)!r})")
+    return root
+
+
+def _action_chamber(source: str | None, code: str | None) -> str | None:
+    name = (source or "").lower()
+    if "house" in name:
+        return "House"
+    if "senate" in name:
+        return "Senate"
+    if not code:
+        return None
+    if code.isdigit():
+        number = int(code)
+        return "House" if number < 10000 else "Senate" if number < 20000 else None
+    if code.startswith(("H", "Intro-H")):
+        return "House"
+    if code.startswith(("S", "Intro-S")):
+        return "Senate"
+    return None
+
+
+def _is_loc(source: str | None, code: str | None) -> bool:
+    """A Library of Congress row repeating another: numeric code (or no code from LOC). Executive
+    rows (E20000, E40000) also come from LOC but are the primary record of their event."""
+    if code:
+        return code.isdigit()
+    return "library of congress" in (source or "").lower()
+
+
+def _norm_text(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+# LOC rows often restate a chamber action behind a label: "Passed/agreed to in Senate: Passed
+# Senate ...", "Resolving differences -- House actions: On motion ...".
+_LOC_LABEL = re.compile(r"^[A-Za-z/ ,-]{6,60}:\s+(?=\S)")
+
+
+def _loc_keys(text: str) -> list[str]:
+    keys = [_norm_text(text)]
+    stripped = _LOC_LABEL.sub("", text, count=1)
+    if stripped != text:
+        keys.append(_norm_text(stripped))
+    return keys
+
+
+def _raw_actions(bill: etree._Element) -> list[dict[str, Any]]:
+    rows = []
+    items = bill.findall("actions/item")
+    for position, item in enumerate(items):
+        committees = [clean(n.text) for n in item.findall("committees/item/name") if clean(n.text)]
+        legacy = _text(item, "committee/name")
+        if legacy:
+            committees.append(legacy)
+        code = _text(item, "actionCode")
+        source = _text(item, "sourceSystem/name")
+        rows.append({
+            "date": (_text(item, "actionDate") or "")[:10],
+            "time": _text(item, "actionTime"),
+            "code": code,
+            "text": _text(item, "text") or "",
+            "type": _text(item, "type"),
+            "source": source,
+            "committees": sorted(set(committees)),
+            "chamber": _action_chamber(source, code),
+            # Files list newest first; a higher position is older among equal dates and times.
+            "order": len(items) - position,
+        })
+    return rows
+
+
+def _merge_actions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge each Library of Congress row into the chamber row it repeats (same date and text)."""
+    chamber_rows = [r for r in rows if not _is_loc(r["source"], r["code"])]
+    loc_rows = [r for r in rows if _is_loc(r["source"], r["code"])]
+    merged = [dict(r, codes=[r["code"]] if r["code"] else []) for r in chamber_rows]
+    index: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in merged:
+        index.setdefault((row["date"], _norm_text(row["text"])), []).append(row)
+    for loc in loc_rows:
+        twins = [r for key in _loc_keys(loc["text"]) for r in index.get((loc["date"], key), [])
+                 if not r.get("_has_loc")]
+        if twins:
+            twin = twins[0]
+            twin["_has_loc"] = True
+            if loc["code"] and loc["code"] not in twin["codes"]:
+                twin["codes"].append(loc["code"])
+            if twin["chamber"] is None:
+                twin["chamber"] = loc["chamber"]
+        else:
+            merged.append(dict(loc, codes=[loc["code"]] if loc["code"] else []))
+    merged.sort(key=lambda r: (r["date"], r["time"] or "", r["order"]))
+    actions = []
+    seen: dict[str, int] = {}
+    for row in merged:
+        identity = hashlib.sha256(
+            repr((row["date"], row["time"] or "", _norm_text(row["text"]), row["committees"])).encode()
+        ).hexdigest()[:16]
+        seen[identity] = seen.get(identity, 0) + 1
+        if seen[identity] > 1:  # the very same event listed twice: keep both, told apart by order
+            identity = f"{identity}-{seen[identity]}"
+        actions.append({
+            "id": identity,
+            "date": row["date"],
+            "time": row["time"],
+            "code": row["code"],
+            "codes": sorted(row["codes"]),
+            "text": row["text"],
+            "chamber": row["chamber"],
+            "committees": row["committees"],
+            "type": row["type"],
+        })
+    return actions
+
+
+def _person(item: etree._Element) -> dict[str, Any]:
+    district = _text(item, "district")
+    return {
+        "name": _text(item, "fullName"),
+        "bioguide_id": _text(item, "bioguideId"),
+        "party": _text(item, "party"),
+        "state": _text(item, "state"),
+        "district": district,
+    }
+
+
+def parse_billstatus(data: bytes) -> dict[str, Any]:
+    """Normalize one BILLSTATUS file (v3 or legacy) into the bill snapshot."""
+    root = _safe_root(data)
+    bill = root.find("bill")
+    if bill is None:
+        raise BillParseError("not a BILLSTATUS document: no <bill> element")
+    number = _text(bill, "number") or _text(bill, "billNumber")
+    bill_type = (_text(bill, "type") or _text(bill, "billType") or "").lower()
+    congress = _text(bill, "congress")
+    if not (number and number.isdigit() and congress and congress.isdigit() and bill_type in BILL_TYPES):
+        raise BillParseError(f"missing or unknown bill number/type/congress ({bill_type}{number}-{congress})")
+    bn = BillNumber(int(congress), bill_type, int(number))
+
+    titles = [( _text(t, "titleType") or "", _text(t, "title") or "") for t in bill.findall("titles/item")]
+    short_titles = sorted({t for kind, t in titles if t and "short title" in kind.lower()})
+    official = next((t for kind, t in titles if t and kind.lower().startswith("official title as introduced")), None)
+    official = official or next((t for kind, t in titles if t and kind.lower().startswith("official title")), None)
+    title = _text(bill, "title") or (short_titles[0] if short_titles else official) or bn.display
+
+    sponsor_node = bill.find("sponsors/item")
+    sponsor = _person(sponsor_node) if sponsor_node is not None and _text(sponsor_node, "bioguideId") else None
+
+    cosponsors = []
+    for item in bill.findall("cosponsors/item"):
+        person = _person(item)
+        person.pop("district")
+        person["date"] = (_text(item, "sponsorshipDate") or "")[:10] or None
+        person["withdrawn"] = (_text(item, "sponsorshipWithdrawnDate") or "")[:10] or None
+        person["original"] = (_text(item, "isOriginalCosponsor") or "").lower() == "true"
+        cosponsors.append(person)
+    cosponsors.sort(key=lambda c: (c["date"] or "", c["bioguide_id"] or ""))
+
+    committees = []
+    for item in bill.findall("committees/item") + bill.findall("committees/billCommittees/item"):
+        name = _text(item, "name")
+        if name:
+            committees.append({"name": name, "chamber": _text(item, "chamber")})
+    committees.sort(key=lambda c: (c["chamber"] or "", c["name"]))
+
+    laws = [
+        {"type": _text(item, "type") or "Public Law", "number": _text(item, "number")}
+        for item in bill.findall("laws/item")
+        if _text(item, "number")
+    ]
+    actions = _merge_actions(_raw_actions(bill))
+    latest = actions[-1] if actions else None
+    return {
+        "number": bn.key,
+        "congress": bn.congress,
+        "type": bn.type,
+        "display": bn.display,
+        "title": title,
+        "short_titles": short_titles,
+        "official_title": official,
+        "reserved": sponsor is None and title.lower().startswith("reserved"),
+        "introduced": (_text(bill, "introducedDate") or "")[:10] or None,
+        "sponsor": sponsor,
+        "cosponsors": cosponsors,
+        "actions": actions,
+        "committees": committees,
+        "laws": laws,
+        "stage": derive_stage(bn.type, actions, laws),
+        "latest_action": {"date": latest["date"], "text": latest["text"]} if latest else None,
+        "policy_area": _text(bill, "policyArea/name"),
+        "url": bn.url,
+    }
+
+
+# -- stages ----------------------------------------------------------------------------------
+
+_LOC_STAGE = {
+    "1000": "introduced", "10000": "introduced",
+    "2000": "referred", "11000": "referred",
+    "5000": "reported", "14000": "reported",
+    "8000": "passed", "17000": "passed",
+    "28000": "to_president",
+    "36000": "enacted",
+    "31000": "vetoed",
+    "9000": "failed", "18000": "failed",
+}
+_CHAMBER_STAGE = [
+    (re.compile(r"^Intro-[HS]"), "introduced"),
+    (re.compile(r"^H11100"), "referred"),
+    (re.compile(r"^H12(100|200|300)"), "reported"),
+    (re.compile(r"^H37(100|300)"), "passed"),
+    (re.compile(r"^E20000"), "to_president"),
+    (re.compile(r"^E40000"), "enacted"),
+    # E30000 is used both for "Signed by President" and "Vetoed by President": text decides.
+]
+_TEXT_STAGE = [
+    (re.compile(r"\bbecame (public|private) law\b|\bsigned by (the )?president\b", re.I), "enacted"),
+    (re.compile(r"\bpocket vetoed\b|\bvetoed by (the )?president\b", re.I), "vetoed"),
+    (re.compile(r"\bpassed (house|senate)? ?over (the )?(president's )?veto\b|\bover veto\b.*\b(passed|agreed)\b", re.I), "override"),
+    (re.compile(r"\bpresented to (the )?president\b", re.I), "to_president"),
+    (re.compile(r"\bfailed of passage\b|\bon passage failed\b|\bresolution (was )?not agreed to\b", re.I), "failed"),
+    # Passage of the measure itself; "Motion to proceed ... agreed to" or "Motion to table ... agreed
+    # to" are procedural and must not count.
+    (re.compile(r"^(passed|agreed to|resolution agreed to)\b|\bpassed/agreed to in (house|senate)\b"
+                r"|\bon passage passed\b|\bon agreeing to the (resolution|conference report) agreed to\b"
+                r"|\bon motion to suspend the rules and (pass|agree to)[^.]*agreed to\b", re.I), "passed"),
+    (re.compile(r"\breported (by|to|with|without|favorably|an original)\b|\bordered to be reported\b"
+                r"|\bcommittee on [^.]* reported\b", re.I), "reported"),
+    (re.compile(r"\breferred to\b|\bread twice and referred\b", re.I), "referred"),
+    (re.compile(r"\bintroduced in (house|senate)\b|\bsponsor introductory remarks\b", re.I), "introduced"),
+]
+
+
+def _event(action: dict[str, Any]) -> str | None:
+    """What an action means for the stage, from codes first, then text."""
+    events = []
+    for code in action.get("codes") or ([action["code"]] if action.get("code") else []):
+        if code in _LOC_STAGE:
+            events.append(_LOC_STAGE[code])
+        for pattern, event in _CHAMBER_STAGE:
+            if pattern.match(code):
+                events.append(event)
+    text = action.get("text") or ""
+    for pattern, event in _TEXT_STAGE:
+        if pattern.search(text):
+            events.append(event)
+            break
+    if "override" in events:
+        return "override"
+    for terminal in ("enacted", "vetoed", "failed"):
+        if terminal in events:
+            return terminal
+    ranked = [e for e in events if e in ("to_president", "passed", "reported", "referred", "introduced")]
+    order = ["to_president", "passed", "reported", "referred", "introduced"]
+    return min(ranked, key=order.index) if ranked else None
+
+
+def derive_stage(bill_type: str, actions: list[dict[str, Any]], laws: list[dict[str, Any]]) -> str:
+    """The furthest stage reached; vetoed and failed replace it; an override or a law is enacted."""
+    furthest = "introduced"
+    terminal: str | None = None
+    passed: set[str] = set()
+    overrides: set[str] = set()
+    single_chamber = bill_type in ("hres", "sres")
+    for action in actions:
+        event = _event(action)
+        chamber = action.get("chamber")
+        if event is None:
+            continue
+        if event == "enacted":
+            furthest, terminal = "enacted", None
+        elif event == "vetoed":
+            terminal = "vetoed"
+        elif event == "override":
+            overrides.add(chamber or "?")
+            if len(overrides) >= 2 or "?" in overrides:
+                furthest, terminal = "enacted", None
+        elif event == "failed":
+            terminal = "failed"
+        elif event == "passed":
+            if chamber:
+                passed.add(chamber)
+            terminal = None if terminal == "failed" else terminal
+            if passed >= {"House", "Senate"} and not single_chamber:
+                step = "passed_both"
+            elif chamber == "Senate":
+                step = "passed_senate"
+            else:
+                step = "passed_house"
+            if _RANK[step] > _RANK[furthest] or (step == "passed_senate" and furthest == "passed_house"):
+                furthest = "passed_both" if (furthest == "passed_house" and step == "passed_senate"
+                                             and not single_chamber) else step
+        elif _RANK[event] > _RANK[furthest]:
+            furthest = event
+    if laws:
+        return "enacted"
+    return terminal or furthest
+
+
+# -- diff --------------------------------------------------------------------------------------
+
+
+def _label(bill: dict[str, Any]) -> str:
+    return f"{bill.get('display')} ({ordinal(int(bill.get('congress') or 0))})"
+
+
+def _cosponsor_data(c: dict[str, Any], date: str | None) -> dict[str, Any]:
+    return {"name": c.get("name"), "bioguide_id": c.get("bioguide_id"), "party": c.get("party"),
+            "state": c.get("state"), "date": date}
+
+
+def diff_bill(old: dict[str, Any] | None, new: dict[str, Any], entity: str) -> list[Change]:
+    """What a human wants to hear about between two states of one bill."""
+    label = _label(new)
+    url = new.get("url")
+    if old is None:
+        title = new.get("title")
+        return [Change("bill.introduced", entity, f"{label} found: {title}",
+                       dedupe_key(entity, "bill.introduced"), {}, url, new.get("introduced"))]
+    changes: list[Change] = []
+    old_ids = {a["id"] for a in old.get("actions") or []}
+    for action in new.get("actions") or []:
+        if action["id"] in old_ids:
+            continue
+        changes.append(Change(
+            "bill.action", entity, f"{label}: {action['text']}",
+            dedupe_key(entity, "bill.action", action["id"]),
+            {"date": action["date"], "code": action.get("code"), "text": action["text"],
+             "chamber": action.get("chamber")},
+            url, action["date"],
+        ))
+    if old.get("stage") != new.get("stage") and new.get("stage"):
+        latest = (new.get("latest_action") or {}).get("date")
+        changes.append(Change(
+            "bill.stage", entity, f"{label} {STAGE_WORDS.get(new['stage'], new['stage'])}",
+            dedupe_key(entity, "bill.stage", new["stage"]),
+            {"from": old.get("stage"), "to": new["stage"]}, url, latest,
+        ))
+    before = {c.get("bioguide_id"): c for c in old.get("cosponsors") or []}
+    for person in new.get("cosponsors") or []:
+        key = person.get("bioguide_id")
+        previous = before.get(key)
+        if previous is None and not person.get("withdrawn"):
+            changes.append(Change(
+                "bill.cosponsor_added", entity, f"{label}: {person.get('name')} joined as a cosponsor",
+                dedupe_key(entity, "bill.cosponsor_added", key, person.get("date")),
+                _cosponsor_data(person, person.get("date")), url, person.get("date"),
+            ))
+        elif person.get("withdrawn") and not (previous or {}).get("withdrawn"):
+            changes.append(Change(
+                "bill.cosponsor_withdrawn", entity, f"{label}: {person.get('name')} withdrew as a cosponsor",
+                dedupe_key(entity, "bill.cosponsor_withdrawn", key, person.get("withdrawn")),
+                _cosponsor_data(person, person.get("withdrawn")), url, person.get("withdrawn"),
+            ))
+    if old.get("title") and new.get("title") and old["title"] != new["title"]:
+        changes.append(Change(
+            "bill.title", entity, f"{label} is now titled: {new['title']}",
+            dedupe_key(entity, "bill.title", old["title"], new["title"]),
+            {"from": old["title"], "to": new["title"]}, url, None,
+        ))
+    return changes
+
+
+# -- title matching ------------------------------------------------------------------------------
+
+_YEAR_SUFFIX = re.compile(r"\s+of\s+(19|20)\d\d$")
+
+
+def normalize_title(title: str) -> str:
+    """Case, punctuation and a trailing "of 2021" ignored."""
+    text = re.sub(r"[^\w\s]+", " ", clean(title).lower())
+    text = _SPACE.sub(" ", text).strip()
+    return _YEAR_SUFFIX.sub("", text)
+
+
+def title_matches(bill: dict[str, Any], phrase: str, *, contains: bool = False, official: bool = False) -> bool:
+    wanted = normalize_title(phrase)
+    if not wanted:
+        return False
+    titles = [*list(bill.get("short_titles") or []), bill.get("title") or ""]
+    if official and bill.get("official_title"):
+        titles.append(bill["official_title"])
+    for title in titles:
+        candidate = normalize_title(title)
+        if candidate == wanted:
+            return True
+        if contains and re.search(rf"(^|\s){re.escape(wanted)}(\s|$)", candidate):
+            return True
+    return False
