@@ -49,6 +49,8 @@ def clean(text: str | None) -> str:
     """Strip control characters and collapse white space (scraped text goes into alerts)."""
     if not text:
         return ""
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text.strip()  # the common case, ten times cheaper
     return _SPACE.sub(" ", _CONTROL.sub("", unicodedata.normalize("NFC", text))).strip()
 
 
@@ -66,7 +68,7 @@ def _safe_root(data: bytes) -> etree._Element:
     head = data[:1024].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")):
         raise BillParseError("an HTML page, not a BILLSTATUS document (the server may be showing an error page)")
-    if _FORBIDDEN.search(data[:65536]) or _FORBIDDEN.search(data):
+    if b"<!" in data and _FORBIDDEN.search(data):
         raise BillParseError("refused: the document declares a DTD or entities (possible XML bomb)")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              remove_comments=True)

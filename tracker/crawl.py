@@ -100,16 +100,32 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
 
 
 class IngestPipeline:
-    """Hands each item to the spider's sink (storage) and counts the outcome on its report."""
+    """Hands each item to the spider's sink (storage) on one writer thread per crawler, so the
+    reactor keeps downloading while a snapshot is stored; one thread keeps each entity's writes in
+    order. Counts the outcome on the spider's report."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        self.pool: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> IngestPipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    def open_spider(self) -> None:
+        from twisted.python.threadpool import ThreadPool
+
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name=f"ingest-{self.crawler.spider.name}")
+        self.pool.start()
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.stop()  # waits for queued writes to finish
+
+    async def process_item(self, item: Any) -> Any:
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import reactor, threads
+
         spider = self.crawler.spider
         report: SourceReport = spider.report
         if not isinstance(item, Item):
@@ -117,9 +133,9 @@ class IngestPipeline:
         report.items += 1
         report.seen.add(item.key)
         try:
-            result = spider.sink(item)
+            result = await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self.pool, spider.sink, item))
         except Exception as exc:  # a storage problem loses this item only, loudly
-            log.exception("storing %s failed", item.key)
+            log.error("storing %s failed: %s", item.key, exc)
             spider.fail(f"{item.kind} {item.key}", item.url, f"could not store: {type(exc).__name__}: {exc}")
             return item
         if result.new_snapshot:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker import clock, secrets
 from tracker import models as m
 from tracker.changes import Change as ChangeRecord
-from tracker.changes import canonical_json, content_hash
+from tracker.changes import canonical_json
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -170,37 +170,39 @@ def ingest(
     """
     now = clock.now()
     result = IngestResult(entity=item.key)
-    digest = content_hash(item.content)
+    text = canonical_json(item.content)
+    digest = hashlib.sha256(text.encode()).hexdigest()
     with store.session() as session:
         entity = session.get(m.Entity, item.key)
         previous: dict[str, Any] | None = None
+        snapshot: m.Snapshot | None = None
         if entity is None:
             entity = m.Entity(
                 key=item.key, kind=item.kind, source_id=item.source_id, first_seen=now, last_seen=now
             )
             session.add(entity)
-            session.flush()
+            for watch_id in item.watch_ids:
+                session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
         else:
             entity.last_seen = now
             entity.missing_since = None
+            _link_watches(session, item)
             if entity.current_snapshot_id is not None:
                 current = session.get(m.Snapshot, entity.current_snapshot_id)
                 if current is not None and current.hash == digest:
-                    _link_watches(session, item)
                     _save_validators(session, item, now)
                     return result
                 previous = _load(current.content) if current is not None else None
-
-        _link_watches(session, item)
-        snapshot = session.scalar(
-            select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest)
-        )
+            # An older state can come back (a bill's title reverted): reuse its snapshot row.
+            snapshot = session.scalar(
+                select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest)
+            )
         if snapshot is None:
             snapshot = m.Snapshot(
                 entity_key=item.key,
                 hash=digest,
-                content=canonical_json(item.content),
-                raw=zlib.compress(item.raw, 6) if item.raw is not None else None,
+                content=text,
+                raw=zlib.compress(item.raw, 1) if item.raw is not None else None,
                 raw_url=secrets.mask(item.url) if item.url else None,
                 fetched_at=now,
                 parser=item.parser,
