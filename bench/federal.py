@@ -64,7 +64,7 @@ class BareSpider(scrapy.Spider):
     name = "bare"
 
     def __init__(self, *args: Any, urls: list[str], report: SourceReport, **kwargs: Any) -> None:
-        for key in ("config", "validators", "sink", "cursor"):
+        for key in ("config", "validators", "cursor"):
             kwargs.pop(key, None)
         super().__init__(*args, **kwargs)
         self.urls, self.report = urls, report

@@ -60,11 +60,10 @@ class GovinfoSpider(TrackerSpider):
     name = "govinfo"
     source_id = "govinfo"
 
-    def __init__(self, *args: Any, config: Config, watches: list[BillWatch], sink: Any,
+    def __init__(self, *args: Any, config: Config, watches: list[BillWatch],
                  cursor: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config = config
-        self.sink = sink
         self.base = config.sources.govinfo.base_url
         # One request per bill even when several watches name it.
         self.bills: dict[BillNumber, list[str]] = {}
@@ -145,37 +144,37 @@ class GovinfoSpider(TrackerSpider):
         if expected and expected.isdigit() and int(expected) != len(body):
             self.fail(f"bill {bill.key}", response.url, f"truncated: got {len(body)} of {int(expected)} bytes")
             return
-        try:
-            content = parse_billstatus(body)
-        except BillParseError as exc:
-            self.fail(f"bill {bill.key}", response.url, str(exc))
-            return
-        if content.get("number") != bill.key:
-            self.fail(f"bill {bill.key}", response.url, f"file describes {content.get('number')}, not {bill.key}")
-            return
-        watch_ids = list(response.meta["watch_ids"])
-        if response.meta["by_title"]:
-            watch_ids = [
-                w.id for w in self.title_watches
-                if bill.congress in (w.congresses or self.title_congresses)
-                and any(title_matches(content, t, contains=w.title_contains, official=w.official_titles)
-                        for t in w.titles)
-            ]
-            self._remember(response)
-            if not watch_ids:
-                return
-        yield Item(
+        item = Item(
             key=bill.entity,
             kind="bill",
             source_id=self.source_id,
-            watch_ids=watch_ids,
-            content=content,
+            watch_ids=list(response.meta["watch_ids"]),
+            content={},
             url=response.url,
             raw=body,
             validators=response.meta.get("validators"),
             parser=PARSER_VERSION,
-            discovered=bool(response.meta["by_title"]),
+            parse="billstatus",  # parsed in the ingest worker, off the engine's core
         )
+        if response.meta["by_title"]:
+            # Found through a sitemap: the titles decide whether any watch wants it.
+            try:
+                item.content = parse_billstatus(body)
+            except BillParseError as exc:
+                self.fail(f"bill {bill.key}", response.url, str(exc))
+                return
+            item.parse = None
+            item.discovered = True
+            item.watch_ids = [
+                w.id for w in self.title_watches
+                if bill.congress in (w.congresses or self.title_congresses)
+                and any(title_matches(item.content, t, contains=w.title_contains, official=w.official_titles)
+                        for t in w.titles)
+            ]
+            self._remember(response)
+            if not item.watch_ids:
+                return
+        yield item
 
     def _remember(self, response: Response) -> None:
         lastmod = response.meta.get("lastmod")

@@ -24,10 +24,10 @@ class ProbeSpider(TrackerSpider):
 
     name = "probe"
 
-    def __init__(self, *args: Any, config: Config, sink: Any, paths: list[str], base: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, config: Config, paths: list[str], base: str, **kwargs: Any) -> None:
         kwargs.pop("cursor", None)
         super().__init__(*args, **kwargs)
-        self.sink, self.paths, self.base = sink, paths, base
+        self.paths, self.base = paths, base
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for path in self.paths:

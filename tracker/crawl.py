@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +20,8 @@ from sqlalchemy import select
 from tracker import clock, secrets
 from tracker import models as m
 from tracker.config import Config
-from tracker.diff import diff_entity
 from tracker.report import SourceReport
-from tracker.store import IngestResult, Item, Store, ensure_watches, ingest, load_validators, mark_baselines
+from tracker.store import Item, Store, ensure_watches, load_validators, mark_baselines
 
 log = logging.getLogger(__name__)
 
@@ -100,47 +99,40 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
 
 
 class IngestPipeline:
-    """Hands each item to the spider's sink (storage) on one writer thread per crawler, so the
-    reactor keeps downloading while a snapshot is stored; one thread keeps each entity's writes in
-    order. Counts the outcome on the spider's report."""
+    """Hands each item to the ingest worker process (parse, diff, store) and counts the outcome
+    on the spider's report; the engine keeps downloading meanwhile."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.pool: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> IngestPipeline:
         return cls(crawler)
 
-    def open_spider(self) -> None:
-        from twisted.python.threadpool import ThreadPool
-
-        self.pool = ThreadPool(minthreads=1, maxthreads=1, name=f"ingest-{self.crawler.spider.name}")
-        self.pool.start()
-
-    def close_spider(self) -> None:
-        if self.pool is not None:
-            self.pool.stop()  # waits for queued writes to finish
-
     async def process_item(self, item: Any) -> Any:
-        from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet import reactor, threads
+        import asyncio
+
+        from tracker import ingestworker
 
         spider = self.crawler.spider
         report: SourceReport = spider.report
         if not isinstance(item, Item):
             return item
+        what = item.key.replace(":", " ", 1) if item.kind == "bill" else f"{item.kind} {item.key}"
+        try:
+            outcome = await asyncio.wrap_future(ingestworker.submit(item))
+        except Exception as exc:  # the worker died: this item is lost for this run only, loudly
+            ingestworker.reset()
+            spider.fail(what, item.url, f"could not store: {type(exc).__name__}: {exc}")
+            return item
+        if outcome.error:
+            spider.fail(what, item.url, outcome.error)
+            return item
         report.items += 1
         report.seen.add(item.key)
-        try:
-            result = await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self.pool, spider.sink, item))
-        except Exception as exc:  # a storage problem loses this item only, loudly
-            log.error("storing %s failed: %s", item.key, exc)
-            spider.fail(f"{item.kind} {item.key}", item.url, f"could not store: {type(exc).__name__}: {exc}")
-            return item
-        if result.new_snapshot:
+        if outcome.new_snapshot:
             report.new_snapshots += 1
-        report.changes += len(result.changes)
+        report.changes += outcome.changes
         return item
 
 
@@ -171,26 +163,6 @@ def spider_class(kind: str) -> type:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def make_sink(store: Store, config: Config) -> Callable[[Item], IngestResult]:
-    on_change = _alert_hook(config)
-
-    def sink(item: Item) -> IngestResult:
-        return ingest(store, item, diff_entity, run_id=item_run_ids.get(item.source_id), on_change=on_change)
-
-    item_run_ids: dict[str, int] = {}
-    sink.run_ids = item_run_ids  # type: ignore[attr-defined]
-    return sink
-
-
-def _alert_hook(config: Config) -> Any:
-    """Instant deliveries are owed in the change's own transaction (alerts module)."""
-    try:
-        from tracker.alerts.outbox import owe_instant
-    except ImportError:
-        return None
-    return lambda session, change: owe_instant(session, change, config)
-
-
 def run_crawls(
     config: Config,
     store: Store,
@@ -219,7 +191,6 @@ def run_crawls(
 
     validators = load_validators(store)
     cursors = load_cursors(store, [job.source_id for job in jobs])
-    sink = make_sink(store, config)
     reports: list[SourceReport] = []
     started = clock.now()
     with store.session() as session:
@@ -228,7 +199,9 @@ def run_crawls(
             session.add(run)
             session.flush()
             reports.append(SourceReport(job.source_id, job.watch_ids, run_id=run.id))
-            sink.run_ids[job.source_id] = run.id  # type: ignore[attr-defined]
+    from tracker import ingestworker
+
+    ingestworker.prepare(store.url, config, {r.source_id: r.run_id for r in reports if r.run_id})
 
     crawl_settings = {**scrapy_settings(config, polite=polite), **(settings or {})}
     crawlers: list[Any] = []
@@ -249,7 +222,7 @@ def run_crawls(
             crawler = runner.create_crawler(cls)
             crawlers.append(crawler)
             d = runner.crawl(
-                crawler, config=config, report=report, validators=validators, sink=sink,
+                crawler, config=config, report=report, validators=validators,
                 cursor=cursors.get(job.source_id, {}), **job.kwargs
             )
             d.addErrback(_crawl_failed, report)

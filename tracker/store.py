@@ -126,6 +126,8 @@ class Item:
     discovered: bool = False
     validators: dict[str, str | None] | None = None  # {"url", "etag", "last_modified"}
     parser: str = "1"
+    # Name of the parser that turns `raw` into `content` in the ingest worker (None: content is set).
+    parse: str | None = None
 
 
 @dataclass
