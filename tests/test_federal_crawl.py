@@ -198,3 +198,52 @@ def test_cli_crawl_status_changes(tmp_path: Path, replay: ReplayServer) -> None:
     assert set(bill) == {"watch", "entity", "number", "congress", "title", "stage", "latest_action", "cosponsors",
                          "law", "url"}
     assert bill["title"] == "Officer Eugene Goodman Congressional Gold Medal Act"
+
+
+def sitemap(entries: list[tuple[str, str]], index: bool = False) -> bytes:
+    tag, item = ("sitemapindex", "sitemap") if index else ("urlset", "url")
+    rows = "".join(f"<{item}><loc>{loc}</loc><lastmod>{mod}</lastmod></{item}>" for loc, mod in entries)
+    return f'<?xml version="1.0"?><{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</{tag}>'.encode()
+
+
+def test_title_watch_finds_a_new_bill_once(tmp_path: Path, replay: ReplayServer) -> None:
+    """A bill with no number yet is watched by title; GovInfo's sitemaps say what changed."""
+    base = replay.url
+    replay.add("/sitemap/bulkdata/BILLSTATUS/sitemapindex.xml", sitemap([
+        (f"{base}/sitemap/bulkdata/BILLSTATUS/117hr/sitemap.xml", "2022-11-01"),
+        (f"{base}/sitemap/bulkdata/BILLSTATUS/117s/sitemap.xml", "2022-11-01"),
+        (f"{base}/sitemap/bulkdata/BILLSTATUS/116hr/sitemap.xml", "2020-11-01"),  # not a watched Congress
+    ], index=True))
+    replay.add("/sitemap/bulkdata/BILLSTATUS/117hr/sitemap.xml",
+               sitemap([(base + path_of("hr6658-117"), "2022-11-16T10:00:00Z")]))
+    replay.add("/sitemap/bulkdata/BILLSTATUS/117s/sitemap.xml", sitemap([]))
+    replay.add(path_of("hr6658-117"), real("BILLSTATUS-117hr6658.xml"))
+    replay.add(path_of("s35-117"), real("BILLSTATUS-117s35.xml"))
+    path = tmp_path / "tracker.toml"
+    path.write_text(
+        f'[crawl]\ndelay_seconds = 0\nretries = 0\n[sources.govinfo]\nbase_url = "{base}"\n'
+        '[[bills]]\nid = "goodman"\nname = "Goodman medal"\ntitles = ["Officer Eugene Goodman Congressional Gold Medal Act"]\n'
+        "congresses = [117]\n"
+    )
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok and first.items == 0  # H.R.6658 read, its title does not match
+    assert replay.count("/sitemap/bulkdata/BILLSTATUS/116hr/sitemap.xml") == 0
+    assert replay.count(path_of("hr6658-117")) == 1
+
+    # The Senate bill appears in the 117th Senate sitemap.
+    replay.replace("/sitemap/bulkdata/BILLSTATUS/117s/sitemap.xml",
+                   sitemap([(base + path_of("s35-117"), "2022-09-07T13:36:03Z")]))
+    (second,) = run_crawls(config, store)
+    assert second.ok and second.items == 1
+    (found,) = list_changes(store)
+    assert found["kind"] == "bill.introduced" and found["entity"] == "bill:s35-117" and found["watch"] == "goodman"
+    status = by_entity(collect_status(store, config))
+    assert status["bill:s35-117"]["stage"] == "passed_senate"
+
+    # Nothing moved: no bill file is fetched again, nothing new recorded.
+    replay.clear_log()
+    (third,) = run_crawls(config, store)
+    assert third.ok and not [r for r in replay.requests if r.path.startswith("/bulkdata/")]
+    assert len(list_changes(store)) == 1
