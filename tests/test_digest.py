@@ -1,0 +1,173 @@
+"""The digest as organizers' tools read it: HTML parsed, Atom through feedparser, iCalendar through
+icalendar, and the page opened in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+from icalendar import Calendar
+from lxml import html
+
+from tracker.changes import Change, dedupe_key
+from tracker.config import Config, load_config
+from tracker.crawl import run_crawls
+from tracker.derive import billstatus_before
+from tracker.digest import build_calendar, write_site
+from tracker.replay import ReplayServer
+from tracker.store import Item, Store, ensure_watches, ingest
+
+FEDERAL = Path(__file__).parent / "data" / "federal"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+S35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
+HR2471 = "/bulkdata/BILLSTATUS/117/hr/BILLSTATUS-117hr2471.xml"
+
+
+@pytest.fixture
+def crawled(tmp_path: Path, replay: ReplayServer) -> tuple[Config, Store]:
+    """Two crawls: a derived earlier state (newest actions removed), then the real files."""
+    real_s35, real_2471 = (FEDERAL / "BILLSTATUS-117s35.xml").read_bytes(), (FEDERAL / "BILLSTATUS-117hr2471.xml").read_bytes()
+    replay.add(S35, billstatus_before(real_s35, "2021-02-12"))
+    replay.add(HR2471, billstatus_before(real_2471, "2022-03-09"))
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[crawl]\ndelay_seconds = 0\n[sources.govinfo]\nbase_url = "{replay.url}"\n'
+                    '[[bills]]\nid = "police"\nname = "Police accountability"\nnumbers = ["s35-117", "hr2471-117"]\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    replay.replace(S35, real_s35)
+    replay.replace(HR2471, real_2471)
+    run_crawls(config, store)
+    return config, store
+
+
+def test_index_shows_bills_stages_and_changes(crawled: tuple[Config, Store], tmp_path: Path) -> None:
+    config, store = crawled
+    site = write_site(store, config, tmp_path / "site")
+    page = html.parse(str(site / "index.html")).getroot()
+    cards = {c.findtext(".//h3/a"): c for c in page.cssselect("article.card")}
+    assert set(cards) == {"S. 35 (117th Congress)", "H.R. 2471 (117th Congress)"}
+    s35 = cards["S. 35 (117th Congress)"]
+    assert s35.cssselect(".stage")[0].text_content() == "Passed the Senate"
+    assert [li.text_content() for li in s35.cssselect("ol.tracker li.done")] == ["Introduced", "Committee", "Senate"]
+    law = cards["H.R. 2471 (117th Congress)"]
+    assert "Public Law 117-103" in law.text_content()
+    recent = [li.text_content() for li in page.cssselect("ul.changes li")]
+    assert any("S. 35 (117th) passed the Senate" in r for r in recent)
+    assert any("H.R. 2471 (117th) became law" in r for r in recent)
+    assert "govinfo" in page.cssselect("table")[0].text_content()
+    # Works from disk: no external scripts, styles or fonts.
+    assert not page.xpath("//script[@src] | //link[@rel='stylesheet'] | //img[starts-with(@src, 'http')]")
+    assert "@import" not in (site / "index.html").read_text() and "url(" not in (site / "index.html").read_text()
+    bill_page = html.parse(str(site / "bills" / "s35-117.html")).getroot()
+    from tracker.bills import parse_billstatus
+
+    actions = parse_billstatus((FEDERAL / "BILLSTATUS-117s35.xml").read_bytes())["actions"]
+    rows = bill_page.cssselect("table")[0].cssselect("tbody tr")
+    assert [r.cssselect("td")[2].text_content() for r in rows] == [a["text"] for a in reversed(actions)]
+    assert "Officer Eugene Goodman" in bill_page.findtext(".//title")
+
+
+def test_feeds_parse_and_keep_stable_ids(crawled: tuple[Config, Store], tmp_path: Path) -> None:
+    config, store = crawled
+    site = write_site(store, config, tmp_path / "site")
+    feed = feedparser.parse((site / "changes.atom").read_bytes())
+    assert not feed.bozo and feed.entries
+    ids = [e.id for e in feed.entries]
+    assert all(i.startswith("tag:tracker,2026:change/") for i in ids) and len(set(ids)) == len(ids)
+    site = write_site(store, config, tmp_path / "site")
+    assert [e.id for e in feedparser.parse((site / "changes.atom").read_bytes()).entries] == ids
+    per_watch = feedparser.parse((site / "watches" / "police" / "changes.atom").read_bytes())
+    assert len(per_watch.entries) == len(ids)
+    calendar = Calendar.from_ical((site / "meetings.ics").read_bytes())
+    assert calendar.get("prodid")
+
+
+def test_calendar_keeps_cancelled_meetings_and_raises_sequence() -> None:
+    meeting = {"entity": "meeting:legistar:nyc:7", "body": "Committee on Public Safety", "title": "Hearing",
+               "start": "2026-12-01T13:00:00-05:00", "status": "cancelled", "location": "250 Broadway"}
+    cal = Calendar.from_ical(build_calendar([meeting], {"meeting:legistar:nyc:7": 2}, "x"))
+    (event,) = cal.walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 2
+    assert str(event["UID"]) == "meeting:legistar:nyc:7@tracker"
+    assert event.decoded("DTSTART").isoformat() == "2026-12-01T18:00:00+00:00"
+
+
+def test_scraped_text_is_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.toml"
+    path.write_text('[[bills]]\nid = "x"\nname = "X"\nnumbers = ["hr1-119"]\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("x", "bill", "X")])
+    evil = "<script>alert('x')</script> Act"
+    ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["x"],
+                       content={"number": "hr1-119", "display": "H.R. 1", "congress": 119, "type": "hr",
+                                "title": evil, "stage": "introduced", "actions": [], "cosponsors": []}),
+           lambda old, new, item: [Change("bill.title", item.key, evil, dedupe_key(item.key, "t"))])
+    site = write_site(store, config, tmp_path / "site")
+    text = (site / "index.html").read_text()
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert html.parse(str(site / "index.html")).getroot().xpath("//script") == []
+
+
+def test_a_failed_write_leaves_the_old_site_whole(crawled: tuple[Config, Store], tmp_path: Path) -> None:
+    config, store = crawled
+    site = write_site(store, config, tmp_path / "site")
+    before = (site / "index.html").read_text()
+    override = tmp_path / "override" / "digest"
+    override.mkdir(parents=True)
+    (override / "bill.html.j2").write_text('{% include "no_such_template.j2" %}')  # index renders, bills fail
+    broken = config.model_copy(update={"digest": config.digest.model_copy(update={"templates": str(tmp_path / "override")})})
+    with pytest.raises(Exception, match="no_such_template"):
+        write_site(store, broken, site)
+    assert (site / "index.html").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site")) == []
+
+
+def test_templates_can_be_overridden(crawled: tuple[Config, Store], tmp_path: Path) -> None:
+    config, store = crawled
+    override = tmp_path / "brand" / "digest"
+    override.mkdir(parents=True)
+    (override / "base.html.j2").write_text(
+        (Path(__file__).resolve().parent.parent / "templates" / "digest" / "base.html.j2").read_text()
+        .replace("Campaign tracker", "Justice Coalition watch"))
+    branded = config.model_copy(update={"digest": config.digest.model_copy(update={"templates": str(tmp_path / "brand")})})
+    site = write_site(store, branded, tmp_path / "site")
+    assert html.parse(str(site / "index.html")).getroot().findtext(".//h1") == "Justice Coalition watch"
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("label", "width"), [("desktop", 1280), ("phone", 390)])
+def test_page_renders_in_headless_chromium(crawled: tuple[Config, Store], tmp_path: Path, label: str, width: int) -> None:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("chromium is required under CI=true")
+        pytest.skip("chromium not installed")
+    config, store = crawled
+    site = write_site(store, config, tmp_path / "site")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"digest-{label}.png"
+    shot.unlink(missing_ok=True)
+    dom: Any = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium'}", f"--window-size={width},2000", f"--screenshot={shot}",
+         (site / "index.html").as_uri()], capture_output=True, timeout=90)
+    assert shot.exists() and shot.stat().st_size > 10_000, dom.stderr[-500:]
+    dumped = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium2'}", f"--window-size={width},2000", "--dump-dom",
+         (site / "index.html").as_uri()], capture_output=True, text=True, timeout=90)
+    assert "Passed the Senate" in dumped.stdout and "Became law" in dumped.stdout

@@ -1,0 +1,242 @@
+"""The static digest site organizers open: index.html, a page per bill and per meeting,
+changes.atom, meetings.ics and digest.txt (plus the same feeds per watch).
+
+Written aside and swapped in, so a crash mid-write never leaves a half site. Everything scraped is
+escaped by Jinja2's autoescape; the pages need no server, scripts, fonts or CDNs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from icalendar import Calendar, Event
+from sqlalchemy import func, select
+
+from tracker import __version__, clock
+from tracker import models as m
+from tracker.billnumbers import ordinal
+from tracker.bills import STAGE_WORDS
+from tracker.config import Config
+from tracker.status import collect_status, list_changes, watch_entities
+from tracker.store import Store
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+RECENT_CHANGES = 200
+
+# The steps of the stage tracker, and which stages reach each one.
+STEPS = [
+    ("introduced", "Introduced"),
+    ("committee", "Committee"),
+    ("house", "House"),
+    ("senate", "Senate"),
+    ("president", "President"),
+    ("law", "Law"),
+]
+
+
+def stage_steps(bill: dict[str, Any]) -> list[dict[str, Any]]:
+    """Which steps a bill has passed, for the tracker bar (resolutions show only what they need)."""
+    stage = bill.get("stage") or "introduced"
+    actions = bill.get("actions") or []
+    passed = {a.get("chamber") for a in actions if _is_passage(a)}
+    bill_type = bill.get("type") or "hr"
+    done = {"introduced"}
+    if stage != "introduced":
+        done.add("committee")
+    if stage in ("passed_house", "passed_both", "to_president", "enacted") or "House" in passed:
+        done.add("house")
+    if stage in ("passed_senate", "passed_both", "to_president", "enacted") or "Senate" in passed:
+        done.add("senate")
+    if stage in ("to_president", "enacted", "vetoed") and bill_type not in ("hres", "sres", "hconres", "sconres"):
+        done.add("president")
+    if stage == "enacted":
+        done.update({"house", "senate", "president", "law"})
+    steps = list(STEPS)
+    if bill_type in ("hres", "sres"):
+        own = "house" if bill_type == "hres" else "senate"
+        steps = [s for s in STEPS if s[0] in ("introduced", "committee", own)]
+    elif bill_type in ("hconres", "sconres"):
+        steps = [s for s in STEPS if s[0] not in ("president", "law")]
+    return [{"key": key, "label": label, "done": key in done} for key, label in steps]
+
+
+def _is_passage(action: dict[str, Any]) -> bool:
+    codes = set(action.get("codes") or [])
+    return bool(codes & {"8000", "17000", "H37100", "H37300"})
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
+
+
+def environment(config: Config) -> jinja2.Environment:
+    folders = [str(config.resolve(config.digest.templates))] if config.digest.templates else []
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*folders, str(TEMPLATES)]),
+        autoescape=jinja2.select_autoescape(["html", "xml", "atom", "j2"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.ChainableUndefined,  # scraped records may lack a field: show nothing
+    )
+    env.filters["stage_words"] = lambda stage: STAGE_WORDS.get(stage or "", stage or "unknown")
+    env.filters["slug"] = slug
+    env.filters["ordinal"] = ordinal
+    env.filters["sentence"] = lambda text: (text[:1].upper() + text[1:]) if text else text
+    env.filters["local"] = _local_time
+    return env
+
+
+def _local_time(iso: str | None, fmt: str = "%a %b %-d, %Y %-I:%M %p %Z") -> str:
+    if not iso:
+        return "time to be announced"
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).strftime(fmt)
+
+
+def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
+    """Full content of every watched bill, with its cosponsor count a week ago."""
+    week_ago = clock.now() - timedelta(days=7)
+    out: dict[str, dict[str, Any]] = {}
+    with store.session() as session:
+        for watch in config.bills:
+            for entity, content in watch_entities(session, watch.id, "bill"):
+                if entity.key in out:
+                    continue
+                old = session.scalar(
+                    select(m.Snapshot.content).where(m.Snapshot.entity_key == entity.key,
+                                                     m.Snapshot.fetched_at <= week_ago)
+                    .order_by(m.Snapshot.id.desc()).limit(1)
+                )
+                current = sum(1 for c in content.get("cosponsors") or [] if not c.get("withdrawn"))
+                before = None
+                if old:
+                    before = sum(1 for c in json.loads(old).get("cosponsors") or [] if not c.get("withdrawn"))
+                content["cosponsor_change"] = None if before is None else current - before
+                content["entity"] = entity.key
+                content["page"] = f"bills/{slug(content.get('number') or entity.key)}.html"
+                content["steps"] = stage_steps(content)
+                out[entity.key] = content
+    return out
+
+
+def _meeting_sequences(store: Store) -> dict[str, int]:
+    """SEQUENCE for the calendar: how many times a meeting's snapshot changed."""
+    with store.session() as session:
+        rows = session.execute(
+            select(m.Snapshot.entity_key, func.count()).join(m.Entity, m.Entity.key == m.Snapshot.entity_key)
+            .where(m.Entity.kind == "meeting").group_by(m.Snapshot.entity_key)
+        )
+        return {key: count - 1 for key, count in rows}
+
+
+def build_calendar(meetings: list[dict[str, Any]], sequences: dict[str, int], name: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", f"-//tracker {__version__}//meetings//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", name)
+    for meeting in meetings:
+        if not meeting.get("start"):
+            continue
+        from datetime import UTC, datetime
+
+        start = datetime.fromisoformat(meeting["start"]).astimezone(UTC)  # an instant: Z form
+        event = Event()
+        event.add("uid", f"{meeting['entity']}@tracker")
+        event.add("summary", f"{meeting.get('body') or ''}: {meeting.get('title') or 'meeting'}".strip(": "))
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(hours=2))
+        event.add("dtstamp", clock.now())
+        event.add("sequence", sequences.get(meeting["entity"], 0))
+        event.add("status", "CANCELLED" if meeting.get("status") == "cancelled" else "CONFIRMED")
+        if meeting.get("location"):
+            event.add("location", meeting["location"])
+        if meeting.get("url") or meeting.get("agenda_url"):
+            event.add("url", meeting.get("url") or meeting.get("agenda_url"))
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def write_site(store: Store, config: Config, out: Path) -> Path:
+    """Render the whole site aside, then swap it in for `out`."""
+    out = Path(out)
+    status = collect_status(store, config)
+    changes = list_changes(store, newest_first=True, limit=RECENT_CHANGES)
+    bills = _bill_pages(store, config)
+    sequences = _meeting_sequences(store)
+    now = clock.now()
+    last_success = max((s["last_success"] for s in status["sources"] if s["last_success"]), default=None)
+    stale = last_success is None or (now - clock.parse_instant(last_success)) > timedelta(hours=config.digest.stale_hours)
+    upcoming = [mt for mt in status["meetings"] if mt["status"] != "passed"]
+    watches = [
+        {"id": w.id, "name": w.name, "kind": "bill",
+         "bills": [bills[b["entity"]] for b in status["bills"] if b["watch"] == w.id and b["entity"] in bills]}
+        for w in config.bills
+    ] + [
+        {"id": w.id, "name": w.name, "kind": "meeting", "zone": w.timezone or config.tracker.timezone,
+         "meetings": [mt for mt in upcoming if mt["watch"] == w.id]}
+        for w in config.meetings
+    ]
+    context = {
+        "generated_at": status["generated_at"],
+        "stale": stale,
+        "last_success": last_success,
+        "watches": watches,
+        "changes": changes,
+        "sources": status["sources"],
+        "deliveries": status["deliveries"],
+        "dead": status["dead_deliveries"],
+        "version": __version__,
+        "root": "",
+    }
+    env = environment(config)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _write(staging / "index.html", env.get_template("digest/index.html.j2").render(**context))
+        _write(staging / "digest.txt", env.get_template("digest/digest.txt.j2").render(**context))
+        for bill in bills.values():
+            watch_bills = [b for w in watches if w["kind"] == "bill" and bill in w.get("bills", []) for b in w["bills"]]
+            _write(staging / bill["page"], env.get_template("digest/bill.html.j2").render(
+                **{**context, "root": "../"}, bill=bill, related=[b for b in watch_bills if b is not bill],
+                bill_changes=[c for c in changes if c["entity"] == bill["entity"]]))
+        _write(staging / "changes.atom", env.get_template("digest/changes.atom.j2").render(
+            **context, feed_id="tag:tracker,2026:changes", title="tracker: recent changes", entries=changes))
+        (staging / "meetings.ics").write_bytes(build_calendar(status["meetings"], sequences, "tracker meetings"))
+        for watch in config.bills + config.meetings:
+            folder = staging / "watches" / watch.id
+            entries = [c for c in changes if c["watch"] == watch.id]
+            _write(folder / "changes.atom", env.get_template("digest/changes.atom.j2").render(
+                **context, feed_id=f"tag:tracker,2026:watch/{watch.id}", title=f"tracker: {watch.name}",
+                entries=entries))
+            (folder / "meetings.ics").write_bytes(build_calendar(
+                [mt for mt in status["meetings"] if mt["watch"] == watch.id], sequences, watch.name))
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Replace `out` with `staging`: the old site stays whole until the new one is complete."""
+    old = out.with_name(f".{out.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        os.rename(out, old)
+    os.rename(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
