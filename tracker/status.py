@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
+from tracker.alerts.outbox import dead_deliveries, delivery_counts
 from tracker.clock import iso_z
 from tracker.config import Config
 from tracker.store import Store
@@ -113,22 +114,6 @@ def source_health(session: Session, config: Config) -> list[dict[str, Any]]:
             "consecutive_failures": consecutive_failures(session, source_id),
         })
     return out
-
-
-def delivery_counts(session: Session) -> dict[str, int]:
-    counts = {"pending": 0, "sent": 0, "failed": 0, "dead": 0}
-    for status, n in session.execute(select(m.Delivery.status, func.count()).group_by(m.Delivery.status)):
-        counts[status] = n
-    return counts
-
-
-def dead_deliveries(session: Session) -> list[dict[str, Any]]:
-    rows = session.scalars(select(m.Delivery).where(m.Delivery.status == "dead").order_by(m.Delivery.id))
-    return [
-        {"id": d.id, "subscriber": d.subscriber_id, "change_id": d.change_id, "period": d.period,
-         "tries": d.tries, "last_error": d.last_error}
-        for d in rows
-    ]
 
 
 def collect_status(store: Store, config: Config) -> dict[str, Any]:

@@ -1,0 +1,387 @@
+"""Alerts through real servers on loopback: an SMTP server (aiosmtpd) read back, and an HTTP
+receiver for apprise's json:// webhooks. Time moves with TRACKER_NOW; nothing sleeps."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select, text
+
+from tracker import models as m
+from tracker.alerts.outbox import close_bundles, retry_dead, sync_subscribers
+from tracker.alerts.send import notify
+from tracker.changes import Change, dedupe_key
+from tracker.config import Config, load_config
+from tracker.store import Item, Store, ensure_watches, ingest
+
+SECRET = "pa55-Secret-xyz"
+
+
+class Mailbox:
+    """A real SMTP server on 127.0.0.1 that can be stopped and started again on its port."""
+
+    def __init__(self) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.messages: list[tuple[list[str], Any]] = []
+        self.controller: Controller | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+
+class Receiver:
+    """A real HTTP receiver for json:// webhooks; `status` decides its answer."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if outer.status == 200:
+                    outer.posts.append(json.loads(body))
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+def make_config(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver, extra: str = "",
+                to: str = "team@example.org") -> Config:
+    path = tmp_path / "tracker.toml"
+    path.write_text(f"""
+[storage]
+url = "{db_url}"
+[alerts]
+max_tries = 3
+retry_seconds = 60
+daily_at = "08:00"
+[[bills]]
+id = "police"
+name = "Police accountability"
+numbers = ["s35-117"]
+[[bills]]
+id = "other"
+name = "Other"
+numbers = ["hr1-117"]
+[[subscribers]]
+id = "core-team"
+notify = ["mailto://tracker:${{SMTP_PASSWORD}}@127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to={to}&user=&pass=",
+          "json://127.0.0.1:{receiver.port}/hook?token=${{HOOK_TOKEN}}"]
+follow = ["police"]
+{extra}
+""")
+    return load_config(path, env={"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET})
+
+
+def stage_differ(old: dict | None, new: dict, item: Item) -> list[Change]:
+    if old is None or old.get("stage") == new.get("stage"):
+        return []
+    return [Change("bill.stage", item.key, f"S. 35 (117th) {new['stage'].replace('_', ' ')}",
+                   dedupe_key(item.key, "bill.stage", new["stage"]), {"from": old["stage"], "to": new["stage"]},
+                   "https://www.congress.gov/bill/117th-congress/senate-bill/35", "2021-02-12")]
+
+
+def record(store: Store, config: Config, stage: str, key: str = "bill:s35-117", watch: str = "police") -> None:
+    content = {"number": key[5:], "display": "S. 35", "congress": 117, "type": "s", "stage": stage,
+               "title": "Officer Eugene Goodman Congressional Gold Medal Act",
+               "sponsor": {"name": "Sen. Van Hollen, Chris [D-MD]"}, "committees": [{"name": "Banking Committee"}]}
+    from tracker.alerts.outbox import owe_instant
+
+    ingest(store, Item(key=key, kind="bill", source_id="govinfo", watch_ids=[watch], content=content),
+           stage_differ, on_change=lambda session, change: owe_instant(session, change, config))
+
+
+@pytest.fixture
+def setup(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver, frozen_now: Any) -> tuple[Config, Store]:
+    config = make_config(tmp_path, db_url, mailbox, receiver)
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
+        sync_subscribers(session, config)
+    record(store, config, "referred")  # baseline
+    return config, store
+
+
+def test_new_stage_reaches_email_and_webhook_once(setup: tuple[Config, Store], mailbox: Mailbox,
+                                                   receiver: Receiver) -> None:
+    config, store = setup
+    record(store, config, "passed_senate")
+    report = notify(store, config)
+    assert (report.sent, report.failed, report.dead) == (2, 0, 0)
+    (rcpt, mail), = mailbox.messages
+    assert rcpt == ["team@example.org"]
+    assert "S. 35 (117th)" in mail["Subject"]
+    body = mail.get_payload(0).get_payload(decode=True).decode() if mail.is_multipart() else mail.get_payload()
+    assert "passed senate" in body and "Sponsor: Sen. Van Hollen" in body and "Banking Committee" in body
+    assert "https://www.congress.gov/bill/117th-congress/senate-bill/35" in body
+    (post,) = receiver.posts
+    assert "S. 35 (117th)" in post["title"] and "passed senate" in post["message"]
+    again = notify(store, config)
+    assert again.sent == 0 and len(mailbox.messages) == 1 and len(receiver.posts) == 1
+
+
+def test_smtp_down_for_two_runs_then_delivered_once(setup: tuple[Config, Store], mailbox: Mailbox,
+                                                     receiver: Receiver, frozen_now: Any) -> None:
+    config, store = setup
+    record(store, config, "passed_senate")
+    mailbox.stop()
+    first = notify(store, config)
+    assert (first.sent, first.failed) == (1, 1)  # the webhook is not blocked by the mail server
+    frozen_now("2026-11-24T14:01:30Z")  # past the first backoff (60 s)
+    assert notify(store, config).failed == 1
+    frozen_now("2026-11-24T14:02:00Z")  # before the second backoff (120 s) ends: not due
+    assert notify(store, config).sent == 0
+    mailbox.start()
+    frozen_now("2026-11-24T14:05:00Z")
+    assert notify(store, config).sent == 1
+    assert len(mailbox.messages) == 1 and len(receiver.posts) == 1
+    assert notify(store, config).sent == 0
+
+
+def test_failing_receiver_is_retried_then_dead(setup: tuple[Config, Store], mailbox: Mailbox, receiver: Receiver,
+                                               frozen_now: Any) -> None:
+    config, store = setup
+    receiver.status = 500
+    record(store, config, "passed_senate")
+    results = []
+    for minute in ("14:00", "14:10", "14:30"):  # 3 tries, backoff 60 s then 120 s
+        frozen_now(f"2026-11-24T{minute}:00Z")
+        results.append(notify(store, config))
+    assert [r.failed for r in results] == [1, 1, 0] and results[-1].dead == 1
+    assert len(mailbox.messages) == 1  # the other target was unaffected
+    with store.session() as session:
+        dead = session.scalars(select(m.Delivery).where(m.Delivery.status == "dead")).one()
+        assert dead.tries == 3 and dead.subscriber_id == "core-team" and SECRET not in (dead.last_error or "")
+    receiver.status = 200
+    assert retry_dead(store) == 1
+    assert notify(store, config).sent == 1 and len(receiver.posts) == 1
+
+
+def test_two_notifiers_at_once_send_each_row_once(setup: tuple[Config, Store], mailbox: Mailbox,
+                                                   receiver: Receiver) -> None:
+    config, store = setup
+    for stage in ["passed_senate", "passed_both", "to_president", "enacted"]:
+        record(store, config, stage)
+    reports: list[Any] = []
+    threads = [threading.Thread(target=lambda: reports.append(notify(store, config))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(r.sent for r in reports) == 8
+    assert len(mailbox.messages) == 4 and len(receiver.posts) == 4
+    assert len({p["message"] for p in receiver.posts}) == 4
+
+
+def test_new_subscriber_gets_no_backlog(tmp_path: Path, setup: tuple[Config, Store], mailbox: Mailbox,
+                                        receiver: Receiver) -> None:
+    config, store = setup
+    record(store, config, "passed_senate")
+    notify(store, config)
+    later = make_config(tmp_path, config.storage.url, mailbox, receiver, extra=f"""
+[[subscribers]]
+id = "newcomer"
+notify = ["json://127.0.0.1:{receiver.port}/newcomer"]
+""")
+    with store.session() as session:
+        sync_subscribers(session, later)
+    assert notify(store, later).sent == 0
+    record(store, later, "enacted")
+    assert notify(store, later).sent == 3  # core-team's two targets and the newcomer
+
+
+def test_unfollowed_watch_and_unwanted_kinds_owe_nothing(setup: tuple[Config, Store]) -> None:
+    config, store = setup
+    record(store, config, "introduced", key="bill:hr1-117", watch="other")
+    record(store, config, "referred", key="bill:hr1-117", watch="other")
+    assert notify(store, config).sent == 0
+
+
+def test_multi_recipient_mail_is_split(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver,
+                                        frozen_now: Any) -> None:
+    config = make_config(tmp_path, db_url, mailbox, receiver, to="a@example.org,b@example.org")
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
+        sync_subscribers(session, config)
+    record(store, config, "referred")
+    record(store, config, "passed_senate")
+    assert notify(store, config).sent == 3
+    assert sorted(r for rcpts, _ in mailbox.messages for r in rcpts) == ["a@example.org", "b@example.org"]
+
+
+def test_no_secret_in_any_row(setup: tuple[Config, Store], receiver: Receiver, frozen_now: Any) -> None:
+    config, store = setup
+    receiver.status = 500
+    record(store, config, "passed_senate")
+    notify(store, config)
+    with store.engine.connect() as conn:
+        for table in m.Base.metadata.sorted_tables:
+            for row in conn.execute(text(f"SELECT * FROM {table.name}")):
+                assert SECRET not in repr(row), table.name
+
+
+def test_daily_bundle_closes_at_daily_at(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver,
+                                         frozen_now: Any) -> None:
+    config = make_config(tmp_path, db_url, mailbox, receiver).model_copy()
+    path = tmp_path / "tracker.toml"
+    path.write_text(path.read_text().replace('follow = ["police"]', 'follow = ["police"]\nmode = "daily"'))
+    config = load_config(path, env={"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET})
+    store = Store(config.database_url)
+    frozen_now("2026-11-24T14:00:00Z")  # 9:00 in New York
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
+        sync_subscribers(session, config)
+    record(store, config, "referred")
+    record(store, config, "passed_senate")
+    record(store, config, "enacted")
+    assert notify(store, config).sent == 0  # nothing instant for a daily subscriber
+    assert close_bundles(store, config) == 0  # today's 8:00 close was before these changes
+    frozen_now("2026-11-25T12:59:00Z")  # 7:59 New York: not yet
+    assert close_bundles(store, config) == 0
+    frozen_now("2026-11-25T13:00:00Z")  # 8:00 New York
+    assert close_bundles(store, config) == 2
+    assert close_bundles(store, config) == 0  # once per period
+    assert notify(store, config).sent == 2
+    (post,) = receiver.posts
+    assert "daily digest" in post["title"] and "2 changes" in post["message"]
+
+
+@pytest.mark.slow
+def test_notify_killed_mid_batch_loses_nothing(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,
+                                               frozen_now: Any) -> None:
+    """A real `tracker notify` process is SIGKILLed while sending; after a restart every message
+    arrives, and at most the one in flight arrives twice."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    receiver = Receiver()
+    slow_handler = receiver.server.RequestHandlerClass
+    original = slow_handler.do_POST
+
+    def slow_post(self: Any) -> None:
+        time.sleep(0.15)
+        original(self)
+
+    slow_handler.do_POST = slow_post  # type: ignore[method-assign]
+    config = make_config(tmp_path, sqlite_url, mailbox, receiver)
+    path = tmp_path / "tracker.toml"
+    path.write_text(path.read_text().replace(f'"mailto://tracker:${{SMTP_PASSWORD}}@127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=team@example.org&user=&pass=",\n          ', ""))
+    config = load_config(path, env={"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET})
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
+        sync_subscribers(session, config)
+    stages = ["referred", "reported", "passed_senate", "passed_house", "passed_both", "to_president", "enacted",
+              "vetoed", "failed", "introduced"]
+    for stage in stages:
+        record(store, config, stage)
+    expected = len(stages) - 1
+    env = {**os.environ, "HOOK_TOKEN": SECRET, "SMTP_PASSWORD": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(receiver.posts) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    got_before = len(receiver.posts)
+    assert 3 <= got_before < expected
+    # After the dead process's lease runs out, a new notifier sends the rest.
+    frozen_now("2026-11-24T14:10:00Z")
+    result = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"], env={**env, "TRACKER_NOW": "2026-11-24T14:10:00Z"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    messages = [p["message"] for p in receiver.posts]
+    assert len(set(messages)) == expected  # nothing lost
+    assert len(messages) - expected <= 1  # at most the one in flight repeated
+    receiver.server.shutdown()
+
+
+def test_crawl_then_notify_end_to_end(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver,
+                                      replay: Any, frozen_now: Any) -> None:
+    """A crawl records S.35's new stage; `tracker notify` mails and posts it once; a stopped mail
+    server delays the mail until the first run after it returns."""
+    from click.testing import CliRunner
+
+    from tracker.cli import main
+    from tracker.crawl import run_crawls
+    from tracker.derive import billstatus_before
+
+    real = (Path(__file__).parent / "data" / "federal" / "BILLSTATUS-117s35.xml").read_bytes()
+    s35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
+    replay.add(s35, billstatus_before(real, "2021-02-12"))  # derived: newest actions removed
+    config = make_config(tmp_path, db_url, mailbox, receiver,
+                         extra='kinds = ["bill.stage"]\n[crawl]\ndelay_seconds = 0\n'
+                               f'[sources.govinfo]\nbase_url = "{replay.url}"\n')
+    store = Store(config.database_url)
+    run_crawls(config, store, ["police"])
+    replay.replace(s35, real)
+    run_crawls(config, store, ["police"])
+    mailbox.stop()
+    env = {"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET, "TRACKER_NOW": "2026-11-24T14:00:00Z"}
+    runner = CliRunner()
+    first = runner.invoke(main, ["--config", str(config.path), "notify"], env=env)
+    assert first.exit_code == 1 and "1 sent, 1 failed" in first.stdout
+    assert SECRET not in first.stdout + first.stderr
+    (post,) = receiver.posts
+    assert post["title"].startswith("S. 35 (117th)") and "passed the Senate" in post["message"]
+    mailbox.start()
+    env["TRACKER_NOW"] = "2026-11-24T14:05:00Z"
+    second = runner.invoke(main, ["--config", str(config.path), "notify"], env=env)
+    assert second.exit_code == 0 and "1 sent" in second.stdout
+    (rcpt, mail), = mailbox.messages
+    assert "S. 35 (117th)" in mail["Subject"]
+    third = runner.invoke(main, ["--config", str(config.path), "notify"], env=env)
+    assert "0 sent" in third.stdout and len(receiver.posts) == 1 and len(mailbox.messages) == 1
+    status = json.loads(runner.invoke(main, ["--config", str(config.path), "status", "--json"], env=env).stdout)
+    assert status["deliveries"] == {"pending": 0, "sent": 2, "failed": 0, "dead": 0}

@@ -1,0 +1,177 @@
+"""The outbox: delivery rows owed to subscribers.
+
+Instant deliveries are written by `owe_instant()` inside the transaction that records the change,
+so a change is never stored without what it owes. Daily and weekly bundles get their row when the
+period closes (`close_bundles()`). A new subscriber or a new follow owes nothing from before it
+(the `follows` and `bundle_marks` rows mark where each one starts).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tracker import clock
+from tracker import models as m
+from tracker.alerts.targets import targets_of
+from tracker.config import Config, Subscriber
+from tracker.store import Store, max_change_id
+
+OPERATOR = "operator"
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def followed(config: Config, subscriber: Subscriber) -> list[str]:
+    return list(subscriber.follow) if subscriber.follow is not None else config.watch_ids
+
+
+def sync_subscribers(session: Session, config: Config) -> None:
+    """Record where each (subscriber, watch) follow starts: nothing before it is owed."""
+    start = max_change_id(session)
+    now = clock.now()
+    known = {(f.subscriber_id, f.watch_id) for f in session.scalars(select(m.Follow))}
+    marks = set(session.scalars(select(m.BundleMark.subscriber_id)))
+    for sub in config.subscribers:
+        for watch_id in followed(config, sub):
+            if (sub.id, watch_id) not in known:
+                session.add(m.Follow(subscriber_id=sub.id, watch_id=watch_id, since_change_id=start, since=now))
+        if sub.mode != "instant" and sub.id not in marks:
+            session.add(m.BundleMark(subscriber_id=sub.id, last_change_id=start, last_period=None))
+
+
+def _follow_starts(session: Session, subscriber_id: str) -> dict[str, int]:
+    rows = session.execute(select(m.Follow.watch_id, m.Follow.since_change_id)
+                           .where(m.Follow.subscriber_id == subscriber_id))
+    return {watch_id: since for watch_id, since in rows}
+
+
+def owe_instant(session: Session, change: m.Change, config: Config) -> int:
+    """One delivery per (change, instant subscriber who wants it, target); same transaction."""
+    watches = set(session.scalars(select(m.WatchEntity.watch_id).where(m.WatchEntity.entity_key == change.entity_key)))
+    if change.watch_id:
+        watches.add(change.watch_id)
+    now = clock.now()
+    owed = 0
+    for sub in config.subscribers:
+        if sub.mode != "instant" or sub.paused:
+            continue
+        if not any(sub.wants(w, change.kind) for w in watches):
+            continue
+        starts = _follow_starts(session, sub.id)
+        if not any(w in starts and starts[w] < change.id for w in watches if sub.wants(w, change.kind)):
+            continue  # followed only since after this change's turn: no backlog
+        for target in targets_of(sub.notify):
+            session.add(m.Delivery(
+                dedupe_key=f"change:{change.id}|{sub.id}|{target.hash}",
+                subscriber_id=sub.id, target_hash=target.hash, recipient=target.recipient,
+                change_id=change.id, status="pending", tries=0, next_attempt_at=now, created_at=now,
+            ))
+            owed += 1
+    return owed
+
+
+def owe_operator(session: Session, config: Config, key: str, title: str, body: str) -> int:
+    """A message to the operator (source health), deduplicated by `key`."""
+    now = clock.now()
+    owed = 0
+    for target in targets_of(config.operator.notify):
+        dedupe = f"operator:{key}|{target.hash}"
+        if session.scalar(select(m.Delivery.id).where(m.Delivery.dedupe_key == dedupe)):
+            continue
+        session.add(m.Delivery(
+            dedupe_key=dedupe, subscriber_id=OPERATOR, target_hash=target.hash, recipient=target.recipient,
+            payload={"title": title, "body": body}, status="pending", tries=0, next_attempt_at=now, created_at=now,
+        ))
+        owed += 1
+    return owed
+
+
+def period_end(config: Config, mode: str, now: datetime) -> tuple[str, datetime]:
+    """The most recent close of a daily/weekly period at or before `now`, and its key."""
+    zone = ZoneInfo(config.tracker.timezone)
+    hour, minute = (int(x) for x in config.alerts.daily_at.split(":"))
+    local = now.astimezone(zone)
+    close = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if close > local:
+        close -= timedelta(days=1)
+    if mode == "weekly":
+        back = (close.weekday() - WEEKDAYS.index(config.alerts.weekly_on)) % 7
+        close -= timedelta(days=back)
+    # Re-localize after day arithmetic so a DST change keeps the wall-clock time.
+    close = close.replace(tzinfo=None).replace(tzinfo=zone)
+    return f"{mode}:{close.date().isoformat()}", close
+
+
+def close_bundles(store: Store, config: Config) -> int:
+    """Owe one bundle per daily/weekly subscriber and target for each closed period with news."""
+    now = clock.now()
+    owed = 0
+    with store.session() as session:
+        sync_subscribers(session, config)
+        for sub in config.subscribers:
+            if sub.mode == "instant":
+                continue
+            period, close = period_end(config, sub.mode, now)
+            mark = session.get(m.BundleMark, sub.id)
+            if mark is None or mark.last_period == period:
+                continue
+            starts = _follow_starts(session, sub.id)
+            rows = session.execute(
+                select(m.Change, m.WatchEntity.watch_id)
+                .join(m.WatchEntity, m.WatchEntity.entity_key == m.Change.entity_key)
+                .where(m.Change.id > mark.last_change_id, m.Change.detected_at <= close)
+                .order_by(m.Change.id)
+            ).all()
+            chosen: dict[int, m.Change] = {}
+            for change, watch_id in rows:
+                if watch_id in starts and starts[watch_id] < change.id and sub.wants(watch_id, change.kind) \
+                        and not sub.paused:
+                    chosen[change.id] = change
+            top = max((c.id for c, _ in rows), default=mark.last_change_id)
+            mark.last_period = period
+            mark.last_change_id = max(mark.last_change_id, top)
+            if not chosen:
+                continue
+            for target in targets_of(sub.notify):
+                delivery = m.Delivery(
+                    dedupe_key=f"bundle:{period}|{sub.id}|{target.hash}", subscriber_id=sub.id,
+                    target_hash=target.hash, recipient=target.recipient, period=period, status="pending",
+                    tries=0, next_attempt_at=now, created_at=now,
+                )
+                session.add(delivery)
+                session.flush()
+                for change_id in sorted(chosen):
+                    session.add(m.DeliveryChange(delivery_id=delivery.id, change_id=change_id))
+                owed += 1
+    return owed
+
+
+def retry_dead(store: Store) -> int:
+    """Put dead deliveries back in the queue, with their tries reset."""
+    with store.session() as session:
+        result = session.execute(
+            update(m.Delivery).where(m.Delivery.status == "dead")
+            .values(status="pending", tries=0, next_attempt_at=clock.now(), lease_owner=None, lease_until=None)
+        )
+        return int(result.rowcount or 0)
+
+
+def delivery_counts(session: Session) -> dict[str, int]:
+    counts = {"pending": 0, "sent": 0, "failed": 0, "dead": 0}
+    for status, n in session.execute(select(m.Delivery.status, func.count()).group_by(m.Delivery.status)):
+        counts[status] = n
+    return counts
+
+
+def dead_deliveries(session: Session) -> list[dict[str, Any]]:
+    """Dead letters by subscriber id only: no addresses."""
+    rows = session.scalars(select(m.Delivery).where(m.Delivery.status == "dead").order_by(m.Delivery.id))
+    return [
+        {"id": d.id, "subscriber": d.subscriber_id, "change_id": d.change_id, "period": d.period,
+         "tries": d.tries, "last_error": d.last_error}
+        for d in rows
+    ]

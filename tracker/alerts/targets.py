@@ -1,0 +1,55 @@
+"""One target per recipient: a mail URL with several `to=` addresses becomes several targets, so a
+retry never re-sends to those who already got the message. A target is identified by a hash of
+the URL *template* (with `${VAR}` unexpanded) and its recipient: no secret is ever stored."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tracker import secrets
+from tracker.config import NotifyUrl
+
+MAIL_SCHEMES = ("mailto", "mailtos")
+
+
+@dataclass(frozen=True)
+class Target:
+    template: str
+    url: str  # expanded: used to send, never printed or stored
+    recipient: str | None
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(f"{self.template}|{self.recipient or ''}".encode()).hexdigest()
+
+    @property
+    def label(self) -> str:
+        """What an operator may see: scheme and host, plus the mail recipient."""
+        base = secrets.mask_url_path(secrets.mask(self.template))
+        return f"{base} to {self.recipient}" if self.recipient else base
+
+
+def _with_to(url: str, recipient: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "to"]
+    query.append(("to", recipient))
+    return urlunsplit(parts._replace(query=urlencode(query, safe="@:${}")))
+
+
+def expand(notify: NotifyUrl) -> list[Target]:
+    scheme = notify.url.split("://", 1)[0].lower()
+    if scheme in MAIL_SCHEMES:
+        query = dict(parse_qsl(urlsplit(notify.url).query, keep_blank_values=True))
+        recipients = [r for r in re.split(r"[,;\s]+", query.get("to", "")) if r]
+        if len(recipients) > 1:
+            return [Target(_with_to(notify.template, r), _with_to(notify.url, r), r) for r in recipients]
+        if recipients:
+            return [Target(notify.template, notify.url, recipients[0])]
+    return [Target(notify.template, notify.url, None)]
+
+
+def targets_of(urls: list[NotifyUrl]) -> list[Target]:
+    return [target for url in urls for target in expand(url)]
