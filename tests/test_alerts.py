@@ -379,7 +379,7 @@ def test_crawl_then_notify_end_to_end(tmp_path: Path, db_url: str, mailbox: Mail
     env["TRACKER_NOW"] = "2026-11-24T14:05:00Z"
     second = runner.invoke(main, ["--config", str(config.path), "notify"], env=env)
     assert second.exit_code == 0 and "1 sent" in second.stdout
-    (rcpt, mail), = mailbox.messages
+    (_rcpt, mail), = mailbox.messages
     assert "S. 35 (117th)" in mail["Subject"]
     third = runner.invoke(main, ["--config", str(config.path), "notify"], env=env)
     assert "0 sent" in third.stdout and len(receiver.posts) == 1 and len(mailbox.messages) == 1

@@ -134,7 +134,9 @@ class ReplayServer:
         self._dirs: list[tuple[str, Path]] = []
         self._lock = threading.Lock()
         self._robots: str | None = None
-        self.requests: list[Logged] = []
+        self._log_entries: list[Logged] = []
+        self._settled = threading.Condition(self._lock)
+        self._inflight = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -189,14 +191,21 @@ class ReplayServer:
 
     # -- the request log ---------------------------------------------------------------------
 
+    @property
+    def requests(self) -> list[Logged]:
+        """Every request so far; waits (briefly) for requests still being answered to be logged."""
+        with self._settled:
+            self._settled.wait_for(lambda: self._inflight == 0, timeout=5)
+            return list(self._log_entries)
+
     def count(self, path: str | None = None, status: int | None = None) -> int:
-        with self._lock:
-            return sum(1 for r in self.requests
-                       if (path is None or r.path == path) and (status is None or r.status == status))
+        return sum(1 for r in self.requests
+                   if (path is None or r.path == path) and (status is None or r.status == status))
 
     def clear_log(self) -> None:
-        with self._lock:
-            self.requests.clear()
+        with self._settled:
+            self._settled.wait_for(lambda: self._inflight == 0, timeout=5)
+            self._log_entries.clear()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -231,9 +240,16 @@ class ReplayServer:
                     return Route(path, None, file, _guess_type(file.name))
         return None
 
-    def _log(self, record: Logged) -> None:
+    def _begin(self) -> None:
         with self._lock:
-            self.requests.append(record)
+            self._inflight += 1
+
+    def _log(self, record: Logged | None) -> None:
+        with self._settled:
+            if record is not None:
+                self._log_entries.append(record)
+            self._inflight -= 1
+            self._settled.notify_all()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -251,8 +267,13 @@ class ReplayServer:
                 started = time.time()
                 parts = urlsplit(self.path)
                 query = dict(parse_qsl(parts.query, keep_blank_values=True))
-                status, sent = self._answer(parts.path, query, head)
-                server._log(Logged(self.command, parts.path, query, dict(self.headers.items()), status, sent, started))
+                server._begin()
+                record = None
+                try:
+                    status, sent = self._answer(parts.path, query, head)
+                    record = Logged(self.command, parts.path, query, dict(self.headers.items()), status, sent, started)
+                finally:
+                    server._log(record)
 
             def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None,
                       head: bool = False) -> tuple[int, int]:
