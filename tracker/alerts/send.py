@@ -9,8 +9,10 @@ send: a crash repeats at most the one message in flight, to that one target. Onl
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -48,10 +50,18 @@ class NotifyReport:
 class Message:
     title: str
     body: str
+    link: str | None = None  # where the rest is, when a service's length limit cuts the body
 
 
 def _environment(config: Config) -> jinja2.Environment:
-    folders = [str(config.resolve(config.digest.templates))] if config.digest.templates else []
+    folder = str(config.resolve(config.digest.templates)) if config.digest.templates else None
+    return _environment_for(folder)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment_for(folder: str | None) -> jinja2.Environment:
+    """Compiled templates are cached: compiling per message cost 6 ms each."""
+    folders = [folder] if folder else []
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([*folders, str(TEMPLATES)]), autoescape=False,
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.ChainableUndefined)
     env.filters["stage_words"] = lambda s: STAGE_WORDS.get(s or "", s or "")
@@ -95,16 +105,23 @@ def _title_for(context: dict[str, Any]) -> str:
     return change.summary[:120]
 
 
-def render(session: Any, delivery: m.Delivery, config: Config) -> Message:
+def render(session: Any, delivery: m.Delivery, config: Config,
+           cache: dict[int, Message] | None = None) -> Message:
+    """The message a delivery carries; `cache` keeps one rendering per change for a notify run."""
     env = _environment(config)
     if delivery.payload:
         return Message(_clean(delivery.payload["title"]), _clean(delivery.payload["body"]))
     footer = env.get_template("alerts/footer.txt.j2").render(subscriber=delivery.subscriber_id)
     if delivery.change_id is not None:
-        change = session.get(m.Change, delivery.change_id)
-        context = _change_context(session, change, config)
-        body = env.get_template("alerts/instant.txt.j2").render(**context)
-        return Message(_clean(_title_for(context)), _clean(body + footer))
+        cached = cache.get(delivery.change_id) if cache is not None else None
+        if cached is None:
+            change = session.get(m.Change, delivery.change_id)
+            context = _change_context(session, change, config)
+            body = env.get_template("alerts/instant.txt.j2").render(**context)
+            cached = Message(_clean(_title_for(context)), _clean(body), change.url)
+            if cache is not None:
+                cache[delivery.change_id] = cached
+        return Message(cached.title, cached.body + _clean(footer), cached.link)
     ids = session.scalars(select(m.DeliveryChange.change_id).where(m.DeliveryChange.delivery_id == delivery.id)
                           .order_by(m.DeliveryChange.change_id))
     items = [_change_context(session, session.get(m.Change, i), config) for i in ids]
@@ -114,14 +131,36 @@ def render(session: Any, delivery: m.Delivery, config: Config) -> Message:
                    _clean(body + footer))
 
 
+@functools.lru_cache(maxsize=1024)
+def _limits(url: str) -> tuple[int, int]:
+    """The service's body and title length limits (0: none known)."""
+    try:
+        plugin = apprise.Apprise.instantiate(url)
+        return int(getattr(plugin, "body_maxlen", 0) or 0), int(getattr(plugin, "title_maxlen", 0) or 0)
+    except Exception:
+        return 0, 0
+
+
+_senders = threading.local()
+
+
+def _sender(url: str) -> apprise.Apprise | None:
+    """A parsed apprise object per URL and thread (parsing costs more than a local send). Mail is
+    parsed afresh each time: its plugin keeps an SMTP session that must not outlive a server restart."""
+    if url.split("://", 1)[0].lower() in ("mailto", "mailtos"):
+        fresh = apprise.Apprise()
+        return fresh if fresh.add(url) else None
+    cache: dict[str, apprise.Apprise | None] = getattr(_senders, "cache", None) or {}
+    _senders.cache = cache
+    if url not in cache:
+        sender = apprise.Apprise()
+        cache[url] = sender if sender.add(url) else None
+    return cache[url]
+
+
 def fit(message: Message, target: Target, link: str | None) -> Message:
     """Truncate to the service's limit with a pointer to the rest: a long digest never fails forever."""
-    try:
-        plugin = apprise.Apprise.instantiate(target.url)
-        limit = int(getattr(plugin, "body_maxlen", 0) or 0)
-        title_limit = int(getattr(plugin, "title_maxlen", 0) or 0)
-    except Exception:
-        limit = title_limit = 0
+    limit, title_limit = _limits(target.url)
     title, body = message.title, message.body
     if title_limit and len(title) > title_limit:
         title = title[: title_limit - 1] + "…"
@@ -132,22 +171,11 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
 
 
 def _send(target: Target, message: Message) -> tuple[bool, str | None]:
-    sender = apprise.Apprise()
-    if not sender.add(target.url):
+    sender = _sender(target.url)
+    if sender is None:
         return False, "apprise cannot use this URL"
     result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
     return (True, None) if bool(result) else (False, f"the service refused or was unreachable ({result!r})")
-
-
-def _find_target(config: Config, delivery: m.Delivery) -> Target | None:
-    if delivery.subscriber_id == OPERATOR:
-        urls = config.operator.notify
-    else:
-        sub = next((s for s in config.subscribers if s.id == delivery.subscriber_id), None)
-        if sub is None:
-            return None
-        urls = sub.notify
-    return next((t for t in targets_of(urls) if t.hash == delivery.target_hash), None)
 
 
 def _claim(store: Store, owner: str, config: Config) -> list[int]:
@@ -170,16 +198,34 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     """Send every due delivery once; return counts and one line per problem (masked)."""
     owner = owner or uuid.uuid4().hex
     report = NotifyReport()
+    targets = {(sub.id, t.hash): t for sub in config.subscribers for t in targets_of(sub.notify)}
+    targets.update({(OPERATOR, t.hash): t for t in targets_of(config.operator.notify)})
+    rendered: dict[int, Message] = {}
     handled = 0
     while limit is None or handled < limit:
         ids = _claim(store, owner, config)
         if not ids:
             break
-        for delivery_id in ids:
-            if limit is not None and handled >= limit:
-                break
-            handled += 1
-            _deliver_one(store, config, owner, delivery_id, report)
+        if limit is not None:
+            ids = ids[: limit - handled]
+        handled += len(ids)
+        # One read for the batch; then one commit per row, right after its send.
+        outgoing: list[tuple[int, Target | None, Message | None, str | None]] = []
+        with store.session() as session:
+            for delivery in session.scalars(select(m.Delivery).where(m.Delivery.id.in_(ids)).order_by(m.Delivery.id)):
+                target = targets.get((delivery.subscriber_id, delivery.target_hash))
+                if target is None:
+                    outgoing.append((delivery.id, None, None, None))
+                    continue
+                message = render(session, delivery, config, rendered)
+                outgoing.append((delivery.id, target, message, message.link))
+        for delivery_id, target, message, link in outgoing:
+            if target is None or message is None:
+                _finish(store, config, delivery_id, None, False, "subscriber or target no longer in the config",
+                        report, final=True)
+                continue
+            ok, error = _send(target, fit(message, target, link))
+            _finish(store, config, delivery_id, target, ok, error, report)
     # Release leases of rows claimed but not handled (a limit was hit).
     with store.session() as session:
         session.execute(update(m.Delivery).where(m.Delivery.lease_owner == owner)
@@ -187,44 +233,38 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     return report
 
 
-def _deliver_one(store: Store, config: Config, owner: str, delivery_id: int, report: NotifyReport) -> None:
-    with store.session() as session:
-        delivery = session.get(m.Delivery, delivery_id)
-        if delivery is None or delivery.lease_owner != owner or delivery.status in ("sent", "dead"):
-            report.skipped += 1
-            return
-        target = _find_target(config, delivery)
-        if target is None:
-            delivery.status, delivery.last_error = "dead", "subscriber or target no longer in the config"
-            delivery.lease_owner = delivery.lease_until = None
-            report.dead += 1
-            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id}: {delivery.last_error}")
-            return
-        message = render(session, delivery, config)
-        link = None
-        if delivery.change_id is not None:
-            link = session.get(m.Change, delivery.change_id).url
-    ok, error = _send(target, fit(message, target, link))
+def _finish(store: Store, config: Config, delivery_id: int, target: Target | None, ok: bool, error: str | None,
+            report: NotifyReport, final: bool = False) -> None:
+    """Record one send's result in its own transaction."""
     now = clock.now()
+    if ok:  # the common case: one statement, its own commit
+        with store.engine.begin() as conn:
+            conn.execute(update(m.Delivery).where(m.Delivery.id == delivery_id).values(
+                status="sent", sent_at=now, tries=m.Delivery.tries + 1, last_error=None,
+                lease_owner=None, lease_until=None))
+        report.sent += 1
+        return
     with store.session() as session:
         delivery = session.get(m.Delivery, delivery_id)
-        delivery.tries += 1
         delivery.lease_owner = delivery.lease_until = None
-        if ok:
-            delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
-            report.sent += 1
+        label = target.label if target else "unknown target"
+        if final:
+            delivery.status, delivery.last_error = "dead", error
+            report.dead += 1
+            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id}: {error}")
             return
+        delivery.tries += 1
         delivery.last_error = secrets.mask(error or "failed")
         if delivery.tries >= config.alerts.max_tries:
             delivery.status = "dead"
             report.dead += 1
-            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id} ({target.label}) is dead "
+            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id} ({label}) is dead "
                                 f"after {delivery.tries} tries: {delivery.last_error}")
         else:
             delivery.status = "failed"
             delivery.next_attempt_at = now + timedelta(seconds=config.alerts.retry_seconds * 2 ** (delivery.tries - 1))
             report.failed += 1
-            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id} ({target.label}) failed, "
+            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id} ({label}) failed, "
                                 f"retry after {delivery.next_attempt_at:%Y-%m-%d %H:%M}Z: {delivery.last_error}")
 
 

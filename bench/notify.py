@@ -1,0 +1,90 @@
+"""Benchmark: the outbox and apprise dispatch, 1,000 changes x 50 subscribers.
+
+Each subscriber's target is a custom apprise notification registered in-process (`bench://`): real
+apprise dispatch, no socket, so the figure is our bookkeeping plus apprise's own overhead.
+Prints deliveries/s for owing (inside the change transactions) and for sending, and peak memory.
+
+    python bench/notify.py [--changes 1000] [--subscribers 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import apprise  # noqa: E402
+from apprise.decorators import notify as apprise_notify  # noqa: E402
+
+from tracker.alerts.outbox import owe_instant, sync_subscribers  # noqa: E402
+from tracker.alerts.send import notify  # noqa: E402
+from tracker.changes import Change, dedupe_key  # noqa: E402
+from tracker.config import load_config  # noqa: E402
+from tracker.store import Item, Store, ensure_watches, ingest  # noqa: E402
+
+RECEIVED: list[str] = []
+
+
+@apprise_notify(on="bench")
+def bench_target(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any) -> bool:
+    RECEIVED.append(title)
+    return True
+
+
+def differ(old: dict | None, new: dict, item: Item) -> list[Change]:
+    if old is None:
+        return []
+    return [Change("bill.action", item.key, f"{item.key}: action {new['n']}", dedupe_key(item.key, "a", new["n"]),
+                   {"date": "2026-11-24", "code": None, "text": f"action {new['n']}", "chamber": "House"},
+                   "https://www.congress.gov/", "2026-11-24")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument("--subscribers", type=int, default=50)
+    args = parser.parse_args()
+    os.environ.setdefault("TRACKER_NOW", "2026-11-24T14:00:00Z")
+    with tempfile.TemporaryDirectory() as tmp:
+        subs = "".join(f'[[subscribers]]\nid = "s{i}"\nnotify = ["bench://target/{i}"]\n' for i in range(args.subscribers))
+        path = Path(tmp) / "tracker.toml"
+        path.write_text(f'[storage]\nurl = "sqlite:///bench.db"\n[[bills]]\nid = "w"\nname = "W"\nnumbers = ["hr1-119"]\n{subs}')
+        config = load_config(path, env={})
+        store = Store(config.database_url)
+        with store.session() as session:
+            ensure_watches(session, [("w", "bill", "W")])
+            sync_subscribers(session, config)
+        ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["w"],
+                           content={"n": -1, "display": "H.R. 1", "congress": 119}), differ)
+
+        def owe(session: Any, change: Any) -> None:
+            owe_instant(session, change, config)
+
+        started = time.perf_counter()
+        for n in range(args.changes):
+            ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["w"],
+                               content={"n": n, "display": "H.R. 1", "congress": 119}), differ, on_change=owe)
+        owing = time.perf_counter() - started
+        total = args.changes * args.subscribers
+        print(f"apprise {apprise.__version__}; SQLite; {args.changes} changes x {args.subscribers} subscribers")
+        print(f"owe:  {total / owing:8.0f} deliveries/s  {owing:6.2f} s  ({owing / total * 1e3:.3f} ms each, "
+              "in the changes' own transactions)")
+        started = time.perf_counter()
+        report = notify(store, config)
+        sending = time.perf_counter() - started
+        assert report.sent == total == len(RECEIVED), (report, len(RECEIVED))
+        print(f"send: {report.sent / sending:8.0f} deliveries/s  {sending:6.2f} s  ({sending / total * 1e3:.3f} ms each, "
+              "claim + render + apprise + commit per row)")
+        print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; target >= 1,000 deliveries/s")
+
+
+if __name__ == "__main__":
+    main()
