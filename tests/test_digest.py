@@ -171,3 +171,31 @@ def test_page_renders_in_headless_chromium(crawled: tuple[Config, Store], tmp_pa
          f"--user-data-dir={tmp_path / 'chromium2'}", f"--window-size={width},2000", "--dump-dom",
          (site / "index.html").as_uri()], capture_output=True, text=True, timeout=90)
     assert "Passed the Senate" in dumped.stdout and "Became law" in dumped.stdout
+
+
+def test_upcoming_meeting_shows_local_time_items_and_how_to_take_part(tmp_path: Path, frozen_now: Any) -> None:
+    path = tmp_path / "tracker.toml"
+    path.write_text('[[meetings]]\nid = "nyc"\nname = "NYC Council"\ntimezone = "America/New_York"\n'
+                    'ical = "https://example.org/c.ics"\nkeywords = ["police"]\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("nyc", "meeting", "NYC Council")])
+    meeting = {"body": "Committee on Public Safety", "title": "Oversight hearing", "start": "2026-12-01T18:00:00+00:00",
+               "date": "2026-12-01", "timezone": "America/New_York", "status": "cancelled", "status_text": "Deferred",
+               "location": "250 Broadway", "comment": "Register to testify at council.nyc.gov/testify",
+               "agenda_url": "https://example.org/agenda.pdf",
+               "items": [{"title": "NYPD <b>budget</b>", "matter": "Int 0123-2026", "keywords": ["police"]},
+                         {"title": "Parks", "matter": None, "keywords": []}]}
+    ingest(store, Item(key="meeting:ical:nyc:1", kind="meeting", source_id="ical:nyc", watch_ids=["nyc"],
+                       content=meeting), lambda old, new, item: [])
+    site = write_site(store, config, tmp_path / "site")
+    card = html.parse(str(site / "index.html")).getroot().cssselect("article.card")[0]
+    text = card.text_content()
+    assert "Tue Dec 1, 2026 1:00 PM EST" in text
+    assert "Cancelled (Deferred)" in text and "250 Broadway" in text
+    assert "Register to testify" in text
+    assert [li.text_content() for li in card.cssselect("li")] == ["police NYPD <b>budget</b> (Int 0123-2026)"]
+    calendar = Calendar.from_ical((site / "watches" / "nyc" / "meetings.ics").read_bytes())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED"

@@ -94,12 +94,15 @@ def environment(config: Config) -> jinja2.Environment:
     return env
 
 
-def _local_time(iso: str | None, fmt: str = "%a %b %-d, %Y %-I:%M %p %Z") -> str:
+def _local_time(iso: str | None, zone: str | None = None, fmt: str = "%a %b %-d, %Y %-I:%M %p %Z") -> str:
+    """A time as the body's own calendar shows it (EST, not UTC-05:00)."""
     if not iso:
         return "time to be announced"
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
-    return datetime.fromisoformat(iso).strftime(fmt)
+    value = datetime.fromisoformat(iso)
+    return (value.astimezone(ZoneInfo(zone)) if zone else value).strftime(fmt)
 
 
 def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:

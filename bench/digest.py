@@ -1,0 +1,93 @@
+"""Benchmark: write the digest for 200 bills, 2,000 meetings and 20,000 changes (SQLite).
+
+Bills are the real fixtures parsed once and stored under varied numbers; meetings and changes are
+generated rows. Prints the seconds and peak memory (ru_maxrss) of `write_site`.
+
+    python bench/digest.py
+"""
+
+from __future__ import annotations
+
+import copy
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+
+from tracker import models as m  # noqa: E402
+from tracker.bills import parse_billstatus  # noqa: E402
+from tracker.changes import canonical_json, content_hash  # noqa: E402
+from tracker.config import load_config  # noqa: E402
+from tracker.digest import write_site  # noqa: E402
+from tracker.store import Store, ensure_watches  # noqa: E402
+
+BILLS, MEETINGS, CHANGES = 200, 2000, 20000
+
+
+def main() -> None:
+    fixtures = [parse_billstatus(p.read_bytes()) for p in sorted((ROOT / "tests/data/federal").glob("BILLSTATUS-*.xml"))]
+    now = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        numbers = [f"hr{30000 + i}-117" for i in range(BILLS)]
+        path = Path(tmp) / "tracker.toml"
+        path.write_text('[storage]\nurl = "sqlite:///bench.db"\n'
+                        f'[[bills]]\nid = "bills"\nname = "Bills"\nnumbers = {numbers!r}\n'.replace("'", '"')
+                        + '[[meetings]]\nid = "council"\nname = "Council"\nical = "https://example.org/c.ics"\n')
+        config = load_config(path, env={})
+        store = Store(config.database_url)
+        with store.session() as session:
+            ensure_watches(session, [("bills", "bill", "Bills"), ("council", "meeting", "Council")])
+        entities, snapshots, links, changes = [], [], [], []
+        for i, number in enumerate(numbers):
+            bill = copy.deepcopy(fixtures[i % len(fixtures)])
+            bill.update(number=number, display=f"H.R. {30000 + i}", congress=117, type="hr")
+            key = f"bill:{number}"
+            entities.append({"key": key, "kind": "bill", "source_id": "govinfo", "first_seen": now, "last_seen": now,
+                             "current_snapshot_id": i + 1})
+            snapshots.append({"id": i + 1, "entity_key": key, "hash": content_hash(bill), "content": canonical_json(bill),
+                              "fetched_at": now, "parser": "bench"})
+            links.append({"watch_id": "bills", "entity_key": key})
+        for j in range(MEETINGS):
+            key = f"meeting:ical:council:{j}"
+            start = now + timedelta(hours=6 * j - 24 * 20)
+            meeting = {"source": "ical", "source_ref": str(j), "body": "City Council", "title": f"Meeting {j}",
+                       "start": start.isoformat(), "date": start.date().isoformat(), "time_tbd": False,
+                       "timezone": "America/New_York", "location": "City Hall", "status": "cancelled" if j % 17 == 0 else "confirmed",
+                       "items": [{"title": f"Police budget item {j}", "keywords": ["police"], "matter": f"Int {j}"}]}
+            sid = BILLS + j + 1
+            entities.append({"key": key, "kind": "meeting", "source_id": "ical:council", "first_seen": now,
+                             "last_seen": now, "current_snapshot_id": sid})
+            snapshots.append({"id": sid, "entity_key": key, "hash": content_hash(meeting),
+                              "content": canonical_json(meeting), "fetched_at": now, "parser": "bench"})
+            links.append({"watch_id": "council", "entity_key": key})
+        for k in range(CHANGES):
+            key = f"bill:{numbers[k % BILLS]}"
+            changes.append({"dedupe_key": f"bench-{k}", "kind": "bill.action", "entity_key": key, "watch_id": "bills",
+                            "summary": f"H.R. {30000 + k % BILLS} (117th): action {k}", "data": {"date": "2026-11-24"},
+                            "url": "https://www.congress.gov/", "detected_at": now - timedelta(minutes=k),
+                            "occurred_at": "2026-11-24"})
+        with store.session() as session:
+            session.execute(insert(m.Entity), entities)
+            session.execute(insert(m.Snapshot), snapshots)
+            session.execute(insert(m.WatchEntity), links)
+            session.execute(insert(m.Change), changes)
+        import os
+
+        os.environ["TRACKER_NOW"] = now.isoformat()
+        started = time.perf_counter()
+        site = write_site(store, config, Path(tmp) / "site")
+        seconds = time.perf_counter() - started
+        files = sum(1 for _ in site.rglob("*") if _.is_file())
+        print(f"{BILLS} bills, {MEETINGS} meetings, {CHANGES} changes -> {files} files in {seconds:.2f} s; "
+              f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (target < 5 s, < 300 MB)")
+
+
+if __name__ == "__main__":
+    main()
