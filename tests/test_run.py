@@ -69,6 +69,7 @@ def test_run_crawls_notifies_and_writes_the_digest(tmp_path: Path, replay: Repla
     assert (tmp_path / "site" / "index.html").exists() and (tmp_path / "site" / "changes.atom").exists()
     quiet = CliRunner().invoke(main, ["--config", str(path), "--quiet", "run"], env={"OPS_TOKEN": TOKEN})
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert posts == []  # a healthy source does not bother the operator
 
 
 def test_failing_source_alerts_the_operator_once_then_recovery_once(
