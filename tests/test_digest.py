@@ -196,6 +196,8 @@ def test_upcoming_meeting_shows_local_time_items_and_how_to_take_part(tmp_path: 
     assert "Cancelled (Deferred)" in text and "250 Broadway" in text
     assert "Register to testify" in text
     assert [li.text_content() for li in card.cssselect("li")] == ["police NYPD <b>budget</b> (Int 0123-2026)"]
+    page = html.parse(str(site / card.cssselect("h3 a")[0].get("href"))).getroot()
+    assert "Register to testify" in page.text_content() and "Tue Dec 1, 2026 1:00 PM EST" in page.text_content()
     calendar = Calendar.from_ical((site / "watches" / "nyc" / "meetings.ics").read_bytes())
     (event,) = calendar.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED"

@@ -179,6 +179,8 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
     last_success = max((s["last_success"] for s in status["sources"] if s["last_success"]), default=None)
     stale = last_success is None or (now - clock.parse_instant(last_success)) > timedelta(hours=config.digest.stale_hours)
     upcoming = [mt for mt in status["meetings"] if mt["status"] != "passed"]
+    for mt in upcoming:
+        mt["page"] = f"meetings/{slug(mt['entity'])}.html"
     watches = [
         {"id": w.id, "name": w.name, "kind": "bill",
          "bills": [bills[b["entity"]] for b in status["bills"] if b["watch"] == w.id and b["entity"] in bills]}
@@ -211,6 +213,11 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
             _write(staging / bill["page"], env.get_template("digest/bill.html.j2").render(
                 **{**context, "root": "../"}, bill=bill, related=[b for b in watch_bills if b is not bill],
                 bill_changes=[c for c in changes if c["entity"] == bill["entity"]]))
+        for watch in watches:
+            for mt in watch.get("meetings", []):
+                _write(staging / mt["page"], env.get_template("digest/meeting.html.j2").render(
+                    **{**context, "root": "../"}, mt=mt, zone=watch["zone"],
+                    meeting_changes=[c for c in changes if c["entity"] == mt["entity"]]))
         _write(staging / "changes.atom", env.get_template("digest/changes.atom.j2").render(
             **context, feed_id="tag:tracker,2026:changes", title="tracker: recent changes", entries=changes))
         (staging / "meetings.ics").write_bytes(build_calendar(status["meetings"], sequences, "tracker meetings"))
