@@ -63,7 +63,11 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if outer.status == 200:
-                    outer.posts.append(json.loads(body))
+                    try:
+                        outer.posts.append(json.loads(body))
+                    except ValueError:
+                        outer.posts.append({"path": self.path, "raw": body.decode("utf-8", "replace"),
+                                            "title": self.headers.get("X-Title") or self.headers.get("Title")})
                 self.send_response(outer.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -160,6 +164,9 @@ def test_new_stage_reaches_email_and_webhook_once(setup: tuple[Config, Store], m
     body = mail.get_payload(0).get_payload(decode=True).decode() if mail.is_multipart() else mail.get_payload()
     assert "passed senate" in body and "Sponsor: Sen. Van Hollen" in body and "Banking Committee" in body
     assert "https://www.congress.gov/bill/117th-congress/senate-bill/35" in body
+    html_part = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert '<a href="https://www.congress.gov/bill/117th-congress/senate-bill/35">' in html_part
+    assert "<strong>" in html_part and "Sponsor: Sen. Van Hollen" in html_part
     (post,) = receiver.posts
     assert "S. 35 (117th)" in post["title"] and "passed senate" in post["message"]
     again = notify(store, config)
@@ -385,3 +392,22 @@ def test_crawl_then_notify_end_to_end(tmp_path: Path, db_url: str, mailbox: Mail
     assert "0 sent" in third.stdout and len(receiver.posts) == 1 and len(mailbox.messages) == 1
     status = json.loads(runner.invoke(main, ["--config", str(config.path), "status", "--json"], env=env).stdout)
     assert status["deliveries"] == {"pending": 0, "sent": 2, "failed": 0, "dead": 0}
+
+
+def test_chat_service_url_pointed_at_loopback(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,
+                                              receiver: Receiver, frozen_now: Any) -> None:
+    """ntfy (a chat/push service) through its own apprise URL, at a loopback receiver."""
+    config = make_config(tmp_path, sqlite_url, mailbox, receiver)
+    path = tmp_path / "tracker.toml"
+    path.write_text(path.read_text() + f'[[subscribers]]\nid = "phones"\nnotify = ["ntfy://127.0.0.1:{receiver.port}/police-alerts"]\n')
+    config = load_config(path, env={"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET})
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
+        sync_subscribers(session, config)
+    record(store, config, "referred")
+    record(store, config, "passed_senate")
+    assert notify(store, config).sent == 3
+    ntfy = [p for p in receiver.posts if p.get("topic") == "police-alerts" or p.get("path", "").endswith("police-alerts")]
+    assert len(ntfy) == 1, receiver.posts
+    assert "passed senate" in json.dumps(ntfy[0])

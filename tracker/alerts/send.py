@@ -49,8 +49,9 @@ class NotifyReport:
 @dataclass
 class Message:
     title: str
-    body: str
+    body: str  # plain text
     link: str | None = None  # where the rest is, when a service's length limit cuts the body
+    markdown: str | None = None  # for targets whose native format is Markdown or HTML
 
 
 def _environment(config: Config) -> jinja2.Environment:
@@ -67,7 +68,17 @@ def _environment_for(folder: str | None) -> jinja2.Environment:
     env.filters["stage_words"] = lambda s: STAGE_WORDS.get(s or "", s or "")
     env.filters["ordinal"] = ordinal
     env.filters["local"] = _local
+    env.filters["md"] = _md
+    env.filters["mdurl"] = lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or "")
     return env
+
+
+def _md(text: object) -> str:
+    """Scraped text inside Markdown: no raw HTML (apprise turns Markdown into HTML for email), no
+    emphasis or links smuggled in."""
+    import html
+
+    return re.sub(r"([\\`*_\[\]])", r"\\\1", html.escape(str(text or ""), quote=False))
 
 
 def _local(iso: str | None, zone: str) -> str:
@@ -111,17 +122,19 @@ def render(session: Any, delivery: m.Delivery, config: Config,
     env = _environment(config)
     if delivery.payload:
         return Message(_clean(delivery.payload["title"]), _clean(delivery.payload["body"]))
-    footer = env.get_template("alerts/footer.txt.j2").render(subscriber=delivery.subscriber_id)
+    footer = _clean(env.get_template("alerts/footer.txt.j2").render(subscriber=delivery.subscriber_id))
     if delivery.change_id is not None:
         cached = cache.get(delivery.change_id) if cache is not None else None
         if cached is None:
             change = session.get(m.Change, delivery.change_id)
             context = _change_context(session, change, config)
             body = env.get_template("alerts/instant.txt.j2").render(**context)
-            cached = Message(_clean(_title_for(context)), _clean(body), change.url)
+            markdown = env.get_template("alerts/instant.md.j2").render(**context)
+            cached = Message(_clean(_title_for(context)), _clean(body), change.url, _clean(markdown))
             if cache is not None:
                 cache[delivery.change_id] = cached
-        return Message(cached.title, cached.body + _clean(footer), cached.link)
+        return Message(cached.title, cached.body + footer, cached.link,
+                       (cached.markdown or "") + "\n" + _md(footer).replace("\n", "  \n"))
     ids = session.scalars(select(m.DeliveryChange.change_id).where(m.DeliveryChange.delivery_id == delivery.id)
                           .order_by(m.DeliveryChange.change_id))
     items = [_change_context(session, session.get(m.Change, i), config) for i in ids]
@@ -132,13 +145,20 @@ def render(session: Any, delivery: m.Delivery, config: Config,
 
 
 @functools.lru_cache(maxsize=1024)
-def _limits(url: str) -> tuple[int, int]:
-    """The service's body and title length limits (0: none known)."""
+def _limits(url: str) -> tuple[int, int, bool]:
+    """The service's body and title length limits (0: none known), and whether it takes Markdown/HTML."""
     try:
         plugin = apprise.Apprise.instantiate(url)
-        return int(getattr(plugin, "body_maxlen", 0) or 0), int(getattr(plugin, "title_maxlen", 0) or 0)
+        formats = getattr(plugin, "notify_format", ())
+        formats = formats if isinstance(formats, tuple) else (formats,)
+        rich_formats = (apprise.NotifyFormat.MARKDOWN, apprise.NotifyFormat.HTML)
+        # Native HTML/Markdown (email), or chat services that render Markdown (Discord, Slack...);
+        # generic json/xml/form webhooks get plain text, which machines read best.
+        rich = bool(formats) and (formats[0] in rich_formats or (
+            apprise.NotifyFormat.MARKDOWN in formats and not type(plugin).__module__.startswith("apprise.plugins.custom_")))
+        return int(getattr(plugin, "body_maxlen", 0) or 0), int(getattr(plugin, "title_maxlen", 0) or 0), rich
     except Exception:
-        return 0, 0
+        return 0, 0, False
 
 
 _senders = threading.local()
@@ -160,13 +180,17 @@ def _sender(url: str) -> apprise.Apprise | None:
 
 def fit(message: Message, target: Target, link: str | None) -> Message:
     """Truncate to the service's limit with a pointer to the rest: a long digest never fails forever."""
-    limit, title_limit = _limits(target.url)
+    limit, title_limit, rich = _limits(target.url)
     title, body = message.title, message.body
+    if rich and message.markdown:
+        body = message.markdown
     if title_limit and len(title) > title_limit:
         title = title[: title_limit - 1] + "…"
     if limit and len(body) + (len(title) if not title_limit else 0) > limit:
         tail = f"\n… (truncated; more at {link})" if link else "\n… (truncated)"
         body = body[: max(0, limit - len(tail) - (0 if title_limit else len(title) + 2))] + tail
+    if rich and message.markdown:
+        return Message(title, message.body, link, body)
     return Message(title, body)
 
 
@@ -174,7 +198,10 @@ def _send(target: Target, message: Message) -> tuple[bool, str | None]:
     sender = _sender(target.url)
     if sender is None:
         return False, "apprise cannot use this URL"
-    result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
+    if message.markdown:
+        result = sender.notify(title=message.title, body=message.markdown, body_format=apprise.NotifyFormat.MARKDOWN)
+    else:
+        result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
     return (True, None) if bool(result) else (False, f"the service refused or was unreachable ({result!r})")
 
 
