@@ -73,6 +73,12 @@ def _environment_for(folder: str | None) -> jinja2.Environment:
     return env
 
 
+@functools.lru_cache(maxsize=4096)
+def _footer(env: jinja2.Environment, subscriber: str, markdown: bool = False) -> str:
+    text = _clean(env.get_template("alerts/footer.txt.j2").render(subscriber=subscriber))
+    return _md(text).replace("\n", "  \n") if markdown else text
+
+
 def _md(text: object) -> str:
     """Scraped text inside Markdown: no raw HTML (apprise turns Markdown into HTML for email), no
     emphasis or links smuggled in."""
@@ -122,7 +128,7 @@ def render(session: Any, delivery: m.Delivery, config: Config,
     env = _environment(config)
     if delivery.payload:
         return Message(_clean(delivery.payload["title"]), _clean(delivery.payload["body"]))
-    footer = _clean(env.get_template("alerts/footer.txt.j2").render(subscriber=delivery.subscriber_id))
+    footer = _footer(env, delivery.subscriber_id)
     if delivery.change_id is not None:
         cached = cache.get(delivery.change_id) if cache is not None else None
         if cached is None:
@@ -134,7 +140,7 @@ def render(session: Any, delivery: m.Delivery, config: Config,
             if cache is not None:
                 cache[delivery.change_id] = cached
         return Message(cached.title, cached.body + footer, cached.link,
-                       (cached.markdown or "") + "\n" + _md(footer).replace("\n", "  \n"))
+                       (cached.markdown or "") + "\n" + _footer(env, delivery.subscriber_id, markdown=True))
     ids = session.scalars(select(m.DeliveryChange.change_id).where(m.DeliveryChange.delivery_id == delivery.id)
                           .order_by(m.DeliveryChange.change_id))
     items = [_change_context(session, session.get(m.Change, i), config) for i in ids]
