@@ -411,3 +411,34 @@ def test_chat_service_url_pointed_at_loopback(tmp_path: Path, sqlite_url: str, m
     ntfy = [p for p in receiver.posts if p.get("topic") == "police-alerts" or p.get("path", "").endswith("police-alerts")]
     assert len(ntfy) == 1, receiver.posts
     assert "passed senate" in json.dumps(ntfy[0])
+
+
+def test_paused_subscriber_is_owed_nothing_and_held(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,
+                                                     receiver: Receiver, frozen_now: Any) -> None:
+    config = make_config(tmp_path, sqlite_url, mailbox, receiver)
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
+        sync_subscribers(session, config)
+    record(store, config, "referred")
+    record(store, config, "passed_senate")  # owed while active
+    path = tmp_path / "tracker.toml"
+    path.write_text(path.read_text().replace('follow = ["police"]', 'follow = ["police"]\npaused = true'))
+    paused = load_config(path, env={"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET})
+    record(store, paused, "enacted")  # nothing owed while paused
+    assert notify(store, paused).sent == 0 and receiver.posts == [] and mailbox.messages == []
+    assert notify(store, config).sent == 2  # unpaused: what was owed before the pause goes out
+
+
+def test_long_message_is_truncated_to_the_service_limit_with_a_link() -> None:
+    from tracker.alerts.send import Message, fit
+    from tracker.alerts.targets import Target
+
+    discord = Target("discord://1234/abcd", "discord://1234/abcd", None)
+    message = Message("H.R. 1 (119th)", "x" * 5000, "https://www.congress.gov/bill/119th-congress/house-bill/1",
+                      "y" * 5000)
+    fitted = fit(message, discord, message.link)
+    assert len(fitted.markdown or "") <= 2000
+    assert (fitted.markdown or "").endswith("(truncated; more at https://www.congress.gov/bill/119th-congress/house-bill/1)")
+    webhook = Target("json://127.0.0.1:9/x", "json://127.0.0.1:9/x", None)
+    assert fit(message, webhook, message.link).body == "x" * 5000  # within json's limit: untouched

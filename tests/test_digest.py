@@ -201,3 +201,12 @@ def test_upcoming_meeting_shows_local_time_items_and_how_to_take_part(tmp_path: 
     calendar = Calendar.from_ical((site / "watches" / "nyc" / "meetings.ics").read_bytes())
     (event,) = calendar.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED"
+
+
+def test_stale_data_banner(crawled: tuple[Config, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, store = crawled
+    fresh = html.parse(str(write_site(store, config, tmp_path / "site") / "index.html")).getroot()
+    assert not fresh.cssselect("p.banner")
+    monkeypatch.setenv("TRACKER_NOW", "2099-01-01T00:00:00Z")  # long after the last successful crawl
+    stale = html.parse(str(write_site(store, config, tmp_path / "site") / "index.html")).getroot()
+    assert "Data may be out of date" in stale.cssselect("p.banner")[0].text_content()

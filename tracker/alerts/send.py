@@ -216,6 +216,9 @@ def _claim(store: Store, owner: str, config: Config) -> list[int]:
     until = now + timedelta(seconds=config.alerts.lease_seconds)
     free = (m.Delivery.lease_until.is_(None)) | (m.Delivery.lease_until < now)
     due = (m.Delivery.status.in_(("pending", "failed"))) & (m.Delivery.next_attempt_at <= now) & free
+    paused = [sub.id for sub in config.subscribers if sub.paused]
+    if paused:  # a paused subscriber's rows wait, unsent, until it is unpaused
+        due &= m.Delivery.subscriber_id.not_in(paused)
     with store.session() as session:
         ids = list(session.scalars(select(m.Delivery.id).where(due).order_by(m.Delivery.id).limit(CLAIM_BATCH)))
         if not ids:
