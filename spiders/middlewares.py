@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -24,11 +23,9 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from tracker.store import url_hash
+
 log = logging.getLogger(__name__)
-
-
-def url_hash(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()
 
 
 class ConditionalRequestMiddleware:

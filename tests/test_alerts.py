@@ -123,6 +123,15 @@ follow = ["police"]
     return load_config(path, env={"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET})
 
 
+def fresh_store(config: Config) -> Store:
+    """A store with the test's watches and subscribers' follows recorded."""
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
+        sync_subscribers(session, config)
+    return store
+
+
 def stage_differ(old: dict | None, new: dict, item: Item) -> list[Change]:
     if old is None or old.get("stage") == new.get("stage"):
         return []
@@ -144,10 +153,7 @@ def record(store: Store, config: Config, stage: str, key: str = "bill:s35-117", 
 @pytest.fixture
 def setup(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver, frozen_now: Any) -> tuple[Config, Store]:
     config = make_config(tmp_path, db_url, mailbox, receiver)
-    store = Store(config.database_url)
-    with store.session() as session:
-        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
-        sync_subscribers(session, config)
+    store = fresh_store(config)
     record(store, config, "referred")  # baseline
     return config, store
 
@@ -253,10 +259,7 @@ def test_unfollowed_watch_and_unwanted_kinds_owe_nothing(setup: tuple[Config, St
 def test_multi_recipient_mail_is_split(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver,
                                         frozen_now: Any) -> None:
     config = make_config(tmp_path, db_url, mailbox, receiver, to="a@example.org,b@example.org")
-    store = Store(config.database_url)
-    with store.session() as session:
-        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
-        sync_subscribers(session, config)
+    store = fresh_store(config)
     record(store, config, "referred")
     record(store, config, "passed_senate")
     assert notify(store, config).sent == 3
@@ -324,10 +327,7 @@ def test_notify_killed_mid_batch_loses_nothing(tmp_path: Path, sqlite_url: str, 
     path = tmp_path / "tracker.toml"
     path.write_text(path.read_text().replace(f'"mailto://tracker:${{SMTP_PASSWORD}}@127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=team@example.org&user=&pass=",\n          ', ""))
     config = load_config(path, env={"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET})
-    store = Store(config.database_url)
-    with store.session() as session:
-        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
-        sync_subscribers(session, config)
+    store = fresh_store(config)
     stages = ["referred", "reported", "passed_senate", "passed_house", "passed_both", "to_president", "enacted",
               "vetoed", "failed", "introduced"]
     for stage in stages:
@@ -401,10 +401,7 @@ def test_chat_service_url_pointed_at_loopback(tmp_path: Path, sqlite_url: str, m
     path = tmp_path / "tracker.toml"
     path.write_text(path.read_text() + f'[[subscribers]]\nid = "phones"\nnotify = ["ntfy://127.0.0.1:{receiver.port}/police-alerts"]\n')
     config = load_config(path, env={"SMTP_PASSWORD": "", "HOOK_TOKEN": SECRET})
-    store = Store(config.database_url)
-    with store.session() as session:
-        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
-        sync_subscribers(session, config)
+    store = fresh_store(config)
     record(store, config, "referred")
     record(store, config, "passed_senate")
     assert notify(store, config).sent == 3
@@ -416,10 +413,7 @@ def test_chat_service_url_pointed_at_loopback(tmp_path: Path, sqlite_url: str, m
 def test_paused_subscriber_is_owed_nothing_and_held(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,
                                                      receiver: Receiver, frozen_now: Any) -> None:
     config = make_config(tmp_path, sqlite_url, mailbox, receiver)
-    store = Store(config.database_url)
-    with store.session() as session:
-        ensure_watches(session, [("police", "bill", "Police"), ("other", "bill", "Other")])
-        sync_subscribers(session, config)
+    store = fresh_store(config)
     record(store, config, "referred")
     record(store, config, "passed_senate")  # owed while active
     path = tmp_path / "tracker.toml"

@@ -116,11 +116,19 @@ def _norm_text(text: str) -> str:
 _LOC_LABEL = re.compile(r"^[A-Za-z/ ,-]{6,60}:\s+(?=\S)")
 
 
+# ...and chamber rows often add a Congressional Record reference the LOC row lacks: "(text: CR H6815)".
+_TRAILING_REFERENCE = re.compile(r"\s*\((text|consideration|text of [^:]*|CR)[^()]*\)\s*$", re.I)
+
+
+def _merge_key(text: str) -> str:
+    return _norm_text(_TRAILING_REFERENCE.sub("", text))
+
+
 def _loc_keys(text: str) -> list[str]:
-    keys = [_norm_text(text)]
+    keys = [_merge_key(text)]
     stripped = _LOC_LABEL.sub("", text, count=1)
     if stripped != text:
-        keys.append(_norm_text(stripped))
+        keys.append(_merge_key(stripped))
     return keys
 
 
@@ -156,7 +164,7 @@ def _merge_actions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     merged = [dict(r, codes=[r["code"]] if r["code"] else []) for r in chamber_rows]
     index: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in merged:
-        index.setdefault((row["date"], _norm_text(row["text"])), []).append(row)
+        index.setdefault((row["date"], _merge_key(row["text"])), []).append(row)
     for loc in loc_rows:
         twins = [r for key in _loc_keys(loc["text"]) for r in index.get((loc["date"], key), [])
                  if not r.get("_has_loc")]

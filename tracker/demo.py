@@ -84,7 +84,6 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
     if (folder / "tracker.db").exists():
         error(f"{folder} already holds a demo database; choose an empty folder")
         return 2
-    ok = True
     with serve() as server:
         server.robots("User-agent: *\nAllow: /\n")
         for number, _watch, cutoff, _what in DEMO_BILLS:
@@ -94,22 +93,20 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         config = load_config(config_path, env={})
         store = Store(config.database_url)
 
-        say(f"demo: serving {len(DEMO_BILLS)} recorded BILLSTATUS files on {server.url}")
-        say("demo: crawl 1 (baseline, an earlier state derived from each real file)")
-        for report in run_crawls(config, store):
-            say("  " + report.line())
-            for line in report.errors:
-                error("  " + line)
-                ok = False
+        def crawl(label: str) -> bool:
+            say(f"demo: {label}")
+            reports = run_crawls(config, store)
+            for report in reports:
+                say("  " + report.line())
+                for line in report.errors:
+                    error("  " + line)
+            return all(report.ok for report in reports)
 
+        say(f"demo: serving {len(DEMO_BILLS)} recorded BILLSTATUS files on {server.url}")
+        ok = crawl("crawl 1 (baseline, an earlier state derived from each real file)")
         for number, _watch, _cutoff, _what in DEMO_BILLS:
             server.replace(billstatus_path(number), real_file(number))
-        say("demo: crawl 2 (the real files, as GovInfo serves them now)")
-        for report in run_crawls(config, store):
-            say("  " + report.line())
-            for line in report.errors:
-                error("  " + line)
-                ok = False
+        ok = crawl("crawl 2 (the real files, as GovInfo serves them now)") and ok
 
     changes = list_changes(store)
     say(f"demo: {len(changes)} changes found:")

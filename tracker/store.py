@@ -21,7 +21,6 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import clock, secrets
@@ -296,16 +295,5 @@ def mark_baselines(store: Store, watch_ids: list[str]) -> None:
                 watch.baseline_at = now
 
 
-def snapshot_content(session: Session, entity: m.Entity) -> dict[str, Any] | None:
-    if entity.current_snapshot_id is None:
-        return None
-    snap = session.get(m.Snapshot, entity.current_snapshot_id)
-    return _load(snap.content) if snap else None
-
-
 def max_change_id(session: Session) -> int:
     return session.scalar(select(func.coalesce(func.max(m.Change.id), 0))) or 0
-
-
-def is_unique_violation(exc: Exception) -> bool:
-    return isinstance(exc, IntegrityError)
