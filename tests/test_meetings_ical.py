@@ -1,0 +1,178 @@
+"""iCalendar meetings: the real Detroit board feed (tests/data/local/ics), derived later states, and
+the spider through the real engine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracker.config import load_config
+from tracker.crawl import run_crawls
+from tracker.meetings.diff import diff_meeting
+from tracker.meetings.ical import SourceParseError, parse_ical
+from tracker.meetings.normalize import cancellation, match_keywords
+from tracker.replay import ReplayServer
+from tracker.status import collect_status, list_changes
+from tracker.store import Store
+
+ICS = (Path(__file__).parent / "data" / "local" / "ics" / "detroit_k12_board_of_education.ics").read_bytes()
+WINDOW = (datetime(2019, 3, 11, tzinfo=UTC), datetime(2019, 8, 8, tzinfo=UTC))
+
+
+def parse(data: bytes, zone: str = "America/Detroit") -> tuple[list[dict[str, Any]], list[str]]:
+    return parse_ical(data, watch_id="dpscd", body="Detroit Board of Education", timezone=zone,
+                      window_start=WINDOW[0], window_end=WINDOW[1])
+
+
+def test_real_feed() -> None:
+    meetings, problems = parse(ICS)
+    assert problems == [] and len(meetings) > 10
+    board = next(mt for mt in meetings if mt["source_ref"] == "7856")
+    assert board["title"] == "DPSCD Regular Board Meeting (Open)"
+    assert board["start"] == "2019-04-16T21:30:00+00:00" and board["date"] == "2019-04-16"
+    assert board["location"] == "Renaissance High School, Detroit, MI 48235, USA"
+    assert board["status"] == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("status", "title", "comment", "word"),
+    [("Deferred", "Committee on Public Safety", None, "Deferred"),
+     ("Canceled", "x", None, "Canceled"),
+     ("CANCELLED", "Board meeting", None, "CANCELLED"),
+     ("CONFIRMED", "CANCELLED - Finance Sub-Committee Meeting", None, "CANCELLED"),
+     (None, "Regular meeting", "This meeting has been postponed.", "postponed"),
+     ("Final", "Regular meeting", "Jointly with the Committee on Finance", None)],
+)
+def test_cancellation_spellings(status: str | None, title: str, comment: str | None, word: str | None) -> None:
+    assert cancellation(status=status, title=title, comment=comment) == word
+
+
+def test_keywords_are_whole_words() -> None:
+    assert match_keywords(["Amend police procedures"], ["police"]) == ["police"]
+    assert match_keywords(["New policies for parks"], ["police"]) == []
+    assert match_keywords(["Shotspotter contract renewal"], ["ShotSpotter"]) == ["ShotSpotter"]
+    assert match_keywords(["Mental health crisis  response teams"], ["crisis response", "NYPD"]) == ["crisis response"]
+
+
+def test_one_broken_event_is_reported_and_the_rest_read() -> None:
+    # derived: one event's DTSTART replaced by garbage
+    broken = ICS.replace(b"DTSTART:20190416T213000Z", b"DTSTART:not-a-time", 1)
+    meetings, problems = parse(broken)
+    assert len(problems) == 1 and "7856" in problems[0]
+    assert len(meetings) == len(parse(ICS)[0]) - 1
+
+
+def test_html_error_page_is_refused() -> None:
+    with pytest.raises(SourceParseError, match="HTML page"):
+        parse(b"<!DOCTYPE html><html><body>Error</body></html>")
+
+
+SERIES = b"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:derived test feed
+BEGIN:VEVENT
+UID:council-weekly
+SUMMARY:City Council
+DTSTART;TZID=America/Detroit:20190401T180000
+DTEND;TZID=America/Detroit:20190401T200000
+RRULE:FREQ=WEEKLY;COUNT=4
+LOCATION:Council Chambers
+END:VEVENT
+%s
+END:VCALENDAR
+"""
+MOVED = b"""BEGIN:VEVENT
+UID:council-weekly
+RECURRENCE-ID;TZID=America/Detroit:20190408T180000
+SUMMARY:City Council
+DTSTART;TZID=America/Detroit:20190409T100000
+DTEND;TZID=America/Detroit:20190409T120000
+LOCATION:Council Chambers
+END:VEVENT"""
+
+
+def test_recurring_event_with_one_instance_moved() -> None:
+    # derived: a weekly series, then the same series with its 8 April instance moved to 9 April
+    before, _ = parse(SERIES % b"")
+    after, _ = parse(SERIES % MOVED)
+    assert [mt["source_ref"] for mt in before] == [mt["source_ref"] for mt in after]
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(changed) == 1
+    old, new = changed[0]
+    assert old["source_ref"] == "council-weekly@20190408T220000Z"
+    (change,) = diff_meeting(old, new, f"meeting:ical:dpscd:{old['source_ref']}")
+    assert change.kind == "meeting.rescheduled"
+    assert change.data == {"from": "2019-04-08T18:00:00-04:00", "to": "2019-04-09T10:00:00-04:00"}
+    assert change.summary == "Detroit Board of Education City Council on Mon Apr 8, 6:00 PM moved to Tue Apr 9, 10:00 AM"
+
+
+def test_daylight_saving_is_respected() -> None:
+    july = SERIES.replace(b"20190401T", b"20190701T").replace(b"COUNT=4", b"COUNT=1") % b""
+    november = SERIES.replace(b"20190401T", b"20191104T").replace(b"COUNT=4", b"COUNT=1") % b""
+    (summer,), _ = parse_ical(july, watch_id="x", body="B", timezone="America/Detroit",
+                              window_start=datetime(2019, 6, 1, tzinfo=UTC), window_end=datetime(2019, 12, 1, tzinfo=UTC))
+    (winter,), _ = parse_ical(november, watch_id="x", body="B", timezone="America/Detroit",
+                              window_start=datetime(2019, 6, 1, tzinfo=UTC), window_end=datetime(2019, 12, 1, tzinfo=UTC))
+    assert summer["start"] == "2019-07-01T22:00:00+00:00" and winter["start"] == "2019-11-04T23:00:00+00:00"
+
+
+def test_feed_through_the_engine(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Baseline, then a later state with a new meeting, a move and a cancellation, then nothing."""
+    monkeypatch.setenv("TRACKER_NOW", "2019-04-10T12:00:00Z")
+    # derived: the real feed without event 7848, and with event 7856 an hour earlier
+    earlier = ICS.replace(b"DTSTART:20190416T213000Z", b"DTSTART:20190416T203000Z", 1)
+    start = earlier.index(b"UID:7848")
+    begin, end = earlier.rindex(b"BEGIN:VEVENT", 0, start), earlier.index(b"END:VEVENT", start) + len(b"END:VEVENT\r\n")
+    earlier = earlier[:begin] + earlier[end:]
+    replay.add("/feed.ics", earlier)
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "dpscd"\nname = "Detroit Board of Education"\n'
+                    f'timezone = "America/Detroit"\nical = "{replay.url}/feed.ics"\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok and first.items > 10 and list_changes(store) == []
+    # the later state: the real feed, and the Finance meeting of 26 April cancelled
+    later = ICS.replace(b"SUMMARY:Finance Sub-Committee Meeting (Open)\r\nCLASS:PUBLIC\r\nLOCATION:3011 W. Grand Blvd., Fisher Building 12th Floor Conference\r\nSTATUS:CONFIRMED",
+                        b"SUMMARY:Finance Sub-Committee Meeting (Open)\r\nCLASS:PUBLIC\r\nLOCATION:3011 W. Grand Blvd., Fisher Building 12th Floor Conference\r\nSTATUS:CANCELLED", 1)
+    assert later != ICS
+    replay.replace("/feed.ics", later)
+    (second,) = run_crawls(config, store)
+    assert second.ok and second.changes == 2
+    kinds = sorted((c["kind"], c["entity"]) for c in list_changes(store))
+    assert kinds == [("meeting.added", "meeting:ical:dpscd:7848"), ("meeting.rescheduled", "meeting:ical:dpscd:7856")]
+    moved = next(c for c in list_changes(store) if c["kind"] == "meeting.rescheduled")
+    assert moved["data"] == {"from": "2019-04-16T16:30:00-04:00", "to": "2019-04-16T17:30:00-04:00"}
+    added = next(c for c in list_changes(store) if c["kind"] == "meeting.added")
+    assert added["data"]["start"] == "2019-04-26T09:00:00-04:00"
+    # 7848 arrived already cancelled in this state: it is added, with its status shown
+    status = {mt["entity"]: mt for mt in collect_status(store, config)["meetings"]}
+    assert status["meeting:ical:dpscd:7848"]["status"] == "cancelled"
+    assert status["meeting:ical:dpscd:7856"]["start"] == "2019-04-16T17:30:00-04:00"
+    (third,) = run_crawls(config, store)
+    assert third.not_modified == 1 and len(list_changes(store)) == 2
+
+
+def test_a_known_meeting_cancelled(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2019-04-10T12:00:00Z")
+    replay.add("/feed.ics", ICS)
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "dpscd"\nname = "Detroit Board of Education"\n'
+                    f'timezone = "America/Detroit"\nical = "{replay.url}/feed.ics"\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    # derived: the real feed with the 16 April board meeting marked STATUS:CANCELLED
+    block = ICS.index(b"UID:7856")
+    cut = ICS.index(b"STATUS:CONFIRMED", block)
+    replay.replace("/feed.ics", ICS[:cut] + b"STATUS:CANCELLED" + ICS[cut + len(b"STATUS:CONFIRMED"):])
+    run_crawls(config, store)
+    (change,) = list_changes(store)
+    assert change["kind"] == "meeting.cancelled" and change["entity"] == "meeting:ical:dpscd:7856"
+    assert change["data"] == {"start": "2019-04-16T17:30:00-04:00", "body": "Detroit Board of Education",
+                              "status_text": "CANCELLED"}
+    run_crawls(config, store)
+    assert len(list_changes(store)) == 1

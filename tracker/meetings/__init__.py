@@ -1,0 +1,1 @@
+"""City councils and school boards: meeting sources' parsers (pure functions) and their diff."""

@@ -1,0 +1,98 @@
+"""iCalendar feeds (icalendar + recurring-ical-events).
+
+A meeting's identity is its UID, plus its RECURRENCE-ID for one instance of a recurring series,
+never its start time: a moved meeting is the same meeting. One broken VEVENT is reported and
+skipped; the rest of the feed is still read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import recurring_ical_events
+from icalendar import Calendar
+
+from tracker.meetings.normalize import cancellation
+
+
+class SourceParseError(ValueError):
+    """The response is not a usable feed; the message is one line for the operator."""
+
+
+def _instant(value: Any, zone: ZoneInfo) -> tuple[datetime, bool]:
+    """(UTC instant, all-day?) from a DTSTART value; floating times are in the body's zone."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(UTC), False
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), zone).astimezone(UTC), True
+    raise ValueError(f"DTSTART {value!r} is not a date or time")
+
+
+def parse_ical(data: bytes, *, watch_id: str, body: str, timezone: str, window_start: datetime,
+               window_end: datetime) -> tuple[list[dict[str, Any]], list[str]]:
+    """Meetings in the window, and one line per event that could not be read."""
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise SourceParseError("an HTML page, not an iCalendar feed (the server may be showing an error page)")
+    try:
+        calendar = Calendar.from_ical(data)
+    except Exception as exc:
+        raise SourceParseError(f"not a readable iCalendar feed: {exc}") from None
+    zone = ZoneInfo(timezone)
+    problems: list[str] = []
+    recurring: set[str] = set()
+    for component in list(calendar.subcomponents):
+        if component.name != "VEVENT":
+            continue
+        uid = str(component.get("UID") or "")
+        try:
+            if not uid:
+                raise ValueError("no UID")
+            _instant(component.decoded("DTSTART"), zone)
+        except Exception as exc:
+            problems.append(f"event {uid or '?'} ({component.get('SUMMARY', 'no title')}): unreadable: {exc}")
+            calendar.subcomponents.remove(component)
+            continue
+        if component.get("RRULE") or component.get("RDATE") or component.get("RECURRENCE-ID"):
+            recurring.add(uid)
+    meetings = []
+    for event in recurring_ical_events.of(calendar).between(window_start, window_end):
+        uid = str(event.get("UID"))
+        start, all_day = _instant(event.decoded("DTSTART"), zone)
+        ref = uid
+        if uid in recurring:
+            original = event.get("RECURRENCE-ID")
+            instance = _instant(original.dt, zone)[0] if original is not None else start
+            ref = f"{uid}@{instance.strftime('%Y%m%dT%H%M%SZ')}"
+        title = str(event.get("SUMMARY") or "Meeting").strip()
+        status_word = str(event.get("STATUS") or "")
+        said = cancellation(status=status_word, title=title, comment=str(event.get("DESCRIPTION") or ""))
+        meetings.append({
+            "source": "ical",
+            "source_ref": ref,
+            "body": body,
+            "title": title,
+            "start": None if all_day else start.isoformat(),
+            "date": start.astimezone(zone).date().isoformat() if not all_day else event.decoded("DTSTART").isoformat(),
+            "time_tbd": all_day,
+            "timezone": timezone,
+            "location": str(event.get("LOCATION") or "").strip() or None,
+            "status": "cancelled" if said else ("tentative" if status_word.upper() == "TENTATIVE" else "confirmed"),
+            "status_text": said,
+            "agenda_url": None, "agenda_posted": None, "agenda_status": None,
+            "minutes_url": None, "minutes_posted": None, "minutes_status": None,
+            "comment": None,
+            "livestream_url": None,
+            "url": str(event.get("URL")) if event.get("URL") else None,
+            "items": [],
+        })
+    meetings.sort(key=lambda mt: (mt["date"], mt["source_ref"]))
+    return meetings, problems
+
+
+def meeting_key(watch_id: str, source_ref: str) -> str:
+    return f"meeting:ical:{watch_id}:{source_ref}"

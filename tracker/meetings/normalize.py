@@ -1,0 +1,46 @@
+"""Rules every meeting source shares: one cancellation decision, keyword matching, local times."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# The many spellings of "this meeting will not happen as scheduled".
+_CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred|rescheduled to a later date)\b", re.I)
+_CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
+
+
+def cancellation(*, status: str | None = None, title: str | None = None, comment: str | None = None) -> str | None:
+    """The source's own word when a meeting is off ("CANCELLED", "Deferred"), else None."""
+    if status and status.strip().lower() in _CANCEL_STATUS:
+        return status.strip()
+    for text in (title, comment):
+        match = _CANCEL_WORDS.search(text or "")
+        if match:
+            return match.group(1)
+    return None
+
+
+def match_keywords(texts: list[str | None], keywords: list[str]) -> list[str]:
+    """Keywords found as whole words or phrases, case-insensitively ("police" is not in "policies")."""
+    haystack = " ".join(t for t in texts if t)
+    found = []
+    for keyword in keywords:
+        pattern = r"(?<!\w)" + r"\s+".join(re.escape(part) for part in keyword.split()) + r"(?!\w)"
+        if re.search(pattern, haystack, re.I):
+            found.append(keyword)
+    return found
+
+
+def local_iso(utc_iso: str | None, zone: str) -> str | None:
+    """A stored UTC instant with the body's own UTC offset."""
+    if not utc_iso:
+        return None
+    return datetime.fromisoformat(utc_iso).astimezone(ZoneInfo(zone)).isoformat()
+
+
+def local_words(utc_iso: str | None, zone: str) -> str:
+    if not utc_iso:
+        return "time to be announced"
+    return datetime.fromisoformat(utc_iso).astimezone(ZoneInfo(zone)).strftime("%a %b %-d, %-I:%M %p")
