@@ -6,8 +6,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tracker.replay import ReplayServer
 
 DATA = Path(__file__).parent / "data"
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -81,7 +85,7 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:  # type: 
 
 
 @pytest.fixture
-def replay() -> Iterator[object]:
+def replay() -> Iterator["ReplayServer"]:
     """The loopback server of recorded responses (tracker/replay.py), started for one test."""
     from tracker.replay import serve
 

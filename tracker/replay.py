@@ -1,30 +1,43 @@
 """A real HTTP server on 127.0.0.1 that serves recorded responses: for tests, `tracker demo` and
 benchmarks. No machine here reaches the internet, so spiders meet this instead of GovInfo or
-Legistar, through the real Scrapy engine.
+Legistar, through the real Scrapy engine and a real socket.
 
-Routes match by path and query; the most specific route wins. Each route can be given a fault
-(status code, 429 with Retry-After, delay, truncated body, HTML error page with 200, huge body).
-Every response carries a strong ETag and a Last-Modified and answers conditional requests with 304.
-Every request is logged so tests can count them. robots.txt is a 404 unless `robots()` sets it.
+- Routes match by path (percent-decoded) and query: a route matches when every query parameter it
+  names is in the request with the same value; a route without a query matches any query; the
+  route naming the most parameters wins (ties: the latest added).
+- Every normal response carries a strong ETag (a hash of the body sent) and a Last-Modified (a fixed
+  date unless set; `replace()` moves it forward) and answers If-None-Match / If-Modified-Since with
+  304 and no body. If-None-Match wins over If-Modified-Since when both are sent (RFC 9110).
+- A route can carry a `Fault` (status code, 429/503 with Retry-After for the first N requests, delay,
+  truncated body, short body, HTML error page with 200, huge streamed body), changed while running.
+- A route registered with both `json=` and `xml=` picks one by Accept, as Legistar does: XML unless
+  the Accept header ranks JSON first.
+- robots.txt is a 404 unless `robots()` sets it (or a route or folder serves one): a missing
+  robots.txt means "allow everything" to Scrapy, so tests that do not care need no setup, and the
+  request is still logged so tests can see it was asked for.
+- Every request is logged (method, path, query, headers, status, bytes sent, time) for counting.
+  GET and HEAD only: nothing we crawl is fetched with another method.
 
-    python -m tracker.replay DIR     # serve a folder on a free port
+    python -m tracker.replay DIR [--port N] [--robots FILE]     # serve a folder, print the URL
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import mimetypes
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 DEFAULT_LAST_MODIFIED = "Mon, 02 Nov 2026 12:00:00 GMT"
 TYPES = {
@@ -37,26 +50,35 @@ TYPES = {
     ".atom": "application/atom+xml",
     ".txt": "text/plain",
 }
+JSON, XML = "application/json", "application/xml"
+CHUNK = 64 * 1024
+HTML_ERROR_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head><body>"
+                   b"<h1>Service Unavailable</h1><p>The service is temporarily unavailable. "
+                   b"Please try again later.</p></body></html>\n")
 
 
 @dataclass(frozen=True)
 class Fault:
-    """What a route does instead of (or before) answering normally."""
+    """What a route does instead of (or before) answering normally. Build one with the factories."""
 
     kind: str
     value: float = 0
-    times: int = 0  # for retry_after: how many requests get the 429 (0 = all)
+    times: int = 0  # retry_after: how many requests get the error before the body (0 = all of them)
+    code: int = 0  # retry_after: the status code (429 or 503)
 
     @staticmethod
     def status(code: int) -> Fault:
+        """Answer `code` (404, 500...) with a short text body."""
         return Fault("status", code)
 
     @staticmethod
     def retry_after(seconds: int, times: int = 1, code: int = 429) -> Fault:
-        return Fault(f"retry_after:{code}", seconds, times)
+        """`code` with `Retry-After: seconds` for the first `times` requests, then the normal body."""
+        return Fault("retry_after", seconds, times, code)
 
     @staticmethod
     def delay(seconds: float) -> Fault:
+        """Wait, then answer normally (304s included)."""
         return Fault("delay", seconds)
 
     @staticmethod
@@ -71,136 +93,261 @@ class Fault:
 
     @staticmethod
     def html_error() -> Fault:
+        """A maintenance page in HTML with status 200, where data was expected."""
         return Fault("html_error")
 
     @staticmethod
     def huge(size: int) -> Fault:
-        """A generated body of `size` bytes, streamed, never held in memory."""
+        """A generated body of `size` bytes, streamed in 64 KB chunks, never held in memory."""
         return Fault("huge", size)
 
 
 @dataclass
 class Route:
+    """One registered response. Change it through the server (`replace`, `set_fault`), not directly."""
+
     path: str
     query: dict[str, str] | None
     body: bytes | Path | None
-    content_type: str | None = None
+    content_type: str
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     last_modified: str = DEFAULT_LAST_MODIFIED
     fault: Fault | None = None
-    alternatives: dict[str, bytes] = field(default_factory=dict)  # by content type, chosen by Accept
-    hits: int = 0
+    alternatives: dict[str, bytes] = field(default_factory=dict)  # by media type, chosen by Accept
+    hits: int = 0  # requests answered since the route was added or its fault last set
 
     def matches(self, path: str, query: dict[str, str]) -> bool:
         if path != self.path:
             return False
         return self.query is None or all(query.get(k) == v for k, v in self.query.items())
 
-    def data(self) -> bytes:
-        if isinstance(self.body, Path):
-            return self.body.read_bytes()
-        return self.body or b""
+
+class Headers(dict[str, str]):
+    """Request headers as sent, looked up case-insensitively (urllib sends `User-agent`)."""
+
+    def _key(self, name: str) -> str:
+        lowered = name.lower()
+        return next((k for k in dict.keys(self) if k.lower() == lowered), name)
+
+    def __getitem__(self, name: str) -> str:
+        return dict.__getitem__(self, self._key(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and dict.__contains__(self, self._key(name))
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, self._key(name), default)
 
 
 @dataclass
 class Logged:
+    """One request as the server saw it; `time` is when it arrived (epoch seconds)."""
+
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: Headers
     status: int
     bytes: int
     time: float
 
 
-def _guess_type(name: str) -> str:
+def _with_charset(kind: str) -> str:
+    textual = kind.startswith("text/") or kind.endswith(("xml", "json"))
+    return f"{kind}; charset=utf-8" if textual else kind
+
+
+def _type_from_name(name: str) -> str | None:
     suffix = Path(name).suffix.lower()
-    kind = TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return f"{kind}; charset=utf-8" if kind.startswith("text/") or kind.endswith(("xml", "json")) else kind
+    return TYPES.get(suffix) or (mimetypes.guess_type(name)[0] if suffix else None)
 
 
-def _as_query(query: dict[str, str] | str | None) -> dict[str, str] | None:
-    if query is None or isinstance(query, dict):
-        return query
-    return dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+def _sniff(head: bytes) -> str:
+    """A type for a body whose URL has no extension (Legistar's `/v1/nyc/events`)."""
+    start = head.lstrip()[:64].lower()
+    if start[:1] in (b"{", b"["):
+        return JSON
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "text/html"
+    if start.startswith(b"<"):
+        return XML
+    if start.startswith(b"begin:vcalendar"):
+        return "text/calendar"
+    return "application/octet-stream"
+
+
+def guess_type(url_path: str, body: bytes | Path | None = None) -> str:
+    """Content-Type from the URL's extension, else the file's, else the body's first bytes."""
+    kind = _type_from_name(url_path)
+    if kind is None and isinstance(body, Path):
+        kind = _type_from_name(body.name)
+    if kind is None:
+        if isinstance(body, Path):
+            with suppress(OSError), body.open("rb") as handle:
+                kind = _sniff(handle.read(512))
+        elif body:
+            kind = _sniff(body[:512])
+    return _with_charset(kind or "application/octet-stream")
+
+
+def prefers_json(accept: str) -> bool:
+    """Legistar's choice: ranges by q then specificity, first that names JSON or XML; default XML."""
+    ranges = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        specific = media in (JSON, "text/json", XML, "text/xml")
+        if q > 0 and (specific or media in ("*/*", "application/*")):
+            ranges.append((-q, not specific, position, media))
+    if not ranges:
+        return False
+    return min(ranges)[3] in (JSON, "text/json")
+
+
+def _as_query(query: dict[str, Any] | str | None) -> dict[str, str] | None:
+    if query is None:
+        return None
+    if isinstance(query, str):
+        return dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+    return {str(k): str(v) for k, v in query.items()}
+
+
+def _as_bytes(data: bytes | str | None) -> bytes | None:
+    return data.encode() if isinstance(data, str) else data
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer is normal here (truncation, size caps); stay quiet."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class ReplayServer:
-    """Serves registered routes on 127.0.0.1 from a background thread."""
+    """Serves registered routes on 127.0.0.1 from a background thread. Port 0 picks a free port."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *, on_request: Callable[[Logged], None] | None = None) -> None:
         self._routes: list[Route] = []
         self._dirs: list[tuple[str, Path]] = []
         self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)
         self._robots: str | None = None
         self._log_entries: list[Logged] = []
-        self._settled = threading.Condition(self._lock)
         self._inflight = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
+        self._on_request = on_request
+        self._server = _Server(("127.0.0.1", port), self._handler())
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     # -- configuration ---------------------------------------------------------------------
 
     @property
     def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:41234 (no trailing slash)."""
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, path: str, body: bytes | str | Path | None = None, *, query: dict[str, str] | str | None = None,
-            content_type: str | None = None, status: int = 200, headers: dict[str, str] | None = None,
-            last_modified: str | None = None, fault: Fault | None = None, json: bytes | str | None = None,
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def add(self, path: str, body: bytes | str | Path | None = None, *,
+            query: dict[str, Any] | str | None = None, content_type: str | None = None, status: int = 200,
+            headers: dict[str, str] | None = None, last_modified: str | None = None,
+            fault: Fault | None = None, json: bytes | str | None = None,
             xml: bytes | str | None = None) -> Route:
-        """Register (or replace) the route for path + query."""
-        if isinstance(body, str):
-            body = body.encode()
-        alternatives = {}
+        """Register (or replace) the route for path + query. A Path body is read at each request."""
+        body = _as_bytes(body) if not isinstance(body, Path) else body
+        alternatives: dict[str, bytes] = {}
         if json is not None:
-            alternatives["application/json"] = json.encode() if isinstance(json, str) else json
+            alternatives[JSON] = _as_bytes(json) or b""
         if xml is not None:
-            alternatives["application/xml"] = xml.encode() if isinstance(xml, str) else xml
-        route = Route(path, _as_query(query), body, content_type or (None if body is None else _guess_type(path)),
-                      status, dict(headers or {}), last_modified or DEFAULT_LAST_MODIFIED, fault, alternatives)
+            alternatives[XML] = _as_bytes(xml) or b""
+        path = unquote(path)
+        route = Route(path, _as_query(query), body, content_type or guess_type(path, body), status,
+                      dict(headers or {}), last_modified or DEFAULT_LAST_MODIFIED, fault, alternatives)
         with self._lock:
             self._routes = [r for r in self._routes if not (r.path == path and r.query == route.query)]
             self._routes.append(route)
         return route
 
-    def replace(self, path: str, body: bytes | str | Path, *, query: dict[str, str] | str | None = None,
-                last_modified: str | None = None) -> Route:
-        """New content for an existing route (a later state); ETag changes with the body."""
-        old = self._find(path, _as_query(query) or {}, exact_query=_as_query(query))
-        return self.add(path, body, query=query, content_type=old.content_type if old else None,
-                        headers=old.headers if old else None,
-                        last_modified=last_modified or formatdate(time.time(), usegmt=True))
-
-    def set_fault(self, path: str, fault: Fault | None, *, query: dict[str, str] | str | None = None) -> None:
-        route = self._find(path, _as_query(query) or {}, exact_query=_as_query(query))
+    def replace(self, path: str, body: bytes | str | Path | None = None, *,
+                query: dict[str, Any] | str | None = None, last_modified: str | None = None,
+                json: bytes | str | None = None, xml: bytes | str | None = None) -> Route:
+        """New content for a route (a later state of the same file). Status, headers, content type
+        and fault stay; the ETag follows the body; Last-Modified moves to now, and always at least a
+        second past the old one, so If-Modified-Since never hides the change."""
+        route = self._route(path, query)
         if route is None:
-            raise KeyError(path)
-        route.fault = fault
-        route.hits = 0
+            return self.add(path, body, query=query, last_modified=last_modified, json=json, xml=xml)
+        with self._lock:
+            if json is not None or xml is not None:
+                route.alternatives = {k: _as_bytes(v) or b"" for k, v in ((JSON, json), (XML, xml))
+                                      if v is not None}
+            else:
+                route.body = body if isinstance(body, Path) else _as_bytes(body)
+            if last_modified is None:
+                previous = parsedate_to_datetime(route.last_modified).timestamp()
+                last_modified = formatdate(max(time.time(), previous + 1), usegmt=True)
+            route.last_modified = last_modified
+        return route
 
-    def add_dir(self, prefix: str, folder: Path) -> None:
-        """Serve every file under `folder` at `prefix` + its relative path."""
-        self._dirs.append((prefix.rstrip("/") + "/", Path(folder)))
+    def set_fault(self, path: str, fault: Fault | None, *, query: dict[str, Any] | str | None = None) -> Route:
+        """Give the route registered for path + query (exactly) a fault, or None to heal it. Restarts
+        the retry_after count. A file served by `add_dir` becomes a route of its own first."""
+        route = self._route(path, query)
+        if route is None and query is None:
+            found = self._from_dirs(unquote(path))
+            route = self.add(path, found.body, content_type=found.content_type) if found else None
+        if route is None:
+            raise KeyError(f"no route for {path} {query or ''}".strip())
+        with self._lock:
+            route.fault = fault
+            route.hits = 0
+        return route
+
+    def add_dir(self, prefix: str, folder: Path | str) -> None:
+        """Serve every file under `folder` at `prefix` + its relative path (read at each request)."""
+        with self._lock:
+            self._dirs.append((prefix.rstrip("/") + "/", Path(folder).resolve()))
 
     def robots(self, text: str | None) -> None:
+        """Serve this as /robots.txt; None goes back to the default, a 404."""
         self._robots = text
 
     # -- the request log ---------------------------------------------------------------------
 
     @property
     def requests(self) -> list[Logged]:
-        """Every request so far; waits (briefly) for requests still being answered to be logged."""
+        """Every request so far (a copy). Waits up to 5 s for requests still being answered, so a
+        test that has just read a response always finds it here."""
         with self._settled:
             self._settled.wait_for(lambda: self._inflight == 0, timeout=5)
             return list(self._log_entries)
 
-    def count(self, path: str | None = None, status: int | None = None) -> int:
+    def count(self, path: str | None = None, status: int | None = None, *,
+              query: dict[str, Any] | None = None) -> int:
+        """How many requests matched path, status and (a subset of) query parameters."""
+        wanted = _as_query(query) or {}
         return sum(1 for r in self.requests
-                   if (path is None or r.path == path) and (status is None or r.status == status))
+                   if (path is None or r.path == unquote(path)) and (status is None or r.status == status)
+                   and all(r.query.get(k) == v for k, v in wanted.items()))
 
     def clear_log(self) -> None:
         with self._settled:
@@ -210,12 +357,20 @@ class ReplayServer:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> ReplayServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="replay", daemon=True)
-        self._thread.start()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"replay:{self.port}", daemon=True)
+            self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop listening and close the socket. Safe to call twice or before start()."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.server_close()
 
     def __enter__(self) -> ReplayServer:
@@ -226,127 +381,165 @@ class ReplayServer:
 
     # -- serving -------------------------------------------------------------------------------
 
-    def _find(self, path: str, query: dict[str, str], exact_query: dict[str, str] | None = None) -> Route | None:
+    def _route(self, path: str, query: dict[str, Any] | str | None) -> Route | None:
+        """The route registered for exactly this path and query."""
+        path, exact = unquote(path), _as_query(query)
         with self._lock:
-            if exact_query is not None:
-                return next((r for r in self._routes if r.path == path and r.query == exact_query), None)
+            return next((r for r in self._routes if r.path == path and r.query == exact), None)
+
+    def _find(self, path: str, query: dict[str, str]) -> Route | None:
+        with self._lock:
             candidates = [r for r in self._routes if r.matches(path, query)]
         if candidates:
-            return max(candidates, key=lambda r: len(r.query or {}))
-        for prefix, folder in self._dirs:
+            # max() keeps the first of equals: reversed, so the latest added wins a tie.
+            return max(reversed(candidates), key=lambda r: len(r.query or {}))
+        return self._from_dirs(path)
+
+    def _from_dirs(self, path: str) -> Route | None:
+        with self._lock:
+            dirs = list(self._dirs)
+        for prefix, folder in dirs:
             if path.startswith(prefix):
                 file = (folder / path[len(prefix):]).resolve()
-                if file.is_file() and folder.resolve() in file.parents:
-                    return Route(path, None, file, _guess_type(file.name))
+                if folder in file.parents and file.is_file():
+                    return Route(path, None, file, guess_type(file.name, file))
         return None
+
+    def _take(self, route: Route) -> tuple[Route, Fault | None, int]:
+        """Count a hit and read the route's state at one instant (it may change between crawls)."""
+        with self._lock:
+            route.hits += 1
+            view = Route(route.path, route.query, route.body, route.content_type, route.status,
+                         dict(route.headers), route.last_modified, route.fault, dict(route.alternatives))
+            return view, route.fault, route.hits
 
     def _begin(self) -> None:
         with self._lock:
             self._inflight += 1
 
-    def _log(self, record: Logged | None) -> None:
+    def _log(self, record: Logged) -> None:
         with self._settled:
-            if record is not None:
-                self._log_entries.append(record)
+            self._log_entries.append(record)
             self._inflight -= 1
             self._settled.notify_all()
+        if self._on_request is not None:
+            self._on_request(record)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = 30  # an idle or stalled client frees its thread
+            status_sent = 0
+            bytes_sent = 0
 
-            def log_message(self, *args: Any) -> None:  # quiet
+            def log_message(self, format: str, *args: Any) -> None:  # the request log replaces it
                 return
 
             def do_HEAD(self) -> None:
-                self.do_GET(head=True)
+                self._serve(head=True)
 
-            def do_GET(self, head: bool = False) -> None:
+            def do_GET(self) -> None:
+                self._serve(head=False)
+
+            def _serve(self, head: bool) -> None:
                 started = time.time()
                 parts = urlsplit(self.path)
+                path = unquote(parts.path)
                 query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                self.status_sent, self.bytes_sent = 0, 0
                 server._begin()
-                record = None
                 try:
-                    status, sent = self._answer(parts.path, query, head)
-                    record = Logged(self.command, parts.path, query, dict(self.headers.items()), status, sent, started)
+                    self._answer(path, query, head)
+                except (ConnectionError, TimeoutError):  # the client left; log what was sent
+                    self.close_connection = True
                 finally:
-                    server._log(record)
+                    server._log(Logged(self.command, path, query, Headers(self.headers.items()),
+                                       self.status_sent, self.bytes_sent, started))
 
-            def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None,
-                      head: bool = False) -> tuple[int, int]:
+            # -- writing ------------------------------------------------------------------------
+
+            def _head(self, status: int, headers: dict[str, str]) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for key, value in (extra or {}).items():
+                for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
-                if not head:
-                    self.wfile.write(body)
-                return status, 0 if head else len(body)
+                self.status_sent = status
 
-            def _answer(self, path: str, query: dict[str, str], head: bool) -> tuple[int, int]:
-                if path == "/robots.txt" and server._robots is not None:
-                    return self._send(200, server._robots.encode(), "text/plain; charset=utf-8", head=head)
-                route = server._find(path, query)
-                if route is None:
-                    return self._send(404, b"not found", "text/plain; charset=utf-8", head=head)
-                route.hits += 1
-                fault = route.fault
+            def _write(self, data: bytes) -> None:
+                self.wfile.write(data)
+                self.bytes_sent += len(data)
+
+            def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None,
+                      head: bool = False) -> None:
+                self._head(status, {"Content-Type": content_type, "Content-Length": str(len(body)),
+                                    **(extra or {})})
+                if not head:
+                    self._write(body)
+
+            # -- deciding -----------------------------------------------------------------------
+
+            def _answer(self, path: str, query: dict[str, str], head: bool) -> None:
+                robots = server._robots
+                if path == "/robots.txt" and robots is not None:
+                    return self._send(200, robots.encode(), "text/plain; charset=utf-8", head=head)
+                found = server._find(path, query)
+                if found is None:
+                    return self._send(404, b"not found\n", "text/plain; charset=utf-8", head=head)
+                route, fault, hits = server._take(found)
+                kind = fault.kind if fault else None
                 if fault is not None:
-                    if fault.kind == "delay":
+                    if kind == "delay":
                         time.sleep(fault.value)
-                    elif fault.kind == "status":
-                        return self._send(int(fault.value), f"error {int(fault.value)}".encode(),
-                                          "text/plain; charset=utf-8", head=head)
-                    elif fault.kind.startswith("retry_after:"):
-                        if fault.times == 0 or route.hits <= fault.times:
-                            code = int(fault.kind.split(":")[1])
-                            return self._send(code, b"slow down", "text/plain; charset=utf-8",
-                                              {"Retry-After": str(int(fault.value))}, head=head)
-                    elif fault.kind == "html_error":
-                        page = b"<!DOCTYPE html><html><head><title>Error</title></head><body><h1>Service unavailable</h1><p>Please try again later.</p></body></html>"
-                        return self._send(200, page, "text/html; charset=utf-8", head=head)
-                    elif fault.kind == "huge":
-                        return self._huge(int(fault.value), route.content_type or "application/xml", head)
-                body, content_type = self._negotiate(route)
-                if fault is not None and fault.kind == "short":
-                    body = body[: int(fault.value)]
-                etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-                headers = {"ETag": etag, "Last-Modified": route.last_modified, **route.headers}
-                if route.status == 200 and fault is None and self._not_modified(etag, route.last_modified):
-                    self.send_response(304)
-                    self.send_header("ETag", etag)
-                    self.send_header("Last-Modified", route.last_modified)
-                    self.end_headers()
-                    return 304, 0
-                if fault is not None and fault.kind == "truncate":
-                    keep = int(fault.value)
-                    self.send_response(route.status)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body[:keep])
-                    self.wfile.flush()
+                    elif kind == "status":
+                        code = int(fault.value)
+                        try:
+                            phrase = HTTPStatus(code).phrase
+                        except ValueError:
+                            phrase = "Error"
+                        return self._send(code, f"{code} {phrase}\n".encode(), "text/plain; charset=utf-8",
+                                          head=head)
+                    elif kind == "retry_after" and (fault.times == 0 or hits <= fault.times):
+                        return self._send(fault.code, b"Too many requests; retry later.\n",
+                                          "text/plain; charset=utf-8", {"Retry-After": str(int(fault.value))},
+                                          head=head)
+                    elif kind == "html_error":
+                        return self._send(200, HTML_ERROR_PAGE, "text/html; charset=utf-8", head=head)
+                    elif kind == "huge":
+                        return self._huge(int(fault.value), route.content_type, head)
+                body, content_type, extra = self._negotiate(route)
+                if kind == "short":
+                    body = body[: int(fault.value)]  # type: ignore[union-attr]
+                etag = _etag(body)
+                headers = {"ETag": etag, "Last-Modified": route.last_modified, **extra, **route.headers}
+                if route.status == 200 and kind not in ("truncate", "short") and self._not_modified(
+                        etag, route.last_modified):
+                    return self._head(304, headers)
+                if kind == "truncate":
+                    keep = int(fault.value)  # type: ignore[union-attr]
+                    self._head(route.status, {"Content-Type": content_type, "Content-Length": str(len(body)),
+                                              **headers})
+                    if not head:
+                        self._write(body[:keep])
+                        self.wfile.flush()
                     self.close_connection = True
-                    return route.status, keep
+                    return None
                 return self._send(route.status, body, content_type, headers, head=head)
 
-            def _negotiate(self, route: Route) -> tuple[bytes, str]:
+            def _negotiate(self, route: Route) -> tuple[bytes, str, dict[str, str]]:
                 if route.alternatives:
-                    accept = self.headers.get("Accept", "")
-                    kind = "application/json" if "json" in accept else "application/xml"
-                    if kind not in route.alternatives:
-                        kind = next(iter(route.alternatives))
-                    return route.alternatives[kind], f"{kind}; charset=utf-8"
-                return route.data(), route.content_type or "application/octet-stream"
+                    wanted = JSON if prefers_json(self.headers.get("Accept", "")) else XML
+                    kind = wanted if wanted in route.alternatives else next(iter(route.alternatives))
+                    return route.alternatives[kind], _with_charset(kind), {"Vary": "Accept"}
+                body = route.body.read_bytes() if isinstance(route.body, Path) else route.body or b""
+                return body, route.content_type, {}
 
             def _not_modified(self, etag: str, last_modified: str) -> bool:
                 match = self.headers.get("If-None-Match")
-                if match is not None:
-                    return etag in [t.strip() for t in match.split(",")] or match.strip() == "*"
+                if match is not None:  # weak comparison, as RFC 9110 asks for If-None-Match
+                    tags = [t.strip().removeprefix("W/") for t in match.split(",")]
+                    return "*" in tags or etag in tags
                 since = self.headers.get("If-Modified-Since")
                 if since:
                     try:
@@ -355,48 +548,60 @@ class ReplayServer:
                         return False
                 return False
 
-            def _huge(self, size: int, content_type: str, head: bool) -> tuple[int, int]:
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(size))
-                self.end_headers()
+            def _huge(self, size: int, content_type: str, head: bool) -> None:
+                self._head(200, {"Content-Type": content_type, "Content-Length": str(size)})
                 if head:
-                    return 200, 0
-                chunk = b"a" * 65536
-                sent = 0
-                try:
-                    while sent < size:
-                        piece = chunk[: min(len(chunk), size - sent)]
-                        self.wfile.write(piece)
-                        sent += len(piece)
-                except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True
-                return 200, sent
+                    return
+                line = b"generated filler to make a response too large to accept\n"
+                chunk = (line * (CHUNK // len(line) + 1))[:CHUNK]
+                left = size
+                while left > 0:
+                    self._write(chunk if left >= CHUNK else chunk[:left])
+                    left -= CHUNK
 
         return Handler
 
 
 @contextmanager
-def serve() -> Iterator[ReplayServer]:
-    """A started server on a free port, stopped afterwards."""
-    server = ReplayServer().start()
+def serve(folder: Path | str | None = None, *, port: int = 0) -> Iterator[ReplayServer]:
+    """A started server (on a free port unless told), optionally serving `folder` at /; stopped after."""
+    server = ReplayServer(port).start()
     try:
+        if folder is not None:
+            server.add_dir("/", folder)
         yield server
     finally:
         server.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = argv if argv is not None else sys.argv[1:]
-    if len(args) != 1 or not Path(args[0]).is_dir():
-        print("usage: python -m tracker.replay DIR", file=sys.stderr)
-        raise SystemExit(2)
-    with serve() as server:
-        server.add_dir("/", Path(args[0]))
-        print(f"serving {args[0]} on {server.url} (Ctrl-C to stop)", flush=True)
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tracker.replay DIR`: serve a folder for manual testing until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m tracker.replay", description="Serve a folder of recorded responses on 127.0.0.1.")
+    parser.add_argument("folder", type=Path, help="folder whose files are served at /")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--robots", type=Path, help="file to serve as /robots.txt (default: 404)")
+    args = parser.parse_args(argv)
+    if not args.folder.is_dir():
+        parser.error(f"{args.folder} is not a folder")
+
+    def show(record: Logged) -> None:
+        query = f"?{'&'.join(f'{k}={v}' for k, v in record.query.items())}" if record.query else ""
+        print(f"{record.method} {record.path}{query} {record.status} {record.bytes} B", file=sys.stderr,
+              flush=True)
+
+    server = ReplayServer(args.port, on_request=show).start()
+    try:
+        server.add_dir("/", args.folder)
+        if args.robots:
+            server.robots(args.robots.read_text())
+        print(server.url, flush=True)
+        print(f"serving {args.folder} on {server.url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
         with suppress(KeyboardInterrupt):
             threading.Event().wait()
+    finally:
+        server.stop()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
