@@ -85,7 +85,7 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:  # type: 
 
 
 @pytest.fixture
-def replay() -> Iterator["ReplayServer"]:
+def replay() -> Iterator[ReplayServer]:
     """The loopback server of recorded responses (tracker/replay.py), started for one test."""
     from tracker.replay import serve
 
