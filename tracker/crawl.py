@@ -276,12 +276,16 @@ def _finish_runs(store: Store, config: Config, reports: list[SourceReport]) -> N
             run.bytes = report.bytes
             if report.complete_listing:
                 _mark_missing(session, report, finished)
-            if report.cursor:
+            stored = [entries for key, entries in report.entity_cursor.items() if key in report.seen]
+            if report.cursor or stored:
                 state = session.get(m.SourceState, report.source_id)
                 if state is None:
                     state = m.SourceState(source_id=report.source_id, cursor={}, alerted_failing=False)
                     session.add(state)
-                state.cursor = _merge(dict(state.cursor or {}), report.cursor)
+                cursor = _merge(dict(state.cursor or {}), report.cursor)
+                for entries in stored:
+                    cursor = _merge(cursor, entries)
+                state.cursor = cursor
     # A watch has its baseline once a crawl of its source got through (even with some errors).
     mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
     check_sources(store, config, reports)

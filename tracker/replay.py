@@ -15,6 +15,9 @@ Legistar, through the real Scrapy engine and a real socket.
 - robots.txt is a 404 unless `robots()` sets it (or a route or folder serves one): a missing
   robots.txt means "allow everything" to Scrapy, so tests that do not care need no setup, and the
   request is still logged so tests can see it was asked for.
+- `mount(prefix, app)` hands every path under a prefix to a function that computes the answer
+  (e.g. `tracker.replay_legistar.LegistarApi`, which evaluates the OData queries Legistar gets);
+  faults, ETags and 304s apply to it as to any route.
 - Every request is logged (method, path, query, headers, status, bytes sent, time) for counting.
   GET and HEAD only: nothing we crawl is fetched with another method.
 
@@ -102,6 +105,10 @@ class Fault:
         return Fault("huge", size)
 
 
+# A mounted app: (path, query, request headers) -> (status, body, content type).
+App = Callable[[str, dict[str, str], "Headers"], tuple[int, bytes, str]]
+
+
 @dataclass
 class Route:
     """One registered response. Change it through the server (`replace`, `set_fault`), not directly."""
@@ -116,8 +123,11 @@ class Route:
     fault: Fault | None = None
     alternatives: dict[str, bytes] = field(default_factory=dict)  # by media type, chosen by Accept
     hits: int = 0  # requests answered since the route was added or its fault last set
+    app: App | None = None  # computes the answer for every path under `path` (a mounted prefix)
 
     def matches(self, path: str, query: dict[str, str]) -> bool:
+        if self.app is not None:
+            return path.startswith(self.path)
         if path != self.path:
             return False
         return self.query is None or all(query.get(k) == v for k, v in self.query.items())
@@ -322,6 +332,20 @@ class ReplayServer:
             route.hits = 0
         return route
 
+    def remove(self, path: str, *, query: dict[str, Any] | str | None = None) -> None:
+        """Forget the route for exactly path + query (a mounted app answers that path again)."""
+        path, exact = unquote(path), _as_query(query)
+        with self._lock:
+            self._routes = [r for r in self._routes if not (r.path == path and r.query == exact and r.app is None)]
+
+    def mount(self, prefix: str, app: App) -> Route:
+        """Answer every request under `prefix` with `app` (exact routes still win)."""
+        route = Route(unquote(prefix), None, None, JSON, app=app)
+        with self._lock:
+            self._routes = [r for r in self._routes if not (r.path == route.path and r.app is not None)]
+            self._routes.append(route)
+        return route
+
     def add_dir(self, prefix: str, folder: Path | str) -> None:
         """Serve every file under `folder` at `prefix` + its relative path (read at each request)."""
         with self._lock:
@@ -392,7 +416,7 @@ class ReplayServer:
             candidates = [r for r in self._routes if r.matches(path, query)]
         if candidates:
             # max() keeps the first of equals: reversed, so the latest added wins a tie.
-            return max(reversed(candidates), key=lambda r: len(r.query or {}))
+            return max(reversed(candidates), key=lambda r: (r.app is None, len(r.query or {})))
         return self._from_dirs(path)
 
     def _from_dirs(self, path: str) -> Route | None:
@@ -410,7 +434,7 @@ class ReplayServer:
         with self._lock:
             route.hits += 1
             view = Route(route.path, route.query, route.body, route.content_type, route.status,
-                         dict(route.headers), route.last_modified, route.fault, dict(route.alternatives))
+                         dict(route.headers), route.last_modified, route.fault, dict(route.alternatives), app=route.app)
             return view, route.fault, route.hits
 
     def _begin(self) -> None:
@@ -508,7 +532,13 @@ class ReplayServer:
                         return self._send(200, HTML_ERROR_PAGE, "text/html; charset=utf-8", head=head)
                     elif kind == "huge":
                         return self._huge(int(fault.value), route.content_type, head)
-                body, content_type, extra = self._negotiate(route)
+                if route.app is not None:
+                    status, body, content_type = route.app(path, query, Headers(self.headers.items()))
+                    if status != 200:
+                        return self._send(status, body, content_type, head=head)
+                    extra = {"Vary": "Accept"}
+                else:
+                    body, content_type, extra = self._negotiate(route)
                 if kind == "short":
                     body = body[: int(fault.value)]  # type: ignore[union-attr]
                 etag = _etag(body)

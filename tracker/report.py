@@ -25,6 +25,9 @@ class SourceReport:
     listing_window: tuple[str, str] | None = None
     # Cursor entries to merge into the source's stored state after the crawl (e.g. sitemap lastmods).
     cursor: dict[str, Any] = field(default_factory=dict)
+    # Cursor entries that hold only once an entity is stored (entity key -> entries to merge), e.g.
+    # "this event's fields were seen": dropped when storing that entity failed, so it is retried.
+    entity_cursor: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -127,6 +127,9 @@ class Item:
     parser: str = "1"
     # Name of the parser that turns `raw` into `content` in the ingest worker (None: content is set).
     parse: str | None = None
+    # Content fields this crawl did not fetch (a Legistar event's items when the event is unchanged):
+    # taken from the entity's last snapshot, so skipping a request never looks like a removal.
+    carry: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -171,6 +174,8 @@ def ingest(
     """
     now = clock.now()
     result = IngestResult(entity=item.key)
+    if item.carry:
+        _carry_fields(store, item)
     text = canonical_json(item.content)
     digest = hashlib.sha256(text.encode()).hexdigest()
     with store.session() as session:
@@ -245,6 +250,18 @@ def ingest(
             result.changes.append(row)
         _save_validators(session, item, now)
     return result
+
+
+def _carry_fields(store: Store, item: Item) -> None:
+    with store.session() as session:
+        content = session.scalar(
+            select(m.Snapshot.content)
+            .join(m.Entity, m.Entity.current_snapshot_id == m.Snapshot.id)
+            .where(m.Entity.key == item.key)
+        )
+    if content is not None:
+        stored = _load(content)
+        item.content = {**item.content, **{name: stored.get(name) for name in item.carry}}
 
 
 def _load(content: str) -> dict[str, Any]:

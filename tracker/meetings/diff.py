@@ -64,6 +64,9 @@ def diff_matter(old: dict[str, Any] | None, new: dict[str, Any], entity: str) ->
     if old is None or old.get("status") == new.get("status") or not new.get("status"):
         return []
     name = new.get("file") or new.get("name") or entity
-    return [Change("matter.status", entity, f"{name}: {old.get('status')} → {new['status']}",
+    latest = (new.get("history") or [None])[-1]
+    because = f" ({latest['action']}, {latest['date']})" if latest and latest.get("action") else ""
+    return [Change("matter.status", entity, f"{name}: {old.get('status')} → {new['status']}{because}",
                    dedupe_key(entity, "matter.status", old.get("status"), new["status"]),
-                   {"matter": name, "from": old.get("status"), "to": new["status"]}, new.get("url"), None)]
+                   {"matter": name, "from": old.get("status"), "to": new["status"]}, new.get("url"),
+                   latest.get("date") if latest else None)]

@@ -1,0 +1,221 @@
+"""Legistar Web API (OData JSON): a body's meetings, their agenda items, and the matters on them.
+
+Why the listing is an OR-filter: `EventLastModifiedUtc` is not bumped when a meeting is moved,
+when its agenda goes public or when minutes are published. So each run lists the events dated in
+the window (30 days back, 120 ahead) OR modified / agenda-published / minutes-published since the
+last complete run minus a week, paged by `EventId`. Events are diffed every run (one listing);
+their items are fetched only for events whose own fields changed since they were last stored,
+and a matter (with its history) only when it first matches, when an agenda shows it in a new
+status, or at most daily for a few.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from spiders.base import TrackerSpider, describe_failure
+from tracker import clock, secrets
+from tracker.config import Config, MeetingWatch
+from tracker.meetings.legistar import (
+    event_fingerprint,
+    in_bodies,
+    matter_key,
+    meeting_key,
+    normalize_event,
+    normalize_items,
+    normalize_matter,
+)
+from tracker.store import Item
+
+PAST_DAYS, FUTURE_DAYS = 30, 120
+LOOK_BACK = timedelta(days=7)
+PAGE_SIZE = 1000  # Legistar's cap on $top
+MATTER_REFRESH = timedelta(days=1)
+MATTER_REFRESH_PER_RUN = 10
+MAX_BODY_IDS_IN_FILTER = 10  # longer `or` chains hit URL length limits: filter client-side instead
+
+
+def _literal(moment: datetime) -> str:
+    return f"datetime'{moment.strftime('%Y-%m-%dT%H:%M:%S')}'"
+
+
+class LegistarSpider(TrackerSpider):
+    name = "legistar"
+
+    def __init__(self, *args: Any, config: Config, watch: MeetingWatch, cursor: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assert watch.legistar is not None
+        self.watch, self.source = watch, watch.legistar
+        self.client = watch.legistar.client
+        self.zone = watch.timezone or config.tracker.timezone
+        self.api = f"{config.sources.legistar.base_url.rstrip('/')}/{self.client}"
+        secrets.register(self.source.token)
+        self.cursor = cursor or {}
+        self.known_events: dict[str, str] = dict(self.cursor.get("events") or {})
+        self.known_matters: dict[str, dict[str, Any]] = dict(self.cursor.get("matters") or {})
+        self.started = clock.now()
+        self.listed: set[Any] = set()
+        self.matters_asked: set[str] = set()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _url(self, path: str, **params: Any) -> str:
+        if self.source.token:
+            params["token"] = self.source.token
+        query = urlencode(params, quote_via=quote, safe="$'(),:") if params else ""
+        return f"{self.api}/{path}" + (f"?{query}" if query else "")
+
+    def _get(self, url: str, callback: Any, what: str, **cb_kwargs: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.failed, cb_kwargs=cb_kwargs,
+                              headers={"Accept": "application/json"}, meta={"what": what}, dont_filter=True)
+
+    def _events_filter(self) -> str:
+        today = self.started.date()
+        start = datetime.combine(today - timedelta(days=PAST_DAYS), datetime.min.time())
+        end = datetime.combine(today + timedelta(days=FUTURE_DAYS), datetime.min.time())
+        self.report.listing_window = (start.date().isoformat(), end.date().isoformat())
+        clauses = [f"(EventDate ge {_literal(start)} and EventDate le {_literal(end)})"]
+        since = self.cursor.get("since")
+        if since:
+            after = _literal(datetime.fromisoformat(since) - LOOK_BACK)
+            clauses += [f"EventLastModifiedUtc ge {after}", f"EventAgendaLastPublishedUTC ge {after}",
+                        f"EventMinutesLastPublishedUTC ge {after}"]
+        text = " or ".join(clauses)
+        bodies = self.source.bodies
+        if bodies and len(bodies) <= MAX_BODY_IDS_IN_FILTER and all(b.strip().isdigit() for b in bodies):
+            text = f"({text}) and ({' or '.join(f'EventBodyId eq {b.strip()}' for b in bodies)})"
+        return text
+
+    def _events_page(self, skip: int) -> scrapy.Request:
+        url = self._url("events", **{"$filter": self._events_filter(), "$orderby": "EventId",
+                                     "$top": PAGE_SIZE, "$skip": skip})
+        return self._get(url, self.parse_events, "events listing", skip=skip)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield self._events_page(0)
+        for matter_id in self._matters_due():
+            for request in self._matter(matter_id):
+                yield request
+
+    def _matters_due(self) -> list[str]:
+        """Matters we follow whose status was last checked over a day ago, oldest first, a few a run."""
+        cutoff = self.started - MATTER_REFRESH
+        due = [(state.get("checked") or "", mid) for mid, state in self.known_matters.items()
+               if not state.get("checked") or datetime.fromisoformat(state["checked"]) < cutoff]
+        return [mid for _, mid in sorted(due)[:MATTER_REFRESH_PER_RUN]]
+
+    def _matter(self, matter_id: str) -> Iterator[scrapy.Request]:
+        if matter_id in self.matters_asked:
+            return
+        self.matters_asked.add(matter_id)
+        yield self._get(self._url(f"matters/{matter_id}"), self.parse_matter, f"matter {matter_id}",
+                        matter_id=matter_id)
+
+    # -- responses -----------------------------------------------------------------------------
+
+    def _json(self, response: Response, what: str, shape: type) -> Any:
+        """The parsed body, or None after one clear error line (HTML error page, bad JSON, API error)."""
+        head = response.body[:256].lstrip().lower()
+        if head.startswith((b"<!doctype html", b"<html")):
+            self.fail(what, response.url, "an HTML page, not JSON (the server may be showing an error page)")
+            return None
+        try:
+            data = json.loads(response.body)
+        except ValueError as exc:
+            self.fail(what, response.url, f"not valid JSON: {exc}")
+            return None
+        if not isinstance(data, shape):
+            message = data.get("Message") if isinstance(data, dict) else None
+            self.fail(what, response.url, f"unexpected answer: {message or type(data).__name__}")
+            return None
+        return data
+
+    def parse_events(self, response: Response, skip: int) -> Iterator[Any]:
+        events = self._json(response, "events listing", list)
+        if events is None:
+            return
+        if len(events) >= PAGE_SIZE:
+            yield self._events_page(skip + len(events))
+        else:
+            # The whole listing arrived: meetings it no longer shows may be noted missing, and the
+            # next run may ask only for what moved since now.
+            self.report.complete_listing = True
+            self.report.cursor["since"] = self.started.isoformat()
+        window = self.report.listing_window or ("", "")
+        for event in events:
+            event_id = event.get("EventId")
+            if event_id is None or event_id in self.listed or not in_bodies(event, self.source.bodies):
+                continue
+            self.listed.add(event_id)
+            known = self.known_events.get(str(event_id))
+            in_window = window[0] <= str(event.get("EventDate") or "")[:10] <= window[1]
+            if known is None and not in_window:
+                continue  # an old meeting modified upstream that we never followed: not news
+            fingerprint = event_fingerprint(event, self.watch.keywords)
+            if known == fingerprint:
+                yield self._meeting(event, None, fingerprint)
+            else:
+                url = self._url(f"events/{event_id}/eventitems", AgendaNote=1, MinutesNote=1, Attachments=1)
+                yield self._get(url, self.parse_items, f"items of meeting {event_id}", event=event,
+                                fingerprint=fingerprint)
+
+    def parse_items(self, response: Response, event: dict[str, Any], fingerprint: str) -> Iterator[Any]:
+        rows = self._json(response, f"items of meeting {event['EventId']}", list)
+        if rows is None:
+            yield self._meeting(event, None, None)  # keep the stored items; ask again next run
+            return
+        items = normalize_items(rows, self.watch.keywords)
+        yield self._meeting(event, items, fingerprint)
+        for item in items:
+            matter_id = str(item["matter_id"]) if item["matter_id"] is not None else None
+            if not item["keywords"] or matter_id is None:
+                continue
+            state = self.known_matters.get(matter_id)
+            if state is None or (item["matter_status"] and item["matter_status"] != state.get("status")):
+                yield from self._matter(matter_id)
+
+    def _meeting(self, event: dict[str, Any], items: list[dict[str, Any]] | None, fingerprint: str | None) -> Item:
+        key = meeting_key(self.client, event["EventId"])
+        if fingerprint is not None:
+            self.report.entity_cursor[key] = {"events": {str(event["EventId"]): fingerprint}}
+        return Item(key=key, kind="meeting", source_id=self.watch.source_id, watch_ids=[self.watch.id],
+                    content=normalize_event(event, items, zone=self.zone), url=event.get("EventInSiteURL"),
+                    discovered=True, carry=["items"] if items is None else [])
+
+    def parse_matter(self, response: Response, matter_id: str) -> Iterator[Any]:
+        matter = self._json(response, f"matter {matter_id}", dict)
+        if matter is None:
+            return
+        yield self._get(self._url(f"matters/{matter_id}/histories"), self.parse_histories,
+                        f"history of matter {matter_id}", matter=matter)
+
+    def parse_histories(self, response: Response, matter: dict[str, Any]) -> Iterator[Item]:
+        matter_id = str(matter.get("MatterId"))
+        rows = self._json(response, f"history of matter {matter_id}", list)
+        if rows is None:
+            return
+        site = None
+        if matter.get("MatterGuid"):
+            site = f"https://{self.client}.legistar.com/LegislationDetail.aspx?ID={matter_id}&GUID={matter['MatterGuid']}"
+        content = normalize_matter(matter, rows, site_url=site)
+        key = matter_key(self.client, matter_id)
+        self.report.entity_cursor[key] = {
+            "matters": {matter_id: {"status": content["status"], "checked": self.started.isoformat()}}}
+        yield Item(key=key, kind="matter", source_id=self.watch.source_id, watch_ids=[self.watch.id],
+                   content=content, url=site, discovered=True)
+
+    def failed(self, failure: Failure) -> Iterator[Item]:
+        request = failure.request  # type: ignore[attr-defined]
+        self.fail(request.meta.get("what", "request"), request.url, describe_failure(failure))
+        event = request.cb_kwargs.get("event")
+        if event is not None:  # its items could not be read: the meeting itself is still current
+            yield self._meeting(event, None, None)

@@ -1,0 +1,184 @@
+"""Legistar Web API records → normalized meetings and council matters (pure functions).
+
+Legistar gives a meeting's day (`EventDate`, midnight, no zone) and its local clock time as a
+separate string (`EventTime`: "10:00 AM", "13:00", null, "TBD"); both are read in the body's zone.
+Which records to fetch is the spider's business; this module only reads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tracker.meetings.normalize import cancellation, match_keywords
+
+# Fields that move without news (row versions, modification stamps) or that we fetch separately.
+_VOLATILE = {"EventLastModifiedUtc", "EventRowVersion", "EventItems"}
+_TIME_FORMATS = ("%I:%M %p", "%I:%M%p", "%H:%M", "%I %p", "%I%p", "%H:%M:%S")
+
+
+def api_datetime(value: str | None) -> datetime | None:
+    """Legistar timestamps are UTC without a zone ("2024-09-21T00:49:38.617")."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)
+
+
+def local_time(text: str | None) -> time | None:
+    """The clock time of `EventTime`, or None when absent or not a time ("TBD", "Recess")."""
+    cleaned = re.sub(r"\s+", " ", (text or "").strip().upper().replace(".", ""))
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).time()
+        except ValueError:
+            continue
+    return None
+
+
+def event_start(event: dict[str, Any], zone: str) -> tuple[str | None, str | None, bool]:
+    """(UTC start ISO or None, local date, time to be announced?) for an event."""
+    raw_date = event.get("EventDate")
+    if not raw_date:
+        return None, None, True
+    day = date.fromisoformat(str(raw_date)[:10])
+    clock = local_time(event.get("EventTime"))
+    if clock is None:
+        return None, day.isoformat(), True
+    start = datetime.combine(day, clock, ZoneInfo(zone)).astimezone(UTC)
+    return start.isoformat(), day.isoformat(), False
+
+
+def event_fingerprint(event: dict[str, Any], keywords: list[str]) -> str:
+    """Hash of an event's own fields (and the watch's keywords, which decide matching items): when
+    it is unchanged the event's items need not be fetched again."""
+    fields = {k: v for k, v in event.items() if k not in _VOLATILE}
+    text = json.dumps([fields, sorted(keywords)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def in_bodies(event: dict[str, Any], bodies: list[str]) -> bool:
+    """Bodies are named in config by name (case-insensitive) or numeric id; none = every body."""
+    if not bodies:
+        return True
+    name = str(event.get("EventBodyName") or "").strip().lower()
+    ident = str(event.get("EventBodyId") or "")
+    return any(b.strip().lower() == name or b.strip() == ident for b in bodies)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    cleaned = re.sub(r"[ \t]*\r?\n[ \t]*", "\n", str(value)).strip()
+    return cleaned or None
+
+
+def normalize_items(rows: list[dict[str, Any]], keywords: list[str]) -> list[dict[str, Any]]:
+    """Agenda (and minutes-only) items, in agenda order, each with the keywords it matches in its
+    title, matter name or attachment names."""
+    items = []
+    for row in rows:
+        attachments = [
+            {"name": _text(a.get("MatterAttachmentName")), "url": a.get("MatterAttachmentHyperlink")}
+            for a in row.get("EventItemMatterAttachments") or []
+        ]
+        title = _text(row.get("EventItemTitle")) or _text(row.get("EventItemMatterName"))
+        found = match_keywords(
+            [title, row.get("EventItemMatterName"), *(a["name"] for a in attachments)], keywords
+        )
+        items.append({
+            "key": str(row.get("EventItemId")),
+            "sequence": row.get("EventItemAgendaSequence"),
+            "minutes_sequence": row.get("EventItemMinutesSequence"),
+            "on_agenda": row.get("EventItemAgendaSequence") is not None,
+            "title": title,
+            "matter": row.get("EventItemMatterFile"),
+            "matter_id": row.get("EventItemMatterId"),
+            "matter_status": row.get("EventItemMatterStatus"),
+            "matter_type": row.get("EventItemMatterType"),
+            "action": row.get("EventItemActionName"),
+            "agenda_note": _text(row.get("EventItemAgendaNote")),
+            "minutes_note": _text(row.get("EventItemMinutesNote")),
+            "attachments": attachments if found else [],
+            "keywords": found,
+        })
+    items.sort(key=lambda i: (i["sequence"] is None, i["sequence"] or 0, i["minutes_sequence"] or 0, i["key"]))
+    return items
+
+
+def normalize_event(event: dict[str, Any], items: list[dict[str, Any]] | None, *, zone: str) -> dict[str, Any]:
+    """One meeting in the shape every meeting source shares (see tracker/meetings/ical.py)."""
+    start, day, tbd = event_start(event, zone)
+    agenda_status = event.get("EventAgendaStatusName")
+    said = cancellation(status=agenda_status, comment=event.get("EventComment"))
+    agenda_posted = api_datetime(event.get("EventAgendaLastPublishedUTC"))
+    minutes_posted = api_datetime(event.get("EventMinutesLastPublishedUTC"))
+    return {
+        "source": "legistar",
+        "source_ref": str(event["EventId"]),
+        "body": _text(event.get("EventBodyName")),
+        "body_id": event.get("EventBodyId"),
+        "title": _text(event.get("EventBodyName")) or "Meeting",
+        "start": start,
+        "date": day,
+        "time_tbd": tbd,
+        "timezone": zone,
+        "location": _text(event.get("EventLocation")),
+        "status": "cancelled" if said else ("confirmed" if agenda_status == "Final" else "tentative"),
+        "status_text": said,
+        "agenda_url": event.get("EventAgendaFile") or None,
+        "agenda_posted": agenda_posted.isoformat() if agenda_posted and event.get("EventAgendaFile") else None,
+        "agenda_status": agenda_status,
+        "minutes_url": event.get("EventMinutesFile") or None,
+        "minutes_posted": minutes_posted.isoformat() if minutes_posted and event.get("EventMinutesFile") else None,
+        "minutes_status": event.get("EventMinutesStatusName"),
+        "comment": _text(event.get("EventComment")),
+        "livestream_url": event.get("EventVideoPath") or None,
+        "media_id": event.get("EventMedia") or None,
+        "url": event.get("EventInSiteURL") or None,
+        "items": items if items is not None else [],
+    }
+
+
+def normalize_matter(matter: dict[str, Any], histories: list[dict[str, Any]], *, site_url: str | None) -> dict[str, Any]:
+    """A council matter with its status and its history, repeated rows merged (Legistar repeats a
+    history row with a new id; the action, its date and its body make the identity)."""
+    actions: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in histories:
+        when = api_datetime(row.get("MatterHistoryActionDate"))
+        action = {
+            "date": when.date().isoformat() if when else None,
+            "action": _text(row.get("MatterHistoryActionName")),
+            "body": _text(row.get("MatterHistoryActionBodyName")),
+            "passed": row.get("MatterHistoryPassedFlagName"),
+            "text": _text(row.get("MatterHistoryActionText")),
+            "event_id": row.get("MatterHistoryEventId"),
+        }
+        actions.setdefault((action["date"], action["action"], action["body"], action["passed"]), action)
+    history = sorted(actions.values(), key=lambda a: (a["date"] or "", a["action"] or ""))
+    return {
+        "source": "legistar",
+        "source_ref": str(matter["MatterId"]),
+        "file": matter.get("MatterFile"),
+        "name": _text(matter.get("MatterName")),
+        "title": _text(matter.get("MatterTitle")),
+        "type": matter.get("MatterTypeName"),
+        "status": matter.get("MatterStatusName"),
+        "body": matter.get("MatterBodyName"),
+        "intro_date": (matter.get("MatterIntroDate") or "")[:10] or None,
+        "passed_date": (matter.get("MatterPassedDate") or "")[:10] or None,
+        "enactment_number": matter.get("MatterEnactmentNumber"),
+        "history": history,
+        "url": site_url,
+    }
+
+
+def meeting_key(client: str, event_id: Any) -> str:
+    return f"meeting:legistar:{client}:{event_id}"
+
+
+def matter_key(client: str, matter_id: Any) -> str:
+    return f"matter:legistar:{client}:{matter_id}"
