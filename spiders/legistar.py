@@ -5,8 +5,8 @@ when its agenda goes public or when minutes are published. So each run lists the
 the window (30 days back, 120 ahead) OR modified / agenda-published / minutes-published since the
 last complete run minus a week, paged by `EventId`. Events are diffed every run (one listing);
 their items are fetched only for events whose own fields changed since they were last stored,
-and a matter (with its history) only when it first matches, when an agenda shows it in a new
-status, or at most daily for a few.
+and a matter's history only when it first matches or an agenda shows it in a new status (the
+item carries the matter's status), its own record at most daily for a few.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from tracker.config import Config, MeetingWatch
 from tracker.meetings.legistar import (
     event_fingerprint,
     in_bodies,
+    item_matter_fields,
+    matter_fields,
     matter_key,
     meeting_key,
     normalize_event,
@@ -103,8 +105,9 @@ class LegistarSpider(TrackerSpider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield self._events_page(0)
         for matter_id in self._matters_due():
-            for request in self._matter(matter_id):
-                yield request
+            self.matters_asked.add(matter_id)
+            yield self._get(self._url(f"matters/{matter_id}"), self.parse_matter, f"matter {matter_id}",
+                            matter_id=matter_id)
 
     def _matters_due(self) -> list[str]:
         """Matters we follow whose status was last checked over a day ago, oldest first, a few a run."""
@@ -113,12 +116,9 @@ class LegistarSpider(TrackerSpider):
                if not state.get("checked") or datetime.fromisoformat(state["checked"]) < cutoff]
         return [mid for _, mid in sorted(due)[:MATTER_REFRESH_PER_RUN]]
 
-    def _matter(self, matter_id: str) -> Iterator[scrapy.Request]:
-        if matter_id in self.matters_asked:
-            return
-        self.matters_asked.add(matter_id)
-        yield self._get(self._url(f"matters/{matter_id}"), self.parse_matter, f"matter {matter_id}",
-                        matter_id=matter_id)
+    def _history(self, fields: dict[str, Any]) -> scrapy.Request:
+        return self._get(self._url(f"matters/{fields['id']}/histories"), self.parse_histories,
+                         f"history of matter {fields['id']}", fields=fields)
 
     # -- responses -----------------------------------------------------------------------------
 
@@ -180,8 +180,10 @@ class LegistarSpider(TrackerSpider):
             if not item["keywords"] or matter_id is None:
                 continue
             state = self.known_matters.get(matter_id)
-            if state is None or (item["matter_status"] and item["matter_status"] != state.get("status")):
-                yield from self._matter(matter_id)
+            if matter_id not in self.matters_asked and (
+                    state is None or (item["matter_status"] and item["matter_status"] != state.get("status"))):
+                self.matters_asked.add(matter_id)
+                yield self._history(item_matter_fields(item))
 
     def _meeting(self, event: dict[str, Any], items: list[dict[str, Any]] | None, fingerprint: str | None) -> Item:
         key = meeting_key(self.client, event["EventId"])
@@ -192,26 +194,21 @@ class LegistarSpider(TrackerSpider):
                     discovered=True, carry=["items"] if items is None else [])
 
     def parse_matter(self, response: Response, matter_id: str) -> Iterator[Any]:
-        matter = self._json(response, f"matter {matter_id}", dict)
-        if matter is None:
-            return
-        yield self._get(self._url(f"matters/{matter_id}/histories"), self.parse_histories,
-                        f"history of matter {matter_id}", matter=matter)
+        record = self._json(response, f"matter {matter_id}", dict)
+        if record is not None:
+            yield self._history(matter_fields(record))
 
-    def parse_histories(self, response: Response, matter: dict[str, Any]) -> Iterator[Item]:
-        matter_id = str(matter.get("MatterId"))
+    def parse_histories(self, response: Response, fields: dict[str, Any]) -> Iterator[Item]:
+        matter_id = str(fields["id"])
         rows = self._json(response, f"history of matter {matter_id}", list)
         if rows is None:
             return
-        site = None
-        if matter.get("MatterGuid"):
-            site = f"https://{self.client}.legistar.com/LegislationDetail.aspx?ID={matter_id}&GUID={matter['MatterGuid']}"
-        content = normalize_matter(matter, rows, site_url=site)
+        content = normalize_matter(fields, rows, client=self.client)
         key = matter_key(self.client, matter_id)
         self.report.entity_cursor[key] = {
             "matters": {matter_id: {"status": content["status"], "checked": self.started.isoformat()}}}
         yield Item(key=key, kind="matter", source_id=self.watch.source_id, watch_ids=[self.watch.id],
-                   content=content, url=site, discovered=True)
+                   content=content, url=content["url"], discovered=True)
 
     def failed(self, failure: Failure) -> Iterator[Item]:
         request = failure.request  # type: ignore[attr-defined]

@@ -19,7 +19,9 @@ from tracker.crawl import run_crawls
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.meetings.legistar import (
     event_start,
+    item_matter_fields,
     local_time,
+    matter_fields,
     normalize_event,
     normalize_items,
     normalize_matter,
@@ -95,16 +97,27 @@ def test_items_on_the_agenda_and_in_the_minutes_only() -> None:
 
 def test_matter_history_with_a_repeated_row() -> None:
     histories = load("nyc_matter_17071_histories.json")
-    matter = normalize_matter(load("nyc_matter_17071.json"), histories, site_url=None)
+    matter = normalize_matter(matter_fields(load("nyc_matter_17071.json")), histories, client="nyc")
     assert matter["status"] == "Adopted" and matter["file"] == "LU 1505-1997"
+    assert matter["url"] == ("https://nyc.legistar.com/LegislationDetail.aspx?ID=17071"
+                             "&GUID=53F93055-A307-4F27-B658-E4D96F60B477")
     assert len(matter["history"]) == len(histories) == 8
+    assert [a["action"] for a in matter["history"]][-1] == "Approved by Council"
     # derived: Legistar repeats the approval row under a new id
     repeated = [*histories, dict(histories[-1], MatterHistoryId=999999, MatterHistoryGuid="derived")]
-    assert normalize_matter(load("nyc_matter_17071.json"), repeated, site_url=None) == matter
+    assert normalize_matter(matter_fields(load("nyc_matter_17071.json")), repeated, client="nyc") == matter
     before = dict(matter, status="Committee")
     (change,) = diff_matter(before, matter, "matter:legistar:nyc:17071")
     assert change.data == {"matter": "LU 1505-1997", "from": "Committee", "to": "Adopted"}
     assert change.summary.startswith("LU 1505-1997: Committee → Adopted (")
+
+
+def test_an_agenda_item_tells_the_same_facts_as_the_matter_record() -> None:
+    (item, _) = normalize_items(load("nyc_event_7_eventitems.json"), [])
+    fields = item_matter_fields(item)
+    assert fields == {"id": 20629, "file": "T1999-1", "name": item["title"], "type": "Oversight",
+                      "status": "Filed", "guid": "98D5C22F-1D59-4C93-A1F5-9C2B81E4A8A7"}
+    assert set(fields) == set(matter_fields(load("nyc_matter_17071.json")))
 
 
 def test_a_moved_deferred_meeting_is_one_cancellation_and_one_move() -> None:
@@ -171,7 +184,7 @@ def later_state(api: LegistarApi) -> None:
     nyc.add_events(copy.deepcopy(NYC_EVENTS))
     nyc.eventitems[20111] = [
         derived_item(900001, "Oversight - NYPD Response to Mental Health Crises", "Adopted", 1),
-        derived_item(900002, "Int 0123-2023 - Ending the use of ShotSpotter", "Committee", 2),
+        derived_item(900002, "Int 0123-2023 - Ending the use of ShotSpotter", "Adopted", 2),
         derived_item(900003, "Parks maintenance policies", "Committee", 3) | {"EventItemMatterId": None},
     ]
     nyc.matters[17071] = load("nyc_matter_17071.json")
@@ -237,10 +250,11 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     reports = {r.source_id: r for r in run_crawls(config, store)}
     assert all(r.ok for r in reports.values()), [r.errors for r in reports.values()]
     assert reports["legistar:nyc-council"].items > 5 and list_changes(store) == []
-    # the baseline fetched items for every listed meeting of the two bodies, and the one matter
+    # the baseline fetched items for every listed meeting of the two bodies, and the matching
+    # item's matter history (its status is on the item: the matter record itself is not needed)
     items_asked = [r for r in replay.requests if r.path.endswith("/eventitems")]
     assert len(items_asked) == reports["legistar:nyc-council"].items - 1  # 17071 is a matter, not a meeting
-    assert replay.count("/v1/nyc/matters/17071") == 1 and replay.count("/v1/nyc/matters/17071/histories") == 1
+    assert replay.count("/v1/nyc/matters/17071") == 0 and replay.count("/v1/nyc/matters/17071/histories") == 1
 
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
     later_state(legistar)
@@ -299,6 +313,13 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     assert all(r.ok for r in reports.values())
     assert len(list_changes(store)) == len(changes)
     assert [r.path for r in replay.requests if r.path.startswith("/v1/")] == ["/v1/nyc/events"]
+    # a day later the matter's own record is checked again (its status can move off any agenda)
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-02T14:00:00Z")
+    run_crawls(config, store)
+    assert sorted(r.path for r in replay.requests if "/matters/" in r.path) == [
+        "/v1/nyc/matters/17071", "/v1/nyc/matters/17071/histories"]
+    assert len(list_changes(store)) == len(changes)
 
 
 def test_failed_items_keep_what_was_stored_and_are_asked_again(

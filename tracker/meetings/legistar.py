@@ -97,6 +97,8 @@ def normalize_items(rows: list[dict[str, Any]], keywords: list[str]) -> list[dic
             "title": title,
             "matter": row.get("EventItemMatterFile"),
             "matter_id": row.get("EventItemMatterId"),
+            "matter_name": _text(row.get("EventItemMatterName")),
+            "matter_guid": row.get("EventItemMatterGuid"),
             "matter_status": row.get("EventItemMatterStatus"),
             "matter_type": row.get("EventItemMatterType"),
             "action": row.get("EventItemActionName"),
@@ -143,7 +145,20 @@ def normalize_event(event: dict[str, Any], items: list[dict[str, Any]] | None, *
     }
 
 
-def normalize_matter(matter: dict[str, Any], histories: list[dict[str, Any]], *, site_url: str | None) -> dict[str, Any]:
+def matter_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """What a matter is, from its own record (`/matters/{id}`)."""
+    return {"id": record.get("MatterId"), "file": record.get("MatterFile"), "name": _text(record.get("MatterName")),
+            "type": record.get("MatterTypeName"), "status": record.get("MatterStatusName"),
+            "guid": record.get("MatterGuid")}
+
+
+def item_matter_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The same facts as an agenda item carries them (Legistar joins them live), saving a request."""
+    return {"id": item.get("matter_id"), "file": item.get("matter"), "name": item.get("matter_name"),
+            "type": item.get("matter_type"), "status": item.get("matter_status"), "guid": item.get("matter_guid")}
+
+
+def normalize_matter(fields: dict[str, Any], histories: list[dict[str, Any]], *, client: str) -> dict[str, Any]:
     """A council matter with its status and its history, repeated rows merged (Legistar repeats a
     history row with a new id; the action, its date and its body make the identity)."""
     actions: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -159,20 +174,18 @@ def normalize_matter(matter: dict[str, Any], histories: list[dict[str, Any]], *,
         }
         actions.setdefault((action["date"], action["action"], action["body"], action["passed"]), action)
     history = sorted(actions.values(), key=lambda a: (a["date"] or "", a["action"] or ""))
+    url = None
+    if fields.get("guid"):
+        url = f"https://{client}.legistar.com/LegislationDetail.aspx?ID={fields['id']}&GUID={fields['guid']}"
     return {
         "source": "legistar",
-        "source_ref": str(matter["MatterId"]),
-        "file": matter.get("MatterFile"),
-        "name": _text(matter.get("MatterName")),
-        "title": _text(matter.get("MatterTitle")),
-        "type": matter.get("MatterTypeName"),
-        "status": matter.get("MatterStatusName"),
-        "body": matter.get("MatterBodyName"),
-        "intro_date": (matter.get("MatterIntroDate") or "")[:10] or None,
-        "passed_date": (matter.get("MatterPassedDate") or "")[:10] or None,
-        "enactment_number": matter.get("MatterEnactmentNumber"),
+        "source_ref": str(fields["id"]),
+        "file": fields.get("file"),
+        "name": fields.get("name"),
+        "type": fields.get("type"),
+        "status": fields.get("status"),
         "history": history,
-        "url": site_url,
+        "url": url,
     }
 
 
