@@ -47,12 +47,13 @@ class IcalSpider(TrackerSpider):
         for problem in problems:
             self.fail(problem, response.url, "skipped; the other events were read")
         self.report.complete_listing = True
+        if response.meta.get("validators"):
+            self.report.listing_validators.append(response.meta["validators"])
         self.report.listing_window = (start.date().isoformat(), end.date().isoformat())
         for meeting in meetings:
             yield Item(key=meeting_key(self.watch.id, meeting["source_ref"]), kind="meeting",
                        source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
-                       url=response.url, raw=None, discovered=True,
-                       validators=response.meta.get("validators"))
+                       url=response.url, raw=None, discovered=True)
 
     def failed(self, failure: Failure) -> None:
         self.fail("feed", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from tracker import clock, secrets
 from tracker import models as m
 from tracker.config import Config
 from tracker.report import SourceReport
-from tracker.store import Item, Store, ensure_watches, load_validators, mark_baselines
+from tracker.store import Item, Store, ensure_watches, load_validators, mark_baselines, save_validators
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +276,10 @@ def _finish_runs(store: Store, config: Config, reports: list[SourceReport]) -> N
             run.bytes = report.bytes
             if report.complete_listing:
                 _mark_missing(session, report, finished)
+            if report.ok:
+                for validators in report.listing_validators:
+                    if validators.get("url"):
+                        save_validators(session, validators, finished)
             stored = [entries for key, entries in report.entity_cursor.items() if key in report.seen]
             if report.cursor or stored:
                 state = session.get(m.SourceState, report.source_id)

@@ -28,6 +28,9 @@ class SourceReport:
     # Cursor entries that hold only once an entity is stored (entity key -> entries to merge), e.g.
     # "this event's fields were seen": dropped when storing that entity failed, so it is retried.
     entity_cursor: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Validators of a listing (a feed, a page) that holds many entities: saved only when the whole
+    # crawl of the source went without error, so a meeting that failed to store is fetched again.
+    listing_validators: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
