@@ -86,6 +86,14 @@ def test_metro_event_keeps_what_people_need_to_take_part() -> None:
     assert meeting["location"] == "One Gateway Plaza, Los Angeles, CA 90012,\n3rd Floor, Metro Board Room"
 
 
+def test_scraped_links_are_kept_only_when_they_are_web_links() -> None:
+    # derived: the Metro event with a script link where its agenda file would be
+    record = load("metro_event_2907.json") | {"EventAgendaFile": "javascript:alert(1)", "EventVideoPath": " data:x"}
+    meeting = normalize_event(record, None, zone="America/Los_Angeles")
+    assert meeting["agenda_url"] is None and meeting["livestream_url"] is None
+    assert meeting["url"].startswith("https://metro.legistar.com/")
+
+
 def test_items_on_the_agenda_and_in_the_minutes_only() -> None:
     items = normalize_items(load("nyc_event_7_eventitems.json"), ["Aging"])
     assert [(i["key"], i["on_agenda"], i["action"]) for i in items] == [

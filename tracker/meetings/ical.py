@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 from icalendar import Calendar
 
-from tracker.meetings.normalize import cancellation
+from tracker.meetings.normalize import cancellation, web_url
 
 
 class SourceParseError(ValueError):
@@ -87,7 +87,7 @@ def parse_ical(data: bytes, *, watch_id: str, body: str, timezone: str, window_s
             "minutes_url": None, "minutes_posted": None, "minutes_status": None,
             "comment": None,
             "livestream_url": None,
-            "url": str(event.get("URL")) if event.get("URL") else None,
+            "url": web_url(event.get("URL")),
             "items": [],
         })
     meetings.sort(key=lambda mt: (mt["date"], mt["source_ref"]))

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tracker.meetings.normalize import cancellation, match_keywords
+from tracker.meetings.normalize import cancellation, match_keywords, web_url
 
 # Fields that move without news (row versions, modification stamps) or that we fetch separately.
 _VOLATILE = {"EventLastModifiedUtc", "EventRowVersion", "EventItems"}
@@ -82,7 +82,7 @@ def normalize_items(rows: list[dict[str, Any]], keywords: list[str]) -> list[dic
     items = []
     for row in rows:
         attachments = [
-            {"name": _text(a.get("MatterAttachmentName")), "url": a.get("MatterAttachmentHyperlink")}
+            {"name": _text(a.get("MatterAttachmentName")), "url": web_url(a.get("MatterAttachmentHyperlink"))}
             for a in row.get("EventItemMatterAttachments") or []
         ]
         title = _text(row.get("EventItemTitle")) or _text(row.get("EventItemMatterName"))
@@ -131,16 +131,16 @@ def normalize_event(event: dict[str, Any], items: list[dict[str, Any]] | None, *
         "location": _text(event.get("EventLocation")),
         "status": "cancelled" if said else ("confirmed" if agenda_status == "Final" else "tentative"),
         "status_text": said,
-        "agenda_url": event.get("EventAgendaFile") or None,
+        "agenda_url": web_url(event.get("EventAgendaFile")),
         "agenda_posted": agenda_posted.isoformat() if agenda_posted and event.get("EventAgendaFile") else None,
         "agenda_status": agenda_status,
-        "minutes_url": event.get("EventMinutesFile") or None,
+        "minutes_url": web_url(event.get("EventMinutesFile")),
         "minutes_posted": minutes_posted.isoformat() if minutes_posted and event.get("EventMinutesFile") else None,
         "minutes_status": event.get("EventMinutesStatusName"),
         "comment": _text(event.get("EventComment")),
-        "livestream_url": event.get("EventVideoPath") or None,
+        "livestream_url": web_url(event.get("EventVideoPath")),
         "media_id": event.get("EventMedia") or None,
-        "url": event.get("EventInSiteURL") or None,
+        "url": web_url(event.get("EventInSiteURL")),
         "items": items if items is not None else [],
     }
 
