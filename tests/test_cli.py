@@ -133,3 +133,24 @@ def test_lock_of_a_killed_run_is_taken_over(config_file: Path, tmp_path: Path) -
             assert taken
     finally:
         proc.kill()
+
+
+@pytest.mark.slow
+def test_demo_runs_the_whole_job_on_recorded_sources(tmp_path: Path) -> None:
+    """`tracker demo` as the README runs it: bills and meetings change, the digest is written."""
+    out = tmp_path / "demo"
+    env = {**os.environ, "TRACKER_NOW": "2026-11-25T12:00:00Z"}
+    done = subprocess.run([sys.executable, "-m", "tracker.cli", "demo", "--out", str(out)], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for expected in ("[bill.stage] H.R. 2471 (117th) became law",
+                     "[meeting.cancelled] Committee on Public Safety on Fri Nov 27, 10:00 AM: deferred",
+                     "[meeting.rescheduled] Committee on Public Safety on Tue Dec 8, 1:00 PM moved to Tue Dec 8, 10:00 AM",
+                     "[agenda.item_added] Committee on Public Safety on Mon Dec 14, 10:00 AM: "
+                     "Int 0123-2023 - Ending the use of ShotSpotter (ShotSpotter)"):
+        assert "  " + expected in lines
+    assert sum(1 for line in lines if line.startswith("  [meeting.") or line.startswith("  [agenda.")) == 7
+    index = (out / "site" / "index.html").read_text()
+    assert "Committee on Public Safety" in index and "ShotSpotter" in index
+    assert "BEGIN:VEVENT" in (out / "site" / "meetings.ics").read_text()

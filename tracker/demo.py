@@ -7,9 +7,13 @@ user's config or database.
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from tracker.billnumbers import parse_bill_number
 from tracker.config import load_config
@@ -33,6 +37,88 @@ WATCH_NAMES = {
     "labor": "NLRB representation rule",
     "family": "Adoptive Family Relief Act",
 }
+
+
+# The recorded calendars' "today": their dates move forward by whole weeks to fall around today.
+NYC_ANCHOR, DETROIT_ANCHOR = date(2023, 6, 1), date(2019, 4, 10)
+NYC_EVENTS = DATA / "legistar" / "nyc_events_2023_council_public_safety.json"
+DETROIT_FEED = DATA / "ics" / "detroit_k12_board_of_education.ics"
+MEETINGS_CONFIG = """
+[sources.legistar]
+base_url = "{url}/v1"
+
+[[meetings]]
+id = "nyc-council"
+name = "New York City Council"
+timezone = "America/New_York"
+legistar = {{ client = "nyc", bodies = ["City Council", "Committee on Public Safety"] }}
+keywords = ["NYPD", "police", "ShotSpotter", "crisis response"]
+
+[[meetings]]
+id = "detroit-schools"
+name = "Detroit Board of Education"
+timezone = "America/Detroit"
+ical = "{url}/detroit.ics"
+keywords = ["budget"]
+"""
+
+
+def weeks_since(anchor: date, today: date) -> timedelta:
+    return timedelta(days=(today - anchor).days // 7 * 7)
+
+
+def nyc_events(shift: timedelta, *, later: bool) -> list[dict[str, Any]]:
+    """The recorded NYC events moved by `shift`; the earlier state is derived (see SOURCES.md)."""
+    events = json.loads(NYC_EVENTS.read_text())
+    for event in events:
+        for name in ("EventDate", "EventLastModifiedUtc", "EventAgendaLastPublishedUTC", "EventMinutesLastPublishedUTC"):
+            if event.get(name):
+                event[name] = (datetime.fromisoformat(event[name][:19]) + shift).isoformat()
+    if later:
+        return events
+    earlier = []
+    for event in events:
+        if event["EventId"] == 20193:
+            continue  # not yet scheduled
+        if event["EventId"] == 20115:
+            event["EventAgendaStatusName"] = "Final"  # not yet deferred
+        if event["EventId"] == 20188:
+            event["EventTime"] = "1:00 PM"  # later moved to 10:00 AM
+        if event["EventId"] == 20180:
+            event["EventAgendaFile"], event["EventAgendaStatusName"] = None, "Draft"  # agenda not yet public
+        if event["EventId"] == 20111:
+            event["EventAgendaLastPublishedUTC"] = None  # republished later with a new item
+        earlier.append(event)
+    return earlier
+
+
+def nyc_items(*, later: bool) -> list[dict[str, Any]]:
+    """Derived agenda items for hearing 20111 (the recorded NYC items are of a 1999 hearing)."""
+    items = [{"EventItemId": 900001, "EventItemAgendaSequence": 1, "EventItemTitle":
+              "Oversight - NYPD Response to Mental Health Crises", "EventItemActionName": "Hearing Held by Committee"}]
+    if later:
+        items.append({"EventItemId": 900002, "EventItemAgendaSequence": 2, "EventItemTitle":
+                      "Int 0123-2023 - Ending the use of ShotSpotter", "EventItemMatterFile": "Int 0123-2023"})
+    return items
+
+
+def detroit_feed(shift: timedelta, *, later: bool) -> bytes:
+    """The recorded Detroit feed moved by `shift`; the earlier state is derived (see SOURCES.md)."""
+    def move(match: re.Match[bytes]) -> bytes:
+        moved = datetime.strptime(match.group(2).decode(), "%Y%m%dT%H%M%SZ") + shift
+        return match.group(1) + moved.strftime("%Y%m%dT%H%M%SZ").encode()
+
+    data = re.sub(rb"((?:DTSTART|DTEND)[^:\r\n]*:)(\d{8}T\d{6}Z)", move, DETROIT_FEED.read_bytes())
+    head, *events = data.split(b"BEGIN:VEVENT")
+    kept = []
+    for event in events:
+        if not later and b"UID:15582\r\n" in event:
+            kept.append(event[event.index(b"END:VEVENT") + len(b"END:VEVENT\r\n"):])  # not yet listed
+            continue
+        if later and b"UID:7858\r\n" in event:
+            event = event.replace(b"STATUS:CONFIRMED", b"STATUS:CANCELLED")  # cancelled since
+        kept.append(b"BEGIN:VEVENT" + event)
+    return head + b"".join(kept)
 
 
 def demo_config(server_url: str) -> str:
@@ -60,7 +146,7 @@ delay_seconds = 0
 [sources.govinfo]
 base_url = "{server_url}"
 
-{bills}"""
+{bills}{MEETINGS_CONFIG.format(url=server_url)}"""
 
 
 def billstatus_path(number: str) -> str:
@@ -84,10 +170,21 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
     if (folder / "tracker.db").exists():
         error(f"{folder} already holds a demo database; choose an empty folder")
         return 2
+    from tracker import clock
+    from tracker.replay_legistar import LegistarApi
+
+    today = clock.now().date()
+    nyc_shift, detroit_shift = weeks_since(NYC_ANCHOR, today), weeks_since(DETROIT_ANCHOR, today)
     with serve() as server:
         server.robots("User-agent: *\nAllow: /\n")
         for number, _watch, cutoff, _what in DEMO_BILLS:
             server.add(billstatus_path(number), billstatus_before(real_file(number), cutoff))
+        legistar = LegistarApi("/v1")
+        server.mount("/v1", legistar)
+        nyc = legistar.client("nyc")
+        nyc.add_events(nyc_events(nyc_shift, later=False))
+        nyc.eventitems[20111] = nyc_items(later=False)
+        server.add("/detroit.ics", detroit_feed(detroit_shift, later=False))
         config_path = folder / "tracker.toml"
         config_path.write_text(demo_config(server.url))
         config = load_config(config_path, env={})
@@ -102,11 +199,16 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
                     error("  " + line)
             return all(report.ok for report in reports)
 
-        say(f"demo: serving {len(DEMO_BILLS)} recorded BILLSTATUS files on {server.url}")
+        say(f"demo: serving {len(DEMO_BILLS)} recorded BILLSTATUS files, NYC Council's Legistar events and "
+            f"Detroit's school-board feed on {server.url} (meeting dates moved to fall around today)")
         ok = crawl("crawl 1 (baseline, an earlier state derived from each real file)")
         for number, _watch, _cutoff, _what in DEMO_BILLS:
             server.replace(billstatus_path(number), real_file(number))
-        ok = crawl("crawl 2 (the real files, as GovInfo serves them now)") and ok
+        nyc.events.clear()
+        nyc.add_events(nyc_events(nyc_shift, later=True))
+        nyc.eventitems[20111] = nyc_items(later=True)
+        server.replace("/detroit.ics", detroit_feed(detroit_shift, later=True))
+        ok = crawl("crawl 2 (the real records, as the sources serve them now)") and ok
 
     changes = list_changes(store)
     say(f"demo: {len(changes)} changes found:")

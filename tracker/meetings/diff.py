@@ -9,7 +9,10 @@ from tracker.meetings.normalize import local_iso, local_words
 
 
 def _label(meeting: dict[str, Any]) -> str:
-    return f"{meeting.get('body') or ''} {meeting.get('title') or 'meeting'}".strip()
+    """"Committee on Finance" (Legistar: the body is the meeting's name) or "Detroit Board of
+    Education Finance Sub-Committee Meeting" (a feed: the body, then the event's own title)."""
+    body, title = meeting.get("body") or "", meeting.get("title") or "meeting"
+    return body if title == body else f"{body} {title}".strip()
 
 
 def _when(meeting: dict[str, Any]) -> str:
