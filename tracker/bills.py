@@ -18,6 +18,7 @@ from lxml import etree
 
 from tracker.billnumbers import BILL_TYPES, BillNumber, ordinal
 from tracker.changes import Change, dedupe_key
+from tracker.safexml import parse_xml
 
 STAGES = (
     "introduced", "referred", "reported", "passed_house", "passed_senate", "passed_both",
@@ -38,7 +39,6 @@ STAGE_WORDS = {
 _RANK = {stage: i for i, stage in enumerate(STAGES)}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
-_FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 
 
 class BillParseError(ValueError):
@@ -65,19 +65,9 @@ def _text(node: etree._Element | None, path: str) -> str | None:
 
 
 def _safe_root(data: bytes) -> etree._Element:
-    head = data[:1024].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
-        raise BillParseError("an HTML page, not a BILLSTATUS document (the server may be showing an error page)")
-    if b"<!" in data and _FORBIDDEN.search(data):
-        raise BillParseError("refused: the document declares a DTD or entities (possible XML bomb)")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=True)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise BillParseError(f"truncated or malformed XML: {clean(str(exc))}") from None
-    if root is None or root.tag != "billStatus":
-        raise BillParseError(f"not a BILLSTATUS document (root element {getattr(root, 'tag', None)!r})")
+    root = parse_xml(data, BillParseError, "a BILLSTATUS document")
+    if root.tag != "billStatus":
+        raise BillParseError(f"not a BILLSTATUS document (root element {root.tag!r})")
     return root
 
 

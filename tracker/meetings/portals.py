@@ -1,0 +1,135 @@
+"""Meeting portals that publish one listing document: PrimeGov (JSON), CivicClerk (OData JSON) and
+BoardDocs (XML export). Each parser turns the listing into meetings of the shared shape (see
+tracker/meetings/ical.py), keyed by the portal's own meeting id, never the start time.
+
+CivicClerk's `startDateTime` carries a `Z` but is the body's local wall-clock time (a 7 PM Georgia
+council meeting reads "19:00:00Z"): the `Z` is ignored and the time read in the body's zone.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from tracker.meetings.ical import SourceParseError
+from tracker.meetings.normalize import cancellation, match_keywords, web_url
+from tracker.safexml import parse_xml
+
+
+def _meeting(*, source: str, ref: Any, body: str, title: str, local: datetime | None, day: date, zone: str,
+             **fields: Any) -> dict[str, Any]:
+    from zoneinfo import ZoneInfo
+
+    start = local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).isoformat() if local else None
+    said = cancellation(title=title, comment=fields.pop("comment_text", None))
+    meeting = {
+        "source": source, "source_ref": str(ref), "body": body, "title": title.strip(),
+        "start": start, "date": day.isoformat(), "time_tbd": local is None, "timezone": zone,
+        "location": None, "status": "cancelled" if said else "confirmed", "status_text": said,
+        "agenda_url": None, "agenda_posted": None, "agenda_status": None,
+        "minutes_url": None, "minutes_posted": None, "minutes_status": None,
+        "comment": None, "livestream_url": None, "url": None, "items": [],
+    }
+    meeting.update(fields)
+    return meeting
+
+
+def _json(data: bytes, what: str) -> Any:
+    head = data[:256].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise SourceParseError("an HTML page, not JSON (the server may be showing an error page)")
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise SourceParseError(f"not a readable {what}: {exc}") from None
+
+
+def parse_primegov(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+    """PrimeGov `api/v2/PublicPortal/ListArchivedMeetings` / `ListUpcomingMeetings`."""
+    rows = _json(data, "PrimeGov meeting list")
+    if not isinstance(rows, list):
+        raise SourceParseError("a PrimeGov meeting list is a JSON array")
+    meetings = []
+    for row in rows:
+        local = datetime.fromisoformat(row["dateTime"][:19])
+        docs: dict[str, tuple[str, str | None]] = {}
+        for doc in sorted(row.get("documentList") or [], key=lambda d: d.get("compileOutputType") != 1):
+            name = str(doc.get("templateName") or "").lower()
+            kind = "minutes" if "minutes" in name else "agenda" if "agenda" in name and "packet" not in name else None
+            if kind and kind not in docs:
+                link = urljoin(url, f"/Public/CompiledDocument?meetingTemplateId={doc.get('templateId')}"
+                                    f"&compileOutputType={doc.get('compileOutputType')}")
+                docs[kind] = (link, (doc.get("publishDate") or None))
+        video = row.get("videoUrl") or None
+        meetings.append(_meeting(
+            source="primegov", ref=row["id"], body=body, title=row.get("title") or "Meeting", local=local,
+            day=local.date(), zone=timezone,
+            agenda_url=docs.get("agenda", (None, None))[0], agenda_posted=docs.get("agenda", (None, None))[1],
+            minutes_url=docs.get("minutes", (None, None))[0], minutes_posted=docs.get("minutes", (None, None))[1],
+            livestream_url=web_url(urljoin(url, video)) if video else None,
+            url=urljoin(url, f"/Portal/Meeting?meetingId={row['id']}"),
+            items=_title_items(row.get("title"), keywords)))
+    return meetings
+
+
+def parse_civicclerk(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+    """CivicClerk `v1/Events` (OData: `{"value": [...]}`)."""
+    payload = _json(data, "CivicClerk event list")
+    rows = payload.get("value") if isinstance(payload, dict) else None
+    if not isinstance(rows, list):
+        raise SourceParseError("a CivicClerk event list has a `value` array")
+    meetings = []
+    for row in rows:
+        local = datetime.fromisoformat(str(row["startDateTime"]).rstrip("Z")[:19])  # local time, misleading Z
+        place = row.get("eventLocation") or {}
+        location = ", ".join(str(place[k]) for k in ("address1", "address2", "city", "state") if place.get(k)) or None
+        files = {f.get("type"): f for f in row.get("publishedFiles") or []}
+        agenda, minutes = files.get("Agenda"), files.get("Minutes")
+        portal = url.split("/v1/")[0].replace(".api.civicclerk.com", ".portal.civicclerk.com")
+        meetings.append(_meeting(
+            source="civicclerk", ref=row["id"], body=row.get("categoryName") or body,
+            title=row.get("eventName") or "Meeting", local=local, day=local.date(), zone=timezone,
+            location=location, comment_text=row.get("eventNotice"),
+            agenda_url=web_url(urljoin(url, "/" + agenda["url"])) if agenda and agenda.get("url") else None,
+            agenda_posted=agenda.get("publishOn") if agenda else None,
+            minutes_url=web_url(urljoin(url, "/" + minutes["url"])) if minutes and minutes.get("url") else None,
+            minutes_posted=minutes.get("publishOn") if minutes else None,
+            livestream_url=web_url(row.get("externalMediaUrl")) or web_url(row.get("mediaStreamPath")),
+            url=f"{portal}/event/{row['id']}/overview", comment=row.get("eventNotice") or None,
+            items=_title_items(row.get("agendaName"), keywords)))
+    return meetings
+
+
+def parse_boarddocs(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+    """BoardDocs `XML-ActiveMeetings` export: meetings with their agenda items (dates, no times)."""
+    root = parse_xml(data, SourceParseError, "a BoardDocs XML export")
+    meetings = []
+    for node in root.iter("meeting"):
+        day = date.fromisoformat(node.findtext("start/date") or "")
+        items = []
+        for category in node.iter("category"):
+            for n, item in enumerate(category.iter("item")):
+                title = " ".join((item.findtext("name") or "").split())
+                items.append({"key": item.get("id"), "sequence": n + 1, "title": title,
+                              "section": " ".join((category.findtext("name") or "").split()),
+                              "matter": None, "action": item.findtext("actiontype") or None,
+                              "url": web_url(item.findtext("link")),
+                              "keywords": match_keywords([title], keywords)})
+        meetings.append(_meeting(
+            source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or body,
+            title=node.findtext("name") or "Meeting", local=None, day=day, zone=timezone,
+            comment_text=node.findtext("description"), url=web_url(node.findtext("link")),
+            agenda_url=web_url(node.findtext("link")) if items else None, items=items))
+    return meetings
+
+
+def _title_items(title: str | None, keywords: list[str]) -> list[dict[str, Any]]:
+    """Portals whose listing has no agenda items: a meeting whose own title matches is the item."""
+    found = match_keywords([title], keywords)
+    return [{"key": "title", "title": (title or "").strip(), "matter": None, "keywords": found}] if found else []
+
+
+
+
