@@ -18,7 +18,7 @@ from tracker.meetings.normalize import cancellation, match_keywords, web_url
 from tracker.safexml import parse_xml
 
 
-def _meeting(*, source: str, ref: Any, body: str, title: str, local: datetime | None, day: date, zone: str,
+def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datetime | None, day: date, zone: str,
              **fields: Any) -> dict[str, Any]:
     from zoneinfo import ZoneInfo
 
@@ -63,14 +63,14 @@ def parse_primegov(data: bytes, *, url: str, body: str, timezone: str, keywords:
                                     f"&compileOutputType={doc.get('compileOutputType')}")
                 docs[kind] = (link, (doc.get("publishDate") or None))
         video = row.get("videoUrl") or None
-        meetings.append(_meeting(
+        meetings.append(meeting_record(
             source="primegov", ref=row["id"], body=body, title=row.get("title") or "Meeting", local=local,
             day=local.date(), zone=timezone,
             agenda_url=docs.get("agenda", (None, None))[0], agenda_posted=docs.get("agenda", (None, None))[1],
             minutes_url=docs.get("minutes", (None, None))[0], minutes_posted=docs.get("minutes", (None, None))[1],
             livestream_url=web_url(urljoin(url, video)) if video else None,
             url=urljoin(url, f"/Portal/Meeting?meetingId={row['id']}"),
-            items=_title_items(row.get("title"), keywords)))
+            items=title_items(row.get("title"), keywords)))
     return meetings
 
 
@@ -88,7 +88,7 @@ def parse_civicclerk(data: bytes, *, url: str, body: str, timezone: str, keyword
         files = {f.get("type"): f for f in row.get("publishedFiles") or []}
         agenda, minutes = files.get("Agenda"), files.get("Minutes")
         portal = url.split("/v1/")[0].replace(".api.civicclerk.com", ".portal.civicclerk.com")
-        meetings.append(_meeting(
+        meetings.append(meeting_record(
             source="civicclerk", ref=row["id"], body=row.get("categoryName") or body,
             title=row.get("eventName") or "Meeting", local=local, day=local.date(), zone=timezone,
             location=location, comment_text=row.get("eventNotice"),
@@ -98,7 +98,7 @@ def parse_civicclerk(data: bytes, *, url: str, body: str, timezone: str, keyword
             minutes_posted=minutes.get("publishOn") if minutes else None,
             livestream_url=web_url(row.get("externalMediaUrl")) or web_url(row.get("mediaStreamPath")),
             url=f"{portal}/event/{row['id']}/overview", comment=row.get("eventNotice") or None,
-            items=_title_items(row.get("agendaName"), keywords)))
+            items=title_items(row.get("agendaName"), keywords)))
     return meetings
 
 
@@ -117,7 +117,7 @@ def parse_boarddocs(data: bytes, *, url: str, body: str, timezone: str, keywords
                               "matter": None, "action": item.findtext("actiontype") or None,
                               "url": web_url(item.findtext("link")),
                               "keywords": match_keywords([title], keywords)})
-        meetings.append(_meeting(
+        meetings.append(meeting_record(
             source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or body,
             title=node.findtext("name") or "Meeting", local=None, day=day, zone=timezone,
             comment_text=node.findtext("description"), url=web_url(node.findtext("link")),
@@ -125,11 +125,7 @@ def parse_boarddocs(data: bytes, *, url: str, body: str, timezone: str, keywords
     return meetings
 
 
-def _title_items(title: str | None, keywords: list[str]) -> list[dict[str, Any]]:
-    """Portals whose listing has no agenda items: a meeting whose own title matches is the item."""
-    found = match_keywords([title], keywords)
-    return [{"key": "title", "title": (title or "").strip(), "matter": None, "keywords": found}] if found else []
-
-
-
-
+def title_items(text: str | None, keywords: list[str], title: str | None = None) -> list[dict[str, Any]]:
+    """Listings without agenda items: a meeting whose own words match is reported as the item."""
+    found = match_keywords([text], keywords)
+    return [{"key": "title", "title": (title or text or "").strip(), "matter": None, "keywords": found}] if found else []
