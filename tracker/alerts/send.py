@@ -21,7 +21,7 @@ from typing import Any
 
 import apprise
 import jinja2
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from tracker import clock, secrets
 from tracker import models as m
@@ -255,13 +255,19 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                     continue
                 message = render(session, delivery, config, rendered)
                 outgoing.append((delivery.id, target, message, message.link))
-        for delivery_id, target, message, link in outgoing:
-            if target is None or message is None:
-                _finish(store, config, delivery_id, None, False, "subscriber or target no longer in the config",
-                        report, final=True)
-                continue
-            ok, error = _send(target, fit(message, target, link))
-            _finish(store, config, delivery_id, target, ok, error, report)
+        # One connection for the batch's "sent" marks: each is still its own transaction and commit.
+        with store.engine.connect() as conn:
+            for delivery_id, target, message, link in outgoing:
+                if target is None or message is None:
+                    _finish(store, config, delivery_id, None, False, "subscriber or target no longer in the config",
+                            report, final=True)
+                    continue
+                ok, error = _send(target, fit(message, target, link))
+                if ok:
+                    _mark_sent(conn, delivery_id)
+                    report.sent += 1
+                else:
+                    _finish(store, config, delivery_id, target, ok, error, report)
     # Release leases of rows claimed but not handled (a limit was hit).
     with store.session() as session:
         session.execute(update(m.Delivery).where(m.Delivery.lease_owner == owner)
@@ -269,17 +275,23 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     return report
 
 
+def _mark_sent(conn: Any, delivery_id: int) -> None:
+    """The common case: one statement in its own transaction, committed before the next send, so a
+    killed notifier repeats at most the one message in flight."""
+    with conn.begin():
+        conn.execute(_MARK_SENT, {"delivery_id": delivery_id, "now": clock.now()})
+
+
+# Built once: constructing the statement per row cost more than executing it.
+_MARK_SENT = update(m.Delivery).where(m.Delivery.id == bindparam("delivery_id")).values(
+    status="sent", sent_at=bindparam("now"), tries=m.Delivery.tries + 1, last_error=None,
+    lease_owner=None, lease_until=None)
+
+
 def _finish(store: Store, config: Config, delivery_id: int, target: Target | None, ok: bool, error: str | None,
             report: NotifyReport, final: bool = False) -> None:
-    """Record one send's result in its own transaction."""
+    """Record a failed send (or a target gone) in its own transaction: backoff, or dead."""
     now = clock.now()
-    if ok:  # the common case: one statement, its own commit
-        with store.engine.begin() as conn:
-            conn.execute(update(m.Delivery).where(m.Delivery.id == delivery_id).values(
-                status="sent", sent_at=now, tries=m.Delivery.tries + 1, last_error=None,
-                lease_owner=None, lease_until=None))
-        report.sent += 1
-        return
     with store.session() as session:
         delivery = session.get(m.Delivery, delivery_id)
         delivery.lease_owner = delivery.lease_until = None
