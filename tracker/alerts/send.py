@@ -118,7 +118,8 @@ def _title_for(context: dict[str, Any]) -> str:
     if context["kind"] == "bill" and entity.get("display"):
         return f"{entity['display']} ({ordinal(int(entity.get('congress') or 0))}): {change.kind.split('.', 1)[1].replace('_', ' ')}"
     if entity.get("body"):
-        return f"{entity['body']}: {entity.get('title') or 'meeting'}"
+        title = entity.get("title") or "meeting"
+        return entity["body"] if title == entity["body"] else f"{entity['body']}: {title}"
     return change.summary[:120]
 
 
