@@ -1,4 +1,5 @@
-"""Granicus ViewPublisher pages, for bodies without a feed."""
+"""Granicus ViewPublisher pages, for bodies whose publisher has no agenda feed (or a feed that
+lists only the last 100 documents)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import queue
 import subprocess
 import sys
 import threading
@@ -352,7 +353,13 @@ def test_cli_serves_a_folder_and_prints_the_url(tmp_path: Path) -> None:
         assert url.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(url + "/feed.ics", timeout=10) as response:
             assert response.read().startswith(b"BEGIN:VCALENDAR")
+        # The request is logged just after the response is sent: wait for that line, not a guess.
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()  # type: ignore[union-attr]
+        seen = ""
+        while "GET /feed.ics 200" not in seen:
+            seen += lines.get(timeout=10)
     finally:
         process.terminate()
-        _, errors = process.communicate(timeout=10)
-    assert "GET /feed.ics 200" in errors
+        process.wait(timeout=10)
+    assert "GET /feed.ics 200" in seen
