@@ -137,7 +137,7 @@ def civicplus_search_url(url: str, start: date, end: date) -> str:
     elif not path.lower().endswith("/agendacenter/search") or "startDate" in query or "endDate" in query:
         return url
     else:
-        path = parts.path
+        path += "/"  # the address AgendaCenter itself links to
     first = start - timedelta(days=start.weekday())
     last = end + timedelta(days=6 - end.weekday())
     query = {"term": query.get("term", ""), "CIDs": query.get("CIDs", "all"),
@@ -293,4 +293,7 @@ def parse_feed(data: bytes, *, url: str, body: str, timezone: str, keywords: lis
             local=_local(main["day"], main["clock"]), day=main["day"], zone=timezone, comment_text=main["summary"],
             agenda_url=agenda["link"] if agenda else None, minutes_url=minutes["link"] if minutes else None,
             url=main["link"], items=title_items(words, keywords, main["title"])))
+    if parsed.bozo and not meetings:
+        problem = str(parsed.get("bozo_exception") or "unreadable").splitlines()[0]
+        raise SourceParseError(f"not a readable RSS/Atom feed: {problem}")
     return meetings
