@@ -262,7 +262,7 @@ def parse_feed(data: bytes, *, url: str, body: str, timezone: str, keywords: lis
         raise SourceParseError(problem)
     if parsed.bozo:
         log.info("feed %s is not well-formed (%s); read leniently", url, parsed.get("bozo_exception"))
-    documents: dict[str, dict[str, Any]] = {}
+    groups: dict[str, dict[str, dict[str, Any]]] = {}  # ref -> {"agenda"|"minutes": the entry's document}
     for entry in parsed.entries:
         title = " ".join(str(entry.get("title") or "Meeting").split())
         summary = " ".join(" ".join(Selector(text=f"<div>{entry.get('summary') or ''}</div>")
@@ -277,22 +277,19 @@ def parse_feed(data: bytes, *, url: str, body: str, timezone: str, keywords: lis
             continue
         ref = (civicplus[1] if civicplus else _granicus_ref(link)) or str(entry.get("id") or link or title)
         tags = entry.get("tags") or []
-        document = {"title": title, "summary": summary, "link": link, "day": day,
-                    "body": str(tags[0].get("term") or "").strip() if tags else "",
-                    "clock": find_time(title) or find_time(summary)}
-        documents.setdefault(f"{kind} {ref}", document)
+        groups.setdefault(ref, {}).setdefault(kind, {
+            "title": title, "summary": summary, "link": link, "day": day,
+            "body": str(tags[0].get("term") or "").strip() if tags else "",
+            "clock": find_time(title) or find_time(summary)})
     meetings = []
-    refs = dict.fromkeys(key.split(" ", 1)[1] for key in documents)
-    for ref in refs:
-        agenda, minutes = documents.get(f"agenda {ref}"), documents.get(f"minutes {ref}")
-        main = agenda or minutes
-        assert main is not None
-        words = f"{main['title']} {main['summary']}"
+    for ref, documents in groups.items():
+        agenda, minutes = documents.get("agenda"), documents.get("minutes")
+        main = agenda or documents["minutes"]  # the agenda entry speaks for the meeting when there is one
         meetings.append(meeting_record(
             source="feed", ref=ref, body=main["body"] or body, title=main["title"],
             local=_local(main["day"], main["clock"]), day=main["day"], zone=timezone, comment_text=main["summary"],
             agenda_url=agenda["link"] if agenda else None, minutes_url=minutes["link"] if minutes else None,
-            url=main["link"], items=title_items(words, keywords, main["title"])))
+            url=main["link"], items=title_items(f"{main['title']} {main['summary']}", keywords, main["title"])))
     if parsed.bozo and not meetings:
         problem = str(parsed.get("bozo_exception") or "unreadable").splitlines()[0]
         raise SourceParseError(f"not a readable RSS/Atom feed: {problem}")
