@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select, text
+from apprise.decorators import notify as apprise_notify
+from sqlalchemy import select, text, update
 
+from tracker import clock
 from tracker import models as m
 from tracker.alerts.outbox import close_bundles, retry_dead, sync_subscribers
 from tracker.alerts.send import notify
+from tracker.alerts.targets import targets_of
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
 from tracker.store import Item, Store, ensure_watches, ingest
@@ -436,3 +439,127 @@ def test_long_message_is_truncated_to_the_service_limit_with_a_link() -> None:
     assert (fitted.markdown or "").endswith("(truncated; more at https://www.congress.gov/bill/119th-congress/house-bill/1)")
     webhook = Target("json://127.0.0.1:9/x", "json://127.0.0.1:9/x", None)
     assert fit(message, webhook, message.link).body == "x" * 5000  # within json's limit: untouched
+
+
+# -- the claim and the lease, through an in-process apprise target -----------------------------
+
+
+class Sink:
+    """What the in-process `outboxtest://` apprise target received; `on_send(title)`, when set, runs
+    during the send (as another notifier or a slow service would) and gives its result."""
+
+    def __init__(self) -> None:
+        self.titles: list[str] = []
+        self.on_send: Any = None
+
+
+SINK = Sink()
+
+
+@apprise_notify(on="outboxtest")
+def _outboxtest(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any) -> bool:
+    SINK.titles.append(title)
+    return bool(SINK.on_send(title)) if SINK.on_send else True
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    SINK.titles, SINK.on_send = [], None
+    yield SINK
+    SINK.titles, SINK.on_send = [], None
+
+
+def sink_outbox(tmp_path: Path, db_url: str, subscribers: int, rows_each: int,
+                alerts: str = "") -> tuple[Config, Store]:
+    """`subscribers` subscribers on `outboxtest://`, each owed `rows_each` messages titled 's<i> #<n>'."""
+    subs = "".join(f'[[subscribers]]\nid = "s{i}"\nnotify = ["outboxtest://sink/{i}"]\n' for i in range(subscribers))
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[storage]\nurl = "{db_url}"\n[alerts]\n{alerts}\n'
+                    f'[[bills]]\nid = "w"\nname = "W"\nnumbers = ["hr1-119"]\n{subs}')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    now = clock.now()
+    with store.session() as session:
+        for n in range(rows_each):
+            for sub in config.subscribers:
+                (target,) = targets_of(sub.notify)
+                session.add(m.Delivery(dedupe_key=f"test:{n}|{sub.id}", subscriber_id=sub.id, target_hash=target.hash,
+                                       payload={"title": f"{sub.id} #{n}", "body": "b"}, status="pending", tries=0,
+                                       next_attempt_at=now, created_at=now))
+    return config, store
+
+
+def statuses(store: Store) -> dict[str, tuple[str, int, str | None]]:
+    """title -> (status, tries, lease_owner)"""
+    with store.session() as session:
+        return {d.payload["title"]: (d.status, d.tries, d.lease_owner) for d in session.scalars(select(m.Delivery))}
+
+
+def test_four_notifiers_in_small_batches_send_each_row_once(tmp_path: Path, db_url: str, sink: Sink,
+                                                            frozen_now: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many interleaved claims (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    from tracker.alerts import send
+
+    monkeypatch.setattr(send, "CLAIM_BATCH", 3)
+    config, store = sink_outbox(tmp_path, db_url, subscribers=8, rows_each=15)
+    reports: list[Any] = []
+    threads = [threading.Thread(target=lambda: reports.append(notify(store, config))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(r.sent for r in reports) == 120 and not any(r.lines for r in reports)
+    assert sorted(sink.titles) == sorted(f"s{i} #{n}" for i in range(8) for n in range(15))
+    assert set(statuses(store).values()) == {("sent", 1, None)}
+
+
+def test_limit_sends_that_many_and_releases_the_rest(tmp_path: Path, db_url: str, sink: Sink,
+                                                     frozen_now: Any) -> None:
+    config, store = sink_outbox(tmp_path, db_url, subscribers=2, rows_each=40)
+    assert notify(store, config, limit=55).sent == 55
+    rows = statuses(store)
+    assert sorted(s for s, _, _ in rows.values()).count("sent") == 55
+    assert {owner for _, _, owner in rows.values()} == {None}  # no lease left behind
+    assert notify(store, config).sent == 25 and len(sink.titles) == 80
+
+
+def test_a_row_whose_lease_passed_on_is_not_recorded_by_the_old_holder(tmp_path: Path, db_url: str, sink: Sink,
+                                                                         frozen_now: Any) -> None:
+    """While `s0 #0` is being sent (successfully) and `s1 #0` (failing), another notifier takes their
+    leases: the old holder's results must not overwrite the new holder's row."""
+    config, store = sink_outbox(tmp_path, db_url, subscribers=3, rows_each=1)
+
+    def steal(title: str) -> bool:
+        if title in ("s0 #0", "s1 #0"):
+            with store.engine.begin() as conn:
+                conn.execute(update(m.Delivery).where(m.Delivery.dedupe_key == f"test:0|{title[:2]}")
+                             .values(lease_owner="other"))
+        return title != "s1 #0"
+
+    sink.on_send = steal
+    report = notify(store, config)
+    assert (report.sent, report.failed, report.dead) == (2, 0, 0)
+    assert any("s0: sent, but its lease had passed to another notifier" in line for line in report.lines)
+    assert any("s1: not sent, but its lease had passed to another notifier" in line for line in report.lines)
+    assert statuses(store) == {"s0 #0": ("pending", 0, "other"), "s1 #0": ("pending", 0, "other"),
+                               "s2 #0": ("sent", 1, None)}
+
+
+def test_nothing_is_sent_after_the_lease_runs_out(tmp_path: Path, db_url: str, sink: Sink, frozen_now: Any) -> None:
+    """A slow batch outlives its lease: the notifier stops, claims again, and sends every row once,
+    each while its lease is still live."""
+    config, store = sink_outbox(tmp_path, db_url, subscribers=4, rows_each=5, alerts="lease_seconds = 10")
+    minute = iter(range(1, 100))
+
+    def slow(title: str) -> bool:
+        with store.engine.connect() as conn:
+            until = conn.scalar(select(m.Delivery.lease_until)
+                                .where(m.Delivery.dedupe_key == f"test:{title.split('#')[1]}|{title.split()[0]}"))
+        assert until is not None and until > clock.now(), title
+        frozen_now(f"2026-11-24T14:{next(minute):02d}:00Z")  # each send takes a minute
+        return True
+
+    sink.on_send = slow
+    report = notify(store, config)
+    assert report.sent == 20 and sorted(sink.titles) == sorted(f"s{i} #{n}" for i in range(4) for n in range(5))
+    assert set(statuses(store).values()) == {("sent", 1, None)}

@@ -1,8 +1,9 @@
 """Send what the outbox owes, through apprise.
 
 Rows are claimed with a lease (an UPDATE that only succeeds on rows nobody holds), so two notifiers
-never send one row twice, on SQLite as on PostgreSQL. Each row's result is committed right after its
-send: a crash repeats at most the one message in flight, to that one target. Only full success
+never send one row twice, on SQLite as on PostgreSQL; a notifier sends nothing once its lease has run
+out, and records a row's result only while it still holds the row. Each row's result is committed
+right after its send: a crash repeats at most the one message in flight, to that one target. Only full success
 (apprise's result) marks a row sent; a failure waits `retry_seconds * 2**(tries-1)`; after
 `max_tries` the row is dead, shown in `status` and the digest by subscriber id only.
 """
@@ -17,11 +18,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import apprise
 import jinja2
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, Update, bindparam, select, update
 
 from tracker import clock, secrets
 from tracker import models as m
@@ -123,9 +124,22 @@ def _title_for(context: dict[str, Any]) -> str:
     return change.summary[:120]
 
 
-def render(session: Any, delivery: m.Delivery, config: Config,
+class DeliveryRow(Protocol):
+    """What sending needs of an outbox row: a row returned by the claim (or an ORM Delivery)."""
+
+    id: int
+    subscriber_id: str
+    target_hash: str
+    change_id: int | None
+    period: str | None
+    payload: dict[str, Any] | None
+    tries: int
+
+
+def render(session: Any, delivery: DeliveryRow, config: Config,
            cache: dict[int, Message] | None = None) -> Message:
-    """The message a delivery carries; `cache` keeps one rendering per change for a notify run."""
+    """The message a delivery carries. `cache` keeps one rendering per change for a notify run: every
+    subscriber gets that same text plus their own footer (itself cached per subscriber)."""
     env = _environment(config)
     if delivery.payload:
         return Message(_clean(delivery.payload["title"]), _clean(delivery.payload["body"]))
@@ -212,23 +226,46 @@ def _send(target: Target, message: Message) -> tuple[bool, str | None]:
     return (True, None) if bool(result) else (False, f"the service refused or was unreachable ({result!r})")
 
 
-def _claim(store: Store, owner: str, config: Config) -> list[int]:
-    now = clock.now()
-    until = now + timedelta(seconds=config.alerts.lease_seconds)
-    free = (m.Delivery.lease_until.is_(None)) | (m.Delivery.lease_until < now)
-    due = (m.Delivery.status.in_(("pending", "failed"))) & (m.Delivery.next_attempt_at <= now) & free
+_D = m.Delivery
+
+
+def _claim_statement(config: Config) -> Update:
+    """Lease up to `:batch` due rows and read what sending them needs, in one UPDATE ... RETURNING
+    (built once per run; `:now`, `:until`, `:owner` and `:batch` are bound per claim).
+
+    Rows are picked in the order of ix_deliveries_due (failed, then pending; oldest due first, then
+    by id), so a claim reads about `:batch` index entries instead of sorting every due row: ordering
+    by id alone made each claim scan the whole backlog. PostgreSQL locks the picked rows FOR UPDATE
+    SKIP LOCKED (re-checking the WHERE on a row changed meanwhile, skipping rows another notifier is
+    claiming); SQLite takes the write lock at BEGIN, so two claims never overlap. The outer WHERE
+    re-checks the lease by primary key (adding the indexed columns there made SQLite scan the index
+    instead of looking the picked ids up).
+    """
+    now = bindparam("now", type_=_D.next_attempt_at.type)
+    free = _D.lease_until.is_(None) | (_D.lease_until < now)
+    due = _D.status.in_(("pending", "failed")) & (_D.next_attempt_at <= now) & free
     paused = [sub.id for sub in config.subscribers if sub.paused]
     if paused:  # a paused subscriber's rows wait, unsent, until it is unpaused
-        due &= m.Delivery.subscriber_id.not_in(paused)
+        due &= _D.subscriber_id.not_in(paused)
+    pick = (select(_D.id).where(due).order_by(_D.status, _D.next_attempt_at, _D.id)
+            .limit(bindparam("batch")).with_for_update(skip_locked=True))
+    return (update(_D).where(_D.id.in_(pick), free)
+            .values(lease_owner=bindparam("owner"), lease_until=bindparam("until", type_=_D.lease_until.type))
+            .returning(_D.id, _D.subscriber_id, _D.target_hash, _D.change_id, _D.period, _D.payload, _D.tries))
+
+
+Outgoing = tuple[DeliveryRow, Target | None, Message | None]
+
+
+def _prepare(store: Store, config: Config, rows: list[DeliveryRow], targets: dict[tuple[str, str], Target],
+             rendered: dict[int, Message]) -> list[Outgoing]:
+    """Each claimed row with its target and message (None, None: its target is gone from the config)."""
+    outgoing: list[Outgoing] = []
     with store.session() as session:
-        ids = list(session.scalars(select(m.Delivery.id).where(due).order_by(m.Delivery.id).limit(CLAIM_BATCH)))
-        if not ids:
-            return []
-        # The WHERE is re-checked on each row: a row another notifier took meanwhile is skipped.
-        session.execute(update(m.Delivery).where(m.Delivery.id.in_(ids), due)
-                        .values(lease_owner=owner, lease_until=until))
-        return list(session.scalars(select(m.Delivery.id).where(m.Delivery.lease_owner == owner,
-                                                                 m.Delivery.lease_until == until)))
+        for row in rows:
+            target = targets.get((row.subscriber_id, row.target_hash))
+            outgoing.append((row, target, render(session, row, config, rendered) if target else None))
+    return outgoing
 
 
 def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None) -> NotifyReport:
@@ -237,84 +274,89 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     report = NotifyReport()
     targets = {(sub.id, t.hash): t for sub in config.subscribers for t in targets_of(sub.notify)}
     targets.update({(OPERATOR, t.hash): t for t in targets_of(config.operator.notify)})
+    claim = _claim_statement(config)
     rendered: dict[int, Message] = {}
     handled = 0
     while limit is None or handled < limit:
-        ids = _claim(store, owner, config)
-        if not ids:
-            break
-        if limit is not None:
-            ids = ids[: limit - handled]
-        handled += len(ids)
-        # One read for the batch; then one commit per row, right after its send.
-        outgoing: list[tuple[int, Target | None, Message | None, str | None]] = []
-        with store.session() as session:
-            for delivery in session.scalars(select(m.Delivery).where(m.Delivery.id.in_(ids)).order_by(m.Delivery.id)):
-                target = targets.get((delivery.subscriber_id, delivery.target_hash))
-                if target is None:
-                    outgoing.append((delivery.id, None, None, None))
-                    continue
-                message = render(session, delivery, config, rendered)
-                outgoing.append((delivery.id, target, message, message.link))
-        # One connection for the batch's "sent" marks: each is still its own transaction and commit.
+        now = clock.now()
+        until = now + timedelta(seconds=config.alerts.lease_seconds)
+        batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - handled)
+        # One connection per batch; the claim and every row's result are still each their own transaction.
         with store.engine.connect() as conn:
-            for delivery_id, target, message, link in outgoing:
+            with conn.begin():
+                rows = conn.execute(claim, {"now": now, "until": until, "owner": owner, "batch": batch}).all()
+            if not rows:
+                break
+            rows.sort(key=lambda row: row.id)  # RETURNING has no order
+            for row, target, message in _prepare(store, config, rows, targets, rendered):
+                if clock.now() >= until:
+                    break  # our lease ran out: the rest are free again, for the next claim (ours or not)
+                handled += 1
                 if target is None or message is None:
-                    _finish(store, config, delivery_id, None, False, "subscriber or target no longer in the config",
+                    _finish(conn, config, owner, row, None, "subscriber or target no longer in the config",
                             report, final=True)
                     continue
-                ok, error = _send(target, fit(message, target, link))
+                ok, error = _send(target, fit(message, target, message.link))
                 if ok:
-                    _mark_sent(conn, delivery_id)
-                    report.sent += 1
+                    _mark_sent(conn, owner, row, report)
                 else:
-                    _finish(store, config, delivery_id, target, ok, error, report)
-    # Release leases of rows claimed but not handled (a limit was hit).
-    with store.session() as session:
-        session.execute(update(m.Delivery).where(m.Delivery.lease_owner == owner)
-                        .values(lease_owner=None, lease_until=None))
+                    _finish(conn, config, owner, row, target, error, report)
+    # Release leases of rows claimed but not handled (a lease ran out).
+    with store.engine.begin() as conn:
+        conn.execute(update(_D).where(_D.lease_owner == owner).values(lease_owner=None, lease_until=None))
     return report
 
 
-def _mark_sent(conn: Any, delivery_id: int) -> None:
+def _lease_lost(row: DeliveryRow, what: str) -> str:
+    return f"delivery {row.id} to {row.subscriber_id}: {what}, but its lease had passed to another notifier"
+
+
+def _mark_sent(conn: Connection, owner: str, row: DeliveryRow, report: NotifyReport) -> None:
     """The common case: one statement in its own transaction, committed before the next send, so a
-    killed notifier repeats at most the one message in flight."""
+    killed notifier repeats at most the one message in flight. Only the lease holder's mark counts."""
     with conn.begin():
-        conn.execute(_MARK_SENT, {"delivery_id": delivery_id, "now": clock.now()})
+        kept = conn.execute(_MARK_SENT, {"delivery_id": row.id, "owner": owner, "now": clock.now()}).rowcount
+    report.sent += 1
+    if not kept:
+        report.lines.append(_lease_lost(row, "sent") + ", which may send it again")
 
 
 # Built once: constructing the statement per row cost more than executing it.
-_MARK_SENT = update(m.Delivery).where(m.Delivery.id == bindparam("delivery_id")).values(
-    status="sent", sent_at=bindparam("now"), tries=m.Delivery.tries + 1, last_error=None,
+_MARK_SENT = update(_D).where(_D.id == bindparam("delivery_id"), _D.lease_owner == bindparam("owner")).values(
+    status="sent", sent_at=bindparam("now"), tries=_D.tries + 1, last_error=None,
     lease_owner=None, lease_until=None)
 
 
-def _finish(store: Store, config: Config, delivery_id: int, target: Target | None, ok: bool, error: str | None,
-            report: NotifyReport, final: bool = False) -> None:
-    """Record a failed send (or a target gone) in its own transaction: backoff, or dead."""
-    now = clock.now()
-    with store.session() as session:
-        delivery = session.get(m.Delivery, delivery_id)
-        delivery.lease_owner = delivery.lease_until = None
-        label = target.label if target else "unknown target"
-        if final:
-            delivery.status, delivery.last_error = "dead", error
-            report.dead += 1
-            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id}: {error}")
-            return
-        delivery.tries += 1
-        delivery.last_error = secrets.mask(error or "failed")
-        if delivery.tries >= config.alerts.max_tries:
-            delivery.status = "dead"
-            report.dead += 1
-            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id} ({label}) is dead "
-                                f"after {delivery.tries} tries: {delivery.last_error}")
-        else:
-            delivery.status = "failed"
-            delivery.next_attempt_at = now + timedelta(seconds=config.alerts.retry_seconds * 2 ** (delivery.tries - 1))
-            report.failed += 1
-            report.lines.append(f"delivery {delivery.id} to {delivery.subscriber_id} ({label}) failed, "
-                                f"retry after {delivery.next_attempt_at:%Y-%m-%d %H:%M}Z: {delivery.last_error}")
+def _finish(conn: Connection, config: Config, owner: str, row: DeliveryRow, target: Target | None,
+            error: str | None, report: NotifyReport, final: bool = False) -> None:
+    """Record a failed send (or a target gone) in its own transaction: backoff, or dead. Guarded by
+    the lease like `_mark_sent`; `row.tries` is current because the lease holder alone writes it."""
+    label = target.label if target else "unknown target"
+    tries = row.tries + 1
+    masked = secrets.mask(error or "failed")
+    values: dict[str, Any]
+    if final:
+        values = {"status": "dead", "last_error": error}
+        line = f"delivery {row.id} to {row.subscriber_id}: {error}"
+    elif tries >= config.alerts.max_tries:
+        values = {"status": "dead", "tries": tries, "last_error": masked}
+        line = f"delivery {row.id} to {row.subscriber_id} ({label}) is dead after {tries} tries: {masked}"
+    else:
+        retry_at = clock.now() + timedelta(seconds=config.alerts.retry_seconds * 2 ** (tries - 1))
+        values = {"status": "failed", "tries": tries, "last_error": masked, "next_attempt_at": retry_at}
+        line = (f"delivery {row.id} to {row.subscriber_id} ({label}) failed, "
+                f"retry after {retry_at:%Y-%m-%d %H:%M}Z: {masked}")
+    with conn.begin():
+        kept = conn.execute(update(_D).where(_D.id == row.id, _D.lease_owner == owner)
+                            .values(lease_owner=None, lease_until=None, **values)).rowcount
+    if not kept:
+        report.lines.append(_lease_lost(row, "not sent"))
+        return
+    if values["status"] == "dead":
+        report.dead += 1
+    else:
+        report.failed += 1
+    report.lines.append(line)
 
 
 def send_test(config: Config, subscriber_id: str) -> list[tuple[str, bool, str | None]]:
