@@ -22,6 +22,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from spiders.base import TrackerSpider, describe_failure
+from spiders.listing import FUTURE_DAYS, PAST_DAYS
 from tracker import clock, secrets
 from tracker.config import Config, MeetingWatch
 from tracker.meetings.legistar import (
@@ -35,9 +36,9 @@ from tracker.meetings.legistar import (
     normalize_items,
     normalize_matter,
 )
+from tracker.safexml import html_instead
 from tracker.store import Item
 
-PAST_DAYS, FUTURE_DAYS = 30, 120
 LOOK_BACK = timedelta(days=7)
 PAGE_SIZE = 1000  # Legistar's cap on $top
 MATTER_REFRESH = timedelta(days=1)
@@ -124,9 +125,8 @@ class LegistarSpider(TrackerSpider):
 
     def _json(self, response: Response, what: str, shape: type) -> Any:
         """The parsed body, or None after one clear error line (HTML error page, bad JSON, API error)."""
-        head = response.body[:256].lstrip().lower()
-        if head.startswith((b"<!doctype html", b"<html")):
-            self.fail(what, response.url, "an HTML page, not JSON (the server may be showing an error page)")
+        if problem := html_instead(response.body, "JSON"):
+            self.fail(what, response.url, problem)
             return None
         try:
             data = json.loads(response.body)

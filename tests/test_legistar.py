@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tracker import models as m
-from tracker.config import load_config
+from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.meetings.legistar import (
@@ -330,14 +330,21 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     assert len(list_changes(store)) == len(changes)
 
 
-def test_failed_items_keep_what_was_stored_and_are_asked_again(
-        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+def crawled_baseline(tmp_path: Path, replay: ReplayServer, legistar: LegistarApi,
+                     monkeypatch: pytest.MonkeyPatch) -> tuple[Config, Store]:
+    """The NYC baseline state and the Detroit feed, crawled once on 1 June 2023."""
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
     baseline_state(legistar)
     replay.add("/detroit.ics", shifted_ics())
     config = load_config(write_config(tmp_path, replay), env={})
     store = Store(config.database_url)
     run_crawls(config, store)
+    return config, store
+
+
+def test_failed_items_keep_what_was_stored_and_are_asked_again(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)
     later_state(legistar)
     replay.add("/v1/nyc/events/20111/eventitems", status=500, body=b"")
     (report, _) = run_crawls(config, store)
@@ -355,12 +362,7 @@ def test_failed_items_keep_what_was_stored_and_are_asked_again(
 
 def test_bad_listing_loses_nothing_and_says_where(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
-    baseline_state(legistar)
-    replay.add("/detroit.ics", shifted_ics())
-    config = load_config(write_config(tmp_path, replay), env={})
-    store = Store(config.database_url)
-    run_crawls(config, store)
+    config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)
     before = len(collect_status(store, config)["meetings"])
     for fault, words in ((Fault.html_error(), "an HTML page, not JSON"), (Fault.short(100), "not valid JSON")):
         replay.set_fault("/v1", fault)

@@ -9,11 +9,19 @@ from lxml import etree
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 
 
+def html_instead(data: bytes, expected: str) -> str | None:
+    """One line when `data` is an HTML page where `expected` was asked for: servers answer an outage
+    or a moved resource with an HTML page and status 200."""
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return f"an HTML page, not {expected} (the server may be showing an error page)"
+    return None
+
+
 def parse_xml(data: bytes, error: type[ValueError], what: str) -> etree._Element:
     """The root element, or `error` with one line saying what is wrong with `data` as `what`."""
-    head = data[:1024].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
-        raise error(f"an HTML page, not {what} (the server may be showing an error page)")
+    if problem := html_instead(data, what):
+        raise error(problem)
     if b"<!" in data and _FORBIDDEN.search(data):
         raise error("refused: the document declares a DTD or entities (possible XML bomb)")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,

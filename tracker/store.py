@@ -174,12 +174,15 @@ def ingest(
     """
     now = clock.now()
     result = IngestResult(entity=item.key)
-    if item.carry:
-        _carry_fields(store, item)
-    text = canonical_json(item.content)
-    digest = hashlib.sha256(text.encode()).hexdigest()
     with store.session() as session:
         entity = session.get(m.Entity, item.key)
+        current = (session.get(m.Snapshot, entity.current_snapshot_id)
+                   if entity is not None and entity.current_snapshot_id is not None else None)
+        if item.carry and current is not None:
+            stored = _load(current.content)
+            item.content = {**item.content, **{name: stored.get(name) for name in item.carry}}
+        text = canonical_json(item.content)
+        digest = hashlib.sha256(text.encode()).hexdigest()
         previous: dict[str, Any] | None = None
         snapshot: m.Snapshot | None = None
         if entity is None:
@@ -193,12 +196,11 @@ def ingest(
             entity.last_seen = now
             entity.missing_since = None
             _link_watches(session, item)
-            if entity.current_snapshot_id is not None:
-                current = session.get(m.Snapshot, entity.current_snapshot_id)
-                if current is not None and current.hash == digest:
+            if current is not None:
+                if current.hash == digest:
                     _save_validators(session, item, now)
                     return result
-                previous = _load(current.content) if current is not None else None
+                previous = _load(current.content)
             # An older state can come back (a bill's title reverted): reuse its snapshot row.
             snapshot = session.scalar(
                 select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest)
@@ -250,18 +252,6 @@ def ingest(
             result.changes.append(row)
         _save_validators(session, item, now)
     return result
-
-
-def _carry_fields(store: Store, item: Item) -> None:
-    with store.session() as session:
-        content = session.scalar(
-            select(m.Snapshot.content)
-            .join(m.Entity, m.Entity.current_snapshot_id == m.Snapshot.id)
-            .where(m.Entity.key == item.key)
-        )
-    if content is not None:
-        stored = _load(content)
-        item.content = {**item.content, **{name: stored.get(name) for name in item.carry}}
 
 
 def _load(content: str) -> dict[str, Any]:

@@ -28,8 +28,9 @@ from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from tracker.meetings.ical import SourceParseError
-from tracker.meetings.normalize import web_url
+from tracker.meetings.normalize import utc_iso, web_url
 from tracker.meetings.portals import meeting_record, title_items
+from tracker.safexml import html_instead
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def _posted(text: str, zone: str) -> str:
             return datetime.strptime(text, "%b %d, %Y").date().isoformat()
         except ValueError:
             return text
-    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).isoformat()
+    return utc_iso(local, zone)
 
 
 def civicplus_search_url(url: str, start: date, end: date) -> str:
@@ -215,9 +216,9 @@ def parse_granicus(data: bytes, *, url: str, body: str, timezone: str, keywords:
 def _feed_error(data: bytes, parsed: Any) -> str | None:
     """Why `data` is no usable feed (one line), or None. An HTML page is named as such: servers
     answer an outage or a moved feed with an HTML page and status 200."""
+    if problem := html_instead(data, "an RSS/Atom feed"):
+        return problem
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype html", b"<html")):
-        return "an HTML page, not an RSS/Atom feed (the server may be showing an error page)"
     if parsed.entries:
         return None
     if not parsed.get("version"):

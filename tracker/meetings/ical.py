@@ -15,6 +15,7 @@ import recurring_ical_events
 from icalendar import Calendar
 
 from tracker.meetings.normalize import cancellation, web_url
+from tracker.safexml import html_instead
 
 
 class SourceParseError(ValueError):
@@ -35,9 +36,8 @@ def _instant(value: Any, zone: ZoneInfo) -> tuple[datetime, bool]:
 def parse_ical(data: bytes, *, watch_id: str, body: str, timezone: str, window_start: datetime,
                window_end: datetime) -> tuple[list[dict[str, Any]], list[str]]:
     """Meetings in the window, and one line per event that could not be read."""
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
-        raise SourceParseError("an HTML page, not an iCalendar feed (the server may be showing an error page)")
+    if problem := html_instead(data, "an iCalendar feed"):
+        raise SourceParseError(problem)
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:
@@ -92,7 +92,3 @@ def parse_ical(data: bytes, *, watch_id: str, body: str, timezone: str, window_s
         })
     meetings.sort(key=lambda mt: (mt["date"], mt["source_ref"]))
     return meetings, problems
-
-
-def meeting_key(watch_id: str, source_ref: str) -> str:
-    return f"meeting:ical:{watch_id}:{source_ref}"

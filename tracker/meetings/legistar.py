@@ -12,9 +12,8 @@ import json
 import re
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from tracker.meetings.normalize import cancellation, match_keywords, web_url
+from tracker.meetings.normalize import cancellation, match_keywords, utc_iso, web_url
 
 # Fields that move without news (row versions, modification stamps) or that we fetch separately.
 _VOLATILE = {"EventLastModifiedUtc", "EventRowVersion", "EventItems"}
@@ -48,8 +47,7 @@ def event_start(event: dict[str, Any], zone: str) -> tuple[str | None, str | Non
     clock = local_time(event.get("EventTime"))
     if clock is None:
         return None, day.isoformat(), True
-    start = datetime.combine(day, clock, ZoneInfo(zone)).astimezone(UTC)
-    return start.isoformat(), day.isoformat(), False
+    return utc_iso(datetime.combine(day, clock), zone), day.isoformat(), False
 
 
 def event_fingerprint(event: dict[str, Any], keywords: list[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 # The many spellings of "this meeting will not happen as scheduled".
@@ -38,6 +38,11 @@ def match_keywords(texts: list[str | None], keywords: list[str]) -> list[str]:
         if re.search(pattern, haystack, re.I):
             found.append(keyword)
     return found
+
+
+def utc_iso(local: datetime, zone: str) -> str:
+    """A wall-clock time in the body's zone as the UTC instant we store."""
+    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).isoformat()
 
 
 def local_iso(utc_iso: str | None, zone: str) -> str | None:

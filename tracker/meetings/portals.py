@@ -9,20 +9,18 @@ council meeting reads "19:00:00Z"): the `Z` is ignored and the time read in the 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urljoin
 
 from tracker.meetings.ical import SourceParseError
-from tracker.meetings.normalize import cancellation, match_keywords, web_url
-from tracker.safexml import parse_xml
+from tracker.meetings.normalize import cancellation, match_keywords, utc_iso, web_url
+from tracker.safexml import html_instead, parse_xml
 
 
 def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datetime | None, day: date, zone: str,
              **fields: Any) -> dict[str, Any]:
-    from zoneinfo import ZoneInfo
-
-    start = local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).isoformat() if local else None
+    start = utc_iso(local, zone) if local else None
     said = cancellation(title=title, comment=fields.pop("comment_text", None))
     meeting = {
         "source": source, "source_ref": str(ref), "body": body, "title": title.strip(),
@@ -36,10 +34,10 @@ def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datet
     return meeting
 
 
-def _json(data: bytes, what: str) -> Any:
-    head = data[:256].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
-        raise SourceParseError("an HTML page, not JSON (the server may be showing an error page)")
+def read_json(data: bytes, what: str) -> Any:
+    """Parsed JSON, or SourceParseError with one line (an HTML error page is named as such)."""
+    if problem := html_instead(data, "JSON"):
+        raise SourceParseError(problem)
     try:
         return json.loads(data)
     except ValueError as exc:
@@ -48,7 +46,7 @@ def _json(data: bytes, what: str) -> Any:
 
 def parse_primegov(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
     """PrimeGov `api/v2/PublicPortal/ListArchivedMeetings` / `ListUpcomingMeetings`."""
-    rows = _json(data, "PrimeGov meeting list")
+    rows = read_json(data, "PrimeGov meeting list")
     if not isinstance(rows, list):
         raise SourceParseError("a PrimeGov meeting list is a JSON array")
     meetings = []
@@ -76,7 +74,7 @@ def parse_primegov(data: bytes, *, url: str, body: str, timezone: str, keywords:
 
 def parse_civicclerk(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
     """CivicClerk `v1/Events` (OData: `{"value": [...]}`)."""
-    payload = _json(data, "CivicClerk event list")
+    payload = read_json(data, "CivicClerk event list")
     rows = payload.get("value") if isinstance(payload, dict) else None
     if not isinstance(rows, list):
         raise SourceParseError("a CivicClerk event list has a `value` array")
