@@ -28,7 +28,8 @@ from tracker.alerts.outbox import owe_instant, sync_subscribers  # noqa: E402
 from tracker.alerts.send import notify  # noqa: E402
 from tracker.changes import Change, dedupe_key  # noqa: E402
 from tracker.config import load_config  # noqa: E402
-from tracker.store import Item, Store, ensure_watches, ingest  # noqa: E402
+from tracker.records import Item  # noqa: E402
+from tracker.store import Store, ensure_watches, ingest  # noqa: E402
 
 RECEIVED: list[str] = []
 

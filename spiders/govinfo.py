@@ -26,7 +26,7 @@ from tracker import clock
 from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress
 from tracker.bills import BillParseError, parse_billstatus, title_matches
 from tracker.config import BillWatch, Config
-from tracker.store import Item
+from tracker.records import Item
 
 PARSER_VERSION = "billstatus-1"
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -153,8 +153,8 @@ class GovinfoSpider(TrackerSpider):
             url=response.url,
             raw=body,
             validators=response.meta.get("validators"),
-            parser=PARSER_VERSION,
-            parse="billstatus",  # parsed in the ingest worker, off the engine's core
+            parser_version=PARSER_VERSION,
+            parse_with="govinfo",  # parsed in the ingest worker, off the engine's core
         )
         if response.meta["by_title"]:
             # Found through a sitemap: the titles decide whether any watch wants it.
@@ -163,7 +163,7 @@ class GovinfoSpider(TrackerSpider):
             except BillParseError as exc:
                 self.fail(f"bill {bill.key}", response.url, str(exc))
                 return
-            item.parse = None
+            item.parse_with = None
             item.discovered = True
             item.watch_ids = [
                 w.id for w in self.title_watches

@@ -36,8 +36,8 @@ from tracker.meetings.legistar import (
     normalize_items,
     normalize_matter,
 )
+from tracker.records import Item
 from tracker.safexml import html_instead
-from tracker.store import Item
 
 LOOK_BACK = timedelta(days=7)
 PAGE_SIZE = 1000  # Legistar's cap on $top

@@ -15,7 +15,7 @@ from spiders.base import TrackerSpider, describe_failure
 from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.meetings.ical import SourceParseError
-from tracker.store import Item
+from tracker.records import Item
 
 PAST_DAYS, FUTURE_DAYS = 30, 120
 

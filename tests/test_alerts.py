@@ -24,7 +24,8 @@ from tracker.alerts.send import notify
 from tracker.alerts.targets import targets_of
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
-from tracker.store import Item, Store, ensure_watches, ingest
+from tracker.records import Item
+from tracker.store import Store, ensure_watches, ingest
 
 SECRET = "pa55-Secret-xyz"
 

@@ -19,8 +19,9 @@ from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
 from tracker.derive import billstatus_before
 from tracker.digest import build_calendar, write_site
+from tracker.records import Item
 from tracker.replay import ReplayServer
-from tracker.store import Item, Store, ensure_watches, ingest
+from tracker.store import Store, ensure_watches, ingest
 
 FEDERAL = Path(__file__).parent / "data" / "federal"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from tracker import models as m
 from tracker.changes import Change, dedupe_key
-from tracker.store import Item, Store, ensure_watches, ingest, mark_baselines, migration_heads
+from tracker.records import Item
+from tracker.store import Store, ensure_watches, ingest, mark_baselines, migration_heads
 
 
 def test_alembic_has_exactly_one_head() -> None:

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from tracker import clock, secrets
 from tracker import models as m
 from tracker.config import Config
+from tracker.records import Item
 from tracker.report import SourceReport
-from tracker.store import Item, Store, ensure_watches, load_validators, mark_baselines, save_validators
+from tracker.store import Store, ensure_watches, load_validators, mark_baselines, save_validators
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.changes import Change
-from tracker.store import Item
+from tracker.records import Item
 
 
 def diff_entity(old: dict[str, Any] | None, new: dict[str, Any], item: Item) -> list[Change]:

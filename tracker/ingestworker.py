@@ -20,7 +20,7 @@ from typing import Any
 
 from tracker import secrets
 from tracker.config import Config
-from tracker.store import Item
+from tracker.records import Item
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: 
 
 def parse_item(item: Item) -> dict[str, Any]:
     """Turn a raw response into the entity's content; ValueError says what is wrong with it."""
-    if item.parse == "billstatus":
+    if item.parse_with == "govinfo":
         from tracker.bills import parse_billstatus
 
         content = parse_billstatus(item.raw or b"")
@@ -112,7 +112,7 @@ def parse_item(item: Item) -> dict[str, Any]:
         if content.get("number") != expected:
             raise ValueError(f"file describes {content.get('number')}, not {expected}")
         return content
-    raise ValueError(f"no parser named {item.parse!r}")
+    raise ValueError(f"no parser named {item.parse_with!r}")
 
 
 def _process(item: Item) -> Outcome:
@@ -120,7 +120,7 @@ def _process(item: Item) -> Outcome:
     from tracker.store import ingest
 
     try:
-        if item.parse:
+        if item.parse_with:
             item.content = parse_item(item)
     except ValueError as exc:
         return Outcome(error=str(exc))

@@ -27,6 +27,7 @@ from tracker import clock, secrets
 from tracker import models as m
 from tracker.changes import Change as ChangeRecord
 from tracker.changes import canonical_json
+from tracker.records import Item
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -110,29 +111,6 @@ class Store:
 
 
 @dataclass
-class Item:
-    """A normalized entity as a spider yields it."""
-
-    key: str  # entity key, e.g. bill:hr1470-117
-    kind: str  # bill | meeting | matter
-    source_id: str  # govinfo | legistar:nyc-council ...
-    watch_ids: list[str]
-    content: dict[str, Any]
-    url: str | None = None
-    raw: bytes | None = None
-    # True when the entity was found by searching (a title watch, a meeting listing) rather than
-    # named in config: once the watch has a baseline, its first sighting is news.
-    discovered: bool = False
-    validators: dict[str, str | None] | None = None  # {"url", "etag", "last_modified"}
-    parser: str = "1"
-    # Name of the parser that turns `raw` into `content` in the ingest worker (None: content is set).
-    parse: str | None = None
-    # Content fields this crawl did not fetch (a Legistar event's items when the event is unchanged):
-    # taken from the entity's last snapshot, so skipping a request never looks like a removal.
-    carry: list[str] = field(default_factory=list)
-
-
-@dataclass
 class IngestResult:
     entity: str
     new_snapshot: bool = False
@@ -213,7 +191,7 @@ def ingest(
                 raw=zlib.compress(item.raw, 1) if item.raw is not None else None,
                 raw_url=secrets.mask(item.url) if item.url else None,
                 fetched_at=now,
-                parser=item.parser,
+                parser=item.parser_version,
             )
             session.add(snapshot)
             session.flush()
