@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from tracker.config import load_config  # noqa: E402
 from tracker.crawl import SourceJob, run_crawls  # noqa: E402
-from tracker.replay import serve  # noqa: E402
+from tracker.demo.replay import serve  # noqa: E402
 from tracker.report import SourceReport  # noqa: E402
 from tracker.store import Store  # noqa: E402
 

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from tracker.config import load_config  # noqa: E402
 from tracker.crawl import run_crawls  # noqa: E402
-from tracker.replay import serve  # noqa: E402
-from tracker.replay_legistar import LegistarApi  # noqa: E402
+from tracker.demo.legistar_api import LegistarApi  # noqa: E402
+from tracker.demo.replay import serve  # noqa: E402
 from tracker.status import list_changes  # noqa: E402
 from tracker.store import Store  # noqa: E402
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tracker.replay import ReplayServer
+    from tracker.demo.replay import ReplayServer
 
 DATA = Path(__file__).parent / "data"
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -86,8 +86,8 @@ def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:  # type: 
 
 @pytest.fixture
 def replay() -> Iterator[ReplayServer]:
-    """The loopback server of recorded responses (tracker/replay.py), started for one test."""
-    from tracker.replay import serve
+    """The loopback server of recorded responses (tracker/demo/replay.py), started for one test."""
+    from tracker.demo.replay import serve
 
     with serve() as server:
         yield server

@@ -366,7 +366,7 @@ def test_crawl_then_notify_end_to_end(tmp_path: Path, db_url: str, mailbox: Mail
 
     from tracker.cli import main
     from tracker.crawl import run_crawls
-    from tracker.derive import billstatus_before
+    from tracker.demo.derive import billstatus_before
 
     real = (Path(__file__).parent / "data" / "federal" / "BILLSTATUS-117s35.xml").read_bytes()
     s35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"

@@ -15,7 +15,7 @@ from tracker.bills import (
     parse_billstatus,
     title_matches,
 )
-from tracker.derive import billstatus_before
+from tracker.demo.derive import billstatus_before
 
 FEDERAL = Path(__file__).parent / "data" / "federal"
 

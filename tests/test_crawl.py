@@ -15,8 +15,8 @@ from scrapy.http import Response
 from spiders.base import TrackerSpider, describe_failure
 from tracker.config import Config, load_config
 from tracker.crawl import SourceJob, run_crawls
+from tracker.demo.replay import Fault
 from tracker.records import Item
-from tracker.replay import Fault
 from tracker.store import Store
 
 

@@ -17,10 +17,10 @@ from lxml import html
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
-from tracker.derive import billstatus_before
+from tracker.demo.derive import billstatus_before
+from tracker.demo.replay import ReplayServer
 from tracker.digest import build_calendar, write_site
 from tracker.records import Item
-from tracker.replay import ReplayServer
 from tracker.store import Store, ensure_watches, ingest
 
 FEDERAL = Path(__file__).parent / "data" / "federal"

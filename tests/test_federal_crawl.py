@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from tracker.cli import main
 from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
-from tracker.derive import billstatus_before
-from tracker.replay import Fault, ReplayServer
+from tracker.demo.derive import billstatus_before
+from tracker.demo.replay import Fault, ReplayServer
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
 

@@ -1,6 +1,6 @@
 """Legistar meetings: the real NYC and LA Metro records (tests/data/local/legistar), later states
 derived from them (each labelled), and the spider through the real engine against the loopback
-Legistar API (tracker/replay_legistar.py), which evaluates the OData queries it is sent."""
+Legistar API (tracker/demo/legistar_api.py), which evaluates the OData queries it is sent."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import pytest
 from tracker import models as m
 from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
+from tracker.demo.legistar_api import LegistarApi, ODataError, compile_filter
+from tracker.demo.replay import Fault, ReplayServer
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.meetings.legistar import (
     event_start,
@@ -26,8 +28,6 @@ from tracker.meetings.legistar import (
     normalize_items,
     normalize_matter,
 )
-from tracker.replay import Fault, ReplayServer
-from tracker.replay_legistar import LegistarApi, ODataError, compile_filter
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
 

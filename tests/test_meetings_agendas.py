@@ -14,6 +14,7 @@ import pytest
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
+from tracker.demo.replay import Fault, ReplayServer
 from tracker.meetings.agendas import (
     civicplus_search_url,
     find_date,
@@ -23,7 +24,6 @@ from tracker.meetings.agendas import (
     parse_granicus,
 )
 from tracker.meetings.ical import SourceParseError, parse_ical
-from tracker.replay import Fault, ReplayServer
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
 

@@ -11,10 +11,10 @@ import pytest
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
+from tracker.demo.replay import ReplayServer
 from tracker.meetings.diff import diff_meeting
 from tracker.meetings.ical import SourceParseError, parse_ical
 from tracker.meetings.normalize import cancellation, match_keywords
-from tracker.replay import ReplayServer
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
 

@@ -11,9 +11,9 @@ import pytest
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
+from tracker.demo.replay import Fault, ReplayServer
 from tracker.meetings.ical import SourceParseError
 from tracker.meetings.portals import parse_boarddocs, parse_civicclerk, parse_primegov
-from tracker.replay import Fault, ReplayServer
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
 

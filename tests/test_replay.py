@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tracker.replay import DEFAULT_LAST_MODIFIED, Fault, ReplayServer, prefers_json, serve
+from tracker.demo.replay import DEFAULT_LAST_MODIFIED, Fault, ReplayServer, prefers_json, serve
 
 SCRAPY_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # Scrapy's default
 
@@ -345,7 +345,7 @@ def test_serve_helper_with_a_folder_and_stop_twice(tmp_path: Path) -> None:
 
 def test_cli_serves_a_folder_and_prints_the_url(tmp_path: Path) -> None:
     (tmp_path / "feed.ics").write_bytes(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
-    process = subprocess.Popen([sys.executable, "-m", "tracker.replay", str(tmp_path)],
+    process = subprocess.Popen([sys.executable, "-m", "tracker.demo.replay", str(tmp_path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                cwd=Path(__file__).resolve().parent.parent)
     try:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tracker.cli import main
-from tracker.replay import Fault, ReplayServer
+from tracker.demo.replay import Fault, ReplayServer
 
 FEDERAL = Path(__file__).parent / "data" / "federal"
 S35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"

@@ -17,9 +17,9 @@ from typing import Any
 
 from tracker.billnumbers import parse_bill_number
 from tracker.config import load_config
-from tracker.derive import billstatus_before
+from tracker.demo.derive import billstatus_before
 
-DATA = Path(__file__).with_name("demo_data")
+DATA = Path(__file__).with_name("data")
 
 # (bill, watch, cutoff of the derived baseline state, what the second crawl shows)
 DEMO_BILLS = [
@@ -161,7 +161,7 @@ def real_file(number: str) -> bytes:
 
 def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[str], None]) -> int:
     from tracker.crawl import run_crawls
-    from tracker.replay import serve
+    from tracker.demo.replay import serve
     from tracker.status import list_changes
     from tracker.store import Store
 
@@ -171,7 +171,7 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         error(f"{folder} already holds a demo database; choose an empty folder")
         return 2
     from tracker import clock
-    from tracker.replay_legistar import LegistarApi
+    from tracker.demo.legistar_api import LegistarApi
 
     today = clock.now().date()
     nyc_shift, detroit_shift = weeks_since(NYC_ANCHOR, today), weeks_since(DETROIT_ANCHOR, today)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tracker.replay import Headers, prefers_json
+from tracker.demo.replay import Headers, prefers_json
 
 MAX_TOP = 1000
 _TOKEN = re.compile(r"\s*(\(|\)|datetime'[^']*'|'(?:[^']|'')*'|-?\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*)")

@@ -16,12 +16,12 @@ Legistar, through the real Scrapy engine and a real socket.
   robots.txt means "allow everything" to Scrapy, so tests that do not care need no setup, and the
   request is still logged so tests can see it was asked for.
 - `mount(prefix, app)` hands every path under a prefix to a function that computes the answer
-  (e.g. `tracker.replay_legistar.LegistarApi`, which evaluates the OData queries Legistar gets);
+  (e.g. `tracker.demo.legistar_api.LegistarApi`, which evaluates the OData queries Legistar gets);
   faults, ETags and 304s apply to it as to any route.
 - Every request is logged (method, path, query, headers, status, bytes sent, time) for counting.
   GET and HEAD only: nothing we crawl is fetched with another method.
 
-    python -m tracker.replay DIR [--port N] [--robots FILE]     # serve a folder, print the URL
+    python -m tracker.demo.replay DIR [--port N] [--robots FILE]     # serve a folder, print the URL
 """
 
 from __future__ import annotations
@@ -605,8 +605,8 @@ def serve(folder: Path | str | None = None, *, port: int = 0) -> Iterator[Replay
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m tracker.replay DIR`: serve a folder for manual testing until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m tracker.replay", description="Serve a folder of recorded responses on 127.0.0.1.")
+    """`python -m tracker.demo.replay DIR`: serve a folder for manual testing until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="python -m tracker.demo.replay", description="Serve a folder of recorded responses on 127.0.0.1.")
     parser.add_argument("folder", type=Path, help="folder whose files are served at /")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--robots", type=Path, help="file to serve as /robots.txt (default: 404)")
