@@ -23,9 +23,9 @@ from sqlalchemy import insert  # noqa: E402
 
 from tracker import models as m  # noqa: E402
 from tracker.bills import parse_billstatus  # noqa: E402
-from tracker.changes import canonical_json, content_hash  # noqa: E402
 from tracker.config import load_config  # noqa: E402
 from tracker.digest import write_site  # noqa: E402
+from tracker.records import canonical_json, content_hash  # noqa: E402
 from tracker.store import Store, ensure_watches  # noqa: E402
 
 BILLS, MEETINGS, CHANGES = 200, 2000, 20000

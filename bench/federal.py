@@ -1,38 +1,106 @@
-"""Benchmark: GovInfo BILLSTATUS sync through the real engine against a loopback server.
+"""Benchmark: GovInfo BILLSTATUS through the real engine against a loopback server in its own process.
 
-2,000 BILLSTATUS files (the real fixtures under varied numbers) are served on 127.0.0.1. Politeness
-is OFF (no download delay, no AutoThrottle, 16 concurrent requests): this measures our own cost,
-not GovInfo's patience. Prints, for a full sync, an unchanged re-run and a bare engine that only
-downloads the same files: bills/s, requests, bytes and peak memory (ru_maxrss).
+Three scenarios, each run three times (a fresh process and database each time; three processes
+share two cores, so figures are the median with the spread):
 
-    python bench/federal.py [--bills 2000]
+  (a) package baseline: a title watch ("BREATHE Act") and 20 named bills over one Congress whose
+      `hr` package has --members members (derived: real files under tests/data/federal renumbered,
+      the files under 70 KB, about the size of real BILLSTATUS files; labelled in each member),
+      five files newer than the package fetched singly after it;
+  (b) full sync of --bills named bills by single files (the real files, varied numbers) against a
+      bare engine that downloads the same files and does nothing else, in the same process;
+  (c) a no-change run at --named named bills spread over the eight types of one Congress (after
+      their package baseline).
+
+Politeness is OFF (no download delay, no AutoThrottle, 16 concurrent requests): this measures our
+own cost, not GovInfo's patience. Peak memory is each process's high-water mark (VmHWM): the main
+process, the ingest worker it starts, and (apart) the loopback server.
+
+    python bench/federal.py [--db URL] [--runs 3] [--members 10000] [--bills 2000] [--named 2000]
+                            [--only abc] [--flat]    # --flat: (a) at 500 and 8,000 members too
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
-import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-
-import scrapy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tracker.config import load_config  # noqa: E402
-from tracker.crawl import SourceJob, run_crawls  # noqa: E402
-from tracker.demo.replay import serve  # noqa: E402
-from tracker.report import SourceReport  # noqa: E402
-from tracker.store import Store  # noqa: E402
+from tracker.billnumbers import BILL_TYPES  # noqa: E402
+from tracker.demo.packages import (  # noqa: E402
+    INDEX_PATH,
+    derive_bill,
+    file_path,
+    package_path,
+    sitemap_path,
+    sitemap_xml,
+    write_package,
+)
 
-FIXTURES = sorted((ROOT / "tests" / "data" / "federal").glob("BILLSTATUS-*.xml"))
+FEDERAL = ROOT / "tests" / "data" / "federal"
+FIXTURES = sorted(FEDERAL.glob("BILLSTATUS-*.xml"))
+SMALL = [p for p in sorted(FEDERAL.glob("**/BILLSTATUS-*.xml")) if p.stat().st_size < 70_000]
 _NAME = re.compile(r"BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml")
+CONGRESS = 118
+OLD = "2026-10-20T09:00:00Z"
+NEWER = "2026-11-03T16:00:00Z"  # after the package (members dated 2026-11-01, served as of 2026-11-02)
+TITLE = "BREATHE Act"
+
+
+# -- data (written once per benchmark into a folder the loopback server serves) ----------------------
+
+
+def _title(data: bytes) -> str:
+    match = re.search(rb"<title>([^<]*)</title>", data)
+    return match.group(1).decode() if match else ""
+
+
+def members(bill_type: str, count: int, breathe: set[int]) -> Iterator[tuple[int, bytes]]:
+    sources = [p.read_bytes() for p in SMALL]
+    titles = [_title(s) for s in sources]
+    for n in range(1, count + 1):
+        i = (n + len(bill_type)) % len(sources)
+        if n in breathe:
+            yield n, derive_bill(sources[i], CONGRESS, bill_type, n, title=TITLE, old_title=titles[i])
+        else:
+            yield n, derive_bill(sources[i], CONGRESS, bill_type, n)
+
+
+def write_congress(folder: Path, base: str, sizes: dict[str, int], newer: dict[str, list[int]],
+                   breathe: dict[str, set[int]]) -> None:
+    """Packages, sitemaps (lastmods) and the files newer than their package, for one Congress."""
+    index = []
+    for bill_type, count in sizes.items():
+        late = set(newer.get(bill_type, []))
+        target = folder / package_path(CONGRESS, bill_type).lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+        def stream(bill_type: str = bill_type, count: int = count, late: set[int] = late) -> Iterator[tuple[str, bytes]]:
+            for n, data in members(bill_type, count, breathe.get(bill_type, set())):
+                if n in late:
+                    (folder / file_path(CONGRESS, bill_type, n).lstrip("/")).write_bytes(data)
+                yield f"BILLSTATUS-{CONGRESS}{bill_type}{n}.xml", data
+
+        write_package(target, stream(), level=6)
+        entries = [(base + file_path(CONGRESS, bill_type, n), NEWER if n in late else OLD) for n in range(1, count + 1)]
+        site = folder / sitemap_path(CONGRESS, bill_type).lstrip("/")
+        site.parent.mkdir(parents=True, exist_ok=True)
+        site.write_bytes(sitemap_xml(entries))
+        index.append((base + sitemap_path(CONGRESS, bill_type), OLD))
+    (folder / INDEX_PATH.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+    (folder / INDEX_PATH.lstrip("/")).write_bytes(sitemap_xml(index, index=True))
 
 
 def renumber(data: bytes, number: int) -> bytes:
@@ -41,88 +109,282 @@ def renumber(data: bytes, number: int) -> bytes:
     return re.sub(rb"<billNumber>\d+</billNumber>", f"<billNumber>{number}</billNumber>".encode(), data, count=1)
 
 
-def make_files(folder: Path, count: int) -> list[str]:
+def write_singles(folder: Path, count: int) -> list[str]:
     numbers = []
     for i in range(count):
         source = FIXTURES[i % len(FIXTURES)]
         congress, bill_type, _ = _NAME.search(source.name).groups()  # type: ignore[union-attr]
         number = 20000 + i
-        path = folder / "bulkdata" / "BILLSTATUS" / congress / bill_type / f"BILLSTATUS-{congress}{bill_type}{number}.xml"
+        path = folder / file_path(int(congress), bill_type, number).lstrip("/")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(renumber(source.read_bytes(), number))
         numbers.append(f"{bill_type}{number}-{congress}")
+    index = folder / INDEX_PATH.lstrip("/")
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_bytes(sitemap_xml([], index=True))  # no sitemaps: every named bill by its own request
     return numbers
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# -- processes ---------------------------------------------------------------------------------------
 
 
-class BareSpider(scrapy.Spider):
-    """Downloads the same files and does nothing else: the engine's own rate."""
+def vm_hwm_mb(pid: int | str = "self") -> float:
+    """A process's peak resident memory (VmHWM), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
-    name = "bare"
 
-    def __init__(self, *args: Any, urls: list[str], report: SourceReport, **kwargs: Any) -> None:
-        for key in ("config", "validators", "cursor"):
-            kwargs.pop(key, None)
-        super().__init__(*args, **kwargs)
-        self.urls, self.report = urls, report
+class Server:
+    """The loopback server in its own process (`python -m tracker.demo.replay FOLDER`)."""
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.urls:
-            yield scrapy.Request(url, callback=self.parse)
+    def __init__(self, folder: Path, port: int) -> None:
+        self.log = folder.parent / f"{folder.name}.requests.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tracker.demo.replay", str(folder), "--port", str(port)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log.open("w"), text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
 
-    def parse(self, response: Any) -> None:
-        self.report.items += 1
+    def stop(self) -> float:
+        peak = vm_hwm_mb(self.proc.pid)
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        return peak
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- one run, in a child process ----------------------------------------------------------------------
+
+
+def reset_database(url: str, work: Path) -> str:
+    if url.startswith("sqlite"):
+        path = work / "bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return url
+
+
+def child(args: argparse.Namespace) -> dict[str, Any]:
+    import scrapy
+
+    from tracker import ingestworker
+    from tracker.config import load_config
+    from tracker.crawl import SourceJob, run_crawls
+    from tracker.report import SourceReport
+    from tracker.store import Store
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    db = reset_database(args.db, work)
+    spec = json.loads(args.spec)
+    watches = ""
+    if spec.get("title"):
+        watches += f'[[bills]]\nid = "breathe"\nname = "BREATHE Act"\ntitles = ["{TITLE}"]\ncongresses = [{CONGRESS}]\n'
+    if spec.get("numbers"):
+        watches += f'[[bills]]\nid = "named"\nname = "Named"\nnumbers = {json.dumps(spec["numbers"])}\n'
+    config_path = work / "tracker.toml"
+    config_path.write_text(f'[storage]\nurl = "{db}"\n[crawl]\ndelay_seconds = 0\n'
+                           f'[sources.govinfo]\nbase_url = "{args.url}"\n{watches}')
+    config = load_config(config_path, env={})
+    store = Store(config.database_url)
+    out: dict[str, Any] = {}
+
+    def crawl(label: str) -> SourceReport:
+        started = time.perf_counter()
+        (report,) = run_crawls(config, store, polite=False)
+        out[label] = {"seconds": time.perf_counter() - started, "requests": report.requests, "items": report.items,
+                      "not_modified": report.not_modified, "bytes": report.bytes, "errors": report.errors[:3]}
+        return report
+
+    if args.child == "a":
+        crawl("baseline")
+    elif args.child == "c":
+        crawl("baseline")
+        crawl("unchanged")
+    elif args.child == "b":
+        crawl("full")
+
+        class BareSpider(scrapy.Spider):
+            """Downloads the same files and does nothing else: the engine's own rate."""
+
+            name = "bare"
+
+            def __init__(self, *a: Any, urls: list[str], report: SourceReport, **kw: Any) -> None:
+                for key in ("config", "validators", "cursor"):
+                    kw.pop(key, None)
+                super().__init__(*a, **kw)
+                self.urls, self.report = urls, report
+
+            async def start(self) -> AsyncIterator[scrapy.Request]:
+                for url in self.urls:
+                    yield scrapy.Request(url, callback=self.parse)
+
+            def parse(self, response: Any) -> None:
+                self.report.items += 1
+
+        urls = []
+        for number in spec["numbers"]:
+            bill_type, digits, congress = re.match(r"([a-z]+)(\d+)-(\d+)", number).groups()  # type: ignore[union-attr]
+            urls.append(args.url + file_path(int(congress), bill_type, int(digits)))
+        job = SourceJob("bare", "bare", [], {"urls": urls}, spider=BareSpider)
+        started = time.perf_counter()
+        run_crawls(config, store, polite=False, jobs=[job], settings={"ITEM_PIPELINES": {}})
+        out["bare"] = {"seconds": time.perf_counter() - started, "files": len(urls)}
+    workers = list(getattr(ingestworker.pool(), "_processes", {}) or {})
+    out["main_mb"] = vm_hwm_mb()
+    out["worker_mb"] = sum(vm_hwm_mb(pid) for pid in workers)
+    return out
+
+
+# -- the parent: data, server, runs, table ------------------------------------------------------------
+
+
+def run_child(scenario: str, url: str, db: str, work: Path, spec: dict[str, Any]) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", scenario, "--url", url, "--db", db,
+               "--work", str(work), "--spec", json.dumps(spec)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"benchmark run {scenario} failed:\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def figure(values: list[float], fmt: str = "{:.2f}") -> str:
+    med = statistics.median(values)
+    return f"{fmt.format(med)} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="sqlite", help="sqlite (default) or a postgresql+psycopg:// URL")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--bills", type=int, default=2000)
+    parser.add_argument("--named", type=int, default=2000)
+    parser.add_argument("--only", default="abc")
+    parser.add_argument("--flat", action="store_true", help="also (a) at 500 and 8,000 members: memory flat?")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, serve() as server:
-        folder = Path(tmp)
-        numbers = make_files(folder / "www", args.bills)
-        server.add_dir("/", folder / "www")
-        server.robots("User-agent: *\nAllow: /\n")
-        config_path = folder / "tracker.toml"
-        config_path.write_text(
-            f'[storage]\nurl = "sqlite:///bench.db"\n[crawl]\ndelay_seconds = 0\n'
-            f'[sources.govinfo]\nbase_url = "{server.url}"\n'
-            f'[[bills]]\nid = "bench"\nname = "Benchmark"\nnumbers = {numbers!r}\n'.replace("'", '"')
-        )
-        config = load_config(config_path, env={})
-        store = Store(config.database_url)
-        print(f"politeness OFF: no download delay, no AutoThrottle, 16 concurrent requests; {args.bills} bills")
+    if args.child:
+        print(json.dumps(child(args)))
+        sys.stdout.flush()
+        os._exit(0)  # the reactor thread and the worker pool need no orderly goodbye
 
-        results = {}
-        for label in ("full sync", "unchanged run"):
-            server.clear_log()
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    backend = "SQLite" if args.db == "sqlite" else "PostgreSQL"
+    print(f"politeness OFF (no delay, 16 concurrent requests); {backend}; {args.runs} runs each, "
+          "median (min–max); loopback server in its own process", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-federal-") as tmp:
+        root = Path(tmp)
+
+        def congress_scenario(name: str, sizes: dict[str, int], newer: dict[str, list[int]],
+                              breathe: dict[str, set[int]], spec: dict[str, Any], label: str) -> list[dict[str, Any]]:
+            folder = root / name
+            folder.mkdir()
+            port = free_port()
             started = time.perf_counter()
-            (report,) = run_crawls(config, store, polite=False)
-            seconds = time.perf_counter() - started
-            handled = report.items + report.not_modified
-            bodies = server.count(status=200) - server.count("/robots.txt", status=200)
-            results[label] = handled / seconds
-            print(f"{label:>14}: {handled / seconds:7.1f} bills/s  {seconds:6.2f} s  requests {report.requests}  "
-                  f"bytes {report.bytes:,}  304s {report.not_modified}  bodies downloaded {bodies}  "
-                  f"errors {len(report.errors)}  peak {peak_mb():.0f} MB")
+            write_congress(folder, f"http://127.0.0.1:{port}", sizes, newer, breathe)
+            size = sum((folder / package_path(CONGRESS, t).lstrip("/")).stat().st_size for t in sizes) / 1_048_576
+            print(f"  {label}: data written in {time.perf_counter() - started:.0f} s ({size:.1f} MB of packages)",
+                  flush=True)
+            server = Server(folder, port)
+            try:
+                runs = [run_child(name[0], server.url, args.db, root / f"{name}-run{i}", spec) for i in range(args.runs)]
+            finally:
+                server_mb = server.stop()
+            for run in runs:
+                run["server_mb"] = server_mb
+            return runs
 
-        urls = [f"{server.url}/bulkdata/BILLSTATUS/{n.split('-')[1]}/{re.match(r'[a-z]+', n).group()}/"  # type: ignore[union-attr]
-                f"BILLSTATUS-{n.split('-')[1]}{n.split('-')[0]}.xml" for n in numbers]
-        server.clear_log()
-        bare_report = SourceReport("bare", [])
-        job = SourceJob("bare", "bare", [], {"urls": urls}, spider=BareSpider)
-        started = time.perf_counter()
-        run_crawls(config, store, polite=False, jobs=[job], settings={"ITEM_PIPELINES": {}})
-        seconds = time.perf_counter() - started
-        bare_rate = len(urls) / seconds
-        del bare_report
-        print(f"{'bare engine':>14}: {bare_rate:7.1f} files/s  {seconds:6.2f} s  requests {server.count()}  "
-              f"peak {peak_mb():.0f} MB")
-        ratio = results["full sync"] / bare_rate
-        print(f"full sync / bare engine = {ratio:.0%} (target >= 40%)")
+        def package_a(count: int, tag: str) -> list[dict[str, Any]]:
+            step = max(1, count // 20)
+            spec = {"title": True, "numbers": [f"hr{n}-{CONGRESS}" for n in range(step, count + 1, step)][:20]}
+            return congress_scenario(f"a{tag}", {"hr": count}, {"hr": [11, 222, 3333 % count, 4444 % count, 5]},
+                                     {"hr": {7, count // 2}}, spec, f"(a) {count:,}-member package")
+
+        def add_a(runs: list[dict[str, Any]], count: int) -> None:
+            seconds = [r["baseline"]["seconds"] for r in runs]
+            total = [r["main_mb"] + r["worker_mb"] for r in runs]
+            first = runs[0]
+            rows.append((f"(a) package baseline, {count:,} members", f"{figure(seconds)} s",
+                         f"{first['baseline']['requests']} req, {first['baseline']['items']} stored",
+                         f"{figure([r['main_mb'] for r in runs], '{:.0f}')} + {figure([r['worker_mb'] for r in runs], '{:.0f}')}",
+                         f"{figure(total, '{:.0f}')} MB", "≤ 30 s, ≤ 400 MB"))
+
+        if "a" in args.only:
+            runs = package_a(args.members, "")
+            add_a(runs, args.members)
+        if args.flat:
+            small, large = package_a(500, "500"), package_a(8000, "8000")
+            add_a(small, 500)
+            add_a(large, 8000)
+            s = statistics.median(r["main_mb"] + r["worker_mb"] for r in small)
+            big = statistics.median(r["main_mb"] + r["worker_mb"] for r in large)
+            rows.append(("memory flat: 8,000 vs 500 members", f"{big / s - 1:+.0%}", "", "", f"{s:.0f} → {big:.0f} MB",
+                         "within 20%"))
+        if "b" in args.only:
+            folder = root / "b"
+            folder.mkdir()
+            numbers = write_singles(folder, args.bills)
+            server = Server(folder, free_port())
+            try:
+                runs = [run_child("b", server.url, args.db, root / f"b-run{i}", {"numbers": numbers})
+                        for i in range(args.runs)]
+            finally:
+                server.stop()
+            rates = [len(numbers) / r["full"]["seconds"] for r in runs]
+            bare = [r["bare"]["files"] / r["bare"]["seconds"] for r in runs]
+            ratios = [rate / b for rate, b in zip(rates, bare, strict=True)]
+            total = [r["main_mb"] + r["worker_mb"] for r in runs]
+            rows.append((f"(b) full sync, {len(numbers):,} single files", f"{figure(rates, '{:.0f}')} bills/s",
+                         f"bare engine {figure(bare, '{:.0f}')} files/s",
+                         f"{figure([r['main_mb'] for r in runs], '{:.0f}')} + {figure([r['worker_mb'] for r in runs], '{:.0f}')}",
+                         f"{figure(total, '{:.0f}')} MB", f"ratio {figure(ratios, '{:.0%}')} (≥ 45%)"))
+        if "c" in args.only:
+            per = args.named // len(BILL_TYPES)
+            sizes = {t: per + 50 for t in BILL_TYPES}
+            numbers = [f"{t}{n}-{CONGRESS}" for t in BILL_TYPES for n in range(1, per + 1)]
+            runs = congress_scenario("c", sizes, {}, {}, {"numbers": numbers}, f"(c) {len(numbers):,} named bills")
+            seconds = [r["unchanged"]["seconds"] for r in runs]
+            total = [r["main_mb"] + r["worker_mb"] for r in runs]
+            first = runs[0]["unchanged"]
+            rows.append((f"(c) no-change run, {len(numbers):,} named bills / 8 types", f"{figure(seconds)} s",
+                         f"{first['requests']} req, {first['bytes']:,} B; baseline "
+                         f"{figure([r['baseline']['seconds'] for r in runs])} s, {runs[0]['baseline']['requests']} req",
+                         f"{figure([r['main_mb'] for r in runs], '{:.0f}')} + {figure([r['worker_mb'] for r in runs], '{:.0f}')}",
+                         f"{figure(total, '{:.0f}')} MB", "≤ 12 req, ≤ 3 s"))
+            errors = [e for r in runs for part in ("baseline", "unchanged") for e in r[part]["errors"]]
+            if errors:
+                print("errors:", *errors[:3], sep="\n  ")
+
+    header = ("scenario", "time / rate", "requests", "peak MB main + worker", "total peak", "target")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    print()
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("| " + " | ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)) + " |")
 
 
 if __name__ == "__main__":

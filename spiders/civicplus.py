@@ -8,14 +8,13 @@ the first rows of each, so meetings would seem to vanish from it (see `civicplus
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import scrapy
 
 from spiders.listing import FUTURE_DAYS, PAST_DAYS, ListingSpider
 from tracker import clock
-from tracker.meetings.agendas import civicplus_search_url, parse_civicplus
+from tracker.meetings.agendas import civicplus_search_url
 
 
 class CivicPlusSpider(ListingSpider):
@@ -28,6 +27,3 @@ class CivicPlusSpider(ListingSpider):
                                         (now + timedelta(days=FUTURE_DAYS)).date())
         async for request in super().start():
             yield request
-
-    def read(self, data: bytes, *, url: str, start: datetime, end: datetime) -> tuple[list[dict[str, Any]], list[str]]:
-        return parse_civicplus(data, url=url, body=self.watch.name, timezone=self.zone, keywords=self.watch.keywords), []

@@ -1,37 +1,82 @@
-"""GovInfo BILLSTATUS bulk data: one XML file per bill, fetched with conditional requests.
+"""GovInfo BILLSTATUS bulk data at the limit of the source: packages once, then sitemap lastmods.
 
-- Bills named in config: `{base_url}/bulkdata/BILLSTATUS/{congress}/{type}/BILLSTATUS-{congress}{type}{number}.xml`,
-  a conditional GET each, so an unchanged bill costs a 304.
-- Title watches (a proposal with no number yet, or a new number each Congress): GovInfo's BILLSTATUS
-  sitemaps (`{base_url}/sitemap/bulkdata/BILLSTATUS/sitemapindex.xml`, one child sitemap per
-  Congress and bill type) list every file with its `lastmod`. Files whose lastmod moved since the
-  last crawl are fetched and their titles matched; the lastmods are kept in the source's cursor,
-  so an unchanged bill is not fetched at all. The first crawl of a Congress reads every bill in it
-  (thousands of requests at the polite delay): it is the baseline, done once.
+- A (Congress, bill type) is *followed* when its sitemap is read anyway (a title watch's Congress:
+  the BREATHE Act has no number, the Ending Qualified Immunity Act a new one each Congress) or when
+  a watch names more of its bills than following costs in requests (the index and one sitemap).
+  Other named bills get a conditional GET each (an unchanged one costs a 304).
+- Steady state: the sitemap index (`sitemap/bulkdata/BILLSTATUS/sitemapindex.xml`, a conditional
+  GET) says which child sitemaps (one per Congress and type) moved since they were last read whole;
+  those are fetched (conditional GETs), and their `lastmod`s say which files moved: only those are
+  fetched. A run with nothing new sends the index request and nothing else.
+- Baseline: when a followed type has at least `package_min_files` files to read (its first read in
+  whole, or a day when that many moved), its BILLSTATUS ZIP package is downloaded once instead
+  (spiders/billpackages.py), checked whole, then only the watched bills are stored; files whose
+  lastmod is newer than the package are fetched singly right after. A package that fails is one
+  warning line and the files are read singly (nothing half-stored). Fewer files (a new Congress
+  with no package yet): single files.
+- Cursor (`source_state`): `lastmod` per bill file, `sitemaps` (child lastmod, set only when every
+  file it listed was handled), `index` (the index's listing, for a 304), `checked` (last direct
+  request of a named bill: followed named bills still get one at most once a day, a safety net
+  against a lagging sitemap) and `titles` (which title phrases read a Congress: a new phrase reads
+  it whole again).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import math
 import re
+import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
 
 import scrapy
 from lxml import etree
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from spiders.base import TrackerSpider, describe_failure
+from spiders.billpackages import (
+    PackageError,
+    ScanResult,
+    http_date,
+    lastmod_time,
+    package_url,
+    progress_printer,
+    scan_package,
+    title_filter,
+)
 from tracker import clock
 from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress
 from tracker.bills import BillParseError, parse_billstatus, title_matches
 from tracker.config import BillWatch, Config
 from tracker.records import Item
 
+try:  # the typed bill record where the core has it; the plain dict before
+    from tracker.bills import read_bill as read_content
+except ImportError:  # pragma: no cover
+    read_content = parse_billstatus  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+# The operator's line for a package that fell back to single files: not an error (the run is whole),
+# yet worth one line on stderr. Spider loggers are muted below ERROR by the CLI, so it has its own.
+notice = logging.getLogger("tracker.govinfo")
+
 PARSER_VERSION = "billstatus-1"
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _CHILD_SITEMAP = re.compile(r"/(\d+)([a-z]+)/sitemap\.xml$")
 _FILE = re.compile(r"BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml$")
+PACKAGE_MIN_FILES = 50  # files to read in one type at or above which its package is cheaper
+PACKAGE_MAX_BYTES = 512 * 1024 * 1024
+SAFETY_INTERVAL = timedelta(days=1)
+TEMP_PREFIX = ".govinfo-package-"
 
 
 def billstatus_url(base_url: str, bill: BillNumber) -> str:
@@ -41,12 +86,18 @@ def billstatus_url(base_url: str, bill: BillNumber) -> str:
     )
 
 
+def sitemap_url(base_url: str, group: str) -> str:
+    return f"{base_url.rstrip('/')}/sitemap/bulkdata/BILLSTATUS/{group}/sitemap.xml"
+
+
 def sitemap_entries(data: bytes) -> list[tuple[str, str | None]]:
     """(loc, lastmod) pairs of a sitemap or sitemap index; entities are never resolved."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
     if b"<!ENTITY" in data[:4096] or b"<!DOCTYPE" in data[:4096]:
         raise ValueError("sitemap declares a DTD or entities: refused")
     root = etree.fromstring(data, parser)
+    if root is None or not str(root.tag).endswith(("urlset", "sitemapindex")):
+        raise ValueError("not a sitemap")
     out = []
     for node in root:
         loc = node.findtext(f"{SITEMAP_NS}loc") or node.findtext("loc")
@@ -56,88 +107,381 @@ def sitemap_entries(data: bytes) -> list[tuple[str, str | None]]:
     return out
 
 
+def group_of(bill: BillNumber) -> str:
+    return f"{bill.congress}{bill.type}"
+
+
 class GovinfoSpider(TrackerSpider):
     name = "govinfo"
     source_id = "govinfo"
+    custom_settings: ClassVar[dict[str, Any]] = {
+        "DOWNLOAD_HANDLERS": {
+            "http": "spiders.billpackages.PackageDownloadHandler",
+            "https": "spiders.billpackages.PackageDownloadHandler",
+        },
+    }
 
     def __init__(self, *args: Any, config: Config, watches: list[BillWatch],
-                 cursor: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 cursor: dict[str, Any] | None = None, package_min_files: int | None = None,
+                 follow_min_bills: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config = config
-        self.base = config.sources.govinfo.base_url
+        source = config.sources.govinfo
+        self.base = source.base_url.rstrip("/")
+        self.package_min_files = package_min_files or getattr(source, "package_min_files", PACKAGE_MIN_FILES)
+        self.package_max_bytes = getattr(source, "package_max_bytes", PACKAGE_MAX_BYTES)
+        self.member_cap = config.crawl.max_bytes
         # One request per bill even when several watches name it.
         self.bills: dict[BillNumber, list[str]] = {}
         for watch in watches:
             for number in watch.numbers:
                 self.bills.setdefault(number, []).append(watch.id)
         self.title_watches = [w for w in watches if w.titles]
-        self.lastmods: dict[str, str] = dict((cursor or {}).get("lastmod", {}))
+        cursor = cursor or {}
+        self.lastmods: dict[str, str] = dict(cursor.get("lastmod", {}))
+        self.seen_sitemaps: dict[str, str] = dict(cursor.get("sitemaps", {}))
+        self.index_cursor: dict[str, str] = dict(cursor.get("index", {}))
+        self.checked: dict[str, str] = dict(cursor.get("checked", {}))
+        self.title_cursor: dict[str, str] = dict(cursor.get("titles", {}))
         default = current_congress(clock.now().year)
         self.title_congresses = sorted({c for w in self.title_watches for c in (w.congresses or [default])})
+        self.title_groups = {f"{c}{t}" for c in self.title_congresses for t in BILL_TYPES}
+        self.named_groups: dict[str, list[BillNumber]] = {}
+        for bill in sorted(self.bills):
+            self.named_groups.setdefault(group_of(bill), []).append(bill)
+        # Follow a type's sitemap when that costs fewer requests than asking for each named bill.
+        index_anyway = bool(self.title_groups) or any(len(b) >= 3 for b in self.named_groups.values())
+        follow_min = follow_min_bills or (2 if index_anyway else 3)
+        self.followed = set(self.title_groups) | {g for g, b in self.named_groups.items() if len(b) >= follow_min}
+        self.now = clock.now()
+        self.data_dir = self._data_dir()
+        # group -> index lastmod to record once every file it listed was handled; groups with a failure
+        self.pending_sitemaps: dict[str, str | None] = {}
+        self.failed_groups: set[str] = set()
+        self.bill_groups: dict[str, str] = {}
+
+    def _data_dir(self) -> Path:
+        url = self.config.database_url
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            folder = Path(url.removeprefix("sqlite:///")).parent
+        else:
+            folder = self.config.base_dir
+        try:
+            for old in folder.glob(f"{TEMP_PREFIX}*"):  # an interrupted baseline's download
+                if time.time() - old.stat().st_mtime > 6 * 3600:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return folder
+
+    def titles_signature(self, congress: int) -> str:
+        """Which title phrases read this Congress: a new one must see every bill once."""
+        phrases = sorted(
+            json.dumps([w.id, w.titles, w.title_contains, w.official_titles])
+            for w in self.title_watches if congress in (w.congresses or self.title_congresses)
+        )
+        return hashlib.sha256("\n".join(phrases).encode()).hexdigest()[:16]
 
     # -- requests -------------------------------------------------------------------------
 
     def bill_request(self, bill: BillNumber, watch_ids: list[str], *, by_title: bool = False,
-                     lastmod: str | None = None) -> scrapy.Request:
+                     lastmod: str | None = None, group: str | None = None) -> scrapy.Request:
+        if group:
+            self.bill_groups[bill.key] = group
         return scrapy.Request(
             billstatus_url(self.base, bill),
             callback=self.parse_bill,
             errback=self.failed,
             meta={"conditional": True, "bill": bill, "watch_ids": watch_ids, "by_title": by_title,
-                  "lastmod": lastmod, "handle_httpstatus_list": [304]},
+                  "lastmod": lastmod, "group": group, "handle_httpstatus_list": [304]},
             headers={"Accept": "application/xml"},
+            dont_filter=True,
         )
+
+    def index_request(self, *, conditional: bool = True) -> scrapy.Request:
+        return scrapy.Request(
+            f"{self.base}/sitemap/bulkdata/BILLSTATUS/sitemapindex.xml",
+            callback=self.parse_sitemap_index,
+            meta={"what": "BILLSTATUS sitemap index", "conditional": conditional,
+                  "handle_httpstatus_list": [304] if conditional else []},
+            errback=self.index_failed,
+            dont_filter=True,
+        )
+
+    def index_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """No index: one error line, and the named bills are still asked for directly."""
+        self.failed(failure)
+        for bill, watch_ids in sorted(self.bills.items()):
+            if group_of(bill) in self.followed:
+                yield self.bill_request(bill, watch_ids)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for bill, watch_ids in sorted(self.bills.items()):
-            yield self.bill_request(bill, watch_ids)
-        if self.title_watches:
-            yield scrapy.Request(
-                f"{self.base}/sitemap/bulkdata/BILLSTATUS/sitemapindex.xml",
-                callback=self.parse_sitemap_index,
-                errback=self.failed,
-                meta={"what": "BILLSTATUS sitemap index"},
-            )
+            if group_of(bill) not in self.followed:
+                yield self.bill_request(bill, watch_ids)
+        if self.followed:
+            yield self.index_request()
 
-    # -- title discovery -------------------------------------------------------------------
+    # -- the sitemap index -----------------------------------------------------------------
 
     def parse_sitemap_index(self, response: Response) -> Iterator[scrapy.Request]:
-        try:
-            entries = sitemap_entries(response.body)
-        except (etree.XMLSyntaxError, ValueError) as exc:
-            self.fail("BILLSTATUS sitemap index", response.url, f"unreadable: {exc}")
-            return
-        wanted = set(self.title_congresses)
-        for loc, _lastmod in entries:
-            match = _CHILD_SITEMAP.search(loc)
-            if match and int(match.group(1)) in wanted and match.group(2) in BILL_TYPES:
-                yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.failed,
-                                     meta={"what": f"BILLSTATUS sitemap {match.group(1)}{match.group(2)}"})
+        if response.status == 304:
+            self.not_modified()
+            listing = self.index_cursor
+            if not listing:  # validators without a stored listing: ask again in full
+                yield self.index_request(conditional=False)
+                return
+        else:
+            try:
+                entries = sitemap_entries(response.body)
+            except (etree.XMLSyntaxError, ValueError) as exc:
+                self.fail("BILLSTATUS sitemap index", response.url, f"unreadable: {exc}")
+                return
+            listing = {}
+            for loc, lastmod in entries:
+                match = _CHILD_SITEMAP.search(loc)
+                if match and match.group(2) in BILL_TYPES:
+                    listing[f"{match.group(1)}{match.group(2)}"] = lastmod or ""
+            self.report.cursor["index"] = listing
+            if response.meta.get("validators"):
+                self.report.listing_validators.append(response.meta["validators"])
+        for group in sorted(self.followed):
+            congress = int(re.match(r"\d+", group).group())  # type: ignore[union-attr]
+            named = self.named_groups.get(group, [])
+            if group not in listing:  # no sitemap yet for this type: ask for named bills directly
+                for bill in named:
+                    yield self.bill_request(bill, self.bills[bill])
+                continue
+            lastmod = listing[group]
+            changed = (
+                not lastmod or self.seen_sitemaps.get(group) != lastmod
+                or any(b.key not in self.lastmods for b in named)
+                or (group in self.title_groups and self.title_cursor.get(group) != self.titles_signature(congress))
+            )
+            if not changed:
+                yield from self.safety_checks(group, set())
+                continue
+            self.pending_sitemaps[group] = lastmod
+            # Conditional only when its last full read is recorded: a 304 must mean "as handled".
+            known = group in self.seen_sitemaps and (
+                group not in self.title_groups or self.title_cursor.get(group) == self.titles_signature(congress))
+            yield scrapy.Request(
+                sitemap_url(self.base, group),
+                callback=self.parse_sitemap,
+                errback=self.sitemap_failed,
+                meta={"what": f"BILLSTATUS sitemap {group}", "group": group, "conditional": known,
+                      "handle_httpstatus_list": [304] if known else []},
+                dont_filter=True,
+            )
+
+    def sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A sitemap that cannot be read: one error line; its named bills are asked for directly."""
+        self.failed(failure)
+        group = failure.request.meta["group"]  # type: ignore[attr-defined]
+        for bill in self.named_groups.get(group, []):
+            yield self.bill_request(bill, self.bills[bill], group=group)
+
+    # -- a child sitemap: which files moved --------------------------------------------------
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        group: str = response.meta["group"]
+        if response.status == 304:
+            self.not_modified()
+            yield from self.safety_checks(group, set())
+            return
         try:
             entries = sitemap_entries(response.body)
         except (etree.XMLSyntaxError, ValueError) as exc:
+            self.failed_groups.add(group)
             self.fail(response.meta["what"], response.url, f"unreadable: {exc}")
             return
+        if response.meta.get("validators"):
+            self.report.listing_validators.append(response.meta["validators"])
+        congress = int(re.match(r"\d+", group).group())  # type: ignore[union-attr]
+        bill_type = group[len(str(congress)):]
+        files: dict[BillNumber, str | None] = {}
         for loc, lastmod in entries:
             match = _FILE.search(loc)
-            if not match or match.group(2) not in BILL_TYPES:
+            if match and int(match.group(1)) == congress and match.group(2) == bill_type:
+                files[BillNumber(congress, bill_type, int(match.group(3)))] = lastmod
+        by_title = group in self.title_groups
+        signature = self.titles_signature(congress) if by_title else None
+        whole = by_title and self.title_cursor.get(group) != signature
+        named = set(self.named_groups.get(group, []))
+        moved: dict[BillNumber, str | None] = {}
+        for bill, lastmod in files.items():
+            if not (by_title or bill in named):
                 continue
-            bill = BillNumber(int(match.group(1)), match.group(2), int(match.group(3)))
-            if bill in self.bills:
-                continue  # named in config: fetched directly
-            if lastmod and self.lastmods.get(bill.key) == lastmod:
-                continue  # unchanged since we last read it
-            yield self.bill_request(bill, [], by_title=True, lastmod=lastmod)
+            if whole or not lastmod or self.lastmods.get(bill.key) != lastmod:
+                moved[bill] = lastmod
+        if by_title:
+            self.report.cursor.setdefault("titles", {})[group] = signature
+        for bill in sorted(named - set(files)):  # not listed (yet): ask directly
+            yield self.bill_request(bill, self.bills[bill], group=group)
+        yield from self.safety_checks(group, set(moved) | (named - set(files)))
+        if not moved:
+            return
+        if len(moved) >= self.package_min_files:
+            yield self.package_request(group, moved)
+            return
+        yield from self.singles(group, moved)
+
+    def singles(self, group: str, moved: dict[BillNumber, str | None]) -> Iterator[scrapy.Request]:
+        for bill, lastmod in sorted(moved.items()):
+            named = self.bills.get(bill)
+            yield self.bill_request(bill, list(named or []), by_title=not named, lastmod=lastmod, group=group)
+
+    def safety_checks(self, group: str, already: set[BillNumber]) -> Iterator[scrapy.Request]:
+        """Named bills a followed sitemap says are unchanged still get one direct conditional request
+        a day (a sitemap can lag), spread over runs: the longest-unchecked first."""
+        named = [b for b in self.named_groups.get(group, []) if b not in already]
+        due = []
+        for bill in named:
+            last = self.checked.get(bill.key)
+            when = lastmod_time(last) if last else None
+            if when is None or self.now - when >= SAFETY_INTERVAL:
+                due.append((last or "", bill))
+        share = max(20, math.ceil(len(named) / 24))
+        for _, bill in sorted(due)[:share]:
+            yield self.bill_request(bill, self.bills[bill], lastmod=self.lastmods.get(bill.key), group=group)
+
+    # -- packages -----------------------------------------------------------------------------
+
+    def package_request(self, group: str, moved: dict[BillNumber, str | None]) -> scrapy.Request:
+        congress = int(re.match(r"\d+", group).group())  # type: ignore[union-attr]
+        bill_type = group[len(str(congress)):]
+        target = self.data_dir / f"{TEMP_PREFIX}{group}-{uuid.uuid4().hex[:8]}.zip"
+        return scrapy.Request(
+            package_url(self.base, congress, bill_type),
+            callback=self.parse_package,
+            errback=self.package_failed,
+            meta={"what": f"BILLSTATUS package {group}", "group": group, "moved": moved,
+                  "download_to": str(target), "download_cap": self.package_max_bytes,
+                  "conditional": True, "handle_httpstatus_list": [304]},
+            headers={"Accept": "application/zip"},
+            dont_filter=True,
+        )
+
+    def fallback(self, request: scrapy.Request, problem: str) -> Iterator[scrapy.Request]:
+        """A package that cannot be used: one warning line, then that type's files singly."""
+        Path(request.meta["download_to"]).unlink(missing_ok=True)
+        group = request.meta["group"]
+        moved = request.meta["moved"]
+        notice.warning("govinfo: BILLSTATUS package %s: %s (%s); reading its %d files singly instead",
+                    group, problem, request.url, len(moved))
+        yield from self.singles(group, moved)
+
+    def package_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        request = failure.request  # type: ignore[attr-defined]
+        exc = failure.value
+        problem = str(exc) if isinstance(exc, PackageError) else describe_failure(failure)
+        yield from self.fallback(request, problem)
+
+    async def parse_package(self, response: Response) -> AsyncIterator[Any]:
+        request = response.request
+        assert request is not None
+        group: str = response.meta["group"]
+        moved: dict[BillNumber, str | None] = response.meta["moved"]
+        path = Path(response.meta["download_to"])
+        if response.status == 304:  # read whole before, and files moved since: read those singly
+            path.unlink(missing_ok=True)
+            self.not_modified()
+            for req in self.singles(group, moved):
+                yield req
+            return
+        congress = int(re.match(r"\d+", group).group())  # type: ignore[union-attr]
+        bill_type = group[len(str(congress)):]
+        named = set(self.named_groups.get(group, []))
+        by_title = group in self.title_groups
+        phrases = [t for w in self.title_watches if congress in (w.congresses or self.title_congresses)
+                   for t in w.titles]
+
+        def role(bill: BillNumber) -> str:
+            if bill not in moved:
+                return "skip"
+            return "keep" if bill in named else "title" if by_title else "scan"
+
+        lastmods = {bill: lastmod_time(value) for bill, value in moved.items()}
+        try:
+            result: ScanResult = await maybe_deferred_to_future(deferToThread(
+                scan_package, path, congress, bill_type, wanted=role, lastmods=lastmods,
+                last_modified=http_date(response.headers.get(b"Last-Modified")), member_cap=self.member_cap,
+                could_match=title_filter(phrases) if phrases else (lambda data: False),
+                progress=progress_printer(f"govinfo: BILLSTATUS package {group}"),
+            ))
+            matched = await maybe_deferred_to_future(deferToThread(self.match_titles, result, named))
+        except PackageError as exc:
+            for req in self.fallback(request, str(exc)):
+                yield req
+            return
+        finally:
+            path.unlink(missing_ok=True)
+        if response.meta.get("validators"):
+            self.report.listing_validators.append(response.meta["validators"])
+        log.info("govinfo: BILLSTATUS package %s: %d members, %d stored from it, %d newer fetched singly",
+                 group, result.members, len(matched), len(result.newer))
+        single = set(result.newer) | (set(moved) - result.seen)
+        kept = {item.key for item in matched}
+        for bill, lastmod in moved.items():
+            if bill in single or not lastmod:
+                continue
+            if bill.entity in kept:
+                entries: dict[str, Any] = {"lastmod": {bill.key: lastmod}}
+                if bill in named:
+                    entries["checked"] = {bill.key: clock.iso_z(self.now)}
+                self.report.entity_cursor[bill.entity] = entries
+                self.bill_groups[bill.key] = group
+            else:
+                self.report.cursor.setdefault("lastmod", {})[bill.key] = lastmod
+        for item in matched:
+            yield item
+        for req in self.singles(group, {bill: moved[bill] for bill in single}):
+            yield req
+
+    def match_titles(self, result: ScanResult, named: set[BillNumber]) -> list[Item]:
+        """Items from the package's kept members: named bills whole (parsed in the ingest worker),
+        title candidates parsed here and kept only when a watch's title really matches."""
+        items = []
+        for member in result.kept:
+            url = billstatus_url(self.base, member.bill)
+            if member.bill in named:
+                items.append(Item(
+                    key=member.bill.entity, kind="bill", source_id=self.source_id,
+                    watch_ids=list(self.bills[member.bill]), content={}, url=url, raw=member.data,
+                    parser_version=PARSER_VERSION, parse_with="govinfo",
+                ))
+                continue
+            try:
+                content = read_content(member.data)
+            except BillParseError as exc:
+                raise PackageError(f"member {member.name}: {exc}") from None
+            number = content["number"] if isinstance(content, dict) else content.number
+            if number != member.bill.key:
+                raise PackageError(f"member {member.name} describes {number}")
+            watch_ids = self.title_watch_ids(member.bill, content)
+            if watch_ids:
+                items.append(Item(
+                    key=member.bill.entity, kind="bill", source_id=self.source_id, watch_ids=watch_ids,
+                    content=content, url=url, raw=member.data, discovered=True, parser_version=PARSER_VERSION,
+                ))
+        return items
+
+    def title_watch_ids(self, bill: BillNumber, content: Any) -> list[str]:
+        return [
+            w.id for w in self.title_watches
+            if bill.congress in (w.congresses or self.title_congresses)
+            and any(title_matches(content, t, contains=w.title_contains, official=w.official_titles)
+                    for t in w.titles)
+        ]
 
     # -- bill files -------------------------------------------------------------------------
 
     def parse_bill(self, response: Response) -> Iterator[Item]:
         bill: BillNumber = response.meta["bill"]
+        named = not response.meta["by_title"]
         if response.status == 304:
             self.not_modified()
-            self._remember(response)
+            self._remember(response, stored=False)
             return
         body = response.body
         expected = response.headers.get(b"Content-Length")
@@ -156,33 +500,63 @@ class GovinfoSpider(TrackerSpider):
             parser_version=PARSER_VERSION,
             parse_with="govinfo",  # parsed in the ingest worker, off the engine's core
         )
-        if response.meta["by_title"]:
-            # Found through a sitemap: the titles decide whether any watch wants it.
+        if not named:
+            # Found through a sitemap: the titles decide whether any watch wants it (fast path first).
+            phrases = [t for w in self.title_watches for t in w.titles]
+            if not title_filter(phrases)(body) and b"<billStatus" in body[:4096]:
+                self._remember(response, stored=False)
+                return
             try:
-                item.content = parse_billstatus(body)
+                item.content = read_content(body)
             except BillParseError as exc:
                 self.fail(f"bill {bill.key}", response.url, str(exc))
                 return
             item.parse_with = None
             item.discovered = True
-            item.watch_ids = [
-                w.id for w in self.title_watches
-                if bill.congress in (w.congresses or self.title_congresses)
-                and any(title_matches(item.content, t, contains=w.title_contains, official=w.official_titles)
-                        for t in w.titles)
-            ]
-            self._remember(response)
+            item.watch_ids = self.title_watch_ids(bill, item.content)
             if not item.watch_ids:
+                self._remember(response, stored=False)
                 return
+        self._remember(response, stored=True)
         yield item
 
-    def _remember(self, response: Response) -> None:
+    def _remember(self, response: Response, *, stored: bool) -> None:
+        """Cursor entries for this file: at once when nothing is to be stored, else only once stored."""
+        bill: BillNumber = response.meta["bill"]
+        entries: dict[str, Any] = {}
         lastmod = response.meta.get("lastmod")
         if lastmod:
-            self.report.cursor.setdefault("lastmod", {})[response.meta["bill"].key] = lastmod
+            entries["lastmod"] = {bill.key: lastmod}
+        if bill in self.bills:
+            entries["checked"] = {bill.key: clock.iso_z(self.now)}
+        if not entries:
+            return
+        if stored:
+            self.report.entity_cursor[bill.entity] = entries
+        else:
+            for section, values in entries.items():
+                self.report.cursor.setdefault(section, {}).update(values)
+
+    # -- failures and the end of the crawl ---------------------------------------------------------
+
+    def fail(self, what: str, url: str | None, problem: str) -> None:
+        if what.startswith("bill "):
+            group = self.bill_groups.get(what.removeprefix("bill ").strip())
+            if group:
+                self.failed_groups.add(group)
+        elif what.startswith("BILLSTATUS sitemap "):
+            self.failed_groups.add(what.rsplit(" ", 1)[-1])
+        super().fail(what, url, problem)
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         bill: BillNumber | None = request.meta.get("bill")
         what = f"bill {bill.key}" if bill else request.meta.get("what", "request")
         self.fail(what, request.url, describe_failure(failure))
+
+    def closed(self, reason: str) -> None:
+        """A sitemap counts as read only when every file it listed was handled: else it is read
+        again next run (the per-file lastmods keep that cheap)."""
+        for group, lastmod in self.pending_sitemaps.items():
+            if group not in self.failed_groups and lastmod and reason == "finished":
+                self.report.cursor.setdefault("sitemaps", {})[group] = lastmod

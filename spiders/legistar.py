@@ -36,8 +36,9 @@ from tracker.meetings.legistar import (
     normalize_items,
     normalize_matter,
 )
-from tracker.records import Item
+from tracker.records import AgendaItem, Item
 from tracker.safexml import html_instead
+from tracker.sources import LegistarWatch
 
 LOOK_BACK = timedelta(days=7)
 PAGE_SIZE = 1000  # Legistar's cap on $top
@@ -56,9 +57,9 @@ class LegistarSpider(TrackerSpider):
     def __init__(self, *args: Any, config: Config, watch: MeetingWatch, cursor: dict[str, Any] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        assert watch.legistar is not None
-        self.watch, self.source = watch, watch.legistar
-        self.client = watch.legistar.client
+        assert isinstance(watch.source, LegistarWatch), f"{watch.id} is not a Legistar watch"
+        self.watch, self.source = watch, watch.source
+        self.client = watch.source.client
         self.zone = watch.timezone or config.tracker.timezone
         self.api = f"{config.sources.legistar.base_url.rstrip('/')}/{self.client}"
         secrets.register(self.source.token)
@@ -185,7 +186,7 @@ class LegistarSpider(TrackerSpider):
                 self.matters_asked.add(matter_id)
                 yield self._history(item_matter_fields(item))
 
-    def _meeting(self, event: dict[str, Any], items: list[dict[str, Any]] | None, fingerprint: str | None) -> Item:
+    def _meeting(self, event: dict[str, Any], items: list[AgendaItem] | None, fingerprint: str | None) -> Item:
         key = meeting_key(self.client, event["EventId"])
         if fingerprint is not None:
             self.report.entity_cursor[key] = {"events": {str(event["EventId"]): fingerprint}}
@@ -203,12 +204,12 @@ class LegistarSpider(TrackerSpider):
         rows = self._json(response, f"history of matter {matter_id}", list)
         if rows is None:
             return
-        content = normalize_matter(fields, rows, client=self.client)
+        matter = normalize_matter(fields, rows, client=self.client)
         key = matter_key(self.client, matter_id)
         self.report.entity_cursor[key] = {
-            "matters": {matter_id: {"status": content["status"], "checked": self.started.isoformat()}}}
+            "matters": {matter_id: {"status": matter.status, "checked": self.started.isoformat()}}}
         yield Item(key=key, kind="matter", source_id=self.watch.source_id, watch_ids=[self.watch.id],
-                   content=content, url=content["url"], discovered=True)
+                   content=matter, url=matter.url, discovered=True)
 
     def failed(self, failure: Failure) -> Iterator[Item]:
         request = failure.request  # type: ignore[attr-defined]

@@ -1,10 +1,11 @@
 """Sources that publish a body's meetings as one listing (an iCal feed, a portal's JSON or XML):
-one conditional GET per crawl, every meeting of the window read from it."""
+one conditional GET per crawl, every meeting of the window read from it by the source kind's
+parser (tracker/sources.py), which gets the same context whatever the platform."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import scrapy
@@ -14,14 +15,15 @@ from twisted.python.failure import Failure
 from spiders.base import TrackerSpider, describe_failure
 from tracker import clock
 from tracker.config import Config, MeetingWatch
-from tracker.meetings.ical import SourceParseError
-from tracker.records import Item
+from tracker.meetings.normalize import SourceParseError
+from tracker.records import Item, ListingContext
+from tracker.sources import SOURCES
 
 PAST_DAYS, FUTURE_DAYS = 30, 120
 
 
 class ListingSpider(TrackerSpider):
-    """Subclasses name the source kind and read the listing (`read`)."""
+    """Subclasses name the source kind (`name`) and what they ask for (`accept`)."""
 
     accept = "*/*"
     noun = "listing"
@@ -29,42 +31,42 @@ class ListingSpider(TrackerSpider):
     def __init__(self, *args: Any, config: Config, watch: MeetingWatch, cursor: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config, self.watch = config, watch
+        self.kind = SOURCES[self.name]
         self.zone = watch.timezone or config.tracker.timezone
-        self.url: str = getattr(watch, watch.source_kind) or ""
+        self.url: str = watch.source or ""
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_listing, errback=self.failed,
                              meta={"conditional": True, "handle_httpstatus_list": [304]},
                              headers={"Accept": self.accept})
 
-    def read(self, data: bytes, *, url: str, start: datetime, end: datetime) -> tuple[list[dict[str, Any]], list[str]]:
-        """(meetings, one line per part that could not be read); SourceParseError when none can."""
-        raise NotImplementedError
-
     def parse_listing(self, response: Response) -> Iterator[Item]:
         if response.status == 304:
             self.not_modified()
             return
         now = clock.now()
-        start, end = now - timedelta(days=PAST_DAYS), now + timedelta(days=FUTURE_DAYS)
+        ctx = ListingContext(watch_id=self.watch.id, url=response.url, body=self.watch.name, timezone=self.zone,
+                             keywords=tuple(self.watch.keywords), window_start=now - timedelta(days=PAST_DAYS),
+                             window_end=now + timedelta(days=FUTURE_DAYS))
+        assert self.kind.listing is not None, f"source kind {self.name} has no listing parser"
         try:
-            meetings, problems = self.read(response.body, url=response.url, start=start, end=end)
+            listing = self.kind.listing(response.body, ctx)
         except SourceParseError as exc:
             self.fail(self.noun, response.url, str(exc))
             return
-        for problem in problems:
+        for problem in listing.problems:
             self.fail(problem, response.url, "skipped; the other meetings were read")
-        window = (start.date().isoformat(), end.date().isoformat())
+        window = (ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat())
         self.report.complete_listing = True
         self.report.listing_window = window
         if response.meta.get("validators"):
             self.report.listing_validators.append(response.meta["validators"])
-        for meeting in meetings:
-            if not window[0] <= meeting["date"] <= window[1]:
+        for meeting in listing.meetings:
+            if not window[0] <= (meeting.date or "") <= window[1]:
                 continue
-            yield Item(key=f"meeting:{self.name}:{self.watch.id}:{meeting['source_ref']}", kind="meeting",
+            yield Item(key=f"meeting:{self.name}:{self.watch.id}:{meeting.source_ref}", kind="meeting",
                        source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
-                       url=response.url, discovered=True)
+                       url=response.url, discovered=True, parser_version=self.kind.parser_version)
 
     def failed(self, failure: Failure) -> None:
         self.fail(self.noun, failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]

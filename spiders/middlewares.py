@@ -23,7 +23,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
-from tracker.store import url_hash
+from tracker.runs import url_hash
 
 log = logging.getLogger(__name__)
 

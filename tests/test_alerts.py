@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from apprise.decorators import notify as apprise_notify
+from recorded import federal
 from sqlalchemy import select, text, update
 
 from tracker import clock
@@ -24,7 +25,7 @@ from tracker.alerts.send import notify
 from tracker.alerts.targets import targets_of
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
-from tracker.records import Item
+from tracker.records import Bill, Item
 from tracker.store import Store, ensure_watches, ingest
 
 SECRET = "pa55-Secret-xyz"
@@ -136,18 +137,18 @@ def fresh_store(config: Config) -> Store:
     return store
 
 
-def stage_differ(old: dict | None, new: dict, item: Item) -> list[Change]:
-    if old is None or old.get("stage") == new.get("stage"):
+def stage_differ(old: Bill | None, new: Bill, key: str) -> list[Change]:
+    if old is None or old.stage == new.stage:
         return []
-    return [Change("bill.stage", item.key, f"S. 35 (117th) {new['stage'].replace('_', ' ')}",
-                   dedupe_key(item.key, "bill.stage", new["stage"]), {"from": old["stage"], "to": new["stage"]},
+    return [Change("bill.stage", key, f"S. 35 (117th) {new.stage.replace('_', ' ')}",
+                   dedupe_key(key, "bill.stage", new.stage), {"from": old.stage, "to": new.stage},
                    "https://www.congress.gov/bill/117th-congress/senate-bill/35", "2021-02-12")]
 
 
 def record(store: Store, config: Config, stage: str, key: str = "bill:s35-117", watch: str = "police") -> None:
-    content = {"number": key[5:], "display": "S. 35", "congress": 117, "type": "s", "stage": stage,
-               "title": "Officer Eugene Goodman Congressional Gold Medal Act",
-               "sponsor": {"name": "Sen. Van Hollen, Chris [D-MD]"}, "committees": [{"name": "Banking Committee"}]}
+    content = Bill(number=key[5:], display="S. 35", congress=117, type="s", stage=stage,
+                   title="Officer Eugene Goodman Congressional Gold Medal Act",
+                   sponsor={"name": "Sen. Van Hollen, Chris [D-MD]"}, committees=[{"name": "Banking Committee"}])
     from tracker.alerts.outbox import owe_instant
 
     ingest(store, Item(key=key, kind="bill", source_id="govinfo", watch_ids=[watch], content=content),
@@ -368,7 +369,7 @@ def test_crawl_then_notify_end_to_end(tmp_path: Path, db_url: str, mailbox: Mail
     from tracker.crawl import run_crawls
     from tracker.demo.derive import billstatus_before
 
-    real = (Path(__file__).parent / "data" / "federal" / "BILLSTATUS-117s35.xml").read_bytes()
+    real = federal("BILLSTATUS-117s35.xml")
     s35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
     replay.add(s35, billstatus_before(real, "2021-02-12"))  # derived: newest actions removed
     config = make_config(tmp_path, db_url, mailbox, receiver,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
-from pathlib import Path
 
 import pytest
+from recorded import federal
 
 from tracker.bills import (
     BillParseError,
@@ -13,15 +14,15 @@ from tracker.bills import (
     diff_bill,
     normalize_title,
     parse_billstatus,
+    read_bill,
     title_matches,
 )
 from tracker.demo.derive import billstatus_before
-
-FEDERAL = Path(__file__).parent / "data" / "federal"
+from tracker.records import Bill
 
 
 def load(name: str) -> dict:
-    return parse_billstatus((FEDERAL / name).read_bytes())
+    return parse_billstatus(federal(name))
 
 
 # file, number, stage, latest action date, current cosponsors, law
@@ -62,8 +63,8 @@ def test_v3_and_legacy_give_the_same_facts() -> None:
                   "committees", "laws", "stage", "latest_action", "introduced", "policy_area"):
         assert v3[field] == legacy[field], field
     # The one fact the schemas word differently: the official title ("A bill to..." vs "To...").
-    assert diff_bill(legacy, v3, "bill:s35-117") == []
-    assert diff_bill(v3, legacy, "bill:s35-117") == []
+    assert diff_bill(Bill.load(legacy), Bill.load(v3), "bill:s35-117") == []
+    assert diff_bill(Bill.load(v3), Bill.load(legacy), "bill:s35-117") == []
 
 
 def test_library_of_congress_duplicate_rows_are_merged() -> None:
@@ -81,7 +82,7 @@ def test_distinct_events_with_equal_text_stay_distinct() -> None:
 
     from lxml import etree
 
-    raw = etree.fromstring((FEDERAL / "BILLSTATUS-117hr4350.xml").read_bytes()).find("bill")
+    raw = etree.fromstring(federal("BILLSTATUS-117hr4350.xml")).find("bill")
     raw_counts = Counter((i.findtext("actionDate"), i.findtext("actionCode"), i.findtext("text"))
                          for i in raw.findall("actions/item") if (i.findtext("actionCode") or "H")[0] == "H")
     parsed = Counter((a["date"], a["code"], a["text"]) for a in load("BILLSTATUS-117hr4350.xml")["actions"])
@@ -99,7 +100,7 @@ def test_withdrawn_cosponsor() -> None:
 
 
 def test_large_file_parses_fast() -> None:
-    data = (FEDERAL / "BILLSTATUS-117hr4350.xml").read_bytes()
+    data = federal("BILLSTATUS-117hr4350.xml")
     started = time.perf_counter()
     parse_billstatus(data)
     assert time.perf_counter() - started < 0.5
@@ -110,7 +111,7 @@ def test_large_file_parses_fast() -> None:
     [
         (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
          b"<billStatus><bill>&lol2;</bill></billStatus>", "declares a DTD or entities"),
-        ((FEDERAL / "BILLSTATUS-117s35.xml").read_bytes()[:20000], "truncated or malformed XML"),
+        (federal("BILLSTATUS-117s35.xml")[:20000], "truncated or malformed XML"),
         (b"<html><body>Service unavailable</body></html>", "not a BILLSTATUS document"),
         (b"", "truncated or malformed XML"),
     ],
@@ -165,9 +166,9 @@ def test_a_law_means_enacted() -> None:
 
 def test_diff_reports_new_actions_stage_and_cosponsors_once() -> None:
     # derived: the real S.35 file with actions and cosponsors dated 2021-02-12 or later removed
-    real = (FEDERAL / "BILLSTATUS-117s35.xml").read_bytes()
-    before, after = parse_billstatus(billstatus_before(real, "2021-02-12")), parse_billstatus(real)
-    assert before["stage"] == "referred"
+    real = federal("BILLSTATUS-117s35.xml")
+    before, after = read_bill(billstatus_before(real, "2021-02-12")), read_bill(real)
+    assert before.stage == "referred"
     changes = diff_bill(before, after, "bill:s35-117")
     kinds = [c.kind for c in changes]
     assert kinds.count("bill.stage") == 1
@@ -175,10 +176,10 @@ def test_diff_reports_new_actions_stage_and_cosponsors_once() -> None:
     assert stage.data == {"from": "referred", "to": "passed_senate"}
     assert stage.summary == "S. 35 (117th) passed the Senate"
     new_actions = [c for c in changes if c.kind == "bill.action"]
-    assert len(new_actions) == len(after["actions"]) - len(before["actions"])
+    assert len(new_actions) == len(after.actions) - len(before.actions)
     assert all(c.occurred_at >= "2021-02-12" for c in new_actions)
     added = [c for c in changes if c.kind == "bill.cosponsor_added"]
-    assert len(added) == len(after["cosponsors"]) - len(before["cosponsors"]) > 0
+    assert len(added) == len(after.cosponsors) - len(before.cosponsors) > 0
     assert {"name", "bioguide_id", "party", "state", "date"} == set(added[0].data)
     assert len({c.dedupe_key for c in changes}) == len(changes)
     assert diff_bill(after, after, "bill:s35-117") == []
@@ -186,24 +187,25 @@ def test_diff_reports_new_actions_stage_and_cosponsors_once() -> None:
 
 def test_diff_reports_a_withdrawal() -> None:
     # derived: the real H.R.367 file as of before DeFazio's withdrawal on 2017-10-04
-    real = (FEDERAL / "BILLSTATUS-115hr367.xml").read_bytes()
-    before, after = parse_billstatus(billstatus_before(real, "2017-10-01")), parse_billstatus(real)
+    real = federal("BILLSTATUS-115hr367.xml")
+    before, after = read_bill(billstatus_before(real, "2017-10-01")), read_bill(real)
     withdrawn = [c for c in diff_bill(before, after, "bill:hr367-115") if c.kind == "bill.cosponsor_withdrawn"]
     assert len(withdrawn) == 1 and withdrawn[0].data["date"] == "2017-10-04"
 
 
 def test_diff_ignores_an_update_date_only_change() -> None:
-    real = (FEDERAL / "BILLSTATUS-117hr6658.xml").read_bytes()
-    bumped = real.replace(b"<updateDate>", b"<updateDate>2030-01-01T00:00:00Z</updateDate><x>", 1)
-    bumped = bumped.replace(b"<x>", b"<!--", 1).replace(b"</updateDate>", b"--></updateDate>", 2)
-    assert parse_billstatus(real) == parse_billstatus(real.replace(b"2022", b"2022", 1))
-    assert diff_bill(parse_billstatus(real), parse_billstatus(real), "bill:hr6658-117") == []
+    real = federal("BILLSTATUS-117hr6658.xml")
+    # derived: GovInfo reprocessed the file, every updateDate moved and nothing else
+    bumped, count = re.subn(rb"<updateDate>[^<]*</updateDate>", b"<updateDate>2030-01-01T00:00:00Z</updateDate>", real)
+    assert count > 0 and bumped != real
+    assert read_bill(bumped) == read_bill(real)
+    assert diff_bill(read_bill(real), read_bill(bumped), "bill:hr6658-117") == []
 
 
 def test_enactment_diff() -> None:
     # derived: the real H.R.2471 file as it was before 2022-03-09 (House passage of the final text)
-    real = (FEDERAL / "BILLSTATUS-117hr2471.xml").read_bytes()
-    before, after = parse_billstatus(billstatus_before(real, "2022-03-09")), parse_billstatus(real)
+    real = federal("BILLSTATUS-117hr2471.xml")
+    before, after = read_bill(billstatus_before(real, "2022-03-09")), read_bill(real)
     stage = [c for c in diff_bill(before, after, "bill:hr2471-117") if c.kind == "bill.stage"]
     assert [c.data["to"] for c in stage] == ["enacted"]
     assert stage[0].summary == "H.R. 2471 (117th) became law"
@@ -211,7 +213,7 @@ def test_enactment_diff() -> None:
 
 def test_new_bill_found_by_title() -> None:
     bill = load("BILLSTATUS-117s35.xml")
-    (change,) = diff_bill(None, bill, "bill:s35-117")
+    (change,) = diff_bill(None, Bill.load(bill), "bill:s35-117")
     assert change.kind == "bill.introduced" and change.data == {}
 
 

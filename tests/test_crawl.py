@@ -16,7 +16,7 @@ from spiders.base import TrackerSpider, describe_failure
 from tracker.config import Config, load_config
 from tracker.crawl import SourceJob, run_crawls
 from tracker.demo.replay import Fault
-from tracker.records import Item
+from tracker.records import Item, Meeting
 from tracker.store import Store
 
 
@@ -40,7 +40,9 @@ class ProbeSpider(TrackerSpider):
             self.not_modified()
             return
         yield Item(key=f"meeting:probe:{response.url}", kind="meeting", source_id="probe:w",
-                   watch_ids=["w"], content={"text": response.text}, url=response.url, raw=response.body,
+                   watch_ids=["w"], url=response.url, raw=response.body,
+                   content=Meeting(source="probe", source_ref=response.url, body="Probe", title=response.text,
+                                   date="2026-11-24", timezone="UTC"),
                    validators=response.meta.get("validators"))
 
     def failed(self, failure: Any) -> None:

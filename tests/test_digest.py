@@ -13,6 +13,7 @@ import feedparser
 import pytest
 from icalendar import Calendar
 from lxml import html
+from recorded import federal
 
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
@@ -20,10 +21,9 @@ from tracker.crawl import run_crawls
 from tracker.demo.derive import billstatus_before
 from tracker.demo.replay import ReplayServer
 from tracker.digest import build_calendar, write_site
-from tracker.records import Item
+from tracker.records import Bill, Item, Meeting
 from tracker.store import Store, ensure_watches, ingest
 
-FEDERAL = Path(__file__).parent / "data" / "federal"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 S35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
 HR2471 = "/bulkdata/BILLSTATUS/117/hr/BILLSTATUS-117hr2471.xml"
@@ -32,7 +32,7 @@ HR2471 = "/bulkdata/BILLSTATUS/117/hr/BILLSTATUS-117hr2471.xml"
 @pytest.fixture
 def crawled(tmp_path: Path, replay: ReplayServer) -> tuple[Config, Store]:
     """Two crawls: a derived earlier state (newest actions removed), then the real files."""
-    real_s35, real_2471 = (FEDERAL / "BILLSTATUS-117s35.xml").read_bytes(), (FEDERAL / "BILLSTATUS-117hr2471.xml").read_bytes()
+    real_s35, real_2471 = federal("BILLSTATUS-117s35.xml"), federal("BILLSTATUS-117hr2471.xml")
     replay.add(S35, billstatus_before(real_s35, "2021-02-12"))
     replay.add(HR2471, billstatus_before(real_2471, "2022-03-09"))
     path = tmp_path / "tracker.toml"
@@ -68,7 +68,7 @@ def test_index_shows_bills_stages_and_changes(crawled: tuple[Config, Store], tmp
     bill_page = html.parse(str(site / "bills" / "s35-117.html")).getroot()
     from tracker.bills import parse_billstatus
 
-    actions = parse_billstatus((FEDERAL / "BILLSTATUS-117s35.xml").read_bytes())["actions"]
+    actions = parse_billstatus(federal("BILLSTATUS-117s35.xml"))["actions"]
     rows = bill_page.cssselect("table")[0].cssselect("tbody tr")
     assert [r.cssselect("td")[2].text_content() for r in rows] == [a["text"] for a in reversed(actions)]
     assert "Officer Eugene Goodman" in bill_page.findtext(".//title")
@@ -108,9 +108,9 @@ def test_scraped_text_is_escaped(tmp_path: Path) -> None:
         ensure_watches(session, [("x", "bill", "X")])
     evil = "<script>alert('x')</script> Act"
     ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["x"],
-                       content={"number": "hr1-119", "display": "H.R. 1", "congress": 119, "type": "hr",
-                                "title": evil, "stage": "introduced", "actions": [], "cosponsors": []}),
-           lambda old, new, item: [Change("bill.title", item.key, evil, dedupe_key(item.key, "t"))])
+                       content=Bill(number="hr1-119", display="H.R. 1", congress=119, type="hr", title=evil,
+                                    stage="introduced")),
+           lambda old, new, key: [Change("bill.title", key, evil, dedupe_key(key, "t"))])
     site = write_site(store, config, tmp_path / "site")
     text = (site / "index.html").read_text()
     assert "<script>" not in text and "&lt;script&gt;" in text
@@ -182,23 +182,23 @@ def test_upcoming_meeting_shows_local_time_items_and_how_to_take_part(tmp_path: 
     store = Store(config.database_url)
     with store.session() as session:
         ensure_watches(session, [("nyc", "meeting", "NYC Council")])
-    meeting = {"body": "Committee on Public Safety", "title": "Oversight hearing", "start": "2026-12-01T18:00:00+00:00",
-               "date": "2026-12-01", "timezone": "America/New_York", "status": "cancelled", "status_text": "Deferred",
-               "location": "250 Broadway", "comment": "Register to testify at council.nyc.gov/testify",
-               "agenda_url": "https://example.org/agenda.pdf",
-               "items": [{"title": "NYPD <b>budget</b>", "matter": "Int 0123-2026", "keywords": ["police"]},
-                         {"title": "Parks", "matter": None, "keywords": []}]}
+    meeting = Meeting(source="ical", source_ref="1", body="Committee on Public Safety", title="Oversight hearing",
+                      start="2026-12-01T18:00:00+00:00", date="2026-12-01", timezone="America/New_York",
+                      status="cancelled", status_text="Deferred", location="250 Broadway",
+                      comment="Register to testify at council.nyc.gov/testify", agenda_url="https://example.org/agenda.pdf",
+                      items=[{"title": "NYPD <b>budget</b>", "matter": "Int 0123-2026", "keywords": ["police"]},
+                             {"title": "Parks", "matter": None, "keywords": []}])
     ingest(store, Item(key="meeting:ical:nyc:1", kind="meeting", source_id="ical:nyc", watch_ids=["nyc"],
-                       content=meeting), lambda old, new, item: [])
+                       content=meeting), lambda old, new, key: [])
     site = write_site(store, config, tmp_path / "site")
     card = html.parse(str(site / "index.html")).getroot().cssselect("article.card")[0]
     text = card.text_content()
-    assert "Tue Dec 1, 2026 1:00 PM EST" in text
+    assert "Tue Dec 1, 2026, 1:00 PM EST" in text
     assert "Cancelled (Deferred)" in text and "250 Broadway" in text
     assert "Register to testify" in text
     assert [li.text_content() for li in card.cssselect("li")] == ["police NYPD <b>budget</b> (Int 0123-2026)"]
     page = html.parse(str(site / card.cssselect("h3 a")[0].get("href"))).getroot()
-    assert "Register to testify" in page.text_content() and "Tue Dec 1, 2026 1:00 PM EST" in page.text_content()
+    assert "Register to testify" in page.text_content() and "Tue Dec 1, 2026, 1:00 PM EST" in page.text_content()
     calendar = Calendar.from_ical((site / "watches" / "nyc" / "meetings.ics").read_bytes())
     (event,) = calendar.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED"

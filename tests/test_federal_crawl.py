@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from recorded import federal
 
 from tracker.cli import main
 from tracker.config import Config, load_config
@@ -17,8 +18,6 @@ from tracker.demo.derive import billstatus_before
 from tracker.demo.replay import Fault, ReplayServer
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
-
-FEDERAL = Path(__file__).parent / "data" / "federal"
 
 
 def path_of(number: str) -> str:
@@ -29,7 +28,7 @@ def path_of(number: str) -> str:
 
 
 def real(name: str) -> bytes:
-    return (FEDERAL / name).read_bytes()
+    return federal(name)
 
 
 def write_config(tmp_path: Path, server: ReplayServer, numbers: list[str], extra: str = "") -> Config:
@@ -232,9 +231,14 @@ def test_title_watch_finds_a_new_bill_once(tmp_path: Path, replay: ReplayServer)
     assert replay.count("/sitemap/bulkdata/BILLSTATUS/116hr/sitemap.xml") == 0
     assert replay.count(path_of("hr6658-117")) == 1
 
-    # The Senate bill appears in the 117th Senate sitemap.
+    # The Senate bill appears in the 117th Senate sitemap (and the index says that sitemap moved).
     replay.replace("/sitemap/bulkdata/BILLSTATUS/117s/sitemap.xml",
                    sitemap([(base + path_of("s35-117"), "2022-09-07T13:36:03Z")]))
+    replay.replace("/sitemap/bulkdata/BILLSTATUS/sitemapindex.xml", sitemap([
+        (f"{base}/sitemap/bulkdata/BILLSTATUS/117hr/sitemap.xml", "2022-11-01"),
+        (f"{base}/sitemap/bulkdata/BILLSTATUS/117s/sitemap.xml", "2022-11-02"),
+        (f"{base}/sitemap/bulkdata/BILLSTATUS/116hr/sitemap.xml", "2020-11-01"),
+    ], index=True))
     (second,) = run_crawls(config, store)
     assert second.ok and second.items == 1
     (found,) = list_changes(store)

@@ -5,6 +5,7 @@ Legistar API (tracker/demo/legistar_api.py), which evaluates the OData queries i
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from recorded import local
 
 from tracker import models as m
 from tracker.config import Config, load_config
@@ -68,30 +70,30 @@ def test_start_is_read_in_the_bodys_zone_across_daylight_saving() -> None:
 
 def test_every_deferred_nyc_hearing_is_cancelled_with_the_sources_word() -> None:
     meetings = [normalize_event(e, [], zone="America/New_York") for e in NYC_EVENTS]
-    cancelled = [mt for mt in meetings if mt["status"] == "cancelled"]
+    cancelled = [mt for mt in meetings if mt.status == "cancelled"]
     assert len(cancelled) == 132
-    assert {mt["status_text"] for mt in cancelled} == {"Deferred"}
+    assert {mt.status_text for mt in cancelled} == {"Deferred"}
     # "Jointly with the Committee on ..." comments are not cancellations
-    joint = next(mt for mt in meetings if mt["source_ref"] == "19771")
-    assert joint["status"] == "confirmed" and joint["comment"].startswith("Jointly with")
+    joint = next(mt for mt in meetings if mt.source_ref == "19771")
+    assert joint.status == "confirmed" and joint.comment.startswith("Jointly with")
 
 
 def test_metro_event_keeps_what_people_need_to_take_part() -> None:
     meeting = normalize_event(load("metro_event_2907.json"), None, zone="America/Los_Angeles")
-    assert meeting["start"] == "2024-09-26T17:00:00+00:00" and meeting["date"] == "2024-09-26"
-    assert meeting["comment"].startswith("Watch online: https://boardagendas.metro.net")
-    assert "public comment" in meeting["comment"]
-    assert meeting["url"].startswith("https://metro.legistar.com/MeetingDetail.aspx?LEGID=2907")
-    assert meeting["agenda_url"].endswith("_Agenda.pdf") and meeting["minutes_url"] is None
-    assert meeting["location"] == "One Gateway Plaza, Los Angeles, CA 90012,\n3rd Floor, Metro Board Room"
+    assert meeting.start == "2024-09-26T17:00:00+00:00" and meeting.date == "2024-09-26"
+    assert meeting.comment.startswith("Watch online: https://boardagendas.metro.net")
+    assert "public comment" in meeting.comment
+    assert meeting.url.startswith("https://metro.legistar.com/MeetingDetail.aspx?LEGID=2907")
+    assert meeting.agenda_url.endswith("_Agenda.pdf") and meeting.minutes_url is None
+    assert meeting.location == "One Gateway Plaza, Los Angeles, CA 90012,\n3rd Floor, Metro Board Room"
 
 
 def test_scraped_links_are_kept_only_when_they_are_web_links() -> None:
     # derived: the Metro event with a script link where its agenda file would be
     record = load("metro_event_2907.json") | {"EventAgendaFile": "javascript:alert(1)", "EventVideoPath": " data:x"}
     meeting = normalize_event(record, None, zone="America/Los_Angeles")
-    assert meeting["agenda_url"] is None and meeting["livestream_url"] is None
-    assert meeting["url"].startswith("https://metro.legistar.com/")
+    assert meeting.agenda_url is None and meeting.livestream_url is None
+    assert meeting.url.startswith("https://metro.legistar.com/")
 
 
 def test_items_on_the_agenda_and_in_the_minutes_only() -> None:
@@ -106,15 +108,15 @@ def test_items_on_the_agenda_and_in_the_minutes_only() -> None:
 def test_matter_history_with_a_repeated_row() -> None:
     histories = load("nyc_matter_17071_histories.json")
     matter = normalize_matter(matter_fields(load("nyc_matter_17071.json")), histories, client="nyc")
-    assert matter["status"] == "Adopted" and matter["file"] == "LU 1505-1997"
-    assert matter["url"] == ("https://nyc.legistar.com/LegislationDetail.aspx?ID=17071"
+    assert matter.status == "Adopted" and matter.file == "LU 1505-1997"
+    assert matter.url == ("https://nyc.legistar.com/LegislationDetail.aspx?ID=17071"
                              "&GUID=53F93055-A307-4F27-B658-E4D96F60B477")
-    assert len(matter["history"]) == len(histories) == 8
-    assert [a["action"] for a in matter["history"]][-1] == "Approved by Council"
+    assert len(matter.history) == len(histories) == 8
+    assert [a["action"] for a in matter.history][-1] == "Approved by Council"
     # derived: Legistar repeats the approval row under a new id
     repeated = [*histories, dict(histories[-1], MatterHistoryId=999999, MatterHistoryGuid="derived")]
     assert normalize_matter(matter_fields(load("nyc_matter_17071.json")), repeated, client="nyc") == matter
-    before = dict(matter, status="Committee")
+    before = dataclasses.replace(matter, status="Committee")
     (change,) = diff_matter(before, matter, "matter:legistar:nyc:17071")
     assert change.data == {"matter": "LU 1505-1997", "from": "Committee", "to": "Adopted"}
     assert change.summary.startswith("LU 1505-1997: Committee → Adopted (")
@@ -202,7 +204,7 @@ def later_state(api: LegistarApi) -> None:
 
 def shifted_ics(without: str | None = None, cancel: str | None = None) -> bytes:
     """derived: the Detroit board feed moved from 2019 to 2023 so it shares the test's window."""
-    data = (DATA / "ics" / "detroit_k12_board_of_education.ics").read_bytes()
+    data = local("ics/detroit_k12_board_of_education.ics")
     data = re.sub(rb"((?:DTSTART|DTEND)[^:\r\n]*:)2019", rb"\g<1>2023", data)
     blocks = data.split(b"BEGIN:VEVENT")
     out = [blocks[0]]

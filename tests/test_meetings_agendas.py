@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from listings import listing_of, meetings_of
+from recorded import local
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
@@ -23,7 +25,8 @@ from tracker.meetings.agendas import (
     parse_feed,
     parse_granicus,
 )
-from tracker.meetings.ical import SourceParseError, parse_ical
+from tracker.meetings.ical import parse_ical
+from tracker.meetings.normalize import SourceParseError
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
@@ -34,23 +37,23 @@ CP_RSS = (DATA / "derived" / "civicplus_agendacenter_rss.xml").read_bytes()  # d
 GR_RSS = (DATA / "derived" / "granicus_viewpublisher_rss.xml").read_bytes()  # derived (README there)
 CP_URL = "https://nm-lascruces.civicplus.com/AgendaCenter/Search/?term=&CIDs=all"
 GR_URL = "http://rtachicago.granicus.com/ViewPublisher.php?view_id=5"
-ICAL_KEYS = set(parse_ical((DATA / "ics" / "detroit_k12_board_of_education.ics").read_bytes(), watch_id="d", body="B",
+ICAL_KEYS = set(listing_of(parse_ical, local("ics/detroit_k12_board_of_education.ics"), watch_id="d", body="B",
                            timezone="America/Detroit", window_start=datetime(2019, 1, 1, tzinfo=UTC),
                            window_end=datetime(2020, 1, 1, tzinfo=UTC))[0][0])
 
 
 def civicplus(data: bytes = CIVICPLUS, keywords: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    return {mt["source_ref"]: mt for mt in parse_civicplus(data, url=CP_URL, body="Las Cruces",
+    return {mt["source_ref"]: mt for mt in meetings_of(parse_civicplus, data, url=CP_URL, body="Las Cruces",
                                                            timezone="America/Denver", keywords=keywords or [])}
 
 
 def granicus(data: bytes = GRANICUS) -> dict[str, dict[str, Any]]:
-    return {mt["source_ref"]: mt for mt in parse_granicus(data, url=GR_URL, body="RTA", timezone="America/Chicago",
+    return {mt["source_ref"]: mt for mt in meetings_of(parse_granicus, data, url=GR_URL, body="RTA", timezone="America/Chicago",
                                                           keywords=[])}
 
 
 def feed(data: bytes, zone: str = "America/Denver", keywords: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    return {mt["source_ref"]: mt for mt in parse_feed(data, url="https://nm-lascruces.civicplus.com/RSSFeed.aspx",
+    return {mt["source_ref"]: mt for mt in meetings_of(parse_feed, data, url="https://nm-lascruces.civicplus.com/RSSFeed.aspx",
                                                       body="City", timezone=zone, keywords=keywords or [])}
 
 
@@ -128,7 +131,7 @@ def test_granicus_event_and_clip_ids_do_not_collide() -> None:
             "<td><a href='MinutesViewer.php?view_id=5&amp;clip_id=326&amp;doc_id=x'>Minutes</a></td>"
             "<td><a href=\"javascript:void(0);\" onclick=\"window.open('MediaPlayer.php?view_id=5&amp;clip_id=326')\">"
             "Video</a></td></tr></table></body></html>").encode("iso-8859-1")
-    meetings = {mt["source_ref"]: mt for mt in parse_granicus(page, url=GR_URL, body="RTA", timezone="America/Chicago",
+    meetings = {mt["source_ref"]: mt for mt in meetings_of(parse_granicus, page, url=GR_URL, body="RTA", timezone="America/Chicago",
                                                              keywords=[])}
     assert sorted(meetings) == ["clip-326", "event-326"]
     assert meetings["event-326"]["title"] == "Comit\u00e9 de Finanzas"
@@ -175,7 +178,7 @@ def test_an_entry_without_a_publisher_id_is_keyed_by_its_guid() -> None:
     atom = (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Board</title><id>urn:b</id>'
             b"<updated>2020-11-01T00:00:00Z</updated><entry><id>urn:board:2020-11</id><title>Board meeting"
             b"</title><updated>2020-11-18T03:00:00Z</updated><link href='/agendas/nov.pdf'/></entry></feed>")
-    (meeting,) = parse_feed(atom, url="https://board.example/feed.atom", body="Board", timezone="America/Denver",
+    (meeting,) = meetings_of(parse_feed, atom, url="https://board.example/feed.atom", body="Board", timezone="America/Denver",
                             keywords=[]).__iter__()
     assert meeting["source_ref"] == "urn:board:2020-11"
     assert meeting["date"] == "2020-11-17"  # the entry's own date, in the body's zone
@@ -196,12 +199,12 @@ def test_an_entry_without_a_publisher_id_is_keyed_by_its_guid() -> None:
 ])
 def test_bad_pages(parser: Callable[..., Any], data: bytes, words: str) -> None:
     with pytest.raises(SourceParseError, match=words) as caught:
-        parser(data, url="https://x.example/", body="B", timezone="UTC", keywords=[])
+        meetings_of(parser, data)
     assert "\n" not in str(caught.value)
 
 
 def test_an_empty_feed_is_an_empty_listing() -> None:
-    assert parse_feed(b'<rss version="2.0"><channel><title>Agendas</title></channel></rss>', url="https://x.example/",
+    assert meetings_of(parse_feed, b'<rss version="2.0"><channel><title>Agendas</title></channel></rss>', url="https://x.example/",
                       body="B", timezone="UTC", keywords=[]) == []
 
 

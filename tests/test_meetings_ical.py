@@ -8,22 +8,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from listings import listing_of
+from recorded import local
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import ReplayServer
 from tracker.meetings.diff import diff_meeting
-from tracker.meetings.ical import SourceParseError, parse_ical
-from tracker.meetings.normalize import cancellation, match_keywords
+from tracker.meetings.ical import parse_ical
+from tracker.meetings.normalize import SourceParseError, cancellation, match_keywords
+from tracker.records import Meeting
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
-ICS = (Path(__file__).parent / "data" / "local" / "ics" / "detroit_k12_board_of_education.ics").read_bytes()
+ICS = local("ics/detroit_k12_board_of_education.ics")
 WINDOW = (datetime(2019, 3, 11, tzinfo=UTC), datetime(2019, 8, 8, tzinfo=UTC))
 
 
 def parse(data: bytes, zone: str = "America/Detroit") -> tuple[list[dict[str, Any]], list[str]]:
-    return parse_ical(data, watch_id="dpscd", body="Detroit Board of Education", timezone=zone,
+    return listing_of(parse_ical, data, watch_id="dpscd", body="Detroit Board of Education", timezone=zone,
                       window_start=WINDOW[0], window_end=WINDOW[1])
 
 
@@ -103,7 +106,7 @@ def test_recurring_event_with_one_instance_moved() -> None:
     assert len(changed) == 1
     old, new = changed[0]
     assert old["source_ref"] == "council-weekly@20190408T220000Z"
-    (change,) = diff_meeting(old, new, f"meeting:ical:dpscd:{old['source_ref']}")
+    (change,) = diff_meeting(Meeting.load(old), Meeting.load(new), f"meeting:ical:dpscd:{old['source_ref']}")
     assert change.kind == "meeting.rescheduled"
     assert change.data == {"from": "2019-04-08T18:00:00-04:00", "to": "2019-04-09T10:00:00-04:00"}
     assert change.summary == "Detroit Board of Education City Council on Mon Apr 8, 6:00 PM moved to Tue Apr 9, 10:00 AM"
@@ -112,9 +115,9 @@ def test_recurring_event_with_one_instance_moved() -> None:
 def test_daylight_saving_is_respected() -> None:
     july = SERIES.replace(b"20190401T", b"20190701T").replace(b"COUNT=4", b"COUNT=1") % b""
     november = SERIES.replace(b"20190401T", b"20191104T").replace(b"COUNT=4", b"COUNT=1") % b""
-    (summer,), _ = parse_ical(july, watch_id="x", body="B", timezone="America/Detroit",
+    (summer,), _ = listing_of(parse_ical, july, watch_id="x", body="B", timezone="America/Detroit",
                               window_start=datetime(2019, 6, 1, tzinfo=UTC), window_end=datetime(2019, 12, 1, tzinfo=UTC))
-    (winter,), _ = parse_ical(november, watch_id="x", body="B", timezone="America/Detroit",
+    (winter,), _ = listing_of(parse_ical, november, watch_id="x", body="B", timezone="America/Detroit",
                               window_start=datetime(2019, 6, 1, tzinfo=UTC), window_end=datetime(2019, 12, 1, tzinfo=UTC))
     assert summer["start"] == "2019-07-01T22:00:00+00:00" and winter["start"] == "2019-11-04T23:00:00+00:00"
 

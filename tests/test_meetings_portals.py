@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from listings import meetings_of
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
-from tracker.meetings.ical import SourceParseError
+from tracker.meetings.normalize import SourceParseError
 from tracker.meetings.portals import parse_boarddocs, parse_civicclerk, parse_primegov
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
@@ -30,7 +31,7 @@ def by_ref(meetings: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_primegov_real_list() -> None:
-    meetings = by_ref(parse_primegov(PRIMEGOV, url=PRIMEGOV_URL, body="Clayton County Board of Commissioners",
+    meetings = by_ref(meetings_of(parse_primegov, PRIMEGOV, url=PRIMEGOV_URL, body="Clayton County Board of Commissioners",
                                      timezone="America/New_York", keywords=["budget"]))
     assert len(meetings) == 18
     work = meetings["558"]
@@ -46,7 +47,7 @@ def test_primegov_real_list() -> None:
 
 
 def test_civicclerk_local_time_despite_the_z() -> None:
-    meetings = by_ref(parse_civicclerk(CIVICCLERK, url=CIVICCLERK_URL, body="South Fulton City Council",
+    meetings = by_ref(meetings_of(parse_civicclerk, CIVICCLERK, url=CIVICCLERK_URL, body="South Fulton City Council",
                                        timezone="America/New_York", keywords=[]))
     assert len(meetings) == 16
     regular = meetings["1747"]
@@ -60,7 +61,7 @@ def test_civicclerk_local_time_despite_the_z() -> None:
 
 
 def test_boarddocs_meetings_with_items() -> None:
-    meetings = parse_boarddocs(BOARDDOCS, url="https://go.boarddocs.com/il/ctpf/Board.nsf/XML-ActiveMeetings",
+    meetings = meetings_of(parse_boarddocs, BOARDDOCS, url="https://go.boarddocs.com/il/ctpf/Board.nsf/XML-ActiveMeetings",
                                body="CTPF", timezone="America/Chicago", keywords=["divestment", "cybersecurity"])
     assert len(meetings) == 28
     first = by_ref(meetings)["B55S995DF24B"]
@@ -78,14 +79,14 @@ def test_boarddocs_meetings_with_items() -> None:
 ])
 def test_boarddocs_bad_input(bad: bytes) -> None:
     with pytest.raises(SourceParseError):
-        parse_boarddocs(bad, url="https://x.example/", body="B", timezone="UTC", keywords=[])
+        meetings_of(parse_boarddocs, bad, url="https://x.example/", body="B", timezone="UTC", keywords=[])
 
 
 def test_json_portals_bad_input() -> None:
     with pytest.raises(SourceParseError, match="HTML page"):
-        parse_primegov(b"<html><body>Oops</body></html>", url=PRIMEGOV_URL, body="B", timezone="UTC", keywords=[])
+        meetings_of(parse_primegov, b"<html><body>Oops</body></html>", url=PRIMEGOV_URL, body="B", timezone="UTC", keywords=[])
     with pytest.raises(SourceParseError, match="not a readable"):
-        parse_civicclerk(CIVICCLERK[:300], url=CIVICCLERK_URL, body="B", timezone="UTC", keywords=[])
+        meetings_of(parse_civicclerk, CIVICCLERK[:300], url=CIVICCLERK_URL, body="B", timezone="UTC", keywords=[])
 
 
 # -- through the engine -----------------------------------------------------------------------

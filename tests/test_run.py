@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from recorded import federal
 
 from tracker.cli import main
 from tracker.demo.replay import Fault, ReplayServer
 
-FEDERAL = Path(__file__).parent / "data" / "federal"
 S35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
 TOKEN = "tok-Sekret-4242"
 
@@ -61,7 +61,7 @@ numbers = ["s35-117"]
 
 def test_run_crawls_notifies_and_writes_the_digest(tmp_path: Path, replay: ReplayServer, hook: Any) -> None:
     port, posts = hook
-    replay.add(S35, (FEDERAL / "BILLSTATUS-117s35.xml").read_bytes())
+    replay.add(S35, federal("BILLSTATUS-117s35.xml"))
     path = write(tmp_path, replay, port)
     result = CliRunner().invoke(main, ["--config", str(path), "run"], env={"OPS_TOKEN": TOKEN})
     assert result.exit_code == 0, result.stderr
@@ -85,7 +85,7 @@ def test_failing_source_alerts_the_operator_once_then_recovery_once(
     assert [p["title"] for p in posts] == ["tracker: source govinfo is failing"]
     assert "failed 2 runs in a row" in posts[0]["message"] and "HTTP 500" in posts[0]["message"]
     replay.set_fault(S35, None)
-    replay.replace(S35, (FEDERAL / "BILLSTATUS-117s35.xml").read_bytes())
+    replay.replace(S35, federal("BILLSTATUS-117s35.xml"))
     assert runner.invoke(main, ["--config", str(path), "run"], env=env).exit_code == 0
     runner.invoke(main, ["--config", str(path), "run"], env=env)
     assert [p["title"] for p in posts] == ["tracker: source govinfo is failing", "tracker: source govinfo recovered"]

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from tracker import models as m
 from tracker.changes import Change, dedupe_key
-from tracker.records import Item
-from tracker.store import Store, ensure_watches, ingest, mark_baselines, migration_heads
+from tracker.records import Bill, Item, load_record
+from tracker.runs import mark_baselines
+from tracker.store import Store, ensure_watches, ingest, migration_heads
 
 
 def test_alembic_has_exactly_one_head() -> None:
@@ -32,19 +33,20 @@ def test_models_match_migrations(db_url: str) -> None:
     assert real == []
 
 
-def state_differ(old: dict[str, Any] | None, new: dict[str, Any], item: Item) -> list[Change]:
-    """A tiny differ: one change per new value of `state`."""
-    if old is not None and old.get("state") == new.get("state"):
+def state_differ(old: Bill | None, new: Bill, key: str) -> list[Change]:
+    """A tiny differ: one change per new value of `stage`."""
+    if old is not None and old.stage == new.stage:
         return []
-    return [Change("bill.stage", item.key, f"now {new['state']}",
-                   dedupe_key(item.key, "bill.stage", new["state"]), {"to": new["state"]})]
+    return [Change("bill.stage", key, f"now {new.stage}", dedupe_key(key, "bill.stage", new.stage), {"to": new.stage})]
 
 
-def make_item(state: str, *, raw: bytes = b"<xml/>", key: str = "bill:hr1-117", discovered: bool = False) -> Item:
-    return Item(key=key, kind="bill", source_id="govinfo", watch_ids=["w"], content={"state": state,
-                "title": "Ending Qualified Immunity Act"}, url="https://x/?token=abc123secret", raw=raw,
-                discovered=discovered, validators={"url": "https://x/?token=abc123secret", "etag": '"e1"',
-                                                    "last_modified": None})
+def make_item(state: str, *, raw: bytes = b"<xml/>", key: str = "bill:hr1-117", discovered: bool = False,
+              parser_version: str = "1") -> Item:
+    bill = Bill(number=key.removeprefix("bill:"), congress=117, type="hr", display="H.R. 1",
+                title="Ending Qualified Immunity Act", stage=state)
+    return Item(key=key, kind="bill", source_id="govinfo", watch_ids=["w"], content=bill,
+                url="https://x/?token=abc123secret", raw=raw, discovered=discovered, parser_version=parser_version,
+                validators={"url": "https://x/?token=abc123secret", "etag": '"e1"', "last_modified": None})
 
 
 @pytest.fixture
@@ -77,11 +79,13 @@ def test_first_snapshot_is_a_baseline_then_changes_once(store: Store) -> None:
 
 
 def test_snapshot_keeps_canonical_json_and_compressed_raw(store: Store) -> None:
-    ingest(store, make_item("referred", raw=b"<billStatus>raw</billStatus>"), state_differ)
+    item = make_item("referred", raw=b"<billStatus>raw</billStatus>")
+    ingest(store, item, state_differ)
     with store.session() as session:
         snap = session.scalars(select(m.Snapshot)).one()
-        assert json.loads(snap.content) == {"state": "referred", "title": "Ending Qualified Immunity Act"}
-        assert snap.content == '{"state":"referred","title":"Ending Qualified Immunity Act"}'
+        assert json.loads(snap.content) == item.content.dump()
+        assert snap.content == json.dumps(item.content.dump(), sort_keys=True, separators=(",", ":"))
+        assert load_record("bill", snap.content) == item.content
         assert zlib.decompress(snap.raw) == b"<billStatus>raw</billStatus>"
         assert "abc123secret" not in (snap.raw_url or "")
         validator = session.scalars(select(m.HttpValidator)).one()
@@ -91,9 +95,9 @@ def test_snapshot_keeps_canonical_json_and_compressed_raw(store: Store) -> None:
 def test_discovered_entity_is_news_only_after_the_watch_baseline(store: Store) -> None:
     calls: list[Any] = []
 
-    def differ(old: Any, new: Any, item: Item) -> list[Change]:
+    def differ(old: Any, new: Any, key: str) -> list[Change]:
         calls.append(old)
-        return [Change("bill.introduced", item.key, "found", dedupe_key(item.key, "bill.introduced"))]
+        return [Change("bill.introduced", key, "found", dedupe_key(key, "bill.introduced"))]
 
     ingest(store, make_item("introduced", key="bill:hr2-117", discovered=True), differ)
     assert calls == []  # watch has no baseline yet: silent
@@ -115,9 +119,18 @@ def test_failing_hook_rolls_back_the_whole_entity(store: Store) -> None:
     with store.session() as session:
         entity = session.get(m.Entity, "bill:hr1-117")
         snap = session.get(m.Snapshot, entity.current_snapshot_id)
-        assert json.loads(snap.content)["state"] == "referred"
+        assert json.loads(snap.content)["stage"] == "referred"
     # The next crawl records it.
     assert [c.kind for c in ingest(store, make_item("passed_house"), state_differ).changes] == ["bill.stage"]
+
+
+def test_a_new_parser_versions_first_snapshot_is_a_baseline(store: Store) -> None:
+    """What appears only because a parser changed is not news; the next real change is."""
+    ingest(store, make_item("referred"), state_differ)
+    upgraded = ingest(store, make_item("reported", parser_version="2"), state_differ)
+    assert upgraded.new_snapshot and upgraded.baseline and upgraded.changes == []
+    assert [c.kind for c in ingest(store, make_item("passed_house", parser_version="2"), state_differ).changes] == [
+        "bill.stage"]
 
 
 def test_change_ids_only_grow(store: Store) -> None:

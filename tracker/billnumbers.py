@@ -16,7 +16,6 @@ BILL_TYPES = {
     "hres": "H.Res.",
     "sres": "S.Res.",
 }
-CHAMBER_OF_TYPE = {t: ("House" if t.startswith("h") else "Senate") for t in BILL_TYPES}
 # Congress.gov URL path segment per type.
 URL_TYPE = {
     "hr": "house-bill",

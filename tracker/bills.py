@@ -16,14 +16,12 @@ from typing import Any
 
 from lxml import etree
 
-from tracker.billnumbers import BILL_TYPES, BillNumber, ordinal
+from tracker.billnumbers import BILL_TYPES, BillNumber
 from tracker.changes import Change, dedupe_key
+from tracker.records import STAGES, Bill, Person
 from tracker.safexml import parse_xml
+from tracker.words import bill_label
 
-STAGES = (
-    "introduced", "referred", "reported", "passed_house", "passed_senate", "passed_both",
-    "to_president", "enacted", "vetoed", "failed",
-)
 STAGE_WORDS = {
     "introduced": "was introduced",
     "referred": "was referred to committee",
@@ -270,6 +268,11 @@ def parse_billstatus(data: bytes) -> dict[str, Any]:
     }
 
 
+def read_bill(data: bytes) -> Bill:
+    """The typed bill record of one BILLSTATUS file (BillParseError says what is wrong)."""
+    return Bill.load(parse_billstatus(data))
+
+
 # -- stages ----------------------------------------------------------------------------------
 
 _LOC_STAGE = {
@@ -309,7 +312,7 @@ _TEXT_STAGE = [
 ]
 
 
-def _event(action: dict[str, Any]) -> str | None:
+def action_event(action: dict[str, Any]) -> str | None:
     """What an action means for the stage, from codes first, then text."""
     events = []
     for code in action.get("codes") or ([action["code"]] if action.get("code") else []):
@@ -333,6 +336,11 @@ def _event(action: dict[str, Any]) -> str | None:
     return min(ranked, key=order.index) if ranked else None
 
 
+def chambers_passed(bill: Bill) -> set[str]:
+    """The chambers whose passage of the measure itself its actions record."""
+    return {a["chamber"] for a in bill.actions if a.get("chamber") and action_event(a) == "passed"}
+
+
 def derive_stage(bill_type: str, actions: list[dict[str, Any]], laws: list[dict[str, Any]]) -> str:
     """The furthest stage reached; vetoed and failed replace it; an override or a law is enacted."""
     furthest = "introduced"
@@ -341,7 +349,7 @@ def derive_stage(bill_type: str, actions: list[dict[str, Any]], laws: list[dict[
     overrides: set[str] = set()
     single_chamber = bill_type in ("hres", "sres")
     for action in actions:
-        event = _event(action)
+        event = action_event(action)
         chamber = action.get("chamber")
         if event is None:
             continue
@@ -378,26 +386,21 @@ def derive_stage(bill_type: str, actions: list[dict[str, Any]], laws: list[dict[
 # -- diff --------------------------------------------------------------------------------------
 
 
-def _label(bill: dict[str, Any]) -> str:
-    return f"{bill.get('display')} ({ordinal(int(bill.get('congress') or 0))})"
-
-
-def _cosponsor_data(c: dict[str, Any], date: str | None) -> dict[str, Any]:
+def _cosponsor_data(c: Person, date: str | None) -> dict[str, Any]:
     return {"name": c.get("name"), "bioguide_id": c.get("bioguide_id"), "party": c.get("party"),
             "state": c.get("state"), "date": date}
 
 
-def diff_bill(old: dict[str, Any] | None, new: dict[str, Any], entity: str) -> list[Change]:
+def diff_bill(old: Bill | None, new: Bill, entity: str) -> list[Change]:
     """What a human wants to hear about between two states of one bill."""
-    label = _label(new)
-    url = new.get("url")
+    label = bill_label(new)
+    url = new.url
     if old is None:
-        title = new.get("title")
-        return [Change("bill.introduced", entity, f"{label} found: {title}",
-                       dedupe_key(entity, "bill.introduced"), {}, url, new.get("introduced"))]
+        return [Change("bill.introduced", entity, f"{label} found: {new.title}",
+                       dedupe_key(entity, "bill.introduced"), {}, url, new.introduced)]
     changes: list[Change] = []
-    old_ids = {a["id"] for a in old.get("actions") or []}
-    for action in new.get("actions") or []:
+    old_ids = {a["id"] for a in old.actions}
+    for action in new.actions:
         if action["id"] in old_ids:
             continue
         changes.append(Change(
@@ -407,15 +410,15 @@ def diff_bill(old: dict[str, Any] | None, new: dict[str, Any], entity: str) -> l
              "chamber": action.get("chamber")},
             url, action["date"],
         ))
-    if old.get("stage") != new.get("stage") and new.get("stage"):
-        latest = (new.get("latest_action") or {}).get("date")
+    if old.stage != new.stage and new.stage:
+        latest = (new.latest_action or {}).get("date")
         changes.append(Change(
-            "bill.stage", entity, f"{label} {STAGE_WORDS.get(new['stage'], new['stage'])}",
-            dedupe_key(entity, "bill.stage", new["stage"]),
-            {"from": old.get("stage"), "to": new["stage"]}, url, latest,
+            "bill.stage", entity, f"{label} {STAGE_WORDS.get(new.stage, new.stage)}",
+            dedupe_key(entity, "bill.stage", new.stage),
+            {"from": old.stage, "to": new.stage}, url, latest,
         ))
-    before = {c.get("bioguide_id"): c for c in old.get("cosponsors") or []}
-    for person in new.get("cosponsors") or []:
+    before = {c.get("bioguide_id"): c for c in old.cosponsors}
+    for person in new.cosponsors:
         key = person.get("bioguide_id")
         previous = before.get(key)
         if previous is None and not person.get("withdrawn"):
@@ -430,11 +433,11 @@ def diff_bill(old: dict[str, Any] | None, new: dict[str, Any], entity: str) -> l
                 dedupe_key(entity, "bill.cosponsor_withdrawn", key, person.get("withdrawn")),
                 _cosponsor_data(person, person.get("withdrawn")), url, person.get("withdrawn"),
             ))
-    if old.get("title") and new.get("title") and old["title"] != new["title"]:
+    if old.title and new.title and old.title != new.title:
         changes.append(Change(
-            "bill.title", entity, f"{label} is now titled: {new['title']}",
-            dedupe_key(entity, "bill.title", old["title"], new["title"]),
-            {"from": old["title"], "to": new["title"]}, url, None,
+            "bill.title", entity, f"{label} is now titled: {new.title}",
+            dedupe_key(entity, "bill.title", old.title, new.title),
+            {"from": old.title, "to": new.title}, url, None,
         ))
     return changes
 
@@ -451,13 +454,17 @@ def normalize_title(title: str) -> str:
     return _YEAR_SUFFIX.sub("", text)
 
 
-def title_matches(bill: dict[str, Any], phrase: str, *, contains: bool = False, official: bool = False) -> bool:
+def title_matches(bill: Bill | dict[str, Any], phrase: str, *, contains: bool = False,
+                  official: bool = False) -> bool:
+    """Does a bill carry this title (any short title or its display title; the official title too
+    when asked)? Case, punctuation and a trailing "of 2021" are ignored."""
+    fields = bill.dump() if isinstance(bill, Bill) else bill
     wanted = normalize_title(phrase)
     if not wanted:
         return False
-    titles = [*list(bill.get("short_titles") or []), bill.get("title") or ""]
-    if official and bill.get("official_title"):
-        titles.append(bill["official_title"])
+    titles = [*list(fields.get("short_titles") or []), fields.get("title") or ""]
+    if official and fields.get("official_title"):
+        titles.append(fields["official_title"])
     for title in titles:
         candidate = normalize_title(title)
         if candidate == wanted:

@@ -49,12 +49,3 @@ def dedupe_key(entity: str, kind: str, *parts: object) -> str:
     """Stable key for a change: entity + kind + a hash of the identifying parts."""
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
     return f"{entity}|{kind}|{digest}"
-
-
-def canonical_json(content: Any) -> str:
-    """Sorted keys, no extra whitespace: equal content gives equal text, hence equal hash."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(content: Any) -> str:
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()

@@ -7,7 +7,6 @@ rest done; 2 usage or config error, nothing done. `--quiet` prints only errors (
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from typing import Any, NoReturn
 
 import click
 
-from tracker import clock, secrets
+from tracker import clock, logs, secrets
 from tracker.config import Config, ConfigError, load_config
+from tracker.logs import setup_logging
 
 
 @dataclass
@@ -33,6 +33,11 @@ class Context:
                 self._config = load_config(self.config_path)
             except ConfigError as exc:
                 fail_usage(str(exc))
+            if self._config.tracker.log_file:
+                try:
+                    logs.attach_log_file(self._config.resolve(self._config.tracker.log_file))
+                except OSError as exc:
+                    fail_usage(f"{self._config.path}: tracker.log_file: cannot open: {exc}")
         return self._config
 
     def say(self, text: str) -> None:
@@ -46,21 +51,20 @@ def fail_usage(message: str) -> NoReturn:
 
 
 def error_line(text: str) -> None:
-    click.echo(secrets.mask(text), err=True)
+    """A problem line on stderr (one line of at most 200 characters under --quiet), and in full
+    in the log file."""
+    text = secrets.mask(text)
+    logs.record([text])
+    click.echo(logs.shorten(text) if logs.current().quiet else text, err=True)
 
 
-def setup_logging(quiet: bool, verbose: bool) -> None:
-    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # Scrapy's own INFO lines (stats dumps, middleware lists) are noise for an operator; its
-    # warnings and errors still show. Spider error lines are printed by the command itself.
-    for name in ("scrapy", "twisted", "py.warnings", "spiders", "protego", "filelock"):
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.ERROR)
-    secrets.install_log_masking()
+def error_lines(lines: list[str], collapse: Callable[[list[str]], list[str]]) -> None:
+    """Problem lines; under --quiet repeated failures of one source or target become one line
+    with a count (every line still goes to the log file)."""
+    lines = [secrets.mask(line) for line in lines]
+    logs.record(lines)
+    for line in collapse(lines) if logs.current().quiet else lines:
+        click.echo(line, err=True)
 
 
 def open_store(config: Config) -> Any:
@@ -83,7 +87,7 @@ def quiet_option(fn: Callable[..., Any]) -> Callable[..., Any]:
             obj = ctx.find_object(Context)
             if obj is not None:
                 obj.quiet = True
-                setup_logging(True, obj.verbose)
+                setup_logging(True, obj.verbose, keep_file=True)
 
     return click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=set_quiet,
                         help="Print only errors.")(fn)
@@ -164,11 +168,14 @@ def do_crawl(ctx: Context, config: Config, store: Any, watches: tuple[str, ...] 
     unknown = [w for w in watches if w not in config.watch_ids]
     if unknown:
         fail_usage(f"--watch {unknown[0]}: no watch with that id in {config.path}")
+    from tracker.health import mark_interrupted
+
+    with store.session() as session:
+        mark_interrupted(session)
     reports = run_crawls(config, store, watches or None)
     for report in reports:
         ctx.say(report.line())
-        for line in report.errors:
-            error_line(line)
+    error_lines([line for report in reports for line in report.errors], logs.collapse_source_errors)
     return all(r.ok for r in reports)
 
 
@@ -181,8 +188,7 @@ def do_notify(ctx: Context, config: Config, store: Any) -> bool:
         ctx.say(f"notify: {bundles} bundle deliveries owed")
     report = notify(store, config)
     ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead")
-    for line in report.lines:
-        error_line(line)
+    error_lines(report.lines, logs.collapse_deliveries)
     return not report.failed and not report.dead
 
 
@@ -255,8 +261,17 @@ def run(ctx: Context) -> None:
     store = open_store(config)
     with run_lock(store, config.base_dir) as held:
         if not held:
-            ctx.say("another tracker run is in progress; nothing to do")
-            sys.exit(0)
+            from tracker.health import stale_lock
+
+            stuck = stale_lock(store, config, config.base_dir)
+            if stuck is None:
+                ctx.say("another tracker run is in progress; nothing to do")
+                sys.exit(0)
+            # Printed even under --quiet; the operator's alert is sent from here, since the stuck
+            # run will not send it.
+            error_line(stuck)
+            do_notify(ctx, config, store)
+            sys.exit(1)
         ok = do_crawl(ctx, config, store)
         ok = do_notify(ctx, config, store) and ok
         try:
@@ -272,13 +287,28 @@ def run(ctx: Context) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--check", is_flag=True,
+              help="For monitoring: print each problem (failing source, dead delivery, run lock held too "
+                   "long) on one line; exit 1 if any, 0 if none.")
 @quiet_option
 @pass_ctx
-def status(ctx: Context, as_json: bool) -> None:
+def status(ctx: Context, as_json: bool, check: bool) -> None:
     """Where every watched thing stands, and source and delivery health."""
     from tracker.status import collect_status
 
     config = ctx.config()
+    if check:
+        from tracker.health import problems
+
+        found = problems(open_store(config), config, config.base_dir)
+        if as_json:
+            click.echo(secrets.mask(json.dumps({"ok": not found, "problems": found}, indent=2)))
+        else:
+            for line in found:
+                click.echo(secrets.mask(line))
+            if not found:
+                ctx.say("ok")
+        sys.exit(1 if found else 0)
     data = collect_status(open_store(config), config)
     if as_json:
         click.echo(secrets.mask(json.dumps(data, indent=2, ensure_ascii=False)))

@@ -7,22 +7,32 @@ one line naming the file, the key and what is wrong; the CLI prints it and exits
 from __future__ import annotations
 
 import fnmatch
+import logging
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from tracker import secrets
 from tracker.billnumbers import BillNumber, parse_bill_number
 from tracker.changes import KINDS
+from tracker.sources import MEETING_SOURCES, SOURCES, HttpUrl
 
 DEFAULT_CONFIG = Path("config/tracker.toml")
 WATCH_ID = r"^[a-z0-9][a-z0-9-]*$"
-MEETING_SOURCE_KINDS = ("legistar", "ical", "feed", "civicplus", "granicus", "primegov", "civicclerk", "boarddocs")
+log = logging.getLogger(__name__)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -42,15 +52,11 @@ def _check_zone(value: str) -> str:
     return value
 
 
-def _check_http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value.rstrip("/")
-
-
 class TrackerSection(Strict):
     timezone: str = "America/New_York"
     contact: str = "https://github.com/tracker-org/tracker"
+    log_file: str | None = None  # full detail (tracebacks, Scrapy's lines), rotated; relative to this file
+    lock_timeout_minutes: float = Field(default=120, gt=0)  # a run holding the lock longer is reported
 
     _zone = field_validator("timezone")(_check_zone)
 
@@ -97,24 +103,15 @@ class OperatorSection(Strict):
 
 
 class GovinfoSource(Strict):
-    base_url: str = "https://www.govinfo.gov"
-    _url = field_validator("base_url")(_check_http_url)
-
-
-class CongressGovSource(Strict):
-    base_url: str = "https://api.congress.gov/v3"
-    api_key: str | None = None
-    _url = field_validator("base_url")(_check_http_url)
+    base_url: HttpUrl = "https://www.govinfo.gov"
 
 
 class LegistarSource(Strict):
-    base_url: str = "https://webapi.legistar.com/v1"
-    _url = field_validator("base_url")(_check_http_url)
+    base_url: HttpUrl = "https://webapi.legistar.com/v1"
 
 
 class SourcesSection(Strict):
     govinfo: GovinfoSource = GovinfoSource()
-    congress_gov: CongressGovSource = CongressGovSource()
     legistar: LegistarSource = LegistarSource()
 
 
@@ -170,49 +167,43 @@ class BillWatch(Strict):
         return self
 
 
-class LegistarWatch(Strict):
-    client: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
-    bodies: list[str] = []  # body names or numeric body ids; empty = every body
-    token: str | None = None
+# One optional key per meeting source kind of the registry (`legistar = {...}`, `ical = "https://..."`),
+# so a new kind needs no edit here.
+_MeetingSources: type[BaseModel] = create_model(
+    "_MeetingSources", __base__=Strict,
+    **{name: (Optional[SOURCES[name].watch_value], None) for name in MEETING_SOURCES},  # noqa: UP045
+)
 
 
-class MeetingWatch(Strict):
+class MeetingWatch(_MeetingSources):  # type: ignore[misc, valid-type]
     id: Annotated[str, Field(pattern=WATCH_ID)]
     name: str
     timezone: str | None = None
-    keywords: list[str] = []
-    legistar: LegistarWatch | None = None
-    ical: str | None = None
-    feed: str | None = None
-    civicplus: str | None = None
-    granicus: str | None = None
-    primegov: str | None = None
-    civicclerk: str | None = None
-    boarddocs: str | None = None
+    keywords: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return None if value is None else _check_zone(value)
 
-    @field_validator("ical", "feed", "civicplus", "granicus", "primegov", "civicclerk", "boarddocs")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_http_url(value)
-
     @model_validator(mode="after")
     def _one_source(self) -> MeetingWatch:
-        given = [kind for kind in MEETING_SOURCE_KINDS if getattr(self, kind) is not None]
+        given = [kind for kind in MEETING_SOURCES if getattr(self, kind) is not None]
         if len(given) != 1:
             raise ValueError(
-                f"a meeting watch needs exactly one source ({' | '.join(MEETING_SOURCE_KINDS)}), got "
+                f"a meeting watch needs exactly one source ({' | '.join(MEETING_SOURCES)}), got "
                 + (", ".join(given) or "none")
             )
         return self
 
     @property
     def source_kind(self) -> str:
-        return next(kind for kind in MEETING_SOURCE_KINDS if getattr(self, kind) is not None)
+        return next(kind for kind in MEETING_SOURCES if getattr(self, kind) is not None)
+
+    @property
+    def source(self) -> Any:
+        """The watch's value for its source kind: a URL, or e.g. a LegistarWatch."""
+        return getattr(self, self.source_kind)
 
     @property
     def source_id(self) -> str:
@@ -425,9 +416,12 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     for meeting in expanded.get("meetings") or []:
         if isinstance(meeting, dict) and isinstance(meeting.get("legistar"), dict):
             secrets.register(meeting["legistar"].get("token"))
-    congress = (expanded.get("sources") or {}).get("congress_gov")
-    if isinstance(congress, dict):
-        secrets.register(congress.get("api_key"))
+    sources = expanded.get("sources")
+    if isinstance(sources, dict) and "congress_gov" in sources:  # an older config: accepted, unused
+        old = sources.pop("congress_gov")
+        if isinstance(old, dict):
+            secrets.register(old.get("api_key"))
+        log.warning("%s: sources.congress_gov is no longer used (bills come from GovInfo); remove it", file)
 
     if "path" in expanded:
         raise ConfigError(f"{file}: path: unknown key")

@@ -8,36 +8,23 @@ own crawler, and all of them run concurrently; a failing source never stops the 
 
 from __future__ import annotations
 
-import importlib
+import asyncio
 import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from tracker import clock, secrets
-from tracker import models as m
+from tracker import ingestworker, secrets
+from tracker.alerts.outbox import sync_subscribers
 from tracker.config import Config
+from tracker.health import check_sources
 from tracker.records import Item
 from tracker.report import SourceReport
-from tracker.store import Store, ensure_watches, load_validators, mark_baselines, save_validators
+from tracker.runs import finish_runs, load_cursors, load_validators, start_runs
+from tracker.store import Store, ensure_watches
 
 log = logging.getLogger(__name__)
-
-# source kind -> "module:Class" of its spider (modules under spiders/).
-SPIDERS = {
-    "govinfo": "spiders.govinfo:GovinfoSpider",
-    "legistar": "spiders.legistar:LegistarSpider",
-    "ical": "spiders.ical:IcalSpider",
-    "feed": "spiders.feed:FeedSpider",
-    "civicplus": "spiders.civicplus:CivicPlusSpider",
-    "granicus": "spiders.granicus:GranicusSpider",
-    "primegov": "spiders.primegov:PrimeGovSpider",
-    "civicclerk": "spiders.civicclerk:CivicClerkSpider",
-    "boarddocs": "spiders.boarddocs:BoardDocsSpider",
-}
 
 _reactor_lock = threading.Lock()
 _reactor_thread: threading.Thread | None = None
@@ -66,6 +53,8 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
     crawl = config.crawl
     settings: dict[str, Any] = {
         "BOT_NAME": "tracker",
+        # A source kind's spider is the one whose `name` is the kind (tracker/sources.py).
+        "SPIDER_MODULES": ["spiders"],
         "USER_AGENT": config.user_agent(),
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "ROBOTSTXT_USER_AGENT": "tracker",
@@ -111,10 +100,6 @@ class IngestPipeline:
         return cls(crawler)
 
     async def process_item(self, item: Any) -> Any:
-        import asyncio
-
-        from tracker import ingestworker
-
         spider = self.crawler.spider
         report: SourceReport = spider.report
         if not isinstance(item, Item):
@@ -140,10 +125,10 @@ class IngestPipeline:
 @dataclass
 class SourceJob:
     source_id: str
-    kind: str
+    kind: str  # a source kind of tracker/sources.py, hence its spider's name
     watch_ids: list[str]
     kwargs: dict[str, Any] = field(default_factory=dict)
-    spider: type | None = None  # default: SPIDERS[kind]
+    spider: type | None = None  # default: the spider named `kind` (tests pass their own)
 
 
 def plan_sources(config: Config, watch_ids: Iterable[str] | None = None) -> list[SourceJob]:
@@ -157,11 +142,6 @@ def plan_sources(config: Config, watch_ids: Iterable[str] | None = None) -> list
         if watch.id in chosen:
             jobs.append(SourceJob(watch.source_id, watch.source_kind, [watch.id], {"watch": watch}))
     return jobs
-
-
-def spider_class(kind: str) -> type:
-    module_name, _, class_name = SPIDERS[kind].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
 
 
 def run_crawls(
@@ -181,27 +161,13 @@ def run_crawls(
             session,
             [(w.id, "bill", w.name) for w in config.bills] + [(w.id, "meeting", w.name) for w in config.meetings],
         )
-        try:
-            from tracker.alerts.outbox import sync_subscribers
-        except ImportError:
-            pass
-        else:
-            sync_subscribers(session, config)
+        sync_subscribers(session, config)
     if not jobs:
         return []
 
     validators = load_validators(store)
     cursors = load_cursors(store, [job.source_id for job in jobs])
-    reports: list[SourceReport] = []
-    started = clock.now()
-    with store.session() as session:
-        for job in jobs:
-            run = m.Run(source_id=job.source_id, started_at=started)
-            session.add(run)
-            session.flush()
-            reports.append(SourceReport(job.source_id, job.watch_ids, run_id=run.id))
-    from tracker import ingestworker
-
+    reports = start_runs(store, [(job.source_id, job.watch_ids) for job in jobs])
     ingestworker.prepare(store.url, config, {r.source_id: r.run_id for r in reports if r.run_id})
 
     crawl_settings = {**scrapy_settings(config, polite=polite), **(settings or {})}
@@ -215,12 +181,11 @@ def run_crawls(
         deferreds = []
         for job, report in zip(jobs, reports, strict=True):
             try:
-                cls = job.spider or spider_class(job.kind)
-            except (ImportError, AttributeError, KeyError) as exc:
-                report.errors.append(f"{job.source_id}: source kind {job.kind!r} is not available: {exc}")
+                crawler = runner.create_crawler(job.spider or job.kind)
+            except KeyError as exc:
+                report.errors.append(f"{job.source_id}: source kind {job.kind!r} has no spider: {exc}")
                 crawlers.append(None)
                 continue
-            crawler = runner.create_crawler(cls)
             crawlers.append(crawler)
             d = runner.crawl(
                 crawler, config=config, report=report, validators=validators,
@@ -242,91 +207,10 @@ def run_crawls(
             reason = stats.get("finish_reason")
             if reason not in (None, "finished"):
                 report.errors.append(f"{report.source_id}: crawl ended early ({reason})")
-    _finish_runs(store, config, reports)
+    finish_runs(store, reports)
+    check_sources(store, config, reports)
     return reports
 
 
 def _crawl_failed(failure: Any, report: SourceReport) -> None:
     report.errors.append(secrets.mask(f"{report.source_id}: crawl failed: {failure.getErrorMessage()}"))
-
-
-def _finish_runs(store: Store, config: Config, reports: list[SourceReport]) -> None:
-    from tracker.health import check_sources, last_good_items
-
-    finished = clock.now()
-    with store.session() as session:
-        for report in reports:
-            run = session.get(m.Run, report.run_id)
-            if run is None:
-                continue
-            if report.ok and not report.items and not report.not_modified:
-                before = last_good_items(session, report.source_id, report.run_id)
-                if before >= 3:
-                    report.errors.append(
-                        f"{report.source_id}: returned no items where the last good run had {before}; "
-                        "keeping what is stored"
-                    )
-            run.finished_at = finished
-            run.ok = report.ok
-            run.error = report.errors[0] if report.errors else None
-            run.errors = len(report.errors)
-            run.items = report.items
-            run.changes = report.changes
-            run.requests = report.requests
-            run.not_modified = report.not_modified
-            run.bytes = report.bytes
-            if report.complete_listing:
-                _mark_missing(session, report, finished)
-            if report.ok:
-                for validators in report.listing_validators:
-                    if validators.get("url"):
-                        save_validators(session, validators, finished)
-            stored = [entries for key, entries in report.entity_cursor.items() if key in report.seen]
-            if report.cursor or stored:
-                state = session.get(m.SourceState, report.source_id)
-                if state is None:
-                    state = m.SourceState(source_id=report.source_id, cursor={}, alerted_failing=False)
-                    session.add(state)
-                cursor = _merge(dict(state.cursor or {}), report.cursor)
-                for entries in stored:
-                    cursor = _merge(cursor, entries)
-                state.cursor = cursor
-    # A watch has its baseline once a crawl of its source got through (even with some errors).
-    mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
-    check_sources(store, config, reports)
-
-
-def load_cursors(store: Store, source_ids: list[str]) -> dict[str, dict[str, Any]]:
-    with store.session() as session:
-        rows = session.scalars(select(m.SourceState).where(m.SourceState.source_id.in_(source_ids)))
-        return {row.source_id: dict(row.cursor or {}) for row in rows}
-
-
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Merge nested dicts (a cursor's sections), replacing leaves."""
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = _merge(dict(base[key]), value)
-        else:
-            base[key] = value
-    return base
-
-
-def _mark_missing(session: Any, report: SourceReport, now: Any) -> None:
-    """Entities a complete listing no longer shows: noted, never reported as cancelled."""
-    import json
-
-    rows = session.execute(
-        select(m.Entity, m.Snapshot.content)
-        .join(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id)
-        .where(m.Entity.source_id == report.source_id, m.Entity.kind == "meeting")
-    )
-    for entity, content in rows:
-        if entity.key in report.seen or entity.missing_since is not None:
-            continue
-        if report.listing_window is not None:
-            day = (json.loads(content).get("date") or "")[:10]
-            if not report.listing_window[0] <= day <= report.listing_window[1]:
-                continue
-        entity.missing_since = now
-        log.info("%s: %s is no longer listed by its source", report.source_id, entity.key)

@@ -7,7 +7,6 @@ escaped by Jinja2's autoescape; the pages need no server, scripts, fonts or CDNs
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -20,15 +19,15 @@ import jinja2
 from icalendar import Calendar, Event
 from sqlalchemy import func, select
 
-from tracker import __version__, clock
+from tracker import __version__, clock, templating
 from tracker import models as m
-from tracker.billnumbers import ordinal
-from tracker.bills import STAGE_WORDS
+from tracker.bills import STAGE_WORDS, chambers_passed
 from tracker.config import Config
+from tracker.records import Bill, load_record
 from tracker.status import collect_status, list_changes, watch_entities
 from tracker.store import Store
+from tracker.words import local_time
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 RECENT_CHANGES = 200
 
 # The steps of the stage tracker, and which stages reach each one.
@@ -42,12 +41,11 @@ STEPS = [
 ]
 
 
-def stage_steps(bill: dict[str, Any]) -> list[dict[str, Any]]:
+def stage_steps(bill: Bill) -> list[dict[str, Any]]:
     """Which steps a bill has passed, for the tracker bar (resolutions show only what they need)."""
-    stage = bill.get("stage") or "introduced"
-    actions = bill.get("actions") or []
-    passed = {a.get("chamber") for a in actions if _is_passage(a)}
-    bill_type = bill.get("type") or "hr"
+    stage = bill.stage or "introduced"
+    passed = chambers_passed(bill)
+    bill_type = bill.type or "hr"
     done = {"introduced"}
     if stage != "introduced":
         done.add("committee")
@@ -68,41 +66,19 @@ def stage_steps(bill: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"key": key, "label": label, "done": key in done} for key, label in steps]
 
 
-def _is_passage(action: dict[str, Any]) -> bool:
-    codes = set(action.get("codes") or [])
-    return bool(codes & {"8000", "17000", "H37100", "H37300"})
-
-
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
 
 
 def environment(config: Config) -> jinja2.Environment:
-    folders = [str(config.resolve(config.digest.templates))] if config.digest.templates else []
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([*folders, str(TEMPLATES)]),
-        autoescape=jinja2.select_autoescape(["html", "xml", "atom", "j2"], default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.ChainableUndefined,  # scraped records may lack a field: show nothing
-    )
-    env.filters["stage_words"] = lambda stage: STAGE_WORDS.get(stage or "", stage or "unknown")
-    env.filters["slug"] = slug
-    env.filters["ordinal"] = ordinal
-    env.filters["sentence"] = lambda text: (text[:1].upper() + text[1:]) if text else text
-    env.filters["local"] = _local_time
-    return env
-
-
-def _local_time(iso: str | None, zone: str | None = None, fmt: str = "%a %b %-d, %Y %-I:%M %p %Z") -> str:
-    """A time as the body's own calendar shows it (EST, not UTC-05:00)."""
-    if not iso:
-        return "time to be announced"
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    value = datetime.fromisoformat(iso)
-    return (value.astimezone(ZoneInfo(zone)) if zone else value).strftime(fmt)
+    """The digest's templates (HTML autoescape on), `[digest] templates` searched first."""
+    folder = config.resolve(config.digest.templates) if config.digest.templates else None
+    return templating.environment("digest", folder, html=True, filters={
+        "stage_words": lambda stage: STAGE_WORDS.get(stage or "", stage or "unknown"),
+        "slug": slug,
+        "sentence": lambda text: (text[:1].upper() + text[1:]) if text else text,
+        "local": local_time,
+    })
 
 
 def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
@@ -111,7 +87,7 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     with store.session() as session:
         for watch in config.bills:
-            for entity, content in watch_entities(session, watch.id, "bill"):
+            for entity, bill in watch_entities(session, watch.id, "bill"):
                 if entity.key in out:
                     continue
                 old = session.scalar(
@@ -119,15 +95,13 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
                                                      m.Snapshot.fetched_at <= week_ago)
                     .order_by(m.Snapshot.id.desc()).limit(1)
                 )
-                current = sum(1 for c in content.get("cosponsors") or [] if not c.get("withdrawn"))
-                before = None
-                if old:
-                    before = sum(1 for c in json.loads(old).get("cosponsors") or [] if not c.get("withdrawn"))
-                content["cosponsor_change"] = None if before is None else current - before
-                content["entity"] = entity.key
-                content["page"] = f"bills/{slug(content.get('number') or entity.key)}.html"
-                content["steps"] = stage_steps(content)
-                out[entity.key] = content
+                before = load_record("bill", old) if old else None
+                out[entity.key] = {
+                    **bill.dump(), "entity": entity.key, "page": f"bills/{slug(bill.number or entity.key)}.html",
+                    "steps": stage_steps(bill),
+                    "cosponsor_change": (bill.active_cosponsors - before.active_cosponsors
+                                         if isinstance(before, Bill) else None),
+                }
     return out
 
 

@@ -1,38 +1,77 @@
 """Source health: consecutive failures from the Run rows, and one operator alert per episode.
 
 A source failing `failures_before_alert` runs in a row alerts the operator once; its recovery
-alerts once. Nothing is re-sent while the state holds.
+alerts once. Nothing is re-sent while the state holds. Also here: runs whose process died
+(`mark_interrupted`), a run lock held too long (`stale_lock`), and the problem list behind
+`tracker status --check`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker import clock
 from tracker import models as m
 from tracker.config import Config
 from tracker.report import SourceReport
 from tracker.store import Store
 
 log = logging.getLogger(__name__)
+INTERRUPTED = "interrupted"  # Run.state of a run whose process died before it finished
 
 
 def consecutive_failures(session: Session, source_id: str) -> int:
+    """Failed runs in a row, newest first; an interrupted run (its process was killed) says
+    nothing about the source and is skipped."""
     count = 0
-    rows = session.scalars(
-        select(m.Run.ok)
+    rows = session.execute(
+        select(m.Run.ok, m.Run.state)
         .where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None))
         .order_by(m.Run.id.desc())
         .limit(1000)
     )
-    for ok in rows:
+    for ok, state in rows:
+        if state == INTERRUPTED:
+            continue
         if ok:
             break
         count += 1
     return count
+
+
+def mark_interrupted(session: Session) -> list[int]:
+    """Mark unfinished Run rows whose process is gone from this host as interrupted (a crawl
+    killed with -9 never finishes its rows). Never a live crawl's, never another host's, never
+    this process's own. Returns the ids marked. Called before every crawl."""
+    from tracker.lock import process_alive
+
+    host = socket.gethostname()
+    rows = session.scalars(select(m.Run).where(
+        m.Run.finished_at.is_(None), m.Run.host == host, m.Run.pid.is_not(None), m.Run.pid != os.getpid(),
+    ))
+    now = clock.now()
+    marked = []
+    for run in rows:
+        if run.pid is None or process_alive(run.pid):
+            continue
+        run.state = INTERRUPTED
+        run.finished_at = now
+        run.ok = False
+        run.error = (f"{run.source_id}: interrupted: process {run.pid} on {host} ended before the crawl "
+                     "finished")
+        marked.append(run.id)
+    if marked:
+        log.warning("marked %d unfinished runs of ended processes as interrupted: %s", len(marked),
+                    ", ".join(map(str, marked)))
+    return marked
 
 
 def last_good_items(session: Session, source_id: str, before_run: int | None) -> int:
@@ -80,3 +119,64 @@ def _operator_hook() -> Any:
     except ImportError:
         return None
     return owe_operator
+
+
+def stale_lock(store: Store, config: Config, lock_dir: Path) -> str | None:
+    """The one line about a run lock held longer than `[tracker] lock_timeout_minutes`, or None.
+    The operator is owed one alert per holder (the outbox's dedupe key), however many runs find it."""
+    from tracker.lock import lock_holder
+
+    holder = lock_holder(store, lock_dir)
+    if holder is None or holder.started_at is None:
+        return None
+    minutes = holder.minutes()
+    if minutes <= config.tracker.lock_timeout_minutes:
+        return None
+    line = (f"run lock held for {minutes:.0f} minutes (limit {config.tracker.lock_timeout_minutes:g}) by "
+            f"{holder.describe()}: that run may be stuck, and no tracking happens until it ends")
+    owe = _operator_hook()
+    if owe:
+        key = f"lock:{holder.host}:{holder.pid}:{clock.iso_z(holder.started_at)}"
+        with store.session() as session:
+            owe(session, config, key, "tracker: a run holds the lock too long", line)
+    return line
+
+
+def problems(store: Store, config: Config, lock_dir: Path) -> list[str]:
+    """Everything an operator must act on, one line each (for `tracker status --check`): failing
+    sources, dead deliveries (one line per subscriber), a run holding the lock too long."""
+    from tracker.lock import lock_holder
+
+    lines: list[str] = []
+    sources = (["govinfo"] if config.bills else []) + [w.source_id for w in config.meetings]
+    with store.session() as session:
+        for source_id in sources:
+            last = session.scalar(
+                select(m.Run).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
+                                    m.Run.state.is_distinct_from(INTERRUPTED))
+                .order_by(m.Run.id.desc()).limit(1)
+            )
+            if last is None or last.ok:
+                continue
+            failures = consecutive_failures(session, source_id)
+            error = last.error or "unknown error"
+            error = error.removeprefix(f"{source_id}: ")
+            runs = f"{failures} run{'s' if failures != 1 else ''} in a row"
+            lines.append(f"source {source_id}: failing ({runs}, last {clock.iso_z(last.finished_at)}): {error}")
+        dead: dict[str, list[m.Delivery]] = defaultdict(list)
+        for delivery in session.scalars(select(m.Delivery).where(m.Delivery.status == "dead")
+                                        .order_by(m.Delivery.id)):
+            dead[delivery.subscriber_id].append(delivery)
+        for subscriber, rows in dead.items():
+            plural = "deliveries" if len(rows) != 1 else "delivery"
+            lines.append(f"subscriber {subscriber}: {len(rows)} dead {plural} (last error: "
+                         f"{rows[-1].last_error or 'unknown'}); `tracker notify --retry-dead` queues them again")
+    holder = lock_holder(store, lock_dir)
+    if holder is not None and holder.started_at is not None:
+        minutes = holder.minutes()
+        if minutes > config.tracker.lock_timeout_minutes:
+            lines.append(f"run lock held for {minutes:.0f} minutes (limit "
+                         f"{config.tracker.lock_timeout_minutes:g}) by {holder.describe()}")
+    from tracker.logs import shorten
+
+    return [shorten(line) for line in lines]

@@ -13,19 +13,25 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from tracker import secrets
 from tracker.config import Config
-from tracker.records import Item
+from tracker.records import Bill, Item, Record
+from tracker.sources import SOURCES
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+# The write end of a pipe only this process holds: the worker reads EOF from it the moment this
+# process dies, however it dies (kill -9 included), and exits.
+_lifeline: Any = None
 
 # Worker-side state, set by _prepare().
 _state: dict[str, Any] = {}
@@ -44,20 +50,31 @@ class Outcome:
 
 
 def pool() -> ProcessPoolExecutor:
-    global _pool
+    global _pool, _lifeline
     with _lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            from tracker import logs
+
+            context = multiprocessing.get_context("spawn")
+            # The worker waits for EOF on the read end: it comes when every write end is closed,
+            # and only this process holds one (the pool keeps the read end to spawn the worker).
+            reader, writer = context.Pipe(duplex=False)
+            _lifeline = (reader, writer)
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker,
+                                        initargs=(reader, os.getpid(), logs.current()))
         return _pool
 
 
 def reset() -> None:
     """Forget a broken worker; the next crawl spawns a new one."""
-    global _pool
+    global _pool, _lifeline
     with _lock:
         if _pool is not None:
             _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
+        if _lifeline is not None:
+            for end in _lifeline:
+                end.close()  # an old worker still alive sees EOF and exits
+        _pool, _lifeline = None, None
 
 
 def prepare(database_url: str, config: Config, run_ids: dict[str, int]) -> None:
@@ -75,11 +92,46 @@ def submit(item: Item) -> Future[Outcome]:
 
 # -- worker side ---------------------------------------------------------------------------------
 
+WATCH_SECONDS = 1.0
+
+
+def _start_worker(lifeline: Any, parent: int, log_settings: Any) -> None:
+    """Worker initializer: log like the main process, and exit by ourselves when it dies. A
+    ProcessPoolExecutor worker otherwise waits on its call queue forever (it holds that pipe's
+    write end itself), keeping ~70 MB and the multiprocessing resource tracker alive for good.
+
+    Two watchers, both in daemon threads: EOF on the lifeline pipe (instant, on any platform), and
+    os.getppid() polled every WATCH_SECONDS (the fallback). Linux's PR_SET_PDEATHSIG is not used:
+    it fires when the *thread* that spawned the worker ends (the pool spawns from whichever thread
+    submits first), which would kill a healthy worker."""
+    from tracker import logs
+
+    logs.setup_worker(log_settings)
+    threading.Thread(target=_watch_lifeline, args=(lifeline,), name="lifeline", daemon=True).start()
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the watchers started
+        os._exit(0)
+
+
+def _watch_lifeline(lifeline: Any) -> None:
+    try:
+        while True:
+            lifeline.recv()  # nothing is ever sent: this returns only by EOF
+    except (EOFError, OSError):
+        pass
+    os._exit(0)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(0)
+
+
 
 def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: list[str]) -> None:
     from tracker.store import Store
 
-    logging.basicConfig(level=logging.ERROR)
     for value in known:
         secrets.register(value)
     secrets.install_log_masking()
@@ -91,32 +143,29 @@ def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: 
     _state["store"] = stores[database_url]
     _state["config"] = config
     _state["run_ids"] = dict(run_ids)
-    on_change = None
-    try:
-        from tracker.alerts.outbox import owe_instant
-    except ImportError:
-        pass
-    else:
-        def on_change(session: Any, change: Any) -> None:
-            owe_instant(session, change, config)
+    from tracker.alerts.outbox import owe_instant
+
+    def on_change(session: Any, change: Any) -> None:
+        owe_instant(session, change, config)
+
     _state["on_change"] = on_change
 
 
-def parse_item(item: Item) -> dict[str, Any]:
-    """Turn a raw response into the entity's content; ValueError says what is wrong with it."""
-    if item.parse_with == "govinfo":
-        from tracker.bills import parse_billstatus
-
-        content = parse_billstatus(item.raw or b"")
-        expected = item.key.removeprefix("bill:")
-        if content.get("number") != expected:
-            raise ValueError(f"file describes {content.get('number')}, not {expected}")
-        return content
-    raise ValueError(f"no parser named {item.parse_with!r}")
+def parse_item(item: Item) -> Record:
+    """Turn a raw response into the entity's record with its source kind's reader; ValueError says
+    what is wrong with it."""
+    kind = SOURCES.get(item.parse_with or "")
+    if kind is None or kind.read_raw is None:
+        raise ValueError(f"source kind {item.parse_with!r} has no reader for raw responses")
+    record = kind.read_raw(item.raw or b"")
+    if record.kind != item.kind:
+        raise ValueError(f"a {record.kind}, not a {item.kind}")
+    if isinstance(record, Bill) and record.number != item.key.removeprefix("bill:"):
+        raise ValueError(f"file describes {record.number}, not {item.key.removeprefix('bill:')}")
+    return record
 
 
 def _process(item: Item) -> Outcome:
-    from tracker.diff import diff_entity
     from tracker.store import ingest
 
     try:
@@ -124,7 +173,7 @@ def _process(item: Item) -> Outcome:
             item.content = parse_item(item)
     except ValueError as exc:
         return Outcome(error=str(exc))
-    result = ingest(_state["store"], item, diff_entity, run_id=_state["run_ids"].get(item.source_id),
+    result = ingest(_state["store"], item, run_id=_state["run_ids"].get(item.source_id),
                     on_change=_state["on_change"])
     item.raw = None
     return Outcome(new_snapshot=result.new_snapshot, changes=len(result.changes))

@@ -1,19 +1,81 @@
 """`tracker run` holds one lock: a lock file beside a SQLite database, an advisory lock on
-PostgreSQL. Both vanish with the process that held them, so a killed run never blocks the next."""
+PostgreSQL. Both vanish with the process that held them, so a killed run never blocks the next.
+
+A lock says nothing of who holds it, and a run that hangs while holding it silently stops all
+tracking. So the holder (pid, host, start time) is recorded beside the lock: a small JSON file next
+to the lock file for SQLite, a `lock_holders` row for PostgreSQL (with the session's backend pid, so
+a row left by a killed holder is never mistaken for the live one). `lock_holder()` reads it without
+taking the lock, for `status --check` and for a run that finds the lock taken.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, delete, select, text
 
+from tracker import clock
+from tracker import models as m
 from tracker.store import Store
 
 ADVISORY_KEY = 0x7472616B  # "trak"
+HOLDER_ROW = "run"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the run lock; `started_at` is None when the holder did not say (a holder row not
+    yet written)."""
+
+    pid: int | None
+    host: str | None
+    started_at: datetime | None
+
+    def minutes(self, now: datetime | None = None) -> float:
+        if self.started_at is None:
+            return 0.0
+        return ((now or clock.now()) - self.started_at).total_seconds() / 60
+
+    def describe(self) -> str:
+        since = clock.iso_z(self.started_at) if self.started_at else "an unknown time"
+        return f"pid {self.pid or '?'} on {self.host or '?'} since {since}"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this host (a zombie, killed but not yet reaped,
+    counts as gone)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): the signal check is all there is
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def lock_path(store: Store, lock_dir: Path) -> Path:
+    database = store.engine.url.database
+    return Path(f"{database}.lock") if database and database != ":memory:" else lock_dir / "tracker.lock"
+
+
+def holder_path(store: Store, lock_dir: Path) -> Path:
+    path = lock_path(store, lock_dir)
+    return path.with_name(path.name + ".holder")
 
 
 @contextmanager
@@ -22,15 +84,20 @@ def run_lock(store: Store, lock_dir: Path) -> Iterator[bool]:
     if store.engine.dialect.name == "postgresql":
         with store.engine.connect() as conn:
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+            if got:
+                _write_holder_row(conn)
+            conn.commit()  # never sit "idle in transaction" for the whole run
             try:
                 yield got
             finally:
                 if got:
+                    backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+                    conn.execute(delete(m.LockHolder).where(m.LockHolder.name == HOLDER_ROW,
+                                                            m.LockHolder.backend_pid == backend))
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-                conn.rollback()
+                conn.commit()
         return
-    database = store.engine.url.database
-    path = Path(f"{database}.lock") if database and database != ":memory:" else lock_dir / "tracker.lock"
+    path = lock_path(store, lock_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -41,9 +108,59 @@ def run_lock(store: Store, lock_dir: Path) -> Iterator[bool]:
             return
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
+        holder = holder_path(store, lock_dir)
+        _write_holder_file(holder)
         try:
             yield True
         finally:
+            with contextlib.suppress(OSError):
+                holder.unlink()
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _write_holder_file(path: Path) -> None:
+    """Atomically (a reader never sees half a file)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                               "started_at": clock.iso_z(clock.now())}))
+    os.replace(tmp, path)
+
+
+def _write_holder_row(conn: Connection) -> None:
+    backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    conn.execute(delete(m.LockHolder).where(m.LockHolder.name == HOLDER_ROW))
+    conn.execute(m.LockHolder.__table__.insert().values(
+        name=HOLDER_ROW, pid=os.getpid(), host=socket.gethostname(), started_at=clock.now(), backend_pid=backend))
+
+
+def lock_holder(store: Store, lock_dir: Path) -> Holder | None:
+    """The run lock's current holder, or None when nobody holds it. Never takes the lock (a probe
+    could make a starting run believe another one is in progress)."""
+    if store.engine.dialect.name == "postgresql":
+        return _pg_holder(store)
+    try:
+        data = json.loads(holder_path(store, lock_dir).read_text())
+    except (OSError, ValueError):
+        return None
+    pid, host = int(data.get("pid") or 0), str(data.get("host") or "")
+    if host == socket.gethostname() and not process_alive(pid):
+        return None  # left by a killed holder: the lock went with it
+    started = data.get("started_at")
+    return Holder(pid, host, clock.parse_instant(started) if started else None)
+
+
+def _pg_holder(store: Store) -> Holder | None:
+    with store.engine.connect() as conn:
+        backend = conn.execute(text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = :k"
+            " AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ), {"k": ADVISORY_KEY}).scalar()
+        if backend is None:
+            return None
+        row = conn.execute(select(m.LockHolder).where(m.LockHolder.name == HOLDER_ROW,
+                                                      m.LockHolder.backend_pid == backend)).first()
+    if row is None:
+        return Holder(None, None, None)
+    return Holder(row.pid, row.host, row.started_at)

@@ -6,6 +6,8 @@ Secrets never reach these rows: deliveries keep a subscriber id and a hash of th
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime
 from typing import Any
 
@@ -146,6 +148,24 @@ class Run(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     not_modified: Mapped[int] = mapped_column(Integer, default=0)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Which process ran the crawl, so a later crawl can tell a killed run (its process gone from
+    # this host) from a live one. Filled in by default: no caller has to pass them.
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True, default=os.getpid)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True, default=socket.gethostname)
+    # None while running or once finished normally; "interrupted" when its process died mid-crawl.
+    state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class LockHolder(Base):
+    """Who holds `tracker run`'s PostgreSQL advisory lock (SQLite keeps this in a file beside its
+    lock file): the lock itself says nothing of its holder, and a hung holder stops all tracking."""
+
+    __tablename__ = "lock_holders"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    backend_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the session holding the lock
 
 
 class HttpValidator(Base):

@@ -1,7 +1,7 @@
 """The records that flow between parts: what a spider yields (`Item`) and the typed snapshots of
 bills, meetings and council matters, each with ONE load (from stored JSON) and ONE dump (to it).
 
-This module is the ground floor: it imports nothing of the project but the change kinds, so
+This module is the ground floor: it imports nothing of the project, so
 spiders, parsers and pure differs never import the database. A record's `dump()` gives exactly
 the dict that has always been stored, key for key, so a stored snapshot's hash never moves and a
 restructuring is never news.
@@ -9,8 +9,11 @@ restructuring is never news.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, ClassVar, TypedDict
 
 
 @dataclass
@@ -21,7 +24,7 @@ class Item:
     kind: str  # bill | meeting | matter
     source_id: str  # govinfo | legistar:nyc-council ...
     watch_ids: list[str]
-    content: dict[str, Any]
+    content: Record | None  # None until the ingest worker reads `raw` (see parse_with)
     url: str | None = None
     raw: bytes | None = None
     # True when the entity was found by searching (a title watch, a meeting listing) rather than
@@ -31,8 +34,242 @@ class Item:
     # Version label of the parser that made `content`, stored on the snapshot: a new version's
     # first snapshot of an entity is a baseline, never news.
     parser_version: str = "1"
-    # Source kind whose parser turns `raw` into `content` in the ingest worker (None: already set).
+    # Source kind whose `read_raw` turns `raw` into `content` in the ingest worker (None: already set).
     parse_with: str | None = None
     # Content fields this crawl did not fetch (a Legistar event's items when the event is unchanged):
     # taken from the entity's last snapshot, so skipping a request never looks like a removal.
     carry: list[str] = field(default_factory=list)
+
+
+# -- snapshot records ------------------------------------------------------------------------------
+
+class MeetingStatus:
+    """A meeting's status as stored; `PASSED` is never stored, only shown once its time is over."""
+
+    TENTATIVE = "tentative"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    PASSED = "passed"
+
+
+# A bill's furthest stage, in order (vetoed and failed replace it; see tracker/bills.py).
+STAGES = (
+    "introduced", "referred", "reported", "passed_house", "passed_senate", "passed_both",
+    "to_president", "enacted", "vetoed", "failed",
+)
+
+
+class AgendaItem(TypedDict, total=False):
+    """One agenda item. Listing sources without items report the meeting's own words as the one
+    item (`key` "title") when they match a keyword; Legistar adds its matter and note fields."""
+
+    key: str | None
+    sequence: int | None
+    title: str | None
+    matter: str | None
+    keywords: list[str]
+    section: str | None  # BoardDocs: the agenda category
+    action: str | None
+    url: str | None
+    # Legistar's own fields
+    minutes_sequence: int | None
+    on_agenda: bool
+    matter_id: int | None
+    matter_name: str | None
+    matter_guid: str | None
+    matter_status: str | None
+    matter_type: str | None
+    agenda_note: str | None
+    minutes_note: str | None
+    attachments: list[dict[str, Any]]
+
+
+class BillAction(TypedDict, total=False):
+    id: str
+    date: str
+    time: str | None
+    text: str
+    code: str | None
+    codes: list[str]
+    chamber: str | None
+    committees: list[str]
+
+
+class Person(TypedDict, total=False):
+    name: str | None
+    bioguide_id: str | None
+    party: str | None
+    state: str | None
+    district: str | None
+    date: str | None
+    withdrawn: str | None
+    original: bool
+
+
+def _pick(cls: type, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split stored fields into the record's own and the rest (kept as they were, so a dump gives
+    back exactly what was stored)."""
+    own = {f.name for f in fields(cls) if f.name != "extra"}
+    return {k: v for k, v in data.items() if k in own}, {k: v for k, v in data.items() if k not in own}
+
+
+@dataclass
+class Meeting:
+    """A meeting as every meeting source normalizes it. `start` is a UTC ISO instant (None when the
+    time is to be announced), `date` the body's local day; identity is `source_ref`, never the time.
+    Source-specific fields (Legistar's `body_id`, `media_id`) live in `extra`."""
+
+    source: str
+    source_ref: str
+    body: str | None
+    title: str
+    date: str | None
+    timezone: str
+    start: str | None = None
+    time_tbd: bool = False
+    location: str | None = None
+    status: str = MeetingStatus.CONFIRMED
+    status_text: str | None = None
+    agenda_url: str | None = None
+    agenda_posted: str | None = None
+    agenda_status: str | None = None
+    minutes_url: str | None = None
+    minutes_posted: str | None = None
+    minutes_status: str | None = None
+    comment: str | None = None
+    livestream_url: str | None = None
+    url: str | None = None
+    items: list[AgendaItem] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    kind: ClassVar[str] = "meeting"
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Meeting:
+        own, rest = _pick(cls, data)
+        return cls(**own, extra=rest)
+
+    def dump(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        out.update(self.extra)
+        return out
+
+    @property
+    def matching_items(self) -> list[AgendaItem]:
+        return [item for item in self.items if item.get("keywords")]
+
+
+@dataclass
+class Bill:
+    """A bill as parsed from BILLSTATUS (either schema): no volatile field, lists in a stable order."""
+
+    number: str  # hr1470-117
+    congress: int
+    type: str
+    display: str  # H.R. 1470
+    title: str
+    stage: str
+    url: str | None = None
+    short_titles: list[str] = field(default_factory=list)
+    official_title: str | None = None
+    reserved: bool = False
+    introduced: str | None = None
+    sponsor: Person | None = None
+    cosponsors: list[Person] = field(default_factory=list)
+    actions: list[BillAction] = field(default_factory=list)
+    committees: list[dict[str, Any]] = field(default_factory=list)
+    laws: list[dict[str, Any]] = field(default_factory=list)
+    latest_action: dict[str, Any] | None = None
+    policy_area: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    kind: ClassVar[str] = "bill"
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Bill:
+        own, rest = _pick(cls, data)
+        return cls(**own, extra=rest)
+
+    def dump(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        out.update(self.extra)
+        return out
+
+    @property
+    def active_cosponsors(self) -> int:
+        return sum(1 for c in self.cosponsors if not c.get("withdrawn"))
+
+
+@dataclass
+class Matter:
+    """A council matter (Legistar legislation) with its status and its merged history."""
+
+    source: str
+    source_ref: str
+    file: str | None = None
+    name: str | None = None
+    type: str | None = None
+    status: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    kind: ClassVar[str] = "matter"
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Matter:
+        own, rest = _pick(cls, data)
+        return cls(**own, extra=rest)
+
+    def dump(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        out.update(self.extra)
+        return out
+
+
+Record = Bill | Meeting | Matter
+RECORDS: dict[str, type[Bill] | type[Meeting] | type[Matter]] = {"bill": Bill, "meeting": Meeting, "matter": Matter}
+
+
+def load_record(kind: str, stored: str | dict[str, Any]) -> Record:
+    """The typed record of a stored snapshot (its JSON text or the parsed dict)."""
+    data = json.loads(stored) if isinstance(stored, str) else stored
+    return RECORDS[kind].load(data)
+
+
+def canonical_json(content: Any) -> str:
+    """Sorted keys, no extra whitespace: equal content gives equal text, hence equal hash."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def text_hash(text: str) -> str:
+    """The snapshot hash: sha256 of the canonical JSON text."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def content_hash(content: Any) -> str:
+    return text_hash(canonical_json(content))
+
+
+# -- listings --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ListingContext:
+    """What every listing parser is told: which watch, where the listing is, the body's name and
+    zone, the campaign's keywords, and the window of meetings to keep."""
+
+    watch_id: str
+    url: str
+    body: str
+    timezone: str
+    keywords: tuple[str, ...]
+    window_start: datetime
+    window_end: datetime
+
+
+@dataclass
+class Listing:
+    """The meetings a listing holds, and one line per part of it that could not be read."""
+
+    meetings: list[Meeting]
+    problems: list[str] = field(default_factory=list)

@@ -3,8 +3,6 @@ and the digest (CONTRACT.md "JSON" shapes)."""
 
 from __future__ import annotations
 
-import fnmatch
-import json
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,19 +15,15 @@ from tracker import models as m
 from tracker.alerts.outbox import dead_deliveries, delivery_counts
 from tracker.clock import iso_z
 from tracker.config import Config
+from tracker.records import Bill, Meeting, MeetingStatus, load_record
 from tracker.store import Store
+from tracker.words import local_iso
 
 MEETING_PAST_DAYS = 30
 
 
-def local_iso(utc_iso: str | None, zone: ZoneInfo) -> str | None:
-    """A stored UTC instant shown with the body's UTC offset."""
-    if not utc_iso:
-        return None
-    return clock.parse_instant(utc_iso).astimezone(zone).isoformat()
-
-
-def watch_entities(session: Session, watch_id: str, kind: str) -> list[tuple[m.Entity, dict[str, Any]]]:
+def watch_entities(session: Session, watch_id: str, kind: str) -> list[tuple[m.Entity, Any]]:
+    """A watch's entities of one kind with their current records (Bill, Meeting or Matter)."""
     rows = session.execute(
         select(m.Entity, m.Snapshot.content)
         .join(m.WatchEntity, m.WatchEntity.entity_key == m.Entity.key)
@@ -37,52 +31,49 @@ def watch_entities(session: Session, watch_id: str, kind: str) -> list[tuple[m.E
         .where(m.WatchEntity.watch_id == watch_id, m.Entity.kind == kind)
         .order_by(m.Entity.key)
     )
-    return [(entity, json.loads(content)) for entity, content in rows]
+    return [(entity, load_record(kind, content)) for entity, content in rows]
 
 
-def bill_status(watch_id: str, entity: m.Entity, bill: dict[str, Any]) -> dict[str, Any]:
-    laws = bill.get("laws") or []
+def bill_status(watch_id: str, entity: m.Entity, bill: Bill) -> dict[str, Any]:
     return {
         "watch": watch_id,
         "entity": entity.key,
-        "number": bill.get("display"),
-        "congress": bill.get("congress"),
-        "title": bill.get("title"),
-        "stage": bill.get("stage"),
-        "latest_action": bill.get("latest_action"),
-        "cosponsors": sum(1 for c in bill.get("cosponsors") or [] if not c.get("withdrawn")),
-        "law": laws[0]["number"] if laws else None,
-        "url": bill.get("url"),
+        "number": bill.display,
+        "congress": bill.congress,
+        "title": bill.title,
+        "stage": bill.stage,
+        "latest_action": bill.latest_action,
+        "cosponsors": bill.active_cosponsors,
+        "law": bill.laws[0]["number"] if bill.laws else None,
+        "url": bill.url,
     }
 
 
-def meeting_status(watch_id: str, entity: m.Entity, meeting: dict[str, Any], zone: ZoneInfo,
+def meeting_status(watch_id: str, entity: m.Entity, meeting: Meeting, zone: ZoneInfo,
                    now: datetime) -> dict[str, Any]:
-    status = meeting.get("status") or "confirmed"
-    start = meeting.get("start")
-    if status != "cancelled" and start and clock.parse_instant(start) < now:
-        status = "passed"
+    status = meeting.status or MeetingStatus.CONFIRMED
+    if status != MeetingStatus.CANCELLED and meeting.start and clock.parse_instant(meeting.start) < now:
+        status = MeetingStatus.PASSED
     return {
         "watch": watch_id,
         "entity": entity.key,
-        "body": meeting.get("body"),
-        "title": meeting.get("title"),
-        "start": local_iso(start, zone),
-        "date": meeting.get("date"),
-        "time_tbd": bool(meeting.get("time_tbd")),
+        "body": meeting.body,
+        "title": meeting.title,
+        "start": local_iso(meeting.start, zone),
+        "date": meeting.date,
+        "time_tbd": bool(meeting.time_tbd),
         "status": status,
-        "status_text": meeting.get("status_text"),
-        "location": meeting.get("location"),
-        "agenda_url": meeting.get("agenda_url"),
-        "minutes_url": meeting.get("minutes_url"),
-        "comment": meeting.get("comment"),
-        "livestream_url": meeting.get("livestream_url"),
-        "url": meeting.get("url"),
+        "status_text": meeting.status_text,
+        "location": meeting.location,
+        "agenda_url": meeting.agenda_url,
+        "minutes_url": meeting.minutes_url,
+        "comment": meeting.comment,
+        "livestream_url": meeting.livestream_url,
+        "url": meeting.url,
         "missing": entity.missing_since is not None,
         "items": [
             {"title": i.get("title"), "matter": i.get("matter"), "keywords": i.get("keywords") or []}
-            for i in meeting.get("items") or []
-            if i.get("keywords")
+            for i in meeting.matching_items
         ],
     }
 
@@ -128,13 +119,12 @@ def collect_status(store: Store, config: Config) -> dict[str, Any]:
         meetings = []
         for w in config.meetings:
             zone = config.display_zone(w.id)
-            for entity, content in watch_entities(session, w.id, "meeting"):
-                start = content.get("start")
-                if start and clock.parse_instant(start) < horizon:
+            for entity, meeting in watch_entities(session, w.id, "meeting"):
+                if meeting.start and clock.parse_instant(meeting.start) < horizon:
                     continue
-                if not start and content.get("date") and content["date"] < horizon.date().isoformat():
+                if not meeting.start and meeting.date and meeting.date < horizon.date().isoformat():
                     continue
-                meetings.append(meeting_status(w.id, entity, content, zone, now))
+                meetings.append(meeting_status(w.id, entity, meeting, zone, now))
         meetings.sort(key=_meeting_sort_key)
         return {
             "generated_at": iso_z(now),
@@ -169,7 +159,8 @@ def list_changes(
     limit: int | None = None,
     newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    """Recorded changes, oldest first (by id, which only grows)."""
+    """Recorded changes, oldest first (by id, which only grows); `kind` is a glob (`bill.*`),
+    filtered and limited by the database."""
     query = select(m.Change)
     if since is not None:
         query = query.where(m.Change.detected_at >= since)
@@ -177,12 +168,20 @@ def list_changes(
         query = query.where(
             m.Change.entity_key.in_(select(m.WatchEntity.entity_key).where(m.WatchEntity.watch_id == watch))
         )
+    if kind is not None:
+        query = query.where(m.Change.kind.like(glob_to_like(kind), escape="\\"))
     query = query.order_by(m.Change.id.desc() if newest_first else m.Change.id)
+    if limit:
+        query = query.limit(limit)
     with store.session() as session:
         rows = [change_json(c) for c in session.scalars(query)]
-    if kind is not None:
-        rows = [r for r in rows if fnmatch.fnmatchcase(r["kind"], kind)]
     if watch is not None:
         for r in rows:
             r["watch"] = watch
-    return rows[:limit] if limit else rows
+    return rows
+
+
+def glob_to_like(pattern: str) -> str:
+    """A shell glob (`bill.*`, `meeting.?gend*`) as a LIKE pattern, its own `%` and `_` escaped."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")

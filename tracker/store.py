@@ -7,7 +7,6 @@ its diff becomes changes, and instant deliveries are owed, all committed togethe
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import zlib
 from collections.abc import Callable, Iterator
@@ -25,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import clock, secrets
 from tracker import models as m
-from tracker.changes import Change as ChangeRecord
-from tracker.changes import canonical_json
-from tracker.records import Item
+from tracker.records import Item, Record, canonical_json, load_record, text_hash
+from tracker.runs import save_validators
+from tracker.sources import DIFFERS, Differ
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -118,13 +117,8 @@ class IngestResult:
     changes: list[m.Change] = field(default_factory=list)
 
 
-Differ = Callable[[dict[str, Any] | None, dict[str, Any], "Item"], list[ChangeRecord]]
 # Called inside the ingest transaction for each new change: owes deliveries (alerts module).
 ChangeHook = Callable[[Session, m.Change], None]
-
-
-def url_hash(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()
 
 
 def ensure_watches(session: Session, watches: list[tuple[str, str, str]]) -> None:
@@ -139,7 +133,7 @@ def ensure_watches(session: Session, watches: list[tuple[str, str, str]]) -> Non
 def ingest(
     store: Store,
     item: Item,
-    differ: Differ,
+    differ: Differ | None = None,
     *,
     run_id: int | None = None,
     on_change: ChangeHook | None = None,
@@ -148,136 +142,103 @@ def ingest(
 
     The first snapshot of an entity is a baseline (no changes), except that a discovered entity
     of a watch that already has its baseline yields what `differ(None, new)` says (e.g.
-    `meeting.added`). Validators are saved with the snapshot so a failed parse is fetched again.
+    `meeting.added`). A snapshot made by a new parser version is a baseline too: what appears only
+    because a parser changed is not news. Validators are saved with the snapshot, so a failed
+    parse is fetched again. `differ` defaults to the entity kind's differ.
     """
+    assert item.content is not None, f"{item.key}: no content to store"
     now = clock.now()
     result = IngestResult(entity=item.key)
     with store.session() as session:
-        entity = session.get(m.Entity, item.key)
-        current = (session.get(m.Snapshot, entity.current_snapshot_id)
-                   if entity is not None and entity.current_snapshot_id is not None else None)
-        if item.carry and current is not None:
-            stored = _load(current.content)
-            item.content = {**item.content, **{name: stored.get(name) for name in item.carry}}
-        text = canonical_json(item.content)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        previous: dict[str, Any] | None = None
-        snapshot: m.Snapshot | None = None
-        if entity is None:
-            entity = m.Entity(
-                key=item.key, kind=item.kind, source_id=item.source_id, first_seen=now, last_seen=now
-            )
-            session.add(entity)
-            for watch_id in item.watch_ids:
-                session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
-        else:
-            entity.last_seen = now
-            entity.missing_since = None
-            _link_watches(session, item)
-            if current is not None:
-                if current.hash == digest:
-                    _save_validators(session, item, now)
-                    return result
-                previous = _load(current.content)
-            # An older state can come back (a bill's title reverted): reuse its snapshot row.
-            snapshot = session.scalar(
-                select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest)
-            )
-        if snapshot is None:
-            snapshot = m.Snapshot(
-                entity_key=item.key,
-                hash=digest,
-                content=text,
-                raw=zlib.compress(item.raw, 1) if item.raw is not None else None,
-                raw_url=secrets.mask(item.url) if item.url else None,
-                fetched_at=now,
-                parser=item.parser_version,
-            )
-            session.add(snapshot)
-            session.flush()
-        entity.current_snapshot_id = snapshot.id
-        result.new_snapshot = True
-
-        if previous is None:
-            watches_with_baseline = [
-                w for w in item.watch_ids if (watch := session.get(m.Watch, w)) and watch.baseline_at
-            ]
-            if not (item.discovered and watches_with_baseline):
+        entity, current = _entity(session, item, now)
+        previous = load_record(item.kind, current.content) if current is not None else None
+        if item.carry and previous is not None:
+            _carry(item, previous)
+        text = canonical_json(item.content.dump())
+        digest = text_hash(text)
+        if current is None or current.hash != digest:
+            entity.current_snapshot_id = _snapshot(session, item, text, digest, now).id
+            result.new_snapshot = True
+            if _is_baseline(session, item, current):
                 result.baseline = True
-                _save_validators(session, item, now)
-                return result
-
-        watch_id = sorted(item.watch_ids)[0] if item.watch_ids else None
-        for change in differ(previous, item.content, item):
-            if session.scalar(select(m.Change.id).where(m.Change.dedupe_key == change.dedupe_key)):
-                continue  # already recorded: a re-crawl, a reprocessed file, a schema switch
-            row = m.Change(
-                dedupe_key=change.dedupe_key,
-                kind=change.kind,
-                entity_key=item.key,
-                watch_id=watch_id,
-                summary=change.summary,
-                data=change.data,
-                url=change.url,
-                detected_at=now,
-                occurred_at=change.occurred_at,
-                run_id=run_id,
-            )
-            session.add(row)
-            session.flush()
-            if on_change is not None:
-                on_change(session, row)
-            result.changes.append(row)
-        _save_validators(session, item, now)
+            else:
+                result.changes = _record_changes(session, item, previous, differ or DIFFERS[item.kind],
+                                                 run_id=run_id, on_change=on_change, now=now)
+        if item.validators and item.validators.get("url"):
+            save_validators(session, item.validators, now)
     return result
 
 
-def _load(content: str) -> dict[str, Any]:
-    import json
-
-    return json.loads(content)
-
-
-def _link_watches(session: Session, item: Item) -> None:
+def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Snapshot | None]:
+    """The entity row (created on first sight, linked to the item's watches) and its current snapshot."""
+    entity = session.get(m.Entity, item.key)
+    if entity is None:
+        entity = m.Entity(key=item.key, kind=item.kind, source_id=item.source_id, first_seen=now, last_seen=now)
+        session.add(entity)
+        for watch_id in item.watch_ids:
+            session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
+        return entity, None
+    entity.last_seen = now
+    entity.missing_since = None
     for watch_id in item.watch_ids:
         if session.get(m.WatchEntity, (watch_id, item.key)) is None:
             session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
+    current = session.get(m.Snapshot, entity.current_snapshot_id) if entity.current_snapshot_id else None
+    return entity, current
 
 
-def _save_validators(session: Session, item: Item, now: datetime) -> None:
-    if item.validators and item.validators.get("url"):
-        save_validators(session, item.validators, now)
+def _carry(item: Item, previous: Record) -> None:
+    """Fields this crawl did not fetch keep their stored values (never a false removal)."""
+    for name in item.carry:
+        setattr(item.content, name, getattr(previous, name))
 
 
-def save_validators(session: Session, validators: dict[str, str | None], now: datetime) -> None:
-    url = validators["url"] or ""
-    key = url_hash(url)
-    row = session.get(m.HttpValidator, key)
-    if row is None:
-        row = m.HttpValidator(url_hash=key, url=secrets.mask(url), updated_at=now)
+def _snapshot(session: Session, item: Item, text: str, digest: str, now: datetime) -> m.Snapshot:
+    """The snapshot row for this content: an older state that came back (a title reverted) reuses its row."""
+    snapshot = session.scalar(
+        select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest))
+    if snapshot is None:
+        snapshot = m.Snapshot(
+            entity_key=item.key, hash=digest, content=text,
+            raw=zlib.compress(item.raw, 1) if item.raw is not None else None,
+            raw_url=secrets.mask(item.url) if item.url else None, fetched_at=now, parser=item.parser_version,
+        )
+        session.add(snapshot)
+        session.flush()
+    return snapshot
+
+
+def _is_baseline(session: Session, item: Item, current: m.Snapshot | None) -> bool:
+    """No news from this snapshot: the entity's first (unless a watch with a baseline discovered
+    it), or the first made by a new parser version."""
+    if current is not None:
+        return current.parser != item.parser_version
+    if not item.discovered:
+        return True
+    return not any((watch := session.get(m.Watch, w)) and watch.baseline_at for w in item.watch_ids)
+
+
+def _record_changes(session: Session, item: Item, previous: Record | None, differ: Differ, *,
+                    run_id: int | None, on_change: ChangeHook | None, now: datetime) -> list[m.Change]:
+    """The differ's changes not recorded before (a re-crawl, a reprocessed file or a schema switch
+    repeats them), each owed to subscribers by `on_change` in this same transaction."""
+    assert item.content is not None
+    watch_id = sorted(item.watch_ids)[0] if item.watch_ids else None
+    rows = []
+    for change in differ(previous, item.content, item.key):
+        if session.scalar(select(m.Change.id).where(m.Change.dedupe_key == change.dedupe_key)):
+            continue
+        row = m.Change(
+            dedupe_key=change.dedupe_key, kind=change.kind, entity_key=item.key, watch_id=watch_id,
+            summary=change.summary, data=change.data, url=change.url, detected_at=now,
+            occurred_at=change.occurred_at, run_id=run_id,
+        )
         session.add(row)
-    row.etag = validators.get("etag")
-    row.last_modified = validators.get("last_modified")
-    row.updated_at = now
-
-
-def load_validators(store: Store) -> dict[str, tuple[str | None, str | None]]:
-    """All stored validators by URL hash: loaded once before a crawl, not per request."""
-    with store.session() as session:
-        return {
-            row.url_hash: (row.etag, row.last_modified)
-            for row in session.scalars(select(m.HttpValidator))
-        }
-
-
-def mark_baselines(store: Store, watch_ids: list[str]) -> None:
-    """A watch whose crawl succeeded has its baseline: from now on new entities are news."""
-    now = clock.now()
-    with store.session() as session:
-        for watch_id in watch_ids:
-            watch = session.get(m.Watch, watch_id)
-            if watch is not None and watch.baseline_at is None:
-                watch.baseline_at = now
+        session.flush()
+        if on_change is not None:
+            on_change(session, row)
+        rows.append(row)
+    return rows
 
 
 def max_change_id(session: Session) -> int:

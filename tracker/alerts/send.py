@@ -11,29 +11,27 @@ right after its send: a crash repeats at most the one message in flight, to that
 from __future__ import annotations
 
 import functools
-import json
 import re
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 import apprise
 import jinja2
 from sqlalchemy import Connection, Update, bindparam, select, update
 
-from tracker import clock, secrets
+from tracker import clock, secrets, templating
 from tracker import models as m
 from tracker.alerts.outbox import OPERATOR
 from tracker.alerts.targets import Target, targets_of
-from tracker.billnumbers import ordinal
 from tracker.bills import STAGE_WORDS
 from tracker.config import Config
+from tracker.records import Bill, Meeting, Record, load_record
 from tracker.store import Store
+from tracker.words import bill_label, local_time, meeting_label
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 CLAIM_BATCH = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -60,18 +58,15 @@ def _environment(config: Config) -> jinja2.Environment:
     return _environment_for(folder)
 
 
-@functools.lru_cache(maxsize=8)
 def _environment_for(folder: str | None) -> jinja2.Environment:
-    """Compiled templates are cached: compiling per message cost 6 ms each."""
-    folders = [folder] if folder else []
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([*folders, str(TEMPLATES)]), autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.ChainableUndefined)
-    env.filters["stage_words"] = lambda s: STAGE_WORDS.get(s or "", s or "")
-    env.filters["ordinal"] = ordinal
-    env.filters["local"] = _local
-    env.filters["md"] = _md
-    env.filters["mdurl"] = lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or "")
-    return env
+    """Plain-text bodies: no autoescape (Markdown escaping is the `md` filter's job). Cached by
+    tracker.templating per folder: compiling per message cost 6 ms each."""
+    return templating.environment("alerts", folder, html=False, filters={
+        "stage_words": lambda s: STAGE_WORDS.get(s or "", s or ""),
+        "local": local_time,
+        "md": _md,
+        "mdurl": lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or ""),
+    })
 
 
 @functools.lru_cache(maxsize=4096)
@@ -88,24 +83,17 @@ def _md(text: object) -> str:
     return re.sub(r"([\\`*_\[\]])", r"\\\1", html.escape(str(text or ""), quote=False))
 
 
-def _local(iso: str | None, zone: str) -> str:
-    if not iso:
-        return "time to be announced"
-    from zoneinfo import ZoneInfo
-
-    return clock.parse_instant(iso).astimezone(ZoneInfo(zone)).strftime("%a %b %-d, %Y, %-I:%M %p %Z")
-
-
 def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _entity(session: Any, key: str) -> dict[str, Any]:
+def _entity(session: Any, key: str) -> Record | None:
+    """The entity's current record (None when it has no snapshot)."""
     entity = session.get(m.Entity, key)
     if entity is None or entity.current_snapshot_id is None:
-        return {}
+        return None
     snap = session.get(m.Snapshot, entity.current_snapshot_id)
-    return json.loads(snap.content) if snap else {}
+    return load_record(entity.kind, snap.content) if snap else None
 
 
 def _change_context(session: Any, change: m.Change, config: Config) -> dict[str, Any]:
@@ -116,11 +104,10 @@ def _change_context(session: Any, change: m.Change, config: Config) -> dict[str,
 
 def _title_for(context: dict[str, Any]) -> str:
     entity, change = context["entity"], context["change"]
-    if context["kind"] == "bill" and entity.get("display"):
-        return f"{entity['display']} ({ordinal(int(entity.get('congress') or 0))}): {change.kind.split('.', 1)[1].replace('_', ' ')}"
-    if entity.get("body"):
-        title = entity.get("title") or "meeting"
-        return entity["body"] if title == entity["body"] else f"{entity['body']}: {title}"
+    if isinstance(entity, Bill):
+        return f"{bill_label(entity)}: {change.kind.split('.', 1)[1].replace('_', ' ')}"
+    if isinstance(entity, Meeting) and entity.body:
+        return meeting_label(entity)
     return change.summary[:120]
 
 

@@ -162,6 +162,7 @@ def real_file(number: str) -> bytes:
 def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[str], None]) -> int:
     from tracker.crawl import run_crawls
     from tracker.demo.replay import serve
+    from tracker.digest import write_site
     from tracker.status import list_changes
     from tracker.store import Store
 
@@ -214,15 +215,9 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
     say(f"demo: {len(changes)} changes found:")
     for change in changes:
         say(f"  [{change['kind']}] {change['summary']}")
-    try:
-        from tracker.digest import write_site
-    except ImportError:
-        site = None
-    else:
-        site = write_site(store, config, config.digest_dir)
+    site = write_site(store, config, config.digest_dir)
     say(f"demo: data in {folder / 'tracker.db'} (config {config_path})")
-    if site is not None:
-        say(f"demo: digest at {site / 'index.html'}")
+    say(f"demo: digest at {site / 'index.html'}")
     say(f"demo: look around with: tracker --config {config_path} status")
     store.dispose()
     return 0 if ok else 1

@@ -241,12 +241,164 @@ def _etag(body: bytes) -> str:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    replay: ReplayServer  # the routes, faults and request log the handler answers from
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-answer is normal here (truncation, size caps); stay quiet."""
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             return
         super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Answers one request from the replay server's routes: robots.txt, 404, a fault, an app's
+    answer, or the recorded body (content-negotiated, conditional, maybe truncated)."""
+
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # an idle or stalled client frees its thread
+    status_sent = 0
+    bytes_sent = 0
+
+    def log_message(self, format: str, *args: Any) -> None:  # the request log replaces it
+        return
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def _serve(self, head: bool) -> None:
+        replay = self.server.replay
+        started = time.time()
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.status_sent, self.bytes_sent = 0, 0
+        replay._begin()
+        try:
+            self._answer(path, query, head)
+        except (ConnectionError, TimeoutError):  # the client left; log what was sent
+            self.close_connection = True
+        finally:
+            replay._log(Logged(self.command, path, query, Headers(self.headers.items()),
+                               self.status_sent, self.bytes_sent, started))
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _head(self, status: int, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.status_sent = status
+
+    def _write(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.bytes_sent += len(data)
+
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None,
+              head: bool = False) -> None:
+        self._head(status, {"Content-Type": content_type, "Content-Length": str(len(body)), **(extra or {})})
+        if not head:
+            self._write(body)
+
+    def _send_truncated(self, status: int, body: bytes, keep: int, content_type: str, headers: dict[str, str],
+                        head: bool) -> None:
+        """Announce the whole length, send `keep` bytes, hang up: a connection lost mid-body."""
+        self._head(status, {"Content-Type": content_type, "Content-Length": str(len(body)), **headers})
+        if not head:
+            self._write(body[:keep])
+            self.wfile.flush()
+        self.close_connection = True
+
+    def _huge(self, size: int, content_type: str, head: bool) -> None:
+        self._head(200, {"Content-Type": content_type, "Content-Length": str(size)})
+        if head:
+            return
+        line = b"generated filler to make a response too large to accept\n"
+        chunk = (line * (CHUNK // len(line) + 1))[:CHUNK]
+        left = size
+        while left > 0:
+            self._write(chunk if left >= CHUNK else chunk[:left])
+            left -= CHUNK
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    def _answer(self, path: str, query: dict[str, str], head: bool) -> None:
+        replay = self.server.replay
+        if path == "/robots.txt" and replay._robots is not None:
+            return self._send(200, replay._robots.encode(), "text/plain; charset=utf-8", head=head)
+        found = replay._find(path, query)
+        if found is None:
+            return self._send(404, b"not found\n", "text/plain; charset=utf-8", head=head)
+        route, fault, hits = replay._take(found)
+        if fault is not None and self._answer_fault(route, fault, hits, head):
+            return None
+        kind = fault.kind if fault else None
+        if route.app is not None:
+            status, body, content_type = route.app(path, query, Headers(self.headers.items()))
+            if status != 200:
+                return self._send(status, body, content_type, head=head)
+            extra = {"Vary": "Accept"}
+        else:
+            body, content_type, extra = self._negotiate(route)
+        if kind == "short":
+            body = body[: int(fault.value)]  # type: ignore[union-attr]
+        etag = _etag(body)
+        headers = {"ETag": etag, "Last-Modified": route.last_modified, **extra, **route.headers}
+        if route.status == 200 and kind not in ("truncate", "short") and self._not_modified(etag, route.last_modified):
+            return self._head(304, headers)
+        if kind == "truncate":
+            return self._send_truncated(route.status, body, int(fault.value), content_type, headers, head)  # type: ignore[union-attr]
+        return self._send(route.status, body, content_type, headers, head=head)
+
+    def _answer_fault(self, route: Route, fault: Fault, hits: int, head: bool) -> bool:
+        """Answer with the fault when it replaces the answer (True); a delay only waits first."""
+        if fault.kind == "delay":
+            time.sleep(fault.value)
+            return False
+        if fault.kind == "status":
+            code = int(fault.value)
+            try:
+                phrase = HTTPStatus(code).phrase
+            except ValueError:
+                phrase = "Error"
+            self._send(code, f"{code} {phrase}\n".encode(), "text/plain; charset=utf-8", head=head)
+            return True
+        if fault.kind == "retry_after" and (fault.times == 0 or hits <= fault.times):
+            self._send(fault.code, b"Too many requests; retry later.\n", "text/plain; charset=utf-8",
+                       {"Retry-After": str(int(fault.value))}, head=head)
+            return True
+        if fault.kind == "html_error":
+            self._send(200, HTML_ERROR_PAGE, "text/html; charset=utf-8", head=head)
+            return True
+        if fault.kind == "huge":
+            self._huge(int(fault.value), route.content_type, head)
+            return True
+        return False
+
+    def _negotiate(self, route: Route) -> tuple[bytes, str, dict[str, str]]:
+        if route.alternatives:
+            wanted = JSON if prefers_json(self.headers.get("Accept", "")) else XML
+            kind = wanted if wanted in route.alternatives else next(iter(route.alternatives))
+            return route.alternatives[kind], _with_charset(kind), {"Vary": "Accept"}
+        body = route.body.read_bytes() if isinstance(route.body, Path) else route.body or b""
+        return body, route.content_type, {}
+
+    def _not_modified(self, etag: str, last_modified: str) -> bool:
+        match = self.headers.get("If-None-Match")
+        if match is not None:  # weak comparison, as RFC 9110 asks for If-None-Match
+            tags = [t.strip().removeprefix("W/") for t in match.split(",")]
+            return "*" in tags or etag in tags
+        since = self.headers.get("If-Modified-Since")
+        if since:
+            try:
+                return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(since)
+            except (TypeError, ValueError):
+                return False
+        return False
 
 
 class ReplayServer:
@@ -261,7 +413,8 @@ class ReplayServer:
         self._log_entries: list[Logged] = []
         self._inflight = 0
         self._on_request = on_request
-        self._server = _Server(("127.0.0.1", port), self._handler())
+        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server.replay = self
         self._thread: threading.Thread | None = None
         self._stopped = False
 
@@ -448,148 +601,6 @@ class ReplayServer:
             self._settled.notify_all()
         if self._on_request is not None:
             self._on_request(record)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            timeout = 30  # an idle or stalled client frees its thread
-            status_sent = 0
-            bytes_sent = 0
-
-            def log_message(self, format: str, *args: Any) -> None:  # the request log replaces it
-                return
-
-            def do_HEAD(self) -> None:
-                self._serve(head=True)
-
-            def do_GET(self) -> None:
-                self._serve(head=False)
-
-            def _serve(self, head: bool) -> None:
-                started = time.time()
-                parts = urlsplit(self.path)
-                path = unquote(parts.path)
-                query = dict(parse_qsl(parts.query, keep_blank_values=True))
-                self.status_sent, self.bytes_sent = 0, 0
-                server._begin()
-                try:
-                    self._answer(path, query, head)
-                except (ConnectionError, TimeoutError):  # the client left; log what was sent
-                    self.close_connection = True
-                finally:
-                    server._log(Logged(self.command, path, query, Headers(self.headers.items()),
-                                       self.status_sent, self.bytes_sent, started))
-
-            # -- writing ------------------------------------------------------------------------
-
-            def _head(self, status: int, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.status_sent = status
-
-            def _write(self, data: bytes) -> None:
-                self.wfile.write(data)
-                self.bytes_sent += len(data)
-
-            def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None,
-                      head: bool = False) -> None:
-                self._head(status, {"Content-Type": content_type, "Content-Length": str(len(body)),
-                                    **(extra or {})})
-                if not head:
-                    self._write(body)
-
-            # -- deciding -----------------------------------------------------------------------
-
-            def _answer(self, path: str, query: dict[str, str], head: bool) -> None:
-                robots = server._robots
-                if path == "/robots.txt" and robots is not None:
-                    return self._send(200, robots.encode(), "text/plain; charset=utf-8", head=head)
-                found = server._find(path, query)
-                if found is None:
-                    return self._send(404, b"not found\n", "text/plain; charset=utf-8", head=head)
-                route, fault, hits = server._take(found)
-                kind = fault.kind if fault else None
-                if fault is not None:
-                    if kind == "delay":
-                        time.sleep(fault.value)
-                    elif kind == "status":
-                        code = int(fault.value)
-                        try:
-                            phrase = HTTPStatus(code).phrase
-                        except ValueError:
-                            phrase = "Error"
-                        return self._send(code, f"{code} {phrase}\n".encode(), "text/plain; charset=utf-8",
-                                          head=head)
-                    elif kind == "retry_after" and (fault.times == 0 or hits <= fault.times):
-                        return self._send(fault.code, b"Too many requests; retry later.\n",
-                                          "text/plain; charset=utf-8", {"Retry-After": str(int(fault.value))},
-                                          head=head)
-                    elif kind == "html_error":
-                        return self._send(200, HTML_ERROR_PAGE, "text/html; charset=utf-8", head=head)
-                    elif kind == "huge":
-                        return self._huge(int(fault.value), route.content_type, head)
-                if route.app is not None:
-                    status, body, content_type = route.app(path, query, Headers(self.headers.items()))
-                    if status != 200:
-                        return self._send(status, body, content_type, head=head)
-                    extra = {"Vary": "Accept"}
-                else:
-                    body, content_type, extra = self._negotiate(route)
-                if kind == "short":
-                    body = body[: int(fault.value)]  # type: ignore[union-attr]
-                etag = _etag(body)
-                headers = {"ETag": etag, "Last-Modified": route.last_modified, **extra, **route.headers}
-                if route.status == 200 and kind not in ("truncate", "short") and self._not_modified(
-                        etag, route.last_modified):
-                    return self._head(304, headers)
-                if kind == "truncate":
-                    keep = int(fault.value)  # type: ignore[union-attr]
-                    self._head(route.status, {"Content-Type": content_type, "Content-Length": str(len(body)),
-                                              **headers})
-                    if not head:
-                        self._write(body[:keep])
-                        self.wfile.flush()
-                    self.close_connection = True
-                    return None
-                return self._send(route.status, body, content_type, headers, head=head)
-
-            def _negotiate(self, route: Route) -> tuple[bytes, str, dict[str, str]]:
-                if route.alternatives:
-                    wanted = JSON if prefers_json(self.headers.get("Accept", "")) else XML
-                    kind = wanted if wanted in route.alternatives else next(iter(route.alternatives))
-                    return route.alternatives[kind], _with_charset(kind), {"Vary": "Accept"}
-                body = route.body.read_bytes() if isinstance(route.body, Path) else route.body or b""
-                return body, route.content_type, {}
-
-            def _not_modified(self, etag: str, last_modified: str) -> bool:
-                match = self.headers.get("If-None-Match")
-                if match is not None:  # weak comparison, as RFC 9110 asks for If-None-Match
-                    tags = [t.strip().removeprefix("W/") for t in match.split(",")]
-                    return "*" in tags or etag in tags
-                since = self.headers.get("If-Modified-Since")
-                if since:
-                    try:
-                        return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(since)
-                    except (TypeError, ValueError):
-                        return False
-                return False
-
-            def _huge(self, size: int, content_type: str, head: bool) -> None:
-                self._head(200, {"Content-Type": content_type, "Content-Length": str(size)})
-                if head:
-                    return
-                line = b"generated filler to make a response too large to accept\n"
-                chunk = (line * (CHUNK // len(line) + 1))[:CHUNK]
-                left = size
-                while left > 0:
-                    self._write(chunk if left >= CHUNK else chunk[:left])
-                    left -= CHUNK
-
-        return Handler
 
 
 @contextmanager

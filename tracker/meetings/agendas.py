@@ -27,9 +27,9 @@ import feedparser
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
-from tracker.meetings.ical import SourceParseError
-from tracker.meetings.normalize import utc_iso, web_url
-from tracker.meetings.portals import meeting_record, title_items
+from tracker.meetings.normalize import SourceParseError, title_items, utc_iso, web_url
+from tracker.meetings.portals import meeting_record
+from tracker.records import Listing, ListingContext, Meeting
 from tracker.safexml import html_instead
 
 log = logging.getLogger(__name__)
@@ -147,13 +147,13 @@ def civicplus_search_url(url: str, start: date, end: date) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query, safe="/,"), ""))
 
 
-def parse_civicplus(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     """AgendaCenter search/list page: one `tr.catAgendaRow` per meeting, grouped under body headings;
     the meeting date is the one in the agenda link (the title's own words may disagree)."""
     rows = _html(data).css("tr.catAgendaRow")
     if not rows:
         raise SourceParseError(NO_ROWS)
-    meetings: dict[str, dict[str, Any]] = {}
+    meetings: dict[str, Meeting] = {}
     for row in rows:
         link = row.css("h4 a[href*='ViewFile']::attr(href)").get() or ""
         found = _civicplus_file(link)
@@ -168,19 +168,19 @@ def parse_civicplus(data: bytes, *, url: str, body: str, timezone: str, keywords
         posted = _POSTED.search(_text(row, "./td[1]/h4"))
         minutes = row.css("td.minutes a::attr(href)").get()
         meetings.setdefault(ref, meeting_record(
-            source="civicplus", ref=ref, body=group or body, title=title, local=None, day=day,
-            zone=timezone, comment_text=title,
-            agenda_url=web_url(urljoin(url, link.split("?")[0])),
-            agenda_posted=_posted(posted.group(1), timezone) if posted else None,
-            minutes_url=web_url(urljoin(url, minutes)) if minutes else None,
-            url=web_url(urljoin(url, link)),
-            items=title_items(title, keywords)))
+            source="civicplus", ref=ref, body=group or ctx.body, title=title, local=None, day=day,
+            zone=ctx.timezone, comment_text=title,
+            agenda_url=web_url(urljoin(ctx.url, link.split("?")[0])),
+            agenda_posted=_posted(posted.group(1), ctx.timezone) if posted else None,
+            minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
+            url=web_url(urljoin(ctx.url, link)),
+            items=title_items(title, ctx.keywords)))
     if not meetings:
         raise SourceParseError("meeting rows without agenda links: the page layout may have changed")
-    return list(meetings.values())
+    return Listing(list(meetings.values()))
 
 
-def parse_granicus(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     """ViewPublisher listing (the "upcoming" block of a custom template, or the default
     `listingTable`): a row per event or clip. A row listed twice is one meeting."""
     rows = _html(data).xpath(
@@ -188,7 +188,7 @@ def parse_granicus(data: bytes, *, url: str, body: str, timezone: str, keywords:
         " | //table[contains(@class,'listingTable')]//tr[contains(@class,'listingRow')]")
     if not rows:
         raise SourceParseError(NO_ROWS)
-    meetings: dict[str, dict[str, Any]] = {}
+    meetings: dict[str, Meeting] = {}
     for row in rows:
         name = (_text(row, ".//*[contains(@class,'committee') or contains(@headers,'Name')][1]")
                 or _text(row, "./td[1]"))
@@ -202,15 +202,15 @@ def parse_granicus(data: bytes, *, url: str, body: str, timezone: str, keywords:
         ref = _granicus_ref(agenda, minutes, video) or f"row-{row.attrib.get('id') or name}"
         title = re.sub(r"\s+on\s+\d{4}-\d\d-\d\d.*$", "", name).strip() or name
         meetings.setdefault(ref, meeting_record(
-            source="granicus", ref=ref, body=body, title=title, local=_local(day, find_time(name) or find_time(text)),
-            day=day, zone=timezone, comment_text=name,
-            agenda_url=web_url(urljoin(url, agenda)) if agenda else None,
-            minutes_url=web_url(urljoin(url, minutes)) if minutes else None,
-            livestream_url=web_url(urljoin(url, video)) if video else None, url=web_url(url),
-            items=title_items(name, keywords)))
+            source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, find_time(name) or find_time(text)),
+            day=day, zone=ctx.timezone, comment_text=name,
+            agenda_url=web_url(urljoin(ctx.url, agenda)) if agenda else None,
+            minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
+            livestream_url=web_url(urljoin(ctx.url, video)) if video else None, url=web_url(ctx.url),
+            items=title_items(name, ctx.keywords)))
     if not meetings:
         raise SourceParseError("meeting rows without dates: the page layout may have changed")
-    return list(meetings.values())
+    return Listing(list(meetings.values()))
 
 
 def _feed_error(data: bytes, parsed: Any) -> str | None:
@@ -254,7 +254,7 @@ def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str) -
     return None
 
 
-def parse_feed(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     """RSS/Atom agenda feeds (CivicPlus AgendaCenter `RSSFeed.aspx?ModID=65`, Granicus
     `ViewPublisherRSS.php?mode=agendas|minutes`): one entry per agenda or minutes document. A feed
     feedparser calls malformed (`bozo`) is still read when it yields entries."""
@@ -262,18 +262,18 @@ def parse_feed(data: bytes, *, url: str, body: str, timezone: str, keywords: lis
     if problem := _feed_error(data, parsed):
         raise SourceParseError(problem)
     if parsed.bozo:
-        log.info("feed %s is not well-formed (%s); read leniently", url, parsed.get("bozo_exception"))
+        log.info("feed %s is not well-formed (%s); read leniently", ctx.url, parsed.get("bozo_exception"))
     groups: dict[str, dict[str, dict[str, Any]]] = {}  # ref -> {"agenda"|"minutes": the entry's document}
     for entry in parsed.entries:
         title = " ".join(str(entry.get("title") or "Meeting").split())
         summary = " ".join(" ".join(Selector(text=f"<div>{entry.get('summary') or ''}</div>")
                                     .xpath("//text()").getall()).split())
-        link = web_url(urljoin(url, str(entry.get("link") or "")))
+        link = web_url(urljoin(ctx.url, str(entry.get("link") or "")))
         civicplus = _civicplus_file(link)
         lowered = title.lower()
         kind = (civicplus[0] if civicplus else "minutes" if "MinutesViewer" in (link or "")
                 else "minutes" if "minutes" in lowered and "agenda" not in lowered else "agenda")
-        day = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, timezone)
+        day = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
         if day is None:
             continue
         ref = (civicplus[1] if civicplus else _granicus_ref(link)) or str(entry.get("id") or link or title)
@@ -287,11 +287,11 @@ def parse_feed(data: bytes, *, url: str, body: str, timezone: str, keywords: lis
         agenda, minutes = documents.get("agenda"), documents.get("minutes")
         main = agenda or documents["minutes"]  # the agenda entry speaks for the meeting when there is one
         meetings.append(meeting_record(
-            source="feed", ref=ref, body=main["body"] or body, title=main["title"],
-            local=_local(main["day"], main["clock"]), day=main["day"], zone=timezone, comment_text=main["summary"],
+            source="feed", ref=ref, body=main["body"] or ctx.body, title=main["title"],
+            local=_local(main["day"], main["clock"]), day=main["day"], zone=ctx.timezone, comment_text=main["summary"],
             agenda_url=agenda["link"] if agenda else None, minutes_url=minutes["link"] if minutes else None,
-            url=main["link"], items=title_items(f"{main['title']} {main['summary']}", keywords, main["title"])))
+            url=main["link"], items=title_items(f"{main['title']} {main['summary']}", ctx.keywords, main["title"])))
     if parsed.bozo and not meetings:
         problem = str(parsed.get("bozo_exception") or "unreadable").splitlines()[0]
         raise SourceParseError(f"not a readable RSS/Atom feed: {problem}")
-    return meetings
+    return Listing(meetings)

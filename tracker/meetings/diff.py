@@ -2,74 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tracker.changes import Change, dedupe_key
-from tracker.meetings.normalize import local_iso, local_words
+from tracker.records import Matter, Meeting, MeetingStatus
+from tracker.words import local_iso, meeting_label, meeting_when
 
 
-def _label(meeting: dict[str, Any]) -> str:
-    """"Committee on Finance" (Legistar: the body is the meeting's name) or "Detroit Board of
-    Education Finance Sub-Committee Meeting" (a feed: the body, then the event's own title)."""
-    body, title = meeting.get("body") or "", meeting.get("title") or "meeting"
-    return body if title == body else f"{body} {title}".strip()
-
-
-def _when(meeting: dict[str, Any]) -> str:
-    if meeting.get("start"):
-        return local_words(meeting["start"], meeting.get("timezone") or "UTC")
-    return meeting.get("date") or "a date to be announced"
-
-
-def diff_meeting(old: dict[str, Any] | None, new: dict[str, Any], entity: str) -> list[Change]:
-    zone = new.get("timezone") or "UTC"
-    url = new.get("url") or new.get("agenda_url")
-    start = local_iso(new.get("start"), zone) or new.get("date")
+def diff_meeting(old: Meeting | None, new: Meeting, entity: str) -> list[Change]:
+    zone = new.timezone or "UTC"
+    url = new.url or new.agenda_url
+    start = local_iso(new.start, zone) or new.date
+    label, when = meeting_label(new), meeting_when(new)
     if old is None:
-        return [Change("meeting.added", entity, f"{_label(new)} scheduled for {_when(new)}",
+        return [Change("meeting.added", entity, f"{label} scheduled for {when}",
                        dedupe_key(entity, "meeting.added"),
-                       {"start": start, "body": new.get("body"), "location": new.get("location")}, url, new.get("date"))]
+                       {"start": start, "body": new.body, "location": new.location}, url, new.date)]
     changes: list[Change] = []
-    if new.get("status") == "cancelled" and old.get("status") != "cancelled":
-        word = new.get("status_text") or "cancelled"
-        changes.append(Change("meeting.cancelled", entity, f"{_label(new)} on {_when(new)}: {word.lower()}",
-                              dedupe_key(entity, "meeting.cancelled", new.get("start") or new.get("date")),
-                              {"start": start, "body": new.get("body"), "status_text": new.get("status_text")},
-                              url, new.get("date")))
-    if (old.get("start"), old.get("date")) != (new.get("start"), new.get("date")):
-        before = local_iso(old.get("start"), zone) or old.get("date")
-        changes.append(Change("meeting.rescheduled", entity, f"{_label(new)} on {_when(old)} moved to {_when(new)}",
+    if new.status == MeetingStatus.CANCELLED and old.status != MeetingStatus.CANCELLED:
+        word = new.status_text or "cancelled"
+        changes.append(Change("meeting.cancelled", entity, f"{label} on {when}: {word.lower()}",
+                              dedupe_key(entity, "meeting.cancelled", new.start or new.date),
+                              {"start": start, "body": new.body, "status_text": new.status_text},
+                              url, new.date))
+    if (old.start, old.date) != (new.start, new.date):
+        before = local_iso(old.start, zone) or old.date
+        changes.append(Change("meeting.rescheduled", entity, f"{label} on {meeting_when(old)} moved to {when}",
                               dedupe_key(entity, "meeting.rescheduled", before, start),
-                              {"from": before, "to": start}, url, new.get("date")))
-    if new.get("location") and old.get("location") != new.get("location"):
-        changes.append(Change("meeting.location", entity, f"{_label(new)} on {_when(new)} now at {new['location']}",
-                              dedupe_key(entity, "meeting.location", old.get("location"), new["location"]),
-                              {"from": old.get("location"), "to": new["location"]}, url, new.get("date")))
-    for field, kind, noun in (("agenda_url", "meeting.agenda_posted", "agenda"),
-                              ("minutes_url", "meeting.minutes_posted", "minutes")):
-        if new.get(field) and new.get(field) != old.get(field):
-            changes.append(Change(kind, entity, f"{_label(new)} on {_when(new)}: {noun} posted",
-                                  dedupe_key(entity, kind, new[field]), {"url": new[field]}, new[field], new.get("date")))
-    seen = {item.get("key") or item.get("title") for item in old.get("items") or []}
-    for item in new.get("items") or []:
+                              {"from": before, "to": start}, url, new.date))
+    if new.location and old.location != new.location:
+        changes.append(Change("meeting.location", entity, f"{label} on {when} now at {new.location}",
+                              dedupe_key(entity, "meeting.location", old.location, new.location),
+                              {"from": old.location, "to": new.location}, url, new.date))
+    for posted, before_url, kind, noun in ((new.agenda_url, old.agenda_url, "meeting.agenda_posted", "agenda"),
+                                           (new.minutes_url, old.minutes_url, "meeting.minutes_posted", "minutes")):
+        if posted and posted != before_url:
+            changes.append(Change(kind, entity, f"{label} on {when}: {noun} posted",
+                                  dedupe_key(entity, kind, posted), {"url": posted}, posted, new.date))
+    seen = {item.get("key") or item.get("title") for item in old.items}
+    for item in new.items:
         key = item.get("key") or item.get("title")
         if item.get("keywords") and key not in seen:
             changes.append(Change(
                 "agenda.item_added", entity,
-                f"{_label(new)} on {_when(new)}: {item.get('title')} ({', '.join(item['keywords'])})",
+                f"{label} on {when}: {item.get('title')} ({', '.join(item['keywords'])})",
                 dedupe_key(entity, "agenda.item_added", key),
                 {"meeting": entity, "title": item.get("title"), "matter": item.get("matter"),
-                 "keywords": item["keywords"]}, url, new.get("date")))
+                 "keywords": item["keywords"]}, url, new.date))
     return changes
 
 
-def diff_matter(old: dict[str, Any] | None, new: dict[str, Any], entity: str) -> list[Change]:
-    if old is None or old.get("status") == new.get("status") or not new.get("status"):
+def diff_matter(old: Matter | None, new: Matter, entity: str) -> list[Change]:
+    if old is None or old.status == new.status or not new.status:
         return []
-    name = new.get("file") or new.get("name") or entity
-    latest = (new.get("history") or [None])[-1]
+    name = new.file or new.name or entity
+    latest = new.history[-1] if new.history else None
     because = f" ({latest['action']}, {latest['date']})" if latest and latest.get("action") else ""
-    return [Change("matter.status", entity, f"{name}: {old.get('status')} → {new['status']}{because}",
-                   dedupe_key(entity, "matter.status", old.get("status"), new["status"]),
-                   {"matter": name, "from": old.get("status"), "to": new["status"]}, new.get("url"),
+    return [Change("matter.status", entity, f"{name}: {old.status} → {new.status}{because}",
+                   dedupe_key(entity, "matter.status", old.status, new.status),
+                   {"matter": name, "from": old.status, "to": new.status}, new.url,
                    latest.get("date") if latest else None)]

@@ -14,12 +14,9 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 from icalendar import Calendar
 
-from tracker.meetings.normalize import cancellation, web_url
+from tracker.meetings.normalize import SourceParseError, cancellation, title_items, web_url
+from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safexml import html_instead
-
-
-class SourceParseError(ValueError):
-    """The response is not a usable feed; the message is one line for the operator."""
 
 
 def _instant(value: Any, zone: ZoneInfo) -> tuple[datetime, bool]:
@@ -33,16 +30,16 @@ def _instant(value: Any, zone: ZoneInfo) -> tuple[datetime, bool]:
     raise ValueError(f"DTSTART {value!r} is not a date or time")
 
 
-def parse_ical(data: bytes, *, watch_id: str, body: str, timezone: str, window_start: datetime,
-               window_end: datetime) -> tuple[list[dict[str, Any]], list[str]]:
-    """Meetings in the window, and one line per event that could not be read."""
+def parse_ical(data: bytes, ctx: ListingContext) -> Listing:
+    """Meetings in the window, and one line per event that could not be read. A meeting whose title
+    matches a keyword shows it as its one item, as every listing without agenda items does."""
     if problem := html_instead(data, "an iCalendar feed"):
         raise SourceParseError(problem)
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:
         raise SourceParseError(f"not a readable iCalendar feed: {exc}") from None
-    zone = ZoneInfo(timezone)
+    zone = ZoneInfo(ctx.timezone)
     problems: list[str] = []
     recurring: set[str] = set()
     for component in list(calendar.subcomponents):
@@ -59,8 +56,8 @@ def parse_ical(data: bytes, *, watch_id: str, body: str, timezone: str, window_s
             continue
         if component.get("RRULE") or component.get("RDATE") or component.get("RECURRENCE-ID"):
             recurring.add(uid)
-    meetings = []
-    for event in recurring_ical_events.of(calendar).between(window_start, window_end):
+    meetings: list[Meeting] = []
+    for event in recurring_ical_events.of(calendar).between(ctx.window_start, ctx.window_end):
         uid = str(event.get("UID"))
         start, all_day = _instant(event.decoded("DTSTART"), zone)
         ref = uid
@@ -71,24 +68,13 @@ def parse_ical(data: bytes, *, watch_id: str, body: str, timezone: str, window_s
         title = str(event.get("SUMMARY") or "Meeting").strip()
         status_word = str(event.get("STATUS") or "")
         said = cancellation(status=status_word, title=title, comment=str(event.get("DESCRIPTION") or ""))
-        meetings.append({
-            "source": "ical",
-            "source_ref": ref,
-            "body": body,
-            "title": title,
-            "start": None if all_day else start.isoformat(),
-            "date": start.astimezone(zone).date().isoformat() if not all_day else event.decoded("DTSTART").isoformat(),
-            "time_tbd": all_day,
-            "timezone": timezone,
-            "location": str(event.get("LOCATION") or "").strip() or None,
-            "status": "cancelled" if said else ("tentative" if status_word.upper() == "TENTATIVE" else "confirmed"),
-            "status_text": said,
-            "agenda_url": None, "agenda_posted": None, "agenda_status": None,
-            "minutes_url": None, "minutes_posted": None, "minutes_status": None,
-            "comment": None,
-            "livestream_url": None,
-            "url": web_url(event.get("URL")),
-            "items": [],
-        })
-    meetings.sort(key=lambda mt: (mt["date"], mt["source_ref"]))
-    return meetings, problems
+        day = start.astimezone(zone).date().isoformat() if not all_day else event.decoded("DTSTART").isoformat()
+        status = (MeetingStatus.CANCELLED if said
+                  else MeetingStatus.TENTATIVE if status_word.upper() == "TENTATIVE" else MeetingStatus.CONFIRMED)
+        meetings.append(Meeting(
+            source="ical", source_ref=ref, body=ctx.body, title=title, date=day, timezone=ctx.timezone,
+            start=None if all_day else start.isoformat(), time_tbd=all_day,
+            location=str(event.get("LOCATION") or "").strip() or None, status=status, status_text=said,
+            url=web_url(event.get("URL")), items=title_items(title, ctx.keywords)))
+    meetings.sort(key=lambda mt: (mt.date or "", mt.source_ref))
+    return Listing(meetings, problems)

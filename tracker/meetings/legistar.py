@@ -10,13 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from tracker.meetings.normalize import cancellation, match_keywords, utc_iso, web_url
+from tracker.records import AgendaItem, Matter, Meeting, MeetingStatus
 
-# Fields that move without news (row versions, modification stamps) or that we fetch separately.
-_VOLATILE = {"EventLastModifiedUtc", "EventRowVersion", "EventItems"}
+# Fields left out of an event's fingerprint: its row version, and the items we fetch separately.
+# `EventLastModifiedUtc` stays in: it is the source's own word that something (maybe only the
+# items) changed, so a moved stamp re-fetches the items; the snapshot never holds the stamp, so
+# the stamp alone is never reported.
+_VOLATILE = {"EventRowVersion", "EventItems"}
 _TIME_FORMATS = ("%I:%M %p", "%I:%M%p", "%H:%M", "%I %p", "%I%p", "%H:%M:%S")
 
 
@@ -50,9 +55,9 @@ def event_start(event: dict[str, Any], zone: str) -> tuple[str | None, str | Non
     return utc_iso(datetime.combine(day, clock), zone), day.isoformat(), False
 
 
-def event_fingerprint(event: dict[str, Any], keywords: list[str]) -> str:
-    """Hash of an event's own fields (and the watch's keywords, which decide matching items): when
-    it is unchanged the event's items need not be fetched again."""
+def event_fingerprint(event: dict[str, Any], keywords: Sequence[str]) -> str:
+    """Hash of an event's own fields, its modification stamp included (and the watch's keywords,
+    which decide matching items): when it is unchanged the event's items need not be fetched again."""
     fields = {k: v for k, v in event.items() if k not in _VOLATILE}
     text = json.dumps([fields, sorted(keywords)], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -74,10 +79,10 @@ def _text(value: Any) -> str | None:
     return cleaned or None
 
 
-def normalize_items(rows: list[dict[str, Any]], keywords: list[str]) -> list[dict[str, Any]]:
+def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str]) -> list[AgendaItem]:
     """Agenda (and minutes-only) items, in agenda order, each with the keywords it matches in its
     title, matter name or attachment names."""
-    items = []
+    items: list[AgendaItem] = []
     for row in rows:
         attachments = [
             {"name": _text(a.get("MatterAttachmentName")), "url": web_url(a.get("MatterAttachmentHyperlink"))}
@@ -109,38 +114,32 @@ def normalize_items(rows: list[dict[str, Any]], keywords: list[str]) -> list[dic
     return items
 
 
-def normalize_event(event: dict[str, Any], items: list[dict[str, Any]] | None, *, zone: str) -> dict[str, Any]:
-    """One meeting in the shape every meeting source shares (see tracker/meetings/ical.py)."""
+def normalize_event(event: dict[str, Any], items: list[AgendaItem] | None, *, zone: str) -> Meeting:
+    """One meeting in the shape every meeting source shares; Legistar's `EventAgendaStatusName`
+    says tentative ("Draft"), confirmed ("Final") or off ("Deferred", "Canceled")."""
     start, day, tbd = event_start(event, zone)
     agenda_status = event.get("EventAgendaStatusName")
     said = cancellation(status=agenda_status, comment=event.get("EventComment"))
     agenda_posted = api_datetime(event.get("EventAgendaLastPublishedUTC"))
     minutes_posted = api_datetime(event.get("EventMinutesLastPublishedUTC"))
-    return {
-        "source": "legistar",
-        "source_ref": str(event["EventId"]),
-        "body": _text(event.get("EventBodyName")),
-        "body_id": event.get("EventBodyId"),
-        "title": _text(event.get("EventBodyName")) or "Meeting",
-        "start": start,
-        "date": day,
-        "time_tbd": tbd,
-        "timezone": zone,
-        "location": _text(event.get("EventLocation")),
-        "status": "cancelled" if said else ("confirmed" if agenda_status == "Final" else "tentative"),
-        "status_text": said,
-        "agenda_url": web_url(event.get("EventAgendaFile")),
-        "agenda_posted": agenda_posted.isoformat() if agenda_posted and event.get("EventAgendaFile") else None,
-        "agenda_status": agenda_status,
-        "minutes_url": web_url(event.get("EventMinutesFile")),
-        "minutes_posted": minutes_posted.isoformat() if minutes_posted and event.get("EventMinutesFile") else None,
-        "minutes_status": event.get("EventMinutesStatusName"),
-        "comment": _text(event.get("EventComment")),
-        "livestream_url": web_url(event.get("EventVideoPath")),
-        "media_id": event.get("EventMedia") or None,
-        "url": web_url(event.get("EventInSiteURL")),
-        "items": items if items is not None else [],
-    }
+    status = (MeetingStatus.CANCELLED if said
+              else MeetingStatus.CONFIRMED if agenda_status == "Final" else MeetingStatus.TENTATIVE)
+    return Meeting(
+        source="legistar", source_ref=str(event["EventId"]), body=_text(event.get("EventBodyName")),
+        title=_text(event.get("EventBodyName")) or "Meeting", date=day, timezone=zone, start=start, time_tbd=tbd,
+        location=_text(event.get("EventLocation")), status=status, status_text=said,
+        agenda_url=web_url(event.get("EventAgendaFile")),
+        agenda_posted=agenda_posted.isoformat() if agenda_posted and event.get("EventAgendaFile") else None,
+        agenda_status=agenda_status,
+        minutes_url=web_url(event.get("EventMinutesFile")),
+        minutes_posted=minutes_posted.isoformat() if minutes_posted and event.get("EventMinutesFile") else None,
+        minutes_status=event.get("EventMinutesStatusName"),
+        comment=_text(event.get("EventComment")),
+        livestream_url=web_url(event.get("EventVideoPath")),
+        url=web_url(event.get("EventInSiteURL")),
+        items=items if items is not None else [],
+        extra={"body_id": event.get("EventBodyId"), "media_id": event.get("EventMedia") or None},
+    )
 
 
 def matter_fields(record: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +155,7 @@ def item_matter_fields(item: dict[str, Any]) -> dict[str, Any]:
             "type": item.get("matter_type"), "status": item.get("matter_status"), "guid": item.get("matter_guid")}
 
 
-def normalize_matter(fields: dict[str, Any], histories: list[dict[str, Any]], *, client: str) -> dict[str, Any]:
+def normalize_matter(fields: dict[str, Any], histories: list[dict[str, Any]], *, client: str) -> Matter:
     """A council matter with its status and its history, repeated rows merged (Legistar repeats a
     history row with a new id; the action, its date and its body make the identity)."""
     actions: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -175,16 +174,8 @@ def normalize_matter(fields: dict[str, Any], histories: list[dict[str, Any]], *,
     url = None
     if fields.get("guid"):
         url = f"https://{client}.legistar.com/LegislationDetail.aspx?ID={fields['id']}&GUID={fields['guid']}"
-    return {
-        "source": "legistar",
-        "source_ref": str(fields["id"]),
-        "file": fields.get("file"),
-        "name": fields.get("name"),
-        "type": fields.get("type"),
-        "status": fields.get("status"),
-        "history": history,
-        "url": url,
-    }
+    return Matter(source="legistar", source_ref=str(fields["id"]), file=fields.get("file"), name=fields.get("name"),
+                  type=fields.get("type"), status=fields.get("status"), history=history, url=url)
 
 
 def meeting_key(client: str, event_id: Any) -> str:

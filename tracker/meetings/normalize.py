@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
+
+from tracker.records import AgendaItem
 
 # The many spellings of "this meeting will not happen as scheduled".
 _CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred|rescheduled to a later date)\b", re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
+
+
+class SourceParseError(ValueError):
+    """The response is not a usable listing; the message is one line for the operator."""
 
 
 def cancellation(*, status: str | None = None, title: str | None = None, comment: str | None = None) -> str | None:
@@ -29,7 +36,7 @@ def web_url(value: object) -> str | None:
     return text if re.match(r"^https?://[^\s]+$", text, re.I) else None
 
 
-def match_keywords(texts: list[str | None], keywords: list[str]) -> list[str]:
+def match_keywords(texts: list[str | None], keywords: Sequence[str]) -> list[str]:
     """Keywords found as whole words or phrases, case-insensitively ("police" is not in "policies")."""
     haystack = " ".join(t for t in texts if t)
     found = []
@@ -45,14 +52,7 @@ def utc_iso(local: datetime, zone: str) -> str:
     return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).isoformat()
 
 
-def local_iso(utc_iso: str | None, zone: str) -> str | None:
-    """A stored UTC instant with the body's own UTC offset."""
-    if not utc_iso:
-        return None
-    return datetime.fromisoformat(utc_iso).astimezone(ZoneInfo(zone)).isoformat()
-
-
-def local_words(utc_iso: str | None, zone: str) -> str:
-    if not utc_iso:
-        return "time to be announced"
-    return datetime.fromisoformat(utc_iso).astimezone(ZoneInfo(zone)).strftime("%a %b %-d, %-I:%M %p")
+def title_items(text: str | None, keywords: Sequence[str], title: str | None = None) -> list[AgendaItem]:
+    """Listings without agenda items: a meeting whose own words match is reported as the item."""
+    found = match_keywords([text], keywords)
+    return [{"key": "title", "title": (title or text or "").strip(), "matter": None, "keywords": found}] if found else []

@@ -13,25 +13,27 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from tracker.meetings.ical import SourceParseError
-from tracker.meetings.normalize import cancellation, match_keywords, utc_iso, web_url
+from tracker.meetings.normalize import (
+    SourceParseError,
+    cancellation,
+    match_keywords,
+    title_items,
+    utc_iso,
+    web_url,
+)
+from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safexml import html_instead, parse_xml
 
 
 def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datetime | None, day: date, zone: str,
-             **fields: Any) -> dict[str, Any]:
-    start = utc_iso(local, zone) if local else None
-    said = cancellation(title=title, comment=fields.pop("comment_text", None))
-    meeting = {
-        "source": source, "source_ref": str(ref), "body": body, "title": title.strip(),
-        "start": start, "date": day.isoformat(), "time_tbd": local is None, "timezone": zone,
-        "location": None, "status": "cancelled" if said else "confirmed", "status_text": said,
-        "agenda_url": None, "agenda_posted": None, "agenda_status": None,
-        "minutes_url": None, "minutes_posted": None, "minutes_status": None,
-        "comment": None, "livestream_url": None, "url": None, "items": [],
-    }
-    meeting.update(fields)
-    return meeting
+                   comment_text: str | None = None, **fields: Any) -> Meeting:
+    """A listing's meeting: its wall-clock time read in the body's zone, cancelled when its title or
+    notice says so (the source's own word kept)."""
+    said = cancellation(title=title, comment=comment_text)
+    return Meeting(
+        source=source, source_ref=str(ref), body=body, title=title.strip(), date=day.isoformat(), timezone=zone,
+        start=utc_iso(local, zone) if local else None, time_tbd=local is None,
+        status=MeetingStatus.CANCELLED if said else MeetingStatus.CONFIRMED, status_text=said, **fields)
 
 
 def read_json(data: bytes, what: str) -> Any:
@@ -44,7 +46,7 @@ def read_json(data: bytes, what: str) -> Any:
         raise SourceParseError(f"not a readable {what}: {exc}") from None
 
 
-def parse_primegov(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+def parse_primegov(data: bytes, ctx: ListingContext) -> Listing:
     """PrimeGov `api/v2/PublicPortal/ListArchivedMeetings` / `ListUpcomingMeetings`."""
     rows = read_json(data, "PrimeGov meeting list")
     if not isinstance(rows, list):
@@ -57,22 +59,22 @@ def parse_primegov(data: bytes, *, url: str, body: str, timezone: str, keywords:
             name = str(doc.get("templateName") or "").lower()
             kind = "minutes" if "minutes" in name else "agenda" if "agenda" in name and "packet" not in name else None
             if kind and kind not in docs:
-                link = urljoin(url, f"/Public/CompiledDocument?meetingTemplateId={doc.get('templateId')}"
+                link = urljoin(ctx.url, f"/Public/CompiledDocument?meetingTemplateId={doc.get('templateId')}"
                                     f"&compileOutputType={doc.get('compileOutputType')}")
                 docs[kind] = (link, (doc.get("publishDate") or None))
         video = row.get("videoUrl") or None
         meetings.append(meeting_record(
-            source="primegov", ref=row["id"], body=body, title=row.get("title") or "Meeting", local=local,
-            day=local.date(), zone=timezone,
+            source="primegov", ref=row["id"], body=ctx.body, title=row.get("title") or "Meeting", local=local,
+            day=local.date(), zone=ctx.timezone,
             agenda_url=docs.get("agenda", (None, None))[0], agenda_posted=docs.get("agenda", (None, None))[1],
             minutes_url=docs.get("minutes", (None, None))[0], minutes_posted=docs.get("minutes", (None, None))[1],
-            livestream_url=web_url(urljoin(url, video)) if video else None,
-            url=urljoin(url, f"/Portal/Meeting?meetingId={row['id']}"),
-            items=title_items(row.get("title"), keywords)))
-    return meetings
+            livestream_url=web_url(urljoin(ctx.url, video)) if video else None,
+            url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={row['id']}"),
+            items=title_items(row.get("title"), ctx.keywords)))
+    return Listing(meetings)
 
 
-def parse_civicclerk(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+def parse_civicclerk(data: bytes, ctx: ListingContext) -> Listing:
     """CivicClerk `v1/Events` (OData: `{"value": [...]}`)."""
     payload = read_json(data, "CivicClerk event list")
     rows = payload.get("value") if isinstance(payload, dict) else None
@@ -85,22 +87,22 @@ def parse_civicclerk(data: bytes, *, url: str, body: str, timezone: str, keyword
         location = ", ".join(str(place[k]) for k in ("address1", "address2", "city", "state") if place.get(k)) or None
         files = {f.get("type"): f for f in row.get("publishedFiles") or []}
         agenda, minutes = files.get("Agenda"), files.get("Minutes")
-        portal = url.split("/v1/")[0].replace(".api.civicclerk.com", ".portal.civicclerk.com")
+        portal = ctx.url.split("/v1/")[0].replace(".api.civicclerk.com", ".portal.civicclerk.com")
         meetings.append(meeting_record(
-            source="civicclerk", ref=row["id"], body=row.get("categoryName") or body,
-            title=row.get("eventName") or "Meeting", local=local, day=local.date(), zone=timezone,
+            source="civicclerk", ref=row["id"], body=row.get("categoryName") or ctx.body,
+            title=row.get("eventName") or "Meeting", local=local, day=local.date(), zone=ctx.timezone,
             location=location, comment_text=row.get("eventNotice"),
-            agenda_url=web_url(urljoin(url, "/" + agenda["url"])) if agenda and agenda.get("url") else None,
+            agenda_url=web_url(urljoin(ctx.url, "/" + agenda["url"])) if agenda and agenda.get("url") else None,
             agenda_posted=agenda.get("publishOn") if agenda else None,
-            minutes_url=web_url(urljoin(url, "/" + minutes["url"])) if minutes and minutes.get("url") else None,
+            minutes_url=web_url(urljoin(ctx.url, "/" + minutes["url"])) if minutes and minutes.get("url") else None,
             minutes_posted=minutes.get("publishOn") if minutes else None,
             livestream_url=web_url(row.get("externalMediaUrl")) or web_url(row.get("mediaStreamPath")),
             url=f"{portal}/event/{row['id']}/overview", comment=row.get("eventNotice") or None,
-            items=title_items(row.get("agendaName"), keywords)))
-    return meetings
+            items=title_items(row.get("agendaName"), ctx.keywords)))
+    return Listing(meetings)
 
 
-def parse_boarddocs(data: bytes, *, url: str, body: str, timezone: str, keywords: list[str]) -> list[dict[str, Any]]:
+def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     """BoardDocs `XML-ActiveMeetings` export: meetings with their agenda items (dates, no times)."""
     root = parse_xml(data, SourceParseError, "a BoardDocs XML export")
     meetings = []
@@ -114,16 +116,10 @@ def parse_boarddocs(data: bytes, *, url: str, body: str, timezone: str, keywords
                               "section": " ".join((category.findtext("name") or "").split()),
                               "matter": None, "action": item.findtext("actiontype") or None,
                               "url": web_url(item.findtext("link")),
-                              "keywords": match_keywords([title], keywords)})
+                              "keywords": match_keywords([title], ctx.keywords)})
         meetings.append(meeting_record(
-            source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or body,
-            title=node.findtext("name") or "Meeting", local=None, day=day, zone=timezone,
+            source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or ctx.body,
+            title=node.findtext("name") or "Meeting", local=None, day=day, zone=ctx.timezone,
             comment_text=node.findtext("description"), url=web_url(node.findtext("link")),
             agenda_url=web_url(node.findtext("link")) if items else None, items=items))
-    return meetings
-
-
-def title_items(text: str | None, keywords: list[str], title: str | None = None) -> list[dict[str, Any]]:
-    """Listings without agenda items: a meeting whose own words match is reported as the item."""
-    found = match_keywords([text], keywords)
-    return [{"key": "title", "title": (title or text or "").strip(), "matter": None, "keywords": found}] if found else []
+    return Listing(meetings)

@@ -1,0 +1,279 @@
+"""GovInfo BILLSTATUS bulk packages: one ZIP per Congress and bill type, read as a baseline.
+
+`{base_url}/bulkdata/BILLSTATUS/{congress}/{type}/BILLSTATUS-{congress}{type}.zip` holds every bill
+file of that Congress and type (the 118th Congress's `hr` package: 35.5 MB, 10,564 members): one
+request instead of ten thousand. Packages are big and untrusted, so:
+
+- the download streams to a temporary file (never the whole archive in memory), size-capped, through
+  the engine's download slot (robots.txt, delay, User-Agent and conditional headers as any request);
+- the archive is checked before anything is stored: every member must be `BILLSTATUS-{congress}{type}N.xml`
+  of this package, within the size cap and not a compression bomb; members are read one at a time;
+- bills nobody watches get only a title fast path (the `<title>` elements, no full parse).
+
+A package that fails in any way raises `PackageError` (one line); the spider then reads that type's
+files singly, so nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+import html
+import http.client
+import logging
+import re
+import sys
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.http import Headers, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from tracker.billnumbers import BillNumber
+from tracker.bills import normalize_title
+
+log = logging.getLogger(__name__)
+
+CHUNK = 256 * 1024
+# Real BILLSTATUS XML compresses 5-20x; a member far beyond that is a compression bomb.
+MAX_RATIO = 200
+_MEMBER = re.compile(r"(?:^|/)BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml$")
+_TITLE = re.compile(rb"<title>([^<]{1,2000})</title>")
+
+
+class PackageError(ValueError):
+    """The package cannot be used; the message is one line for the operator."""
+
+
+def package_url(base_url: str, congress: int, bill_type: str) -> str:
+    return f"{base_url.rstrip('/')}/bulkdata/BILLSTATUS/{congress}/{bill_type}/BILLSTATUS-{congress}{bill_type}.zip"
+
+
+# -- download: streamed to a file, through the engine's download slot ------------------------------
+
+
+class PackageDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler, except that a request with `meta["download_to"]` (a path) is
+    streamed to that file in a thread, capped at `meta["download_cap"]` bytes. Scrapy's own handler
+    keeps every body in memory; a 35 MB package twice over (buffer and body) is what this avoids.
+    The request still goes through the slot and every downloader middleware."""
+
+    async def download_request(self, request: Request) -> Response:
+        target = request.meta.get("download_to")
+        if not target:
+            return await super().download_request(request)
+        timeout = float(request.meta.get("download_timeout") or 180)
+        cap = int(request.meta.get("download_cap") or 0)
+        status, headers, size = await maybe_deferred_to_future(
+            deferToThread(_stream_to_file, request.url, request.headers, Path(target), cap, timeout)
+        )
+        stats = self._crawler.stats
+        if stats is not None:
+            stats.inc_value("downloader/response_bytes", size)
+            stats.inc_value("package/bytes", size)
+        return Response(request.url, status=status, headers=headers, request=request)
+
+
+def _stream_to_file(url: str, headers: Headers, target: Path, cap: int, timeout: float) -> tuple[int, Headers, int]:
+    """GET `url` into `target`; (status, response headers, bytes written). Errors are `PackageError`."""
+    sent = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items()}
+    sent.pop("Accept-Encoding", None)  # the ZIP is already compressed; read it as it is
+    request = urllib.request.Request(url, headers=sent, method="GET")
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)  # http(s) only: Scrapy chose this handler
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, Headers(dict(exc.headers.items())), 0
+    except (OSError, ValueError) as exc:
+        raise PackageError(f"download failed: {type(exc).__name__}: {exc}") from None
+    written = 0
+    with response, target.open("wb") as out:
+        declared = response.headers.get("Content-Length")
+        if cap and declared and declared.isdigit() and int(declared) > cap:
+            raise PackageError(f"package is {int(declared):,} bytes, above the {cap:,}-byte cap: not read")
+        try:
+            while chunk := response.read(CHUNK):
+                written += len(chunk)
+                if cap and written > cap:
+                    raise PackageError(f"package larger than the {cap:,}-byte cap: not read")
+                out.write(chunk)
+        except (OSError, http.client.HTTPException):
+            raise PackageError("connection closed before the whole package arrived (truncated)") from None
+        if declared and declared.isdigit() and int(declared) != written:
+            raise PackageError(f"truncated: got {written:,} of {int(declared):,} bytes")
+        return response.status, Headers(dict(response.headers.items())), written
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def http_date(value: str | bytes | None) -> datetime | None:
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def lastmod_time(value: str | None) -> datetime | None:
+    """A sitemap `lastmod` (W3C datetime or a date) as UTC."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def title_filter(phrases: list[str]) -> Callable[[bytes], bool]:
+    """The fast path: could any `<title>` of this file be one of `phrases`? Cheap and never wrong
+    in the "no" direction (the normalized phrase must occur in a normalized title); a "yes" is
+    decided by the full parse and `title_matches`."""
+    wanted = [normalize_title(p) for p in phrases]
+    wanted = [w for w in wanted if w]
+    first_words = sorted({w.split()[0].encode() for w in wanted})
+
+    def could_match(data: bytes) -> bool:
+        lowered: list[str] | None = None
+        for raw in _TITLE.findall(data):
+            low = raw.lower()
+            if not any(word in low for word in first_words) and raw.isascii():
+                continue
+            if lowered is None:
+                lowered = []
+            lowered.append(normalize_title(html.unescape(raw.decode("utf-8", "replace"))))
+        if not lowered:
+            return False
+        return any(w in title for w in wanted for title in lowered)
+
+    return could_match
+
+
+@dataclass
+class Member:
+    bill: BillNumber
+    name: str
+    data: bytes
+    cutoff: datetime | None  # the date this member's state is known to be from
+
+
+@dataclass
+class ScanResult:
+    members: int = 0
+    kept: list[Member] = field(default_factory=list)  # bills to store from the package
+    newer: list[BillNumber] = field(default_factory=list)  # moved after the package: fetch singly
+    skipped: int = 0  # not moved since the last read: untouched
+    seen: set[BillNumber] = field(default_factory=set)  # every bill the package holds
+
+
+def scan_package(
+    path: Path,
+    congress: int,
+    bill_type: str,
+    *,
+    wanted: Callable[[BillNumber], str],
+    lastmods: dict[BillNumber, datetime | None],
+    last_modified: datetime | None,
+    member_cap: int,
+    could_match: Callable[[bytes], bool] = lambda data: True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    """Check the whole archive and pick what to store, before anything is stored.
+
+    `wanted(bill)` says what a member is to us: "skip" (not moved since we last read it), "keep"
+    (store it whole: a named bill), "title" (store it only if the title fast path says it may match:
+    its raw bytes are kept for the full parse) or "scan" (check it, nothing more). A member whose
+    sitemap lastmod is newer than the package's own date (the member's date, capped by the
+    package's Last-Modified) is listed in `newer` instead, to be fetched singly right after.
+    """
+    if not zipfile.is_zipfile(path):
+        raise PackageError("not a ZIP archive")
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise PackageError(f"not a readable ZIP archive: {exc}") from None
+    result = ScanResult()
+    with archive:
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        if not infos:
+            raise PackageError("the archive is empty")
+        for info in infos:  # names and declared sizes first: cheap, and nothing read yet
+            match = _MEMBER.search(info.filename)
+            if not match or int(match.group(1)) != congress or match.group(2) != bill_type:
+                raise PackageError(f"member {info.filename!r} is not a BILLSTATUS file of {congress}{bill_type}")
+            if info.file_size > member_cap:
+                raise PackageError(f"member {info.filename} is {info.file_size:,} bytes, above the cap")
+            if info.file_size > 1_000_000 and info.file_size > MAX_RATIO * max(1, info.compress_size):
+                raise PackageError(f"member {info.filename} expands {info.file_size // max(1, info.compress_size)}x "
+                                   "(a compression bomb): refused")
+        total = len(infos)
+        for done, info in enumerate(infos, 1):
+            match = _MEMBER.search(info.filename)
+            assert match is not None
+            bill = BillNumber(congress, bill_type, int(match.group(3)))
+            role = wanted(bill)
+            result.members += 1
+            result.seen.add(bill)
+            stamp = _zip_time(info.date_time)
+            cutoff = min(t for t in (stamp, last_modified) if t is not None) if (stamp or last_modified) else None
+            moved = lastmods.get(bill)
+            try:
+                with archive.open(info) as stream:
+                    data = stream.read(member_cap + 1)  # a lying header cannot make this larger
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise PackageError(f"member {info.filename} is unreadable: {exc}") from None
+            if len(data) > member_cap:
+                raise PackageError(f"member {info.filename} is larger than the cap")
+            head = data[:4096]
+            if b"<billStatus" not in head:
+                raise PackageError(f"member {info.filename} is not a BILLSTATUS document")
+            if progress is not None and (done % 500 == 0 or done == total):
+                progress(done, total)
+            if role == "skip":
+                result.skipped += 1
+                continue
+            if moved is not None and cutoff is not None and moved > cutoff:
+                result.newer.append(bill)
+                continue
+            if role == "keep" or (role == "title" and could_match(data)):
+                result.kept.append(Member(bill, info.filename, data, cutoff))
+    return result
+
+
+def _zip_time(value: tuple[int, int, int, int, int, int]) -> datetime | None:
+    """A member's date (ZIP keeps local time without a zone: read as UTC, which can only make the
+    member look older, so a doubtful file is fetched singly rather than missed)."""
+    if value[0] < 1990:
+        return None
+    try:
+        return datetime(*value, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def progress_printer(label: str) -> Callable[[int, int], None] | None:
+    """Progress on a terminal only (never under --quiet, never in cron mail)."""
+    if not sys.stderr.isatty() or logging.getLogger().getEffectiveLevel() > logging.WARNING:
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        print(f"\r{label}: {done:,} / {total:,} bills checked", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def headers_dict(response: Response) -> dict[str, Any]:
+    return {k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v}

@@ -1,0 +1,27 @@
+"""Where the tests' recorded responses are: `tests/data/`, and the recordings the package ships for
+`tracker demo` (`tracker/demo/data/`), which the tests read too rather than keeping a second copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tracker.demo
+
+TESTS = Path(__file__).parent / "data"
+DEMO = Path(tracker.demo.__file__).parent / "data"
+
+
+def federal(name: str) -> bytes:
+    """A BILLSTATUS file by name (`BILLSTATUS-117s35.xml`, `pre-v3/BILLSTATUS-117s35.xml`)."""
+    for place in (TESTS / "federal" / name, DEMO / "govinfo" / name):
+        if place.exists():
+            return place.read_bytes()
+    raise FileNotFoundError(f"no recorded BILLSTATUS file {name}")
+
+
+def local(relative: str) -> bytes:
+    """A local-government recording by its path under tests/data/local (`ics/detroit_....ics`)."""
+    for place in (TESTS / "local" / relative, DEMO / relative):
+        if place.exists():
+            return place.read_bytes()
+    raise FileNotFoundError(f"no recorded file {relative}")

@@ -1,0 +1,70 @@
+""""How to take part" only for notes that tell the public how to comment, testify, speak or sign up.
+
+Negatives: EVERY distinct real `EventComment` of NYC's 2023 Legistar events (tests/data/local/legistar/
+nyc_events_2023.json: "VOTE", "Jointly with the Committee on ...", "BUDGET ADOPTION", video labels such
+as "PART ONE OF VIDEO - Public Testimony"). Positives: LA Metro's real comment, plus derived ones
+(written by us in the forms councils use, labelled DERIVED below)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tracker.meetings.participation import how_to_take_part
+
+LEGISTAR = Path(__file__).parent / "data" / "local" / "legistar"
+NYC_COMMENTS = sorted({e["EventComment"] for e in json.loads((LEGISTAR / "nyc_events_2023.json").read_text())
+                       if e.get("EventComment")})
+
+# DERIVED: written by us (no recorded source text), in the forms council sites publish.
+DERIVED_POSITIVES = [
+    "Public testimony: register at https://council.nyc.gov/testify/ up to two hours before the hearing.",
+    "To sign up to testify in person or remotely, visit council.nyc.gov/testify",
+    "Members of the public may submit written testimony to testimony@council.nyc.gov",
+    "Public comment will be taken at the start of the meeting. Speakers must register by 5:00 PM.",
+    "Register to speak: https://example.legistar.com/speak",
+    "Sign up to give public comment by calling (213) 922-4600.",
+    "Those who wish to speak should fill out a speaker card at the door.",
+]
+# DERIVED: notes that mention no way to take part, or only how to watch.
+DERIVED_NEGATIVES = [
+    "Watch online: https://boardagendas.metro.net",
+    "PART THREE OF VIDEO - Public Testimony",
+    "Public Hearing",
+    "Recessed to December 5",
+    "Hearing Held",
+    "",
+    "   ",
+    None,
+]
+
+
+def test_the_fixture_has_the_notes_the_issue_names() -> None:
+    assert {"VOTE", "Jointly with the Committee on Oversight and Investigations",
+            "PART ONE OF VIDEO - Public Testimony", "Public Testimony"} <= set(NYC_COMMENTS)
+    assert len(NYC_COMMENTS) == 123
+
+
+@pytest.mark.parametrize("comment", NYC_COMMENTS)
+def test_every_real_nyc_comment_is_a_note(comment: str) -> None:
+    assert how_to_take_part(comment) is None
+
+
+@pytest.mark.parametrize("comment", DERIVED_NEGATIVES)
+def test_derived_notes_are_notes(comment: str | None) -> None:
+    assert how_to_take_part(comment) is None
+
+
+@pytest.mark.parametrize("comment", DERIVED_POSITIVES)
+def test_derived_instructions_are_how_to_take_part(comment: str) -> None:
+    assert how_to_take_part(f"  {comment}\n") == comment
+
+
+def test_real_metro_comment_is_how_to_take_part() -> None:
+    comment = json.loads((LEGISTAR / "metro_event_2907.json").read_text())["EventComment"]
+    shown = how_to_take_part(comment)
+    assert shown is not None
+    assert shown.endswith("To give written or live public comment, please see the top of page 4")
+    assert shown.startswith("Watch online: https://boardagendas.metro.net")

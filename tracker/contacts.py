@@ -1,0 +1,704 @@
+"""Who to contact about a bill, as pure functions over the congress-legislators data.
+
+The `legislators` source publishes three JSON files (same structure as the project's YAML):
+`legislators-current.json`, `committees-current.json`, `committee-membership-current.json`, plus
+`legislators-district-offices.json` for district office phones. This module reads them into typed
+records and answers the questions an alert needs: who are a subscriber's senators and representative
+(a seat whose term has ended, or that nobody holds, is vacant), who leads a committee (chair and
+ranking member), which committees hold a bill now, and how to write all that as plain text.
+No database, no network, no Scrapy: callers pass the bytes and the day.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from tracker.bills import action_event
+from tracker.safexml import parse_xml
+
+# -- places --------------------------------------------------------------------------------------
+
+# House seats per state from the 2020 apportionment (in force for the 118th-122nd Congresses).
+HOUSE_SEATS: dict[str, int] = {
+    "AL": 7, "AK": 1, "AZ": 9, "AR": 4, "CA": 52, "CO": 8, "CT": 5, "DE": 1, "FL": 28, "GA": 14,
+    "HI": 2, "ID": 2, "IL": 17, "IN": 9, "IA": 4, "KS": 4, "KY": 6, "LA": 6, "ME": 2, "MD": 8,
+    "MA": 9, "MI": 13, "MN": 8, "MS": 4, "MO": 8, "MT": 2, "NE": 3, "NV": 4, "NH": 2, "NJ": 12,
+    "NM": 3, "NY": 26, "NC": 14, "ND": 1, "OH": 15, "OK": 5, "OR": 6, "PA": 17, "RI": 2, "SC": 7,
+    "SD": 1, "TN": 9, "TX": 38, "UT": 4, "VT": 1, "VA": 11, "WA": 10, "WV": 2, "WI": 8, "WY": 1,
+}
+# DC and the territories send one non-voting delegate (Puerto Rico: a resident commissioner) and no
+# senators; their member's district is 0 in the data, like an at-large state's.
+NO_SENATORS: frozenset[str] = frozenset({"DC", "PR", "GU", "VI", "AS", "MP"})
+STATES: frozenset[str] = frozenset(HOUSE_SEATS) | NO_SENATORS
+
+
+class ContactsError(ValueError):
+    """Unusable contact data or a place that does not exist; the message is one line."""
+
+
+def check_place(state: str, district: int | None) -> str | None:
+    """One line saying what is wrong with a subscriber's `state`/`district`, or None: config
+    validation uses it, so an unknown state or district is a config error, not a silent blank."""
+    code = (state or "").strip().upper()
+    if code not in STATES:
+        return f"unknown state {state!r}: use a two-letter code such as MA, DC or PR"
+    if district is None:
+        return None
+    seats = HOUSE_SEATS.get(code, 1)
+    if seats == 1 and district != 0:
+        return f"{code} has a single at-large seat: use district = 0"
+    if not 1 <= district <= seats and seats > 1:
+        return f"{code} has districts 1 to {seats}, not {district}"
+    return None
+
+
+def congress_on(day: date) -> int:
+    """The Congress sitting on `day` (a new one starts on January 3 of odd years)."""
+    year = day.year - (1 if day.year % 2 == 1 and (day.month, day.day) < (1, 3) else 0)
+    return (year - 1789) // 2 + 1
+
+
+# -- records -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Office:
+    """A district (or state) office: where a constituent's call is answered closest to home."""
+
+    city: str
+    state: str
+    phone: str | None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class Legislator:
+    """A member of Congress as of their latest term."""
+
+    bioguide: str
+    name: str
+    party: str  # "Democrat", "Republican", "Independent"
+    chamber: str  # "senate" | "house"
+    state: str
+    district: int | None  # None for senators; 0 for at-large seats, delegates and DC
+    phone: str | None
+    url: str | None
+    contact_form: str | None
+    term_start: date
+    term_end: date
+    state_rank: str | None = None  # senators: "senior" | "junior"
+    caucus: str | None = None  # an independent's caucus
+    offices: tuple[Office, ...] = ()
+
+    @property
+    def contact_url(self) -> str | None:
+        """The page to write from: the contact form when the data has one, else the web site."""
+        return self.contact_form or self.url
+
+    @property
+    def party_letter(self) -> str:
+        return self.party[:1].upper() if self.party else "?"
+
+    @property
+    def title(self) -> str:
+        if self.chamber == "senate":
+            return "Sen."
+        if self.state == "PR":
+            return "Res. Comm."
+        return "Del." if self.state in NO_SENATORS else "Rep."
+
+    @property
+    def place(self) -> str:
+        """"MA", "MA-7", "WY-AL" (at large), "DC"."""
+        if self.chamber == "senate" or self.state in NO_SENATORS:
+            return self.state
+        return f"{self.state}-{self.district}" if self.district else f"{self.state}-AL"
+
+    @property
+    def label(self) -> str:
+        """"Rep. Ayanna Pressley (D-MA-7)"."""
+        return f"{self.title} {self.name} ({self.party_letter}-{self.place})"
+
+    def serving(self, today: date) -> bool:
+        """Whether this term covers `today` (a term ends at noon on its end day: that day is over)."""
+        return self.term_start <= today < self.term_end
+
+
+@dataclass(frozen=True)
+class Committee:
+    """A committee or subcommittee; a subcommittee's `thomas_id` is its parent's plus two digits."""
+
+    thomas_id: str  # "HSJU", "HSJU08"
+    name: str  # "House Committee on the Judiciary"; a subcommittee's own name
+    chamber: str  # "house" | "senate" | "joint"
+    url: str | None
+    phone: str | None
+    parent: str | None = None  # the parent's thomas_id
+    parent_name: str | None = None
+    subcommittees: tuple[str, ...] = ()  # thomas_ids
+
+    @property
+    def display(self) -> str:
+        """The name people know: a subcommittee with its parent's."""
+        if not self.parent:
+            return self.name
+        own = self.name if self.name.lower().startswith(("subcommittee", "permanent subcommittee")) \
+            else f"Subcommittee on {self.name}"
+        return f"{self.parent_name}, {own}"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One seat on a committee, as committee-membership-current lists it."""
+
+    committee: str  # thomas_id
+    bioguide: str
+    name: str
+    party: str  # "majority" | "minority"
+    rank: int | None
+    title: str | None  # "Chair", "Chairman", "Ranking Member", "Ex Officio", ...
+    chamber: str | None = None  # joint committees only
+
+
+@dataclass
+class Directory:
+    """The three files read together: members by bioguide id, committees and memberships by
+    thomas_id (subcommittees included under their full id, e.g. "HSJU08")."""
+
+    legislators: dict[str, Legislator] = field(default_factory=dict)
+    committees: dict[str, Committee] = field(default_factory=dict)
+    membership: dict[str, tuple[Membership, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One of a subscriber's seats in Congress and who holds it (None: vacant)."""
+
+    chamber: str  # "senate" | "house"
+    state: str
+    district: int | None
+    member: Legislator | None
+    ended: Legislator | None = None  # vacant because this member's term ended
+
+    @property
+    def vacant(self) -> bool:
+        return self.member is None
+
+    @property
+    def name(self) -> str:
+        """"Senator for MA", "Representative for MA-7", "Delegate for DC"."""
+        if self.chamber == "senate":
+            return f"Senator for {self.state}"
+        if self.state == "PR":
+            return "Resident Commissioner for PR"
+        if self.state in NO_SENATORS:
+            return f"Delegate for {self.state}"
+        return f"Representative for {self.state}-{self.district}" if self.district \
+            else f"Representative for {self.state} (at large)"
+
+
+@dataclass(frozen=True)
+class Leader:
+    """A member named for a committee: `role` is the data's title, or what their rank makes them."""
+
+    role: str
+    membership: Membership
+    legislator: Legislator | None  # None when the member is not in legislators-current
+
+
+@dataclass(frozen=True)
+class CommitteeLeaders:
+    """Whom to call about a committee: its chair, its ranking member and the subscriber's own members."""
+
+    committee: Committee
+    chair: Leader | None
+    ranking: Leader | None
+    yours: tuple[Leader, ...] = ()
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A committee holding a bill now (see `committees_holding`)."""
+
+    code: str  # thomas_id, "HSJU"
+    name: str  # as BILLSTATUS names it
+    chamber: str | None  # "House" | "Senate" (BILLSTATUS spelling)
+    referred: str  # when the latest referral happened (BILLSTATUS timestamp)
+    subcommittees: tuple[str, ...] = ()  # thomas_ids of its subcommittees holding it too
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+
+def _load(data: bytes | str | list[Any] | dict[str, Any], what: str) -> Any:
+    if isinstance(data, (bytes, str)):
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise ContactsError(f"{what}: not JSON ({' '.join(str(exc).split())})") from None
+    return data
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _text(value: Any) -> str | None:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text or None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_offices(data: bytes | str | list[Any]) -> dict[str, tuple[Office, ...]]:
+    """legislators-district-offices → offices by bioguide id, in the file's order."""
+    rows = _load(data, "legislators-district-offices")
+    if not isinstance(rows, list):
+        raise ContactsError("legislators-district-offices: expected a list of members")
+    offices: dict[str, tuple[Office, ...]] = {}
+    for row in rows:
+        bioguide = ((row or {}).get("id") or {}).get("bioguide")
+        if not bioguide:
+            continue
+        offices[bioguide] = tuple(
+            Office(
+                city=_text(o.get("city")) or "",
+                state=_text(o.get("state")) or "",
+                phone=_text(o.get("phone")),
+                address=", ".join(p for p in (_text(o.get("address")), _text(o.get("suite"))) if p) or None,
+                latitude=_float(o.get("latitude")),
+                longitude=_float(o.get("longitude")),
+            )
+            for o in row.get("offices") or []
+        )
+    return offices
+
+
+def _name(name: Mapping[str, Any]) -> str:
+    if full := _text(name.get("official_full")):
+        return full
+    parts = [_text(name.get(k)) for k in ("first", "middle", "last")]
+    text = " ".join(p for p in parts if p)
+    suffix = _text(name.get("suffix"))
+    return f"{text}, {suffix}" if suffix else text
+
+
+def parse_legislators(data: bytes | str | list[Any],
+                      offices: bytes | str | list[Any] | None = None) -> list[Legislator]:
+    """legislators-current (and optionally legislators-district-offices) → one record per member,
+    from their last term (the current one)."""
+    rows = _load(data, "legislators-current")
+    if not isinstance(rows, list):
+        raise ContactsError("legislators-current: expected a list of members")
+    by_member = parse_offices(offices) if offices is not None else {}
+    members = []
+    for row in rows:
+        bioguide = ((row or {}).get("id") or {}).get("bioguide")
+        terms = row.get("terms") or []
+        if not bioguide or not terms:
+            continue
+        term = terms[-1]
+        chamber = {"sen": "senate", "rep": "house"}.get(term.get("type"))
+        start, end = _day(term.get("start")), _day(term.get("end"))
+        state = (_text(term.get("state")) or "").upper()
+        if chamber is None or start is None or end is None or not state:
+            raise ContactsError(f"legislators-current: {bioguide} has an unreadable last term")
+        district = term.get("district") if chamber == "house" else None
+        members.append(Legislator(
+            bioguide=bioguide,
+            name=_name(row.get("name") or {}),
+            party=_text(term.get("party")) or "",
+            chamber=chamber,
+            state=state,
+            district=int(district) if district is not None else (0 if chamber == "house" else None),
+            phone=_text(term.get("phone")),
+            url=_text(term.get("url")),
+            contact_form=_text(term.get("contact_form")),
+            term_start=start,
+            term_end=end,
+            state_rank=_text(term.get("state_rank")),
+            caucus=_text(term.get("caucus")),
+            offices=by_member.get(bioguide, ()),
+        ))
+    return members
+
+
+def parse_committees(data: bytes | str | list[Any]) -> dict[str, Committee]:
+    """committees-current → committees and subcommittees by thomas_id ("HSJU", "HSJU08")."""
+    rows = _load(data, "committees-current")
+    if not isinstance(rows, list):
+        raise ContactsError("committees-current: expected a list of committees")
+    committees: dict[str, Committee] = {}
+    for row in rows:
+        code = _text((row or {}).get("thomas_id"))
+        if not code:
+            continue
+        name = _text(row.get("name")) or code
+        chamber = _text(row.get("type")) or ""
+        subs = []
+        for sub in row.get("subcommittees") or []:
+            sub_code = _text(sub.get("thomas_id"))
+            if not sub_code:
+                continue
+            full = f"{code}{sub_code}"
+            subs.append(full)
+            committees[full] = Committee(
+                thomas_id=full, name=_text(sub.get("name")) or full, chamber=chamber,
+                url=_text(row.get("url")), phone=_text(sub.get("phone")) or _text(row.get("phone")),
+                parent=code, parent_name=name,
+            )
+        committees[code] = Committee(
+            thomas_id=code, name=name, chamber=chamber, url=_text(row.get("url")),
+            phone=_text(row.get("phone")), subcommittees=tuple(subs),
+        )
+    return committees
+
+
+def parse_membership(data: bytes | str | dict[str, Any]) -> dict[str, tuple[Membership, ...]]:
+    """committee-membership-current → each committee's members, in the file's (rank) order."""
+    table = _load(data, "committee-membership-current")
+    if not isinstance(table, dict):
+        raise ContactsError("committee-membership-current: expected a mapping of committee ids")
+    membership = {}
+    for code, rows in table.items():
+        membership[code] = tuple(
+            Membership(
+                committee=code,
+                bioguide=_text(m.get("bioguide")) or "",
+                name=_text(m.get("name")) or "",
+                party=_text(m.get("party")) or "",
+                rank=int(m["rank"]) if isinstance(m.get("rank"), int) else None,
+                title=_text(m.get("title")),
+                chamber=_text(m.get("chamber")),
+            )
+            for m in rows or []
+        )
+    return membership
+
+
+def load_directory(legislators: bytes | str | list[Any], committees: bytes | str | list[Any],
+                   membership: bytes | str | dict[str, Any],
+                   offices: bytes | str | list[Any] | None = None) -> Directory:
+    """The four files (offices optional) as one `Directory`."""
+    return Directory(
+        legislators={m.bioguide: m for m in parse_legislators(legislators, offices)},
+        committees=parse_committees(committees),
+        membership=parse_membership(membership),
+    )
+
+
+# -- a subscriber's members -----------------------------------------------------------------------
+
+
+def members_for(state: str, district: int | None, legislators: Iterable[Legislator], today: date) -> list[Seat]:
+    """The subscriber's two senators (none for DC and the territories) and their representative or
+    delegate, senior senator first. `district` 0 is the at-large seat; None gives the senators only
+    (plus the one seat of an at-large state or territory). A seat whose member's term has ended by
+    `today`, or that nobody in the data holds, comes back vacant."""
+    code = (state or "").strip().upper()
+    if problem := check_place(code, district):
+        raise ContactsError(problem)
+    people = [m for m in legislators if m.state == code]
+    seats: list[Seat] = []
+    if code not in NO_SENATORS:
+        senators = [m for m in people if m.chamber == "senate"]
+        serving = sorted((m for m in senators if m.serving(today)),
+                         key=lambda m: (m.state_rank != "senior", m.term_start, m.name))
+        ended = sorted((m for m in senators if m.term_end <= today), key=lambda m: m.term_end, reverse=True)
+        seats += [Seat("senate", code, None, m) for m in serving[:2]]
+        for i in range(2 - len(seats)):
+            seats.append(Seat("senate", code, None, None, ended[i] if i < len(ended) else None))
+    if district is None and HOUSE_SEATS.get(code, 1) == 1:
+        district = 0
+    if district is not None:
+        reps = [m for m in people if m.chamber == "house" and (m.district or 0) == district]
+        serving = [m for m in reps if m.serving(today)]
+        ended = sorted((m for m in reps if m.term_end <= today), key=lambda m: m.term_end, reverse=True)
+        seats.append(Seat("house", code, district, serving[0] if serving else None,
+                          None if serving or not ended else ended[0]))
+    return seats
+
+
+def all_seats(legislators: Iterable[Legislator], today: date) -> list[Seat]:
+    """Every seat of every state and territory, vacant ones included, by state then senators first
+    then district: the digest's "find your members" table."""
+    people = list(legislators)
+    seats: list[Seat] = []
+    for state in sorted(STATES):
+        senators = [] if state in NO_SENATORS else members_for(state, None, people, today)[:2]
+        districts = range(1, HOUSE_SEATS[state] + 1) if HOUSE_SEATS.get(state, 1) > 1 else [0]
+        seats += senators
+        seats += [members_for(state, d, people, today)[-1] for d in districts]
+    return seats
+
+
+def sponsor(bill: Mapping[str, Any], directory: Directory) -> Legislator | str | None:
+    """A bill's sponsor: their current record (with phones) when they still serve, else the name
+    BILLSTATUS gives ("Rep. Duncan, Jeff [R-SC-3]"), None for a bill without one."""
+    person = bill.get("sponsor") or {}
+    found = directory.legislators.get(person.get("bioguide_id") or "")
+    return found or person.get("name") or None
+
+
+# -- committees ----------------------------------------------------------------------------------
+
+_CODE = re.compile(r"^([HSJ][A-Z]{3})(\d{2})?$")
+CHAIR_TITLES = frozenset({"chair", "chairman", "chairwoman"})
+RANKING_TITLES = frozenset({"ranking member"})
+
+
+def committee_code(code: str) -> str:
+    """A thomas_id from a thomas_id or a BILLSTATUS systemCode: "hsju00" → "HSJU", "hsju08" →
+    "HSJU08" (congress-legislators' SOURCES.md mapping)."""
+    text = (code or "").strip().upper()
+    match = _CODE.match(text)
+    if not match:
+        raise ContactsError(f"not a committee code: {code!r}")
+    main, sub = match.groups()
+    return main if sub in (None, "00") else f"{main}{sub}"
+
+
+def committee_leaders(code: str, directory: Directory, *, yours: Iterable[Legislator | Seat] = (),
+                      today: date | None = None) -> CommitteeLeaders | None:
+    """Chair and ranking member of a committee or subcommittee (`code`: "HSJU", "hsju00", "hsju08"),
+    by title (Chair, Chairman, Chairwoman, Ranking Member), else the majority's and the minority's
+    rank 1; plus which of `yours` (the subscriber's members) sit on it. None for a code the data does
+    not know (a committee renamed away or abolished). With `today`, members whose term has ended are
+    not named."""
+    thomas_id = committee_code(code)
+    committee = directory.committees.get(thomas_id)
+    if committee is None:
+        return None
+    rows = directory.membership.get(thomas_id, ())
+
+    def leader(m: Membership, role: str) -> Leader | None:
+        person = directory.legislators.get(m.bioguide)
+        if today is not None and person is not None and not person.serving(today):
+            return None
+        return Leader(role, m, person)
+
+    def pick(titles: frozenset[str], party: str, fallback: str) -> Leader | None:
+        for m in rows:
+            if (m.title or "").lower() in titles and (found := leader(m, m.title or fallback)):
+                return found
+        for m in sorted((m for m in rows if m.party == party and m.rank == 1), key=lambda m: m.chamber or ""):
+            if found := leader(m, fallback):
+                return found
+        return None
+
+    chair = pick(CHAIR_TITLES, "majority", "Chair")
+    ranking = pick(RANKING_TITLES, "minority", "Ranking Member")
+    ids = {(y.member.bioguide if isinstance(y, Seat) and y.member else getattr(y, "bioguide", None))
+           for y in yours}
+    mine = tuple(found for m in rows if m.bioguide in ids and (found := leader(m, m.title or "Member")))
+    return CommitteeLeaders(committee, chair, ranking, mine)
+
+
+# -- which committees hold a bill ------------------------------------------------------------------
+
+
+class CommitteeParseError(ValueError):
+    """BILLSTATUS committees could not be read; one line."""
+
+
+def _activities(node: Any) -> list[dict[str, str]]:
+    rows = []
+    for item in node.findall("activities/item"):
+        name, when = _text(item.findtext("name")), _text(item.findtext("date"))
+        if name and when:
+            rows.append({"name": name, "date": when})
+    return sorted(rows, key=lambda a: (a["date"], a["name"]))
+
+
+def billstatus_committees(data: bytes) -> list[dict[str, Any]]:
+    """A bill's committees from BILLSTATUS XML (v3 `committees/item`, legacy
+    `committees/billCommittees/item`) in the shape proposed for the bill snapshot:
+    `{"name", "chamber", "code", "type", "activities": [{"name", "date"}], "subcommittees":
+    [{"name", "code", "activities"}]}`, sorted like `parse_billstatus` sorts them."""
+    root = parse_xml(data, CommitteeParseError, "a BILLSTATUS document")
+    bill = root.find("bill")
+    if root.tag != "billStatus" or bill is None:
+        raise CommitteeParseError("not a BILLSTATUS document")
+    committees = []
+    for item in bill.findall("committees/item") + bill.findall("committees/billCommittees/item"):
+        name = _text(item.findtext("name"))
+        if not name:
+            continue
+        subs = [
+            {"name": _text(s.findtext("name")) or "", "code": (_text(s.findtext("systemCode")) or "").lower(),
+             "activities": _activities(s)}
+            for s in item.findall("subcommittees/item")
+        ]
+        committees.append({
+            "name": name,
+            "chamber": _text(item.findtext("chamber")),
+            "code": (_text(item.findtext("systemCode")) or "").lower() or None,
+            "type": _text(item.findtext("type")),
+            "activities": _activities(item),
+            "subcommittees": sorted(subs, key=lambda s: s["code"]),
+        })
+    committees.sort(key=lambda c: (c["chamber"] or "", c["name"]))
+    return committees
+
+
+_ENDS = ("reported by", "reported original measure", "discharged from")
+_LEAVES_CHAMBER = frozenset({"passed", "to_president", "enacted", "vetoed", "failed", "override"})
+_REPORTED_TEXT = re.compile(r"(^|\.\s+)reported\b|\bdischarged\b", re.I)
+
+
+def _last(activities: Iterable[Mapping[str, Any]], names: Sequence[str]) -> str | None:
+    dates = [str(a.get("date") or "") for a in activities if str(a.get("name") or "").lower().startswith(names)]
+    return max((d for d in dates if d), default=None)
+
+
+def _held(activities: Iterable[Mapping[str, Any]]) -> str | None:
+    """The latest referral when no report or discharge came after it."""
+    rows = list(activities)
+    referred = _last(rows, ("referred to",))
+    if referred is None:
+        return None
+    ended = _last(rows, _ENDS)
+    return None if ended is not None and ended >= referred else referred
+
+
+def _left_by_actions(bill: Mapping[str, Any], committee: Mapping[str, Any], referred: str) -> bool:
+    """Actions can say what the committee's activities miss: a report ("Reported (Amended) by the
+    Committee on ...", not "Ordered to be Reported") or the chamber passing or ending the bill."""
+    since = referred[:10]
+    for action in bill.get("actions") or []:
+        if (action.get("date") or "") < since:
+            continue
+        if committee.get("name") in (action.get("committees") or []) and _REPORTED_TEXT.search(action.get("text") or ""):
+            return True
+        if action_event(action) in _LEAVES_CHAMBER and action.get("chamber") in (committee.get("chamber"), None):
+            return True
+    return False
+
+
+def committees_holding(bill: Mapping[str, Any]) -> list[Holding]:
+    """Which committees hold a bill now: in the chamber of its latest referral, each committee whose
+    latest "Referred to" has no later "Reported by" or "Discharged from" activity (and no later action
+    reporting it or passing the bill in that chamber), with its subcommittees that hold it too.
+    Reads the proposed snapshot shape (`billstatus_committees`); committees stored without `code`
+    and `activities` (snapshots from before that) give an empty list, never a guess."""
+    committees = [c for c in bill.get("committees") or [] if c.get("code") and c.get("activities")]
+    referrals = [(c, r) for c in committees if (r := _last(c["activities"], ("referred to",)))]
+    if not referrals:
+        return []
+    chamber = max(referrals, key=lambda pair: pair[1])[0].get("chamber")
+    held = []
+    for committee, _ in referrals:
+        if committee.get("chamber") != chamber:
+            continue
+        referred = _held(committee["activities"])
+        if referred is None or _left_by_actions(bill, committee, referred):
+            continue
+        try:
+            code = committee_code(committee["code"])
+        except ContactsError:
+            continue
+        subs = []
+        for sub in committee.get("subcommittees") or []:
+            if sub.get("code") and _held(sub.get("activities") or []):
+                try:
+                    subs.append(committee_code(sub["code"]))
+                except ContactsError:
+                    continue
+        held.append(Holding(code, committee.get("name") or code, chamber, referred, tuple(sorted(subs))))
+    return sorted(held, key=lambda h: h.code)
+
+
+# -- plain text ----------------------------------------------------------------------------------
+
+
+def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 12742 * math.asin(math.sqrt(h))
+
+
+def nearest_office(member: Legislator, near: tuple[float, float] | None = None) -> Office | None:
+    """The district office with a phone closest to `near` (latitude, longitude); without a point,
+    the first one the data lists (the data has no subscriber address to measure from)."""
+    offices = [o for o in member.offices if o.phone]
+    if near is not None:
+        located = [o for o in offices if o.latitude is not None and o.longitude is not None]
+        if located:
+            return min(located, key=lambda o: _distance_km(near, (o.latitude, o.longitude)))  # type: ignore[arg-type]
+    return offices[0] if offices else None
+
+
+def contact_line(member: Legislator, role: str | None = None, near: tuple[float, float] | None = None) -> str:
+    """"Rep. Ayanna Pressley (D-MA-7): 202-225-5111, https://pressley.house.gov; Boston office
+    617-850-0040" (a role such as "Chair" goes in front)."""
+    reach = [member.phone or "no phone listed"]
+    if member.contact_url:
+        reach.append(member.contact_url)
+    text = f"{member.label}: {', '.join(reach)}"
+    if office := nearest_office(member, near):
+        text += f"; {office.city} office {office.phone}" if office.city else f"; district office {office.phone}"
+    return f"{role}: {text}" if role else text
+
+
+def _leader_line(leader: Leader, near: tuple[float, float] | None) -> str:
+    if leader.legislator is not None:
+        return contact_line(leader.legislator, leader.role, near)
+    return f"{leader.role}: {leader.membership.name}"
+
+
+def _home(items: Sequence[Seat | CommitteeLeaders | Legislator]) -> tuple[float, float] | None:
+    """Where the subscriber roughly is: their representative's first located district office (a
+    district is small; a senator's offices spread over the whole state)."""
+    for item in items:
+        if isinstance(item, Seat) and item.chamber == "house" and item.member is not None:
+            for office in item.member.offices:
+                if office.latitude is not None and office.longitude is not None:
+                    return office.latitude, office.longitude
+    return None
+
+
+def contact_lines(items: Iterable[Seat | CommitteeLeaders | Legislator], *,
+                  near: tuple[float, float] | None = None) -> list[str]:
+    """Plain-text lines for alerts: one per seat or member; a committee as a heading line with its
+    chair, ranking member and the subscriber's members indented under it. District offices are the
+    ones nearest `near`, else nearest the subscriber's representative's district office when a House
+    seat is among `items`."""
+    items = list(items)
+    near = near or _home(items)
+    lines: list[str] = []
+    for item in items:
+        if isinstance(item, Legislator):
+            lines.append(contact_line(item, near=near))
+        elif isinstance(item, Seat):
+            if item.member is not None:
+                lines.append(contact_line(item.member, near=near))
+            elif item.ended is not None:
+                lines.append(f"{item.name}: vacant ({item.ended.name}'s term ended "
+                             f"{item.ended.term_end.isoformat()})")
+            else:
+                lines.append(f"{item.name}: vacant")
+        else:
+            c = item.committee
+            lines.append(f"{c.display}" + (f", {c.phone}" if c.phone else "") + (f", {c.url}" if c.url else ""))
+            lines += [f"  {_leader_line(x, near)}" for x in (item.chair, item.ranking) if x is not None]
+            for x in item.yours:
+                role = "" if x.role == "Member" else f" ({x.role})"
+                person = contact_line(x.legislator, near=near) if x.legislator else x.membership.name
+                lines.append(f"  Your member on it{role}: {person}")
+    return lines

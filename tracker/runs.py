@@ -1,0 +1,176 @@
+"""The state a crawl leaves behind, apart from snapshots: Run rows (one per source per crawl),
+source cursors, HTTP validators, missing marks and watch baselines.
+
+`crawl.py` runs the engine; this module is where it opens and closes its Run rows and saves what
+the spiders learned, in one transaction per crawl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import clock, secrets
+from tracker import models as m
+from tracker.records import Meeting, load_record
+from tracker.report import SourceReport
+
+if TYPE_CHECKING:
+    from tracker.store import Store
+
+log = logging.getLogger(__name__)
+MIN_ITEMS_FOR_EMPTY_ALARM = 3  # a source that had this many items and now lists none is failing
+
+
+# -- HTTP validators (ETag / Last-Modified), kept in the database so crawlers stay stateless ----------
+
+def url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def save_validators(session: Session, validators: dict[str, Any], now: datetime) -> None:
+    url = validators["url"] or ""
+    key = url_hash(url)
+    row = session.get(m.HttpValidator, key)
+    if row is None:
+        row = m.HttpValidator(url_hash=key, url=secrets.mask(url), updated_at=now)
+        session.add(row)
+    row.etag = validators.get("etag")
+    row.last_modified = validators.get("last_modified")
+    row.updated_at = now
+
+
+def load_validators(store: Store) -> dict[str, tuple[str | None, str | None]]:
+    """All stored validators by URL hash: loaded once before a crawl, not per request."""
+    with store.session() as session:
+        return {row.url_hash: (row.etag, row.last_modified) for row in session.scalars(select(m.HttpValidator))}
+
+
+# -- cursors -----------------------------------------------------------------------------------------
+
+def load_cursors(store: Store, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+    with store.session() as session:
+        rows = session.scalars(select(m.SourceState).where(m.SourceState.source_id.in_(source_ids)))
+        return {row.source_id: dict(row.cursor or {}) for row in rows}
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Merge nested dicts (a cursor's sections), replacing leaves."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = _merge(dict(base[key]), value)
+        else:
+            base[key] = value
+    return base
+
+
+def _save_cursor(session: Session, report: SourceReport) -> None:
+    """What the spider learned (sitemap lastmods, event fingerprints): entries that hold only once
+    their entity is stored are kept only for entities that were."""
+    stored = [entries for key, entries in report.entity_cursor.items() if key in report.seen]
+    if not (report.cursor or stored):
+        return
+    state = session.get(m.SourceState, report.source_id)
+    if state is None:
+        state = m.SourceState(source_id=report.source_id, cursor={}, alerted_failing=False)
+        session.add(state)
+    cursor = _merge(dict(state.cursor or {}), report.cursor)
+    for entries in stored:
+        cursor = _merge(cursor, entries)
+    state.cursor = cursor
+
+
+# -- runs ----------------------------------------------------------------------------------------------
+
+def start_runs(store: Store, source_ids: list[tuple[str, list[str]]]) -> list[SourceReport]:
+    """One Run row per source (its process and host recorded by the model), and the report the
+    spider fills in. Unfinished runs of processes that died on this host are marked interrupted first."""
+    from tracker.health import mark_interrupted
+
+    started = clock.now()
+    reports = []
+    with store.session() as session:
+        mark_interrupted(session)
+        for source_id, watch_ids in source_ids:
+            run = m.Run(source_id=source_id, started_at=started)
+            session.add(run)
+            session.flush()
+            reports.append(SourceReport(source_id, watch_ids, run_id=run.id))
+    return reports
+
+
+def finish_runs(store: Store, reports: list[SourceReport]) -> None:
+    """Close each Run row with its counts and first error; save cursors, listing validators and
+    missing marks; give watches whose crawl got through their baseline."""
+    finished = clock.now()
+    with store.session() as session:
+        for report in reports:
+            run = session.get(m.Run, report.run_id)
+            if run is None:
+                continue
+            _check_empty(session, report)
+            run.finished_at = finished
+            run.ok = report.ok
+            run.error = report.errors[0] if report.errors else None
+            run.errors = len(report.errors)
+            run.items = report.items
+            run.changes = report.changes
+            run.requests = report.requests
+            run.not_modified = report.not_modified
+            run.bytes = report.bytes
+            if report.complete_listing:
+                _mark_missing(session, report, finished)
+            if report.ok:
+                for validators in report.listing_validators:
+                    if validators.get("url"):
+                        save_validators(session, validators, finished)
+            _save_cursor(session, report)
+    # A watch has its baseline once a crawl of its source got through (even with some errors).
+    mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
+
+
+def _check_empty(session: Session, report: SourceReport) -> None:
+    """A source that used to list many items and now lists none is failing, not emptied."""
+    from tracker.health import last_good_items
+
+    if report.ok and not report.items and not report.not_modified:
+        before = last_good_items(session, report.source_id, report.run_id)
+        if before >= MIN_ITEMS_FOR_EMPTY_ALARM:
+            report.errors.append(
+                f"{report.source_id}: returned no items where the last good run had {before}; keeping what is stored")
+
+
+# -- missing marks and baselines -------------------------------------------------------------------------
+
+def _mark_missing(session: Session, report: SourceReport, now: datetime) -> None:
+    """Meetings a complete listing no longer shows: noted, never reported as cancelled."""
+    rows = session.execute(
+        select(m.Entity, m.Snapshot.content)
+        .join(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id)
+        .where(m.Entity.source_id == report.source_id, m.Entity.kind == "meeting", m.Entity.missing_since.is_(None))
+    )
+    for entity, content in rows:
+        if entity.key in report.seen:
+            continue
+        if report.listing_window is not None:
+            meeting = load_record("meeting", content)
+            assert isinstance(meeting, Meeting)
+            if not report.listing_window[0] <= (meeting.date or "")[:10] <= report.listing_window[1]:
+                continue
+        entity.missing_since = now
+        log.info("%s: %s is no longer listed by its source", report.source_id, entity.key)
+
+
+def mark_baselines(store: Store, watch_ids: list[str]) -> None:
+    """A watch whose crawl succeeded has its baseline: from now on new entities are news."""
+    now = clock.now()
+    with store.session() as session:
+        for watch_id in watch_ids:
+            watch = session.get(m.Watch, watch_id)
+            if watch is not None and watch.baseline_at is None:
+                watch.baseline_at = now

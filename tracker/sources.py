@@ -1,0 +1,83 @@
+"""One registry of source kinds: what each is called in config, what its watch value looks like,
+which parser reads its responses, which entity kinds it yields, and its parser's version.
+
+Config validation, the crawl, the ingest worker and the diff all read this table; nothing else
+lists source kinds. A source kind's Scrapy spider is the spider whose `name` is the kind's name
+(found by Scrapy's own spider loader in `spiders/`), so the core never imports a spider.
+
+Adding a platform = one row here + a parser (bytes + ListingContext -> Listing) + a spider (for a
+listing, a `ListingSpider` subclass naming its `Accept` header) + a recorded response and its test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from tracker.bills import diff_bill, read_bill
+from tracker.changes import Change
+from tracker.meetings import agendas, ical, portals
+from tracker.meetings.diff import diff_matter, diff_meeting
+from tracker.records import Listing, ListingContext, Record
+
+ListingParser = Callable[[bytes, ListingContext], Listing]
+RawReader = Callable[[bytes], Record]
+Differ = Callable[[Any, Any, str], list[Change]]
+
+
+def check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(check_http_url)]
+
+
+class LegistarWatch(BaseModel):
+    """`legistar = { client, bodies, token }` on a meeting watch."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+    bodies: list[str] = []  # body names or numeric body ids; empty = every body
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    name: str  # the config key, the prefix of its source ids, and its Scrapy spider's name
+    entities: tuple[str, ...]  # entity kinds its items carry
+    watch_value: Any = None  # type of the value on a meeting watch (None: not a meeting source)
+    listing: ListingParser | None = None  # reads one listing response (listing sources)
+    read_raw: RawReader | None = None  # reads a raw response in the ingest worker
+    # Stored on every snapshot: a new version's first snapshot of an entity is a baseline, so what
+    # appears only because a parser changed is never news.
+    parser_version: str = "1"
+
+
+SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
+    SourceKind("govinfo", ("bill",), read_raw=read_bill, parser_version="billstatus-1"),
+    SourceKind("legistar", ("meeting", "matter"), watch_value=LegistarWatch),
+    # ical-2: meetings whose titles match a keyword show it as their item (ical-1 ignored keywords).
+    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-2"),
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed),
+    SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus),
+    SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus),
+    SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov),
+    SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk),
+    SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs),
+)}
+MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
+
+# What changed between two states of an entity, by entity kind (pure functions of two records).
+DIFFERS: dict[str, Differ] = {"bill": diff_bill, "meeting": diff_meeting, "matter": diff_matter}
+
+
+def source_kind(source_id: str) -> SourceKind:
+    """The kind of a source id (`govinfo`, `legistar:nyc-council`, `ical:detroit-schools`)."""
+    return SOURCES[source_id.split(":", 1)[0]]

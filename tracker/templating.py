@@ -1,0 +1,87 @@
+"""The one Jinja2 environment factory, for the digest and the alerts.
+
+The bundled templates live in the repo's top-level `templates/` folder and ship in the wheel as the
+package `tracker.templates` (pyproject.toml maps one to the other), so they are loaded through the
+package system, never through a path relative to this file: that is what makes a normal
+`pip install .` work, not only an editable one. An operator's `[digest] templates` folder is searched
+first, so one file can be overridden without copying the rest.
+
+Environments are cached per (purpose, override folder): compiling the templates for every message
+cost 6 ms each, and Jinja2 keeps compiled templates per environment (re-reading a file whose mtime
+changed, so an edited override still shows).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from tracker.billnumbers import ordinal
+
+PACKAGE = "tracker.templates"
+# A source checkout whose editable install predates the package mapping, or run from PYTHONPATH:
+# the same files, found where the repo keeps them.
+SOURCE_TREE = Path(__file__).resolve().parent.parent / "templates"
+
+_cache: dict[tuple[str, str | None], jinja2.Environment] = {}
+_lock = threading.Lock()
+
+
+def bundled_loader() -> jinja2.BaseLoader:
+    """The templates shipped with tracker, wherever the install put them."""
+    try:
+        return jinja2.PackageLoader(PACKAGE, ".")
+    except (ModuleNotFoundError, ValueError):
+        if (SOURCE_TREE / "digest" / "index.html.j2").is_file():
+            return jinja2.FileSystemLoader(str(SOURCE_TREE))
+        raise
+
+
+def environment(
+    purpose: str,
+    override: str | Path | None,
+    *,
+    html: bool,
+    filters: Mapping[str, Callable[..., Any]] | None = None,
+) -> jinja2.Environment:
+    """The environment for `purpose` ("digest", "alerts") with `override` searched first.
+
+    `html` turns on autoescape (the digest: everything scraped is escaped); alert bodies are plain
+    text or Markdown and escape what they need with their own filters. `filters` are the caller's
+    own filters, registered when the environment is first built for that purpose and folder.
+    """
+    folder = str(override) if override else None
+    key = (purpose, folder)
+    env = _cache.get(key)
+    if env is not None:
+        return env
+    with _lock:
+        env = _cache.get(key)
+        if env is None:
+            env = _build(folder, html, filters or {})
+            _cache[key] = env
+    return env
+
+
+def _build(folder: str | None, html: bool, filters: Mapping[str, Callable[..., Any]]) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(folder)] if folder else []
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([*loaders, bundled_loader()]),
+        autoescape=jinja2.select_autoescape(["html", "xml", "atom", "j2"], default=True) if html else False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.ChainableUndefined,  # scraped records may lack a field: show nothing
+    )
+    env.filters["ordinal"] = ordinal
+    env.filters.update(filters)
+    return env
+
+
+def clear_cache() -> None:
+    """Forget every built environment (tests that swap template folders in place)."""
+    with _lock:
+        _cache.clear()
