@@ -34,10 +34,13 @@ class ListingSpider(TrackerSpider):
         self.kind = SOURCES[self.name]
         self.zone = watch.timezone or config.tracker.timezone
         self.url: str = watch.source or ""
+        # A listing read by another parser version is fetched whole once (not conditionally), so a
+        # parser upgrade takes effect without waiting for the source to change.
+        self.refetch = (cursor or {}).get("parser") != self.kind.parser_version
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_listing, errback=self.failed,
-                             meta={"conditional": True, "handle_httpstatus_list": [304]},
+                             meta={"conditional": True, "refetch": self.refetch, "handle_httpstatus_list": [304]},
                              headers={"Accept": self.accept})
 
     def parse_listing(self, response: Response) -> Iterator[Item]:
@@ -59,6 +62,7 @@ class ListingSpider(TrackerSpider):
         window = (ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat())
         self.report.complete_listing = True
         self.report.listing_window = window
+        self.report.cursor["parser"] = self.kind.parser_version
         if response.meta.get("validators"):
             self.report.listing_validators.append(response.meta["validators"])
         for meeting in listing.meetings:

@@ -43,7 +43,8 @@ class ConditionalRequestMiddleware:
         return getattr(spider, "validators", None) or {}
 
     def process_request(self, request: Request) -> None:
-        if not request.meta.get("conditional"):
+        # `refetch`: ask for the whole body this once, but still remember its new validators.
+        if not request.meta.get("conditional") or request.meta.get("refetch"):
             return None
         etag, modified = self._validators().get(url_hash(request.url), (None, None))
         if etag:

@@ -201,3 +201,61 @@ def test_feed_validators_wait_for_a_clean_crawl(tmp_path: Path, replay: ReplaySe
     assert report.ok and report.not_modified == 0
     (report,) = run_crawls(config, store)
     assert report.ok and report.not_modified == 1
+
+
+def ical_watch(tmp_path: Path, replay: ReplayServer, keywords: str = '["Finance"]') -> Any:
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "dpscd"\nname = "Detroit Board of Education"\n'
+                    f'timezone = "America/Detroit"\nical = "{replay.url}/feed.ics"\nkeywords = {keywords}\n')
+    return load_config(path, env={})
+
+
+def test_an_ical_watch_with_keywords_marks_the_meetings_whose_titles_match(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2019-04-10T12:00:00Z")
+    replay.add("/feed.ics", ICS)
+    config = ical_watch(tmp_path, replay)
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok
+    meetings = collect_status(store, config)["meetings"]
+    marked = [mt for mt in meetings if mt["items"]]
+    assert marked and all("Finance" in mt["title"] for mt in marked)
+    assert all(mt["items"] == [{"title": mt["title"], "matter": None, "keywords": ["Finance"]}] for mt in marked)
+    assert not [mt for mt in meetings if "Finance" in mt["title"] and not mt["items"]]
+
+
+def test_upgrading_the_ical_parser_is_not_news(tmp_path: Path, replay: ReplayServer,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots stored by the parser that ignored keywords: the first crawl with the new parser marks
+    the matching meetings without a single alert; a later matching meeting is news as ever."""
+    from dataclasses import replace
+
+    from tracker.sources import SOURCES
+
+    monkeypatch.setenv("TRACKER_NOW", "2019-04-10T12:00:00Z")
+    # derived: the real feed without one Finance meeting (7848), which appears later
+    start = ICS.index(b"UID:7848")
+    begin, end = ICS.rindex(b"BEGIN:VEVENT", 0, start), ICS.index(b"END:VEVENT", start) + len(b"END:VEVENT\r\n")
+    replay.add("/feed.ics", ICS[:begin] + ICS[end:])
+    config = ical_watch(tmp_path, replay)
+    store = Store(config.database_url)
+    current = SOURCES["ical"]
+
+    def ignoring_keywords(data: bytes, ctx: Any) -> Any:  # what the old parser did
+        return current.listing(data, replace(ctx, keywords=()))  # type: ignore[misc]
+
+    monkeypatch.setitem(SOURCES, "ical", replace(current, listing=ignoring_keywords, parser_version="1"))
+    run_crawls(config, store)
+    run_crawls(config, store)  # the watch has its baseline: from now on what appears is news
+
+    assert not [mt for mt in collect_status(store, config)["meetings"] if mt["items"]]
+    assert replay.count("/feed.ics", status=304) == 1  # the unchanged feed cost a 304
+    monkeypatch.setitem(SOURCES, "ical", current)
+    (upgraded,) = run_crawls(config, store)  # the feed has not changed, the parser has: read it whole
+    assert replay.count("/feed.ics", status=200) == 2
+    assert upgraded.ok and upgraded.new_snapshots > 0 and list_changes(store) == []
+    assert [mt for mt in collect_status(store, config)["meetings"] if mt["items"]]
+    replay.replace("/feed.ics", ICS)
+    run_crawls(config, store)
+    assert [(c["kind"], c["entity"]) for c in list_changes(store)] == [("meeting.added", "meeting:ical:dpscd:7848")]
