@@ -26,6 +26,7 @@ from tracker.alerts.targets import targets_of
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
 from tracker.records import Bill, Item
+from tracker.status import list_changes
 from tracker.store import Store, ensure_watches, ingest
 
 SECRET = "pa55-Secret-xyz"
@@ -171,7 +172,7 @@ def test_new_stage_reaches_email_and_webhook_once(setup: tuple[Config, Store], m
     assert (report.sent, report.failed, report.dead) == (2, 0, 0)
     (rcpt, mail), = mailbox.messages
     assert rcpt == ["team@example.org"]
-    assert "S. 35 (117th)" in mail["Subject"]
+    assert mail["Subject"] == "S. 35 passed the Senate"
     body = mail.get_payload(0).get_payload(decode=True).decode() if mail.is_multipart() else mail.get_payload()
     assert "passed senate" in body and "Sponsor: Sen. Van Hollen" in body and "Banking Committee" in body
     assert "https://www.congress.gov/bill/117th-congress/senate-bill/35" in body
@@ -179,7 +180,7 @@ def test_new_stage_reaches_email_and_webhook_once(setup: tuple[Config, Store], m
     assert '<a href="https://www.congress.gov/bill/117th-congress/senate-bill/35">' in html_part
     assert "<strong>" in html_part and "Sponsor: Sen. Van Hollen" in html_part
     (post,) = receiver.posts
-    assert "S. 35 (117th)" in post["title"] and "passed senate" in post["message"]
+    assert post["title"] == "S. 35 passed the Senate" and "passed senate" in post["message"]
     again = notify(store, config)
     assert again.sent == 0 and len(mailbox.messages) == 1 and len(receiver.posts) == 1
 
@@ -306,6 +307,15 @@ def test_daily_bundle_closes_at_daily_at(tmp_path: Path, db_url: str, mailbox: M
     assert notify(store, config).sent == 2
     (post,) = receiver.posts
     assert "daily digest" in post["title"] and "2 changes" in post["message"]
+    # grouped by watch, then by bill: one heading for the watch, one headline for S. 35 (its newest
+    # stage leads), both changes under it, newest first
+    lines = post["message"].splitlines()
+    assert lines.count("== Police accountability ==") == 1
+    headline = lines.index("S. 35 became law")
+    assert lines[headline + 1:headline + 3] == ["- 2021-02-12: S. 35 (117th) enacted", "- 2021-02-12: S. 35 (117th) passed senate"]
+    (_rcpt, mail), = mailbox.messages  # Markdown/HTML to the mail target, which takes it
+    html_part = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert "<h3>Police accountability</h3>" in html_part and "<strong>S. 35 became law</strong>" in html_part
 
 
 @pytest.mark.slow
@@ -359,6 +369,39 @@ def test_notify_killed_mid_batch_loses_nothing(tmp_path: Path, sqlite_url: str, 
     receiver.server.shutdown()
 
 
+def test_one_crawl_of_one_bill_is_one_message_titled_by_its_stage(
+        tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver, replay: Any, frozen_now: Any) -> None:
+    """S. 35 passes the Senate in one crawl (a new stage, several actions, new cosponsors): its
+    subscriber gets ONE email and ONE post, titled by the stage, listing every change newest first;
+    the rows stay one per change, all marked sent."""
+    from tracker.crawl import run_crawls
+    from tracker.demo.derive import billstatus_before
+
+    real = federal("BILLSTATUS-117s35.xml")
+    s35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
+    replay.add(s35, billstatus_before(real, "2021-02-12"))  # derived: newest actions and cosponsors removed
+    config = make_config(tmp_path, db_url, mailbox, receiver,
+                         extra=f'[crawl]\ndelay_seconds = 0\n[sources.govinfo]\nbase_url = "{replay.url}"\n')
+    store = Store(config.database_url)
+    run_crawls(config, store, ["police"])
+    replay.replace(s35, real)
+    (report,) = run_crawls(config, store, ["police"])
+    kinds = [c["kind"] for c in list_changes(store)]
+    assert kinds.count("bill.stage") == 1 and kinds.count("bill.action") >= 3 and report.changes == len(kinds)
+    sent = notify(store, config)
+    assert (sent.sent, sent.failed) == (2, 0)  # one message per target
+    (_rcpt, mail), = mailbox.messages
+    (post,) = receiver.posts
+    assert mail["Subject"] == post["title"] == "S. 35 passed the Senate"
+    listed = [line for line in post["message"].splitlines() if line.startswith("- 20")]
+    assert len(listed) == len(kinds)
+    assert [line[2:12] for line in listed] == sorted((line[2:12] for line in listed), reverse=True)
+    with store.session() as session:
+        statuses = [d.status for d in session.scalars(select(m.Delivery))]
+    assert statuses == ["sent"] * (2 * len(kinds))
+    assert notify(store, config).sent == 0
+
+
 def test_crawl_then_notify_end_to_end(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver,
                                       replay: Any, frozen_now: Any) -> None:
     """A crawl records S.35's new stage; `tracker notify` mails and posts it once; a stopped mail
@@ -386,13 +429,13 @@ def test_crawl_then_notify_end_to_end(tmp_path: Path, db_url: str, mailbox: Mail
     assert first.exit_code == 1 and "1 sent, 1 failed" in first.stdout
     assert SECRET not in first.stdout + first.stderr
     (post,) = receiver.posts
-    assert post["title"].startswith("S. 35 (117th)") and "passed the Senate" in post["message"]
+    assert post["title"] == "S. 35 passed the Senate" and "passed the Senate" in post["message"]
     mailbox.start()
     env["TRACKER_NOW"] = "2026-11-24T14:05:00Z"
     second = runner.invoke(main, ["--config", str(config.path), "notify"], env=env)
     assert second.exit_code == 0 and "1 sent" in second.stdout
     (_rcpt, mail), = mailbox.messages
-    assert "S. 35 (117th)" in mail["Subject"]
+    assert mail["Subject"] == "S. 35 passed the Senate"
     third = runner.invoke(main, ["--config", str(config.path), "notify"], env=env)
     assert "0 sent" in third.stdout and len(receiver.posts) == 1 and len(mailbox.messages) == 1
     status = json.loads(runner.invoke(main, ["--config", str(config.path), "status", "--json"], env=env).stdout)

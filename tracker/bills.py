@@ -20,20 +20,8 @@ from tracker.billnumbers import BILL_TYPES, BillNumber
 from tracker.changes import Change, dedupe_key
 from tracker.records import STAGES, Bill, Person
 from tracker.safexml import parse_xml
-from tracker.words import bill_label
+from tracker.words import STAGE_WORDS, bill_label
 
-STAGE_WORDS = {
-    "introduced": "was introduced",
-    "referred": "was referred to committee",
-    "reported": "was reported by committee",
-    "passed_house": "passed the House",
-    "passed_senate": "passed the Senate",
-    "passed_both": "passed both chambers",
-    "to_president": "went to the President",
-    "enacted": "became law",
-    "vetoed": "was vetoed",
-    "failed": "failed",
-}
 _RANK = {stage: i for i, stage in enumerate(STAGES)}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")

@@ -1,4 +1,4 @@
-"""The `tracker` command line (CONTRACT.md "Commands").
+"""The `tracker` command line; every command and option is documented in docs/cli.md.
 
 Exit codes: 0 success; 1 the command ran but something failed (a source, a delivery), with the
 rest done; 2 usage or config error, nothing done. `--quiet` prints only errors (cron mails output).
@@ -168,10 +168,6 @@ def do_crawl(ctx: Context, config: Config, store: Any, watches: tuple[str, ...] 
     unknown = [w for w in watches if w not in config.watch_ids]
     if unknown:
         fail_usage(f"--watch {unknown[0]}: no watch with that id in {config.path}")
-    from tracker.health import mark_interrupted
-
-    with store.session() as session:
-        mark_interrupted(session)
     reports = run_crawls(config, store, watches or None)
     for report in reports:
         ctx.say(report.line())

@@ -1,4 +1,4 @@
-"""Load and validate the TOML config (CONTRACT.md "Config").
+"""Load and validate the TOML config; every key is documented in docs/configuration.md.
 
 One place decides what a valid config is. Every problem becomes a `ConfigError` whose message is
 one line naming the file, the key and what is wrong; the CLI prints it and exits 2.

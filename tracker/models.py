@@ -206,6 +206,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_group", "subscriber_id", "target_hash", "group_key"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # change:{id}|{subscriber}|{target_hash} or bundle:{period}|{subscriber}|{target_hash}
@@ -215,6 +216,8 @@ class Delivery(Base):
     recipient: Mapped[str | None] = mapped_column(String(300), nullable=True)  # one `to=` of a mail URL
     change_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("changes.id"), nullable=True)
     period: Mapped[str | None] = mapped_column(String(40), nullable=True)  # bundle period, e.g. daily:2026-11-24
+    # Instant rows of one entity from one crawl share it: claimed together, sent as one message.
+    group_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # operator messages
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|failed|sent|dead
     tries: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,5 +1,5 @@
 """Where every watched thing stands, and recorded changes: the data behind `status`, `changes`
-and the digest (CONTRACT.md "JSON" shapes)."""
+and the digest (the JSON shapes are documented in docs/cli.md)."""
 
 from __future__ import annotations
 

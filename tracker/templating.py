@@ -79,9 +79,3 @@ def _build(folder: str | None, html: bool, filters: Mapping[str, Callable[..., A
     env.filters["ordinal"] = ordinal
     env.filters.update(filters)
     return env
-
-
-def clear_cache() -> None:
-    """Forget every built environment (tests that swap template folders in place)."""
-    with _lock:
-        _cache.clear()

@@ -5,11 +5,13 @@ the same way because they all ask here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from tracker.billnumbers import ordinal
-from tracker.records import Bill, Meeting
+from tracker.records import Bill, Matter, Meeting, Record
 
 TBA = "time to be announced"
 SHORT = "%a %b %-d, %-I:%M %p"  # Thu Dec 3, 10:00 AM (change summaries, headlines)
@@ -51,3 +53,119 @@ def meeting_label(meeting: Meeting) -> str:
 def bill_label(bill: Bill) -> str:
     """"S. 1260 (117th)"."""
     return f"{bill.display} ({ordinal(int(bill.congress or 0))})"
+
+
+# -- changes in words -------------------------------------------------------------------------------
+
+STAGE_WORDS = {
+    "introduced": "was introduced",
+    "referred": "was referred to committee",
+    "reported": "was reported by committee",
+    "passed_house": "passed the House",
+    "passed_senate": "passed the Senate",
+    "passed_both": "passed both chambers",
+    "to_president": "went to the President",
+    "enacted": "became law",
+    "vetoed": "was vetoed",
+    "failed": "failed",
+}
+KIND_WORDS = {
+    "bill.introduced": "introduced",
+    "bill.action": "new action",
+    "bill.stage": "new stage",
+    "bill.cosponsor_added": "cosponsor added",
+    "bill.cosponsor_withdrawn": "cosponsor withdrew",
+    "bill.title": "new title",
+    "meeting.added": "meeting scheduled",
+    "meeting.cancelled": "meeting cancelled",
+    "meeting.rescheduled": "meeting moved",
+    "meeting.location": "meeting moved to a new place",
+    "meeting.agenda_posted": "agenda posted",
+    "meeting.minutes_posted": "minutes posted",
+    "agenda.item_added": "on the agenda",
+    "matter.status": "new status",
+}
+# What an alert's headline says first, most important first (a bill found by a title watch is news
+# as big as a new stage).
+HEADLINE_ORDER = (
+    "bill.stage", "bill.introduced", "meeting.cancelled", "meeting.rescheduled", "meeting.location",
+    "agenda.item_added", "matter.status", "meeting.agenda_posted", "meeting.minutes_posted", "meeting.added",
+    "bill.action", "bill.cosponsor_added", "bill.cosponsor_withdrawn", "bill.title",
+)
+DAY = "%a %b %-d"  # Mon Dec 14
+
+
+class ChangeLike(Protocol):
+    kind: str
+    summary: str
+    data: dict[str, Any]
+    occurred_at: str | None
+
+
+def change_words(kind: str, data: dict[str, Any] | None = None) -> str:
+    """A change kind as people say it: "passed the Senate", "meeting cancelled", never `bill.stage`."""
+    if kind == "bill.stage" and data and data.get("to"):
+        return STAGE_WORDS.get(data["to"], str(data["to"]).replace("_", " "))
+    return KIND_WORDS.get(kind, kind.split(".", 1)[-1].replace("_", " "))
+
+
+def _rank(change: ChangeLike) -> int:
+    return HEADLINE_ORDER.index(change.kind) if change.kind in HEADLINE_ORDER else len(HEADLINE_ORDER)
+
+
+def lead_change(changes: Sequence[ChangeLike]) -> ChangeLike:
+    """The change an alert about these changes of one entity leads with."""
+    return min(changes, key=_rank)
+
+
+def headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
+    """One line saying the most important of one entity's changes: `S. 1260 passed the Senate`,
+    `Cancelled: Committee on Public Safety, Thu Dec 3, 10:00 AM`, `On the agenda: ShotSpotter —
+    Committee on Public Safety, Mon Dec 14`."""
+    lead = lead_change(changes)
+    same = [c for c in changes if c.kind == lead.kind]
+    data = lead.data or {}
+    if isinstance(record, Bill):
+        name = record.display
+        if lead.kind == "bill.stage":
+            return f"{name} {change_words(lead.kind, data)}"
+        if lead.kind == "bill.introduced":
+            return f"{name} introduced: {record.title}"
+        if lead.kind == "bill.action":
+            newest = max(same, key=lambda c: c.occurred_at or "")
+            text = (newest.data or {}).get("text") or newest.summary
+            return _short(f"{name}: {text}" + (f" (and {len(same) - 1} more actions)" if len(same) > 1 else ""))
+        if lead.kind in ("bill.cosponsor_added", "bill.cosponsor_withdrawn"):
+            verb = "joined as a cosponsor" if lead.kind == "bill.cosponsor_added" else "withdrew as a cosponsor"
+            if len(same) == 1:
+                return f"{name}: {data.get('name') or 'a member'} {verb}"
+            return f"{name}: {len(same)} members {verb.replace('a cosponsor', 'cosponsors')}"
+        if lead.kind == "bill.title":
+            return _short(f"{name} is now titled: {data.get('to')}")
+    if isinstance(record, Meeting):
+        label, when = meeting_label(record), meeting_when(record)
+        if lead.kind == "meeting.cancelled":
+            word = (record.status_text or "cancelled").strip()
+            word = "Cancelled" if word.lower().startswith("cancel") else word[:1].upper() + word[1:].lower()
+            return f"{word}: {label}, {when}"
+        if lead.kind == "meeting.rescheduled":
+            return f"Moved: {label}, now {when}"
+        if lead.kind == "meeting.location":
+            return _short(f"New place: {label}, {when}: {record.location}")
+        if lead.kind == "agenda.item_added":
+            keywords = sorted({k for c in same for k in (c.data or {}).get("keywords") or []})
+            day = meeting_when(record, DAY) if record.start else (record.date or "date to be announced")
+            return _short(f"On the agenda: {', '.join(keywords)} — {label}, {day}")
+        if lead.kind in ("meeting.agenda_posted", "meeting.minutes_posted"):
+            noun = "Agenda" if lead.kind == "meeting.agenda_posted" else "Minutes"
+            return f"{noun} posted: {label}, {when}"
+        if lead.kind == "meeting.added":
+            return f"Scheduled: {label}, {when}"
+    if isinstance(record, Matter) and lead.kind == "matter.status":
+        return _short(f"{record.file or record.name}: now {data.get('to')}")
+    return _short(lead.summary)
+
+
+def _short(text: str, limit: int = 150) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -56,6 +56,7 @@ def owe_instant(session: Session, change: m.Change, config: Config) -> int:
         watches.add(change.watch_id)
     now = clock.now()
     owed = 0
+    group = group_key(change)
     for sub in config.subscribers:
         if sub.mode != "instant" or sub.paused:
             continue
@@ -68,10 +69,17 @@ def owe_instant(session: Session, change: m.Change, config: Config) -> int:
             session.add(m.Delivery(
                 dedupe_key=f"change:{change.id}|{sub.id}|{target.hash}",
                 subscriber_id=sub.id, target_hash=target.hash, recipient=target.recipient,
-                change_id=change.id, status="pending", tries=0, next_attempt_at=now, created_at=now,
+                change_id=change.id, group_key=group, status="pending", tries=0, next_attempt_at=now,
+                created_at=now,
             ))
             owed += 1
     return owed
+
+
+def group_key(change: m.Change) -> str:
+    """Changes of one entity found by one crawl go out as one message (a bill that passed the
+    Senate is one email, not one per action); a change recorded outside a crawl stands alone."""
+    return f"{change.entity_key}|run:{change.run_id}" if change.run_id else f"{change.entity_key}|change:{change.id}"
 
 
 def owe_operator(session: Session, config: Config, key: str, title: str, body: str) -> int:

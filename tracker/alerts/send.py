@@ -20,17 +20,16 @@ from typing import Any, Protocol
 
 import apprise
 import jinja2
-from sqlalchemy import Connection, Update, bindparam, select, update
+from sqlalchemy import Connection, Update, bindparam, select, tuple_, update
 
 from tracker import clock, secrets, templating
 from tracker import models as m
 from tracker.alerts.outbox import OPERATOR
 from tracker.alerts.targets import Target, targets_of
-from tracker.bills import STAGE_WORDS
 from tracker.config import Config
-from tracker.records import Bill, Meeting, Record, load_record
+from tracker.records import Record, load_record
 from tracker.store import Store
-from tracker.words import bill_label, local_time, meeting_label
+from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time
 
 CLAIM_BATCH = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -97,18 +96,22 @@ def _entity(session: Any, key: str) -> Record | None:
 
 
 def _change_context(session: Any, change: m.Change, config: Config) -> dict[str, Any]:
+    """What the bundle template shows of one change (its entity's record, the zone to show it in)."""
     entity = _entity(session, change.entity_key)
     zone = config.display_zone(change.watch_id)
-    return {"change": change, "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0]}
+    return {"change": change, "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0],
+            "words": change_words(change.kind, change.data)}
 
 
-def _title_for(context: dict[str, Any]) -> str:
-    entity, change = context["entity"], context["change"]
-    if isinstance(entity, Bill):
-        return f"{bill_label(entity)}: {change.kind.split('.', 1)[1].replace('_', ' ')}"
-    if isinstance(entity, Meeting) and entity.body:
-        return meeting_label(entity)
-    return change.summary[:120]
+def _group_context(session: Any, changes: list[m.Change], config: Config) -> dict[str, Any]:
+    """What an instant message about one entity shows: its headline, every change newest first, and
+    the entity as it stands now."""
+    first = changes[0]
+    entity = _entity(session, first.entity_key)
+    newest_first = sorted(changes, key=lambda c: (c.occurred_at or "", c.id), reverse=True)
+    return {"changes": newest_first, "change": lead_change(newest_first), "entity": entity,
+            "zone": str(config.display_zone(first.watch_id)), "kind": first.entity_key.split(":", 1)[0],
+            "headline": headline(newest_first, entity)}
 
 
 class DeliveryRow(Protocol):
@@ -121,35 +124,65 @@ class DeliveryRow(Protocol):
     period: str | None
     payload: dict[str, Any] | None
     tries: int
+    group_key: str | None
 
 
-def render(session: Any, delivery: DeliveryRow, config: Config,
-           cache: dict[int, Message] | None = None) -> Message:
-    """The message a delivery carries. `cache` keeps one rendering per change for a notify run: every
-    subscriber gets that same text plus their own footer (itself cached per subscriber)."""
+def render_group(session: Any, rows: list[DeliveryRow], config: Config,
+                 cache: dict[tuple[int, ...], Message] | None = None) -> Message:
+    """The one message a group of rows carries: one entity's changes from one crawl (titled by its
+    headline), a bundle, or an operator message. `cache` keeps one rendering per set of changes for
+    a notify run: every subscriber gets that same text plus their own footer (cached per subscriber)."""
     env = _environment(config)
-    if delivery.payload:
-        return Message(_clean(delivery.payload["title"]), _clean(delivery.payload["body"]))
-    footer = _footer(env, delivery.subscriber_id)
-    if delivery.change_id is not None:
-        cached = cache.get(delivery.change_id) if cache is not None else None
+    first = rows[0]
+    if first.payload:
+        return Message(_clean(first.payload["title"]), _clean(first.payload["body"]))
+    footer = _footer(env, first.subscriber_id)
+    if first.change_id is not None:
+        ids = tuple(sorted(row.change_id for row in rows if row.change_id is not None))
+        cached = cache.get(ids) if cache is not None else None
         if cached is None:
-            change = session.get(m.Change, delivery.change_id)
-            context = _change_context(session, change, config)
+            changes = [session.get(m.Change, i) for i in ids]
+            context = _group_context(session, changes, config)
             body = env.get_template("alerts/instant.txt.j2").render(**context)
             markdown = env.get_template("alerts/instant.md.j2").render(**context)
-            cached = Message(_clean(_title_for(context)), _clean(body), change.url, _clean(markdown))
+            cached = Message(_clean(context["headline"]), _clean(body), context["change"].url, _clean(markdown))
             if cache is not None:
-                cache[delivery.change_id] = cached
+                cache[ids] = cached
         return Message(cached.title, cached.body + footer, cached.link,
-                       (cached.markdown or "") + "\n" + _footer(env, delivery.subscriber_id, markdown=True))
-    ids = session.scalars(select(m.DeliveryChange.change_id).where(m.DeliveryChange.delivery_id == delivery.id)
-                          .order_by(m.DeliveryChange.change_id))
-    items = [_change_context(session, session.get(m.Change, i), config) for i in ids]
-    mode, _, day = (delivery.period or "").partition(":")
-    body = env.get_template("alerts/bundle.txt.j2").render(items=items, mode=mode, day=day)
+                       (cached.markdown or "") + "\n" + _footer(env, first.subscriber_id, markdown=True))
+    change_ids = session.scalars(select(m.DeliveryChange.change_id)
+                                 .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
+    items = [_change_context(session, session.get(m.Change, i), config) for i in change_ids]
+    mode, _, day = (first.period or "").partition(":")
+    context = {"watches": _bundle_groups(items, config), "count": len(items), "mode": mode, "day": day}
+    body = env.get_template("alerts/bundle.txt.j2").render(**context)
+    markdown = env.get_template("alerts/bundle.md.j2").render(**context)
     return Message(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
-                   _clean(body + footer))
+                   _clean(body + footer), None,
+                   _clean(markdown) + "\n" + _footer(env, first.subscriber_id, markdown=True))
+
+
+def _bundle_groups(items: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
+    """A bundle's changes grouped by watch, then by bill or meeting (each with its headline),
+    in the order of the config's watches."""
+    names = {w.id: w.name for w in [*config.bills, *config.meetings]}
+    by_watch: dict[str | None, dict[str, list[dict[str, Any]]]] = {}
+    for item in items:
+        change = item["change"]
+        by_watch.setdefault(change.watch_id, {}).setdefault(change.entity_key, []).append(item)
+    order = list(names)
+    watches = []
+    for watch_id in sorted(by_watch, key=lambda w: order.index(w) if w in order else len(order)):
+        entities = []
+        for entity_items in by_watch[watch_id].values():
+            changes = sorted((i["change"] for i in entity_items), key=lambda c: (c.occurred_at or "", c.id),
+                             reverse=True)
+            first = entity_items[0]
+            entities.append({"entity": first["entity"], "kind": first["kind"], "zone": first["zone"],
+                             "headline": headline(changes, first["entity"]),
+                             "items": sorted(entity_items, key=lambda i: changes.index(i["change"]))})
+        watches.append({"id": watch_id, "name": names.get(watch_id or "", watch_id or "other"), "entities": entities})
+    return watches
 
 
 @functools.lru_cache(maxsize=1024)
@@ -238,56 +271,84 @@ def _claim_statement(config: Config) -> Update:
             .limit(bindparam("batch")).with_for_update(skip_locked=True))
     return (update(_D).where(_D.id.in_(pick), free)
             .values(lease_owner=bindparam("owner"), lease_until=bindparam("until", type_=_D.lease_until.type))
-            .returning(_D.id, _D.subscriber_id, _D.target_hash, _D.change_id, _D.period, _D.payload, _D.tries))
+            .returning(*_RETURNED))
 
 
-Outgoing = tuple[DeliveryRow, Target | None, Message | None]
+# What sending needs of a claimed row.
+_RETURNED = (_D.id, _D.subscriber_id, _D.target_hash, _D.change_id, _D.period, _D.payload, _D.tries, _D.group_key)
 
 
-def _prepare(store: Store, config: Config, rows: list[DeliveryRow], targets: dict[tuple[str, str], Target],
-             rendered: dict[int, Message]) -> list[Outgoing]:
-    """Each claimed row with its target and message (None, None: its target is gone from the config)."""
+def _group_statement() -> Update:
+    """Lease the rest of the groups a claim touched (rows owed for the same entity and crawl to the
+    same target), so each group leaves as one message even when a claim batch cut through it."""
+    now = bindparam("now", type_=_D.next_attempt_at.type)
+    free = _D.lease_until.is_(None) | (_D.lease_until < now)
+    wanted = tuple_(_D.subscriber_id, _D.target_hash, _D.group_key).in_(bindparam("groups", expanding=True))
+    return (update(_D).where(_D.status.in_(("pending", "failed")), free, wanted)
+            .values(lease_owner=bindparam("owner"), lease_until=bindparam("until", type_=_D.lease_until.type))
+            .returning(*_RETURNED))
+
+
+Outgoing = tuple[list[DeliveryRow], Target | None, Message | None]
+
+
+def _groups(rows: list[DeliveryRow]) -> list[list[DeliveryRow]]:
+    """Claimed rows as messages: rows of one group together, every other row alone; in id order."""
+    groups: dict[tuple[Any, ...], list[DeliveryRow]] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        key = (row.subscriber_id, row.target_hash, row.group_key) if row.group_key else ("row", row.id)
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
+
+
+def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targets: dict[tuple[str, str], Target],
+             rendered: dict[tuple[int, ...], Message]) -> list[Outgoing]:
+    """Each group with its target and message (None, None: its target is gone from the config)."""
     outgoing: list[Outgoing] = []
     with store.session() as session:
-        for row in rows:
-            target = targets.get((row.subscriber_id, row.target_hash))
-            outgoing.append((row, target, render(session, row, config, rendered) if target else None))
+        for rows in groups:
+            target = targets.get((rows[0].subscriber_id, rows[0].target_hash))
+            outgoing.append((rows, target, render_group(session, rows, config, rendered) if target else None))
     return outgoing
 
 
 def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None) -> NotifyReport:
-    """Send every due delivery once; return counts and one line per problem (masked)."""
+    """Send every due delivery once, a group of rows as one message; return counts (messages) and
+    one line per problem (masked)."""
     owner = owner or uuid.uuid4().hex
     report = NotifyReport()
     targets = {(sub.id, t.hash): t for sub in config.subscribers for t in targets_of(sub.notify)}
     targets.update({(OPERATOR, t.hash): t for t in targets_of(config.operator.notify)})
-    claim = _claim_statement(config)
-    rendered: dict[int, Message] = {}
+    claim, complete = _claim_statement(config), _group_statement()
+    rendered: dict[tuple[int, ...], Message] = {}
     handled = 0
     while limit is None or handled < limit:
         now = clock.now()
         until = now + timedelta(seconds=config.alerts.lease_seconds)
         batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - handled)
-        # One connection per batch; the claim and every row's result are still each their own transaction.
+        params = {"now": now, "until": until, "owner": owner}
+        # One connection per batch; the claim and every message's result are still each their own transaction.
         with store.engine.connect() as conn:
             with conn.begin():
-                rows = conn.execute(claim, {"now": now, "until": until, "owner": owner, "batch": batch}).all()
+                rows = list(conn.execute(claim, {**params, "batch": batch}).all())
+                groups = sorted({(r.subscriber_id, r.target_hash, r.group_key) for r in rows if r.group_key})
+                if groups:
+                    rows += conn.execute(complete, {**params, "groups": groups}).all()
             if not rows:
                 break
-            rows.sort(key=lambda row: row.id)  # RETURNING has no order
-            for row, target, message in _prepare(store, config, rows, targets, rendered):
+            for group, target, message in _prepare(store, config, _groups(rows), targets, rendered):
                 if clock.now() >= until:
                     break  # our lease ran out: the rest are free again, for the next claim (ours or not)
-                handled += 1
+                handled += len(group)
                 if target is None or message is None:
-                    _finish(conn, config, owner, row, None, "subscriber or target no longer in the config",
+                    _finish(conn, config, owner, group, None, "subscriber or target no longer in the config",
                             report, final=True)
                     continue
                 ok, error = _send(target, fit(message, target, message.link))
                 if ok:
-                    _mark_sent(conn, owner, row, report)
+                    _mark_sent(conn, owner, group, report)
                 else:
-                    _finish(conn, config, owner, row, target, error, report)
+                    _finish(conn, config, owner, group, target, error, report)
     # Release leases of rows claimed but not handled (a lease ran out).
     with store.engine.begin() as conn:
         conn.execute(update(_D).where(_D.lease_owner == owner).values(lease_owner=None, lease_until=None))
@@ -298,28 +359,31 @@ def _lease_lost(row: DeliveryRow, what: str) -> str:
     return f"delivery {row.id} to {row.subscriber_id}: {what}, but its lease had passed to another notifier"
 
 
-def _mark_sent(conn: Connection, owner: str, row: DeliveryRow, report: NotifyReport) -> None:
-    """The common case: one statement in its own transaction, committed before the next send, so a
-    killed notifier repeats at most the one message in flight. Only the lease holder's mark counts."""
+def _mark_sent(conn: Connection, owner: str, rows: list[DeliveryRow], report: NotifyReport) -> None:
+    """The common case: one statement for the message's rows in its own transaction, committed
+    before the next send, so a killed notifier repeats at most the one message in flight. Only the
+    lease holder's mark counts."""
     with conn.begin():
-        kept = conn.execute(_MARK_SENT, {"delivery_id": row.id, "owner": owner, "now": clock.now()}).rowcount
+        kept = conn.execute(_MARK_SENT, {"ids": [r.id for r in rows], "owner": owner, "now": clock.now()}).rowcount
     report.sent += 1
-    if not kept:
-        report.lines.append(_lease_lost(row, "sent") + ", which may send it again")
+    if kept < len(rows):
+        report.lines.append(_lease_lost(rows[0], "sent") + ", which may send it again")
 
 
-# Built once: constructing the statement per row cost more than executing it.
-_MARK_SENT = update(_D).where(_D.id == bindparam("delivery_id"), _D.lease_owner == bindparam("owner")).values(
+# Built once: constructing the statement per message cost more than executing it.
+_MARK_SENT = update(_D).where(_D.id.in_(bindparam("ids", expanding=True)), _D.lease_owner == bindparam("owner")).values(
     status="sent", sent_at=bindparam("now"), tries=_D.tries + 1, last_error=None,
     lease_owner=None, lease_until=None)
 
 
-def _finish(conn: Connection, config: Config, owner: str, row: DeliveryRow, target: Target | None,
+def _finish(conn: Connection, config: Config, owner: str, rows: list[DeliveryRow], target: Target | None,
             error: str | None, report: NotifyReport, final: bool = False) -> None:
-    """Record a failed send (or a target gone) in its own transaction: backoff, or dead. Guarded by
-    the lease like `_mark_sent`; `row.tries` is current because the lease holder alone writes it."""
+    """Record a failed send (or a target gone) for a message's rows in one transaction: backoff, or
+    dead, all together (so they stay one message). Guarded by the lease like `_mark_sent`; `tries`
+    is current because the lease holder alone writes it."""
+    row = rows[0]
     label = target.label if target else "unknown target"
-    tries = row.tries + 1
+    tries = max(r.tries for r in rows) + 1
     masked = secrets.mask(error or "failed")
     values: dict[str, Any]
     if final:
@@ -334,7 +398,7 @@ def _finish(conn: Connection, config: Config, owner: str, row: DeliveryRow, targ
         line = (f"delivery {row.id} to {row.subscriber_id} ({label}) failed, "
                 f"retry after {retry_at:%Y-%m-%d %H:%M}Z: {masked}")
     with conn.begin():
-        kept = conn.execute(update(_D).where(_D.id == row.id, _D.lease_owner == owner)
+        kept = conn.execute(update(_D).where(_D.id.in_([r.id for r in rows]), _D.lease_owner == owner)
                             .values(lease_owner=None, lease_until=None, **values)).rowcount
     if not kept:
         report.lines.append(_lease_lost(row, "not sent"))
