@@ -6,6 +6,12 @@ import logging
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectionRefusedError,
@@ -26,12 +32,15 @@ def describe_failure(failure: Failure) -> str:
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
-    if isinstance(exc, DNSLookupError):
+    # Scrapy 2.19 wraps Twisted's errors in its own; both are named the same way.
+    if isinstance(exc, DNSLookupError | CannotResolveHostError):
         return "host not found (DNS lookup failed)"
-    if isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, ConnectionRefusedError | DownloadConnectionRefusedError):
         return "connection refused (host unreachable)"
-    if isinstance(exc, TimeoutError | TCPTimedOutError):
+    if isinstance(exc, TimeoutError | TCPTimedOutError | DownloadTimeoutError):
         return "timed out"
+    if isinstance(exc, ResponseDataLossError):
+        return "connection closed before the whole response arrived (truncated)"
     name = type(exc).__name__
     text = str(exc)
     if "maxsize" in text or "larger than download max size" in text or "Cancelling download" in text:

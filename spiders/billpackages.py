@@ -149,7 +149,7 @@ def title_filter(phrases: list[str]) -> Callable[[bytes], bool]:
         lowered: list[str] | None = None
         for raw in _TITLE.findall(data):
             low = raw.lower()
-            if not any(word in low for word in first_words) and raw.isascii():
+            if not any(word in low for word in first_words) and raw.isascii() and b"&" not in raw:
                 continue
             if lowered is None:
                 lowered = []

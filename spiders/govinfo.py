@@ -154,6 +154,7 @@ class GovinfoSpider(TrackerSpider):
         follow_min = follow_min_bills or (2 if index_anyway else 3)
         self.followed = set(self.title_groups) | {g for g, b in self.named_groups.items() if len(b) >= follow_min}
         self.now = clock.now()
+        self.could_match = title_filter([t for w in self.title_watches for t in w.titles])
         self.data_dir = self._data_dir()
         # group -> index lastmod to record once every file it listed was handled; groups with a failure
         self.pending_sitemaps: dict[str, str | None] = {}
@@ -502,8 +503,7 @@ class GovinfoSpider(TrackerSpider):
         )
         if not named:
             # Found through a sitemap: the titles decide whether any watch wants it (fast path first).
-            phrases = [t for w in self.title_watches for t in w.titles]
-            if not title_filter(phrases)(body) and b"<billStatus" in body[:4096]:
+            if not self.could_match(body) and b"<billStatus" in body[:4096]:
                 self._remember(response, stored=False)
                 return
             try:
@@ -527,7 +527,7 @@ class GovinfoSpider(TrackerSpider):
         lastmod = response.meta.get("lastmod")
         if lastmod:
             entries["lastmod"] = {bill.key: lastmod}
-        if bill in self.bills:
+        if bill in self.bills and group_of(bill) in self.followed:  # the daily safety net's clock
             entries["checked"] = {bill.key: clock.iso_z(self.now)}
         if not entries:
             return

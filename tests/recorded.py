@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import tracker.demo
 
@@ -25,3 +26,15 @@ def local(relative: str) -> bytes:
         if place.exists():
             return place.read_bytes()
     raise FileNotFoundError(f"no recorded file {relative}")
+
+
+LEGISLATORS = ("legislators-current", "committees-current", "committee-membership-current",
+               "legislators-district-offices")
+
+
+def serve_legislators(replay: Any) -> str:
+    """Serve the congress-legislators JSON (derived from the real YAML: tests/data/federal/legislators)
+    from a loopback server; returns the `[sources.legislators] base_url` to configure."""
+    for name in LEGISLATORS:
+        replay.add(f"/congress-legislators/{name}.json", TESTS / "federal" / "legislators" / f"{name}.json")
+    return f"{replay.url}/congress-legislators"

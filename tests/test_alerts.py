@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from apprise.decorators import notify as apprise_notify
-from recorded import federal
+from recorded import federal, serve_legislators
 from sqlalchemy import select, text, update
 
 from tracker import clock
@@ -381,11 +381,13 @@ def test_one_crawl_of_one_bill_is_one_message_titled_by_its_stage(
     s35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
     replay.add(s35, billstatus_before(real, "2021-02-12"))  # derived: newest actions and cosponsors removed
     config = make_config(tmp_path, db_url, mailbox, receiver,
-                         extra=f'[crawl]\ndelay_seconds = 0\n[sources.govinfo]\nbase_url = "{replay.url}"\n')
+                         extra=f'[crawl]\ndelay_seconds = 0\n[sources.govinfo]\nbase_url = "{replay.url}"\n'
+                               f'[sources.legislators]\nbase_url = "{serve_legislators(replay)}"\n')
     store = Store(config.database_url)
     run_crawls(config, store, ["police"])
     replay.replace(s35, real)
-    (report,) = run_crawls(config, store, ["police"])
+    report, legislators = run_crawls(config, store, ["police"])
+    assert legislators.source_id == "legislators" and legislators.not_modified == 1  # read once a day
     kinds = [c["kind"] for c in list_changes(store)]
     assert kinds.count("bill.stage") == 1 and kinds.count("bill.action") >= 3 and report.changes == len(kinds)
     sent = notify(store, config)

@@ -247,8 +247,10 @@ def test_bills_no_longer_in_committee() -> None:
 def test_bills_still_in_committee() -> None:
     assert [h.code for h in committees_holding(bill("BILLSTATUS-116hr4907.xml"))] == ["HSBU", "HSGO", "HSRU"]
     assert [h.code for h in committees_holding(bill("BILLSTATUS-117sconres7.xml"))] == ["SSRA"]
-    # A snapshot stored before committees carried codes and activities: no guess.
-    assert committees_holding(parse_billstatus(federal("BILLSTATUS-117hr6658.xml"))) == []
+    # A snapshot stored before committees carried codes and activities (parser billstatus-1): no guess.
+    old = parse_billstatus(federal("BILLSTATUS-117hr6658.xml"))
+    old["committees"] = [{"name": c["name"], "chamber": c["chamber"]} for c in old["committees"]]
+    assert committees_holding(old) == []
 
 
 def test_congress_on() -> None:

@@ -188,6 +188,37 @@ def _person(item: etree._Element) -> dict[str, Any]:
     }
 
 
+def _activities(node: etree._Element) -> list[dict[str, str]]:
+    rows = [{"name": _text(item, "name"), "date": (_text(item, "date") or "")} for item in node.findall("activities/item")]
+    return sorted(({"name": r["name"], "date": r["date"]} for r in rows if r["name"] and r["date"]),
+                  key=lambda a: (a["date"], a["name"]))
+
+
+def _committees(bill: etree._Element) -> list[dict[str, Any]]:
+    """The committees a bill went to (v3 `committees/item`, legacy `committees/billCommittees/item`),
+    with their codes (`hsju00`: how congress-legislators names them) and activities (referred,
+    reported, discharged...), which say who holds the bill now."""
+    committees = []
+    for item in bill.findall("committees/item") + bill.findall("committees/billCommittees/item"):
+        name = _text(item, "name")
+        if not name:
+            continue
+        subcommittees = [
+            {"name": _text(sub, "name") or "", "code": (_text(sub, "systemCode") or "").lower(),
+             "activities": _activities(sub)}
+            for sub in item.findall("subcommittees/item")
+        ]
+        committees.append({
+            "name": name,
+            "chamber": _text(item, "chamber"),
+            "code": (_text(item, "systemCode") or "").lower() or None,
+            "type": _text(item, "type"),
+            "activities": _activities(item),
+            "subcommittees": sorted(subcommittees, key=lambda s: s["code"]),
+        })
+    return sorted(committees, key=lambda c: (c["chamber"] or "", c["name"]))
+
+
 def parse_billstatus(data: bytes) -> dict[str, Any]:
     """Normalize one BILLSTATUS file (v3 or legacy) into the bill snapshot."""
     root = _safe_root(data)
@@ -220,12 +251,7 @@ def parse_billstatus(data: bytes) -> dict[str, Any]:
         cosponsors.append(person)
     cosponsors.sort(key=lambda c: (c["date"] or "", c["bioguide_id"] or ""))
 
-    committees = []
-    for item in bill.findall("committees/item") + bill.findall("committees/billCommittees/item"):
-        name = _text(item, "name")
-        if name:
-            committees.append({"name": name, "chamber": _text(item, "chamber")})
-    committees.sort(key=lambda c: (c["chamber"] or "", c["name"]))
+    committees = _committees(bill)
 
     laws = [
         {"type": _text(item, "type") or "Public Law", "number": _text(item, "number")}

@@ -93,7 +93,29 @@ def quiet_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                         help="Print only errors.")(fn)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class TrackerGroup(click.Group):
+    """Under --quiet a crash is one line too (cron mails it): the traceback goes to the log file
+    and to --verbose, never to a quiet run's output."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if not logs.current().quiet:
+                raise
+            import logging
+
+            logging.getLogger("tracker.cli").error("tracker %s crashed", ctx.invoked_subcommand, exc_info=True,
+                                                   extra={"file_only": True})
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(logs.shorten(secrets.mask(f"tracker {ctx.invoked_subcommand}: failed: "
+                                                 f"{type(exc).__name__}: {first}")), err=True)
+            sys.exit(1)
+
+
+@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Config file (default: $TRACKER_CONFIG, else config/tracker.toml).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")

@@ -110,9 +110,16 @@ class LegistarSource(Strict):
     base_url: HttpUrl = "https://webapi.legistar.com/v1"
 
 
+class LegislatorsSource(Strict):
+    """congress-legislators' JSON files: members of Congress, committees and their members."""
+
+    base_url: HttpUrl = "https://unitedstates.github.io/congress-legislators"
+
+
 class SourcesSection(Strict):
     govinfo: GovinfoSource = GovinfoSource()
     legistar: LegistarSource = LegistarSource()
+    legislators: LegislatorsSource = LegislatorsSource()
 
 
 class CrawlSection(Strict):

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tracker.bills import action_event
-from tracker.safexml import parse_xml
+from tracker.bills import BillParseError, action_event, parse_billstatus
 
 # -- places --------------------------------------------------------------------------------------
 
@@ -517,44 +516,13 @@ class CommitteeParseError(ValueError):
     """BILLSTATUS committees could not be read; one line."""
 
 
-def _activities(node: Any) -> list[dict[str, str]]:
-    rows = []
-    for item in node.findall("activities/item"):
-        name, when = _text(item.findtext("name")), _text(item.findtext("date"))
-        if name and when:
-            rows.append({"name": name, "date": when})
-    return sorted(rows, key=lambda a: (a["date"], a["name"]))
-
-
 def billstatus_committees(data: bytes) -> list[dict[str, Any]]:
-    """A bill's committees from BILLSTATUS XML (v3 `committees/item`, legacy
-    `committees/billCommittees/item`) in the shape proposed for the bill snapshot:
-    `{"name", "chamber", "code", "type", "activities": [{"name", "date"}], "subcommittees":
-    [{"name", "code", "activities"}]}`, sorted like `parse_billstatus` sorts them."""
-    root = parse_xml(data, CommitteeParseError, "a BILLSTATUS document")
-    bill = root.find("bill")
-    if root.tag != "billStatus" or bill is None:
-        raise CommitteeParseError("not a BILLSTATUS document")
-    committees = []
-    for item in bill.findall("committees/item") + bill.findall("committees/billCommittees/item"):
-        name = _text(item.findtext("name"))
-        if not name:
-            continue
-        subs = [
-            {"name": _text(s.findtext("name")) or "", "code": (_text(s.findtext("systemCode")) or "").lower(),
-             "activities": _activities(s)}
-            for s in item.findall("subcommittees/item")
-        ]
-        committees.append({
-            "name": name,
-            "chamber": _text(item.findtext("chamber")),
-            "code": (_text(item.findtext("systemCode")) or "").lower() or None,
-            "type": _text(item.findtext("type")),
-            "activities": _activities(item),
-            "subcommittees": sorted(subs, key=lambda s: s["code"]),
-        })
-    committees.sort(key=lambda c: (c["chamber"] or "", c["name"]))
-    return committees
+    """A bill's committees from BILLSTATUS XML, as the bill snapshot keeps them (`tracker.bills`):
+    `{"name", "chamber", "code", "type", "activities": [{"name", "date"}], "subcommittees": [...]}`."""
+    try:
+        return parse_billstatus(data)["committees"]
+    except BillParseError as exc:
+        raise CommitteeParseError(str(exc)) from None
 
 
 _ENDS = ("reported by", "reported original measure", "discharged from")

@@ -138,6 +138,8 @@ def plan_sources(config: Config, watch_ids: Iterable[str] | None = None) -> list
     bills = [w for w in config.bills if w.id in chosen]
     if bills:
         jobs.append(SourceJob("govinfo", "govinfo", [w.id for w in bills], {"watches": bills}))
+        if config.subscribers:  # alerts about those bills say whom to call
+            jobs.append(SourceJob("legislators", "legislators", []))
     for watch in config.meetings:
         if watch.id in chosen:
             jobs.append(SourceJob(watch.source_id, watch.source_kind, [watch.id], {"watch": watch}))
@@ -207,6 +209,9 @@ def run_crawls(
             reason = stats.get("finish_reason")
             if reason not in (None, "finished"):
                 report.errors.append(f"{report.source_id}: crawl ended early ({reason})")
+            if failed := int(stats.get("spider_exceptions/count", 0)):
+                report.errors.append(f"{report.source_id}: {failed} responses could not be processed (a spider "
+                                     "error; details in the log file or with --verbose)")
     finish_runs(store, reports)
     check_sources(store, config, reports)
     return reports

@@ -58,7 +58,9 @@ def shorten(text: str, limit: int = LINE_MAX) -> str:
     if url:
         host = re.match(r"https?://[^/?#]+", url.group(1))
         short = f" ({host.group(0)}/…)" if host else ""
-        line = line[: url.start()] + short
+        if len(line[: url.start()] + short) <= limit:
+            return line[: url.start()] + short
+        line = line[: url.start()]  # the source and the problem matter more than where
         if len(line) <= limit:
             return line
     return line[: limit - 1].rstrip() + "…"
@@ -124,6 +126,7 @@ def setup_logging(quiet: bool, verbose: bool, log_file: str | Path | None = None
     if verbose:
         console.setLevel(logging.DEBUG)
         console.setFormatter(MaskedFormatter("%(levelname)s %(name)s: %(message)s"))
+        console.addFilter(ConsoleFilter(own_only=False))
     else:
         console.setLevel(logging.ERROR if quiet else logging.WARNING)
         console.setFormatter(OneLineFormatter())
@@ -226,7 +229,7 @@ def collapse_deliveries(lines: list[str]) -> list[str]:
                 out.append(key)
             counts[0 if match["failed"] else 1] += 1
             continue
-        gone = _GONE.match(line)
+        gone = _GONE.match(line) if "lease had passed" not in line else None
         if gone:
             key = (gone["sub"], "", gone["error"])
             counts = groups.get(key)

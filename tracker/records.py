@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar, Self, TypedDict
 
 
 @dataclass
@@ -113,8 +113,25 @@ def _pick(cls: type, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
     return {k: v for k, v in data.items() if k in own}, {k: v for k, v in data.items() if k not in own}
 
 
+class Stored:
+    """ONE load (from the stored dict) and ONE dump (to it) for every snapshot record. Fields the
+    record does not name ride in `extra`, so a dump gives back exactly what was stored."""
+
+    extra: dict[str, Any]
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Self:
+        own, rest = _pick(cls, data)
+        return cls(**own, extra=rest)
+
+    def dump(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}  # type: ignore[arg-type]
+        out.update(self.extra)
+        return out
+
+
 @dataclass
-class Meeting:
+class Meeting(Stored):
     """A meeting as every meeting source normalizes it. `start` is a UTC ISO instant (None when the
     time is to be announced), `date` the body's local day; identity is `source_ref`, never the time.
     Source-specific fields (Legistar's `body_id`, `media_id`) live in `extra`."""
@@ -144,23 +161,13 @@ class Meeting:
 
     kind: ClassVar[str] = "meeting"
 
-    @classmethod
-    def load(cls, data: dict[str, Any]) -> Meeting:
-        own, rest = _pick(cls, data)
-        return cls(**own, extra=rest)
-
-    def dump(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        out.update(self.extra)
-        return out
-
     @property
     def matching_items(self) -> list[AgendaItem]:
         return [item for item in self.items if item.get("keywords")]
 
 
 @dataclass
-class Bill:
+class Bill(Stored):
     """A bill as parsed from BILLSTATUS (either schema): no volatile field, lists in a stable order."""
 
     number: str  # hr1470-117
@@ -185,23 +192,13 @@ class Bill:
 
     kind: ClassVar[str] = "bill"
 
-    @classmethod
-    def load(cls, data: dict[str, Any]) -> Bill:
-        own, rest = _pick(cls, data)
-        return cls(**own, extra=rest)
-
-    def dump(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        out.update(self.extra)
-        return out
-
     @property
     def active_cosponsors(self) -> int:
         return sum(1 for c in self.cosponsors if not c.get("withdrawn"))
 
 
 @dataclass
-class Matter:
+class Matter(Stored):
     """A council matter (Legistar legislation) with its status and its merged history."""
 
     source: str
@@ -216,19 +213,36 @@ class Matter:
 
     kind: ClassVar[str] = "matter"
 
-    @classmethod
-    def load(cls, data: dict[str, Any]) -> Matter:
-        own, rest = _pick(cls, data)
-        return cls(**own, extra=rest)
 
-    def dump(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
-        out.update(self.extra)
-        return out
+@dataclass
+class Reference(Stored):
+    """A reference file a source publishes whole (congress-legislators' members and committees):
+    never news itself; the file is the snapshot's raw response, read when an alert needs it."""
+
+    name: str  # legislators-current
+    sha256: str
+    size: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    kind: ClassVar[str] = "reference"
 
 
-Record = Bill | Meeting | Matter
-RECORDS: dict[str, type[Bill] | type[Meeting] | type[Matter]] = {"bill": Bill, "meeting": Meeting, "matter": Matter}
+@dataclass
+class Body(Stored):
+    """A council body's current and past members (Legistar office records with their people)."""
+
+    source: str
+    source_ref: str  # the body's id
+    name: str | None = None
+    members: list[dict[str, Any]] = field(default_factory=list)  # name, title, start, end, email, phone, url
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    kind: ClassVar[str] = "body"
+
+
+Record = Bill | Meeting | Matter | Reference | Body
+RECORDS: dict[str, type[Record]] = {"bill": Bill, "meeting": Meeting, "matter": Matter, "reference": Reference,
+                                    "body": Body}
 
 
 def load_record(kind: str, stored: str | dict[str, Any]) -> Record:

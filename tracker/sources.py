@@ -61,8 +61,11 @@ class SourceKind:
 
 
 SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
-    SourceKind("govinfo", ("bill",), read_raw=read_bill, parser_version="billstatus-1"),
-    SourceKind("legistar", ("meeting", "matter"), watch_value=LegistarWatch),
+    # billstatus-2: committees keep their codes and activities (who holds a bill, whom to call).
+    SourceKind("govinfo", ("bill",), read_raw=read_bill, parser_version="billstatus-2"),
+    SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch),
+    # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
+    SourceKind("legislators", ("reference",)),
     # ical-2: meetings whose titles match a keyword show it as their item (ical-1 ignored keywords).
     SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-2"),
     SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed),
@@ -75,7 +78,13 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 
 # What changed between two states of an entity, by entity kind (pure functions of two records).
-DIFFERS: dict[str, Differ] = {"bill": diff_bill, "meeting": diff_meeting, "matter": diff_matter}
+def no_news(old: Any, new: Any, key: str) -> list[Change]:
+    """Reference data and body rosters are read by alerts, never news themselves."""
+    return []
+
+
+DIFFERS: dict[str, Differ] = {"bill": diff_bill, "meeting": diff_meeting, "matter": diff_matter,
+                              "reference": no_news, "body": no_news}
 
 
 def source_kind(source_id: str) -> SourceKind:

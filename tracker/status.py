@@ -15,6 +15,8 @@ from tracker import models as m
 from tracker.alerts.outbox import dead_deliveries, delivery_counts
 from tracker.clock import iso_z
 from tracker.config import Config
+from tracker.crawl import plan_sources
+from tracker.health import INTERRUPTED
 from tracker.records import Bill, Meeting, MeetingStatus, load_record
 from tracker.store import Store
 from tracker.words import local_iso
@@ -85,11 +87,12 @@ def _meeting_sort_key(row: dict[str, Any]) -> tuple[str, str]:
 def source_health(session: Session, config: Config) -> list[dict[str, Any]]:
     from tracker.health import consecutive_failures
 
-    ids = (["govinfo"] if config.bills else []) + [w.source_id for w in config.meetings]
+    ids = [job.source_id for job in plan_sources(config)]
     out = []
     for source_id in ids:
         last = session.scalar(
-            select(m.Run).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None))
+            select(m.Run).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
+                                m.Run.state.is_distinct_from(INTERRUPTED))
             .order_by(m.Run.id.desc()).limit(1)
         )
         last_ok = session.scalar(
