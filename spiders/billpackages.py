@@ -165,7 +165,7 @@ def title_filter(phrases: list[str]) -> Callable[[bytes], bool]:
 class Member:
     bill: BillNumber
     name: str
-    data: bytes
+    data: bytes | None  # title candidates only: a named bill is read again when it is handed on
     cutoff: datetime | None  # the date this member's state is known to be from
 
 
@@ -193,7 +193,8 @@ def scan_package(
     """Check the whole archive and pick what to store, before anything is stored.
 
     `wanted(bill)` says what a member is to us: "skip" (not moved since we last read it), "keep"
-    (store it whole: a named bill), "title" (store it only if the title fast path says it may match:
+    (store it whole: a named bill; only its name is kept, `read_member` reads it when it is handed
+    on, so memory does not grow with the number of named bills), "title" (store it only if the title fast path says it may match:
     its raw bytes are kept for the full parse) or "scan" (check it, nothing more). A member whose
     sitemap lastmod is newer than the package's own date (the member's date, capped by the
     package's Last-Modified) is listed in `newer` instead, to be fetched singly right after.
@@ -247,7 +248,9 @@ def scan_package(
             if moved is not None and cutoff is not None and moved > cutoff:
                 result.newer.append(bill)
                 continue
-            if role == "keep" or (role == "title" and could_match(data)):
+            if role == "keep":
+                result.kept.append(Member(bill, info.filename, None, cutoff))
+            elif role == "title" and could_match(data):
                 result.kept.append(Member(bill, info.filename, data, cutoff))
     return result
 
@@ -277,3 +280,15 @@ def progress_printer(label: str) -> Callable[[int, int], None] | None:
 
 def headers_dict(response: Response) -> dict[str, Any]:
     return {k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v}
+
+
+def read_member(archive: zipfile.ZipFile, name: str, cap: int) -> bytes:
+    """One member of an archive `scan_package` already checked, read within the cap."""
+    try:
+        with archive.open(name) as stream:
+            data = stream.read(cap + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+        raise PackageError(f"member {name} is unreadable: {exc}") from None
+    if len(data) > cap:
+        raise PackageError(f"member {name} is larger than the cap")
+    return data

@@ -30,6 +30,7 @@ import math
 import re
 import time
 import uuid
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ import scrapy
 from lxml import etree
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredLock
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
@@ -50,6 +52,7 @@ from spiders.billpackages import (
     lastmod_time,
     package_url,
     progress_printer,
+    read_member,
     scan_package,
     title_filter,
 )
@@ -143,8 +146,8 @@ class GovinfoSpider(TrackerSpider):
         self.index_cursor: dict[str, str] = dict(cursor.get("index", {}))
         self.checked: dict[str, str] = dict(cursor.get("checked", {}))
         self.title_cursor: dict[str, str] = dict(cursor.get("titles", {}))
-        default = current_congress(clock.now().year)
-        self.title_congresses = sorted({c for w in self.title_watches for c in (w.congresses or [default])})
+        self.default_congress = current_congress(clock.now().year)
+        self.title_congresses = sorted({c for w in self.title_watches for c in self.congresses_of(w)})
         self.title_groups = {f"{c}{t}" for c in self.title_congresses for t in BILL_TYPES}
         self.named_groups: dict[str, list[BillNumber]] = {}
         for bill in sorted(self.bills):
@@ -160,6 +163,11 @@ class GovinfoSpider(TrackerSpider):
         self.pending_sitemaps: dict[str, str | None] = {}
         self.failed_groups: set[str] = set()
         self.bill_groups: dict[str, str] = {}
+        self.scan_lock = DeferredLock()
+
+    def congresses_of(self, watch: BillWatch) -> list[int]:
+        """The Congresses a title watch reads: its own list, else the current one."""
+        return list(watch.congresses) or [self.default_congress]
 
     def _data_dir(self) -> Path:
         url = self.config.database_url
@@ -179,7 +187,7 @@ class GovinfoSpider(TrackerSpider):
         """Which title phrases read this Congress: a new one must see every bill once."""
         phrases = sorted(
             json.dumps([w.id, w.titles, w.title_contains, w.official_titles])
-            for w in self.title_watches if congress in (w.congresses or self.title_congresses)
+            for w in self.title_watches if congress in self.congresses_of(w)
         )
         return hashlib.sha256("\n".join(phrases).encode()).hexdigest()[:16]
 
@@ -394,7 +402,7 @@ class GovinfoSpider(TrackerSpider):
         bill_type = group[len(str(congress)):]
         named = set(self.named_groups.get(group, []))
         by_title = group in self.title_groups
-        phrases = [t for w in self.title_watches if congress in (w.congresses or self.title_congresses)
+        phrases = [t for w in self.title_watches if congress in self.congresses_of(w)
                    for t in w.titles]
 
         def role(bill: BillNumber) -> str:
@@ -403,55 +411,69 @@ class GovinfoSpider(TrackerSpider):
             return "keep" if bill in named else "title" if by_title else "scan"
 
         lastmods = {bill: lastmod_time(value) for bill, value in moved.items()}
+        # One package at a time, from its scan until its last bill is handed on: memory stays that
+        # of one package whatever the number of bills, and progress lines stay whole.
+        await maybe_deferred_to_future(self.scan_lock.acquire())
         try:
-            result: ScanResult = await maybe_deferred_to_future(deferToThread(
-                scan_package, path, congress, bill_type, wanted=role, lastmods=lastmods,
-                last_modified=http_date(response.headers.get(b"Last-Modified")), member_cap=self.member_cap,
-                could_match=title_filter(phrases) if phrases else (lambda data: False),
-                progress=progress_printer(f"govinfo: BILLSTATUS package {group}"),
-            ))
-            matched = await maybe_deferred_to_future(deferToThread(self.match_titles, result, named))
-        except PackageError as exc:
-            for req in self.fallback(request, str(exc)):
+            try:
+                result: ScanResult = await maybe_deferred_to_future(deferToThread(
+                    scan_package, path, congress, bill_type, wanted=role, lastmods=lastmods,
+                    last_modified=http_date(response.headers.get(b"Last-Modified")), member_cap=self.member_cap,
+                    could_match=title_filter(phrases) if phrases else (lambda data: False),
+                    progress=progress_printer(f"govinfo: BILLSTATUS package {group}"),
+                ))
+                matched = await maybe_deferred_to_future(deferToThread(self.match_titles, result, named))
+            except PackageError as exc:
+                for req in self.fallback(request, str(exc)):
+                    yield req
+                return
+            if response.meta.get("validators"):
+                self.report.listing_validators.append(response.meta["validators"])
+            log.info("govinfo: BILLSTATUS package %s: %d members, %d stored from it, %d newer fetched singly",
+                     group, result.members, len(matched), len(result.newer))
+            single = set(result.newer) | (set(moved) - result.seen)
+            kept = {item.key for item, _ in matched}
+            for bill, lastmod in moved.items():
+                if bill in single or not lastmod:
+                    continue
+                if bill.entity in kept:
+                    entries: dict[str, Any] = {"lastmod": {bill.key: lastmod}}
+                    if bill in named:
+                        entries["checked"] = {bill.key: clock.iso_z(self.now)}
+                    self.report.entity_cursor[bill.entity] = entries
+                    self.bill_groups[bill.key] = group
+                else:
+                    self.report.cursor.setdefault("lastmod", {})[bill.key] = lastmod
+            for req in self.singles(group, {bill: moved[bill] for bill in single}):
                 yield req
-            return
+            with zipfile.ZipFile(path) as archive:
+                for item, name in matched:
+                    if item.raw is None:
+                        try:
+                            item.raw = read_member(archive, name, self.member_cap)
+                        except PackageError as exc:
+                            self.fail(f"bill {item.key.removeprefix('bill:')}", request.url, str(exc))
+                            continue
+                    yield item
         finally:
+            self.scan_lock.release()
             path.unlink(missing_ok=True)
-        if response.meta.get("validators"):
-            self.report.listing_validators.append(response.meta["validators"])
-        log.info("govinfo: BILLSTATUS package %s: %d members, %d stored from it, %d newer fetched singly",
-                 group, result.members, len(matched), len(result.newer))
-        single = set(result.newer) | (set(moved) - result.seen)
-        kept = {item.key for item in matched}
-        for bill, lastmod in moved.items():
-            if bill in single or not lastmod:
-                continue
-            if bill.entity in kept:
-                entries: dict[str, Any] = {"lastmod": {bill.key: lastmod}}
-                if bill in named:
-                    entries["checked"] = {bill.key: clock.iso_z(self.now)}
-                self.report.entity_cursor[bill.entity] = entries
-                self.bill_groups[bill.key] = group
-            else:
-                self.report.cursor.setdefault("lastmod", {})[bill.key] = lastmod
-        for item in matched:
-            yield item
-        for req in self.singles(group, {bill: moved[bill] for bill in single}):
-            yield req
 
-    def match_titles(self, result: ScanResult, named: set[BillNumber]) -> list[Item]:
-        """Items from the package's kept members: named bills whole (parsed in the ingest worker),
-        title candidates parsed here and kept only when a watch's title really matches."""
+    def match_titles(self, result: ScanResult, named: set[BillNumber]) -> list[tuple[Item, str]]:
+        """Items from the package's kept members, with their member names: named bills whole (read
+        when handed on, parsed in the ingest worker), title candidates parsed here and kept only
+        when a watch's title really matches."""
         items = []
         for member in result.kept:
             url = billstatus_url(self.base, member.bill)
             if member.bill in named:
-                items.append(Item(
+                items.append((Item(
                     key=member.bill.entity, kind="bill", source_id=self.source_id,
-                    watch_ids=list(self.bills[member.bill]), content={}, url=url, raw=member.data,
+                    watch_ids=list(self.bills[member.bill]), content={}, url=url, raw=None,
                     parser_version=PARSER_VERSION, parse_with="govinfo",
-                ))
+                ), member.name))
                 continue
+            assert member.data is not None
             try:
                 content = read_content(member.data)
             except BillParseError as exc:
@@ -461,16 +483,16 @@ class GovinfoSpider(TrackerSpider):
                 raise PackageError(f"member {member.name} describes {number}")
             watch_ids = self.title_watch_ids(member.bill, content)
             if watch_ids:
-                items.append(Item(
+                items.append((Item(
                     key=member.bill.entity, kind="bill", source_id=self.source_id, watch_ids=watch_ids,
                     content=content, url=url, raw=member.data, discovered=True, parser_version=PARSER_VERSION,
-                ))
+                ), member.name))
         return items
 
     def title_watch_ids(self, bill: BillNumber, content: Any) -> list[str]:
         return [
             w.id for w in self.title_watches
-            if bill.congress in (w.congresses or self.title_congresses)
+            if bill.congress in self.congresses_of(w)
             and any(title_matches(content, t, contains=w.title_contains, official=w.official_titles)
                     for t in w.titles)
         ]

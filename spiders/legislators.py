@@ -18,28 +18,22 @@ from spiders.base import TrackerSpider, describe_failure
 from tracker import clock
 from tracker.config import Config
 from tracker.contacts import (
+    LEGISLATOR_FILES,
     ContactsError,
     parse_committees,
     parse_legislators,
     parse_membership,
     parse_offices,
+    reference_key,
 )
 from tracker.records import Item, Reference
 from tracker.safexml import html_instead
 from tracker.sources import SOURCES
 
 # The files alerts need, with the parser that proves a response is usable before it replaces the last one.
-FILES = {
-    "legislators-current": parse_legislators,
-    "committees-current": parse_committees,
-    "committee-membership-current": parse_membership,
-    "legislators-district-offices": parse_offices,
-}
+FILES = dict(zip(LEGISLATOR_FILES, (parse_legislators, parse_committees, parse_membership, parse_offices),
+                 strict=True))
 REFRESH = timedelta(days=1)
-
-
-def reference_key(name: str) -> str:
-    return f"reference:legislators:{name}"
 
 
 class LegislatorsSpider(TrackerSpider):

@@ -26,6 +26,7 @@ from spiders.listing import FUTURE_DAYS, PAST_DAYS
 from tracker import clock, secrets
 from tracker.config import Config, MeetingWatch
 from tracker.meetings.legistar import (
+    body_key,
     event_fingerprint,
     in_bodies,
     item_matter_fields,
@@ -36,13 +37,15 @@ from tracker.meetings.legistar import (
     normalize_items,
     normalize_matter,
 )
-from tracker.records import AgendaItem, Item
+from tracker.meetings.officers import body_members, person_ids
+from tracker.records import AgendaItem, Body, Item
 from tracker.safexml import html_instead
 from tracker.sources import LegistarWatch
 
 LOOK_BACK = timedelta(days=7)
 PAGE_SIZE = 1000  # Legistar's cap on $top
 MATTER_REFRESH = timedelta(days=1)
+ROSTER_REFRESH = timedelta(days=1)  # who sits on a body changes rarely
 MATTER_REFRESH_PER_RUN = 10
 MAX_BODY_IDS_IN_FILTER = 10  # longer `or` chains hit URL length limits: filter client-side instead
 
@@ -69,6 +72,8 @@ class LegistarSpider(TrackerSpider):
         self.started = clock.now()
         self.listed: set[Any] = set()
         self.matters_asked: set[str] = set()
+        self.known_bodies: dict[str, str] = dict(self.cursor.get("bodies") or {})
+        self.bodies: dict[int, str] = {}  # bodies meeting in the window: id -> name
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -161,6 +166,8 @@ class LegistarSpider(TrackerSpider):
             in_window = window[0] <= str(event.get("EventDate") or "")[:10] <= window[1]
             if known is None and not in_window:
                 continue  # an old meeting modified upstream that we never followed: not news
+            if in_window and event.get("EventBodyId") is not None:
+                self.bodies[int(event["EventBodyId"])] = str(event.get("EventBodyName") or "")
             fingerprint = event_fingerprint(event, self.watch.keywords)
             if known == fingerprint:
                 yield self._meeting(event, None, fingerprint)
@@ -168,6 +175,47 @@ class LegistarSpider(TrackerSpider):
                 url = self._url(f"events/{event_id}/eventitems", AgendaNote=1, MinutesNote=1, Attachments=1)
                 yield self._get(url, self.parse_items, f"items of meeting {event_id}", event=event,
                                 fingerprint=fingerprint)
+        if self.report.complete_listing:
+            yield from self._rosters_due()
+
+    # -- who sits on the bodies (at most daily) -------------------------------------------------
+
+    def _rosters_due(self) -> Iterator[scrapy.Request]:
+        """Office records of the bodies meeting in the window, each checked at most once a day: an
+        alert about a body's meeting names its current members."""
+        cutoff = self.started - ROSTER_REFRESH
+        for body_id, name in sorted(self.bodies.items()):
+            checked = self.known_bodies.get(str(body_id))
+            if checked and datetime.fromisoformat(checked) > cutoff:
+                continue
+            yield self._get(self._url(f"bodies/{body_id}/officerecords"), self.parse_officerecords,
+                            f"members of body {body_id}", body_id=body_id, name=name)
+
+    def parse_officerecords(self, response: Response, body_id: int, name: str) -> Iterator[Any]:
+        rows = self._json(response, f"members of body {body_id}", list)
+        if rows is None:
+            return
+        yield from self._next_person(body_id, name, rows, person_ids(rows), {})
+
+    def _next_person(self, body_id: int, name: str, rows: list[dict[str, Any]], pending: list[int],
+                     persons: dict[int, dict[str, Any]]) -> Iterator[Any]:
+        """People's records one after another (a few per body), then the body's roster."""
+        if pending:
+            yield self._get(self._url(f"persons/{pending[0]}"), self.parse_person, f"person {pending[0]}",
+                            body_id=body_id, name=name, rows=rows, pending=pending, persons=persons)
+            return
+        key = body_key(self.client, body_id)
+        self.report.entity_cursor[key] = {"bodies": {str(body_id): self.started.isoformat()}}
+        members = [member.dump() for member in body_members(rows, persons)]
+        yield Item(key=key, kind="body", source_id=self.watch.source_id, watch_ids=[self.watch.id],
+                   content=Body(source="legistar", source_ref=str(body_id), name=name or None, members=members))
+
+    def parse_person(self, response: Response, body_id: int, name: str, rows: list[dict[str, Any]],
+                     pending: list[int], persons: dict[int, dict[str, Any]]) -> Iterator[Any]:
+        record = self._json(response, f"person {pending[0]}", dict)
+        if record is not None:
+            persons = {**persons, pending[0]: record}
+        yield from self._next_person(body_id, name, rows, pending[1:], persons)
 
     def parse_items(self, response: Response, event: dict[str, Any], fingerprint: str) -> Iterator[Any]:
         rows = self._json(response, f"items of meeting {event['EventId']}", list)

@@ -263,7 +263,10 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     # the baseline fetched items for every listed meeting of the two bodies, and the matching
     # item's matter history (its status is on the item: the matter record itself is not needed)
     items_asked = [r for r in replay.requests if r.path.endswith("/eventitems")]
-    assert len(items_asked) == reports["legistar:nyc-council"].items - 1  # 17071 is a matter, not a meeting
+    # 17071 is a matter, not a meeting; the two bodies' rosters are items too (asked once each)
+    assert len(items_asked) == reports["legistar:nyc-council"].items - 1 - 2
+    assert sorted(r.path for r in replay.requests if r.path.endswith("/officerecords")) == [
+        "/v1/nyc/bodies/1/officerecords", "/v1/nyc/bodies/19/officerecords"]
     assert replay.count("/v1/nyc/matters/17071") == 0 and replay.count("/v1/nyc/matters/17071/histories") == 1
 
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")

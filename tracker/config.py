@@ -1,7 +1,9 @@
 """Load and validate the TOML config; every key is documented in docs/configuration.md.
 
-One place decides what a valid config is. Every problem becomes a `ConfigError` whose message is
-one line naming the file, the key and what is wrong; the CLI prints it and exits 2.
+One place decides what a valid config is. Every problem found is reported at once: a `ConfigError`
+whose message has one line per problem, each naming the file, the key and what is wrong; the CLI
+prints it and exits 2. Apprise URLs are read by apprise itself, the storage URL's database driver
+must be importable, and bill numbers must lie where GovInfo's BILLSTATUS data does.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,9 +28,10 @@ from pydantic import (
     model_validator,
 )
 
-from tracker import secrets
-from tracker.billnumbers import BillNumber, parse_bill_number
+from tracker import clock, secrets
+from tracker.billnumbers import BillNumber, current_congress, ordinal, parse_bill_number
 from tracker.changes import KINDS
+from tracker.contacts import check_place
 from tracker.sources import MEETING_SOURCES, SOURCES, HttpUrl
 
 DEFAULT_CONFIG = Path("config/tracker.toml")
@@ -64,11 +68,44 @@ class TrackerSection(Strict):
 class StorageSection(Strict):
     url: str = "sqlite:///tracker.db"
 
+    @field_validator("url")
+    @classmethod
+    def _driver(cls, value: str) -> str:
+        if problem := storage_problem(value):
+            raise ValueError(problem)
+        return value
+
+
+def storage_problem(url: str) -> str | None:
+    """Why SQLAlchemy could not open this kind of database here (unparseable URL, unknown database,
+    driver not installed), or None. Nothing is connected to: that is the first crawl's job."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "not a database URL (like 'sqlite:///tracker.db' or 'postgresql+psycopg://user@host/db')"
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        return f"unknown database kind {parsed.drivername!r} (SQLAlchemy has no dialect for it)"
+    except ImportError as exc:
+        return f"the driver for {parsed.drivername!r} cannot be imported ({exc})"
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        return (f"the {dialect.name} driver {dialect.driver!r} is not installed ({exc}); install it, or name "
+                f"an installed driver in the URL ('{dialect.name}+DRIVER://...')")
+    return None
+
 
 class DigestSection(Strict):
     out: str = "site"
     templates: str | None = None  # folder whose templates override the bundled ones
     stale_hours: float = Field(default=26, gt=0)  # banner when the newest successful crawl is older
+    # Where the digest is published: alerts link to its pages and a meeting's calendar entry there.
+    url: HttpUrl | None = None
 
 
 class AlertsSection(Strict):
@@ -95,6 +132,74 @@ class NotifyUrl(Strict):
 
     def __repr__(self) -> str:
         return f"NotifyUrl({secrets.mask(self.template)!r})"
+
+    @model_validator(mode="after")
+    def _apprise_reads_it(self) -> NotifyUrl:
+        if problem := apprise_problem(self.url):
+            raise ValueError(problem)
+        return self
+
+
+class _Collect(logging.Handler):
+    """Keeps apprise's own words about a URL (its log records) to explain a refusal."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def apprise_problem(url: str) -> str | None:
+    """Why apprise cannot deliver to this URL (unknown scheme, unreadable URL, a mail recipient that
+    is no address), in apprise's own words, or None. Apprise's log lines are caught, not printed."""
+    import apprise
+
+    logger = logging.getLogger("apprise")
+    collect = _Collect()
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(collect)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        plugin = apprise.Apprise.instantiate(url)
+    except Exception as exc:  # apprise reports through its log; a raise is one more reason
+        plugin = None
+        collect.lines.append(str(exc))
+    finally:
+        logger.removeHandler(collect)
+        logger.setLevel(level)
+        logger.propagate = propagate
+    said = [" ".join(line.split()).rstrip(".") for line in collect.lines if line.strip()]
+    if plugin is None:
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if not scheme:
+            return "not an apprise URL (it needs a scheme, like 'mailtos://...' or 'json://host/path')"
+        if not _known_scheme(scheme):
+            return f"unknown apprise scheme '{scheme}://'"
+        reasons = [line for line in said if not line.startswith(("Could not load", "Unparseable", "Unsupported"))]
+        return "apprise cannot use this URL: " + (reasons or said or ["it gives no reason"])[0]
+    for line in said:
+        if dropped := re.match(r"Dropped invalid (.+?) \((.*)\) specified", line):
+            return f"{dropped.group(1)} {dropped.group(2)!r} is not valid: apprise would drop it"
+    if url.split("://", 1)[0].lower() in ("mailto", "mailtos"):
+        # Each `to=` recipient becomes its own target (tracker/alerts/targets.py), so each must be one
+        # apprise keeps: apprise skips a word that is no address without a word of its own.
+        kept = [str(target[1]).lower() for target in getattr(plugin, "targets", None) or []]
+        query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        for recipient in (r for r in re.split(r"[,;\s]+", query.get("to", "")) if r):
+            if not any(address in recipient.lower() for address in kept):
+                return f"To email {recipient!r} is not valid: apprise would drop it"
+        if not kept:
+            return "no valid mail recipient (`to=` needs an address)"
+    return None
+
+
+def _known_scheme(scheme: str) -> bool:
+    from apprise.manager_plugins import NotificationManager
+
+    return scheme.lower() in NotificationManager()
 
 
 class OperatorSection(Strict):
@@ -147,24 +252,33 @@ class BillWatch(Strict):
     @field_validator("numbers", mode="before")
     @classmethod
     def _numbers(cls, value: Any) -> Any:
+        """Every bad number is its own problem line (the message holds one line per number)."""
         if not isinstance(value, list):
             raise ValueError("must be a list of bill numbers like 'hr1470-117'")
-        out = []
+        out, problems = [], []
         for item in value:
-            if isinstance(item, BillNumber):
-                out.append(item)
-            elif isinstance(item, str):
-                out.append(parse_bill_number(item))
-            else:
-                raise ValueError(f"{item!r} is not a bill number like 'hr1470-117'")
+            try:
+                if isinstance(item, BillNumber):
+                    number = item
+                elif isinstance(item, str):
+                    number = parse_bill_number(item)
+                else:
+                    raise ValueError(f"{item!r} is not a bill number like 'hr1470-117'")
+                if reason := congress_problem(number.congress):
+                    raise ValueError(f"{number.key}: {reason}")
+                out.append(number)
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("\n".join(problems))
         return out
 
     @field_validator("congresses")
     @classmethod
     def _congresses(cls, value: list[int]) -> list[int]:
-        for congress in value:
-            if not 93 <= congress <= 200:
-                raise ValueError(f"{congress} is not a Congress with BILLSTATUS data (93rd onward)")
+        problems = [f"{congress}: {reason}" for congress in value if (reason := congress_problem(congress))]
+        if problems:
+            raise ValueError("\n".join(problems))
         return value
 
     @model_validator(mode="after")
@@ -172,6 +286,21 @@ class BillWatch(Strict):
         if not self.numbers and not self.titles:
             raise ValueError("a bill watch needs `numbers` or `titles`")
         return self
+
+
+FIRST_BILLSTATUS_CONGRESS = 108
+
+
+def congress_problem(congress: int) -> str | None:
+    """Why no BILLSTATUS file can exist for this Congress, or None: GovInfo's BILLSTATUS data starts
+    with the 108th Congress, and nothing exists after the next one (by the tracker's clock)."""
+    if congress < FIRST_BILLSTATUS_CONGRESS:
+        return f"GovInfo's BILLSTATUS data starts with the {ordinal(FIRST_BILLSTATUS_CONGRESS)} Congress"
+    following = current_congress(clock.now().year) + 1
+    if congress > following:
+        return (f"the {ordinal(congress)} Congress is after the next one (the {ordinal(following)}): "
+                "no bill of it can exist yet")
+    return None
 
 
 # One optional key per meeting source kind of the registry (`legistar = {...}`, `ical = "https://..."`),
@@ -224,6 +353,22 @@ class Subscriber(Strict):
     mode: Literal["instant", "daily", "weekly"] = "instant"
     kinds: list[str] | None = None
     paused: bool = False
+    # Where the subscriber votes: bill alerts then name their senators and representative.
+    state: str | None = None  # two letters: MA, DC, PR...
+    district: int | None = None  # 0 = at-large; omitted: senators only
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str | None) -> str | None:
+        return None if value is None else value.strip().upper()
+
+    @model_validator(mode="after")
+    def _place(self) -> Subscriber:
+        if self.district is not None and self.state is None:
+            raise ValueError("`district` needs `state`")
+        if self.state is not None and (problem := check_place(self.state, self.district)):
+            raise ValueError(problem)
+        return self
 
     @field_validator("notify")
     @classmethod
@@ -262,18 +407,11 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Config:
-        ids = [w.id for w in self.bills] + [w.id for w in self.meetings]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"watch id {dupes[0]!r} is used twice")
-        sub_ids = [s.id for s in self.subscribers]
-        dupes = sorted({i for i in sub_ids if sub_ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"subscriber id {dupes[0]!r} is used twice")
-        for sub in self.subscribers:
-            for watch_id in sub.follow or []:
-                if watch_id not in ids:
-                    raise ValueError(f"subscribers.{sub.id}.follow: no watch has id {watch_id!r}")
+        problems = reference_problems({
+            "bills": [{"id": w.id} for w in self.bills], "meetings": [{"id": w.id} for w in self.meetings],
+            "subscribers": [{"id": s.id, "follow": s.follow} for s in self.subscribers]})
+        if problems:
+            raise ValueError("\n".join(f"{key}: {problem}" for key, problem in problems))
         return self
 
     # -- derived values -------------------------------------------------------------------
@@ -322,6 +460,36 @@ class Config(Strict):
 # -- loading ------------------------------------------------------------------------------
 
 
+def reference_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, problem) for ids used twice and follows naming no watch. Read from the raw config, so
+    these are reported together with every other problem."""
+    def entries(section: str) -> list[dict[str, Any]]:
+        value = data.get(section)
+        return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for section in ("bills", "meetings"):
+        for entry in entries(section):
+            watch_id = entry.get("id")
+            if isinstance(watch_id, str):
+                if watch_id in seen:
+                    problems.append((f"{section}[{watch_id}].id", f"watch id {watch_id!r} is used twice"))
+                seen.add(watch_id)
+    subscriber_ids: set[str] = set()
+    for entry in entries("subscribers"):
+        sub_id = entry.get("id")
+        if isinstance(sub_id, str):
+            if sub_id in subscriber_ids:
+                problems.append((f"subscribers[{sub_id}].id", f"subscriber id {sub_id!r} is used twice"))
+            subscriber_ids.add(sub_id)
+        follow = entry.get("follow")
+        for n, watch_id in enumerate(follow if isinstance(follow, list) else []):
+            if isinstance(watch_id, str) and watch_id not in seen:
+                problems.append((f"subscribers[{sub_id}].follow[{n}]", f"no watch has id {watch_id!r}"))
+    return problems
+
+
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit)
@@ -329,25 +497,35 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(env) if env else DEFAULT_CONFIG
 
 
-def _expand(value: Any, where: str, env: dict[str, str]) -> Any:
-    """Replace ${NAME} in every string; remember substituted values as secrets."""
+def _label(items: list[Any], index: int) -> str:
+    """A list entry's name in a key path: its `id` when it has one (`bills[eqia]`), else its index."""
+    item = items[index]
+    if isinstance(item, dict) and isinstance(item.get("id"), str | int):
+        return str(item["id"])
+    return str(index)
+
+
+def _expand(value: Any, where: str, env: dict[str, str], problems: list[tuple[str, str]]) -> Any:
+    """Replace ${NAME} in every string; remember substituted values as secrets. A variable that is
+    not set is one problem (the text is left as written)."""
     if isinstance(value, str):
         def sub(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in env:
-                raise ConfigError(f"{where}: environment variable {name} is not set")
+                problems.append((where, f"environment variable {name} is not set"))
+                return match.group(0)
             secrets.register(env[name])
             return env[name]
 
         return _VAR.sub(sub, value)
     if isinstance(value, list):
-        return [_expand(v, f"{where}[{i}]", env) for i, v in enumerate(value)]
+        return [_expand(v, f"{where}[{_label(value, i)}]", env, problems) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _expand(v, f"{where}.{k}" if where else k, env) for k, v in value.items()}
+        return {k: _expand(v, f"{where}.{k}" if where else k, env, problems) for k, v in value.items()}
     return value
 
 
-def _notify_urls(raw: Any, where: str, env: dict[str, str]) -> Any:
+def _notify_urls(raw: Any, where: str, env: dict[str, str], problems: list[tuple[str, str]]) -> Any:
     if not isinstance(raw, list):
         return raw
     out = []
@@ -355,7 +533,7 @@ def _notify_urls(raw: Any, where: str, env: dict[str, str]) -> Any:
         if not isinstance(template, str):
             out.append(template)
             continue
-        url = _expand(template, f"{where}[{i}]", env)
+        url = _expand(template, f"{where}[{i}]", env, problems)
         # A password written literally in the file is still a secret for output purposes.
         for found in re.finditer(r"://[^/\s:@]+:([^/\s@]+)@", url):
             secrets.register(found.group(1))
@@ -375,15 +553,30 @@ def _key_path(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:
             parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
             node = node[step] if isinstance(node, list) and step < len(node) else None
         else:
-            if step in ("template", "url", "function-after[_something_to_watch()]"):
+            if step == "function-after[_something_to_watch()]":
                 continue
+            if step in ("template", "url") and isinstance(node, dict) and {"template", "url"} <= node.keys():
+                continue  # a notify URL is named by its place in the list, as written
             parts.append(str(step))
             node = node.get(step) if isinstance(node, dict) else None
     return ".".join(p for p in parts if not p.startswith("function-")) or "(top level)"
 
 
+def _problem_text(error: Any) -> list[str]:
+    """The problem lines of one pydantic error (a validator may report several, one per line)."""
+    if error["type"] == "extra_forbidden":
+        return ["unknown key"]
+    lines = str(error["msg"]).removeprefix("Value error, ").splitlines() or [""]
+    if error["type"] not in ("value_error", "missing") and "input" in error:
+        shown = error["input"]
+        if isinstance(shown, str | int | float | bool):
+            lines[-1] += f" (got {shown!r})"
+    return lines
+
+
 def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
-    """Read, expand and validate the config file. Raises ConfigError with a one-line message."""
+    """Read, expand and validate the config file. Raises ConfigError listing every problem found,
+    one line each: `FILE: key.path: problem`."""
     file = config_path(path)
     env = dict(os.environ) if env is None else env
     try:
@@ -395,30 +588,29 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read: {exc}") from None
 
-    try:
-        expanded: dict[str, Any] = {}
-        for key, value in raw.items():
-            if key == "subscribers" and isinstance(value, list):
-                subs = []
-                for i, sub in enumerate(value):
-                    if isinstance(sub, dict):
-                        label = sub.get("id", i)
-                        sub = {
-                            k: (_notify_urls(v, f"subscribers[{label}].notify", env) if k == "notify"
-                                else _expand(v, f"subscribers[{label}].{k}", env))
-                            for k, v in sub.items()
-                        }
-                    subs.append(sub)
-                expanded[key] = subs
-            elif key == "operator" and isinstance(value, dict):
-                expanded[key] = {
-                    k: (_notify_urls(v, "operator.notify", env) if k == "notify" else _expand(v, f"operator.{k}", env))
-                    for k, v in value.items()
-                }
-            else:
-                expanded[key] = _expand(value, key, env)
-    except ConfigError as exc:
-        raise ConfigError(f"{file}: {exc}") from None
+    unset: list[tuple[str, str]] = []  # ${VAR} problems
+    expanded: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "subscribers" and isinstance(value, list):
+            subs = []
+            for i, sub in enumerate(value):
+                if isinstance(sub, dict):
+                    label = _label(value, i)
+                    sub = {
+                        k: (_notify_urls(v, f"subscribers[{label}].notify", env, unset) if k == "notify"
+                            else _expand(v, f"subscribers[{label}].{k}", env, unset))
+                        for k, v in sub.items()
+                    }
+                subs.append(sub)
+            expanded[key] = subs
+        elif key == "operator" and isinstance(value, dict):
+            expanded[key] = {
+                k: (_notify_urls(v, "operator.notify", env, unset) if k == "notify"
+                    else _expand(v, f"operator.{k}", env, unset))
+                for k, v in value.items()
+            }
+        else:
+            expanded[key] = _expand(value, key, env, unset)
 
     for meeting in expanded.get("meetings") or []:
         if isinstance(meeting, dict) and isinstance(meeting.get("legistar"), dict):
@@ -430,21 +622,30 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
             secrets.register(old.get("api_key"))
         log.warning("%s: sources.congress_gov is no longer used (bills come from GovInfo); remove it", file)
 
+    problems: list[tuple[str, str]] = list(unset)
     if "path" in expanded:
-        raise ConfigError(f"{file}: path: unknown key")
+        problems.append(("path", "unknown key"))
+        expanded.pop("path")
     try:
-        return Config.model_validate({**expanded, "path": file})
+        config = Config.model_validate({**expanded, "path": file})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        key = _key_path(expanded, tuple(error["loc"]))
-        if error["type"] == "extra_forbidden":
-            problem = "unknown key"
-        else:
-            problem = error["msg"].removeprefix("Value error, ")
-            if error["type"] not in ("value_error", "missing") and "input" in error:
-                shown = error["input"]
-                if isinstance(shown, str | int | float | bool):
-                    problem += f" (got {secrets.mask(repr(shown))})"
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{file}: {key}: {secrets.mask(problem)}{suffix}") from None
+        config = None
+        for error in exc.errors():
+            if not error["loc"]:
+                continue  # Config._references: reported below from the raw config, with the rest
+            key = _key_path(expanded, tuple(error["loc"]))
+            problems.extend((key, line) for line in _problem_text(error))
+    problems.extend(reference_problems(expanded))
+    # A value with an unset variable is not also reported for what the variable's absence did to it.
+    blamed = {key for key, _ in unset}
+    shown: list[str] = []
+    for key, problem in problems:
+        if (key, problem) not in unset and any(key == b or key.startswith((b + "[", b + ".")) for b in blamed):
+            continue
+        line = secrets.mask(f"{file}: {key}: {problem}")
+        if line not in shown:
+            shown.append(line)
+    if shown:
+        raise ConfigError("\n".join(shown))
+    assert config is not None
+    return config

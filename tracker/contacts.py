@@ -21,6 +21,17 @@ from typing import Any
 
 from tracker.bills import BillParseError, action_event, parse_billstatus
 
+# The congress-legislators files the `legislators` source stores (as reference snapshots), in the
+# order `load_directory` takes them; district offices are optional.
+LEGISLATOR_FILES = ("legislators-current", "committees-current", "committee-membership-current",
+                    "legislators-district-offices")
+
+
+def reference_key(name: str) -> str:
+    """The entity key a congress-legislators file is stored under."""
+    return f"reference:legislators:{name}"
+
+
 # -- places --------------------------------------------------------------------------------------
 
 # House seats per state from the 2020 apportionment (in force for the 118th-122nd Congresses).
@@ -669,4 +680,45 @@ def contact_lines(items: Iterable[Seat | CommitteeLeaders | Legislator], *,
                 role = "" if x.role == "Member" else f" ({x.role})"
                 person = contact_line(x.legislator, near=near) if x.legislator else x.membership.name
                 lines.append(f"  Your member on it{role}: {person}")
+    return lines
+
+
+# -- whom to call about one bill --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillContacts:
+    """Everything an alert about a bill names: its sponsor, the subscriber's own members, and the
+    leaders of the committees holding it (a bill of the current Congress still in committee)."""
+
+    sponsor: Legislator | str | None
+    yours: tuple[Seat, ...] = ()
+    committees: tuple[CommitteeLeaders, ...] = ()
+
+
+def bill_contacts(bill: Mapping[str, Any], directory: Directory, *, today: date, state: str | None = None,
+                  district: int | None = None) -> BillContacts:
+    yours = tuple(members_for(state, district, directory.legislators.values(), today)) if state else ()
+    committees: list[CommitteeLeaders] = []
+    if bill.get("congress") == congress_on(today):
+        for holding in committees_holding(bill):
+            leaders = committee_leaders(holding.code, directory, yours=yours, today=today)
+            if leaders is not None:
+                committees.append(leaders)
+    return BillContacts(sponsor(bill, directory), yours, tuple(committees))
+
+
+def bill_contact_lines(contacts: BillContacts) -> list[str]:
+    """The "who to contact" block of a bill alert, as plain-text lines."""
+    lines: list[str] = []
+    if contacts.yours:
+        lines += ["Your members of Congress:", *(f"  {line}" for line in contact_lines(contacts.yours))]
+    if contacts.committees:
+        near = _home(contacts.yours)
+        lines.append("In committee now: call its leaders" + (" and your members on it" if contacts.yours else ""))
+        lines += [f"  {line}" for line in contact_lines(contacts.committees, near=near)]
+    if isinstance(contacts.sponsor, Legislator):
+        lines.append(f"Sponsor: {contact_line(contacts.sponsor, near=_home(contacts.yours))}")
+    elif contacts.sponsor:
+        lines.append(f"Sponsor: {contacts.sponsor}")
     return lines

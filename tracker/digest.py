@@ -8,7 +8,6 @@ escaped by Jinja2's autoescape; the pages need no server, scripts, fonts or CDNs
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from datetime import timedelta
@@ -23,10 +22,11 @@ from tracker import __version__, clock, templating
 from tracker import models as m
 from tracker.bills import STAGE_WORDS, chambers_passed
 from tracker.config import Config
-from tracker.records import Bill, load_record
+from tracker.meetings.participation import how_to_take_part
+from tracker.records import Bill, Meeting, load_record
 from tracker.status import collect_status, list_changes, watch_entities
 from tracker.store import Store
-from tracker.words import local_time
+from tracker.words import local_time, meeting_label, meeting_page, slug
 
 RECENT_CHANGES = 200
 
@@ -66,10 +66,6 @@ def stage_steps(bill: Bill) -> list[dict[str, Any]]:
     return [{"key": key, "label": label, "done": key in done} for key, label in steps]
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
-
-
 def environment(config: Config) -> jinja2.Environment:
     """The digest's templates (HTML autoescape on), `[digest] templates` searched first."""
     folder = config.resolve(config.digest.templates) if config.digest.templates else None
@@ -77,6 +73,7 @@ def environment(config: Config) -> jinja2.Environment:
         "stage_words": lambda stage: STAGE_WORDS.get(stage or "", stage or "unknown"),
         "slug": slug,
         "sentence": lambda text: (text[:1].upper() + text[1:]) if text else text,
+        "take_part": how_to_take_part,
         "local": local_time,
     })
 
@@ -154,7 +151,10 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
     stale = last_success is None or (now - clock.parse_instant(last_success)) > timedelta(hours=config.digest.stale_hours)
     upcoming = [mt for mt in status["meetings"] if mt["status"] != "passed"]
     for mt in upcoming:
-        mt["page"] = f"meetings/{slug(mt['entity'])}.html"
+        mt["page"] = f"{meeting_page(mt['entity'])}.html"
+        mt["calendar"] = f"{meeting_page(mt['entity'])}.ics"
+        mt["label"] = meeting_label(Meeting(source="", source_ref="", body=mt["body"], title=mt["title"] or "",
+                                            date=mt["date"], timezone=""))
     watches = [
         {"id": w.id, "name": w.name, "kind": "bill",
          "bills": [bills[b["entity"]] for b in status["bills"] if b["watch"] == w.id and b["entity"] in bills]}
@@ -192,6 +192,7 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
                 _write(staging / mt["page"], env.get_template("digest/meeting.html.j2").render(
                     **{**context, "root": "../"}, mt=mt, zone=watch["zone"],
                     meeting_changes=[c for c in changes if c["entity"] == mt["entity"]]))
+                (staging / mt["calendar"]).write_bytes(build_calendar([mt], sequences, mt["label"]))
         _write(staging / "changes.atom", env.get_template("digest/changes.atom.j2").render(
             **context, feed_id="tag:tracker,2026:changes", title="tracker: recent changes", entries=changes))
         (staging / "meetings.ics").write_bytes(build_calendar(status["meetings"], sequences, "tracker meetings"))

@@ -79,11 +79,13 @@ def reset() -> None:
 
 def prepare(database_url: str, config: Config, run_ids: dict[str, int]) -> None:
     """Point the worker at this crawl's database, config and Run rows (blocks until done)."""
+    # The worker outlives one crawl: it reads the clock this process reads (TRACKER_NOW included).
+    fixed_now = os.environ.get("TRACKER_NOW")
     try:
-        pool().submit(_prepare, database_url, config, run_ids, sorted(secrets._known)).result()
+        pool().submit(_prepare, database_url, config, run_ids, sorted(secrets._known), fixed_now).result()
     except Exception:
         reset()
-        pool().submit(_prepare, database_url, config, run_ids, sorted(secrets._known)).result()
+        pool().submit(_prepare, database_url, config, run_ids, sorted(secrets._known), fixed_now).result()
 
 
 def submit(item: Item) -> Future[Outcome]:
@@ -129,9 +131,14 @@ def _watch_parent(parent: int) -> None:
 
 
 
-def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: list[str]) -> None:
+def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: list[str],
+             fixed_now: str | None = None) -> None:
     from tracker.store import Store
 
+    if fixed_now:
+        os.environ["TRACKER_NOW"] = fixed_now
+    else:
+        os.environ.pop("TRACKER_NOW", None)
     for value in known:
         secrets.register(value)
     secrets.install_log_masking()

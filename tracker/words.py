@@ -5,6 +5,7 @@ the same way because they all ask here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -169,3 +170,15 @@ def headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
 def _short(text: str, limit: int = 150) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- the digest's addresses -----------------------------------------------------------------------
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
+
+
+def meeting_page(entity_key: str) -> str:
+    """A meeting's page in the digest, without its extension: `.html` is the page, `.ics` its
+    calendar entry (alerts link to both when `[digest] url` is set)."""
+    return f"meetings/{slug(entity_key)}"

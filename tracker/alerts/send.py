@@ -14,6 +14,7 @@ import functools
 import re
 import threading
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -27,9 +28,20 @@ from tracker import models as m
 from tracker.alerts.outbox import OPERATOR
 from tracker.alerts.targets import Target, targets_of
 from tracker.config import Config
-from tracker.records import Record, load_record
+from tracker.contacts import (
+    LEGISLATOR_FILES,
+    Directory,
+    bill_contact_lines,
+    bill_contacts,
+    load_directory,
+    reference_key,
+)
+from tracker.meetings.legistar import body_key
+from tracker.meetings.officers import BodyMember, current_members, member_lines
+from tracker.meetings.participation import how_to_take_part
+from tracker.records import Bill, Body, Meeting, Record, load_record
 from tracker.store import Store
-from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time
+from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
 CLAIM_BATCH = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -64,6 +76,7 @@ def _environment_for(folder: str | None) -> jinja2.Environment:
         "stage_words": lambda s: STAGE_WORDS.get(s or "", s or ""),
         "local": local_time,
         "md": _md,
+        "take_part": how_to_take_part,
         "mdurl": lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or ""),
     })
 
@@ -109,9 +122,13 @@ def _group_context(session: Any, changes: list[m.Change], config: Config) -> dic
     first = changes[0]
     entity = _entity(session, first.entity_key)
     newest_first = sorted(changes, key=lambda c: (c.occurred_at or "", c.id), reverse=True)
+    kind = first.entity_key.split(":", 1)[0]
+    site = config.digest.url
     return {"changes": newest_first, "change": lead_change(newest_first), "entity": entity,
-            "zone": str(config.display_zone(first.watch_id)), "kind": first.entity_key.split(":", 1)[0],
-            "headline": headline(newest_first, entity)}
+            "zone": str(config.display_zone(first.watch_id)), "kind": kind,
+            "headline": headline(newest_first, entity),
+            "calendar": f"{site}/{meeting_page(first.entity_key)}.ics" if site and kind == "meeting" else None,
+            "page": f"{site}/{meeting_page(first.entity_key)}.html" if site and kind == "meeting" else None}
 
 
 class DeliveryRow(Protocol):
@@ -148,8 +165,11 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config,
             cached = Message(_clean(context["headline"]), _clean(body), context["change"].url, _clean(markdown))
             if cache is not None:
                 cache[ids] = cached
-        return Message(cached.title, cached.body + footer, cached.link,
-                       (cached.markdown or "") + "\n" + _footer(env, first.subscriber_id, markdown=True))
+        who = _who_to_contact(session, config, first.subscriber_id, ids)
+        text_who = "\n".join(["", "Who to contact:", *who, ""]) if who else ""
+        md_who = "\n".join(["", "**Who to contact:**", "", *(f"- {_md(line.strip())}" for line in who), ""]) if who else ""
+        return Message(cached.title, cached.body + text_who + footer, cached.link,
+                       (cached.markdown or "") + md_who + "\n" + _footer(env, first.subscriber_id, markdown=True))
     change_ids = session.scalars(select(m.DeliveryChange.change_id)
                                  .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
     items = [_change_context(session, session.get(m.Change, i), config) for i in change_ids]
@@ -160,6 +180,62 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config,
     return Message(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
                    _clean(body + footer), None,
                    _clean(markdown) + "\n" + _footer(env, first.subscriber_id, markdown=True))
+
+
+def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids: tuple[int, ...]) -> list[str]:
+    """Lines naming whom this subscriber can call about the changes' bill: their own senators and
+    representative, the leaders of the committee holding it, its sponsor. Nothing when the
+    congress-legislators data has not been read yet (the alert still goes out)."""
+    subscriber = next((s for s in config.subscribers if s.id == subscriber_id), None)
+    change = session.get(m.Change, change_ids[0])
+    if subscriber is None:
+        return []
+    if change.entity_key.startswith("meeting:legistar:"):
+        return _body_members(session, change.entity_key)
+    if not change.entity_key.startswith("bill:"):
+        return []
+    directory = _directory(session)
+    bill = _entity(session, change.entity_key)
+    if directory is None or not isinstance(bill, Bill):
+        return []
+    found = bill_contacts(bill.dump(), directory, today=clock.now().date(), state=subscriber.state,
+                          district=subscriber.district)
+    return [_clean(line) for line in bill_contact_lines(found)]
+
+
+def _body_members(session: Any, meeting_key: str) -> list[str]:
+    """The current members of the body holding a Legistar meeting (stored at most daily by the
+    Legistar source), chair first: whom to write to before the hearing."""
+    meeting = _entity(session, meeting_key)
+    client = meeting_key.split(":")[2]
+    if not isinstance(meeting, Meeting) or meeting.extra.get("body_id") is None:
+        return []
+    body = _entity(session, body_key(client, meeting.extra["body_id"]))
+    if not isinstance(body, Body):
+        return []
+    members = current_members([BodyMember.load(row) for row in body.members], clock.now().date())
+    if not members:
+        return []
+    return [f"Members of the {body.name or meeting.body or 'body'}:", *(f"  {_clean(line)}" for line in member_lines(members))]
+
+
+_directories: dict[tuple[int, ...], Directory] = {}
+
+
+def _directory(session: Any) -> Directory | None:
+    """congress-legislators as last stored by the `legislators` source (read once per stored version)."""
+    keys = [reference_key(name) for name in LEGISLATOR_FILES]
+    rows = {key: (snap_id, raw) for key, snap_id, raw in session.execute(
+        select(m.Entity.key, m.Snapshot.id, m.Snapshot.raw).join(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id)
+        .where(m.Entity.key.in_(keys)))}
+    if not all(key in rows and rows[key][1] for key in keys[:3]):  # district offices are optional
+        return None
+    version = tuple(rows[key][0] for key in keys if key in rows)
+    if version not in _directories:
+        files = [zlib.decompress(rows[key][1]) if key in rows and rows[key][1] else None for key in keys]
+        _directories.clear()
+        _directories[version] = load_directory(files[0], files[1], files[2], files[3])  # type: ignore[arg-type]
+    return _directories[version]
 
 
 def _bundle_groups(items: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:

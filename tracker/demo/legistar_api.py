@@ -132,6 +132,8 @@ class LegistarClient:
     eventitems: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     matters: dict[int, dict[str, Any]] = field(default_factory=dict)
     histories: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    officerecords: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by body id
+    persons: dict[int, dict[str, Any]] = field(default_factory=dict)
     token: str | None = None  # when set, requests without ?token= are refused
 
     def add_events(self, events: list[dict[str, Any]]) -> None:
@@ -175,6 +177,10 @@ class LegistarApi:
                     return _ok(client.matters[matter_id])
                 if rest[2:] == ["histories"] and matter_id in client.matters:
                     return _ok(client.histories.get(matter_id, []))
+            if len(rest) == 3 and rest[0] == "bodies" and rest[1].isdigit() and rest[2] == "officerecords":
+                return _ok(_listing(client.officerecords.get(int(rest[1]), []), query, "OfficeRecordId"))
+            if len(rest) == 2 and rest[0] == "persons" and rest[1].isdigit() and int(rest[1]) in client.persons:
+                return _ok(client.persons[int(rest[1])])
         except ODataError as exc:
             return _error(400, str(exc))
         return _error(404, "No HTTP resource was found that matches the request URI.")

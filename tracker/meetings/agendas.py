@@ -28,7 +28,7 @@ from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from tracker.meetings.normalize import SourceParseError, title_items, utc_iso, web_url
-from tracker.meetings.portals import meeting_record
+from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
 from tracker.safexml import html_instead
 
@@ -154,30 +154,34 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     if not rows:
         raise SourceParseError(NO_ROWS)
     meetings: dict[str, Meeting] = {}
-    for row in rows:
-        link = row.css("h4 a[href*='ViewFile']::attr(href)").get() or ""
-        found = _civicplus_file(link)
-        if not found:
-            continue
-        _, ref, day = found
-        if day is None:
-            continue
-        heading = row.xpath("ancestor::div[contains(@class,'listing')][1]//h2")
-        group = " ".join(t.strip() for t in heading.xpath(".//text()").getall() if t.strip() not in ("", "▼"))
-        title = _text(row, "./td[1]/p") or row.css("h4 a::attr(title)").get() or "Meeting"
-        posted = _POSTED.search(_text(row, "./td[1]/h4"))
-        minutes = row.css("td.minutes a::attr(href)").get()
-        meetings.setdefault(ref, meeting_record(
-            source="civicplus", ref=ref, body=group or ctx.body, title=title, local=None, day=day,
-            zone=ctx.timezone, comment_text=title,
-            agenda_url=web_url(urljoin(ctx.url, link.split("?")[0])),
-            agenda_posted=_posted(posted.group(1), ctx.timezone) if posted else None,
-            minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
-            url=web_url(urljoin(ctx.url, link)),
-            items=title_items(title, ctx.keywords)))
-    if not meetings:
+    problems: list[str] = []
+    for n, row in enumerate(rows):
+        try:
+            link = row.css("h4 a[href*='ViewFile']::attr(href)").get() or ""
+            found = _civicplus_file(link)
+            if not found:
+                continue
+            _, ref, day = found
+            if day is None:
+                raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
+            heading = row.xpath("ancestor::div[contains(@class,'listing')][1]//h2")
+            group = " ".join(t.strip() for t in heading.xpath(".//text()").getall() if t.strip() not in ("", "▼"))
+            title = _text(row, "./td[1]/p") or row.css("h4 a::attr(title)").get() or "Meeting"
+            posted = _POSTED.search(_text(row, "./td[1]/h4"))
+            minutes = row.css("td.minutes a::attr(href)").get()
+            meetings.setdefault(ref, meeting_record(
+                source="civicplus", ref=ref, body=group or ctx.body, title=title, local=None, day=day,
+                zone=ctx.timezone, comment_text=title,
+                agenda_url=web_url(urljoin(ctx.url, link.split("?")[0])),
+                agenda_posted=_posted(posted.group(1), ctx.timezone) if posted else None,
+                minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
+                url=web_url(urljoin(ctx.url, link)),
+                items=title_items(title, ctx.keywords)))
+        except Exception as exc:  # one row that cannot be read is that row's problem
+            problems.append(row_problem("agenda row", n + 1, _text(row, "./td[1]/p") or _text(row, "./td[1]/h4"), exc))
+    if not meetings and not problems:
         raise SourceParseError("meeting rows without agenda links: the page layout may have changed")
-    return Listing(list(meetings.values()))
+    return Listing(list(meetings.values()), problems)
 
 
 def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
@@ -189,28 +193,32 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     if not rows:
         raise SourceParseError(NO_ROWS)
     meetings: dict[str, Meeting] = {}
-    for row in rows:
-        name = (_text(row, ".//*[contains(@class,'committee') or contains(@headers,'Name')][1]")
-                or _text(row, "./td[1]"))
-        text = _text(row)
-        day = find_date(name) or find_date(text)
-        if day is None:
-            continue
-        agenda = row.xpath(".//a[contains(@href,'AgendaViewer') or contains(@href,'GeneratedAgenda')]/@href").get()
-        minutes = row.xpath(".//a[contains(@href,'MinutesViewer')]/@href").get()
-        video = row.xpath(".//a[contains(@href,'MediaPlayer') or contains(@href,'player/clip')]/@href").get()
-        ref = _granicus_ref(agenda, minutes, video) or f"row-{row.attrib.get('id') or name}"
-        title = re.sub(r"\s+on\s+\d{4}-\d\d-\d\d.*$", "", name).strip() or name
-        meetings.setdefault(ref, meeting_record(
-            source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, find_time(name) or find_time(text)),
-            day=day, zone=ctx.timezone, comment_text=name,
-            agenda_url=web_url(urljoin(ctx.url, agenda)) if agenda else None,
-            minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
-            livestream_url=web_url(urljoin(ctx.url, video)) if video else None, url=web_url(ctx.url),
-            items=title_items(name, ctx.keywords)))
-    if not meetings:
+    problems: list[str] = []
+    for n, row in enumerate(rows):
+        try:
+            name = (_text(row, ".//*[contains(@class,'committee') or contains(@headers,'Name')][1]")
+                    or _text(row, "./td[1]"))
+            text = _text(row)
+            day = find_date(name) or find_date(text)
+            if day is None:
+                continue
+            agenda = row.xpath(".//a[contains(@href,'AgendaViewer') or contains(@href,'GeneratedAgenda')]/@href").get()
+            minutes = row.xpath(".//a[contains(@href,'MinutesViewer')]/@href").get()
+            video = row.xpath(".//a[contains(@href,'MediaPlayer') or contains(@href,'player/clip')]/@href").get()
+            ref = _granicus_ref(agenda, minutes, video) or f"row-{row.attrib.get('id') or name}"
+            title = re.sub(r"\s+on\s+\d{4}-\d\d-\d\d.*$", "", name).strip() or name
+            meetings.setdefault(ref, meeting_record(
+                source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, find_time(name) or find_time(text)),
+                day=day, zone=ctx.timezone, comment_text=name,
+                agenda_url=web_url(urljoin(ctx.url, agenda)) if agenda else None,
+                minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
+                livestream_url=web_url(urljoin(ctx.url, video)) if video else None, url=web_url(ctx.url),
+                items=title_items(name, ctx.keywords)))
+        except Exception as exc:  # one row that cannot be read is that row's problem
+            problems.append(row_problem("row", row.attrib.get("id") or n + 1, _text(row, "./td[1]") or _text(row), exc))
+    if not meetings and not problems:
         raise SourceParseError("meeting rows without dates: the page layout may have changed")
-    return Listing(list(meetings.values()))
+    return Listing(list(meetings.values()), problems)
 
 
 def _feed_error(data: bytes, parsed: Any) -> str | None:
@@ -264,24 +272,28 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     if parsed.bozo:
         log.info("feed %s is not well-formed (%s); read leniently", ctx.url, parsed.get("bozo_exception"))
     groups: dict[str, dict[str, dict[str, Any]]] = {}  # ref -> {"agenda"|"minutes": the entry's document}
+    problems: list[str] = []
     for entry in parsed.entries:
-        title = " ".join(str(entry.get("title") or "Meeting").split())
-        summary = " ".join(" ".join(Selector(text=f"<div>{entry.get('summary') or ''}</div>")
-                                    .xpath("//text()").getall()).split())
-        link = web_url(urljoin(ctx.url, str(entry.get("link") or "")))
-        civicplus = _civicplus_file(link)
-        lowered = title.lower()
-        kind = (civicplus[0] if civicplus else "minutes" if "MinutesViewer" in (link or "")
-                else "minutes" if "minutes" in lowered and "agenda" not in lowered else "agenda")
-        day = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
-        if day is None:
-            continue
-        ref = (civicplus[1] if civicplus else _granicus_ref(link)) or str(entry.get("id") or link or title)
-        tags = entry.get("tags") or []
-        groups.setdefault(ref, {}).setdefault(kind, {
-            "title": title, "summary": summary, "link": link, "day": day,
-            "body": str(tags[0].get("term") or "").strip() if tags else "",
-            "clock": find_time(title) or find_time(summary)})
+        try:
+            title = " ".join(str(entry.get("title") or "Meeting").split())
+            summary = " ".join(" ".join(Selector(text=f"<div>{entry.get('summary') or ''}</div>")
+                                        .xpath("//text()").getall()).split())
+            link = web_url(urljoin(ctx.url, str(entry.get("link") or "")))
+            civicplus = _civicplus_file(link)
+            lowered = title.lower()
+            kind = (civicplus[0] if civicplus else "minutes" if "MinutesViewer" in (link or "")
+                    else "minutes" if "minutes" in lowered and "agenda" not in lowered else "agenda")
+            day = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
+            if day is None:
+                continue
+            ref = (civicplus[1] if civicplus else _granicus_ref(link)) or str(entry.get("id") or link or title)
+            tags = entry.get("tags") or []
+            groups.setdefault(ref, {}).setdefault(kind, {
+                "title": title, "summary": summary, "link": link, "day": day,
+                "body": str(tags[0].get("term") or "").strip() if tags else "",
+                "clock": find_time(title) or find_time(summary)})
+        except Exception as exc:  # one entry that cannot be read is that entry's problem
+            problems.append(row_problem("entry", entry.get("id") or entry.get("link"), entry.get("title"), exc))
     meetings = []
     for ref, documents in groups.items():
         agenda, minutes = documents.get("agenda"), documents.get("minutes")
@@ -294,4 +306,4 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     if parsed.bozo and not meetings:
         problem = str(parsed.get("bozo_exception") or "unreadable").splitlines()[0]
         raise SourceParseError(f"not a readable RSS/Atom feed: {problem}")
-    return Listing(meetings)
+    return Listing(meetings, problems)

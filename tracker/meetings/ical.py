@@ -1,22 +1,32 @@
 """iCalendar feeds (icalendar + recurring-ical-events).
 
 A meeting's identity is its UID, plus its RECURRENCE-ID for one instance of a recurring series,
-never its start time: a moved meeting is the same meeting. One broken VEVENT is reported and
-skipped; the rest of the feed is still read.
+never its start time: a moved meeting is the same meeting. One broken VEVENT (its DTSTART, DTEND,
+DURATION, RRULE, RDATE, EXDATE or RECURRENCE-ID) is one problem line and is skipped; the rest of the
+feed is still read. Each event is checked before expansion, and the expansion itself is guarded: if
+it still fails, the series that makes it fail is found, reported and dropped, and the rest expanded.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import recurring_ical_events
-from icalendar import Calendar
+from dateutil.rrule import rrulestr
+from icalendar import Calendar, Event
 
 from tracker.meetings.normalize import SourceParseError, cancellation, title_items, web_url
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safexml import html_instead
+
+_FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+# RFC 5545 3.3.10: the allowed values of each BY* part (negative values count from the end).
+_BY_RANGES = {"BYSECOND": (0, 60, False), "BYMINUTE": (0, 59, False), "BYHOUR": (0, 23, False),
+              "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True), "BYWEEKNO": (1, 53, True),
+              "BYMONTH": (1, 12, False), "BYSETPOS": (1, 366, True)}
 
 
 def _instant(value: Any, zone: ZoneInfo) -> tuple[datetime, bool]:
@@ -30,6 +40,161 @@ def _instant(value: Any, zone: ZoneInfo) -> tuple[datetime, bool]:
     raise ValueError(f"DTSTART {value!r} is not a date or time")
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A source's raw value as written in the feed, short enough for a one-line problem."""
+    try:
+        raw = value.to_ical()
+        text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    except Exception:
+        text = str(value)
+    text = " ".join(text.replace("\\;", ";").replace("\\,", ",").split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _props(component: Event, name: str) -> list[Any]:
+    """Every occurrence of a property (RDATE and EXDATE may be given on several lines)."""
+    value = component.get(name)
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _moment(prop: Any, name: str) -> date:
+    """A DTSTART/DTEND/RECURRENCE-ID value as a date or datetime, or ValueError naming it."""
+    try:
+        value = prop.dt
+    except Exception:  # icalendar keeps an unreadable value as a "broken" property that raises here
+        value = None
+    if not isinstance(value, date):
+        raise ValueError(f"{name} {_shown(prop)} is not a date or time")
+    return value
+
+
+def _check_rule(prop: Any, start: date) -> None:
+    """An RRULE that dateutil (which expands it) reads, and that cannot make it loop for ever
+    (`INTERVAL=0` does)."""
+    try:
+        parts = {key.upper(): value for key, value in prop.items()}
+        text = prop.to_ical().decode()
+    except Exception:
+        raise ValueError(f"RRULE {_shown(prop)} is not a recurrence rule") from None
+    freq = [str(f).upper() for f in parts.get("FREQ") or []]
+    if len(freq) != 1 or freq[0] not in _FREQS:
+        raise ValueError(f"RRULE {_shown(text)}: FREQ must be one of {', '.join(sorted(_FREQS))}")
+    for key in ("INTERVAL", "COUNT"):
+        for value in parts.get(key) or []:
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"RRULE {_shown(text)}: {key} must be a whole number of at least 1")
+    for key, (low, high, signed) in _BY_RANGES.items():
+        for value in parts.get(key) or []:
+            if not isinstance(value, int) or not (low <= abs(value) <= high if signed else low <= value <= high) \
+                    or (signed and value == 0):
+                raise ValueError(f"RRULE {_shown(text)}: {key}={value} is out of range")
+    naive = start.replace(tzinfo=None) if isinstance(start, datetime) else datetime.combine(start, time(0, 0))
+    try:
+        rrulestr(text, dtstart=naive, ignoretz=True)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(f"RRULE {_shown(text)} is not a recurrence rule: {exc}") from None
+
+
+def _check_event(component: Event, zone: ZoneInfo) -> None:
+    """Everything expansion and storage read from one VEVENT, or ValueError with one short reason."""
+    if not str(component.get("UID") or ""):
+        raise ValueError("no UID")
+    starts = _props(component, "DTSTART")
+    if len(starts) != 1:
+        raise ValueError("no DTSTART" if not starts else "more than one DTSTART")
+    start = _moment(starts[0], "DTSTART")
+    _instant(start, zone)
+    ends, durations = _props(component, "DTEND"), _props(component, "DURATION")
+    if len(ends) > 1 or len(durations) > 1:
+        raise ValueError("more than one DTEND" if len(ends) > 1 else "more than one DURATION")
+    for prop in ends:
+        _moment(prop, "DTEND")
+    for prop in durations:
+        try:
+            value = prop.dt
+        except Exception:
+            value = None
+        if not isinstance(value, timedelta):
+            raise ValueError(f"DURATION {_shown(prop)} is not a duration like 'PT2H'")
+    for prop in _props(component, "RECURRENCE-ID"):
+        _moment(prop, "RECURRENCE-ID")
+    for prop in _props(component, "RRULE"):
+        _check_rule(prop, start)
+    for name in ("RDATE", "EXDATE"):
+        for prop in _props(component, name):
+            try:
+                values = [entry.dt for entry in prop.dts]
+            except Exception:
+                values = [None]
+            for value in values:
+                periods = value if isinstance(value, tuple) else (value,)
+                if not values or not all(isinstance(v, date | timedelta) for v in periods):
+                    raise ValueError(f"{name} {_shown(prop)} is not a list of dates or times")
+
+
+def _label(component: Event) -> str:
+    """`event UID (title)`, as a problem line names an event."""
+    uid = str(component.get("UID") or "") or "?"
+    title = " ".join(str(component.get("SUMMARY") or "no title").split())
+    return f"event {uid} ({title[:60] + '…' if len(title) > 60 else title})"
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _expand(calendar: Calendar, ctx: ListingContext, problems: list[str]) -> list[Any]:
+    """The event instances in the window. When the whole feed cannot be expanded, each series (one
+    UID with its moved instances) is expanded on its own; a series that fails is one problem line."""
+    try:
+        return list(recurring_ical_events.of(calendar).between(ctx.window_start, ctx.window_end))
+    except Exception:  # a failure the checks above did not foresee: find the series that causes it
+        pass
+    others = [c for c in calendar.subcomponents if c.name != "VEVENT"]
+    series: dict[str, list[Event]] = {}
+    for component in calendar.subcomponents:
+        if component.name == "VEVENT":
+            series.setdefault(str(component.get("UID")), []).append(component)
+    found: list[Any] = []
+    for events in series.values():
+        single = Calendar()  # the feed's time zones and this one series
+        for component in [*others, *events]:
+            single.add_component(component)
+        try:
+            found.extend(recurring_ical_events.of(single).between(ctx.window_start, ctx.window_end))
+        except Exception as exc:
+            problems.append(f"{_label(events[0])}: cannot expand its recurrences: {_reason(exc)}")
+    return found
+
+
+def _meeting(event: Any, ctx: ListingContext, zone: ZoneInfo, recurring: set[str]) -> Meeting:
+    uid = str(event.get("UID"))
+    start, all_day = _instant(event.decoded("DTSTART"), zone)
+    ref = uid
+    if uid in recurring:
+        original = event.get("RECURRENCE-ID")
+        instance = _instant(original.dt, zone)[0] if original is not None else start
+        ref = f"{uid}@{instance.strftime('%Y%m%dT%H%M%SZ')}"
+    title = str(event.get("SUMMARY") or "Meeting").strip()
+    status_word = str(event.get("STATUS") or "")
+    said = cancellation(status=status_word, title=title, comment=str(event.get("DESCRIPTION") or ""))
+    day = start.astimezone(zone).date().isoformat() if not all_day else event.decoded("DTSTART").isoformat()
+    status = (MeetingStatus.CANCELLED if said
+              else MeetingStatus.TENTATIVE if status_word.upper() == "TENTATIVE" else MeetingStatus.CONFIRMED)
+    return Meeting(
+        source="ical", source_ref=ref, body=ctx.body, title=title, date=day, timezone=ctx.timezone,
+        start=None if all_day else start.isoformat(), time_tbd=all_day,
+        location=str(event.get("LOCATION") or "").strip() or None, status=status, status_text=said,
+        url=web_url(event.get("URL")), items=title_items(title, ctx.keywords))
+
+
+def _events(calendar: Calendar) -> Iterable[Event]:
+    return [c for c in calendar.subcomponents if c.name == "VEVENT"]
+
+
 def parse_ical(data: bytes, ctx: ListingContext) -> Listing:
     """Meetings in the window, and one line per event that could not be read. A meeting whose title
     matches a keyword shows it as its one item, as every listing without agenda items does."""
@@ -38,43 +203,24 @@ def parse_ical(data: bytes, ctx: ListingContext) -> Listing:
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:
-        raise SourceParseError(f"not a readable iCalendar feed: {exc}") from None
+        raise SourceParseError(f"not a readable iCalendar feed: {_reason(exc)}") from None
     zone = ZoneInfo(ctx.timezone)
     problems: list[str] = []
     recurring: set[str] = set()
-    for component in list(calendar.subcomponents):
-        if component.name != "VEVENT":
-            continue
-        uid = str(component.get("UID") or "")
+    for component in list(_events(calendar)):
         try:
-            if not uid:
-                raise ValueError("no UID")
-            _instant(component.decoded("DTSTART"), zone)
+            _check_event(component, zone)
         except Exception as exc:
-            problems.append(f"event {uid or '?'} ({component.get('SUMMARY', 'no title')}): unreadable: {exc}")
+            problems.append(f"{_label(component)}: unreadable: {_reason(exc)}")
             calendar.subcomponents.remove(component)
             continue
         if component.get("RRULE") or component.get("RDATE") or component.get("RECURRENCE-ID"):
-            recurring.add(uid)
+            recurring.add(str(component.get("UID")))
     meetings: list[Meeting] = []
-    for event in recurring_ical_events.of(calendar).between(ctx.window_start, ctx.window_end):
-        uid = str(event.get("UID"))
-        start, all_day = _instant(event.decoded("DTSTART"), zone)
-        ref = uid
-        if uid in recurring:
-            original = event.get("RECURRENCE-ID")
-            instance = _instant(original.dt, zone)[0] if original is not None else start
-            ref = f"{uid}@{instance.strftime('%Y%m%dT%H%M%SZ')}"
-        title = str(event.get("SUMMARY") or "Meeting").strip()
-        status_word = str(event.get("STATUS") or "")
-        said = cancellation(status=status_word, title=title, comment=str(event.get("DESCRIPTION") or ""))
-        day = start.astimezone(zone).date().isoformat() if not all_day else event.decoded("DTSTART").isoformat()
-        status = (MeetingStatus.CANCELLED if said
-                  else MeetingStatus.TENTATIVE if status_word.upper() == "TENTATIVE" else MeetingStatus.CONFIRMED)
-        meetings.append(Meeting(
-            source="ical", source_ref=ref, body=ctx.body, title=title, date=day, timezone=ctx.timezone,
-            start=None if all_day else start.isoformat(), time_tbd=all_day,
-            location=str(event.get("LOCATION") or "").strip() or None, status=status, status_text=said,
-            url=web_url(event.get("URL")), items=title_items(title, ctx.keywords)))
+    for event in _expand(calendar, ctx, problems):
+        try:
+            meetings.append(_meeting(event, ctx, zone, recurring))
+        except Exception as exc:  # one instance that cannot be read is that instance's problem
+            problems.append(f"{_label(event)}: unreadable: {_reason(exc)}")
     meetings.sort(key=lambda mt: (mt.date or "", mt.source_ref))
     return Listing(meetings, problems)

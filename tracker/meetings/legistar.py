@@ -184,3 +184,7 @@ def meeting_key(client: str, event_id: Any) -> str:
 
 def matter_key(client: str, matter_id: Any) -> str:
     return f"matter:legistar:{client}:{matter_id}"
+
+
+def body_key(client: str, body_id: Any) -> str:
+    return f"body:legistar:{client}:{body_id}"

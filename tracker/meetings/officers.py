@@ -34,6 +34,19 @@ class BodyMember:
     phone: str | None
     url: str | None
 
+    def dump(self) -> dict[str, Any]:
+        """As a body snapshot stores it (dates as ISO days)."""
+        return {"person_id": self.person_id, "name": self.name, "title": self.title,
+                "start": self.start.isoformat() if self.start else None,
+                "end": self.end.isoformat() if self.end else None,
+                "email": self.email, "phone": self.phone, "url": self.url}
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> BodyMember:
+        return cls(person_id=data.get("person_id"), name=data["name"], title=data.get("title") or "Member",
+                   start=_day(data.get("start")), end=_day(data.get("end")), email=data.get("email"),
+                   phone=data.get("phone"), url=data.get("url"))
+
     def current(self, today: date) -> bool:
         """Seated on `today`: started by then and not ended before it (an end day is still served)."""
         return (self.start is None or self.start <= today) and (self.end is None or self.end >= today)
