@@ -36,5 +36,5 @@ def serve_legislators(replay: Any) -> str:
     """Serve the congress-legislators JSON (derived from the real YAML: tests/data/federal/legislators)
     from a loopback server; returns the `[sources.legislators] base_url` to configure."""
     for name in LEGISLATORS:
-        replay.add(f"/congress-legislators/{name}.json", TESTS / "federal" / "legislators" / f"{name}.json")
+        replay.add(f"/congress-legislators/{name}.json", DEMO / "legislators" / f"{name}.json")
     return f"{replay.url}/congress-legislators"

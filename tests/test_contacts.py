@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from recorded import federal
+from recorded import DEMO, federal
 
 from tracker.bills import parse_billstatus
 from tracker.contacts import (
@@ -35,7 +35,7 @@ from tracker.contacts import (
 )
 
 DATA = Path(__file__).parent / "data"
-LEGISLATORS = DATA / "federal" / "legislators"
+LEGISLATORS = DEMO / "legislators"
 FILES = ("legislators-current", "committees-current", "committee-membership-current",
          "legislators-district-offices")
 TODAY = date(2026, 11, 24)  # after the 2026-11-03 end of two appointed Senate terms in the data

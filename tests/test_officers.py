@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import urllib.request
 from datetime import date
-from pathlib import Path
+
+from recorded import local
 
 from tracker.meetings.officers import BodyMember, body_members, current_members, member_lines, person_ids
 
-DERIVED = Path(__file__).parent / "data" / "local" / "derived"
-RECORDS = json.loads((DERIVED / "legistar_officerecords_nyc_body19.json").read_text())
-PERSONS = json.loads((DERIVED / "legistar_persons_nyc_body19.json").read_text())
+RECORDS = json.loads(local("legistar/officerecords_body19.json"))
+PERSONS = json.loads(local("legistar/persons_body19.json"))
 TODAY = date(2026, 11, 24)
 
 

@@ -22,9 +22,10 @@ from tracker import __version__, clock, templating
 from tracker import models as m
 from tracker.bills import STAGE_WORDS, chambers_passed
 from tracker.config import Config
+from tracker.contacts import all_seats, bill_contact_lines, bill_contacts
 from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Meeting, load_record
-from tracker.status import collect_status, list_changes, watch_entities
+from tracker.status import collect_status, congress_directory, list_changes, watch_entities
 from tracker.store import Store
 from tracker.words import local_time, meeting_label, meeting_page, slug
 
@@ -79,10 +80,13 @@ def environment(config: Config) -> jinja2.Environment:
 
 
 def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
-    """Full content of every watched bill, with its cosponsor count a week ago."""
+    """Full content of every watched bill, with its cosponsor count a week ago and whom to call
+    about it (its committee's leaders while it sits in committee, its sponsor)."""
     week_ago = clock.now() - timedelta(days=7)
+    today = clock.now().date()
     out: dict[str, dict[str, Any]] = {}
     with store.session() as session:
+        directory = congress_directory(session)
         for watch in config.bills:
             for entity, bill in watch_entities(session, watch.id, "bill"):
                 if entity.key in out:
@@ -98,8 +102,25 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
                     "steps": stage_steps(bill),
                     "cosponsor_change": (bill.active_cosponsors - before.active_cosponsors
                                          if isinstance(before, Bill) else None),
+                    "contacts": (bill_contact_lines(bill_contacts(bill.dump(), directory, today=today))
+                                 if directory is not None else []),
                 }
     return out
+
+
+def seat_table(store: Store) -> list[dict[str, Any]]:
+    """Every seat in Congress with who holds it and how to reach them, for the digest's "find your
+    members" table (static: no script looks anything up)."""
+    with store.session() as session:
+        directory = congress_directory(session)
+    if directory is None:
+        return []
+    rows = []
+    for seat in all_seats(directory.legislators.values(), clock.now().date()):
+        member = seat.member
+        rows.append({"state": seat.state, "seat": seat.name, "name": member.label if member else "vacant",
+                     "phone": member.phone if member else None, "url": member.contact_url if member else None})
+    return rows
 
 
 def _meeting_sequences(store: Store) -> dict[str, int]:
@@ -145,6 +166,7 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
     status = collect_status(store, config)
     changes = list_changes(store, newest_first=True, limit=RECENT_CHANGES)
     bills = _bill_pages(store, config)
+    seats = seat_table(store) if bills else []
     sequences = _meeting_sequences(store)
     now = clock.now()
     last_success = max((s["last_success"] for s in status["sources"] if s["last_success"]), default=None)
@@ -185,7 +207,7 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
         for bill in bills.values():
             watch_bills = [b for w in watches if w["kind"] == "bill" and bill in w.get("bills", []) for b in w["bills"]]
             _write(staging / bill["page"], env.get_template("digest/bill.html.j2").render(
-                **{**context, "root": "../"}, bill=bill, related=[b for b in watch_bills if b is not bill],
+                **{**context, "root": "../"}, bill=bill, related=[b for b in watch_bills if b is not bill], seats=seats,
                 bill_changes=[c for c in changes if c["entity"] == bill["entity"]]))
         for watch in watches:
             for mt in watch.get("meetings", []):

@@ -3,6 +3,7 @@ and the digest (the JSON shapes are documented in docs/cli.md)."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from tracker import models as m
 from tracker.alerts.outbox import dead_deliveries, delivery_counts
 from tracker.clock import iso_z
 from tracker.config import Config
+from tracker.contacts import LEGISLATOR_FILES, Directory, load_directory, reference_key
 from tracker.crawl import plan_sources
 from tracker.health import INTERRUPTED
 from tracker.records import Bill, Meeting, MeetingStatus, load_record
@@ -188,3 +190,22 @@ def glob_to_like(pattern: str) -> str:
     """A shell glob (`bill.*`, `meeting.?gend*`) as a LIKE pattern, its own `%` and `_` escaped."""
     escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%").replace("?", "_")
+
+
+_directories: dict[tuple[str, ...], Directory] = {}
+
+
+def congress_directory(session: Session) -> Directory | None:
+    """congress-legislators as last stored by the `legislators` source (read once per stored version)."""
+    keys = [reference_key(name) for name in LEGISLATOR_FILES]
+    rows = {key: (digest, raw) for key, digest, raw in session.execute(
+        select(m.Entity.key, m.Snapshot.hash, m.Snapshot.raw)
+        .join(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id).where(m.Entity.key.in_(keys)))}
+    if not all(key in rows and rows[key][1] for key in keys[:3]):  # district offices are optional
+        return None
+    version = tuple(rows[key][0] for key in keys if key in rows)
+    if version not in _directories:
+        files = [zlib.decompress(rows[key][1]) if key in rows and rows[key][1] else None for key in keys]
+        _directories.clear()
+        _directories[version] = load_directory(files[0], files[1], files[2], files[3])  # type: ignore[arg-type]
+    return _directories[version]

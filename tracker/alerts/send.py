@@ -14,7 +14,6 @@ import functools
 import re
 import threading
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -28,18 +27,12 @@ from tracker import models as m
 from tracker.alerts.outbox import OPERATOR
 from tracker.alerts.targets import Target, targets_of
 from tracker.config import Config
-from tracker.contacts import (
-    LEGISLATOR_FILES,
-    Directory,
-    bill_contact_lines,
-    bill_contacts,
-    load_directory,
-    reference_key,
-)
+from tracker.contacts import bill_contact_lines, bill_contacts
 from tracker.meetings.legistar import body_key
 from tracker.meetings.officers import BodyMember, current_members, member_lines
 from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Body, Meeting, Record, load_record
+from tracker.status import congress_directory
 from tracker.store import Store
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
@@ -194,7 +187,7 @@ def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids
         return _body_members(session, change.entity_key)
     if not change.entity_key.startswith("bill:"):
         return []
-    directory = _directory(session)
+    directory = congress_directory(session)
     bill = _entity(session, change.entity_key)
     if directory is None or not isinstance(bill, Bill):
         return []
@@ -217,25 +210,6 @@ def _body_members(session: Any, meeting_key: str) -> list[str]:
     if not members:
         return []
     return [f"Members of the {body.name or meeting.body or 'body'}:", *(f"  {_clean(line)}" for line in member_lines(members))]
-
-
-_directories: dict[tuple[int, ...], Directory] = {}
-
-
-def _directory(session: Any) -> Directory | None:
-    """congress-legislators as last stored by the `legislators` source (read once per stored version)."""
-    keys = [reference_key(name) for name in LEGISLATOR_FILES]
-    rows = {key: (snap_id, raw) for key, snap_id, raw in session.execute(
-        select(m.Entity.key, m.Snapshot.id, m.Snapshot.raw).join(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id)
-        .where(m.Entity.key.in_(keys)))}
-    if not all(key in rows and rows[key][1] for key in keys[:3]):  # district offices are optional
-        return None
-    version = tuple(rows[key][0] for key in keys if key in rows)
-    if version not in _directories:
-        files = [zlib.decompress(rows[key][1]) if key in rows and rows[key][1] else None for key in keys]
-        _directories.clear()
-        _directories[version] = load_directory(files[0], files[1], files[2], files[3])  # type: ignore[arg-type]
-    return _directories[version]
 
 
 def _bundle_groups(items: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:

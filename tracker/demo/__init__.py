@@ -121,7 +121,7 @@ def detroit_feed(shift: timedelta, *, later: bool) -> bytes:
     return head + b"".join(kept)
 
 
-def demo_config(server_url: str) -> str:
+def demo_config(server_url: str, inbox_url: str) -> str:
     watches = {}
     for number, watch, _cutoff, _what in DEMO_BILLS:
         watches.setdefault(watch, []).append(number)
@@ -146,7 +146,17 @@ delay_seconds = 0
 [sources.govinfo]
 base_url = "{server_url}"
 
-{bills}{MEETINGS_CONFIG.format(url=server_url)}"""
+[sources.legislators]
+base_url = "{server_url}/congress-legislators"
+
+{bills}{MEETINGS_CONFIG.format(url=server_url)}
+# A sample subscriber: an organizer in Massachusetts' 7th district, alerted at once on a loopback inbox.
+[[subscribers]]
+id = "demo-organizer"
+notify = ["{inbox_url}"]
+state = "MA"
+district = 7
+"""
 
 
 def billstatus_path(number: str) -> str:
@@ -160,7 +170,9 @@ def real_file(number: str) -> bytes:
 
 
 def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[str], None]) -> int:
+    from tracker.alerts.send import notify
     from tracker.crawl import run_crawls
+    from tracker.demo.inbox import Inbox
     from tracker.demo.replay import serve
     from tracker.digest import write_site
     from tracker.status import list_changes
@@ -176,8 +188,9 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
 
     today = clock.now().date()
     nyc_shift, detroit_shift = weeks_since(NYC_ANCHOR, today), weeks_since(DETROIT_ANCHOR, today)
-    with serve() as server:
+    with serve() as server, Inbox() as inbox:
         server.robots("User-agent: *\nAllow: /\n")
+        server.add_dir("/congress-legislators", DATA / "legislators")
         for number, _watch, cutoff, _what in DEMO_BILLS:
             server.add(billstatus_path(number), billstatus_before(real_file(number), cutoff))
         legistar = LegistarApi("/v1")
@@ -185,9 +198,11 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         nyc = legistar.client("nyc")
         nyc.add_events(nyc_events(nyc_shift, later=False))
         nyc.eventitems[20111] = nyc_items(later=False)
+        nyc.officerecords[19] = json.loads((DATA / "legistar" / "officerecords_body19.json").read_text())
+        nyc.persons = {p["PersonId"]: p for p in json.loads((DATA / "legistar" / "persons_body19.json").read_text())}
         server.add("/detroit.ics", detroit_feed(detroit_shift, later=False))
         config_path = folder / "tracker.toml"
-        config_path.write_text(demo_config(server.url))
+        config_path.write_text(demo_config(server.url, inbox.url))
         config = load_config(config_path, env={})
         store = Store(config.database_url)
 
@@ -210,12 +225,19 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         nyc.eventitems[20111] = nyc_items(later=True)
         server.replace("/detroit.ics", detroit_feed(detroit_shift, later=True))
         ok = crawl("crawl 2 (the real records, as the sources serve them now)") and ok
+        sent = notify(store, config)
+        alerts = inbox.messages
 
     changes = list_changes(store)
     say(f"demo: {len(changes)} changes found:")
     for change in changes:
         say(f"  [{change['kind']}] {change['summary']}")
     site = write_site(store, config, config.digest_dir)
+    (folder / "alerts.txt").write_text("".join(f"== {a.get('title')} ==\n{a.get('message')}\n\n" for a in alerts))
+    say(f"demo: {len(alerts)} alerts to the sample subscriber (an organizer in MA-7), one per bill or meeting, "
+        f"in {folder / 'alerts.txt'}:" + ("" if sent.failed == 0 else f" ({sent.failed} failed)"))
+    for alert in alerts:
+        say(f"  {alert.get('title')}")
     say(f"demo: data in {folder / 'tracker.db'} (config {config_path})")
     say(f"demo: digest at {site / 'index.html'}")
     say(f"demo: look around with: tracker --config {config_path} status")

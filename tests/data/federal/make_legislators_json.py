@@ -1,7 +1,7 @@
 """Convert the real congress-legislators YAML to the JSON the project publishes beside it (same
 structure, key for key), for tests and the demo:
 
-    python tests/data/federal/legislators/make_json.py SOURCE_DIR
+    python tests/data/federal/make_legislators_json.py SOURCE_DIR
 
 SOURCE_DIR holds the unchanged `*.yaml` files of unitedstates/congress-legislators. Values are kept
 as YAML reads them (dates in these files are quoted strings, so none changes type).
@@ -28,4 +28,4 @@ def convert(source: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    convert(Path(sys.argv[1]), Path(__file__).parent)
+    convert(Path(sys.argv[1]), Path(__file__).resolve().parents[3] / "tracker" / "demo" / "data" / "legislators")
