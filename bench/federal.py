@@ -49,9 +49,11 @@ from tracker.demo.packages import (  # noqa: E402
     write_package,
 )
 
-FEDERAL = ROOT / "tests" / "data" / "federal"
-FIXTURES = sorted(FEDERAL.glob("BILLSTATUS-*.xml"))
-SMALL = [p for p in sorted(FEDERAL.glob("**/BILLSTATUS-*.xml")) if p.stat().st_size < 70_000]
+# The real BILLSTATUS files: the tests' and those the demo ships (one copy of each).
+PLACES = (ROOT / "tests" / "data" / "federal", ROOT / "tracker" / "demo" / "data" / "govinfo")
+FIXTURES = sorted((p for place in PLACES for p in place.glob("BILLSTATUS-*.xml")), key=lambda p: p.name)
+SMALL = sorted((p for place in PLACES for p in place.glob("**/BILLSTATUS-*.xml") if p.stat().st_size < 70_000),
+               key=lambda p: (p.name, str(p)))
 _NAME = re.compile(r"BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml")
 CONGRESS = 118
 OLD = "2026-10-20T09:00:00Z"
@@ -139,6 +141,15 @@ def vm_hwm_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """CPU time (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Server:
     """The loopback server in its own process (`python -m tracker.demo.replay FOLDER`)."""
 
@@ -216,13 +227,22 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                       "not_modified": report.not_modified, "bytes": report.bytes, "errors": report.errors[:3]}
         return report
 
+    def cpu() -> tuple[float, float, float]:
+        workers = list(getattr(ingestworker.pool(), "_processes", {}) or {})
+        server = int(args.server_pid or 0)
+        return cpu_seconds(), sum(cpu_seconds(pid) for pid in workers), cpu_seconds(server) if server else 0.0
+
     if args.child == "a":
         crawl("baseline")
     elif args.child == "c":
         crawl("baseline")
         crawl("unchanged")
     elif args.child == "b":
+        ingestworker.pool().submit(int, 0).result()  # the worker is up before the clock starts
+        before = cpu()
         crawl("full")
+        after = cpu()
+        out["full"]["cpu"] = [b - a for a, b in zip(before, after, strict=True)]
 
         class BareSpider(scrapy.Spider):
             """Downloads the same files and does nothing else: the engine's own rate."""
@@ -248,8 +268,10 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             urls.append(args.url + file_path(int(congress), bill_type, int(digits)))
         job = SourceJob("bare", "bare", [], {"urls": urls}, spider=BareSpider)
         started = time.perf_counter()
+        before = cpu()
         run_crawls(config, store, polite=False, jobs=[job], settings={"ITEM_PIPELINES": {}})
-        out["bare"] = {"seconds": time.perf_counter() - started, "files": len(urls)}
+        out["bare"] = {"seconds": time.perf_counter() - started, "files": len(urls),
+                       "cpu": [b - a for a, b in zip(before, cpu(), strict=True)]}
     workers = list(getattr(ingestworker.pool(), "_processes", {}) or {})
     out["main_mb"] = vm_hwm_mb()
     out["worker_mb"] = sum(vm_hwm_mb(pid) for pid in workers)
@@ -259,9 +281,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 # -- the parent: data, server, runs, table ------------------------------------------------------------
 
 
-def run_child(scenario: str, url: str, db: str, work: Path, spec: dict[str, Any]) -> dict[str, Any]:
+def run_child(scenario: str, url: str, db: str, work: Path, spec: dict[str, Any], server_pid: int = 0) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--child", scenario, "--url", url, "--db", db,
-               "--work", str(work), "--spec", json.dumps(spec)]
+               "--work", str(work), "--spec", json.dumps(spec), "--server-pid", str(server_pid)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -287,13 +309,18 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args)))
         sys.stdout.flush()
-        os._exit(0)  # the reactor thread and the worker pool need no orderly goodbye
+        from tracker import ingestworker
+
+        ingestworker.pool().shutdown(wait=True, cancel_futures=True)  # it holds our stdout open
+        os._exit(0)  # the reactor thread needs no orderly goodbye
 
     rows: list[tuple[str, str, str, str, str, str]] = []
+    notes: list[str] = []
     backend = "SQLite" if args.db == "sqlite" else "PostgreSQL"
     print(f"politeness OFF (no delay, 16 concurrent requests); {backend}; {args.runs} runs each, "
           "median (min–max); loopback server in its own process", flush=True)
@@ -351,7 +378,7 @@ def main() -> None:
             numbers = write_singles(folder, args.bills)
             server = Server(folder, free_port())
             try:
-                runs = [run_child("b", server.url, args.db, root / f"b-run{i}", {"numbers": numbers})
+                runs = [run_child("b", server.url, args.db, root / f"b-run{i}", {"numbers": numbers}, server.proc.pid)
                         for i in range(args.runs)]
             finally:
                 server.stop()
@@ -363,6 +390,12 @@ def main() -> None:
                          f"bare engine {figure(bare, '{:.0f}')} files/s",
                          f"{figure([r['main_mb'] for r in runs], '{:.0f}')} + {figure([r['worker_mb'] for r in runs], '{:.0f}')}",
                          f"{figure(total, '{:.0f}')} MB", f"ratio {figure(ratios, '{:.0%}')} (≥ 45%)"))
+            for label in ("full", "bare"):
+                shares = [statistics.median(r[label]["cpu"][i] for r in runs) for i in range(3)]
+                seconds = statistics.median(r[label]["seconds"] for r in runs)
+                notes.append(f"(b) {label}: CPU seconds main {shares[0]:.1f}, ingest worker {shares[1]:.1f}, "
+                             f"loopback server {shares[2]:.1f} in {seconds:.1f} s wall (2 cores: "
+                             f"{sum(shares) / seconds / 2:.0%} busy)")
         if "c" in args.only:
             per = args.named // len(BILL_TYPES)
             sizes = {t: per + 50 for t in BILL_TYPES}
@@ -385,6 +418,8 @@ def main() -> None:
     print()
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("| " + " | ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)) + " |")
+    for note in notes:
+        print(note)
 
 
 if __name__ == "__main__":

@@ -58,26 +58,20 @@ from spiders.billpackages import (
 )
 from tracker import clock
 from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress
-from tracker.bills import BillParseError, parse_billstatus, title_matches
+from tracker.bills import BillParseError, read_bill, title_matches
 from tracker.config import BillWatch, Config
 from tracker.records import Item
-
-try:  # the typed bill record where the core has it; the plain dict before
-    from tracker.bills import read_bill as read_content
-except ImportError:  # pragma: no cover
-    read_content = parse_billstatus  # type: ignore[assignment]
+from tracker.sources import SOURCES
 
 log = logging.getLogger(__name__)
 # The operator's line for a package that fell back to single files: not an error (the run is whole),
 # yet worth one line on stderr. Spider loggers are muted below ERROR by the CLI, so it has its own.
 notice = logging.getLogger("tracker.govinfo")
 
-PARSER_VERSION = "billstatus-1"
+PARSER_VERSION = SOURCES["govinfo"].parser_version
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _CHILD_SITEMAP = re.compile(r"/(\d+)([a-z]+)/sitemap\.xml$")
 _FILE = re.compile(r"BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml$")
-PACKAGE_MIN_FILES = 50  # files to read in one type at or above which its package is cheaper
-PACKAGE_MAX_BYTES = 512 * 1024 * 1024
 SAFETY_INTERVAL = timedelta(days=1)
 TEMP_PREFIX = ".govinfo-package-"
 
@@ -131,8 +125,8 @@ class GovinfoSpider(TrackerSpider):
         self.config = config
         source = config.sources.govinfo
         self.base = source.base_url.rstrip("/")
-        self.package_min_files = package_min_files or getattr(source, "package_min_files", PACKAGE_MIN_FILES)
-        self.package_max_bytes = getattr(source, "package_max_bytes", PACKAGE_MAX_BYTES)
+        self.package_min_files = package_min_files or source.package_min_files
+        self.package_max_bytes = source.package_max_bytes
         self.member_cap = config.crawl.max_bytes
         # One request per bill even when several watches name it.
         self.bills: dict[BillNumber, list[str]] = {}
@@ -141,6 +135,11 @@ class GovinfoSpider(TrackerSpider):
                 self.bills.setdefault(number, []).append(watch.id)
         self.title_watches = [w for w in watches if w.titles]
         cursor = cursor or {}
+        # Bills read by another parser version are read again, whole, once: the new parser's first
+        # snapshot of each is a baseline (tracker/store.py), so an upgrade is never news.
+        self.upgrade = bool(cursor) and cursor.get("parser") != PARSER_VERSION
+        if self.upgrade:
+            cursor = {}
         self.lastmods: dict[str, str] = dict(cursor.get("lastmod", {}))
         self.seen_sitemaps: dict[str, str] = dict(cursor.get("sitemaps", {}))
         self.index_cursor: dict[str, str] = dict(cursor.get("index", {}))
@@ -201,7 +200,8 @@ class GovinfoSpider(TrackerSpider):
             billstatus_url(self.base, bill),
             callback=self.parse_bill,
             errback=self.failed,
-            meta={"conditional": True, "bill": bill, "watch_ids": watch_ids, "by_title": by_title,
+            meta={"conditional": True, "refetch": self.upgrade, "bill": bill, "watch_ids": watch_ids,
+                  "by_title": by_title,
                   "lastmod": lastmod, "group": group, "handle_httpstatus_list": [304]},
             headers={"Accept": "application/xml"},
             dont_filter=True,
@@ -469,16 +469,16 @@ class GovinfoSpider(TrackerSpider):
             if member.bill in named:
                 items.append((Item(
                     key=member.bill.entity, kind="bill", source_id=self.source_id,
-                    watch_ids=list(self.bills[member.bill]), content={}, url=url, raw=None,
+                    watch_ids=list(self.bills[member.bill]), content=None, url=url, raw=None,
                     parser_version=PARSER_VERSION, parse_with="govinfo",
                 ), member.name))
                 continue
             assert member.data is not None
             try:
-                content = read_content(member.data)
+                content = read_bill(member.data)
             except BillParseError as exc:
                 raise PackageError(f"member {member.name}: {exc}") from None
-            number = content["number"] if isinstance(content, dict) else content.number
+            number = content.number
             if number != member.bill.key:
                 raise PackageError(f"member {member.name} describes {number}")
             watch_ids = self.title_watch_ids(member.bill, content)
@@ -516,7 +516,7 @@ class GovinfoSpider(TrackerSpider):
             kind="bill",
             source_id=self.source_id,
             watch_ids=list(response.meta["watch_ids"]),
-            content={},
+            content=None,
             url=response.url,
             raw=body,
             validators=response.meta.get("validators"),
@@ -529,7 +529,7 @@ class GovinfoSpider(TrackerSpider):
                 self._remember(response, stored=False)
                 return
             try:
-                item.content = read_content(body)
+                item.content = read_bill(body)
             except BillParseError as exc:
                 self.fail(f"bill {bill.key}", response.url, str(exc))
                 return
@@ -578,7 +578,10 @@ class GovinfoSpider(TrackerSpider):
 
     def closed(self, reason: str) -> None:
         """A sitemap counts as read only when every file it listed was handled: else it is read
-        again next run (the per-file lastmods keep that cheap)."""
+        again next run (the per-file lastmods keep that cheap). The parser version is kept once a
+        run got through, so an upgrade re-reads until one does."""
+        if reason == "finished" and self.report.ok:
+            self.report.cursor["parser"] = PARSER_VERSION
         for group, lastmod in self.pending_sitemaps.items():
             if group not in self.failed_groups and lastmod and reason == "finished":
                 self.report.cursor.setdefault("sitemaps", {})[group] = lastmod

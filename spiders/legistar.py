@@ -170,7 +170,7 @@ class LegistarSpider(TrackerSpider):
                 self.bodies[int(event["EventBodyId"])] = str(event.get("EventBodyName") or "")
             fingerprint = event_fingerprint(event, self.watch.keywords)
             if known == fingerprint:
-                yield self._meeting(event, None, fingerprint)
+                yield from self._meeting(event, None, fingerprint)
             else:
                 url = self._url(f"events/{event_id}/eventitems", AgendaNote=1, MinutesNote=1, Attachments=1)
                 yield self._get(url, self.parse_items, f"items of meeting {event_id}", event=event,
@@ -220,10 +220,10 @@ class LegistarSpider(TrackerSpider):
     def parse_items(self, response: Response, event: dict[str, Any], fingerprint: str) -> Iterator[Any]:
         rows = self._json(response, f"items of meeting {event['EventId']}", list)
         if rows is None:
-            yield self._meeting(event, None, None)  # keep the stored items; ask again next run
+            yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
             return
         items = normalize_items(rows, self.watch.keywords)
-        yield self._meeting(event, items, fingerprint)
+        yield from self._meeting(event, items, fingerprint)
         for item in items:
             matter_id = str(item["matter_id"]) if item["matter_id"] is not None else None
             if not item["keywords"] or matter_id is None:
@@ -234,13 +234,21 @@ class LegistarSpider(TrackerSpider):
                 self.matters_asked.add(matter_id)
                 yield self._history(item_matter_fields(item))
 
-    def _meeting(self, event: dict[str, Any], items: list[AgendaItem] | None, fingerprint: str | None) -> Item:
+    def _meeting(self, event: dict[str, Any], items: list[AgendaItem] | None,
+                 fingerprint: str | None) -> Iterator[Item]:
+        """The event as a meeting item; an event that cannot be read is that event's error line
+        (the rest of the listing goes on, and its stored meeting is kept)."""
         key = meeting_key(self.client, event["EventId"])
+        try:
+            meeting = normalize_event(event, items, zone=self.zone)
+        except (ValueError, TypeError, KeyError) as exc:
+            self.fail(f"meeting {event['EventId']}", event.get("EventInSiteURL"), f"unreadable: {exc}")
+            return
         if fingerprint is not None:
             self.report.entity_cursor[key] = {"events": {str(event["EventId"]): fingerprint}}
-        return Item(key=key, kind="meeting", source_id=self.watch.source_id, watch_ids=[self.watch.id],
-                    content=normalize_event(event, items, zone=self.zone), url=event.get("EventInSiteURL"),
-                    discovered=True, carry=["items"] if items is None else [])
+        yield Item(key=key, kind="meeting", source_id=self.watch.source_id, watch_ids=[self.watch.id],
+                   content=meeting, url=event.get("EventInSiteURL"), discovered=True,
+                   carry=["items"] if items is None else [])
 
     def parse_matter(self, response: Response, matter_id: str) -> Iterator[Any]:
         record = self._json(response, f"matter {matter_id}", dict)
@@ -264,4 +272,4 @@ class LegistarSpider(TrackerSpider):
         self.fail(request.meta.get("what", "request"), request.url, describe_failure(failure))
         event = request.cb_kwargs.get("event")
         if event is not None:  # its items could not be read: the meeting itself is still current
-            yield self._meeting(event, None, None)
+            yield from self._meeting(event, None, None)

@@ -60,7 +60,8 @@ class ListingSpider(TrackerSpider):
         for problem in listing.problems:
             self.fail(problem, response.url, "skipped; the other meetings were read")
         window = (ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat())
-        self.report.complete_listing = True
+        # A listing with unreadable records is not whole: its stored meetings are not "missing".
+        self.report.complete_listing = not listing.problems
         self.report.listing_window = window
         self.report.cursor["parser"] = self.kind.parser_version
         if response.meta.get("validators"):

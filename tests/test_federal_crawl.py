@@ -251,3 +251,34 @@ def test_title_watch_finds_a_new_bill_once(tmp_path: Path, replay: ReplayServer)
     (third,) = run_crawls(config, store)
     assert third.ok and not [r for r in replay.requests if r.path.startswith("/bulkdata/")]
     assert len(list_changes(store)) == 1
+
+
+def test_a_new_bill_parser_reads_every_bill_again_once_and_is_not_news(
+        bills: tuple[Config, Store], replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bills stored by an older parser (the snapshots and cursor of billstatus-1, simulated) are
+    fetched whole on the next run even though GovInfo answers 304 to a conditional GET: the new
+    parser's snapshots are a baseline, no alert; the run after is conditional again."""
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    import spiders.govinfo
+    from tracker import models as m
+    from tracker.sources import SOURCES
+
+    config, store = bills
+    current = SOURCES["govinfo"]
+    monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-1"))
+    monkeypatch.setattr(spiders.govinfo, "PARSER_VERSION", "billstatus-1")
+    run_crawls(config, store)
+    monkeypatch.setitem(SOURCES, "govinfo", current)
+    monkeypatch.setattr(spiders.govinfo, "PARSER_VERSION", current.parser_version)
+    replay.clear_log()
+    (upgraded,) = run_crawls(config, store)
+    assert upgraded.ok and upgraded.not_modified == 0  # read whole, not a 304
+    assert replay.count(status=200) == 3 and list_changes(store) == []
+    with store.session() as session:  # same facts: the stored snapshots are now the new parser's
+        assert set(session.scalars(select(m.Snapshot.parser))) == {current.parser_version}
+    replay.clear_log()
+    (steady,) = run_crawls(config, store)
+    assert steady.ok and steady.not_modified == 3 and steady.new_snapshots == 0

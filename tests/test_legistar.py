@@ -365,6 +365,20 @@ def test_failed_items_keep_what_was_stored_and_are_asked_again(
         "Int 0123-2023 - Ending the use of ShotSpotter"]
 
 
+def test_one_unreadable_event_is_that_events_error(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)
+    later_state(legistar)
+    legistar.client("nyc").events[20188]["EventDate"] = "not a date"  # derived: a broken record
+    (report, _) = run_crawls(config, store)
+    assert len(report.errors) == 1 and report.errors[0].startswith("legistar:nyc-council: meeting 20188: unreadable")
+    kinds = {(c["kind"], c["entity"]) for c in list_changes(store)}
+    assert ("meeting.cancelled", "meeting:legistar:nyc:20115") in kinds  # the others went on
+    assert not [k for k in kinds if k[1] == "meeting:legistar:nyc:20188"]
+    status = {mt["entity"]: mt for mt in collect_status(store, config)["meetings"]}
+    assert status["meeting:legistar:nyc:20188"]["start"] == "2023-06-20T13:00:00-04:00"  # the stored one kept
+
+
 def test_bad_listing_loses_nothing_and_says_where(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)

@@ -133,6 +133,14 @@ def test_a_new_parser_versions_first_snapshot_is_a_baseline(store: Store) -> Non
         "bill.stage"]
 
 
+def test_a_new_parser_that_says_the_same_leaves_the_next_change_news(store: Store) -> None:
+    ingest(store, make_item("referred"), state_differ)
+    same = ingest(store, make_item("referred", parser_version="2"), state_differ)
+    assert not same.new_snapshot and same.changes == []
+    assert [c.kind for c in ingest(store, make_item("passed_house", parser_version="2"), state_differ).changes] == [
+        "bill.stage"]
+
+
 def test_change_ids_only_grow(store: Store) -> None:
     ids = []
     for state in ["a", "b", "c", "d"]:

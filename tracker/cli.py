@@ -46,7 +46,8 @@ class Context:
 
 
 def fail_usage(message: str) -> NoReturn:
-    click.echo(f"error: {secrets.mask(message)}", err=True)
+    for line in secrets.mask(message).splitlines() or [""]:
+        click.echo(f"error: {line}", err=True)
     sys.exit(2)
 
 
@@ -204,10 +205,52 @@ def do_notify(ctx: Context, config: Config, store: Any) -> bool:
     bundles = close_bundles(store, config)
     if bundles:
         ctx.say(f"notify: {bundles} bundle deliveries owed")
-    report = notify(store, config)
-    ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead")
+    workers = config.alerts.workers
+    if workers > 1 and store.engine.dialect.name != "postgresql":
+        ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {workers})")
+        workers = 1
+    report = notify(store, config) if workers == 1 else notify_in_processes(config, workers)
+    ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead"
+            + (f" ({workers} workers)" if workers > 1 else ""))
     error_lines(report.lines, logs.collapse_deliveries)
     return not report.failed and not report.dead
+
+
+def notify_in_processes(config: Config, workers: int) -> Any:
+    """Run `workers` notifier processes side by side and add up their reports. Sending is mostly
+    waiting on the relay (one SMTP session per message), so processes, not threads; each claims its
+    own rows with the outbox lease (FOR UPDATE SKIP LOCKED), so no row is sent twice. Spawned, never
+    forked: `tracker run` has Scrapy's reactor thread running."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tracker.alerts.send import NotifyReport
+
+    total = NotifyReport()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(notify_worker, str(config.path)) for _ in range(workers)]
+        for number, future in enumerate(futures, 1):
+            try:
+                report = future.result()
+            except Exception as exc:  # a dead worker's leased rows are free again when its lease ends
+                total.failed += 1
+                total.lines.append(f"notifier worker {number} failed: {type(exc).__name__}: {exc}")
+                continue
+            total.sent += report.sent
+            total.failed += report.failed
+            total.dead += report.dead
+            total.skipped += report.skipped
+            total.lines.extend(report.lines)
+    return total
+
+
+def notify_worker(config_path: str) -> Any:
+    """One notifier process: its own config (secrets registered for masking), store and lease owner."""
+    from tracker.alerts.send import notify
+    from tracker.store import Store
+
+    config = load_config(config_path)
+    return notify(Store(config.database_url), config)
 
 
 def do_digest(ctx: Context, config: Config, store: Any, out: Path) -> bool:

@@ -114,6 +114,8 @@ class AlertsSection(Strict):
     daily_at: str = "08:00"
     weekly_on: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     lease_seconds: int = Field(default=300, ge=10)
+    # Notifier processes `tracker notify` runs side by side (PostgreSQL only: SQLite has one writer).
+    workers: int = Field(default=1, ge=1, le=64)
 
     @field_validator("daily_at")
     @classmethod
@@ -209,6 +211,9 @@ class OperatorSection(Strict):
 
 class GovinfoSource(Strict):
     base_url: HttpUrl = "https://www.govinfo.gov"
+    # A bill type with at least this many files to read is read from its ZIP package instead.
+    package_min_files: int = Field(default=50, ge=1)
+    package_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
 
 
 class LegistarSource(Strict):

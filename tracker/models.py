@@ -168,6 +168,18 @@ class LockHolder(Base):
     backend_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the session holding the lock
 
 
+class RunnerLease(Base):
+    """A lease on a group of sources (all sources on one host: `group:<host>`) or on the digest
+    (`digest`), so several `tracker run --cluster` on one PostgreSQL share the work: a group is
+    crawled by whoever holds its lease, once per cycle; a dead runner's lease simply runs out."""
+
+    __tablename__ = "runner_leases"
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class HttpValidator(Base):
     """ETag / Last-Modified per URL, so an unchanged file costs a 304 (kept here, not on disk,
     so crawl workers stay stateless)."""

@@ -73,7 +73,10 @@ def _compare(left: Any, op: str, right: Any) -> bool:
         return bool(left != right)
     if left is None or right is None:
         return False  # OData: ordering against null is false
-    return {"gt": left > right, "ge": left >= right, "lt": left < right, "le": left <= right}[op]
+    try:
+        return {"gt": left > right, "ge": left >= right, "lt": left < right, "le": left <= right}[op]
+    except TypeError:
+        return False  # a record whose field is not of the compared type (a broken record) does not match
 
 
 def compile_filter(text: str) -> Any:

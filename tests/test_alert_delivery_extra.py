@@ -1,0 +1,268 @@
+"""Alert delivery paths the older tests left untested (issue 13, item 8):
+
+- the SMTP password: a real SMTP server that demands AUTH records the login, so the password that
+  came from `${SMTP_PASSWORD}` is shown to have been used, and never printed or stored (a wrong
+  password is a clear failure line, still without it);
+- notifiers at once as SEPARATE PROCESSES on PostgreSQL: three `tracker notify` processes share a
+  few hundred owed rows; each change reaches each target (an HTTP receiver and an SMTP server)
+  exactly once.
+
+Rows are owed the way a crawl owes them (`store.ingest` with `owe_instant` in the change's own
+transaction), each change outside a crawl, so each row is its own message."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy import func, select, text
+
+from tracker import models as m
+from tracker.alerts.outbox import owe_instant, sync_subscribers
+from tracker.changes import Change, dedupe_key
+from tracker.config import Config, load_config
+from tracker.records import Bill, Item
+from tracker.store import Store, ensure_watches, ingest
+
+# aiosmtpd warns that AUTH without TLS is unsafe: this server is on loopback, for the test only.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+PASSWORD = "smtp-Pw-4417-never-shown"
+HOOK_SECRET = "hook-Tok-9921"
+STAGES = ["referred", "passed_senate", "passed_both", "to_president", "enacted"]  # a baseline, then 4 changes
+
+
+class AuthMailbox:
+    """A real SMTP server on 127.0.0.1 that accepts mail only after AUTH (over plain SMTP, as a
+    relay on a trusted network does), recording every login attempt."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.user, self.password = user, password
+        self.logins: list[tuple[str, str, str, bool]] = []  # (mechanism, login, password, accepted)
+        self.messages: list[tuple[list[str], Any]] = []
+        self.lock = threading.Lock()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, auth_require_tls=False,
+                                     auth_required=True, authenticator=self.authenticate)
+
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        login, password = auth_data.login.decode(), auth_data.password.decode()
+        accepted = (login, password) == (self.user, self.password)
+        with self.lock:
+            self.logins.append((mechanism, login, password, accepted))
+        return AuthResult(success=accepted, handled=False)  # aiosmtpd answers 235 or 535
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+class SlowReceiver:
+    """A real HTTP receiver for apprise's json:// webhooks; each answer takes `delay` seconds, so
+    notifier processes started together really do overlap."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(delay)
+                with outer.lock:
+                    outer.posts.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[AuthMailbox]:
+    box = AuthMailbox("tracker", PASSWORD)
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+def write_config(tmp_path: Path, db_url: str, notify: list[str]) -> Path:
+    path = tmp_path / "tracker.toml"
+    urls = ", ".join(json.dumps(u) for u in notify)
+    path.write_text(f"""
+[storage]
+url = "{db_url}"
+[alerts]
+max_tries = 3
+retry_seconds = 60
+[[bills]]
+id = "police"
+name = "Police accountability"
+numbers = ["s35-117"]
+[[subscribers]]
+id = "core-team"
+notify = [{urls}]
+follow = ["police"]
+""")
+    return path
+
+
+def mail_url(mailbox: AuthMailbox) -> str:
+    """Plain SMTP with a login: the password is a `${VAR}`, as the docs tell operators to write it."""
+    return (f"mailto://tracker:${{SMTP_PASSWORD}}@127.0.0.1:{mailbox.port}"
+            "?smtp=127.0.0.1&from=tracker@example.org&to=team@example.org")
+
+
+def stage_differ(old: Bill | None, new: Bill, key: str) -> list[Change]:
+    if old is None or old.stage == new.stage:
+        return []
+    return [Change("bill.stage", key, f"{new.display} (117th) {new.stage.replace('_', ' ')}",
+                   dedupe_key(key, "bill.stage", new.stage), {"from": old.stage, "to": new.stage},
+                   f"https://www.congress.gov/bill/117th-congress/senate-bill/{new.number}", "2021-02-12")]
+
+
+def owe(store: Store, config: Config, bills: int) -> int:
+    """Walk `bills` bills through STAGES; returns the number of changes (each owed to every target)."""
+    for n in range(1, bills + 1):
+        key = f"bill:s{n}-117"
+        for stage in STAGES:
+            content = Bill(number=key[5:], display=f"S. {n}", congress=117, type="s", stage=stage,
+                           title=f"Derived test bill {n}", sponsor={"name": "Sen. Van Hollen, Chris [D-MD]"},
+                           committees=[{"name": "Banking Committee"}])
+            ingest(store, Item(key=key, kind="bill", source_id="govinfo", watch_ids=["police"], content=content),
+                   stage_differ, on_change=lambda session, change: owe_instant(session, change, config))
+    return bills * (len(STAGES) - 1)
+
+
+def fresh_store(config: Config) -> Store:
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police")])
+        sync_subscribers(session, config)
+    return store
+
+
+def tracker_env(password: str) -> dict[str, str]:
+    env = {**os.environ, "SMTP_PASSWORD": password, "HOOK_TOKEN": HOOK_SECRET}
+    env.pop("TRACKER_CONFIG", None)
+    return env
+
+
+def run_notify(path: Path, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"],
+                          capture_output=True, text=True, env=tracker_env(password), timeout=120)
+
+
+def stored_text(store: Store) -> str:
+    """Every row of every table, as text: what a database dump would show."""
+    rows = []
+    with store.engine.connect() as conn:
+        for table in m.Base.metadata.sorted_tables:
+            rows += [repr(row) for row in conn.execute(text(f"SELECT * FROM {table.name}"))]
+    return "\n".join(rows)
+
+
+# -- the SMTP password -----------------------------------------------------------------------------------
+
+
+def test_smtp_login_uses_the_password_from_the_environment(tmp_path: Path, sqlite_url: str,
+                                                           mailbox: AuthMailbox, frozen_now: Any) -> None:
+    path = write_config(tmp_path, sqlite_url, [mail_url(mailbox)])
+    config = load_config(path, env={"SMTP_PASSWORD": PASSWORD})
+    store = fresh_store(config)
+    assert owe(store, config, bills=1) == 4
+    result = run_notify(path, PASSWORD)
+    assert result.returncode == 0, result.stderr
+    assert "notify: 4 sent, 0 failed" in result.stdout
+    # the server saw a login with the variable's value, and accepted mail only after it
+    assert mailbox.logins and all(accepted for *_, accepted in mailbox.logins)
+    assert {(login, password) for _, login, password, _ in mailbox.logins} == {("tracker", PASSWORD)}
+    assert sorted(msg["Subject"] for _, msg in mailbox.messages) == sorted(
+        ["S. 1 passed the Senate", "S. 1 passed both chambers", "S. 1 went to the President", "S. 1 became law"])
+    assert PASSWORD not in result.stdout + result.stderr
+    assert PASSWORD not in stored_text(store)
+
+
+def test_a_wrong_smtp_password_is_a_failure_that_never_shows_it(tmp_path: Path, sqlite_url: str,
+                                                                 mailbox: AuthMailbox, frozen_now: Any) -> None:
+    wrong = "wrong-Pw-5530-never-shown"
+    path = write_config(tmp_path, sqlite_url, [mail_url(mailbox)])
+    config = load_config(path, env={"SMTP_PASSWORD": wrong})
+    store = fresh_store(config)
+    owe(store, config, bills=1)
+    result = run_notify(path, wrong)
+    assert result.returncode == 1
+    assert "notify: 0 sent, 4 failed" in result.stdout
+    assert mailbox.messages == []
+    assert mailbox.logins and {(login, password, ok) for _, login, password, ok in mailbox.logins} == {
+        ("tracker", wrong, False)}
+    assert result.stderr.strip(), "a failed delivery is reported"
+    assert wrong not in result.stdout + result.stderr
+    assert wrong not in stored_text(store)
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(m.Delivery).where(m.Delivery.status == "failed")) == 4
+
+
+# -- notifiers at once, as separate processes --------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_notifier_processes_at_once_send_each_change_to_each_target_once(
+        tmp_path: Path, pg_url: str, mailbox: AuthMailbox, frozen_now: Any) -> None:
+    receiver = SlowReceiver(delay=0.02)
+    try:
+        path = write_config(tmp_path, pg_url, [
+            mail_url(mailbox), f"json://127.0.0.1:{receiver.port}/hook?token=${{HOOK_TOKEN}}"])
+        config = load_config(path, env={"SMTP_PASSWORD": PASSWORD, "HOOK_TOKEN": HOOK_SECRET})
+        store = fresh_store(config)
+        changes = owe(store, config, bills=40)
+        with store.session() as session:
+            owed = session.scalar(select(func.count()).select_from(m.Delivery).where(m.Delivery.status == "pending"))
+        assert (changes, owed) == (160, 320)
+
+        command = [sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"]
+        procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=tracker_env(PASSWORD)) for _ in range(3)]
+        outputs = [proc.communicate(timeout=240) for proc in procs]
+        assert [proc.returncode for proc in procs] == [0, 0, 0], outputs
+
+        sent = [int(out.split("notify: ", 1)[1].split(" sent", 1)[0]) for out, _ in outputs]
+        assert sum(sent) == 320, outputs
+        assert sum(1 for n in sent if n) >= 2, f"the notifiers did not overlap: {sent}"
+        # each change reached each target exactly once
+        expected = sorted(f"S. {n} {words}" for n in range(1, 41) for words in (
+            "passed the Senate", "passed both chambers", "went to the President", "became law"))
+        assert sorted(post["title"] for post in receiver.posts) == expected
+        assert sorted(msg["Subject"] for _, msg in mailbox.messages) == expected
+        assert all(rcpt == ["team@example.org"] for rcpt, _ in mailbox.messages)
+        with store.session() as session:
+            statuses = dict(session.execute(select(m.Delivery.status, func.count()).group_by(m.Delivery.status)).all())
+        assert statuses == {"sent": 320}
+        assert all(PASSWORD not in out + err and HOOK_SECRET not in out + err for out, err in outputs)
+    finally:
+        receiver.server.shutdown()

@@ -1,0 +1,393 @@
+"""Federal bills at the limit of the source: BILLSTATUS ZIP packages for the baseline, then sitemap
+lastmods for every later run. The real engine against the loopback server, with a Congress of eight
+packages derived from the real files under tests/data/federal (renumbered, labelled as derived)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from recorded import DEMO, TESTS, federal
+
+from tracker.billnumbers import BILL_TYPES
+from tracker.bills import parse_billstatus
+from tracker.cli import main
+from tracker.config import Config, load_config
+from tracker.crawl import run_crawls
+from tracker.demo.derive import billstatus_before
+from tracker.demo.packages import (
+    INDEX_PATH,
+    derive_bill,
+    file_path,
+    package_path,
+    sitemap_path,
+    sitemap_xml,
+    write_package,
+)
+from tracker.demo.replay import Fault, ReplayServer
+from tracker.status import collect_status, list_changes
+from tracker.store import Store
+
+# The smaller real files (the NDAA and the omnibus would only make the packages slow to build).
+SMALL = sorted((p for p in [*(TESTS / "federal").glob("**/BILLSTATUS-*.xml"), *(DEMO / "govinfo").glob("BILLSTATUS-*.xml")]
+                if p.stat().st_size < 70_000), key=lambda p: (p.name, str(p)))
+CONGRESS = 118
+PER_TYPE = 55  # above the default package threshold (50 files to read)
+OLD = "2026-10-20T09:00:00Z"  # lastmod of files the packages already hold
+NEWER = "2026-11-03T16:00:00Z"  # after the packages were built (members dated 2026-11-01, served 2026-11-02)
+BREATHE = ("hr", 7)  # the BREATHE Act (title watch)
+LOOKALIKE = ("s", 9)  # "Freedom to Breathe Act": not the BREATHE Act
+NAMED = [("hr", 2), ("hr", 3), ("s", 4)]  # named by number in the "police" watch
+_BUILT: dict[str, bytes] = {}
+
+
+def member(bill_type: str, number: int) -> bytes:
+    key = f"{bill_type}{number}"
+    if key not in _BUILT:
+        source = SMALL[(number + list(BILL_TYPES).index(bill_type)) % len(SMALL)].read_bytes()
+        title = {BREATHE: "BREATHE Act", LOOKALIKE: "Freedom to Breathe Act"}.get((bill_type, number))
+        old = parse_billstatus(source)["title"] if title else None
+        _BUILT[key] = derive_bill(source, CONGRESS, bill_type, number, title=title, old_title=old)
+    return _BUILT[key]
+
+
+def package(bill_type: str) -> bytes:
+    key = f"zip:{bill_type}"
+    if key not in _BUILT:
+        members = ((f"BILLSTATUS-{CONGRESS}{bill_type}{n}.xml", member(bill_type, n)) for n in range(1, PER_TYPE + 1))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members:
+                archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 1, 12, 0, 0)), data,
+                                 compress_type=zipfile.ZIP_DEFLATED)
+        _BUILT[key] = out.getvalue()
+    return _BUILT[key]
+
+
+@dataclass
+class Upstream:
+    """GovInfo as the loopback server plays it: files, packages, sitemaps and their index."""
+
+    server: ReplayServer
+    lastmods: dict[str, dict[int, str]] = field(default_factory=dict)
+    index_lastmod: dict[str, str] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.server.url + path
+
+    def publish(self, first: bool = False) -> None:
+        entries = []
+        for bill_type, files in self.lastmods.items():
+            body = sitemap_xml([(self.url(file_path(CONGRESS, bill_type, n)), mod) for n, mod in sorted(files.items())])
+            (self.server.add if first else self.server.replace)(sitemap_path(CONGRESS, bill_type), body)
+            entries.append((self.url(sitemap_path(CONGRESS, bill_type)), self.index_lastmod[bill_type]))
+        index = sitemap_xml(entries, index=True)
+        (self.server.add if first else self.server.replace)(INDEX_PATH, index)
+
+    def move(self, bill_type: str, number: int, data: bytes, when: str) -> None:
+        """A file changes upstream: its lastmod, its sitemap's lastmod in the index, its body."""
+        path = file_path(CONGRESS, bill_type, number)
+        if number in self.lastmods[bill_type]:
+            self.server.replace(path, data)
+        else:
+            self.server.add(path, data)
+        self.lastmods[bill_type][number] = when
+        self.index_lastmod[bill_type] = when
+        self.publish()
+
+    def bill_requests(self) -> list[str]:
+        return [r.path for r in self.server.requests if r.path.startswith("/bulkdata/") and r.path.endswith(".xml")]
+
+    def package_requests(self) -> list[str]:
+        return [r.path for r in self.server.requests if r.path.endswith(".zip")]
+
+
+@pytest.fixture
+def upstream(replay: ReplayServer) -> Upstream:
+    up = Upstream(replay)
+    for bill_type in BILL_TYPES:
+        up.lastmods[bill_type] = {}
+        for n in range(1, PER_TYPE + 1):
+            replay.add(file_path(CONGRESS, bill_type, n), member(bill_type, n))
+            up.lastmods[bill_type][n] = OLD
+        replay.add(package_path(CONGRESS, bill_type), package(bill_type))
+        up.index_lastmod[bill_type] = OLD
+    up.publish(first=True)
+    return up
+
+
+def write_config(tmp_path: Path, server: ReplayServer, body: str, db_url: str | None = None) -> Config:
+    path = tmp_path / "tracker.toml"
+    storage = f'[storage]\nurl = "{db_url}"\n' if db_url else ""
+    path.write_text(f'{storage}[crawl]\ndelay_seconds = 0\nretries = 0\n[sources.govinfo]\nbase_url = "{server.url}"\n'
+                    + body)
+    return load_config(path, env={})
+
+
+BREATHE_WATCH = '[[bills]]\nid = "breathe"\nname = "BREATHE Act"\ntitles = ["BREATHE Act"]\ncongresses = [118]\n'
+POLICE_WATCH = ('[[bills]]\nid = "police"\nname = "Police bills"\nnumbers = '
+                + json.dumps([f"{t}{n}-{CONGRESS}" for t, n in NAMED]) + "\n")
+
+
+@pytest.fixture
+def watched(tmp_path: Path, upstream: Upstream) -> tuple[Config, Store]:
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH)
+    return config, Store(config.database_url)
+
+
+def entities(store: Store, config: Config) -> set[str]:
+    return {b["entity"] for b in collect_status(store, config)["bills"]}
+
+
+def test_baseline_from_packages_then_only_what_moved(tmp_path: Path, db_url: str, upstream: Upstream,
+                                                     frozen_now: object) -> None:
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH, db_url)
+    store = Store(config.database_url)
+    # Two files moved after the packages were built: the package's copy is older than the file.
+    upstream.move("hr", 2, billstatus_before(member("hr", 2), "2010-01-01"), NEWER)  # fetched singly
+    upstream.server.replace(file_path(CONGRESS, "hr", 2), member("hr", 2))
+    upstream.move("sres", 30, member("sres", 30), NEWER)
+    upstream.server.clear_log()
+
+    (first,) = run_crawls(config, store)
+    assert first.ok, first.errors
+    assert sorted(upstream.package_requests()) == sorted(package_path(CONGRESS, t) for t in BILL_TYPES)
+    # At most a handful of single files: exactly the two newer than their package.
+    assert sorted(upstream.bill_requests()) == sorted([file_path(CONGRESS, "hr", 2), file_path(CONGRESS, "sres", 30)])
+    assert first.requests <= 1 + 1 + 8 + 8 + 2  # robots.txt, index, sitemaps, packages, two files
+    # The BREATHE Act and the three named bills are stored; the look-alike and the rest are not.
+    assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
+    assert list_changes(store) == []  # a baseline alerts nobody
+    status = {b["entity"]: b for b in collect_status(store, config)["bills"]}
+    newest = parse_billstatus(member("hr", 2))
+    assert status["bill:hr2-118"]["latest_action"] == newest["latest_action"]  # the single file's state won
+    assert status["bill:hr7-118"]["watch"] == "breathe" and status["bill:hr7-118"]["title"] == "BREATHE Act"
+    assert not list(tmp_path.rglob(".govinfo-package-*"))  # the download was removed
+
+    # Nothing new: the index (a 304) and nothing else; no bill file, no package.
+    upstream.server.clear_log()
+    (second,) = run_crawls(config, store)
+    assert second.ok and second.items == 0
+    assert upstream.bill_requests() == [] and upstream.package_requests() == []
+    sitemaps = [r.path for r in upstream.server.requests if r.path.startswith("/sitemap/")]
+    assert sitemaps == [INDEX_PATH]
+    assert len([r for r in upstream.server.requests if r.path != "/robots.txt"]) <= 1 + 8
+
+    # Two files move: a named bill gets a new stage, a new "BREATHE Act" bill appears in the Senate.
+    before = member("hr", 3)
+    upstream.server.replace(file_path(CONGRESS, "hr", 3), before)
+    later = derive_bill(federal("BILLSTATUS-117s35.xml"), CONGRESS, "hr", 3)
+    upstream.move("hr", 3, later, "2026-11-24T10:00:00Z")
+    breathe = derive_bill(federal("BILLSTATUS-117hr6658.xml"), CONGRESS, "s", 60,
+                          title="BREATHE Act", old_title="Protecting Family and Small Business Tax Cuts Act of 2022")
+    upstream.move("s", 60, breathe, "2026-11-24T11:00:00Z")
+    upstream.server.clear_log()
+    (third,) = run_crawls(config, store)
+    assert third.ok, third.errors
+    assert sorted(upstream.bill_requests()) == sorted([file_path(CONGRESS, "hr", 3), file_path(CONGRESS, "s", 60)])
+    assert upstream.package_requests() == []
+    assert sorted(r.path for r in upstream.server.requests if r.path.startswith("/sitemap/")) == sorted(
+        [INDEX_PATH, sitemap_path(CONGRESS, "hr"), sitemap_path(CONGRESS, "s")])
+    changes = list_changes(store)
+    introduced = [c for c in changes if c["kind"] == "bill.introduced"]
+    assert [(c["entity"], c["watch"]) for c in introduced] == [("bill:s60-118", "breathe")]
+    stage = [c for c in changes if c["kind"] == "bill.stage"]
+    assert [(c["entity"], c["data"]["to"]) for c in stage] == [("bill:hr3-118", "passed_senate")]
+
+    # A day later, the named bills get their one direct conditional request (a sitemap can lag).
+    frozen_now("2026-11-25T15:00:00Z")  # type: ignore[operator]
+    upstream.server.clear_log()
+    (fourth,) = run_crawls(config, store)
+    assert fourth.ok and fourth.changes == 0
+    assert sorted(upstream.bill_requests()) == sorted(file_path(CONGRESS, t, n) for t, n in NAMED)
+    upstream.server.clear_log()
+    run_crawls(config, store)
+    assert upstream.bill_requests() == []
+
+
+def test_title_lookalike_is_not_the_breathe_act(watched: tuple[Config, Store], upstream: Upstream) -> None:
+    config, store = watched
+    run_crawls(config, store)
+    found = entities(store, config)
+    assert "bill:hr7-118" in found and "bill:s9-118" not in found
+    assert parse_billstatus(member("s", 9))["title"] == "Freedom to Breathe Act"
+
+
+def zip_bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n in range(1, PER_TYPE + 1):
+            data = member("hr", n)
+            if n == 3:
+                data = b'<?xml version="1.0"?><billStatus>' + b" " * 40_000_000 + b"</billStatus>"
+            archive.writestr(f"BILLSTATUS-{CONGRESS}hr{n}.xml", data)
+    return out.getvalue()
+
+
+def with_stranger() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", b"not a bill")
+        for n in range(1, PER_TYPE + 1):
+            archive.writestr(f"BILLSTATUS-{CONGRESS}hr{n}.xml", member("hr", n))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fault", "body", "problem"),
+    [
+        (Fault.truncate(50_000), None, "truncated"),
+        (Fault.short(50_000), None, "ZIP"),
+        (None, b"PK\x03\x04 this is not really a zip archive at all", "ZIP"),
+        (None, "bomb", "compression bomb"),
+        (Fault.html_error(), None, "ZIP"),
+        (None, "stranger", "is not a BILLSTATUS file"),
+        (Fault.status(404), None, "HTTP 404"),
+    ],
+    ids=["truncated", "cut-short", "not-a-zip", "zip-bomb", "html-200", "stranger-member", "404"],
+)
+def test_a_broken_package_is_one_line_and_files_are_read_singly(
+    watched: tuple[Config, Store], upstream: Upstream, caplog: pytest.LogCaptureFixture,
+    fault: Fault | None, body: bytes | str | None, problem: str,
+) -> None:
+    config, store = watched
+    path = package_path(CONGRESS, "hr")
+    if body == "bomb":
+        upstream.server.replace(path, zip_bomb())
+    elif body == "stranger":
+        upstream.server.replace(path, with_stranger())
+    elif body is not None:
+        upstream.server.replace(path, body)
+    if fault is not None:
+        upstream.server.set_fault(path, fault)
+    upstream.server.clear_log()
+    with caplog.at_level(logging.WARNING):
+        (report,) = run_crawls(config, store)
+    lines = [r.getMessage() for r in caplog.records if "package" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("govinfo: BILLSTATUS package 118hr: ") and problem in lines[0] and "\n" not in lines[0]
+    assert "singly" in lines[0]
+    assert report.ok, report.errors  # the fallback worked: not an error
+    # The House bills were read one by one; every other type came from its package.
+    hr_files = [p for p in upstream.bill_requests() if "/118/hr/" in p]
+    assert len(hr_files) == PER_TYPE
+    assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
+    assert list_changes(store) == []
+    assert not list(Path(config.base_dir).rglob(".govinfo-package-*"))
+
+
+def test_broken_package_exit_code_and_quiet(tmp_path: Path, upstream: Upstream) -> None:
+    write_config(tmp_path, upstream.server, BREATHE_WATCH)
+    upstream.server.set_fault(package_path(CONGRESS, "s"), Fault.html_error())
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(tmp_path / "tracker.toml"), "crawl"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("BILLSTATUS package 118s") == 1
+    quiet = runner.invoke(main, ["--config", str(tmp_path / "tracker.toml"), "--quiet", "crawl"])
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_sixty_named_bills_of_one_type_follow_the_sitemap(tmp_path: Path, upstream: Upstream) -> None:
+    numbers = [f"hr{n}-{CONGRESS}" for n in range(1, 56)] + [f"hr{n}-{CONGRESS}" for n in range(56, 61)]
+    for n in range(56, 61):  # five more House bills, listed but not yet in the package
+        upstream.move("hr", n, member("hr", n), OLD)
+    config = write_config(tmp_path, upstream.server,
+                          f'[[bills]]\nid = "many"\nname = "Many"\nnumbers = {json.dumps(numbers)}\n')
+    store = Store(config.database_url)
+    upstream.server.clear_log()
+    (first,) = run_crawls(config, store)
+    assert first.ok and first.items == 60
+    assert upstream.package_requests() == [package_path(CONGRESS, "hr")]
+    assert sorted(upstream.bill_requests()) == sorted(file_path(CONGRESS, "hr", n) for n in range(56, 61))
+    upstream.server.clear_log()
+    (second,) = run_crawls(config, store)
+    assert second.ok and upstream.bill_requests() == [] and upstream.package_requests() == []
+    assert [r.path for r in upstream.server.requests if r.path != "/robots.txt"] == [INDEX_PATH]
+    upstream.move("hr", 12, derive_bill(federal("BILLSTATUS-117s35.xml"), CONGRESS, "hr", 12),
+                  "2026-11-24T12:00:00Z")
+    upstream.server.clear_log()
+    (third,) = run_crawls(config, store)
+    assert third.ok and upstream.bill_requests() == [file_path(CONGRESS, "hr", 12)]
+    assert any(c["entity"] == "bill:hr12-118" for c in list_changes(store))
+
+
+def test_a_new_congress_without_packages_reads_files(tmp_path: Path, replay: ReplayServer) -> None:
+    """A Congress with a handful of bills and no package yet goes straight to sitemaps and files."""
+    up = Upstream(replay)
+    for bill_type in BILL_TYPES:
+        up.lastmods[bill_type] = {}
+        up.index_lastmod[bill_type] = OLD
+    for n in (1, 2, 3):
+        replay.add(file_path(CONGRESS, "hr", n), member("hr", n))
+        up.lastmods["hr"][n] = OLD
+    up.publish(first=True)
+    config = write_config(tmp_path, replay, BREATHE_WATCH)
+    (report,) = run_crawls(config, Store(config.database_url))
+    assert report.ok and up.package_requests() == [] and len(up.bill_requests()) == 3
+
+
+def test_package_writer_round_trip(tmp_path: Path) -> None:
+    """The derived package is what the spider expects: BILLSTATUS members, each a parseable bill."""
+    target = tmp_path / "p.zip"
+    count = write_package(target, ((f"BILLSTATUS-{CONGRESS}hres{n}.xml", member("hres", n)) for n in (1, 2)))
+    assert count == 2
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+        assert names == [f"BILLSTATUS-{CONGRESS}hres1.xml", f"BILLSTATUS-{CONGRESS}hres2.xml"]
+        data = archive.read(names[1])
+    assert data.startswith(b"<?xml") and b"derived" in data[:200]
+    assert parse_billstatus(data)["number"] == "hres2-118"
+
+
+def test_title_fast_path_never_drops_a_possible_match() -> None:
+    """The fast path only looks at `<title>` elements; anything that might match goes on to the full
+    parse (entities, punctuation, case), and a title without the phrase is dropped at once."""
+    from spiders.billpackages import title_filter
+
+    could = title_filter(["BREATHE Act", "Café Act"])
+    assert could(b"<title>The BREATHE-Act</title>")
+    assert could(b"<title>Caf&#233; Act of 2021</title>")
+    assert could(b"<title>Freedom to Breathe Act</title>")  # a candidate: the full parse says no
+    assert not could(b"<title>Clean Air Act</title><officialTitle>BREATHE Act</officialTitle>")
+
+
+def test_many_moved_files_read_from_a_rebuilt_package(watched: tuple[Config, Store], upstream: Upstream) -> None:
+    """A day when more files moved than the threshold: the (rebuilt) package again, not 55 requests;
+    a package that was not rebuilt since it was read answers 304 and the files are read singly."""
+    config, store = watched
+    run_crawls(config, store)
+    later = derive_bill(federal("BILLSTATUS-117s35.xml"), CONGRESS, "hr", 2)  # a named bill moves on
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n in range(1, PER_TYPE + 1):
+            archive.writestr(zipfile.ZipInfo(f"BILLSTATUS-{CONGRESS}hr{n}.xml", date_time=(2026, 11, 20, 6, 0, 0)),
+                             later if n == 2 else member("hr", n), compress_type=zipfile.ZIP_DEFLATED)
+    upstream.server.replace(package_path(CONGRESS, "hr"), out.getvalue())
+    upstream.server.replace(file_path(CONGRESS, "hr", 2), later)
+    for n in range(1, PER_TYPE + 1):
+        upstream.lastmods["hr"][n] = "2026-11-19T08:00:00Z"
+    upstream.index_lastmod["hr"] = "2026-11-19T08:00:00Z"
+    upstream.publish()
+    upstream.server.clear_log()
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert upstream.package_requests() == [package_path(CONGRESS, "hr")] and upstream.bill_requests() == []
+    assert [(c["entity"], c["data"]["to"]) for c in list_changes(store) if c["kind"] == "bill.stage"] == [
+        ("bill:hr2-118", "passed_senate")]
+
+    # They move again, but the package was not rebuilt: a 304, then the files one by one.
+    for n in range(1, PER_TYPE + 1):
+        upstream.lastmods["hr"][n] = "2026-11-21T08:00:00Z"
+    upstream.index_lastmod["hr"] = "2026-11-21T08:00:00Z"
+    upstream.publish()
+    upstream.server.clear_log()
+    (again,) = run_crawls(config, store)
+    assert again.ok and again.changes == 0
+    assert [r.status for r in upstream.server.requests if r.path.endswith(".zip")] == [304]
+    assert len(upstream.bill_requests()) == PER_TYPE

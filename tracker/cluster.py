@@ -1,0 +1,133 @@
+"""Many machines, one PostgreSQL: `tracker run --cluster` on each machine shares the crawl.
+
+Sources are grouped by the host they fetch from (every city's Legistar is one group: one pace per
+host needs one runner per host). Each group has a lease row in `runner_leases`; a runner claims
+free groups with `FOR UPDATE SKIP LOCKED` (two runners never take one group) and keeps the lease for
+the cycle (the cron interval), so a group is crawled by one runner per cycle, and by none again
+before the cycle ends even after it is done. A runner that dies simply stops renewing nothing: its
+leases run out with the cycle and the next cycle's runners take its groups. Runners claim a share
+at a time (`ROUNDS`), so runners started together split the groups instead of the first taking all.
+
+The digest (and closing daily/weekly bundles) needs one writer: whoever holds the `digest` lease,
+renewed by its holder each cycle and taken over by another runner once it runs out.
+
+SQLite has one writer and one machine: there every group is this runner's (the same code, without
+SKIP LOCKED, serialised by SQLite's write lock).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from collections.abc import Iterable
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker import clock
+from tracker import models as m
+from tracker.config import Config
+from tracker.crawl import SourceJob
+from tracker.store import Store
+
+ROUNDS = 4  # a runner claims about 1/ROUNDS of the groups at a time
+DIGEST = "digest"
+_L = m.RunnerLease
+
+
+def default_runner_id() -> str:
+    """This machine's name: stable across its runs, so it keeps renewing the digest lease it holds."""
+    return socket.gethostname()
+
+
+def _host(url: str) -> str | None:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return None
+    port = parts.port
+    return parts.hostname.lower() if port in (None, 80, 443) else f"{parts.hostname.lower()}:{port}"
+
+
+def job_host(config: Config, job: SourceJob) -> str:
+    """The host a source fetches from (its group), by the same rule as the crawl's pace per host."""
+    bases = {"govinfo": config.sources.govinfo.base_url, "legistar": config.sources.legistar.base_url,
+             "legislators": config.sources.legislators.base_url}
+    url: str | None = bases.get(job.kind)
+    watch = job.kwargs.get("watch")
+    if url is None and watch is not None and isinstance(watch.source, str):
+        url = watch.source
+    if url is None and isinstance(job.kwargs.get("base"), str):  # test spiders name their server
+        url = job.kwargs["base"]
+    return (_host(url) if url else None) or f"kind:{job.kind}"
+
+
+def group_jobs(config: Config, jobs: Iterable[SourceJob]) -> dict[str, list[SourceJob]]:
+    """Jobs by lease name (`group:<host>`), in a stable order."""
+    groups: dict[str, list[SourceJob]] = {}
+    for job in jobs:
+        groups.setdefault(f"group:{job_host(config, job)}", []).append(job)
+    return dict(sorted(groups.items()))
+
+
+def _ensure_rows(store: Store, names: list[str]) -> None:
+    """One lease row per name (free until claimed); concurrent runners may both insert: ignored."""
+    if not names:
+        return
+    dialect = store.engine.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    with store.engine.begin() as conn:
+        conn.execute(insert(_L).values([{"name": n} for n in names]).on_conflict_do_nothing(index_elements=["name"]))
+
+
+def _claim(store: Store, names: list[str], runner_id: str, lease_seconds: float, limit: int | None,
+           mine_too: bool = False) -> list[str]:
+    """Lease up to `limit` of these rows that nobody holds (or whose lease ran out); their names."""
+    now = clock.now()
+    free = or_(_L.lease_until.is_(None), _L.lease_until <= now)
+    if mine_too:
+        free = or_(free, _L.owner == runner_id)
+    pick = select(_L.name).where(_L.name.in_(names), free).order_by(_L.name).with_for_update(skip_locked=True)
+    if limit is not None:
+        pick = pick.limit(limit)
+    statement = (update(_L).where(_L.name.in_(pick.scalar_subquery()), free)
+                 .values(owner=runner_id, lease_until=now + timedelta(seconds=lease_seconds), claimed_at=now)
+                 .returning(_L.name))
+    with store.engine.begin() as conn:
+        return sorted(conn.execute(statement).scalars())
+
+
+def claim_groups(store: Store, config: Config, jobs: list[SourceJob], runner_id: str, lease_seconds: float,
+                 *, limit: int | None = None) -> list[SourceJob]:
+    """Lease free source groups for this cycle and return their jobs (none: every group is taken or
+    already crawled this cycle). `limit` groups at most (default: about 1/ROUNDS of them); call again
+    after crawling them until it returns nothing."""
+    groups = group_jobs(config, jobs)
+    if not groups:
+        return []
+    _ensure_rows(store, list(groups))
+    if limit is None:
+        limit = max(1, math.ceil(len(groups) / ROUNDS))
+    claimed = _claim(store, list(groups), runner_id, lease_seconds, limit)
+    return [job for name in claimed for job in groups[name]]
+
+
+def holds_digest_lease(store: Store, runner_id: str, lease_seconds: float) -> bool:
+    """Whether this runner writes the digest (and closes bundles) this cycle: it takes the lease when
+    free or expired and renews it while it holds it; another runner gets it once it runs out."""
+    _ensure_rows(store, [DIGEST])
+    return bool(_claim(store, [DIGEST], runner_id, lease_seconds, 1, mine_too=True))
+
+
+def leases(store: Store) -> list[tuple[str, str | None, str | None]]:
+    """(name, owner, lease end as ISO text) of every lease: what `tracker status` or an operator reads."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(_L.name, _L.owner, _L.lease_until).order_by(_L.name)).all()
+    return [(name, owner, clock.iso_z(until) if until else None) for name, owner, until in rows]
+
+
+def runner_label(runner_id: str | None) -> str:
+    """The runner id a `tracker run --cluster` uses: given, else this machine's name."""
+    return runner_id or os.environ.get("TRACKER_RUNNER") or default_runner_id()
