@@ -27,9 +27,10 @@ from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Meeting, load_record
 from tracker.status import collect_status, congress_directory, list_changes, watch_entities
 from tracker.store import Store
-from tracker.words import local_time, meeting_label, meeting_page, slug
+from tracker.words import change_words, local_time, meeting_label, meeting_page, slug
 
-RECENT_CHANGES = 200
+RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting pages
+RECENT_SHOWN = 50  # on the front page; the rest are on a page per month
 
 # The steps of the stage tracker, and which stages reach each one.
 STEPS = [
@@ -75,6 +76,8 @@ def environment(config: Config) -> jinja2.Environment:
         "slug": slug,
         "sentence": lambda text: (text[:1].upper() + text[1:]) if text else text,
         "take_part": how_to_take_part,
+        "change_words": change_words,
+        "detected": lambda iso: local_time(iso, config.tracker.timezone, "%b %-d, %Y %-I:%M %p %Z"),
         "local": local_time,
     })
 
@@ -165,6 +168,7 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
     out = Path(out)
     status = collect_status(store, config)
     changes = list_changes(store, newest_first=True, limit=RECENT_CHANGES)
+    months = _changes_by_month(store)
     bills = _bill_pages(store, config)
     seats = seat_table(store) if bills else []
     sequences = _meeting_sequences(store)
@@ -197,6 +201,9 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
         "dead": status["dead_deliveries"],
         "version": __version__,
         "root": "",
+        "shown": RECENT_SHOWN,
+        "total_changes": sum(len(entries) for entries in months.values()),
+        "months": list(months),
     }
     env = environment(config)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -215,6 +222,9 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
                     **{**context, "root": "../"}, mt=mt, zone=watch["zone"],
                     meeting_changes=[c for c in changes if c["entity"] == mt["entity"]]))
                 (staging / mt["calendar"]).write_bytes(build_calendar([mt], sequences, mt["label"]))
+        for month, entries in months.items():
+            _write(staging / "changes" / f"{month}.html", env.get_template("digest/changes.html.j2").render(
+                **{**context, "root": "../"}, month=month, entries=entries))
         _write(staging / "changes.atom", env.get_template("digest/changes.atom.j2").render(
             **context, feed_id="tag:tracker,2026:changes", title="tracker: recent changes", entries=changes))
         (staging / "meetings.ics").write_bytes(build_calendar(status["meetings"], sequences, "tracker meetings"))
@@ -231,6 +241,14 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def _changes_by_month(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every recorded change, newest first, by the month it was detected (a page each)."""
+    months: dict[str, list[dict[str, Any]]] = {}
+    for change in list_changes(store, newest_first=True):
+        months.setdefault(change["detected_at"][:7], []).append(change)
+    return months
 
 
 def _write(path: Path, text: str) -> None:
