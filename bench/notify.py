@@ -1,10 +1,12 @@
 """Benchmark: the outbox and apprise dispatch, 1,000 changes x 50 subscribers.
 
 Each subscriber's target is a custom apprise notification registered in-process (`bench://`): real
-apprise dispatch, no socket, so the figure is our bookkeeping plus apprise's own overhead.
-Prints deliveries/s for owing (inside the change transactions) and for sending, and peak memory.
+apprise dispatch, no socket, so the figure is our bookkeeping plus apprise's own overhead. Changes
+come `--per-crawl` at a time from one crawl of one bill, so each subscriber gets one message per
+crawl (the rows of a message are claimed together and marked sent together).
+Prints deliveries/s (rows) and messages/s for owing and for sending, and peak memory.
 
-    python bench/notify.py [--changes 1000] [--subscribers 50]
+    python bench/notify.py [--changes 1000] [--subscribers 50] [--per-crawl 4]
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ sys.path.insert(0, str(ROOT))
 
 import apprise  # noqa: E402
 from apprise.decorators import notify as apprise_notify  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
+from tracker import clock  # noqa: E402
+from tracker import models as m  # noqa: E402
 from tracker.alerts.outbox import owe_instant, sync_subscribers  # noqa: E402
 from tracker.alerts.send import notify  # noqa: E402
 from tracker.changes import Change, dedupe_key  # noqa: E402
 from tracker.config import load_config  # noqa: E402
-from tracker.records import Item  # noqa: E402
+from tracker.records import Bill, Item  # noqa: E402
 from tracker.store import Store, ensure_watches, ingest  # noqa: E402
 
 RECEIVED: list[str] = []
@@ -40,11 +45,15 @@ def bench_target(body: str, title: str, notify_type: str, *args: Any, **kwargs: 
     return True
 
 
-def differ(old: dict | None, new: dict, item: Item) -> list[Change]:
+def bill(n: int) -> Bill:
+    return Bill(number="hr1-119", congress=119, type="hr", display="H.R. 1", title=f"state {n}", stage="referred")
+
+
+def differ(old: Bill | None, new: Bill, key: str) -> list[Change]:
     if old is None:
         return []
-    return [Change("bill.action", item.key, f"{item.key}: action {new['n']}", dedupe_key(item.key, "a", new["n"]),
-                   {"date": "2026-11-24", "code": None, "text": f"action {new['n']}", "chamber": "House"},
+    return [Change("bill.action", key, f"{key}: action {new.title}", dedupe_key(key, "a", new.title),
+                   {"date": "2026-11-24", "code": None, "text": f"action {new.title}", "chamber": "House"},
                    "https://www.congress.gov/", "2026-11-24")]
 
 
@@ -52,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=1000)
     parser.add_argument("--subscribers", type=int, default=50)
+    parser.add_argument("--per-crawl", type=int, default=4, help="changes of one bill found by one crawl")
     args = parser.parse_args()
     os.environ.setdefault("TRACKER_NOW", "2026-11-24T14:00:00Z")
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,16 +73,21 @@ def main() -> None:
         with store.session() as session:
             ensure_watches(session, [("w", "bill", "W")])
             sync_subscribers(session, config)
-        ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["w"],
-                           content={"n": -1, "display": "H.R. 1", "congress": 119}), differ)
+        ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["w"], content=bill(-1)),
+               differ)
+        with store.session() as session:
+            runs = [m.Run(source_id="govinfo", started_at=clock.now()) for _ in range(-(-args.changes // args.per_crawl))]
+            session.add_all(runs)
+            session.flush()
+            run_ids = [run.id for run in runs]
 
         def owe(session: Any, change: Any) -> None:
             owe_instant(session, change, config)
 
         started = time.perf_counter()
         for n in range(args.changes):
-            ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["w"],
-                               content={"n": n, "display": "H.R. 1", "congress": 119}), differ, on_change=owe)
+            ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["w"], content=bill(n)),
+                   differ, on_change=owe, run_id=run_ids[n // args.per_crawl])
         owing = time.perf_counter() - started
         total = args.changes * args.subscribers
         print(f"apprise {apprise.__version__}; SQLite; {args.changes} changes x {args.subscribers} subscribers")
@@ -81,9 +96,12 @@ def main() -> None:
         started = time.perf_counter()
         report = notify(store, config)
         sending = time.perf_counter() - started
-        assert report.sent == total == len(RECEIVED), (report, len(RECEIVED))
-        print(f"send: {report.sent / sending:8.0f} deliveries/s  {sending:6.2f} s  ({sending / total * 1e3:.3f} ms each, "
-              "claim + render + apprise + commit per row)")
+        messages = len(run_ids) * args.subscribers
+        assert report.sent == messages == len(RECEIVED), (report, len(RECEIVED))
+        with store.session() as session:
+            assert session.scalar(select(func.count()).where(m.Delivery.status == "sent")) == total
+        print(f"send: {total / sending:8.0f} deliveries/s  {sending:6.2f} s  ({messages / sending:.0f} messages/s of "
+              f"{args.per_crawl} changes each: claim + render + apprise + one commit per message)")
         print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; target >= 1,000 deliveries/s")
 
 
