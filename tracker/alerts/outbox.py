@@ -43,10 +43,12 @@ def sync_subscribers(session: Session, config: Config) -> None:
             session.add(m.BundleMark(subscriber_id=sub.id, last_change_id=start, last_period=None))
 
 
-def _follow_starts(session: Session, subscriber_id: str) -> dict[str, int]:
-    rows = session.execute(select(m.Follow.watch_id, m.Follow.since_change_id)
-                           .where(m.Follow.subscriber_id == subscriber_id))
-    return {watch_id: since for watch_id, since in rows}
+def _follow_starts(session: Session, subscriber_id: str | None = None) -> dict[tuple[str, str], int]:
+    """Where each (subscriber, watch) follow starts (one subscriber's, or everyone's in one query)."""
+    query = select(m.Follow.subscriber_id, m.Follow.watch_id, m.Follow.since_change_id)
+    if subscriber_id is not None:
+        query = query.where(m.Follow.subscriber_id == subscriber_id)
+    return {(sub, watch): since for sub, watch, since in session.execute(query)}
 
 
 def owe_instant(session: Session, change: m.Change, config: Config) -> int:
@@ -57,13 +59,14 @@ def owe_instant(session: Session, change: m.Change, config: Config) -> int:
     now = clock.now()
     owed = 0
     group = group_key(change)
+    starts = _follow_starts(session)  # one query for every subscriber (it was one per subscriber)
     for sub in config.subscribers:
         if sub.mode != "instant" or sub.paused:
             continue
         if not any(sub.wants(w, change.kind) for w in watches):
             continue
-        starts = _follow_starts(session, sub.id)
-        if not any(w in starts and starts[w] < change.id for w in watches if sub.wants(w, change.kind)):
+        if not any((sub.id, w) in starts and starts[(sub.id, w)] < change.id
+                   for w in watches if sub.wants(w, change.kind)):
             continue  # followed only since after this change's turn: no backlog
         for target in targets_of(sub.notify):
             session.add(m.Delivery(
@@ -127,7 +130,7 @@ def close_bundles(store: Store, config: Config) -> int:
             mark = session.get(m.BundleMark, sub.id)
             if mark is None or mark.last_period == period:
                 continue
-            starts = _follow_starts(session, sub.id)
+            starts = {watch: since for (_, watch), since in _follow_starts(session, sub.id).items()}
             rows = session.execute(
                 select(m.Change, m.WatchEntity.watch_id)
                 .join(m.WatchEntity, m.WatchEntity.entity_key == m.Change.entity_key)

@@ -137,8 +137,19 @@ class DeliveryRow(Protocol):
     group_key: str | None
 
 
-def render_group(session: Any, rows: list[DeliveryRow], config: Config,
-                 cache: dict[tuple[int, ...], Message] | None = None) -> Message:
+@dataclass
+class RenderCache:
+    """What one notify run renders once and reuses: a message per set of changes (every subscriber
+    gets the same text plus their own footer), whom to contact per set of changes and place, and the
+    congress directory (read from the database once per run)."""
+
+    messages: dict[tuple[int, ...], Message] = field(default_factory=dict)
+    contacts: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
+    directory: Any = None
+    directory_read: bool = False
+
+
+def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: RenderCache | None = None) -> Message:
     """The one message a group of rows carries: one entity's changes from one crawl (titled by its
     headline), a bundle, or an operator message. `cache` keeps one rendering per set of changes for
     a notify run: every subscriber gets that same text plus their own footer (cached per subscriber)."""
@@ -149,16 +160,16 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config,
     footer = _footer(env, first.subscriber_id)
     if first.change_id is not None:
         ids = tuple(sorted(row.change_id for row in rows if row.change_id is not None))
-        cached = cache.get(ids) if cache is not None else None
+        cache = cache if cache is not None else RenderCache()
+        cached = cache.messages.get(ids)
         if cached is None:
             changes = [session.get(m.Change, i) for i in ids]
             context = _group_context(session, changes, config)
             body = env.get_template("alerts/instant.txt.j2").render(**context)
             markdown = env.get_template("alerts/instant.md.j2").render(**context)
             cached = Message(_clean(context["headline"]), _clean(body), context["change"].url, _clean(markdown))
-            if cache is not None:
-                cache[ids] = cached
-        who = _who_to_contact(session, config, first.subscriber_id, ids)
+            cache.messages[ids] = cached
+        who = _who_to_contact(session, config, first.subscriber_id, ids, cache)
         text_who = "\n".join(["", "Who to contact:", *who, ""]) if who else ""
         md_who = "\n".join(["", "**Who to contact:**", "", *(f"- {_md(line.strip())}" for line in who), ""]) if who else ""
         return Message(cached.title, cached.body + text_who + footer, cached.link,
@@ -175,24 +186,34 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config,
                    _clean(markdown) + "\n" + _footer(env, first.subscriber_id, markdown=True))
 
 
-def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids: tuple[int, ...]) -> list[str]:
+def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids: tuple[int, ...],
+                    cache: RenderCache) -> list[str]:
     """Lines naming whom this subscriber can call about the changes' bill: their own senators and
-    representative, the leaders of the committee holding it, its sponsor. Nothing when the
-    congress-legislators data has not been read yet (the alert still goes out)."""
+    representative, the leaders of the committee holding it, its sponsor; about a Legistar meeting:
+    its body's current members. Nothing when that data has not been read yet (the alert still goes
+    out). Worked out once per set of changes and place in a notify run."""
     subscriber = next((s for s in config.subscribers if s.id == subscriber_id), None)
-    change = session.get(m.Change, change_ids[0])
     if subscriber is None:
         return []
+    key = (change_ids, subscriber.state, subscriber.district)
+    if key not in cache.contacts:
+        cache.contacts[key] = _contacts(session, change_ids, subscriber.state, subscriber.district, cache)
+    return cache.contacts[key]
+
+
+def _contacts(session: Any, change_ids: tuple[int, ...], state: str | None, district: int | None,
+              cache: RenderCache) -> list[str]:
+    change = session.get(m.Change, change_ids[0])
     if change.entity_key.startswith("meeting:legistar:"):
         return _body_members(session, change.entity_key)
     if not change.entity_key.startswith("bill:"):
         return []
-    directory = congress_directory(session)
+    if not cache.directory_read:
+        cache.directory, cache.directory_read = congress_directory(session), True
     bill = _entity(session, change.entity_key)
-    if directory is None or not isinstance(bill, Bill):
+    if cache.directory is None or not isinstance(bill, Bill):
         return []
-    found = bill_contacts(bill.dump(), directory, today=clock.now().date(), state=subscriber.state,
-                          district=subscriber.district)
+    found = bill_contacts(bill.dump(), cache.directory, today=clock.now().date(), state=state, district=district)
     return [_clean(line) for line in bill_contact_lines(found)]
 
 
@@ -352,7 +373,7 @@ def _groups(rows: list[DeliveryRow]) -> list[list[DeliveryRow]]:
 
 
 def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targets: dict[tuple[str, str], Target],
-             rendered: dict[tuple[int, ...], Message]) -> list[Outgoing]:
+             rendered: RenderCache) -> list[Outgoing]:
     """Each group with its target and message (None, None: its target is gone from the config)."""
     outgoing: list[Outgoing] = []
     with store.session() as session:
@@ -370,7 +391,7 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     targets = {(sub.id, t.hash): t for sub in config.subscribers for t in targets_of(sub.notify)}
     targets.update({(OPERATOR, t.hash): t for t in targets_of(config.operator.notify)})
     claim, complete = _claim_statement(config), _group_statement()
-    rendered: dict[tuple[int, ...], Message] = {}
+    rendered = RenderCache()
     handled = 0
     while limit is None or handled < limit:
         now = clock.now()
