@@ -136,39 +136,50 @@ def _meeting_sequences(store: Store) -> dict[str, int]:
         return {key: count - 1 for key, count in rows}
 
 
-def build_calendar(meetings: list[dict[str, Any]], sequences: dict[str, int], name: str) -> bytes:
+def build_calendar(meetings: list[dict[str, Any]], sequences: dict[str, int], name: str,
+                   events: dict[str, bytes] | None = None) -> bytes:
+    """An iCalendar file of the meetings that have a time. Each VEVENT is serialized once per site
+    (`events` keeps them): the same meeting is in the whole calendar, its watch's and its own."""
+    events = {} if events is None else events
     calendar = Calendar()
     calendar.add("prodid", f"-//tracker {__version__}//meetings//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", name)
-    for meeting in meetings:
-        if not meeting.get("start"):
-            continue
-        from datetime import UTC, datetime
+    for mt in meetings:
+        if mt.get("start") and mt["entity"] not in events:
+            events[mt["entity"]] = _event(mt, sequences)
+    body = b"".join(events[mt["entity"]] for mt in meetings if mt.get("start"))
+    head, end = calendar.to_ical().rsplit(b"END:VCALENDAR", 1)
+    return head + body + b"END:VCALENDAR" + end
 
-        start = datetime.fromisoformat(meeting["start"]).astimezone(UTC)  # an instant: Z form
-        event = Event()
-        event.add("uid", f"{meeting['entity']}@tracker")
-        event.add("summary", f"{meeting.get('body') or ''}: {meeting.get('title') or 'meeting'}".strip(": "))
-        event.add("dtstart", start)
-        event.add("dtend", start + timedelta(hours=2))
-        event.add("dtstamp", clock.now())
-        event.add("sequence", sequences.get(meeting["entity"], 0))
-        event.add("status", "CANCELLED" if meeting.get("status") == "cancelled" else "CONFIRMED")
-        if meeting.get("location"):
-            event.add("location", meeting["location"])
-        if meeting.get("url") or meeting.get("agenda_url"):
-            event.add("url", meeting.get("url") or meeting.get("agenda_url"))
-        calendar.add_component(event)
-    return calendar.to_ical()
+
+def _event(meeting: dict[str, Any], sequences: dict[str, int]) -> bytes:
+    """One meeting as a VEVENT (its UID is the entity key: a moved meeting is the same event)."""
+    from datetime import UTC, datetime
+
+    start = datetime.fromisoformat(meeting["start"]).astimezone(UTC)  # an instant: Z form
+    event = Event()
+    event.add("uid", f"{meeting['entity']}@tracker")
+    event.add("summary", meeting.get("label") or f"{meeting.get('body') or ''}: {meeting.get('title') or 'meeting'}".strip(": "))
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(hours=2))
+    event.add("dtstamp", clock.now())
+    event.add("sequence", sequences.get(meeting["entity"], 0))
+    event.add("status", "CANCELLED" if meeting.get("status") == "cancelled" else "CONFIRMED")
+    if meeting.get("location"):
+        event.add("location", meeting["location"])
+    if meeting.get("url") or meeting.get("agenda_url"):
+        event.add("url", meeting.get("url") or meeting.get("agenda_url"))
+    return event.to_ical()
 
 
 def write_site(store: Store, config: Config, out: Path) -> Path:
     """Render the whole site aside, then swap it in for `out`."""
     out = Path(out)
     status = collect_status(store, config)
-    changes = list_changes(store, newest_first=True, limit=RECENT_CHANGES)
-    months = _changes_by_month(store)
+    everything = list_changes(store, newest_first=True)
+    changes = everything[:RECENT_CHANGES]
+    months = _changes_by_month(everything)
     bills = _bill_pages(store, config)
     seats = seat_table(store) if bills else []
     sequences = _meeting_sequences(store)
@@ -208,6 +219,7 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
     env = environment(config)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    events: dict[str, bytes] = {}  # each meeting's VEVENT, serialized once for every calendar it is in
     try:
         _write(staging / "index.html", env.get_template("digest/index.html.j2").render(**context))
         _write(staging / "digest.txt", env.get_template("digest/digest.txt.j2").render(**context))
@@ -221,13 +233,13 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
                 _write(staging / mt["page"], env.get_template("digest/meeting.html.j2").render(
                     **{**context, "root": "../"}, mt=mt, zone=watch["zone"],
                     meeting_changes=[c for c in changes if c["entity"] == mt["entity"]]))
-                (staging / mt["calendar"]).write_bytes(build_calendar([mt], sequences, mt["label"]))
+                (staging / mt["calendar"]).write_bytes(build_calendar([mt], sequences, mt["label"], events))
         for month, entries in months.items():
             _write(staging / "changes" / f"{month}.html", env.get_template("digest/changes.html.j2").render(
                 **{**context, "root": "../"}, month=month, entries=entries))
         _write(staging / "changes.atom", env.get_template("digest/changes.atom.j2").render(
             **context, feed_id="tag:tracker,2026:changes", title="tracker: recent changes", entries=changes))
-        (staging / "meetings.ics").write_bytes(build_calendar(status["meetings"], sequences, "tracker meetings"))
+        (staging / "meetings.ics").write_bytes(build_calendar(status["meetings"], sequences, "tracker meetings", events))
         for watch in config.bills + config.meetings:
             folder = staging / "watches" / watch.id
             entries = [c for c in changes if c["watch"] == watch.id]
@@ -235,7 +247,7 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
                 **context, feed_id=f"tag:tracker,2026:watch/{watch.id}", title=f"tracker: {watch.name}",
                 entries=entries))
             (folder / "meetings.ics").write_bytes(build_calendar(
-                [mt for mt in status["meetings"] if mt["watch"] == watch.id], sequences, watch.name))
+                [mt for mt in status["meetings"] if mt["watch"] == watch.id], sequences, watch.name, events))
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -243,10 +255,10 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
     return out
 
 
-def _changes_by_month(store: Store) -> dict[str, list[dict[str, Any]]]:
-    """Every recorded change, newest first, by the month it was detected (a page each)."""
+def _changes_by_month(changes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Changes (newest first) by the month they were detected: a page each."""
     months: dict[str, list[dict[str, Any]]] = {}
-    for change in list_changes(store, newest_first=True):
+    for change in changes:
         months.setdefault(change["detected_at"][:7], []).append(change)
     return months
 
