@@ -211,3 +211,58 @@ def test_stale_data_banner(crawled: tuple[Config, Store], tmp_path: Path, monkey
     monkeypatch.setenv("TRACKER_NOW", "2099-01-01T00:00:00Z")  # long after the last successful crawl
     stale = html.parse(str(write_site(store, config, tmp_path / "site") / "index.html")).getroot()
     assert "Data may be out of date" in stale.cssselect("p.banner")[0].text_content()
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's digest: real recorded bills, NYC hearings and the congress-legislators data."""
+    from tracker.demo import run_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    assert run_demo(folder, say=lambda _line: None, error=lambda _line: None) == 0
+    return folder / "site"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("label", "width"), [("desktop", 1280), ("phone", 390)])
+def test_bill_and_meeting_pages_say_whom_to_contact_in_chromium(demo_site: Path, tmp_path: Path, label: str,
+                                                                 width: int) -> None:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("chromium is required under CI=true")
+        pytest.skip("chromium not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = {"bill": demo_site / "bills" / "s35-117.html",
+             "meeting": next(p for p in (demo_site / "meetings").glob("*.html")
+                             if "ShotSpotter" in p.read_text())}
+    for name, page in pages.items():
+        shot = ARTIFACTS / f"digest-{name}-{label}.png"
+        shot.unlink(missing_ok=True)
+        flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--window-size={width},2400"]
+        subprocess.run([*flags, f"--user-data-dir={tmp_path / name}", f"--screenshot={shot}", page.as_uri()],
+                       capture_output=True, timeout=90)
+        assert shot.exists() and shot.stat().st_size > 10_000
+        dom = subprocess.run([*flags, f"--user-data-dir={tmp_path / (name + '-dom')}", "--dump-dom", page.as_uri()],
+                             capture_output=True, text=True, timeout=90).stdout
+        root = html.fromstring(dom)
+        if name == "bill":
+            contacts = [li.text_content() for li in root.cssselect("ul.contacts li")]
+            assert any(line.startswith("Sponsor: Sen. Chris Van Hollen (D-MD): 202-224-4654") for line in contacts)
+            seats = root.cssselect("table.seats tbody tr")
+            assert len(seats) > 500  # every seat of Congress, findable by state without any script
+            assert any("Ayanna Pressley" in row.text_content() and "202-225-5111" in row.text_content()
+                       for row in seats)
+            assert root.cssselect("script") == []
+        else:
+            title = root.findtext(".//h1")
+            assert title == "Committee on Public Safety"  # the body once, never "X: X"
+            assert "Add to calendar" in root.text_content()
+            assert "How to take part" not in root.text_content()  # its note is about a joint hearing
+            assert "Note: Jointly with the Committee" in root.text_content()
+            members = [li.text_content() for li in root.cssselect("ul.contacts li")]
+            assert members[0] == "Chair: Marcus Ortega, d07@council.nyc.example, 212-555-0107"
+            assert not [m for m in members if "Dana Whitfield" in m]  # a former chair is never named
+            assert "agenda.item_added" not in root.text_content() and "on the agenda" in root.text_content()

@@ -25,7 +25,7 @@ from tracker.config import Config
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts
 from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Meeting, load_record
-from tracker.status import collect_status, congress_directory, list_changes, watch_entities
+from tracker.status import body_members_now, collect_status, congress_directory, list_changes, watch_entities
 from tracker.store import Store
 from tracker.words import change_words, local_time, meeting_label, meeting_page, slug
 
@@ -187,7 +187,11 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
     last_success = max((s["last_success"] for s in status["sources"] if s["last_success"]), default=None)
     stale = last_success is None or (now - clock.parse_instant(last_success)) > timedelta(hours=config.digest.stale_hours)
     upcoming = [mt for mt in status["meetings"] if mt["status"] != "passed"]
+    with store.session() as session:
+        rosters = {mt["entity"]: body_members_now(session, mt["entity"]) for mt in upcoming
+                   if mt["entity"].startswith("meeting:legistar:")}
     for mt in upcoming:
+        mt["members"] = rosters.get(mt["entity"])
         mt["page"] = f"{meeting_page(mt['entity'])}.html"
         mt["calendar"] = f"{meeting_page(mt['entity'])}.ics"
         mt["label"] = meeting_label(Meeting(source="", source_ref="", body=mt["body"], title=mt["title"] or "",

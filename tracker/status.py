@@ -19,7 +19,9 @@ from tracker.config import Config
 from tracker.contacts import LEGISLATOR_FILES, Directory, load_directory, reference_key
 from tracker.crawl import plan_sources
 from tracker.health import INTERRUPTED
-from tracker.records import Bill, Meeting, MeetingStatus, load_record
+from tracker.meetings.legistar import body_key
+from tracker.meetings.officers import BodyMember, current_members, member_lines
+from tracker.records import Bill, Body, Meeting, MeetingStatus, load_record
 from tracker.store import Store
 from tracker.words import local_iso
 
@@ -209,3 +211,21 @@ def congress_directory(session: Session) -> Directory | None:
         _directories.clear()
         _directories[version] = load_directory(files[0], files[1], files[2], files[3])  # type: ignore[arg-type]
     return _directories[version]
+
+
+def body_members_now(session: Session, meeting_key: str) -> tuple[str, list[str]] | None:
+    """The body holding a Legistar meeting and its current members, chair first, as lines ("Chair:
+    Marcus Ortega, d07@council.nyc.gov, 212-555-0107"): whom to write to before the hearing. None
+    until the Legistar source has stored the body's roster (at most daily)."""
+    entity = session.get(m.Entity, meeting_key)
+    if entity is None or entity.current_snapshot_id is None or not meeting_key.startswith("meeting:legistar:"):
+        return None
+    meeting = load_record("meeting", session.get(m.Snapshot, entity.current_snapshot_id).content)
+    assert isinstance(meeting, Meeting)
+    body_entity = session.get(m.Entity, body_key(meeting_key.split(":")[2], meeting.extra.get("body_id")))
+    if body_entity is None or body_entity.current_snapshot_id is None:
+        return None
+    body = load_record("body", session.get(m.Snapshot, body_entity.current_snapshot_id).content)
+    assert isinstance(body, Body)
+    members = current_members([BodyMember.load(row) for row in body.members], clock.now().date())
+    return (body.name or meeting.body or "body", member_lines(members)) if members else None

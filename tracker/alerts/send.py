@@ -28,11 +28,9 @@ from tracker.alerts.outbox import OPERATOR
 from tracker.alerts.targets import Target, targets_of
 from tracker.config import Config
 from tracker.contacts import bill_contact_lines, bill_contacts
-from tracker.meetings.legistar import body_key
-from tracker.meetings.officers import BodyMember, current_members, member_lines
 from tracker.meetings.participation import how_to_take_part
-from tracker.records import Bill, Body, Meeting, Record, load_record
-from tracker.status import congress_directory
+from tracker.records import Bill, Record, load_record
+from tracker.status import body_members_now, congress_directory
 from tracker.store import Store
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
@@ -205,7 +203,8 @@ def _contacts(session: Any, change_ids: tuple[int, ...], state: str | None, dist
               cache: RenderCache) -> list[str]:
     change = session.get(m.Change, change_ids[0])
     if change.entity_key.startswith("meeting:legistar:"):
-        return _body_members(session, change.entity_key)
+        members = body_members_now(session, change.entity_key)
+        return [f"Members of the {members[0]}:", *(f"  {_clean(line)}" for line in members[1])] if members else []
     if not change.entity_key.startswith("bill:"):
         return []
     if not cache.directory_read:
@@ -215,22 +214,6 @@ def _contacts(session: Any, change_ids: tuple[int, ...], state: str | None, dist
         return []
     found = bill_contacts(bill.dump(), cache.directory, today=clock.now().date(), state=state, district=district)
     return [_clean(line) for line in bill_contact_lines(found)]
-
-
-def _body_members(session: Any, meeting_key: str) -> list[str]:
-    """The current members of the body holding a Legistar meeting (stored at most daily by the
-    Legistar source), chair first: whom to write to before the hearing."""
-    meeting = _entity(session, meeting_key)
-    client = meeting_key.split(":")[2]
-    if not isinstance(meeting, Meeting) or meeting.extra.get("body_id") is None:
-        return []
-    body = _entity(session, body_key(client, meeting.extra["body_id"]))
-    if not isinstance(body, Body):
-        return []
-    members = current_members([BodyMember.load(row) for row in body.members], clock.now().date())
-    if not members:
-        return []
-    return [f"Members of the {body.name or meeting.body or 'body'}:", *(f"  {_clean(line)}" for line in member_lines(members))]
 
 
 def _bundle_groups(items: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
