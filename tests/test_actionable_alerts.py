@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from recorded import DEMO, federal, serve_legislators
-from test_alerts import Mailbox
+from servers import Mailbox
 
 from tracker.billnumbers import BILL_TYPES
 from tracker.bills import parse_billstatus

@@ -14,20 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from servers import Mailbox, Receiver
 from sqlalchemy import func, select, text
 
 from tracker import models as m
@@ -45,70 +39,12 @@ HOOK_SECRET = "hook-Tok-9921"
 STAGES = ["referred", "passed_senate", "passed_both", "to_president", "enacted"]  # a baseline, then 4 changes
 
 
-class AuthMailbox:
-    """A real SMTP server on 127.0.0.1 that accepts mail only after AUTH (over plain SMTP, as a
-    relay on a trusted network does), recording every login attempt."""
-
-    def __init__(self, user: str, password: str) -> None:
-        self.user, self.password = user, password
-        self.logins: list[tuple[str, str, str, bool]] = []  # (mechanism, login, password, accepted)
-        self.messages: list[tuple[list[str], Any]] = []
-        self.lock = threading.Lock()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, auth_require_tls=False,
-                                     auth_required=True, authenticator=self.authenticate)
-
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-        if not isinstance(auth_data, LoginPassword):
-            return AuthResult(success=False, handled=False)
-        login, password = auth_data.login.decode(), auth_data.password.decode()
-        accepted = (login, password) == (self.user, self.password)
-        with self.lock:
-            self.logins.append((mechanism, login, password, accepted))
-        return AuthResult(success=accepted, handled=False)  # aiosmtpd answers 235 or 535
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-class SlowReceiver:
-    """A real HTTP receiver for apprise's json:// webhooks; each answer takes `delay` seconds, so
-    notifier processes started together really do overlap."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                time.sleep(delay)
-                with outer.lock:
-                    outer.posts.append(json.loads(body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.port = self.server.server_address[1]
-
-
 @pytest.fixture
-def mailbox() -> Iterator[AuthMailbox]:
-    box = AuthMailbox("tracker", PASSWORD)
-    box.controller.start()
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox("tracker", PASSWORD)
+    box.start()
     yield box
-    box.controller.stop()
+    box.stop()
 
 
 def write_config(tmp_path: Path, db_url: str, notify: list[str]) -> Path:
@@ -132,7 +68,7 @@ follow = ["police"]
     return path
 
 
-def mail_url(mailbox: AuthMailbox) -> str:
+def mail_url(mailbox: Mailbox) -> str:
     """Plain SMTP with a login: the password is a `${VAR}`, as the docs tell operators to write it."""
     return (f"mailto://tracker:${{SMTP_PASSWORD}}@127.0.0.1:{mailbox.port}"
             "?smtp=127.0.0.1&from=tracker@example.org&to=team@example.org")
@@ -191,7 +127,7 @@ def stored_text(store: Store) -> str:
 
 
 def test_smtp_login_uses_the_password_from_the_environment(tmp_path: Path, sqlite_url: str,
-                                                           mailbox: AuthMailbox, frozen_now: Any) -> None:
+                                                           mailbox: Mailbox, frozen_now: Any) -> None:
     path = write_config(tmp_path, sqlite_url, [mail_url(mailbox)])
     config = load_config(path, env={"SMTP_PASSWORD": PASSWORD})
     store = fresh_store(config)
@@ -209,7 +145,7 @@ def test_smtp_login_uses_the_password_from_the_environment(tmp_path: Path, sqlit
 
 
 def test_a_wrong_smtp_password_is_a_failure_that_never_shows_it(tmp_path: Path, sqlite_url: str,
-                                                                 mailbox: AuthMailbox, frozen_now: Any) -> None:
+                                                                 mailbox: Mailbox, frozen_now: Any) -> None:
     wrong = "wrong-Pw-5530-never-shown"
     path = write_config(tmp_path, sqlite_url, [mail_url(mailbox)])
     config = load_config(path, env={"SMTP_PASSWORD": wrong})
@@ -233,8 +169,8 @@ def test_a_wrong_smtp_password_is_a_failure_that_never_shows_it(tmp_path: Path, 
 
 @pytest.mark.postgres
 def test_notifier_processes_at_once_send_each_change_to_each_target_once(
-        tmp_path: Path, pg_url: str, mailbox: AuthMailbox, frozen_now: Any) -> None:
-    receiver = SlowReceiver(delay=0.02)
+        tmp_path: Path, pg_url: str, mailbox: Mailbox, frozen_now: Any) -> None:
+    receiver = Receiver(delay=0.02)
     try:
         path = write_config(tmp_path, pg_url, [
             mail_url(mailbox), f"json://127.0.0.1:{receiver.port}/hook?token=${{HOOK_TOKEN}}"])

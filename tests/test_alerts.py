@@ -4,18 +4,15 @@ receiver for apprise's json:// webhooks. Time moves with TRACKER_NOW; nothing sl
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
-from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from apprise.decorators import notify as apprise_notify
 from recorded import federal, serve_legislators
+from servers import Mailbox, Receiver
 from sqlalchemy import select, text, update
 
 from tracker import clock
@@ -30,60 +27,6 @@ from tracker.status import list_changes
 from tracker.store import Store, ensure_watches, ingest
 
 SECRET = "pa55-Secret-xyz"
-
-
-class Mailbox:
-    """A real SMTP server on 127.0.0.1 that can be stopped and started again on its port."""
-
-    def __init__(self) -> None:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.messages: list[tuple[list[str], Any]] = []
-        self.controller: Controller | None = None
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller:
-            self.controller.stop()
-            self.controller = None
-
-
-class Receiver:
-    """A real HTTP receiver for json:// webhooks; `status` decides its answer."""
-
-    def __init__(self) -> None:
-        self.posts: list[dict[str, Any]] = []
-        self.status = 200
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if outer.status == 200:
-                    try:
-                        outer.posts.append(json.loads(body))
-                    except ValueError:
-                        outer.posts.append({"path": self.path, "raw": body.decode("utf-8", "replace"),
-                                            "title": self.headers.get("X-Title") or self.headers.get("Title")})
-                self.send_response(outer.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.port = self.server.server_address[1]
 
 
 @pytest.fixture

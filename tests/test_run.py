@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from recorded import federal
+from servers import Receiver
 
 from tracker.cli import main
 from tracker.demo.replay import Fault, ReplayServer
@@ -21,23 +21,11 @@ TOKEN = "tok-Sekret-4242"
 
 
 @pytest.fixture
-def hook() -> Any:
-    posts: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], posts
-    server.shutdown()
+def hook() -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """A webhook on loopback, recording what it is sent."""
+    receiver = Receiver()
+    yield receiver.port, receiver.posts
+    receiver.server.shutdown()
 
 
 def write(tmp_path: Path, replay: ReplayServer, port: int) -> Path:

@@ -14,15 +14,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from recorded import federal
+from servers import Receiver
 from sqlalchemy import select
 
 from tracker import models as m
@@ -80,22 +79,9 @@ numbers = {json.dumps(list(BILLS))}
 @pytest.fixture
 def receiver() -> Iterator[tuple[int, list[dict[str, Any]]]]:
     """An operator's webhook on loopback, recording what it is sent."""
-    posts: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], posts
-    server.shutdown()
+    receiver = Receiver()
+    yield receiver.port, receiver.posts
+    receiver.server.shutdown()
 
 
 # -- quiet means quiet -----------------------------------------------------------------------------
