@@ -256,6 +256,11 @@ def canonical_json(content: Any) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def url_hash(url: str) -> str:
+    """The key HTTP validators are stored under (a URL may hold a token: it is never stored plain)."""
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
 def text_hash(text: str) -> str:
     """The snapshot hash: sha256 of the canonical JSON text."""
     return hashlib.sha256(text.encode()).hexdigest()

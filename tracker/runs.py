@@ -8,7 +8,6 @@ the spiders learned, in one transaction per crawl.
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock, secrets
 from tracker import models as m
-from tracker.records import Meeting, load_record
+from tracker.records import Meeting, load_record, url_hash
 from tracker.report import SourceReport
 
 if TYPE_CHECKING:
@@ -29,10 +28,6 @@ MIN_ITEMS_FOR_EMPTY_ALARM = 3  # a source that had this many items and now lists
 
 
 # -- HTTP validators (ETag / Last-Modified), kept in the database so crawlers stay stateless ----------
-
-def url_hash(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()
-
 
 def save_validators(session: Session, validators: dict[str, Any], now: datetime) -> None:
     url = validators["url"] or ""
