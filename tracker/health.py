@@ -13,13 +13,13 @@ import os
 import socket
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
+from tracker.alerts.outbox import owe_operator
 from tracker.config import Config
 from tracker.report import SourceReport
 from tracker.store import Store
@@ -86,7 +86,6 @@ def check_sources(store: Store, config: Config, reports: list[SourceReport]) -> 
     """Owe operator alerts for sources that started failing or recovered; return their lines."""
     threshold = config.operator.failures_before_alert
     lines: list[str] = []
-    owe = _operator_hook()
     with store.session() as session:
         for report in reports:
             state = session.get(m.SourceState, report.source_id)
@@ -98,27 +97,17 @@ def check_sources(store: Store, config: Config, reports: list[SourceReport]) -> 
                 state.alerted_failing = True
                 line = f"source {report.source_id} has failed {failures} runs in a row: {report.errors[0] if report.errors else 'unknown error'}"
                 lines.append(line)
-                if owe:
-                    owe(session, config, f"health:{report.source_id}:failing:{report.run_id}",
-                        f"tracker: source {report.source_id} is failing", line)
+                owe_operator(session, config, f"health:{report.source_id}:failing:{report.run_id}",
+                             f"tracker: source {report.source_id} is failing", line)
             elif failures == 0 and state.alerted_failing:
                 state.alerted_failing = False
                 line = f"source {report.source_id} works again"
                 lines.append(line)
-                if owe:
-                    owe(session, config, f"health:{report.source_id}:recovered:{report.run_id}",
-                        f"tracker: source {report.source_id} recovered", line)
+                owe_operator(session, config, f"health:{report.source_id}:recovered:{report.run_id}",
+                             f"tracker: source {report.source_id} recovered", line)
     for line in lines:
         log.warning(line)
     return lines
-
-
-def _operator_hook() -> Any:
-    try:
-        from tracker.alerts.outbox import owe_operator
-    except ImportError:
-        return None
-    return owe_operator
 
 
 def stale_lock(store: Store, config: Config, lock_dir: Path) -> str | None:
@@ -134,11 +123,9 @@ def stale_lock(store: Store, config: Config, lock_dir: Path) -> str | None:
         return None
     line = (f"run lock held for {minutes:.0f} minutes (limit {config.tracker.lock_timeout_minutes:g}) by "
             f"{holder.describe()}: that run may be stuck, and no tracking happens until it ends")
-    owe = _operator_hook()
-    if owe:
-        key = f"lock:{holder.host}:{holder.pid}:{clock.iso_z(holder.started_at)}"
-        with store.session() as session:
-            owe(session, config, key, "tracker: a run holds the lock too long", line)
+    key = f"lock:{holder.host}:{holder.pid}:{clock.iso_z(holder.started_at)}"
+    with store.session() as session:
+        owe_operator(session, config, key, "tracker: a run holds the lock too long", line)
     return line
 
 

@@ -151,15 +151,18 @@ def ingest(
     result = IngestResult(entity=item.key)
     with store.session() as session:
         entity, current = _entity(session, item, now)
-        previous = load_record(item.kind, current.content) if current is not None else None
-        if item.carry and previous is not None:
+        # The stored record is read only when needed: to carry fields, or to diff a new state.
+        previous = load_record(item.kind, current.content) if current is not None and item.carry else None
+        if previous is not None:
             _carry(item, previous)
         text = canonical_json(item.content.dump())
         digest = text_hash(text)
         if current is not None and current.hash == digest and current.parser != item.parser_version:
             current.parser = item.parser_version  # the new parser says the same: its snapshot now
         if current is None or current.hash != digest:
-            entity.current_snapshot_id = _snapshot(session, item, text, digest, now).id
+            if current is not None and previous is None:
+                previous = load_record(item.kind, current.content)
+            entity.current_snapshot_id = _snapshot(session, item, text, digest, now, reuse=current is not None).id
             result.new_snapshot = True
             if _is_baseline(session, item, current):
                 result.baseline = True
@@ -195,10 +198,11 @@ def _carry(item: Item, previous: Record) -> None:
         setattr(item.content, name, getattr(previous, name))
 
 
-def _snapshot(session: Session, item: Item, text: str, digest: str, now: datetime) -> m.Snapshot:
-    """The snapshot row for this content: an older state that came back (a title reverted) reuses its row."""
+def _snapshot(session: Session, item: Item, text: str, digest: str, now: datetime, *, reuse: bool) -> m.Snapshot:
+    """The snapshot row for this content: an older state that came back (a title reverted) reuses its
+    row (`reuse`: the entity has snapshots to look through)."""
     snapshot = session.scalar(
-        select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest))
+        select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest)) if reuse else None
     if snapshot is None:
         snapshot = m.Snapshot(
             entity_key=item.key, hash=digest, content=text,
