@@ -61,6 +61,7 @@ from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress
 from tracker.bills import BillParseError, read_bill, title_matches
 from tracker.config import BillWatch, Config
 from tracker.records import Item
+from tracker.safexml import parse_xml
 from tracker.sources import SOURCES
 
 log = logging.getLogger(__name__)
@@ -88,12 +89,10 @@ def sitemap_url(base_url: str, group: str) -> str:
 
 
 def sitemap_entries(data: bytes) -> list[tuple[str, str | None]]:
-    """(loc, lastmod) pairs of a sitemap or sitemap index; entities are never resolved."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
-    if b"<!ENTITY" in data[:4096] or b"<!DOCTYPE" in data[:4096]:
-        raise ValueError("sitemap declares a DTD or entities: refused")
-    root = etree.fromstring(data, parser)
-    if root is None or not str(root.tag).endswith(("urlset", "sitemapindex")):
+    """(loc, lastmod) pairs of a sitemap or sitemap index, read like all untrusted XML (no DTD, no
+    entities: tracker/safexml.py); ValueError says what is wrong."""
+    root = parse_xml(data, ValueError, "a sitemap")
+    if not str(root.tag).endswith(("urlset", "sitemapindex")):
         raise ValueError("not a sitemap")
     out = []
     for node in root:
