@@ -379,6 +379,28 @@ def test_one_unreadable_event_is_that_events_error(
     assert status["meeting:legistar:nyc:20188"]["start"] == "2023-06-20T13:00:00-04:00"  # the stored one kept
 
 
+def test_a_moved_modified_stamp_refetches_the_items(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only `EventLastModifiedUtc` moved on hearing 20111 (derived): Legistar's own word that
+    something changed. Its items are asked for again and the new keyword item is reported; the
+    stamp itself is never news."""
+    config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)
+    nyc = legistar.client("nyc")
+    hearing = nyc.events[20111]
+    hearing["EventLastModifiedUtc"] = "2023-06-01T09:00:00.117"
+    nyc.eventitems[20111] = [*nyc.eventitems[20111],
+                             derived_item(900002, "Int 0123-2023 - Ending the use of ShotSpotter", "Committee", 2)]
+    replay.clear_log()
+    (report, _) = run_crawls(config, store)
+    assert report.ok
+    assert [r.path for r in replay.requests if r.path.endswith("/eventitems")] == ["/v1/nyc/events/20111/eventitems"]
+    assert [(c["kind"], c["data"]["keywords"]) for c in list_changes(store)] == [("agenda.item_added", ["ShotSpotter"])]
+    replay.clear_log()
+    run_crawls(config, store)  # nothing moved since: the items are not asked for again
+    assert not [r for r in replay.requests if r.path.endswith("/eventitems")]
+    assert len(list_changes(store)) == 1
+
+
 def test_bad_listing_loses_nothing_and_says_where(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)
