@@ -52,12 +52,14 @@ def environment(
 
     `html` turns on autoescape (the digest: everything scraped is escaped); alert bodies are plain
     text or Markdown and escape what they need with their own filters. `filters` are the caller's
-    own filters, registered when the environment is first built for that purpose and folder.
+    own filters, set on every call: a filter may hold the caller's config (the digest's time zone),
+    and one process may render for several configs (the demo, the tests).
     """
     folder = str(override) if override else None
     key = (purpose, folder)
     env = _cache.get(key)
     if env is not None:
+        env.filters.update(filters or {})
         return env
     with _lock:
         env = _cache.get(key)
