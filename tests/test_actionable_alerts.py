@@ -39,8 +39,8 @@ TESTIMONY = "Public testimony: register at https://council.nyc.gov/testify/ by 5
 S35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
 
 
-def tracker(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TRACKER_NOW": NOW}
+def tracker(config: Path, *args: str, now: str = NOW) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TRACKER_NOW": now}
     return subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(config), *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -123,6 +123,12 @@ id = "boston"
 notify = ["mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=organizer@example.org"]
 state = "MA"
 district = 7
+[[subscribers]]
+id = "boston-weekly-reader"
+notify = ["mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=digest@example.org"]
+mode = "daily"
+state = "MA"
+district = 7
 """)
     first = tracker(config, "--quiet", "crawl")
     assert first.returncode == 0, first.stderr
@@ -147,7 +153,8 @@ district = 7
     sent = tracker(config, "notify")
     assert sent.returncode == 0, sent.stderr
 
-    mails = {str(make_header(decode_header(mail["Subject"]))): body_of(mail) for _rcpt, mail in mailbox.messages}
+    mails = {str(make_header(decode_header(mail["Subject"]))): body_of(mail) for rcpt, mail in mailbox.messages
+             if rcpt == ["organizer@example.org"]}
     assert len(mails) == len(mailbox.messages)  # one message per bill or meeting, never two alike
     # S. 35: one email for the stage and its actions, with the subscriber's members and their phones
     s35 = [subject for subject in mails if subject.startswith("S. 35")]
@@ -170,3 +177,55 @@ district = 7
     assert "Note: VOTE" in deferred and "How to take part: VOTE" not in deferred
     again = tracker(config, "notify")
     assert again.returncode == 0 and len(mailbox.messages) == len(mails)
+
+    # the daily reader: one bundle the next morning, grouped by watch then bill or meeting, naming
+    # whom to contact once per bill
+    daily = tracker(config, "notify", now="2026-11-26T13:05:00Z")  # 8:05 in New York
+    assert daily.returncode == 0, daily.stderr
+    (bundle,) = [mail for rcpt, mail in mailbox.messages if rcpt == ["digest@example.org"]]
+    text = body_of(bundle)
+    assert "Police accountability" in text and "The BREATHE Act" in text
+    assert text.count("Rep. Ayanna Pressley (D-MA-7): 202-225-5111") == 2  # S. 35 and the BREATHE Act
+    assert "Ranking Member: Rep. Jamie Raskin (D-MD-8)" in text
+    assert "Chair: Marcus Ortega, d07@council.nyc.example" in text
+
+
+def test_legislators_down_alerts_still_go_out_without_contacts(tmp_path: Path, replay: ReplayServer,
+                                                               mailbox: Mailbox) -> None:
+    """congress-legislators unreachable (500): the crawl says so in one line and exits 1; the bill's
+    alert still goes out, without the contacts it cannot know."""
+    real_s35 = federal("BILLSTATUS-117s35.xml")
+    replay.add(S35, billstatus_before(real_s35, "2021-02-12"))  # derived: before it passed the Senate
+    for name in ("legislators-current", "committees-current", "committee-membership-current",
+                 "legislators-district-offices"):
+        replay.add(f"/congress-legislators/{name}.json", status=500, body=b"")
+    config = tmp_path / "tracker.toml"
+    config.write_text(f"""
+[crawl]
+delay_seconds = 0
+retries = 0
+[sources.govinfo]
+base_url = "{replay.url}"
+[sources.legislators]
+base_url = "{replay.url}/congress-legislators"
+[[bills]]
+id = "police"
+name = "Police accountability"
+numbers = ["s35-117"]
+[[subscribers]]
+id = "boston"
+notify = ["mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=organizer@example.org"]
+state = "MA"
+district = 7
+""")
+    tracker(config, "--quiet", "crawl")
+    replay.replace(S35, real_s35)
+    crawl = tracker(config, "--quiet", "crawl")
+    assert crawl.returncode == 1
+    lines = crawl.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("legislators:") and "Traceback" not in crawl.stderr
+    sent = tracker(config, "notify")
+    assert sent.returncode == 0, sent.stderr
+    ((_rcpt, mail),) = mailbox.messages
+    text = body_of(mail)
+    assert mail["Subject"] == "S. 35 passed the Senate" and "Who to contact" not in text

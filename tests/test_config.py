@@ -156,3 +156,16 @@ def test_config_check_masks_secrets(tmp_path: Path) -> None:
     assert "subscriber core-team" in result.stdout
     for secret in ENV.values():
         assert secret not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("place", "words"), [
+    ('state = "XX"', "unknown state 'XX'"),
+    ('state = "MA"\ndistrict = 12', "MA has districts 1 to 9, not 12"),
+    ('district = 7', "`district` needs `state`"),
+])
+def test_a_subscribers_place_must_exist(tmp_path: Path, place: str, words: str) -> None:
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[[subscribers]]\nid = "boston"\nnotify = ["json://127.0.0.1/hook"]\n{place}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert "subscribers[boston]" in str(caught.value) and words in str(caught.value)

@@ -152,13 +152,13 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     headline), a bundle, or an operator message. `cache` keeps one rendering per set of changes for
     a notify run: every subscriber gets that same text plus their own footer (cached per subscriber)."""
     env = _environment(config)
+    cache = cache if cache is not None else RenderCache()
     first = rows[0]
     if first.payload:
         return Message(_clean(first.payload["title"]), _clean(first.payload["body"]))
     footer = _footer(env, first.subscriber_id)
     if first.change_id is not None:
         ids = tuple(sorted(row.change_id for row in rows if row.change_id is not None))
-        cache = cache if cache is not None else RenderCache()
         cached = cache.messages.get(ids)
         if cached is None:
             changes = [session.get(m.Change, i) for i in ids]
@@ -176,7 +176,12 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
                                  .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
     items = [_change_context(session, session.get(m.Change, i), config) for i in change_ids]
     mode, _, day = (first.period or "").partition(":")
-    context = {"watches": _bundle_groups(items, config), "count": len(items), "mode": mode, "day": day}
+    watches = _bundle_groups(items, config)
+    for watch in watches:  # whom to contact, once per bill or meeting
+        for group in watch["entities"]:
+            ids = tuple(sorted(i["change"].id for i in group["items"]))
+            group["contacts"] = _who_to_contact(session, config, first.subscriber_id, ids, cache)
+    context = {"watches": watches, "count": len(items), "mode": mode, "day": day}
     body = env.get_template("alerts/bundle.txt.j2").render(**context)
     markdown = env.get_template("alerts/bundle.md.j2").render(**context)
     return Message(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
