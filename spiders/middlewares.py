@@ -6,12 +6,18 @@
 - `PoliteRetryMiddleware`: Scrapy 2.19 retries a 429 at once and ignores Retry-After; this waits
   what the server asked (capped), then retries, a bounded number of times.
 - `CrawlDelayMiddleware`: Scrapy's robots.txt support does not apply `Crawl-delay`; this raises the
-  domain's download-slot delay to what robots.txt asks.
+  host's shared pace to what robots.txt asks.
+- `HostPaceMiddleware`: one pace per host for the whole process. Each source is its own crawler with
+  its own download slots, so six Legistar watches (one host) would each keep their own delay and hit
+  that host six times at once; this spaces every request to a host by the delay (robots.txt
+  `Crawl-delay` and `Retry-After` waits included), caps requests in flight per host and in total,
+  whichever crawler asked, while different hosts still go side by side.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,9 +27,11 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from tracker.runs import url_hash
+from tracker.records import url_hash
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +136,7 @@ class PoliteRetryMiddleware:
 
 
 class CrawlDelayMiddleware:
-    """Apply robots.txt Crawl-delay to the domain's download slot (never lowers a delay)."""
+    """Apply robots.txt Crawl-delay to the host's shared pace (never lowers the configured delay)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -159,18 +167,161 @@ class CrawlDelayMiddleware:
         delay = parser.crawl_delay(self.user_agent) or 0.0
         if delay <= 0:
             return None
-        engine = self.crawler.engine
-        assert engine is not None
-        downloader = engine.downloader
-        key = downloader.get_slot_key(request)
-        slot = downloader.slots.get(key)
-        if slot is None:
-            downloader._get_slot(request)  # create it now so the delay applies to this request
-            slot = downloader.slots.get(key)
-        if slot is not None and slot.delay < delay:
-            slot.delay = delay
-            slot.jitter = 0.0
-            if self.applied.get(key) != delay:
-                log.info("robots.txt asks %s s between requests to %s", delay, netloc)
-                self.applied[key] = delay
+        key = host_key(request)
+        PACE.host(key).crawl_delay = delay
+        if self.applied.get(key) != delay:
+            log.info("robots.txt asks %s s between requests to %s", delay, netloc)
+            self.applied[key] = delay
+        return None
+
+
+# -- one pace per host, shared by every crawler of the process ------------------------------------
+
+
+def host_key(request: Request) -> str:
+    """The host a request goes to: its name, with the port only when it is not the scheme's default
+    (two servers on one machine's different ports are told apart; http and https of a host are one)."""
+    parts = urlparse_cached(request)
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    return host if port in (None, 80, 443) else f"{host}:{port}"
+
+
+class _Gate:
+    """A counting gate whose limit is given at each `enter` (settings may differ between crawls of one
+    process). Twisted Deferreds, since every crawler runs in the one reactor thread."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.waiting: list[Deferred[None]] = []
+
+    async def enter(self, limit: int) -> None:
+        if self.active < max(1, limit) and not self.waiting:
+            self.active += 1
+            return
+        waiter: Deferred[None] = Deferred()
+        self.waiting.append(waiter)
+        try:
+            await maybe_deferred_to_future(waiter)  # `leave` hands its place over: `active` unchanged
+        except BaseException:
+            if waiter in self.waiting:
+                self.waiting.remove(waiter)
+            elif waiter.called:  # the place was handed to us as we were cancelled: pass it on
+                self.leave()
+            raise
+
+    def leave(self) -> None:
+        if self.waiting:
+            self.waiting.pop(0).callback(None)
+        else:
+            self.active = max(0, self.active - 1)
+
+
+class HostState:
+    """One host's pace: when its last request started, waits asked by the host (Crawl-delay,
+    Retry-After), requests in flight, and a turn so its requests start one after another."""
+
+    def __init__(self) -> None:
+        self.last_start = float("-inf")
+        self.not_before = 0.0  # Retry-After: nothing to this host before then (monotonic seconds)
+        self.crawl_delay = 0.0  # robots.txt Crawl-delay
+        self.gate = _Gate()  # requests in flight to this host
+        self.turn = _Gate()  # the one request waiting for its start time
+
+    def next_start(self, delay: float) -> float:
+        return max(self.last_start + max(delay, self.crawl_delay), self.not_before)
+
+
+class HostPace:
+    """Every host's pace and the process-wide cap on requests in flight."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, HostState] = {}
+        self.total = _Gate()
+        self.held: dict[int, tuple[Request, HostState]] = {}  # requests let through, by id
+
+    def host(self, key: str) -> HostState:
+        state = self.hosts.get(key)
+        if state is None:
+            state = self.hosts[key] = HostState()
+        return state
+
+    def hold_off(self, key: str, seconds: float) -> None:
+        """The host asked us to wait (Retry-After): no crawler of this process sends it anything sooner."""
+        state = self.host(key)
+        state.not_before = max(state.not_before, time.monotonic() + seconds)
+
+
+PACE = HostPace()
+
+
+async def _sleep(seconds: float) -> None:
+    from twisted.internet import reactor  # imported late: the runner installs the reactor first
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+class HostPaceMiddleware:
+    """Space every request to one host by `HOST_PACE_DELAY` (or the host's Crawl-delay, or until its
+    Retry-After), at most `CONCURRENT_REQUESTS_PER_DOMAIN` in flight per host and
+    `TRACKER_CONCURRENT_TOTAL` in all, across every crawler of the process.
+
+    It sits last before the download handler (its `process_response`/`process_exception` come
+    first), so a slot is held only while the request is on the wire, and every retry or redirect,
+    being a new request, is paced again. Requests of one host take turns: the one whose turn it is
+    waits for its start time, then for a place in the total, then starts; so two starts to one host
+    are never closer than the delay, and a busy host never holds places other hosts could use."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.delay = settings.getfloat("HOST_PACE_DELAY", 0.0)
+        self.per_host = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
+        self.total = settings.getint("TRACKER_CONCURRENT_TOTAL", 64)
+        self.max_hold = settings.getfloat("RETRY_AFTER_MAX_SECONDS", 300)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HostPaceMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        state = PACE.host(host_key(request))
+        asked = time.monotonic()
+        await state.gate.enter(self.per_host)
+        try:
+            await state.turn.enter(1)
+            try:
+                wait = state.next_start(self.delay) - time.monotonic()
+                if wait > 0:
+                    await _sleep(wait)
+                await PACE.total.enter(self.total)
+                state.last_start = time.monotonic()
+            finally:
+                state.turn.leave()
+        except BaseException:
+            state.gate.leave()
+            raise
+        PACE.held[id(request)] = (request, state)
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("host_pace/waited_ms", int((state.last_start - asked) * 1000))
+        return None
+
+    def _release(self, request: Request) -> None:
+        held = PACE.held.pop(id(request), None)
+        if held is not None and held[0] is request:
+            held[1].gate.leave()
+            PACE.total.leave()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status in PoliteRetryMiddleware.codes:
+            # The host asked for a pause: every crawler waits for it, not only the one retrying.
+            # Noted before the host's next request can start (the release below lets it).
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+            if wait:
+                PACE.hold_off(host_key(request), min(wait, self.max_hold))
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._release(request)
         return None

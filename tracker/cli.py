@@ -198,13 +198,14 @@ def do_crawl(ctx: Context, config: Config, store: Any, watches: tuple[str, ...] 
     return all(r.ok for r in reports)
 
 
-def do_notify(ctx: Context, config: Config, store: Any) -> bool:
+def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
+    """Close due bundles (`bundles`: only one runner of a cluster does), then send what is due."""
     from tracker.alerts.outbox import close_bundles
     from tracker.alerts.send import notify
 
-    bundles = close_bundles(store, config)
-    if bundles:
-        ctx.say(f"notify: {bundles} bundle deliveries owed")
+    owed = close_bundles(store, config) if bundles else 0
+    if owed:
+        ctx.say(f"notify: {owed} bundle deliveries owed")
     workers = config.alerts.workers
     if workers > 1 and store.engine.dialect.name != "postgresql":
         ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {workers})")
@@ -312,14 +313,24 @@ def digest(ctx: Context, out: str | None) -> None:
 
 
 @main.command()
+@click.option("--cluster", is_flag=True,
+              help="One of several machines on one PostgreSQL: crawl only the source groups (one per host) "
+                   "this runner leases this cycle; the digest only when holding the digest lease.")
+@click.option("--runner", "runner_id", metavar="NAME", default=None,
+              help="This runner's name with --cluster (default: $TRACKER_RUNNER, else the machine's name).")
+@click.option("--cycle-minutes", type=click.FloatRange(min=0.01), default=15.0, show_default=True,
+              help="With --cluster: how often cron starts `tracker run`; a group crawled this cycle is not "
+                   "crawled again until the next, and a dead runner's groups wait that long.")
 @quiet_option
 @pass_ctx
-def run(ctx: Context) -> None:
+def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float) -> None:
     """Crawl, notify and write the digest, under a lock."""
     from tracker.lock import run_lock
 
     config = ctx.config()
     store = open_store(config)
+    if cluster:
+        sys.exit(run_cluster(ctx, config, store, runner_id, cycle_minutes))
     with run_lock(store, config.base_dir) as held:
         if not held:
             from tracker.health import stale_lock
@@ -341,6 +352,52 @@ def run(ctx: Context) -> None:
             error_line(f"digest: {type(exc).__name__}: {exc}")
             ok = False
     sys.exit(0 if ok else 1)
+
+
+def run_cluster(ctx: Context, config: Config, store: Any, runner_id: str | None, cycle_minutes: float) -> int:
+    """`tracker run --cluster`: lease source groups a share at a time and crawl them until none is
+    free, send what is due (every runner: the outbox lease keeps it exactly once), and write the
+    digest when holding its lease. Exit code as `run`."""
+    from tracker.cluster import (
+        claim_groups,
+        group_jobs,
+        holds_digest_lease,
+        prepare,
+        runner_label,
+        runner_lock,
+    )
+    from tracker.crawl import plan_sources, run_crawls
+
+    if store.engine.dialect.name != "postgresql":
+        fail_usage(f"{config.path}: tracker run --cluster needs PostgreSQL storage (SQLite is one machine's)")
+    runner = runner_label(runner_id)
+    # The lease ends a little before the next cycle starts, whatever the clocks' skew.
+    lease = cycle_minutes * 60 - min(60.0, cycle_minutes * 6)
+    with runner_lock(store, runner) as held:
+        if not held:
+            ctx.say(f"another tracker run --cluster as runner {runner} is in progress; nothing to do")
+            return 0
+        prepare(store, config)
+        jobs = plan_sources(config)
+        total = len(group_jobs(config, jobs))
+        ok, crawled = True, 0
+        while batch := claim_groups(store, config, jobs, runner, lease):
+            crawled += len(group_jobs(config, batch))
+            reports = run_crawls(config, store, jobs=batch)
+            for report in reports:
+                ctx.say(report.line())
+            error_lines([line for report in reports for line in report.errors], logs.collapse_source_errors)
+            ok = all(r.ok for r in reports) and ok
+        ctx.say(f"cluster: runner {runner} crawled {crawled} of {total} source groups this cycle")
+        writes_digest = holds_digest_lease(store, runner, lease)
+        ok = do_notify(ctx, config, store, bundles=writes_digest) and ok
+        if writes_digest:
+            try:
+                do_digest(ctx, config, store, config.digest_dir)
+            except Exception as exc:
+                error_line(f"digest: {type(exc).__name__}: {exc}")
+                ok = False
+    return 0 if ok else 1
 
 
 # -- status / changes ---------------------------------------------------------------------------
@@ -403,6 +460,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
 def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, kind: str | None) -> None:
     """Recorded changes, oldest first."""
     from tracker.status import list_changes
+    from tracker.words import change_words, local_time
 
     config = ctx.config()
     since_at = None
@@ -417,8 +475,10 @@ def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, k
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    zone = config.display_zone()
     for row in rows:
-        ctx.say(f"{row['id']:>5} {row['detected_at']} {row['kind']:<24} {row['summary']}")
+        when = local_time(row["detected_at"], zone, "%Y-%m-%d %H:%M %Z")
+        ctx.say(f"{row['id']:>5} {when} {change_words(row['kind'], row['data']):<26} {row['summary']}")
 
 
 # -- demo -----------------------------------------------------------------------------------

@@ -17,14 +17,16 @@ SKIP LOCKED, serialised by SQLite's write lock).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import clock
@@ -131,3 +133,41 @@ def leases(store: Store) -> list[tuple[str, str | None, str | None]]:
 def runner_label(runner_id: str | None) -> str:
     """The runner id a `tracker run --cluster` uses: given, else this machine's name."""
     return runner_id or os.environ.get("TRACKER_RUNNER") or default_runner_id()
+
+
+@contextmanager
+def runner_lock(store: Store, runner_id: str) -> Iterator[bool]:
+    """One run at a time per runner id (a session advisory lock on PostgreSQL, gone with the
+    process): a run that outlasts its cycle is not joined by the next one of the same machine."""
+    if store.engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(f"tracker-runner:{runner_id}".encode()).digest()[:8], "big", signed=True)
+    with store.engine.connect() as conn:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+
+SETUP_KEY = 0x7472616C  # "tral": one runner at a time records new watches and follows
+
+
+def prepare(store: Store, config: Config) -> None:
+    """Record the config's watches and subscribers' follows before crawling, one runner at a time.
+    Both are check-then-insert (`ensure_watches`, `sync_subscribers`): runners starting together on
+    a new config would insert the same rows and all but one would fail. After this, the same calls
+    inside `run_crawls` find every row and insert nothing."""
+    from tracker.alerts.outbox import sync_subscribers
+    from tracker.store import ensure_watches
+
+    with store.session() as session:
+        if store.engine.dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SETUP_KEY})
+        ensure_watches(session, [(w.id, "bill", w.name) for w in config.bills]
+                       + [(w.id, "meeting", w.name) for w in config.meetings])
+        sync_subscribers(session, config)

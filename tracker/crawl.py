@@ -48,6 +48,9 @@ def _reactor() -> Any:
         return reactor
 
 
+TOTAL_CONCURRENCY = 64  # requests in flight at once across all hosts of a process
+
+
 def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
     """Scrapy settings from the config's [crawl] section. `polite=False` is for benchmarks only."""
     crawl = config.crawl
@@ -58,10 +61,16 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "USER_AGENT": config.user_agent(),
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "ROBOTSTXT_USER_AGENT": "tracker",
-        "DOWNLOAD_DELAY": crawl.delay_seconds if polite else 0,
-        "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0.0,
+        # One pace per host for the whole process (spiders.middlewares.HostPaceMiddleware): every
+        # source is its own crawler, so Scrapy's per-crawler slot delay would let N watches of one
+        # host (every city's Legistar) send N requests at once. The slot delay is therefore 0.
+        "DOWNLOAD_DELAY": 0,
+        "HOST_PACE_DELAY": crawl.delay_seconds if polite else 0,
         "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain if polite else 16,
+        # Requests in flight across every crawler and host of the process: different hosts go side
+        # by side up to this.
+        "TRACKER_CONCURRENT_TOTAL": TOTAL_CONCURRENCY,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle and polite,
         "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
         "DOWNLOAD_MAXSIZE": crawl.max_bytes,
@@ -81,6 +90,8 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
             "spiders.middlewares.CrawlDelayMiddleware": 110,
             "spiders.middlewares.ConditionalRequestMiddleware": 560,
             "spiders.middlewares.PoliteRetryMiddleware": 540,
+            # Last before the download handler: holds a host's place only while on the wire.
+            "spiders.middlewares.HostPaceMiddleware": 950,
         },
         "ITEM_PIPELINES": {"tracker.crawl.IngestPipeline": 300},
         "DEFAULT_REQUEST_HEADERS": {"Accept-Language": "en"},

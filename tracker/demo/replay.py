@@ -404,7 +404,8 @@ class _Handler(BaseHTTPRequestHandler):
 class ReplayServer:
     """Serves registered routes on 127.0.0.1 from a background thread. Port 0 picks a free port."""
 
-    def __init__(self, port: int = 0, *, on_request: Callable[[Logged], None] | None = None) -> None:
+    def __init__(self, port: int = 0, *, host: str = "127.0.0.1",
+                 on_request: Callable[[Logged], None] | None = None) -> None:
         self._routes: list[Route] = []
         self._dirs: list[tuple[str, Path]] = []
         self._lock = threading.Lock()
@@ -413,7 +414,7 @@ class ReplayServer:
         self._log_entries: list[Logged] = []
         self._inflight = 0
         self._on_request = on_request
-        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server = _Server((host, port), _Handler)  # any loopback address: 127.0.0.0/8
         self._server.replay = self
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -604,9 +605,9 @@ class ReplayServer:
 
 
 @contextmanager
-def serve(folder: Path | str | None = None, *, port: int = 0) -> Iterator[ReplayServer]:
+def serve(folder: Path | str | None = None, *, port: int = 0, host: str = "127.0.0.1") -> Iterator[ReplayServer]:
     """A started server (on a free port unless told), optionally serving `folder` at /; stopped after."""
-    server = ReplayServer(port).start()
+    server = ReplayServer(port, host=host).start()
     try:
         if folder is not None:
             server.add_dir("/", folder)

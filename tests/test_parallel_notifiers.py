@@ -1,0 +1,230 @@
+"""Parallel notifiers (issue 16, item 2): `[alerts] workers = N` makes `tracker notify` run N
+notifier processes. Sending mail is one SMTP session per message, mostly waiting on the relay, so
+the processes overlap; each claims its own rows with the outbox lease (FOR UPDATE SKIP LOCKED on
+PostgreSQL), so every change still reaches its target exactly once. SQLite has one writer: there
+`notify` says, in one line, that one worker is used.
+
+Real parts only: `tracker notify` as separate OS processes, a real SMTP server (aiosmtpd) that takes
+50 ms per message, the real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from tracker import models as m
+from tracker.alerts.outbox import owe_instant, sync_subscribers
+from tracker.changes import Change, dedupe_key
+from tracker.config import Config, load_config
+from tracker.records import Bill, Item
+from tracker.store import Store, ensure_watches, ingest
+
+STAGES = ["referred", "passed_senate", "passed_both", "to_president", "enacted"]  # a baseline, then 4 changes
+WORDS = ["passed the Senate", "passed both chambers", "went to the President", "became law"]
+
+
+class SlowMailbox:
+    """A real SMTP server on 127.0.0.1 that takes `seconds` to accept each message (a relay's
+    round trips) and records the most messages it was handed at once."""
+
+    def __init__(self, seconds: float = 0.05) -> None:
+        self.seconds = seconds
+        self.subjects: list[str] = []
+        self.in_flight = 0
+        self.most_at_once = 0
+        self.lock = threading.Lock()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.in_flight += 1
+            self.most_at_once = max(self.most_at_once, self.in_flight)
+        await asyncio.sleep(self.seconds)
+        with self.lock:
+            self.in_flight -= 1
+            self.subjects.append(str(message_from_bytes(envelope.content)["Subject"]))
+        return "250 OK"
+
+
+class SlowHook:
+    """A real HTTP receiver for apprise's json:// webhooks that takes `seconds` per message and
+    records the most messages it was handed at once."""
+
+    def __init__(self, seconds: float = 0.05) -> None:
+        self.titles: list[str] = []
+        self.in_flight = 0
+        self.most_at_once = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    outer.in_flight += 1
+                    outer.most_at_once = max(outer.most_at_once, outer.in_flight)
+                threading.Event().wait(seconds)
+                with outer.lock:
+                    outer.in_flight -= 1
+                    outer.titles.append(json.loads(body)["title"])
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+@pytest.fixture
+def hook() -> Iterator[SlowHook]:
+    receiver = SlowHook()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[SlowMailbox]:
+    box = SlowMailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+def mail_url(mailbox: SlowMailbox) -> str:
+    return f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=team@example.org"
+
+
+def write_config(tmp_path: Path, db_url: str, target: str, workers: int) -> Path:
+    path = tmp_path / "tracker.toml"
+    path.write_text(f"""
+[storage]
+url = "{db_url}"
+[alerts]
+workers = {workers}
+[[bills]]
+id = "police"
+name = "Police accountability"
+numbers = ["s35-117"]
+[[subscribers]]
+id = "core-team"
+notify = ["{target}"]
+follow = ["police"]
+""")
+    return path
+
+
+def stage_differ(old: Bill | None, new: Bill, key: str) -> list[Change]:
+    if old is None or old.stage == new.stage:
+        return []
+    return [Change("bill.stage", key, f"{new.display} (117th) {new.stage.replace('_', ' ')}",
+                   dedupe_key(key, "bill.stage", new.stage), {"from": old.stage, "to": new.stage},
+                   f"https://www.congress.gov/bill/117th-congress/senate-bill/{new.number}", "2021-02-12")]
+
+
+def owe(config: Config, bills: int) -> Store:
+    """Walk `bills` bills through STAGES as a crawl would record them: each change owes one delivery,
+    in the change's own transaction."""
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [("police", "bill", "Police")])
+        sync_subscribers(session, config)
+    for n in range(1, bills + 1):
+        key = f"bill:s{n}-117"
+        for stage in STAGES:
+            content = Bill(number=key[5:], display=f"S. {n}", congress=117, type="s", stage=stage,
+                           title=f"Derived test bill {n}", sponsor={"name": "Sen. Van Hollen, Chris [D-MD]"})
+            ingest(store, Item(key=key, kind="bill", source_id="govinfo", watch_ids=["police"], content=content),
+                   stage_differ, on_change=lambda session, change: owe_instant(session, change, config))
+    return store
+
+
+def notify_command(path: Path) -> list[str]:
+    return [sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"]
+
+
+def env() -> dict[str, str]:
+    out = dict(os.environ)
+    out.pop("TRACKER_CONFIG", None)
+    return out
+
+
+def statuses(store: Store) -> dict[str, int]:
+    with store.session() as session:
+        return dict(session.execute(select(m.Delivery.status, func.count()).group_by(m.Delivery.status)).all())
+
+
+def sent_count(stdout: str) -> int:
+    return int(stdout.split("notify: ", 1)[1].split(" sent", 1)[0])
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_notifier_processes_deliver_each_change_once(tmp_path: Path, pg_url: str, hook: SlowHook,
+                                                     frozen_now: Any) -> None:
+    path = write_config(tmp_path, pg_url, hook.url, workers=3)
+    store = owe(load_config(path, env={}), bills=30)
+    assert statuses(store) == {"pending": 120}
+
+    result = subprocess.run(notify_command(path), capture_output=True, text=True, env=env(), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "notify: 120 sent, 0 failed (will retry), 0 dead (3 workers)"
+    expected = sorted(f"S. {n} {words}" for n in range(1, 31) for words in WORDS)
+    assert sorted(hook.titles) == expected  # each change once: none lost, none twice
+    assert statuses(store) == {"sent": 120}
+    # the receiver really had several notifiers' messages at once (one process sends one at a time)
+    assert hook.most_at_once >= 2, hook.most_at_once
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_notify_commands_at_once_still_send_each_change_once(tmp_path: Path, pg_url: str, mailbox: SlowMailbox,
+                                                                 frozen_now: Any) -> None:
+    """Cron's notify overlapping a manual one, two worker processes each, to a real SMTP server."""
+    path = write_config(tmp_path, pg_url, mail_url(mailbox), workers=2)
+    store = owe(load_config(path, env={}), bills=15)
+    procs = [subprocess.Popen(notify_command(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env()) for _ in range(2)]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    assert sum(sent_count(out) for out, _ in outputs) == 60, outputs
+    assert sorted(mailbox.subjects) == sorted(f"S. {n} {words}" for n in range(1, 16) for words in WORDS)
+    assert statuses(store) == {"sent": 60}
+
+
+def test_sqlite_says_one_worker_is_used(tmp_path: Path, sqlite_url: str, mailbox: SlowMailbox,
+                                        frozen_now: Any) -> None:
+    path = write_config(tmp_path, sqlite_url, mail_url(mailbox), workers=4)
+    store = owe(load_config(path, env={}), bills=2)
+    result = subprocess.run(notify_command(path), capture_output=True, text=True, env=env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = 4)",
+        "notify: 8 sent, 0 failed (will retry), 0 dead"]
+    assert result.stderr == ""  # a notice, not an error
+    assert sorted(mailbox.subjects) == sorted(f"S. {n} {words}" for n in (1, 2) for words in WORDS)
+    assert statuses(store) == {"sent": 8}
+    assert mailbox.most_at_once == 1
