@@ -1,6 +1,6 @@
 """GovInfo BILLSTATUS bulk packages: one ZIP per Congress and bill type, read as a baseline.
 
-`{base_url}/bulkdata/BILLSTATUS/{congress}/{type}/BILLSTATUS-{congress}{type}.zip` holds every bill
+`{base_url}/bulkdata/BILLSTATUS/{congress}/{type}/BILLSTATUS-{congress}-{type}.zip` holds every bill
 file of that Congress and type (the 118th Congress's `hr` package: 35.5 MB, 10,564 members): one
 request instead of ten thousand. Packages are big and untrusted, so:
 
@@ -54,7 +54,7 @@ class PackageError(ValueError):
 
 
 def package_url(base_url: str, congress: int, bill_type: str) -> str:
-    return f"{base_url.rstrip('/')}/bulkdata/BILLSTATUS/{congress}/{bill_type}/BILLSTATUS-{congress}{bill_type}.zip"
+    return f"{base_url.rstrip('/')}/bulkdata/BILLSTATUS/{congress}/{bill_type}/BILLSTATUS-{congress}-{bill_type}.zip"
 
 
 # -- download: streamed to a file, through the engine's download slot ------------------------------

@@ -73,7 +73,7 @@ def file_path(congress: int, bill_type: str, number: int) -> str:
 
 
 def package_path(congress: int, bill_type: str) -> str:
-    return f"/bulkdata/BILLSTATUS/{congress}/{bill_type}/BILLSTATUS-{congress}{bill_type}.zip"
+    return f"/bulkdata/BILLSTATUS/{congress}/{bill_type}/BILLSTATUS-{congress}-{bill_type}.zip"
 
 
 def sitemap_path(congress: int, bill_type: str) -> str:
