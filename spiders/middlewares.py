@@ -20,11 +20,12 @@ import logging
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -135,6 +136,24 @@ class PoliteRetryMiddleware:
         return retry
 
 
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt handling, with one robots.txt per host for a whole crawl batch: every
+    source is its own crawler, and each fetched the host's robots.txt for itself (with six cities'
+    Legistar watches, half the requests to that host were robots.txt). The first crawler to need a
+    host fetches it; the others wait for that answer. A batch is the crawlers sharing the setting
+    `TRACKER_CRAWL_BATCH` (one `run_crawls`): the next batch reads robots.txt afresh."""
+
+    shared: ClassVar[dict[str, Any]] = {}
+    batch: ClassVar[str | None] = None
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        batch = crawler.settings.get("TRACKER_CRAWL_BATCH")
+        if batch != SharedRobotsTxtMiddleware.batch:
+            SharedRobotsTxtMiddleware.batch, SharedRobotsTxtMiddleware.shared = batch, {}
+        self._parsers = SharedRobotsTxtMiddleware.shared
+
+
 class CrawlDelayMiddleware:
     """Apply robots.txt Crawl-delay to the host's shared pace (never lowers the configured delay)."""
 
@@ -152,7 +171,7 @@ class CrawlDelayMiddleware:
         if engine is None:
             return None
         for mw in engine.downloader.middleware.middlewares:
-            if type(mw).__name__ == "RobotsTxtMiddleware":
+            if isinstance(mw, RobotsTxtMiddleware):
                 return mw
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,9 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "LOG_LEVEL": "INFO",
         "LOGSTATS_INTERVAL": 0,
         "DOWNLOADER_MIDDLEWARES": {
+            # robots.txt once per host per batch, whichever source's crawler asks first
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "spiders.middlewares.SharedRobotsTxtMiddleware": 100,
             "spiders.middlewares.CrawlDelayMiddleware": 110,
             "spiders.middlewares.ConditionalRequestMiddleware": 560,
             "spiders.middlewares.PoliteRetryMiddleware": 540,
@@ -183,7 +187,9 @@ def run_crawls(
     reports = start_runs(store, [(job.source_id, job.watch_ids) for job in jobs])
     ingestworker.prepare(store.url, config, {r.source_id: r.run_id for r in reports if r.run_id})
 
-    crawl_settings = {**scrapy_settings(config, polite=polite), **(settings or {})}
+    # The crawlers of one call share robots.txt per host (spiders/middlewares.py); the next call reads it anew.
+    crawl_settings = {**scrapy_settings(config, polite=polite), **(settings or {}),
+                      "TRACKER_CRAWL_BATCH": uuid.uuid4().hex}
     crawlers: list[Any] = []
 
     def start() -> Any:
