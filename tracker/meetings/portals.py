@@ -12,8 +12,9 @@ rows are still read (`Listing.problems`), as for every listing parser.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 from tracker.meetings.normalize import (
@@ -27,6 +28,8 @@ from tracker.meetings.normalize import (
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safexml import html_instead, parse_xml
 
+Row = TypeVar("Row")
+
 
 def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datetime | None, day: date, zone: str,
                    comment_text: str | None = None, **fields: Any) -> Meeting:
@@ -37,6 +40,20 @@ def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datet
         source=source, source_ref=str(ref), body=body, title=title.strip(), date=day.isoformat(), timezone=zone,
         start=utc_iso(local, zone) if local else None, time_tbd=local is None,
         status=MeetingStatus.CANCELLED if said else MeetingStatus.CONFIRMED, status_text=said, **fields)
+
+
+def read_rows(rows: Iterable[Row], read: Callable[[Row, ListingContext], Meeting], ctx: ListingContext,
+              name: Callable[[int, Row], tuple[Any, Any]]) -> Listing:
+    """Each row of a listing read on its own: one that cannot be read is that row's problem line
+    (`name` gives its id and title), and the others are still read."""
+    meetings, problems = [], []
+    for n, row in enumerate(rows):
+        try:
+            meetings.append(read(row, ctx))
+        except Exception as exc:
+            ref, title = name(n, row)
+            problems.append(row_problem("meeting", ref, title, exc))
+    return Listing(meetings, problems)
 
 
 def row_problem(what: str, ref: Any, title: Any, exc: BaseException) -> str:
@@ -72,13 +89,8 @@ def parse_primegov(data: bytes, ctx: ListingContext) -> Listing:
     rows = read_json(data, "PrimeGov meeting list")
     if not isinstance(rows, list):
         raise SourceParseError("a PrimeGov meeting list is a JSON array")
-    meetings, problems = [], []
-    for n, row in enumerate(rows):
-        try:
-            meetings.append(_primegov_meeting(row, ctx))
-        except Exception as exc:  # one row that cannot be read is that row's problem
-            problems.append(row_problem("meeting", _field(row, "id") or f"row {n + 1}", _field(row, "title"), exc))
-    return Listing(meetings, problems)
+    return read_rows(rows, _primegov_meeting, ctx,
+                     lambda n, row: (_field(row, "id") or f"row {n + 1}", _field(row, "title")))
 
 
 def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting:
@@ -110,13 +122,8 @@ def parse_civicclerk(data: bytes, ctx: ListingContext) -> Listing:
     rows = payload.get("value") if isinstance(payload, dict) else None
     if not isinstance(rows, list):
         raise SourceParseError("a CivicClerk event list has a `value` array")
-    meetings, problems = [], []
-    for n, row in enumerate(rows):
-        try:
-            meetings.append(_civicclerk_meeting(row, ctx))
-        except Exception as exc:  # one row that cannot be read is that row's problem
-            problems.append(row_problem("meeting", _field(row, "id") or f"row {n + 1}", _field(row, "eventName"), exc))
-    return Listing(meetings, problems)
+    return read_rows(rows, _civicclerk_meeting, ctx,
+                     lambda n, row: (_field(row, "id") or f"row {n + 1}", _field(row, "eventName")))
 
 
 def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting:
@@ -144,13 +151,8 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting:
 def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     """BoardDocs `XML-ActiveMeetings` export: meetings with their agenda items (dates, no times)."""
     root = parse_xml(data, SourceParseError, "a BoardDocs XML export")
-    meetings, problems = [], []
-    for node in root.iter("meeting"):
-        try:
-            meetings.append(_boarddocs_meeting(node, ctx))
-        except Exception as exc:  # one meeting that cannot be read is that meeting's problem
-            problems.append(row_problem("meeting", node.get("id"), node.findtext("name"), exc))
-    return Listing(meetings, problems)
+    return read_rows(root.iter("meeting"), _boarddocs_meeting, ctx,
+                     lambda _n, node: (node.get("id"), node.findtext("name")))
 
 
 def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting:
