@@ -176,7 +176,25 @@ class LegistarSpider(TrackerSpider):
                 yield self._get(url, self.parse_items, f"items of meeting {event_id}", event=event,
                                 fingerprint=fingerprint)
         if self.report.complete_listing:
+            self._forget_the_past()
             yield from self._rosters_due()
+
+    def _forget_the_past(self) -> None:
+        """Drop what the listing can no longer show, or the cursor grows with every meeting ever held.
+        Called after a whole listing only: it holds every event dated in the window and every event
+        modified since the last whole listing (less a week), so a known event it lacks is outside the
+        window (or of a body no longer watched) and quiet; should it change later, that is past news,
+        as for any old meeting we never followed. A body with no meeting in the window (a body no
+        longer watched has none listed) loses its roster date: when it meets again its roster is due
+        anyway. A None entry deletes the key when the cursor is saved (`runs._merge`)."""
+        listed = {str(event_id) for event_id in self.listed}
+        gone = {event_id: None for event_id in self.known_events if event_id not in listed}
+        if gone:
+            self.report.cursor["events"] = gone
+        meeting = {str(body_id) for body_id in self.bodies}
+        idle = {body_id: None for body_id in self.known_bodies if body_id not in meeting}
+        if idle:
+            self.report.cursor["bodies"] = idle
 
     # -- who sits on the bodies (at most daily) -------------------------------------------------
 

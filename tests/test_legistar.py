@@ -401,6 +401,51 @@ def test_a_moved_modified_stamp_refetches_the_items(
     assert len(list_changes(store)) == 1
 
 
+def stored_cursor(store: Store, source_id: str = "legistar:nyc-council") -> dict[str, Any]:
+    with store.session() as session:
+        state = session.get(m.SourceState, source_id)
+        assert state is not None
+        return dict(state.cursor)
+
+
+def test_the_cursor_forgets_meetings_past_the_window_and_bodies_no_longer_watched(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cursor holds what the listing can still show: it does not grow with every meeting ever held."""
+    config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)  # 1 June: window from 2 May
+    cursor = stored_cursor(store)
+    # 20107: Public Safety, 18 May, last modified 24 May. 20188: Public Safety, 20 June. 20178: City Council.
+    assert {"20107", "20188", "20178"} <= set(cursor["events"])
+    assert set(cursor["bodies"]) == {"1", "19"}  # City Council, Committee on Public Safety
+
+    # Three weeks on (window from 22 May) the watch follows Public Safety only.
+    path = Path(config.path)
+    path.write_text(path.read_text().replace('bodies = ["City Council", "Committee on Public Safety"]',
+                                             'bodies = ["Committee on Public Safety"]'))
+    config = load_config(path, env={})
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-21T12:00:00Z")
+    (report, _) = run_crawls(config, store)
+    assert report.ok, report.errors
+    cursor = stored_cursor(store)
+    assert "20107" not in cursor["events"]  # before the window, not modified lately
+    assert "20178" not in cursor["events"]  # a body no longer watched
+    assert "20188" in cursor["events"]  # in the window
+    # 17 May but modified on 1 June, within a week of the last run: listed, so still followed
+    assert "20058" in cursor["events"]
+    assert set(cursor["bodies"]) == {"19"}
+    assert cursor["bodies"]["19"] == "2023-06-21T12:00:00+00:00"  # its roster was due (daily) and asked for
+
+    # Nothing new an hour later: one listing, no items and no roster asked for again.
+    changes = list_changes(store)  # 20347 (11 October) came into the window: meeting.added
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-21T13:00:00Z")
+    (report, _) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [r.path for r in replay.requests if r.path.startswith("/v1/")] == ["/v1/nyc/events"]
+    assert list_changes(store) == changes
+    # The listing now asks for what moved since 14 June: 20058 is no longer in it.
+    assert set(stored_cursor(store)["events"]) == set(cursor["events"]) - {"20058"}
+
+
 def test_bad_listing_loses_nothing_and_says_where(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)

@@ -125,6 +125,43 @@ def test_quiet_crawl_of_an_unreachable_source_then_check_then_healthy(tmp_path: 
     assert tracker(config, "--quiet", "status", "--check").stdout == ""
 
 
+def test_check_and_status_say_times_in_the_tracker_zone_and_json_stays_utc(tmp_path: Path,
+                                                                          closed_port: int) -> None:
+    """An operator reads `status --check` and `status` in the tracker's zone, in the words the alerts
+    use; monitors reading `--json` keep the UTC stamps."""
+    from tracker.health import problems
+    from tracker.status import check_lines, collect_status, status_lines
+
+    config = write_config(tmp_path, f"http://127.0.0.1:{closed_port}")
+    config.write_text(config.read_text().replace("[tracker]\n", '[tracker]\ntimezone = "America/Los_Angeles"\n', 1))
+    at = {"TRACKER_NOW": T0}  # 14:00 UTC is 6:00 AM in Los Angeles
+    assert tracker(config, "--quiet", "crawl", env=at).returncode == 1
+
+    as_json = json.loads(tracker(config, "status", "--check", "--json", env=at).stdout)
+    (problem,) = as_json["problems"]
+    assert problem.startswith(f"source govinfo: failing (1 run in a row, last {T0}): "), problem
+    assert json.loads(tracker(config, "status", "--json", env=at).stdout)["sources"][0]["last_run"] == T0
+
+    loaded = load_config(config)
+    store = Store(loaded.database_url)
+    try:
+        (line,) = check_lines(problems(store, loaded, loaded.base_dir), loaded)
+        assert line.startswith("source govinfo: failing (1 run in a row, last Tue Nov 24, 6:00 AM PST): "), line
+        assert len(line) <= 200
+        text = status_lines(collect_status(store, loaded), loaded)
+    finally:
+        store.dispose()
+    (source,) = [row for row in text if row.startswith("source govinfo: ")]
+    assert source.endswith("(last run Tue Nov 24, 6:00 AM PST)"), source
+    assert not [row for row in text if T0 in row], text
+
+    # The command prints exactly these lines.
+    check = tracker(config, "status", "--check", env=at)
+    assert (check.returncode, check.stdout.splitlines()) == (1, [line])
+    assert tracker(config, "--quiet", "status", "--check", env=at).stdout.splitlines() == [line]
+    assert source in tracker(config, "status", env=at).stdout.splitlines()
+
+
 def test_smtp_outage_is_one_line_per_target_with_a_count(tmp_path: Path, closed_port: int) -> None:
     """96 owed mails to a mail server that is down: one line per recipient, not 192 lines."""
     port = closed_port
@@ -199,7 +236,8 @@ notify = ["json://127.0.0.1:{port}/ops"]
 
         check = tracker(config, "status", "--check", env=late)
         assert check.returncode == 1
-        assert [line for line in check.stdout.splitlines() if line.startswith("run lock held for 180 minutes")]
+        (line,) = [line for line in check.stdout.splitlines() if line.startswith("run lock held for 180 minutes")]
+        assert line.endswith(f"pid {holder.pid} on {socket.gethostname()} since Tue Nov 24, 9:00 AM EST"), line
     finally:
         holder.kill()
         holder.wait()

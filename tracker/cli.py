@@ -412,7 +412,7 @@ def run_cluster(ctx: Context, config: Config, store: Any, runner_id: str | None,
 @pass_ctx
 def status(ctx: Context, as_json: bool, check: bool) -> None:
     """Where every watched thing stands, and source and delivery health."""
-    from tracker.status import collect_status
+    from tracker.status import check_lines, collect_status, status_lines
 
     config = ctx.config()
     if check:
@@ -422,7 +422,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
         if as_json:
             click.echo(secrets.mask(json.dumps({"ok": not found, "problems": found}, indent=2)))
         else:
-            for line in found:
+            for line in check_lines(found, config):
                 click.echo(secrets.mask(line))
             if not found:
                 ctx.say("ok")
@@ -431,23 +431,8 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
     if as_json:
         click.echo(secrets.mask(json.dumps(data, indent=2, ensure_ascii=False)))
         return
-    from tracker.bills import STAGE_WORDS
-
-    for b in data["bills"]:
-        latest = b["latest_action"] or {}
-        law = f", Public Law {b['law']}" if b["law"] else ""
-        ctx.say(f"[{b['watch']}] {b['number']} ({b['congress']}th) {STAGE_WORDS.get(b['stage'], b['stage'])}{law}; "
-                f"{b['cosponsors']} cosponsors; latest {latest.get('date')}: {latest.get('text')}")
-    for mt in data["meetings"]:
-        ctx.say(f"[{mt['watch']}] {mt['start'] or mt.get('date')} {mt['body']}: {mt['title']} ({mt['status']})")
-    for s in data["sources"]:
-        health = "ok" if s["ok"] else ("never run" if s["ok"] is None else f"failing x{s['consecutive_failures']}: {s['error']}")
-        ctx.say(f"source {s['id']}: {health} (last run {s['last_run'] or 'never'})")
-    d = data["deliveries"]
-    ctx.say(f"deliveries: {d['pending']} pending, {d['sent']} sent, {d['failed']} failed, {d['dead']} dead")
-    for dead in data["dead_deliveries"]:
-        ctx.say(f"dead delivery {dead['id']} to subscriber {dead['subscriber']} after {dead['tries']} tries: "
-                f"{dead['last_error']}")
+    for line in status_lines(data, config):
+        ctx.say(line)
 
 
 @main.command()

@@ -159,9 +159,10 @@ SETUP_KEY = 0x7472616C  # "tral": one runner at a time records new watches and f
 
 def prepare(store: Store, config: Config) -> None:
     """Record the config's watches and subscribers' follows before crawling, one runner at a time.
-    Both are check-then-insert (`ensure_watches`, `sync_subscribers`): runners starting together on
-    a new config would insert the same rows and all but one would fail. After this, the same calls
-    inside `run_crawls` find every row and insert nothing."""
+    `ensure_watches` and `sync_subscribers` are race-safe by themselves (INSERT … ON CONFLICT DO
+    NOTHING: the first writer's row, and so a follow's start, stands); the lock only spares
+    runners starting together the wasted duplicate inserts. After this, the same calls inside
+    `run_crawls` find every row and insert nothing."""
     from tracker.alerts.outbox import sync_subscribers
     from tracker.store import ensure_watches
 

@@ -56,10 +56,15 @@ def load_cursors(store: Store, source_ids: list[str]) -> dict[str, dict[str, Any
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Merge nested dicts (a cursor's sections) into `base` in place, replacing leaves. `base` is
-    a private deep copy (see `_save_cursor`): copying per merge was quadratic in the cursor's size."""
+    """Merge nested dicts (a cursor's sections) into `base` in place, replacing leaves; a None leaf
+    deletes its key (how a spider prunes entries it no longer needs). `base` is a private deep copy
+    (see `_save_cursor`): copying per merge was quadratic in the cursor's size."""
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        if value is None:
+            base.pop(key, None)
+        elif isinstance(value, dict):
+            if not isinstance(base.get(key), dict):
+                base[key] = {}
             _merge(base[key], value)
         else:
             base[key] = value

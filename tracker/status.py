@@ -3,6 +3,7 @@ and the digest (the JSON shapes are documented in docs/cli.md)."""
 
 from __future__ import annotations
 
+import re
 import zlib
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,9 +24,15 @@ from tracker.meetings.legistar import body_key
 from tracker.meetings.officers import BodyMember, current_members, member_lines
 from tracker.records import Bill, Body, Meeting, MeetingStatus, load_record
 from tracker.store import Store
-from tracker.words import local_iso
+from tracker.words import SHORT, local_iso, local_time
 
 MEETING_PAST_DAYS = 30
+# A time shown to an operator in text: the short form the alerts use, and the zone, since the
+# operator's terminal may be elsewhere ("Wed Nov 25, 8:15 AM EST").
+STAMP = f"{SHORT} %Z"
+# The UTC instants `health.problems()` puts in its lines (`last …`, the lock's `since …`); the
+# JSON keeps them as they are.
+_PROBLEM_STAMP = re.compile(r"\b(last|since) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")
 
 
 def watch_entities(session: Session, watch_id: str, kind: str) -> list[tuple[m.Entity, Any]]:
@@ -229,3 +236,47 @@ def body_members_now(session: Session, meeting_key: str) -> tuple[str, list[str]
     assert isinstance(body, Body)
     members = current_members([BodyMember.load(row) for row in body.members], clock.now().date())
     return (body.name or meeting.body or "body", member_lines(members)) if members else None
+
+
+# -- text output ------------------------------------------------------------------------------------
+
+
+def check_lines(problems: list[str], config: Config) -> list[str]:
+    """`status --check` problem lines as printed: their UTC stamps in the tracker's zone, as every
+    other line people read says a time (`status --check --json` prints `problems` unchanged)."""
+    from tracker.logs import shorten
+
+    zone = config.display_zone()
+
+    def local(stamp: re.Match[str]) -> str:
+        return f"{stamp[1]} {local_time(stamp[2], zone, STAMP)}"
+
+    return [shorten(_PROBLEM_STAMP.sub(local, line)) for line in problems]
+
+
+def status_lines(data: dict[str, Any], config: Config) -> list[str]:
+    """`tracker status` as text, from `collect_status()`'s data: meeting times in the body's zone
+    and run times in the tracker's, in words (the JSON keeps ISO stamps)."""
+    from tracker.bills import STAGE_WORDS
+
+    zone = config.display_zone()
+    lines = []
+    for b in data["bills"]:
+        latest = b["latest_action"] or {}
+        law = f", Public Law {b['law']}" if b["law"] else ""
+        lines.append(f"[{b['watch']}] {b['number']} ({b['congress']}th) {STAGE_WORDS.get(b['stage'], b['stage'])}"
+                     f"{law}; {b['cosponsors']} cosponsors; latest {latest.get('date')}: {latest.get('text')}")
+    for mt in data["meetings"]:
+        when = local_time(mt["start"], config.display_zone(mt["watch"]), STAMP) if mt["start"] else mt.get("date")
+        lines.append(f"[{mt['watch']}] {when} {mt['body']}: {mt['title']} ({mt['status']})")
+    for s in data["sources"]:
+        health = ("ok" if s["ok"] else
+                  "never run" if s["ok"] is None else f"failing x{s['consecutive_failures']}: {s['error']}")
+        last = local_time(s["last_run"], zone, STAMP) if s["last_run"] else "never"
+        lines.append(f"source {s['id']}: {health} (last run {last})")
+    d = data["deliveries"]
+    lines.append(f"deliveries: {d['pending']} pending, {d['sent']} sent, {d['failed']} failed, {d['dead']} dead")
+    for dead in data["dead_deliveries"]:
+        lines.append(f"dead delivery {dead['id']} to subscriber {dead['subscriber']} after {dead['tries']} tries: "
+                     f"{dead['last_error']}")
+    return lines

@@ -122,12 +122,26 @@ ChangeHook = Callable[[Session, m.Change], None]
 
 
 def ensure_watches(session: Session, watches: list[tuple[str, str, str]]) -> None:
-    """Insert watches (id, kind, name) not yet known."""
-    known = set(session.scalars(select(m.Watch.id)))
+    """Insert watches (id, kind, name) not yet known; a known watch is left as it is.
+
+    INSERT … ON CONFLICT DO NOTHING, not check-then-insert: processes starting together on a new
+    config may both see a watch missing, and the one that inserts second must not fail.
+    """
+    known = set(session.scalars(select(m.Watch.id)))  # the usual case, every watch known, writes nothing
     now = clock.now()
-    for watch_id, kind, name in watches:
-        if watch_id not in known:
-            session.add(m.Watch(id=watch_id, kind=kind, name=name, first_seen=now))
+    insert_missing(session, m.Watch, ["id"], [{"id": watch_id, "kind": kind, "name": name, "first_seen": now}
+                                              for watch_id, kind, name in watches if watch_id not in known])
+
+
+def insert_missing(session: Session, model: type[m.Base], keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """Insert the rows whose `keys` are not taken yet, leaving existing rows as they are, race-free
+    (INSERT … ON CONFLICT DO NOTHING, SQLite's or PostgreSQL's)."""
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(model).on_conflict_do_nothing(index_elements=keys), rows)
 
 
 def ingest(

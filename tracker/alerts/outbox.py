@@ -19,7 +19,7 @@ from tracker import clock
 from tracker import models as m
 from tracker.alerts.targets import targets_of
 from tracker.config import Config, Subscriber
-from tracker.store import Store, max_change_id
+from tracker.store import Store, insert_missing, max_change_id
 
 OPERATOR = "operator"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -30,17 +30,25 @@ def followed(config: Config, subscriber: Subscriber) -> list[str]:
 
 
 def sync_subscribers(session: Session, config: Config) -> None:
-    """Record where each (subscriber, watch) follow starts: nothing before it is owed."""
+    """Record where each (subscriber, watch) follow starts: nothing before it is owed.
+
+    INSERT … ON CONFLICT DO NOTHING, not check-then-insert: processes starting together on a new
+    config may both see a follow missing; the second must neither fail nor move the start the
+    first one recorded.
+    """
     start = max_change_id(session)
     now = clock.now()
-    known = {(f.subscriber_id, f.watch_id) for f in session.scalars(select(m.Follow))}
+    known = {(sub, watch) for sub, watch in session.execute(select(m.Follow.subscriber_id, m.Follow.watch_id))}
     marks = set(session.scalars(select(m.BundleMark.subscriber_id)))
+    follows: list[dict[str, Any]] = []
+    bundle_marks: list[dict[str, Any]] = []
     for sub in config.subscribers:
-        for watch_id in followed(config, sub):
-            if (sub.id, watch_id) not in known:
-                session.add(m.Follow(subscriber_id=sub.id, watch_id=watch_id, since_change_id=start, since=now))
+        follows += [{"subscriber_id": sub.id, "watch_id": watch_id, "since_change_id": start, "since": now}
+                    for watch_id in followed(config, sub) if (sub.id, watch_id) not in known]
         if sub.mode != "instant" and sub.id not in marks:
-            session.add(m.BundleMark(subscriber_id=sub.id, last_change_id=start, last_period=None))
+            bundle_marks.append({"subscriber_id": sub.id, "last_change_id": start, "last_period": None})
+    insert_missing(session, m.Follow, ["subscriber_id", "watch_id"], follows)
+    insert_missing(session, m.BundleMark, ["subscriber_id"], bundle_marks)
 
 
 def _follow_starts(session: Session, subscriber_id: str | None = None) -> dict[tuple[str, str], int]:
