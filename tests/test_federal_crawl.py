@@ -4,17 +4,26 @@ server, then `status` and `changes` as a user reads them."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from recorded import federal
+from sqlalchemy import func, select
 
+from tracker import ingestworker
+from tracker import models as m
 from tracker.cli import main
 from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
 from tracker.demo.derive import billstatus_before
+from tracker.demo.packages import INDEX_PATH, sitemap_xml
 from tracker.demo.replay import Fault, ReplayServer
 from tracker.status import collect_status, list_changes
 from tracker.store import Store
@@ -282,3 +291,57 @@ def test_a_new_bill_parser_reads_every_bill_again_once_and_is_not_news(
     replay.clear_log()
     (steady,) = run_crawls(config, store)
     assert steady.ok and steady.not_modified == 3 and steady.new_snapshots == 0
+
+
+def renumbered(data: bytes, number: int) -> bytes:
+    """The same real file under another bill number (either schema)."""
+    data = re.sub(rb"<number>\d+</number>", f"<number>{number}</number>".encode(), data, count=1)
+    return re.sub(rb"<billNumber>\d+</billNumber>", f"<billNumber>{number}</billNumber>".encode(), data, count=1)
+
+
+def test_an_ingest_worker_killed_mid_crawl_loses_only_what_it_held(tmp_path: Path, replay: ReplayServer) -> None:
+    """The worker that parses and stores is killed (as the OOM killer would) while bills still
+    arrive: the bills it held fail with one line each, a new worker stores the rest of the same
+    crawl, nothing is half-stored, and the next crawl fetches the lost ones again."""
+    numbers = [f"hr{n}-115" for n in range(9001, 9013)]
+    original = real("BILLSTATUS-115hr367.xml")
+    replay.add(INDEX_PATH, sitemap_xml([], index=True))  # no sitemaps: each bill by its own request
+    for i, number in enumerate(numbers):
+        path = path_of(number)
+        replay.add(path, renumbered(original, 9001 + i))
+        replay.set_fault(path, Fault.delay(0.25 * i))  # they arrive one by one over three seconds
+    config = write_config(tmp_path, replay, numbers)
+    store = Store(config.database_url)
+    killed: list[int] = []
+
+    def kill_the_worker_after_two_bills() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with store.session() as session:
+                if session.scalar(select(func.count()).select_from(m.Entity)) >= 2:
+                    break
+            time.sleep(0.02)
+        pids = list(getattr(ingestworker._pool, "_processes", {}) or {})
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        killed.extend(pids)
+
+    killer = threading.Thread(target=kill_the_worker_after_two_bills)
+    killer.start()
+    (report,) = run_crawls(config, store)
+    killer.join()
+    assert killed, "the worker was never killed"
+    lost = [e for e in report.errors if "could not store" in e]
+    assert report.items + len(lost) == len(numbers), report.errors
+    assert 2 <= report.items < len(numbers) and len(lost) <= 2, report.errors  # only what it held
+    with store.session() as session:
+        stored = set(session.scalars(select(m.Entity.key)))
+        assert all(session.get(m.Entity, key).current_snapshot_id for key in stored)  # nothing half-stored
+    assert stored == report.seen and len(stored) == report.items
+
+    for number in numbers:
+        replay.set_fault(path_of(number), None)
+    (again,) = run_crawls(config, store)
+    assert again.ok and again.new_snapshots == len(lost), again.errors  # the lost ones now; the rest unchanged
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(m.Entity)) == len(numbers)

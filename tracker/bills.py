@@ -47,6 +47,22 @@ def _text(node: etree._Element | None, path: str) -> str | None:
     return value or None
 
 
+def _fields(node: etree._Element) -> dict[str, str | None]:
+    """A node's child elements' texts by tag, the first of each tag, as `findtext` would read them:
+    one pass over the children instead of one search per field (a bill has thousands of fields)."""
+    fields: dict[str, str | None] = {}
+    for child in node:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in fields:
+            fields[tag] = child.text or ""
+    return fields
+
+
+def _field(fields: dict[str, str | None], tag: str) -> str | None:
+    """One field of `_fields`, cleaned; None when absent or empty (as `_text`)."""
+    return clean(fields.get(tag)) or None
+
+
 # -- parsing ----------------------------------------------------------------------------------
 
 
@@ -116,14 +132,15 @@ def _raw_actions(bill: etree._Element) -> list[dict[str, Any]]:
         legacy = _text(item, "committee/name")
         if legacy:
             committees.append(legacy)
-        code = _text(item, "actionCode")
+        fields = _fields(item)
+        code = _field(fields, "actionCode")
         source = _text(item, "sourceSystem/name")
         rows.append({
-            "date": (_text(item, "actionDate") or "")[:10],
-            "time": _text(item, "actionTime"),
+            "date": (_field(fields, "actionDate") or "")[:10],
+            "time": _field(fields, "actionTime"),
             "code": code,
-            "text": _text(item, "text") or "",
-            "type": _text(item, "type"),
+            "text": _field(fields, "text") or "",
+            "type": _field(fields, "type"),
             "source": source,
             "committees": sorted(set(committees)),
             "chamber": _action_chamber(source, code),
@@ -177,14 +194,13 @@ def _merge_actions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return actions
 
 
-def _person(item: etree._Element) -> dict[str, Any]:
-    district = _text(item, "district")
+def _person(fields: dict[str, str | None]) -> dict[str, Any]:
     return {
-        "name": _text(item, "fullName"),
-        "bioguide_id": _text(item, "bioguideId"),
-        "party": _text(item, "party"),
-        "state": _text(item, "state"),
-        "district": district,
+        "name": _field(fields, "fullName"),
+        "bioguide_id": _field(fields, "bioguideId"),
+        "party": _field(fields, "party"),
+        "state": _field(fields, "state"),
+        "district": _field(fields, "district"),
     }
 
 
@@ -225,29 +241,33 @@ def parse_billstatus(data: bytes) -> dict[str, Any]:
     bill = root.find("bill")
     if bill is None:
         raise BillParseError("not a BILLSTATUS document: no <bill> element")
-    number = _text(bill, "number") or _text(bill, "billNumber")
-    bill_type = (_text(bill, "type") or _text(bill, "billType") or "").lower()
-    congress = _text(bill, "congress")
+    head = _fields(bill)
+    number = _field(head, "number") or _field(head, "billNumber")
+    bill_type = (_field(head, "type") or _field(head, "billType") or "").lower()
+    congress = _field(head, "congress")
     if not (number and number.isdigit() and congress and congress.isdigit() and bill_type in BILL_TYPES):
         raise BillParseError(f"missing or unknown bill number/type/congress ({bill_type}{number}-{congress})")
     bn = BillNumber(int(congress), bill_type, int(number))
 
-    titles = [( _text(t, "titleType") or "", _text(t, "title") or "") for t in bill.findall("titles/item")]
+    titles = [(_field(f, "titleType") or "", _field(f, "title") or "")
+              for f in map(_fields, bill.findall("titles/item"))]
     short_titles = sorted({t for kind, t in titles if t and "short title" in kind.lower()})
     official = next((t for kind, t in titles if t and kind.lower().startswith("official title as introduced")), None)
     official = official or next((t for kind, t in titles if t and kind.lower().startswith("official title")), None)
-    title = _text(bill, "title") or (short_titles[0] if short_titles else official) or bn.display
+    title = _field(head, "title") or (short_titles[0] if short_titles else official) or bn.display
 
     sponsor_node = bill.find("sponsors/item")
-    sponsor = _person(sponsor_node) if sponsor_node is not None and _text(sponsor_node, "bioguideId") else None
+    sponsor_fields = _fields(sponsor_node) if sponsor_node is not None else {}
+    sponsor = _person(sponsor_fields) if _field(sponsor_fields, "bioguideId") else None
 
     cosponsors = []
     for item in bill.findall("cosponsors/item"):
-        person = _person(item)
+        fields = _fields(item)
+        person = _person(fields)
         person.pop("district")
-        person["date"] = (_text(item, "sponsorshipDate") or "")[:10] or None
-        person["withdrawn"] = (_text(item, "sponsorshipWithdrawnDate") or "")[:10] or None
-        person["original"] = (_text(item, "isOriginalCosponsor") or "").lower() == "true"
+        person["date"] = (_field(fields, "sponsorshipDate") or "")[:10] or None
+        person["withdrawn"] = (_field(fields, "sponsorshipWithdrawnDate") or "")[:10] or None
+        person["original"] = (_field(fields, "isOriginalCosponsor") or "").lower() == "true"
         cosponsors.append(person)
     cosponsors.sort(key=lambda c: (c["date"] or "", c["bioguide_id"] or ""))
 
@@ -269,7 +289,7 @@ def parse_billstatus(data: bytes) -> dict[str, Any]:
         "short_titles": short_titles,
         "official_title": official,
         "reserved": sponsor is None and title.lower().startswith("reserved"),
-        "introduced": (_text(bill, "introducedDate") or "")[:10] or None,
+        "introduced": (_field(head, "introducedDate") or "")[:10] or None,
         "sponsor": sponsor,
         "cosponsors": cosponsors,
         "actions": actions,
@@ -299,30 +319,41 @@ _LOC_STAGE = {
     "31000": "vetoed",
     "9000": "failed", "18000": "failed",
 }
+# House action codes by prefix (the codes are `H11100`, `Intro-H`...).
 _CHAMBER_STAGE = [
-    (re.compile(r"^Intro-[HS]"), "introduced"),
-    (re.compile(r"^H11100"), "referred"),
-    (re.compile(r"^H12(100|200|300)"), "reported"),
-    (re.compile(r"^H37(100|300)"), "passed"),
-    (re.compile(r"^E20000"), "to_president"),
-    (re.compile(r"^E40000"), "enacted"),
+    (("Intro-H", "Intro-S"), "introduced"),
+    (("H11100",), "referred"),
+    (("H12100", "H12200", "H12300"), "reported"),
+    (("H37100", "H37300"), "passed"),
+    (("E20000",), "to_president"),
+    (("E40000",), "enacted"),
     # E30000 is used both for "Signed by President" and "Vetoed by President": text decides.
 ]
+# The first pattern that matches an action's text says its stage. Each comes with words every one of
+# its matches contains: a pattern is tried only when its words are in the text (most actions are
+# referrals and reports: nine searches an action became one or two).
 _TEXT_STAGE = [
-    (re.compile(r"\bbecame (public|private) law\b|\bsigned by (the )?president\b", re.I), "enacted"),
-    (re.compile(r"\bpocket vetoed\b|\bvetoed by (the )?president\b", re.I), "vetoed"),
-    (re.compile(r"\bpassed (house|senate)? ?over (the )?(president's )?veto\b|\bover veto\b.*\b(passed|agreed)\b", re.I), "override"),
-    (re.compile(r"\bpresented to (the )?president\b", re.I), "to_president"),
-    (re.compile(r"\bfailed of passage\b|\bon passage failed\b|\bresolution (was )?not agreed to\b", re.I), "failed"),
+    (("became", "signed by"),
+     re.compile(r"\bbecame (public|private) law\b|\bsigned by (the )?president\b", re.I), "enacted"),
+    (("vetoed",), re.compile(r"\bpocket vetoed\b|\bvetoed by (the )?president\b", re.I), "vetoed"),
+    (("veto",),
+     re.compile(r"\bpassed (house|senate)? ?over (the )?(president's )?veto\b|\bover veto\b.*\b(passed|agreed)\b", re.I),
+     "override"),
+    (("presented to",), re.compile(r"\bpresented to (the )?president\b", re.I), "to_president"),
+    (("failed", "not agreed"),
+     re.compile(r"\bfailed of passage\b|\bon passage failed\b|\bresolution (was )?not agreed to\b", re.I), "failed"),
     # Passage of the measure itself; "Motion to proceed ... agreed to" or "Motion to table ... agreed
     # to" are procedural and must not count.
-    (re.compile(r"^(passed|agreed to|resolution agreed to)\b|\bpassed/agreed to in (house|senate)\b"
+    (("passed", "agreed to"),
+     re.compile(r"^(passed|agreed to|resolution agreed to)\b|\bpassed/agreed to in (house|senate)\b"
                 r"|\bon passage passed\b|\bon agreeing to the (resolution|conference report) agreed to\b"
                 r"|\bon motion to suspend the rules and (pass|agree to)[^.]*agreed to\b", re.I), "passed"),
-    (re.compile(r"\breported (by|to|with|without|favorably|an original)\b|\bordered to be reported\b"
+    (("reported",),
+     re.compile(r"\breported (by|to|with|without|favorably|an original)\b|\bordered to be reported\b"
                 r"|\bcommittee on [^.]* reported\b", re.I), "reported"),
-    (re.compile(r"\breferred to\b|\bread twice and referred\b", re.I), "referred"),
-    (re.compile(r"\bintroduced in (house|senate)\b|\bsponsor introductory remarks\b", re.I), "introduced"),
+    (("referred",), re.compile(r"\breferred to\b|\bread twice and referred\b", re.I), "referred"),
+    (("introduc",), re.compile(r"\bintroduced in (house|senate)\b|\bsponsor introductory remarks\b", re.I),
+     "introduced"),
 ]
 
 
@@ -332,12 +363,13 @@ def action_event(action: dict[str, Any]) -> str | None:
     for code in action.get("codes") or ([action["code"]] if action.get("code") else []):
         if code in _LOC_STAGE:
             events.append(_LOC_STAGE[code])
-        for pattern, event in _CHAMBER_STAGE:
-            if pattern.match(code):
+        for prefixes, event in _CHAMBER_STAGE:
+            if code.startswith(prefixes):
                 events.append(event)
     text = action.get("text") or ""
-    for pattern, event in _TEXT_STAGE:
-        if pattern.search(text):
+    folded = text.casefold()  # what re.I matches, for the word checks
+    for words, pattern, event in _TEXT_STAGE:
+        if any(word in folded for word in words) and pattern.search(text):
             events.append(event)
             break
     if "override" in events:

@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,8 @@ _pool: ProcessPoolExecutor | None = None
 # The write end of a pipe only this process holds: the worker reads EOF from it the moment this
 # process dies, however it dies (kill -9 included), and exits.
 _lifeline: Any = None
+# The last `prepare()` arguments: a worker spawned to replace a dead one gets them first.
+_prepared: tuple[Any, ...] | None = None
 
 # Worker-side state, set by _prepare().
 _state: dict[str, Any] = {}
@@ -62,13 +65,18 @@ def pool() -> ProcessPoolExecutor:
             _lifeline = (reader, writer)
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker,
                                         initargs=(reader, os.getpid(), logs.current()))
+            if _prepared is not None:  # a worker replacing one that died mid-crawl: same crawl, first
+                _pool.submit(_prepare, *_prepared)
         return _pool
 
 
-def reset() -> None:
-    """Forget a broken worker; the next crawl spawns a new one."""
+def reset(broken: ProcessPoolExecutor | None = None) -> None:
+    """Forget a broken worker (only if it is still `broken`'s, when given); the next call spawns a
+    new one. Many items see one worker die: the first resets it, the others leave the new one be."""
     global _pool, _lifeline
     with _lock:
+        if broken is not None and _pool is not broken:
+            return
         if _pool is not None:
             _pool.shutdown(wait=False, cancel_futures=True)
         if _lifeline is not None:
@@ -80,16 +88,84 @@ def reset() -> None:
 def prepare(database_url: str, config: Config, run_ids: dict[str, int]) -> None:
     """Point the worker at this crawl's database, config and Run rows (blocks until done)."""
     # The worker outlives one crawl: it reads the clock this process reads (TRACKER_NOW included).
-    fixed_now = os.environ.get("TRACKER_NOW")
+    global _prepared
+    args = (database_url, config, run_ids, sorted(secrets._known), os.environ.get("TRACKER_NOW"))
     try:
-        pool().submit(_prepare, database_url, config, run_ids, sorted(secrets._known), fixed_now).result()
+        pool().submit(_prepare, *args).result()
     except Exception:
         reset()
-        pool().submit(_prepare, database_url, config, run_ids, sorted(secrets._known), fixed_now).result()
+        pool().submit(_prepare, *args).result()
+    _prepared = args
+
+
+class _Batches:
+    """Hands items to the worker in batches: whatever arrived while the worker was busy goes in
+    one call, with at most `IN_FLIGHT` calls queued. One call per item is fed to the worker by the
+    executor's manager thread, which needs the GIL the busy reactor thread holds: the worker waited
+    between items. Each item is still stored in its own transaction, in the order it came, and gets
+    its own outcome or exception; a worker that dies fails only the batches it held."""
+
+    IN_FLIGHT = 2
+    MAX_ITEMS = 64
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting: list[tuple[Item, Future[Outcome]]] = []
+        self.in_flight = 0
+
+    def submit(self, item: Item) -> Future[Outcome]:
+        future: Future[Outcome] = Future()
+        with self.lock:
+            self.waiting.append((item, future))
+        self._send()
+        return future
+
+    def _send(self) -> None:
+        with self.lock:
+            if self.in_flight >= self.IN_FLIGHT or not self.waiting:
+                return
+            batch, self.waiting = self.waiting[:self.MAX_ITEMS], self.waiting[self.MAX_ITEMS:]
+            self.in_flight += 1
+        used = pool()
+        try:
+            call = used.submit(_process_batch, [item for item, _ in batch])
+        except Exception as exc:  # shut down or broken: these items fail, the next ones get a new worker
+            reset(used)
+            self._finish(batch, exc)
+            return
+        call.add_done_callback(lambda call: self._done(used, batch, call))
+
+    def _done(self, used: ProcessPoolExecutor, batch: list[tuple[Item, Future[Outcome]]],
+              call: Future[list[Outcome | Exception]]) -> None:
+        if call.cancelled():
+            self._finish(batch, RuntimeError("the ingest worker was stopped"))
+        elif (problem := call.exception()) is not None:
+            if isinstance(problem, BrokenProcessPool):
+                reset(used)  # the worker died: the next batch spawns a new one
+            self._finish(batch, problem)
+        else:
+            self._finish(batch, call.result())
+
+    def _finish(self, batch: list[tuple[Item, Future[Outcome]]],
+                results: list[Outcome | Exception] | BaseException) -> None:
+        with self.lock:
+            self.in_flight -= 1
+        if isinstance(results, BaseException):
+            results = [results] * len(batch)  # type: ignore[list-item]
+        for (_, future), result in zip(batch, results, strict=True):  # type: ignore[arg-type]
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        self._send()
+
+
+_batches = _Batches()
 
 
 def submit(item: Item) -> Future[Outcome]:
-    return pool().submit(_process, item)
+    """Parse, diff and store one item in the worker; the future holds what storing it did."""
+    return _batches.submit(item)
 
 
 # -- worker side ---------------------------------------------------------------------------------
@@ -170,6 +246,17 @@ def parse_item(item: Item) -> Record:
     if isinstance(record, Bill) and record.number != item.key.removeprefix("bill:"):
         raise ValueError(f"file describes {record.number}, not {item.key.removeprefix('bill:')}")
     return record
+
+
+def _process_batch(items: list[Item]) -> list[Outcome | Exception]:
+    """Each item in its own transaction; an item that raises fails alone."""
+    results: list[Outcome | Exception] = []
+    for item in items:
+        try:
+            results.append(_process(item))
+        except Exception as exc:
+            results.append(exc)
+    return results
 
 
 def _process(item: Item) -> Outcome:
