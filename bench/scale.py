@@ -4,6 +4,9 @@
    (127.0.0.2 ...), one `tracker crawl` process, `[crawl] delay_seconds` scaled down to `--delay`.
    Every host is paced on its own, hosts go side by side, so the run takes about the busiest host's
    requests x delay; with the real 1 s delay that is computed from the requests each host got.
+   Gaps between two requests to one host are counted by the kernel's receive stamps (when the bytes
+   reached a server's socket: the 50 servers' threads share this process's GIL and can run late) and,
+   for comparison, by the server threads' clocks.
 2. Notify: `--messages` owed deliveries (one per subscriber per change) sent by `tracker notify` to a
    real SMTP server that takes 50 ms a message, with 1, 4 and 8 notifier workers; each message must
    arrive exactly once. The time for `--subscribers` daily messages is projected from the rate.
@@ -12,11 +15,19 @@
    must be crawled exactly once per cycle, no change recorded twice, no delivery sent twice.
 4. Database growth: the bytes one unchanged cycle and one cycle where every feed changed add,
    made a month of 15-minute cycles with each feed changing weekly.
+5. Bills: `--bills` named bills spread over the eight bill types of one Congress, behind GovInfo
+   BILLSTATUS packages and sitemaps (bench/federal.py's `write_congress`: derived real files) on a
+   loopback server; one `tracker crawl` process (`[sources.govinfo] base_url` at that server, the
+   same `--delay`) takes the baseline (the packages), a second one runs with nothing new (the sitemap
+   index, maybe a few sitemaps). Requests, bytes and time as the server saw them, peak memory of the
+   crawler and its ingest workers; with the real 1 s delay (GovInfo is one host) a run takes about
+   its requests x 1 s. Needs no meeting server: runs alone with `--skip crawl,notify,cluster`.
 
 Loopback only, bounded (every process has a timeout), stops by itself; PostgreSQL at 127.0.0.1:5432
 (a database `tracker_bench_scale` is created and dropped). Prints one table.
 
-    python bench/scale.py [--sources 1000] [--hosts 50] [--delay 0.5] [--messages 400]
+    python bench/scale.py [--sources 1000] [--hosts 50] [--delay 0.5] [--messages 400] [--bills 5000]
+                          [--skip crawl,notify,cluster,bills]
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +55,12 @@ sys.path.insert(0, str(ROOT))
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
+from bench.federal import CONGRESS, write_congress  # noqa: E402
 from tracker import clock  # noqa: E402
 from tracker import models as m  # noqa: E402
-from tracker.demo.replay import ReplayServer  # noqa: E402
+from tracker.billnumbers import BILL_TYPES  # noqa: E402
+from tracker.demo.packages import package_path  # noqa: E402
+from tracker.demo.replay import Logged, ReplayServer  # noqa: E402
 from tracker.store import Store  # noqa: E402
 
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -95,6 +110,20 @@ def vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
+def process_kind(pid: int) -> str:
+    """What a process under a `tracker` command is: multiprocessing's resource tracker, a spawned
+    worker (an ingest or notifier worker), or something else (its program name)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "gone"
+    if "resource_tracker" in command:
+        return "resource tracker"
+    if "spawn_main" in command:
+        return "worker"
+    return command.split(" ", 1)[0].rsplit("/", 1)[-1] or "?"
+
+
 class Watched:
     """A `tracker` command as its own process; the peak memory of it and of every process it starts."""
 
@@ -105,6 +134,7 @@ class Watched:
         self.proc = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(config), *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
         self.peaks: dict[int, float] = {}
+        self.kinds: dict[int, str] = {}
         self.lock = threading.Lock()
         self.stop = threading.Event()
         threading.Thread(target=self._watch, daemon=True).start()
@@ -113,6 +143,8 @@ class Watched:
         while not self.stop.is_set():
             for pid in descendants(self.proc.pid):
                 peak = vm_hwm_mb(pid)
+                if self.kinds.get(pid) not in ("worker", "resource tracker"):  # a child seen before its exec
+                    self.kinds[pid] = process_kind(pid)
                 with self.lock:
                     self.peaks[pid] = max(self.peaks.get(pid, 0.0), peak)
             self.stop.wait(0.1)
@@ -131,6 +163,11 @@ class Watched:
 
     def peak_others(self) -> list[float]:
         return [v for pid, v in self.peaks.items() if pid != self.proc.pid]
+
+    def peak_by_kind(self, kind: str) -> list[float]:
+        """Peaks of the child processes of one kind (see `process_kind`), largest first."""
+        return sorted((v for pid, v in self.peaks.items() if pid != self.proc.pid and self.kinds.get(pid) == kind),
+                      reverse=True)
 
 
 # -- the database -----------------------------------------------------------------------------------
@@ -154,6 +191,23 @@ def drop_database() -> None:
 def database_bytes(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar() or 0)
+
+
+def arrival(request: Logged) -> float:
+    """When a request reached the host: the kernel's receive stamp, else the server thread's time."""
+    return request.arrived if request.arrived is not None else request.time
+
+
+def gap_summary(servers: list[ReplayServer], when: Callable[[Logged], float], delay: float) -> str:
+    """Median and smallest gap between consecutive requests to one host, and how many fall below 95%
+    of the delay."""
+    gaps = []
+    for server in servers:
+        times = sorted(when(r) for r in server.requests)
+        gaps += [b - a for a, b in itertools.pairwise(times)]
+    short = sum(1 for g in gaps if g < delay * 0.95)
+    return (f"median {sorted(gaps)[len(gaps) // 2]:.3f} s; {short} of {len(gaps)} below 95% of the delay "
+            f"(smallest {min(gaps):.3f} s)")
 
 
 def write_config(path: Path, servers: list[ReplayServer], per_host: int, delay: float, extra: str = "") -> None:
@@ -183,7 +237,8 @@ def crawl_part(work: Path, args: argparse.Namespace, rows: list[tuple[str, str]]
     if code != 0:
         print(err[-2000:], file=sys.stderr)
     counts = [len(server.requests) for server in servers]
-    times = [r.time for server in servers for r in server.requests]
+    stamped = all(r.arrived is not None for server in servers for r in server.requests)
+    times = [arrival(r) for server in servers for r in server.requests]
     span = max(times) - min(times)  # first request to last: the crawl itself, without start-up
     busiest = max(counts)
     ideal = busiest * args.delay
@@ -193,14 +248,12 @@ def crawl_part(work: Path, args: argparse.Namespace, rows: list[tuple[str, str]]
                  f"{span:.1f} s (busiest host's requests x delay = {ideal:.1f} s; ratio {span / ideal:.2f})"))
     rows.append(("crawl: run time at the real 1 s delay", f"about {busiest * 1.0 / 60:.1f} min ({busiest} requests "
                  "to the busiest host; hosts side by side)"))
-    gaps = []
-    for server in servers:
-        times = sorted(r.time for r in server.requests)
-        gaps += [b - a for a, b in itertools.pairwise(times)]
-    short = sum(1 for g in gaps if g < args.delay * 0.95)
-    rows.append(("crawl: gaps between two requests to one host (as the server saw them)",
-                 f"median {sorted(gaps)[len(gaps) // 2]:.3f} s; {short} of {len(gaps)} below 95% of the delay "
-                 f"(smallest {min(gaps):.3f} s)"))
+    # Gaps between two requests to one host: by the kernel's receive stamps (when the bytes reached
+    # the server's socket, whatever its thread was doing) and, for comparison, by the server threads'
+    # clocks, which can run late when 50 servers share this process's GIL.
+    measures = [("kernel receive time", arrival)] if stamped else []
+    for label, when in [*measures, ("server thread time", lambda r: r.time)]:
+        rows.append((f"crawl: gaps between two requests to one host ({label})", gap_summary(servers, when, args.delay)))
     rows.append(("crawl: peak memory (crawler / ingest worker)",
                  f"{crawl.peak_main():.0f} MB / {max(crawl.peak_others() or [0]):.0f} MB"))
     first = database_bytes(store) - before
@@ -381,6 +434,64 @@ def cluster_part(work: Path, args: argparse.Namespace, servers: list[ReplayServe
     store.engine.dispose()
 
 
+# -- 5. bills behind packages and sitemaps ----------------------------------------------------------
+
+
+def bills_part(work: Path, args: argparse.Namespace, rows: list[tuple[str, str]]) -> None:
+    """`--bills` named bills over the eight types of one Congress: a package baseline, then a crawl
+    with nothing new, each a `tracker crawl` process against one loopback GovInfo."""
+    fresh_database()
+    per = max(1, args.bills // len(BILL_TYPES))
+    sizes = {t: per + 50 for t in BILL_TYPES}  # as bench/federal.py (c): packages hold a few unwatched bills too
+    numbers = [f"{t}{n}-{CONGRESS}" for t in BILL_TYPES for n in range(1, per + 1)]
+    server = replay_on("127.0.0.1")
+    try:
+        folder = work / "govinfo"
+        folder.mkdir()
+        started = time.monotonic()
+        write_congress(folder, server.url, sizes, {}, {})
+        mb = sum((folder / package_path(CONGRESS, t).lstrip("/")).stat().st_size for t in sizes) / 1_048_576
+        server.add_dir("/", folder)
+        rows.append(("bills: named bills / types / package members",
+                     f"{len(numbers):,} / {len(sizes)} / {sum(sizes.values()):,} ({mb:.1f} MB of packages, "
+                     f"written in {time.monotonic() - started:.0f} s)"))
+        config = work / "bills.toml"
+        config.write_text(f'[storage]\nurl = "{URL}"\n[crawl]\ndelay_seconds = {args.delay}\n'
+                          f'[sources.govinfo]\nbase_url = "{server.url}"\n'
+                          f'[[bills]]\nid = "named"\nname = "Named bills"\nnumbers = [{", ".join(repr(n) for n in numbers)}]\n')
+        store = Store(URL)
+        for label, now in (("baseline", CYCLES[0]), ("no change", CYCLES[1])):
+            server.clear_log()
+            run = Watched(config, ["crawl"], now)
+            code, out, err, took = run.wait()
+            logged = server.requests
+            statuses = collections.Counter(r.status for r in logged)
+            sent = sum(r.bytes for r in logged)
+            times = [arrival(r) for r in logged]
+            span = max(times) - min(times) if times else 0.0
+            line = next((x for x in out.splitlines() if x.startswith("govinfo")), f"exit {code}")
+            rows.append((f"bills {label}: requests / bytes / time at {args.delay} s delay",
+                         f"{len(logged)} req ({', '.join(f'{n} x {s}' for s, n in sorted(statuses.items()))}), "
+                         f"{sent:,} B; {took:.1f} s with start-up, first to last request {span:.1f} s"))
+            rows.append((f"bills {label}: the tracker's report", line + ("" if code == 0 else f"; exit {code}")))
+            rows.append((f"bills {label}: at the real 1 s delay (one host)",
+                         f"about {len(logged) * 1.0:.0f} s ({len(logged)} requests x 1 s)"))
+            workers = run.peak_by_kind("worker")
+            rest = ", ".join(f"{run.kinds.get(pid, '?')} {v:.0f} MB" for pid, v in run.peaks.items()
+                             if pid != run.proc.pid and run.kinds.get(pid) != "worker")
+            rows.append((f"bills {label}: peak memory (crawler / ingest workers / other children)",
+                         f"{run.peak_main():.0f} MB / {len(workers)} worker{'' if len(workers) == 1 else 's'} "
+                         + (" + ".join(f"{v:.0f}" for v in workers) or "0") + f" MB / {rest or 'none'}"))
+            if code != 0 or err.strip():
+                print(f"bills {label}: exit {code}\n{err[-2000:]}", file=sys.stderr)
+        with store.session() as session:
+            stored = session.scalar(select(func.count()).select_from(m.Entity).where(m.Entity.kind == "bill"))
+        rows.append(("bills: bills stored", f"{stored:,} of {len(numbers):,} named"))
+        store.engine.dispose()
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=int, default=1000)
@@ -388,7 +499,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.5, help="scaled-down [crawl] delay_seconds")
     parser.add_argument("--messages", type=int, default=400, help="deliveries sent per worker count")
     parser.add_argument("--subscribers", type=int, default=50_000, help="daily messages to project a time for")
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: crawl,notify,cluster")
+    parser.add_argument("--bills", type=int, default=5000, help="named bills over the eight types of one Congress")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: crawl,notify,cluster,bills")
     args = parser.parse_args()
     if not 1 <= args.hosts <= 250:
         parser.error("--hosts: 1 to 250 (127.0.0.2 ... 127.0.0.251)")
@@ -407,6 +519,8 @@ def main() -> None:
                 notify_part(work, args, rows)
             if "cluster" not in skip and servers:
                 cluster_part(work, args, servers, per_host, rows)
+            if "bills" not in skip:
+                bills_part(work, args, rows)
         finally:
             for server in servers:
                 server.stop()

@@ -10,8 +10,10 @@
 - `HostPaceMiddleware`: one pace per host for the whole process. Each source is its own crawler with
   its own download slots, so six Legistar watches (one host) would each keep their own delay and hit
   that host six times at once; this spaces every request to a host by the delay (robots.txt
-  `Crawl-delay` and `Retry-After` waits included), caps requests in flight per host and in total,
-  whichever crawler asked, while different hosts still go side by side.
+  `Crawl-delay` and `Retry-After` waits included), counted from the previous request's start and
+  from its answer, so the spacing holds on the wire even when a busy reactor sends late; caps
+  requests in flight per host and in total, whichever crawler asked, while different hosts still go
+  side by side.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
@@ -237,18 +239,55 @@ class _Gate:
 
 
 class HostState:
-    """One host's pace: when its last request started, waits asked by the host (Crawl-delay,
-    Retry-After), requests in flight, and a turn so its requests start one after another."""
+    """One host's pace: when its last request started and when the last answer began to come back,
+    the request still awaiting its answer, waits asked by the host (Crawl-delay, Retry-After),
+    requests in flight, and a turn so its requests start one after another."""
 
     def __init__(self) -> None:
         self.last_start = float("-inf")
+        self.last_answer = float("-inf")  # when the latest answer (or error) began to come back
+        self.awaiting: Request | None = None  # the latest request started, until its answer begins
+        self.answer_waiters: list[Deferred[None]] = []
         self.not_before = 0.0  # Retry-After: nothing to this host before then (monotonic seconds)
         self.crawl_delay = 0.0  # robots.txt Crawl-delay
         self.gate = _Gate()  # requests in flight to this host
         self.turn = _Gate()  # the one request waiting for its start time
 
     def next_start(self, delay: float) -> float:
-        return max(self.last_start + max(delay, self.crawl_delay), self.not_before)
+        """The delay after the previous start and after the latest answer (see HostPaceMiddleware)."""
+        gap = max(delay, self.crawl_delay)
+        return max(self.last_start + gap, self.last_answer + gap, self.not_before)
+
+    def answered(self, request: Request) -> None:
+        """`request`'s answer (headers, response or error) has begun to come back: it has left."""
+        if self.awaiting is not request:
+            return
+        self.awaiting = None
+        self.last_answer = max(self.last_answer, time.monotonic())
+        waiters, self.answer_waiters = self.answer_waiters, []
+        for waiter in waiters:
+            if not waiter.called:
+                waiter.callback(None)
+
+    async def previous_answered(self, timeout: float) -> None:
+        """Wait until the latest request started has its answer; one never answered within `timeout`
+        (its download timeout: it is lost) stops holding the host."""
+        from twisted.internet import reactor  # imported late: the runner installs the reactor first
+        from twisted.internet.defer import TimeoutError as DeferredTimeout
+
+        while self.awaiting is not None:
+            waiter: Deferred[None] = Deferred()
+            waiter.addTimeout(timeout, reactor)
+            self.answer_waiters.append(waiter)
+            try:
+                await maybe_deferred_to_future(waiter)
+            except DeferredTimeout:
+                log.warning("no answer from %s after %.0f s: pacing the next request without it",
+                            self.awaiting and self.awaiting.url, timeout)
+                self.awaiting = None
+            finally:
+                if waiter in self.answer_waiters:
+                    self.answer_waiters.remove(waiter)
 
 
 class HostPace:
@@ -289,7 +328,22 @@ class HostPaceMiddleware:
     first), so a slot is held only while the request is on the wire, and every retry or redirect,
     being a new request, is paced again. Requests of one host take turns: the one whose turn it is
     waits for its start time, then for a place in the total, then starts; so two starts to one host
-    are never closer than the delay, and a busy host never holds places other hosts could use."""
+    are never closer than the delay, and a busy host never holds places other hosts could use.
+
+    Why a request also waits for the previous one's answer, then the delay: a start here is not yet
+    the request on the wire. A new connection takes a few reactor turns before its bytes leave; with
+    a thousand crawlers in one saturated reactor that took 3 to 270 ms, varying from one request to
+    the next, so starts 0.5 s apart reached the host 0.37 s apart (bench/scale.py at 1,000 sources /
+    50 hosts, by the kernel's receive stamps: 103 of 1,000 gaps short). A request has certainly left
+    once its answer begins to come back (headers, or the response or error), so, when there is a
+    delay to keep, the next start waits for that answer and the delay after it (and after the
+    previous start): no two requests to a host closer than the delay on the wire, whatever the
+    reactor's lag. Waiting only the delay after an answer that has come would not do: with two in
+    flight per host, two requests started around a 1 s stall still left together (3 ms apart); nor
+    would a fraction of the delay, which gives only max(fraction, delay - lag). More than one
+    request per host still lets bodies download side by side. The cost: each request also waits its
+    own time to first byte (the client's lag, the network, the server), measured in bench/scale.py
+    (first to last request 1.19 x the busiest host's requests x delay, against 1.23 before)."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -298,10 +352,20 @@ class HostPaceMiddleware:
         self.per_host = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
         self.total = settings.getint("TRACKER_CONCURRENT_TOTAL", 64)
         self.max_hold = settings.getfloat("RETRY_AFTER_MAX_SECONDS", 300)
+        self.lost_after = settings.getfloat("DOWNLOAD_TIMEOUT", 180) + 10  # an answer never coming
+        crawler.signals.connect(self._headers_received, signal=signals.headers_received)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostPaceMiddleware:
         return cls(crawler)
+
+    def _headers_received(self, headers: Any, request: Request, **_: Any) -> None:
+        """The answer has begun: the request has left. One asking for a pause (Retry-After) is
+        looked at whole first (`process_response`), so the pause is noted before the next start."""
+        if b"Retry-After" not in headers:
+            state = PACE.hosts.get(host_key(request))
+            if state is not None:
+                state.answered(request)
 
     async def process_request(self, request: Request) -> None:
         state = PACE.host(host_key(request))
@@ -310,11 +374,14 @@ class HostPaceMiddleware:
         try:
             await state.turn.enter(1)
             try:
-                wait = state.next_start(self.delay) - time.monotonic()
-                if wait > 0:
+                if self.delay > 0 or state.crawl_delay > 0:  # a spacing to keep on the wire
+                    await state.previous_answered(self.lost_after)
+                # an answer (a Retry-After) coming in during the sleep moves the start: look again
+                while (wait := state.next_start(self.delay) - time.monotonic()) > 0:
                     await _sleep(wait)
                 await PACE.total.enter(self.total)
                 state.last_start = time.monotonic()
+                state.awaiting = request
             finally:
                 state.turn.leave()
         except BaseException:
@@ -328,7 +395,9 @@ class HostPaceMiddleware:
     def _release(self, request: Request) -> None:
         held = PACE.held.pop(id(request), None)
         if held is not None and held[0] is request:
-            held[1].gate.leave()
+            state = held[1]
+            state.answered(request)  # if no headers said so (an error, a Retry-After)
+            state.gate.leave()
             PACE.total.leave()
 
     def process_response(self, request: Request, response: Response) -> Response:

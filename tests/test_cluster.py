@@ -153,7 +153,8 @@ def test_runners_split_the_groups_and_a_killed_runners_groups_are_crawled_next_c
     slow.set_fault("/a.ics", Fault.delay(30))
     a = start_run(path, "a", CYCLES[1])
     deadline = time.monotonic() + 60
-    while slow.count("/b.ics") < 2 or slow._inflight == 0:  # a's crawl of that host is under way
+    # a's crawl of that host is under way: its robots.txt read, a feed asked for and not yet answered
+    while slow.count("/robots.txt") < 2 or slow._inflight == 0:
         assert time.monotonic() < deadline and a.poll() is None, "runner a never reached its first group"
         time.sleep(0.05)
     assert owners(store)[group_of(slow)] == "a"

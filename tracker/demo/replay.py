@@ -19,6 +19,9 @@ Legistar, through the real Scrapy engine and a real socket.
   (e.g. `tracker.demo.legistar_api.LegistarApi`, which evaluates the OData queries Legistar gets);
   faults, ETags and 304s apply to it as to any route.
 - Every request is logged (method, path, query, headers, status, bytes sent, time) for counting.
+  On Linux the log also holds `arrived`: when the request's bytes reached the server's socket, as
+  the kernel stamped them (SO_TIMESTAMPNS), true even when the server's threads run late (many
+  servers in one busy process); `time` is when the handler thread got to it.
   GET and HEAD only: nothing we crawl is fetched with another method.
 
     python -m tracker.demo.replay DIR [--port N] [--robots FILE]     # serve a folder, print the URL
@@ -28,7 +31,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import mimetypes
+import socket
+import struct
 import sys
 import threading
 import time
@@ -152,7 +158,9 @@ class Headers(dict[str, str]):
 
 @dataclass
 class Logged:
-    """One request as the server saw it; `time` is when it arrived (epoch seconds)."""
+    """One request as the server saw it; `time` is when the handler thread began answering it, and
+    `arrived` when its bytes reached the socket by the kernel's clock (None where the kernel gives
+    no receive timestamps); both epoch seconds."""
 
     method: str
     path: str
@@ -161,6 +169,7 @@ class Logged:
     status: int
     bytes: int
     time: float
+    arrived: float | None = None
 
 
 def _with_charset(kind: str) -> str:
@@ -239,9 +248,51 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+# SO_TIMESTAMPNS: Python 3.11 lacks the constant; 35 on Linux (64-bit timespec on 64-bit builds).
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") else None)
+_STAMP = struct.Struct("qq")  # struct timespec: seconds, nanoseconds
+_STAMP_SPACE = socket.CMSG_SPACE(_STAMP.size) if hasattr(socket, "CMSG_SPACE") else 0
+
+
+class _StampedReader(io.RawIOBase):
+    """The connection's raw reader, through recvmsg: keeps the kernel receive time of the data read.
+    TCP merges segments still unread in the queue and stamps them with the latest; without pipelining
+    (no client we meet pipelines) a request is read before the next is sent, so its stamp is its own."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self.sock = sock
+        self.last: float | None = None  # stamp of the latest read that returned data
+        self.first: float | None = None  # stamp of the first read since `mark()`: the request's start
+
+    def readable(self) -> bool:
+        return True
+
+    def mark(self) -> None:
+        self.first = None
+
+    def readinto(self, buffer: Any) -> int:
+        size, ancillary, _flags, _addr = self.sock.recvmsg_into([buffer], _STAMP_SPACE)
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= _STAMP.size:
+                seconds, nanoseconds = _STAMP.unpack_from(data)
+                self.last = seconds + nanoseconds / 1e9
+                if self.first is None:
+                    self.first = self.last
+        return size
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     replay: ReplayServer  # the routes, faults and request log the handler answers from
+    stamped = False  # the kernel stamps what this socket receives (accepted sockets inherit it)
+
+    def server_bind(self) -> None:
+        if SO_TIMESTAMPNS is not None and _STAMP_SPACE:
+            with suppress(OSError):
+                self.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                self.stamped = True
+        super().server_bind()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-answer is normal here (truncation, size caps); stay quiet."""
@@ -259,6 +310,27 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30  # an idle or stalled client frees its thread
     status_sent = 0
     bytes_sent = 0
+    _reader: _StampedReader | None = None
+
+    def setup(self) -> None:
+        super().setup()
+        if self.server.stamped:  # read through recvmsg to get the kernel's receive times
+            self.rfile.close()  # the socket's own reader: its reference would keep the socket open
+            self._reader = _StampedReader(self.connection)
+            self.rfile = io.BufferedReader(self._reader, io.DEFAULT_BUFFER_SIZE)
+
+    def handle_one_request(self) -> None:
+        if self._reader is not None:
+            self._reader.mark()  # the next read from the socket brings this request's first bytes
+        super().handle_one_request()
+
+    def _arrived(self) -> float | None:
+        """Kernel time of the read that brought the request line (or of the latest read, when the
+        line was already buffered)."""
+        reader = self._reader
+        if reader is None:
+            return None
+        return reader.first if reader.first is not None else reader.last
 
     def log_message(self, format: str, *args: Any) -> None:  # the request log replaces it
         return
@@ -283,7 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             replay._log(Logged(self.command, path, query, Headers(self.headers.items()),
-                               self.status_sent, self.bytes_sent, started))
+                               self.status_sent, self.bytes_sent, started, self._arrived()))
 
     # -- writing ------------------------------------------------------------------------------
 
