@@ -234,7 +234,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         return report
 
     def cpu() -> tuple[float, float, float]:
-        workers = list(getattr(ingestworker.pool(), "_processes", {}) or {})
+        workers = ingestworker.worker_pids()
         server = int(args.server_pid or 0)
         return cpu_seconds(), sum(cpu_seconds(pid) for pid in workers), cpu_seconds(server) if server else 0.0
 
@@ -281,7 +281,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         run_crawls(config, store, polite=False, jobs=[job], settings={"ITEM_PIPELINES": {}})
         out["bare"] = {"seconds": time.perf_counter() - started, "files": len(urls),
                        "cpu": [b - a for a, b in zip(before, cpu(), strict=True)]}
-    workers = list(getattr(ingestworker.pool(), "_processes", {}) or {})
+    workers = ingestworker.worker_pids()
     out["main_mb"] = vm_hwm_mb()
     out["worker_mb"] = sum(vm_hwm_mb(pid) for pid in workers)
     return out
@@ -325,7 +325,7 @@ def main() -> None:
         sys.stdout.flush()
         from tracker import ingestworker
 
-        ingestworker.pool().shutdown(wait=True, cancel_futures=True)  # it holds our stdout open
+        ingestworker.shutdown()  # it holds our stdout open
         os._exit(0)  # the reactor thread needs no orderly goodbye
 
     rows: list[tuple[str, str, str, str, str, str]] = []

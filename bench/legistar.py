@@ -42,7 +42,7 @@ def peak_mb() -> tuple[float, float]:
     from tracker import ingestworker
 
     worker = 0.0
-    for pid in list(getattr(ingestworker.pool(), "_processes", {}) or {}):
+    for pid in ingestworker.worker_pids():
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 worker = max(worker, int(line.split()[1]) / 1024)

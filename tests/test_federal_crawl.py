@@ -321,7 +321,7 @@ def test_an_ingest_worker_killed_mid_crawl_loses_only_what_it_held(tmp_path: Pat
                 if session.scalar(select(func.count()).select_from(m.Entity)) >= 2:
                     break
             time.sleep(0.02)
-        pids = list(getattr(ingestworker._pool, "_processes", {}) or {})
+        pids = ingestworker.worker_pids()
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         killed.extend(pids)

@@ -67,7 +67,7 @@ def _field(fields: dict[str, str | None], tag: str) -> str | None:
 
 
 def _safe_root(data: bytes) -> etree._Element:
-    root = parse_xml(data, BillParseError, "a BILLSTATUS document")
+    root = parse_xml(data, BillParseError, "a BILLSTATUS document", layout_only_blanks=True)
     if root.tag != "billStatus":
         raise BillParseError(f"not a BILLSTATUS document (root element {root.tag!r})")
     return root

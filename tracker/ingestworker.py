@@ -2,11 +2,12 @@
 
 Python threads share one core: with the engine, the XML parser and the database in one process, a
 full sync of 2,000 bills ran at a quarter of the engine's own download rate. The spider hands the
-raw response to this worker instead; the engine keeps downloading on one core while the worker
-parses, diffs and stores on the other. One worker keeps every entity's writes in order.
+raw response to a worker instead; the engine keeps downloading while workers parse, diff and store.
+One worker is started first; a second only when items pile up (a full sync), and an entity's items
+go to the worker already holding one of its items, so each entity's writes stay in order.
 
-The worker is spawned once per process (never forked from a process running the reactor thread)
-and reused by every crawl; `prepare()` tells it which database and config the next items belong to.
+Workers are spawned (never forked from a process running the reactor thread) and reused by every
+crawl of the process; `prepare()` tells them which database and config the next items belong to.
 """
 
 from __future__ import annotations
@@ -28,14 +29,6 @@ from tracker.sources import SOURCES
 
 log = logging.getLogger(__name__)
 
-_lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
-# The write end of a pipe only this process holds: the worker reads EOF from it the moment this
-# process dies, however it dies (kill -9 included), and exits.
-_lifeline: Any = None
-# The last `prepare()` arguments: a worker spawned to replace a dead one gets them first.
-_prepared: tuple[Any, ...] | None = None
-
 # Worker-side state, set by _prepare().
 _state: dict[str, Any] = {}
 
@@ -51,67 +44,67 @@ class Outcome:
 
 # -- main process side ---------------------------------------------------------------------------
 
-
-def pool() -> ProcessPoolExecutor:
-    global _pool, _lifeline
-    with _lock:
-        if _pool is None:
-            from tracker import logs
-
-            context = multiprocessing.get_context("spawn")
-            # The worker waits for EOF on the read end: it comes when every write end is closed,
-            # and only this process holds one (the pool keeps the read end to spawn the worker).
-            reader, writer = context.Pipe(duplex=False)
-            _lifeline = (reader, writer)
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker,
-                                        initargs=(reader, os.getpid(), logs.current()))
-            if _prepared is not None:  # a worker replacing one that died mid-crawl: same crawl, first
-                _pool.submit(_prepare, *_prepared)
-        return _pool
+MAX_WORKERS = 2  # a second worker starts only when the first cannot keep up (`SPAWN_BACKLOG`)
+SPAWN_BACKLOG = 16  # items waiting for the busiest worker before another is started
 
 
-def reset(broken: ProcessPoolExecutor | None = None) -> None:
-    """Forget a broken worker (only if it is still `broken`'s, when given); the next call spawns a
-    new one. Many items see one worker die: the first resets it, the others leave the new one be."""
-    global _pool, _lifeline
-    with _lock:
-        if broken is not None and _pool is not broken:
-            return
-        if _pool is not None:
-            _pool.shutdown(wait=False, cancel_futures=True)
-        if _lifeline is not None:
-            for end in _lifeline:
-                end.close()  # an old worker still alive sees EOF and exits
-        _pool, _lifeline = None, None
+class _Worker:
+    """One ingest process and the items on their way to it.
 
-
-def prepare(database_url: str, config: Config, run_ids: dict[str, int]) -> None:
-    """Point the worker at this crawl's database, config and Run rows (blocks until done)."""
-    # The worker outlives one crawl: it reads the clock this process reads (TRACKER_NOW included).
-    global _prepared
-    args = (database_url, config, run_ids, sorted(secrets._known), os.environ.get("TRACKER_NOW"))
-    try:
-        pool().submit(_prepare, *args).result()
-    except Exception:
-        reset()
-        pool().submit(_prepare, *args).result()
-    _prepared = args
-
-
-class _Batches:
-    """Hands items to the worker in batches: whatever arrived while the worker was busy goes in
-    one call, with at most `IN_FLIGHT` calls queued. One call per item is fed to the worker by the
-    executor's manager thread, which needs the GIL the busy reactor thread holds: the worker waited
-    between items. Each item is still stored in its own transaction, in the order it came, and gets
-    its own outcome or exception; a worker that dies fails only the batches it held."""
+    Items go in batches: whatever arrived while the worker was busy goes in one call, with at most
+    `IN_FLIGHT` calls queued. One call per item is fed to the worker by the executor's manager
+    thread, which needs the GIL the busy reactor thread holds: the worker waited between items. Each
+    item is still stored in its own transaction, in the order it came, and gets its own outcome or
+    exception; a worker that dies fails only the batches it held, and the next batch spawns a new one.
+    """
 
     IN_FLIGHT = 2
     MAX_ITEMS = 64
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.pool: ProcessPoolExecutor | None = None
+        # The write end of a pipe only this process holds: the worker reads EOF from it the moment
+        # this process dies, however it dies (kill -9 included), and exits.
+        self.lifeline: Any = None
         self.waiting: list[tuple[Item, Future[Outcome]]] = []
-        self.in_flight = 0
+        self.in_flight = 0  # calls
+        self.held = 0  # items in those calls
+
+    def executor(self) -> ProcessPoolExecutor:
+        with self.lock:
+            if self.pool is None:
+                from tracker import logs
+
+                context = multiprocessing.get_context("spawn")
+                # The worker waits for EOF on the read end: it comes when every write end is closed,
+                # and only this process holds one (the pool keeps the read end to spawn the worker).
+                reader, writer = context.Pipe(duplex=False)
+                self.lifeline = (reader, writer)
+                self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker,
+                                                initargs=(reader, os.getpid(), logs.current()))
+                if _prepared is not None:  # started mid-crawl (a second worker, or a dead one's heir)
+                    self.pool.submit(_prepare, *_prepared)
+            return self.pool
+
+    def reset(self, broken: ProcessPoolExecutor | None = None) -> None:
+        """Forget a broken worker (only if it is still `broken`, when given): many items see one
+        worker die; the first resets it, the others leave its replacement be."""
+        with self.lock:
+            if broken is not None and self.pool is not broken:
+                return
+            if self.pool is not None:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+            if self.lifeline is not None:
+                for end in self.lifeline:
+                    end.close()  # an old worker still alive sees EOF and exits
+            self.pool, self.lifeline = None, None
+
+    def backlog(self) -> int:
+        return len(self.waiting) + self.held
+
+    def pids(self) -> list[int]:
+        return list(getattr(self.pool, "_processes", None) or {})
 
     def submit(self, item: Item) -> Future[Outcome]:
         future: Future[Outcome] = Future()
@@ -126,11 +119,12 @@ class _Batches:
                 return
             batch, self.waiting = self.waiting[:self.MAX_ITEMS], self.waiting[self.MAX_ITEMS:]
             self.in_flight += 1
-        used = pool()
+            self.held += len(batch)
+        used = self.executor()
         try:
             call = used.submit(_process_batch, [item for item, _ in batch])
         except Exception as exc:  # shut down or broken: these items fail, the next ones get a new worker
-            reset(used)
+            self.reset(used)
             self._finish(batch, exc)
             return
         call.add_done_callback(lambda call: self._done(used, batch, call))
@@ -141,7 +135,7 @@ class _Batches:
             self._finish(batch, RuntimeError("the ingest worker was stopped"))
         elif (problem := call.exception()) is not None:
             if isinstance(problem, BrokenProcessPool):
-                reset(used)  # the worker died: the next batch spawns a new one
+                self.reset(used)  # the worker died: the next batch spawns a new one
             self._finish(batch, problem)
         else:
             self._finish(batch, call.result())
@@ -150,6 +144,7 @@ class _Batches:
                 results: list[Outcome | Exception] | BaseException) -> None:
         with self.lock:
             self.in_flight -= 1
+            self.held -= len(batch)
         if isinstance(results, BaseException):
             results = [results] * len(batch)  # type: ignore[list-item]
         for (_, future), result in zip(batch, results, strict=True):  # type: ignore[arg-type]
@@ -160,12 +155,67 @@ class _Batches:
         self._send()
 
 
-_batches = _Batches()
+_lock = threading.Lock()
+_workers: list[_Worker] = [_Worker()]
+# Entities with items on their way, and to which worker: an entity's next item follows them, so
+# its writes stay in order whichever worker stores it.
+_routes: dict[str, list[int]] = {}  # entity key -> [worker index, items on their way]
+# The last `prepare()` arguments: a worker started mid-crawl gets them first.
+_prepared: tuple[Any, ...] | None = None
 
 
 def submit(item: Item) -> Future[Outcome]:
-    """Parse, diff and store one item in the worker; the future holds what storing it did."""
-    return _batches.submit(item)
+    """Parse, diff and store one item in a worker; the future holds what storing it did."""
+    with _lock:
+        route = _routes.get(item.key)
+        if route is None:
+            index = min(range(len(_workers)), key=lambda i: _workers[i].backlog())
+            if _workers[index].backlog() >= SPAWN_BACKLOG and len(_workers) < MAX_WORKERS:
+                _workers.append(_Worker())  # the others cannot keep up: one more, spawned on first use
+                index = len(_workers) - 1
+            route = _routes[item.key] = [index, 0]
+        route[1] += 1
+        worker = _workers[route[0]]
+    future = worker.submit(item)
+    future.add_done_callback(lambda _: _arrived(item.key))
+    return future
+
+
+def _arrived(key: str) -> None:
+    with _lock:
+        route = _routes.get(key)
+        if route is not None:
+            route[1] -= 1
+            if route[1] <= 0:
+                del _routes[key]
+
+
+def prepare(database_url: str, config: Config, run_ids: dict[str, int]) -> None:
+    """Point the workers at this crawl's database, config and Run rows (blocks until done); a
+    worker started later in the crawl is pointed there first thing."""
+    # The worker outlives one crawl: it reads the clock this process reads (TRACKER_NOW included).
+    global _prepared
+    args = (database_url, config, run_ids, sorted(secrets._known), os.environ.get("TRACKER_NOW"))
+    _prepared = args
+    for worker in list(_workers):
+        try:
+            worker.executor().submit(_prepare, *args).result()
+        except Exception:
+            worker.reset()
+            worker.executor().submit(_prepare, *args).result()
+
+
+def worker_pids() -> list[int]:
+    """The ingest processes running now (benchmarks read their CPU time and memory)."""
+    return [pid for worker in list(_workers) for pid in worker.pids()]
+
+
+def shutdown() -> None:
+    """Stop every worker and wait for it (a benchmark's last step: they hold its stdout open)."""
+    for worker in list(_workers):
+        if worker.pool is not None:
+            worker.pool.shutdown(wait=True, cancel_futures=True)
+        worker.reset()
 
 
 # -- worker side ---------------------------------------------------------------------------------

@@ -256,3 +256,12 @@ class BundleMark(Base):
     subscriber_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_change_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_period: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+def insert(session: Any, model: type[Base]) -> Any:
+    """An INSERT for the session's database that takes ON CONFLICT clauses (SQLite's and
+    PostgreSQL's: the same clauses, each dialect's own statement class)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)

@@ -30,15 +30,11 @@ MIN_ITEMS_FOR_EMPTY_ALARM = 3  # a source that had this many items and now lists
 # -- HTTP validators (ETag / Last-Modified), kept in the database so crawlers stay stateless ----------
 
 def save_validators(session: Session, validators: dict[str, Any], now: datetime) -> None:
+    """One statement (an upsert): it runs for every stored item."""
     url = validators["url"] or ""
-    key = url_hash(url)
-    row = session.get(m.HttpValidator, key)
-    if row is None:
-        row = m.HttpValidator(url_hash=key, url=secrets.mask(url), updated_at=now)
-        session.add(row)
-    row.etag = validators.get("etag")
-    row.last_modified = validators.get("last_modified")
-    row.updated_at = now
+    values = {"etag": validators.get("etag"), "last_modified": validators.get("last_modified"), "updated_at": now}
+    upsert = m.insert(session, m.HttpValidator).values(url_hash=url_hash(url), url=secrets.mask(url), **values)
+    session.execute(upsert.on_conflict_do_update(index_elements=["url_hash"], set_=values))
 
 
 def load_validators(store: Store) -> dict[str, tuple[str | None, str | None]]:

@@ -14,11 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +24,9 @@ from tracker import models as m
 from tracker.records import Item, Record, canonical_json, load_record, text_hash
 from tracker.runs import save_validators
 from tracker.sources import DIFFERS, Differ
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -43,6 +43,10 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Reads through a memory map: with two ingest workers writing in turn, each one's page
+            # cache is dropped at every write of the other, and re-reading through read() calls
+            # cost a tenth of their time. (SQLite writes through write() calls all the same.)
+            cur.execute("PRAGMA mmap_size=268435456")
             cur.close()
 
         # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN instead,
@@ -59,7 +63,13 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+# Alembic is imported where a migration is asked about: the ingest workers never migrate, and
+# importing it cost each of them a second of start-up.
+
+
 def alembic_config(engine: Engine | None = None) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -68,11 +78,15 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
 
 
 def migration_heads() -> list[str]:
+    from alembic.script import ScriptDirectory
+
     return list(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def upgrade(engine: Engine) -> None:
     """Create or migrate the schema to the newest revision."""
+    from alembic import command
+
     cfg = alembic_config(engine)
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
@@ -136,12 +150,8 @@ def ensure_watches(session: Session, watches: list[tuple[str, str, str]]) -> Non
 def insert_missing(session: Session, model: type[m.Base], keys: list[str], rows: list[dict[str, Any]]) -> None:
     """Insert the rows whose `keys` are not taken yet, leaving existing rows as they are, race-free
     (INSERT … ON CONFLICT DO NOTHING, SQLite's or PostgreSQL's)."""
-    if not rows:
-        return
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(model).on_conflict_do_nothing(index_elements=keys), rows)
+    if rows:
+        session.execute(m.insert(session, model).on_conflict_do_nothing(index_elements=keys), rows)
 
 
 def ingest(
@@ -163,20 +173,23 @@ def ingest(
     assert item.content is not None, f"{item.key}: no content to store"
     now = clock.now()
     result = IngestResult(entity=item.key)
+    # What needs no stored state is done before the transaction, so it holds the database (SQLite:
+    # the write lock every worker waits for) only for reads and writes.
+    ready = None if item.carry else _content(item)
     with store.session() as session:
         entity, current = _entity(session, item, now)
         # The stored record is read only when needed: to carry fields, or to diff a new state.
         previous = load_record(item.kind, current.content) if current is not None and item.carry else None
         if previous is not None:
             _carry(item, previous)
-        text = canonical_json(item.content.dump())
-        digest = text_hash(text)
+        text, digest, raw = ready or _content(item)  # carried fields first, then the text
         if current is not None and current.hash == digest and current.parser != item.parser_version:
             current.parser = item.parser_version  # the new parser says the same: its snapshot now
         if current is None or current.hash != digest:
             if current is not None and previous is None:
                 previous = load_record(item.kind, current.content)
-            entity.current_snapshot_id = _snapshot(session, item, text, digest, now, reuse=current is not None).id
+            entity.current_snapshot_id = _snapshot(session, item, text, digest, raw, now,
+                                                   reuse=current is not None).id
             result.new_snapshot = True
             if _is_baseline(session, item, current):
                 result.baseline = True
@@ -212,7 +225,15 @@ def _carry(item: Item, previous: Record) -> None:
         setattr(item.content, name, getattr(previous, name))
 
 
-def _snapshot(session: Session, item: Item, text: str, digest: str, now: datetime, *, reuse: bool) -> m.Snapshot:
+def _content(item: Item) -> tuple[str, str, bytes | None]:
+    """The record's canonical text, its hash, and the raw response compressed (when kept)."""
+    assert item.content is not None
+    text = canonical_json(item.content.dump())
+    return text, text_hash(text), zlib.compress(item.raw, 1) if item.raw is not None else None
+
+
+def _snapshot(session: Session, item: Item, text: str, digest: str, raw: bytes | None, now: datetime, *,
+              reuse: bool) -> m.Snapshot:
     """The snapshot row for this content: an older state that came back (a title reverted) reuses its
     row (`reuse`: the entity has snapshots to look through)."""
     snapshot = session.scalar(
@@ -220,7 +241,7 @@ def _snapshot(session: Session, item: Item, text: str, digest: str, now: datetim
     if snapshot is None:
         snapshot = m.Snapshot(
             entity_key=item.key, hash=digest, content=text,
-            raw=zlib.compress(item.raw, 1) if item.raw is not None else None,
+            raw=raw,
             raw_url=secrets.mask(item.url) if item.url else None, fetched_at=now, parser=item.parser_version,
         )
         session.add(snapshot)
