@@ -122,7 +122,7 @@ def stale_lock(store: Store, config: Config, lock_dir: Path) -> str | None:
     if minutes <= config.tracker.lock_timeout_minutes:
         return None
     line = (f"run lock held for {minutes:.0f} minutes (limit {config.tracker.lock_timeout_minutes:g}) by "
-            f"{holder.describe()}: that run may be stuck, and no tracking happens until it ends")
+            f"{holder.describe(config.display_zone())}: that run may be stuck, and no tracking happens until it ends")
     key = f"lock:{holder.host}:{holder.pid}:{clock.iso_z(holder.started_at)}"
     with store.session() as session:
         owe_operator(session, config, key, "tracker: a run holds the lock too long", line)

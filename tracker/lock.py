@@ -45,8 +45,16 @@ class Holder:
             return 0.0
         return ((now or clock.now()) - self.started_at).total_seconds() / 60
 
-    def describe(self) -> str:
-        since = clock.iso_z(self.started_at) if self.started_at else "an unknown time"
+    def describe(self, zone: str | None = None) -> str:
+        """Who holds the lock since when: in `zone` for people, UTC ISO where a program reads it."""
+        if self.started_at is None:
+            since = "an unknown time"
+        elif zone:
+            from tracker.words import STAMP, local_time
+
+            since = local_time(clock.iso_z(self.started_at), zone, STAMP)
+        else:
+            since = clock.iso_z(self.started_at)
         return f"pid {self.pid or '?'} on {self.host or '?'} since {since}"
 
 

@@ -29,12 +29,20 @@ MIN_ITEMS_FOR_EMPTY_ALARM = 3  # a source that had this many items and now lists
 
 # -- HTTP validators (ETag / Last-Modified), kept in the database so crawlers stay stateless ----------
 
+_UPSERTS: dict[str, Any] = {}  # the validators upsert, built once per database kind
+
+
 def save_validators(session: Session, validators: dict[str, Any], now: datetime) -> None:
-    """One statement (an upsert): it runs for every stored item."""
+    """One statement (an upsert, built once): it runs for every stored item."""
+    dialect = session.get_bind().dialect.name
+    upsert = _UPSERTS.get(dialect)
+    if upsert is None:
+        insert = m.insert(session, m.HttpValidator)
+        upsert = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=["url_hash"], set_={name: insert.excluded[name] for name in ("etag", "last_modified", "updated_at")})
     url = validators["url"] or ""
-    values = {"etag": validators.get("etag"), "last_modified": validators.get("last_modified"), "updated_at": now}
-    upsert = m.insert(session, m.HttpValidator).values(url_hash=url_hash(url), url=secrets.mask(url), **values)
-    session.execute(upsert.on_conflict_do_update(index_elements=["url_hash"], set_=values))
+    session.execute(upsert, {"url_hash": url_hash(url), "url": secrets.mask(url), "etag": validators.get("etag"),
+                             "last_modified": validators.get("last_modified"), "updated_at": now})
 
 
 def load_validators(store: Store) -> dict[str, tuple[str | None, str | None]]:

@@ -24,12 +24,9 @@ from tracker.meetings.legistar import body_key
 from tracker.meetings.officers import BodyMember, current_members, member_lines
 from tracker.records import Bill, Body, Meeting, MeetingStatus, load_record
 from tracker.store import Store
-from tracker.words import SHORT, local_iso, local_time
+from tracker.words import STAMP, local_iso, local_time
 
 MEETING_PAST_DAYS = 30
-# A time shown to an operator in text: the short form the alerts use, and the zone, since the
-# operator's terminal may be elsewhere ("Wed Nov 25, 8:15 AM EST").
-STAMP = f"{SHORT} %Z"
 # The UTC instants `health.problems()` puts in its lines (`last …`, the lock's `since …`); the
 # JSON keeps them as they are.
 _PROBLEM_STAMP = re.compile(r"\b(last|since) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")

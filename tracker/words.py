@@ -17,6 +17,9 @@ from tracker.records import Bill, Matter, Meeting, Record
 TBA = "time to be announced"
 SHORT = "%a %b %-d, %-I:%M %p"  # Thu Dec 3, 10:00 AM (change summaries, headlines)
 LONG = "%a %b %-d, %Y, %-I:%M %p %Z"  # Thu Dec 3, 2026, 10:00 AM EST (alerts, digest pages)
+# A time shown to an operator: short, with the zone, since a terminal may be elsewhere
+# ("Wed Nov 25, 8:15 AM EST": status lines, the stuck-run line and its alert).
+STAMP = f"{SHORT} %Z"
 
 
 def _zone(zone: str | ZoneInfo) -> ZoneInfo:
