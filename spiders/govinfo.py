@@ -139,6 +139,11 @@ class GovinfoSpider(TrackerSpider):
         self.upgrade = bool(cursor) and cursor.get("parser") != PARSER_VERSION
         if self.upgrade:
             cursor = {}
+        # Bills an upgrade run could not re-read (a 404, a 500): read whole until they are. The
+        # version itself is recorded after any finished run, so one bill that keeps failing does
+        # not make every later run an upgrade (every file, every package, read again).
+        self.reread: set[str] = set(cursor.get("reread", []))
+        self.failed_bills: set[str] = set()
         self.lastmods: dict[str, str] = dict(cursor.get("lastmod", {}))
         self.seen_sitemaps: dict[str, str] = dict(cursor.get("sitemaps", {}))
         self.index_cursor: dict[str, str] = dict(cursor.get("index", {}))
@@ -199,7 +204,8 @@ class GovinfoSpider(TrackerSpider):
             billstatus_url(self.base, bill),
             callback=self.parse_bill,
             errback=self.failed,
-            meta={"conditional": True, "refetch": self.upgrade, "bill": bill, "watch_ids": watch_ids,
+            meta={"conditional": True, "refetch": self.upgrade or bill.key in self.reread, "bill": bill,
+                  "watch_ids": watch_ids,
                   "by_title": by_title,
                   "lastmod": lastmod, "group": group, "handle_httpstatus_list": [304]},
             headers={"Accept": "application/xml"},
@@ -562,7 +568,9 @@ class GovinfoSpider(TrackerSpider):
 
     def fail(self, what: str, url: str | None, problem: str) -> None:
         if what.startswith("bill "):
-            group = self.bill_groups.get(what.removeprefix("bill ").strip())
+            key = what.removeprefix("bill ").strip()
+            self.failed_bills.add(key)
+            group = self.bill_groups.get(key)
             if group:
                 self.failed_groups.add(group)
         elif what.startswith("BILLSTATUS sitemap "):
@@ -578,9 +586,13 @@ class GovinfoSpider(TrackerSpider):
     def closed(self, reason: str) -> None:
         """A sitemap counts as read only when every file it listed was handled: else it is read
         again next run (the per-file lastmods keep that cheap). The parser version is kept once a
-        run got through, so an upgrade re-reads until one does."""
-        if reason == "finished" and self.report.ok:
+        run finished; the bills it still owes a whole re-read (failed in an upgrade run, or since)
+        are kept by name."""
+        if reason == "finished":
             self.report.cursor["parser"] = PARSER_VERSION
+            stored = {key.removeprefix("bill:") for key in self.report.seen}
+            owed = ({b.key for b in self.bills} | self.failed_bills if self.upgrade else self.reread) - stored
+            self.report.cursor["reread"] = sorted(owed) or None  # None: nothing owed, the key goes
         for group, lastmod in self.pending_sitemaps.items():
             if group not in self.failed_groups and lastmod and reason == "finished":
                 self.report.cursor.setdefault("sitemaps", {})[group] = lastmod

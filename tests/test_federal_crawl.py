@@ -345,3 +345,60 @@ def test_an_ingest_worker_killed_mid_crawl_loses_only_what_it_held(tmp_path: Pat
     assert again.ok and again.new_snapshots == len(lost), again.errors  # the lost ones now; the rest unchanged
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(m.Entity)) == len(numbers)
+
+
+def test_a_bill_that_never_answers_does_not_make_every_run_read_everything_again(
+        tmp_path: Path, replay: ReplayServer) -> None:
+    """A named bill GovInfo has no file for (a typo, a number not yet used) fails every run with one
+    line; the other bills still cost a 304 each, not a whole download as after a parser upgrade."""
+    replay.add(INDEX_PATH, sitemap_xml([], index=True))  # no sitemap for the type yet: bills asked for directly
+    for number in (367, 368, 369):  # three of one type: the spider looks at the type's sitemap first
+        replay.add(path_of(f"hr{number}-115"), renumbered(real("BILLSTATUS-115hr367.xml"), number))
+    config = write_config(tmp_path, replay, ["hr367-115", "hr368-115", "hr369-115", "hr99999-115"])
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.items == 3 and len(first.errors) == 1 and "hr99999-115" in first.errors[0], first.errors
+    for _ in range(2):
+        (again,) = run_crawls(config, store)
+        assert again.items == 0, again.items  # the three stored ones: a 304 each
+        assert len(again.errors) == 1 and "hr99999-115" in again.errors[0], again.errors
+
+
+def test_a_bill_an_upgrade_could_not_read_is_read_whole_when_it_answers(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser upgrade reads every bill whole once; one that fails then (a 500) is read whole the
+    next time it answers, while the others are conditional again at once."""
+    from dataclasses import replace
+
+    import spiders.govinfo
+    from tracker.sources import SOURCES
+
+    replay.add(INDEX_PATH, sitemap_xml([], index=True))
+    for number in (367, 368, 369):
+        replay.add(path_of(f"hr{number}-115"), renumbered(real("BILLSTATUS-115hr367.xml"), number))
+    config = write_config(tmp_path, replay, ["hr367-115", "hr368-115", "hr369-115"])
+    store = Store(config.database_url)
+    current = SOURCES["govinfo"]
+    monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-1"))
+    monkeypatch.setattr(spiders.govinfo, "PARSER_VERSION", "billstatus-1")
+    run_crawls(config, store)  # stored by the older parser
+    monkeypatch.setitem(SOURCES, "govinfo", current)
+    monkeypatch.setattr(spiders.govinfo, "PARSER_VERSION", current.parser_version)
+
+    replay.set_fault(path_of("hr368-115"), Fault.status(500))
+    (upgrade,) = run_crawls(config, store)
+    assert upgrade.new_snapshots == 0 and upgrade.items == 2 and len(upgrade.errors) == 1, upgrade.errors
+    replay.set_fault(path_of("hr368-115"), None)
+    replay.clear_log()
+    (after,) = run_crawls(config, store)
+    assert after.ok and after.items == 1  # hr368 read whole, the others a 304
+    assert replay.count(path_of("hr368-115"), status=200) == 1
+    assert replay.count(path_of("hr367-115"), status=304) == replay.count(path_of("hr369-115"), status=304) == 1
+    with store.session() as session:  # every bill's snapshot is now the new parser's
+        current_ids = select(m.Entity.current_snapshot_id)
+        parsers = set(session.scalars(select(m.Snapshot.parser).where(m.Snapshot.id.in_(current_ids))))
+        assert parsers == {current.parser_version}
+    replay.clear_log()
+    (steady,) = run_crawls(config, store)
+    assert steady.ok and steady.items == 0
+    assert [replay.count(path_of(f"hr{n}-115"), status=304) for n in (367, 368, 369)] == [1, 1, 1]
