@@ -228,3 +228,27 @@ def test_sqlite_says_one_worker_is_used(tmp_path: Path, sqlite_url: str, mailbox
     assert sorted(mailbox.subjects) == sorted(f"S. {n} {words}" for n in (1, 2) for words in WORDS)
     assert statuses(store) == {"sent": 8}
     assert mailbox.most_at_once == 1
+
+
+@pytest.mark.postgres
+def test_notifier_processes_never_show_the_secrets_of_the_config_they_were_given(
+        tmp_path: Path, pg_url: str, frozen_now: Any) -> None:
+    """Workers get the parent's parsed config, not the file: a target that is down fails in every
+    worker with one line each, its token (taken from the environment) shown nowhere, and every
+    delivery is still owed."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    closed = sock.getsockname()[1]
+    sock.close()  # nothing listens there: every send fails
+    token = "hook-token-5f8e2a91"
+    path = write_config(tmp_path, pg_url, f"json://tracker:${{HOOK_TOKEN}}@127.0.0.1:{closed}/hook", workers=2)
+    path.write_text(path.read_text().replace("[alerts]", f'[tracker]\nlog_file = "{tmp_path / "tracker.log"}"\n[alerts]'))
+    store = owe(load_config(path, env={"HOOK_TOKEN": token}), bills=2)
+    result = subprocess.run(notify_command(path), capture_output=True, text=True, env={**env(), "HOOK_TOKEN": token},
+                            timeout=120)
+    assert result.returncode == 1
+    assert "notify: 0 sent, 8 failed (will retry), 0 dead (2 workers)" in result.stdout, result.stdout
+    logged = (tmp_path / "tracker.log").read_text()
+    assert "core-team" in result.stderr + logged  # the failure is reported...
+    assert token not in result.stdout + result.stderr + logged  # ...without the token
+    assert statuses(store) == {"failed": 8}  # still owed: retried after the backoff
