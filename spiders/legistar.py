@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -44,6 +44,9 @@ from tracker.sources import LegistarWatch
 
 LOOK_BACK = timedelta(days=7)
 PAGE_SIZE = 1000  # Legistar's cap on $top
+# How long after the listing window's start a past meeting's fingerprint is kept: its minutes, a
+# corrected agenda or a late cancellation notice are still news within a year.
+KEEP_PAST_DAYS = 365
 MATTER_REFRESH = timedelta(days=1)
 ROSTER_REFRESH = timedelta(days=1)  # who sits on a body changes rarely
 MATTER_REFRESH_PER_RUN = 10
@@ -68,6 +71,7 @@ class LegistarSpider(TrackerSpider):
         secrets.register(self.source.token)
         self.cursor = cursor or {}
         self.known_events: dict[str, str] = dict(self.cursor.get("events") or {})
+        self.event_dates: dict[str, str] = dict(self.cursor.get("dates") or {})  # event id -> its day
         self.known_matters: dict[str, dict[str, Any]] = dict(self.cursor.get("matters") or {})
         self.started = clock.now()
         self.listed: set[Any] = set()
@@ -180,17 +184,23 @@ class LegistarSpider(TrackerSpider):
             yield from self._rosters_due()
 
     def _forget_the_past(self) -> None:
-        """Drop what the listing can no longer show, or the cursor grows with every meeting ever held.
-        Called after a whole listing only: it holds every event dated in the window and every event
-        modified since the last whole listing (less a week), so a known event it lacks is outside the
-        window (or of a body no longer watched) and quiet; should it change later, that is past news,
-        as for any old meeting we never followed. A body with no meeting in the window (a body no
+        """Drop what no run will look at again, or the cursor grows with every meeting ever held.
+        Called after a whole listing only. A meeting's fingerprint is what lets a later change to a
+        past meeting be news (minutes are often posted weeks or months after it: the listing shows a
+        modified meeting again, and an unknown one outside the window is not followed), so it is
+        kept for `KEEP_PAST_DAYS` after the window's start, then dropped once the listing no longer
+        shows it (a meeting still changing stays). A body with no meeting in the window (a body no
         longer watched has none listed) loses its roster date: when it meets again its roster is due
         anyway. A None entry deletes the key when the cursor is saved (`runs._merge`)."""
-        listed = {str(event_id) for event_id in self.listed}
-        gone = {event_id: None for event_id in self.known_events if event_id not in listed}
-        if gone:
-            self.report.cursor["events"] = gone
+        start = (self.report.listing_window or ("", ""))[0]
+        if start:
+            horizon = (date.fromisoformat(start) - timedelta(days=KEEP_PAST_DAYS)).isoformat()
+            listed = {str(event_id) for event_id in self.listed}
+            old = [event_id for event_id in self.known_events
+                   if event_id not in listed and (self.event_dates.get(event_id) or "9") < horizon]
+            if old:
+                self.report.cursor["events"] = dict.fromkeys(old)
+                self.report.cursor["dates"] = dict.fromkeys(old)
         meeting = {str(body_id) for body_id in self.bodies}
         idle = {body_id: None for body_id in self.known_bodies if body_id not in meeting}
         if idle:
@@ -263,7 +273,9 @@ class LegistarSpider(TrackerSpider):
             self.fail(f"meeting {event['EventId']}", event.get("EventInSiteURL"), f"unreadable: {exc}")
             return
         if fingerprint is not None:
-            self.report.entity_cursor[key] = {"events": {str(event["EventId"]): fingerprint}}
+            event_id = str(event["EventId"])
+            self.report.entity_cursor[key] = {"events": {event_id: fingerprint},
+                                              "dates": {event_id: str(event.get("EventDate") or "")[:10]}}
         yield Item(key=key, kind="meeting", source_id=self.watch.source_id, watch_ids=[self.watch.id],
                    content=meeting, url=event.get("EventInSiteURL"), discovered=True,
                    carry=["items"] if items is None else [])

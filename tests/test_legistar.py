@@ -408,13 +408,15 @@ def stored_cursor(store: Store, source_id: str = "legistar:nyc-council") -> dict
         return dict(state.cursor)
 
 
-def test_the_cursor_forgets_meetings_past_the_window_and_bodies_no_longer_watched(
+def test_the_cursor_keeps_past_meetings_a_year_then_forgets_them(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The cursor holds what the listing can still show: it does not grow with every meeting ever held."""
+    """The cursor does not grow with every meeting ever held, yet a past meeting stays followed for a
+    year: what is added to it weeks later (minutes, a late item) is still news."""
     config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)  # 1 June: window from 2 May
     cursor = stored_cursor(store)
     # 20107: Public Safety, 18 May, last modified 24 May. 20188: Public Safety, 20 June. 20178: City Council.
     assert {"20107", "20188", "20178"} <= set(cursor["events"])
+    assert cursor["dates"]["20107"] == "2023-05-18"
     assert set(cursor["bodies"]) == {"1", "19"}  # City Council, Committee on Public Safety
 
     # Three weeks on (window from 22 May) the watch follows Public Safety only.
@@ -426,24 +428,43 @@ def test_the_cursor_forgets_meetings_past_the_window_and_bodies_no_longer_watche
     (report, _) = run_crawls(config, store)
     assert report.ok, report.errors
     cursor = stored_cursor(store)
-    assert "20107" not in cursor["events"]  # before the window, not modified lately
-    assert "20178" not in cursor["events"]  # a body no longer watched
-    assert "20188" in cursor["events"]  # in the window
-    # 17 May but modified on 1 June, within a week of the last run: listed, so still followed
-    assert "20058" in cursor["events"]
-    assert set(cursor["bodies"]) == {"19"}
+    assert {"20107", "20178", "20188"} <= set(cursor["events"])  # past the window, not past a year
+    assert set(cursor["bodies"]) == {"19"}  # City Council meets no more for this watch: its roster date goes
     assert cursor["bodies"]["19"] == "2023-06-21T12:00:00+00:00"  # its roster was due (daily) and asked for
 
     # Nothing new an hour later: one listing, no items and no roster asked for again.
-    changes = list_changes(store)  # 20347 (11 October) came into the window: meeting.added
+    changes = list_changes(store)
     replay.clear_log()
     monkeypatch.setenv("TRACKER_NOW", "2023-06-21T13:00:00Z")
     (report, _) = run_crawls(config, store)
     assert report.ok, report.errors
     assert [r.path for r in replay.requests if r.path.startswith("/v1/")] == ["/v1/nyc/events"]
     assert list_changes(store) == changes
-    # The listing now asks for what moved since 14 June: 20058 is no longer in it.
-    assert set(stored_cursor(store)["events"]) == set(cursor["events"]) - {"20058"}
+
+    # 5 July: an item about ShotSpotter is added to the 18 May hearing (derived), seven weeks on.
+    nyc = legistar.client("nyc")
+    event = nyc.events[20107]
+    event["EventLastModifiedUtc"] = "2023-07-05T10:00:00"
+    nyc.eventitems[20107] = [*nyc.eventitems.get(20107, []),
+                             derived_item(900010, "Oversight - the NYPD's ShotSpotter contract", "Committee", 9)]
+    monkeypatch.setenv("TRACKER_NOW", "2023-07-05T12:00:00Z")
+    (report, _) = run_crawls(config, store)
+    assert report.ok, report.errors
+    added = [c for c in list_changes(store) if c["kind"] == "agenda.item_added"]
+    assert [c["entity"] for c in added] == ["meeting:legistar:nyc:20107"], added
+
+    # A year and more on (window from 1 June 2024): meetings before 2 June 2023 that the listing no
+    # longer shows are forgotten; later ones are kept. (The first run back lists everything modified
+    # since the last one, 20107 included; the next shows only what moved since.)
+    nyc.add_events([copy.deepcopy(nyc.events[20188]) | {  # derived: a hearing a year on, so the calendar is not empty
+        "EventId": 30001, "EventDate": "2024-07-10T00:00:00", "EventLastModifiedUtc": "2024-06-20T10:00:00"}])
+    for now in ("2024-07-01T12:00:00Z", "2024-07-01T13:00:00Z"):
+        monkeypatch.setenv("TRACKER_NOW", now)
+        (report, _) = run_crawls(config, store)
+        assert report.ok, report.errors
+    cursor = stored_cursor(store)
+    assert not {"20107", "20058"} & set(cursor["events"]) and not {"20107", "20058"} & set(cursor["dates"])
+    assert "20188" in cursor["events"] and cursor["dates"]["20188"] == "2023-06-20"
 
 
 def test_bad_listing_loses_nothing_and_says_where(
