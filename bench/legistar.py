@@ -16,7 +16,6 @@ import argparse
 import copy
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.federal import vm_hwm_mb  # noqa: E402
 from tracker.config import load_config  # noqa: E402
 from tracker.crawl import run_crawls  # noqa: E402
 from tracker.demo.legistar_api import LegistarApi  # noqa: E402
@@ -41,12 +41,8 @@ def peak_mb() -> tuple[float, float]:
     """Peak resident memory of this process (engine) and of the ingest worker process (VmHWM)."""
     from tracker import ingestworker
 
-    worker = 0.0
-    for pid in ingestworker.worker_pids():
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                worker = max(worker, int(line.split()[1]) / 1024)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, worker
+    worker = max((vm_hwm_mb(pid) for pid in ingestworker.worker_pids()), default=0.0)
+    return vm_hwm_mb(), worker
 
 
 def make_events(api: LegistarApi, count: int, bodies: int) -> list[int]:

@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from bench.federal import CONGRESS, write_congress  # noqa: E402
+from bench.federal import CONGRESS, vm_hwm_mb, write_congress  # noqa: E402
 from tracker import clock  # noqa: E402
 from tracker import models as m  # noqa: E402
 from tracker.billnumbers import BILL_TYPES  # noqa: E402
@@ -98,16 +98,6 @@ def descendants(pid: int) -> list[int]:
         except OSError:
             pass
     return found
-
-
-def vm_hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def process_kind(pid: int) -> str:

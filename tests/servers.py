@@ -1,10 +1,14 @@
 """Real servers on 127.0.0.1 that tests send alerts to: an SMTP server (aiosmtpd) that can demand
-AUTH and be stopped and started again on its port, and an HTTP receiver for `json://` webhooks."""
+AUTH or STARTTLS, take its time, and be stopped and started again on its port, and an HTTP receiver
+for `json://` webhooks. Both count the most messages they were handed at once (notifier processes
+really overlapping)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import ssl
 import threading
 import time
 from email import message_from_bytes
@@ -15,15 +19,36 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
-class Mailbox:
-    """A real SMTP server on 127.0.0.1. With `user` and `password` it accepts mail only after AUTH
-    (over plain SMTP, as a relay on a trusted network does) and records every login attempt."""
+class _Overlap:
+    """How many messages a server is handling now, and the most it ever handled at once."""
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
-        self.user, self.password = user, password
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_at_once = 0
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.most_at_once = max(self.most_at_once, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+
+class Mailbox(_Overlap):
+    """A real SMTP server on 127.0.0.1. With `user` and `password` it accepts mail only after AUTH
+    (over plain SMTP, as a relay on a trusted network does) and records every login attempt; with
+    `tls` only after STARTTLS; `delay` is how long it takes to accept each message (a relay's round
+    trips)."""
+
+    def __init__(self, user: str | None = None, password: str | None = None, *, delay: float = 0.0,
+                 tls: ssl.SSLContext | None = None) -> None:
+        super().__init__()
+        self.user, self.password, self.delay, self.tls = user, password, delay, tls
         self.logins: list[tuple[str, str, str, bool]] = []  # (mechanism, login, password, accepted)
         self.messages: list[tuple[list[str], Any]] = []
-        self.lock = threading.Lock()
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
@@ -40,15 +65,26 @@ class Mailbox:
         return AuthResult(success=accepted, handled=False)  # aiosmtpd answers 235 or 535
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.enter()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        self.leave()
         return "250 OK"
 
+    @property
+    def subjects(self) -> list[str]:
+        with self.lock:
+            return [str(message["Subject"]) for _, message in self.messages]
+
     def start(self) -> None:
-        auth: dict[str, Any] = {}
+        options: dict[str, Any] = {}
         if self.user is not None:
-            auth = {"auth_require_tls": False, "auth_required": True, "authenticator": self.authenticate}
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **auth)
+            options = {"auth_require_tls": False, "auth_required": True, "authenticator": self.authenticate}
+        if self.tls is not None:
+            options |= {"tls_context": self.tls, "require_starttls": True}
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
 
     def stop(self) -> None:
@@ -57,19 +93,20 @@ class Mailbox:
             self.controller = None
 
 
-class Receiver:
+class Receiver(_Overlap):
     """A real HTTP receiver for json:// webhooks: `status` decides its answer, `delay` how long each
     answer takes (so notifier processes started together really overlap)."""
 
     def __init__(self, delay: float = 0.0) -> None:
+        super().__init__()
         self.posts: list[dict[str, Any]] = []
         self.status = 200
-        self.lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.enter()
                 if delay:
                     time.sleep(delay)
                 if outer.status == 200:
@@ -80,6 +117,7 @@ class Receiver:
                                 "title": self.headers.get("X-Title") or self.headers.get("Title")}
                     with outer.lock:
                         outer.posts.append(post)
+                outer.leave()
                 self.send_response(outer.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -90,3 +128,16 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.port = self.server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+    @property
+    def titles(self) -> list[str]:
+        with self.lock:
+            return [post.get("title") or "" for post in self.posts]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -9,20 +9,17 @@ The cycles are moved with TRACKER_NOW (the tracker's one clock), not by waiting 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from recorded import local
+from servers import Receiver
 from sqlalchemy import func, select
 from test_host_pace import replay_on
 
@@ -39,29 +36,6 @@ CANCELLED = ICS.replace(FINANCE + b"CONFIRMED", FINANCE + b"CANCELLED", 1)  # de
 CYCLES = ["2019-04-10T12:00:00Z", "2019-04-10T12:15:00Z", "2019-04-10T12:30:00Z"]  # cron every 15 minutes
 
 
-class Hook:
-    """A real HTTP receiver for apprise's json:// webhooks."""
-
-    def __init__(self) -> None:
-        self.titles: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.titles.append(json.loads(body)["title"])
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
-
-
 @pytest.fixture
 def hosts() -> Iterator[list[ReplayServer]]:
     servers = [replay_on(f"127.0.0.{n}") for n in range(2, 6)]
@@ -75,13 +49,13 @@ def hosts() -> Iterator[list[ReplayServer]]:
 
 
 @pytest.fixture
-def hook() -> Iterator[Hook]:
-    receiver = Hook()
+def hook() -> Iterator[Receiver]:
+    receiver = Receiver()
     yield receiver
-    receiver.server.shutdown()
+    receiver.stop()
 
 
-def write_config(tmp_path: Path, pg_url: str, hosts: list[ReplayServer], hook: Hook) -> Path:
+def write_config(tmp_path: Path, pg_url: str, hosts: list[ReplayServer], hook: Receiver) -> Path:
     watches = "".join(
         f'[[meetings]]\nid = "h{n}{w}"\nname = "Board {n}{w}"\ntimezone = "America/Detroit"\n'
         f'ical = "{server.url}/{w}.ics"\n'
@@ -124,7 +98,7 @@ def group_of(server: ReplayServer) -> str:
 
 
 def test_runners_split_the_groups_and_a_killed_runners_groups_are_crawled_next_cycle(
-        tmp_path: Path, pg_url: str, hosts: list[ReplayServer], hook: Hook) -> None:
+        tmp_path: Path, pg_url: str, hosts: list[ReplayServer], hook: Receiver) -> None:
     path = write_config(tmp_path, pg_url, hosts, hook)
     store = Store(pg_url)
     sources = sorted(f"ical:h{n}{w}" for n in range(2, 6) for w in "ab")

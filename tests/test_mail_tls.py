@@ -7,20 +7,18 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
-import socket
 import ssl
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from servers import Mailbox
 
 from tracker.alerts.send import lazy_ca_lookup
 
@@ -66,28 +64,9 @@ def server_context(folder: Path, ca_key: Any, ca: x509.Certificate, name: str) -
     return context
 
 
-class TlsMailbox:
-    """A real SMTP server on 127.0.0.1 that takes mail only after STARTTLS."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self.messages: list[bytes] = []
-        self.lock = threading.Lock()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, tls_context=context,
-                                     require_starttls=True)
-        self.controller.start()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.messages.append(envelope.content)
-        return "250 OK"
-
-    def url(self) -> str:
-        return (f"mailto://127.0.0.1:{self.port}?smtp=127.0.0.1&mode=starttls"
-                "&from=tracker@example.org&to=organizer@example.org")
+def mail_url(mailbox: Mailbox) -> str:
+    return (f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&mode=starttls"
+            "&from=tracker@example.org&to=organizer@example.org")
 
 
 SEND = """
@@ -125,17 +104,19 @@ def send(ca_folder: Path, url: str) -> str:
 
 def test_a_trusted_server_gets_the_mail_an_untrusted_one_does_not(tmp_path: Path, ca_dir: tuple[Path, Any, Any]) -> None:
     folder, ca_key, ca = ca_dir
-    trusted = TlsMailbox(server_context(tmp_path, ca_key, ca, "trusted"))
+    trusted = Mailbox(tls=server_context(tmp_path, ca_key, ca, "trusted"))  # mail only after STARTTLS
     other_key, other = make_ca(tmp_path, "unknown-ca")
-    untrusted = TlsMailbox(server_context(tmp_path, other_key, other, "untrusted"))
+    untrusted = Mailbox(tls=server_context(tmp_path, other_key, other, "untrusted"))
+    trusted.start()
+    untrusted.start()
     try:
-        assert send(folder, trusted.url()) == "sent"
-        assert len(trusted.messages) == 1 and b"Moved to Dec 3." in trusted.messages[0]
-        assert send(folder, untrusted.url()) == "refused"
+        assert send(folder, mail_url(trusted)) == "sent"
+        assert len(trusted.messages) == 1 and b"Moved to Dec 3." in trusted.messages[0][1].as_bytes()
+        assert send(folder, mail_url(untrusted)) == "refused"
         assert untrusted.messages == []
     finally:
-        trusted.controller.stop()
-        untrusted.controller.stop()
+        trusted.stop()
+        untrusted.stop()
 
 
 def test_the_operators_own_ca_settings_are_left_alone(tmp_path: Path, ca_dir: tuple[Path, Any, Any],

@@ -9,21 +9,16 @@ Real parts only: `tracker notify` as separate OS processes, a real SMTP server (
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
+from servers import Mailbox, Receiver
 from sqlalchemy import func, select
 
 from tracker import models as m
@@ -37,84 +32,22 @@ STAGES = ["referred", "passed_senate", "passed_both", "to_president", "enacted"]
 WORDS = ["passed the Senate", "passed both chambers", "went to the President", "became law"]
 
 
-class SlowMailbox:
-    """A real SMTP server on 127.0.0.1 that takes `seconds` to accept each message (a relay's
-    round trips) and records the most messages it was handed at once."""
-
-    def __init__(self, seconds: float = 0.05) -> None:
-        self.seconds = seconds
-        self.subjects: list[str] = []
-        self.in_flight = 0
-        self.most_at_once = 0
-        self.lock = threading.Lock()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.in_flight += 1
-            self.most_at_once = max(self.most_at_once, self.in_flight)
-        await asyncio.sleep(self.seconds)
-        with self.lock:
-            self.in_flight -= 1
-            self.subjects.append(str(message_from_bytes(envelope.content)["Subject"]))
-        return "250 OK"
-
-
-class SlowHook:
-    """A real HTTP receiver for apprise's json:// webhooks that takes `seconds` per message and
-    records the most messages it was handed at once."""
-
-    def __init__(self, seconds: float = 0.05) -> None:
-        self.titles: list[str] = []
-        self.in_flight = 0
-        self.most_at_once = 0
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with outer.lock:
-                    outer.in_flight += 1
-                    outer.most_at_once = max(outer.most_at_once, outer.in_flight)
-                threading.Event().wait(seconds)
-                with outer.lock:
-                    outer.in_flight -= 1
-                    outer.titles.append(json.loads(body)["title"])
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
-
-
 @pytest.fixture
-def hook() -> Iterator[SlowHook]:
-    receiver = SlowHook()
+def hook() -> Iterator[Receiver]:
+    receiver = Receiver(delay=0.05)  # a webhook taking 50 ms a message
     yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.stop()
 
 
 @pytest.fixture
-def mailbox() -> Iterator[SlowMailbox]:
-    box = SlowMailbox()
-    box.controller.start()
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(delay=0.05)  # a relay taking 50 ms a message
+    box.start()
     yield box
-    box.controller.stop()
+    box.stop()
 
 
-def mail_url(mailbox: SlowMailbox) -> str:
+def mail_url(mailbox: Mailbox) -> str:
     return f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=team@example.org"
 
 
@@ -183,7 +116,7 @@ def sent_count(stdout: str) -> int:
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_notifier_processes_deliver_each_change_once(tmp_path: Path, pg_url: str, hook: SlowHook,
+def test_notifier_processes_deliver_each_change_once(tmp_path: Path, pg_url: str, hook: Receiver,
                                                      frozen_now: Any) -> None:
     path = write_config(tmp_path, pg_url, hook.url, workers=3)
     store = owe(load_config(path, env={}), bills=30)
@@ -201,7 +134,7 @@ def test_notifier_processes_deliver_each_change_once(tmp_path: Path, pg_url: str
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_two_notify_commands_at_once_still_send_each_change_once(tmp_path: Path, pg_url: str, mailbox: SlowMailbox,
+def test_two_notify_commands_at_once_still_send_each_change_once(tmp_path: Path, pg_url: str, mailbox: Mailbox,
                                                                  frozen_now: Any) -> None:
     """Cron's notify overlapping a manual one, two worker processes each, to a real SMTP server."""
     path = write_config(tmp_path, pg_url, mail_url(mailbox), workers=2)
@@ -215,7 +148,7 @@ def test_two_notify_commands_at_once_still_send_each_change_once(tmp_path: Path,
     assert statuses(store) == {"sent": 60}
 
 
-def test_sqlite_says_one_worker_is_used(tmp_path: Path, sqlite_url: str, mailbox: SlowMailbox,
+def test_sqlite_says_one_worker_is_used(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,
                                         frozen_now: Any) -> None:
     path = write_config(tmp_path, sqlite_url, mail_url(mailbox), workers=4)
     store = owe(load_config(path, env={}), bills=2)

@@ -63,11 +63,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-# Alembic is imported where a migration is asked about: the ingest workers never migrate, and
-# importing it cost each of them a second of start-up.
-
-
 def alembic_config(engine: Engine | None = None) -> AlembicConfig:
+    """Alembic is imported only here and in the functions that migrate: the ingest workers never
+    migrate, and importing it cost each of them a second of start-up."""
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
