@@ -210,53 +210,17 @@ def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True)
     if workers > 1 and store.engine.dialect.name != "postgresql":
         ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {workers})")
         workers = 1
-    report = notify(store, config) if workers == 1 else notify_in_processes(config, workers)
+    if workers == 1:
+        report = notify(store, config)
+    else:
+        from tracker.alerts.workers import notify_in_processes
+
+        report = notify_in_processes(store, config, workers)
+    crashed = f", {report.crashed} died" if report.crashed else ""
     ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead"
-            + (f" ({workers} workers)" if workers > 1 else ""))
+            + (f" ({workers} workers{crashed})" if workers > 1 else ""))
     error_lines(report.lines, logs.collapse_deliveries)
-    return not report.failed and not report.dead
-
-
-def notify_in_processes(config: Config, workers: int) -> Any:
-    """Run `workers` notifier processes side by side and add up their reports. Sending is mostly
-    waiting on the relay (one SMTP session per message), so processes, not threads; each claims its
-    own rows with the outbox lease (FOR UPDATE SKIP LOCKED), so no row is sent twice. Spawned, never
-    forked: `tracker run` has Scrapy's reactor thread running."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tracker.alerts.send import NotifyReport
-
-    total = NotifyReport()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        known = sorted(secrets._known)
-        futures = [pool.submit(notify_worker, config, known) for _ in range(workers)]
-        for number, future in enumerate(futures, 1):
-            try:
-                report = future.result()
-            except Exception as exc:  # a dead worker's leased rows are free again when its lease ends
-                total.failed += 1
-                total.lines.append(f"notifier worker {number} failed: {type(exc).__name__}: {exc}")
-                continue
-            total.sent += report.sent
-            total.failed += report.failed
-            total.dead += report.dead
-            total.skipped += report.skipped
-            total.lines.extend(report.lines)
-    return total
-
-
-def notify_worker(config: Config, known_secrets: list[str]) -> Any:
-    """One notifier process: the parent's config (validated once: reading it again cost each
-    worker 0.46 ms a subscriber, 23 s at 50,000), its secrets registered for masking, its own store
-    and lease owner."""
-    from tracker.alerts.send import notify
-    from tracker.store import Store
-
-    for value in known_secrets:
-        secrets.register(value)
-    secrets.install_log_masking()
-    return notify(Store(config.database_url), config)
+    return not report.failed and not report.dead and not report.crashed
 
 
 def do_digest(ctx: Context, config: Config, store: Any, out: Path) -> bool:

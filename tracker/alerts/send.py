@@ -16,6 +16,7 @@ import re
 import ssl
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -42,11 +43,29 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 @dataclass
 class NotifyReport:
+    """What a notify run did, counted in messages; `crashed`: notifier processes that died."""
+
     sent: int = 0
     failed: int = 0
     dead: int = 0
     skipped: int = 0
     lines: list[str] = field(default_factory=list)
+    crashed: int = 0
+
+    def add(self, other: NotifyReport) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.dead += other.dead
+        self.skipped += other.skipped
+        self.crashed += other.crashed
+        self.lines.extend(other.lines)
+
+    def since(self, earlier: NotifyReport) -> NotifyReport | None:
+        """What this report holds beyond `earlier` (a report this one grew from), or None."""
+        news = NotifyReport(self.sent - earlier.sent, self.failed - earlier.failed, self.dead - earlier.dead,
+                            self.skipped - earlier.skipped, self.lines[len(earlier.lines):],
+                            self.crashed - earlier.crashed)
+        return news if news != NotifyReport() else None
 
 
 @dataclass
@@ -406,9 +425,11 @@ def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targ
     return outgoing
 
 
-def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None) -> NotifyReport:
+def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None,
+           progress: Callable[[NotifyReport], None] | None = None) -> NotifyReport:
     """Send every due delivery once, a group of rows as one message; return counts (messages) and
-    one line per problem (masked)."""
+    one line per problem (masked). `progress` sees the report after each message's result is
+    recorded (a notifier worker tells its parent as it goes)."""
     lazy_ca_lookup()
     owner = owner or uuid.uuid4().hex
     report = NotifyReport()
@@ -444,6 +465,8 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                     _mark_sent(conn, owner, group, report)
                 else:
                     _finish(conn, config, owner, group, target, error, report)
+                if progress is not None:
+                    progress(report)
     # Release leases of rows claimed but not handled (a lease ran out).
     with store.engine.begin() as conn:
         conn.execute(update(_D).where(_D.lease_owner == owner).values(lease_owner=None, lease_until=None))
