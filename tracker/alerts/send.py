@@ -10,16 +10,21 @@ right after its send: a crash repeats at most the one message in flight, to that
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import hashlib
 import os
 import re
 import ssl
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import apprise
 import jinja2
@@ -154,6 +159,7 @@ class DeliveryRow(Protocol):
     payload: dict[str, Any] | None
     tries: int
     group_key: str | None
+    created_at: Any
 
 
 @dataclass
@@ -348,15 +354,82 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
     return Message(title, body)
 
 
-def _send(target: Target, message: Message) -> tuple[bool, str | None]:
-    sender = _sender(target.url)
+KEY_HEADER = "X-Tracker-Delivery"
+
+
+def delivery_key(rows: list[DeliveryRow]) -> str:
+    """The message's idempotency key: the same for every try of the same rows to the same target
+    (a retry, a repeat after a crash), different for any other message. Made of the rows' ids and
+    when the first was owed, so two tracker databases never make the same key."""
+    first = min(rows, key=lambda row: row.id)
+    ids = ",".join(str(row.id) for row in sorted(rows, key=lambda row: row.id))
+    made = f"{first.subscriber_id}|{first.target_hash}|{ids}|{first.created_at}"
+    return hashlib.sha256(made.encode()).hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=1024)
+def _with_timeouts(url: str, seconds: float) -> str:
+    """The URL with apprise's connect and read timeouts (`cto`, `rto`) set to `seconds`, unless
+    the URL sets its own."""
+    query = urlsplit(url).query.lower()
+    if re.search(r"(^|&)(cto|rto)=", query):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}cto={seconds:g}&rto={seconds:g}"
+
+
+# The key of the message being sent: a context variable, since apprise may send from its own thread
+# pool (it copies the caller's context into it).
+_message_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("tracker_message_key", default=None)
+
+
+def _stable_message_id(plugin: Any) -> None:
+    """Make the Message-ID of mail sent through `plugin` `<key@host>` (the key of the message
+    being sent), so a repeat of one message carries the same Message-ID and a mail
+    system can drop it. Apprise builds its messages itself with a random `make_msgid()` and adds
+    it after any header we give it (a second Message-ID, not a replacement), so its email module's
+    `make_msgid` is wrapped once: with no key set it is apprise's own."""
+    module = sys.modules.get(type(plugin).__module__)
+    original = getattr(module, "make_msgid", None)
+    if original is None or getattr(original, "tracker_key", False):
+        return
+
+    def make_msgid(idstring: str | None = None, domain: str | None = None) -> str:
+        key = _message_key.get()
+        if key is None:
+            return original(idstring, domain=domain)
+        return f"<{key}@{domain or 'tracker.invalid'}>"
+
+    make_msgid.tracker_key = True  # type: ignore[attr-defined]
+    module.make_msgid = make_msgid  # type: ignore[union-attr]
+
+
+def _send(target: Target, message: Message, key: str, timeout: float) -> tuple[bool, str | None]:
+    """Send one message carrying its key (an `X-Tracker-Delivery` header on services that take
+    headers: webhooks and mail; mail's Message-ID too). A failure after `timeout` seconds is said
+    as a timeout: the service may have received the message, and a retry carries the same key."""
+    sender = _sender(_with_timeouts(target.url, timeout))
     if sender is None:
         return False, "apprise cannot use this URL"
-    if message.markdown:
-        result = sender.notify(title=message.title, body=message.markdown, body_format=apprise.NotifyFormat.MARKDOWN)
-    else:
-        result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
-    return (True, None) if bool(result) else (False, f"the service refused or was unreachable ({result!r})")
+    for plugin in sender:
+        headers = getattr(plugin, "headers", None)
+        if isinstance(headers, dict):
+            headers[KEY_HEADER] = key
+        _stable_message_id(plugin)
+    started = time.monotonic()
+    token = _message_key.set(key)
+    try:
+        if message.markdown:
+            result = sender.notify(title=message.title, body=message.markdown,
+                                   body_format=apprise.NotifyFormat.MARKDOWN)
+        else:
+            result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
+    finally:
+        _message_key.reset(token)
+    if bool(result):
+        return True, None
+    if time.monotonic() - started >= timeout * 0.9:
+        return False, f"timed out after {timeout:g} s (the service may have received it)"
+    return False, f"the service refused or was unreachable ({result!r})"
 
 
 _D = m.Delivery
@@ -388,7 +461,8 @@ def _claim_statement(config: Config) -> Update:
 
 
 # What sending needs of a claimed row.
-_RETURNED = (_D.id, _D.subscriber_id, _D.target_hash, _D.change_id, _D.period, _D.payload, _D.tries, _D.group_key)
+_RETURNED = (_D.id, _D.subscriber_id, _D.target_hash, _D.change_id, _D.period, _D.payload, _D.tries, _D.group_key,
+             _D.created_at)
 
 
 def _group_statement() -> Update:
@@ -460,7 +534,8 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                     _finish(conn, config, owner, group, None, "subscriber or target no longer in the config",
                             report, final=True)
                     continue
-                ok, error = _send(target, fit(message, target, message.link))
+                ok, error = _send(target, fit(message, target, message.link), delivery_key(group),
+                                  config.alerts.timeout_seconds)
                 if ok:
                     _mark_sent(conn, owner, group, report)
                 else:
@@ -536,6 +611,6 @@ def send_test(config: Config, subscriber_id: str) -> list[tuple[str, bool, str |
                       "If you can read it, alerts will reach you here.")
     results = []
     for target in targets_of(sub.notify):
-        ok, error = _send(target, message)
+        ok, error = _send(target, message, uuid.uuid4().hex, config.alerts.timeout_seconds)
         results.append((target.label, ok, secrets.mask(error) if error else None))
     return results
