@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -100,7 +101,8 @@ class Mailbox(_Overlap):
 class Receiver(_Overlap):
     """A real HTTP receiver for json:// webhooks: `status` decides its answer, `delay` how long each
     answer takes (so notifier processes started together really overlap; longer than the sender's
-    timeout, a post it finishes after the sender gave up). `headers` holds each post's headers."""
+    timeout, a post it finishes after the sender gave up). `headers` holds each post's headers;
+    `on_post`, when set, runs after a post is kept and before it is answered."""
 
     def __init__(self, delay: float = 0.0) -> None:
         super().__init__()
@@ -108,6 +110,7 @@ class Receiver(_Overlap):
         self.headers: list[dict[str, str]] = []
         self.status = 200
         self.delay = delay
+        self.on_post: Callable[[], None] | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -125,6 +128,8 @@ class Receiver(_Overlap):
                     with outer.lock:
                         outer.posts.append(post)
                         outer.headers.append(dict(self.headers.items()))
+                    if outer.on_post is not None:
+                        outer.on_post()
                 outer.leave()
                 self.send_response(outer.status)
                 self.send_header("Content-Length", "0")

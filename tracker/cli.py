@@ -17,6 +17,7 @@ import click
 
 from tracker import clock, logs, secrets
 from tracker.config import Config, ConfigError, load_config
+from tracker.faults import describe_failure, disk_full
 from tracker.logs import setup_logging
 
 
@@ -74,6 +75,9 @@ def open_store(config: Config) -> Any:
     try:
         return Store(config.database_url)
     except Exception as exc:
+        if disk_full(exc):
+            click.echo(disk_full_line(click.get_current_context().info_name, exc), err=True)
+            sys.exit(1)
         fail_usage(f"{config.path}: storage.url: cannot open the database: {type(exc).__name__}: {exc}")
 
 
@@ -104,16 +108,25 @@ class TrackerGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
-            if not logs.current().quiet:
+            full = disk_full(exc)  # one line in every mode: a traceback says nothing more
+            if not logs.current().quiet and not full:
                 raise
             import logging
 
             logging.getLogger("tracker.cli").error("tracker %s crashed", ctx.invoked_subcommand, exc_info=True,
                                                    extra={"file_only": True})
+            if full:
+                click.echo(disk_full_line(ctx.invoked_subcommand, exc), err=True)
+                sys.exit(1)
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(logs.shorten(secrets.mask(f"tracker {ctx.invoked_subcommand}: failed: "
                                                  f"{type(exc).__name__}: {first}")), err=True)
             sys.exit(1)
+
+
+def disk_full_line(command: str | None, exc: BaseException) -> str:
+    return logs.shorten(secrets.mask(f"tracker {command}: stopped: the disk is full ({describe_failure(exc)}); "
+                                     "what is owed is kept: run again once there is space"))
 
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -198,11 +211,23 @@ def do_crawl(ctx: Context, config: Config, store: Any, watches: tuple[str, ...] 
     return all(r.ok for r in reports)
 
 
+def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
+    """Before anything else: record what an earlier notifier sent but could not record (the disk
+    was full), so it is never sent again. Raises while the database still cannot record it."""
+    from tracker.alerts.journal import replay
+
+    recorded = replay(store, config.base_dir)
+    if recorded:
+        ctx.say(f"notify: {recorded} deliveries sent earlier (the database could not record them then) "
+                "recorded as sent")
+
+
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
     """Close due bundles (`bundles`: only one runner of a cluster does), then send what is due."""
     from tracker.alerts.outbox import close_bundles
     from tracker.alerts.send import notify
 
+    record_unrecorded(ctx, config, store)
     owed = close_bundles(store, config) if bundles else 0
     if owed:
         ctx.say(f"notify: {owed} bundle deliveries owed")
@@ -220,7 +245,7 @@ def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True)
     ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead"
             + (f" ({workers} workers{crashed})" if workers > 1 else ""))
     error_lines(report.lines, logs.collapse_deliveries)
-    return not report.failed and not report.dead and not report.crashed
+    return not report.failed and not report.dead and not report.crashed and not report.unrecorded
 
 
 def do_digest(ctx: Context, config: Config, store: Any, out: Path) -> bool:
@@ -313,6 +338,7 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
             error_line(stuck)
             do_notify(ctx, config, store)
             sys.exit(1)
+        record_unrecorded(ctx, config, store)
         ok = do_crawl(ctx, config, store)
         ok = do_notify(ctx, config, store) and ok
         try:
@@ -346,6 +372,7 @@ def run_cluster(ctx: Context, config: Config, store: Any, runner_id: str | None,
         if not held:
             ctx.say(f"another tracker run --cluster as runner {runner} is in progress; nothing to do")
             return 0
+        record_unrecorded(ctx, config, store)
         prepare(store, config)
         jobs = plan_sources(config)
         total = len(group_jobs(config, jobs))

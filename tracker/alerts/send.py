@@ -10,6 +10,7 @@ right after its send: a crash repeats at most the one message in flight, to that
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import hashlib
@@ -32,10 +33,12 @@ from sqlalchemy import Connection, Update, bindparam, select, tuple_, update
 
 from tracker import clock, secrets, templating
 from tracker import models as m
+from tracker.alerts.journal import SentJournal
 from tracker.alerts.outbox import OPERATOR
 from tracker.alerts.targets import Target, targets_of
 from tracker.config import Config
 from tracker.contacts import bill_contact_lines, bill_contacts
+from tracker.faults import describe_failure
 from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Record, load_record
 from tracker.status import body_members_now, congress_directory
@@ -56,6 +59,7 @@ class NotifyReport:
     skipped: int = 0
     lines: list[str] = field(default_factory=list)
     crashed: int = 0
+    unrecorded: int = 0  # sent, but the database could not record it (kept in the journal)
 
     def add(self, other: NotifyReport) -> None:
         self.sent += other.sent
@@ -63,13 +67,14 @@ class NotifyReport:
         self.dead += other.dead
         self.skipped += other.skipped
         self.crashed += other.crashed
+        self.unrecorded += other.unrecorded
         self.lines.extend(other.lines)
 
     def since(self, earlier: NotifyReport) -> NotifyReport | None:
         """What this report holds beyond `earlier` (a report this one grew from), or None."""
         news = NotifyReport(self.sent - earlier.sent, self.failed - earlier.failed, self.dead - earlier.dead,
                             self.skipped - earlier.skipped, self.lines[len(earlier.lines):],
-                            self.crashed - earlier.crashed)
+                            self.crashed - earlier.crashed, self.unrecorded - earlier.unrecorded)
         return news if news != NotifyReport() else None
 
 
@@ -512,40 +517,62 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     claim, complete = _claim_statement(config), _group_statement()
     rendered = RenderCache()
     handled = 0
-    while limit is None or handled < limit:
-        now = clock.now()
-        until = now + timedelta(seconds=config.alerts.lease_seconds)
-        batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - handled)
-        params = {"now": now, "until": until, "owner": owner}
-        # One connection per batch; the claim and every message's result are still each their own transaction.
-        with store.engine.connect() as conn:
-            with conn.begin():
-                rows = list(conn.execute(claim, {**params, "batch": batch}).all())
-                groups = sorted({(r.subscriber_id, r.target_hash, r.group_key) for r in rows if r.group_key})
-                if groups:
-                    rows += conn.execute(complete, {**params, "groups": groups}).all()
-            if not rows:
-                break
-            for group, target, message in _prepare(store, config, _groups(rows), targets, rendered):
-                if clock.now() >= until:
-                    break  # our lease ran out: the rest are free again, for the next claim (ours or not)
-                handled += len(group)
-                if target is None or message is None:
-                    _finish(conn, config, owner, group, None, "subscriber or target no longer in the config",
-                            report, final=True)
-                    continue
-                ok, error = _send(target, fit(message, target, message.link), delivery_key(group),
-                                  config.alerts.timeout_seconds)
-                if ok:
-                    _mark_sent(conn, owner, group, report)
-                else:
-                    _finish(conn, config, owner, group, target, error, report)
-                if progress is not None:
-                    progress(report)
-    # Release leases of rows claimed but not handled (a lease ran out).
-    with store.engine.begin() as conn:
-        conn.execute(update(_D).where(_D.lease_owner == owner).values(lease_owner=None, lease_until=None))
+    # Made ready before anything is sent (a full disk stops us here, having sent nothing).
+    journal = SentJournal(store, config.base_dir, owner)
+    try:
+        while limit is None or handled < limit:
+            now = clock.now()
+            until = now + timedelta(seconds=config.alerts.lease_seconds)
+            batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - handled)
+            params = {"now": now, "until": until, "owner": owner}
+            # One connection per batch; the claim and every message's result are still each their own transaction.
+            with store.engine.connect() as conn:
+                with conn.begin():
+                    rows = list(conn.execute(claim, {**params, "batch": batch}).all())
+                    groups = sorted({(r.subscriber_id, r.target_hash, r.group_key) for r in rows if r.group_key})
+                    if groups:
+                        rows += conn.execute(complete, {**params, "groups": groups}).all()
+                if not rows:
+                    break
+                for group, target, message in _prepare(store, config, _groups(rows), targets, rendered):
+                    if clock.now() >= until:
+                        break  # our lease ran out: the rest are free again, for the next claim (ours or not)
+                    handled += len(group)
+                    if target is None or message is None:
+                        _finish(conn, config, owner, group, None, "subscriber or target no longer in the config",
+                                report, final=True)
+                        continue
+                    ok, error = _send(target, fit(message, target, message.link), delivery_key(group),
+                                      config.alerts.timeout_seconds)
+                    if ok:
+                        try:
+                            _mark_sent(conn, owner, group, report)
+                        except Exception as exc:
+                            _unrecorded(journal, group, target, exc, report)
+                            return report
+                    else:
+                        _finish(conn, config, owner, group, target, error, report)
+                    if progress is not None:
+                        progress(report)
+    finally:
+        journal.close()
+        # Release leases of rows claimed but not handled (a lease ran out, or we stopped); when the
+        # database cannot record it, they run out by themselves (or the journal's replay frees them).
+        with contextlib.suppress(Exception), store.engine.begin() as conn:
+            conn.execute(update(_D).where(_D.lease_owner == owner).values(lease_owner=None, lease_until=None))
     return report
+
+
+def _unrecorded(journal: SentJournal, rows: list[DeliveryRow], target: Target, problem: Exception,
+                report: NotifyReport) -> None:
+    """A message went out but marking it sent failed: keep its rows in the journal (recorded as
+    sent before the next claim) and stop: nothing sent now could be recorded either."""
+    kept = journal.record([row.id for row in rows])
+    report.sent += 1
+    report.unrecorded += 1
+    then = "it is recorded before anything else next time" if kept else "it may be sent again"
+    report.lines.append(f"delivery {rows[0].id} to {rows[0].subscriber_id} ({target.label}): sent, but the database "
+                        f"could not record it ({describe_failure(problem)}); {then}; notify stopped")
 
 
 def _lease_lost(row: DeliveryRow, what: str) -> str:
