@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import logging
 import os
 import re
 import ssl
@@ -38,12 +39,14 @@ from tracker.alerts.outbox import OPERATOR
 from tracker.alerts.targets import Target, targets_of
 from tracker.config import Config
 from tracker.contacts import bill_contact_lines, bill_contacts
-from tracker.faults import describe_failure
+from tracker.faults import describe_failure, disk_full
 from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Record, load_record
 from tracker.status import body_members_now, congress_directory
 from tracker.store import Store
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
+
+log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -365,7 +368,7 @@ KEY_HEADER = "X-Tracker-Delivery"
 def delivery_key(rows: list[DeliveryRow]) -> str:
     """The message's idempotency key: the same for every try of the same rows to the same target
     (a retry, a repeat after a crash), different for any other message. Made of the rows' ids and
-    when the first was owed, so two tracker databases never make the same key."""
+    when the first was owed, so two tracker databases do not make the same keys."""
     first = min(rows, key=lambda row: row.id)
     ids = ",".join(str(row.id) for row in sorted(rows, key=lambda row: row.id))
     made = f"{first.subscriber_id}|{first.target_hash}|{ids}|{first.created_at}"
@@ -517,8 +520,7 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     claim, complete = _claim_statement(config), _group_statement()
     rendered = RenderCache()
     handled = 0
-    # Made ready before anything is sent (a full disk stops us here, having sent nothing).
-    journal = SentJournal(store, config.base_dir, owner)
+    journal = _journal(store, config, owner)
     try:
         while limit is None or handled < limit:
             now = clock.now()
@@ -555,7 +557,8 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                     if progress is not None:
                         progress(report)
     finally:
-        journal.close()
+        if journal is not None:
+            journal.close()
         # Release leases of rows claimed but not handled (a lease ran out, or we stopped); when the
         # database cannot record it, they run out by themselves (or the journal's replay frees them).
         with contextlib.suppress(Exception), store.engine.begin() as conn:
@@ -563,11 +566,25 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     return report
 
 
-def _unrecorded(journal: SentJournal, rows: list[DeliveryRow], target: Target, problem: Exception,
+def _journal(store: Store, config: Config, owner: str) -> SentJournal | None:
+    """This notifier's journal, made ready before anything is sent: a full disk stops us here,
+    having sent nothing. A folder we may not write to only costs the journal (said once per run):
+    a message the database then fails to record may go again, with its key."""
+    try:
+        return SentJournal(store, config.base_dir, owner)
+    except OSError as exc:
+        if disk_full(exc):
+            raise
+        log.warning("notify: cannot keep a journal of sent messages (%s): a message sent when the database "
+                    "cannot record it may be sent again", exc)
+        return None
+
+
+def _unrecorded(journal: SentJournal | None, rows: list[DeliveryRow], target: Target, problem: Exception,
                 report: NotifyReport) -> None:
     """A message went out but marking it sent failed: keep its rows in the journal (recorded as
     sent before the next claim) and stop: nothing sent now could be recorded either."""
-    kept = journal.record([row.id for row in rows])
+    kept = journal is not None and journal.record([row.id for row in rows])
     report.sent += 1
     report.unrecorded += 1
     then = "it is recorded before anything else next time" if kept else "it may be sent again"
