@@ -128,6 +128,7 @@ def test_a_message_sent_as_the_disk_fills_is_recorded_first_and_never_sent_again
     assert leftovers(small_disk) == []
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_in_every_mode_and_leaves_no_temporary_file(
         tmp_path: Path, small_disk: Path, hook: Receiver, closed_port: int, frozen_now: Any) -> None:
     path = setup(tmp_path, small_disk, hook, closed_port)

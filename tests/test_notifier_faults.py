@@ -113,6 +113,7 @@ def test_kill_9_of_notify_with_four_workers_leaves_nothing_behind(tmp_path: Path
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_kill_9_of_run_with_four_workers_leaves_nothing_behind(tmp_path: Path, pg_url: str, hook: Receiver,
                                                                replay: ReplayServer, frozen_now: Any) -> None:
     """`tracker run`: the ingest worker of its crawl is alive too while it notifies."""
@@ -130,6 +131,7 @@ def test_kill_9_of_run_with_four_workers_leaves_nothing_behind(tmp_path: Path, p
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_one_notifier_worker_killed_costs_only_what_it_held(tmp_path: Path, pg_url: str, hook: Receiver,
                                                             frozen_now: Any) -> None:
     path = write_config(tmp_path, pg_url, hook.url, workers=4)
