@@ -166,3 +166,5 @@ def test_one_notifier_worker_killed_costs_only_what_it_held(tmp_path: Path, pg_u
     expected = {f"S. {n} {words}" for n in range(1, 16) for words in WORDS}
     assert set(hook.titles) == expected
     assert len(hook.titles) <= len(expected) + 1  # at most the one message it was sending went twice
+    # The killed worker's (empty) journal of unrecorded sends was removed once it was seen to be gone.
+    assert [path.name for path in tmp_path.iterdir() if ".sent." in path.name] == []

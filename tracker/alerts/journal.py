@@ -8,14 +8,15 @@ stops; the next `tracker notify` or `tracker run` records them as sent and frees
 that notifier's leases before it claims anything. A notifier that ends normally removes its
 file; an empty file left by a killed one is removed once its process is gone.
 
-The files sit beside the lock file: beside a SQLite database (`tracker.db.sent.<pid>.<owner>`),
-in the config's folder for PostgreSQL (`tracker.sent.<pid>.<owner>`).
+The files sit beside a SQLite database (`tracker.db.sent.<pid>.<owner>`); for PostgreSQL in the
+config's folder, named by the database (`tracker-<hash>.sent.<pid>.<owner>`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 from pathlib import Path
 
@@ -30,8 +31,13 @@ SIZE = 64 * 1024  # ids of one message's rows: thousands fit
 
 
 def _prefix(store: Store, base_dir: Path) -> Path:
-    lock = lock_path(store, base_dir)
-    return lock.with_name(lock.name.removesuffix(".lock") + ".sent")
+    """Beside a SQLite database; else in the config's folder, named by the database (host, name,
+    user: no password), so two configs sharing a folder never replay each other's journals."""
+    if store.engine.dialect.name == "sqlite":
+        lock = lock_path(store, base_dir)
+        return lock.with_name(lock.name.removesuffix(".lock") + ".sent")
+    database = store.engine.url.render_as_string(hide_password=True)
+    return base_dir / f"tracker-{hashlib.sha256(database.encode()).hexdigest()[:12]}.sent"
 
 
 class SentJournal:
