@@ -49,12 +49,15 @@ class SentJournal:
         self.used = 0
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
+            allocate = getattr(os, "posix_fallocate", None)  # not on macOS
             try:
-                os.posix_fallocate(fd, 0, SIZE)
+                if allocate is None:
+                    raise OSError(errno.EOPNOTSUPP, "no posix_fallocate")
+                allocate(fd, 0, SIZE)
             except OSError as exc:
                 if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without fallocate
                     raise
-                os.pwrite(fd, b"\0" * SIZE, 0)
+                os.pwrite(fd, b"\0" * SIZE, 0)  # zeros written now are space taken now
             os.fsync(fd)
         except BaseException:
             os.close(fd)
