@@ -19,6 +19,7 @@ Children are spawned, never forked: `tracker run` has Scrapy's reactor thread ru
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import pickle
@@ -29,6 +30,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 1.0
 _ABANDON = object()  # tells a Child's writer thread to close the call pipe now
@@ -123,7 +126,10 @@ class Child:
                     value, kind = RuntimeError(f"unreadable result from the {self.name} process: {exc}"), "error"
                 if kind == "progress":
                     if on_progress is not None:
-                        on_progress(value)
+                        try:
+                            on_progress(value)
+                        except Exception:  # the caller's bug must not stop the results of every call
+                            log.exception("%s: a progress report could not be taken", self.name)
                 elif kind == "error":
                     future.set_exception(value)
                 else:
@@ -133,7 +139,9 @@ class Child:
         self._results.close()
         self.process.join(timeout=5)
         with self._lock:
-            self._closed = True
+            if not self._closed:  # died by itself: let the writer thread end and close the call pipe
+                self._closed = True
+                self._outbox.put(_ABANDON)
             pending, self._pending = self._pending, {}
         if pending:
             problem = ChildDied(f"the {self.name} process {ended(self.process.exitcode)}")
