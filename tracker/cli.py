@@ -260,11 +260,19 @@ def notify_worker(config: Config, known_secrets: list[str]) -> Any:
 
 
 def do_digest(ctx: Context, config: Config, store: Any, out: Path) -> bool:
+    """Write the site; each page, feed or event left out is one line, a failed write one line
+    (the old site stays). False when anything was left out or failed."""
     from tracker.digest import write_site
 
-    path = write_site(store, config, out)
+    skipped: list[str] = []
+    try:
+        path = write_site(store, config, out, skipped=skipped)
+    except Exception as exc:
+        error_line(f"digest: not written: {type(exc).__name__}: {' '.join(str(exc).split())}")
+        return False
+    error_lines(skipped, lambda lines: lines)
     ctx.say(f"digest: {path / 'index.html'}")
-    return True
+    return not skipped
 
 
 @main.command()
@@ -314,7 +322,7 @@ def digest(ctx: Context, out: str | None) -> None:
     """Write the static digest site."""
     config = ctx.config()
     store = open_store(config)
-    do_digest(ctx, config, store, Path(out) if out else config.digest_dir)
+    sys.exit(0 if do_digest(ctx, config, store, Path(out) if out else config.digest_dir) else 1)
 
 
 @main.command()
@@ -351,11 +359,7 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
             sys.exit(1)
         ok = do_crawl(ctx, config, store)
         ok = do_notify(ctx, config, store) and ok
-        try:
-            do_digest(ctx, config, store, config.digest_dir)
-        except Exception as exc:
-            error_line(f"digest: {type(exc).__name__}: {exc}")
-            ok = False
+        ok = do_digest(ctx, config, store, config.digest_dir) and ok
     sys.exit(0 if ok else 1)
 
 
@@ -397,11 +401,7 @@ def run_cluster(ctx: Context, config: Config, store: Any, runner_id: str | None,
         writes_digest = holds_digest_lease(store, runner, lease)
         ok = do_notify(ctx, config, store, bundles=writes_digest) and ok
         if writes_digest:
-            try:
-                do_digest(ctx, config, store, config.digest_dir)
-            except Exception as exc:
-                error_line(f"digest: {type(exc).__name__}: {exc}")
-                ok = False
+            ok = do_digest(ctx, config, store, config.digest_dir) and ok
     return 0 if ok else 1
 
 
