@@ -68,5 +68,12 @@ class TrackerSpider(scrapy.Spider):
         self.report.errors.append(line)
         log.warning(line)
 
+    def warn(self, what: str, url: str | None, problem: str) -> None:
+        """Record one warning line: worth the operator's eye (without --quiet, in the log file), yet
+        the source stays ok."""
+        line = secrets.mask(f"{self.report.source_id}: {what}: {problem}" + (f" ({url})" if url else ""))
+        self.report.warnings.append(line)
+        logging.getLogger(f"tracker.{self.name}").warning("warning: %s", line)
+
     def not_modified(self) -> None:
         self.report.not_modified += 1

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 import scrapy
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from spiders.base import TrackerSpider, describe_failure
@@ -297,9 +298,26 @@ class LegistarSpider(TrackerSpider):
         yield Item(key=key, kind="matter", source_id=self.watch.source_id, watch_ids=[self.watch.id],
                    content=matter, url=matter.url, discovered=True)
 
-    def failed(self, failure: Failure) -> Iterator[Item]:
+    def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        self.fail(request.meta.get("what", "request"), request.url, describe_failure(failure))
+        what = request.meta.get("what", "request")
+        gone = isinstance(failure.value, HttpError) and failure.value.response.status == 404
+        if gone and request.callback == self.parse_person:
+            # The office record still names the member (and may give an email): one warning, and the
+            # body's roster is stored with the others' records.
+            self.warn(what, request.url, "HTTP 404: no such person record; named from the office record only")
+            kwargs = request.cb_kwargs
+            yield from self._next_person(kwargs["body_id"], kwargs["name"], kwargs["rows"], kwargs["pending"][1:],
+                                         kwargs["persons"])
+            return
+        if gone and request.callback == self.parse_officerecords:
+            # The client publishes no members: its meetings are what the source is for. Asked again
+            # in a day, as a roster would be.
+            self.warn(what, request.url, "HTTP 404: this client publishes no members")
+            body_id = str(request.cb_kwargs["body_id"])
+            self.report.cursor.setdefault("bodies", {})[body_id] = self.started.isoformat()
+            return
+        self.fail(what, request.url, describe_failure(failure))
         event = request.cb_kwargs.get("event")
         if event is not None:  # its items could not be read: the meeting itself is still current
             yield from self._meeting(event, None, None)

@@ -18,6 +18,8 @@ class SourceReport:
     requests: int = 0
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
+    # Worth saying, not a failure: the source stays ok (a Legistar person record that is gone).
+    warnings: list[str] = field(default_factory=list)
     # Set by a spider when its listing came back whole: entities not seen may be marked missing.
     complete_listing: bool = False
     seen: set[str] = field(default_factory=set)
@@ -39,6 +41,8 @@ class SourceReport:
     def line(self) -> str:
         size = f"{self.bytes / 1_048_576:.1f} MB" if self.bytes >= 1_048_576 else f"{self.bytes / 1024:.0f} KB"
         status = "ok" if self.ok else f"{len(self.errors)} error{'s' if len(self.errors) > 1 else ''}"
+        if self.warnings:
+            status += f" ({len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''})"
         return (
             f"{self.source_id}: {status}; {self.items} items, {self.changes} changes, "
             f"{self.not_modified} unchanged (304), {self.requests} requests, {size}"
