@@ -81,14 +81,29 @@ def hostile_detroit_feed() -> bytes:
             .replace(place, b"LOCATION:6565 W. Outer Drive\\nDetroit\r\x0b48235\r\n"))
 
 
-def hostile_nyc_events() -> list[dict[str, object]]:
-    """derived: the recorded NYC events (moved to today) with hearing 20193, newly listed, given a body
-    name and a place broken across lines."""
+def hostile_nyc_events(body: str, location: str) -> list[dict[str, object]]:
+    """derived: the recorded NYC events (moved to today) with hearing 20193, newly listed, given this
+    body name and place."""
     events = nyc_events(weeks_since(NYC_ANCHOR, TODAY), later=True)
     (hearing,) = [e for e in events if e["EventId"] == 20193]
-    hearing["EventBodyName"] = "Committee on\nPublic Safety\r"
-    hearing["EventLocation"] = "Committee Room\r\nCity Hall\r\x1b"
+    hearing["EventBodyName"], hearing["EventLocation"] = body, location
     return events
+
+
+def calendars_of(site: Path) -> dict[str, str]:
+    """Every calendar of the site checked line by line (no raw CR, LF or control character inside a
+    content line) and read: each event's "SUMMARY @ LOCATION" by UID."""
+    calendars = [site / "meetings.ics", *site.glob("watches/*/meetings.ics"), *site.glob("meetings/*.ics")]
+    assert len(calendars) > 10
+    summaries: dict[str, str] = {}
+    for path in calendars:
+        data = path.read_bytes()
+        assert data.endswith(b"END:VCALENDAR\r\n")
+        bad = [line for line in data[:-2].split(b"\r\n") if CONTROL.search(line)]
+        assert bad == [], (path.name, bad)
+        for event in Calendar.from_ical(data).walk("VEVENT"):
+            summaries[str(event["UID"])] = f"{event['SUMMARY']} @ {event.get('LOCATION')}"
+    return summaries
 
 
 def meetings_config(tmp_path: Path, replay: ReplayServer, mailbox: Mailbox, receiver: Receiver) -> Path:
@@ -131,7 +146,7 @@ def test_line_breaks_in_a_title_location_or_body_name_stop_no_writer(
 
     replay.replace("/detroit.ics", hostile_detroit_feed())
     nyc.events.clear()
-    nyc.add_events(hostile_nyc_events())
+    nyc.add_events(hostile_nyc_events("Committee on\nPublic Safety\r", "Committee Room\r\nCity Hall\r\x1b"))
     result = tracker(config, "run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
@@ -149,16 +164,7 @@ def test_line_breaks_in_a_title_location_or_body_name_stop_no_writer(
 
     # the calendars: every content line whole, no raw CR, LF or control character in any of them
     site = tmp_path / "site"
-    calendars = [site / "meetings.ics", *site.glob("watches/*/meetings.ics"), *site.glob("meetings/*.ics")]
-    assert len(calendars) > 10
-    summaries: dict[str, str] = {}
-    for path in calendars:
-        data = path.read_bytes()
-        assert data.endswith(b"END:VCALENDAR\r\n")
-        bad = [line for line in data[:-2].split(b"\r\n") if CONTROL.search(line)]
-        assert bad == [], (path.name, bad)
-        for event in Calendar.from_ical(data).walk("VEVENT"):
-            summaries[str(event["UID"])] = f"{event['SUMMARY']} @ {event.get('LOCATION')}"
+    summaries = calendars_of(site)
     assert summaries["meeting:ical:dpscd:15582@tracker"] == (
         "Detroit Board of Education DPSCD 2019-20 Budget Hearing Room 5 East Wing @ 6565 W. Outer Drive Detroit 48235")
     assert summaries["meeting:legistar:nyc:20193@tracker"] == "Committee on Public Safety @ Committee Room City Hall"
@@ -182,6 +188,23 @@ def test_line_breaks_in_a_title_location_or_body_name_stop_no_writer(
 
     check = tracker(config, "status", "--check")
     assert (check.returncode, check.stdout.strip()) == (0, "ok")
+
+
+def test_a_bare_cr_in_a_body_name_never_reaches_a_calendar_raw(tmp_path: Path, replay: ReplayServer) -> None:
+    """A CR alone does not make icalendar refuse the calendar's name: it went into the .ics raw."""
+    legistar = LegistarApi("/v1")
+    replay.mount("/v1", legistar)
+    legistar.client("nyc").add_events(hostile_nyc_events("Committee on\rPublic Safety", "Committee Room\rCity Hall"))
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[crawl]\ndelay_seconds = 0\n[sources.legistar]\nbase_url = "{replay.url}/v1"\n'
+                      '[[meetings]]\nid = "nyc"\nname = "New York City Council"\ntimezone = "America/New_York"\n'
+                      'legistar = { client = "nyc", bodies = ["1", "19"] }\n')
+    result = tracker(config, "--quiet", "run")
+    assert (result.returncode, result.stderr) == (0, "")
+    summaries = calendars_of(tmp_path / "site")
+    assert summaries["meeting:legistar:nyc:20193@tracker"] == "Committee on Public Safety @ Committee Room City Hall"
+    calendar = Calendar.from_ical((tmp_path / "site" / "meetings" / "meeting-legistar-nyc-20193.ics").read_bytes())
+    assert str(calendar["X-WR-CALNAME"]) == "Committee on Public Safety"
 
 
 # a template an operator might write: the share of matching items, which divides by zero for a
@@ -242,11 +265,10 @@ def test_a_digest_that_cannot_be_written_is_reported_by_status_check(tmp_path: P
     broken.write_text('{% include "digest/no_such_part.html.j2" %}')
     config = detroit_config(tmp_path, replay, "brand")
     result = tracker(config, "--quiet", "run")
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == ["digest: not written: TemplateNotFound: digest/no_such_part.html.j2"]
-    assert not (tmp_path / "site").exists()
+    assert result.returncode == 1 and not (tmp_path / "site").exists()
     check = tracker(config, "status", "--check")
     assert check.returncode == 1
+    assert result.stderr.splitlines() == ["digest: not written: TemplateNotFound: digest/no_such_part.html.j2"]
     (problem,) = check.stdout.splitlines()
     assert problem.startswith("digest: could not be written (last ")
     assert problem.endswith("none written yet: TemplateNotFound: digest/no_such_part.html.j2")
