@@ -244,6 +244,10 @@ def test_a_page_that_fails_is_left_out_with_one_line_and_status_check_says_so(
         assert re.fullmatch(r"digest: page meetings/meeting-ical-dpscd-\d+\.html left out: "
                             r"ZeroDivisionError: integer division or modulo by zero", line), line
     assert (site / "index.html").exists() and b"BEGIN:VEVENT" in (site / "meetings.ics").read_bytes()
+    quiet = tracker(config, "--quiet", "digest")  # as cron runs it: one line for them all
+    assert (quiet.returncode, quiet.stdout) == (1, "")
+    assert re.fullmatch(rf"digest: {len(lines)} parts left out: ZeroDivisionError: integer division or modulo "
+                        r"by zero \(first: page meetings/meeting-ical-dpscd-\d+\.html\)\n", quiet.stderr), quiet.stderr
 
     check = tracker(config, "status", "--check")
     assert check.returncode == 1

@@ -270,7 +270,7 @@ def do_digest(ctx: Context, config: Config, store: Any, out: Path) -> bool:
     except Exception as exc:
         error_line(f"digest: not written: {type(exc).__name__}: {' '.join(str(exc).split())}")
         return False
-    error_lines(skipped, lambda lines: lines)
+    error_lines(skipped, logs.collapse_digest)
     ctx.say(f"digest: {path / 'index.html'}")
     return not skipped
 
