@@ -10,6 +10,7 @@ event that still fails is skipped with one line and the rest is written; the out
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -35,6 +36,7 @@ from tracker.status import body_members_now, collect_status, congress_directory,
 from tracker.store import Store
 from tracker.words import change_words, local_time, meeting_label, meeting_page, slug
 
+log = logging.getLogger(__name__)
 RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting pages
 RECENT_SHOWN = 50  # on the front page; the rest are on a page per month
 # Failures that are no one entity's: the operator's template or the disk. The whole write fails and
@@ -204,13 +206,22 @@ def write_site(store: Store, config: Config, out: Path, *, skipped: list[str] | 
     monitored = out.resolve() == config.digest_dir.resolve()
     try:
         _write_site(store, config, out, skipped)
-    except BaseException as exc:
-        if monitored and isinstance(exc, Exception):
-            record_digest(store, error=_problem(exc))
+    except Exception as exc:
+        if monitored:
+            _remember(store, error=_problem(exc))
         raise
     if monitored:
-        record_digest(store, skipped=skipped)
+        _remember(store, skipped=skipped)
     return out
+
+
+def _remember(store: Store, **outcome: Any) -> None:
+    """Record the outcome; a database that cannot take it (the disk is full) is a log line, never
+    a failure hiding the write's own."""
+    try:
+        record_digest(store, **outcome)
+    except Exception as exc:
+        log.warning("digest: could not record how the write went: %s", _problem(exc))
 
 
 def _problem(exc: BaseException) -> str:
