@@ -214,12 +214,14 @@ SHARE_TEMPLATE = """{% extends "digest/base.html.j2" %}
 """
 
 
-def detroit_config(tmp_path: Path, replay: ReplayServer, templates: str | None = None) -> Path:
+def detroit_config(tmp_path: Path, replay: ReplayServer, templates: str | None = None,
+                   db_url: str | None = None) -> Path:
     replay.add("/detroit.ics", detroit_feed(weeks_since(DETROIT_ANCHOR, TODAY), later=True),
                content_type="text/calendar")
     config = tmp_path / "tracker.toml"
     override = f'[digest]\ntemplates = "{templates}"\n' if templates else ""
-    config.write_text(f'[crawl]\ndelay_seconds = 0\n{override}[[meetings]]\nid = "dpscd"\n'
+    storage = f'[storage]\nurl = "{db_url}"\n' if db_url else ""
+    config.write_text(f'[crawl]\ndelay_seconds = 0\n{storage}{override}[[meetings]]\nid = "dpscd"\n'
                       f'name = "Detroit Board of Education"\ntimezone = "America/Detroit"\n'
                       f'ical = "{replay.url}/detroit.ics"\nkeywords = ["budget"]\n')
     return config
@@ -263,11 +265,13 @@ def test_a_page_that_fails_is_left_out_with_one_line_and_status_check_says_so(
     assert tracker(config, "status", "--check").returncode == 0
 
 
-def test_a_digest_that_cannot_be_written_is_reported_by_status_check(tmp_path: Path, replay: ReplayServer) -> None:
+def test_a_digest_that_cannot_be_written_is_reported_by_status_check(tmp_path: Path, replay: ReplayServer,
+                                                                     db_url: str) -> None:
+    """On SQLite and PostgreSQL: the outcome is a row in the database, read by another process."""
     (tmp_path / "brand" / "digest").mkdir(parents=True)
     broken = tmp_path / "brand" / "digest" / "index.html.j2"
     broken.write_text('{% include "digest/no_such_part.html.j2" %}')
-    config = detroit_config(tmp_path, replay, "brand")
+    config = detroit_config(tmp_path, replay, "brand", db_url)
     result = tracker(config, "--quiet", "run")
     assert result.returncode == 1 and not (tmp_path / "site").exists()
     check = tracker(config, "status", "--check")
