@@ -416,7 +416,7 @@ def test_the_cursor_keeps_past_meetings_a_year_then_forgets_them(
     cursor = stored_cursor(store)
     # 20107: Public Safety, 18 May, last modified 24 May. 20188: Public Safety, 20 June. 20178: City Council.
     assert {"20107", "20188", "20178"} <= set(cursor["events"])
-    assert cursor["dates"]["20107"] == "2023-05-18"
+    assert cursor["events"]["20107"]["date"] == "2023-05-18"
     assert set(cursor["bodies"]) == {"1", "19"}  # City Council, Committee on Public Safety
 
     # Three weeks on (window from 22 May) the watch follows Public Safety only.
@@ -463,8 +463,8 @@ def test_the_cursor_keeps_past_meetings_a_year_then_forgets_them(
         (report, _) = run_crawls(config, store)
         assert report.ok, report.errors
     cursor = stored_cursor(store)
-    assert not {"20107", "20058"} & set(cursor["events"]) and not {"20107", "20058"} & set(cursor["dates"])
-    assert "20188" in cursor["events"] and cursor["dates"]["20188"] == "2023-06-20"
+    assert not {"20107", "20058"} & set(cursor["events"])
+    assert cursor["events"]["20188"]["date"] == "2023-06-20"
 
 
 def test_bad_listing_loses_nothing_and_says_where(
