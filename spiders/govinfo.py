@@ -339,7 +339,9 @@ class GovinfoSpider(TrackerSpider):
         yield from self.safety_checks(group, set(moved) | (named - set(files)))
         if not moved:
             return
-        if len(moved) >= self.package_min_files:
+        # A Congress a title watch needs whole is read from every type's package, however few files
+        # the type has: one request where there would be one per file.
+        if len(moved) >= self.package_min_files or (whole and len(moved) > 1):
             yield self.package_request(group, moved)
             return
         yield from self.singles(group, moved)
@@ -374,6 +376,7 @@ class GovinfoSpider(TrackerSpider):
             callback=self.parse_package,
             errback=self.package_failed,
             meta={"what": f"BILLSTATUS package {group}", "group": group, "moved": moved,
+                  "few": len(moved) < self.package_min_files,
                   "download_to": str(target), "download_cap": self.package_max_bytes,
                   "conditional": True, "handle_httpstatus_list": [304]},
             headers={"Accept": "application/zip"},
@@ -381,12 +384,15 @@ class GovinfoSpider(TrackerSpider):
         )
 
     def fallback(self, request: scrapy.Request, problem: str) -> Iterator[scrapy.Request]:
-        """A package that cannot be used: one warning line, then that type's files singly."""
+        """A package that cannot be used: one warning line, then that type's files singly. A type
+        with only a few files (asked for because its Congress is needed whole) may have no package
+        yet: its 404 is no problem, only a line in the log."""
         Path(request.meta["download_to"]).unlink(missing_ok=True)
         group = request.meta["group"]
         moved = request.meta["moved"]
-        notice.warning("govinfo: BILLSTATUS package %s: %s (%s); reading its %d files singly instead",
-                    group, problem, request.url, len(moved))
+        say = log.info if request.meta.get("few") and problem == "HTTP 404" else notice.warning
+        say("govinfo: BILLSTATUS package %s: %s (%s); reading its %d files singly instead",
+            group, problem, request.url, len(moved))
         yield from self.singles(group, moved)
 
     def package_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
