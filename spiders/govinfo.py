@@ -9,12 +9,13 @@
   those are fetched (conditional GETs), and their `lastmod`s say which files moved: only those are
   fetched. A run with nothing new sends the index request and nothing else.
 - Baseline: when a followed type has at least `package_min_files` files to read (its first read in
-  whole, or a day when that many moved), its BILLSTATUS ZIP package is downloaded once instead
+  whole, or a day when that many moved), or its Congress is needed whole (a title watch's first
+  read: any type with more than one file), its BILLSTATUS ZIP package is downloaded once instead
   (spiders/billpackages.py), checked whole, then only the watched bills are stored; files whose
   lastmod is newer than the package are fetched singly right after. A package that fails is one
-  warning line and the files are read singly (nothing half-stored). Fewer files (a new Congress
-  with no package yet): single files.
-- Cursor (`source_state`): `lastmod` per bill file, `sitemaps` (child lastmod, set only when every
+  warning line and the files are read singly (nothing half-stored); a small type's 404 (a new
+  Congress with no package yet) is only a log line. Fewer files otherwise: single files.
+- Cursor (`GovinfoCursor`, tracker/cursors.py): `lastmod` per bill file, `sitemaps` (child lastmod, set only when every
   file it listed was handled), `index` (the index's listing, for a 304), `checked` (last direct
   request of a named bill: followed named bills still get one at most once a day, a safety net
   against a lagging sitemap) and `titles` (which title phrases read a Congress: a new phrase reads
