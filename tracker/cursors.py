@@ -51,10 +51,6 @@ class Section(dict[str, V]):
         self.update(change)
 
 
-def _dumped(value: Any) -> Any:
-    return value.dump() if hasattr(value, "dump") else value
-
-
 class Cursor:
     """Shared by every cursor: fields holding a `Section` are keyed parts (entries set or forgotten
     one by one); other fields are single values, which a change sets when it holds one (None: the
@@ -83,8 +79,10 @@ class Cursor:
         out = dict(self.extra)
         for name, value in self._parts():
             if isinstance(value, Section):
-                if value:
-                    out[name] = {key: _dumped(entry) for key, entry in value.items()}
+                if value and hasattr(next(iter(value.values())), "dump"):  # a section of marks
+                    out[name] = {key: entry.dump() for key, entry in value.items()}
+                elif value:
+                    out[name] = dict(value)
             elif value is not None and value != []:
                 out[name] = value
         return out
@@ -135,7 +133,7 @@ class GovinfoCursor(Cursor):
 
 # -- Legistar --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EventMark:
     """A meeting's fingerprint (its own fields and the watch's keywords) and its day: an unchanged
     fingerprint means its items need not be asked for; the day says when it may be forgotten."""
@@ -147,7 +145,7 @@ class EventMark:
         return {"fingerprint": self.fingerprint, "date": self.date}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MatterMark:
     """A followed matter: its status as last read, when its record was last asked for, and the day
     its status last changed (a year without a change and it is no longer followed)."""
@@ -184,17 +182,19 @@ class LegistarCursor(Cursor):
         `dates` section (or, before that, no day at all), matters without `changed`."""
         data = data or {}
         dates = data.get("dates") if isinstance(data.get("dates"), dict) else {}
-        events: Section[EventMark] = Section()
+        events: dict[str, EventMark] = {}  # a plain dict first: a cursor may hold thousands
         for event_id, mark in (data.get("events") or {}).items():
-            if isinstance(mark, str):
-                events[str(event_id)] = EventMark(mark, dates.get(event_id) or None)
-            elif isinstance(mark, dict) and isinstance(mark.get("fingerprint"), str):
-                events[str(event_id)] = EventMark(mark["fingerprint"], mark.get("date") or None)
+            if type(mark) is dict:
+                fingerprint = mark.get("fingerprint")
+                if type(fingerprint) is str:
+                    events[event_id] = EventMark(fingerprint, mark.get("date") or None)
+            elif type(mark) is str:
+                events[event_id] = EventMark(mark, dates.get(event_id) or None)
         matters: Section[MatterMark] = Section({
-            str(matter_id): MatterMark.load(mark)
-            for matter_id, mark in (data.get("matters") or {}).items() if isinstance(mark, dict)})
+            matter_id: MatterMark.load(mark) for matter_id, mark in (data.get("matters") or {}).items()
+            if type(mark) is dict})
         since = data.get("since")
-        return cls(since=since if isinstance(since, str) else None, events=events, matters=matters,
+        return cls(since=since if isinstance(since, str) else None, events=Section(events), matters=matters,
                    bodies=_section(data, "bodies"),
                    extra=_rest(data, ("since", "events", "dates", "matters", "bodies")))
 
