@@ -22,6 +22,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from tracker import secrets
+from tracker.records import Validators
 from tracker.report import SourceReport
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class TrackerSpider(scrapy.Spider):
 
     source_id: str = ""
 
-    def __init__(self, *args: Any, report: SourceReport, validators: dict[str, Any] | None = None,
+    def __init__(self, *args: Any, report: SourceReport, validators: dict[str, Validators] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.report = report

@@ -152,6 +152,8 @@ def config_check(ctx: Context) -> None:
         ctx.say(f"meeting watch {w.id}: {w.name}: source {w.source_id}"
                 + (f"; keywords: {', '.join(w.keywords)}" if w.keywords else ""))
     sources = (["govinfo"] if config.bills else []) + [w.source_id for w in config.meetings]
+    if config.bills and config.subscribers:  # whom to call about a bill
+        sources.insert(1, "legislators" if config.sources.legislators.enabled else "legislators (switched off)")
     ctx.say(f"sources: {', '.join(sources) or 'none'}")
     for s in config.subscribers:
         follow = ", ".join(s.follow) if s.follow is not None else "every watch"

@@ -156,7 +156,7 @@ def plan_sources(config: Config, watch_ids: Iterable[str] | None = None) -> list
     bills = [w for w in config.bills if w.id in chosen]
     if bills:
         jobs.append(SourceJob("govinfo", "govinfo", [w.id for w in bills], {"watches": bills}))
-        if config.subscribers:  # alerts about those bills say whom to call
+        if config.subscribers and config.sources.legislators.enabled:  # alerts about those bills say whom to call
             jobs.append(SourceJob("legislators", "legislators", []))
     for watch in config.meetings:
         if watch.id in chosen:

@@ -100,7 +100,7 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
     today = clock.now().date()
     out: dict[str, dict[str, Any]] = {}
     with store.session() as session:
-        directory = congress_directory(session)
+        directory = congress_directory(session, config)
         for watch in config.bills:
             for entity, bill in watch_entities(session, watch.id, "bill"):
                 if entity.key in out:
@@ -122,11 +122,11 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
     return out
 
 
-def seat_table(store: Store) -> list[dict[str, Any]]:
+def seat_table(store: Store, config: Config) -> list[dict[str, Any]]:
     """Every seat in Congress with who holds it and how to reach them, for the digest's "find your
     members" table (static: no script looks anything up)."""
     with store.session() as session:
-        directory = congress_directory(session)
+        directory = congress_directory(session, config)
     if directory is None:
         return []
     rows = []
@@ -239,7 +239,7 @@ def _write_site(store: Store, config: Config, out: Path, skipped: list[str]) -> 
     changes = everything[:RECENT_CHANGES]
     months = _changes_by_month(everything)
     bills = _bill_pages(store, config)
-    seats = seat_table(store) if bills else []
+    seats = seat_table(store, config) if bills else []
     sequences = _meeting_sequences(store)
     now = clock.now()
     last_success = max((s["last_success"] for s in status["sources"] if s["last_success"]), default=None)

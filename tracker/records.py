@@ -16,6 +16,16 @@ from datetime import datetime
 from typing import Any, ClassVar, Self, TypedDict
 
 
+@dataclass(frozen=True)
+class Validators:
+    """A response's HTTP validators, saved with what was stored from it so the next request for the
+    URL is conditional (If-None-Match / If-Modified-Since). Loaded ones carry the masked URL."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
 @dataclass
 class Item:
     """One entity as a spider yields it, on its way to the ingest worker and the store."""
@@ -30,7 +40,7 @@ class Item:
     # True when the entity was found by searching (a title watch, a meeting listing) rather than
     # named in config: once the watch has a baseline, its first sighting is news.
     discovered: bool = False
-    validators: dict[str, str | None] | None = None  # {"url", "etag", "last_modified"}
+    validators: Validators | None = None
     # Version label of the parser that made `content`, stored on the snapshot: a new version's
     # first snapshot of an entity is a baseline, never news.
     parser_version: str = "1"

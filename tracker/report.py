@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from tracker.cursors import Cursor
+from tracker.records import Validators
 
 
 @dataclass
@@ -25,14 +27,15 @@ class SourceReport:
     seen: set[str] = field(default_factory=set)
     # Only entities whose date falls in this window (ISO dates) may be marked missing.
     listing_window: tuple[str, str] | None = None
-    # Cursor entries to merge into the source's stored state after the crawl (e.g. sitemap lastmods).
-    cursor: dict[str, Any] = field(default_factory=dict)
-    # Cursor entries that hold only once an entity is stored (entity key -> entries to merge), e.g.
-    # "this event's fields were seen": dropped when storing that entity failed, so it is retried.
-    entity_cursor: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the spider learned for its cursor (tracker/cursors.py), applied to the stored one after
+    # the crawl (e.g. sitemap lastmods); None: a spider that keeps no cursor.
+    cursor: Cursor | None = None
+    # Cursor changes that hold only once an entity is stored (entity key -> change), e.g. "this
+    # event's fields were seen": dropped when storing that entity failed, so it is retried.
+    entity_cursor: dict[str, Cursor] = field(default_factory=dict)
     # Validators of a listing (a feed, a page) that holds many entities: saved only when the whole
     # crawl of the source went without error, so a meeting that failed to store is fetched again.
-    listing_validators: list[dict[str, Any]] = field(default_factory=list)
+    listing_validators: list[Validators] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
