@@ -331,7 +331,7 @@ class LegistarSpider(TrackerSpider):
             # in a day, as a roster would be.
             self.warn(what, request.url, "HTTP 404: this client publishes no members")
             body_id = str(request.cb_kwargs["body_id"])
-            self.report.cursor.setdefault("bodies", {})[body_id] = self.started.isoformat()
+            self.learned.bodies[body_id] = self.started.isoformat()
             return
         self.fail(what, request.url, describe_failure(failure))
         event = request.cb_kwargs.get("event")
