@@ -89,6 +89,9 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,  # validators live in the database, not on disk
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's console over HTTP (it runs Python code sent to it; token in a file in the
+        # user's home): no more wanted than the telnet console, and its server costs every crawl.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "LOGSTATS_INTERVAL": 0,
         "DOWNLOADER_MIDDLEWARES": {
@@ -247,7 +250,9 @@ def fetch(config: Config, url: str, accept: str, *, max_bytes: int, batch: str) 
     and a few redirects; one retry of a failed connection or a 5xx. Never raises: a failure is the
     Page's `problem`."""
     secrets.install_log_masking()
-    settings = {**scrapy_settings(config), "ITEM_PIPELINES": {}, "TRACKER_CRAWL_BATCH": batch,
+    # Only the fetch spider's module is loaded: the others import most of the project (a second).
+    settings = {**scrapy_settings(config), "SPIDER_MODULES": ["spiders.fetch"], "ITEM_PIPELINES": {},
+                "TRACKER_CRAWL_BATCH": batch,
                 "DOWNLOAD_MAXSIZE": min(max_bytes, config.crawl.max_bytes),
                 "DOWNLOAD_WARNSIZE": min(max_bytes, config.crawl.max_bytes),
                 "REDIRECT_MAX_TIMES": FETCH_REDIRECTS, "RETRY_TIMES": min(1, config.crawl.retries)}

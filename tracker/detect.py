@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from parsel import Selector
@@ -420,7 +420,7 @@ def _legistar_api(page: Page, data: Any, first: dict[str, Any], legistar_api: st
                           f"the Legistar Web API's meetings of client {client}")
     if api.rstrip("/") != legistar_api.rstrip("/"):
         found.notes.append(f'its Web API is not the configured one: set [sources.legistar] base_url = "{api}"')
-    bodies = sorted({str(row["EventBodyName"]) for row in _rows(data) if row.get("EventBodyName")})
+    bodies = sorted({str(row["EventBodyName"]).strip() for row in _rows(data) if row.get("EventBodyName")})
     if bodies:
         shown = ", ".join(json.dumps(b, ensure_ascii=False) for b in bodies[:6])
         found.notes.append(f"to keep only some bodies, inside legistar = {{...}}: bodies = [{shown}"
@@ -662,7 +662,7 @@ def report_lines(result: Detection, default_zone: str) -> list[str]:
     if result.problem:
         return lines
     zone_word = "from the data" if result.zone_from_data else "[tracker] timezone until you set one"
-    lines.append(f"Read {result.read_url}: {result.listed} meetings listed, {len(result.meetings)} in the window a "
+    lines.append(f"Read {unquote(result.read_url or '')}: {result.listed} meetings listed, {len(result.meetings)} in the window a "
                  f"crawl keeps ({PAST_DAYS} days back, {FUTURE_DAYS} ahead); times in {result.zone} ({zone_word}).")
     upcoming = [m for m in result.meetings if (m.date or "") >= result.today]
     if upcoming:
