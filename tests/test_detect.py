@@ -33,6 +33,7 @@ from tracker.meetings.ical import parse_ical
 from tracker.records import ListingContext
 
 LOCAL = Path(__file__).parent / "data" / "local"
+MWRD = Path(__file__).parent / "data" / "detect" / "mwrd_legistar_calendar.html"  # see its SOURCES.md
 DEMO = Path(tracker.demo.__file__).parent / "data"
 FOLDER_PLATFORM = {**{name: name for name in PLATFORMS}, "ics": "ical"}
 # derived/README.md: both are written in the shape of RSS 2.0 agenda feeds.
@@ -76,8 +77,10 @@ def corpus() -> Iterator[ReplayServer]:
         server.add_dir("/demo", DEMO)
         server.mount("/v1", api)
         for platform, path in RECORDINGS:
-            if platform == "legistar" and is_legistar_api(path):
+            if platform == "legistar":
                 client = legistar_client(path)
+                api.client(client)  # known to the Web API, with the events recorded for it (maybe none)
+            if platform == "legistar" and is_legistar_api(path):
                 server.add(f"/v1/{client}/{path.stem}", path, content_type="application/json")
                 rows = json.loads(path.read_bytes())
                 events = [r for r in (rows if isinstance(rows, list) else [rows]) if "EventId" in r and "EventDate" in r]
@@ -86,6 +89,8 @@ def corpus() -> Iterator[ReplayServer]:
 
 
 def served_at(server: ReplayServer, path: Path) -> str:
+    if FOLDER_PLATFORM.get(path.parent.name) == "legistar" and not is_legistar_api(path):
+        return f"http://{legistar_client(path)}.legistar.com/files/{path.relative_to(LOCAL)}"  # by the proxy
     if path.is_relative_to(DEMO):
         return f"{server.url}/demo/{path.relative_to(DEMO)}"
     if FOLDER_PLATFORM.get(path.parent.name) == "legistar" and is_legistar_api(path):
@@ -99,8 +104,12 @@ def config_for(tmp_path: Path, server: ReplayServer, extra: str = "") -> Path:
     return path
 
 
-def detect(config: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(config), "sources", "detect", *args], catch_exceptions=False)
+def detect(config: Path, *args: str, proxy: str | None = None) -> Result:
+    """The command; with `proxy`, plain-http requests go through that server (Scrapy reads
+    `http_proxy`), so an address on any host can be served on loopback."""
+    env = {"http_proxy": proxy, "no_proxy": "", "NO_PROXY": ""} if proxy else None
+    return CliRunner(env=env).invoke(main, ["--config", str(config), "sources", "detect", *args],
+                                     catch_exceptions=False)
 
 
 def printed_block(output: str) -> str:
@@ -129,7 +138,7 @@ def test_every_platform_has_a_recording() -> None:
 def test_every_recording_is_named_and_its_block_pastes(platform: str, path: Path, corpus: ReplayServer,
                                                        tmp_path: Path) -> None:
     url = served_at(corpus, path)
-    result = detect(config_for(tmp_path, corpus), url)
+    result = detect(config_for(tmp_path, corpus), url, proxy=corpus.url if "legistar.com" in url else None)
     first = result.stdout.splitlines()[0] if result.stdout else ""
     assert first.startswith(PLATFORMS[platform] + ":") or first.startswith(PLATFORMS[platform] + " ("), \
         f"{path.name}: {result.output}"
@@ -199,6 +208,31 @@ def test_a_page_linking_a_legistar_calendar_reads_the_clients_web_api(replay: Re
     assert soonest["EventBodyName"].strip() in shown[0]
     assert shown[0].strip().startswith(datetime.fromisoformat(soonest["EventDate"]).strftime("%a %b %-d, 2023"))
     assert replay.count("/council.html") == 1 and len([r for r in replay.requests if r.path != "/robots.txt"]) == 2
+
+
+def test_a_legistar_calendar_page_by_its_address(replay: ReplayServer, tmp_path: Path) -> None:
+    """The real MWRD calendar page: every link relative, so `mwrd` comes from the address alone. The
+    loopback server stands for both hosts (as the HTTP proxy): mwrd.legistar.com and the Web API."""
+    api = LegistarApi("/v1")
+    api.client("mwrd")  # a client with no meeting in the window: an empty list, still Legistar's
+    replay.mount("/v1", api)
+    replay.add("/Calendar.aspx", MWRD)
+    result = detect(config_for(tmp_path, replay), "http://mwrd.legistar.com/Calendar.aspx", proxy=replay.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Legistar: told by its address")
+    block = printed_block(result.stdout)
+    assert 'legistar = { client = "mwrd" }' in block
+    assert_valid_watch(block, "legistar", tmp_path)
+    assert "0 meetings listed" in result.stdout
+    host = replay.url.removeprefix("http://")
+    assert [(r.headers["Host"], r.path) for r in replay.requests] == [
+        ("mwrd.legistar.com", "/robots.txt"), ("mwrd.legistar.com", "/Calendar.aspx"),
+        (host, "/robots.txt"), (host, "/v1/mwrd/events")]  # each host's robots.txt first
+    # Served at an address that does not name it, the same page is one line saying what to give.
+    replay.add("/council/calendar.html", MWRD)
+    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/council/calendar.html"))
+    assert line.endswith("a Legistar page whose client is named neither in its address nor in its content: "
+                         "give its https://<client>.legistar.com address")
 
 
 def test_legistar_client_from_the_records_own_links(replay: ReplayServer, tmp_path: Path) -> None:

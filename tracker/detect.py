@@ -73,6 +73,7 @@ WINDOWS_ZONES = {
 _GRANICUS_LINK = re.compile(r"(AgendaViewer|MediaPlayer|MinutesViewer|GeneratedAgendaViewer|DocumentViewer)"
                             r"\.php\?[^\"'<>\s]*?\b(view_id|clip_id|event_id)=", re.I)
 _LEGISTAR_HOST = re.compile(r"https?://([a-z0-9-]+)\.legistar\.com\b", re.I)
+_LEGISTAR_PAGE = re.compile(r"powered by Legistar|legistarinsite|\.legistar\.com", re.I)
 _ABSOLUTE = re.compile(r"(?:https?|webcal)://[^\s\"'<>()\\]+", re.I)
 _MEETINGISH = re.compile(r"agenda|minutes|meeting|calendar|council|board|commission|hearing", re.I)
 
@@ -266,6 +267,9 @@ def recognise(page: Page, *, legistar_api: str, today: date, expected: str | Non
             if found.name is None:
                 found.name = title
             return found
+        if _LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail|LegislationDetail)\.aspx", text):
+            return ("a Legistar page whose client is named neither in its address nor in its content: give its "
+                    "https://<client>.legistar.com address")
         return "an HTML page with no meeting listing recognised" + (f' (title "{_short(title)}")' if title else "")
     if not body.strip():
         return f"an empty answer (HTTP {page.status})"
