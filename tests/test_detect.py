@@ -79,7 +79,10 @@ def corpus() -> Iterator[ReplayServer]:
         for platform, path in RECORDINGS:
             if platform == "legistar":
                 client = legistar_client(path)
-                api.client(client)  # known to the Web API, with the events recorded for it (maybe none)
+                # Known to the Web API (with the events recorded for it, maybe none): the client its
+                # address names, and any `<client>.legistar.com` it links to.
+                for name in {client} | set(re.findall(r"([a-z0-9-]+)\.legistar\.com", path.read_text("utf-8", "replace"))):
+                    api.client(name)
             if platform == "legistar" and is_legistar_api(path):
                 server.add(f"/v1/{client}/{path.stem}", path, content_type="application/json")
                 rows = json.loads(path.read_bytes())

@@ -75,7 +75,7 @@ _GRANICUS_LINK = re.compile(r"(AgendaViewer|MediaPlayer|MinutesViewer|GeneratedA
 _LEGISTAR_HOST = re.compile(r"https?://([a-z0-9-]+)\.legistar\.com\b", re.I)
 _LEGISTAR_PAGE = re.compile(r"powered by Legistar|legistarinsite|\.legistar\.com", re.I)
 _ABSOLUTE = re.compile(r"(?:https?|webcal)://[^\s\"'<>()\\]+", re.I)
-_MEETINGISH = re.compile(r"agenda|minutes|meeting|calendar|council|board|commission|hearing", re.I)
+_MEETINGISH = re.compile(r"agenda|minutes|meeting|calendar|hearing", re.I)
 
 
 @dataclass(frozen=True)
@@ -252,10 +252,12 @@ def recognise(page: Page, *, legistar_api: str, today: date, expected: str | Non
         except ValueError:
             return "an answer that says it is JSON but cannot be read as JSON"
         return _json(page, data, legistar_api, today, expected) or _elsewhere(page, legistar_api, today) \
+            or _linked(page, _text_of(body), None, legistar_api, today) \
             or f"a JSON document with no meeting listing recognised{_said(data)}"
     if kind == "xml":
         root = xml_root(body)
         return _xml(page, root, legistar_api, today) or _elsewhere(page, legistar_api, today) \
+            or _linked(page, _text_of(body), None, legistar_api, today) \
             or f"an XML document (<{root}>) with no meeting listing recognised"
     if kind == "html":
         text = html_text(body)
@@ -287,12 +289,15 @@ def body_kind(page: Page) -> str:
     if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered:
         return "html"
     if head.startswith(b"<"):
-        return "html" if xml_root(page.body).lower() == "html" else "xml"
+        return "html" if xml_root(page.body).lower() in _HTML_ROOTS else "xml"
     if "html" in page.content_type:
         return "html"
     return "other"
 
 
+# A fragment of HTML (a page's part loaded by script) starts with one of these, never a data format.
+_HTML_ROOTS = {"html", "head", "body", "div", "style", "script", "table", "form", "meta", "link", "p", "span",
+               "section", "main", "article", "ul", "h1", "h2", "h3", "a", "iframe", "br", "tr", "td"}
 _PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
 _ROOT = re.compile(rb"\s*<(?:[\w.-]+:)?([\w.-]+)")
 
@@ -304,6 +309,10 @@ def xml_root(data: bytes) -> str:
         pos = m.end()
     m = _ROOT.match(head, pos)
     return m.group(1).decode("ascii", "replace") if m else ""
+
+
+def _text_of(data: bytes) -> str:
+    return data[:2_000_000].decode("utf-8", "replace")
 
 
 def html_text(data: bytes) -> str:
@@ -538,7 +547,7 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         api = url if m.group(2) == "api" and "/v1/events" in lowered else f"https://{m.group(1)}.api.civicclerk.com/v1/Events"
         return Recognised("civicclerk", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the CivicClerk events API"))
-    if (m := re.fullmatch(r"([a-z0-9-]+)\.primegov\.com", host)) and m.group(1) != "www":
+    if (m := re.fullmatch(r"([a-z0-9-]+)\.primegov\.com", host)) and m.group(1) not in ("www", "support", "help"):
         api = url if "/api/" in lowered else f"{scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
         return Recognised("primegov", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
@@ -555,12 +564,14 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
     return None
 
 
-def _linked(page: Page, text: str, selector: Selector, legistar_api: str, today: date) -> Recognised | None:
-    """A person's page (a city's meetings page) that links to a platform or a calendar feed: the
-    platform the most useful link goes to, with that link's endpoint as the lead."""
+def _linked(page: Page, text: str, selector: Selector | None, legistar_api: str, today: date) -> Recognised | None:
+    """A person's page (a city's meetings page; or any document, by the addresses written in it)
+    that links to a platform or a calendar feed: the platform the most useful link goes to, with
+    that link's endpoint as the lead."""
     base = page.final_url
     links: list[tuple[str, str | None]] = []  # (address, the platform its <link> type says)
-    for node in selector.xpath("//link[@rel='alternate'][@href]"):
+    nodes = selector.xpath("//link[@rel='alternate'][@href]") if selector is not None else []
+    for node in nodes:
         kind = (node.attrib.get("type") or "").lower()
         href = urljoin(base, node.attrib["href"])
         if kind == "text/calendar":
@@ -568,7 +579,9 @@ def _linked(page: Page, text: str, selector: Selector, legistar_api: str, today:
         elif kind in ("application/rss+xml", "application/atom+xml") and _MEETINGISH.search(
                 f"{node.attrib.get('title') or ''} {href}"):
             links.append((href, "feed"))
-    links += [(urljoin(base, href), None) for href in selector.xpath("//iframe/@src | //frame/@src | //a/@href").getall()]
+    if selector is not None:
+        links += [(urljoin(base, href), None)
+                  for href in selector.xpath("//iframe/@src | //frame/@src | //a/@href").getall()]
     links += [(href, None) for href in _ABSOLUTE.findall(text)]
     own = urlsplit(base)
     candidates: dict[str, tuple[Recognised, str]] = {}
@@ -586,7 +599,7 @@ def _linked(page: Page, text: str, selector: Selector, legistar_api: str, today:
         return None
     platform = min(candidates, key=PREFERENCE.index)
     found, link = candidates[platform]
-    found.via = f"a link on the page ({_short(link, 100)})"
+    found.via = f"a link {'on the page' if selector is not None else 'in it'} ({_short(link, 100)})"
     others = [f"{PLATFORMS[p]} ({_short(candidates[p][1], 80)})" for p in sorted(candidates, key=PREFERENCE.index)
               if p != platform]
     if others:
