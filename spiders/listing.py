@@ -18,9 +18,7 @@ from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor
 from tracker.meetings.normalize import SourceParseError
 from tracker.records import Item, ListingContext
-from tracker.sources import SOURCES
-
-PAST_DAYS, FUTURE_DAYS = 30, 120
+from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 
 
 class ListingSpider(TrackerSpider):

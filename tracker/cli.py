@@ -7,6 +7,8 @@ rest done; 2 usage or config error, nothing done. `--quiet` prints only errors (
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -471,6 +473,47 @@ def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, k
     for row in rows:
         when = local_time(row["detected_at"], zone, "%Y-%m-%d %H:%M %Z")
         ctx.say(f"{row['id']:>5} {when} {change_words(row['kind'], row['data']):<26} {row['summary']}")
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+@main.group("sources")
+def sources_group() -> None:
+    """Find the source of a council's meetings."""
+
+
+@sources_group.command("detect")
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@quiet_option
+@pass_ctx
+def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
+    """Fetch a meetings page or feed, name its platform, print the [[meetings]] block to paste."""
+    import uuid
+    from functools import partial
+
+    from tracker import detect
+    from tracker.config import DEFAULT_CONFIG
+    from tracker.crawl import fetch
+
+    if not re.match(r"^(https?|webcal)://[^\s/]+", url, re.I):
+        fail_usage(f"{url!r} is not an http(s) address")
+    # Someone looking for a source may have no config yet: the defaults then (User-Agent, politeness).
+    named = ctx.config_path or os.environ.get("TRACKER_CONFIG")
+    config = ctx.config() if named or DEFAULT_CONFIG.exists() else Config()
+    zone = config.tracker.timezone
+    result = detect.detect(re.sub(r"^webcal://", "https://", url, flags=re.I),
+                           partial(fetch, config, max_bytes=detect.MAX_BYTES, batch=uuid.uuid4().hex),
+                           legistar_api=config.sources.legistar.base_url, zone=zone)
+    if as_json:
+        click.echo(secrets.mask(json.dumps(detect.as_json(result, zone), indent=2, ensure_ascii=False)))
+    elif result.recognised is not None:
+        text = detect.config_block(result, zone) if ctx.quiet else "\n".join(detect.report_lines(result, zone))
+        click.echo(secrets.mask(text.rstrip("\n")))
+    if result.problem:
+        error_line(result.problem)
+    sys.exit(0 if result.ok else 1)
 
 
 # -- demo -----------------------------------------------------------------------------------

@@ -302,3 +302,17 @@ class Listing:
 
     meetings: list[Meeting]
     problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One fetched answer as `tracker sources detect` reads it (tracker/detect.py): where it was
+    asked and where it ended after redirects, and its body, or why there is none (`problem`: an HTTP
+    error, robots.txt, the size cap, the network) in one short phrase."""
+
+    url: str
+    final_url: str
+    status: int = 0
+    content_type: str = ""
+    body: bytes = b""
+    problem: str | None = None
