@@ -51,6 +51,8 @@ JURISDICTION_INCLUDES = ("organizations", "legislative_sessions", "latest_runs")
 SORTS = ("updated_asc", "updated_desc", "first_action_asc", "first_action_desc", "latest_action_asc",
          "latest_action_desc")
 SIGNUP = "Login and visit https://openstates.org/account/profile/ for your API key."
+_BILL_ID = re.compile(r"([A-Z]*)\s*0*([-\d]+)")
+_MI_BILL_ID = re.compile(r"(SJR|HJR)\s*([A-Z]+)\s*$")
 _LIKELY_BILL_ID = re.compile(r"\w{1,3}\s*\d{1,5}")
 _WORD = re.compile(r"[a-z0-9]+")
 # PostgreSQL's english stop words that matter for the phrases organizers search (a subset).
@@ -303,13 +305,13 @@ class OpenStatesApi:
 
 
 def fix_bill_id(text: str) -> str:
-    """openstates-core's normalization of a bill number: letters, one space, the number without
-    leading zeros ("sb217" -> "SB 217", "HB 0004" -> "HB 4")."""
-    match = re.match(r"^([A-Za-z.\s]*?)[\s.]*0*(\d+)(.*)$", text.strip())
-    if not match:
-        return text.strip()
-    letters = re.sub(r"[.\s]", "", match.group(1))
-    return f"{letters} {match.group(2)}{match.group(3)}".strip()
+    """openstates-core's normalization of a bill number (`utils/transformers.py`): upper case, one
+    space between the letters and the number, leading zeros dropped ("sb217" -> "SB 217", "HB 0004"
+    -> "HB 4"; "S.2963" -> "S. 2963", whose dot it keeps)."""
+    text = text.upper()
+    if _MI_BILL_ID.match(text):
+        return _MI_BILL_ID.sub(r"\1 \2", text, count=1).strip()
+    return _BILL_ID.sub(r"\1 \2", text, count=1).strip()
 
 
 def _abbr(jurisdiction_id: str) -> str:
