@@ -43,10 +43,9 @@ def stamp(text: str) -> datetime.datetime:
 
 
 def load(state: str) -> None:
-    from openstates.metadata import STATES_BY_ABBR
-
     from api.db import Base, SessionLocal, engine
     from api.db import models as m
+    from openstates.metadata import STATES_BY_ABBR
 
     source = json.loads((HERE / "source.json").read_text())
     Base.metadata.drop_all(bind=engine)
@@ -185,7 +184,7 @@ def _bill(db, m, spec, state, chambers, sessions, committees) -> None:
             db.add(m.BillActionRelatedEntity(id=uid(bill_id, "related", n), action=row, name=a["committee"],
                                              entity_type="organization",
                                              organization_id=committees.get(key) if key else None))
-    for n, v in enumerate(spec["votes"]):
+    for v in spec["votes"]:
         if v.get("later") and not later:
             continue
         vote = m.VoteEvent(id=f"ocd-vote/{uid(bill_id, 'vote', v['identifier'])}", identifier=v["identifier"],
