@@ -12,6 +12,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from recorded import serve_openstates
 
 from tracker.demo.openstates_api import DATA, OpenStatesApi, compile_search, fix_bill_id, search_document
 from tracker.demo.replay import ReplayServer
@@ -201,3 +202,12 @@ def test_search_helpers() -> None:
     assert compile_search('"Qualified Immunities"')(search_document({"title": "End qualified immunity"}, ""))
     assert compile_search("police or sheriff")(search_document({"title": "sheriff budgets"}, ""))
     assert not compile_search("police -budget")(search_document({"title": "police budget"}, ""))
+
+
+def test_mounted_under_a_prefix_as_a_base_url(replay: ReplayServer) -> None:
+    api, base_url = serve_openstates(replay, keys={KEY})
+    with urllib.request.urlopen(urllib.request.Request(
+            f"{base_url}/bills?jurisdiction=ma&include=votes", headers={"X-API-KEY": KEY}), timeout=10) as response:
+        body = json.loads(response.read())
+    assert [b["identifier"] for b in body["results"]] == ["S 2963"] and body["results"][0]["votes"] == []
+    assert api.count("/bills", 200) == 1 and replay.count("/openstates/bills") == 1
