@@ -14,6 +14,7 @@ from tracker.records import StateBill, canonical_json, load_record, state_bill_k
 from tracker.states import (
     KeywordMatch,
     StateBillParseError,
+    bills_query,
     derive_stage,
     diff_bill,
     headline,
@@ -261,3 +262,12 @@ def test_only_watched_states_whose_bills_moved_are_read() -> None:
     assert states_to_read(after, before, ["co", "NM", "tx"]) == ["co", "nm"]  # tx did not move
     assert states_to_read(after, after, ["co", "nm", "ma"]) == []
     assert states_to_read(after, {}, ["ma"]) == ["ma"]  # no cursor yet
+
+
+def test_a_bills_request_asks_oldest_first_with_every_include_repeated() -> None:
+    params = bills_query("CO", since=datetime(2020, 6, 9, 23, 11, 5, tzinfo=UTC), keyword="qualified immunity", page=2)
+    assert params[:4] == [("jurisdiction", "co"), ("updated_since", "2020-06-09 23:11:05"),
+                          ("q", '"qualified immunity"'), ("sort", "updated_asc")]
+    assert [v for k, v in params if k == "include"] == ["actions", "sponsorships", "votes", "abstracts", "sources",
+                                                         "versions"]
+    assert params[-2:] == [("per_page", "20"), ("page", "2")]

@@ -543,6 +543,27 @@ def since_param(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+BILL_INCLUDES = ("actions", "sponsorships", "votes", "abstracts", "sources", "versions")
+PER_PAGE = 20  # the API's most
+
+
+def bills_query(state: str, *, since: datetime | None = None, session: str | None = None, keyword: str | None = None,
+                page: int = 1) -> list[tuple[str, str]]:
+    """The parameters of one `/bills` request, oldest update first so a run stopped by the budget or
+    a 429 resumes from the last bill it read: `include=` once per value (a comma-joined list is a
+    422), 20 a page, `updated_since` in the form every version of the API reads."""
+    params = [("jurisdiction", state.lower())]
+    if session:
+        params.append(("session", session))
+    if since is not None:
+        params.append(("updated_since", since_param(since)))
+    if keyword:
+        params.append(("q", search_query(keyword)))
+    params += [("sort", "updated_asc"), *(("include", name) for name in BILL_INCLUDES),
+               ("per_page", str(PER_PAGE)), ("page", str(page))]
+    return params
+
+
 def read_instant(text: str) -> datetime:
     """An API timestamp (`2020-06-08T23:11:05.523481+00:00`, or a naive `latest_bill_update`,
     which is UTC) as an aware instant."""
