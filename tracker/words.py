@@ -81,6 +81,7 @@ KIND_WORDS = {
     "bill.cosponsor_added": "cosponsor added",
     "bill.cosponsor_withdrawn": "cosponsor withdrew",
     "bill.title": "new title",
+    "bill.vote": "recorded vote",
     "meeting.added": "meeting scheduled",
     "meeting.cancelled": "meeting cancelled",
     "meeting.rescheduled": "meeting moved",
@@ -95,7 +96,7 @@ KIND_WORDS = {
 HEADLINE_ORDER = (
     "bill.stage", "bill.introduced", "meeting.cancelled", "meeting.rescheduled", "meeting.location",
     "agenda.item_added", "matter.status", "meeting.agenda_posted", "meeting.minutes_posted", "meeting.added",
-    "bill.action", "bill.cosponsor_added", "bill.cosponsor_withdrawn", "bill.title",
+    "bill.vote", "bill.action", "bill.cosponsor_added", "bill.cosponsor_withdrawn", "bill.title",
 )
 DAY = "%a %b %-d"  # Mon Dec 14
 
