@@ -22,6 +22,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from tracker import secrets
+from tracker.records import Validators
 from tracker.report import SourceReport
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class TrackerSpider(scrapy.Spider):
 
     source_id: str = ""
 
-    def __init__(self, *args: Any, report: SourceReport, validators: dict[str, Any] | None = None,
+    def __init__(self, *args: Any, report: SourceReport, validators: dict[str, Validators] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.report = report
@@ -67,6 +68,13 @@ class TrackerSpider(scrapy.Spider):
         line = secrets.mask(line)
         self.report.errors.append(line)
         log.warning(line)
+
+    def warn(self, what: str, url: str | None, problem: str) -> None:
+        """Record one warning line: worth the operator's eye (without --quiet, in the log file), yet
+        the source stays ok."""
+        line = secrets.mask(f"{self.report.source_id}: {what}: {problem}" + (f" ({url})" if url else ""))
+        self.report.warnings.append(line)
+        logging.getLogger(f"tracker.{self.name}").warning("warning: %s", line)
 
     def not_modified(self) -> None:
         self.report.not_modified += 1

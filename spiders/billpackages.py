@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
@@ -276,10 +275,6 @@ def progress_printer(label: str) -> Callable[[int, int], None] | None:
         print(f"\r{label}: {done:,} / {total:,} bills checked", end=end, file=sys.stderr, flush=True)
 
     return show
-
-
-def headers_dict(response: Response) -> dict[str, Any]:
-    return {k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v}
 
 
 def read_member(archive: zipfile.ZipFile, name: str, cap: int) -> bytes:

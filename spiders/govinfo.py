@@ -9,12 +9,13 @@
   those are fetched (conditional GETs), and their `lastmod`s say which files moved: only those are
   fetched. A run with nothing new sends the index request and nothing else.
 - Baseline: when a followed type has at least `package_min_files` files to read (its first read in
-  whole, or a day when that many moved), its BILLSTATUS ZIP package is downloaded once instead
+  whole, or a day when that many moved), or its Congress is needed whole (a title watch's first
+  read: any type with more than one file), its BILLSTATUS ZIP package is downloaded once instead
   (spiders/billpackages.py), checked whole, then only the watched bills are stored; files whose
   lastmod is newer than the package are fetched singly right after. A package that fails is one
-  warning line and the files are read singly (nothing half-stored). Fewer files (a new Congress
-  with no package yet): single files.
-- Cursor (`source_state`): `lastmod` per bill file, `sitemaps` (child lastmod, set only when every
+  warning line and the files are read singly (nothing half-stored); a small type's 404 (a new
+  Congress with no package yet) is only a log line. Fewer files otherwise: single files.
+- Cursor (`GovinfoCursor`, tracker/cursors.py): `lastmod` per bill file, `sitemaps` (child lastmod, set only when every
   file it listed was handled), `index` (the index's listing, for a 304), `checked` (last direct
   request of a named bill: followed named bills still get one at most once a day, a safety net
   against a lagging sitemap) and `titles` (which title phrases read a Congress: a new phrase reads
@@ -60,6 +61,7 @@ from tracker import clock
 from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress
 from tracker.bills import BillParseError, read_bill, title_matches
 from tracker.config import BillWatch, Config
+from tracker.cursors import GovinfoCursor, Section
 from tracker.records import Item
 from tracker.safexml import parse_xml
 from tracker.sources import SOURCES
@@ -69,7 +71,6 @@ log = logging.getLogger(__name__)
 # yet worth one line on stderr. Spider loggers are muted below ERROR by the CLI, so it has its own.
 notice = logging.getLogger("tracker.govinfo")
 
-PARSER_VERSION = SOURCES["govinfo"].parser_version
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _CHILD_SITEMAP = re.compile(r"/(\d+)([a-z]+)/sitemap\.xml$")
 _FILE = re.compile(r"BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml$")
@@ -133,22 +134,26 @@ class GovinfoSpider(TrackerSpider):
             for number in watch.numbers:
                 self.bills.setdefault(number, []).append(watch.id)
         self.title_watches = [w for w in watches if w.titles]
-        cursor = cursor or {}
+        # The one version label, the registry's (tracker/sources.py).
+        self.parser_version = SOURCES["govinfo"].parser_version
+        stored = GovinfoCursor.load(cursor)
         # Bills read by another parser version are read again, whole, once: the new parser's first
         # snapshot of each is a baseline (tracker/store.py), so an upgrade is never news.
-        self.upgrade = bool(cursor) and cursor.get("parser") != PARSER_VERSION
+        self.upgrade = bool(stored) and stored.parser != self.parser_version
         if self.upgrade:
-            cursor = {}
+            stored = GovinfoCursor()
+        # What this run learned, applied to the stored cursor when the crawl is over.
+        self.learned = self.report.cursor = GovinfoCursor()
         # Bills an upgrade run could not re-read (a 404, a 500): read whole until they are. The
         # version itself is recorded after any finished run, so one bill that keeps failing does
         # not make every later run an upgrade (every file, every package, read again).
-        self.reread: set[str] = set(cursor.get("reread", []))
+        self.reread: set[str] = set(stored.reread or [])
         self.failed_bills: set[str] = set()
-        self.lastmods: dict[str, str] = dict(cursor.get("lastmod", {}))
-        self.seen_sitemaps: dict[str, str] = dict(cursor.get("sitemaps", {}))
-        self.index_cursor: dict[str, str] = dict(cursor.get("index", {}))
-        self.checked: dict[str, str] = dict(cursor.get("checked", {}))
-        self.title_cursor: dict[str, str] = dict(cursor.get("titles", {}))
+        self.lastmods: dict[str, str] = stored.lastmod
+        self.seen_sitemaps: dict[str, str] = stored.sitemaps
+        self.index_cursor: dict[str, str] = stored.index
+        self.checked: dict[str, str] = stored.checked
+        self.title_cursor: dict[str, str] = stored.titles
         self.default_congress = current_congress(clock.now().year)
         self.title_congresses = sorted({c for w in self.title_watches for c in self.congresses_of(w)})
         self.title_groups = {f"{c}{t}" for c in self.title_congresses for t in BILL_TYPES}
@@ -256,7 +261,7 @@ class GovinfoSpider(TrackerSpider):
                 match = _CHILD_SITEMAP.search(loc)
                 if match and match.group(2) in BILL_TYPES:
                     listing[f"{match.group(1)}{match.group(2)}"] = lastmod or ""
-            self.report.cursor["index"] = listing
+            self.learned.index.update(listing)
             if response.meta.get("validators"):
                 self.report.listing_validators.append(response.meta["validators"])
         for group in sorted(self.followed):
@@ -329,13 +334,15 @@ class GovinfoSpider(TrackerSpider):
             if whole or not lastmod or self.lastmods.get(bill.key) != lastmod:
                 moved[bill] = lastmod
         if by_title:
-            self.report.cursor.setdefault("titles", {})[group] = signature
+            self.learned.titles[group] = signature
         for bill in sorted(named - set(files)):  # not listed (yet): ask directly
             yield self.bill_request(bill, self.bills[bill], group=group)
         yield from self.safety_checks(group, set(moved) | (named - set(files)))
         if not moved:
             return
-        if len(moved) >= self.package_min_files:
+        # A Congress a title watch needs whole is read from every type's package, however few files
+        # the type has: one request where there would be one per file.
+        if len(moved) >= self.package_min_files or (whole and len(moved) > 1):
             yield self.package_request(group, moved)
             return
         yield from self.singles(group, moved)
@@ -370,6 +377,7 @@ class GovinfoSpider(TrackerSpider):
             callback=self.parse_package,
             errback=self.package_failed,
             meta={"what": f"BILLSTATUS package {group}", "group": group, "moved": moved,
+                  "few": len(moved) < self.package_min_files,
                   "download_to": str(target), "download_cap": self.package_max_bytes,
                   "conditional": True, "handle_httpstatus_list": [304]},
             headers={"Accept": "application/zip"},
@@ -377,12 +385,15 @@ class GovinfoSpider(TrackerSpider):
         )
 
     def fallback(self, request: scrapy.Request, problem: str) -> Iterator[scrapy.Request]:
-        """A package that cannot be used: one warning line, then that type's files singly."""
+        """A package that cannot be used: one warning line, then that type's files singly. A type
+        with only a few files (asked for because its Congress is needed whole) may have no package
+        yet: its 404 is no problem, only a line in the log."""
         Path(request.meta["download_to"]).unlink(missing_ok=True)
         group = request.meta["group"]
         moved = request.meta["moved"]
-        notice.warning("govinfo: BILLSTATUS package %s: %s (%s); reading its %d files singly instead",
-                    group, problem, request.url, len(moved))
+        say = log.info if request.meta.get("few") and problem == "HTTP 404" else notice.warning
+        say("govinfo: BILLSTATUS package %s: %s (%s); reading its %d files singly instead",
+            group, problem, request.url, len(moved))
         yield from self.singles(group, moved)
 
     def package_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
@@ -442,13 +453,13 @@ class GovinfoSpider(TrackerSpider):
                 if bill in single or not lastmod:
                     continue
                 if bill.entity in kept:
-                    entries: dict[str, Any] = {"lastmod": {bill.key: lastmod}}
+                    change = GovinfoCursor(lastmod=Section({bill.key: lastmod}))
                     if bill in named:
-                        entries["checked"] = {bill.key: clock.iso_z(self.now)}
-                    self.report.entity_cursor[bill.entity] = entries
+                        change.checked[bill.key] = clock.iso_z(self.now)
+                    self.report.entity_cursor[bill.entity] = change
                     self.bill_groups[bill.key] = group
                 else:
-                    self.report.cursor.setdefault("lastmod", {})[bill.key] = lastmod
+                    self.learned.lastmod[bill.key] = lastmod
             for req in self.singles(group, {bill: moved[bill] for bill in single}):
                 yield req
             with zipfile.ZipFile(path) as archive:
@@ -475,7 +486,7 @@ class GovinfoSpider(TrackerSpider):
                 items.append((Item(
                     key=member.bill.entity, kind="bill", source_id=self.source_id,
                     watch_ids=list(self.bills[member.bill]), content=None, url=url, raw=None,
-                    parser_version=PARSER_VERSION, parse_with="govinfo",
+                    parser_version=self.parser_version, parse_with="govinfo",
                 ), member.name))
                 continue
             assert member.data is not None
@@ -490,7 +501,7 @@ class GovinfoSpider(TrackerSpider):
             if watch_ids:
                 items.append((Item(
                     key=member.bill.entity, kind="bill", source_id=self.source_id, watch_ids=watch_ids,
-                    content=content, url=url, raw=member.data, discovered=True, parser_version=PARSER_VERSION,
+                    content=content, url=url, raw=member.data, discovered=True, parser_version=self.parser_version,
                 ), member.name))
         return items
 
@@ -525,7 +536,7 @@ class GovinfoSpider(TrackerSpider):
             url=response.url,
             raw=body,
             validators=response.meta.get("validators"),
-            parser_version=PARSER_VERSION,
+            parser_version=self.parser_version,
             parse_with="govinfo",  # parsed in the ingest worker, off the engine's core
         )
         if not named:
@@ -550,19 +561,18 @@ class GovinfoSpider(TrackerSpider):
     def _remember(self, response: Response, *, stored: bool) -> None:
         """Cursor entries for this file: at once when nothing is to be stored, else only once stored."""
         bill: BillNumber = response.meta["bill"]
-        entries: dict[str, Any] = {}
+        change = GovinfoCursor()
         lastmod = response.meta.get("lastmod")
         if lastmod:
-            entries["lastmod"] = {bill.key: lastmod}
+            change.lastmod[bill.key] = lastmod
         if bill in self.bills and group_of(bill) in self.followed:  # the daily safety net's clock
-            entries["checked"] = {bill.key: clock.iso_z(self.now)}
-        if not entries:
+            change.checked[bill.key] = clock.iso_z(self.now)
+        if not change:
             return
         if stored:
-            self.report.entity_cursor[bill.entity] = entries
+            self.report.entity_cursor[bill.entity] = change
         else:
-            for section, values in entries.items():
-                self.report.cursor.setdefault(section, {}).update(values)
+            self.learned.apply(change)
 
     # -- failures and the end of the crawl ---------------------------------------------------------
 
@@ -589,10 +599,10 @@ class GovinfoSpider(TrackerSpider):
         run finished; the bills it still owes a whole re-read (failed in an upgrade run, or since)
         are kept by name."""
         if reason == "finished":
-            self.report.cursor["parser"] = PARSER_VERSION
+            self.learned.parser = self.parser_version
             stored = {key.removeprefix("bill:") for key in self.report.seen}
             owed = ({b.key for b in self.bills} | self.failed_bills if self.upgrade else self.reread) - stored
-            self.report.cursor["reread"] = sorted(owed) or None  # None: nothing owed, the key goes
+            self.learned.reread = sorted(owed)  # empty: nothing owed
         for group, lastmod in self.pending_sitemaps.items():
             if group not in self.failed_groups and lastmod and reason == "finished":
-                self.report.cursor.setdefault("sitemaps", {})[group] = lastmod
+                self.learned.sitemaps[group] = lastmod

@@ -26,6 +26,7 @@ from tracker.contacts import (
     parse_offices,
     reference_key,
 )
+from tracker.cursors import LegislatorsCursor
 from tracker.records import Item, Reference
 from tracker.safexml import html_instead
 from tracker.sources import SOURCES
@@ -43,11 +44,12 @@ class LegislatorsSpider(TrackerSpider):
     def __init__(self, *args: Any, config: Config, cursor: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.base = config.sources.legislators.base_url.rstrip("/")
-        self.cursor = cursor or {}
+        self.cursor = LegislatorsCursor.load(cursor)
+        self.learned = self.report.cursor = LegislatorsCursor()
         self.started = clock.now()
 
     def _due(self) -> bool:
-        fetched = self.cursor.get("fetched")
+        fetched = self.cursor.fetched
         return not fetched or datetime.fromisoformat(fetched) <= self.started - REFRESH
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -83,4 +85,4 @@ class LegislatorsSpider(TrackerSpider):
     def closed(self, reason: str) -> None:
         """Asked again tomorrow only when every file was read (or unchanged) today."""
         if self.report.ok and self._due():
-            self.report.cursor["fetched"] = self.started.isoformat()
+            self.learned.fetched = self.started.isoformat()

@@ -19,12 +19,14 @@ from urllib.parse import quote, urlencode
 
 import scrapy
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from spiders.base import TrackerSpider, describe_failure
 from spiders.listing import FUTURE_DAYS, PAST_DAYS
 from tracker import clock, secrets
 from tracker.config import Config, MeetingWatch
+from tracker.cursors import EventMark, LegistarCursor, MatterMark, Section
 from tracker.meetings.legistar import (
     body_key,
     event_fingerprint,
@@ -47,6 +49,8 @@ PAGE_SIZE = 1000  # Legistar's cap on $top
 # How long after the listing window's start a past meeting's fingerprint is kept: its minutes, a
 # corrected agenda or a late cancellation notice are still news within a year.
 KEEP_PAST_DAYS = 365
+# How long a matter stays followed after its status last changed (its record is asked for daily).
+KEEP_MATTER_DAYS = 365
 MATTER_REFRESH = timedelta(days=1)
 ROSTER_REFRESH = timedelta(days=1)  # who sits on a body changes rarely
 MATTER_REFRESH_PER_RUN = 10
@@ -69,15 +73,32 @@ class LegistarSpider(TrackerSpider):
         self.zone = watch.timezone or config.tracker.timezone
         self.api = f"{config.sources.legistar.base_url.rstrip('/')}/{self.client}"
         secrets.register(self.source.token)
-        self.cursor = cursor or {}
-        self.known_events: dict[str, str] = dict(self.cursor.get("events") or {})
-        self.event_dates: dict[str, str] = dict(self.cursor.get("dates") or {})  # event id -> its day
-        self.known_matters: dict[str, dict[str, Any]] = dict(self.cursor.get("matters") or {})
+        self.cursor = LegistarCursor.load(cursor)
+        # What this run learned, applied to the stored cursor when the crawl is over.
+        self.learned = self.report.cursor = LegistarCursor()
         self.started = clock.now()
+        self.today = self.started.date().isoformat()
+        self._date_old_fingerprints()
+        self._forget_quiet_matters()
         self.listed: set[Any] = set()
         self.matters_asked: set[str] = set()
-        self.known_bodies: dict[str, str] = dict(self.cursor.get("bodies") or {})
         self.bodies: dict[int, str] = {}  # bodies meeting in the window: id -> name
+
+    def _date_old_fingerprints(self) -> None:
+        """Fingerprints written before a meeting's day was kept get today's: they are forgotten a
+        year from now by the rule that forgets past meetings (else they would be kept for ever)."""
+        for event_id, mark in self.cursor.events.items():
+            if mark.date is None:
+                self.learned.events[event_id] = self.cursor.events[event_id] = EventMark(mark.fingerprint, self.today)
+
+    def _forget_quiet_matters(self) -> None:
+        """A matter whose status has not changed for a year is no longer followed (its record is no
+        longer asked for daily), or the cursor grows with every matter ever followed. Should it come
+        up on a watched agenda again, it is followed again from there."""
+        horizon = (self.started - timedelta(days=KEEP_MATTER_DAYS)).date().isoformat()
+        quiet = [matter_id for matter_id, mark in self.cursor.matters.items() if (mark.changed or self.today) < horizon]
+        self.cursor.matters.forget(quiet)
+        self.learned.matters.forget(quiet)
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -97,7 +118,7 @@ class LegistarSpider(TrackerSpider):
         end = datetime.combine(today + timedelta(days=FUTURE_DAYS), datetime.min.time())
         self.report.listing_window = (start.date().isoformat(), end.date().isoformat())
         clauses = [f"(EventDate ge {_literal(start)} and EventDate le {_literal(end)})"]
-        since = self.cursor.get("since")
+        since = self.cursor.since
         if since:
             after = _literal(datetime.fromisoformat(since) - LOOK_BACK)
             clauses += [f"EventLastModifiedUtc ge {after}", f"EventAgendaLastPublishedUTC ge {after}",
@@ -123,8 +144,8 @@ class LegistarSpider(TrackerSpider):
     def _matters_due(self) -> list[str]:
         """Matters we follow whose status was last checked over a day ago, oldest first, a few a run."""
         cutoff = self.started - MATTER_REFRESH
-        due = [(state.get("checked") or "", mid) for mid, state in self.known_matters.items()
-               if not state.get("checked") or datetime.fromisoformat(state["checked"]) < cutoff]
+        due = [(mark.checked or "", mid) for mid, mark in self.cursor.matters.items()
+               if not mark.checked or datetime.fromisoformat(mark.checked) < cutoff]
         return [mid for _, mid in sorted(due)[:MATTER_REFRESH_PER_RUN]]
 
     def _history(self, fields: dict[str, Any]) -> scrapy.Request:
@@ -159,21 +180,21 @@ class LegistarSpider(TrackerSpider):
             # The whole listing arrived: meetings it no longer shows may be noted missing, and the
             # next run may ask only for what moved since now.
             self.report.complete_listing = True
-            self.report.cursor["since"] = self.started.isoformat()
+            self.learned.since = self.started.isoformat()
         window = self.report.listing_window or ("", "")
         for event in events:
             event_id = event.get("EventId")
             if event_id is None or event_id in self.listed or not in_bodies(event, self.source.bodies):
                 continue
             self.listed.add(event_id)
-            known = self.known_events.get(str(event_id))
+            known = self.cursor.events.get(str(event_id))
             in_window = window[0] <= str(event.get("EventDate") or "")[:10] <= window[1]
             if known is None and not in_window:
                 continue  # an old meeting modified upstream that we never followed: not news
             if in_window and event.get("EventBodyId") is not None:
                 self.bodies[int(event["EventBodyId"])] = str(event.get("EventBodyName") or "")
             fingerprint = event_fingerprint(event, self.watch.keywords)
-            if known == fingerprint:
+            if known is not None and known.fingerprint == fingerprint:
                 yield from self._meeting(event, None, fingerprint)
             else:
                 url = self._url(f"events/{event_id}/eventitems", AgendaNote=1, MinutesNote=1, Attachments=1)
@@ -191,20 +212,15 @@ class LegistarSpider(TrackerSpider):
         kept for `KEEP_PAST_DAYS` after the window's start, then dropped once the listing no longer
         shows it (a meeting still changing stays). A body with no meeting in the window (a body no
         longer watched has none listed) loses its roster date: when it meets again its roster is due
-        anyway. A None entry deletes the key when the cursor is saved (`runs._merge`)."""
+        anyway."""
         start = (self.report.listing_window or ("", ""))[0]
         if start:
             horizon = (date.fromisoformat(start) - timedelta(days=KEEP_PAST_DAYS)).isoformat()
             listed = {str(event_id) for event_id in self.listed}
-            old = [event_id for event_id in self.known_events
-                   if event_id not in listed and (self.event_dates.get(event_id) or "9") < horizon]
-            if old:
-                self.report.cursor["events"] = dict.fromkeys(old)
-                self.report.cursor["dates"] = dict.fromkeys(old)
+            self.learned.events.forget([event_id for event_id, mark in self.cursor.events.items()
+                                        if event_id not in listed and (mark.date or self.today) < horizon])
         meeting = {str(body_id) for body_id in self.bodies}
-        idle = {body_id: None for body_id in self.known_bodies if body_id not in meeting}
-        if idle:
-            self.report.cursor["bodies"] = idle
+        self.learned.bodies.forget([body_id for body_id in self.cursor.bodies if body_id not in meeting])
 
     # -- who sits on the bodies (at most daily) -------------------------------------------------
 
@@ -213,7 +229,7 @@ class LegistarSpider(TrackerSpider):
         alert about a body's meeting names its current members."""
         cutoff = self.started - ROSTER_REFRESH
         for body_id, name in sorted(self.bodies.items()):
-            checked = self.known_bodies.get(str(body_id))
+            checked = self.cursor.bodies.get(str(body_id))
             if checked and datetime.fromisoformat(checked) > cutoff:
                 continue
             yield self._get(self._url(f"bodies/{body_id}/officerecords"), self.parse_officerecords,
@@ -233,7 +249,7 @@ class LegistarSpider(TrackerSpider):
                             body_id=body_id, name=name, rows=rows, pending=pending, persons=persons)
             return
         key = body_key(self.client, body_id)
-        self.report.entity_cursor[key] = {"bodies": {str(body_id): self.started.isoformat()}}
+        self.report.entity_cursor[key] = LegistarCursor(bodies=Section({str(body_id): self.started.isoformat()}))
         members = [member.dump() for member in body_members(rows, persons)]
         yield Item(key=key, kind="body", source_id=self.watch.source_id, watch_ids=[self.watch.id],
                    content=Body(source="legistar", source_ref=str(body_id), name=name or None, members=members))
@@ -256,9 +272,9 @@ class LegistarSpider(TrackerSpider):
             matter_id = str(item["matter_id"]) if item["matter_id"] is not None else None
             if not item["keywords"] or matter_id is None:
                 continue
-            state = self.known_matters.get(matter_id)
+            mark = self.cursor.matters.get(matter_id)
             if matter_id not in self.matters_asked and (
-                    state is None or (item["matter_status"] and item["matter_status"] != state.get("status"))):
+                    mark is None or (item["matter_status"] and item["matter_status"] != mark.status)):
                 self.matters_asked.add(matter_id)
                 yield self._history(item_matter_fields(item))
 
@@ -273,9 +289,8 @@ class LegistarSpider(TrackerSpider):
             self.fail(f"meeting {event['EventId']}", event.get("EventInSiteURL"), f"unreadable: {exc}")
             return
         if fingerprint is not None:
-            event_id = str(event["EventId"])
-            self.report.entity_cursor[key] = {"events": {event_id: fingerprint},
-                                              "dates": {event_id: str(event.get("EventDate") or "")[:10]}}
+            mark = EventMark(fingerprint, str(event.get("EventDate") or "")[:10] or self.today)
+            self.report.entity_cursor[key] = LegistarCursor(events=Section({str(event["EventId"]): mark}))
         yield Item(key=key, kind="meeting", source_id=self.watch.source_id, watch_ids=[self.watch.id],
                    content=meeting, url=event.get("EventInSiteURL"), discovered=True,
                    carry=["items"] if items is None else [])
@@ -292,14 +307,33 @@ class LegistarSpider(TrackerSpider):
             return
         matter = normalize_matter(fields, rows, client=self.client)
         key = matter_key(self.client, matter_id)
-        self.report.entity_cursor[key] = {
-            "matters": {matter_id: {"status": matter.status, "checked": self.started.isoformat()}}}
+        before = self.cursor.matters.get(matter_id)
+        changed = before.changed if before is not None and before.status == matter.status else None
+        mark = MatterMark(status=matter.status, checked=self.started.isoformat(), changed=changed or self.today)
+        self.report.entity_cursor[key] = LegistarCursor(matters=Section({matter_id: mark}))
         yield Item(key=key, kind="matter", source_id=self.watch.source_id, watch_ids=[self.watch.id],
                    content=matter, url=matter.url, discovered=True)
 
-    def failed(self, failure: Failure) -> Iterator[Item]:
+    def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        self.fail(request.meta.get("what", "request"), request.url, describe_failure(failure))
+        what = request.meta.get("what", "request")
+        gone = isinstance(failure.value, HttpError) and failure.value.response.status == 404
+        if gone and request.callback == self.parse_person:
+            # The office record still names the member (and may give an email): one warning, and the
+            # body's roster is stored with the others' records.
+            self.warn(what, request.url, "HTTP 404: no such person record; named from the office record only")
+            kwargs = request.cb_kwargs
+            yield from self._next_person(kwargs["body_id"], kwargs["name"], kwargs["rows"], kwargs["pending"][1:],
+                                         kwargs["persons"])
+            return
+        if gone and request.callback == self.parse_officerecords:
+            # The client publishes no members: its meetings are what the source is for. Asked again
+            # in a day, as a roster would be.
+            self.warn(what, request.url, "HTTP 404: this client publishes no members")
+            body_id = str(request.cb_kwargs["body_id"])
+            self.learned.bodies[body_id] = self.started.isoformat()
+            return
+        self.fail(what, request.url, describe_failure(failure))
         event = request.cb_kwargs.get("event")
         if event is not None:  # its items could not be read: the meeting itself is still current
             yield from self._meeting(event, None, None)

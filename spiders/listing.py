@@ -15,11 +15,10 @@ from twisted.python.failure import Failure
 from spiders.base import TrackerSpider, describe_failure
 from tracker import clock
 from tracker.config import Config, MeetingWatch
+from tracker.cursors import ListingCursor
 from tracker.meetings.normalize import SourceParseError
 from tracker.records import Item, ListingContext
-from tracker.sources import SOURCES
-
-PAST_DAYS, FUTURE_DAYS = 30, 120
+from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 
 
 class ListingSpider(TrackerSpider):
@@ -36,7 +35,8 @@ class ListingSpider(TrackerSpider):
         self.url: str = watch.source or ""
         # A listing read by another parser version is fetched whole once (not conditionally), so a
         # parser upgrade takes effect without waiting for the source to change.
-        self.refetch = (cursor or {}).get("parser") != self.kind.parser_version
+        self.refetch = ListingCursor.load(cursor).parser != self.kind.parser_version
+        self.learned = self.report.cursor = ListingCursor()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_listing, errback=self.failed,
@@ -63,7 +63,7 @@ class ListingSpider(TrackerSpider):
         # A listing with unreadable records is not whole: its stored meetings are not "missing".
         self.report.complete_listing = not listing.problems
         self.report.listing_window = window
-        self.report.cursor["parser"] = self.kind.parser_version
+        self.learned.parser = self.kind.parser_version
         if response.meta.get("validators"):
             self.report.listing_validators.append(response.meta["validators"])
         for meeting in listing.meetings:

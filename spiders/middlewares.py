@@ -34,7 +34,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from tracker.records import url_hash
+from tracker.records import Validators, url_hash
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class ConditionalRequestMiddleware:
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
         return cls(crawler)
 
-    def _validators(self) -> dict[str, tuple[str | None, str | None]]:
+    def _validators(self) -> dict[str, Validators]:
         spider = self.crawler.spider
         return getattr(spider, "validators", None) or {}
 
@@ -57,22 +57,22 @@ class ConditionalRequestMiddleware:
         # `refetch`: ask for the whole body this once, but still remember its new validators.
         if not request.meta.get("conditional") or request.meta.get("refetch"):
             return None
-        etag, modified = self._validators().get(url_hash(request.url), (None, None))
-        if etag:
-            request.headers.setdefault(b"If-None-Match", etag.encode())
-        if modified:
-            request.headers.setdefault(b"If-Modified-Since", modified.encode())
+        known = self._validators().get(url_hash(request.url))
+        if known is None:
+            return None
+        if known.etag:
+            request.headers.setdefault(b"If-None-Match", known.etag.encode())
+        if known.last_modified:
+            request.headers.setdefault(b"If-Modified-Since", known.last_modified.encode())
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("conditional") and response.status == 200:
             etag = response.headers.get(b"ETag")
             modified = response.headers.get(b"Last-Modified")
-            request.meta["validators"] = {
-                "url": request.url,
-                "etag": etag.decode("latin-1") if etag else None,
-                "last_modified": modified.decode("latin-1") if modified else None,
-            }
+            request.meta["validators"] = Validators(
+                request.url, etag.decode("latin-1") if etag else None,
+                modified.decode("latin-1") if modified else None)
         return response
 
 

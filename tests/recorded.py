@@ -38,3 +38,14 @@ def serve_legislators(replay: Any) -> str:
     for name in LEGISLATORS:
         replay.add(f"/congress-legislators/{name}.json", DEMO / "legislators" / f"{name}.json")
     return f"{replay.url}/congress-legislators"
+
+
+def serve_openstates(replay: Any, state: str = "baseline", **options: Any) -> tuple[Any, str]:
+    """Mount the loopback Open States API v3 holding a recorded state (`baseline`, `later`; see
+    tracker/demo/data/openstates/SOURCES.md) under /openstates; returns the API (records, limits,
+    request log) and the `[sources.openstates] base_url` to configure."""
+    from tracker.demo.openstates_api import OpenStatesApi
+
+    api = OpenStatesApi.recorded(state, prefix="/openstates", **options)
+    replay.mount("/openstates", api)
+    return api, f"{replay.url}/openstates"

@@ -271,17 +271,14 @@ def test_a_new_bill_parser_reads_every_bill_again_once_and_is_not_news(
 
     from sqlalchemy import select
 
-    import spiders.govinfo
     from tracker import models as m
     from tracker.sources import SOURCES
 
     config, store = bills
     current = SOURCES["govinfo"]
     monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-1"))
-    monkeypatch.setattr(spiders.govinfo, "PARSER_VERSION", "billstatus-1")
     run_crawls(config, store)
     monkeypatch.setitem(SOURCES, "govinfo", current)
-    monkeypatch.setattr(spiders.govinfo, "PARSER_VERSION", current.parser_version)
     replay.clear_log()
     (upgraded,) = run_crawls(config, store)
     assert upgraded.ok and upgraded.not_modified == 0  # read whole, not a 304
@@ -370,7 +367,6 @@ def test_a_bill_an_upgrade_could_not_read_is_read_whole_when_it_answers(
     next time it answers, while the others are conditional again at once."""
     from dataclasses import replace
 
-    import spiders.govinfo
     from tracker.sources import SOURCES
 
     replay.add(INDEX_PATH, sitemap_xml([], index=True))
@@ -380,10 +376,8 @@ def test_a_bill_an_upgrade_could_not_read_is_read_whole_when_it_answers(
     store = Store(config.database_url)
     current = SOURCES["govinfo"]
     monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-1"))
-    monkeypatch.setattr(spiders.govinfo, "PARSER_VERSION", "billstatus-1")
     run_crawls(config, store)  # stored by the older parser
     monkeypatch.setitem(SOURCES, "govinfo", current)
-    monkeypatch.setattr(spiders.govinfo, "PARSER_VERSION", current.parser_version)
 
     replay.set_fault(path_of("hr368-115"), Fault.status(500))
     (upgrade,) = run_crawls(config, store)

@@ -317,8 +317,10 @@ def test_sixty_named_bills_of_one_type_follow_the_sitemap(tmp_path: Path, upstre
     assert any(c["entity"] == "bill:hr12-118" for c in list_changes(store))
 
 
-def test_a_new_congress_without_packages_reads_files(tmp_path: Path, replay: ReplayServer) -> None:
-    """A Congress with a handful of bills and no package yet goes straight to sitemaps and files."""
+def test_a_new_congress_without_packages_reads_files(tmp_path: Path, replay: ReplayServer,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """A Congress with a handful of bills and no package yet: the package is asked for once (the
+    Congress is needed whole), its 404 is no warning, and the files are read one by one."""
     up = Upstream(replay)
     for bill_type in BILL_TYPES:
         up.lastmods[bill_type] = {}
@@ -328,8 +330,46 @@ def test_a_new_congress_without_packages_reads_files(tmp_path: Path, replay: Rep
         up.lastmods["hr"][n] = OLD
     up.publish(first=True)
     config = write_config(tmp_path, replay, BREATHE_WATCH)
-    (report,) = run_crawls(config, Store(config.database_url))
-    assert report.ok and up.package_requests() == [] and len(up.bill_requests()) == 3
+    with caplog.at_level(logging.WARNING):
+        (report,) = run_crawls(config, Store(config.database_url))
+    assert report.ok and len(up.bill_requests()) == 3
+    assert [(r.path, r.status) for r in replay.requests if r.path.endswith(".zip")] == [(package_path(CONGRESS, "hr"), 404)]
+    assert not [r for r in caplog.records if "package" in r.getMessage()]
+
+
+# Bill types of the 118th Congress as a title watch meets them: two big ones, six with a few files.
+FEW_FILES = {"hr": PER_TYPE, "s": PER_TYPE, "hres": 9, "sres": 7, "hjres": 5, "sjres": 4, "hconres": 3, "sconres": 2}
+
+
+def test_a_congress_needed_whole_is_read_from_every_types_package(tmp_path: Path, replay: ReplayServer) -> None:
+    """A title watch needs its Congress whole: every bill type comes from its package, those with
+    fewer files than `package_min_files` too (one request each instead of one per file), and a
+    BREATHE Act among the few joint resolutions (derived) is found there."""
+    up = Upstream(replay)
+    for bill_type, count in FEW_FILES.items():
+        files = {n: member(bill_type, n) for n in range(1, count + 1)}
+        if bill_type == "sjres":
+            source = SMALL[0].read_bytes()
+            files[3] = derive_bill(source, CONGRESS, "sjres", 3, title="BREATHE Act",
+                                   old_title=parse_billstatus(source)["title"])
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for n, data in files.items():
+                archive.writestr(zipfile.ZipInfo(f"BILLSTATUS-{CONGRESS}{bill_type}{n}.xml", date_time=(2026, 11, 1, 12, 0, 0)),
+                                 data, compress_type=zipfile.ZIP_DEFLATED)
+                replay.add(file_path(CONGRESS, bill_type, n), data)
+        replay.add(package_path(CONGRESS, bill_type), out.getvalue())
+        up.lastmods[bill_type] = dict.fromkeys(files, OLD)
+        up.index_lastmod[bill_type] = OLD
+    up.publish(first=True)
+    config = write_config(tmp_path, replay, BREATHE_WATCH)
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert sorted(up.package_requests()) == sorted(package_path(CONGRESS, t) for t in BILL_TYPES)
+    assert up.bill_requests() == []
+    assert report.requests == 1 + 1 + len(BILL_TYPES) * 2  # robots.txt, the index, each type's sitemap and package
+    assert entities(store, config) == {"bill:hr7-118", "bill:sjres3-118"}
 
 
 def test_package_writer_round_trip(tmp_path: Path) -> None:

@@ -416,7 +416,7 @@ def test_the_cursor_keeps_past_meetings_a_year_then_forgets_them(
     cursor = stored_cursor(store)
     # 20107: Public Safety, 18 May, last modified 24 May. 20188: Public Safety, 20 June. 20178: City Council.
     assert {"20107", "20188", "20178"} <= set(cursor["events"])
-    assert cursor["dates"]["20107"] == "2023-05-18"
+    assert cursor["events"]["20107"]["date"] == "2023-05-18"
     assert set(cursor["bodies"]) == {"1", "19"}  # City Council, Committee on Public Safety
 
     # Three weeks on (window from 22 May) the watch follows Public Safety only.
@@ -463,8 +463,76 @@ def test_the_cursor_keeps_past_meetings_a_year_then_forgets_them(
         (report, _) = run_crawls(config, store)
         assert report.ok, report.errors
     cursor = stored_cursor(store)
-    assert not {"20107", "20058"} & set(cursor["events"]) and not {"20107", "20058"} & set(cursor["dates"])
-    assert "20188" in cursor["events"] and cursor["dates"]["20188"] == "2023-06-20"
+    assert not {"20107", "20058"} & set(cursor["events"])
+    assert cursor["events"]["20188"]["date"] == "2023-06-20"
+
+
+def a_hearing_on(legistar: LegistarApi, event_id: int, day: str) -> None:
+    """derived: a Public Safety hearing (a copy of 20188) on another day, so the calendar of a later
+    year is not empty."""
+    nyc = legistar.client("nyc")
+    nyc.add_events([copy.deepcopy(nyc.events[20188]) | {
+        "EventId": event_id, "EventDate": f"{day}T00:00:00", "EventLastModifiedUtc": f"{day}T09:00:00"}])
+
+
+def test_fingerprints_stored_without_a_day_get_one_and_are_forgotten_a_year_on(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cursor written before the day of each meeting was kept (bare fingerprints, no `dates`),
+    with a 2019 hearing the listing no longer shows: the first run gives every fingerprint a day (the
+    meeting's own when it is listed, else that run's), and a year on the old hearing is forgotten."""
+    config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)  # 1 June 2023
+    with store.session() as session:
+        state = session.get(m.SourceState, "legistar:nyc-council")
+        assert state is not None
+        events = state.cursor["events"]
+        fingerprints = {event_id: mark if isinstance(mark, str) else mark["fingerprint"]
+                        for event_id, mark in events.items()}
+        state.cursor = {**{k: v for k, v in state.cursor.items() if k not in ("events", "dates")},
+                        "events": {**fingerprints, "11111": "the fingerprint of a 2019 hearing"}}
+
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-21T12:00:00Z")
+    (report, _) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert replay.count("/v1/nyc/events/20188/eventitems") == 0  # the old fingerprint still holds
+    cursor = stored_cursor(store)
+    assert cursor["events"]["11111"]["date"] == "2023-06-21"  # no day known: the day it was first dated
+    assert cursor["events"]["20188"]["date"] == "2023-06-20"  # listed: its own day
+
+    a_hearing_on(legistar, 30001, "2024-08-10")
+    for now in ("2024-08-01T12:00:00Z", "2024-08-01T13:00:00Z"):  # window from 2 July 2024
+        monkeypatch.setenv("TRACKER_NOW", now)
+        (report, _) = run_crawls(config, store)
+        assert report.ok, report.errors
+    assert "11111" not in stored_cursor(store)["events"]
+
+
+def test_a_matter_is_followed_until_a_year_after_its_last_change(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Matter 17071 is followed from 1 June 2023 and adopted on 21 June: its record is still asked
+    for daily eleven months after the adoption, and no longer (nor kept in the cursor) once a year
+    has passed without a change."""
+    config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)
+    assert stored_cursor(store)["matters"]["17071"]["changed"] == "2023-06-01"
+    later_state(legistar)  # 17071 adopted
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-21T12:00:00Z")
+    run_crawls(config, store)
+    assert [c["data"]["to"] for c in list_changes(store) if c["kind"] == "matter.status"] == ["Adopted"]
+    assert stored_cursor(store)["matters"]["17071"]["changed"] == "2023-06-21"
+
+    a_hearing_on(legistar, 30001, "2024-06-12")
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2024-05-30T12:00:00Z")  # a year after it was first followed
+    (report, _) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert replay.count("/v1/nyc/matters/17071") == 1 and "17071" in stored_cursor(store)["matters"]
+
+    a_hearing_on(legistar, 30002, "2024-07-10")
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2024-06-25T12:00:00Z")  # a year and four days after its adoption
+    (report, _) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert replay.count("/v1/nyc/matters/17071") == 0 and "17071" not in stored_cursor(store).get("matters", {})
 
 
 def test_bad_listing_loses_nothing_and_says_where(

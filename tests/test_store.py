@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tracker import models as m
 from tracker.changes import Change, dedupe_key
-from tracker.records import Bill, Item, load_record
+from tracker.records import Bill, Item, Validators, load_record
 from tracker.runs import mark_baselines
 from tracker.store import Store, ensure_watches, ingest, migration_heads
 
@@ -46,7 +46,7 @@ def make_item(state: str, *, raw: bytes = b"<xml/>", key: str = "bill:hr1-117", 
                 title="Ending Qualified Immunity Act", stage=state)
     return Item(key=key, kind="bill", source_id="govinfo", watch_ids=["w"], content=bill,
                 url="https://x/?token=abc123secret", raw=raw, discovered=discovered, parser_version=parser_version,
-                validators={"url": "https://x/?token=abc123secret", "etag": '"e1"', "last_modified": None})
+                validators=Validators("https://x/?token=abc123secret", etag='"e1"'))
 
 
 @pytest.fixture

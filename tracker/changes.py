@@ -19,6 +19,7 @@ KINDS = (
     "bill.cosponsor_added",
     "bill.cosponsor_withdrawn",
     "bill.title",
+    "bill.vote",  # a recorded vote with its counts (state bills; data: date, chamber, motion, result, counts)
     "meeting.added",
     "meeting.cancelled",
     "meeting.rescheduled",

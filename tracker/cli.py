@@ -7,6 +7,8 @@ rest done; 2 usage or config error, nothing done. `--quiet` prints only errors (
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -165,6 +167,8 @@ def config_check(ctx: Context) -> None:
         ctx.say(f"meeting watch {w.id}: {w.name}: source {w.source_id}"
                 + (f"; keywords: {', '.join(w.keywords)}" if w.keywords else ""))
     sources = (["govinfo"] if config.bills else []) + [w.source_id for w in config.meetings]
+    if config.bills and config.subscribers:  # whom to call about a bill
+        sources.insert(1, "legislators" if config.sources.legislators.enabled else "legislators (switched off)")
     ctx.say(f"sources: {', '.join(sources) or 'none'}")
     for s in config.subscribers:
         follow = ", ".join(s.follow) if s.follow is not None else "every watch"
@@ -249,11 +253,19 @@ def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True)
 
 
 def do_digest(ctx: Context, config: Config, store: Any, out: Path) -> bool:
+    """Write the site; each page, feed or event left out is one line, a failed write one line
+    (the old site stays). False when anything was left out or failed."""
     from tracker.digest import write_site
 
-    path = write_site(store, config, out)
+    skipped: list[str] = []
+    try:
+        path = write_site(store, config, out, skipped=skipped)
+    except Exception as exc:
+        error_line(f"digest: not written: {type(exc).__name__}: {' '.join(str(exc).split())}")
+        return False
+    error_lines(skipped, logs.collapse_digest)
     ctx.say(f"digest: {path / 'index.html'}")
-    return True
+    return not skipped
 
 
 @main.command()
@@ -303,7 +315,7 @@ def digest(ctx: Context, out: str | None) -> None:
     """Write the static digest site."""
     config = ctx.config()
     store = open_store(config)
-    do_digest(ctx, config, store, Path(out) if out else config.digest_dir)
+    sys.exit(0 if do_digest(ctx, config, store, Path(out) if out else config.digest_dir) else 1)
 
 
 @main.command()
@@ -341,11 +353,7 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
         record_unrecorded(ctx, config, store)
         ok = do_crawl(ctx, config, store)
         ok = do_notify(ctx, config, store) and ok
-        try:
-            do_digest(ctx, config, store, config.digest_dir)
-        except Exception as exc:
-            error_line(f"digest: {type(exc).__name__}: {exc}")
-            ok = False
+        ok = do_digest(ctx, config, store, config.digest_dir) and ok
     sys.exit(0 if ok else 1)
 
 
@@ -388,11 +396,7 @@ def run_cluster(ctx: Context, config: Config, store: Any, runner_id: str | None,
         writes_digest = holds_digest_lease(store, runner, lease)
         ok = do_notify(ctx, config, store, bundles=writes_digest) and ok
         if writes_digest:
-            try:
-                do_digest(ctx, config, store, config.digest_dir)
-            except Exception as exc:
-                error_line(f"digest: {type(exc).__name__}: {exc}")
-                ok = False
+            ok = do_digest(ctx, config, store, config.digest_dir) and ok
     return 0 if ok else 1
 
 
@@ -460,6 +464,47 @@ def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, k
     for row in rows:
         when = local_time(row["detected_at"], zone, "%Y-%m-%d %H:%M %Z")
         ctx.say(f"{row['id']:>5} {when} {change_words(row['kind'], row['data']):<26} {row['summary']}")
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+@main.group("sources")
+def sources_group() -> None:
+    """Find the source of a council's meetings."""
+
+
+@sources_group.command("detect")
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@quiet_option
+@pass_ctx
+def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
+    """Fetch a meetings page or feed, name its platform, print the [[meetings]] block to paste."""
+    import uuid
+    from functools import partial
+
+    from tracker import detect
+    from tracker.config import DEFAULT_CONFIG
+    from tracker.crawl import fetch
+
+    if not re.match(r"^(https?|webcal)://[^\s/]+", url, re.I):
+        fail_usage(f"{url!r} is not an http(s) address")
+    # Someone looking for a source may have no config yet: the defaults then (User-Agent, politeness).
+    named = ctx.config_path or os.environ.get("TRACKER_CONFIG")
+    config = ctx.config() if named or DEFAULT_CONFIG.exists() else Config()
+    zone = config.tracker.timezone
+    result = detect.detect(re.sub(r"^webcal://", "https://", url, flags=re.I),
+                           partial(fetch, config, max_bytes=detect.MAX_BYTES, batch=uuid.uuid4().hex),
+                           legistar_api=config.sources.legistar.base_url, zone=zone)
+    if as_json:
+        click.echo(secrets.mask(json.dumps(detect.as_json(result, zone), indent=2, ensure_ascii=False)))
+    elif result.recognised is not None:
+        text = detect.config_block(result, zone) if ctx.quiet else "\n".join(detect.report_lines(result, zone))
+        click.echo(secrets.mask(text.rstrip("\n")))
+    if result.problem:
+        error_line(result.problem)
+    sys.exit(0 if result.ok else 1)
 
 
 # -- demo -----------------------------------------------------------------------------------

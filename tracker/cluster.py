@@ -123,13 +123,6 @@ def holds_digest_lease(store: Store, runner_id: str, lease_seconds: float) -> bo
     return bool(_claim(store, [DIGEST], runner_id, lease_seconds, 1, mine_too=True))
 
 
-def leases(store: Store) -> list[tuple[str, str | None, str | None]]:
-    """(name, owner, lease end as ISO text) of every lease: what `tracker status` or an operator reads."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(_L.name, _L.owner, _L.lease_until).order_by(_L.name)).all()
-    return [(name, owner, clock.iso_z(until) if until else None) for name, owner, until in rows]
-
-
 def runner_label(runner_id: str | None) -> str:
     """The runner id a `tracker run --cluster` uses: given, else this machine's name."""
     return runner_id or os.environ.get("TRACKER_RUNNER") or default_runner_id()

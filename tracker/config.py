@@ -226,6 +226,8 @@ class LegislatorsSource(Strict):
     """congress-legislators' JSON files: members of Congress, committees and their members."""
 
     base_url: HttpUrl = "https://unitedstates.github.io/congress-legislators"
+    # False: never fetched, and what an earlier run stored is not used (alerts name no members).
+    enabled: bool = True
 
 
 class SourcesSection(Strict):

@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from tracker.bills import BillParseError, action_event, parse_billstatus
+from tracker.safetext import web_url
 
 # The congress-legislators files the `legislators` source stores (as reference snapshots), in the
 # order `load_directory` takes them; district offices are optional.
@@ -100,7 +101,7 @@ class Legislator:
     state: str
     district: int | None  # None for senators; 0 for at-large seats, delegates and DC
     phone: str | None
-    url: str | None
+    url: str | None  # http(s) only (`web_url`), as every link read from the data
     contact_form: str | None
     term_start: date
     term_end: date
@@ -338,8 +339,8 @@ def parse_legislators(data: bytes | str | list[Any],
             state=state,
             district=int(district) if district is not None else (0 if chamber == "house" else None),
             phone=_text(term.get("phone")),
-            url=_text(term.get("url")),
-            contact_form=_text(term.get("contact_form")),
+            url=web_url(term.get("url")),
+            contact_form=web_url(term.get("contact_form")),
             term_start=start,
             term_end=end,
             state_rank=_text(term.get("state_rank")),
@@ -370,11 +371,11 @@ def parse_committees(data: bytes | str | list[Any]) -> dict[str, Committee]:
             subs.append(full)
             committees[full] = Committee(
                 thomas_id=full, name=_text(sub.get("name")) or full, chamber=chamber,
-                url=_text(row.get("url")), phone=_text(sub.get("phone")) or _text(row.get("phone")),
+                url=web_url(row.get("url")), phone=_text(sub.get("phone")) or _text(row.get("phone")),
                 parent=code, parent_name=name,
             )
         committees[code] = Committee(
-            thomas_id=code, name=name, chamber=chamber, url=_text(row.get("url")),
+            thomas_id=code, name=name, chamber=chamber, url=web_url(row.get("url")),
             phone=_text(row.get("phone")), subcommittees=tuple(subs),
         )
     return committees

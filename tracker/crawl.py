@@ -20,7 +20,7 @@ from tracker import ingestworker, secrets
 from tracker.alerts.outbox import sync_subscribers
 from tracker.config import Config
 from tracker.health import check_sources
-from tracker.records import Item
+from tracker.records import Item, Page
 from tracker.report import SourceReport
 from tracker.runs import finish_runs, load_cursors, load_validators, start_runs
 from tracker.store import Store, ensure_watches
@@ -89,6 +89,9 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,  # validators live in the database, not on disk
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's console over HTTP (it runs Python code sent to it; token in a file in the
+        # user's home): no more wanted than the telnet console, and its server costs every crawl.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "LOGSTATS_INTERVAL": 0,
         "DOWNLOADER_MIDDLEWARES": {
@@ -156,7 +159,7 @@ def plan_sources(config: Config, watch_ids: Iterable[str] | None = None) -> list
     bills = [w for w in config.bills if w.id in chosen]
     if bills:
         jobs.append(SourceJob("govinfo", "govinfo", [w.id for w in bills], {"watches": bills}))
-        if config.subscribers:  # alerts about those bills say whom to call
+        if config.subscribers and config.sources.legislators.enabled:  # alerts about those bills say whom to call
             jobs.append(SourceJob("legislators", "legislators", []))
     for watch in config.meetings:
         if watch.id in chosen:
@@ -235,6 +238,39 @@ def run_crawls(
     finish_runs(store, reports)
     check_sources(store, config, reports)
     return reports
+
+
+FETCH_REDIRECTS = 3  # redirects one `fetch` follows
+
+
+def fetch(config: Config, url: str, accept: str, *, max_bytes: int, batch: str) -> Page:
+    """One GET for `tracker sources detect`, by the crawl's own engine and politeness: robots.txt
+    (read once per host for the calls sharing `batch`), the host's pace and Crawl-delay, Retry-After,
+    the User-Agent naming the tool and [tracker] contact; at most `max_bytes` (and [crawl] max_bytes)
+    and a few redirects; one retry of a failed connection or a 5xx. Never raises: a failure is the
+    Page's `problem`."""
+    secrets.install_log_masking()
+    # Only the fetch spider's module is loaded: the others import most of the project (a second).
+    settings = {**scrapy_settings(config), "SPIDER_MODULES": ["spiders.fetch"], "ITEM_PIPELINES": {},
+                "TRACKER_CRAWL_BATCH": batch,
+                "DOWNLOAD_MAXSIZE": min(max_bytes, config.crawl.max_bytes),
+                "DOWNLOAD_WARNSIZE": min(max_bytes, config.crawl.max_bytes),
+                "REDIRECT_MAX_TIMES": FETCH_REDIRECTS, "RETRY_TIMES": min(1, config.crawl.retries)}
+    out: list[Page] = []
+
+    def start() -> Any:
+        from scrapy.crawler import CrawlerRunner
+
+        # The spider by name, as for every crawl: the core imports no spider.
+        return CrawlerRunner(settings).crawl("fetch", url=url, accept=accept, out=out)
+
+    from twisted.internet import threads
+
+    try:
+        threads.blockingCallFromThread(_reactor(), start)
+    except Exception as exc:  # the request could not even be built (a malformed address)
+        return Page(url, url, problem=f"{type(exc).__name__}: {exc}")
+    return out[0] if out else Page(url, url, problem="no answer (the fetch ended early)")
 
 
 def _crawl_failed(failure: Any, report: SourceReport) -> None:

@@ -2,14 +2,19 @@
 changes.atom, meetings.ics and digest.txt (plus the same feeds per watch).
 
 Written aside and swapped in, so a crash mid-write never leaves a half site. Everything scraped is
-escaped by Jinja2's autoescape; the pages need no server, scripts, fonts or CDNs.
+escaped by Jinja2's autoescape, every link passes `safetext.web_url`, every calendar property
+`safetext.one_line`; the pages need no server, scripts, fonts or CDNs. A page, feed or calendar
+event that still fails is skipped with one line and the rest is written; the outcome of writing
+`[digest] out` is recorded for `tracker status --check` (`health.record_digest`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,14 +28,20 @@ from tracker import models as m
 from tracker.bills import STAGE_WORDS, chambers_passed
 from tracker.config import Config
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts
+from tracker.health import record_digest
 from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Meeting, load_record
+from tracker.safetext import one_line, web_url
 from tracker.status import body_members_now, collect_status, congress_directory, list_changes, watch_entities
 from tracker.store import Store
 from tracker.words import change_words, local_time, meeting_label, meeting_page, slug
 
+log = logging.getLogger(__name__)
 RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting pages
 RECENT_SHOWN = 50  # on the front page; the rest are on a page per month
+# Failures that are no one entity's: the operator's template or the disk. The whole write fails and
+# the old site stays; any other failure of one page, feed or event skips that one.
+WHOLE_SITE_FAILURES = (OSError, MemoryError, jinja2.TemplateNotFound, jinja2.TemplateSyntaxError)
 
 # The steps of the stage tracker, and which stages reach each one.
 STEPS = [
@@ -89,7 +100,7 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
     today = clock.now().date()
     out: dict[str, dict[str, Any]] = {}
     with store.session() as session:
-        directory = congress_directory(session)
+        directory = congress_directory(session, config)
         for watch in config.bills:
             for entity, bill in watch_entities(session, watch.id, "bill"):
                 if entity.key in out:
@@ -111,11 +122,11 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
     return out
 
 
-def seat_table(store: Store) -> list[dict[str, Any]]:
+def seat_table(store: Store, config: Config) -> list[dict[str, Any]]:
     """Every seat in Congress with who holds it and how to reach them, for the digest's "find your
     members" table (static: no script looks anything up)."""
     with store.session() as session:
-        directory = congress_directory(session)
+        directory = congress_directory(session, config)
     if directory is None:
         return []
     rows = []
@@ -137,51 +148,98 @@ def _meeting_sequences(store: Store) -> dict[str, int]:
 
 
 def build_calendar(meetings: list[dict[str, Any]], sequences: dict[str, int], name: str,
-                   events: dict[str, bytes] | None = None) -> bytes:
+                   events: dict[str, bytes] | None = None, skipped: list[str] | None = None) -> bytes:
     """An iCalendar file of the meetings that have a time. Each VEVENT is serialized once per site
-    (`events` keeps them): the same meeting is in the whole calendar, its watch's and its own."""
+    (`events` keeps them): the same meeting is in the whole calendar, its watch's and its own. An
+    event that cannot be written is left out, with one line in `skipped`."""
     events = {} if events is None else events
     calendar = Calendar()
     calendar.add("prodid", f"-//tracker {__version__}//meetings//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", one_line(name))
     for mt in meetings:
         if mt.get("start") and mt["entity"] not in events:
-            events[mt["entity"]] = _event(mt, sequences)
+            try:
+                events[mt["entity"]] = _event(mt, sequences)
+            except WHOLE_SITE_FAILURES:
+                raise
+            except Exception as exc:
+                events[mt["entity"]] = b""
+                if skipped is not None:
+                    skipped.append(_skip_line(f"calendar event of {mt['entity']}", exc))
     body = b"".join(events[mt["entity"]] for mt in meetings if mt.get("start"))
     head, end = calendar.to_ical().rsplit(b"END:VCALENDAR", 1)
     return head + body + b"END:VCALENDAR" + end
 
 
 def _event(meeting: dict[str, Any], sequences: dict[str, int]) -> bytes:
-    """One meeting as a VEVENT (its UID is the entity key: a moved meeting is the same event)."""
+    """One meeting as a VEVENT (its UID is the entity key: a moved meeting is the same event).
+    Every text property is one line (`one_line`: a CR or LF from a source would end the content
+    line), the URL an http(s) one (`web_url`)."""
     from datetime import UTC, datetime
 
     start = datetime.fromisoformat(meeting["start"]).astimezone(UTC)  # an instant: Z form
     event = Event()
-    event.add("uid", f"{meeting['entity']}@tracker")
-    event.add("summary", meeting.get("label") or f"{meeting.get('body') or ''}: {meeting.get('title') or 'meeting'}".strip(": "))
+    event.add("uid", one_line(f"{meeting['entity']}@tracker"))
+    summary = meeting.get("label") or f"{meeting.get('body') or ''}: {meeting.get('title') or 'meeting'}"
+    event.add("summary", one_line(summary).strip(": ") or "meeting")
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(hours=2))
     event.add("dtstamp", clock.now())
     event.add("sequence", sequences.get(meeting["entity"], 0))
     event.add("status", "CANCELLED" if meeting.get("status") == "cancelled" else "CONFIRMED")
-    if meeting.get("location"):
-        event.add("location", meeting["location"])
-    if meeting.get("url") or meeting.get("agenda_url"):
-        event.add("url", meeting.get("url") or meeting.get("agenda_url"))
+    if location := one_line(meeting.get("location")):
+        event.add("location", location)
+    if url := web_url(meeting.get("url")) or web_url(meeting.get("agenda_url")):
+        event.add("url", url)
     return event.to_ical()
 
 
-def write_site(store: Store, config: Config, out: Path) -> Path:
-    """Render the whole site aside, then swap it in for `out`."""
+def write_site(store: Store, config: Config, out: Path, *, skipped: list[str] | None = None) -> Path:
+    """Render the whole site aside, then swap it in for `out`. A bill or meeting page, a month's
+    page, a watch's feeds or a calendar event that fails is left out with one line in `skipped`
+    and the rest is written; the front page and the whole feeds are the site: if one of them (or
+    the disk, or the operator's templates) fails, nothing is swapped in and the old site stays.
+    Writing `[digest] out` records its outcome, read by `tracker status --check`."""
     out = Path(out)
+    skipped = [] if skipped is None else skipped
+    monitored = out.resolve() == config.digest_dir.resolve()
+    try:
+        _write_site(store, config, out, skipped)
+    except Exception as exc:
+        if monitored:
+            _remember(store, error=_problem(exc))
+        raise
+    if monitored:
+        _remember(store, skipped=skipped)
+    return out
+
+
+def _remember(store: Store, **outcome: Any) -> None:
+    """Record the outcome; a database that cannot take it (the disk is full) is a log line, never
+    a failure hiding the write's own."""
+    try:
+        record_digest(store, **outcome)
+    except Exception as exc:
+        log.warning("digest: could not record how the write went: %s", _problem(exc))
+
+
+def _problem(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {one_line(exc) or 'failed'}"
+
+
+def _skip_line(what: str, exc: BaseException) -> str:
+    """The one line about a page, feed or event left out of the site."""
+    return f"digest: {what} left out: {_problem(exc)}"
+
+
+def _write_site(store: Store, config: Config, out: Path, skipped: list[str]) -> None:
     status = collect_status(store, config)
     everything = list_changes(store, newest_first=True)
     changes = everything[:RECENT_CHANGES]
     months = _changes_by_month(everything)
     bills = _bill_pages(store, config)
-    seats = seat_table(store) if bills else []
+    seats = seat_table(store, config) if bills else []
     sequences = _meeting_sequences(store)
     now = clock.now()
     last_success = max((s["last_success"] for s in status["sources"] if s["last_success"]), default=None)
@@ -224,39 +282,57 @@ def write_site(store: Store, config: Config, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     events: dict[str, bytes] = {}  # each meeting's VEVENT, serialized once for every calendar it is in
+
+    def calendar(meetings: list[dict[str, Any]], name: str) -> bytes:
+        return build_calendar(meetings, sequences, name, events, skipped)
+
+    def one(what: str, write: Callable[[], None]) -> None:
+        """Write one entity's file; a failure that is the entity's own skips it with one line."""
+        try:
+            write()
+        except WHOLE_SITE_FAILURES:
+            raise
+        except Exception as exc:
+            skipped.append(_skip_line(what, exc))
+
     try:
         _write(staging / "index.html", env.get_template("digest/index.html.j2").render(**context))
         _write(staging / "digest.txt", env.get_template("digest/digest.txt.j2").render(**context))
         for bill in bills.values():
             watch_bills = [b for w in watches if w["kind"] == "bill" and bill in w.get("bills", []) for b in w["bills"]]
-            _write(staging / bill["page"], env.get_template("digest/bill.html.j2").render(
-                **{**context, "root": "../"}, bill=bill, related=[b for b in watch_bills if b is not bill], seats=seats,
-                bill_changes=[c for c in changes if c["entity"] == bill["entity"]]))
+            one(f"page {bill['page']}", lambda bill=bill, watch_bills=watch_bills: _write(
+                staging / bill["page"], env.get_template("digest/bill.html.j2").render(
+                    **{**context, "root": "../"}, bill=bill, related=[b for b in watch_bills if b is not bill],
+                    seats=seats, bill_changes=[c for c in changes if c["entity"] == bill["entity"]])))
         for watch in watches:
             for mt in watch.get("meetings", []):
-                _write(staging / mt["page"], env.get_template("digest/meeting.html.j2").render(
-                    **{**context, "root": "../"}, mt=mt, zone=watch["zone"],
-                    meeting_changes=[c for c in changes if c["entity"] == mt["entity"]]))
-                (staging / mt["calendar"]).write_bytes(build_calendar([mt], sequences, mt["label"], events))
+                one(f"page {mt['page']}", lambda mt=mt, watch=watch: _write(
+                    staging / mt["page"], env.get_template("digest/meeting.html.j2").render(
+                        **{**context, "root": "../"}, mt=mt, zone=watch["zone"],
+                        meeting_changes=[c for c in changes if c["entity"] == mt["entity"]])))
+                one(f"calendar {mt['calendar']}", lambda mt=mt: _write_bytes(
+                    staging / mt["calendar"], calendar([mt], mt["label"])))
         for month, entries in months.items():
-            _write(staging / "changes" / f"{month}.html", env.get_template("digest/changes.html.j2").render(
-                **{**context, "root": "../"}, month=month, entries=entries))
+            one(f"page changes/{month}.html", lambda month=month, entries=entries: _write(
+                staging / "changes" / f"{month}.html", env.get_template("digest/changes.html.j2").render(
+                    **{**context, "root": "../"}, month=month, entries=entries)))
         _write(staging / "changes.atom", env.get_template("digest/changes.atom.j2").render(
             **context, feed_id="tag:tracker,2026:changes", title="tracker: recent changes", entries=changes))
-        (staging / "meetings.ics").write_bytes(build_calendar(status["meetings"], sequences, "tracker meetings", events))
+        (staging / "meetings.ics").write_bytes(calendar(status["meetings"], "tracker meetings"))
         for watch in config.bills + config.meetings:
             folder = staging / "watches" / watch.id
             entries = [c for c in changes if c["watch"] == watch.id]
-            _write(folder / "changes.atom", env.get_template("digest/changes.atom.j2").render(
-                **context, feed_id=f"tag:tracker,2026:watch/{watch.id}", title=f"tracker: {watch.name}",
-                entries=entries))
-            (folder / "meetings.ics").write_bytes(build_calendar(
-                [mt for mt in status["meetings"] if mt["watch"] == watch.id], sequences, watch.name, events))
+            one(f"feed watches/{watch.id}/changes.atom", lambda folder=folder, watch=watch, entries=entries: _write(
+                folder / "changes.atom", env.get_template("digest/changes.atom.j2").render(
+                    **context, feed_id=f"tag:tracker,2026:watch/{watch.id}", title=f"tracker: {watch.name}",
+                    entries=entries)))
+            one(f"calendar watches/{watch.id}/meetings.ics", lambda folder=folder, watch=watch: _write_bytes(
+                folder / "meetings.ics", calendar([mt for mt in status["meetings"] if mt["watch"] == watch.id],
+                                                  watch.name)))
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return out
 
 
 def _changes_by_month(changes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -270,6 +346,11 @@ def _changes_by_month(changes: list[dict[str, Any]]) -> dict[str, list[dict[str,
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -2,8 +2,8 @@
 
 A source failing `failures_before_alert` runs in a row alerts the operator once; its recovery
 alerts once. Nothing is re-sent while the state holds. Also here: runs whose process died
-(`mark_interrupted`), a run lock held too long (`stale_lock`), and the problem list behind
-`tracker status --check`.
+(`mark_interrupted`), a run lock held too long (`stale_lock`), how the last write of the digest
+went (`record_digest`), and the problem list behind `tracker status --check`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ from tracker.store import Store
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted"  # Run.state of a run whose process died before it finished
+# The `source_state` row holding how the last write of `[digest] out` went. In the database, not in
+# a file beside the site: `status --check` may run as another user or on another machine of a
+# cluster (the digest lease moves between runners), and a write that failed may have left no
+# folder at all. No source is named "digest" (source ids are a kind, or `kind:watch`).
+DIGEST_STATE = "digest"
+SKIPPED_KEPT = 20  # lines of a partly written digest kept for `status --check`
 
 
 def consecutive_failures(session: Session, source_id: str) -> int:
@@ -129,9 +135,44 @@ def stale_lock(store: Store, config: Config, lock_dir: Path) -> str | None:
     return line
 
 
+def record_digest(store: Store, *, error: str | None = None, skipped: list[str] | None = None) -> None:
+    """Remember how the last write of `[digest] out` went: written whole, written without some
+    pages (`skipped`), or not written (`error`: the old site, or none, is still there)."""
+    skipped = skipped or []
+    now = clock.iso_z(clock.now())
+    with store.session() as session:
+        state = session.get(m.SourceState, DIGEST_STATE)
+        if state is None:
+            state = m.SourceState(source_id=DIGEST_STATE, cursor={}, alerted_failing=False)
+            session.add(state)
+        cursor = dict(state.cursor or {})
+        cursor.update({"attempted_at": now, "error": error, "skipped": skipped[:SKIPPED_KEPT],
+                       "skipped_count": len(skipped)})
+        if error is None:
+            cursor["written_at"] = now
+        state.cursor = cursor
+
+
+def digest_problem(session: Session) -> str | None:
+    """The one line about the last write of the digest, when it failed or left something out."""
+    state = session.get(m.SourceState, DIGEST_STATE)
+    cursor = state.cursor if state is not None and state.cursor else {}
+    attempted = cursor.get("attempted_at")
+    if cursor.get("error"):
+        if cursor.get("written_at"):
+            return f"digest: not updated since {cursor['written_at']}: the last write failed: {cursor['error']}"
+        return f"digest: could not be written (last {attempted}), none written yet: {cursor['error']}"
+    if cursor.get("skipped_count"):
+        count = cursor["skipped_count"]
+        first = str(cursor["skipped"][0]).removeprefix("digest: ") if cursor.get("skipped") else ""
+        return f"digest: written without {count} part{'s' if count != 1 else ''} (last {attempted}): {first}"
+    return None
+
+
 def problems(store: Store, config: Config, lock_dir: Path) -> list[str]:
     """Everything an operator must act on, one line each (for `tracker status --check`): failing
-    sources, dead deliveries (one line per subscriber), a run holding the lock too long."""
+    sources, dead deliveries (one line per subscriber), a digest that failed to write (or left
+    pages out), a run holding the lock too long."""
     from tracker.lock import lock_holder
 
     lines: list[str] = []
@@ -158,6 +199,8 @@ def problems(store: Store, config: Config, lock_dir: Path) -> list[str]:
             plural = "deliveries" if len(rows) != 1 else "delivery"
             lines.append(f"subscriber {subscriber}: {len(rows)} dead {plural} (last error: "
                          f"{rows[-1].last_error or 'unknown'}); `tracker notify --retry-dead` queues them again")
+        if digest := digest_problem(session):
+            lines.append(digest)
     holder = lock_holder(store, lock_dir)
     if holder is not None and holder.started_at is not None:
         minutes = holder.minutes()

@@ -296,3 +296,34 @@ def collapse_source_errors(lines: list[str]) -> list[str]:
         at = f" at {host}" if host else ""
         result.append(shorten(f"{source}: {len(same)} requests failed{at}: {problem} ({whats})"))
     return result
+
+
+_LEFT_OUT = re.compile(r"^digest: (?P<what>.+?) left out: (?P<problem>.*)$")
+
+
+def collapse_digest(lines: list[str]) -> list[str]:
+    """Digest parts left out for the same reason (a template override failing on every meeting
+    without agenda items) become one line with a count and the first part's name."""
+    groups: dict[str, list[str]] = {}  # problem -> the parts it left out
+    order: list[str | tuple[str]] = []  # a line kept as it is, or (problem,)
+    for line in lines:
+        match = _LEFT_OUT.match(line)
+        if not match:
+            order.append(line)
+        elif match["problem"] in groups:
+            groups[match["problem"]].append(match["what"])
+        else:
+            groups[match["problem"]] = [match["what"]]
+            order.append((match["problem"],))
+    result = []
+    for entry in order:
+        if isinstance(entry, str):
+            result.append(shorten(entry))
+            continue
+        (problem,) = entry
+        parts = groups[problem]
+        if len(parts) == 1:
+            result.append(shorten(f"digest: {parts[0]} left out: {problem}"))
+        else:
+            result.append(shorten(f"digest: {len(parts)} parts left out: {problem} (first: {parts[0]})"))
+    return result

@@ -11,9 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar, Self, TypedDict
+
+
+@dataclass(frozen=True)
+class Validators:
+    """A response's HTTP validators, saved with what was stored from it so the next request for the
+    URL is conditional (If-None-Match / If-Modified-Since). Loaded ones carry the masked URL."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass
@@ -30,7 +41,7 @@ class Item:
     # True when the entity was found by searching (a title watch, a meeting listing) rather than
     # named in config: once the watch has a baseline, its first sighting is news.
     discovered: bool = False
-    validators: dict[str, str | None] | None = None  # {"url", "etag", "last_modified"}
+    validators: Validators | None = None
     # Version label of the parser that made `content`, stored on the snapshot: a new version's
     # first snapshot of an entity is a baseline, never news.
     parser_version: str = "1"
@@ -240,9 +251,105 @@ class Body(Stored):
     kind: ClassVar[str] = "body"
 
 
-Record = Bill | Meeting | Matter | Reference | Body
+# A state bill's stages (tracker/states.py derives them from Open States' action classifications).
+# The chambers are named by their role, not by a state's word for them: `passed_lower` is "passed the
+# Assembly" in New York and "passed the House of Delegates" in Virginia (tracker/states.py words it);
+# `passed_legislature` is a unicameral legislature's (Nebraska, DC). vetoed, failed and withdrawn
+# replace the furthest stage.
+STATE_STAGES = (
+    "introduced", "referred", "reported", "passed_lower", "passed_upper", "passed_both", "passed_legislature",
+    "to_governor", "enacted", "vetoed", "failed", "withdrawn",
+)
+
+
+class StateAction(TypedDict, total=False):
+    """One action on a state bill. `chamber` is the acting organization's role (`upper`, `lower`,
+    `legislature`, `executive`), `chamber_name` the state's word for it ("Assembly")."""
+
+    id: str  # our own: a hash of date, role, text and repeat count (Open States' UUIDs are not stable)
+    date: str
+    text: str
+    classification: list[str]
+    chamber: str | None
+    chamber_name: str | None
+    committees: list[str]  # organizations the action names (a referral's committee)
+
+
+class StateSponsor(TypedDict, total=False):
+    name: str
+    person_id: str | None  # ocd-person/...
+    entity_type: str  # person | organization
+    primary: bool
+    classification: str  # primary | cosponsor | ...
+    party: str | None
+    chamber: str | None  # the sponsor's current role: upper | lower
+    district: str | None
+
+
+class StateVote(TypedDict, total=False):
+    """A recorded vote: the motion, where, the result and the counts by option (yes, no, absent...)."""
+
+    id: str
+    date: str
+    motion: str
+    classification: list[str]
+    result: str  # pass | fail
+    chamber: str | None
+    chamber_name: str | None
+    counts: dict[str, int]
+
+
+@dataclass
+class StateBill(Stored):
+    """A state bill as read from Open States API v3 (tracker/states.py): no volatile field (no
+    `updated_at`), lists in a stable order, so an unchanged bill hashes the same on every read."""
+
+    state: str  # co
+    session: str  # 2020A, as the state names it
+    identifier: str  # SB 217
+    title: str
+    stage: str
+    chamber: str | None = None  # where it was introduced: upper | lower | legislature
+    url: str | None = None
+    openstates_id: str | None = None
+    classification: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    abstract: str | None = None
+    introduced: str | None = None
+    sponsors: list[StateSponsor] = field(default_factory=list)
+    actions: list[StateAction] = field(default_factory=list)
+    votes: list[StateVote] = field(default_factory=list)
+    # The committee holding the bill now (the last referral not yet followed by its report, a
+    # passage or an end): {"name", "chamber"}; None once it is out of committee.
+    committee: dict[str, Any] | None = None
+    latest_action: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    kind: ClassVar[str] = "statebill"
+
+    @property
+    def key(self) -> str:
+        """`co:2020a:sb217`: state, session and number, lower case, no spaces."""
+        return state_bill_key(self.state, self.session, self.identifier)
+
+    @property
+    def entity(self) -> str:
+        return f"statebill:{self.key}"
+
+
+def state_bill_key(state: str, session: str, identifier: str) -> str:
+    """The normalized key of a state bill: `co:2020a:sb217` (session punctuation becomes `-`; the
+    number loses its spaces and leading zeros: "HB 0004" and "hb4" are one bill)."""
+    session_part = re.sub(r"[^a-z0-9]+", "-", session.lower()).strip("-")
+    match = re.match(r"^\s*([A-Za-z. ]*?)[\s.]*0*(\d+)\s*$", identifier)
+    number = (re.sub(r"[^a-z]", "", match.group(1).lower()) + match.group(2)) if match else \
+        re.sub(r"[^a-z0-9]+", "", identifier.lower())
+    return f"{state.lower()}:{session_part}:{number}"
+
+
+Record = Bill | Meeting | Matter | Reference | Body | StateBill
 RECORDS: dict[str, type[Record]] = {"bill": Bill, "meeting": Meeting, "matter": Matter, "reference": Reference,
-                                    "body": Body}
+                                    "body": Body, "statebill": StateBill}
 
 
 def load_record(kind: str, stored: str | dict[str, Any]) -> Record:
@@ -292,3 +399,17 @@ class Listing:
 
     meetings: list[Meeting]
     problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One fetched answer as `tracker sources detect` reads it (tracker/detect.py): where it was
+    asked and where it ended after redirects, and its body, or why there is none (`problem`: an HTTP
+    error, robots.txt, the size cap, the network) in one short phrase."""
+
+    url: str
+    final_url: str
+    status: int = 0
+    content_type: str = ""
+    body: bytes = b""
+    problem: str | None = None

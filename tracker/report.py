@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from tracker.cursors import Cursor
+from tracker.records import Validators
 
 
 @dataclass
@@ -18,19 +20,22 @@ class SourceReport:
     requests: int = 0
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
+    # Worth saying, not a failure: the source stays ok (a Legistar person record that is gone).
+    warnings: list[str] = field(default_factory=list)
     # Set by a spider when its listing came back whole: entities not seen may be marked missing.
     complete_listing: bool = False
     seen: set[str] = field(default_factory=set)
     # Only entities whose date falls in this window (ISO dates) may be marked missing.
     listing_window: tuple[str, str] | None = None
-    # Cursor entries to merge into the source's stored state after the crawl (e.g. sitemap lastmods).
-    cursor: dict[str, Any] = field(default_factory=dict)
-    # Cursor entries that hold only once an entity is stored (entity key -> entries to merge), e.g.
-    # "this event's fields were seen": dropped when storing that entity failed, so it is retried.
-    entity_cursor: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the spider learned for its cursor (tracker/cursors.py), applied to the stored one after
+    # the crawl (e.g. sitemap lastmods); None: a spider that keeps no cursor.
+    cursor: Cursor | None = None
+    # Cursor changes that hold only once an entity is stored (entity key -> change), e.g. "this
+    # event's fields were seen": dropped when storing that entity failed, so it is retried.
+    entity_cursor: dict[str, Cursor] = field(default_factory=dict)
     # Validators of a listing (a feed, a page) that holds many entities: saved only when the whole
     # crawl of the source went without error, so a meeting that failed to store is fetched again.
-    listing_validators: list[dict[str, Any]] = field(default_factory=list)
+    listing_validators: list[Validators] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -39,6 +44,8 @@ class SourceReport:
     def line(self) -> str:
         size = f"{self.bytes / 1_048_576:.1f} MB" if self.bytes >= 1_048_576 else f"{self.bytes / 1024:.0f} KB"
         status = "ok" if self.ok else f"{len(self.errors)} error{'s' if len(self.errors) > 1 else ''}"
+        if self.warnings:
+            status += f" ({len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''})"
         return (
             f"{self.source_id}: {status}; {self.items} items, {self.changes} changes, "
             f"{self.not_modified} unchanged (304), {self.requests} requests, {size}"

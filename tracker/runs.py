@@ -7,7 +7,6 @@ the spiders learned, in one transaction per crawl.
 
 from __future__ import annotations
 
-import copy
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock, secrets
 from tracker import models as m
-from tracker.records import Meeting, load_record, url_hash
+from tracker.records import Meeting, Validators, load_record, url_hash
 from tracker.report import SourceReport
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ MIN_ITEMS_FOR_EMPTY_ALARM = 3  # a source that had this many items and now lists
 _UPSERTS: dict[str, Any] = {}  # the validators upsert, built once per database kind
 
 
-def save_validators(session: Session, validators: dict[str, Any], now: datetime) -> None:
+def save_validators(session: Session, validators: Validators, now: datetime) -> None:
     """One statement (an upsert, built once): it runs for every stored item."""
     dialect = session.get_bind().dialect.name
     upsert = _UPSERTS.get(dialect)
@@ -40,55 +39,43 @@ def save_validators(session: Session, validators: dict[str, Any], now: datetime)
         insert = m.insert(session, m.HttpValidator)
         upsert = _UPSERTS[dialect] = insert.on_conflict_do_update(
             index_elements=["url_hash"], set_={name: insert.excluded[name] for name in ("etag", "last_modified", "updated_at")})
-    url = validators["url"] or ""
-    session.execute(upsert, {"url_hash": url_hash(url), "url": secrets.mask(url), "etag": validators.get("etag"),
-                             "last_modified": validators.get("last_modified"), "updated_at": now})
+    session.execute(upsert, {"url_hash": url_hash(validators.url), "url": secrets.mask(validators.url),
+                             "etag": validators.etag, "last_modified": validators.last_modified, "updated_at": now})
 
 
-def load_validators(store: Store) -> dict[str, tuple[str | None, str | None]]:
-    """All stored validators by URL hash: loaded once before a crawl, not per request."""
+def load_validators(store: Store) -> dict[str, Validators]:
+    """All stored validators by URL hash (with the masked URL): loaded once before a crawl, not per request."""
     with store.session() as session:
-        return {row.url_hash: (row.etag, row.last_modified) for row in session.scalars(select(m.HttpValidator))}
+        return {row.url_hash: Validators(row.url, row.etag, row.last_modified)
+                for row in session.scalars(select(m.HttpValidator))}
 
 
 # -- cursors -----------------------------------------------------------------------------------------
 
 def load_cursors(store: Store, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each source's stored cursor as JSON: its spider loads it as its own kind of cursor."""
     with store.session() as session:
         rows = session.scalars(select(m.SourceState).where(m.SourceState.source_id.in_(source_ids)))
         return {row.source_id: dict(row.cursor or {}) for row in rows}
 
 
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Merge nested dicts (a cursor's sections) into `base` in place, replacing leaves; a None leaf
-    deletes its key (how a spider prunes entries it no longer needs). `base` is a private deep copy
-    (see `_save_cursor`): copying per merge was quadratic in the cursor's size."""
-    for key, value in update.items():
-        if value is None:
-            base.pop(key, None)
-        elif isinstance(value, dict):
-            if not isinstance(base.get(key), dict):
-                base[key] = {}
-            _merge(base[key], value)
-        else:
-            base[key] = value
-    return base
-
-
 def _save_cursor(session: Session, report: SourceReport) -> None:
-    """What the spider learned (sitemap lastmods, event fingerprints): entries that hold only once
-    their entity is stored are kept only for entities that were."""
-    stored = [entries for key, entries in report.entity_cursor.items() if key in report.seen]
-    if not (report.cursor or stored):
+    """What the spider learned (sitemap lastmods, event fingerprints), applied to the stored cursor:
+    the run's own change, then the changes that hold only once their entity is stored, for the
+    entities that were."""
+    changes = [report.cursor] if report.cursor is not None else []
+    changes += [change for key, change in report.entity_cursor.items() if key in report.seen]
+    changes = [change for change in changes if change]
+    if not changes:
         return
     state = session.get(m.SourceState, report.source_id)
     if state is None:
         state = m.SourceState(source_id=report.source_id, cursor={}, alerted_failing=False)
         session.add(state)
-    cursor = _merge(copy.deepcopy(state.cursor or {}), report.cursor)
-    for entries in stored:
-        _merge(cursor, entries)
-    state.cursor = cursor
+    cursor = type(changes[0]).load(state.cursor or {})
+    for change in changes:
+        cursor.apply(change)
+    state.cursor = cursor.dump()
 
 
 # -- runs ----------------------------------------------------------------------------------------------
@@ -133,7 +120,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
                 _mark_missing(session, report, finished)
             if report.ok:
                 for validators in report.listing_validators:
-                    if validators.get("url"):
+                    if validators.url:
                         save_validators(session, validators, finished)
             _save_cursor(session, report)
     # A watch has its baseline once a crawl of its source got through (even with some errors).

@@ -76,6 +76,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
+# The window of meetings a meeting source reads (days before and after now): listing spiders keep
+# the meetings dated in it, the Legistar spider asks for them, `tracker sources detect` shows them.
+PAST_DAYS, FUTURE_DAYS = 30, 120
 
 # What changed between two states of an entity, by entity kind (pure functions of two records).
 def no_news(old: Any, new: Any, key: str) -> list[Change]:

@@ -201,8 +201,11 @@ def glob_to_like(pattern: str) -> str:
 _directories: dict[tuple[str, ...], Directory] = {}
 
 
-def congress_directory(session: Session) -> Directory | None:
-    """congress-legislators as last stored by the `legislators` source (read once per stored version)."""
+def congress_directory(session: Session, config: Config) -> Directory | None:
+    """congress-legislators as last stored by the `legislators` source (read once per stored
+    version); None when that source is switched off (`enabled = false`) or has not been read."""
+    if not config.sources.legislators.enabled:
+        return None
     keys = [reference_key(name) for name in LEGISLATOR_FILES]
     rows = {key: (digest, raw) for key, digest, raw in session.execute(
         select(m.Entity.key, m.Snapshot.hash, m.Snapshot.raw)

@@ -194,7 +194,7 @@ def ingest(
             else:
                 result.changes = _record_changes(session, item, previous, differ or DIFFERS[item.kind],
                                                  run_id=run_id, on_change=on_change, now=now)
-        if item.validators and item.validators.get("url"):
+        if item.validators and item.validators.url:
             save_validators(session, item.validators, now)
     return result
 

@@ -9,6 +9,11 @@ first, so one file can be overridden without copying the rest.
 Environments are cached per (purpose, override folder): compiling the templates for every message
 cost 6 ms each, and Jinja2 keeps compiled templates per environment (re-reading a file whose mtime
 changed, so an edited override still shows).
+
+Every environment has the boundary filters of `tracker.safetext`: `url` (a link from data, or ""
+when it is not http(s): every `href` and every link in a message goes through it) and `line` (one
+line: Atom titles). In the digest (HTML and Atom) every `{{ value }}` also loses the characters
+XML forbids (a NUL in a scraped name would make changes.atom unreadable).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from tracker.billnumbers import ordinal
+from tracker.safetext import one_line, web_url, xml_text
 
 PACKAGE = "tracker.templates"
 # A source checkout whose editable install predates the package mapping, or run from PYTHONPATH:
@@ -77,7 +84,18 @@ def _build(folder: str | None, html: bool, filters: Mapping[str, Callable[..., A
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.ChainableUndefined,  # scraped records may lack a field: show nothing
+        finalize=_xml_safe if html else None,
     )
     env.filters["ordinal"] = ordinal
+    env.filters["url"] = lambda value: web_url(value) or ""
+    env.filters["line"] = one_line
     env.filters.update(filters)
     return env
+
+
+def _xml_safe(value: Any) -> Any:
+    """Every value an HTML or Atom template prints, without the characters XML forbids (escaping
+    still follows: a `Markup` value stays markup)."""
+    if isinstance(value, Markup):
+        return Markup(xml_text(str(value)))
+    return xml_text(value) if isinstance(value, str) else value

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from tracker.billnumbers import ordinal
 from tracker.records import Bill, Matter, Meeting, Record
+from tracker.safetext import one_line
 
 TBA = "time to be announced"
 SHORT = "%a %b %-d, %-I:%M %p"  # Thu Dec 3, 10:00 AM (change summaries, headlines)
@@ -80,6 +81,7 @@ KIND_WORDS = {
     "bill.cosponsor_added": "cosponsor added",
     "bill.cosponsor_withdrawn": "cosponsor withdrew",
     "bill.title": "new title",
+    "bill.vote": "recorded vote",
     "meeting.added": "meeting scheduled",
     "meeting.cancelled": "meeting cancelled",
     "meeting.rescheduled": "meeting moved",
@@ -94,7 +96,7 @@ KIND_WORDS = {
 HEADLINE_ORDER = (
     "bill.stage", "bill.introduced", "meeting.cancelled", "meeting.rescheduled", "meeting.location",
     "agenda.item_added", "matter.status", "meeting.agenda_posted", "meeting.minutes_posted", "meeting.added",
-    "bill.action", "bill.cosponsor_added", "bill.cosponsor_withdrawn", "bill.title",
+    "bill.vote", "bill.action", "bill.cosponsor_added", "bill.cosponsor_withdrawn", "bill.title",
 )
 DAY = "%a %b %-d"  # Mon Dec 14
 
@@ -125,7 +127,12 @@ def lead_change(changes: Sequence[ChangeLike]) -> ChangeLike:
 def headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
     """One line saying the most important of one entity's changes: `S. 1260 passed the Senate`,
     `Cancelled: Committee on Public Safety, Thu Dec 3, 10:00 AM`, `On the agenda: ShotSpotter —
-    Committee on Public Safety, Mon Dec 14`."""
+    Committee on Public Safety, Mon Dec 14`. It is a message's title (a mail's Subject header): a
+    line break or control character in a source's name or title becomes a space (`one_line`)."""
+    return one_line(_headline(changes, record))
+
+
+def _headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
     lead = lead_change(changes)
     same = [c for c in changes if c.kind == lead.kind]
     data = lead.data or {}

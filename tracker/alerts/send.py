@@ -235,11 +235,11 @@ def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids
         return []
     key = (change_ids, subscriber.state, subscriber.district)
     if key not in cache.contacts:
-        cache.contacts[key] = _contacts(session, change_ids, subscriber.state, subscriber.district, cache)
+        cache.contacts[key] = _contacts(session, config, change_ids, subscriber.state, subscriber.district, cache)
     return cache.contacts[key]
 
 
-def _contacts(session: Any, change_ids: tuple[int, ...], state: str | None, district: int | None,
+def _contacts(session: Any, config: Config, change_ids: tuple[int, ...], state: str | None, district: int | None,
               cache: RenderCache) -> list[str]:
     change = session.get(m.Change, change_ids[0])
     if change.entity_key.startswith("meeting:legistar:"):
@@ -248,7 +248,7 @@ def _contacts(session: Any, change_ids: tuple[int, ...], state: str | None, dist
     if not change.entity_key.startswith("bill:"):
         return []
     if not cache.directory_read:
-        cache.directory, cache.directory_read = congress_directory(session), True
+        cache.directory, cache.directory_read = congress_directory(session, config), True
     bill = _entity(session, change.entity_key)
     if cache.directory is None or not isinstance(bill, Bill):
         return []

@@ -136,7 +136,8 @@ class LegistarClient:
     matters: dict[int, dict[str, Any]] = field(default_factory=dict)
     histories: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     officerecords: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by body id
-    persons: dict[int, dict[str, Any]] = field(default_factory=dict)
+    persons: dict[int, dict[str, Any]] = field(default_factory=dict)  # a person not here answers 404
+    no_members: set[int] = field(default_factory=set)  # bodies whose officerecords answer 404
     token: str | None = None  # when set, requests without ?token= are refused
 
     def add_events(self, events: list[dict[str, Any]]) -> None:
@@ -180,7 +181,8 @@ class LegistarApi:
                     return _ok(client.matters[matter_id])
                 if rest[2:] == ["histories"] and matter_id in client.matters:
                     return _ok(client.histories.get(matter_id, []))
-            if len(rest) == 3 and rest[0] == "bodies" and rest[1].isdigit() and rest[2] == "officerecords":
+            if (len(rest) == 3 and rest[0] == "bodies" and rest[1].isdigit() and rest[2] == "officerecords"
+                    and int(rest[1]) not in client.no_members):
                 return _ok(_listing(client.officerecords.get(int(rest[1]), []), query, "OfficeRecordId"))
             if len(rest) == 2 and rest[0] == "persons" and rest[1].isdigit() and int(rest[1]) in client.persons:
                 return _ok(client.persons[int(rest[1])])

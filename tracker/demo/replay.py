@@ -18,7 +18,8 @@ Legistar, through the real Scrapy engine and a real socket.
 - `mount(prefix, app)` hands every path under a prefix to a function that computes the answer
   (e.g. `tracker.demo.legistar_api.LegistarApi`, which evaluates the OData queries Legistar gets);
   faults, ETags and 304s apply to it as to any route.
-- Every request is logged (method, path, query, headers, status, bytes sent, time) for counting.
+- Every request is logged (method, path, query, headers, status, bytes sent, time) for counting;
+  the query is a `Query`: a dict of one value per name, and `pairs` with repeated names kept.
   On Linux the log also holds `arrived`: when the request's bytes reached the server's socket, as
   the kernel stamped them (SO_TIMESTAMPNS), true even when the server's threads run late (many
   servers in one busy process); `time` is when the handler thread got to it.
@@ -137,6 +138,19 @@ class Route:
         if path != self.path:
             return False
         return self.query is None or all(query.get(k) == v for k, v in self.query.items())
+
+
+class Query(dict[str, str]):
+    """A request's query parameters: one value per name (the last, as before) for routes and
+    tests, and `pairs`, every parameter in order, for APIs that take a name more than once (Open
+    States' `include=actions&include=votes`)."""
+
+    def __init__(self, pairs: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(pairs or [])
+        self.pairs = list(pairs or [])
+
+    def getall(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
 
 
 class Headers(dict[str, str]):
@@ -346,7 +360,7 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.time()
         parts = urlsplit(self.path)
         path = unquote(parts.path)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        query = Query(parse_qsl(parts.query, keep_blank_values=True))
         self.status_sent, self.bytes_sent = 0, 0
         replay._begin()
         try:

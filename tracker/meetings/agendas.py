@@ -27,9 +27,10 @@ import feedparser
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
-from tracker.meetings.normalize import SourceParseError, title_items, utc_iso, web_url
+from tracker.meetings.normalize import SourceParseError, title_items, utc_iso
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
+from tracker.safetext import web_url
 from tracker.safexml import html_instead
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,9 @@ import recurring_ical_events
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event
 
-from tracker.meetings.normalize import SourceParseError, cancellation, title_items, web_url
+from tracker.meetings.normalize import SourceParseError, cancellation, title_items
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
+from tracker.safetext import web_url
 from tracker.safexml import html_instead
 
 _FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}

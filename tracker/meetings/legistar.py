@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from tracker.meetings.normalize import cancellation, match_keywords, utc_iso, web_url
+from tracker.meetings.normalize import cancellation, match_keywords, utc_iso
 from tracker.records import AgendaItem, Matter, Meeting, MeetingStatus
+from tracker.safetext import web_url
 
 # Fields left out of an event's fingerprint: its row version, and the items we fetch separately.
 # `EventLastModifiedUtc` stays in: it is the source's own word that something (maybe only the

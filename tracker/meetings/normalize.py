@@ -29,13 +29,6 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
     return None
 
 
-def web_url(value: object) -> str | None:
-    """A scraped link, kept only when it is http(s): a `javascript:` or `data:` link from a source
-    must never become a clickable link in the digest or an alert."""
-    text = str(value or "").strip()
-    return text if re.match(r"^https?://[^\s]+$", text, re.I) else None
-
-
 def match_keywords(texts: list[str | None], keywords: Sequence[str]) -> list[str]:
     """Keywords found as whole words or phrases, case-insensitively ("police" is not in "policies")."""
     haystack = " ".join(t for t in texts if t)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tracker.meetings.normalize import web_url
+from tracker.safetext import web_url
 
 # Most senior first: a person with a Chair record and a Member record is named as Chair.
 _RANK = ("chair", "co-chair", "vice chair", "secretary", "treasurer", "member")
@@ -45,7 +45,7 @@ class BodyMember:
     def load(cls, data: Mapping[str, Any]) -> BodyMember:
         return cls(person_id=data.get("person_id"), name=data["name"], title=data.get("title") or "Member",
                    start=_day(data.get("start")), end=_day(data.get("end")), email=data.get("email"),
-                   phone=data.get("phone"), url=data.get("url"))
+                   phone=data.get("phone"), url=web_url(data.get("url")))
 
     def current(self, today: date) -> bool:
         """Seated on `today`: started by then and not ended before it (an end day is still served)."""

@@ -23,9 +23,9 @@ from tracker.meetings.normalize import (
     match_keywords,
     title_items,
     utc_iso,
-    web_url,
 )
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
+from tracker.safetext import web_url
 from tracker.safexml import html_instead, parse_xml
 
 Row = TypeVar("Row")

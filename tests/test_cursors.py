@@ -1,0 +1,47 @@
+"""Cursors as typed records: cursors stored by earlier versions load (and convert), a change sets
+and forgets entries explicitly, and a dump is what is stored."""
+
+from __future__ import annotations
+
+from tracker.cursors import EventMark, GovinfoCursor, LegistarCursor, MatterMark, Section
+
+
+def test_a_legistar_cursor_of_every_earlier_shape_loads() -> None:
+    """Bare fingerprints with their days in `dates` (or, earlier still, no day at all), matters
+    without the day of their last change: all load, and the dump is the current shape."""
+    stored = {
+        "since": "2023-06-01T12:00:00+00:00",
+        "events": {"20107": "fp-a", "20058": "fp-b"},
+        "dates": {"20107": "2023-05-18"},
+        "matters": {"17071": {"status": "Adopted", "checked": "2023-06-02T14:00:00+00:00"}},
+        "bodies": {"19": "2023-06-01T12:00:00+00:00"},
+    }
+    cursor = LegistarCursor.load(stored)
+    assert cursor.events == {"20107": EventMark("fp-a", "2023-05-18"), "20058": EventMark("fp-b", None)}
+    assert cursor.matters["17071"] == MatterMark("Adopted", "2023-06-02T14:00:00+00:00", "2023-06-02")
+    dumped = cursor.dump()
+    assert "dates" not in dumped and dumped["since"] == stored["since"] and dumped["bodies"] == stored["bodies"]
+    assert dumped["events"]["20107"] == {"fingerprint": "fp-a", "date": "2023-05-18"}
+    assert LegistarCursor.load(dumped) == cursor  # the current shape reads back the same
+
+
+def test_a_change_sets_and_forgets_entries_and_leaves_the_rest() -> None:
+    stored = GovinfoCursor.load({"parser": "billstatus-2", "lastmod": {"hr1-118": "a", "hr2-118": "b"},
+                                 "reread": ["hr3-118"], "future_key": {"kept": True}})
+    change = GovinfoCursor()
+    change.lastmod["hr1-118"] = "c"
+    change.lastmod.forget(["hr2-118"])
+    change.reread = []  # nothing owed any more
+    assert change and not GovinfoCursor()
+    stored.apply(change)
+    assert stored.dump() == {"parser": "billstatus-2", "lastmod": {"hr1-118": "c"}, "future_key": {"kept": True}}
+
+
+def test_setting_an_entry_again_undoes_its_forgetting() -> None:
+    section: Section[str] = Section({"a": "1"})
+    section.forget(["a", "b"])
+    section["b"] = "2"
+    assert section == {"b": "2"} and section.forgotten == {"a"}
+    stored: Section[str] = Section({"a": "0", "b": "0", "c": "0"})
+    stored.apply(section)
+    assert stored == {"b": "2", "c": "0"}

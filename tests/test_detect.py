@@ -1,0 +1,322 @@
+"""`tracker sources detect URL` as a person uses it: the real command, the crawl's real engine, the
+recordings served on loopback.
+
+Every recording of a council's meetings under tests/data/local is detected (and the Detroit feed the
+demo ships, which tests/data/local/SOURCES.md lists as the iCalendar recording): the platform a file
+belongs to is its folder (`<platform>/...`, `corpus/<platform>/...`; `ics/` is `ical`), so a
+recording added there is covered with no edit here. Files in `derived/` count when
+`derived/README.md` says which format they are written in (the table DERIVED). A Legistar Web API
+answer is served where the API serves it (`/v1/<client>/...`, the client being the file name's
+first word), with a loopback Legistar Web API answering the events query detect follows on to.
+For each: the first line names the platform, and the printed block, saved as a config file, passes
+`tracker config check` as a watch of that platform.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import tracker.demo
+from tracker.cli import main
+from tracker.config import load_config
+from tracker.demo.legistar_api import LegistarApi
+from tracker.demo.replay import Fault, ReplayServer, serve
+from tracker.detect import PLATFORMS
+from tracker.meetings.ical import parse_ical
+from tracker.records import ListingContext
+
+LOCAL = Path(__file__).parent / "data" / "local"
+MWRD = Path(__file__).parent / "data" / "detect" / "mwrd_legistar_calendar.html"  # see its SOURCES.md
+DEMO = Path(tracker.demo.__file__).parent / "data"
+FOLDER_PLATFORM = {**{name: name for name in PLATFORMS}, "ics": "ical"}
+# derived/README.md: both are written in the shape of RSS 2.0 agenda feeds.
+DERIVED = {"civicplus_agendacenter_rss.xml": "feed", "granicus_viewpublisher_rss.xml": "feed"}
+NOT_RECORDINGS = {".md", ".txt", ".py", ".toml", ".yaml", ".yml", ".csv"}
+
+
+def recordings() -> list[tuple[str, Path]]:
+    """(platform, file) for every recording of a known platform."""
+    found: list[tuple[str, Path]] = []
+    files = sorted(LOCAL.rglob("*")) + sorted((DEMO / "ics").glob("*"))
+    for path in files:
+        if not path.is_file() or path.suffix.lower() in NOT_RECORDINGS:
+            continue
+        parts = path.relative_to(LOCAL).parts if path.is_relative_to(LOCAL) else ("ics", path.name)
+        folder = parts[1] if parts[0] == "corpus" and len(parts) > 2 else parts[0]
+        platform = DERIVED.get(path.name) if folder == "derived" else FOLDER_PLATFORM.get(folder)
+        if platform:
+            found.append((platform, path))
+    return found
+
+
+RECORDINGS = recordings()
+
+
+def legistar_client(path: Path) -> str:
+    return re.split(r"[_.-]", path.stem)[0].lower()
+
+
+def is_legistar_api(path: Path) -> bool:
+    return path.suffix.lower() == ".json"
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Iterator[ReplayServer]:
+    """One server for the whole table: every file at /files/<its path>, Legistar API answers at
+    /v1/<client>/<name>, and a Legistar Web API holding each client's recorded events."""
+    api = LegistarApi("/v1")
+    with serve() as server:
+        server.add_dir("/files", LOCAL)
+        server.add_dir("/demo", DEMO)
+        server.mount("/v1", api)
+        for platform, path in RECORDINGS:
+            if platform == "legistar":
+                client = legistar_client(path)
+                # Known to the Web API (with the events recorded for it, maybe none): the client its
+                # address names, and any `<client>.legistar.com` it links to.
+                for name in {client} | set(re.findall(r"([a-z0-9-]+)\.legistar\.com", path.read_text("utf-8", "replace"))):
+                    api.client(name)
+            if platform == "legistar" and is_legistar_api(path):
+                server.add(f"/v1/{client}/{path.stem}", path, content_type="application/json")
+                rows = json.loads(path.read_bytes())
+                events = [r for r in (rows if isinstance(rows, list) else [rows]) if "EventId" in r and "EventDate" in r]
+                api.client(client).add_events(events)
+        yield server
+
+
+def served_at(server: ReplayServer, path: Path) -> str:
+    if FOLDER_PLATFORM.get(path.parent.name) == "legistar" and not is_legistar_api(path):
+        return f"http://{legistar_client(path)}.legistar.com/files/{path.relative_to(LOCAL)}"  # by the proxy
+    if path.is_relative_to(DEMO):
+        return f"{server.url}/demo/{path.relative_to(DEMO)}"
+    if FOLDER_PLATFORM.get(path.parent.name) == "legistar" and is_legistar_api(path):
+        return f"{server.url}/v1/{legistar_client(path)}/{path.stem}"
+    return f"{server.url}/files/{path.relative_to(LOCAL)}"
+
+
+def config_for(tmp_path: Path, server: ReplayServer, extra: str = "") -> Path:
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[crawl]\ndelay_seconds = 0\n{extra}\n[sources.legistar]\nbase_url = "{server.url}/v1"\n')
+    return path
+
+
+def detect(config: Path, *args: str, proxy: str | None = None) -> Result:
+    """The command; with `proxy`, plain-http requests go through that server (Scrapy reads
+    `http_proxy`), so an address on any host can be served on loopback."""
+    env = {"http_proxy": proxy, "no_proxy": "", "NO_PROXY": ""} if proxy else None
+    return CliRunner(env=env).invoke(main, ["--config", str(config), "sources", "detect", *args],
+                                     catch_exceptions=False)
+
+
+def printed_block(output: str) -> str:
+    """The `[[meetings]]` block as printed: from its header to the first blank line."""
+    start = output.index("[[meetings]]\n")
+    end = output.find("\n\n", start)
+    return output[start:] if end < 0 else output[start:end + 1]
+
+
+def assert_valid_watch(block: str, platform: str, tmp_path: Path) -> None:
+    pasted = tmp_path / "pasted.toml"
+    pasted.write_text(block)
+    checked = CliRunner().invoke(main, ["--config", str(pasted), "config", "check"], catch_exceptions=False)
+    assert checked.exit_code == 0, checked.output
+    (watch,) = load_config(pasted, env={}).meetings
+    assert watch.source_kind == platform
+    assert f"source {platform}:{watch.id}" in checked.stdout
+
+
+def test_every_platform_has_a_recording() -> None:
+    assert {platform for platform, _ in RECORDINGS} >= set(PLATFORMS)
+
+
+@pytest.mark.parametrize(("platform", "path"), RECORDINGS,
+                         ids=[str(p.relative_to(LOCAL) if p.is_relative_to(LOCAL) else p.name) for _, p in RECORDINGS])
+def test_every_recording_is_named_and_its_block_pastes(platform: str, path: Path, corpus: ReplayServer,
+                                                       tmp_path: Path) -> None:
+    url = served_at(corpus, path)
+    result = detect(config_for(tmp_path, corpus), url, proxy=corpus.url if "legistar.com" in url else None)
+    first = result.stdout.splitlines()[0] if result.stdout else ""
+    assert first.startswith(PLATFORMS[platform] + ":") or first.startswith(PLATFORMS[platform] + " ("), \
+        f"{path.name}: {result.output}"
+    assert_valid_watch(printed_block(result.stdout), platform, tmp_path)
+    # The listing was read; a parser that cannot read a layout says so in one line (its own fault).
+    assert result.exit_code == 0 or (
+        result.exit_code == 1 and "its parser cannot read it" in result.stderr
+        and len(result.stderr.splitlines()) == 1), result.output
+    if result.exit_code == 0:
+        assert re.search(r"^Read .+: \d+ meetings listed", result.stdout, re.M), result.stdout
+
+
+# -- a person's page that leads to the listing -------------------------------------------------
+
+
+def test_a_page_linking_its_calendar_feed_reads_the_feed(replay: ReplayServer, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2019-04-01T12:00:00Z")
+    feed = (DEMO / "ics" / "detroit_k12_board_of_education.ics").read_bytes()
+    replay.add("/board/calendar.ics", feed, content_type="text/calendar")
+    replay.add("/board/meetings.html", b'<!DOCTYPE html><html><head><title>Board of Education Meetings</title>'
+               b'<link rel="alternate" type="text/calendar" href="calendar.ics" title="Board meetings"></head>'
+               b"<body><h1>Board meetings</h1><p>Meetings are open to the public.</p></body></html>")
+    config = config_for(tmp_path, replay, '[tracker]\ncontact = "mailto:organizer@example.org"')
+    result = detect(config, f"{replay.url}/board/meetings.html")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("iCalendar feed: told by a link on the page")
+    block = printed_block(result.stdout)
+    assert f'ical = "{replay.url}/board/calendar.ics"' in block
+    assert 'name = "Board of Education Meetings"' in block  # the feed has no name: the page's title
+    assert "# timezone = " in block  # the feed names no zone: a placeholder, not a guess
+    assert_valid_watch(block, "ical", tmp_path)
+    # The next meetings are the parser's own, said in the tracker's words, soonest first.
+    now = datetime.fromisoformat("2019-04-01T12:00:00+00:00")
+    ctx = ListingContext("x", "u", "Board", "America/New_York", (), now - timedelta(days=30), now + timedelta(days=120))
+    ahead = sorted((m for m in parse_ical(feed, ctx).meetings if m.start and m.start >= "2019-04-01"),
+                   key=lambda m: m.start or "")
+    shown = result.stdout.split("The next meetings it would read:\n", 1)[1].splitlines()
+    assert shown[0].strip().startswith("Tue Apr 16, 2019, 5:30 PM EDT")  # DTSTART:20190416T213000Z
+    assert ahead[0].title in shown[0]
+    # Two answers read (the page, then its feed), after robots.txt; the tool named in each request.
+    asked = [r.path for r in replay.requests]
+    assert asked == ["/robots.txt", "/board/meetings.html", "/board/calendar.ics"]
+    (agent,) = {r.headers.get("User-Agent") for r in replay.requests}
+    assert agent.startswith("tracker/") and "mailto:organizer@example.org" in agent
+
+
+def test_a_page_linking_a_legistar_calendar_reads_the_clients_web_api(replay: ReplayServer, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2023-03-01T12:00:00Z")
+    events = json.loads((LOCAL / "legistar" / "nyc_events_2023.json").read_bytes())
+    api = LegistarApi("/v1")
+    api.client("nyc").add_events(events)
+    replay.mount("/v1", api)
+    replay.add("/council.html", b"<html><head><title>City Council</title></head><body><p>Hearings are listed on "
+               b'<a href="https://nyc.legistar.com/Calendar.aspx">the Council\'s calendar</a>.</p></body></html>')
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/council.html")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Legistar: told by a link on the page (https://nyc.legistar.com/Calendar.aspx)")
+    block = printed_block(result.stdout)
+    assert 'legistar = { client = "nyc" }' in block
+    assert_valid_watch(block, "legistar", tmp_path)
+    (listing,) = [r for r in replay.requests if r.path == "/v1/nyc/events"]
+    assert listing.headers["Accept"] == "application/json" and "EventDate ge datetime'2023-01-30" in listing.query["$filter"]
+    soonest = min((e for e in events if e["EventDate"][:10] >= "2023-03-01"), key=lambda e: (e["EventDate"], e["EventTime"] or ""))
+    shown = result.stdout.split("The next meetings it would read:\n", 1)[1].splitlines()
+    assert soonest["EventBodyName"].strip() in shown[0]
+    assert shown[0].strip().startswith(datetime.fromisoformat(soonest["EventDate"]).strftime("%a %b %-d, 2023"))
+    assert replay.count("/council.html") == 1 and len([r for r in replay.requests if r.path != "/robots.txt"]) == 2
+
+
+def test_a_legistar_calendar_page_by_its_address(replay: ReplayServer, tmp_path: Path) -> None:
+    """The real MWRD calendar page: every link relative, so `mwrd` comes from the address alone. The
+    loopback server stands for both hosts (as the HTTP proxy): mwrd.legistar.com and the Web API."""
+    api = LegistarApi("/v1")
+    api.client("mwrd")  # a client with no meeting in the window: an empty list, still Legistar's
+    replay.mount("/v1", api)
+    replay.add("/Calendar.aspx", MWRD)
+    result = detect(config_for(tmp_path, replay), "http://mwrd.legistar.com/Calendar.aspx", proxy=replay.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Legistar: told by its address")
+    block = printed_block(result.stdout)
+    assert 'legistar = { client = "mwrd" }' in block
+    assert_valid_watch(block, "legistar", tmp_path)
+    assert "0 meetings listed" in result.stdout
+    host = replay.url.removeprefix("http://")
+    assert [(r.headers["Host"], r.path) for r in replay.requests] == [
+        ("mwrd.legistar.com", "/robots.txt"), ("mwrd.legistar.com", "/Calendar.aspx"),
+        (host, "/robots.txt"), (host, "/v1/mwrd/events")]  # each host's robots.txt first
+    # Served at an address that does not name it, the same page is one line saying what to give.
+    replay.add("/council/calendar.html", MWRD)
+    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/council/calendar.html"))
+    assert line.endswith("a Legistar page whose client is named neither in its address nor in its content: "
+                         "give its https://<client>.legistar.com address")
+
+
+def test_legistar_client_from_the_records_own_links(replay: ReplayServer, tmp_path: Path) -> None:
+    """An events answer served at an address without `/v1/<client>`: the client is the one its
+    records' InSite links name."""
+    replay.mount("/v1", LegistarApi("/v1"))
+    replay.add("/export/events.json", LOCAL / "legistar" / "nyc_events_top5.json", content_type="application/json")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/export/events.json")
+    assert 'legistar = { client = "nyc" }' in result.stdout, result.output
+
+
+def test_json_output(replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2018-06-01T12:00:00Z")
+    replay.add("/ViewPublisher.php", LOCAL / "granicus" / "rta_chicago_viewpublisher_upcoming.html", query={"view_id": "5"})
+    url = f"{replay.url}/ViewPublisher.php?view_id=5"
+    result = detect(config_for(tmp_path, replay), url, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["platform"] == "granicus" and data["config"]["granicus"] == url and data["problem"] is None
+    assert data["meetings"] and all(m["source"] == "granicus" for m in data["meetings"])
+    assert data["meetings"] == sorted(data["meetings"], key=lambda m: (m["date"], m["start"] or ""))
+    assert_valid_watch(data["block"], "granicus", tmp_path)
+
+
+# -- what it cannot tell, and what it will not fetch --------------------------------------------
+
+
+def one_problem(result: Result) -> str:
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_page_with_no_listing_is_one_line(replay: ReplayServer, tmp_path: Path) -> None:
+    replay.add("/parks.html", b"<!DOCTYPE html><html><head><title>Parks and Recreation</title></head><body>"
+               b"<p>Summer camps open in June.</p><a href='/pools.html'>Pools</a></body></html>")
+    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/parks.html"))
+    assert line == (f'{replay.url}/parks.html: an HTML page with no meeting listing recognised '
+                    f'(title "Parks and Recreation")')
+    replay.add("/data.json", b'{"parks": 12}')
+    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/data.json"))
+    assert line.endswith("a JSON document with no meeting listing recognised")
+
+
+def test_robots_txt_is_obeyed(replay: ReplayServer, tmp_path: Path) -> None:
+    replay.robots("User-agent: *\nDisallow: /private/\n")
+    replay.add("/private/calendar.ics", DEMO / "ics" / "detroit_k12_board_of_education.ics")
+    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/private/calendar.ics"))
+    assert "robots.txt" in line and "does not allow it" in line
+    assert replay.count("/private/calendar.ics") == 0 and replay.count("/robots.txt") == 1
+
+
+def test_not_found_and_refused_are_one_line(replay: ReplayServer, tmp_path: Path) -> None:
+    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/no/such/page"))
+    assert line == f"{replay.url}/no/such/page: HTTP 404 (not found)"
+    with serve() as gone:
+        closed = gone.url
+    line = one_problem(detect(config_for(tmp_path, replay), f"{closed}/meetings"))
+    assert "connection refused" in line
+
+
+def test_an_oversized_answer_is_not_read(replay: ReplayServer, tmp_path: Path) -> None:
+    size = 32 * 1024 * 1024
+    replay.add("/huge.ics", b"", fault=Fault.huge(size))
+    config = config_for(tmp_path, replay, f"max_bytes = {1024 * 1024}")
+    line = one_problem(detect(config, f"{replay.url}/huge.ics"))
+    assert "larger than 1 MB" in line
+    (asked,) = [r for r in replay.requests if r.path == "/huge.ics"]
+    assert asked.bytes < size / 2  # the download was abandoned, not read whole
+
+
+def test_a_redirect_is_followed_and_the_block_names_where_it_ended(replay: ReplayServer, tmp_path: Path) -> None:
+    replay.add("/old-calendar", b"", status=301, headers={"Location": f"{replay.url}/calendar.ics"})
+    replay.add("/calendar.ics", DEMO / "ics" / "detroit_k12_board_of_education.ics")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/old-calendar")
+    assert result.exit_code == 0, result.output
+    assert f'ical = "{replay.url}/calendar.ics"' in printed_block(result.stdout)
+
+
+def test_not_an_address_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "none.toml"), "sources", "detect", "ftp://x/y"])
+    assert result.exit_code == 2 and "not an http(s) address" in result.stderr

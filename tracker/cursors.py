@@ -1,0 +1,229 @@
+"""What a source remembers between runs (its cursor, a row of `source_state`), as typed records
+with ONE load (from the stored JSON, converting the shapes older versions wrote) and ONE dump.
+
+A spider reads the cursor it was given and writes what it learned into a *change*: an empty cursor
+of the same type whose sections hold the entries to set and, through `Section.forget()`, the
+entries to drop. `runs.finish_runs` applies the run's change, then the change of each entity that
+was stored (`SourceReport.entity_cursor`), to the stored cursor. Removal is always that explicit
+call, never a value that happens to be None.
+
+Like tracker/records.py this is the ground floor: it imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Self, TypeVar
+
+V = TypeVar("V")
+
+
+class Section(dict[str, V]):
+    """One keyed part of a cursor (bill key -> lastmod, event id -> mark). `forget()` drops entries
+    here and, in a change, from the stored cursor when the change is applied."""
+
+    def __init__(self, entries: Mapping[str, V] | None = None) -> None:
+        super().__init__(entries or {})
+        self.forgotten: set[str] = set()
+
+    def __setitem__(self, key: str, value: V) -> None:
+        super().__setitem__(key, value)
+        self.forgotten.discard(key)
+
+    def update(self, entries: Mapping[str, V]) -> None:  # type: ignore[override]
+        for key, value in entries.items():
+            self[key] = value
+
+    def setdefault(self, key: str, default: V) -> V:  # type: ignore[override]
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.pop(key, None)
+            self.forgotten.add(key)
+
+    def apply(self, change: Section[V]) -> None:
+        for key in change.forgotten:
+            self.pop(key, None)
+        self.update(change)
+
+
+class Cursor:
+    """Shared by every cursor: fields holding a `Section` are keyed parts (entries set or forgotten
+    one by one); other fields are single values, which a change sets when it holds one (None: the
+    run did not touch it). Keys this version does not know ride in `extra`, kept as they were."""
+
+    extra: dict[str, Any]
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | None) -> Self:
+        raise NotImplementedError
+
+    def _parts(self) -> Iterable[tuple[str, Any]]:
+        return ((f.name, getattr(self, f.name)) for f in fields(self) if f.name != "extra")  # type: ignore[arg-type]
+
+    def apply(self, change: Self) -> None:
+        """Fold what one run (or one stored entity) learned into this cursor."""
+        for name, mine in self._parts():
+            theirs = getattr(change, name)
+            if isinstance(mine, Section):
+                mine.apply(theirs)
+            elif theirs is not None:
+                setattr(self, name, theirs)
+
+    def dump(self) -> dict[str, Any]:
+        """The stored JSON: empty sections and unset values are left out."""
+        out = dict(self.extra)
+        for name, value in self._parts():
+            if isinstance(value, Section):
+                if value and hasattr(next(iter(value.values())), "dump"):  # a section of marks
+                    out[name] = {key: entry.dump() for key, entry in value.items()}
+                elif value:
+                    out[name] = dict(value)
+            elif value is not None and value != []:
+                out[name] = value
+        return out
+
+    def __bool__(self) -> bool:
+        """Anything to store (or, for a change, anything to apply)."""
+        return bool(self.extra) or any(
+            (bool(value) or bool(value.forgotten)) if isinstance(value, Section) else value is not None
+            for _, value in self._parts())
+
+
+def _section(data: Mapping[str, Any], key: str) -> Section[str]:
+    value = data.get(key)
+    return Section({str(k): v for k, v in value.items() if isinstance(v, str)} if isinstance(value, dict) else {})
+
+
+def _rest(data: Mapping[str, Any], known: Iterable[str]) -> dict[str, Any]:
+    names = set(known)
+    return {k: v for k, v in data.items() if k not in names}
+
+
+# -- GovInfo ---------------------------------------------------------------------------------------
+
+@dataclass
+class GovinfoCursor(Cursor):
+    """spiders/govinfo.py: what it read of the BILLSTATUS sitemaps and files, and with which parser."""
+
+    parser: str | None = None  # the parser version the stored bills were read with
+    lastmod: Section[str] = field(default_factory=Section)  # bill key -> its sitemap lastmod when handled
+    sitemaps: Section[str] = field(default_factory=Section)  # Congress+type -> child lastmod, read whole
+    index: Section[str] = field(default_factory=Section)  # the sitemap index's listing (for a 304)
+    checked: Section[str] = field(default_factory=Section)  # named bill -> its last direct request
+    titles: Section[str] = field(default_factory=Section)  # Congress+type -> title phrases it was read for
+    reread: list[str] | None = None  # bills a parser upgrade still owes a whole read
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    SECTIONS = ("lastmod", "sitemaps", "index", "checked", "titles")
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | None) -> Self:
+        data = data or {}
+        reread = data.get("reread")
+        return cls(parser=data.get("parser") if isinstance(data.get("parser"), str) else None,
+                   **{name: _section(data, name) for name in cls.SECTIONS},
+                   reread=[str(b) for b in reread] if isinstance(reread, list) else None,
+                   extra=_rest(data, (*cls.SECTIONS, "parser", "reread")))
+
+
+# -- Legistar --------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class EventMark:
+    """A meeting's fingerprint (its own fields and the watch's keywords) and its day: an unchanged
+    fingerprint means its items need not be asked for; the day says when it may be forgotten."""
+
+    fingerprint: str
+    date: str | None  # YYYY-MM-DD; None only in cursors written before the day was kept
+
+    def dump(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "date": self.date}
+
+
+@dataclass(slots=True)
+class MatterMark:
+    """A followed matter: its status as last read, when its record was last asked for, and the day
+    its status last changed (a year without a change and it is no longer followed)."""
+
+    status: str | None
+    checked: str | None  # ISO instant
+    changed: str | None  # YYYY-MM-DD
+
+    def dump(self) -> dict[str, Any]:
+        return {"status": self.status, "checked": self.checked, "changed": self.changed}
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> MatterMark:
+        checked = data.get("checked")
+        # Written before the day of the last change was kept: the last check is the best known.
+        changed = data.get("changed") or (checked[:10] if isinstance(checked, str) and checked else None)
+        return cls(status=data.get("status"), checked=checked, changed=changed)
+
+
+@dataclass
+class LegistarCursor(Cursor):
+    """spiders/legistar.py: the last complete listing, meetings' fingerprints, followed matters, and
+    when each body's roster was last read."""
+
+    since: str | None = None  # start of the last complete listing (ISO instant)
+    events: Section[EventMark] = field(default_factory=Section)  # event id -> its mark
+    matters: Section[MatterMark] = field(default_factory=Section)  # matter id -> its mark
+    bodies: Section[str] = field(default_factory=Section)  # body id -> its roster's last read (ISO instant)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | None) -> Self:
+        """Older shapes convert here: fingerprints as bare strings with their days in a separate
+        `dates` section (or, before that, no day at all), matters without `changed`."""
+        data = data or {}
+        dates = data.get("dates") if isinstance(data.get("dates"), dict) else {}
+        events: dict[str, EventMark] = {}  # a plain dict first: a cursor may hold thousands
+        for event_id, mark in (data.get("events") or {}).items():
+            if type(mark) is dict:
+                fingerprint = mark.get("fingerprint")
+                if type(fingerprint) is str:
+                    events[event_id] = EventMark(fingerprint, mark.get("date") or None)
+            elif type(mark) is str:
+                events[event_id] = EventMark(mark, dates.get(event_id) or None)
+        matters: Section[MatterMark] = Section({
+            matter_id: MatterMark.load(mark) for matter_id, mark in (data.get("matters") or {}).items()
+            if type(mark) is dict})
+        since = data.get("since")
+        return cls(since=since if isinstance(since, str) else None, events=Section(events), matters=matters,
+                   bodies=_section(data, "bodies"),
+                   extra=_rest(data, ("since", "events", "dates", "matters", "bodies")))
+
+
+# -- the others ------------------------------------------------------------------------------------
+
+@dataclass
+class ListingCursor(Cursor):
+    """spiders/listing.py: the parser version that last read the listing (another one fetches it whole)."""
+
+    parser: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | None) -> Self:
+        data = data or {}
+        parser = data.get("parser")
+        return cls(parser=parser if isinstance(parser, str) else None, extra=_rest(data, ("parser",)))
+
+
+@dataclass
+class LegislatorsCursor(Cursor):
+    """spiders/legislators.py: when every file was last read (they are read at most daily)."""
+
+    fetched: str | None = None  # ISO instant
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | None) -> Self:
+        data = data or {}
+        fetched = data.get("fetched")
+        return cls(fetched=fetched if isinstance(fetched, str) else None, extra=_rest(data, ("fetched",)))

@@ -1,0 +1,718 @@
+"""`tracker sources detect URL`: which platform publishes a council's meetings, told from the page or
+feed a person found, and the `[[meetings]]` block that watches it.
+
+Pure recognition: everything here reads a fetched answer (`records.Page`: its address, type and
+body); the fetching itself is the crawl's (`tracker.crawl.fetch`: robots.txt, the User-Agent, the
+host's pace, a size cap). At most two answers are read: the address given (after at most a few
+redirects), and, when that is a person's page, the one machine endpoint it leads to:
+
+- a listing in the body itself: iCalendar, RSS/Atom, a BoardDocs XML export, PrimeGov or CivicClerk
+  JSON, Legistar Web API JSON, a Granicus ViewPublisher or CivicPlus AgendaCenter page;
+- else the address of a platform's own page: `<client>.legistar.com` (its Web API), a
+  `go.boarddocs.com/<state>/<org>/Board.nsf` page (its XML export), `<client>.portal.civicclerk.com`
+  (its API), a `<city>.primegov.com` portal (its meeting list), an AgendaCenter (its search);
+- else a link on the page to one of those, or to an iCalendar or agenda feed.
+
+Then the registry's parser (tracker/sources.py) reads the listing with the window a crawl uses, so
+what is shown is what `tracker crawl` would store.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+from tracker import clock
+from tracker.meetings.agendas import civicplus_search_url
+from tracker.meetings.legistar import normalize_event
+from tracker.meetings.normalize import SourceParseError
+from tracker.meetings.portals import read_rows
+from tracker.records import Listing, ListingContext, Meeting, MeetingStatus, Page
+from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
+from tracker.words import LONG, meeting_label, meeting_when
+
+PLATFORMS = {
+    "legistar": "Legistar",
+    "granicus": "Granicus ViewPublisher",
+    "civicplus": "CivicPlus AgendaCenter",
+    "primegov": "PrimeGov",
+    "civicclerk": "CivicClerk",
+    "boarddocs": "BoardDocs",
+    "ical": "iCalendar feed",
+    "feed": "RSS/Atom feed",
+}
+# Which platform wins when a person's page links to several (the richest listing first).
+PREFERENCE = ("legistar", "granicus", "civicclerk", "primegov", "boarddocs", "civicplus", "ical", "feed")
+JSON_TYPE, HTML_TYPE, XML_TYPE = "application/json", "text/html", "application/xml"
+# The first request: a person's page, or any listing. JSON before XML: Legistar's Web API answers
+# XML unless JSON is ranked first.
+PAGE_ACCEPT = ("text/html, application/xhtml+xml, application/json;q=0.9, text/calendar;q=0.9, "
+               "application/rss+xml;q=0.9, application/atom+xml;q=0.9, application/xml;q=0.8, */*;q=0.5")
+ENDPOINT_ACCEPT = {"legistar": JSON_TYPE, "primegov": JSON_TYPE, "civicclerk": JSON_TYPE, "boarddocs": XML_TYPE,
+                   "granicus": HTML_TYPE, "civicplus": HTML_TYPE, "ical": "text/calendar, */*;q=0.5",
+                   "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+MAX_BYTES = 10 * 1024 * 1024  # the most `detect` downloads of one answer (less when [crawl] max_bytes is)
+SHOWN = 5  # upcoming meetings listed
+# US zones as Windows names them (Outlook and Exchange write these in TZID).
+WINDOWS_ZONES = {
+    "eastern standard time": "America/New_York", "central standard time": "America/Chicago",
+    "mountain standard time": "America/Denver", "us mountain standard time": "America/Phoenix",
+    "pacific standard time": "America/Los_Angeles", "alaskan standard time": "America/Anchorage",
+    "hawaiian standard time": "Pacific/Honolulu",
+}
+_GRANICUS_LINK = re.compile(r"(AgendaViewer|MediaPlayer|MinutesViewer|GeneratedAgendaViewer|DocumentViewer)"
+                            r"\.php\?[^\"'<>\s]*?\b(view_id|clip_id|event_id)=", re.I)
+_LEGISTAR_HOST = re.compile(r"https?://([a-z0-9-]+)\.legistar\.com\b", re.I)
+_LEGISTAR_PAGE = re.compile(r"powered by Legistar|legistarinsite|\.legistar\.com", re.I)
+_ABSOLUTE = re.compile(r"(?:https?|webcal)://[^\s\"'<>()\\]+", re.I)
+_MEETINGISH = re.compile(r"agenda|minutes|meeting|calendar|hearing", re.I)
+
+
+@dataclass(frozen=True)
+class Lead:
+    """Where a platform's machine-readable listing is, when the page read is not it."""
+
+    url: str
+    accept: str
+    why: str  # "the Legistar Web API of client nyc"
+
+
+@dataclass
+class Recognised:
+    """A platform named: the value its config key takes, and what told it."""
+
+    platform: str  # a meeting source kind of tracker/sources.py
+    value: str | dict[str, str]  # a URL, or Legistar's `{client = ...}`
+    via: str  # "its content", "its address", "a link on the page (https://...)"
+    name: str | None = None  # the body's name as the data gives it
+    timezone: str | None = None  # only where the data says
+    lead: Lead | None = None  # its listing is elsewhere: read that instead
+    detail: str | None = None  # e.g. the publisher of a feed
+    notes: list[str] = field(default_factory=list)  # lines for the block's comments
+
+
+@dataclass
+class Detection:
+    """What `detect` found: the platform and the block to paste, the meetings the listing holds, or
+    the one line saying why it cannot tell (`problem`, with `recognised` None) or could not read the
+    listing (`problem` with `recognised` set)."""
+
+    url: str
+    recognised: Recognised | None = None
+    read_url: str | None = None  # the answer the listing was read from
+    zone: str = "UTC"  # the zone times are read and shown in
+    today: str = ""  # the day "next" counts from, in `zone`
+    zone_from_data: bool = False
+    meetings: list[Meeting] = field(default_factory=list)  # in the crawl's window, by time
+    listed: int = 0  # meetings the listing holds, in the window or not
+    latest: Meeting | None = None  # the latest meeting listed, when none is in the window
+    skipped: list[str] = field(default_factory=list)  # the parser's problem lines
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.recognised is not None and self.problem is None
+
+    @property
+    def watch_id(self) -> str:
+        return watch_id(self.name)
+
+    @property
+    def name(self) -> str:
+        found = self.recognised
+        return (found.name if found and found.name else None) or _host_name(self.read_url or self.url)
+
+
+Fetch = Callable[[str, str], Page]
+
+
+# -- the one entry point ----------------------------------------------------------------------
+
+
+def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetime | None = None) -> Detection:
+    """Fetch `url`, name its platform, follow at most one endpoint, and read its listing.
+    `legistar_api`: the Web API a `<client>.legistar.com` page leads to ([sources.legistar]);
+    `zone`: the zone to read times in when the data names none ([tracker] timezone)."""
+    now = now or clock.now()
+    result = Detection(url=url, zone=zone)
+    page = fetch(url, PAGE_ACCEPT)
+    if page.problem:
+        result.problem = f"{url}: {page.problem}"
+        return result
+    found = recognise(page, legistar_api=legistar_api, today=now.date())
+    if isinstance(found, str):
+        result.problem = f"{page.final_url}: {found}"
+        return result
+    listing_page = page
+    if found.lead is not None:
+        endpoint = fetch(found.lead.url, found.lead.accept)
+        if endpoint.problem:
+            result.recognised = found
+            result.problem = f"{found.lead.why} ({found.lead.url}): {endpoint.problem}" + _legistar_hint(found, endpoint)
+            return result
+        there = recognise(endpoint, legistar_api=legistar_api, today=now.date(), expected=found.platform)
+        if isinstance(there, str) or there.lead is not None:
+            result.recognised = found
+            said = there if isinstance(there, str) else f"it leads on to {there.lead.url}: run detect on that"
+            result.problem = f"{found.lead.why} ({endpoint.final_url}): {said}"
+            return result
+        found = _merge(found, there)
+        listing_page = endpoint
+    result.recognised = found
+    result.read_url = listing_page.final_url
+    if found.timezone:
+        result.zone, result.zone_from_data = found.timezone, True
+    result.today = now.astimezone(ZoneInfo(result.zone)).date().isoformat()
+    _read(result, listing_page, now)
+    return result
+
+
+def _merge(first: Recognised, endpoint: Recognised) -> Recognised:
+    """The endpoint's answer, keeping what the person's page told (its name, how it was found)."""
+    value = endpoint.value if first.platform != "legistar" else first.value
+    if isinstance(first.value, dict) and isinstance(endpoint.value, dict):
+        value = {**endpoint.value, **first.value}
+    return Recognised(platform=endpoint.platform, value=value, via=first.via,
+                      name=endpoint.name or first.name, timezone=endpoint.timezone or first.timezone,
+                      detail=endpoint.detail or first.detail, notes=first.notes + endpoint.notes)
+
+
+def _legistar_hint(found: Recognised, endpoint: Page) -> str:
+    if found.platform == "legistar" and endpoint.status in (401, 403):
+        return " (this client's Web API needs a token: ask the clerk for one, then add `token` to the block)"
+    return ""
+
+
+def _read(result: Detection, page: Page, now: datetime) -> None:
+    """Run the platform's parser on the listing, as a crawl would, and keep the window's meetings."""
+    found = result.recognised
+    assert found is not None
+    ctx = ListingContext(watch_id=result.watch_id, url=page.final_url, body=result.name, timezone=result.zone,
+                         keywords=(), window_start=now - timedelta(days=PAST_DAYS),
+                         window_end=now + timedelta(days=FUTURE_DAYS))
+    try:
+        listing = read_listing(found.platform, page.body, ctx)
+    except SourceParseError as exc:
+        result.problem = f"{page.final_url}: {PLATFORMS[found.platform]}, but its parser cannot read it: {exc}"
+        return
+    result.skipped = listing.problems
+    result.listed = len(listing.meetings)
+    first, last = ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
+    result.meetings = sorted((m for m in listing.meetings if first <= (m.date or "") <= last), key=_when)
+    if not result.meetings and listing.meetings:
+        result.latest = max(listing.meetings, key=_when)
+
+
+def _when(meeting: Meeting) -> tuple[str, str]:
+    return meeting.date or "", meeting.start or ""
+
+
+def read_listing(platform: str, body: bytes, ctx: ListingContext) -> Listing:
+    """The registry's parser for a listing platform; Legistar's events list read as its spider
+    reads each event (without the agenda items, which take a request per meeting)."""
+    if platform == "legistar":
+        try:
+            rows = json.loads(body)
+        except ValueError as exc:
+            raise SourceParseError(f"not readable JSON: {exc}") from None
+        if not isinstance(rows, list):
+            raise SourceParseError("a Legistar events list is a JSON array")
+        return read_rows(rows, lambda row, c: normalize_event(row, None, zone=c.timezone), ctx,
+                         lambda n, row: (row.get("EventId") if isinstance(row, dict) else f"row {n + 1}",
+                                         row.get("EventBodyName") if isinstance(row, dict) else None))
+    parser = SOURCES[platform].listing
+    assert parser is not None, f"{platform} has no listing parser"
+    return parser(body, ctx)
+
+
+# -- recognition --------------------------------------------------------------------------------
+
+
+def recognise(page: Page, *, legistar_api: str, today: date, expected: str | None = None) -> Recognised | str:
+    """The platform of one answer (with a lead when its listing is elsewhere), or one phrase saying
+    what it is instead ("an HTML page with no meeting listing recognised (title "...")").
+    `expected`: the platform a lead was followed for (an empty Legistar list is still Legistar's)."""
+    body = page.body
+    kind = body_kind(page)
+    if kind == "ical":
+        return _ical(page)
+    if kind == "json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "an answer that says it is JSON but cannot be read as JSON"
+        return _json(page, data, legistar_api, today, expected) or _elsewhere(page, legistar_api, today) \
+            or _linked(page, _text_of(body), None, legistar_api, today) \
+            or f"a JSON document with no meeting listing recognised{_said(data)}"
+    if kind == "xml":
+        root = xml_root(body)
+        return _xml(page, root, legistar_api, today) or _elsewhere(page, legistar_api, today) \
+            or _linked(page, _text_of(body), None, legistar_api, today) \
+            or f"an XML document (<{root}>) with no meeting listing recognised"
+    if kind == "html":
+        text = html_text(body)
+        selector = Selector(text=text)
+        title = page_title(selector)
+        found = _html(page, text, selector) or _elsewhere(page, legistar_api, today) \
+            or _linked(page, text, selector, legistar_api, today)
+        if found is not None:
+            if found.name is None:
+                found.name = title
+            return found
+        if _LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail|LegislationDetail)\.aspx", text):
+            return ("a Legistar page whose client is named neither in its address nor in its content: give its "
+                    "https://<client>.legistar.com address")
+        return "an HTML page with no meeting listing recognised" + (f' (title "{_short(title)}")' if title else "")
+    if not body.strip():
+        return f"an empty answer (HTTP {page.status})"
+    return f"a {page.content_type.split(';')[0] or 'document'} that is not a meeting listing"
+
+
+def body_kind(page: Page) -> str:
+    """ical | json | xml | html | other, from the body's first bytes (a type header often lies)."""
+    head = page.body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:15].upper() == b"BEGIN:VCALENDAR":
+        return "ical"
+    if head[:1] in (b"{", b"["):
+        return "json"
+    lowered = head[:1024].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered:
+        return "html"
+    if head.startswith(b"<"):
+        return "html" if xml_root(page.body).lower() in _HTML_ROOTS else "xml"
+    if "html" in page.content_type:
+        return "html"
+    return "other"
+
+
+# A fragment of HTML (a page's part loaded by script) starts with one of these, never a data format.
+_HTML_ROOTS = {"html", "head", "body", "div", "style", "script", "table", "form", "meta", "link", "p", "span",
+               "section", "main", "article", "ul", "h1", "h2", "h3", "a", "iframe", "br", "tr", "td"}
+_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
+_ROOT = re.compile(rb"\s*<(?:[\w.-]+:)?([\w.-]+)")
+
+
+def xml_root(data: bytes) -> str:
+    """The local name of the first element (no parse: nothing in the document is resolved)."""
+    head, pos = data[:65536].lstrip(b"\xef\xbb\xbf"), 0
+    while (m := _PROLOG.match(head, pos)) and m.end() > pos:
+        pos = m.end()
+    m = _ROOT.match(head, pos)
+    return m.group(1).decode("ascii", "replace") if m else ""
+
+
+def _text_of(data: bytes) -> str:
+    return data[:2_000_000].decode("utf-8", "replace")
+
+
+def html_text(data: bytes) -> str:
+    _, text = html_to_unicode(None, data)
+    return text
+
+
+def page_title(selector: Selector) -> str | None:
+    title = " ".join(" ".join(selector.xpath("//head/title//text()").getall()).split())
+    return title or None
+
+
+# -- iCalendar, JSON, XML -----------------------------------------------------------------------
+
+
+def _ical(page: Page) -> Recognised:
+    text = page.body[:1_000_000].decode("utf-8", "replace")
+    unfolded = re.sub(r"\r?\n[ \t]", "", text)
+    name = re.search(r"^X-WR-CALNAME[^:\r\n]*:(.+)$", unfolded, re.M | re.I)
+    zones = [re.search(r"^X-WR-TIMEZONE[^:\r\n]*:(.+)$", unfolded, re.M | re.I)]
+    zones += list(re.finditer(r"^TZID[^:\r\n]*:(.+)$", unfolded, re.M | re.I))
+    zones += list(re.finditer(r";TZID=\"?([^\";:]+)", unfolded, re.I))
+    zone = next((z for m in zones if m and (z := known_zone(m.group(1)))), None)
+    return Recognised("ical", page.final_url, "its content (an iCalendar feed)",
+                      name=_ical_text(name.group(1)) if name else None, timezone=zone)
+
+
+def _ical_text(value: str) -> str:
+    return " ".join(value.replace("\\,", ",").replace("\\;", ";").replace("\\n", " ").split()) or ""
+
+
+def known_zone(value: str) -> str | None:
+    """An IANA zone name as written (or a US zone's Windows name), else None."""
+    value = value.strip().strip('"')
+    value = WINDOWS_ZONES.get(value.lower(), value)
+    if not re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+", value):
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return value
+
+
+def _said(data: Any) -> str:
+    """An empty list, or the message an API answered with instead of data (Legistar's `Message`)."""
+    if data in ([], {}):
+        return " (an empty list)"
+    message = data.get("Message") or data.get("message") if isinstance(data, dict) else None
+    return f" (it says: {_short(str(message), 100)})" if message else ""
+
+
+def _elsewhere(page: Page, legistar_api: str, today: date) -> Recognised | None:
+    """A platform's page whose listing is at another address. An address that promises a listing
+    (an `.ics`, a ViewPublisher page) whose answer is no such listing is not recognised: it is
+    what it is (an error page, a moved feed)."""
+    found = by_address(page.final_url, legistar_api, today)
+    if found is None or (found.lead is not None and found.lead.url in (page.url, page.final_url)):
+        return None
+    return found
+
+
+def _rows(data: Any) -> list[dict[str, Any]]:
+    rows = data if isinstance(data, list) else [data]
+    return [row for row in rows if isinstance(row, dict)]
+
+
+def legistar_prefix(row: dict[str, Any]) -> str | None:
+    """"Event" for an event: every Legistar Web API record has `<X>Id`, `<X>Guid` and `<X>RowVersion`
+    or `<X>LastModifiedUtc`."""
+    for key in row:
+        if key.endswith("Guid") and (prefix := key[:-4]) and f"{prefix}Id" in row \
+                and (f"{prefix}RowVersion" in row or f"{prefix}LastModifiedUtc" in row):
+            return prefix
+    return None
+
+
+def _json(page: Page, data: Any, legistar_api: str, today: date, expected: str | None) -> Recognised | None:
+    rows = _rows(data.get("value") if isinstance(data, dict) and isinstance(data.get("value"), list) else data)
+    first = rows[0] if rows else {}
+    host = (urlsplit(page.final_url).hostname or "").lower()
+    if legistar_prefix(first) or (expected == "legistar" and data == []):
+        return _legistar_api(page, data, first, legistar_api, today)
+    odata = str(data.get("@odata.context", "")) if isinstance(data, dict) else ""
+    if isinstance(data, dict) and isinstance(data.get("value"), list) and (
+            ("eventName" in first and "startDateTime" in first) or odata.endswith("#Events")
+            or (not rows and (expected == "civicclerk" or host.endswith(".civicclerk.com")))):
+        tenant = re.match(r"([a-z0-9-]+)\.api\.civicclerk\.com$", host)
+        return Recognised("civicclerk", page.final_url, "its content (CivicClerk events)",
+                          name=tenant.group(1) if tenant else first.get("categoryName") or None)
+    primegov_row = ("id" in first and "title" in first and ("dateTime" in first or "date" in first)
+                    and any(k in first for k in ("documentList", "meetingTypeId", "committeeId", "meetingState",
+                                                 "videoUrl")))
+    if isinstance(data, list) and (primegov_row or (not rows and (expected == "primegov"
+                                                                  or host.endswith(".primegov.com")))):
+        portal = re.match(r"([a-z0-9-]+)\.primegov\.com$", host)
+        return Recognised("primegov", page.final_url, "its content (PrimeGov meetings)",
+                          name=portal.group(1) if portal else None)
+    return None
+
+
+def _legistar_api(page: Page, data: Any, first: dict[str, Any], legistar_api: str, today: date) -> Recognised | None:
+    """Legistar Web API data: its client from the address (`/v1/<client>/...`) or from the records'
+    own InSite links; the meetings are the client's events list for the window."""
+    parts = urlsplit(page.final_url)
+    at = re.match(r"(.*?/v1)/([A-Za-z0-9_-]+)(?:/|$)", parts.path)
+    api = urlunsplit((parts.scheme, parts.netloc, at.group(1), "", "")) if at else legistar_api
+    client = at.group(2) if at else None
+    if client is None and (linked := _LEGISTAR_HOST.search(page.body[:1_000_000].decode("utf-8", "replace"))):
+        client = linked.group(1).lower()
+    if client is None:
+        return None
+    found = Recognised("legistar", {"client": client}, "its content (Legistar Web API data)", name=client)
+    query = dict(parse_qsl(parts.query))
+    is_window = parts.path.rstrip("/").lower().endswith("/events") and "$filter" in query and isinstance(data, list)
+    if not is_window:
+        found.lead = Lead(legistar_events_url(api, client, today), JSON_TYPE,
+                          f"the Legistar Web API's meetings of client {client}")
+    if api.rstrip("/") != legistar_api.rstrip("/"):
+        found.notes.append(f'its Web API is not the configured one: set [sources.legistar] base_url = "{api}"')
+    bodies = sorted({str(row["EventBodyName"]).strip() for row in _rows(data) if row.get("EventBodyName")})
+    if bodies:
+        shown = ", ".join(json.dumps(b, ensure_ascii=False) for b in bodies[:6])
+        found.notes.append(f"to keep only some bodies, inside legistar = {{...}}: bodies = [{shown}"
+                           f"{', ...' if len(bodies) > 6 else ''}]")
+    return found
+
+
+def legistar_events_url(api: str, client: str, today: date) -> str:
+    """The client's events of the crawl's window, soonest first."""
+    start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+    params = {"$filter": f"EventDate ge datetime'{start.isoformat()}T00:00:00' and "
+                         f"EventDate le datetime'{end.isoformat()}T00:00:00'",
+              "$orderby": "EventDate", "$top": "1000"}
+    return f"{api.rstrip('/')}/{client}/events?" + urlencode(params, quote_via=quote, safe="$'(),:")
+
+
+def _xml(page: Page, root: str, legistar_api: str, today: date) -> Recognised | None:
+    head = page.body[:65536]
+    if root.startswith(("ArrayOfGranicus", "Granicus")):  # the Legistar Web API, answering XML
+        return _legistar_api(page, None, {}, legistar_api, today)
+    if root == "meetings" and b"<meeting" in head:
+        org = re.search(r"/([a-z]{2})/([^/]+)/board\.nsf", urlsplit(page.final_url).path, re.I)
+        name = re.search(rb"<meeting[^>]*\bbodyname=\"([^\"]+)\"", head)
+        return Recognised("boarddocs", page.final_url, "its content (a BoardDocs meetings export)",
+                          name=name.group(1).decode("utf-8", "replace") if name else org.group(2) if org else None)
+    if root in ("rss", "feed", "RDF"):
+        title = re.search(rb"<title[^>]*>\s*(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?\s*</title>", head, re.S)
+        url = page.final_url
+        detail = ("published by Granicus ViewPublisher" if b"granicus.com/schema" in head or "ViewPublisherRSS" in url
+                  else "published by CivicPlus AgendaCenter" if b"/AgendaCenter/" in head or "RSSFeed.aspx" in url
+                  else None)
+        return Recognised("feed", url, f"its content (an {'Atom' if root == 'feed' else 'RSS'} feed)",
+                          name=_unescape(title.group(1).decode("utf-8", "replace")) if title else None, detail=detail)
+    return None
+
+
+def _unescape(text: str) -> str:
+    return " ".join(html.unescape(text).split())
+
+
+# -- HTML: a listing page, a platform's page, or a page that links to one ----------------------
+
+
+def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
+    """A Granicus ViewPublisher or CivicPlus AgendaCenter page that holds meetings itself."""
+    url = page.final_url
+    path = urlsplit(url).path.lower()
+    if path.endswith("viewpublisher.php") or len(_GRANICUS_LINK.findall(text)) >= 2:
+        return Recognised("granicus", url, "its " + ("address" if path.endswith("viewpublisher.php")
+                                                     else "content (Granicus agenda and video links)"))
+    if "catAgendaRow" in text or re.search(r"/AgendaCenter/ViewFile/(Agenda|Minutes)/", text, re.I):
+        base = agenda_center(url) or next(
+            (found for href in selector.xpath("//a/@href").getall()
+             if (found := agenda_center(urljoin(url, href)))), None)
+        if base is None:
+            return None
+        return Recognised("civicplus", civicplus_value(url, base), "its content (AgendaCenter agenda rows)")
+    return None
+
+
+def civicplus_value(url: str, base: str) -> str:
+    """The AgendaCenter, or its search when that keeps only some bodies (`CIDs`): the crawl fills
+    in the dates of its window either way."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    cids = query.get("CIDs", "")
+    if parts.path.rstrip("/").lower().endswith("/agendacenter/search") and cids and cids.lower() != "all":
+        return f"{base}/Search/?" + urlencode({"term": query.get("term", ""), "CIDs": cids}, safe=",")
+    return base
+
+
+def agenda_center(url: str) -> str | None:
+    """`https://<city>/AgendaCenter` from any address inside it."""
+    parts = urlsplit(url)
+    at = re.search(r"/AgendaCenter(?=/|$)", parts.path, re.I)
+    if at is None or parts.scheme not in ("http", "https"):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path[:at.end()], "", ""))
+
+
+def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
+    """A platform told from an address alone, with the endpoint its listing is at (maybe itself)."""
+    parts = urlsplit(url)
+    host, path, scheme = (parts.hostname or "").lower(), parts.path, parts.scheme.lower()
+    lowered = path.lower()
+    here = "its address"
+    if (m := re.fullmatch(r"([a-z0-9-]+)\.legistar\.com", host)) and m.group(1) not in ("webapi", "www"):
+        client = m.group(1)
+        return Recognised("legistar", {"client": client}, here, name=client,
+                          lead=Lead(legistar_events_url(legistar_api, client, today), JSON_TYPE,
+                                    f"the Legistar Web API's meetings of client {client}"))
+    if host == "webapi.legistar.com" and (m := re.match(r"/v1/([A-Za-z0-9_-]+)", path)):
+        api = f"{scheme}://{parts.netloc}/v1"
+        found = Recognised("legistar", {"client": m.group(1)}, here, name=m.group(1),
+                           lead=Lead(legistar_events_url(api, m.group(1), today), JSON_TYPE,
+                                     f"the Legistar Web API's meetings of client {m.group(1)}"))
+        if api.rstrip("/") != legistar_api.rstrip("/"):
+            found.notes.append(f'its Web API is not the configured one: set [sources.legistar] base_url = "{api}"')
+        return found
+    if host.endswith("granicus.com") and lowered.endswith("viewpublisher.php"):
+        return Recognised("granicus", url, here, lead=Lead(url, HTML_TYPE, "the Granicus ViewPublisher page"))
+    if host.endswith("granicus.com") and lowered.endswith("viewpublisherrss.php"):
+        return Recognised("feed", url, here, detail="published by Granicus ViewPublisher",
+                          lead=Lead(url, ENDPOINT_ACCEPT["feed"], "the Granicus agenda feed"))
+    if host.endswith("boarddocs.com") and (m := re.match(r"(/[a-z]{2}/[^/]+/board\.nsf)", path, re.I)):
+        export = f"{scheme}://{parts.netloc}{m.group(1)}/XML-ActiveMeetings"
+        org = m.group(1).split("/")[2]
+        return Recognised("boarddocs", export, here, name=org,
+                          lead=Lead(export, XML_TYPE, "the BoardDocs meetings export"))
+    if m := re.fullmatch(r"([a-z0-9-]+)\.(portal|api)\.civicclerk\.com", host):
+        api = url if m.group(2) == "api" and "/v1/events" in lowered else f"https://{m.group(1)}.api.civicclerk.com/v1/Events"
+        return Recognised("civicclerk", api, here, name=m.group(1),
+                          lead=Lead(api, JSON_TYPE, "the CivicClerk events API"))
+    if (m := re.fullmatch(r"([a-z0-9-]+)\.primegov\.com", host)) and m.group(1) not in ("www", "support", "help"):
+        api = url if "/api/" in lowered else f"{scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
+        return Recognised("primegov", api, here, name=m.group(1),
+                          lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
+    if base := agenda_center(url):
+        start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+        return Recognised("civicplus", base, here, lead=Lead(civicplus_search_url(base, start, end), HTML_TYPE,
+                                                             "the AgendaCenter search of the window"))
+    if lowered.endswith("rssfeed.aspx") and dict(parse_qsl(parts.query.lower())).get("modid") == "65":
+        return Recognised("feed", url, here, detail="published by CivicPlus AgendaCenter",
+                          lead=Lead(url, ENDPOINT_ACCEPT["feed"], "the AgendaCenter feed"))
+    if scheme == "webcal" or lowered.endswith((".ics", ".ical", ".ifb")) or "icalfeed" in lowered:
+        feed = "https" + url[len("webcal"):] if scheme == "webcal" else url
+        return Recognised("ical", feed, here, lead=Lead(feed, ENDPOINT_ACCEPT["ical"], "the iCalendar feed"))
+    return None
+
+
+def _linked(page: Page, text: str, selector: Selector | None, legistar_api: str, today: date) -> Recognised | None:
+    """A person's page (a city's meetings page; or any document, by the addresses written in it)
+    that links to a platform or a calendar feed: the platform the most useful link goes to, with
+    that link's endpoint as the lead."""
+    base = page.final_url
+    links: list[tuple[str, str | None]] = []  # (address, the platform its <link> type says)
+    nodes = selector.xpath("//link[@rel='alternate'][@href]") if selector is not None else []
+    for node in nodes:
+        kind = (node.attrib.get("type") or "").lower()
+        href = urljoin(base, node.attrib["href"])
+        if kind == "text/calendar":
+            links.append((href, "ical"))
+        elif kind in ("application/rss+xml", "application/atom+xml") and _MEETINGISH.search(
+                f"{node.attrib.get('title') or ''} {href}"):
+            links.append((href, "feed"))
+    if selector is not None:
+        links += [(urljoin(base, href), None)
+                  for href in selector.xpath("//iframe/@src | //frame/@src | //a/@href").getall()]
+    links += [(href, None) for href in _ABSOLUTE.findall(text)]
+    own = urlsplit(base)
+    candidates: dict[str, tuple[Recognised, str]] = {}
+    for link, said in links:
+        link = link.strip()
+        parts = urlsplit(link)
+        if (parts.netloc, parts.path) == (own.netloc, own.path):
+            continue  # the page itself
+        found = by_address(link, legistar_api, today)
+        if found is None and said is not None:
+            found = Recognised(said, link, "", lead=Lead(link, ENDPOINT_ACCEPT[said], f"the page's {PLATFORMS[said]}"))
+        if found is not None and found.platform not in candidates:
+            candidates[found.platform] = (found, link)
+    if not candidates:
+        return None
+    platform = min(candidates, key=PREFERENCE.index)
+    found, link = candidates[platform]
+    found.via = f"a link {'on the page' if selector is not None else 'in it'} ({_short(link, 100)})"
+    others = [f"{PLATFORMS[p]} ({_short(candidates[p][1], 80)})" for p in sorted(candidates, key=PREFERENCE.index)
+              if p != platform]
+    if others:
+        found.notes.append("the page also links to: " + "; ".join(others))
+    return found
+
+
+# -- saying it ----------------------------------------------------------------------------------
+
+
+def watch_id(name: str) -> str:
+    """A watch id from a name: lower case, words joined by hyphens, at most 40 characters."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-")
+    return slug or "meetings"
+
+
+def _host_name(url: str) -> str:
+    host = (urlsplit(url).hostname or "meetings").lower()
+    return host.removeprefix("www.")
+
+
+def _short(text: str | None, limit: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def platform_words(found: Recognised) -> str:
+    return PLATFORMS[found.platform] + (f" ({found.detail})" if found.detail else "")
+
+
+def config_block(result: Detection, default_zone: str) -> str:
+    """The `[[meetings]]` block to paste: a valid watch as it stands (id and name are guesses)."""
+    found = result.recognised
+    assert found is not None
+    lines = ["[[meetings]]", f"id = {toml_string(result.watch_id)}   # id and name are guesses: change them",
+             f"name = {toml_string(result.name)}"]
+    if result.zone_from_data:
+        lines.append(f"timezone = {toml_string(result.zone)}")
+    else:
+        lines.append(f"# timezone = {toml_string(default_zone)}   # the data does not say: set the body's zone "
+                     "(default: [tracker] timezone)")
+    if isinstance(found.value, dict):
+        inner = ", ".join(f"{key} = {toml_string(value)}" for key, value in found.value.items())
+        lines.append(f"{found.platform} = {{ {inner} }}")
+        lines.append('# token = "${LEGISTAR_TOKEN}"   # inside legistar = {...}, for a client whose Web API asks for one')
+    else:
+        lines.append(f"{found.platform} = {toml_string(found.value)}")
+    lines.extend(f"# {note}" for note in found.notes)
+    lines.append('# keywords = ["police", "budget"]   # agenda items to alert on')
+    return "\n".join(lines) + "\n"
+
+
+def meeting_line(meeting: Meeting, name: str = "") -> str:
+    """One meeting as the tracker says it elsewhere: when (in the body's zone), what, and a word on
+    its status. A meeting whose body is only the guessed watch `name` is named by its own title."""
+    when = meeting_when(meeting, LONG) if meeting.start else f"{meeting.date or 'a date to be announced'}, time TBA"
+    status = ""
+    if meeting.status == MeetingStatus.CANCELLED:
+        status = f" ({(meeting.status_text or 'cancelled').strip()})"
+    elif meeting.status == MeetingStatus.TENTATIVE:
+        status = " (tentative)"
+    label = meeting.title if meeting.body == name else meeting_label(meeting)
+    return f"{when}  {_short(label, 90)}{status}"
+
+
+def report_lines(result: Detection, default_zone: str) -> list[str]:
+    """What `detect` says on stdout when it named the platform (the block included)."""
+    found = result.recognised
+    assert found is not None
+    lines = [f"{platform_words(found)}: told by {found.via}", ""]
+    lines += ["Paste into your config file:", "", config_block(result, default_zone).rstrip("\n"), ""]
+    if result.problem:
+        return lines
+    zone_word = "from the data" if result.zone_from_data else "[tracker] timezone until you set one"
+    lines.append(f"Read {unquote(result.read_url or '')}: {result.listed} meetings listed, {len(result.meetings)} in the window a "
+                 f"crawl keeps ({PAST_DAYS} days back, {FUTURE_DAYS} ahead); times in {result.zone} ({zone_word}).")
+    upcoming = [m for m in result.meetings if (m.date or "") >= result.today]
+    if upcoming:
+        lines.append("The next meetings it would read:")
+        lines += [f"  {meeting_line(m, result.name)}" for m in upcoming[:SHOWN]]
+        if len(upcoming) > SHOWN:
+            lines.append(f"  ... and {len(upcoming) - SHOWN} more")
+    elif result.meetings:
+        lines.append("No meeting ahead yet; the latest in the window:")
+        lines.append(f"  {meeting_line(result.meetings[-1], result.name)}")
+    elif result.latest is not None:
+        lines.append(f"None in the window now; the latest listed: {meeting_line(result.latest, result.name)}")
+    if result.skipped:
+        lines.append(f"{len(result.skipped)} parts of the listing could not be read, e.g.: {result.skipped[0]}")
+    return lines
+
+
+def as_json(result: Detection, default_zone: str) -> dict[str, Any]:
+    """`detect --json`: the platform, the config value and block, and the window's meetings."""
+    found = result.recognised
+    return {
+        "url": result.url,
+        "platform": found.platform if found else None,
+        "platform_name": platform_words(found) if found else None,
+        "via": found.via if found else None,
+        "config": ({"id": result.watch_id, "name": result.name,
+                    "timezone": result.zone if result.zone_from_data else None, found.platform: found.value}
+                   if found else None),
+        "block": config_block(result, default_zone) if found else None,
+        "read": result.read_url,
+        "timezone": result.zone,
+        "listed": result.listed,
+        "meetings": [m.dump() for m in result.meetings],
+        "skipped": result.skipped,
+        "problem": result.problem,
+    }

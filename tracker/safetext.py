@@ -1,0 +1,51 @@
+"""Text from sources made safe for the formats it is written into: the one place each boundary is
+decided, so no field of any source can stop a writer or smuggle something into its output.
+
+- `web_url`: every URL that reaches an `href`, a message or a calendar (http/https only; a
+  `javascript:` or `data:` link from a source never becomes a clickable link).
+- `one_line`: a value written where a line break is structure, not text: iCalendar properties
+  (a raw CR or LF ends the content line, and icalendar refuses one in X-WR-CALNAME), mail subjects
+  and message titles (a header), Atom entry titles.
+- `xml_text`: text in HTML and Atom: the characters XML 1.0 forbids (NUL, the C0 controls but tab,
+  LF and CR, lone surrogates, U+FFFE/U+FFFF) make a feed unreadable to every reader.
+
+The ground floor: imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# http(s) with a host; no white space or control character anywhere (a tab or newline inside a
+# scheme, "java\tscript:", is how filters are dodged).
+_WEB = re.compile(r"^https?://[^\s/?#\\]+[^\s]*$", re.I)
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(.+)$", re.I)
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators (a line break to some readers).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def web_url(value: object, *, also: Iterable[str] = ()) -> str | None:
+    """`value` when it is an http(s) URL (or uses one of the schemes in `also`, e.g. `("mailto",
+    "tel")` where a mail or phone link is meant), else None. White space around it is dropped;
+    white space or a control character inside it refuses it."""
+    text = str(value or "").strip()
+    if not text or _CONTROL.search(text) or any(ch.isspace() for ch in text):
+        return None
+    if _WEB.match(text):
+        return text
+    allowed = {scheme.lower() for scheme in also}
+    match = _SCHEME.match(text)
+    return text if allowed and match and match.group(1).lower() in allowed else None
+
+
+def one_line(value: object) -> str:
+    """`value` as one line: every control character and line break becomes a space, runs of white
+    space one space."""
+    return " ".join(_CONTROL.sub(" ", str(value or "")).split())
+
+
+def xml_text(value: str) -> str:
+    """`value` without the characters XML 1.0 does not allow (line breaks and tabs are kept)."""
+    return _NOT_XML.sub("", value) if _NOT_XML.search(value) else value

@@ -1,0 +1,257 @@
+"""State legislators and committees, typed: from the openstates/people repository's YAML
+(`data/{state}/legislature/*.yml`, both its `offices` and its older `contact_details`;
+`data/{state}/committees/*.yml`) or from Open States API v3 `/people?include=offices` answers.
+Pure readers: bytes in, records out. Alerts about a state bill use them to name the subscriber's own
+two legislators (by `state_senate_district` / `state_house_district`), the sponsors, and the chair of
+the committee holding the bill.
+
+YAML is read with `yaml.safe_load` only: the files are public and untrusted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import yaml
+
+from tracker.states import state_info, state_of
+
+MAX_FIELD = 300
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# contact_details notes -> the office classifications the newer `offices` use
+_NOTE_CLASS = {"capitol office": "capitol", "district office": "district", "primary office": "primary"}
+CHAIR_ROLES = ("chair", "co-chair", "cochair", "chairman", "chairwoman", "chairperson", "co-chairman", "co-chairperson")
+
+
+class PeopleParseError(ValueError):
+    """A people or committee file that cannot be read; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Office:
+    """One office of a legislator: where, and how to call or write."""
+
+    name: str  # "Capitol Office", "District Office #1"
+    classification: str | None = None  # capitol | district | primary
+    voice: str | None = None
+    fax: str | None = None
+    address: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class StateLegislator:
+    """A sitting state legislator: chamber role (`upper`, `lower`, `legislature`), district as the
+    state names it ("8", "Second Suffolk"), and how to reach them."""
+
+    id: str  # ocd-person/...
+    name: str
+    state: str
+    chamber: str
+    district: str
+    party: str | None = None
+    title: str | None = None  # Senator, Representative, Delegate, Assembly Member
+    email: str | None = None
+    offices: tuple[Office, ...] = ()
+    url: str | None = None
+
+    @property
+    def phones(self) -> list[str]:
+        """Voice numbers, capitol office first, without repeats."""
+        ordered = sorted(self.offices, key=lambda o: o.classification != "capitol")
+        return list(dict.fromkeys(o.voice for o in ordered if o.voice))
+
+    @property
+    def emails(self) -> list[str]:
+        return list(dict.fromkeys([e for e in [self.email, *(o.email for o in self.offices)] if e]))
+
+    @property
+    def chamber_name(self) -> str | None:
+        return state_info(self.state).chamber(self.chamber)
+
+
+@dataclass(frozen=True)
+class CommitteeMember:
+    name: str
+    role: str  # as the file says it, lower case: chair, vice chair, ranking member, member
+    person_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StateCommittee:
+    id: str
+    name: str
+    state: str
+    chamber: str  # upper | lower | legislature (joint)
+    members: tuple[CommitteeMember, ...] = field(default_factory=tuple)
+
+    @property
+    def chairs(self) -> list[CommitteeMember]:
+        """The chair (or co-chairs); never a vice chair."""
+        return [m for m in self.members if m.role in CHAIR_ROLES]
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+
+def _text(value: Any, limit: int = MAX_FIELD) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", str(value))).split())
+    return (text if len(text) <= limit else text[:limit]) or None
+
+
+def _load_yaml(data: bytes | str, where: str) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(data)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise PeopleParseError(f"{where}:{line} not readable YAML") from None
+    if not isinstance(loaded, dict):
+        raise PeopleParseError(f"{where}: not a mapping")
+    return loaded
+
+
+def _current_role(roles: Iterable[Any], today: date) -> dict[str, Any] | None:
+    """The legislative role held today: no end date, or one not yet passed; the latest start wins."""
+    current = []
+    for role in roles:
+        if not isinstance(role, dict) or role.get("type") not in ("upper", "lower", "legislature"):
+            continue
+        end, start = str(role.get("end_date") or ""), str(role.get("start_date") or "")
+        if (end and end < today.isoformat()) or (start and start > today.isoformat()):
+            continue
+        current.append((start, role))
+    return max(current, key=lambda pair: pair[0])[1] if current else None
+
+
+def read_legislator_yaml(data: bytes | str, *, where: str = "legislator", today: date | None = None) -> StateLegislator | None:
+    """One openstates/people legislator file; None when the person holds no legislative seat today
+    (retired, or only an executive role)."""
+    person = _load_yaml(data, where)
+    role = _current_role(person.get("roles") or [], today or date.today())
+    if role is None:
+        return None
+    state = state_of(str(role.get("jurisdiction") or ""))
+    if not (state and person.get("id") and person.get("name")):
+        raise PeopleParseError(f"{where}: no id, name or jurisdiction")
+    offices = [_office(o) for o in person.get("offices") or [] if isinstance(o, dict)]
+    offices += [_contact_detail(c) for c in person.get("contact_details") or [] if isinstance(c, dict)]
+    parties = [p for p in person.get("party") or [] if isinstance(p, dict) and not p.get("end_date")]
+    links = [link.get("url") for link in person.get("links") or [] if isinstance(link, dict)]
+    chamber = str(role["type"])
+    return StateLegislator(
+        id=str(person["id"]), name=_text(person["name"]) or "", state=state, chamber=chamber,
+        district=_text(role.get("district")) or "", party=_text(parties[0].get("name")) if parties else None,
+        title=state_info(state).title(chamber),
+        email=_text(person.get("email")), offices=tuple(o for o in offices if o is not None),
+        url=_text(links[0]) if links else None)
+
+
+def _office(office: dict[str, Any]) -> Office | None:
+    kind = _text(office.get("classification"))
+    name = _text(office.get("name")) or (f"{kind.title()} Office" if kind else "Office")
+    found = Office(name=name, classification=kind, voice=_text(office.get("voice")), fax=_text(office.get("fax")),
+                   address=_text(office.get("address")), email=_text(office.get("email")))
+    return found if (found.voice or found.address or found.email or found.fax) else None
+
+
+def _contact_detail(detail: dict[str, Any]) -> Office | None:
+    """The older format: one entry per office, named by its `note` ("Capitol Office")."""
+    note = _text(detail.get("note")) or "Office"
+    return _office({**detail, "name": note, "classification": _NOTE_CLASS.get(note.lower(), "district")})
+
+
+def read_person_json(person: dict[str, Any]) -> StateLegislator | None:
+    """One `/people` result of Open States API v3 (with `include=offices`); None without a current
+    legislative role."""
+    role = person.get("current_role") if isinstance(person.get("current_role"), dict) else None
+    jurisdiction = person.get("jurisdiction") if isinstance(person.get("jurisdiction"), dict) else {}
+    state = state_of(str(jurisdiction.get("id") or ""))
+    if not role or role.get("org_classification") not in ("upper", "lower", "legislature") or not state:
+        return None
+    chamber = str(role["org_classification"])
+    offices = [_office(o) for o in person.get("offices") or [] if isinstance(o, dict)]
+    return StateLegislator(
+        id=str(person.get("id") or ""), name=_text(person.get("name")) or "", state=state, chamber=chamber,
+        district=_text(role.get("district")) or "", party=_text(person.get("party")),
+        title=_text(role.get("title")) or state_info(state).title(chamber), email=_text(person.get("email")),
+        offices=tuple(o for o in offices if o is not None), url=_text(person.get("openstates_url")))
+
+
+def read_committee_yaml(data: bytes | str, *, where: str = "committee") -> StateCommittee:
+    """One openstates/people committee file (`data/{state}/committees/*.yml`)."""
+    committee = _load_yaml(data, where)
+    state = state_of(str(committee.get("jurisdiction") or ""))
+    if not (state and committee.get("id") and committee.get("name")):
+        raise PeopleParseError(f"{where}: no id, name or jurisdiction")
+    members = tuple(
+        CommitteeMember(name=_text(m.get("name")) or "", role=(_text(m.get("role")) or "member").lower(),
+                        person_id=_text(m.get("person_id")))
+        for m in committee.get("members") or [] if isinstance(m, dict) and m.get("name"))
+    return StateCommittee(id=str(committee["id"]), name=_text(committee["name"]) or "", state=state,
+                          chamber=str(committee.get("chamber") or "legislature"), members=members)
+
+
+# -- finding ----------------------------------------------------------------------------------------
+
+
+def district_key(district: str | int | None) -> str:
+    """Districts compared as people write them: "08" is "8"; "Second Suffolk" any case; "3A" is "3a"."""
+    text = re.sub(r"[^a-z0-9]+", " ", str(district or "").lower()).strip()
+    return re.sub(r"\b0+(\d)", r"\1", text)
+
+
+def representatives(legislators: Iterable[StateLegislator], state: str, *, senate_district: str | int | None = None,
+                    house_district: str | int | None = None) -> list[StateLegislator]:
+    """The subscriber's own legislators: the upper chamber's member for `senate_district` and the
+    lower chamber's for `house_district` (a unicameral legislature's for either)."""
+    wanted = []
+    for chamber, district in (("upper", senate_district), ("lower", house_district)):
+        if district in (None, ""):
+            continue
+        key = district_key(district)
+        for person in legislators:
+            if person.state != state.lower() or district_key(person.district) != key:
+                continue
+            if person.chamber == chamber or person.chamber == "legislature":
+                wanted.append(person)
+    return list(dict.fromkeys(wanted))
+
+
+def committee_key(name: str) -> str:
+    """A committee's name without the words that vary between sources: "Senate Committee on
+    Judiciary", "Senate Judiciary Committee" and "Judiciary" are one committee in one chamber."""
+    text = re.sub(r"&", " and ", name.lower())
+    text = re.sub(r"[^a-z0-9 ]+", " ", text)
+    text = re.sub(r"\b(senate|house( of (representatives|delegates))?|assembly|joint|standing|legislative|"
+                  r"committee|the|on|for|of)\b", " ", text)
+    return " ".join(text.split())
+
+
+def find_committee(committees: Sequence[StateCommittee], state: str, name: str,
+                   chamber: str | None = None) -> StateCommittee | None:
+    """The committee an action names, in its chamber (a joint committee when none of the chamber's
+    has that name)."""
+    key = committee_key(name)
+    candidates = [c for c in committees if c.state == state.lower() and committee_key(c.name) == key]
+    for wanted in (chamber, "legislature", None):
+        for committee in candidates:
+            if wanted is None or committee.chamber == wanted:
+                return committee
+    return None
+
+
+def chairs_of(committee: StateCommittee | None, legislators: Iterable[StateLegislator] = ()) -> list[StateLegislator | CommitteeMember]:
+    """The committee's chair(s), as legislators with their offices when we know them, else as named."""
+    if committee is None:
+        return []
+    people = {p.id: p for p in legislators}
+    by_name = {p.name.casefold(): p for p in people.values()}
+    return [people.get(m.person_id or "") or by_name.get(m.name.casefold()) or m for m in committee.chairs]
