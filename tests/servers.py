@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,12 +42,14 @@ class Mailbox(_Overlap):
     """A real SMTP server on 127.0.0.1. With `user` and `password` it accepts mail only after AUTH
     (over plain SMTP, as a relay on a trusted network does) and records every login attempt; with
     `tls` only after STARTTLS; `delay` is how long it takes to accept each message (a relay's round
-    trips)."""
+    trips); `late_reply` how long it waits to say "250 OK" for a message it has already kept (the
+    duplicate of RFC 1047: a client that gave up meanwhile sends it again)."""
 
     def __init__(self, user: str | None = None, password: str | None = None, *, delay: float = 0.0,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, late_reply: float = 0.0) -> None:
         super().__init__()
         self.user, self.password, self.delay, self.tls = user, password, delay, tls
+        self.late_reply = late_reply
         self.logins: list[tuple[str, str, str, bool]] = []  # (mechanism, login, password, accepted)
         self.messages: list[tuple[list[str], Any]] = []
         sock = socket.socket()
@@ -71,6 +74,8 @@ class Mailbox(_Overlap):
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
         self.leave()
+        if self.late_reply:
+            await asyncio.sleep(self.late_reply)
         return "250 OK"
 
     @property
@@ -95,20 +100,25 @@ class Mailbox(_Overlap):
 
 class Receiver(_Overlap):
     """A real HTTP receiver for json:// webhooks: `status` decides its answer, `delay` how long each
-    answer takes (so notifier processes started together really overlap)."""
+    answer takes (so notifier processes started together really overlap; longer than the sender's
+    timeout, a post it finishes after the sender gave up). `headers` holds each post's headers;
+    `on_post`, when set, runs after a post is kept and before it is answered."""
 
     def __init__(self, delay: float = 0.0) -> None:
         super().__init__()
         self.posts: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self.status = 200
+        self.delay = delay
+        self.on_post: Callable[[], None] | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.enter()
-                if delay:
-                    time.sleep(delay)
+                if outer.delay:
+                    time.sleep(outer.delay)
                 if outer.status == 200:
                     try:
                         post = json.loads(body)
@@ -117,6 +127,9 @@ class Receiver(_Overlap):
                                 "title": self.headers.get("X-Title") or self.headers.get("Title")}
                     with outer.lock:
                         outer.posts.append(post)
+                        outer.headers.append(dict(self.headers.items()))
+                    if outer.on_post is not None:
+                        outer.on_post()
                 outer.leave()
                 self.send_response(outer.status)
                 self.send_header("Content-Length", "0")

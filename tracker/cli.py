@@ -19,6 +19,7 @@ import click
 
 from tracker import clock, logs, secrets
 from tracker.config import Config, ConfigError, load_config
+from tracker.faults import describe_failure, disk_full
 from tracker.logs import setup_logging
 
 
@@ -76,6 +77,9 @@ def open_store(config: Config) -> Any:
     try:
         return Store(config.database_url)
     except Exception as exc:
+        if disk_full(exc):
+            click.echo(disk_full_line(click.get_current_context().info_name, exc), err=True)
+            sys.exit(1)
         fail_usage(f"{config.path}: storage.url: cannot open the database: {type(exc).__name__}: {exc}")
 
 
@@ -106,16 +110,25 @@ class TrackerGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
-            if not logs.current().quiet:
+            full = disk_full(exc)  # one line in every mode: a traceback says nothing more
+            if not logs.current().quiet and not full:
                 raise
             import logging
 
             logging.getLogger("tracker.cli").error("tracker %s crashed", ctx.invoked_subcommand, exc_info=True,
                                                    extra={"file_only": True})
+            if full:
+                click.echo(disk_full_line(ctx.invoked_subcommand, exc), err=True)
+                sys.exit(1)
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(logs.shorten(secrets.mask(f"tracker {ctx.invoked_subcommand}: failed: "
                                                  f"{type(exc).__name__}: {first}")), err=True)
             sys.exit(1)
+
+
+def disk_full_line(command: str | None, exc: BaseException) -> str:
+    return logs.shorten(secrets.mask(f"tracker {command}: stopped: the disk is full ({describe_failure(exc)}); "
+                                     "what is owed is kept: run again once there is space"))
 
 
 @click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -202,11 +215,23 @@ def do_crawl(ctx: Context, config: Config, store: Any, watches: tuple[str, ...] 
     return all(r.ok for r in reports)
 
 
+def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
+    """Before anything else: record what an earlier notifier sent but could not record (the disk
+    was full), so it is never sent again. Raises while the database still cannot record it."""
+    from tracker.alerts.journal import replay
+
+    recorded = replay(store, config.base_dir)
+    if recorded:
+        ctx.say(f"notify: {recorded} deliveries sent earlier (the database could not record them then) "
+                "recorded as sent")
+
+
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
     """Close due bundles (`bundles`: only one runner of a cluster does), then send what is due."""
     from tracker.alerts.outbox import close_bundles
     from tracker.alerts.send import notify
 
+    record_unrecorded(ctx, config, store)
     owed = close_bundles(store, config) if bundles else 0
     if owed:
         ctx.say(f"notify: {owed} bundle deliveries owed")
@@ -214,53 +239,17 @@ def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True)
     if workers > 1 and store.engine.dialect.name != "postgresql":
         ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {workers})")
         workers = 1
-    report = notify(store, config) if workers == 1 else notify_in_processes(config, workers)
+    if workers == 1:
+        report = notify(store, config)
+    else:
+        from tracker.alerts.workers import notify_in_processes
+
+        report = notify_in_processes(store, config, workers)
+    crashed = f", {report.crashed} died" if report.crashed else ""
     ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead"
-            + (f" ({workers} workers)" if workers > 1 else ""))
+            + (f" ({workers} workers{crashed})" if workers > 1 else ""))
     error_lines(report.lines, logs.collapse_deliveries)
-    return not report.failed and not report.dead
-
-
-def notify_in_processes(config: Config, workers: int) -> Any:
-    """Run `workers` notifier processes side by side and add up their reports. Sending is mostly
-    waiting on the relay (one SMTP session per message), so processes, not threads; each claims its
-    own rows with the outbox lease (FOR UPDATE SKIP LOCKED), so no row is sent twice. Spawned, never
-    forked: `tracker run` has Scrapy's reactor thread running."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tracker.alerts.send import NotifyReport
-
-    total = NotifyReport()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        known = sorted(secrets._known)
-        futures = [pool.submit(notify_worker, config, known) for _ in range(workers)]
-        for number, future in enumerate(futures, 1):
-            try:
-                report = future.result()
-            except Exception as exc:  # a dead worker's leased rows are free again when its lease ends
-                total.failed += 1
-                total.lines.append(f"notifier worker {number} failed: {type(exc).__name__}: {exc}")
-                continue
-            total.sent += report.sent
-            total.failed += report.failed
-            total.dead += report.dead
-            total.skipped += report.skipped
-            total.lines.extend(report.lines)
-    return total
-
-
-def notify_worker(config: Config, known_secrets: list[str]) -> Any:
-    """One notifier process: the parent's config (validated once: reading it again cost each
-    worker 0.46 ms a subscriber, 23 s at 50,000), its secrets registered for masking, its own store
-    and lease owner."""
-    from tracker.alerts.send import notify
-    from tracker.store import Store
-
-    for value in known_secrets:
-        secrets.register(value)
-    secrets.install_log_masking()
-    return notify(Store(config.database_url), config)
+    return not report.failed and not report.dead and not report.crashed and not report.unrecorded
 
 
 def do_digest(ctx: Context, config: Config, store: Any, out: Path) -> bool:
@@ -361,6 +350,7 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
             error_line(stuck)
             do_notify(ctx, config, store)
             sys.exit(1)
+        record_unrecorded(ctx, config, store)
         ok = do_crawl(ctx, config, store)
         ok = do_notify(ctx, config, store) and ok
         ok = do_digest(ctx, config, store, config.digest_dir) and ok
@@ -390,6 +380,7 @@ def run_cluster(ctx: Context, config: Config, store: Any, runner_id: str | None,
         if not held:
             ctx.say(f"another tracker run --cluster as runner {runner} is in progress; nothing to do")
             return 0
+        record_unrecorded(ctx, config, store)
         prepare(store, config)
         jobs = plan_sources(config)
         total = len(group_jobs(config, jobs))

@@ -116,6 +116,8 @@ class AlertsSection(Strict):
     lease_seconds: int = Field(default=300, ge=10)
     # Notifier processes `tracker notify` runs side by side (PostgreSQL only: SQLite has one writer).
     workers: int = Field(default=1, ge=1, le=64)
+    # How long a service may take to connect and to answer (apprise's `cto`/`rto`; a URL's own win).
+    timeout_seconds: float = Field(default=10.0, gt=0, le=600)
 
     @field_validator("daily_at")
     @classmethod

@@ -8,17 +8,15 @@ go to the worker already holding one of its items, so each entity's writes stay 
 
 Workers are spawned (never forked from a process running the reactor thread) and reused by every
 crawl of the process; `prepare()` tells them which database and config the next items belong to.
+Each exits by itself when the main process dies (tracker.spawned).
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +24,7 @@ from tracker import secrets
 from tracker.config import Config
 from tracker.records import Bill, Item, Record
 from tracker.sources import SOURCES
+from tracker.spawned import Child, ChildDied
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +51,8 @@ class _Worker:
     """One ingest process and the items on their way to it.
 
     Items go in batches: whatever arrived while the worker was busy goes in one call, with at most
-    `IN_FLIGHT` calls queued. One call per item is fed to the worker by the executor's manager
-    thread, which needs the GIL the busy reactor thread holds: the worker waited between items. Each
+    `IN_FLIGHT` calls queued. One call per item was fed to the worker by a sending thread that
+    needs the GIL the busy reactor thread holds: the worker waited between items. Each
     item is still stored in its own transaction, in the order it came, and gets its own outcome or
     exception; a worker that dies fails only the batches it held, and the next batch spawns a new one.
     """
@@ -63,48 +62,38 @@ class _Worker:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.pool: ProcessPoolExecutor | None = None
-        # The write end of a pipe only this process holds: the worker reads EOF from it the moment
-        # this process dies, however it dies (kill -9 included), and exits.
-        self.lifeline: Any = None
+        # The process, spawned on first use; it exits by itself when this process dies (tracker.spawned).
+        self.process: Child | None = None
         self.waiting: list[tuple[Item, Future[Outcome]]] = []
         self.in_flight = 0  # calls
         self.held = 0  # items in those calls
 
-    def executor(self) -> ProcessPoolExecutor:
+    def executor(self) -> Child:
         with self.lock:
-            if self.pool is None:
+            if self.process is None:
                 from tracker import logs
 
-                context = multiprocessing.get_context("spawn")
-                # The worker waits for EOF on the read end: it comes when every write end is closed,
-                # and only this process holds one (the pool keeps the read end to spawn the worker).
-                reader, writer = context.Pipe(duplex=False)
-                self.lifeline = (reader, writer)
-                self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker,
-                                                initargs=(reader, os.getpid(), logs.current()))
+                self.process = Child("ingest worker", initializer=_start_worker, initargs=(logs.current(),))
                 if _prepared is not None:  # started mid-crawl (a second worker, or a dead one's heir)
-                    self.pool.submit(_prepare, *_prepared)
-            return self.pool
+                    self.process.submit(_prepare, *_prepared)
+            return self.process
 
-    def reset(self, broken: ProcessPoolExecutor | None = None) -> None:
+    def reset(self, broken: Child | None = None) -> None:
         """Forget a broken worker (only if it is still `broken`, when given): many items see one
         worker die; the first resets it, the others leave its replacement be."""
         with self.lock:
-            if broken is not None and self.pool is not broken:
+            if broken is not None and self.process is not broken:
                 return
-            if self.pool is not None:
-                self.pool.shutdown(wait=False, cancel_futures=True)
-            if self.lifeline is not None:
-                for end in self.lifeline:
-                    end.close()  # an old worker still alive sees EOF and exits
-            self.pool, self.lifeline = None, None
+            if self.process is not None:
+                self.process.stop()  # an old worker still alive sees its call pipe close and exits
+            self.process = None
 
     def backlog(self) -> int:
         return len(self.waiting) + self.held
 
     def pids(self) -> list[int]:
-        return list(getattr(self.pool, "_processes", None) or {})
+        child = self.process
+        return [child.pid] if child is not None and child.pid is not None else []
 
     def submit(self, item: Item) -> Future[Outcome]:
         future: Future[Outcome] = Future()
@@ -123,18 +112,16 @@ class _Worker:
         used = self.executor()
         try:
             call = used.submit(_process_batch, [item for item, _ in batch])
-        except Exception as exc:  # shut down or broken: these items fail, the next ones get a new worker
+        except Exception as exc:  # stopped or dead: these items fail, the next ones get a new worker
             self.reset(used)
             self._finish(batch, exc)
             return
         call.add_done_callback(lambda call: self._done(used, batch, call))
 
-    def _done(self, used: ProcessPoolExecutor, batch: list[tuple[Item, Future[Outcome]]],
+    def _done(self, used: Child, batch: list[tuple[Item, Future[Outcome]]],
               call: Future[list[Outcome | Exception]]) -> None:
-        if call.cancelled():
-            self._finish(batch, RuntimeError("the ingest worker was stopped"))
-        elif (problem := call.exception()) is not None:
-            if isinstance(problem, BrokenProcessPool):
+        if (problem := call.exception()) is not None:
+            if isinstance(problem, ChildDied):
                 self.reset(used)  # the worker died: the next batch spawns a new one
             self._finish(batch, problem)
         else:
@@ -213,48 +200,18 @@ def worker_pids() -> list[int]:
 def shutdown() -> None:
     """Stop every worker and wait for it (a benchmark's last step: they hold its stdout open)."""
     for worker in list(_workers):
-        if worker.pool is not None:
-            worker.pool.shutdown(wait=True, cancel_futures=True)
+        if worker.process is not None:
+            worker.process.stop(wait=True)
         worker.reset()
 
 
 # -- worker side ---------------------------------------------------------------------------------
 
-WATCH_SECONDS = 1.0
-
-
-def _start_worker(lifeline: Any, parent: int, log_settings: Any) -> None:
-    """Worker initializer: log like the main process, and exit by ourselves when it dies. A
-    ProcessPoolExecutor worker otherwise waits on its call queue forever (it holds that pipe's
-    write end itself), keeping ~70 MB and the multiprocessing resource tracker alive for good.
-
-    Two watchers, both in daemon threads: EOF on the lifeline pipe (instant, on any platform), and
-    os.getppid() polled every WATCH_SECONDS (the fallback). Linux's PR_SET_PDEATHSIG is not used:
-    it fires when the *thread* that spawned the worker ends (the pool spawns from whichever thread
-    submits first), which would kill a healthy worker."""
+def _start_worker(log_settings: Any) -> None:
+    """Worker initializer: log like the main process."""
     from tracker import logs
 
     logs.setup_worker(log_settings)
-    threading.Thread(target=_watch_lifeline, args=(lifeline,), name="lifeline", daemon=True).start()
-    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch", daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the watchers started
-        os._exit(0)
-
-
-def _watch_lifeline(lifeline: Any) -> None:
-    try:
-        while True:
-            lifeline.recv()  # nothing is ever sent: this returns only by EOF
-    except (EOFError, OSError):
-        pass
-    os._exit(0)
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(WATCH_SECONDS)
-    os._exit(0)
-
 
 
 def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: list[str],

@@ -129,11 +129,16 @@ def run_lock(store: Store, lock_dir: Path) -> Iterator[bool]:
 
 
 def _write_holder_file(path: Path) -> None:
-    """Atomically (a reader never sees half a file)."""
+    """Atomically (a reader never sees half a file); on a full disk, nothing is left behind."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                               "started_at": clock.iso_z(clock.now())}))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                   "started_at": clock.iso_z(clock.now())}))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _write_holder_row(conn: Connection) -> None:

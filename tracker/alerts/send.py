@@ -10,15 +10,23 @@ right after its send: a crash repeats at most the one message in flight, to that
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import hashlib
+import logging
 import os
 import re
 import ssl
+import sys
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import apprise
 import jinja2
@@ -26,15 +34,19 @@ from sqlalchemy import Connection, Update, bindparam, select, tuple_, update
 
 from tracker import clock, secrets, templating
 from tracker import models as m
+from tracker.alerts.journal import SentJournal
 from tracker.alerts.outbox import OPERATOR
 from tracker.alerts.targets import Target, targets_of
 from tracker.config import Config
 from tracker.contacts import bill_contact_lines, bill_contacts
+from tracker.faults import describe_failure, disk_full
 from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Record, load_record
 from tracker.status import body_members_now, congress_directory
 from tracker.store import Store
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
+
+log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -42,11 +54,31 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 @dataclass
 class NotifyReport:
+    """What a notify run did, counted in messages; `crashed`: notifier processes that died."""
+
     sent: int = 0
     failed: int = 0
     dead: int = 0
     skipped: int = 0
     lines: list[str] = field(default_factory=list)
+    crashed: int = 0
+    unrecorded: int = 0  # sent, but the database could not record it (kept in the journal)
+
+    def add(self, other: NotifyReport) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.dead += other.dead
+        self.skipped += other.skipped
+        self.crashed += other.crashed
+        self.unrecorded += other.unrecorded
+        self.lines.extend(other.lines)
+
+    def since(self, earlier: NotifyReport) -> NotifyReport | None:
+        """What this report holds beyond `earlier` (a report this one grew from), or None."""
+        news = NotifyReport(self.sent - earlier.sent, self.failed - earlier.failed, self.dead - earlier.dead,
+                            self.skipped - earlier.skipped, self.lines[len(earlier.lines):],
+                            self.crashed - earlier.crashed, self.unrecorded - earlier.unrecorded)
+        return news if news != NotifyReport() else None
 
 
 @dataclass
@@ -135,6 +167,7 @@ class DeliveryRow(Protocol):
     payload: dict[str, Any] | None
     tries: int
     group_key: str | None
+    created_at: Any
 
 
 @dataclass
@@ -329,15 +362,82 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
     return Message(title, body)
 
 
-def _send(target: Target, message: Message) -> tuple[bool, str | None]:
-    sender = _sender(target.url)
+KEY_HEADER = "X-Tracker-Delivery"
+
+
+def delivery_key(rows: list[DeliveryRow]) -> str:
+    """The message's idempotency key: the same for every try of the same rows to the same target
+    (a retry, a repeat after a crash), different for any other message. Made of the rows' ids and
+    when the first was owed, so two tracker databases do not make the same keys."""
+    first = min(rows, key=lambda row: row.id)
+    ids = ",".join(str(row.id) for row in sorted(rows, key=lambda row: row.id))
+    made = f"{first.subscriber_id}|{first.target_hash}|{ids}|{first.created_at}"
+    return hashlib.sha256(made.encode()).hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=1024)
+def _with_timeouts(url: str, seconds: float) -> str:
+    """The URL with apprise's connect and read timeouts (`cto`, `rto`) set to `seconds`, unless
+    the URL sets its own."""
+    query = urlsplit(url).query.lower()
+    if re.search(r"(^|&)(cto|rto)=", query):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}cto={seconds:g}&rto={seconds:g}"
+
+
+# The key of the message being sent: a context variable, since apprise may send from its own thread
+# pool (it copies the caller's context into it).
+_message_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("tracker_message_key", default=None)
+
+
+def _stable_message_id(plugin: Any) -> None:
+    """Make the Message-ID of mail sent through `plugin` `<key@host>` (the key of the message
+    being sent), so a repeat of one message carries the same Message-ID and a mail
+    system can drop it. Apprise builds its messages itself with a random `make_msgid()` and adds
+    it after any header we give it (a second Message-ID, not a replacement), so its email module's
+    `make_msgid` is wrapped once: with no key set it is apprise's own."""
+    module = sys.modules.get(type(plugin).__module__)
+    original = getattr(module, "make_msgid", None)
+    if original is None or getattr(original, "tracker_key", False):
+        return
+
+    def make_msgid(idstring: str | None = None, domain: str | None = None) -> str:
+        key = _message_key.get()
+        if key is None:
+            return original(idstring, domain=domain)
+        return f"<{key}@{domain or 'tracker.invalid'}>"
+
+    make_msgid.tracker_key = True  # type: ignore[attr-defined]
+    module.make_msgid = make_msgid  # type: ignore[union-attr]
+
+
+def _send(target: Target, message: Message, key: str, timeout: float) -> tuple[bool, str | None]:
+    """Send one message carrying its key (an `X-Tracker-Delivery` header on services that take
+    headers: webhooks and mail; mail's Message-ID too). A failure after `timeout` seconds is said
+    as a timeout: the service may have received the message, and a retry carries the same key."""
+    sender = _sender(_with_timeouts(target.url, timeout))
     if sender is None:
         return False, "apprise cannot use this URL"
-    if message.markdown:
-        result = sender.notify(title=message.title, body=message.markdown, body_format=apprise.NotifyFormat.MARKDOWN)
-    else:
-        result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
-    return (True, None) if bool(result) else (False, f"the service refused or was unreachable ({result!r})")
+    for plugin in sender:
+        headers = getattr(plugin, "headers", None)
+        if isinstance(headers, dict):
+            headers[KEY_HEADER] = key
+        _stable_message_id(plugin)
+    started = time.monotonic()
+    token = _message_key.set(key)
+    try:
+        if message.markdown:
+            result = sender.notify(title=message.title, body=message.markdown,
+                                   body_format=apprise.NotifyFormat.MARKDOWN)
+        else:
+            result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
+    finally:
+        _message_key.reset(token)
+    if bool(result):
+        return True, None
+    if time.monotonic() - started >= timeout * 0.9:
+        return False, f"timed out after {timeout:g} s (the service may have received it)"
+    return False, f"the service refused or was unreachable ({result!r})"
 
 
 _D = m.Delivery
@@ -369,7 +469,8 @@ def _claim_statement(config: Config) -> Update:
 
 
 # What sending needs of a claimed row.
-_RETURNED = (_D.id, _D.subscriber_id, _D.target_hash, _D.change_id, _D.period, _D.payload, _D.tries, _D.group_key)
+_RETURNED = (_D.id, _D.subscriber_id, _D.target_hash, _D.change_id, _D.period, _D.payload, _D.tries, _D.group_key,
+             _D.created_at)
 
 
 def _group_statement() -> Update:
@@ -406,9 +507,11 @@ def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targ
     return outgoing
 
 
-def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None) -> NotifyReport:
+def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None,
+           progress: Callable[[NotifyReport], None] | None = None) -> NotifyReport:
     """Send every due delivery once, a group of rows as one message; return counts (messages) and
-    one line per problem (masked)."""
+    one line per problem (masked). `progress` sees the report after each message's result is
+    recorded (a notifier worker tells its parent as it goes)."""
     lazy_ca_lookup()
     owner = owner or uuid.uuid4().hex
     report = NotifyReport()
@@ -417,37 +520,76 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     claim, complete = _claim_statement(config), _group_statement()
     rendered = RenderCache()
     handled = 0
-    while limit is None or handled < limit:
-        now = clock.now()
-        until = now + timedelta(seconds=config.alerts.lease_seconds)
-        batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - handled)
-        params = {"now": now, "until": until, "owner": owner}
-        # One connection per batch; the claim and every message's result are still each their own transaction.
-        with store.engine.connect() as conn:
-            with conn.begin():
-                rows = list(conn.execute(claim, {**params, "batch": batch}).all())
-                groups = sorted({(r.subscriber_id, r.target_hash, r.group_key) for r in rows if r.group_key})
-                if groups:
-                    rows += conn.execute(complete, {**params, "groups": groups}).all()
-            if not rows:
-                break
-            for group, target, message in _prepare(store, config, _groups(rows), targets, rendered):
-                if clock.now() >= until:
-                    break  # our lease ran out: the rest are free again, for the next claim (ours or not)
-                handled += len(group)
-                if target is None or message is None:
-                    _finish(conn, config, owner, group, None, "subscriber or target no longer in the config",
-                            report, final=True)
-                    continue
-                ok, error = _send(target, fit(message, target, message.link))
-                if ok:
-                    _mark_sent(conn, owner, group, report)
-                else:
-                    _finish(conn, config, owner, group, target, error, report)
-    # Release leases of rows claimed but not handled (a lease ran out).
-    with store.engine.begin() as conn:
-        conn.execute(update(_D).where(_D.lease_owner == owner).values(lease_owner=None, lease_until=None))
+    journal = _journal(store, config, owner)
+    try:
+        while limit is None or handled < limit:
+            now = clock.now()
+            until = now + timedelta(seconds=config.alerts.lease_seconds)
+            batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - handled)
+            params = {"now": now, "until": until, "owner": owner}
+            # One connection per batch; the claim and every message's result are still each their own transaction.
+            with store.engine.connect() as conn:
+                with conn.begin():
+                    rows = list(conn.execute(claim, {**params, "batch": batch}).all())
+                    groups = sorted({(r.subscriber_id, r.target_hash, r.group_key) for r in rows if r.group_key})
+                    if groups:
+                        rows += conn.execute(complete, {**params, "groups": groups}).all()
+                if not rows:
+                    break
+                for group, target, message in _prepare(store, config, _groups(rows), targets, rendered):
+                    if clock.now() >= until:
+                        break  # our lease ran out: the rest are free again, for the next claim (ours or not)
+                    handled += len(group)
+                    if target is None or message is None:
+                        _finish(conn, config, owner, group, None, "subscriber or target no longer in the config",
+                                report, final=True)
+                        continue
+                    ok, error = _send(target, fit(message, target, message.link), delivery_key(group),
+                                      config.alerts.timeout_seconds)
+                    if ok:
+                        try:
+                            _mark_sent(conn, owner, group, report)
+                        except Exception as exc:
+                            _unrecorded(journal, group, target, exc, report)
+                            return report
+                    else:
+                        _finish(conn, config, owner, group, target, error, report)
+                    if progress is not None:
+                        progress(report)
+    finally:
+        if journal is not None:
+            journal.close()
+        # Release leases of rows claimed but not handled (a lease ran out, or we stopped); when the
+        # database cannot record it, they run out by themselves (or the journal's replay frees them).
+        with contextlib.suppress(Exception), store.engine.begin() as conn:
+            conn.execute(update(_D).where(_D.lease_owner == owner).values(lease_owner=None, lease_until=None))
     return report
+
+
+def _journal(store: Store, config: Config, owner: str) -> SentJournal | None:
+    """This notifier's journal, made ready before anything is sent: a full disk stops us here,
+    having sent nothing. A folder we may not write to only costs the journal (said once per run):
+    a message the database then fails to record may go again, with its key."""
+    try:
+        return SentJournal(store, config.base_dir, owner)
+    except OSError as exc:
+        if disk_full(exc):
+            raise
+        log.warning("notify: cannot keep a journal of sent messages (%s): a message sent when the database "
+                    "cannot record it may be sent again", exc)
+        return None
+
+
+def _unrecorded(journal: SentJournal | None, rows: list[DeliveryRow], target: Target, problem: Exception,
+                report: NotifyReport) -> None:
+    """A message went out but marking it sent failed: keep its rows in the journal (recorded as
+    sent before the next claim) and stop: nothing sent now could be recorded either."""
+    kept = journal is not None and journal.record([row.id for row in rows])
+    report.sent += 1
+    report.unrecorded += 1
+    then = "it is recorded before anything else next time" if kept else "it may be sent again"
+    report.lines.append(f"delivery {rows[0].id} to {rows[0].subscriber_id} ({target.label}): sent, but the database "
+                        f"could not record it ({describe_failure(problem)}); {then}; notify stopped")
 
 
 def _lease_lost(row: DeliveryRow, what: str) -> str:
@@ -513,6 +655,6 @@ def send_test(config: Config, subscriber_id: str) -> list[tuple[str, bool, str |
                       "If you can read it, alerts will reach you here.")
     results = []
     for target in targets_of(sub.notify):
-        ok, error = _send(target, message)
+        ok, error = _send(target, message, uuid.uuid4().hex, config.alerts.timeout_seconds)
         results.append((target.label, ok, secrets.mask(error) if error else None))
     return results

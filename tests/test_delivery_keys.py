@@ -1,0 +1,107 @@
+"""A slow receiver (issue 25, item 4): every message carries a key that stays the same when it is
+sent again, so a receiver that finished the first try can drop the repeat; a timeout is said as
+a timeout, and `[alerts] timeout_seconds` sets it.
+
+Real parts only: `tracker notify` as an OS process, a real HTTP receiver and a real SMTP server
+(aiosmtpd) that take longer to answer than the tracker waits, but finish the message anyway."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers import Mailbox, Receiver
+from test_parallel_notifiers import WORDS, env, mail_url, owe, statuses, write_config
+
+from tracker.config import load_config
+
+LATER = "2026-11-24T14:30:00Z"  # past the first retry's backoff (5 minutes)
+EXPECTED = sorted(f"S. 1 {words}" for words in WORDS)
+
+
+def notify(path: Path, now: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"],
+                          capture_output=True, text=True, env={**env(), **({"TRACKER_NOW": now} if now else {})},
+                          timeout=120)
+
+
+def slow_config(tmp_path: Path, db_url: str, target: str) -> Path:
+    path = write_config(tmp_path, db_url, target, workers=1)
+    path.write_text(path.read_text().replace("[alerts]", "[alerts]\ntimeout_seconds = 0.5"))
+    return path
+
+
+def wait_for(count: Any, at_least: int) -> None:
+    deadline = time.monotonic() + 20
+    while count() < at_least and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def hook() -> Iterator[Receiver]:
+    receiver = Receiver(delay=1.5)  # answers after the tracker gave up, but keeps the post
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(late_reply=1.5)  # keeps the message, says so after the tracker gave up
+    box.start()
+    yield box
+    box.stop()
+
+
+def test_a_webhook_that_answers_too_late_can_drop_the_repeat_by_its_key(tmp_path: Path, sqlite_url: str,
+                                                                        hook: Receiver, frozen_now: Any) -> None:
+    path = slow_config(tmp_path, sqlite_url, hook.url)
+    store = owe(load_config(path, env={}), bills=1)  # four changes: four messages
+
+    first = notify(path)
+    assert first.returncode == 1
+    lines = first.stderr.splitlines()
+    assert len(lines) == 4 and all(line.endswith("timed out after 0.5 s (the service may have received it)")
+                                   for line in lines), first.stderr
+    assert "refused or was unreachable" not in first.stderr
+    assert statuses(store) == {"failed": 4}
+    wait_for(lambda: len(hook.posts), 4)  # the receiver finished every one of them
+
+    hook.delay = 0
+    again = notify(path, LATER)
+    assert again.returncode == 0, again.stderr
+    assert statuses(store) == {"sent": 4}
+    assert sorted(hook.titles) == sorted(EXPECTED * 2)  # each message twice...
+    keys = [headers["X-Tracker-Delivery"] for headers in hook.headers]
+    assert sorted(Counter(keys).values()) == [2, 2, 2, 2]  # ...each time with its own key
+    kept: dict[str, str] = {}
+    for key, title in zip(keys, hook.titles, strict=True):  # what a receiver does with the key
+        kept.setdefault(key, title)
+    assert sorted(kept.values()) == EXPECTED
+
+
+def test_mail_that_times_out_is_sent_again_with_the_same_message_id(tmp_path: Path, sqlite_url: str,
+                                                                    mailbox: Mailbox, frozen_now: Any) -> None:
+    path = slow_config(tmp_path, sqlite_url, mail_url(mailbox))
+    store = owe(load_config(path, env={}), bills=1)
+
+    first = notify(path)
+    assert first.returncode == 1 and "timed out after 0.5 s" in first.stderr, first.stderr
+    wait_for(lambda: len(mailbox.messages), 4)
+
+    mailbox.late_reply = 0
+    again = notify(path, LATER)
+    assert again.returncode == 0, again.stderr
+    assert statuses(store) == {"sent": 4}
+    messages = [message for _, message in mailbox.messages]
+    assert sorted(mailbox.subjects) == sorted(EXPECTED * 2)
+    ids = [message["Message-ID"] for message in messages]
+    assert all(len(message.get_all("Message-ID")) == 1 for message in messages)
+    assert sorted(Counter(ids).values()) == [2, 2, 2, 2]  # a repeat has the first try's Message-ID
+    for message in messages:
+        assert message["Message-ID"] == f"<{message['X-Tracker-Delivery']}@127.0.0.1>"

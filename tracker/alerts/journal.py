@@ -1,0 +1,120 @@
+"""Deliveries sent but not recorded: a message went out, then the database could not record it
+(the disk filled up, the database server went away). The next notify would send it again.
+
+So each notifier first makes ready a small journal file with its space taken up front
+(`posix_fallocate`): writing a few ids into it later needs no new space, even on a full disk.
+When marking a sent message fails, the notifier writes the message's row ids there (fsynced) and
+stops; the next `tracker notify` or `tracker run` records them as sent and frees the rest of
+that notifier's leases before it claims anything. A notifier that ends normally removes its
+file; an empty file left by a killed one is removed once its process is gone.
+
+The files sit beside a SQLite database (`tracker.db.sent.<pid>.<owner>`); for PostgreSQL in the
+config's folder, named by the database (`tracker-<hash>.sent.<pid>.<owner>`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+from sqlalchemy import update
+
+from tracker import clock
+from tracker import models as m
+from tracker.lock import lock_path, process_alive
+from tracker.store import Store
+
+SIZE = 64 * 1024  # ids of one message's rows: thousands fit
+
+
+def _prefix(store: Store, base_dir: Path) -> Path:
+    """Beside a SQLite database; else in the config's folder, named by the database (host, name,
+    user: no password), so two configs sharing a folder never replay each other's journals."""
+    if store.engine.dialect.name == "sqlite":
+        lock = lock_path(store, base_dir)
+        return lock.with_name(lock.name.removesuffix(".lock") + ".sent")
+    database = store.engine.url.render_as_string(hide_password=True)
+    return base_dir / f"tracker-{hashlib.sha256(database.encode()).hexdigest()[:12]}.sent"
+
+
+class SentJournal:
+    """One notifier's journal, ready before its first send."""
+
+    def __init__(self, store: Store, base_dir: Path, owner: str) -> None:
+        prefix = _prefix(store, base_dir)
+        self.path = prefix.with_name(f"{prefix.name}.{os.getpid()}.{owner}")
+        self.used = 0
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            allocate = getattr(os, "posix_fallocate", None)  # not on macOS
+            try:
+                if allocate is None:
+                    raise OSError(errno.EOPNOTSUPP, "no posix_fallocate")
+                allocate(fd, 0, SIZE)
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without fallocate
+                    raise
+                os.pwrite(fd, b"\0" * SIZE, 0)  # zeros written now are space taken now
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            raise
+        self.fd: int | None = fd
+
+    def record(self, ids: list[int]) -> bool:
+        """Keep `ids` as sent (False when they do not fit, or the write failed)."""
+        line = (",".join(str(i) for i in ids) + "\n").encode()
+        if self.fd is None or self.used + len(line) > SIZE:
+            return False
+        try:
+            os.pwrite(self.fd, line, self.used)
+            os.fsync(self.fd)
+        except OSError:
+            return False
+        self.used += len(line)
+        return True
+
+    def close(self) -> None:
+        """Remove the file unless it holds something to record."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if not self.used:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+def replay(store: Store, base_dir: Path) -> int:
+    """Record as sent what earlier notifiers sent but could not record, and free their other
+    leases; returns how many deliveries were recorded. Raises when the database still cannot
+    record them (the journal is kept for the next try)."""
+    prefix = _prefix(store, base_dir)
+    recorded = 0
+    for path in sorted(prefix.parent.glob(f"{prefix.name}.*.*")):
+        pid_text, _, owner = path.name[len(prefix.name) + 1:].partition(".")
+        try:
+            content = path.read_bytes().split(b"\0", 1)[0].decode("ascii")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not content:
+            if pid_text.isdigit() and not process_alive(int(pid_text)):
+                with contextlib.suppress(OSError):
+                    path.unlink()  # left by a notifier that was killed before it sent anything
+            continue
+        ids = [int(i) for line in content.splitlines() if line for i in line.split(",") if i.strip().isdigit()]
+        with store.engine.begin() as conn:
+            if ids:
+                recorded += conn.execute(
+                    update(m.Delivery).where(m.Delivery.id.in_(ids), m.Delivery.status.in_(("pending", "failed")))
+                    .values(status="sent", sent_at=clock.now(), tries=m.Delivery.tries + 1, last_error=None,
+                            lease_owner=None, lease_until=None)).rowcount
+            # That notifier stopped at its failure: nothing else it leased is being sent.
+            conn.execute(update(m.Delivery).where(m.Delivery.lease_owner == owner)
+                         .values(lease_owner=None, lease_until=None))
+        path.unlink()
+    return recorded
