@@ -20,14 +20,14 @@ from sqlalchemy import func, select
 
 from tracker import __version__, clock, templating
 from tracker import models as m
-from tracker.bills import STAGE_WORDS, chambers_passed
+from tracker.bills.stages import chambers_passed
 from tracker.config import Config
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts
 from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Meeting, load_record
 from tracker.status import body_members_now, collect_status, congress_directory, list_changes, watch_entities
 from tracker.store import Store
-from tracker.words import change_words, local_time, meeting_label, meeting_page, slug
+from tracker.words import STAGE_WORDS, change_words, local_time, meeting_label, meeting_page, slug
 
 RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting pages
 RECENT_SHOWN = 50  # on the front page; the rest are on a page per month
@@ -105,7 +105,7 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
                     "steps": stage_steps(bill),
                     "cosponsor_change": (bill.active_cosponsors - before.active_cosponsors
                                          if isinstance(before, Bill) else None),
-                    "contacts": (bill_contact_lines(bill_contacts(bill.dump(), directory, today=today))
+                    "contacts": (bill_contact_lines(bill_contacts(bill, directory, today=today))
                                  if directory is not None else []),
                 }
     return out

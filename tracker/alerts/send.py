@@ -219,7 +219,7 @@ def _contacts(session: Any, change_ids: tuple[int, ...], state: str | None, dist
     bill = _entity(session, change.entity_key)
     if cache.directory is None or not isinstance(bill, Bill):
         return []
-    found = bill_contacts(bill.dump(), cache.directory, today=clock.now().date(), state=state, district=district)
+    found = bill_contacts(bill, cache.directory, today=clock.now().date(), state=state, district=district)
     return [_clean(line) for line in bill_contact_lines(found)]
 
 
