@@ -163,7 +163,7 @@ def _raw_actions(bill: etree._Element) -> list[dict[str, Any]]:
     return rows
 
 
-def _merge_actions(rows: list[dict[str, Any]]) -> list[BillAction]:
+def _merge_library_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Merge each Library of Congress row into the chamber row it repeats (same date and text)."""
     chamber_rows = [r for r in rows if not _is_loc(r["source"], r["code"])]
     loc_rows = [r for r in rows if _is_loc(r["source"], r["code"])]
@@ -172,21 +172,25 @@ def _merge_actions(rows: list[dict[str, Any]]) -> list[BillAction]:
     for row in merged:
         index.setdefault((row["date"], _merge_key(row["text"])), []).append(row)
     for loc in loc_rows:
-        twins = [r for key in _loc_keys(loc["text"]) for r in index.get((loc["date"], key), [])
-                 if not r.get("_has_loc")]
-        if twins:
-            twin = twins[0]
-            twin["_has_loc"] = True
-            if loc["code"] and loc["code"] not in twin["codes"]:
-                twin["codes"].append(loc["code"])
-            if twin["chamber"] is None:
-                twin["chamber"] = loc["chamber"]
-        else:
+        twin = next((r for key in _loc_keys(loc["text"]) for r in index.get((loc["date"], key), [])
+                     if not r.get("_has_loc")), None)
+        if twin is None:
             merged.append(dict(loc, codes=[loc["code"]] if loc["code"] else []))
-    merged.sort(key=lambda r: (r["date"], r["time"] or "", r["order"]))
+            continue
+        twin["_has_loc"] = True
+        if loc["code"] and loc["code"] not in twin["codes"]:
+            twin["codes"].append(loc["code"])
+        if twin["chamber"] is None:
+            twin["chamber"] = loc["chamber"]
+    return merged
+
+
+def _identified(rows: list[dict[str, Any]]) -> list[BillAction]:
+    """The actions with an id made of what the event is (date, time, words, committees), so the
+    same event has the same id in every later file."""
     actions: list[BillAction] = []
     seen: dict[str, int] = {}
-    for row in merged:
+    for row in rows:
         identity = hashlib.sha256(
             repr((row["date"], row["time"] or "", _norm_text(row["text"]), row["committees"])).encode()
         ).hexdigest()[:16]
@@ -248,12 +252,15 @@ class Titles(NamedTuple):
     official: str | None  # as introduced when the file has it
 
 
+def _first_title(titles: list[tuple[str, str]], kind: str) -> str | None:
+    return next((t for k, t in titles if t and k.lower().startswith(kind)), None)
+
+
 def titles_for(bill: etree._Element, head: dict[str, str | None], number: BillNumber) -> Titles:
     titles = [(_field(f, "titleType") or "", _field(f, "title") or "")
               for f in map(_fields, bill.findall("titles/item"))]
     short = sorted({t for kind, t in titles if t and "short title" in kind.lower()})
-    official = next((t for kind, t in titles if t and kind.lower().startswith("official title as introduced")), None)
-    official = official or next((t for kind, t in titles if t and kind.lower().startswith("official title")), None)
+    official = _first_title(titles, "official title as introduced") or _first_title(titles, "official title")
     display = _field(head, "title") or (short[0] if short else official) or number.display
     return Titles(display, short, official)
 
@@ -279,8 +286,11 @@ def cosponsors_for(bill: etree._Element) -> list[Person]:
 
 
 def actions_for(bill: etree._Element) -> list[BillAction]:
-    """The bill's history, oldest first, each event once (see `_merge_actions`)."""
-    return _merge_actions(_raw_actions(bill))
+    """The bill's history, oldest first (by date, time, then the file's order), each event once: a
+    Library of Congress row repeating a chamber's row is merged into it."""
+    merged = _merge_library_rows(_raw_actions(bill))
+    merged.sort(key=lambda r: (r["date"], r["time"] or "", r["order"]))
+    return _identified(merged)
 
 
 def committees_for(bill: etree._Element) -> list[BillCommittee]:
