@@ -319,6 +319,7 @@ def committees_for(bill: etree._Element) -> list[BillCommittee]:
 
 
 def laws_for(bill: etree._Element) -> list[Law]:
+    """The laws the bill became (any law means enacted, whatever the actions say)."""
     return [Law(type=_text(item, "type") or "Public Law", number=number)
             for item in bill.findall("laws/item") if (number := _text(item, "number"))]
 

@@ -6,7 +6,7 @@ chamber passing or ending the bill). Whom to call there is tracker/contacts.py's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tracker.bills.stages import action_event
@@ -40,7 +40,7 @@ class Holding:
     subcommittees: tuple[str, ...] = ()  # thomas_ids of its subcommittees holding it too
 
 
-def _last(activities: Iterable[CommitteeActivity], names: Sequence[str]) -> str | None:
+def _last(activities: Iterable[CommitteeActivity], names: tuple[str, ...]) -> str | None:
     dates = [str(a.get("date") or "") for a in activities if str(a.get("name") or "").lower().startswith(names)]
     return max((d for d in dates if d), default=None)
 

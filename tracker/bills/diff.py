@@ -34,7 +34,7 @@ def diff_bill(old: Bill | None, new: Bill, entity: str) -> list[Change]:
             url, action["date"],
         ))
     if old.stage != new.stage and new.stage:
-        latest = (new.latest_action or {}).get("date")
+        latest = new.latest_action["date"] if new.latest_action else None
         changes.append(Change(
             "bill.stage", entity, f"{label} {STAGE_WORDS.get(new.stage, new.stage)}",
             dedupe_key(entity, "bill.stage", new.stage),

@@ -59,7 +59,7 @@ _TEXT_STAGE = [
 def action_event(action: BillAction) -> str | None:
     """What an action means for the stage, from codes first, then text."""
     events = []
-    for code in action.get("codes") or ([action["code"]] if action.get("code") else []):
+    for code in action.get("codes") or ([only] if (only := action.get("code")) else []):
         if code in _LOC_STAGE:
             events.append(_LOC_STAGE[code])
         for prefixes, event in _CHAMBER_STAGE:
@@ -83,7 +83,7 @@ def action_event(action: BillAction) -> str | None:
 
 def chambers_passed(bill: Bill) -> set[str]:
     """The chambers whose passage of the measure itself its actions record."""
-    return {a["chamber"] for a in bill.actions if a.get("chamber") and action_event(a) == "passed"}
+    return {chamber for a in bill.actions if (chamber := a.get("chamber")) and action_event(a) == "passed"}
 
 
 def derive_stage(bill_type: str, actions: list[BillAction], laws: list[Law]) -> str:
