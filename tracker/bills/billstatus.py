@@ -218,19 +218,19 @@ def _day(value: str | None) -> str | None:
 
 
 def _person(fields: dict[str, str | None]) -> Person:
-    return Person(
-        name=_field(fields, "fullName"),
-        bioguide_id=_field(fields, "bioguideId"),
-        party=_field(fields, "party"),
-        state=_field(fields, "state"),
-        district=_field(fields, "district"),
-    )
+    return {
+        "name": _field(fields, "fullName"),
+        "bioguide_id": _field(fields, "bioguideId"),
+        "party": _field(fields, "party"),
+        "state": _field(fields, "state"),
+        "district": _field(fields, "district"),
+    }
 
 
 def _activities(node: etree._Element) -> list[CommitteeActivity]:
     rows = [(_text(item, "name"), _text(item, "date") or "") for item in node.findall("activities/item")]
-    return sorted((CommitteeActivity(name=name, date=day) for name, day in rows if name and day),
-                  key=lambda a: (a["date"], a["name"]))
+    activities: list[CommitteeActivity] = [{"name": name, "date": day} for name, day in rows if name and day]
+    return sorted(activities, key=lambda a: (a["date"], a["name"]))
 
 
 # -- one reader per section of the file -----------------------------------------------------------
@@ -297,37 +297,37 @@ def committees_for(bill: etree._Element) -> list[BillCommittee]:
     """The committees a bill went to (v3 `committees/item`, legacy `committees/billCommittees/item`),
     with their codes (`hsju00`: how congress-legislators names them) and activities (referred,
     reported, discharged...), which say who holds the bill now."""
-    committees = []
+    committees: list[BillCommittee] = []
     for item in bill.findall("committees/item") + bill.findall("committees/billCommittees/item"):
         name = _text(item, "name")
         if not name:
             continue
-        subcommittees = [
-            Subcommittee(name=_text(sub, "name") or "", code=(_text(sub, "systemCode") or "").lower(),
-                         activities=_activities(sub))
+        subcommittees: list[Subcommittee] = [
+            {"name": _text(sub, "name") or "", "code": (_text(sub, "systemCode") or "").lower(),
+             "activities": _activities(sub)}
             for sub in item.findall("subcommittees/item")
         ]
-        committees.append(BillCommittee(
-            name=name,
-            chamber=_text(item, "chamber"),
-            code=(_text(item, "systemCode") or "").lower() or None,
-            type=_text(item, "type"),
-            activities=_activities(item),
-            subcommittees=sorted(subcommittees, key=lambda s: s["code"]),
-        ))
+        committees.append({
+            "name": name,
+            "chamber": _text(item, "chamber"),
+            "code": (_text(item, "systemCode") or "").lower() or None,
+            "type": _text(item, "type"),
+            "activities": _activities(item),
+            "subcommittees": sorted(subcommittees, key=lambda s: s["code"]),
+        })
     return sorted(committees, key=lambda c: (c["chamber"] or "", c["name"]))
 
 
 def laws_for(bill: etree._Element) -> list[Law]:
     """The laws the bill became (any law means enacted, whatever the actions say)."""
-    return [Law(type=_text(item, "type") or "Public Law", number=number)
+    return [{"type": _text(item, "type") or "Public Law", "number": number}
             for item in bill.findall("laws/item") if (number := _text(item, "number"))]
 
 
 def latest_action_for(actions: list[BillAction]) -> LatestAction | None:
     """The newest action's day and words (the file's own `latestAction` is not read: the merged,
     ordered actions decide, so both schemas agree)."""
-    return LatestAction(date=actions[-1]["date"], text=actions[-1]["text"]) if actions else None
+    return {"date": actions[-1]["date"], "text": actions[-1]["text"]} if actions else None
 
 
 def parse_billstatus(data: bytes) -> Bill:
