@@ -35,11 +35,11 @@ _DATES = re.compile(rb"<(?:actionDate|sponsorshipDate|sponsorshipWithdrawnDate)>
 
 
 def recorded(places: list[Path]) -> dict[str, bytes]:
-    """Every BILLSTATUS file under the places, by path relative to its place (first place wins)."""
+    """Every BILLSTATUS file under the places, by its path (relative to the repository when in it)."""
     found: dict[str, bytes] = {}
     for place in places:
-        for path in sorted(place.glob("**/BILLSTATUS-*.xml")):
-            found.setdefault(f"{place.name}/{path.relative_to(place)}", path.read_bytes())
+        for path in sorted(place.resolve().glob("**/BILLSTATUS-*.xml")):
+            found[str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)] = path.read_bytes()
     return found
 
 
@@ -94,7 +94,7 @@ def hashes(places: list[Path]) -> dict[str, str]:
 
 
 def timing(places: list[Path], rounds: int) -> None:
-    files = list(recorded(places).values())
+    files = list({hashlib.sha256(d).digest(): d for d in recorded(places).values()}.values())
     size = sum(len(d) for d in files)
     parse(files[0])  # imports
     per_round = []
@@ -122,8 +122,10 @@ def main() -> None:
     if args.hashes:
         found = hashes(places)
         args.hashes.write_text(json.dumps(found, indent=1, sort_keys=True))
-        real = len(recorded(places))
-        print(f"{len(found)} inputs ({real} recorded files) hashed with {args.code}: {args.hashes}")
+        files = recorded(places)
+        distinct = len({hashlib.sha256(d).digest() for d in files.values()})
+        print(f"{len(found)} inputs ({len(files)} recorded files, {distinct} distinct) hashed with "
+              f"{args.code}: {args.hashes}")
     if args.compare:
         old, new = (json.loads(p.read_text()) for p in args.compare)
         differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
