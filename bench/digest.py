@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from tracker import models as m  # noqa: E402
-from tracker.bills import parse_billstatus  # noqa: E402
+from tracker.bills.billstatus import parse_billstatus  # noqa: E402
 from tracker.config import load_config  # noqa: E402
 from tracker.digest import write_site  # noqa: E402
 from tracker.records import canonical_json, content_hash  # noqa: E402
@@ -32,7 +32,7 @@ BILLS, MEETINGS, CHANGES = 200, 2000, 20000
 
 
 def main() -> None:
-    fixtures = [parse_billstatus(p.read_bytes()) for p in sorted((ROOT / "tests/data/federal").glob("BILLSTATUS-*.xml"))]
+    fixtures = [parse_billstatus(p.read_bytes()).dump() for p in sorted((ROOT / "tests/data/federal").glob("BILLSTATUS-*.xml"))]
     now = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as tmp:
         numbers = [f"hr{30000 + i}-117" for i in range(BILLS)]

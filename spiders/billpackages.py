@@ -37,7 +37,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from tracker.billnumbers import BillNumber
-from tracker.bills import normalize_title
+from tracker.bills.titles import normalize_title
 
 log = logging.getLogger(__name__)
 

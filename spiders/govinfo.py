@@ -59,7 +59,8 @@ from spiders.billpackages import (
 )
 from tracker import clock
 from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress
-from tracker.bills import BillParseError, read_bill, title_matches
+from tracker.bills.billstatus import BillParseError, parse_billstatus
+from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
 from tracker.cursors import GovinfoCursor, Section
 from tracker.records import Item
@@ -491,7 +492,7 @@ class GovinfoSpider(TrackerSpider):
                 continue
             assert member.data is not None
             try:
-                content = read_bill(member.data)
+                content = parse_billstatus(member.data)
             except BillParseError as exc:
                 raise PackageError(f"member {member.name}: {exc}") from None
             number = content.number
@@ -545,7 +546,7 @@ class GovinfoSpider(TrackerSpider):
                 self._remember(response, stored=False)
                 return
             try:
-                item.content = read_bill(body)
+                item.content = parse_billstatus(body)
             except BillParseError as exc:
                 self.fail(f"bill {bill.key}", response.url, str(exc))
                 return

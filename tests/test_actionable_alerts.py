@@ -27,7 +27,7 @@ from recorded import DEMO, federal, serve_legislators
 from servers import Mailbox
 
 from tracker.billnumbers import BILL_TYPES
-from tracker.bills import parse_billstatus
+from tracker.bills.billstatus import parse_billstatus
 from tracker.demo import NYC_ANCHOR, nyc_events, nyc_items, weeks_since
 from tracker.demo.derive import billstatus_before
 from tracker.demo.legistar_api import LegistarApi
@@ -84,7 +84,7 @@ def test_alerts_name_whom_to_contact(tmp_path: Path, replay: ReplayServer, mailb
     # referred to Judiciary and Ways and Means, renumbered and retitled)
     other = derive_bill(federal("BILLSTATUS-117hr6658.xml"), 119, "hr", 1)
     hr367 = federal("BILLSTATUS-115hr367.xml")
-    breathe = derive_bill(hr367, 119, "hr", 9, title="BREATHE Act", old_title=parse_billstatus(hr367)["title"])
+    breathe = derive_bill(hr367, 119, "hr", 9, title="BREATHE Act", old_title=parse_billstatus(hr367).title)
     publish_congress(replay, {"hr": {1: other}}, "2026-11-01T10:00:00Z")
     legistar = LegistarApi("/v1")
     replay.mount("/v1", legistar)

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 
 import pytest
 from recorded import federal
 
-from tracker.bills import (
-    BillParseError,
-    derive_stage,
-    diff_bill,
-    normalize_title,
-    parse_billstatus,
-    read_bill,
-    title_matches,
-)
+from tracker.bills.billstatus import BillParseError, parse_billstatus
+from tracker.bills.committees import committees_holding, thomas_id
+from tracker.bills.diff import diff_bill
+from tracker.bills.stages import derive_stage
+from tracker.bills.titles import normalize_title, title_matches
 from tracker.demo.derive import billstatus_before
-from tracker.records import Bill
+from tracker.records import (
+    Bill,
+    BillAction,
+    BillCommittee,
+    CommitteeActivity,
+    LatestAction,
+    Law,
+    Person,
+    Subcommittee,
+)
 
 
-def load(name: str) -> dict:
+def load(name: str) -> Bill:
     return parse_billstatus(federal(name))
 
 
@@ -45,36 +51,36 @@ EXPECTED = [
 @pytest.mark.parametrize(("name", "number", "stage", "latest", "cosponsors", "law"), EXPECTED)
 def test_every_fixture(name: str, number: str, stage: str, latest: str, cosponsors: int, law: str | None) -> None:
     bill = load(name)
-    assert bill["number"] == number
-    assert bill["stage"] == stage
-    assert bill["latest_action"]["date"] == latest
-    assert sum(1 for c in bill["cosponsors"] if not c["withdrawn"]) == cosponsors
-    assert (bill["laws"][0]["number"] if bill["laws"] else None) == law
-    assert bill["url"].startswith("https://www.congress.gov/bill/")
-    assert bill["sponsor"] and bill["sponsor"]["bioguide_id"]
-    dates = [a["date"] for a in bill["actions"]]
+    assert bill.number == number
+    assert bill.stage == stage
+    assert bill.latest_action and bill.latest_action["date"] == latest
+    assert bill.active_cosponsors == sum(1 for c in bill.cosponsors if not c["withdrawn"]) == cosponsors
+    assert (bill.laws[0]["number"] if bill.laws else None) == law
+    assert bill.url and bill.url.startswith("https://www.congress.gov/bill/")
+    assert bill.sponsor and bill.sponsor["bioguide_id"]
+    dates = [a["date"] for a in bill.actions]
     assert dates == sorted(dates)
-    assert len({a["id"] for a in bill["actions"]}) == len(bill["actions"])
+    assert len({a["id"] for a in bill.actions}) == len(bill.actions)
 
 
 def test_v3_and_legacy_give_the_same_facts() -> None:
     v3, legacy = load("BILLSTATUS-117s35.xml"), load("pre-v3/BILLSTATUS-117s35.xml")
     for field in ("number", "congress", "type", "title", "short_titles", "sponsor", "cosponsors", "actions",
                   "committees", "laws", "stage", "latest_action", "introduced", "policy_area"):
-        assert v3[field] == legacy[field], field
+        assert getattr(v3, field) == getattr(legacy, field), field
     # The one fact the schemas word differently: the official title ("A bill to..." vs "To...").
-    assert diff_bill(Bill.load(legacy), Bill.load(v3), "bill:s35-117") == []
-    assert diff_bill(Bill.load(v3), Bill.load(legacy), "bill:s35-117") == []
+    assert diff_bill(legacy, v3, "bill:s35-117") == []
+    assert diff_bill(v3, legacy, "bill:s35-117") == []
 
 
 def test_library_of_congress_duplicate_rows_are_merged() -> None:
     bill = load("BILLSTATUS-117hr2471.xml")
-    law = [a for a in bill["actions"] if a["text"].startswith("Became Public Law")]
+    law = [a for a in bill.actions if a["text"].startswith("Became Public Law")]
     assert len(law) == 1 and set(law[0]["codes"]) == {"36000", "E40000"} and law[0]["code"] == "E40000"
 
 
 def test_distinct_events_with_equal_text_stay_distinct() -> None:
-    referrals = [a for a in load("BILLSTATUS-116hr4907.xml")["actions"] if a["code"] == "H11100"]
+    referrals = [a for a in load("BILLSTATUS-116hr4907.xml").actions if a["code"] == "H11100"]
     assert len(referrals) == 3
     assert len({tuple(a["committees"]) for a in referrals}) == 3
     # 117hr4350 repeats rows with the same date, code and text, told apart only by actionTime.
@@ -85,7 +91,7 @@ def test_distinct_events_with_equal_text_stay_distinct() -> None:
     raw = etree.fromstring(federal("BILLSTATUS-117hr4350.xml")).find("bill")
     raw_counts = Counter((i.findtext("actionDate"), i.findtext("actionCode"), i.findtext("text"))
                          for i in raw.findall("actions/item") if (i.findtext("actionCode") or "H")[0] == "H")
-    parsed = Counter((a["date"], a["code"], a["text"]) for a in load("BILLSTATUS-117hr4350.xml")["actions"])
+    parsed = Counter((a["date"], a["code"], a["text"]) for a in load("BILLSTATUS-117hr4350.xml").actions)
     repeats = {k: n for k, n in raw_counts.items() if n > 1}
     assert len(repeats) >= 5 and max(repeats.values()) == 5
     for key, n in repeats.items():
@@ -94,9 +100,9 @@ def test_distinct_events_with_equal_text_stay_distinct() -> None:
 
 def test_withdrawn_cosponsor() -> None:
     bill = load("BILLSTATUS-115hr367.xml")
-    withdrawn = [c for c in bill["cosponsors"] if c["withdrawn"]]
+    withdrawn = [c for c in bill.cosponsors if c["withdrawn"]]
     assert [(c["withdrawn"], c["date"]) for c in withdrawn] == [("2017-10-04", "2017-06-20")]
-    assert "DeFazio" in withdrawn[0]["name"]
+    assert "DeFazio" in (withdrawn[0]["name"] or "")
 
 
 def test_large_file_parses_fast() -> None:
@@ -125,13 +131,87 @@ def test_reserved_bill_number() -> None:
     data = (b"<billStatus><bill><billNumber>1</billNumber><billType>HR</billType><congress>119</congress>"
             b"<title>Reserved for the Speaker.</title></bill></billStatus>")
     bill = parse_billstatus(data)
-    assert bill["reserved"] and bill["sponsor"] is None and bill["stage"] == "introduced"
+    assert bill.reserved and bill.sponsor is None and bill.stage == "introduced"
+
+
+def _declared(record_type: type) -> set[str]:
+    return set(record_type.__required_keys__ | record_type.__optional_keys__)
+
+
+@pytest.mark.parametrize("name", [row[0] for row in EXPECTED])
+def test_the_parse_is_the_record_every_key_declared(name: str) -> None:
+    """The parser builds the record itself: nothing lands in `extra`, and every nested row has only
+    the keys its record type declares (a misspelt key would be a new, silent snapshot field)."""
+    bill = load(name)
+    assert isinstance(bill, Bill) and bill.extra == {}
+    assert Bill.load(bill.dump()) == bill
+    assert all(set(a) <= _declared(BillAction) for a in bill.actions)
+    people = [*([bill.sponsor] if bill.sponsor else []), *bill.cosponsors]
+    assert all(set(p) <= _declared(Person) for p in people)
+    assert all(set(law) == _declared(Law) for law in bill.laws)
+    assert bill.latest_action is None or set(bill.latest_action) == _declared(LatestAction)
+    for committee in bill.committees:
+        assert set(committee) == _declared(BillCommittee)
+        activities = [*committee["activities"], *(a for s in committee["subcommittees"] for a in s["activities"])]
+        assert all(set(sub) == _declared(Subcommittee) for sub in committee["subcommittees"])
+        assert all(set(a) == _declared(CommitteeActivity) for a in activities)
+
+
+# -- which committees hold a bill ------------------------------------------------------------------
+
+
+def test_committees_keep_codes_and_activities() -> None:
+    committees = load("BILLSTATUS-115hr367.xml").committees
+    judiciary = next(c for c in committees if c.get("code") == "hsju00")
+    assert judiciary["activities"] == [{"name": "Referred to", "date": "2017-01-09T17:00:15Z"}]
+    assert judiciary["subcommittees"][0]["code"] == "hsju08"
+    # The same bill in both schemas gives the same committees (legacy: committees/billCommittees).
+    assert load("BILLSTATUS-117s35.xml").committees == load("pre-v3/BILLSTATUS-117s35.xml").committees
+
+
+def test_committee_codes() -> None:
+    assert thomas_id("hsju00") == "HSJU"
+    assert thomas_id("hsju08") == "HSJU08"
+    assert thomas_id("SSBK") == "SSBK"
+    assert thomas_id("judiciary") is None and thomas_id(None) is None
+
+
+def test_bill_in_two_committees_and_a_subcommittee() -> None:
+    held = committees_holding(load("BILLSTATUS-115hr367.xml"))
+    assert [(h.code, h.subcommittees) for h in held] == [("HSJU", ("HSJU08",)), ("HSWM", ())]
+    assert [h.chamber for h in held] == ["House", "House"]
+
+
+def test_bills_no_longer_in_committee() -> None:
+    # Reported: by activity (S. 1300), and by action only (H.R. 3106's committee activities end at
+    # "Markup by"; its actions say "Reported (Amended) by the Committee on Veterans' Affairs").
+    assert committees_holding(load("BILLSTATUS-114s1300.xml")) == []
+    assert committees_holding(load("BILLSTATUS-114hr3106.xml")) == []
+    # Discharged (S. 35), and a House bill whose latest referral (Senate) was discharged even though
+    # its House committee never reported (H.R. 2471).
+    assert committees_holding(load("BILLSTATUS-117s35.xml")) == []
+    assert committees_holding(load("BILLSTATUS-117hr2471.xml")) == []
+    # Passed the House with its committee's subcommittee discharged (H. Res. 348).
+    assert committees_holding(load("BILLSTATUS-114hres348.xml")) == []
+
+
+def test_bills_still_in_committee() -> None:
+    assert [h.code for h in committees_holding(load("BILLSTATUS-116hr4907.xml"))] == ["HSBU", "HSGO", "HSRU"]
+    assert [h.code for h in committees_holding(load("BILLSTATUS-117sconres7.xml"))] == ["SSRA"]
+    # A snapshot stored before committees carried codes and activities (parser billstatus-1): no guess.
+    new = load("BILLSTATUS-117hr6658.xml")
+    assert committees_holding(new)
+    stored = new.dump()
+    stored["committees"] = [{"name": c["name"], "chamber": c["chamber"]} for c in new.committees]
+    old = Bill.load(stored)
+    assert old.dump() == stored  # read back exactly as stored: its hash never moves
+    assert committees_holding(old) == []
 
 
 # -- stages on derived action lists --------------------------------------------------------------
 
 
-def act(text: str, *codes: str, chamber: str | None = None, date: str = "2021-01-01") -> dict:
+def act(text: str, *codes: str, chamber: str | None = None, date: str = "2021-01-01") -> BillAction:
     return {"date": date, "time": None, "code": codes[0] if codes else None, "codes": list(codes),
             "text": text, "chamber": chamber}
 
@@ -153,12 +233,12 @@ def act(text: str, *codes: str, chamber: str | None = None, date: str = "2021-01
         ("hr", [act("Motion to proceed to consideration of measure agreed to in Senate by Voice Vote.", chamber="Senate")], "introduced"),
     ],
 )
-def test_stage_rules(bill_type: str, actions: list[dict], stage: str) -> None:
+def test_stage_rules(bill_type: str, actions: list[BillAction], stage: str) -> None:
     assert derive_stage(bill_type, actions, []) == stage
 
 
 def test_a_law_means_enacted() -> None:
-    assert derive_stage("hr", [], [{"type": "Public Law", "number": "117-1"}]) == "enacted"
+    assert derive_stage("hr", [], [Law(type="Public Law", number="117-1")]) == "enacted"
 
 
 # -- diff on derived earlier states -----------------------------------------------------------
@@ -167,7 +247,7 @@ def test_a_law_means_enacted() -> None:
 def test_diff_reports_new_actions_stage_and_cosponsors_once() -> None:
     # derived: the real S.35 file with actions and cosponsors dated 2021-02-12 or later removed
     real = federal("BILLSTATUS-117s35.xml")
-    before, after = read_bill(billstatus_before(real, "2021-02-12")), read_bill(real)
+    before, after = parse_billstatus(billstatus_before(real, "2021-02-12")), parse_billstatus(real)
     assert before.stage == "referred"
     changes = diff_bill(before, after, "bill:s35-117")
     kinds = [c.kind for c in changes]
@@ -188,7 +268,7 @@ def test_diff_reports_new_actions_stage_and_cosponsors_once() -> None:
 def test_diff_reports_a_withdrawal() -> None:
     # derived: the real H.R.367 file as of before DeFazio's withdrawal on 2017-10-04
     real = federal("BILLSTATUS-115hr367.xml")
-    before, after = read_bill(billstatus_before(real, "2017-10-01")), read_bill(real)
+    before, after = parse_billstatus(billstatus_before(real, "2017-10-01")), parse_billstatus(real)
     withdrawn = [c for c in diff_bill(before, after, "bill:hr367-115") if c.kind == "bill.cosponsor_withdrawn"]
     assert len(withdrawn) == 1 and withdrawn[0].data["date"] == "2017-10-04"
 
@@ -198,14 +278,14 @@ def test_diff_ignores_an_update_date_only_change() -> None:
     # derived: GovInfo reprocessed the file, every updateDate moved and nothing else
     bumped, count = re.subn(rb"<updateDate>[^<]*</updateDate>", b"<updateDate>2030-01-01T00:00:00Z</updateDate>", real)
     assert count > 0 and bumped != real
-    assert read_bill(bumped) == read_bill(real)
-    assert diff_bill(read_bill(real), read_bill(bumped), "bill:hr6658-117") == []
+    assert parse_billstatus(bumped) == parse_billstatus(real)
+    assert diff_bill(parse_billstatus(real), parse_billstatus(bumped), "bill:hr6658-117") == []
 
 
 def test_enactment_diff() -> None:
     # derived: the real H.R.2471 file as it was before 2022-03-09 (House passage of the final text)
     real = federal("BILLSTATUS-117hr2471.xml")
-    before, after = read_bill(billstatus_before(real, "2022-03-09")), read_bill(real)
+    before, after = parse_billstatus(billstatus_before(real, "2022-03-09")), parse_billstatus(real)
     stage = [c for c in diff_bill(before, after, "bill:hr2471-117") if c.kind == "bill.stage"]
     assert [c.data["to"] for c in stage] == ["enacted"]
     assert stage[0].summary == "H.R. 2471 (117th) became law"
@@ -213,7 +293,7 @@ def test_enactment_diff() -> None:
 
 def test_new_bill_found_by_title() -> None:
     bill = load("BILLSTATUS-117s35.xml")
-    (change,) = diff_bill(None, Bill.load(bill), "bill:s35-117")
+    (change,) = diff_bill(None, bill, "bill:s35-117")
     assert change.kind == "bill.introduced" and change.data == {}
 
 
@@ -221,14 +301,19 @@ def test_new_bill_found_by_title() -> None:
 
 
 def test_title_matching() -> None:
-    bill = {"title": "Freedom to Breathe Act", "short_titles": ["Freedom to Breathe Act"],
-            "official_title": "To end the use of chokeholds; the BREATHE Act of 2021 in spirit."}
+    # derived: a real bill's record with its titles replaced
+    real = load("BILLSTATUS-117s35.xml")
+
+    def titled(title: str, short: list[str], official: str | None = None) -> Bill:
+        return replace(real, title=title, short_titles=short, official_title=official)
+
+    bill = titled("Freedom to Breathe Act", ["Freedom to Breathe Act"],
+                  "To end the use of chokeholds; the BREATHE Act of 2021 in spirit.")
     assert not title_matches(bill, "BREATHE Act")
-    assert title_matches({"title": "x", "short_titles": ["The BREATHE Act of 2021"]}, "the breathe act")
-    assert title_matches({"title": "x", "short_titles": ["Ending Qualified Immunity Act"]},
-                         "Ending Qualified Immunity Act")
-    assert title_matches({"title": "George Floyd Justice in Policing Act of 2021", "short_titles": []},
+    assert title_matches(bill, "BREATHE Act", official=True, contains=True)
+    assert title_matches(titled("x", ["The BREATHE Act of 2021"]), "the breathe act")
+    assert title_matches(titled("x", ["Ending Qualified Immunity Act"]), "Ending Qualified Immunity Act")
+    assert title_matches(titled("George Floyd Justice in Policing Act of 2021", []),
                          "George Floyd Justice in Policing Act")
-    assert title_matches({"title": "x", "short_titles": ["Police Accountability and BREATHE Act"]}, "BREATHE Act",
-                         contains=True)
+    assert title_matches(titled("x", ["Police Accountability and BREATHE Act"]), "BREATHE Act", contains=True)
     assert normalize_title("The B.R.E.A.T.H.E. Act!") != normalize_title("Breathe")

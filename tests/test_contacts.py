@@ -12,20 +12,18 @@ from pathlib import Path
 import pytest
 from recorded import DEMO, federal
 
-from tracker.bills import parse_billstatus
+from tracker.bills.billstatus import parse_billstatus
+from tracker.bills.committees import committees_holding
 from tracker.contacts import (
     HOUSE_SEATS,
     STATES,
-    CommitteeParseError,
     ContactsError,
     Directory,
     Legislator,
     all_seats,
-    billstatus_committees,
     check_place,
     committee_code,
     committee_leaders,
-    committees_holding,
     congress_on,
     contact_lines,
     load_directory,
@@ -33,6 +31,7 @@ from tracker.contacts import (
     parse_legislators,
     sponsor,
 )
+from tracker.records import Bill
 
 DATA = Path(__file__).parent / "data"
 LEGISLATORS = DEMO / "legislators"
@@ -46,12 +45,8 @@ def directory() -> Directory:
     return load_directory(*(LEGISLATORS.joinpath(f"{name}.json").read_bytes() for name in FILES))
 
 
-def bill(name: str) -> dict:
-    """A bill snapshot with committees in the shape proposed for parse_billstatus."""
-    data = federal(name)
-    snapshot = parse_billstatus(data)
-    snapshot["committees"] = billstatus_committees(data)
-    return snapshot
+def bill(name: str) -> Bill:
+    return parse_billstatus(federal(name))
 
 
 # -- a subscriber's members ------------------------------------------------------------------------
@@ -209,48 +204,14 @@ def test_leaders_by_rank_when_no_title(directory: Directory) -> None:
     assert committee_leaders("HSXX", directory) is None
 
 
-# -- which committees hold a bill ------------------------------------------------------------------
+# -- the leaders of the committees holding a bill (tests/test_bills.py: which committees) ----------
 
 
-def test_billstatus_committees_shape() -> None:
-    committees = billstatus_committees(federal("BILLSTATUS-115hr367.xml"))
-    judiciary = next(c for c in committees if c["code"] == "hsju00")
-    assert judiciary["activities"] == [{"name": "Referred to", "date": "2017-01-09T17:00:15Z"}]
-    assert judiciary["subcommittees"][0]["code"] == "hsju08"
-    # The same bill in both schemas gives the same committees (legacy: committees/billCommittees).
-    assert billstatus_committees(federal("BILLSTATUS-117s35.xml")) == \
-        billstatus_committees(federal("pre-v3/BILLSTATUS-117s35.xml"))
-    with pytest.raises(CommitteeParseError):
-        billstatus_committees(b"<!DOCTYPE html><html><body>down</body></html>")
-
-
-def test_bill_in_two_committees_and_a_subcommittee(directory: Directory) -> None:
+def test_leaders_of_the_committees_holding_a_bill(directory: Directory) -> None:
     held = committees_holding(bill("BILLSTATUS-115hr367.xml"))
-    assert [(h.code, h.subcommittees) for h in held] == [("HSJU", ("HSJU08",)), ("HSWM", ())]
+    assert [h.code for h in held] == ["HSJU", "HSWM"]
     names = [committee_leaders(h.code, directory).chair.legislator.name for h in held]  # type: ignore[union-attr]
     assert names == ["Jim Jordan", "Jason Smith"]
-
-
-def test_bills_no_longer_in_committee() -> None:
-    # Reported: by activity (S. 1300), and by action only (H.R. 3106's committee activities end at
-    # "Markup by"; its actions say "Reported (Amended) by the Committee on Veterans' Affairs").
-    assert committees_holding(bill("BILLSTATUS-114s1300.xml")) == []
-    assert committees_holding(bill("BILLSTATUS-114hr3106.xml")) == []
-    # Discharged (S. 35), and a House bill whose latest referral (Senate) was discharged even though
-    # its House committee never reported (H.R. 2471).
-    assert committees_holding(bill("BILLSTATUS-117s35.xml")) == []
-    assert committees_holding(bill("BILLSTATUS-117hr2471.xml")) == []
-    # Passed the House with its committee's subcommittee discharged (H. Res. 348).
-    assert committees_holding(bill("BILLSTATUS-114hres348.xml")) == []
-
-
-def test_bills_still_in_committee() -> None:
-    assert [h.code for h in committees_holding(bill("BILLSTATUS-116hr4907.xml"))] == ["HSBU", "HSGO", "HSRU"]
-    assert [h.code for h in committees_holding(bill("BILLSTATUS-117sconres7.xml"))] == ["SSRA"]
-    # A snapshot stored before committees carried codes and activities (parser billstatus-1): no guess.
-    old = parse_billstatus(federal("BILLSTATUS-117hr6658.xml"))
-    old["committees"] = [{"name": c["name"], "chamber": c["chamber"]} for c in old["committees"]]
-    assert committees_holding(old) == []
 
 
 def test_congress_on() -> None:

@@ -66,9 +66,9 @@ def test_index_shows_bills_stages_and_changes(crawled: tuple[Config, Store], tmp
     assert not page.xpath("//script[@src] | //link[@rel='stylesheet'] | //img[starts-with(@src, 'http')]")
     assert "@import" not in (site / "index.html").read_text() and "url(" not in (site / "index.html").read_text()
     bill_page = html.parse(str(site / "bills" / "s35-117.html")).getroot()
-    from tracker.bills import parse_billstatus
+    from tracker.bills.billstatus import parse_billstatus
 
-    actions = parse_billstatus(federal("BILLSTATUS-117s35.xml"))["actions"]
+    actions = parse_billstatus(federal("BILLSTATUS-117s35.xml")).actions
     rows = bill_page.cssselect("table")[0].cssselect("tbody tr")
     assert [r.cssselect("td")[2].text_content() for r in rows] == [a["text"] for a in reversed(actions)]
     assert "Officer Eugene Goodman" in bill_page.findtext(".//title")

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from recorded import DEMO, TESTS, federal
 
 from tracker.billnumbers import BILL_TYPES
-from tracker.bills import parse_billstatus
+from tracker.bills.billstatus import parse_billstatus
 from tracker.cli import main
 from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
@@ -52,7 +52,7 @@ def member(bill_type: str, number: int) -> bytes:
     if key not in _BUILT:
         source = SMALL[(number + list(BILL_TYPES).index(bill_type)) % len(SMALL)].read_bytes()
         title = {BREATHE: "BREATHE Act", LOOKALIKE: "Freedom to Breathe Act"}.get((bill_type, number))
-        old = parse_billstatus(source)["title"] if title else None
+        old = parse_billstatus(source).title if title else None
         _BUILT[key] = derive_bill(source, CONGRESS, bill_type, number, title=title, old_title=old)
     return _BUILT[key]
 
@@ -166,7 +166,7 @@ def test_baseline_from_packages_then_only_what_moved(tmp_path: Path, db_url: str
     assert list_changes(store) == []  # a baseline alerts nobody
     status = {b["entity"]: b for b in collect_status(store, config)["bills"]}
     newest = parse_billstatus(member("hr", 2))
-    assert status["bill:hr2-118"]["latest_action"] == newest["latest_action"]  # the single file's state won
+    assert status["bill:hr2-118"]["latest_action"] == newest.latest_action  # the single file's state won
     assert status["bill:hr7-118"]["watch"] == "breathe" and status["bill:hr7-118"]["title"] == "BREATHE Act"
     assert not list(tmp_path.rglob(".govinfo-package-*"))  # the download was removed
 
@@ -216,7 +216,7 @@ def test_title_lookalike_is_not_the_breathe_act(watched: tuple[Config, Store], u
     run_crawls(config, store)
     found = entities(store, config)
     assert "bill:hr7-118" in found and "bill:s9-118" not in found
-    assert parse_billstatus(member("s", 9))["title"] == "Freedom to Breathe Act"
+    assert parse_billstatus(member("s", 9)).title == "Freedom to Breathe Act"
 
 
 def zip_bomb() -> bytes:
@@ -382,7 +382,7 @@ def test_package_writer_round_trip(tmp_path: Path) -> None:
         assert names == [f"BILLSTATUS-{CONGRESS}hres1.xml", f"BILLSTATUS-{CONGRESS}hres2.xml"]
         data = archive.read(names[1])
     assert data.startswith(b"<?xml") and b"derived" in data[:200]
-    assert parse_billstatus(data)["number"] == "hres2-118"
+    assert parse_billstatus(data).number == "hres2-118"
 
 
 def test_title_fast_path_never_drops_a_possible_match() -> None:

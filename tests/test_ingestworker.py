@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tracker import ingestworker
 from tracker import models as m
-from tracker.bills import read_bill
+from tracker.bills.billstatus import parse_billstatus
 from tracker.config import load_config
 from tracker.demo.derive import billstatus_before
 from tracker.records import Item, canonical_json, text_hash
@@ -23,7 +23,7 @@ CUTOFFS = ["2021-04-13", "2021-08-03", "2022-03-09"]
 
 
 def digest(data: bytes) -> str:
-    return text_hash(canonical_json(read_bill(data).dump()))
+    return text_hash(canonical_json(parse_billstatus(data).dump()))
 
 
 def states(number: int) -> list[bytes]:
@@ -65,7 +65,7 @@ def test_a_backlog_starts_a_second_worker_and_each_entity_stays_in_order(db_url:
                                         .order_by(m.Snapshot.id)))
             assert made == [digest(v) for v in versions[n]]
             # Each state's new actions were news: as many as the states added up.
-            added = set().union(*({a["id"] for a in read_bill(later).actions} - {a["id"] for a in read_bill(earlier).actions}
+            added = set().union(*({a["id"] for a in parse_billstatus(later).actions} - {a["id"] for a in parse_billstatus(earlier).actions}
                                   for earlier, later in zip(versions[n], versions[n][1:], strict=False)))
             news = session.scalars(select(m.Change.id).where(m.Change.entity_key == key, m.Change.kind == "bill.action"))
             assert len(list(news)) == len(added) > 0

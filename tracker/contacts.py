@@ -5,7 +5,8 @@ The `legislators` source publishes three JSON files (same structure as the proje
 `legislators-district-offices.json` for district office phones. This module reads them into typed
 records and answers the questions an alert needs: who are a subscriber's senators and representative
 (a seat whose term has ended, or that nobody holds, is vacant), who leads a committee (chair and
-ranking member), which committees hold a bill now, and how to write all that as plain text.
+ranking member) and the committees holding a bill now (`tracker.bills.committees` says which), and
+how to write all that as plain text.
 No database, no network, no Scrapy: callers pass the bytes and the day.
 """
 
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tracker.bills import BillParseError, action_event, parse_billstatus
+from tracker.bills.committees import committees_holding, thomas_id
+from tracker.records import Bill
 from tracker.safetext import web_url
 
 # The congress-legislators files the `legislators` source stores (as reference snapshots), in the
@@ -235,17 +236,6 @@ class CommitteeLeaders:
     yours: tuple[Leader, ...] = ()
 
 
-@dataclass(frozen=True)
-class Holding:
-    """A committee holding a bill now (see `committees_holding`)."""
-
-    code: str  # thomas_id, "HSJU"
-    name: str  # as BILLSTATUS names it
-    chamber: str | None  # "House" | "Senate" (BILLSTATUS spelling)
-    referred: str  # when the latest referral happened (BILLSTATUS timestamp)
-    subcommittees: tuple[str, ...] = ()  # thomas_ids of its subcommittees holding it too
-
-
 # -- parsing -------------------------------------------------------------------------------------
 
 
@@ -459,30 +449,27 @@ def all_seats(legislators: Iterable[Legislator], today: date) -> list[Seat]:
     return seats
 
 
-def sponsor(bill: Mapping[str, Any], directory: Directory) -> Legislator | str | None:
+def sponsor(bill: Bill, directory: Directory) -> Legislator | str | None:
     """A bill's sponsor: their current record (with phones) when they still serve, else the name
     BILLSTATUS gives ("Rep. Duncan, Jeff [R-SC-3]"), None for a bill without one."""
-    person = bill.get("sponsor") or {}
+    person = bill.sponsor or {}
     found = directory.legislators.get(person.get("bioguide_id") or "")
     return found or person.get("name") or None
 
 
 # -- committees ----------------------------------------------------------------------------------
 
-_CODE = re.compile(r"^([HSJ][A-Z]{3})(\d{2})?$")
 CHAIR_TITLES = frozenset({"chair", "chairman", "chairwoman"})
 RANKING_TITLES = frozenset({"ranking member"})
 
 
 def committee_code(code: str) -> str:
-    """A thomas_id from a thomas_id or a BILLSTATUS systemCode: "hsju00" → "HSJU", "hsju08" →
-    "HSJU08" (congress-legislators' SOURCES.md mapping)."""
-    text = (code or "").strip().upper()
-    match = _CODE.match(text)
-    if not match:
+    """A thomas_id from a thomas_id or a BILLSTATUS systemCode (`bills.committees.thomas_id`), or
+    ContactsError."""
+    found = thomas_id(code)
+    if found is None:
         raise ContactsError(f"not a committee code: {code!r}")
-    main, sub = match.groups()
-    return main if sub in (None, "00") else f"{main}{sub}"
+    return found
 
 
 def committee_leaders(code: str, directory: Directory, *, yours: Iterable[Legislator | Seat] = (),
@@ -519,89 +506,6 @@ def committee_leaders(code: str, directory: Directory, *, yours: Iterable[Legisl
            for y in yours}
     mine = tuple(found for m in rows if m.bioguide in ids and (found := leader(m, m.title or "Member")))
     return CommitteeLeaders(committee, chair, ranking, mine)
-
-
-# -- which committees hold a bill ------------------------------------------------------------------
-
-
-class CommitteeParseError(ValueError):
-    """BILLSTATUS committees could not be read; one line."""
-
-
-def billstatus_committees(data: bytes) -> list[dict[str, Any]]:
-    """A bill's committees from BILLSTATUS XML, as the bill snapshot keeps them (`tracker.bills`):
-    `{"name", "chamber", "code", "type", "activities": [{"name", "date"}], "subcommittees": [...]}`."""
-    try:
-        return parse_billstatus(data)["committees"]
-    except BillParseError as exc:
-        raise CommitteeParseError(str(exc)) from None
-
-
-_ENDS = ("reported by", "reported original measure", "discharged from")
-_LEAVES_CHAMBER = frozenset({"passed", "to_president", "enacted", "vetoed", "failed", "override"})
-_REPORTED_TEXT = re.compile(r"(^|\.\s+)reported\b|\bdischarged\b", re.I)
-
-
-def _last(activities: Iterable[Mapping[str, Any]], names: Sequence[str]) -> str | None:
-    dates = [str(a.get("date") or "") for a in activities if str(a.get("name") or "").lower().startswith(names)]
-    return max((d for d in dates if d), default=None)
-
-
-def _held(activities: Iterable[Mapping[str, Any]]) -> str | None:
-    """The latest referral when no report or discharge came after it."""
-    rows = list(activities)
-    referred = _last(rows, ("referred to",))
-    if referred is None:
-        return None
-    ended = _last(rows, _ENDS)
-    return None if ended is not None and ended >= referred else referred
-
-
-def _left_by_actions(bill: Mapping[str, Any], committee: Mapping[str, Any], referred: str) -> bool:
-    """Actions can say what the committee's activities miss: a report ("Reported (Amended) by the
-    Committee on ...", not "Ordered to be Reported") or the chamber passing or ending the bill."""
-    since = referred[:10]
-    for action in bill.get("actions") or []:
-        if (action.get("date") or "") < since:
-            continue
-        if committee.get("name") in (action.get("committees") or []) and _REPORTED_TEXT.search(action.get("text") or ""):
-            return True
-        if action_event(action) in _LEAVES_CHAMBER and action.get("chamber") in (committee.get("chamber"), None):
-            return True
-    return False
-
-
-def committees_holding(bill: Mapping[str, Any]) -> list[Holding]:
-    """Which committees hold a bill now: in the chamber of its latest referral, each committee whose
-    latest "Referred to" has no later "Reported by" or "Discharged from" activity (and no later action
-    reporting it or passing the bill in that chamber), with its subcommittees that hold it too.
-    Reads the proposed snapshot shape (`billstatus_committees`); committees stored without `code`
-    and `activities` (snapshots from before that) give an empty list, never a guess."""
-    committees = [c for c in bill.get("committees") or [] if c.get("code") and c.get("activities")]
-    referrals = [(c, r) for c in committees if (r := _last(c["activities"], ("referred to",)))]
-    if not referrals:
-        return []
-    chamber = max(referrals, key=lambda pair: pair[1])[0].get("chamber")
-    held = []
-    for committee, _ in referrals:
-        if committee.get("chamber") != chamber:
-            continue
-        referred = _held(committee["activities"])
-        if referred is None or _left_by_actions(bill, committee, referred):
-            continue
-        try:
-            code = committee_code(committee["code"])
-        except ContactsError:
-            continue
-        subs = []
-        for sub in committee.get("subcommittees") or []:
-            if sub.get("code") and _held(sub.get("activities") or []):
-                try:
-                    subs.append(committee_code(sub["code"]))
-                except ContactsError:
-                    continue
-        held.append(Holding(code, committee.get("name") or code, chamber, referred, tuple(sorted(subs))))
-    return sorted(held, key=lambda h: h.code)
 
 
 # -- plain text ----------------------------------------------------------------------------------
@@ -697,11 +601,11 @@ class BillContacts:
     committees: tuple[CommitteeLeaders, ...] = ()
 
 
-def bill_contacts(bill: Mapping[str, Any], directory: Directory, *, today: date, state: str | None = None,
+def bill_contacts(bill: Bill, directory: Directory, *, today: date, state: str | None = None,
                   district: int | None = None) -> BillContacts:
     yours = tuple(members_for(state, district, directory.legislators.values(), today)) if state else ()
     committees: list[CommitteeLeaders] = []
-    if bill.get("congress") == congress_on(today):
+    if bill.congress == congress_on(today):
         for holding in committees_holding(bill):
             leaders = committee_leaders(holding.code, directory, yours=yours, today=today)
             if leaders is not None:

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from tracker import __version__, clock, templating
 from tracker import models as m
-from tracker.bills import STAGE_WORDS, chambers_passed
+from tracker.bills.stages import chambers_passed
 from tracker.config import Config
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts
 from tracker.health import record_digest
@@ -34,7 +34,7 @@ from tracker.records import Bill, Meeting, load_record
 from tracker.safetext import one_line, web_url
 from tracker.status import body_members_now, collect_status, congress_directory, list_changes, watch_entities
 from tracker.store import Store
-from tracker.words import change_words, local_time, meeting_label, meeting_page, slug
+from tracker.words import STAGE_WORDS, change_words, local_time, meeting_label, meeting_page, slug
 
 log = logging.getLogger(__name__)
 RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting pages
@@ -116,7 +116,7 @@ def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
                     "steps": stage_steps(bill),
                     "cosponsor_change": (bill.active_cosponsors - before.active_cosponsors
                                          if isinstance(before, Bill) else None),
-                    "contacts": (bill_contact_lines(bill_contacts(bill.dump(), directory, today=today))
+                    "contacts": (bill_contact_lines(bill_contacts(bill, directory, today=today))
                                  if directory is not None else []),
                 }
     return out

@@ -96,6 +96,9 @@ class AgendaItem(TypedDict, total=False):
 
 
 class BillAction(TypedDict, total=False):
+    """One event in a bill's history: a chamber's row with the Library of Congress row repeating it
+    merged in (`codes` holds both codes); `id` is stable across files, so a new id is a new event."""
+
     id: str
     date: str
     time: str | None
@@ -104,6 +107,68 @@ class BillAction(TypedDict, total=False):
     codes: list[str]
     chamber: str | None
     committees: list[str]
+    type: str | None  # BILLSTATUS's own label: "IntroReferral", "Floor", "Committee"...
+
+
+class CommitteeActivity(TypedDict):
+    """What a committee did with a bill ("Referred to", "Reported by", "Discharged from"...) and when
+    (a BILLSTATUS timestamp): the activities say who holds a bill now."""
+
+    name: str
+    date: str
+
+
+class Subcommittee(TypedDict):
+    name: str
+    code: str  # BILLSTATUS systemCode in lower case, "hsju08"; "" when the file gives none
+    activities: list[CommitteeActivity]
+
+
+class BillCommittee(TypedDict, total=False):
+    """A committee a bill went to. Snapshots made by the first parser version hold only `name` and
+    `chamber` (and say nothing of who holds the bill: see tracker/bills/committees.py)."""
+
+    name: str
+    chamber: str | None  # "House" | "Senate" | "Joint"
+    code: str | None  # BILLSTATUS systemCode in lower case, "hsju00"
+    type: str | None  # "Standing", "Select"...
+    activities: list[CommitteeActivity]
+    subcommittees: list[Subcommittee]
+
+
+class Law(TypedDict):
+    type: str  # "Public Law" | "Private Law"
+    number: str  # "117-103"
+
+
+class LatestAction(TypedDict):
+    date: str
+    text: str
+
+
+class MatterAction(TypedDict, total=False):
+    """One row of a council matter's history (Legistar's repeated rows merged)."""
+
+    date: str | None
+    action: str | None  # "Approved by Council", "Referred to Comm by Council"...
+    body: str | None
+    passed: str | None  # Legistar's passed flag name: "Pass", "Fail"
+    text: str | None
+    event_id: int | None  # the meeting it happened at
+
+
+class Officer(TypedDict, total=False):
+    """One person's seat on a council body as a body snapshot stores it (tracker/meetings/officers.py
+    `BodyMember` reads it, deciding who serves on a given day)."""
+
+    person_id: int | None
+    name: str
+    title: str  # "Chair", "Vice Chair", "Member"...
+    start: str | None  # ISO day
+    end: str | None  # ISO day; None: open-ended
+    email: str | None
+    phone: str | None
+    url: str | None
 
 
 class Person(TypedDict, total=False):
@@ -195,9 +260,9 @@ class Bill(Stored):
     sponsor: Person | None = None
     cosponsors: list[Person] = field(default_factory=list)
     actions: list[BillAction] = field(default_factory=list)
-    committees: list[dict[str, Any]] = field(default_factory=list)
-    laws: list[dict[str, Any]] = field(default_factory=list)
-    latest_action: dict[str, Any] | None = None
+    committees: list[BillCommittee] = field(default_factory=list)
+    laws: list[Law] = field(default_factory=list)
+    latest_action: LatestAction | None = None
     policy_area: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -218,7 +283,7 @@ class Matter(Stored):
     name: str | None = None
     type: str | None = None
     status: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[MatterAction] = field(default_factory=list)
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -245,7 +310,7 @@ class Body(Stored):
     source: str
     source_ref: str  # the body's id
     name: str | None = None
-    members: list[dict[str, Any]] = field(default_factory=list)  # name, title, start, end, email, phone, url
+    members: list[Officer] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     kind: ClassVar[str] = "body"

@@ -18,7 +18,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from tracker.bills import diff_bill, read_bill
+from tracker.bills.billstatus import parse_billstatus
+from tracker.bills.diff import diff_bill
 from tracker.changes import Change
 from tracker.meetings import agendas, ical, portals
 from tracker.meetings.diff import diff_matter, diff_meeting
@@ -62,7 +63,7 @@ class SourceKind:
 
 SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # billstatus-2: committees keep their codes and activities (who holds a bill, whom to call).
-    SourceKind("govinfo", ("bill",), read_raw=read_bill, parser_version="billstatus-2"),
+    SourceKind("govinfo", ("bill",), read_raw=parse_billstatus, parser_version="billstatus-2"),
     SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch),
     # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
     SourceKind("legislators", ("reference",)),

@@ -257,7 +257,7 @@ def check_lines(problems: list[str], config: Config) -> list[str]:
 def status_lines(data: dict[str, Any], config: Config) -> list[str]:
     """`tracker status` as text, from `collect_status()`'s data: meeting times in the body's zone
     and run times in the tracker's, in words (the JSON keeps ISO stamps)."""
-    from tracker.bills import STAGE_WORDS
+    from tracker.words import STAGE_WORDS
 
     zone = config.display_zone()
     lines = []

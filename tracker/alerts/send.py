@@ -252,7 +252,7 @@ def _contacts(session: Any, config: Config, change_ids: tuple[int, ...], state: 
     bill = _entity(session, change.entity_key)
     if cache.directory is None or not isinstance(bill, Bill):
         return []
-    found = bill_contacts(bill.dump(), cache.directory, today=clock.now().date(), state=state, district=district)
+    found = bill_contacts(bill, cache.directory, today=clock.now().date(), state=state, district=district)
     return [_clean(line) for line in bill_contact_lines(found)]
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from tracker.meetings.normalize import cancellation, match_keywords, utc_iso
-from tracker.records import AgendaItem, Matter, Meeting, MeetingStatus
+from tracker.records import AgendaItem, Matter, MatterAction, Meeting, MeetingStatus
 from tracker.safetext import web_url
 
 # Fields left out of an event's fingerprint: its row version, and the items we fetch separately.
@@ -159,10 +159,10 @@ def item_matter_fields(item: dict[str, Any]) -> dict[str, Any]:
 def normalize_matter(fields: dict[str, Any], histories: list[dict[str, Any]], *, client: str) -> Matter:
     """A council matter with its status and its history, repeated rows merged (Legistar repeats a
     history row with a new id; the action, its date and its body make the identity)."""
-    actions: dict[tuple[Any, ...], dict[str, Any]] = {}
+    actions: dict[tuple[Any, ...], MatterAction] = {}
     for row in histories:
         when = api_datetime(row.get("MatterHistoryActionDate"))
-        action = {
+        action: MatterAction = {
             "date": when.date().isoformat() if when else None,
             "action": _text(row.get("MatterHistoryActionName")),
             "body": _text(row.get("MatterHistoryActionBodyName")),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tracker.records import Officer
 from tracker.safetext import web_url
 
 # Most senior first: a person with a Chair record and a Member record is named as Chair.
@@ -34,7 +35,7 @@ class BodyMember:
     phone: str | None
     url: str | None
 
-    def dump(self) -> dict[str, Any]:
+    def dump(self) -> Officer:
         """As a body snapshot stores it (dates as ISO days)."""
         return {"person_id": self.person_id, "name": self.name, "title": self.title,
                 "start": self.start.isoformat() if self.start else None,
@@ -42,7 +43,7 @@ class BodyMember:
                 "email": self.email, "phone": self.phone, "url": self.url}
 
     @classmethod
-    def load(cls, data: Mapping[str, Any]) -> BodyMember:
+    def load(cls, data: Officer) -> BodyMember:
         return cls(person_id=data.get("person_id"), name=data["name"], title=data.get("title") or "Member",
                    start=_day(data.get("start")), end=_day(data.get("end")), email=data.get("email"),
                    phone=data.get("phone"), url=web_url(data.get("url")))
