@@ -17,14 +17,14 @@ from sqlalchemy import select, text, update
 
 from tracker import clock
 from tracker import models as m
-from tracker.alerts.outbox import close_bundles, retry_dead, sync_subscribers
 from tracker.alerts.send import notify
-from tracker.alerts.targets import targets_of
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
+from tracker.outbox import close_bundles, retry_dead, sync_subscribers
 from tracker.records import Bill, Item
 from tracker.status import list_changes
 from tracker.store import Store, ensure_watches, ingest
+from tracker.targets import targets_of
 
 SECRET = "pa55-Secret-xyz"
 
@@ -93,7 +93,7 @@ def record(store: Store, config: Config, stage: str, key: str = "bill:s35-117", 
     content = Bill(number=key[5:], display="S. 35", congress=117, type="s", stage=stage,
                    title="Officer Eugene Goodman Congressional Gold Medal Act",
                    sponsor={"name": "Sen. Van Hollen, Chris [D-MD]"}, committees=[{"name": "Banking Committee"}])
-    from tracker.alerts.outbox import owe_instant
+    from tracker.outbox import owe_instant
 
     ingest(store, Item(key=key, kind="bill", source_id="govinfo", watch_ids=[watch], content=content),
            stage_differ, on_change=lambda session, change: owe_instant(session, change, config))
@@ -419,7 +419,7 @@ def test_paused_subscriber_is_owed_nothing_and_held(tmp_path: Path, sqlite_url: 
 
 def test_long_message_is_truncated_to_the_service_limit_with_a_link() -> None:
     from tracker.alerts.send import Message, fit
-    from tracker.alerts.targets import Target
+    from tracker.targets import Target
 
     discord = Target("discord://1234/abcd", "discord://1234/abcd", None)
     message = Message("H.R. 1 (119th)", "x" * 5000, "https://www.congress.gov/bill/119th-congress/house-bill/1",

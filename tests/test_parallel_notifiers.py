@@ -22,9 +22,9 @@ from servers import Mailbox, Receiver
 from sqlalchemy import func, select
 
 from tracker import models as m
-from tracker.alerts.outbox import owe_instant, sync_subscribers
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
+from tracker.outbox import owe_instant, sync_subscribers
 from tracker.records import Bill, Item
 from tracker.store import Store, ensure_watches, ingest
 

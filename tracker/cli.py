@@ -228,8 +228,8 @@ def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
 
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
     """Close due bundles (`bundles`: only one runner of a cluster does), then send what is due."""
-    from tracker.alerts.outbox import close_bundles
     from tracker.alerts.send import notify
+    from tracker.outbox import close_bundles
 
     record_unrecorded(ctx, config, store)
     owed = close_bundles(store, config) if bundles else 0
@@ -301,7 +301,7 @@ def notify_cmd(ctx: Context, test_subscriber: str | None, retry_dead: bool) -> N
         sys.exit(0 if all(ok for _, ok, _ in results) else 1)
     store = open_store(config)
     if retry_dead:
-        from tracker.alerts.outbox import retry_dead as requeue
+        from tracker.outbox import retry_dead as requeue
 
         ctx.say(f"notify: {requeue(store)} dead deliveries queued again")
     sys.exit(0 if do_notify(ctx, config, store) else 1)
@@ -340,14 +340,17 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
     with run_lock(store, config.base_dir) as held:
         if not held:
             from tracker.health import stale_lock
+            from tracker.outbox import owe_operator
 
             stuck = stale_lock(store, config, config.base_dir)
             if stuck is None:
                 ctx.say("another tracker run is in progress; nothing to do")
                 sys.exit(0)
+            with store.session() as session:
+                owe_operator(session, config, stuck)
             # Printed even under --quiet; the operator's alert is sent from here, since the stuck
             # run will not send it.
-            error_line(stuck)
+            error_line(stuck.body)
             do_notify(ctx, config, store)
             sys.exit(1)
         record_unrecorded(ctx, config, store)

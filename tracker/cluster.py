@@ -33,7 +33,8 @@ from tracker import clock
 from tracker import models as m
 from tracker.config import Config
 from tracker.crawl import SourceJob
-from tracker.store import Store
+from tracker.outbox import sync_subscribers
+from tracker.store import Store, ensure_watches
 
 ROUNDS = 4  # a runner claims about 1/ROUNDS of the groups at a time
 DIGEST = "digest"
@@ -156,9 +157,6 @@ def prepare(store: Store, config: Config) -> None:
     NOTHING: the first writer's row, and so a follow's start, stands); the lock only spares
     runners starting together the wasted duplicate inserts. After this, the same calls inside
     `run_crawls` find every row and insert nothing."""
-    from tracker.alerts.outbox import sync_subscribers
-    from tracker.store import ensure_watches
-
     with store.session() as session:
         if store.engine.dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SETUP_KEY})

@@ -188,7 +188,7 @@ def apprise_problem(url: str) -> str | None:
         if dropped := re.match(r"Dropped invalid (.+?) \((.*)\) specified", line):
             return f"{dropped.group(1)} {dropped.group(2)!r} is not valid: apprise would drop it"
     if url.split("://", 1)[0].lower() in ("mailto", "mailtos"):
-        # Each `to=` recipient becomes its own target (tracker/alerts/targets.py), so each must be one
+        # Each `to=` recipient becomes its own target (tracker/targets.py), so each must be one
         # apprise keeps: apprise skips a word that is no address without a word of its own.
         kept = [str(target[1]).lower() for target in getattr(plugin, "targets", None) or []]
         query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))

@@ -22,6 +22,7 @@ from typing import Any
 
 from tracker import secrets
 from tracker.config import Config
+from tracker.outbox import owe_instant
 from tracker.records import Bill, Item, Record
 from tracker.sources import SOURCES
 from tracker.spawned import Child, ChildDied
@@ -233,7 +234,6 @@ def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: 
     _state["store"] = stores[database_url]
     _state["config"] = config
     _state["run_ids"] = dict(run_ids)
-    from tracker.alerts.outbox import owe_instant
 
     def on_change(session: Any, change: Any) -> None:
         owe_instant(session, change, config)

@@ -35,15 +35,15 @@ from sqlalchemy import Connection, Update, bindparam, select, tuple_, update
 from tracker import clock, secrets, templating
 from tracker import models as m
 from tracker.alerts.journal import SentJournal
-from tracker.alerts.outbox import OPERATOR
-from tracker.alerts.targets import Target, targets_of
 from tracker.config import Config
 from tracker.contacts import bill_contact_lines, bill_contacts
 from tracker.faults import describe_failure, disk_full
 from tracker.meetings.participation import how_to_take_part
+from tracker.outbox import OPERATOR
 from tracker.records import Bill, Record, load_record
 from tracker.status import body_members_now, congress_directory
 from tracker.store import Store
+from tracker.targets import Target, targets_of
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
 log = logging.getLogger(__name__)
