@@ -17,7 +17,7 @@ from sqlalchemy import select, text, update
 
 from tracker import clock
 from tracker import models as m
-from tracker.alerts.send import notify
+from tracker.alerts.notifier import notify
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
 from tracker.outbox import close_bundles, retry_dead, sync_subscribers
@@ -418,7 +418,8 @@ def test_paused_subscriber_is_owed_nothing_and_held(tmp_path: Path, sqlite_url: 
 
 
 def test_long_message_is_truncated_to_the_service_limit_with_a_link() -> None:
-    from tracker.alerts.send import Message, fit
+    from tracker.alerts.render import Message
+    from tracker.alerts.send import fit
     from tracker.targets import Target
 
     discord = Target("discord://1234/abcd", "discord://1234/abcd", None)
@@ -488,9 +489,9 @@ def statuses(store: Store) -> dict[str, tuple[str, int, str | None]]:
 def test_four_notifiers_in_small_batches_send_each_row_once(tmp_path: Path, db_url: str, sink: Sink,
                                                             frozen_now: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Many interleaved claims (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
-    from tracker.alerts import send
+    from tracker.alerts import notifier
 
-    monkeypatch.setattr(send, "CLAIM_BATCH", 3)
+    monkeypatch.setattr(notifier, "CLAIM_BATCH", 3)
     config, store = sink_outbox(tmp_path, db_url, subscribers=8, rows_each=15)
     reports: list[Any] = []
     threads = [threading.Thread(target=lambda: reports.append(notify(store, config))) for _ in range(4)]

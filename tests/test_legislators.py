@@ -14,7 +14,7 @@ from servers import Mailbox
 from sqlalchemy import select
 
 from tracker import models as m
-from tracker.alerts.send import notify
+from tracker.alerts.notifier import notify
 from tracker.cli import main
 from tracker.config import Config, load_config
 from tracker.contacts import LEGISLATOR_FILES, reference_key

@@ -228,23 +228,17 @@ def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
 
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
     """Close due bundles (`bundles`: only one runner of a cluster does), then send what is due."""
-    from tracker.alerts.send import notify
+    from tracker.alerts.workers import notify_with, usable_workers
     from tracker.outbox import close_bundles
 
     record_unrecorded(ctx, config, store)
     owed = close_bundles(store, config) if bundles else 0
     if owed:
         ctx.say(f"notify: {owed} bundle deliveries owed")
-    workers = config.alerts.workers
-    if workers > 1 and store.engine.dialect.name != "postgresql":
-        ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {workers})")
-        workers = 1
-    if workers == 1:
-        report = notify(store, config)
-    else:
-        from tracker.alerts.workers import notify_in_processes
-
-        report = notify_in_processes(store, config, workers)
+    workers = usable_workers(store, config)
+    if workers < config.alerts.workers:
+        ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {config.alerts.workers})")
+    report = notify_with(store, config, workers)
     crashed = f", {report.crashed} died" if report.crashed else ""
     ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead"
             + (f" ({workers} workers{crashed})" if workers > 1 else ""))
@@ -336,7 +330,12 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
     config = ctx.config()
     store = open_store(config)
     if cluster:
-        sys.exit(run_cluster(ctx, config, store, runner_id, cycle_minutes))
+        from tracker.cluster import NotClustered, run_cluster
+
+        try:
+            sys.exit(run_cluster(store, config, runner_id, cycle_minutes, PrintingStages(ctx, config, store)))
+        except NotClustered as exc:
+            fail_usage(f"{config.path}: {exc}")
     with run_lock(store, config.base_dir) as held:
         if not held:
             from tracker.health import stale_lock
@@ -360,47 +359,32 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
     sys.exit(0 if ok else 1)
 
 
-def run_cluster(ctx: Context, config: Config, store: Any, runner_id: str | None, cycle_minutes: float) -> int:
-    """`tracker run --cluster`: lease source groups a share at a time and crawl them until none is
-    free, send what is due (every runner: the outbox lease keeps it exactly once), and write the
-    digest when holding its lease. Exit code as `run`."""
-    from tracker.cluster import (
-        claim_groups,
-        group_jobs,
-        holds_digest_lease,
-        prepare,
-        runner_label,
-        runner_lock,
-    )
-    from tracker.crawl import plan_sources, run_crawls
+class PrintingStages:
+    """The stages of `tracker run`, each printing what it did, for the cluster runner to call."""
 
-    if store.engine.dialect.name != "postgresql":
-        fail_usage(f"{config.path}: tracker run --cluster needs PostgreSQL storage (SQLite is one machine's)")
-    runner = runner_label(runner_id)
-    # The lease ends a little before the next cycle starts, whatever the clocks' skew.
-    lease = cycle_minutes * 60 - min(60.0, cycle_minutes * 6)
-    with runner_lock(store, runner) as held:
-        if not held:
-            ctx.say(f"another tracker run --cluster as runner {runner} is in progress; nothing to do")
-            return 0
-        record_unrecorded(ctx, config, store)
-        prepare(store, config)
-        jobs = plan_sources(config)
-        total = len(group_jobs(config, jobs))
-        ok, crawled = True, 0
-        while batch := claim_groups(store, config, jobs, runner, lease):
-            crawled += len(group_jobs(config, batch))
-            reports = run_crawls(config, store, jobs=batch)
-            for report in reports:
-                ctx.say(report.line())
-            error_lines([line for report in reports for line in report.errors], logs.collapse_source_errors)
-            ok = all(r.ok for r in reports) and ok
-        ctx.say(f"cluster: runner {runner} crawled {crawled} of {total} source groups this cycle")
-        writes_digest = holds_digest_lease(store, runner, lease)
-        ok = do_notify(ctx, config, store, bundles=writes_digest) and ok
-        if writes_digest:
-            ok = do_digest(ctx, config, store, config.digest_dir) and ok
-    return 0 if ok else 1
+    def __init__(self, ctx: Context, config: Config, store: Any) -> None:
+        self.ctx, self.config, self.store = ctx, config, store
+
+    def say(self, text: str) -> None:
+        self.ctx.say(text)
+
+    def before(self) -> None:
+        record_unrecorded(self.ctx, self.config, self.store)
+
+    def crawl(self, jobs: list[Any]) -> bool:
+        from tracker.crawl import run_crawls
+
+        reports = run_crawls(self.config, self.store, jobs=jobs)
+        for report in reports:
+            self.ctx.say(report.line())
+        error_lines([line for report in reports for line in report.errors], logs.collapse_source_errors)
+        return all(r.ok for r in reports)
+
+    def notify(self, *, bundles: bool) -> bool:
+        return do_notify(self.ctx, self.config, self.store, bundles=bundles)
+
+    def digest(self) -> bool:
+        return do_digest(self.ctx, self.config, self.store, self.config.digest_dir)
 
 
 # -- status / changes ---------------------------------------------------------------------------

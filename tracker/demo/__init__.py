@@ -170,7 +170,7 @@ def real_file(number: str) -> bytes:
 
 
 def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[str], None]) -> int:
-    from tracker.alerts.send import notify
+    from tracker.alerts.notifier import notify
     from tracker.crawl import run_crawls
     from tracker.demo.inbox import Inbox
     from tracker.demo.replay import serve
