@@ -2,25 +2,35 @@
 
 Exit codes: 0 success; 1 the command ran but something failed (a source, a delivery), with the
 rest done; 2 usage or config error, nothing done. `--quiet` prints only errors (cron mails output).
+
+Argument parsing and printing only: what a command does is in the module it calls. Each command
+imports that module inside its function, so a command loads only the stack it runs (Scrapy and
+Twisted through tracker.crawl, apprise through tracker.alerts, Jinja2 through tracker.digest,
+Alembic through the store's migrations): `config check`, `status --check` from monitoring and
+`--help` start without the others.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from tracker import clock, logs, secrets
-from tracker.config import Config, ConfigError, load_config
+from tracker.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from tracker.faults import describe_failure, disk_full
 from tracker.logs import setup_logging
+from tracker.words import change_words, local_time
 
 
 @dataclass
@@ -113,8 +123,6 @@ class TrackerGroup(click.Group):
             full = disk_full(exc)  # one line in every mode: a traceback says nothing more
             if not logs.current().quiet and not full:
                 raise
-            import logging
-
             logging.getLogger("tracker.cli").error("tracker %s crashed", ctx.invoked_subcommand, exc_info=True,
                                                    extra={"file_only": True})
             if full:
@@ -432,7 +440,6 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
 def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, kind: str | None) -> None:
     """Recorded changes, oldest first."""
     from tracker.status import list_changes
-    from tracker.words import change_words, local_time
 
     config = ctx.config()
     since_at = None
@@ -468,11 +475,7 @@ def sources_group() -> None:
 @pass_ctx
 def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
     """Fetch a meetings page or feed, name its platform, print the [[meetings]] block to paste."""
-    import uuid
-    from functools import partial
-
     from tracker import detect
-    from tracker.config import DEFAULT_CONFIG
     from tracker.crawl import fetch
 
     if not re.match(r"^(https?|webcal)://[^\s/]+", url, re.I):

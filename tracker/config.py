@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from tracker import clock, secrets
+from tracker import __version__, clock, secrets
 from tracker.billnumbers import BillNumber, current_congress, ordinal, parse_bill_number
 from tracker.changes import KINDS
 from tracker.contacts import check_place
@@ -461,8 +461,6 @@ class Config(Strict):
         return ZoneInfo((watch.timezone if watch and watch.timezone else None) or self.tracker.timezone)
 
     def user_agent(self) -> str:
-        from tracker import __version__
-
         return f"tracker/{__version__} (+{self.tracker.contact}; legislation and meeting tracker)"
 
 
