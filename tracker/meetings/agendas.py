@@ -6,109 +6,125 @@ ViewPublisher (HTML) and RSS/Atom agenda feeds (feedparser). Meetings come out i
   minutes of one meeting share it.
 - Granicus: `event-N` / `clip-N` from the `event_id` / `clip_id` of the row's links (prefixed: the
   two are separate number series and one page can carry both); a row with no link keeps only its
-  own row id (name and date: a moved meeting without an agenda looks like a new one).
+  own row id, or its name and date (a moved meeting without an agenda looks like a new one).
 - Feeds: the publisher's id when the entry's link carries one (as above), else the entry's
   id/guid, else its link. An agenda entry and a minutes entry of one meeting become one meeting.
 
-Times on these pages are local wall-clock times in the watch's zone; `start` is stored in UTC, and a
+Each platform's page comes in several layouts real sites serve (see `_GRANICUS_LAYOUTS` and
+`parse_civicplus`); a page in none of them is one line naming what the page holds. One row that
+cannot be read is that row's problem line; the other rows are read.
+
+Times on these pages are local wall-clock times in the watch's zone; `start` is stored in UTC. A
+time is taken only where the page writes one (in the date cell or the meeting's own name); a
 meeting without a written time is `time_tbd` with `start` None.
+
+Pages are read with lxml directly (one tree, one pass over the rows): a 500-row page is parsed in
+a few milliseconds, where a selector query per row took seconds on the largest real pages.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import feedparser
-from parsel import Selector
+import lxml.html
+from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from tracker.meetings.normalize import SourceParseError, title_items, utc_iso, web_url
+from tracker.meetings.normalize import (
+    DocumentList,
+    SourceParseError,
+    find_date,
+    find_time,
+    time_for_day,
+    title_items,
+    utc_iso,
+    web_url,
+)
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
 from tracker.safexml import html_instead
 
 log = logging.getLogger(__name__)
 
-NO_ROWS = "no meeting rows found: the page layout may have changed"
-_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
-_LONG_DATE = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I)
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
-_US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  # Granicus "04-08-25 Regular..."
-_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d\d))?\s*([ap])\.?\s*m\b\.?", re.I)
+__all__ = ["civicplus_search_url", "find_date", "find_time", "parse_civicplus", "parse_feed", "parse_granicus"]
+
+NO_ROWS = "no meeting rows found"
 _CIVICPLUS_FILE = re.compile(r"/ViewFile/(Agenda|Minutes)/_(\d{2})(\d{2})(\d{4})-(\d+)", re.I)
+_CIVICPLUS_ANCHOR = re.compile(r"^_(\d{2})(\d{2})(\d{4})-(\d+)$")
 _GRANICUS_ID = re.compile(r"[?&](event_id|clip_id)=(\d+)", re.I)
 _POSTED = re.compile(r"\b(?:Posted|Amended)\s+(.+?\d{4}(?:\s+\d{1,2}:\d\d\s*[AP]M)?)", re.I)
+_OPENED = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]""", re.I)
+_HTML_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
 
-def _html(data: bytes) -> Selector:
-    """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else UTF-8."""
+def _html(data: bytes) -> etree._Element:
+    """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else
+    UTF-8; comments dropped (templates keep old links in them)."""
     _, text = html_to_unicode(None, data)
-    return Selector(text=text)
-
-
-def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+        root = lxml.html.document_fromstring(text, parser=_HTML_PARSER)
+    except (etree.ParserError, ValueError):
+        raise SourceParseError("an empty page, not a meeting listing") from None
+    return root
 
 
-def find_date(text: str | None) -> date | None:
-    """The first date written in `text` ("Nov 19, 2020", "2018-06-21", "11/19/2020", "04-08-25")."""
-    text = text or ""
-    candidates: list[tuple[int, date | None]] = []
-    if m := _LONG_DATE.search(text):
-        month = datetime.strptime(m.group(1)[:3].title(), "%b").month
-        candidates.append((m.start(), _safe_date(int(m.group(3)), month, int(m.group(2)))))
-    if m := _ISO_DATE.search(text):
-        candidates.append((m.start(), _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
-    if m := _US_DATE.search(text):
-        candidates.append((m.start(), _safe_date(int(m.group(3)), int(m.group(1)), int(m.group(2)))))
-    if m := _SHORT_US_DATE.search(text):
-        candidates.append((m.start(), _safe_date(2000 + int(m.group(4)), int(m.group(1)), int(m.group(3)))))
-    found = [(at, day) for at, day in candidates if day is not None]
-    return min(found)[1] if found else None
+def _text(node: etree._Element | None) -> str:
+    """The node's words, white space (and `&nbsp;`) collapsed; scripts and styles left out."""
+    if node is None:
+        return ""
+    return " ".join(" ".join(t for t in node.itertext(None) if t).split())
 
 
-def find_time(text: str | None) -> time | None:
-    """A clock time written in `text` ("8:30 a.m.", "6 PM")."""
-    m = _CLOCK.search(text or "")
-    if not m:
-        return None
-    hour, minute = int(m.group(1)), int(m.group(2) or 0)
-    if not 1 <= hour <= 12 or minute > 59:
-        return None
-    return time(hour % 12 + (12 if m.group(3).lower() == "p" else 0), minute)
+def _has_class(node: etree._Element, name: str) -> bool:
+    return name in (node.get("class") or "").split()
 
 
-def _text(node: Selector, query: str = ".") -> str:
-    return " ".join(" ".join(node.xpath(f"{query}//text()").getall()).split())
+def _links(node: etree._Element, base: str) -> Iterator[tuple[str, str]]:
+    """(absolute address, label) of every link in `node`: `href`s, and the addresses a button or a
+    `javascript:` link opens in its `onclick` (Granicus video and agenda buttons)."""
+    for element in node.iter("a", "input", "button"):
+        label = (_text(element) or element.get("value") or element.get("title") or element.get("aria-label")
+                 or " ".join(img.get("alt") or "" for img in element.iter("img")).strip())
+        targets = []
+        href = (element.get("href") or "").strip()
+        if href and not href.startswith(("#", "javascript:", "mailto:")):
+            targets.append(href)
+        targets += _OPENED.findall(element.get("onclick") or "")
+        for target in targets:
+            yield urljoin(base, target.strip()), label
 
 
-def _local(day: date, clock: time | None) -> datetime | None:
-    return datetime.combine(day, clock) if clock else None
+def _page_seen(root: etree._Element) -> str:
+    """What a page that is no known listing holds, for its one problem line."""
+    title = " ".join((root.findtext(".//title") or "").split())[:60]
+    tables = sum(1 for _ in root.iter("table"))
+    rows = sum(1 for _ in root.iter("tr"))
+    return f"the page ({title!r}) has {tables} tables and {rows} table rows" if title else \
+        f"the page has {tables} tables and {rows} table rows"
 
+
+# -- CivicPlus AgendaCenter -----------------------------------------------------------------------
 
 def _civicplus_file(link: str | None) -> tuple[str, str, date | None] | None:
     """("agenda" | "minutes", agenda id, meeting date) from a CivicPlus `ViewFile` link."""
     m = _CIVICPLUS_FILE.search(link or "")
     if not m:
         return None
-    return m.group(1).lower(), m.group(5), _safe_date(int(m.group(4)), int(m.group(2)), int(m.group(3)))
+    return m.group(1).lower(), m.group(5), _safe_day(int(m.group(4)), int(m.group(2)), int(m.group(3)))
 
 
-def _granicus_ref(*links: str | None) -> str | None:
-    """`event-N` or `clip-N` from the first Granicus link that names one."""
-    for link in links:
-        if m := _GRANICUS_ID.search(link or ""):
-            return f"{m.group(1).lower().removesuffix('_id')}-{m.group(2)}"
-    return None
+def _safe_day(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _posted(text: str, zone: str) -> str:
@@ -147,79 +163,210 @@ def civicplus_search_url(url: str, start: date, end: date) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query, safe="/,"), ""))
 
 
+def _civicplus_group(row: etree._Element, cache: dict[Any, str]) -> str:
+    """The body heading (`<h2>`) of the category a row is listed under, if the page has one."""
+    for ancestor in row.iterancestors("div"):
+        if "listing" in (ancestor.get("class") or ""):
+            if ancestor not in cache:
+                heading = next(ancestor.iter("h2"), None)
+                cache[ancestor] = " ".join(t for t in _text(heading).split() if t != "▼")
+            return cache[ancestor]
+    return ""
+
+
 def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
-    """AgendaCenter search/list page: one `tr.catAgendaRow` per meeting, grouped under body headings;
-    the meeting date is the one in the agenda link (the title's own words may disagree)."""
-    rows = _html(data).css("tr.catAgendaRow")
+    """AgendaCenter search, home or category page: one `tr.catAgendaRow` per meeting, grouped under
+    body headings. Layouts: the agenda link in the row's heading (`h4 a[href*=ViewFile]`, to 2021),
+    or the heading holding only the date and an anchor `_MMDDYYYY-ID` with the link in the row's
+    `<p>` (2022 on, `h3` or `h4`). The meeting date is the one in the agenda link (the title's own
+    words may disagree); the title is the row's `<p>`, its time only one the title states."""
+    root = _html(data)
+    rows = [row for row in root.iter("tr") if _has_class(row, "catAgendaRow")]
     if not rows:
-        raise SourceParseError(NO_ROWS)
+        raise SourceParseError(f"{NO_ROWS}: no AgendaCenter rows (tr.catAgendaRow); {_page_seen(root)}")
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
+    groups: dict[Any, str] = {}
     for n, row in enumerate(rows):
         try:
-            link = row.css("h4 a[href*='ViewFile']::attr(href)").get() or ""
-            found = _civicplus_file(link)
-            if not found:
-                continue
-            _, ref, day = found
-            if day is None:
-                raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
-            heading = row.xpath("ancestor::div[contains(@class,'listing')][1]//h2")
-            group = " ".join(t.strip() for t in heading.xpath(".//text()").getall() if t.strip() not in ("", "▼"))
-            title = _text(row, "./td[1]/p") or row.css("h4 a::attr(title)").get() or "Meeting"
-            posted = _POSTED.search(_text(row, "./td[1]/h4"))
-            minutes = row.css("td.minutes a::attr(href)").get()
-            meetings.setdefault(ref, meeting_record(
-                source="civicplus", ref=ref, body=group or ctx.body, title=title, local=None, day=day,
-                zone=ctx.timezone, comment_text=title,
-                agenda_url=web_url(urljoin(ctx.url, link.split("?")[0])),
-                agenda_posted=_posted(posted.group(1), ctx.timezone) if posted else None,
-                minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
-                url=web_url(urljoin(ctx.url, link)),
-                items=title_items(title, ctx.keywords)))
+            if meeting := _civicplus_row(row, ctx, groups):
+                meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
-            problems.append(row_problem("agenda row", n + 1, _text(row, "./td[1]/p") or _text(row, "./td[1]/h4"), exc))
+            cell = next(row.iter("td"), None)
+            problems.append(row_problem("agenda row", n + 1, _text(next(cell.iter("p"), None)) if cell is not None
+                                        else _text(row), exc))
     if not meetings and not problems:
-        raise SourceParseError("meeting rows without agenda links: the page layout may have changed")
+        raise SourceParseError(f"{len(rows)} AgendaCenter rows (tr.catAgendaRow) but none with an agenda link "
+                               "(ViewFile/Agenda/_MMDDYYYY-ID) or anchor: the page layout may have changed")
     return Listing(list(meetings.values()), problems)
+
+
+def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, str]) -> Meeting | None:
+    cell = next(row.iter("td"), None)
+    if cell is None:
+        return None
+    heading = next((h for h in cell.iter("h4", "h3", "h2")), None)
+    paragraph = next(cell.iter("p"), None)
+    documents = DocumentList()
+    agenda = None
+    for link, _label in _links(cell, ctx.url):  # the heading or the paragraph names the agenda
+        if (found := _civicplus_file(link)) and found[0] == "agenda":
+            agenda = agenda or (link, found)
+    if agenda is None:  # 2022 layout without a link in the first cell: its anchor names the agenda
+        for anchor in cell.iter("a"):
+            if m := _CIVICPLUS_ANCHOR.match(anchor.get("name") or anchor.get("id") or ""):
+                link = urljoin(ctx.url, f"/AgendaCenter/ViewFile/Agenda/_{m.group(1)}{m.group(2)}{m.group(3)}-{m.group(4)}")
+                agenda = (link, ("agenda", m.group(4), _safe_day(int(m.group(3)), int(m.group(1)), int(m.group(2)))))
+                break
+    if agenda is None:
+        return None
+    link, (_, ref, day) = agenda
+    if day is None:
+        raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
+    title = _text(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
+    documents.add(link.split("?")[0], "Agenda", "agenda")
+    for other, label in _links(row, ctx.url):
+        lowered = other.lower()
+        if "/previousversions/" in lowered:
+            continue  # the list of earlier versions, not a document
+        if "packet=true" in lowered:
+            documents.add(other, label or "Packet", "packet")
+        elif (found := _civicplus_file(other)) and found[1] == ref:
+            documents.add(other, label or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
+        else:
+            documents.add(other, label)
+    posted = _POSTED.search(_text(heading))
+    return meeting_record(
+        source="civicplus", ref=ref, body=_civicplus_group(row, groups) or ctx.body, title=title,
+        local=_local(day, time_for_day(day, title)), day=day, zone=ctx.timezone, comment_text=title,
+        documents=documents.items,
+        agenda_posted=_posted(posted.group(1), ctx.timezone) if posted else None,
+        url=web_url(link), items=title_items(title, ctx.keywords))
+
+
+def _local(day: date, clock: time | None) -> datetime | None:
+    return datetime.combine(day, clock) if clock else None
+
+
+# -- Granicus ViewPublisher -----------------------------------------------------------------------
+
+def _granicus_ref(links: Iterable[str]) -> str | None:
+    """`event-N` or `clip-N` from the first Granicus link that names one."""
+    for link in links:
+        if m := _GRANICUS_ID.search(link or ""):
+            return f"{m.group(1).lower().removesuffix('_id')}-{m.group(2)}"
+    return None
+
+
+def _cell_named(cells: list[etree._Element], *names: str) -> etree._Element | None:
+    """The cell whose `headers` (default template) or class (custom templates) starts with one of
+    `names` ("EventDate Regular-Board-Meeting", class="name")."""
+    for cell in cells:
+        first = (cell.get("headers") or "").split()[:1] + (cell.get("class") or "").split()
+        if any(word.lower() in names for word in first):
+            return cell
+    return None
+
+
+def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str]]:
+    """The meeting rows of each layout real ViewPublisher pages use, in page order, and the names
+    of the layouts found:
+    - default template: `table.listingTable` rows (`tr.listingRow`, or `tr.odd`/`tr.even`);
+    - custom "upcoming" blocks: `div#upcoming` / `div.archive` holding `div.row[id]`;
+    - San Diego's archive tables: `tr.shade` / `tr.noshade` with a `td.name`."""
+    rows: list[etree._Element] = []
+    layouts: list[str] = []
+    seen: set[int] = set()
+
+    def take(found: Iterable[etree._Element], name: str) -> None:
+        added = [row for row in found if id(row) not in seen]
+        if added:
+            layouts.append(name)
+            seen.update(id(row) for row in added)
+            rows.extend(added)
+
+    # rows of a listing table; a malformed page can leave them outside any table in the parsed tree,
+    # where their `listItem` cells still mark them
+    take([row for row in root.iter("tr") if _has_class(row, "listingRow")
+          or any(_has_class(td, "listItem") for td in row.iterchildren("td"))
+          or (row.find("td") is not None and any(_has_class(t, "listingTable") for t in row.iterancestors("table")))],
+         "listingTable")
+    take((div for block in root.iter("div") if block.get("id") == "upcoming" or _has_class(block, "archive")
+          for div in block.iter("div") if div.get("id") and _has_class(div, "row")), "upcoming rows")
+    take((row for row in root.iter("tr") if (_has_class(row, "shade") or _has_class(row, "noshade"))
+          and any(_has_class(td, "name") for td in row.iter("td"))), "shade rows")
+    rows.sort(key=_document_order(root))
+    return rows, layouts
+
+
+def _document_order(root: etree._Element) -> Any:
+    order = {id(node): n for n, node in enumerate(root.iter())}
+    return lambda node: order.get(id(node), 0)
 
 
 def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
-    """ViewPublisher listing (the "upcoming" block of a custom template, or the default
-    `listingTable`): a row per event or clip. A row listed twice is one meeting."""
-    rows = _html(data).xpath(
-        "//div[@id='upcoming' or contains(@class,'archive')]//div[contains(@class,'row')][@id]"
-        " | //table[contains(@class,'listingTable')]//tr[contains(@class,'listingRow')]")
+    """ViewPublisher listing in any of its layouts (see `_granicus_rows`): a row per event or clip,
+    with every agenda, minutes, packet and video link it gives (video buttons open their player in
+    an `onclick`). A row listed twice is one meeting."""
+    root = _html(data)
+    rows, layouts = _granicus_rows(root)
     if not rows:
-        raise SourceParseError(NO_ROWS)
+        raise SourceParseError(f"{NO_ROWS}: no Granicus listing rows (table.listingTable, tr.listingRow, "
+                               f"tr.odd/even, div#upcoming .row, tr.shade); {_page_seen(root)}")
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
+    dated = 0
     for n, row in enumerate(rows):
         try:
-            name = (_text(row, ".//*[contains(@class,'committee') or contains(@headers,'Name')][1]")
-                    or _text(row, "./td[1]"))
-            text = _text(row)
-            day = find_date(name) or find_date(text)
-            if day is None:
-                continue
-            agenda = row.xpath(".//a[contains(@href,'AgendaViewer') or contains(@href,'GeneratedAgenda')]/@href").get()
-            minutes = row.xpath(".//a[contains(@href,'MinutesViewer')]/@href").get()
-            video = row.xpath(".//a[contains(@href,'MediaPlayer') or contains(@href,'player/clip')]/@href").get()
-            ref = _granicus_ref(agenda, minutes, video) or f"row-{row.attrib.get('id') or name}"
-            title = re.sub(r"\s+on\s+\d{4}-\d\d-\d\d.*$", "", name).strip() or name
-            meetings.setdefault(ref, meeting_record(
-                source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, find_time(name) or find_time(text)),
-                day=day, zone=ctx.timezone, comment_text=name,
-                agenda_url=web_url(urljoin(ctx.url, agenda)) if agenda else None,
-                minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
-                livestream_url=web_url(urljoin(ctx.url, video)) if video else None, url=web_url(ctx.url),
-                items=title_items(name, ctx.keywords)))
+            meeting = _granicus_row(row, ctx)
+            if meeting is not None:
+                dated += 1
+                meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
-            problems.append(row_problem("row", row.attrib.get("id") or n + 1, _text(row, "./td[1]") or _text(row), exc))
-    if not meetings and not problems:
-        raise SourceParseError("meeting rows without dates: the page layout may have changed")
+            problems.append(row_problem("row", row.get("id") or n + 1, _text(row)[:80], exc))
+    if not dated and not problems:
+        raise SourceParseError(f"{len(rows)} Granicus rows ({', '.join(layouts)}) but none with a date: "
+                               "the page layout may have changed")
     return Listing(list(meetings.values()), problems)
 
+
+def _granicus_row(row: etree._Element, ctx: ListingContext) -> Meeting | None:
+    if row.tag == "tr":
+        cells = row.findall("td")
+        name_cell = _cell_named(cells, "name", "eventname")
+        if name_cell is None and cells:
+            name_cell = cells[0]
+        date_cell = _cell_named(cells, "date", "eventdate")
+    else:  # a custom block row: the name is the `.committee` span
+        name_cell = next((el for el in row.iter() if _has_class(el, "committee")), None)
+        date_cell = None
+    name = _text(name_cell) or _text(row)
+    when = _text(date_cell) if date_cell is not None else _text(row)  # no date column: the row's words
+    day = find_date(when) or find_date(name)
+    if day is None:
+        return None  # a heading, search or separator row
+    documents = DocumentList()
+    event_ids = []
+    for link, label in _links(row, ctx.url):
+        documents.add(link, label)
+    for element in row.iter("a"):  # an eComment button names the upcoming event without a link
+        if (event := element.get("data-event-id") or "").isdigit() and event != "0":
+            event_ids.append(f"event-{event}")
+    ref = (_granicus_ref(doc.url for doc in documents.items) or next(iter(event_ids), None)
+           or (f"row-{row.get('id')}" if row.get("id") else f"row-{_slug(name)}-{day.isoformat()}"))
+    title = re.sub(r"\s+on\s+\d{4}-\d\d-\d\d.*$", "", name).strip() or name
+    clock = time_for_day(day, when) if date_cell is not None else None
+    return meeting_record(
+        source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock or time_for_day(day, name, when)),
+        day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=web_url(ctx.url),
+        items=title_items(name, ctx.keywords))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "meeting"
+
+
+# -- RSS/Atom feeds -------------------------------------------------------------------------------
 
 def _feed_error(data: bytes, parsed: Any) -> str | None:
     """Why `data` is no usable feed (one line), or None. An HTML page is named as such: servers
@@ -262,10 +409,21 @@ def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str) -
     return None
 
 
+def _summary_text(entry: Any) -> str:
+    summary = str(entry.get("summary") or "")
+    if "<" not in summary:
+        return " ".join(summary.split())
+    try:
+        return _text(lxml.html.fragment_fromstring(summary, create_parent="div"))
+    except (etree.ParserError, ValueError):
+        return " ".join(re.sub(r"<[^>]*>", " ", summary).split())
+
+
 def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     """RSS/Atom agenda feeds (CivicPlus AgendaCenter `RSSFeed.aspx?ModID=65`, Granicus
-    `ViewPublisherRSS.php?mode=agendas|minutes`): one entry per agenda or minutes document. A feed
-    feedparser calls malformed (`bozo`) is still read when it yields entries."""
+    `ViewPublisherRSS.php?mode=agendas|minutes`, school and housing-authority event feeds): one
+    entry per agenda, minutes document or event. A feed feedparser calls malformed (`bozo`) is still
+    read when it yields entries."""
     parsed = feedparser.parse(data, resolve_relative_uris=False, sanitize_html=True)
     if problem := _feed_error(data, parsed):
         raise SourceParseError(problem)
@@ -276,8 +434,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     for entry in parsed.entries:
         try:
             title = " ".join(str(entry.get("title") or "Meeting").split())
-            summary = " ".join(" ".join(Selector(text=f"<div>{entry.get('summary') or ''}</div>")
-                                        .xpath("//text()").getall()).split())
+            summary = _summary_text(entry)
             link = web_url(urljoin(ctx.url, str(entry.get("link") or "")))
             civicplus = _civicplus_file(link)
             lowered = title.lower()
@@ -286,24 +443,42 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
             day = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
             if day is None:
                 continue
-            ref = (civicplus[1] if civicplus else _granicus_ref(link)) or str(entry.get("id") or link or title)
+            ref = (civicplus[1] if civicplus else _granicus_ref([link or ""])) or str(entry.get("id") or link or title)
             tags = entry.get("tags") or []
+            clock = time_for_day(day, title, summary)
+            enclosures = [(str(e.get("href") or ""), str(e.get("type") or "")) for e in entry.get("enclosures") or []]
             groups.setdefault(ref, {}).setdefault(kind, {
                 "title": title, "summary": summary, "link": link, "day": day,
-                "body": str(tags[0].get("term") or "").strip() if tags else "",
-                "clock": find_time(title) or find_time(summary)})
+                "body": str(tags[0].get("term") or "").strip() if tags else "", "clock": clock,
+                "enclosures": enclosures})
         except Exception as exc:  # one entry that cannot be read is that entry's problem
             problems.append(row_problem("entry", entry.get("id") or entry.get("link"), entry.get("title"), exc))
     meetings = []
-    for ref, documents in groups.items():
-        agenda, minutes = documents.get("agenda"), documents.get("minutes")
-        main = agenda or documents["minutes"]  # the agenda entry speaks for the meeting when there is one
+    for ref, entries in groups.items():
+        agenda, minutes = entries.get("agenda"), entries.get("minutes")
+        main = agenda or entries["minutes"]  # the agenda entry speaks for the meeting when there is one
+        documents = DocumentList()
+        if agenda and agenda["link"]:
+            documents.add(agenda["link"], agenda["title"], "agenda" if _is_document(agenda["link"]) else "other")
+        if minutes and minutes["link"]:
+            documents.add(minutes["link"], minutes["title"], "minutes")
+        for entry in (agenda, minutes):
+            for href, kind in (entry or {}).get("enclosures", []):
+                documents.add(urljoin(ctx.url, href), kind.split("/")[0] if kind else None)
         meetings.append(meeting_record(
             source="feed", ref=ref, body=main["body"] or ctx.body, title=main["title"],
             local=_local(main["day"], main["clock"]), day=main["day"], zone=ctx.timezone, comment_text=main["summary"],
-            agenda_url=agenda["link"] if agenda else None, minutes_url=minutes["link"] if minutes else None,
+            documents=documents.items, agenda_url=agenda["link"] if agenda else None,
+            minutes_url=minutes["link"] if minutes else None,
             url=main["link"], items=title_items(f"{main['title']} {main['summary']}", ctx.keywords, main["title"])))
     if parsed.bozo and not meetings:
         problem = str(parsed.get("bozo_exception") or "unreadable").splitlines()[0]
         raise SourceParseError(f"not a readable RSS/Atom feed: {problem}")
     return Listing(meetings, problems)
+
+
+def _is_document(link: str) -> bool:
+    """An agenda feed entry's link is its agenda (CivicPlus, Granicus, a PDF); an event feed's link
+    is the event's page (typed "other" in the meeting's documents, still its `agenda_url` as before)."""
+    return bool(_civicplus_file(link) or _GRANICUS_ID.search(link) or re.search(r"\.(pdf|docx?)\b|Agenda", link, re.I))
+
