@@ -82,6 +82,24 @@ def _text(node: etree._Element | None) -> str:
     return " ".join(" ".join(t for t in node.itertext(None) if t).split())
 
 
+def _visible_text(node: etree._Element) -> str:
+    """The words a reader sees in `node`: without elements hidden by `display:none` (Granicus hides
+    a sort key, the meeting's Unix time, inside its date links)."""
+    parts: list[str] = []
+
+    def walk(element: etree._Element) -> None:
+        if element.text:
+            parts.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str) and "display:none" not in (child.get("style") or "").replace(" ", "").lower():
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(node)
+    return " ".join(" ".join(parts).split())
+
+
 def _has_class(node: etree._Element, name: str) -> bool:
     return name in (node.get("class") or "").split()
 
@@ -90,8 +108,9 @@ def _links(node: etree._Element, base: str) -> Iterator[tuple[str, str]]:
     """(absolute address, label) of every link in `node`: `href`s, and the addresses a button or a
     `javascript:` link opens in its `onclick` (Granicus video and agenda buttons)."""
     for element in node.iter("a", "input", "button"):
-        label = (_text(element) or element.get("value") or element.get("title") or element.get("aria-label")
-                 or " ".join(img.get("alt") or "" for img in element.iter("img")).strip())
+        label = (_visible_text(element) or element.get("value")
+                 or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
+                 or element.get("title") or element.get("aria-label"))
         targets = []
         href = (element.get("href") or "").strip()
         if href and not href.startswith(("#", "javascript:", "mailto:")):
@@ -164,12 +183,20 @@ def civicplus_search_url(url: str, start: date, end: date) -> str:
 
 
 def _civicplus_group(row: etree._Element, cache: dict[Any, str]) -> str:
-    """The body heading (`<h2>`) of the category a row is listed under, if the page has one."""
+    """The body a row is listed under: the heading that opens its category panel (2024 layout:
+    `<h3 aria-controls="category-panel-3">`, under a department `<h2>`), else the `<h2>` of its
+    `div.listing` (older layouts), if the page has one."""
+    if "panels" not in cache:
+        cache["panels"] = {el.get("aria-controls"): _text(el) for el in row.getroottree().iter("h2", "h3", "h4")
+                           if el.get("aria-controls")}
+    for ancestor in row.iterancestors("div"):
+        if (panel := ancestor.get("id") or "").startswith("category-panel") and cache["panels"].get(panel):
+            return cache["panels"][panel].strip("▼►▲◄▾▸ ")
     for ancestor in row.iterancestors("div"):
         if "listing" in (ancestor.get("class") or ""):
             if ancestor not in cache:
                 heading = next(ancestor.iter("h2"), None)
-                cache[ancestor] = " ".join(t for t in _text(heading).split() if t != "▼")
+                cache[ancestor] = _text(heading).strip("▼►▲◄▾▸ ")  # the toggle arrow is no part of the name
             return cache[ancestor]
     return ""
 

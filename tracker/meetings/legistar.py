@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from tracker.meetings.normalize import cancellation, match_keywords, utc_iso, web_url
-from tracker.records import AgendaItem, Matter, Meeting, MeetingStatus
+from tracker.meetings.normalize import SourceParseError, cancellation, match_keywords, utc_iso, web_url
+from tracker.meetings.portals import read_json, read_rows
+from tracker.records import AgendaItem, Listing, ListingContext, Matter, Meeting, MeetingStatus
 
 # Fields left out of an event's fingerprint: its row version, and the items we fetch separately.
 # `EventLastModifiedUtc` stays in: it is the source's own word that something (maybe only the
@@ -188,3 +189,17 @@ def matter_key(client: str, matter_id: Any) -> str:
 
 def body_key(client: str, body_id: Any) -> str:
     return f"body:legistar:{client}:{body_id}"
+
+
+def parse_events(data: bytes, ctx: ListingContext) -> Listing:
+    """A Web API events response (`/events`: a list; `/events/{id}`: one event) read as a listing,
+    each event a meeting without its items (the spider asks for those separately). One event that
+    cannot be read is its own problem line."""
+    events = read_json(data, "Legistar event list")
+    if isinstance(events, dict) and "EventId" in events:
+        events = [events]
+    if not isinstance(events, list):
+        raise SourceParseError("a Legistar event list is a JSON array of events")
+    return read_rows(events, lambda event, ctx: normalize_event(event, None, zone=ctx.timezone), ctx,
+                     lambda n, event: (event.get("EventId") if isinstance(event, dict) else f"row {n + 1}",
+                                       event.get("EventBodyName") if isinstance(event, dict) else None))

@@ -156,9 +156,9 @@ _PACKET = re.compile(r"packet", re.I)
 _MINUTES_URL = re.compile(r"MinutesViewer|ViewFile/Minutes|/minutes/", re.I)
 _AGENDA_URL = re.compile(r"AgendaViewer|GeneratedAgenda|ViewFile/Agenda|AgendaOnline|/agendas?/", re.I)
 _VIDEO_URL = re.compile(r"MediaPlayer\.php|/player/|ASX\.php|\.(?:mp4|mp3|m4a|m3u8|wmv)\b|youtube\.com/|youtu\.be/"
-                        r"|vimeo\.com/|swagit|boxcast|granicus\.com/.*clip", re.I)
+                        r"|vimeo\.com/|swagit|boxcast", re.I)
 _MINUTES_WORDS = re.compile(r"\b(minutes?|journal|summary of action)\b", re.I)
-_VIDEO_WORDS = re.compile(r"\b(video|audio|watch|listen|live ?stream|stream|media|recording|mp4|mp3|youtube)\b", re.I)
+_VIDEO_WORDS = re.compile(r"\b(videos?|audio|watch|listen|live ?stream|stream|media|recordings?|mp4|mp3|youtube)\b", re.I)
 _AGENDA_WORDS = re.compile(r"\bagenda\b", re.I)
 
 

@@ -270,7 +270,7 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
         else:
             continue
         documents.add(link, label, "packet" if "packet" in kind else "minutes" if "minutes" in kind
-                      else "agenda" if "agenda" in kind else None)
+                      else "agenda" if "agenda" in kind else "other")
     if row.get("youtubeVideoId"):
         documents.add(f"https://www.youtube.com/watch?v={row['youtubeVideoId']}", "Video", "video")
     for key in ("externalMediaUrl", "mediaStreamPath"):
