@@ -190,6 +190,16 @@ class Meeting(Stored):
     def matching_items(self) -> list[AgendaItem]:
         return [item for item in self.items if item.get("keywords")]
 
+    @property
+    def links(self) -> list[Document]:
+        """What to show people: the documents, or, for a record made without them (Legistar, an
+        older snapshot), its agenda, minutes and video links."""
+        if self.documents is not None:
+            return list(self.documents)
+        named = (("agenda", self.agenda_url, "Agenda"), ("minutes", self.minutes_url, "Minutes"),
+                 ("video", self.livestream_url, "Video"))
+        return [Document(kind, url, label) for kind, url, label in named if url]
+
     @classmethod
     def load(cls, data: dict[str, Any]) -> Self:
         own, rest = _pick(cls, data)

@@ -34,7 +34,15 @@ from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Record, load_record
 from tracker.status import body_members_now, congress_directory
 from tracker.store import Store
-from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
+from tracker.words import (
+    STAGE_WORDS,
+    change_words,
+    document_noun,
+    headline,
+    lead_change,
+    local_time,
+    meeting_page,
+)
 
 CLAIM_BATCH = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -70,6 +78,7 @@ def _environment_for(folder: str | None) -> jinja2.Environment:
         "local": local_time,
         "md": _md,
         "take_part": how_to_take_part,
+        "document_noun": document_noun,
         "mdurl": lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or ""),
     })
 
