@@ -61,7 +61,9 @@ _CIVICPLUS_ANCHOR = re.compile(r"^_(\d{2})(\d{2})(\d{4})-(\d+)$")
 _GRANICUS_ID = re.compile(r"[?&](event_id|clip_id)=(\d+)", re.I)
 _POSTED = re.compile(r"\b(?:Posted|Amended)\s+(.+?\d{4}(?:\s+\d{1,2}:\d\d\s*[AP]M)?)", re.I)
 _OPENED = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]""", re.I)
-_HTML_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+# lxml's own HTML parser (plain elements: lxml.html's element classes cost a Python call per node)
+_ON_DATE = re.compile(r"\s+on\s+\d{4}-\d\d-\d\d.*$")  # RTA: "Finance Committee on 2018-06-21 - (8:30 a.m.)"
+_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
 
 def _html(data: bytes) -> etree._Element:
@@ -69,10 +71,31 @@ def _html(data: bytes) -> etree._Element:
     UTF-8; comments dropped (templates keep old links in them)."""
     _, text = html_to_unicode(None, data)
     try:
-        root = lxml.html.document_fromstring(text, parser=_HTML_PARSER)
+        root = etree.fromstring(text, _HTML_PARSER) if text.strip() else None
     except (etree.ParserError, ValueError):
-        raise SourceParseError("an empty page, not a meeting listing") from None
+        root = None
+    if root is None:
+        raise SourceParseError("an empty page, not a meeting listing")
     return root
+
+
+class _Resolver:
+    """Absolute addresses of a page's links, the common forms (absolute, `//host/...`, `/path`)
+    without `urljoin`'s full parse: a 500-row page has thousands of links."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.base, self.scheme, self.origin = base, parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
+
+    def __call__(self, href: str) -> str:
+        if href.startswith(("http://", "https://")):
+            host = href[href.index("//") + 2:].split("/", 1)[0]
+            return urljoin(self.base, href) if "[" in host or "]" in host else href  # urljoin checks it
+        if href.startswith("//"):
+            return f"{self.scheme}:{href}"
+        if href.startswith("/") and "/." not in href:
+            return self.origin + href
+        return urljoin(self.base, href)
 
 
 def _text(node: etree._Element | None) -> str:
@@ -104,20 +127,25 @@ def _has_class(node: etree._Element, name: str) -> bool:
     return name in (node.get("class") or "").split()
 
 
-def _links(node: etree._Element, base: str) -> Iterator[tuple[str, str]]:
-    """(absolute address, label) of every link in `node`: `href`s, and the addresses a button or a
-    `javascript:` link opens in its `onclick` (Granicus video and agenda buttons)."""
+def _label(element: etree._Element) -> str | None:
+    """What a link says: its visible words, a button's value, its image's alt text, its title."""
+    return (_visible_text(element) or element.get("value")
+            or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
+            or element.get("title") or element.get("aria-label"))
+
+
+def _links(node: etree._Element, base: str | _Resolver) -> Iterator[tuple[str, etree._Element]]:
+    """(absolute address, the element) of every link in `node`: `href`s, and the addresses a
+    button or a `javascript:` link opens in its `onclick` (Granicus video and agenda buttons). The
+    label is read (`_label`) only for the links kept."""
+    absolute = base if isinstance(base, _Resolver) else _Resolver(base)
     for element in node.iter("a", "input", "button"):
-        label = (_visible_text(element) or element.get("value")
-                 or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
-                 or element.get("title") or element.get("aria-label"))
-        targets = []
         href = (element.get("href") or "").strip()
         if href and not href.startswith(("#", "javascript:", "mailto:")):
-            targets.append(href)
-        targets += _OPENED.findall(element.get("onclick") or "")
-        for target in targets:
-            yield urljoin(base, target.strip()), label
+            yield absolute(href), element
+        if onclick := element.get("onclick"):
+            for target in _OPENED.findall(onclick):
+                yield absolute(target.strip()), element
 
 
 def _page_seen(root: etree._Element) -> str:
@@ -149,14 +177,11 @@ def _safe_day(year: int, month: int, day: int) -> date | None:
 def _posted(text: str, zone: str) -> str:
     """"Nov 16, 2020 11:47 AM" (local) as a UTC instant; a date alone as its ISO date."""
     text = " ".join(text.split())
-    try:
-        local = datetime.strptime(text, "%b %d, %Y %I:%M %p")
-    except ValueError:
-        try:
-            return datetime.strptime(text, "%b %d, %Y").date().isoformat()
-        except ValueError:
-            return text
-    return utc_iso(local, zone)
+    day = find_date(text)
+    if day is None:
+        return text
+    clock = find_time(text)
+    return utc_iso(datetime.combine(day, clock), zone) if clock else day.isoformat()
 
 
 def civicplus_search_url(url: str, start: date, end: date) -> str:
@@ -214,9 +239,10 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     groups: dict[Any, str] = {}
+    absolute = _Resolver(ctx.url)
     for n, row in enumerate(rows):
         try:
-            if meeting := _civicplus_row(row, ctx, groups):
+            if meeting := _civicplus_row(row, ctx, groups, absolute):
                 meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
             cell = next(row.iter("td"), None)
@@ -228,7 +254,8 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     return Listing(list(meetings.values()), problems)
 
 
-def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, str]) -> Meeting | None:
+def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, str],
+                   absolute: _Resolver) -> Meeting | None:
     cell = next(row.iter("td"), None)
     if cell is None:
         return None
@@ -236,7 +263,7 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
     paragraph = next(cell.iter("p"), None)
     documents = DocumentList()
     agenda = None
-    for link, _label in _links(cell, ctx.url):  # the heading or the paragraph names the agenda
+    for link, _element in _links(cell, absolute):  # the heading or the paragraph names the agenda
         if (found := _civicplus_file(link)) and found[0] == "agenda":
             agenda = agenda or (link, found)
     if agenda is None:  # 2022 layout without a link in the first cell: its anchor names the agenda
@@ -252,16 +279,16 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
         raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
     title = _text(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
     documents.add(link.split("?")[0], "Agenda", "agenda")
-    for other, label in _links(row, ctx.url):
+    for other, element in _links(row, absolute):
         lowered = other.lower()
-        if "/previousversions/" in lowered:
-            continue  # the list of earlier versions, not a document
+        if "/previousversions/" in lowered or other in documents:
+            continue  # the list of earlier versions is no document; a link listed twice is one
         if "packet=true" in lowered:
-            documents.add(other, label or "Packet", "packet")
+            documents.add(other, _label(element) or "Packet", "packet")
         elif (found := _civicplus_file(other)) and found[1] == ref:
-            documents.add(other, label or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
+            documents.add(other, _label(element) or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
         else:
-            documents.add(other, label)
+            documents.add(other, _label(element))
     posted = _POSTED.search(_text(heading))
     return meeting_record(
         source="civicplus", ref=ref, body=_civicplus_group(row, groups) or ctx.body, title=title,
@@ -322,7 +349,8 @@ def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str
           for div in block.iter("div") if div.get("id") and _has_class(div, "row")), "upcoming rows")
     take((row for row in root.iter("tr") if (_has_class(row, "shade") or _has_class(row, "noshade"))
           and any(_has_class(td, "name") for td in row.iter("td"))), "shade rows")
-    rows.sort(key=_document_order(root))
+    if len(layouts) > 1:  # rows of several layouts: back in page order
+        rows.sort(key=_document_order(root))
     return rows, layouts
 
 
@@ -343,9 +371,10 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     dated = 0
+    absolute = _Resolver(ctx.url)
     for n, row in enumerate(rows):
         try:
-            meeting = _granicus_row(row, ctx)
+            meeting = _granicus_row(row, ctx, absolute)
             if meeting is not None:
                 dated += 1
                 meetings.setdefault(meeting.source_ref, meeting)
@@ -357,7 +386,7 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     return Listing(list(meetings.values()), problems)
 
 
-def _granicus_row(row: etree._Element, ctx: ListingContext) -> Meeting | None:
+def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> Meeting | None:
     if row.tag == "tr":
         cells = row.findall("td")
         name_cell = _cell_named(cells, "name", "eventname")
@@ -374,14 +403,15 @@ def _granicus_row(row: etree._Element, ctx: ListingContext) -> Meeting | None:
         return None  # a heading, search or separator row
     documents = DocumentList()
     event_ids = []
-    for link, label in _links(row, ctx.url):
-        documents.add(link, label)
+    for link, element in _links(row, absolute):
+        if link not in documents:
+            documents.add(link, _label(element))
     for element in row.iter("a"):  # an eComment button names the upcoming event without a link
         if (event := element.get("data-event-id") or "").isdigit() and event != "0":
             event_ids.append(f"event-{event}")
     ref = (_granicus_ref(doc.url for doc in documents.items) or next(iter(event_ids), None)
            or (f"row-{row.get('id')}" if row.get("id") else f"row-{_slug(name)}-{day.isoformat()}"))
-    title = re.sub(r"\s+on\s+\d{4}-\d\d-\d\d.*$", "", name).strip() or name
+    title = _ON_DATE.sub("", name).strip() or name
     clock = time_for_day(day, when) if date_cell is not None else None
     return meeting_record(
         source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock or time_for_day(day, name, when)),

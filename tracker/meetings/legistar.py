@@ -7,6 +7,7 @@ Which records to fetch is the spider's business; this module only reads them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -33,8 +34,10 @@ def api_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=1024)
 def local_time(text: str | None) -> time | None:
-    """The clock time of `EventTime`, or None when absent or not a time ("TBD", "Recess")."""
+    """The clock time of `EventTime`, or None when absent or not a time ("TBD", "Recess"). A body's
+    events repeat a few times of day: each is read once."""
     cleaned = re.sub(r"\s+", " ", (text or "").strip().upper().replace(".", ""))
     for fmt in _TIME_FORMATS:
         try:

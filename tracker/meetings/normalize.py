@@ -3,6 +3,7 @@ dates and times written in text, and what a document link is."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
@@ -30,22 +31,27 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
     return None
 
 
+_WEB_URL = re.compile(r"^https?://[^\s]+$", re.I)
+
+
 def web_url(value: object) -> str | None:
     """A scraped link, kept only when it is http(s): a `javascript:` or `data:` link from a source
     must never become a clickable link in the digest or an alert."""
     text = str(value or "").strip()
-    return text if re.match(r"^https?://[^\s]+$", text, re.I) else None
+    return text if _WEB_URL.match(text) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyword(keyword: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + r"\s+".join(re.escape(part) for part in keyword.split()) + r"(?!\w)", re.I)
 
 
 def match_keywords(texts: list[str | None], keywords: Sequence[str]) -> list[str]:
     """Keywords found as whole words or phrases, case-insensitively ("police" is not in "policies")."""
+    if not keywords:
+        return []
     haystack = " ".join(t for t in texts if t)
-    found = []
-    for keyword in keywords:
-        pattern = r"(?<!\w)" + r"\s+".join(re.escape(part) for part in keyword.split()) + r"(?!\w)"
-        if re.search(pattern, haystack, re.I):
-            found.append(keyword)
-    return found
+    return [keyword for keyword in keywords if _keyword(keyword).search(haystack)]
 
 
 def utc_iso(local: datetime, zone: str) -> str:
@@ -69,7 +75,10 @@ _US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  # Granicus "04-08-25 Regular..."
 # "6:30 P.M.", "9:30 a.m.", "6 PM", "12:00pm", "12 noon"; not "14:75 pm" (checked below).
 _CLOCK = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d\d))?\s*([ap])\.?\s*m\b\.?|\b(?:12(?::00)?\s*)?(noon)\b", re.I)
+_DIGIT = re.compile(r"\d")
 _TEXT_LIMIT = 4000  # a description longer than this is read only this far (untrusted, and slow to scan)
+_MONTH = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                            "dec"), start=1)}
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
@@ -79,18 +88,14 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def dates_in(text: str | None) -> list[tuple[int, int, date]]:
-    """Every date written in `text` as (start, end, date), in order ("Nov 19, 2020", "Nov 09, 22",
-    "2018-06-21", "11/19/2020", "04-08-25"); a date that is no date (13/45/2020) is left out."""
-    text = (text or "")[:_TEXT_LIMIT]
+@functools.lru_cache(maxsize=8192)
+def _dates_in(text: str) -> tuple[tuple[int, int, date], ...]:
     found: list[tuple[int, int, date]] = []
     for m in _LONG_DATE.finditer(text):
-        day = _safe_date(int(m.group(3)), datetime.strptime(m.group(1)[:3].title(), "%b").month, int(m.group(2)))
-        if day:
+        if day := _safe_date(int(m.group(3)), _MONTH[m.group(1)[:3].lower()], int(m.group(2))):
             found.append((m.start(), m.end(), day))
     for m in _LONG_DATE_SHORT_YEAR.finditer(text):
-        day = _safe_date(2000 + int(m.group(3)), datetime.strptime(m.group(1)[:3].title(), "%b").month, int(m.group(2)))
-        if day:
+        if day := _safe_date(2000 + int(m.group(3)), _MONTH[m.group(1)[:3].lower()], int(m.group(2))):
             found.append((m.start(), m.end(), day))
     for m in _ISO_DATE.finditer(text):
         if day := _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
@@ -107,7 +112,15 @@ def dates_in(text: str | None) -> list[tuple[int, int, date]]:
     for item in found:
         if not kept or item[0] >= kept[-1][1]:
             kept.append(item)
-    return kept
+    return tuple(kept)
+
+
+def dates_in(text: str | None) -> tuple[tuple[int, int, date], ...]:
+    """Every date written in `text` as (start, end, date), in order ("Nov 19, 2020", "Nov 09, 22",
+    "2018-06-21", "11/19/2020", "04-08-25"); a date that is no date (13/45/2020) is left out.
+    Listings repeat the same words row after row: each text is read once."""
+    text = (text or "")[:_TEXT_LIMIT]
+    return _dates_in(text) if _DIGIT.search(text) else ()
 
 
 def find_date(text: str | None) -> date | None:
@@ -118,7 +131,12 @@ def find_date(text: str | None) -> date | None:
 
 def find_time(text: str | None) -> time | None:
     """The first clock time written in `text` ("8:30 a.m.", "6 PM", "12 noon")."""
-    for m in _CLOCK.finditer((text or "")[:_TEXT_LIMIT]):
+    return _find_time((text or "")[:_TEXT_LIMIT])
+
+
+@functools.lru_cache(maxsize=8192)
+def _find_time(text: str) -> time | None:
+    for m in _CLOCK.finditer(text):
         if m.group(4):
             return time(12, 0)
         hour, minute = int(m.group(1)), int(m.group(2) or 0)
@@ -152,11 +170,13 @@ def time_for_day(day: date, *texts: str | None) -> time | None:
 
 # -- documents ------------------------------------------------------------------------------------
 
-_PACKET = re.compile(r"packet", re.I)
-_MINUTES_URL = re.compile(r"MinutesViewer|ViewFile/Minutes|/minutes/", re.I)
-_AGENDA_URL = re.compile(r"AgendaViewer|GeneratedAgenda|ViewFile/Agenda|AgendaOnline|/agendas?/", re.I)
-_VIDEO_URL = re.compile(r"MediaPlayer\.php|/player/|ASX\.php|\.(?:mp4|mp3|m4a|m3u8|wmv)\b|youtube\.com/|youtu\.be/"
-                        r"|vimeo\.com/|swagit|boxcast", re.I)
+_MINUTES_URL = ("minutesviewer", "viewfile/minutes", "/minutes/")
+_AGENDA_URL = ("agendaviewer", "generatedagenda", "viewfile/agenda", "agendaonline", "/agenda/", "/agendas/")
+_VIDEO_URL = ("mediaplayer.php", "/player/", "asx.php", ".mp4", ".mp3", ".m4a", ".m3u8", ".wmv", "youtube.com/",
+              "youtu.be/", "vimeo.com/", "swagit", "boxcast")
+# the first of these a lowercased address holds says what it is (one search, not one per part)
+_KIND_URL = re.compile("|".join(f"(?P<{kind}>{'|'.join(re.escape(p) for p in parts)})" for kind, parts in (
+    ("minutes", _MINUTES_URL), ("agenda", _AGENDA_URL), ("video", _VIDEO_URL))))
 _MINUTES_WORDS = re.compile(r"\b(minutes?|journal|summary of action)\b", re.I)
 _VIDEO_WORDS = re.compile(r"\b(videos?|audio|watch|listen|live ?stream|stream|media|recordings?|mp4|mp3|youtube)\b", re.I)
 _AGENDA_WORDS = re.compile(r"\bagenda\b", re.I)
@@ -165,20 +185,27 @@ _AGENDA_WORDS = re.compile(r"\bagenda\b", re.I)
 def document_kind(url: str, label: str | None = None) -> str:
     """What a link is (agenda, packet, minutes, video, other): the platforms' own addresses say it
     best (Granicus `AgendaViewer`, CivicPlus `ViewFile/Minutes`), then the source's label."""
-    words = label or ""
-    if _PACKET.search(words) or _PACKET.search(url):
+    address = url.lower()
+    if "packet" in address:
         return "packet"
-    if _MINUTES_URL.search(url):
+    named = _label_kind(label or "")
+    if named == "packet":
+        return named
+    if found := _KIND_URL.search(address):
+        return found.lastgroup or named
+    return named
+
+
+@functools.lru_cache(maxsize=2048)
+def _label_kind(label: str) -> str:
+    """What a link's label says it is (labels repeat: "Agenda", "Video" on every row)."""
+    if "packet" in label.lower():
+        return "packet"
+    if _MINUTES_WORDS.search(label):
         return "minutes"
-    if _AGENDA_URL.search(url):
-        return "agenda"
-    if _VIDEO_URL.search(url):
+    if _VIDEO_WORDS.search(label):
         return "video"
-    if _MINUTES_WORDS.search(words):
-        return "minutes"
-    if _VIDEO_WORDS.search(words):
-        return "video"
-    if _AGENDA_WORDS.search(words):
+    if _AGENDA_WORDS.search(label):
         return "agenda"
     return "other"
 
@@ -189,6 +216,9 @@ class DocumentList:
     def __init__(self) -> None:
         self.items: list[Document] = []
         self._seen: set[str] = set()
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._seen
 
     def add(self, url: str | None, label: str | None = None, kind: str | None = None) -> None:
         """Keep `url` when it is an http(s) link not already listed; `kind` from the link if not given."""

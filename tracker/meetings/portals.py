@@ -21,6 +21,7 @@ rows are still read (`Listing.problems`), as for every listing parser.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -107,6 +108,7 @@ def read_json(data: bytes, what: str) -> Any:
         raise SourceParseError(f"not a readable {what}: {exc}") from None
 
 
+@functools.lru_cache(maxsize=1024)
 def _clock(text: Any) -> time | None:
     """A clock time field ("11:00 AM", "08:30 AM", "13:00"), or None ("TBD", empty)."""
     cleaned = " ".join(str(text or "").upper().replace(".", "").split())
@@ -118,6 +120,7 @@ def _clock(text: Any) -> time | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _day(text: Any) -> date:
     """A date field ("Jul 25, 2022", "2022-07-25", "07/25/2022"), or ValueError naming it."""
     cleaned = " ".join(str(text or "").split())
@@ -331,16 +334,6 @@ def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
     return Listing(meetings, problems)
 
 
-def _boarddocs_location(node: Any) -> str | None:
-    """The room a "Location of Meeting" category names (its items, numbering dropped)."""
-    for category in node.iter("category"):
-        if "location of meeting" in " ".join((category.findtext("name") or "").split()).lower():
-            places = [_NUMBERING.sub("", " ".join((item.findtext("name") or "").split()))
-                      for item in category.iter("item")]
-            return "; ".join(p for p in places if p) or None
-    return None
-
-
 def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting:
     if not node.get("id"):
         raise ValueError("no meeting id")
@@ -349,15 +342,21 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting:
         day = date.fromisoformat(written)
     except ValueError:
         raise ValueError(f"start date {written!r} is not a date") from None
-    items = []
+    items: list[Any] = []
+    location = None
     for category in node.iter("category"):
+        section = " ".join((category.findtext("name") or "").split())
+        names = []
         for n, item in enumerate(category.iter("item")):
-            title = " ".join((item.findtext("name") or "").split())
-            items.append({"key": item.get("id"), "sequence": n + 1, "title": title,
-                          "section": " ".join((category.findtext("name") or "").split()),
-                          "matter": None, "action": item.findtext("actiontype") or None,
-                          "url": web_url(item.findtext("link")),
+            fields = {child.tag: child.text for child in item if isinstance(child.tag, str)}
+            title = " ".join((fields.get("name") or "").split())
+            names.append(title)
+            items.append({"key": item.get("id"), "sequence": n + 1, "title": title, "section": section,
+                          "matter": None, "action": fields.get("actiontype") or None,
+                          "url": web_url(fields.get("link")),
                           "keywords": match_keywords([title], ctx.keywords)})
+        if location is None and "location of meeting" in section.lower():  # the room its items name
+            location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in names) if p) or None
     name = " ".join((node.findtext("name") or "Meeting").split())
     description = node.findtext("description") or ""
     link = web_url(node.findtext("link"))
@@ -368,8 +367,7 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting:
     return meeting_record(
         source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or ctx.body,
         title=name, local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
-        comment_text=description, location=_boarddocs_location(node), url=link, documents=documents.items,
-        items=items)
+        comment_text=description, location=location, url=link, documents=documents.items, items=items)
 
 
 def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
