@@ -2,9 +2,13 @@
 
 Each listing is built from a real recording of tests/data/local (a derived page: the recording's
 own rows repeated until there are 500, each copy given its own id so none collapses into another;
-everything around the rows is the recording's). Prints, per platform, the median of 7 parses
-(after one warm-up; CPU time of the process, so other work on a shared machine does not count), the
-slowest, and the meetings read.
+everything around the rows is the recording's). Two readings of each:
+- "all in window": a window of a century, so every one of the 500 rows is read whole (the worst
+  case: a listing holding nothing but the next four months);
+- "watch window": the window a watch reads (30 days back, 120 ahead) on a day in the recording's
+  own span, as the spider calls the parser; rows outside it are skipped after their date.
+Prints the median of 7 parses (after one warm-up; CPU time of the process, so other work on a
+shared machine does not count), the slowest, and the meetings read.
 
     python bench/parsers.py
 """
@@ -17,7 +21,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,38 +88,54 @@ def boarddocs_xml() -> bytes:
     return head + repeat(rows, lambda row, n: row.replace(b' id="', b' id="B%d' % n, 1)) + tail
 
 
-CASES: dict[str, tuple[Callable[..., object], Callable[[], bytes], str]] = {
+# platform: (parser, listing builder, what it is, a day in the recording's span for the watch window)
+CASES: dict[str, tuple[Callable[..., object], Callable[[], bytes], str, str]] = {
     "legistar": (legistar.parse_events, lambda: json.dumps(
-        json.loads((LOCAL / "legistar/nyc_events_2023.json").read_bytes())[:ROWS]).encode(), "real: 500 of 688 events"),
-    "granicus": (agendas.parse_granicus, granicus, "LAWA's default template, onclick video links"),
-    "civicplus": (agendas.parse_civicplus, civicplus, "Las Cruces search results"),
+        json.loads((LOCAL / "legistar/nyc_events_2023.json").read_bytes())[:ROWS]).encode(), "real: 500 of 688 events",
+        "2023-03-01"),
+    "granicus": (agendas.parse_granicus, granicus, "LAWA's default template, onclick video links", "2021-06-01"),
+    "civicplus": (agendas.parse_civicplus, civicplus, "Las Cruces search results", "2020-11-20"),
     "primegov": (portals.parse_primegov, lambda: json_list(LOCAL / "primegov/claytoncountyga_list_meetings.json", "id"),
-                 "Clayton County list"),
+                 "Clayton County list", "2026-02-01"),
     "civicclerk": (portals.parse_civicclerk, lambda: json_list(LOCAL / "civicclerk/southfultonga_events.json", "id",
-                                                               "value"), "South Fulton events"),
-    "boarddocs (XML)": (portals.parse_boarddocs, boarddocs_xml, "Cleveland export, every agenda item included"),
+                                                               "value"), "South Fulton events", "2026-04-01"),
+    "boarddocs (XML)": (portals.parse_boarddocs, boarddocs_xml, "Cleveland export, every agenda item included",
+                        "2017-02-01"),
     "boarddocs (list)": (portals.parse_boarddocs, lambda: json_list(
-        LOCAL / "corpus/boarddocs/columbus_schools_meetings_list.json", "unique"), "Columbus BD-GetMeetingsList"),
-    "ical": (ical.parse_ical, ics, "Detroit schools' events, no recurrence"),
-    "feed": (agendas.parse_feed, feed, "LAUSD board RSS"),
+        LOCAL / "corpus/boarddocs/columbus_schools_meetings_list.json", "unique"), "Columbus BD-GetMeetingsList",
+        "2020-01-15"),
+    "ical": (ical.parse_ical, ics, "Detroit schools' events, no recurrence", "2019-03-01"),
+    "feed": (agendas.parse_feed, feed, "LAUSD board RSS", "2024-09-20"),
 }
 
 
+def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> tuple[float, float, int]:
+    parse(data, ctx)  # warm-up (imports, regex compilation)
+    times, meetings = [], 0
+    for _ in range(RUNS):
+        started = time.process_time()
+        listing = parse(data, ctx)
+        times.append((time.process_time() - started) * 1000)
+        meetings = len(listing.meetings)  # type: ignore[attr-defined]
+    return statistics.median(times), max(times), meetings
+
+
 def main() -> None:
-    ctx = ListingContext(watch_id="bench", url="https://go.boarddocs.com/oh/x/Board.nsf/BD-GetMeetingsList?open",
-                         body="Bench", timezone="America/Chicago", keywords=("budget", "police"),
-                         window_start=datetime(2000, 1, 1, tzinfo=UTC), window_end=datetime(2100, 1, 1, tzinfo=UTC))
-    print(f"{'platform':18} {'bytes':>10} {'meetings':>9} {'median ms':>10} {'max ms':>8}  listing")
-    for name, (parse, build, what) in CASES.items():
+    base = dict(watch_id="bench", url="https://go.boarddocs.com/oh/x/Board.nsf/BD-GetMeetingsList?open",
+                body="Bench", timezone="America/Chicago", keywords=("budget", "police"))
+    wide = ListingContext(**base, window_start=datetime(1990, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
+                          window_end=datetime(2100, 1, 1, tzinfo=UTC))
+    print(f"{'platform':18} {'bytes':>10} | all in window: {'median':>6} {'max':>6} {'read':>4} "
+          f"| watch window: {'median':>6} {'max':>6} {'read':>4} (ms)")
+    for name, (parse, build, what, day) in CASES.items():
         data = build()
-        parse(data, ctx)  # warm-up (imports, regex compilation)
-        times, meetings = [], 0
-        for _ in range(RUNS):
-            started = time.process_time()
-            listing = parse(data, ctx)
-            times.append((time.process_time() - started) * 1000)
-            meetings = len(listing.meetings)  # type: ignore[attr-defined]
-        print(f"{name:18} {len(data):>10,} {meetings:>9} {statistics.median(times):>10.1f} {max(times):>8.1f}  {what}")
+        now = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        window = ListingContext(**base, window_start=now - timedelta(days=30),  # type: ignore[arg-type]
+                                window_end=now + timedelta(days=120))
+        all_median, all_max, all_read = measure(parse, data, wide)
+        median, slowest, read = measure(parse, data, window)
+        print(f"{name:18} {len(data):>10,} | {'':14} {all_median:>6.1f} {all_max:>6.1f} {all_read:>4} "
+              f"| {'':13} {median:>6.1f} {slowest:>6.1f} {read:>4}  {what}")
 
 
 if __name__ == "__main__":

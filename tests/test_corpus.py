@@ -86,7 +86,7 @@ def check_meeting(meeting: dict[str, Any], expected: dict[str, Any], zone: str) 
 
 @pytest.mark.parametrize("entry", TABLE["file"], ids=lambda entry: entry["path"])
 def test_recording(entry: dict[str, Any]) -> None:
-    window = [datetime.fromisoformat(w).replace(tzinfo=UTC) for w in entry.get("window", ["2000-01-01", "2100-01-01"])]
+    window = [datetime.fromisoformat(w).replace(tzinfo=UTC) for w in entry.get("window", ["1990-01-01", "2100-01-01"])]
     meetings, problems = listing_of(PARSERS[platform_of(entry["path"])], local(entry["path"]), url=entry["url"],
                                     timezone=entry["timezone"], body=entry.get("body", "Body"),
                                     window_start=window[0], window_end=window[1])

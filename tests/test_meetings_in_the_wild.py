@@ -276,3 +276,23 @@ def test_window_is_applied_to_recurring_feeds() -> None:
     meetings, _ = listing_of(parse_ical, local("corpus/ical/bethel_park.ics"), timezone="America/New_York",
                              window_start=datetime(2020, 7, 20, tzinfo=UTC), window_end=datetime(2020, 8, 20, tzinfo=UTC))
     assert meetings and all("2020-07-20" <= mt["date"] <= "2020-08-20" for mt in meetings)
+
+
+def test_events_far_outside_the_window_are_skipped_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed of years of meetings costs only its window's: the same meetings as reading it all."""
+    import re
+
+    from tracker.meetings import ical
+
+    feed = local("ics/detroit_k12_board_of_education.ics")
+    at = feed.index(b"BEGIN:VEVENT")
+    end = feed.rindex(b"END:VEVENT") + len(b"END:VEVENT\r\n")
+    events = feed[at:end]
+    # derived: the feed's events three times over, each copy with its own UIDs
+    copies = b"".join(re.sub(rb"UID:", b"UID:%d-" % n, events) for n in range(3))
+    big = feed[:at] + copies + feed[end:]
+    window = {"window_start": datetime(2019, 3, 1, tzinfo=UTC), "window_end": datetime(2019, 7, 1, tzinfo=UTC)}
+    skipped, _ = listing_of(parse_ical, big, timezone="America/Detroit", **window)
+    monkeypatch.setattr(ical, "_window_only", lambda data, ctx: data)
+    whole, _ = listing_of(parse_ical, big, timezone="America/Detroit", **window)
+    assert skipped == whole and len(whole) > 3

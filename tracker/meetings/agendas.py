@@ -28,6 +28,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ from tracker.meetings.normalize import (
     SourceParseError,
     find_date,
     find_time,
+    in_window,
     time_for_day,
     title_items,
     utc_iso,
@@ -49,7 +51,7 @@ from tracker.meetings.normalize import (
 )
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
-from tracker.safexml import html_instead
+from tracker.safexml import html_instead, parse_xml
 
 log = logging.getLogger(__name__)
 
@@ -240,25 +242,29 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     problems: list[str] = []
     groups: dict[Any, str] = {}
     absolute = _Resolver(ctx.url)
+    recognised = 0
     for n, row in enumerate(rows):
         try:
-            if meeting := _civicplus_row(row, ctx, groups, absolute):
+            found, meeting = _civicplus_row(row, ctx, groups, absolute)
+            recognised += found
+            if meeting is not None:
                 meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
             cell = next(row.iter("td"), None)
             problems.append(row_problem("agenda row", n + 1, _text(next(cell.iter("p"), None)) if cell is not None
                                         else _text(row), exc))
-    if not meetings and not problems:
+    if not recognised and not problems:
         raise SourceParseError(f"{len(rows)} AgendaCenter rows (tr.catAgendaRow) but none with an agenda link "
                                "(ViewFile/Agenda/_MMDDYYYY-ID) or anchor: the page layout may have changed")
     return Listing(list(meetings.values()), problems)
 
 
 def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, str],
-                   absolute: _Resolver) -> Meeting | None:
+                   absolute: _Resolver) -> tuple[bool, Meeting | None]:
+    """(whether the row names an agenda, its meeting if in the window)."""
     cell = next(row.iter("td"), None)
     if cell is None:
-        return None
+        return False, None
     heading = next((h for h in cell.iter("h4", "h3", "h2")), None)
     paragraph = next(cell.iter("p"), None)
     documents = DocumentList()
@@ -273,10 +279,12 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
                 agenda = (link, ("agenda", m.group(4), _safe_day(int(m.group(3)), int(m.group(1)), int(m.group(2)))))
                 break
     if agenda is None:
-        return None
+        return False, None
     link, (_, ref, day) = agenda
     if day is None:
         raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
+    if not in_window(ctx, day):
+        return True, None
     title = _text(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
     documents.add(link.split("?")[0], "Agenda", "agenda")
     for other, element in _links(row, absolute):
@@ -290,7 +298,7 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
         else:
             documents.add(other, _label(element))
     posted = _POSTED.search(_text(heading))
-    return meeting_record(
+    return True, meeting_record(
         source="civicplus", ref=ref, body=_civicplus_group(row, groups) or ctx.body, title=title,
         local=_local(day, time_for_day(day, title)), day=day, zone=ctx.timezone, comment_text=title,
         documents=documents.items,
@@ -374,9 +382,9 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     absolute = _Resolver(ctx.url)
     for n, row in enumerate(rows):
         try:
-            meeting = _granicus_row(row, ctx, absolute)
+            found, meeting = _granicus_row(row, ctx, absolute)
+            dated += found
             if meeting is not None:
-                dated += 1
                 meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
             problems.append(row_problem("row", row.get("id") or n + 1, _text(row)[:80], exc))
@@ -386,7 +394,8 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     return Listing(list(meetings.values()), problems)
 
 
-def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> Meeting | None:
+def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> tuple[bool, Meeting | None]:
+    """(whether the row has a date, its meeting if in the window)."""
     if row.tag == "tr":
         cells = row.findall("td")
         name_cell = _cell_named(cells, "name", "eventname")
@@ -400,7 +409,9 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
     when = _text(date_cell) if date_cell is not None else _text(row)  # no date column: the row's words
     day = find_date(when) or find_date(name)
     if day is None:
-        return None  # a heading, search or separator row
+        return False, None  # a heading, search or separator row
+    if not in_window(ctx, day):
+        return True, None
     documents = DocumentList()
     event_ids = []
     for link, element in _links(row, absolute):
@@ -413,7 +424,7 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
            or (f"row-{row.get('id')}" if row.get("id") else f"row-{_slug(name)}-{day.isoformat()}"))
     title = _ON_DATE.sub("", name).strip() or name
     clock = time_for_day(day, when) if date_cell is not None else None
-    return meeting_record(
+    return True, meeting_record(
         source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock or time_for_day(day, name, when)),
         day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=web_url(ctx.url),
         items=title_items(name, ctx.keywords))
@@ -476,19 +487,90 @@ def _summary_text(entry: Any) -> str:
         return " ".join(re.sub(r"<[^>]*>", " ", summary).split())
 
 
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _stamp(text: str | None) -> Any:
+    """An RSS (RFC 822) or Atom (ISO 8601) date as a UTC time tuple, as feedparser gives it."""
+    if not text or not text.strip():
+        return None
+    try:
+        moment = parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).timetuple()
+
+
+def _well_formed_entries(data: bytes) -> list[dict[str, Any]] | None:
+    """A well-formed RSS 2.0 or Atom feed's entries read with lxml (through tracker.safexml: no DTD,
+    no entities), in the shape the rest of `parse_feed` reads; None for anything else, which
+    feedparser then reads leniently. feedparser costs ten times as much on a large feed."""
+    try:
+        root = parse_xml(data, ValueError, "an RSS/Atom feed")
+    except ValueError:
+        return None
+    entries: list[dict[str, Any]] = []
+    if root.tag == "rss":
+        for item in root.iter("item"):
+            fields = {child.tag: child for child in item if isinstance(child.tag, str)}
+            parts = next((child for child in item if isinstance(child.tag, str) and child.tag.endswith("}pubDateParts")),
+                         None)
+            entries.append({
+                "title": fields["title"].text if "title" in fields else None,
+                "link": (fields["link"].text or "").strip() if "link" in fields else None,
+                "id": (fields["guid"].text or "").strip() if "guid" in fields else None,
+                "summary": fields["description"].text if "description" in fields else None,
+                "published_parsed": _stamp(fields["pubDate"].text) if "pubDate" in fields else None,
+                "tags": [{"term": c.text} for c in item.iter("category") if c.text],
+                "enclosures": [{"href": e.get("url"), "type": e.get("type")} for e in item.iter("enclosure")],
+                "gran_pubdateparts": dict(parts.attrib) if parts is not None else None})
+        return entries
+    if root.tag == f"{_ATOM}feed":
+        for entry in root.iter(f"{_ATOM}entry"):
+            links = [(link.get("rel") or "alternate", link) for link in entry.iter(f"{_ATOM}link")]
+            alternate = next((link.get("href") for rel, link in links if rel == "alternate"), None)
+            summary = entry.find(f"{_ATOM}summary")
+            content = entry.find(f"{_ATOM}content")
+            published = entry.findtext(f"{_ATOM}published") or entry.findtext(f"{_ATOM}updated")
+            entries.append({
+                "title": entry.findtext(f"{_ATOM}title"), "link": alternate,
+                "id": (entry.findtext(f"{_ATOM}id") or "").strip() or None,
+                "summary": (summary if summary is not None else content).text
+                if (summary if summary is not None else content) is not None else None,
+                "published_parsed": _stamp(published),
+                "tags": [{"term": c.get("term")} for c in entry.iter(f"{_ATOM}category") if c.get("term")],
+                "enclosures": [{"href": link.get("href"), "type": link.get("type")}
+                               for rel, link in links if rel == "enclosure"],
+                "gran_pubdateparts": None})
+        return entries
+    return None
+
+
 def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     """RSS/Atom agenda feeds (CivicPlus AgendaCenter `RSSFeed.aspx?ModID=65`, Granicus
     `ViewPublisherRSS.php?mode=agendas|minutes`, school and housing-authority event feeds): one
-    entry per agenda, minutes document or event. A feed feedparser calls malformed (`bozo`) is still
-    read when it yields entries."""
-    parsed = feedparser.parse(data, resolve_relative_uris=False, sanitize_html=True)
-    if problem := _feed_error(data, parsed):
+    entry per agenda, minutes document or event. A well-formed RSS 2.0 or Atom feed is read with
+    lxml; anything else with feedparser, and a feed it calls malformed (`bozo`) is still read when
+    it yields entries."""
+    if problem := html_instead(data, "an RSS/Atom feed"):
         raise SourceParseError(problem)
-    if parsed.bozo:
-        log.info("feed %s is not well-formed (%s); read leniently", ctx.url, parsed.get("bozo_exception"))
+    entries = _well_formed_entries(data)
+    parsed: Any = None
+    if entries is None:
+        parsed = feedparser.parse(data, resolve_relative_uris=False, sanitize_html=True)
+        if problem := _feed_error(data, parsed):
+            raise SourceParseError(problem)
+        if parsed.bozo:
+            log.info("feed %s is not well-formed (%s); read leniently", ctx.url, parsed.get("bozo_exception"))
+        entries = parsed.entries
     groups: dict[str, dict[str, dict[str, Any]]] = {}  # ref -> {"agenda"|"minutes": the entry's document}
     problems: list[str] = []
-    for entry in parsed.entries:
+    for entry in entries:
         try:
             title = " ".join(str(entry.get("title") or "Meeting").split())
             summary = _summary_text(entry)
@@ -498,7 +580,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
             kind = (civicplus[0] if civicplus else "minutes" if "MinutesViewer" in (link or "")
                     else "minutes" if "minutes" in lowered and "agenda" not in lowered else "agenda")
             day = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
-            if day is None:
+            if not in_window(ctx, day):
                 continue
             ref = (civicplus[1] if civicplus else _granicus_ref([link or ""])) or str(entry.get("id") or link or title)
             tags = entry.get("tags") or []
@@ -528,7 +610,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
             documents=documents.items, agenda_url=agenda["link"] if agenda else None,
             minutes_url=minutes["link"] if minutes else None,
             url=main["link"], items=title_items(f"{main['title']} {main['summary']}", ctx.keywords, main["title"])))
-    if parsed.bozo and not meetings:
+    if parsed is not None and parsed.bozo and not meetings:
         problem = str(parsed.get("bozo_exception") or "unreadable").splitlines()[0]
         raise SourceParseError(f"not a readable RSS/Atom feed: {problem}")
     return Listing(meetings, problems)

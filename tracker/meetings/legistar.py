@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from tracker.meetings.normalize import SourceParseError, cancellation, match_keywords, utc_iso, web_url
+from tracker.meetings.normalize import (
+    SourceParseError,
+    cancellation,
+    in_window,
+    match_keywords,
+    utc_iso,
+    web_url,
+)
 from tracker.meetings.portals import read_json, read_rows
 from tracker.records import AgendaItem, Listing, ListingContext, Matter, Meeting, MeetingStatus
 
@@ -203,6 +210,12 @@ def parse_events(data: bytes, ctx: ListingContext) -> Listing:
         events = [events]
     if not isinstance(events, list):
         raise SourceParseError("a Legistar event list is a JSON array of events")
-    return read_rows(events, lambda event, ctx: normalize_event(event, None, zone=ctx.timezone), ctx,
+    def read(event: dict[str, Any], ctx: ListingContext) -> Meeting | None:
+        day = str(event.get("EventDate") or "")[:10]
+        if day and not in_window(ctx, date.fromisoformat(day)):
+            return None
+        return normalize_event(event, None, zone=ctx.timezone)
+
+    return read_rows(events, read, ctx,
                      lambda n, event: (event.get("EventId") if isinstance(event, dict) else f"row {n + 1}",
                                        event.get("EventBodyName") if isinstance(event, dict) else None))

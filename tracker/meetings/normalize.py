@@ -6,10 +6,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tracker.records import AgendaItem, Document
+from tracker.records import AgendaItem, Document, ListingContext
 
 # The many spellings of "this meeting will not happen as scheduled".
 _CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred|rescheduled to a later date)\b", re.I)
@@ -31,6 +31,7 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
     return None
 
 
+_SLACK = timedelta(days=1)
 _WEB_URL = re.compile(r"^https?://[^\s]+$", re.I)
 
 
@@ -52,6 +53,13 @@ def match_keywords(texts: list[str | None], keywords: Sequence[str]) -> list[str
         return []
     haystack = " ".join(t for t in texts if t)
     return [keyword for keyword in keywords if _keyword(keyword).search(haystack)]
+
+
+def in_window(ctx: ListingContext, day: date | None) -> bool:
+    """Whether a meeting on `day` can be in the listing's window (a day's slack either side for the
+    zones): one outside it is dropped by the spider anyway, so a parser skips the rest of its row
+    (its documents, its agenda items) and a page of years of meetings costs only its window's."""
+    return day is not None and (ctx.window_start - _SLACK).date() <= day <= (ctx.window_end + _SLACK).date()
 
 
 def utc_iso(local: datetime, zone: str) -> str:

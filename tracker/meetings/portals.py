@@ -34,6 +34,7 @@ from tracker.meetings.normalize import (
     SourceParseError,
     cancellation,
     first_of,
+    in_window,
     match_keywords,
     time_for_day,
     title_items,
@@ -194,10 +195,12 @@ def _primegov_posted(docs: Iterable[dict[str, Any]], kind: str) -> str | None:
     return None
 
 
-def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting:
+def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
     if row.get("id") in (None, ""):
         raise ValueError("no meeting id")
     day, clock = _primegov_when(row)
+    if not in_window(ctx, day):
+        return None
     docs = [d for d in row.get("documentList") or [] if isinstance(d, dict)]
     title = " ".join(str(row.get("title") or "Meeting").split())
     return meeting_record(
@@ -214,11 +217,13 @@ def _primegov_search(rows: list[dict[str, Any]], ctx: ListingContext) -> Listing
     for row in rows:
         meetings.setdefault(row.get("meetingId"), []).append(row)
 
-    def read(group: list[dict[str, Any]], ctx: ListingContext) -> Meeting:
+    def read(group: list[dict[str, Any]], ctx: ListingContext) -> Meeting | None:
         first = group[0]
         if first.get("meetingId") in (None, ""):
             raise ValueError("no meeting id")
         local = datetime.fromisoformat(str(first["meetingDate"])[:19])
+        if not in_window(ctx, local.date()):
+            return None
         docs = [d for row in group for d in row.get("documentList") or [] if isinstance(d, dict)]
         title = " ".join(str(first.get("meetingTitle") or "Meeting").split())
         return meeting_record(
@@ -260,6 +265,8 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
     if row.get("isDeleted") is True:
         return None  # deleted in CivicClerk: no meeting (a known one is noted missing, never cancelled)
     local = datetime.fromisoformat(str(row["startDateTime"]).rstrip("Z")[:19])  # local time, misleading Z
+    if not in_window(ctx, local.date()):
+        return None
     portal = ctx.url.split("/v1/")[0].replace(".api.civicclerk.com", ".portal.civicclerk.com")
     documents = DocumentList()
     files = [f for f in row.get("publishedFiles") or [] if isinstance(f, dict)]
@@ -305,7 +312,7 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     if head.startswith((b"[", b"{")):
         return _boarddocs_list(data, ctx)
     try:
-        root = parse_xml(data, SourceParseError, "a BoardDocs XML export")
+        root = parse_xml(data, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
     except SourceParseError as whole:
         chunks = _MEETING_ELEMENT.findall(data)
         complete = data.rstrip().endswith(b"</meetings>")
@@ -325,7 +332,8 @@ def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
     for chunk in chunks:
         try:
             node = parse_xml(chunk, ValueError, "a BoardDocs meeting", recover=True)
-            meetings.append(_boarddocs_meeting(node, ctx))
+            if (meeting := _boarddocs_meeting(node, ctx)) is not None:
+                meetings.append(meeting)
         except Exception as exc:
             ref = re.search(rb'\bid="([^"]{1,40})"', chunk)
             name = re.search(rb"<name>([^<]{0,200})</name>", chunk)
@@ -334,7 +342,7 @@ def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
     return Listing(meetings, problems)
 
 
-def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting:
+def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     if not node.get("id"):
         raise ValueError("no meeting id")
     written = node.findtext("start/date") or ""
@@ -342,6 +350,8 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting:
         day = date.fromisoformat(written)
     except ValueError:
         raise ValueError(f"start date {written!r} is not a date") from None
+    if not in_window(ctx, day):
+        return None  # its agenda items are not read
     items: list[Any] = []
     location = None
     for category in node.iter("category"):
@@ -387,6 +397,8 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
             day = datetime.strptime(written, "%Y%m%d").date()
         except ValueError:
             raise ValueError(f"date {written[:20]!r} is not a date") from None
+        if not in_window(ctx, day):
+            return None
         name = " ".join(str(row.get("name") or "Meeting").split())
         clock = time_for_day(day, name)
         link = web_url(f"{base}goto?open&id={row['unique']}") if base else None
