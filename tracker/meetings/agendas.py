@@ -131,6 +131,8 @@ def _has_class(node: etree._Element, name: str) -> bool:
 
 def _label(element: etree._Element) -> str | None:
     """What a link says: its visible words, a button's value, its image's alt text, its title."""
+    if len(element) == 0 and element.text and element.text.strip():  # most links: words only
+        return " ".join(element.text.split())
     return (_visible_text(element) or element.get("value")
             or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
             or element.get("title") or element.get("aria-label"))
@@ -213,6 +215,14 @@ def _civicplus_group(row: etree._Element, cache: dict[Any, str]) -> str:
     """The body a row is listed under: the heading that opens its category panel (2024 layout:
     `<h3 aria-controls="category-panel-3">`, under a department `<h2>`), else the `<h2>` of its
     `div.listing` (older layouts), if the page has one."""
+    table = row.getparent()  # the rows of one table share their group: found once
+    if table is not None and table in cache:
+        return cache[table]
+    cache[table] = group = _find_group(row, cache)
+    return group
+
+
+def _find_group(row: etree._Element, cache: dict[Any, str]) -> str:
     if "panels" not in cache:
         cache["panels"] = {el.get("aria-controls"): _text(el) for el in row.getroottree().iter("h2", "h3", "h4")
                            if el.get("aria-controls")}
@@ -269,9 +279,11 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
     paragraph = next(cell.iter("p"), None)
     documents = DocumentList()
     agenda = None
-    for link, _element in _links(cell, absolute):  # the heading or the paragraph names the agenda
+    links = list(_links(row, absolute))
+    for link, _element in links:  # the first: the heading's or the paragraph's (the first cell comes first)
         if (found := _civicplus_file(link)) and found[0] == "agenda":
-            agenda = agenda or (link, found)
+            agenda = (link, found)
+            break
     if agenda is None:  # 2022 layout without a link in the first cell: its anchor names the agenda
         for anchor in cell.iter("a"):
             if m := _CIVICPLUS_ANCHOR.match(anchor.get("name") or anchor.get("id") or ""):
@@ -287,7 +299,7 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
         return True, None
     title = _text(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
     documents.add(link.split("?")[0], "Agenda", "agenda")
-    for other, element in _links(row, absolute):
+    for other, element in links:
         lowered = other.lower()
         if "/previousversions/" in lowered or other in documents:
             continue  # the list of earlier versions is no document; a link listed twice is one
