@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from tracker.billnumbers import ordinal
+from tracker.words import document_noun
 
 PACKAGE = "tracker.templates"
 # A source checkout whose editable install predates the package mapping, or run from PYTHONPATH:
@@ -79,5 +80,6 @@ def _build(folder: str | None, html: bool, filters: Mapping[str, Callable[..., A
         undefined=jinja2.ChainableUndefined,  # scraped records may lack a field: show nothing
     )
     env.filters["ordinal"] = ordinal
+    env.filters["document_noun"] = document_noun  # "Agenda packet": how alerts and the digest name a document
     env.filters.update(filters)
     return env

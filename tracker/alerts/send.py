@@ -37,7 +37,6 @@ from tracker.store import Store
 from tracker.words import (
     STAGE_WORDS,
     change_words,
-    document_noun,
     headline,
     lead_change,
     local_time,
@@ -78,7 +77,6 @@ def _environment_for(folder: str | None) -> jinja2.Environment:
         "local": local_time,
         "md": _md,
         "take_part": how_to_take_part,
-        "document_noun": document_noun,
         "mdurl": lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or ""),
     })
 
