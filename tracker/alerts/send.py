@@ -34,14 +34,7 @@ from tracker.meetings.participation import how_to_take_part
 from tracker.records import Bill, Record, load_record
 from tracker.status import body_members_now, congress_directory
 from tracker.store import Store
-from tracker.words import (
-    STAGE_WORDS,
-    change_words,
-    headline,
-    lead_change,
-    local_time,
-    meeting_page,
-)
+from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
 CLAIM_BATCH = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
