@@ -69,9 +69,11 @@ class ListingSpider(TrackerSpider):
         for meeting in listing.meetings:
             if not window[0] <= (meeting.date or "") <= window[1]:
                 continue
+            # The first read by a new parser version is a baseline for meetings it finds too: rows
+            # an older version could not read (a layout it did not know) are no news.
             yield Item(key=f"meeting:{self.name}:{self.watch.id}:{meeting.source_ref}", kind="meeting",
                        source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
-                       url=response.url, discovered=True, parser_version=self.kind.parser_version)
+                       url=response.url, discovered=not self.refetch, parser_version=self.kind.parser_version)
 
     def failed(self, failure: Failure) -> None:
         self.fail(self.noun, failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]

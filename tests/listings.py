@@ -10,7 +10,7 @@ from typing import Any
 from tracker.records import ListingContext
 from tracker.sources import ListingParser
 
-WIDE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+WIDE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def listing_of(parser: ListingParser, data: bytes, *, url: str = "https://x.example/", body: str = "B",

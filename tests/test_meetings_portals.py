@@ -54,7 +54,7 @@ def test_civicclerk_local_time_despite_the_z() -> None:
     assert regular["title"] == "City Council Regular Meeting"
     assert regular["start"] == "2026-04-28T23:00:00+00:00"  # 7 PM in Georgia, not 3 PM
     first = meetings["1744"]
-    assert first["location"] == "5440 Fulton Industrial Blvd, South Fulton, Georgia"
+    assert first["location"] == "5440 Fulton Industrial Blvd, South Fulton, Georgia 30336"  # with its zip
     assert first["agenda_url"] == ("https://southfultonga.api.civicclerk.com/stream/SOUTHFULTONGA/"
                                    "913fd1f3-3145-4a61-97e7-965015e1719b.pdf")
     assert first["url"] == "https://southfultonga.portal.civicclerk.com/event/1744/overview"

@@ -182,6 +182,28 @@ class Person(TypedDict, total=False):
     original: bool
 
 
+# What a meeting's document or media link is, as every platform's parser types it.
+DOCUMENT_KINDS = ("agenda", "packet", "minutes", "video", "other")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document or media link of a meeting as the source gives it: what it is (one of
+    `DOCUMENT_KINDS`), where, and the source's own label ("Agenda Packet", "HTML Agenda", "Video")."""
+
+    kind: str
+    url: str
+    label: str | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return {"kind": self.kind, "url": self.url, "label": self.label}
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Document:
+        kind = str(data.get("kind") or "other")
+        return cls(kind=kind if kind in DOCUMENT_KINDS else "other", url=str(data["url"]), label=data.get("label"))
+
+
 def _pick(cls: type, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split stored fields into the record's own and the rest (kept as they were, so a dump gives
     back exactly what was stored)."""
@@ -233,6 +255,9 @@ class Meeting(Stored):
     livestream_url: str | None = None
     url: str | None = None
     items: list[AgendaItem] = field(default_factory=list)
+    # Every document and media link the source gives, in its order. None: made by a parser that did
+    # not record them (an older snapshot; iCal), so the key is not stored and its hash never moved.
+    documents: list[Document] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     kind: ClassVar[str] = "meeting"
@@ -240,6 +265,31 @@ class Meeting(Stored):
     @property
     def matching_items(self) -> list[AgendaItem]:
         return [item for item in self.items if item.get("keywords")]
+
+    @property
+    def links(self) -> list[Document]:
+        """What to show people: the documents, or, for a record made without them (Legistar, an
+        older snapshot), its agenda, minutes and video links."""
+        if self.documents is not None:
+            return list(self.documents)
+        named = (("agenda", self.agenda_url, "Agenda"), ("minutes", self.minutes_url, "Minutes"),
+                 ("video", self.livestream_url, "Video"))
+        return [Document(kind, url, label) for kind, url, label in named if url]
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Self:
+        own, rest = _pick(cls, data)
+        if own.get("documents") is not None:
+            own["documents"] = [Document.load(doc) for doc in own["documents"]]
+        return cls(**own, extra=rest)
+
+    def dump(self) -> dict[str, Any]:
+        out = super().dump()
+        if self.documents is None:
+            del out["documents"]
+        else:
+            out["documents"] = [doc.dump() for doc in self.documents]
+        return out
 
 
 @dataclass

@@ -18,16 +18,19 @@ def html_instead(data: bytes, expected: str) -> str | None:
     return None
 
 
-def parse_xml(data: bytes, error: type[ValueError], what: str, *, layout_only_blanks: bool = False) -> etree._Element:
+def parse_xml(data: bytes, error: type[ValueError], what: str, *, layout_only_blanks: bool = False,
+              recover: bool = False) -> etree._Element:
     """The root element, or `error` with one line saying what is wrong with `data` as `what`.
     `layout_only_blanks`: the document has no mixed content, so white space between its elements
-    is layout and is not kept (a third cheaper to parse)."""
+    is layout and is not kept (a third cheaper to parse). `recover`: read past mismatched tags (one
+    record of a larger document; still no DTD, entity or network)."""
     if problem := html_instead(data, what):
         raise error(problem)
     if b"<!" in data and _FORBIDDEN.search(data):
         raise error("refused: the document declares a DTD or entities (possible XML bomb)")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=True, collect_ids=False, remove_blank_text=layout_only_blanks)
+                             remove_comments=True, collect_ids=False, remove_blank_text=layout_only_blanks,
+                            recover=recover)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:

@@ -68,13 +68,24 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
     SourceKind("legislators", ("reference",)),
     # ical-2: meetings whose titles match a keyword show it as their item (ical-1 ignored keywords).
-    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-2"),
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed),
-    SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus),
-    SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus),
-    SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov),
-    SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk),
-    SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs),
+    # ical-3: ATTACH links as documents; an all-day event's own words give its time.
+    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-3"),
+    # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
+    # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-2"),
+    SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
+               parser_version="civicplus-2"),
+    # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
+    SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
+               parser_version="granicus-2"),
+    SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
+               parser_version="primegov-2"),
+    # civicclerk-2 also: the place's name and zip; deleted events are no meetings.
+    SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
+               parser_version="civicclerk-2"),
+    # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
+    SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
+               parser_version="boarddocs-2"),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 # The window of meetings a meeting source reads (days before and after now): listing spiders keep

@@ -24,7 +24,7 @@ from tracker.outbox import dead_deliveries, delivery_counts
 from tracker.records import Bill, Body, Meeting, MeetingStatus, load_record
 from tracker.runs import INTERRUPTED, consecutive_failures
 from tracker.store import Store
-from tracker.words import STAMP, local_iso, local_time
+from tracker.words import STAMP, document_noun, local_iso, local_time
 
 MEETING_PAST_DAYS = 30
 # The UTC instants `health.problems()` puts in its lines (`last …`, the lock's `since …`); the
@@ -80,6 +80,8 @@ def meeting_status(watch_id: str, entity: m.Entity, meeting: Meeting, zone: Zone
         "comment": meeting.comment,
         "livestream_url": meeting.livestream_url,
         "url": meeting.url,
+        # every document and media link, typed (agenda_url & co. above stay for scripts)
+        "documents": [{**doc.dump(), "noun": document_noun(doc.kind)} for doc in meeting.links],
         "missing": entity.missing_since is not None,
         "items": [
             {"title": i.get("title"), "matter": i.get("matter"), "keywords": i.get("keywords") or []}

@@ -16,11 +16,19 @@ from tracker.records import Bill, Matter, Meeting, Record
 from tracker.safetext import one_line
 
 TBA = "time to be announced"
+# A meeting document's kind as people say it (`Document.kind`).
+DOCUMENT_NOUNS = {"agenda": "Agenda", "packet": "Agenda packet", "minutes": "Minutes", "video": "Video",
+                  "other": "Document"}
 SHORT = "%a %b %-d, %-I:%M %p"  # Thu Dec 3, 10:00 AM (change summaries, headlines)
 LONG = "%a %b %-d, %Y, %-I:%M %p %Z"  # Thu Dec 3, 2026, 10:00 AM EST (alerts, digest pages)
 # A time shown to an operator: short, with the zone, since a terminal may be elsewhere
 # ("Wed Nov 25, 8:15 AM EST": status lines, the stuck-run line and its alert).
 STAMP = f"{SHORT} %Z"
+
+
+def document_noun(kind: str | None) -> str:
+    """"Agenda packet" for `packet`: what a meeting's document is called in alerts and the digest."""
+    return DOCUMENT_NOUNS.get(kind or "", "Document")
 
 
 def _zone(zone: str | ZoneInfo) -> ZoneInfo:

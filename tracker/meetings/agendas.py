@@ -6,123 +6,186 @@ ViewPublisher (HTML) and RSS/Atom agenda feeds (feedparser). Meetings come out i
   minutes of one meeting share it.
 - Granicus: `event-N` / `clip-N` from the `event_id` / `clip_id` of the row's links (prefixed: the
   two are separate number series and one page can carry both); a row with no link keeps only its
-  own row id (name and date: a moved meeting without an agenda looks like a new one).
+  own row id, or its name and date (a moved meeting without an agenda looks like a new one).
 - Feeds: the publisher's id when the entry's link carries one (as above), else the entry's
   id/guid, else its link. An agenda entry and a minutes entry of one meeting become one meeting.
 
-Times on these pages are local wall-clock times in the watch's zone; `start` is stored in UTC, and a
+Each platform's page comes in several layouts real sites serve (see `_GRANICUS_LAYOUTS` and
+`parse_civicplus`); a page in none of them is one line naming what the page holds. One row that
+cannot be read is that row's problem line; the other rows are read.
+
+Times on these pages are local wall-clock times in the watch's zone; `start` is stored in UTC. A
+time is taken only where the page writes one (in the date cell or the meeting's own name); a
 meeting without a written time is `time_tbd` with `start` None.
+
+Pages are read with lxml directly (one tree, one pass over the rows): a 500-row page is parsed in
+a few milliseconds, where a selector query per row took seconds on the largest real pages.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import feedparser
-from parsel import Selector
+import lxml.html
+from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from tracker.meetings.normalize import SourceParseError, title_items, utc_iso
+from tracker.meetings.normalize import (
+    DocumentList,
+    SourceParseError,
+    find_date,
+    find_time,
+    in_window,
+    time_for_day,
+    title_items,
+    utc_iso,
+)
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
 from tracker.safetext import web_url
-from tracker.safexml import html_instead
+from tracker.safexml import html_instead, parse_xml
 
 log = logging.getLogger(__name__)
 
-NO_ROWS = "no meeting rows found: the page layout may have changed"
-_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
-_LONG_DATE = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I)
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
-_US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  # Granicus "04-08-25 Regular..."
-_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d\d))?\s*([ap])\.?\s*m\b\.?", re.I)
+__all__ = ["civicplus_search_url", "find_date", "find_time", "parse_civicplus", "parse_feed", "parse_granicus"]
+
+NO_ROWS = "no meeting rows found"
 _CIVICPLUS_FILE = re.compile(r"/ViewFile/(Agenda|Minutes)/_(\d{2})(\d{2})(\d{4})-(\d+)", re.I)
+_CIVICPLUS_ANCHOR = re.compile(r"^_(\d{2})(\d{2})(\d{4})-(\d+)$")
 _GRANICUS_ID = re.compile(r"[?&](event_id|clip_id)=(\d+)", re.I)
 _POSTED = re.compile(r"\b(?:Posted|Amended)\s+(.+?\d{4}(?:\s+\d{1,2}:\d\d\s*[AP]M)?)", re.I)
+_OPENED = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]""", re.I)
+# lxml's own HTML parser (plain elements: lxml.html's element classes cost a Python call per node)
+_ON_DATE = re.compile(r"\s+on\s+\d{4}-\d\d-\d\d.*$")  # RTA: "Finance Committee on 2018-06-21 - (8:30 a.m.)"
+_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
 
-def _html(data: bytes) -> Selector:
-    """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else UTF-8."""
+def _html(data: bytes) -> etree._Element:
+    """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else
+    UTF-8; comments dropped (templates keep old links in them)."""
     _, text = html_to_unicode(None, data)
-    return Selector(text=text)
-
-
-def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
-        return date(year, month, day)
-    except ValueError:
-        return None
+        root = etree.fromstring(text, _HTML_PARSER) if text.strip() else None
+    except (etree.ParserError, ValueError):
+        root = None
+    if root is None:
+        raise SourceParseError("an empty page, not a meeting listing")
+    return root
 
 
-def find_date(text: str | None) -> date | None:
-    """The first date written in `text` ("Nov 19, 2020", "2018-06-21", "11/19/2020", "04-08-25")."""
-    text = text or ""
-    candidates: list[tuple[int, date | None]] = []
-    if m := _LONG_DATE.search(text):
-        month = datetime.strptime(m.group(1)[:3].title(), "%b").month
-        candidates.append((m.start(), _safe_date(int(m.group(3)), month, int(m.group(2)))))
-    if m := _ISO_DATE.search(text):
-        candidates.append((m.start(), _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
-    if m := _US_DATE.search(text):
-        candidates.append((m.start(), _safe_date(int(m.group(3)), int(m.group(1)), int(m.group(2)))))
-    if m := _SHORT_US_DATE.search(text):
-        candidates.append((m.start(), _safe_date(2000 + int(m.group(4)), int(m.group(1)), int(m.group(3)))))
-    found = [(at, day) for at, day in candidates if day is not None]
-    return min(found)[1] if found else None
+class _Resolver:
+    """Absolute addresses of a page's links, the common forms (absolute, `//host/...`, `/path`)
+    without `urljoin`'s full parse: a 500-row page has thousands of links."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.base, self.scheme, self.origin = base, parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
+
+    def __call__(self, href: str) -> str:
+        if href.startswith(("http://", "https://")):
+            host = href[href.index("//") + 2:].split("/", 1)[0]
+            return urljoin(self.base, href) if "[" in host or "]" in host else href  # urljoin checks it
+        if href.startswith("//"):
+            return f"{self.scheme}:{href}"
+        if href.startswith("/") and "/." not in href:
+            return self.origin + href
+        return urljoin(self.base, href)
 
 
-def find_time(text: str | None) -> time | None:
-    """A clock time written in `text` ("8:30 a.m.", "6 PM")."""
-    m = _CLOCK.search(text or "")
-    if not m:
-        return None
-    hour, minute = int(m.group(1)), int(m.group(2) or 0)
-    if not 1 <= hour <= 12 or minute > 59:
-        return None
-    return time(hour % 12 + (12 if m.group(3).lower() == "p" else 0), minute)
+def _text(node: etree._Element | None) -> str:
+    """The node's words, white space (and `&nbsp;`) collapsed; scripts and styles left out."""
+    if node is None:
+        return ""
+    return " ".join(" ".join(t for t in node.itertext(None) if t).split())
 
 
-def _text(node: Selector, query: str = ".") -> str:
-    return " ".join(" ".join(node.xpath(f"{query}//text()").getall()).split())
+def _visible_text(node: etree._Element) -> str:
+    """The words a reader sees in `node`: without elements hidden by `display:none` (Granicus hides
+    a sort key, the meeting's Unix time, inside its date links)."""
+    parts: list[str] = []
+
+    def walk(element: etree._Element) -> None:
+        if element.text:
+            parts.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str) and "display:none" not in (child.get("style") or "").replace(" ", "").lower():
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(node)
+    return " ".join(" ".join(parts).split())
 
 
-def _local(day: date, clock: time | None) -> datetime | None:
-    return datetime.combine(day, clock) if clock else None
+def _has_class(node: etree._Element, name: str) -> bool:
+    return name in (node.get("class") or "").split()
 
+
+def _label(element: etree._Element) -> str | None:
+    """What a link says: its visible words, a button's value, its image's alt text, its title."""
+    if len(element) == 0 and element.text and element.text.strip():  # most links: words only
+        return " ".join(element.text.split())
+    return (_visible_text(element) or element.get("value")
+            or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
+            or element.get("title") or element.get("aria-label"))
+
+
+def _links(node: etree._Element, base: str | _Resolver) -> Iterator[tuple[str, etree._Element]]:
+    """(absolute address, the element) of every link in `node`: `href`s, and the addresses a
+    button or a `javascript:` link opens in its `onclick` (Granicus video and agenda buttons). The
+    label is read (`_label`) only for the links kept."""
+    absolute = base if isinstance(base, _Resolver) else _Resolver(base)
+    for element in node.iter("a", "input", "button"):
+        href = (element.get("href") or "").strip()
+        if href and not href.startswith(("#", "javascript:", "mailto:")):
+            yield absolute(href), element
+        if onclick := element.get("onclick"):
+            for target in _OPENED.findall(onclick):
+                yield absolute(target.strip()), element
+
+
+def _page_seen(root: etree._Element) -> str:
+    """What a page that is no known listing holds, for its one problem line."""
+    title = " ".join((root.findtext(".//title") or "").split())[:60]
+    tables = sum(1 for _ in root.iter("table"))
+    rows = sum(1 for _ in root.iter("tr"))
+    return f"the page ({title!r}) has {tables} tables and {rows} table rows" if title else \
+        f"the page has {tables} tables and {rows} table rows"
+
+
+# -- CivicPlus AgendaCenter -----------------------------------------------------------------------
 
 def _civicplus_file(link: str | None) -> tuple[str, str, date | None] | None:
     """("agenda" | "minutes", agenda id, meeting date) from a CivicPlus `ViewFile` link."""
     m = _CIVICPLUS_FILE.search(link or "")
     if not m:
         return None
-    return m.group(1).lower(), m.group(5), _safe_date(int(m.group(4)), int(m.group(2)), int(m.group(3)))
+    return m.group(1).lower(), m.group(5), _safe_day(int(m.group(4)), int(m.group(2)), int(m.group(3)))
 
 
-def _granicus_ref(*links: str | None) -> str | None:
-    """`event-N` or `clip-N` from the first Granicus link that names one."""
-    for link in links:
-        if m := _GRANICUS_ID.search(link or ""):
-            return f"{m.group(1).lower().removesuffix('_id')}-{m.group(2)}"
-    return None
+def _safe_day(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _posted(text: str, zone: str) -> str:
     """"Nov 16, 2020 11:47 AM" (local) as a UTC instant; a date alone as its ISO date."""
     text = " ".join(text.split())
-    try:
-        local = datetime.strptime(text, "%b %d, %Y %I:%M %p")
-    except ValueError:
-        try:
-            return datetime.strptime(text, "%b %d, %Y").date().isoformat()
-        except ValueError:
-            return text
-    return utc_iso(local, zone)
+    day = find_date(text)
+    if day is None:
+        return text
+    clock = find_time(text)
+    return utc_iso(datetime.combine(day, clock), zone) if clock else day.isoformat()
 
 
 def civicplus_search_url(url: str, start: date, end: date) -> str:
@@ -148,79 +211,242 @@ def civicplus_search_url(url: str, start: date, end: date) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query, safe="/,"), ""))
 
 
+def _civicplus_group(row: etree._Element, cache: dict[Any, str]) -> str:
+    """The body a row is listed under: the heading that opens its category panel (2024 layout:
+    `<h3 aria-controls="category-panel-3">`, under a department `<h2>`), else the `<h2>` of its
+    `div.listing` (older layouts), if the page has one."""
+    table = row.getparent()  # the rows of one table share their group: found once
+    if table is not None and table in cache:
+        return cache[table]
+    cache[table] = group = _find_group(row, cache)
+    return group
+
+
+def _find_group(row: etree._Element, cache: dict[Any, str]) -> str:
+    if "panels" not in cache:
+        cache["panels"] = {el.get("aria-controls"): _text(el) for el in row.getroottree().iter("h2", "h3", "h4")
+                           if el.get("aria-controls")}
+    for ancestor in row.iterancestors("div"):
+        if (panel := ancestor.get("id") or "").startswith("category-panel") and cache["panels"].get(panel):
+            return cache["panels"][panel].strip("▼►▲◄▾▸ ")
+    for ancestor in row.iterancestors("div"):
+        if "listing" in (ancestor.get("class") or ""):
+            if ancestor not in cache:
+                heading = next(ancestor.iter("h2"), None)
+                cache[ancestor] = _text(heading).strip("▼►▲◄▾▸ ")  # the toggle arrow is no part of the name
+            return cache[ancestor]
+    return ""
+
+
 def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
-    """AgendaCenter search/list page: one `tr.catAgendaRow` per meeting, grouped under body headings;
-    the meeting date is the one in the agenda link (the title's own words may disagree)."""
-    rows = _html(data).css("tr.catAgendaRow")
+    """AgendaCenter search, home or category page: one `tr.catAgendaRow` per meeting, grouped under
+    body headings. Layouts: the agenda link in the row's heading (`h4 a[href*=ViewFile]`, to 2021),
+    or the heading holding only the date and an anchor `_MMDDYYYY-ID` with the link in the row's
+    `<p>` (2022 on, `h3` or `h4`). The meeting date is the one in the agenda link (the title's own
+    words may disagree); the title is the row's `<p>`, its time only one the title states."""
+    root = _html(data)
+    rows = [row for row in root.iter("tr") if _has_class(row, "catAgendaRow")]
     if not rows:
-        raise SourceParseError(NO_ROWS)
+        raise SourceParseError(f"{NO_ROWS}: no AgendaCenter rows (tr.catAgendaRow); {_page_seen(root)}")
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
+    groups: dict[Any, str] = {}
+    absolute = _Resolver(ctx.url)
+    recognised = 0
     for n, row in enumerate(rows):
         try:
-            link = row.css("h4 a[href*='ViewFile']::attr(href)").get() or ""
-            found = _civicplus_file(link)
-            if not found:
-                continue
-            _, ref, day = found
-            if day is None:
-                raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
-            heading = row.xpath("ancestor::div[contains(@class,'listing')][1]//h2")
-            group = " ".join(t.strip() for t in heading.xpath(".//text()").getall() if t.strip() not in ("", "▼"))
-            title = _text(row, "./td[1]/p") or row.css("h4 a::attr(title)").get() or "Meeting"
-            posted = _POSTED.search(_text(row, "./td[1]/h4"))
-            minutes = row.css("td.minutes a::attr(href)").get()
-            meetings.setdefault(ref, meeting_record(
-                source="civicplus", ref=ref, body=group or ctx.body, title=title, local=None, day=day,
-                zone=ctx.timezone, comment_text=title,
-                agenda_url=web_url(urljoin(ctx.url, link.split("?")[0])),
-                agenda_posted=_posted(posted.group(1), ctx.timezone) if posted else None,
-                minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
-                url=web_url(urljoin(ctx.url, link)),
-                items=title_items(title, ctx.keywords)))
+            found, meeting = _civicplus_row(row, ctx, groups, absolute)
+            recognised += found
+            if meeting is not None:
+                meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
-            problems.append(row_problem("agenda row", n + 1, _text(row, "./td[1]/p") or _text(row, "./td[1]/h4"), exc))
-    if not meetings and not problems:
-        raise SourceParseError("meeting rows without agenda links: the page layout may have changed")
+            cell = next(row.iter("td"), None)
+            problems.append(row_problem("agenda row", n + 1, _text(next(cell.iter("p"), None)) if cell is not None
+                                        else _text(row), exc))
+    if not recognised and not problems:
+        raise SourceParseError(f"{len(rows)} AgendaCenter rows (tr.catAgendaRow) but none with an agenda link "
+                               "(ViewFile/Agenda/_MMDDYYYY-ID) or anchor: the page layout may have changed")
     return Listing(list(meetings.values()), problems)
+
+
+def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, str],
+                   absolute: _Resolver) -> tuple[bool, Meeting | None]:
+    """(whether the row names an agenda, its meeting if in the window)."""
+    cell = next(row.iter("td"), None)
+    if cell is None:
+        return False, None
+    heading = next((h for h in cell.iter("h4", "h3", "h2")), None)
+    paragraph = next(cell.iter("p"), None)
+    documents = DocumentList()
+    agenda = None
+    links = list(_links(row, absolute))
+    for link, _element in links:  # the first: the heading's or the paragraph's (the first cell comes first)
+        if (found := _civicplus_file(link)) and found[0] == "agenda":
+            agenda = (link, found)
+            break
+    if agenda is None:  # 2022 layout without a link in the first cell: its anchor names the agenda
+        for anchor in cell.iter("a"):
+            if m := _CIVICPLUS_ANCHOR.match(anchor.get("name") or anchor.get("id") or ""):
+                link = urljoin(ctx.url, f"/AgendaCenter/ViewFile/Agenda/_{m.group(1)}{m.group(2)}{m.group(3)}-{m.group(4)}")
+                agenda = (link, ("agenda", m.group(4), _safe_day(int(m.group(3)), int(m.group(1)), int(m.group(2)))))
+                break
+    if agenda is None:
+        return False, None
+    link, (_, ref, day) = agenda
+    if day is None:
+        raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
+    if not in_window(ctx, day):
+        return True, None
+    title = _text(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
+    documents.add(link.split("?")[0], "Agenda", "agenda")
+    for other, element in links:
+        lowered = other.lower()
+        if "/previousversions/" in lowered or other in documents:
+            continue  # the list of earlier versions is no document; a link listed twice is one
+        if "packet=true" in lowered:
+            documents.add(other, _label(element) or "Packet", "packet")
+        elif (found := _civicplus_file(other)) and found[1] == ref:
+            documents.add(other, _label(element) or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
+        else:
+            documents.add(other, _label(element))
+    posted = _POSTED.search(_text(heading))
+    return True, meeting_record(
+        source="civicplus", ref=ref, body=_civicplus_group(row, groups) or ctx.body, title=title,
+        local=_local(day, time_for_day(day, title)), day=day, zone=ctx.timezone, comment_text=title,
+        documents=documents.items,
+        agenda_posted=_posted(posted.group(1), ctx.timezone) if posted else None,
+        url=web_url(link), items=title_items(title, ctx.keywords))
+
+
+def _local(day: date, clock: time | None) -> datetime | None:
+    return datetime.combine(day, clock) if clock else None
+
+
+# -- Granicus ViewPublisher -----------------------------------------------------------------------
+
+def _granicus_ref(links: Iterable[str]) -> str | None:
+    """`event-N` or `clip-N` from the first Granicus link that names one."""
+    for link in links:
+        if m := _GRANICUS_ID.search(link or ""):
+            return f"{m.group(1).lower().removesuffix('_id')}-{m.group(2)}"
+    return None
+
+
+def _cell_named(cells: list[etree._Element], *names: str) -> etree._Element | None:
+    """The cell whose `headers` (default template) or class (custom templates) starts with one of
+    `names` ("EventDate Regular-Board-Meeting", class="name")."""
+    for cell in cells:
+        first = (cell.get("headers") or "").split()[:1] + (cell.get("class") or "").split()
+        if any(word.lower() in names for word in first):
+            return cell
+    return None
+
+
+def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str]]:
+    """The meeting rows of each layout real ViewPublisher pages use, in page order, and the names
+    of the layouts found:
+    - default template: `table.listingTable` rows (`tr.listingRow`, or `tr.odd`/`tr.even`);
+    - custom "upcoming" blocks: `div#upcoming` / `div.archive` holding `div.row[id]`;
+    - San Diego's archive tables: `tr.shade` / `tr.noshade` with a `td.name`."""
+    rows: list[etree._Element] = []
+    layouts: list[str] = []
+    seen: set[int] = set()
+
+    def take(found: Iterable[etree._Element], name: str) -> None:
+        added = [row for row in found if id(row) not in seen]
+        if added:
+            layouts.append(name)
+            seen.update(id(row) for row in added)
+            rows.extend(added)
+
+    # rows of a listing table; a malformed page can leave them outside any table in the parsed tree,
+    # where their `listItem` cells still mark them
+    take([row for row in root.iter("tr") if _has_class(row, "listingRow")
+          or any(_has_class(td, "listItem") for td in row.iterchildren("td"))
+          or (row.find("td") is not None and any(_has_class(t, "listingTable") for t in row.iterancestors("table")))],
+         "listingTable")
+    take((div for block in root.iter("div") if block.get("id") == "upcoming" or _has_class(block, "archive")
+          for div in block.iter("div") if div.get("id") and _has_class(div, "row")), "upcoming rows")
+    take((row for row in root.iter("tr") if (_has_class(row, "shade") or _has_class(row, "noshade"))
+          and any(_has_class(td, "name") for td in row.iter("td"))), "shade rows")
+    if len(layouts) > 1:  # rows of several layouts: back in page order
+        rows.sort(key=_document_order(root))
+    return rows, layouts
+
+
+def _document_order(root: etree._Element) -> Any:
+    order = {id(node): n for n, node in enumerate(root.iter())}
+    return lambda node: order.get(id(node), 0)
 
 
 def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
-    """ViewPublisher listing (the "upcoming" block of a custom template, or the default
-    `listingTable`): a row per event or clip. A row listed twice is one meeting."""
-    rows = _html(data).xpath(
-        "//div[@id='upcoming' or contains(@class,'archive')]//div[contains(@class,'row')][@id]"
-        " | //table[contains(@class,'listingTable')]//tr[contains(@class,'listingRow')]")
+    """ViewPublisher listing in any of its layouts (see `_granicus_rows`): a row per event or clip,
+    with every agenda, minutes, packet and video link it gives (video buttons open their player in
+    an `onclick`). A row listed twice is one meeting."""
+    root = _html(data)
+    rows, layouts = _granicus_rows(root)
     if not rows:
-        raise SourceParseError(NO_ROWS)
+        raise SourceParseError(f"{NO_ROWS}: no Granicus listing rows (table.listingTable, tr.listingRow, "
+                               f"tr.odd/even, div#upcoming .row, tr.shade); {_page_seen(root)}")
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
+    dated = 0
+    absolute = _Resolver(ctx.url)
     for n, row in enumerate(rows):
         try:
-            name = (_text(row, ".//*[contains(@class,'committee') or contains(@headers,'Name')][1]")
-                    or _text(row, "./td[1]"))
-            text = _text(row)
-            day = find_date(name) or find_date(text)
-            if day is None:
-                continue
-            agenda = row.xpath(".//a[contains(@href,'AgendaViewer') or contains(@href,'GeneratedAgenda')]/@href").get()
-            minutes = row.xpath(".//a[contains(@href,'MinutesViewer')]/@href").get()
-            video = row.xpath(".//a[contains(@href,'MediaPlayer') or contains(@href,'player/clip')]/@href").get()
-            ref = _granicus_ref(agenda, minutes, video) or f"row-{row.attrib.get('id') or name}"
-            title = re.sub(r"\s+on\s+\d{4}-\d\d-\d\d.*$", "", name).strip() or name
-            meetings.setdefault(ref, meeting_record(
-                source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, find_time(name) or find_time(text)),
-                day=day, zone=ctx.timezone, comment_text=name,
-                agenda_url=web_url(urljoin(ctx.url, agenda)) if agenda else None,
-                minutes_url=web_url(urljoin(ctx.url, minutes)) if minutes else None,
-                livestream_url=web_url(urljoin(ctx.url, video)) if video else None, url=web_url(ctx.url),
-                items=title_items(name, ctx.keywords)))
+            found, meeting = _granicus_row(row, ctx, absolute)
+            dated += found
+            if meeting is not None:
+                meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
-            problems.append(row_problem("row", row.attrib.get("id") or n + 1, _text(row, "./td[1]") or _text(row), exc))
-    if not meetings and not problems:
-        raise SourceParseError("meeting rows without dates: the page layout may have changed")
+            problems.append(row_problem("row", row.get("id") or n + 1, _text(row)[:80], exc))
+    if not dated and not problems:
+        raise SourceParseError(f"{len(rows)} Granicus rows ({', '.join(layouts)}) but none with a date: "
+                               "the page layout may have changed")
     return Listing(list(meetings.values()), problems)
 
+
+def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> tuple[bool, Meeting | None]:
+    """(whether the row has a date, its meeting if in the window)."""
+    if row.tag == "tr":
+        cells = row.findall("td")
+        name_cell = _cell_named(cells, "name", "eventname")
+        if name_cell is None and cells:
+            name_cell = cells[0]
+        date_cell = _cell_named(cells, "date", "eventdate")
+    else:  # a custom block row: the name is the `.committee` span
+        name_cell = next((el for el in row.iter() if _has_class(el, "committee")), None)
+        date_cell = None
+    name = _text(name_cell) or _text(row)
+    when = _text(date_cell) if date_cell is not None else _text(row)  # no date column: the row's words
+    day = find_date(when) or find_date(name)
+    if day is None:
+        return False, None  # a heading, search or separator row
+    if not in_window(ctx, day):
+        return True, None
+    documents = DocumentList()
+    event_ids = []
+    for link, element in _links(row, absolute):
+        if link not in documents:
+            documents.add(link, _label(element))
+    for element in row.iter("a"):  # an eComment button names the upcoming event without a link
+        if (event := element.get("data-event-id") or "").isdigit() and event != "0":
+            event_ids.append(f"event-{event}")
+    ref = (_granicus_ref(doc.url for doc in documents.items) or next(iter(event_ids), None)
+           or (f"row-{row.get('id')}" if row.get("id") else f"row-{_slug(name)}-{day.isoformat()}"))
+    title = _ON_DATE.sub("", name).strip() or name
+    clock = time_for_day(day, when) if date_cell is not None else None
+    return True, meeting_record(
+        source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock or time_for_day(day, name, when)),
+        day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=web_url(ctx.url),
+        items=title_items(name, ctx.keywords))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "meeting"
+
+
+# -- RSS/Atom feeds -------------------------------------------------------------------------------
 
 def _feed_error(data: bytes, parsed: Any) -> str | None:
     """Why `data` is no usable feed (one line), or None. An HTML page is named as such: servers
@@ -263,48 +489,147 @@ def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str) -
     return None
 
 
+def _summary_text(entry: Any) -> str:
+    summary = str(entry.get("summary") or "")
+    if "<" not in summary:
+        return " ".join(summary.split())
+    try:
+        return _text(lxml.html.fragment_fromstring(summary, create_parent="div"))
+    except (etree.ParserError, ValueError):
+        return " ".join(re.sub(r"<[^>]*>", " ", summary).split())
+
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _stamp(text: str | None) -> Any:
+    """An RSS (RFC 822) or Atom (ISO 8601) date as a UTC time tuple, as feedparser gives it."""
+    if not text or not text.strip():
+        return None
+    try:
+        moment = parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).timetuple()
+
+
+def _well_formed_entries(data: bytes) -> list[dict[str, Any]] | None:
+    """A well-formed RSS 2.0 or Atom feed's entries read with lxml (through tracker.safexml: no DTD,
+    no entities), in the shape the rest of `parse_feed` reads; None for anything else, which
+    feedparser then reads leniently. feedparser costs ten times as much on a large feed."""
+    try:
+        root = parse_xml(data, ValueError, "an RSS/Atom feed")
+    except ValueError:
+        return None
+    entries: list[dict[str, Any]] = []
+    if root.tag == "rss":
+        for item in root.iter("item"):
+            fields = {child.tag: child for child in item if isinstance(child.tag, str)}
+            parts = next((child for child in item if isinstance(child.tag, str) and child.tag.endswith("}pubDateParts")),
+                         None)
+            entries.append({
+                "title": fields["title"].text if "title" in fields else None,
+                "link": (fields["link"].text or "").strip() if "link" in fields else None,
+                "id": (fields["guid"].text or "").strip() if "guid" in fields else None,
+                "summary": fields["description"].text if "description" in fields else None,
+                "published_parsed": _stamp(fields["pubDate"].text) if "pubDate" in fields else None,
+                "tags": [{"term": c.text} for c in item.iter("category") if c.text],
+                "enclosures": [{"href": e.get("url"), "type": e.get("type")} for e in item.iter("enclosure")],
+                "gran_pubdateparts": dict(parts.attrib) if parts is not None else None})
+        return entries
+    if root.tag == f"{_ATOM}feed":
+        for entry in root.iter(f"{_ATOM}entry"):
+            links = [(link.get("rel") or "alternate", link) for link in entry.iter(f"{_ATOM}link")]
+            alternate = next((link.get("href") for rel, link in links if rel == "alternate"), None)
+            summary = entry.find(f"{_ATOM}summary")
+            content = entry.find(f"{_ATOM}content")
+            published = entry.findtext(f"{_ATOM}published") or entry.findtext(f"{_ATOM}updated")
+            entries.append({
+                "title": entry.findtext(f"{_ATOM}title"), "link": alternate,
+                "id": (entry.findtext(f"{_ATOM}id") or "").strip() or None,
+                "summary": (summary if summary is not None else content).text
+                if (summary if summary is not None else content) is not None else None,
+                "published_parsed": _stamp(published),
+                "tags": [{"term": c.get("term")} for c in entry.iter(f"{_ATOM}category") if c.get("term")],
+                "enclosures": [{"href": link.get("href"), "type": link.get("type")}
+                               for rel, link in links if rel == "enclosure"],
+                "gran_pubdateparts": None})
+        return entries
+    return None
+
+
 def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     """RSS/Atom agenda feeds (CivicPlus AgendaCenter `RSSFeed.aspx?ModID=65`, Granicus
-    `ViewPublisherRSS.php?mode=agendas|minutes`): one entry per agenda or minutes document. A feed
-    feedparser calls malformed (`bozo`) is still read when it yields entries."""
-    parsed = feedparser.parse(data, resolve_relative_uris=False, sanitize_html=True)
-    if problem := _feed_error(data, parsed):
+    `ViewPublisherRSS.php?mode=agendas|minutes`, school and housing-authority event feeds): one
+    entry per agenda, minutes document or event. A well-formed RSS 2.0 or Atom feed is read with
+    lxml; anything else with feedparser, and a feed it calls malformed (`bozo`) is still read when
+    it yields entries."""
+    if problem := html_instead(data, "an RSS/Atom feed"):
         raise SourceParseError(problem)
-    if parsed.bozo:
-        log.info("feed %s is not well-formed (%s); read leniently", ctx.url, parsed.get("bozo_exception"))
+    entries = _well_formed_entries(data)
+    parsed: Any = None
+    if entries is None:
+        parsed = feedparser.parse(data, resolve_relative_uris=False, sanitize_html=True)
+        if problem := _feed_error(data, parsed):
+            raise SourceParseError(problem)
+        if parsed.bozo:
+            log.info("feed %s is not well-formed (%s); read leniently", ctx.url, parsed.get("bozo_exception"))
+        entries = parsed.entries
     groups: dict[str, dict[str, dict[str, Any]]] = {}  # ref -> {"agenda"|"minutes": the entry's document}
     problems: list[str] = []
-    for entry in parsed.entries:
+    for entry in entries:
         try:
             title = " ".join(str(entry.get("title") or "Meeting").split())
-            summary = " ".join(" ".join(Selector(text=f"<div>{entry.get('summary') or ''}</div>")
-                                        .xpath("//text()").getall()).split())
+            summary = _summary_text(entry)
             link = web_url(urljoin(ctx.url, str(entry.get("link") or "")))
             civicplus = _civicplus_file(link)
             lowered = title.lower()
             kind = (civicplus[0] if civicplus else "minutes" if "MinutesViewer" in (link or "")
                     else "minutes" if "minutes" in lowered and "agenda" not in lowered else "agenda")
             day = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
-            if day is None:
+            if not in_window(ctx, day):
                 continue
-            ref = (civicplus[1] if civicplus else _granicus_ref(link)) or str(entry.get("id") or link or title)
+            ref = (civicplus[1] if civicplus else _granicus_ref([link or ""])) or str(entry.get("id") or link or title)
             tags = entry.get("tags") or []
+            clock = time_for_day(day, title, summary)
+            enclosures = [(str(e.get("href") or ""), str(e.get("type") or "")) for e in entry.get("enclosures") or []]
             groups.setdefault(ref, {}).setdefault(kind, {
                 "title": title, "summary": summary, "link": link, "day": day,
-                "body": str(tags[0].get("term") or "").strip() if tags else "",
-                "clock": find_time(title) or find_time(summary)})
+                "body": str(tags[0].get("term") or "").strip() if tags else "", "clock": clock,
+                "enclosures": enclosures})
         except Exception as exc:  # one entry that cannot be read is that entry's problem
             problems.append(row_problem("entry", entry.get("id") or entry.get("link"), entry.get("title"), exc))
     meetings = []
-    for ref, documents in groups.items():
-        agenda, minutes = documents.get("agenda"), documents.get("minutes")
-        main = agenda or documents["minutes"]  # the agenda entry speaks for the meeting when there is one
+    for ref, entries in groups.items():
+        agenda, minutes = entries.get("agenda"), entries.get("minutes")
+        main = agenda or entries["minutes"]  # the agenda entry speaks for the meeting when there is one
+        documents = DocumentList()
+        if agenda and agenda["link"]:
+            documents.add(agenda["link"], agenda["title"], "agenda" if _is_document(agenda["link"]) else "other")
+        if minutes and minutes["link"]:
+            documents.add(minutes["link"], minutes["title"], "minutes")
+        for entry in (agenda, minutes):
+            for href, kind in (entry or {}).get("enclosures", []):
+                documents.add(urljoin(ctx.url, href), kind.split("/")[0] if kind else None)
         meetings.append(meeting_record(
             source="feed", ref=ref, body=main["body"] or ctx.body, title=main["title"],
             local=_local(main["day"], main["clock"]), day=main["day"], zone=ctx.timezone, comment_text=main["summary"],
-            agenda_url=agenda["link"] if agenda else None, minutes_url=minutes["link"] if minutes else None,
+            documents=documents.items, agenda_url=agenda["link"] if agenda else None,
+            minutes_url=minutes["link"] if minutes else None,
             url=main["link"], items=title_items(f"{main['title']} {main['summary']}", ctx.keywords, main["title"])))
-    if parsed.bozo and not meetings:
+    if parsed is not None and parsed.bozo and not meetings:
         problem = str(parsed.get("bozo_exception") or "unreadable").splitlines()[0]
         raise SourceParseError(f"not a readable RSS/Atom feed: {problem}")
     return Listing(meetings, problems)
+
+
+def _is_document(link: str) -> bool:
+    """An agenda feed entry's link is its agenda (CivicPlus, Granicus, a PDF); an event feed's link
+    is the event's page (typed "other" in the meeting's documents, still its `agenda_url` as before)."""
+    return bool(_civicplus_file(link) or _GRANICUS_ID.search(link) or re.search(r"\.(pdf|docx?)\b|Agenda", link, re.I))
+

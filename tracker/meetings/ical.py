@@ -5,6 +5,14 @@ never its start time: a moved meeting is the same meeting. One broken VEVENT (it
 DURATION, RRULE, RDATE, EXDATE or RECURRENCE-ID) is one problem line and is skipped; the rest of the
 feed is still read. Each event is checked before expansion, and the expansion itself is guarded: if
 it still fails, the series that makes it fail is found, reported and dropped, and the rest expanded.
+
+A feed the icalendar library cannot read whole (a VTIMEZONE with two TZID lines, one event it
+chokes on) is read component by component: the parts that still fail are one problem line each and
+dropped. An event's time zone is the VTIMEZONE its TZID names, else the zone that name is (an Olson
+or Windows name), else, for a time without one, the feed's `X-WR-TIMEZONE`, else the watch's zone.
+
+An all-day event whose own title or description states a time ("Board Meeting - 6:30 PM") starts
+then; one stating none stays time TBD. ATTACH links are the meeting's documents.
 """
 
 from __future__ import annotations
@@ -18,7 +26,13 @@ import recurring_ical_events
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event
 
-from tracker.meetings.normalize import SourceParseError, cancellation, title_items
+from tracker.meetings.normalize import (
+    DocumentList,
+    SourceParseError,
+    cancellation,
+    time_for_day,
+    title_items,
+)
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safetext import web_url
 from tracker.safexml import html_instead
@@ -171,46 +185,166 @@ def _expand(calendar: Calendar, ctx: ListingContext, problems: list[str]) -> lis
     return found
 
 
-def _meeting(event: Any, ctx: ListingContext, zone: ZoneInfo, recurring: set[str]) -> Meeting:
+def _meeting(event: Any, ctx: ListingContext, zone: ZoneInfo, floating: ZoneInfo, recurring: set[str]) -> Meeting:
     uid = str(event.get("UID"))
-    start, all_day = _instant(event.decoded("DTSTART"), zone)
+    start, all_day = _instant(event.decoded("DTSTART"), floating)
     ref = uid
     if uid in recurring:
         original = event.get("RECURRENCE-ID")
-        instance = _instant(original.dt, zone)[0] if original is not None else start
+        instance = _instant(original.dt, floating)[0] if original is not None else start
         ref = f"{uid}@{instance.strftime('%Y%m%dT%H%M%SZ')}"
     title = str(event.get("SUMMARY") or "Meeting").strip()
+    description = str(event.get("DESCRIPTION") or "")
     status_word = str(event.get("STATUS") or "")
-    said = cancellation(status=status_word, title=title, comment=str(event.get("DESCRIPTION") or ""))
-    day = start.astimezone(zone).date().isoformat() if not all_day else event.decoded("DTSTART").isoformat()
+    said = cancellation(status=status_word, title=title, comment=description)
+    day = start.astimezone(zone).date() if not all_day else event.decoded("DTSTART")
+    if all_day and (clock := time_for_day(day, title, description)):  # the time its own words state
+        start, all_day = datetime.combine(day, clock, zone).astimezone(UTC), False
     status = (MeetingStatus.CANCELLED if said
               else MeetingStatus.TENTATIVE if status_word.upper() == "TENTATIVE" else MeetingStatus.CONFIRMED)
+    documents = DocumentList()
+    for attach in _props(event, "ATTACH"):
+        params = getattr(attach, "params", {}) or {}
+        documents.add(str(attach), params.get("FILENAME") or params.get("X-FILENAME") or params.get("FMTTYPE"))
     return Meeting(
-        source="ical", source_ref=ref, body=ctx.body, title=title, date=day, timezone=ctx.timezone,
+        source="ical", source_ref=ref, body=ctx.body, title=title, date=day.isoformat(), timezone=ctx.timezone,
         start=None if all_day else start.isoformat(), time_tbd=all_day,
         location=str(event.get("LOCATION") or "").strip() or None, status=status, status_text=said,
-        url=web_url(event.get("URL")), items=title_items(title, ctx.keywords))
+        url=web_url(event.get("URL")), items=title_items(title, ctx.keywords),
+        documents=documents.items or None)
 
 
 def _events(calendar: Calendar) -> Iterable[Event]:
     return [c for c in calendar.subcomponents if c.name == "VEVENT"]
 
 
+def _components(text: str) -> tuple[list[str], list[tuple[str, list[str]]]] | None:
+    """The calendar's own property lines and each top-level component (name, its lines), or None
+    when the text is no VCALENDAR at all."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    head: list[str] = []
+    parts: list[tuple[str, list[str]]] = []
+    depth, current, seen_calendar = 0, None, False
+    for line in lines:
+        upper = line.upper()
+        if upper.startswith("BEGIN:"):
+            depth += 1
+            if depth == 1:
+                seen_calendar = upper.strip() == "BEGIN:VCALENDAR"
+                continue
+            if depth == 2:
+                current = (upper[6:].strip(), [])
+                parts.append(current)
+        if current is not None:
+            current[1].append(line)
+        elif depth == 1 and line.strip() and not upper.startswith("END:"):
+            head.append(line)
+        if upper.startswith("END:"):
+            depth -= 1
+            if depth == 1:
+                current = None
+    return (head, parts) if seen_calendar else None
+
+
+def _component_label(name: str, lines: list[str]) -> str:
+    """`time zone America/Chicago`, `event UID (title)`: how a problem line names a component."""
+    values = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        values.setdefault(key.split(";")[0].upper(), value.strip())
+    if name == "VTIMEZONE":
+        return f"time zone {values.get('TZID') or '?'}"
+    if name == "VEVENT":
+        title = values.get("SUMMARY") or "no title"
+        return f"event {values.get('UID') or '?'} ({title[:60] + '…' if len(title) > 60 else title})"
+    return name.lower()
+
+
+def _read_by_component(data: bytes, whole: Exception, problems: list[str]) -> Calendar:
+    """A calendar rebuilt from the components that can be read on their own; each one that cannot
+    is one problem line (a broken VTIMEZONE: its events keep the zone their TZID names)."""
+    text = data.decode("utf-8", "replace")
+    found = _components(text)
+    if found is None or not found[1]:
+        raise SourceParseError(f"not a readable iCalendar feed: {_reason(whole)}")
+    head, parts = found
+    kept: list[str] = []
+    for name, lines in parts:
+        try:
+            Calendar.from_ical("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *lines, "END:VCALENDAR", ""]))
+        except Exception as exc:
+            after = "; its events use the zone their TZID names" if name == "VTIMEZONE" else ""
+            problems.append(f"{_component_label(name, lines)}: unreadable: {_reason(exc)}{after}")
+            continue
+        kept.extend(lines)
+    try:
+        return Calendar.from_ical("\r\n".join(["BEGIN:VCALENDAR", *head, *kept, "END:VCALENDAR", ""]))
+    except Exception:
+        raise SourceParseError(f"not a readable iCalendar feed: {_reason(whole)}") from None
+
+
+_RECURRING = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+_EARLY = timedelta(days=31)  # an event starting this long before the window may still reach into it
+
+
+def _window_only(data: bytes, ctx: ListingContext) -> bytes:
+    """The feed without the single events that start far outside the window (feeds carry years of
+    meetings; the icalendar library costs half a millisecond an event): read from each VEVENT's
+    DTSTART text. Recurring events, their moved instances and anything unclear are kept for the
+    library to decide."""
+    if data.count(b"BEGIN:VEVENT") < 50:
+        return data
+    found = _components(data.decode("utf-8", "replace"))
+    if found is None:
+        return data
+    head, parts = found
+    first, last = (ctx.window_start - _EARLY).date(), (ctx.window_end + timedelta(days=1)).date()
+    kept, dropped = [], 0
+    for name, lines in parts:
+        if name == "VEVENT":
+            keys = {line.split(":", 1)[0].split(";", 1)[0].upper(): line for line in lines if ":" in line}
+            start = keys.get("DTSTART", "").rsplit(":", 1)[-1].strip()
+            if not any(key in keys for key in _RECURRING) and len(start) >= 8 and start[:8].isdigit():
+                try:
+                    day = date(int(start[:4]), int(start[4:6]), int(start[6:8]))
+                except ValueError:
+                    day = None
+                if day is not None and not first <= day <= last:
+                    dropped += 1
+                    continue
+        kept.extend(lines)
+    if not dropped:
+        return data
+    return "\r\n".join(["BEGIN:VCALENDAR", *head, *kept, "END:VCALENDAR", ""]).encode()
+
+
+def _feed_zone(calendar: Calendar, watch_zone: ZoneInfo) -> ZoneInfo:
+    """Where a time without a zone is: the feed's `X-WR-TIMEZONE` when it names a zone, else the watch's."""
+    name = str(calendar.get("X-WR-TIMEZONE") or "").strip()
+    try:
+        return ZoneInfo(name) if name else watch_zone
+    except (ValueError, KeyError, OSError):
+        return watch_zone
+
+
 def parse_ical(data: bytes, ctx: ListingContext) -> Listing:
-    """Meetings in the window, and one line per event that could not be read. A meeting whose title
-    matches a keyword shows it as its one item, as every listing without agenda items does."""
+    """Meetings in the window, and one line per event (or time zone) that could not be read. A
+    meeting whose title matches a keyword shows it as its one item, as every listing without agenda
+    items does."""
     if problem := html_instead(data, "an iCalendar feed"):
         raise SourceParseError(problem)
+    problems: list[str] = []
+    data = _window_only(data, ctx)
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:
-        raise SourceParseError(f"not a readable iCalendar feed: {_reason(exc)}") from None
+        calendar = _read_by_component(data, exc, problems)
     zone = ZoneInfo(ctx.timezone)
-    problems: list[str] = []
+    floating = _feed_zone(calendar, zone)
     recurring: set[str] = set()
     for component in list(_events(calendar)):
         try:
-            _check_event(component, zone)
+            _check_event(component, floating)
         except Exception as exc:
             problems.append(f"{_label(component)}: unreadable: {_reason(exc)}")
             calendar.subcomponents.remove(component)
@@ -220,7 +354,7 @@ def parse_ical(data: bytes, ctx: ListingContext) -> Listing:
     meetings: list[Meeting] = []
     for event in _expand(calendar, ctx, problems):
         try:
-            meetings.append(_meeting(event, ctx, zone, recurring))
+            meetings.append(_meeting(event, ctx, zone, floating, recurring))
         except Exception as exc:  # one instance that cannot be read is that instance's problem
             problems.append(f"{_label(event)}: unreadable: {_reason(exc)}")
     meetings.sort(key=lambda mt: (mt.date or "", mt.source_ref))

@@ -7,6 +7,7 @@ Which records to fetch is the spider's business; this module only reads them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -14,8 +15,15 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from tracker.meetings.normalize import cancellation, match_keywords, utc_iso
-from tracker.records import AgendaItem, Matter, MatterAction, Meeting, MeetingStatus
+from tracker.meetings.normalize import (
+    SourceParseError,
+    cancellation,
+    in_window,
+    match_keywords,
+    utc_iso,
+)
+from tracker.meetings.portals import read_json, read_rows
+from tracker.records import AgendaItem, Listing, ListingContext, Matter, MatterAction, Meeting, MeetingStatus
 from tracker.safetext import web_url
 
 # Fields left out of an event's fingerprint: its row version, and the items we fetch separately.
@@ -33,8 +41,10 @@ def api_datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=1024)
 def local_time(text: str | None) -> time | None:
-    """The clock time of `EventTime`, or None when absent or not a time ("TBD", "Recess")."""
+    """The clock time of `EventTime`, or None when absent or not a time ("TBD", "Recess"). A body's
+    events repeat a few times of day: each is read once."""
     cleaned = re.sub(r"\s+", " ", (text or "").strip().upper().replace(".", ""))
     for fmt in _TIME_FORMATS:
         try:
@@ -189,3 +199,23 @@ def matter_key(client: str, matter_id: Any) -> str:
 
 def body_key(client: str, body_id: Any) -> str:
     return f"body:legistar:{client}:{body_id}"
+
+
+def parse_events(data: bytes, ctx: ListingContext) -> Listing:
+    """A Web API events response (`/events`: a list; `/events/{id}`: one event) read as a listing,
+    each event a meeting without its items (the spider asks for those separately). One event that
+    cannot be read is its own problem line."""
+    events = read_json(data, "Legistar event list")
+    if isinstance(events, dict) and "EventId" in events:
+        events = [events]
+    if not isinstance(events, list):
+        raise SourceParseError("a Legistar event list is a JSON array of events")
+    def read(event: dict[str, Any], ctx: ListingContext) -> Meeting | None:
+        day = str(event.get("EventDate") or "")[:10]
+        if day and not in_window(ctx, date.fromisoformat(day)):
+            return None
+        return normalize_event(event, None, zone=ctx.timezone)
+
+    return read_rows(events, read, ctx,
+                     lambda n, event: (event.get("EventId") if isinstance(event, dict) else f"row {n + 1}",
+                                       event.get("EventBodyName") if isinstance(event, dict) else None))

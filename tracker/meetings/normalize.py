@@ -1,13 +1,16 @@
-"""Rules every meeting source shares: one cancellation decision, keyword matching, local times."""
+"""Rules every meeting source shares: one cancellation decision, keyword matching, local times,
+dates and times written in text, and what a document link is."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tracker.records import AgendaItem
+from tracker.records import AgendaItem, Document, ListingContext
+from tracker.safetext import web_url
 
 # The many spellings of "this meeting will not happen as scheduled".
 _CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred|rescheduled to a later date)\b", re.I)
@@ -29,15 +32,27 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
     return None
 
 
+_SLACK = timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyword(keyword: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + r"\s+".join(re.escape(part) for part in keyword.split()) + r"(?!\w)", re.I)
+
+
 def match_keywords(texts: list[str | None], keywords: Sequence[str]) -> list[str]:
     """Keywords found as whole words or phrases, case-insensitively ("police" is not in "policies")."""
+    if not keywords:
+        return []
     haystack = " ".join(t for t in texts if t)
-    found = []
-    for keyword in keywords:
-        pattern = r"(?<!\w)" + r"\s+".join(re.escape(part) for part in keyword.split()) + r"(?!\w)"
-        if re.search(pattern, haystack, re.I):
-            found.append(keyword)
-    return found
+    return [keyword for keyword in keywords if _keyword(keyword).search(haystack)]
+
+
+def in_window(ctx: ListingContext, day: date | None) -> bool:
+    """Whether a meeting on `day` can be in the listing's window (a day's slack either side for the
+    zones): one outside it is dropped by the spider anyway, so a parser skips the rest of its row
+    (its documents, its agenda items) and a page of years of meetings costs only its window's."""
+    return day is not None and (ctx.window_start - _SLACK).date() <= day <= (ctx.window_end + _SLACK).date()
 
 
 def utc_iso(local: datetime, zone: str) -> str:
@@ -49,3 +64,178 @@ def title_items(text: str | None, keywords: Sequence[str], title: str | None = N
     """Listings without agenda items: a meeting whose own words match is reported as the item."""
     found = match_keywords([text], keywords)
     return [{"key": "title", "title": (title or text or "").strip(), "matter": None, "keywords": found}] if found else []
+
+
+# -- dates and times written in text --------------------------------------------------------------
+
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+_LONG_DATE = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I)
+_LONG_DATE_SHORT_YEAR = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),\s*(\d\d)\b(?![\d:])", re.I)  # "Nov 09, 22"
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
+_US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  # Granicus "04-08-25 Regular..."
+# "6:30 P.M.", "9:30 a.m.", "6 PM", "12:00pm", "12 noon"; not "14:75 pm" (checked below).
+_CLOCK = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d\d))?\s*([ap])\.?\s*m\b\.?|\b(?:12(?::00)?\s*)?(noon)\b", re.I)
+_DIGIT = re.compile(r"\d")
+_TEXT_LIMIT = 4000  # a description longer than this is read only this far (untrusted, and slow to scan)
+_MONTH = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                            "dec"), start=1)}
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _dates_in(text: str) -> tuple[tuple[int, int, date], ...]:
+    found: list[tuple[int, int, date]] = []
+    for m in _LONG_DATE.finditer(text):
+        if day := _safe_date(int(m.group(3)), _MONTH[m.group(1)[:3].lower()], int(m.group(2))):
+            found.append((m.start(), m.end(), day))
+    for m in _LONG_DATE_SHORT_YEAR.finditer(text):
+        if day := _safe_date(2000 + int(m.group(3)), _MONTH[m.group(1)[:3].lower()], int(m.group(2))):
+            found.append((m.start(), m.end(), day))
+    for m in _ISO_DATE.finditer(text):
+        if day := _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
+            found.append((m.start(), m.end(), day))
+    for m in _US_DATE.finditer(text):
+        if day := _safe_date(int(m.group(3)), int(m.group(1)), int(m.group(2))):
+            found.append((m.start(), m.end(), day))
+    for m in _SHORT_US_DATE.finditer(text):
+        if day := _safe_date(2000 + int(m.group(4)), int(m.group(1)), int(m.group(3))):
+            found.append((m.start(), m.end(), day))
+    found.sort()
+    # one date written one way is not also a second date (the "2025" of "4/8/2025" is no "25")
+    kept: list[tuple[int, int, date]] = []
+    for item in found:
+        if not kept or item[0] >= kept[-1][1]:
+            kept.append(item)
+    return tuple(kept)
+
+
+def dates_in(text: str | None) -> tuple[tuple[int, int, date], ...]:
+    """Every date written in `text` as (start, end, date), in order ("Nov 19, 2020", "Nov 09, 22",
+    "2018-06-21", "11/19/2020", "04-08-25"); a date that is no date (13/45/2020) is left out.
+    Listings repeat the same words row after row: each text is read once."""
+    text = (text or "")[:_TEXT_LIMIT]
+    return _dates_in(text) if _DIGIT.search(text) else ()
+
+
+def find_date(text: str | None) -> date | None:
+    """The first date written in `text`."""
+    found = dates_in(text)
+    return found[0][2] if found else None
+
+
+def find_time(text: str | None) -> time | None:
+    """The first clock time written in `text` ("8:30 a.m.", "6 PM", "12 noon")."""
+    return _find_time((text or "")[:_TEXT_LIMIT])
+
+
+@functools.lru_cache(maxsize=8192)
+def _find_time(text: str) -> time | None:
+    for m in _CLOCK.finditer(text):
+        if m.group(4):
+            return time(12, 0)
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if 1 <= hour <= 12 and minute <= 59:
+            return time(hour % 12 + (12 if m.group(3).lower() == "p" else 0), minute)
+        return None  # the first clock-like words are no time: do not guess further on
+    return None
+
+
+def time_for_day(day: date, *texts: str | None) -> time | None:
+    """The time a meeting on `day` starts, as its own words state it (its name, then its notice),
+    never invented: a text that names other days gives only the time written after this day's
+    date ("... Monday, August 12, 2019, at 5:30 p.m. ... next meeting August 26, 2019, at 5:30 p.m.");
+    a text that names no day gives its first time ("Work Session - 6:30 P.M.")."""
+    for text in texts:
+        if not text:
+            continue
+        text = text[:_TEXT_LIMIT]
+        written = dates_in(text)
+        mine = [d for d in written if d[2] == day]
+        if not written or len(mine) == len(written):
+            if clock := find_time(text):
+                return clock
+            continue
+        for start, end, _ in mine:
+            following = min((d[0] for d in written if d[0] > start), default=len(text))
+            if clock := find_time(text[end:following]):
+                return clock
+    return None
+
+
+# -- documents ------------------------------------------------------------------------------------
+
+_MINUTES_URL = ("minutesviewer", "viewfile/minutes", "/minutes/")
+_AGENDA_URL = ("agendaviewer", "generatedagenda", "viewfile/agenda", "agendaonline", "/agenda/", "/agendas/")
+_VIDEO_URL = ("mediaplayer.php", "/player/", "asx.php", ".mp4", ".mp3", ".m4a", ".m3u8", ".wmv", "youtube.com/",
+              "youtu.be/", "vimeo.com/", "swagit", "boxcast")
+# the first of these a lowercased address holds says what it is (one search, not one per part)
+_KIND_URL = re.compile("|".join(f"(?P<{kind}>{'|'.join(re.escape(p) for p in parts)})" for kind, parts in (
+    ("minutes", _MINUTES_URL), ("agenda", _AGENDA_URL), ("video", _VIDEO_URL))))
+_MINUTES_WORDS = re.compile(r"\b(minutes?|journal|summary of action)\b", re.I)
+_VIDEO_WORDS = re.compile(r"\b(videos?|audio|watch|listen|live ?stream|stream|media|recordings?|mp4|mp3|youtube)\b", re.I)
+_AGENDA_WORDS = re.compile(r"\bagenda\b", re.I)
+
+
+def document_kind(url: str, label: str | None = None) -> str:
+    """What a link is (agenda, packet, minutes, video, other): the platforms' own addresses say it
+    best (Granicus `AgendaViewer`, CivicPlus `ViewFile/Minutes`), then the source's label."""
+    address = url.lower()
+    if "packet" in address:
+        return "packet"
+    named = _label_kind(label or "")
+    if named == "packet":
+        return named
+    if found := _KIND_URL.search(address):
+        return found.lastgroup or named
+    return named
+
+
+@functools.lru_cache(maxsize=2048)
+def _label_kind(label: str) -> str:
+    """What a link's label says it is (labels repeat: "Agenda", "Video" on every row)."""
+    if "packet" in label.lower():
+        return "packet"
+    if _MINUTES_WORDS.search(label):
+        return "minutes"
+    if _VIDEO_WORDS.search(label):
+        return "video"
+    if _AGENDA_WORDS.search(label):
+        return "agenda"
+    return "other"
+
+
+class DocumentList:
+    """A meeting's document and media links in the source's order, each once (by address), typed."""
+
+    def __init__(self) -> None:
+        self.items: list[Document] = []
+        self._seen: set[str] = set()
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._seen
+
+    def add(self, url: str | None, label: str | None = None, kind: str | None = None) -> None:
+        """Keep `url` when it is an http(s) link not already listed; `kind` from the link if not given."""
+        link = web_url(url)
+        if not link or link in self._seen:
+            return
+        self._seen.add(link)
+        text = " ".join(str(label or "").split())[:200] or None
+        self.items.append(Document(kind or document_kind(link, text), link, text))
+
+
+def first_of(documents: Iterable[Document], *kinds: str) -> str | None:
+    """The address of the first document of the first of `kinds` the meeting has."""
+    listed = list(documents)
+    for kind in kinds:
+        for doc in listed:
+            if doc.kind == kind:
+                return doc.url
+    return None

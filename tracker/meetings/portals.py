@@ -1,9 +1,19 @@
 """Meeting portals that publish one listing document: PrimeGov (JSON), CivicClerk (OData JSON) and
-BoardDocs (XML export). Each parser turns the listing into meetings of the shared shape (see
-tracker/meetings/ical.py), keyed by the portal's own meeting id, never the start time.
+BoardDocs (XML export, or the JSON meeting list). Each parser turns the listing into meetings of
+the shared shape (see tracker/meetings/ical.py), keyed by the portal's own meeting id, never the
+start time, with every document and media link the portal gives (`Meeting.documents`).
 
-CivicClerk's `startDateTime` carries a `Z` but is the body's local wall-clock time (a 7 PM Georgia
-council meeting reads "19:00:00Z"): the `Z` is ignored and the time read in the body's zone.
+Variants real portals serve:
+- PrimeGov: `ListUpcomingMeetings`/`ListArchivedMeetings` rows with `dateTime`, older rows with only
+  `date` ("Jul 25, 2022") and `time` ("11:00 AM"), and search results (one row per document,
+  `meetingId`, `meetingDate`), grouped into meetings.
+- CivicClerk: `startDateTime` carries a `Z` but is the body's local wall-clock time (a 7 PM Georgia
+  council meeting reads "19:00:00Z"): the `Z` is ignored. An event marked `isDeleted` is no meeting.
+  A published file without a `url` is linked where the public portal serves it.
+- BoardDocs: the XML export, read per `<meeting>` when the whole document is not well-formed (one
+  broken meeting is its own problem line), with the room named by a "Location of Meeting" category;
+  and the JSON meeting list (`BD-GetMeetingsList`). Neither has a time field: a time written in the
+  meeting's name or description is used, else the meeting is time TBD.
 
 One row that cannot be read (no id, a date that is no date) is that row's problem line; the other
 rows are still read (`Listing.problems`), as for every listing parser.
@@ -11,20 +21,26 @@ rows are still read (`Listing.problems`), as for every listing parser.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 from tracker.meetings.normalize import (
+    DocumentList,
     SourceParseError,
     cancellation,
+    first_of,
+    in_window,
     match_keywords,
+    time_for_day,
     title_items,
     utc_iso,
 )
-from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
+from tracker.records import Document, Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safetext import web_url
 from tracker.safexml import html_instead, parse_xml
 
@@ -32,24 +48,33 @@ Row = TypeVar("Row")
 
 
 def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datetime | None, day: date, zone: str,
-                   comment_text: str | None = None, **fields: Any) -> Meeting:
+                   comment_text: str | None = None, documents: list[Document] | None = None, **fields: Any) -> Meeting:
     """A listing's meeting: its wall-clock time read in the body's zone, cancelled when its title or
-    notice says so (the source's own word kept)."""
+    notice says so (the source's own word kept). Given its `documents`, the agenda (else the packet),
+    the minutes and the video among them are also its `agenda_url`, `minutes_url` and
+    `livestream_url`, unless the caller names those itself."""
     said = cancellation(title=title, comment=comment_text)
+    if documents is not None:
+        fields.setdefault("agenda_url", first_of(documents, "agenda", "packet"))
+        fields.setdefault("minutes_url", first_of(documents, "minutes"))
+        fields.setdefault("livestream_url", first_of(documents, "video"))
     return Meeting(
         source=source, source_ref=str(ref), body=body, title=title.strip(), date=day.isoformat(), timezone=zone,
         start=utc_iso(local, zone) if local else None, time_tbd=local is None,
-        status=MeetingStatus.CANCELLED if said else MeetingStatus.CONFIRMED, status_text=said, **fields)
+        status=MeetingStatus.CANCELLED if said else MeetingStatus.CONFIRMED, status_text=said,
+        documents=documents, **fields)
 
 
-def read_rows(rows: Iterable[Row], read: Callable[[Row, ListingContext], Meeting], ctx: ListingContext,
+def read_rows(rows: Iterable[Row], read: Callable[[Row, ListingContext], Meeting | None], ctx: ListingContext,
               name: Callable[[int, Row], tuple[Any, Any]]) -> Listing:
     """Each row of a listing read on its own: one that cannot be read is that row's problem line
-    (`name` gives its id and title), and the others are still read."""
+    (`name` gives its id and title), and the others are still read. A row read as None is no
+    meeting (a deleted event)."""
     meetings, problems = [], []
     for n, row in enumerate(rows):
         try:
-            meetings.append(read(row, ctx))
+            if (meeting := read(row, ctx)) is not None:
+                meetings.append(meeting)
         except Exception as exc:
             ref, title = name(n, row)
             problems.append(row_problem("meeting", ref, title, exc))
@@ -84,37 +109,134 @@ def read_json(data: bytes, what: str) -> Any:
         raise SourceParseError(f"not a readable {what}: {exc}") from None
 
 
+@functools.lru_cache(maxsize=1024)
+def _clock(text: Any) -> time | None:
+    """A clock time field ("11:00 AM", "08:30 AM", "13:00"), or None ("TBD", empty)."""
+    cleaned = " ".join(str(text or "").upper().replace(".", "").split())
+    for fmt in ("%I:%M %p", "%I:%M%p", "%I %p", "%H:%M", "%H:%M:%S"):
+        try:
+            return datetime.strptime(cleaned, fmt).time()
+        except ValueError:
+            continue
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(text: Any) -> date:
+    """A date field ("Jul 25, 2022", "2022-07-25", "07/25/2022"), or ValueError naming it."""
+    cleaned = " ".join(str(text or "").split())
+    for fmt in ("%b %d, %Y", "%B %d, %Y", "%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    try:
+        return date.fromisoformat(cleaned[:10])
+    except ValueError:
+        raise ValueError(f"date {cleaned[:40]!r} is not a date") from None
+
+
+# -- PrimeGov -------------------------------------------------------------------------------------
+
 def parse_primegov(data: bytes, ctx: ListingContext) -> Listing:
-    """PrimeGov `api/v2/PublicPortal/ListArchivedMeetings` / `ListUpcomingMeetings`."""
+    """PrimeGov `api/v2/PublicPortal/ListArchivedMeetings` / `ListUpcomingMeetings` (a meeting per
+    row), or a portal search (a document per row, grouped by its `meetingId`)."""
     rows = read_json(data, "PrimeGov meeting list")
     if not isinstance(rows, list):
         raise SourceParseError("a PrimeGov meeting list is a JSON array")
+    if rows and all(isinstance(r, dict) and "meetingId" in r and "meetingDate" in r and "dateTime" not in r
+                    for r in rows):
+        return _primegov_search(rows, ctx)
     return read_rows(rows, _primegov_meeting, ctx,
                      lambda n, row: (_field(row, "id") or f"row {n + 1}", _field(row, "title")))
 
 
-def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting:
+def _primegov_when(row: dict[str, Any]) -> tuple[date, time | None]:
+    """The meeting's local day and time: `dateTime` when the row has one (it must be readable),
+    else the older rows' `date` and `time` fields (a time that is no time: time TBD)."""
+    if row.get("dateTime") is not None:
+        local = datetime.fromisoformat(str(row["dateTime"])[:19])
+        return local.date(), local.time()
+    if "date" not in row:
+        raise KeyError("dateTime")
+    return _day(row["date"]), _clock(row.get("time"))
+
+
+def _primegov_documents(ctx: ListingContext, docs: Iterable[dict[str, Any]], video: Any = None) -> list[Document]:
+    """Every compiled document of a meeting, as the portal links them: the PDF (or other file) at
+    `/Public/CompiledDocument?meetingTemplateId=…&compileOutputType=…`, the HTML version at
+    `/Portal/Meeting?meetingTemplateId=…`; then its video."""
+    documents = DocumentList()
+    for doc in sorted(docs, key=lambda d: (d.get("compileOutputType") != 1, d.get("templateSortOrder") or 0)):
+        name = str(doc.get("templateName") or "Document")
+        template, output = doc.get("templateId"), doc.get("compileOutputType")
+        if doc.get("link"):
+            link = urljoin(ctx.url, str(doc["link"]))
+        elif template is None:
+            continue
+        elif output == 3:
+            link = urljoin(ctx.url, f"/Portal/Meeting?meetingTemplateId={template}")
+        else:
+            link = urljoin(ctx.url, f"/Public/CompiledDocument?meetingTemplateId={template}&compileOutputType={output}")
+        lowered = name.lower()
+        kind = ("packet" if "packet" in lowered else "minutes" if "minutes" in lowered or "journal" in lowered
+                else "agenda" if "agenda" in lowered else "other")
+        documents.add(link, name, kind)
+    if video:
+        documents.add(urljoin(ctx.url, str(video)), "Video", "video")
+    return documents.items
+
+
+def _primegov_posted(docs: Iterable[dict[str, Any]], kind: str) -> str | None:
+    for doc in sorted(docs, key=lambda d: d.get("compileOutputType") != 1):
+        name = str(doc.get("templateName") or "").lower()
+        if kind in name and "packet" not in name:
+            return doc.get("publishDate") or None
+    return None
+
+
+def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
     if row.get("id") in (None, ""):
         raise ValueError("no meeting id")
-    local = datetime.fromisoformat(str(row["dateTime"])[:19])
-    docs: dict[str, tuple[str, str | None]] = {}
-    for doc in sorted(row.get("documentList") or [], key=lambda d: d.get("compileOutputType") != 1):
-        name = str(doc.get("templateName") or "").lower()
-        kind = "minutes" if "minutes" in name else "agenda" if "agenda" in name and "packet" not in name else None
-        if kind and kind not in docs:
-            link = urljoin(ctx.url, f"/Public/CompiledDocument?meetingTemplateId={doc.get('templateId')}"
-                                f"&compileOutputType={doc.get('compileOutputType')}")
-            docs[kind] = (link, (doc.get("publishDate") or None))
-    video = row.get("videoUrl") or None
+    day, clock = _primegov_when(row)
+    if not in_window(ctx, day):
+        return None
+    docs = [d for d in row.get("documentList") or [] if isinstance(d, dict)]
+    title = " ".join(str(row.get("title") or "Meeting").split())
     return meeting_record(
-        source="primegov", ref=row["id"], body=ctx.body, title=row.get("title") or "Meeting", local=local,
-        day=local.date(), zone=ctx.timezone,
-        agenda_url=docs.get("agenda", (None, None))[0], agenda_posted=docs.get("agenda", (None, None))[1],
-        minutes_url=docs.get("minutes", (None, None))[0], minutes_posted=docs.get("minutes", (None, None))[1],
-        livestream_url=web_url(urljoin(ctx.url, video)) if video else None,
+        source="primegov", ref=row["id"], body=ctx.body, title=title,
+        local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
+        documents=_primegov_documents(ctx, docs, row.get("videoUrl")),
+        agenda_posted=_primegov_posted(docs, "agenda"), minutes_posted=_primegov_posted(docs, "minutes"),
         url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={row['id']}"),
         items=title_items(row.get("title"), ctx.keywords))
 
+
+def _primegov_search(rows: list[dict[str, Any]], ctx: ListingContext) -> Listing:
+    meetings: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        meetings.setdefault(row.get("meetingId"), []).append(row)
+
+    def read(group: list[dict[str, Any]], ctx: ListingContext) -> Meeting | None:
+        first = group[0]
+        if first.get("meetingId") in (None, ""):
+            raise ValueError("no meeting id")
+        local = datetime.fromisoformat(str(first["meetingDate"])[:19])
+        if not in_window(ctx, local.date()):
+            return None
+        docs = [d for row in group for d in row.get("documentList") or [] if isinstance(d, dict)]
+        title = " ".join(str(first.get("meetingTitle") or "Meeting").split())
+        return meeting_record(
+            source="primegov", ref=first["meetingId"], body=ctx.body, title=title, local=local, day=local.date(),
+            zone=ctx.timezone, documents=_primegov_documents(ctx, docs),
+            url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={first['meetingId']}"),
+            items=title_items(title, ctx.keywords))
+
+    return read_rows(meetings.values(), read, ctx,
+                     lambda n, group: (group[0].get("meetingId") or f"row {n + 1}", group[0].get("meetingTitle")))
+
+
+# -- CivicClerk -----------------------------------------------------------------------------------
 
 def parse_civicclerk(data: bytes, ctx: ListingContext) -> Listing:
     """CivicClerk `v1/Events` (OData: `{"value": [...]}`)."""
@@ -126,36 +248,101 @@ def parse_civicclerk(data: bytes, ctx: ListingContext) -> Listing:
                      lambda n, row: (_field(row, "id") or f"row {n + 1}", _field(row, "eventName")))
 
 
-def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting:
+def civicclerk_place(place: Any) -> str | None:
+    """The place as one line: its name, street, city, state and zip ("City Hall, 745 Forest Pkwy,
+    Forest Park, GA 30297")."""
+    if not isinstance(place, dict):
+        return None
+    parts = [" ".join(str(place[k]).split()) for k in ("name", "address1", "address2", "city") if place.get(k)]
+    region = " ".join(str(place[k]).strip() for k in ("state", "zipCode") if place.get(k))
+    parts += [region] if region else []
+    return ", ".join(p for p in parts if p) or None
+
+
+def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
     if row.get("id") in (None, ""):
         raise ValueError("no event id")
+    if row.get("isDeleted") is True:
+        return None  # deleted in CivicClerk: no meeting (a known one is noted missing, never cancelled)
     local = datetime.fromisoformat(str(row["startDateTime"]).rstrip("Z")[:19])  # local time, misleading Z
-    place = row.get("eventLocation") or {}
-    location = ", ".join(str(place[k]) for k in ("address1", "address2", "city", "state") if place.get(k)) or None
-    files = {f.get("type"): f for f in row.get("publishedFiles") or []}
-    agenda, minutes = files.get("Agenda"), files.get("Minutes")
+    if not in_window(ctx, local.date()):
+        return None
     portal = ctx.url.split("/v1/")[0].replace(".api.civicclerk.com", ".portal.civicclerk.com")
+    documents = DocumentList()
+    files = [f for f in row.get("publishedFiles") or [] if isinstance(f, dict)]
+    for file in sorted(files, key=lambda f: f.get("sort") if isinstance(f.get("sort"), int) else 0):
+        kind = str(file.get("type") or "").lower()
+        label = file.get("name") or file.get("type")
+        if file.get("url"):
+            link = urljoin(ctx.url, "/" + str(file["url"]).lstrip("/"))
+        elif file.get("fileId") not in (None, ""):
+            link = f"{portal}/event/{row['id']}/files/agenda/{file['fileId']}"  # where the portal serves it
+        else:
+            continue
+        documents.add(link, label, "packet" if "packet" in kind else "minutes" if "minutes" in kind
+                      else "agenda" if "agenda" in kind else "other")
+    if row.get("youtubeVideoId"):
+        documents.add(f"https://www.youtube.com/watch?v={row['youtubeVideoId']}", "Video", "video")
+    for key in ("externalMediaUrl", "mediaStreamPath"):
+        documents.add(row.get(key), "Video", "video")
+    by_kind = {str(f.get("type") or "").lower(): f for f in files}
     return meeting_record(
         source="civicclerk", ref=row["id"], body=row.get("categoryName") or ctx.body,
         title=row.get("eventName") or "Meeting", local=local, day=local.date(), zone=ctx.timezone,
-        location=location, comment_text=row.get("eventNotice"),
-        agenda_url=web_url(urljoin(ctx.url, "/" + agenda["url"])) if agenda and agenda.get("url") else None,
-        agenda_posted=agenda.get("publishOn") if agenda else None,
-        minutes_url=web_url(urljoin(ctx.url, "/" + minutes["url"])) if minutes and minutes.get("url") else None,
-        minutes_posted=minutes.get("publishOn") if minutes else None,
-        livestream_url=web_url(row.get("externalMediaUrl")) or web_url(row.get("mediaStreamPath")),
+        location=civicclerk_place(row.get("eventLocation")), comment_text=row.get("eventNotice"),
+        documents=documents.items,
+        agenda_posted=(by_kind.get("agenda") or by_kind.get("agenda packet") or {}).get("publishOn"),
+        minutes_posted=(by_kind.get("minutes") or {}).get("publishOn"),
         url=f"{portal}/event/{row['id']}/overview", comment=row.get("eventNotice") or None,
-        items=title_items(row.get("agendaName"), ctx.keywords))
+        items=title_items(row.get("agendaName") or row.get("eventName"), ctx.keywords))
+
+
+# -- BoardDocs ------------------------------------------------------------------------------------
+
+_MEETING_ELEMENT = re.compile(rb"<meeting[\s>].*?</meeting\s*>", re.S)
+_NUMBERING = re.compile(r"^\s*[\dA-Z]{1,3}(?:\.\d+)*\.?\s+")  # "1.01 ", "1. ", "A. "
 
 
 def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
-    """BoardDocs `XML-ActiveMeetings` export: meetings with their agenda items (dates, no times)."""
-    root = parse_xml(data, SourceParseError, "a BoardDocs XML export")
+    """BoardDocs `XML-ActiveMeetings` export (meetings with their agenda items), or the JSON
+    meeting list (`BD-GetMeetingsList`). An export that is not well-formed (Akron's archive entries
+    close a `</category>` they never opened) is read meeting by meeting, each `<meeting>` parsed on
+    its own with recovery; one that still cannot be read is its own problem line."""
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"[", b"{")):
+        return _boarddocs_list(data, ctx)
+    try:
+        root = parse_xml(data, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
+    except SourceParseError as whole:
+        chunks = _MEETING_ELEMENT.findall(data)
+        complete = data.rstrip().endswith(b"</meetings>")
+        if not chunks or not complete or "refused" in str(whole) or "HTML page" in str(whole):
+            raise  # a truncated export (or no export at all) is not read in part: the rest would look gone
+        listing = _boarddocs_per_meeting(chunks, ctx)
+        unmatched = len(re.findall(rb"<meeting[\s>]", data)) - len(chunks)
+        if unmatched:
+            listing.problems.append(f"{unmatched} meeting element(s) without an end: unreadable: {whole}")
+        return listing
     return read_rows(root.iter("meeting"), _boarddocs_meeting, ctx,
                      lambda _n, node: (node.get("id"), node.findtext("name")))
 
 
-def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting:
+def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
+    meetings, problems = [], []
+    for chunk in chunks:
+        try:
+            node = parse_xml(chunk, ValueError, "a BoardDocs meeting", recover=True)
+            if (meeting := _boarddocs_meeting(node, ctx)) is not None:
+                meetings.append(meeting)
+        except Exception as exc:
+            ref = re.search(rb'\bid="([^"]{1,40})"', chunk)
+            name = re.search(rb"<name>([^<]{0,200})</name>", chunk)
+            problems.append(row_problem("meeting", ref.group(1).decode("utf-8", "replace") if ref else None,
+                                        name.group(1).decode("utf-8", "replace") if name else None, exc))
+    return Listing(meetings, problems)
+
+
+def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     if not node.get("id"):
         raise ValueError("no meeting id")
     written = node.findtext("start/date") or ""
@@ -163,17 +350,63 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting:
         day = date.fromisoformat(written)
     except ValueError:
         raise ValueError(f"start date {written!r} is not a date") from None
-    items = []
+    if not in_window(ctx, day):
+        return None  # its agenda items are not read
+    items: list[Any] = []
+    location = None
     for category in node.iter("category"):
+        section = " ".join((category.findtext("name") or "").split())
+        names = []
         for n, item in enumerate(category.iter("item")):
-            title = " ".join((item.findtext("name") or "").split())
-            items.append({"key": item.get("id"), "sequence": n + 1, "title": title,
-                          "section": " ".join((category.findtext("name") or "").split()),
-                          "matter": None, "action": item.findtext("actiontype") or None,
-                          "url": web_url(item.findtext("link")),
+            fields = {child.tag: child.text for child in item if isinstance(child.tag, str)}
+            title = " ".join((fields.get("name") or "").split())
+            names.append(title)
+            items.append({"key": item.get("id"), "sequence": n + 1, "title": title, "section": section,
+                          "matter": None, "action": fields.get("actiontype") or None,
+                          "url": web_url(fields.get("link")),
                           "keywords": match_keywords([title], ctx.keywords)})
+        if location is None and "location of meeting" in section.lower():  # the room its items name
+            location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in names) if p) or None
+    name = " ".join((node.findtext("name") or "Meeting").split())
+    description = node.findtext("description") or ""
+    link = web_url(node.findtext("link"))
+    documents = DocumentList()
+    if items:
+        documents.add(link, "Agenda", "agenda")
+    clock = time_for_day(day, name, description)
     return meeting_record(
         source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or ctx.body,
-        title=node.findtext("name") or "Meeting", local=None, day=day, zone=ctx.timezone,
-        comment_text=node.findtext("description"), url=web_url(node.findtext("link")),
-        agenda_url=web_url(node.findtext("link")) if items else None, items=items)
+        title=name, local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
+        comment_text=description, location=location, url=link, documents=documents.items, items=items)
+
+
+def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
+    rows = read_json(data, "BoardDocs meeting list")
+    if not isinstance(rows, list):
+        raise SourceParseError("a BoardDocs meeting list is a JSON array")
+    at = ctx.url.lower().find("board.nsf/")
+    base = ctx.url[:at + len("board.nsf/")] if at >= 0 else None
+
+    def read(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
+        if row == {}:
+            return None  # the list ends with an empty object
+        if not row.get("unique"):
+            raise ValueError("no meeting id ('unique')")
+        written = str(row.get("numberdate") or "")
+        try:
+            day = datetime.strptime(written, "%Y%m%d").date()
+        except ValueError:
+            raise ValueError(f"date {written[:20]!r} is not a date") from None
+        if not in_window(ctx, day):
+            return None
+        name = " ".join(str(row.get("name") or "Meeting").split())
+        clock = time_for_day(day, name)
+        link = web_url(f"{base}goto?open&id={row['unique']}") if base else None
+        documents = DocumentList()
+        documents.add(link, "Agenda", "agenda")
+        return meeting_record(
+            source="boarddocs", ref=row["unique"], body=ctx.body, title=name,
+            local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
+            url=link, documents=documents.items, items=title_items(name, ctx.keywords))
+
+    return read_rows(rows, read, ctx, lambda n, row: (_field(row, "unique") or f"row {n + 1}", _field(row, "name")))
