@@ -239,6 +239,25 @@ def test_a_legistar_calendar_page_by_its_address(replay: ReplayServer, tmp_path:
                          "give its https://<client>.legistar.com address")
 
 
+def test_a_legistar_calendar_playing_granicus_video_is_legistar(replay: ReplayServer, tmp_path: Path) -> None:
+    """A county's Legistar calendar (Ramsey County's layout) whose meetings' video plays from Granicus:
+    its meetings are Legistar's, not a Granicus listing."""
+    api = LegistarApi("/v1")
+    api.client("ramseycountymn")
+    replay.mount("/v1", api)
+    rows = "".join(
+        f'<tr class="rgRow"><td><a href="MeetingDetail.aspx?ID={n}&amp;GUID=B3FC5F55">Board</a></td>'
+        f'<td><a href="#" onclick="window.open(\'https://ramseycountymn.granicus.com/MediaPlayer.php?view_id=2&amp;'
+        f'clip_id={n}\')">Video</a></td></tr>' for n in (1336457, 1336458))
+    replay.add("/county/meetings.html", f'<html><head><title>Ramsey County - Calendar</title></head><body>'
+               f'<form action="./Calendar.aspx"><table class="rgMasterTable">{rows}</table></form>'
+               f'<a href="https://ramseycountymn.legistar.com/Calendar.aspx">Legistar</a></body></html>'.encode())
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/county/meetings.html")
+    assert result.stdout.startswith("Legistar: told by a link on the page (https://ramseycountymn.legistar.com"), \
+        result.output
+    assert 'legistar = { client = "ramseycountymn" }' in printed_block(result.stdout)
+
+
 def test_legistar_client_from_the_records_own_links(replay: ReplayServer, tmp_path: Path) -> None:
     """An events answer served at an address without `/v1/<client>`: the client is the one its
     records' InSite links name."""

@@ -514,7 +514,9 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
     """A Granicus ViewPublisher or CivicPlus AgendaCenter page that holds meetings itself."""
     url = page.final_url
     path = urlsplit(url).path.lower()
-    if path.endswith("viewpublisher.php") or len(_GRANICUS_LINK.findall(text)) >= 2:
+    # A Legistar calendar that plays its meetings' video from Granicus is Legistar's listing.
+    legistar_page = bool(_LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail)\.aspx", text))
+    if path.endswith("viewpublisher.php") or (len(_GRANICUS_LINK.findall(text)) >= 2 and not legistar_page):
         return Recognised("granicus", url, "its " + ("address" if path.endswith("viewpublisher.php")
                                                      else "content (Granicus agenda and video links)"))
     if "catAgendaRow" in text or re.search(r"/AgendaCenter/ViewFile/(Agenda|Minutes)/", text, re.I):
