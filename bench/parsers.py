@@ -10,11 +10,25 @@ everything around the rows is the recording's). Two readings of each:
 Prints, of 15 parses after one warm-up (CPU time of the process), the fastest (the parser's own cost:
 on a shared machine other work only ever adds to it) and the median, and the meetings read.
 
-    python bench/parsers.py
+    python bench/parsers.py [--rounds 5]     # the table; with rounds, the median of each round's figures
+
+A/B check of a change to a parser: every parse of every recording must give the same canonical
+JSON (a moved hash is a new snapshot of a meeting, and any difference in what it says is news).
+`--hashes` writes the sha256 of the canonical JSON of each parse (the meetings, the problem lines,
+or the error) of every recorded meeting listing (tests/data/local, the demo's feed) and of each
+500-row listing above, read by its platform's parser in a century-wide window and in a watch's
+window on each of 67 days from 2016 to 2027 (every other month), with keywords. Run it against the
+old code (`--code` a checkout of it) and the new, then compare:
+
+    python bench/parsers.py --code /path/to/old/checkout --hashes old.json
+    python bench/parsers.py --hashes new.json
+    python bench/parsers.py --compare old.json new.json
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
 import re
 import statistics
@@ -23,9 +37,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The code under test: this checkout, or the one `--code` names (read before the first import).
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv[:-1] else ROOT
+sys.path.insert(0, str(CODE))
 
 from tracker.meetings import agendas, ical, legistar, portals  # noqa: E402
 from tracker.records import ListingContext  # noqa: E402
@@ -121,7 +138,76 @@ def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> t
     return min(times), statistics.median(times), meetings
 
 
-def main() -> None:
+# -- A/B: the canonical JSON of every parse -----------------------------------------------------
+
+FOLDER_PLATFORM = {name: name for name in ("legistar", "granicus", "civicplus", "primegov", "civicclerk",
+                                           "boarddocs", "ical", "feed")}
+DERIVED = {"civicplus_agendacenter_rss.xml": "feed", "granicus_viewpublisher_rss.xml": "feed"}
+PARSERS: dict[str, Callable[..., Any]] = {
+    "legistar": legistar.parse_events, "granicus": agendas.parse_granicus, "civicplus": agendas.parse_civicplus,
+    "primegov": portals.parse_primegov, "civicclerk": portals.parse_civicclerk, "boarddocs": portals.parse_boarddocs,
+    "ical": ical.parse_ical, "feed": agendas.parse_feed,
+}
+DAYS = [datetime(2016 + m // 12, m % 12 + 1, 1, 12, tzinfo=UTC) for m in range(0, 12 * 11 + 1, 2)]
+
+
+def recordings() -> dict[str, tuple[str, bytes]]:
+    """name: (platform, bytes) of every recorded listing and every 500-row benchmark listing."""
+    found: dict[str, tuple[str, bytes]] = {}
+    for path in sorted(LOCAL.rglob("*")) + sorted((DEMO / "ics").glob("*.ics")):
+        if not path.is_file() or path.suffix.lower() in (".md", ".toml", ".txt"):
+            continue
+        parts = path.relative_to(LOCAL).parts if path.is_relative_to(LOCAL) else ("ical", path.name)
+        folder = parts[1] if parts[0] == "corpus" and len(parts) > 2 else parts[0]
+        platform = DERIVED.get(path.name) if folder == "derived" else FOLDER_PLATFORM.get(folder)
+        if platform == "legistar" and path.suffix.lower() != ".json":
+            continue  # a Legistar page, not its Web API's events
+        if platform:
+            found[str(path.relative_to(ROOT))] = (platform, path.read_bytes())
+    for name, (parse, build, _what, _day) in CASES.items():
+        platform = next(p for p, f in PARSERS.items() if f is parse)
+        found[f"bench/{name}"] = (platform, build())
+    return found
+
+
+def outcome(parse: Callable[..., Any], data: bytes, ctx: Any) -> str:
+    """The sha256 of a parse's canonical JSON: its meetings and problem lines, or its error."""
+    try:
+        listing = parse(data, ctx)
+        said: Any = {"meetings": [m.dump() for m in listing.meetings], "problems": listing.problems}
+    except Exception as exc:  # an error is an outcome too: it must stay the same error
+        said = {"error": f"{type(exc).__name__}: {exc}"}
+    return hashlib.sha256(json.dumps(said, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def hashes() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, (platform, data) in recordings().items():
+        url = "https://go.boarddocs.com/oh/x/Board.nsf/XML-ActiveMeetings" if platform == "boarddocs" \
+            else "https://example.gov/meetings"
+        base = dict(watch_id="ab", url=url, body="Body", timezone="America/Chicago",
+                    keywords=("budget", "police", "board", "minutes"))
+        windows = [("all", datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))]
+        windows += [(day.date().isoformat(), day - timedelta(days=30), day + timedelta(days=120)) for day in DAYS]
+        for label, start, end in windows:
+            ctx = ListingContext(**base, window_start=start, window_end=end)  # type: ignore[arg-type]
+            out[f"{name}@{label}"] = outcome(PARSERS[platform], data, ctx)
+    return out
+
+
+def compare(old_path: Path, new_path: Path) -> int:
+    old, new = json.loads(old_path.read_text()), json.loads(new_path.read_text())
+    moved = sorted(k for k in old.keys() & new.keys() if old[k] != new[k])
+    only = sorted(old.keys() ^ new.keys())
+    for key in moved[:40]:
+        print(f"moved: {key}")
+    for key in only[:40]:
+        print(f"only in {'old' if key in old else 'new'}: {key}")
+    print(f"{len(old.keys() & new.keys())} parses compared, {len(moved)} moved, {len(only)} in one only")
+    return 1 if moved or only else 0
+
+
+def table(rounds: int) -> None:
     base = dict(watch_id="bench", url="https://go.boarddocs.com/oh/x/Board.nsf/BD-GetMeetingsList?open",
                 body="Bench", timezone="America/Chicago", keywords=("budget", "police"))
     wide = ListingContext(**base, window_start=datetime(1990, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
@@ -133,10 +219,29 @@ def main() -> None:
         now = datetime.fromisoformat(day).replace(tzinfo=UTC)
         window = ListingContext(**base, window_start=now - timedelta(days=30),  # type: ignore[arg-type]
                                 window_end=now + timedelta(days=120))
-        all_fastest, all_median, all_read = measure(parse, data, wide)
-        fastest, median, read = measure(parse, data, window)
+        runs = [(measure(parse, data, wide), measure(parse, data, window)) for _ in range(rounds)]
+        (all_fastest, all_median, all_read), (fastest, median, read) = (
+            (statistics.median(r[i][0] for r in runs), statistics.median(r[i][1] for r in runs), runs[0][i][2])
+            for i in (0, 1))
         print(f"{name:18} {len(data):>10,} | {'':14} {all_fastest:>6.1f} {all_median:>6.1f} {all_read:>4} "
               f"| {'':13} {fastest:>6.1f} {median:>6.1f} {read:>4}  {what}")
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args.add_argument("--rounds", type=int, default=1, help="rounds of the table (each figure: their median)")
+    args.add_argument("--hashes", type=Path, help="write the hash of every parse of every recording here")
+    args.add_argument("--code", type=Path, help="a checkout whose parsers to run (default: this one)")
+    args.add_argument("--compare", type=Path, nargs=2, metavar=("OLD", "NEW"), help="compare two --hashes files")
+    opts = args.parse_args()
+    if opts.compare:
+        sys.exit(compare(*opts.compare))
+    if opts.hashes:
+        found = hashes()
+        opts.hashes.write_text(json.dumps(found, indent=0, sort_keys=True))
+        print(f"{len(found)} parses hashed (the parsers of {Path(ical.__file__).parents[2]}) -> {opts.hashes}")
+        return
+    table(opts.rounds)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from tracker.meetings.ical import parse_ical
 from tracker.records import ListingContext
 
 LOCAL = Path(__file__).parent / "data" / "local"
+CORPUS = LOCAL / "corpus"
 MWRD = Path(__file__).parent / "data" / "detect" / "mwrd_legistar_calendar.html"  # see its SOURCES.md
 DEMO = Path(tracker.demo.__file__).parent / "data"
 FOLDER_PLATFORM = {**{name: name for name in PLATFORMS}, "ics": "ical"}
@@ -238,6 +239,25 @@ def test_a_legistar_calendar_page_by_its_address(replay: ReplayServer, tmp_path:
                          "give its https://<client>.legistar.com address")
 
 
+def test_a_legistar_calendar_playing_granicus_video_is_legistar(replay: ReplayServer, tmp_path: Path) -> None:
+    """A county's Legistar calendar (Ramsey County's layout) whose meetings' video plays from Granicus:
+    its meetings are Legistar's, not a Granicus listing."""
+    api = LegistarApi("/v1")
+    api.client("ramseycountymn")
+    replay.mount("/v1", api)
+    rows = "".join(
+        f'<tr class="rgRow"><td><a href="MeetingDetail.aspx?ID={n}&amp;GUID=B3FC5F55">Board</a></td>'
+        f'<td><a href="#" onclick="window.open(\'https://ramseycountymn.granicus.com/MediaPlayer.php?view_id=2&amp;'
+        f'clip_id={n}\')">Video</a></td></tr>' for n in (1336457, 1336458))
+    replay.add("/county/meetings.html", f'<html><head><title>Ramsey County - Calendar</title></head><body>'
+               f'<form action="./Calendar.aspx"><table class="rgMasterTable">{rows}</table></form>'
+               f'<a href="https://ramseycountymn.legistar.com/Calendar.aspx">Legistar</a></body></html>'.encode())
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/county/meetings.html")
+    assert result.stdout.startswith("Legistar: told by a link on the page (https://ramseycountymn.legistar.com"), \
+        result.output
+    assert 'legistar = { client = "ramseycountymn" }' in printed_block(result.stdout)
+
+
 def test_legistar_client_from_the_records_own_links(replay: ReplayServer, tmp_path: Path) -> None:
     """An events answer served at an address without `/v1/<client>`: the client is the one its
     records' InSite links name."""
@@ -245,6 +265,66 @@ def test_legistar_client_from_the_records_own_links(replay: ReplayServer, tmp_pa
     replay.add("/export/events.json", LOCAL / "legistar" / "nyc_events_top5.json", content_type="application/json")
     result = detect(config_for(tmp_path, replay), f"{replay.url}/export/events.json")
     assert 'legistar = { client = "nyc" }' in result.stdout, result.output
+
+
+def test_a_boarddocs_meeting_list_on_its_site_is_watched_by_the_sites_xml_export(
+        replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JSON meeting list a BoardDocs page asks for (a form POST of one committee, names and
+    dates only), answered to detect's GET at its real address: the watch is the site's XML export
+    (a plain GET, agenda items included), which detect reads; the block says why."""
+    monkeypatch.setenv("TRACKER_NOW", "2017-02-01T12:00:00Z")  # the export's meetings are of early 2017
+    replay.add("/wa/cvsd/Board.nsf/BD-GetMeetingsList", CORPUS / "boarddocs" / "central_valley_schools_meetings_list.json",
+               content_type="application/json")
+    replay.add("/wa/cvsd/Board.nsf/XML-ActiveMeetings", CORPUS / "boarddocs" / "cleveland_metro_schools_meetings.xml",
+               content_type="application/xml")
+    url = "http://go.boarddocs.com/wa/cvsd/Board.nsf/BD-GetMeetingsList?open&0.320616755508751"
+    result = detect(config_for(tmp_path, replay), url, proxy=replay.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("BoardDocs: told by its content (a BoardDocs meeting list)")
+    block = printed_block(result.stdout)
+    assert 'boarddocs = "http://go.boarddocs.com/wa/cvsd/Board.nsf/XML-ActiveMeetings"' in block
+    assert "# a BoardDocs meeting list (BD-GetMeetingsList) is a form POST of one committee" in block
+    assert_valid_watch(block, "boarddocs", tmp_path)
+    listed = re.search(r"^Read http://go.boarddocs.com/wa/cvsd/Board.nsf/XML-ActiveMeetings: (\d+) meetings listed",
+                       result.stdout, re.M)
+    assert listed and int(listed.group(1)) > 0, result.stdout
+    asked = [(r.method, r.path) for r in replay.requests if r.path != "/robots.txt"]
+    assert asked == [("GET", "/wa/cvsd/Board.nsf/BD-GetMeetingsList"), ("GET", "/wa/cvsd/Board.nsf/XML-ActiveMeetings")]
+
+
+def test_primegov_search_results_on_the_portal_are_watched_by_its_meeting_list(replay: ReplayServer,
+                                                                               tmp_path: Path) -> None:
+    """PrimeGov search results (a form POST of one committee and dates) at the portal's address:
+    the watch is the portal's meeting list, a plain GET; never the search address again."""
+    replay.add("/api/v2/PublicPortal/search", CORPUS / "primegov" / "middlesex_planning_search.json",
+               content_type="application/json")
+    replay.add("/api/v2/PublicPortal/ListUpcomingMeetings", CORPUS / "primegov" / "clayton_upcoming_meetings.json",
+               content_type="application/json")
+    result = detect(config_for(tmp_path, replay), "http://middlesexcountynj.primegov.com/api/v2/PublicPortal/search",
+                    proxy=replay.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("PrimeGov: told by its content (PrimeGov search results)")
+    block = printed_block(result.stdout)
+    assert 'primegov = "http://middlesexcountynj.primegov.com/api/v2/PublicPortal/ListUpcomingMeetings"' in block
+    assert "# PrimeGov search results (api/v2/PublicPortal/search) are a form POST" in block
+    assert_valid_watch(block, "primegov", tmp_path)
+    asked = [r.path for r in replay.requests if r.path != "/robots.txt"]
+    assert asked == ["/api/v2/PublicPortal/search", "/api/v2/PublicPortal/ListUpcomingMeetings"]
+
+
+def test_a_copy_of_a_form_answer_elsewhere_is_watched_where_it_is(corpus: ReplayServer, tmp_path: Path) -> None:
+    """A BoardDocs meeting list or PrimeGov search results served by GET off the platform's host
+    (a copy, a mirror): a crawl's GET reads it as detect's did, so the block watches that address,
+    and the comment names the platform's own listing."""
+    for name, platform, said in (("boarddocs/goddard_schools_meetings_list.json", "boarddocs", "a BoardDocs meeting list"),
+                                 ("primegov/middlesex_planning_search.json", "primegov", "PrimeGov search results")):
+        url = f"{corpus.url}/files/corpus/{name}"
+        result = detect(config_for(tmp_path, corpus), url)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(f"{PLATFORMS[platform]}: told by its content ({said})")
+        block = printed_block(result.stdout)
+        assert f'{platform} = "{url}"' in block and "a form POST of one committee" in block
+        assert re.search(r"^Read .+: \d+ meetings listed", result.stdout, re.M)
 
 
 def test_json_output(replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

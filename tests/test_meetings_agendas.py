@@ -143,6 +143,18 @@ def test_granicus_event_and_clip_ids_do_not_collide() -> None:
     assert not any("javascript" in str(value) for mt in meetings.values() for value in mt.values())
 
 
+def test_civicplus_search_with_no_agenda_in_its_dates_is_an_empty_listing() -> None:
+    """The AgendaCenter search's own empty answer (as Las Cruces serves it for a day without agendas:
+    no rows, "No results found in All categories") is no meeting, not an unreadable page; a page
+    without rows that says nothing of the kind still is."""
+    page = (b'<!DOCTYPE html><html><head><title>Agenda Center \xe2\x80\xa2 Las Cruces, NM</title></head><body>'
+            b'<div id="AgendaCenterContent"><a class="return" href="/AgendaCenter">&#9668; Back to all agendas</a>'
+            b'<p class="dim results">No results found in  <em>All categories</em></p></div></body></html>')
+    assert listing_of(parse_civicplus, page, url="https://nm-lascruces.civicplus.com/AgendaCenter/Search/") == ([], [])
+    with pytest.raises(SourceParseError, match="no meeting rows found"):
+        listing_of(parse_civicplus, page.replace(b"No results found", b"Agendas are posted on Fridays"))
+
+
 def test_civicplus_rss() -> None:
     meetings = feed(CP_RSS, keywords=["public safety", "impact fee"])
     assert list(meetings) == ["808", "800", "791", "817", "796"]  # the minutes entry joins meeting 791

@@ -259,3 +259,104 @@ def test_upgrading_the_ical_parser_is_not_news(tmp_path: Path, replay: ReplaySer
     replay.replace("/feed.ics", ICS)
     run_crawls(config, store)
     assert [(c["kind"], c["entity"]) for c in list_changes(store)] == [("meeting.added", "meeting:ical:dpscd:7848")]
+
+
+# -- plain events read without the library's whole-feed parse: the same meetings, the same lines --
+
+_EDGE_EVENTS = [
+    "UID:z\nDTSTART:20190416T213000Z\nDTEND:20190416T233000Z\nSUMMARY:Regular Board Meeting",
+    "UID:tz\nDTSTART;TZID=America/Chicago:20190417T180000\nDTEND;TZID=America/Chicago:20190417T200000\nSUMMARY:Finance",
+    'UID:tzq\nDTSTART;TZID="America/New_York":20190418T090000\nSUMMARY:Quoted zone',
+    "UID:day\nDTSTART;VALUE=DATE:20190419\nSUMMARY:Board Meeting - 6:30 PM",
+    "UID:day2\nDTSTART;VALUE=DATE:20190420\nDTEND;VALUE=DATE:20190421\nSUMMARY:Retreat",
+    "UID:bare-day\nDTSTART:20190422\nSUMMARY:Work session",
+    "UID:floating\nDTSTART:20190423T190000\nSUMMARY:Floating time",
+    "UID:backwards\nDTSTART:20190424T200000Z\nDTEND:20190424T180000Z\nSUMMARY:Ends before it starts",
+    "UID:mixed\nDTSTART;VALUE=DATE:20190425\nDTEND:20190425T230000Z\nSUMMARY:Date to a time",
+    "UID:dur\nDTSTART:20190426T150000Z\nDURATION:PT2H\nSUMMARY:Two hours",
+    "UID:dur-day\nDTSTART;VALUE=DATE:20190427\nDURATION:P1D\nSUMMARY:A day",
+    "UID:dur-hour-on-day\nDTSTART;VALUE=DATE:20190428\nDURATION:PT1H\nSUMMARY:An hour on a day",
+    "UID:at-start\nDTSTART:20190311T000000Z\nSUMMARY:At the window's start",
+    "UID:at-end\nDTSTART:20190808T000000Z\nSUMMARY:At the window's end",
+    "UID:day-at-end\nDTSTART;VALUE=DATE:20190808\nSUMMARY:All day at the window's end",
+    "UID:day-before-start\nDTSTART;VALUE=DATE:20190310\nSUMMARY:All day before the window",
+    "UID:escaped\nDTSTART:20190429T170000Z\nSUMMARY:Budget\\, hearing\\; public\\nsession\\\\x\n"
+    "DESCRIPTION:Line one\\NLine two: at 9:30 A.M.\\, room 2\nLOCATION:City Hall\\, Room 3",
+    "UID:attach\nDTSTART:20190430T170000Z\nSUMMARY:With documents\n"
+    'ATTACH;FMTTYPE=application/pdf;FILENAME="Agenda.pdf":https://example.gov/a.pdf\n'
+    "ATTACH:https://example.gov/packet.pdf\nATTACH;X-FILENAME=Minutes.pdf:https://example.gov/m.pdf\n"
+    "URL:https://example.gov/meeting?id=1\\,2",
+    "UID:bad-url\nDTSTART:20190501T170000Z\nSUMMARY:Broken link\nURL:https://example.gov/a\\nb",
+    "UID:cancelled\nDTSTART:20190502T170000Z\nSUMMARY:CANCELLED - Finance Committee\nSTATUS:CANCELLED",
+    "UID:tentative\nDTSTART:20190503T170000Z\nSUMMARY:Maybe\nSTATUS:TENTATIVE",
+    "UID:twin\nDTSTART:20190504T170000Z\nSUMMARY:First twin",
+    "UID:twin\nDTSTART:20190505T170000Z\nSUMMARY:Second twin",
+    "UID:weekly\nDTSTART:20190506T170000Z\nRRULE:FREQ=WEEKLY;COUNT=4\nSUMMARY:Weekly",
+    "UID:weekly\nRECURRENCE-ID:20190513T170000Z\nDTSTART:20190514T170000Z\nSUMMARY:Weekly (moved)",
+    "UID:rdate\nDTSTART:20190507T170000Z\nRDATE:20190508T170000Z\nSUMMARY:Twice",
+    "DTSTART:20190509T170000Z\nSUMMARY:No UID",
+    "UID:\nDTSTART:20190510T170000Z\nSUMMARY:Empty UID",
+    "UID:broken-start\nDTSTART:2019-05-11\nSUMMARY:Unreadable start",
+    "UID:two-starts\nDTSTART:20190512T170000Z\nDTSTART:20190512T180000Z\nSUMMARY:Two starts",
+    "UID:windows-zone\nDTSTART;TZID=Eastern Standard Time:20190513T090000\nSUMMARY:Outlook zone",
+    "UID:custom-zone\nDTSTART;TZID=Custom/Board:20190514T090000\nSUMMARY:Custom zone",
+    "UID:folded\nDTSTART:20190515T1\n 70000Z\nSUMMARY:A long title that is fol\n ded across lines\nDESCRIPTION:x",
+    "UID:alarm\nDTSTART:20190516T170000Z\nSUMMARY:With an alarm\nBEGIN:VALARM\nACTION:DISPLAY\nTRIGGER:-PT15M\n"
+    "END:VALARM",
+    "UID:lang\nDTSTART:20190517T170000Z\nSUMMARY;LANGUAGE=en-US:With a language",
+    "UID:two-titles\nDTSTART:20190518T170000Z\nSUMMARY:One\nSUMMARY:Two",
+    "uid:lower\ndtstart:20190519T170000Z\nsummary:lower case names",
+    "UID:no-colon\nDTSTART:20190520T170000Z\nSUMMARY:A stray line\nTHIS LINE HAS NO COLON",
+    "UID:old\nDTSTART:18500101T120000Z\nSUMMARY:Long ago",
+    "UID:bad-end\nDTSTART:20190521T170000Z\nDTEND:not-a-time\nSUMMARY:Unreadable end",
+    "UID:bad-duration\nDTSTART:20190522T170000Z\nDURATION:two hours\nSUMMARY:Unreadable duration",
+    "UID:esc\\,uid\nDTSTART:20190523T170000Z\nSUMMARY:Escaped UID",
+    "UID:keyword\nDTSTART:20190524T170000Z\nSUMMARY:Police budget hearing",
+]
+_CUSTOM_ZONE = ("BEGIN:VTIMEZONE\nTZID:Custom/Board\nBEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:-0500\n"
+                "TZOFFSETTO:-0600\nTZNAME:CST\nEND:STANDARD\nEND:VTIMEZONE")
+_BROKEN_ZONE = "BEGIN:VTIMEZONE\nTZID:America/Chicago\nTZID:America/Chicago\nEND:VTIMEZONE"
+
+
+def _edge_feed(events: list[str], *, head: str = "", zones: str = "") -> bytes:
+    body = "".join(f"BEGIN:VEVENT\n{event}\nEND:VEVENT\n" for event in events)
+    text = f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\n{head}{zones}\n{body}END:VCALENDAR\n"
+    return text.replace("\n", "\r\n").encode()
+
+
+@pytest.mark.parametrize("feed", ["plain", "x-wr-timezone", "broken-zone", "custom-zone", "many"])
+def test_plain_events_read_as_the_library_reads_them(feed: str) -> None:
+    """The plain-event reading is an optimisation: on every edge a feed has (times, zones, ends,
+    durations, escapes, documents, twins, recurrences, broken values, folds, windows that start or
+    end on an event), the meetings and the problem lines are those of the library's whole-feed
+    reading, whatever the window and the watch's zone."""
+    from tracker.meetings.ical import _parse
+    from tracker.records import ListingContext
+
+    events = list(_EDGE_EVENTS)
+    head = zones = ""
+    if feed == "x-wr-timezone":
+        head = "X-WR-TIMEZONE:America/Los_Angeles\n"
+    elif feed == "broken-zone":
+        zones = _BROKEN_ZONE
+    elif feed == "custom-zone":
+        zones = _CUSTOM_ZONE
+    elif feed == "many":  # enough events that the far ones are dropped before either reading
+        events += [f"UID:far-{n}\nDTSTART:2015{n % 12 + 1:02d}01T170000Z\nSUMMARY:Far {n}" for n in range(40)]
+        events += [f"UID:near-{n}\nDTSTART:201904{n % 28 + 1:02d}T1{n % 10}0000Z\nSUMMARY:Near {n}" for n in range(30)]
+    data = _edge_feed(events, head=head, zones=zones)
+    instants = [datetime(2019, 3, 11, tzinfo=UTC), datetime(2019, 4, 16, 21, 30, tzinfo=UTC),
+                datetime(2019, 4, 19, tzinfo=UTC), datetime(2019, 4, 23, 19, tzinfo=UTC),
+                datetime(2019, 4, 26, 17, tzinfo=UTC), datetime(2019, 8, 8, tzinfo=UTC)]
+    windows = [(WINDOW[0], WINDOW[1]), (datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))]
+    windows += [(at, at + (WINDOW[1] - WINDOW[0])) for at in instants] + [(at - (WINDOW[1] - WINDOW[0]), at)
+                                                                         for at in instants]
+    plain_read = 0
+    for zone in ("America/Detroit", "Asia/Tokyo"):
+        for start, end in windows:
+            ctx = ListingContext("w", "https://example.gov/cal.ics", "Board", zone, ("police",), start, end)
+            fast, whole = _parse(data, ctx, plain=True), _parse(data, ctx, plain=False)
+            assert [m.dump() for m in fast.meetings] == [m.dump() for m in whole.meetings], (zone, start, end)
+            assert fast.problems == whole.problems, (zone, start, end)
+            plain_read += len(fast.meetings)
+    assert plain_read > 100 and any("unreadable" in line for line in whole.problems)

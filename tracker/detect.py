@@ -411,7 +411,40 @@ def _json(page: Page, data: Any, legistar_api: str, today: date, expected: str |
         portal = re.match(r"([a-z0-9-]+)\.primegov\.com$", host)
         return Recognised("primegov", page.final_url, "its content (PrimeGov meetings)",
                           name=portal.group(1) if portal else None)
+    if isinstance(data, list) and "meetingId" in first and "meetingDate" in first and (
+            "meetingTitle" in first or "documentList" in first):
+        return _asked_by_form(page, Recognised("primegov", page.final_url, "its content (PrimeGov search results)"),
+                              legistar_api, today, PRIMEGOV_SEARCH_NOTE)
+    if isinstance(data, list) and "unique" in first and "numberdate" in first:
+        return _asked_by_form(page, Recognised("boarddocs", page.final_url, "its content (a BoardDocs meeting list)"),
+                              legistar_api, today, BOARDDOCS_LIST_NOTE)
     return None
+
+
+# Listings a site's own page asks for by a form POST of one committee: a crawl makes one plain
+# (conditional) GET per watch, so on the platform's host the watch is the listing a GET reads.
+BOARDDOCS_LIST_NOTE = (
+    "a BoardDocs meeting list (BD-GetMeetingsList) is a form POST of one committee with names and dates only; "
+    "a watch reads the site's XML export (https://go.boarddocs.com/<state>/<org>/Board.nsf/XML-ActiveMeetings), "
+    "a plain GET that also carries each meeting's agenda items")
+PRIMEGOV_SEARCH_NOTE = (
+    "PrimeGov search results (api/v2/PublicPortal/search) are a form POST of one committee and dates; "
+    "a watch reads the portal's meeting list (api/v2/PublicPortal/ListUpcomingMeetings), a plain GET of every "
+    "committee's meetings")
+
+
+def _asked_by_form(page: Page, found: Recognised, legistar_api: str, today: date, note: str) -> Recognised:
+    """A listing a platform's page asks for by a form POST (a BoardDocs meeting list, PrimeGov search
+    results), answered here to a GET: on the platform's own host, the watch is the listing a plain
+    GET reads there (the lead); anywhere else (a copy), this address, which a crawl's GET reads as
+    detect's did."""
+    site = by_address(page.final_url, legistar_api, today)
+    if site is not None and site.platform == found.platform and site.lead is not None:
+        site.via = found.via
+        site.notes.append(note)
+        return site
+    found.notes.append(note)
+    return found
 
 
 def _legistar_api(page: Page, data: Any, first: dict[str, Any], legistar_api: str, today: date) -> Recognised | None:
@@ -481,7 +514,9 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
     """A Granicus ViewPublisher or CivicPlus AgendaCenter page that holds meetings itself."""
     url = page.final_url
     path = urlsplit(url).path.lower()
-    if path.endswith("viewpublisher.php") or len(_GRANICUS_LINK.findall(text)) >= 2:
+    # A Legistar calendar that plays its meetings' video from Granicus is Legistar's listing.
+    legistar_page = bool(_LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail)\.aspx", text))
+    if path.endswith("viewpublisher.php") or (len(_GRANICUS_LINK.findall(text)) >= 2 and not legistar_page):
         return Recognised("granicus", url, "its " + ("address" if path.endswith("viewpublisher.php")
                                                      else "content (Granicus agenda and video links)"))
     if "catAgendaRow" in text or re.search(r"/AgendaCenter/ViewFile/(Agenda|Minutes)/", text, re.I):
@@ -548,7 +583,9 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         return Recognised("civicclerk", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the CivicClerk events API"))
     if (m := re.fullmatch(r"([a-z0-9-]+)\.primegov\.com", host)) and m.group(1) not in ("www", "support", "help"):
-        api = url if "/api/" in lowered else f"{scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
+        # Its search is a form POST (detect's GET of it is no watch): the meeting list is.
+        listed = "/api/" in lowered and not lowered.rstrip("/").endswith("/search")
+        api = url if listed else f"{scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
         return Recognised("primegov", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
     if base := agenda_center(url):

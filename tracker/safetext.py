@@ -23,6 +23,7 @@ _WEB = re.compile(r"^https?://[^\s/?#\\]+[^\s]*$", re.I)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(.+)$", re.I)
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators (a line break to some readers).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACE = re.compile(r"\s")  # any character str.isspace() calls white space (the same Unicode table)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -31,7 +32,7 @@ def web_url(value: object, *, also: Iterable[str] = ()) -> str | None:
     "tel")` where a mail or phone link is meant), else None. White space around it is dropped;
     white space or a control character inside it refuses it."""
     text = str(value or "").strip()
-    if not text or _CONTROL.search(text) or any(ch.isspace() for ch in text):
+    if not text or _CONTROL.search(text) or _SPACE.search(text):
         return None
     if _WEB.match(text):
         return text

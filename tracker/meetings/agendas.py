@@ -243,9 +243,13 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     body headings. Layouts: the agenda link in the row's heading (`h4 a[href*=ViewFile]`, to 2021),
     or the heading holding only the date and an anchor `_MMDDYYYY-ID` with the link in the row's
     `<p>` (2022 on, `h3` or `h4`). The meeting date is the one in the agenda link (the title's own
-    words may disagree); the title is the row's `<p>`, its time only one the title states."""
+    words may disagree); the title is the row's `<p>`, its time only one the title states. A search
+    that says "No results found" has no meeting in its dates: an empty listing, not a layout change."""
     root = _html(data)
     rows = [row for row in root.iter("tr") if _has_class(row, "catAgendaRow")]
+    if not rows and any(_text(node).lower().startswith("no results found") for node in root.iter("p")
+                        if _has_class(node, "results")):
+        return Listing([], [])  # the search's own answer: no agenda in its dates (a quiet body's window)
     if not rows:
         raise SourceParseError(f"{NO_ROWS}: no AgendaCenter rows (tr.catAgendaRow); {_page_seen(root)}")
     meetings: dict[str, Meeting] = {}

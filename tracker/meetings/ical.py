@@ -17,7 +17,10 @@ then; one stating none stays time TBD. ATTACH links are the meeting's documents.
 
 from __future__ import annotations
 
+import re
+import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +28,12 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event
+from icalendar.parser import Parameters
+from icalendar.parser.content_line import NEWLINE, UFOLD, Contentline
+from icalendar.parser.property import unescape_backslash
+from icalendar.parser_tools import to_unicode
+from icalendar.prop import vDDDTypes
+from recurring_ical_events.util import make_comparable, time_span_contains_event
 
 from tracker.meetings.normalize import (
     DocumentList,
@@ -327,14 +336,208 @@ def _feed_zone(calendar: Calendar, watch_zone: ZoneInfo) -> ZoneInfo:
         return watch_zone
 
 
+# -- plain events, read without the library's whole-feed parse -----------------------------------
+#
+# The icalendar library costs about a third of a millisecond an event (every property of every
+# event parsed, then each event copied by the recurrence expansion); a feed is mostly single
+# meetings. A plain event (no recurrence, no sub-component, a UID no other event has, dates the
+# library reads the same way whatever else the feed holds) is read here: its content lines unfolded
+# and split as the library does, and only the properties a meeting uses turned into the library's
+# own values by the library's own types, into a real `Event`; the window test is the expansion
+# library's own (`Occurrence.is_in_span`). Anything else (and any plain event that does not come
+# out as the library would read it) goes to the library with the feed's head and time zones, so
+# the meetings and problem lines are those of the whole-feed reading.
+
+_USED = frozenset({"UID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "STATUS", "LOCATION", "URL",
+                   "ATTACH"})
+_NOT_PLAIN = frozenset(_RECURRING) | {"BEGIN", "END"}
+_PROPERTY = re.compile(r"([A-Za-z0-9-]+)([;:])")
+_BOUNDARY = re.compile(r"[ \t]*(BEGIN|END)[ \t]*[;:]", re.I)
+_ZONES: set[str] = set()
+
+
+def _known_zone(tzid: str) -> bool:
+    """A TZID the library reads as the IANA zone of that name whatever VTIMEZONE a feed defines."""
+    if not _ZONES:
+        _ZONES.update(zoneinfo.available_timezones())
+    return tzid in _ZONES
+
+
+def _feed_parts(data: bytes) -> tuple[list[str], list[tuple[str, list[str]]]] | None:
+    """One VCALENDAR's own lines and its top-level components (name, unfolded lines), read as the
+    library reads lines; None for anything else (several calendars, text around it, an END
+    without its BEGIN), which the library reads whole as before."""
+    lines = [line for line in NEWLINE.split(UFOLD.sub("", to_unicode(data))) if line]
+    if len(lines) < 2 or lines[0].upper() != "BEGIN:VCALENDAR" or lines[-1].upper() != "END:VCALENDAR":
+        return None
+    head: list[str] = []
+    parts: list[tuple[str, list[str]]] = []
+    depth = 0
+    for line in lines[1:-1]:
+        boundary = _BOUNDARY.match(line)
+        if boundary:
+            word = boundary.group(1).upper()
+            if line[:len(word) + 1].upper() != word + ":":
+                return None  # BEGIN;X=..., "END :": as the library may read it, not here
+            if word == "BEGIN":
+                depth += 1
+                if depth == 1:
+                    parts.append((line[6:].upper(), [line]))
+                    continue
+            else:
+                depth -= 1
+                if depth < 0:
+                    return None
+                parts[-1][1].append(line)
+                continue
+        if depth == 0:
+            head.append(line)
+        else:
+            parts[-1][1].append(line)
+    return (head, parts) if depth == 0 else None
+
+
+def _raw_uid(lines: list[str]) -> list[str]:
+    return [line.split(":", 1)[-1] for line in lines if line[:4].upper() == "UID:" or line[:4].upper() == "UID;"]
+
+
+class _Text(str):
+    """A property's value as the library gives it (`str()` of its vText or vUri), with its parameters."""
+
+    params: Any = None
+
+
+@dataclass
+class _When:
+    """A DTSTART/DTEND/DURATION value as the library's `vDDDTypes` holds it (`.dt`)."""
+
+    dt: Any
+    params: Any = None
+
+
+class _PlainEvent(dict):
+    """A plain event's used properties, read as `Event.get`/`decoded` give them to `_meeting`."""
+
+    def decoded(self, name: str) -> Any:
+        return self[name].dt
+
+
+_TEXT_TYPES = {"UID": "TEXT", "SUMMARY": "TEXT", "DESCRIPTION": "TEXT", "LOCATION": "TEXT", "STATUS": "TEXT",
+               "URL": "URI", "ATTACH": "URI"}
+
+
+def _plain_event(lines: list[str]) -> _PlainEvent | None:
+    """The event as the library reads the properties a meeting uses, or None when it is not plain
+    (or anything in it might read otherwise there)."""
+    event = _PlainEvent()
+    for line in lines[1:-1]:
+        m = _PROPERTY.match(line)
+        if m is None:
+            return None
+        name = m.group(1).upper()
+        if name in _NOT_PLAIN:
+            return None
+        if name not in _USED:
+            continue
+        if m.group(2) == ";":
+            try:
+                _, params, value = Contentline(line).parts()
+            except ValueError:
+                return None
+            value_type = params.value
+        else:
+            params, value, value_type = None, unescape_backslash(line[m.end():]), None
+        if name in _TEXT_TYPES:
+            if value_type not in (None, _TEXT_TYPES[name]) or (_TEXT_TYPES[name] == "URI" and ("\r" in value
+                                                                                             or "\n" in value)):
+                return None  # another value type, or a URI the library keeps as unreadable
+            text = _Text(value)
+            text.params = params if params is not None else Parameters()
+            if name == "ATTACH":
+                event.setdefault(name, []).append(text)
+            elif name in event:
+                return None  # said twice: the library keeps a list
+            else:
+                event[name] = text
+            continue
+        if name in event or value_type not in (None, "DATE", "DATE-TIME", "DURATION"):
+            return None
+        tzid = params.get("TZID") if params is not None and name != "DURATION" else None
+        if tzid is not None and not _known_zone(tzid):
+            return None  # a zone a VTIMEZONE of the feed may define
+        try:
+            parsed = vDDDTypes.from_ical(value, tzid) if tzid else vDDDTypes.from_ical(value)
+        except (ValueError, TypeError):
+            return None  # the library keeps it as unreadable: its checks say so
+        if name == "DURATION" and not isinstance(parsed, timedelta):
+            return None
+        if name != "DURATION" and not (isinstance(parsed, date) and 1900 <= parsed.year <= 2200):
+            return None
+        event[name] = _When(parsed, params)
+    uid = event.get("UID")
+    if not uid or "\\" in uid or "DTSTART" not in event:
+        return None
+    if _span(event)[0] is not event["DTSTART"].dt:
+        return None  # its occurrence starts otherwise (an end before the start, a date ending at a time)
+    return event
+
+
+def _span(event: _PlainEvent) -> tuple[Any, Any]:
+    """(start, end) of a plain event's one occurrence, as the expansion library computes it."""
+    start = event["DTSTART"].dt
+    if "DTEND" in event:
+        end = event["DTEND"].dt
+    elif "DURATION" in event:
+        duration = event["DURATION"].dt
+        base = datetime(start.year, start.month, start.day) if duration.seconds != 0 and not isinstance(
+            start, datetime) else start
+        end = base + duration
+    else:
+        end = start if isinstance(start, datetime) else start + timedelta(days=1)
+    first, last = make_comparable((start, end))
+    return (last, first) if first > last else (first, last)
+
+
+def _split_plain(data: bytes) -> tuple[bytes, list[_PlainEvent]]:
+    """(the feed the library reads: its head, time zones and every event not plain; the plain
+    events, read here)."""
+    found = _feed_parts(data)
+    if found is None:
+        return data, []
+    head, parts = found
+    uids: dict[str, int] = {}
+    for name, lines in parts:
+        if name == "VEVENT":
+            for uid in _raw_uid(lines):
+                for said in {uid, unescape_backslash(uid)}:
+                    uids[said] = uids.get(said, 0) + 1
+    plain: list[_PlainEvent] = []
+    kept: list[str] = []
+    for name, lines in parts:
+        if name == "VEVENT" and all(uids.get(uid) == 1 for uid in _raw_uid(lines)) \
+                and (event := _plain_event(lines)) is not None:
+            plain.append(event)
+        else:
+            kept.extend(lines)
+    if not plain:
+        return data, []
+    return "\r\n".join(["BEGIN:VCALENDAR", *head, *kept, "END:VCALENDAR", ""]).encode(), plain
+
+
 def parse_ical(data: bytes, ctx: ListingContext) -> Listing:
     """Meetings in the window, and one line per event (or time zone) that could not be read. A
     meeting whose title matches a keyword shows it as its one item, as every listing without agenda
     items does."""
+    return _parse(data, ctx, plain=True)
+
+
+def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
+    """`plain`: read plain events here (False: the library reads every event, as a check)."""
     if problem := html_instead(data, "an iCalendar feed"):
         raise SourceParseError(problem)
     problems: list[str] = []
     data = _window_only(data, ctx)
+    data, plain_events = _split_plain(data) if plain else (data, [])
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:
@@ -352,7 +555,9 @@ def parse_ical(data: bytes, ctx: ListingContext) -> Listing:
         if component.get("RRULE") or component.get("RDATE") or component.get("RECURRENCE-ID"):
             recurring.add(str(component.get("UID")))
     meetings: list[Meeting] = []
-    for event in _expand(calendar, ctx, problems):
+    in_window = [event for event in plain_events
+                 if time_span_contains_event(ctx.window_start, ctx.window_end, *_span(event))]
+    for event in [*_expand(calendar, ctx, problems), *in_window]:
         try:
             meetings.append(_meeting(event, ctx, zone, floating, recurring))
         except Exception as exc:  # one instance that cannot be read is that instance's problem

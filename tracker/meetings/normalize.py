@@ -44,8 +44,22 @@ def match_keywords(texts: list[str | None], keywords: Sequence[str]) -> list[str
     """Keywords found as whole words or phrases, case-insensitively ("police" is not in "policies")."""
     if not keywords:
         return []
-    haystack = " ".join(t for t in texts if t)
+    haystack = (texts[0] or "") if len(texts) == 1 else " ".join([t for t in texts if t])
+    words = _ascii_words(tuple(keywords))
+    if words is not None and haystack.isascii():
+        # Most texts hold no keyword: in ASCII, a case-insensitive match holds every word of the
+        # keyword in lower case, which a substring test tells ten times faster than the search.
+        lowered = haystack.lower()
+        keywords = [keyword for keyword, parts in words if all(part in lowered for part in parts)]
     return [keyword for keyword in keywords if _keyword(keyword).search(haystack)]
+
+
+@functools.lru_cache(maxsize=256)
+def _ascii_words(keywords: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """Each keyword with its words in lower case, when all are ASCII (else None: no shortcut)."""
+    if not all(keyword.isascii() for keyword in keywords):
+        return None
+    return tuple((keyword, tuple(keyword.lower().split())) for keyword in keywords)
 
 
 def in_window(ctx: ListingContext, day: date | None) -> bool:
