@@ -216,7 +216,11 @@ def do_crawl(ctx: Context, config: Config, store: Any, watches: tuple[str, ...] 
     unknown = [w for w in watches if w not in config.watch_ids]
     if unknown:
         fail_usage(f"--watch {unknown[0]}: no watch with that id in {config.path}")
-    reports = run_crawls(config, store, watches or None)
+    return say_crawled(ctx, run_crawls(config, store, watches or None))
+
+
+def say_crawled(ctx: Context, reports: list[Any]) -> bool:
+    """Each source's summary line and its problem lines; True when every source went well."""
     for report in reports:
         ctx.say(report.line())
     error_lines([line for report in reports for line in report.errors], logs.collapse_source_errors)
@@ -382,11 +386,7 @@ class PrintingStages:
     def crawl(self, jobs: list[Any]) -> bool:
         from tracker.crawl import run_crawls
 
-        reports = run_crawls(self.config, self.store, jobs=jobs)
-        for report in reports:
-            self.ctx.say(report.line())
-        error_lines([line for report in reports for line in report.errors], logs.collapse_source_errors)
-        return all(r.ok for r in reports)
+        return say_crawled(self.ctx, run_crawls(self.config, self.store, jobs=jobs))
 
     def notify(self, *, bundles: bool) -> bool:
         return do_notify(self.ctx, self.config, self.store, bundles=bundles)
