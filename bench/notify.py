@@ -29,10 +29,10 @@ from sqlalchemy import func, select  # noqa: E402
 
 from tracker import clock  # noqa: E402
 from tracker import models as m  # noqa: E402
-from tracker.alerts.outbox import owe_instant, sync_subscribers  # noqa: E402
-from tracker.alerts.send import notify  # noqa: E402
+from tracker.alerts.notifier import notify  # noqa: E402
 from tracker.changes import Change, dedupe_key  # noqa: E402
 from tracker.config import load_config  # noqa: E402
+from tracker.outbox import owe_instant, sync_subscribers  # noqa: E402
 from tracker.records import Bill, Item  # noqa: E402
 from tracker.store import Store, ensure_watches, ingest  # noqa: E402
 

@@ -297,9 +297,9 @@ class SlowMailbox:
 def owe_messages(config_path: Path, subscribers: int, changes: int) -> int:
     """`changes` bill changes owed to each subscriber, one message each (as instant alerts of
     separate crawls)."""
-    from tracker.alerts.outbox import owe_instant, sync_subscribers
     from tracker.changes import Change, dedupe_key
     from tracker.config import load_config
+    from tracker.outbox import owe_instant, sync_subscribers
     from tracker.records import Bill, Item
     from tracker.store import ensure_watches, ingest
 

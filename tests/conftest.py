@@ -1,4 +1,6 @@
-"""Shared test fixtures: databases (SQLite and the real PostgreSQL), config files, the clock."""
+"""Shared test fixtures: databases (SQLite and the real PostgreSQL), the clock, the replay server,
+and for alerts: a mail server, a webhook receiver and the core team's setup (`team`; configs of
+alert tests are written by tests/alerting.py `write_config`)."""
 
 from __future__ import annotations
 
@@ -6,12 +8,16 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from alerting import fresh_store, record, team_config
+from servers import Mailbox, Receiver
 
 if TYPE_CHECKING:
+    from tracker.config import Config
     from tracker.demo.replay import ReplayServer
+    from tracker.store import Store
 
 DATA = Path(__file__).parent / "data"
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -91,3 +97,29 @@ def replay() -> Iterator[ReplayServer]:
 
     with serve() as server:
         yield server
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on loopback, read back."""
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver on loopback for apprise's webhooks."""
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+@pytest.fixture
+def team(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver, frozen_now: Any) -> tuple[Config, Store]:
+    """The core team's config (tests/alerting.py `team_config`) and a store holding S. 35's baseline."""
+    config = team_config(tmp_path, db_url, mailbox.port, receiver.port)
+    store = fresh_store(config)
+    record(store, config, "referred")  # baseline
+    return config, store

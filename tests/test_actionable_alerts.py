@@ -20,9 +20,9 @@ from datetime import date
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import pytest
+from alerting import POLICE, write_config
 from recorded import DEMO, federal, serve_legislators
 from servers import Mailbox
 
@@ -66,12 +66,8 @@ def publish_congress(replay: ReplayServer, files: dict[str, dict[int, bytes]], l
     (replay.replace if replay._route(INDEX_PATH, None) else replay.add)(INDEX_PATH, sitemap_xml(index, index=True))
 
 
-@pytest.fixture
-def mailbox() -> Any:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
+def mail_to(mailbox: Mailbox, address: str) -> str:
+    return f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to={address}"
 
 
 @pytest.mark.slow
@@ -94,9 +90,12 @@ def test_alerts_name_whom_to_contact(tmp_path: Path, replay: ReplayServer, mailb
     nyc.eventitems[20111] = nyc_items(later=False)
     nyc.officerecords[19] = json.loads((DEMO / "legistar" / "officerecords_body19.json").read_text())
     nyc.persons = {p["PersonId"]: p for p in json.loads((DEMO / "legistar" / "persons_body19.json").read_text())}
-    config = tmp_path / "tracker.toml"
-    config.write_text(f"""
-[crawl]
+    config = write_config(tmp_path, bills=[POLICE, {"id": "breathe", "name": "The BREATHE Act", "titles": ["BREATHE Act"]}],
+                          subscribers=[{"id": "boston", "notify": [mail_to(mailbox, "organizer@example.org")],
+                                        "state": "MA", "district": 7},
+                                       {"id": "boston-weekly-reader", "notify": [mail_to(mailbox, "digest@example.org")],
+                                        "mode": "daily", "state": "MA", "district": 7}],
+                          extra=f"""[crawl]
 delay_seconds = 0
 [sources.govinfo]
 base_url = "{replay.url}"
@@ -104,31 +103,12 @@ base_url = "{replay.url}"
 base_url = "{serve_legislators(replay)}"
 [sources.legistar]
 base_url = "{replay.url}/v1"
-[[bills]]
-id = "police"
-name = "Police accountability"
-numbers = ["s35-117"]
-[[bills]]
-id = "breathe"
-name = "The BREATHE Act"
-titles = ["BREATHE Act"]
 [[meetings]]
 id = "nyc"
 name = "New York City Council"
 timezone = "America/New_York"
 legistar = {{ client = "nyc", bodies = ["Committee on Public Safety"] }}
 keywords = ["ShotSpotter", "NYPD"]
-[[subscribers]]
-id = "boston"
-notify = ["mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=organizer@example.org"]
-state = "MA"
-district = 7
-[[subscribers]]
-id = "boston-weekly-reader"
-notify = ["mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=digest@example.org"]
-mode = "daily"
-state = "MA"
-district = 7
 """)
     first = tracker(config, "--quiet", "crawl")
     assert first.returncode == 0, first.stderr
@@ -199,24 +179,15 @@ def test_legislators_down_alerts_still_go_out_without_contacts(tmp_path: Path, r
     for name in ("legislators-current", "committees-current", "committee-membership-current",
                  "legislators-district-offices"):
         replay.add(f"/congress-legislators/{name}.json", status=500, body=b"")
-    config = tmp_path / "tracker.toml"
-    config.write_text(f"""
-[crawl]
+    config = write_config(tmp_path, subscribers=[{"id": "boston", "notify": [mail_to(mailbox, "organizer@example.org")],
+                                                  "state": "MA", "district": 7}],
+                          extra=f"""[crawl]
 delay_seconds = 0
 retries = 0
 [sources.govinfo]
 base_url = "{replay.url}"
 [sources.legislators]
 base_url = "{replay.url}/congress-legislators"
-[[bills]]
-id = "police"
-name = "Police accountability"
-numbers = ["s35-117"]
-[[subscribers]]
-id = "boston"
-notify = ["mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=organizer@example.org"]
-state = "MA"
-district = 7
 """)
     tracker(config, "--quiet", "crawl")
     replay.replace(S35, real_s35)

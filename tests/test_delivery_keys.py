@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alerting import WORDS, core_team, owe, statuses, tracker_env, write_config
 from servers import Mailbox, Receiver
-from test_parallel_notifiers import WORDS, env, mail_url, owe, statuses, write_config
+from test_parallel_notifiers import mail_url
 
 from tracker.config import load_config
 
@@ -27,12 +28,12 @@ EXPECTED = sorted(f"S. 1 {words}" for words in WORDS)
 
 def notify(path: Path, now: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"],
-                          capture_output=True, text=True, env={**env(), **({"TRACKER_NOW": now} if now else {})},
+                          capture_output=True, text=True, env={**tracker_env(), **({"TRACKER_NOW": now} if now else {})},
                           timeout=120)
 
 
 def slow_config(tmp_path: Path, db_url: str, target: str) -> Path:
-    path = write_config(tmp_path, db_url, target, workers=1)
+    path = write_config(tmp_path, db_url=db_url, alerts={"workers": 1}, subscribers=[core_team(target)])
     path.write_text(path.read_text().replace("[alerts]", "[alerts]\ntimeout_seconds = 0.5"))
     return path
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alerting import WORDS, core_team, owe, statuses, tracker_env, write_config
 from servers import Receiver
-from test_parallel_notifiers import WORDS, env, owe, statuses, write_config
 
 from tracker.config import load_config
 
@@ -65,7 +65,7 @@ def fill(disk: Path) -> None:
 def tracker(config: Path, *args: str, now: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(config), *args],
                           capture_output=True, text=True, timeout=120,
-                          env={**env(), **({"TRACKER_NOW": now} if now else {})})
+                          env={**tracker_env(), **({"TRACKER_NOW": now} if now else {})})
 
 
 def leftovers(disk: Path) -> list[str]:
@@ -82,7 +82,7 @@ def hook() -> Iterator[Receiver]:
 
 
 def setup(tmp_path: Path, disk: Path, hook: Receiver, closed: int) -> Path:
-    path = write_config(tmp_path, f"sqlite:///{disk / 'tracker.db'}", hook.url, workers=1)
+    path = write_config(tmp_path, db_url=f"sqlite:///{disk / 'tracker.db'}", alerts={"workers": 1}, subscribers=[core_team(hook.url)])
     path.write_text(path.read_text() + f'[sources.govinfo]\nbase_url = "http://127.0.0.1:{closed}"\n'
                                        f'[sources.legislators]\nbase_url = "http://127.0.0.1:{closed}"\n')
     owe(load_config(path, env={}), bills=1).dispose()  # four changes: four messages owed

@@ -18,13 +18,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
-import pytest
 from icalendar import Calendar
 from lxml import etree, html
 from recorded import DEMO, LEGISLATORS, federal
@@ -48,14 +46,6 @@ def tracker(config: Path, *args: str, now: str = NOW) -> subprocess.CompletedPro
     env.pop("TRACKER_CONFIG", None)
     return subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(config), *args], env=env,
                           capture_output=True, text=True, timeout=180, cwd=config.parent)
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
 
 
 def subject(mail: Message) -> str:

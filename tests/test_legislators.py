@@ -4,17 +4,16 @@ CLI's `config check`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from alerting import write_config
 from click.testing import CliRunner
 from recorded import federal, serve_legislators
 from servers import Mailbox
 from sqlalchemy import select
 
 from tracker import models as m
-from tracker.alerts.send import notify
+from tracker.alerts.notifier import notify
 from tracker.cli import main
 from tracker.config import Config, load_config
 from tracker.contacts import LEGISLATOR_FILES, reference_key
@@ -27,32 +26,12 @@ from tracker.store import Store
 S35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
 
 
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
-
-
-def write_config(path: Path, replay: ReplayServer, mailbox: Mailbox, legislators: str) -> Config:
-    path.write_text(f"""
-[crawl]
-delay_seconds = 0
-[sources.govinfo]
-base_url = "{replay.url}"
-[sources.legislators]
-{legislators}
-[[bills]]
-id = "police"
-name = "Police accountability"
-numbers = ["s35-117"]
-[[subscribers]]
-id = "boston"
-notify = ["mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=organizer@example.org"]
-state = "MA"
-district = 7
-""")
+def boston_config(folder: Path, replay: ReplayServer, mailbox: Mailbox, legislators: str) -> Config:
+    """A Boston organizer (MA-7) following S. 35, with `legislators` as `[sources.legislators]`."""
+    path = write_config(folder, subscribers=[{
+        "id": "boston", "state": "MA", "district": 7,
+        "notify": [f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=organizer@example.org"]}],
+        extra=f'[crawl]\ndelay_seconds = 0\n[sources.govinfo]\nbase_url = "{replay.url}"\n[sources.legislators]\n{legislators}\n')
     return load_config(path, env={})
 
 
@@ -63,16 +42,16 @@ def test_switched_off_it_is_neither_fetched_nor_used(tmp_path: Path, replay: Rep
     the copy stored before)."""
     real = federal("BILLSTATUS-117s35.xml")
     replay.add(S35, billstatus_before(real, "2021-02-12"))  # derived: before it passed the Senate
-    path = tmp_path / "tracker.toml"
-    config = write_config(path, replay, mailbox, f'base_url = "{serve_legislators(replay)}"')
+    config = boston_config(tmp_path, replay, mailbox, f'base_url = "{serve_legislators(replay)}"')
+    path = config.path
     store = Store(config.database_url)
     assert [r.source_id for r in run_crawls(config, store)] == ["govinfo", "legislators"]
     with store.session() as session:  # stored while it was on
         keys = set(session.scalars(select(m.Entity.key).where(m.Entity.kind == "reference")))
     assert keys == {reference_key(name) for name in LEGISLATOR_FILES}
 
-    config = write_config(path, replay, mailbox,
-                          f'base_url = "{replay.url}/congress-legislators"\nenabled = false')
+    config = boston_config(tmp_path, replay, mailbox,
+                           f'base_url = "{replay.url}/congress-legislators"\nenabled = false')
     checked = CliRunner().invoke(main, ["--config", str(path), "config", "check"])
     assert checked.exit_code == 0, checked.output
     assert "sources: govinfo, legislators (switched off)" in checked.output.splitlines()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from recorded import local
 
-from tracker.alerts.send import render_group
+from tracker.alerts.render import render_group
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import ReplayServer

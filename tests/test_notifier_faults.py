@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alerting import WORDS, core_team, owe, statuses, tracker_env, write_config
 from recorded import federal
 from servers import Receiver
-from test_parallel_notifiers import WORDS, env, owe, statuses, write_config
 
 from tracker.config import load_config
 from tracker.demo.replay import ReplayServer
@@ -103,10 +103,10 @@ def kill_and_check_nothing_is_left(proc: subprocess.Popen[str], hook: Receiver) 
 @pytest.mark.postgres
 def test_kill_9_of_notify_with_four_workers_leaves_nothing_behind(tmp_path: Path, pg_url: str, hook: Receiver,
                                                                   frozen_now: Any) -> None:
-    path = write_config(tmp_path, pg_url, hook.url, workers=4)
+    path = write_config(tmp_path, db_url=pg_url, alerts={"workers": 4}, subscribers=[core_team(hook.url)])
     owe(load_config(path, env={}), bills=4)
     proc = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=tracker_env(),
                             start_new_session=True)
     stderr = kill_and_check_nothing_is_left(proc, hook)
     assert stderr == ""  # no "leaked semaphore" warning, no traceback
@@ -118,12 +118,12 @@ def test_kill_9_of_run_with_four_workers_leaves_nothing_behind(tmp_path: Path, p
                                                                replay: ReplayServer, frozen_now: Any) -> None:
     """`tracker run`: the ingest worker of its crawl is alive too while it notifies."""
     replay.add("/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml", federal("BILLSTATUS-117s35.xml"))
-    path = write_config(tmp_path, pg_url, hook.url, workers=4)
+    path = write_config(tmp_path, db_url=pg_url, alerts={"workers": 4}, subscribers=[core_team(hook.url)])
     path.write_text(path.read_text() + f'[crawl]\ndelay_seconds = 0\nretries = 0\n[sources.govinfo]\n'
                                        f'base_url = "{replay.url}"\n[sources.legislators]\nbase_url = "{replay.url}"\n')
     owe(load_config(path, env={}), bills=4)
     proc = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(path), "run"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=tracker_env(),
                             start_new_session=True)
     stderr = kill_and_check_nothing_is_left(proc, hook)
     # The crawl's own problem lines (congress-legislators is not served here) may be there; nothing else.
@@ -134,10 +134,10 @@ def test_kill_9_of_run_with_four_workers_leaves_nothing_behind(tmp_path: Path, p
 @pytest.mark.slow
 def test_one_notifier_worker_killed_costs_only_what_it_held(tmp_path: Path, pg_url: str, hook: Receiver,
                                                             frozen_now: Any) -> None:
-    path = write_config(tmp_path, pg_url, hook.url, workers=4)
+    path = write_config(tmp_path, db_url=pg_url, alerts={"workers": 4}, subscribers=[core_team(hook.url)])
     store = owe(load_config(path, env={}), bills=15)  # 60 deliveries: claims of 50, so two workers send
     proc = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=tracker_env(),
                             start_new_session=True)
     try:
         wait_for(lambda: len(hook.posts) >= 4, 60, "the notifiers to send")
@@ -160,7 +160,7 @@ def test_one_notifier_worker_killed_costs_only_what_it_held(tmp_path: Path, pg_u
                         r"\d+ deliveries it held are due again", line), stderr
 
     again = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"],
-                           capture_output=True, text=True, env=env(), timeout=120)
+                           capture_output=True, text=True, env=tracker_env(), timeout=120)
     assert again.returncode == 0, again.stderr
     assert statuses(store) == {"sent": 60}
     expected = {f"S. {n} {words}" for n in range(1, 16) for words in WORDS}

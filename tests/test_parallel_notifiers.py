@@ -9,7 +9,6 @@ Real parts only: `tracker notify` as separate OS processes, a real SMTP server (
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -18,18 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alerting import (
+    WORDS,
+    core_team,
+    owe,
+    statuses,
+    tracker_env,
+    write_config,
+)
 from servers import Mailbox, Receiver
-from sqlalchemy import func, select
 
-from tracker import models as m
-from tracker.alerts.outbox import owe_instant, sync_subscribers
-from tracker.changes import Change, dedupe_key
-from tracker.config import Config, load_config
-from tracker.records import Bill, Item
-from tracker.store import Store, ensure_watches, ingest
-
-STAGES = ["referred", "passed_senate", "passed_both", "to_president", "enacted"]  # a baseline, then 4 changes
-WORDS = ["passed the Senate", "passed both chambers", "went to the President", "became law"]
+from tracker.config import load_config
 
 
 @pytest.fixture
@@ -51,63 +49,8 @@ def mail_url(mailbox: Mailbox) -> str:
     return f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&to=team@example.org"
 
 
-def write_config(tmp_path: Path, db_url: str, target: str, workers: int) -> Path:
-    path = tmp_path / "tracker.toml"
-    path.write_text(f"""
-[storage]
-url = "{db_url}"
-[alerts]
-workers = {workers}
-[[bills]]
-id = "police"
-name = "Police accountability"
-numbers = ["s35-117"]
-[[subscribers]]
-id = "core-team"
-notify = ["{target}"]
-follow = ["police"]
-""")
-    return path
-
-
-def stage_differ(old: Bill | None, new: Bill, key: str) -> list[Change]:
-    if old is None or old.stage == new.stage:
-        return []
-    return [Change("bill.stage", key, f"{new.display} (117th) {new.stage.replace('_', ' ')}",
-                   dedupe_key(key, "bill.stage", new.stage), {"from": old.stage, "to": new.stage},
-                   f"https://www.congress.gov/bill/117th-congress/senate-bill/{new.number}", "2021-02-12")]
-
-
-def owe(config: Config, bills: int) -> Store:
-    """Walk `bills` bills through STAGES as a crawl would record them: each change owes one delivery,
-    in the change's own transaction."""
-    store = Store(config.database_url)
-    with store.session() as session:
-        ensure_watches(session, [("police", "bill", "Police")])
-        sync_subscribers(session, config)
-    for n in range(1, bills + 1):
-        key = f"bill:s{n}-117"
-        for stage in STAGES:
-            content = Bill(number=key[5:], display=f"S. {n}", congress=117, type="s", stage=stage,
-                           title=f"Derived test bill {n}", sponsor={"name": "Sen. Van Hollen, Chris [D-MD]"})
-            ingest(store, Item(key=key, kind="bill", source_id="govinfo", watch_ids=["police"], content=content),
-                   stage_differ, on_change=lambda session, change: owe_instant(session, change, config))
-    return store
-
-
 def notify_command(path: Path) -> list[str]:
     return [sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"]
-
-
-def env() -> dict[str, str]:
-    out = dict(os.environ)
-    out.pop("TRACKER_CONFIG", None)
-    return out
-
-
-def statuses(store: Store) -> dict[str, int]:
-    with store.session() as session:
-        return dict(session.execute(select(m.Delivery.status, func.count()).group_by(m.Delivery.status)).all())
 
 
 def sent_count(stdout: str) -> int:
@@ -118,11 +61,11 @@ def sent_count(stdout: str) -> int:
 @pytest.mark.slow
 def test_notifier_processes_deliver_each_change_once(tmp_path: Path, pg_url: str, hook: Receiver,
                                                      frozen_now: Any) -> None:
-    path = write_config(tmp_path, pg_url, hook.url, workers=3)
+    path = write_config(tmp_path, db_url=pg_url, alerts={"workers": 3}, subscribers=[core_team(hook.url)])
     store = owe(load_config(path, env={}), bills=30)
     assert statuses(store) == {"pending": 120}
 
-    result = subprocess.run(notify_command(path), capture_output=True, text=True, env=env(), timeout=120)
+    result = subprocess.run(notify_command(path), capture_output=True, text=True, env=tracker_env(), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "notify: 120 sent, 0 failed (will retry), 0 dead (3 workers)"
     expected = sorted(f"S. {n} {words}" for n in range(1, 31) for words in WORDS)
@@ -137,10 +80,10 @@ def test_notifier_processes_deliver_each_change_once(tmp_path: Path, pg_url: str
 def test_two_notify_commands_at_once_still_send_each_change_once(tmp_path: Path, pg_url: str, mailbox: Mailbox,
                                                                  frozen_now: Any) -> None:
     """Cron's notify overlapping a manual one, two worker processes each, to a real SMTP server."""
-    path = write_config(tmp_path, pg_url, mail_url(mailbox), workers=2)
+    path = write_config(tmp_path, db_url=pg_url, alerts={"workers": 2}, subscribers=[core_team(mail_url(mailbox))])
     store = owe(load_config(path, env={}), bills=15)
     procs = [subprocess.Popen(notify_command(path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=env()) for _ in range(2)]
+                              env=tracker_env()) for _ in range(2)]
     outputs = [proc.communicate(timeout=120) for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0], outputs
     assert sum(sent_count(out) for out, _ in outputs) == 60, outputs
@@ -150,9 +93,9 @@ def test_two_notify_commands_at_once_still_send_each_change_once(tmp_path: Path,
 
 def test_sqlite_says_one_worker_is_used(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,
                                         frozen_now: Any) -> None:
-    path = write_config(tmp_path, sqlite_url, mail_url(mailbox), workers=4)
+    path = write_config(tmp_path, db_url=sqlite_url, alerts={"workers": 4}, subscribers=[core_team(mail_url(mailbox))])
     store = owe(load_config(path, env={}), bills=2)
-    result = subprocess.run(notify_command(path), capture_output=True, text=True, env=env(), timeout=60)
+    result = subprocess.run(notify_command(path), capture_output=True, text=True, env=tracker_env(), timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = 4)",
@@ -174,10 +117,10 @@ def test_notifier_processes_never_show_the_secrets_of_the_config_they_were_given
     closed = sock.getsockname()[1]
     sock.close()  # nothing listens there: every send fails
     token = "hook-token-5f8e2a91"
-    path = write_config(tmp_path, pg_url, f"json://tracker:${{HOOK_TOKEN}}@127.0.0.1:{closed}/hook", workers=2)
+    path = write_config(tmp_path, db_url=pg_url, alerts={"workers": 2}, subscribers=[core_team(f"json://tracker:${{HOOK_TOKEN}}@127.0.0.1:{closed}/hook")])
     path.write_text(path.read_text().replace("[alerts]", f'[tracker]\nlog_file = "{tmp_path / "tracker.log"}"\n[alerts]'))
     store = owe(load_config(path, env={"HOOK_TOKEN": token}), bills=2)
-    result = subprocess.run(notify_command(path), capture_output=True, text=True, env={**env(), "HOOK_TOKEN": token},
+    result = subprocess.run(notify_command(path), capture_output=True, text=True, env=tracker_env(HOOK_TOKEN=token),
                             timeout=120)
     assert result.returncode == 1
     assert "notify: 0 sent, 8 failed (will retry), 0 dead (2 workers)" in result.stdout, result.stdout

@@ -172,12 +172,13 @@ max_tries = 8
 notify = ["mailto://tracker:pw@127.0.0.1:{port}?smtp=127.0.0.1&from=t@example.org&to=a@example.org,b@example.org"]
 """)
     config = load_config(config_path, env={})
-    from tracker.alerts.outbox import owe_operator
+    from tracker.outbox import owe_operator
+    from tracker.records import OperatorNotice
 
     store = Store(config.database_url)
     with store.session() as session:
         for i in range(48):
-            owe_operator(session, config, f"test:{i}", f"message {i}", "body")
+            owe_operator(session, config, OperatorNotice(f"test:{i}", f"message {i}", "body"))
     store.dispose()
     result = tracker(config_path, "--quiet", "notify")
     lines = result.stderr.splitlines()
@@ -313,7 +314,7 @@ def test_kill_9_of_a_crawl_leaves_no_process_and_the_next_crawl_marks_it_interru
 def test_mark_interrupted_spares_live_crawls_and_other_hosts(db_url: str, frozen_now: Any) -> None:
     """Only runs whose process is gone from this host are marked, on SQLite and PostgreSQL."""
     from tracker.clock import now
-    from tracker.health import mark_interrupted
+    from tracker.runs import mark_interrupted
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()

@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tracker import models as m
-from tracker.alerts.outbox import sync_subscribers
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
+from tracker.outbox import sync_subscribers
 from tracker.records import Bill, Item
 from tracker.store import Store, ensure_watches, ingest, max_change_id
 

@@ -2,25 +2,35 @@
 
 Exit codes: 0 success; 1 the command ran but something failed (a source, a delivery), with the
 rest done; 2 usage or config error, nothing done. `--quiet` prints only errors (cron mails output).
+
+Argument parsing and printing only: what a command does is in the module it calls. Each command
+imports that module inside its function, so a command loads only the stack it runs (Scrapy and
+Twisted through tracker.crawl, apprise through tracker.alerts, Jinja2 through tracker.digest,
+Alembic through the store's migrations): `config check`, `status --check` from monitoring and
+`--help` start without the others.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from tracker import clock, logs, secrets
-from tracker.config import Config, ConfigError, load_config
+from tracker.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from tracker.faults import describe_failure, disk_full
 from tracker.logs import setup_logging
+from tracker.words import change_words, local_time
 
 
 @dataclass
@@ -113,8 +123,6 @@ class TrackerGroup(click.Group):
             full = disk_full(exc)  # one line in every mode: a traceback says nothing more
             if not logs.current().quiet and not full:
                 raise
-            import logging
-
             logging.getLogger("tracker.cli").error("tracker %s crashed", ctx.invoked_subcommand, exc_info=True,
                                                    extra={"file_only": True})
             if full:
@@ -208,7 +216,11 @@ def do_crawl(ctx: Context, config: Config, store: Any, watches: tuple[str, ...] 
     unknown = [w for w in watches if w not in config.watch_ids]
     if unknown:
         fail_usage(f"--watch {unknown[0]}: no watch with that id in {config.path}")
-    reports = run_crawls(config, store, watches or None)
+    return say_crawled(ctx, run_crawls(config, store, watches or None))
+
+
+def say_crawled(ctx: Context, reports: list[Any]) -> bool:
+    """Each source's summary line and its problem lines; True when every source went well."""
     for report in reports:
         ctx.say(report.line())
     error_lines([line for report in reports for line in report.errors], logs.collapse_source_errors)
@@ -228,23 +240,17 @@ def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
 
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
     """Close due bundles (`bundles`: only one runner of a cluster does), then send what is due."""
-    from tracker.alerts.outbox import close_bundles
-    from tracker.alerts.send import notify
+    from tracker.alerts.workers import notify_with, usable_workers
+    from tracker.outbox import close_bundles
 
     record_unrecorded(ctx, config, store)
     owed = close_bundles(store, config) if bundles else 0
     if owed:
         ctx.say(f"notify: {owed} bundle deliveries owed")
-    workers = config.alerts.workers
-    if workers > 1 and store.engine.dialect.name != "postgresql":
-        ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {workers})")
-        workers = 1
-    if workers == 1:
-        report = notify(store, config)
-    else:
-        from tracker.alerts.workers import notify_in_processes
-
-        report = notify_in_processes(store, config, workers)
+    workers = usable_workers(store, config)
+    if workers < config.alerts.workers:
+        ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {config.alerts.workers})")
+    report = notify_with(store, config, workers)
     crashed = f", {report.crashed} died" if report.crashed else ""
     ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead"
             + (f" ({workers} workers{crashed})" if workers > 1 else ""))
@@ -301,7 +307,7 @@ def notify_cmd(ctx: Context, test_subscriber: str | None, retry_dead: bool) -> N
         sys.exit(0 if all(ok for _, ok, _ in results) else 1)
     store = open_store(config)
     if retry_dead:
-        from tracker.alerts.outbox import retry_dead as requeue
+        from tracker.outbox import retry_dead as requeue
 
         ctx.say(f"notify: {requeue(store)} dead deliveries queued again")
     sys.exit(0 if do_notify(ctx, config, store) else 1)
@@ -336,18 +342,26 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
     config = ctx.config()
     store = open_store(config)
     if cluster:
-        sys.exit(run_cluster(ctx, config, store, runner_id, cycle_minutes))
+        from tracker.cluster import NotClustered, run_cluster
+
+        try:
+            sys.exit(run_cluster(store, config, runner_id, cycle_minutes, PrintingStages(ctx, config, store)))
+        except NotClustered as exc:
+            fail_usage(f"{config.path}: {exc}")
     with run_lock(store, config.base_dir) as held:
         if not held:
             from tracker.health import stale_lock
+            from tracker.outbox import owe_operator
 
             stuck = stale_lock(store, config, config.base_dir)
             if stuck is None:
                 ctx.say("another tracker run is in progress; nothing to do")
                 sys.exit(0)
+            with store.session() as session:
+                owe_operator(session, config, stuck)
             # Printed even under --quiet; the operator's alert is sent from here, since the stuck
             # run will not send it.
-            error_line(stuck)
+            error_line(stuck.body)
             do_notify(ctx, config, store)
             sys.exit(1)
         record_unrecorded(ctx, config, store)
@@ -357,47 +371,28 @@ def run(ctx: Context, cluster: bool, runner_id: str | None, cycle_minutes: float
     sys.exit(0 if ok else 1)
 
 
-def run_cluster(ctx: Context, config: Config, store: Any, runner_id: str | None, cycle_minutes: float) -> int:
-    """`tracker run --cluster`: lease source groups a share at a time and crawl them until none is
-    free, send what is due (every runner: the outbox lease keeps it exactly once), and write the
-    digest when holding its lease. Exit code as `run`."""
-    from tracker.cluster import (
-        claim_groups,
-        group_jobs,
-        holds_digest_lease,
-        prepare,
-        runner_label,
-        runner_lock,
-    )
-    from tracker.crawl import plan_sources, run_crawls
+class PrintingStages:
+    """The stages of `tracker run`, each printing what it did, for the cluster runner to call."""
 
-    if store.engine.dialect.name != "postgresql":
-        fail_usage(f"{config.path}: tracker run --cluster needs PostgreSQL storage (SQLite is one machine's)")
-    runner = runner_label(runner_id)
-    # The lease ends a little before the next cycle starts, whatever the clocks' skew.
-    lease = cycle_minutes * 60 - min(60.0, cycle_minutes * 6)
-    with runner_lock(store, runner) as held:
-        if not held:
-            ctx.say(f"another tracker run --cluster as runner {runner} is in progress; nothing to do")
-            return 0
-        record_unrecorded(ctx, config, store)
-        prepare(store, config)
-        jobs = plan_sources(config)
-        total = len(group_jobs(config, jobs))
-        ok, crawled = True, 0
-        while batch := claim_groups(store, config, jobs, runner, lease):
-            crawled += len(group_jobs(config, batch))
-            reports = run_crawls(config, store, jobs=batch)
-            for report in reports:
-                ctx.say(report.line())
-            error_lines([line for report in reports for line in report.errors], logs.collapse_source_errors)
-            ok = all(r.ok for r in reports) and ok
-        ctx.say(f"cluster: runner {runner} crawled {crawled} of {total} source groups this cycle")
-        writes_digest = holds_digest_lease(store, runner, lease)
-        ok = do_notify(ctx, config, store, bundles=writes_digest) and ok
-        if writes_digest:
-            ok = do_digest(ctx, config, store, config.digest_dir) and ok
-    return 0 if ok else 1
+    def __init__(self, ctx: Context, config: Config, store: Any) -> None:
+        self.ctx, self.config, self.store = ctx, config, store
+
+    def say(self, text: str) -> None:
+        self.ctx.say(text)
+
+    def before(self) -> None:
+        record_unrecorded(self.ctx, self.config, self.store)
+
+    def crawl(self, jobs: list[Any]) -> bool:
+        from tracker.crawl import run_crawls
+
+        return say_crawled(self.ctx, run_crawls(self.config, self.store, jobs=jobs))
+
+    def notify(self, *, bundles: bool) -> bool:
+        return do_notify(self.ctx, self.config, self.store, bundles=bundles)
+
+    def digest(self) -> bool:
+        return do_digest(self.ctx, self.config, self.store, self.config.digest_dir)
 
 
 # -- status / changes ---------------------------------------------------------------------------
@@ -445,7 +440,6 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
 def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, kind: str | None) -> None:
     """Recorded changes, oldest first."""
     from tracker.status import list_changes
-    from tracker.words import change_words, local_time
 
     config = ctx.config()
     since_at = None
@@ -481,11 +475,7 @@ def sources_group() -> None:
 @pass_ctx
 def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
     """Fetch a meetings page or feed, name its platform, print the [[meetings]] block to paste."""
-    import uuid
-    from functools import partial
-
     from tracker import detect
-    from tracker.config import DEFAULT_CONFIG
     from tracker.crawl import fetch
 
     if not re.match(r"^(https?|webcal)://[^\s/]+", url, re.I):

@@ -12,7 +12,9 @@ The digest (and closing daily/weekly bundles) needs one writer: whoever holds th
 renewed by its holder each cycle and taken over by another runner once it runs out.
 
 SQLite has one writer and one machine: there every group is this runner's (the same code, without
-SKIP LOCKED, serialised by SQLite's write lock).
+SKIP LOCKED, serialised by SQLite's write lock). `run_cluster` is the whole of `tracker run --cluster`
+but its printing: the command line hands it the stages (crawl, notify, digest), each printing what
+it did.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, text, update
@@ -32,8 +35,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config
-from tracker.crawl import SourceJob
-from tracker.store import Store
+from tracker.crawl import SourceJob, plan_sources
+from tracker.outbox import sync_subscribers
+from tracker.store import Store, ensure_watches
 
 ROUNDS = 4  # a runner claims about 1/ROUNDS of the groups at a time
 DIGEST = "digest"
@@ -156,12 +160,57 @@ def prepare(store: Store, config: Config) -> None:
     NOTHING: the first writer's row, and so a follow's start, stands); the lock only spares
     runners starting together the wasted duplicate inserts. After this, the same calls inside
     `run_crawls` find every row and insert nothing."""
-    from tracker.alerts.outbox import sync_subscribers
-    from tracker.store import ensure_watches
-
     with store.session() as session:
         if store.engine.dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SETUP_KEY})
         ensure_watches(session, [(w.id, "bill", w.name) for w in config.bills]
                        + [(w.id, "meeting", w.name) for w in config.meetings])
         sync_subscribers(session, config)
+
+
+class NotClustered(Exception):
+    """`tracker run --cluster` on a database several machines cannot share."""
+
+
+class Stages(Protocol):
+    """What `run_cluster` calls, each stage printing what it did (tracker/cli.py)."""
+
+    def say(self, text: str) -> None: ...
+
+    def before(self) -> None:
+        """Record what an earlier notifier sent but could not record."""
+
+    def crawl(self, jobs: list[SourceJob]) -> bool: ...
+
+    def notify(self, *, bundles: bool) -> bool: ...
+
+    def digest(self) -> bool: ...
+
+
+def run_cluster(store: Store, config: Config, runner_id: str | None, cycle_minutes: float, stages: Stages) -> int:
+    """`tracker run --cluster`: lease source groups a share at a time and crawl them until none is
+    free, send what is due (every runner: the outbox lease keeps it exactly once), and write the
+    digest when holding its lease. Exit code as `run`."""
+    if store.engine.dialect.name != "postgresql":
+        raise NotClustered("tracker run --cluster needs PostgreSQL storage (SQLite is one machine's)")
+    runner = runner_label(runner_id)
+    # The lease ends a little before the next cycle starts, whatever the clocks' skew.
+    lease = cycle_minutes * 60 - min(60.0, cycle_minutes * 6)
+    with runner_lock(store, runner) as held:
+        if not held:
+            stages.say(f"another tracker run --cluster as runner {runner} is in progress; nothing to do")
+            return 0
+        stages.before()
+        prepare(store, config)
+        jobs = plan_sources(config)
+        total = len(group_jobs(config, jobs))
+        ok, crawled = True, 0
+        while batch := claim_groups(store, config, jobs, runner, lease):
+            crawled += len(group_jobs(config, batch))
+            ok = stages.crawl(batch) and ok
+        stages.say(f"cluster: runner {runner} crawled {crawled} of {total} source groups this cycle")
+        writes_digest = holds_digest_lease(store, runner, lease)
+        ok = stages.notify(bundles=writes_digest) and ok
+        if writes_digest:
+            ok = stages.digest() and ok
+    return 0 if ok else 1

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from tracker import clock, secrets
+from tracker import __version__, clock, secrets
 from tracker.billnumbers import BillNumber, current_congress, ordinal, parse_bill_number
 from tracker.changes import KINDS
 from tracker.contacts import check_place
@@ -188,7 +188,7 @@ def apprise_problem(url: str) -> str | None:
         if dropped := re.match(r"Dropped invalid (.+?) \((.*)\) specified", line):
             return f"{dropped.group(1)} {dropped.group(2)!r} is not valid: apprise would drop it"
     if url.split("://", 1)[0].lower() in ("mailto", "mailtos"):
-        # Each `to=` recipient becomes its own target (tracker/alerts/targets.py), so each must be one
+        # Each `to=` recipient becomes its own target (tracker/targets.py), so each must be one
         # apprise keeps: apprise skips a word that is no address without a word of its own.
         kept = [str(target[1]).lower() for target in getattr(plugin, "targets", None) or []]
         query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
@@ -461,8 +461,6 @@ class Config(Strict):
         return ZoneInfo((watch.timezone if watch and watch.timezone else None) or self.tracker.timezone)
 
     def user_agent(self) -> str:
-        from tracker import __version__
-
         return f"tracker/{__version__} (+{self.tracker.contact}; legislation and meeting tracker)"
 
 

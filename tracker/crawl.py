@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker import ingestworker, secrets
-from tracker.alerts.outbox import sync_subscribers
 from tracker.config import Config
 from tracker.health import check_sources
+from tracker.outbox import owe_operator, sync_subscribers
 from tracker.records import Item, Page
 from tracker.report import SourceReport
-from tracker.runs import finish_runs, load_cursors, load_validators, start_runs
-from tracker.store import Store, ensure_watches
+from tracker.runs import finish_runs, load_cursors, start_runs
+from tracker.store import Store, ensure_watches, load_validators
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,9 @@ def run_crawls(
                 report.errors.append(f"{report.source_id}: {failed} responses could not be processed (a spider "
                                      "error; details in the log file or with --verbose)")
     finish_runs(store, reports)
-    check_sources(store, config, reports)
+    with store.session() as session:  # health finds what the operator must hear of; owed in its transaction
+        for notice in check_sources(session, config, reports):
+            owe_operator(session, config, notice)
     return reports
 
 

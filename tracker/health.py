@@ -1,16 +1,15 @@
-"""Source health: consecutive failures from the Run rows, and one operator alert per episode.
+"""Source health: what the operator must hear of, and the problem list behind `status --check`.
 
-A source failing `failures_before_alert` runs in a row alerts the operator once; its recovery
-alerts once. Nothing is re-sent while the state holds. Also here: runs whose process died
-(`mark_interrupted`), a run lock held too long (`stale_lock`), how the last write of the digest
-went (`record_digest`), and the problem list behind `tracker status --check`.
+A source failing `failures_before_alert` runs in a row is one operator notice; its recovery is
+one. Nothing is found again while the state holds. A run lock held too long (`stale_lock`) is one
+notice per holder. Health only finds them: it returns `OperatorNotice`s and its caller owes them
+through the outbox (tracker/outbox.py), so nothing here reaches the sending side. Also here: how
+the last write of the digest went (`record_digest`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,13 +18,15 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
-from tracker.alerts.outbox import owe_operator
 from tracker.config import Config
+from tracker.lock import lock_holder
+from tracker.logs import shorten
+from tracker.records import OperatorNotice
 from tracker.report import SourceReport
+from tracker.runs import INTERRUPTED, consecutive_failures
 from tracker.store import Store
 
 log = logging.getLogger(__name__)
-INTERRUPTED = "interrupted"  # Run.state of a run whose process died before it finished
 # The `source_state` row holding how the last write of `[digest] out` went. In the database, not in
 # a file beside the site: `status --check` may run as another user or on another machine of a
 # cluster (the digest lease moves between runners), and a write that failed may have left no
@@ -34,93 +35,37 @@ DIGEST_STATE = "digest"
 SKIPPED_KEPT = 20  # lines of a partly written digest kept for `status --check`
 
 
-def consecutive_failures(session: Session, source_id: str) -> int:
-    """Failed runs in a row, newest first; an interrupted run (its process was killed) says
-    nothing about the source and is skipped."""
-    count = 0
-    rows = session.execute(
-        select(m.Run.ok, m.Run.state)
-        .where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None))
-        .order_by(m.Run.id.desc())
-        .limit(1000)
-    )
-    for ok, state in rows:
-        if state == INTERRUPTED:
-            continue
-        if ok:
-            break
-        count += 1
-    return count
-
-
-def mark_interrupted(session: Session) -> list[int]:
-    """Mark unfinished Run rows whose process is gone from this host as interrupted (a crawl
-    killed with -9 never finishes its rows). Never a live crawl's, never another host's, never
-    this process's own. Returns the ids marked. Called before every crawl."""
-    from tracker.lock import process_alive
-
-    host = socket.gethostname()
-    rows = session.scalars(select(m.Run).where(
-        m.Run.finished_at.is_(None), m.Run.host == host, m.Run.pid.is_not(None), m.Run.pid != os.getpid(),
-    ))
-    now = clock.now()
-    marked = []
-    for run in rows:
-        if run.pid is None or process_alive(run.pid):
-            continue
-        run.state = INTERRUPTED
-        run.finished_at = now
-        run.ok = False
-        run.error = (f"{run.source_id}: interrupted: process {run.pid} on {host} ended before the crawl "
-                     "finished")
-        marked.append(run.id)
-    if marked:
-        log.warning("marked %d unfinished runs of ended processes as interrupted: %s", len(marked),
-                    ", ".join(map(str, marked)))
-    return marked
-
-
-def last_good_items(session: Session, source_id: str, before_run: int | None) -> int:
-    """Items seen by the last successful run before this one (0 if none)."""
-    query = select(m.Run.items).where(m.Run.source_id == source_id, m.Run.ok.is_(True))
-    if before_run is not None:
-        query = query.where(m.Run.id < before_run)
-    return session.scalar(query.order_by(m.Run.id.desc()).limit(1)) or 0
-
-
-def check_sources(store: Store, config: Config, reports: list[SourceReport]) -> list[str]:
-    """Owe operator alerts for sources that started failing or recovered; return their lines."""
+def check_sources(session: Session, config: Config, reports: list[SourceReport]) -> list[OperatorNotice]:
+    """The operator notices for sources that started failing or recovered, their state marked in
+    `session`: the caller owes them in the same transaction, so a notice is never marked without
+    being owed. Each is also a warning line."""
     threshold = config.operator.failures_before_alert
-    lines: list[str] = []
-    with store.session() as session:
-        for report in reports:
-            state = session.get(m.SourceState, report.source_id)
-            if state is None:
-                state = m.SourceState(source_id=report.source_id, cursor={}, alerted_failing=False)
-                session.add(state)
-            failures = consecutive_failures(session, report.source_id)
-            if failures >= threshold and not state.alerted_failing:
-                state.alerted_failing = True
-                line = f"source {report.source_id} has failed {failures} runs in a row: {report.errors[0] if report.errors else 'unknown error'}"
-                lines.append(line)
-                owe_operator(session, config, f"health:{report.source_id}:failing:{report.run_id}",
-                             f"tracker: source {report.source_id} is failing", line)
-            elif failures == 0 and state.alerted_failing:
-                state.alerted_failing = False
-                line = f"source {report.source_id} works again"
-                lines.append(line)
-                owe_operator(session, config, f"health:{report.source_id}:recovered:{report.run_id}",
-                             f"tracker: source {report.source_id} recovered", line)
-    for line in lines:
-        log.warning(line)
-    return lines
+    notices: list[OperatorNotice] = []
+    for report in reports:
+        state = session.get(m.SourceState, report.source_id)
+        if state is None:
+            state = m.SourceState(source_id=report.source_id, cursor={}, alerted_failing=False)
+            session.add(state)
+        failures = consecutive_failures(session, report.source_id)
+        if failures >= threshold and not state.alerted_failing:
+            state.alerted_failing = True
+            line = f"source {report.source_id} has failed {failures} runs in a row: {report.errors[0] if report.errors else 'unknown error'}"
+            notices.append(OperatorNotice(f"health:{report.source_id}:failing:{report.run_id}",
+                                          f"tracker: source {report.source_id} is failing", line))
+        elif failures == 0 and state.alerted_failing:
+            state.alerted_failing = False
+            line = f"source {report.source_id} works again"
+            notices.append(OperatorNotice(f"health:{report.source_id}:recovered:{report.run_id}",
+                                          f"tracker: source {report.source_id} recovered", line))
+    for notice in notices:
+        log.warning(notice.body)
+    return notices
 
 
-def stale_lock(store: Store, config: Config, lock_dir: Path) -> str | None:
-    """The one line about a run lock held longer than `[tracker] lock_timeout_minutes`, or None.
-    The operator is owed one alert per holder (the outbox's dedupe key), however many runs find it."""
-    from tracker.lock import lock_holder
-
+def stale_lock(store: Store, config: Config, lock_dir: Path) -> OperatorNotice | None:
+    """The notice about a run lock held longer than `[tracker] lock_timeout_minutes` (its body is
+    the one line to print), or None. Its key names the holder: owed once per holder, however many
+    runs find it."""
     holder = lock_holder(store, lock_dir)
     if holder is None or holder.started_at is None:
         return None
@@ -130,9 +75,7 @@ def stale_lock(store: Store, config: Config, lock_dir: Path) -> str | None:
     line = (f"run lock held for {minutes:.0f} minutes (limit {config.tracker.lock_timeout_minutes:g}) by "
             f"{holder.describe(config.display_zone())}: that run may be stuck, and no tracking happens until it ends")
     key = f"lock:{holder.host}:{holder.pid}:{clock.iso_z(holder.started_at)}"
-    with store.session() as session:
-        owe_operator(session, config, key, "tracker: a run holds the lock too long", line)
-    return line
+    return OperatorNotice(key, "tracker: a run holds the lock too long", line)
 
 
 def record_digest(store: Store, *, error: str | None = None, skipped: list[str] | None = None) -> None:
@@ -173,8 +116,6 @@ def problems(store: Store, config: Config, lock_dir: Path) -> list[str]:
     """Everything an operator must act on, one line each (for `tracker status --check`): failing
     sources, dead deliveries (one line per subscriber), a digest that failed to write (or left
     pages out), a run holding the lock too long."""
-    from tracker.lock import lock_holder
-
     lines: list[str] = []
     sources = (["govinfo"] if config.bills else []) + [w.source_id for w in config.meetings]
     with store.session() as session:
@@ -207,6 +148,4 @@ def problems(store: Store, config: Config, lock_dir: Path) -> list[str]:
         if minutes > config.tracker.lock_timeout_minutes:
             lines.append(f"run lock held for {minutes:.0f} minutes (limit "
                          f"{config.tracker.lock_timeout_minutes:g}) by {holder.describe()}")
-    from tracker.logs import shorten
-
     return [shorten(line) for line in lines]

@@ -20,11 +20,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from tracker import secrets
+from tracker import logs, secrets
 from tracker.config import Config
+from tracker.outbox import owe_instant
 from tracker.records import Bill, Item, Record
 from tracker.sources import SOURCES
 from tracker.spawned import Child, ChildDied
+from tracker.store import Store, ingest
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +73,6 @@ class _Worker:
     def executor(self) -> Child:
         with self.lock:
             if self.process is None:
-                from tracker import logs
-
                 self.process = Child("ingest worker", initializer=_start_worker, initargs=(logs.current(),))
                 if _prepared is not None:  # started mid-crawl (a second worker, or a dead one's heir)
                     self.process.submit(_prepare, *_prepared)
@@ -209,15 +209,11 @@ def shutdown() -> None:
 
 def _start_worker(log_settings: Any) -> None:
     """Worker initializer: log like the main process."""
-    from tracker import logs
-
     logs.setup_worker(log_settings)
 
 
 def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: list[str],
              fixed_now: str | None = None) -> None:
-    from tracker.store import Store
-
     if fixed_now:
         os.environ["TRACKER_NOW"] = fixed_now
     else:
@@ -233,7 +229,6 @@ def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: 
     _state["store"] = stores[database_url]
     _state["config"] = config
     _state["run_ids"] = dict(run_ids)
-    from tracker.alerts.outbox import owe_instant
 
     def on_change(session: Any, change: Any) -> None:
         owe_instant(session, change, config)
@@ -267,8 +262,6 @@ def _process_batch(items: list[Item]) -> list[Outcome | Exception]:
 
 
 def _process(item: Item) -> Outcome:
-    from tracker.store import ingest
-
     try:
         if item.parse_with:
             item.content = parse_item(item)

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, delete, select, text
 from tracker import clock
 from tracker import models as m
 from tracker.store import Store
+from tracker.words import STAMP, local_time
 
 ADVISORY_KEY = 0x7472616B  # "trak"
 HOLDER_ROW = "run"
@@ -50,8 +51,6 @@ class Holder:
         if self.started_at is None:
             since = "an unknown time"
         elif zone:
-            from tracker.words import STAMP, local_time
-
             since = local_time(clock.iso_z(self.started_at), zone, STAMP)
         else:
             since = clock.iso_z(self.started_at)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -51,16 +51,12 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        from datetime import UTC
-
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        from datetime import UTC
-
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -260,7 +256,8 @@ class BundleMark(Base):
 
 def insert(session: Any, model: type[Base]) -> Any:
     """An INSERT for the session's database that takes ON CONFLICT clauses (SQLite's and
-    PostgreSQL's: the same clauses, each dialect's own statement class)."""
+    PostgreSQL's: the same clauses, each dialect's own statement class). The dialects are imported
+    here, by the first insert: a process that only reads (`status`) never loads PostgreSQL's."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = session.get_bind().dialect.name

@@ -528,3 +528,16 @@ class Page:
     content_type: str = ""
     body: bytes = b""
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorNotice:
+    """A message the operator is owed (a source failing or recovered, a run lock held too long).
+
+    Whoever finds it (tracker/health.py) returns it; its caller owes it through the outbox, so
+    finding a problem never reaches the sending side. `key` makes it owed once, however many runs
+    find it."""
+
+    key: str
+    title: str
+    body: str

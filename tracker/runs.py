@@ -1,5 +1,6 @@
-"""The state a crawl leaves behind, apart from snapshots: Run rows (one per source per crawl),
-source cursors, HTTP validators, missing marks and watch baselines.
+"""The state a crawl leaves behind, apart from snapshots: Run rows (one per source per crawl) and
+what they say (runs interrupted by a dead process, the last good run's items, failures in a row),
+source cursors, listing validators, missing marks and watch baselines.
 
 `crawl.py` runs the engine; this module is where it opens and closes its Run rows and saves what
 the spiders learned, in one transaction per crawl.
@@ -8,46 +9,24 @@ the spiders learned, in one transaction per crawl.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import clock, secrets
+from tracker import clock
 from tracker import models as m
-from tracker.records import Meeting, Validators, load_record, url_hash
+from tracker.lock import process_alive
+from tracker.records import Meeting, load_record
 from tracker.report import SourceReport
-
-if TYPE_CHECKING:
-    from tracker.store import Store
+from tracker.store import Store, save_validators
 
 log = logging.getLogger(__name__)
 MIN_ITEMS_FOR_EMPTY_ALARM = 3  # a source that had this many items and now lists none is failing
-
-
-# -- HTTP validators (ETag / Last-Modified), kept in the database so crawlers stay stateless ----------
-
-_UPSERTS: dict[str, Any] = {}  # the validators upsert, built once per database kind
-
-
-def save_validators(session: Session, validators: Validators, now: datetime) -> None:
-    """One statement (an upsert, built once): it runs for every stored item."""
-    dialect = session.get_bind().dialect.name
-    upsert = _UPSERTS.get(dialect)
-    if upsert is None:
-        insert = m.insert(session, m.HttpValidator)
-        upsert = _UPSERTS[dialect] = insert.on_conflict_do_update(
-            index_elements=["url_hash"], set_={name: insert.excluded[name] for name in ("etag", "last_modified", "updated_at")})
-    session.execute(upsert, {"url_hash": url_hash(validators.url), "url": secrets.mask(validators.url),
-                             "etag": validators.etag, "last_modified": validators.last_modified, "updated_at": now})
-
-
-def load_validators(store: Store) -> dict[str, Validators]:
-    """All stored validators by URL hash (with the masked URL): loaded once before a crawl, not per request."""
-    with store.session() as session:
-        return {row.url_hash: Validators(row.url, row.etag, row.last_modified)
-                for row in session.scalars(select(m.HttpValidator))}
+INTERRUPTED = "interrupted"  # Run.state of a run whose process died before it finished
 
 
 # -- cursors -----------------------------------------------------------------------------------------
@@ -83,8 +62,6 @@ def _save_cursor(session: Session, report: SourceReport) -> None:
 def start_runs(store: Store, source_ids: list[tuple[str, list[str]]]) -> list[SourceReport]:
     """One Run row per source (its process and host recorded by the model), and the report the
     spider fills in. Unfinished runs of processes that died on this host are marked interrupted first."""
-    from tracker.health import mark_interrupted
-
     started = clock.now()
     reports = []
     with store.session() as session:
@@ -129,13 +106,65 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
 
 def _check_empty(session: Session, report: SourceReport) -> None:
     """A source that used to list many items and now lists none is failing, not emptied."""
-    from tracker.health import last_good_items
-
     if report.ok and not report.items and not report.not_modified:
         before = last_good_items(session, report.source_id, report.run_id)
         if before >= MIN_ITEMS_FOR_EMPTY_ALARM:
             report.errors.append(
                 f"{report.source_id}: returned no items where the last good run had {before}; keeping what is stored")
+
+
+# -- what the Run rows say -------------------------------------------------------------------------------
+
+def mark_interrupted(session: Session) -> list[int]:
+    """Mark unfinished Run rows whose process is gone from this host as interrupted (a crawl
+    killed with -9 never finishes its rows). Never a live crawl's, never another host's, never
+    this process's own. Returns the ids marked. Called before every crawl."""
+    host = socket.gethostname()
+    rows = session.scalars(select(m.Run).where(
+        m.Run.finished_at.is_(None), m.Run.host == host, m.Run.pid.is_not(None), m.Run.pid != os.getpid(),
+    ))
+    now = clock.now()
+    marked = []
+    for run in rows:
+        if run.pid is None or process_alive(run.pid):
+            continue
+        run.state = INTERRUPTED
+        run.finished_at = now
+        run.ok = False
+        run.error = (f"{run.source_id}: interrupted: process {run.pid} on {host} ended before the crawl "
+                     "finished")
+        marked.append(run.id)
+    if marked:
+        log.warning("marked %d unfinished runs of ended processes as interrupted: %s", len(marked),
+                    ", ".join(map(str, marked)))
+    return marked
+
+
+def last_good_items(session: Session, source_id: str, before_run: int | None) -> int:
+    """Items seen by the last successful run before this one (0 if none)."""
+    query = select(m.Run.items).where(m.Run.source_id == source_id, m.Run.ok.is_(True))
+    if before_run is not None:
+        query = query.where(m.Run.id < before_run)
+    return session.scalar(query.order_by(m.Run.id.desc()).limit(1)) or 0
+
+
+def consecutive_failures(session: Session, source_id: str) -> int:
+    """Failed runs in a row, newest first; an interrupted run (its process was killed) says
+    nothing about the source and is skipped."""
+    count = 0
+    rows = session.execute(
+        select(m.Run.ok, m.Run.state)
+        .where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None))
+        .order_by(m.Run.id.desc())
+        .limit(1000)
+    )
+    for ok, state in rows:
+        if state == INTERRUPTED:
+            continue
+        if ok:
+            break
+        count += 1
+    return count
 
 
 # -- missing marks and baselines -------------------------------------------------------------------------

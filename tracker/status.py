@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
-from tracker.alerts.outbox import dead_deliveries, delivery_counts
 from tracker.clock import iso_z
 from tracker.config import Config
 from tracker.contacts import LEGISLATOR_FILES, Directory, load_directory, reference_key
 from tracker.crawl import plan_sources
-from tracker.health import INTERRUPTED
 from tracker.meetings.legistar import body_key
 from tracker.meetings.officers import BodyMember, current_members, member_lines
+from tracker.outbox import dead_deliveries, delivery_counts
 from tracker.records import Bill, Body, Meeting, MeetingStatus, load_record
+from tracker.runs import INTERRUPTED, consecutive_failures
 from tracker.store import Store
 from tracker.words import STAMP, document_noun, local_iso, local_time
 
@@ -95,8 +95,6 @@ def _meeting_sort_key(row: dict[str, Any]) -> tuple[str, str]:
 
 
 def source_health(session: Session, config: Config) -> list[dict[str, Any]]:
-    from tracker.health import consecutive_failures
-
     ids = [job.source_id for job in plan_sources(config)]
     out = []
     for source_id in ids:

@@ -1,4 +1,5 @@
-"""Database access: engines, migrations, and the one-transaction-per-entity ingest.
+"""Database access: engines, migrations, the one-transaction-per-entity ingest, and the HTTP
+validators saved with what was stored.
 
 SQLite by default (WAL, foreign keys, a busy timeout so concurrent commands wait rather than
 fail); PostgreSQL with the same code. `ingest()` is where a normalized item becomes a snapshot,
@@ -21,8 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import clock, secrets
 from tracker import models as m
-from tracker.records import Item, Record, canonical_json, load_record, text_hash
-from tracker.runs import save_validators
+from tracker.records import Item, Record, Validators, canonical_json, load_record, text_hash, url_hash
 from tracker.sources import DIFFERS, Differ
 
 if TYPE_CHECKING:
@@ -116,6 +116,30 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# -- HTTP validators (ETag / Last-Modified), kept in the database so crawlers stay stateless ----------
+
+_UPSERTS: dict[str, Any] = {}  # the validators upsert, built once per database kind
+
+
+def save_validators(session: Session, validators: Validators, now: datetime) -> None:
+    """One statement (an upsert, built once): it runs for every stored item."""
+    dialect = session.get_bind().dialect.name
+    upsert = _UPSERTS.get(dialect)
+    if upsert is None:
+        insert = m.insert(session, m.HttpValidator)
+        upsert = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=["url_hash"], set_={name: insert.excluded[name] for name in ("etag", "last_modified", "updated_at")})
+    session.execute(upsert, {"url_hash": url_hash(validators.url), "url": secrets.mask(validators.url),
+                             "etag": validators.etag, "last_modified": validators.last_modified, "updated_at": now})
+
+
+def load_validators(store: Store) -> dict[str, Validators]:
+    """All stored validators by URL hash (with the masked URL): loaded once before a crawl, not per request."""
+    with store.session() as session:
+        return {row.url_hash: Validators(row.url, row.etag, row.last_modified)
+                for row in session.scalars(select(m.HttpValidator))}
 
 
 # -- ingest -------------------------------------------------------------------------------

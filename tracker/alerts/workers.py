@@ -15,14 +15,22 @@ import uuid
 from concurrent.futures import wait
 from typing import Any
 
-from sqlalchemy import update
-
-from tracker import logs, secrets
-from tracker import models as m
-from tracker.alerts.send import NotifyReport
+from tracker import logs, secrets, spawned
+from tracker.alerts import lease
+from tracker.alerts.notifier import NotifyReport, notify
 from tracker.config import Config
 from tracker.spawned import Child, ChildDied
 from tracker.store import Store
+
+
+def usable_workers(store: Store, config: Config) -> int:
+    """`[alerts] workers`, or 1 on SQLite (one writer: more notifiers would only queue)."""
+    return config.alerts.workers if store.engine.dialect.name == "postgresql" else 1
+
+
+def notify_with(store: Store, config: Config, workers: int) -> NotifyReport:
+    """Send what is due: in this process with one worker, else with `workers` notifier processes."""
+    return notify(store, config) if workers == 1 else notify_in_processes(store, config, workers)
 
 
 def notify_in_processes(store: Store, config: Config, workers: int) -> NotifyReport:
@@ -63,9 +71,7 @@ def release(store: Store, owner: str) -> int:
     """Free the rows a dead worker still held, rather than waiting for its lease to run out. The
     one message it may have been sending goes again, carrying the same delivery key."""
     try:
-        with store.engine.begin() as conn:
-            return conn.execute(update(m.Delivery).where(m.Delivery.lease_owner == owner)
-                                .values(lease_owner=None, lease_until=None)).rowcount
+        return lease.release(store, owner)
     except Exception:  # the database is unreachable too: the lease runs out by itself
         return 0
 
@@ -84,9 +90,6 @@ def notify_worker(config: Config, owner: str) -> None:
     """One notifier process: the parent's config (validated once: reading it again cost each
     worker 0.46 ms a subscriber, 23 s at 50,000), its own store, the lease owner the parent knows
     it by. What it did goes to the parent after every message (`NotifyReport.add`)."""
-    from tracker import spawned
-    from tracker.alerts.send import notify
-
     told = NotifyReport()
 
     def tell(report: NotifyReport) -> None:

@@ -15,9 +15,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tracker import clock
 from tracker.billnumbers import parse_bill_number
 from tracker.config import load_config
 from tracker.demo.derive import billstatus_before
+from tracker.demo.inbox import Inbox
+from tracker.demo.legistar_api import LegistarApi
+from tracker.demo.replay import serve
 
 DATA = Path(__file__).with_name("data")
 
@@ -170,10 +174,10 @@ def real_file(number: str) -> bytes:
 
 
 def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[str], None]) -> int:
-    from tracker.alerts.send import notify
+    """`tracker demo`. The whole stack (Scrapy, the store, alerts, the digest) is imported here, when
+    the demo runs: the tests and benchmarks import this module for its recorded data helpers."""
+    from tracker.alerts.notifier import notify
     from tracker.crawl import run_crawls
-    from tracker.demo.inbox import Inbox
-    from tracker.demo.replay import serve
     from tracker.digest import write_site
     from tracker.status import list_changes
     from tracker.store import Store
@@ -183,9 +187,6 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
     if (folder / "tracker.db").exists():
         error(f"{folder} already holds a demo database; choose an empty folder")
         return 2
-    from tracker import clock
-    from tracker.demo.legistar_api import LegistarApi
-
     today = clock.now().date()
     nyc_shift, detroit_shift = weeks_since(NYC_ANCHOR, today), weeks_since(DETROIT_ANCHOR, today)
     with serve() as server, Inbox() as inbox:

@@ -1,4 +1,5 @@
-"""The outbox: delivery rows owed to subscribers.
+"""The outbox, owing side: the delivery rows owed to subscribers and the operator, and what is
+known of them (counts, dead letters). Storage only: sending is tracker/alerts/.
 
 Instant deliveries are written by `owe_instant()` inside the transaction that records the change,
 so a change is never stored without what it owes. Daily and weekly bundles get their row when the
@@ -17,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
-from tracker.alerts.targets import targets_of
 from tracker.config import Config, Subscriber
+from tracker.records import OperatorNotice
 from tracker.store import Store, insert_missing, max_change_id
+from tracker.targets import targets_of
 
 OPERATOR = "operator"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -93,17 +95,18 @@ def group_key(change: m.Change) -> str:
     return f"{change.entity_key}|run:{change.run_id}" if change.run_id else f"{change.entity_key}|change:{change.id}"
 
 
-def owe_operator(session: Session, config: Config, key: str, title: str, body: str) -> int:
-    """A message to the operator (source health), deduplicated by `key`."""
+def owe_operator(session: Session, config: Config, notice: OperatorNotice) -> int:
+    """A message to the operator (tracker/health.py finds them), deduplicated by its key."""
     now = clock.now()
     owed = 0
     for target in targets_of(config.operator.notify):
-        dedupe = f"operator:{key}|{target.hash}"
+        dedupe = f"operator:{notice.key}|{target.hash}"
         if session.scalar(select(m.Delivery.id).where(m.Delivery.dedupe_key == dedupe)):
             continue
         session.add(m.Delivery(
             dedupe_key=dedupe, subscriber_id=OPERATOR, target_hash=target.hash, recipient=target.recipient,
-            payload={"title": title, "body": body}, status="pending", tries=0, next_attempt_at=now, created_at=now,
+            payload={"title": notice.title, "body": notice.body}, status="pending", tries=0, next_attempt_at=now,
+            created_at=now,
         ))
         owed += 1
     return owed

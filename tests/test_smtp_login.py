@@ -1,19 +1,14 @@
-"""Alert delivery paths the older tests left untested (issue 13, item 8):
-
-- the SMTP password: a real SMTP server that demands AUTH records the login, so the password that
-  came from `${SMTP_PASSWORD}` is shown to have been used, and never printed or stored (a wrong
-  password is a clear failure line, still without it);
-- notifiers at once as SEPARATE PROCESSES on PostgreSQL: three `tracker notify` processes share a
-  few hundred owed rows; each change reaches each target (an HTTP receiver and an SMTP server)
-  exactly once.
+"""The SMTP password: a real SMTP server that demands AUTH records the login, so the password that
+came from `${SMTP_PASSWORD}` is shown to have been used, and never printed or stored (a wrong
+password is a clear failure line, still without it); with three `tracker notify` processes at once
+on PostgreSQL sharing a few hundred owed rows, each change reaches each target (that SMTP server
+and an HTTP receiver) exactly once, and neither secret is shown.
 
 Rows are owed the way a crawl owes them (`store.ingest` with `owe_instant` in the change's own
 transaction), each change outside a crawl, so each row is its own message."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,51 +16,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alerting import HOOK_SECRET, core_team, fresh_store, tracker_env, walk_stages, write_config
 from servers import Mailbox, Receiver
 from sqlalchemy import func, select, text
 
 from tracker import models as m
-from tracker.alerts.outbox import owe_instant, sync_subscribers
-from tracker.changes import Change, dedupe_key
-from tracker.config import Config, load_config
-from tracker.records import Bill, Item
-from tracker.store import Store, ensure_watches, ingest
-
-# aiosmtpd warns that AUTH without TLS is unsafe: this server is on loopback, for the test only.
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+from tracker.config import load_config
+from tracker.store import Store
 
 PASSWORD = "smtp-Pw-4417-never-shown"
-HOOK_SECRET = "hook-Tok-9921"
-STAGES = ["referred", "passed_senate", "passed_both", "to_president", "enacted"]  # a baseline, then 4 changes
 
 
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
+    """A mail server that demands a login."""
     box = Mailbox("tracker", PASSWORD)
     box.start()
     yield box
     box.stop()
-
-
-def write_config(tmp_path: Path, db_url: str, notify: list[str]) -> Path:
-    path = tmp_path / "tracker.toml"
-    urls = ", ".join(json.dumps(u) for u in notify)
-    path.write_text(f"""
-[storage]
-url = "{db_url}"
-[alerts]
-max_tries = 3
-retry_seconds = 60
-[[bills]]
-id = "police"
-name = "Police accountability"
-numbers = ["s35-117"]
-[[subscribers]]
-id = "core-team"
-notify = [{urls}]
-follow = ["police"]
-""")
-    return path
 
 
 def mail_url(mailbox: Mailbox) -> str:
@@ -74,44 +42,14 @@ def mail_url(mailbox: Mailbox) -> str:
             "?smtp=127.0.0.1&from=tracker@example.org&to=team@example.org")
 
 
-def stage_differ(old: Bill | None, new: Bill, key: str) -> list[Change]:
-    if old is None or old.stage == new.stage:
-        return []
-    return [Change("bill.stage", key, f"{new.display} (117th) {new.stage.replace('_', ' ')}",
-                   dedupe_key(key, "bill.stage", new.stage), {"from": old.stage, "to": new.stage},
-                   f"https://www.congress.gov/bill/117th-congress/senate-bill/{new.number}", "2021-02-12")]
-
-
-def owe(store: Store, config: Config, bills: int) -> int:
-    """Walk `bills` bills through STAGES; returns the number of changes (each owed to every target)."""
-    for n in range(1, bills + 1):
-        key = f"bill:s{n}-117"
-        for stage in STAGES:
-            content = Bill(number=key[5:], display=f"S. {n}", congress=117, type="s", stage=stage,
-                           title=f"Derived test bill {n}", sponsor={"name": "Sen. Van Hollen, Chris [D-MD]"},
-                           committees=[{"name": "Banking Committee"}])
-            ingest(store, Item(key=key, kind="bill", source_id="govinfo", watch_ids=["police"], content=content),
-                   stage_differ, on_change=lambda session, change: owe_instant(session, change, config))
-    return bills * (len(STAGES) - 1)
-
-
-def fresh_store(config: Config) -> Store:
-    store = Store(config.database_url)
-    with store.session() as session:
-        ensure_watches(session, [("police", "bill", "Police")])
-        sync_subscribers(session, config)
-    return store
-
-
-def tracker_env(password: str) -> dict[str, str]:
-    env = {**os.environ, "SMTP_PASSWORD": password, "HOOK_TOKEN": HOOK_SECRET}
-    env.pop("TRACKER_CONFIG", None)
-    return env
+def mail_config(folder: Path, db_url: str, mailbox: Mailbox) -> Path:
+    return write_config(folder, db_url=db_url, alerts={"max_tries": 3, "retry_seconds": 60},
+                        subscribers=[core_team(mail_url(mailbox))])
 
 
 def run_notify(path: Path, password: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"],
-                          capture_output=True, text=True, env=tracker_env(password), timeout=120)
+                          capture_output=True, text=True, env=tracker_env(SMTP_PASSWORD=password), timeout=120)
 
 
 def stored_text(store: Store) -> str:
@@ -123,15 +61,12 @@ def stored_text(store: Store) -> str:
     return "\n".join(rows)
 
 
-# -- the SMTP password -----------------------------------------------------------------------------------
-
-
 def test_smtp_login_uses_the_password_from_the_environment(tmp_path: Path, sqlite_url: str,
                                                            mailbox: Mailbox, frozen_now: Any) -> None:
-    path = write_config(tmp_path, sqlite_url, [mail_url(mailbox)])
+    path = mail_config(tmp_path, sqlite_url, mailbox)
     config = load_config(path, env={"SMTP_PASSWORD": PASSWORD})
     store = fresh_store(config)
-    assert owe(store, config, bills=1) == 4
+    assert walk_stages(store, config, bills=1, committees=True) == 4
     result = run_notify(path, PASSWORD)
     assert result.returncode == 0, result.stderr
     assert "notify: 4 sent, 0 failed" in result.stdout
@@ -147,10 +82,10 @@ def test_smtp_login_uses_the_password_from_the_environment(tmp_path: Path, sqlit
 def test_a_wrong_smtp_password_is_a_failure_that_never_shows_it(tmp_path: Path, sqlite_url: str,
                                                                  mailbox: Mailbox, frozen_now: Any) -> None:
     wrong = "wrong-Pw-5530-never-shown"
-    path = write_config(tmp_path, sqlite_url, [mail_url(mailbox)])
+    path = mail_config(tmp_path, sqlite_url, mailbox)
     config = load_config(path, env={"SMTP_PASSWORD": wrong})
     store = fresh_store(config)
-    owe(store, config, bills=1)
+    walk_stages(store, config, bills=1, committees=True)
     result = run_notify(path, wrong)
     assert result.returncode == 1
     assert "notify: 0 sent, 4 failed" in result.stdout
@@ -172,18 +107,18 @@ def test_notifier_processes_at_once_send_each_change_to_each_target_once(
         tmp_path: Path, pg_url: str, mailbox: Mailbox, frozen_now: Any) -> None:
     receiver = Receiver(delay=0.02)
     try:
-        path = write_config(tmp_path, pg_url, [
-            mail_url(mailbox), f"json://127.0.0.1:{receiver.port}/hook?token=${{HOOK_TOKEN}}"])
+        path = write_config(tmp_path, db_url=pg_url, alerts={"max_tries": 3, "retry_seconds": 60}, subscribers=[
+            core_team(mail_url(mailbox), f"json://127.0.0.1:{receiver.port}/hook?token=${{HOOK_TOKEN}}")])
         config = load_config(path, env={"SMTP_PASSWORD": PASSWORD, "HOOK_TOKEN": HOOK_SECRET})
         store = fresh_store(config)
-        changes = owe(store, config, bills=40)
+        changes = walk_stages(store, config, bills=40, committees=True)
         with store.session() as session:
             owed = session.scalar(select(func.count()).select_from(m.Delivery).where(m.Delivery.status == "pending"))
         assert (changes, owed) == (160, 320)
 
         command = [sys.executable, "-m", "tracker.cli", "--config", str(path), "notify"]
         procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env=tracker_env(PASSWORD)) for _ in range(3)]
+                                  env=tracker_env(SMTP_PASSWORD=PASSWORD, HOOK_TOKEN=HOOK_SECRET)) for _ in range(3)]
         outputs = [proc.communicate(timeout=240) for proc in procs]
         assert [proc.returncode for proc in procs] == [0, 0, 0], outputs
 

@@ -1,0 +1,190 @@
+"""One notifier: claim due rows with a lease, render each group of rows as one message, send it,
+record its result right away, until nothing is due.
+
+A crash repeats at most the one message in flight, to that one target. Only full success
+(apprise's result) marks a row sent; a failure waits `retry_seconds * 2**(tries-1)`; after
+`max_tries` the row is dead, shown in `status` and the digest by subscriber id only. A message sent
+that the database cannot record goes to the notifier's journal (journal.py) and the notifier stops.
+The statements are lease.py's, the words render.py's, the sending send.py's; several notifiers
+side by side are workers.py's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Connection
+
+from tracker import clock
+from tracker.alerts.journal import SentJournal
+from tracker.alerts.lease import (
+    DeliveryRow,
+    as_messages,
+    claim_statement,
+    group_statement,
+    lease_lost,
+    mark_failed,
+    mark_sent,
+    release,
+)
+from tracker.alerts.render import Message, RenderCache, render_group
+from tracker.alerts.send import delivery_key, fit, lazy_ca_lookup, send_message
+from tracker.config import Config
+from tracker.faults import describe_failure, disk_full
+from tracker.outbox import OPERATOR
+from tracker.store import Store
+from tracker.targets import Target, targets_of
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 50
+
+
+@dataclass
+class NotifyReport:
+    """What a notify run did, counted in messages; `crashed`: notifier processes that died."""
+
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+    lines: list[str] = field(default_factory=list)
+    crashed: int = 0
+    unrecorded: int = 0  # sent, but the database could not record it (kept in the journal)
+
+    def add(self, other: NotifyReport) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.dead += other.dead
+        self.skipped += other.skipped
+        self.crashed += other.crashed
+        self.unrecorded += other.unrecorded
+        self.lines.extend(other.lines)
+
+    def since(self, earlier: NotifyReport) -> NotifyReport | None:
+        """What this report holds beyond `earlier` (a report this one grew from), or None."""
+        news = NotifyReport(self.sent - earlier.sent, self.failed - earlier.failed, self.dead - earlier.dead,
+                            self.skipped - earlier.skipped, self.lines[len(earlier.lines):],
+                            self.crashed - earlier.crashed, self.unrecorded - earlier.unrecorded)
+        return news if news != NotifyReport() else None
+
+
+Outgoing = tuple[list[DeliveryRow], Target | None, Message | None]
+
+
+def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targets: dict[tuple[str, str], Target],
+             rendered: RenderCache) -> list[Outgoing]:
+    """Each group with its target and message (None, None: its target is gone from the config)."""
+    outgoing: list[Outgoing] = []
+    with store.session() as session:
+        for rows in groups:
+            target = targets.get((rows[0].subscriber_id, rows[0].target_hash))
+            outgoing.append((rows, target, render_group(session, rows, config, rendered) if target else None))
+    return outgoing
+
+
+def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None,
+           progress: Callable[[NotifyReport], None] | None = None) -> NotifyReport:
+    """Send every due delivery once, a group of rows as one message; return counts (messages) and
+    one line per problem (masked). `progress` sees the report after each message's result is
+    recorded (a notifier worker tells its parent as it goes)."""
+    lazy_ca_lookup()
+    owner = owner or uuid.uuid4().hex
+    report = NotifyReport()
+    targets = {(sub.id, t.hash): t for sub in config.subscribers for t in targets_of(sub.notify)}
+    targets.update({(OPERATOR, t.hash): t for t in targets_of(config.operator.notify)})
+    claim, complete = claim_statement(config), group_statement()
+    rendered = RenderCache()
+    handled = 0
+    journal = _journal(store, config, owner)
+    try:
+        while limit is None or handled < limit:
+            now = clock.now()
+            until = now + timedelta(seconds=config.alerts.lease_seconds)
+            batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - handled)
+            params = {"now": now, "until": until, "owner": owner}
+            # One connection per batch; the claim and every message's result are still each their own transaction.
+            with store.engine.connect() as conn:
+                with conn.begin():
+                    rows = list(conn.execute(claim, {**params, "batch": batch}).all())
+                    groups = sorted({(r.subscriber_id, r.target_hash, r.group_key) for r in rows if r.group_key})
+                    if groups:
+                        rows += conn.execute(complete, {**params, "groups": groups}).all()
+                if not rows:
+                    break
+                for group, target, message in _prepare(store, config, as_messages(rows), targets, rendered):
+                    if clock.now() >= until:
+                        break  # our lease ran out: the rest are free again, for the next claim (ours or not)
+                    handled += len(group)
+                    if target is None or message is None:
+                        _failed(conn, config, owner, group, None, "subscriber or target no longer in the config",
+                                report, final=True)
+                        continue
+                    ok, error = send_message(target, fit(message, target, message.link), delivery_key(group),
+                                      config.alerts.timeout_seconds)
+                    if ok:
+                        try:
+                            kept = mark_sent(conn, owner, group)
+                        except Exception as exc:
+                            _unrecorded(journal, group, target, exc, report)
+                            return report
+                        report.sent += 1
+                        if kept < len(group):
+                            report.lines.append(lease_lost(group[0], "sent") + ", which may send it again")
+                    else:
+                        _failed(conn, config, owner, group, target, error, report)
+                    if progress is not None:
+                        progress(report)
+    finally:
+        if journal is not None:
+            journal.close()
+        # Release leases of rows claimed but not handled (a lease ran out, or we stopped); when the
+        # database cannot record it, they run out by themselves (or the journal's replay frees them).
+        with contextlib.suppress(Exception):
+            release(store, owner)
+    return report
+
+
+def _journal(store: Store, config: Config, owner: str) -> SentJournal | None:
+    """This notifier's journal, made ready before anything is sent: a full disk stops us here,
+    having sent nothing. A folder we may not write to only costs the journal (said once per run):
+    a message the database then fails to record may go again, with its key."""
+    try:
+        return SentJournal(store, config.base_dir, owner)
+    except OSError as exc:
+        if disk_full(exc):
+            raise
+        log.warning("notify: cannot keep a journal of sent messages (%s): a message sent when the database "
+                    "cannot record it may be sent again", exc)
+        return None
+
+
+def _unrecorded(journal: SentJournal | None, rows: list[DeliveryRow], target: Target, problem: Exception,
+                report: NotifyReport) -> None:
+    """A message went out but marking it sent failed: keep its rows in the journal (recorded as
+    sent before the next claim) and stop: nothing sent now could be recorded either."""
+    kept = journal is not None and journal.record([row.id for row in rows])
+    report.sent += 1
+    report.unrecorded += 1
+    then = "it is recorded before anything else next time" if kept else "it may be sent again"
+    report.lines.append(f"delivery {rows[0].id} to {rows[0].subscriber_id} ({target.label}): sent, but the database "
+                        f"could not record it ({describe_failure(problem)}); {then}; notify stopped")
+
+
+def _failed(conn: Connection, config: Config, owner: str, rows: list[DeliveryRow], target: Target | None,
+            error: str | None, report: NotifyReport, final: bool = False) -> None:
+    """A failed send (or a target gone: `final`) recorded and counted (lease.mark_failed)."""
+    failure = mark_failed(conn, config, owner, rows, target.label if target else "unknown target", error, final=final)
+    if failure is None:
+        report.lines.append(lease_lost(rows[0], "not sent"))
+        return
+    if failure.dead:
+        report.dead += 1
+    else:
+        report.failed += 1
+    report.lines.append(failure.line)

@@ -1,0 +1,212 @@
+"""What a message says: the alert templates, one message per group of rows (an entity's changes
+from one crawl, a bundle, an operator notice), and whom to contact about a bill or a meeting.
+
+Pure reading: it reads the store's records and changes and writes nothing; sending is send.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from sqlalchemy import select
+
+from tracker import clock, templating
+from tracker import models as m
+from tracker.alerts.lease import DeliveryRow
+from tracker.config import Config
+from tracker.contacts import bill_contact_lines, bill_contacts
+from tracker.meetings.participation import how_to_take_part
+from tracker.records import Bill, Record, load_record
+from tracker.status import body_members_now, congress_directory
+from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class Message:
+    """One message as rendered, before it is fitted to a service's limits (send.fit)."""
+
+    title: str
+    body: str  # plain text
+    link: str | None = None  # where the rest is, when a service's length limit cuts the body
+    markdown: str | None = None  # for targets whose native format is Markdown or HTML
+
+
+def _environment(config: Config) -> jinja2.Environment:
+    folder = str(config.resolve(config.digest.templates)) if config.digest.templates else None
+    return _environment_for(folder)
+
+
+def _environment_for(folder: str | None) -> jinja2.Environment:
+    """Plain-text bodies: no autoescape (Markdown escaping is the `md` filter's job). Cached by
+    tracker.templating per folder: compiling per message cost 6 ms each."""
+    return templating.environment("alerts", folder, html=False, filters={
+        "stage_words": lambda s: STAGE_WORDS.get(s or "", s or ""),
+        "local": local_time,
+        "md": _md,
+        "take_part": how_to_take_part,
+        "mdurl": lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or ""),
+    })
+
+
+@functools.lru_cache(maxsize=4096)
+def _footer(env: jinja2.Environment, subscriber: str, markdown: bool = False) -> str:
+    text = _clean(env.get_template("alerts/footer.txt.j2").render(subscriber=subscriber))
+    return _md(text).replace("\n", "  \n") if markdown else text
+
+
+def _md(text: object) -> str:
+    """Scraped text inside Markdown: no raw HTML (apprise turns Markdown into HTML for email), no
+    emphasis or links smuggled in."""
+    return re.sub(r"([\\`*_\[\]])", r"\\\1", html.escape(str(text or ""), quote=False))
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def _entity(session: Any, key: str) -> Record | None:
+    """The entity's current record (None when it has no snapshot)."""
+    entity = session.get(m.Entity, key)
+    if entity is None or entity.current_snapshot_id is None:
+        return None
+    snap = session.get(m.Snapshot, entity.current_snapshot_id)
+    return load_record(entity.kind, snap.content) if snap else None
+
+
+def _change_context(session: Any, change: m.Change, config: Config) -> dict[str, Any]:
+    """What the bundle template shows of one change (its entity's record, the zone to show it in)."""
+    entity = _entity(session, change.entity_key)
+    zone = config.display_zone(change.watch_id)
+    return {"change": change, "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0],
+            "words": change_words(change.kind, change.data)}
+
+
+def _group_context(session: Any, changes: list[m.Change], config: Config) -> dict[str, Any]:
+    """What an instant message about one entity shows: its headline, every change newest first, and
+    the entity as it stands now."""
+    first = changes[0]
+    entity = _entity(session, first.entity_key)
+    newest_first = sorted(changes, key=lambda c: (c.occurred_at or "", c.id), reverse=True)
+    kind = first.entity_key.split(":", 1)[0]
+    site = config.digest.url
+    return {"changes": newest_first, "change": lead_change(newest_first), "entity": entity,
+            "zone": str(config.display_zone(first.watch_id)), "kind": kind,
+            "headline": headline(newest_first, entity),
+            "calendar": f"{site}/{meeting_page(first.entity_key)}.ics" if site and kind == "meeting" else None,
+            "page": f"{site}/{meeting_page(first.entity_key)}.html" if site and kind == "meeting" else None}
+
+
+@dataclass
+class RenderCache:
+    """What one notify run renders once and reuses: a message per set of changes (every subscriber
+    gets the same text plus their own footer), whom to contact per set of changes and place, and the
+    congress directory (read from the database once per run)."""
+
+    messages: dict[tuple[int, ...], Message] = field(default_factory=dict)
+    contacts: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
+    directory: Any = None
+    directory_read: bool = False
+
+
+def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: RenderCache | None = None) -> Message:
+    """The one message a group of rows carries: one entity's changes from one crawl (titled by its
+    headline), a bundle, or an operator message. `cache` keeps one rendering per set of changes for
+    a notify run: every subscriber gets that same text plus their own footer (cached per subscriber)."""
+    env = _environment(config)
+    cache = cache if cache is not None else RenderCache()
+    first = rows[0]
+    if first.payload:
+        return Message(_clean(first.payload["title"]), _clean(first.payload["body"]))
+    footer = _footer(env, first.subscriber_id)
+    if first.change_id is not None:
+        ids = tuple(sorted(row.change_id for row in rows if row.change_id is not None))
+        cached = cache.messages.get(ids)
+        if cached is None:
+            changes = [session.get(m.Change, i) for i in ids]
+            context = _group_context(session, changes, config)
+            body = env.get_template("alerts/instant.txt.j2").render(**context)
+            markdown = env.get_template("alerts/instant.md.j2").render(**context)
+            cached = Message(_clean(context["headline"]), _clean(body), context["change"].url, _clean(markdown))
+            cache.messages[ids] = cached
+        who = _who_to_contact(session, config, first.subscriber_id, ids, cache)
+        text_who = "\n".join(["", "Who to contact:", *who, ""]) if who else ""
+        md_who = "\n".join(["", "**Who to contact:**", "", *(f"- {_md(line.strip())}" for line in who), ""]) if who else ""
+        return Message(cached.title, cached.body + text_who + footer, cached.link,
+                       (cached.markdown or "") + md_who + "\n" + _footer(env, first.subscriber_id, markdown=True))
+    change_ids = session.scalars(select(m.DeliveryChange.change_id)
+                                 .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
+    items = [_change_context(session, session.get(m.Change, i), config) for i in change_ids]
+    mode, _, day = (first.period or "").partition(":")
+    watches = _bundle_groups(items, config)
+    for watch in watches:  # whom to contact, once per bill or meeting
+        for group in watch["entities"]:
+            ids = tuple(sorted(i["change"].id for i in group["items"]))
+            group["contacts"] = _who_to_contact(session, config, first.subscriber_id, ids, cache)
+    context = {"watches": watches, "count": len(items), "mode": mode, "day": day}
+    body = env.get_template("alerts/bundle.txt.j2").render(**context)
+    markdown = env.get_template("alerts/bundle.md.j2").render(**context)
+    return Message(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
+                   _clean(body + footer), None,
+                   _clean(markdown) + "\n" + _footer(env, first.subscriber_id, markdown=True))
+
+
+def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids: tuple[int, ...],
+                    cache: RenderCache) -> list[str]:
+    """Lines naming whom this subscriber can call about the changes' bill: their own senators and
+    representative, the leaders of the committee holding it, its sponsor; about a Legistar meeting:
+    its body's current members. Nothing when that data has not been read yet (the alert still goes
+    out). Worked out once per set of changes and place in a notify run."""
+    subscriber = next((s for s in config.subscribers if s.id == subscriber_id), None)
+    if subscriber is None:
+        return []
+    key = (change_ids, subscriber.state, subscriber.district)
+    if key not in cache.contacts:
+        cache.contacts[key] = _contacts(session, config, change_ids, subscriber.state, subscriber.district, cache)
+    return cache.contacts[key]
+
+
+def _contacts(session: Any, config: Config, change_ids: tuple[int, ...], state: str | None, district: int | None,
+              cache: RenderCache) -> list[str]:
+    change = session.get(m.Change, change_ids[0])
+    if change.entity_key.startswith("meeting:legistar:"):
+        members = body_members_now(session, change.entity_key)
+        return [f"Members of the {members[0]}:", *(f"  {_clean(line)}" for line in members[1])] if members else []
+    if not change.entity_key.startswith("bill:"):
+        return []
+    if not cache.directory_read:
+        cache.directory, cache.directory_read = congress_directory(session, config), True
+    bill = _entity(session, change.entity_key)
+    if cache.directory is None or not isinstance(bill, Bill):
+        return []
+    found = bill_contacts(bill, cache.directory, today=clock.now().date(), state=state, district=district)
+    return [_clean(line) for line in bill_contact_lines(found)]
+
+
+def _bundle_groups(items: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
+    """A bundle's changes grouped by watch, then by bill or meeting (each with its headline),
+    in the order of the config's watches."""
+    names = {w.id: w.name for w in [*config.bills, *config.meetings]}
+    by_watch: dict[str | None, dict[str, list[dict[str, Any]]]] = {}
+    for item in items:
+        change = item["change"]
+        by_watch.setdefault(change.watch_id, {}).setdefault(change.entity_key, []).append(item)
+    order = list(names)
+    watches = []
+    for watch_id in sorted(by_watch, key=lambda w: order.index(w) if w in order else len(order)):
+        entities = []
+        for entity_items in by_watch[watch_id].values():
+            changes = sorted((i["change"] for i in entity_items), key=lambda c: (c.occurred_at or "", c.id),
+                             reverse=True)
+            first = entity_items[0]
+            entities.append({"entity": first["entity"], "kind": first["kind"], "zone": first["zone"],
+                             "headline": headline(changes, first["entity"]),
+                             "items": sorted(entity_items, key=lambda i: changes.index(i["change"]))})
+        watches.append({"id": watch_id, "name": names.get(watch_id or "", watch_id or "other"), "entities": entities})
+    return watches
