@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config
-from tracker.crawl import SourceJob
+from tracker.planning import SourceJob
 from tracker.store import Store
 
 ROUNDS = 4  # a runner claims about 1/ROUNDS of the groups at a time

@@ -41,8 +41,8 @@ from tracker.config import Config
 from tracker.contacts import bill_contact_lines, bill_contacts
 from tracker.faults import describe_failure, disk_full
 from tracker.meetings.participation import how_to_take_part
+from tracker.queries import body_members_now, congress_directory
 from tracker.records import Bill, Record, load_record
-from tracker.status import body_members_now, congress_directory
 from tracker.store import Store
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
@@ -243,8 +243,8 @@ def _contacts(session: Any, config: Config, change_ids: tuple[int, ...], state: 
               cache: RenderCache) -> list[str]:
     change = session.get(m.Change, change_ids[0])
     if change.entity_key.startswith("meeting:legistar:"):
-        members = body_members_now(session, change.entity_key)
-        return [f"Members of the {members[0]}:", *(f"  {_clean(line)}" for line in members[1])] if members else []
+        roster = body_members_now(session, change.entity_key)
+        return [f"Members of the {roster.body}:", *(f"  {_clean(line)}" for line in roster.lines)] if roster else []
     if not change.entity_key.startswith("bill:"):
         return []
     if not cache.directory_read:
