@@ -202,7 +202,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
     from tracker import ingestworker
     from tracker.config import load_config
-    from tracker.crawl import SourceJob, run_crawls
+    from tracker.crawl import run_crawls
+    from tracker.planning import SourceJob
     from tracker.report import SourceReport
     from tracker.store import Store
 

@@ -30,8 +30,8 @@ from tracker.config import load_config  # noqa: E402
 from tracker.crawl import run_crawls  # noqa: E402
 from tracker.demo.legistar_api import LegistarApi  # noqa: E402
 from tracker.demo.replay import serve  # noqa: E402
-from tracker.status import list_changes  # noqa: E402
 from tracker.store import Store  # noqa: E402
+from tracker.views import list_changes  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "local" / "legistar"
 NOW = "2026-11-25T12:00:00Z"
@@ -133,7 +133,7 @@ def main() -> None:
             requests = server.count()
             kinds: dict[str, int] = {}
             for change in list_changes(store)[before:]:
-                kinds[change["kind"]] = kinds.get(change["kind"], 0) + 1
+                kinds[change.kind] = kinds.get(change.kind, 0) + 1
             engine, worker = peak_mb()
             print(f"{label:>12}: {requests} requests ({sum(1 for r in server.requests if r.path.endswith('/eventitems'))}"
                   f" eventitems, {sum(1 for r in server.requests if '/matters/' in r.path)} matters, "

@@ -13,12 +13,12 @@ from alerting import SECRET, fresh_store, record, team_config
 from recorded import federal, serve_legislators
 from servers import Mailbox, Receiver
 from sqlalchemy import select, text
+from statusjson import changes_json
 
 from tracker import models as m
 from tracker.alerts.notifier import notify
 from tracker.config import Config
 from tracker.outbox import retry_dead
-from tracker.status import list_changes
 from tracker.store import Store
 
 
@@ -120,7 +120,7 @@ def test_one_crawl_of_one_bill_is_one_message_titled_by_its_stage(
     replay.replace(s35, real)
     report, legislators = run_crawls(config, store, ["police"])
     assert legislators.source_id == "legislators" and legislators.not_modified == 1  # read once a day
-    kinds = [c["kind"] for c in list_changes(store)]
+    kinds = [c["kind"] for c in changes_json(store)]
     assert kinds.count("bill.stage") == 1 and kinds.count("bill.action") >= 3 and report.changes == len(kinds)
     sent = notify(store, config)
     assert (sent.sent, sent.failed) == (2, 0)  # one message per target

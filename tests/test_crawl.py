@@ -14,8 +14,9 @@ from scrapy.http import Response
 
 from spiders.base import TrackerSpider, describe_failure
 from tracker.config import Config, load_config
-from tracker.crawl import SourceJob, run_crawls
+from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault
+from tracker.planning import SourceJob
 from tracker.records import Item, Meeting
 from tracker.store import Store
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -21,8 +23,10 @@ from tracker.crawl import run_crawls
 from tracker.demo.derive import billstatus_before
 from tracker.demo.replay import ReplayServer
 from tracker.digest import build_calendar, write_site
-from tracker.records import Bill, Item, Meeting
+from tracker.queries import Watched
+from tracker.records import Bill, Item, Meeting, MeetingStatus
 from tracker.store import Store, ensure_watches, ingest
+from tracker.views import MeetingView
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 S35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
@@ -90,8 +94,11 @@ def test_feeds_parse_and_keep_stable_ids(crawled: tuple[Config, Store], tmp_path
 
 
 def test_calendar_keeps_cancelled_meetings_and_raises_sequence() -> None:
-    meeting = {"entity": "meeting:legistar:nyc:7", "body": "Committee on Public Safety", "title": "Hearing",
-               "start": "2026-12-01T13:00:00-05:00", "status": "cancelled", "location": "250 Broadway"}
+    record = Meeting(source="legistar", source_ref="7", body="Committee on Public Safety", title="Hearing",
+                     date="2026-12-01", timezone="America/New_York", start="2026-12-01T18:00:00Z",
+                     status=MeetingStatus.CANCELLED, location="250 Broadway")
+    meeting = MeetingView.of("nyc", Watched("meeting:legistar:nyc:7", record), ZoneInfo("America/New_York"),
+                             datetime(2026, 11, 24, tzinfo=UTC))
     cal = Calendar.from_ical(build_calendar([meeting], {"meeting:legistar:nyc:7": 2}, "x"))
     (event,) = cal.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 2

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from recorded import federal
 from sqlalchemy import func, select
+from statusjson import changes_json, status_json
 
 from tracker import ingestworker
 from tracker import models as m
@@ -25,7 +26,6 @@ from tracker.crawl import run_crawls
 from tracker.demo.derive import billstatus_before
 from tracker.demo.packages import INDEX_PATH, sitemap_xml
 from tracker.demo.replay import Fault, ReplayServer
-from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
 
@@ -67,8 +67,8 @@ def test_baseline_then_later_state_then_nothing(bills: tuple[Config, Store], rep
     config, store = bills
     (first,) = run_crawls(config, store)
     assert first.ok and first.items == 3 and first.changes == 0
-    assert list_changes(store) == []  # a baseline alerts nobody
-    status = by_entity(collect_status(store, config))
+    assert changes_json(store) == []  # a baseline alerts nobody
+    status = by_entity(status_json(store, config))
     assert status["bill:s35-117"]["stage"] == "referred"
     assert status["bill:hr367-115"] | {} == status["bill:hr367-115"]
     assert status["bill:hr367-115"]["cosponsors"] == 166
@@ -78,14 +78,14 @@ def test_baseline_then_later_state_then_nothing(bills: tuple[Config, Store], rep
     replay.replace(path_of("hr2471-117"), real("BILLSTATUS-117hr2471.xml"))
     (second,) = run_crawls(config, store)
     assert second.ok and second.not_modified == 1  # hr367 unchanged: a 304
-    changes = list_changes(store)
+    changes = changes_json(store)
     stages = [(c["entity"], c["data"]["to"]) for c in changes if c["kind"] == "bill.stage"]
     assert sorted(stages) == [("bill:hr2471-117", "enacted"), ("bill:s35-117", "passed_senate")]
     s35_actions = [c for c in changes if c["kind"] == "bill.action" and c["entity"] == "bill:s35-117"]
     assert {c["data"]["date"] for c in s35_actions} == {"2021-02-12", "2021-02-16", "2021-02-18"}
     assert all(c["watch"] == "police" and c["url"].startswith("https://www.congress.gov/bill/117th-congress/")
                for c in changes)
-    status = by_entity(collect_status(store, config))
+    status = by_entity(status_json(store, config))
     assert status["bill:hr2471-117"]["law"] == "117-103"
     assert status["bill:hr2471-117"]["latest_action"] == {"date": "2022-03-15", "text": "Became Public Law No: 117-103."}
     assert status["bill:s35-117"]["stage"] == "passed_senate" and status["bill:s35-117"]["cosponsors"] == 72
@@ -94,7 +94,7 @@ def test_baseline_then_later_state_then_nothing(bills: tuple[Config, Store], rep
     (third,) = run_crawls(config, store)
     assert third.changes == 0 and third.not_modified == 3
     assert replay.count(status=200) == 0  # no body downloaded
-    assert len(list_changes(store)) == len(changes)
+    assert len(changes_json(store)) == len(changes)
 
 
 def test_switching_schema_is_not_news(tmp_path: Path, replay: ReplayServer) -> None:
@@ -105,7 +105,7 @@ def test_switching_schema_is_not_news(tmp_path: Path, replay: ReplayServer) -> N
     replay.replace(path_of("s35-117"), real("BILLSTATUS-117s35.xml"))
     (report,) = run_crawls(config, store)
     assert report.ok and report.items == 1 and report.changes == 0
-    assert list_changes(store) == []
+    assert changes_json(store) == []
 
 
 def test_update_date_only_file_is_not_news(tmp_path: Path, replay: ReplayServer) -> None:
@@ -138,7 +138,7 @@ def test_a_broken_bill_is_one_clear_line_and_the_others_go_on(
 ) -> None:
     config, store = bills
     run_crawls(config, store)
-    before = collect_status(store, config)
+    before = status_json(store, config)
     # The later state is served for S.35, but H.R.2471 breaks.
     replay.replace(path_of("s35-117"), real("BILLSTATUS-117s35.xml"))
     if body is not None:
@@ -151,19 +151,19 @@ def test_a_broken_bill_is_one_clear_line_and_the_others_go_on(
     assert line.startswith("govinfo: bill hr2471-117: ") and problem in line
     assert path_of("hr2471-117") in line and "\n" not in line
     # S.35 went on; H.R.2471 kept its last good state and produced no false change.
-    kinds = {(c["entity"], c["kind"]) for c in list_changes(store)}
+    kinds = {(c["entity"], c["kind"]) for c in changes_json(store)}
     assert ("bill:s35-117", "bill.stage") in kinds
     assert not any(entity == "bill:hr2471-117" for entity, _ in kinds)
-    after = by_entity(collect_status(store, config))
+    after = by_entity(status_json(store, config))
     assert after["bill:hr2471-117"] == by_entity(before)["bill:hr2471-117"]
     # The source's health shows the error.
-    (source,) = collect_status(store, config)["sources"]
+    (source,) = status_json(store, config)["sources"]
     assert source["ok"] is False and problem in source["error"]
     # Fixed upstream: the next crawl records the bill's real news (validators were not saved).
     replay.set_fault(path_of("hr2471-117"), None)
     replay.replace(path_of("hr2471-117"), real("BILLSTATUS-117hr2471.xml"))
     (fixed,) = run_crawls(config, store)
-    assert fixed.ok and any(c["entity"] == "bill:hr2471-117" and c["kind"] == "bill.stage" for c in list_changes(store))
+    assert fixed.ok and any(c["entity"] == "bill:hr2471-117" and c["kind"] == "bill.stage" for c in changes_json(store))
 
 
 def test_unreachable_host(tmp_path: Path) -> None:
@@ -250,16 +250,16 @@ def test_title_watch_finds_a_new_bill_once(tmp_path: Path, replay: ReplayServer)
     ], index=True))
     (second,) = run_crawls(config, store)
     assert second.ok and second.items == 1
-    (found,) = list_changes(store)
+    (found,) = changes_json(store)
     assert found["kind"] == "bill.introduced" and found["entity"] == "bill:s35-117" and found["watch"] == "goodman"
-    status = by_entity(collect_status(store, config))
+    status = by_entity(status_json(store, config))
     assert status["bill:s35-117"]["stage"] == "passed_senate"
 
     # Nothing moved: no bill file is fetched again, nothing new recorded.
     replay.clear_log()
     (third,) = run_crawls(config, store)
     assert third.ok and not [r for r in replay.requests if r.path.startswith("/bulkdata/")]
-    assert len(list_changes(store)) == 1
+    assert len(changes_json(store)) == 1
 
 
 def test_a_new_bill_parser_reads_every_bill_again_once_and_is_not_news(
@@ -282,7 +282,7 @@ def test_a_new_bill_parser_reads_every_bill_again_once_and_is_not_news(
     replay.clear_log()
     (upgraded,) = run_crawls(config, store)
     assert upgraded.ok and upgraded.not_modified == 0  # read whole, not a 304
-    assert replay.count(status=200) == 3 and list_changes(store) == []
+    assert replay.count(status=200) == 3 and changes_json(store) == []
     with store.session() as session:  # same facts: the stored snapshots are now the new parser's
         assert set(session.scalars(select(m.Snapshot.parser))) == {current.parser_version}
     replay.clear_log()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from recorded import DEMO, TESTS, federal
+from statusjson import changes_json, status_json
 
 from tracker.billnumbers import BILL_TYPES
 from tracker.bills.billstatus import parse_billstatus
@@ -31,7 +32,6 @@ from tracker.demo.packages import (
     write_package,
 )
 from tracker.demo.replay import Fault, ReplayServer
-from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
 # The smaller real files (the NDAA and the omnibus would only make the packages slow to build).
@@ -142,7 +142,7 @@ def watched(tmp_path: Path, upstream: Upstream) -> tuple[Config, Store]:
 
 
 def entities(store: Store, config: Config) -> set[str]:
-    return {b["entity"] for b in collect_status(store, config)["bills"]}
+    return {b["entity"] for b in status_json(store, config)["bills"]}
 
 
 def test_baseline_from_packages_then_only_what_moved(tmp_path: Path, db_url: str, upstream: Upstream,
@@ -163,8 +163,8 @@ def test_baseline_from_packages_then_only_what_moved(tmp_path: Path, db_url: str
     assert first.requests <= 1 + 1 + 8 + 8 + 2  # robots.txt, index, sitemaps, packages, two files
     # The BREATHE Act and the three named bills are stored; the look-alike and the rest are not.
     assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
-    assert list_changes(store) == []  # a baseline alerts nobody
-    status = {b["entity"]: b for b in collect_status(store, config)["bills"]}
+    assert changes_json(store) == []  # a baseline alerts nobody
+    status = {b["entity"]: b for b in status_json(store, config)["bills"]}
     newest = parse_billstatus(member("hr", 2))
     assert status["bill:hr2-118"]["latest_action"] == newest.latest_action  # the single file's state won
     assert status["bill:hr7-118"]["watch"] == "breathe" and status["bill:hr7-118"]["title"] == "BREATHE Act"
@@ -194,7 +194,7 @@ def test_baseline_from_packages_then_only_what_moved(tmp_path: Path, db_url: str
     assert upstream.package_requests() == []
     assert sorted(r.path for r in upstream.server.requests if r.path.startswith("/sitemap/")) == sorted(
         [INDEX_PATH, sitemap_path(CONGRESS, "hr"), sitemap_path(CONGRESS, "s")])
-    changes = list_changes(store)
+    changes = changes_json(store)
     introduced = [c for c in changes if c["kind"] == "bill.introduced"]
     assert [(c["entity"], c["watch"]) for c in introduced] == [("bill:s60-118", "breathe")]
     stage = [c for c in changes if c["kind"] == "bill.stage"]
@@ -278,7 +278,7 @@ def test_a_broken_package_is_one_line_and_files_are_read_singly(
     hr_files = [p for p in upstream.bill_requests() if "/118/hr/" in p]
     assert len(hr_files) == PER_TYPE
     assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
-    assert list_changes(store) == []
+    assert changes_json(store) == []
     assert not list(Path(config.base_dir).rglob(".govinfo-package-*"))
 
 
@@ -314,7 +314,7 @@ def test_sixty_named_bills_of_one_type_follow_the_sitemap(tmp_path: Path, upstre
     upstream.server.clear_log()
     (third,) = run_crawls(config, store)
     assert third.ok and upstream.bill_requests() == [file_path(CONGRESS, "hr", 12)]
-    assert any(c["entity"] == "bill:hr12-118" for c in list_changes(store))
+    assert any(c["entity"] == "bill:hr12-118" for c in changes_json(store))
 
 
 def test_a_new_congress_without_packages_reads_files(tmp_path: Path, replay: ReplayServer,
@@ -351,7 +351,7 @@ def test_a_congress_needed_whole_is_read_from_every_types_package(tmp_path: Path
         if bill_type == "sjres":
             source = SMALL[0].read_bytes()
             files[3] = derive_bill(source, CONGRESS, "sjres", 3, title="BREATHE Act",
-                                   old_title=parse_billstatus(source)["title"])
+                                   old_title=parse_billstatus(source).title)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for n, data in files.items():
@@ -418,7 +418,7 @@ def test_many_moved_files_read_from_a_rebuilt_package(watched: tuple[Config, Sto
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
     assert upstream.package_requests() == [package_path(CONGRESS, "hr")] and upstream.bill_requests() == []
-    assert [(c["entity"], c["data"]["to"]) for c in list_changes(store) if c["kind"] == "bill.stage"] == [
+    assert [(c["entity"], c["data"]["to"]) for c in changes_json(store) if c["kind"] == "bill.stage"] == [
         ("bill:hr2-118", "passed_senate")]
 
     # They move again, but the package was not rebuilt: a 304, then the files one by one.

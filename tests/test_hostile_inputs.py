@@ -302,7 +302,7 @@ def test_the_boundaries_one_by_one() -> None:
 def test_every_link_in_the_bundled_templates_passes_the_one_url_check() -> None:
     """An `href` or a message link from data goes through the `url` filter (tracker.safetext.web_url);
     only the site's own relative paths do not."""
-    ours = re.compile(r"^\{\{ (root|bill\.page|mt\.page|mt\.calendar|m|r\.page|months\[0\])[ }|]")
+    ours = re.compile(r"^\{\{ (root|page\.page|bill\.page|mt\.page|mt\.calendar|m|r\.page|months\[0\])[ }|]")
     folder = Path(__file__).resolve().parent.parent / "templates"
     for path in folder.rglob("*.j2"):
         text = path.read_text()

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from recorded import federal, serve_legislators
 from servers import Mailbox
 from sqlalchemy import select
+from statusjson import status_json
 
 from tracker import models as m
 from tracker.alerts.notifier import notify
@@ -20,7 +21,6 @@ from tracker.contacts import LEGISLATOR_FILES, reference_key
 from tracker.crawl import run_crawls
 from tracker.demo.derive import billstatus_before
 from tracker.demo.replay import ReplayServer
-from tracker.status import collect_status
 from tracker.store import Store
 
 S35 = "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml"
@@ -62,7 +62,7 @@ def test_switched_off_it_is_neither_fetched_nor_used(tmp_path: Path, replay: Rep
     reports = run_crawls(config, store)
     assert [r.source_id for r in reports] == ["govinfo"] and reports[0].ok and reports[0].changes
     assert not [r for r in replay.requests if r.path.startswith("/congress-legislators/")]
-    assert [s["id"] for s in collect_status(store, config)["sources"]] == ["govinfo"]
+    assert [s["id"] for s in status_json(store, config)["sources"]] == ["govinfo"]
 
     assert notify(store, config).sent == 1
     ((_rcpt, mail),) = mailbox.messages

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from recorded import local
+from statusjson import changes_json, status_json
 
 from tracker import models as m
 from tracker.config import Config, load_config
@@ -30,7 +31,6 @@ from tracker.meetings.legistar import (
     normalize_items,
     normalize_matter,
 )
-from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
 DATA = Path(__file__).parent / "data" / "local"
@@ -259,7 +259,7 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     store = Store(config.database_url)
     reports = {r.source_id: r for r in run_crawls(config, store)}
     assert all(r.ok for r in reports.values()), [r.errors for r in reports.values()]
-    assert reports["legistar:nyc-council"].items > 5 and list_changes(store) == []
+    assert reports["legistar:nyc-council"].items > 5 and changes_json(store) == []
     # the baseline fetched items for every listed meeting of the two bodies, and the matching
     # item's matter history (its status is on the item: the matter record itself is not needed)
     items_asked = [r for r in replay.requests if r.path.endswith("/eventitems")]
@@ -275,7 +275,7 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     replay.clear_log()
     reports = {r.source_id: r for r in run_crawls(config, store)}
     assert all(r.ok for r in reports.values()), [r.errors for r in reports.values()]
-    changes = list_changes(store)
+    changes = changes_json(store)
     found = sorted((c["kind"], c["entity"]) for c in changes)
     assert found == [
         ("agenda.item_added", "meeting:legistar:nyc:20111"),
@@ -310,7 +310,7 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     assert "EventDate ge datetime'2023-05-02T00:00:00'" in listing.query["$filter"]
     assert "EventMinutesLastPublishedUTC ge datetime'2023-05-25T12:00:00'" in listing.query["$filter"]
 
-    status = {mt["entity"]: mt for mt in collect_status(store, config)["meetings"]}
+    status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
     hearing = status["meeting:legistar:nyc:20111"]
     assert hearing["start"] == "2023-06-26T10:00:00-04:00"
     assert hearing["items"] == [
@@ -324,7 +324,7 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T14:00:00Z")
     reports = {r.source_id: r for r in run_crawls(config, store)}
     assert all(r.ok for r in reports.values())
-    assert len(list_changes(store)) == len(changes)
+    assert len(changes_json(store)) == len(changes)
     assert [r.path for r in replay.requests if r.path.startswith("/v1/")] == ["/v1/nyc/events"]
     # a day later the matter's own record is checked again (its status can move off any agenda)
     replay.clear_log()
@@ -332,7 +332,7 @@ def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
     run_crawls(config, store)
     assert sorted(r.path for r in replay.requests if "/matters/" in r.path) == [
         "/v1/nyc/matters/17071", "/v1/nyc/matters/17071/histories"]
-    assert len(list_changes(store)) == len(changes)
+    assert len(changes_json(store)) == len(changes)
 
 
 def crawled_baseline(tmp_path: Path, replay: ReplayServer, legistar: LegistarApi,
@@ -354,14 +354,14 @@ def test_failed_items_keep_what_was_stored_and_are_asked_again(
     replay.add("/v1/nyc/events/20111/eventitems", status=500, body=b"")
     (report, _) = run_crawls(config, store)
     assert len(report.errors) == 1 and "items of meeting 20111: HTTP 500" in report.errors[0]
-    status = {mt["entity"]: mt for mt in collect_status(store, config)["meetings"]}
+    status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
     assert [i["keywords"] for i in status["meeting:legistar:nyc:20111"]["items"]] == [["NYPD"]]  # kept
-    assert not [c for c in list_changes(store) if c["kind"] == "agenda.item_added"]
+    assert not [c for c in changes_json(store) if c["kind"] == "agenda.item_added"]
     # the next run asks again (the event's fields were not marked seen) and finds the new item
     replay.remove("/v1/nyc/events/20111/eventitems")  # the mounted API answers again
     (report, _) = run_crawls(config, store)
     assert report.ok
-    assert [c["data"]["title"] for c in list_changes(store) if c["kind"] == "agenda.item_added"] == [
+    assert [c["data"]["title"] for c in changes_json(store) if c["kind"] == "agenda.item_added"] == [
         "Int 0123-2023 - Ending the use of ShotSpotter"]
 
 
@@ -372,10 +372,10 @@ def test_one_unreadable_event_is_that_events_error(
     legistar.client("nyc").events[20188]["EventDate"] = "not a date"  # derived: a broken record
     (report, _) = run_crawls(config, store)
     assert len(report.errors) == 1 and report.errors[0].startswith("legistar:nyc-council: meeting 20188: unreadable")
-    kinds = {(c["kind"], c["entity"]) for c in list_changes(store)}
+    kinds = {(c["kind"], c["entity"]) for c in changes_json(store)}
     assert ("meeting.cancelled", "meeting:legistar:nyc:20115") in kinds  # the others went on
     assert not [k for k in kinds if k[1] == "meeting:legistar:nyc:20188"]
-    status = {mt["entity"]: mt for mt in collect_status(store, config)["meetings"]}
+    status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
     assert status["meeting:legistar:nyc:20188"]["start"] == "2023-06-20T13:00:00-04:00"  # the stored one kept
 
 
@@ -394,11 +394,11 @@ def test_a_moved_modified_stamp_refetches_the_items(
     (report, _) = run_crawls(config, store)
     assert report.ok
     assert [r.path for r in replay.requests if r.path.endswith("/eventitems")] == ["/v1/nyc/events/20111/eventitems"]
-    assert [(c["kind"], c["data"]["keywords"]) for c in list_changes(store)] == [("agenda.item_added", ["ShotSpotter"])]
+    assert [(c["kind"], c["data"]["keywords"]) for c in changes_json(store)] == [("agenda.item_added", ["ShotSpotter"])]
     replay.clear_log()
     run_crawls(config, store)  # nothing moved since: the items are not asked for again
     assert not [r for r in replay.requests if r.path.endswith("/eventitems")]
-    assert len(list_changes(store)) == 1
+    assert len(changes_json(store)) == 1
 
 
 def stored_cursor(store: Store, source_id: str = "legistar:nyc-council") -> dict[str, Any]:
@@ -433,13 +433,13 @@ def test_the_cursor_keeps_past_meetings_a_year_then_forgets_them(
     assert cursor["bodies"]["19"] == "2023-06-21T12:00:00+00:00"  # its roster was due (daily) and asked for
 
     # Nothing new an hour later: one listing, no items and no roster asked for again.
-    changes = list_changes(store)
+    changes = changes_json(store)
     replay.clear_log()
     monkeypatch.setenv("TRACKER_NOW", "2023-06-21T13:00:00Z")
     (report, _) = run_crawls(config, store)
     assert report.ok, report.errors
     assert [r.path for r in replay.requests if r.path.startswith("/v1/")] == ["/v1/nyc/events"]
-    assert list_changes(store) == changes
+    assert changes_json(store) == changes
 
     # 5 July: an item about ShotSpotter is added to the 18 May hearing (derived), seven weeks on.
     nyc = legistar.client("nyc")
@@ -450,7 +450,7 @@ def test_the_cursor_keeps_past_meetings_a_year_then_forgets_them(
     monkeypatch.setenv("TRACKER_NOW", "2023-07-05T12:00:00Z")
     (report, _) = run_crawls(config, store)
     assert report.ok, report.errors
-    added = [c for c in list_changes(store) if c["kind"] == "agenda.item_added"]
+    added = [c for c in changes_json(store) if c["kind"] == "agenda.item_added"]
     assert [c["entity"] for c in added] == ["meeting:legistar:nyc:20107"], added
 
     # A year and more on (window from 1 June 2024): meetings before 2 June 2023 that the listing no
@@ -517,7 +517,7 @@ def test_a_matter_is_followed_until_a_year_after_its_last_change(
     later_state(legistar)  # 17071 adopted
     monkeypatch.setenv("TRACKER_NOW", "2023-06-21T12:00:00Z")
     run_crawls(config, store)
-    assert [c["data"]["to"] for c in list_changes(store) if c["kind"] == "matter.status"] == ["Adopted"]
+    assert [c["data"]["to"] for c in changes_json(store) if c["kind"] == "matter.status"] == ["Adopted"]
     assert stored_cursor(store)["matters"]["17071"]["changed"] == "2023-06-21"
 
     a_hearing_on(legistar, 30001, "2024-06-12")
@@ -538,15 +538,15 @@ def test_a_matter_is_followed_until_a_year_after_its_last_change(
 def test_bad_listing_loses_nothing_and_says_where(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     config, store = crawled_baseline(tmp_path, replay, legistar, monkeypatch)
-    before = len(collect_status(store, config)["meetings"])
+    before = len(status_json(store, config)["meetings"])
     for fault, words in ((Fault.html_error(), "an HTML page, not JSON"), (Fault.short(100), "not valid JSON")):
         replay.set_fault("/v1", fault)
         reports = {r.source_id: r for r in run_crawls(config, store)}
         nyc = reports["legistar:nyc-council"]
         assert len(nyc.errors) == 1 and words in nyc.errors[0] and "events listing" in nyc.errors[0]
         assert reports["ical:dpscd"].ok  # the other source went on
-        meetings = collect_status(store, config)["meetings"]
-        assert len(meetings) == before and list_changes(store) == []
+        meetings = status_json(store, config)["meetings"]
+        assert len(meetings) == before and changes_json(store) == []
         with store.session() as session:  # nothing marked missing: the listing was not whole
             assert not session.query(m.Entity).filter(m.Entity.missing_since.is_not(None)).count()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from recorded import local
+from statusjson import changes_json, status_json
 
 from tracker.alerts.render import render_group
 from tracker.config import load_config
@@ -20,7 +21,6 @@ from tracker.digest import write_site
 from tracker.meetings.diff import diff_meeting
 from tracker.records import Document, Listing, ListingContext, Meeting
 from tracker.sources import SOURCES
-from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
 PAGE = local("corpus/granicus/tulsa_council_viewpublisher.html")
@@ -67,14 +67,14 @@ def test_documents_arrive_with_an_upgrade_as_a_baseline_then_are_shown(
                                                      parser_version="1"))
     run_crawls(config, store)
     run_crawls(config, store)  # the watch has its baseline
-    before = {mt["entity"]: mt for mt in collect_status(store, config)["meetings"]}
+    before = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
     assert before[CLIP]["livestream_url"] is None
 
     monkeypatch.setitem(SOURCES, "granicus", current)
     (upgraded,) = run_crawls(config, store)  # the page has not changed, the parser has
     assert upgraded.ok and upgraded.new_snapshots > 0
-    assert list_changes(store) == []  # the video and documents it now finds are no news
-    meetings = {mt["entity"]: mt for mt in collect_status(store, config)["meetings"]}
+    assert changes_json(store) == []  # the video and documents it now finds are no news
+    meetings = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
     council = meetings[CLIP]
     assert council["agenda_url"] == before[CLIP]["agenda_url"]  # what scripts read is unchanged
     assert council["livestream_url"] == "http://tulsa-ok.granicus.com/MediaPlayer.php?view_id=4&clip_id=7169"
@@ -89,7 +89,7 @@ def test_documents_arrive_with_an_upgrade_as_a_baseline_then_are_shown(
     assert later != PAGE
     replay.replace(PATH, later)
     run_crawls(config, store)
-    assert list_changes(store) == []
+    assert changes_json(store) == []
     site = write_site(store, config, tmp_path / "site")
     shown = (site / "index.html").read_text() + "".join(p.read_text() for p in site.rglob("*.html"))
     assert 'href="http://tulsa-ok.granicus.com/DocumentViewer.php?file=tulsa-ok_packet_7169.pdf"' in shown
@@ -99,7 +99,7 @@ def test_documents_arrive_with_an_upgrade_as_a_baseline_then_are_shown(
     replay.replace(PATH, later.replace(b'id="Regular-Council-Meeting" scope="row">Regular Council Meeting</td>',
                                        b'id="Regular-Council-Meeting" scope="row">Regular Council Meeting - CANCELLED</td>', 1))
     run_crawls(config, store)
-    (change,) = list_changes(store)
+    (change,) = changes_json(store)
     assert (change["kind"], change["entity"]) == ("meeting.cancelled", CLIP)
     message = instant_message(store, config, change["id"])
     for line in ("Agenda: http://tulsa-ok.granicus.com/AgendaViewer.php?view_id=4&clip_id=7169",

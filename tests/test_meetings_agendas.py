@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from listings import listing_of, meetings_of
 from recorded import local
+from statusjson import changes_json, status_json
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
@@ -27,7 +28,6 @@ from tracker.meetings.agendas import (
 )
 from tracker.meetings.ical import parse_ical
 from tracker.meetings.normalize import SourceParseError
-from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
 DATA = Path(__file__).parent / "data" / "local"
@@ -295,29 +295,29 @@ def test_through_the_engine(case: str, tmp_path: Path, replay: ReplayServer, mon
     store = Store(config.database_url)
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
-    assert report.items == stored and list_changes(store) == []
+    assert report.items == stored and changes_json(store) == []
     replay.replace(path, later)
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
-    changes = list_changes(store)
+    changes = changes_json(store)
     assert sorted((c["kind"], c["entity"]) for c in changes) == [
         (change, f"meeting:{kind}:city:{ref}") for change, ref in expected]
     (report,) = run_crawls(config, store)
-    assert report.ok and report.not_modified == 1 and list_changes(store) == changes
+    assert report.ok and report.not_modified == 1 and changes_json(store) == changes
     replay.set_fault(path, Fault.retry_after(1, times=1))
     (report,) = run_crawls(config, store)
-    assert report.ok and replay.count(path, status=429) == 1 and list_changes(store) == changes
-    before = collect_status(store, config)["meetings"]
+    assert report.ok and replay.count(path, status=429) == 1 and changes_json(store) == changes
+    before = status_json(store, config)["meetings"]
     assert before and not any(mt.get("missing") for mt in before)
     replay.set_fault(path, Fault.html_error())  # an HTML maintenance page with status 200
     (report,) = run_crawls(config, store)
     problem = "an HTML page, not an RSS/Atom feed" if kind == "feed" else "no meeting rows found"
     assert len(report.errors) == 1 and report.errors[0].startswith(f"{kind}:city: ")
     assert problem in report.errors[0] and f"{replay.url}{path}" in report.errors[0]
-    assert collect_status(store, config)["meetings"] == before and list_changes(store) == changes
+    assert status_json(store, config)["meetings"] == before and changes_json(store) == changes
     replay.set_fault(path, None)
     (report,) = run_crawls(config, store)
-    assert report.ok and collect_status(store, config)["meetings"] == before and list_changes(store) == changes
+    assert report.ok and status_json(store, config)["meetings"] == before and changes_json(store) == changes
 
 
 def test_civicplus_home_is_read_through_the_search(tmp_path: Path, replay: ReplayServer,

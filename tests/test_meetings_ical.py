@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from listings import listing_of
 from recorded import local
+from statusjson import changes_json, status_json
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
@@ -18,7 +19,6 @@ from tracker.meetings.diff import diff_meeting
 from tracker.meetings.ical import parse_ical
 from tracker.meetings.normalize import SourceParseError, cancellation, match_keywords
 from tracker.records import Meeting
-from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
 ICS = local("ics/detroit_k12_board_of_education.ics")
@@ -137,7 +137,7 @@ def test_feed_through_the_engine(tmp_path: Path, replay: ReplayServer, monkeypat
     config = load_config(path, env={})
     store = Store(config.database_url)
     (first,) = run_crawls(config, store)
-    assert first.ok and first.items > 10 and list_changes(store) == []
+    assert first.ok and first.items > 10 and changes_json(store) == []
     # the later state: the real feed, and the Finance meeting of 26 April cancelled
     later = ICS.replace(b"SUMMARY:Finance Sub-Committee Meeting (Open)\r\nCLASS:PUBLIC\r\nLOCATION:3011 W. Grand Blvd., Fisher Building 12th Floor Conference\r\nSTATUS:CONFIRMED",
                         b"SUMMARY:Finance Sub-Committee Meeting (Open)\r\nCLASS:PUBLIC\r\nLOCATION:3011 W. Grand Blvd., Fisher Building 12th Floor Conference\r\nSTATUS:CANCELLED", 1)
@@ -145,18 +145,18 @@ def test_feed_through_the_engine(tmp_path: Path, replay: ReplayServer, monkeypat
     replay.replace("/feed.ics", later)
     (second,) = run_crawls(config, store)
     assert second.ok and second.changes == 2
-    kinds = sorted((c["kind"], c["entity"]) for c in list_changes(store))
+    kinds = sorted((c["kind"], c["entity"]) for c in changes_json(store))
     assert kinds == [("meeting.added", "meeting:ical:dpscd:7848"), ("meeting.rescheduled", "meeting:ical:dpscd:7856")]
-    moved = next(c for c in list_changes(store) if c["kind"] == "meeting.rescheduled")
+    moved = next(c for c in changes_json(store) if c["kind"] == "meeting.rescheduled")
     assert moved["data"] == {"from": "2019-04-16T16:30:00-04:00", "to": "2019-04-16T17:30:00-04:00"}
-    added = next(c for c in list_changes(store) if c["kind"] == "meeting.added")
+    added = next(c for c in changes_json(store) if c["kind"] == "meeting.added")
     assert added["data"]["start"] == "2019-04-26T09:00:00-04:00"
     # 7848 arrived already cancelled in this state: it is added, with its status shown
-    status = {mt["entity"]: mt for mt in collect_status(store, config)["meetings"]}
+    status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
     assert status["meeting:ical:dpscd:7848"]["status"] == "cancelled"
     assert status["meeting:ical:dpscd:7856"]["start"] == "2019-04-16T17:30:00-04:00"
     (third,) = run_crawls(config, store)
-    assert third.not_modified == 1 and len(list_changes(store)) == 2
+    assert third.not_modified == 1 and len(changes_json(store)) == 2
 
 
 def test_a_known_meeting_cancelled(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,12 +173,12 @@ def test_a_known_meeting_cancelled(tmp_path: Path, replay: ReplayServer, monkeyp
     cut = ICS.index(b"STATUS:CONFIRMED", block)
     replay.replace("/feed.ics", ICS[:cut] + b"STATUS:CANCELLED" + ICS[cut + len(b"STATUS:CONFIRMED"):])
     run_crawls(config, store)
-    (change,) = list_changes(store)
+    (change,) = changes_json(store)
     assert change["kind"] == "meeting.cancelled" and change["entity"] == "meeting:ical:dpscd:7856"
     assert change["data"] == {"start": "2019-04-16T17:30:00-04:00", "body": "Detroit Board of Education",
                               "status_text": "CANCELLED"}
     run_crawls(config, store)
-    assert len(list_changes(store)) == 1
+    assert len(changes_json(store)) == 1
 
 
 def test_feed_validators_wait_for_a_clean_crawl(tmp_path: Path, replay: ReplayServer,
@@ -218,7 +218,7 @@ def test_an_ical_watch_with_keywords_marks_the_meetings_whose_titles_match(
     store = Store(config.database_url)
     (report,) = run_crawls(config, store)
     assert report.ok
-    meetings = collect_status(store, config)["meetings"]
+    meetings = status_json(store, config)["meetings"]
     marked = [mt for mt in meetings if mt["items"]]
     assert marked and all("Finance" in mt["title"] for mt in marked)
     assert all(mt["items"] == [{"title": mt["title"], "matter": None, "keywords": ["Finance"]}] for mt in marked)
@@ -249,16 +249,16 @@ def test_upgrading_the_ical_parser_is_not_news(tmp_path: Path, replay: ReplaySer
     run_crawls(config, store)
     run_crawls(config, store)  # the watch has its baseline: from now on what appears is news
 
-    assert not [mt for mt in collect_status(store, config)["meetings"] if mt["items"]]
+    assert not [mt for mt in status_json(store, config)["meetings"] if mt["items"]]
     assert replay.count("/feed.ics", status=304) == 1  # the unchanged feed cost a 304
     monkeypatch.setitem(SOURCES, "ical", current)
     (upgraded,) = run_crawls(config, store)  # the feed has not changed, the parser has: read it whole
     assert replay.count("/feed.ics", status=200) == 2
-    assert upgraded.ok and upgraded.new_snapshots > 0 and list_changes(store) == []
-    assert [mt for mt in collect_status(store, config)["meetings"] if mt["items"]]
+    assert upgraded.ok and upgraded.new_snapshots > 0 and changes_json(store) == []
+    assert [mt for mt in status_json(store, config)["meetings"] if mt["items"]]
     replay.replace("/feed.ics", ICS)
     run_crawls(config, store)
-    assert [(c["kind"], c["entity"]) for c in list_changes(store)] == [("meeting.added", "meeting:ical:dpscd:7848")]
+    assert [(c["kind"], c["entity"]) for c in changes_json(store)] == [("meeting.added", "meeting:ical:dpscd:7848")]
 
 
 # -- plain events read without the library's whole-feed parse: the same meetings, the same lines --

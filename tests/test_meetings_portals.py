@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from listings import meetings_of
+from statusjson import changes_json, status_json
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
 from tracker.meetings.normalize import SourceParseError
 from tracker.meetings.portals import parse_boarddocs, parse_civicclerk, parse_primegov
-from tracker.status import collect_status, list_changes
 from tracker.store import Store
 
 DATA = Path(__file__).parent / "data" / "local"
@@ -139,21 +139,21 @@ def test_portal_through_the_engine(kind: str, tmp_path: Path, replay: ReplayServ
     config = load_config(config_path, env={})
     store = Store(config.database_url)
     (report,) = run_crawls(config, store)
-    assert report.ok and report.items > 3 and list_changes(store) == []
+    assert report.ok and report.items > 3 and changes_json(store) == []
     replay.replace(path, later())
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
-    found = sorted((c["kind"], c["entity"].rsplit(":", 1)[1]) for c in list_changes(store))
+    found = sorted((c["kind"], c["entity"].rsplit(":", 1)[1]) for c in changes_json(store))
     assert found == expected
-    assert all(c["entity"].startswith(f"meeting:{kind}:city:") for c in list_changes(store))
+    assert all(c["entity"].startswith(f"meeting:{kind}:city:") for c in changes_json(store))
     (report,) = run_crawls(config, store)
-    assert report.not_modified == 1 and len(list_changes(store)) == len(expected)
+    assert report.not_modified == 1 and len(changes_json(store)) == len(expected)
     # an HTML error page with 200 is one clear line; what is stored stays
     replay.set_fault(path, Fault.html_error())
-    before = collect_status(store, config)["meetings"]
+    before = status_json(store, config)["meetings"]
     (report,) = run_crawls(config, store)
     assert len(report.errors) == 1 and "HTML page" in report.errors[0] and f"{kind}:city" in report.errors[0]
-    assert collect_status(store, config)["meetings"] == before
+    assert status_json(store, config)["meetings"] == before
 
 
 def test_primegov_moved_meeting_has_local_times(tmp_path: Path, replay: ReplayServer,
@@ -169,7 +169,7 @@ def test_primegov_moved_meeting_has_local_times(tmp_path: Path, replay: ReplaySe
     run_crawls(config, store)
     replay.replace(path, primegov_later())
     run_crawls(config, store)
-    moved = next(c for c in list_changes(store) if c["kind"] == "meeting.rescheduled")
+    moved = next(c for c in changes_json(store) if c["kind"] == "meeting.rescheduled")
     assert moved["data"] == {"from": "2026-04-07T18:00:00-04:00", "to": "2026-04-07T19:00:00-04:00"}
-    cancelled = next(c for c in list_changes(store) if c["kind"] == "meeting.cancelled")
+    cancelled = next(c for c in changes_json(store) if c["kind"] == "meeting.cancelled")
     assert cancelled["data"]["status_text"] == "CANCELLED"

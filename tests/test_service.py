@@ -130,7 +130,8 @@ def test_check_and_status_say_times_in_the_tracker_zone_and_json_stays_utc(tmp_p
     """An operator reads `status --check` and `status` in the tracker's zone, in the words the alerts
     use; monitors reading `--json` keep the UTC stamps."""
     from tracker.health import problems
-    from tracker.status import check_lines, collect_status, status_lines
+    from tracker.status import check_lines, status_lines
+    from tracker.views import collect_status
 
     config = write_config(tmp_path, f"http://127.0.0.1:{closed_port}")
     config.write_text(config.read_text().replace("[tracker]\n", '[tracker]\ntimezone = "America/Los_Angeles"\n', 1))

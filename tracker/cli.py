@@ -407,7 +407,8 @@ class PrintingStages:
 @pass_ctx
 def status(ctx: Context, as_json: bool, check: bool) -> None:
     """Where every watched thing stands, and source and delivery health."""
-    from tracker.status import check_lines, collect_status, status_lines
+    from tracker.status import check_lines, status_lines
+    from tracker.views import collect_status
 
     config = ctx.config()
     if check:
@@ -422,11 +423,11 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             if not found:
                 ctx.say("ok")
         sys.exit(1 if found else 0)
-    data = collect_status(open_store(config), config)
+    view = collect_status(open_store(config), config)
     if as_json:
-        click.echo(secrets.mask(json.dumps(data, indent=2, ensure_ascii=False)))
+        click.echo(secrets.mask(json.dumps(view.to_json(), indent=2, ensure_ascii=False)))
         return
-    for line in status_lines(data, config):
+    for line in status_lines(view, config):
         ctx.say(line)
 
 
@@ -439,7 +440,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
 @pass_ctx
 def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, kind: str | None) -> None:
     """Recorded changes, oldest first."""
-    from tracker.status import list_changes
+    from tracker.views import list_changes
 
     config = ctx.config()
     since_at = None
@@ -450,14 +451,14 @@ def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, k
             fail_usage(f"--since {since!r} is not an ISO 8601 time")
     if watch and watch not in config.watch_ids:
         fail_usage(f"--watch {watch}: no watch with that id in {config.path}")
-    rows = list_changes(open_store(config), since=since_at, watch=watch, kind=kind)
+    found = list_changes(open_store(config), since=since_at, watch=watch, kind=kind)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json.dumps([change.to_json() for change in found], indent=2, ensure_ascii=False))
         return
     zone = config.display_zone()
-    for row in rows:
-        when = local_time(row["detected_at"], zone, "%Y-%m-%d %H:%M %Z")
-        ctx.say(f"{row['id']:>5} {when} {change_words(row['kind'], row['data']):<26} {row['summary']}")
+    for change in found:
+        when = local_time(change.detected_at, zone, "%Y-%m-%d %H:%M %Z")
+        ctx.say(f"{change.id:>5} {when} {change_words(change.kind, change.data):<26} {change.summary}")
 
 
 # -- sources ---------------------------------------------------------------------------------

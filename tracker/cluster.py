@@ -35,8 +35,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config
-from tracker.crawl import SourceJob, plan_sources
 from tracker.outbox import sync_subscribers
+from tracker.planning import SourceJob, plan_sources
 from tracker.store import Store, ensure_watches
 
 ROUNDS = 4  # a runner claims about 1/ROUNDS of the groups at a time

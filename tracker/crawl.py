@@ -13,13 +13,13 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from tracker import ingestworker, secrets
 from tracker.config import Config
 from tracker.health import check_sources
 from tracker.outbox import owe_operator, sync_subscribers
+from tracker.planning import SourceJob, plan_sources
 from tracker.records import Item, Page
 from tracker.report import SourceReport
 from tracker.runs import finish_runs, load_cursors, start_runs
@@ -141,30 +141,6 @@ class IngestPipeline:
             report.new_snapshots += 1
         report.changes += outcome.changes
         return item
-
-
-@dataclass
-class SourceJob:
-    source_id: str
-    kind: str  # a source kind of tracker/sources.py, hence its spider's name
-    watch_ids: list[str]
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    spider: type | None = None  # default: the spider named `kind` (tests pass their own)
-
-
-def plan_sources(config: Config, watch_ids: Iterable[str] | None = None) -> list[SourceJob]:
-    """Which sources to crawl for the chosen watches (all when None)."""
-    chosen = set(watch_ids) if watch_ids else set(config.watch_ids)
-    jobs: list[SourceJob] = []
-    bills = [w for w in config.bills if w.id in chosen]
-    if bills:
-        jobs.append(SourceJob("govinfo", "govinfo", [w.id for w in bills], {"watches": bills}))
-        if config.subscribers and config.sources.legislators.enabled:  # alerts about those bills say whom to call
-            jobs.append(SourceJob("legislators", "legislators", []))
-    for watch in config.meetings:
-        if watch.id in chosen:
-            jobs.append(SourceJob(watch.source_id, watch.source_kind, [watch.id], {"watch": watch}))
-    return jobs
 
 
 def run_crawls(

@@ -15,26 +15,27 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from icalendar import Calendar, Event
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tracker import __version__, clock, templating
-from tracker import models as m
 from tracker.bills.stages import chambers_passed
 from tracker.config import Config
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts
 from tracker.health import record_digest
 from tracker.meetings.participation import how_to_take_part
-from tracker.records import Bill, Meeting, load_record
+from tracker.queries import Roster, body_members_now, congress_directory, meeting_sequences, record_as_of
+from tracker.records import Bill, MeetingStatus
 from tracker.safetext import one_line, web_url
-from tracker.status import body_members_now, collect_status, congress_directory, list_changes, watch_entities
 from tracker.store import Store
-from tracker.words import STAGE_WORDS, change_words, local_time, meeting_label, meeting_page, slug
+from tracker.views import BillView, ChangeView, MeetingView, StatusView, collect_status, list_changes
+from tracker.words import STAGE_WORDS, change_words, local_time, slug
 
 log = logging.getLogger(__name__)
 RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting pages
@@ -93,40 +94,73 @@ def environment(config: Config) -> jinja2.Environment:
     })
 
 
-def _bill_pages(store: Store, config: Config) -> dict[str, dict[str, Any]]:
-    """Full content of every watched bill, with its cosponsor count a week ago and whom to call
-    about it (its committee's leaders while it sits in committee, its sponsor)."""
+@dataclass
+class BillPage:
+    """A watched bill's page: the bill (`view.record` is all of it), the stage tracker's steps, its
+    cosponsors' change this week, whom to call about it, and the other bills of its campaign."""
+
+    view: BillView
+    page: str
+    steps: list[dict[str, Any]]
+    cosponsor_change: int | None
+    contacts: list[str]
+    related: list[BillPage] = field(default_factory=list)
+
+    @property
+    def record(self) -> Bill:
+        return self.view.record
+
+
+@dataclass
+class WatchSection:
+    """One campaign on the front page: its bills, or its body's upcoming meetings."""
+
+    id: str
+    name: str
+    kind: str  # "bill" or "meeting"
+    zone: str
+    bills: list[BillPage] = field(default_factory=list)
+    meetings: list[MeetingView] = field(default_factory=list)
+
+
+@dataclass
+class Site:
+    """Everything the site shows, read from the store once before anything is written."""
+
+    status: StatusView
+    changes: list[ChangeView]  # the newest RECENT_CHANGES, newest first
+    months: dict[str, list[ChangeView]]  # every change, by the month it was detected
+    bills: dict[str, BillPage]  # by entity key
+    watches: list[WatchSection]
+    upcoming: list[MeetingView]
+    rosters: dict[str, Roster]  # a Legistar meeting's body members now, by meeting key
+    seats: list[dict[str, Any]]
+    sequences: dict[str, int]
+
+
+def _bill_pages(session: Session, config: Config, bills: list[BillView]) -> dict[str, BillPage]:
+    """Every watched bill's page, with its cosponsor count a week ago and whom to call about it
+    (its committee's leaders while it sits in committee, its sponsor)."""
     week_ago = clock.now() - timedelta(days=7)
     today = clock.now().date()
-    out: dict[str, dict[str, Any]] = {}
-    with store.session() as session:
-        directory = congress_directory(session, config)
-        for watch in config.bills:
-            for entity, bill in watch_entities(session, watch.id, "bill"):
-                if entity.key in out:
-                    continue
-                old = session.scalar(
-                    select(m.Snapshot.content).where(m.Snapshot.entity_key == entity.key,
-                                                     m.Snapshot.fetched_at <= week_ago)
-                    .order_by(m.Snapshot.id.desc()).limit(1)
-                )
-                before = load_record("bill", old) if old else None
-                out[entity.key] = {
-                    **bill.dump(), "entity": entity.key, "page": f"bills/{slug(bill.number or entity.key)}.html",
-                    "steps": stage_steps(bill),
-                    "cosponsor_change": (bill.active_cosponsors - before.active_cosponsors
-                                         if isinstance(before, Bill) else None),
-                    "contacts": (bill_contact_lines(bill_contacts(bill, directory, today=today))
-                                 if directory is not None else []),
-                }
+    directory = congress_directory(session, config)
+    out: dict[str, BillPage] = {}
+    for view in bills:
+        if view.entity in out:
+            continue
+        bill = view.record
+        before = record_as_of(session, view.entity, "bill", week_ago)
+        out[view.entity] = BillPage(
+            view=view, page=f"bills/{slug(bill.number or view.entity)}.html", steps=stage_steps(bill),
+            cosponsor_change=bill.active_cosponsors - before.active_cosponsors if isinstance(before, Bill) else None,
+            contacts=bill_contact_lines(bill_contacts(bill, directory, today=today)) if directory is not None else [])
     return out
 
 
-def seat_table(store: Store, config: Config) -> list[dict[str, Any]]:
+def seat_table(session: Session, config: Config) -> list[dict[str, Any]]:
     """Every seat in Congress with who holds it and how to reach them, for the digest's "find your
     members" table (static: no script looks anything up)."""
-    with store.session() as session:
-        directory = congress_directory(session, config)
+    directory = congress_directory(session, config)
     if directory is None:
         return []
     rows = []
@@ -137,17 +171,30 @@ def seat_table(store: Store, config: Config) -> list[dict[str, Any]]:
     return rows
 
 
-def _meeting_sequences(store: Store) -> dict[str, int]:
-    """SEQUENCE for the calendar: how many times a meeting's snapshot changed."""
+def read_site(store: Store, config: Config) -> Site:
+    """What the site shows, from the typed views and the shared queries."""
+    status = collect_status(store, config)
+    everything = list_changes(store, newest_first=True)
+    upcoming = [mt for mt in status.meetings if mt.upcoming]
     with store.session() as session:
-        rows = session.execute(
-            select(m.Snapshot.entity_key, func.count()).join(m.Entity, m.Entity.key == m.Snapshot.entity_key)
-            .where(m.Entity.kind == "meeting").group_by(m.Snapshot.entity_key)
-        )
-        return {key: count - 1 for key, count in rows}
+        bills = _bill_pages(session, config, status.bills)
+        seats = seat_table(session, config) if bills else []
+        sequences = meeting_sequences(session)
+        rosters = {mt.entity: roster for mt in upcoming if (roster := body_members_now(session, mt.entity))}
+    watches = [WatchSection(w.id, w.name, "bill", config.tracker.timezone,
+                            bills=[bills[b.entity] for b in status.bills if b.watch == w.id])
+               for w in config.bills]
+    watches += [WatchSection(w.id, w.name, "meeting", w.timezone or config.tracker.timezone,
+                             meetings=[mt for mt in upcoming if mt.watch == w.id])
+                for w in config.meetings]
+    for section in watches:
+        for page in section.bills:
+            page.related = [other for other in section.bills if other is not page]
+    return Site(status=status, changes=everything[:RECENT_CHANGES], months=_changes_by_month(everything),
+                bills=bills, watches=watches, upcoming=upcoming, rosters=rosters, seats=seats, sequences=sequences)
 
 
-def build_calendar(meetings: list[dict[str, Any]], sequences: dict[str, int], name: str,
+def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name: str,
                    events: dict[str, bytes] | None = None, skipped: list[str] | None = None) -> bytes:
     """An iCalendar file of the meetings that have a time. Each VEVENT is serialized once per site
     (`events` keeps them): the same meeting is in the whole calendar, its watch's and its own. An
@@ -158,39 +205,37 @@ def build_calendar(meetings: list[dict[str, Any]], sequences: dict[str, int], na
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", one_line(name))
     for mt in meetings:
-        if mt.get("start") and mt["entity"] not in events:
+        if mt.start and mt.entity not in events:
             try:
-                events[mt["entity"]] = _event(mt, sequences)
+                events[mt.entity] = _event(mt, sequences)
             except WHOLE_SITE_FAILURES:
                 raise
             except Exception as exc:
-                events[mt["entity"]] = b""
+                events[mt.entity] = b""
                 if skipped is not None:
-                    skipped.append(_skip_line(f"calendar event of {mt['entity']}", exc))
-    body = b"".join(events[mt["entity"]] for mt in meetings if mt.get("start"))
+                    skipped.append(_skip_line(f"calendar event of {mt.entity}", exc))
+    body = b"".join(events[mt.entity] for mt in meetings if mt.start)
     head, end = calendar.to_ical().rsplit(b"END:VCALENDAR", 1)
     return head + body + b"END:VCALENDAR" + end
 
 
-def _event(meeting: dict[str, Any], sequences: dict[str, int]) -> bytes:
+def _event(meeting: MeetingView, sequences: dict[str, int]) -> bytes:
     """One meeting as a VEVENT (its UID is the entity key: a moved meeting is the same event).
     Every text property is one line (`one_line`: a CR or LF from a source would end the content
     line), the URL an http(s) one (`web_url`)."""
-    from datetime import UTC, datetime
-
-    start = datetime.fromisoformat(meeting["start"]).astimezone(UTC)  # an instant: Z form
+    assert meeting.start is not None
+    start = datetime.fromisoformat(meeting.start).astimezone(UTC)  # an instant: Z form
     event = Event()
-    event.add("uid", one_line(f"{meeting['entity']}@tracker"))
-    summary = meeting.get("label") or f"{meeting.get('body') or ''}: {meeting.get('title') or 'meeting'}"
-    event.add("summary", one_line(summary).strip(": ") or "meeting")
+    event.add("uid", one_line(f"{meeting.entity}@tracker"))
+    event.add("summary", one_line(meeting.label).strip(": ") or "meeting")
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(hours=2))
     event.add("dtstamp", clock.now())
-    event.add("sequence", sequences.get(meeting["entity"], 0))
-    event.add("status", "CANCELLED" if meeting.get("status") == "cancelled" else "CONFIRMED")
-    if location := one_line(meeting.get("location")):
+    event.add("sequence", sequences.get(meeting.entity, 0))
+    event.add("status", "CANCELLED" if meeting.status == MeetingStatus.CANCELLED else "CONFIRMED")
+    if location := one_line(meeting.location):
         event.add("location", location)
-    if url := web_url(meeting.get("url")) or web_url(meeting.get("agenda_url")):
+    if url := web_url(meeting.url) or web_url(meeting.agenda_url):
         event.add("url", url)
     return event.to_ical()
 
@@ -233,113 +278,97 @@ def _skip_line(what: str, exc: BaseException) -> str:
     return f"digest: {what} left out: {_problem(exc)}"
 
 
-def _write_site(store: Store, config: Config, out: Path, skipped: list[str]) -> None:
-    status = collect_status(store, config)
-    everything = list_changes(store, newest_first=True)
-    changes = everything[:RECENT_CHANGES]
-    months = _changes_by_month(everything)
-    bills = _bill_pages(store, config)
-    seats = seat_table(store, config) if bills else []
-    sequences = _meeting_sequences(store)
-    now = clock.now()
-    last_success = max((s["last_success"] for s in status["sources"] if s["last_success"]), default=None)
-    stale = last_success is None or (now - clock.parse_instant(last_success)) > timedelta(hours=config.digest.stale_hours)
-    upcoming = [mt for mt in status["meetings"] if mt["status"] != "passed"]
-    with store.session() as session:
-        rosters = {mt["entity"]: body_members_now(session, mt["entity"]) for mt in upcoming
-                   if mt["entity"].startswith("meeting:legistar:")}
-    for mt in upcoming:
-        mt["members"] = rosters.get(mt["entity"])
-        mt["page"] = f"{meeting_page(mt['entity'])}.html"
-        mt["calendar"] = f"{meeting_page(mt['entity'])}.ics"
-        mt["label"] = meeting_label(Meeting(source="", source_ref="", body=mt["body"], title=mt["title"] or "",
-                                            date=mt["date"], timezone=""))
-    watches = [
-        {"id": w.id, "name": w.name, "kind": "bill",
-         "bills": [bills[b["entity"]] for b in status["bills"] if b["watch"] == w.id and b["entity"] in bills]}
-        for w in config.bills
-    ] + [
-        {"id": w.id, "name": w.name, "kind": "meeting", "zone": w.timezone or config.tracker.timezone,
-         "meetings": [mt for mt in upcoming if mt["watch"] == w.id]}
-        for w in config.meetings
-    ]
-    context = {
-        "generated_at": status["generated_at"],
-        "stale": stale,
-        "last_success": last_success,
-        "watches": watches,
-        "changes": changes,
-        "sources": status["sources"],
-        "deliveries": status["deliveries"],
-        "dead": status["dead_deliveries"],
-        "version": __version__,
-        "root": "",
-        "shown": RECENT_SHOWN,
-        "total_changes": sum(len(entries) for entries in months.values()),
-        "months": list(months),
-    }
-    env = environment(config)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    events: dict[str, bytes] = {}  # each meeting's VEVENT, serialized once for every calendar it is in
+class _Writer:
+    """Writes one site into a staging folder: the front page and the whole feeds must be written
+    (a failure there fails the write); every other page, feed or event is its entity's own, and a
+    failure of one leaves it out with one line."""
 
-    def calendar(meetings: list[dict[str, Any]], name: str) -> bytes:
-        return build_calendar(meetings, sequences, name, events, skipped)
+    def __init__(self, site: Site, config: Config, staging: Path, skipped: list[str]) -> None:
+        self.site, self.staging, self.skipped = site, staging, skipped
+        self.env = environment(config)
+        self.events: dict[str, bytes] = {}  # each meeting's VEVENT, serialized once for every calendar
+        status = site.status
+        last_success = status.last_success
+        stale = last_success is None or (
+            clock.now() - clock.parse_instant(last_success)) > timedelta(hours=config.digest.stale_hours)
+        self.context: dict[str, Any] = {
+            "generated_at": status.generated_at, "stale": stale, "last_success": last_success,
+            "watches": site.watches, "changes": site.changes, "sources": status.sources,
+            "deliveries": status.deliveries, "dead": status.dead_deliveries, "version": __version__, "root": "",
+            "shown": RECENT_SHOWN, "total_changes": sum(len(entries) for entries in site.months.values()),
+            "months": list(site.months), "rosters": site.rosters,
+        }
 
-    def one(what: str, write: Callable[[], None]) -> None:
+    def render(self, template: str, path: str, **extra: Any) -> None:
+        context = {**self.context, "root": "../" * path.count("/"), **extra}
+        _write(self.staging / path, self.env.get_template(f"digest/{template}").render(**context))
+
+    def calendar(self, path: str, meetings: list[MeetingView], name: str) -> None:
+        _write_bytes(self.staging / path, build_calendar(meetings, self.site.sequences, name, self.events, self.skipped))
+
+    def one(self, what: str, write: Callable[[], None]) -> None:
         """Write one entity's file; a failure that is the entity's own skips it with one line."""
         try:
             write()
         except WHOLE_SITE_FAILURES:
             raise
         except Exception as exc:
-            skipped.append(_skip_line(what, exc))
+            self.skipped.append(_skip_line(what, exc))
 
-    try:
-        _write(staging / "index.html", env.get_template("digest/index.html.j2").render(**context))
-        _write(staging / "digest.txt", env.get_template("digest/digest.txt.j2").render(**context))
-        for bill in bills.values():
-            watch_bills = [b for w in watches if w["kind"] == "bill" and bill in w.get("bills", []) for b in w["bills"]]
-            one(f"page {bill['page']}", lambda bill=bill, watch_bills=watch_bills: _write(
-                staging / bill["page"], env.get_template("digest/bill.html.j2").render(
-                    **{**context, "root": "../"}, bill=bill, related=[b for b in watch_bills if b is not bill],
-                    seats=seats, bill_changes=[c for c in changes if c["entity"] == bill["entity"]])))
+    def whole(self) -> None:
+        self.render("index.html.j2", "index.html")
+        self.render("digest.txt.j2", "digest.txt")
+        self.render("changes.atom.j2", "changes.atom", feed_id="tag:tracker,2026:changes",
+                    title="tracker: recent changes", entries=self.site.changes)
+        self.calendar("meetings.ics", self.site.status.meetings, "tracker meetings")
+
+    def pages(self) -> None:
+        site = self.site
+        for bill in site.bills.values():
+            self.one(f"page {bill.page}", lambda bill=bill: self.render(
+                "bill.html.j2", bill.page, bill=bill, seats=site.seats,
+                bill_changes=[c for c in site.changes if c.entity == bill.view.entity]))
+        for mt in site.upcoming:
+            self.one(f"page {mt.page}", lambda mt=mt: self.render(
+                "meeting.html.j2", mt.page, mt=mt, zone=mt.zone, roster=site.rosters.get(mt.entity),
+                meeting_changes=[c for c in site.changes if c.entity == mt.entity]))
+            self.one(f"calendar {mt.calendar}", lambda mt=mt: self.calendar(mt.calendar, [mt], mt.label))
+        for month, entries in site.months.items():
+            self.one(f"page changes/{month}.html", lambda month=month, entries=entries: self.render(
+                "changes.html.j2", f"changes/{month}.html", month=month, entries=entries))
+
+    def watch_feeds(self, watches: list[Any]) -> None:
         for watch in watches:
-            for mt in watch.get("meetings", []):
-                one(f"page {mt['page']}", lambda mt=mt, watch=watch: _write(
-                    staging / mt["page"], env.get_template("digest/meeting.html.j2").render(
-                        **{**context, "root": "../"}, mt=mt, zone=watch["zone"],
-                        meeting_changes=[c for c in changes if c["entity"] == mt["entity"]])))
-                one(f"calendar {mt['calendar']}", lambda mt=mt: _write_bytes(
-                    staging / mt["calendar"], calendar([mt], mt["label"])))
-        for month, entries in months.items():
-            one(f"page changes/{month}.html", lambda month=month, entries=entries: _write(
-                staging / "changes" / f"{month}.html", env.get_template("digest/changes.html.j2").render(
-                    **{**context, "root": "../"}, month=month, entries=entries)))
-        _write(staging / "changes.atom", env.get_template("digest/changes.atom.j2").render(
-            **context, feed_id="tag:tracker,2026:changes", title="tracker: recent changes", entries=changes))
-        (staging / "meetings.ics").write_bytes(calendar(status["meetings"], "tracker meetings"))
-        for watch in config.bills + config.meetings:
-            folder = staging / "watches" / watch.id
-            entries = [c for c in changes if c["watch"] == watch.id]
-            one(f"feed watches/{watch.id}/changes.atom", lambda folder=folder, watch=watch, entries=entries: _write(
-                folder / "changes.atom", env.get_template("digest/changes.atom.j2").render(
-                    **context, feed_id=f"tag:tracker,2026:watch/{watch.id}", title=f"tracker: {watch.name}",
-                    entries=entries)))
-            one(f"calendar watches/{watch.id}/meetings.ics", lambda folder=folder, watch=watch: _write_bytes(
-                folder / "meetings.ics", calendar([mt for mt in status["meetings"] if mt["watch"] == watch.id],
-                                                  watch.name)))
+            folder = f"watches/{watch.id}"
+            entries = [c for c in self.site.changes if c.watch == watch.id]
+            self.one(f"feed {folder}/changes.atom", lambda folder=folder, watch=watch, entries=entries: self.render(
+                "changes.atom.j2", f"{folder}/changes.atom", root="", feed_id=f"tag:tracker,2026:watch/{watch.id}",
+                title=f"tracker: {watch.name}", entries=entries))
+            self.one(f"calendar {folder}/meetings.ics", lambda folder=folder, watch=watch: self.calendar(
+                f"{folder}/meetings.ics", [mt for mt in self.site.status.meetings if mt.watch == watch.id],
+                watch.name))
+
+
+def _write_site(store: Store, config: Config, out: Path, skipped: list[str]) -> None:
+    site = read_site(store, config)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        writer = _Writer(site, config, staging, skipped)
+        writer.whole()
+        writer.pages()
+        writer.watch_feeds([*config.bills, *config.meetings])
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
-def _changes_by_month(changes: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def _changes_by_month(changes: list[ChangeView]) -> dict[str, list[ChangeView]]:
     """Changes (newest first) by the month they were detected: a page each."""
-    months: dict[str, list[dict[str, Any]]] = {}
+    months: dict[str, list[ChangeView]] = {}
     for change in changes:
-        months.setdefault(change["detected_at"][:7], []).append(change)
+        months.setdefault(change.detected_at[:7], []).append(change)
     return months
 
 

@@ -21,8 +21,8 @@ from tracker.alerts.lease import DeliveryRow
 from tracker.config import Config
 from tracker.contacts import bill_contact_lines, bill_contacts
 from tracker.meetings.participation import how_to_take_part
-from tracker.records import Bill, Record, load_record
-from tracker.status import body_members_now, congress_directory
+from tracker.queries import body_members_now, congress_directory, current_record
+from tracker.records import Bill
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -71,18 +71,9 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _entity(session: Any, key: str) -> Record | None:
-    """The entity's current record (None when it has no snapshot)."""
-    entity = session.get(m.Entity, key)
-    if entity is None or entity.current_snapshot_id is None:
-        return None
-    snap = session.get(m.Snapshot, entity.current_snapshot_id)
-    return load_record(entity.kind, snap.content) if snap else None
-
-
 def _change_context(session: Any, change: m.Change, config: Config) -> dict[str, Any]:
     """What the bundle template shows of one change (its entity's record, the zone to show it in)."""
-    entity = _entity(session, change.entity_key)
+    entity = current_record(session, change.entity_key)
     zone = config.display_zone(change.watch_id)
     return {"change": change, "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0],
             "words": change_words(change.kind, change.data)}
@@ -92,7 +83,7 @@ def _group_context(session: Any, changes: list[m.Change], config: Config) -> dic
     """What an instant message about one entity shows: its headline, every change newest first, and
     the entity as it stands now."""
     first = changes[0]
-    entity = _entity(session, first.entity_key)
+    entity = current_record(session, first.entity_key)
     newest_first = sorted(changes, key=lambda c: (c.occurred_at or "", c.id), reverse=True)
     kind = first.entity_key.split(":", 1)[0]
     site = config.digest.url
@@ -176,13 +167,13 @@ def _contacts(session: Any, config: Config, change_ids: tuple[int, ...], state: 
               cache: RenderCache) -> list[str]:
     change = session.get(m.Change, change_ids[0])
     if change.entity_key.startswith("meeting:legistar:"):
-        members = body_members_now(session, change.entity_key)
-        return [f"Members of the {members[0]}:", *(f"  {_clean(line)}" for line in members[1])] if members else []
+        roster = body_members_now(session, change.entity_key)
+        return [f"Members of the {roster.body}:", *(f"  {_clean(line)}" for line in roster.lines)] if roster else []
     if not change.entity_key.startswith("bill:"):
         return []
     if not cache.directory_read:
         cache.directory, cache.directory_read = congress_directory(session, config), True
-    bill = _entity(session, change.entity_key)
+    bill = current_record(session, change.entity_key)
     if cache.directory is None or not isinstance(bill, Bill):
         return []
     found = bill_contacts(bill, cache.directory, today=clock.now().date(), state=state, district=district)

@@ -179,8 +179,8 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
     from tracker.alerts.notifier import notify
     from tracker.crawl import run_crawls
     from tracker.digest import write_site
-    from tracker.status import list_changes
     from tracker.store import Store
+    from tracker.views import list_changes
 
     folder = out or Path(tempfile.mkdtemp(prefix="tracker-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -232,7 +232,7 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
     changes = list_changes(store)
     say(f"demo: {len(changes)} changes found:")
     for change in changes:
-        say(f"  [{change['kind']}] {change['summary']}")
+        say(f"  [{change.kind}] {change.summary}")
     site = write_site(store, config, config.digest_dir)
     (folder / "alerts.txt").write_text("".join(f"== {a.get('title')} ==\n{a.get('message')}\n\n" for a in alerts))
     say(f"demo: {len(alerts)} alerts to the sample subscriber (an organizer in MA-7), one per bill or meeting, "

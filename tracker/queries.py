@@ -1,0 +1,117 @@
+"""Reads of the store that the views, the alerts and the digest share: a watch's entities with their
+current records, an entity's record now or as it was, the congress directory, and who sits on a
+meeting's body today.
+
+One place for each question, so an alert and the digest never answer it two ways. Every function
+takes an open session and returns records (tracker/records.py) or typed rows, never ORM objects a
+caller could change.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker import clock
+from tracker import models as m
+from tracker.config import Config
+from tracker.contacts import LEGISLATOR_FILES, Directory, load_directory, reference_key
+from tracker.meetings.legistar import body_key
+from tracker.meetings.officers import BodyMember, current_members, member_lines
+from tracker.records import Body, Meeting, Record, load_record
+
+
+@dataclass(frozen=True)
+class Watched:
+    """One entity a watch holds, with its current record."""
+
+    key: str
+    record: Record
+    missing_since: datetime | None = None
+
+
+def watch_entities(session: Session, watch_id: str, kind: str) -> list[Watched]:
+    """A watch's entities of one kind with their current records (Bill, Meeting or Matter), by key."""
+    rows = session.execute(
+        select(m.Entity.key, m.Entity.missing_since, m.Snapshot.content)
+        .join(m.WatchEntity, m.WatchEntity.entity_key == m.Entity.key)
+        .join(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id)
+        .where(m.WatchEntity.watch_id == watch_id, m.Entity.kind == kind)
+        .order_by(m.Entity.key)
+    )
+    return [Watched(key, load_record(kind, content), missing) for key, missing, content in rows]
+
+
+def current_record(session: Session, key: str) -> Record | None:
+    """An entity's record as last stored (None when it has no snapshot yet)."""
+    entity = session.get(m.Entity, key)
+    if entity is None or entity.current_snapshot_id is None:
+        return None
+    snapshot = session.get(m.Snapshot, entity.current_snapshot_id)
+    return load_record(entity.kind, snapshot.content) if snapshot else None
+
+
+def record_as_of(session: Session, key: str, kind: str, when: datetime) -> Record | None:
+    """An entity's record as it stood at `when` (its newest snapshot fetched by then), or None."""
+    content = session.scalar(
+        select(m.Snapshot.content).where(m.Snapshot.entity_key == key, m.Snapshot.fetched_at <= when)
+        .order_by(m.Snapshot.id.desc()).limit(1))
+    return load_record(kind, content) if content else None
+
+
+def meeting_sequences(session: Session) -> dict[str, int]:
+    """How many times each meeting's snapshot changed: its calendar SEQUENCE."""
+    rows = session.execute(
+        select(m.Snapshot.entity_key, func.count()).join(m.Entity, m.Entity.key == m.Snapshot.entity_key)
+        .where(m.Entity.kind == "meeting").group_by(m.Snapshot.entity_key))
+    return {key: count - 1 for key, count in rows}
+
+
+_directories: dict[tuple[str, ...], Directory] = {}
+
+
+def congress_directory(session: Session, config: Config) -> Directory | None:
+    """congress-legislators as last stored by the `legislators` source (read once per stored
+    version); None when that source is switched off (`enabled = false`) or has not been read."""
+    if not config.sources.legislators.enabled:
+        return None
+    keys = [reference_key(name) for name in LEGISLATOR_FILES]
+    rows = {key: (digest, raw) for key, digest, raw in session.execute(
+        select(m.Entity.key, m.Snapshot.hash, m.Snapshot.raw)
+        .join(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id).where(m.Entity.key.in_(keys)))}
+    if not all(key in rows and rows[key][1] for key in keys[:3]):  # district offices are optional
+        return None
+    version = tuple(rows[key][0] for key in keys if key in rows)
+    if version not in _directories:
+        files = [zlib.decompress(rows[key][1]) if key in rows and rows[key][1] else None for key in keys]
+        _directories.clear()
+        _directories[version] = load_directory(files[0], files[1], files[2], files[3])  # type: ignore[arg-type]
+    return _directories[version]
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Who sits on a meeting's body today, chair first, as lines people can act on ("Chair: Marcus
+    Ortega, d07@council.nyc.gov, 212-555-0107")."""
+
+    body: str
+    lines: list[str]
+
+
+def body_members_now(session: Session, meeting_key: str) -> Roster | None:
+    """The body holding a Legistar meeting and its current members: whom to write to before the
+    hearing. None until the Legistar source has stored the body's roster (at most daily)."""
+    if not meeting_key.startswith("meeting:legistar:"):
+        return None
+    meeting = current_record(session, meeting_key)
+    if not isinstance(meeting, Meeting):
+        return None
+    body = current_record(session, body_key(meeting_key.split(":")[2], meeting.extra.get("body_id")))
+    if not isinstance(body, Body):
+        return None
+    members = current_members([BodyMember.load(row) for row in body.members], clock.now().date())
+    return Roster(body.name or meeting.body or "body", member_lines(members)) if members else None

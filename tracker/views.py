@@ -1,0 +1,344 @@
+"""Where every watched thing stands, and what changed: typed views of the store.
+
+`status --json`, `changes --json`, the digest and the demo all read these. Each view is a dataclass
+whose fields people and templates read (`view.stage`, `meeting.label`), with `to_json()` giving the
+documented JSON shape key for key; a view keeps the record it was made from (`record`) for a page
+that shows more of it. Nothing here prints: the CLI's words are in tracker/status.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import clock
+from tracker import models as m
+from tracker.clock import iso_z
+from tracker.config import Config
+from tracker.outbox import dead_deliveries, delivery_counts
+from tracker.planning import plan_sources
+from tracker.queries import Watched, watch_entities
+from tracker.records import Bill, Document, LatestAction, Meeting, MeetingStatus
+from tracker.runs import INTERRUPTED, consecutive_failures
+from tracker.store import Store
+from tracker.words import document_noun, local_iso, meeting_label, meeting_page
+
+MEETING_PAST_DAYS = 30  # `status` lists meetings from this many days back, and every upcoming one
+
+
+@dataclass(frozen=True)
+class BillView:
+    """A watched bill as `status` shows it."""
+
+    watch: str
+    entity: str
+    number: str
+    congress: int | None
+    title: str | None
+    stage: str | None
+    latest_action: LatestAction | None
+    cosponsors: int  # current ones; withdrawn cosponsors are not counted
+    law: str | None  # the public law number once enacted ("117-169")
+    url: str | None
+    record: Bill = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, watch_id: str, entity: str, bill: Bill) -> BillView:
+        return cls(watch=watch_id, entity=entity, number=bill.display, congress=bill.congress, title=bill.title,
+                   stage=bill.stage, latest_action=bill.latest_action, cosponsors=bill.active_cosponsors,
+                   law=bill.laws[0]["number"] if bill.laws else None, url=bill.url, record=bill)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"watch": self.watch, "entity": self.entity, "number": self.number, "congress": self.congress,
+                "title": self.title, "stage": self.stage, "latest_action": self.latest_action,
+                "cosponsors": self.cosponsors, "law": self.law, "url": self.url}
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An agenda item that matched the watch's keywords."""
+
+    title: str | None
+    matter: str | None
+    keywords: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "matter": self.matter, "keywords": self.keywords}
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A meeting's document or media link, with the noun people read ("Agenda packet")."""
+
+    kind: str
+    url: str
+    label: str | None
+    noun: str
+
+    @classmethod
+    def of(cls, doc: Document) -> DocumentView:
+        return cls(kind=doc.kind, url=doc.url, label=doc.label, noun=document_noun(doc.kind))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "url": self.url, "label": self.label, "noun": self.noun}
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    """A meeting of a watched body: its start with the body's UTC offset, its status now (`passed`
+    once it began, unless cancelled), its matching items and documents."""
+
+    watch: str
+    entity: str
+    body: str | None
+    title: str
+    start: str | None  # ISO 8601 with the body's offset; None while the time is to be announced
+    date: str | None
+    time_tbd: bool
+    status: str
+    status_text: str | None
+    location: str | None
+    agenda_url: str | None
+    minutes_url: str | None
+    comment: str | None
+    livestream_url: str | None
+    url: str | None
+    documents: list[DocumentView]
+    missing: bool  # the source's complete listing no longer shows it
+    items: list[ItemView]
+    zone: str = field(compare=False)  # the body's time zone
+    record: Meeting = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, watch_id: str, watched: Watched, zone: ZoneInfo, now: datetime) -> MeetingView:
+        meeting = watched.record
+        assert isinstance(meeting, Meeting)
+        status = meeting.status or MeetingStatus.CONFIRMED
+        if status != MeetingStatus.CANCELLED and meeting.start and clock.parse_instant(meeting.start) < now:
+            status = MeetingStatus.PASSED
+        return cls(
+            watch=watch_id, entity=watched.key, body=meeting.body, title=meeting.title,
+            start=local_iso(meeting.start, zone), date=meeting.date, time_tbd=bool(meeting.time_tbd),
+            status=status, status_text=meeting.status_text, location=meeting.location,
+            agenda_url=meeting.agenda_url, minutes_url=meeting.minutes_url, comment=meeting.comment,
+            livestream_url=meeting.livestream_url, url=meeting.url,
+            documents=[DocumentView.of(doc) for doc in meeting.links],
+            missing=watched.missing_since is not None,
+            items=[ItemView(i.get("title"), i.get("matter"), i.get("keywords") or []) for i in meeting.matching_items],
+            zone=str(zone), record=meeting)
+
+    @property
+    def label(self) -> str:
+        """How people name it: "Committee on Public Safety" or "Detroit Board of Education Regular Meeting"."""
+        return meeting_label(self.record)
+
+    @property
+    def upcoming(self) -> bool:
+        return self.status != MeetingStatus.PASSED
+
+    @property
+    def page(self) -> str:
+        """Its page in the digest, relative to the site's root."""
+        return f"{meeting_page(self.entity)}.html"
+
+    @property
+    def calendar(self) -> str:
+        """Its calendar entry in the digest, relative to the site's root."""
+        return f"{meeting_page(self.entity)}.ics"
+
+    def sort_key(self) -> tuple[str, str]:
+        return ((self.start and clock.parse_instant(self.start).isoformat()) or self.date or "9999", self.entity)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "watch": self.watch, "entity": self.entity, "body": self.body, "title": self.title,
+            "start": self.start, "date": self.date, "time_tbd": self.time_tbd, "status": self.status,
+            "status_text": self.status_text, "location": self.location, "agenda_url": self.agenda_url,
+            "minutes_url": self.minutes_url, "comment": self.comment, "livestream_url": self.livestream_url,
+            "url": self.url,
+            # every document and media link, typed (agenda_url & co. above stay for scripts)
+            "documents": [doc.to_json() for doc in self.documents],
+            "missing": self.missing,
+            "items": [item.to_json() for item in self.items],
+        }
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """A source's health from its runs (an interrupted run says nothing about the source)."""
+
+    id: str
+    last_run: str | None
+    last_success: str | None
+    ok: bool | None  # None: never crawled
+    error: str | None
+    consecutive_failures: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "last_run": self.last_run, "last_success": self.last_success, "ok": self.ok,
+                "error": self.error, "consecutive_failures": self.consecutive_failures}
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """The outbox in counts."""
+
+    pending: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {"pending": self.pending, "sent": self.sent, "failed": self.failed, "dead": self.dead}
+
+
+@dataclass(frozen=True)
+class DeadDelivery:
+    """A delivery that will not be retried, named by subscriber id only (no address)."""
+
+    id: int
+    subscriber: str
+    change_id: int | None
+    period: str | None
+    tries: int
+    last_error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "subscriber": self.subscriber, "change_id": self.change_id, "period": self.period,
+                "tries": self.tries, "last_error": self.last_error}
+
+
+@dataclass(frozen=True)
+class StatusView:
+    generated_at: str
+    bills: list[BillView]
+    meetings: list[MeetingView]
+    sources: list[SourceView]
+    deliveries: Deliveries
+    dead_deliveries: list[DeadDelivery]
+
+    @property
+    def last_success(self) -> str | None:
+        """When any source last got through (None: never)."""
+        return max((s.last_success for s in self.sources if s.last_success), default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at,
+            "bills": [b.to_json() for b in self.bills],
+            "meetings": [mt.to_json() for mt in self.meetings],
+            "sources": [s.to_json() for s in self.sources],
+            "deliveries": self.deliveries.to_json(),
+            "dead_deliveries": [d.to_json() for d in self.dead_deliveries],
+        }
+
+
+def source_health(session: Session, config: Config) -> list[SourceView]:
+    out = []
+    for job in plan_sources(config):
+        last = session.scalar(
+            select(m.Run).where(m.Run.source_id == job.source_id, m.Run.finished_at.is_not(None),
+                                m.Run.state.is_distinct_from(INTERRUPTED))
+            .order_by(m.Run.id.desc()).limit(1))
+        last_ok = session.scalar(
+            select(m.Run.finished_at).where(m.Run.source_id == job.source_id, m.Run.ok.is_(True))
+            .order_by(m.Run.id.desc()).limit(1))
+        out.append(SourceView(
+            id=job.source_id,
+            last_run=iso_z(last.finished_at) if last and last.finished_at else None,
+            last_success=iso_z(last_ok) if last_ok else None,
+            ok=bool(last.ok) if last else None,
+            error=last.error if last else None,
+            consecutive_failures=consecutive_failures(session, job.source_id)))
+    return out
+
+
+def collect_status(store: Store, config: Config) -> StatusView:
+    """Every watched bill, the meetings of the last 30 days and every upcoming one (soonest first),
+    source health and the outbox's counts."""
+    now = clock.now()
+    horizon = now - timedelta(days=MEETING_PAST_DAYS)
+    with store.session() as session:
+        bills = [BillView.of(w.id, watched.key, watched.record)  # type: ignore[arg-type]
+                 for w in config.bills for watched in watch_entities(session, w.id, "bill")]
+        meetings = []
+        for w in config.meetings:
+            zone = config.display_zone(w.id)
+            for watched in watch_entities(session, w.id, "meeting"):
+                meeting = watched.record
+                assert isinstance(meeting, Meeting)
+                if meeting.start and clock.parse_instant(meeting.start) < horizon:
+                    continue
+                if not meeting.start and meeting.date and meeting.date < horizon.date().isoformat():
+                    continue
+                meetings.append(MeetingView.of(w.id, watched, zone, now))
+        meetings.sort(key=MeetingView.sort_key)
+        return StatusView(
+            generated_at=iso_z(now), bills=bills, meetings=meetings, sources=source_health(session, config),
+            deliveries=Deliveries(**delivery_counts(session)),
+            dead_deliveries=[DeadDelivery(**row) for row in dead_deliveries(session)])
+
+
+# -- changes ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChangeView:
+    """A recorded change as `changes --json` gives it (kinds and their `data`: docs/cli.md)."""
+
+    id: int
+    kind: str
+    watch: str | None
+    entity: str
+    summary: str
+    detected_at: str  # UTC, with Z
+    occurred_at: str | None
+    url: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, change: m.Change, watch: str | None = None) -> ChangeView:
+        return cls(id=change.id, kind=change.kind, watch=watch or change.watch_id, entity=change.entity_key,
+                   summary=change.summary, detected_at=iso_z(change.detected_at), occurred_at=change.occurred_at,
+                   url=change.url, data=change.data)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "watch": self.watch, "entity": self.entity,
+                "summary": self.summary, "detected_at": self.detected_at, "occurred_at": self.occurred_at,
+                "url": self.url, "data": self.data}
+
+
+def list_changes(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    watch: str | None = None,
+    kind: str | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[ChangeView]:
+    """Recorded changes, oldest first (by id, which only grows); `kind` is a glob (`bill.*`),
+    filtered and limited by the database. With `watch`, each change is named by that watch."""
+    query = select(m.Change)
+    if since is not None:
+        query = query.where(m.Change.detected_at >= since)
+    if watch is not None:
+        query = query.where(
+            m.Change.entity_key.in_(select(m.WatchEntity.entity_key).where(m.WatchEntity.watch_id == watch)))
+    if kind is not None:
+        query = query.where(m.Change.kind.like(glob_to_like(kind), escape="\\"))
+    query = query.order_by(m.Change.id.desc() if newest_first else m.Change.id)
+    if limit:
+        query = query.limit(limit)
+    with store.session() as session:
+        return [ChangeView.of(change, watch) for change in session.scalars(query)]
+
+
+def glob_to_like(pattern: str) -> str:
+    """A shell glob (`bill.*`, `meeting.?gend*`) as a LIKE pattern, its own `%` and `_` escaped."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
