@@ -29,7 +29,7 @@ from tracker import __version__, clock, templating
 from tracker.billnumbers import parse_bill_number
 from tracker.bills.stages import chambers_passed
 from tracker.config import Config
-from tracker.contacts import all_seats, bill_contact_lines, bill_contacts, congress_on
+from tracker.contacts import all_seats, bill_contact_lines, bill_contacts, congress_on, person_label
 from tracker.health import NewsMark, digest_news_mark, record_digest
 from tracker.meetings.participation import how_to_take_part
 from tracker.queries import (
@@ -115,6 +115,7 @@ def environment(config: Config) -> jinja2.Environment:
         "detected": lambda iso: local_time(iso, config.tracker.timezone, "%b %-d, %Y %-I:%M %p %Z"),
         "local": local_time,
         "day": lambda iso_date: _day_words(iso_date),
+        "person": person_label,
     })
 
 

@@ -46,6 +46,12 @@ def watch_entities(session: Session, watch_id: str, kind: str) -> list[Watched]:
     return [Watched(key, load_record(kind, content), missing) for key, missing, content in rows]
 
 
+def entity_watches(session: Session, key: str) -> list[str]:
+    """The ids of the watches that hold an entity (a bill two campaigns watch is in both)."""
+    return list(session.scalars(select(m.WatchEntity.watch_id).where(m.WatchEntity.entity_key == key)
+                                .order_by(m.WatchEntity.watch_id)))
+
+
 def current_record(session: Session, key: str) -> Record | None:
     """An entity's record as last stored (None when it has no snapshot yet)."""
     entity = session.get(m.Entity, key)
