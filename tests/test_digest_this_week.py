@@ -114,7 +114,7 @@ def test_each_meeting_says_why_it_matters_and_what_to_do(demo: Path) -> None:
     assert "Testify or comment" not in page.text_content()
 
 
-def test_sources_show_local_times_and_alerts_count_messages(demo: Path) -> None:
+def test_sources_show_times_in_the_trackers_zone(demo: Path) -> None:
     page = html.parse(str(demo / "site" / "index.html")).getroot()
     rows = page.cssselect("section[aria-labelledby='health'] table tbody tr")
     assert rows
@@ -122,6 +122,10 @@ def test_sources_show_local_times_and_alerts_count_messages(demo: Path) -> None:
         when = row.cssselect("td")[1].text_content()
         assert not re.search(r"\d{4}-\d\d-\d\dT", when), when  # no UTC stamp
         assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d\d [AP]M E[SD]T", when), when  # New York's zone
+
+
+def test_alerts_are_counted_in_messages(demo: Path) -> None:
+    page = html.parse(str(demo / "site" / "index.html")).getroot()
     # every alert the demo's subscriber received is one message, whatever number of changes it carries
     received = (demo / "alerts.txt").read_text().count("\n== ") + 1
     line = page.xpath("//p[starts-with(normalize-space(.), 'Alerts:')]")[0].text_content()
