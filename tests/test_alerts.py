@@ -32,11 +32,12 @@ def test_new_stage_reaches_email_and_webhook_once(team: tuple[Config, Store], ma
     assert rcpt == ["team@example.org"]
     assert mail["Subject"] == "S. 35 passed the Senate"
     body = mail.get_payload(0).get_payload(decode=True).decode() if mail.is_multipart() else mail.get_payload()
-    assert "passed senate" in body and "Sponsor: Sen. Van Hollen" in body and "Banking Committee" in body
+    assert "passed senate" in body and "Sponsor: Sen. Chris Van Hollen (D-MD)" in body and "Banking Committee" in body
+    assert "Campaign: Police accountability" in body
     assert "https://www.congress.gov/bill/117th-congress/senate-bill/35" in body
     html_part = next(p for p in mail.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert '<a href="https://www.congress.gov/bill/117th-congress/senate-bill/35">' in html_part
-    assert "<strong>" in html_part and "Sponsor: Sen. Van Hollen" in html_part
+    assert "<strong>" in html_part and "Sponsor: Sen. Chris Van Hollen (D-MD)" in html_part
     (post,) = receiver.posts
     assert post["title"] == "S. 35 passed the Senate" and "passed senate" in post["message"]
     again = notify(store, config)

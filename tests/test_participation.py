@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.meetings.participation import how_to_take_part
+from tracker.meetings.participation import how_to_take_part, take_part
 
 LEGISTAR = Path(__file__).parent / "data" / "local" / "legistar"
 NYC_COMMENTS = sorted({e["EventComment"] for e in json.loads((LEGISTAR / "nyc_events_2023.json").read_text())
@@ -68,3 +68,34 @@ def test_real_metro_comment_is_how_to_take_part() -> None:
     assert shown is not None
     assert shown.endswith("To give written or live public comment, please see the top of page 4")
     assert shown.startswith("Watch online: https://boardagendas.metro.net")
+
+
+# DERIVED: how-to-take-part notes and the deadline each states, in its own words (None: it states none).
+DEADLINES = [
+    ("Public testimony: register at https://council.nyc.gov/testify/ up to two hours before the hearing.",
+     "up to two hours before the hearing"),
+    ("Public comment will be taken at the start of the meeting. Speakers must register by 5:00 PM.", "by 5:00 PM"),
+    ("Written comments must be received no later than noon on Monday, December 7, to be included.",
+     "no later than noon on Monday, December 7"),
+    ("Register to speak by Monday, Dec. 7 at 5 pm at https://example.gov/speak", "by Monday, Dec. 7 at 5 pm"),
+    ("Submit public comment by email to clerk@example.org by 24 hours before the meeting.",
+     "by 24 hours before the meeting"),
+    ("Sign up to speak until 10 AM on the day of the meeting at www.example.gov", "until 10 AM on the day of the meeting"),
+    ("Deadline to submit comments: December 1, 2026. Email clerk@example.gov", "Deadline to submit comments: December 1, 2026"),
+    ("Members of the public may submit written testimony to testimony@council.nyc.gov", None),
+    ("Sign up to give public comment by calling (213) 922-4600.", None),
+    ("Those who wish to speak should fill out a speaker card at the door.", None),
+]
+
+
+@pytest.mark.parametrize(("note", "deadline"), DEADLINES)
+def test_the_deadline_a_note_states(note: str, deadline: str | None) -> None:
+    part = take_part(note)
+    assert part is not None and part.how == note and part.deadline == deadline
+
+
+def test_notes_that_are_not_how_to_take_part_have_no_deadline() -> None:
+    assert take_part("Recessed to December 5 by 5:00 PM") is None
+    assert all(take_part(comment) is None for comment in NYC_COMMENTS)
+    metro = take_part(json.loads((LEGISTAR / "metro_event_2907.json").read_text())["EventComment"])
+    assert metro is not None and metro.deadline is None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -613,6 +614,33 @@ def bill_contacts(bill: Bill, directory: Directory, *, today: date, state: str |
     return BillContacts(sponsor(bill, directory), yours, tuple(committees))
 
 
+_BILLSTATUS_NAME = re.compile(
+    r"^(?P<title>[A-Z][\w.]*\.)\s+(?P<last>[^,\[]+),\s+(?P<first>[^\[]+?)\s*"
+    r"\[(?P<party>[A-Z]+)-(?P<state>[A-Z]{2})(?:-(?P<district>[^\]]+))?\]$")
+
+
+def person_label(name: str) -> str:
+    """A sponsor as BILLSTATUS names them ("Sen. Van Hollen, Chris [D-MD]", "Rep. Young, Don
+    [R-AK-At Large]") in the shape the members' directory gives ("Sen. Chris Van Hollen (D-MD)",
+    "Rep. Don Young (R-AK-AL)"), so a sponsor line looks the same whether or not the directory knows
+    them; a name in another shape is kept as it is."""
+    found = _BILLSTATUS_NAME.match(" ".join(name.split()))
+    if found is None:
+        return name
+    district = found.group("district")
+    place = found.group("state") + (f"-{'AL' if district and not district.isdigit() else district}" if district else "")
+    return f"{found.group('title')} {found.group('first')} {found.group('last').strip()} ({found.group('party')}-{place})"
+
+
+def sponsor_line(bill: Bill, directory: Directory | None, near: tuple[float, float] | None = None) -> str | None:
+    """"Sponsor: Sen. Chris Van Hollen (D-MD): 202-224-4654, https://...": one shape in every alert
+    and page, with phone and contact page when the directory knows a serving sponsor."""
+    found = sponsor(bill, directory) if directory is not None else (bill.sponsor or {}).get("name")
+    if isinstance(found, Legislator):
+        return f"Sponsor: {contact_line(found, near=near)}"
+    return f"Sponsor: {person_label(found)}" if found else None
+
+
 def bill_contact_lines(contacts: BillContacts) -> list[str]:
     """The "who to contact" block of a bill alert, as plain-text lines."""
     lines: list[str] = []
@@ -625,5 +653,5 @@ def bill_contact_lines(contacts: BillContacts) -> list[str]:
     if isinstance(contacts.sponsor, Legislator):
         lines.append(f"Sponsor: {contact_line(contacts.sponsor, near=_home(contacts.yours))}")
     elif contacts.sponsor:
-        lines.append(f"Sponsor: {contacts.sponsor}")
+        lines.append(f"Sponsor: {person_label(contacts.sponsor)}")
     return lines

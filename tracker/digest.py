@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -25,21 +26,43 @@ from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
 from tracker import __version__, clock, templating
+from tracker.billnumbers import parse_bill_number
 from tracker.bills.stages import chambers_passed
 from tracker.config import Config
-from tracker.contacts import all_seats, bill_contact_lines, bill_contacts
-from tracker.health import record_digest
+from tracker.contacts import all_seats, bill_contact_lines, bill_contacts, congress_on, person_label
+from tracker.health import NewsMark, digest_news_mark, record_digest
 from tracker.meetings.participation import how_to_take_part
-from tracker.queries import Roster, body_members_now, congress_directory, meeting_sequences, record_as_of
-from tracker.records import Bill, MeetingStatus
+from tracker.queries import (
+    Roster,
+    body_members_now,
+    congress_directory,
+    meeting_sequences,
+    record_as_of,
+    watch_entities,
+)
+from tracker.records import Bill, Matter, MeetingStatus, Record
 from tracker.safetext import one_line, web_url
 from tracker.store import Store
-from tracker.views import BillView, ChangeView, MeetingView, StatusView, collect_status, list_changes
-from tracker.words import STAGE_WORDS, change_words, local_time, slug
+from tracker.views import (
+    AgendaReason,
+    BillView,
+    ChangeView,
+    HearingView,
+    MeetingView,
+    StatusView,
+    UpcomingView,
+    collect_status,
+    list_changes,
+)
+from tracker.words import STAGE_WORDS, change_words, headline, local_time, slug
 
 log = logging.getLogger(__name__)
 RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting pages
 RECENT_SHOWN = 50  # on the front page; the rest are on a page per month
+THIS_WEEK, COMING_UP = timedelta(days=7), timedelta(days=30)  # the front page's first two sections
+NEWS_GROUPS, NEWS_PER_GROUP = 40, 10  # "New since the last digest": bills and meetings, changes of each
+STALE_AFTER = timedelta(days=365)  # a bill with no action for a year is folded under its campaign
+FINISHED = ("enacted", "vetoed", "failed")
 # Failures that are no one entity's: the operator's template or the disk. The whole write fails and
 # the old site stays; any other failure of one page, feed or event skips that one.
 WHOLE_SITE_FAILURES = (OSError, MemoryError, jinja2.TemplateNotFound, jinja2.TemplateSyntaxError)
@@ -91,7 +114,19 @@ def environment(config: Config) -> jinja2.Environment:
         "change_words": change_words,
         "detected": lambda iso: local_time(iso, config.tracker.timezone, "%b %-d, %Y %-I:%M %p %Z"),
         "local": local_time,
+        "day": lambda iso_date: _day_words(iso_date),
+        "person": person_label,
     })
+
+
+def _day_words(iso_date: str | None) -> str:
+    """"Thu Dec 17, 2026" for 2026-12-17 (a meeting whose time is to be announced, a hearing day)."""
+    if not iso_date:
+        return "a date to be announced"
+    try:
+        return datetime.fromisoformat(iso_date[:10]).strftime("%a %b %-d, %Y")
+    except ValueError:
+        return iso_date
 
 
 @dataclass
@@ -113,7 +148,9 @@ class BillPage:
 
 @dataclass
 class WatchSection:
-    """One campaign on the front page: its bills, or its body's upcoming meetings."""
+    """One campaign on the front page: its bills (most recently moved first; `finished` the enacted,
+    failed or vetoed ones and those with no action in a year, folded), or its body's upcoming
+    meetings (`later`: those past the "Coming up" month, which the sections above leave out)."""
 
     id: str
     name: str
@@ -121,6 +158,26 @@ class WatchSection:
     zone: str
     bills: list[BillPage] = field(default_factory=list)
     meetings: list[MeetingView] = field(default_factory=list)
+    moved: str | None = None  # when its newest change was detected (UTC, Z)
+    finished: list[BillPage] = field(default_factory=list)
+    later: list[MeetingView] = field(default_factory=list)
+
+    @property
+    def active(self) -> list[BillPage]:
+        return [page for page in self.bills if page not in self.finished]
+
+
+@dataclass
+class NewsGroup:
+    """One bill's or meeting's changes in "New since the last digest": its headline (as an alert
+    would title it), its campaign, its newest changes and how many there are."""
+
+    entity: str
+    campaign: str | None
+    headline: str
+    changes: list[ChangeView]  # newest first, at most NEWS_PER_GROUP
+    total: int
+    page: str | None  # its page in the digest, when it has one
 
 
 @dataclass
@@ -136,6 +193,11 @@ class Site:
     rosters: dict[str, Roster]  # a Legistar meeting's body members now, by meeting key
     seats: list[dict[str, Any]]
     sequences: dict[str, int]
+    this_week: list[UpcomingView | HearingView] = field(default_factory=list)  # the next 7 days
+    coming_up: list[UpcomingView | HearingView] = field(default_factory=list)  # then to 30 days
+    news: NewsMark = field(default_factory=NewsMark)
+    news_groups: list[NewsGroup] = field(default_factory=list)
+    news_count: int = 0  # changes new since the last digest, all of them
 
 
 def _bill_pages(session: Session, config: Config, bills: list[BillView]) -> dict[str, BillPage]:
@@ -181,17 +243,182 @@ def read_site(store: Store, config: Config) -> Site:
         seats = seat_table(session, config) if bills else []
         sequences = meeting_sequences(session)
         rosters = {mt.entity: roster for mt in upcoming if (roster := body_members_now(session, mt.entity))}
-    watches = [WatchSection(w.id, w.name, "bill", config.tracker.timezone,
-                            bills=[bills[b.entity] for b in status.bills if b.watch == w.id])
+        matters = {w.id: {watched.record.file: watched.record.status for watched in watch_entities(session, w.id, "matter")
+                          if isinstance(watched.record, Matter) and watched.record.file} for w in config.meetings}
+        news = digest_news_mark(session, everything[0].id if everything else 0)
+    moved: dict[str, str] = {}  # newest detection per watch and per entity
+    happened: dict[str, str] = {}  # the newest day a watch's changes say something happened (never ahead)
+    today = clock.now().date().isoformat()
+    for change in everything:
+        for key in (change.watch, change.entity):
+            if key and key not in moved:
+                moved[key] = change.detected_at
+        if change.watch and change.occurred_at:
+            day = min(change.occurred_at[:10], today)
+            happened[change.watch] = max(happened.get(change.watch, ""), day)
+    names = {w.id: w.name for w in [*config.bills, *config.meetings]}
+    watches = [_bill_section(w.id, w.name, config.tracker.timezone,
+                             [bills[b.entity] for b in status.bills if b.watch == w.id], moved)
                for w in config.bills]
+    week, month = _what_to_do(config, status, upcoming, everything, rosters, matters, bills, names)
+    shown = {entry.meeting.entity for entry in [*week, *month] if isinstance(entry, UpcomingView)}
     watches += [WatchSection(w.id, w.name, "meeting", w.timezone or config.tracker.timezone,
-                             meetings=[mt for mt in upcoming if mt.watch == w.id])
+                             meetings=[mt for mt in upcoming if mt.watch == w.id], moved=moved.get(w.id),
+                             later=[mt for mt in upcoming if mt.watch == w.id and mt.entity not in shown])
                 for w in config.meetings]
+    # Campaigns most recently moved first: the day their newest change was found, then the newest day
+    # their changes say something happened (a bill's action, a meeting's day: never ahead of today).
+    watches.sort(key=lambda section: ((section.moved or "")[:10], happened.get(section.id, ""), section.moved or ""),
+                 reverse=True)
     for section in watches:
         for page in section.bills:
             page.related = [other for other in section.bills if other is not page]
+    records: dict[str, Record] = {key: page.record for key, page in bills.items()}
+    records.update({mt.entity: mt.record for mt in status.meetings})
+    pages = {**{key: page.page for key, page in bills.items()}, **{mt.entity: mt.page for mt in upcoming}}
+    fresh = [change for change in everything if change.id > news.after]
     return Site(status=status, changes=everything[:RECENT_CHANGES], months=_changes_by_month(everything),
-                bills=bills, watches=watches, upcoming=upcoming, rosters=rosters, seats=seats, sequences=sequences)
+                bills=bills, watches=watches, upcoming=upcoming, rosters=rosters, seats=seats, sequences=sequences,
+                this_week=week, coming_up=month, news=news, news_count=len(fresh),
+                news_groups=_news_groups(fresh, records, pages, names))
+
+
+def _bill_section(watch_id: str, name: str, zone: str, pages: list[BillPage], moved: dict[str, str]) -> WatchSection:
+    """A bill campaign: its bills most recently moved first (a change detected, then the latest
+    action), the finished and the stale ones apart."""
+    def recency(page: BillPage) -> tuple[str, str]:
+        latest = page.record.latest_action
+        return (moved.get(page.view.entity, "")[:10], (latest or {}).get("date") or "")
+
+    ordered = sorted(pages, key=recency, reverse=True)
+    cutoff = (clock.now() - STALE_AFTER).date().isoformat()
+    finished = [page for page in ordered if page.record.stage in FINISHED
+                or ((page.record.latest_action or {}).get("date") or "") < cutoff]
+    return WatchSection(watch_id, name, "bill", zone, bills=ordered, moved=moved.get(watch_id), finished=finished)
+
+
+def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView], everything: list[ChangeView],
+                rosters: dict[str, Roster], matters: dict[str, dict[str, str | None]], bills: dict[str, BillPage],
+                names: dict[str, str]) -> tuple[list[UpcomingView | HearingView], list[UpcomingView | HearingView]]:
+    """The meetings of watched bodies in the next 7 days, then to 30 days, each with what makes it
+    matter and what to do; and hearings on watched bills where their records show one ahead."""
+    now = clock.now()
+    week_end, month_end = now + THIS_WEEK, now + COMING_UP
+    zone = config.display_zone()
+    week_day, month_day = week_end.astimezone(zone).date().isoformat(), month_end.astimezone(zone).date().isoformat()
+    this_week: dict[str, ChangeView] = {}  # the newest move and agenda of each meeting found this week
+    for change in everything:
+        if clock.parse_instant(change.detected_at) < now - THIS_WEEK:
+            break
+        if change.kind in ("meeting.rescheduled", "meeting.agenda_posted"):
+            this_week.setdefault(f"{change.kind}|{change.entity}", change)
+    named = _bill_pattern([page.record for page in bills.values()], now.date())
+    week: list[UpcomingView | HearingView] = []
+    month: list[UpcomingView | HearingView] = []
+    for mt in upcoming:
+        if mt.start:
+            start = clock.parse_instant(mt.start)
+            if start < now or start >= month_end:
+                continue
+            soon = start < week_end
+        elif mt.date:
+            if mt.date >= month_day:
+                continue
+            soon = mt.date < week_day
+        else:
+            continue
+        moved = this_week.get(f"meeting.rescheduled|{mt.entity}")
+        posted = this_week.get(f"meeting.agenda_posted|{mt.entity}")
+        entry = UpcomingView(
+            meeting=mt, campaign=names.get(mt.watch, mt.watch),
+            reasons=_agenda_reasons(mt, matters.get(mt.watch, {}), named),
+            moved_from=(moved.data or {}).get("from") if moved else None,
+            agenda_posted=posted.detected_at if posted else None, roster=rosters.get(mt.entity))
+        (week if soon else month).append(entry)
+    today, horizon = now.astimezone(zone).date().isoformat(), month_day
+    for view in status.bills:
+        page = bills.get(view.entity)
+        if page is None:
+            continue
+        for committee, activity in _hearings(page.record):
+            day = activity["date"][:10]
+            if today <= day < horizon:
+                hearing = HearingView(bill=view, campaign=names.get(view.watch, view.watch), committee=committee,
+                                      activity=activity["name"], date=day, page=page.page)
+                (week if day < week_day else month).append(hearing)
+    week.sort(key=lambda entry: entry.sort_key())
+    month.sort(key=lambda entry: entry.sort_key())
+    return week, month
+
+
+def _hearings(bill: Bill) -> list[tuple[str, Any]]:
+    """A bill's committee activities that are hearings ("Hearings by", "Hearings held"), with the
+    committee or subcommittee holding them."""
+    found = []
+    for committee in bill.committees or []:
+        for activity in committee.get("activities") or []:
+            if activity.get("name", "").lower().startswith("hearing") and activity.get("date"):
+                found.append((committee.get("name") or "committee", activity))
+        for sub in committee.get("subcommittees") or []:
+            for activity in sub.get("activities") or []:
+                if activity.get("name", "").lower().startswith("hearing") and activity.get("date"):
+                    found.append((sub.get("name") or "subcommittee", activity))
+    return found
+
+
+def _bill_pattern(records: list[Bill], today: Any) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """A search for the watched bills of the sitting Congress as agendas write them ("H.R. 2471",
+    "HR 2471", "S.J.Res. 8"), and the display form of each match's normalized letters and number.
+    Bills of earlier Congresses are left out: "S. 35" on an agenda today is the current S. 35."""
+    current = congress_on(today)
+    wanted = {}
+    for bill in records:
+        if bill.congress == current and bill.number:
+            try:
+                number = parse_bill_number(bill.number)
+            except ValueError:
+                continue
+            wanted[f"{number.type}{number.number}"] = bill.display
+    if not wanted:
+        return None
+    types = sorted({key.rstrip("0123456789") for key in wanted}, key=len, reverse=True)
+    letters = "|".join(r"\.?\s?".join(re.findall(r"res|con|[hjs]|r", t)) for t in types)
+    return re.compile(rf"\b({letters})\.?\s?(\d+)\b", re.I), wanted
+
+
+def _agenda_reasons(mt: MeetingView, followed: dict[str, str | None],
+                    named: tuple[re.Pattern[str], dict[str, str]] | None) -> list[AgendaReason]:
+    """Why a meeting matters, item by item: the watch's keywords, a matter the watch follows, a bill
+    the campaigns watch named in its title. Items matching nothing are left out."""
+    reasons = []
+    for item in mt.record.items:
+        title, matter, keywords = item.get("title"), item.get("matter"), item.get("keywords") or []
+        bill = None
+        if named is not None and title:
+            for found in named[0].finditer(title):
+                key = re.sub(r"[^a-z]", "", found.group(1).lower()) + str(int(found.group(2)))
+                if key in named[1]:
+                    bill = named[1][key]
+                    break
+        followed_matter = bool(matter) and matter in followed
+        if keywords or bill or followed_matter:
+            reasons.append(AgendaReason(title, matter, list(keywords), followed_matter,
+                                        followed.get(matter) if followed_matter and matter else None, bill))
+    return reasons
+
+
+def _news_groups(fresh: list[ChangeView], records: dict[str, Record], pages: dict[str, str],
+                 names: dict[str, str]) -> list[NewsGroup]:
+    """New changes (newest first) by bill or meeting, each titled as its alert would be."""
+    by_entity: dict[str, list[ChangeView]] = {}
+    for change in fresh:
+        by_entity.setdefault(change.entity, []).append(change)
+    groups = []
+    for entity, changes in list(by_entity.items())[:NEWS_GROUPS]:
+        campaign = next((names[c.watch] for c in changes if c.watch in names), None)
+        groups.append(NewsGroup(entity=entity, campaign=campaign, headline=headline(changes, records.get(entity)),
+                                changes=changes[:NEWS_PER_GROUP], total=len(changes), page=pages.get(entity)))
+    return groups
 
 
 def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name: str,
@@ -250,13 +477,13 @@ def write_site(store: Store, config: Config, out: Path, *, skipped: list[str] | 
     skipped = [] if skipped is None else skipped
     monitored = out.resolve() == config.digest_dir.resolve()
     try:
-        _write_site(store, config, out, skipped)
+        news = _write_site(store, config, out, skipped)
     except Exception as exc:
         if monitored:
             _remember(store, error=_problem(exc))
         raise
     if monitored:
-        _remember(store, skipped=skipped)
+        _remember(store, skipped=skipped, news=news)
     return out
 
 
@@ -294,9 +521,12 @@ class _Writer:
         self.context: dict[str, Any] = {
             "generated_at": status.generated_at, "stale": stale, "last_success": last_success,
             "watches": site.watches, "changes": site.changes, "sources": status.sources,
-            "deliveries": status.deliveries, "dead": status.dead_deliveries, "version": __version__, "root": "",
+            "deliveries": status.deliveries, "messages": status.messages, "dead": status.dead_deliveries,
+            "version": __version__, "root": "",
             "shown": RECENT_SHOWN, "total_changes": sum(len(entries) for entries in site.months.values()),
             "months": list(site.months), "rosters": site.rosters,
+            "this_week": site.this_week, "coming_up": site.coming_up, "news": site.news,
+            "news_groups": site.news_groups, "news_count": site.news_count, "zone": config.tracker.timezone,
         }
 
     def render(self, template: str, path: str, **extra: Any) -> None:
@@ -349,7 +579,8 @@ class _Writer:
                 watch.name))
 
 
-def _write_site(store: Store, config: Config, out: Path, skipped: list[str]) -> None:
+def _write_site(store: Store, config: Config, out: Path, skipped: list[str]) -> NewsMark:
+    """Write the site; the news mark it showed, which a write of `[digest] out` records."""
     site = read_site(store, config)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -362,6 +593,7 @@ def _write_site(store: Store, config: Config, out: Path, skipped: list[str]) -> 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return site.news
 
 
 def _changes_by_month(changes: list[ChangeView]) -> dict[str, list[ChangeView]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -78,9 +79,50 @@ def stale_lock(store: Store, config: Config, lock_dir: Path) -> OperatorNotice |
     return OperatorNotice(key, "tracker: a run holds the lock too long", line)
 
 
-def record_digest(store: Store, *, error: str | None = None, skipped: list[str] | None = None) -> None:
+@dataclass(frozen=True)
+class NewsMark:
+    """Which changes the digest shows as "New since the last digest": those with an id above
+    `after`, detected since `since` (the write that had shown every change up to `after`; None: since
+    tracking began). `through` is the newest change the write showed. Kept with the digest's
+    outcome in the `digest` row, so every runner of a cluster (the digest lease moves) and every
+    `tracker digest` reads the same mark."""
+
+    after: int = 0
+    since: str | None = None
+    through: int = 0
+
+    @classmethod
+    def load(cls, data: dict[str, object] | None) -> NewsMark | None:
+        if not isinstance(data, dict):
+            return None
+        after, through, since = data.get("after"), data.get("through"), data.get("since")
+        return cls(after=after if isinstance(after, int) else 0, since=since if isinstance(since, str) else None,
+                   through=through if isinstance(through, int) else 0)
+
+    def dump(self) -> dict[str, object]:
+        return {"after": self.after, "since": self.since, "through": self.through}
+
+
+def digest_news_mark(session: Session, newest_change: int) -> NewsMark:
+    """The news mark of a digest written now, when the newest change is `newest_change`: what is
+    new since the write before this one; when nothing arrived since the last write, the same news
+    as that write showed (a digest rewritten every 15 minutes keeps its news until newer news
+    comes, and "since" still says truly since when)."""
+    state = session.get(m.SourceState, DIGEST_STATE)
+    cursor = state.cursor if state is not None and state.cursor else {}
+    last = NewsMark.load(cursor.get("news"))
+    if last is None:
+        return NewsMark(after=0, since=None, through=newest_change)
+    if newest_change > last.through:
+        return NewsMark(after=last.through, since=cursor.get("written_at"), through=newest_change)
+    return last
+
+
+def record_digest(store: Store, *, error: str | None = None, skipped: list[str] | None = None,
+                  news: NewsMark | None = None) -> None:
     """Remember how the last write of `[digest] out` went: written whole, written without some
-    pages (`skipped`), or not written (`error`: the old site, or none, is still there)."""
+    pages (`skipped`), or not written (`error`: the old site, or none, is still there), and which
+    changes a written one showed as new (`news`)."""
     skipped = skipped or []
     now = clock.iso_z(clock.now())
     with store.session() as session:
@@ -93,6 +135,8 @@ def record_digest(store: Store, *, error: str | None = None, skipped: list[str] 
                        "skipped_count": len(skipped)})
         if error is None:
             cursor["written_at"] = now
+            if news is not None:
+                cursor["news"] = news.dump()
         state.cursor = cursor
 
 

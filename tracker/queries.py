@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -44,6 +44,12 @@ def watch_entities(session: Session, watch_id: str, kind: str) -> list[Watched]:
         .order_by(m.Entity.key)
     )
     return [Watched(key, load_record(kind, content), missing) for key, missing, content in rows]
+
+
+def entity_watches(session: Session, key: str) -> list[str]:
+    """The ids of the watches that hold an entity (a bill two campaigns watch is in both)."""
+    return list(session.scalars(select(m.WatchEntity.watch_id).where(m.WatchEntity.entity_key == key)
+                                .order_by(m.WatchEntity.watch_id)))
 
 
 def current_record(session: Session, key: str) -> Record | None:
@@ -115,3 +121,16 @@ def body_members_now(session: Session, meeting_key: str) -> Roster | None:
         return None
     members = current_members([BodyMember.load(row) for row in body.members], clock.now().date())
     return Roster(body.name or meeting.body or "body", member_lines(members)) if members else None
+
+
+def message_counts(session: Session) -> dict[str, int]:
+    """The outbox in messages, by status: rows of one message (an entity's changes from one crawl,
+    to one target: `group_key`) count once; a bundle or an operator notice is a message per row.
+    "13 sent" is what reached people, where the delivery rows number 69."""
+    message = func.coalesce(m.Delivery.group_key, literal("row:") + cast(m.Delivery.id, String))
+    messages = select(m.Delivery.status, m.Delivery.subscriber_id, m.Delivery.target_hash,
+                      message.label("message")).distinct().subquery()
+    counts = {"pending": 0, "sent": 0, "failed": 0, "dead": 0}
+    for status, n in session.execute(select(messages.c.status, func.count()).group_by(messages.c.status)):
+        counts[status] = n
+    return counts

@@ -20,9 +20,10 @@ from tracker import clock
 from tracker import models as m
 from tracker.clock import iso_z
 from tracker.config import Config
+from tracker.meetings.participation import Participation, take_part
 from tracker.outbox import dead_deliveries, delivery_counts
 from tracker.planning import plan_sources
-from tracker.queries import Watched, watch_entities
+from tracker.queries import Roster, Watched, message_counts, watch_entities
 from tracker.records import Bill, Document, LatestAction, Meeting, MeetingStatus
 from tracker.runs import INTERRUPTED, consecutive_failures
 from tracker.store import Store
@@ -142,6 +143,21 @@ class MeetingView:
         return self.status != MeetingStatus.PASSED
 
     @property
+    def cancelled(self) -> bool:
+        return self.status == MeetingStatus.CANCELLED
+
+    @property
+    def take_part(self) -> Participation | None:
+        """How to testify or comment, only where its source's note says how (with any deadline the
+        note states): tracker/meetings/participation.py decides."""
+        return take_part(self.comment)
+
+    @property
+    def watch_live(self) -> str | None:
+        """Where to watch it: the source's livestream, else its first video link."""
+        return self.livestream_url or next((doc.url for doc in self.documents if doc.kind == "video"), None)
+
+    @property
     def page(self) -> str:
         """Its page in the digest, relative to the site's root."""
         return f"{meeting_page(self.entity)}.html"
@@ -221,6 +237,7 @@ class StatusView:
     sources: list[SourceView]
     deliveries: Deliveries
     dead_deliveries: list[DeadDelivery]
+    messages: Deliveries = field(default_factory=Deliveries)  # the same counts in messages (the digest's)
 
     @property
     def last_success(self) -> str | None:
@@ -281,7 +298,64 @@ def collect_status(store: Store, config: Config) -> StatusView:
         return StatusView(
             generated_at=iso_z(now), bills=bills, meetings=meetings, sources=source_health(session, config),
             deliveries=Deliveries(**delivery_counts(session)),
-            dead_deliveries=[DeadDelivery(**row) for row in dead_deliveries(session)])
+            dead_deliveries=[DeadDelivery(**row) for row in dead_deliveries(session)],
+            messages=Deliveries(**message_counts(session)))
+
+
+# -- what to do: the digest's "This week" and "Coming up" ---------------------------------------------
+
+@dataclass(frozen=True)
+class AgendaReason:
+    """An agenda item that makes a meeting matter to its campaign, and why: it holds the watch's
+    keywords, it is a council matter the watch follows (`followed_matter`, with its status now), or
+    it names a bill the campaigns watch (`bill`: "H.R. 2471")."""
+
+    title: str | None
+    matter: str | None
+    keywords: list[str]
+    followed_matter: bool = False
+    matter_status: str | None = None
+    bill: str | None = None
+
+
+@dataclass(frozen=True)
+class UpcomingView:
+    """A meeting of a watched body in the next 30 days with what makes it matter (its agenda
+    reasons), what changed about it this week (moved, agenda posted; a cancellation is its status),
+    and what to do: attend (`meeting` has when and where, its `calendar` entry), testify or comment
+    (`meeting.take_part`), watch live (`meeting.watch_live`), write to its members (`roster`)."""
+
+    meeting: MeetingView
+    campaign: str  # the watch's name
+    reasons: list[AgendaReason]
+    moved_from: str | None  # its start before it moved this week (ISO, the body's offset)
+    agenda_posted: str | None  # when its agenda was found posted this week (UTC, Z)
+    roster: Roster | None
+    kind: str = "meeting"
+
+    @property
+    def start(self) -> str | None:
+        return self.meeting.start
+
+    def sort_key(self) -> tuple[str, str]:
+        return self.meeting.sort_key()
+
+
+@dataclass(frozen=True)
+class HearingView:
+    """A committee hearing on a watched bill on a day ahead, where the bill's record shows one (a
+    BILLSTATUS committee activity "Hearings ..." dated ahead)."""
+
+    bill: BillView
+    campaign: str
+    committee: str
+    activity: str  # the record's own words: "Hearings by"
+    date: str  # YYYY-MM-DD
+    page: str  # the bill's page in the digest
+    kind: str = "hearing"
+
+    def sort_key(self) -> tuple[str, str]:
+        return (self.date, self.bill.entity)
 
 
 # -- changes ------------------------------------------------------------------------------------------

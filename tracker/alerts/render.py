@@ -19,10 +19,11 @@ from tracker import clock, templating
 from tracker import models as m
 from tracker.alerts.lease import DeliveryRow
 from tracker.config import Config
-from tracker.contacts import bill_contact_lines, bill_contacts
-from tracker.meetings.participation import how_to_take_part
-from tracker.queries import body_members_now, congress_directory, current_record
-from tracker.records import Bill
+from tracker.contacts import bill_contact_lines, bill_contacts, sponsor_line
+from tracker.meetings.participation import Participation, how_to_take_part, take_part
+from tracker.queries import body_members_now, congress_directory, current_record, entity_watches
+from tracker.records import Bill, Meeting, Record
+from tracker.safetext import web_url
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -36,6 +37,50 @@ class Message:
     body: str  # plain text
     link: str | None = None  # where the rest is, when a service's length limit cuts the body
     markdown: str | None = None  # for targets whose native format is Markdown or HTML
+
+
+@dataclass(frozen=True)
+class MeetingFacts:
+    """What every alert about a meeting shows besides its record: how to take part (only where its
+    source says how, with any deadline stated), where to watch it live, its page (the source's own,
+    else the digest's, else where its body lists it) and its calendar entry in the digest."""
+
+    record: Meeting
+    participation: Participation | None
+    watch_live: str | None
+    link: str | None
+    link_label: str
+    calendar: str | None
+
+
+def meeting_facts(record: Record | None, key: str, watch_id: str | None, config: Config) -> MeetingFacts | None:
+    """The facts of a meeting alert; None for anything that is not a meeting's record."""
+    if not isinstance(record, Meeting):
+        return None
+    site = str(config.digest.url).rstrip("/") if config.digest.url else None
+    page = f"{site}/{meeting_page(key)}.html" if site else None
+    video = next((doc.url for doc in record.links if doc.kind == "video"), None)
+    link, label = web_url(record.url), "Meeting page"
+    if not link and page:
+        link, label = page, "Meeting page"
+    if not link:
+        link, label = _listing_url(config, watch_id), "Where it is listed"
+    return MeetingFacts(record=record, participation=take_part(record.comment),
+                        watch_live=web_url(record.livestream_url) or web_url(video), link=link, link_label=label,
+                        calendar=f"{site}/{meeting_page(key)}.ics" if site else None)
+
+
+def _listing_url(config: Config, watch_id: str | None) -> str | None:
+    """Where a watch's body lists its meetings, for a meeting whose source gives it no page of its
+    own: the watch's listing address, or a Legistar client's public calendar."""
+    watch = config.meeting_watch(watch_id) if watch_id else None
+    if watch is None:
+        return None
+    source = watch.source
+    if isinstance(source, str):
+        return web_url(source)
+    client = getattr(source, "client", None)
+    return web_url(f"https://{client}.legistar.com/Calendar.aspx") if client else None
 
 
 def _environment(config: Config) -> jinja2.Environment:
@@ -76,7 +121,8 @@ def _change_context(session: Any, change: m.Change, config: Config) -> dict[str,
     entity = current_record(session, change.entity_key)
     zone = config.display_zone(change.watch_id)
     return {"change": change, "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0],
-            "words": change_words(change.kind, change.data)}
+            "words": change_words(change.kind, change.data),
+            "meeting": meeting_facts(entity, change.entity_key, change.watch_id, config)}
 
 
 def _group_context(session: Any, changes: list[m.Change], config: Config) -> dict[str, Any]:
@@ -86,12 +132,13 @@ def _group_context(session: Any, changes: list[m.Change], config: Config) -> dic
     entity = current_record(session, first.entity_key)
     newest_first = sorted(changes, key=lambda c: (c.occurred_at or "", c.id), reverse=True)
     kind = first.entity_key.split(":", 1)[0]
-    site = config.digest.url
+    names = {w.id: w.name for w in [*config.bills, *config.meetings]}
+    watch_ids = [first.watch_id] if first.watch_id in names else []
+    watch_ids += [w for w in entity_watches(session, first.entity_key) if w in names and w not in watch_ids]
     return {"changes": newest_first, "change": lead_change(newest_first), "entity": entity,
             "zone": str(config.display_zone(first.watch_id)), "kind": kind,
-            "headline": headline(newest_first, entity),
-            "calendar": f"{site}/{meeting_page(first.entity_key)}.ics" if site and kind == "meeting" else None,
-            "page": f"{site}/{meeting_page(first.entity_key)}.html" if site and kind == "meeting" else None}
+            "headline": headline(newest_first, entity), "campaigns": [names[w] for w in watch_ids],
+            "meeting": meeting_facts(entity, first.entity_key, first.watch_id, config)}
 
 
 @dataclass
@@ -174,8 +221,11 @@ def _contacts(session: Any, config: Config, change_ids: tuple[int, ...], state: 
     if not cache.directory_read:
         cache.directory, cache.directory_read = congress_directory(session, config), True
     bill = current_record(session, change.entity_key)
-    if cache.directory is None or not isinstance(bill, Bill):
+    if not isinstance(bill, Bill):
         return []
+    if cache.directory is None:  # the members' data is off or unread: the bill still names its sponsor
+        line = sponsor_line(bill, None)
+        return [_clean(line)] if line else []
     found = bill_contacts(bill, cache.directory, today=clock.now().date(), state=state, district=district)
     return [_clean(line) for line in bill_contact_lines(found)]
 
@@ -197,7 +247,7 @@ def _bundle_groups(items: list[dict[str, Any]], config: Config) -> list[dict[str
                              reverse=True)
             first = entity_items[0]
             entities.append({"entity": first["entity"], "kind": first["kind"], "zone": first["zone"],
-                             "headline": headline(changes, first["entity"]),
+                             "meeting": first["meeting"], "headline": headline(changes, first["entity"]),
                              "items": sorted(entity_items, key=lambda i: changes.index(i["change"]))})
         watches.append({"id": watch_id, "name": names.get(watch_id or "", watch_id or "other"), "entities": entities})
     return watches

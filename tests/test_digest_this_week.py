@@ -1,0 +1,252 @@
+"""The digest opens on what to do this week: seen in headless Chromium (playwright driving Debian's
+chromium) at a desktop's and a phone's first screen, on the demo's real recorded sources; then each
+section as an organizer reads it: what is new since the last digest, campaigns most recently moved
+first with finished bills folded, the Sources table in the tracker's zone, alerts counted in
+messages, digest.txt in words."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import html
+
+from tracker import clock
+from tracker.changes import Change, dedupe_key
+from tracker.config import Config, load_config
+from tracker.records import Bill, Item, Meeting
+from tracker.store import Store, ensure_watches, ingest
+from tracker.views import collect_status
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`tracker demo --out DIR`: real recorded bills, NYC hearings and Detroit's school board, with
+    meeting dates moved to fall around today."""
+    from tracker.demo import run_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    assert run_demo(folder, say=lambda _line: None, error=lambda _line: None) == 0
+    return folder
+
+
+def demo_config(demo: Path) -> tuple[Config, Store]:
+    config = load_config(demo / "tracker.toml", env={})
+    return config, Store(config.database_url)
+
+
+def meetings_this_week(demo: Path) -> list[str]:
+    """The demo's meetings of the next 7 days, from what `status` knows (their pages' names)."""
+    config, store = demo_config(demo)
+    now = clock.now()
+    status = collect_status(store, config)
+    store.dispose()
+    return [mt.page for mt in status.meetings
+            if mt.start and now <= clock.parse_instant(mt.start) < now + timedelta(days=7)]
+
+
+@pytest.mark.browser
+def test_this_week_is_on_the_first_screen_at_desktop_and_phone_sizes(demo: Path, tmp_path: Path) -> None:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("chromium is required under CI=true")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    expected = meetings_this_week(demo)
+    assert len(expected) >= 3  # the demo puts a hearing, a deferred one and a posted agenda in this week
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for label, (width, height) in SIZES.items():
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto((demo / "site" / "index.html").as_uri())
+                heading = page.locator("h2#this-week")
+                assert heading.text_content() == "This week"
+                box = heading.bounding_box()
+                assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (label, box)
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, (label, box)
+                # it lists the demo's meetings of the next 7 days, soonest first, each linking to its page
+                links = page.locator("section[aria-labelledby='this-week'] article h3 a")
+                assert [links.nth(i).get_attribute("href") for i in range(links.count())] == expected
+                # the first meeting's card starts on the first screen too
+                first = page.locator("section[aria-labelledby='this-week'] article").first.bounding_box()
+                assert first is not None and first["y"] < height, (label, first)
+                # no horizontal scrolling on a phone
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                page.screenshot(path=str(tmp_path / f"digest-this-week-{label}.png"))
+                page.close()
+        finally:
+            browser.close()
+    assert (tmp_path / "digest-this-week-desktop.png").stat().st_size > 10_000
+    assert (tmp_path / "digest-this-week-phone.png").stat().st_size > 10_000
+
+
+def test_each_meeting_says_why_it_matters_and_what_to_do(demo: Path) -> None:
+    page = html.parse(str(demo / "site" / "index.html")).getroot()
+    week = page.cssselect("section[aria-labelledby='this-week'] article")
+    soon = page.cssselect("section[aria-labelledby='coming-up'] article")
+    cards = {card.cssselect("h3 a")[0].get("href"): card for card in [*week, *soon]}
+    # the deferred hearing (derived) says so in words, and offers no calendar entry
+    deferred = next(card for card in week if "Cancelled (Deferred)" in card.text_content())
+    assert "add to calendar" not in deferred.text_content()
+    # the hearing whose agenda was just posted: attend (its calendar entry is written), whom to write
+    posted = next(card for card in week if "Agenda just posted" in card.text_content())
+    calendar = posted.xpath(".//a[text()='add to calendar']")[0].get("href")
+    assert (demo / "site" / calendar).read_text().startswith("BEGIN:VCALENDAR")
+    assert posted.cssselect("ul.contacts li")[0].text_content() == (
+        "Chair: Marcus Ortega, d07@council.nyc.example, 212-555-0107")
+    # the moved hearing says from when; the ShotSpotter one highlights its matching items
+    assert any("Moved from" in card.text_content() for card in cards.values())
+    shotspotter = next(card for card in soon if "ShotSpotter" in card.text_content())
+    assert [m.text for m in shotspotter.cssselect("ul.reasons mark")] == ["NYPD", "ShotSpotter"]
+    assert "New York City Council" in shotspotter.cssselect("p.campaign")[0].text_content()
+    # "Jointly with ..." is a note, never how to take part
+    assert "Testify or comment" not in page.text_content()
+
+
+def test_sources_show_times_in_the_trackers_zone(demo: Path) -> None:
+    page = html.parse(str(demo / "site" / "index.html")).getroot()
+    rows = page.cssselect("section[aria-labelledby='health'] table tbody tr")
+    assert rows
+    for row in rows:
+        when = row.cssselect("td")[1].text_content()
+        assert not re.search(r"\d{4}-\d\d-\d\dT", when), when  # no UTC stamp
+        assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d\d [AP]M E[SD]T", when), when  # New York's zone
+
+
+def test_alerts_are_counted_in_messages(demo: Path) -> None:
+    page = html.parse(str(demo / "site" / "index.html")).getroot()
+    # every alert the demo's subscriber received is one message, whatever number of changes it carries
+    received = (demo / "alerts.txt").read_text().count("\n== ") + 1
+    line = page.xpath("//p[starts-with(normalize-space(.), 'Alerts:')]")[0].text_content()
+    assert line.startswith(f"Alerts: {received} sent,"), line
+
+
+def test_campaigns_fold_finished_and_stale_bills(demo: Path) -> None:
+    page = html.parse(str(demo / "site" / "index.html")).getroot()
+    campaigns = page.cssselect("section.campaign")
+    budget = next(c for c in campaigns if c.findtext(".//h3") == "Appropriations and tax bills")
+    folded = budget.cssselect("details.finished article.card h3 a")
+    # H.R. 2471 became law; H.R. 6658 has had no action since 2022: both under the fold
+    assert sorted(a.text_content() for a in folded) == ["H.R. 2471 (117th Congress)", "H.R. 6658 (117th Congress)"]
+    # campaigns whose news came in on the same crawl: the one where something happened last comes first
+    names = [c.findtext(".//h3") for c in campaigns]
+    assert names.index("Appropriations and tax bills") < names.index("Adoptive Family Relief Act")  # 2022 before 2015
+
+
+def write(store: Store, config: Config, folder: Path) -> Any:
+    from tracker.digest import write_site
+
+    site = write_site(store, config, folder)
+    return html.parse(str(site / "index.html")).getroot(), (site / "digest.txt").read_text()
+
+
+def one_bill_store(tmp_path: Path, extra: str = "") -> tuple[Config, Store]:
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[digest]\nout = "site"\n[[bills]]\nid = "x"\nname = "Campaign X"\nnumbers = ["hr1-119"]\n{extra}')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    with store.session() as session:
+        ensure_watches(session, [(w.id, "bill", w.name) for w in config.bills]
+                       + [(w.id, "meeting", w.name) for w in config.meetings])
+    return config, store
+
+
+def bill_change(store: Store, title: str, n: int, **fields: Any) -> None:
+    content = Bill(number="hr1-119", display="H.R. 1", congress=119, type="hr", title=title, stage="introduced",
+                   latest_action={"date": "2026-11-20", "text": "Introduced"}, **fields)
+    ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["x"], content=content),
+           lambda old, new, key: [Change("bill.title", key, f"H.R. 1 is now titled {title}", dedupe_key(key, str(n)),
+                                         {"from": None, "to": title})])
+
+
+def test_new_since_the_last_digest_keeps_its_news_until_newer_news(tmp_path: Path, frozen_now: Any) -> None:
+    config, store = one_bill_store(tmp_path)
+    bill_change(store, "Baseline title", 0)  # the first snapshot is a baseline: no news
+    bill_change(store, "First title", 1)
+    page, _ = write(store, config, config.digest_dir)
+    new = page.cssselect("section[aria-labelledby='new']")[0]
+    assert "since tracking began" in new.text_content() and "First title" in new.text_content()
+
+    frozen_now("2026-11-24T15:00:00Z")
+    bill_change(store, "Second title", 2)
+    page, text = write(store, config, config.digest_dir)
+    new = page.cssselect("section[aria-labelledby='new']")[0]
+    # only what came after the last digest (of 9:00 AM New York time), said as of when
+    assert "Second title" in new.text_content() and "First title" not in new.text_content()
+    assert "since the digest of Nov 24, 2026 9:00 AM EST" in new.text_content()
+    assert "== New since the digest of Nov 24, 2026 9:00 AM EST ==" in text
+
+    frozen_now("2026-11-24T15:15:00Z")  # rewritten with nothing new: the news stays, and says since when
+    page, _ = write(store, config, config.digest_dir)
+    new = page.cssselect("section[aria-labelledby='new']")[0]
+    assert "Second title" in new.text_content() and "since the digest of Nov 24, 2026 9:00 AM EST" in new.text_content()
+
+    # a digest written elsewhere (`tracker digest --out`) shows the same news and moves no mark
+    write(store, config, tmp_path / "elsewhere")
+    frozen_now("2026-11-24T16:00:00Z")
+    bill_change(store, "Third title", 3)
+    page, _ = write(store, config, config.digest_dir)
+    new = page.cssselect("section[aria-labelledby='new']")[0]
+    assert "Third title" in new.text_content() and "Second title" not in new.text_content()
+    assert "since the digest of Nov 24, 2026 10:15 AM EST" in new.text_content()
+
+
+MEETINGS = '''[[meetings]]
+id = "nyc"
+name = "NYC Council"
+timezone = "America/New_York"
+ical = "https://example.org/c.ics"
+keywords = ["police"]
+'''
+
+
+def test_this_week_shows_hearings_and_agenda_items_naming_watched_bills(tmp_path: Path, frozen_now: Any) -> None:
+    """Derived records: a committee hearing on the watched H.R. 1 dated ahead, and a council meeting in
+    the next 30 days whose agenda (no keyword of the watch) names H.R. 1."""
+    config, store = one_bill_store(tmp_path, MEETINGS)
+    hearing = {"name": "Committee on the Judiciary", "chamber": "House", "code": "hsju00",
+               "activities": [{"name": "Referred to", "date": "2026-11-01T15:00:00Z"},
+                              {"name": "Hearings by", "date": "2026-11-26T15:00:00Z"}]}
+    bill_change(store, "Police Act", 0, committees=[hearing])
+    meeting = Meeting(source="ical", source_ref="1", body="City Council", title="Stated meeting",
+                      start="2026-12-10T15:00:00+00:00", date="2026-12-10", timezone="America/New_York",
+                      location="City Hall", comment="Sign up to testify by 5:00 PM the day before at council.example/testify",
+                      items=[{"title": "Res 12 - calling on Congress to pass H.R. 1", "matter": "Res 0012-2026",
+                              "keywords": []}])
+    ingest(store, Item(key="meeting:ical:nyc:1", kind="meeting", source_id="ical:nyc", watch_ids=["nyc"],
+                       content=meeting), lambda old, new, key: [])
+    page, text = write(store, config, tmp_path / "site")
+    week = page.cssselect("section[aria-labelledby='this-week'] article")
+    assert [a.text_content() for a in week[0].cssselect("h3 a")] == ["Hearing on H.R. 1"]
+    assert "Thu Nov 26, 2026" in week[0].text_content() and "Committee on the Judiciary" in week[0].text_content()
+    (council,) = page.cssselect("section[aria-labelledby='coming-up'] article")
+    assert [m.text for m in council.cssselect("ul.reasons mark")] == ["H.R. 1"]
+    assert council.cssselect(".deadline")[0].text_content() == "by 5:00 PM the day before"
+    assert "Testify or comment" in council.text_content()
+    assert "- Thu Nov 26, 2026: hearing on H.R. 1 (Committee on the Judiciary)" in text
+    assert "Testify or comment (by 5:00 PM the day before): Sign up to testify" in text
+
+
+def test_digest_txt_says_times_and_cancellations_in_words(tmp_path: Path, frozen_now: Any) -> None:
+    config, store = one_bill_store(tmp_path, MEETINGS)
+    meeting = Meeting(source="ical", source_ref="1", body="Committee on Public Safety", title="Oversight hearing",
+                      start="2026-12-01T18:00:00+00:00", date="2026-12-01", timezone="America/New_York",
+                      status="cancelled", status_text="Deferred", location="250 Broadway")
+    ingest(store, Item(key="meeting:ical:nyc:1", kind="meeting", source_id="ical:nyc", watch_ids=["nyc"],
+                       content=meeting), lambda old, new, key: [])
+    _, text = write(store, config, tmp_path / "site")
+    line = next(line for line in text.splitlines() if "Oversight hearing" in line)
+    assert line.startswith("- Tue Dec 1, 2026, 1:00 PM EST: ")  # the body's zone, in words
+    assert 'cancelled (the source says "Deferred")' in line
+    assert "(CANCELLED)" not in text and "2026-12-01T" not in text
