@@ -96,6 +96,12 @@ class StateCommittee:
         return [m for m in self.members if m.role in CHAIR_ROLES]
 
 
+def people_reference_key(state: str) -> str:
+    """The entity a state's legislators from the API's `/people` are stored under (a reference
+    snapshot whose raw response is every page's results)."""
+    return f"reference:openstates:people:{state.lower()}"
+
+
 # -- reading ----------------------------------------------------------------------------------------
 
 

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.changes import Change, dedupe_key
+from tracker.changes import Change, ChangeLike, dedupe_key, lead_change
 from tracker.records import STATE_STAGES, StateAction, StateBill, StateSponsor, StateVote
-from tracker.words import ChangeLike, lead_change
 
 MAX_TITLE = 1000
 MAX_TEXT = 2000
@@ -436,7 +435,8 @@ def diff_bill(old: StateBill | None, new: StateBill, entity: str,
     None) is `bill.introduced`, saying where a keyword watch matched it."""
     name, url = label(new), new.url
     if old is None:
-        data = {"state": new.state, "matches": [{"keyword": m.keyword, "where": m.where} for m in matches]}
+        found = [{"keyword": m.keyword, "where": m.where} for m in matches] or list(new.matches)
+        data = {"state": new.state, "matches": found}
         return [Change("bill.introduced", entity, f"{name} found: {new.title}", dedupe_key(entity, "bill.introduced"),
                        data, url, new.introduced)]
     changes: list[Change] = []
@@ -547,14 +547,16 @@ BILL_INCLUDES = ("actions", "sponsorships", "votes", "abstracts", "sources", "ve
 PER_PAGE = 20  # the API's most
 
 
-def bills_query(state: str, *, since: datetime | None = None, session: str | None = None, keyword: str | None = None,
-                page: int = 1) -> list[tuple[str, str]]:
+def bills_query(state: str | None, *, since: datetime | None = None, session: str | None = None,
+                keyword: str | None = None, identifiers: Sequence[str] = (), page: int = 1) -> list[tuple[str, str]]:
     """The parameters of one `/bills` request, oldest update first so a run stopped by the budget or
     a 429 resumes from the last bill it read: `include=` once per value (a comma-joined list is a
-    422), 20 a page, `updated_since` in the form every version of the API reads."""
-    params = [("jurisdiction", state.lower())]
+    422), 20 a page, `updated_since` in the form every version of the API reads. No state: every
+    state at once (a keyword search needs no jurisdiction); `identifiers`: named bills (at most 20)."""
+    params = [("jurisdiction", state.lower())] if state else []
     if session:
         params.append(("session", session))
+    params += [("identifier", identifier) for identifier in identifiers]
     if since is not None:
         params.append(("updated_since", since_param(since)))
     if keyword:
