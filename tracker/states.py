@@ -353,6 +353,12 @@ def stage_words(stage: str, state: str, chamber: str | None = None, committee: d
     }.get(stage, stage.replace("_", " "))
 
 
+def where_it_stands(bill: StateBill) -> str:
+    """A state bill's stage as people say it: "passed the Senate", "was referred to the House
+    Judiciary Committee"."""
+    return stage_words(bill.stage, bill.state, _stage_chamber(bill), bill.committee)
+
+
 def vote_words(vote: dict[str, Any]) -> str:
     """"Senate vote 32-3 on Third Reading (passed)"."""
     counts = vote.get("counts") or {}
@@ -437,8 +443,9 @@ def diff_bill(old: StateBill | None, new: StateBill, entity: str,
     if old is None:
         found = [{"keyword": m.keyword, "where": m.where} for m in matches] or list(new.matches)
         data = {"state": new.state, "matches": found}
-        return [Change("bill.introduced", entity, f"{name} found: {new.title}", dedupe_key(entity, "bill.introduced"),
-                       data, url, new.introduced)]
+        where = _matched_words(found)
+        return [Change("bill.introduced", entity, f"{name} found: {new.title}" + (f" ({where})" if where else ""),
+                       dedupe_key(entity, "bill.introduced"), data, url, new.introduced)]
     changes: list[Change] = []
     old_actions = {a["id"] for a in old.actions}
     for action in new.actions:
