@@ -817,6 +817,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         line = secrets.mask(f"{file}: {key}: {problem}")
         if line not in shown:
             shown.append(line)
+    if config is not None and config.sources.openstates.people_dir:
+        folder = config.resolve(config.sources.openstates.people_dir)
+        if not folder.is_dir():
+            shown.append(f"{file}: sources.openstates.people_dir: no folder {folder} (clone it: git clone --depth 1 "
+                         "https://github.com/openstates/people)")
     if shown:
         raise ConfigError("\n".join(shown))
     assert config is not None
