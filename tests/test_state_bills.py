@@ -286,3 +286,68 @@ def test_a_wrong_key_is_one_line_and_the_others_go_on(tmp_path: Path, replay: Re
     assert [(r.path, r.status, r.key) for r in api.requests] == [("/jurisdictions", 401, "wrong")]
     check = tracker("--config", str(config), "status", "--check", key="not-the-Key-998877")
     assert check.exit_code == 1 and "source openstates: failing" in check.output
+
+
+def test_without_people_dir_legislators_come_from_the_api_at_most_weekly(
+        tmp_path: Path, replay: ReplayServer, mailbox: Mailbox, api_and_base: tuple[OpenStatesApi, str]) -> None:
+    """No openstates/people checkout: the subscriber's state's legislators are read from `/people`
+    (with their offices) after the bills, once a week, and alerts name them with their phones (no
+    committee chair: the API's people carry no committees)."""
+    api, base = api_and_base
+    config = write_config(tmp_path, bills=[NAMED],
+                          subscribers=[{"id": "denver", "notify": [mail_to(mailbox, "organizer@example.org")],
+                                        "state": "CO", "state_senate_district": 34, "state_house_district": "8"}],
+                          extra="[crawl]\ndelay_seconds = 0\n" + openstates(base).replace(
+                              f'people_dir = {json.dumps(str(DEMO / "openstates" / "people"))}\n', ""))
+    assert tracker("--config", str(config), "--quiet", "crawl").exit_code == 0
+    people = [r for r in api.requests if r.path == "/people"]
+    assert [(dict(r.params)["jurisdiction"], dict(r.params)["include"], r.status) for r in people] == [
+        ("co", "offices", 200)]
+    put_colorado(api, CO_LATER, latest_update("later", "co"))
+    assert tracker("--config", str(config), "--quiet", "crawl", now="2020-06-15T15:00:00Z").exit_code == 0
+    assert len([r for r in api.requests if r.path == "/people"]) == 1  # read three days ago: not again
+    assert tracker("--config", str(config), "notify", now="2020-06-15T15:00:00Z").exit_code == 0
+    (mail,) = [m for _, m in mailbox.messages]
+    text = body_of(mail)
+    assert subject(mail) == "Colorado SB 217 passed the Senate"
+    assert "Senator Julie Gonzales (Democratic, Senate District 34): 303-866-4862, julie.gonzales.senate@state.co.us" \
+        in text
+    assert "Representative Leslie Herod (Democratic, House District 8): 303-866-2959" in text
+    api.touch("co", "2020-06-22T10:00:00")
+    assert tracker("--config", str(config), "--quiet", "crawl", now="2020-06-22T15:00:00Z").exit_code == 0
+    assert len([r for r in api.requests if r.path == "/people"]) == 2  # a week on: read again
+
+
+def test_query_planning_and_the_stage_bar_in_the_states_chambers() -> None:
+    """Watches' queries merged (one per state and session for named bills, one per keyword and
+    place), and the digest's bar: origin chamber first, the state's own names."""
+    from spiders.openstates import plan_queries
+    from tracker.config import StateBillWatch
+    from tracker.digest import state_stage_steps
+    from tracker.states import read_bill
+
+    watches = [StateBillWatch(**NAMED), StateBillWatch(**KEYWORDS),
+               StateBillWatch(id="more", name="m", state="co", session="2020A", numbers=["sb217", "HB 1"],
+                              keywords=["Qualified immunity"]),
+               StateBillWatch(id="all", name="a", keywords=["use of force"])]
+    queries = plan_queries(watches)
+    assert [(q.id.split("|bills:")[0], q.state, q.keyword) for q in queries] == [
+        ("*||q:use of force", None, "use of force"),
+        ("co|2020A|q:qualified immunity", "co", "Qualified immunity"),
+        ("co||q:qualified immunity", "co", "qualified immunity"),
+        ("nm||q:qualified immunity", "nm", "qualified immunity"),
+        ("ny||q:qualified immunity", "ny", "qualified immunity"),
+        ("co|2020A", "co", None)]
+    assert queries[-1].identifiers == ["HB 1", "SB 217"]
+    assert queries[-1].watches_of == {"co:2020a:hb1": ["more"], "co:2020a:sb217": ["co-sb217", "more"]}
+
+    def bar(bill: dict[str, Any]) -> list[tuple[str, bool]]:
+        return [(step["label"], step["done"]) for step in state_stage_steps(read_bill(bill))]
+
+    assert bar(CO_LATER) == [("Introduced", True), ("Committee", True), ("Senate", True), ("House", False),
+                             ("Governor", False), ("Law", False)]
+    va = next(b for b in RECORDED["later"]["bills"] if b["identifier"] == "HB 99903")
+    assert bar(va) == [("Introduced", True), ("Committee", True), ("House of Delegates", True), ("Senate", False),
+                       ("Governor", False), ("Law", False)]
+    ny = next(b for b in RECORDED["later"]["bills"] if b["identifier"] == "A 99901")
+    assert [label for label, _ in bar(ny)][2:4] == ["Assembly", "Senate"]
