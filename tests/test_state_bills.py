@@ -351,3 +351,16 @@ def test_query_planning_and_the_stage_bar_in_the_states_chambers() -> None:
                        ("Governor", False), ("Law", False)]
     ny = next(b for b in RECORDED["later"]["bills"] if b["identifier"] == "A 99901")
     assert [label for label, _ in bar(ny)][2:4] == ["Assembly", "Senate"]
+
+
+def test_requests_keep_to_the_keys_rate(tmp_path: Path, replay: ReplayServer,
+                                        api_and_base: tuple[OpenStatesApi, str]) -> None:
+    """`per_minute` spaces every request to the API (the free key's 10 a minute, here 300 so the
+    test is quick): no two requests closer than 60/300 s."""
+    api, base = api_and_base
+    config = write_config(tmp_path, bills=[NAMED, KEYWORDS], subscribers=[],
+                          extra="[crawl]\ndelay_seconds = 0\n" + openstates(base, per_minute=300))
+    assert tracker("--config", str(config), "--quiet", "crawl").exit_code == 0
+    times = [r.time for r in api.requests]
+    assert len(times) == 5
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.2
