@@ -310,6 +310,10 @@ class OpenStatesSpider(TrackerSpider):
         else:
             query.complete = True
             self.queue.pop(0)
+            if query.since is None and query.keyword is None:  # a first read sees every named bill
+                for key in sorted(set(query.watches_of) - set(query.keys)):
+                    self.warn(f"bill {key}", None, "Open States has no such bill (check the watch's `state`, "
+                              "`session` and `numbers`)")
         yield from self._next()
 
     def _read(self, row: Any, query: Query) -> None:

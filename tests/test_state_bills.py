@@ -12,6 +12,7 @@ are fiction, built here and labelled so.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from email.header import decode_header, make_header
 from email.message import Message
@@ -82,7 +83,7 @@ def api_and_base(replay: ReplayServer) -> tuple[OpenStatesApi, str]:
 
 
 def test_a_state_bill_through_committee_and_the_senate(tmp_path: Path, replay: ReplayServer, mailbox: Mailbox,
-                                                        api_and_base: tuple[OpenStatesApi, str]) -> None:
+                                                        api_and_base: tuple[OpenStatesApi, str], db_url: str) -> None:
     """A named state bill and a keyword watch across three states: a baseline tells nobody; while
     the bill sits in the Senate Appropriations Committee the alert names its chair; its passage by
     the Senate is one alert titled by the headline naming the subscriber's own state senator and
@@ -90,7 +91,7 @@ def test_a_state_bill_through_committee_and_the_senate(tmp_path: Path, replay: R
     api, base = api_and_base
     # derived: SB 217 as it stood on June 3 (introduced, assigned to the Senate Judiciary Committee)
     put_colorado(api, state_bill_before(CO_BASELINE, "2020-06-04", "2020-06-03T18:00:00+00:00"), "2020-06-03T18:05:00")
-    config = write_config(tmp_path, bills=[NAMED, KEYWORDS],
+    config = write_config(tmp_path, bills=[NAMED, KEYWORDS], db_url=db_url,
                           subscribers=[{"id": "denver", "notify": [mail_to(mailbox, "organizer@example.org")],
                                         "state": "CO", "state_senate_district": "34", "state_house_district": 8}],
                           extra="[crawl]\ndelay_seconds = 0\n" + openstates(base))
@@ -158,6 +159,8 @@ def test_a_state_bill_through_committee_and_the_senate(tmp_path: Path, replay: R
     assert '<li class="done">Senate</li>' in page and '<li class="todo">House</li>' in page
     assert '<li class="todo">Governor</li>' in page and "Third Reading" in page
     assert "Colorado SB 217 passed the Senate" in (site / "changes.atom").read_text()
+    assert "- Colorado SB 217 (2020A): Enhance Law Enforcement Integrity\n  passed the Senate; latest 2020-06-09" \
+        in (site / "digest.txt").read_text()
     assert KEY not in index + page
 
 
@@ -363,4 +366,18 @@ def test_requests_keep_to_the_keys_rate(tmp_path: Path, replay: ReplayServer,
     assert tracker("--config", str(config), "--quiet", "crawl").exit_code == 0
     times = [r.time for r in api.requests]
     assert len(times) == 5
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.2
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.2
+
+
+def test_a_named_bill_open_states_does_not_have_is_one_warning(tmp_path: Path, replay: ReplayServer,
+                                                                api_and_base: tuple[OpenStatesApi, str]) -> None:
+    _api, base = api_and_base
+    typo = {**NAMED, "numbers": ["SB 217", "SB 2170"]}
+    config = write_config(tmp_path, bills=[typo], subscribers=[],
+                          extra="[crawl]\ndelay_seconds = 0\n" + openstates(base))
+    result = tracker("--config", str(config), "crawl")
+    assert result.exit_code == 0
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        "warning: openstates: bill co:2020a:sb2170: Open States has no such bill (check the watch's `state`, "
+        "`session` and `numbers`)"]
+    assert "openstates: ok (1 warning); 1 items" in result.stdout
