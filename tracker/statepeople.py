@@ -323,10 +323,19 @@ def _reach(person: StateLegislator | CommitteeMember) -> str:
     """"Julie Gonzales (Democratic, Senate District 34): 303-866-4862, julie.gonzales.senate@state.co.us"."""
     if isinstance(person, CommitteeMember):
         return f"{person.name} (no phone known)"
-    where = ", ".join(p for p in (person.party, f"{person.chamber_name or ''} District {person.district}".strip()
-                                  if person.district else None) if p)
+    where = ", ".join(p for p in (person.party, _district_words(person)) if p)
     reach = person.phones[:2] + person.emails[:1]
     return f"{person.name}" + (f" ({where})" if where else "") + f": {', '.join(reach) or 'no phone listed'}"
+
+
+def _district_words(person: StateLegislator) -> str | None:
+    """"Senate District 34"; a district named rather than numbered: "Senate, Second Suffolk District"."""
+    if not person.district:
+        return None
+    chamber = person.chamber_name or ""
+    if re.fullmatch(r"[0-9]+[A-Za-z]?(-[A-Za-z0-9]+)?", person.district):
+        return f"{chamber} District {person.district}".strip()
+    return f"{chamber}, {person.district} District" if chamber else f"{person.district} District"
 
 
 def _sponsor_line(sponsor: dict[str, Any], people: dict[str, StateLegislator]) -> str:
