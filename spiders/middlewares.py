@@ -110,7 +110,9 @@ class PoliteRetryMiddleware:
         return cls(crawler)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status not in self.codes:
+        if response.status not in self.codes or request.meta.get("dont_retry_after"):
+            # `dont_retry_after`: a source whose 429 means "stop for today" (Open States' daily
+            # limit answers without Retry-After) handles it itself rather than wait and spend more.
             return response
         tries = request.meta.get("retry_after_tries", 0)
         header = response.headers.get(b"Retry-After")
@@ -370,14 +372,17 @@ class HostPaceMiddleware:
     async def process_request(self, request: Request) -> None:
         state = PACE.host(host_key(request))
         asked = time.monotonic()
+        # A source may ask for more room than the host's pace (`meta["host_pace"]`, seconds): an
+        # API that counts requests a minute per key (Open States: 10) is spaced to stay under it.
+        delay = max(self.delay, float(request.meta.get("host_pace") or 0))
         await state.gate.enter(self.per_host)
         try:
             await state.turn.enter(1)
             try:
-                if self.delay > 0 or state.crawl_delay > 0:  # a spacing to keep on the wire
+                if delay > 0 or state.crawl_delay > 0:  # a spacing to keep on the wire
                     await state.previous_answered(self.lost_after)
                 # an answer (a Retry-After) coming in during the sleep moves the start: look again
-                while (wait := state.next_start(self.delay) - time.monotonic()) > 0:
+                while (wait := state.next_start(delay) - time.monotonic()) > 0:
                     await _sleep(wait)
                 await PACE.total.enter(self.total)
                 state.last_start = time.monotonic()

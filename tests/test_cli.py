@@ -148,7 +148,9 @@ def test_demo_runs_the_whole_job_on_recorded_sources(tmp_path: Path) -> None:
                      "[meeting.cancelled] Committee on Public Safety on Fri Nov 27, 10:00 AM: deferred",
                      "[meeting.rescheduled] Committee on Public Safety on Tue Dec 8, 1:00 PM moved to Tue Dec 8, 10:00 AM",
                      "[agenda.item_added] Committee on Public Safety on Mon Dec 14, 10:00 AM: "
-                     "Int 0123-2023 - Ending the use of ShotSpotter (ShotSpotter)"):
+                     "Int 0123-2023 - Ending the use of ShotSpotter (ShotSpotter)",
+                     "[bill.stage] Colorado SB 217 passed the Senate",
+                     "[bill.stage] New York A 99901 passed the Assembly"):
         assert "  " + expected in lines
     assert sum(1 for line in lines if line.startswith("  [meeting.") or line.startswith("  [agenda.")) == 7
     index = (out / "site" / "index.html").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -169,3 +170,81 @@ def test_a_subscribers_place_must_exist(tmp_path: Path, place: str, words: str) 
     with pytest.raises(ConfigError) as caught:
         load_config(path, env={})
     assert "subscribers[boston]" in str(caught.value) and words in str(caught.value)
+
+
+STATE_KEY = '[sources.openstates]\napi_key = "${OPENSTATES_API_KEY}"\n'
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (STATE_KEY + '[[bills]]\nid="co"\nname="x"\nstate="co"\nsession="2020A"\nnumbers=["SB 217", "217"]\n',
+     "bills[co].numbers: '217' is not a state bill number like 'SB 217'"),
+    (STATE_KEY + '[[bills]]\nid="co"\nname="x"\nstate="co"\nnumbers=["SB 217"]\n',
+     "bills[co]: `numbers` of state bills need `state` and `session`"),
+    (STATE_KEY + '[[bills]]\nid="qi"\nname="x"\nstates=["co", "xx"]\nkeywords=["qualified immunity"]\n',
+     "bills[qi].states: unknown state 'xx'"),
+    (STATE_KEY + '[[bills]]\nid="qi"\nname="x"\nstate="co"\nstates=["nm"]\nkeywords=["qualified immunity"]\n',
+     "bills[qi]: give `state` or `states`, not both"),
+    (STATE_KEY + '[[bills]]\nid="qi"\nname="x"\nkeywords=["--"]\n', "bills[qi].keywords: keyword '--' has no words"),
+    (STATE_KEY + '[[bills]]\nid="qi"\nname="x"\nstates=["co"]\n', "bills[qi]: a state bill watch needs `numbers`"),
+    ('[[bills]]\nid="qi"\nname="x"\nkeywords=["qualified immunity"]\n',
+     "sources.openstates.api_key: bills[qi] watches state bills: they need an Open States API key"),
+    (STATE_KEY + '[sources.openstates.extra]\n', "sources.openstates.extra: unknown key"),
+    ('[sources.openstates]\ndaily_budget = 0\n', "sources.openstates.daily_budget: "),
+    ('[[subscribers]]\nid="s"\nnotify=["json://x"]\nstate_senate_district="34"\n',
+     "subscribers[s]: `state_senate_district` and `state_house_district` need `state`"),
+    ('[sources.openstates]\npeople_dir = "no-such-folder"\n', "sources.openstates.people_dir: no folder "),
+])
+def test_state_bill_watch_errors_name_file_key_and_problem(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={"OPENSTATES_API_KEY": "os-key-1234"})
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and expected in message and "\n" not in message
+
+
+def test_state_bill_watches_beside_federal_ones(tmp_path: Path) -> None:
+    path = write(tmp_path, STATE_KEY + '''
+[[bills]]
+id = "eqia"
+name = "Ending Qualified Immunity Act"
+numbers = ["hr1470-117"]
+[[bills]]
+id = "co"
+name = "Colorado SB 217"
+state = "CO"
+session = "2020A"
+numbers = ["sb0217"]
+[[bills]]
+id = "qi"
+name = "Qualified immunity everywhere"
+keywords = ["Qualified   Immunity"]
+[[subscribers]]
+id = "denver"
+notify = ["json://127.0.0.1/hook"]
+state = "co"
+state_senate_district = 34
+state_house_district = "08"
+''')
+    config = load_config(path, env={"OPENSTATES_API_KEY": "os-key-1234"})
+    assert [w.id for w in config.federal_bills] == ["eqia"] and [w.id for w in config.state_bills] == ["co", "qi"]
+    co, qi = config.state_bills
+    assert co.state == "co" and co.number_keys == ["co:2020a:sb217"] and qi.keyword_states is None
+    assert qi.keywords == ["Qualified Immunity"]
+    denver = config.subscribers[0]
+    assert (denver.state, denver.state_senate_district, denver.state_house_district) == ("CO", "34", "08")
+    result = run_cli("--config", str(path), "config", "check",
+                     env={**os.environ, "OPENSTATES_API_KEY": "os-key-1234"})
+    assert result.returncode == 0, result.stderr
+    assert "state bill watch co: Colorado SB 217: CO 2020A sb0217" in result.stdout
+    assert 'state bill watch qi: Qualified immunity everywhere: keywords "Qualified Immunity" in every state' in result.stdout
+    assert "sources: govinfo, legislators, openstates" in result.stdout
+    assert "os-key-1234" not in result.stdout + result.stderr
+
+
+def test_an_open_states_key_written_in_the_file_is_masked_too(tmp_path: Path) -> None:
+    path = write(tmp_path, '[sources.openstates]\napi_key = "literal-Key-7788"\nbase_url = "http://127.0.0.1:9"\n'
+                 '[[bills]]\nid="qi"\nname="x"\nstates=["co"]\nkeywords=["qualified immunity"]\n')
+    load_config(path, env={})
+    from tracker import secrets
+
+    assert secrets.mask("sent literal-Key-7788") == "sent ***"

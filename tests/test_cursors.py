@@ -45,3 +45,27 @@ def test_setting_an_entry_again_undoes_its_forgetting() -> None:
     stored: Section[str] = Section({"a": "0", "b": "0", "c": "0"})
     stored.apply(section)
     assert stored == {"b": "2", "c": "0"}
+
+
+def test_the_open_states_cursor_keeps_marks_the_days_count_and_people_reads() -> None:
+    """Each query's mark and whether it went through whole, the requests of one UTC day (another
+    day counts from zero), when each state's legislators were read; a query no watch needs is
+    forgotten by a change."""
+    from tracker.cursors import OpenStatesCursor, ReadMark
+
+    stored = {"reads": {"co||q:qualified immunity": {"since": "2020-06-10T04:15:37+00:00", "done": True},
+                        "gone|x": {"since": "2020-01-01T00:00:00+00:00", "done": True}, "junk": "x"},
+              "day": "2020-06-12", "used": 11, "people": {"co": "2020-06-12T15:00:00+00:00"}, "later": 1}
+    cursor = OpenStatesCursor.load(stored)
+    assert cursor.reads["co||q:qualified immunity"] == ReadMark("2020-06-10T04:15:37+00:00", True)
+    assert "junk" not in cursor.reads and cursor.extra == {"later": 1}
+    assert cursor.used_on("2020-06-12") == 11 and cursor.used_on("2020-06-13") == 0
+    change = OpenStatesCursor(day="2020-06-13", used=2)
+    change.reads["ny||q:qualified immunity"] = ReadMark("2021-03-09T04:40:00+00:00")
+    change.reads.forget(["gone|x"])
+    cursor.apply(change)
+    dumped = cursor.dump()
+    assert dumped["reads"] == {"co||q:qualified immunity": {"since": "2020-06-10T04:15:37+00:00", "done": True},
+                               "ny||q:qualified immunity": {"since": "2021-03-09T04:40:00+00:00", "done": False}}
+    assert (dumped["day"], dumped["used"], dumped["people"]) == ("2020-06-13", 2, stored["people"])
+    assert OpenStatesCursor.load(dumped) == cursor

@@ -242,7 +242,8 @@ def test_bill_and_meeting_pages_say_whom_to_contact_in_chromium(demo_site: Path,
     ARTIFACTS.mkdir(exist_ok=True)
     pages = {"bill": demo_site / "bills" / "s35-117.html",
              "meeting": next(p for p in (demo_site / "meetings").glob("*.html")
-                             if "ShotSpotter" in p.read_text())}
+                             if "ShotSpotter" in p.read_text()),
+             "statebill": demo_site / "statebills" / "ny-2021-2022-a99901.html"}
     for name, page in pages.items():
         shot = ARTIFACTS / f"digest-{name}-{label}.png"
         shot.unlink(missing_ok=True)
@@ -262,6 +263,16 @@ def test_bill_and_meeting_pages_say_whom_to_contact_in_chromium(demo_site: Path,
             assert len(seats) > 500  # every seat of Congress, findable by state without any script
             assert any("Ayanna Pressley" in row.text_content() and "202-225-5111" in row.text_content()
                        for row in seats)
+            assert root.cssselect("script") == []
+        elif name == "statebill":  # passed the Assembly, now in the Senate's Codes Committee
+            assert root.findtext(".//h1") == "New York A 99901 (2021-2022)"
+            steps = [(li.text_content(), li.get("class")) for li in root.cssselect("ol.tracker li")]
+            assert steps == [("Introduced", "done"), ("Committee", "done"), ("Assembly", "done"), ("Senate", "todo"),
+                             ("Governor", "todo"), ("Law", "todo")]
+            contacts = [li.text_content() for li in root.cssselect("ul.contacts li")]
+            assert contacts[0] == "In committee now: the Senate Codes Committee"
+            assert any(line.startswith("Sponsor: Jeffrey Dinowitz (Democratic, Assembly District 81): 518-455-5965")
+                       for line in contacts)
             assert root.cssselect("script") == []
         else:
             title = root.findtext(".//h1")

@@ -96,8 +96,9 @@ def config_keys() -> list[tuple[str, str]]:
                 keys.append((table, name))
             if not models:
                 continue
-            if _is_list(field.annotation):
-                walk(models[0], f"[[{'.'.join((*path, name))}]]", (*path, name), True)
+            if _is_list(field.annotation):  # every model of a union ([[bills]]: Congress's or states')
+                for each in models:
+                    walk(each, f"[[{'.'.join((*path, name))}]]", (*path, name), True)
             elif in_array:
                 walk(models[0], f"{name} = {{...}}", (*path, name), True)
             else:
@@ -115,6 +116,7 @@ def test_the_walk_sees_nested_and_inline_keys() -> None:
     assert ("[[meetings]]", "ical") in keys and ("[[meetings]]", "legistar") in keys
     assert ("legistar = {...}", "client") in keys
     assert ("[[subscribers]]", "notify") in keys and ("[[bills]]", "numbers") in keys
+    assert ("[[bills]]", "keywords") in keys and ("[[bills]]", "titles") in keys  # both kinds of bill watch
     assert not any(key == "template" for _, key in keys)  # NotifyUrl is written as a string
 
 
@@ -155,7 +157,7 @@ def test_documented_toml_examples_are_valid_configs(tmp_path: Path) -> None:
     from tracker.config import load_config
 
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    names = ("SMTP_PASSWORD", "LEGISTAR_TOKEN", "HOOK_TOKEN", "NTFY_TOPIC", "PGPASSWORD")
+    names = ("SMTP_PASSWORD", "LEGISTAR_TOKEN", "HOOK_TOKEN", "NTFY_TOPIC", "PGPASSWORD", "OPENSTATES_API_KEY")
     env = {name: "x" for name in names}
     checked = 0
     for n, block in enumerate(re.findall(r"```toml\n(.*?)```", text, flags=re.DOTALL)):

@@ -136,3 +136,26 @@ def test_a_bad_file_is_one_line_naming_it(text: str, words: str) -> None:
         read_legislator_yaml(text, where="data/co/legislature/Broken.yml")
     message = str(raised.value)
     assert message.startswith("data/co/legislature/Broken.yml") and words in message and "\n" not in message
+
+
+def test_whom_to_call_about_a_state_bill() -> None:
+    """The subscriber's own state senator and representative (only about their own state's bills),
+    the chair of the committee holding the bill, its sponsors, with phones where known."""
+    from tracker.statepeople import StateDirectory, bill_contact_lines, read_people_dir
+    from tracker.states import read_bill
+
+    directory, problems = read_people_dir(PEOPLE, "nm", today=SPRING_2021)
+    assert problems == [] and directory.legislators and directory.committees
+    baseline = json.loads((DATA / "api" / "baseline.json").read_text())
+    hb4 = read_bill(next(b for b in baseline["bills"] if b["identifier"] == "HB 4"))  # in the Senate Judiciary Committee
+    lines = bill_contact_lines(hb4, directory, state="NM", senate_district="16", house_district="18")
+    assert lines[0] == "Your state legislators:"
+    assert lines[1].startswith("  Senator Antoinette Sedillo Lopez (Democratic, Senate District 16): 505-986-4389")
+    assert lines[2].startswith("  Representative Gail Chasey (Democratic, House District 18): 505-986-4411")
+    assert lines[3] == "In committee now: the Senate Judiciary Committee; its chair:"
+    assert lines[4].startswith("  Chair Joseph Cervantes (Democratic, Senate District 31): 505-986-4861")
+    assert any(line.startswith("Sponsor: ") for line in lines)
+    elsewhere = bill_contact_lines(hb4, directory, state="CO", senate_district="16", house_district="18")
+    assert "Your state legislators:" not in elsewhere  # a Coloradan's legislators vote on no New Mexico bill
+    unknown = bill_contact_lines(hb4, StateDirectory("nm"), state="NM", senate_district="16")
+    assert "In committee now: the Senate Judiciary Committee" in unknown and "Your state legislators:" not in unknown

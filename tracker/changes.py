@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 KINDS = (
     "bill.introduced",
@@ -50,3 +51,31 @@ def dedupe_key(entity: str, kind: str, *parts: object) -> str:
     """Stable key for a change: entity + kind + a hash of the identifying parts."""
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
     return f"{entity}|{kind}|{digest}"
+
+
+# -- which change leads ------------------------------------------------------------------------------
+
+# What an alert's headline says first, most important first (a bill found by a title or keyword
+# watch is news as big as a new stage). Here, below every module that words a headline (federal
+# bills and meetings in tracker/words.py, state bills in tracker/states.py), so they rank alike.
+HEADLINE_ORDER = (
+    "bill.stage", "bill.introduced", "meeting.cancelled", "meeting.rescheduled", "meeting.location",
+    "agenda.item_added", "matter.status", "meeting.agenda_posted", "meeting.minutes_posted", "meeting.added",
+    "bill.vote", "bill.action", "bill.cosponsor_added", "bill.cosponsor_withdrawn", "bill.title",
+)
+
+
+class ChangeLike(Protocol):
+    kind: str
+    summary: str
+    data: dict[str, Any]
+    occurred_at: str | None
+
+
+def _rank(change: ChangeLike) -> int:
+    return HEADLINE_ORDER.index(change.kind) if change.kind in HEADLINE_ORDER else len(HEADLINE_ORDER)
+
+
+def lead_change(changes: Sequence[ChangeLike]) -> ChangeLike:
+    """The change an alert about these changes of one entity leads with."""
+    return min(changes, key=_rank)

@@ -160,6 +160,16 @@ def config_group() -> None:
     """Check the config file."""
 
 
+def state_watch_words(watch: Any) -> str:
+    """A state bill watch as `config check` says it: "CO 2020A SB 217", "keywords "qualified
+    immunity" in CO, NM, NY" (or in every state)."""
+    parts = [f"{(watch.state or '').upper()} {watch.session} {number}" for number in watch.numbers]
+    if watch.keywords:
+        where = ", ".join(s.upper() for s in watch.keyword_states) if watch.keyword_states else "every state"
+        parts.append("keywords " + ", ".join(f'"{k}"' for k in watch.keywords) + f" in {where}")
+    return "; ".join(parts)
+
+
 @config_group.command("check")
 @quiet_option
 @pass_ctx
@@ -168,14 +178,17 @@ def config_check(ctx: Context) -> None:
     config = ctx.config()
     ctx.say(f"{config.path}: ok")
     ctx.say(f"storage: {secrets.mask(config.storage.url)}")
-    for w in config.bills:
+    for w in config.federal_bills:
         parts = [n.display + f" ({n.congress})" for n in w.numbers] + [f'title "{t}"' for t in w.titles]
         ctx.say(f"bill watch {w.id}: {w.name}: {', '.join(parts)}")
+    for sw in config.state_bills:
+        ctx.say(f"state bill watch {sw.id}: {sw.name}: {state_watch_words(sw)}")
     for w in config.meetings:
         ctx.say(f"meeting watch {w.id}: {w.name}: source {w.source_id}"
                 + (f"; keywords: {', '.join(w.keywords)}" if w.keywords else ""))
-    sources = (["govinfo"] if config.bills else []) + [w.source_id for w in config.meetings]
-    if config.bills and config.subscribers:  # whom to call about a bill
+    sources = (["govinfo"] if config.federal_bills else []) + (["openstates"] if config.state_bills else []) \
+        + [w.source_id for w in config.meetings]
+    if config.federal_bills and config.subscribers:  # whom to call about a bill
         sources.insert(1, "legislators" if config.sources.legislators.enabled else "legislators (switched off)")
     ctx.say(f"sources: {', '.join(sources) or 'none'}")
     for s in config.subscribers:

@@ -60,7 +60,7 @@ def _host(url: str) -> str | None:
 def job_host(config: Config, job: SourceJob) -> str:
     """The host a source fetches from (its group), by the same rule as the crawl's pace per host."""
     bases = {"govinfo": config.sources.govinfo.base_url, "legistar": config.sources.legistar.base_url,
-             "legislators": config.sources.legislators.base_url}
+             "legislators": config.sources.legislators.base_url, "openstates": config.sources.openstates.base_url}
     url: str | None = bases.get(job.kind)
     watch = job.kwargs.get("watch")
     if url is None and watch is not None and isinstance(watch.source, str):

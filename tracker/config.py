@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     create_model,
     field_validator,
@@ -32,7 +34,9 @@ from tracker import __version__, clock, secrets
 from tracker.billnumbers import BillNumber, current_congress, ordinal, parse_bill_number
 from tracker.changes import KINDS
 from tracker.contacts import check_place
+from tracker.records import state_bill_key
 from tracker.sources import MEETING_SOURCES, SOURCES, HttpUrl
+from tracker.states import STATES, phrase_pattern
 
 DEFAULT_CONFIG = Path("config/tracker.toml")
 WATCH_ID = r"^[a-z0-9][a-z0-9-]*$"
@@ -230,10 +234,25 @@ class LegislatorsSource(Strict):
     enabled: bool = True
 
 
+class OpenStatesSource(Strict):
+    """Open States API v3: state bills (and state legislators when no `people_dir` is given). Its
+    free key allows 10 requests a minute and 250 a day; the spider keeps under both."""
+
+    base_url: HttpUrl = "https://v3.openstates.org"
+    api_key: str | None = None  # sent as X-API-KEY; a secret (masked everywhere)
+    daily_budget: int = Field(default=250, ge=1)  # requests a UTC day, refused ones included
+    per_minute: int = Field(default=10, ge=1, le=6000)  # requests a minute: the spider paces itself to it
+    # A checkout of github.com/openstates/people (its `data/{state}/legislature/*.yml` and
+    # `committees/*.yml`): legislators with their offices and committee chairs, read from disk
+    # instead of the API (no request spent). Relative to the config file's folder.
+    people_dir: str | None = None
+
+
 class SourcesSection(Strict):
     govinfo: GovinfoSource = GovinfoSource()
     legistar: LegistarSource = LegistarSource()
     legislators: LegislatorsSource = LegislatorsSource()
+    openstates: OpenStatesSource = OpenStatesSource()
 
 
 class CrawlSection(Strict):
@@ -295,6 +314,108 @@ class BillWatch(Strict):
         if not self.numbers and not self.titles:
             raise ValueError("a bill watch needs `numbers` or `titles`")
         return self
+
+
+_STATE_NUMBER = re.compile(r"^\s*[A-Za-z][A-Za-z.]{0,5}(?:\s?[A-Za-z.]{1,4})?\s*\d{1,6}\s*[A-Za-z]?\s*$")
+
+
+def _state_code(value: str) -> str:
+    code = value.strip().lower()
+    if code not in STATES:
+        raise ValueError(f"unknown state {value!r}: use a two-letter code such as co, ny or dc")
+    return code
+
+
+class StateBillWatch(Strict):
+    """A `[[bills]]` watch of state legislatures (Open States): named bills of one state and
+    session (`state`, `session`, `numbers` in the state's own form, "SB 217"), and/or `keywords`
+    searched in `states` (or `state`; neither: every state). Told apart from a federal bill watch by
+    having `state`, `states`, `session` or `keywords`."""
+
+    id: Annotated[str, Field(pattern=WATCH_ID)]
+    name: str
+    state: str | None = None
+    states: list[str] = []
+    session: str | None = None  # as Open States names it: "2020A", "2021", "191st", "2021-2022"
+    numbers: list[str] = []
+    keywords: list[str] = []
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str | None) -> str | None:
+        return None if value is None else _state_code(value)
+
+    @field_validator("states")
+    @classmethod
+    def _states(cls, value: list[str]) -> list[str]:
+        out, problems = [], []
+        for item in value:
+            try:
+                out.append(_state_code(item))
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return sorted(set(out))
+
+    @field_validator("numbers")
+    @classmethod
+    def _numbers(cls, value: list[str]) -> list[str]:
+        """"SB 217", "sb217", "HB 0004", "S.2963": letters then a number, said once per bad one."""
+        problems = [f"{n!r} is not a state bill number like 'SB 217'" for n in value if not _STATE_NUMBER.match(n)]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return [" ".join(n.split()) for n in value]
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        for keyword in value:
+            try:
+                phrase_pattern(keyword)
+            except ValueError:
+                raise ValueError(f"keyword {keyword!r} has no words") from None
+        return [" ".join(k.split()) for k in value]
+
+    @model_validator(mode="after")
+    def _what_and_where(self) -> StateBillWatch:
+        if self.state and self.states:
+            raise ValueError("give `state` or `states`, not both")
+        if not self.numbers and not self.keywords:
+            raise ValueError("a state bill watch needs `numbers` (with `state` and `session`) or `keywords`")
+        if self.numbers and not (self.state and self.session):
+            raise ValueError("`numbers` of state bills need `state` and `session` (e.g. state = \"co\", "
+                             "session = \"2020A\")")
+        if self.session and not self.state:
+            raise ValueError("`session` needs `state` (sessions are named by each state)")
+        return self
+
+    @property
+    def keyword_states(self) -> list[str] | None:
+        """Where the keywords are searched: the states named, or None for every state."""
+        if self.states:
+            return self.states
+        return [self.state] if self.state else None
+
+    @property
+    def number_keys(self) -> list[str]:
+        """The named bills' keys (`co:2020a:sb217`)."""
+        return [state_bill_key(self.state or "", self.session or "", n) for n in self.numbers]
+
+
+def _bill_watch_kind(value: Any) -> str:
+    """Which model a `[[bills]]` entry is (the tag names only appear in pydantic's error paths,
+    which `_key_path` leaves out)."""
+    if isinstance(value, dict):
+        return STATE_TAG if {"state", "states", "session", "keywords"} & value.keys() else FEDERAL_TAG
+    return STATE_TAG if isinstance(value, StateBillWatch) else FEDERAL_TAG
+
+
+FEDERAL_TAG, STATE_TAG = "federal-bill-watch", "state-bill-watch"
+AnyBillWatch = Annotated[
+    Annotated[BillWatch, Tag(FEDERAL_TAG)] | Annotated[StateBillWatch, Tag(STATE_TAG)],
+    Discriminator(_bill_watch_kind),
+]
 
 
 FIRST_BILLSTATUS_CONGRESS = 108
@@ -365,16 +486,32 @@ class Subscriber(Strict):
     # Where the subscriber votes: bill alerts then name their senators and representative.
     state: str | None = None  # two letters: MA, DC, PR...
     district: int | None = None  # 0 = at-large; omitted: senators only
+    # Their state legislative districts as the state names them ("8", "Second Suffolk"): alerts
+    # about their state's bills then name their state senator and representative.
+    state_senate_district: str | None = None
+    state_house_district: str | None = None
 
     @field_validator("state")
     @classmethod
     def _state(cls, value: str | None) -> str | None:
         return None if value is None else value.strip().upper()
 
+    @field_validator("state_senate_district", "state_house_district", mode="before")
+    @classmethod
+    def _district_text(cls, value: Any) -> Any:
+        """`8` or `"8"` or `"Second Suffolk"`: a number is taken as its text."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: give the district as the state names it, like \"8\" or \"Second Suffolk\"")
+        return value.strip() if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _place(self) -> Subscriber:
         if self.district is not None and self.state is None:
             raise ValueError("`district` needs `state`")
+        if (self.state_senate_district or self.state_house_district) and self.state is None:
+            raise ValueError("`state_senate_district` and `state_house_district` need `state`")
         if self.state is not None and (problem := check_place(self.state, self.district)):
             raise ValueError(problem)
         return self
@@ -408,7 +545,7 @@ class Config(Strict):
     operator: OperatorSection = OperatorSection()
     sources: SourcesSection = SourcesSection()
     crawl: CrawlSection = CrawlSection()
-    bills: list[BillWatch] = []
+    bills: list[AnyBillWatch] = []
     meetings: list[MeetingWatch] = []
     subscribers: list[Subscriber] = []
     # Where the file was; relative paths resolve against its folder. Not a TOML key.
@@ -450,7 +587,17 @@ class Config(Strict):
     def watch_ids(self) -> list[str]:
         return [w.id for w in self.bills] + [w.id for w in self.meetings]
 
-    def bill_watch(self, watch_id: str) -> BillWatch | None:
+    @property
+    def federal_bills(self) -> list[BillWatch]:
+        """Bill watches of Congress (GovInfo)."""
+        return [w for w in self.bills if isinstance(w, BillWatch)]
+
+    @property
+    def state_bills(self) -> list[StateBillWatch]:
+        """Bill watches of state legislatures (Open States)."""
+        return [w for w in self.bills if isinstance(w, StateBillWatch)]
+
+    def bill_watch(self, watch_id: str) -> BillWatch | StateBillWatch | None:
         return next((w for w in self.bills if w.id == watch_id), None)
 
     def meeting_watch(self, watch_id: str) -> MeetingWatch | None:
@@ -495,6 +642,20 @@ def reference_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
             if isinstance(watch_id, str) and watch_id not in seen:
                 problems.append((f"subscribers[{sub_id}].follow[{n}]", f"no watch has id {watch_id!r}"))
     return problems
+
+
+def openstates_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """A state bill watch without an Open States key (read from the raw config, so it is reported
+    with every other problem)."""
+    bills = data.get("bills") if isinstance(data.get("bills"), list) else []
+    states = [b for b in bills if isinstance(b, dict) and _bill_watch_kind(b) == STATE_TAG]
+    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    openstates = sources.get("openstates") if isinstance(sources.get("openstates"), dict) else {}
+    if states and not openstates.get("api_key"):
+        return [("sources.openstates.api_key", f"bills[{states[0].get('id', 0)}] watches state bills: they need an "
+                 "Open States API key (free: https://openstates.org/accounts/signup/), e.g. "
+                 "api_key = \"${OPENSTATES_API_KEY}\"")]
+    return []
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -560,7 +721,7 @@ def _key_path(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:
             parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
             node = node[step] if isinstance(node, list) and step < len(node) else None
         else:
-            if step == "function-after[_something_to_watch()]":
+            if step == "function-after[_something_to_watch()]" or step in (FEDERAL_TAG, STATE_TAG):
                 continue
             if step in ("template", "url") and isinstance(node, dict) and {"template", "url"} <= node.keys():
                 continue  # a notify URL is named by its place in the list, as written
@@ -623,6 +784,9 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         if isinstance(meeting, dict) and isinstance(meeting.get("legistar"), dict):
             secrets.register(meeting["legistar"].get("token"))
     sources = expanded.get("sources")
+    if isinstance(sources, dict) and isinstance(sources.get("openstates"), dict):
+        key = sources["openstates"].get("api_key")
+        secrets.register(key if isinstance(key, str) else None)  # even written in the file itself
     if isinstance(sources, dict) and "congress_gov" in sources:  # an older config: accepted, unused
         old = sources.pop("congress_gov")
         if isinstance(old, dict):
@@ -643,6 +807,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
             key = _key_path(expanded, tuple(error["loc"]))
             problems.extend((key, line) for line in _problem_text(error))
     problems.extend(reference_problems(expanded))
+    problems.extend(openstates_problems(expanded))
     # A value with an unset variable is not also reported for what the variable's absence did to it.
     blamed = {key for key, _ in unset}
     shown: list[str] = []
@@ -652,6 +817,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         line = secrets.mask(f"{file}: {key}: {problem}")
         if line not in shown:
             shown.append(line)
+    if config is not None and config.sources.openstates.people_dir:
+        folder = config.resolve(config.sources.openstates.people_dir)
+        if not folder.is_dir():
+            shown.append(f"{file}: sources.openstates.people_dir: no folder {folder} (clone it: git clone --depth 1 "
+                         "https://github.com/openstates/people)")
     if shown:
         raise ConfigError("\n".join(shown))
     assert config is not None

@@ -227,3 +227,47 @@ class LegislatorsCursor(Cursor):
         data = data or {}
         fetched = data.get("fetched")
         return cls(fetched=fetched if isinstance(fetched, str) else None, extra=_rest(data, ("fetched",)))
+
+
+# -- Open States ----------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class ReadMark:
+    """Where one Open States query (a state's named bills, a keyword in a state or in all of them)
+    stands: every bill it finds that was updated before `since` has been read; `done` once it has
+    gone through whole at least once (from then on, a bill it finds for the first time is news)."""
+
+    since: str  # ISO instant (UTC)
+    done: bool = False
+
+    def dump(self) -> dict[str, Any]:
+        return {"since": self.since, "done": self.done}
+
+
+@dataclass
+class OpenStatesCursor(Cursor):
+    """spiders/openstates.py: each query's mark, the day's request count (the daily budget is
+    counted per UTC day, requests the API refused included), and when each state's legislators were
+    last read (at most weekly)."""
+
+    reads: Section[ReadMark] = field(default_factory=Section)  # query id -> its mark
+    day: str | None = None  # the UTC day `used` counts (YYYY-MM-DD)
+    used: int | None = None  # requests sent that day
+    people: Section[str] = field(default_factory=Section)  # state -> its legislators' last read (ISO instant)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any] | None) -> Self:
+        data = data or {}
+        reads: Section[ReadMark] = Section({
+            read_id: ReadMark(str(mark["since"]), bool(mark.get("done")))
+            for read_id, mark in (data.get("reads") or {}).items()
+            if isinstance(mark, dict) and isinstance(mark.get("since"), str)})
+        day, used = data.get("day"), data.get("used")
+        return cls(reads=reads, day=day if isinstance(day, str) else None,
+                   used=used if isinstance(used, int) and not isinstance(used, bool) else None,
+                   people=_section(data, "people"), extra=_rest(data, ("reads", "day", "used", "people")))
+
+    def used_on(self, day: str) -> int:
+        """Requests already sent on `day` (UTC)."""
+        return (self.used or 0) if self.day == day else 0

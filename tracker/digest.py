@@ -38,10 +38,13 @@ from tracker.queries import (
     congress_directory,
     meeting_sequences,
     record_as_of,
+    state_directory,
     watch_entities,
 )
-from tracker.records import Bill, Matter, MeetingStatus, Record
+from tracker.records import Bill, Matter, MeetingStatus, Record, StateBill
 from tracker.safetext import one_line, web_url
+from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
+from tracker.states import state_info
 from tracker.store import Store
 from tracker.views import (
     AgendaReason,
@@ -49,6 +52,7 @@ from tracker.views import (
     ChangeView,
     HearingView,
     MeetingView,
+    StateBillView,
     StatusView,
     UpcomingView,
     collect_status,
@@ -154,10 +158,11 @@ class WatchSection:
 
     id: str
     name: str
-    kind: str  # "bill" or "meeting"
+    kind: str  # "bill", "statebill" or "meeting"
     zone: str
     bills: list[BillPage] = field(default_factory=list)
     meetings: list[MeetingView] = field(default_factory=list)
+    state_bills: list[StateBillPage] = field(default_factory=list)
     moved: str | None = None  # when its newest change was detected (UTC, Z)
     finished: list[BillPage] = field(default_factory=list)
     later: list[MeetingView] = field(default_factory=list)
@@ -198,6 +203,7 @@ class Site:
     news: NewsMark = field(default_factory=NewsMark)
     news_groups: list[NewsGroup] = field(default_factory=list)
     news_count: int = 0  # changes new since the last digest, all of them
+    state_bills: dict[str, StateBillPage] = field(default_factory=dict)  # by entity key
 
 
 def _bill_pages(session: Session, config: Config, bills: list[BillView]) -> dict[str, BillPage]:
@@ -233,6 +239,71 @@ def seat_table(session: Session, config: Config) -> list[dict[str, Any]]:
     return rows
 
 
+# -- state bills (Open States) ---------------------------------------------------------------------
+# The stage bar in the state's own chambers, a page per watched state bill, and its front-page
+# cards (templates/digest/_statebills.html.j2, statebill.html.j2): apart from Congress's bills,
+# which have their own steps, pages and contacts.
+
+_STATE_PASSED = {"upper": ("passed_upper",), "lower": ("passed_lower",)}
+
+
+def state_stage_steps(bill: StateBill) -> list[dict[str, Any]]:
+    """The steps of a state bill's tracker bar: introduced, committee, its first chamber then the
+    other, named as the state names them ("Assembly", "House of Delegates"; one "Legislature" where
+    there is one chamber), the Governor, law."""
+    info = state_info(bill.state)
+    stage = bill.stage or "introduced"
+    passed = {a.get("chamber") for a in bill.actions if "passage" in (a.get("classification") or [])}
+    done = {"introduced"}
+    if stage != "introduced":
+        done.add("committee")
+    if info.unicameral:
+        chambers = [("legislature", info.unicameral)]
+    else:
+        first = bill.chamber if bill.chamber in ("upper", "lower") else "lower"
+        second = "upper" if first == "lower" else "lower"
+        chambers = [(role, info.chamber(role) or role) for role in (first, second)]
+    for role, _name in chambers:
+        if role in passed or stage in _STATE_PASSED.get(role, ()) or stage in (
+                "passed_both", "passed_legislature", "to_governor", "enacted"):
+            done.add(role)
+    if stage in ("to_governor", "enacted", "vetoed"):
+        done.add("governor")
+    if stage == "enacted":
+        done.update({"governor", "law", *(role for role, _ in chambers)})
+    steps = [("introduced", "Introduced"), ("committee", "Committee"), *chambers, ("governor", "Governor"),
+             ("law", "Law")]
+    return [{"key": key, "label": name, "done": key in done} for key, name in steps]
+
+
+@dataclass
+class StateBillPage:
+    """A watched state bill's page: the bill, its tracker bar, and whom to call about it (the chair
+    of the committee holding it, its sponsors)."""
+
+    view: StateBillView
+    page: str
+    steps: list[dict[str, Any]]
+    contacts: list[str]
+
+    @property
+    def record(self) -> StateBill:
+        return self.view.record
+
+
+def _state_bill_pages(session: Session, config: Config, bills: list[StateBillView]) -> dict[str, StateBillPage]:
+    out: dict[str, StateBillPage] = {}
+    for view in bills:
+        if view.entity in out:
+            continue
+        bill = view.record
+        directory = state_directory(session, config, bill.state)
+        out[view.entity] = StateBillPage(view=view, page=f"statebills/{slug(view.entity.split(':', 1)[1])}.html",
+                                         steps=state_stage_steps(bill),
+                                         contacts=state_bill_contact_lines(bill, directory))
+    return out
+
+
 def read_site(store: Store, config: Config) -> Site:
     """What the site shows, from the typed views and the shared queries."""
     status = collect_status(store, config)
@@ -240,6 +311,7 @@ def read_site(store: Store, config: Config) -> Site:
     upcoming = [mt for mt in status.meetings if mt.upcoming]
     with store.session() as session:
         bills = _bill_pages(session, config, status.bills)
+        state_bills = _state_bill_pages(session, config, status.state_bills)
         seats = seat_table(session, config) if bills else []
         sequences = meeting_sequences(session)
         rosters = {mt.entity: roster for mt in upcoming if (roster := body_members_now(session, mt.entity))}
@@ -259,6 +331,9 @@ def read_site(store: Store, config: Config) -> Site:
     names = {w.id: w.name for w in [*config.bills, *config.meetings]}
     watches = [_bill_section(w.id, w.name, config.tracker.timezone,
                              [bills[b.entity] for b in status.bills if b.watch == w.id], moved)
+               if w in config.federal_bills else
+               WatchSection(w.id, w.name, "statebill", config.tracker.timezone, moved=moved.get(w.id),
+                            state_bills=[state_bills[b.entity] for b in status.state_bills if b.watch == w.id])
                for w in config.bills]
     week, month = _what_to_do(config, status, upcoming, everything, rosters, matters, bills, names)
     shown = {entry.meeting.entity for entry in [*week, *month] if isinstance(entry, UpcomingView)}
@@ -274,13 +349,15 @@ def read_site(store: Store, config: Config) -> Site:
         for page in section.bills:
             page.related = [other for other in section.bills if other is not page]
     records: dict[str, Record] = {key: page.record for key, page in bills.items()}
+    records.update({key: page.record for key, page in state_bills.items()})
     records.update({mt.entity: mt.record for mt in status.meetings})
-    pages = {**{key: page.page for key, page in bills.items()}, **{mt.entity: mt.page for mt in upcoming}}
+    pages = {**{key: page.page for key, page in bills.items()}, **{key: page.page for key, page in state_bills.items()},
+             **{mt.entity: mt.page for mt in upcoming}}
     fresh = [change for change in everything if change.id > news.after]
     return Site(status=status, changes=everything[:RECENT_CHANGES], months=_changes_by_month(everything),
                 bills=bills, watches=watches, upcoming=upcoming, rosters=rosters, seats=seats, sequences=sequences,
                 this_week=week, coming_up=month, news=news, news_count=len(fresh),
-                news_groups=_news_groups(fresh, records, pages, names))
+                news_groups=_news_groups(fresh, records, pages, names), state_bills=state_bills)
 
 
 def _bill_section(watch_id: str, name: str, zone: str, pages: list[BillPage], moved: dict[str, str]) -> WatchSection:
@@ -558,6 +635,10 @@ class _Writer:
             self.one(f"page {bill.page}", lambda bill=bill: self.render(
                 "bill.html.j2", bill.page, bill=bill, seats=site.seats,
                 bill_changes=[c for c in site.changes if c.entity == bill.view.entity]))
+        for state_bill in site.state_bills.values():
+            self.one(f"page {state_bill.page}", lambda page=state_bill: self.render(
+                "statebill.html.j2", page.page, bill=page,
+                bill_changes=[c for c in site.changes if c.entity == page.view.entity]))
         for mt in site.upcoming:
             self.one(f"page {mt.page}", lambda mt=mt: self.render(
                 "meeting.html.j2", mt.page, mt=mt, zone=mt.zone, roster=site.rosters.get(mt.entity),

@@ -161,7 +161,8 @@ def problems(store: Store, config: Config, lock_dir: Path) -> list[str]:
     sources, dead deliveries (one line per subscriber), a digest that failed to write (or left
     pages out), a run holding the lock too long."""
     lines: list[str] = []
-    sources = (["govinfo"] if config.bills else []) + [w.source_id for w in config.meetings]
+    sources = (["govinfo"] if config.federal_bills else []) + (["openstates"] if config.state_bills else []) \
+        + [w.source_id for w in config.meetings]
     with store.session() as session:
         for source_id in sources:
             last = session.scalar(

@@ -9,6 +9,7 @@ caller could change.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,16 @@ from tracker.contacts import LEGISLATOR_FILES, Directory, load_directory, refere
 from tracker.meetings.legistar import body_key
 from tracker.meetings.officers import BodyMember, current_members, member_lines
 from tracker.records import Body, Meeting, Record, load_record
+from tracker.statepeople import (
+    PeopleParseError,
+    StateDirectory,
+    people_reference_key,
+    read_people_dir,
+    read_people_json,
+    state_folder,
+)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,44 @@ def congress_directory(session: Session, config: Config) -> Directory | None:
         _directories.clear()
         _directories[version] = load_directory(files[0], files[1], files[2], files[3])  # type: ignore[arg-type]
     return _directories[version]
+
+
+_state_directories: dict[tuple[object, ...], StateDirectory] = {}
+
+
+def state_directory(session: Session, config: Config, state: str) -> StateDirectory | None:
+    """A state's sitting legislators (with their offices) and committees: from `[sources.openstates]
+    people_dir` (a checkout of openstates/people) when it is set, else the legislators the
+    `openstates` source stored from the API (no committees: the API's people carry none). Read once
+    per version (the folders' times, the snapshot's hash); None when nothing is known."""
+    source = config.sources.openstates
+    today = clock.now().date()
+    if source.people_dir:
+        folder = state_folder(config.resolve(source.people_dir), state)
+        if not folder.is_dir():
+            return None
+        parts = [folder / "legislature", folder / "committees"]
+        version: tuple[object, ...] = ("dir", str(folder), today,
+                                       *(p.stat().st_mtime_ns if p.is_dir() else 0 for p in parts))
+        if version not in _state_directories:
+            directory, problems = read_people_dir(config.resolve(source.people_dir), state, today=today)
+            for line in problems[:10]:
+                log.warning("people_dir: %s", line)
+            _state_directories[version] = directory
+        return _state_directories[version]
+    row = session.execute(
+        select(m.Snapshot.hash, m.Snapshot.raw).join(m.Entity, m.Entity.current_snapshot_id == m.Snapshot.id)
+        .where(m.Entity.key == people_reference_key(state))).first()
+    if row is None or not row.raw:
+        return None
+    version = ("api", state, row.hash)
+    if version not in _state_directories:
+        try:
+            _state_directories[version] = read_people_json(zlib.decompress(row.raw), state)
+        except PeopleParseError as exc:
+            log.warning("%s", exc)
+            return None
+    return _state_directories[version]
 
 
 @dataclass(frozen=True)

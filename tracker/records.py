@@ -439,8 +439,17 @@ class StateBill(Stored):
     committee: dict[str, Any] | None = None
     latest_action: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Where a keyword watch found it in this read ({"keyword", "where": "title" | "text"}): handed
+    # with the record to the differ of its first sighting (`bill.introduced` says it), never stored:
+    # which search found a bill is not the bill's state, and must not move its snapshot's hash.
+    matches: list[dict[str, str]] = field(default_factory=list, compare=False)
 
     kind: ClassVar[str] = "statebill"
+
+    def dump(self) -> dict[str, Any]:
+        out = super().dump()
+        out.pop("matches", None)
+        return out
 
     @property
     def key(self) -> str:

@@ -24,6 +24,7 @@ from tracker.changes import Change
 from tracker.meetings import agendas, ical, portals
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.records import Listing, ListingContext, Record
+from tracker.states import diff_bill as diff_state_bill
 
 ListingParser = Callable[[bytes, ListingContext], Listing]
 RawReader = Callable[[bytes], Record]
@@ -67,6 +68,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch),
     # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
     SourceKind("legislators", ("reference",)),
+    # State legislatures (Open States API v3): state bills, and state legislators as reference data.
+    SourceKind("openstates", ("statebill", "reference"), parser_version="openstates-1"),
     # ical-2: meetings whose titles match a keyword show it as their item (ical-1 ignored keywords).
     # ical-3: ATTACH links as documents; an all-day event's own words give its time.
     SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-3"),
@@ -99,7 +102,7 @@ def no_news(old: Any, new: Any, key: str) -> list[Change]:
 
 
 DIFFERS: dict[str, Differ] = {"bill": diff_bill, "meeting": diff_meeting, "matter": diff_matter,
-                              "reference": no_news, "body": no_news}
+                              "reference": no_news, "body": no_news, "statebill": diff_state_bill}
 
 
 def source_kind(source_id: str) -> SourceKind:

@@ -10,16 +10,19 @@ YAML is read with `yaml.safe_load` only: the files are public and untrusted.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tracker.states import state_info, state_of
+from tracker.records import StateBill
+from tracker.states import committee_label, state_info, state_of
 
 MAX_FIELD = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -94,6 +97,12 @@ class StateCommittee:
     def chairs(self) -> list[CommitteeMember]:
         """The chair (or co-chairs); never a vice chair."""
         return [m for m in self.members if m.role in CHAIR_ROLES]
+
+
+def people_reference_key(state: str) -> str:
+    """The entity a state's legislators from the API's `/people` are stored under (a reference
+    snapshot whose raw response is every page's results)."""
+    return f"reference:openstates:people:{state.lower()}"
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -255,3 +264,119 @@ def chairs_of(committee: StateCommittee | None, legislators: Iterable[StateLegis
     people = {p.id: p for p in legislators}
     by_name = {p.name.casefold(): p for p in people.values()}
     return [people.get(m.person_id or "") or by_name.get(m.name.casefold()) or m for m in committee.chairs]
+
+
+# -- a state's directory, and whom to contact about a state bill ----------------------------------
+
+
+@dataclass(frozen=True)
+class StateDirectory:
+    """One state's sitting legislators and its committees, as alerts and the digest read them."""
+
+    state: str
+    legislators: tuple[StateLegislator, ...] = ()
+    committees: tuple[StateCommittee, ...] = ()
+
+
+def read_people_json(body: bytes | str, state: str) -> StateDirectory:
+    """A state's legislators from the stored `/people` answers (`{"results": [...]}`)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise PeopleParseError(f"legislators of {state.upper()}: not JSON") from None
+    rows = data.get("results") if isinstance(data, dict) else None
+    people = [read_person_json(row) for row in rows or [] if isinstance(row, dict)]
+    return StateDirectory(state.lower(), legislators=tuple(p for p in people if p is not None))
+
+
+def state_folder(people_dir: Path, state: str) -> Path:
+    """Where a state's files are in a checkout of openstates/people (`data/{state}`), or in a
+    folder holding the state folders themselves."""
+    nested = people_dir / "data" / state.lower()
+    return nested if nested.is_dir() else people_dir / state.lower()
+
+
+def read_people_dir(people_dir: Path, state: str, *, today: date | None = None) -> tuple[StateDirectory, list[str]]:
+    """A state's legislators and committees from a checkout of openstates/people, and one line per
+    file that could not be read (the rest are read)."""
+    folder = state_folder(people_dir, state)
+    problems: list[str] = []
+    legislators: list[StateLegislator] = []
+    committees: list[StateCommittee] = []
+    for path in sorted((folder / "legislature").glob("*.yml")):
+        try:
+            person = read_legislator_yaml(path.read_bytes(), where=str(path), today=today)
+        except (PeopleParseError, OSError) as exc:
+            problems.append(str(exc))
+            continue
+        if person is not None:
+            legislators.append(person)
+    for path in sorted((folder / "committees").glob("*.yml")):
+        try:
+            committees.append(read_committee_yaml(path.read_bytes(), where=str(path)))
+        except (PeopleParseError, OSError) as exc:
+            problems.append(str(exc))
+    return StateDirectory(state.lower(), tuple(legislators), tuple(committees)), problems
+
+
+def _reach(person: StateLegislator | CommitteeMember) -> str:
+    """"Julie Gonzales (Democratic, Senate District 34): 303-866-4862, julie.gonzales.senate@state.co.us"."""
+    if isinstance(person, CommitteeMember):
+        return f"{person.name} (no phone known)"
+    where = ", ".join(p for p in (person.party, _district_words(person)) if p)
+    reach = person.phones[:2] + person.emails[:1]
+    return f"{person.name}" + (f" ({where})" if where else "") + f": {', '.join(reach) or 'no phone listed'}"
+
+
+def _district_words(person: StateLegislator) -> str | None:
+    """"Senate District 34"; a district named rather than numbered: "Senate, Second Suffolk District"."""
+    if not person.district:
+        return None
+    chamber = person.chamber_name or ""
+    if re.fullmatch(r"[0-9]+[A-Za-z]?(-[A-Za-z0-9]+)?", person.district):
+        return f"{chamber} District {person.district}".strip()
+    return f"{chamber}, {person.district} District" if chamber else f"{person.district} District"
+
+
+def _sponsor_line(sponsor: dict[str, Any], people: dict[str, StateLegislator]) -> str:
+    known = people.get(sponsor.get("person_id") or "")
+    if known is not None:
+        return _reach(known)
+    where = ", ".join(p for p in (sponsor.get("party"), f"District {sponsor['district']}" if sponsor.get("district")
+                                  else None) if p)
+    return f"{sponsor.get('name')}" + (f" ({where})" if where else "")
+
+
+def bill_contact_lines(bill: StateBill, directory: StateDirectory | None, *, state: str | None = None,
+                       senate_district: str | None = None, house_district: str | None = None) -> list[str]:
+    """The "who to contact" block of a state bill alert, as plain-text lines: the subscriber's own
+    state senator and representative (when they live in the bill's state and gave their districts),
+    the chair of the committee holding the bill, and its sponsors, with phones where known."""
+    lines: list[str] = []
+    legislators = directory.legislators if directory else ()
+    if directory and state and state.lower() == bill.state:
+        yours = representatives(legislators, bill.state, senate_district=senate_district, house_district=house_district)
+        if yours:
+            lines.append("Your state legislators:")
+            lines += [f"  {person.title or 'Legislator'} {_reach(person)}" for person in yours]
+    holding = bill.committee if isinstance(bill.committee, dict) else None
+    if holding and holding.get("name"):
+        from_state = find_committee(directory.committees, bill.state, str(holding["name"]), holding.get("chamber")) \
+            if directory else None
+        where = committee_label(holding, bill.state)
+        chairs = chairs_of(from_state, legislators)
+        if chairs:
+            lines.append(f"In committee now: {where}; its chair:")
+            lines += [f"  Chair {_reach(chair)}" for chair in chairs]
+        else:
+            lines.append(f"In committee now: {where}")
+    people = {p.id: p for p in legislators}
+    primary = [s for s in bill.sponsors if s.get("primary")] or list(bill.sponsors[:1])
+    others = [s for s in bill.sponsors if s not in primary]
+    for sponsor in primary[:6]:
+        lines.append(f"Sponsor: {_sponsor_line(sponsor, people)}")
+    if others:
+        names = ", ".join(str(s.get("name")) for s in others[:10])
+        lines.append(f"Cosponsors: {names}" + (f" and {len(others) - 10} more" if len(others) > 10 else ""))
+    return lines
+

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker.changes import Change, dedupe_key
+from tracker.changes import Change, ChangeLike, dedupe_key, lead_change
 from tracker.records import STATE_STAGES, StateAction, StateBill, StateSponsor, StateVote
-from tracker.words import ChangeLike, lead_change
 
 MAX_TITLE = 1000
 MAX_TEXT = 2000
@@ -354,6 +353,12 @@ def stage_words(stage: str, state: str, chamber: str | None = None, committee: d
     }.get(stage, stage.replace("_", " "))
 
 
+def where_it_stands(bill: StateBill) -> str:
+    """A state bill's stage as people say it: "passed the Senate", "was referred to the House
+    Judiciary Committee"."""
+    return stage_words(bill.stage, bill.state, _stage_chamber(bill), bill.committee)
+
+
 def vote_words(vote: dict[str, Any]) -> str:
     """"Senate vote 32-3 on Third Reading (passed)"."""
     counts = vote.get("counts") or {}
@@ -436,9 +441,11 @@ def diff_bill(old: StateBill | None, new: StateBill, entity: str,
     None) is `bill.introduced`, saying where a keyword watch matched it."""
     name, url = label(new), new.url
     if old is None:
-        data = {"state": new.state, "matches": [{"keyword": m.keyword, "where": m.where} for m in matches]}
-        return [Change("bill.introduced", entity, f"{name} found: {new.title}", dedupe_key(entity, "bill.introduced"),
-                       data, url, new.introduced)]
+        found = [{"keyword": m.keyword, "where": m.where} for m in matches] or list(new.matches)
+        data = {"state": new.state, "matches": found}
+        where = _matched_words(found)
+        return [Change("bill.introduced", entity, f"{name} found: {new.title}" + (f" ({where})" if where else ""),
+                       dedupe_key(entity, "bill.introduced"), data, url, new.introduced)]
     changes: list[Change] = []
     old_actions = {a["id"] for a in old.actions}
     for action in new.actions:
@@ -547,14 +554,16 @@ BILL_INCLUDES = ("actions", "sponsorships", "votes", "abstracts", "sources", "ve
 PER_PAGE = 20  # the API's most
 
 
-def bills_query(state: str, *, since: datetime | None = None, session: str | None = None, keyword: str | None = None,
-                page: int = 1) -> list[tuple[str, str]]:
+def bills_query(state: str | None, *, since: datetime | None = None, session: str | None = None,
+                keyword: str | None = None, identifiers: Sequence[str] = (), page: int = 1) -> list[tuple[str, str]]:
     """The parameters of one `/bills` request, oldest update first so a run stopped by the budget or
     a 429 resumes from the last bill it read: `include=` once per value (a comma-joined list is a
-    422), 20 a page, `updated_since` in the form every version of the API reads."""
-    params = [("jurisdiction", state.lower())]
+    422), 20 a page, `updated_since` in the form every version of the API reads. No state: every
+    state at once (a keyword search needs no jurisdiction); `identifiers`: named bills (at most 20)."""
+    params = [("jurisdiction", state.lower())] if state else []
     if session:
         params.append(("session", session))
+    params += [("identifier", identifier) for identifier in identifiers]
     if since is not None:
         params.append(("updated_since", since_param(since)))
     if keyword:

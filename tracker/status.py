@@ -35,13 +35,20 @@ def status_lines(view: StatusView, config: Config) -> list[str]:
         law = f", Public Law {b.law}" if b.law else ""
         lines.append(f"[{b.watch}] {b.number} ({b.congress}th) {STAGE_WORDS.get(b.stage or '', b.stage)}"
                      f"{law}; {b.cosponsors} cosponsors; latest {latest.get('date')}: {latest.get('text')}")
+    for sb in view.state_bills:
+        latest = sb.latest_action or {}
+        held = f" ({sb.committee})" if sb.committee else ""
+        lines.append(f"[{sb.watch}] {sb.label} ({sb.session}) {sb.where}{held}; {sb.sponsors} sponsors; "
+                     f"latest {latest.get('date')}: {latest.get('text')}")
     for mt in view.meetings:
         when = local_time(mt.start, config.display_zone(mt.watch), STAMP) if mt.start else mt.date
         lines.append(f"[{mt.watch}] {when} {mt.body}: {mt.title} ({mt.status})")
     for s in view.sources:
         health = ("ok" if s.ok else "never run" if s.ok is None else f"failing x{s.consecutive_failures}: {s.error}")
         last = local_time(s.last_run, zone, STAMP) if s.last_run else "never"
-        lines.append(f"source {s.id}: {health} (last run {last})")
+        budget = (f"; {s.budget.left} of {s.budget.daily} requests left today (UTC {s.budget.day})"
+                  if s.budget is not None else "")
+        lines.append(f"source {s.id}: {health} (last run {last}){budget}")
     d = view.deliveries
     lines.append(f"deliveries: {d.pending} pending, {d.sent} sent, {d.failed} failed, {d.dead} dead")
     for dead in view.dead_deliveries:

@@ -9,7 +9,7 @@ that shows more of it. Nothing here prints: the CLI's words are in tracker/statu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,12 +20,14 @@ from tracker import clock
 from tracker import models as m
 from tracker.clock import iso_z
 from tracker.config import Config
+from tracker.cursors import OpenStatesCursor
 from tracker.meetings.participation import Participation, take_part
 from tracker.outbox import dead_deliveries, delivery_counts
 from tracker.planning import plan_sources
 from tracker.queries import Roster, Watched, message_counts, watch_entities
-from tracker.records import Bill, Document, LatestAction, Meeting, MeetingStatus
+from tracker.records import Bill, Document, LatestAction, Meeting, MeetingStatus, StateBill
 from tracker.runs import INTERRUPTED, consecutive_failures
+from tracker.states import committee_label, label, where_it_stands
 from tracker.store import Store
 from tracker.words import document_noun, local_iso, meeting_label, meeting_page
 
@@ -58,6 +60,40 @@ class BillView:
         return {"watch": self.watch, "entity": self.entity, "number": self.number, "congress": self.congress,
                 "title": self.title, "stage": self.stage, "latest_action": self.latest_action,
                 "cosponsors": self.cosponsors, "law": self.law, "url": self.url}
+
+
+@dataclass(frozen=True)
+class StateBillView:
+    """A watched state bill as `status` shows it (`state_bills` in its JSON): its stage in the
+    state's own words, the committee holding it, its sponsors."""
+
+    watch: str
+    entity: str
+    state: str  # co
+    session: str
+    number: str  # SB 217, as the state writes it
+    label: str  # Colorado SB 217
+    title: str
+    stage: str  # one of records.STATE_STAGES
+    where: str  # the stage in the state's words: "passed the Senate"
+    committee: str | None  # "the Senate Judiciary Committee" while one holds it
+    latest_action: dict[str, Any] | None
+    sponsors: int
+    url: str | None
+    record: StateBill = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, watch_id: str, entity: str, bill: StateBill) -> StateBillView:
+        return cls(watch=watch_id, entity=entity, state=bill.state, session=bill.session, number=bill.identifier,
+                   label=label(bill), title=bill.title, stage=bill.stage, where=where_it_stands(bill),
+                   committee=committee_label(bill.committee, bill.state) if bill.committee else None,
+                   latest_action=bill.latest_action, sponsors=len(bill.sponsors), url=bill.url, record=bill)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"watch": self.watch, "entity": self.entity, "state": self.state, "session": self.session,
+                "number": self.number, "title": self.title, "stage": self.stage, "where": self.where,
+                "committee": self.committee, "latest_action": self.latest_action, "sponsors": self.sponsors,
+                "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -194,10 +230,30 @@ class SourceView:
     ok: bool | None  # None: never crawled
     error: str | None
     consecutive_failures: int
+    budget: Budget | None = None  # a source with a daily request budget (openstates)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "last_run": self.last_run, "last_success": self.last_success, "ok": self.ok,
-                "error": self.error, "consecutive_failures": self.consecutive_failures}
+        out = {"id": self.id, "last_run": self.last_run, "last_success": self.last_success, "ok": self.ok,
+               "error": self.error, "consecutive_failures": self.consecutive_failures}
+        if self.budget is not None:  # only where there is one: every other source's shape is as it was
+            out["budget"] = self.budget.to_json()
+        return out
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A source's requests for the UTC day: allowed, sent (refused ones included), left."""
+
+    day: str  # YYYY-MM-DD, UTC
+    daily: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.daily - self.used)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"day": self.day, "daily": self.daily, "used": self.used, "left": self.left}
 
 
 @dataclass(frozen=True)
@@ -238,6 +294,7 @@ class StatusView:
     deliveries: Deliveries
     dead_deliveries: list[DeadDelivery]
     messages: Deliveries = field(default_factory=Deliveries)  # the same counts in messages (the digest's)
+    state_bills: list[StateBillView] = field(default_factory=list)
 
     @property
     def last_success(self) -> str | None:
@@ -248,6 +305,7 @@ class StatusView:
         return {
             "generated_at": self.generated_at,
             "bills": [b.to_json() for b in self.bills],
+            "state_bills": [b.to_json() for b in self.state_bills],
             "meetings": [mt.to_json() for mt in self.meetings],
             "sources": [s.to_json() for s in self.sources],
             "deliveries": self.deliveries.to_json(),
@@ -271,8 +329,17 @@ def source_health(session: Session, config: Config) -> list[SourceView]:
             last_success=iso_z(last_ok) if last_ok else None,
             ok=bool(last.ok) if last else None,
             error=last.error if last else None,
-            consecutive_failures=consecutive_failures(session, job.source_id)))
+            consecutive_failures=consecutive_failures(session, job.source_id),
+            budget=_budget(session, config) if job.kind == "openstates" else None))
     return out
+
+
+def _budget(session: Session, config: Config) -> Budget:
+    """Open States' requests today (UTC), as its spider counted them in its cursor."""
+    state = session.get(m.SourceState, "openstates")
+    cursor = OpenStatesCursor.load(state.cursor if state is not None else None)
+    day = clock.now().astimezone(UTC).date().isoformat()
+    return Budget(day=day, daily=config.sources.openstates.daily_budget, used=cursor.used_on(day))
 
 
 def collect_status(store: Store, config: Config) -> StatusView:
@@ -282,7 +349,9 @@ def collect_status(store: Store, config: Config) -> StatusView:
     horizon = now - timedelta(days=MEETING_PAST_DAYS)
     with store.session() as session:
         bills = [BillView.of(w.id, watched.key, watched.record)  # type: ignore[arg-type]
-                 for w in config.bills for watched in watch_entities(session, w.id, "bill")]
+                 for w in config.federal_bills for watched in watch_entities(session, w.id, "bill")]
+        state_bills = [StateBillView.of(w.id, watched.key, watched.record)  # type: ignore[arg-type]
+                       for w in config.state_bills for watched in watch_entities(session, w.id, "statebill")]
         meetings = []
         for w in config.meetings:
             zone = config.display_zone(w.id)
@@ -299,7 +368,7 @@ def collect_status(store: Store, config: Config) -> StatusView:
             generated_at=iso_z(now), bills=bills, meetings=meetings, sources=source_health(session, config),
             deliveries=Deliveries(**delivery_counts(session)),
             dead_deliveries=[DeadDelivery(**row) for row in dead_deliveries(session)],
-            messages=Deliveries(**message_counts(session)))
+            messages=Deliveries(**message_counts(session)), state_bills=state_bills)
 
 
 # -- what to do: the digest's "This week" and "Coming up" ---------------------------------------------

@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from tracker import states
 from tracker.billnumbers import ordinal
-from tracker.records import Bill, Matter, Meeting, Record
+from tracker.changes import ChangeLike
+from tracker.changes import lead_change as lead_change  # where alerts have always imported it
+from tracker.records import Bill, Matter, Meeting, Record, StateBill
 from tracker.safetext import one_line
 
 TBA = "time to be announced"
@@ -99,37 +102,16 @@ KIND_WORDS = {
     "agenda.item_added": "on the agenda",
     "matter.status": "new status",
 }
-# What an alert's headline says first, most important first (a bill found by a title watch is news
-# as big as a new stage).
-HEADLINE_ORDER = (
-    "bill.stage", "bill.introduced", "meeting.cancelled", "meeting.rescheduled", "meeting.location",
-    "agenda.item_added", "matter.status", "meeting.agenda_posted", "meeting.minutes_posted", "meeting.added",
-    "bill.vote", "bill.action", "bill.cosponsor_added", "bill.cosponsor_withdrawn", "bill.title",
-)
 DAY = "%a %b %-d"  # Mon Dec 14
-
-
-class ChangeLike(Protocol):
-    kind: str
-    summary: str
-    data: dict[str, Any]
-    occurred_at: str | None
 
 
 def change_words(kind: str, data: dict[str, Any] | None = None) -> str:
     """A change kind as people say it: "passed the Senate", "meeting cancelled", never `bill.stage`."""
     if kind == "bill.stage" and data and data.get("to"):
+        if data.get("state"):  # a state bill's stage, in its state's words ("passed the Assembly")
+            return states.stage_words(str(data["to"]), str(data["state"]), data.get("chamber"), data.get("committee"))
         return STAGE_WORDS.get(data["to"], str(data["to"]).replace("_", " "))
     return KIND_WORDS.get(kind, kind.split(".", 1)[-1].replace("_", " "))
-
-
-def _rank(change: ChangeLike) -> int:
-    return HEADLINE_ORDER.index(change.kind) if change.kind in HEADLINE_ORDER else len(HEADLINE_ORDER)
-
-
-def lead_change(changes: Sequence[ChangeLike]) -> ChangeLike:
-    """The change an alert about these changes of one entity leads with."""
-    return min(changes, key=_rank)
 
 
 def headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
@@ -141,6 +123,8 @@ def headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
 
 
 def _headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
+    if isinstance(record, StateBill):
+        return states.headline(changes, record)
     lead = lead_change(changes)
     same = [c for c in changes if c.kind == lead.kind]
     data = lead.data or {}

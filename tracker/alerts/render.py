@@ -15,15 +15,22 @@ from typing import Any
 import jinja2
 from sqlalchemy import select
 
-from tracker import clock, templating
+from tracker import clock, states, templating
 from tracker import models as m
 from tracker.alerts.lease import DeliveryRow
-from tracker.config import Config
+from tracker.config import Config, Subscriber
 from tracker.contacts import bill_contact_lines, bill_contacts, sponsor_line
 from tracker.meetings.participation import Participation, how_to_take_part, take_part
-from tracker.queries import body_members_now, congress_directory, current_record, entity_watches
-from tracker.records import Bill, Meeting, Record
+from tracker.queries import (
+    body_members_now,
+    congress_directory,
+    current_record,
+    entity_watches,
+    state_directory,
+)
+from tracker.records import Bill, Meeting, Record, StateBill
 from tracker.safetext import web_url
+from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
 from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -97,6 +104,8 @@ def _environment_for(folder: str | None) -> jinja2.Environment:
         "md": _md,
         "take_part": how_to_take_part,
         "mdurl": lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or ""),
+        "state_bill": states.label,
+        "state_stage": states.where_it_stands,
     })
 
 
@@ -204,10 +213,28 @@ def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids
     subscriber = next((s for s in config.subscribers if s.id == subscriber_id), None)
     if subscriber is None:
         return []
-    key = (change_ids, subscriber.state, subscriber.district)
+    key = (change_ids, subscriber.state, subscriber.district, subscriber.state_senate_district,
+           subscriber.state_house_district)
     if key not in cache.contacts:
-        cache.contacts[key] = _contacts(session, config, change_ids, subscriber.state, subscriber.district, cache)
+        entity_key = session.get(m.Change, change_ids[0]).entity_key
+        if entity_key.startswith("statebill:"):
+            cache.contacts[key] = _state_bill_contacts(session, config, entity_key, subscriber)
+        else:
+            cache.contacts[key] = _contacts(session, config, change_ids, subscriber.state, subscriber.district, cache)
     return cache.contacts[key]
+
+
+def _state_bill_contacts(session: Any, config: Config, entity_key: str, subscriber: Subscriber) -> list[str]:
+    """A state bill: the subscriber's own state senator and representative (when they live in its
+    state and gave their districts), the chair of the committee holding it, its sponsors."""
+    bill = current_record(session, entity_key)
+    if not isinstance(bill, StateBill):
+        return []
+    directory = state_directory(session, config, bill.state)
+    lines = state_bill_contact_lines(bill, directory, state=subscriber.state,
+                                     senate_district=subscriber.state_senate_district,
+                                     house_district=subscriber.state_house_district)
+    return [_clean(line) for line in lines]
 
 
 def _contacts(session: Any, config: Config, change_ids: tuple[int, ...], state: str | None, district: int | None,

@@ -21,6 +21,7 @@ from tracker.config import load_config
 from tracker.demo.derive import billstatus_before
 from tracker.demo.inbox import Inbox
 from tracker.demo.legistar_api import LegistarApi
+from tracker.demo.openstates_api import OpenStatesApi
 from tracker.demo.replay import serve
 
 DATA = Path(__file__).with_name("data")
@@ -125,6 +126,24 @@ def detroit_feed(shift: timedelta, *, later: bool) -> bytes:
     return head + b"".join(kept)
 
 
+# State bills: the recorded Open States answers (data/openstates/SOURCES.md), a baseline then a later
+# state, behind the loopback API with this key (written in the demo's config: it is no secret).
+OPENSTATES_KEY = "demo-open-states-key"
+STATES_CONFIG = """
+[sources.openstates]
+base_url = "{url}/openstates"
+api_key = "{key}"
+per_minute = 6000
+people_dir = "{people}"
+
+[[bills]]
+id = "qi-states"
+name = "Qualified immunity in the statehouses"
+states = ["co", "ma", "nm", "ny"]
+keywords = ["qualified immunity"]
+"""
+
+
 def demo_config(server_url: str, inbox_url: str) -> str:
     watches = {}
     for number, watch, _cutoff, _what in DEMO_BILLS:
@@ -153,13 +172,17 @@ base_url = "{server_url}"
 [sources.legislators]
 base_url = "{server_url}/congress-legislators"
 
-{bills}{MEETINGS_CONFIG.format(url=server_url)}
-# A sample subscriber: an organizer in Massachusetts' 7th district, alerted at once on a loopback inbox.
+{bills}{STATES_CONFIG.format(url=server_url, key=OPENSTATES_KEY, people=DATA / "openstates" / "people")}
+{MEETINGS_CONFIG.format(url=server_url)}
+# A sample subscriber: an organizer in Massachusetts' 7th district (and in the Second Suffolk state
+# senate district, the 5th Suffolk house district), alerted at once on a loopback inbox.
 [[subscribers]]
 id = "demo-organizer"
 notify = ["{inbox_url}"]
 state = "MA"
 district = 7
+state_senate_district = "Second Suffolk"
+state_house_district = "5th Suffolk"
 """
 
 
@@ -202,6 +225,8 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         nyc.officerecords[19] = json.loads((DATA / "legistar" / "officerecords_body19.json").read_text())
         nyc.persons = {p["PersonId"]: p for p in json.loads((DATA / "legistar" / "persons_body19.json").read_text())}
         server.add("/detroit.ics", detroit_feed(detroit_shift, later=False))
+        openstates = OpenStatesApi.recorded("baseline", keys={OPENSTATES_KEY}, prefix="/openstates", per_minute=10_000)
+        server.mount("/openstates", openstates)
         config_path = folder / "tracker.toml"
         config_path.write_text(demo_config(server.url, inbox.url))
         config = load_config(config_path, env={})
@@ -216,8 +241,9 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
                     error("  " + line)
             return all(report.ok for report in reports)
 
-        say(f"demo: serving {len(DEMO_BILLS)} recorded BILLSTATUS files, NYC Council's Legistar events and "
-            f"Detroit's school-board feed on {server.url} (meeting dates moved to fall around today)")
+        say(f"demo: serving {len(DEMO_BILLS)} recorded BILLSTATUS files, state bills from Open States, NYC "
+            f"Council's Legistar events and Detroit's school-board feed on {server.url} (meeting dates moved to "
+            "fall around today)")
         ok = crawl("crawl 1 (baseline, an earlier state derived from each real file)")
         for number, _watch, _cutoff, _what in DEMO_BILLS:
             server.replace(billstatus_path(number), real_file(number))
@@ -225,6 +251,7 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         nyc.add_events(nyc_events(nyc_shift, later=True))
         nyc.eventitems[20111] = nyc_items(later=True)
         server.replace("/detroit.ics", detroit_feed(detroit_shift, later=True))
+        openstates.load("later")
         ok = crawl("crawl 2 (the real records, as the sources serve them now)") and ok
         sent = notify(store, config)
         alerts = inbox.messages

@@ -1,4 +1,4 @@
-"""Earlier states of real BILLSTATUS files, for the demo and the tests.
+"""Earlier states of real BILLSTATUS files and Open States bills, for the demo and the tests.
 
 No public archive keeps a bill's status file as it was on each day, so an earlier state is
 *derived* from a real file: actions dated on or after a cutoff are removed, as are cosponsors who
@@ -7,6 +7,9 @@ derived file says so in a comment at its top.
 """
 
 from __future__ import annotations
+
+import copy
+from typing import Any
 
 from lxml import etree
 
@@ -59,3 +62,20 @@ def billstatus_before(data: bytes, cutoff: str) -> bytes:
     root = tree.getroot()
     root.addprevious(etree.Comment(f" derived: real file with actions and cosponsors dated {cutoff} or later removed "))
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def state_bill_before(bill: dict[str, Any], cutoff: str, updated_at: str) -> dict[str, Any]:
+    """An Open States bill (an API answer with its includes) as it would have been before `cutoff`
+    (YYYY-MM-DD): actions and votes dated then or later removed, the latest-action fields and
+    `updated_at` (given: when the API would have last changed it) set to match. Sponsors stay: the
+    API gives no sponsorship dates. Derived, never real: tests and the demo say so where they use it."""
+    derived = copy.deepcopy(bill)
+    derived["actions"] = [a for a in bill.get("actions") or [] if str(a.get("date"))[:10] < cutoff]
+    derived["votes"] = [v for v in bill.get("votes") or [] if str(v.get("start_date"))[:10] < cutoff]
+    latest = max(derived["actions"], key=lambda a: (str(a["date"])[:10], a.get("order", 0)), default=None)
+    derived["latest_action_date"] = str(latest["date"])[:10] if latest else None
+    derived["latest_action_description"] = latest["description"] if latest else ""
+    passages = [str(a["date"])[:10] for a in derived["actions"] if "passage" in (a.get("classification") or [])]
+    derived["latest_passage_date"] = max(passages, default="")
+    derived["updated_at"] = updated_at
+    return derived

@@ -1,0 +1,426 @@
+"""Open States API v3: the bills of state bill watches, and the state legislators alerts name.
+
+Every run asks `/jurisdictions` first: one answer holds every state's `latest_bill_update`. A query
+(one state's named bills, a keyword in one state, or a keyword in every state at once) is sent only
+when its state moved past the query's mark, with `updated_since` = that mark and
+`sort=updated_asc`, 20 bills a page: a run with nothing new costs that one request, and a run
+stopped half way (the daily budget spent, a 429) has read an unbroken run of the oldest updates,
+so its mark moves to the last bill it read and the next run goes on from there.
+
+The key allows so many requests a minute and a day: requests go one after another, spaced to the
+configured rate (`meta["host_pace"]`), each counted against the day's budget (UTC days, kept in the
+cursor: refused requests count at the API too). A 429 is not retried (its daily limit answers no
+Retry-After): one error line, and what was read is stored. A refused key is one error line naming
+the source; the other sources go on.
+
+Bills are yielded once per run, when the reading stops: a bill found by several queries (named and
+by a keyword, or by two keywords) is one item with every watch it belongs to and every place a
+keyword matched (its title, or only its text through the API's search). State legislators with
+their offices are read at most weekly for the states where subscribers gave their districts, unless
+`people_dir` points at a checkout of openstates/people (read from disk by the alerts instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from spiders.base import TrackerSpider, describe_failure
+from tracker import clock, secrets
+from tracker.config import Config, StateBillWatch
+from tracker.cursors import OpenStatesCursor, ReadMark
+from tracker.records import Item, Reference, StateBill
+from tracker.safexml import html_instead
+from tracker.sources import SOURCES
+from tracker.statepeople import people_reference_key
+from tracker.states import (
+    StateBillParseError,
+    bills_query,
+    in_title,
+    latest_updates,
+    read_bill,
+    read_instant,
+)
+
+PEOPLE_REFRESH = timedelta(days=7)  # legislators change seats rarely: read at most weekly
+PEOPLE_PER_PAGE = 50  # the API's most for /people
+IDENTIFIERS_PER_QUERY = 20  # the API's most `identifier=` values in one request
+ALL_STATES = "*"
+
+
+@dataclass
+class Query:
+    """One series of `/bills` pages: a state's named bills of a session, or a keyword in a state
+    (or every state). `id` names its mark in the cursor."""
+
+    id: str
+    state: str | None  # None: every state
+    session: str | None = None
+    identifiers: list[str] = field(default_factory=list)
+    keyword: str | None = None
+    # named bill key -> the watches naming it; a keyword query: the watches searching it
+    watches_of: dict[str, list[str]] = field(default_factory=dict)
+    keyword_watches: list[str] = field(default_factory=list)
+    # this run's progress
+    page: int = 1
+    since: datetime | None = None
+    latest: datetime | None = None  # the state's latest_bill_update this run: the mark once read whole
+    newest: str | None = None  # updated_at of the last bill read (ISO)
+    keys: list[str] = field(default_factory=list)  # bills read
+    complete: bool = False
+    broken: bool = False  # a bill it returned could not be read: its mark stays
+
+
+def plan_queries(watches: list[StateBillWatch]) -> list[Query]:
+    """The queries the watches need, merged: one per state and session for named bills (20 bills a
+    request), one per keyword and place, whichever watches share them."""
+    named: dict[tuple[str, str], dict[str, tuple[str, list[str]]]] = {}
+    keywords: dict[tuple[str, str | None, str], tuple[str, list[str]]] = {}
+    for watch in watches:
+        if watch.numbers and watch.state and watch.session:
+            bills = named.setdefault((watch.state, watch.session), {})
+            for number, key in zip(watch.numbers, watch.number_keys, strict=True):
+                bills.setdefault(key, (number, []))[1].append(watch.id)
+        for keyword in watch.keywords:
+            for place in watch.keyword_states or [ALL_STATES]:
+                session = watch.session if watch.state else None
+                entry = keywords.setdefault((place, session, keyword.casefold()), (keyword, []))
+                entry[1].append(watch.id)
+    queries: list[Query] = []
+    for (state, session), bills in sorted(named.items()):
+        keys = sorted(bills)
+        for start in range(0, len(keys), IDENTIFIERS_PER_QUERY):
+            chunk = keys[start:start + IDENTIFIERS_PER_QUERY]
+            digest = hashlib.sha256("\n".join(chunk).encode()).hexdigest()[:12]
+            queries.append(Query(id=f"{state}|{session}|bills:{digest}", state=state, session=session,
+                                 identifiers=[bills[k][0] for k in chunk],
+                                 watches_of={k: sorted(set(bills[k][1])) for k in chunk}))
+    for (place, session, folded), (keyword, watch_ids) in sorted(keywords.items(), key=lambda kv: str(kv[0])):
+        queries.append(Query(id=f"{place}|{session or ''}|q:{folded}", state=None if place == ALL_STATES else place,
+                             session=session, keyword=keyword, keyword_watches=sorted(set(watch_ids))))
+    # keyword queries first: a bill both named and found is read with its matches before its name
+    return [q for q in queries if q.keyword] + [q for q in queries if not q.keyword]
+
+
+@dataclass
+class Found:
+    """A bill read this run: its latest answer, its watches, where keywords matched it, and
+    whether a query that had gone through whole before found it (then a first sighting is news)."""
+
+    data: dict[str, Any]
+    record: StateBill
+    watch_ids: set[str] = field(default_factory=set)
+    matches: dict[str, str] = field(default_factory=dict)  # keyword -> title | text
+    discovered: bool = False
+
+
+class OpenStatesSpider(TrackerSpider):
+    name = "openstates"
+    source_id = "openstates"
+
+    def __init__(self, *args: Any, config: Config, watches: list[StateBillWatch],
+                 cursor: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        source = config.sources.openstates
+        self.base = source.base_url.rstrip("/")
+        self.key = source.api_key or ""
+        secrets.register(self.key)
+        self.budget = source.daily_budget
+        # a hair over 60/N seconds apart: never N+1 requests within one of the API's minutes
+        self.spacing = 60.0 / source.per_minute * 1.02
+        self.cursor = OpenStatesCursor.load(cursor)
+        self.learned = self.report.cursor = OpenStatesCursor()
+        self.started = clock.now()
+        self.today = self.started.astimezone(UTC).date().isoformat()
+        self.used = self.cursor.used_on(self.today)
+        self.queries = plan_queries(watches)
+        self.queue: list[Query] = []
+        self.found: dict[str, Found] = {}
+        self.people_due = [] if source.people_dir else self._people_states(config, watches)
+        self.people: dict[str, list[dict[str, Any]]] = {}
+        self.stopped = False
+
+    def _people_states(self, config: Config, watches: list[StateBillWatch]) -> list[str]:
+        """States whose legislators alerts need (a subscriber gave their districts there, and a watch
+        covers it) and were last read over a week ago."""
+        covered: set[str] = set()
+        everywhere = False
+        for watch in watches:
+            if watch.state:
+                covered.add(watch.state)
+            if watch.keywords:
+                if watch.keyword_states is None:
+                    everywhere = True
+                else:
+                    covered.update(watch.keyword_states)
+        wanted = {s.state.lower() for s in config.subscribers
+                  if s.state and (s.state_senate_district or s.state_house_district) and not s.paused}
+        due = []
+        for state in sorted(wanted if everywhere else wanted & covered):
+            last = self.cursor.people.get(state)
+            if not last or datetime.fromisoformat(last) <= self.started - PEOPLE_REFRESH:
+                due.append(state)
+        return due
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def _request(self, path: str, params: list[tuple[str, str]], callback: Any, what: str,
+                 **cb_kwargs: Any) -> scrapy.Request:
+        """One API request, counted against the day's budget before it is sent."""
+        self.used += 1
+        return scrapy.Request(
+            f"{self.base}{path}?{urlencode(params)}", callback=callback, errback=self.failed, cb_kwargs=cb_kwargs,
+            headers={"X-API-KEY": self.key, "Accept": "application/json"}, dont_filter=True,
+            meta={"what": what, "handle_httpstatus_all": True, "host_pace": self.spacing,
+                  # counted requests: none sent again behind our back (a retry is one more of the
+                  # day's budget), none waited for (a 429 here means the day's or minute's limit)
+                  "dont_retry": True, "dont_retry_after": True,
+                  # an API used with its key under its own terms, not pages crawled: robots.txt
+                  # would be one more request every run
+                  "dont_obey_robotstxt": True})
+
+    def _budget_left(self) -> bool:
+        if self.used < self.budget:
+            return True
+        self.warn("daily budget", None, f"the day's budget of {self.budget} requests is spent ({self.today}, "
+                  "UTC): stopped; what was read is kept, the rest is read after midnight UTC")
+        self.stopped = True
+        return False
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if not self.queries and not self.people_due:
+            return
+        if not self._budget_left():
+            self.not_modified()  # nothing asked: not an empty answer
+            return
+        yield self._request("/jurisdictions", [("classification", "state"), ("per_page", "52")],
+                            self.parse_jurisdictions, "jurisdictions")
+
+    def _next(self) -> Iterator[Any]:
+        """The next request, one at a time; when there is none (or the run stopped), the bills read."""
+        if not self.stopped and self.queue and self._budget_left():
+            query = self.queue[0]
+            params = bills_query(query.state, since=query.since, session=query.session, keyword=query.keyword,
+                                 identifiers=query.identifiers, page=query.page)
+            yield self._request("/bills", params, self.parse_bills, f"bills ({self._describe(query)})", query=query)
+            return
+        yield from self._flush()
+        if not self.stopped and self.people_due and self._budget_left():
+            state = self.people_due[0]
+            yield self._people_request(state, 1)
+
+    def _people_request(self, state: str, page: int) -> scrapy.Request:
+        params = [("jurisdiction", state), ("include", "offices"), ("per_page", str(PEOPLE_PER_PAGE)),
+                  ("page", str(page))]
+        return self._request("/people", params, self.parse_people, f"legislators of {state.upper()}",
+                             state=state, page=page)
+
+    @staticmethod
+    def _describe(query: Query) -> str:
+        where = query.state.upper() if query.state else "every state"
+        if query.keyword:
+            return f'"{query.keyword}" in {where}' + (f" {query.session}" if query.session else "")
+        return f"{where} {query.session}: {', '.join(query.identifiers)}"
+
+    # -- answers -----------------------------------------------------------------------------------
+
+    def _answer(self, response: Response, what: str) -> Any:
+        """The JSON of a 200, or None after the run was stopped with one line (a refused key, a 429)
+        or one error line (anything else)."""
+        status = response.status
+        if status == 200:
+            if problem := html_instead(response.body, "JSON"):
+                self.fail(what, response.url, problem)
+                return None
+            try:
+                data = json.loads(response.body)
+            except ValueError as exc:
+                self.fail(what, response.url, f"not valid JSON: {exc}")
+                return None
+            if isinstance(data, dict):
+                return data
+            self.fail(what, response.url, f"unexpected answer: {type(data).__name__}")
+            return None
+        detail = _detail(response.body)
+        if status in (401, 403):
+            self.stopped = True
+            self.fail("API key", None, f"Open States refused the key (HTTP {status}: {detail}); check [sources.openstates] "
+                      "api_key")
+        elif status == 429:
+            self.stopped = True
+            self.fail("rate limit", None, f"HTTP 429 from Open States ({detail}): stopped; what was read is kept, "
+                      "the rest is read next run")
+        else:
+            self.fail(what, response.url, f"HTTP {status}" + (f": {detail}" if detail else ""))
+        return None
+
+    def parse_jurisdictions(self, response: Response) -> Iterator[Any]:
+        data = self._answer(response, "jurisdictions")
+        if data is None:
+            self.stopped = True  # nothing to go by
+            return
+        latest = latest_updates(data)
+        newest = max(latest.values(), default=None)
+        for query in self.queries:
+            moved = newest if query.state is None else latest.get(query.state)
+            if moved is None:
+                self.warn(f"bills ({self._describe(query)})", None, "Open States lists no such state")
+                continue
+            mark = self.cursor.reads.get(query.id)
+            since = read_instant(mark.since) if mark else None
+            if since is None or moved > since:
+                query.since, query.latest = since, moved
+                self.queue.append(query)
+        if not self.queue:
+            self.not_modified()  # no watched state moved: this one request was the whole run
+        yield from self._next()
+
+    def parse_bills(self, response: Response, query: Query) -> Iterator[Any]:
+        what = f"bills ({self._describe(query)})"
+        if response.status == 404 and query.page > 1:  # past the last page (the total shrank)
+            query.complete = True
+            self.queue.pop(0)
+            yield from self._next()
+            return
+        data = self._answer(response, what)
+        if data is None:
+            if not self.stopped:  # this query failed: the others go on, its mark stays
+                query.broken = True
+                self.queue.pop(0)
+            yield from self._next()
+            return
+        results = data.get("results") if isinstance(data.get("results"), list) else []
+        for row in results:
+            self._read(row, query)
+        pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
+        max_page = pagination.get("max_page") if isinstance(pagination.get("max_page"), int) else query.page
+        if not results and query.page == 1:
+            self.not_modified()
+        if query.page < max_page:
+            query.page += 1
+        else:
+            query.complete = True
+            self.queue.pop(0)
+            if query.since is None and query.keyword is None:  # a first read sees every named bill
+                for key in sorted(set(query.watches_of) - set(query.keys)):
+                    self.warn(f"bill {key}", None, "Open States has no such bill (check the watch's `state`, "
+                              "`session` and `numbers`)")
+        yield from self._next()
+
+    def _read(self, row: Any, query: Query) -> None:
+        """One bill of an answer, added to what this run found."""
+        try:
+            record = read_bill(row)
+        except StateBillParseError as exc:
+            query.broken = True
+            self.fail(f"bill in {self._describe(query)}", None, str(exc))
+            return
+        key = record.key
+        if query.keyword is None:
+            watch_ids = query.watches_of.get(key)
+            if not watch_ids:  # the API normalized a number we did not name: not ours
+                return
+        else:
+            watch_ids = query.keyword_watches
+        found = self.found.get(key)
+        if found is None:
+            found = self.found[key] = Found(row, record)
+        else:
+            found.data, found.record = row, record
+        found.watch_ids.update(watch_ids)
+        if query.keyword is not None:
+            where = "title" if in_title(record.title, query.keyword) else "text"
+            if found.matches.get(query.keyword) != "title":
+                found.matches[query.keyword] = where
+            mark = self.cursor.reads.get(query.id)
+            found.discovered = found.discovered or bool(mark and mark.done)
+        query.keys.append(key)
+        if isinstance(row.get("updated_at"), str):
+            query.newest = row["updated_at"]
+
+    def _flush(self) -> Iterator[Item]:
+        """The bills read, oldest update first, each once with all its watches and matches."""
+        version = SOURCES["openstates"].parser_version
+        for _key, found in sorted(self.found.items(), key=lambda kv: (str(kv[1].data.get("updated_at")), kv[0])):
+            record = found.record
+            record.matches = [{"keyword": k, "where": w} for k, w in sorted(found.matches.items())]
+            yield Item(key=record.entity, kind="statebill", source_id=self.source_id,
+                       watch_ids=sorted(found.watch_ids), content=record, url=record.url,
+                       discovered=found.discovered, parser_version=version)
+        self.found = {}
+
+    def parse_people(self, response: Response, state: str, page: int) -> Iterator[Any]:
+        data = self._answer(response, f"legislators of {state.upper()}")
+        if data is None:
+            if not self.stopped:
+                self.people_due.pop(0)
+                yield from self._next()
+            return
+        self.people.setdefault(state, []).extend(r for r in data.get("results") or [] if isinstance(r, dict))
+        pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
+        if page < int(pagination.get("max_page") or 1):
+            if self._budget_left():
+                yield self._people_request(state, page + 1)
+            return
+        self.people_due.pop(0)
+        body = json.dumps({"results": self.people.pop(state)}, sort_keys=True, separators=(",", ":")).encode()
+        name = f"openstates-people-{state}"
+        yield Item(key=people_reference_key(state), kind="reference", source_id=self.source_id, watch_ids=[],
+                   content=Reference(name=name, sha256=hashlib.sha256(body).hexdigest(), size=len(body)),
+                   url=response.url, raw=body, parser_version=SOURCES["openstates"].parser_version)
+        yield from self._next()
+
+    def failed(self, failure: Failure) -> Iterator[Any]:
+        """The request got no answer (a refused connection, a timeout): one line; the query's mark
+        stays, the others go on."""
+        request = failure.request  # type: ignore[attr-defined]
+        self.fail(request.meta.get("what", "request"), request.url, describe_failure(failure))
+        query = request.cb_kwargs.get("query")
+        if query is not None and self.queue and self.queue[0] is query:
+            query.broken = True
+            self.queue.pop(0)
+        elif "state" in request.cb_kwargs and self.people_due:
+            self.people_due.pop(0)
+        if request.meta.get("what") == "jurisdictions":
+            self.stopped = True
+        yield from self._next()
+
+    # -- what the cursor keeps ---------------------------------------------------------------------
+
+    def closed(self, reason: str) -> None:
+        """Each query's mark: the state's latest update once read whole, else the last bill read (an
+        unbroken run of the oldest updates), but only when every bill it read was stored."""
+        self.learned.day, self.learned.used = self.today, self.used
+        for query in self.queries:
+            if query.broken or any(f"statebill:{key}" not in self.report.seen for key in query.keys):
+                continue
+            before = self.cursor.reads.get(query.id)
+            if query.complete and query.latest is not None:
+                self.learned.reads[query.id] = ReadMark(query.latest.isoformat(), True)
+            elif query.newest:
+                self.learned.reads[query.id] = ReadMark(read_instant(query.newest).isoformat(),
+                                                        bool(before and before.done))
+        planned = {q.id for q in self.queries}
+        self.learned.reads.forget([read_id for read_id in self.cursor.reads if read_id not in planned])
+        for state in {k.split(":")[-1] for k in self.report.seen if k.startswith("reference:openstates:people:")}:
+            self.learned.people[state] = self.started.isoformat()
+
+
+def _detail(body: bytes) -> str:
+    """FastAPI's `{"detail": ...}` as one short phrase."""
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        return ""
+    text = detail if isinstance(detail, str) else json.dumps(detail)[:120]
+    return " ".join(str(text).split())[:160]
+
