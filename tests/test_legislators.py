@@ -38,8 +38,8 @@ def boston_config(folder: Path, replay: ReplayServer, mailbox: Mailbox, legislat
 def test_switched_off_it_is_neither_fetched_nor_used(tmp_path: Path, replay: ReplayServer, mailbox: Mailbox,
                                                      frozen_now: object) -> None:
     """Members of Congress were read while the source was on; switched off, nothing is asked of it,
-    `config check` and `status` say so, and S. 35's alert goes out naming nobody (not even from
-    the copy stored before)."""
+    `config check` and `status` say so, and S. 35's alert names no member from the directory (not
+    even from the copy stored before): only the sponsor the bill's own file names."""
     real = federal("BILLSTATUS-117s35.xml")
     replay.add(S35, billstatus_before(real, "2021-02-12"))  # derived: before it passed the Senate
     config = boston_config(tmp_path, replay, mailbox, f'base_url = "{serve_legislators(replay)}"')
@@ -69,4 +69,9 @@ def test_switched_off_it_is_neither_fetched_nor_used(tmp_path: Path, replay: Rep
     part = mail.get_payload(0) if mail.is_multipart() else mail
     text = part.get_payload(decode=True).decode()
     assert mail["Subject"] == "S. 35 passed the Senate"
-    assert "Who to contact" not in text and "Warren" not in text and "Pressley" not in text
+    # Nobody from the switched-off directory: no senators or representative, no phone; the sponsor
+    # still comes from the bill's own BILLSTATUS file, as plain words.
+    assert "Warren" not in text and "Pressley" not in text and "Markey" not in text
+    contact = text.split("Who to contact:", 1)[1].split("\n--", 1)[0]
+    assert [line for line in contact.splitlines() if line.strip()] == [
+        "- Sponsor: Sen. Chris Van Hollen (D-MD)"]

@@ -122,6 +122,20 @@ class AlertsSection(Strict):
     workers: int = Field(default=1, ge=1, le=64)
     # How long a service may take to connect and to answer (apprise's `cto`/`rto`; a URL's own win).
     timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    # The SMTP server self-service subscribers' mail goes through: an apprise mailto/mailtos URL
+    # without `to` (each person is its recipient). A secret: expanded from ${VARS}, never printed.
+    mail_url: NotifyUrl | None = None
+
+    @field_validator("mail_url")
+    @classmethod
+    def _mail_server_only(cls, value: NotifyUrl | None) -> NotifyUrl | None:
+        if value is None:
+            return None
+        if value.url.split("://", 1)[0].lower() not in ("mailto", "mailtos"):
+            raise ValueError("must be a mailto:// or mailtos:// apprise URL (the SMTP server subscribers' mail goes through)")
+        if re.search(r"[?&]to=", value.url, re.IGNORECASE):
+            raise ValueError("must not name a recipient (`to=`): each subscriber is one")
+        return value
 
     @field_validator("daily_at")
     @classmethod
@@ -140,6 +154,8 @@ class NotifyUrl(Strict):
 
     def __repr__(self) -> str:
         return f"NotifyUrl({secrets.mask(self.template)!r})"
+
+    __str__ = __repr__  # printed by mistake, it still shows no secret
 
     @model_validator(mode="after")
     def _apprise_reads_it(self) -> NotifyUrl:
@@ -208,6 +224,17 @@ def _known_scheme(scheme: str) -> bool:
     from apprise.manager_plugins import NotificationManager
 
     return scheme.lower() in NotificationManager()
+
+
+class ServeSection(Strict):
+    """`tracker serve`: the digest and the sign-up, confirm, unsubscribe and preference pages."""
+
+    host: str = "127.0.0.1"  # behind a reverse proxy with TLS; see docs/operations.md
+    port: int = Field(default=8080, ge=1, le=65535)
+    # The public base of every link the tracker mails (https://alerts.example.org). Without it
+    # nobody can sign up: a confirmation link must point somewhere a reader can open.
+    public_url: HttpUrl | None = None
+    confirm_hours: float = Field(default=48, gt=0, le=24 * 30)  # how long a confirmation link works
 
 
 class OperatorSection(Strict):
@@ -543,6 +570,7 @@ class Config(Strict):
     digest: DigestSection = DigestSection()
     alerts: AlertsSection = AlertsSection()
     operator: OperatorSection = OperatorSection()
+    serve: ServeSection = ServeSection()
     sources: SourcesSection = SourcesSection()
     crawl: CrawlSection = CrawlSection()
     bills: list[AnyBillWatch] = []
@@ -771,6 +799,9 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
                     }
                 subs.append(sub)
             expanded[key] = subs
+        elif key == "alerts" and isinstance(value, dict) and isinstance(value.get("mail_url"), str):
+            expanded[key] = {k: (_notify_urls([v], "alerts.mail_url", env, unset)[0] if k == "mail_url"
+                                 else _expand(v, f"alerts.{k}", env, unset)) for k, v in value.items()}
         elif key == "operator" and isinstance(value, dict):
             expanded[key] = {
                 k: (_notify_urls(v, "operator.notify", env, unset) if k == "notify"

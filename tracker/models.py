@@ -254,6 +254,46 @@ class BundleMark(Base):
     last_period: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
+class Person(Base):
+    """A self-service subscriber (signed up through `tracker serve`), beside the config's own.
+
+    The address is kept because mail must reach it; it is never printed, logged or rendered (counts
+    only). `status`: pending (not confirmed: nothing but the confirmation is sent), active,
+    unsubscribed (final until the address signs up and confirms again), bounced (deactivated after
+    permanent failures). In the outbox a person is the subscriber `person:{id}`.
+    """
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("address"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(320))  # one mailbox, domain in lower case
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    mode: Mapped[str] = mapped_column(String(10), default="instant")  # instant|daily|weekly
+    follow: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # watch ids; None = every watch
+    state: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    district: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bounces: Mapped[int] = mapped_column(Integer, default=0)  # permanent failures in a row
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PersonToken(Base):
+    """A link's secret (confirm, or manage: unsubscribe and preferences), stored only as its SHA-256.
+
+    Random (192 bits), so a hash without salt is enough: nothing to guess from. Revoked by deleting
+    the row; an expired one is refused and pruned.
+    """
+
+    __tablename__ = "person_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # confirm|manage
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 def insert(session: Any, model: type[Base]) -> Any:
     """An INSERT for the session's database that takes ON CONFLICT clauses (SQLite's and
     PostgreSQL's: the same clauses, each dialect's own statement class). The dialects are imported
