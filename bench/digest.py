@@ -83,7 +83,15 @@ def main() -> None:
 
         os.environ["TRACKER_NOW"] = now.isoformat()
         started, cpu = time.perf_counter(), time.process_time()
-        site = write_site(store, config, config.digest_dir)  # `[digest] out`: the news mark is recorded too
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            with cProfile.Profile() as profile:
+                site = write_site(store, config, config.digest_dir)
+            pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE", "cumulative")).print_stats(45)
+        else:
+            site = write_site(store, config, config.digest_dir)  # `[digest] out`: the news mark is recorded too
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         files = sum(1 for _ in site.rglob("*") if _.is_file())
         print(f"{BILLS} bills, {MEETINGS} meetings, {CHANGES} changes -> {files} files in {seconds:.2f} s "

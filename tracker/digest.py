@@ -23,6 +23,8 @@ from typing import Any
 
 import jinja2
 from icalendar import Calendar, Event
+from icalendar.parser import Contentline, Parameters
+from icalendar.prop import vText
 from sqlalchemy.orm import Session
 
 from tracker import __version__, clock, templating
@@ -504,10 +506,6 @@ def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name:
     (`events` keeps them): the same meeting is in the whole calendar, its watch's and its own. An
     event that cannot be written is left out, with one line in `skipped`."""
     events = {} if events is None else events
-    calendar = Calendar()
-    calendar.add("prodid", f"-//tracker {__version__}//meetings//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", one_line(name))
     for mt in meetings:
         if mt.start and mt.entity not in events:
             try:
@@ -519,8 +517,20 @@ def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name:
                 if skipped is not None:
                     skipped.append(_skip_line(f"calendar event of {mt.entity}", exc))
     body = b"".join(events[mt.entity] for mt in meetings if mt.start)
-    head, end = calendar.to_ical().rsplit(b"END:VCALENDAR", 1)
-    return head + body + b"END:VCALENDAR" + end
+    calname = Contentline.from_parts("X-WR-CALNAME", Parameters(), vText(one_line(name))).to_ical()
+    return _CALENDAR_HEAD + calname + b"\r\n" + body + b"END:VCALENDAR\r\n"
+
+
+def _calendar_head() -> bytes:
+    """BEGIN:VCALENDAR with the properties every calendar of the site shares, serialized once (a
+    site writes one calendar per upcoming meeting)."""
+    calendar = Calendar()
+    calendar.add("prodid", f"-//tracker {__version__}//meetings//EN")
+    calendar.add("version", "2.0")
+    return calendar.to_ical().rsplit(b"END:VCALENDAR", 1)[0]
+
+
+_CALENDAR_HEAD = _calendar_head()
 
 
 def _event(meeting: MeetingView, sequences: dict[str, int]) -> bytes:
@@ -591,6 +601,7 @@ class _Writer:
         self.site, self.staging, self.skipped = site, staging, skipped
         self.env = environment(config)
         self.events: dict[str, bytes] = {}  # each meeting's VEVENT, serialized once for every calendar
+        self.folders: set[Path] = set()  # folders already made in the staging tree
         status = site.status
         last_success = status.last_success
         stale = last_success is None or (
@@ -608,10 +619,11 @@ class _Writer:
 
     def render(self, template: str, path: str, **extra: Any) -> None:
         context = {**self.context, "root": "../" * path.count("/"), **extra}
-        _write(self.staging / path, self.env.get_template(f"digest/{template}").render(**context))
+        _write(self.staging / path, self.env.get_template(f"digest/{template}").render(**context), self.folders)
 
     def calendar(self, path: str, meetings: list[MeetingView], name: str) -> None:
-        _write_bytes(self.staging / path, build_calendar(meetings, self.site.sequences, name, self.events, self.skipped))
+        _write_bytes(self.staging / path, build_calendar(meetings, self.site.sequences, name, self.events, self.skipped),
+                     self.folders)
 
     def one(self, what: str, write: Callable[[], None]) -> None:
         """Write one entity's file; a failure that is the entity's own skips it with one line."""
@@ -631,18 +643,20 @@ class _Writer:
 
     def pages(self) -> None:
         site = self.site
+        by_entity: dict[str, list[ChangeView]] = {}  # one pass, not one scan of every change per page
+        for change in site.changes:
+            by_entity.setdefault(change.entity, []).append(change)
         for bill in site.bills.values():
             self.one(f"page {bill.page}", lambda bill=bill: self.render(
                 "bill.html.j2", bill.page, bill=bill, seats=site.seats,
-                bill_changes=[c for c in site.changes if c.entity == bill.view.entity]))
+                bill_changes=by_entity.get(bill.view.entity, [])))
         for state_bill in site.state_bills.values():
             self.one(f"page {state_bill.page}", lambda page=state_bill: self.render(
-                "statebill.html.j2", page.page, bill=page,
-                bill_changes=[c for c in site.changes if c.entity == page.view.entity]))
+                "statebill.html.j2", page.page, bill=page, bill_changes=by_entity.get(page.view.entity, [])))
         for mt in site.upcoming:
             self.one(f"page {mt.page}", lambda mt=mt: self.render(
                 "meeting.html.j2", mt.page, mt=mt, zone=mt.zone, roster=site.rosters.get(mt.entity),
-                meeting_changes=[c for c in site.changes if c.entity == mt.entity]))
+                meeting_changes=by_entity.get(mt.entity, [])))
             self.one(f"calendar {mt.calendar}", lambda mt=mt: self.calendar(mt.calendar, [mt], mt.label))
         for month, entries in site.months.items():
             self.one(f"page changes/{month}.html", lambda month=month, entries=entries: self.render(
@@ -685,14 +699,18 @@ def _changes_by_month(changes: list[ChangeView]) -> dict[str, list[ChangeView]]:
     return months
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+def _write(path: Path, text: str, folders: set[Path] | None = None) -> None:
+    _write_bytes(path, text.encode("utf-8"), folders)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+def _write_bytes(path: Path, data: bytes, folders: set[Path] | None = None) -> None:
+    """Write one file; `folders` remembers the ones made (a site has 4,000 files in a few folders)."""
+    if folders is None or path.parent not in folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if folders is not None:
+            folders.add(path.parent)
+    with open(path, "wb") as file:
+        file.write(data)
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -98,6 +98,9 @@ def _build(folder: str | None, html: bool, filters: Mapping[str, Callable[..., A
 def _xml_safe(value: Any) -> Any:
     """Every value an HTML or Atom template prints, without the characters XML forbids (escaping
     still follows: a `Markup` value stays markup)."""
+    if not isinstance(value, str) or (value.isascii() and value.isprintable()):
+        return value  # printable ASCII has nothing XML forbids: the common case, checked in C
+    cleaned = xml_text(str(value))
     if isinstance(value, Markup):
-        return Markup(xml_text(str(value)))
-    return xml_text(value) if isinstance(value, str) else value
+        return value if cleaned == value else Markup(cleaned)
+    return cleaned

@@ -466,7 +466,10 @@ def list_changes(
 ) -> list[ChangeView]:
     """Recorded changes, oldest first (by id, which only grows); `kind` is a glob (`bill.*`),
     filtered and limited by the database. With `watch`, each change is named by that watch."""
-    query = select(m.Change)
+    # Plain rows, not ORM objects: the digest reads every change, and building 20,000 tracked
+    # instances only to copy them into views cost it a fifth of its time.
+    query = select(m.Change.id, m.Change.kind, m.Change.watch_id, m.Change.entity_key, m.Change.summary,
+                   m.Change.detected_at, m.Change.occurred_at, m.Change.url, m.Change.data)
     if since is not None:
         query = query.where(m.Change.detected_at >= since)
     if watch is not None:
@@ -478,7 +481,9 @@ def list_changes(
     if limit:
         query = query.limit(limit)
     with store.session() as session:
-        return [ChangeView.of(change, watch) for change in session.scalars(query)]
+        return [ChangeView(id=row.id, kind=row.kind, watch=watch or row.watch_id, entity=row.entity_key,
+                           summary=row.summary, detected_at=iso_z(row.detected_at), occurred_at=row.occurred_at,
+                           url=row.url, data=row.data) for row in session.execute(query)]
 
 
 def glob_to_like(pattern: str) -> str:
