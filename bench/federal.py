@@ -143,6 +143,26 @@ def vm_hwm_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def descendant_pids(root: int | None = None) -> list[int]:
+    """Every live process below `root` (this one by default): ingest workers, and the resource
+    tracker multiprocessing starts beside them, which is memory the tracker uses too."""
+    root = os.getpid() if root is None else root
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
 def cpu_seconds(pid: int | str = "self") -> float:
     """CPU time (user + system) a process has used so far."""
     try:
@@ -282,9 +302,10 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         run_crawls(config, store, polite=False, jobs=[job], settings={"ITEM_PIPELINES": {}})
         out["bare"] = {"seconds": time.perf_counter() - started, "files": len(urls),
                        "cpu": [b - a for a, b in zip(before, cpu(), strict=True)]}
-    workers = ingestworker.worker_pids()
+    # Every process the run started (ingest workers and multiprocessing's resource tracker), not
+    # only the workers: "all processes" means all of them.
     out["main_mb"] = vm_hwm_mb()
-    out["worker_mb"] = sum(vm_hwm_mb(pid) for pid in workers)
+    out["worker_mb"] = sum(vm_hwm_mb(pid) for pid in descendant_pids())
     return out
 
 
