@@ -97,6 +97,7 @@ def group_of(server: ReplayServer) -> str:
     return "group:" + server.url.split("//", 1)[1]
 
 
+@pytest.mark.timeout(400)  # three cycles of real runner processes: ~25 s alone, far more beside other tests
 def test_runners_split_the_groups_and_a_killed_runners_groups_are_crawled_next_cycle(
         tmp_path: Path, pg_url: str, hosts: list[ReplayServer], hook: Receiver) -> None:
     path = write_config(tmp_path, pg_url, hosts, hook)
