@@ -22,7 +22,7 @@ import pytest
 from setuptools import find_namespace_packages
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ("pyproject.toml", "README.md", "tracker", "spiders", "templates")
+SHIPPED = ("pyproject.toml", "README.md", "tracker", "spiders", "templates", "config")
 
 
 def test_every_python_package_is_listed_in_pyproject() -> None:
@@ -34,7 +34,8 @@ def test_every_python_package_is_listed_in_pyproject() -> None:
         if any((ROOT / name.replace(".", "/")).glob("*.py"))
     }
     assert found - listed == set(), f"missing from [tool.setuptools] packages: {sorted(found - listed)}"
-    assert listed - found == {"tracker.templates"}, f"listed but not in the source: {sorted(listed - found)}"
+    assert listed - found == {"tracker.templates", "tracker.sample"}, \
+        f"listed but not in the source: {sorted(listed - found)}"
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 180) -> str:
