@@ -105,6 +105,21 @@ def test_wheel_installs_and_runs_the_demo(tmp_path: Path) -> None:
     assert "Officer Eugene Goodman" in page and "Committee on Public Safety" in page
     assert (site_dir / "changes.atom").exists() and (site_dir / "meetings.ics").exists()
 
+    # The commands the demo ends on run as printed (this install's own script), the last two writing
+    # and checking the sample config shipped in the wheel: the repo's config/tracker.toml, byte for byte.
+    lines = out.splitlines()
+    printed = [line.strip() for line in lines[next(i for i, line in enumerate(lines) if "look around" in line):]
+               if line.startswith("  ")]
+    assert len(printed) == 5 and printed[-2:] == [f"{venv / 'bin' / 'tracker'} config init",
+                                                  f"{venv / 'bin' / 'tracker'} config check"], printed
+    for command in printed:
+        ran = subprocess.run(command, shell=True, cwd=run_dir, env=env, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0 and ran.stdout, f"{command}: exit {ran.returncode}\n{ran.stdout}\n{ran.stderr}"
+    assert (run_dir / "config" / "tracker.toml").read_bytes() == (ROOT / "config" / "tracker.toml").read_bytes()
+    again = subprocess.run([str(venv / "bin" / "tracker"), "config", "init"], cwd=run_dir, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "already exists; not overwritten" in again.stderr
+
 
 @pytest.mark.slow
 def test_editable_install_loads_the_templates_as_a_package(tmp_path: Path) -> None:
