@@ -396,3 +396,16 @@ def test_the_json_change_examples_in_cli_md_are_real_changes(documented_demo: De
     for change in documented:
         assert {k: v for k, v in change.items() if k != "id"} in real, change
     assert [c["id"] for c in documented] == sorted(c["id"] for c in documented)  # oldest first, as printed
+
+
+@pytest.mark.slow
+def test_the_demos_digest_txt_says_every_time_and_date_in_words(documented_demo: Demo) -> None:
+    """digest.txt on the demo's data: no ISO time or date (the latest action's day included), no
+    source's raw status word in capitals. (The Sources table's times in the tracker's zone and the
+    alerts counted in messages are tests/test_digest_this_week.py's.)"""
+    text = (documented_demo.folder / "site" / "digest.txt").read_text(encoding="utf-8")
+    words = re.sub(r"https?://\S+", "", text)  # addresses may hold anything
+    assert not re.search(r"\d{4}-\d\d-\d\d", words), re.search(r".*\d{4}-\d\d-\d\d.*", words)
+    assert "CANCELLED" not in words and "(Cancelled)" not in words
+    assert "  passed the Senate; latest Tue Jun 9, 2020: Senate Third Reading Passed" in text
+    assert "cancelled (the source says \"Deferred\")" in text
