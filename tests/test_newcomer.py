@@ -42,8 +42,8 @@ numbers = ["hr1470-117"]
 
 def tracker(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`tracker ARGS` in its own process, in `cwd`, with the clock set and no config from outside."""
-    environ = {**os.environ, "TRACKER_NOW": NOW, **(env or {})}
-    environ.pop("TRACKER_CONFIG", None)
+    environ = {k: v for k, v in os.environ.items() if k != "TRACKER_CONFIG"}
+    environ.update({"TRACKER_NOW": NOW, **(env or {})})
     return subprocess.run([sys.executable, "-m", "tracker.cli", *args], cwd=cwd, env=environ,
                           capture_output=True, text=True, timeout=120)
 
@@ -94,6 +94,15 @@ def test_config_init_writes_the_sample_config_and_never_overwrites(tmp_path: Pat
     assert other.returncode == 0 and (tmp_path / "elsewhere" / "my.toml").read_bytes() == (
         ROOT / "config" / "tracker.toml").read_bytes()
     assert "--config elsewhere/my.toml config check" in other.stdout
+    named = tracker(tmp_path, "--config", "named/tracker.toml", "config", "init")
+    assert named.returncode == 0 and (tmp_path / "named" / "tracker.toml").exists()
+
+    # with $TRACKER_CONFIG naming another file, the default is still config/tracker.toml, and the next
+    # step names the file written, since `config check` alone would read the other one
+    written.unlink()
+    env = tracker(tmp_path, "config", "init", env={"TRACKER_CONFIG": "other.toml"})
+    assert env.returncode == 0 and written.exists() and not (tmp_path / "other.toml").exists()
+    assert env.stdout.splitlines()[-1].endswith("--config config/tracker.toml config check")
 
 
 # -- config check: nobody will hear anything -------------------------------------------------------

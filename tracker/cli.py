@@ -231,8 +231,8 @@ def config_check(ctx: Context) -> None:
 @quiet_option
 @pass_ctx
 def config_init(ctx: Context, path: str | None) -> None:
-    """Write the bundled sample config (default: --config, $TRACKER_CONFIG, else config/tracker.toml); never overwrites."""
-    target = config_path(path or ctx.config_path)
+    """Write the bundled sample config to PATH (default: --config, else config/tracker.toml); never overwrites."""
+    target = Path(path or ctx.config_path or DEFAULT_CONFIG)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("xb") as out:  # "x": an existing file is never replaced
@@ -242,7 +242,7 @@ def config_init(ctx: Context, path: str | None) -> None:
                    "tracker config init PATH)")
     except OSError as exc:
         fail_usage(f"{target}: cannot write: {exc.strerror or exc}")
-    named = "" if target == DEFAULT_CONFIG else f" --config {shlex.quote(str(target))}"
+    named = "" if target == config_path() else f" --config {shlex.quote(str(target))}"  # what `check` reads
     ctx.say(f"{target}: written: the sample config, its watches to edit; subscribers and the operator are "
             "examples in comments")
     ctx.say(f"next: edit it, then check it with: {invoked_as()}{named} config check")
