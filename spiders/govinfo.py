@@ -58,7 +58,7 @@ from spiders.billpackages import (
     title_filter,
 )
 from tracker import clock
-from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress
+from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress, ordinal
 from tracker.bills.billstatus import BillParseError, parse_billstatus
 from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
@@ -592,7 +592,11 @@ class GovinfoSpider(TrackerSpider):
         request = failure.request  # type: ignore[attr-defined]
         bill: BillNumber | None = request.meta.get("bill")
         what = f"bill {bill.key}" if bill else request.meta.get("what", "request")
-        self.fail(what, request.url, describe_failure(failure))
+        problem = describe_failure(failure)
+        if bill and problem == "HTTP 404":  # the number a person wrote, most likely: say what to check
+            problem += (f": GovInfo has no {bill.display} of the {ordinal(bill.congress)} Congress: check the bill's "
+                        "number and Congress in the config (a bill introduced in the last days may not be published yet)")
+        self.fail(what, request.url, problem)
 
     def closed(self, reason: str) -> None:
         """A sitemap counts as read only when every file it listed was handled: else it is read

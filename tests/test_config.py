@@ -191,7 +191,7 @@ STATE_KEY = '[sources.openstates]\napi_key = "${OPENSTATES_API_KEY}"\n'
     (STATE_KEY + '[sources.openstates.extra]\n', "sources.openstates.extra: unknown key"),
     ('[sources.openstates]\ndaily_budget = 0\n', "sources.openstates.daily_budget: "),
     ('[[subscribers]]\nid="s"\nnotify=["json://x"]\nstate_senate_district="34"\n',
-     "subscribers[s]: `state_senate_district` and `state_house_district` need `state`"),
+     "subscribers[s].state_senate_district: `state_senate_district` needs `state`"),
     ('[sources.openstates]\npeople_dir = "no-such-folder"\n', "sources.openstates.people_dir: no folder "),
 ])
 def test_state_bill_watch_errors_name_file_key_and_problem(tmp_path: Path, text: str, expected: str) -> None:

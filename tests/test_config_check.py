@@ -59,8 +59,8 @@ def test_every_problem_is_shown_at_once_one_line_each(tmp_path: Path) -> None:
     assert sorted(lines) == sorted([
         f"{path}: tracker.timezone: unknown time zone 'Mars/Olympus'",
         f"{path}: bills[eqia].numbers: hr7120-99: GovInfo's BILLSTATUS data starts with the 108th Congress",
-        f"{path}: subscribers[core-team].notify[1]: not an apprise URL (it needs a scheme, like 'mailtos://...' "
-        "or 'json://host/path')",
+        f"{path}: subscribers[core-team].notify[1]: not an apprise URL: it needs a scheme, like 'mailtos://...' "
+        "or 'json://host/path'",
         f"{path}: crawl.delay: unknown key",
     ]), output
     assert "more problem" not in output

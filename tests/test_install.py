@@ -22,7 +22,7 @@ import pytest
 from setuptools import find_namespace_packages
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ("pyproject.toml", "README.md", "tracker", "spiders", "templates")
+SHIPPED = ("pyproject.toml", "README.md", "tracker", "spiders", "templates", "config")
 
 
 def test_every_python_package_is_listed_in_pyproject() -> None:
@@ -34,7 +34,8 @@ def test_every_python_package_is_listed_in_pyproject() -> None:
         if any((ROOT / name.replace(".", "/")).glob("*.py"))
     }
     assert found - listed == set(), f"missing from [tool.setuptools] packages: {sorted(found - listed)}"
-    assert listed - found == {"tracker.templates"}, f"listed but not in the source: {sorted(listed - found)}"
+    assert listed - found == {"tracker.templates", "tracker.sample"}, \
+        f"listed but not in the source: {sorted(listed - found)}"
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 180) -> str:
@@ -103,6 +104,21 @@ def test_wheel_installs_and_runs_the_demo(tmp_path: Path) -> None:
     page = (site_dir / "index.html").read_text(encoding="utf-8")
     assert "Officer Eugene Goodman" in page and "Committee on Public Safety" in page
     assert (site_dir / "changes.atom").exists() and (site_dir / "meetings.ics").exists()
+
+    # The commands the demo ends on run as printed (this install's own script), the last two writing
+    # and checking the sample config shipped in the wheel: the repo's config/tracker.toml, byte for byte.
+    lines = out.splitlines()
+    printed = [line.strip() for line in lines[next(i for i, line in enumerate(lines) if "look around" in line):]
+               if line.startswith("  ")]
+    assert len(printed) == 5 and printed[-2:] == [f"{venv / 'bin' / 'tracker'} config init",
+                                                  f"{venv / 'bin' / 'tracker'} config check"], printed
+    for command in printed:
+        ran = subprocess.run(command, shell=True, cwd=run_dir, env=env, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0 and ran.stdout, f"{command}: exit {ran.returncode}\n{ran.stdout}\n{ran.stderr}"
+    assert (run_dir / "config" / "tracker.toml").read_bytes() == (ROOT / "config" / "tracker.toml").read_bytes()
+    again = subprocess.run([str(venv / "bin" / "tracker"), "config", "init"], cwd=run_dir, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "already exists; not overwritten" in again.stderr
 
 
 @pytest.mark.slow

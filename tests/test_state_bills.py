@@ -159,7 +159,7 @@ def test_a_state_bill_through_committee_and_the_senate(tmp_path: Path, replay: R
     assert '<li class="done">Senate</li>' in page and '<li class="todo">House</li>' in page
     assert '<li class="todo">Governor</li>' in page and "Third Reading" in page
     assert "Colorado SB 217 passed the Senate" in (site / "changes.atom").read_text()
-    assert "- Colorado SB 217 (2020A): Enhance Law Enforcement Integrity\n  passed the Senate; latest 2020-06-09" \
+    assert "- Colorado SB 217 (2020A): Enhance Law Enforcement Integrity\n  passed the Senate; latest Tue Jun 9, 2020" \
         in (site / "digest.txt").read_text()
     assert KEY not in index + page
 

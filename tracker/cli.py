@@ -16,18 +16,29 @@ import json
 import logging
 import os
 import re
+import shlex
+import shutil
 import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from tracker import clock, logs, secrets
-from tracker.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from tracker.config import (
+    DEFAULT_CONFIG,
+    Config,
+    ConfigError,
+    config_path,
+    config_warnings,
+    kind_problem,
+    load_config,
+)
 from tracker.faults import describe_failure, disk_full
 from tracker.logs import setup_logging
 from tracker.words import change_words, local_time
@@ -56,6 +67,19 @@ class Context:
     def say(self, text: str) -> None:
         if not self.quiet:
             click.echo(secrets.mask(text))
+
+
+def invoked_as() -> str:
+    """How to start this tracker again as the user did, so a printed next command runs as printed:
+    `tracker` when the PATH finds this very script, else its path as typed (`.venv/bin/tracker`
+    from the project root), else `python -m tracker.cli` with this Python."""
+    script = sys.argv[0]
+    if Path(script).name == "tracker" and Path(script).exists():
+        found = shutil.which("tracker")
+        if found and os.path.samefile(found, script):
+            return "tracker"
+        return shlex.quote(script)
+    return f"{shlex.quote(sys.executable)} -m tracker.cli"
 
 
 def fail_usage(message: str) -> NoReturn:
@@ -157,7 +181,7 @@ def main(ctx: click.Context, config_path: str | None, quiet: bool, verbose: bool
 
 @main.group("config")
 def config_group() -> None:
-    """Check the config file."""
+    """Write or check the config file."""
 
 
 def state_watch_words(watch: Any) -> str:
@@ -198,6 +222,30 @@ def config_check(ctx: Context) -> None:
         ctx.say(f"subscriber {s.id}{paused}: {s.mode}; follows {follow}; to {targets}")
     if config.operator.notify:
         ctx.say("operator: " + ", ".join(secrets.mask(t.template) for t in config.operator.notify))
+    for warning in config_warnings(config):
+        ctx.say(f"warning: {warning}")
+
+
+@config_group.command("init")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@quiet_option
+@pass_ctx
+def config_init(ctx: Context, path: str | None) -> None:
+    """Write the bundled sample config to PATH (default: --config, else config/tracker.toml); never overwrites."""
+    target = Path(path or ctx.config_path or DEFAULT_CONFIG)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("xb") as out:  # "x": an existing file is never replaced
+            out.write(files("tracker.sample").joinpath("tracker.toml").read_bytes())
+    except FileExistsError:
+        fail_usage(f"{target}: already exists; not overwritten (edit it, or name another file: "
+                   "tracker config init PATH)")
+    except OSError as exc:
+        fail_usage(f"{target}: cannot write: {exc.strerror or exc}")
+    named = "" if target == config_path() else f" --config {shlex.quote(str(target))}"  # what `check` reads
+    ctx.say(f"{target}: written: the sample config, its watches to edit; subscribers and the operator are "
+            "examples in comments")
+    ctx.say(f"next: edit it, then check it with: {invoked_as()}{named} config check")
 
 
 @main.group("db")
@@ -464,6 +512,8 @@ def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, k
             fail_usage(f"--since {since!r} is not an ISO 8601 time")
     if watch and watch not in config.watch_ids:
         fail_usage(f"--watch {watch}: no watch with that id in {config.path}")
+    if kind and (problem := kind_problem(kind)):
+        fail_usage(f"--kind {problem}")
     found = list_changes(open_store(config), since=since_at, watch=watch, kind=kind)
     if as_json:
         click.echo(json.dumps([change.to_json() for change in found], indent=2, ensure_ascii=False))
@@ -523,7 +573,7 @@ def demo(ctx: Context, out: str | None) -> None:
     """Serve bundled recorded sources on 127.0.0.1, crawl twice, write a digest."""
     from tracker.demo import run_demo
 
-    sys.exit(run_demo(Path(out) if out else None, say=ctx.say, error=error_line))
+    sys.exit(run_demo(Path(out) if out else None, say=ctx.say, error=error_line, command=invoked_as()))
 
 
 if __name__ == "__main__":

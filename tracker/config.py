@@ -12,7 +12,10 @@ import fnmatch
 import logging
 import os
 import re
+import shlex
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 from urllib.parse import parse_qsl, urlsplit
@@ -25,6 +28,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -175,6 +179,20 @@ class _Collect(logging.Handler):
         self.lines.append(record.getMessage())
 
 
+@contextmanager
+def apprise_warnings() -> Iterator[list[str]]:
+    """Apprise's own warning lines while the block runs: why a send failed, in its words. Its
+    levels and handlers are left as they are (so `--verbose` still shows everything)."""
+    logger = logging.getLogger("apprise")
+    collect = _Collect()
+    collect.setLevel(logging.WARNING)
+    logger.addHandler(collect)
+    try:
+        yield collect.lines
+    finally:
+        logger.removeHandler(collect)
+
+
 def apprise_problem(url: str) -> str | None:
     """Why apprise cannot deliver to this URL (unknown scheme, unreadable URL, a mail recipient that
     is no address), in apprise's own words, or None. Apprise's log lines are caught, not printed."""
@@ -199,11 +217,11 @@ def apprise_problem(url: str) -> str | None:
     if plugin is None:
         scheme = url.split("://", 1)[0] if "://" in url else ""
         if not scheme:
-            return "not an apprise URL (it needs a scheme, like 'mailtos://...' or 'json://host/path')"
+            return _no_scheme(url)
         if not _known_scheme(scheme):
             return f"unknown apprise scheme '{scheme}://'"
         reasons = [line for line in said if not line.startswith(("Could not load", "Unparseable", "Unsupported"))]
-        return "apprise cannot use this URL: " + (reasons or said or ["it gives no reason"])[0]
+        return _apprise_words((reasons or said or ["apprise gives no reason"])[0], url)
     for line in said:
         if dropped := re.match(r"Dropped invalid (.+?) \((.*)\) specified", line):
             return f"{dropped.group(1)} {dropped.group(2)!r} is not valid: apprise would drop it"
@@ -218,6 +236,33 @@ def apprise_problem(url: str) -> str | None:
         if not kept:
             return "no valid mail recipient (`to=` needs an address)"
     return None
+
+
+MAIL_EXAMPLE = "'mailtos://smtp.example.org?to=you@example.org' (its login, if any, as user:password@ before the host)"
+
+
+def _no_scheme(url: str) -> str:
+    """What is wrong with a URL apprise cannot read for want of `scheme://`, in words: a mail
+    address or a web page's `mailto:` link is no apprise URL (apprise needs the server to send
+    through), and `json:host` lacks its two slashes. The address itself is not repeated."""
+    written = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):(?!//)", url.strip())
+    if written and written.group(1).lower() in ("mailto", "mailtos"):
+        return (f"a '{written.group(1)}:' mail link is not an apprise URL: apprise needs the mail server to send "
+                f"through, like {MAIL_EXAMPLE}")
+    if written and _known_scheme(written.group(1)):
+        return f"'{written.group(1)}:' needs two slashes: apprise URLs are written '{written.group(1)}://...'"
+    if re.fullmatch(r"[^@\s/:]+@[^@\s/:]+\.[A-Za-z]{2,}", url.strip()):
+        return f"a mail address is not an apprise URL: apprise needs the mail server to send through, like {MAIL_EXAMPLE}"
+    return "not an apprise URL: it needs a scheme, like 'mailtos://...' or 'json://host/path'"
+
+
+def _apprise_words(line: str, url: str) -> str:
+    """One of apprise's log lines about a URL it refuses, in words."""
+    if line.startswith("Invalid ~From~ email specified"):
+        fix = ("set from= to a whole address" if re.search(r"[?&]from=", url, re.I) else "add from= with an address")
+        return (f"the sender's mail address is not valid (apprise makes it from the URL's user and host, or from=): "
+                f"{fix}, like from=alerts@example.org")
+    return "apprise cannot use this URL: " + line.replace("~", "")
 
 
 def _known_scheme(scheme: str) -> bool:
@@ -503,6 +548,14 @@ class MeetingWatch(_MeetingSources):  # type: ignore[misc, valid-type]
         return f"{self.source_kind}:{self.id}"
 
 
+def kind_problem(pattern: str) -> str | None:
+    """Why a change kind pattern (`meeting.*`, as a subscriber's `kinds` or `changes --kind` gives
+    it) can match nothing, naming the known kinds; None when it matches one."""
+    if any(fnmatch.fnmatchcase(kind, pattern) for kind in KINDS):
+        return None
+    return f"{pattern!r} matches no change kind (the kinds: {', '.join(KINDS)})"
+
+
 class Subscriber(Strict):
     id: Annotated[str, Field(pattern=WATCH_ID)]
     notify: list[NotifyUrl]
@@ -518,10 +571,28 @@ class Subscriber(Strict):
     state_senate_district: str | None = None
     state_house_district: str | None = None
 
+    # Each field is checked on its own (a model check runs only once every field is valid and so
+    # would hide a second problem): `district` and the state districts read `state` from the fields
+    # validated before them, and say nothing more when `state` itself is wrong.
     @field_validator("state")
     @classmethod
     def _state(cls, value: str | None) -> str | None:
-        return None if value is None else value.strip().upper()
+        if value is None:
+            return None
+        if problem := check_place(value, None):
+            raise ValueError(problem)
+        return value.strip().upper()
+
+    @field_validator("district")
+    @classmethod
+    def _district(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None or "state" not in info.data:  # no district, or `state` already reported
+            return value
+        if info.data["state"] is None:
+            raise ValueError("`district` needs `state`")
+        if problem := check_place(info.data["state"], value):
+            raise ValueError(problem)
+        return value
 
     @field_validator("state_senate_district", "state_house_district", mode="before")
     @classmethod
@@ -533,15 +604,12 @@ class Subscriber(Strict):
             raise ValueError("is empty: give the district as the state names it, like \"8\" or \"Second Suffolk\"")
         return value.strip() if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _place(self) -> Subscriber:
-        if self.district is not None and self.state is None:
-            raise ValueError("`district` needs `state`")
-        if (self.state_senate_district or self.state_house_district) and self.state is None:
-            raise ValueError("`state_senate_district` and `state_house_district` need `state`")
-        if self.state is not None and (problem := check_place(self.state, self.district)):
-            raise ValueError(problem)
-        return self
+    @field_validator("state_senate_district", "state_house_district")
+    @classmethod
+    def _state_district(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and "state" in info.data and info.data["state"] is None:
+            raise ValueError(f"`{info.field_name}` needs `state`")
+        return value
 
     @field_validator("notify")
     @classmethod
@@ -553,9 +621,9 @@ class Subscriber(Strict):
     @field_validator("kinds")
     @classmethod
     def _kinds(cls, value: list[str] | None) -> list[str] | None:
-        for pattern in value or []:
-            if not any(fnmatch.fnmatchcase(kind, pattern) for kind in KINDS):
-                raise ValueError(f"{pattern!r} matches no change kind ({', '.join(KINDS)})")
+        problems = [problem for pattern in value or [] if (problem := kind_problem(pattern))]
+        if problems:
+            raise ValueError("\n".join(problems))  # one line each
         return value
 
     def wants(self, watch_id: str | None, kind: str) -> bool:
@@ -686,6 +754,21 @@ def openstates_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
+def config_warnings(config: Config) -> list[str]:
+    """What a valid config will not do that its writer likely expects (`config check` says it,
+    exit 0): nothing watched, nobody alerted, nobody told of failures."""
+    out = []
+    if not config.watch_ids:
+        out.append("no watches ([[bills]], [[meetings]]): nothing will be crawled")
+    if not config.subscribers:
+        out.append("no [[subscribers]]: changes are recorded and shown in the digest, but nobody is alerted")
+    elif all(s.paused for s in config.subscribers):
+        out.append("every subscriber is paused: nobody is alerted")
+    if not config.operator.notify:
+        out.append("no [operator] notify: nobody is told when a source keeps failing or a run is stuck")
+    return out
+
+
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit)
@@ -778,7 +861,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{file}: config file not found") from None
+        init = "tracker config init" + ("" if file == DEFAULT_CONFIG else f" {shlex.quote(str(file))}")
+        raise ConfigError(f"{file}: config file not found: `{init}` writes the sample config there to edit") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -23,7 +23,7 @@ import apprise
 from tracker import secrets
 from tracker.alerts.lease import DeliveryRow
 from tracker.alerts.render import Message
-from tracker.config import Config
+from tracker.config import Config, apprise_warnings
 from tracker.targets import Target, targets_of
 
 
@@ -159,6 +159,9 @@ def _stable_message_id(plugin: Any) -> None:
     module.make_msgid = make_msgid  # type: ignore[union-attr]
 
 
+REFUSED = "the service refused the message or could not be reached"
+
+
 def send_message(target: Target, message: Message, key: str, timeout: float) -> tuple[bool, str | None]:
     """Send one message carrying its key (an `X-Tracker-Delivery` header on services that take
     headers: webhooks and mail; mail's Message-ID too). A failure after `timeout` seconds is said
@@ -185,7 +188,7 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
         return True, None
     if time.monotonic() - started >= timeout * 0.9:
         return False, f"timed out after {timeout:g} s (the service may have received it)"
-    return False, f"the service refused or was unreachable ({result!r})"
+    return False, REFUSED
 
 
 def send_test(config: Config, subscriber_id: str) -> list[tuple[str, bool, str | None]]:
@@ -196,6 +199,9 @@ def send_test(config: Config, subscriber_id: str) -> list[tuple[str, bool, str |
                       "If you can read it, alerts will reach you here.")
     results = []
     for target in targets_of(sub.notify):
-        ok, error = send_message(target, message, uuid.uuid4().hex, config.alerts.timeout_seconds)
+        with apprise_warnings() as said:  # why, in apprise's words ("Connection error while submitting email...")
+            ok, error = send_message(target, message, uuid.uuid4().hex, config.alerts.timeout_seconds)
+        if error == REFUSED and said:
+            error += f": {said[-1].strip().rstrip('.')}"
         results.append((target.label, ok, secrets.mask(error) if error else None))
     return results

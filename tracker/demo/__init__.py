@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -17,7 +18,9 @@ from typing import Any
 
 from tracker import clock
 from tracker.billnumbers import parse_bill_number
-from tracker.config import load_config
+from tracker.changes import KINDS
+from tracker.config import DEFAULT_CONFIG, load_config
+from tracker.config import config_path as user_config_path
 from tracker.demo.derive import billstatus_before
 from tracker.demo.inbox import Inbox
 from tracker.demo.legistar_api import LegistarApi
@@ -196,9 +199,48 @@ def real_file(number: str) -> bytes:
     return (DATA / "govinfo" / f"BILLSTATUS-{bill.congress}{bill.type}{bill.number}.xml").read_bytes()
 
 
-def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[str], None]) -> int:
+# The kinds the demo's few examples are taken from, most telling first (one change each).
+EXAMPLE_KINDS = ("bill.stage", "meeting.cancelled", "meeting.rescheduled", "agenda.item_added",
+                 "meeting.agenda_posted", "bill.vote", "bill.cosponsor_withdrawn", "meeting.added")
+
+
+def change_summary(changes: list[Any], examples: int = 6) -> list[str]:
+    """The changes found, as a newcomer can take them in: counts by kind (the names `changes --kind`
+    takes), then one example of each of a few kinds (the first by summary, so the same every run)."""
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    order = sorted(counts, key=lambda kind: (KINDS.index(kind) if kind in KINDS else len(KINDS), kind))
+    lines = ["  " + ", ".join(f"{counts[kind]} {kind}" for kind in order)]
+    for kind in [k for k in EXAMPLE_KINDS if k in counts][:examples]:
+        first = min((c for c in changes if c.kind == kind), key=lambda c: c.summary)
+        lines.append(f"  [{kind}] {first.summary}")
+    return lines
+
+
+def next_steps(config_path: Path, command: str) -> list[str]:
+    """The closing lines: commands to look around the demo's data, each running as printed (`command`
+    is how this tracker was started), and the next step to a config of one's own."""
+    demo = f"{command} --config {shlex.quote(str(config_path))}"
+    lines = ["demo: look around (each line runs as printed):",
+             f"  {demo} status", f"  {demo} changes --kind 'meeting.*'", f"  {demo} changes --json"]
+    own = user_config_path()
+    shown = "" if own == DEFAULT_CONFIG else f" --config {shlex.quote(str(own))}"
+    if own.exists():
+        lines.append(f"demo: your own tracker next: edit {own} (your watches and subscribers), then check it:")
+    else:
+        lines.append(f"demo: your own tracker next: write the sample config to {own}, edit it (your watches and "
+                     "subscribers), then check it:")
+        lines.append(f"  {command}{shown} config init")
+    lines.append(f"  {command}{shown} config check")
+    return lines
+
+
+def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[str], None],
+             command: str = "tracker") -> int:
     """`tracker demo`. The whole stack (Scrapy, the store, alerts, the digest) is imported here, when
-    the demo runs: the tests and benchmarks import this module for its recorded data helpers."""
+    the demo runs: the tests and benchmarks import this module for its recorded data helpers.
+    `command` is how the user started this tracker, for the commands printed at the end."""
     from tracker.alerts.notifier import notify
     from tracker.crawl import run_crawls
     from tracker.digest import write_site
@@ -257,9 +299,9 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         alerts = inbox.messages
 
     changes = list_changes(store)
-    say(f"demo: {len(changes)} changes found:")
-    for change in changes:
-        say(f"  [{change.kind}] {change.summary}")
+    say(f"demo: {len(changes)} changes found (every one: the `changes` command below), by kind, and a few:")
+    for line in change_summary(changes):
+        say(line)
     site = write_site(store, config, config.digest_dir)
     (folder / "alerts.txt").write_text("".join(f"== {a.get('title')} ==\n{a.get('message')}\n\n" for a in alerts))
     say(f"demo: {len(alerts)} alerts to the sample subscriber (an organizer in MA-7), one per bill or meeting, "
@@ -268,6 +310,7 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         say(f"  {alert.get('title')}")
     say(f"demo: data in {folder / 'tracker.db'} (config {config_path})")
     say(f"demo: digest at {site / 'index.html'}")
-    say(f"demo: look around with: tracker --config {config_path} status")
+    for line in next_steps(config_path, command):
+        say(line)
     store.dispose()
     return 0 if ok else 1
