@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from alerting import statuses, tracker_env, write_config
@@ -46,7 +47,7 @@ from tracker.meetings.legistar import (
 from tracker.meetings.officers import body_members
 from tracker.outbox import owe_instant, sync_subscribers
 from tracker.records import Body, Item, Meeting
-from tracker.reminders import owe_reminders
+from tracker.reminders import due_at, owe_reminders
 from tracker.store import Store, ensure_watches, ingest
 
 ZONE = "America/New_York"
@@ -329,3 +330,17 @@ def test_two_notify_commands_at_once_send_each_reminder_once(tmp_path: Path, pg_
         assert statuses(store) == {"sent": 72}
     finally:
         box.stop()
+
+
+def test_morning_is_the_meeting_day_at_daily_at_in_its_body_zone() -> None:
+    """"morning": 8:00 on the meeting's day where its body sits, across a change of clocks; the day
+    before for a meeting that starts earlier than that. A duration is counted back from the start."""
+    la = ZoneInfo("America/Los_Angeles")
+    ten = datetime(2026, 12, 14, 18, 0, tzinfo=UTC)  # 10:00 AM in Los Angeles
+    assert due_at(ten, "morning", la, "08:00") == datetime(2026, 12, 14, 16, 0, tzinfo=UTC)
+    seven = datetime(2026, 12, 14, 15, 0, tzinfo=UTC)  # 7:00 AM: the morning before
+    assert due_at(seven, "morning", la, "08:00") == datetime(2026, 12, 13, 16, 0, tzinfo=UTC)
+    after_dst = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # 10:00 AM PDT, the day after clocks moved
+    assert due_at(after_dst, "morning", la, "08:00") == datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # 8:00 PDT
+    assert due_at(ten, "90m", la, "08:00") == datetime(2026, 12, 14, 16, 30, tzinfo=UTC)
+    assert due_at(ten, "2d", la, "08:00") == datetime(2026, 12, 12, 18, 0, tzinfo=UTC)

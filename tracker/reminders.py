@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config, Subscriber, reminder_offset
-from tracker.queries import current_record, watch_entities
+from tracker.queries import current_record, meetings_starting, watch_entities
 from tracker.records import Matter, Meeting, MeetingStatus
 from tracker.store import Store
 from tracker.targets import targets_of
@@ -120,6 +120,8 @@ def owe_reminders(store: Store, config: Config) -> int:
     if not askers:
         return 0
     now = clock.now()
+    # No reminder is due before this far ahead of its meeting ("morning" at most a day and its hours).
+    reach = max(reminder_offset(text) or timedelta(days=2) for sub in askers for text in sub.reminders)
     rows: list[dict[str, Any]] = []
     with store.session() as session:
         for watch in config.meetings:
@@ -127,22 +129,21 @@ def owe_reminders(store: Store, config: Config) -> int:
             if not subs:
                 continue
             matters: dict[str, str | None] | None = None
-            for watched in watch_entities(session, watch.id, "meeting"):
+            for watched in meetings_starting(session, watch.id, now, now + reach):
                 meeting = watched.record
                 if not isinstance(meeting, Meeting) or not meeting.start or watched.missing_since is not None \
                         or meeting.status == MeetingStatus.CANCELLED:
-                    continue
-                start = clock.parse_instant(meeting.start)
-                if start <= now:
                     continue
                 if matters is None:
                     matters = followed_matters(session, watch.id)
                 if not reasons(meeting, matters):
                     continue
+                start = clock.parse_instant(meeting.start)
                 zone = ZoneInfo(meeting.timezone or str(config.display_zone(watch.id)))
+                times = {text: due_at(start, text, zone, config.alerts.daily_at)
+                         for text in {text for sub in subs for text in sub.reminders}}
                 for sub in subs:
-                    due = [(when, text) for text in sub.reminders
-                           if (when := due_at(start, text, zone, config.alerts.daily_at)) <= now]
+                    due = [(times[text], text) for text in sub.reminders if times[text] <= now]
                     if not due:
                         continue
                     note = ReminderNote(meeting=watched.key, start=meeting.start, reminder=max(due)[1], watch=watch.id)
