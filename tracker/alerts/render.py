@@ -10,6 +10,7 @@ import functools
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import jinja2
@@ -253,11 +254,11 @@ def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Conf
     body = env.get_template("alerts/reminder.txt.j2").render(**context)
     markdown = env.get_template("alerts/reminder.md.j2").render(**context)
     title = one_line(f"Reminder: {meeting_label(meeting)}, {meeting_when(meeting)}")
-    return Message(_clean(title), _clean(body) + _footer(env, subscriber_id), meeting.url,
+    return Message(_clean(title), _clean(body) + _footer(env, subscriber_id), web_url(meeting.url),
                    _clean(markdown) + "\n" + _footer(env, subscriber_id, markdown=True))
 
 
-def _ahead(left: Any) -> str:
+def _ahead(left: timedelta) -> str:
     """How long until a meeting starts, in round words: "in 2 days", "in 3 hours", "in 45 minutes"."""
     minutes = max(1, round(left.total_seconds() / 60))
     if minutes >= 36 * 60:
