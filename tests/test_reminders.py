@@ -45,7 +45,7 @@ from tracker.meetings.legistar import (
     normalize_matter,
 )
 from tracker.meetings.officers import body_members
-from tracker.outbox import owe_instant, sync_subscribers
+from tracker.outbox import close_bundles, owe_instant, sync_subscribers
 from tracker.records import Body, Item, Meeting
 from tracker.reminders import due_at, owe_reminders
 from tracker.store import Store, ensure_watches, ingest
@@ -234,6 +234,27 @@ def test_a_cancelled_meeting_cancels_its_reminder_and_its_cancellation_says_if_o
     assert send(store, config) == 0
     assert [s for s in subjects(mailbox, ANA) if s.startswith("Reminder")] == [
         "Reminder: Committee on Public Safety, Mon Dec 14, 10:00 AM"]
+
+
+def test_a_daily_readers_bundle_says_a_reminder_went_before_the_cancellation(
+        tmp_path: Path, mailbox: Mailbox, db_url: str, frozen_now: Any) -> None:
+    """A subscriber reading a daily bundle still gets reminders on time, each its own message; the
+    next bundle carrying the cancellation says the reminder went."""
+    config, store = setup(tmp_path, mailbox, db_url, subscribers=[
+        {"id": "di", "notify": [mail_to(mailbox, ANA)], "mode": "daily", "reminders": ["2d"]}])
+    store_meeting(store, config, hearing())  # Mon Dec 14, 10:00 AM
+    frozen_now("2026-12-12T15:00:00Z")
+    assert send(store, config) == 1
+    frozen_now("2026-12-13T15:00:00Z")
+    store_meeting(store, config, hearing(status="Deferred"))
+    frozen_now("2026-12-14T13:05:00Z")  # 8:05 in New York: the daily period closed
+    close_bundles(store, config)
+    assert send(store, config) == 1
+    (reminder, bundle) = received(mailbox, ANA)
+    assert reminder[0] == "Reminder: Committee on Public Safety, Mon Dec 14, 10:00 AM"
+    assert bundle[0] == "tracker daily digest for 2026-12-14: 1 change"
+    assert "You were reminded of this meeting: it is cancelled." in bundle[1]
+    assert "Stop ShotSpotter" in bundle[1]
 
 
 def test_a_reminder_is_owed_only_while_its_meeting_is_ahead(tmp_path: Path, mailbox: Mailbox, db_url: str,

@@ -213,6 +213,8 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
         for group in watch["entities"]:
             ids = tuple(sorted(i["change"].id for i in group["items"]))
             group["contacts"] = _who_to_contact(session, config, first.subscriber_id, ids, cache)
+            group["reminded"] = REMINDED_CANCELLED if _reminded_of_cancelled(
+                session, config, first.subscriber_id, ids) else None
     context = {"watches": watches, "count": len(items), "mode": mode, "day": day}
     body = env.get_template("alerts/bundle.txt.j2").render(**context)
     markdown = env.get_template("alerts/bundle.md.j2").render(**context)
