@@ -313,6 +313,10 @@ def test_reminders_are_checked_one_line_each(tmp_path: Path) -> None:
     path = write_config(tmp_path, bills=[], extra=WATCH, subscribers=[
         {"id": "ana", "notify": ["json://127.0.0.1:9/hook"], "reminders": ["90m", "3h", "morning"]}])
     assert load_config(path, env={}).subscribers[0].reminders == ["90m", "3h", "morning"]
+    checked = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "config", "check"],
+                             capture_output=True, text=True, env=tracker_env(), timeout=60)
+    assert checked.returncode == 0, checked.stderr
+    assert "; reminders 90m, 3h, morning before meetings" in checked.stdout
 
 
 @pytest.mark.postgres

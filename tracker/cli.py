@@ -195,7 +195,8 @@ def config_check(ctx: Context) -> None:
         follow = ", ".join(s.follow) if s.follow is not None else "every watch"
         targets = ", ".join(secrets.mask(t.template) for t in s.notify)
         paused = " (paused)" if s.paused else ""
-        ctx.say(f"subscriber {s.id}{paused}: {s.mode}; follows {follow}; to {targets}")
+        reminders = f"; reminders {', '.join(s.reminders)} before meetings" if s.reminders else ""
+        ctx.say(f"subscriber {s.id}{paused}: {s.mode}; follows {follow}; to {targets}{reminders}")
     if config.operator.notify:
         ctx.say("operator: " + ", ".join(secrets.mask(t.template) for t in config.operator.notify))
 
