@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 INNER_ALLOWED = {"tracker.cli", "tracker.crawl", "tracker.store", "tracker.config", "tracker.demo",
                  "tracker.models", "spiders.middlewares"}
 BELOW_ALERTS = ("tracker.store", "tracker.runs", "tracker.health", "tracker.outbox", "tracker.targets",
-                "tracker.lock", "tracker.crawl", "tracker.ingestworker", "tracker.views", "tracker.queries")
+                "tracker.lock", "tracker.crawl", "tracker.ingestworker", "tracker.views", "tracker.queries",
+                "tracker.reminders")
 
 
 def _modules() -> dict[str, Path]:

@@ -219,7 +219,8 @@ def config_check(ctx: Context) -> None:
         follow = ", ".join(s.follow) if s.follow is not None else "every watch"
         targets = ", ".join(secrets.mask(t.template) for t in s.notify)
         paused = " (paused)" if s.paused else ""
-        ctx.say(f"subscriber {s.id}{paused}: {s.mode}; follows {follow}; to {targets}")
+        reminders = f"; reminders {', '.join(s.reminders)} before meetings" if s.reminders else ""
+        ctx.say(f"subscriber {s.id}{paused}: {s.mode}; follows {follow}; to {targets}{reminders}")
     if config.operator.notify:
         ctx.say("operator: " + ", ".join(secrets.mask(t.template) for t in config.operator.notify))
     for warning in config_warnings(config):
@@ -300,14 +301,19 @@ def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
 
 
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
-    """Close due bundles (`bundles`: only one runner of a cluster does), then send what is due."""
+    """Close due bundles (`bundles`: only one runner of a cluster does), owe the reminders due now
+    (every runner may: each is owed once), then send what is due."""
     from tracker.alerts.workers import notify_with, usable_workers
     from tracker.outbox import close_bundles
+    from tracker.reminders import owe_reminders
 
     record_unrecorded(ctx, config, store)
     owed = close_bundles(store, config) if bundles else 0
     if owed:
         ctx.say(f"notify: {owed} bundle deliveries owed")
+    reminders = owe_reminders(store, config)
+    if reminders:
+        ctx.say(f"notify: {reminders} reminder{'s' if reminders != 1 else ''} owed")
     workers = usable_workers(store, config)
     if workers < config.alerts.workers:
         ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {config.alerts.workers})")

@@ -16,6 +16,7 @@ import shlex
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 from urllib.parse import parse_qsl, urlsplit
@@ -556,6 +557,30 @@ def kind_problem(pattern: str) -> str | None:
     return f"{pattern!r} matches no change kind (the kinds: {', '.join(KINDS)})"
 
 
+# A reminder before a meeting (`reminders` of a subscriber): a duration before its start ("2d",
+# "3h", "90m"), or the meeting's day at `[alerts] daily_at` in its body's zone ("morning").
+MORNING = "morning"
+_DURATION = re.compile(r"([1-9][0-9]{0,4})([dhm])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+LONGEST_REMINDER = timedelta(days=60)
+
+
+def reminder_offset(text: str) -> timedelta | None:
+    """How long before a meeting's start a reminder goes: "2d" is two days; None for "morning"
+    (its time is the meeting day's `daily_at`). Raises ValueError, in words, for anything else."""
+    if text == MORNING:
+        return None
+    found = _DURATION.fullmatch(text)
+    if found is None:
+        raise ValueError(f"{text!r} is not a reminder: give a time before the meeting like \"2d\", \"3h\" or "
+                         f"\"90m\" (days, hours, minutes), or \"{MORNING}\" (the meeting's day at [alerts] daily_at)")
+    offset = timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+    if offset > LONGEST_REMINDER:
+        raise ValueError(f"{text!r} is more than {LONGEST_REMINDER.days} days before the meeting: "
+                         "meetings are rarely listed that far ahead")
+    return offset
+
+
 class Subscriber(Strict):
     id: Annotated[str, Field(pattern=WATCH_ID)]
     notify: list[NotifyUrl]
@@ -570,6 +595,33 @@ class Subscriber(Strict):
     # about their state's bills then name their state senator and representative.
     state_senate_district: str | None = None
     state_house_district: str | None = None
+    # Reminders before meetings of followed bodies that carry a matching item or a followed matter
+    # (tracker/reminders.py): `["2d", "morning"]`. None asked for: none sent.
+    reminders: list[str] = Field(default_factory=list)
+
+    @field_validator("reminders", mode="before")
+    @classmethod
+    def _reminders(cls, value: Any) -> Any:
+        """Every bad value on its own line; the same time asked for twice ("1d" and "24h") too."""
+        if not isinstance(value, list):
+            return value  # pydantic says it is not a list
+        problems: list[str] = []
+        seen: dict[timedelta | None, str] = {}
+        for text in value:
+            if not isinstance(text, str):
+                problems.append(f"{text!r} is not a reminder: write each as a quoted string like \"2d\" or \"morning\"")
+                continue
+            try:
+                offset = reminder_offset(text)
+            except ValueError as exc:
+                problems.append(str(exc))
+                continue
+            if offset in seen:
+                problems.append(f"{text!r} is the same time as {seen[offset]!r}: give each reminder once")
+            seen.setdefault(offset, text)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return value
 
     # Each field is checked on its own (a model check runs only once every field is valid and so
     # would hide a second problem): `district` and the state districts read `state` from the fields

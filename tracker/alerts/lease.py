@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Update, bindparam, select, tuple_, update
+from sqlalchemy import Connection, Update, bindparam, delete, select, tuple_, update
 
 from tracker import clock, secrets
 from tracker import models as m
@@ -143,6 +143,14 @@ def mark_failed(conn: Connection, config: Config, owner: str, rows: list[Deliver
     if not kept:
         return None
     return Failure(values["status"] == "dead", line)
+
+
+def withdraw(conn: Connection, owner: str, rows: list[DeliveryRow]) -> int:
+    """Rows no longer owed, never sent (a reminder whose meeting moved or was cancelled): deleted,
+    by the lease holder only, in their own transaction; returns how many it still held."""
+    with conn.begin():
+        return conn.execute(delete(_D).where(_D.id.in_([r.id for r in rows]), _D.lease_owner == owner,
+                                             _D.status.in_(("pending", "failed")))).rowcount
 
 
 def release(store: Store, owner: str) -> int:

@@ -31,6 +31,7 @@ from tracker.alerts.lease import (
     mark_failed,
     mark_sent,
     release,
+    withdraw,
 )
 from tracker.alerts.render import Message, RenderCache, render_group
 from tracker.alerts.send import delivery_key, fit, lazy_ca_lookup, send_message
@@ -124,6 +125,10 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                     if target is None or message is None:
                         _failed(conn, config, owner, group, None, "subscriber or target no longer in the config",
                                 report, final=True)
+                        continue
+                    if message.withdrawn:  # a reminder whose meeting moved, was cancelled or began
+                        withdraw(conn, owner, group)
+                        report.skipped += 1
                         continue
                     ok, error = send_message(target, fit(message, target, message.link), delivery_key(group),
                                       config.alerts.timeout_seconds)

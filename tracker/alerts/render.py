@@ -10,6 +10,7 @@ import functools
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import jinja2
@@ -29,9 +30,19 @@ from tracker.queries import (
     state_directory,
 )
 from tracker.records import Bill, Meeting, Record, StateBill
-from tracker.safetext import web_url
+from tracker.reminders import ReminderNote, note_of, reminded, reminder_stands
+from tracker.safetext import one_line, web_url
 from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
-from tracker.words import STAGE_WORDS, change_words, headline, lead_change, local_time, meeting_page
+from tracker.words import (
+    STAGE_WORDS,
+    change_words,
+    headline,
+    lead_change,
+    local_time,
+    meeting_label,
+    meeting_page,
+    meeting_when,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -44,6 +55,7 @@ class Message:
     body: str  # plain text
     link: str | None = None  # where the rest is, when a service's length limit cuts the body
     markdown: str | None = None  # for targets whose native format is Markdown or HTML
+    withdrawn: bool = False  # not to be sent (a reminder whose meeting moved or was cancelled)
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,9 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     env = _environment(config)
     cache = cache if cache is not None else RenderCache()
     first = rows[0]
+    note = note_of(first.payload)
+    if note is not None:
+        return _reminder(session, first.subscriber_id, note, config, env)
     if first.payload:
         return Message(_clean(first.payload["title"]), _clean(first.payload["body"]))
     footer = _footer(env, first.subscriber_id)
@@ -185,6 +200,8 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
         who = _who_to_contact(session, config, first.subscriber_id, ids, cache)
         text_who = "\n".join(["", "Who to contact:", *who, ""]) if who else ""
         md_who = "\n".join(["", "**Who to contact:**", "", *(f"- {_md(line.strip())}" for line in who), ""]) if who else ""
+        if _reminded_of_cancelled(session, config, first.subscriber_id, ids):
+            text_who, md_who = f"\n{REMINDED_CANCELLED}\n" + text_who, f"\n**{REMINDED_CANCELLED}**\n" + md_who
         return Message(cached.title, cached.body + text_who + footer, cached.link,
                        (cached.markdown or "") + md_who + "\n" + _footer(env, first.subscriber_id, markdown=True))
     change_ids = session.scalars(select(m.DeliveryChange.change_id)
@@ -196,12 +213,63 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
         for group in watch["entities"]:
             ids = tuple(sorted(i["change"].id for i in group["items"]))
             group["contacts"] = _who_to_contact(session, config, first.subscriber_id, ids, cache)
+            group["reminded"] = REMINDED_CANCELLED if _reminded_of_cancelled(
+                session, config, first.subscriber_id, ids) else None
     context = {"watches": watches, "count": len(items), "mode": mode, "day": day}
     body = env.get_template("alerts/bundle.txt.j2").render(**context)
     markdown = env.get_template("alerts/bundle.md.j2").render(**context)
     return Message(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
                    _clean(body + footer), None,
                    _clean(markdown) + "\n" + _footer(env, first.subscriber_id, markdown=True))
+
+
+REMINDED_CANCELLED = "You were reminded of this meeting: it is cancelled."
+
+
+def _reminded_of_cancelled(session: Any, config: Config, subscriber_id: str, change_ids: tuple[int, ...]) -> bool:
+    """A meeting's cancellation to a subscriber a reminder of it already reached: the message says so."""
+    subscriber = next((s for s in config.subscribers if s.id == subscriber_id), None)
+    if subscriber is None or not subscriber.reminders:
+        return False
+    changes = [session.get(m.Change, i) for i in change_ids]
+    cancelled = next((c for c in changes if c.kind == "meeting.cancelled"), None)
+    return cancelled is not None and reminded(session, cancelled.entity_key, subscriber_id)
+
+
+def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Config, env: jinja2.Environment) -> Message:
+    """A reminder before a meeting: when and where, the items that make it matter, how to take part,
+    its link and documents, whom to write; withdrawn when it no longer stands (tracker/reminders.py)."""
+    standing = reminder_stands(session, config, subscriber_id, note)
+    if standing is None:
+        return Message("", "", withdrawn=True)
+    meeting = standing.meeting
+    names = {w.id: w.name for w in config.meetings}
+    roster = body_members_now(session, note["meeting"])
+    context = {
+        "meeting": meeting_facts(meeting, note["meeting"], note["watch"], config),
+        "zone": meeting.timezone or str(config.display_zone(note["watch"])),
+        "label": meeting_label(meeting), "ahead": _ahead(clock.parse_instant(note["start"]) - clock.now()),
+        "campaign": names.get(note["watch"], note["watch"]), "reminder": note["reminder"],
+        "matters": [reason for reason in standing.reasons if reason.followed and not reason.keywords],
+        "who": [f"Members of the {roster.body}:", *(f"  {line}" for line in roster.lines)] if roster else [],
+    }
+    body = env.get_template("alerts/reminder.txt.j2").render(**context)
+    markdown = env.get_template("alerts/reminder.md.j2").render(**context)
+    title = one_line(f"Reminder: {meeting_label(meeting)}, {meeting_when(meeting)}")
+    return Message(_clean(title), _clean(body) + _footer(env, subscriber_id), web_url(meeting.url),
+                   _clean(markdown) + "\n" + _footer(env, subscriber_id, markdown=True))
+
+
+def _ahead(left: timedelta) -> str:
+    """How long until a meeting starts, in round words: "in 2 days", "in 3 hours", "in 45 minutes"."""
+    minutes = max(1, round(left.total_seconds() / 60))
+    if minutes >= 36 * 60:
+        count, unit = round(minutes / (24 * 60)), "day"
+    elif minutes >= 120 or (minutes >= 60 and minutes % 60 == 0):
+        count, unit = round(minutes / 60), "hour"
+    else:
+        count, unit = minutes, "minute"
+    return f"in {count} {unit}{'s' if count != 1 else ''}"
 
 
 def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids: tuple[int, ...],
