@@ -20,6 +20,9 @@ class Target:
     template: str
     url: str  # expanded: used to send, never printed or stored
     recipient: str | None
+    # Who an operator is told the recipient is, instead of the address: `person:{id}` for a
+    # self-service subscriber, whose address is never shown.
+    shown_as: str | None = None
 
     @property
     def hash(self) -> str:
@@ -27,9 +30,11 @@ class Target:
 
     @property
     def label(self) -> str:
-        """What an operator may see: scheme and host, plus the mail recipient."""
+        """What an operator may see: scheme and host, plus the mail recipient (a person's id, never
+        their address)."""
         base = secrets.mask_url_path(secrets.mask(self.template))
-        return f"{base} to {self.recipient}" if self.recipient else base
+        who = self.shown_as or self.recipient
+        return f"{base} to {who}" if who else base
 
 
 def _with_to(url: str, recipient: str) -> str:
