@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from alerting import (
+    OTHER,
     POLICE,
     STAGES,
     core_team,
@@ -39,7 +40,7 @@ from tracker import models as m
 from tracker.alerts.notifier import notify
 from tracker.cli import main
 from tracker.config import Config, load_config
-from tracker.outbox import close_bundles
+from tracker.outbox import close_bundles, sync_subscribers
 from tracker.people import person_by_token, start_follows
 from tracker.store import Store
 
@@ -48,13 +49,13 @@ ANN, BOB, PAT = "ann.lee@example.org", "bob@example.net", "pat@example.com"
 
 
 def people_config(folder: Path, db_url: str, mailbox: Mailbox, *, extra: str = "", alerts: dict[str, Any] | None = None,
-                  team: bool = True) -> Config:
+                  team: bool = True, bills: list[dict[str, Any]] | None = None) -> Config:
     """The core team (a config subscriber, by mail) and people mailed through the same server."""
     server = f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org&user=&pass="
     team_mail = f"{server}&to=team@example.org"
     path = write_config(folder, db_url=db_url,
                         alerts={"max_tries": 3, "retry_seconds": 60, "mail_url": server, **(alerts or {})},
-                        bills=[POLICE], subscribers=[core_team(team_mail)] if team else [],
+                        bills=bills or [POLICE], subscribers=[core_team(team_mail)] if team else [],
                         extra=f'[serve]\npublic_url = "{PUBLIC}"\n' + extra)
     return load_config(path, env={})
 
@@ -263,6 +264,44 @@ def test_a_daily_person_gets_a_bundle_with_the_headers(tmp_path: Path, db_url: s
     assert "daily digest" in str(mail["Subject"])
     token_of(mail)
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+@pytest.mark.parametrize("confirm", ["start_follows", "next sync"])
+def test_after_an_unsubscribe_a_new_confirmation_owes_nothing_from_the_time_between(
+        tmp_path: Path, db_url: str, mailbox: Mailbox, frozen_now: Any, confirm: str) -> None:
+    """Ann (daily) gets S. 35's Senate passage, unsubscribes, misses it passing both chambers,
+    confirms again and adds the `other` watch: her next bundle has only what changed since (S. 35
+    going to the President, H.R. 1's new stage), whether her confirmation started her follows
+    (`start_follows`, as `tracker serve` does) or the next sync found them older than it."""
+    config = people_config(tmp_path, db_url, mailbox, team=False, bills=[POLICE, OTHER])
+    store = Store(config.database_url)
+    ann = add_person(store, ANN, mode="daily", follow=["police"])
+    store = fresh_store(config)
+    record(store, config, "referred")
+    record(store, config, "referred", key="bill:hr1-117", watch="other")
+    record(store, config, "passed_senate")
+    frozen_now("2026-11-25T14:00:00Z")
+    assert close_bundles(store, config) == 1 and notify(store, config).sent == 1
+    set_status(store, ann, "unsubscribed")
+    record(store, config, "passed_both")
+    frozen_now("2026-11-26T14:00:00Z")
+    assert close_bundles(store, config) == 0
+    with store.session() as session:  # confirmed again, now following both watches
+        person = session.get(m.Person, ann)
+        person.status, person.confirmed_at, person.follow = "active", clock.now(), ["police", "other"]
+        if confirm == "start_follows":
+            start_follows(session, person, config.watch_ids)
+        else:
+            sync_subscribers(session, config)  # what the next crawl does first
+    record(store, config, "to_president")
+    record(store, config, "passed_senate", key="bill:hr1-117", watch="other")
+    frozen_now("2026-11-27T14:00:00Z")
+    assert close_bundles(store, config) == 1 and notify(store, config).sent == 1
+    first, second = mail_to(mailbox, ANN)
+    assert str(first["Subject"]).endswith(": 1 change")
+    assert str(second["Subject"]).endswith(": 2 changes")
+    body = parts(second)["text/plain"]
+    assert "went to the President" in body and "passed both chambers" not in body
 
 
 @pytest.mark.postgres

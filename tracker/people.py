@@ -152,10 +152,17 @@ def start_follows(session: Session, person: m.Person, watch_ids: list[str]) -> N
     they follow every watch) they do not follow yet; a bundle mark from now when they take daily
     or weekly mail, none when instant. Called when a person is confirmed (after their earlier
     follows are gone: nothing from before confirmation is owed) and when preferences change (a
-    watch added starts then; one dropped is forgotten, so taking it back later starts anew)."""
+    watch added starts then; one dropped is forgotten, so taking it back later starts anew). Follows
+    recorded before the person's latest confirmation (they unsubscribed and came back) are dropped
+    first: what changed meanwhile is never owed. `sync_subscribers` does the same at the next crawl
+    or notify for a person confirmed without it, from then on."""
     start = max_change_id(session)
     now = max(clock.now(), person.confirmed_at or clock.now())
     sub = subscriber_id(person.id)
+    if person.confirmed_at is not None and session.scalar(
+            select(m.Follow.watch_id).where(m.Follow.subscriber_id == sub, m.Follow.since < person.confirmed_at)
+            .limit(1)) is not None:
+        forget_follows(session, person.id)  # left from before an unsubscribe: they start again now
     wanted = set(person.follow) if person.follow is not None else set(watch_ids)
     session.execute(delete(m.Follow).where(m.Follow.subscriber_id == sub, m.Follow.watch_id.not_in(wanted)))
     insert_missing(session, m.Follow, ["subscriber_id", "watch_id"],
