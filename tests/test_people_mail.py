@@ -330,3 +330,19 @@ def test_two_notifiers_at_once_send_each_person_each_change_once_and_none_after_
         assert statuses(store) == {"sent": 4 * changes, "dropped": changes}
     finally:
         mailbox.stop()
+
+
+def test_list_headers_reach_apprise_as_written() -> None:
+    """Apprise unquotes `+Header=value` arguments once more after reading the query: a public URL
+    with `%` or `+` in its path still arrives exactly (the values are quoted twice)."""
+    import apprise
+
+    from tracker.alerts.send import ListHeaders, with_headers
+
+    headers = ListHeaders("https://example.org/our%20alerts+more/u/a_B-c", "tracker+alerts@example.org",
+                          "Tracker alerts <alerts.example.org>").as_dict()
+    url = with_headers("mailto://127.0.0.1:25?smtp=127.0.0.1&from=tracker@example.org&to=ann@example.org", headers)
+    plugin = apprise.Apprise.instantiate(url)
+    assert {name: plugin.headers[name] for name in headers} == headers
+    assert headers["List-Unsubscribe"] == ("<https://example.org/our%20alerts+more/u/a_B-c>, "
+                                           "<mailto:tracker+alerts@example.org?subject=unsubscribe>")
