@@ -195,7 +195,8 @@ def test_bounces_deactivate_a_person_and_status_shows_counts_only(
         tmp_path: Path, db_url: str, mailbox: Mailbox, frozen_now: Any) -> None:
     """Ann's server refuses her for good (550 at RCPT): three bounces in a row and she is
     `bounced`, nothing more owed. Bob's refuses him twice, then takes a mail: his count starts
-    again. Carol's refuses for now (450): a retry, no bounce. No address in any line printed or
+    again. Carol's refuses for now (450): a retry, no bounce; the relay refusing Dan (554 5.7.1
+    Relay access denied) is the operator's problem, no bounce either. No address in any line printed or
     logged; `status` counts them; `--with-addresses` lists them."""
     log = tmp_path / "tracker.log"
     config = people_config(tmp_path, db_url, mailbox, team=False, extra="")
@@ -203,10 +204,12 @@ def test_bounces_deactivate_a_person_and_status_shows_counts_only(
     config = load_config(config.path, env={})
     store = Store(config.database_url)
     ann, bob, carol = add_person(store, ANN), add_person(store, BOB), add_person(store, "carol@example.org")
+    dan = add_person(store, "dan@example.org")
     store = fresh_store(config)
     mailbox.refuse = {ANN: "550 5.1.1 <{address}>: Recipient address rejected: no such user",
                       BOB: "550 5.1.1 <{address}>: no such user",
-                      "carol@example.org": "450 4.2.1 <{address}>: try again later"}
+                      "carol@example.org": "450 4.2.1 <{address}>: try again later",
+                      "dan@example.org": "554 5.7.1 <{address}>: Relay access denied"}  # the operator's problem
     runner = CliRunner()
     outputs = []
     record(store, config, "referred")
@@ -221,7 +224,7 @@ def test_bounces_deactivate_a_person_and_status_shows_counts_only(
     with store.session() as session:
         people = {p.id: (p.status, p.bounces) for p in session.scalars(select(m.Person))}
         bounced = session.scalars(select(m.Delivery).where(m.Delivery.status == "bounced")).all()
-    assert people == {ann: ("bounced", 3), bob: ("active", 0), carol: ("active", 0)}
+    assert people == {ann: ("bounced", 3), bob: ("active", 0), carol: ("active", 0), dan: ("active", 0)}
     assert len(bounced) == 5 and all(ANN not in (d.last_error or "") for d in bounced)
     assert f"550 5.1.1 <person:{ann}>: Recipient address rejected" in bounced[0].last_error
     assert [rcpt for rcpt, _ in mailbox.messages] == [[BOB]]
@@ -231,20 +234,20 @@ def test_bounces_deactivate_a_person_and_status_shows_counts_only(
     assert f"person:{ann}" not in owed and f"person:{bob}" in owed
     text = runner.invoke(main, ["--config", str(config.path), "status"])
     as_json = runner.invoke(main, ["--config", str(config.path), "status", "--json"])
-    assert "people: 2 active, 0 pending, 0 unsubscribed, 1 bounced" in text.stdout
+    assert "people: 3 active, 0 pending, 0 unsubscribed, 1 bounced" in text.stdout
     assert json.loads(as_json.stdout)["people"]["bounced"] == 1
     check = runner.invoke(main, ["--config", str(config.path), "status", "--check"])
     # the log file, but for the lines of the test's own SMTP server (aiosmtpd's `mail.log`, in this process)
     logged = "\n".join(line for line in log.read_text().splitlines() if " mail.log: " not in line)
     for shown in [*outputs, text.stdout, text.stderr, as_json.stdout, check.stdout, logged]:
-        for address in (ANN, BOB, "carol@example.org"):
+        for address in (ANN, BOB, "carol@example.org", "dan@example.org"):
             assert address not in shown
     assert f"person:{ann}" in logged
     listed = runner.invoke(main, ["--config", str(config.path), "status", "--json", "--with-addresses"])
     addresses = json.loads(listed.stdout)["people"]["addresses"]
     assert [(p["subscriber"], p["address"], p["status"]) for p in addresses] == [
         (f"person:{ann}", ANN, "bounced"), (f"person:{bob}", BOB, "active"),
-        (f"person:{carol}", "carol@example.org", "active")]
+        (f"person:{carol}", "carol@example.org", "active"), (f"person:{dan}", "dan@example.org", "active")]
     assert ANN in runner.invoke(main, ["--config", str(config.path), "status", "--with-addresses"]).stdout
 
 

@@ -175,7 +175,7 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                         if now_status != "active":
                             out.dropped = "not sent: the person is " + (now_status or "deleted")
                     if out.dropped is not None:
-                        _closed(conn, owner, group, DROPPED, out.dropped, report)
+                        _dropped(conn, owner, group, out.dropped, report)
                         continue
                     if target is None or message is None:
                         why = ("subscriber or target no longer in the config" if person_id_of(group[0].subscriber_id)
@@ -241,12 +241,11 @@ def _unrecorded(journal: SentJournal | None, rows: list[DeliveryRow], target: Ta
                         f"could not record it ({describe_failure(problem)}); {then}; notify stopped")
 
 
-def _closed(conn: Connection, owner: str, rows: list[DeliveryRow], status: str, reason: str,
-            report: NotifyReport) -> None:
-    """A person's message closed unsent for good (lease.mark_closed): dropped, or bounced."""
-    if not mark_closed(conn, owner, rows, status, reason):
+def _dropped(conn: Connection, owner: str, rows: list[DeliveryRow], reason: str, report: NotifyReport) -> None:
+    """A person's message closed unsent for good: they are no longer subscribed (lease.mark_closed)."""
+    if not mark_closed(conn, owner, rows, DROPPED, reason):
         report.lines.append(lease_lost(rows[0], "not sent"))
-    elif status == DROPPED:
+    else:
         report.dropped += 1
 
 

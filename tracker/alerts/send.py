@@ -249,9 +249,12 @@ class Refusals:
 
     @property
     def permanent(self) -> bool:
-        """A bounce: the server refused this recipient or this message with a 5xx (a 4xx, a
-        dropped connection, a refused login or sender are passing or the operator's problem)."""
-        return bool(self.seen) and all(500 <= code < 600 for code, _ in self.seen)
+        """A bounce: the server refused this recipient or this message with a 5xx that speaks of
+        the address or the mailbox. Not one: a 4xx, a dropped connection, a refused login or sender,
+        and a 5xx whose enhanced code (RFC 3463) is of the mail system, network, protocol, content
+        or policy (5.3-5.7: "554 5.7.1 Relay access denied"), or that says "relay": the relay
+        refusing everyone must not unsubscribe everyone, it is the operator's to fix."""
+        return bool(self.seen) and all(_about_the_address(code, reply) for code, reply in self.seen)
 
     def said(self) -> str:
         return "; ".join(f"{code} {reply}" for code, reply in self.seen)
@@ -286,6 +289,16 @@ class _PersonMail(logging.Filter):
 
     def hide(self, text: str) -> str:
         return re.sub(re.escape(self.address), self.shown_as, text, flags=re.IGNORECASE)
+
+
+_ENHANCED = re.compile(r"^\s*5\.(\d{1,3})\.\d{1,3}\b")
+
+
+def _about_the_address(code: int, reply: str) -> bool:
+    if not 500 <= code < 600 or "relay" in reply.lower():
+        return False
+    enhanced = _ENHANCED.match(reply)
+    return enhanced is None or enhanced.group(1) in ("1", "2")
 
 
 def _text(reply: Any) -> str:
