@@ -7,6 +7,11 @@ crawl (the rows of a message are claimed together and marked sent together).
 Prints deliveries/s (rows) and messages/s for owing and for sending, and peak memory.
 
     python bench/notify.py [--changes 1000] [--subscribers 50] [--per-crawl 4]
+    python bench/notify.py --people 1000 [--per-change]
+
+With `--people N`, N self-service subscribers (active people, mailed through `[alerts] mail_url`)
+follow the watch too and only owing is measured: people loaded once for the run as a crawl does
+(`--per-change`: read again for every change, as `owe_instant` does without them).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from tracker import models as m  # noqa: E402
 from tracker.alerts.notifier import notify  # noqa: E402
 from tracker.changes import Change, dedupe_key  # noqa: E402
 from tracker.config import load_config  # noqa: E402
-from tracker.outbox import owe_instant, sync_subscribers  # noqa: E402
+from tracker.outbox import active_people, owe_instant, sync_subscribers  # noqa: E402
 from tracker.records import Bill, Item  # noqa: E402
 from tracker.store import Store, ensure_watches, ingest  # noqa: E402
 
@@ -62,17 +67,27 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=1000)
     parser.add_argument("--subscribers", type=int, default=50)
     parser.add_argument("--per-crawl", type=int, default=4, help="changes of one bill found by one crawl")
+    parser.add_argument("--people", type=int, default=0, help="active people following the watch (owing only)")
+    parser.add_argument("--per-change", action="store_true", help="with --people: read them for every change")
     args = parser.parse_args()
     os.environ.setdefault("TRACKER_NOW", "2026-11-24T14:00:00Z")
     with tempfile.TemporaryDirectory() as tmp:
         subs = "".join(f'[[subscribers]]\nid = "s{i}"\nnotify = ["bench://target/{i}"]\n' for i in range(args.subscribers))
         path = Path(tmp) / "tracker.toml"
-        path.write_text(f'[storage]\nurl = "sqlite:///bench.db"\n[[bills]]\nid = "w"\nname = "W"\nnumbers = ["hr1-119"]\n{subs}')
+        people = ('[alerts]\nmail_url = "mailto://127.0.0.1:9?smtp=127.0.0.1&from=t@example.org"\n'
+                  '[serve]\npublic_url = "https://alerts.example.org"\n') if args.people else ""
+        path.write_text(f'[storage]\nurl = "sqlite:///bench.db"\n{people}[[bills]]\nid = "w"\nname = "W"\n'
+                        f'numbers = ["hr1-119"]\n{subs}')
         config = load_config(path, env={})
         store = Store(config.database_url)
         with store.session() as session:
             ensure_watches(session, [("w", "bill", "W")])
+            now = clock.now()
+            session.add_all(m.Person(address=f"p{i}@example.org", status="active", mode="instant", bounces=0,
+                                     created_at=now, updated_at=now, confirmed_at=now) for i in range(args.people))
+            session.flush()
             sync_subscribers(session, config)
+            loaded = active_people(session, config)
         ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["w"], content=bill(-1)),
                differ)
         with store.session() as session:
@@ -82,17 +97,21 @@ def main() -> None:
             run_ids = [run.id for run in runs]
 
         def owe(session: Any, change: Any) -> None:
-            owe_instant(session, change, config)
+            owe_instant(session, change, config, None if args.per_change else loaded)
 
         started = time.perf_counter()
         for n in range(args.changes):
             ingest(store, Item(key="bill:hr1-119", kind="bill", source_id="govinfo", watch_ids=["w"], content=bill(n)),
                    differ, on_change=owe, run_id=run_ids[n // args.per_crawl])
         owing = time.perf_counter() - started
-        total = args.changes * args.subscribers
-        print(f"apprise {apprise.__version__}; SQLite; {args.changes} changes x {args.subscribers} subscribers")
+        total = args.changes * (args.subscribers + args.people)
+        print(f"apprise {apprise.__version__}; SQLite; {args.changes} changes x {args.subscribers} subscribers"
+              + (f" + {args.people} people ({'read every change' if args.per_change else 'read once'})"
+                 if args.people else ""))
         print(f"owe:  {total / owing:8.0f} deliveries/s  {owing:6.2f} s  ({owing / total * 1e3:.3f} ms each, "
-              "in the changes' own transactions)")
+              f"{owing / args.changes * 1e3:.1f} ms a change, in the changes' own transactions)")
+        if args.people:
+            return  # people are mailed over SMTP: sending them is tests/test_people_mail.py's
         started = time.perf_counter()
         report = notify(store, config)
         sending = time.perf_counter() - started

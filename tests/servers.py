@@ -43,7 +43,9 @@ class Mailbox(_Overlap):
     (over plain SMTP, as a relay on a trusted network does) and records every login attempt; with
     `tls` only after STARTTLS; `delay` is how long it takes to accept each message (a relay's round
     trips); `late_reply` how long it waits to say "250 OK" for a message it has already kept (the
-    duplicate of RFC 1047: a client that gave up meanwhile sends it again)."""
+    duplicate of RFC 1047: a client that gave up meanwhile sends it again). `refuse` maps a
+    recipient to the reply that refuses it at RCPT (550: for good; 450: for now); `on_message`
+    runs after each message is kept."""
 
     def __init__(self, user: str | None = None, password: str | None = None, *, delay: float = 0.0,
                  tls: ssl.SSLContext | None = None, late_reply: float = 0.0) -> None:
@@ -51,6 +53,9 @@ class Mailbox(_Overlap):
         self.user, self.password, self.delay, self.tls = user, password, delay, tls
         self.late_reply = late_reply
         self.logins: list[tuple[str, str, str, bool]] = []  # (mechanism, login, password, accepted)
+        # Recipients refused at RCPT: address -> the reply ("550 5.1.1 ..." for good, "450 ..." for now).
+        self.refuse: dict[str, str] = {}
+        self.on_message: Callable[[list[str]], None] | None = None  # after a message is kept
         self.messages: list[tuple[list[str], Any]] = []
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
@@ -67,6 +72,13 @@ class Mailbox(_Overlap):
             self.logins.append((mechanism, login, password, accepted))
         return AuthResult(success=accepted, handled=False)  # aiosmtpd answers 235 or 535
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        refusal = self.refuse.get(address.lower())
+        if refusal:
+            return refusal.replace("{address}", address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.enter()
         if self.delay:
@@ -74,6 +86,8 @@ class Mailbox(_Overlap):
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
         self.leave()
+        if self.on_message is not None:
+            self.on_message(list(envelope.rcpt_tos))
         if self.late_reply:
             await asyncio.sleep(self.late_reply)
         return "250 OK"

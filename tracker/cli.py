@@ -319,7 +319,9 @@ def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True)
         ctx.say(f"notify: SQLite has one writer: 1 notifier worker used ([alerts] workers = {config.alerts.workers})")
     report = notify_with(store, config, workers)
     crashed = f", {report.crashed} died" if report.crashed else ""
-    ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead"
+    closed = "".join(f", {n} {what}" for n, what in ((report.dropped, "dropped (unsubscribed)"),
+                                                     (report.bounced, "bounced")) if n)
+    ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead{closed}"
             + (f" ({workers} workers{crashed})" if workers > 1 else ""))
     error_lines(report.lines, logs.collapse_deliveries)
     return not report.failed and not report.dead and not report.crashed and not report.unrecorded
@@ -470,9 +472,11 @@ class PrintingStages:
 @click.option("--check", is_flag=True,
               help="For monitoring: print each problem (failing source, dead delivery, run lock held too "
                    "long) on one line; exit 1 if any, 0 if none.")
+@click.option("--with-addresses", is_flag=True,
+              help="Also list self-service subscribers' email addresses (otherwise only their counts are shown).")
 @quiet_option
 @pass_ctx
-def status(ctx: Context, as_json: bool, check: bool) -> None:
+def status(ctx: Context, as_json: bool, check: bool, with_addresses: bool) -> None:
     """Where every watched thing stands, and source and delivery health."""
     from tracker.status import check_lines, status_lines
     from tracker.views import collect_status
@@ -490,7 +494,7 @@ def status(ctx: Context, as_json: bool, check: bool) -> None:
             if not found:
                 ctx.say("ok")
         sys.exit(1 if found else 0)
-    view = collect_status(open_store(config), config)
+    view = collect_status(open_store(config), config, with_addresses=with_addresses)
     if as_json:
         click.echo(secrets.mask(json.dumps(view.to_json(), indent=2, ensure_ascii=False)))
         return

@@ -130,6 +130,9 @@ class AlertsSection(Strict):
     # The SMTP server self-service subscribers' mail goes through: an apprise mailto/mailtos URL
     # without `to` (each person is its recipient). A secret: expanded from ${VARS}, never printed.
     mail_url: NotifyUrl | None = None
+    # Permanent failures in a row (SMTP 5xx from a person's mail server) after which that person is
+    # `bounced`: nothing more is owed them. A mail that goes through starts the count again.
+    bounce_limit: int = Field(default=3, ge=1, le=100)
 
     @field_validator("mail_url")
     @classmethod

@@ -22,7 +22,7 @@ from typing import Any
 
 from tracker import logs, secrets
 from tracker.config import Config
-from tracker.outbox import owe_instant
+from tracker.outbox import active_people, owe_instant
 from tracker.records import Bill, Item, Record
 from tracker.sources import SOURCES
 from tracker.spawned import Child, ChildDied
@@ -230,8 +230,11 @@ def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: 
     _state["config"] = config
     _state["run_ids"] = dict(run_ids)
 
+    with _state["store"].session() as session:
+        people = active_people(session, config)  # once per crawl, not once per change
+
     def on_change(session: Any, change: Any) -> None:
-        owe_instant(session, change, config)
+        owe_instant(session, change, config, people)
 
     _state["on_change"] = on_change
 

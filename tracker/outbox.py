@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config, Subscriber
+from tracker.people import PREFIX, active_subscribers, forget_follows, subscriber_id
 from tracker.records import OperatorNotice
 from tracker.store import Store, insert_missing, max_change_id
 from tracker.targets import targets_of
@@ -31,16 +32,32 @@ def followed(config: Config, subscriber: Subscriber) -> list[str]:
     return list(subscriber.follow) if subscriber.follow is not None else config.watch_ids
 
 
-def sync_subscribers(session: Session, config: Config) -> None:
+def people_enabled(config: Config) -> bool:
+    """Self-service subscribers are mailed only with an SMTP server to send through
+    (`[alerts] mail_url`) and a public address for their unsubscribe links (`[serve] public_url`)."""
+    return config.alerts.mail_url is not None and config.serve.public_url is not None
+
+
+def active_people(session: Session, config: Config) -> list[Subscriber]:
+    """Every confirmed, still subscribed person as a subscriber (none unless `people_enabled`).
+    One query: a crawl loads them once and hands them to every `owe_instant`."""
+    return active_subscribers(session, config) if people_enabled(config) else []
+
+
+def sync_subscribers(session: Session, config: Config, people: list[Subscriber] | None = None) -> None:
     """Record where each (subscriber, watch) follow starts: nothing before it is owed.
 
     INSERT … ON CONFLICT DO NOTHING, not check-then-insert: processes starting together on a new
     config may both see a follow missing; the second must neither fail nor move the start the
-    first one recorded.
+    first one recorded. People (`people`, else the active ones read here) are followed like the
+    config's subscribers; a person's follow recorded before their latest confirmation (they
+    unsubscribed and came back) starts again now, so nothing missed meanwhile is owed.
     """
+    people = active_people(session, config) if people is None else people
     start = max_change_id(session)
     now = clock.now()
-    known = {(sub, watch) for sub, watch in session.execute(select(m.Follow.subscriber_id, m.Follow.watch_id))}
+    known = {(sub, watch): since for sub, watch, since
+             in session.execute(select(m.Follow.subscriber_id, m.Follow.watch_id, m.Follow.since))}
     marks = set(session.scalars(select(m.BundleMark.subscriber_id)))
     follows: list[dict[str, Any]] = []
     bundle_marks: list[dict[str, Any]] = []
@@ -49,44 +66,79 @@ def sync_subscribers(session: Session, config: Config) -> None:
                     for watch_id in followed(config, sub) if (sub.id, watch_id) not in known]
         if sub.mode != "instant" and sub.id not in marks:
             bundle_marks.append({"subscriber_id": sub.id, "last_change_id": start, "last_period": None})
+    if people:
+        confirmed = _confirmed_at(session, known, people)
+        stale = {sub.id for sub in people if any(
+            since < confirmed[sub.id] for (who, _), since in known.items() if who == sub.id)} if confirmed else set()
+        for sub_id in sorted(stale):
+            forget_follows(session, int(sub_id.removeprefix(PREFIX)))
+            marks.discard(sub_id)
+        for sub in people:
+            follows += [{"subscriber_id": sub.id, "watch_id": watch_id, "since_change_id": start, "since": now}
+                        for watch_id in followed(config, sub) if (sub.id, watch_id) not in known or sub.id in stale]
+            if sub.mode != "instant" and sub.id not in marks:
+                bundle_marks.append({"subscriber_id": sub.id, "last_change_id": start, "last_period": None})
     insert_missing(session, m.Follow, ["subscriber_id", "watch_id"], follows)
     insert_missing(session, m.BundleMark, ["subscriber_id"], bundle_marks)
 
 
-def _follow_starts(session: Session, subscriber_id: str | None = None) -> dict[tuple[str, str], int]:
+def _confirmed_at(session: Session, known: dict[tuple[str, str], datetime],
+                  people: list[Subscriber]) -> dict[str, datetime]:
+    """When each person with a recorded follow was last confirmed (read only for those)."""
+    ids = {sub.id for sub in people} & {who for who, _ in known}
+    if not ids:
+        return {}
+    rows = session.execute(select(m.Person.id, m.Person.confirmed_at)
+                           .where(m.Person.id.in_([int(i.removeprefix(PREFIX)) for i in ids])))
+    return {subscriber_id(pid): at for pid, at in rows if at is not None}
+
+
+def _follow_starts(session: Session, who: str | None = None) -> dict[tuple[str, str], int]:
     """Where each (subscriber, watch) follow starts (one subscriber's, or everyone's in one query)."""
     query = select(m.Follow.subscriber_id, m.Follow.watch_id, m.Follow.since_change_id)
-    if subscriber_id is not None:
-        query = query.where(m.Follow.subscriber_id == subscriber_id)
+    if who is not None:
+        query = query.where(m.Follow.subscriber_id == who)
     return {(sub, watch): since for sub, watch, since in session.execute(query)}
 
 
-def owe_instant(session: Session, change: m.Change, config: Config) -> int:
-    """One delivery per (change, instant subscriber who wants it, target); same transaction."""
+def _follow_starts_of(session: Session, watches: set[str]) -> dict[tuple[str, str], int]:
+    """Where each follow of these watches starts (one query for every subscriber)."""
+    query = select(m.Follow.subscriber_id, m.Follow.watch_id, m.Follow.since_change_id) \
+        .where(m.Follow.watch_id.in_(sorted(watches)))
+    return {(sub, watch): since for sub, watch, since in session.execute(query)}
+
+
+def owe_instant(session: Session, change: m.Change, config: Config, people: list[Subscriber] | None = None) -> int:
+    """One delivery per (change, instant subscriber who wants it, target); same transaction.
+
+    `people`: the active people, loaded once per crawl by its caller (else read here, once per
+    change). A person's row names no address (`recipient` is None): the outbox keeps none."""
     watches = set(session.scalars(select(m.WatchEntity.watch_id).where(m.WatchEntity.entity_key == change.entity_key)))
     if change.watch_id:
         watches.add(change.watch_id)
+    if not watches:
+        return 0
     now = clock.now()
-    owed = 0
     group = group_key(change)
-    starts = _follow_starts(session)  # one query for every subscriber (it was one per subscriber)
-    for sub in config.subscribers:
+    starts = _follow_starts_of(session, watches)  # one query for every subscriber (it was one per subscriber)
+    rows: list[dict[str, Any]] = []
+    audience = [*config.subscribers, *(active_people(session, config) if people is None else people)]
+    for sub in audience:
         if sub.mode != "instant" or sub.paused:
-            continue
-        if not any(sub.wants(w, change.kind) for w in watches):
             continue
         if not any((sub.id, w) in starts and starts[(sub.id, w)] < change.id
                    for w in watches if sub.wants(w, change.kind)):
-            continue  # followed only since after this change's turn: no backlog
+            continue  # not wanted, or followed only since after this change's turn: no backlog
+        person = sub.id.startswith(PREFIX)
         for target in targets_of(sub.notify):
-            session.add(m.Delivery(
-                dedupe_key=f"change:{change.id}|{sub.id}|{target.hash}",
-                subscriber_id=sub.id, target_hash=target.hash, recipient=target.recipient,
-                change_id=change.id, group_key=group, status="pending", tries=0, next_attempt_at=now,
-                created_at=now,
-            ))
-            owed += 1
-    return owed
+            rows.append({"dedupe_key": f"change:{change.id}|{sub.id}|{target.hash}", "subscriber_id": sub.id,
+                         "target_hash": target.hash, "recipient": None if person else target.recipient,
+                         "change_id": change.id, "group_key": group, "status": "pending", "tries": 0,
+                         "next_attempt_at": now, "created_at": now})
+    if rows:
+        # One Core executemany on the change's own connection: a thousand people cost one statement.
+        session.connection().execute(insert(m.Delivery.__table__), rows)
+    return len(rows)
 
 
 def group_key(change: m.Change) -> str:
@@ -133,8 +185,9 @@ def close_bundles(store: Store, config: Config) -> int:
     now = clock.now()
     owed = 0
     with store.session() as session:
-        sync_subscribers(session, config)
-        for sub in config.subscribers:
+        people = active_people(session, config)
+        sync_subscribers(session, config, people)
+        for sub in [*config.subscribers, *people]:
             if sub.mode == "instant":
                 continue
             period, close = period_end(config, sub.mode, now)
@@ -161,7 +214,8 @@ def close_bundles(store: Store, config: Config) -> int:
             for target in targets_of(sub.notify):
                 delivery = m.Delivery(
                     dedupe_key=f"bundle:{period}|{sub.id}|{target.hash}", subscriber_id=sub.id,
-                    target_hash=target.hash, recipient=target.recipient, period=period, status="pending",
+                    target_hash=target.hash, recipient=None if sub.id.startswith(PREFIX) else target.recipient,
+                    period=period, status="pending",
                     tries=0, next_attempt_at=now, created_at=now,
                 )
                 session.add(delivery)
@@ -183,8 +237,22 @@ def retry_dead(store: Store) -> int:
 
 
 def delivery_counts(session: Session) -> dict[str, int]:
+    """Deliveries by status: the four of `status --json`'s `deliveries` (a person's rows closed
+    unsent are `closed_counts`)."""
     counts = {"pending": 0, "sent": 0, "failed": 0, "dead": 0}
     for status, n in session.execute(select(m.Delivery.status, func.count()).group_by(m.Delivery.status)):
+        if status in counts:
+            counts[status] = n
+    return counts
+
+
+def closed_counts(session: Session) -> dict[str, int]:
+    """People's deliveries closed unsent for good: `dropped` (they were no longer subscribed when
+    it was due) and `bounced` (their mail server refused it for good)."""
+    counts = {"dropped": 0, "bounced": 0}
+    rows = session.execute(select(m.Delivery.status, func.count())
+                           .where(m.Delivery.status.in_(list(counts))).group_by(m.Delivery.status))
+    for status, n in rows:
         counts[status] = n
     return counts
 

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config, NotifyUrl, Subscriber
+from tracker.store import insert_missing, max_change_id
 
 PREFIX = "person:"  # a person's subscriber id in the outbox: person:{id}
 MAX_ADDRESS = 254  # RFC 5321's limit on a forward path
@@ -127,3 +128,85 @@ def counts(session: Session) -> dict[str, int]:
     for status in session.scalars(select(m.Person.status)):
         found[status] = found.get(status, 0) + 1
     return found
+
+
+# -- mail to people: links, follows, bounces (the outbox and the notifier use these) --------------
+
+MAIL_LINK_DAYS = 365  # how long the unsubscribe and preferences links in a mail work
+
+
+def issue_mail_token(session: Session, person_id: int) -> str:
+    """A "manage" token for the links of a mail about to be sent (unsubscribe, preferences),
+    working for MAIL_LINK_DAYS: an old mail's unsubscribe link must still work when it is clicked
+    months later. The person's expired ones are pruned here, so their tokens stay about one per
+    notify run that mailed them within the year."""
+    now = clock.now()
+    session.execute(delete(m.PersonToken).where(m.PersonToken.person_id == person_id,
+                                                m.PersonToken.purpose == "manage",
+                                                m.PersonToken.expires_at <= now))
+    return issue_token(session, person_id, "manage", timedelta(days=MAIL_LINK_DAYS))
+
+
+def start_follows(session: Session, person: m.Person, watch_ids: list[str]) -> None:
+    """Where a person's follows start: now, for each watch in `watch_ids` (all of the config's when
+    they follow every watch) they do not follow yet; a bundle mark from now when they take daily
+    or weekly mail, none when instant. Called when a person is confirmed (after their earlier
+    follows are gone: nothing from before confirmation is owed) and when preferences change (a
+    watch added starts then; one dropped is forgotten, so taking it back later starts anew). Follows
+    recorded before the person's latest confirmation (they unsubscribed and came back) are dropped
+    first: what changed meanwhile is never owed. `sync_subscribers` does the same at the next crawl
+    or notify for a person confirmed without it, from then on."""
+    start = max_change_id(session)
+    now = max(clock.now(), person.confirmed_at or clock.now())
+    sub = subscriber_id(person.id)
+    if person.confirmed_at is not None and session.scalar(
+            select(m.Follow.watch_id).where(m.Follow.subscriber_id == sub, m.Follow.since < person.confirmed_at)
+            .limit(1)) is not None:
+        forget_follows(session, person.id)  # left from before an unsubscribe: they start again now
+    wanted = set(person.follow) if person.follow is not None else set(watch_ids)
+    session.execute(delete(m.Follow).where(m.Follow.subscriber_id == sub, m.Follow.watch_id.not_in(wanted)))
+    insert_missing(session, m.Follow, ["subscriber_id", "watch_id"],
+                   [{"subscriber_id": sub, "watch_id": w, "since_change_id": start, "since": now}
+                    for w in sorted(wanted)])
+    if person.mode == "instant":
+        session.execute(delete(m.BundleMark).where(m.BundleMark.subscriber_id == sub))
+    else:
+        insert_missing(session, m.BundleMark, ["subscriber_id"],
+                       [{"subscriber_id": sub, "last_change_id": start, "last_period": None}])
+
+
+def forget_follows(session: Session, person_id: int) -> None:
+    """Drop a person's follows and bundle mark (confirmed again after an unsubscribe: the old
+    starts must not bring back what was missed meanwhile)."""
+    sub = subscriber_id(person_id)
+    session.execute(delete(m.Follow).where(m.Follow.subscriber_id == sub))
+    session.execute(delete(m.BundleMark).where(m.BundleMark.subscriber_id == sub))
+
+
+def mail_status(conn: Session | Connection, person_id: int) -> str | None:
+    """The person's status right now (None: deleted), read just before a mail goes."""
+    return conn.execute(select(m.Person.status).where(m.Person.id == person_id)).scalar()
+
+
+def record_bounce(conn: Session | Connection, person_id: int, limit: int) -> bool:
+    """One more permanent failure in a row; at `limit` the person is `bounced` (nothing more is
+    owed them). True when this one deactivated them."""
+    conn.execute(update(m.Person).where(m.Person.id == person_id)
+                 .values(bounces=m.Person.bounces + 1, updated_at=clock.now()))
+    bounced = conn.execute(
+        update(m.Person).where(m.Person.id == person_id, m.Person.status == "active", m.Person.bounces >= limit)
+        .values(status="bounced", updated_at=clock.now()))
+    return bool(bounced.rowcount)
+
+
+def reset_bounces(conn: Session | Connection, person_id: int) -> None:
+    """A mail went through: the count of permanent failures in a row starts again."""
+    conn.execute(update(m.Person).where(m.Person.id == person_id, m.Person.bounces > 0).values(bounces=0))
+
+
+def listing(session: Session) -> list[dict[str, object]]:
+    """Every person with their address, for `status --with-addresses` only (the one place an
+    address is shown, on the operator's explicit request)."""
+    return [{"id": p.id, "subscriber": subscriber_id(p.id), "address": p.address, "status": p.status,
+             "mode": p.mode, "bounces": p.bounces}
+            for p in session.scalars(select(m.Person).order_by(m.Person.id))]

@@ -51,6 +51,13 @@ def status_lines(view: StatusView, config: Config) -> list[str]:
         lines.append(f"source {s.id}: {health} (last run {last}){budget}")
     d = view.deliveries
     lines.append(f"deliveries: {d.pending} pending, {d.sent} sent, {d.failed} failed, {d.dead} dead")
+    p = view.people
+    if p.any:  # counts only: never an address
+        lines.append(f"people: {p.active} active, {p.pending} pending, {p.unsubscribed} unsubscribed, "
+                     f"{p.bounced} bounced; deliveries to them closed unsent: {p.dropped_deliveries} dropped "
+                     f"(no longer subscribed), {p.bounced_deliveries} bounced")
+    for person in p.addresses or []:
+        lines.append(f"{person['subscriber']} ({person['status']}, {person['mode']}): {person['address']}")
     for dead in view.dead_deliveries:
         lines.append(f"dead delivery {dead.id} to subscriber {dead.subscriber} after {dead.tries} tries: "
                      f"{dead.last_error}")

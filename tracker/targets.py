@@ -4,6 +4,7 @@ the URL *template* (with `${VAR}` unexpanded) and its recipient: no secret is ev
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -20,16 +21,21 @@ class Target:
     template: str
     url: str  # expanded: used to send, never printed or stored
     recipient: str | None
+    # Who an operator is told the recipient is, instead of the address: `person:{id}` for a
+    # self-service subscriber, whose address is never shown.
+    shown_as: str | None = None
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
         return hashlib.sha256(f"{self.template}|{self.recipient or ''}".encode()).hexdigest()
 
     @property
     def label(self) -> str:
-        """What an operator may see: scheme and host, plus the mail recipient."""
+        """What an operator may see: scheme and host, plus the mail recipient (a person's id, never
+        their address)."""
         base = secrets.mask_url_path(secrets.mask(self.template))
-        return f"{base} to {self.recipient}" if self.recipient else base
+        who = self.shown_as or self.recipient
+        return f"{base} to {who}" if who else base
 
 
 def _with_to(url: str, recipient: str) -> str:
@@ -40,15 +46,21 @@ def _with_to(url: str, recipient: str) -> str:
 
 
 def expand(notify: NotifyUrl) -> list[Target]:
-    scheme = notify.url.split("://", 1)[0].lower()
+    return list(_expand(notify.template, notify.url))
+
+
+@functools.lru_cache(maxsize=65536)
+def _expand(template: str, url: str) -> tuple[Target, ...]:
+    """Cached: owing a change reads every subscriber's targets, a thousand people's included."""
+    scheme = url.split("://", 1)[0].lower()
     if scheme in MAIL_SCHEMES:
-        query = dict(parse_qsl(urlsplit(notify.url).query, keep_blank_values=True))
+        query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
         recipients = [r for r in re.split(r"[,;\s]+", query.get("to", "")) if r]
         if len(recipients) > 1:
-            return [Target(_with_to(notify.template, r), _with_to(notify.url, r), r) for r in recipients]
+            return tuple(Target(_with_to(template, r), _with_to(url, r), r) for r in recipients)
         if recipients:
-            return [Target(notify.template, notify.url, recipients[0])]
-    return [Target(notify.template, notify.url, None)]
+            return (Target(template, url, recipients[0]),)
+    return (Target(template, url, None),)
 
 
 def targets_of(urls: list[NotifyUrl]) -> list[Target]:

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import clock
+from tracker import clock, people
 from tracker import models as m
 from tracker.clock import iso_z
 from tracker.config import Config
 from tracker.cursors import OpenStatesCursor
 from tracker.meetings.participation import Participation, take_part
-from tracker.outbox import dead_deliveries, delivery_counts
+from tracker.outbox import closed_counts, dead_deliveries, delivery_counts
 from tracker.planning import plan_sources
 from tracker.queries import Roster, Watched, message_counts, watch_entities
 from tracker.records import Bill, Document, LatestAction, Meeting, MeetingStatus, StateBill
@@ -270,6 +270,43 @@ class Deliveries:
 
 
 @dataclass(frozen=True)
+class PeopleView:
+    """Self-service subscribers in counts (never an address): by status, and their deliveries
+    closed unsent (`dropped`: no longer subscribed when due; `bounced`: refused for good).
+    `addresses` only on the operator's explicit request (`status --with-addresses`)."""
+
+    pending: int = 0
+    active: int = 0
+    unsubscribed: int = 0
+    bounced: int = 0
+    dropped_deliveries: int = 0
+    bounced_deliveries: int = 0
+    addresses: list[dict[str, Any]] | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.pending or self.active or self.unsubscribed or self.bounced or self.dropped_deliveries
+                    or self.bounced_deliveries)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pending": self.pending, "active": self.active, "unsubscribed": self.unsubscribed,
+                               "bounced": self.bounced,
+                               "deliveries": {"dropped": self.dropped_deliveries, "bounced": self.bounced_deliveries}}
+        if self.addresses is not None:
+            out["addresses"] = self.addresses
+        return out
+
+
+def people_view(session: Session, with_addresses: bool = False) -> PeopleView:
+    found = people.counts(session)
+    closed = closed_counts(session)
+    return PeopleView(pending=found.get("pending", 0), active=found.get("active", 0),
+                      unsubscribed=found.get("unsubscribed", 0), bounced=found.get("bounced", 0),
+                      dropped_deliveries=closed["dropped"], bounced_deliveries=closed["bounced"],
+                      addresses=people.listing(session) if with_addresses else None)
+
+
+@dataclass(frozen=True)
 class DeadDelivery:
     """A delivery that will not be retried, named by subscriber id only (no address)."""
 
@@ -295,6 +332,7 @@ class StatusView:
     dead_deliveries: list[DeadDelivery]
     messages: Deliveries = field(default_factory=Deliveries)  # the same counts in messages (the digest's)
     state_bills: list[StateBillView] = field(default_factory=list)
+    people: PeopleView = field(default_factory=PeopleView)
 
     @property
     def last_success(self) -> str | None:
@@ -310,6 +348,7 @@ class StatusView:
             "sources": [s.to_json() for s in self.sources],
             "deliveries": self.deliveries.to_json(),
             "dead_deliveries": [d.to_json() for d in self.dead_deliveries],
+            "people": self.people.to_json(),
         }
 
 
@@ -342,9 +381,9 @@ def _budget(session: Session, config: Config) -> Budget:
     return Budget(day=day, daily=config.sources.openstates.daily_budget, used=cursor.used_on(day))
 
 
-def collect_status(store: Store, config: Config) -> StatusView:
+def collect_status(store: Store, config: Config, *, with_addresses: bool = False) -> StatusView:
     """Every watched bill, the meetings of the last 30 days and every upcoming one (soonest first),
-    source health and the outbox's counts."""
+    source health, the outbox's counts and people's (their addresses only `with_addresses`)."""
     now = clock.now()
     horizon = now - timedelta(days=MEETING_PAST_DAYS)
     with store.session() as session:
@@ -368,7 +407,8 @@ def collect_status(store: Store, config: Config) -> StatusView:
             generated_at=iso_z(now), bills=bills, meetings=meetings, sources=source_health(session, config),
             deliveries=Deliveries(**delivery_counts(session)),
             dead_deliveries=[DeadDelivery(**row) for row in dead_deliveries(session)],
-            messages=Deliveries(**message_counts(session)), state_bills=state_bills)
+            messages=Deliveries(**message_counts(session)), state_bills=state_bills,
+            people=people_view(session, with_addresses))
 
 
 # -- what to do: the digest's "This week" and "Coming up" ---------------------------------------------

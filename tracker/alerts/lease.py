@@ -153,6 +153,19 @@ def withdraw(conn: Connection, owner: str, rows: list[DeliveryRow]) -> int:
                                              _D.status.in_(("pending", "failed")))).rowcount
 
 
+DROPPED = "dropped"  # not sent: the person is no longer subscribed (unsubscribed, bounced, deleted)
+BOUNCED = "bounced"  # the person's mail server refused it for good (SMTP 5xx): not retried
+
+
+def mark_closed(conn: Connection, owner: str, rows: list[DeliveryRow], status: str, reason: str) -> int:
+    """Close a message's rows unsent for good (`DROPPED`, `BOUNCED`): never retried, not dead
+    letters (nothing for the operator to fix). Guarded by the lease like `mark_sent`."""
+    with conn.begin():
+        return conn.execute(update(_D).where(_D.id.in_([r.id for r in rows]), _D.lease_owner == owner)
+                            .values(status=status, tries=_D.tries + (1 if status == BOUNCED else 0),
+                                    last_error=reason, lease_owner=None, lease_until=None)).rowcount
+
+
 def release(store: Store, owner: str) -> int:
     """Free every row `owner` still holds (claimed but not handled, or held by a notifier that
     died), rather than waiting for its lease to run out; returns how many."""

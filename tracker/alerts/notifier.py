@@ -7,6 +7,11 @@ A crash repeats at most the one message in flight, to that one target. Only full
 that the database cannot record goes to the notifier's journal (journal.py) and the notifier stops.
 The statements are lease.py's, the words render.py's, the sending send.py's; several notifiers
 side by side are workers.py's.
+
+A self-service subscriber's ("person's") message is checked against their status right before it
+goes: one who unsubscribed, bounced or was deleted meanwhile is not sent to and the rows are closed
+`dropped`. Their mail carries the list headers and links of peoplemail.py; a 5xx from their mail
+server closes it `bounced` (not retried) and counts toward `[alerts] bounce_limit`.
 """
 
 from __future__ import annotations
@@ -15,29 +20,36 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from tracker import clock
+from tracker import models as m
 from tracker.alerts.journal import SentJournal
 from tracker.alerts.lease import (
+    BOUNCED,
+    DROPPED,
     DeliveryRow,
     as_messages,
     claim_statement,
     group_statement,
     lease_lost,
+    mark_closed,
     mark_failed,
     mark_sent,
     release,
     withdraw,
 )
+from tracker.alerts.peoplemail import PeopleMail, PersonMail
 from tracker.alerts.render import Message, RenderCache, render_group
-from tracker.alerts.send import delivery_key, fit, lazy_ca_lookup, send_message
+from tracker.alerts.send import Refusals, delivery_key, fit, lazy_ca_lookup, person_mail, send_message
 from tracker.config import Config
 from tracker.faults import describe_failure, disk_full
 from tracker.outbox import OPERATOR
+from tracker.people import mail_status, person_id_of, record_bounce, reset_bounces
 from tracker.store import Store
 from tracker.targets import Target, targets_of
 
@@ -57,6 +69,8 @@ class NotifyReport:
     lines: list[str] = field(default_factory=list)
     crashed: int = 0
     unrecorded: int = 0  # sent, but the database could not record it (kept in the journal)
+    dropped: int = 0  # not sent: the person had unsubscribed (or bounced, or was deleted) meanwhile
+    bounced: int = 0  # refused for good by a person's mail server (SMTP 5xx)
 
     def add(self, other: NotifyReport) -> None:
         self.sent += other.sent
@@ -65,28 +79,60 @@ class NotifyReport:
         self.skipped += other.skipped
         self.crashed += other.crashed
         self.unrecorded += other.unrecorded
+        self.dropped += other.dropped
+        self.bounced += other.bounced
         self.lines.extend(other.lines)
 
     def since(self, earlier: NotifyReport) -> NotifyReport | None:
         """What this report holds beyond `earlier` (a report this one grew from), or None."""
         news = NotifyReport(self.sent - earlier.sent, self.failed - earlier.failed, self.dead - earlier.dead,
                             self.skipped - earlier.skipped, self.lines[len(earlier.lines):],
-                            self.crashed - earlier.crashed, self.unrecorded - earlier.unrecorded)
+                            self.crashed - earlier.crashed, self.unrecorded - earlier.unrecorded,
+                            self.dropped - earlier.dropped, self.bounced - earlier.bounced)
         return news if news != NotifyReport() else None
 
 
-Outgoing = tuple[list[DeliveryRow], Target | None, Message | None]
+@dataclass
+class Outgoing:
+    """One message about to go: its rows, target and words (None, None: its target is gone from
+    the config), and for a person their mail, or why it is closed unsent (`dropped`)."""
+
+    rows: list[DeliveryRow]
+    target: Target | None
+    message: Message | None
+    person: PersonMail | None = None
+    dropped: str | None = None
 
 
 def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targets: dict[tuple[str, str], Target],
-             rendered: RenderCache) -> list[Outgoing]:
-    """Each group with its target and message (None, None: its target is gone from the config)."""
+             rendered: RenderCache, people: PeopleMail | None) -> list[Outgoing]:
+    """Each group with its target and message. A person's group is rendered only while they are
+    active, with this run's token for their links (committed here, before anything is sent)."""
     outgoing: list[Outgoing] = []
     with store.session() as session:
+        ids = {pid for rows in groups if (pid := person_id_of(rows[0].subscriber_id)) is not None}
+        persons = {p.id: p for p in session.scalars(select(m.Person).where(m.Person.id.in_(sorted(ids))))} \
+            if ids else {}
         for rows in groups:
-            target = targets.get((rows[0].subscriber_id, rows[0].target_hash))
-            outgoing.append((rows, target, render_group(session, rows, config, rendered) if target else None))
+            pid = person_id_of(rows[0].subscriber_id)
+            if pid is None:
+                target = targets.get((rows[0].subscriber_id, rows[0].target_hash))
+                outgoing.append(Outgoing(rows, target, render_group(session, rows, config, rendered) if target else None))
+                continue
+            person = persons.get(pid)
+            if person is None or person.status != "active":
+                outgoing.append(Outgoing(rows, None, None, dropped=_no_longer(person)))
+            elif people is None:
+                outgoing.append(Outgoing(rows, None, None))
+            else:
+                mail = people.prepare(session, person)
+                outgoing.append(Outgoing(rows, mail.target, render_group(
+                    session, rows, config, rendered, person=mail.subscriber, links=mail.links), mail))
     return outgoing
+
+
+def _no_longer(person: m.Person | None) -> str:
+    return "not sent: " + ("the person's data was deleted" if person is None else f"the person is {person.status}")
 
 
 def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None,
@@ -101,6 +147,7 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     targets.update({(OPERATOR, t.hash): t for t in targets_of(config.operator.notify)})
     claim, complete = claim_statement(config), group_statement()
     rendered = RenderCache()
+    people = PeopleMail.of(config)
     handled = 0
     journal = _journal(store, config, owner)
     try:
@@ -118,29 +165,47 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                         rows += conn.execute(complete, {**params, "groups": groups}).all()
                 if not rows:
                     break
-                for group, target, message in _prepare(store, config, as_messages(rows), targets, rendered):
+                for out in _prepare(store, config, as_messages(rows), targets, rendered, people):
                     if clock.now() >= until:
                         break  # our lease ran out: the rest are free again, for the next claim (ours or not)
+                    group, target, message, person = out.rows, out.target, out.message, out.person
                     handled += len(group)
+                    if out.dropped is None and person is not None:
+                        with conn.begin():  # unsubscribe beats everything: read again right before sending
+                            now_status = mail_status(conn, person.person_id)
+                        if now_status != "active":
+                            out.dropped = "not sent: the person is " + (now_status or "deleted")
+                    if out.dropped is not None:
+                        _dropped(conn, owner, group, out.dropped, report)
+                        continue
                     if target is None or message is None:
-                        _failed(conn, config, owner, group, None, "subscriber or target no longer in the config",
-                                report, final=True)
+                        why = ("subscriber or target no longer in the config" if person_id_of(group[0].subscriber_id)
+                               is None else "mail to people needs [alerts] mail_url and [serve] public_url")
+                        _failed(conn, config, owner, group, None, why, report, final=True)
                         continue
                     if message.withdrawn:  # a reminder whose meeting moved, was cancelled or began
                         withdraw(conn, owner, group)
                         report.skipped += 1
                         continue
-                    ok, error = send_message(target, fit(message, target, message.link), delivery_key(group),
-                                      config.alerts.timeout_seconds)
+                    refusals = Refusals()
+                    with person_mail(person.address, person.subscriber.id) if person else nullcontext(refusals) \
+                            as refusals:
+                        ok, error = send_message(target, fit(message, target, message.link), delivery_key(group),
+                                                 config.alerts.timeout_seconds)
                     if ok:
                         try:
                             kept = mark_sent(conn, owner, group)
                         except Exception as exc:
                             _unrecorded(journal, group, target, exc, report)
                             return report
+                        if person is not None and person.bounces:
+                            with contextlib.suppress(Exception), conn.begin():
+                                reset_bounces(conn, person.person_id)  # a success: the count starts again
                         report.sent += 1
                         if kept < len(group):
                             report.lines.append(lease_lost(group[0], "sent") + ", which may send it again")
+                    elif person is not None and refusals.permanent:
+                        _bounced(conn, config, owner, group, target, person, refusals, report)
                     else:
                         _failed(conn, config, owner, group, target, error, report)
                     if progress is not None:
@@ -179,6 +244,31 @@ def _unrecorded(journal: SentJournal | None, rows: list[DeliveryRow], target: Ta
     then = "it is recorded before anything else next time" if kept else "it may be sent again"
     report.lines.append(f"delivery {rows[0].id} to {rows[0].subscriber_id} ({target.label}): sent, but the database "
                         f"could not record it ({describe_failure(problem)}); {then}; notify stopped")
+
+
+def _dropped(conn: Connection, owner: str, rows: list[DeliveryRow], reason: str, report: NotifyReport) -> None:
+    """A person's message closed unsent for good: they are no longer subscribed (lease.mark_closed)."""
+    if not mark_closed(conn, owner, rows, DROPPED, reason):
+        report.lines.append(lease_lost(rows[0], "not sent"))
+    else:
+        report.dropped += 1
+
+
+def _bounced(conn: Connection, config: Config, owner: str, rows: list[DeliveryRow], target: Target,
+             person: PersonMail, refusals: Refusals, report: NotifyReport) -> None:
+    """Their mail server refused it for good: not retried, one more bounce in a row for the person;
+    at `[alerts] bounce_limit` they are deactivated (`bounced`) and nothing more is owed them."""
+    said = refusals.said()
+    if not mark_closed(conn, owner, rows, BOUNCED, f"refused for good by the recipient's mail server: {said}"):
+        report.lines.append(lease_lost(rows[0], "not sent"))
+        return
+    report.bounced += 1
+    with conn.begin():
+        deactivated = record_bounce(conn, person.person_id, config.alerts.bounce_limit)
+    report.lines.append(f"delivery {rows[0].id} to {person.subscriber.id} ({target.label}) bounced: {said}")
+    if deactivated:
+        report.lines.append(f"{person.subscriber.id}: deactivated after {config.alerts.bounce_limit} permanent "
+                            "failures in a row (bounced); nothing more is owed to them")
 
 
 def _failed(conn: Connection, config: Config, owner: str, rows: list[DeliveryRow], target: Target | None,

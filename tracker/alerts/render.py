@@ -121,10 +121,26 @@ def _environment_for(folder: str | None) -> jinja2.Environment:
     })
 
 
+@dataclass(frozen=True)
+class MailLinks:
+    """The links every mail to a person carries (their "manage" token, issued at send time):
+    one-click unsubscribe and the preferences page of `tracker serve`."""
+
+    unsubscribe: str
+    preferences: str
+
+
 @functools.lru_cache(maxsize=4096)
 def _footer(env: jinja2.Environment, subscriber: str, markdown: bool = False) -> str:
-    text = _clean(env.get_template("alerts/footer.txt.j2").render(subscriber=subscriber))
+    text = _clean(env.get_template("alerts/footer.txt.j2").render(subscriber=subscriber, links=None))
     return _md(text).replace("\n", "  \n") if markdown else text
+
+
+def _person_footer(env: jinja2.Environment, links: MailLinks, markdown: bool = False) -> str:
+    """A person's footer: their own unsubscribe and preferences links (never cached: the token is
+    this mail's)."""
+    name = "alerts/person_footer.md.j2" if markdown else "alerts/person_footer.txt.j2"
+    return _clean(env.get_template(name).render(links=links))
 
 
 def _md(text: object) -> str:
@@ -174,10 +190,13 @@ class RenderCache:
     directory_read: bool = False
 
 
-def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: RenderCache | None = None) -> Message:
+def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: RenderCache | None = None, *,
+                 person: Subscriber | None = None, links: MailLinks | None = None) -> Message:
     """The one message a group of rows carries: one entity's changes from one crawl (titled by its
     headline), a bundle, or an operator message. `cache` keeps one rendering per set of changes for
-    a notify run: every subscriber gets that same text plus their own footer (cached per subscriber)."""
+    a notify run: every subscriber gets that same text plus their own footer (cached per subscriber).
+    A person's message (`person`, with the `links` of this mail) ends with their unsubscribe and
+    preferences links, and names whom to contact in their place."""
     env = _environment(config)
     cache = cache if cache is not None else RenderCache()
     first = rows[0]
@@ -186,7 +205,8 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
         return _reminder(session, first.subscriber_id, note, config, env)
     if first.payload:
         return Message(_clean(first.payload["title"]), _clean(first.payload["body"]))
-    footer = _footer(env, first.subscriber_id)
+    footer = _person_footer(env, links) if links else _footer(env, first.subscriber_id)
+    md_footer = _person_footer(env, links, markdown=True) if links else _footer(env, first.subscriber_id, markdown=True)
     if first.change_id is not None:
         ids = tuple(sorted(row.change_id for row in rows if row.change_id is not None))
         cached = cache.messages.get(ids)
@@ -197,13 +217,13 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
             markdown = env.get_template("alerts/instant.md.j2").render(**context)
             cached = Message(_clean(context["headline"]), _clean(body), context["change"].url, _clean(markdown))
             cache.messages[ids] = cached
-        who = _who_to_contact(session, config, first.subscriber_id, ids, cache)
+        who = _who_to_contact(session, config, first.subscriber_id, ids, cache, person)
         text_who = "\n".join(["", "Who to contact:", *who, ""]) if who else ""
         md_who = "\n".join(["", "**Who to contact:**", "", *(f"- {_md(line.strip())}" for line in who), ""]) if who else ""
         if _reminded_of_cancelled(session, config, first.subscriber_id, ids):
             text_who, md_who = f"\n{REMINDED_CANCELLED}\n" + text_who, f"\n**{REMINDED_CANCELLED}**\n" + md_who
         return Message(cached.title, cached.body + text_who + footer, cached.link,
-                       (cached.markdown or "") + md_who + "\n" + _footer(env, first.subscriber_id, markdown=True))
+                       (cached.markdown or "") + md_who + "\n" + md_footer)
     change_ids = session.scalars(select(m.DeliveryChange.change_id)
                                  .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
     items = [_change_context(session, session.get(m.Change, i), config) for i in change_ids]
@@ -212,7 +232,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     for watch in watches:  # whom to contact, once per bill or meeting
         for group in watch["entities"]:
             ids = tuple(sorted(i["change"].id for i in group["items"]))
-            group["contacts"] = _who_to_contact(session, config, first.subscriber_id, ids, cache)
+            group["contacts"] = _who_to_contact(session, config, first.subscriber_id, ids, cache, person)
             group["reminded"] = REMINDED_CANCELLED if _reminded_of_cancelled(
                 session, config, first.subscriber_id, ids) else None
     context = {"watches": watches, "count": len(items), "mode": mode, "day": day}
@@ -220,7 +240,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     markdown = env.get_template("alerts/bundle.md.j2").render(**context)
     return Message(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
                    _clean(body + footer), None,
-                   _clean(markdown) + "\n" + _footer(env, first.subscriber_id, markdown=True))
+                   _clean(markdown) + "\n" + md_footer)
 
 
 REMINDED_CANCELLED = "You were reminded of this meeting: it is cancelled."
@@ -273,12 +293,12 @@ def _ahead(left: timedelta) -> str:
 
 
 def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids: tuple[int, ...],
-                    cache: RenderCache) -> list[str]:
+                    cache: RenderCache, person: Subscriber | None = None) -> list[str]:
     """Lines naming whom this subscriber can call about the changes' bill: their own senators and
     representative, the leaders of the committee holding it, its sponsor; about a Legistar meeting:
     its body's current members. Nothing when that data has not been read yet (the alert still goes
     out). Worked out once per set of changes and place in a notify run."""
-    subscriber = next((s for s in config.subscribers if s.id == subscriber_id), None)
+    subscriber = person or next((s for s in config.subscribers if s.id == subscriber_id), None)
     if subscriber is None:
         return []
     key = (change_ids, subscriber.state, subscriber.district, subscriber.state_senate_district,

@@ -5,18 +5,23 @@ process about to send. Nothing here reads or writes the database.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import hashlib
+import logging
 import os
 import re
+import smtplib
 import ssl
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import apprise
 
@@ -205,3 +210,121 @@ def send_test(config: Config, subscriber_id: str) -> list[tuple[str, bool, str |
             error += f": {said[-1].strip().rstrip('.')}"
         results.append((target.label, ok, secrets.mask(error) if error else None))
     return results
+
+
+# -- mail to people: the list headers, and telling a bounce from a passing failure ------------------
+
+
+@dataclass(frozen=True)
+class ListHeaders:
+    """What every mail to a person carries besides its body (RFC 2369, RFC 8058, RFC 2919)."""
+
+    unsubscribe_url: str  # {public_url}/u/{token}: one-click, by POST
+    mailto: str  # the From address of `[alerts] mail_url`: unsubscribe by mail too
+    list_id: str  # `Tracker alerts <alerts.{public_url host}>`
+
+    def as_dict(self) -> dict[str, str]:
+        return {"List-Unsubscribe": f"<{self.unsubscribe_url}>, <mailto:{self.mailto}?subject=unsubscribe>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "List-Id": self.list_id}
+
+
+def with_headers(url: str, headers: dict[str, str]) -> str:
+    """An apprise mail URL carrying extra headers as `+Name=value` arguments. Apprise reads the
+    query and then unquotes each header value once more, so a value is quoted twice: a `%` or `+`
+    in it (a public URL's path) arrives as written."""
+    extra = "&".join(f"+{quote(name, safe='-')}={quote(quote(value, safe=''), safe='')}"
+                     for name, value in headers.items())
+    return f"{url}{'&' if '?' in url else '?'}{extra}"
+
+
+@functools.lru_cache(maxsize=64)
+def mail_from(url: str) -> str:
+    """The From address apprise sends `url`'s mail from (its `from=`, else the login at the host)."""
+    plugin = apprise.Apprise.instantiate(url)
+    address = getattr(plugin, "from_addr", None)
+    return str(address[1]) if address and address[1] else ""
+
+
+@dataclass
+class Refusals:
+    """The SMTP server's refusals of a message to one person, as smtplib raised them inside
+    apprise: (code, reply) for a recipient refused (RCPT) or the message refused (DATA)."""
+
+    seen: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def permanent(self) -> bool:
+        """A bounce: the server refused this recipient or this message with a 5xx that speaks of
+        the address or the mailbox. Not one: a 4xx, a dropped connection, a refused login or sender,
+        and a 5xx whose enhanced code (RFC 3463) is of the mail system, network, protocol, content
+        or policy (5.3-5.7: "554 5.7.1 Relay access denied"), or that says "relay": the relay
+        refusing everyone must not unsubscribe everyone, it is the operator's to fix."""
+        return bool(self.seen) and all(_about_the_address(code, reply) for code, reply in self.seen)
+
+    def said(self) -> str:
+        return "; ".join(f"{code} {reply}" for code, reply in self.seen)
+
+
+class _PersonMail(logging.Filter):
+    """On apprise's logger while a person's mail is sent: keeps smtplib's refusal (the exception
+    apprise is handling when it logs "Socket Exception": its text alone cannot tell a refused
+    recipient from a refused sender), writes `person:{id}` for their address in every line, and
+    lets through only what the logger's own level would (it is lowered to DEBUG meanwhile)."""
+
+    def __init__(self, address: str, shown_as: str, level: int, refusals: Refusals) -> None:
+        super().__init__()
+        self.address, self.shown_as, self.level, self.refusals = address, shown_as, level, refusals
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        problem = sys.exc_info()[1]
+        if isinstance(problem, smtplib.SMTPRecipientsRefused):
+            for code, reply in problem.recipients.values():
+                self.refusals.seen.append((int(code), self.hide(_text(reply))))
+        elif isinstance(problem, smtplib.SMTPDataError):
+            self.refusals.seen.append((int(problem.smtp_code), self.hide(_text(problem.smtp_error))))
+        if record.levelno < self.level:
+            return False
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        if self.address.lower() in message.lower():
+            record.msg, record.args = self.hide(message), None
+        return True
+
+    def hide(self, text: str) -> str:
+        return re.sub(re.escape(self.address), self.shown_as, text, flags=re.IGNORECASE)
+
+
+_ENHANCED = re.compile(r"^\s*5\.(\d{1,3})\.\d{1,3}\b")
+
+
+def _about_the_address(code: int, reply: str) -> bool:
+    if not 500 <= code < 600 or "relay" in reply.lower():
+        return False
+    enhanced = _ENHANCED.match(reply)
+    return enhanced is None or enhanced.group(1) in ("1", "2")
+
+
+def _text(reply: Any) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return " ".join(text.split())[:200]
+
+
+@contextlib.contextmanager
+def person_mail(address: str, shown_as: str) -> Iterator[Refusals]:
+    """Around sending one mail to a person: what their server refused, and their address never in
+    a log line (`shown_as` instead). Apprise logs from the sending thread; a notifier sends one
+    message at a time."""
+    logger = logging.getLogger("apprise")
+    refusals = Refusals()
+    hider = _PersonMail(address, shown_as, logger.getEffectiveLevel(), refusals)
+    level = logger.level
+    logger.addFilter(hider)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield refusals
+    finally:
+        logger.setLevel(level)
+        logger.removeFilter(hider)
