@@ -104,12 +104,14 @@ def _text(node: etree._Element | None) -> str:
     """The node's words, white space (and `&nbsp;`) collapsed; scripts and styles left out."""
     if node is None:
         return ""
-    return " ".join(" ".join(t for t in node.itertext(None) if t).split())
+    return " ".join(" ".join(node.itertext()).split())  # an empty piece only adds white space
 
 
 def _visible_text(node: etree._Element) -> str:
     """The words a reader sees in `node`: without elements hidden by `display:none` (Granicus hides
     a sort key, the meeting's Unix time, inside its date links)."""
+    if not any(element.get("style") for element in node.iterdescendants()):
+        return _text(node)  # nothing in it can be hidden (most links): its words
     parts: list[str] = []
 
     def walk(element: etree._Element) -> None:

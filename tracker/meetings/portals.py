@@ -29,13 +29,15 @@ from datetime import date, datetime, time
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
+from lxml import etree
+
 from tracker.meetings.normalize import (
     DocumentList,
     SourceParseError,
     cancellation,
     first_of,
     in_window,
-    match_keywords,
+    keywords_each,
     time_for_day,
     title_items,
     utc_iso,
@@ -357,16 +359,17 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     for category in node.iter("category"):
         section = " ".join((category.findtext("name") or "").split())
         names = []
-        for n, item in enumerate(category.iter("item")):
-            fields = {child.tag: child.text for child in item if isinstance(child.tag, str)}
+        for n, item in enumerate(category.iter("item"), start=1):
+            fields = {child.tag: child.text for child in item.iterchildren(etree.Element)}
             title = " ".join((fields.get("name") or "").split())
             names.append(title)
-            items.append({"key": item.get("id"), "sequence": n + 1, "title": title, "section": section,
+            items.append({"key": item.get("id"), "sequence": n, "title": title, "section": section,
                           "matter": None, "action": fields.get("actiontype") or None,
-                          "url": web_url(fields.get("link")),
-                          "keywords": match_keywords([title], ctx.keywords)})
+                          "url": web_url(fields.get("link")), "keywords": None})
         if location is None and "location of meeting" in section.lower():  # the room its items name
             location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in names) if p) or None
+    for item, found in zip(items, keywords_each([item["title"] for item in items], ctx.keywords), strict=True):
+        item["keywords"] = found
     name = " ".join((node.findtext("name") or "Meeting").split())
     description = node.findtext("description") or ""
     link = web_url(node.findtext("link"))
