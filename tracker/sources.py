@@ -81,8 +81,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
                parser_version="granicus-2"),
+    # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
-               parser_version="primegov-2"),
+               parser_version="primegov-3"),
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings.
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
                parser_version="civicclerk-2"),

@@ -6,7 +6,8 @@ start time, with every document and media link the portal gives (`Meeting.docume
 Variants real portals serve:
 - PrimeGov: `ListUpcomingMeetings`/`ListArchivedMeetings` rows with `dateTime`, older rows with only
   `date` ("Jul 25, 2022") and `time` ("11:00 AM"), and search results (one row per document,
-  `meetingId`, `meetingDate`), grouped into meetings.
+  `meetingId`, `meetingDate`), grouped into meetings. A meeting whose documents hold a "Notice of
+  Cancellation" is cancelled (its title still names it as scheduled).
 - CivicClerk: `startDateTime` carries a `Z` but is the body's local wall-clock time (a 7 PM Georgia
   council meeting reads "19:00:00Z"): the `Z` is ignored. An event marked `isDeleted` is no meeting.
   A published file without a `url` is linked where the public portal serves it.
@@ -197,6 +198,16 @@ def _primegov_posted(docs: Iterable[dict[str, Any]], kind: str) -> str | None:
     return None
 
 
+def _primegov_notice(docs: Iterable[dict[str, Any]]) -> str | None:
+    """The name of a document that calls the meeting off: a meeting cancelled after its agenda
+    went out keeps its title, and the portal posts a "Notice of Cancellation" in its place."""
+    for doc in docs:
+        name = str(doc.get("templateName") or "")
+        if cancellation(title=name):
+            return name
+    return None
+
+
 def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
     if row.get("id") in (None, ""):
         raise ValueError("no meeting id")
@@ -208,6 +219,7 @@ def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | Non
     return meeting_record(
         source="primegov", ref=row["id"], body=ctx.body, title=title,
         local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
+        comment_text=_primegov_notice(docs),
         documents=_primegov_documents(ctx, docs, row.get("videoUrl")),
         agenda_posted=_primegov_posted(docs, "agenda"), minutes_posted=_primegov_posted(docs, "minutes"),
         url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={row['id']}"),
@@ -230,7 +242,7 @@ def _primegov_search(rows: list[dict[str, Any]], ctx: ListingContext) -> Listing
         title = " ".join(str(first.get("meetingTitle") or "Meeting").split())
         return meeting_record(
             source="primegov", ref=first["meetingId"], body=ctx.body, title=title, local=local, day=local.date(),
-            zone=ctx.timezone, documents=_primegov_documents(ctx, docs),
+            zone=ctx.timezone, comment_text=_primegov_notice(docs), documents=_primegov_documents(ctx, docs),
             url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={first['meetingId']}"),
             items=title_items(title, ctx.keywords))
 
