@@ -220,9 +220,26 @@ def document_kind(url: str, label: str | None = None) -> str:
     named = _label_kind(label or "")
     if named == "packet":
         return named
-    if found := _KIND_URL.search(address):
-        return found.lastgroup or named
+    if found := _url_kind(address):
+        return found
     return named
+
+
+def _url_kind(address: str) -> str | None:
+    """The kind the first of the platforms' address parts in `address` says. Pages link many
+    addresses on few paths (`…/MediaPlayer.php?clip_id=N`): the path's answer is kept, and only
+    the query of a path that says nothing is searched (no part holds a "?", so none spans it)."""
+    path, mark, query = address.partition("?")
+    if kind := _path_kind(path):
+        return kind
+    found = _KIND_URL.search(query) if mark else None
+    return found.lastgroup if found else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_kind(path: str) -> str | None:
+    found = _KIND_URL.search(path)
+    return found.lastgroup if found else None
 
 
 @functools.lru_cache(maxsize=2048)
