@@ -68,6 +68,9 @@ def test_keywords_of_many_texts_are_each_texts_own() -> None:
     assert keywords_each(texts, keywords) == [match_keywords([t], keywords) for t in texts] == [
         [], ["police", "budget"], [], ["crisis response"], ["police"], []]
     assert keywords_each(["Roll Call", "Pledge"], keywords) == [[], []]
+    ascii_only = ["Police Budget", "policies", "POLICE", "Crisis  response plan", "budgetary police-review", ""]
+    assert keywords_each(ascii_only, keywords) == [match_keywords([t], keywords) for t in ascii_only] == [
+        ["police", "budget"], [], ["police"], ["crisis response"], ["police"], []]
     assert keywords_each(["Police"], []) == [[]]
 
 

@@ -62,9 +62,16 @@ def keywords_each(texts: list[str], keywords: Sequence[str]) -> list[list[str]]:
         joined = "\n".join(texts)
         if joined.isascii():
             lowered = joined.lower()
-            keywords = [keyword for keyword, parts in words if all(part in lowered for part in parts)]
-            if not keywords:
+            held = [(keyword, parts) for keyword, parts in words if all(part in lowered for part in parts)]
+            if not held:
                 return [[] for _ in texts]
+            # each text as match_keywords reads an ASCII one: its words first, then the whole-word search
+            found: list[list[str]] = []
+            for text in texts:
+                low = text.lower()
+                found.append([keyword for keyword, parts in held if all(part in low for part in parts)
+                              and _keyword(keyword).search(text)])
+            return found
     return [match_keywords([text], keywords) for text in texts]
 
 

@@ -30,8 +30,6 @@ from datetime import date, datetime, time
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
-from lxml import etree
-
 from tracker.meetings.normalize import (
     DocumentList,
     SourceParseError,
@@ -359,7 +357,7 @@ def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
 def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     if not node.get("id"):
         raise ValueError("no meeting id")
-    written = node.findtext("start/date") or ""
+    written = next((d.text or "" for start in node.iterchildren("start") for d in start.iterchildren("date")), "")
     try:
         day = date.fromisoformat(written)
     except ValueError:
@@ -369,22 +367,23 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     items: list[Any] = []
     location = None
     for category in node.iter("category"):
-        section = " ".join((category.findtext("name") or "").split())
+        section = " ".join((_child_text(category, "name") or "").split())
         names = []
         for n, item in enumerate(category.iter("item"), start=1):
-            fields = {child.tag: child.text for child in item.iterchildren(etree.Element)}
-            title = " ".join((fields.get("name") or "").split())
+            # the item's fields, the last of each name (a comment's tag is no name: never asked for)
+            said = {child.tag: child.text for child in item}
+            title = " ".join((said.get("name") or "").split())
             names.append(title)
             items.append({"key": item.get("id"), "sequence": n, "title": title, "section": section,
-                          "matter": None, "action": fields.get("actiontype") or None,
-                          "url": web_url(fields.get("link")), "keywords": None})
+                          "matter": None, "action": said.get("actiontype") or None,
+                          "url": web_url(said.get("link")), "keywords": None})
         if location is None and "location of meeting" in section.lower():  # the room its items name
             location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in names) if p) or None
     for item, found in zip(items, keywords_each([item["title"] for item in items], ctx.keywords), strict=True):
         item["keywords"] = found
-    name = " ".join((node.findtext("name") or "Meeting").split())
-    description = node.findtext("description") or ""
-    link = web_url(node.findtext("link"))
+    name = " ".join((_child_text(node, "name") or "Meeting").split())
+    description = _child_text(node, "description") or ""
+    link = web_url(_child_text(node, "link"))
     documents = DocumentList()
     if items:
         documents.add(link, "Agenda", "agenda")
@@ -393,6 +392,13 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
         source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or ctx.body,
         title=name, local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
         comment_text=description, location=location, url=link, documents=documents.items, items=items)
+
+
+def _child_text(node: Any, tag: str) -> str | None:
+    """`node.findtext(tag)` for a plain child name, without the path machinery (thousands of calls
+    on a large export): the first such child's text ("" when empty), None when there is none."""
+    child = next(node.iterchildren(tag), None)
+    return None if child is None else child.text or ""
 
 
 def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
