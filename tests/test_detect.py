@@ -362,6 +362,35 @@ def test_a_page_with_no_listing_is_one_line(replay: ReplayServer, tmp_path: Path
     assert line.endswith("a JSON document with no meeting listing recognised")
 
 
+def test_one_granicus_meeting_says_which_listing_to_give(replay: ReplayServer, tmp_path: Path) -> None:
+    """People copy the address of the agenda they were reading: one meeting's page on Granicus is
+    named as such, with the ViewPublisher listing of the same view to give instead."""
+    agenda = (b"<!DOCTYPE html><html><head><title>Council Meeting Agenda</title></head><body><h1>AGENDA</h1>"
+              b"<a href='/MediaPlayer.php?view_id=3&clip_id=1345'>Video</a>"
+              b"<a href='/MinutesViewer.php?view_id=3&clip_id=1345'>Minutes</a></body></html>")
+    replay.add("/AgendaViewer.php", agenda)
+    replay.add("/MediaPlayer.php", b"<!DOCTYPE html><html><head><title>Player</title></head><body></body></html>")
+    url = f"{replay.url}/AgendaViewer.php?view_id=3&event_id=1314"
+    assert one_problem(detect(config_for(tmp_path, replay), url)) == (
+        f"{url}: one meeting's agenda on Granicus, not a listing of meetings: give the body's ViewPublisher "
+        f"listing instead, {replay.url}/ViewPublisher.php?view_id=3")
+    url = f"{replay.url}/MediaPlayer.php?view_id=8&clip_id=913"
+    assert one_problem(detect(config_for(tmp_path, replay), url)).endswith(
+        f": one meeting's video player on Granicus, not a listing of meetings: give the body's ViewPublisher "
+        f"listing instead, {replay.url}/ViewPublisher.php?view_id=8")
+    # an agenda address that sends the reader on to its PDF is still that meeting's agenda
+    replay.add("/agenda-link", b"", status=302,
+               headers={"Location": f"{replay.url}/AgendaViewer.php?view_id=5&clip_id=2"})
+    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/agenda-link"))
+    assert line.startswith(f"{replay.url}/agenda-link: one meeting's agenda on Granicus") and \
+        line.endswith(f"{replay.url}/ViewPublisher.php?view_id=5")
+    # the listing it names is what detect reads
+    replay.add("/ViewPublisher.php", CORPUS / "granicus" / "spokanevalley_viewpublisher.html")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/ViewPublisher.php?view_id=3")
+    assert result.exit_code == 0, result.output
+    assert f'granicus = "{replay.url}/ViewPublisher.php?view_id=3"' in printed_block(result.stdout)
+
+
 def test_robots_txt_is_obeyed(replay: ReplayServer, tmp_path: Path) -> None:
     replay.robots("User-agent: *\nDisallow: /private/\n")
     replay.add("/private/calendar.ics", DEMO / "ics" / "detroit_k12_board_of_education.ics")

@@ -290,7 +290,8 @@ def test_the_boundaries_one_by_one() -> None:
     assert web_url(" https://council.nyc.gov/testify/ ") == "https://council.nyc.gov/testify/"
     for refused in ("javascript:alert(12)", "JavaScript:alert(1)", "java\tscript:alert(1)", "data:text/html,x",
                     "vbscript:x", "//evil.example/", "/relative", "http://", "https://a b", "http://a\nb",
-                    "hhttps://fine.house.gov/contact", None, ""):
+                    "hhttps://fine.house.gov/contact", None, "", "https://a\x7fb", "https://a/\x85b",
+                    "https://a/b\u2028c", "https:///path", "https://a\u00a0b"):
         assert web_url(refused) is None, refused
     assert web_url("mailto:clerk@council.nyc.gov") is None
     assert web_url("mailto:clerk@council.nyc.gov", also=("mailto", "tel")) == "mailto:clerk@council.nyc.gov"

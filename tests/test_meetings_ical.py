@@ -17,7 +17,7 @@ from tracker.crawl import run_crawls
 from tracker.demo.replay import ReplayServer
 from tracker.meetings.diff import diff_meeting
 from tracker.meetings.ical import parse_ical
-from tracker.meetings.normalize import SourceParseError, cancellation, match_keywords
+from tracker.meetings.normalize import SourceParseError, cancellation, keywords_each, match_keywords
 from tracker.records import Meeting
 from tracker.store import Store
 
@@ -58,6 +58,20 @@ def test_keywords_are_whole_words() -> None:
     assert match_keywords(["New policies for parks"], ["police"]) == []
     assert match_keywords(["Shotspotter contract renewal"], ["ShotSpotter"]) == ["ShotSpotter"]
     assert match_keywords(["Mental health crisis  response teams"], ["crisis response", "NYPD"]) == ["crisis response"]
+
+
+def test_keywords_of_many_texts_are_each_texts_own() -> None:
+    """A meeting's agenda items are tested together first (BoardDocs: thousands of items): each
+    item still gets exactly the keywords it holds itself."""
+    texts = ["Roll Call", "Police budget", "New policies", "Crisis\nresponse", "Café police", ""]
+    keywords = ["police", "budget", "crisis response"]
+    assert keywords_each(texts, keywords) == [match_keywords([t], keywords) for t in texts] == [
+        [], ["police", "budget"], [], ["crisis response"], ["police"], []]
+    assert keywords_each(["Roll Call", "Pledge"], keywords) == [[], []]
+    ascii_only = ["Police Budget", "policies", "POLICE", "Crisis  response plan", "budgetary police-review", ""]
+    assert keywords_each(ascii_only, keywords) == [match_keywords([t], keywords) for t in ascii_only] == [
+        ["police", "budget"], [], ["police"], ["crisis response"], ["police"], []]
+    assert keywords_each(["Police"], []) == [[]]
 
 
 def test_one_broken_event_is_reported_and_the_rest_read() -> None:

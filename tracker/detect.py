@@ -149,6 +149,9 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
     if page.problem:
         result.problem = f"{url}: {page.problem}"
         return result
+    if instead := granicus_single_meeting(url) or granicus_single_meeting(page.final_url):
+        result.problem = f"{url}: {instead}"
+        return result
     found = recognise(page, legistar_api=legistar_api, today=now.date())
     if isinstance(found, str):
         result.problem = f"{page.final_url}: {found}"
@@ -527,6 +530,29 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
             return None
         return Recognised("civicplus", civicplus_value(url, base), "its content (AgendaCenter agenda rows)")
     return None
+
+
+# One meeting's pages on Granicus: its agenda, minutes, video player, generated agenda, a document.
+_GRANICUS_ONE_MEETING = {"agendaviewer.php": "agenda", "minutesviewer.php": "minutes", "mediaplayer.php": "video player",
+                         "generatedagendaviewer.php": "agenda", "documentviewer.php": "document",
+                         "asx.php": "video file"}
+
+
+def granicus_single_meeting(url: str) -> str | None:
+    """What to say of one meeting's page on Granicus (`AgendaViewer.php?view_id=3&event_id=…`,
+    a `MediaPlayer.php` clip): it names the platform and the listing to give instead, the
+    ViewPublisher page of the same `view_id` (the body's listing, which the crawl reads)."""
+    parts = urlsplit(url)
+    what = _GRANICUS_ONE_MEETING.get(parts.path.rsplit("/", 1)[-1].lower())
+    query = {key.lower(): value for key, value in parse_qsl(parts.query)}
+    if what is None or not ({"view_id", "event_id", "clip_id", "meta_id"} & query.keys()):
+        return None
+    view = query.get("view_id", "")
+    listing = urlunsplit((parts.scheme, parts.netloc, "/ViewPublisher.php",
+                          urlencode({"view_id": view}) if view.isdigit() else "", ""))
+    give = listing if view.isdigit() else f"{listing}?view_id=<the body's view>"
+    return (f"one meeting's {what} on Granicus, not a listing of meetings: give the body's ViewPublisher "
+            f"listing instead, {give}")
 
 
 def civicplus_value(url: str, base: str) -> str:

@@ -79,10 +79,12 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
                parser_version="civicplus-2"),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
+    # granicus-3: a district's own table of meetings playing them on Granicus (LAUSD) is read.
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
-               parser_version="granicus-2"),
+               parser_version="granicus-3"),
+    # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
-               parser_version="primegov-2"),
+               parser_version="primegov-3"),
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings.
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
                parser_version="civicclerk-2"),

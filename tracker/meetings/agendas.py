@@ -10,8 +10,10 @@ ViewPublisher (HTML) and RSS/Atom agenda feeds (feedparser). Meetings come out i
 - Feeds: the publisher's id when the entry's link carries one (as above), else the entry's
   id/guid, else its link. An agenda entry and a minutes entry of one meeting become one meeting.
 
-Each platform's page comes in several layouts real sites serve (see `_GRANICUS_LAYOUTS` and
-`parse_civicplus`); a page in none of them is one line naming what the page holds. One row that
+Each platform's page comes in several layouts real sites serve (see `_granicus_rows` and
+`parse_civicplus`); a page in none of them is one line naming what the page holds. A district's own
+table of meetings that plays them on Granicus (LAUSD's: date and time, meeting, agenda, video, the
+meeting's page) is read as a Granicus listing too. One row that
 cannot be read is that row's problem line; the other rows are read.
 
 Times on these pages are local wall-clock times in the watch's zone; `start` is stored in UTC. A
@@ -104,12 +106,14 @@ def _text(node: etree._Element | None) -> str:
     """The node's words, white space (and `&nbsp;`) collapsed; scripts and styles left out."""
     if node is None:
         return ""
-    return " ".join(" ".join(t for t in node.itertext(None) if t).split())
+    return " ".join(" ".join(node.itertext()).split())  # an empty piece only adds white space
 
 
 def _visible_text(node: etree._Element) -> str:
     """The words a reader sees in `node`: without elements hidden by `display:none` (Granicus hides
     a sort key, the meeting's Unix time, inside its date links)."""
+    if not any(element.get("style") for element in node.iterdescendants()):
+        return _text(node)  # nothing in it can be hidden (most links): its words
     parts: list[str] = []
 
     def walk(element: etree._Element) -> None:
@@ -373,9 +377,32 @@ def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str
           for div in block.iter("div") if div.get("id") and _has_class(div, "row")), "upcoming rows")
     take((row for row in root.iter("tr") if (_has_class(row, "shade") or _has_class(row, "noshade"))
           and any(_has_class(td, "name") for td in row.iter("td"))), "shade rows")
+    if not rows:  # no ViewPublisher template: a site's own table of meetings playing Granicus video
+        take((row for table in root.iter("table") if _links_granicus(table)
+              for row in table.iter("tr") if len(row.findall("td")) >= 3), _SITE_TABLE)
     if len(layouts) > 1:  # rows of several layouts: back in page order
         rows.sort(key=_document_order(root))
     return rows, layouts
+
+
+_SITE_TABLE = "a site's table linking Granicus"
+
+
+def _links_granicus(table: etree._Element) -> bool:
+    """Whether rows of `table` (not of a table inside it) link two Granicus players or agendas: a
+    district's own list of meetings (LAUSD: date, meeting, agenda PDF, video, event page)."""
+    rows = sum(1 for row in table.iter("tr") if next(row.iterancestors("table"), None) is table
+               and any("granicus.com/" in (a.get("href") or "").lower() for a in row.iter("a")))
+    return rows >= 2
+
+
+def _site_table_row(cells: list[etree._Element], day: date | None = None) -> tuple[etree._Element | None, str]:
+    """(its date cell, the meeting's name) of a site's own table row: the first cell holding a
+    date, and the first other cell of words without a link (the meeting, "Committee of the Whole")."""
+    date_cell = next((cell for cell in cells if find_date(_text(cell))), None)
+    name = next((text for cell in cells if cell is not date_cell and cell.find(".//a") is None
+                 and (text := _text(cell))), "")
+    return date_cell, name
 
 
 def _document_order(root: etree._Element) -> Any:
@@ -391,14 +418,16 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     rows, layouts = _granicus_rows(root)
     if not rows:
         raise SourceParseError(f"{NO_ROWS}: no Granicus listing rows (table.listingTable, tr.listingRow, "
-                               f"tr.odd/even, div#upcoming .row, tr.shade); {_page_seen(root)}")
+                               f"tr.odd/even, div#upcoming .row, tr.shade, a table linking Granicus video); "
+                               f"{_page_seen(root)}")
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     dated = 0
     absolute = _Resolver(ctx.url)
+    site_table = layouts == [_SITE_TABLE]
     for n, row in enumerate(rows):
         try:
-            found, meeting = _granicus_row(row, ctx, absolute)
+            found, meeting = (_site_table_meeting if site_table else _granicus_row)(row, ctx, absolute)
             dated += found
             if meeting is not None:
                 meetings.setdefault(meeting.source_ref, meeting)
@@ -444,6 +473,37 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
         source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock or time_for_day(day, name, when)),
         day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=web_url(ctx.url),
         items=title_items(name, ctx.keywords))
+
+
+def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> tuple[bool, Meeting | None]:
+    """A row of a site's own table of meetings (see `_links_granicus`): its date cell gives the day
+    and the time it states ("02/24/22 - 4 p.m."), a cell of words the meeting; a cancellation may
+    be written in any cell ("Meeting Canceled" where the agenda would be). Its id is the meeting's
+    own page that the date links to (stable when a live link becomes the clip; else its name), with
+    its day and time."""
+    cells = row.findall("td")
+    date_cell, name = _site_table_row(cells)
+    when = _text(date_cell)
+    day = find_date(when)
+    if day is None:
+        return False, None  # a heading row
+    if not in_window(ctx, day):
+        return True, None
+    documents = DocumentList()
+    for link, element in _links(row, absolute):
+        if link not in documents:
+            documents.add(link, _label(element))
+    clock = time_for_day(day, when)
+    page = next((absolute(href) for a in date_cell.iter("a") if (href := (a.get("href") or "").strip())
+                 and not href.startswith(("#", "javascript:", "mailto:"))), None) if date_cell is not None else None
+    own = urlsplit(page).path.strip("/") if page else ""
+    ref = (f"page-{own}" if own else f"row-{_slug(name)}") + f"-{day.isoformat()}" + (
+        f"-{clock.strftime('%H%M')}" if clock else "")  # a page linked from two rows (a copy slip) is two
+    title = name or "Meeting"
+    return True, meeting_record(
+        source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock), day=day,
+        zone=ctx.timezone, comment_text=_text(row), documents=documents.items, url=web_url(page or ctx.url),
+        items=title_items(title, ctx.keywords))
 
 
 def _slug(text: str) -> str:

@@ -54,6 +54,27 @@ def match_keywords(texts: list[str | None], keywords: Sequence[str]) -> list[str
     return [keyword for keyword in keywords if _keyword(keyword).search(haystack)]
 
 
+def keywords_each(texts: list[str], keywords: Sequence[str]) -> list[list[str]]:
+    """`match_keywords([text], keywords)` of each text (a meeting's agenda items, say), the texts
+    first tested together: when, all in ASCII, they do not even hold the words of a keyword, no
+    one of them holds the keyword (the usual case, found in one pass instead of one per text)."""
+    if keywords and (words := _ascii_words(tuple(keywords))) is not None:
+        joined = "\n".join(texts)
+        if joined.isascii():
+            lowered = joined.lower()
+            held = [(keyword, parts) for keyword, parts in words if all(part in lowered for part in parts)]
+            if not held:
+                return [[] for _ in texts]
+            # each text as match_keywords reads an ASCII one: its words first, then the whole-word search
+            found: list[list[str]] = []
+            for text in texts:
+                low = text.lower()
+                found.append([keyword for keyword, parts in held if all(part in low for part in parts)
+                              and _keyword(keyword).search(text)])
+            return found
+    return [match_keywords([text], keywords) for text in texts]
+
+
 @functools.lru_cache(maxsize=256)
 def _ascii_words(keywords: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
     """Each keyword with its words in lower case, when all are ASCII (else None: no shortcut)."""
@@ -206,9 +227,26 @@ def document_kind(url: str, label: str | None = None) -> str:
     named = _label_kind(label or "")
     if named == "packet":
         return named
-    if found := _KIND_URL.search(address):
-        return found.lastgroup or named
+    if found := _url_kind(address):
+        return found
     return named
+
+
+def _url_kind(address: str) -> str | None:
+    """The kind the first of the platforms' address parts in `address` says. Pages link many
+    addresses on few paths (`…/MediaPlayer.php?clip_id=N`): the path's answer is kept, and only
+    the query of a path that says nothing is searched (no part holds a "?", so none spans it)."""
+    path, mark, query = address.partition("?")
+    if kind := _path_kind(path):
+        return kind
+    found = _KIND_URL.search(query) if mark else None
+    return found.lastgroup if found else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_kind(path: str) -> str | None:
+    found = _KIND_URL.search(path)
+    return found.lastgroup if found else None
 
 
 @functools.lru_cache(maxsize=2048)

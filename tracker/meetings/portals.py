@@ -6,7 +6,8 @@ start time, with every document and media link the portal gives (`Meeting.docume
 Variants real portals serve:
 - PrimeGov: `ListUpcomingMeetings`/`ListArchivedMeetings` rows with `dateTime`, older rows with only
   `date` ("Jul 25, 2022") and `time` ("11:00 AM"), and search results (one row per document,
-  `meetingId`, `meetingDate`), grouped into meetings.
+  `meetingId`, `meetingDate`), grouped into meetings. A meeting whose documents hold a "Notice of
+  Cancellation" is cancelled (its title still names it as scheduled).
 - CivicClerk: `startDateTime` carries a `Z` but is the body's local wall-clock time (a 7 PM Georgia
   council meeting reads "19:00:00Z"): the `Z` is ignored. An event marked `isDeleted` is no meeting.
   A published file without a `url` is linked where the public portal serves it.
@@ -35,7 +36,7 @@ from tracker.meetings.normalize import (
     cancellation,
     first_of,
     in_window,
-    match_keywords,
+    keywords_each,
     time_for_day,
     title_items,
     utc_iso,
@@ -195,6 +196,16 @@ def _primegov_posted(docs: Iterable[dict[str, Any]], kind: str) -> str | None:
     return None
 
 
+def _primegov_notice(docs: Iterable[dict[str, Any]]) -> str | None:
+    """The name of a document that calls the meeting off: a meeting cancelled after its agenda
+    went out keeps its title, and the portal posts a "Notice of Cancellation" in its place."""
+    for doc in docs:
+        name = str(doc.get("templateName") or "")
+        if cancellation(title=name):
+            return name
+    return None
+
+
 def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
     if row.get("id") in (None, ""):
         raise ValueError("no meeting id")
@@ -206,6 +217,7 @@ def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | Non
     return meeting_record(
         source="primegov", ref=row["id"], body=ctx.body, title=title,
         local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
+        comment_text=_primegov_notice(docs),
         documents=_primegov_documents(ctx, docs, row.get("videoUrl")),
         agenda_posted=_primegov_posted(docs, "agenda"), minutes_posted=_primegov_posted(docs, "minutes"),
         url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={row['id']}"),
@@ -228,7 +240,7 @@ def _primegov_search(rows: list[dict[str, Any]], ctx: ListingContext) -> Listing
         title = " ".join(str(first.get("meetingTitle") or "Meeting").split())
         return meeting_record(
             source="primegov", ref=first["meetingId"], body=ctx.body, title=title, local=local, day=local.date(),
-            zone=ctx.timezone, documents=_primegov_documents(ctx, docs),
+            zone=ctx.timezone, comment_text=_primegov_notice(docs), documents=_primegov_documents(ctx, docs),
             url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={first['meetingId']}"),
             items=title_items(title, ctx.keywords))
 
@@ -345,7 +357,7 @@ def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
 def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     if not node.get("id"):
         raise ValueError("no meeting id")
-    written = node.findtext("start/date") or ""
+    written = next((d.text or "" for start in node.iterchildren("start") for d in start.iterchildren("date")), "")
     try:
         day = date.fromisoformat(written)
     except ValueError:
@@ -355,21 +367,23 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     items: list[Any] = []
     location = None
     for category in node.iter("category"):
-        section = " ".join((category.findtext("name") or "").split())
+        section = " ".join((_child_text(category, "name") or "").split())
         names = []
-        for n, item in enumerate(category.iter("item")):
-            fields = {child.tag: child.text for child in item if isinstance(child.tag, str)}
-            title = " ".join((fields.get("name") or "").split())
+        for n, item in enumerate(category.iter("item"), start=1):
+            # the item's fields, the last of each name (a comment's tag is no name: never asked for)
+            said = {child.tag: child.text for child in item}
+            title = " ".join((said.get("name") or "").split())
             names.append(title)
-            items.append({"key": item.get("id"), "sequence": n + 1, "title": title, "section": section,
-                          "matter": None, "action": fields.get("actiontype") or None,
-                          "url": web_url(fields.get("link")),
-                          "keywords": match_keywords([title], ctx.keywords)})
+            items.append({"key": item.get("id"), "sequence": n, "title": title, "section": section,
+                          "matter": None, "action": said.get("actiontype") or None,
+                          "url": web_url(said.get("link")), "keywords": None})
         if location is None and "location of meeting" in section.lower():  # the room its items name
             location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in names) if p) or None
-    name = " ".join((node.findtext("name") or "Meeting").split())
-    description = node.findtext("description") or ""
-    link = web_url(node.findtext("link"))
+    for item, found in zip(items, keywords_each([item["title"] for item in items], ctx.keywords), strict=True):
+        item["keywords"] = found
+    name = " ".join((_child_text(node, "name") or "Meeting").split())
+    description = _child_text(node, "description") or ""
+    link = web_url(_child_text(node, "link"))
     documents = DocumentList()
     if items:
         documents.add(link, "Agenda", "agenda")
@@ -378,6 +392,13 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
         source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or ctx.body,
         title=name, local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
         comment_text=description, location=location, url=link, documents=documents.items, items=items)
+
+
+def _child_text(node: Any, tag: str) -> str | None:
+    """`node.findtext(tag)` for a plain child name, without the path machinery (thousands of calls
+    on a large export): the first such child's text ("" when empty), None when there is none."""
+    child = next(node.iterchildren(tag), None)
+    return None if child is None else child.text or ""
 
 
 def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
