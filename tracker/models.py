@@ -294,6 +294,32 @@ class PersonToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class PersonMail(Base):
+    """A mail owed to a person by `tracker serve` (a confirmation, or an active address's
+    preferences link when it signs up again): written in the sign-up's own transaction, sent after
+    the answer by the server's mail worker, deleted once the SMTP server took it. Holds no link:
+    the worker issues the token when it sends, so nothing secret waits here."""
+
+    __tablename__ = "person_mails"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # confirm|manage
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ServeKey(Base):
+    """A key `tracker serve` made for itself and keeps (the CSRF signing key when `[serve] secret`
+    is not given), so every process and restart signs alike."""
+
+    __tablename__ = "serve_keys"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def insert(session: Any, model: type[Base]) -> Any:
     """An INSERT for the session's database that takes ON CONFLICT clauses (SQLite's and
     PostgreSQL's: the same clauses, each dialect's own statement class). The dialects are imported
