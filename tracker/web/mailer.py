@@ -1,0 +1,160 @@
+"""The mail worker of `tracker serve`: sends the mails sign-ups owe (person_mails) after the answer,
+never on the request path, and never loses one.
+
+A sign-up writes its owed row in its own transaction; the worker (one thread) is woken at once and
+also looks every `POLL` seconds, so a row left by a restart or a failed try is sent later. Each try
+issues the link's token as it sends (only its hash is stored; the row holds no secret) and revokes
+it when the send fails; a failure is retried after `[alerts] retry_seconds`, doubling, until
+`[alerts] max_tries`. Mail goes through `[alerts] mail_url` with `to=` the person (people.as_subscriber)
+and the server's timeout (`[alerts] timeout_seconds`). Lines name the person's id, never the address.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jinja2
+from sqlalchemy import delete, select, update
+
+from tracker import clock, secrets, templating
+from tracker import models as m
+from tracker.alerts.render import Message
+from tracker.alerts.send import lazy_ca_lookup, send_message
+from tracker.config import Config
+from tracker.people import as_subscriber, issue_token, token_hash
+from tracker.store import Store
+from tracker.targets import targets_of
+
+log = logging.getLogger("tracker.web")
+POLL = 30.0  # seconds between looks for retries when nobody signs up
+BATCH = 50
+KEEP_SENT = timedelta(days=2)  # sent rows are what holds repeated sign-ups back; then pruned
+SITE = "Campaign tracker"
+
+
+@dataclass(frozen=True)
+class OwedMail:
+    id: int
+    person_id: int
+    purpose: str
+    tries: int
+
+
+class Mailer:
+    """One thread sending owed mails; `wake()` after a sign-up commits."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store, self.config = store, config
+        self.env = templating.environment("web-mail", config.resolve(config.digest.templates)
+                                          if config.digest.templates else None, html=False)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.sent = 0
+        self.failed = 0
+        self.poll = POLL
+
+    def start(self) -> None:
+        if self._thread is None and self.config.alerts.mail_url is not None:
+            lazy_ca_lookup()
+            self._thread = threading.Thread(target=self._run, name="tracker-serve-mailer", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll)
+            self._wake.clear()
+            try:
+                while not self._stop.is_set() and self.send_due():
+                    pass
+            except Exception as exc:  # a lost database: the rows wait for the next look
+                log.warning("serve: owed mails not sent now (%s); tried again in %g s", secrets.mask(str(exc)), self.poll)
+
+    def send_due(self) -> int:
+        """Send up to BATCH due mails; how many were tried."""
+        now = clock.now()
+        lease = now + timedelta(seconds=self.config.alerts.timeout_seconds * 3 + 30)
+        with self.store.session() as session:
+            rows = session.execute(select(m.PersonMail.id, m.PersonMail.person_id, m.PersonMail.purpose,
+                                          m.PersonMail.tries)
+                                   .where(m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now)
+                                   .order_by(m.PersonMail.id).limit(BATCH)).all()
+        tried = 0
+        for row in rows:
+            with self.store.session() as session:  # claimed: no second process sends it meanwhile
+                claimed = session.execute(update(m.PersonMail).where(
+                    m.PersonMail.id == row.id, m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now,
+                ).values(next_try_at=lease)).rowcount
+            if claimed:
+                self._send(OwedMail(row.id, row.person_id, row.purpose, row.tries))
+                tried += 1
+        if rows and len(rows) < BATCH:
+            with self.store.session() as session:
+                session.execute(delete(m.PersonMail).where(m.PersonMail.status != "owed",
+                                                           m.PersonMail.created_at < now - KEEP_SENT))
+        return tried
+
+    def _send(self, owed: OwedMail) -> None:
+        config = self.config
+        assert config.alerts.mail_url is not None and config.serve.public_url is not None
+        base = config.serve.public_url.rstrip("/")
+        with self.store.session() as session:
+            person = session.get(m.Person, owed.person_id)
+            if person is None:
+                session.execute(delete(m.PersonMail).where(m.PersonMail.id == owed.id))
+                return
+            hours = config.serve.confirm_hours
+            if owed.purpose == "confirm":
+                raw = issue_token(session, person.id, "confirm", timedelta(hours=hours))
+                link, template = f"{base}/c/{raw}", "web/confirm_mail.txt.j2"
+                title = "Confirm your alerts"
+            else:
+                raw = issue_token(session, person.id, "manage")
+                link, template = f"{base}/p/{raw}", "web/manage_mail.txt.j2"
+                title = "Your alerts: change what you get"
+            (target,) = targets_of(as_subscriber(person, config.alerts.mail_url).notify)
+        body = self._render(template, link, hours)
+        ok, error = send_message(target, Message(title, body), f"tracker-person-mail-{owed.id}",
+                                 config.alerts.timeout_seconds)
+        now = clock.now()
+        with self.store.session() as session:
+            if ok:
+                session.execute(update(m.PersonMail).where(m.PersonMail.id == owed.id).values(
+                    status="sent", sent_at=now, tries=owed.tries + 1, last_error=None))
+                self.sent += 1
+                return
+            session.execute(delete(m.PersonToken).where(m.PersonToken.token_hash == token_hash(raw)))
+            tries = owed.tries + 1
+            gave_up = tries >= config.alerts.max_tries
+            wait = timedelta(seconds=config.alerts.retry_seconds * 2 ** (tries - 1))
+            session.execute(update(m.PersonMail).where(m.PersonMail.id == owed.id, m.PersonMail.status == "owed")
+                            .values(status="failed" if gave_up else "owed", tries=tries, next_try_at=now + wait,
+                                    last_error=secrets.mask(error or "")[:500]))
+            self.failed += 1
+        what = "confirmation" if owed.purpose == "confirm" else "preferences link"
+        if gave_up:
+            log.warning("serve: the %s mail to person %d failed %d times; given up: %s", what, owed.person_id,
+                        tries, secrets.mask(error or ""))
+        else:
+            log.warning("serve: the %s mail to person %d failed (try %d of %d), tried again later: %s", what,
+                        owed.person_id, tries, config.alerts.max_tries, secrets.mask(error or ""))
+
+    def _render(self, template: str, link: str, hours: float) -> str:
+        try:
+            return self.env.get_template(template).render(site=SITE, link=link, hours=f"{hours:g}")
+        except jinja2.TemplateError as exc:
+            log.warning("serve: template %s unusable (%s); the plain words sent", template, exc)
+            return f"{link}\n"
