@@ -103,7 +103,7 @@ class Pages:
         self.https = (self.config.serve.public_url or "").startswith("https://")
 
     # -- answers ----------------------------------------------------------------------------
-    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(self, request: Request, template: str, code: int = 200, **context: Any) -> HTMLResponse:
         """A page with a CSRF token for the visitor's cookie (set here when it has none)."""
         nonce = request.cookies.get(csrf.COOKIE)
         fresh = not csrf.good_nonce(nonce)
@@ -112,7 +112,7 @@ class Pages:
         token = csrf.token_for(self.key, nonce, time.time())  # type: ignore[arg-type]
         form = signup_form(self.config, token)
         body = self.env.get_template(template).render(version=__version__, csrf=token, **{"form": form, **context})
-        response = HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+        response = HTMLResponse(body, status_code=code, headers=PAGE_HEADERS)
         if fresh:
             self.set_cookie(response, nonce)  # type: ignore[arg-type]
         return response
