@@ -5,6 +5,7 @@ preferences, one-click unsubscribe, delete; each abuse case on its own."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets as random_secrets
 from collections.abc import Iterator
@@ -20,6 +21,9 @@ from tracker import models as m
 from tracker.digest import write_site
 from tracker.store import Store
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
 LINK = re.compile(r"http://127\.0\.0\.1:\d+(/[cp]/[A-Za-z0-9_-]+)")
 
 
@@ -356,3 +360,47 @@ def test_the_digest_page_carries_the_form_with_a_working_token(tmp_path: Path, s
         assert ann.get("/changes.atom").status_code == 200
         assert ann.get("/../tracker.toml").status_code == 404
         assert ann.get("/%2e%2e/tracker.toml").status_code == 404
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_in_chromium_a_reader_signs_up_from_the_digest_and_confirms(tmp_path: Path, sqlite_url: str,
+                                                                      mailbox: Mailbox) -> None:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("chromium is required under CI=true")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    config = start(tmp_path, sqlite_url, mailbox)
+    store = Store(config.database_url)
+    write_site(store, config, config.digest_dir)
+    store.dispose()
+    with running(config) as app, sync_playwright() as playwright:
+        served = Served(app, config, mailbox)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(served.base + "/index.html")
+            page.get_by_label("Email address").fill("reader@example.org")
+            page.get_by_role("checkbox", name="Housing first").check()
+            page.get_by_role("radio", name="Once a week").check()
+            page.get_by_label("Your state (optional: names your representatives in alerts)").select_option("MA")
+            page.get_by_label("Congressional district (optional; 0 for an at-large seat)").fill("7")
+            page.get_by_role("button", name="Sign up").click()
+            page.wait_for_load_state()
+            assert page.locator("h1").text_content() == "Check your mail"
+            link = served.link_in("reader@example.org", "c")
+            page.goto(served.base + link)
+            assert served.status_of("reader@example.org") == "pending"  # opening the link is not confirming
+            page.get_by_role("button", name="Confirm my subscription").click()
+            page.wait_for_load_state()
+            assert page.locator("h1").text_content() == "You are subscribed"
+            assert served.people() == [("reader@example.org", "active", "weekly", ["housing"])]
+            with served.store.session() as session:
+                person = session.scalars(select(m.Person)).one()
+                assert (person.state, person.district) == ("MA", 7) and person.confirmed_at is not None
+            page.get_by_role("link", name="your preferences").click()
+            assert page.get_by_role("checkbox", name="Housing first").is_checked()
+        finally:
+            browser.close()

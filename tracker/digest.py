@@ -29,6 +29,7 @@ from tracker import __version__, clock, templating
 from tracker.billnumbers import parse_bill_number
 from tracker.bills.stages import chambers_passed
 from tracker.config import Config
+from tracker.contacts import STATES as PLACES
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts, congress_on, person_label
 from tracker.health import NewsMark, digest_news_mark, record_digest
 from tracker.meetings.participation import how_to_take_part
@@ -86,7 +87,18 @@ def signup_form(config: Config, csrf: str = CSRF_PLACEHOLDER) -> SignupForm | No
         return None
     return SignupForm(action=f"{config.serve.public_url.rstrip('/')}/subscribe", csrf=csrf,
                       watches=[(w.id, w.name) for w in [*config.bills, *config.meetings]],
-                      states=sorted(((code, info.name) for code, info in STATES.items()), key=lambda s: s[1]))
+                      states=place_choices())
+
+
+def place_choices() -> list[tuple[str, str]]:
+    """Every place with a seat in Congress (states, DC, territories) as the forms offer it: the code
+    `check_place` takes and a name, by name."""
+    return sorted(((code, STATES[code.lower()].name if code.lower() in STATES else _TERRITORIES.get(code, code))
+                   for code in PLACES), key=lambda place: place[1])
+
+
+_TERRITORIES = {"AS": "American Samoa", "GU": "Guam", "MP": "Northern Mariana Islands", "PR": "Puerto Rico",
+                "VI": "U.S. Virgin Islands", "DC": "District of Columbia"}
 
 
 STALE_AFTER = timedelta(days=365)  # a bill with no action for a year is folded under its campaign

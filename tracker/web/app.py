@@ -35,9 +35,8 @@ from tracker import __version__, clock, templating
 from tracker import models as m
 from tracker.config import Config
 from tracker.contacts import check_place
-from tracker.digest import CSRF_PLACEHOLDER, signup_form
+from tracker.digest import CSRF_PLACEHOLDER, place_choices, signup_form
 from tracker.people import AddressError, normalize_address
-from tracker.states import STATES
 from tracker.store import Store
 from tracker.web import csrf, subscriptions
 from tracker.web.limits import SlidingLimit
@@ -99,7 +98,7 @@ class Pages:
         folder = self.config.resolve(self.config.digest.templates) if self.config.digest.templates else None
         self.env = templating.environment("web", folder, html=True)
         self.watches = [(w.id, w.name) for w in [*self.config.bills, *self.config.meetings]]
-        self.states = sorted(((code, info.name) for code, info in STATES.items()), key=lambda s: s[1])
+        self.states = place_choices()
         self.https = (self.config.serve.public_url or "").startswith("https://")
 
     # -- answers ----------------------------------------------------------------------------
