@@ -56,9 +56,10 @@ def _toml(value: Any) -> str:
 
 
 @contextmanager
-def running(config: Config, poll: float = 0.3) -> Iterator[Any]:
-    """The app under uvicorn in a thread until the block ends; yields the app (its `pages`)."""
-    server = tracker_server(config)  # as `tracker serve` builds it
+def running(config: Config, poll: float = 0.3, *, separate_mailer: bool = False) -> Iterator[Any]:
+    """The app under uvicorn in a thread until the block ends; yields the app (its `pages`). Mail
+    is sent from a thread of this process unless `separate_mailer` (as `tracker serve` does)."""
+    server = tracker_server(config, separate_mailer=separate_mailer)  # as `tracker serve` builds it
     app = server.config.app
     app.pages.mailer.poll = poll
     thread = threading.Thread(target=server.run, daemon=True)

@@ -323,7 +323,7 @@ def test_the_mail_waits_when_the_smtp_server_is_down_and_goes_when_it_is_back(tm
                                                                               mailbox: Mailbox) -> None:
     mailbox.stop()
     config = start(tmp_path, db_url, mailbox)
-    with running(config) as app:
+    with running(config, separate_mailer=True) as app:  # from its own process, as tracker serve sends
         served = Served(app, config, mailbox)
         answer = served.visitor().sign_up("ann@example.org")
         assert answer.status_code == 200 and "Check your mail" in answer.text
@@ -376,7 +376,7 @@ def test_in_chromium_a_reader_signs_up_from_the_digest_and_confirms(tmp_path: Pa
     store = Store(config.database_url)
     write_site(store, config, config.digest_dir)
     store.dispose()
-    with running(config) as app, sync_playwright() as playwright:
+    with running(config, separate_mailer=True) as app, sync_playwright() as playwright:
         served = Served(app, config, mailbox)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

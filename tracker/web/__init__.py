@@ -18,10 +18,12 @@ from tracker.web.app import AccessLog, make_app
 __all__ = ["AccessLog", "make_app", "serve", "server"]
 
 
-def server(config: Config, host: str | None = None, port: int | None = None) -> uvicorn.Server:
+def server(config: Config, host: str | None = None, port: int | None = None, *,
+           separate_mailer: bool = True) -> uvicorn.Server:
     """The uvicorn server for `config`: its own access line (tokens masked) instead of uvicorn's,
-    `X-Forwarded-For` believed only from a proxy on this host, no Server header."""
-    app = make_app(config)
+    `X-Forwarded-For` believed only from a proxy on this host, no Server header; mail sent from a
+    process of its own (tests may keep it in a thread: `separate_mailer=False`)."""
+    app = make_app(config, separate_mailer=separate_mailer)
     return uvicorn.Server(uvicorn.Config(
         app, host=host or config.serve.host, port=port or config.serve.port, access_log=False, log_config=None,
         log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False,

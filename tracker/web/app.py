@@ -100,6 +100,7 @@ class Pages:
         self.watches = [(w.id, w.name) for w in [*self.config.bills, *self.config.meetings]]
         self.states = place_choices()
         self.https = (self.config.serve.public_url or "").startswith("https://")
+        self._sent: bytes | None = None
 
     # -- answers ----------------------------------------------------------------------------
     def page(self, request: Request, template: str, code: int = 200, **context: Any) -> HTMLResponse:
@@ -179,12 +180,15 @@ class Pages:
             subscriptions.sign_up(session, address, choices, clock.now(), resend)
 
     def sent(self, request: Request) -> HTMLResponse:
-        """The one answer to every accepted sign-up, whatever the address's state."""
-        hours = f"{self.config.serve.confirm_hours:g}"
-        return self.words(request, "Check your mail", [
-            "If this address can get alerts, a mail is on its way to it with a link to confirm "
-            f"(it works for {hours} hours). Nothing else is sent until you open it.",
-            "Nothing after a few minutes? Look in your spam folder, or sign up again later."])
+        """The one answer to every accepted sign-up, whatever the address's state: the same bytes
+        each time (rendered once)."""
+        if self._sent is None:
+            hours = f"{self.config.serve.confirm_hours:g}"
+            self._sent = self.words(request, "Check your mail", [
+                "If this address can get alerts, a mail is on its way to it with a link to confirm "
+                f"(it works for {hours} hours). Nothing else is sent until you open it.",
+                "Nothing after a few minutes? Look in your spam folder, or sign up again later."]).body
+        return HTMLResponse(self._sent, headers=PAGE_HEADERS)
 
     def choices(self, form: FormData) -> subscriptions.Choices:
         known = {watch_id for watch_id, _ in self.watches}
@@ -397,10 +401,12 @@ class AccessLog:
                      (time.monotonic() - started) * 1000)
 
 
-def make_app(config: Config, store: Store | None = None) -> AccessLog:
-    """The app for `config` (its store opened, migrated, unless given)."""
+def make_app(config: Config, store: Store | None = None, *, separate_mailer: bool = True) -> AccessLog:
+    """The app for `config` (its store opened, migrated, unless given); its mails sent from a
+    process of their own unless `separate_mailer` is False (a thread of this one: tests)."""
     store = store or Store(config.database_url)
-    pages = Pages(config=config, store=store, key=server_key(store, config), mailer=Mailer(store, config),
+    pages = Pages(config=config, store=store, key=server_key(store, config),
+                  mailer=Mailer(store, config, separate=separate_mailer),
                   per_client=SlidingLimit(config.serve.signups_per_client_hour),
                   per_address=SlidingLimit(config.serve.signups_per_address_hour))
 

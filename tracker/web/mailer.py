@@ -15,16 +15,18 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import jinja2
 from sqlalchemy import delete, select, update
 
-from tracker import clock, secrets, templating
+from tracker import clock, logs, secrets, templating
 from tracker import models as m
 from tracker.alerts.render import Message
 from tracker.alerts.send import lazy_ca_lookup, send_message
 from tracker.config import Config
 from tracker.people import as_subscriber, issue_token, token_hash
+from tracker.spawned import Child, ChildDied
 from tracker.store import Store
 from tracker.targets import targets_of
 
@@ -43,32 +45,51 @@ class OwedMail:
     tries: int
 
 
-class Mailer:
-    """One thread sending owed mails; `wake()` after a sign-up commits."""
+@dataclass
+class Batch:
+    """What one look at the owed mails did."""
 
-    def __init__(self, store: Store, config: Config) -> None:
-        self.store, self.config = store, config
+    tried: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+class Mailer:
+    """Sends owed mails, driven by one thread of the server: `wake()` after a sign-up commits.
+
+    With `separate=True` (what `tracker serve` runs) the sending happens in a spawned process
+    (tracker/spawned.py: it exits with the server), so apprise's work on each mail never holds the
+    server's interpreter while it answers requests; the thread here hands it one batch at a time
+    and waits, so a stop waits for the batch in hand. Without it (tests) the thread sends itself."""
+
+    def __init__(self, store: Store, config: Config, *, separate: bool = False) -> None:
+        self.store, self.config, self.separate = store, config, separate
         self.env = templating.environment("web-mail", config.resolve(config.digest.templates)
                                           if config.digest.templates else None, html=False)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._child: Child | None = None
         self.sent = 0
         self.failed = 0
         self.poll = POLL
 
     def start(self) -> None:
         if self._thread is None and self.config.alerts.mail_url is not None:
-            lazy_ca_lookup()
+            if not self.separate:
+                lazy_ca_lookup()
             self._thread = threading.Thread(target=self._run, name="tracker-serve-mailer", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._child is not None:
+            self._child.stop(wait=False)
+            self._child = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -78,13 +99,28 @@ class Mailer:
             self._wake.wait(self.poll)
             self._wake.clear()
             try:
-                while not self._stop.is_set() and self.send_due():
-                    pass
+                while not self._stop.is_set():
+                    batch = self._batch()
+                    self.sent += batch.sent
+                    self.failed += batch.failed
+                    if not batch.tried:
+                        break
+            except ChildDied as exc:
+                log.warning("serve: the mail process ended (%s); a new one takes over", exc)
+                self._child = None
             except Exception as exc:  # a lost database: the rows wait for the next look
                 log.warning("serve: owed mails not sent now (%s); tried again in %g s", secrets.mask(str(exc)), self.poll)
 
-    def send_due(self) -> int:
-        """Send up to BATCH due mails; how many were tried."""
+    def _batch(self) -> Batch:
+        if not self.separate:
+            return self.send_due()
+        if self._child is None:
+            self._child = Child("tracker serve mailer", initializer=_start_child,
+                                initargs=(logs.current(), sorted(secrets._known), self.config))
+        return self._child.submit(_send_due_in_child).result()
+
+    def send_due(self) -> Batch:
+        """Send up to BATCH due mails."""
         now = clock.now()
         lease = now + timedelta(seconds=self.config.alerts.timeout_seconds * 3 + 30)
         with self.store.session() as session:
@@ -92,22 +128,25 @@ class Mailer:
                                           m.PersonMail.tries)
                                    .where(m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now)
                                    .order_by(m.PersonMail.id).limit(BATCH)).all()
-        tried = 0
+        batch = Batch()
         for row in rows:
             with self.store.session() as session:  # claimed: no second process sends it meanwhile
                 claimed = session.execute(update(m.PersonMail).where(
                     m.PersonMail.id == row.id, m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now,
                 ).values(next_try_at=lease)).rowcount
             if claimed:
-                self._send(OwedMail(row.id, row.person_id, row.purpose, row.tries))
-                tried += 1
+                batch.tried += 1
+                if self._send(OwedMail(row.id, row.person_id, row.purpose, row.tries)):
+                    batch.sent += 1
+                else:
+                    batch.failed += 1
         if rows and len(rows) < BATCH:
             with self.store.session() as session:
                 session.execute(delete(m.PersonMail).where(m.PersonMail.status != "owed",
                                                            m.PersonMail.created_at < now - KEEP_SENT))
-        return tried
+        return batch
 
-    def _send(self, owed: OwedMail) -> None:
+    def _send(self, owed: OwedMail) -> bool:
         config = self.config
         assert config.alerts.mail_url is not None and config.serve.public_url is not None
         base = config.serve.public_url.rstrip("/")
@@ -115,7 +154,7 @@ class Mailer:
             person = session.get(m.Person, owed.person_id)
             if person is None:
                 session.execute(delete(m.PersonMail).where(m.PersonMail.id == owed.id))
-                return
+                return True
             hours = config.serve.confirm_hours
             if owed.purpose == "confirm":
                 raw = issue_token(session, person.id, "confirm", timedelta(hours=hours))
@@ -134,8 +173,7 @@ class Mailer:
             if ok:
                 session.execute(update(m.PersonMail).where(m.PersonMail.id == owed.id).values(
                     status="sent", sent_at=now, tries=owed.tries + 1, last_error=None))
-                self.sent += 1
-                return
+                return True
             session.execute(delete(m.PersonToken).where(m.PersonToken.token_hash == token_hash(raw)))
             tries = owed.tries + 1
             gave_up = tries >= config.alerts.max_tries
@@ -143,7 +181,6 @@ class Mailer:
             session.execute(update(m.PersonMail).where(m.PersonMail.id == owed.id, m.PersonMail.status == "owed")
                             .values(status="failed" if gave_up else "owed", tries=tries, next_try_at=now + wait,
                                     last_error=secrets.mask(error or "")[:500]))
-            self.failed += 1
         what = "confirmation" if owed.purpose == "confirm" else "preferences link"
         if gave_up:
             log.warning("serve: the %s mail to person %d failed %d times; given up: %s", what, owed.person_id,
@@ -151,6 +188,7 @@ class Mailer:
         else:
             log.warning("serve: the %s mail to person %d failed (try %d of %d), tried again later: %s", what,
                         owed.person_id, tries, config.alerts.max_tries, secrets.mask(error or ""))
+        return False
 
     def _render(self, template: str, link: str, hours: float) -> str:
         try:
@@ -158,3 +196,24 @@ class Mailer:
         except jinja2.TemplateError as exc:
             log.warning("serve: template %s unusable (%s); the plain words sent", template, exc)
             return f"{link}\n"
+
+
+# -- the mail process (`separate=True`) -----------------------------------------------------------
+
+_child_mailer: Mailer | None = None
+
+
+def _start_child(log_settings: Any, known_secrets: list[str], config: Config) -> None:
+    """The mail process: logging and masking as the server's, its own store and sender."""
+    global _child_mailer
+    logs.setup_worker(log_settings)
+    for value in known_secrets:
+        secrets.register(value)
+    secrets.install_log_masking()
+    lazy_ca_lookup()
+    _child_mailer = Mailer(Store(config.database_url, migrate=False), config)
+
+
+def _send_due_in_child() -> Batch:
+    assert _child_mailer is not None
+    return _child_mailer.send_due()
