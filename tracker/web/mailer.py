@@ -12,6 +12,7 @@ and the server's timeout (`[alerts] timeout_seconds`). Lines name the person's i
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +29,7 @@ from tracker.config import Config
 from tracker.people import as_subscriber, issue_token, token_hash
 from tracker.spawned import Child, ChildDied
 from tracker.store import Store
-from tracker.targets import targets_of
+from tracker.targets import Target, targets_of
 
 log = logging.getLogger("tracker.web")
 POLL = 30.0  # seconds between looks for retries when nobody signs up
@@ -43,6 +44,16 @@ class OwedMail:
     person_id: int
     purpose: str
     tries: int
+
+
+@dataclass(frozen=True)
+class Ready:
+    """An owed mail with its link issued: what to send, and the link's hash to revoke on failure."""
+
+    owed: OwedMail
+    token_hash: str
+    target: Target
+    message: Message
 
 
 @dataclass
@@ -120,53 +131,60 @@ class Mailer:
         return self._child.submit(_send_due_in_child).result()
 
     def send_due(self) -> Batch:
-        """Send up to BATCH due mails."""
+        """Send up to BATCH due mails: claimed and their links issued in one transaction, then each
+        sent and its result recorded in a short transaction of its own (a mail sent is never
+        forgotten as owed, bar a crash between the two: then it goes again with the same Message-ID)."""
         now = clock.now()
         lease = now + timedelta(seconds=self.config.alerts.timeout_seconds * 3 + 30)
-        with self.store.session() as session:
-            rows = session.execute(select(m.PersonMail.id, m.PersonMail.person_id, m.PersonMail.purpose,
-                                          m.PersonMail.tries)
-                                   .where(m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now)
-                                   .order_by(m.PersonMail.id).limit(BATCH)).all()
         batch = Batch()
-        for row in rows:
-            with self.store.session() as session:  # claimed: no second process sends it meanwhile
-                claimed = session.execute(update(m.PersonMail).where(
-                    m.PersonMail.id == row.id, m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now,
-                ).values(next_try_at=lease)).rowcount
-            if claimed:
-                batch.tried += 1
-                if self._send(OwedMail(row.id, row.person_id, row.purpose, row.tries)):
-                    batch.sent += 1
-                else:
-                    batch.failed += 1
-        if rows and len(rows) < BATCH:
+        with self.store.session() as session:
+            ids = list(session.scalars(select(m.PersonMail.id).where(
+                m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now).order_by(m.PersonMail.id).limit(BATCH)))
+            if not ids:
+                return batch
+            claimed = session.execute(update(m.PersonMail).where(  # no second process sends them meanwhile
+                m.PersonMail.id.in_(ids), m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now,
+            ).values(next_try_at=lease).returning(m.PersonMail.id, m.PersonMail.person_id, m.PersonMail.purpose,
+                                                  m.PersonMail.tries)).all()
+            people = {p.id: p for p in session.scalars(select(m.Person).where(
+                m.Person.id.in_({row.person_id for row in claimed})))}
+            ready = []
+            for row in sorted(claimed, key=lambda row: row.id):
+                person = people.get(row.person_id)
+                if person is None:  # deleted meanwhile (the cascade may not have run on an old SQLite)
+                    session.execute(delete(m.PersonMail).where(m.PersonMail.id == row.id))
+                    continue
+                ready.append(self._prepare(session, OwedMail(row.id, row.person_id, row.purpose, row.tries), person))
+        for mail in ready:
+            batch.tried += 1
+            if self._send(mail):
+                batch.sent += 1
+            else:
+                batch.failed += 1
+        if len(ids) < BATCH:
             with self.store.session() as session:
                 session.execute(delete(m.PersonMail).where(m.PersonMail.status != "owed",
                                                            m.PersonMail.created_at < now - KEEP_SENT))
         return batch
 
-    def _send(self, owed: OwedMail) -> bool:
+    def _prepare(self, session: Any, owed: OwedMail, person: m.Person) -> Ready:
         config = self.config
         assert config.alerts.mail_url is not None and config.serve.public_url is not None
         base = config.serve.public_url.rstrip("/")
-        with self.store.session() as session:
-            person = session.get(m.Person, owed.person_id)
-            if person is None:
-                session.execute(delete(m.PersonMail).where(m.PersonMail.id == owed.id))
-                return True
-            hours = config.serve.confirm_hours
-            if owed.purpose == "confirm":
-                raw = issue_token(session, person.id, "confirm", timedelta(hours=hours))
-                link, template = f"{base}/c/{raw}", "web/confirm_mail.txt.j2"
-                title = "Confirm your alerts"
-            else:
-                raw = issue_token(session, person.id, "manage")
-                link, template = f"{base}/p/{raw}", "web/manage_mail.txt.j2"
-                title = "Your alerts: change what you get"
-            (target,) = targets_of(as_subscriber(person, config.alerts.mail_url).notify)
-        body = self._render(template, link, hours)
-        ok, error = send_message(target, Message(title, body), f"tracker-person-mail-{owed.id}",
+        hours = config.serve.confirm_hours
+        if owed.purpose == "confirm":
+            raw = issue_token(session, person.id, "confirm", timedelta(hours=hours))
+            title, body = "Confirm your alerts", self._render("web/confirm_mail.txt.j2", f"{base}/c/{raw}", hours)
+        else:
+            raw = issue_token(session, person.id, "manage")
+            title = "Your alerts: change what you get"
+            body = self._render("web/manage_mail.txt.j2", f"{base}/p/{raw}", hours)
+        (target,) = targets_of(as_subscriber(person, config.alerts.mail_url).notify)
+        return Ready(owed, token_hash(raw), target, Message(title, body))
+
+    def _send(self, mail: Ready) -> bool:
+        config, owed = self.config, mail.owed
+        ok, error = send_message(mail.target, mail.message, f"tracker-person-mail-{owed.id}",
                                  config.alerts.timeout_seconds)
         now = clock.now()
         with self.store.session() as session:
@@ -174,7 +192,7 @@ class Mailer:
                 session.execute(update(m.PersonMail).where(m.PersonMail.id == owed.id).values(
                     status="sent", sent_at=now, tries=owed.tries + 1, last_error=None))
                 return True
-            session.execute(delete(m.PersonToken).where(m.PersonToken.token_hash == token_hash(raw)))
+            session.execute(delete(m.PersonToken).where(m.PersonToken.token_hash == mail.token_hash))
             tries = owed.tries + 1
             gave_up = tries >= config.alerts.max_tries
             wait = timedelta(seconds=config.alerts.retry_seconds * 2 ** (tries - 1))
@@ -206,6 +224,7 @@ _child_mailer: Mailer | None = None
 def _start_child(log_settings: Any, known_secrets: list[str], config: Config) -> None:
     """The mail process: logging and masking as the server's, its own store and sender."""
     global _child_mailer
+    os.nice(5)  # answering requests comes first; a mail may wait a few milliseconds
     logs.setup_worker(log_settings)
     for value in known_secrets:
         secrets.register(value)
