@@ -34,6 +34,7 @@ def serve_config(folder: Path, db_url: str, mail_port: int, port: int, serve: di
                  alerts: dict[str, Any] | None = None) -> Config:
     """Two bill watches, the digest in folder/site, mail through the loopback SMTP server."""
     serve_keys = {"port": port, "public_url": f"http://127.0.0.1:{port}", **(serve or {})}
+    serve_keys = {key: value for key, value in serve_keys.items() if value is not None}
     alert_keys = {"max_tries": 3, "retry_seconds": 1, "timeout_seconds": 5,
                   "mail_url": f"mailto://tracker:@127.0.0.1:{mail_port}?smtp=127.0.0.1&from=alerts@example.org"
                               "&user=&pass=", **(alerts or {})}

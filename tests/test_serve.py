@@ -8,11 +8,15 @@ import logging
 import os
 import re
 import secrets as random_secrets
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from servers import Mailbox
 from serving import Visitor, body_of, free_port, running, serve_config, wait_for
 from sqlalchemy import func, select
@@ -404,3 +408,49 @@ def test_in_chromium_a_reader_signs_up_from_the_digest_and_confirms(tmp_path: Pa
             assert page.get_by_role("checkbox", name="Housing first").is_checked()
         finally:
             browser.close()
+
+
+@pytest.mark.slow
+def test_tracker_serve_runs_until_sigterm_and_says_a_taken_port_in_one_line(tmp_path: Path, sqlite_url: str,
+                                                                           mailbox: Mailbox) -> None:
+    config = start(tmp_path, sqlite_url, mailbox)
+    command = [sys.executable, "-m", "tracker.cli", "--config", str(config.path), "serve"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{config.serve.port}"
+        wait_for(lambda: _answers(base + "/subscribe"), timeout=30)
+        ann = Visitor(base)
+        assert ann.sign_up("ann@example.org").status_code == 200
+        wait_for(lambda: mailbox.messages)  # sent from the server's own mail process
+        assert "uvicorn" not in ann.get("/subscribe").headers.get("server", "")
+        taken = subprocess.run([*command, "--quiet"], capture_output=True, text=True, timeout=60)
+        assert taken.returncode == 1
+        assert taken.stderr.strip().splitlines() == [
+            f"serve: cannot listen on 127.0.0.1:{config.serve.port}: Address already in use"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "ann@" not in out + err
+
+
+def test_tracker_serve_without_public_url_serves_the_digest_only(tmp_path: Path, sqlite_url: str,
+                                                                 mailbox: Mailbox) -> None:
+    config = serve_config(tmp_path, sqlite_url, mailbox.port, free_port(), serve={"public_url": None})
+    assert config.serve.public_url is None
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<p>digest</p>")
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        visitor = served.visitor()
+        assert visitor.get("/").text == "<p>digest</p>"
+        assert visitor.get("/subscribe").status_code == 404
+        assert visitor.post("/subscribe", {"email": "ann@example.org"}).status_code == 404
+        assert served.people() == []
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

@@ -527,7 +527,10 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     open_store(config).dispose()  # one clear line for a database that cannot be opened, migrated first
     from tracker.web import serve as run_server
 
-    sys.exit(run_server(config, host, port))
+    problem = run_server(config, host, port)
+    if problem:
+        error_line(problem)
+    sys.exit(1 if problem else 0)
 
 
 @main.command()
