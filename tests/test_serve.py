@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from servers import Mailbox
 from serving import Visitor, body_of, free_port, running, serve_config, wait_for
 from sqlalchemy import func, select
 
+from tracker import clock, secrets
 from tracker import models as m
+from tracker.config import load_config
 from tracker.digest import write_site
 from tracker.store import Store
 
@@ -454,3 +457,35 @@ def _answers(url: str) -> bool:
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_one_click_as_multipart_form_data_too(served: Served) -> None:
+    """RFC 8058 lets the client send the pair as multipart/form-data as well."""
+    ann = served.visitor()
+    ann.sign_up("ann@example.org")
+    manage = confirm(served, ann, "ann@example.org")
+    click = requests.post(served.base + manage.replace("/p/", "/u/"), files={"List-Unsubscribe": (None, "One-Click")},
+                          allow_redirects=False, timeout=10)
+    assert click.request.headers["Content-Type"].startswith("multipart/form-data")
+    assert click.status_code == 200 and "Location" not in click.headers
+    assert served.status_of("ann@example.org") == "unsubscribed"
+
+
+def test_an_expired_confirmation_link_gets_the_plain_page(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    ann = served.visitor()
+    ann.sign_up("ann@example.org")
+    link = served.link_in("ann@example.org", "c")
+    ann.get("/subscribe")
+    monkeypatch.setenv("TRACKER_NOW", (clock.now() + timedelta(hours=49)).isoformat())  # confirm_hours = 48
+    assert ann.get(link).status_code == 404
+    assert ann.post(link, {"csrf": ann.csrf}).status_code == 404
+    assert served.status_of("ann@example.org") == "pending"
+
+
+def test_the_serve_secret_is_a_secret(tmp_path: Path, sqlite_url: str, mailbox: Mailbox) -> None:
+    path = tmp_path / "tracker.toml"
+    serve_config(tmp_path, sqlite_url, mailbox.port, free_port())
+    path.write_text(path.read_text().replace("[serve]\n", '[serve]\nsecret = "${SERVE_SECRET}"\n'))
+    config = load_config(path, env={"SERVE_SECRET": "k3y-0f-the-f0rms-29f1"})
+    assert config.serve.secret == "k3y-0f-the-f0rms-29f1"
+    assert "k3y-0f-the-f0rms-29f1" not in secrets.mask(f"key {config.serve.secret}")

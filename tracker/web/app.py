@@ -244,9 +244,14 @@ class Pages:
         form carries its CSRF token. 200 either way, never a redirect."""
         token = request.path_params["token"]
         body = await _body(request)
-        if body.strip() != ONE_CLICK:
+        try:
+            form = await request.form(max_files=0, max_fields=64, max_part_size=MAX_BODY)
+        except Exception:  # not a form (a mail client's raw body): only the exact one-click body counts
+            form = FormData()
+        one_click = body.strip() == ONE_CLICK or form.get("List-Unsubscribe") == "One-Click"  # urlencoded or multipart
+        if not one_click:
             try:
-                self.checked(request, await request.form())
+                self.checked(request, form)
             except Refused as refused:
                 return self.words(request, "Not unsubscribed", [refused.words, "Open the link from the mail again."],
                                   refused.status, bad=True)
