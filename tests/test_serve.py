@@ -489,3 +489,23 @@ def test_the_serve_secret_is_a_secret(tmp_path: Path, sqlite_url: str, mailbox: 
     config = load_config(path, env={"SERVE_SECRET": "k3y-0f-the-f0rms-29f1"})
     assert config.serve.secret == "k3y-0f-the-f0rms-29f1"
     assert "k3y-0f-the-f0rms-29f1" not in secrets.mask(f"key {config.serve.secret}")
+
+
+def test_a_lost_database_gets_a_page_in_words_and_one_masked_line(tmp_path: Path, mailbox: Mailbox,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    db = tmp_path / "tracker.db"
+    config = start(tmp_path, f"sqlite:///{db}", mailbox)
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        visitor = served.visitor()
+        visitor.get("/subscribe")
+        served.store.dispose()
+        app.pages.store.engine.dispose()
+        db.unlink()
+        db.mkdir()  # where the database was, a folder: SQLite cannot open it
+        caplog.set_level(logging.INFO, logger="tracker.web")
+        answer = visitor.post("/subscribe", {"csrf": visitor.csrf, "email": "ann@example.org", "mode": "daily"})
+        assert answer.status_code == 503 and "try again in a few minutes" in answer.text
+        assert "Traceback" not in answer.text and "ann@" not in answer.text
+        lines = [r.getMessage() for r in caplog.records if r.name == "tracker.web" and r.levelno >= logging.ERROR]
+        assert len(lines) == 1 and lines[0].startswith("serve: POST /subscribe failed") and "ann@" not in lines[0]

@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
-from tracker import __version__, clock, templating
+from tracker import __version__, clock, secrets, templating
 from tracker import models as m
 from tracker.config import Config
 from tracker.contacts import check_place
@@ -47,6 +47,7 @@ MAX_BODY = 8 * 1024  # a sign-up or preferences form is far smaller
 MAX_FIELD = 320
 ONE_CLICK = b"List-Unsubscribe=One-Click"
 _TOKEN_PATH = re.compile(r"^/([cup])/[^/]*")
+_ADDRESS = re.compile(r"[^\s'\"(),<>]+@[^\s'\"(),<>]+")
 HEADERS = {
     "Referrer-Policy": "no-referrer",  # a page under a token must not hand it on
     "X-Content-Type-Options": "nosniff",
@@ -426,6 +427,16 @@ def make_app(config: Config, store: Store | None = None, *, separate_mailer: boo
     async def too_big(request: Request, _exc: Exception) -> Response:
         return pages.words(request, "Too long", ["That form is far longer than ours; nothing was done."], 413)
 
+    async def broken(request: Request, exc: Exception) -> Response:
+        """The store unreachable, a bug: one line in the log, a page in words for the visitor. The
+        line keeps the error's first line without its SQL and parameters (SQLAlchemy puts the
+        statement's values, an address among them, on the lines after) and any address blanked."""
+        words = _ADDRESS.sub("…@…", str(exc).splitlines()[0].split("[SQL:")[0] if str(exc) else "")
+        log.error("serve: %s %s failed: %s: %s", request.method, masked_path(request.url.path), type(exc).__name__,
+                  secrets.mask(words)[:300])
+        return pages.words(request, "Not now", [
+            "Something went wrong on our side and nothing was changed. Please try again in a few minutes."], 503)
+
     def route(path: str, endpoint: Callable[[Request], Awaitable[Response]], method: str) -> Route:
         return Route(path, endpoint, methods=[method])
 
@@ -435,5 +446,5 @@ def make_app(config: Config, store: Store | None = None, *, separate_mailer: boo
         route("/u/{token}", pages.unsubscribe_page, "GET"), route("/u/{token}", pages.unsubscribe, "POST"),
         route("/p/{token}", pages.preferences_page, "GET"), route("/p/{token}", pages.preferences_post, "POST"),
         route("/{path:path}", pages.digest_file, "GET"),
-    ], lifespan=lifespan, exception_handlers={TooBig: too_big})
+    ], lifespan=lifespan, exception_handlers={TooBig: too_big, Exception: broken})
     return AccessLog(app, pages)
