@@ -67,6 +67,8 @@ _UNSUBSCRIBE = update(_people).where(_people.c.id == bindparam("pid"), _people.c
     status="unsubscribed", unsubscribed_at=bindparam("now"), updated_at=bindparam("now"))
 _DROP_MAILS = update(_mails).where(_mails.c.person_id == bindparam("pid"), _mails.c.status == "owed").values(
     status="dropped")
+_ACTIVATE = update(_people).where(_people.c.id == bindparam("pid")).values(
+    status="active", confirmed_at=bindparam("now"), unsubscribed_at=None, bounces=0, updated_at=bindparam("now"))
 _REVOKE_CONFIRM = delete(_tokens).where(_tokens.c.person_id == bindparam("pid"), _tokens.c.purpose == "confirm")
 _NEW_PERSON: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT (address) DO NOTHING RETURNING id
 
@@ -119,16 +121,15 @@ def confirm(session: Session, token: str, now: datetime) -> str | None:
     """Make the link's person active (their follows start now: nothing from before is owed),
     revoke their confirmation links, and return a new preferences token; None for a link that is
     unknown, used or expired."""
-    person = person_by_token(session, token, "confirm", now)
-    if person is None:
+    if not token or len(token) > 128:
         return None
-    person.status = "active"
-    person.confirmed_at = now
-    person.unsubscribed_at = None
-    person.bounces = 0
-    person.updated_at = now
-    revoke_tokens(session, person.id, "confirm")
-    return issue_token(session, person.id, "manage")
+    db = session.connection()
+    row = db.execute(_TOKEN, {"hash": token_hash(token)}).first()
+    if row is None or row.purpose != "confirm" or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    db.execute(_ACTIVATE, {"pid": row.person_id, "now": now})
+    db.execute(_REVOKE_CONFIRM, {"pid": row.person_id})
+    return issue_token(session, row.person_id, "manage")
 
 
 def manage_person(session: Session, token: str, now: datetime) -> m.Person | None:
