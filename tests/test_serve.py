@@ -136,6 +136,13 @@ def test_sign_up_confirm_change_and_one_click_unsubscribe(served: Served) -> Non
                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert click.status_code == 200 and "Location" not in click.headers and "unsubscribed" in click.text
     assert served.status_of("Ann.Lee@example.org") == "unsubscribed"
+    with served.store.session() as session:
+        first = session.scalar(select(m.Person.unsubscribed_at))
+    again = Visitor(served.base).post(unsubscribe, b"List-Unsubscribe=One-Click",
+                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert again.status_code == 200  # a second click (a retrying mail client): the same, recorded once
+    with served.store.session() as session:
+        assert session.scalar(select(m.Person.unsubscribed_at)) == first is not None
     # an unsubscribe beats everything: saving preferences afterwards does not make them active
     ann.get(manage)
     ann.post(manage, {"csrf": ann.csrf, "action": "save", "mode": "instant"})

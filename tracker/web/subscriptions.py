@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models as m
@@ -63,8 +63,15 @@ _CHOOSE = update(_people).where(_people.c.id == bindparam("pid")).values(
     updated_at=bindparam("now"))
 _TOKEN = select(_tokens.c.person_id, _tokens.c.purpose, _tokens.c.expires_at).where(
     _tokens.c.token_hash == bindparam("hash"))
-_UNSUBSCRIBE = update(_people).where(_people.c.id == bindparam("pid"), _people.c.status != "unsubscribed").values(
-    status="unsubscribed", unsubscribed_at=bindparam("now"), updated_at=bindparam("now"))
+# One statement finds the link's person and unsubscribes them (the first time's date kept): a
+# round trip less than looking the link up first.
+_UNSUBSCRIBE = update(_people).where(_people.c.id == select(_tokens.c.person_id).where(
+    _tokens.c.token_hash == bindparam("hash"), _tokens.c.purpose == "manage",
+    or_(_tokens.c.expires_at.is_(None), _tokens.c.expires_at > bindparam("now"))).scalar_subquery()).values(
+    status="unsubscribed",
+    unsubscribed_at=case((_people.c.status == "unsubscribed", _people.c.unsubscribed_at), else_=bindparam("now")),
+    updated_at=case((_people.c.status == "unsubscribed", _people.c.updated_at), else_=bindparam("now")),
+).returning(_people.c.id)
 _DROP_MAILS = update(_mails).where(_mails.c.person_id == bindparam("pid"), _mails.c.status == "owed").values(
     status="dropped")
 _ACTIVATE = update(_people).where(_people.c.id == bindparam("pid")).values(
@@ -144,12 +151,11 @@ def unsubscribe(session: Session, token: str, now: datetime) -> bool:
     if not token or len(token) > 128:
         return False
     db = session.connection()
-    row = db.execute(_TOKEN, {"hash": token_hash(token)}).first()
-    if row is None or row.purpose != "manage" or (row.expires_at is not None and row.expires_at <= now):
+    person = db.execute(_UNSUBSCRIBE, {"hash": token_hash(token), "now": now}).scalar()
+    if person is None:
         return False
-    db.execute(_UNSUBSCRIBE, {"pid": row.person_id, "now": now})
-    db.execute(_DROP_MAILS, {"pid": row.person_id})
-    db.execute(_REVOKE_CONFIRM, {"pid": row.person_id})
+    db.execute(_DROP_MAILS, {"pid": person})
+    db.execute(_REVOKE_CONFIRM, {"pid": person})
     return True
 
 
