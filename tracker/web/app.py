@@ -237,8 +237,9 @@ class Pages:
         person = await run_in_threadpool(self._read, _status_of, token)
         if person is None:
             return self.gone(request)
+        base = (self.config.serve.public_url or "").rstrip("/")
         return self.page(request, "web/unsubscribe.html.j2", title="Unsubscribe", token=token,
-                         unsubscribed=person == "unsubscribed")
+                         manage=f"{base}/p/{token}", unsubscribed=person == "unsubscribed")
 
     async def unsubscribe(self, request: Request) -> Response:
         """RFC 8058: the one-click body needs nothing else (the token is the secret); the page's own
