@@ -575,6 +575,25 @@ def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--host", default=None, help="Address to bind (default: [serve] host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to bind (default: [serve] port, 8080).")
+@quiet_option
+@pass_ctx
+def serve(ctx: Context, host: str | None, port: int | None) -> None:
+    """Serve the digest and the sign-up, confirm, unsubscribe and preference pages."""
+    config = ctx.config()
+    if config.serve.public_url is None or config.alerts.mail_url is None:
+        error_line(f"{config.path}: serving the digest only: sign-up needs [serve] public_url and [alerts] mail_url")
+    open_store(config).dispose()  # one clear line for a database that cannot be opened, migrated first
+    from tracker.web import serve as run_server
+
+    problem = run_server(config, host, port)
+    if problem:
+        error_line(problem)
+    sys.exit(1 if problem else 0)
+
+
+@main.command()
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Where to write the demo's data and digest (default: a new temporary folder).")
 @quiet_option

@@ -284,6 +284,15 @@ class ServeSection(Strict):
     # nobody can sign up: a confirmation link must point somewhere a reader can open.
     public_url: HttpUrl | None = None
     confirm_hours: float = Field(default=48, gt=0, le=24 * 30)  # how long a confirmation link works
+    # The key that signs the forms' CSRF tokens (a ${VAR}; a secret). Absent: made once and kept
+    # in the store (table serve_keys).
+    secret: str | None = Field(default=None, min_length=16)
+    # Abuse limits of the sign-up form (docs/configuration.md): sign-ups a client address may send
+    # an hour, sign-ups naming one mailbox an hour, and the least time between two mails to one
+    # mailbox (a confirmation, or an active address's preferences link).
+    signups_per_client_hour: int = Field(default=20, ge=1)
+    signups_per_address_hour: int = Field(default=5, ge=1)
+    resend_minutes: float = Field(default=15, ge=0)
 
 
 class OperatorSection(Strict):
@@ -953,6 +962,9 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     for meeting in expanded.get("meetings") or []:
         if isinstance(meeting, dict) and isinstance(meeting.get("legistar"), dict):
             secrets.register(meeting["legistar"].get("token"))
+    serve = expanded.get("serve")
+    if isinstance(serve, dict) and isinstance(serve.get("secret"), str):
+        secrets.register(serve["secret"])  # even written in the file itself
     sources = expanded.get("sources")
     if isinstance(sources, dict) and isinstance(sources.get("openstates"), dict):
         key = sources["openstates"].get("api_key")

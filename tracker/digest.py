@@ -31,6 +31,7 @@ from tracker import __version__, clock, templating
 from tracker.billnumbers import parse_bill_number
 from tracker.bills.stages import chambers_passed
 from tracker.config import Config
+from tracker.contacts import STATES as PLACES
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts, congress_on, person_label
 from tracker.health import NewsMark, digest_news_mark, record_digest
 from tracker.meetings.participation import how_to_take_part
@@ -46,7 +47,7 @@ from tracker.queries import (
 from tracker.records import Bill, Matter, MeetingStatus, Record, StateBill
 from tracker.safetext import one_line, web_url
 from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
-from tracker.states import state_info
+from tracker.states import STATES, state_info
 from tracker.store import Store
 from tracker.views import (
     AgendaReason,
@@ -67,6 +68,41 @@ RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting p
 RECENT_SHOWN = 50  # on the front page; the rest are on a page per month
 THIS_WEEK, COMING_UP = timedelta(days=7), timedelta(days=30)  # the front page's first two sections
 NEWS_GROUPS, NEWS_PER_GROUP = 40, 10  # "New since the last digest": bills and meetings, changes of each
+# Where the sign-up form's CSRF token goes: `tracker serve` puts a fresh signed token here as it
+# serves a page (tracker/web/), so a static page served by it carries a working form.
+CSRF_PLACEHOLDER = "tracker-csrf-placeholder"
+
+
+@dataclass(frozen=True)
+class SignupForm:
+    """The sign-up form's parts (templates/digest/_signup.html.j2): shown only when people can sign
+    up, i.e. `[serve] public_url` and `[alerts] mail_url` are both set."""
+
+    action: str  # {public_url}/subscribe
+    csrf: str
+    watches: list[tuple[str, str]]  # (watch id, campaign name), in the config's order
+    states: list[tuple[str, str]]  # (code, name)
+
+
+def signup_form(config: Config, csrf: str = CSRF_PLACEHOLDER) -> SignupForm | None:
+    if config.serve.public_url is None or config.alerts.mail_url is None:
+        return None
+    return SignupForm(action=f"{config.serve.public_url.rstrip('/')}/subscribe", csrf=csrf,
+                      watches=[(w.id, w.name) for w in [*config.bills, *config.meetings]],
+                      states=place_choices())
+
+
+def place_choices() -> list[tuple[str, str]]:
+    """Every place with a seat in Congress (states, DC, territories) as the forms offer it: the code
+    `check_place` takes and a name, by name."""
+    return sorted(((code, STATES[code.lower()].name if code.lower() in STATES else _TERRITORIES.get(code, code))
+                   for code in PLACES), key=lambda place: place[1])
+
+
+_TERRITORIES = {"AS": "American Samoa", "GU": "Guam", "MP": "Northern Mariana Islands", "PR": "Puerto Rico",
+                "VI": "U.S. Virgin Islands", "DC": "District of Columbia"}
+
+
 STALE_AFTER = timedelta(days=365)  # a bill with no action for a year is folded under its campaign
 FINISHED = ("enacted", "vetoed", "failed")
 # Failures that are no one entity's: the operator's template or the disk. The whole write fails and
@@ -615,6 +651,7 @@ class _Writer:
             "months": list(site.months), "rosters": site.rosters,
             "this_week": site.this_week, "coming_up": site.coming_up, "news": site.news,
             "news_groups": site.news_groups, "news_count": site.news_count, "zone": config.tracker.timezone,
+            "signup": signup_form(config),
         }
 
     def render(self, template: str, path: str, **extra: Any) -> None:

@@ -294,6 +294,37 @@ class PersonToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class PersonMail(Base):
+    """A mail owed to a person by `tracker serve` (a confirmation, or an active address's
+    preferences link when it signs up again): written in the sign-up's own transaction, sent after
+    the answer by the server's mail worker, marked sent once the SMTP server took it (kept a while:
+    when a mailbox was last mailed is what holds repeated sign-ups back). Holds no link:
+    the worker issues the token when it sends, so nothing secret waits here."""
+
+    __tablename__ = "person_mails"
+    __table_args__ = (Index("ix_person_mails_due", "status", "next_try_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # confirm|manage
+    # owed | sent | failed (gave up after [alerts] max_tries) | dropped (the person unsubscribed)
+    status: Mapped[str] = mapped_column(String(8), default="owed")
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the sign-up: at most one per [serve] resend_minutes
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ServeKey(Base):
+    """A key `tracker serve` made for itself and keeps (the CSRF signing key when `[serve] secret`
+    is not given), so every process and restart signs alike."""
+
+    __tablename__ = "serve_keys"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def insert(session: Any, model: type[Base]) -> Any:
     """An INSERT for the session's database that takes ON CONFLICT clauses (SQLite's and
     PostgreSQL's: the same clauses, each dialect's own statement class). The dialects are imported
