@@ -226,7 +226,7 @@ class Pages:
         except Refused as refused:
             return self.words(request, "Not confirmed", [refused.words, "Open the link from the mail again."],
                               refused.status, bad=True)
-        manage = await run_in_threadpool(self._write, subscriptions.confirm, token)
+        manage = await run_in_threadpool(self._write, subscriptions.confirm, token, self.config.watch_ids)
         if manage is None:
             return self.gone(request)
         base = (self.config.serve.public_url or "").rstrip("/")
@@ -296,7 +296,7 @@ class Pages:
             choices = self.choices(form)
         except Refused as refused:
             return self.preferences(request, token, found[0], found[1], problem=refused.words, code=400)
-        person = await run_in_threadpool(self._write, _save, token, choices)
+        person = await run_in_threadpool(self._write, _save, token, choices, self.config.watch_ids)
         if person is None:
             return self.gone(request)
         return self.preferences(request, token, person, choices, saved=True)
@@ -342,8 +342,8 @@ def _choices_of(session: Any, token: str, now: Any) -> tuple[str, subscriptions.
     return None if person is None else (person.status, subscriptions.choices_of(person))
 
 
-def _save(session: Any, token: str, choices: subscriptions.Choices, now: Any) -> str | None:
-    person = subscriptions.save_choices(session, token, choices, now)
+def _save(session: Any, token: str, choices: subscriptions.Choices, watch_ids: list[str], now: Any) -> str | None:
+    person = subscriptions.save_choices(session, token, choices, watch_ids, now)
     return None if person is None else person.status
 
 

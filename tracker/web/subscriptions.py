@@ -17,7 +17,14 @@ from sqlalchemy import bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models as m
-from tracker.people import issue_token, person_by_token, revoke_tokens, subscriber_id, token_hash
+from tracker.people import (
+    issue_token,
+    person_by_token,
+    revoke_tokens,
+    start_follows,
+    subscriber_id,
+    token_hash,
+)
 
 Mode = Literal["instant", "daily", "weekly"]
 MODES: tuple[Mode, ...] = ("instant", "daily", "weekly")
@@ -124,10 +131,10 @@ def confirm_valid(session: Session, token: str, now: datetime) -> bool:
     return person_by_token(session, token, "confirm", now) is not None
 
 
-def confirm(session: Session, token: str, now: datetime) -> str | None:
-    """Make the link's person active (their follows start now: nothing from before is owed),
-    revoke their confirmation links, and return a new preferences token; None for a link that is
-    unknown, used or expired."""
+def confirm(session: Session, token: str, watch_ids: list[str], now: datetime) -> str | None:
+    """Make the link's person active (their follows of `watch_ids`, the config's watches, start
+    now: nothing from before is owed), revoke their confirmation links, and return a new
+    preferences token; None for a link that is unknown, used or expired."""
     if not token or len(token) > 128:
         return None
     db = session.connection()
@@ -136,6 +143,10 @@ def confirm(session: Session, token: str, now: datetime) -> str | None:
         return None
     db.execute(_ACTIVATE, {"pid": row.person_id, "now": now})
     db.execute(_REVOKE_CONFIRM, {"pid": row.person_id})
+    person = session.get(m.Person, row.person_id)
+    if person is not None:
+        session.refresh(person)  # the statement above set confirmed_at
+        start_follows(session, person, watch_ids)
     return issue_token(session, row.person_id, "manage")
 
 
@@ -159,12 +170,16 @@ def unsubscribe(session: Session, token: str, now: datetime) -> bool:
     return True
 
 
-def save_choices(session: Session, token: str, choices: Choices, now: datetime) -> m.Person | None:
+def save_choices(session: Session, token: str, choices: Choices, watch_ids: list[str],
+                 now: datetime) -> m.Person | None:
     """New choices for the link's person; their status never changes here (an unsubscribed person
-    stays unsubscribed)."""
+    stays unsubscribed). An active person's follows follow the choice: a watch added starts now."""
     person = person_by_token(session, token, "manage", now)
     if person is not None:
         _apply(person, choices, now)
+        if person.status == "active":
+            session.flush()
+            start_follows(session, person, watch_ids)
     return person
 
 
