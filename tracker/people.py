@@ -13,15 +13,15 @@ import re
 import secrets as random_secrets
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config, NotifyUrl, Subscriber
-from tracker.store import insert_missing, max_change_id
 
 PREFIX = "person:"  # a person's subscriber id in the outbox: person:{id}
 MAX_ADDRESS = 254  # RFC 5321's limit on a forward path
@@ -147,6 +147,17 @@ def issue_mail_token(session: Session, person_id: int) -> str:
     return issue_token(session, person_id, "manage", timedelta(days=MAIL_LINK_DAYS))
 
 
+_F, _B = m.Follow.__table__, m.BundleMark.__table__
+_MAX_CHANGE = select(func.coalesce(func.max(m.Change.id), 0))
+_FOLLOWED_BEFORE = select(_F.c.watch_id).where(_F.c.subscriber_id == bindparam("sub"),
+                                               _F.c.since < bindparam("confirmed")).limit(1)
+_FORGET_FOLLOWS = delete(_F).where(_F.c.subscriber_id == bindparam("sub"))
+_FORGET_MARK = delete(_B).where(_B.c.subscriber_id == bindparam("sub"))
+_UNWANTED = delete(_F).where(_F.c.subscriber_id == bindparam("sub"),
+                             _F.c.watch_id.not_in(bindparam("wanted", expanding=True)))
+_START: dict[str, tuple[Any, Any]] = {}  # per dialect: the follows' and the bundle mark's INSERT … ON CONFLICT DO NOTHING
+
+
 def start_follows(session: Session, person: m.Person, watch_ids: list[str]) -> None:
     """Where a person's follows start: now, for each watch in `watch_ids` (all of the config's when
     they follow every watch) they do not follow yet; a bundle mark from now when they take daily
@@ -155,24 +166,31 @@ def start_follows(session: Session, person: m.Person, watch_ids: list[str]) -> N
     watch added starts then; one dropped is forgotten, so taking it back later starts anew). Follows
     recorded before the person's latest confirmation (they unsubscribed and came back) are dropped
     first: what changed meanwhile is never owed. `sync_subscribers` does the same at the next crawl
-    or notify for a person confirmed without it, from then on."""
-    start = max_change_id(session)
+    or notify for a person confirmed without it, from then on.
+
+    Prebuilt statements on the session's connection: `tracker serve` runs this in every confirm."""
+    db = session.connection()
+    dialect = db.dialect.name
+    if dialect not in _START:
+        _START[dialect] = (m.insert(session, m.Follow).on_conflict_do_nothing(index_elements=["subscriber_id", "watch_id"]),
+                           m.insert(session, m.BundleMark).on_conflict_do_nothing(index_elements=["subscriber_id"]))
+    insert_follows, insert_mark = _START[dialect]
+    start = db.execute(_MAX_CHANGE).scalar() or 0
     now = max(clock.now(), person.confirmed_at or clock.now())
     sub = subscriber_id(person.id)
-    if person.confirmed_at is not None and session.scalar(
-            select(m.Follow.watch_id).where(m.Follow.subscriber_id == sub, m.Follow.since < person.confirmed_at)
-            .limit(1)) is not None:
-        forget_follows(session, person.id)  # left from before an unsubscribe: they start again now
-    wanted = set(person.follow) if person.follow is not None else set(watch_ids)
-    session.execute(delete(m.Follow).where(m.Follow.subscriber_id == sub, m.Follow.watch_id.not_in(wanted)))
-    insert_missing(session, m.Follow, ["subscriber_id", "watch_id"],
-                   [{"subscriber_id": sub, "watch_id": w, "since_change_id": start, "since": now}
-                    for w in sorted(wanted)])
+    if person.confirmed_at is not None and db.execute(
+            _FOLLOWED_BEFORE, {"sub": sub, "confirmed": person.confirmed_at}).first() is not None:
+        db.execute(_FORGET_FOLLOWS, {"sub": sub})  # left from before an unsubscribe: they start again now
+        db.execute(_FORGET_MARK, {"sub": sub})
+    wanted = sorted(set(person.follow) if person.follow is not None else set(watch_ids))
+    db.execute(_UNWANTED, {"sub": sub, "wanted": wanted})
+    if wanted:
+        db.execute(insert_follows, [{"subscriber_id": sub, "watch_id": w, "since_change_id": start, "since": now}
+                                    for w in wanted])
     if person.mode == "instant":
-        session.execute(delete(m.BundleMark).where(m.BundleMark.subscriber_id == sub))
+        db.execute(_FORGET_MARK, {"sub": sub})
     else:
-        insert_missing(session, m.BundleMark, ["subscriber_id"],
-                       [{"subscriber_id": sub, "last_change_id": start, "last_period": None}])
+        db.execute(insert_mark, [{"subscriber_id": sub, "last_change_id": start, "last_period": None}])
 
 
 def forget_follows(session: Session, person_id: int) -> None:

@@ -82,7 +82,8 @@ _UNSUBSCRIBE = update(_people).where(_people.c.id == select(_tokens.c.person_id)
 _DROP_MAILS = update(_mails).where(_mails.c.person_id == bindparam("pid"), _mails.c.status == "owed").values(
     status="dropped")
 _ACTIVATE = update(_people).where(_people.c.id == bindparam("pid")).values(
-    status="active", confirmed_at=bindparam("now"), unsubscribed_at=None, bounces=0, updated_at=bindparam("now"))
+    status="active", confirmed_at=bindparam("now"), unsubscribed_at=None, bounces=0, updated_at=bindparam("now")
+).returning(_people.c.follow, _people.c.mode, _people.c.confirmed_at)
 _REVOKE_CONFIRM = delete(_tokens).where(_tokens.c.person_id == bindparam("pid"), _tokens.c.purpose == "confirm")
 _NEW_PERSON: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT (address) DO NOTHING RETURNING id
 
@@ -141,12 +142,12 @@ def confirm(session: Session, token: str, watch_ids: list[str], now: datetime) -
     row = db.execute(_TOKEN, {"hash": token_hash(token)}).first()
     if row is None or row.purpose != "confirm" or (row.expires_at is not None and row.expires_at <= now):
         return None
-    db.execute(_ACTIVATE, {"pid": row.person_id, "now": now})
+    active = db.execute(_ACTIVATE, {"pid": row.person_id, "now": now}).one()
     db.execute(_REVOKE_CONFIRM, {"pid": row.person_id})
-    person = session.get(m.Person, row.person_id)
-    if person is not None:
-        session.refresh(person)  # the statement above set confirmed_at
-        start_follows(session, person, watch_ids)
+    # What start_follows reads of the person, as the activation left it (a plain object: not loaded
+    # into the session, no second read).
+    start_follows(session, m.Person(id=row.person_id, follow=active.follow, mode=active.mode,
+                                    confirmed_at=active.confirmed_at), watch_ids)
     return issue_token(session, row.person_id, "manage")
 
 
