@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -24,6 +25,7 @@ from twisted.python.failure import Failure
 from tracker import secrets
 from tracker.records import Validators
 from tracker.report import SourceReport
+from tracker.safexml import html_instead
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ def describe_failure(failure: Failure) -> str:
     return f"{name}: {text.splitlines()[0] if text else 'failed'}"
 
 
+NOT_JSON = object()  # what `json_body` answers after its one error line
+
+
 class TrackerSpider(scrapy.Spider):
     """Base spider: `report` collects counts and errors for this source's Run row."""
 
@@ -68,6 +73,18 @@ class TrackerSpider(scrapy.Spider):
         line = secrets.mask(line)
         self.report.errors.append(line)
         log.warning(line)
+
+    def json_body(self, response: Any, what: str) -> Any:
+        """The body parsed as JSON, or NOT_JSON after one clear error line (an HTML error page
+        served with the status of an answer, or text that is not JSON)."""
+        if problem := html_instead(response.body, "JSON"):
+            self.fail(what, response.url, problem)
+            return NOT_JSON
+        try:
+            return json.loads(response.body)
+        except ValueError as exc:
+            self.fail(what, response.url, f"not valid JSON: {exc}")
+            return NOT_JSON
 
     def warn(self, what: str, url: str | None, problem: str) -> None:
         """Record one warning line: worth the operator's eye (without --quiet, in the log file), yet

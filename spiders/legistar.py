@@ -11,7 +11,6 @@ item carries the matter's status), its own record at most daily for a few.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider, describe_failure
+from spiders.base import NOT_JSON, TrackerSpider, describe_failure
 from spiders.listing import FUTURE_DAYS, PAST_DAYS
 from tracker import clock, secrets
 from tracker.config import Config, MeetingWatch
@@ -41,7 +40,6 @@ from tracker.meetings.legistar import (
 )
 from tracker.meetings.officers import body_members, person_ids
 from tracker.records import AgendaItem, Body, Item
-from tracker.safexml import html_instead
 from tracker.sources import LegistarWatch
 
 LOOK_BACK = timedelta(days=7)
@@ -156,13 +154,8 @@ class LegistarSpider(TrackerSpider):
 
     def _json(self, response: Response, what: str, shape: type) -> Any:
         """The parsed body, or None after one clear error line (HTML error page, bad JSON, API error)."""
-        if problem := html_instead(response.body, "JSON"):
-            self.fail(what, response.url, problem)
-            return None
-        try:
-            data = json.loads(response.body)
-        except ValueError as exc:
-            self.fail(what, response.url, f"not valid JSON: {exc}")
+        data = self.json_body(response, what)
+        if data is NOT_JSON:
             return None
         if not isinstance(data, shape):
             message = data.get("Message") if isinstance(data, dict) else None

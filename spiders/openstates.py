@@ -34,12 +34,11 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider, describe_failure
+from spiders.base import NOT_JSON, TrackerSpider, describe_failure
 from tracker import clock, secrets
 from tracker.config import Config, StateBillWatch
 from tracker.cursors import OpenStatesCursor, ReadMark
 from tracker.records import Item, Reference, StateBill
-from tracker.safexml import html_instead
 from tracker.sources import SOURCES
 from tracker.statepeople import people_reference_key
 from tracker.states import (
@@ -238,13 +237,8 @@ class OpenStatesSpider(TrackerSpider):
         or one error line (anything else)."""
         status = response.status
         if status == 200:
-            if problem := html_instead(response.body, "JSON"):
-                self.fail(what, response.url, problem)
-                return None
-            try:
-                data = json.loads(response.body)
-            except ValueError as exc:
-                self.fail(what, response.url, f"not valid JSON: {exc}")
+            data = self.json_body(response, what)
+            if data is NOT_JSON:
                 return None
             if isinstance(data, dict):
                 return data
