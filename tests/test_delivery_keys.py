@@ -38,6 +38,12 @@ def slow_config(tmp_path: Path, db_url: str, target: str) -> Path:
     return path
 
 
+def patient(path: Path) -> None:
+    """The repeat is about its key, not about speed: on a loaded machine 0.5 s may not be enough for
+    even a prompt receiver, so the second run waits as long as an operator's default would."""
+    path.write_text(path.read_text().replace("timeout_seconds = 0.5", "timeout_seconds = 30"))
+
+
 def wait_for(count: Any, at_least: int) -> None:
     deadline = time.monotonic() + 20
     while count() < at_least and time.monotonic() < deadline:
@@ -74,6 +80,7 @@ def test_a_webhook_that_answers_too_late_can_drop_the_repeat_by_its_key(tmp_path
     wait_for(lambda: len(hook.posts), 4)  # the receiver finished every one of them
 
     hook.delay = 0
+    patient(path)
     again = notify(path, LATER)
     assert again.returncode == 0, again.stderr
     assert statuses(store) == {"sent": 4}
@@ -96,6 +103,7 @@ def test_mail_that_times_out_is_sent_again_with_the_same_message_id(tmp_path: Pa
     wait_for(lambda: len(mailbox.messages), 4)
 
     mailbox.late_reply = 0
+    patient(path)
     again = notify(path, LATER)
     assert again.returncode == 0, again.stderr
     assert statuses(store) == {"sent": 4}
