@@ -141,6 +141,7 @@ keywords = ["ShotSpotter", "NYPD"]
     assert s35 == ["S. 35 passed the Senate"]
     text = mails["S. 35 passed the Senate"]
     assert text.count("\n- 2021-") >= 4  # the stage and several actions, in one message
+    assert "Where it stands: passed the Senate (latest action Thu Feb 18, 2021)." in text  # a day in words
     assert "Rep. Ayanna Pressley (D-MA-7): 202-225-5111" in text
     assert "Sen. Elizabeth Warren (D-MA): 202-224-4543" in text and "Sen. Edward J. Markey (D-MA)" in text
     # the BREATHE Act: found by its title; in committee: its chair and ranking member

@@ -156,19 +156,8 @@ def environment(config: Config) -> jinja2.Environment:
         "change_words": change_words,
         "detected": lambda iso: local_time(iso, config.tracker.timezone, "%b %-d, %Y %-I:%M %p %Z"),
         "local": local_time,
-        "day": lambda iso_date: _day_words(iso_date),
         "person": person_label,
     })
-
-
-def _day_words(iso_date: str | None) -> str:
-    """"Thu Dec 17, 2026" for 2026-12-17 (a meeting whose time is to be announced, a hearing day)."""
-    if not iso_date:
-        return "a date to be announced"
-    try:
-        return datetime.fromisoformat(iso_date[:10]).strftime("%a %b %-d, %Y")
-    except ValueError:
-        return iso_date
 
 
 @dataclass

@@ -4,11 +4,13 @@ the tracker's (the JSON keeps ISO stamps; its data are the typed views of tracke
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from tracker.config import Config
 from tracker.logs import shorten
 from tracker.views import StatusView
-from tracker.words import STAGE_WORDS, STAMP, local_time
+from tracker.words import STAGE_WORDS, STAMP, day_words, local_time
 
 # The UTC instants `health.problems()` puts in its lines (`last …`, the lock's `since …`); the
 # JSON keeps them as they are.
@@ -26,20 +28,25 @@ def check_lines(problems: list[str], config: Config) -> list[str]:
     return [shorten(_PROBLEM_STAMP.sub(local, line)) for line in problems]
 
 
+def _latest(action: Mapping[str, Any] | None) -> str:
+    """A bill's latest action as people read it: "latest Thu Feb 18, 2021: Held at the desk."."""
+    if not action or not action.get("date"):
+        return "no action recorded yet"
+    return f"latest {day_words(action['date'])}: {action.get('text') or ''}".rstrip(": ")
+
+
 def status_lines(view: StatusView, config: Config) -> list[str]:
     """`tracker status` as text."""
     zone = config.display_zone()
     lines = []
     for b in view.bills:
-        latest = b.latest_action or {}
         law = f", Public Law {b.law}" if b.law else ""
         lines.append(f"[{b.watch}] {b.number} ({b.congress}th) {STAGE_WORDS.get(b.stage or '', b.stage)}"
-                     f"{law}; {b.cosponsors} cosponsors; latest {latest.get('date')}: {latest.get('text')}")
+                     f"{law}; {b.cosponsors} cosponsors; {_latest(b.latest_action)}")
     for sb in view.state_bills:
-        latest = sb.latest_action or {}
         held = f" ({sb.committee})" if sb.committee else ""
         lines.append(f"[{sb.watch}] {sb.label} ({sb.session}) {sb.where}{held}; {sb.sponsors} sponsors; "
-                     f"latest {latest.get('date')}: {latest.get('text')}")
+                     f"{_latest(sb.latest_action)}")
     for mt in view.meetings:
         when = local_time(mt.start, config.display_zone(mt.watch), STAMP) if mt.start else mt.date
         lines.append(f"[{mt.watch}] {when} {mt.body}: {mt.title} ({mt.status})")

@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from tracker.billnumbers import ordinal
 from tracker.safetext import one_line, web_url, xml_text
-from tracker.words import document_noun
+from tracker.words import day_words, document_noun
 
 PACKAGE = "tracker.templates"
 # A source checkout whose editable install predates the package mapping, or run from PYTHONPATH:
@@ -91,6 +91,7 @@ def _build(folder: str | None, html: bool, filters: Mapping[str, Callable[..., A
     env.filters["url"] = lambda value: web_url(value) or ""
     env.filters["line"] = one_line
     env.filters["document_noun"] = document_noun  # "Agenda packet": how alerts and the digest name a document
+    env.filters["day"] = day_words  # "Thu Feb 18, 2021": a day as people read it, in alerts and the digest
     env.filters.update(filters)
     return env
 

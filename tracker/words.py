@@ -52,6 +52,17 @@ def local_time(utc_iso: str | None, zone: str | ZoneInfo, fmt: str = LONG) -> st
     return datetime.fromisoformat(utc_iso.replace("Z", "+00:00")).astimezone(_zone(zone)).strftime(fmt)
 
 
+def day_words(iso_date: str | None) -> str:
+    """"Thu Dec 17, 2026" for 2026-12-17 (a bill's latest action, a hearing day, a meeting whose
+    time is to be announced): what people read, never the ISO form the JSON keeps."""
+    if not iso_date:
+        return "a date to be announced"
+    try:
+        return datetime.fromisoformat(iso_date[:10]).strftime("%a %b %-d, %Y")
+    except ValueError:
+        return iso_date
+
+
 def meeting_when(meeting: Meeting, fmt: str = SHORT) -> str:
     """When a meeting is: its local time, else its day, else "a date to be announced"."""
     if meeting.start:
