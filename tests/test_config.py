@@ -248,3 +248,21 @@ def test_an_open_states_key_written_in_the_file_is_masked_too(tmp_path: Path) ->
     from tracker import secrets
 
     assert secrets.mask("sent literal-Key-7788") == "sent ***"
+
+
+def test_config_check_shows_each_targets_host_and_never_its_password(tmp_path: Path) -> None:
+    """A mail URL with a port and a `from=` address is shown whole, its host included (the port and
+    query are no password); a password written in the file, even unencoded, is never printed."""
+    path = write(tmp_path, '[[subscribers]]\nid = "team"\nnotify = [\n'
+                 '  "mailto://127.0.0.1:2525?smtp=127.0.0.1&from=alerts@example.org&to=a@example.org",\n'
+                 '  "mailtos://me:hunter2@smtp.example.net:465?from=alerts@example.org&to=b@example.org",\n'
+                 ']\n')
+    result = run_cli("--config", str(path), "config", "check")
+    assert result.returncode == 0, result.stderr
+    assert "mailto://127.0.0.1:2525?smtp=127.0.0.1&from=alerts@example.org&to=a@example.org" in result.stdout
+    assert "mailtos://me:***@smtp.example.net:465?from=alerts@example.org&to=b@example.org" in result.stdout
+    assert "hunter2" not in result.stdout + result.stderr
+    path.write_text(path.read_text().replace("hunter2@smtp.example.net:465", "pa?ss@smtp.example.net"))
+    refused = run_cli("--config", str(path), "config", "check")  # a URL apprise cannot read: refused...
+    assert refused.returncode == 2 and "subscribers[team].notify[1]" in refused.stderr
+    assert "pa?ss" not in refused.stdout + refused.stderr  # ...without its password

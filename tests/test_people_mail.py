@@ -349,3 +349,37 @@ def test_list_headers_reach_apprise_as_written() -> None:
     assert {name: plugin.headers[name] for name in headers} == headers
     assert headers["List-Unsubscribe"] == ("<https://example.org/our%20alerts+more/u/a_B-c>, "
                                            "<mailto:tracker+alerts@example.org?subject=unsubscribe>")
+
+
+def test_notify_test_reaches_a_person_as_their_alerts_do_and_refuses_anyone_not_subscribed(
+        tmp_path: Path, sqlite_url: str, mailbox: Mailbox) -> None:
+    """`tracker notify --test person:N` (an operator checking that mail to a self-service subscriber
+    lands): one mail with the list headers and the person's own working links, the address never
+    printed; a pending, unsubscribed or unknown person gets nothing and the operator one line why."""
+    config = people_config(tmp_path, sqlite_url, mailbox, team=False)
+    store = Store(config.database_url)
+    ann, pat, bob = add_person(store, ANN), add_person(store, PAT, status="pending"), add_person(store, BOB)
+    set_status(store, bob, "unsubscribed")
+
+    def test(who: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(config.path), "notify", "--test", who],
+                              capture_output=True, text=True, env=tracker_env(), timeout=120)
+
+    sent = test(f"person:{ann}")
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout.strip() == f"mailto://127.0.0.1:{mailbox.port}/… to person:{ann}: sent"
+    assert ANN not in sent.stdout + sent.stderr
+    (mail,) = mail_to(mailbox, ANN)
+    assert mail["Subject"] == "tracker test message"
+    token = token_of(mail)
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"{PUBLIC}/u/{token}" in parts(mail)["text/plain"] and f"{PUBLIC}/p/{token}" in parts(mail)["text/plain"]
+    with store.session() as session:
+        assert person_by_token(session, token, "manage").id == ann  # the link works the moment it lands
+
+    for who, why in ((f"person:{pat}", f"person:{pat} is pending"), (f"person:{bob}", f"person:{bob} is unsubscribed"),
+                     ("person:999", "person:999: no such person")):
+        refused = test(who)
+        assert refused.returncode == 2 and why in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    assert len(mailbox.messages) == 1

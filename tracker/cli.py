@@ -355,7 +355,8 @@ def crawl(ctx: Context, watches: tuple[str, ...]) -> None:
 
 
 @main.command("notify")
-@click.option("--test", "test_subscriber", metavar="SUBSCRIBER", help="Send a test message to each target.")
+@click.option("--test", "test_subscriber", metavar="SUBSCRIBER",
+              help="Send a test message to each target of a config subscriber, or to person:N.")
 @click.option("--retry-dead", is_flag=True, help="Put dead deliveries back in the queue.")
 @quiet_option
 @pass_ctx
@@ -364,10 +365,21 @@ def notify_cmd(ctx: Context, test_subscriber: str | None, retry_dead: bool) -> N
     config = ctx.config()
     if test_subscriber:
         from tracker.alerts.send import send_test
+        from tracker.people import person_id_of
 
-        if test_subscriber not in {s.id for s in config.subscribers}:
-            fail_usage(f"--test {test_subscriber}: no subscriber with that id in {config.path}")
-        results = send_test(config, test_subscriber)
+        person = person_id_of(test_subscriber)
+        if person is not None:
+            from tracker.alerts.peoplemail import TestRefused, send_person_test
+
+            try:
+                results = [send_person_test(config, open_store(config), person)]
+            except TestRefused as refused:
+                fail_usage(f"--test {test_subscriber}: {refused}")
+        elif test_subscriber not in {s.id for s in config.subscribers}:
+            fail_usage(f"--test {test_subscriber}: no subscriber with that id in {config.path} "
+                       "(a self-service subscriber is person:N)")
+        else:
+            results = send_test(config, test_subscriber)
         for label, ok, error in results:
             if ok:
                 ctx.say(f"{label}: sent")

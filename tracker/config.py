@@ -878,8 +878,8 @@ def _notify_urls(raw: Any, where: str, env: dict[str, str], problems: list[tuple
             continue
         url = _expand(template, f"{where}[{i}]", env, problems)
         # A password written literally in the file is still a secret for output purposes.
-        for found in re.finditer(r"://[^/\s:@]+:([^/\s@]+)@", url):
-            secrets.register(found.group(1))
+        for password in secrets.url_passwords(url):
+            secrets.register(password)
         out.append({"template": template, "url": url})
     return out
 

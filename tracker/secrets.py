@@ -16,14 +16,22 @@ _known: set[str] = set()
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;]|\b)(token|api_key|apikey|key|password|pass|secret|access_token|auth)=([^&\s\"'#]+)"
 )
-# user:password@ in URLs (apprise mailto://user:pass@host, https://user:pass@host).
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")
+# user:password@ in URLs (apprise mailto://user:pass@host, https://user:pass@host). A password may
+# hold an unencoded ? or # (masked all the same), but not a query: in `host:2525?from=a@b` the port
+# and query are no password, and masking them would hide the host.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@?#]+):([^/\s@?#]+|[^/\s@?#]*[?#][^/\s@=&]*)@")
 
 
 def register(value: str | None) -> None:
     """Remember a secret value so it is masked wherever it would appear."""
     if value and len(value) >= 4:
         _known.add(value)
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords written in URLs' `user:password@` (one written literally in the config file is
+    a secret all the same)."""
+    return [found.group(3) for found in _USERINFO.finditer(text)]
 
 
 def mask(text: str) -> str:
@@ -39,12 +47,18 @@ def mask(text: str) -> str:
 
 def mask_url_path(url: str) -> str:
     """Apprise puts webhook secrets in the path (discord://id/TOKEN, json://host/path): keep the
-    scheme and host only, for labels shown to operators."""
+    scheme and host (with a numeric port) only, for labels shown to operators. Given the URL as
+    written, not masked first: masking a mail URL's `user:pass@` can swallow its host when a `from=`
+    address follows a port; a password written unencoded in the authority never survives here
+    either (what follows a colon is kept only if it is a port)."""
     match = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#]*)", url, re.I)
     if not match:
         return MASK
     host = match.group(2).rsplit("@", 1)[-1]
-    return f"{match.group(1)}://{host}/…"
+    bracket = host.find("]") + 1 if host.startswith("[") else 0  # [::1]:2525
+    name, _, port = host[bracket:].partition(":")
+    name = host[:bracket] + name
+    return f"{match.group(1)}://{name}{':' + port if port.isdigit() else ''}/…"
 
 
 class MaskingFilter(logging.Filter):

@@ -7,16 +7,19 @@ The address is needed here and only here: every line an operator reads names `pe
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
 from tracker import models as m
-from tracker.alerts.render import MailLinks
-from tracker.alerts.send import ListHeaders, mail_from, with_headers
+from tracker import secrets
+from tracker.alerts.render import MailLinks, person_test_message
+from tracker.alerts.send import ListHeaders, mail_from, person_mail, send_message, with_headers
 from tracker.config import Config, NotifyUrl, Subscriber
-from tracker.people import as_subscriber, issue_mail_token
+from tracker.people import as_subscriber, issue_mail_token, subscriber_id
+from tracker.store import Store
 from tracker.targets import Target, targets_of
 
 
@@ -66,3 +69,32 @@ class PeopleMail:
         headers = ListHeaders(links.unsubscribe, self.mailto, self.list_id).as_dict()
         target = Target(plain.template, with_headers(plain.url, headers), plain.recipient, shown_as=subscriber.id)
         return PersonMail(person.id, person.address, subscriber, target, links, person.bounces)
+
+
+class TestRefused(Exception):
+    """Why `notify --test person:N` sends nothing (one line for the operator)."""
+
+
+def send_person_test(config: Config, store: Store, person_id: int) -> tuple[str, bool, str | None]:
+    """`notify --test person:N`: one test message to a self-service subscriber, as their alerts go
+    (list headers, their own links; a refusal by their server said as the server said it, their
+    address never printed). Only an active person is mailed: a pending one has not confirmed the
+    address, and one who left must hear nothing more."""
+    mail = PeopleMail.of(config)
+    if mail is None:
+        raise TestRefused("mail to people needs [alerts] mail_url and [serve] public_url")
+    shown = subscriber_id(person_id)
+    with store.session() as session:
+        person = session.get(m.Person, person_id)
+        if person is None:
+            raise TestRefused(f"{shown}: no such person (tracker status --with-addresses lists them)")
+        if person.status != "active":
+            raise TestRefused(f"{shown} is {person.status}: a test message goes only to a confirmed, "
+                              "subscribed person")
+        prepared = mail.prepare(session, person)  # the token is committed before the mail goes
+    with person_mail(prepared.address, shown) as refusals:
+        ok, error = send_message(prepared.target, person_test_message(config, shown, prepared.links),
+                                 uuid.uuid4().hex, config.alerts.timeout_seconds)
+    if error and refusals.seen:
+        error += f": {refusals.said()}"
+    return prepared.target.label, ok, secrets.mask(error) if error else None

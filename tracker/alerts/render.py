@@ -143,6 +143,15 @@ def _person_footer(env: jinja2.Environment, links: MailLinks, markdown: bool = F
     return _clean(env.get_template(name).render(links=links))
 
 
+def person_test_message(config: Config, person: str, links: MailLinks) -> Message:
+    """`notify --test person:N`: a test mail as a person's alerts reach them, their own unsubscribe
+    and preferences links at the end."""
+    env = _environment(config)
+    body = (f"This is a test from tracker, sent by its operator to check that alerts reach you ({person}). "
+            "You need not do anything.")
+    return Message("tracker test message", body + "\n" + _person_footer(env, links))
+
+
 def _md(text: object) -> str:
     """Scraped text inside Markdown: no raw HTML (apprise turns Markdown into HTML for email), no
     emphasis or links smuggled in."""
