@@ -369,3 +369,54 @@ def test_morning_is_the_meeting_day_at_daily_at_in_its_body_zone() -> None:
     assert due_at(after_dst, "morning", la, "08:00") == datetime(2026, 3, 9, 15, 0, tzinfo=UTC)  # 8:00 PDT
     assert due_at(ten, "90m", la, "08:00") == datetime(2026, 12, 14, 16, 30, tzinfo=UTC)
     assert due_at(ten, "2d", la, "08:00") == datetime(2026, 12, 12, 18, 0, tzinfo=UTC)
+
+
+def test_a_person_who_chose_reminders_gets_them_with_their_own_links(tmp_path: Path, mailbox: Mailbox, db_url: str,
+                                                                     frozen_now: Any) -> None:
+    """Self-service subscribers choose reminders on their preferences page: Dee (active, two days
+    before and the morning) gets hers with her own unsubscribe and preferences links and the list
+    headers; Eve (not confirmed yet) and Fay (asked for none) get none; once Dee unsubscribes, the
+    morning's reminder already owed to her is not sent."""
+    from sqlalchemy import select, update
+
+    from tracker import clock
+    from tracker import models as m
+
+    bo = [{"id": "bo", "notify": [mail_to(mailbox, BO)]}]
+    _, store = setup(tmp_path, mailbox, db_url, subscribers=bo)  # then people mailed through the same server
+    server = f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org"
+    config = load_config(write_config(tmp_path, db_url=db_url, alerts={"daily_at": "08:00", "mail_url": server},
+                                      bills=[], subscribers=bo,
+                                      extra=WATCH + '[serve]\npublic_url = "https://alerts.example.org"\n'), env={})
+    people = {}
+    with store.session() as session:
+        for address, status, asked in (("dee@example.org", "active", ["2d", "morning"]),
+                                       ("eve@example.org", "pending", ["2d"]), ("fay@example.org", "active", None)):
+            person = m.Person(address=address, status=status, mode="instant", follow=None, reminders=asked, bounces=0,
+                              created_at=clock.now(), updated_at=clock.now())
+            session.add(person)
+            session.flush()
+            people[address] = person.id
+    store_meeting(store, config, hearing())  # Mon Dec 14, 10:00 AM in New York
+    assert send(store, config) == 0
+
+    frozen_now("2026-12-12T15:00:00Z")
+    assert owe_reminders(store, config) == 1  # Dee only
+    assert notify(store, config).sent == 1
+    (mail,) = [mail for rcpt, mail in mailbox.messages if rcpt == ["dee@example.org"]]
+    assert str(make_header(decode_header(mail["Subject"]))) == "Reminder: Committee on Public Safety, Mon Dec 14, 10:00 AM"
+    assert mail["List-Unsubscribe"].startswith("<https://alerts.example.org/u/")
+    text = shown(mail)
+    assert "Reminder: Committee on Public Safety meets in 2 days." in text
+    assert "https://alerts.example.org/u/" in text and "https://alerts.example.org/p/" in text
+    assert "ask your tracker operator" not in text  # a person's footer, not a config subscriber's
+    assert [rcpt for rcpt, _ in mailbox.messages] == [["dee@example.org"]]
+
+    frozen_now("2026-12-14T13:00:00Z")  # the morning's reminder is owed ...
+    assert owe_reminders(store, config) == 1
+    with store.session() as session:  # ... and Dee unsubscribes before it goes
+        session.execute(update(m.Person).where(m.Person.id == people["dee@example.org"]).values(status="unsubscribed"))
+    assert notify(store, config).sent == 0
+    assert len(mailbox.messages) == 1
+    with store.session() as session:
+        assert sorted(session.scalars(select(m.Delivery.status))) == ["dropped", "sent"]

@@ -150,6 +150,34 @@ def test_sign_up_confirm_change_and_one_click_unsubscribe(served: Served) -> Non
     assert "You are unsubscribed" in ann.get(manage).text
 
 
+def test_a_person_chooses_reminders_on_the_preferences_page(served: Served) -> None:
+    """The reminders a config subscriber writes as `reminders = [...]`, a person ticks: kept, shown
+    ticked, changed; a value the page does not offer is refused with the page and nothing saved."""
+    bo = served.visitor()
+    bo.sign_up("bo@example.org")
+    manage = confirm(served, bo, "bo@example.org")
+    page = bo.get(manage)
+    assert "Two days before" in page.text and 'name="reminder" value="2d" checked' not in page.text
+
+    def reminders() -> list[str] | None:
+        with served.store.session() as session:
+            return session.scalar(select(m.Person.reminders))
+
+    assert reminders() is None
+    saved = bo.post(manage, {"csrf": bo.csrf, "action": "save", "mode": "instant", "reminder": ["morning", "2d"]})
+    assert saved.status_code == 200 and "Saved." in saved.text
+    assert reminders() == ["2d", "morning"]
+    page = bo.get(manage)
+    assert 'value="2d" checked' in page.text and 'value="morning" checked' in page.text
+    assert 'value="3h" checked' not in page.text
+    refused = bo.post(manage, {"csrf": bo.csrf, "action": "save", "mode": "instant", "reminder": ["5m"]})
+    assert refused.status_code == 400 and "not one offered here" in refused.text
+    assert reminders() == ["2d", "morning"]
+    bo.get(manage)
+    bo.post(manage, {"csrf": bo.csrf, "action": "save", "mode": "instant"})  # none ticked: none sent
+    assert reminders() is None
+
+
 def test_the_unsubscribe_page_button_needs_its_csrf_token(served: Served) -> None:
     ann = served.visitor()
     ann.sign_up("ann@example.org")

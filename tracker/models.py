@@ -272,6 +272,8 @@ class Person(Base):
     follow: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # watch ids; None = every watch
     state: Mapped[str | None] = mapped_column(String(2), nullable=True)
     district: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # ["2d", "morning"]; SQL NULL when none (never JSON null: "asked for reminders" is one IS NOT NULL)
+    reminders: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     bounces: Mapped[int] = mapped_column(Integer, default=0)  # permanent failures in a row
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

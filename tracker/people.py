@@ -111,7 +111,7 @@ def as_subscriber(person: m.Person, mail_url: NotifyUrl) -> Subscriber:
     return Subscriber.model_construct(
         id=subscriber_id(person.id), notify=[notify], follow=person.follow, mode=person.mode, kinds=None,
         paused=False, state=person.state, district=person.district, state_senate_district=None,
-        state_house_district=None)
+        state_house_district=None, reminders=list(person.reminders or []))
 
 
 def active_subscribers(session: Session, config: Config) -> list[Subscriber]:
@@ -120,6 +120,27 @@ def active_subscribers(session: Session, config: Config) -> list[Subscriber]:
         return []
     people = session.scalars(select(m.Person).where(m.Person.status == "active").order_by(m.Person.id))
     return [as_subscriber(person, config.alerts.mail_url) for person in people]
+
+
+def reminder_askers(session: Session, config: Config) -> list[Subscriber]:
+    """Every active person who asked for reminders before meetings, as subscribers."""
+    if config.alerts.mail_url is None:
+        return []
+    people = session.scalars(select(m.Person).where(m.Person.status == "active", m.Person.reminders.is_not(None))
+                             .order_by(m.Person.id))
+    return [as_subscriber(person, config.alerts.mail_url) for person in people if person.reminders]
+
+
+def subscriber_named(session: Session, config: Config, subscriber: str) -> Subscriber | None:
+    """The subscriber behind an outbox id as they stand now: a config subscriber, or an active
+    person (None for one who left, was deleted, or cannot be mailed)."""
+    person_id = person_id_of(subscriber)
+    if person_id is None:
+        return next((s for s in config.subscribers if s.id == subscriber), None)
+    person = session.get(m.Person, person_id)
+    if person is None or person.status != "active" or config.alerts.mail_url is None:
+        return None
+    return as_subscriber(person, config.alerts.mail_url)
 
 
 def counts(session: Session) -> dict[str, int]:

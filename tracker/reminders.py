@@ -1,6 +1,6 @@
 """Reminders before meetings, owing side: which reminders are due, owed once each through the outbox.
 
-A subscriber who asks (`reminders = ["2d", "morning"]`) gets one message per (meeting, reminder)
+A subscriber who asks (`reminders = ["2d", "morning"]`, or a person on their preferences page) gets one message per (meeting, reminder)
 before each meeting of a body they follow that carries an agenda item matching the watch's keywords
 or a council matter the watch follows. `owe_reminders` runs before each claim of `tracker notify`:
 it inserts the due ones as delivery rows (INSERT … ON CONFLICT DO NOTHING on a key of the meeting,
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config, Subscriber, reminder_offset
+from tracker.people import reminder_askers, subscriber_named
 from tracker.queries import current_record, meetings_starting, watch_entities
 from tracker.records import Matter, Meeting, MeetingStatus
 from tracker.store import Store
@@ -116,14 +117,15 @@ def owe_reminders(store: Store, config: Config) -> int:
     to be announced) to each subscriber asking for it and following the meeting's watch, not paused.
     Of one subscriber's reminders of one meeting due at once (notify did not run for a while), only
     the latest is owed. Returns how many rows this call added (a row already owed is left alone)."""
-    askers = [sub for sub in config.subscribers if sub.reminders and not sub.paused]
-    if not askers:
-        return 0
     now = clock.now()
-    # No reminder is due before this far ahead of its meeting ("morning" at most a day and its hours).
-    reach = max(reminder_offset(text) or timedelta(days=2) for sub in askers for text in sub.reminders)
     rows: list[dict[str, Any]] = []
     with store.session() as session:
+        askers = [sub for sub in config.subscribers if sub.reminders and not sub.paused]
+        askers += reminder_askers(session, config)  # people who chose reminders on their preferences page
+        if not askers:
+            return 0
+        # No reminder is due before this far ahead of its meeting ("morning" at most a day and its hours).
+        reach = max(reminder_offset(text) or timedelta(days=2) for sub in askers for text in sub.reminders)
         for watch in config.meetings:
             subs = [sub for sub in askers if _follows(sub, watch.id)]
             if not subs:
@@ -174,7 +176,7 @@ def reminder_stands(session: Session, config: Config, subscriber_id: str, note: 
     """The meeting as it stands now when the reminder is still to be sent: the subscriber still asks
     for it, the meeting starts when it was owed for, is neither cancelled nor begun, and still
     carries a matching item or followed matter. None: withdraw it."""
-    sub = next((s for s in config.subscribers if s.id == subscriber_id), None)
+    sub = subscriber_named(session, config, subscriber_id)
     if sub is None or sub.paused or note["reminder"] not in sub.reminders:
         return None
     meeting = current_record(session, note["meeting"])

@@ -211,7 +211,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     first = rows[0]
     note = note_of(first.payload)
     if note is not None:
-        return _reminder(session, first.subscriber_id, note, config, env)
+        return _reminder(session, first.subscriber_id, note, config, env, links)
     if first.payload:
         return Message(_clean(first.payload["title"]), _clean(first.payload["body"]))
     footer = _person_footer(env, links) if links else _footer(env, first.subscriber_id)
@@ -265,9 +265,11 @@ def _reminded_of_cancelled(session: Any, config: Config, subscriber_id: str, cha
     return cancelled is not None and reminded(session, cancelled.entity_key, subscriber_id)
 
 
-def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Config, env: jinja2.Environment) -> Message:
+def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Config, env: jinja2.Environment,
+              links: MailLinks | None = None) -> Message:
     """A reminder before a meeting: when and where, the items that make it matter, how to take part,
-    its link and documents, whom to write; withdrawn when it no longer stands (tracker/reminders.py)."""
+    its link and documents, whom to write; withdrawn when it no longer stands (tracker/reminders.py).
+    A person's ends with their own unsubscribe and preferences links."""
     standing = reminder_stands(session, config, subscriber_id, note)
     if standing is None:
         return Message("", "", withdrawn=True)
@@ -285,8 +287,9 @@ def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Conf
     body = env.get_template("alerts/reminder.txt.j2").render(**context)
     markdown = env.get_template("alerts/reminder.md.j2").render(**context)
     title = one_line(f"Reminder: {meeting_label(meeting)}, {meeting_when(meeting)}")
-    return Message(_clean(title), _clean(body) + _footer(env, subscriber_id), web_url(meeting.url),
-                   _clean(markdown) + "\n" + _footer(env, subscriber_id, markdown=True))
+    footer = _person_footer(env, links) if links else _footer(env, subscriber_id)
+    md_footer = _person_footer(env, links, markdown=True) if links else _footer(env, subscriber_id, markdown=True)
+    return Message(_clean(title), _clean(body) + footer, web_url(meeting.url), _clean(markdown) + "\n" + md_footer)
 
 
 def _ahead(left: timedelta) -> str:

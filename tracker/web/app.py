@@ -210,8 +210,13 @@ class Pages:
             raise Refused("A district needs its state.")
         if state is not None and (problem := check_place(state, district)):
             raise Refused(f"The state or district is not right: {problem}.")
+        offered = [value for value, _ in subscriptions.REMINDERS]
+        asked = [r for r in form.getlist("reminder") if isinstance(r, str)]
+        if len(asked) > len(offered) or any(r not in offered for r in asked):
+            raise Refused("One of the reminders picked is not one offered here.")
         follow = [w for w, _ in self.watches if w in picked] or None
-        return subscriptions.Choices(follow=follow, mode=mode, state=state, district=district)  # type: ignore[arg-type]
+        return subscriptions.Choices(follow=follow, mode=mode, state=state, district=district,  # type: ignore[arg-type]
+                                     reminders=tuple(r for r in offered if r in asked))
 
     async def confirm_page(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -274,7 +279,8 @@ class Pages:
     def preferences(self, request: Request, token: str, status: str, choices: subscriptions.Choices, *,
                     saved: bool = False, problem: str | None = None, code: int = 200) -> HTMLResponse:
         return self.page(request, "web/preferences.html.j2", code, title="Your alerts", token=token, status=status,
-                         choices=choices, watches=self.watches, states=self.states, saved=saved, problem=problem)
+                         choices=choices, watches=self.watches, states=self.states, saved=saved, problem=problem,
+                         reminders=subscriptions.REMINDERS)
 
     async def preferences_post(self, request: Request) -> Response:
         token = request.path_params["token"]

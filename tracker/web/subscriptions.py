@@ -28,6 +28,9 @@ from tracker.people import (
 
 Mode = Literal["instant", "daily", "weekly"]
 MODES: tuple[Mode, ...] = ("instant", "daily", "weekly")
+# The reminders a person may choose (a config subscriber may ask for any time: tracker/config.py).
+REMINDERS: tuple[tuple[str, str], ...] = (("2d", "Two days before"), ("morning", "The morning of the meeting"),
+                                          ("3h", "Three hours before"))
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,12 @@ class Choices:
     mode: Mode
     state: str | None
     district: int | None
+    reminders: tuple[str, ...] = ()  # before meetings of followed bodies that matter: ("2d", "morning")
 
 
 def choices_of(person: m.Person) -> Choices:
     return Choices(follow=list(person.follow) if person.follow else None, mode=person.mode,  # type: ignore[arg-type]
-                   state=person.state, district=person.district)
+                   state=person.state, district=person.district, reminders=tuple(person.reminders or ()))
 
 
 def _apply(person: m.Person, choices: Choices, now: datetime) -> None:
@@ -51,6 +55,7 @@ def _apply(person: m.Person, choices: Choices, now: datetime) -> None:
     person.mode = choices.mode
     person.state = choices.state
     person.district = choices.district
+    person.reminders = list(choices.reminders) or None
     person.updated_at = now
 
 
@@ -67,7 +72,7 @@ _RECENT = select(_mails.c.id).where(_mails.c.person_id == bindparam("pid"),
                                     _mails.c.created_at > bindparam("since")).limit(1)
 _CHOOSE = update(_people).where(_people.c.id == bindparam("pid")).values(
     follow=bindparam("follow"), mode=bindparam("mode"), state=bindparam("state"), district=bindparam("district"),
-    updated_at=bindparam("now"))
+    reminders=bindparam("reminders"), updated_at=bindparam("now"))
 _TOKEN = select(_tokens.c.person_id, _tokens.c.purpose, _tokens.c.expires_at).where(
     _tokens.c.token_hash == bindparam("hash"))
 # One statement finds the link's person and unsubscribes them (the first time's date kept): a
@@ -93,7 +98,8 @@ def _new_person(session: Session) -> Any:
     if dialect not in _NEW_PERSON:
         _NEW_PERSON[dialect] = m.insert(session, m.Person).values(
             address=bindparam("address"), status="pending", mode=bindparam("mode"), follow=bindparam("follow"),
-            state=bindparam("state"), district=bindparam("district"), bounces=0, created_at=bindparam("now"),
+            state=bindparam("state"), district=bindparam("district"), reminders=bindparam("reminders"), bounces=0,
+            created_at=bindparam("now"),
             updated_at=bindparam("now"),
         ).on_conflict_do_nothing(index_elements=["address"]).returning(_people.c.id)
     return _NEW_PERSON[dialect]
@@ -109,7 +115,8 @@ def sign_up(session: Session, address: str, choices: Choices, now: datetime, res
     Returns what happened ("held" when the mail was held back by `resend`)."""
     db = session.connection()
     wanted = {"follow": list(choices.follow) if choices.follow else None, "mode": choices.mode,
-              "state": choices.state, "district": choices.district, "now": now}
+              "state": choices.state, "district": choices.district, "reminders": list(choices.reminders) or None,
+              "now": now}
     made = db.execute(_new_person(session), {"address": address, **wanted}).scalar()
     if made is not None:
         db.execute(_NEW_MAIL, {"pid": made, "purpose": "confirm", "now": now})
