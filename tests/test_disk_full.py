@@ -117,7 +117,10 @@ def test_a_message_sent_as_the_disk_fills_is_recorded_first_and_never_sent_again
     (line,) = still.stderr.splitlines()
     assert line.startswith("tracker notify: stopped: the disk is full"), line
 
-    (small_disk / "filler").unlink()  # space again
+    (small_disk / "filler").unlink()  # space again; a monitor's check before the next notify says what waits
+    check = tracker(path, "status", "--check", now=LATER)
+    assert check.returncode == 1 and ("1 delivery sent but not recorded (the database could not record them): "
+                                      "the next `tracker notify` or `tracker run` records them") in check.stdout
     again = tracker(path, "notify", now=LATER)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines() == [
@@ -126,6 +129,7 @@ def test_a_message_sent_as_the_disk_fills_is_recorded_first_and_never_sent_again
     assert sorted(hook.titles) == sorted(f"S. 1 {words}" for words in WORDS)  # each once
     assert statuses(load_store(path)) == {"sent": 4}
     assert leftovers(small_disk) == []
+    assert tracker(path, "status", "--check", now=LATER).returncode == 0  # recorded: nothing to report
 
 
 @pytest.mark.slow

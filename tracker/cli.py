@@ -495,9 +495,15 @@ def status(ctx: Context, as_json: bool, check: bool, with_addresses: bool) -> No
 
     config = ctx.config()
     if check:
+        from tracker.alerts.journal import unrecorded
         from tracker.health import problems
 
-        found = problems(open_store(config), config, config.base_dir)
+        store = open_store(config)
+        found = problems(store, config, config.base_dir)
+        if waiting := unrecorded(store, config.base_dir):
+            found.append(f"{waiting} {'delivery' if waiting == 1 else 'deliveries'} sent but not recorded (the "
+                         "database could not record them): the "
+                         "next `tracker notify` or `tracker run` records them before it sends anything")
         if as_json:
             click.echo(secrets.mask(json.dumps({"ok": not found, "problems": found}, indent=2)))
         else:

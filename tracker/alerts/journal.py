@@ -89,24 +89,45 @@ class SentJournal:
                 self.path.unlink()
 
 
+def _journals(store: Store, base_dir: Path) -> list[tuple[Path, str, str, str | None]]:
+    """Each journal file: its path, the notifier's pid and owner, and its ids as written (None when
+    it cannot be read)."""
+    prefix = _prefix(store, base_dir)
+    found: list[tuple[Path, str, str, str | None]] = []
+    for path in sorted(prefix.parent.glob(f"{prefix.name}.*.*")):
+        pid_text, _, owner = path.name[len(prefix.name) + 1:].partition(".")
+        try:
+            content: str | None = path.read_bytes().split(b"\0", 1)[0].decode("ascii")
+        except (OSError, UnicodeDecodeError):
+            content = None
+        found.append((path, pid_text, owner, content))
+    return found
+
+
+def _ids(content: str) -> list[int]:
+    return [int(i) for line in content.splitlines() if line for i in line.split(",") if i.strip().isdigit()]
+
+
+def unrecorded(store: Store, base_dir: Path) -> int:
+    """How many deliveries were sent but are not recorded yet (for `status --check`; reads files
+    only, so it works while the database cannot record anything)."""
+    return sum(len(_ids(content)) for _, _, _, content in _journals(store, base_dir) if content)
+
+
 def replay(store: Store, base_dir: Path) -> int:
     """Record as sent what earlier notifiers sent but could not record, and free their other
     leases; returns how many deliveries were recorded. Raises when the database still cannot
     record them (the journal is kept for the next try)."""
-    prefix = _prefix(store, base_dir)
     recorded = 0
-    for path in sorted(prefix.parent.glob(f"{prefix.name}.*.*")):
-        pid_text, _, owner = path.name[len(prefix.name) + 1:].partition(".")
-        try:
-            content = path.read_bytes().split(b"\0", 1)[0].decode("ascii")
-        except (OSError, UnicodeDecodeError):
+    for path, pid_text, owner, content in _journals(store, base_dir):
+        if content is None:
             continue
         if not content:
             if pid_text.isdigit() and not process_alive(int(pid_text)):
                 with contextlib.suppress(OSError):
                     path.unlink()  # left by a notifier that was killed before it sent anything
             continue
-        ids = [int(i) for line in content.splitlines() if line for i in line.split(",") if i.strip().isdigit()]
+        ids = _ids(content)
         with store.engine.begin() as conn:
             if ids:
                 recorded += conn.execute(
