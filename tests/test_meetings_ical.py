@@ -47,7 +47,9 @@ def test_real_feed() -> None:
      ("CANCELLED", "Board meeting", None, "CANCELLED"),
      ("CONFIRMED", "CANCELLED - Finance Sub-Committee Meeting", None, "CANCELLED"),
      (None, "Regular meeting", "This meeting has been postponed.", "postponed"),
-     ("Final", "Regular meeting", "Jointly with the Committee on Finance", None)],
+     ("Final", "Regular meeting", "Jointly with the Committee on Finance", None),
+     (None, "Deferred Compensation Board of Control Regular Meeting", None, None),
+     (None, "Regular meeting - deferred", None, "deferred")],
 )
 def test_cancellation_spellings(status: str | None, title: str, comment: str | None, word: str | None) -> None:
     assert cancellation(status=status, title=title, comment=comment) == word

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from tracker.records import AgendaItem, Document, ListingContext
 from tracker.safetext import web_url
 
-# The many spellings of "this meeting will not happen as scheduled".
-_CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred|rescheduled to a later date)\b", re.I)
+# The many spellings of "this meeting will not happen as scheduled". "Deferred compensation" is a
+# retirement plan and the name of the board that runs it (Napa County's), no deferral.
+_CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred(?!\s+comp)|rescheduled to a later date)\b",
+                           re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 
 
