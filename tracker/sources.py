@@ -73,7 +73,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # ical-2: meetings whose titles match a keyword show it as their item (ical-1 ignored keywords).
     # ical-3: ATTACH links as documents; an all-day event's own words give its time.
     # ical-4, feed-3, civicplus-3, granicus-4, primegov-4, civicclerk-3, boarddocs-3 (the listing
-    # sources, one cancellation rule): "Deferred Compensation" in a name is a board, not a deferral.
+    # sources, one cancellation rule): "Deferred Compensation" in a name is a board, not a deferral;
+    # a name saying "No Meeting", "will not meet" or "Rescheduled to <date>" is a cancelled meeting.
     SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-4"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.

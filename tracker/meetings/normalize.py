@@ -17,6 +17,10 @@ from tracker.safetext import web_url
 _CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred(?!\s+comp)|rescheduled to a later date)\b",
                            re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
+# Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
+# ON JULY 10", "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20"); in a description the same
+# words may be about another meeting or an item.
+_OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet|rescheduled to \d{1,2}/\d{1,2}(?:/\d{2,4})?)(?!\w)", re.I)
 
 
 class SourceParseError(ValueError):
@@ -31,7 +35,8 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
         match = _CANCEL_WORDS.search(text or "")
         if match:
             return match.group(1)
-    return None
+    match = _OFF_IN_NAME.search(title or "")
+    return match.group(1) if match else None
 
 
 _SLACK = timedelta(days=1)
