@@ -74,7 +74,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # ical-3: ATTACH links as documents; an all-day event's own words give its time.
     # ical-4, feed-3, civicplus-3, granicus-4, primegov-4, civicclerk-3, boarddocs-3 (the listing
     # sources, one cancellation rule): "Deferred Compensation" in a name is a board, not a deferral;
-    # a name saying "No Meeting", "will not meet" or "Rescheduled to <date>" is a cancelled meeting.
+    # a name saying "No Meeting", "will not meet" or "Rescheduled to <date>" is a cancelled meeting;
+    # a time whose minutes run into its am/pm ("530pm") is read.
     SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-4"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
