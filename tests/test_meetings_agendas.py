@@ -74,6 +74,10 @@ def test_dates_and_times_in_text() -> None:
     assert find_time("at 6 PM") == datetime(1, 1, 1, 18, 0).time()
     assert find_time("12:15 p.m.") == datetime(1, 1, 1, 12, 15).time()
     assert find_time("following Committee meetings") is None and find_time("at 14:75 pm") is None
+    # minutes run into the am/pm (Liberal, KS); a year or a room number before a word is no time
+    assert find_time("City Commission Meeting 530pm (PDF)") == datetime(1, 1, 1, 17, 30).time()
+    assert find_time("Work session 1130am") == datetime(1, 1, 1, 11, 30).time()
+    assert find_time("FY 2022 Amendments, Room 1030 at 7 pm") == datetime(1, 1, 1, 19, 0).time()
 
 
 def test_civicplus_real_page() -> None:

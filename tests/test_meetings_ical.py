@@ -47,7 +47,14 @@ def test_real_feed() -> None:
      ("CANCELLED", "Board meeting", None, "CANCELLED"),
      ("CONFIRMED", "CANCELLED - Finance Sub-Committee Meeting", None, "CANCELLED"),
      (None, "Regular meeting", "This meeting has been postponed.", "postponed"),
-     ("Final", "Regular meeting", "Jointly with the Committee on Finance", None)],
+     ("Final", "Regular meeting", "Jointly with the Committee on Finance", None),
+     (None, "Deferred Compensation Board of Control Regular Meeting", None, None),
+     (None, "Regular meeting - deferred", None, "deferred"),
+     (None, "03-17-26 City Council Agenda (No Meeting)", None, "No Meeting"),
+     (None, "THE OVERSIGHT BOARD WILL NOT MEET ON JULY 10, 2012", None, "WILL NOT MEET"),
+     (None, "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20", None, "Rescheduled to 2/27/20"),
+     (None, "Council agenda - 10/13/20 - reg rescheduled from 10/6", None, None),
+     (None, "Regular meeting", "There will be no meeting of the subcommittee.", None)],
 )
 def test_cancellation_spellings(status: str | None, title: str, comment: str | None, word: str | None) -> None:
     assert cancellation(status=status, title=title, comment=comment) == word

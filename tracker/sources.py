@@ -72,25 +72,29 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind("openstates", ("statebill", "reference"), parser_version="openstates-1"),
     # ical-2: meetings whose titles match a keyword show it as their item (ical-1 ignored keywords).
     # ical-3: ATTACH links as documents; an all-day event's own words give its time.
-    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-3"),
+    # ical-4, feed-3, civicplus-3, granicus-4, primegov-4, civicclerk-3, boarddocs-3 (the listing
+    # sources, one cancellation rule): "Deferred Compensation" in a name is a board, not a deferral;
+    # a name saying "No Meeting", "will not meet" or "Rescheduled to <date>" is a cancelled meeting;
+    # a time whose minutes run into its am/pm ("530pm") is read.
+    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-4"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-2"),
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-3"),
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
-               parser_version="civicplus-2"),
+               parser_version="civicplus-3"),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
     # granicus-3: a district's own table of meetings playing them on Granicus (LAUSD) is read.
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
-               parser_version="granicus-3"),
+               parser_version="granicus-4"),
     # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
-               parser_version="primegov-3"),
+               parser_version="primegov-4"),
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings.
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
-               parser_version="civicclerk-2"),
+               parser_version="civicclerk-3"),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
-               parser_version="boarddocs-2"),
+               parser_version="boarddocs-3"),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 # The window of meetings a meeting source reads (days before and after now): listing spiders keep

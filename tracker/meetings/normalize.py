@@ -12,9 +12,15 @@ from zoneinfo import ZoneInfo
 from tracker.records import AgendaItem, Document, ListingContext
 from tracker.safetext import web_url
 
-# The many spellings of "this meeting will not happen as scheduled".
-_CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred|rescheduled to a later date)\b", re.I)
+# The many spellings of "this meeting will not happen as scheduled". "Deferred compensation" is a
+# retirement plan and the name of the board that runs it (Napa County's), no deferral.
+_CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred(?!\s+comp)|rescheduled to a later date)\b",
+                           re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
+# Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
+# ON JULY 10", "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20"); in a description the same
+# words may be about another meeting or an item.
+_OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet|rescheduled to \d{1,2}/\d{1,2}(?:/\d{2,4})?)(?!\w)", re.I)
 
 
 class SourceParseError(ValueError):
@@ -29,7 +35,8 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
         match = _CANCEL_WORDS.search(text or "")
         if match:
             return match.group(1)
-    return None
+    match = _OFF_IN_NAME.search(title or "")
+    return match.group(1) if match else None
 
 
 _SLACK = timedelta(days=1)
@@ -109,8 +116,10 @@ _LONG_DATE_SHORT_YEAR = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),\s*(\
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
 _US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  # Granicus "04-08-25 Regular..."
-# "6:30 P.M.", "9:30 a.m.", "6 PM", "12:00pm", "12 noon"; not "14:75 pm" (checked below).
-_CLOCK = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d\d))?\s*([ap])\.?\s*m\b\.?|\b(?:12(?::00)?\s*)?(noon)\b", re.I)
+# "6:30 P.M.", "9:30 a.m.", "6 PM", "12:00pm", "12 noon", "530pm" (the minutes run into the am/pm
+# with no colon: Liberal, KS's "City Commission Meeting 530pm"); not "14:75 pm" (checked below).
+_CLOCK = re.compile(r"(?<![\d:])(\d{1,2})(?:(?::|(?=\d\d[ap]\.?m\b))(\d\d))?\s*([ap])\.?\s*m\b\.?"
+                    r"|\b(?:12(?::00)?\s*)?(noon)\b", re.I)
 _DIGIT = re.compile(r"\d")
 _TEXT_LIMIT = 4000  # a description longer than this is read only this far (untrusted, and slow to scan)
 _MONTH = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
