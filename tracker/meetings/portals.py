@@ -30,6 +30,8 @@ from datetime import date, datetime, time
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
+from lxml import etree
+
 from tracker.meetings.normalize import (
     DocumentList,
     SourceParseError,
@@ -313,16 +315,39 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
 
 _MEETING_ELEMENT = re.compile(rb"<meeting[\s>].*?</meeting\s*>", re.S)
 _NUMBERING = re.compile(r"^\s*[\dA-Z]{1,3}(?:\.\d+)*\.?\s+")  # "1.01 ", "1. ", "A. "
+# The scan of an export's bytes for its meetings' dates (`_boarddocs_window`): a start tag's attributes,
+# the export's head (an XML declaration of UTF-8 or none, then the root `<meetings>`) and tail.
+_ATTRIBUTES = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
+_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_EXPORT_HEAD = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
+                          rb"(?:\s+encoding\s*=\s*[\"'](?i:utf-8)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?"
+                          rb"\s*\?>)?\s*<meetings" + _ATTRIBUTES + rb">")
+_EXPORT_TAIL = re.compile(rb"</meetings\s*>\s*")
+_MEETING_TAG = re.compile(rb"<meeting" + _ATTRIBUTES + rb"(/?)>")
+_MEETING_END = re.compile(rb"</meeting\s*>")
+_BLANK = re.compile(rb"\s*")
+# a meeting's first children up to its first `<start>`'s first child, a `<date>` of digits
+_START_DATE = re.compile(rb"\s*(?:<(?!start>)[A-Za-z_][\w.-]*>[^<]*</[^>]*>\s*)*<start>\s*"
+                         rb"<date(\s[^>]*)?>(\d{4}-\d\d-\d\d)</date>")
+_LARGEST_TEXT = 10_000_000  # libxml2's largest text node without `huge_tree`: a larger export is parsed whole
 
 
 def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     """BoardDocs `XML-ActiveMeetings` export (meetings with their agenda items), or the JSON
     meeting list (`BD-GetMeetingsList`). An export that is not well-formed (Akron's archive entries
     close a `</category>` they never opened) is read meeting by meeting, each `<meeting>` parsed on
-    its own with recovery; one that still cannot be read is its own problem line."""
+    its own with recovery; one that still cannot be read is its own problem line. An export holds
+    years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`)."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"[", b"{")):
         return _boarddocs_list(data, ctx)
+    if (part := _boarddocs_window(data, ctx)) is not None:
+        try:
+            root = parse_xml(part, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
+        except SourceParseError:
+            pass  # never seen (the meetings were parsed once already): read the whole export below
+        else:
+            return _boarddocs_tree(root, ctx)
     try:
         root = parse_xml(data, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
     except SourceParseError as whole:
@@ -335,8 +360,94 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
         if unmatched:
             listing.problems.append(f"{unmatched} meeting element(s) without an end: unreadable: {whole}")
         return listing
+    return _boarddocs_tree(root, ctx)
+
+
+def _boarddocs_tree(root: Any, ctx: ListingContext) -> Listing:
     return read_rows(root.iter("meeting"), _boarddocs_meeting, ctx,
                      lambda _n, node: (node.get("id"), node.findtext("name")))
+
+
+class _WellFormed:
+    """A parser target that builds nothing (libxml2 only checks the document, a quarter of the cost
+    of building its tree) and notes whether the document holds a processing instruction."""
+
+    def __init__(self) -> None:
+        self.instruction = False
+
+    def pi(self, target: str, data: str | None = None) -> None:
+        self.instruction = True
+
+    def close(self) -> bool:
+        return not self.instruction
+
+
+def _well_formed(data: bytes) -> bool:
+    """Whether `data` parses whole without an error or a warning (then its tree would be built as
+    `parse_xml` builds it) and holds no processing instruction (no `<` outside a tag)."""
+    parser = etree.XMLParser(target=_WellFormed(), resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, collect_ids=False)
+    try:
+        clean = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return False
+    return bool(clean) and len(parser.error_log) == 0
+
+
+def _boarddocs_window(data: bytes, ctx: ListingContext) -> bytes | None:
+    """An export of just the meetings of `data` that can be in the window, the others (their id and
+    start date read on the bytes) left out; or None where the export must be parsed whole, as when
+    most of it is in the window. The scan is exact or gives up: the export is proven well-formed
+    (else it is read meeting by meeting), with no comment, CDATA, DTD or processing instruction (so
+    every `<` opens a tag) and nothing but `<meeting>` elements in its `<meetings>` (so each runs from
+    its start tag to the last `</meeting>` before the next); a meeting whose id and date are not
+    plainly written is kept, and then read as in the whole export (its own problem line)."""
+    if len(data) >= _LARGEST_TEXT or (b"!" in data and b"<!" in data):
+        return None
+    head = _EXPORT_HEAD.match(data)
+    tail = data.rfind(b"</meetings")
+    if not head or b"xml" in head.group(1) or tail < head.end() or not _EXPORT_TAIL.fullmatch(data, tail):
+        return None  # a namespace or xml:space on the root would change what each meeting's tree is
+    kept: list[tuple[int, int]] = []
+    budget = len(data) * 2 // 3  # more than this in the window: parsing it all costs less
+    cursor, at = head.end(), data.find(b"<meeting", head.end(), tail)
+    while at >= 0:
+        tag = _MEETING_TAG.match(data, at)
+        if not tag or not _BLANK.fullmatch(data, cursor, at) or b"xmlns" in tag.group(1):
+            return None
+        following = data.find(b"<meeting", tag.end(), tail)
+        end = tag.end()
+        if not tag.group(2):  # not `<meeting .../>`
+            close = data.rfind(b"</meeting", end, tail if following < 0 else following)
+            if close < 0 or not (closed := _MEETING_END.match(data, close)):
+                return None
+            end = closed.end()
+        if not _outside_window(data, tag, ctx):
+            kept.append((at, end))
+            budget -= end - at
+            if budget < 0:
+                return None
+        cursor, at = end, following
+    if cursor == head.end() or not _BLANK.fullmatch(data, cursor, tail) or not _well_formed(data):
+        return None
+    return b"<meetings>" + b"".join(data[start:end] for start, end in kept) + b"</meetings>"
+
+
+def _outside_window(data: bytes, tag: re.Match[bytes], ctx: ListingContext) -> bool:
+    """Whether the meeting whose start tag is `tag` has an id and a start date, both plainly
+    written, and that date is outside the window (`_boarddocs_meeting` would skip it)."""
+    ids = [m.group(2) if m.group(2) is not None else m.group(3)
+           for m in _ATTRIBUTE.finditer(tag.group(1)) if m.group(1) == b"id"]
+    if not ids or not ids[0] or tag.group(2):
+        return False
+    start = _START_DATE.match(data, tag.end())
+    if not start or (start.group(1) and b"xmlns" in start.group(1)):
+        return False
+    try:
+        day = date.fromisoformat(start.group(2).decode())
+    except ValueError:
+        return False
+    return not in_window(ctx, day)
 
 
 def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
