@@ -413,7 +413,7 @@ def _boarddocs_window(data: bytes, ctx: ListingContext) -> bytes | None:
     cursor, at = head.end(), data.find(b"<meeting", head.end(), tail)
     while at >= 0:
         tag = _MEETING_TAG.match(data, at)
-        if not tag or not _BLANK.fullmatch(data, cursor, at) or b"xmlns" in tag.group(1):
+        if not tag or not _BLANK.fullmatch(data, cursor, at):
             return None
         following = data.find(b"<meeting", tag.end(), tail)
         end = tag.end()
