@@ -17,6 +17,7 @@ from listings import listing_of
 from recorded import local
 
 from tracker.meetings import portals
+from tracker.safetext import web_url
 
 CLEVELAND = "corpus/boarddocs/cleveland_metro_schools_meetings.xml"
 RECORDINGS = (CLEVELAND, "boarddocs/ctpf_chicago_boarddocs_meetings.xml",
@@ -179,3 +180,14 @@ def test_an_unreadable_meeting_outside_the_window_is_still_its_problem_line() ->
     with pytest.raises(Exception, match="truncated or malformed"):
         listing_of(portals.parse_boarddocs, DERIVED["an export cut at a meeting's end"], window_start=window[0],
                    window_end=window[1])
+
+
+def test_an_agenda_item_link_is_kept_exactly_when_web_url_keeps_it() -> None:
+    """The items' links are checked by a shortcut of `web_url`: the same answer for every link of
+    the recordings and for links it must refuse or tidy."""
+    links: list[Any] = [link.decode() for path in RECORDINGS for link in re.findall(rb"<link>([^<]*)</link>", local(path))]
+    links += [None, "", " http://x.org/a", "http://x.org/a b", "http://x.org/\x7f", "http://x.org/\u00e9", "HTTP://X.ORG/",
+              "https://", "http:///a", "http://?a", "http://#a", "http://\\a", "https:/x.org", "ftp://x.org/", "http://x",
+              "https://x.org/a\tb", "http://x.org/\u2028", "mailto:a@x.org", "http://x.org/a\n"]
+    assert len(links) > 1500
+    assert [portals._item_url(link) for link in links] == [web_url(link) for link in links]
