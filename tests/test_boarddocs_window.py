@@ -17,6 +17,7 @@ from listings import listing_of
 from recorded import local
 
 from tracker.meetings import portals
+from tracker.meetings.normalize import keywords_each
 from tracker.safetext import web_url
 
 CLEVELAND = "corpus/boarddocs/cleveland_metro_schools_meetings.xml"
@@ -191,3 +192,16 @@ def test_an_agenda_item_link_is_kept_exactly_when_web_url_keeps_it() -> None:
               "https://x.org/a\tb", "http://x.org/\u2028", "mailto:a@x.org", "http://x.org/a\n"]
     assert len(links) > 1500
     assert [portals._item_url(link) for link in links] == [web_url(link) for link in links]
+
+
+@pytest.mark.parametrize("keywords", [(), ("budget", "police"), ("board", "minutes", "Approval of"), ("BOARD MEETING",),
+                                      ("café",), ("",), ("cleveland", "school district", "resolution", "contract")])
+def test_agenda_item_keywords_are_those_keywords_each_finds(keywords: tuple[str, ...]) -> None:
+    """The items' keywords are found by a shortcut of `keywords_each` (only titles holding a
+    keyword's first word looked at): the same keywords for every meeting's titles."""
+    for path in RECORDINGS:
+        for meeting in re.findall(rb"<meeting .*?</meeting>", local(path), re.S):
+            titles = [" ".join(t.decode().replace("&amp;", "&").split()) for t in re.findall(rb"<item .*?<name>([^<]*)</name>",
+                                                                                               meeting, re.S)]
+            titles += ["Café budget", "police\u00a0report"] if b"2019" in meeting else []
+            assert portals._item_keywords(titles, keywords) == keywords_each(titles, keywords), (path, keywords)

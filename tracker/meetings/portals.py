@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 from urllib.parse import urljoin
@@ -491,7 +491,7 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
                           "url": _item_url(said.get("link")), "keywords": None})
         if location is None and "location of meeting" in section.lower():  # the room its items name
             location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in titles[first:]) if p) or None
-    for item, found in zip(items, keywords_each(titles, ctx.keywords), strict=True):
+    for item, found in zip(items, _item_keywords(titles, ctx.keywords), strict=True):
         item["keywords"] = found
     name = " ".join((_child_text(node, "name") or "Meeting").split())
     description = _child_text(node, "description") or ""
@@ -504,6 +504,29 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
         source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or ctx.body,
         title=name, local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
         comment_text=description, location=location, url=link, documents=documents.items, items=items)
+
+
+def _item_keywords(titles: list[str], keywords: Sequence[str]) -> list[list[str]]:
+    """`keywords_each(titles, keywords)`, only the titles that hold a keyword's first word (in ASCII
+    lower case, which every match holds) looked at one by one: a meeting's items often hold a
+    keyword somewhere, and then each of dozens of titles would be."""
+    firsts = [keyword.lower().split()[:1] for keyword in keywords]
+    joined = "\n".join(titles)
+    if not keywords or not all(firsts) or not all(keyword.isascii() for keyword in keywords) or not joined.isascii():
+        return keywords_each(titles, keywords)
+    lowered = joined.lower()
+    holding: set[int] = set()
+    for (word,) in firsts:
+        at = lowered.find(word)
+        while at >= 0:
+            holding.add(lowered.count("\n", 0, at))  # the title it is in: a word holds no line break
+            at = lowered.find(word, at + 1)
+    found: list[list[str]] = [[] for _ in titles]
+    if holding:
+        some = sorted(holding)
+        for n, said in zip(some, keywords_each([titles[n] for n in some], keywords), strict=True):
+            found[n] = said
+    return found
 
 
 def _item_url(link: str | None) -> str | None:
