@@ -205,3 +205,13 @@ def test_agenda_item_keywords_are_those_keywords_each_finds(keywords: tuple[str,
                                                                                                meeting, re.S)]
             titles += ["Café budget", "police\u00a0report"] if b"2019" in meeting else []
             assert portals._item_keywords(titles, keywords) == keywords_each(titles, keywords), (path, keywords)
+
+
+def test_a_title_is_put_on_one_line_as_split_and_join_would() -> None:
+    """Titles are put on one line by a shortcut of `" ".join(text.split())`: the same text for
+    every title and name of the recordings and with every character at its start, middle or end."""
+    texts = [t.decode() for path in RECORDINGS for t in re.findall(rb"<name>([^<]*)</name>", local(path))]
+    for code in range(0x3100):
+        texts += [f"{chr(code)}Board", f"Board{chr(code)}Meeting", f"Board{chr(code)}", f"a {chr(code)} b"]
+    texts += ["", " ", "a  b", " a", "a ", "a\u00a0 b", "a \u3000b", "\ufeffa", "a\u200bb"]
+    assert [portals._one_line(text) for text in texts] == [" ".join(text.split()) for text in texts]
