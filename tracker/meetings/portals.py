@@ -323,12 +323,13 @@ _EXPORT_HEAD = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml\s+version\s*=\s*[\"']1\.
                           rb"(?:\s+encoding\s*=\s*[\"'](?i:utf-8)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?"
                           rb"\s*\?>)?\s*<meetings" + _ATTRIBUTES + rb">")
 _EXPORT_TAIL = re.compile(rb"</meetings\s*>\s*")
-_MEETING_TAG = re.compile(rb"<meeting" + _ATTRIBUTES + rb"(/?)>")
+# a meeting's start tag (its id captured), then, when plainly written, its first children up to its
+# first `<start>`'s first child, a `<date>` of digits
+_MEETING_TAG = re.compile(rb"""<meeting((?:\s+(?:id\s*=\s*(?:"([^"]*)"|'([^']*)')|[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*')))*)"""
+                          rb"\s*(/?)>(?:\s*(?:<(?!start>)[A-Za-z_][\w.-]*>[^<]*</[^>]*>\s*)*<start>\s*"
+                          rb"<date(\s[^>]*)?>(\d{4}-\d\d-\d\d)</date>)?")
 _MEETING_END = re.compile(rb"</meeting\s*>")
 _BLANK = re.compile(rb"\s*")
-# a meeting's first children up to its first `<start>`'s first child, a `<date>` of digits
-_START_DATE = re.compile(rb"\s*(?:<(?!start>)[A-Za-z_][\w.-]*>[^<]*</[^>]*>\s*)*<start>\s*"
-                         rb"<date(\s[^>]*)?>(\d{4}-\d\d-\d\d)</date>")
 _LARGEST_TEXT = 10_000_000  # libxml2's largest text node without `huge_tree`: a larger export is parsed whole
 
 
@@ -415,14 +416,14 @@ def _boarddocs_window(data: bytes, ctx: ListingContext) -> bytes | None:
         tag = _MEETING_TAG.match(data, at)
         if not tag or not _BLANK.fullmatch(data, cursor, at):
             return None
-        following = data.find(b"<meeting", tag.end(), tail)
-        end = tag.end()
-        if not tag.group(2):  # not `<meeting .../>`
+        end = tag.end(4) + 1  # the start tag's end (the match may run on into its children)
+        following = data.find(b"<meeting", end, tail)
+        if not tag.group(4):  # not `<meeting .../>`
             close = data.rfind(b"</meeting", end, tail if following < 0 else following)
             if close < 0 or not (closed := _MEETING_END.match(data, close)):
                 return None
             end = closed.end()
-        if not _outside_window(data, tag, ctx):
+        if not _outside_window(tag, ctx):
             kept.append((at, end))
             budget -= end - at
             if budget < 0:
@@ -433,18 +434,14 @@ def _boarddocs_window(data: bytes, ctx: ListingContext) -> bytes | None:
     return b"<meetings>" + b"".join(data[start:end] for start, end in kept) + b"</meetings>"
 
 
-def _outside_window(data: bytes, tag: re.Match[bytes], ctx: ListingContext) -> bool:
-    """Whether the meeting whose start tag is `tag` has an id and a start date, both plainly
-    written, and that date is outside the window (`_boarddocs_meeting` would skip it)."""
-    ids = [m.group(2) if m.group(2) is not None else m.group(3)
-           for m in _ATTRIBUTE.finditer(tag.group(1)) if m.group(1) == b"id"]
-    if not ids or not ids[0] or tag.group(2):
-        return False
-    start = _START_DATE.match(data, tag.end())
-    if not start or (start.group(1) and b"xmlns" in start.group(1)):
+def _outside_window(tag: re.Match[bytes], ctx: ListingContext) -> bool:
+    """Whether the meeting whose start tag (and first children) `tag` matched has an id and a start
+    date, both plainly written, and that date is outside the window (`_boarddocs_meeting` would
+    skip it). A namespace on its date would make it no `date` of the tree."""
+    if tag.group(4) or not (tag.group(2) or tag.group(3)) or not tag.group(6) or b"xmlns" in (tag.group(5) or b""):
         return False
     try:
-        day = date.fromisoformat(start.group(2).decode())
+        day = date.fromisoformat(tag.group(6).decode())
     except ValueError:
         return False
     return not in_window(ctx, day)
