@@ -315,10 +315,9 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
 
 _MEETING_ELEMENT = re.compile(rb"<meeting[\s>].*?</meeting\s*>", re.S)
 _NUMBERING = re.compile(r"^\s*[\dA-Z]{1,3}(?:\.\d+)*\.?\s+")  # "1.01 ", "1. ", "A. "
-# The scan of an export's bytes for its meetings' dates (`_boarddocs_window`): a start tag's attributes,
-# the export's head (an XML declaration of UTF-8 or none, then the root `<meetings>`) and tail.
+# The scan of an export's bytes for its meetings' dates (`_boarddocs_window`): the export's head (an XML
+# declaration of UTF-8 or none, then the root `<meetings>` and its attributes) and tail.
 _ATTRIBUTES = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
-_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _EXPORT_HEAD = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
                           rb"(?:\s+encoding\s*=\s*[\"'](?i:utf-8)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?"
                           rb"\s*\?>)?\s*<meetings" + _ATTRIBUTES + rb">")
@@ -504,9 +503,10 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
 
 
 def _one_line(text: str) -> str:
-    """`" ".join(text.split())`, at a tenth of its cost for the usual text already on one line (an
-    agenda item's title runs to hundreds of words): printable, the only blank is a space (every
-    other character `split` cuts at is not printable), never two in a row, none at either end."""
+    """`" ".join(text.split())`, without making a list of its words, for the usual text already on
+    one line (an agenda item's title can run to hundreds of words): printable, so the only blank is
+    a space (every other character `split` cuts at is not printable), never two in a row, none at
+    either end."""
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return text
     return " ".join(text.split())
