@@ -25,10 +25,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 from urllib.parse import urljoin
+
+from lxml import etree
 
 from tracker.meetings.normalize import (
     DocumentList,
@@ -313,16 +315,39 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
 
 _MEETING_ELEMENT = re.compile(rb"<meeting[\s>].*?</meeting\s*>", re.S)
 _NUMBERING = re.compile(r"^\s*[\dA-Z]{1,3}(?:\.\d+)*\.?\s+")  # "1.01 ", "1. ", "A. "
+# The scan of an export's bytes for its meetings' dates (`_boarddocs_window`): the export's head (an XML
+# declaration of UTF-8 or none, then the root `<meetings>` and its attributes) and tail.
+_ATTRIBUTES = rb"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*"""
+_EXPORT_HEAD = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
+                          rb"(?:\s+encoding\s*=\s*[\"'](?i:utf-8)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?"
+                          rb"\s*\?>)?\s*<meetings" + _ATTRIBUTES + rb">")
+_EXPORT_TAIL = re.compile(rb"</meetings\s*>\s*")
+# a meeting's start tag (its id captured), then, when plainly written, its first children up to its
+# first `<start>`'s first child, a `<date>` of digits
+_MEETING_TAG = re.compile(rb"""<meeting((?:\s+(?:id\s*=\s*(?:"([^"]*)"|'([^']*)')|[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*')))*)"""
+                          rb"\s*(/?)>(?:\s*(?:<(?!start>)[A-Za-z_][\w.-]*>[^<]*</[^>]*>\s*)*<start>\s*"
+                          rb"<date(\s[^>]*)?>(\d{4}-\d\d-\d\d)</date>)?")
+_MEETING_END = re.compile(rb"</meeting\s*>")
+_BLANK = re.compile(rb"\s*")
+_LARGEST_TEXT = 10_000_000  # libxml2's largest text node without `huge_tree`: a larger export is parsed whole
 
 
 def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     """BoardDocs `XML-ActiveMeetings` export (meetings with their agenda items), or the JSON
     meeting list (`BD-GetMeetingsList`). An export that is not well-formed (Akron's archive entries
     close a `</category>` they never opened) is read meeting by meeting, each `<meeting>` parsed on
-    its own with recovery; one that still cannot be read is its own problem line."""
+    its own with recovery; one that still cannot be read is its own problem line. An export holds
+    years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`)."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"[", b"{")):
         return _boarddocs_list(data, ctx)
+    if (part := _boarddocs_window(data, ctx)) is not None:
+        try:
+            root = parse_xml(part, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
+        except SourceParseError:
+            pass  # never seen (the meetings were parsed once already): read the whole export below
+        else:
+            return _boarddocs_tree(root, ctx)
     try:
         root = parse_xml(data, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
     except SourceParseError as whole:
@@ -335,8 +360,90 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
         if unmatched:
             listing.problems.append(f"{unmatched} meeting element(s) without an end: unreadable: {whole}")
         return listing
+    return _boarddocs_tree(root, ctx)
+
+
+def _boarddocs_tree(root: Any, ctx: ListingContext) -> Listing:
     return read_rows(root.iter("meeting"), _boarddocs_meeting, ctx,
                      lambda _n, node: (node.get("id"), node.findtext("name")))
+
+
+class _WellFormed:
+    """A parser target that builds nothing (libxml2 only checks the document, a quarter of the cost
+    of building its tree) and notes whether the document holds a processing instruction."""
+
+    def __init__(self) -> None:
+        self.instruction = False
+
+    def pi(self, target: str, data: str | None = None) -> None:
+        self.instruction = True
+
+    def close(self) -> bool:
+        return not self.instruction
+
+
+def _well_formed(data: bytes) -> bool:
+    """Whether `data` parses whole without an error or a warning (then its tree would be built as
+    `parse_xml` builds it) and holds no processing instruction (no `<` outside a tag)."""
+    parser = etree.XMLParser(target=_WellFormed(), resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, collect_ids=False)
+    try:
+        clean = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return False
+    return bool(clean) and len(parser.error_log) == 0
+
+
+def _boarddocs_window(data: bytes, ctx: ListingContext) -> bytes | None:
+    """An export of just the meetings of `data` that can be in the window, the others (their id and
+    start date read on the bytes) left out; or None where the export must be parsed whole, as when
+    most of it is in the window. The scan is exact or gives up: the export is proven well-formed
+    (else it is read meeting by meeting), with no comment, CDATA, DTD or processing instruction (so
+    every `<` opens a tag) and nothing but `<meeting>` elements in its `<meetings>` (so each runs from
+    its start tag to the last `</meeting>` before the next); a meeting whose id and date are not
+    plainly written is kept, and then read as in the whole export (its own problem line)."""
+    if len(data) >= _LARGEST_TEXT or (b"!" in data and b"<!" in data):
+        return None
+    head = _EXPORT_HEAD.match(data)
+    tail = data.rfind(b"</meetings")
+    if not head or b"xml" in head.group(1) or tail < head.end() or not _EXPORT_TAIL.fullmatch(data, tail):
+        return None  # a namespace or xml:space on the root would change what each meeting's tree is
+    kept: list[tuple[int, int]] = []
+    budget = len(data) * 2 // 3  # more than this in the window: parsing it all costs less
+    cursor, at = head.end(), data.find(b"<meeting", head.end(), tail)
+    while at >= 0:
+        tag = _MEETING_TAG.match(data, at)
+        if not tag or not _BLANK.fullmatch(data, cursor, at):
+            return None
+        end = tag.end(4) + 1  # the start tag's end (the match may run on into its children)
+        following = data.find(b"<meeting", end, tail)
+        if not tag.group(4):  # not `<meeting .../>`
+            close = data.rfind(b"</meeting", end, tail if following < 0 else following)
+            if close < 0 or not (closed := _MEETING_END.match(data, close)):
+                return None
+            end = closed.end()
+        if not _outside_window(tag, ctx):
+            kept.append((at, end))
+            budget -= end - at
+            if budget < 0:
+                return None
+        cursor, at = end, following
+    if cursor == head.end() or not _BLANK.fullmatch(data, cursor, tail) or not _well_formed(data):
+        return None
+    return b"<meetings>" + b"".join(data[start:end] for start, end in kept) + b"</meetings>"
+
+
+def _outside_window(tag: re.Match[bytes], ctx: ListingContext) -> bool:
+    """Whether the meeting whose start tag (and first children) `tag` matched has an id and a start
+    date, both plainly written, and that date is outside the window (`_boarddocs_meeting` would
+    skip it). A namespace on its date would make it no `date` of the tree."""
+    if tag.group(4) or not (tag.group(2) or tag.group(3)) or not tag.group(6) or b"xmlns" in (tag.group(5) or b""):
+        return False
+    try:
+        day = date.fromisoformat(tag.group(6).decode())
+    except ValueError:
+        return False
+    return not in_window(ctx, day)
 
 
 def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
@@ -364,22 +471,23 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
         raise ValueError(f"start date {written!r} is not a date") from None
     if not in_window(ctx, day):
         return None  # its agenda items are not read
-    items: list[Any] = []
+    items: list[dict[str, Any]] = []
+    titles: list[str] = []
     location = None
     for category in node.iter("category"):
-        section = " ".join((_child_text(category, "name") or "").split())
-        names = []
+        section = _one_line(_child_text(category, "name") or "")
+        first = len(titles)
         for n, item in enumerate(category.iter("item"), start=1):
             # the item's fields, the last of each name (a comment's tag is no name: never asked for)
             said = {child.tag: child.text for child in item}
-            title = " ".join((said.get("name") or "").split())
-            names.append(title)
+            title = _one_line(said.get("name") or "")
+            titles.append(title)
             items.append({"key": item.get("id"), "sequence": n, "title": title, "section": section,
                           "matter": None, "action": said.get("actiontype") or None,
-                          "url": web_url(said.get("link")), "keywords": None})
+                          "url": _item_url(said.get("link")), "keywords": None})
         if location is None and "location of meeting" in section.lower():  # the room its items name
-            location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in names) if p) or None
-    for item, found in zip(items, keywords_each([item["title"] for item in items], ctx.keywords), strict=True):
+            location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in titles[first:]) if p) or None
+    for item, found in zip(items, _item_keywords(titles, ctx.keywords), strict=True):
         item["keywords"] = found
     name = " ".join((_child_text(node, "name") or "Meeting").split())
     description = _child_text(node, "description") or ""
@@ -392,6 +500,49 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
         source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or ctx.body,
         title=name, local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
         comment_text=description, location=location, url=link, documents=documents.items, items=items)
+
+
+def _one_line(text: str) -> str:
+    """`" ".join(text.split())`, without making a list of its words, for the usual text already on
+    one line (an agenda item's title can run to hundreds of words): printable, so the only blank is
+    a space (every other character `split` cuts at is not printable), never two in a row, none at
+    either end."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
+def _item_keywords(titles: list[str], keywords: Sequence[str]) -> list[list[str]]:
+    """`keywords_each(titles, keywords)`, only the titles that hold a keyword's first word (in ASCII
+    lower case, which every match holds) looked at one by one: a meeting's items often hold a
+    keyword somewhere, and then each of dozens of titles would be."""
+    firsts = [keyword.lower().split()[:1] for keyword in keywords]
+    joined = "\n".join(titles)
+    if not keywords or not all(firsts) or not all(keyword.isascii() for keyword in keywords) or not joined.isascii():
+        return keywords_each(titles, keywords)
+    lowered = joined.lower()
+    holding: set[int] = set()
+    for (word,) in firsts:
+        at = lowered.find(word)
+        while at >= 0:
+            holding.add(lowered.count("\n", 0, at))  # the title it is in: a word holds no line break
+            at = lowered.find(word, at + 1)
+    found: list[list[str]] = [[] for _ in titles]
+    if holding:
+        some = sorted(holding)
+        for n, said in zip(some, keywords_each([titles[n] for n in some], keywords), strict=True):
+            found[n] = said
+    return found
+
+
+def _item_url(link: str | None) -> str | None:
+    """`web_url(link)`, a third of its cost for the usual agenda item link (ASCII, printable, no
+    blank, a lower-case http(s) scheme and a host): thousands of items in an export."""
+    if (type(link) is str and link.isascii() and link.isprintable() and " " not in link
+            and link.startswith(("http://", "https://"))
+            and (link[8:9] if link[4] == "s" else link[7:8]) not in ("", "/", "?", "#", "\\")):
+        return link
+    return web_url(link)
 
 
 def _child_text(node: Any, tag: str) -> str | None:
