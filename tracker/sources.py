@@ -65,32 +65,36 @@ class SourceKind:
 SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # billstatus-2: committees keep their codes and activities (who holds a bill, whom to call).
     SourceKind("govinfo", ("bill",), read_raw=parse_billstatus, parser_version="billstatus-2"),
-    SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch),
+    # legistar-2: an agenda status written "FINAL" or "Final-revised" is a final agenda (a confirmed meeting).
+    # The listing sources' versions below (ical-4, feed-3, civicplus-3, granicus-4, primegov-4, civicclerk-3,
+    # boarddocs-3) also cover: a date written "2026.12.08"; a name moving its meeting to another day by
+    # month ("Rescheduled to August 3") is a cancelled meeting; BoardDocs' meeting list for search engines.
+    SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch, parser_version="legistar-2"),
     # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
     SourceKind("legislators", ("reference",)),
     # State legislatures (Open States API v3): state bills, and state legislators as reference data.
     SourceKind("openstates", ("statebill", "reference"), parser_version="openstates-1"),
     # ical-2: meetings whose titles match a keyword show it as their item (ical-1 ignored keywords).
     # ical-3: ATTACH links as documents; an all-day event's own words give its time.
-    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-3"),
+    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-4"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-2"),
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-3"),
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
-               parser_version="civicplus-2"),
+               parser_version="civicplus-3"),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
     # granicus-3: a district's own table of meetings playing them on Granicus (LAUSD) is read.
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
-               parser_version="granicus-3"),
+               parser_version="granicus-4"),
     # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
-               parser_version="primegov-3"),
+               parser_version="primegov-4"),
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings.
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
-               parser_version="civicclerk-2"),
+               parser_version="civicclerk-3"),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
-               parser_version="boarddocs-2"),
+               parser_version="boarddocs-3"),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 # The window of meetings a meeting source reads (days before and after now): listing spiders keep
