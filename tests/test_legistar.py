@@ -78,6 +78,20 @@ def test_every_deferred_nyc_hearing_is_cancelled_with_the_sources_word() -> None
     assert joint.status == "confirmed" and joint.comment.startswith("Jointly with")
 
 
+def test_an_agenda_final_in_capitals_is_a_confirmed_meeting() -> None:
+    """Oakland writes its agenda statuses in capitals ("FINAL", "DRAFT"): a final agenda is a
+    confirmed meeting however it is written, a draft one tentative, a "CANCELED" comment cancelled."""
+    events = json.loads(local("corpus/legistar/oakland_events.json"))
+    meetings = {mt.source_ref: mt for mt in (normalize_event(e, [], zone="America/Los_Angeles") for e in events)}
+    for event in events:
+        meeting = meetings[str(event["EventId"])]
+        if meeting.status != "cancelled":
+            assert meeting.status == ("confirmed" if event["EventAgendaStatusName"] == "FINAL" else "tentative")
+    assert {e["EventAgendaStatusName"] for e in events} == {"FINAL", "DRAFT"}
+    assert meetings["574"].status == "cancelled" and meetings["574"].status_text == "CANCELED"
+    assert sum(mt.status == "confirmed" for mt in meetings.values()) == 103
+
+
 def test_metro_event_keeps_what_people_need_to_take_part() -> None:
     meeting = normalize_event(load("metro_event_2907.json"), None, zone="America/Los_Angeles")
     assert meeting.start == "2024-09-26T17:00:00+00:00" and meeting.date == "2024-09-26"

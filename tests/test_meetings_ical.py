@@ -3,7 +3,7 @@ the spider through the real engine."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,13 @@ from tracker.crawl import run_crawls
 from tracker.demo.replay import ReplayServer
 from tracker.meetings.diff import diff_meeting
 from tracker.meetings.ical import parse_ical
-from tracker.meetings.normalize import SourceParseError, cancellation, keywords_each, match_keywords
+from tracker.meetings.normalize import (
+    SourceParseError,
+    cancellation,
+    keywords_each,
+    match_keywords,
+    moved_in_name,
+)
 from tracker.records import Meeting
 from tracker.store import Store
 
@@ -52,12 +58,25 @@ def test_real_feed() -> None:
      (None, "Regular meeting - deferred", None, "deferred"),
      (None, "03-17-26 City Council Agenda (No Meeting)", None, "No Meeting"),
      (None, "THE OVERSIGHT BOARD WILL NOT MEET ON JULY 10, 2012", None, "WILL NOT MEET"),
-     (None, "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20", None, "Rescheduled to 2/27/20"),
      (None, "Council agenda - 10/13/20 - reg rescheduled from 10/6", None, None),
      (None, "Regular meeting", "There will be no meeting of the subcommittee.", None)],
 )
 def test_cancellation_spellings(status: str | None, title: str, comment: str | None, word: str | None) -> None:
     assert cancellation(status=status, title=title, comment=comment) == word
+
+
+@pytest.mark.parametrize(
+    ("title", "day", "word"),
+    [("Library Agenda - 2/18/2020 - Rescheduled to 2/27/20", date(2020, 2, 18), "Rescheduled to 2/27/20"),
+     ("Library Agenda - Rescheduled to 2/27/20", date(2020, 2, 27), None),  # the moved meeting's own entry
+     ("City Council Meeting Rescheduled to August 3", date(2021, 8, 4), "Rescheduled to August 3"),
+     ("City Council Meeting Rescheduled to August 3", date(2021, 8, 3), None),
+     ("AUDIT COMMITTEE MEETING - RESCHEDULED FOR SEPTEMBER 2, 2021", date(2021, 8, 26), "RESCHEDULED FOR SEPTEMBER 2"),
+     ("Council agenda - 10/13/20 - reg rescheduled from 10/6", date(2020, 10, 13), None),
+     ("Rescheduled to 2/27/2020/B", date(2020, 2, 18), None)],  # no date: not read as one
+)
+def test_a_name_moving_its_meeting_to_another_day(title: str, day: date, word: str | None) -> None:
+    assert moved_in_name(title, day) == word
 
 
 def test_keywords_are_whole_words() -> None:

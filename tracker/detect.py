@@ -418,6 +418,8 @@ def _json(page: Page, data: Any, legistar_api: str, today: date, expected: str |
             "meetingTitle" in first or "documentList" in first):
         return _asked_by_form(page, Recognised("primegov", page.final_url, "its content (PrimeGov search results)"),
                               legistar_api, today, PRIMEGOV_SEARCH_NOTE)
+    if isinstance(data, list) and "Unique" in first and "Date" in first:  # BD-GETMeetingsListForSEO: a plain GET
+        return Recognised("boarddocs", page.final_url, "its content (a BoardDocs meeting list for search engines)")
     if isinstance(data, list) and "unique" in first and "numberdate" in first:
         return _asked_by_form(page, Recognised("boarddocs", page.final_url, "its content (a BoardDocs meeting list)"),
                               legistar_api, today, BOARDDOCS_LIST_NOTE)

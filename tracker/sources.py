@@ -65,7 +65,8 @@ class SourceKind:
 SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # billstatus-2: committees keep their codes and activities (who holds a bill, whom to call).
     SourceKind("govinfo", ("bill",), read_raw=parse_billstatus, parser_version="billstatus-2"),
-    SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch),
+    # legistar-2: an agenda status written "FINAL" or "Final-revised" is a final agenda (a confirmed meeting).
+    SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch, parser_version="legistar-2"),
     # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
     SourceKind("legislators", ("reference",)),
     # State legislatures (Open States API v3): state bills, and state legislators as reference data.
@@ -75,7 +76,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # ical-4, feed-3, civicplus-3, granicus-4, primegov-4, civicclerk-3, boarddocs-3 (the listing
     # sources, one cancellation rule): "Deferred Compensation" in a name is a board, not a deferral;
     # a name saying "No Meeting", "will not meet" or "Rescheduled to <date>" is a cancelled meeting;
-    # a time whose minutes run into its am/pm ("530pm") is read.
+    # a time whose minutes run into its am/pm ("530pm") is read; a date written "2026.12.08"; a name
+    # moving its meeting to another day ("Rescheduled to August 3") cancels it; BoardDocs' meeting list
+    # for search engines.
     SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-4"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.

@@ -39,6 +39,7 @@ from tracker.meetings.normalize import (
     DocumentList,
     SourceParseError,
     cancellation,
+    moved_in_name,
     time_for_day,
     title_items,
 )
@@ -205,8 +206,8 @@ def _meeting(event: Any, ctx: ListingContext, zone: ZoneInfo, floating: ZoneInfo
     title = str(event.get("SUMMARY") or "Meeting").strip()
     description = str(event.get("DESCRIPTION") or "")
     status_word = str(event.get("STATUS") or "")
-    said = cancellation(status=status_word, title=title, comment=description)
     day = start.astimezone(zone).date() if not all_day else event.decoded("DTSTART")
+    said = cancellation(status=status_word, title=title, comment=description) or moved_in_name(title, day)
     if all_day and (clock := time_for_day(day, title, description)):  # the time its own words state
         start, all_day = datetime.combine(day, clock, zone).astimezone(UTC), False
     status = (MeetingStatus.CANCELLED if said

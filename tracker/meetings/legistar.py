@@ -125,6 +125,12 @@ def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str]) -> list
     return items
 
 
+def final_agenda(status: str | None) -> bool:
+    """An agenda status saying the agenda is final, however the client writes it ("Final", Oakland's
+    "FINAL", "Final-revised")."""
+    return (status or "").strip().lower().startswith("final")
+
+
 def normalize_event(event: dict[str, Any], items: list[AgendaItem] | None, *, zone: str) -> Meeting:
     """One meeting in the shape every meeting source shares; Legistar's `EventAgendaStatusName`
     says tentative ("Draft"), confirmed ("Final") or off ("Deferred", "Canceled")."""
@@ -134,7 +140,7 @@ def normalize_event(event: dict[str, Any], items: list[AgendaItem] | None, *, zo
     agenda_posted = api_datetime(event.get("EventAgendaLastPublishedUTC"))
     minutes_posted = api_datetime(event.get("EventMinutesLastPublishedUTC"))
     status = (MeetingStatus.CANCELLED if said
-              else MeetingStatus.CONFIRMED if agenda_status == "Final" else MeetingStatus.TENTATIVE)
+              else MeetingStatus.CONFIRMED if final_agenda(agenda_status) else MeetingStatus.TENTATIVE)
     return Meeting(
         source="legistar", source_ref=str(event["EventId"]), body=_text(event.get("EventBodyName")),
         title=_text(event.get("EventBodyName")) or "Meeting", date=day, timezone=zone, start=start, time_tbd=tbd,

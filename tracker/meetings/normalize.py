@@ -20,7 +20,7 @@ _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 # Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
 # ON JULY 10", "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20"); in a description the same
 # words may be about another meeting or an item.
-_OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet|rescheduled to \d{1,2}/\d{1,2}(?:/\d{2,4})?)(?!\w)", re.I)
+_OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet)(?!\w)", re.I)
 
 
 class SourceParseError(ValueError):
@@ -124,6 +124,7 @@ _DIGIT = re.compile(r"\d")
 _TEXT_LIMIT = 4000  # a description longer than this is read only this far (untrusted, and slow to scan)
 _MONTH = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                             "dec"), start=1)}
+_DOTTED_DATE = re.compile(r"\b(\d{4})\.(\d\d)\.(\d\d)\b(?!\.\d)")  # Perry, FL's "City Council Meeting 2026.12.08"
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:
@@ -145,6 +146,9 @@ def _dates_in(text: str) -> tuple[tuple[int, int, date], ...]:
     for m in _ISO_DATE.finditer(text):
         if day := _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
             found.append((m.start(), m.end(), day))
+    for m in _DOTTED_DATE.finditer(text):
+        if day := _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
+            found.append((m.start(), m.end(), day))
     for m in _US_DATE.finditer(text):
         if day := _safe_date(int(m.group(3)), int(m.group(1)), int(m.group(2))):
             found.append((m.start(), m.end(), day))
@@ -162,7 +166,7 @@ def _dates_in(text: str) -> tuple[tuple[int, int, date], ...]:
 
 def dates_in(text: str | None) -> tuple[tuple[int, int, date], ...]:
     """Every date written in `text` as (start, end, date), in order ("Nov 19, 2020", "Nov 09, 22",
-    "2018-06-21", "11/19/2020", "04-08-25"); a date that is no date (13/45/2020) is left out.
+    "2018-06-21", "2026.12.08", "11/19/2020", "04-08-25"); a date that is no date (13/45/2020) is left out.
     Listings repeat the same words row after row: each text is read once."""
     text = (text or "")[:_TEXT_LIMIT]
     return _dates_in(text) if _DIGIT.search(text) else ()
@@ -300,3 +304,24 @@ def first_of(documents: Iterable[Document], *kinds: str) -> str | None:
             if doc.kind == kind:
                 return doc.url
     return None
+
+
+# A meeting's own name saying it moved to another day ("City Council Meeting Rescheduled to August 3",
+# Lacey, WA's CivicClerk; "... MEETING - RESCHEDULED FOR SEPTEMBER 2, 2021", Columbus City Schools;
+# "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20", Columbus, WI): that day's meeting will not
+# happen (the new day is its own event, its name naming its own day).
+_MOVED_IN_NAME = re.compile(
+    rf"\b(rescheduled\s+(?:to|for)\s+(?:[a-z]+day,?\s+)?"
+    rf"(?:({_MONTHS})[a-z]*\.?\s+(\d{{1,2}})|(\d{{1,2}})/(\d{{1,2}})(?:/\d{{2,4}})?))(?![\d/])", re.I)
+
+
+def moved_in_name(title: str | None, day: date) -> str | None:
+    """The words of a meeting's name that move it from `day` to another day ("Rescheduled to August
+    3", "Rescheduled to 2/27/20"); None when the name names `day` itself (the moved meeting's own
+    entry). Every listing parser asks, beside `cancellation`."""
+    match = _MOVED_IN_NAME.search((title or "")[:_TEXT_LIMIT])
+    if not match:
+        return None
+    named = ((_MONTH[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
+             else (int(match.group(4)), int(match.group(5))))
+    return None if named == (day.month, day.day) else match.group(1)

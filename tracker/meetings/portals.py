@@ -39,6 +39,7 @@ from tracker.meetings.normalize import (
     first_of,
     in_window,
     keywords_each,
+    moved_in_name,
     time_for_day,
     title_items,
     utc_iso,
@@ -56,7 +57,7 @@ def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datet
     notice says so (the source's own word kept). Given its `documents`, the agenda (else the packet),
     the minutes and the video among them are also its `agenda_url`, `minutes_url` and
     `livestream_url`, unless the caller names those itself."""
-    said = cancellation(title=title, comment=comment_text)
+    said = cancellation(title=title, comment=comment_text) or moved_in_name(title, day)
     if documents is not None:
         fields.setdefault("agenda_url", first_of(documents, "agenda", "packet"))
         fields.setdefault("minutes_url", first_of(documents, "minutes"))
@@ -334,7 +335,7 @@ _LARGEST_TEXT = 10_000_000  # libxml2's largest text node without `huge_tree`: a
 
 def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     """BoardDocs `XML-ActiveMeetings` export (meetings with their agenda items), or the JSON
-    meeting list (`BD-GetMeetingsList`). An export that is not well-formed (Akron's archive entries
+    meeting list (`BD-GetMeetingsList`, or `BD-GETMeetingsListForSEO` with its times in descriptions). An export that is not well-formed (Akron's archive entries
     close a `</category>` they never opened) is read meeting by meeting, each `<meeting>` parsed on
     its own with recovery; one that still cannot be read is its own problem line. An export holds
     years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`)."""
@@ -562,6 +563,9 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
     def read(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
         if row == {}:
             return None  # the list ends with an empty object
+        if isinstance(row, dict) and "Unique" in row:  # the list for search engines (BD-GETMeetingsListForSEO)
+            row = {"unique": row["Unique"], "name": row.get("Name"), "description": row.get("Description"),
+                   "numberdate": str(row.get("Date") or "")[:10].replace("-", "")}
         if not row.get("unique"):
             raise ValueError("no meeting id ('unique')")
         written = str(row.get("numberdate") or "")
@@ -572,7 +576,7 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
         if not in_window(ctx, day):
             return None
         name = " ".join(str(row.get("name") or "Meeting").split())
-        clock = time_for_day(day, name)
+        clock = time_for_day(day, name, row.get("description"))
         link = web_url(f"{base}goto?open&id={row['unique']}") if base else None
         documents = DocumentList()
         documents.add(link, "Agenda", "agenda")
@@ -581,4 +585,5 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
             local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
             url=link, documents=documents.items, items=title_items(name, ctx.keywords))
 
-    return read_rows(rows, read, ctx, lambda n, row: (_field(row, "unique") or f"row {n + 1}", _field(row, "name")))
+    return read_rows(rows, read, ctx, lambda n, row: (_field(row, "unique") or _field(row, "Unique") or f"row {n + 1}",
+                                                      _field(row, "name") or _field(row, "Name")))
