@@ -18,8 +18,8 @@ _CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred(?!\s+c
                            re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 # Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
-# ON JULY 10", "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20"); in a description the same
-# words may be about another meeting or an item.
+# ON JULY 10"); in a description the same words may be about another meeting or an item. A name
+# moving its meeting to another day is `moved_in_name`'s (it needs the meeting's day).
 _OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet)(?!\w)", re.I)
 
 
