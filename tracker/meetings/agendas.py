@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -75,7 +75,7 @@ def _html(data: bytes) -> etree._Element:
     UTF-8; comments dropped (templates keep old links in them)."""
     _, text = html_to_unicode(None, data)
     try:
-        root = etree.fromstring(text, _HTML_PARSER) if text.strip() else None
+        root = etree.fromstring(text, _HTML_PARSER) if text and not text.isspace() else None
     except (etree.ParserError, ValueError):
         root = None
     if root is None:
@@ -135,25 +135,24 @@ def _has_class(node: etree._Element, name: str) -> bool:
 
 def _label(element: etree._Element) -> str | None:
     """What a link says: its visible words, a button's value, its image's alt text, its title."""
-    if len(element) == 0 and element.text and element.text.strip():  # most links: words only
-        return " ".join(element.text.split())
+    if len(element) == 0 and (text := element.text) and not text.isspace():  # most links: words only
+        return " ".join(text.split())
     return (_visible_text(element) or element.get("value")
             or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
             or element.get("title") or element.get("aria-label"))
 
 
-def _links(node: etree._Element, base: str | _Resolver) -> Iterator[tuple[str, etree._Element]]:
+def _links(node: etree._Element, absolute: _Resolver) -> list[tuple[str, etree._Element]]:
     """(absolute address, the element) of every link in `node`: `href`s, and the addresses a
     button or a `javascript:` link opens in its `onclick` (Granicus video and agenda buttons). The
     label is read (`_label`) only for the links kept."""
-    absolute = base if isinstance(base, _Resolver) else _Resolver(base)
+    found = []
     for element in node.iter("a", "input", "button"):
-        href = (element.get("href") or "").strip()
-        if href and not href.startswith(("#", "javascript:", "mailto:")):
-            yield absolute(href), element
+        if (href := (element.get("href") or "").strip()) and not href.startswith(("#", "javascript:", "mailto:")):
+            found.append((absolute(href), element))
         if onclick := element.get("onclick"):
-            for target in _OPENED.findall(onclick):
-                yield absolute(target.strip()), element
+            found.extend((absolute(target.strip()), element) for target in _OPENED.findall(onclick))
+    return found
 
 
 def _page_seen(root: etree._Element) -> str:
@@ -226,17 +225,22 @@ def _civicplus_group(row: etree._Element, cache: dict[Any, str]) -> str:
     return group
 
 
+# The first `<h2>` in an element (`next(iter("h2"))` would read on through the whole listing for a second).
+_FIRST_H2 = etree.XPath("descendant::h2[1]")
+
+
 def _find_group(row: etree._Element, cache: dict[Any, str]) -> str:
-    if "panels" not in cache:
-        cache["panels"] = {el.get("aria-controls"): _text(el) for el in row.getroottree().iter("h2", "h3", "h4")
-                           if el.get("aria-controls")}
     for ancestor in row.iterancestors("div"):
-        if (panel := ancestor.get("id") or "").startswith("category-panel") and cache["panels"].get(panel):
-            return cache["panels"][panel].strip("▼►▲◄▾▸ ")
+        if (panel := ancestor.get("id") or "").startswith("category-panel"):
+            if "panels" not in cache:  # the page's panel headings, read once (only 2024 layouts have panels)
+                cache["panels"] = {el.get("aria-controls"): _text(el) for el in row.getroottree().iter("h2", "h3", "h4")
+                                   if el.get("aria-controls")}
+            if cache["panels"].get(panel):
+                return cache["panels"][panel].strip("▼►▲◄▾▸ ")
     for ancestor in row.iterancestors("div"):
         if "listing" in (ancestor.get("class") or ""):
             if ancestor not in cache:
-                heading = next(ancestor.iter("h2"), None)
+                heading = next(iter(_FIRST_H2(ancestor)), None)
                 cache[ancestor] = _text(heading).strip("▼►▲◄▾▸ ")  # the toggle arrow is no part of the name
             return cache[ancestor]
     return ""
@@ -287,7 +291,7 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
     paragraph = next(cell.iter("p"), None)
     documents = DocumentList()
     agenda = None
-    links = list(_links(row, absolute))
+    links = _links(row, absolute)
     for link, _element in links:  # the first: the heading's or the paragraph's (the first cell comes first)
         if (found := _civicplus_file(link)) and found[0] == "agenda":
             agenda = (link, found)
@@ -344,8 +348,10 @@ def _cell_named(cells: list[etree._Element], *names: str) -> etree._Element | No
     """The cell whose `headers` (default template) or class (custom templates) starts with one of
     `names` ("EventDate Regular-Board-Meeting", class="name")."""
     for cell in cells:
-        first = (cell.get("headers") or "").split()[:1] + (cell.get("class") or "").split()
-        if any(word.lower() in names for word in first):
+        headers = (cell.get("headers") or "").split(None, 1)
+        if headers and headers[0].lower() in names:
+            return cell
+        if (classes := cell.get("class")) and any(word.lower() in names for word in classes.split()):
             return cell
     return None
 
@@ -367,16 +373,19 @@ def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str
             seen.update(id(row) for row in added)
             rows.extend(added)
 
-    # rows of a listing table; a malformed page can leave them outside any table in the parsed tree,
-    # where their `listItem` cells still mark them
-    take([row for row in root.iter("tr") if _has_class(row, "listingRow")
-          or any(_has_class(td, "listItem") for td in row.iterchildren("td"))
-          or (row.find("td") is not None and any(_has_class(t, "listingTable") for t in row.iterancestors("table")))],
-         "listingTable")
+    listing, shaded = [], []  # the table rows of both layouts, read in one pass over the page's rows
+    for row in root.iter("tr"):
+        # rows of a listing table; a malformed page can leave them outside any table in the parsed
+        # tree, where their `listItem` cells still mark them
+        if (_has_class(row, "listingRow") or any(_has_class(td, "listItem") for td in row.iterchildren("td"))
+                or (row.find("td") is not None and any(_has_class(t, "listingTable") for t in row.iterancestors("table")))):
+            listing.append(row)
+        elif (_has_class(row, "shade") or _has_class(row, "noshade")) and any(_has_class(td, "name") for td in row.iter("td")):
+            shaded.append(row)
+    take(listing, "listingTable")
     take((div for block in root.iter("div") if block.get("id") == "upcoming" or _has_class(block, "archive")
           for div in block.iter("div") if div.get("id") and _has_class(div, "row")), "upcoming rows")
-    take((row for row in root.iter("tr") if (_has_class(row, "shade") or _has_class(row, "noshade"))
-          and any(_has_class(td, "name") for td in row.iter("td"))), "shade rows")
+    take(shaded, "shade rows")
     if not rows:  # no ViewPublisher template: a site's own table of meetings playing Granicus video
         take((row for table in root.iter("table") if _links_granicus(table)
               for row in table.iter("tr") if len(row.findall("td")) >= 3), _SITE_TABLE)

@@ -26,10 +26,19 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
     if status and status.strip().lower() in _CANCEL_STATUS:
         return status.strip()
     for text in (title, comment):
-        match = _CANCEL_WORDS.search(text or "")
-        if match:
+        if text and _may_cancel(text) and (match := _CANCEL_WORDS.search(text)):
             return match.group(1)
     return None
+
+
+def _may_cancel(text: str) -> bool:
+    """Whether `text` can hold one of `_CANCEL_WORDS`: in ASCII, a case-insensitive match holds
+    one of their stems in lower case, which substring tests tell far faster than the search (most
+    titles say nothing of a cancellation); other text is searched."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return "cancel" in lowered or "postponed" in lowered or "deferred" in lowered or "rescheduled" in lowered
 
 
 _SLACK = timedelta(days=1)
