@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -83,30 +83,41 @@ def _html(data: bytes) -> etree._Element:
     return root
 
 
-class _Resolver:
+_Resolver = Callable[[str], str]
+
+
+def _resolver(base: str) -> _Resolver:
     """Absolute addresses of a page's links, the common forms (absolute, `//host/...`, `/path`)
     without `urljoin`'s full parse: a 500-row page has thousands of links."""
+    parts = urlsplit(base)
+    scheme, origin = parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
 
-    def __init__(self, base: str) -> None:
-        parts = urlsplit(base)
-        self.base, self.scheme, self.origin = base, parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
-
-    def __call__(self, href: str) -> str:
+    def absolute(href: str) -> str:
         if href.startswith(("http://", "https://")):
             host = href[href.index("//") + 2:].split("/", 1)[0]
-            return urljoin(self.base, href) if "[" in host or "]" in host else href  # urljoin checks it
+            return urljoin(base, href) if "[" in host or "]" in host else href  # urljoin checks it
         if href.startswith("//"):
-            return f"{self.scheme}:{href}"
+            return f"{scheme}:{href}"
         if href.startswith("/") and "/." not in href:
-            return self.origin + href
-        return urljoin(self.base, href)
+            return origin + href
+        return urljoin(base, href)
+
+    return absolute
+
+
+# The text pieces under a node, as `itertext()` gives them (its text, each descendant's text and
+# tail, in page order), read by libxml2 in one call: `itertext()` makes an element object per
+# descendant. The same pieces: the parser joins adjacent text into one node, as lxml's `.text` does.
+_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
 
 
 def _text(node: etree._Element | None) -> str:
     """The node's words, white space (and `&nbsp;`) collapsed; scripts and styles left out."""
     if node is None:
         return ""
-    return " ".join(" ".join(node.itertext()).split())  # an empty piece only adds white space
+    if len(node) == 0:  # words only (most cells and paragraphs)
+        return " ".join((node.text or "").split())
+    return " ".join(" ".join(_TEXT_NODES(node)).split())  # an empty piece only adds white space
 
 
 def _visible_text(node: etree._Element) -> str:
@@ -151,8 +162,18 @@ def _links(node: etree._Element, absolute: _Resolver) -> list[tuple[str, etree._
         if (href := (element.get("href") or "").strip()) and not href.startswith(("#", "javascript:", "mailto:")):
             found.append((absolute(href), element))
         if onclick := element.get("onclick"):
-            found.extend((absolute(target.strip()), element) for target in _OPENED.findall(onclick))
+            found.extend((absolute(target.strip()), element) for target in _opened(onclick))
     return found
+
+
+def _opened(onclick: str) -> list[str]:
+    """The addresses an `onclick` opens. Most open none (menus, toggles: CivicPlus has one a row),
+    which in ASCII the words `_OPENED` needs tell before its search."""
+    if onclick.isascii():
+        lowered = onclick.lower()
+        if "window.open" not in lowered and "location" not in lowered:
+            return []
+    return _OPENED.findall(onclick)
 
 
 def _page_seen(root: etree._Element) -> str:
@@ -263,7 +284,7 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     groups: dict[Any, str] = {}
-    absolute = _Resolver(ctx.url)
+    absolute = _resolver(ctx.url)
     recognised = 0
     for n, row in enumerate(rows):
         try:
@@ -432,7 +453,7 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     dated = 0
-    absolute = _Resolver(ctx.url)
+    absolute = _resolver(ctx.url)
     site_table = layouts == [_SITE_TABLE]
     for n, row in enumerate(rows):
         try:

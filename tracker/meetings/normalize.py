@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tracker.records import AgendaItem, Document, ListingContext
@@ -100,8 +100,12 @@ def in_window(ctx: ListingContext, day: date | None) -> bool:
 
 
 def utc_iso(local: datetime, zone: str) -> str:
-    """A wall-clock time in the body's zone as the UTC instant we store."""
-    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).isoformat()
+    """A wall-clock time in the body's zone as the UTC instant we store (an offset written with it
+    is not the body's: its wall clock is read). The zone's offset at that wall-clock time taken
+    off, as `astimezone` does, without building the zone-aware time first (a third of the cost)."""
+    if local.tzinfo is not None:
+        local = local.replace(tzinfo=None)
+    return (local - ZoneInfo(zone).utcoffset(local)).isoformat() + "+00:00"
 
 
 def title_items(text: str | None, keywords: Sequence[str], title: str | None = None) -> list[AgendaItem]:
