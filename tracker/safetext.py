@@ -37,8 +37,8 @@ def web_url(value: object, *, also: Iterable[str] = ()) -> str | None:
     """`value` when it is an http(s) URL (or uses one of the schemes in `also`, e.g. `("mailto",
     "tel")` where a mail or phone link is meant), else None. White space around it is dropped;
     white space or a control character inside it refuses it."""
-    if type(value) is str and (value.isascii() and value.isprintable() and " " not in value
-                               and _PLAIN_WEB_START.match(value) or _PLAIN_WEB.fullmatch(value)):
+    if type(value) is str and ((value.isascii() and value.isprintable() and " " not in value
+                                and _PLAIN_WEB_START.match(value)) or _PLAIN_WEB.fullmatch(value)):
         return value
     text = str(value or "").strip()
     if not text or _CONTROL.search(text) or _SPACE.search(text):

@@ -26,6 +26,7 @@ a few milliseconds, where a selector query per row took seconds on the largest r
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -469,6 +470,10 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     return Listing(list(meetings.values()), problems)
 
 
+# The `data-event-id` of a row's links (read without an element object for each of its links).
+_EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=False)
+
+
 def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> tuple[bool, Meeting | None]:
     """(whether the row has a date, its meeting if in the window)."""
     if row.tag == "tr":
@@ -492,8 +497,8 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
     for link, element in _links(row, absolute):
         if link not in documents:
             documents.add(link, _label(element))
-    for element in row.iter("a"):  # an eComment button names the upcoming event without a link
-        if (event := element.get("data-event-id") or "").isdigit() and event != "0":
+    for event in _EVENT_IDS(row):  # an eComment button names the upcoming event without a link
+        if event.isdigit() and event != "0":
             event_ids.append(f"event-{event}")
     ref = (_granicus_ref(doc.url for doc in documents.items) or next(iter(event_ids), None)
            or (f"row-{row.get('id')}" if row.get("id") else f"row-{_slug(name)}-{day.isoformat()}"))
@@ -501,7 +506,7 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
     clock = time_for_day(day, when) if date_cell is not None else None
     return True, meeting_record(
         source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock or time_for_day(day, name, when)),
-        day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=web_url(ctx.url),
+        day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=_page_url(ctx.url),
         items=title_items(name, ctx.keywords))
 
 
@@ -534,6 +539,12 @@ def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: _Res
         source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock), day=day,
         zone=ctx.timezone, comment_text=_text(row), documents=documents.items, url=web_url(page or ctx.url),
         items=title_items(title, ctx.keywords))
+
+
+@functools.lru_cache(maxsize=64)
+def _page_url(url: str) -> str | None:
+    """The listing's own address as its meetings' link (the same on every row: checked once)."""
+    return web_url(url)
 
 
 def _slug(text: str) -> str:

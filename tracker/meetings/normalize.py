@@ -234,30 +234,22 @@ _AGENDA_WORDS = re.compile(r"\bagenda\b", re.I)
 def document_kind(url: str, label: str | None = None) -> str:
     """What a link is (agenda, packet, minutes, video, other): the platforms' own addresses say it
     best (Granicus `AgendaViewer`, CivicPlus `ViewFile/Minutes`), then the source's label."""
-    address = url.lower()
-    if "packet" in address:
+    path, _, query = url.lower().partition("?")
+    if "packet" in query:
         return "packet"
-    named = _label_kind(label or "")
-    if named == "packet":
-        return named
-    if found := _url_kind(address):
-        return found
-    return named
-
-
-def _url_kind(address: str) -> str | None:
-    """The kind the first of the platforms' address parts in `address` says. Pages link many
-    addresses on few paths (`…/MediaPlayer.php?clip_id=N`): the path's answer is kept, and only
-    the query of a path that says nothing is searched (no part holds a "?", so none spans it)."""
-    path, mark, query = address.partition("?")
-    if kind := _path_kind(path):
+    if kind := _path_kind(path, label or ""):
         return kind
-    found = _KIND_URL.search(query) if mark else None
-    return found.lastgroup if found else None
+    found = _KIND_URL.search(query)  # only the query of a path that says nothing (no part holds a "?")
+    return found.lastgroup if found else _label_kind(label or "")
 
 
 @functools.lru_cache(maxsize=4096)
-def _path_kind(path: str) -> str | None:
+def _path_kind(path: str, label: str) -> str | None:
+    """A packet when the path or the label says so, else the kind the first of the platforms'
+    address parts in the path says; None when the query must be read. Pages link many addresses
+    on few paths with few labels (`…/MediaPlayer.php?clip_id=N`, "Video"): each pair is read once."""
+    if "packet" in path or _label_kind(label) == "packet":
+        return "packet"
     found = _KIND_URL.search(path)
     return found.lastgroup if found else None
 
