@@ -477,7 +477,7 @@ _EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=F
 def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> tuple[bool, Meeting | None]:
     """(whether the row has a date, its meeting if in the window)."""
     if row.tag == "tr":
-        cells = row.findall("td")
+        cells = list(row.iterchildren("td"))
         name_cell = _cell_named(cells, "name", "eventname")
         if name_cell is None and cells:
             name_cell = cells[0]
