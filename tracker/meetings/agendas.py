@@ -193,7 +193,8 @@ def _civicplus_file(link: str | None) -> tuple[str, str, date | None] | None:
     m = _CIVICPLUS_FILE.search(link or "")
     if not m:
         return None
-    return m.group(1).lower(), m.group(5), _safe_day(int(m.group(4)), int(m.group(2)), int(m.group(3)))
+    kind, month, day, year, ref = m.groups()
+    return kind.lower(), ref, _safe_day(int(year), int(month), int(day))
 
 
 def _safe_day(year: int, month: int, day: int) -> date | None:
@@ -326,7 +327,8 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
                 break
     if agenda is None:
         return False, None
-    link, (_, ref, day) = agenda
+    link, agenda_file = agenda
+    _, ref, day = agenda_file
     if day is None:
         raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
     if not in_window(ctx, day):
@@ -339,7 +341,7 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
             continue  # the list of earlier versions is no document; a link listed twice is one
         if "packet=true" in lowered:
             documents.add(other, _label(element) or "Packet", "packet")
-        elif (found := _civicplus_file(other)) and found[1] == ref:
+        elif (found := agenda_file if other == link else _civicplus_file(other)) and found[1] == ref:
             documents.add(other, _label(element) or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
         else:
             documents.add(other, _label(element))
