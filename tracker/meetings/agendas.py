@@ -310,9 +310,6 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
     cell = next(row.iter("td"), None)
     if cell is None:
         return False, None
-    heading = next((h for h in cell.iter("h4", "h3", "h2")), None)
-    paragraph = next(cell.iter("p"), None)
-    documents = DocumentList()
     agenda = None
     links = _links(row, absolute)
     for link, _element in links:  # the first: the heading's or the paragraph's (the first cell comes first)
@@ -333,7 +330,10 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
         raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
     if not in_window(ctx, day):
         return True, None
+    heading = next(cell.iter("h4", "h3", "h2"), None)
+    paragraph = next(cell.iter("p"), None)
     title = _text(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
+    documents = DocumentList()
     documents.add(link.split("?")[0], "Agenda", "agenda")
     for other, element in links:
         lowered = other.lower()
