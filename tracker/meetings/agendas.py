@@ -26,9 +26,10 @@ a few milliseconds, where a selector query per row took seconds on the largest r
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -75,7 +76,7 @@ def _html(data: bytes) -> etree._Element:
     UTF-8; comments dropped (templates keep old links in them)."""
     _, text = html_to_unicode(None, data)
     try:
-        root = etree.fromstring(text, _HTML_PARSER) if text.strip() else None
+        root = etree.fromstring(text, _HTML_PARSER) if text and not text.isspace() else None
     except (etree.ParserError, ValueError):
         root = None
     if root is None:
@@ -83,30 +84,41 @@ def _html(data: bytes) -> etree._Element:
     return root
 
 
-class _Resolver:
+_Resolver = Callable[[str], str]
+
+
+def _resolver(base: str) -> _Resolver:
     """Absolute addresses of a page's links, the common forms (absolute, `//host/...`, `/path`)
     without `urljoin`'s full parse: a 500-row page has thousands of links."""
+    parts = urlsplit(base)
+    scheme, origin = parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
 
-    def __init__(self, base: str) -> None:
-        parts = urlsplit(base)
-        self.base, self.scheme, self.origin = base, parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
-
-    def __call__(self, href: str) -> str:
+    def absolute(href: str) -> str:
         if href.startswith(("http://", "https://")):
             host = href[href.index("//") + 2:].split("/", 1)[0]
-            return urljoin(self.base, href) if "[" in host or "]" in host else href  # urljoin checks it
+            return urljoin(base, href) if "[" in host or "]" in host else href  # urljoin checks it
         if href.startswith("//"):
-            return f"{self.scheme}:{href}"
+            return f"{scheme}:{href}"
         if href.startswith("/") and "/." not in href:
-            return self.origin + href
-        return urljoin(self.base, href)
+            return origin + href
+        return urljoin(base, href)
+
+    return absolute
+
+
+# The text pieces under a node, as `itertext()` gives them (its text, each descendant's text and
+# tail, in page order), read by libxml2 in one call: `itertext()` makes an element object per
+# descendant. The same pieces: the parser joins adjacent text into one node, as lxml's `.text` does.
+_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
 
 
 def _text(node: etree._Element | None) -> str:
     """The node's words, white space (and `&nbsp;`) collapsed; scripts and styles left out."""
     if node is None:
         return ""
-    return " ".join(" ".join(node.itertext()).split())  # an empty piece only adds white space
+    if len(node) == 0:  # words only (most cells and paragraphs)
+        return " ".join((node.text or "").split())
+    return " ".join(" ".join(_TEXT_NODES(node)).split())  # an empty piece only adds white space
 
 
 def _visible_text(node: etree._Element) -> str:
@@ -135,25 +147,34 @@ def _has_class(node: etree._Element, name: str) -> bool:
 
 def _label(element: etree._Element) -> str | None:
     """What a link says: its visible words, a button's value, its image's alt text, its title."""
-    if len(element) == 0 and element.text and element.text.strip():  # most links: words only
-        return " ".join(element.text.split())
+    if len(element) == 0 and (text := element.text) and not text.isspace():  # most links: words only
+        return " ".join(text.split())
     return (_visible_text(element) or element.get("value")
             or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
             or element.get("title") or element.get("aria-label"))
 
 
-def _links(node: etree._Element, base: str | _Resolver) -> Iterator[tuple[str, etree._Element]]:
+def _links(node: etree._Element, absolute: _Resolver) -> list[tuple[str, etree._Element]]:
     """(absolute address, the element) of every link in `node`: `href`s, and the addresses a
     button or a `javascript:` link opens in its `onclick` (Granicus video and agenda buttons). The
     label is read (`_label`) only for the links kept."""
-    absolute = base if isinstance(base, _Resolver) else _Resolver(base)
+    found = []
     for element in node.iter("a", "input", "button"):
-        href = (element.get("href") or "").strip()
-        if href and not href.startswith(("#", "javascript:", "mailto:")):
-            yield absolute(href), element
+        if (href := (element.get("href") or "").strip()) and not href.startswith(("#", "javascript:", "mailto:")):
+            found.append((absolute(href), element))
         if onclick := element.get("onclick"):
-            for target in _OPENED.findall(onclick):
-                yield absolute(target.strip()), element
+            found.extend((absolute(target.strip()), element) for target in _opened(onclick))
+    return found
+
+
+def _opened(onclick: str) -> list[str]:
+    """The addresses an `onclick` opens. Most open none (menus, toggles: CivicPlus has one a row),
+    which in ASCII the words `_OPENED` needs tell before its search."""
+    if onclick.isascii():
+        lowered = onclick.lower()
+        if "window.open" not in lowered and "location" not in lowered:
+            return []
+    return _OPENED.findall(onclick)
 
 
 def _page_seen(root: etree._Element) -> str:
@@ -172,7 +193,8 @@ def _civicplus_file(link: str | None) -> tuple[str, str, date | None] | None:
     m = _CIVICPLUS_FILE.search(link or "")
     if not m:
         return None
-    return m.group(1).lower(), m.group(5), _safe_day(int(m.group(4)), int(m.group(2)), int(m.group(3)))
+    kind, month, day, year, ref = m.groups()
+    return kind.lower(), ref, _safe_day(int(year), int(month), int(day))
 
 
 def _safe_day(year: int, month: int, day: int) -> date | None:
@@ -226,17 +248,22 @@ def _civicplus_group(row: etree._Element, cache: dict[Any, str]) -> str:
     return group
 
 
+# The first `<h2>` in an element (`next(iter("h2"))` would read on through the whole listing for a second).
+_FIRST_H2 = etree.XPath("descendant::h2[1]")
+
+
 def _find_group(row: etree._Element, cache: dict[Any, str]) -> str:
-    if "panels" not in cache:
-        cache["panels"] = {el.get("aria-controls"): _text(el) for el in row.getroottree().iter("h2", "h3", "h4")
-                           if el.get("aria-controls")}
     for ancestor in row.iterancestors("div"):
-        if (panel := ancestor.get("id") or "").startswith("category-panel") and cache["panels"].get(panel):
-            return cache["panels"][panel].strip("▼►▲◄▾▸ ")
+        if (panel := ancestor.get("id") or "").startswith("category-panel"):
+            if "panels" not in cache:  # the page's panel headings, read once (only 2024 layouts have panels)
+                cache["panels"] = {el.get("aria-controls"): _text(el) for el in row.getroottree().iter("h2", "h3", "h4")
+                                   if el.get("aria-controls")}
+            if cache["panels"].get(panel):
+                return cache["panels"][panel].strip("▼►▲◄▾▸ ")
     for ancestor in row.iterancestors("div"):
         if "listing" in (ancestor.get("class") or ""):
             if ancestor not in cache:
-                heading = next(ancestor.iter("h2"), None)
+                heading = next(iter(_FIRST_H2(ancestor)), None)
                 cache[ancestor] = _text(heading).strip("▼►▲◄▾▸ ")  # the toggle arrow is no part of the name
             return cache[ancestor]
     return ""
@@ -259,7 +286,7 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     groups: dict[Any, str] = {}
-    absolute = _Resolver(ctx.url)
+    absolute = _resolver(ctx.url)
     recognised = 0
     for n, row in enumerate(rows):
         try:
@@ -283,11 +310,8 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
     cell = next(row.iter("td"), None)
     if cell is None:
         return False, None
-    heading = next((h for h in cell.iter("h4", "h3", "h2")), None)
-    paragraph = next(cell.iter("p"), None)
-    documents = DocumentList()
     agenda = None
-    links = list(_links(row, absolute))
+    links = _links(row, absolute)
     for link, _element in links:  # the first: the heading's or the paragraph's (the first cell comes first)
         if (found := _civicplus_file(link)) and found[0] == "agenda":
             agenda = (link, found)
@@ -300,12 +324,16 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
                 break
     if agenda is None:
         return False, None
-    link, (_, ref, day) = agenda
+    link, agenda_file = agenda
+    _, ref, day = agenda_file
     if day is None:
         raise ValueError(f"the date in its agenda link ({link.rsplit('/', 1)[-1][:40]}) is not a date")
     if not in_window(ctx, day):
         return True, None
+    heading = next(cell.iter("h4", "h3", "h2"), None)
+    paragraph = next(cell.iter("p"), None)
     title = _text(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
+    documents = DocumentList()
     documents.add(link.split("?")[0], "Agenda", "agenda")
     for other, element in links:
         lowered = other.lower()
@@ -313,7 +341,7 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
             continue  # the list of earlier versions is no document; a link listed twice is one
         if "packet=true" in lowered:
             documents.add(other, _label(element) or "Packet", "packet")
-        elif (found := _civicplus_file(other)) and found[1] == ref:
+        elif (found := agenda_file if other == link else _civicplus_file(other)) and found[1] == ref:
             documents.add(other, _label(element) or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
         else:
             documents.add(other, _label(element))
@@ -344,8 +372,10 @@ def _cell_named(cells: list[etree._Element], *names: str) -> etree._Element | No
     """The cell whose `headers` (default template) or class (custom templates) starts with one of
     `names` ("EventDate Regular-Board-Meeting", class="name")."""
     for cell in cells:
-        first = (cell.get("headers") or "").split()[:1] + (cell.get("class") or "").split()
-        if any(word.lower() in names for word in first):
+        headers = (cell.get("headers") or "").split(None, 1)
+        if headers and headers[0].lower() in names:
+            return cell
+        if (classes := cell.get("class")) and any(word.lower() in names for word in classes.split()):
             return cell
     return None
 
@@ -367,16 +397,19 @@ def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str
             seen.update(id(row) for row in added)
             rows.extend(added)
 
-    # rows of a listing table; a malformed page can leave them outside any table in the parsed tree,
-    # where their `listItem` cells still mark them
-    take([row for row in root.iter("tr") if _has_class(row, "listingRow")
-          or any(_has_class(td, "listItem") for td in row.iterchildren("td"))
-          or (row.find("td") is not None and any(_has_class(t, "listingTable") for t in row.iterancestors("table")))],
-         "listingTable")
+    listing, shaded = [], []  # the table rows of both layouts, read in one pass over the page's rows
+    for row in root.iter("tr"):
+        # rows of a listing table; a malformed page can leave them outside any table in the parsed
+        # tree, where their `listItem` cells still mark them
+        if (_has_class(row, "listingRow") or any(_has_class(td, "listItem") for td in row.iterchildren("td"))
+                or (row.find("td") is not None and any(_has_class(t, "listingTable") for t in row.iterancestors("table")))):
+            listing.append(row)
+        elif (_has_class(row, "shade") or _has_class(row, "noshade")) and any(_has_class(td, "name") for td in row.iter("td")):
+            shaded.append(row)
+    take(listing, "listingTable")
     take((div for block in root.iter("div") if block.get("id") == "upcoming" or _has_class(block, "archive")
           for div in block.iter("div") if div.get("id") and _has_class(div, "row")), "upcoming rows")
-    take((row for row in root.iter("tr") if (_has_class(row, "shade") or _has_class(row, "noshade"))
-          and any(_has_class(td, "name") for td in row.iter("td"))), "shade rows")
+    take(shaded, "shade rows")
     if not rows:  # no ViewPublisher template: a site's own table of meetings playing Granicus video
         take((row for table in root.iter("table") if _links_granicus(table)
               for row in table.iter("tr") if len(row.findall("td")) >= 3), _SITE_TABLE)
@@ -423,7 +456,7 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     dated = 0
-    absolute = _Resolver(ctx.url)
+    absolute = _resolver(ctx.url)
     site_table = layouts == [_SITE_TABLE]
     for n, row in enumerate(rows):
         try:
@@ -439,10 +472,14 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     return Listing(list(meetings.values()), problems)
 
 
+# The `data-event-id` of a row's links (read without an element object for each of its links).
+_EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=False)
+
+
 def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> tuple[bool, Meeting | None]:
     """(whether the row has a date, its meeting if in the window)."""
     if row.tag == "tr":
-        cells = row.findall("td")
+        cells = list(row.iterchildren("td"))
         name_cell = _cell_named(cells, "name", "eventname")
         if name_cell is None and cells:
             name_cell = cells[0]
@@ -462,8 +499,8 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
     for link, element in _links(row, absolute):
         if link not in documents:
             documents.add(link, _label(element))
-    for element in row.iter("a"):  # an eComment button names the upcoming event without a link
-        if (event := element.get("data-event-id") or "").isdigit() and event != "0":
+    for event in _EVENT_IDS(row):  # an eComment button names the upcoming event without a link
+        if event.isdigit() and event != "0":
             event_ids.append(f"event-{event}")
     ref = (_granicus_ref(doc.url for doc in documents.items) or next(iter(event_ids), None)
            or (f"row-{row.get('id')}" if row.get("id") else f"row-{_slug(name)}-{day.isoformat()}"))
@@ -471,7 +508,7 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
     clock = time_for_day(day, when) if date_cell is not None else None
     return True, meeting_record(
         source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock or time_for_day(day, name, when)),
-        day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=web_url(ctx.url),
+        day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=_page_url(ctx.url),
         items=title_items(name, ctx.keywords))
 
 
@@ -504,6 +541,12 @@ def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: _Res
         source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock), day=day,
         zone=ctx.timezone, comment_text=_text(row), documents=documents.items, url=web_url(page or ctx.url),
         items=title_items(title, ctx.keywords))
+
+
+@functools.lru_cache(maxsize=64)
+def _page_url(url: str) -> str | None:
+    """The listing's own address as its meetings' link (the same on every row: checked once)."""
+    return web_url(url)
 
 
 def _slug(text: str) -> str:
