@@ -256,13 +256,33 @@ def test_config_check_shows_each_targets_host_and_never_its_password(tmp_path: P
     path = write(tmp_path, '[[subscribers]]\nid = "team"\nnotify = [\n'
                  '  "mailto://127.0.0.1:2525?smtp=127.0.0.1&from=alerts@example.org&to=a@example.org",\n'
                  '  "mailtos://me:hunter2@smtp.example.net:465?from=alerts@example.org&to=b@example.org",\n'
+                 '  "ntfy://me:Pa?ss=w0rd@ntfy.example.net/topic",\n'  # passwords apprise takes, written unencoded
+                 '  "json://me:2024#Secure@hooks.example.net/x",\n'
                  ']\n')
     result = run_cli("--config", str(path), "config", "check")
     assert result.returncode == 0, result.stderr
     assert "mailto://127.0.0.1:2525?smtp=127.0.0.1&from=alerts@example.org&to=a@example.org" in result.stdout
     assert "mailtos://me:***@smtp.example.net:465?from=alerts@example.org&to=b@example.org" in result.stdout
     assert "hunter2" not in result.stdout + result.stderr
+    assert "ntfy://me:***@ntfy.example.net/topic" in result.stdout and "json://me:***@hooks.example.net/x" in result.stdout
+    for password in ("Pa?ss=w0rd", "2024#Secure", "Pa?ss", "2024"):
+        assert password not in result.stdout + result.stderr
     path.write_text(path.read_text().replace("hunter2@smtp.example.net:465", "pa?ss@smtp.example.net"))
     refused = run_cli("--config", str(path), "config", "check")  # a URL apprise cannot read: refused...
     assert refused.returncode == 2 and "subscribers[team].notify[1]" in refused.stderr
     assert "pa?ss" not in refused.stdout + refused.stderr  # ...without its password
+
+
+@pytest.mark.parametrize(("url", "label"), [
+    ("mailto://127.0.0.1:2525?smtp=127.0.0.1&from=alerts@example.org&to=a@example.org", "mailto://127.0.0.1:2525/…"),
+    ("mailtos://me:hunter2@smtp.example.net:465?from=alerts@example.org", "mailtos://smtp.example.net:465/…"),
+    ("json://me:2024#Secure@hooks.example.net/x", "json://hooks.example.net/…"),
+    ("json://me:12/34@hooks.example.net/x", "json://me/…"),  # an unencoded / in it: no port shown
+    ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://4174216298/…"),
+])
+def test_a_targets_label_names_its_host_and_nothing_secret(url: str, label: str) -> None:
+    """What `notify` lines and `--test` print for a target: scheme and host, never a password,
+    token or path."""
+    from tracker.targets import Target
+
+    assert Target(url, url, None).label == label

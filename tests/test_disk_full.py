@@ -117,6 +117,8 @@ def test_a_message_sent_as_the_disk_fills_is_recorded_first_and_never_sent_again
     (line,) = still.stderr.splitlines()
     assert line.startswith("tracker notify: stopped: the disk is full"), line
 
+    full = tracker(path, "status", "--check", now=LATER)  # the database cannot even be opened: said all the same
+    assert full.returncode == 1 and "1 delivery sent but not recorded" in full.stderr, full.stderr
     (small_disk / "filler").unlink()  # space again; a monitor's check before the next notify says what waits
     check = tracker(path, "status", "--check", now=LATER)
     assert check.returncode == 1 and ("1 delivery sent but not recorded (the database could not record them): "

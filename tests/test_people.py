@@ -70,6 +70,7 @@ def test_the_outbox_mails_a_person_through_the_server_url_without_storing_its_se
                        url="mailtos://alerts:hunter2@smtp.example.org?from=alerts@example.org")
     subscriber = as_subscriber(person, server)
     assert subscriber.id == "person:7" and person_id_of(subscriber.id) == 7 and person_id_of("boston") is None
+    assert person_id_of("person:²") is None and person_id_of("person:") is None  # never a crash on odd input
     assert subscriber.mode == "daily" and subscriber.follow == ["eqia"] and (subscriber.state, subscriber.district) == ("MA", 7)
     (target,) = subscriber.notify
     assert target.template.endswith("&to=ann@example.org") and "hunter2" not in target.template

@@ -371,19 +371,16 @@ def test_morning_is_the_meeting_day_at_daily_at_in_its_body_zone() -> None:
     assert due_at(ten, "2d", la, "08:00") == datetime(2026, 12, 12, 18, 0, tzinfo=UTC)
 
 
-def test_a_person_who_chose_reminders_gets_them_with_their_own_links(tmp_path: Path, mailbox: Mailbox, db_url: str,
-                                                                     frozen_now: Any) -> None:
-    """Self-service subscribers choose reminders on their preferences page: Dee (active, two days
-    before and the morning) gets hers with her own unsubscribe and preferences links and the list
-    headers; Eve (not confirmed yet) and Fay (asked for none) get none; once Dee unsubscribes, the
-    morning's reminder already owed to her is not sent."""
-    from sqlalchemy import select, update
-
+def with_people(tmp_path: Path, mailbox: Mailbox, db_url: str) -> tuple[Config, Store, dict[str, int]]:
+    """Bo (a config subscriber, no reminders) and people mailed through the same server: Dee (active,
+    two days before and the morning), Eve (not confirmed yet, two days before), Fay (active, none);
+    the active ones follow the watch from now."""
     from tracker import clock
     from tracker import models as m
+    from tracker.people import start_follows
 
     bo = [{"id": "bo", "notify": [mail_to(mailbox, BO)]}]
-    _, store = setup(tmp_path, mailbox, db_url, subscribers=bo)  # then people mailed through the same server
+    _, store = setup(tmp_path, mailbox, db_url, subscribers=bo)
     server = f"mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example.org"
     config = load_config(write_config(tmp_path, db_url=db_url, alerts={"daily_at": "08:00", "mail_url": server},
                                       bills=[], subscribers=bo,
@@ -393,10 +390,27 @@ def test_a_person_who_chose_reminders_gets_them_with_their_own_links(tmp_path: P
         for address, status, asked in (("dee@example.org", "active", ["2d", "morning"]),
                                        ("eve@example.org", "pending", ["2d"]), ("fay@example.org", "active", None)):
             person = m.Person(address=address, status=status, mode="instant", follow=None, reminders=asked, bounces=0,
-                              created_at=clock.now(), updated_at=clock.now())
+                              created_at=clock.now(), updated_at=clock.now(),
+                              confirmed_at=clock.now() if status == "active" else None)
             session.add(person)
             session.flush()
+            if status == "active":
+                start_follows(session, person, ["safety"])
             people[address] = person.id
+    return config, store, people
+
+
+def test_a_person_who_chose_reminders_gets_them_with_their_own_links(tmp_path: Path, mailbox: Mailbox, db_url: str,
+                                                                     frozen_now: Any) -> None:
+    """Self-service subscribers choose reminders on their preferences page: Dee (active, two days
+    before and the morning) gets hers with her own unsubscribe and preferences links and the list
+    headers; Eve (not confirmed yet) and Fay (asked for none) get none; once Dee unsubscribes, the
+    morning's reminder already owed to her is not sent."""
+    from sqlalchemy import select, update
+
+    from tracker import models as m
+
+    config, store, people = with_people(tmp_path, mailbox, db_url)
     store_meeting(store, config, hearing())  # Mon Dec 14, 10:00 AM in New York
     assert send(store, config) == 0
 
@@ -420,3 +434,21 @@ def test_a_person_who_chose_reminders_gets_them_with_their_own_links(tmp_path: P
     assert len(mailbox.messages) == 1
     with store.session() as session:
         assert sorted(session.scalars(select(m.Delivery.status))) == ["dropped", "sent"]
+
+
+def test_a_persons_cancellation_says_a_reminder_went(tmp_path: Path, mailbox: Mailbox, db_url: str,
+                                                      frozen_now: Any) -> None:
+    """As for a config subscriber: the cancellation of a meeting Dee was reminded of says so; Fay,
+    who follows it without reminders, gets the cancellation alone."""
+    config, store, _ = with_people(tmp_path, mailbox, db_url)
+    store_meeting(store, config, hearing())  # Mon Dec 14, 10:00 AM
+    assert send(store, config) == 0
+    frozen_now("2026-12-12T15:00:00Z")
+    assert send(store, config) == 1  # Dee's reminder
+    frozen_now("2026-12-13T15:00:00Z")
+    store_meeting(store, config, hearing(status="Deferred"))
+    assert send(store, config) == 3  # the cancellation to Dee, Fay and Bo
+    (dee, fay) = (shown(mail) for address in ("dee@example.org", "fay@example.org")
+                  for rcpt, mail in mailbox.messages[1:] if rcpt == [address])
+    assert "You were reminded of this meeting: it is cancelled." in dee and "https://alerts.example.org/u/" in dee
+    assert "You were reminded" not in fay

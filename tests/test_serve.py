@@ -20,7 +20,7 @@ import pytest
 import requests
 from servers import Mailbox
 from serving import Visitor, body_of, free_port, running, serve_config, wait_for
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tracker import clock, secrets
 from tracker import models as m
@@ -161,7 +161,10 @@ def test_a_person_chooses_reminders_on_the_preferences_page(served: Served) -> N
 
     def reminders() -> list[str] | None:
         with served.store.session() as session:
-            return session.scalar(select(m.Person.reminders))
+            stored = session.scalar(select(m.Person.reminders))
+            # none asked: SQL NULL, never JSON null (what "asked for reminders" is looked up by)
+            assert (stored is None) == bool(session.scalar(text("SELECT count(*) FROM people WHERE reminders IS NULL")))
+            return stored
 
     assert reminders() is None
     saved = bo.post(manage, {"csrf": bo.csrf, "action": "save", "mode": "instant", "reminder": ["morning", "2d"]})

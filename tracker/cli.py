@@ -105,12 +105,15 @@ def error_lines(lines: list[str], collapse: Callable[[list[str]], list[str]]) ->
         click.echo(line, err=True)
 
 
-def open_store(config: Config) -> Any:
+def open_store(config: Config, also_said: str | None = None) -> Any:
+    """The store, or one line saying why not (after `also_said`, a problem found without it)."""
     from tracker.store import Store
 
     try:
         return Store(config.database_url)
     except Exception as exc:
+        if also_said:
+            error_line(also_said)
         if disk_full(exc):
             click.echo(disk_full_line(click.get_current_context().info_name, exc), err=True)
             sys.exit(1)
@@ -498,12 +501,12 @@ def status(ctx: Context, as_json: bool, check: bool, with_addresses: bool) -> No
         from tracker.alerts.journal import unrecorded
         from tracker.health import problems
 
-        store = open_store(config)
-        found = problems(store, config, config.base_dir)
-        if waiting := unrecorded(store, config.base_dir):
-            found.append(f"{waiting} {'delivery' if waiting == 1 else 'deliveries'} sent but not recorded (the "
-                         "database could not record them): the "
-                         "next `tracker notify` or `tracker run` records them before it sends anything")
+        waiting = unrecorded(config.database_url, config.base_dir)  # files only: before the database opens
+        owed = (f"{waiting} {'delivery' if waiting == 1 else 'deliveries'} sent but not recorded (the database "
+                "could not record them): the next `tracker notify` or `tracker run` records them before it sends "
+                "anything") if waiting else None
+        store = open_store(config, also_said=owed)
+        found = problems(store, config, config.base_dir) + ([owed] if owed else [])
         if as_json:
             click.echo(secrets.mask(json.dumps({"ok": not found, "problems": found}, indent=2)))
         else:

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, delete, select, text
+from sqlalchemy.engine import URL
 
 from tracker import clock
 from tracker import models as m
@@ -76,7 +77,12 @@ def process_alive(pid: int) -> bool:
 
 
 def lock_path(store: Store, lock_dir: Path) -> Path:
-    database = store.engine.url.database
+    return lock_path_of(store.engine.url, lock_dir)
+
+
+def lock_path_of(url: URL, lock_dir: Path) -> Path:
+    """The lock file of a database by its URL (beside a SQLite file), without opening it."""
+    database = url.database
     return Path(f"{database}.lock") if database and database != ":memory:" else lock_dir / "tracker.lock"
 
 

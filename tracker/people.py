@@ -94,8 +94,9 @@ def subscriber_id(person_id: int) -> str:
 
 def person_id_of(subscriber: str) -> int | None:
     """The person behind an outbox subscriber id, or None for a config subscriber or the operator."""
-    if subscriber.startswith(PREFIX) and subscriber[len(PREFIX):].isdigit():
-        return int(subscriber[len(PREFIX):])
+    number = subscriber[len(PREFIX):]
+    if subscriber.startswith(PREFIX) and number.isascii() and number.isdigit():
+        return int(number)
     return None
 
 

@@ -16,10 +16,11 @@ _known: set[str] = set()
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;]|\b)(token|api_key|apikey|key|password|pass|secret|access_token|auth)=([^&\s\"'#]+)"
 )
-# user:password@ in URLs (apprise mailto://user:pass@host, https://user:pass@host). A password may
-# hold an unencoded ? or # (masked all the same), but not a query: in `host:2525?from=a@b` the port
-# and query are no password, and masking them would hide the host.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@?#]+):([^/\s@?#]+|[^/\s@?#]*[?#][^/\s@=&]*)@")
+# user:password@ in URLs (apprise mailto://user:pass@host, https://user:pass@host), any password
+# apprise takes (an unencoded ? or # in it too), but not a port and its query: in
+# `mailto://127.0.0.1:2525?smtp=…&from=alerts@example.org` the `@` is the sender's, the port no
+# password, and masking it would hide the host.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):(?!\d{1,5}[?#][^@\s]*=)([^/\s@]+)@")
 
 
 def register(value: str | None) -> None:
@@ -47,10 +48,9 @@ def mask(text: str) -> str:
 
 def mask_url_path(url: str) -> str:
     """Apprise puts webhook secrets in the path (discord://id/TOKEN, json://host/path): keep the
-    scheme and host (with a numeric port) only, for labels shown to operators. Given the URL as
-    written, not masked first: masking a mail URL's `user:pass@` can swallow its host when a `from=`
-    address follows a port; a password written unencoded in the authority never survives here
-    either (what follows a colon is kept only if it is a port)."""
+    scheme and host only, for labels shown to operators. Given a masked URL (`mask` first), so a
+    password is already `***`; a port is kept only when nothing after it could be the rest of an
+    unencoded password (`json://me:12/34@host`: no `@` in the path)."""
     match = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#]*)", url, re.I)
     if not match:
         return MASK
@@ -58,7 +58,9 @@ def mask_url_path(url: str) -> str:
     bracket = host.find("]") + 1 if host.startswith("[") else 0  # [::1]:2525
     name, _, port = host[bracket:].partition(":")
     name = host[:bracket] + name
-    return f"{match.group(1)}://{name}{':' + port if port.isdigit() else ''}/…"
+    path = re.split(r"[?#]", url[match.end():], maxsplit=1)[0]
+    keep = port.isdigit() and "@" not in path
+    return f"{match.group(1)}://{name}{':' + port if keep else ''}/…"
 
 
 class MaskingFilter(logging.Filter):

@@ -32,7 +32,8 @@ def _latest(action: Mapping[str, Any] | None) -> str:
     """A bill's latest action as people read it: "latest Thu Feb 18, 2021: Held at the desk."."""
     if not action or not action.get("date"):
         return "no action recorded yet"
-    return f"latest {day_words(action['date'])}: {action.get('text') or ''}".rstrip(": ")
+    text = action.get("text")
+    return f"latest {day_words(action['date'])}" + (f": {text}" if text else "")
 
 
 def status_lines(view: StatusView, config: Config) -> list[str]:

@@ -33,7 +33,7 @@ class Target:
     def label(self) -> str:
         """What an operator may see: scheme and host, plus the mail recipient (a person's id, never
         their address)."""
-        base = secrets.mask(secrets.mask_url_path(self.template))
+        base = secrets.mask_url_path(secrets.mask(self.template))
         who = self.shown_as or self.recipient
         return f"{base} to {who}" if who else base
 

@@ -21,22 +21,28 @@ import os
 from pathlib import Path
 
 from sqlalchemy import update
+from sqlalchemy.engine import URL, make_url
 
 from tracker import clock
 from tracker import models as m
-from tracker.lock import lock_path, process_alive
+from tracker.lock import lock_path_of, process_alive
 from tracker.store import Store
 
 SIZE = 64 * 1024  # ids of one message's rows: thousands fit
 
 
 def _prefix(store: Store, base_dir: Path) -> Path:
+    return _prefix_of(store.engine.url, base_dir)
+
+
+def _prefix_of(url: URL, base_dir: Path) -> Path:
     """Beside a SQLite database; else in the config's folder, named by the database (host, name,
-    user: no password), so two configs sharing a folder never replay each other's journals."""
-    if store.engine.dialect.name == "sqlite":
-        lock = lock_path(store, base_dir)
+    user: no password), so two configs sharing a folder never replay each other's journals. From
+    the URL alone: `status --check` counts the journals even when the database cannot be opened."""
+    if url.get_backend_name() == "sqlite":
+        lock = lock_path_of(url, base_dir)
         return lock.with_name(lock.name.removesuffix(".lock") + ".sent")
-    database = store.engine.url.render_as_string(hide_password=True)
+    database = url.render_as_string(hide_password=True)
     return base_dir / f"tracker-{hashlib.sha256(database.encode()).hexdigest()[:12]}.sent"
 
 
@@ -89,10 +95,9 @@ class SentJournal:
                 self.path.unlink()
 
 
-def _journals(store: Store, base_dir: Path) -> list[tuple[Path, str, str, str | None]]:
-    """Each journal file: its path, the notifier's pid and owner, and its ids as written (None when
-    it cannot be read)."""
-    prefix = _prefix(store, base_dir)
+def _journals(prefix: Path) -> list[tuple[Path, str, str, str | None]]:
+    """Each journal file of `prefix`: its path, the notifier's pid and owner, and its ids as written
+    (None when it cannot be read)."""
     found: list[tuple[Path, str, str, str | None]] = []
     for path in sorted(prefix.parent.glob(f"{prefix.name}.*.*")):
         pid_text, _, owner = path.name[len(prefix.name) + 1:].partition(".")
@@ -108,10 +113,11 @@ def _ids(content: str) -> list[int]:
     return [int(i) for line in content.splitlines() if line for i in line.split(",") if i.strip().isdigit()]
 
 
-def unrecorded(store: Store, base_dir: Path) -> int:
+def unrecorded(database_url: str, base_dir: Path) -> int:
     """How many deliveries were sent but are not recorded yet (for `status --check`; reads files
-    only, so it works while the database cannot record anything)."""
-    return sum(len(_ids(content)) for _, _, _, content in _journals(store, base_dir) if content)
+    only, so it works while the database cannot be opened)."""
+    prefix = _prefix_of(make_url(database_url), base_dir)
+    return sum(len(_ids(content)) for _, _, _, content in _journals(prefix) if content)
 
 
 def replay(store: Store, base_dir: Path) -> int:
@@ -119,7 +125,7 @@ def replay(store: Store, base_dir: Path) -> int:
     leases; returns how many deliveries were recorded. Raises when the database still cannot
     record them (the journal is kept for the next try)."""
     recorded = 0
-    for path, pid_text, owner, content in _journals(store, base_dir):
+    for path, pid_text, owner, content in _journals(_prefix(store, base_dir)):
         if content is None:
             continue
         if not content:

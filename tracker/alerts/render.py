@@ -22,6 +22,7 @@ from tracker.alerts.lease import DeliveryRow
 from tracker.config import Config, Subscriber
 from tracker.contacts import bill_contact_lines, bill_contacts, sponsor_line
 from tracker.meetings.participation import Participation, how_to_take_part, take_part
+from tracker.people import person_id_of
 from tracker.queries import (
     body_members_now,
     congress_directory,
@@ -256,10 +257,12 @@ REMINDED_CANCELLED = "You were reminded of this meeting: it is cancelled."
 
 
 def _reminded_of_cancelled(session: Any, config: Config, subscriber_id: str, change_ids: tuple[int, ...]) -> bool:
-    """A meeting's cancellation to a subscriber a reminder of it already reached: the message says so."""
-    subscriber = next((s for s in config.subscribers if s.id == subscriber_id), None)
-    if subscriber is None or not subscriber.reminders:
-        return False
+    """A meeting's cancellation to a subscriber a reminder of it already reached: the message says so
+    (to a person too: whatever they ask for now, what reached them is in the outbox)."""
+    if person_id_of(subscriber_id) is None:
+        subscriber = next((s for s in config.subscribers if s.id == subscriber_id), None)
+        if subscriber is None or not subscriber.reminders:
+            return False
     changes = [session.get(m.Change, i) for i in change_ids]
     cancelled = next((c for c in changes if c.kind == "meeting.cancelled"), None)
     return cancelled is not None and reminded(session, cancelled.entity_key, subscriber_id)
