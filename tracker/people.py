@@ -115,21 +115,15 @@ def as_subscriber(person: m.Person, mail_url: NotifyUrl) -> Subscriber:
         state_house_district=None, reminders=list(person.reminders or []))
 
 
-def active_subscribers(session: Session, config: Config) -> list[Subscriber]:
-    """Every confirmed, still subscribed person, as subscribers (none without `[alerts] mail_url`)."""
+def active_subscribers(session: Session, config: Config, *, asking_reminders: bool = False) -> list[Subscriber]:
+    """Every confirmed, still subscribed person (or only those who chose reminders before meetings),
+    as subscribers; none without `[alerts] mail_url`."""
     if config.alerts.mail_url is None:
         return []
-    people = session.scalars(select(m.Person).where(m.Person.status == "active").order_by(m.Person.id))
-    return [as_subscriber(person, config.alerts.mail_url) for person in people]
-
-
-def reminder_askers(session: Session, config: Config) -> list[Subscriber]:
-    """Every active person who asked for reminders before meetings, as subscribers."""
-    if config.alerts.mail_url is None:
-        return []
-    people = session.scalars(select(m.Person).where(m.Person.status == "active", m.Person.reminders.is_not(None))
-                             .order_by(m.Person.id))
-    return [as_subscriber(person, config.alerts.mail_url) for person in people if person.reminders]
+    query = select(m.Person).where(m.Person.status == "active").order_by(m.Person.id)
+    if asking_reminders:
+        query = query.where(m.Person.reminders.is_not(None))  # SQL NULL when none (models.Person)
+    return [as_subscriber(person, config.alerts.mail_url) for person in session.scalars(query)]
 
 
 def subscriber_named(session: Session, config: Config, subscriber: str) -> Subscriber | None:

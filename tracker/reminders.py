@@ -1,16 +1,15 @@
 """Reminders before meetings, owing side: which reminders are due, owed once each through the outbox.
 
-A subscriber who asks (`reminders = ["2d", "morning"]`, or a person on their preferences page) gets one message per (meeting, reminder)
-before each meeting of a body they follow that carries an agenda item matching the watch's keywords
-or a council matter the watch follows. `owe_reminders` runs before each claim of `tracker notify`:
-it inserts the due ones as delivery rows (INSERT … ON CONFLICT DO NOTHING on a key of the meeting,
-its start, the reminder, the subscriber and the target), so two notifiers owing at once owe one row.
-A reminder is owed only while its meeting is ahead: one due days ago for a meeting already held is
-never sent. A moved meeting's start is in the key, so its new start owes its own reminder; the one
-owed for the old start is withdrawn when a notifier claims it (`reminder_stands` is read again at
-send time), as is one whose meeting was cancelled meanwhile. Storage only: the words are
-tracker/alerts/render.py's.
-"""
+A subscriber who asks (`reminders = ["2d", "morning"]`, or a person on their preferences page) gets
+one message per (meeting, reminder) before each meeting of a body they follow that carries an agenda
+item matching the watch's keywords or a council matter the watch follows. `owe_reminders` runs
+before each claim of `tracker notify`: it inserts the due ones as delivery rows (INSERT … ON
+CONFLICT DO NOTHING on a key of the meeting, its start, the reminder, the subscriber and the
+target), so two notifiers owing at once owe one row. A reminder is owed only while its meeting is
+ahead: one due days ago for a meeting already held is never sent. A moved meeting's start is in the
+key, so its new start owes its own reminder; the one owed for the old start is withdrawn when a
+notifier claims it (`reminder_stands` is read again at send time), as is one whose meeting was
+cancelled meanwhile. Storage only: the words are tracker/alerts/render.py's."""
 
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config, Subscriber, reminder_offset
-from tracker.people import reminder_askers, subscriber_named
+from tracker.people import active_subscribers, subscriber_named
 from tracker.queries import current_record, meetings_starting, watch_entities
 from tracker.records import Matter, Meeting, MeetingStatus
 from tracker.store import Store
@@ -121,7 +120,7 @@ def owe_reminders(store: Store, config: Config) -> int:
     rows: list[dict[str, Any]] = []
     with store.session() as session:
         askers = [sub for sub in config.subscribers if sub.reminders and not sub.paused]
-        askers += reminder_askers(session, config)  # people who chose reminders on their preferences page
+        askers += active_subscribers(session, config, asking_reminders=True)  # chosen on their preferences page
         if not askers:
             return 0
         # No reminder is due before this far ahead of its meeting ("morning" at most a day and its hours).

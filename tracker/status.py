@@ -30,10 +30,10 @@ def check_lines(problems: list[str], config: Config) -> list[str]:
 
 def _latest(action: Mapping[str, Any] | None) -> str:
     """A bill's latest action as people read it: "latest Thu Feb 18, 2021: Held at the desk."."""
-    if not action or not action.get("date"):
+    if not action or not (action.get("date") or action.get("text")):
         return "no action recorded yet"
-    text = action.get("text")
-    return f"latest {day_words(action['date'])}" + (f": {text}" if text else "")
+    when, text = action.get("date"), action.get("text")
+    return "latest" + (f" {day_words(when)}" if when else "") + (f": {text}" if text else "")
 
 
 def status_lines(view: StatusView, config: Config) -> list[str]:

@@ -99,8 +99,7 @@ def _new_person(session: Session) -> Any:
         _NEW_PERSON[dialect] = m.insert(session, m.Person).values(
             address=bindparam("address"), status="pending", mode=bindparam("mode"), follow=bindparam("follow"),
             state=bindparam("state"), district=bindparam("district"), reminders=bindparam("reminders"), bounces=0,
-            created_at=bindparam("now"),
-            updated_at=bindparam("now"),
+            created_at=bindparam("now"), updated_at=bindparam("now"),
         ).on_conflict_do_nothing(index_elements=["address"]).returning(_people.c.id)
     return _NEW_PERSON[dialect]
 
