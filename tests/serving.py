@@ -112,6 +112,11 @@ def body_of(message: Message) -> str:
     return "\n".join(texts)
 
 
+# A mail sent from a spawned mail process (as `tracker serve` sends) waits for that process to start
+# and import apprise: seconds alone, tens of seconds on a loaded 2-core machine running the suite.
+SPAWNED_MAIL_WAIT = 60.0
+
+
 def wait_for(predicate: Any, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

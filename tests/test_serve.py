@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 from servers import Mailbox
-from serving import Visitor, body_of, free_port, running, serve_config, wait_for
+from serving import SPAWNED_MAIL_WAIT, Visitor, body_of, free_port, running, serve_config, wait_for
 from sqlalchemy import func, select, text
 
 from tracker import clock, secrets
@@ -63,7 +63,7 @@ class Served:
             return [body_of(message) for rcpt, message in self.mailbox.messages if address in rcpt]
 
     def link_in(self, address: str, kind: str = "c", index: int = -1) -> str:
-        wait_for(lambda: self.mails_to(address))
+        wait_for(lambda: self.mails_to(address), timeout=SPAWNED_MAIL_WAIT)
         paths = [p for p in LINK.findall(self.mails_to(address)[index]) if p.startswith(f"/{kind}/")]
         assert paths, self.mails_to(address)[index]
         return paths[0]
@@ -77,8 +77,8 @@ class Served:
         wait_for(idle)
 
 
-def start(tmp_path: Path, db_url: str, mailbox: Mailbox, **serve: Any) -> Any:
-    config = serve_config(tmp_path, db_url, mailbox.port, free_port(), serve=serve)
+def start(tmp_path: Path, db_url: str, mailbox: Mailbox, alerts: dict[str, Any] | None = None, **serve: Any) -> Any:
+    config = serve_config(tmp_path, db_url, mailbox.port, free_port(), serve=serve, alerts=alerts)
     (tmp_path / "site").mkdir(exist_ok=True)
     return config
 
@@ -372,18 +372,20 @@ def test_a_form_far_too_long_is_refused(served: Served) -> None:
 def test_the_mail_waits_when_the_smtp_server_is_down_and_goes_when_it_is_back(tmp_path: Path, db_url: str,
                                                                               mailbox: Mailbox) -> None:
     mailbox.stop()
-    config = start(tmp_path, db_url, mailbox)
+    # the second try 3 s after the first (time to look at the owed row between them), enough tries to
+    # outlast the stopped server
+    config = start(tmp_path, db_url, mailbox, alerts={"retry_seconds": 3, "max_tries": 10})
     with running(config, separate_mailer=True) as app:  # from its own process, as tracker serve sends
         served = Served(app, config, mailbox)
         answer = served.visitor().sign_up("ann@example.org")
         assert answer.status_code == 200 and "Check your mail" in answer.text
-        wait_for(lambda: served.count(m.PersonMail) == 1 and app.pages.mailer.failed >= 1)
+        wait_for(lambda: served.count(m.PersonMail) == 1 and app.pages.mailer.failed >= 1, timeout=SPAWNED_MAIL_WAIT)
         with served.store.session() as session:
             owed = session.scalars(select(m.PersonMail)).one()
             assert owed.status == "owed" and owed.tries == 1 and "ann@" not in (owed.last_error or "")
             assert session.scalar(select(func.count()).select_from(m.PersonToken)) == 0  # the failed link revoked
         mailbox.start()
-        wait_for(lambda: served.mails_to("ann@example.org"), timeout=20)
+        wait_for(lambda: served.mails_to("ann@example.org"), timeout=SPAWNED_MAIL_WAIT)
         ann = served.visitor()
         confirm(served, ann, "ann@example.org")
         assert served.status_of("ann@example.org") == "active"
@@ -467,7 +469,7 @@ def test_tracker_serve_runs_until_sigterm_and_says_a_taken_port_in_one_line(tmp_
         wait_for(lambda: _answers(base + "/subscribe"), timeout=30)
         ann = Visitor(base)
         assert ann.sign_up("ann@example.org").status_code == 200
-        wait_for(lambda: mailbox.messages)  # sent from the server's own mail process
+        wait_for(lambda: mailbox.messages, timeout=SPAWNED_MAIL_WAIT)  # sent from the server's own mail process
         assert "uvicorn" not in ann.get("/subscribe").headers.get("server", "")
         taken = subprocess.run([*command, "--quiet"], capture_output=True, text=True, timeout=60)
         assert taken.returncode == 1
