@@ -131,12 +131,21 @@ def final_agenda(status: str | None) -> bool:
     return (status or "").strip().lower().startswith("final")
 
 
+def minutes_cancelled(status: str | None) -> str | None:
+    """A minutes status "Cancelled" is the clerk's word that the meeting did not take place, even
+    where its agenda still says "Final" (Seattle). Only that word: minutes "Deferred" may be
+    minutes put off, not the meeting."""
+    return status.strip() if status and status.strip().lower() in ("cancelled", "canceled") else None
+
+
 def normalize_event(event: dict[str, Any], items: list[AgendaItem] | None, *, zone: str) -> Meeting:
     """One meeting in the shape every meeting source shares; Legistar's `EventAgendaStatusName`
-    says tentative ("Draft"), confirmed ("Final") or off ("Deferred", "Canceled")."""
+    says tentative ("Draft"), confirmed ("Final") or off ("Deferred", "Canceled"), as may its
+    `EventComment` ("Cancellation Notice") and `EventMinutesStatusName`."""
     start, day, tbd = event_start(event, zone)
     agenda_status = event.get("EventAgendaStatusName")
-    said = cancellation(status=agenda_status, comment=event.get("EventComment"))
+    said = (cancellation(status=agenda_status, comment=event.get("EventComment"))
+            or minutes_cancelled(event.get("EventMinutesStatusName")))
     agenda_posted = api_datetime(event.get("EventAgendaLastPublishedUTC"))
     minutes_posted = api_datetime(event.get("EventMinutesLastPublishedUTC"))
     status = (MeetingStatus.CANCELLED if said
