@@ -28,7 +28,7 @@ PARSERS: dict[str, ListingParser] = {
     "ical": ical.parse_ical, "feed": agendas.parse_feed,
 }
 # Fields a meeting entry may check; anything else in the table is a mistake in the table.
-CHECKED = {"ref", "title", "date", "start", "time_tbd", "cancelled", "status_text", "location", "links", "documents",
+CHECKED = {"ref", "title", "date", "start", "time_tbd", "cancelled", "status", "status_text", "location", "links", "documents",
            "agenda_url", "agenda_posted", "minutes_url", "livestream_url", "url", "body", "peer", "peer_differs"}
 
 
@@ -65,7 +65,7 @@ def check_meeting(meeting: dict[str, Any], expected: dict[str, Any], zone: str) 
     assert not unknown, f"unknown fields in the table: {unknown}"
     if "peer" in expected:
         assert expected.get("peer_differs"), "a value the peer asserts differently needs its reason"
-    for key in ("title", "date", "time_tbd", "location", "status_text", "agenda_url", "agenda_posted", "minutes_url",
+    for key in ("title", "date", "time_tbd", "status", "location", "status_text", "agenda_url", "agenda_posted", "minutes_url",
                 "livestream_url", "url", "body"):
         if key in expected:
             assert meeting[key] == expected[key], (key, meeting[key], expected[key])

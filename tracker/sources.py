@@ -66,7 +66,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # billstatus-2: committees keep their codes and activities (who holds a bill, whom to call).
     SourceKind("govinfo", ("bill",), read_raw=parse_billstatus, parser_version="billstatus-2"),
     # legistar-2: an agenda status written "FINAL" or "Final-revised" is a final agenda (a confirmed meeting).
-    # legistar-3: a minutes status "Cancelled" cancels the meeting, whatever its agenda status says.
+    # legistar-3: a minutes status "Cancelled" cancels the meeting, whatever its agenda status says;
+    # an agenda status "Revised" is a final agenda.
     SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch, parser_version="legistar-3"),
     # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
     SourceKind("legislators", ("reference",)),

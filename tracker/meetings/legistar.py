@@ -127,8 +127,9 @@ def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str]) -> list
 
 def final_agenda(status: str | None) -> bool:
     """An agenda status saying the agenda is final, however the client writes it ("Final", Oakland's
-    "FINAL", "Final-revised")."""
-    return (status or "").strip().lower().startswith("final")
+    "FINAL", "Final-revised"), or revised after it was (Seattle's "Revised": a published agenda,
+    changed since; those meetings were held)."""
+    return (status or "").strip().lower().startswith(("final", "revised"))
 
 
 def minutes_cancelled(status: str | None) -> str | None:
