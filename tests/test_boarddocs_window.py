@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from listings import listing_of
+from lxml import etree
 from recorded import local
 
 from tracker.meetings import portals
@@ -190,6 +191,9 @@ def test_an_agenda_item_link_is_kept_exactly_when_web_url_keeps_it() -> None:
     links += [None, "", " http://x.org/a", "http://x.org/a b", "http://x.org/\x7f", "http://x.org/\u00e9", "HTTP://X.ORG/",
               "https://", "http:///a", "http://?a", "http://#a", "http://\\a", "https:/x.org", "ftp://x.org/", "http://x",
               "https://x.org/a\tb", "http://x.org/\u2028", "mailto:a@x.org", "http://x.org/a\n"]
+    for char in [chr(code) for code in range(0x100)] + ["\u2028", "\u3000", "\ufeff", "\U0001f600"]:
+        links += [f"http://{char}x.org/", f"https://{char}x.org/", f"https://{char}", f"http://x.org/a{char}b",
+                  f"http{char}://x.org/", f"{char}http://x.org/", f"http://x.org/{char}"]
     assert len(links) > 1500
     assert [portals._item_url(link) for link in links] == [web_url(link) for link in links]
 
@@ -215,3 +219,18 @@ def test_a_title_is_put_on_one_line_as_split_and_join_would() -> None:
         texts += [f"{chr(code)}Board", f"Board{chr(code)}Meeting", f"Board{chr(code)}", f"a {chr(code)} b"]
     texts += ["", " ", "a  b", " a", "a ", "a\u00a0 b", "a \u3000b", "\ufeffa", "a\u200bb"]
     assert [portals._one_line(text) for text in texts] == [" ".join(text.split()) for text in texts]
+
+
+def test_a_category_name_is_the_first_name_child_as_child_text_reads_it() -> None:
+    """Categories' names are read by a loop over their children: the same text as `_child_text`
+    for every category of the recordings and for names not first, in a namespace, a processing
+    instruction so named, empty, doubled, or missing."""
+    categories = [c for path in RECORDINGS for m in re.findall(rb"<meeting .*?</meeting>", local(path), re.S)
+                  for c in etree.fromstring(m, etree.XMLParser(recover=True)).iter("category")]
+    for xml in (b"<category><agendaitems/><name>A</name></category>", b'<category xmlns:x="urn:x"><x:name>A</x:name></category>',
+                b"<category><?name A?><name>B</name></category>", b"<category><name/></category>", b"<category/>",
+                b"<category><name>A</name><name>B</name></category>", b"<category><name>A<b>c</b>d</name></category>",
+                b'<category xmlns="urn:x"><name>A</name></category>', b"<category>text<name> A </name></category>"):
+        categories.append(etree.fromstring(xml))
+    assert len(categories) > 700
+    assert [portals._name_text(c) for c in categories] == [portals._child_text(c, "name") for c in categories]
