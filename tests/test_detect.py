@@ -265,6 +265,20 @@ def test_a_legistar_calendar_whose_web_api_asks_for_a_token_is_read_from_the_pag
     assert [r.path for r in replay.requests if r.path != "/robots.txt"] == ["/Calendar.aspx", "/v1/nyc/events"]
 
 
+def test_a_page_linking_a_calendar_whose_web_api_asks_for_a_token_says_what_to_give(
+        replay: ReplayServer, tmp_path: Path) -> None:
+    api = LegistarApi("/v1")
+    api.client("nyc").token = "secret"
+    replay.mount("/v1", api)
+    replay.add("/council.html", b'<html><head><title>City Council</title></head><body><p>Hearings: '
+               b'<a href="https://nyc.legistar.com/Calendar.aspx">the calendar</a>.</p></body></html>')
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/council.html")
+    assert result.exit_code == 1 and 'legistar = { client = "nyc" }' in printed_block(result.stdout)
+    (line,) = result.stderr.splitlines()
+    assert "HTTP 403" in line and "needs a token" in line
+    assert line.endswith("or run detect on its web calendar page, https://nyc.legistar.com/Calendar.aspx)")
+
+
 def test_a_legistar_calendar_playing_granicus_video_is_legistar(replay: ReplayServer, tmp_path: Path) -> None:
     """A county's Legistar calendar (Ramsey County's layout) whose meetings' video plays from Granicus:
     its meetings are Legistar's, not a Granicus listing."""

@@ -219,7 +219,10 @@ def _refused(found: Recognised, page_itself: Recognised, endpoint: Page) -> Reco
 
 def _legistar_hint(found: Recognised, endpoint: Page) -> str:
     if found.platform == "legistar" and endpoint.status in (401, 403):
-        return " (this client's Web API needs a token: ask the clerk for one, then add `token` to the block)"
+        client = found.value.get("client") if isinstance(found.value, dict) else None
+        page = f"https://{client}.legistar.com/Calendar.aspx" if client else "its Calendar.aspx page"
+        return (" (this client's Web API needs a token: ask the clerk for one, then add `token` to the block; "
+                f"or run detect on its web calendar page, {page})")
     return ""
 
 

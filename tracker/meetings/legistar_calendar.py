@@ -23,12 +23,10 @@ another year is a form post back to the page, which the tracker does not make.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Any
 
 from lxml import etree
 
-from tracker.meetings.agendas import _html, _label, _page_seen, _resolver, _text
+from tracker.meetings.agendas import _html, _label, _local, _page_seen, _Resolver, _resolver, _slug, _text
 from tracker.meetings.normalize import (
     DocumentList,
     SourceParseError,
@@ -63,7 +61,7 @@ def _grid(root: etree._Element) -> etree._Element | None:
     return next((table for table in grids if "gridCalendar" in (table.get("id") or "")), next(iter(grids), None))
 
 
-def _links(cell: etree._Element, absolute: Any, page: str) -> list[tuple[str, etree._Element]]:
+def _links(cell: etree._Element, absolute: _Resolver, page: str) -> list[tuple[str, etree._Element]]:
     """(absolute address, the link) of each link in a cell: what its `onclick` opens, else its
     `href`; never the calendar page itself (a link that only runs script)."""
     found = []
@@ -149,7 +147,7 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
 
 
 def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None], ctx: ListingContext,
-             absolute: Any) -> Meeting | None:
+             absolute: _Resolver) -> Meeting | None:
     cells = row.findall("td")
 
     def cell(key: str) -> etree._Element | None:
@@ -185,8 +183,8 @@ def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None]
                 documents.add(link, _label(element) or header or None, _kind(header))
     found = _EVENT_ID.search(detail or "") or _ICAL_ID.search(ical or "")
     ref = found.group(1) if found else f"{_slug(name)}-{day.isoformat()}"
-    # A word in the time cell ("Canceled", "Deferred") or the location's note calls the meeting off.
-    status_words = " ".join(words for words in (said_time if clock is None else "", note) if words)
+    # A word in the time cell ("Canceled", "Deferred"), the location or its note calls the meeting off.
+    status_words = " ".join(words for words in (said_time if clock is None else "", place, note) if words)
     comment = "; ".join(words for words in (note, topic) if words) or None
     return meeting_record(
         source="legistar_calendar", ref=ref, body=name, title=name, local=_local(day, clock), day=day,
@@ -204,11 +202,3 @@ def _place(cell: etree._Element | None) -> tuple[str, str]:
     for text in notes:
         words = words.replace(text, " ")
     return " ".join(words.split()), " ".join(notes)
-
-
-def _local(day: date, clock: Any) -> datetime | None:
-    return datetime.combine(day, clock) if clock else None
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "meeting"
