@@ -232,11 +232,51 @@ def test_a_legistar_calendar_page_by_its_address(replay: ReplayServer, tmp_path:
     assert [(r.headers["Host"], r.path) for r in replay.requests] == [
         ("mwrd.legistar.com", "/robots.txt"), ("mwrd.legistar.com", "/Calendar.aspx"),
         (host, "/robots.txt"), (host, "/v1/mwrd/events")]  # each host's robots.txt first
-    # Served at an address that does not name it, the same page is one line saying what to give.
+    # Served at an address that does not name its client, the page's own grid is the listing: the
+    # web calendar source watches it.
     replay.add("/council/calendar.html", MWRD)
-    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/council/calendar.html"))
-    assert line.endswith("a Legistar page whose client is named neither in its address nor in its content: "
-                         "give its https://<client>.legistar.com address")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/council/calendar.html")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Legistar web calendar: told by its content (Legistar's web calendar grid)")
+    block = printed_block(result.stdout)
+    assert f'legistar_calendar = "{replay.url}/council/calendar.html"' in block
+    assert_valid_watch(block, "legistar_calendar", tmp_path)
+
+
+def test_a_legistar_calendar_whose_web_api_asks_for_a_token_is_read_from_the_page(
+        replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NYC's real calendar page at its own address; the client's Web API (on loopback) refuses
+    without a token (403): the block watches the calendar page, and the page's meetings are shown."""
+    monkeypatch.setenv("TRACKER_NOW", "2019-01-15T12:00:00Z")
+    api = LegistarApi("/v1")
+    api.client("nyc").token = "secret"
+    replay.mount("/v1", api)
+    replay.add("/Calendar.aspx", CORPUS / "legistar_calendar" / "nyc_calendar.html")
+    result = detect(config_for(tmp_path, replay), "http://nyc.legistar.com/Calendar.aspx", proxy=replay.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Legistar web calendar: told by its content")
+    block = printed_block(result.stdout)
+    assert 'legistar_calendar = "http://nyc.legistar.com/Calendar.aspx"' in block
+    assert "answers HTTP 403" in block and 'legistar = { client = "nyc", token = "..." }' in block
+    assert_valid_watch(block, "legistar_calendar", tmp_path)
+    assert "40 meetings listed" in result.stdout
+    shown = result.stdout.split("The next meetings it would read:\n", 1)[1].splitlines()
+    assert "Committee on Youth Services" in shown[0] and shown[0].strip().startswith("Tue Jan 15, 2019, 1:00 PM EST")
+    assert [r.path for r in replay.requests if r.path != "/robots.txt"] == ["/Calendar.aspx", "/v1/nyc/events"]
+
+
+def test_a_page_linking_a_calendar_whose_web_api_asks_for_a_token_says_what_to_give(
+        replay: ReplayServer, tmp_path: Path) -> None:
+    api = LegistarApi("/v1")
+    api.client("nyc").token = "secret"
+    replay.mount("/v1", api)
+    replay.add("/council.html", b'<html><head><title>City Council</title></head><body><p>Hearings: '
+               b'<a href="https://nyc.legistar.com/Calendar.aspx">the calendar</a>.</p></body></html>')
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/council.html")
+    assert result.exit_code == 1 and 'legistar = { client = "nyc" }' in printed_block(result.stdout)
+    (line,) = result.stderr.splitlines()
+    assert "HTTP 403" in line and "needs a token" in line
+    assert line.endswith("or run detect on its web calendar page, https://nyc.legistar.com/Calendar.aspx)")
 
 
 def test_a_legistar_calendar_playing_granicus_video_is_legistar(replay: ReplayServer, tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ host's pace, a size cap). At most two answers are read: the address given (after
 redirects), and, when that is a person's page, the one machine endpoint it leads to:
 
 - a listing in the body itself: iCalendar, RSS/Atom, a BoardDocs XML export, PrimeGov or CivicClerk
-  JSON, Legistar Web API JSON, a Granicus ViewPublisher or CivicPlus AgendaCenter page;
-- else the address of a platform's own page: `<client>.legistar.com` (its Web API), a
+  JSON, Legistar Web API JSON, a Granicus ViewPublisher or CivicPlus AgendaCenter page, a Legistar
+  web calendar page (its meetings grid);
+- else the address of a platform's own page: `<client>.legistar.com` (its Web API; when that
+  answers 401/403, a token required, the calendar page given is read instead), a
   `go.boarddocs.com/<state>/<org>/Board.nsf` page (its XML export), `<client>.portal.civicclerk.com`
   (its API), a `<city>.primegov.com` portal (its meeting list), an AgendaCenter (its search);
 - else a link on the page to one of those, or to an iCalendar or agenda feed.
@@ -43,6 +45,7 @@ from tracker.words import LONG, meeting_label, meeting_when
 
 PLATFORMS = {
     "legistar": "Legistar",
+    "legistar_calendar": "Legistar web calendar",
     "granicus": "Granicus ViewPublisher",
     "civicplus": "CivicPlus AgendaCenter",
     "primegov": "PrimeGov",
@@ -52,14 +55,16 @@ PLATFORMS = {
     "feed": "RSS/Atom feed",
 }
 # Which platform wins when a person's page links to several (the richest listing first).
-PREFERENCE = ("legistar", "granicus", "civicclerk", "primegov", "boarddocs", "civicplus", "ical", "feed")
+PREFERENCE = ("legistar", "legistar_calendar", "granicus", "civicclerk", "primegov", "boarddocs", "civicplus", "ical",
+              "feed")
 JSON_TYPE, HTML_TYPE, XML_TYPE = "application/json", "text/html", "application/xml"
 # The first request: a person's page, or any listing. JSON before XML: Legistar's Web API answers
 # XML unless JSON is ranked first.
 PAGE_ACCEPT = ("text/html, application/xhtml+xml, application/json;q=0.9, text/calendar;q=0.9, "
                "application/rss+xml;q=0.9, application/atom+xml;q=0.9, application/xml;q=0.8, */*;q=0.5")
 ENDPOINT_ACCEPT = {"legistar": JSON_TYPE, "primegov": JSON_TYPE, "civicclerk": JSON_TYPE, "boarddocs": XML_TYPE,
-                   "granicus": HTML_TYPE, "civicplus": HTML_TYPE, "ical": "text/calendar, */*;q=0.5",
+                   "granicus": HTML_TYPE, "civicplus": HTML_TYPE, "legistar_calendar": HTML_TYPE,
+                   "ical": "text/calendar, */*;q=0.5",
                    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
 MAX_BYTES = 10 * 1024 * 1024  # the most `detect` downloads of one answer (less when [crawl] max_bytes is)
 SHOWN = 5  # upcoming meetings listed
@@ -74,6 +79,11 @@ _GRANICUS_LINK = re.compile(r"(AgendaViewer|MediaPlayer|MinutesViewer|GeneratedA
                             r"\.php\?[^\"'<>\s]*?\b(view_id|clip_id|event_id)=", re.I)
 _LEGISTAR_HOST = re.compile(r"https?://([a-z0-9-]+)\.legistar\.com\b", re.I)
 _LEGISTAR_PAGE = re.compile(r"powered by Legistar|legistarinsite|\.legistar\.com", re.I)
+# Legistar's web calendar: a RadGrid of meeting rows under named column headers.
+_CALENDAR_GRID = ("//table[contains(concat(' ', normalize-space(@class), ' '), ' rgMasterTable ')]"
+                  "[.//th[contains(@class, 'rgHeader')]]"
+                  "[.//tr[contains(concat(' ', normalize-space(@class), ' '), ' rgRow ')"
+                  " or contains(concat(' ', normalize-space(@class), ' '), ' rgAltRow ')]]")
 _ABSOLUTE = re.compile(r"(?:https?|webcal)://[^\s\"'<>()\\]+", re.I)
 _MEETINGISH = re.compile(r"agenda|minutes|meeting|calendar|hearing", re.I)
 
@@ -99,6 +109,9 @@ class Recognised:
     lead: Lead | None = None  # its listing is elsewhere: read that instead
     detail: str | None = None  # e.g. the publisher of a feed
     notes: list[str] = field(default_factory=list)  # lines for the block's comments
+    # the page itself as a listing, read when the lead refuses to answer (a Legistar Web API asking
+    # for a token, in front of the calendar page it was told by)
+    fallback: Recognised | None = None
 
 
 @dataclass
@@ -159,18 +172,21 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
     listing_page = page
     if found.lead is not None:
         endpoint = fetch(found.lead.url, found.lead.accept)
-        if endpoint.problem:
+        if endpoint.problem and found.fallback is not None and endpoint.status in (401, 403):
+            found = _refused(found, found.fallback, endpoint)  # the page given is read instead
+        elif endpoint.problem:
             result.recognised = found
             result.problem = f"{found.lead.why} ({found.lead.url}): {endpoint.problem}" + _legistar_hint(found, endpoint)
             return result
-        there = recognise(endpoint, legistar_api=legistar_api, today=now.date(), expected=found.platform)
-        if isinstance(there, str) or there.lead is not None:
-            result.recognised = found
-            said = there if isinstance(there, str) else f"it leads on to {there.lead.url}: run detect on that"
-            result.problem = f"{found.lead.why} ({endpoint.final_url}): {said}"
-            return result
-        found = _merge(found, there)
-        listing_page = endpoint
+        else:
+            there = recognise(endpoint, legistar_api=legistar_api, today=now.date(), expected=found.platform)
+            if isinstance(there, str) or there.lead is not None:
+                result.recognised = found
+                said = there if isinstance(there, str) else f"it leads on to {there.lead.url}: run detect on that"
+                result.problem = f"{found.lead.why} ({endpoint.final_url}): {said}"
+                return result
+            found = _merge(found, there)
+            listing_page = endpoint
     result.recognised = found
     result.read_url = listing_page.final_url
     if found.timezone:
@@ -190,9 +206,23 @@ def _merge(first: Recognised, endpoint: Recognised) -> Recognised:
                       detail=endpoint.detail or first.detail, notes=first.notes + endpoint.notes)
 
 
+def _refused(found: Recognised, page_itself: Recognised, endpoint: Page) -> Recognised:
+    """The page given, read as its own listing, when the endpoint it led to refuses (a Legistar Web
+    API that asks for a token): the block watches the page, and says what a token would add."""
+    assert found.lead is not None
+    client = found.value.get("client") if isinstance(found.value, dict) else found.name
+    page_itself.notes.append(f"{found.lead.why} answers {endpoint.problem}: this watches the web calendar "
+                             "page instead (no agenda items); with a token from the clerk, "
+                             f'legistar = {{ client = "{client}", token = "..." }} reads them too')
+    return page_itself
+
+
 def _legistar_hint(found: Recognised, endpoint: Page) -> str:
     if found.platform == "legistar" and endpoint.status in (401, 403):
-        return " (this client's Web API needs a token: ask the clerk for one, then add `token` to the block)"
+        client = found.value.get("client") if isinstance(found.value, dict) else None
+        page = f"https://{client}.legistar.com/Calendar.aspx" if client else "its Calendar.aspx page"
+        return (" (this client's Web API needs a token: ask the clerk for one, then add `token` to the block; "
+                f"or run detect on its web calendar page, {page})")
     return ""
 
 
@@ -271,6 +301,9 @@ def recognise(page: Page, *, legistar_api: str, today: date, expected: str | Non
         if found is not None:
             if found.name is None:
                 found.name = title
+            if found.platform == "legistar_calendar" and (site := by_address(page.final_url, legistar_api, today)):
+                site.fallback = found  # a client's own calendar: its Web API first, the page if refused
+                return site
             return found
         if _LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail|LegislationDetail)\.aspx", text):
             return ("a Legistar page whose client is named neither in its address nor in its content: give its "
@@ -516,9 +549,12 @@ def _unescape(text: str) -> str:
 
 
 def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
-    """A Granicus ViewPublisher or CivicPlus AgendaCenter page that holds meetings itself."""
+    """A Legistar web calendar, Granicus ViewPublisher or CivicPlus AgendaCenter page that holds
+    meetings itself."""
     url = page.final_url
     path = urlsplit(url).path.lower()
+    if selector.xpath(_CALENDAR_GRID):
+        return Recognised("legistar_calendar", url, "its content (Legistar's web calendar grid)")
     # A Legistar calendar that plays its meetings' video from Granicus is Legistar's listing.
     legistar_page = bool(_LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail)\.aspx", text))
     if path.endswith("viewpublisher.php") or (len(_GRANICUS_LINK.findall(text)) >= 2 and not legistar_page):

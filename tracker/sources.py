@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from tracker.bills.billstatus import parse_billstatus
 from tracker.bills.diff import diff_bill
 from tracker.changes import Change
-from tracker.meetings import agendas, ical, portals
+from tracker.meetings import agendas, ical, legistar_calendar, portals
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.records import Listing, ListingContext, Record
 from tracker.states import diff_bill as diff_state_bill
@@ -91,6 +91,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # granicus-3: a district's own table of meetings playing them on Granicus (LAUSD) is read.
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
                parser_version="granicus-4"),
+    # Legistar's web calendar page (Calendar.aspx), for clients whose Web API asks for a token.
+    SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=legistar_calendar.parse_calendar,
+               parser_version="legistar-calendar-1"),
     # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
                parser_version="primegov-4"),

@@ -1,0 +1,90 @@
+"""Legistar's web calendar page as a meeting source (`legistar_calendar = URL`): the real Chicago and
+NYC calendar pages (tests/data/local/corpus/legistar_calendar) crawled through the real engine on
+loopback, a meeting called off on the page reported as cancelled; and the parser's containment: a
+page without the grid is one line, one unreadable row is that row's line. Inputs changed for a test
+are derived from a real page and say so where made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from listings import listing_of
+from recorded import local
+from statusjson import changes_json, status_json
+
+from tracker.config import load_config
+from tracker.crawl import run_crawls
+from tracker.demo.replay import ReplayServer
+from tracker.meetings.legistar_calendar import parse_calendar
+from tracker.meetings.normalize import SourceParseError
+from tracker.store import Store
+
+CHICAGO = local("corpus/legistar_calendar/chicago_calendar.html")
+NYC = local("corpus/legistar_calendar/nyc_calendar.html")
+CANCELLED_NOTE = b"<br><em>CANCELLED</em>"  # Chicago's note under the location of its 8 January meeting
+
+
+def watch(tmp_path: Path, replay: ReplayServer) -> Any:
+    config_path = tmp_path / "tracker.toml"
+    config_path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "council"\nname = "Chicago City Council"\n'
+                           f'timezone = "America/Chicago"\nlegistar_calendar = "{replay.url}/Calendar.aspx"\n')
+    return load_config(config_path, env={})
+
+
+def test_a_meeting_called_off_on_the_calendar_page_is_reported_cancelled(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")
+    assert CHICAGO.count(CANCELLED_NOTE) == 2  # in the grid and in the page's month view
+    # The page before the clerk wrote the note: the real page without it.
+    replay.add("/Calendar.aspx", CHICAGO.replace(CANCELLED_NOTE, b""), content_type="text/html")
+    config = watch(tmp_path, replay)
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok, first
+    meetings = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
+    assert len(meetings) == 8
+    human = meetings["meeting:legistar_calendar:council:668019"]
+    assert (human["status"], human["start"]) == ("confirmed", "2019-01-08T10:00:00-06:00")
+    assert human["agenda_url"].endswith("/agenda%20hum%20rel.jan8_20190104101632.pdf")
+
+    replay.add("/Calendar.aspx", CHICAGO, content_type="text/html")  # the real page
+    (second,) = run_crawls(config, store)
+    assert second.ok, second
+    (change,) = [c for c in changes_json(store) if c["kind"] == "meeting.cancelled"]
+    assert change["entity"] == "meeting:legistar_calendar:council:668019"
+    assert change["data"]["status_text"] == "CANCELLED" and change["data"]["body"] == "Committee on Human Relations"
+    assert [c for c in changes_json(store) if c["kind"] == "meeting.added"] == []  # the first crawl was the baseline
+
+
+def test_columns_are_found_by_their_names_and_words_in_the_time_cell_cancel() -> None:
+    """NYC's grid adds a "Meeting Topic" column before the details: the meeting's words, never a
+    document; "Deferred" where the time would be is a deferral without a time."""
+    meetings, problems = listing_of(parse_calendar, NYC, url="https://nyc.legistar.com/Calendar.aspx",
+                                    timezone="America/New_York")
+    assert problems == []
+    deferred = [mt for mt in meetings if mt["status"] == "cancelled"]
+    assert {mt["source_ref"] for mt in deferred} == {"662893", "668208"}
+    assert all(mt["time_tbd"] and mt["status_text"] == "Deferred" for mt in deferred)
+    (joint,) = [mt for mt in meetings if mt["source_ref"] == "668220"]
+    assert joint["comment"].startswith("Jointly with the Committee on Governmental Operations; ")
+    assert joint["location"] == "Council Chambers - City Hall"
+
+
+def test_a_page_without_the_grid_is_one_line() -> None:
+    page = local("corpus/granicus/tulsa_council_viewpublisher.html")
+    with pytest.raises(SourceParseError, match=r"^no Legistar calendar grid .*; the page .* tables and \d+ table rows"):
+        listing_of(parse_calendar, page)
+
+
+def test_one_unreadable_row_is_its_own_problem_and_the_others_are_read() -> None:
+    # The real NYC page with one row's date cell emptied of its date (the 31 January landmarks hearing).
+    cell = b'size="2">1/31/2019</font>'
+    assert NYC.count(cell) == 2  # the grid's two meetings of that day
+    broken = NYC.replace(cell, b'size="2"></font>', 1)
+    meetings, problems = listing_of(parse_calendar, broken, url="https://nyc.legistar.com/Calendar.aspx",
+                                    timezone="America/New_York")
+    assert len(meetings) == 39
+    (line,) = problems
+    assert line.startswith("row 1 (Subcommittee on Landmarks") and "unreadable: meeting date '' is not a date" in line

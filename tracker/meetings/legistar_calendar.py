@@ -1,0 +1,204 @@
+"""Legistar's web calendar (`https://<client>.legistar.com/Calendar.aspx`, and a department's
+`DepartmentDetail.aspx`): the page the public reads, for clients whose Web API asks for a token or
+for a person who has only the page. Meetings come out in the shared shape (tracker/meetings/ical.py).
+
+The page is a Telerik RadGrid (`table.rgMasterTable`, rows `tr.rgRow` / `tr.rgAltRow`) whose
+columns each client chooses and names: they are found by their header's words (the header's text,
+its sort button's value or its image's alt text), never by position. A column of no known name
+that links documents is typed by its name ("Agenda Packet" a packet, "Recap/Minutes" minutes,
+"Audio" or "Multimedia" video); "Not available" cells link nothing and are passed over.
+
+- Each row is one meeting, keyed by Legistar's own event id: that of its `MeetingDetail.aspx?ID=`
+  link, else of its iCalendar export (`View.ashx?M=IC&ID=`; the same number: a meeting whose details
+  become public keeps its key), else its name and date.
+- Its time is the time cell's own words ("10:00 AM"); a word there instead ("Canceled",
+  "Deferred") leaves it time TBD and, like a note under the location (`<em>CANCELLED</em>`), is
+  read by the shared cancellation rule.
+- A page without a name column (a department's page) names its meetings after the watch.
+
+The page as served lists the client's default period (often the current month or year): choosing
+another year is a form post back to the page, which the tracker does not make.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from tracker.meetings.agendas import _html, _label, _local, _page_seen, _Resolver, _resolver, _slug, _text
+from tracker.meetings.normalize import (
+    DocumentList,
+    SourceParseError,
+    find_date,
+    in_window,
+    time_for_day,
+    title_items,
+)
+from tracker.meetings.portals import meeting_record, row_problem
+from tracker.records import Listing, ListingContext, Meeting
+from tracker.safetext import web_url
+
+__all__ = ["GRID_ROWS", "parse_calendar"]
+
+GRID_ROWS = ("rgRow", "rgAltRow")
+_EVENT_ID = re.compile(r"MeetingDetail\.aspx\?(?:[^#]*&)?ID=(\d+)", re.I)
+_ICAL_ID = re.compile(r"View\.ashx\?M=IC&(?:[^#]*&)?ID=(\d+)", re.I)
+# A video link opens its player in a window (`OpenTelerikWindow('Video.aspx?...','video')`); its
+# `href` is the calendar itself.
+_OPENS = re.compile(r"""^\s*(?:OpenTelerikWindow|radopen|window\.open)\s*\(\s*['"]([^'"]+)['"]""", re.I)
+
+
+def _is_row(row: etree._Element) -> bool:
+    return any(name in GRID_ROWS for name in (row.get("class") or "").split())
+
+
+def _grid(root: etree._Element) -> etree._Element | None:
+    """The calendar's grid: the `table.rgMasterTable` of `gridCalendar`, else the first one holding
+    rows (a department's page also has a grid of its members)."""
+    grids = [table for table in root.iter("table") if "rgMasterTable" in (table.get("class") or "").split()
+             and any(_is_row(row) for row in table.iter("tr"))]
+    return next((table for table in grids if "gridCalendar" in (table.get("id") or "")), next(iter(grids), None))
+
+
+def _links(cell: etree._Element, absolute: _Resolver, page: str) -> list[tuple[str, etree._Element]]:
+    """(absolute address, the link) of each link in a cell: what its `onclick` opens, else its
+    `href`; never the calendar page itself (a link that only runs script)."""
+    found = []
+    for element in cell.iter("a"):
+        opened = _OPENS.match(element.get("onclick") or "")
+        href = opened.group(1) if opened else (element.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        link = absolute(href)
+        if link.split("#")[0] != page:
+            found.append((link, element))
+    return found
+
+
+def _header_words(cell: etree._Element) -> str:
+    """What a column is called: its words, else its sort button's value, else its image's alt text
+    (the iCalendar column is an image)."""
+    words = _text(cell)
+    if not words:
+        words = " ".join(value for el in cell.iter("input") if (value := " ".join((el.get("value") or "").split())))
+    if not words:
+        words = " ".join(el.get("alt") or "" for el in cell.iter("img")).strip()
+    return words
+
+
+def _columns(table: etree._Element) -> list[str]:
+    """The grid's column names, lower case, in order ("" for a column that names nothing)."""
+    for row in table.iter("tr"):
+        cells = [cell for cell in row if cell.tag == "th"]
+        if any("rgHeader" in (cell.get("class") or "") for cell in cells):
+            return [_header_words(cell).lower() for cell in cells]
+    return []
+
+
+def _column(names: list[str], *words: str) -> int | None:
+    """The first column whose name holds one of `words`."""
+    return next((n for n, name in enumerate(names) if any(word in name for word in words)), None)
+
+
+def _kind(column: str) -> str:
+    """A document's kind from the name of the column linking it."""
+    if "packet" in column:
+        return "packet"
+    if "minutes" in column:
+        return "minutes"
+    if "agenda" in column:
+        return "agenda"
+    if any(word in column for word in ("video", "audio", "media")):
+        return "video"
+    return "other"
+
+
+def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
+    """The grid's rows, each a meeting (see the module's notes). A grid that says "No records to
+    display" is an empty listing; a page without the grid is one line saying what it holds."""
+    root = _html(data)
+    table = _grid(root)
+    if table is None:
+        if any("rgNoRecords" in (row.get("class") or "") for row in root.iter("tr")):
+            return Listing([], [])  # the client's period holds no meeting
+        raise SourceParseError("no Legistar calendar grid (table.rgMasterTable with tr.rgRow/tr.rgAltRow rows); "
+                               f"{_page_seen(root)}")
+    names = _columns(table)
+    rows = [row for row in table.iter("tr") if _is_row(row)]
+    where = {"name": _column(names, "name"), "date": _column(names, "date"), "time": _column(names, "time"),
+             "location": _column(names, "location"), "topic": _column(names, "topic")}
+    if where["date"] is None:  # a header without words (a sort button of no value): the column of dates
+        first = rows[0].findall("td")
+        where["date"] = next((n for n, cell in enumerate(first) if find_date(_text(cell))), None)
+    if where["date"] is None:
+        raise SourceParseError(f"a Legistar calendar grid without a date column (columns: {', '.join(names)[:120]})")
+    absolute = _resolver(ctx.url)
+    meetings: dict[str, Meeting] = {}
+    problems: list[str] = []
+    for n, row in enumerate(rows):
+        try:
+            meeting = _meeting(row, names, where, ctx, absolute)
+            if meeting is not None:
+                meetings.setdefault(meeting.source_ref, meeting)
+        except Exception as exc:  # one row that cannot be read is that row's problem
+            problems.append(row_problem("row", n + 1, _text(row)[:80], exc))
+    return Listing(list(meetings.values()), problems)
+
+
+def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None], ctx: ListingContext,
+             absolute: _Resolver) -> Meeting | None:
+    cells = row.findall("td")
+
+    def cell(key: str) -> etree._Element | None:
+        at = where[key]
+        return cells[at] if at is not None and at < len(cells) else None
+
+    when = _text(cell("date"))
+    day = find_date(when)
+    if day is None:
+        raise ValueError(f"meeting date {when[:40]!r} is not a date")
+    if not in_window(ctx, day):
+        return None
+    name = _text(cell("name")) or ctx.body
+    said_time = _text(cell("time"))
+    clock = time_for_day(day, said_time)
+    place_cell = cell("location")
+    place, note = _place(place_cell)
+    topic = _text(cell("topic"))
+    documents = DocumentList()
+    detail = ical = None
+    for at, column in enumerate(cells):
+        if at == where["name"]:
+            continue  # the body's own page, no document of this meeting
+        header = names[at] if at < len(names) else ""
+        for link, element in _links(column, absolute, ctx.url):
+            if _ICAL_ID.search(link):
+                ical = ical or link
+                documents.add(link, "iCalendar", "other")
+            elif _EVENT_ID.search(link):
+                detail = detail or link
+                documents.add(link, _label(element) or "Meeting details", "other")
+            else:
+                documents.add(link, _label(element) or header or None, _kind(header))
+    found = _EVENT_ID.search(detail or "") or _ICAL_ID.search(ical or "")
+    ref = found.group(1) if found else f"{_slug(name)}-{day.isoformat()}"
+    # A word in the time cell ("Canceled", "Deferred"), the location or its note calls the meeting off.
+    status_words = " ".join(words for words in (said_time if clock is None else "", place, note) if words)
+    comment = "; ".join(words for words in (note, topic) if words) or None
+    return meeting_record(
+        source="legistar_calendar", ref=ref, body=name, title=name, local=_local(day, clock), day=day,
+        zone=ctx.timezone, comment_text=status_words or None, documents=documents.items, location=place or None,
+        comment=comment, url=web_url(detail or ctx.url), items=title_items(f"{name} {topic}".strip(), ctx.keywords, name))
+
+
+def _place(cell: etree._Element | None) -> tuple[str, str]:
+    """(the location, its note): the note is the cell's `<em>` ("CANCELLED", "Jointly with the
+    Committee on Aging"), the location the cell's other words."""
+    if cell is None:
+        return "", ""
+    notes = [text for em in cell.iter("em") if (text := _text(em))]
+    words = _text(cell)
+    for text in notes:
+        words = words.replace(text, " ")
+    return " ".join(words.split()), " ".join(notes)
