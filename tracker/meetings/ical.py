@@ -297,6 +297,27 @@ _RECURRING = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 _EARLY = timedelta(days=31)  # an event starting this long before the window may still reach into it
 
 
+# A line whose name (before its first ";" or ":", on a line holding a ":") is one of `_RECURRING`,
+# or DTSTART: in ASCII, where a case-insensitive match is `.upper()` equality.
+_RECURRING_LINE = re.compile(r"^(?:RRULE|RDATE|EXDATE|RECURRENCE-ID)(?::|;[^\n]*:)", re.I | re.M)
+_START_LINE = re.compile(r"^DTSTART(?::|;[^\n]*:)[^\n]*", re.I | re.M)
+
+
+def _single_start(lines: list[str]) -> str | None:
+    """The value of a VEVENT's (last) DTSTART line as written ("" without one), None for an event
+    with a line of `_RECURRING`. An event in ASCII is searched whole, each line otherwise."""
+    text = "\n".join(lines)
+    if text.isascii():
+        if _RECURRING_LINE.search(text):
+            return None
+        starts = _START_LINE.findall(text)
+        return (starts[-1] if starts else "").rsplit(":", 1)[-1].strip()
+    keys = {line.split(":", 1)[0].split(";", 1)[0].upper(): line for line in lines if ":" in line}
+    if any(key in keys for key in _RECURRING):
+        return None
+    return keys.get("DTSTART", "").rsplit(":", 1)[-1].strip()
+
+
 def _window_only(data: bytes, ctx: ListingContext) -> bytes:
     """The feed without the single events that start far outside the window (feeds carry years of
     meetings; the icalendar library costs half a millisecond an event): read from each VEVENT's
@@ -312,9 +333,8 @@ def _window_only(data: bytes, ctx: ListingContext) -> bytes:
     kept, dropped = [], 0
     for name, lines in parts:
         if name == "VEVENT":
-            keys = {line.split(":", 1)[0].split(";", 1)[0].upper(): line for line in lines if ":" in line}
-            start = keys.get("DTSTART", "").rsplit(":", 1)[-1].strip()
-            if not any(key in keys for key in _RECURRING) and len(start) >= 8 and start[:8].isdigit():
+            start = _single_start(lines)
+            if start is not None and len(start) >= 8 and start[:8].isdigit():
                 try:
                     day = date(int(start[:4]), int(start[4:6]), int(start[6:8]))
                 except ValueError:
@@ -399,13 +419,28 @@ def _feed_parts(data: bytes) -> tuple[list[str], list[tuple[str, list[str]]]] | 
 
 
 def _raw_uid(lines: list[str]) -> list[str]:
-    return [line.split(":", 1)[-1] for line in lines if line[:4].upper() == "UID:" or line[:4].upper() == "UID;"]
+    # only "u" and "U" upper-case to "U" (no other character does, nor to more than one): the
+    # first character tells the lines that may be a UID
+    return [line.split(":", 1)[-1] for line in lines
+            if (line[:1] == "U" or line[:1] == "u") and (line[:4].upper() == "UID:" or line[:4].upper() == "UID;")]
+
+
+def _unescape(value: str) -> str:
+    """`unescape_backslash`, which has nothing to do in a value without a backslash."""
+    return unescape_backslash(value) if "\\" in value else value
 
 
 class _Text(str):
-    """A property's value as the library gives it (`str()` of its vText or vUri), with its parameters."""
+    """A property's value as the library gives it (`str()` of its vText or vUri), with its parameters
+    (empty ones made only when asked for: only an ATTACH's are read)."""
 
-    params: Any = None
+    given: Any = None
+
+    @property
+    def params(self) -> Any:
+        if self.given is None:
+            self.given = Parameters()
+        return self.given
 
 
 @dataclass
@@ -447,13 +482,13 @@ def _plain_event(lines: list[str]) -> _PlainEvent | None:
                 return None
             value_type = params.value
         else:
-            params, value, value_type = None, unescape_backslash(line[m.end():]), None
+            params, value, value_type = None, _unescape(line[m.end():]), None
         if name in _TEXT_TYPES:
             if value_type not in (None, _TEXT_TYPES[name]) or (_TEXT_TYPES[name] == "URI" and ("\r" in value
                                                                                              or "\n" in value)):
                 return None  # another value type, or a URI the library keeps as unreadable
             text = _Text(value)
-            text.params = params if params is not None else Parameters()
+            text.given = params
             if name == "ATTACH":
                 event.setdefault(name, []).append(text)
             elif name in event:
@@ -507,15 +542,15 @@ def _split_plain(data: bytes) -> tuple[bytes, list[_PlainEvent]]:
         return data, []
     head, parts = found
     uids: dict[str, int] = {}
-    for name, lines in parts:
-        if name == "VEVENT":
-            for uid in _raw_uid(lines):
-                for said in {uid, unescape_backslash(uid)}:
-                    uids[said] = uids.get(said, 0) + 1
+    raw = [_raw_uid(lines) if name == "VEVENT" else [] for name, lines in parts]
+    for said_uids in raw:
+        for uid in said_uids:
+            for said in {uid, _unescape(uid)}:
+                uids[said] = uids.get(said, 0) + 1
     plain: list[_PlainEvent] = []
     kept: list[str] = []
-    for name, lines in parts:
-        if name == "VEVENT" and all(uids.get(uid) == 1 for uid in _raw_uid(lines)) \
+    for (name, lines), said_uids in zip(parts, raw, strict=True):
+        if name == "VEVENT" and all(uids.get(uid) == 1 for uid in said_uids) \
                 and (event := _plain_event(lines)) is not None:
             plain.append(event)
         else:
