@@ -228,6 +228,9 @@ def _events(calendar: Calendar) -> Iterable[Event]:
     return [c for c in calendar.subcomponents if c.name == "VEVENT"]
 
 
+_BEGIN_OR_END = ("B", "b", "E", "e")
+
+
 def _components(text: str) -> tuple[list[str], list[tuple[str, list[str]]]] | None:
     """The calendar's own property lines and each top-level component (name, its lines), or None
     when the text is no VCALENDAR at all."""
@@ -236,7 +239,9 @@ def _components(text: str) -> tuple[list[str], list[tuple[str, list[str]]]] | No
     parts: list[tuple[str, list[str]]] = []
     depth, current, seen_calendar = 0, None, False
     for line in lines:
-        upper = line.upper()
+        # only "b", "B", "e" and "E" upper-case to a "B" or an "E" (no other character does): any
+        # other line is neither a BEGIN nor an END, and needs no upper-casing
+        upper = line.upper() if line[:1] in _BEGIN_OR_END else ""
         if upper.startswith("BEGIN:"):
             depth += 1
             if depth == 1:
@@ -384,11 +389,23 @@ def _known_zone(tzid: str) -> bool:
     return tzid in _ZONES
 
 
+# The library's line rules as this module knows them: a folded line is a line break then a space or
+# tab (without one there is nothing to unfold), and lines end at "\r\n" or "\n" (a split at "\n"
+# once each "\r\n" is one, without the regular expression's pass).
+_LINES_AS_WRITTEN = (UFOLD.pattern == r"(?:(?<!\n)\r\n|(?<![\r\n])\n)(?:\r?\n)*[ \t]" and NEWLINE.pattern == r"\r?\n"
+                     and not UFOLD.flags & ~re.UNICODE and not NEWLINE.flags & ~re.UNICODE)
+
+
 def _feed_parts(data: bytes) -> tuple[list[str], list[tuple[str, list[str]]]] | None:
     """One VCALENDAR's own lines and its top-level components (name, unfolded lines), read as the
     library reads lines; None for anything else (several calendars, text around it, an END
     without its BEGIN), which the library reads whole as before."""
-    lines = [line for line in NEWLINE.split(UFOLD.sub("", to_unicode(data))) if line]
+    text = to_unicode(data)
+    if _LINES_AS_WRITTEN:
+        unfolded = UFOLD.sub("", text) if "\n " in text or "\n\t" in text else text
+        lines = [line for line in unfolded.replace("\r\n", "\n").split("\n") if line]
+    else:
+        lines = [line for line in NEWLINE.split(UFOLD.sub("", text)) if line]
     if len(lines) < 2 or lines[0].upper() != "BEGIN:VCALENDAR" or lines[-1].upper() != "END:VCALENDAR":
         return None
     head: list[str] = []
