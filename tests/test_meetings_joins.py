@@ -1,18 +1,22 @@
 """The listing parsers' address joins give what `urljoin` gives, byte for byte: a changed link is a
 new snapshot of a meeting (and news to its subscribers). The links of the real recordings, and the
 forms where a shortcut could go wrong (case, empty query, fragment, parameters, dots, white space,
-brackets, another scheme, a base that is no http(s) address)."""
+brackets, another scheme, a base that is no http(s) address). And a feed's RFC 822 dates, read
+directly in their usual form, as the email parser reads them."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from itertools import product
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
+from tracker.meetings.agendas import _stamp
 from tracker.meetings.normalize import join_query, join_url
 
 DATA = Path(__file__).parent / "data" / "local"
@@ -63,3 +67,25 @@ def test_join_url_is_urljoin(base: str) -> None:
 def test_join_query_is_urljoin_of_path_and_query(base: str) -> None:
     for path, query in product(PATHS, QUERIES):
         assert _outcome(join_query, base, path, query) == _outcome(urljoin, base, f"{path}?{query}"), (base, path, query)
+
+
+def _library_stamp(text: str) -> object:
+    """A feed date as `_stamp` read every one before its shortcut for the usual form."""
+    try:
+        moment = parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).timetuple()
+
+
+def test_feed_dates_read_as_the_email_parser_reads_them() -> None:
+    days, months = ["Tue, ", "Mon, ", "", "Tue,", "Xyz, "], ["Sep", "Feb", "sep", "Sept", "September"]
+    years, clocks = ["2024", "0999", "0050", "24", "99999"], ["20:00:00", "23:59:59", "24:00:00", "09:60:00", "9:05"]
+    zones = ["GMT", "+0000", "-0000", "UTC", "+0100", "EST", "gmt"]
+    for day, date_of, month, year, clock, zone, pad in product(days, ["24", "7", "31", "00"], months, years, clocks,
+                                                                zones, ["", " \n"]):
+        text = f"{pad}{day}{date_of} {month} {year} {clock} {zone}{pad}"
+        assert _stamp(text) == _library_stamp(text), text
