@@ -377,6 +377,7 @@ def _feed_zone(calendar: Calendar, watch_zone: ZoneInfo) -> ZoneInfo:
 _USED = frozenset({"UID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "STATUS", "LOCATION", "URL",
                    "ATTACH"})
 _NOT_PLAIN = frozenset(_RECURRING) | {"BEGIN", "END"}
+_USE = {**dict.fromkeys(_NOT_PLAIN, False), **dict.fromkeys(_USED, True)}  # True: read, False: not plain
 _PROPERTY = re.compile(r"([A-Za-z0-9-]+)([;:])")
 _BOUNDARY = re.compile(r"[ \t]*(BEGIN|END)[ \t]*[;:]", re.I)
 _ZONES: set[str] = set()
@@ -473,7 +474,10 @@ class _When:
 
 
 class _PlainEvent(dict):
-    """A plain event's used properties, read as `Event.get`/`decoded` give them to `_meeting`."""
+    """A plain event's used properties, read as `Event.get`/`decoded` give them to `_meeting`, and
+    its occurrence's (start, end) (`_span`, found when it is read)."""
+
+    span: tuple[Any, Any] = (None, None)
 
     def decoded(self, name: str) -> Any:
         return self[name].dt
@@ -492,10 +496,11 @@ def _plain_event(lines: list[str]) -> _PlainEvent | None:
         if m is None:
             return None
         name = m.group(1).upper()
-        if name in _NOT_PLAIN:
+        used = _USE.get(name)
+        if not used:
+            if used is None:
+                continue
             return None
-        if name not in _USED:
-            continue
         if m.group(2) == ";":
             try:
                 _, params, value = Contentline(line).parts()
@@ -534,7 +539,8 @@ def _plain_event(lines: list[str]) -> _PlainEvent | None:
     uid = event.get("UID")
     if not uid or "\\" in uid or "DTSTART" not in event:
         return None
-    if _span(event)[0] is not event["DTSTART"].dt:
+    event.span = _span(event)
+    if event.span[0] is not event["DTSTART"].dt:
         return None  # its occurrence starts otherwise (an end before the start, a date ending at a time)
     return event
 
@@ -613,7 +619,7 @@ def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
             recurring.add(str(component.get("UID")))
     meetings: list[Meeting] = []
     in_window = [event for event in plain_events
-                 if time_span_contains_event(ctx.window_start, ctx.window_end, *_span(event))]
+                 if time_span_contains_event(ctx.window_start, ctx.window_end, *event.span)]
     for event in [*_expand(calendar, ctx, problems), *in_window]:
         try:
             meetings.append(_meeting(event, ctx, zone, floating, recurring))
