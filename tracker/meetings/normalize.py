@@ -281,7 +281,7 @@ def _joined_path(base: str, path: str) -> str | None:
 def join_query(base: str, path: str, query: str) -> str:
     """`urljoin(base, f"{path}?{query}")` for a path from the root: the joined path (the same for
     every row, joined once) with the query as written, when the query is one `urljoin` keeps
-    as written (not empty, no fragment, no white space or control character)."""
+    as written (not empty, no fragment, no tab, line break or other control character)."""
     joined = _joined_path(base, path) if query and query.isprintable() and "#" not in query else None
     return f"{joined}?{query}" if joined is not None else urljoin(base, f"{path}?{query}")
 
