@@ -228,6 +228,9 @@ def _events(calendar: Calendar) -> Iterable[Event]:
     return [c for c in calendar.subcomponents if c.name == "VEVENT"]
 
 
+_BEGIN_OR_END = ("B", "b", "E", "e")
+
+
 def _components(text: str) -> tuple[list[str], list[tuple[str, list[str]]]] | None:
     """The calendar's own property lines and each top-level component (name, its lines), or None
     when the text is no VCALENDAR at all."""
@@ -236,7 +239,9 @@ def _components(text: str) -> tuple[list[str], list[tuple[str, list[str]]]] | No
     parts: list[tuple[str, list[str]]] = []
     depth, current, seen_calendar = 0, None, False
     for line in lines:
-        upper = line.upper()
+        # only "b", "B", "e" and "E" upper-case to a "B" or an "E" (no other character does): any
+        # other line is neither a BEGIN nor an END, and needs no upper-casing
+        upper = line.upper() if line[:1] in _BEGIN_OR_END else ""
         if upper.startswith("BEGIN:"):
             depth += 1
             if depth == 1:
@@ -297,6 +302,27 @@ _RECURRING = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 _EARLY = timedelta(days=31)  # an event starting this long before the window may still reach into it
 
 
+# A line whose name (before its first ";" or ":", on a line holding a ":") is one of `_RECURRING`,
+# or DTSTART: in ASCII, where a case-insensitive match is `.upper()` equality.
+_RECURRING_LINE = re.compile(r"^(?:RRULE|RDATE|EXDATE|RECURRENCE-ID)(?::|;[^\n]*:)", re.I | re.M)
+_START_LINE = re.compile(r"^DTSTART(?::|;[^\n]*:)[^\n]*", re.I | re.M)
+
+
+def _single_start(lines: list[str]) -> str | None:
+    """The value of a VEVENT's (last) DTSTART line as written ("" without one), None for an event
+    with a line of `_RECURRING`. An event in ASCII is searched whole, each line otherwise."""
+    text = "\n".join(lines)
+    if text.isascii():
+        if _RECURRING_LINE.search(text):
+            return None
+        starts = _START_LINE.findall(text)
+        return (starts[-1] if starts else "").rsplit(":", 1)[-1].strip()
+    keys = {line.split(":", 1)[0].split(";", 1)[0].upper(): line for line in lines if ":" in line}
+    if any(key in keys for key in _RECURRING):
+        return None
+    return keys.get("DTSTART", "").rsplit(":", 1)[-1].strip()
+
+
 def _window_only(data: bytes, ctx: ListingContext) -> bytes:
     """The feed without the single events that start far outside the window (feeds carry years of
     meetings; the icalendar library costs half a millisecond an event): read from each VEVENT's
@@ -312,9 +338,8 @@ def _window_only(data: bytes, ctx: ListingContext) -> bytes:
     kept, dropped = [], 0
     for name, lines in parts:
         if name == "VEVENT":
-            keys = {line.split(":", 1)[0].split(";", 1)[0].upper(): line for line in lines if ":" in line}
-            start = keys.get("DTSTART", "").rsplit(":", 1)[-1].strip()
-            if not any(key in keys for key in _RECURRING) and len(start) >= 8 and start[:8].isdigit():
+            start = _single_start(lines)
+            if start is not None and len(start) >= 8 and start[:8].isdigit():
                 try:
                     day = date(int(start[:4]), int(start[4:6]), int(start[6:8]))
                 except ValueError:
@@ -352,6 +377,7 @@ def _feed_zone(calendar: Calendar, watch_zone: ZoneInfo) -> ZoneInfo:
 _USED = frozenset({"UID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "STATUS", "LOCATION", "URL",
                    "ATTACH"})
 _NOT_PLAIN = frozenset(_RECURRING) | {"BEGIN", "END"}
+_USE = {**dict.fromkeys(_NOT_PLAIN, False), **dict.fromkeys(_USED, True)}  # True: read, False: not plain
 _PROPERTY = re.compile(r"([A-Za-z0-9-]+)([;:])")
 _BOUNDARY = re.compile(r"[ \t]*(BEGIN|END)[ \t]*[;:]", re.I)
 _ZONES: set[str] = set()
@@ -364,11 +390,27 @@ def _known_zone(tzid: str) -> bool:
     return tzid in _ZONES
 
 
+# The library's line rules as this module knows them: a folded line is a line break then a space or
+# tab (without one there is nothing to unfold), and lines end at "\r\n" or "\n" (a split at "\n"
+# once each "\r\n" is one, without the regular expression's pass).
+_LINES_AS_WRITTEN = (UFOLD.pattern == r"(?:(?<!\n)\r\n|(?<![\r\n])\n)(?:\r?\n)*[ \t]" and NEWLINE.pattern == r"\r?\n"
+                     and not UFOLD.flags & ~re.UNICODE and not NEWLINE.flags & ~re.UNICODE)
+# UFOLD with each look-behind after the line break's first character instead of before it: the same
+# matches, and a pattern that starts with a character lets the regular-expression engine skip to the
+# line breaks instead of trying every position (four times faster).
+_UNFOLD = re.compile(r"(?:\r(?<!\n\r)\n|\n(?<![\r\n]\n))(?:\r?\n)*[ \t]")
+
+
 def _feed_parts(data: bytes) -> tuple[list[str], list[tuple[str, list[str]]]] | None:
     """One VCALENDAR's own lines and its top-level components (name, unfolded lines), read as the
     library reads lines; None for anything else (several calendars, text around it, an END
     without its BEGIN), which the library reads whole as before."""
-    lines = [line for line in NEWLINE.split(UFOLD.sub("", to_unicode(data))) if line]
+    text = to_unicode(data)
+    if _LINES_AS_WRITTEN:
+        unfolded = _UNFOLD.sub("", text) if "\n " in text or "\n\t" in text else text
+        lines = [line for line in unfolded.replace("\r\n", "\n").split("\n") if line]
+    else:
+        lines = [line for line in NEWLINE.split(UFOLD.sub("", text)) if line]
     if len(lines) < 2 or lines[0].upper() != "BEGIN:VCALENDAR" or lines[-1].upper() != "END:VCALENDAR":
         return None
     head: list[str] = []
@@ -399,13 +441,28 @@ def _feed_parts(data: bytes) -> tuple[list[str], list[tuple[str, list[str]]]] | 
 
 
 def _raw_uid(lines: list[str]) -> list[str]:
-    return [line.split(":", 1)[-1] for line in lines if line[:4].upper() == "UID:" or line[:4].upper() == "UID;"]
+    # only "u" and "U" upper-case to "U" (no other character does, nor to more than one): the
+    # first character tells the lines that may be a UID
+    return [line.split(":", 1)[-1] for line in lines
+            if (line[:1] == "U" or line[:1] == "u") and (line[:4].upper() == "UID:" or line[:4].upper() == "UID;")]
+
+
+def _unescape(value: str) -> str:
+    """`unescape_backslash`, which has nothing to do in a value without a backslash."""
+    return unescape_backslash(value) if "\\" in value else value
 
 
 class _Text(str):
-    """A property's value as the library gives it (`str()` of its vText or vUri), with its parameters."""
+    """A property's value as the library gives it (`str()` of its vText or vUri), with its parameters
+    (empty ones made only when asked for: only an ATTACH's are read)."""
 
-    params: Any = None
+    given: Any = None
+
+    @property
+    def params(self) -> Any:
+        if self.given is None:
+            self.given = Parameters()
+        return self.given
 
 
 @dataclass
@@ -417,7 +474,10 @@ class _When:
 
 
 class _PlainEvent(dict):
-    """A plain event's used properties, read as `Event.get`/`decoded` give them to `_meeting`."""
+    """A plain event's used properties, read as `Event.get`/`decoded` give them to `_meeting`, and
+    its occurrence's (start, end) (`_span`, found when it is read)."""
+
+    span: tuple[Any, Any] = (None, None)
 
     def decoded(self, name: str) -> Any:
         return self[name].dt
@@ -436,10 +496,11 @@ def _plain_event(lines: list[str]) -> _PlainEvent | None:
         if m is None:
             return None
         name = m.group(1).upper()
-        if name in _NOT_PLAIN:
+        used = _USE.get(name)
+        if not used:
+            if used is None:
+                continue
             return None
-        if name not in _USED:
-            continue
         if m.group(2) == ";":
             try:
                 _, params, value = Contentline(line).parts()
@@ -447,13 +508,13 @@ def _plain_event(lines: list[str]) -> _PlainEvent | None:
                 return None
             value_type = params.value
         else:
-            params, value, value_type = None, unescape_backslash(line[m.end():]), None
+            params, value, value_type = None, _unescape(line[m.end():]), None
         if name in _TEXT_TYPES:
             if value_type not in (None, _TEXT_TYPES[name]) or (_TEXT_TYPES[name] == "URI" and ("\r" in value
                                                                                              or "\n" in value)):
                 return None  # another value type, or a URI the library keeps as unreadable
             text = _Text(value)
-            text.params = params if params is not None else Parameters()
+            text.given = params
             if name == "ATTACH":
                 event.setdefault(name, []).append(text)
             elif name in event:
@@ -478,7 +539,8 @@ def _plain_event(lines: list[str]) -> _PlainEvent | None:
     uid = event.get("UID")
     if not uid or "\\" in uid or "DTSTART" not in event:
         return None
-    if _span(event)[0] is not event["DTSTART"].dt:
+    event.span = _span(event)
+    if event.span[0] is not event["DTSTART"].dt:
         return None  # its occurrence starts otherwise (an end before the start, a date ending at a time)
     return event
 
@@ -507,15 +569,15 @@ def _split_plain(data: bytes) -> tuple[bytes, list[_PlainEvent]]:
         return data, []
     head, parts = found
     uids: dict[str, int] = {}
-    for name, lines in parts:
-        if name == "VEVENT":
-            for uid in _raw_uid(lines):
-                for said in {uid, unescape_backslash(uid)}:
-                    uids[said] = uids.get(said, 0) + 1
+    raw = [_raw_uid(lines) if name == "VEVENT" else [] for name, lines in parts]
+    for said_uids in raw:
+        for uid in said_uids:
+            for said in {uid, _unescape(uid)}:
+                uids[said] = uids.get(said, 0) + 1
     plain: list[_PlainEvent] = []
     kept: list[str] = []
-    for name, lines in parts:
-        if name == "VEVENT" and all(uids.get(uid) == 1 for uid in _raw_uid(lines)) \
+    for (name, lines), said_uids in zip(parts, raw, strict=True):
+        if name == "VEVENT" and all(uids.get(uid) == 1 for uid in said_uids) \
                 and (event := _plain_event(lines)) is not None:
             plain.append(event)
         else:
@@ -557,7 +619,7 @@ def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
             recurring.add(str(component.get("UID")))
     meetings: list[Meeting] = []
     in_window = [event for event in plain_events
-                 if time_span_contains_event(ctx.window_start, ctx.window_end, *_span(event))]
+                 if time_span_contains_event(ctx.window_start, ctx.window_end, *event.span)]
     for event in [*_expand(calendar, ctx, problems), *in_window]:
         try:
             meetings.append(_meeting(event, ctx, zone, floating, recurring))

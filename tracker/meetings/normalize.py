@@ -7,6 +7,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from tracker.records import AgendaItem, Document, ListingContext
@@ -228,6 +229,61 @@ def time_for_day(day: date, *texts: str | None) -> time | None:
             if clock := find_time(text[end:following]):
                 return clock
     return None
+
+
+# -- joining addresses ---------------------------------------------------------------------------
+#
+# `urljoin` parses both addresses and puts the result together again (a tenth of a millisecond
+# here); listings join thousands. The forms it gives back as written are told by one match instead:
+# an absolute http(s) address with a lower-case scheme, a plain host (and port), no `;` parameters in
+# its path, no empty query, no fragment, and no character its parse strips or checks (white space,
+# controls, non-ASCII, brackets). Anything else goes through `urljoin`.
+
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:/[^;?#]*)?(?:\?[^#]+)?")
+
+
+def _plain_absolute(url: str) -> bool:
+    return url.isascii() and url.isprintable() and " " not in url and _PLAIN_ABSOLUTE.fullmatch(url) is not None
+
+
+def join_url(base: str, url: str) -> str:
+    """`urljoin(base, url)`: a plain absolute http(s) address is itself whatever the base (one
+    `urljoin` can read), and a plain protocol-relative one (`//host/path`) takes an http(s) base's
+    scheme."""
+    if url[:4] == "http" or url[:2] == "//":
+        scheme = _base_scheme(base)
+        if scheme is not None and url[:4] == "http" and _plain_absolute(url):
+            return url
+        if scheme in ("http", "https") and url[:2] == "//" and _plain_absolute(f"http:{url}"):
+            return f"{scheme}:{url}"
+    return urljoin(base, url)
+
+
+@functools.lru_cache(maxsize=64)
+def _base_scheme(base: str) -> str | None:
+    """The scheme `urljoin` reads in `base` (a listing's own address), None when it cannot read it."""
+    try:
+        return urlsplit(base).scheme
+    except (ValueError, TypeError):
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _joined_path(base: str, path: str) -> str | None:
+    """`urljoin(base, path)` for a path from the root (`/Portal/Meeting`) with nothing a query could
+    change, else None."""
+    if path[:1] != "/" or path[1:2] == "/" or not path.isascii() or not path.isprintable() \
+            or any(c in path for c in " :;?#"):
+        return None
+    return urljoin(base, path)
+
+
+def join_query(base: str, path: str, query: str) -> str:
+    """`urljoin(base, f"{path}?{query}")` for a path from the root: the joined path (the same for
+    every row, joined once) with the query as written, when the query is one `urljoin` keeps
+    as written (not empty, no fragment, no tab, line break or other control character)."""
+    joined = _joined_path(base, path) if query and query.isprintable() and "#" not in query else None
+    return f"{joined}?{query}" if joined is not None else urljoin(base, f"{path}?{query}")
 
 
 # -- documents ------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ from tracker.meetings.normalize import (
     cancellation,
     first_of,
     in_window,
+    join_query,
+    join_url,
     keywords_each,
     moved_in_name,
     time_for_day,
@@ -175,19 +177,20 @@ def _primegov_documents(ctx: ListingContext, docs: Iterable[dict[str, Any]], vid
         name = str(doc.get("templateName") or "Document")
         template, output = doc.get("templateId"), doc.get("compileOutputType")
         if doc.get("link"):
-            link = urljoin(ctx.url, str(doc["link"]))
+            link = join_url(ctx.url, str(doc["link"]))
         elif template is None:
             continue
         elif output == 3:
-            link = urljoin(ctx.url, f"/Portal/Meeting?meetingTemplateId={template}")
+            link = join_query(ctx.url, "/Portal/Meeting", f"meetingTemplateId={template}")
         else:
-            link = urljoin(ctx.url, f"/Public/CompiledDocument?meetingTemplateId={template}&compileOutputType={output}")
+            link = join_query(ctx.url, "/Public/CompiledDocument",
+                              f"meetingTemplateId={template}&compileOutputType={output}")
         lowered = name.lower()
         kind = ("packet" if "packet" in lowered else "minutes" if "minutes" in lowered or "journal" in lowered
                 else "agenda" if "agenda" in lowered else "other")
         documents.add(link, name, kind)
     if video:
-        documents.add(urljoin(ctx.url, str(video)), "Video", "video")
+        documents.add(join_url(ctx.url, str(video)), "Video", "video")
     return documents.items
 
 
@@ -223,7 +226,7 @@ def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | Non
         comment_text=_primegov_notice(docs),
         documents=_primegov_documents(ctx, docs, row.get("videoUrl")),
         agenda_posted=_primegov_posted(docs, "agenda"), minutes_posted=_primegov_posted(docs, "minutes"),
-        url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={row['id']}"),
+        url=join_query(ctx.url, "/Portal/Meeting", f"meetingId={row['id']}"),
         items=title_items(row.get("title"), ctx.keywords))
 
 
@@ -244,7 +247,7 @@ def _primegov_search(rows: list[dict[str, Any]], ctx: ListingContext) -> Listing
         return meeting_record(
             source="primegov", ref=first["meetingId"], body=ctx.body, title=title, local=local, day=local.date(),
             zone=ctx.timezone, comment_text=_primegov_notice(docs), documents=_primegov_documents(ctx, docs),
-            url=urljoin(ctx.url, f"/Portal/Meeting?meetingId={first['meetingId']}"),
+            url=join_query(ctx.url, "/Portal/Meeting", f"meetingId={first['meetingId']}"),
             items=title_items(title, ctx.keywords))
 
     return read_rows(meetings.values(), read, ctx,
