@@ -28,7 +28,7 @@ from servers import Mailbox
 
 from tracker.billnumbers import BILL_TYPES
 from tracker.bills.billstatus import parse_billstatus
-from tracker.demo import NYC_ANCHOR, nyc_events, nyc_items, weeks_since
+from tracker.demo import NYC_ANCHOR, days_since, nyc_events, nyc_items
 from tracker.demo.derive import billstatus_before
 from tracker.demo.legistar_api import LegistarApi
 from tracker.demo.packages import INDEX_PATH, derive_bill, file_path, sitemap_path, sitemap_xml
@@ -85,7 +85,7 @@ def test_alerts_name_whom_to_contact(tmp_path: Path, replay: ReplayServer, mailb
     legistar = LegistarApi("/v1")
     replay.mount("/v1", legistar)
     nyc = legistar.client("nyc")
-    shift = weeks_since(NYC_ANCHOR, date(2026, 11, 25))
+    shift = days_since(NYC_ANCHOR, date(2026, 11, 25))
     nyc.add_events(nyc_events(shift, later=False))
     nyc.eventitems[20111] = nyc_items(later=False)
     nyc.officerecords[19] = json.loads((DEMO / "legistar" / "officerecords_body19.json").read_text())

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import html
@@ -18,6 +19,7 @@ from lxml import html
 from tracker import clock
 from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
+from tracker.demo import NYC_ANCHOR, days_since, nyc_events
 from tracker.records import Bill, Item, Meeting
 from tracker.store import Store, ensure_watches, ingest
 from tracker.views import collect_status
@@ -250,3 +252,17 @@ def test_digest_txt_says_times_and_cancellations_in_words(tmp_path: Path, frozen
     assert line.startswith("- Tue Dec 1, 2026, 1:00 PM EST: ")  # the body's zone, in words
     assert 'cancelled (the source says "Deferred")' in line
     assert "(CANCELLED)" not in text and "2026-12-01T" not in text
+
+
+@pytest.mark.parametrize("day", range(7))
+@pytest.mark.parametrize("hour", [0, 12, 23])
+def test_the_demos_week_holds_its_hearings_whatever_the_weekday(day: int, hour: int) -> None:
+    """On every weekday and at any hour (UTC), the demo's next seven days hold the hearing whose
+    agenda was just posted, the deferred one and the Council meeting before them."""
+    now = datetime(2026, 11, 30, hour, 30, tzinfo=UTC) + timedelta(days=day)
+    starts = {}
+    for event in nyc_events(days_since(NYC_ANCHOR, now.date()), later=True):
+        start = datetime.strptime(f"{event['EventDate'][:10]} {event['EventTime']}", "%Y-%m-%d %I:%M %p")
+        starts[event["EventId"]] = start.replace(tzinfo=ZoneInfo("America/New_York"))
+    week = {ref for ref, start in starts.items() if now <= start < now + timedelta(days=7)}
+    assert {20178, 20115, 20180} <= week, (now, sorted(week))

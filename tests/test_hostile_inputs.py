@@ -28,7 +28,7 @@ from lxml import etree, html
 from recorded import DEMO, LEGISLATORS, federal
 from servers import Mailbox, Receiver
 
-from tracker.demo import DETROIT_ANCHOR, NYC_ANCHOR, detroit_feed, nyc_events, weeks_since
+from tracker.demo import DETROIT_ANCHOR, NYC_ANCHOR, days_since, detroit_feed, nyc_events
 from tracker.demo.derive import billstatus_before
 from tracker.demo.legistar_api import LegistarApi
 from tracker.demo.replay import ReplayServer
@@ -64,7 +64,7 @@ def body_of(mail: Message) -> str:
 def hostile_detroit_feed() -> bytes:
     """derived: the recorded Detroit feed (moved to today) with meeting 15582, newly listed, titled and
     placed with an escaped line break, a raw bare CR and a raw vertical tab."""
-    feed = detroit_feed(weeks_since(DETROIT_ANCHOR, TODAY), later=True)
+    feed = detroit_feed(days_since(DETROIT_ANCHOR, TODAY), later=True)
     title, place = b"SUMMARY:DPSCD 2019-20 Budget Hearing\r\n", b"LOCATION:6565 W. Outer Drive Detroit  \r\n"
     assert feed.count(title) == 1 and feed.count(place) == 1
     return (feed.replace(title, b"SUMMARY:DPSCD 2019-20 Budget Hearing\\nRoom 5\rEast Wing\r\n")
@@ -74,7 +74,7 @@ def hostile_detroit_feed() -> bytes:
 def hostile_nyc_events(body: str, location: str) -> list[dict[str, object]]:
     """derived: the recorded NYC events (moved to today) with hearing 20193, newly listed, given this
     body name and place."""
-    events = nyc_events(weeks_since(NYC_ANCHOR, TODAY), later=True)
+    events = nyc_events(days_since(NYC_ANCHOR, TODAY), later=True)
     (hearing,) = [e for e in events if e["EventId"] == 20193]
     hearing["EventBodyName"], hearing["EventLocation"] = body, location
     return events
@@ -126,8 +126,8 @@ def test_line_breaks_in_a_title_location_or_body_name_stop_no_writer(
     legistar = LegistarApi("/v1")
     replay.mount("/v1", legistar)
     nyc = legistar.client("nyc")
-    nyc.add_events(nyc_events(weeks_since(NYC_ANCHOR, TODAY), later=False))
-    replay.add("/detroit.ics", detroit_feed(weeks_since(DETROIT_ANCHOR, TODAY), later=False),
+    nyc.add_events(nyc_events(days_since(NYC_ANCHOR, TODAY), later=False))
+    replay.add("/detroit.ics", detroit_feed(days_since(DETROIT_ANCHOR, TODAY), later=False),
                content_type="text/calendar")
     receiver = Receiver()
     config = meetings_config(tmp_path, replay, mailbox, receiver)
@@ -206,7 +206,7 @@ SHARE_TEMPLATE = """{% extends "digest/base.html.j2" %}
 
 def detroit_config(tmp_path: Path, replay: ReplayServer, templates: str | None = None,
                    db_url: str | None = None) -> Path:
-    replay.add("/detroit.ics", detroit_feed(weeks_since(DETROIT_ANCHOR, TODAY), later=True),
+    replay.add("/detroit.ics", detroit_feed(days_since(DETROIT_ANCHOR, TODAY), later=True),
                content_type="text/calendar")
     config = tmp_path / "tracker.toml"
     override = f'[digest]\ntemplates = "{templates}"\n' if templates else ""
@@ -403,7 +403,7 @@ def test_a_legistar_person_or_office_record_that_404s_is_a_warning(tmp_path: Pat
     legistar = LegistarApi("/v1")
     replay.mount("/v1", legistar)
     nyc = legistar.client("nyc")
-    nyc.add_events(nyc_events(weeks_since(NYC_ANCHOR, TODAY), later=True))
+    nyc.add_events(nyc_events(days_since(NYC_ANCHOR, TODAY), later=True))
     nyc.officerecords[19] = json.loads((DEMO / "legistar" / "officerecords_body19.json").read_text())
     persons = {p["PersonId"]: p for p in json.loads((DEMO / "legistar" / "persons_body19.json").read_text())}
     del persons[7703]  # Priya Raman's person record answers 404; her office record gives an email

@@ -33,7 +33,7 @@ from servers import Mailbox
 
 from tracker.alerts.notifier import notify
 from tracker.config import Config, ConfigError, load_config
-from tracker.demo import DATA, NYC_ANCHOR, nyc_events, nyc_items, weeks_since
+from tracker.demo import DATA, NYC_ANCHOR, days_since, nyc_events, nyc_items
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.meetings.legistar import (
     body_key,
@@ -54,7 +54,7 @@ ZONE = "America/New_York"
 KEYWORDS = ["NYPD"]
 # DERIVED: a testimony note in the form NYC's hearings give it (the recorded event has none).
 TESTIMONY = "Public testimony: register at https://council.nyc.gov/testify/ by 5 PM the day before."
-EVENTS = {event["EventId"]: event for event in nyc_events(weeks_since(NYC_ANCHOR, date(2026, 11, 25)), later=True)}
+EVENTS = {event["EventId"]: event for event in nyc_events(days_since(NYC_ANCHOR, date(2026, 11, 25)), later=True)}
 LEGISTAR = Path(__file__).parent / "data" / "local" / "legistar"
 WATCH = f"""[[meetings]]
 id = "safety"

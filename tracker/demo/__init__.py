@@ -47,8 +47,10 @@ WATCH_NAMES = {
 }
 
 
-# The recorded calendars' "today": their dates move forward by whole weeks to fall around today.
-NYC_ANCHOR, DETROIT_ANCHOR = date(2023, 6, 1), date(2019, 4, 10)
+# The recorded calendars' "today": their dates move forward by whole days so that this day falls on
+# today. Whole weeks would keep weekdays but let "this week" lose the deferred hearing and the posted
+# agenda on some weekdays (they are four days apart, a week's rounding is seven).
+NYC_ANCHOR, DETROIT_ANCHOR = date(2023, 6, 7), date(2019, 4, 10)
 NYC_EVENTS = DATA / "legistar" / "nyc_events_2023_council_public_safety.json"
 DETROIT_FEED = DATA / "ics" / "detroit_k12_board_of_education.ics"
 MEETINGS_CONFIG = """
@@ -71,8 +73,9 @@ keywords = ["budget"]
 """
 
 
-def weeks_since(anchor: date, today: date) -> timedelta:
-    return timedelta(days=(today - anchor).days // 7 * 7)
+def days_since(anchor: date, today: date) -> timedelta:
+    """How far a recorded calendar moves so that its `anchor` day falls on `today`."""
+    return timedelta(days=(today - anchor).days)
 
 
 def nyc_events(shift: timedelta, *, later: bool) -> list[dict[str, Any]]:
@@ -253,7 +256,7 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
         error(f"{folder} already holds a demo database; choose an empty folder")
         return 2
     today = clock.now().date()
-    nyc_shift, detroit_shift = weeks_since(NYC_ANCHOR, today), weeks_since(DETROIT_ANCHOR, today)
+    nyc_shift, detroit_shift = days_since(NYC_ANCHOR, today), days_since(DETROIT_ANCHOR, today)
     with serve() as server, Inbox() as inbox:
         server.robots("User-agent: *\nAllow: /\n")
         server.add_dir("/congress-legislators", DATA / "legislators")
