@@ -29,8 +29,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -39,7 +39,6 @@ from zoneinfo import ZoneInfo
 import feedparser
 import lxml.html
 from lxml import etree
-from w3lib.encoding import html_to_unicode
 
 from tracker.meetings.normalize import (
     DocumentList,
@@ -51,6 +50,17 @@ from tracker.meetings.normalize import (
     time_for_day,
     title_items,
     utc_iso,
+)
+from tracker.meetings.pages import (
+    Resolver,
+    has_class,
+    html_tree,
+    link_label,
+    local_start,
+    page_seen,
+    resolver,
+    slug,
+    words_of,
 )
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
@@ -67,95 +77,9 @@ _CIVICPLUS_ANCHOR = re.compile(r"^_(\d{2})(\d{2})(\d{4})-(\d+)$")
 _GRANICUS_ID = re.compile(r"[?&](event_id|clip_id)=(\d+)", re.I)
 _POSTED = re.compile(r"\b(?:Posted|Amended)\s+(.+?\d{4}(?:\s+\d{1,2}:\d\d\s*[AP]M)?)", re.I)
 _OPENED = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]""", re.I)
-# lxml's own HTML parser (plain elements: lxml.html's element classes cost a Python call per node)
 _ON_DATE = re.compile(r"\s+on\s+\d{4}-\d\d-\d\d.*$")  # RTA: "Finance Committee on 2018-06-21 - (8:30 a.m.)"
-_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
-
-def _html(data: bytes) -> etree._Element:
-    """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else
-    UTF-8; comments dropped (templates keep old links in them)."""
-    _, text = html_to_unicode(None, data)
-    try:
-        root = etree.fromstring(text, _HTML_PARSER) if text and not text.isspace() else None
-    except (etree.ParserError, ValueError):
-        root = None
-    if root is None:
-        raise SourceParseError("an empty page, not a meeting listing")
-    return root
-
-
-_Resolver = Callable[[str], str]
-
-
-def _resolver(base: str) -> _Resolver:
-    """Absolute addresses of a page's links, the common forms (absolute, `//host/...`, `/path`)
-    without `urljoin`'s full parse: a 500-row page has thousands of links."""
-    parts = urlsplit(base)
-    scheme, origin = parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
-
-    def absolute(href: str) -> str:
-        if href.startswith(("http://", "https://")):
-            host = href[href.index("//") + 2:].split("/", 1)[0]
-            return urljoin(base, href) if "[" in host or "]" in host else href  # urljoin checks it
-        if href.startswith("//"):
-            return f"{scheme}:{href}"
-        if href.startswith("/") and "/." not in href:
-            return origin + href
-        return urljoin(base, href)
-
-    return absolute
-
-
-# The text pieces under a node, as `itertext()` gives them (its text, each descendant's text and
-# tail, in page order), read by libxml2 in one call: `itertext()` makes an element object per
-# descendant. The same pieces: the parser joins adjacent text into one node, as lxml's `.text` does.
-_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
-
-
-def _text(node: etree._Element | None) -> str:
-    """The node's words, white space (and `&nbsp;`) collapsed; scripts and styles left out."""
-    if node is None:
-        return ""
-    if len(node) == 0:  # words only (most cells and paragraphs)
-        return " ".join((node.text or "").split())
-    return " ".join(" ".join(_TEXT_NODES(node)).split())  # an empty piece only adds white space
-
-
-def _visible_text(node: etree._Element) -> str:
-    """The words a reader sees in `node`: without elements hidden by `display:none` (Granicus hides
-    a sort key, the meeting's Unix time, inside its date links)."""
-    if not any(element.get("style") for element in node.iterdescendants()):
-        return _text(node)  # nothing in it can be hidden (most links): its words
-    parts: list[str] = []
-
-    def walk(element: etree._Element) -> None:
-        if element.text:
-            parts.append(element.text)
-        for child in element:
-            if isinstance(child.tag, str) and "display:none" not in (child.get("style") or "").replace(" ", "").lower():
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(node)
-    return " ".join(" ".join(parts).split())
-
-
-def _has_class(node: etree._Element, name: str) -> bool:
-    return name in (node.get("class") or "").split()
-
-
-def _label(element: etree._Element) -> str | None:
-    """What a link says: its visible words, a button's value, its image's alt text, its title."""
-    if len(element) == 0 and (text := element.text) and not text.isspace():  # most links: words only
-        return " ".join(text.split())
-    return (_visible_text(element) or element.get("value")
-            or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
-            or element.get("title") or element.get("aria-label"))
-
-
-def _links(node: etree._Element, absolute: _Resolver) -> list[tuple[str, etree._Element]]:
+def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._Element]]:
     """(absolute address, the element) of every link in `node`: `href`s, and the addresses a
     button or a `javascript:` link opens in its `onclick` (Granicus video and agenda buttons). The
     label is read (`_label`) only for the links kept."""
@@ -176,15 +100,6 @@ def _opened(onclick: str) -> list[str]:
         if "window.open" not in lowered and "location" not in lowered:
             return []
     return _OPENED.findall(onclick)
-
-
-def _page_seen(root: etree._Element) -> str:
-    """What a page that is no known listing holds, for its one problem line."""
-    title = " ".join((root.findtext(".//title") or "").split())[:60]
-    tables = sum(1 for _ in root.iter("table"))
-    rows = sum(1 for _ in root.iter("tr"))
-    return f"the page ({title!r}) has {tables} tables and {rows} table rows" if title else \
-        f"the page has {tables} tables and {rows} table rows"
 
 
 # -- CivicPlus AgendaCenter -----------------------------------------------------------------------
@@ -257,7 +172,7 @@ def _find_group(row: etree._Element, cache: dict[Any, str]) -> str:
     for ancestor in row.iterancestors("div"):
         if (panel := ancestor.get("id") or "").startswith("category-panel"):
             if "panels" not in cache:  # the page's panel headings, read once (only 2024 layouts have panels)
-                cache["panels"] = {el.get("aria-controls"): _text(el) for el in row.getroottree().iter("h2", "h3", "h4")
+                cache["panels"] = {el.get("aria-controls"): words_of(el) for el in row.getroottree().iter("h2", "h3", "h4")
                                    if el.get("aria-controls")}
             if cache["panels"].get(panel):
                 return cache["panels"][panel].strip("▼►▲◄▾▸ ")
@@ -265,7 +180,7 @@ def _find_group(row: etree._Element, cache: dict[Any, str]) -> str:
         if "listing" in (ancestor.get("class") or ""):
             if ancestor not in cache:
                 heading = next(iter(_FIRST_H2(ancestor)), None)
-                cache[ancestor] = _text(heading).strip("▼►▲◄▾▸ ")  # the toggle arrow is no part of the name
+                cache[ancestor] = words_of(heading).strip("▼►▲◄▾▸ ")  # the toggle arrow is no part of the name
             return cache[ancestor]
     return ""
 
@@ -277,17 +192,17 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     `<p>` (2022 on, `h3` or `h4`). The meeting date is the one in the agenda link (the title's own
     words may disagree); the title is the row's `<p>`, its time only one the title states. A search
     that says "No results found" has no meeting in its dates: an empty listing, not a layout change."""
-    root = _html(data)
-    rows = [row for row in root.iter("tr") if _has_class(row, "catAgendaRow")]
-    if not rows and any(_text(node).lower().startswith("no results found") for node in root.iter("p")
-                        if _has_class(node, "results")):
+    root = html_tree(data)
+    rows = [row for row in root.iter("tr") if has_class(row, "catAgendaRow")]
+    if not rows and any(words_of(node).lower().startswith("no results found") for node in root.iter("p")
+                        if has_class(node, "results")):
         return Listing([], [])  # the search's own answer: no agenda in its dates (a quiet body's window)
     if not rows:
-        raise SourceParseError(f"{NO_ROWS}: no AgendaCenter rows (tr.catAgendaRow); {_page_seen(root)}")
+        raise SourceParseError(f"{NO_ROWS}: no AgendaCenter rows (tr.catAgendaRow); {page_seen(root)}")
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     groups: dict[Any, str] = {}
-    absolute = _resolver(ctx.url)
+    absolute = resolver(ctx.url)
     recognised = 0
     for n, row in enumerate(rows):
         try:
@@ -297,8 +212,8 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
                 meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
             cell = next(row.iter("td"), None)
-            problems.append(row_problem("agenda row", n + 1, _text(next(cell.iter("p"), None)) if cell is not None
-                                        else _text(row), exc))
+            problems.append(row_problem("agenda row", n + 1, words_of(next(cell.iter("p"), None)) if cell is not None
+                                        else words_of(row), exc))
     if not recognised and not problems:
         raise SourceParseError(f"{len(rows)} AgendaCenter rows (tr.catAgendaRow) but none with an agenda link "
                                "(ViewFile/Agenda/_MMDDYYYY-ID) or anchor: the page layout may have changed")
@@ -306,7 +221,7 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
 
 
 def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, str],
-                   absolute: _Resolver) -> tuple[bool, Meeting | None]:
+                   absolute: Resolver) -> tuple[bool, Meeting | None]:
     """(whether the row names an agenda, its meeting if in the window)."""
     cell = next(row.iter("td"), None)
     if cell is None:
@@ -333,7 +248,7 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
         return True, None
     heading = next(cell.iter("h4", "h3", "h2"), None)
     paragraph = next(cell.iter("p"), None)
-    title = _text(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
+    title = words_of(paragraph) or (heading.get("title") if heading is not None else "") or "Meeting"
     documents = DocumentList()
     documents.add(link.split("?")[0], "Agenda", "agenda")
     for other, element in links:
@@ -341,22 +256,18 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
         if "/previousversions/" in lowered or other in documents:
             continue  # the list of earlier versions is no document; a link listed twice is one
         if "packet=true" in lowered:
-            documents.add(other, _label(element) or "Packet", "packet")
+            documents.add(other, link_label(element) or "Packet", "packet")
         elif (found := agenda_file if other == link else _civicplus_file(other)) and found[1] == ref:
-            documents.add(other, _label(element) or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
+            documents.add(other, link_label(element) or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
         else:
-            documents.add(other, _label(element))
-    posted = _POSTED.search(_text(heading))
+            documents.add(other, link_label(element))
+    posted = _POSTED.search(words_of(heading))
     return True, meeting_record(
         source="civicplus", ref=ref, body=_civicplus_group(row, groups) or ctx.body, title=title,
-        local=_local(day, time_for_day(day, title)), day=day, zone=ctx.timezone, comment_text=title,
+        local=local_start(day, time_for_day(day, title)), day=day, zone=ctx.timezone, comment_text=title,
         documents=documents.items,
         agenda_posted=_posted(posted.group(1), ctx.timezone) if posted else None,
         url=web_url(link), items=title_items(title, ctx.keywords))
-
-
-def _local(day: date, clock: time | None) -> datetime | None:
-    return datetime.combine(day, clock) if clock else None
 
 
 # -- Granicus ViewPublisher -----------------------------------------------------------------------
@@ -402,14 +313,14 @@ def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str
     for row in root.iter("tr"):
         # rows of a listing table; a malformed page can leave them outside any table in the parsed
         # tree, where their `listItem` cells still mark them
-        if (_has_class(row, "listingRow") or any(_has_class(td, "listItem") for td in row.iterchildren("td"))
-                or (row.find("td") is not None and any(_has_class(t, "listingTable") for t in row.iterancestors("table")))):
+        if (has_class(row, "listingRow") or any(has_class(td, "listItem") for td in row.iterchildren("td"))
+                or (row.find("td") is not None and any(has_class(t, "listingTable") for t in row.iterancestors("table")))):
             listing.append(row)
-        elif (_has_class(row, "shade") or _has_class(row, "noshade")) and any(_has_class(td, "name") for td in row.iter("td")):
+        elif (has_class(row, "shade") or has_class(row, "noshade")) and any(has_class(td, "name") for td in row.iter("td")):
             shaded.append(row)
     take(listing, "listingTable")
-    take((div for block in root.iter("div") if block.get("id") == "upcoming" or _has_class(block, "archive")
-          for div in block.iter("div") if div.get("id") and _has_class(div, "row")), "upcoming rows")
+    take((div for block in root.iter("div") if block.get("id") == "upcoming" or has_class(block, "archive")
+          for div in block.iter("div") if div.get("id") and has_class(div, "row")), "upcoming rows")
     take(shaded, "shade rows")
     if not rows:  # no ViewPublisher template: a site's own table of meetings playing Granicus video
         take((row for table in root.iter("table") if _links_granicus(table)
@@ -433,9 +344,9 @@ def _links_granicus(table: etree._Element) -> bool:
 def _site_table_row(cells: list[etree._Element], day: date | None = None) -> tuple[etree._Element | None, str]:
     """(its date cell, the meeting's name) of a site's own table row: the first cell holding a
     date, and the first other cell of words without a link (the meeting, "Committee of the Whole")."""
-    date_cell = next((cell for cell in cells if find_date(_text(cell))), None)
+    date_cell = next((cell for cell in cells if find_date(words_of(cell))), None)
     name = next((text for cell in cells if cell is not date_cell and cell.find(".//a") is None
-                 and (text := _text(cell))), "")
+                 and (text := words_of(cell))), "")
     return date_cell, name
 
 
@@ -448,16 +359,16 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     """ViewPublisher listing in any of its layouts (see `_granicus_rows`): a row per event or clip,
     with every agenda, minutes, packet and video link it gives (video buttons open their player in
     an `onclick`). A row listed twice is one meeting."""
-    root = _html(data)
+    root = html_tree(data)
     rows, layouts = _granicus_rows(root)
     if not rows:
         raise SourceParseError(f"{NO_ROWS}: no Granicus listing rows (table.listingTable, tr.listingRow, "
                                f"tr.odd/even, div#upcoming .row, tr.shade, a table linking Granicus video); "
-                               f"{_page_seen(root)}")
+                               f"{page_seen(root)}")
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     dated = 0
-    absolute = _resolver(ctx.url)
+    absolute = resolver(ctx.url)
     site_table = layouts == [_SITE_TABLE]
     for n, row in enumerate(rows):
         try:
@@ -466,7 +377,7 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
             if meeting is not None:
                 meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
-            problems.append(row_problem("row", row.get("id") or n + 1, _text(row)[:80], exc))
+            problems.append(row_problem("row", row.get("id") or n + 1, words_of(row)[:80], exc))
     if not dated and not problems:
         raise SourceParseError(f"{len(rows)} Granicus rows ({', '.join(layouts)}) but none with a date: "
                                "the page layout may have changed")
@@ -477,7 +388,7 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
 _EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=False)
 
 
-def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> tuple[bool, Meeting | None]:
+def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> tuple[bool, Meeting | None]:
     """(whether the row has a date, its meeting if in the window)."""
     if row.tag == "tr":
         cells = list(row.iterchildren("td"))
@@ -486,10 +397,10 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
             name_cell = cells[0]
         date_cell = _cell_named(cells, "date", "eventdate")
     else:  # a custom block row: the name is the `.committee` span
-        name_cell = next((el for el in row.iter() if _has_class(el, "committee")), None)
+        name_cell = next((el for el in row.iter() if has_class(el, "committee")), None)
         date_cell = None
-    name = _text(name_cell) or _text(row)
-    when = _text(date_cell) if date_cell is not None else _text(row)  # no date column: the row's words
+    name = words_of(name_cell) or words_of(row)
+    when = words_of(date_cell) if date_cell is not None else words_of(row)  # no date column: the row's words
     day = find_date(when) or find_date(name)
     if day is None:
         return False, None  # a heading, search or separator row
@@ -499,21 +410,21 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: _Resolver)
     event_ids = []
     for link, element in _links(row, absolute):
         if link not in documents:
-            documents.add(link, _label(element))
+            documents.add(link, link_label(element))
     for event in _EVENT_IDS(row):  # an eComment button names the upcoming event without a link
         if event.isdigit() and event != "0":
             event_ids.append(f"event-{event}")
     ref = (_granicus_ref(doc.url for doc in documents.items) or next(iter(event_ids), None)
-           or (f"row-{row.get('id')}" if row.get("id") else f"row-{_slug(name)}-{day.isoformat()}"))
+           or (f"row-{row.get('id')}" if row.get("id") else f"row-{slug(name)}-{day.isoformat()}"))
     title = _ON_DATE.sub("", name).strip() or name
     clock = time_for_day(day, when) if date_cell is not None else None
     return True, meeting_record(
-        source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock or time_for_day(day, name, when)),
+        source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock or time_for_day(day, name, when)),
         day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=_page_url(ctx.url),
         items=title_items(name, ctx.keywords))
 
 
-def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: _Resolver) -> tuple[bool, Meeting | None]:
+def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> tuple[bool, Meeting | None]:
     """A row of a site's own table of meetings (see `_links_granicus`): its date cell gives the day
     and the time it states ("02/24/22 - 4 p.m."), a cell of words the meeting; a cancellation may
     be written in any cell ("Meeting Canceled" where the agenda would be). Its id is the meeting's
@@ -521,7 +432,7 @@ def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: _Res
     its day and time."""
     cells = row.findall("td")
     date_cell, name = _site_table_row(cells)
-    when = _text(date_cell)
+    when = words_of(date_cell)
     day = find_date(when)
     if day is None:
         return False, None  # a heading row
@@ -530,17 +441,17 @@ def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: _Res
     documents = DocumentList()
     for link, element in _links(row, absolute):
         if link not in documents:
-            documents.add(link, _label(element))
+            documents.add(link, link_label(element))
     clock = time_for_day(day, when)
     page = next((absolute(href) for a in date_cell.iter("a") if (href := (a.get("href") or "").strip())
                  and not href.startswith(("#", "javascript:", "mailto:"))), None) if date_cell is not None else None
     own = urlsplit(page).path.strip("/") if page else ""
-    ref = (f"page-{own}" if own else f"row-{_slug(name)}") + f"-{day.isoformat()}" + (
+    ref = (f"page-{own}" if own else f"row-{slug(name)}") + f"-{day.isoformat()}" + (
         f"-{clock.strftime('%H%M')}" if clock else "")  # a page linked from two rows (a copy slip) is two
     title = name or "Meeting"
     return True, meeting_record(
-        source="granicus", ref=ref, body=ctx.body, title=title, local=_local(day, clock), day=day,
-        zone=ctx.timezone, comment_text=_text(row), documents=documents.items, url=web_url(page or ctx.url),
+        source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock), day=day,
+        zone=ctx.timezone, comment_text=words_of(row), documents=documents.items, url=web_url(page or ctx.url),
         items=title_items(title, ctx.keywords))
 
 
@@ -548,10 +459,6 @@ def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: _Res
 def _page_url(url: str) -> str | None:
     """The listing's own address as its meetings' link (the same on every row: checked once)."""
     return web_url(url)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "meeting"
 
 
 # -- RSS/Atom feeds -------------------------------------------------------------------------------
@@ -602,7 +509,7 @@ def _summary_text(entry: Any) -> str:
     if "<" not in summary:
         return " ".join(summary.split())
     try:
-        return _text(lxml.html.fragment_fromstring(summary, create_parent="div"))
+        return words_of(lxml.html.fragment_fromstring(summary, create_parent="div"))
     except (etree.ParserError, ValueError):
         return " ".join(re.sub(r"<[^>]*>", " ", summary).split())
 
@@ -742,7 +649,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
                 documents.add(join_url(ctx.url, href), kind.split("/")[0] if kind else None)
         meetings.append(meeting_record(
             source="feed", ref=ref, body=main["body"] or ctx.body, title=main["title"],
-            local=_local(main["day"], main["clock"]), day=main["day"], zone=ctx.timezone, comment_text=main["summary"],
+            local=local_start(main["day"], main["clock"]), day=main["day"], zone=ctx.timezone, comment_text=main["summary"],
             documents=documents.items, agenda_url=agenda["link"] if agenda else None,
             minutes_url=minutes["link"] if minutes else None,
             url=main["link"], items=title_items(f"{main['title']} {main['summary']}", ctx.keywords, main["title"])))

@@ -26,7 +26,6 @@ import re
 
 from lxml import etree
 
-from tracker.meetings.agendas import _html, _label, _local, _page_seen, _Resolver, _resolver, _slug, _text
 from tracker.meetings.normalize import (
     DocumentList,
     SourceParseError,
@@ -34,6 +33,16 @@ from tracker.meetings.normalize import (
     in_window,
     time_for_day,
     title_items,
+)
+from tracker.meetings.pages import (
+    Resolver,
+    html_tree,
+    link_label,
+    local_start,
+    page_seen,
+    resolver,
+    slug,
+    words_of,
 )
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
@@ -61,7 +70,7 @@ def _grid(root: etree._Element) -> etree._Element | None:
     return next((table for table in grids if "gridCalendar" in (table.get("id") or "")), next(iter(grids), None))
 
 
-def _links(cell: etree._Element, absolute: _Resolver, page: str) -> list[tuple[str, etree._Element]]:
+def _links(cell: etree._Element, absolute: Resolver, page: str) -> list[tuple[str, etree._Element]]:
     """(absolute address, the link) of each link in a cell: what its `onclick` opens, else its
     `href`; never the calendar page itself (a link that only runs script)."""
     found = []
@@ -79,7 +88,7 @@ def _links(cell: etree._Element, absolute: _Resolver, page: str) -> list[tuple[s
 def _header_words(cell: etree._Element) -> str:
     """What a column is called: its words, else its sort button's value, else its image's alt text
     (the iCalendar column is an image)."""
-    words = _text(cell)
+    words = words_of(cell)
     if not words:
         words = " ".join(value for el in cell.iter("input") if (value := " ".join((el.get("value") or "").split())))
     if not words:
@@ -117,23 +126,23 @@ def _kind(column: str) -> str:
 def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
     """The grid's rows, each a meeting (see the module's notes). A grid that says "No records to
     display" is an empty listing; a page without the grid is one line saying what it holds."""
-    root = _html(data)
+    root = html_tree(data)
     table = _grid(root)
     if table is None:
         if any("rgNoRecords" in (row.get("class") or "") for row in root.iter("tr")):
             return Listing([], [])  # the client's period holds no meeting
         raise SourceParseError("no Legistar calendar grid (table.rgMasterTable with tr.rgRow/tr.rgAltRow rows); "
-                               f"{_page_seen(root)}")
+                               f"{page_seen(root)}")
     names = _columns(table)
     rows = [row for row in table.iter("tr") if _is_row(row)]
     where = {"name": _column(names, "name"), "date": _column(names, "date"), "time": _column(names, "time"),
              "location": _column(names, "location"), "topic": _column(names, "topic")}
     if where["date"] is None:  # a header without words (a sort button of no value): the column of dates
         first = rows[0].findall("td")
-        where["date"] = next((n for n, cell in enumerate(first) if find_date(_text(cell))), None)
+        where["date"] = next((n for n, cell in enumerate(first) if find_date(words_of(cell))), None)
     if where["date"] is None:
         raise SourceParseError(f"a Legistar calendar grid without a date column (columns: {', '.join(names)[:120]})")
-    absolute = _resolver(ctx.url)
+    absolute = resolver(ctx.url)
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
     for n, row in enumerate(rows):
@@ -142,30 +151,30 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
             if meeting is not None:
                 meetings.setdefault(meeting.source_ref, meeting)
         except Exception as exc:  # one row that cannot be read is that row's problem
-            problems.append(row_problem("row", n + 1, _text(row)[:80], exc))
+            problems.append(row_problem("row", n + 1, words_of(row)[:80], exc))
     return Listing(list(meetings.values()), problems)
 
 
 def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None], ctx: ListingContext,
-             absolute: _Resolver) -> Meeting | None:
+             absolute: Resolver) -> Meeting | None:
     cells = row.findall("td")
 
     def cell(key: str) -> etree._Element | None:
         at = where[key]
         return cells[at] if at is not None and at < len(cells) else None
 
-    when = _text(cell("date"))
+    when = words_of(cell("date"))
     day = find_date(when)
     if day is None:
         raise ValueError(f"meeting date {when[:40]!r} is not a date")
     if not in_window(ctx, day):
         return None
-    name = _text(cell("name")) or ctx.body
-    said_time = _text(cell("time"))
+    name = words_of(cell("name")) or ctx.body
+    said_time = words_of(cell("time"))
     clock = time_for_day(day, said_time)
     place_cell = cell("location")
     place, note = _place(place_cell)
-    topic = _text(cell("topic"))
+    topic = words_of(cell("topic"))
     documents = DocumentList()
     detail = ical = None
     for at, column in enumerate(cells):
@@ -178,16 +187,16 @@ def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None]
                 documents.add(link, "iCalendar", "other")
             elif _EVENT_ID.search(link):
                 detail = detail or link
-                documents.add(link, _label(element) or "Meeting details", "other")
+                documents.add(link, link_label(element) or "Meeting details", "other")
             else:
-                documents.add(link, _label(element) or header or None, _kind(header))
+                documents.add(link, link_label(element) or header or None, _kind(header))
     found = _EVENT_ID.search(detail or "") or _ICAL_ID.search(ical or "")
-    ref = found.group(1) if found else f"{_slug(name)}-{day.isoformat()}"
+    ref = found.group(1) if found else f"{slug(name)}-{day.isoformat()}"
     # A word in the time cell ("Canceled", "Deferred"), the location or its note calls the meeting off.
     status_words = " ".join(words for words in (said_time if clock is None else "", place, note) if words)
     comment = "; ".join(words for words in (note, topic) if words) or None
     return meeting_record(
-        source="legistar_calendar", ref=ref, body=name, title=name, local=_local(day, clock), day=day,
+        source="legistar_calendar", ref=ref, body=name, title=name, local=local_start(day, clock), day=day,
         zone=ctx.timezone, comment_text=status_words or None, documents=documents.items, location=place or None,
         comment=comment, url=web_url(detail or ctx.url), items=title_items(f"{name} {topic}".strip(), ctx.keywords, name))
 
@@ -197,8 +206,8 @@ def _place(cell: etree._Element | None) -> tuple[str, str]:
     Committee on Aging"), the location the cell's other words."""
     if cell is None:
         return "", ""
-    notes = [text for em in cell.iter("em") if (text := _text(em))]
-    words = _text(cell)
+    notes = [text for em in cell.iter("em") if (text := words_of(em))]
+    words = words_of(cell)
     for text in notes:
         words = words.replace(text, " ")
     return " ".join(words.split()), " ".join(notes)

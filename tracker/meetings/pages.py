@@ -1,0 +1,128 @@
+"""What the page parsers share (tracker/meetings/agendas.py, legistar_calendar.py): one HTML tree
+per page, its links made absolute, the words of a node as a reader sees them, a link's label, and the
+one line saying what a page that is no known listing holds. lxml's own HTML parser is used, not
+lxml.html's: its element classes cost a Python call per node, and a 500-row page has tens of
+thousands."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+from tracker.meetings.normalize import SourceParseError
+
+__all__ = ["Resolver", "has_class", "html_tree", "link_label", "local_start", "page_seen", "resolver", "slug",
+           "visible_words", "words_of"]
+
+_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+
+
+def html_tree(data: bytes) -> etree._Element:
+    """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else
+    UTF-8; comments dropped (templates keep old links in them)."""
+    _, text = html_to_unicode(None, data)
+    try:
+        root = etree.fromstring(text, _HTML_PARSER) if text and not text.isspace() else None
+    except (etree.ParserError, ValueError):
+        root = None
+    if root is None:
+        raise SourceParseError("an empty page, not a meeting listing")
+    return root
+
+
+
+Resolver = Callable[[str], str]
+
+
+def resolver(base: str) -> Resolver:
+    """Absolute addresses of a page's links, the common forms (absolute, `//host/...`, `/path`)
+    without `urljoin`'s full parse: a 500-row page has thousands of links."""
+    parts = urlsplit(base)
+    scheme, origin = parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
+
+    def absolute(href: str) -> str:
+        if href.startswith(("http://", "https://")):
+            host = href[href.index("//") + 2:].split("/", 1)[0]
+            return urljoin(base, href) if "[" in host or "]" in host else href  # urljoin checks it
+        if href.startswith("//"):
+            return f"{scheme}:{href}"
+        if href.startswith("/") and "/." not in href:
+            return origin + href
+        return urljoin(base, href)
+
+    return absolute
+
+
+
+# The text pieces under a node, as `itertext()` gives them (its text, each descendant's text and
+# tail, in page order), read by libxml2 in one call: `itertext()` makes an element object per
+# descendant. The same pieces: the parser joins adjacent text into one node, as lxml's `.text` does.
+_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
+
+
+def words_of(node: etree._Element | None) -> str:
+    """The node's words, white space (and `&nbsp;`) collapsed (a script's text too: a listing's
+    cells hold none)."""
+    if node is None:
+        return ""
+    if len(node) == 0:  # words only (most cells and paragraphs)
+        return " ".join((node.text or "").split())
+    return " ".join(" ".join(_TEXT_NODES(node)).split())  # an empty piece only adds white space
+
+
+def visible_words(node: etree._Element) -> str:
+    """The words a reader sees in `node`: without elements hidden by `display:none` (Granicus hides
+    a sort key, the meeting's Unix time, inside its date links)."""
+    if not any(element.get("style") for element in node.iterdescendants()):
+        return words_of(node)  # nothing in it can be hidden (most links): its words
+    parts: list[str] = []
+
+    def walk(element: etree._Element) -> None:
+        if element.text:
+            parts.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str) and "display:none" not in (child.get("style") or "").replace(" ", "").lower():
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(node)
+    return " ".join(" ".join(parts).split())
+
+
+def has_class(node: etree._Element, name: str) -> bool:
+    return name in (node.get("class") or "").split()
+
+
+def link_label(element: etree._Element) -> str | None:
+    """What a link says: its visible words, a button's value, its image's alt text, its title."""
+    if len(element) == 0 and (text := element.text) and not text.isspace():  # most links: words only
+        return " ".join(text.split())
+    return (visible_words(element) or element.get("value")
+            or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
+            or element.get("title") or element.get("aria-label"))
+
+
+
+def page_seen(root: etree._Element) -> str:
+    """What a page that is no known listing holds, for its one problem line."""
+    title = " ".join((root.findtext(".//title") or "").split())[:60]
+    tables = sum(1 for _ in root.iter("table"))
+    rows = sum(1 for _ in root.iter("tr"))
+    return f"the page ({title!r}) has {tables} tables and {rows} table rows" if title else \
+        f"the page has {tables} tables and {rows} table rows"
+
+
+
+def local_start(day: date, clock: time | None) -> datetime | None:
+    return datetime.combine(day, clock) if clock else None
+
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80] or "meeting"
