@@ -53,13 +53,18 @@ __all__ = ["GRID_ROWS", "parse_calendar"]
 GRID_ROWS = ("rgRow", "rgAltRow")
 _EVENT_ID = re.compile(r"MeetingDetail\.aspx\?(?:[^#]*&)?ID=(\d+)", re.I)
 _ICAL_ID = re.compile(r"View\.ashx\?M=IC&(?:[^#]*&)?ID=(\d+)", re.I)
+# What each of them starts with, in lower case.
+_EVENT_STEM, _ICAL_STEM = "meetingdetail.aspx?", "view.ashx?m=ic&"
 # A video link opens its player in a window (`OpenTelerikWindow('Video.aspx?...','video')`); its
 # `href` is the calendar itself.
 _OPENS = re.compile(r"""^\s*(?:OpenTelerikWindow|radopen|window\.open)\s*\(\s*['"]([^'"]+)['"]""", re.I)
 
 
+_ROW_CLASSES = frozenset(GRID_ROWS)
+
+
 def _is_row(row: etree._Element) -> bool:
-    return any(name in GRID_ROWS for name in (row.get("class") or "").split())
+    return not _ROW_CLASSES.isdisjoint((row.get("class") or "").split())
 
 
 def _grid(root: etree._Element) -> etree._Element | None:
@@ -70,34 +75,38 @@ def _grid(root: etree._Element) -> etree._Element | None:
     return next((table for table in grids if "gridCalendar" in (table.get("id") or "")), next(iter(grids), None))
 
 
-def _address(element: etree._Element, absolute: Resolver, page: str) -> str | None:
+def _address(onclick: str | None, href: str | None, absolute: Resolver, page: str) -> str | None:
     """A link's absolute address: what its `onclick` opens, else its `href`; None for the calendar
     page itself (a link that only runs script) and for a link to nowhere."""
-    onclick, href = element.get("onclick"), element.get("href")
-    if onclick is None and href is None:
-        return None  # most of a row's links (the body, "Not available")
-    opened = _OPENS.match(onclick or "")
+    opened = _OPENS.match(onclick) if onclick else None
     href = opened.group(1) if opened else (href or "").strip()
     if not href or href.startswith(("#", "javascript:", "mailto:")):
         return None
     link = absolute(href)
-    return link if link.split("#")[0] != page else None
+    return link if (link.split("#")[0] if "#" in link else link) != page else None
 
 
 def _row_links(row: etree._Element, cells: list[etree._Element], absolute: Resolver,
                page: str) -> list[tuple[int, str, etree._Element]]:
     """(column, absolute address, the link) of each link in the row's cells, in page order, from
-    one walk of the row (one walk per cell costs ten). A link's column is that of its nearest
-    `td` that is one of the row's cells; a link in none of them (in a `th`) is no cell's."""
+    one walk of the row (one walk per cell costs ten). A link's column is that of the row's cell
+    above it; a link in none of the cells (in a `th`) is passed over, as a walk of each cell does."""
     column_of = {cell: n for n, cell in enumerate(cells)}  # lxml gives a live node the same object
     found = []
     for element in row.iter("a"):
-        if (link := _address(element, absolute, page)) is None:
-            continue
-        column = next((column_of[td] for td in element.iterancestors("td") if td in column_of), None)
-        if column is not None:
-            found.append((column, link, element))
+        onclick, href = element.get("onclick"), element.get("href")
+        if (onclick is None and href is None) or (link := _address(onclick, href, absolute, page)) is None:
+            continue  # most of a row's links: the body's, "Not available"
+        parent = element.getparent()
+        while parent is not row:  # up to the row's child holding the link
+            if (column := column_of.get(parent)) is not None:
+                found.append((column, link, element))
+                break
+            parent = parent.getparent()
     return found
+
+
+_PLAIN = etree._Element  # the class of an element (not a comment) in html_tree's trees
 
 
 def _line(node: etree._Element) -> list[etree._Element] | None:
@@ -105,9 +114,11 @@ def _line(node: etree._Element) -> list[etree._Element] | None:
     </td>`: NYC's rows wrap every cell in `<font>`), when nothing along the way holds words but the
     last one's own text: then that text is all the words of `node`. Else None."""
     line = [node]
-    while len(node):  # children that are elements (the page's tree holds no comment, see html_tree)
-        text, child = node.text, node[0]
-        if len(node) > 1 or (text and not text.isspace()) or not isinstance(child.tag, str):
+    while count := len(node):  # counts comments too: a child that is not a plain element is no line
+        if count > 1 or type(child := node[0]) is not _PLAIN:
+            return None
+        text = node.text
+        if text and not text.isspace():
             return None
         tail = child.tail
         if tail and not tail.isspace():
@@ -209,7 +220,7 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
 
 def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None], ctx: ListingContext,
              absolute: Resolver) -> Meeting | None:
-    cells = row.findall("td")
+    cells = list(row.iterchildren("td"))  # as findall("td"), without its path's Python steps
 
     def cell(key: str) -> etree._Element | None:
         at = where[key]
@@ -232,10 +243,13 @@ def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None]
     for at, link, element in _row_links(row, cells, absolute, ctx.url):
         if at == where["name"]:
             continue  # the body's own page, no document of this meeting
-        if found := _ICAL_ID.search(link):
+        # A case-blind match in ASCII text holds the pattern's start in lower case: most links (the
+        # agenda, the minutes) need no search.
+        lowered = link.lower() if link.isascii() else None
+        if (lowered is None or _ICAL_STEM in lowered) and (found := _ICAL_ID.search(link)):
             ical = ical or found
             documents.add(link, "iCalendar", "other")
-        elif found := _EVENT_ID.search(link):
+        elif (lowered is None or _EVENT_STEM in lowered) and (found := _EVENT_ID.search(link)):
             detail = detail or found
             documents.add(link, _label(element) or "Meeting details", "other")
         else:
