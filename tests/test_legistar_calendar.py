@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from listings import listing_of
+from lxml import etree
 from recorded import local
 from statusjson import changes_json, status_json
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import ReplayServer
+from tracker.meetings import legistar_calendar as lc
 from tracker.meetings.legistar_calendar import parse_calendar
 from tracker.meetings.normalize import SourceParseError
+from tracker.meetings.pages import Resolver, html_tree, link_label, resolver, words_of
 from tracker.store import Store
 
 CHICAGO = local("corpus/legistar_calendar/chicago_calendar.html")
@@ -88,3 +92,78 @@ def test_one_unreadable_row_is_its_own_problem_and_the_others_are_read() -> None
     assert len(meetings) == 39
     (line,) = problems
     assert line.startswith("row 1 (Subcommittee on Landmarks") and "unreadable: meeting date '' is not a date" in line
+
+
+# The parser's shortcuts, each checked against the slow path it replaces on every node of the real
+# calendar pages (a cell's words, a link's label, a row's links, the event-id searches).
+PAGES = {"chicago_calendar.html": "https://chicago.legistar.com/Calendar.aspx",
+         "lametro_calendar.html": "https://metro.legistar.com/Calendar.aspx",
+         "nyc_calendar.html": "https://nyc.legistar.com/Calendar.aspx",
+         "ramsey_boc_departmentdetail.html": "https://ramseycounty.legistar.com/DepartmentDetail.aspx?ID=41635"
+                                             "&GUID=342EB836-C0D1-463A-8A12-C5C1B8BB0EBF"}
+
+
+def trees() -> list[tuple[etree._Element, str]]:
+    """Each page as the parser reads it, and as a parser keeping comments reads it (a comment is no
+    child the shortcuts may step into)."""
+    pages = [(local(f"corpus/legistar_calendar/{name}"), url) for name, url in PAGES.items()]
+    with_comments = etree.HTMLParser()
+    return [(html_tree(page), url) for page, url in pages] + \
+        [(etree.fromstring(page, with_comments), url) for page, url in pages]
+
+
+def test_the_words_of_a_node_read_directly_are_its_words() -> None:
+    for root, _ in trees():
+        for node in root.iter():
+            if isinstance(node.tag, str):
+                assert lc._words(node) == words_of(node), etree.tostring(node)[:200]
+            if node.tag == "a":
+                assert lc._label(node) == link_label(node), etree.tostring(node)[:200]
+
+
+def test_a_cells_place_read_directly_is_the_place() -> None:
+    def slow(cell: etree._Element) -> tuple[str, str]:
+        notes = [text for em in cell.iter("em") if (text := words_of(em))]
+        words = words_of(cell)
+        for text in notes:
+            words = words.replace(text, " ")
+        return " ".join(words.split()), " ".join(notes)
+
+    cells = [cell for root, _ in trees() for cell in root.iter("td", "th")]
+    assert sum(1 for cell in cells if cell.find(".//em") is not None) > 40  # notes under locations
+    assert all(lc._place(cell) == slow(cell) for cell in cells)
+
+
+def test_a_rows_links_from_one_walk_are_each_cells_links_in_turn() -> None:
+    def cell_links(cell: etree._Element, absolute: Resolver, page: str) -> list[tuple[str, etree._Element]]:
+        found = []
+        for element in cell.iter("a"):
+            opened = lc._OPENS.match(element.get("onclick") or "")
+            href = opened.group(1) if opened else (element.get("href") or "").strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:")):
+                continue
+            link = absolute(href)
+            if link.split("#")[0] != page:
+                found.append((link, element))
+        return found
+
+    seen = 0
+    for root, url in trees():
+        absolute = resolver(url)
+        for row in root.iter("tr"):
+            cells = list(row.iterchildren("td"))
+            assert cells == row.findall("td")
+            slow = [(n, link, element) for n, cell in enumerate(cells) for link, element in cell_links(cell, absolute, url)]
+            assert lc._row_links(row, cells, absolute, url) == slow
+            seen += len(slow)
+    assert seen > 500
+
+
+def test_a_link_without_a_patterns_start_in_lower_case_cannot_match_it() -> None:
+    links = [link for root, url in trees() for element in root.iter("a")
+             for link in (urljoin(url, element.get("href") or ""),)]
+    links += [link.upper() for link in links] + [link.swapcase() for link in links]
+    for pattern, stem in ((lc._ICAL_ID, lc._ICAL_STEM), (lc._EVENT_ID, lc._EVENT_STEM)):
+        matched = [link for link in links if pattern.search(link)]
+        assert len(matched) > 100
+        assert all(stem in link.lower() for link in matched if link.isascii())

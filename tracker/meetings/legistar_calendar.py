@@ -53,13 +53,18 @@ __all__ = ["GRID_ROWS", "parse_calendar"]
 GRID_ROWS = ("rgRow", "rgAltRow")
 _EVENT_ID = re.compile(r"MeetingDetail\.aspx\?(?:[^#]*&)?ID=(\d+)", re.I)
 _ICAL_ID = re.compile(r"View\.ashx\?M=IC&(?:[^#]*&)?ID=(\d+)", re.I)
+# What each of them starts with, in lower case.
+_EVENT_STEM, _ICAL_STEM = "meetingdetail.aspx?", "view.ashx?m=ic&"
 # A video link opens its player in a window (`OpenTelerikWindow('Video.aspx?...','video')`); its
 # `href` is the calendar itself.
 _OPENS = re.compile(r"""^\s*(?:OpenTelerikWindow|radopen|window\.open)\s*\(\s*['"]([^'"]+)['"]""", re.I)
 
 
+_ROW_CLASSES = frozenset(GRID_ROWS)
+
+
 def _is_row(row: etree._Element) -> bool:
-    return any(name in GRID_ROWS for name in (row.get("class") or "").split())
+    return not _ROW_CLASSES.isdisjoint((row.get("class") or "").split())
 
 
 def _grid(root: etree._Element) -> etree._Element | None:
@@ -70,19 +75,77 @@ def _grid(root: etree._Element) -> etree._Element | None:
     return next((table for table in grids if "gridCalendar" in (table.get("id") or "")), next(iter(grids), None))
 
 
-def _links(cell: etree._Element, absolute: Resolver, page: str) -> list[tuple[str, etree._Element]]:
-    """(absolute address, the link) of each link in a cell: what its `onclick` opens, else its
-    `href`; never the calendar page itself (a link that only runs script)."""
+def _address(onclick: str | None, href: str | None, absolute: Resolver, page: str) -> str | None:
+    """A link's absolute address: what its `onclick` opens, else its `href`; None for the calendar
+    page itself (a link that only runs script) and for a link to nowhere."""
+    opened = _OPENS.match(onclick) if onclick else None
+    href = opened.group(1) if opened else (href or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:")):
+        return None
+    link = absolute(href)
+    return link if (link.split("#")[0] if "#" in link else link) != page else None
+
+
+def _row_links(row: etree._Element, cells: list[etree._Element], absolute: Resolver,
+               page: str) -> list[tuple[int, str, etree._Element]]:
+    """(column, absolute address, the link) of each link in the row's cells, in page order, from
+    one walk of the row (one walk per cell costs ten). A link's column is that of the row's cell
+    above it; a link in none of the cells (in a `th`) is passed over, as a walk of each cell does."""
+    column_of = {cell: n for n, cell in enumerate(cells)}  # lxml gives a live node the same object
     found = []
-    for element in cell.iter("a"):
-        opened = _OPENS.match(element.get("onclick") or "")
-        href = opened.group(1) if opened else (element.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:")):
-            continue
-        link = absolute(href)
-        if link.split("#")[0] != page:
-            found.append((link, element))
+    for element in row.iter("a"):
+        onclick, href = element.get("onclick"), element.get("href")
+        if (onclick is None and href is None) or (link := _address(onclick, href, absolute, page)) is None:
+            continue  # most of a row's links: the body's, "Not available"
+        parent = element.getparent()
+        while parent is not row:  # up to the row's child holding the link
+            if (column := column_of.get(parent)) is not None:
+                found.append((column, link, element))
+                break
+            parent = parent.getparent()
     return found
+
+
+_PLAIN = etree._Element  # the class of an element (not a comment) in html_tree's trees
+
+
+def _line(node: etree._Element) -> list[etree._Element] | None:
+    """`node` and its one child, that child's one child and so on down (`<td><font>1/31/2019</font>
+    </td>`: NYC's rows wrap every cell in `<font>`), when nothing along the way holds words but the
+    last one's own text: then that text is all the words of `node`. Else None."""
+    line = [node]
+    while count := len(node):  # counts comments too: a child that is not a plain element is no line
+        if count > 1 or type(child := node[0]) is not _PLAIN:
+            return None
+        text = node.text
+        if text and not text.isspace():
+            return None
+        tail = child.tail
+        if tail and not tail.isspace():
+            return None
+        line.append(child)
+        node = child
+    return line
+
+
+def _words(node: etree._Element | None) -> str:
+    """`words_of(node)`, without its XPath search when the words are one text (`_line`): the
+    other text pieces are white space and add no word."""
+    if node is None:
+        return ""
+    line = _line(node)
+    return " ".join((line[-1].text or "").split()) if line is not None else words_of(node)
+
+
+def _label(element: etree._Element) -> str | None:
+    """`link_label(element)`, read directly for a link whose words are one text (`_line`) under
+    no element with a style (`<a><font>Agenda</font></a>`): its visible words are then its words,
+    and a link with words is labelled by them."""
+    line = _line(element)
+    if (line is not None and not any(el.get("style") for el in line[1:])
+            and (words := " ".join((line[-1].text or "").split()))):
+        return words
+    return link_label(element)
 
 
 def _header_words(cell: etree._Element) -> str:
@@ -157,48 +220,50 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
 
 def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None], ctx: ListingContext,
              absolute: Resolver) -> Meeting | None:
-    cells = row.findall("td")
+    cells = list(row.iterchildren("td"))  # as findall("td"), without its path's Python steps
 
     def cell(key: str) -> etree._Element | None:
         at = where[key]
         return cells[at] if at is not None and at < len(cells) else None
 
-    when = words_of(cell("date"))
+    when = _words(cell("date"))
     day = find_date(when)
     if day is None:
         raise ValueError(f"meeting date {when[:40]!r} is not a date")
     if not in_window(ctx, day):
         return None
-    name = words_of(cell("name")) or ctx.body
-    said_time = words_of(cell("time"))
+    name = _words(cell("name")) or ctx.body
+    said_time = _words(cell("time"))
     clock = time_for_day(day, said_time)
     place_cell = cell("location")
     place, note = _place(place_cell)
-    topic = words_of(cell("topic"))
+    topic = _words(cell("topic"))
     documents = DocumentList()
-    detail = ical = None
-    for at, column in enumerate(cells):
+    detail = ical = None  # the first meeting-details link and iCalendar link, as matched
+    for at, link, element in _row_links(row, cells, absolute, ctx.url):
         if at == where["name"]:
             continue  # the body's own page, no document of this meeting
-        header = names[at] if at < len(names) else ""
-        for link, element in _links(column, absolute, ctx.url):
-            if _ICAL_ID.search(link):
-                ical = ical or link
-                documents.add(link, "iCalendar", "other")
-            elif _EVENT_ID.search(link):
-                detail = detail or link
-                documents.add(link, link_label(element) or "Meeting details", "other")
-            else:
-                documents.add(link, link_label(element) or header or None, _kind(header))
-    found = _EVENT_ID.search(detail or "") or _ICAL_ID.search(ical or "")
-    ref = found.group(1) if found else f"{slug(name)}-{day.isoformat()}"
+        # A case-blind match in ASCII text holds the pattern's start in lower case: most links (the
+        # agenda, the minutes) need no search.
+        lowered = link.lower() if link.isascii() else None
+        if (lowered is None or _ICAL_STEM in lowered) and (found := _ICAL_ID.search(link)):
+            ical = ical or found
+            documents.add(link, "iCalendar", "other")
+        elif (lowered is None or _EVENT_STEM in lowered) and (found := _EVENT_ID.search(link)):
+            detail = detail or found
+            documents.add(link, _label(element) or "Meeting details", "other")
+        else:
+            header = names[at] if at < len(names) else ""
+            documents.add(link, _label(element) or header or None, _kind(header))
+    ref = (detail or ical).group(1) if detail or ical else f"{slug(name)}-{day.isoformat()}"
     # A word in the time cell ("Canceled", "Deferred"), the location or its note calls the meeting off.
     status_words = " ".join(words for words in (said_time if clock is None else "", place, note) if words)
     comment = "; ".join(words for words in (note, topic) if words) or None
     return meeting_record(
         source="legistar_calendar", ref=ref, body=name, title=name, local=local_start(day, clock), day=day,
         zone=ctx.timezone, comment_text=status_words or None, documents=documents.items, location=place or None,
-        comment=comment, url=web_url(detail or ctx.url), items=title_items(f"{name} {topic}".strip(), ctx.keywords, name))
+        comment=comment, url=web_url(detail.string if detail else ctx.url),
+        items=title_items(f"{name} {topic}".strip(), ctx.keywords, name))
 
 
 def _place(cell: etree._Element | None) -> tuple[str, str]:
@@ -206,6 +271,9 @@ def _place(cell: etree._Element | None) -> tuple[str, str]:
     Committee on Aging"), the location the cell's other words."""
     if cell is None:
         return "", ""
+    line = _line(cell)
+    if line is not None and all(el.tag != "em" for el in line):  # one text, no note (most cells)
+        return " ".join((line[-1].text or "").split()), ""
     notes = [text for em in cell.iter("em") if (text := words_of(em))]
     words = words_of(cell)
     for text in notes:
