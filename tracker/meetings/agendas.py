@@ -94,7 +94,10 @@ def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._E
 
 def _opened(onclick: str) -> list[str]:
     """The addresses an `onclick` opens. Most open none (menus, toggles: CivicPlus has one a row),
-    which in ASCII the words `_OPENED` needs tell before its search."""
+    which the characters and words `_OPENED` needs tell before its search: each of its forms holds
+    a "." or an "=" (no case folding touches those), and in ASCII its words in lower case."""
+    if "." not in onclick and "=" not in onclick:
+        return []
     if onclick.isascii():
         lowered = onclick.lower()
         if "window.open" not in lowered and "location" not in lowered:
@@ -165,7 +168,7 @@ def _civicplus_group(row: etree._Element, cache: dict[Any, str]) -> str:
 
 
 # The first `<h2>` in an element (`next(iter("h2"))` would read on through the whole listing for a second).
-_FIRST_H2 = etree.XPath("descendant::h2[1]")
+_FIRST_H2 = etree.XPath("descendant::h2[1]", regexp=False)
 
 
 def _find_group(row: etree._Element, cache: dict[Any, str]) -> str:
@@ -280,16 +283,23 @@ def _granicus_ref(links: Iterable[str]) -> str | None:
     return None
 
 
-def _cell_named(cells: list[etree._Element], *names: str) -> etree._Element | None:
-    """The cell whose `headers` (default template) or class (custom templates) starts with one of
-    `names` ("EventDate Regular-Board-Meeting", class="name")."""
+def _named_cells(cells: list[etree._Element]) -> tuple[etree._Element | None, etree._Element | None]:
+    """(the name cell, the date cell): the first cell whose `headers` (default template) starts with,
+    or whose class (custom templates) holds, "name" / "date" ("EventDate Regular-Board-Meeting",
+    class="name"), each of the two found in one pass over the cells."""
+    name_cell = date_cell = None
     for cell in cells:
         headers = (cell.get("headers") or "").split(None, 1)
-        if headers and headers[0].lower() in names:
-            return cell
-        if (classes := cell.get("class")) and any(word.lower() in names for word in classes.split()):
-            return cell
-    return None
+        said = [headers[0].lower()] if headers else []
+        if classes := cell.get("class"):
+            said += classes.lower().split()  # (lower case changes no white space)
+        if name_cell is None and ("name" in said or "eventname" in said):
+            name_cell = cell
+        if date_cell is None and ("date" in said or "eventdate" in said):
+            date_cell = cell
+        if name_cell is not None and date_cell is not None:
+            break
+    return name_cell, date_cell
 
 
 def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str]]:
@@ -385,17 +395,16 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
 
 
 # The `data-event-id` of a row's links (read without an element object for each of its links).
-_EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=False)
+_EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=False, regexp=False)
 
 
 def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> tuple[bool, Meeting | None]:
     """(whether the row has a date, its meeting if in the window)."""
     if row.tag == "tr":
         cells = list(row.iterchildren("td"))
-        name_cell = _cell_named(cells, "name", "eventname")
+        name_cell, date_cell = _named_cells(cells)
         if name_cell is None and cells:
             name_cell = cells[0]
-        date_cell = _cell_named(cells, "date", "eventdate")
     else:  # a custom block row: the name is the `.committee` span
         name_cell = next((el for el in row.iter() if has_class(el, "committee")), None)
         date_cell = None
