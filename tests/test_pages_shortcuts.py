@@ -54,6 +54,8 @@ def test_made_pages_parse_the_same(data: bytes) -> None:
     "window.open('//lawa.granicus.com/MediaPlayer.php?view_id=4&clip_id=1','player')",
     "WINDOW.OPEN('/x')", "location = '/y'", "Location.Href='/z'", "location.assign('/w')",
     "toggle(this)", "", "\u017fhow('/x')", "window\uff0eopen('/x')",
+    "location.reload(); window.open('/Agenda.PDF?ID=7')", "var location = 1; Window.Open( \"/B\" ); location.href='/C'",
+    "window.openwindow.open('/a')", "locationlocation = '/d'", "window.open(url)", "window.open('/a', 'x'); window.open('/b')",
 ])
 def test_onclick_shortcut_finds_what_the_search_finds(onclick: str) -> None:
     assert agendas._opened(onclick) == agendas._OPENED.findall(onclick)

@@ -76,7 +76,11 @@ _CIVICPLUS_FILE = re.compile(r"/ViewFile/(Agenda|Minutes)/_(\d{2})(\d{2})(\d{4})
 _CIVICPLUS_ANCHOR = re.compile(r"^_(\d{2})(\d{2})(\d{4})-(\d+)$")
 _GRANICUS_ID = re.compile(r"[?&](event_id|clip_id)=(\d+)", re.I)
 _POSTED = re.compile(r"\b(?:Posted|Amended)\s+(.+?\d{4}(?:\s+\d{1,2}:\d\d\s*[AP]M)?)", re.I)
-_OPENED = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]""", re.I)
+_OPENING = r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]"""  # (in lower case)
+_OPENED = re.compile(_OPENING, re.I)
+# `_OPENED` for an ASCII onclick in lower case: the same matches at the same places (in ASCII, case
+# folding is lower case), each address then cut from the onclick as written.
+_OPENED_LOWER = re.compile(_OPENING)
 _ON_DATE = re.compile(r"\s+on\s+\d{4}-\d\d-\d\d.*$")  # RTA: "Finance Committee on 2018-06-21 - (8:30 a.m.)"
 
 def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._Element]]:
@@ -88,7 +92,8 @@ def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._E
         if (href := (element.get("href") or "").strip()) and not href.startswith(("#", "javascript:", "mailto:")):
             found.append((absolute(href), element))
         if onclick := element.get("onclick"):
-            found.extend((absolute(target.strip()), element) for target in _opened(onclick))
+            for target in _opened(onclick):
+                found.append((absolute(target.strip()), element))
     return found
 
 
@@ -98,11 +103,19 @@ def _opened(onclick: str) -> list[str]:
     a "." or an "=" (no case folding touches those), and in ASCII its words in lower case."""
     if "." not in onclick and "=" not in onclick:
         return []
-    if onclick.isascii():
-        lowered = onclick.lower()
-        if "window.open" not in lowered and "location" not in lowered:
-            return []
-    return _OPENED.findall(onclick)
+    if not onclick.isascii():
+        return _OPENED.findall(onclick)
+    # In ASCII a match starts where the lower-case onclick holds "window.open" or "location": tried
+    # there only, left to right, each search going on after the last match as `findall`'s does.
+    lowered, found, at = onclick.lower(), [], 0
+    while starts := [start for start in (lowered.find("window.open", at), lowered.find("location", at)) if start >= 0]:
+        start = min(starts)
+        if match := _OPENED_LOWER.match(lowered, start):
+            found.append(onclick[match.start(1):match.end(1)])
+            at = match.end()
+        else:
+            at = start + 1
+    return found
 
 
 # -- CivicPlus AgendaCenter -----------------------------------------------------------------------
@@ -427,8 +440,10 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) 
            or (f"row-{row.get('id')}" if row.get("id") else f"row-{slug(name)}-{day.isoformat()}"))
     title = _ON_DATE.sub("", name).strip() or name
     clock = time_for_day(day, when) if date_cell is not None else None
+    # else the time the name states, or the row's words (a date cell's words are read above: no time)
+    clock = clock or time_for_day(day, name, when if date_cell is None else None)
     return True, meeting_record(
-        source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock or time_for_day(day, name, when)),
+        source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock),
         day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=_page_url(ctx.url),
         items=title_items(name, ctx.keywords))
 
