@@ -411,6 +411,15 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
 _EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=False, regexp=False)
 
 
+def _event_ref(row: etree._Element) -> str | None:
+    """`event-N` of the first eComment button in the row naming an upcoming event (without a link
+    naming it); asked only of a row whose links name no event or clip."""
+    for event in _EVENT_IDS(row):
+        if event.isdigit() and event != "0":
+            return f"event-{event}"
+    return None
+
+
 def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> tuple[bool, Meeting | None]:
     """(whether the row has a date, its meeting if in the window)."""
     if row.tag == "tr":
@@ -429,14 +438,10 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) 
     if not in_window(ctx, day):
         return True, None
     documents = DocumentList()
-    event_ids = []
     for link, element in _links(row, absolute):
         if link not in documents:
             documents.add(link, link_label(element))
-    for event in _EVENT_IDS(row):  # an eComment button names the upcoming event without a link
-        if event.isdigit() and event != "0":
-            event_ids.append(f"event-{event}")
-    ref = (_granicus_ref(doc.url for doc in documents.items) or next(iter(event_ids), None)
+    ref = (_granicus_ref(doc.url for doc in documents.items) or _event_ref(row)
            or (f"row-{row.get('id')}" if row.get("id") else f"row-{slug(name)}-{day.isoformat()}"))
     title = _ON_DATE.sub("", name).strip() or name
     clock = time_for_day(day, when) if date_cell is not None else None
