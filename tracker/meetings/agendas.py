@@ -79,7 +79,8 @@ _POSTED = re.compile(r"\b(?:Posted|Amended)\s+(.+?\d{4}(?:\s+\d{1,2}:\d\d\s*[AP]
 _OPENING = r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]"""  # (in lower case)
 _OPENED = re.compile(_OPENING, re.I)
 # `_OPENED` for an ASCII onclick in lower case: the same matches at the same places (in ASCII, case
-# folding is lower case), each address then cut from the onclick as written.
+# folding is lower case), each address then cut from the onclick as written; half the cost of the
+# case-blind search, which folds every character it compares.
 _OPENED_LOWER = re.compile(_OPENING)
 _ON_DATE = re.compile(r"\s+on\s+\d{4}-\d\d-\d\d.*$")  # RTA: "Finance Committee on 2018-06-21 - (8:30 a.m.)"
 
@@ -105,17 +106,10 @@ def _opened(onclick: str) -> list[str]:
         return []
     if not onclick.isascii():
         return _OPENED.findall(onclick)
-    # In ASCII a match starts where the lower-case onclick holds "window.open" or "location": tried
-    # there only, left to right, each search going on after the last match as `findall`'s does.
-    lowered, found, at = onclick.lower(), [], 0
-    while starts := [start for start in (lowered.find("window.open", at), lowered.find("location", at)) if start >= 0]:
-        start = min(starts)
-        if match := _OPENED_LOWER.match(lowered, start):
-            found.append(onclick[match.start(1):match.end(1)])
-            at = match.end()
-        else:
-            at = start + 1
-    return found
+    lowered = onclick.lower()
+    if "window.open" not in lowered and "location" not in lowered:
+        return []
+    return [onclick[m.start(1):m.end(1)] for m in _OPENED_LOWER.finditer(lowered)]
 
 
 # -- CivicPlus AgendaCenter -----------------------------------------------------------------------
