@@ -76,7 +76,12 @@ _CIVICPLUS_FILE = re.compile(r"/ViewFile/(Agenda|Minutes)/_(\d{2})(\d{2})(\d{4})
 _CIVICPLUS_ANCHOR = re.compile(r"^_(\d{2})(\d{2})(\d{4})-(\d+)$")
 _GRANICUS_ID = re.compile(r"[?&](event_id|clip_id)=(\d+)", re.I)
 _POSTED = re.compile(r"\b(?:Posted|Amended)\s+(.+?\d{4}(?:\s+\d{1,2}:\d\d\s*[AP]M)?)", re.I)
-_OPENED = re.compile(r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]""", re.I)
+_OPENING = r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]"""  # (in lower case)
+_OPENED = re.compile(_OPENING, re.I)
+# `_OPENED` for an ASCII onclick in lower case: the same matches at the same places (in ASCII, case
+# folding is lower case), each address then cut from the onclick as written; half the cost of the
+# case-blind search, which folds every character it compares.
+_OPENED_LOWER = re.compile(_OPENING)
 _ON_DATE = re.compile(r"\s+on\s+\d{4}-\d\d-\d\d.*$")  # RTA: "Finance Committee on 2018-06-21 - (8:30 a.m.)"
 
 def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._Element]]:
@@ -88,18 +93,23 @@ def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._E
         if (href := (element.get("href") or "").strip()) and not href.startswith(("#", "javascript:", "mailto:")):
             found.append((absolute(href), element))
         if onclick := element.get("onclick"):
-            found.extend((absolute(target.strip()), element) for target in _opened(onclick))
+            for target in _opened(onclick):
+                found.append((absolute(target.strip()), element))
     return found
 
 
 def _opened(onclick: str) -> list[str]:
     """The addresses an `onclick` opens. Most open none (menus, toggles: CivicPlus has one a row),
-    which in ASCII the words `_OPENED` needs tell before its search."""
-    if onclick.isascii():
-        lowered = onclick.lower()
-        if "window.open" not in lowered and "location" not in lowered:
-            return []
-    return _OPENED.findall(onclick)
+    which the characters and words `_OPENED` needs tell before its search: each of its forms holds
+    a "." or an "=" (no case folding touches those), and in ASCII its words in lower case."""
+    if "." not in onclick and "=" not in onclick:
+        return []
+    if not onclick.isascii():
+        return _OPENED.findall(onclick)
+    lowered = onclick.lower()
+    if "window.open" not in lowered and "location" not in lowered:
+        return []
+    return [onclick[m.start(1):m.end(1)] for m in _OPENED_LOWER.finditer(lowered)]
 
 
 # -- CivicPlus AgendaCenter -----------------------------------------------------------------------
@@ -165,7 +175,7 @@ def _civicplus_group(row: etree._Element, cache: dict[Any, str]) -> str:
 
 
 # The first `<h2>` in an element (`next(iter("h2"))` would read on through the whole listing for a second).
-_FIRST_H2 = etree.XPath("descendant::h2[1]")
+_FIRST_H2 = etree.XPath("descendant::h2[1]", regexp=False)
 
 
 def _find_group(row: etree._Element, cache: dict[Any, str]) -> str:
@@ -280,16 +290,23 @@ def _granicus_ref(links: Iterable[str]) -> str | None:
     return None
 
 
-def _cell_named(cells: list[etree._Element], *names: str) -> etree._Element | None:
-    """The cell whose `headers` (default template) or class (custom templates) starts with one of
-    `names` ("EventDate Regular-Board-Meeting", class="name")."""
+def _named_cells(cells: list[etree._Element]) -> tuple[etree._Element | None, etree._Element | None]:
+    """(the name cell, the date cell): the first cell whose `headers` (default template) starts with,
+    or whose class (custom templates) holds, "name" / "date" ("EventDate Regular-Board-Meeting",
+    class="name"), each of the two found in one pass over the cells."""
+    name_cell = date_cell = None
     for cell in cells:
         headers = (cell.get("headers") or "").split(None, 1)
-        if headers and headers[0].lower() in names:
-            return cell
-        if (classes := cell.get("class")) and any(word.lower() in names for word in classes.split()):
-            return cell
-    return None
+        said = [headers[0].lower()] if headers else []
+        if classes := cell.get("class"):
+            said += classes.lower().split()  # (lower case changes no white space)
+        if name_cell is None and ("name" in said or "eventname" in said):
+            name_cell = cell
+        if date_cell is None and ("date" in said or "eventdate" in said):
+            date_cell = cell
+        if name_cell is not None and date_cell is not None:
+            break
+    return name_cell, date_cell
 
 
 def _granicus_rows(root: etree._Element) -> tuple[list[etree._Element], list[str]]:
@@ -385,17 +402,25 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
 
 
 # The `data-event-id` of a row's links (read without an element object for each of its links).
-_EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=False)
+_EVENT_IDS = etree.XPath("descendant-or-self::a/@data-event-id", smart_strings=False, regexp=False)
+
+
+def _event_ref(row: etree._Element) -> str | None:
+    """`event-N` of the first eComment button in the row naming an upcoming event (without a link
+    naming it); asked only of a row whose links name no event or clip."""
+    for event in _EVENT_IDS(row):
+        if event.isdigit() and event != "0":
+            return f"event-{event}"
+    return None
 
 
 def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> tuple[bool, Meeting | None]:
     """(whether the row has a date, its meeting if in the window)."""
     if row.tag == "tr":
         cells = list(row.iterchildren("td"))
-        name_cell = _cell_named(cells, "name", "eventname")
+        name_cell, date_cell = _named_cells(cells)
         if name_cell is None and cells:
             name_cell = cells[0]
-        date_cell = _cell_named(cells, "date", "eventdate")
     else:  # a custom block row: the name is the `.committee` span
         name_cell = next((el for el in row.iter() if has_class(el, "committee")), None)
         date_cell = None
@@ -407,19 +432,17 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) 
     if not in_window(ctx, day):
         return True, None
     documents = DocumentList()
-    event_ids = []
     for link, element in _links(row, absolute):
         if link not in documents:
             documents.add(link, link_label(element))
-    for event in _EVENT_IDS(row):  # an eComment button names the upcoming event without a link
-        if event.isdigit() and event != "0":
-            event_ids.append(f"event-{event}")
-    ref = (_granicus_ref(doc.url for doc in documents.items) or next(iter(event_ids), None)
+    ref = (_granicus_ref(doc.url for doc in documents.items) or _event_ref(row)
            or (f"row-{row.get('id')}" if row.get("id") else f"row-{slug(name)}-{day.isoformat()}"))
     title = _ON_DATE.sub("", name).strip() or name
     clock = time_for_day(day, when) if date_cell is not None else None
+    # else the time the name states, or the row's words (a date cell's words are read above: no time)
+    clock = clock or time_for_day(day, name, when if date_cell is None else None)
     return True, meeting_record(
-        source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock or time_for_day(day, name, when)),
+        source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock),
         day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=_page_url(ctx.url),
         items=title_items(name, ctx.keywords))
 

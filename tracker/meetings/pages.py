@@ -6,6 +6,7 @@ thousands."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time
@@ -20,20 +21,34 @@ __all__ = ["Resolver", "has_class", "html_tree", "link_label", "local_start", "p
            "visible_words", "words_of"]
 
 _HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+# The same parser reading UTF-8 bytes: given a `str`, lxml hands libxml2 its buffer in the string's
+# own storage (UTF-16 once a page has a character past U+00FF) and libxml2 converts it all back.
+_UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, encoding="utf-8")
 
 
 def html_tree(data: bytes) -> etree._Element:
     """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else
     UTF-8; comments dropped (templates keep old links in them)."""
-    _, text = html_to_unicode(None, data)
+    encoding, text = html_to_unicode(None, data)
     try:
-        root = etree.fromstring(text, _HTML_PARSER) if text and not text.isspace() else None
+        if not text or text.isspace():
+            root = None
+        elif _is_utf8_of(data, encoding, text):
+            root = etree.fromstring(data, _UTF8_PARSER)  # the same characters, unconverted
+        else:
+            root = etree.fromstring(text, _HTML_PARSER)
     except (etree.ParserError, ValueError):
         root = None
     if root is None:
         raise SourceParseError("an empty page, not a meeting listing")
     return root
 
+
+def _is_utf8_of(data: bytes, encoding: str, text: str) -> bool:
+    """Whether `data` is exactly `text` in UTF-8: `html_to_unicode` read it as UTF-8 (`utf8` is its
+    default's spelling) with no byte replaced (a bad byte becomes U+FFFD, so a text without one had
+    none) and no byte order mark (which it drops from the text)."""
+    return encoding in ("utf-8", "utf8") and not data.startswith(codecs.BOM_UTF8) and "\ufffd" not in text
 
 
 Resolver = Callable[[str], str]
@@ -62,7 +77,8 @@ def resolver(base: str) -> Resolver:
 # The text pieces under a node, as `itertext()` gives them (its text, each descendant's text and
 # tail, in page order), read by libxml2 in one call: `itertext()` makes an element object per
 # descendant. The same pieces: the parser joins adjacent text into one node, as lxml's `.text` does.
-_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
+# Without `regexp=False` each call would register the EXSLT regular-expression functions again.
+_TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False, regexp=False)
 
 
 def words_of(node: etree._Element | None) -> str:
