@@ -35,8 +35,17 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
     for text in (title, comment):
         if text and _may_cancel(text) and (match := _CANCEL_WORDS.search(text)):
             return match.group(1)
-    match = _OFF_IN_NAME.search(title or "")
+    match = _OFF_IN_NAME.search(title) if title and _may_be_off(title) else None
     return match.group(1) if match else None
+
+
+def _may_be_off(title: str) -> bool:
+    """Whether `title` can hold one of `_OFF_IN_NAME`'s phrases: in ASCII, a case-insensitive
+    match holds it in lower case (as `_may_cancel`); other text is searched."""
+    if not title.isascii():
+        return True
+    lowered = title.lower()
+    return "no meeting" in lowered or "will not meet" in lowered
 
 
 def _may_cancel(text: str) -> bool:
@@ -292,9 +301,9 @@ _MINUTES_URL = ("minutesviewer", "viewfile/minutes", "/minutes/")
 _AGENDA_URL = ("agendaviewer", "generatedagenda", "viewfile/agenda", "agendaonline", "/agenda/", "/agendas/")
 _VIDEO_URL = ("mediaplayer.php", "/player/", "asx.php", ".mp4", ".mp3", ".m4a", ".m3u8", ".wmv", "youtube.com/",
               "youtu.be/", "vimeo.com/", "swagit", "boxcast")
-# the first of these a lowercased address holds says what it is (one search, not one per part)
-_KIND_URL = re.compile("|".join(f"(?P<{kind}>{'|'.join(re.escape(p) for p in parts)})" for kind, parts in (
-    ("minutes", _MINUTES_URL), ("agenda", _AGENDA_URL), ("video", _VIDEO_URL))))
+# the first of these a lowercased address holds says what it is (`_url_kind`)
+_KIND_PARTS = tuple((part, kind) for kind, parts in (("minutes", _MINUTES_URL), ("agenda", _AGENDA_URL),
+                                                       ("video", _VIDEO_URL)) for part in parts)
 _MINUTES_WORDS = re.compile(r"\b(minutes?|journal|summary of action)\b", re.I)
 _VIDEO_WORDS = re.compile(r"\b(videos?|audio|watch|listen|live ?stream|stream|media|recordings?|mp4|mp3|youtube)\b", re.I)
 _AGENDA_WORDS = re.compile(r"\bagenda\b", re.I)
@@ -308,8 +317,22 @@ def document_kind(url: str, label: str | None = None) -> str:
         return "packet"
     if kind := _path_kind(path, label or ""):
         return kind
-    found = _KIND_URL.search(query)  # only the query of a path that says nothing (no part holds a "?")
-    return found.lastgroup if found else _label_kind(label or "")
+    # only the query of a path that says nothing (no part holds a "?")
+    return _url_kind(query) or _label_kind(label or "")
+
+
+def _url_kind(text: str) -> str | None:
+    """The kind of the address part (`_KIND_PARTS`) that starts first in `text`, the first listed
+    of those starting there; None when it holds none. What one search of all the parts as
+    alternatives finds (leftmost, then first alternative), at a few `find`s' cost: the regular
+    expression tries every part at every character, and a page's video addresses are long and
+    each different."""
+    first, kind = len(text), None
+    for part, said in _KIND_PARTS:
+        at = text.find(part, 0, first + len(part))  # only where it would start no later than the best
+        if 0 <= at < first:
+            first, kind = at, said
+    return kind
 
 
 @functools.lru_cache(maxsize=4096)
@@ -319,8 +342,7 @@ def _path_kind(path: str, label: str) -> str | None:
     on few paths with few labels (`…/MediaPlayer.php?clip_id=N`, "Video"): each pair is read once."""
     if "packet" in path or _label_kind(label) == "packet":
         return "packet"
-    found = _KIND_URL.search(path)
-    return found.lastgroup if found else None
+    return _url_kind(path)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -380,7 +402,9 @@ def moved_in_name(title: str | None, day: date) -> str | None:
     """The words of a meeting's name that move it from `day` to another day ("Rescheduled to August
     3", "Rescheduled to 2/27/20"); None when the name names `day` itself (the moved meeting's own
     entry). Every listing parser asks, beside `cancellation`."""
-    match = _MOVED_IN_NAME.search((title or "")[:_TEXT_LIMIT])
+    if not title or (title.isascii() and "rescheduled" not in title.lower()):
+        return None  # no match can be there: in ASCII, a case-blind match holds its first word in lower case
+    match = _MOVED_IN_NAME.search(title[:_TEXT_LIMIT])
     if not match:
         return None
     named = ((_MONTH[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
