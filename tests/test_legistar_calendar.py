@@ -22,7 +22,7 @@ from tracker.demo.replay import ReplayServer
 from tracker.meetings import legistar_calendar as lc
 from tracker.meetings.legistar_calendar import parse_calendar
 from tracker.meetings.normalize import SourceParseError
-from tracker.meetings.pages import Resolver, html_tree, link_label, resolver, words_of
+from tracker.meetings.pages import Resolver, html_tree, link_label, resolver, visible_words, words_of
 from tracker.store import Store
 
 CHICAGO = local("corpus/legistar_calendar/chicago_calendar.html")
@@ -113,12 +113,17 @@ def trees() -> list[tuple[etree._Element, str]]:
 
 
 def test_the_words_of_a_node_read_directly_are_its_words() -> None:
+    """`words_of` and `link_label` read one text under wrappers directly (`text_line`): the same
+    words as every text piece under the node joined, and the label the full reading gives."""
     for root, _ in trees():
         for node in root.iter():
             if isinstance(node.tag, str):
-                assert lc._words(node) == words_of(node), etree.tostring(node)[:200]
+                assert words_of(node) == " ".join(" ".join(node.xpath("descendant::text()")).split()), \
+                    etree.tostring(node)[:200]
             if node.tag == "a":
-                assert lc._label(node) == link_label(node), etree.tostring(node)[:200]
+                assert link_label(node) == (visible_words(node) or node.get("value") or " ".join(
+                    img.get("alt") or "" for img in node.iter("img")).strip() or node.get("title")
+                    or node.get("aria-label")), etree.tostring(node)[:200]
 
 
 def test_a_cells_place_read_directly_is_the_place() -> None:

@@ -83,3 +83,15 @@ def cell_named(cells: list[etree._Element], *names: str) -> etree._Element | Non
 def test_granicus_cells_found_in_one_pass_as_in_two(row: str) -> None:
     cells = list(etree.fromstring(f"<table><tr>{row}</tr></table>", etree.HTMLParser()).iter("td"))
     assert agendas._named_cells(cells) == (cell_named(cells, "name", "eventname"), cell_named(cells, "date", "eventdate"))
+
+
+def test_the_words_of_every_node_of_every_recorded_page_are_its_text_pieces_joined() -> None:
+    """`words_of` reads a leaf's text, or one text under wrappers (`text_line`), directly: the same
+    words as every text piece under the node, joined and collapsed."""
+    checked = 0
+    for path in PAGES:
+        for node in pages.html_tree(path.read_bytes()).iter():
+            if isinstance(node.tag, str) and len(node):
+                assert pages.words_of(node) == " ".join(" ".join(node.xpath("descendant::text()")).split()), path
+                checked += pages.text_line(node) is not None
+    assert checked > 1_000  # the direct reading is met, not only the slow one

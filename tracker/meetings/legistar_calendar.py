@@ -42,6 +42,7 @@ from tracker.meetings.pages import (
     page_seen,
     resolver,
     slug,
+    text_line,
     words_of,
 )
 from tracker.meetings.portals import meeting_record, row_problem
@@ -104,48 +105,6 @@ def _row_links(row: etree._Element, cells: list[etree._Element], absolute: Resol
                 break
             parent = parent.getparent()
     return found
-
-
-_PLAIN = etree._Element  # the class of an element (not a comment) in html_tree's trees
-
-
-def _line(node: etree._Element) -> list[etree._Element] | None:
-    """`node` and its one child, that child's one child and so on down (`<td><font>1/31/2019</font>
-    </td>`: NYC's rows wrap every cell in `<font>`), when nothing along the way holds words but the
-    last one's own text: then that text is all the words of `node`. Else None."""
-    line = [node]
-    while count := len(node):  # counts comments too: a child that is not a plain element is no line
-        if count > 1 or type(child := node[0]) is not _PLAIN:
-            return None
-        text = node.text
-        if text and not text.isspace():
-            return None
-        tail = child.tail
-        if tail and not tail.isspace():
-            return None
-        line.append(child)
-        node = child
-    return line
-
-
-def _words(node: etree._Element | None) -> str:
-    """`words_of(node)`, without its XPath search when the words are one text (`_line`): the
-    other text pieces are white space and add no word."""
-    if node is None:
-        return ""
-    line = _line(node)
-    return " ".join((line[-1].text or "").split()) if line is not None else words_of(node)
-
-
-def _label(element: etree._Element) -> str | None:
-    """`link_label(element)`, read directly for a link whose words are one text (`_line`) under
-    no element with a style (`<a><font>Agenda</font></a>`): its visible words are then its words,
-    and a link with words is labelled by them."""
-    line = _line(element)
-    if (line is not None and not any(el.get("style") for el in line[1:])
-            and (words := " ".join((line[-1].text or "").split()))):
-        return words
-    return link_label(element)
 
 
 def _header_words(cell: etree._Element) -> str:
@@ -226,18 +185,18 @@ def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None]
         at = where[key]
         return cells[at] if at is not None and at < len(cells) else None
 
-    when = _words(cell("date"))
+    when = words_of(cell("date"))
     day = find_date(when)
     if day is None:
         raise ValueError(f"meeting date {when[:40]!r} is not a date")
     if not in_window(ctx, day):
         return None
-    name = _words(cell("name")) or ctx.body
-    said_time = _words(cell("time"))
+    name = words_of(cell("name")) or ctx.body
+    said_time = words_of(cell("time"))
     clock = time_for_day(day, said_time)
     place_cell = cell("location")
     place, note = _place(place_cell)
-    topic = _words(cell("topic"))
+    topic = words_of(cell("topic"))
     documents = DocumentList()
     detail = ical = None  # the first meeting-details link and iCalendar link, as matched
     for at, link, element in _row_links(row, cells, absolute, ctx.url):
@@ -251,10 +210,10 @@ def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None]
             documents.add(link, "iCalendar", "other")
         elif (lowered is None or _EVENT_STEM in lowered) and (found := _EVENT_ID.search(link)):
             detail = detail or found
-            documents.add(link, _label(element) or "Meeting details", "other")
+            documents.add(link, link_label(element) or "Meeting details", "other")
         else:
             header = names[at] if at < len(names) else ""
-            documents.add(link, _label(element) or header or None, _kind(header))
+            documents.add(link, link_label(element) or header or None, _kind(header))
     ref = (detail or ical).group(1) if detail or ical else f"{slug(name)}-{day.isoformat()}"
     # A word in the time cell ("Canceled", "Deferred"), the location or its note calls the meeting off.
     status_words = " ".join(words for words in (said_time if clock is None else "", place, note) if words)
@@ -271,7 +230,7 @@ def _place(cell: etree._Element | None) -> tuple[str, str]:
     Committee on Aging"), the location the cell's other words."""
     if cell is None:
         return "", ""
-    line = _line(cell)
+    line = text_line(cell)
     if line is not None and all(el.tag != "em" for el in line):  # one text, no note (most cells)
         return " ".join((line[-1].text or "").split()), ""
     notes = [text for em in cell.iter("em") if (text := words_of(em))]

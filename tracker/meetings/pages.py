@@ -18,7 +18,7 @@ from w3lib.encoding import html_to_unicode
 from tracker.meetings.normalize import SourceParseError
 
 __all__ = ["Resolver", "has_class", "html_tree", "link_label", "local_start", "page_seen", "resolver", "slug",
-           "visible_words", "words_of"]
+           "text_line", "visible_words", "words_of"]
 
 _HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 # The same parser reading UTF-8 bytes: given a `str`, lxml hands libxml2 its buffer in the string's
@@ -81,6 +81,28 @@ def resolver(base: str) -> Resolver:
 _TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False, regexp=False)
 
 
+_PLAIN = etree._Element  # the class of an element (not a comment) in html_tree's trees (lxml.html's classes are others: their nodes take the slow paths)
+
+
+def text_line(node: etree._Element) -> list[etree._Element] | None:
+    """`node` and its one child, that child's one child and so on down (`<td><font>1/31/2019</font>
+    </td>`: NYC's rows wrap every cell in `<font>`), when nothing along the way holds words but the
+    last one's own text: then that text is all the words of `node`. Else None."""
+    line = [node]
+    while count := len(node):  # counts comments too: a child that is not a plain element is no line
+        if count > 1 or type(child := node[0]) is not _PLAIN:
+            return None
+        text = node.text
+        if text and not text.isspace():
+            return None
+        tail = child.tail
+        if tail and not tail.isspace():
+            return None
+        line.append(child)
+        node = child
+    return line
+
+
 def words_of(node: etree._Element | None) -> str:
     """The node's words, white space (and `&nbsp;`) collapsed (a script's text too: a listing's
     cells hold none)."""
@@ -88,6 +110,8 @@ def words_of(node: etree._Element | None) -> str:
         return ""
     if len(node) == 0:  # words only (most cells and paragraphs)
         return " ".join((node.text or "").split())
+    if (line := text_line(node)) is not None:  # one text under wrappers: the other pieces are white space
+        return " ".join((line[-1].text or "").split())
     return " ".join(" ".join(_TEXT_NODES(node)).split())  # an empty piece only adds white space
 
 
@@ -119,6 +143,12 @@ def link_label(element: etree._Element) -> str | None:
     """What a link says: its visible words, a button's value, its image's alt text, its title."""
     if len(element) == 0 and (text := element.text) and not text.isspace():  # most links: words only
         return " ".join(text.split())
+    # one text under wrappers none of which has a style (`<a><font>Agenda</font></a>`): nothing can
+    # be hidden, so its visible words are its words, and a link with words is labelled by them
+    line = text_line(element)
+    if line is not None and not any(el.get("style") for el in line[1:]) and (
+            words := " ".join((line[-1].text or "").split())):
+        return words
     return (visible_words(element) or element.get("value")
             or " ".join(img.get("alt") or "" for img in element.iter("img")).strip()
             or element.get("title") or element.get("aria-label"))
