@@ -126,19 +126,6 @@ def test_the_words_of_a_node_read_directly_are_its_words() -> None:
                     or node.get("aria-label")), etree.tostring(node)[:200]
 
 
-def test_a_cells_place_read_directly_is_the_place() -> None:
-    def slow(cell: etree._Element) -> tuple[str, str]:
-        notes = [text for em in cell.iter("em") if (text := words_of(em))]
-        words = words_of(cell)
-        for text in notes:
-            words = words.replace(text, " ")
-        return " ".join(words.split()), " ".join(notes)
-
-    cells = [cell for root, _ in trees() for cell in root.iter("td", "th")]
-    assert sum(1 for cell in cells if cell.find(".//em") is not None) > 40  # notes under locations
-    assert all(lc._place(cell) == slow(cell) for cell in cells)
-
-
 def test_a_rows_links_from_one_walk_are_each_cells_links_in_turn() -> None:
     def cell_links(cell: etree._Element, absolute: Resolver, page: str) -> list[tuple[str, etree._Element]]:
         found = []

@@ -87,7 +87,7 @@ _ON_DATE = re.compile(r"\s+on\s+\d{4}-\d\d-\d\d.*$")  # RTA: "Finance Committee 
 def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._Element]]:
     """(absolute address, the element) of every link in `node`: `href`s, and the addresses a
     button or a `javascript:` link opens in its `onclick` (Granicus video and agenda buttons). The
-    label is read (`_label`) only for the links kept."""
+    label is read (`link_label`) only for the links kept."""
     found = []
     for element in node.iter("a", "input", "button"):
         if (href := (element.get("href") or "").strip()) and not href.startswith(("#", "javascript:", "mailto:")):

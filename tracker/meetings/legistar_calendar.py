@@ -42,7 +42,6 @@ from tracker.meetings.pages import (
     page_seen,
     resolver,
     slug,
-    text_line,
     words_of,
 )
 from tracker.meetings.portals import meeting_record, row_problem
@@ -230,9 +229,6 @@ def _place(cell: etree._Element | None) -> tuple[str, str]:
     Committee on Aging"), the location the cell's other words."""
     if cell is None:
         return "", ""
-    line = text_line(cell)
-    if line is not None and all(el.tag != "em" for el in line):  # one text, no note (most cells)
-        return " ".join((line[-1].text or "").split()), ""
     notes = [text for em in cell.iter("em") if (text := words_of(em))]
     words = words_of(cell)
     for text in notes:

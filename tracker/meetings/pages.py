@@ -81,7 +81,9 @@ def resolver(base: str) -> Resolver:
 _TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False, regexp=False)
 
 
-_PLAIN = etree._Element  # the class of an element (not a comment) in html_tree's trees (lxml.html's classes are others: their nodes take the slow paths)
+# The class of an element (not a comment) in html_tree's trees; lxml.html's classes are others, and
+# their nodes take the slow paths.
+_PLAIN = etree._Element
 
 
 def text_line(node: etree._Element) -> list[etree._Element] | None:
