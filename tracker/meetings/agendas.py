@@ -655,7 +655,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
             groups.setdefault(ref, {}).setdefault(kind, {
                 "title": title, "summary": summary, "link": link, "day": day,
                 "body": str(tags[0].get("term") or "").strip() if tags else "", "clock": clock,
-                "enclosures": enclosures})
+                "enclosures": enclosures, "civicplus": civicplus})
         except Exception as exc:  # one entry that cannot be read is that entry's problem
             problems.append(row_problem("entry", entry.get("id") or entry.get("link"), entry.get("title"), exc))
     meetings = []
@@ -664,7 +664,8 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
         main = agenda or entries["minutes"]  # the agenda entry speaks for the meeting when there is one
         documents = DocumentList()
         if agenda and agenda["link"]:
-            documents.add(agenda["link"], agenda["title"], "agenda" if _is_document(agenda["link"]) else "other")
+            documents.add(agenda["link"], agenda["title"],
+                          "agenda" if _is_document(agenda["link"], agenda["civicplus"]) else "other")
         if minutes and minutes["link"]:
             documents.add(minutes["link"], minutes["title"], "minutes")
         for entry in (agenda, minutes):
@@ -685,8 +686,9 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
 _DOCUMENT_LINK = re.compile(r"\.(pdf|docx?)\b|Agenda", re.I)
 
 
-def _is_document(link: str) -> bool:
+def _is_document(link: str, civicplus: tuple[str, str, date | None] | None) -> bool:
     """An agenda feed entry's link is its agenda (CivicPlus, Granicus, a PDF); an event feed's link
-    is the event's page (typed "other" in the meeting's documents, still its `agenda_url` as before)."""
-    return bool(_civicplus_file(link) or _GRANICUS_ID.search(link) or _DOCUMENT_LINK.search(link))
+    is the event's page (typed "other" in the meeting's documents, still its `agenda_url` as before).
+    `civicplus`: what `_civicplus_file` already read from the link (it is not read twice)."""
+    return bool(civicplus or _GRANICUS_ID.search(link) or _DOCUMENT_LINK.search(link))
 
