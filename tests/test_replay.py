@@ -71,6 +71,32 @@ def test_adding_the_same_path_and_query_replaces_the_route(replay: ReplayServer)
     assert get(replay, "/a.xml")[:2] == (404, b"<a>2</a>")
 
 
+def test_a_posted_form_is_answered_by_the_route_naming_its_fields_and_logged(replay: ReplayServer) -> None:
+    replay.add("/Calendar.aspx", b"<p>this month</p>")
+    replay.add("/Calendar.aspx", b"<p>2019</p>", form={"__EVENTTARGET": "lstYears", "year": "2019"})
+    replay.add("/Calendar.aspx", b"<p>page 2</p>", form={"__EVENTTARGET": "pager"})
+
+    def post(fields: str, path: str = "/Calendar.aspx") -> tuple[int, bytes]:
+        request = urllib.request.Request(replay.url + path, data=fields.encode(), method="POST",
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    assert post("__EVENTTARGET=lstYears&year=2019&__VIEWSTATE=abc%2B%3D") == (200, b"<p>2019</p>")
+    assert post("__EVENTTARGET=pager") == (200, b"<p>page 2</p>")
+    assert post("__EVENTTARGET=lstYears&year=2018")[0] == 404  # no route names these values
+    assert get(replay, "/Calendar.aspx")[1] == b"<p>this month</p>"  # a form route never answers a GET
+    replay.add("/Other.aspx", b"<p>other</p>")
+    assert post("__EVENTTARGET=pager", "/Other.aspx")[0] == 404  # nor a GET route a POST
+    replay.remove("/Calendar.aspx")  # the GET route only
+    assert post("__EVENTTARGET=pager")[1] == b"<p>page 2</p>" and get(replay, "/Calendar.aspx")[0] == 404
+    first = next(r for r in replay.requests if r.method == "POST")
+    assert first.form == {"__EVENTTARGET": "lstYears", "year": "2019", "__VIEWSTATE": "abc+="}
+
+
 def test_percent_encoded_paths(replay: ReplayServer) -> None:
     replay.add("/AgendaCenter/City Council.html", b"<p>x</p>")
     assert get(replay, "/AgendaCenter/City%20Council.html")[:2] == (200, b"<p>x</p>")

@@ -23,7 +23,10 @@ Legistar, through the real Scrapy engine and a real socket.
   On Linux the log also holds `arrived`: when the request's bytes reached the server's socket, as
   the kernel stamped them (SO_TIMESTAMPNS), true even when the server's threads run late (many
   servers in one busy process); `time` is when the handler thread got to it.
-  GET and HEAD only: nothing we crawl is fetched with another method.
+  GET and HEAD, and POST of a form (`add(..., form={...})`): an ASP.NET page's postback, as
+  Legistar's web calendar answers the choice of another period or page of its grid. A form route
+  matches a POST whose fields hold every value it names (the most named wins); it never answers a
+  GET, nor a GET route a POST. The log keeps the fields posted (`form`).
 
     python -m tracker.demo.replay DIR [--port N] [--robots FILE]     # serve a folder, print the URL
 """
@@ -131,11 +134,16 @@ class Route:
     alternatives: dict[str, bytes] = field(default_factory=dict)  # by media type, chosen by Accept
     hits: int = 0  # requests answered since the route was added or its fault last set
     app: App | None = None  # computes the answer for every path under `path` (a mounted prefix)
+    form: dict[str, str] | None = None  # a POST's route: the fields it must hold
 
-    def matches(self, path: str, query: dict[str, str]) -> bool:
+    def matches(self, path: str, query: dict[str, str], form: dict[str, str] | None = None) -> bool:
+        if (self.form is None) != (form is None):
+            return False  # a form route answers POSTs only, the others GET and HEAD only
         if self.app is not None:
             return path.startswith(self.path)
         if path != self.path:
+            return False
+        if form is not None and not all(form.get(k) == v for k, v in (self.form or {}).items()):
             return False
         return self.query is None or all(query.get(k) == v for k, v in self.query.items())
 
@@ -184,6 +192,7 @@ class Logged:
     bytes: int
     time: float
     arrived: float | None = None
+    form: Query | None = None  # a POST's fields
 
 
 def _with_charset(kind: str) -> str:
@@ -355,7 +364,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve(head=False)
 
-    def _serve(self, head: bool) -> None:
+    def do_POST(self) -> None:
+        """A form posted back (application/x-www-form-urlencoded, as a browser sends it)."""
+        size = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(size).decode("utf-8", "replace") if size else ""
+        self._serve(head=False, form=Query(parse_qsl(body, keep_blank_values=True)))
+
+    def _serve(self, head: bool, form: Query | None = None) -> None:
         replay = self.server.replay
         started = time.time()
         parts = urlsplit(self.path)
@@ -364,12 +379,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.status_sent, self.bytes_sent = 0, 0
         replay._begin()
         try:
-            self._answer(path, query, head)
+            self._answer(path, query, head, form)
         except (ConnectionError, TimeoutError):  # the client left; log what was sent
             self.close_connection = True
         finally:
             replay._log(Logged(self.command, path, query, Headers(self.headers.items()),
-                               self.status_sent, self.bytes_sent, started, self._arrived()))
+                               self.status_sent, self.bytes_sent, started, self._arrived(), form))
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -412,11 +427,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- deciding -----------------------------------------------------------------------------
 
-    def _answer(self, path: str, query: dict[str, str], head: bool) -> None:
+    def _answer(self, path: str, query: dict[str, str], head: bool, form: dict[str, str] | None = None) -> None:
         replay = self.server.replay
-        if path == "/robots.txt" and replay._robots is not None:
+        if path == "/robots.txt" and replay._robots is not None and form is None:
             return self._send(200, replay._robots.encode(), "text/plain; charset=utf-8", head=head)
-        found = replay._find(path, query)
+        found = replay._find(path, query, form)
         if found is None:
             return self._send(404, b"not found\n", "text/plain; charset=utf-8", head=head)
         route, fault, hits = replay._take(found)
@@ -434,7 +449,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = body[: int(fault.value)]  # type: ignore[union-attr]
         etag = _etag(body)
         headers = {"ETag": etag, "Last-Modified": route.last_modified, **extra, **route.headers}
-        if route.status == 200 and kind not in ("truncate", "short") and self._not_modified(etag, route.last_modified):
+        if route.status == 200 and kind not in ("truncate", "short") and form is None \
+                and self._not_modified(etag, route.last_modified):
             return self._head(304, headers)
         if kind == "truncate":
             return self._send_truncated(route.status, body, int(fault.value), content_type, headers, head)  # type: ignore[union-attr]
@@ -521,8 +537,9 @@ class ReplayServer:
             query: dict[str, Any] | str | None = None, content_type: str | None = None, status: int = 200,
             headers: dict[str, str] | None = None, last_modified: str | None = None,
             fault: Fault | None = None, json: bytes | str | None = None,
-            xml: bytes | str | None = None) -> Route:
-        """Register (or replace) the route for path + query. A Path body is read at each request."""
+            xml: bytes | str | None = None, form: dict[str, str] | None = None) -> Route:
+        """Register (or replace) the route for path + query (+ form: a POST's route, matching the
+        posts whose fields hold these values). A Path body is read at each request."""
         body = _as_bytes(body) if not isinstance(body, Path) else body
         alternatives: dict[str, bytes] = {}
         if json is not None:
@@ -531,9 +548,11 @@ class ReplayServer:
             alternatives[XML] = _as_bytes(xml) or b""
         path = unquote(path)
         route = Route(path, _as_query(query), body, content_type or guess_type(path, body), status,
-                      dict(headers or {}), last_modified or DEFAULT_LAST_MODIFIED, fault, alternatives)
+                      dict(headers or {}), last_modified or DEFAULT_LAST_MODIFIED, fault, alternatives,
+                      form=dict(form) if form is not None else None)
         with self._lock:
-            self._routes = [r for r in self._routes if not (r.path == path and r.query == route.query)]
+            self._routes = [r for r in self._routes
+                            if not (r.path == path and r.query == route.query and r.form == route.form)]
             self._routes.append(route)
         return route
 
@@ -576,7 +595,8 @@ class ReplayServer:
         """Forget the route for exactly path + query (a mounted app answers that path again)."""
         path, exact = unquote(path), _as_query(query)
         with self._lock:
-            self._routes = [r for r in self._routes if not (r.path == path and r.query == exact and r.app is None)]
+            self._routes = [r for r in self._routes
+                            if not (r.path == path and r.query == exact and r.app is None and r.form is None)]
 
     def mount(self, prefix: str, app: App) -> Route:
         """Answer every request under `prefix` with `app` (exact routes still win)."""
@@ -649,15 +669,15 @@ class ReplayServer:
         """The route registered for exactly this path and query."""
         path, exact = unquote(path), _as_query(query)
         with self._lock:
-            return next((r for r in self._routes if r.path == path and r.query == exact), None)
+            return next((r for r in self._routes if r.path == path and r.query == exact and r.form is None), None)
 
-    def _find(self, path: str, query: dict[str, str]) -> Route | None:
+    def _find(self, path: str, query: dict[str, str], form: dict[str, str] | None = None) -> Route | None:
         with self._lock:
-            candidates = [r for r in self._routes if r.matches(path, query)]
+            candidates = [r for r in self._routes if r.matches(path, query, form)]
         if candidates:
             # max() keeps the first of equals: reversed, so the latest added wins a tie.
-            return max(reversed(candidates), key=lambda r: (r.app is None, len(r.query or {})))
-        return self._from_dirs(path)
+            return max(reversed(candidates), key=lambda r: (r.app is None, len(r.query or {}), len(r.form or {})))
+        return None if form is not None else self._from_dirs(path)
 
     def _from_dirs(self, path: str) -> Route | None:
         with self._lock:
@@ -674,7 +694,8 @@ class ReplayServer:
         with self._lock:
             route.hits += 1
             view = Route(route.path, route.query, route.body, route.content_type, route.status,
-                         dict(route.headers), route.last_modified, route.fault, dict(route.alternatives), app=route.app)
+                         dict(route.headers), route.last_modified, route.fault, dict(route.alternatives), app=route.app,
+                         form=route.form)
             return view, route.fault, route.hits
 
     def _begin(self) -> None:
