@@ -1,11 +1,167 @@
 """Legistar's web calendar page (`https://<client>.legistar.com/Calendar.aspx`): the meetings the
-public sees, for clients whose Web API asks for a token."""
+public sees, for clients whose Web API asks for a token.
+
+The page lists the period its date range list shows by default, often "This Month": a meeting set
+for the month after would appear only when the month turns. So the spider asks, as a browser does,
+for the periods that cover the crawl's window (each year it touches: "2026" where the list offers
+the year, else "This Year", "Next Year" or "Last Year"), posting the page's form back with the
+list's new choice, then for each further page of the grid's rows (the pager's next page). Every
+answer's rows are read (a meeting in two answers once). The listing is whole, so that a meeting it
+no longer shows may be noted missing, only when every answer was read whole and they cover the
+window; where the list cannot cover it, the page as served is read, its meetings outside the period
+it shows are not noted missing, and a warning says so.
+
+The page is fetched in full each crawl, not conditionally: the answers that matter come from form
+posts, which have no validators, and each post carries the state (`__VIEWSTATE`) of the page it
+follows.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import scrapy
+from form2request import form2request
+from scrapy.http import Response
+
+from spiders.base import describe_failure
 from spiders.listing import ListingSpider
+from tracker import clock
+from tracker.meetings.legistar_calendar import CalendarView, period_span, periods_to_ask, read_calendar
+from tracker.meetings.normalize import SourceParseError
+
+MAX_PAGES = 40  # grid pages read per period (Legistar shows 100 rows a page): a pager that never ends stops here
 
 
 class LegistarCalendarSpider(ListingSpider):
     name = "legistar_calendar"
     accept = "text/html"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listed: set[str] = set()  # meetings already read from an earlier answer
+        self.covered: list[tuple[date, date]] = []  # the days each period read in whole covers
+        self.whole = True  # every answer asked for was read, and read without a problem
+        self.window_days: tuple[date, date] | None = None  # the crawl's window, as the first answer was read
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield scrapy.Request(self.url, callback=self.parse_answer, errback=self.answer_failed,
+                             cb_kwargs={"period": None, "page": 1}, headers={"Accept": self.accept})
+
+    def parse_answer(self, response: Response, period: str | None, page: int) -> Iterator[Any]:
+        """One answer: the page as served (`period` None), or a period's page of rows."""
+        ctx = self.context(response.url)
+        self.window_days = self.window_days or (ctx.window_start.date(), ctx.window_end.date())
+        try:
+            listing, view = read_calendar(response.body, ctx)
+        except SourceParseError as exc:
+            self.fail(self.noun, response.url, str(exc) if period is None else f"{period}, page {page}: {exc}")
+            self.whole = False
+            return
+        if period is not None and not _same(view.period, period):
+            # Legistar sometimes answers a choice with another period: its rows are not the ones asked for.
+            self.fail(self.noun, response.url, f"asked for the meetings of {period!r}; the page answered with "
+                                               f"{view.period or 'no period'!r}: not read")
+            self.whole = False
+            return
+        self.note_problems(listing, response.url)
+        self.whole = self.whole and not listing.problems
+        fresh = [meeting for meeting in listing.meetings if meeting.source_ref not in self.listed]
+        self.listed.update(meeting.source_ref for meeting in fresh)
+        listing.meetings = fresh
+        yield from self.meeting_items(listing, ctx, response.url)
+        if period is None:
+            asked = self._periods(view, ctx.window_start.date(), ctx.window_end.date())
+            if asked:
+                for choice in asked:
+                    if (request := self._choose(response, view, choice)) is not None:
+                        yield request
+                return  # the periods asked for hold the rows of the pages after this one
+            period = view.period or ""
+        if page == 1:
+            span = period_span(period, self._today()) if period else None
+            if span is not None:
+                self.covered.append(span)
+        if view.next_page and not view.later_pages_outside(ctx.window_start.date(), ctx.window_end.date()):
+            if page >= MAX_PAGES:
+                self.fail(self.noun, response.url, f"{period or 'the page'}: more than {MAX_PAGES} pages of "
+                                                   "meetings; the rest not read")
+                self.whole = False
+            elif (request := self._post(response, {"__EVENTTARGET": view.next_page, "__EVENTARGUMENT": ""},
+                                        period, page + 1)) is not None:
+                yield request
+
+    def _today(self) -> date:
+        """The client's day: its relative periods ("This Year") are counted in the body's zone."""
+        return clock.now().astimezone(ZoneInfo(self.zone)).date()
+
+    def _periods(self, view: CalendarView, start: date, end: date) -> list[str]:
+        """The periods to ask for; none, after a warning, when the list cannot cover the window."""
+        asked = periods_to_ask(view, start, end, self._today())
+        if asked is None and view.period_field is not None:  # a page without the list has nothing to choose
+            self.warn(self.noun, self.url, f"the calendar shows {view.period or 'its default period'!r} and its "
+                      "date range list cannot show the whole window: read as shown")
+        return asked or []
+
+    def _choose(self, response: Response, view: CalendarView, choice: str) -> scrapy.Request | None:
+        """The page's form posted back with `choice` in its date range list, as the list posts it."""
+        assert view.period_field is not None  # periods_to_ask names periods only for a page with the list
+        fields = {"__EVENTTARGET": view.period_field, "__EVENTARGUMENT": "", view.period_field: choice}
+        if view.period_state_field:
+            fields[view.period_state_field] = json.dumps(
+                {"logEntries": [], "value": choice, "text": choice, "enabled": True, "checkedIndices": [],
+                 "checkedItemsTextOverflows": False}, separators=(",", ":"))
+        return self._post(response, fields, choice, 1)
+
+    def _post(self, response: Response, fields: dict[str, str], period: str, page: int) -> scrapy.Request | None:
+        """The page's form (the one holding its view state) with every field a browser would post,
+        `fields` set, sent back to the page it came from: a postback always goes to its own page
+        (the form's action may name the client's other host name)."""
+        form = response.xpath("//form[.//input[@name='__VIEWSTATE']]")
+        if not form:
+            self.fail(self.noun, response.url, f"{period}: no form holding __VIEWSTATE to post back: not asked for")
+            self.whole = False
+            return None
+        posted = form2request(form[0], fields, click=False)
+        return scrapy.Request(response.url, method=posted.method, body=posted.body,
+                              headers={**dict(posted.headers), "Accept": self.accept},
+                              callback=self.parse_answer, errback=self.answer_failed,
+                              cb_kwargs={"period": period, "page": page})
+
+    def answer_failed(self, failure: Any) -> None:
+        self.whole = False
+        period = failure.request.cb_kwargs.get("period")
+        what = self.noun if period is None else f"{self.noun} ({period}, page {failure.request.cb_kwargs['page']})"
+        self.fail(what, failure.request.url, describe_failure(failure))
+
+    def closed(self, reason: str) -> None:
+        """The listing's extent, now that every answer is in: the longest run of the window's days
+        that the periods read cover (all of it when they were asked for). Meetings outside it, or
+        after an answer that could not be read, are never noted missing."""
+        if not self.whole or reason != "finished" or self.window_days is None:
+            return
+        if (part := _covered_part(self.covered, *self.window_days)) is not None:
+            self.report.complete_listing = True
+            self.report.listing_window = (part[0].isoformat(), part[1].isoformat())
+
+
+def _same(shown: str | None, asked: str) -> bool:
+    return " ".join((shown or "").lower().split()) == " ".join(asked.lower().split())
+
+
+def _covered_part(spans: list[tuple[date, date]], start: date, end: date) -> tuple[date, date] | None:
+    """The longest run of days from `start` to `end` that the spans cover without a gap."""
+    runs: list[tuple[date, date]] = []
+    for first, last in sorted(spans):
+        first, last = max(first, start), min(last, end)
+        if first > last:
+            continue
+        if runs and first <= runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], max(runs[-1][1], last))
+        else:
+            runs.append((first, last))
+    return max(runs, key=lambda run: run[1] - run[0], default=None)

@@ -17,7 +17,7 @@ from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor
 from tracker.meetings.normalize import SourceParseError
-from tracker.records import Item, ListingContext
+from tracker.records import Item, Listing, ListingContext
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 
 
@@ -47,25 +47,48 @@ class ListingSpider(TrackerSpider):
         if response.status == 304:
             self.not_modified()
             return
+        ctx = self.context(response.url)
+        listing = self.read(response, ctx)
+        if listing is None:
+            return
+        # A listing with unreadable records is not whole: its stored meetings are not "missing".
+        self.report.complete_listing = not listing.problems
+        self.report.listing_window = self.window(ctx)
+        if response.meta.get("validators"):
+            self.report.listing_validators.append(response.meta["validators"])
+        yield from self.meeting_items(listing, ctx, response.url)
+
+    def context(self, url: str) -> ListingContext:
+        """What the parser is told: the watch, its zone and keywords, and the crawl's window."""
         now = clock.now()
-        ctx = ListingContext(watch_id=self.watch.id, url=response.url, body=self.watch.name, timezone=self.zone,
-                             keywords=tuple(self.watch.keywords), window_start=now - timedelta(days=PAST_DAYS),
-                             window_end=now + timedelta(days=FUTURE_DAYS))
+        return ListingContext(watch_id=self.watch.id, url=url, body=self.watch.name, timezone=self.zone,
+                              keywords=tuple(self.watch.keywords), window_start=now - timedelta(days=PAST_DAYS),
+                              window_end=now + timedelta(days=FUTURE_DAYS))
+
+    @staticmethod
+    def window(ctx: ListingContext) -> tuple[str, str]:
+        return ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
+
+    def read(self, response: Response, ctx: ListingContext) -> Listing | None:
+        """The listing the source kind's parser reads, each part it could not read an error line;
+        None after one line when the whole answer cannot be read."""
         assert self.kind.listing is not None, f"source kind {self.name} has no listing parser"
         try:
             listing = self.kind.listing(response.body, ctx)
         except SourceParseError as exc:
             self.fail(self.noun, response.url, str(exc))
-            return
+            return None
+        self.note_problems(listing, response.url)
+        return listing
+
+    def note_problems(self, listing: Listing, url: str) -> None:
         for problem in listing.problems:
-            self.fail(problem, response.url, "skipped; the other meetings were read")
-        window = (ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat())
-        # A listing with unreadable records is not whole: its stored meetings are not "missing".
-        self.report.complete_listing = not listing.problems
-        self.report.listing_window = window
+            self.fail(problem, url, "skipped; the other meetings were read")
+
+    def meeting_items(self, listing: Listing, ctx: ListingContext, url: str) -> Iterator[Item]:
+        """An item for each meeting of the listing in the crawl's window."""
         self.learned.parser = self.kind.parser_version
-        if response.meta.get("validators"):
-            self.report.listing_validators.append(response.meta["validators"])
+        window = self.window(ctx)
         for meeting in listing.meetings:
             if not window[0] <= (meeting.date or "") <= window[1]:
                 continue
@@ -73,7 +96,7 @@ class ListingSpider(TrackerSpider):
             # an older version could not read (a layout it did not know) are no news.
             yield Item(key=f"meeting:{self.name}:{self.watch.id}:{meeting.source_ref}", kind="meeting",
                        source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
-                       url=response.url, discovered=not self.refetch, parser_version=self.kind.parser_version)
+                       url=url, discovered=not self.refetch, parser_version=self.kind.parser_version)
 
     def failed(self, failure: Failure) -> None:
         self.fail(self.noun, failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import pytest
+from calendar_answers import LIST, LIST_STATE, answer, choice, view_state
 from listings import listing_of
 from lxml import etree
 from recorded import local
@@ -37,12 +38,22 @@ def watch(tmp_path: Path, replay: ReplayServer) -> Any:
     return load_config(config_path, env={})
 
 
+def serve(replay: ReplayServer, page: bytes) -> None:
+    """The calendar page showing "This Month", and its answers to the years of the crawl's window
+    (January 3, 2019: 2018 and 2019), as Legistar answers the page's date range list: 2019's
+    meetings are the month's, 2018 has none left in the window (tests/calendar_answers.py)."""
+    replay.add("/Calendar.aspx", page, content_type="text/html")
+    for year, rows in (("2019", slice(None)), ("2018", None)):
+        replay.add("/Calendar.aspx", answer(page, year, f"answer-{year}", rows), content_type="text/html",
+                   form={"__EVENTTARGET": LIST, LIST_STATE: choice(year), "__VIEWSTATE": view_state(page)})
+
+
 def test_a_meeting_called_off_on_the_calendar_page_is_reported_cancelled(
         tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")
     assert CHICAGO.count(CANCELLED_NOTE) == 2  # in the grid and in the page's month view
     # The page before the clerk wrote the note: the real page without it.
-    replay.add("/Calendar.aspx", CHICAGO.replace(CANCELLED_NOTE, b""), content_type="text/html")
+    serve(replay, CHICAGO.replace(CANCELLED_NOTE, b""))
     config = watch(tmp_path, replay)
     store = Store(config.database_url)
     (first,) = run_crawls(config, store)
@@ -53,7 +64,7 @@ def test_a_meeting_called_off_on_the_calendar_page_is_reported_cancelled(
     assert (human["status"], human["start"]) == ("confirmed", "2019-01-08T10:00:00-06:00")
     assert human["agenda_url"].endswith("/agenda%20hum%20rel.jan8_20190104101632.pdf")
 
-    replay.add("/Calendar.aspx", CHICAGO, content_type="text/html")  # the real page
+    serve(replay, CHICAGO)  # the real page
     (second,) = run_crawls(config, store)
     assert second.ok, second
     (change,) = [c for c in changes_json(store) if c["kind"] == "meeting.cancelled"]

@@ -35,6 +35,7 @@ from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from tracker import clock
+from tracker.meetings import legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError
@@ -130,6 +131,7 @@ class Detection:
     listed: int = 0  # meetings the listing holds, in the window or not
     latest: Meeting | None = None  # the latest meeting listed, when none is in the window
     skipped: list[str] = field(default_factory=list)  # the parser's problem lines
+    beyond: str | None = None  # what a crawl reads besides this answer (a web calendar's other periods)
     problem: str | None = None
 
     @property
@@ -240,10 +242,29 @@ def _read(result: Detection, page: Page, now: datetime) -> None:
         return
     result.skipped = listing.problems
     result.listed = len(listing.meetings)
+    if found.platform == "legistar_calendar":
+        result.beyond = _calendar_beyond(page.body, ctx, result.today)
     first, last = ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
     result.meetings = sorted((m for m in listing.meetings if first <= (m.date or "") <= last), key=_when)
     if not result.meetings and listing.meetings:
         result.latest = max(listing.meetings, key=_when)
+
+
+def _calendar_beyond(body: bytes, ctx: ListingContext, today: str) -> str | None:
+    """What a crawl of a web calendar reads besides the page as served: the periods of its date
+    range list that the window needs (spiders/legistar_calendar.py asks for them)."""
+    view = legistar_calendar.read_calendar(body, ctx)[1]
+    if view.period_field is None:
+        return None
+    asked = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(),
+                                             date.fromisoformat(today) if today else ctx.window_start.date())
+    if asked is None:
+        return (f"The page shows {view.period or 'its default period'!r} and its date range list cannot show the "
+                "whole window: a crawl reads it as shown.")
+    if not asked:
+        return None
+    return (f"The page shows {view.period!r}; a crawl also asks for {' and '.join(repr(p) for p in asked)} "
+            "(the window's years), every page of their rows.")
 
 
 def _when(meeting: Meeting) -> tuple[str, str]:
@@ -795,6 +816,8 @@ def report_lines(result: Detection, default_zone: str) -> list[str]:
         lines.append(f"None in the window now; the latest listed: {meeting_line(result.latest, result.name)}")
     if result.skipped:
         lines.append(f"{len(result.skipped)} parts of the listing could not be read, e.g.: {result.skipped[0]}")
+    if result.beyond:
+        lines.append(result.beyond)
     return lines
 
 

@@ -16,13 +16,19 @@ that links documents is typed by its name ("Agenda Packet" a packet, "Recap/Minu
   read by the shared cancellation rule.
 - A page without a name column (a department's page) names its meetings after the watch.
 
-The page as served lists the client's default period (often the current month or year): choosing
-another year is a form post back to the page, which the tracker does not make.
+The page as served lists the client's default period (its "date range" list: often "This Month").
+`calendar_view` reads that list and the grid's pager from the same tree, and `periods_to_ask` says
+which of the list's periods cover a watch's window; the spider (spiders/legistar_calendar.py) asks
+for them by posting the page's form back, as the list and the pager do in a browser.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -48,7 +54,8 @@ from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
 from tracker.safetext import web_url
 
-__all__ = ["GRID_ROWS", "parse_calendar"]
+__all__ = ["GRID_ROWS", "CalendarView", "calendar_view", "parse_calendar", "period_span", "periods_to_ask",
+           "read_calendar"]
 
 GRID_ROWS = ("rgRow", "rgAltRow")
 _EVENT_ID = re.compile(r"MeetingDetail\.aspx\?(?:[^#]*&)?ID=(\d+)", re.I)
@@ -131,6 +138,15 @@ def _column(names: list[str], *words: str) -> int | None:
     return next((n for n, name in enumerate(names) if any(word in name for word in words)), None)
 
 
+def _date_column(names: list[str], rows: list[etree._Element]) -> int | None:
+    """The column named a date, else (a header without words: a sort button of no value) the first
+    cell of the first row holding a date."""
+    at = _column(names, "date")
+    if at is None and rows:
+        at = next((n for n, cell in enumerate(rows[0].findall("td")) if find_date(words_of(cell))), None)
+    return at
+
+
 def _kind(column: str) -> str:
     """A document's kind from the name of the column linking it."""
     if "packet" in column:
@@ -147,7 +163,135 @@ def _kind(column: str) -> str:
 def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
     """The grid's rows, each a meeting (see the module's notes). A grid that says "No records to
     display" is an empty listing; a page without the grid is one line saying what it holds."""
+    return _listing(html_tree(data), ctx)
+
+
+@dataclass(frozen=True)
+class CalendarView:
+    """What a calendar page shows besides its rows, and how to ask for more of them: the period
+    chosen in its date range list (the list's own words, "This Month"; None on a page without the
+    list, as a department's), the periods the list offers, the list's form field and that of its
+    client state (where the list's Telerik control reads the choice on a postback), and the
+    postback target of the grid's next page of rows (None on the last or only page), and then the
+    day of each of this page's rows, in the page's order (`later_pages_outside` reads it)."""
+
+    period: str | None = None
+    periods: tuple[str, ...] = ()
+    period_field: str | None = None
+    period_state_field: str | None = None
+    next_page: str | None = None
+    days: tuple[date, ...] = ()
+
+    def later_pages_outside(self, start: date, end: date) -> bool:
+        """Whether the grid's later pages can hold no day from `start` to `end`: this page's rows run
+        in date order (the grid is sorted by date: NYC's calendar lists the latest first) and its last
+        is already past them that way."""
+        pairs = list(pairwise(self.days))
+        if not pairs:
+            return False
+        if all(a >= b for a, b in pairs):
+            return self.days[-1] < start
+        if all(a <= b for a, b in pairs):
+            return self.days[-1] > end
+        return False
+
+
+_POSTBACK = re.compile(r"__doPostBack\(\s*'([^']+)'")
+# the pager's current page, found by libxml2 (a grid's rows hold thousands of other links)
+_CURRENT_PAGE = etree.XPath(".//a[contains(concat(' ', normalize-space(@class), ' '), ' rgCurrentPage ')]")
+
+
+def read_calendar(data: bytes, ctx: ListingContext) -> tuple[Listing, CalendarView]:
+    """`parse_calendar`'s listing and the page's `calendar_view`, from one tree."""
     root = html_tree(data)
+    return _listing(root, ctx), calendar_view(root)
+
+
+def calendar_view(root: etree._Element) -> CalendarView:
+    """The page's date range list (`input#..._lstYears_Input`, its items the `li.rcbItem` of
+    `#..._lstYears_DropDown`) and the link after the grid pager's current page
+    (`a.rgCurrentPage`), whose `__doPostBack` target asks for the next page."""
+    period = field_name = state_field = None
+    periods: tuple[str, ...] = ()
+    inputs = {element.get("id"): element for element in root.iter("input") if element.get("id")}
+    for ident, element in inputs.items():
+        if ident.endswith("_lstYears_Input") and element.get("name"):
+            period, field_name = " ".join((element.get("value") or "").split()) or None, element.get("name")
+            base = ident.removesuffix("_Input")
+            state = inputs.get(f"{base}_ClientState")
+            state_field = state.get("name") if state is not None else None
+            periods = tuple(words for box in root.iter("div") if box.get("id") == f"{base}_DropDown"
+                            for item in box.iter("li") if (words := words_of(item)))
+            break
+    next_page = None
+    table = _grid(root)
+    for current in (_CURRENT_PAGE(table) if table is not None else [])[:1]:
+        following = current.getnext()
+        while following is not None and following.tag != "a":
+            following = following.getnext()
+        if following is not None and (target := _POSTBACK.search(unquote(following.get("href") or ""))):
+            next_page = target.group(1)  # as a browser runs a `javascript:` address: percent-decoded
+    days: tuple[date, ...] = ()
+    if table is not None and next_page is not None:
+        rows = [row for row in table.iter("tr") if _is_row(row)]
+        if (at := _date_column(_columns(table), rows)) is not None:
+            cells = (list(row.iterchildren("td")) for row in rows)
+            days = tuple(day for row_cells in cells if at < len(row_cells)
+                         and (day := find_date(words_of(row_cells[at]))) is not None)
+    return CalendarView(period, periods, field_name, state_field, next_page, days)
+
+
+_MONTH_WORDS = {"last month": -1, "this month": 0, "next month": 1}
+_YEAR_WORDS = {"last year": -1, "this year": 0, "next year": 1}
+_YEARS = re.compile(r"(?:session\s+)?(\d{4})(?:\s*-\s*(\d{4}))?")
+
+
+def period_span(period: str, today: date) -> tuple[date, date] | None:
+    """The days a period of the date range list covers, `today` being the client's day: "All Years",
+    "This Year" (and last, next), "This Month" (and last, next), "Today", a year ("2019") or a
+    session ("Session 2018-2021"); None for one it does not name plainly (weeks start on a day
+    the client chooses)."""
+    words = " ".join(period.lower().split())
+    if words in ("all years", "all"):
+        return date.min, date.max
+    if words == "today":
+        return today, today
+    if words in _YEAR_WORDS:
+        year = today.year + _YEAR_WORDS[words]
+        return date(year, 1, 1), date(year, 12, 31)
+    if words in _MONTH_WORDS:
+        month = today.year * 12 + today.month - 1 + _MONTH_WORDS[words]
+        first = date(month // 12, month % 12 + 1, 1)
+        following = date((month + 1) // 12, (month + 1) % 12 + 1, 1)
+        return first, date.fromordinal(following.toordinal() - 1)
+    if found := _YEARS.fullmatch(words):
+        first, last = int(found.group(1)), int(found.group(2) or found.group(1))
+        return (date(first, 1, 1), date(last, 12, 31)) if 1 <= first <= last <= 9999 else None
+    return None
+
+
+def periods_to_ask(view: CalendarView, start: date, end: date, today: date) -> list[str] | None:
+    """The periods of the page's list to ask for so that the days from `start` to `end` are all
+    read: none when the period shown covers them; else each year they touch, by its number where
+    the list offers it, else as "Last Year", "This Year" or "Next Year". None when the list
+    cannot cover them (no list, or a year it does not offer)."""
+    shown = period_span(view.period, today) if view.period else None
+    if shown is not None and shown[0] <= start and end <= shown[1]:
+        return []
+    if view.period_field is None:
+        return None
+    offered = {" ".join(period.lower().split()): period for period in view.periods}
+    relative = {offset: words for words, offset in _YEAR_WORDS.items()}
+    asked = []
+    for year in range(start.year, end.year + 1):
+        named = offered.get(str(year)) or offered.get(relative.get(year - today.year, ""))
+        if named is None:
+            return None
+        asked.append(named)
+    return asked
+
+
+def _listing(root: etree._Element, ctx: ListingContext) -> Listing:
     table = _grid(root)
     if table is None:
         if any("rgNoRecords" in (row.get("class") or "") for row in root.iter("tr")):
@@ -156,11 +300,8 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
                                f"{page_seen(root)}")
     names = _columns(table)
     rows = [row for row in table.iter("tr") if _is_row(row)]
-    where = {"name": _column(names, "name"), "date": _column(names, "date"), "time": _column(names, "time"),
+    where = {"name": _column(names, "name"), "date": _date_column(names, rows), "time": _column(names, "time"),
              "location": _column(names, "location"), "topic": _column(names, "topic")}
-    if where["date"] is None:  # a header without words (a sort button of no value): the column of dates
-        first = rows[0].findall("td")
-        where["date"] = next((n for n, cell in enumerate(first) if find_date(words_of(cell))), None)
     if where["date"] is None:
         raise SourceParseError(f"a Legistar calendar grid without a date column (columns: {', '.join(names)[:120]})")
     absolute = resolver(ctx.url)

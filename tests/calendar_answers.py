@@ -1,0 +1,68 @@
+"""Legistar web calendar answers to a postback, derived from a real calendar page: no recording
+holds Legistar's answer to the choice of another period or page of its grid, so tests serve the
+real page changed as Legistar changes it (`answer`): its date range list showing the period asked
+for, its own `__VIEWSTATE`, some of its own rows (or the "No records to display" row Telerik's grid
+shows for an empty period), and a pager as Telerik writes it (`rgCurrentPage`, `__doPostBack`
+targets, percent-encoded as Legistar writes its grid's links)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+LIST = "ctl00$ContentPlaceHolder1$lstYears"
+LIST_STATE = "ctl00_ContentPlaceHolder1_lstYears_ClientState"
+NEXT = "ctl00$ContentPlaceHolder1$gridCalendar$ctl00$ctl02$ctl00$ctl{:02d}"
+ROW = re.compile(rb'<tr class="rg(?:Alt)?Row".*?</tr>', re.S)
+VIEWSTATE = re.compile(rb'(name="__VIEWSTATE" id="__VIEWSTATE" value=")([^"]*)(")')
+NO_RECORDS = (b'<tr class="rgNoRecords">\n\t\t\t\t\t\t<td colspan="10" style="text-align:left;">'
+              b'<div>No records to display.</div></td>\n\t\t\t\t\t</tr>')
+
+
+def view_state(page: bytes) -> str:
+    found = VIEWSTATE.search(page)
+    assert found is not None
+    return found.group(2).decode()
+
+
+def pager(page: int, pages: int, encoded: bool) -> bytes:
+    """The grid's pager row at `page` of `pages`, as Telerik writes it."""
+    links = []
+    for n in range(1, pages + 1):
+        target = NEXT.format(2 * n)
+        target = target.replace("$", "%24") if encoded else target
+        current = ' class="rgCurrentPage" onclick="returnfalse;"' if n == page else ""
+        links.append(f'<a{current} href="javascript:__doPostBack(\'{target}\',\'\')" title="Go to Page {n}">'
+                     f'<span>{n}</span></a>')
+    return (f'<tfoot><tr class="rgPager"><td colspan="10"><table summary="Data pager" border="0" '
+            f'style="width:100%;border-spacing:0;"><tbody><tr><td class="rgPagerCell NextPrevAndNumeric">'
+            f'<div class="rgWrap rgNumPart">{"".join(links)}</div><div class="rgWrap rgInfoPart">&nbsp;Page '
+            f'<strong>{page}</strong> of <strong>{pages}</strong></div></td></tr></tbody></table></td></tr>'
+            f'</tfoot>').encode()
+
+
+def answer(recorded: bytes, period: str, state: str, rows: slice | None = None, page: tuple[int, int] | None = None,
+           encoded: bool = True, offered: list[bytes] | None = None) -> bytes:
+    """The `recorded` page as Legistar answers a choice of `period`: the list showing it, its own
+    view state, `rows` of the page's rows (none: the empty grid's row), at `page` (n, of) of a
+    pager; `offered`: only these items left in the date range list."""
+    found = ROW.findall(recorded)
+    kept = found[rows] if rows is not None else []
+    body = (recorded[:recorded.index(found[0])] + (b"".join(kept) or NO_RECORDS)
+            + recorded[recorded.index(found[-1]) + len(found[-1]):])
+    body = re.sub(rb'(id="ctl00_ContentPlaceHolder1_lstYears_Input" value=")[^"]*(")',
+                  lambda m: m.group(1) + period.encode() + m.group(2), body, count=1)
+    body = VIEWSTATE.sub(lambda m: m.group(1) + state.encode() + m.group(3), body, count=1)
+    if page is not None:  # after the grid's rows
+        at = body.index(b"</tbody>", body.index(kept[-1] if kept else NO_RECORDS)) + len(b"</tbody>")
+        body = body[:at] + pager(*page, encoded) + body[at:]
+    if offered is not None:
+        body = re.sub(rb'<li class="rcbItem">([^<]*)</li>',
+                      lambda m: m.group(0) if m.group(1) in offered else b"", body)
+    return body
+
+
+def choice(period: str) -> str:
+    """The date range list's client state after `period` is chosen, as the spider posts it."""
+    return json.dumps({"logEntries": [], "value": period, "text": period, "enabled": True, "checkedIndices": [],
+                       "checkedItemsTextOverflows": False}, separators=(",", ":"))
