@@ -26,7 +26,8 @@ def view_state(page: bytes) -> str:
 
 
 def pager(page: int, pages: int, encoded: bool) -> bytes:
-    """The grid's pager row at `page` of `pages`, as Telerik writes it."""
+    """The grid's pager row at `page` of `pages`, as Telerik writes it (its empty form is in the real
+    Ramsey County page: `<tr class="rgPager"><td colspan="11"></td></tr>`)."""
     links = []
     for n in range(1, pages + 1):
         target = NEXT.format(2 * n)
@@ -34,11 +35,10 @@ def pager(page: int, pages: int, encoded: bool) -> bytes:
         current = ' class="rgCurrentPage" onclick="returnfalse;"' if n == page else ""
         links.append(f'<a{current} href="javascript:__doPostBack(\'{target}\',\'\')" title="Go to Page {n}">'
                      f'<span>{n}</span></a>')
-    return (f'<tfoot><tr class="rgPager"><td colspan="10"><table summary="Data pager" border="0" '
+    return (f'<tr class="rgPager"><td colspan="10"><table summary="Data pager" border="0" '
             f'style="width:100%;border-spacing:0;"><tbody><tr><td class="rgPagerCell NextPrevAndNumeric">'
             f'<div class="rgWrap rgNumPart">{"".join(links)}</div><div class="rgWrap rgInfoPart">&nbsp;Page '
-            f'<strong>{page}</strong> of <strong>{pages}</strong></div></td></tr></tbody></table></td></tr>'
-            f'</tfoot>').encode()
+            f'<strong>{page}</strong> of <strong>{pages}</strong></div></td></tr></tbody></table></td></tr>').encode()
 
 
 def answer(recorded: bytes, period: str, state: str, rows: slice | None = None, page: tuple[int, int] | None = None,
@@ -53,9 +53,12 @@ def answer(recorded: bytes, period: str, state: str, rows: slice | None = None, 
     body = re.sub(rb'(id="ctl00_ContentPlaceHolder1_lstYears_Input" value=")[^"]*(")',
                   lambda m: m.group(1) + period.encode() + m.group(2), body, count=1)
     body = VIEWSTATE.sub(lambda m: m.group(1) + state.encode() + m.group(3), body, count=1)
-    if page is not None:  # after the grid's rows
-        at = body.index(b"</tbody>", body.index(kept[-1] if kept else NO_RECORDS)) + len(b"</tbody>")
-        body = body[:at] + pager(*page, encoded) + body[at:]
+    if page is not None:  # at the top of the grid's head, and as its foot before its body, as Telerik writes them
+        grid = body.index(b'id="ctl00_ContentPlaceHolder1_gridCalendar_ctl00"')
+        head = body.index(b"<thead>", grid) + len(b"<thead>")
+        rows_start = body.index(b"<tbody>", head)  # (the pager row holds a table of its own)
+        row = pager(*page, encoded)
+        body = body[:head] + row + body[head:rows_start] + b"<tfoot>" + row + b"</tfoot>" + body[rows_start:]
     if offered is not None:
         body = re.sub(rb'<li class="rcbItem">([^<]*)</li>',
                       lambda m: m.group(0) if m.group(1) in offered else b"", body)
