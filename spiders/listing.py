@@ -53,7 +53,7 @@ class ListingSpider(TrackerSpider):
             return
         # A listing with unreadable records is not whole: its stored meetings are not "missing".
         self.report.complete_listing = not listing.problems
-        self.report.listing_window = self.window(ctx)
+        self.report.listing_window = self.listed_days(ctx, response.url)
         if response.meta.get("validators"):
             self.report.listing_validators.append(response.meta["validators"])
         yield from self.meeting_items(listing, ctx, response.url)
@@ -68,6 +68,11 @@ class ListingSpider(TrackerSpider):
     @staticmethod
     def window(ctx: ListingContext) -> tuple[str, str]:
         return ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
+
+    def listed_days(self, ctx: ListingContext, url: str) -> tuple[str, str]:
+        """The days the listing speaks for, over which a stored meeting it no longer shows is noted
+        missing: the crawl's window (a listing of upcoming meetings only says less)."""
+        return self.window(ctx)
 
     def read(self, response: Response, ctx: ListingContext) -> Listing | None:
         """The listing the source kind's parser reads, each part it could not read an error line;

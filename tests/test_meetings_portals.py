@@ -173,3 +173,30 @@ def test_primegov_moved_meeting_has_local_times(tmp_path: Path, replay: ReplaySe
     assert moved["data"] == {"from": "2026-04-07T18:00:00-04:00", "to": "2026-04-07T19:00:00-04:00"}
     cancelled = next(c for c in changes_json(store) if c["kind"] == "meeting.cancelled")
     assert cancelled["data"]["status_text"] == "CANCELLED"
+
+
+UPCOMING = (DATA / "corpus" / "primegov" / "clayton_upcoming_meetings.json").read_bytes()
+
+
+@pytest.mark.parametrize(("now", "missing"), [
+    ("2026-04-27T20:00:00Z", False),  # the April 27 budget meeting was held this morning: it left the list
+    ("2026-04-26T12:00:00Z", True),   # the day before it: taken off the list while still ahead
+])
+def test_a_meeting_that_leaves_the_upcoming_list_is_missing_only_while_still_ahead(
+        now: str, missing: bool, tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clayton County's real `ListUpcomingMeetings` (April 27 and 28, 2026), then the same list
+    without the 27th (derived)."""
+    path = "/api/v2/PublicPortal/ListUpcomingMeetings"
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-20T12:00:00Z")
+    replay.add(path, UPCOMING, content_type="application/json")
+    config_path = tmp_path / "tracker.toml"
+    config_path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "clayton"\nname = "Clayton County BOC"\n'
+                           f'timezone = "America/New_York"\nprimegov = "{replay.url}{path}"\n')
+    config = load_config(config_path, env={})
+    store = Store(config.database_url)
+    assert run_crawls(config, store)[0].ok
+    monkeypatch.setenv("TRACKER_NOW", now)
+    replay.replace(path, json.dumps([row for row in json.loads(UPCOMING) if row["id"] != 696]).encode())
+    assert run_crawls(config, store)[0].ok
+    meetings = {mt["entity"].rsplit(":", 1)[1]: mt["missing"] for mt in status_json(store, config)["meetings"]}
+    assert meetings == {"696": missing, "697": False}
