@@ -5,11 +5,16 @@ The page lists the period its date range list shows by default, often "This Mont
 for the month after would appear only when the month turns. So the spider asks, as a browser does,
 for the periods that cover the crawl's window (each year it touches: "2026" where the list offers
 the year, else "This Year", "Next Year" or "Last Year"), posting the page's form back with the
-list's new choice, then for each further page of the grid's rows (the pager's next page). Every
-answer's rows are read (a meeting in two answers once). The listing is whole, so that a meeting it
-no longer shows may be noted missing, only when every answer was read whole and they cover the
-window; where the list cannot cover it, the page as served is read, its meetings outside the period
-it shows are not noted missing, and a warning says so.
+list's new choice and the cookies the page set, then for each further page of the grid's rows (the
+pager's next page) until a grid sorted by date runs past the window. Every answer's rows are read
+(a meeting in two answers once).
+
+The listing is complete, so that a meeting it no longer shows may be noted missing, only when every
+answer was read without an error, and only over the days the periods read surely cover: a relative
+period ("This Month") on a day its client's clock may already count as the next one, or an answer
+holding a row outside its period, covers nothing. Where the list cannot cover the window, what it
+offers is read and a warning says so; a page without the list (a department's page) is read as
+shown, and since it does not say what period it shows, nothing is noted missing from it.
 
 The page is fetched in full each crawl, not conditionally: the answers that matter come from form
 posts, which have no validators, and each post carries the state (`__VIEWSTATE`) of the page it
@@ -31,10 +36,11 @@ from scrapy.http import Response
 from spiders.base import describe_failure
 from spiders.listing import ListingSpider
 from tracker import clock
-from tracker.meetings.legistar_calendar import CalendarView, period_span, periods_to_ask, read_calendar
+from tracker.meetings.legistar_calendar import CalendarView, periods_to_ask, read_calendar, sure_span
 from tracker.meetings.normalize import SourceParseError
 
 MAX_PAGES = 40  # grid pages read per period (Legistar shows 100 rows a page): a pager that never ends stops here
+REDIRECTS = [301, 302, 303, 307, 308]  # a post answered by a redirect (Legistar's Error.aspx): not followed
 
 
 class LegistarCalendarSpider(ListingSpider):
@@ -44,9 +50,16 @@ class LegistarCalendarSpider(ListingSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.listed: set[str] = set()  # meetings already read from an earlier answer
-        self.covered: list[tuple[date, date]] = []  # the days each period read in whole covers
-        self.whole = True  # every answer asked for was read, and read without a problem
+        self.covered: list[tuple[date, date]] = []  # the days each period read surely covers
+        self.whole = True  # no error so far: every answer asked for was read, and read whole
         self.window_days: tuple[date, date] | None = None  # the crawl's window, as the first answer was read
+        self.cookies: dict[str, str] = {}  # what the answers set, sent back with each post as a browser does
+
+    def fail(self, what: str, url: str | None, problem: str) -> None:
+        """Any error line (an answer, a row, an item that could not be stored) leaves the listing
+        incomplete: a meeting not seen may just be unread."""
+        self.whole = False
+        super().fail(what, url, problem)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_answer, errback=self.answer_failed,
@@ -54,58 +67,62 @@ class LegistarCalendarSpider(ListingSpider):
 
     def parse_answer(self, response: Response, period: str | None, page: int) -> Iterator[Any]:
         """One answer: the page as served (`period` None), or a period's page of rows."""
+        what = "the page" if period is None else f"{period}, page {page}"
+        if response.status in REDIRECTS:
+            self.fail(self.noun, response.url, f"{what}: the post was answered with a redirect to "
+                                               f"{response.headers.get('Location', b'').decode('latin-1')!r}: not read")
+            return
+        self._keep_cookies(response)
         ctx = self.context(response.url)
         self.window_days = self.window_days or (ctx.window_start.date(), ctx.window_end.date())
+        start, end = self.window_days
         try:
             listing, view = read_calendar(response.body, ctx)
         except SourceParseError as exc:
-            self.fail(self.noun, response.url, str(exc) if period is None else f"{period}, page {page}: {exc}")
-            self.whole = False
+            self.fail(self.noun, response.url, str(exc) if period is None else f"{what}: {exc}")
             return
         if period is not None and not _same(view.period, period):
             # Legistar sometimes answers a choice with another period: its rows are not the ones asked for.
             self.fail(self.noun, response.url, f"asked for the meetings of {period!r}; the page answered with "
                                                f"{view.period or 'no period'!r}: not read")
-            self.whole = False
             return
         self.note_problems(listing, response.url)
-        self.whole = self.whole and not listing.problems
         fresh = [meeting for meeting in listing.meetings if meeting.source_ref not in self.listed]
         self.listed.update(meeting.source_ref for meeting in fresh)
         listing.meetings = fresh
         yield from self.meeting_items(listing, ctx, response.url)
         if period is None:
-            asked = self._periods(view, ctx.window_start.date(), ctx.window_end.date())
+            asked = self._periods(view, start, end)
             if asked:
                 for choice in asked:
                     if (request := self._choose(response, view, choice)) is not None:
                         yield request
                 return  # the periods asked for hold the rows of the pages after this one
             period = view.period or ""
-        if page == 1:
-            span = period_span(period, self._today()) if period else None
-            if span is not None:
-                self.covered.append(span)
-        if view.next_page and not view.later_pages_outside(ctx.window_start.date(), ctx.window_end.date()):
+        span = sure_span(period, self._today()) if page == 1 and period else None
+        if span is not None and all(span[0] <= day <= span[1] for day in view.days):  # else not the period it seems
+            self.covered.append(span)
+        if view.next_page and not view.later_pages_outside(start, end):
             if page >= MAX_PAGES:
                 self.fail(self.noun, response.url, f"{period or 'the page'}: more than {MAX_PAGES} pages of "
                                                    "meetings; the rest not read")
-                self.whole = False
             elif (request := self._post(response, {"__EVENTTARGET": view.next_page, "__EVENTARGUMENT": ""},
                                         period, page + 1)) is not None:
                 yield request
 
     def _today(self) -> date:
-        """The client's day: its relative periods ("This Year") are counted in the body's zone."""
+        """The client's day, as near as the tracker can tell: the body's zone (`sure_span` allows a
+        day either way for the client's own clock)."""
         return clock.now().astimezone(ZoneInfo(self.zone)).date()
 
     def _periods(self, view: CalendarView, start: date, end: date) -> list[str]:
-        """The periods to ask for; none, after a warning, when the list cannot cover the window."""
-        asked = periods_to_ask(view, start, end, self._today())
-        if asked is None and view.period_field is not None:  # a page without the list has nothing to choose
+        """The periods to ask for, after a warning when they cannot cover the window."""
+        asked, whole = periods_to_ask(view, start, end, self._today())
+        if not whole and view.period_field is not None:  # a page without the list has nothing to choose
             self.warn(self.noun, self.url, f"the calendar shows {view.period or 'its default period'!r} and its "
-                      "date range list cannot show the whole window: read as shown")
-        return asked or []
+                      "date range list cannot show the whole window: read "
+                      f"{' and '.join(repr(p) for p in asked) if asked else 'as shown'}")
+        return asked
 
     def _choose(self, response: Response, view: CalendarView, choice: str) -> scrapy.Request | None:
         """The page's form posted back with `choice` in its date range list, as the list posts it."""
@@ -118,30 +135,41 @@ class LegistarCalendarSpider(ListingSpider):
         return self._post(response, fields, choice, 1)
 
     def _post(self, response: Response, fields: dict[str, str], period: str, page: int) -> scrapy.Request | None:
-        """The page's form (the one holding its view state) with every field a browser would post,
-        `fields` set, sent back to the page it came from: a postback always goes to its own page
-        (the form's action may name the client's other host name)."""
+        """The page's form (the one holding its view state) as a browser posts it (its fields but
+        the disabled ones, `fields` set), sent back to the page it came from: a postback always goes
+        to its own page (the form's action may name the client's other host name)."""
         form = response.xpath("//form[.//input[@name='__VIEWSTATE']]")
         if not form:
             self.fail(self.noun, response.url, f"{period}: no form holding __VIEWSTATE to post back: not asked for")
-            self.whole = False
             return None
-        posted = form2request(form[0], fields, click=False)
-        return scrapy.Request(response.url, method=posted.method, body=posted.body,
-                              headers={**dict(posted.headers), "Accept": self.accept},
-                              callback=self.parse_answer, errback=self.answer_failed,
-                              cb_kwargs={"period": period, "page": page})
+        disabled: dict[str, str | None] = {name: None for name in form[0].xpath(".//*[@disabled]/@name").getall()}
+        posted = form2request(form[0], {**disabled, **fields}, click=False)
+        headers = {**dict(posted.headers), "Accept": self.accept}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        return scrapy.Request(response.url, method=posted.method, body=posted.body, headers=headers,
+                              callback=self.parse_answer, errback=self.answer_failed, dont_filter=True,
+                              cb_kwargs={"period": period, "page": page},
+                              meta={"dont_redirect": True, "handle_httpstatus_list": REDIRECTS})
+
+    def _keep_cookies(self, response: Response) -> None:
+        """The cookies an answer sets (an ASP.NET session, Legistar's settings such as
+        `Setting-69-Calendar Year`, a name with a space), for the next post: the crawl keeps no
+        cookie jar, and a postback may need its page's session."""
+        for header in response.headers.getlist("Set-Cookie"):
+            name, equals, value = header.decode("latin-1").split(";", 1)[0].partition("=")
+            if equals and name.strip():
+                self.cookies[name.strip()] = value.strip()
 
     def answer_failed(self, failure: Any) -> None:
-        self.whole = False
         period = failure.request.cb_kwargs.get("period")
         what = self.noun if period is None else f"{self.noun} ({period}, page {failure.request.cb_kwargs['page']})"
         self.fail(what, failure.request.url, describe_failure(failure))
 
     def closed(self, reason: str) -> None:
         """The listing's extent, now that every answer is in: the longest run of the window's days
-        that the periods read cover (all of it when they were asked for). Meetings outside it, or
-        after an answer that could not be read, are never noted missing."""
+        that the periods read surely cover. Meetings outside it, or after any error, are never
+        noted missing."""
         if not self.whole or reason != "finished" or self.window_days is None:
             return
         if (part := _covered_part(self.covered, *self.window_days)) is not None:

@@ -7,7 +7,6 @@ targets, percent-encoded as Legistar writes its grid's links)."""
 
 from __future__ import annotations
 
-import json
 import re
 
 LIST = "ctl00$ContentPlaceHolder1$lstYears"
@@ -63,9 +62,3 @@ def answer(recorded: bytes, period: str, state: str, rows: slice | None = None, 
         body = re.sub(rb'<li class="rcbItem">([^<]*)</li>',
                       lambda m: m.group(0) if m.group(1) in offered else b"", body)
     return body
-
-
-def choice(period: str) -> str:
-    """The date range list's client state after `period` is chosen, as the spider posts it."""
-    return json.dumps({"logEntries": [], "value": period, "text": period, "enabled": True, "checkedIndices": [],
-                       "checkedItemsTextOverflows": False}, separators=(",", ":"))

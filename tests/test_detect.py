@@ -263,8 +263,8 @@ def test_a_legistar_calendar_whose_web_api_asks_for_a_token_is_read_from_the_pag
     shown = result.stdout.split("The next meetings it would read:\n", 1)[1].splitlines()
     assert "Committee on Youth Services" in shown[0] and shown[0].strip().startswith("Tue Jan 15, 2019, 1:00 PM EST")
     # The page shows January only: a crawl asks for the years of its window (December 16 to May 15).
-    assert ("The page shows 'This Month'; a crawl also asks for '2018' and '2019' (the window's years), every page "
-            "of their rows.") in result.stdout.splitlines()
+    assert ("The page shows 'This Month'; a crawl also asks for '2018' and '2019' (the window's years) and the "
+            "pages of their rows it needs.") in result.stdout.splitlines()
     assert [r.path for r in replay.requests if r.path != "/robots.txt"] == ["/Calendar.aspx", "/v1/nyc/events"]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from calendar_answers import LIST, LIST_STATE, NEXT, answer, choice, view_state
+from calendar_answers import LIST, LIST_STATE, NEXT, ROW, answer, view_state
 from recorded import local
 from statusjson import status_json
 
@@ -25,6 +25,7 @@ from tracker.meetings.legistar_calendar import (
     parse_calendar,
     period_span,
     periods_to_ask,
+    sure_span,
 )
 from tracker.meetings.pages import html_tree
 from tracker.records import ListingContext
@@ -45,8 +46,10 @@ def test_every_recorded_calendar_page_says_which_period_it_shows_and_offers_the_
         assert view.next_page is None, name  # a month's meetings fit on one page of the grid
     nyc = calendar_view(html_tree(NYC))
     assert len(nyc.periods) == 39 and "Session 2018-2021" in nyc.periods
+    assert calendar_view(html_tree(NYC)).date_sorted  # its date column's header is marked sorted
     # A department's page has no date range list: nothing to choose.
-    assert calendar_view(html_tree((CORPUS / "ramsey_boc_departmentdetail.html").read_bytes())) == CalendarView()
+    ramsey = calendar_view(html_tree((CORPUS / "ramsey_boc_departmentdetail.html").read_bytes()))
+    assert (ramsey.period, ramsey.periods, ramsey.period_field, ramsey.next_page) == (None, (), None, None)
 
 
 @pytest.mark.parametrize("encoded", [True, False])
@@ -67,22 +70,30 @@ def test_what_each_period_of_the_list_covers() -> None:
     assert period_span("All Years", today) == (date.min, date.max)
     assert period_span("Today", today) == (today, today)
     assert period_span("This Week", today) is None  # the client chooses the day a week starts
+    # Legistar counts "This Month" by its own clock: on the day a month turns it may be either.
+    assert sure_span("This Month", date(2019, 1, 15)) == (date(2019, 1, 1), date(2019, 1, 31))
+    assert sure_span("This Month", date(2019, 1, 31)) is None and sure_span("This Month", date(2019, 2, 1)) is None
+    assert sure_span("This Year", date(2019, 12, 31)) is None and sure_span("2019", date(2019, 12, 31)) is not None
 
 
 def test_the_periods_asked_for_cover_the_window_and_no_more() -> None:
     nyc = calendar_view(html_tree(NYC))
     # January 3, 2019: thirty days back reach into 2018.
-    assert periods_to_ask(nyc, date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == ["2018", "2019"]
-    assert periods_to_ask(nyc, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == ["2019"]
+    assert periods_to_ask(nyc, date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == (["2018", "2019"], True)
+    assert periods_to_ask(nyc, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == (["2019"], True)
     # November 2019: the list names no 2020 yet, only "Next Year".
-    assert periods_to_ask(nyc, date(2019, 10, 16), date(2020, 3, 14), date(2019, 11, 15)) == ["2019", "Next Year"]
-    # A page already showing a period that holds the window asks for nothing.
+    assert periods_to_ask(nyc, date(2019, 10, 16), date(2020, 3, 14), date(2019, 11, 15)) == (
+        ["2019", "Next Year"], True)
+    # A page already showing a period that holds the window on one page asks for nothing; on several
+    # pages ("All Years" listing the oldest first would be read to its end), for the window's years.
     shown = CalendarView("This Year", nyc.periods, LIST, LIST_STATE)
-    assert periods_to_ask(shown, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == []
-    # A list that offers neither the year nor its relative name cannot cover the window.
+    assert periods_to_ask(shown, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == ([], True)
+    paged = CalendarView("All Years", nyc.periods, LIST, LIST_STATE, next_page=NEXT.format(4))
+    assert periods_to_ask(paged, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == (["2019"], True)
+    # A list that offers neither the year nor its relative name: the years it offers, not whole.
     short = CalendarView("This Month", ("This Month", "2019"), LIST, LIST_STATE)
-    assert periods_to_ask(short, date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) is None
-    assert periods_to_ask(CalendarView(), date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) is None
+    assert periods_to_ask(short, date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == (["2019"], False)
+    assert periods_to_ask(CalendarView(), date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == ([], False)
 
 
 # -- the spider ------------------------------------------------------------------------------------
@@ -94,15 +105,20 @@ def watch(tmp_path: Path, replay: ReplayServer) -> Any:
     return load_config(config_path, env={})
 
 
+SESSION = {"Set-Cookie": "ASP.NET_SessionId=s3ss10n; path=/; HttpOnly"}
+
+
 def serve_year(replay: ReplayServer, second_page: slice = slice(20, 40)) -> None:
-    """NYC's calendar showing "This Month", and its answers: 2019 in two pages, 2018 empty."""
-    replay.add("/Calendar.aspx", NYC, content_type="text/html")
+    """NYC's calendar showing "This Month" (and setting a session cookie), and its answers: 2019 in
+    two pages, 2018 empty."""
+    replay.add("/Calendar.aspx", NYC, content_type="text/html", headers=SESSION)
     replay.add("/Calendar.aspx", answer(NYC, "2019", "year-2019-page-1", slice(0, 20), (1, 2)), content_type="text/html",
-               form={"__EVENTTARGET": LIST, LIST_STATE: choice("2019"), "__VIEWSTATE": NYC_STATE})
+               form={"__EVENTTARGET": LIST, LIST: "2019", "__VIEWSTATE": NYC_STATE},
+               headers={"Set-Cookie": "Setting-69-Calendar Year=2019; expires=Fri, 01-Jan-2100 00:00:00 GMT; path=/"})
     replay.add("/Calendar.aspx", answer(NYC, "2019", "year-2019-page-2", second_page, (2, 2)), content_type="text/html",
                form={"__EVENTTARGET": NEXT.format(4), "__VIEWSTATE": "year-2019-page-1"})
     replay.add("/Calendar.aspx", answer(NYC, "2018", "year-2018"), content_type="text/html",
-               form={"__EVENTTARGET": LIST, LIST_STATE: choice("2018"), "__VIEWSTATE": NYC_STATE})
+               form={"__EVENTTARGET": LIST, LIST: "2018", "__VIEWSTATE": NYC_STATE})
 
 
 def the_meetings(store: Store, config: Any) -> dict[str, dict[str, Any]]:
@@ -119,10 +135,14 @@ def test_the_spider_asks_for_each_year_of_the_window_and_every_page_of_its_rows(
     assert report.ok and not report.warnings, report
     posts = [r for r in replay.requests if r.method == "POST"]
     assert [(p.form or {}).get("__EVENTTARGET") for p in posts] == [LIST, LIST, NEXT.format(4)]
-    chosen = {json.loads((p.form or {})[LIST_STATE])["value"] for p in posts[:2]}
-    assert chosen == {"2018", "2019"}
-    # Each post carries the page's own fields, as the browser posts them.
+    # The list's choice, in its field and in its Telerik client state, where the control reads it.
+    chosen = {((p.form or {})[LIST], json.loads((p.form or {})[LIST_STATE])["value"]) for p in posts[:2]}
+    assert chosen == {("2018", "2018"), ("2019", "2019")}
+    # Each post carries the page's own fields and cookies, as a browser posts them, but no disabled one.
     assert all("__EVENTVALIDATION" in (p.form or {}) and "__VIEWSTATEGENERATOR" in (p.form or {}) for p in posts)
+    assert all("ctl00$ButtonAlerts" not in (p.form or {}) for p in posts)
+    assert [p.headers.get("Cookie") for p in posts] == ["ASP.NET_SessionId=s3ss10n"] * 2 + [
+        "ASP.NET_SessionId=s3ss10n; Setting-69-Calendar Year=2019"]  # as the year's first page set it
     assert [p.status for p in posts] == [200, 200, 200]
     every = parse_calendar(NYC, ListingContext(
         watch_id="council", url=f"{replay.url}/Calendar.aspx", body="New York City Council",
@@ -149,23 +169,40 @@ def test_a_meeting_gone_from_a_later_page_of_the_year_is_noted_missing(
     assert missing == {gone}
 
 
-def test_a_calendar_whose_list_cannot_cover_the_window_is_read_as_shown_with_a_warning(
+def test_a_calendar_whose_list_cannot_cover_the_window_reads_what_it_offers_with_a_warning(
         tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")
-    replay.add("/Calendar.aspx", answer(NYC, "This Month", NYC_STATE, slice(0, 40), offered=[b"This Month", b"2019"]),
+    monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")  # the window touches 2018: the list offers no 2018
+    offered = [b"This Month", b"2019"]
+    replay.add("/Calendar.aspx", answer(NYC, "This Month", NYC_STATE, slice(0, 3), offered=offered),
                content_type="text/html")
+    replay.add("/Calendar.aspx", answer(NYC, "2019", "year-2019", slice(0, 40), offered=offered),
+               content_type="text/html", form={"__EVENTTARGET": LIST, LIST: "2019", "__VIEWSTATE": NYC_STATE})
     config = watch(tmp_path, replay)
     store = Store(config.database_url)
     (report,) = run_crawls(config, store)
     assert report.ok, report
     (warning,) = report.warnings
-    assert "'This Month'" in warning and "cannot show the whole window" in warning
-    assert [r.method for r in replay.requests if r.path == "/Calendar.aspx"] == ["GET"]
+    assert "shows 'This Month' and its date range list cannot show the whole window: read '2019'" in warning
+    assert [r.method for r in replay.requests if r.path == "/Calendar.aspx"] == ["GET", "POST"]
     assert len(the_meetings(store, config)) == len(parse_calendar(NYC, _ctx(replay)).meetings)
 
 
-def test_an_answer_showing_another_period_than_asked_is_one_error_and_marks_nothing_missing(
-        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+YEAR_2019 = {"__EVENTTARGET": LIST, LIST: "2019", "__VIEWSTATE": NYC_STATE}
+PAGE_2 = {"__EVENTTARGET": NEXT.format(4), "__VIEWSTATE": "year-2019-page-1"}
+
+
+@pytest.mark.parametrize(("form", "answered", "said"), [
+    # Legistar sometimes answers a choice with the period it showed before.
+    (YEAR_2019, {"body": answer(NYC, "This Month", "again", slice(0, 2))},
+     "asked for the meetings of '2019'; the page answered with 'This Month': not read"),
+    # ... or with its error page, by a redirect.
+    (YEAR_2019, {"status": 302, "headers": {"Location": "/Error.aspx"}},
+     "2019, page 1: the post was answered with a redirect to '/Error.aspx': not read"),
+    (PAGE_2, {"status": 500}, "listing (2019, page 2): HTTP 500"),
+])
+def test_an_answer_not_read_is_one_error_and_marks_nothing_missing(
+        form: dict[str, str], answered: dict[str, Any], said: str, tmp_path: Path, replay: ReplayServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")
     serve_year(replay)
     replay.add("/Calendar.aspx", answer(NYC, "This Month", NYC_STATE, slice(0, 5)), content_type="text/html")
@@ -173,13 +210,48 @@ def test_an_answer_showing_another_period_than_asked_is_one_error_and_marks_noth
     store = Store(config.database_url)
     assert run_crawls(config, store)[0].ok
     assert len(the_meetings(store, config)) > 5  # the year's pages hold the others
-    # Legistar sometimes answers a choice with the period it showed before.
-    replay.add("/Calendar.aspx", answer(NYC, "This Month", "again", slice(0, 2)), content_type="text/html",
-               form={"__EVENTTARGET": LIST, LIST_STATE: choice("2019"), "__VIEWSTATE": NYC_STATE})
+    replay.add("/Calendar.aspx", content_type="text/html", form=form, **answered)
     (second,) = run_crawls(config, store)
     (error,) = second.errors
-    assert "asked for the meetings of '2019'; the page answered with 'This Month': not read" in error
+    assert said in error
     assert not any(mt["missing"] for mt in the_meetings(store, config).values())
+
+
+def test_a_month_turning_by_the_clients_clock_first_makes_no_meeting_look_gone(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client's server may count "This Month" as February while it is still January 31 where
+    the body meets: its empty February page says nothing of January's meetings."""
+    only_this_month = [b"This Month"]
+    monkeypatch.setenv("TRACKER_NOW", "2019-01-20T18:00:00Z")
+    replay.add("/Calendar.aspx", answer(NYC, "This Month", NYC_STATE, slice(0, 40), offered=only_this_month),
+               content_type="text/html")
+    config = watch(tmp_path, replay)
+    store = Store(config.database_url)
+    assert run_crawls(config, store)[0].ok
+    monkeypatch.setenv("TRACKER_NOW", "2019-02-01T03:00:00Z")  # January 31, 10 PM in New York
+    replay.add("/Calendar.aspx", answer(NYC, "This Month", NYC_STATE, slice(0, 1), offered=only_this_month),
+               content_type="text/html")  # one meeting left on it
+    assert run_crawls(config, store)[0].ok
+    assert not any(mt["missing"] for mt in the_meetings(store, config).values())
+
+
+def test_a_department_page_says_no_period_so_nothing_is_noted_missing_from_it(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ramsey County's real board page (no date range list), then without its April 7 meeting."""
+    page = (CORPUS / "ramsey_boc_departmentdetail.html").read_bytes()
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T15:00:00Z")
+    replay.add("/Calendar.aspx", page, content_type="text/html")
+    config = watch(tmp_path, replay)
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok and not first.warnings and first.items > 3, first
+    rows = ROW.findall(page)
+    (gone,) = [row for row in rows if b" 4/7/2026</td>" in row]
+    replay.add("/Calendar.aspx", page.replace(gone, b""), content_type="text/html")
+    assert run_crawls(config, store)[0].ok
+    meetings = the_meetings(store, config)
+    assert len(meetings) == first.items and not any(mt["missing"] for mt in meetings.values())
+    assert [r.method for r in replay.requests if r.path == "/Calendar.aspx"] == ["GET", "GET"]
 
 
 def _utc(year: int, month: int, day: int) -> Any:
@@ -194,8 +266,8 @@ def _ctx(replay: ReplayServer) -> ListingContext:
 
 
 def test_later_pages_are_needed_until_a_page_in_date_order_runs_past_the_window() -> None:
-    def view(*days: str) -> CalendarView:
-        return CalendarView(days=tuple(date.fromisoformat(day) for day in days))
+    def view(*days: str, date_sorted: bool = True) -> CalendarView:
+        return CalendarView(days=tuple(date.fromisoformat(day) for day in days), date_sorted=date_sorted)
 
     start, end = date(2019, 1, 21), date(2019, 6, 20)
     assert view("2019-01-31", "2019-01-22", "2019-01-17").later_pages_outside(start, end)  # latest first
@@ -203,6 +275,8 @@ def test_later_pages_are_needed_until_a_page_in_date_order_runs_past_the_window(
     assert view("2019-06-01", "2019-06-30").later_pages_outside(start, end)  # earliest first
     assert not view("2019-01-31", "2019-01-17", "2019-01-25").later_pages_outside(start, end)  # no order
     assert not view("2019-01-17").later_pages_outside(start, end)
+    # Sorted by another column (the name), a page may still look in date order.
+    assert not view("2019-01-31", "2019-01-22", "2019-01-17", date_sorted=False).later_pages_outside(start, end)
     paged = calendar_view(html_tree(answer(NYC, "2019", "s", slice(0, 20), (1, 2))))
     assert (paged.days[0], paged.days[-1], len(paged.days)) == (date(2019, 1, 31), date(2019, 1, 17), 20)
 
@@ -239,3 +313,29 @@ def test_a_month_turning_on_a_page_that_shows_only_this_month_makes_no_meeting_l
     assert second.ok and len(second.warnings) == 1, second
     meetings = the_meetings(store, config)
     assert len(meetings) == 40 and not any(mt["missing"] for mt in meetings.values())
+
+
+def test_a_spider_error_mid_crawl_marks_nothing_missing(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault of the tracker's own (here building the post for the second page of 2019 raises)
+    leaves the pages after it unread: the run fails, and nothing is noted missing."""
+    import spiders.legistar_calendar as spider
+
+    monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")
+    serve_year(replay)
+    replay.add("/Calendar.aspx", answer(NYC, "This Month", NYC_STATE, slice(0, 5)), content_type="text/html",
+               headers=SESSION)
+    config = watch(tmp_path, replay)
+    store = Store(config.database_url)
+    assert run_crawls(config, store)[0].ok
+    real = spider.form2request
+
+    def failing(form: Any, data: Any, **kwargs: Any) -> Any:
+        if data.get("__EVENTTARGET") == NEXT.format(4):
+            raise RuntimeError("a fault building the post")
+        return real(form, data, **kwargs)
+
+    monkeypatch.setattr(spider, "form2request", failing)
+    (second,) = run_crawls(config, store)
+    assert not second.ok
+    assert not any(mt["missing"] for mt in the_meetings(store, config).values())

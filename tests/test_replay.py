@@ -95,6 +95,15 @@ def test_a_posted_form_is_answered_by_the_route_naming_its_fields_and_logged(rep
     assert post("__EVENTTARGET=pager")[1] == b"<p>page 2</p>" and get(replay, "/Calendar.aspx")[0] == 404
     first = next(r for r in replay.requests if r.method == "POST")
     assert first.form == {"__EVENTTARGET": "lstYears", "year": "2019", "__VIEWSTATE": "abc+="}
+    # A body of no stated length (chunked) is refused, and the connection with it.
+    conn = http.client.HTTPConnection("127.0.0.1", replay.port, timeout=10)
+    try:
+        conn.request("POST", "/Calendar.aspx", body=iter([b"__EVENTTARGET=pager"]),
+                     headers={"Content-Type": "application/x-www-form-urlencoded"}, encode_chunked=True)
+        response = conn.getresponse()
+        assert (response.status, response.getheader("Connection")) == (411, "close")
+    finally:
+        conn.close()
 
 
 def test_percent_encoded_paths(replay: ReplayServer) -> None:

@@ -256,15 +256,15 @@ def _calendar_beyond(body: bytes, ctx: ListingContext, today: str) -> str | None
     view = legistar_calendar.read_calendar(body, ctx)[1]
     if view.period_field is None:
         return None
-    asked = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(),
-                                             date.fromisoformat(today) if today else ctx.window_start.date())
-    if asked is None:
+    asked, whole = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(),
+                                                    date.fromisoformat(today) if today else ctx.window_start.date())
+    read = f"{' and '.join(repr(p) for p in asked)} (the window's years) and the pages of their rows it needs"
+    if not whole:
         return (f"The page shows {view.period or 'its default period'!r} and its date range list cannot show the "
-                "whole window: a crawl reads it as shown.")
+                f"whole window: a crawl reads {read if asked else 'the page as shown'}.")
     if not asked:
         return None
-    return (f"The page shows {view.period!r}; a crawl also asks for {' and '.join(repr(p) for p in asked)} "
-            "(the window's years), every page of their rows.")
+    return f"The page shows {view.period!r}; a crawl also asks for {read}."
 
 
 def _when(meeting: Meeting) -> tuple[str, str]:

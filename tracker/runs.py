@@ -93,7 +93,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             run.requests = report.requests
             run.not_modified = report.not_modified
             run.bytes = report.bytes
-            if report.complete_listing:
+            if report.complete_listing and report.ok:  # after any error, a meeting not seen may just be unread
                 _mark_missing(session, report, finished)
             if report.ok:
                 for validators in report.listing_validators:

@@ -365,10 +365,23 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def do_POST(self) -> None:
-        """A form posted back (application/x-www-form-urlencoded, as a browser sends it)."""
-        size = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(size).decode("utf-8", "replace") if size else ""
-        self._serve(head=False, form=Query(parse_qsl(body, keep_blank_values=True)))
+        """A form posted back (application/x-www-form-urlencoded, as a browser sends it, with its
+        length). A body of no stated length (chunked) is refused with 411 and the connection closed,
+        as is one cut short: what is left of it must not be read as the next request."""
+        length = self.headers.get("Content-Length", "").strip()
+        try:
+            body = self.rfile.read(int(length)) if length.isdigit() else None
+        except (ConnectionError, TimeoutError):
+            body = None
+        if body is None or len(body) != int(length or 0):
+            self.close_connection = True
+            self._send(411 if body is None and not length.isdigit() else 400, b"a form body of its stated length\n",
+                       "text/plain; charset=utf-8", {"Connection": "close"})
+            self.server.replay._log(Logged(self.command, unquote(urlsplit(self.path).path), Query(),
+                                           Headers(self.headers.items()), self.status_sent, self.bytes_sent,
+                                           time.time(), self._arrived()))
+            return
+        self._serve(head=False, form=Query(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)))
 
     def _serve(self, head: bool, form: Query | None = None) -> None:
         replay = self.server.replay

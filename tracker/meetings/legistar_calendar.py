@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 from urllib.parse import unquote
 
@@ -55,7 +55,7 @@ from tracker.records import Listing, ListingContext, Meeting
 from tracker.safetext import web_url
 
 __all__ = ["GRID_ROWS", "CalendarView", "calendar_view", "parse_calendar", "period_span", "periods_to_ask",
-           "read_calendar"]
+           "read_calendar", "sure_span"]
 
 GRID_ROWS = ("rgRow", "rgAltRow")
 _EVENT_ID = re.compile(r"MeetingDetail\.aspx\?(?:[^#]*&)?ID=(\d+)", re.I)
@@ -124,13 +124,18 @@ def _header_words(cell: etree._Element) -> str:
     return words
 
 
-def _columns(table: etree._Element) -> list[str]:
-    """The grid's column names, lower case, in order ("" for a column that names nothing)."""
+def _header_cells(table: etree._Element) -> list[etree._Element]:
+    """The grid's header cells (`th.rgHeader`), in order."""
     for row in table.iter("tr"):
         cells = [cell for cell in row if cell.tag == "th"]
         if any("rgHeader" in (cell.get("class") or "") for cell in cells):
-            return [_header_words(cell).lower() for cell in cells]
+            return cells
     return []
+
+
+def _columns(table: etree._Element) -> list[str]:
+    """The grid's column names, lower case, in order ("" for a column that names nothing)."""
+    return [_header_words(cell).lower() for cell in _header_cells(table)]
 
 
 def _column(names: list[str], *words: str) -> int | None:
@@ -171,9 +176,11 @@ class CalendarView:
     """What a calendar page shows besides its rows, and how to ask for more of them: the period
     chosen in its date range list (the list's own words, "This Month"; None on a page without the
     list, as a department's), the periods the list offers, the list's form field and that of its
-    client state (where the list's Telerik control reads the choice on a postback), and the
-    postback target of the grid's next page of rows (None on the last or only page), and then the
-    day of each of this page's rows, in the page's order (`later_pages_outside` reads it)."""
+    client state (where the list's Telerik control reads the choice on a postback; the value
+    posted is the item's words, which are its value for a year and for "This Year" and the like),
+    the postback target of the grid's next page of rows (None on the last or only page), the day
+    of each of this page's rows in the page's order, and whether the grid is sorted by its date
+    column (its header marked `rgSorted`)."""
 
     period: str | None = None
     periods: tuple[str, ...] = ()
@@ -181,13 +188,14 @@ class CalendarView:
     period_state_field: str | None = None
     next_page: str | None = None
     days: tuple[date, ...] = ()
+    date_sorted: bool = False
 
     def later_pages_outside(self, start: date, end: date) -> bool:
-        """Whether the grid's later pages can hold no day from `start` to `end`: this page's rows run
-        in date order (the grid is sorted by date: NYC's calendar lists the latest first) and its last
-        is already past them that way."""
+        """Whether the grid's later pages can hold no day from `start` to `end`: the grid is sorted
+        by date (NYC's calendar lists the latest first), this page's rows run that way, and its last
+        is already past them."""
         pairs = list(pairwise(self.days))
-        if not pairs:
+        if not pairs or not self.date_sorted:
             return False
         if all(a >= b for a, b in pairs):
             return self.days[-1] < start
@@ -232,13 +240,16 @@ def calendar_view(root: etree._Element) -> CalendarView:
         if following is not None and (target := _POSTBACK.search(unquote(following.get("href") or ""))):
             next_page = target.group(1)  # as a browser runs a `javascript:` address: percent-decoded
     days: tuple[date, ...] = ()
-    if table is not None and next_page is not None:
+    date_sorted = False
+    if table is not None:
         rows = [row for row in table.iter("tr") if _is_row(row)]
         if (at := _date_column(_columns(table), rows)) is not None:
             cells = (list(row.iterchildren("td")) for row in rows)
             days = tuple(day for row_cells in cells if at < len(row_cells)
                          and (day := find_date(words_of(row_cells[at]))) is not None)
-    return CalendarView(period, periods, field_name, state_field, next_page, days)
+            headers = _header_cells(table)
+            date_sorted = at < len(headers) and "rgSorted" in (headers[at].get("class") or "").split()
+    return CalendarView(period, periods, field_name, state_field, next_page, days, date_sorted)
 
 
 _MONTH_WORDS = {"last month": -1, "this month": 0, "next month": 1}
@@ -270,25 +281,33 @@ def period_span(period: str, today: date) -> tuple[date, date] | None:
     return None
 
 
-def periods_to_ask(view: CalendarView, start: date, end: date, today: date) -> list[str] | None:
-    """The periods of the page's list to ask for so that the days from `start` to `end` are all
-    read: none when the period shown covers them; else each year they touch, by its number where
-    the list offers it, else as "Last Year", "This Year" or "Next Year". None when the list
-    cannot cover them (no list, or a year it does not offer)."""
+def sure_span(period: str, today: date) -> tuple[date, date] | None:
+    """`period_span`, when it is the same whichever of yesterday, today and tomorrow the client's
+    clock says: Legistar counts "This Month" by its own clock and zone, so on the day a month or
+    year turns a relative period may already be the next one."""
+    span = period_span(period, today)
+    one = timedelta(days=1)
+    return span if span == period_span(period, today - one) == period_span(period, today + one) else None
+
+
+def periods_to_ask(view: CalendarView, start: date, end: date, today: date) -> tuple[list[str], bool]:
+    """The periods of the page's list to ask for so that the days from `start` to `end` are read,
+    and whether every one of those days will be: none when the period shown holds them on one
+    page; else each year they touch, by its number where the list offers it, else as "Last Year",
+    "This Year" or "Next Year" (a year the list does not offer is left out); none when it offers
+    none of them and the period shown holds the days (its pages are read)."""
     shown = period_span(view.period, today) if view.period else None
-    if shown is not None and shown[0] <= start and end <= shown[1]:
-        return []
-    if view.period_field is None:
-        return None
+    holds = shown is not None and shown[0] <= start and end <= shown[1]
+    if holds and view.next_page is None:
+        return [], True
     offered = {" ".join(period.lower().split()): period for period in view.periods}
     relative = {offset: words for words, offset in _YEAR_WORDS.items()}
-    asked = []
-    for year in range(start.year, end.year + 1):
-        named = offered.get(str(year)) or offered.get(relative.get(year - today.year, ""))
-        if named is None:
-            return None
-        asked.append(named)
-    return asked
+    years = range(start.year, end.year + 1)
+    asked = [named for year in years
+             if (named := offered.get(str(year)) or offered.get(relative.get(year - today.year, "")))]
+    if len(asked) == len(years):
+        return asked, True
+    return ([], True) if holds else (asked, False)
 
 
 def _listing(root: etree._Element, ctx: ListingContext) -> Listing:
