@@ -156,16 +156,21 @@ def test_portal_through_the_engine(kind: str, tmp_path: Path, replay: ReplayServ
     assert status_json(store, config)["meetings"] == before
 
 
-def test_primegov_moved_meeting_has_local_times(tmp_path: Path, replay: ReplayServer,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
-    path = "/api/v2/PublicPortal/ListArchivedMeetings"
-    replay.add(path, PRIMEGOV, content_type="application/json")
+def clayton(tmp_path: Path, replay: ReplayServer, path: str, listing: bytes) -> tuple[Any, Store]:
+    """Clayton County's board watched through the PrimeGov list served at `path`."""
+    replay.add(path, listing, content_type="application/json")
     config_path = tmp_path / "tracker.toml"
     config_path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "clayton"\nname = "Clayton County BOC"\n'
                            f'timezone = "America/New_York"\nprimegov = "{replay.url}{path}"\n')
     config = load_config(config_path, env={})
-    store = Store(config.database_url)
+    return config, Store(config.database_url)
+
+
+def test_primegov_moved_meeting_has_local_times(tmp_path: Path, replay: ReplayServer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
+    path = "/api/v2/PublicPortal/ListArchivedMeetings"
+    config, store = clayton(tmp_path, replay, path, PRIMEGOV)
     run_crawls(config, store)
     replay.replace(path, primegov_later())
     run_crawls(config, store)
@@ -188,12 +193,7 @@ def test_a_meeting_that_leaves_the_upcoming_list_is_missing_only_while_still_ahe
     without the 27th (derived)."""
     path = "/api/v2/PublicPortal/ListUpcomingMeetings"
     monkeypatch.setenv("TRACKER_NOW", "2026-04-20T12:00:00Z")
-    replay.add(path, UPCOMING, content_type="application/json")
-    config_path = tmp_path / "tracker.toml"
-    config_path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "clayton"\nname = "Clayton County BOC"\n'
-                           f'timezone = "America/New_York"\nprimegov = "{replay.url}{path}"\n')
-    config = load_config(config_path, env={})
-    store = Store(config.database_url)
+    config, store = clayton(tmp_path, replay, path, UPCOMING)
     assert run_crawls(config, store)[0].ok
     monkeypatch.setenv("TRACKER_NOW", now)
     replay.replace(path, json.dumps([row for row in json.loads(UPCOMING) if row["id"] != 696]).encode())

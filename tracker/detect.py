@@ -235,25 +235,28 @@ def _read(result: Detection, page: Page, now: datetime) -> None:
     ctx = ListingContext(watch_id=result.watch_id, url=page.final_url, body=result.name, timezone=result.zone,
                          keywords=(), window_start=now - timedelta(days=PAST_DAYS),
                          window_end=now + timedelta(days=FUTURE_DAYS))
+    view = None
     try:
-        listing = read_listing(found.platform, page.body, ctx)
+        if found.platform == "legistar_calendar":  # its list of periods read from the same tree
+            listing, view = legistar_calendar.read_calendar(page.body, ctx)
+        else:
+            listing = read_listing(found.platform, page.body, ctx)
     except SourceParseError as exc:
         result.problem = f"{page.final_url}: {PLATFORMS[found.platform]}, but its parser cannot read it: {exc}"
         return
     result.skipped = listing.problems
     result.listed = len(listing.meetings)
-    if found.platform == "legistar_calendar":
-        result.beyond = _calendar_beyond(page.body, ctx, result.today)
+    if view is not None:
+        result.beyond = _calendar_beyond(view, ctx, result.today)
     first, last = ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
     result.meetings = sorted((m for m in listing.meetings if first <= (m.date or "") <= last), key=_when)
     if not result.meetings and listing.meetings:
         result.latest = max(listing.meetings, key=_when)
 
 
-def _calendar_beyond(body: bytes, ctx: ListingContext, today: str) -> str | None:
+def _calendar_beyond(view: legistar_calendar.CalendarView, ctx: ListingContext, today: str) -> str | None:
     """What a crawl of a web calendar reads besides the page as served: the periods of its date
     range list that the window needs (spiders/legistar_calendar.py asks for them)."""
-    view = legistar_calendar.read_calendar(body, ctx)[1]
     if view.period_field is None:
         return None
     asked, whole = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(),
