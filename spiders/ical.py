@@ -9,3 +9,4 @@ class IcalSpider(ListingSpider):
     name = "ical"
     accept = "text/calendar"
     noun = "feed"
+    drops_held = True  # a feed of upcoming events, or of its latest entries

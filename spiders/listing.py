@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.http import Response
@@ -26,6 +27,8 @@ class ListingSpider(TrackerSpider):
 
     accept = "*/*"
     noun = "listing"
+    # A feed may keep only its latest entries, or only upcoming events: a meeting leaves it once held.
+    drops_held = False
 
     def __init__(self, *args: Any, config: Config, watch: MeetingWatch, cursor: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,7 +56,7 @@ class ListingSpider(TrackerSpider):
             return
         # A listing with unreadable records is not whole: its stored meetings are not "missing".
         self.report.complete_listing = not listing.problems
-        self.report.listing_window = self.listed_days(ctx, response.url)
+        self.report.listing_window = self.listed_days(ctx, response.url, listing)
         if response.meta.get("validators"):
             self.report.listing_validators.append(response.meta["validators"])
         yield from self.meeting_items(listing, ctx, response.url)
@@ -69,10 +72,22 @@ class ListingSpider(TrackerSpider):
     def window(ctx: ListingContext) -> tuple[str, str]:
         return ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
 
-    def listed_days(self, ctx: ListingContext, url: str) -> tuple[str, str]:
+    def listed_days(self, ctx: ListingContext, url: str, listing: Listing) -> tuple[str, str]:
         """The days the listing speaks for, over which a stored meeting it no longer shows is noted
-        missing: the crawl's window (a listing of upcoming meetings only says less)."""
-        return self.window(ctx)
+        missing: the crawl's window; for a listing that may drop a meeting once it is held
+        (`drops_held`), only from its earliest meeting in the window, or from tomorrow if that is
+        sooner (a meeting before both may just have aged out of it)."""
+        start, end = self.window(ctx)
+        if self.drops_held:
+            tomorrow = self.tomorrow()
+            earliest = min((day for meeting in listing.meetings if start <= (day := (meeting.date or "")[:10]) <= end),
+                           default=tomorrow)
+            start = max(start, min(earliest, tomorrow))
+        return start, end
+
+    def tomorrow(self) -> str:
+        """The day after today in the watch's zone: a meeting today may already have been held."""
+        return (clock.now().astimezone(ZoneInfo(self.zone)).date() + timedelta(days=1)).isoformat()
 
     def read(self, response: Response, ctx: ListingContext) -> Listing | None:
         """The listing the source kind's parser reads, each part it could not read an error line;
