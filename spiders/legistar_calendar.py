@@ -130,7 +130,7 @@ class LegistarCalendarSpider(ListingSpider):
         fields = {"__EVENTTARGET": view.period_field, "__EVENTARGUMENT": "", view.period_field: choice}
         if view.period_state_field:
             fields[view.period_state_field] = json.dumps(
-                {"logEntries": [], "value": choice, "text": choice, "enabled": True, "checkedIndices": [],
+                {"logEntries": [], "value": view.value_of(choice), "text": choice, "enabled": True, "checkedIndices": [],
                  "checkedItemsTextOverflows": False}, separators=(",", ":"))
         return self._post(response, fields, choice, 1)
 

@@ -52,6 +52,22 @@ def test_every_recorded_calendar_page_says_which_period_it_shows_and_offers_the_
     assert (ramsey.period, ramsey.periods, ramsey.period_field, ramsey.next_page) == (None, (), None, None)
 
 
+def test_each_period_is_posted_with_the_value_its_list_item_holds() -> None:
+    """The client state carries the chosen item's value, which the page's script gives for each
+    item of the list: a year's and "Next Year"'s are their words, "All Years"'s is "All", and
+    NYC's sessions are queries."""
+    for name in ("chicago_calendar.html", "lametro_calendar.html", "nyc_calendar.html"):
+        view = calendar_view(html_tree((CORPUS / name).read_bytes()))
+        assert len(view.period_values) == len(view.periods), name
+        assert [view.value_of(p) for p in ("All Years", "2019", "This Year", "Next Year", "This Month")] == [
+            "All", "2019", "This Year", "Next Year", "This Month"], name
+    nyc = calendar_view(html_tree(NYC))
+    assert nyc.value_of("Session 2018-2021") == "YEAR(M.meDate) BETWEEN 2018 AND 2021"
+    # A page whose script does not give the values (cut out here): each item's own words.
+    bare = calendar_view(html_tree(NYC.replace(b'"itemData":', b'"otherData":')))
+    assert bare.period_values == () and bare.value_of("All Years") == "All Years"
+
+
 @pytest.mark.parametrize("encoded", [True, False])
 def test_the_pager_gives_the_postback_of_the_page_after_the_current_one(encoded: bool) -> None:
     assert calendar_view(html_tree(answer(NYC, "2019", "s", slice(0, 20), (1, 3), encoded))).next_page == NEXT.format(4)

@@ -24,6 +24,7 @@ for them by posting the page's form back, as the list and the pager do in a brow
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -176,9 +177,10 @@ class CalendarView:
     """What a calendar page shows besides its rows, and how to ask for more of them: the period
     chosen in its date range list (the list's own words, "This Month"; None on a page without the
     list, as a department's), the periods the list offers, the list's form field and that of its
-    client state (where the list's Telerik control reads the choice on a postback; the value
-    posted is the item's words, which are its value for a year and for "This Year" and the like),
-    the postback target of the grid's next page of rows (None on the last or only page), the day
+    client state (where the list's Telerik control reads the choice on a postback), the value of
+    each period (`period_values`, in the list's order, from the control's own script: "All" for
+    "All Years", a query for NYC's "Session 2018-2021"; empty where the page gives none), the
+    postback target of the grid's next page of rows (None on the last or only page), the day
     of each of this page's rows in the page's order, and whether the grid is sorted by its date
     column (its header marked `rgSorted`)."""
 
@@ -189,6 +191,14 @@ class CalendarView:
     next_page: str | None = None
     days: tuple[date, ...] = ()
     date_sorted: bool = False
+    period_values: tuple[str, ...] = ()
+
+    def value_of(self, period: str) -> str:
+        """The value the list's item `period` holds, posted in the client state as a browser posts
+        it; its own words where the page does not give its values."""
+        if len(self.period_values) == len(self.periods) and period in self.periods:
+            return self.period_values[self.periods.index(period)]
+        return period
 
     def later_pages_outside(self, start: date, end: date) -> bool:
         """Whether the grid's later pages can hold no day from `start` to `end`: the grid is sorted
@@ -205,6 +215,7 @@ class CalendarView:
 
 
 _POSTBACK = re.compile(r"__doPostBack\(\s*'([^']+)'")
+_CREATE_COMBO = "$create(Telerik.Web.UI.RadComboBox, "
 # the pager's current page, found by libxml2 (a grid's rows hold thousands of other links)
 _CURRENT_PAGE = etree.XPath(".//a[contains(concat(' ', normalize-space(@class), ' '), ' rgCurrentPage ')]")
 
@@ -249,7 +260,30 @@ def calendar_view(root: etree._Element) -> CalendarView:
                          and (day := find_date(words_of(row_cells[at]))) is not None)
             headers = _header_cells(table)
             date_sorted = at < len(headers) and "rgSorted" in (headers[at].get("class") or "").split()
-    return CalendarView(period, periods, field_name, state_field, next_page, days, date_sorted)
+    values = _item_values(root, state_field) if state_field else ()
+    return CalendarView(period, periods, field_name, state_field, next_page, days, date_sorted,
+                        values if len(values) == len(periods) else ())
+
+
+def _item_values(root: etree._Element, state_field: str) -> tuple[str, ...]:
+    """The values of the date range list's items, in order, as the page's script creates its
+    Telerik control (`$create(Telerik.Web.UI.RadComboBox, {..., "clientStateFieldID": <state_field>,
+    "itemData": [{"value": "All"}, ...]}, ...)`); none where the script does not say them."""
+    marker = f'"clientStateFieldID":"{state_field}"'
+    for script in root.iter("script"):
+        text = script.text or ""
+        if (at := text.find(marker)) < 0 or (start := text.rfind(_CREATE_COMBO, 0, at)) < 0:
+            continue
+        try:
+            options, _ = json.JSONDecoder().raw_decode(text, start + len(_CREATE_COMBO))
+        except ValueError:
+            return ()
+        items = options.get("itemData") if isinstance(options, dict) else None
+        if isinstance(items, list) and all(isinstance(item, dict) and isinstance(item.get("value"), str)
+                                           for item in items):
+            return tuple(item["value"] for item in items)
+        return ()
+    return ()
 
 
 _MONTH_WORDS = {"last month": -1, "this month": 0, "next month": 1}
