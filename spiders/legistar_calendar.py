@@ -7,7 +7,8 @@ for the periods that cover the crawl's window (each year it touches: "2026" wher
 the year, else "This Year", "Next Year" or "Last Year"), posting the page's form back with the
 list's new choice and the cookies the page set, then for each further page of the grid's rows (the
 pager's next page) until a grid sorted by date runs past the window. Every answer's rows are read
-(a meeting in two answers once).
+(a meeting in two answers once). Legistar sometimes answers a choice with another period (the one
+shown before): the choice is then posted once more, from that answer's own form.
 
 The listing is complete, so that a meeting it no longer shows may be noted missing, only when every
 answer was read without an error, and only over the days the periods read surely cover: a relative
@@ -65,8 +66,9 @@ class LegistarCalendarSpider(ListingSpider):
         yield scrapy.Request(self.url, callback=self.parse_answer, errback=self.answer_failed,
                              cb_kwargs={"period": None, "page": 1}, headers={"Accept": self.accept})
 
-    def parse_answer(self, response: Response, period: str | None, page: int) -> Iterator[Any]:
-        """One answer: the page as served (`period` None), or a period's page of rows."""
+    def parse_answer(self, response: Response, period: str | None, page: int, again: bool = False) -> Iterator[Any]:
+        """One answer: the page as served (`period` None), or a period's page of rows (`again`: the
+        period asked for a second time)."""
         what = "the page" if period is None else f"{period}, page {page}"
         if response.status in REDIRECTS:
             self.fail(self.noun, response.url, f"{what}: the post was answered with a redirect to "
@@ -82,9 +84,16 @@ class LegistarCalendarSpider(ListingSpider):
             self.fail(self.noun, response.url, str(exc) if period is None else f"{what}: {exc}")
             return
         if period is not None and not _same(view.period, period):
-            # Legistar sometimes answers a choice with another period: its rows are not the ones asked for.
+            # Legistar sometimes answers a choice with another period: its rows are not the ones asked
+            # for. The choice is posted once more, from this answer's form (its own view state).
+            if page == 1 and not again and view.period_field is not None:
+                self.logger.info("asked for %r, the calendar answered with %r: asking again", period, view.period)
+                if (request := self._choose(response, view, period, again=True)) is not None:
+                    yield request
+                return
             self.fail(self.noun, response.url, f"asked for the meetings of {period!r}; the page answered with "
-                                               f"{view.period or 'no period'!r}: not read")
+                                               f"{view.period or 'no period'!r}: not read"
+                                               + (" (asked twice)" if again else ""))
             return
         self.note_problems(listing, response.url)
         fresh = [meeting for meeting in listing.meetings if meeting.source_ref not in self.listed]
@@ -124,7 +133,8 @@ class LegistarCalendarSpider(ListingSpider):
                       f"{' and '.join(repr(p) for p in asked) if asked else 'as shown'}")
         return asked
 
-    def _choose(self, response: Response, view: CalendarView, choice: str) -> scrapy.Request | None:
+    def _choose(self, response: Response, view: CalendarView, choice: str, *,
+                again: bool = False) -> scrapy.Request | None:
         """The page's form posted back with `choice` in its date range list, as the list posts it."""
         assert view.period_field is not None  # periods_to_ask names periods only for a page with the list
         fields = {"__EVENTTARGET": view.period_field, "__EVENTARGUMENT": "", view.period_field: choice}
@@ -132,9 +142,10 @@ class LegistarCalendarSpider(ListingSpider):
             fields[view.period_state_field] = json.dumps(
                 {"logEntries": [], "value": view.value_of(choice), "text": choice, "enabled": True, "checkedIndices": [],
                  "checkedItemsTextOverflows": False}, separators=(",", ":"))
-        return self._post(response, fields, choice, 1)
+        return self._post(response, fields, choice, 1, again=again)
 
-    def _post(self, response: Response, fields: dict[str, str], period: str, page: int) -> scrapy.Request | None:
+    def _post(self, response: Response, fields: dict[str, str], period: str, page: int, *,
+              again: bool = False) -> scrapy.Request | None:
         """The page's form (the one holding its view state) as a browser posts it (its fields but
         the disabled ones, `fields` set), sent back to the page it came from: a postback always goes
         to its own page (the form's action may name the client's other host name)."""
@@ -149,7 +160,7 @@ class LegistarCalendarSpider(ListingSpider):
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         return scrapy.Request(response.url, method=posted.method, body=posted.body, headers=headers,
                               callback=self.parse_answer, errback=self.answer_failed, dont_filter=True,
-                              cb_kwargs={"period": period, "page": page},
+                              cb_kwargs={"period": period, "page": page, "again": again},
                               meta={"dont_redirect": True, "handle_httpstatus_list": REDIRECTS})
 
     def _keep_cookies(self, response: Response) -> None:
