@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from lxml import etree
@@ -353,9 +354,9 @@ def _listing(root: etree._Element, ctx: ListingContext) -> Listing:
                                f"{page_seen(root)}")
     names = _columns(table)
     rows = [row for row in table.iter("tr") if _is_row(row)]
-    where = {"name": _column(names, "name"), "date": _date_column(names, rows), "time": _column(names, "time"),
-             "location": _column(names, "location"), "topic": _column(names, "topic")}
-    if where["date"] is None:
+    where = _Where(_column(names, "name"), _date_column(names, rows), _column(names, "time"),
+                   _column(names, "location"), _column(names, "topic"))
+    if where.date is None:
         raise SourceParseError(f"a Legistar calendar grid without a date column (columns: {', '.join(names)[:120]})")
     absolute = resolver(ctx.url)
     meetings: dict[str, Meeting] = {}
@@ -370,30 +371,39 @@ def _listing(root: etree._Element, ctx: ListingContext) -> Listing:
     return Listing(list(meetings.values()), problems)
 
 
-def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None], ctx: ListingContext,
+class _Where(NamedTuple):
+    """The grid's column of each of a meeting's fields (None: the grid has no such column)."""
+
+    name: int | None
+    date: int | None
+    time: int | None
+    location: int | None
+    topic: int | None
+
+
+def _cell(cells: list[etree._Element], at: int | None) -> etree._Element | None:
+    """A row's cell in column `at`; None for no column, or a row short of it."""
+    return cells[at] if at is not None and at < len(cells) else None
+
+
+def _meeting(row: etree._Element, names: list[str], where: _Where, ctx: ListingContext,
              absolute: Resolver) -> Meeting | None:
     cells = list(row.iterchildren("td"))  # as findall("td"), without its path's Python steps
-
-    def cell(key: str) -> etree._Element | None:
-        at = where[key]
-        return cells[at] if at is not None and at < len(cells) else None
-
-    when = words_of(cell("date"))
+    when = words_of(_cell(cells, where.date))
     day = find_date(when)
     if day is None:
         raise ValueError(f"meeting date {when[:40]!r} is not a date")
     if not in_window(ctx, day):
         return None
-    name = words_of(cell("name")) or ctx.body
-    said_time = words_of(cell("time"))
+    name = words_of(_cell(cells, where.name)) or ctx.body
+    said_time = words_of(_cell(cells, where.time))
     clock = time_for_day(day, said_time)
-    place_cell = cell("location")
-    place, note = _place(place_cell)
-    topic = words_of(cell("topic"))
+    place, note = _place(_cell(cells, where.location))
+    topic = words_of(_cell(cells, where.topic))
     documents = DocumentList()
     detail = ical = None  # the first meeting-details link and iCalendar link, as matched
     for at, link, element in _row_links(row, cells, absolute, ctx.url):
-        if at == where["name"]:
+        if at == where.name:
             continue  # the body's own page, no document of this meeting
         # A case-blind match in ASCII text holds the pattern's start in lower case: most links (the
         # agenda, the minutes) need no search.
@@ -409,8 +419,8 @@ def _meeting(row: etree._Element, names: list[str], where: dict[str, int | None]
             documents.add(link, link_label(element) or header or None, _kind(header))
     ref = (detail or ical).group(1) if detail or ical else f"{slug(name)}-{day.isoformat()}"
     # A word in the time cell ("Canceled", "Deferred"), the location or its note calls the meeting off.
-    status_words = " ".join(words for words in (said_time if clock is None else "", place, note) if words)
-    comment = "; ".join(words for words in (note, topic) if words) or None
+    status_words = " ".join(filter(None, (said_time if clock is None else "", place, note)))
+    comment = "; ".join(filter(None, (note, topic))) or None
     return meeting_record(
         source="legistar_calendar", ref=ref, body=name, title=name, local=local_start(day, clock), day=day,
         zone=ctx.timezone, comment_text=status_words or None, documents=documents.items, location=place or None,

@@ -62,6 +62,8 @@ def resolver(base: str) -> Resolver:
 
     def absolute(href: str) -> str:
         if href.startswith(("http://", "https://")):
+            if "[" not in href and "]" not in href:  # no bracket in it, so none in its host
+                return href
             host = href[href.index("//") + 2:].split("/", 1)[0]
             return urljoin(base, href) if "[" in host or "]" in host else href  # urljoin checks it
         if href.startswith("//"):
@@ -90,7 +92,17 @@ def text_line(node: etree._Element) -> list[etree._Element] | None:
     """`node` and its one child, that child's one child and so on down (`<td><font>1/31/2019</font>
     </td>`: NYC's rows wrap every cell in `<font>`), when nothing along the way holds words but the
     last one's own text: then that text is all the words of `node`. Else None."""
+    if (end := _line_end(node)) is None:
+        return None
     line = [node]
+    while line[-1] is not end:
+        line.append(line[-1][0])
+    return line
+
+
+def _line_end(node: etree._Element) -> etree._Element | None:
+    """The last element of `text_line(node)`, found without keeping the line (a 500-row page has
+    thousands of cells)."""
     while count := len(node):  # counts comments too: a child that is not a plain element is no line
         if count > 1 or type(child := node[0]) is not _PLAIN:
             return None
@@ -100,9 +112,8 @@ def text_line(node: etree._Element) -> list[etree._Element] | None:
         tail = child.tail
         if tail and not tail.isspace():
             return None
-        line.append(child)
         node = child
-    return line
+    return node
 
 
 def words_of(node: etree._Element | None) -> str:
@@ -112,8 +123,8 @@ def words_of(node: etree._Element | None) -> str:
         return ""
     if len(node) == 0:  # words only (most cells and paragraphs)
         return " ".join((node.text or "").split())
-    if (line := text_line(node)) is not None:  # one text under wrappers: the other pieces are white space
-        return " ".join((line[-1].text or "").split())
+    if (end := _line_end(node)) is not None:  # one text under wrappers: the other pieces are white space
+        return " ".join((end.text or "").split())
     return " ".join(" ".join(_TEXT_NODES(node)).split())  # an empty piece only adds white space
 
 
