@@ -68,6 +68,19 @@ def test_each_period_is_posted_with_the_value_its_list_item_holds() -> None:
     assert bare.period_values == () and bare.value_of("All Years") == "All Years"
 
 
+def test_a_real_paged_answer_gives_its_period_its_next_page_and_its_order() -> None:
+    """NYC's calendar as a browser saved it in 2014: "This Year", the first page of 100 rows, latest
+    first, under Telerik's own pager (no derived markup)."""
+    view = calendar_view(html_tree((CORPUS / "nyc_calendar_2014.html").read_bytes()))
+    assert (view.period, view.period_field, view.period_state_field) == ("This Year", LIST, LIST_STATE)
+    assert view.next_page == "ctl00$ContentPlaceHolder1$gridCalendar$ctl00$ctl02$ctl00$ctl04"
+    assert len(view.days) == 100 and view.date_sorted
+    assert (view.days[0], view.days[-1]) == (date(2014, 6, 12), date(2014, 4, 28))
+    assert view.later_pages_outside(date(2014, 4, 29), date(2014, 9, 30))  # older pages: before the window
+    assert not view.later_pages_outside(date(2014, 4, 1), date(2014, 9, 30))
+    assert view.value_of("Session 2014-2017") == "YEAR(M.meDate) BETWEEN 2014 AND 2017"
+
+
 @pytest.mark.parametrize("encoded", [True, False])
 def test_the_pager_gives_the_postback_of_the_page_after_the_current_one(encoded: bool) -> None:
     assert calendar_view(html_tree(answer(NYC, "2019", "s", slice(0, 20), (1, 3), encoded))).next_page == NEXT.format(4)
