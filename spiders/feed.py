@@ -10,4 +10,4 @@ class FeedSpider(ListingSpider):
     name = "feed"
     accept = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
     noun = "feed"
-    drops_held = True  # a feed of upcoming events, or of its latest entries
+    speaks_from = "tomorrow"  # its latest posts, kept by when they were posted

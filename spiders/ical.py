@@ -9,4 +9,4 @@ class IcalSpider(ListingSpider):
     name = "ical"
     accept = "text/calendar"
     noun = "feed"
-    drops_held = True  # a feed of upcoming events, or of its latest entries
+    speaks_from = "after earliest"  # a calendar of upcoming events drops one once held

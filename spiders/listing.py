@@ -5,8 +5,8 @@ parser (tracker/sources.py), which gets the same context whatever the platform."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import scrapy
@@ -27,8 +27,8 @@ class ListingSpider(TrackerSpider):
 
     accept = "*/*"
     noun = "listing"
-    # A feed may keep only its latest entries, or only upcoming events: a meeting leaves it once held.
-    drops_held = False
+    # From which day the listing speaks for the window's meetings (`listed_days`).
+    speaks_from: Literal["window", "after earliest", "tomorrow"] = "window"
 
     def __init__(self, *args: Any, config: Config, watch: MeetingWatch, cursor: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,15 +74,18 @@ class ListingSpider(TrackerSpider):
 
     def listed_days(self, ctx: ListingContext, url: str, listing: Listing) -> tuple[str, str]:
         """The days the listing speaks for, over which a stored meeting it no longer shows is noted
-        missing: the crawl's window; for a listing that may drop a meeting once it is held
-        (`drops_held`), only from its earliest meeting in the window, or from tomorrow if that is
-        sooner (a meeting before both may just have aged out of it)."""
+        missing (`speaks_from`): the crawl's window ("window"); for a calendar feed that may list
+        only upcoming events, the days after its earliest listed meeting's, or from tomorrow if that
+        is sooner ("after earliest": a meeting on or before that day may just have been held and
+        left it); for a feed of its latest posts, which keeps them by when they were posted, not by
+        the meeting's day, from tomorrow ("tomorrow")."""
         start, end = self.window(ctx)
-        if self.drops_held:
-            tomorrow = self.tomorrow()
-            earliest = min((day for meeting in listing.meetings if start <= (day := (meeting.date or "")[:10]) <= end),
-                           default=tomorrow)
-            start = max(start, min(earliest, tomorrow))
+        if self.speaks_from != "window":
+            first = self.tomorrow()
+            listed = [day for meeting in listing.meetings if start <= (day := (meeting.date or "")[:10]) <= end]
+            if self.speaks_from == "after earliest" and listed:
+                first = min(first, (date.fromisoformat(min(listed)) + timedelta(days=1)).isoformat())
+            start = max(start, first)
         return start, end
 
     def tomorrow(self) -> str:

@@ -276,13 +276,14 @@ def test_the_demo_ends_on_commands_that_run_as_printed(tmp_path: Path) -> None:
 CLI_DOC = ROOT / "docs" / "cli.md"
 DOC_NOW = "2026-11-25T13:05:54Z"  # the clock of the documented demo
 SHOWN_DEMO_FOLDER = "/tmp/tracker-demo-x1y2"  # the demo's temporary folder as the examples show it
-CHANGE_ID = re.compile(r"^ *\d+ (?=\d{4}-\d\d-\d\d \d\d:\d\d )", flags=re.MULTILINE)
+CHANGE_ID = re.compile(r"^ *(\d+) (?=\d{4}-\d\d-\d\d \d\d:\d\d )", flags=re.MULTILINE)
 RECORDED = re.compile(r"<id> (\d{4}-\d\d-\d\d \d\d:\d\d \S+) ")
 
 
 def same_minute_sorted(lines: list[str]) -> list[str]:
     """Change lines with ids masked, each run of lines recorded in the same minute sorted: the
-    demo's changes of one crawl are stored by parallel ingest workers, in no set order."""
+    demo's changes of one crawl are stored by parallel ingest workers, in no set order (that the
+    ids go up, oldest first, is checked before they are masked)."""
     def minute(line: str) -> str | None:
         return match.group(1) if (match := RECORDED.match(line)) else None
 
@@ -369,6 +370,9 @@ def run_example(example: Example, demo: Demo, tmp_path: Path) -> list[str]:
             code = ran.returncode
             printed = (ran.stdout + ran.stderr).splitlines()
         if words[:2] == ["tracker", "changes"]:  # ids follow the order the demo's sources were read in
+            ids = [int(n) for n in CHANGE_ID.findall("\n".join(printed))]
+            if ids != sorted(ids):
+                problems.append(f"docs/cli.md:{example.line}: `{command}` printed changes out of order: {ids}")
             printed = same_minute_sorted(CHANGE_ID.sub("<id> ", "\n".join(printed)).splitlines())
             expected = same_minute_sorted(CHANGE_ID.sub("<id> ", "\n".join(expected)).splitlines())
         if not same_output(expected, printed):

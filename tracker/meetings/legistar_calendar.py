@@ -231,14 +231,14 @@ def calendar_view(root: etree._Element) -> CalendarView:
     """The page's date range list (`input#..._lstYears_Input`, its items the `li.rcbItem` of
     `#..._lstYears_DropDown`) and the link after the grid pager's current page
     (`a.rgCurrentPage`), whose `__doPostBack` target asks for the next page."""
-    period = field_name = state_field = None
+    period = field_name = state_field = state_id = None
     periods: tuple[str, ...] = ()
     inputs = {element.get("id"): element for element in root.iter("input") if element.get("id")}
     for ident, element in inputs.items():
         if ident.endswith("_lstYears_Input") and element.get("name"):
             period, field_name = " ".join((element.get("value") or "").split()) or None, element.get("name")
             base = ident.removesuffix("_Input")
-            state = inputs.get(f"{base}_ClientState")
+            state = inputs.get(state_id := f"{base}_ClientState")
             state_field = state.get("name") if state is not None else None
             periods = tuple(words for box in root.iter("div") if box.get("id") == f"{base}_DropDown"
                             for item in box.iter("li") if (words := words_of(item)))
@@ -261,16 +261,17 @@ def calendar_view(root: etree._Element) -> CalendarView:
                          and (day := find_date(words_of(row_cells[at]))) is not None)
             headers = _header_cells(table)
             date_sorted = at < len(headers) and "rgSorted" in (headers[at].get("class") or "").split()
-    values = _item_values(root, state_field) if state_field else ()
+    values = _item_values(root, state_id) if state_field and state_id else ()
     return CalendarView(period, periods, field_name, state_field, next_page, days, date_sorted,
                         values if len(values) == len(periods) else ())
 
 
-def _item_values(root: etree._Element, state_field: str) -> tuple[str, ...]:
+def _item_values(root: etree._Element, state_id: str) -> tuple[str, ...]:
     """The values of the date range list's items, in order, as the page's script creates its
-    Telerik control (`$create(Telerik.Web.UI.RadComboBox, {..., "clientStateFieldID": <state_field>,
-    "itemData": [{"value": "All"}, ...]}, ...)`); none where the script does not say them."""
-    marker = f'"clientStateFieldID":"{state_field}"'
+    Telerik control (`$create(Telerik.Web.UI.RadComboBox, {..., "clientStateFieldID": <state_id>,
+    "itemData": [{"value": "All"}, ...]}, ...)`, the id of its client state's field); none where
+    the script does not say them."""
+    marker = f'"clientStateFieldID":"{state_id}"'
     for script in root.iter("script"):
         text = script.text or ""
         if (at := text.find(marker)) < 0 or (start := text.rfind(_CREATE_COMBO, 0, at)) < 0:
