@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from calendar_answers import LIST, answer, view_state
 from click.testing import CliRunner, Result
 
 import tracker.demo
@@ -34,6 +35,8 @@ from tracker.records import ListingContext
 
 LOCAL = Path(__file__).parent / "data" / "local"
 CORPUS = LOCAL / "corpus"
+NYC = (CORPUS / "legistar_calendar" / "nyc_calendar.html").read_bytes()
+NYC_STATE = view_state(NYC)
 MWRD = Path(__file__).parent / "data" / "detect" / "mwrd_legistar_calendar.html"  # see its SOURCES.md
 DEMO = Path(tracker.demo.__file__).parent / "data"
 FOLDER_PLATFORM = {**{name: name for name in PLATFORMS}, "ics": "ical"}
@@ -243,15 +246,23 @@ def test_a_legistar_calendar_page_by_its_address(replay: ReplayServer, tmp_path:
     assert_valid_watch(block, "legistar_calendar", tmp_path)
 
 
+@pytest.mark.parametrize("answered", [True, False])
 def test_a_legistar_calendar_whose_web_api_asks_for_a_token_is_read_from_the_page(
-        replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """NYC's real calendar page at its own address; the client's Web API (on loopback) refuses
-    without a token (403): the block watches the calendar page, and the page's meetings are shown."""
+        answered: bool, replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NYC's real calendar page at its own address, showing this month's first rows; the client's
+    Web API (on loopback) refuses without a token (403): the block watches the calendar page. Detect
+    then asks for the window's years as a crawl does (answers derived from the real page: 2019 holds
+    all its rows, 2018 none), and shows what they hold; when they cannot be had (`answered` False,
+    404), the page's own meetings, and why."""
     monkeypatch.setenv("TRACKER_NOW", "2019-01-15T12:00:00Z")
     api = LegistarApi("/v1")
     api.client("nyc").token = "secret"
     replay.mount("/v1", api)
-    replay.add("/Calendar.aspx", CORPUS / "legistar_calendar" / "nyc_calendar.html")
+    replay.add("/Calendar.aspx", answer(NYC, "This Month", NYC_STATE, slice(0, 5)), content_type="text/html")
+    if answered:
+        for year, rows in (("2019", slice(0, 40)), ("2018", None)):
+            replay.add("/Calendar.aspx", answer(NYC, year, f"year-{year}", rows), content_type="text/html",
+                       form={"__EVENTTARGET": LIST, LIST: year, "__VIEWSTATE": NYC_STATE})
     result = detect(config_for(tmp_path, replay), "http://nyc.legistar.com/Calendar.aspx", proxy=replay.url)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Legistar web calendar: told by its content")
@@ -259,13 +270,21 @@ def test_a_legistar_calendar_whose_web_api_asks_for_a_token_is_read_from_the_pag
     assert 'legistar_calendar = "http://nyc.legistar.com/Calendar.aspx"' in block
     assert "answers HTTP 403" in block and 'legistar = { client = "nyc", token = "..." }' in block
     assert_valid_watch(block, "legistar_calendar", tmp_path)
-    assert "40 meetings listed" in result.stdout
+    assert f"{40 if answered else 5} meetings listed" in result.stdout
     shown = result.stdout.split("The next meetings it would read:\n", 1)[1].splitlines()
-    assert "Committee on Youth Services" in shown[0] and shown[0].strip().startswith("Tue Jan 15, 2019, 1:00 PM EST")
-    # The page shows January only: a crawl asks for the years of its window (December 16 to May 15).
-    assert ("The page shows 'This Month'; a crawl also asks for '2018' and '2019' (the window's years) and the "
-            "pages of their rows it needs.") in result.stdout.splitlines()
-    assert [r.path for r in replay.requests if r.path != "/robots.txt"] == ["/Calendar.aspx", "/v1/nyc/events"]
+    assert shown[0].strip().startswith("Tue Jan 15, 2019") if answered else "Jan 15" not in result.stdout
+    # The page shows January's first rows only: a crawl asks for the years of its window (December
+    # 16 to May 15), and so does detect.
+    if answered:
+        assert ("The page shows 'This Month'; asked for '2018' and '2019' as a crawl does, and read them too."
+                in result.stdout.splitlines())
+    else:
+        (said,) = [line for line in result.stdout.splitlines() if line.startswith("The page shows 'This Month'")]
+        assert said.startswith("The page shows 'This Month'; a crawl also asks for '2018' and '2019'")
+        assert "Asking for '2018' and '2019' here failed: " in said and "HTTP 404" in said
+    calls = [(r.method, r.path) for r in replay.requests if r.path != "/robots.txt"]
+    assert calls[:2] == [("GET", "/Calendar.aspx"), ("GET", "/v1/nyc/events")]
+    assert sorted(calls[2:]) == [("GET", "/Calendar.aspx"), ("POST", "/Calendar.aspx"), ("POST", "/Calendar.aspx")]
 
 
 def test_a_page_linking_a_calendar_whose_web_api_asks_for_a_token_says_what_to_give(

@@ -571,7 +571,7 @@ def sources_group() -> None:
 def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
     """Fetch a meetings page or feed, name its platform, print the [[meetings]] block to paste."""
     from tracker import detect
-    from tracker.crawl import fetch
+    from tracker.crawl import fetch, preview
 
     if not re.match(r"^(https?|webcal)://[^\s/]+", url, re.I):
         fail_usage(f"{url!r} is not an http(s) address")
@@ -579,9 +579,11 @@ def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
     named = ctx.config_path or os.environ.get("TRACKER_CONFIG")
     config = ctx.config() if named or DEFAULT_CONFIG.exists() else Config()
     zone = config.tracker.timezone
+    batch = uuid.uuid4().hex  # robots.txt read once for every request of this detection
     result = detect.detect(re.sub(r"^webcal://", "https://", url, flags=re.I),
-                           partial(fetch, config, max_bytes=detect.MAX_BYTES, batch=uuid.uuid4().hex),
-                           legistar_api=config.sources.legistar.base_url, zone=zone)
+                           partial(fetch, config, max_bytes=detect.MAX_BYTES, batch=batch),
+                           legistar_api=config.sources.legistar.base_url, zone=zone,
+                           preview=partial(preview, config, batch=batch))
     if as_json:
         click.echo(secrets.mask(json.dumps(detect.as_json(result, zone), indent=2, ensure_ascii=False)))
     elif result.recognised is not None:

@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from tracker import ingestworker, secrets
-from tracker.config import Config
+from tracker.config import Config, MeetingWatch
 from tracker.health import check_sources
 from tracker.outbox import owe_operator, sync_subscribers
 from tracker.planning import SourceJob, plan_sources
-from tracker.records import Item, Page
+from tracker.records import Item, Meeting, Page
 from tracker.report import SourceReport
 from tracker.runs import finish_runs, load_cursors, start_runs
 from tracker.store import Store, ensure_watches, load_validators
@@ -249,6 +249,50 @@ def fetch(config: Config, url: str, accept: str, *, max_bytes: int, batch: str) 
     except Exception as exc:  # the request could not even be built (a malformed address)
         return Page(url, url, problem=f"{type(exc).__name__}: {exc}")
     return out[0] if out else Page(url, url, problem="no answer (the fetch ended early)")
+
+
+class CollectPipeline:
+    """Keeps each meeting a spider reads in the spider's `collected` list and stores nothing
+    (`preview`)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CollectPipeline:
+        return cls(crawler)
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, Item) and isinstance(item.content, Meeting):
+            self.crawler.spider.collected.append(item.content)
+        return item
+
+
+def preview(config: Config, watch: MeetingWatch, *, batch: str) -> tuple[list[Meeting], list[str]]:
+    """The meetings a crawl of `watch` reads now, in its window, by the watch's own spider and the
+    crawl's politeness, storing nothing; and the crawl's error lines. For `tracker sources detect`
+    where one answer does not hold them all (a web calendar's other periods). `batch`: as `fetch`'s,
+    so robots.txt is read once for both."""
+    secrets.install_log_masking()
+    settings = {**scrapy_settings(config), "ITEM_PIPELINES": {"tracker.crawl.CollectPipeline": 100},
+                "TRACKER_CRAWL_BATCH": batch}
+    report = SourceReport(watch.source_id, [watch.id])
+    collected: list[Meeting] = []
+
+    def start() -> Any:
+        from scrapy.crawler import CrawlerRunner
+
+        runner = CrawlerRunner(settings)
+        return runner.crawl(watch.source_kind, config=config, watch=watch, report=report, validators={}, cursor={},
+                            collected=collected)
+
+    from twisted.internet import threads
+
+    try:
+        threads.blockingCallFromThread(_reactor(), start)
+    except Exception as exc:  # the spider could not even start
+        report.errors.append(f"{watch.source_id}: crawl failed: {type(exc).__name__}: {exc}")
+    return collected, report.errors
 
 
 def _crawl_failed(failure: Any, report: SourceReport) -> None:

@@ -35,6 +35,7 @@ from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from tracker import clock
+from tracker.config import MeetingWatch
 from tracker.meetings import legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
@@ -149,15 +150,21 @@ class Detection:
 
 
 Fetch = Callable[[str, str], Page]
+# A crawl of a watch that stores nothing: the meetings it reads in its window, and its error lines
+# (`tracker.crawl.preview`).
+Preview = Callable[[MeetingWatch], tuple[list[Meeting], list[str]]]
 
 
 # -- the one entry point ----------------------------------------------------------------------
 
 
-def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetime | None = None) -> Detection:
+def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetime | None = None,
+           preview: Preview | None = None) -> Detection:
     """Fetch `url`, name its platform, follow at most one endpoint, and read its listing.
     `legistar_api`: the Web API a `<client>.legistar.com` page leads to ([sources.legistar]);
-    `zone`: the zone to read times in when the data names none ([tracker] timezone)."""
+    `zone`: the zone to read times in when the data names none ([tracker] timezone); `preview`:
+    how to crawl the watch found, where its page does not hold all a crawl reads (a web calendar
+    whose other periods a crawl asks for)."""
     now = now or clock.now()
     result = Detection(url=url, zone=zone)
     page = fetch(url, PAGE_ACCEPT)
@@ -194,7 +201,7 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
     if found.timezone:
         result.zone, result.zone_from_data = found.timezone, True
     result.today = now.astimezone(ZoneInfo(result.zone)).date().isoformat()
-    _read(result, listing_page, now)
+    _read(result, listing_page, now, preview)
     return result
 
 
@@ -228,8 +235,9 @@ def _legistar_hint(found: Recognised, endpoint: Page) -> str:
     return ""
 
 
-def _read(result: Detection, page: Page, now: datetime) -> None:
-    """Run the platform's parser on the listing, as a crawl would, and keep the window's meetings."""
+def _read(result: Detection, page: Page, now: datetime, preview: Preview | None = None) -> None:
+    """Run the platform's parser on the listing, as a crawl would, and keep the window's meetings;
+    for a web calendar whose crawl also asks for other periods, crawl it as a watch would (`preview`)."""
     found = result.recognised
     assert found is not None
     ctx = ListingContext(watch_id=result.watch_id, url=page.final_url, body=result.name, timezone=result.zone,
@@ -245,22 +253,44 @@ def _read(result: Detection, page: Page, now: datetime) -> None:
         result.problem = f"{page.final_url}: {PLATFORMS[found.platform]}, but its parser cannot read it: {exc}"
         return
     result.skipped = listing.problems
-    result.listed = len(listing.meetings)
     if view is not None:
-        result.beyond = _calendar_beyond(view, ctx, result.today)
+        today = date.fromisoformat(result.today) if result.today else ctx.window_start.date()
+        asked, whole = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(), today)
+        result.beyond = _calendar_beyond(view, asked, whole)
+        if asked and preview is not None:
+            listing = _crawled(result, listing, view, asked, whole, preview)
+    result.listed = len(listing.meetings)
     first, last = ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
     result.meetings = sorted((m for m in listing.meetings if first <= (m.date or "") <= last), key=_when)
     if not result.meetings and listing.meetings:
         result.latest = max(listing.meetings, key=_when)
 
 
-def _calendar_beyond(view: legistar_calendar.CalendarView, ctx: ListingContext, today: str) -> str | None:
+def _crawled(result: Detection, page: Listing, view: legistar_calendar.CalendarView, asked: list[str], whole: bool,
+             preview: Preview) -> Listing:
+    """The page's meetings and those a crawl of the watch found reads in the periods `asked`, as a
+    crawl reads them; the page's alone, with one more line, when that crawl has an error."""
+    found = result.recognised
+    assert found is not None
+    watch = MeetingWatch.model_validate({"id": result.watch_id, "name": result.name, "timezone": result.zone,
+                                         found.platform: found.value})
+    read, errors = preview(watch)
+    periods = " and ".join(repr(p) for p in asked)
+    if errors:  # its first error line, without the source's id
+        result.beyond = f"{result.beyond} Asking for {periods} here failed: {errors[0].split(': ', 1)[-1]}"
+        return page
+    shown = f"The page shows {view.period or 'its default period'!r}" + (
+        "" if whole else " and its date range list cannot show the whole window")
+    result.beyond = f"{shown}; asked for {periods} as a crawl does, and read them too."
+    crawled = {meeting.source_ref: meeting for meeting in read}
+    return Listing([*crawled.values(), *(m for m in page.meetings if m.source_ref not in crawled)], page.problems)
+
+
+def _calendar_beyond(view: legistar_calendar.CalendarView, asked: list[str], whole: bool) -> str | None:
     """What a crawl of a web calendar reads besides the page as served: the periods of its date
     range list that the window needs (spiders/legistar_calendar.py asks for them)."""
     if view.period_field is None:
         return None
-    asked, whole = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(),
-                                                    date.fromisoformat(today) if today else ctx.window_start.date())
     read = f"{' and '.join(repr(p) for p in asked)} (the window's years) and the pages of their rows it needs"
     if not whole:
         return (f"The page shows {view.period or 'its default period'!r} and its date range list cannot show the "
