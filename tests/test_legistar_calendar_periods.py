@@ -114,9 +114,16 @@ def test_the_periods_asked_for_cover_the_window_and_no_more() -> None:
     assert periods_to_ask(nyc, date(2019, 10, 16), date(2020, 3, 14), date(2019, 11, 15)) == (
         ["2019", "Next Year"], True)
     # A page already showing a period that holds the window on one page asks for nothing; on several
-    # pages ("All Years" listing the oldest first would be read to its end), for the window's years.
+    # pages, nothing either for a year (its pages are read: NYC's real 2014 page shows "This Year"
+    # paged), but the window's years for more ("All Years" listing the oldest first would be read to
+    # its end).
     shown = CalendarView("This Year", nyc.periods, LIST, LIST_STATE)
     assert periods_to_ask(shown, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == ([], True)
+    this_year = calendar_view(html_tree((CORPUS / "nyc_calendar_2014.html").read_bytes()))
+    assert this_year.next_page is not None
+    assert periods_to_ask(this_year, date(2014, 4, 20), date(2014, 9, 17), date(2014, 5, 20)) == ([], True)
+    assert periods_to_ask(this_year, date(2014, 11, 1), date(2015, 3, 31), date(2014, 12, 1)) == (
+        ["2014", "Next Year"], True)  # the window runs into next year: this one alone cannot hold it
     paged = CalendarView("All Years", nyc.periods, LIST, LIST_STATE, next_page=NEXT.format(4))
     assert periods_to_ask(paged, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == (["2019"], True)
     # A list that offers neither the year nor its relative name: the years it offers, not whole.
@@ -282,6 +289,29 @@ def test_a_department_page_says_no_period_so_nothing_is_noted_missing_from_it(
 def _utc(year: int, month: int, day: int) -> Any:
     from datetime import UTC, datetime
     return datetime(year, month, day, tzinfo=UTC)
+
+
+def test_a_page_showing_this_year_in_pages_is_read_by_its_own_pager_not_asked_again(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NYC's real 2014 page: "This Year", latest first, its first page reaching back to April 28.
+    On May 30 the window starts April 30: nothing more is asked for (neither "2014", the same rows
+    again, nor the next page, all before the window), and the listing is whole: a meeting gone from
+    it later (derived: its row taken out) is noted missing."""
+    page = (CORPUS / "nyc_calendar_2014.html").read_bytes()
+    monkeypatch.setenv("TRACKER_NOW", "2014-05-30T16:00:00Z")
+    replay.add("/Calendar.aspx", page, content_type="text/html")
+    config = watch(tmp_path, replay)
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok and not first.warnings, first
+    assert [r.method for r in replay.requests if r.path == "/Calendar.aspx"] == ["GET"]
+    stored = the_meetings(store, config)
+    assert "312878" in stored and all(mt["date"] >= "2014-04-30" for mt in stored.values())
+    row = next(r for r in ROW.findall(page) if b"ID=312878&" in r)
+    replay.replace("/Calendar.aspx", page.replace(row, b""))
+    (second,) = run_crawls(config, store)
+    assert second.ok, second
+    assert {ref for ref, mt in the_meetings(store, config).items() if mt["missing"]} == {"312878"}
 
 
 def _ctx(replay: ReplayServer) -> ListingContext:

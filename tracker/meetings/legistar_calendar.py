@@ -291,6 +291,7 @@ def _item_values(root: etree._Element, state_id: str) -> tuple[str, ...]:
 _MONTH_WORDS = {"last month": -1, "this month": 0, "next month": 1}
 _YEAR_WORDS = {"last year": -1, "this year": 0, "next year": 1}
 _YEARS = re.compile(r"(?:session\s+)?(\d{4})(?:\s*-\s*(\d{4}))?")
+_A_YEAR = timedelta(days=365)  # a period no longer than this is read by its pages, not asked for by its years
 
 
 def period_span(period: str, today: date) -> tuple[date, date] | None:
@@ -329,12 +330,13 @@ def sure_span(period: str, today: date) -> tuple[date, date] | None:
 def periods_to_ask(view: CalendarView, start: date, end: date, today: date) -> tuple[list[str], bool]:
     """The periods of the page's list to ask for so that the days from `start` to `end` are read,
     and whether every one of those days will be: none when the period shown holds them on one
-    page; else each year they touch, by its number where the list offers it, else as "Last Year",
-    "This Year" or "Next Year" (a year the list does not offer is left out); none when it offers
-    none of them and the period shown holds the days (its pages are read)."""
+    page, or is a year at most (its pages are read: asking for the same year again would give the
+    same pages); else each year they touch, by its number where the list offers it, else as "Last
+    Year", "This Year" or "Next Year" (a year the list does not offer is left out); none when it
+    offers none of them and the period shown holds the days (its pages are read)."""
     shown = period_span(view.period, today) if view.period else None
     holds = shown is not None and shown[0] <= start and end <= shown[1]
-    if holds and view.next_page is None:
+    if holds and (view.next_page is None or (shown is not None and shown[1] - shown[0] <= _A_YEAR)):
         return [], True
     offered = {" ".join(period.lower().split()): period for period in view.periods}
     relative = {offset: words for words, offset in _YEAR_WORDS.items()}
