@@ -7,7 +7,7 @@ posts with pages derived from the real NYC calendar page (tests/calendar_answers
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -267,51 +267,42 @@ def test_an_answer_not_read_is_one_error_and_marks_nothing_missing(
     assert not any(mt["missing"] for mt in the_meetings(store, config).values())
 
 
-def test_a_department_page_says_no_period_so_nothing_is_noted_missing_from_it(
-        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ramsey County's real board page (no date range list), then without its April 7 meeting."""
-    page = (CORPUS / "ramsey_boc_departmentdetail.html").read_bytes()
-    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T15:00:00Z")
+@pytest.mark.parametrize(("name", "now", "row_of", "noted"), [
+    # Ramsey County's real board page: no date range list, so it states no period and nothing is
+    # noted missing from it.
+    ("ramsey_boc_departmentdetail.html", "2026-04-01T15:00:00Z", b" 4/7/2026</td>", False),
+    # NYC's real 2014 page: "This Year", latest first, its first page reaching back to April 28. On
+    # May 30 the window starts April 30: nothing more is asked for (neither "2014", the same rows
+    # again, nor the next page, all before the window), and the listing is whole.
+    ("nyc_calendar_2014.html", "2014-05-30T16:00:00Z", b"ID=312878&", True),
+])
+def test_a_page_read_as_served_asks_for_nothing_more_and_notes_a_gone_meeting_only_if_it_states_its_period(
+        name: str, now: str, row_of: bytes, noted: bool, tmp_path: Path, replay: ReplayServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page, then without one meeting's row (derived)."""
+    page = (CORPUS / name).read_bytes()
+    monkeypatch.setenv("TRACKER_NOW", now)
     replay.add("/Calendar.aspx", page, content_type="text/html")
     config = watch(tmp_path, replay)
     store = Store(config.database_url)
     (first,) = run_crawls(config, store)
     assert first.ok and not first.warnings and first.items > 3, first
-    rows = ROW.findall(page)
-    (gone,) = [row for row in rows if b" 4/7/2026</td>" in row]
-    replay.add("/Calendar.aspx", page.replace(gone, b""), content_type="text/html")
+    window_start = (datetime.fromisoformat(now) - timedelta(days=30)).date().isoformat()
+    stored = the_meetings(store, config)
+    assert all(mt["date"] >= window_start for mt in stored.values())
+    (gone,) = [row for row in ROW.findall(page) if row_of in row]
+    replay.replace("/Calendar.aspx", page.replace(gone, b""))
     assert run_crawls(config, store)[0].ok
     meetings = the_meetings(store, config)
-    assert len(meetings) == first.items and not any(mt["missing"] for mt in meetings.values())
+    missing = {ref for ref, mt in meetings.items() if mt["missing"]}
+    assert meetings.keys() == stored.keys() and len(missing) == noted
+    assert not noted or missing == {"312878"}
     assert [r.method for r in replay.requests if r.path == "/Calendar.aspx"] == ["GET", "GET"]
 
 
 def _utc(year: int, month: int, day: int) -> Any:
     from datetime import UTC, datetime
     return datetime(year, month, day, tzinfo=UTC)
-
-
-def test_a_page_showing_this_year_in_pages_is_read_by_its_own_pager_not_asked_again(
-        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """NYC's real 2014 page: "This Year", latest first, its first page reaching back to April 28.
-    On May 30 the window starts April 30: nothing more is asked for (neither "2014", the same rows
-    again, nor the next page, all before the window), and the listing is whole: a meeting gone from
-    it later (derived: its row taken out) is noted missing."""
-    page = (CORPUS / "nyc_calendar_2014.html").read_bytes()
-    monkeypatch.setenv("TRACKER_NOW", "2014-05-30T16:00:00Z")
-    replay.add("/Calendar.aspx", page, content_type="text/html")
-    config = watch(tmp_path, replay)
-    store = Store(config.database_url)
-    (first,) = run_crawls(config, store)
-    assert first.ok and not first.warnings, first
-    assert [r.method for r in replay.requests if r.path == "/Calendar.aspx"] == ["GET"]
-    stored = the_meetings(store, config)
-    assert "312878" in stored and all(mt["date"] >= "2014-04-30" for mt in stored.values())
-    row = next(r for r in ROW.findall(page) if b"ID=312878&" in r)
-    replay.replace("/Calendar.aspx", page.replace(row, b""))
-    (second,) = run_crawls(config, store)
-    assert second.ok, second
-    assert {ref for ref, mt in the_meetings(store, config).items() if mt["missing"]} == {"312878"}
 
 
 def _ctx(replay: ReplayServer) -> ListingContext:
