@@ -29,7 +29,6 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import scrapy
 from form2request import form2request
@@ -37,7 +36,6 @@ from scrapy.http import Response
 
 from spiders.base import describe_failure
 from spiders.listing import ListingSpider
-from tracker import clock
 from tracker.meetings.legistar_calendar import CalendarView, periods_to_ask, read_calendar, sure_span
 from tracker.meetings.normalize import SourceParseError
 
@@ -109,7 +107,8 @@ class LegistarCalendarSpider(ListingSpider):
                         yield request
                 return  # the periods asked for hold the rows of the pages after this one
             period = view.period or ""
-        span = sure_span(period, self._today()) if page == 1 and period else None
+        # the client's day is the body's, as near as the tracker can tell (`sure_span` allows a day either way)
+        span = sure_span(period, self.today()) if page == 1 and period else None
         if span is not None and all(span[0] <= day <= span[1] for day in view.days):  # else not the period it seems
             self.covered.append(span)
         if view.next_page and not view.later_pages_outside(start, end):
@@ -120,14 +119,9 @@ class LegistarCalendarSpider(ListingSpider):
                                         period, page + 1)) is not None:
                 yield request
 
-    def _today(self) -> date:
-        """The client's day, as near as the tracker can tell: the body's zone (`sure_span` allows a
-        day either way for the client's own clock)."""
-        return clock.now().astimezone(ZoneInfo(self.zone)).date()
-
     def _periods(self, view: CalendarView, start: date, end: date) -> list[str]:
         """The periods to ask for, after a warning when they cannot cover the window."""
-        asked, whole = periods_to_ask(view, start, end, self._today())
+        asked, whole = periods_to_ask(view, start, end, self.today())
         if not whole and view.period_field is not None:  # a page without the list has nothing to choose
             self.warn(self.noun, self.url, f"the calendar shows {view.period or 'its default period'!r} and its "
                       "date range list cannot show the whole window: read "

@@ -88,9 +88,13 @@ class ListingSpider(TrackerSpider):
             start = max(start, first)
         return start, end
 
+    def today(self) -> date:
+        """Today in the watch's zone (the body's, as near as the tracker can tell its clock)."""
+        return clock.now().astimezone(ZoneInfo(self.zone)).date()
+
     def tomorrow(self) -> str:
         """The day after today in the watch's zone: a meeting today may already have been held."""
-        return (clock.now().astimezone(ZoneInfo(self.zone)).date() + timedelta(days=1)).isoformat()
+        return (self.today() + timedelta(days=1)).isoformat()
 
     def read(self, response: Response, ctx: ListingContext) -> Listing | None:
         """The listing the source kind's parser reads, each part it could not read an error line;
