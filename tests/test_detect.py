@@ -38,6 +38,7 @@ CORPUS = LOCAL / "corpus"
 NYC = (CORPUS / "legistar_calendar" / "nyc_calendar.html").read_bytes()
 NYC_STATE = view_state(NYC)
 MWRD = Path(__file__).parent / "data" / "detect" / "mwrd_legistar_calendar.html"  # see its SOURCES.md
+LA_PORTAL = Path(__file__).parent / "data" / "detect" / "lacity_primegov_portal.html"  # see its SOURCES.md
 DEMO = Path(tracker.demo.__file__).parent / "data"
 FOLDER_PLATFORM = {**{name: name for name in PLATFORMS}, "ics": "ical"}
 # derived/README.md: both are written in the shape of RSS 2.0 agenda feeds.
@@ -372,6 +373,31 @@ def test_primegov_search_results_on_the_portal_are_watched_by_its_meeting_list(r
     assert_valid_watch(block, "primegov", tmp_path)
     asked = [r.path for r in replay.requests if r.path != "/robots.txt"]
     assert asked == ["/api/v2/PublicPortal/search", "/api/v2/PublicPortal/ListUpcomingMeetings"]
+
+
+@pytest.mark.parametrize("host", ["loopback", "lacity.primegov.com"])
+def test_a_primegov_portal_page_is_watched_by_its_meeting_list(host: str, replay: ReplayServer, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Los Angeles' PrimeGov portal page holds no meeting (its scripts load them from the portal's
+    meeting list): at an address that does not name PrimeGov (a city's own domain; here loopback)
+    its content tells it, at `<city>.primegov.com` its address does; either way the watch is the
+    meeting list on the same host, which detect reads."""
+    replay.add("/public/portal", LA_PORTAL, content_type="text/html")
+    monkeypatch.setenv("TRACKER_NOW", "2021-10-15T12:00:00Z")  # LA's recorded meeting list is of October 2021
+    replay.add("/api/v2/PublicPortal/ListUpcomingMeetings", CORPUS / "primegov" / "lacity_government_upcoming_meetings.json",
+               content_type="application/json")
+    site = replay.url if host == "loopback" else f"http://{host}"
+    result = detect(config_for(tmp_path, replay), f"{site}/public/portal", proxy=None if host == "loopback" else replay.url)
+    assert result.exit_code == 0, result.output
+    said = "its content (a PrimeGov portal page)" if host == "loopback" else "its address"
+    assert result.stdout.startswith(f"PrimeGov: told by {said}"), result.stdout
+    block = printed_block(result.stdout)
+    assert f'primegov = "{site}/api/v2/PublicPortal/ListUpcomingMeetings"' in block
+    assert_valid_watch(block, "primegov", tmp_path)
+    listed = re.search(r"^Read \S+/api/v2/PublicPortal/ListUpcomingMeetings: (\d+) meetings listed", result.stdout, re.M)
+    assert listed and int(listed.group(1)) > 0, result.stdout
+    asked = [r.path for r in replay.requests if r.path != "/robots.txt"]
+    assert asked == ["/public/portal", "/api/v2/PublicPortal/ListUpcomingMeetings"]
 
 
 def test_a_copy_of_a_form_answer_elsewhere_is_watched_where_it_is(corpus: ReplayServer, tmp_path: Path) -> None:

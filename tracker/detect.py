@@ -8,7 +8,8 @@ redirects), and, when that is a person's page, the one machine endpoint it leads
 
 - a listing in the body itself: iCalendar, RSS/Atom, a BoardDocs XML export, PrimeGov or CivicClerk
   JSON, Legistar Web API JSON, a Granicus ViewPublisher or CivicPlus AgendaCenter page, a Legistar
-  web calendar page (its meetings grid);
+  web calendar page (its meetings grid); a PrimeGov portal page at any address (its meeting list on
+  the same host);
 - else the address of a platform's own page: `<client>.legistar.com` (its Web API; when that
   answers 401/403, a token required, the calendar page given is read instead), a
   `go.boarddocs.com/<state>/<org>/Board.nsf` page (its XML export), `<client>.portal.civicclerk.com`
@@ -350,7 +351,7 @@ def recognise(page: Page, *, legistar_api: str, today: date, expected: str | Non
         text = html_text(body)
         selector = Selector(text=text)
         title = page_title(selector)
-        found = _html(page, text, selector) or _elsewhere(page, legistar_api, today) \
+        found = _html(page, text, selector) or _elsewhere(page, legistar_api, today) or _primegov_portal(page, text) \
             or _linked(page, text, selector, legistar_api, today)
         if found is not None:
             if found.name is None:
@@ -622,6 +623,22 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
             return None
         return Recognised("civicplus", civicplus_value(url, base), "its content (AgendaCenter agenda rows)")
     return None
+
+
+# PrimeGov's public portal page: its own scripts name it. Its meetings are loaded from the portal's
+# meeting list on the same host, whether that is `<city>.primegov.com` or the city's own domain.
+_PRIMEGOV_PORTAL = re.compile(r"PrimeGov\.Views\.PublicPortal\b")
+
+
+def _primegov_portal(page: Page, text: str) -> Recognised | None:
+    """A PrimeGov portal page at an address that does not say so (`by_address` knows
+    `<city>.primegov.com`): its meeting list is at the same host."""
+    if not _PRIMEGOV_PORTAL.search(text):
+        return None
+    parts = urlsplit(page.final_url)
+    api = f"{parts.scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
+    return Recognised("primegov", api, "its content (a PrimeGov portal page)", name=_host_name(page.final_url),
+                      lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
 
 
 # One meeting's pages on Granicus: its agenda, minutes, video player, generated agenda, a document.
