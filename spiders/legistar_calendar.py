@@ -5,7 +5,7 @@ The page lists the period its date range list shows by default, often "This Mont
 for the month after would appear only when the month turns. So the spider asks, as a browser does,
 for the periods that cover the crawl's window (each year it touches: "2026" where the list offers
 the year, else "This Year", "Next Year" or "Last Year"; none when the page shows a year already
-holding the window: its own pages are read), posting the page's form back with the
+holding the window, and never the year the page shows: its own pages are read), posting the page's form back with the
 list's new choice and the cookies the page set, then for each further page of the grid's rows (the
 pager's next page) until a grid sorted by date runs past the window. Every answer's rows are read
 (a meeting in two answers once). Legistar sometimes answers a choice with another period (the one
@@ -36,7 +36,7 @@ from scrapy.http import Response
 
 from spiders.base import describe_failure
 from spiders.listing import ListingSpider
-from tracker.meetings.legistar_calendar import CalendarView, periods_to_ask, read_calendar, sure_span
+from tracker.meetings.legistar_calendar import Asking, CalendarView, periods_to_ask, read_calendar, sure_span
 from tracker.meetings.normalize import SourceParseError
 
 MAX_PAGES = 40  # grid pages read per period (Legistar shows 100 rows a page): a pager that never ends stops here
@@ -100,11 +100,11 @@ class LegistarCalendarSpider(ListingSpider):
         listing.meetings = fresh
         yield from self.meeting_items(listing, ctx, response.url)
         if period is None:
-            asked = self._periods(view, start, end)
-            if asked:
-                for choice in asked:
-                    if (request := self._choose(response, view, choice)) is not None:
-                        yield request
+            asking = self._periods(view, start, end)
+            for choice in asking.periods:
+                if (request := self._choose(response, view, choice)) is not None:
+                    yield request
+            if not asking.shown:
                 return  # the periods asked for hold the rows of the pages after this one
             period = view.period or ""
         # the client's day is the body's, as near as the tracker can tell (`sure_span` allows a day either way)
@@ -119,14 +119,14 @@ class LegistarCalendarSpider(ListingSpider):
                                         period, page + 1)) is not None:
                 yield request
 
-    def _periods(self, view: CalendarView, start: date, end: date) -> list[str]:
+    def _periods(self, view: CalendarView, start: date, end: date) -> Asking:
         """The periods to ask for, after a warning when they cannot cover the window."""
-        asked, whole = periods_to_ask(view, start, end, self.today())
-        if not whole and view.period_field is not None:  # a page without the list has nothing to choose
+        asking = periods_to_ask(view, start, end, self.today())
+        if not asking.whole and view.period_field is not None:  # a page without the list has nothing to choose
             self.warn(self.noun, self.url, f"the calendar shows {view.period or 'its default period'!r} and its "
                       "date range list cannot show the whole window: read "
-                      f"{' and '.join(repr(p) for p in asked) if asked else 'as shown'}")
-        return asked
+                      f"{' and '.join(repr(p) for p in asking.periods) if asking.periods else 'as shown'}")
+        return asking
 
     def _choose(self, response: Response, view: CalendarView, choice: str, *,
                 again: bool = False) -> scrapy.Request | None:

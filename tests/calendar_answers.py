@@ -1,6 +1,8 @@
-"""Legistar web calendar answers to a postback, derived from a real calendar page: no recording
-holds Legistar's answer to the choice of another period or page of its grid, so tests serve the
-real page changed as Legistar changes it (`answer`): its date range list showing the period asked
+"""Legistar web calendar answers to a postback, derived from a real calendar page. Legistar's own
+answers, recorded from the live Nashville calendar, are few (tests/data/legistar_answers: a year
+chosen, a year's next page; tests/test_legistar_calendar_recorded_answers.py replays them), so
+tests of everything else (an empty period, a wrong answer, a gone meeting) serve the real NYC
+page changed as Legistar changes it (`answer`): its date range list showing the period asked
 for, its own `__VIEWSTATE`, some of its own rows (or the "No records to display" row Telerik's grid
 shows for an empty period), and a pager as Telerik writes it (`rgCurrentPage`, `__doPostBack`
 targets, percent-encoded as Legistar writes its grid's links)."""

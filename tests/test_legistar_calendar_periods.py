@@ -108,28 +108,34 @@ def test_what_each_period_of_the_list_covers() -> None:
 def test_the_periods_asked_for_cover_the_window_and_no_more() -> None:
     nyc = calendar_view(html_tree(NYC))
     # January 3, 2019: thirty days back reach into 2018.
-    assert periods_to_ask(nyc, date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == (["2018", "2019"], True)
-    assert periods_to_ask(nyc, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == (["2019"], True)
+    assert periods_to_ask(nyc, date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == (["2018", "2019"], True, False)
+    assert periods_to_ask(nyc, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == (["2019"], True, False)
     # November 2019: the list names no 2020 yet, only "Next Year".
     assert periods_to_ask(nyc, date(2019, 10, 16), date(2020, 3, 14), date(2019, 11, 15)) == (
-        ["2019", "Next Year"], True)
+        ["2019", "Next Year"], True, False)
     # A page already showing a period that holds the window on one page asks for nothing; on several
     # pages, nothing either for a year (its pages are read: NYC's real 2014 page shows "This Year"
     # paged), but the window's years for more ("All Years" listing the oldest first would be read to
     # its end).
     shown = CalendarView("This Year", nyc.periods, LIST, LIST_STATE)
-    assert periods_to_ask(shown, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == ([], True)
+    assert periods_to_ask(shown, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == ([], True, True)
     this_year = calendar_view(html_tree((CORPUS / "nyc_calendar_2014.html").read_bytes()))
     assert this_year.next_page is not None
-    assert periods_to_ask(this_year, date(2014, 4, 20), date(2014, 9, 17), date(2014, 5, 20)) == ([], True)
+    assert periods_to_ask(this_year, date(2014, 4, 20), date(2014, 9, 17), date(2014, 5, 20)) == ([], True, True)
+    # The window runs into next year: this one alone cannot hold it. The year shown is read through
+    # its own pages (asking for it again would give the same pages); only the next is asked for.
     assert periods_to_ask(this_year, date(2014, 11, 1), date(2015, 3, 31), date(2014, 12, 1)) == (
-        ["2014", "Next Year"], True)  # the window runs into next year: this one alone cannot hold it
+        ["Next Year"], True, True)
+    # On the last day of the year the client's clock may already say the next: "This Year" is then
+    # no sure year, and both years are asked for by their names.
+    assert periods_to_ask(this_year, date(2014, 12, 1), date(2015, 4, 30), date(2014, 12, 31)) == (
+        ["2014", "Next Year"], True, False)
     paged = CalendarView("All Years", nyc.periods, LIST, LIST_STATE, next_page=NEXT.format(4))
-    assert periods_to_ask(paged, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == (["2019"], True)
+    assert periods_to_ask(paged, date(2019, 5, 16), date(2019, 10, 13), date(2019, 6, 15)) == (["2019"], True, False)
     # A list that offers neither the year nor its relative name: the years it offers, not whole.
     short = CalendarView("This Month", ("This Month", "2019"), LIST, LIST_STATE)
-    assert periods_to_ask(short, date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == (["2019"], False)
-    assert periods_to_ask(CalendarView(), date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == ([], False)
+    assert periods_to_ask(short, date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == (["2019"], False, False)
+    assert periods_to_ask(CalendarView(), date(2018, 12, 4), date(2019, 5, 3), date(2019, 1, 3)) == ([], False, True)
 
 
 # -- the spider ------------------------------------------------------------------------------------

@@ -256,7 +256,7 @@ def _read(result: Detection, page: Page, now: datetime, preview: Preview | None 
     result.skipped = listing.problems
     if view is not None:
         today = date.fromisoformat(result.today) if result.today else ctx.window_start.date()
-        asked, whole = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(), today)
+        asked, whole, _ = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(), today)
         result.beyond = _calendar_beyond(view, asked, whole)
         if asked and preview is not None:
             listing = _crawled(result, listing, view, asked, whole, preview)

@@ -56,7 +56,7 @@ from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
 from tracker.safetext import web_url
 
-__all__ = ["GRID_ROWS", "CalendarView", "calendar_view", "parse_calendar", "period_span", "periods_to_ask",
+__all__ = ["GRID_ROWS", "Asking", "CalendarView", "calendar_view", "parse_calendar", "period_span", "periods_to_ask",
            "read_calendar", "sure_span"]
 
 GRID_ROWS = ("rgRow", "rgAltRow")
@@ -327,25 +327,39 @@ def sure_span(period: str, today: date) -> tuple[date, date] | None:
     return span if span == period_span(period, today - one) == period_span(period, today + one) else None
 
 
-def periods_to_ask(view: CalendarView, start: date, end: date, today: date) -> tuple[list[str], bool]:
-    """The periods of the page's list to ask for so that the days from `start` to `end` are read,
-    and whether every one of those days will be: none when the period shown holds them on one
-    page, or is a year at most (its pages are read: asking for the same year again would give the
-    same pages); else each year they touch, by its number where the list offers it, else as "Last
-    Year", "This Year" or "Next Year" (a year the list does not offer is left out); none when it
-    offers none of them and the period shown holds the days (its pages are read)."""
+class Asking(NamedTuple):
+    """What to ask a calendar page for (`periods_to_ask`): the periods of its list, whether they
+    and the page read every day of the window, and whether the page's own period is read through
+    its pages (nothing asked, or the page already shows one of the window's years)."""
+
+    periods: list[str]
+    whole: bool
+    shown: bool
+
+
+def periods_to_ask(view: CalendarView, start: date, end: date, today: date) -> Asking:
+    """The periods of the page's list to ask for so that the days from `start` to `end` are read:
+    none when the period shown holds them on one page, or is a year at most (its pages are read:
+    asking for the same year again would give the same pages); else each year they touch, by its
+    number where the list offers it, else as "Last Year", "This Year" or "Next Year" (a year the
+    list does not offer is left out), but the year the page already shows (surely that year on
+    the client's clock too): its pages are read; none when the list offers none of them and the
+    period shown holds the days (its pages are read)."""
     shown = period_span(view.period, today) if view.period else None
     holds = shown is not None and shown[0] <= start and end <= shown[1]
     if holds and (view.next_page is None or (shown is not None and shown[1] - shown[0] <= _A_YEAR)):
-        return [], True
+        return Asking([], True, True)
+    sure = sure_span(view.period, today) if view.period else None
+    own = sure[0].year if sure and sure == (date(sure[0].year, 1, 1), date(sure[0].year, 12, 31)) else None
     offered = {" ".join(period.lower().split()): period for period in view.periods}
     relative = {offset: words for words, offset in _YEAR_WORDS.items()}
     years = range(start.year, end.year + 1)
     asked = [named for year in years
-             if (named := offered.get(str(year)) or offered.get(relative.get(year - today.year, "")))]
-    if len(asked) == len(years):
-        return asked, True
-    return ([], True) if holds else (asked, False)
+             if year != own and (named := offered.get(str(year)) or offered.get(relative.get(year - today.year, "")))]
+    read_shown = not asked or own in years
+    if len(asked) + (own in years) == len(years):
+        return Asking(asked, True, read_shown)
+    return Asking([], True, True) if holds else Asking(asked, False, read_shown)
 
 
 def _listing(root: etree._Element, ctx: ListingContext) -> Listing:
