@@ -46,6 +46,24 @@ def test_primegov_real_list() -> None:
     assert meetings["554"]["livestream_url"] == "https://claytoncountyga.granicus.com/MediaPlayer.php?clip_id=34"
 
 
+def test_a_primegov_meeting_with_only_a_recess_notice_is_cancelled() -> None:
+    """Los Angeles' council in recess keeps its regular meetings listed, each with only a "Recess
+    Notice" (the real archived list another project captured, tests/data/packaged, served as
+    PrimeGov serves it): no meeting is held. The committees' "Notice of Cancellation" cancels
+    theirs as before, and a notice names neither as moved."""
+    packaged = json.loads((Path(__file__).parent / "data" / "packaged" / "lacity_primegov_archived_2026.json").read_bytes())
+    answer = json.dumps(packaged["meetings"]).encode()  # the list PrimeGov answered, outside the envelope
+    meetings = by_ref(meetings_of(parse_primegov, answer, url=packaged["_captured_from"], body="Los Angeles City Council",
+                                  timezone="America/Los_Angeles"))
+    assert len(meetings) == 5
+    council = [mt for mt in meetings.values() if mt["title"] == "City Council Meeting"]
+    assert [(mt["date"], mt["status"], mt["status_text"]) for mt in council] == [
+        ("2026-01-02", "cancelled", "Recess Notice"), ("2026-01-06", "cancelled", "Recess Notice")]
+    assert council[0]["start"] == "2026-01-02T18:00:00+00:00"  # 10 AM in Los Angeles, as listed
+    committees = [mt for mt in meetings.values() if mt["title"] != "City Council Meeting"]
+    assert len(committees) == 3 and all(mt["status"] == "cancelled" for mt in committees)
+
+
 def test_civicclerk_local_time_despite_the_z() -> None:
     meetings = by_ref(meetings_of(parse_civicclerk, CIVICCLERK, url=CIVICCLERK_URL, body="South Fulton City Council",
                                        timezone="America/New_York", keywords=[]))

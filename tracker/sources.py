@@ -94,9 +94,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # Legistar's web calendar page (Calendar.aspx), for clients whose Web API asks for a token.
     SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=legistar_calendar.parse_calendar,
                parser_version="legistar-calendar-1"),
-    # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled.
+    # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled; primegov-5:
+    # a "Recess Notice" too.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
-               parser_version="primegov-4"),
+               parser_version="primegov-5"),
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings.
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
                parser_version="civicclerk-3"),

@@ -7,7 +7,7 @@ Variants real portals serve:
 - PrimeGov: `ListUpcomingMeetings`/`ListArchivedMeetings` rows with `dateTime`, older rows with only
   `date` ("Jul 25, 2022") and `time` ("11:00 AM"), and search results (one row per document,
   `meetingId`, `meetingDate`), grouped into meetings. A meeting whose documents hold a "Notice of
-  Cancellation" is cancelled (its title still names it as scheduled).
+  Cancellation" or a "Recess Notice" is cancelled (its title still names it as scheduled).
 - CivicClerk: `startDateTime` carries a `Z` but is the body's local wall-clock time (a 7 PM Georgia
   council meeting reads "19:00:00Z"): the `Z` is ignored. An event marked `isDeleted` is no meeting.
   A published file without a `url` is linked where the public portal serves it.
@@ -54,12 +54,13 @@ Row = TypeVar("Row")
 
 
 def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datetime | None, day: date, zone: str,
-                   comment_text: str | None = None, documents: list[Document] | None = None, **fields: Any) -> Meeting:
+                   comment_text: str | None = None, documents: list[Document] | None = None, off: str | None = None,
+                   **fields: Any) -> Meeting:
     """A listing's meeting: its wall-clock time read in the body's zone, cancelled when its title or
-    notice says so (the source's own word kept). Given its `documents`, the agenda (else the packet),
+    notice says so, or `off` (the source's own word, given apart: PrimeGov's "Recess Notice"). Given its `documents`, the agenda (else the packet),
     the minutes and the video among them are also its `agenda_url`, `minutes_url` and
     `livestream_url`, unless the caller names those itself."""
-    said = cancellation(title=title, comment=comment_text) or moved_in_name(title, day)
+    said = off or cancellation(title=title, comment=comment_text) or moved_in_name(title, day)
     if documents is not None:
         fields.setdefault("agenda_url", first_of(documents, "agenda", "packet"))
         fields.setdefault("minutes_url", first_of(documents, "minutes"))
@@ -212,6 +213,15 @@ def _primegov_notice(docs: Iterable[dict[str, Any]]) -> str | None:
     return None
 
 
+_RECESS = re.compile(r"\brecess notice\b", re.I)
+
+
+def _primegov_recess(docs: Iterable[dict[str, Any]]) -> str | None:
+    """"Recess Notice" where the portal posts one for a meeting (Los Angeles' council in recess
+    keeps its regular meetings listed, each with only this notice): no meeting is held."""
+    return "Recess Notice" if any(_RECESS.search(str(doc.get("templateName") or "")) for doc in docs) else None
+
+
 def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
     if row.get("id") in (None, ""):
         raise ValueError("no meeting id")
@@ -223,7 +233,7 @@ def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | Non
     return meeting_record(
         source="primegov", ref=row["id"], body=ctx.body, title=title,
         local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
-        comment_text=_primegov_notice(docs),
+        comment_text=_primegov_notice(docs), off=_primegov_recess(docs),
         documents=_primegov_documents(ctx, docs, row.get("videoUrl")),
         agenda_posted=_primegov_posted(docs, "agenda"), minutes_posted=_primegov_posted(docs, "minutes"),
         url=join_query(ctx.url, "/Portal/Meeting", f"meetingId={row['id']}"),
@@ -246,7 +256,8 @@ def _primegov_search(rows: list[dict[str, Any]], ctx: ListingContext) -> Listing
         title = " ".join(str(first.get("meetingTitle") or "Meeting").split())
         return meeting_record(
             source="primegov", ref=first["meetingId"], body=ctx.body, title=title, local=local, day=local.date(),
-            zone=ctx.timezone, comment_text=_primegov_notice(docs), documents=_primegov_documents(ctx, docs),
+            zone=ctx.timezone, comment_text=_primegov_notice(docs), off=_primegov_recess(docs),
+            documents=_primegov_documents(ctx, docs),
             url=join_query(ctx.url, "/Portal/Meeting", f"meetingId={first['meetingId']}"),
             items=title_items(title, ctx.keywords))
 
