@@ -400,6 +400,28 @@ def test_a_primegov_portal_page_is_watched_by_its_meeting_list(host: str, replay
     assert asked == ["/public/portal", "/api/v2/PublicPortal/ListUpcomingMeetings"]
 
 
+@pytest.mark.parametrize("told_by", ["content", "address"])
+def test_an_agendacenter_category_page_is_watched_as_a_search_of_that_category(
+        told_by: str, replay: ReplayServer, tmp_path: Path) -> None:
+    """A person gives the page of one body in a CivicPlus AgendaCenter (`/AgendaCenter/<Name>-<id>`,
+    the id its category's: Inglewood's real page has `category-panel-15`, the Citizen Police
+    Oversight Commission): the watch keeps that body only, the center's search of category 15 (the
+    crawl fills in its window's dates), whether the page's rows or its address told the platform."""
+    page = CORPUS / "civicplus" / "inglewood_agendacenter.html"
+    assert b'aria-controls="category-panel-15">Citizen Police Oversight Commission' in page.read_bytes()
+    served = page.read_bytes() if told_by == "content" else b"<html><head><title>Agenda Center</title></head><body></body></html>"
+    replay.add("/AgendaCenter/Citizen-Police-Oversight-Commission-15", served, content_type="text/html")
+    replay.add("/AgendaCenter/Search/", CORPUS / "civicplus" / "columbuswi_agendacenter_search.html", content_type="text/html")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/AgendaCenter/Citizen-Police-Oversight-Commission-15")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"CivicPlus AgendaCenter: told by its {told_by}"), result.stdout
+    block = printed_block(result.stdout)
+    assert f'civicplus = "{replay.url}/AgendaCenter/Search/?term=&CIDs=15"' in block
+    assert_valid_watch(block, "civicplus", tmp_path)
+    searched = [r for r in replay.requests if r.path == "/AgendaCenter/Search/"]
+    assert [r.query.get("CIDs") for r in searched] == ([] if told_by == "content" else ["15"])
+
+
 def test_a_copy_of_a_form_answer_elsewhere_is_watched_where_it_is(corpus: ReplayServer, tmp_path: Path) -> None:
     """A BoardDocs meeting list or PrimeGov search results served by GET off the platform's host
     (a copy, a mirror): a crawl's GET reads it as detect's did, so the block watches that address,

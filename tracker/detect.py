@@ -665,14 +665,22 @@ def granicus_single_meeting(url: str) -> str | None:
 
 
 def civicplus_value(url: str, base: str) -> str:
-    """The AgendaCenter, or its search when that keeps only some bodies (`CIDs`): the crawl fills
-    in the dates of its window either way."""
+    """The AgendaCenter, or its search when that keeps only some bodies: a search's `CIDs`, or the
+    one body of a category's page (`/AgendaCenter/City-Council-4`: category 4, the page's `cat4`
+    panel). The crawl fills in the dates of its window either way."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     cids = query.get("CIDs", "")
-    if parts.path.rstrip("/").lower().endswith("/agendacenter/search") and cids and cids.lower() != "all":
+    if category := _CATEGORY_PAGE.search(parts.path):
+        query, cids = {}, category.group(1)
+    elif not parts.path.rstrip("/").lower().endswith("/agendacenter/search"):
+        cids = ""
+    if cids and cids.lower() != "all":
         return f"{base}/Search/?" + urlencode({"term": query.get("term", ""), "CIDs": cids}, safe=",")
     return base
+
+
+_CATEGORY_PAGE = re.compile(r"/AgendaCenter/(?!Search\b|ViewFile\b)[^/]*-(\d+)/?$", re.I)
 
 
 def agenda_center(url: str) -> str | None:
@@ -725,8 +733,9 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
                           lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
     if base := agenda_center(url):
         start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
-        return Recognised("civicplus", base, here, lead=Lead(civicplus_search_url(base, start, end), HTML_TYPE,
-                                                             "the AgendaCenter search of the window"))
+        value = civicplus_value(url, base)
+        return Recognised("civicplus", value, here, lead=Lead(civicplus_search_url(value, start, end), HTML_TYPE,
+                                                              "the AgendaCenter search of the window"))
     if lowered.endswith("rssfeed.aspx") and dict(parse_qsl(parts.query.lower())).get("modid") == "65":
         return Recognised("feed", url, here, detail="published by CivicPlus AgendaCenter",
                           lead=Lead(url, ENDPOINT_ACCEPT["feed"], "the AgendaCenter feed"))
