@@ -29,7 +29,7 @@ from tracker.cli import main
 from tracker.config import load_config
 from tracker.demo.legistar_api import LegistarApi
 from tracker.demo.replay import Fault, ReplayServer, serve
-from tracker.detect import PLATFORMS
+from tracker.detect import PLATFORMS, civicplus_value
 from tracker.meetings.ical import parse_ical
 from tracker.records import ListingContext
 
@@ -420,6 +420,17 @@ def test_an_agendacenter_category_page_is_watched_as_a_search_of_that_category(
     assert_valid_watch(block, "civicplus", tmp_path)
     searched = [r for r in replay.requests if r.path == "/AgendaCenter/Search/"]
     assert [r.query.get("CIDs") for r in searched] == ([] if told_by == "content" else ["15"])
+
+
+def test_only_a_category_page_or_a_search_keeps_some_bodies_of_an_agendacenter() -> None:
+    center = "https://x.gov/AgendaCenter"
+    kept = {f"{center}/City-Council-4": f"{center}/Search/?term=&CIDs=4",
+            f"{center}/Search-and-Rescue-Board-9/": f"{center}/Search/?term=&CIDs=9",  # a body named "Search ..."
+            f"{center}/Search/?term=budget&CIDs=4,7": f"{center}/Search/?term=budget&CIDs=4,7",
+            f"{center}/Search/?CIDs=all": center, center: center,
+            f"{center}/ViewFile/Agenda/_08202026-3554": center,  # one document, not a body
+            f"{center}/PreviousVersions/_08202026-3554": center, f"{center}/_01012020-123": center}
+    assert {url: civicplus_value(url, center) for url in kept} == kept
 
 
 def test_a_copy_of_a_form_answer_elsewhere_is_watched_where_it_is(corpus: ReplayServer, tmp_path: Path) -> None:

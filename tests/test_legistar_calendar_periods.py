@@ -223,6 +223,27 @@ def test_a_meeting_gone_from_a_later_page_of_the_year_is_noted_missing(
     assert missing == {gone}
 
 
+def test_the_year_the_page_shows_is_read_through_its_pages_while_the_other_year_is_asked_for(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """January 20, 2019: the window runs back into 2018. The page shows "This Year" (2019) on the
+    first of two pages: 2018 is asked for, and 2019 is not asked for again but read through the
+    page's own pager, so its second page's meetings are stored too (and nothing is posted twice)."""
+    monkeypatch.setenv("TRACKER_NOW", "2019-01-20T18:00:00Z")
+    replay.add("/Calendar.aspx", answer(NYC, "This Year", NYC_STATE, slice(0, 20), (1, 2)), content_type="text/html")
+    replay.add("/Calendar.aspx", answer(NYC, "This Year", "this-year-page-2", slice(20, 40), (2, 2)),
+               content_type="text/html", form={"__EVENTTARGET": NEXT.format(4), "__VIEWSTATE": NYC_STATE})
+    replay.add("/Calendar.aspx", answer(NYC, "2018", "year-2018"), content_type="text/html",
+               form={"__EVENTTARGET": LIST, LIST: "2018", "__VIEWSTATE": NYC_STATE})
+    config = watch(tmp_path, replay)
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok and not report.errors and not report.warnings, report
+    posts = sorted((p.form or {}).get("__EVENTTARGET") or "" for p in replay.requests if p.method == "POST")
+    assert posts == sorted([LIST, NEXT.format(4)])  # 2018 chosen, 2019's next page: no "2019" asked for
+    second = parse_calendar(answer(NYC, "This Year", "x", slice(20, 40)), _ctx(replay)).meetings
+    assert second and {m.source_ref for m in second} <= set(the_meetings(store, config))
+
+
 def test_a_calendar_whose_list_cannot_cover_the_window_reads_what_it_offers_with_a_warning(
         tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")  # the window touches 2018: the list offers no 2018

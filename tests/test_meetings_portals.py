@@ -62,6 +62,15 @@ def test_a_primegov_meeting_with_only_a_recess_notice_is_cancelled() -> None:
     assert council[0]["start"] == "2026-01-02T18:00:00+00:00"  # 10 AM in Los Angeles, as listed
     committees = [mt for mt in meetings.values() if mt["title"] != "City Council Meeting"]
     assert len(committees) == 3 and all(mt["status"] == "cancelled" for mt in committees)
+    # Derived: the council's January 6 row with an agenda posted beside its notice (the last meeting
+    # before a recess may carry both): it is held.
+    rows = packaged["meetings"]
+    (held,) = [row for row in rows if row["id"] == 17647]
+    held["documentList"].append({**held["documentList"][0], "id": 1, "templateName": "Agenda", "compileOutputType": 1})
+    again = by_ref(meetings_of(parse_primegov, json.dumps(rows).encode(), url=packaged["_captured_from"],
+                               body="Los Angeles City Council", timezone="America/Los_Angeles"))
+    assert (again["17647"]["status"], again["17647"]["status_text"]) == ("confirmed", None)
+    assert again["17654"]["status"] == "cancelled"
 
 
 def test_civicclerk_local_time_despite_the_z() -> None:

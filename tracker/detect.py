@@ -256,8 +256,9 @@ def _read(result: Detection, page: Page, now: datetime, preview: Preview | None 
     result.skipped = listing.problems
     if view is not None:
         today = date.fromisoformat(result.today) if result.today else ctx.window_start.date()
-        asked, whole, _ = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(), today)
-        result.beyond = _calendar_beyond(view, asked, whole)
+        asking = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(), today)
+        asked, whole = asking.periods, asking.whole
+        result.beyond = _calendar_beyond(view, asking)
         if asked and preview is not None:
             listing = _crawled(result, listing, view, asked, whole, preview)
     result.listed = len(listing.meetings)
@@ -287,12 +288,14 @@ def _crawled(result: Detection, page: Listing, view: legistar_calendar.CalendarV
     return Listing([*crawled.values(), *(m for m in page.meetings if m.source_ref not in crawled)], page.problems)
 
 
-def _calendar_beyond(view: legistar_calendar.CalendarView, asked: list[str], whole: bool) -> str | None:
+def _calendar_beyond(view: legistar_calendar.CalendarView, asking: legistar_calendar.Asking) -> str | None:
     """What a crawl of a web calendar reads besides the page as served: the periods of its date
     range list that the window needs (spiders/legistar_calendar.py asks for them)."""
     if view.period_field is None:
         return None
-    read = f"{' and '.join(repr(p) for p in asked)} (the window's years) and the pages of their rows it needs"
+    asked, whole = asking.periods, asking.whole
+    years = "the window's years" + (", but the one the page shows: its own pages are read" if asking.shown else "")
+    read = f"{' and '.join(repr(p) for p in asked)} ({years}) and the pages of their rows it needs"
     if not whole:
         return (f"The page shows {view.period or 'its default period'!r} and its date range list cannot show the "
                 f"whole window: a crawl reads {read if asked else 'the page as shown'}.")
@@ -680,7 +683,7 @@ def civicplus_value(url: str, base: str) -> str:
     return base
 
 
-_CATEGORY_PAGE = re.compile(r"/AgendaCenter/(?!Search\b|ViewFile\b)[^/]*-(\d+)/?$", re.I)
+_CATEGORY_PAGE = re.compile(r"/AgendaCenter/(?!(?:Search|ViewFile)/)[A-Za-z][^/]*-(\d+)/?$", re.I)
 
 
 def agenda_center(url: str) -> str | None:

@@ -217,9 +217,12 @@ _RECESS = re.compile(r"\brecess notice\b", re.I)
 
 
 def _primegov_recess(docs: Iterable[dict[str, Any]]) -> str | None:
-    """"Recess Notice" where the portal posts one for a meeting (Los Angeles' council in recess
-    keeps its regular meetings listed, each with only this notice): no meeting is held."""
-    return "Recess Notice" if any(_RECESS.search(str(doc.get("templateName") or "")) for doc in docs) else None
+    """"Recess Notice" where that notice is all the portal posts for a meeting (Los Angeles'
+    council in recess keeps its regular meetings listed, each with only this notice, in HTML and
+    PDF): no meeting is held. A meeting with an agenda beside the notice (the last before a
+    recess) is held."""
+    names = [str(doc.get("templateName") or "") for doc in docs]
+    return "Recess Notice" if names and all(_RECESS.search(name) for name in names) else None
 
 
 def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
