@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 from calendar_answers import LIST, LIST_STATE, NEXT, view_state
+from click.testing import CliRunner
 from statusjson import status_json
 
+from tracker.cli import main
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import ReplayServer
@@ -117,3 +119,27 @@ def test_the_next_page_of_a_year_is_asked_for_and_the_real_answer_read(
     first, second = listed(PAGE_1, now), listed(PAGE_2, now)
     assert min(first.values()) == "2022-08-01" and min(second.values()) < "2022-07-01"
     assert stored(store, config) == set(first) | set(second)
+
+
+def test_detect_shows_the_meetings_of_the_later_pages_as_a_crawl_reads_them(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tracker sources detect` on the page showing 2022's first page: it asks for nothing else,
+    but a crawl reads the later page the window reaches, and so does detect's preview (storing
+    nothing): the meetings it shows are the crawl's, July's among them."""
+    now = "2022-07-15T18:00:00+00:00"
+    monkeypatch.setenv("TRACKER_NOW", now)
+    replay.add("/Calendar.aspx", PAGE_1, content_type="text/html")
+    replay.add("/Calendar.aspx", PAGE_2, content_type="text/html",
+               form={"__EVENTTARGET": NEXT.format(4), "__VIEWSTATE": view_state(PAGE_1)})
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[crawl]\ndelay_seconds = 0\n[tracker]\ntimezone = "{ZONE}"\n')
+    result = CliRunner().invoke(main, ["--config", str(config), "sources", "detect", f"{replay.url}/Calendar.aspx"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "The page shows '2022'; asked for its later pages as a crawl does, and read them too." in result.stdout
+    both = {**listed(PAGE_1, now), **listed(PAGE_2, now)}
+    assert f"{len(both)} in the window" in result.stdout, result.stdout
+    upcoming = sorted(day for day in both.values() if day >= "2022-07-15")
+    shown = result.stdout.split("The next meetings it would read:\n", 1)[1].splitlines()
+    assert shown[0].strip().startswith(datetime.fromisoformat(upcoming[0]).strftime("%a %b %-d, 2022"))
+    assert [r.method for r in replay.requests if r.path == "/Calendar.aspx"] == ["GET", "GET", "POST"]

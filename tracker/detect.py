@@ -165,7 +165,7 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
     `legistar_api`: the Web API a `<client>.legistar.com` page leads to ([sources.legistar]);
     `zone`: the zone to read times in when the data names none ([tracker] timezone); `preview`:
     how to crawl the watch found, where its page does not hold all a crawl reads (a web calendar
-    whose other periods a crawl asks for)."""
+    whose other periods or later pages a crawl asks for)."""
     now = now or clock.now()
     result = Detection(url=url, zone=zone)
     page = fetch(url, PAGE_ACCEPT)
@@ -238,7 +238,8 @@ def _legistar_hint(found: Recognised, endpoint: Page) -> str:
 
 def _read(result: Detection, page: Page, now: datetime, preview: Preview | None = None) -> None:
     """Run the platform's parser on the listing, as a crawl would, and keep the window's meetings;
-    for a web calendar whose crawl also asks for other periods, crawl it as a watch would (`preview`)."""
+    for a web calendar whose crawl also asks for other periods or later pages, crawl it as a watch
+    would (`preview`)."""
     found = result.recognised
     assert found is not None
     ctx = ListingContext(watch_id=result.watch_id, url=page.final_url, body=result.name, timezone=result.zone,
@@ -256,11 +257,13 @@ def _read(result: Detection, page: Page, now: datetime, preview: Preview | None 
     result.skipped = listing.problems
     if view is not None:
         today = date.fromisoformat(result.today) if result.today else ctx.window_start.date()
-        asking = legistar_calendar.periods_to_ask(view, ctx.window_start.date(), ctx.window_end.date(), today)
-        asked, whole = asking.periods, asking.whole
-        result.beyond = _calendar_beyond(view, asking)
-        if asked and preview is not None:
-            listing = _crawled(result, listing, view, asked, whole, preview)
+        start, end = ctx.window_start.date(), ctx.window_end.date()
+        asking = legistar_calendar.periods_to_ask(view, start, end, today)
+        # the page's own later pages, which a crawl reads where the window may reach them
+        paged = asking.shown and view.next_page is not None and not view.later_pages_outside(start, end)
+        result.beyond = _calendar_beyond(view, asking, paged)
+        if (asking.periods or paged) and preview is not None:
+            listing = _crawled(result, listing, view, asking, preview)
     result.listed = len(listing.meetings)
     first, last = ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
     result.meetings = sorted((m for m in listing.meetings if first <= (m.date or "") <= last), key=_when)
@@ -268,31 +271,33 @@ def _read(result: Detection, page: Page, now: datetime, preview: Preview | None 
         result.latest = max(listing.meetings, key=_when)
 
 
-def _crawled(result: Detection, page: Listing, view: legistar_calendar.CalendarView, asked: list[str], whole: bool,
+def _crawled(result: Detection, page: Listing, view: legistar_calendar.CalendarView, asking: legistar_calendar.Asking,
              preview: Preview) -> Listing:
-    """The page's meetings and those a crawl of the watch found reads in the periods `asked`, as a
-    crawl reads them; the page's alone, with one more line, when that crawl has an error."""
+    """The page's meetings and those a crawl of the watch reads in the periods asked for and the
+    page's own later pages; the page's alone, with one more line, when that crawl has an error."""
     found = result.recognised
     assert found is not None
     watch = MeetingWatch.model_validate({"id": result.watch_id, "name": result.name, "timezone": result.zone,
                                          found.platform: found.value})
     read, errors = preview(watch)
-    periods = " and ".join(repr(p) for p in asked)
+    periods = " and ".join(repr(p) for p in asking.periods) or "its later pages"
     if errors:  # its first error line, without the source's id
         result.beyond = f"{result.beyond} Asking for {periods} here failed: {errors[0].split(': ', 1)[-1]}"
         return page
     shown = f"The page shows {view.period or 'its default period'!r}" + (
-        "" if whole else " and its date range list cannot show the whole window")
+        "" if asking.whole else " and its date range list cannot show the whole window")
     result.beyond = f"{shown}; asked for {periods} as a crawl does, and read them too."
     crawled = {meeting.source_ref: meeting for meeting in read}
     return Listing([*crawled.values(), *(m for m in page.meetings if m.source_ref not in crawled)], page.problems)
 
 
-def _calendar_beyond(view: legistar_calendar.CalendarView, asking: legistar_calendar.Asking) -> str | None:
+def _calendar_beyond(view: legistar_calendar.CalendarView, asking: legistar_calendar.Asking,
+                     paged: bool) -> str | None:
     """What a crawl of a web calendar reads besides the page as served: the periods of its date
-    range list that the window needs (spiders/legistar_calendar.py asks for them)."""
+    range list that the window needs (spiders/legistar_calendar.py asks for them), and the page's
+    own later pages (`paged`)."""
     if view.period_field is None:
-        return None
+        return "The page has more pages of meetings: a crawl reads those the window needs." if paged else None
     asked, whole = asking.periods, asking.whole
     years = "the window's years" + (", but the one the page shows: its own pages are read" if asking.shown else "")
     read = f"{' and '.join(repr(p) for p in asked)} ({years}) and the pages of their rows it needs"
@@ -300,7 +305,8 @@ def _calendar_beyond(view: legistar_calendar.CalendarView, asking: legistar_cale
         return (f"The page shows {view.period or 'its default period'!r} and its date range list cannot show the "
                 f"whole window: a crawl reads {read if asked else 'the page as shown'}.")
     if not asked:
-        return None
+        return (f"The page shows {view.period!r} on more than one page: a crawl also reads the later ones the "
+                "window needs.") if paged else None
     return f"The page shows {view.period!r}; a crawl also asks for {read}."
 
 
