@@ -84,7 +84,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-4"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-3"),
+    # feed-4: a video feed's entry (Granicus `mode=video`) is the meeting's video, not its agenda; a
+    # Granicus entry whose title and description name no day is its problem line (its own dates are
+    # its video's or its agenda's posting's, not the meeting's).
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-4"),
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
                parser_version="civicplus-3"),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).

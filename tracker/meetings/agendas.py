@@ -43,6 +43,7 @@ from lxml import etree
 from tracker.meetings.normalize import (
     DocumentList,
     SourceParseError,
+    document_kind,
     find_date,
     find_time,
     in_window,
@@ -509,18 +510,18 @@ def _feed_error(data: bytes, parsed: Any) -> str | None:
 
 def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str) -> date | None:
     """The meeting's date: the publisher's structured date (a CivicPlus link), the date written in
-    the title or summary, Granicus's `gran:pubDateParts`, else the entry's own date in the zone."""
+    the title or summary, else the entry's own date in the zone; for a Granicus entry
+    (`gran:pubDateParts`) none but the first two: its own dates are its video clip's (at times days
+    after the meeting) or its agenda's posting (days before), so an entry whose title and
+    description name no day is that entry's problem line."""
     if link_day:
         return link_day
     for text in texts:
         if day := find_date(text):
             return day
-    parts = entry.get("gran_pubdateparts")
-    if isinstance(parts, dict):
-        try:
-            return date(int(parts["yr"]), int(parts["mo"]), int(parts["day"]))
-        except (KeyError, ValueError):
-            pass
+    if entry.get("gran_pubdateparts") is not None:
+        raise ValueError("no meeting date in its title or description (a Granicus feed's own dates are its "
+                         "video's or its agenda's posting's)")
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     if stamp:
         return datetime(*stamp[:6], tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
@@ -619,8 +620,9 @@ def _well_formed_entries(data: bytes) -> list[dict[str, Any]] | None:
 
 def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     """RSS/Atom agenda feeds (CivicPlus AgendaCenter `RSSFeed.aspx?ModID=65`, Granicus
-    `ViewPublisherRSS.php?mode=agendas|minutes`, school and housing-authority event feeds): one
-    entry per agenda, minutes document or event. A well-formed RSS 2.0 or Atom feed is read with
+    `ViewPublisherRSS.php?mode=agendas|minutes|video`, school and housing-authority event feeds): one
+    entry per agenda, minutes document, video or event (a video feed's entry links the meeting's
+    player; Granicus' `gran:pubDateParts` is its clip's or its posting's time, never the meeting's). A well-formed RSS 2.0 or Atom feed is read with
     lxml; anything else with feedparser, and a feed it calls malformed (`bozo`) is still read when
     it yields entries."""
     if problem := html_instead(data, "an RSS/Atom feed"):
@@ -663,8 +665,10 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
         agenda, minutes = entries.get("agenda"), entries.get("minutes")
         main = agenda or entries["minutes"]  # the agenda entry speaks for the meeting when there is one
         documents = DocumentList()
+        # a video feed's entry (Granicus `mode=video`) links the meeting's video player, not an agenda
+        played = bool(agenda and agenda["link"] and document_kind(agenda["link"]) == "video")
         if agenda and agenda["link"]:
-            documents.add(agenda["link"], agenda["title"],
+            documents.add(agenda["link"], agenda["title"], "video" if played else
                           "agenda" if _is_document(agenda["link"], agenda["civicplus"]) else "other")
         if minutes and minutes["link"]:
             documents.add(minutes["link"], minutes["title"], "minutes")
@@ -674,7 +678,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
         meetings.append(meeting_record(
             source="feed", ref=ref, body=main["body"] or ctx.body, title=main["title"],
             local=local_start(main["day"], main["clock"]), day=main["day"], zone=ctx.timezone, comment_text=main["summary"],
-            documents=documents.items, agenda_url=agenda["link"] if agenda else None,
+            documents=documents.items, agenda_url=agenda["link"] if agenda and not played else None,
             minutes_url=minutes["link"] if minutes else None,
             url=main["link"], items=title_items(f"{main['title']} {main['summary']}", ctx.keywords, main["title"])))
     if parsed is not None and parsed.bozo and not meetings:
