@@ -101,9 +101,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # a "Recess Notice" too.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
                parser_version="primegov-5"),
-    # civicclerk-2 also: the place's name and zip; deleted events are no meetings.
+    # civicclerk-2 also: the place's name and zip; deleted events are no meetings. civicclerk-4: a
+    # recording's relative `stream/...` path is joined to the API's host, as its files' are.
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
-               parser_version="civicclerk-3"),
+               parser_version="civicclerk-4"),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
                parser_version="boarddocs-3"),

@@ -10,7 +10,8 @@ Variants real portals serve:
   Cancellation" or a "Recess Notice" is cancelled (its title still names it as scheduled).
 - CivicClerk: `startDateTime` carries a `Z` but is the body's local wall-clock time (a 7 PM Georgia
   council meeting reads "19:00:00Z"): the `Z` is ignored. An event marked `isDeleted` is no meeting.
-  A published file without a `url` is linked where the public portal serves it.
+  A published file without a `url` is linked where the public portal serves it; a recording's
+  relative `stream/...` path, on the API's host as the published files' are.
 - BoardDocs: the XML export, read per `<meeting>` when the whole document is not well-formed (one
   broken meeting is its own problem line), with the room named by a "Location of Meeting" category;
   and the JSON meeting list (`BD-GetMeetingsList`). Neither has a time field: a time written in the
@@ -316,7 +317,10 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
     if row.get("youtubeVideoId"):
         documents.add(f"https://www.youtube.com/watch?v={row['youtubeVideoId']}", "Video", "video")
     for key in ("externalMediaUrl", "mediaStreamPath"):
-        documents.add(row.get(key), "Video", "video")
+        media = row.get(key)
+        if isinstance(media, str) and media.startswith("stream/"):  # on the API's host, as its published files
+            media = urljoin(ctx.url, "/" + media)
+        documents.add(media, "Video", "video")
     by_kind = {str(f.get("type") or "").lower(): f for f in files}
     return meeting_record(
         source="civicclerk", ref=row["id"], body=row.get("categoryName") or ctx.body,
