@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +191,23 @@ def test_granicus_rss() -> None:
     # corpus' SOURCES.md, seventh check): the entry is one problem line, not a meeting on that day.
     assert problems == ["entry 4f6b47d0-7a52-11e8-9a41-00505691de8b (Board of Directors): unreadable: no meeting date in its title or description (a Granicus feed's own "
                         "dates are its video's or its agenda's posting's)"]
+    # ... where its meeting may be in the window: an old entry far outside it is passed over quietly
+    # (a crawl in 2019 does not report the 2018 entry at every run).
+    later = datetime(2019, 3, 1, tzinfo=UTC)
+    assert listing_of(parse_feed, GR_RSS, url="https://rtachicago.granicus.com/ViewPublisherRSS.php",
+                      timezone="America/Chicago", window_start=later, window_end=later + timedelta(days=120)) == ([], [])
+
+
+def test_a_granicus_video_feed_entry_is_the_meetings_video_not_its_agenda() -> None:
+    """Kansas City's real video feed (corpus): each entry links the meeting's player and its file."""
+    data = (DATA / "corpus" / "feed" / "kansascity_granicus_video_rss.xml").read_bytes()
+    meetings = feed(data, zone="America/Chicago")
+    council = meetings["clip-14515"]
+    assert council["agenda_url"] is None and council["time_tbd"]  # no agenda, no time read from the clip's
+    assert [(d["kind"], d["url"]) for d in council["documents"]] == [
+        ("video", "https://kansascity.granicus.com/MediaPlayer.php?view_id=2&clip_id=14515"),
+        ("video", "https://kansascity.granicus.com/DownloadFile.php?view_id=2&clip_id=14515")]
+    assert council["livestream_url"] == "https://kansascity.granicus.com/MediaPlayer.php?view_id=2&clip_id=14515"
 
 
 def test_a_malformed_but_readable_feed_is_read() -> None:

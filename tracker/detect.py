@@ -284,8 +284,9 @@ def _crawled(result: Detection, page: Listing, view: legistar_calendar.CalendarV
     if errors:  # its first error line, without the source's id
         result.beyond = f"{result.beyond} Asking for {periods} here failed: {errors[0].split(': ', 1)[-1]}"
         return page
-    shown = f"The page shows {view.period or 'its default period'!r}" + (
-        "" if asking.whole or view.period_field is None else " and its date range list cannot show the whole window")
+    shown = "The page lists its meetings on more than one page" if view.period_field is None else (
+        f"The page shows {view.period or 'its default period'!r}"
+        + ("" if asking.whole else " and its date range list cannot show the whole window"))
     result.beyond = f"{shown}; asked for {periods} as a crawl does, and read them too."
     crawled = {meeting.source_ref: meeting for meeting in read}
     return Listing([*crawled.values(), *(m for m in page.meetings if m.source_ref not in crawled)], page.problems)

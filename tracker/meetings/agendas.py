@@ -508,24 +508,29 @@ def _feed_error(data: bytes, parsed: Any) -> str | None:
     return None
 
 
-def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str) -> date | None:
+def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str) -> tuple[date | None, bool]:
     """The meeting's date: the publisher's structured date (a CivicPlus link), the date written in
-    the title or summary, else the entry's own date in the zone; for a Granicus entry
-    (`gran:pubDateParts`) none but the first two: its own dates are its video clip's (at times days
-    after the meeting) or its agenda's posting (days before), so an entry whose title and
-    description name no day is that entry's problem line."""
+    the title or summary, else the entry's own date in the zone; and whether that is a Granicus
+    entry's own date (`gran:pubDateParts`), which is its video clip's (at times days after the
+    meeting) or its agenda's posting (days before), never the meeting's."""
     if link_day:
-        return link_day
+        return link_day, False
     for text in texts:
         if day := find_date(text):
-            return day
-    if entry.get("gran_pubdateparts") is not None:
-        raise ValueError("no meeting date in its title or description (a Granicus feed's own dates are its "
-                         "video's or its agenda's posting's)")
+            return day, False
+    parts = next((value for key, value in entry.items() if key.endswith("_pubdateparts") and value is not None), None)
+    if isinstance(parts, dict):
+        try:
+            return date(int(parts["yr"]), int(parts["mo"]), int(parts["day"])), True
+        except (KeyError, ValueError):
+            pass
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     if stamp:
-        return datetime(*stamp[:6], tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
-    return None
+        return datetime(*stamp[:6], tzinfo=UTC).astimezone(ZoneInfo(zone)).date(), parts is not None
+    return None, parts is not None
+
+
+_NEAR = timedelta(days=14)  # how far a Granicus entry's own date may be from its meeting's
 
 
 def _summary_text(entry: Any) -> str:
@@ -647,7 +652,12 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
             lowered = title.lower()
             kind = (civicplus[0] if civicplus else "minutes" if "MinutesViewer" in (link or "")
                     else "minutes" if "minutes" in lowered and "agenda" not in lowered else "agenda")
-            day = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
+            day, undated = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
+            if undated:  # a Granicus entry naming no day: its problem line, where its meeting may be in the window
+                if day is None or not (ctx.window_start - _NEAR).date() <= day <= (ctx.window_end + _NEAR).date():
+                    continue
+                raise ValueError("no meeting date in its title or description (a Granicus feed's own dates are its "
+                                 "video's or its agenda's posting's)")
             if not in_window(ctx, day):
                 continue
             ref = (civicplus[1] if civicplus else _granicus_ref([link or ""])) or str(entry.get("id") or link or title)
@@ -665,7 +675,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
         agenda, minutes = entries.get("agenda"), entries.get("minutes")
         main = agenda or entries["minutes"]  # the agenda entry speaks for the meeting when there is one
         documents = DocumentList()
-        # a video feed's entry (Granicus `mode=video`) links the meeting's video player, not an agenda
+        # an entry linking a video (a Granicus `mode=video` feed's player, a YouTube page) is no agenda
         played = bool(agenda and agenda["link"] and document_kind(agenda["link"]) == "video")
         if agenda and agenda["link"]:
             documents.add(agenda["link"], agenda["title"], "video" if played else

@@ -318,8 +318,8 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
         documents.add(f"https://www.youtube.com/watch?v={row['youtubeVideoId']}", "Video", "video")
     for key in ("externalMediaUrl", "mediaStreamPath"):
         media = row.get(key)
-        if isinstance(media, str) and media.startswith("stream/"):  # on the API's host, as its published files
-            media = urljoin(ctx.url, "/" + media)
+        if isinstance(media, str) and media.strip() and "://" not in media and not media.startswith("//"):
+            media = urljoin(ctx.url, "/" + media.strip().lstrip("/"))  # `stream/...`: on the API's host, as its files
         documents.add(media, "Video", "video")
     by_kind = {str(f.get("type") or "").lower(): f for f in files}
     return meeting_record(
