@@ -627,9 +627,9 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     """RSS/Atom agenda feeds (CivicPlus AgendaCenter `RSSFeed.aspx?ModID=65`, Granicus
     `ViewPublisherRSS.php?mode=agendas|minutes|video`, school and housing-authority event feeds): one
     entry per agenda, minutes document, video or event (a video feed's entry links the meeting's
-    player; Granicus' `gran:pubDateParts` is its clip's or its posting's time, never the meeting's). A well-formed RSS 2.0 or Atom feed is read with
-    lxml; anything else with feedparser, and a feed it calls malformed (`bozo`) is still read when
-    it yields entries."""
+    player; Granicus' `gran:pubDateParts` is its clip's or its posting's time, never the meeting's).
+    A well-formed RSS 2.0 or Atom feed is read with lxml; anything else with feedparser, and a feed
+    it calls malformed (`bozo`) is still read when it yields entries."""
     if problem := html_instead(data, "an RSS/Atom feed"):
         raise SourceParseError(problem)
     entries = _well_formed_entries(data)
