@@ -53,7 +53,6 @@ class LegistarCalendarSpider(ListingSpider):
         self.covered: list[tuple[date, date]] = []  # the days each period read surely covers
         self.whole = True  # no error so far: every answer asked for was read, and read whole
         self.window_days: tuple[date, date] | None = None  # the crawl's window, as the first answer was read
-        self.cookies: dict[str, str] = {}  # what the answers set, sent back with each post as a browser does
 
     def fail(self, what: str, url: str | None, problem: str) -> None:
         """Any error line (an answer, a row, an item that could not be stored) leaves the listing
@@ -73,7 +72,6 @@ class LegistarCalendarSpider(ListingSpider):
             self.fail(self.noun, response.url, f"{what}: the post was answered with a redirect to "
                                                f"{response.headers.get('Location', b'').decode('latin-1')!r}: not read")
             return
-        self._keep_cookies(response)
         ctx = self.context(response.url)
         self.window_days = self.window_days or (ctx.window_start.date(), ctx.window_end.date())
         start, end = self.window_days
@@ -151,21 +149,13 @@ class LegistarCalendarSpider(ListingSpider):
         disabled: dict[str, str | None] = {name: None for name in form[0].xpath(".//*[@disabled]/@name").getall()}
         posted = form2request(form[0], {**disabled, **fields}, click=False)
         headers = {**dict(posted.headers), "Accept": self.accept}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        jar = _cookies(response)
+        if jar:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
         return scrapy.Request(response.url, method=posted.method, body=posted.body, headers=headers,
                               callback=self.parse_answer, errback=self.answer_failed, dont_filter=True,
                               cb_kwargs={"period": period, "page": page, "again": again},
-                              meta={"dont_redirect": True, "handle_httpstatus_list": REDIRECTS})
-
-    def _keep_cookies(self, response: Response) -> None:
-        """The cookies an answer sets (an ASP.NET session, Legistar's settings such as
-        `Setting-69-Calendar Year`, a name with a space), for the next post: the crawl keeps no
-        cookie jar, and a postback may need its page's session."""
-        for header in response.headers.getlist("Set-Cookie"):
-            name, equals, value = header.decode("latin-1").split(";", 1)[0].partition("=")
-            if equals and name.strip():
-                self.cookies[name.strip()] = value.strip()
+                              meta={"dont_redirect": True, "handle_httpstatus_list": REDIRECTS, "jar": jar})
 
     def answer_failed(self, failure: Any) -> None:
         period = failure.request.cb_kwargs.get("period")
@@ -181,6 +171,20 @@ class LegistarCalendarSpider(ListingSpider):
         if (part := _covered_part(self.covered, *self.window_days)) is not None:
             self.report.complete_listing = True
             self.report.listing_window = (part[0].isoformat(), part[1].isoformat())
+
+
+def _cookies(response: Response) -> dict[str, str]:
+    """The cookies to post back from `response`: those its own request carried (its chain of
+    answers: the page, a period, its pages) and those it sets (an ASP.NET session, Legistar's
+    settings such as `Setting-69-Calendar Year`, a name with a space). Each period's chain keeps its
+    own, so a later page of one period never carries the year another period's answer set: the
+    crawl keeps no cookie jar of its own."""
+    jar = dict(response.meta.get("jar") or {})
+    for header in response.headers.getlist("Set-Cookie"):
+        name, equals, value = header.decode("latin-1").split(";", 1)[0].partition("=")
+        if equals and name.strip():
+            jar[name.strip()] = value.strip()
+    return jar
 
 
 def _same(shown: str | None, asked: str) -> bool:

@@ -229,19 +229,28 @@ def test_the_year_the_page_shows_is_read_through_its_pages_while_the_other_year_
     first of two pages: 2018 is asked for, and 2019 is not asked for again but read through the
     page's own pager, so its second page's meetings are stored too (and nothing is posted twice)."""
     monkeypatch.setenv("TRACKER_NOW", "2019-01-20T18:00:00Z")
-    replay.add("/Calendar.aspx", answer(NYC, "This Year", NYC_STATE, slice(0, 20), (1, 2)), content_type="text/html")
-    replay.add("/Calendar.aspx", answer(NYC, "This Year", "this-year-page-2", slice(20, 40), (2, 2)),
+    replay.add("/Calendar.aspx", answer(NYC, "This Year", NYC_STATE, slice(0, 14), (1, 3)), content_type="text/html",
+               headers=SESSION)
+    replay.add("/Calendar.aspx", answer(NYC, "This Year", "this-year-page-2", slice(14, 28), (2, 3)),
                content_type="text/html", form={"__EVENTTARGET": NEXT.format(4), "__VIEWSTATE": NYC_STATE})
+    replay.add("/Calendar.aspx", answer(NYC, "This Year", "this-year-page-3", slice(28, 40), (3, 3)),
+               content_type="text/html", form={"__EVENTTARGET": NEXT.format(6), "__VIEWSTATE": "this-year-page-2"})
     replay.add("/Calendar.aspx", answer(NYC, "2018", "year-2018"), content_type="text/html",
-               form={"__EVENTTARGET": LIST, LIST: "2018", "__VIEWSTATE": NYC_STATE})
+               form={"__EVENTTARGET": LIST, LIST: "2018", "__VIEWSTATE": NYC_STATE},
+               headers={"Set-Cookie": "Setting-69-Calendar Year=2018; expires=Fri, 01-Jan-2100 00:00:00 GMT; path=/"})
     config = watch(tmp_path, replay)
     store = Store(config.database_url)
     (report,) = run_crawls(config, store)
     assert report.ok and not report.errors and not report.warnings, report
-    posts = sorted((p.form or {}).get("__EVENTTARGET") or "" for p in replay.requests if p.method == "POST")
-    assert posts == sorted([LIST, NEXT.format(4)])  # 2018 chosen, 2019's next page: no "2019" asked for
-    second = parse_calendar(answer(NYC, "This Year", "x", slice(20, 40)), _ctx(replay)).meetings
-    assert second and {m.source_ref for m in second} <= set(the_meetings(store, config))
+    posts = [p for p in replay.requests if p.method == "POST"]
+    targets = sorted((p.form or {}).get("__EVENTTARGET") or "" for p in posts)
+    assert targets == sorted([LIST, NEXT.format(4), NEXT.format(6)])  # 2018 chosen, 2019 paged: no "2019" asked for
+    later = [r.meetings for r in (parse_calendar(answer(NYC, "This Year", "x", rows), _ctx(replay))
+                                  for rows in (slice(14, 28), slice(28, 40)))]
+    assert all(later) and {m.source_ref for ms in later for m in ms} <= set(the_meetings(store, config))
+    # Each period's posts carry the cookies of its own answers: 2019's last page is never asked for
+    # with the year 2018's answer set (a browser's one jar would send it, and the calendar might go by it).
+    assert all(p.headers.get("Cookie") == "ASP.NET_SessionId=s3ss10n" for p in posts), [p.headers.get("Cookie") for p in posts]
 
 
 def test_a_calendar_whose_list_cannot_cover_the_window_reads_what_it_offers_with_a_warning(
