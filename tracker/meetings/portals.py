@@ -58,9 +58,9 @@ def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datet
                    comment_text: str | None = None, documents: list[Document] | None = None, off: str | None = None,
                    **fields: Any) -> Meeting:
     """A listing's meeting: its wall-clock time read in the body's zone, cancelled when its title or
-    notice says so, or `off` (the source's own word, given apart: PrimeGov's "Recess Notice"). Given its `documents`, the agenda (else the packet),
-    the minutes and the video among them are also its `agenda_url`, `minutes_url` and
-    `livestream_url`, unless the caller names those itself."""
+    notice says so, or `off` (the source's own word, given apart: PrimeGov's "Recess Notice").
+    Given its `documents`, the agenda (else the packet), the minutes and the video among them are
+    also its `agenda_url`, `minutes_url` and `livestream_url`, unless the caller names those itself."""
     said = off or cancellation(title=title, comment=comment_text) or moved_in_name(title, day)
     if documents is not None:
         fields.setdefault("agenda_url", first_of(documents, "agenda", "packet"))
