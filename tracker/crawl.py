@@ -271,7 +271,7 @@ class CollectPipeline:
 def preview(config: Config, watch: MeetingWatch, *, batch: str) -> tuple[list[Meeting], list[str]]:
     """The meetings a crawl of `watch` reads now, in its window, by the watch's own spider and the
     crawl's politeness, storing nothing; and the crawl's error lines. For `tracker sources detect`
-    where one answer does not hold them all (a web calendar's other periods). `batch`: as `fetch`'s,
+    where one answer does not hold them all (a web calendar's other periods or later pages). `batch`: as `fetch`'s,
     so robots.txt is read once for both."""
     secrets.install_log_masking()
     settings = {**scrapy_settings(config), "ITEM_PIPELINES": {"tracker.crawl.CollectPipeline": 100},
