@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from calendar_answers import LIST, answer, view_state
@@ -446,6 +447,21 @@ def test_a_copy_of_a_form_answer_elsewhere_is_watched_where_it_is(corpus: Replay
         block = printed_block(result.stdout)
         assert f'{platform} = "{url}"' in block and "a form POST of one committee" in block
         assert re.search(r"^Read .+: \d+ meetings listed", result.stdout, re.M)
+
+
+@pytest.mark.parametrize(("path", "query", "said"), [
+    ("corpus/feed/gainesville_civicmedia_rss.xml", {"ModID": "68", "CID": "City-Council-2"},
+     "published by CivicPlus Media Center (its videos)"),
+    ("derived/civicplus_agendacenter_rss.xml", {"ModID": "65", "CID": "all-0"}, "published by CivicPlus AgendaCenter"),
+])
+def test_a_civicplus_feed_says_which_module_publishes_it(path: str, query: dict[str, str], said: str,
+                                                          replay: ReplayServer, tmp_path: Path) -> None:
+    """A CivicPlus site's feeds all come from `RSSFeed.aspx`: the AgendaCenter's (`ModID=65`) holds
+    agendas, the Media Center's (real: Gainesville, TX) the meetings' videos."""
+    replay.add("/RSSFeed.aspx", LOCAL / path, query=query)
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/RSSFeed.aspx?{urlencode(query)}")
+    assert result.exit_code == 0, result.output
+    assert said in result.stdout.splitlines()[0], result.stdout
 
 
 def test_json_output(replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,10 +59,40 @@ def test_real_feed() -> None:
      (None, "03-17-26 City Council Agenda (No Meeting)", None, "No Meeting"),
      (None, "THE OVERSIGHT BOARD WILL NOT MEET ON JULY 10, 2012", None, "WILL NOT MEET"),
      (None, "Council agenda - 10/13/20 - reg rescheduled from 10/6", None, None),
-     (None, "Regular meeting", "There will be no meeting of the subcommittee.", None)],
+     (None, "Regular meeting", "There will be no meeting of the subcommittee.", None),
+     (None, "City Council Special Meeting_Cancellation Notice", None, "Cancellation")],  # Temple City's AgendaCenter
 )
 def test_cancellation_spellings(status: str | None, title: str, comment: str | None, word: str | None) -> None:
     assert cancellation(status=status, title=title, comment=comment) == word
+
+
+# Saint Paul Public Schools' notices, as its calendar feed writes them on the meeting that is held
+# (tests/data/local/corpus/ical/st_paul_schools_full.ics).
+MOVED = ("the Regular Meeting of the Board of Education of Independent School District No. 625, Saint Paul Public "
+         "Schools, scheduled to be held and convened on Tuesday, April 14, 2020, is canceled and shall now commence "
+         "on Tuesday, April 21, 2020 at 6:05 p.m.")
+OTHER_HELD = ("to be held and convened on Tuesday, October 11, 2022 for the purpose of a Regular Meeting of the Board of "
+              "Education. The Regular Meeting of the Board of Education of October 18, 2022 has been canceled. "
+              "Dated: September 20, 2022")
+TO_ACT_ON = ("to be held and convened on Monday, December 15, 2025 in Conference Room 5A. The special meeting shall "
+             "begin at 4:30 p.m., and the Board will discuss and act on the cancellation of the Tuesday, December 16, "
+             "2025 Regular Meeting of the Board of Education")
+
+
+@pytest.mark.parametrize(
+    ("comment", "day", "word"),
+    [(MOVED, date(2020, 4, 21), None), (MOVED, date(2020, 4, 14), "canceled"),
+     (OTHER_HELD, date(2022, 10, 11), None), (OTHER_HELD, date(2022, 10, 18), "canceled"),
+     (TO_ACT_ON, date(2025, 12, 15), None), (TO_ACT_ON, date(2025, 12, 16), "cancellation"),
+     # naming no day for the word, a notice cancels its own meeting
+     ("Posted 10/01/2022: This meeting has been cancelled.", date(2022, 10, 11), "cancelled"),
+     ("Cancelled - rescheduled to 10/25/2022", date(2022, 10, 18), "Cancelled"),
+     ("Rescheduled from the canceled meeting of October 4, 2022.", date(2022, 10, 11), None),
+     ("The October 18, 2022 meeting is cancelled.", date(2022, 10, 18), "cancelled")],
+)
+def test_a_notice_cancelling_another_days_meeting_does_not_cancel_its_own(comment: str, day: date,
+                                                                          word: str | None) -> None:
+    assert cancellation(title="Regular Board of Education Meeting", comment=comment, day=day) == word
 
 
 @pytest.mark.parametrize(

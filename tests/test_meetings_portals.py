@@ -109,6 +109,48 @@ def test_boarddocs_bad_input(bad: bytes) -> None:
         meetings_of(parse_boarddocs, bad, url="https://x.example/", body="B", timezone="UTC", keywords=[])
 
 
+NOT_LISTINGS = Path(__file__).parent / "data" / "not_listings"
+
+
+def test_a_boarddocs_single_meetings_page_is_one_line_naming_it() -> None:
+    """BoardDocs' answer for one meeting (real: Columbus' `BD-GetMeeting`) is an HTML fragment:
+    the line says what it is and what to watch, not an XML parser's complaint about `&nbsp;`."""
+    page = (NOT_LISTINGS / "columbus_boarddocs_meeting.html").read_bytes()
+    with pytest.raises(SourceParseError) as raised:
+        meetings_of(parse_boarddocs, page, url="https://go.boarddocs.com/oh/columbus/Board.nsf/BD-GetMeeting?open",
+                    body="B", timezone="America/New_York", keywords=[])
+    said = str(raised.value)
+    assert "its first element is <div>, an HTML page or part of one (a single meeting's page?)" in said
+    assert "watch the site's XML export or its meeting list" in said and "\n" not in said and "EntityRef" not in said
+
+
+def test_another_platforms_meeting_list_is_one_line_not_a_problem_per_row() -> None:
+    """Diligent Community's JSON meeting list (real: Kansas City Kansas schools) given as a BoardDocs
+    list: one line naming what its rows are, not "no meeting id" once per row."""
+    rows = (NOT_LISTINGS / "kckps_diligent_meetings.json").read_bytes()
+    assert len(json.loads(rows)) > 3
+    with pytest.raises(SourceParseError) as raised:
+        meetings_of(parse_boarddocs, rows, url="https://go.boarddocs.com/ks/kckps/Board.nsf/BD-GetMeetingsList?open",
+                    body="B", timezone="America/Chicago", keywords=[])
+    said = str(raised.value)
+    assert said.startswith("not a BoardDocs meeting list: no row has BoardDocs' meeting id ('unique')")
+    assert "MeetingDateTime" in said and "(Diligent Community's meeting list, by its keys)" in said
+
+
+def test_a_civicclerk_event_without_a_name_is_titled_by_its_agenda() -> None:
+    """derived: the recorded South Fulton list with the 28 April meeting's name left empty, as an
+    owner's recording of Tulsa's events has one (its agenda named "Budget Workshop")."""
+    payload = json.loads(CIVICCLERK)
+    for row in payload["value"]:
+        if row["id"] == 1747:
+            row["eventName"], row["agendaName"] = "", "Budget Workshop"
+    meetings = by_ref(meetings_of(parse_civicclerk, json.dumps(payload).encode(), url=CIVICCLERK_URL,
+                                  body="South Fulton City Council", timezone="America/New_York", keywords=["budget"]))
+    assert meetings["1747"]["title"] == "Budget Workshop"
+    assert meetings["1747"]["items"][0]["keywords"] == ["budget"]
+    assert meetings["1744"]["title"] == "Alcohol License and Zoning Public Hearings"  # a named event keeps its name
+
+
 def test_json_portals_bad_input() -> None:
     with pytest.raises(SourceParseError, match="HTML page"):
         meetings_of(parse_primegov, b"<html><body>Oops</body></html>", url=PRIMEGOV_URL, body="B", timezone="UTC", keywords=[])

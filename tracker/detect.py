@@ -598,12 +598,23 @@ def _xml(page: Page, root: str, legistar_api: str, today: date) -> Recognised | 
     if root in ("rss", "feed", "RDF"):
         title = re.search(rb"<title[^>]*>\s*(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?\s*</title>", head, re.S)
         url = page.final_url
-        detail = ("published by Granicus ViewPublisher" if b"granicus.com/schema" in head or "ViewPublisherRSS" in url
-                  else "published by CivicPlus AgendaCenter" if b"/AgendaCenter/" in head or "RSSFeed.aspx" in url
-                  else None)
         return Recognised("feed", url, f"its content (an {'Atom' if root == 'feed' else 'RSS'} feed)",
-                          name=_unescape(title.group(1).decode("utf-8", "replace")) if title else None, detail=detail)
+                          name=_unescape(title.group(1).decode("utf-8", "replace")) if title else None,
+                          detail=_feed_publisher(head, url))
     return None
+
+
+def _feed_publisher(head: bytes, url: str) -> str | None:
+    """Who publishes a feed, by its address and its first entries: Granicus, or which of a CivicPlus
+    site's modules (`RSSFeed.aspx?ModID=65` is the AgendaCenter's; the Media Center's entries link
+    `/CivicMedia?VID=N`, its videos)."""
+    if b"granicus.com/schema" in head or "ViewPublisherRSS" in url:
+        return "published by Granicus ViewPublisher"
+    if b"/AgendaCenter/" in head or re.search(r"RSSFeed\.aspx\?(?:[^#]*&)?ModID=65(?!\d)", url, re.I):
+        return "published by CivicPlus AgendaCenter"
+    if re.search(rb"/CivicMedia\b", head, re.I):
+        return "published by CivicPlus Media Center (its videos)"
+    return "published by CivicPlus" if "rssfeed.aspx" in url.lower() else None
 
 
 def _unescape(text: str) -> str:

@@ -87,7 +87,12 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # feed-4: a video feed's entry (Granicus `mode=video`) is the meeting's video, not its agenda; a
     # Granicus entry whose title and description name no day is its problem line (its own dates are
     # its video's or its agenda's posting's, not the meeting's).
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-4"),
+    # feed-5: a CivicPlus Media Center feed's entry (`/CivicMedia?VID=N`) is the meeting's video too.
+    # (Not a version, in any listing source: a notice's cancel word about another day's meeting, "the
+    # meeting of October 18, 2022 has been canceled" on October 11's, no longer cancels its own; nor
+    # does "Meeting_Cancellation" go unread. Each moves a rare meeting, none of 9,996 recorded parses,
+    # and that meeting's change of status is news its watchers should have.)
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-5"),
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
                parser_version="civicplus-3"),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
@@ -103,8 +108,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
                parser_version="primegov-5"),
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings. civicclerk-4: a
     # recording's relative `stream/...` path is joined to the API's host, as its files' are.
+    # civicclerk-5: an event without a name is titled by its agenda's name ("Budget Workshop").
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
-               parser_version="civicclerk-4"),
+               parser_version="civicclerk-5"),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
                parser_version="boarddocs-3"),

@@ -207,7 +207,8 @@ def _meeting(event: Any, ctx: ListingContext, zone: ZoneInfo, floating: ZoneInfo
     description = str(event.get("DESCRIPTION") or "")
     status_word = str(event.get("STATUS") or "")
     day = start.astimezone(zone).date() if not all_day else event.decoded("DTSTART")
-    said = cancellation(status=status_word, title=title, comment=description) or moved_in_name(title, day)
+    said = (cancellation(status=status_word, title=title, comment=description, day=day)
+            or moved_in_name(title, day))
     if all_day and (clock := time_for_day(day, title, description)):  # the time its own words state
         start, all_day = datetime.combine(day, clock, zone).astimezone(UTC), False
     status = (MeetingStatus.CANCELLED if said

@@ -145,7 +145,8 @@ def normalize_event(event: dict[str, Any], items: list[AgendaItem] | None, *, zo
     `EventComment` ("Cancellation Notice") and `EventMinutesStatusName`."""
     start, day, tbd = event_start(event, zone)
     agenda_status = event.get("EventAgendaStatusName")
-    said = (cancellation(status=agenda_status, comment=event.get("EventComment"))
+    said = (cancellation(status=agenda_status, comment=event.get("EventComment"),
+                         day=date.fromisoformat(day) if day else None)
             or minutes_cancelled(event.get("EventMinutesStatusName")))
     agenda_posted = api_datetime(event.get("EventAgendaLastPublishedUTC"))
     minutes_posted = api_datetime(event.get("EventMinutesLastPublishedUTC"))

@@ -15,8 +15,17 @@ from tracker.safetext import web_url
 
 # The many spellings of "this meeting will not happen as scheduled". "Deferred compensation" is a
 # retirement plan and the name of the board that runs it (Napa County's), no deferral.
-_CANCEL_WORDS = re.compile(r"\b(cancel+ed|cancel+ation|postponed|deferred(?!\s+comp)|rescheduled to a later date)\b",
-                           re.I)
+# An underscore parts words as a space does ("City Council Special Meeting_Cancellation Notice").
+_CANCEL_WORDS = re.compile(r"(?<![^\W_])(cancel+ed|cancel+ation|postponed|deferred(?!\s+comp)|rescheduled to a later date)"
+                           r"(?![^\W_])", re.I)
+# A notice's cancel word about another meeting, named by its day: the day written just before it
+# ("the Regular Meeting ... of October 18, 2022 has been canceled", "scheduled ... on Tuesday, April
+# 14, 2020, is canceled and shall now commence on ... April 21") or just after it ("act on the
+# cancellation of the Tuesday, December 16, 2025 Regular Meeting"), as Saint Paul's school board
+# writes its notices on the meeting that is held.
+_BEFORE_CANCEL = re.compile(r"[\s,]*(?:(?:is|was|are|were|has|have|had|been|being|will|shall|be|hereby|now|also)\s+)*",
+                            re.I)
+_CANCEL_OF = re.compile(r"(?:\s+(?:meeting|session|hearing))?\s+(?:of|for|on)\s+(?:the\s+)?(?:[a-z]+day,?\s+)?", re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 # Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
 # ON JULY 10"); in a description the same words may be about another meeting or an item. A name
@@ -28,15 +37,37 @@ class SourceParseError(ValueError):
     """The response is not a usable listing; the message is one line for the operator."""
 
 
-def cancellation(*, status: str | None = None, title: str | None = None, comment: str | None = None) -> str | None:
-    """The source's own word when a meeting is off ("CANCELLED", "Deferred"), else None."""
+def cancellation(*, status: str | None = None, title: str | None = None, comment: str | None = None,
+                 day: date | None = None) -> str | None:
+    """The source's own word when a meeting is off ("CANCELLED", "Deferred"), else None. Given the
+    meeting's `day`, a notice's word about another day's meeting (`_about_another_day`) is not this
+    meeting's; a title's words are always its own."""
     if status and status.strip().lower() in _CANCEL_STATUS:
         return status.strip()
-    for text in (title, comment):
-        if text and _may_cancel(text) and (match := _CANCEL_WORDS.search(text)):
-            return match.group(1)
+    if title and _may_cancel(title) and (match := _CANCEL_WORDS.search(title)):
+        return match.group(1)
+    if comment and _may_cancel(comment):
+        for match in _CANCEL_WORDS.finditer(comment):
+            if day is None or not _about_another_day(comment, match, day):
+                return match.group(1)
     match = _OFF_IN_NAME.search(title) if title and _may_be_off(title) else None
     return match.group(1) if match else None
+
+
+def _about_another_day(text: str, word: re.Match[str], day: date) -> bool:
+    """Whether the cancel word `word` of a notice is said of a meeting on a day other than `day`:
+    the date written just before it (only verbs between: "October 18, 2022 has been canceled") or
+    just after it ("cancellation of the Tuesday, December 16, 2025 ..."). A notice that names no day
+    for it ("Cancelled - rescheduled to 10/25", "Posted 10/01/2022: this meeting has been cancelled")
+    cancels its own meeting."""
+    written = dates_in(text)
+    before = [found for found in written if found[1] <= word.start()]
+    if before and _BEFORE_CANCEL.fullmatch(text, before[-1][1], word.start()):
+        return before[-1][2] != day
+    if (of := _CANCEL_OF.match(text, word.end())) and (
+            named := next((found for found in written if found[0] == of.end()), None)):
+        return named[2] != day
+    return False
 
 
 def _may_be_off(title: str) -> bool:
@@ -300,7 +331,7 @@ def join_query(base: str, path: str, query: str) -> str:
 _MINUTES_URL = ("minutesviewer", "viewfile/minutes", "/minutes/")
 _AGENDA_URL = ("agendaviewer", "generatedagenda", "viewfile/agenda", "agendaonline", "/agenda/", "/agendas/")
 _VIDEO_URL = ("mediaplayer.php", "/player/", "asx.php", ".mp4", ".mp3", ".m4a", ".m3u8", ".wmv", "youtube.com/",
-              "youtu.be/", "vimeo.com/", "swagit", "boxcast")
+              "youtu.be/", "vimeo.com/", "swagit", "boxcast", "/civicmedia")  # CivicPlus' Media Center: `/CivicMedia?VID=285`
 # the first of these a lowercased address holds says what it is (`_url_kind`)
 _KIND_PARTS = tuple((part, kind) for kind, parts in (("minutes", _MINUTES_URL), ("agenda", _AGENDA_URL),
                                                        ("video", _VIDEO_URL)) for part in parts)

@@ -61,7 +61,7 @@ def meeting_record(*, source: str, ref: Any, body: str, title: str, local: datet
     notice says so, or `off` (the source's own word, given apart: PrimeGov's "Recess Notice").
     Given its `documents`, the agenda (else the packet), the minutes and the video among them are
     also its `agenda_url`, `minutes_url` and `livestream_url`, unless the caller names those itself."""
-    said = off or cancellation(title=title, comment=comment_text) or moved_in_name(title, day)
+    said = off or cancellation(title=title, comment=comment_text, day=day) or moved_in_name(title, day)
     if documents is not None:
         fields.setdefault("agenda_url", first_of(documents, "agenda", "packet"))
         fields.setdefault("minutes_url", first_of(documents, "minutes"))
@@ -324,13 +324,18 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
     by_kind = {str(f.get("type") or "").lower(): f for f in files}
     return meeting_record(
         source="civicclerk", ref=row["id"], body=row.get("categoryName") or ctx.body,
-        title=row.get("eventName") or "Meeting", local=local, day=local.date(), zone=ctx.timezone,
+        title=_text_of(row.get("eventName")) or _text_of(row.get("agendaName")) or "Meeting", local=local, day=local.date(), zone=ctx.timezone,
         location=civicclerk_place(row.get("eventLocation")), comment_text=row.get("eventNotice"),
         documents=documents.items,
         agenda_posted=(by_kind.get("agenda") or by_kind.get("agenda packet") or {}).get("publishOn"),
         minutes_posted=(by_kind.get("minutes") or {}).get("publishOn"),
         url=f"{portal}/event/{row['id']}/overview", comment=row.get("eventNotice") or None,
         items=title_items(row.get("agendaName") or row.get("eventName"), ctx.keywords))
+
+
+def _text_of(value: Any) -> str:
+    """A field's text as given, "" for none (an event without a name, a value that is no text)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 # -- BoardDocs ------------------------------------------------------------------------------------
@@ -351,6 +356,10 @@ _MEETING_TAG = re.compile(rb"""<meeting((?:\s+(?:id\s*=\s*(?:"([^"]*)"|'([^']*)'
                           rb"<date(\s[^>]*)?>(\d{4}-\d\d-\d\d)</date>)?")
 _MEETING_END = re.compile(rb"</meeting\s*>")
 _BLANK = re.compile(rb"\s*")
+_HTML_ELEMENTS = frozenset({"html", "head", "body", "div", "section", "main", "article", "table", "form", "p", "span",
+                            "ul", "script", "meta", "link"})
+# a document's first element, past an XML declaration and comments (a DTD is `parse_xml`'s to refuse)
+_FIRST_ELEMENT = re.compile(rb"(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z][\w:.-]*)", re.S)
 # an agenda item link `web_url` keeps as it is: printable ASCII without a blank (`[!-~]`), a host
 # after a lower-case http(s) scheme (its first character no "/", "?", "#" or "\\")
 _PLAIN_LINK = re.compile(r"https?://[\x21\x22\x24-\x2e\x30-\x3e\x40-\x5b\x5d-\x7e][!-~]*")
@@ -366,6 +375,11 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"[", b"{")):
         return _boarddocs_list(data, ctx)
+    if (first := _FIRST_ELEMENT.match(head)) and first.group(1).lower() != b"meetings":
+        name = first.group(1).decode("ascii", "replace")[:20]
+        page = ", an HTML page or part of one (a single meeting's page?)" if name.lower() in _HTML_ELEMENTS else ""
+        raise SourceParseError(f"not a BoardDocs XML export (<meetings>): its first element is <{name}>{page}; "
+                               "watch the site's XML export or its meeting list")
     if (part := _boarddocs_window(data, ctx)) is not None:
         try:
             root = parse_xml(part, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
@@ -588,6 +602,13 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
     rows = read_json(data, "BoardDocs meeting list")
     if not isinstance(rows, list):
         raise SourceParseError("a BoardDocs meeting list is a JSON array")
+    named = [row for row in rows if isinstance(row, dict) and row]
+    if named and not any("unique" in row or "Unique" in row for row in named):
+        keys = ", ".join(sorted({key for row in named[:5] for key in row})[:8])
+        other = " (Diligent Community's meeting list, by its keys)" if {"MeetingTypeName", "MeetingDateTime"} <= \
+            set(named[0]) else ""
+        raise SourceParseError(f"not a BoardDocs meeting list: no row has BoardDocs' meeting id ('unique'); its rows' "
+                               f"keys: {keys}{other}")
     at = ctx.url.lower().find("board.nsf/")
     base = ctx.url[:at + len("board.nsf/")] if at >= 0 else None
 
