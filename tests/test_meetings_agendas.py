@@ -27,7 +27,7 @@ from tracker.meetings.agendas import (
     parse_granicus,
 )
 from tracker.meetings.ical import parse_ical
-from tracker.meetings.normalize import SourceParseError
+from tracker.meetings.normalize import SourceParseError, document_kind
 from tracker.store import Store
 
 DATA = Path(__file__).parent / "data" / "local"
@@ -208,6 +208,19 @@ def test_a_granicus_video_feed_entry_is_the_meetings_video_not_its_agenda() -> N
         ("video", "https://kansascity.granicus.com/MediaPlayer.php?view_id=2&clip_id=14515"),
         ("video", "https://kansascity.granicus.com/DownloadFile.php?view_id=2&clip_id=14515")]
     assert council["livestream_url"] == "https://kansascity.granicus.com/MediaPlayer.php?view_id=2&clip_id=14515"
+
+
+def test_a_civicplus_media_center_entry_is_the_meetings_video() -> None:
+    """Gainesville's real Media Center feed (corpus): an entry links its meeting's video page
+    (`/CivicMedia?VID=285`), no agenda; only that path on a site is one (a host so named is not)."""
+    data = (DATA / "corpus" / "feed" / "gainesville_civicmedia_rss.xml").read_bytes()
+    (first, _second) = meetings_of(parse_feed, data, url="https://www.gainesville.tx.us/RSSFeed.aspx?ModID=68",
+                                  body="City Council", timezone="America/Chicago", keywords=[])
+    assert first["date"] == "2026-05-19" and first["agenda_url"] is None
+    assert [(d["kind"], d["url"]) for d in first["documents"]] == [("video", "https://www.gainesville.tx.us/CivicMedia?VID=285")]
+    assert first["livestream_url"] == "https://www.gainesville.tx.us/CivicMedia?VID=285"
+    assert document_kind("https://civicmedia.example.gov/docs/agenda.pdf") == "other"
+    assert document_kind("https://www.site.gov/CivicMedia/Agenda_2026.pdf") == "other"
 
 
 def test_a_malformed_but_readable_feed_is_read() -> None:

@@ -60,7 +60,8 @@ def test_real_feed() -> None:
      (None, "THE OVERSIGHT BOARD WILL NOT MEET ON JULY 10, 2012", None, "WILL NOT MEET"),
      (None, "Council agenda - 10/13/20 - reg rescheduled from 10/6", None, None),
      (None, "Regular meeting", "There will be no meeting of the subcommittee.", None),
-     (None, "City Council Special Meeting_Cancellation Notice", None, "Cancellation")],  # Temple City's AgendaCenter
+     (None, "City Council Special Meeting_Cancellation Notice", None, "Cancellation"),  # Temple City's AgendaCenter
+     (None, "Deferred_Compensation_Committee", None, None)],
 )
 def test_cancellation_spellings(status: str | None, title: str, comment: str | None, word: str | None) -> None:
     assert cancellation(status=status, title=title, comment=comment) == word
@@ -88,7 +89,17 @@ TO_ACT_ON = ("to be held and convened on Monday, December 15, 2025 in Conference
      ("Posted 10/01/2022: This meeting has been cancelled.", date(2022, 10, 11), "cancelled"),
      ("Cancelled - rescheduled to 10/25/2022", date(2022, 10, 18), "Cancelled"),
      ("Rescheduled from the canceled meeting of October 4, 2022.", date(2022, 10, 11), None),
-     ("The October 18, 2022 meeting is cancelled.", date(2022, 10, 18), "cancelled")],
+     ("The October 18, 2022 meeting is cancelled.", date(2022, 10, 18), "cancelled"),
+     ("Meeting of March 3, 2026 cancelled; rescheduled to March 10, 2026", date(2026, 3, 10), None),
+     ("Meeting of March 3, 2026 cancelled; rescheduled to March 10, 2026", date(2026, 3, 3), "cancelled"),
+     # a date saying when the notice was written or the meeting called off, or the new day: its own is off
+     ("This meeting was cancelled on 2/27/2026.", date(2026, 3, 3), "cancelled"),
+     ("Meeting cancelled on February 27, 2026 due to lack of quorum", date(2026, 3, 3), "cancelled"),
+     ("POSTPONED on 3/1/2026 until further notice", date(2026, 3, 3), "POSTPONED"),
+     ("Postponed for March 10, 2026", date(2026, 3, 3), "Postponed"),
+     ("Posted 02/27/2026\nCANCELLED", date(2026, 3, 3), "CANCELLED"),
+     ("Updated 02/27/2026, CANCELLED", date(2026, 3, 3), "CANCELLED"),
+     ("02/27/2026 CANCELLED", date(2026, 3, 3), "CANCELLED")],
 )
 def test_a_notice_cancelling_another_days_meeting_does_not_cancel_its_own(comment: str, day: date,
                                                                           word: str | None) -> None:

@@ -4,6 +4,8 @@ states derived from them (labelled), and each spider through the real engine."""
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
 from tracker.meetings.normalize import SourceParseError
 from tracker.meetings.portals import parse_boarddocs, parse_civicclerk, parse_primegov
+from tracker.records import ListingContext
 from tracker.store import Store
 
 DATA = Path(__file__).parent / "data" / "local"
@@ -124,6 +127,20 @@ def test_a_boarddocs_single_meetings_page_is_one_line_naming_it() -> None:
     assert "watch the site's XML export or its meeting list" in said and "\n" not in said and "EntityRef" not in said
 
 
+def test_an_export_opening_with_many_comments_is_read_at_once() -> None:
+    """Comments before the export's root are passed over one way each: dozens of them (a head cut
+    in the middle of one, or followed by a processing instruction) cost no time."""
+    started = time.monotonic()
+    for head in (b"<!-- generated -->\n" * 30, b"<!---->" * 70 + b"<?xml-stylesheet href='a.xsl'?>"):
+        listing = parse_boarddocs(head + BOARDDOCS[BOARDDOCS.index(b"<meetings"):],
+                                  ListingContext(watch_id="w", url="https://go.boarddocs.com/il/ctpf/Board.nsf/x",
+                                                 body="B", timezone="America/Chicago", keywords=(),
+                                                 window_start=datetime(1990, 1, 1, tzinfo=UTC),
+                                                 window_end=datetime(2100, 1, 1, tzinfo=UTC)))
+        assert len(listing.meetings) == 28
+    assert time.monotonic() - started < 5  # a backtracking match took minutes on the first head
+
+
 def test_another_platforms_meeting_list_is_one_line_not_a_problem_per_row() -> None:
     """Diligent Community's JSON meeting list (real: Kansas City Kansas schools) given as a BoardDocs
     list: one line naming what its rows are, not "no meeting id" once per row."""
@@ -135,6 +152,10 @@ def test_another_platforms_meeting_list_is_one_line_not_a_problem_per_row() -> N
     said = str(raised.value)
     assert said.startswith("not a BoardDocs meeting list: no row has BoardDocs' meeting id ('unique')")
     assert "MeetingDateTime" in said and "(Diligent Community's meeting list, by its keys)" in said
+    odd = json.dumps([{"Id": 1, "Meeting\nName": "x", "MeetingTypeName": "y", "MeetingDateTime": "z"}]).encode()
+    with pytest.raises(SourceParseError) as raised:
+        meetings_of(parse_boarddocs, odd, url="https://x.example/", body="B", timezone="UTC", keywords=[])
+    assert "\n" not in str(raised.value) and "Meeting Name" in str(raised.value)  # the source's keys, on one line
 
 
 def test_a_civicclerk_event_without_a_name_is_titled_by_its_agenda() -> None:

@@ -16,16 +16,23 @@ from tracker.safetext import web_url
 # The many spellings of "this meeting will not happen as scheduled". "Deferred compensation" is a
 # retirement plan and the name of the board that runs it (Napa County's), no deferral.
 # An underscore parts words as a space does ("City Council Special Meeting_Cancellation Notice").
-_CANCEL_WORDS = re.compile(r"(?<![^\W_])(cancel+ed|cancel+ation|postponed|deferred(?!\s+comp)|rescheduled to a later date)"
+_CANCEL_WORDS = re.compile(r"(?<![^\W_])(cancel+ed|cancel+ation|postponed|deferred(?![\s_]+comp)|rescheduled to a later date)"
                            r"(?![^\W_])", re.I)
 # A notice's cancel word about another meeting, named by its day: the day written just before it
 # ("the Regular Meeting ... of October 18, 2022 has been canceled", "scheduled ... on Tuesday, April
 # 14, 2020, is canceled and shall now commence on ... April 21") or just after it ("act on the
 # cancellation of the Tuesday, December 16, 2025 Regular Meeting"), as Saint Paul's school board
 # writes its notices on the meeting that is held.
-_BEFORE_CANCEL = re.compile(r"[\s,]*(?:(?:is|was|are|were|has|have|had|been|being|will|shall|be|hereby|now|also)\s+)*",
-                            re.I)
-_CANCEL_OF = re.compile(r"(?:\s+(?:meeting|session|hearing))?\s+(?:of|for|on)\s+(?:the\s+)?(?:[a-z]+day,?\s+)?", re.I)
+# Between the date and the word, on one line: verbs ("... October 18, 2022 has been canceled"), or
+# none after a date naming a meeting ("Meeting of March 3, 2026 cancelled"). "Updated 02/27/2026,
+# CANCELLED" and "Posted 02/27/2026\nCANCELLED" date the notice, not the meeting called off.
+_BEFORE_CANCEL = re.compile(r"[ \t]*,?[ \t]*(?:(?:is|was|are|were|has|have|had|been|being|will|shall|be|hereby|now|also)"
+                            r"[ \t]+)*", re.I)
+_NO_VERB = re.compile(r"[ \t]*,?[ \t]*")
+_A_MEETINGS_DATE = re.compile(r"\b(?:of|on|for)\s+(?:the\s+)?(?:[a-z]+day,?\s+)?$", re.I)  # what comes before it
+# After "cancellation"/"canceled" only, and only "of" ("cancelled on 2/27/2026" says when it was
+# called off; "postponed for March 10" names the new day).
+_CANCEL_OF = re.compile(r"(?:\s+(?:meeting|session|hearing))?\s+of\s+(?:the\s+)?(?:[a-z]+day,?\s+)?", re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 # Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
 # ON JULY 10"); in a description the same words may be about another meeting or an item. A name
@@ -56,15 +63,19 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
 
 def _about_another_day(text: str, word: re.Match[str], day: date) -> bool:
     """Whether the cancel word `word` of a notice is said of a meeting on a day other than `day`:
-    the date written just before it (only verbs between: "October 18, 2022 has been canceled") or
-    just after it ("cancellation of the Tuesday, December 16, 2025 ..."). A notice that names no day
-    for it ("Cancelled - rescheduled to 10/25", "Posted 10/01/2022: this meeting has been cancelled")
-    cancels its own meeting."""
+    the date written just before it on its line (verbs between: "October 18, 2022 has been
+    canceled"; or none after "of"/"on": "Meeting of March 3, 2026 cancelled") or just after
+    "cancellation of" ("... of the Tuesday, December 16, 2025 ..."). A notice that names no day for
+    it ("Cancelled - rescheduled to 10/25", "Posted 10/01/2022: this meeting has been cancelled"),
+    or dates its writing or the calling off ("Updated 02/27/2026, CANCELLED", "cancelled on
+    2/27/2026") or names the new day ("Postponed for March 10, 2026"), cancels its own meeting."""
     written = dates_in(text)
     before = [found for found in written if found[1] <= word.start()]
-    if before and _BEFORE_CANCEL.fullmatch(text, before[-1][1], word.start()):
+    if before and _BEFORE_CANCEL.fullmatch(text, before[-1][1], word.start()) and (
+            not _NO_VERB.fullmatch(text, before[-1][1], word.start())
+            or _A_MEETINGS_DATE.search(text, max(0, before[-1][0] - 40), before[-1][0])):
         return before[-1][2] != day
-    if (of := _CANCEL_OF.match(text, word.end())) and (
+    if word.group(1).lower().startswith("cancel") and (of := _CANCEL_OF.match(text, word.end())) and (
             named := next((found for found in written if found[0] == of.end()), None)):
         return named[2] != day
     return False
@@ -331,7 +342,7 @@ def join_query(base: str, path: str, query: str) -> str:
 _MINUTES_URL = ("minutesviewer", "viewfile/minutes", "/minutes/")
 _AGENDA_URL = ("agendaviewer", "generatedagenda", "viewfile/agenda", "agendaonline", "/agenda/", "/agendas/")
 _VIDEO_URL = ("mediaplayer.php", "/player/", "asx.php", ".mp4", ".mp3", ".m4a", ".m3u8", ".wmv", "youtube.com/",
-              "youtu.be/", "vimeo.com/", "swagit", "boxcast", "/civicmedia")  # CivicPlus' Media Center: `/CivicMedia?VID=285`
+              "youtu.be/", "vimeo.com/", "swagit", "boxcast")
 # the first of these a lowercased address holds says what it is (`_url_kind`)
 _KIND_PARTS = tuple((part, kind) for kind, parts in (("minutes", _MINUTES_URL), ("agenda", _AGENDA_URL),
                                                        ("video", _VIDEO_URL)) for part in parts)
@@ -346,6 +357,8 @@ def document_kind(url: str, label: str | None = None) -> str:
     path, _, query = url.lower().partition("?")
     if "packet" in query:
         return "packet"
+    if path.endswith(("/civicmedia", "/civicmedia.aspx")) and path.count("/") == 3:
+        return "video"  # a CivicPlus site's Media Center: `https://<site>/CivicMedia?VID=285`, a meeting's video
     if kind := _path_kind(path, label or ""):
         return kind
     # only the query of a path that says nothing (no part holds a "?")

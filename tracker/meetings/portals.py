@@ -48,7 +48,7 @@ from tracker.meetings.normalize import (
     utc_iso,
 )
 from tracker.records import Document, Listing, ListingContext, Meeting, MeetingStatus
-from tracker.safetext import web_url
+from tracker.safetext import one_line, web_url
 from tracker.safexml import html_instead, parse_xml
 
 Row = TypeVar("Row")
@@ -359,7 +359,8 @@ _BLANK = re.compile(rb"\s*")
 _HTML_ELEMENTS = frozenset({"html", "head", "body", "div", "section", "main", "article", "table", "form", "p", "span",
                             "ul", "script", "meta", "link"})
 # a document's first element, past an XML declaration and comments (a DTD is `parse_xml`'s to refuse)
-_FIRST_ELEMENT = re.compile(rb"(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z][\w:.-]*)", re.S)
+# (a comment's text never holds "--": each comment is matched one way, however many there are)
+_FIRST_ELEMENT = re.compile(rb"(?:<\?xml[^>]*\?>\s*)?(?:<!--(?:[^-]|-(?!-))*-->\s*)*<([A-Za-z][\w:.-]*)")
 # an agenda item link `web_url` keeps as it is: printable ASCII without a blank (`[!-~]`), a host
 # after a lower-case http(s) scheme (its first character no "/", "?", "#" or "\\")
 _PLAIN_LINK = re.compile(r"https?://[\x21\x22\x24-\x2e\x30-\x3e\x40-\x5b\x5d-\x7e][!-~]*")
@@ -604,7 +605,7 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
         raise SourceParseError("a BoardDocs meeting list is a JSON array")
     named = [row for row in rows if isinstance(row, dict) and row]
     if named and not any("unique" in row or "Unique" in row for row in named):
-        keys = ", ".join(sorted({key for row in named[:5] for key in row})[:8])
+        keys = ", ".join(sorted({one_line(key)[:30] for row in named[:5] for key in row})[:8])
         other = " (Diligent Community's meeting list, by its keys)" if {"MeetingTypeName", "MeetingDateTime"} <= \
             set(named[0]) else ""
         raise SourceParseError(f"not a BoardDocs meeting list: no row has BoardDocs' meeting id ('unique'); its rows' "
