@@ -18,14 +18,14 @@ from tracker.safetext import web_url
 # An underscore parts words as a space does ("City Council Special Meeting_Cancellation Notice").
 _CANCEL_WORDS = re.compile(r"(?<![^\W_])(cancel+ed|cancel+ation|postponed|deferred(?![\s_]+comp)|rescheduled to a later date)"
                            r"(?![^\W_])", re.I)
-# A notice's cancel word about another meeting, named by its day: the day written just before it
-# ("the Regular Meeting ... of October 18, 2022 has been canceled", "scheduled ... on Tuesday, April
-# 14, 2020, is canceled and shall now commence on ... April 21") or just after it ("act on the
-# cancellation of the Tuesday, December 16, 2025 Regular Meeting"), as Saint Paul's school board
-# writes its notices on the meeting that is held.
-# Between the date and the word, on one line: verbs ("... October 18, 2022 has been canceled"), or
-# none after a date naming a meeting ("Meeting of March 3, 2026 cancelled"). "Updated 02/27/2026,
-# CANCELLED" and "Posted 02/27/2026\nCANCELLED" date the notice, not the meeting called off.
+# A notice's cancel word about another meeting, named by its day (`_about_another_day`): the day
+# written just before it ("the Regular Meeting ... of October 18, 2022 has been canceled", "scheduled
+# ... on Tuesday, April 14, 2020, is canceled and shall now commence on ... April 21") or just after
+# it ("act on the cancellation of the Tuesday, December 16, 2025 Regular Meeting"), as Saint Paul's
+# school board writes its notices on the meeting that is held. Between the date and the word, on one
+# line: verbs ("... October 18, 2022 has been canceled"), or none after a date naming a meeting
+# ("Meeting of March 3, 2026 cancelled"). "Updated 02/27/2026, CANCELLED" and "Posted
+# 02/27/2026\nCANCELLED" date the notice, not the meeting called off.
 _BEFORE_CANCEL = re.compile(r"[ \t]*,?[ \t]*(?:(?:is|was|are|were|has|have|had|been|being|will|shall|be|hereby|now|also)"
                             r"[ \t]+)*", re.I)
 _NO_VERB = re.compile(r"[ \t]*,?[ \t]*")

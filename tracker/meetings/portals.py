@@ -324,7 +324,8 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
     by_kind = {str(f.get("type") or "").lower(): f for f in files}
     return meeting_record(
         source="civicclerk", ref=row["id"], body=row.get("categoryName") or ctx.body,
-        title=_text_of(row.get("eventName")) or _text_of(row.get("agendaName")) or "Meeting", local=local, day=local.date(), zone=ctx.timezone,
+        title=_text_of(row.get("eventName")) or _text_of(row.get("agendaName")) or "Meeting", local=local,
+        day=local.date(), zone=ctx.timezone,
         location=civicclerk_place(row.get("eventLocation")), comment_text=row.get("eventNotice"),
         documents=documents.items,
         agenda_posted=(by_kind.get("agenda") or by_kind.get("agenda packet") or {}).get("publishOn"),
@@ -358,8 +359,8 @@ _MEETING_END = re.compile(rb"</meeting\s*>")
 _BLANK = re.compile(rb"\s*")
 _HTML_ELEMENTS = frozenset({"html", "head", "body", "div", "section", "main", "article", "table", "form", "p", "span",
                             "ul", "script", "meta", "link"})
-# a document's first element, past an XML declaration and comments (a DTD is `parse_xml`'s to refuse)
-# (a comment's text never holds "--": each comment is matched one way, however many there are)
+# A document's first element, past an XML declaration and comments (a DTD is `parse_xml`'s to refuse).
+# A comment's text never holds "--", so each comment is matched one way, however many there are.
 _FIRST_ELEMENT = re.compile(rb"(?:<\?xml[^>]*\?>\s*)?(?:<!--(?:[^-]|-(?!-))*-->\s*)*<([A-Za-z][\w:.-]*)")
 # an agenda item link `web_url` keeps as it is: printable ASCII without a blank (`[!-~]`), a host
 # after a lower-case http(s) scheme (its first character no "/", "?", "#" or "\\")
