@@ -497,6 +497,11 @@ def test_a_page_with_no_listing_is_one_line(replay: ReplayServer, tmp_path: Path
     replay.add("/data.json", b'{"parks": 12}')
     line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/data.json"))
     assert line.endswith("a JSON document with no meeting listing recognised")
+    # another platform's list (real: Kansas City Kansas schools' Diligent Community meetings) is named
+    replay.add("/Services/MeetingsService.svc/meetings", LOCAL.parent / "not_listings" / "kckps_diligent_meetings.json")
+    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/Services/MeetingsService.svc/meetings"))
+    assert line.endswith("a JSON document with no meeting listing recognised (Diligent Community's meeting list, "
+                         "by its keys: a platform the tracker does not read)")
 
 
 def test_one_granicus_meeting_says_which_listing_to_give(replay: ReplayServer, tmp_path: Path) -> None:

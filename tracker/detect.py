@@ -41,7 +41,7 @@ from tracker.meetings import legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError
-from tracker.meetings.portals import read_rows
+from tracker.meetings.portals import diligent_list, read_rows
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus, Page
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 from tracker.words import LONG, meeting_label, meeting_when
@@ -462,6 +462,8 @@ def _said(data: Any) -> str:
     """An empty list, or the message an API answered with instead of data (Legistar's `Message`)."""
     if data in ([], {}):
         return " (an empty list)"
+    if diligent_list(data):
+        return " (Diligent Community's meeting list, by its keys: a platform the tracker does not read)"
     message = data.get("Message") or data.get("message") if isinstance(data, dict) else None
     return f" (it says: {_short(str(message), 100)})" if message else ""
 

@@ -600,6 +600,13 @@ def _name_text(node: Any) -> str | None:
     return None
 
 
+def diligent_list(rows: Any) -> bool:
+    """Whether JSON rows are Diligent Community's meeting list (`MeetingTypeName`, `MeetingDateTime`:
+    school boards' portals at `<org>.community.highbond.com`), a platform the tracker does not read."""
+    return isinstance(rows, list) and bool(rows) and isinstance(rows[0], dict) and \
+        {"MeetingTypeName", "MeetingDateTime"} <= set(rows[0])
+
+
 def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
     rows = read_json(data, "BoardDocs meeting list")
     if not isinstance(rows, list):
@@ -607,8 +614,7 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
     named = [row for row in rows if isinstance(row, dict) and row]
     if named and not any("unique" in row or "Unique" in row for row in named):
         keys = ", ".join(sorted({one_line(key)[:30] for row in named[:5] for key in row})[:8])
-        other = " (Diligent Community's meeting list, by its keys)" if {"MeetingTypeName", "MeetingDateTime"} <= \
-            set(named[0]) else ""
+        other = " (Diligent Community's meeting list, by its keys)" if diligent_list(named) else ""
         raise SourceParseError(f"not a BoardDocs meeting list: no row has BoardDocs' meeting id ('unique'); its rows' "
                                f"keys: {keys}{other}")
     at = ctx.url.lower().find("board.nsf/")
