@@ -5,11 +5,12 @@ The page lists the period its date range list shows by default, often "This Mont
 for the month after would appear only when the month turns. So the spider asks, as a browser does,
 for the periods that cover the crawl's window (each year it touches: "2026" where the list offers
 the year, else "This Year", "Next Year" or "Last Year"; none when the page shows a year already
-holding the window, nor the year the page shows, but on the day a year turns: its own pages are read), posting the page's form back with the
-list's new choice and the cookies the page set, then for each further page of the grid's rows (the
-pager's next page) until a grid sorted by date runs past the window. Every answer's rows are read
-(a meeting in two answers once). Legistar sometimes answers a choice with another period (the one
-shown before): the choice is then posted once more, from that answer's own form.
+holding the window, nor the year the page shows, but on the day a year turns: its own pages are
+read), posting the page's form back with the list's new choice and the cookies its chain of answers
+set, then for each further page of the grid's rows (the pager's next page) until a grid sorted by
+date runs past the window. Every answer's rows are read (a meeting in two answers once). Legistar
+sometimes answers a choice with another period (the one shown before): the choice is then posted
+once more, from that answer's own form.
 
 The listing is complete, so that a meeting it no longer shows may be noted missing, only when every
 answer was read without an error, and only over the days the periods read surely cover: a relative

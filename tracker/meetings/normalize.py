@@ -16,8 +16,8 @@ from tracker.safetext import web_url
 # The many spellings of "this meeting will not happen as scheduled". "Deferred compensation" is a
 # retirement plan and the name of the board that runs it (Napa County's), no deferral.
 # An underscore parts words as a space does ("City Council Special Meeting_Cancellation Notice").
-_CANCEL_WORDS = re.compile(r"(?<![^\W_])(cancel+ed|cancel+ation|postponed|deferred(?![\s_]+comp)|rescheduled to a later date)"
-                           r"(?![^\W_])", re.I)
+_CANCEL_WORDS = re.compile(r"(?<![^\W_])(cancel+ed|cancel+ation|postponed|deferred(?![\s_]+comp)"
+                           r"|rescheduled to a later date)(?![^\W_])", re.I)
 # A notice's cancel word about another meeting, named by its day (`_about_another_day`): the day
 # written just before it ("the Regular Meeting ... of October 18, 2022 has been canceled", "scheduled
 # ... on Tuesday, April 14, 2020, is canceled and shall now commence on ... April 21") or just after
