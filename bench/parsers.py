@@ -51,6 +51,10 @@ try:  # code from before Legistar's web calendar was read has no such parser: it
     from tracker.meetings import legistar_calendar
 except ImportError:
     legistar_calendar = None  # type: ignore[assignment]
+try:  # nor, before CivicWeb was read, a CivicWeb parser
+    from tracker.meetings import civicweb
+except ImportError:
+    civicweb = None  # type: ignore[assignment]
 
 LOCAL = ROOT / "tests" / "data" / "local"
 DEMO = ROOT / "tracker" / "demo" / "data"
@@ -138,6 +142,9 @@ CASES: dict[str, tuple[Callable[..., object], Callable[[], bytes], str, str]] = 
 if legistar_calendar is not None:
     CASES["legistar_calendar"] = (legistar_calendar.parse_calendar, calendar, "NYC council's calendar grid",
                                   "2019-01-15")
+if civicweb is not None:
+    CASES["civicweb"] = (civicweb.parse_meetings, lambda: json_list(LOCAL / "corpus/civicweb/dallasisd_meetings.json",
+                                                                    "Id"), "Dallas ISD meeting list", "2026-02-01")
 
 
 def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> tuple[float, float, int]:
@@ -155,7 +162,7 @@ def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> t
 # -- A/B: the canonical JSON of every parse -----------------------------------------------------
 
 FOLDER_PLATFORM = {name: name for name in ("legistar", "granicus", "civicplus", "primegov", "civicclerk",
-                                           "boarddocs", "ical", "feed", "legistar_calendar")}
+                                           "boarddocs", "ical", "feed", "legistar_calendar", "civicweb")}
 DERIVED = {"civicplus_agendacenter_rss.xml": "feed", "granicus_viewpublisher_rss.xml": "feed"}
 PARSERS: dict[str, Callable[..., Any]] = {
     "legistar": legistar.parse_events, "granicus": agendas.parse_granicus, "civicplus": agendas.parse_civicplus,
@@ -164,6 +171,8 @@ PARSERS: dict[str, Callable[..., Any]] = {
 }
 if legistar_calendar is not None:
     PARSERS["legistar_calendar"] = legistar_calendar.parse_calendar
+if civicweb is not None:
+    PARSERS["civicweb"] = civicweb.parse_meetings
 DAYS = [datetime(2016 + m // 12, m % 12 + 1, 1, 12, tzinfo=UTC) for m in range(0, 12 * 11 + 1, 2)]
 
 

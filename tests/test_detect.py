@@ -497,11 +497,28 @@ def test_a_page_with_no_listing_is_one_line(replay: ReplayServer, tmp_path: Path
     replay.add("/data.json", b'{"parks": 12}')
     line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/data.json"))
     assert line.endswith("a JSON document with no meeting listing recognised")
-    # another platform's list (real: Kansas City Kansas schools' Diligent Community meetings) is named
-    replay.add("/Services/MeetingsService.svc/meetings", LOCAL.parent / "not_listings" / "kckps_diligent_meetings.json")
-    line = one_problem(detect(config_for(tmp_path, replay), f"{replay.url}/Services/MeetingsService.svc/meetings"))
-    assert line.endswith("a JSON document with no meeting listing recognised (Diligent Community's meeting list, "
-                         "by its keys: a platform the tracker does not read)")
+
+
+def test_a_civicweb_site_is_read_from_its_list_of_the_window(replay: ReplayServer, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A school board's Diligent Community portal page (real list: Dallas ISD's): the platform by its
+    address, its meeting list asked for the crawl's window, the block watching the site."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-20T12:00:00Z")
+    replay.add("/Services/MeetingsService.svc/meetings", CORPUS / "civicweb" / "dallasisd_meetings.json",
+               content_type="application/json")
+    replay.add("/Portal/MeetingSchedule.aspx", b"<!DOCTYPE html><html><head><title>Dallas ISD - Meeting Schedule"
+               b"</title></head><body><div id='calendar'></div></body></html>")
+    result = detect(config_for(tmp_path, replay), "http://dallasisd.community.highbond.com/Portal/MeetingSchedule.aspx",
+                    proxy=replay.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("CivicWeb (Diligent Community): told by its address")
+    block = printed_block(result.stdout)
+    assert 'civicweb = "http://dallasisd.community.highbond.com"' in block
+    assert_valid_watch(block, "civicweb", tmp_path)
+    asked = [(r.path, r.query.get("from"), r.query.get("to")) for r in replay.requests if r.path != "/robots.txt"]
+    assert asked == [("/Portal/MeetingSchedule.aspx", None, None),
+                     ("/Services/MeetingsService.svc/meetings", "2026-03-21", "2026-08-18")]
+    assert "Board Meeting Agenda and Notice" in result.stdout.split("The next meetings it would read:", 1)[1]
 
 
 def test_one_granicus_meeting_says_which_listing_to_give(replay: ReplayServer, tmp_path: Path) -> None:

@@ -143,15 +143,17 @@ def test_an_export_opening_with_many_comments_is_read_at_once() -> None:
 
 def test_another_platforms_meeting_list_is_one_line_not_a_problem_per_row() -> None:
     """Diligent Community's JSON meeting list (real: Kansas City Kansas schools) given as a BoardDocs
-    list: one line naming what its rows are, not "no meeting id" once per row."""
-    rows = (NOT_LISTINGS / "kckps_diligent_meetings.json").read_bytes()
+    list: one line naming what its rows are and the key to watch it with, not "no meeting id" once
+    per row."""
+    rows = (DATA / "corpus" / "civicweb" / "kckps_meetings.json").read_bytes()
     assert len(json.loads(rows)) > 3
     with pytest.raises(SourceParseError) as raised:
         meetings_of(parse_boarddocs, rows, url="https://go.boarddocs.com/ks/kckps/Board.nsf/BD-GetMeetingsList?open",
                     body="B", timezone="America/Chicago", keywords=[])
     said = str(raised.value)
     assert said.startswith("not a BoardDocs meeting list: no row has BoardDocs' meeting id ('unique')")
-    assert "MeetingDateTime" in said and "(Diligent Community's meeting list, by its keys)" in said
+    assert "MeetingDateTime" in said and \
+        said.endswith("(a CivicWeb / Diligent Community meeting list, by its keys: watch it as civicweb)")
     odd = json.dumps([{"Id": 1, "Meeting\nName": "x", "MeetingTypeName": "y", "MeetingDateTime": "z"}]).encode()
     with pytest.raises(SourceParseError) as raised:
         meetings_of(parse_boarddocs, odd, url="https://x.example/", body="B", timezone="UTC", keywords=[])

@@ -37,11 +37,11 @@ from w3lib.encoding import html_to_unicode
 
 from tracker import clock
 from tracker.config import MeetingWatch
-from tracker.meetings import legistar_calendar
+from tracker.meetings import civicweb, legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError
-from tracker.meetings.portals import diligent_list, read_rows
+from tracker.meetings.portals import civicweb_list, read_rows
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus, Page
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 from tracker.words import LONG, meeting_label, meeting_when
@@ -54,18 +54,20 @@ PLATFORMS = {
     "primegov": "PrimeGov",
     "civicclerk": "CivicClerk",
     "boarddocs": "BoardDocs",
+    "civicweb": "CivicWeb (Diligent Community)",
     "ical": "iCalendar feed",
     "feed": "RSS/Atom feed",
 }
 # Which platform wins when a person's page links to several (the richest listing first).
-PREFERENCE = ("legistar", "legistar_calendar", "granicus", "civicclerk", "primegov", "boarddocs", "civicplus", "ical",
-              "feed")
+PREFERENCE = ("legistar", "legistar_calendar", "granicus", "civicclerk", "primegov", "boarddocs", "civicweb", "civicplus",
+              "ical", "feed")
 JSON_TYPE, HTML_TYPE, XML_TYPE = "application/json", "text/html", "application/xml"
 # The first request: a person's page, or any listing. JSON before XML: Legistar's Web API answers
 # XML unless JSON is ranked first.
 PAGE_ACCEPT = ("text/html, application/xhtml+xml, application/json;q=0.9, text/calendar;q=0.9, "
                "application/rss+xml;q=0.9, application/atom+xml;q=0.9, application/xml;q=0.8, */*;q=0.5")
 ENDPOINT_ACCEPT = {"legistar": JSON_TYPE, "primegov": JSON_TYPE, "civicclerk": JSON_TYPE, "boarddocs": XML_TYPE,
+                   "civicweb": JSON_TYPE,
                    "granicus": HTML_TYPE, "civicplus": HTML_TYPE, "legistar_calendar": HTML_TYPE,
                    "ical": "text/calendar, */*;q=0.5",
                    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
@@ -462,8 +464,6 @@ def _said(data: Any) -> str:
     """An empty list, or the message an API answered with instead of data (Legistar's `Message`)."""
     if data in ([], {}):
         return " (an empty list)"
-    if diligent_list(data):
-        return " (Diligent Community's meeting list, by its keys: a platform the tracker does not read)"
     message = data.get("Message") or data.get("message") if isinstance(data, dict) else None
     return f" (it says: {_short(str(message), 100)})" if message else ""
 
@@ -518,6 +518,9 @@ def _json(page: Page, data: Any, legistar_api: str, today: date, expected: str |
             "meetingTitle" in first or "documentList" in first):
         return _asked_by_form(page, Recognised("primegov", page.final_url, "its content (PrimeGov search results)"),
                               legistar_api, today, PRIMEGOV_SEARCH_NOTE)
+    if civicweb_list(data) or (data == [] and (expected == "civicweb" or host.endswith(civicweb.HOSTS))):
+        return Recognised("civicweb", civicweb.site_of(page.final_url),
+                          "its content (a CivicWeb / Diligent Community meeting list)", name=_civicweb_org(host))
     if isinstance(data, list) and "Unique" in first and "Date" in first:  # BD-GETMeetingsListForSEO: a plain GET
         return Recognised("boarddocs", page.final_url, "its content (a BoardDocs meeting list for search engines)")
     if isinstance(data, list) and "unique" in first and "numberdate" in first:
@@ -754,6 +757,12 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         api = url if listed else f"{scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
         return Recognised("primegov", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
+    if host.endswith(civicweb.HOSTS):
+        start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+        site = civicweb.site_of(url)
+        return Recognised("civicweb", site, here, name=_civicweb_org(host),
+                          lead=Lead(civicweb.listing_url(site, start, end), JSON_TYPE,
+                                    "the CivicWeb meeting list of the window"))
     if base := agenda_center(url):
         start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
         value = civicplus_value(url, base)
@@ -766,6 +775,11 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         feed = "https" + url[len("webcal"):] if scheme == "webcal" else url
         return Recognised("ical", feed, here, lead=Lead(feed, ENDPOINT_ACCEPT["ical"], "the iCalendar feed"))
     return None
+
+
+def _civicweb_org(host: str) -> str | None:
+    """The organisation a CivicWeb host names (`sarpy` of `sarpy.civicweb.net`)."""
+    return host.split(".", 1)[0] if host.endswith(civicweb.HOSTS) else None
 
 
 def _linked(page: Page, text: str, selector: Selector | None, legistar_api: str, today: date) -> Recognised | None:

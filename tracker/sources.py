@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from tracker.bills.billstatus import parse_billstatus
 from tracker.bills.diff import diff_bill
 from tracker.changes import Change
-from tracker.meetings import agendas, ical, legistar_calendar, portals
+from tracker.meetings import agendas, civicweb, ical, legistar_calendar, portals
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.records import Listing, ListingContext, Record
 from tracker.states import diff_bill as diff_state_bill
@@ -114,6 +114,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
                parser_version="boarddocs-3"),
+    # CivicWeb / Diligent Community: the site's meeting list for the crawl's window.
+    SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=civicweb.parse_meetings,
+               parser_version="civicweb-1"),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 # The window of meetings a meeting source reads (days before and after now): listing spiders keep

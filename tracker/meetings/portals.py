@@ -102,7 +102,7 @@ def row_problem(what: str, ref: Any, title: Any, exc: BaseException) -> str:
     return f"{what} {ref if ref not in (None, '') else '?'} ({name}): unreadable: {reason}"
 
 
-def _field(row: Any, key: str) -> Any:
+def row_field(row: Any, key: str) -> Any:
     """`row.get(key)` for a row that may not even be an object (a source's broken row)."""
     return row.get(key) if isinstance(row, dict) else None
 
@@ -118,7 +118,7 @@ def read_json(data: bytes, what: str) -> Any:
 
 
 @functools.lru_cache(maxsize=1024)
-def _clock(text: Any) -> time | None:
+def clock_field(text: Any) -> time | None:
     """A clock time field ("11:00 AM", "08:30 AM", "13:00"), or None ("TBD", empty)."""
     cleaned = " ".join(str(text or "").upper().replace(".", "").split())
     for fmt in ("%I:%M %p", "%I:%M%p", "%I %p", "%H:%M", "%H:%M:%S"):
@@ -156,7 +156,7 @@ def parse_primegov(data: bytes, ctx: ListingContext) -> Listing:
                     for r in rows):
         return _primegov_search(rows, ctx)
     return read_rows(rows, _primegov_meeting, ctx,
-                     lambda n, row: (_field(row, "id") or f"row {n + 1}", _field(row, "title")))
+                     lambda n, row: (row_field(row, "id") or f"row {n + 1}", row_field(row, "title")))
 
 
 def _primegov_when(row: dict[str, Any]) -> tuple[date, time | None]:
@@ -167,7 +167,7 @@ def _primegov_when(row: dict[str, Any]) -> tuple[date, time | None]:
         return local.date(), local.time()
     if "date" not in row:
         raise KeyError("dateTime")
-    return _day(row["date"]), _clock(row.get("time"))
+    return _day(row["date"]), clock_field(row.get("time"))
 
 
 def _primegov_documents(ctx: ListingContext, docs: Iterable[dict[str, Any]], video: Any = None) -> list[Document]:
@@ -278,7 +278,7 @@ def parse_civicclerk(data: bytes, ctx: ListingContext) -> Listing:
     if not isinstance(rows, list):
         raise SourceParseError("a CivicClerk event list has a `value` array")
     return read_rows(rows, _civicclerk_meeting, ctx,
-                     lambda n, row: (_field(row, "id") or f"row {n + 1}", _field(row, "eventName")))
+                     lambda n, row: (row_field(row, "id") or f"row {n + 1}", row_field(row, "eventName")))
 
 
 def civicclerk_place(place: Any) -> str | None:
@@ -600,11 +600,12 @@ def _name_text(node: Any) -> str | None:
     return None
 
 
-def diligent_list(rows: Any) -> bool:
-    """Whether JSON rows are Diligent Community's meeting list (`MeetingTypeName`, `MeetingDateTime`:
-    school boards' portals at `<org>.community.highbond.com`), a platform the tracker does not read."""
+def civicweb_list(rows: Any) -> bool:
+    """Whether JSON rows are a CivicWeb / Diligent Community meeting list (`Id`, `Name`,
+    `MeetingDateTime`: cities' `<org>.civicweb.net`, school boards' `<org>.community.highbond.com`),
+    by their keys (tracker/meetings/civicweb.py reads it)."""
     return isinstance(rows, list) and bool(rows) and isinstance(rows[0], dict) and \
-        {"MeetingTypeName", "MeetingDateTime"} <= set(rows[0])
+        {"Id", "Name"} <= set(rows[0]) and bool({"MeetingDateTime", "MeetingDate"} & set(rows[0]))
 
 
 def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
@@ -614,7 +615,8 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
     named = [row for row in rows if isinstance(row, dict) and row]
     if named and not any("unique" in row or "Unique" in row for row in named):
         keys = ", ".join(sorted({one_line(key)[:30] for row in named[:5] for key in row})[:8])
-        other = " (Diligent Community's meeting list, by its keys)" if diligent_list(named) else ""
+        other = " (a CivicWeb / Diligent Community meeting list, by its keys: watch it as civicweb)" \
+            if civicweb_list(named) else ""
         raise SourceParseError(f"not a BoardDocs meeting list: no row has BoardDocs' meeting id ('unique'); its rows' "
                                f"keys: {keys}{other}")
     at = ctx.url.lower().find("board.nsf/")
@@ -645,5 +647,6 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
             local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
             url=link, documents=documents.items, items=title_items(name, ctx.keywords))
 
-    return read_rows(rows, read, ctx, lambda n, row: (_field(row, "unique") or _field(row, "Unique") or f"row {n + 1}",
-                                                      _field(row, "name") or _field(row, "Name")))
+    return read_rows(rows, read, ctx,
+                     lambda n, row: (row_field(row, "unique") or row_field(row, "Unique") or f"row {n + 1}",
+                                     row_field(row, "name") or row_field(row, "Name")))
