@@ -78,6 +78,8 @@ OTHER_HELD = ("to be held and convened on Tuesday, October 11, 2022 for the purp
 TO_ACT_ON = ("to be held and convened on Monday, December 15, 2025 in Conference Room 5A. The special meeting shall "
              "begin at 4:30 p.m., and the Board will discuss and act on the cancellation of the Tuesday, December 16, "
              "2025 Regular Meeting of the Board of Education")
+# a heading naming no day above a notice of another day's meeting
+HEADED = "CANCELLATION NOTICE: The Regular Meeting of October 18, 2022 has been canceled."
 
 
 @pytest.mark.parametrize(
@@ -99,7 +101,31 @@ TO_ACT_ON = ("to be held and convened on Monday, December 15, 2025 in Conference
      ("Postponed for March 10, 2026", date(2026, 3, 3), "Postponed"),
      ("Posted 02/27/2026\nCANCELLED", date(2026, 3, 3), "CANCELLED"),
      ("Updated 02/27/2026, CANCELLED", date(2026, 3, 3), "CANCELLED"),
-     ("02/27/2026 CANCELLED", date(2026, 3, 3), "CANCELLED")],
+     ("02/27/2026 CANCELLED", date(2026, 3, 3), "CANCELLED"),
+     ("Posted 02/27/2026 The Regular Meeting has been cancelled", date(2026, 3, 3), "cancelled"),
+     # the meeting's name between its date and the verbs
+     ("The March 10, 2026 Regular Meeting is cancelled.", date(2026, 3, 3), None),
+     ("The March 10, 2026 Regular Meeting is cancelled.", date(2026, 3, 10), "cancelled"),
+     ("The Tuesday, March 10, 2026 Special Board Meeting has been postponed.", date(2026, 3, 3), None),
+     ("The Tuesday, March 10, 2026 Special Board Meeting has been postponed.", date(2026, 3, 10), "postponed"),
+     # a heading naming no day goes with the notice's words that all name another day
+     (HEADED, date(2022, 10, 11), None), (HEADED, date(2022, 10, 18), "CANCELLATION"),
+     (HEADED.replace(": ", "\n"), date(2022, 10, 11), None),
+     (HEADED.replace(": ", "\n"), date(2022, 10, 18), "CANCELLATION"),
+     ("This meeting has been cancelled. The March 17, 2026 meeting has also been cancelled.", date(2026, 3, 10),
+      "cancelled"),
+     ("The Regular Meeting is cancelled", date(2026, 3, 10), "cancelled"),
+     ("Cancelled: the March 10 meeting moved to March 17", date(2026, 3, 10), "Cancelled"),
+     # a date with no year is read in the year nearest the meeting's day
+     ("The March 10 Regular Meeting is cancelled", date(2026, 3, 3), None),
+     ("The March 10 Regular Meeting is cancelled", date(2026, 3, 10), "cancelled"),
+     ("Meeting of October 18 has been canceled", date(2022, 10, 11), None),
+     ("CANCELLATION NOTICE: Meeting of October 18 has been canceled.", date(2022, 10, 11), None),
+     ("CANCELLATION NOTICE: Meeting of October 18 has been canceled.", date(2022, 10, 18), "CANCELLATION"),
+     ("The January 5th Regular Meeting is cancelled", date(2025, 12, 29), None),
+     ("The January 5th Regular Meeting is cancelled", date(2026, 1, 5), "cancelled"),
+     ("act on the cancellation of the Tuesday, December 16 Regular Meeting", date(2025, 12, 15), None),
+     ("Mayor 5 cancelled", date(2026, 3, 3), "cancelled")],
 )
 def test_a_notice_cancelling_another_days_meeting_does_not_cancel_its_own(comment: str, day: date,
                                                                           word: str | None) -> None:

@@ -3,6 +3,7 @@ dates and times written in text, and what a document link is."""
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -18,18 +19,32 @@ from tracker.safetext import web_url
 # An underscore parts words as a space does ("City Council Special Meeting_Cancellation Notice").
 _CANCEL_WORDS = re.compile(r"(?<![^\W_])(cancel+ed|cancel+ation|postponed|deferred(?![\s_]+comp)"
                            r"|rescheduled to a later date)(?![^\W_])", re.I)
-# A notice's cancel word about another meeting, named by its day (`_about_another_day`): the day
-# written just before it ("the Regular Meeting ... of October 18, 2022 has been canceled", "scheduled
-# ... on Tuesday, April 14, 2020, is canceled and shall now commence on ... April 21") or just after
-# it ("act on the cancellation of the Tuesday, December 16, 2025 Regular Meeting"), as Saint Paul's
-# school board writes its notices on the meeting that is held. Between the date and the word, on one
-# line: verbs ("... October 18, 2022 has been canceled"), or none after a date naming a meeting
-# ("Meeting of March 3, 2026 cancelled"). "Updated 02/27/2026, CANCELLED" and "Posted
-# 02/27/2026\nCANCELLED" date the notice, not the meeting called off.
-_BEFORE_CANCEL = re.compile(r"[ \t]*,?[ \t]*(?:(?:is|was|are|were|has|have|had|been|being|will|shall|be|hereby|now|also)"
-                            r"[ \t]+)*", re.I)
-_NO_VERB = re.compile(r"[ \t]*,?[ \t]*")
+# A notice's cancel word about a meeting named by its day (`_day_called_off`): the day written
+# just before it ("the Regular Meeting ... of October 18, 2022 has been canceled", "scheduled ... on
+# Tuesday, April 14, 2020, is canceled and shall now commence on ... April 21") or just after it ("act
+# on the cancellation of the Tuesday, December 16, 2025 Regular Meeting"), as Saint Paul's school
+# board writes its notices on the meeting that is held. Between the date and the word, on one line:
+# verbs ("... October 18, 2022 has been canceled"); a short name of the meeting and verbs after "the
+# <date>" ("The March 10, 2026 Regular Meeting is cancelled", "The Tuesday, March 10, 2026 Special
+# Board Meeting has been postponed"); or none after a date naming a meeting ("Meeting of March 3,
+# 2026 cancelled"). "Updated 02/27/2026, CANCELLED", "Posted 02/27/2026\nCANCELLED" and "Posted
+# 02/27/2026 The Regular Meeting has been cancelled" date the notice, not the meeting called off. A
+# date with no year ("The March 10 Regular Meeting is cancelled") is read in the year that puts it
+# nearest the meeting's day. A word naming no day, a heading ("CANCELLATION NOTICE: The Regular
+# Meeting of October 18, 2022 has been canceled"), goes with the notice's dated words when every one
+# of them names another day; alone ("CANCELLED"), or with "this meeting" before it ("This meeting has
+# been cancelled. The March 17, 2026 meeting has also been cancelled"), it is the meeting's own.
+_VERB = r"(?:is|was|are|were|has|have|had|been|being|will|shall|be|hereby|now|also)[ \t]+"
+_BEFORE_CANCEL = re.compile(rf"[ \t]*(?:,[ \t]*)?(?:{_VERB})*", re.I)
+_NO_VERB = re.compile(r"[ \t]*(?:,[ \t]*)?")
+# at most five words of letters ending in the kind of meeting, no article ("Posted 02/27/2026 The
+# Regular Meeting has been ..." is no meeting's name)
+_MEETINGS_NAME_BEFORE_CANCEL = re.compile(
+    rf"[ \t]*(?:,[ \t]*)?(?:(?!(?:the|this|that|a|an|our|its)[ \t])[a-z]+[ \t]+){{0,4}}"
+    rf"(?:meeting|session|hearing|workshop)[ \t]+(?:{_VERB})+", re.I)
 _A_MEETINGS_DATE = re.compile(r"\b(?:of|on|for)\s+(?:the\s+)?(?:[a-z]+day,?\s+)?$", re.I)  # what comes before it
+_THE_DATE = re.compile(r"\bthe[ \t]+(?:[a-z]+day,?[ \t]+)?$", re.I)  # "The Tuesday, March 10, 2026 Special ..."
+_THIS_MEETING = re.compile(rf"\bthis[ \t]+(?:meeting|session|hearing|workshop)[ \t]+(?:{_VERB})*$", re.I)
 # After "cancellation"/"canceled" only, and only "of" ("cancelled on 2/27/2026" says when it was
 # called off; "postponed for March 10" names the new day).
 _CANCEL_OF = re.compile(r"(?:\s+(?:meeting|session|hearing))?\s+of\s+(?:the\s+)?(?:[a-z]+day,?\s+)?", re.I)
@@ -53,32 +68,59 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
         return status.strip()
     if title and _may_cancel(title) and (match := _CANCEL_WORDS.search(title)):
         return match.group(1)
-    if comment and _may_cancel(comment):
-        for match in _CANCEL_WORDS.finditer(comment):
-            if day is None or not _about_another_day(comment, match, day):
-                return match.group(1)
+    if comment and _may_cancel(comment) and (word := _notice_calls_off(comment, day)):
+        return word
     match = _OFF_IN_NAME.search(title) if title and _may_be_off(title) else None
     return match.group(1) if match else None
 
 
-def _about_another_day(text: str, word: re.Match[str], day: date) -> bool:
-    """Whether the cancel word `word` of a notice is said of a meeting on a day other than `day`:
-    the date written just before it on its line (verbs between: "October 18, 2022 has been
-    canceled"; or none after "of"/"on": "Meeting of March 3, 2026 cancelled") or just after
-    "cancellation of" ("... of the Tuesday, December 16, 2025 ..."). A notice that names no day for
-    it ("Cancelled - rescheduled to 10/25", "Posted 10/01/2022: this meeting has been cancelled"),
-    or dates its writing or the calling off ("Updated 02/27/2026, CANCELLED", "cancelled on
-    2/27/2026") or names the new day ("Postponed for March 10, 2026"), cancels its own meeting."""
-    written = dates_in(text)
-    before = [found for found in written if found[1] <= word.start()]
-    if before and _BEFORE_CANCEL.fullmatch(text, before[-1][1], word.start()) and (
-            not _NO_VERB.fullmatch(text, before[-1][1], word.start())
-            or _A_MEETINGS_DATE.search(text, max(0, before[-1][0] - 40), before[-1][0])):
-        return before[-1][2] != day
-    if word.group(1).lower().startswith("cancel") and (of := _CANCEL_OF.match(text, word.end())) and (
-            named := next((found for found in written if found[0] == of.end()), None)):
-        return named[2] != day
-    return False
+def _notice_calls_off(text: str, day: date | None) -> str | None:
+    """The first cancel word of a notice that calls off its own meeting, on `day`: one naming that
+    day or none; but a notice whose dated words all name another day ("CANCELLATION NOTICE: The
+    Regular Meeting of October 18, 2022 has been canceled" on October 11's) calls off none."""
+    written = _dates_near(text, day) if day is not None else ()
+    first_own, about_another = None, False
+    for word in _CANCEL_WORDS.finditer(text):
+        if day is None:
+            return word.group(1)
+        named = _day_called_off(text, word, day, written)
+        if named is not None and named != day:
+            about_another = True
+            continue
+        first_own = first_own or word.group(1)
+        if named == day:
+            return first_own
+    return None if about_another else first_own
+
+
+def _day_called_off(text: str, word: re.Match[str], day: date,
+                    written: tuple[tuple[int, int, date], ...]) -> date | None:
+    """The day of the meeting the cancel word `word` of a notice on `day`'s meeting is said of, None
+    when it names none (`written`: the notice's dates, `_dates_near`'s): the date written just
+    before it on its line (verbs between: "October 18, 2022 has been canceled"; a meeting's name and
+    verbs after "the": "The March 10, 2026 Regular Meeting is cancelled"; or none after "of"/"on":
+    "Meeting of March 3, 2026 cancelled") or just after "cancellation of" ("... of the Tuesday,
+    December 16, 2025 ..."); `day` after "this meeting". A notice that names no day for it
+    ("Cancelled - rescheduled to 10/25", "Posted 10/01/2022: the meeting has been cancelled"), or
+    dates its writing or the calling off ("Updated 02/27/2026, CANCELLED", "cancelled on
+    2/27/2026") or names the new day ("Postponed for March 10, 2026"), names none."""
+    # the dates do not overlap: in order of their starts, they are in order of their ends
+    if before := bisect.bisect_right(written, word.start(), key=lambda found: found[1]):
+        start, end, named = written[before - 1]
+        if _BEFORE_CANCEL.fullmatch(text, end, word.start()) and (
+                not _NO_VERB.fullmatch(text, end, word.start())
+                or _A_MEETINGS_DATE.search(text, max(0, start - 40), start)):
+            return named
+        if _MEETINGS_NAME_BEFORE_CANCEL.fullmatch(text, end, word.start()) and _THE_DATE.search(
+                text, max(0, start - 40), start):
+            return named
+    if word.group(1).lower().startswith("cancel") and (of := _CANCEL_OF.match(text, word.end())):
+        after = bisect.bisect_left(written, of.end(), key=lambda found: found[0])
+        if after < len(written) and written[after][0] == of.end():
+            return written[after][2]
+    if _THIS_MEETING.search(text, max(0, word.start() - 80), word.start()):
+        return day
+    return None
 
 
 def _may_be_off(title: str) -> bool:
@@ -235,6 +277,33 @@ def dates_in(text: str | None) -> tuple[tuple[int, int, date], ...]:
     Listings repeat the same words row after row: each text is read once."""
     text = (text or "")[:_TEXT_LIMIT]
     return _dates_in(text) if _DIGIT.search(text) else ()
+
+
+# A month's name and a day with no year ("The March 10 Regular Meeting", "Meeting of October 18th");
+# not "Mayor 5" nor "March 10:30".
+_MONTH_DAY = re.compile(r"\b(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+                        r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+(\d{1,2})"
+                        r"(?:st|nd|rd|th)?(?![\w:/])", re.I)
+
+
+def _dates_near(text: str, day: date) -> tuple[tuple[int, int, date], ...]:
+    """`dates_in(text)` and the dates written there with no year ("Meeting of October 18 has been
+    canceled"), each in the year that puts it nearest `day` (so within about six months of it): a
+    notice on a meeting's entry speaks of meetings near it. Only notices read these: elsewhere a
+    date with no year is no date."""
+    text = text[:_TEXT_LIMIT]
+    written = dates_in(text)
+    yearless: list[tuple[int, int, date]] = []
+    for m in _MONTH_DAY.finditer(text) if _DIGIT.search(text) else ():
+        at = bisect.bisect_left(written, m.end(), key=lambda found: found[0])
+        if at and written[at - 1][1] > m.start():
+            continue  # the month and day of a date with its year ("March 10, 2026")
+        month, number = _MONTH[m.group(1)[:3].lower()], int(m.group(2))
+        candidates = [named for year in (day.year - 1, day.year, day.year + 1)
+                      if (named := _safe_date(year, month, number))]
+        if candidates:
+            yearless.append((m.start(), m.end(), min(candidates, key=lambda candidate: abs(candidate - day))))
+    return tuple(sorted(written + tuple(yearless))) if yearless else written
 
 
 def find_date(text: str | None) -> date | None:
