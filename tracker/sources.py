@@ -90,8 +90,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # feed-5: a CivicPlus Media Center feed's entry (`/CivicMedia?VID=N`) is the meeting's video too.
     # (Not a version, in any listing source: a notice's cancel word about another day's meeting, "the
     # meeting of October 18, 2022 has been canceled" on October 11's, no longer cancels its own; nor
-    # does "Meeting_Cancellation" go unread. Each moves a rare meeting: of 10,404 recorded parses, only
-    # those of the Saint Paul calendar it was found on; and that change of status is news to watchers.)
+    # does "Meeting_Cancellation" go unread; nor "The March 10, 2026 Regular Meeting is cancelled", a
+    # heading naming no day over such a notice, or a date without a year. Each moves a rare meeting: of
+    # 10,404 recorded parses, only those of the Saint Paul calendar the first was found on (the later
+    # cases none); and that change of status is news to watchers.)
     SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-5"),
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
                parser_version="civicplus-3"),

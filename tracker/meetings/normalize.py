@@ -62,7 +62,7 @@ class SourceParseError(ValueError):
 def cancellation(*, status: str | None = None, title: str | None = None, comment: str | None = None,
                  day: date | None = None) -> str | None:
     """The source's own word when a meeting is off ("CANCELLED", "Deferred"), else None. Given the
-    meeting's `day`, a notice's word about another day's meeting (`_about_another_day`) is not this
+    meeting's `day`, a notice's word about another day's meeting (`_notice_calls_off`) is not this
     meeting's; a title's words are always its own."""
     if status and status.strip().lower() in _CANCEL_STATUS:
         return status.strip()
