@@ -95,6 +95,22 @@ def test_one_bad_row_is_its_own_line() -> None:
     assert "no meeting id" in problems[2]
 
 
+def test_ids_and_times_the_list_never_writes_are_refused_per_row() -> None:
+    """A row's id goes into its page's address and is its identity: a number or none; a time with a
+    zone (the list writes wall-clock time) is refused rather than read six hours off."""
+    rows = json.loads(DALLAS_ISD)[:4]
+    rows[0]["Id"] = "1&x=<script>"
+    rows[1]["Id"] = {"a": 1}
+    rows[2]["MeetingDateTime"] = "2026-05-21T16:00:00Z"
+    meetings, problems = listing_of(parse_meetings, json.dumps(rows).encode(),
+                                    url=f"https://u:secret@dallasisd.community.highbond.com{LIST}", timezone="America/Chicago")
+    assert [mt["source_ref"] for mt in meetings] == ["819"]
+    assert "is not a number" in problems[0] and "is not a number" in problems[1] and "has a zone" in problems[2]
+    assert meetings[0]["url"] == "https://dallasisd.community.highbond.com/Portal/MeetingInformation.aspx?Org=Cal&Id=819"
+    assert listing_url("https://u:secret@sarpy.civicweb.net/Portal/", date(2026, 1, 1), date(2026, 2, 1)).startswith(
+        "https://sarpy.civicweb.net/")
+
+
 @pytest.mark.parametrize("bad", [b"", b"{}", b"<html><body>Server Error</body></html>", b"[{\"Id\": 1,"])
 def test_an_answer_that_is_no_list_is_one_line(bad: bytes) -> None:
     with pytest.raises(SourceParseError) as raised:

@@ -125,7 +125,18 @@ HEADED = "CANCELLATION NOTICE: The Regular Meeting of October 18, 2022 has been 
      ("The January 5th Regular Meeting is cancelled", date(2025, 12, 29), None),
      ("The January 5th Regular Meeting is cancelled", date(2026, 1, 5), "cancelled"),
      ("act on the cancellation of the Tuesday, December 16 Regular Meeting", date(2025, 12, 15), None),
-     ("Mayor 5 cancelled", date(2026, 3, 3), "cancelled")],
+     ("Mayor 5 cancelled", date(2026, 3, 3), "cancelled"),
+     # a word naming no day in a sentence (no heading) is the meeting's own, whatever else is called off
+     ("CANCELLED. Note: the March 24, 2026 meeting has been cancelled as well.", date(2026, 3, 10), "CANCELLED"),
+     ("Meeting cancelled due to weather. The March 3 meeting was also cancelled.", date(2026, 3, 10), "cancelled"),
+     ("Cancelled.\nThe March 24, 2026 Regular Meeting is postponed.", date(2026, 3, 10), "Cancelled"),
+     ("This Regular Meeting has been cancelled. The March 24, 2026 meeting is also cancelled.", date(2026, 3, 10),
+      "cancelled"),
+     ("MEETING CANCELLED\nThe Regular Meeting has been cancelled. The next meeting of March 24, 2026 has also been "
+      "cancelled.", date(2026, 3, 10), "cancelled"),
+     # a date after "posted on" is the notice's, not a meeting's
+     ("Posted on March 3 CANCELLED", date(2026, 3, 10), "CANCELLED"),
+     ("Updated on March 3, 2026, CANCELED", date(2026, 3, 10), "CANCELED")],
 )
 def test_a_notice_cancelling_another_days_meeting_does_not_cancel_its_own(comment: str, day: date,
                                                                           word: str | None) -> None:

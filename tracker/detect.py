@@ -757,7 +757,7 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         api = url if listed else f"{scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
         return Recognised("primegov", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
-    if host.endswith(civicweb.HOSTS):
+    if host.endswith(civicweb.HOSTS) and not host.startswith("www."):  # (www: the vendor's own site)
         start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
         site = civicweb.site_of(url)
         return Recognised("civicweb", site, here, name=_civicweb_org(host),

@@ -40,9 +40,10 @@ HOSTS = (".civicweb.net", ".community.highbond.com", ".diligent.community", ".co
 
 def site_of(url: str) -> str:
     """The site (`https://sarpy.civicweb.net`) of any address on it: its portal page, its meeting
-    list, one meeting's page."""
+    list, one meeting's page; never a login written into the address (it would be in every link)."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, "", "", ""))
 
 
 def listing_url(url: str, start: date, end: date) -> str:
@@ -67,10 +68,12 @@ def _when(row: dict[str, Any]) -> tuple[date, time | None]:
         raise KeyError("MeetingDateTime")
     text = written.strip()
     try:
-        local = datetime.fromisoformat(text.replace(" ", "T", 1)[:19]) if len(text) > 10 else None
+        local = datetime.fromisoformat(text) if len(text) > 10 else None
         day = local.date() if local else date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"date {text[:30]!r} is not a date") from None
+    if local is not None and local.tzinfo is not None:  # never seen: the portal writes wall-clock time
+        raise ValueError(f"date {text[:30]!r} has a zone; the list writes the body's local time")
     if "MeetingTime" in row:  # its own clock field: empty is no time set
         return day, clock_field(row["MeetingTime"]) if row["MeetingTime"] else None
     # without one (Kansas City Kansas schools' rows), midnight is the portal's "no time set"
@@ -89,8 +92,10 @@ def _without_its_date(name: str, day: date) -> str:
 
 
 def _meeting(row: dict[str, Any], ctx: ListingContext, site: str) -> Meeting | None:
-    if row.get("Id") in (None, ""):
-        raise ValueError("no meeting id ('Id')")
+    ref = row.get("Id")
+    if type(ref) is not int and not (isinstance(ref, str) and ref.strip().isascii() and ref.strip().isdigit()):
+        raise ValueError("no meeting id ('Id')" if ref in (None, "") else f"meeting id {str(ref)[:30]!r} is not a number")
+    ref = str(ref).strip()
     day, clock = _when(row)
     if not in_window(ctx, day):
         return None
@@ -98,7 +103,7 @@ def _meeting(row: dict[str, Any], ctx: ListingContext, site: str) -> Meeting | N
     title = _without_its_date(name, day)
     place = " ".join(str(row.get("MeetingLocation") or "").split()) or None
     return meeting_record(
-        source="civicweb", ref=row["Id"], body=ctx.body, title=title,
+        source="civicweb", ref=ref, body=ctx.body, title=title,
         local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
-        location=place, documents=[], url=f"{site}/Portal/MeetingInformation.aspx?Org=Cal&Id={row['Id']}",
+        location=place, documents=[], url=f"{site}/Portal/MeetingInformation.aspx?Org=Cal&Id={ref}",
         items=title_items(title, ctx.keywords))

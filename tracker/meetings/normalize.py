@@ -44,6 +44,13 @@ _MEETINGS_NAME_BEFORE_CANCEL = re.compile(
     rf"(?:meeting|session|hearing|workshop)[ \t]+(?:{_VERB})+", re.I)
 _A_MEETINGS_DATE = re.compile(r"\b(?:of|on|for)\s+(?:the\s+)?(?:[a-z]+day,?\s+)?$", re.I)  # what comes before it
 _THE_DATE = re.compile(r"\bthe[ \t]+(?:[a-z]+day,?[ \t]+)?$", re.I)  # "The Tuesday, March 10, 2026 Special ..."
+# "Posted on March 3 CANCELLED": the day the notice was written, not a meeting's
+_POSTED_ON = re.compile(r"\b(?:posted|updated|revised|amended|published|issued|dated|added|modified|changed|edited|sent)"
+                        r"\s+(?:on|of|for)\s+(?:the\s+)?(?:[a-z]+day,?\s+)?$", re.I)
+# A heading's cancel word ("CANCELLATION NOTICE:", "MEETING CANCELLED" on a line of its own): at most
+# three words before it on its line, none a verb, and after it only "notice" and a colon or the line's end.
+_HEADING_BEFORE = re.compile(rf"[ \t*#>-]*(?:(?!{_VERB})[A-Za-z]+[ \t]+){{0,3}}", re.I)
+_HEADING_AFTER = re.compile(r"[ \t]*(?:notice|notification)?[ \t]*(?::|\r?\n|$)", re.I)
 _THIS_MEETING = re.compile(rf"\bthis[ \t]+(?:meeting|session|hearing|workshop)[ \t]+(?:{_VERB})*$", re.I)
 # After "cancellation"/"canceled" only, and only "of" ("cancelled on 2/27/2026" says when it was
 # called off; "postponed for March 10" names the new day).
@@ -76,21 +83,33 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
 
 def _notice_calls_off(text: str, day: date | None) -> str | None:
     """The first cancel word of a notice that calls off its own meeting, on `day`: one naming that
-    day or none; but a notice whose dated words all name another day ("CANCELLATION NOTICE: The
-    Regular Meeting of October 18, 2022 has been canceled" on October 11's) calls off none."""
+    day or none; but a heading's word naming no day goes with the notice's dated words when they
+    all name another day ("CANCELLATION NOTICE: The Regular Meeting of October 18, 2022 has been
+    canceled" on October 11's calls off none; "Cancelled. The March 24 meeting is also cancelled"
+    on March 10's calls off its own)."""
     written = _dates_near(text, day) if day is not None else ()
-    first_own, about_another = None, False
+    first_own = first_heading = None
+    about_another = False
     for word in _CANCEL_WORDS.finditer(text):
         if day is None:
             return word.group(1)
         named = _day_called_off(text, word, day, written)
-        if named is not None and named != day:
+        if named is None and _heading(text, word):
+            first_heading = first_heading or word.group(1)
+        elif named is None:
+            first_own = first_own or word.group(1)
+        elif named != day:
             about_another = True
-            continue
-        first_own = first_own or word.group(1)
-        if named == day:
-            return first_own
-    return None if about_another else first_own
+        else:
+            return first_own or first_heading or word.group(1)
+    return first_own or (None if about_another else first_heading)
+
+
+def _heading(text: str, word: re.Match[str]) -> bool:
+    """Whether a cancel word is a heading's ("CANCELLATION NOTICE:", "MEETING CANCELLED" alone on
+    its line), not a sentence's ("The meeting has been cancelled.")."""
+    line = text.rfind("\n", 0, word.start()) + 1
+    return bool(_HEADING_AFTER.match(text, word.end())) and bool(_HEADING_BEFORE.fullmatch(text, line, word.start()))
 
 
 def _day_called_off(text: str, word: re.Match[str], day: date,
@@ -109,7 +128,8 @@ def _day_called_off(text: str, word: re.Match[str], day: date,
         start, end, named = written[before - 1]
         if _BEFORE_CANCEL.fullmatch(text, end, word.start()) and (
                 not _NO_VERB.fullmatch(text, end, word.start())
-                or _A_MEETINGS_DATE.search(text, max(0, start - 40), start)):
+                or (_A_MEETINGS_DATE.search(text, max(0, start - 40), start)
+                    and not _POSTED_ON.search(text, max(0, start - 60), start))):
             return named
         if _MEETINGS_NAME_BEFORE_CANCEL.fullmatch(text, end, word.start()) and _THE_DATE.search(
                 text, max(0, start - 40), start):
