@@ -1,14 +1,38 @@
-"""CivicWeb / Diligent Community meeting lists (JSON). The watch names the site (any address on
-it: its portal, a meeting's page, the list itself); the spider asks the site's meeting service for
-the crawl's window, as the portal's calendar does, so the list speaks for every day of it."""
+"""CivicWeb / Diligent Community meeting lists (JSON), and each listed meeting's documents.
+
+The watch names the site (any address on it: its portal, a meeting's page, the list itself); the
+spider asks the site's meeting service for the crawl's window, as the portal's calendar does, so
+the list speaks for every day of it. The list names no documents: each meeting of the window has
+its own answer (`.../meetings/<Id>/meetingDocuments`), asked for conditionally, since agendas and
+minutes come and go while the list stays the same; for that reason the list itself is read whole
+every run (a few dozen kilobytes, and its address changes with the window each day anyway).
+
+A meeting whose documents answer is unchanged (304), or cannot be had (an error: its one line), is
+stored with the documents it had (`Item.carry`): never a false "agenda removed", never an
+"agenda posted" twice.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any
 
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from spiders.base import describe_failure
 from spiders.listing import ListingSpider
-from tracker.meetings.civicweb import listing_url
+from tracker.meetings.civicweb import (
+    DOCUMENT_FIELDS,
+    documents_url,
+    listing_url,
+    parse_documents,
+    with_documents,
+)
+from tracker.meetings.normalize import SourceParseError
+from tracker.records import Item, Listing, ListingContext, Meeting
 
 
 class CivicWebSpider(ListingSpider):
@@ -19,3 +43,39 @@ class CivicWebSpider(ListingSpider):
         super().__init__(*args, **kwargs)
         start, end = self.window(self.context(self.url))
         self.url = listing_url(self.url, date.fromisoformat(start), date.fromisoformat(end))
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield scrapy.Request(self.url, callback=self.parse_listing, errback=self.failed,
+                             headers={"Accept": self.accept})
+
+    def meeting_items(self, listing: Listing, ctx: ListingContext, url: str) -> Iterator[Any]:
+        """For each meeting of the window, the request for its documents (the item follows it)."""
+        self.learned.parser = self.kind.parser_version
+        window = self.window(ctx)
+        for meeting in listing.meetings:
+            if window[0] <= (meeting.date or "") <= window[1]:
+                yield scrapy.Request(documents_url(url, meeting.source_ref), callback=self.parse_documents,
+                                     errback=self.documents_failed, headers={"Accept": self.accept},
+                                     cb_kwargs={"meeting": meeting, "listed": url},
+                                     meta={"conditional": True, "refetch": self.refetch,
+                                           "handle_httpstatus_list": [304]})
+
+    def parse_documents(self, response: Response, meeting: Meeting, listed: str) -> Iterator[Item]:
+        if response.status == 304:
+            self.not_modified()
+            yield self.meeting_item(meeting, listed, carry=list(DOCUMENT_FIELDS))
+            return
+        try:
+            documents = parse_documents(response.body, response.url)
+        except SourceParseError as exc:
+            self.fail(f"documents of meeting {meeting.source_ref}", response.url, f"{exc}; its stored documents kept")
+            yield self.meeting_item(meeting, listed, carry=list(DOCUMENT_FIELDS))
+            return
+        yield self.meeting_item(with_documents(meeting, documents), listed, validators=response.meta.get("validators"))
+
+    def documents_failed(self, failure: Failure) -> Iterator[Item]:
+        request = failure.request  # type: ignore[attr-defined]
+        meeting, listed = request.cb_kwargs["meeting"], request.cb_kwargs["listed"]
+        self.fail(f"documents of meeting {meeting.source_ref}", request.url,
+                  f"{describe_failure(failure)}; its stored documents kept")
+        yield self.meeting_item(meeting, listed, carry=list(DOCUMENT_FIELDS))

@@ -18,7 +18,7 @@ from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor
 from tracker.meetings.normalize import SourceParseError
-from tracker.records import Item, Listing, ListingContext
+from tracker.records import Item, Listing, ListingContext, Meeting
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 
 
@@ -112,18 +112,21 @@ class ListingSpider(TrackerSpider):
         for problem in listing.problems:
             self.fail(problem, url, "skipped; the other meetings were read")
 
-    def meeting_items(self, listing: Listing, ctx: ListingContext, url: str) -> Iterator[Item]:
+    def meeting_items(self, listing: Listing, ctx: ListingContext, url: str) -> Iterator[Any]:
         """An item for each meeting of the listing in the crawl's window."""
         self.learned.parser = self.kind.parser_version
         window = self.window(ctx)
         for meeting in listing.meetings:
-            if not window[0] <= (meeting.date or "") <= window[1]:
-                continue
-            # The first read by a new parser version is a baseline for meetings it finds too: rows
-            # an older version could not read (a layout it did not know) are no news.
-            yield Item(key=f"meeting:{self.name}:{self.watch.id}:{meeting.source_ref}", kind="meeting",
-                       source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
-                       url=url, discovered=not self.refetch, parser_version=self.kind.parser_version)
+            if window[0] <= (meeting.date or "") <= window[1]:
+                yield self.meeting_item(meeting, url)
+
+    def meeting_item(self, meeting: Meeting, url: str, **more: Any) -> Item:
+        """The item storing one meeting of the listing (`more`: validators, fields to carry)."""
+        # The first read by a new parser version is a baseline for meetings it finds too: rows an
+        # older version could not read (a layout it did not know) are no news.
+        return Item(key=f"meeting:{self.name}:{self.watch.id}:{meeting.source_ref}", kind="meeting",
+                    source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
+                    url=url, discovered=not self.refetch, parser_version=self.kind.parser_version, **more)
 
     def failed(self, failure: Failure) -> None:
         self.fail(self.noun, failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]

@@ -16,12 +16,13 @@ from statusjson import changes_json, status_json
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
-from tracker.meetings.civicweb import listing_url, parse_meetings
+from tracker.meetings.civicweb import listing_url, parse_documents, parse_meetings
 from tracker.meetings.normalize import SourceParseError
 from tracker.store import Store
 
 DATA = Path(__file__).parent / "data" / "local" / "corpus" / "civicweb"
 DALLAS_ISD = (DATA / "dallasisd_meetings.json").read_bytes()
+DOCUMENTS = (DATA.parent.parent / "civicweb_documents" / "dallasisd_826_documents.json").read_bytes()
 LIST = "/Services/MeetingsService.svc/meetings"
 
 
@@ -126,6 +127,38 @@ def test_the_window_asked_for_on_any_address_of_the_site() -> None:
             f"https://sarpy.civicweb.net{LIST}?from=2026-03-02&to=2026-07-30"
 
 
+def documents_of(name: str, host: str) -> list[tuple[str, str, str | None]]:
+    answer = (DATA.parent.parent / "civicweb_documents" / name).read_bytes()
+    return [(doc.kind, doc.url, doc.label) for doc in parse_documents(answer, f"https://{host}{LIST}/1/meetingDocuments")]
+
+
+def test_a_meetings_documents_typed_and_linked_as_the_portal_serves_them() -> None:
+    """Both shapes of the answer (Diligent Community's object, civicweb.net's array); the links the
+    owners' tests assert (Dallas ISD's agenda, Dallas County's agenda packet) exactly."""
+    assert documents_of("dallasisd_826_documents.json", "dallasisd.community.highbond.com") == [
+        ("agenda", "https://dallasisd.community.highbond.com/document/49668/Public%20Hearing%20Agenda%20and%20Notice"
+                   "%20%20-%20May%2028%202026.pdf", "Agenda"),
+        ("packet", "https://dallasisd.community.highbond.com/document/49670/Public%20Hearing%20Agenda%20and%20Notice"
+                   "%20%20-%20May%2028%202026.pdf", "Agenda Packet")]
+    county = documents_of("dallascounty_2097_documents.json", "dallascounty.civicweb.net")
+    assert [kind for kind, _, _ in county] == ["agenda", "packet", "minutes", "minutes"]
+    assert ("packet", "https://dallascounty.civicweb.net/document/1051670/Commissioners%20Court%20-%20May%2019%202026.pdf",
+            "Agenda Packet") in county
+    cruces = documents_of("lascruces_10669_documents.json", "lascruces.civicweb.net")
+    assert [label for _, _, label in cruces] == ["Agenda", "Agenda Packet", "Minutes Packet"]
+    assert all(url.startswith("https://lascruces.civicweb.net/document/") and url.endswith(".pdf") for _, url, _ in cruces)
+    sarpy = documents_of("sarpy_4927_documents.json", "sarpy.civicweb.net")
+    assert [label for _, _, label in sarpy] == ["Agenda", "Agenda Packet", "Minutes", "Minutes Packet"]
+
+
+def test_a_documents_answer_that_is_no_list_is_one_line() -> None:
+    for bad in (b"<html><body>Runtime Error</body></html>", b'{"Message": "An error has occurred."}', b"[1,"):
+        with pytest.raises(SourceParseError) as raised:
+            parse_documents(bad, f"https://x.civicweb.net{LIST}/1/meetingDocuments")
+        assert "\n" not in str(raised.value)
+    assert parse_documents(b'[{"Name": "no id"}, 7]', f"https://x.civicweb.net{LIST}/1/meetingDocuments") == []
+
+
 # -- through the engine -----------------------------------------------------------------------
 
 def dallas_later() -> bytes:
@@ -140,9 +173,25 @@ def dallas_later() -> bytes:
     return json.dumps(rows).encode()
 
 
+def served_documents(replay: ReplayServer, later: bool = False) -> None:
+    """Each meeting's documents answer: Dallas ISD's recorded one for 826, an empty one for every other
+    (derived: `{"Documents": []}`, the shape Diligent Community answers); `later` (derived): 825's
+    agenda posted, its answer the recorded one with 825's id and name."""
+    for row in json.loads(DALLAS_ISD):
+        replay.replace(f"{LIST}/{row['Id']}/meetingDocuments", b'{"Documents": []}')
+    replay.replace(f"{LIST}/826/meetingDocuments", DOCUMENTS)
+    if later:
+        answer = json.loads(DOCUMENTS)
+        for doc in answer["Documents"]:
+            doc["Id"] += 100
+            doc["MeetingId"], doc["Name"] = 825, "Board Meeting Agenda and Notice - May 28 2026"
+        replay.replace(f"{LIST}/825/meetingDocuments", json.dumps(answer).encode())
+
+
 def test_civicweb_through_the_engine(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKER_NOW", "2026-04-20T12:00:00Z")
     replay.add(LIST, DALLAS_ISD, content_type="application/json")
+    served_documents(replay)
     config_path = tmp_path / "tracker.toml"
     config_path.write_text('[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "disd"\nname = "Dallas ISD Board"\n'
                            f'timezone = "America/Chicago"\ncivicweb = "{replay.url}/Portal/MeetingSchedule.aspx"\n')
@@ -152,20 +201,33 @@ def test_civicweb_through_the_engine(tmp_path: Path, replay: ReplayServer, monke
     assert report.ok, report.errors
     asked = [r for r in replay.requests if r.path == LIST]
     assert [(r.query.get("from"), r.query.get("to")) for r in asked] == [("2026-03-21", "2026-08-18")]
-    stored = status_json(store, config)["meetings"]
+    stored = {mt["entity"].rsplit(":", 1)[1]: mt for mt in status_json(store, config)["meetings"]}
     assert report.items == len(stored) > 10 and changes_json(store) == []  # the window's meetings, a baseline
-    assert all("2026-03-21" <= mt["date"] <= "2026-08-18" for mt in stored)
+    assert all("2026-03-21" <= mt["start"][:10] <= "2026-08-18" for mt in stored.values())
+    # each meeting's documents asked for once; 826's agenda is where its owner's test says it is
+    documents = sorted(r.path for r in replay.requests if r.path.endswith("/meetingDocuments"))
+    assert documents == sorted(f"{LIST}/{ref}/meetingDocuments" for ref in stored)
+    assert stored["826"]["agenda_url"] == ("http://127.0.0.1:{}/document/49668/Public%20Hearing%20Agenda%20and%20Notice"
+                                           "%20%20-%20May%2028%202026.pdf").format(replay.url.rsplit(":", 1)[1])
     replay.replace(LIST, dallas_later())
+    served_documents(replay, later=True)
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
     found = sorted((c["kind"], c["entity"].rsplit(":", 1)[1]) for c in changes_json(store))
-    assert found == [("meeting.cancelled", "814"), ("meeting.rescheduled", "823")]
+    assert found == [("meeting.agenda_posted", "825"), ("meeting.cancelled", "814"), ("meeting.rescheduled", "823")]
     assert all(c["entity"].startswith("meeting:civicweb:disd:") for c in changes_json(store))
-    (report,) = run_crawls(config, store)
-    assert report.not_modified == 1 and len(changes_json(store)) == 2
-    # an HTML error page with 200 is one clear line; what is stored stays
-    replay.set_fault(LIST, Fault.html_error())
+    # nothing new: the list is read again, each documents answer is a 304, nothing is news
     before = status_json(store, config)["meetings"]
+    (report,) = run_crawls(config, store)
+    assert report.ok and report.not_modified == len(stored) and len(changes_json(store)) == 3
+    assert status_json(store, config)["meetings"] == before
+    # one meeting's documents failing is its one line: the meeting is read, its documents kept
+    replay.set_fault(f"{LIST}/826/meetingDocuments", Fault.status(500))
+    (report,) = run_crawls(config, store)
+    assert len(report.errors) == 1 and "documents of meeting 826" in report.errors[0]
+    assert status_json(store, config)["meetings"] == before and len(changes_json(store)) == 3
+    # an HTML error page with 200 for the list is one clear line; what is stored stays
+    replay.set_fault(LIST, Fault.html_error())
     (report,) = run_crawls(config, store)
     assert len(report.errors) == 1 and "HTML page" in report.errors[0] and "civicweb:disd" in report.errors[0]
     assert status_json(store, config)["meetings"] == before

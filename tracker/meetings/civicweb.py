@@ -9,20 +9,23 @@ A row is one meeting of any of the site's bodies: `Id`, `Name` ("Board Meetings 
 and `MeetingTime` ("03:00 PM"; empty when no time is set, and then `MeetingDateTime` says "00:00":
 time TBD, never midnight), `MeetingLocation`; Diligent Community sites add `MeetingTypeName`. The
 list carries no document: each meeting links its page on the portal
-(`/Portal/MeetingInformation.aspx?Org=Cal&Id=<Id>`), where its agenda, minutes and video are.
-Rows without `MeetingTime` give a meeting with no time set as midnight: time TBD too.
+(`/Portal/MeetingInformation.aspx?Org=Cal&Id=<Id>`), and its documents are one more answer,
+`.../meetings/<Id>/meetingDocuments` (`parse_documents`): a JSON array on civicweb.net sites, an
+object holding it as `Documents` on Diligent Community's. Rows without `MeetingTime` give a meeting
+with no time set as midnight: time TBD too.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from tracker.meetings.normalize import SourceParseError, in_window, title_items
+from tracker.meetings.normalize import DocumentList, SourceParseError, first_of, in_window, title_items
 from tracker.meetings.portals import clock_field, meeting_record, read_json, read_rows, row_field
-from tracker.records import Listing, ListingContext, Meeting
+from tracker.records import Document, Listing, ListingContext, Meeting
 
 # The meeting's date the portal writes into its name ("- Jan 09 2024", "- Apr 09, 2026", "- 16 Jan
 # 2024"): where it is the listing's own day, the title is the rest ("Board Meetings - NO MEETING",
@@ -34,6 +37,13 @@ _DATE_IN_NAME = re.compile(rf"\s*-\s*(?:{_MONTH}\s+(\d{{1,2}}),?|(\d{{1,2}})\s+{
 _MONTHS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                              "dec"), start=1)}
 MEETINGS_PATH = "/Services/MeetingsService.svc/meetings"
+# A document's `DocumentType` (seen on six sites): what it is, and the label the portal gives it.
+_DOCUMENT_TYPES = {1: ("agenda", "Agenda"), 4: ("packet", "Agenda Packet"), 9: ("minutes", "Minutes"),
+                   10: ("minutes", "Minutes Packet")}
+# `Type`, for a `DocumentType` not seen: 1 the agenda's part, 2 the minutes'.
+_DOCUMENT_PARTS = {1: "Agenda document", 2: "Minutes document"}
+# The fields a meeting's documents answer sets (carried from the stored meeting when not asked again).
+DOCUMENT_FIELDS = ("documents", "agenda_url", "minutes_url")
 # Hosts that are always this platform (a city's own domain may front it too: `detect` reads content).
 HOSTS = (".civicweb.net", ".community.highbond.com", ".diligent.community", ".community.diligentoneplatform.com")
 
@@ -49,6 +59,40 @@ def site_of(url: str) -> str:
 def listing_url(url: str, start: date, end: date) -> str:
     """The site's meetings from `start` to `end` (the crawl's window), as its calendar asks for them."""
     return f"{site_of(url)}{MEETINGS_PATH}?from={start.isoformat()}&to={end.isoformat()}"
+
+
+def documents_url(url: str, ref: str) -> str:
+    """Where the site answers a meeting's documents."""
+    return f"{site_of(url)}{MEETINGS_PATH}/{quote(ref, safe='')}/meetingDocuments"
+
+
+def parse_documents(data: bytes, url: str) -> list[Document]:
+    """A meeting's documents (`.../meetings/<Id>/meetingDocuments`), each linked as the portal
+    serves it as a file (`/document/<Id>/<its name>.pdf`), typed by its `DocumentType`, agenda first.
+    A document without an id is left out; an answer that is no list of them is one line."""
+    payload = read_json(data, "CivicWeb meeting documents answer")
+    rows = payload.get("Documents") if isinstance(payload, dict) else payload
+    if not isinstance(rows, list):
+        raise SourceParseError("a CivicWeb meeting documents answer is a JSON array (or an object's `Documents`)")
+    site = site_of(url)
+    found = DocumentList()
+    readable = [row for row in rows if isinstance(row, dict) and type(row.get("Id")) is int]
+    for row in sorted(readable, key=lambda row: _number(row.get("DocumentType"))):
+        kind, label = _DOCUMENT_TYPES.get(_number(row.get("DocumentType")), (
+            "other", _DOCUMENT_PARTS.get(_number(row.get("Type")), "Document")))
+        name = str(row.get("Name") or "").strip() or "document"  # as the portal links it (its blanks kept)
+        found.add(f"{site}/document/{row['Id']}/{quote(name + '.pdf', safe='')}", label, kind)
+    return found.items
+
+
+def with_documents(meeting: Meeting, documents: list[Document]) -> Meeting:
+    """The meeting with its documents, its agenda (else its packet) and its minutes among them."""
+    return replace(meeting, documents=documents, agenda_url=first_of(documents, "agenda", "packet"),
+                   minutes_url=first_of(documents, "minutes"))
+
+
+def _number(value: Any) -> int:
+    return value if type(value) is int else 0
 
 
 def parse_meetings(data: bytes, ctx: ListingContext) -> Listing:
