@@ -136,7 +136,11 @@ HEADED = "CANCELLATION NOTICE: The Regular Meeting of October 18, 2022 has been 
       "cancelled.", date(2026, 3, 10), "cancelled"),
      # a date after "posted on" is the notice's, not a meeting's
      ("Posted on March 3 CANCELLED", date(2026, 3, 10), "CANCELLED"),
-     ("Updated on March 3, 2026, CANCELED", date(2026, 3, 10), "CANCELED")],
+     ("Updated on March 3, 2026, CANCELED", date(2026, 3, 10), "CANCELED"),
+     # "of the" inside the meeting's name; the meeting's own day with the year mistyped as it turns
+     ("The March 17, 2026 Committee of the Whole Meeting is cancelled.", date(2026, 3, 10), None),
+     ("The March 17, 2026 Committee of the Whole Meeting is cancelled.", date(2026, 3, 17), "cancelled"),
+     ("The January 6, 2025 Regular Meeting is cancelled.", date(2026, 1, 6), "cancelled")],
 )
 def test_a_notice_cancelling_another_days_meeting_does_not_cancel_its_own(comment: str, day: date,
                                                                           word: str | None) -> None:

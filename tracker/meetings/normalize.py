@@ -40,7 +40,7 @@ _NO_VERB = re.compile(r"[ \t]*(?:,[ \t]*)?")
 # at most five words of letters ending in the kind of meeting, no article ("Posted 02/27/2026 The
 # Regular Meeting has been ..." is no meeting's name)
 _MEETINGS_NAME_BEFORE_CANCEL = re.compile(
-    rf"[ \t]*(?:,[ \t]*)?(?:(?!(?:the|this|that|a|an|our|its)[ \t])[a-z]+[ \t]+){{0,4}}"
+    rf"[ \t]*(?:,[ \t]*)?(?:of[ \t]+the[ \t]+|(?!(?:the|this|that|a|an|our|its)[ \t])[a-z]+[ \t]+){{0,4}}"
     rf"(?:meeting|session|hearing|workshop)[ \t]+(?:{_VERB})+", re.I)
 _A_MEETINGS_DATE = re.compile(r"\b(?:of|on|for)\s+(?:the\s+)?(?:[a-z]+day,?\s+)?$", re.I)  # what comes before it
 _THE_DATE = re.compile(r"\bthe[ \t]+(?:[a-z]+day,?[ \t]+)?$", re.I)  # "The Tuesday, March 10, 2026 Special ..."
@@ -98,11 +98,17 @@ def _notice_calls_off(text: str, day: date | None) -> str | None:
             first_heading = first_heading or word.group(1)
         elif named is None:
             first_own = first_own or word.group(1)
-        elif named != day:
+        elif named != day and not _mistyped_year(named, day):
             about_another = True
         else:
             return first_own or first_heading or word.group(1)
     return first_own or (None if about_another else first_heading)
+
+
+def _mistyped_year(named: date, day: date) -> bool:
+    """The meeting's own day with last or next year's number ("The January 6, 2025 Regular Meeting
+    is cancelled" on January 6, 2026): a year mistyped as it turns, not a meeting a year away."""
+    return (named.month, named.day) == (day.month, day.day) and abs(named.year - day.year) == 1
 
 
 def _heading(text: str, word: re.Match[str]) -> bool:
