@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import re
 import statistics
@@ -55,6 +56,10 @@ try:  # nor, before CivicWeb was read, a CivicWeb parser
     from tracker.meetings import civicweb
 except ImportError:
     civicweb = None  # type: ignore[assignment]
+try:  # nor, before IQM2 was read, an IQM2 parser
+    from tracker.meetings import iqm2
+except ImportError:
+    iqm2 = None  # type: ignore[assignment]
 
 LOCAL = ROOT / "tests" / "data" / "local"
 DEMO = ROOT / "tracker" / "demo" / "data"
@@ -106,6 +111,16 @@ def calendar() -> bytes:
     return head + repeat(rows, lambda row, n: re.sub(rb"ID=(\d+)", b"ID=%d" % (90000 + n), row)) + tail
 
 
+def iqm2_calendar() -> bytes:
+    """Santa Monica's rows (each from its start to the next's, with any month heading between) over
+    and over, then the page's last row and the rest of the page."""
+    page = (LOCAL / "corpus/iqm2/santamonica_calendar_list.html").read_bytes()
+    at = [m.start() for m in re.finditer(rb'<div class="Row MeetingRow', page)]
+    rows = [page[start:end] for start, end in itertools.pairwise(at)]
+    return page[:at[0]] + repeat(rows, lambda row, n: row.replace(b"Detail_Meeting.aspx?ID=", b"Detail_Meeting.aspx?ID=9%04d" % n)) \
+        + page[at[-1]:]
+
+
 def json_list(path: Path, key: str, wrap: str | None = None) -> bytes:
     payload = json.loads(path.read_bytes())
     rows = payload[wrap] if wrap else payload
@@ -142,6 +157,9 @@ CASES: dict[str, tuple[Callable[..., object], Callable[[], bytes], str, str]] = 
 if legistar_calendar is not None:
     CASES["legistar_calendar"] = (legistar_calendar.parse_calendar, calendar, "NYC council's calendar grid",
                                   "2019-01-15")
+if iqm2 is not None:
+    CASES["iqm2"] = (iqm2.parse_calendar, iqm2_calendar, "Santa Monica's calendar, 24 of 270 rows cancelled",
+                     "2016-06-01")
 if civicweb is not None:
     CASES["civicweb"] = (civicweb.parse_meetings, lambda: json_list(LOCAL / "corpus/civicweb/dallasisd_meetings.json",
                                                                     "Id"), "Dallas ISD meeting list", "2026-02-01")
@@ -162,7 +180,8 @@ def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> t
 # -- A/B: the canonical JSON of every parse -----------------------------------------------------
 
 FOLDER_PLATFORM = {name: name for name in ("legistar", "granicus", "civicplus", "primegov", "civicclerk",
-                                           "boarddocs", "ical", "feed", "legistar_calendar", "civicweb")}
+                                           "boarddocs", "ical", "feed", "legistar_calendar", "civicweb",
+                                           "iqm2")}
 DERIVED = {"civicplus_agendacenter_rss.xml": "feed", "granicus_viewpublisher_rss.xml": "feed"}
 PARSERS: dict[str, Callable[..., Any]] = {
     "legistar": legistar.parse_events, "granicus": agendas.parse_granicus, "civicplus": agendas.parse_civicplus,
@@ -173,6 +192,8 @@ if legistar_calendar is not None:
     PARSERS["legistar_calendar"] = legistar_calendar.parse_calendar
 if civicweb is not None:
     PARSERS["civicweb"] = civicweb.parse_meetings
+if iqm2 is not None:
+    PARSERS["iqm2"] = iqm2.parse_calendar
 DAYS = [datetime(2016 + m // 12, m % 12 + 1, 1, 12, tzinfo=UTC) for m in range(0, 12 * 11 + 1, 2)]
 
 

@@ -37,7 +37,7 @@ from w3lib.encoding import html_to_unicode
 
 from tracker import clock
 from tracker.config import MeetingWatch
-from tracker.meetings import civicweb, legistar_calendar
+from tracker.meetings import civicweb, iqm2, legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError
@@ -55,19 +55,20 @@ PLATFORMS = {
     "civicclerk": "CivicClerk",
     "boarddocs": "BoardDocs",
     "civicweb": "CivicWeb (Diligent Community)",
+    "iqm2": "IQM2 calendar",
     "ical": "iCalendar feed",
     "feed": "RSS/Atom feed",
 }
 # Which platform wins when a person's page links to several (the richest listing first).
-PREFERENCE = ("legistar", "legistar_calendar", "granicus", "civicclerk", "primegov", "boarddocs", "civicweb", "civicplus",
-              "ical", "feed")
+PREFERENCE = ("legistar", "legistar_calendar", "granicus", "civicclerk", "primegov", "boarddocs", "civicweb", "iqm2",
+              "civicplus", "ical", "feed")
 JSON_TYPE, HTML_TYPE, XML_TYPE = "application/json", "text/html", "application/xml"
 # The first request: a person's page, or any listing. JSON before XML: Legistar's Web API answers
 # XML unless JSON is ranked first.
 PAGE_ACCEPT = ("text/html, application/xhtml+xml, application/json;q=0.9, text/calendar;q=0.9, "
                "application/rss+xml;q=0.9, application/atom+xml;q=0.9, application/xml;q=0.8, */*;q=0.5")
 ENDPOINT_ACCEPT = {"legistar": JSON_TYPE, "primegov": JSON_TYPE, "civicclerk": JSON_TYPE, "boarddocs": XML_TYPE,
-                   "civicweb": JSON_TYPE,
+                   "civicweb": JSON_TYPE, "iqm2": HTML_TYPE,
                    "granicus": HTML_TYPE, "civicplus": HTML_TYPE, "legistar_calendar": HTML_TYPE,
                    "ical": "text/calendar, */*;q=0.5",
                    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
@@ -174,7 +175,8 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
     if page.problem:
         result.problem = f"{url}: {page.problem}"
         return result
-    if instead := granicus_single_meeting(url) or granicus_single_meeting(page.final_url):
+    if instead := granicus_single_meeting(url) or granicus_single_meeting(page.final_url) \
+            or iqm2_single_meeting(url) or iqm2_single_meeting(page.final_url):
         result.problem = f"{url}: {instead}"
         return result
     found = recognise(page, legistar_api=legistar_api, today=now.date())
@@ -636,6 +638,9 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
     path = urlsplit(url).path.lower()
     if selector.xpath(_CALENDAR_GRID):
         return Recognised("legistar_calendar", url, "its content (Legistar's web calendar grid)")
+    if "MeetingRow" in text and "Detail_Meeting.aspx" in text:
+        return Recognised("iqm2", _iqm2_calendar(url), "its content (IQM2 calendar rows)",
+                          name=_iqm2_site(urlsplit(url).hostname or ""))
     # A Legistar calendar that plays its meetings' video from Granicus is Legistar's listing.
     legistar_page = bool(_LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail)\.aspx", text))
     if path.endswith("viewpublisher.php") or (len(_GRANICUS_LINK.findall(text)) >= 2 and not legistar_page):
@@ -671,6 +676,27 @@ def _primegov_portal(page: Page, text: str) -> Recognised | None:
 _GRANICUS_ONE_MEETING = {"agendaviewer.php": "agenda", "minutesviewer.php": "minutes", "mediaplayer.php": "video player",
                          "generatedagendaviewer.php": "agenda", "documentviewer.php": "document",
                          "asx.php": "video file"}
+
+
+def _iqm2_calendar(url: str) -> str:
+    """The calendar of the IQM2 site `url` is on (the crawl fills in the window's dates)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], "/Citizens/Calendar.aspx", "", ""))
+
+
+def _iqm2_site(host: str) -> str | None:
+    """The site an `iqm2.com` host names (`atlantacityga` of `atlantacityga.iqm2.com`)."""
+    return host.split(".", 1)[0] if host.endswith(iqm2.HOST) else None
+
+
+def iqm2_single_meeting(url: str) -> str | None:
+    """What to say of one meeting's page on IQM2 (`Detail_Meeting.aspx?ID=N`, `SplitView.aspx`):
+    the site's calendar is the listing to give."""
+    parts = urlsplit(url)
+    page = parts.path.rsplit("/", 1)[-1].lower()
+    if not (parts.hostname or "").lower().endswith(iqm2.HOST) or page not in ("detail_meeting.aspx", "splitview.aspx"):
+        return None
+    return f"one meeting's page on IQM2, not a listing of meetings: give the site's calendar instead, {_iqm2_calendar(url)}"
 
 
 def granicus_single_meeting(url: str) -> str | None:
@@ -757,6 +783,12 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         api = url if listed else f"{scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
         return Recognised("primegov", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
+    if host.endswith(iqm2.HOST) and not host.startswith("www."):
+        start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+        calendar = _iqm2_calendar(url)
+        return Recognised("iqm2", calendar, here, name=_iqm2_site(host),
+                          lead=Lead(iqm2.calendar_url(calendar, start, end), HTML_TYPE,
+                                    "the IQM2 calendar of the window"))
     if host.endswith(civicweb.HOSTS) and not host.startswith("www."):  # (www: the vendor's own site)
         start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
         site = civicweb.site_of(url)

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from tracker.bills.billstatus import parse_billstatus
 from tracker.bills.diff import diff_bill
 from tracker.changes import Change
-from tracker.meetings import agendas, civicweb, ical, legistar_calendar, portals
+from tracker.meetings import agendas, civicweb, ical, iqm2, legistar_calendar, portals
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.records import Listing, ListingContext, Record
 from tracker.states import diff_bill as diff_state_bill
@@ -119,6 +119,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window.
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=civicweb.parse_meetings,
                parser_version="civicweb-1"),
+    # IQM2 (Accela, now Granicus): the site's calendar in its list view for the crawl's window.
+    SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=iqm2.parse_calendar, parser_version="iqm2-1"),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 # The window of meetings a meeting source reads (days before and after now): listing spiders keep

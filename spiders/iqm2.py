@@ -1,0 +1,20 @@
+"""IQM2 meeting calendars (HTML). The watch names the site (any address on it); the spider reads
+its calendar's list view for the crawl's window (`calendar_url`), one conditional GET a run."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from spiders.listing import ListingSpider
+from tracker.meetings.iqm2 import calendar_url
+
+
+class Iqm2Spider(ListingSpider):
+    name = "iqm2"
+    accept = "text/html"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        start, end = self.window(self.context(self.url))
+        self.url = calendar_url(self.url, date.fromisoformat(start), date.fromisoformat(end))

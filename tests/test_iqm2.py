@@ -1,0 +1,156 @@
+"""IQM2 calendars: real recorded list views (tests/data/local/corpus/iqm2, origins in its SOURCES.md),
+a later state derived from one (labelled), the spider through the real engine asking for the
+window's list view, one meeting's page refused in one line, and `detect` naming the platform."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from listings import listing_of
+from statusjson import changes_json, status_json
+
+from tracker.cli import main
+from tracker.config import load_config
+from tracker.crawl import run_crawls
+from tracker.demo.replay import Fault, ReplayServer
+from tracker.meetings.iqm2 import calendar_url, parse_calendar
+from tracker.meetings.normalize import SourceParseError
+from tracker.store import Store
+
+DATA = Path(__file__).parent / "data"
+CORPUS = DATA / "local" / "corpus" / "iqm2"
+ATLANTA = (CORPUS / "atlanta_calendar_list.html").read_bytes()
+CALENDAR = "/Citizens/Calendar.aspx"
+
+
+def read(name: str, host: str, zone: str = "America/Los_Angeles") -> dict[str, dict[str, Any]]:
+    meetings, problems = listing_of(parse_calendar, (CORPUS / name).read_bytes(), url=f"https://{host}{CALENDAR}",
+                                    body="Council", timezone=zone)
+    assert problems == []
+    return {mt["source_ref"]: mt for mt in meetings}
+
+
+def test_a_cancelled_row_a_row_without_time_and_the_place_from_the_tooltip() -> None:
+    meetings = read("santamonica_calendar_list.html", "santamonicacityca.iqm2.com")
+    assert sum(mt["status"] == "cancelled" for mt in meetings.values()) == 24
+    cancelled = meetings["1041"]
+    assert (cancelled["status_text"], cancelled["title"], cancelled["documents"]) == ("Cancelled",
+                                                                                    "City Council - Regular Meeting", [])
+    untimed = meetings["1051"]  # "May 28, 2015" only; its tooltip says "12:00 AM"
+    assert untimed["time_tbd"] is True and untimed["start"] is None and untimed["date"] == "2015-05-28"
+    held = meetings["1034"]
+    assert held["start"] == "2015-04-29T00:30:00+00:00" and held["body"] == "City Council"
+    assert held["location"].startswith("City Hall Council Chambers, 1685 Main Street")
+
+
+def test_documents_as_the_site_labels_them_and_the_video_in_an_onclick() -> None:
+    clayton = read("claytoncounty_calendar_list.html", "claytoncountyga.iqm2.com", "America/New_York")["1342"]
+    assert [(doc["kind"], doc["label"]) for doc in clayton["documents"]] == [
+        ("agenda", "Agenda"), ("packet", "Agenda Packet"), ("other", "Summary"), ("minutes", "Minutes"),
+        ("video", "Video")]
+    assert clayton["livestream_url"] == \
+        "https://claytoncountyga.iqm2.com/Citizens/SplitView.aspx?Mode=Video&MeetingID=1342&Format=Minutes"
+    norcross = read("norcross_calendar_list.html", "norcrossga.iqm2.com", "America/New_York")["2365"]
+    assert norcross["documents"] == [] and norcross["agenda_url"] is None  # every slot a placeholder
+
+
+def test_one_bad_row_is_its_own_line() -> None:
+    page = ATLANTA.replace(b"Detail_Meeting.aspx?ID=4259", b"Detail_Meeting.aspx", 1)
+    page = page.replace(b">Jan 20, 2026", b">sometime", 1)
+    meetings, problems = listing_of(parse_calendar, page, url=f"https://atlantacityga.iqm2.com{CALENDAR}",
+                                    timezone="America/New_York")
+    assert len(meetings) == 162 and len(problems) == 2
+    assert "no meeting link (Detail_Meeting.aspx?ID=N)" in problems[0]
+    assert "date 'sometime" in problems[1]
+
+
+def test_one_meetings_page_and_other_pages_are_one_line() -> None:
+    with pytest.raises(SourceParseError) as raised:
+        listing_of(parse_calendar, (DATA / "not_listings" / "crevecoeur_iqm2_meeting.html").read_bytes(),
+                   url="https://crevecoeurcitymo.iqm2.com/Citizens/Detail_Meeting.aspx?ID=5011")
+    assert str(raised.value) == ("one meeting's page on IQM2 (Detail_Meeting.aspx), not its calendar: watch "
+                                 "https://crevecoeurcitymo.iqm2.com/Citizens/Calendar.aspx")
+    with pytest.raises(SourceParseError) as raised:
+        listing_of(parse_calendar, b"<html><head><title>Parks</title></head><body><p>Pools</p></body></html>")
+    assert str(raised.value).startswith("no meeting rows found: no IQM2 calendar rows (div.MeetingRow)")
+
+
+def test_the_window_asked_for_on_any_address_of_the_site() -> None:
+    for given in ("https://atlantacityga.iqm2.com/Citizens/default.aspx",
+                  "https://atlantacityga.iqm2.com/Citizens/Calendar.aspx?Frame=Yes",
+                  "https://u:secret@atlantacityga.iqm2.com/Citizens/Detail_Meeting.aspx?ID=4098"):
+        assert calendar_url(given, date(2026, 3, 4), date(2026, 7, 29)) == \
+            "https://atlantacityga.iqm2.com/Citizens/Calendar.aspx?View=List&From=3/2/2026&To=8/2/2026"
+
+
+# -- through the engine -----------------------------------------------------------------------
+
+def atlanta_later() -> bytes:
+    """derived: the recorded calendar with the 20 April committee on council (4392) marked
+    cancelled in its link's tooltip, and an agenda posted for the 20 April council meeting (4258)"""
+    page = re.sub(rb'(Detail_Meeting\.aspx\?ID=4392" title="[^"]*?Status:&#09;)Scheduled', rb"\1Cancelled", ATLANTA)
+    at = page.index(b"Detail_Meeting.aspx?ID=4258")
+    hidden = b"<a href='' class='HiddenDocumentLink' target=''>Agenda</a>"
+    slot = page.index(hidden, at)
+    return page[:slot] + b"<a href='FileOpen.aspx?Type=14&ID=9999&Inline=True' class='' target='_blank'>Agenda</a>" + \
+        page[slot + len(hidden):]
+
+
+def test_iqm2_through_the_engine(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
+    replay.add(CALENDAR, ATLANTA, content_type="text/html")
+    config_path = tmp_path / "tracker.toml"
+    config_path.write_text('[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "atl"\nname = "Atlanta City Council"\n'
+                           f'timezone = "America/New_York"\niqm2 = "{replay.url}/Citizens/default.aspx"\n')
+    config = load_config(config_path, env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    asked = [(r.path, r.query.get("View"), r.query.get("From"), r.query.get("To")) for r in replay.requests
+             if r.path != "/robots.txt"]
+    assert asked == [(CALENDAR, "List", "3/2/2026", "8/2/2026")]  # March 2 to July 30, in whole weeks
+    stored = {mt["entity"].rsplit(":", 1)[1]: mt for mt in status_json(store, config)["meetings"]}
+    assert report.items > 40 and changes_json(store) == []
+    assert stored["4392"]["status"] == "confirmed" and stored["4258"]["agenda_url"] is None
+    replay.replace(CALENDAR, atlanta_later())
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    found = sorted((c["kind"], c["entity"].rsplit(":", 1)[1]) for c in changes_json(store))
+    assert found == [("meeting.agenda_posted", "4258"), ("meeting.cancelled", "4392")]
+    (report,) = run_crawls(config, store)
+    assert report.not_modified == 1 and len(changes_json(store)) == 2
+    replay.set_fault(CALENDAR, Fault.status(503))
+    before = status_json(store, config)["meetings"]
+    (report,) = run_crawls(config, store)
+    assert len(report.errors) == 1 and "iqm2:atl" in report.errors[0]
+    assert status_json(store, config)["meetings"] == before
+
+
+def test_detect_names_an_iqm2_site_by_its_address_and_reads_the_window(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
+    replay.add("/Citizens/default.aspx", b"<!DOCTYPE html><html><head><title>Meeting Portal - Atlanta, GA</title>"
+               b"</head><body><div id='calendar'></div></body></html>")
+    replay.add(CALENDAR, ATLANTA, content_type="text/html")
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[crawl]\ndelay_seconds = 0\n[sources.legistar]\nbase_url = "{replay.url}/v1"\n')
+    result = CliRunner(env={"http_proxy": replay.url, "no_proxy": "", "NO_PROXY": ""}).invoke(
+        main, ["--config", str(config), "sources", "detect", "http://atlantacityga.iqm2.com/Citizens/default.aspx"],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("IQM2 calendar: told by its address")
+    assert 'iqm2 = "http://atlantacityga.iqm2.com/Citizens/Calendar.aspx"' in result.stdout
+    assert "Atlanta City Council - Regular Meeting" in result.stdout.split("The next meetings it would read:", 1)[1]
+    replay.add("/Citizens/Detail_Meeting.aspx", DATA / "not_listings" / "crevecoeur_iqm2_meeting.html",
+               content_type="text/html")
+    one = CliRunner(env={"http_proxy": replay.url, "no_proxy": "", "NO_PROXY": ""}).invoke(
+        main, ["--config", str(config), "sources", "detect",
+               "http://atlantacityga.iqm2.com/Citizens/Detail_Meeting.aspx?ID=4098"])
+    assert one.exit_code == 1 and one.stderr.strip().endswith(
+        "one meeting's page on IQM2, not a listing of meetings: give the site's calendar instead, "
+        "http://atlantacityga.iqm2.com/Citizens/Calendar.aspx")

@@ -1,0 +1,184 @@
+"""IQM2 (Accela, now Granicus) meeting calendars: `https://<site>.iqm2.com/Citizens/Calendar.aspx`,
+read in its list view for the crawl's window (`calendar_url`).
+
+A meeting is a `div.MeetingRow` (`Alt` on every other one), under month dividers:
+- `div.RowLink a`: the meeting's page (`Detail_Meeting.aspx?ID=N`, N its identity) and its day and
+  time as a reader sees them ("Jan 5, 2026 1:00 PM"; only the day when no time is set: time TBD,
+  though the link's tooltip then says "12:00 AM");
+- the link's tooltip (`title`): "MONDAY, JANUARY 5, 2026  1:00 PM", then "Board:", "Type:" and
+  "Status:" lines (Scheduled, Closed, Cancelled), then the place's name and address, each on a
+  line of its own: in the list view the only place the body, the status and the place are said;
+- `div.RowDetails`: "<board> - <type>", the title;
+- `div.MeetingLinks`: the documents (`FileOpen.aspx?Type=T&ID=N`, labelled by the site: "Agenda",
+  "Agenda Packet", "Minutes", "Minutes Packet", "Summary"), a placeholder `a.HiddenDocumentLink`
+  for each it lacks, and the video in an `onclick` (`OpenWindow("/Citizens/SplitView.aspx?Mode=Video...")`).
+  A cancelled meeting shows `span.MeetingCancelled` ("Cancelled") instead of its links.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from lxml import etree
+
+from tracker.meetings.normalize import DocumentList, SourceParseError, in_window, title_items
+from tracker.meetings.pages import Resolver, html_tree, link_label, page_seen, resolver, words_of
+from tracker.meetings.portals import meeting_record, row_problem
+from tracker.records import Listing, ListingContext, Meeting
+
+NO_ROWS = "no meeting rows found"
+# Hosts that are always this platform (a city's own domain may front it: `detect` reads content).
+HOST = ".iqm2.com"
+_MEETING_ID = re.compile(r"Detail_Meeting\.aspx\?(?:[^#]*&)?ID=(\d+)", re.I)
+_WHEN = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})(?:\s+(\d{1,2}):(\d\d)\s*([AaPp])\.?[Mm]\.?)?")
+_MONTHS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                             "nov", "dec"), start=1)}
+_FIELD = re.compile(r"^(Board|Type|Status):\s*(.*)$")
+_VIDEO = re.compile(r"OpenWindow\(\s*[\"']([^\"']*SplitView\.aspx[^\"']*)[\"']", re.I)
+
+
+def calendar_url(url: str, start: date, end: date) -> str:
+    """The site's calendar in its list view from `start` to `end`, widened to whole weeks (so the
+    address, and with it the conditional GET, stays the same for a week); any address on the site
+    names it (its calendar, its home page, a meeting's page)."""
+    parts = urlsplit(url)
+    first = start - timedelta(days=start.weekday())
+    last = end + timedelta(days=6 - end.weekday())
+    query = f"View=List&From={first.month}/{first.day}/{first.year}&To={last.month}/{last.day}/{last.year}"
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], "/Citizens/Calendar.aspx", query, ""))
+
+
+def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
+    """Every `div.MeetingRow` of an IQM2 calendar page; one that cannot be read is its own line. A
+    single meeting's page (`Detail_Meeting.aspx`) is named in one line, with the calendar to watch."""
+    root = html_tree(data)
+    rows = [node for node in root.iter("div") if "MeetingRow" in (node.get("class") or "")
+            and "MeetingRow" in node.get("class", "").split()]
+    if not rows:
+        if any("lblMeetingDate" in (node.get("id") or "") for node in root.iter("span")):
+            site = urlsplit(ctx.url)
+            raise SourceParseError("one meeting's page on IQM2 (Detail_Meeting.aspx), not its calendar: watch "
+                                   f"{site.scheme}://{site.netloc}/Citizens/Calendar.aspx")
+        if any("rptMeetings" in (node.get("id") or "") or "ctlMeetings" in (node.get("id") or "")
+               for node in root.iter("div", "span", "table")):
+            return Listing([], [])  # the calendar's own frame, no meeting in its dates
+        raise SourceParseError(f"{NO_ROWS}: no IQM2 calendar rows (div.MeetingRow); {page_seen(root)}")
+    meetings: dict[str, Meeting] = {}
+    problems: list[str] = []
+    absolute = _resolver(ctx.url)
+    for n, row in enumerate(rows):
+        try:
+            if (meeting := _row(row, ctx, absolute)) is not None:
+                meetings.setdefault(meeting.source_ref, meeting)
+        except Exception as exc:  # one row that cannot be read is that row's problem
+            problems.append(row_problem("meeting row", n + 1, words_of(_parts(row).get("RowDetails")), exc))
+    return Listing(list(meetings.values()), problems)
+
+
+_PARTS = frozenset({"RowLink", "RowDetails", "MeetingLinks", "MeetingCancelled"})
+
+
+def _parts(row: etree._Element) -> dict[str, etree._Element]:
+    """The row's parts by class (its link, title, documents box, a cancelled mark), the first of
+    each, in one pass over its elements."""
+    parts: dict[str, etree._Element] = {}
+    for node in row.iter("div", "span"):
+        if classes := node.get("class"):
+            for name in _PARTS.intersection(classes.split()):
+                parts.setdefault(name, node)
+    return parts
+
+
+def _resolver(url: str) -> Resolver:
+    """`resolver(url)`, a link relative to the page's folder (`FileOpen.aspx?Type=14&ID=3810`, the
+    many document links) joined without `urljoin`'s parse."""
+    absolute = resolver(url)
+    split = urlsplit(url)
+    folder = f"{split.scheme}://{split.netloc}{split.path.rsplit('/', 1)[0]}/"
+
+    def join(href: str) -> str:
+        return folder + href if _PLAIN_RELATIVE.fullmatch(href) else absolute(href)
+
+    return join
+
+
+# a page in the same folder with a plain query: no scheme, no "/", "..", "#", blank or "\\"
+_PLAIN_RELATIVE = re.compile(r"[A-Za-z][\w-]*\.aspx(?:\?[\w.=&%+-]*)?")
+
+
+def _row(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> Meeting | None:
+    parts = _parts(row)
+    link = next(parts["RowLink"].iter("a"), None) if "RowLink" in parts else None
+    found = _MEETING_ID.search(link.get("href") or "") if link is not None else None
+    if link is None or found is None:
+        raise ValueError("no meeting link (Detail_Meeting.aspx?ID=N)")
+    day, clock = _when(words_of(link))
+    if not in_window(ctx, day):
+        return None
+    said = _tooltip(link.get("title") or "")
+    title = words_of(parts.get("RowDetails")) or " - ".join(p for p in (said.get("Board"), said.get("Type")) if p) or "Meeting"
+    cancelled = said.get("Status", "").lower() == "cancelled" or "MeetingCancelled" in parts
+    return meeting_record(
+        source="iqm2", ref=found.group(1), body=said.get("Board") or ctx.body, title=title,
+        local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
+        off="Cancelled" if cancelled else None, location=said.get("place"),
+        documents=_documents(parts.get("MeetingLinks"), absolute), url=absolute(link.get("href") or ""),
+        items=title_items(title, ctx.keywords))
+
+
+def _when(text: str) -> tuple[date, time | None]:
+    """The day and time the row's link shows ("Jan 5, 2026 1:00 PM"; "Dec 22, 2015": time TBD)."""
+    found = _WHEN.search(text)
+    month = _MONTHS.get(found.group(1)[:3].lower()) if found else None
+    if found is None or month is None:
+        raise ValueError(f"date {text[:40]!r} is not a date")
+    day = date(int(found.group(3)), month, int(found.group(2)))
+    if found.group(4) is None:
+        return day, None
+    hour = int(found.group(4)) % 12 + (12 if found.group(6).lower() == "p" else 0)
+    return day, time(hour, int(found.group(5)))
+
+
+def _tooltip(text: str) -> dict[str, str]:
+    """The link's tooltip as fields: Board, Type, Status, and `place` (the lines after them: the
+    place's name and address, joined)."""
+    lines = [line.strip() for line in re.split(r"[\r\n]+", text)]
+    fields: dict[str, str] = {}
+    place: list[str] = []
+    for line in lines[1:]:
+        if field := _FIELD.match(line):
+            fields[field.group(1)] = " ".join(field.group(2).split())
+        elif line and "Status" in fields:
+            place.append(" ".join(line.split()))
+    if place:
+        fields["place"] = ", ".join(place)
+    return fields
+
+
+def _documents(box: etree._Element | None, absolute: Resolver) -> list[Any]:
+    """The row's documents and video, in the page's order; the placeholders for missing ones left out."""
+    documents = DocumentList()
+    if box is not None:
+        for a in box.iter("a"):
+            if "HiddenDocumentLink" in (a.get("class") or ""):
+                continue
+            label = link_label(a) or "Document"
+            href = (a.get("href") or "").strip()
+            if video := _VIDEO.search(a.get("onclick") or ""):
+                documents.add(absolute(video.group(1)), label, "video")
+            elif href and href != "#" and not href.lower().startswith("javascript:"):
+                documents.add(absolute(href), label, _kind(label))
+    return documents.items
+
+
+def _kind(label: str) -> str:
+    """What a document is, by the site's label for it ("Agenda Packet", "Minutes", "Summary")."""
+    lowered = label.lower()
+    if "minutes" in lowered:
+        return "minutes"
+    if "packet" in lowered:
+        return "packet"
+    return "agenda" if "agenda" in lowered else "other"
