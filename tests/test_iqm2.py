@@ -59,6 +59,16 @@ def test_documents_as_the_site_labels_them_and_the_video_in_an_onclick() -> None
     assert norcross["documents"] == [] and norcross["agenda_url"] is None  # every slot a placeholder
 
 
+def test_a_status_in_any_spelling_and_a_scripts_address_never_stored() -> None:
+    page = re.sub(rb'(Detail_Meeting\.aspx\?ID=4098" title="[^"]*?Status:&#09;)Closed', rb"\1Canceled", ATLANTA)
+    page = page.replace(b'href="/Citizens/Detail_Meeting.aspx?ID=4259"', b'href="javascript:alert(1)//Detail_Meeting.aspx?ID=4259"')
+    meetings, _ = listing_of(parse_calendar, page, url=f"https://atlantacityga.iqm2.com{CALENDAR}",
+                             timezone="America/New_York")
+    by_ref = {mt["source_ref"]: mt for mt in meetings}
+    assert (by_ref["4098"]["status"], by_ref["4098"]["status_text"]) == ("cancelled", "Canceled")
+    assert by_ref["4259"]["url"] == "https://atlantacityga.iqm2.com/Citizens/Detail_Meeting.aspx?ID=4259"
+
+
 def test_one_bad_row_is_its_own_line() -> None:
     page = ATLANTA.replace(b"Detail_Meeting.aspx?ID=4259", b"Detail_Meeting.aspx", 1)
     page = page.replace(b">Jan 20, 2026", b">sometime", 1)
@@ -85,7 +95,7 @@ def test_the_window_asked_for_on_any_address_of_the_site() -> None:
                   "https://atlantacityga.iqm2.com/Citizens/Calendar.aspx?Frame=Yes",
                   "https://u:secret@atlantacityga.iqm2.com/Citizens/Detail_Meeting.aspx?ID=4098"):
         assert calendar_url(given, date(2026, 3, 4), date(2026, 7, 29)) == \
-            "https://atlantacityga.iqm2.com/Citizens/Calendar.aspx?View=List&From=3/2/2026&To=8/2/2026"
+            "https://atlantacityga.iqm2.com/Citizens/Calendar.aspx?View=List&From=3/2/2026&To=8/9/2026"
 
 
 # -- through the engine -----------------------------------------------------------------------
@@ -113,7 +123,7 @@ def test_iqm2_through_the_engine(tmp_path: Path, replay: ReplayServer, monkeypat
     assert report.ok, report.errors
     asked = [(r.path, r.query.get("View"), r.query.get("From"), r.query.get("To")) for r in replay.requests
              if r.path != "/robots.txt"]
-    assert asked == [(CALENDAR, "List", "3/2/2026", "8/2/2026")]  # March 2 to July 30, in whole weeks
+    assert asked == [(CALENDAR, "List", "3/2/2026", "8/9/2026")]  # March 2 to July 30: 23 whole weeks
     stored = {mt["entity"].rsplit(":", 1)[1]: mt for mt in status_json(store, config)["meetings"]}
     assert report.items > 40 and changes_json(store) == []
     assert stored["4392"]["status"] == "confirmed" and stored["4258"]["agenda_url"] is None

@@ -638,7 +638,7 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
     path = urlsplit(url).path.lower()
     if selector.xpath(_CALENDAR_GRID):
         return Recognised("legistar_calendar", url, "its content (Legistar's web calendar grid)")
-    if "MeetingRow" in text and "Detail_Meeting.aspx" in text:
+    if _IQM2_ROWS.search(text) and _IQM2_OWN_MEETING.search(text):  # its rows, linking meetings on its own site
         return Recognised("iqm2", _iqm2_calendar(url), "its content (IQM2 calendar rows)",
                           name=_iqm2_site(urlsplit(url).hostname or ""))
     # A Legistar calendar that plays its meetings' video from Granicus is Legistar's listing.
@@ -676,6 +676,10 @@ def _primegov_portal(page: Page, text: str) -> Recognised | None:
 _GRANICUS_ONE_MEETING = {"agendaviewer.php": "agenda", "minutesviewer.php": "minutes", "mediaplayer.php": "video player",
                          "generatedagendaviewer.php": "agenda", "documentviewer.php": "document",
                          "asx.php": "video file"}
+
+
+_IQM2_ROWS = re.compile(r"""class=["']Row MeetingRow""")
+_IQM2_OWN_MEETING = re.compile(r"""href=["'](?:/Citizens/)?Detail_Meeting\.aspx\?""", re.I)
 
 
 def _iqm2_calendar(url: str) -> str:

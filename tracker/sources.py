@@ -116,9 +116,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
                parser_version="boarddocs-3"),
-    # CivicWeb / Diligent Community: the site's meeting list for the crawl's window.
+    # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
+    # meeting's documents too (a baseline: documents first read are no "agenda posted").
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=civicweb.parse_meetings,
-               parser_version="civicweb-1"),
+               parser_version="civicweb-2"),
     # IQM2 (Accela, now Granicus): the site's calendar in its list view for the crawl's window.
     SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=iqm2.parse_calendar, parser_version="iqm2-1"),
 )}

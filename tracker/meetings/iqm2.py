@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from lxml import etree
 
-from tracker.meetings.normalize import DocumentList, SourceParseError, in_window, title_items
+from tracker.meetings.normalize import DocumentList, SourceParseError, cancellation, in_window, title_items
 from tracker.meetings.pages import Resolver, html_tree, link_label, page_seen, resolver, words_of
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
@@ -32,21 +32,24 @@ from tracker.records import Listing, ListingContext, Meeting
 NO_ROWS = "no meeting rows found"
 # Hosts that are always this platform (a city's own domain may front it: `detect` reads content).
 HOST = ".iqm2.com"
-_MEETING_ID = re.compile(r"Detail_Meeting\.aspx\?(?:[^#]*&)?ID=(\d+)", re.I)
 _WHEN = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})(?:\s+(\d{1,2}):(\d\d)\s*([AaPp])\.?[Mm]\.?)?")
 _MONTHS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                              "nov", "dec"), start=1)}
+# the template's empty address fields ("Santa Monica City Hall, __, __  __")
+_BLANK_FIELDS = re.compile(r"(?:,?\s*\b_+\b)+")
 _FIELD = re.compile(r"^(Board|Type|Status):\s*(.*)$")
 _VIDEO = re.compile(r"OpenWindow\(\s*[\"']([^\"']*SplitView\.aspx[^\"']*)[\"']", re.I)
 
 
 def calendar_url(url: str, start: date, end: date) -> str:
-    """The site's calendar in its list view from `start` to `end`, widened to whole weeks (so the
-    address, and with it the conditional GET, stays the same for a week); any address on the site
-    names it (its calendar, its home page, a meeting's page)."""
+    """The site's calendar in its list view from `start` to `end`: from the Monday starting the
+    week of `start`, for as many whole weeks as the window can need (23, past `end` by a few days),
+    so the address, and with it the conditional GET, stays the same from Monday to Sunday; any
+    address on the site names it (its calendar, its home page, a meeting's page)."""
     parts = urlsplit(url)
     first = start - timedelta(days=start.weekday())
-    last = end + timedelta(days=6 - end.weekday())
+    weeks = max(23, -(-((end - first).days + 1) // 7))  # the crawl's window: 151 days from `start`
+    last = first + timedelta(weeks=weeks, days=-1)
     query = f"View=List&From={first.month}/{first.day}/{first.year}&To={last.month}/{last.day}/{last.year}"
     return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], "/Citizens/Calendar.aspx", query, ""))
 
@@ -109,23 +112,34 @@ def _resolver(url: str) -> Resolver:
 _PLAIN_RELATIVE = re.compile(r"[A-Za-z][\w-]*\.aspx(?:\?[\w.=&%+-]*)?")
 
 
+def _meeting_id(href: str) -> str | None:
+    """N of a `Detail_Meeting.aspx?ID=N` link."""
+    parts = urlsplit(href)
+    if not parts.path.lower().endswith("detail_meeting.aspx"):
+        return None
+    found = next((value for key, value in parse_qsl(parts.query) if key.lower() == "id"), "")
+    return found if found.isascii() and found.isdigit() else None
+
+
 def _row(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> Meeting | None:
     parts = _parts(row)
     link = next(parts["RowLink"].iter("a"), None) if "RowLink" in parts else None
-    found = _MEETING_ID.search(link.get("href") or "") if link is not None else None
-    if link is None or found is None:
+    ref = _meeting_id((link.get("href") or "").strip()) if link is not None else None
+    if link is None or ref is None:
         raise ValueError("no meeting link (Detail_Meeting.aspx?ID=N)")
     day, clock = _when(words_of(link))
     if not in_window(ctx, day):
         return None
     said = _tooltip(link.get("title") or "")
     title = words_of(parts.get("RowDetails")) or " - ".join(p for p in (said.get("Board"), said.get("Type")) if p) or "Meeting"
-    cancelled = said.get("Status", "").lower() == "cancelled" or "MeetingCancelled" in parts
+    off = cancellation(status=said.get("Status")) or ("Cancelled" if "MeetingCancelled" in parts else None)
+    page = absolute((link.get("href") or "").strip())
+    if not page.startswith(("https://", "http://")):  # a script's address: the page is where the id says
+        page = absolute(f"Detail_Meeting.aspx?ID={ref}")
     return meeting_record(
-        source="iqm2", ref=found.group(1), body=said.get("Board") or ctx.body, title=title,
+        source="iqm2", ref=ref, body=said.get("Board") or ctx.body, title=title,
         local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
-        off="Cancelled" if cancelled else None, location=said.get("place"),
-        documents=_documents(parts.get("MeetingLinks"), absolute), url=absolute(link.get("href") or ""),
+        off=off, location=said.get("place"), documents=_documents(parts.get("MeetingLinks"), absolute), url=page,
         items=title_items(title, ctx.keywords))
 
 
@@ -151,8 +165,8 @@ def _tooltip(text: str) -> dict[str, str]:
     for line in lines[1:]:
         if field := _FIELD.match(line):
             fields[field.group(1)] = " ".join(field.group(2).split())
-        elif line and "Status" in fields:
-            place.append(" ".join(line.split()))
+        elif line and "Status" in fields and (words := _BLANK_FIELDS.sub("", " ".join(line.split())).strip(" ,")):
+            place.append(words)
     if place:
         fields["place"] = ", ".join(place)
     return fields
