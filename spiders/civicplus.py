@@ -7,13 +7,9 @@ the first rows of each, so meetings would seem to vanish from it (see `civicplus
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date
 
-import scrapy
-
-from spiders.listing import FUTURE_DAYS, PAST_DAYS, ListingSpider
-from tracker import clock
+from spiders.listing import ListingSpider
 from tracker.meetings.agendas import civicplus_search_url
 
 
@@ -21,9 +17,5 @@ class CivicPlusSpider(ListingSpider):
     name = "civicplus"
     accept = "text/html"
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        now = clock.now()
-        self.url = civicplus_search_url(self.url, (now - timedelta(days=PAST_DAYS)).date(),
-                                        (now + timedelta(days=FUTURE_DAYS)).date())
-        async for request in super().start():
-            yield request
+    def address_for(self, start: date, end: date) -> str:
+        return civicplus_search_url(self.url, start, end)

@@ -39,10 +39,8 @@ class CivicWebSpider(ListingSpider):
     name = "civicweb"
     accept = "application/json"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        start, end = self.window(self.context(self.url))
-        self.url = listing_url(self.url, date.fromisoformat(start), date.fromisoformat(end))
+    def address_for(self, start: date, end: date) -> str:
+        return listing_url(self.url, start, end)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_listing, errback=self.failed,

@@ -4,7 +4,6 @@ its calendar's list view for the crawl's window (`calendar_url`), one conditiona
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from spiders.listing import ListingSpider
 from tracker.meetings.iqm2 import calendar_url
@@ -14,7 +13,5 @@ class Iqm2Spider(ListingSpider):
     name = "iqm2"
     accept = "text/html"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        start, end = self.window(self.context(self.url))
-        self.url = calendar_url(self.url, date.fromisoformat(start), date.fromisoformat(end))
+    def address_for(self, start: date, end: date) -> str:
+        return calendar_url(self.url, start, end)

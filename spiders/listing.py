@@ -36,6 +36,8 @@ class ListingSpider(TrackerSpider):
         self.kind = SOURCES[self.name]
         self.zone = watch.timezone or config.tracker.timezone
         self.url: str = watch.source or ""
+        start, end = self.window(self.context(self.url))
+        self.url = self.address_for(date.fromisoformat(start), date.fromisoformat(end))
         # A listing read by another parser version is fetched whole once (not conditionally), so a
         # parser upgrade takes effect without waiting for the source to change.
         self.refetch = ListingCursor.load(cursor).parser != self.kind.parser_version
@@ -60,6 +62,11 @@ class ListingSpider(TrackerSpider):
         if response.meta.get("validators"):
             self.report.listing_validators.append(response.meta["validators"])
         yield from self.meeting_items(listing, ctx, response.url)
+
+    def address_for(self, start: date, end: date) -> str:
+        """What is asked for the crawl's window (`start`..`end`): the watch's address itself, or,
+        for a site whose listing takes dates, that listing of the window."""
+        return self.url
 
     def context(self, url: str) -> ListingContext:
         """What the parser is told: the watch, its zone and keywords, and the crawl's window."""
