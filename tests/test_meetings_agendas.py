@@ -268,10 +268,14 @@ def test_civicplus_search_url() -> None:
     window = date(2020, 10, 21), date(2021, 3, 20)  # a Wednesday and a Saturday: widened to whole weeks
     assert civicplus_search_url("https://nm-lascruces.civicplus.com/AgendaCenter/", *window) == (
         "https://nm-lascruces.civicplus.com/AgendaCenter/Search/?term=&CIDs=all&startDate=10/19/2020"
-        "&endDate=03/21/2021&dateRange=&dateSelector=")
+        "&endDate=03/28/2021&dateRange=&dateSelector=")  # 23 weeks from the Monday: any 151-day window fits
     assert civicplus_search_url("https://x.example/AgendaCenter/Search?term=&CIDs=5,7,", *window) == (
-        "https://x.example/AgendaCenter/Search/?term=&CIDs=5,7,&startDate=10/19/2020&endDate=03/21/2021"
+        "https://x.example/AgendaCenter/Search/?term=&CIDs=5,7,&startDate=10/19/2020&endDate=03/28/2021"
         "&dateRange=&dateSelector=")
+    # the window a day later, each day to Sunday: the same address (the conditional GET holds all week)
+    later = {civicplus_search_url("https://x.example/AgendaCenter", window[0] + timedelta(days=n),
+                                  window[1] + timedelta(days=n)) for n in range(5)}
+    assert len(later) == 1
     fixed = "https://x.example/AgendaCenter/Search/?term=&CIDs=all&startDate=11/08/2020&endDate=12/15/2020"
     assert civicplus_search_url(fixed, *window) == fixed
     assert civicplus_search_url("https://x.example/agendas.html", *window) == "https://x.example/agendas.html"
@@ -372,4 +376,4 @@ def test_civicplus_home_is_read_through_the_search(tmp_path: Path, replay: Repla
     (report,) = run_crawls(config, Store(config.database_url))
     assert report.ok and report.items == 28
     assert replay.count("/AgendaCenter/Search/", status=200,
-                        query={"CIDs": "all", "startDate": "10/19/2020", "endDate": "03/21/2021"}) == 1
+                        query={"CIDs": "all", "startDate": "10/19/2020", "endDate": "03/28/2021"}) == 1

@@ -51,6 +51,7 @@ from tracker.meetings.normalize import (
     time_for_day,
     title_items,
     utc_iso,
+    whole_weeks,
 )
 from tracker.meetings.pages import (
     Resolver,
@@ -142,8 +143,8 @@ def _posted(text: str, zone: str) -> str:
 
 
 def civicplus_search_url(url: str, start: date, end: date) -> str:
-    """The AgendaCenter search covering [start, end] (widened to whole weeks, so the address, and
-    with it the conditional GET, stays the same for a week). The AgendaCenter home page shows one
+    """The AgendaCenter search covering [start, end] in whole weeks (`whole_weeks`: the address,
+    and with it the conditional GET, stays the same from Monday to Sunday). The AgendaCenter home page shows one
     year per body and only the first rows of each, so it is no complete listing of the window; the
     search lists every agenda whose meeting date is in the range. A search URL that already names
     its dates, or any other page, is fetched as given."""
@@ -156,8 +157,7 @@ def civicplus_search_url(url: str, start: date, end: date) -> str:
         return url
     else:
         path += "/"  # the address AgendaCenter itself links to
-    first = start - timedelta(days=start.weekday())
-    last = end + timedelta(days=6 - end.weekday())
+    first, last = whole_weeks(start, end)
     query = {"term": query.get("term", ""), "CIDs": query.get("CIDs", "all"),
              "startDate": f"{first.month:02d}/{first.day:02d}/{first.year}",
              "endDate": f"{last.month:02d}/{last.day:02d}/{last.year}", "dateRange": "", "dateSelector": ""}

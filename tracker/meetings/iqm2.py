@@ -18,13 +18,20 @@ A meeting is a `div.MeetingRow` (`Alt` on every other one), under month dividers
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from lxml import etree
 
-from tracker.meetings.normalize import DocumentList, SourceParseError, cancellation, in_window, title_items
+from tracker.meetings.normalize import (
+    DocumentList,
+    SourceParseError,
+    cancellation,
+    in_window,
+    title_items,
+    whole_weeks,
+)
 from tracker.meetings.pages import Resolver, html_tree, link_label, page_seen, resolver, words_of
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
@@ -42,14 +49,11 @@ _VIDEO = re.compile(r"OpenWindow\(\s*[\"']([^\"']*SplitView\.aspx[^\"']*)[\"']",
 
 
 def calendar_url(url: str, start: date, end: date) -> str:
-    """The site's calendar in its list view from `start` to `end`: from the Monday starting the
-    week of `start`, for as many whole weeks as the window can need (23, past `end` by a few days),
-    so the address, and with it the conditional GET, stays the same from Monday to Sunday; any
+    """The site's calendar in its list view covering `start`..`end` in whole weeks (`whole_weeks`:
+    the address, and with it the conditional GET, stays the same from Monday to Sunday); any
     address on the site names it (its calendar, its home page, a meeting's page)."""
     parts = urlsplit(url)
-    first = start - timedelta(days=start.weekday())
-    weeks = max(23, -(-((end - first).days + 1) // 7))  # the crawl's window: 151 days from `start`
-    last = first + timedelta(weeks=weeks, days=-1)
+    first, last = whole_weeks(start, end)
     query = f"View=List&From={first.month}/{first.day}/{first.year}&To={last.month}/{last.day}/{last.year}"
     return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], "/Citizens/Calendar.aspx", query, ""))
 

@@ -219,6 +219,15 @@ def _ascii_words(keywords: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]]
     return tuple((keyword, tuple(keyword.lower().split())) for keyword in keywords)
 
 
+def whole_weeks(start: date, end: date) -> tuple[date, date]:
+    """The days a dated listing is asked for, covering `start`..`end`: from the Monday of `start`'s
+    week, as many whole weeks as a window of this length can need from any weekday. The crawl's
+    window moves a day a run, so the address (and the conditional GET it carries) changes only on
+    Mondays, not also when the window's end crosses a Sunday."""
+    first = start - timedelta(days=start.weekday())
+    return first, first + timedelta(weeks=-(-((end - start).days + 7) // 7), days=-1)
+
+
 def in_window(ctx: ListingContext, day: date | None) -> bool:
     """Whether a meeting on `day` can be in the listing's window (a day's slack either side for the
     zones): one outside it is dropped by the spider anyway, so a parser skips the rest of its row
