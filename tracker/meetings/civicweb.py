@@ -23,7 +23,14 @@ from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from tracker.meetings.normalize import DocumentList, SourceParseError, first_of, in_window, title_items
+from tracker.meetings.normalize import (
+    MONTH_NUMBERS,
+    DocumentList,
+    SourceParseError,
+    first_of,
+    in_window,
+    title_items,
+)
 from tracker.meetings.portals import clock_field, meeting_record, read_json, read_rows, row_field
 from tracker.records import Document, Listing, ListingContext, Meeting
 
@@ -34,8 +41,6 @@ from tracker.records import Document, Listing, ListingContext, Meeting
 _MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _DATE_IN_NAME = re.compile(rf"\s*-\s*(?:{_MONTH}\s+(\d{{1,2}}),?|(\d{{1,2}})\s+{_MONTH})\s+(\d{{4}})(?=\s*(?:[-(]|$))",
                            re.I)
-_MONTHS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                             "dec"), start=1)}
 MEETINGS_PATH = "/Services/MeetingsService.svc/meetings"
 # A document's `DocumentType` (seen on six sites): what it is, and the label the portal gives it.
 _DOCUMENT_TYPES = {1: ("agenda", "Agenda"), 4: ("packet", "Agenda Packet"), 9: ("minutes", "Minutes"),
@@ -130,7 +135,7 @@ def _without_its_date(name: str, day: date) -> str:
     if not found:
         return name
     month, number = (found.group(1), found.group(2)) if found.group(1) else (found.group(4), found.group(3))
-    if (int(found.group(5)), _MONTHS[month[:3].lower()], int(number)) != (day.year, day.month, day.day):
+    if (int(found.group(5)), MONTH_NUMBERS[month[:3].lower()], int(number)) != (day.year, day.month, day.day):
         return name
     return (name[:found.start()] + name[found.end():]).strip(" -") or name
 

@@ -28,6 +28,8 @@ from tracker.meetings.normalize import (
     DocumentList,
     SourceParseError,
     cancellation,
+    find_date,
+    find_time,
     in_window,
     title_items,
     whole_weeks,
@@ -39,9 +41,6 @@ from tracker.records import Listing, ListingContext, Meeting
 NO_ROWS = "no meeting rows found"
 # Hosts that are always this platform (a city's own domain may front it: `detect` reads content).
 HOST = ".iqm2.com"
-_WHEN = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})(?:\s+(\d{1,2}):(\d\d)\s*([AaPp])\.?[Mm]\.?)?")
-_MONTHS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                             "nov", "dec"), start=1)}
 # the template's empty address fields ("Santa Monica City Hall, __, __  __")
 _BLANK_FIELDS = re.compile(r"(?:,?\s*\b_+\b)+")
 _FIELD = re.compile(r"^(Board|Type|Status):\s*(.*)$")
@@ -149,15 +148,10 @@ def _row(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> Meetin
 
 def _when(text: str) -> tuple[date, time | None]:
     """The day and time the row's link shows ("Jan 5, 2026 1:00 PM"; "Dec 22, 2015": time TBD)."""
-    found = _WHEN.search(text)
-    month = _MONTHS.get(found.group(1)[:3].lower()) if found else None
-    if found is None or month is None:
+    day = find_date(text)
+    if day is None:
         raise ValueError(f"date {text[:40]!r} is not a date")
-    day = date(int(found.group(3)), month, int(found.group(2)))
-    if found.group(4) is None:
-        return day, None
-    hour = int(found.group(4)) % 12 + (12 if found.group(6).lower() == "p" else 0)
-    return day, time(hour, int(found.group(5)))
+    return day, find_time(text)
 
 
 def _tooltip(text: str) -> dict[str, str]:

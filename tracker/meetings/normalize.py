@@ -264,7 +264,8 @@ _CLOCK = re.compile(r"(?<![\d:])(\d{1,2})(?:(?::|(?=\d\d[ap]\.?m\b))(\d\d))?\s*(
                     r"|\b(?:12(?::00)?\s*)?(noon)\b", re.I)
 _DIGIT = re.compile(r"\d")
 _TEXT_LIMIT = 4000  # a description longer than this is read only this far (untrusted, and slow to scan)
-_MONTH = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+# a month's number by its name's first three letters ("sep" of "Sept.")
+MONTH_NUMBERS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                             "dec"), start=1)}
 _DOTTED_DATE = re.compile(r"\b(\d{4})\.(\d\d)\.(\d\d)\b(?!\.\d)")  # Perry, FL's "City Council Meeting 2026.12.08"
 
@@ -280,10 +281,10 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 def _dates_in(text: str) -> tuple[tuple[int, int, date], ...]:
     found: list[tuple[int, int, date]] = []
     for m in _LONG_DATE.finditer(text):
-        if day := _safe_date(int(m.group(3)), _MONTH[m.group(1)[:3].lower()], int(m.group(2))):
+        if day := _safe_date(int(m.group(3)), MONTH_NUMBERS[m.group(1)[:3].lower()], int(m.group(2))):
             found.append((m.start(), m.end(), day))
     for m in _LONG_DATE_SHORT_YEAR.finditer(text):
-        if day := _safe_date(2000 + int(m.group(3)), _MONTH[m.group(1)[:3].lower()], int(m.group(2))):
+        if day := _safe_date(2000 + int(m.group(3)), MONTH_NUMBERS[m.group(1)[:3].lower()], int(m.group(2))):
             found.append((m.start(), m.end(), day))
     for m in _ISO_DATE.finditer(text):
         if day := _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3))):
@@ -333,7 +334,7 @@ def _dates_near(text: str, day: date) -> tuple[tuple[int, int, date], ...]:
         at = bisect.bisect_left(written, m.end(), key=lambda found: found[0])
         if at and written[at - 1][1] > m.start():
             continue  # the month and day of a date with its year ("March 10, 2026")
-        month, number = _MONTH[m.group(1)[:3].lower()], int(m.group(2))
+        month, number = MONTH_NUMBERS[m.group(1)[:3].lower()], int(m.group(2))
         candidates = [named for year in (day.year - 1, day.year, day.year + 1)
                       if (named := _safe_date(year, month, number))]
         if candidates:
@@ -555,6 +556,6 @@ def moved_in_name(title: str | None, day: date) -> str | None:
     match = _MOVED_IN_NAME.search(title[:_TEXT_LIMIT])
     if not match:
         return None
-    named = ((_MONTH[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
+    named = ((MONTH_NUMBERS[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
              else (int(match.group(4)), int(match.group(5))))
     return None if named == (day.month, day.day) else match.group(1)
