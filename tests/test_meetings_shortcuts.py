@@ -63,7 +63,7 @@ def searched_move(title: str | None, day: date) -> str | None:
     match = normalize._MOVED_IN_NAME.search((title or "")[:normalize._TEXT_LIMIT])
     if not match:
         return None
-    named = ((normalize._MONTH[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
+    named = ((normalize.MONTH_NUMBERS[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
              else (int(match.group(4)), int(match.group(5))))
     return None if named == (day.month, day.day) else match.group(1)
 
