@@ -66,14 +66,16 @@ class CivicWebSpider(ListingSpider):
         try:
             documents = parse_documents(response.body, response.url)
         except SourceParseError as exc:
-            self.fail(f"documents of meeting {meeting.source_ref}", response.url, f"{exc}; its stored documents kept")
-            yield self.meeting_item(meeting, listed, carry=list(DOCUMENT_FIELDS))
+            yield self.documents_kept(meeting, listed, response.url, str(exc))
             return
         yield self.meeting_item(with_documents(meeting, documents), listed, validators=response.meta.get("validators"))
 
     def documents_failed(self, failure: Failure) -> Iterator[Item]:
         request = failure.request  # type: ignore[attr-defined]
-        meeting, listed = request.cb_kwargs["meeting"], request.cb_kwargs["listed"]
-        self.fail(f"documents of meeting {meeting.source_ref}", request.url,
-                  f"{describe_failure(failure)}; its stored documents kept")
-        yield self.meeting_item(meeting, listed, carry=list(DOCUMENT_FIELDS))
+        yield self.documents_kept(request.cb_kwargs["meeting"], request.cb_kwargs["listed"], request.url,
+                                  describe_failure(failure))
+
+    def documents_kept(self, meeting: Meeting, listed: str, url: str, problem: str) -> Item:
+        """The error line for a meeting's documents answer, and the meeting with its stored documents."""
+        self.fail(f"documents of meeting {meeting.source_ref}", url, f"{problem}; its stored documents kept")
+        return self.meeting_item(meeting, listed, carry=list(DOCUMENT_FIELDS))

@@ -522,7 +522,8 @@ def _json(page: Page, data: Any, legistar_api: str, today: date, expected: str |
                               legistar_api, today, PRIMEGOV_SEARCH_NOTE)
     if civicweb_list(data) or (data == [] and (expected == "civicweb" or host.endswith(civicweb.HOSTS))):
         return Recognised("civicweb", civicweb.site_of(page.final_url),
-                          "its content (a CivicWeb / Diligent Community meeting list)", name=_civicweb_org(host))
+                          "its content (a CivicWeb / Diligent Community meeting list)",
+                          name=_site_name(host, civicweb.HOSTS))
     if isinstance(data, list) and "Unique" in first and "Date" in first:  # BD-GETMeetingsListForSEO: a plain GET
         return Recognised("boarddocs", page.final_url, "its content (a BoardDocs meeting list for search engines)")
     if isinstance(data, list) and "unique" in first and "numberdate" in first:
@@ -586,7 +587,7 @@ def _legistar_api(page: Page, data: Any, first: dict[str, Any], legistar_api: st
 
 def legistar_events_url(api: str, client: str, today: date) -> str:
     """The client's events of the crawl's window, soonest first."""
-    start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+    start, end = crawl_window(today)
     params = {"$filter": f"EventDate ge datetime'{start.isoformat()}T00:00:00' and "
                          f"EventDate le datetime'{end.isoformat()}T00:00:00'",
               "$orderby": "EventDate", "$top": "1000"}
@@ -640,7 +641,7 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
         return Recognised("legistar_calendar", url, "its content (Legistar's web calendar grid)")
     if _IQM2_ROWS.search(text) and _IQM2_OWN_MEETING.search(text):  # its rows, linking meetings on its own site
         return Recognised("iqm2", _iqm2_calendar(url), "its content (IQM2 calendar rows)",
-                          name=_iqm2_site(urlsplit(url).hostname or ""))
+                          name=_site_name(urlsplit(url).hostname or "", iqm2.HOST))
     # A Legistar calendar that plays its meetings' video from Granicus is Legistar's listing.
     legistar_page = bool(_LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail)\.aspx", text))
     if path.endswith("viewpublisher.php") or (len(_GRANICUS_LINK.findall(text)) >= 2 and not legistar_page):
@@ -688,9 +689,15 @@ def _iqm2_calendar(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], "/Citizens/Calendar.aspx", "", ""))
 
 
-def _iqm2_site(host: str) -> str | None:
-    """The site an `iqm2.com` host names (`atlantacityga` of `atlantacityga.iqm2.com`)."""
-    return host.split(".", 1)[0] if host.endswith(iqm2.HOST) else None
+def crawl_window(today: date) -> tuple[date, date]:
+    """The days a crawl reads from `today` (`sources.PAST_DAYS` back, `FUTURE_DAYS` ahead)."""
+    return today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+
+
+def _site_name(host: str, hosts: str | tuple[str, ...]) -> str | None:
+    """The site a platform's host names (`atlantacityga` of `atlantacityga.iqm2.com`, `sarpy` of
+    `sarpy.civicweb.net`), where `host` is one of the platform's `hosts`."""
+    return host.split(".", 1)[0] if host.endswith(hosts) else None
 
 
 def iqm2_single_meeting(url: str) -> str | None:
@@ -700,7 +707,8 @@ def iqm2_single_meeting(url: str) -> str | None:
     page = parts.path.rsplit("/", 1)[-1].lower()
     if not (parts.hostname or "").lower().endswith(iqm2.HOST) or page not in ("detail_meeting.aspx", "splitview.aspx"):
         return None
-    return f"one meeting's page on IQM2, not a listing of meetings: give the site's calendar instead, {_iqm2_calendar(url)}"
+    return ("one meeting's page on IQM2, not a listing of meetings: give the site's calendar instead, "
+            f"{_iqm2_calendar(url)}")
 
 
 def granicus_single_meeting(url: str) -> str | None:
@@ -788,19 +796,19 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         return Recognised("primegov", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
     if host.endswith(iqm2.HOST) and not host.startswith("www."):
-        start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+        start, end = crawl_window(today)
         calendar = _iqm2_calendar(url)
-        return Recognised("iqm2", calendar, here, name=_iqm2_site(host),
+        return Recognised("iqm2", calendar, here, name=_site_name(host, iqm2.HOST),
                           lead=Lead(iqm2.calendar_url(calendar, start, end), HTML_TYPE,
                                     "the IQM2 calendar of the window"))
     if host.endswith(civicweb.HOSTS) and not host.startswith("www."):  # (www: the vendor's own site)
-        start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+        start, end = crawl_window(today)
         site = civicweb.site_of(url)
-        return Recognised("civicweb", site, here, name=_civicweb_org(host),
+        return Recognised("civicweb", site, here, name=_site_name(host, civicweb.HOSTS),
                           lead=Lead(civicweb.listing_url(site, start, end), JSON_TYPE,
                                     "the CivicWeb meeting list of the window"))
     if base := agenda_center(url):
-        start, end = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+        start, end = crawl_window(today)
         value = civicplus_value(url, base)
         return Recognised("civicplus", value, here, lead=Lead(civicplus_search_url(value, start, end), HTML_TYPE,
                                                               "the AgendaCenter search of the window"))
@@ -811,11 +819,6 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         feed = "https" + url[len("webcal"):] if scheme == "webcal" else url
         return Recognised("ical", feed, here, lead=Lead(feed, ENDPOINT_ACCEPT["ical"], "the iCalendar feed"))
     return None
-
-
-def _civicweb_org(host: str) -> str | None:
-    """The organisation a CivicWeb host names (`sarpy` of `sarpy.civicweb.net`)."""
-    return host.split(".", 1)[0] if host.endswith(civicweb.HOSTS) else None
 
 
 def _linked(page: Page, text: str, selector: Selector | None, legistar_api: str, today: date) -> Recognised | None:

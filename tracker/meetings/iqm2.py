@@ -61,8 +61,8 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
     """Every `div.MeetingRow` of an IQM2 calendar page; one that cannot be read is its own line. A
     single meeting's page (`Detail_Meeting.aspx`) is named in one line, with the calendar to watch."""
     root = html_tree(data)
-    rows = [node for node in root.iter("div") if "MeetingRow" in (node.get("class") or "")
-            and "MeetingRow" in node.get("class", "").split()]
+    rows = [node for node in root.iter("div") if "MeetingRow" in (classes := node.get("class") or "")
+            and "MeetingRow" in classes.split()]
     if not rows:
         if any("lblMeetingDate" in (node.get("id") or "") for node in root.iter("span")):
             site = urlsplit(ctx.url)
@@ -74,7 +74,7 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
         raise SourceParseError(f"{NO_ROWS}: no IQM2 calendar rows (div.MeetingRow); {page_seen(root)}")
     meetings: dict[str, Meeting] = {}
     problems: list[str] = []
-    absolute = _resolver(ctx.url)
+    absolute = resolver(ctx.url)
     for n, row in enumerate(rows):
         try:
             if (meeting := _row(row, ctx, absolute)) is not None:
@@ -98,23 +98,6 @@ def _parts(row: etree._Element) -> dict[str, etree._Element]:
     return parts
 
 
-def _resolver(url: str) -> Resolver:
-    """`resolver(url)`, a link relative to the page's folder (`FileOpen.aspx?Type=14&ID=3810`, the
-    many document links) joined without `urljoin`'s parse."""
-    absolute = resolver(url)
-    split = urlsplit(url)
-    folder = f"{split.scheme}://{split.netloc}{split.path.rsplit('/', 1)[0]}/"
-
-    def join(href: str) -> str:
-        return folder + href if _PLAIN_RELATIVE.fullmatch(href) else absolute(href)
-
-    return join
-
-
-# a page in the same folder with a plain query: no scheme, no "/", "..", "#", blank or "\\"
-_PLAIN_RELATIVE = re.compile(r"[A-Za-z][\w-]*\.aspx(?:\?[\w.=&%+-]*)?")
-
-
 def _meeting_id(href: str) -> str | None:
     """N of a `Detail_Meeting.aspx?ID=N` link."""
     parts = urlsplit(href)
@@ -134,7 +117,8 @@ def _row(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> Meetin
     if not in_window(ctx, day):
         return None
     said = _tooltip(link.get("title") or "")
-    title = words_of(parts.get("RowDetails")) or " - ".join(p for p in (said.get("Board"), said.get("Type")) if p) or "Meeting"
+    title = (words_of(parts.get("RowDetails")) or " - ".join(p for p in (said.get("Board"), said.get("Type")) if p)
+             or "Meeting")
     off = cancellation(status=said.get("Status")) or ("Cancelled" if "MeetingCancelled" in parts else None)
     page = absolute((link.get("href") or "").strip())
     if not page.startswith(("https://", "http://")):  # a script's address: the page is where the id says

@@ -265,8 +265,8 @@ _CLOCK = re.compile(r"(?<![\d:])(\d{1,2})(?:(?::|(?=\d\d[ap]\.?m\b))(\d\d))?\s*(
 _DIGIT = re.compile(r"\d")
 _TEXT_LIMIT = 4000  # a description longer than this is read only this far (untrusted, and slow to scan)
 # a month's number by its name's first three letters ("sep" of "Sept.")
-MONTH_NUMBERS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                            "dec"), start=1)}
+MONTH_NUMBERS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+                                                   "oct", "nov", "dec"), start=1)}
 _DOTTED_DATE = re.compile(r"\b(\d{4})\.(\d\d)\.(\d\d)\b(?!\.\d)")  # Perry, FL's "City Council Meeting 2026.12.08"
 
 

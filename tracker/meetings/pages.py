@@ -54,11 +54,18 @@ def _is_utf8_of(data: bytes, encoding: str, text: str) -> bool:
 Resolver = Callable[[str], str]
 
 
+# a page in the base's own folder with a plain query (`FileOpen.aspx?Type=14&ID=3810`): no scheme,
+# "/", "..", "#", blank or backslash, so joining it is appending it to the folder
+_PLAIN_RELATIVE = re.compile(r"[A-Za-z][\w-]*\.[A-Za-z]{2,5}(?:\?[\w.=&%+-]*)?", re.ASCII)
+
+
 def resolver(base: str) -> Resolver:
-    """Absolute addresses of a page's links, the common forms (absolute, `//host/...`, `/path`)
-    without `urljoin`'s full parse: a 500-row page has thousands of links."""
+    """Absolute addresses of a page's links, the common forms (absolute, `//host/...`, `/path`, a
+    page in the same folder) without `urljoin`'s full parse: a 500-row page has thousands of links."""
     parts = urlsplit(base)
     scheme, origin = parts.scheme or "https", f"{parts.scheme}://{parts.netloc}"
+    # the folder a relative link is joined to, where joining needs no dot segment removed
+    folder = f"{origin}{parts.path.rsplit('/', 1)[0]}/" if "/." not in parts.path and ";" not in parts.path else None
 
     def absolute(href: str) -> str:
         if href.startswith(("http://", "https://")):
@@ -70,6 +77,8 @@ def resolver(base: str) -> Resolver:
             return f"{scheme}:{href}"
         if href.startswith("/") and "/." not in href:
             return origin + href
+        if folder is not None and _PLAIN_RELATIVE.fullmatch(href):
+            return folder + href
         return urljoin(base, href)
 
     return absolute
