@@ -116,6 +116,13 @@ HEADED = "CANCELLATION NOTICE: The Regular Meeting of October 18, 2022 has been 
       "cancelled"),
      ("The Regular Meeting is cancelled", date(2026, 3, 10), "cancelled"),
      ("Cancelled: the March 10 meeting moved to March 17", date(2026, 3, 10), "Cancelled"),
+     # a heading's word followed by the day it heads
+     ("Cancelled: the March 10 meeting moved to March 17", date(2026, 3, 17), None),
+     ("CANCELLED - Tuesday, March 10, 2026", date(2026, 3, 10), "CANCELLED"),
+     ("CANCELLED - Tuesday, March 10, 2026", date(2026, 3, 17), None),
+     ("MEETING CANCELLED\nMarch 10 meeting moved to March 17", date(2026, 3, 17), None),
+     ("Cancellation notice: March 17, 2026 Regular Meeting", date(2026, 3, 17), "Cancellation"),
+     ("Cancelled - rescheduled to March 17", date(2026, 3, 10), "Cancelled"),
      # a date with no year is read in the year nearest the meeting's day
      ("The March 10 Regular Meeting is cancelled", date(2026, 3, 3), None),
      ("The March 10 Regular Meeting is cancelled", date(2026, 3, 10), "cancelled"),

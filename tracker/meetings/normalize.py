@@ -22,8 +22,9 @@ _CANCEL_WORDS = re.compile(r"(?<![^\W_])(cancel+ed|cancel+ation|postponed|deferr
 # A notice's cancel word about a meeting named by its day (`_day_called_off`): the day written
 # just before it ("the Regular Meeting ... of October 18, 2022 has been canceled", "scheduled ... on
 # Tuesday, April 14, 2020, is canceled and shall now commence on ... April 21") or just after it ("act
-# on the cancellation of the Tuesday, December 16, 2025 Regular Meeting"), as Saint Paul's school
-# board writes its notices on the meeting that is held. Between the date and the word, on one line:
+# on the cancellation of the Tuesday, December 16, 2025 Regular Meeting", a heading's "Cancelled: the
+# March 10 meeting moved to March 17"), as Saint Paul's school board writes its notices on the
+# meeting that is held. Between the date and the word, on one line:
 # verbs ("... October 18, 2022 has been canceled"); a short name of the meeting and verbs after "the
 # <date>" ("The March 10, 2026 Regular Meeting is cancelled", "The Tuesday, March 10, 2026 Special
 # Board Meeting has been postponed"); or none after a date naming a meeting ("Meeting of March 3,
@@ -55,6 +56,10 @@ _THIS_MEETING = re.compile(rf"\bthis[ \t]+(?:meeting|session|hearing|workshop)[ 
 # After "cancellation"/"canceled" only, and only "of" ("cancelled on 2/27/2026" says when it was
 # called off; "postponed for March 10" names the new day).
 _CANCEL_OF = re.compile(r"(?:\s+(?:meeting|session|hearing))?\s+of\s+(?:the\s+)?(?:[a-z]+day,?\s+)?", re.I)
+# After a heading's word, the day it heads: "Cancelled: the March 10 meeting moved to March 17",
+# "CANCELLED - Tuesday, March 10, 2026", "MEETING CANCELLED\nMarch 10, 2026" (a date right there).
+_HEADING_OF = re.compile(r"[ \t]*(?:notice|notification)?[ \t]*(?:[:\u2013\u2014-]|\r?\n)\s*(?:the\s+)?"
+                         r"(?:[a-z]+day,?\s+)?", re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 # Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
 # ON JULY 10"); in a description the same words may be about another meeting or an item. A name
@@ -125,7 +130,8 @@ def _day_called_off(text: str, word: re.Match[str], day: date,
     before it on its line (verbs between: "October 18, 2022 has been canceled"; a meeting's name and
     verbs after "the": "The March 10, 2026 Regular Meeting is cancelled"; or none after "of"/"on":
     "Meeting of March 3, 2026 cancelled") or just after "cancellation of" ("... of the Tuesday,
-    December 16, 2025 ..."); `day` after "this meeting". A notice that names no day for it
+    December 16, 2025 ...") or a heading's word ("Cancelled: the March 10 meeting moved to March
+    17"); `day` after "this meeting". A notice that names no day for it
     ("Cancelled - rescheduled to 10/25", "Posted 10/01/2022: the meeting has been cancelled"), or
     dates its writing or the calling off ("Updated 02/27/2026, CANCELLED", "cancelled on
     2/27/2026") or names the new day ("Postponed for March 10, 2026"), names none."""
@@ -140,13 +146,20 @@ def _day_called_off(text: str, word: re.Match[str], day: date,
         if _MEETINGS_NAME_BEFORE_CANCEL.fullmatch(text, end, word.start()) and _THE_DATE.search(
                 text, max(0, start - 40), start):
             return named
-    if word.group(1).lower().startswith("cancel") and (of := _CANCEL_OF.match(text, word.end())):
-        after = bisect.bisect_left(written, of.end(), key=lambda found: found[0])
-        if after < len(written) and written[after][0] == of.end():
-            return written[after][2]
+    if word.group(1).lower().startswith("cancel") and (of := _CANCEL_OF.match(text, word.end())) and (
+            named := _date_at(written, of.end())):
+        return named
+    if (heads := _HEADING_OF.match(text, word.end())) and (named := _date_at(written, heads.end())):
+        return named
     if _THIS_MEETING.search(text, max(0, word.start() - 80), word.start()):
         return day
     return None
+
+
+def _date_at(written: tuple[tuple[int, int, date], ...], at: int) -> date | None:
+    """The date of `written` (in order of their starts) that starts at offset `at`, if one does."""
+    found = bisect.bisect_left(written, at, key=lambda date_written: date_written[0])
+    return written[found][2] if found < len(written) and written[found][0] == at else None
 
 
 def _may_be_off(title: str) -> bool:
