@@ -48,15 +48,12 @@ class CivicWebSpider(ListingSpider):
 
     def meeting_items(self, listing: Listing, ctx: ListingContext, url: str) -> Iterator[Any]:
         """For each meeting of the window, the request for its documents (the item follows it)."""
-        self.learned.parser = self.kind.parser_version
-        window = self.window(ctx)
-        for meeting in listing.meetings:
-            if window[0] <= (meeting.date or "") <= window[1]:
-                yield scrapy.Request(documents_url(url, meeting.source_ref), callback=self.parse_documents,
-                                     errback=self.documents_failed, headers={"Accept": self.accept},
-                                     cb_kwargs={"meeting": meeting, "listed": url},
-                                     meta={"conditional": True, "refetch": self.refetch,
-                                           "handle_httpstatus_list": [304]})
+        for meeting in self.to_store(listing, ctx):
+            yield scrapy.Request(documents_url(url, meeting.source_ref), callback=self.parse_documents,
+                                 errback=self.documents_failed, headers={"Accept": self.accept},
+                                 cb_kwargs={"meeting": meeting, "listed": url},
+                                 meta={"conditional": True, "refetch": self.refetch,
+                                       "handle_httpstatus_list": [304]})
 
     def parse_documents(self, response: Response, meeting: Meeting, listed: str) -> Iterator[Item]:
         if response.status == 304:

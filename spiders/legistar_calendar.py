@@ -167,6 +167,7 @@ class LegistarCalendarSpider(ListingSpider):
         """The listing's extent, now that every answer is in: the longest run of the window's days
         that the periods read surely cover. Meetings outside it, or after any error, are never
         noted missing."""
+        super().closed(reason)
         if not self.whole or reason != "finished" or self.window_days is None:
             return
         if (part := _covered_part(self.covered, *self.window_days)) is not None:

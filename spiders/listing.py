@@ -17,7 +17,7 @@ from spiders.base import TrackerSpider, describe_failure
 from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor
-from tracker.meetings.normalize import SourceParseError
+from tracker.meetings.normalize import SourceParseError, match_keywords
 from tracker.records import Item, Listing, ListingContext, Meeting
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 
@@ -38,10 +38,15 @@ class ListingSpider(TrackerSpider):
         self.url: str = watch.source or ""
         start, end = self.window(self.context(self.url))
         self.url = self.address_for(date.fromisoformat(start), date.fromisoformat(end))
-        # A listing read by another parser version is fetched whole once (not conditionally), so a
-        # parser upgrade takes effect without waiting for the source to change.
-        self.refetch = ListingCursor.load(cursor).parser != self.kind.parser_version
+        # A listing read by another parser version, or for other bodies, is fetched whole once (not
+        # conditionally), so a parser upgrade or a new choice of bodies takes effect without waiting
+        # for the source to change; what it finds first is a baseline.
+        stored = ListingCursor.load(cursor)
+        self.refetch = (stored.parser != self.kind.parser_version
+                        or (stored.bodies or []) != watch.bodies_followed)
         self.learned = self.report.cursor = ListingCursor()
+        self.followed = 0  # meetings of the window kept, of the bodies the watch follows
+        self.others: set[str] = set()  # the bodies (or titles) of the window's meetings it does not follow
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_listing, errback=self.failed,
@@ -121,17 +126,54 @@ class ListingSpider(TrackerSpider):
 
     def meeting_items(self, listing: Listing, ctx: ListingContext, url: str) -> Iterator[Any]:
         """An item for each meeting of the listing in the crawl's window."""
+        for meeting in self.to_store(listing, ctx):
+            yield self.meeting_item(meeting, url)
+
+    def to_store(self, listing: Listing, ctx: ListingContext) -> Iterator[Meeting]:
+        """The meetings of the listing in the crawl's window, of the bodies the watch follows; the
+        others of the window are noted unfollowed (they leave the watch if it held them)."""
         self.learned.parser = self.kind.parser_version
+        self.learned.bodies = self.watch.bodies_followed
         window = self.window(ctx)
         for meeting in listing.meetings:
-            if window[0] <= (meeting.date or "") <= window[1]:
-                yield self.meeting_item(meeting, url)
+            if not window[0] <= (meeting.date or "") <= window[1]:
+                continue
+            if self.follows(meeting):
+                self.followed += 1
+                yield meeting
+            else:
+                self.report.unfollowed.add(self.entity_key(meeting))
+                self.others.add(self.named_body(meeting) or meeting.title)
+
+    def follows(self, meeting: Meeting) -> bool:
+        """Whether the watch follows the meeting's body: it follows every body, or one of its
+        `bodies` is in the meeting's title or its body's name (`named_body`), as whole words."""
+        return not self.watch.bodies or bool(match_keywords([meeting.title, self.named_body(meeting)],
+                                                            self.watch.bodies))
+
+    def named_body(self, meeting: Meeting) -> str | None:
+        """The meeting's body as its source names it: a row naming none carries the watch's own
+        name, which counts only where the platform's rows name their body."""
+        body = meeting.body
+        return body if body and (self.kind.names_bodies or body != self.watch.name) else None
+
+    def closed(self, reason: str) -> None:
+        """A choice of bodies that keeps none of the window's meetings is likely misspelt: one
+        warning naming what the listing holds (the run stays ok: a body may simply not meet)."""
+        if self.watch.bodies and not self.followed and self.others:
+            shown = sorted(self.others)
+            listed = "; ".join(shown[:8]) + (f"; and {len(shown) - 8} more" if len(shown) > 8 else "")
+            self.warn("bodies", None, f"none of the window's meetings is of {', '.join(map(repr, self.watch.bodies))}"
+                                      f" (it lists: {listed})")
+
+    def entity_key(self, meeting: Meeting) -> str:
+        return f"meeting:{self.name}:{self.watch.id}:{meeting.source_ref}"
 
     def meeting_item(self, meeting: Meeting, url: str, **more: Any) -> Item:
         """The item storing one meeting of the listing (`more`: validators, fields to carry)."""
         # The first read by a new parser version is a baseline for meetings it finds too: rows an
         # older version could not read (a layout it did not know) are no news.
-        return Item(key=f"meeting:{self.name}:{self.watch.id}:{meeting.source_ref}", kind="meeting",
+        return Item(key=self.entity_key(meeting), kind="meeting",
                     source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
                     url=url, discovered=not self.refetch, parser_version=self.kind.parser_version, **more)
 

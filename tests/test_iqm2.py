@@ -156,6 +156,10 @@ def test_detect_names_an_iqm2_site_by_its_address_and_reads_the_window(
     assert result.stdout.startswith("IQM2 calendar: told by its address")
     assert 'iqm2 = "http://atlantacityga.iqm2.com/Citizens/Calendar.aspx"' in result.stdout
     assert "Atlanta City Council - Regular Meeting" in result.stdout.split("The next meetings it would read:", 1)[1]
+    # the bodies its calendar lists, to choose from: commented out, most meetings first
+    (offered,) = [line for line in result.stdout.splitlines() if line.startswith("# bodies = [")]
+    assert offered.startswith('# bodies = ["Atlanta City Council", ') and '"Public Safety & Legal' in offered
+    assert offered.endswith("]   # to follow only some of the 8 bodies in the window")
     replay.add("/Citizens/Detail_Meeting.aspx", DATA / "not_listings" / "crevecoeur_iqm2_meeting.html",
                content_type="text/html")
     one = CliRunner(env={"http_proxy": replay.url, "no_proxy": "", "NO_PROXY": ""}).invoke(

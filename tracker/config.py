@@ -531,11 +531,27 @@ class MeetingWatch(_MeetingSources):  # type: ignore[misc, valid-type]
     name: str
     timezone: str | None = None
     keywords: list[str] = Field(default_factory=list)
+    # Of a site listing many bodies (IQM2, CivicClerk...), the ones to follow: a meeting is kept
+    # when one of these names is in its body's or its title (spiders/listing.py). Empty: every body.
+    bodies: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return None if value is None else _check_zone(value)
+
+    @field_validator("bodies")
+    @classmethod
+    def _bodies(cls, value: list[str]) -> list[str]:
+        if any(not name.strip() for name in value):
+            raise ValueError("a body's name is empty")
+        return [" ".join(name.split()) for name in value]
+
+    @property
+    def bodies_followed(self) -> list[str]:
+        """`bodies` as they are matched (any case, any spacing), sorted: what the listing's cursor
+        remembers, so following other bodies is a baseline, not news."""
+        return sorted({name.casefold() for name in self.bodies})
 
     @model_validator(mode="after")
     def _one_source(self) -> MeetingWatch:
@@ -545,6 +561,9 @@ class MeetingWatch(_MeetingSources):  # type: ignore[misc, valid-type]
                 f"a meeting watch needs exactly one source ({' | '.join(MEETING_SOURCES)}), got "
                 + (", ".join(given) or "none")
             )
+        if self.bodies and given == ["legistar"]:
+            raise ValueError("bodies: a Legistar watch names its bodies in its own table "
+                             "(legistar = { client = ..., bodies = [...] })")
         return self
 
     @property

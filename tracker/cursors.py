@@ -203,16 +203,21 @@ class LegistarCursor(Cursor):
 
 @dataclass
 class ListingCursor(Cursor):
-    """spiders/listing.py: the parser version that last read the listing (another one fetches it whole)."""
+    """spiders/listing.py: the parser version that last read the listing and the bodies the watch
+    followed then (`MeetingWatch.bodies_followed`; empty: every body). Another
+    version, or another choice of bodies, fetches it whole, a baseline."""
 
     parser: str | None = None
+    bodies: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> Self:
         data = data or {}
-        parser = data.get("parser")
-        return cls(parser=parser if isinstance(parser, str) else None, extra=_rest(data, ("parser",)))
+        parser, bodies = data.get("parser"), data.get("bodies")
+        return cls(parser=parser if isinstance(parser, str) else None,
+                   bodies=[str(body) for body in bodies] if isinstance(bodies, list) else None,
+                   extra=_rest(data, ("parser", "bodies")))
 
 
 @dataclass

@@ -910,8 +910,28 @@ def config_block(result: Detection, default_zone: str) -> str:
     else:
         lines.append(f"{found.platform} = {toml_string(found.value)}")
     lines.extend(f"# {note}" for note in found.notes)
+    if len(bodies := listed_bodies(result)) > 1:
+        shown = ", ".join(toml_string(body) for body in bodies[:BODIES_SHOWN])
+        of = f"{BODIES_SHOWN} of the {len(bodies)}" if len(bodies) > BODIES_SHOWN else f"the {len(bodies)}"
+        lines.append(f"# bodies = [{shown}]   # to follow only some of {of} bodies in the window")
     lines.append('# keywords = ["police", "budget"]   # agenda items to alert on')
     return "\n".join(lines) + "\n"
+
+
+BODIES_SHOWN = 12
+
+
+def listed_bodies(result: Detection) -> list[str]:
+    """The bodies the window's meetings name, most meetings first, where the platform's rows name
+    their own (IQM2's boards, CivicClerk's categories): what a watch's `bodies` can choose from."""
+    found = result.recognised
+    if found is None or not SOURCES[found.platform].names_bodies:
+        return []
+    counts: dict[str, int] = {}
+    for meeting in result.meetings:
+        if meeting.body:
+            counts[meeting.body] = counts.get(meeting.body, 0) + 1
+    return sorted(counts, key=lambda body: (-counts[body], body))
 
 
 def meeting_line(meeting: Meeting, name: str = "") -> str:

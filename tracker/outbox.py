@@ -195,17 +195,20 @@ def close_bundles(store: Store, config: Config) -> int:
             if mark is None or mark.last_period == period:
                 continue
             starts = {watch: since for (_, watch), since in _follow_starts(session, sub.id).items()}
+            # A change is each watch's that holds its entity, and its own watch's (as `owe_instant`
+            # has it): a meeting of a body that watch has since let go stays owed to its bundle.
             rows = session.execute(
                 select(m.Change, m.WatchEntity.watch_id)
-                .join(m.WatchEntity, m.WatchEntity.entity_key == m.Change.entity_key)
+                .outerjoin(m.WatchEntity, m.WatchEntity.entity_key == m.Change.entity_key)
                 .where(m.Change.id > mark.last_change_id, m.Change.detected_at <= close)
                 .order_by(m.Change.id)
             ).all()
             chosen: dict[int, m.Change] = {}
-            for change, watch_id in rows:
-                if watch_id in starts and starts[watch_id] < change.id and sub.wants(watch_id, change.kind) \
-                        and not sub.paused:
-                    chosen[change.id] = change
+            for change, linked in rows:
+                for watch_id in {linked, change.watch_id} - {None}:
+                    if watch_id in starts and starts[watch_id] < change.id and sub.wants(watch_id, change.kind) \
+                            and not sub.paused:
+                        chosen[change.id] = change
             top = max((c.id for c, _ in rows), default=mark.last_change_id)
             mark.last_period = period
             mark.last_change_id = max(mark.last_change_id, top)

@@ -25,6 +25,9 @@ class SourceReport:
     # Set by a spider when its listing came back whole: entities not seen may be marked missing.
     complete_listing: bool = False
     seen: set[str] = field(default_factory=set)
+    # Meetings the listing shows of bodies the watch does not follow (its `bodies`): they leave the
+    # watch, unalerted, and are not "missing".
+    unfollowed: set[str] = field(default_factory=set)
     # Only entities whose date falls in this window (ISO dates) may be marked missing.
     listing_window: tuple[str, str] | None = None
     # What the spider learned for its cursor (tracker/cursors.py), applied to the stored one after

@@ -14,7 +14,7 @@ import socket
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -93,6 +93,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             run.requests = report.requests
             run.not_modified = report.not_modified
             run.bytes = report.bytes
+            _leave_unfollowed(session, report)
             if report.complete_listing and report.ok:  # after any error, a meeting not seen may just be unread
                 _mark_missing(session, report, finished)
             if report.ok:
@@ -106,7 +107,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
 
 def _check_empty(session: Session, report: SourceReport) -> None:
     """A source that used to list many items and now lists none is failing, not emptied."""
-    if report.ok and not report.items and not report.not_modified:
+    if report.ok and not report.items and not report.not_modified and not report.unfollowed:
         before = last_good_items(session, report.source_id, report.run_id)
         if before >= MIN_ITEMS_FOR_EMPTY_ALARM:
             report.errors.append(
@@ -177,7 +178,7 @@ def _mark_missing(session: Session, report: SourceReport, now: datetime) -> None
         .where(m.Entity.source_id == report.source_id, m.Entity.kind == "meeting", m.Entity.missing_since.is_(None))
     )
     for entity, content in rows:
-        if entity.key in report.seen:
+        if entity.key in report.seen or entity.key in report.unfollowed:
             continue
         if report.listing_window is not None:
             meeting = load_record("meeting", content)
@@ -186,6 +187,15 @@ def _mark_missing(session: Session, report: SourceReport, now: datetime) -> None
                 continue
         entity.missing_since = now
         log.info("%s: %s is no longer listed by its source", report.source_id, entity.key)
+
+
+def _leave_unfollowed(session: Session, report: SourceReport) -> None:
+    """Meetings of bodies the watch no longer follows leave it, unalerted: no longer in its
+    digest, its reminders or `status`. Their records and changes stay; following the body again
+    brings them back with its next crawl."""
+    if report.unfollowed:
+        session.execute(delete(m.WatchEntity).where(m.WatchEntity.watch_id.in_(report.watch_ids),
+                                                    m.WatchEntity.entity_key.in_(sorted(report.unfollowed))))
 
 
 def mark_baselines(store: Store, watch_ids: list[str]) -> None:

@@ -60,6 +60,10 @@ class SourceKind:
     # Stored on every snapshot: a new version's first snapshot of an entity is a baseline, so what
     # appears only because a parser changed is never news.
     parser_version: str = "1"
+    # Its rows name their own body (an IQM2 row's board, a CivicClerk category), so a watch's
+    # `bodies` are matched against it even where it is the watch's own name; else only a body
+    # other than the watch's name (the one given to rows that name none) is.
+    names_bodies: bool = False
 
 
 SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
@@ -94,16 +98,17 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # heading naming no day over such a notice, or a date without a year. Each moves a rare meeting: of
     # 10,404 recorded parses, only those of the Saint Paul calendar the first was found on (the later
     # cases none); and that change of status is news to watchers.)
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-5"),
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-5",
+               names_bodies=True),
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
-               parser_version="civicplus-3"),
+               parser_version="civicplus-3", names_bodies=True),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
     # granicus-3: a district's own table of meetings playing them on Granicus (LAUSD) is read.
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
                parser_version="granicus-4"),
     # Legistar's web calendar page (Calendar.aspx), for clients whose Web API asks for a token.
     SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=legistar_calendar.parse_calendar,
-               parser_version="legistar-calendar-1"),
+               parser_version="legistar-calendar-1", names_bodies=True),
     # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled; primegov-5:
     # a "Recess Notice" too.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
@@ -112,16 +117,17 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # recording's relative `stream/...` path is joined to the API's host, as its files' are.
     # civicclerk-5: an event without a name is titled by its agenda's name ("Budget Workshop").
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
-               parser_version="civicclerk-5"),
+               parser_version="civicclerk-5", names_bodies=True),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
-               parser_version="boarddocs-3"),
+               parser_version="boarddocs-3", names_bodies=True),
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
     # meeting's documents too (a baseline: documents first read are no "agenda posted").
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=civicweb.parse_meetings,
                parser_version="civicweb-2"),
     # IQM2 (Accela, now Granicus): the site's calendar in its list view for the crawl's window.
-    SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=iqm2.parse_calendar, parser_version="iqm2-1"),
+    SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=iqm2.parse_calendar, parser_version="iqm2-1",
+               names_bodies=True),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 # The window of meetings a meeting source reads (days before and after now): listing spiders keep

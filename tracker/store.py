@@ -189,7 +189,8 @@ def ingest(
     The first snapshot of an entity is a baseline (no changes), except that a discovered entity
     of a watch that already has its baseline yields what `differ(None, new)` says (e.g.
     `meeting.added`). A snapshot made by a new parser version is a baseline too: what appears only
-    because a parser changed is not news. Validators are saved with the snapshot, so a failed
+    because a parser changed is not news, and so is one of an entity back in watches that had let
+    it go (a body followed again). Validators are saved with the snapshot, so a failed
     parse is fetched again. `differ` defaults to the entity kind's differ.
     """
     assert item.content is not None, f"{item.key}: no content to store"
@@ -199,7 +200,7 @@ def ingest(
     # the write lock every worker waits for) only for reads and writes.
     ready = None if item.carry else _content(item)
     with store.session() as session:
-        entity, current = _entity(session, item, now)
+        entity, current, rejoined = _entity(session, item, now)
         # The stored record is read only when needed: to carry fields, or to diff a new state.
         previous = load_record(item.kind, current.content) if current is not None and item.carry else None
         if previous is not None:
@@ -213,7 +214,7 @@ def ingest(
             entity.current_snapshot_id = _snapshot(session, item, text, digest, raw, now,
                                                    reuse=current is not None).id
             result.new_snapshot = True
-            if _is_baseline(session, item, current):
+            if rejoined or _is_baseline(session, item, current):
                 result.baseline = True
             else:
                 result.changes = _record_changes(session, item, previous, differ or DIFFERS[item.kind],
@@ -223,22 +224,27 @@ def ingest(
     return result
 
 
-def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Snapshot | None]:
-    """The entity row (created on first sight, linked to the item's watches) and its current snapshot."""
+def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Snapshot | None, bool]:
+    """The entity row (created on first sight, linked to the item's watches), its current snapshot,
+    and whether it was linked again to every one of its watches, none of which held it."""
     entity = session.get(m.Entity, item.key)
     if entity is None:
         entity = m.Entity(key=item.key, kind=item.kind, source_id=item.source_id, first_seen=now, last_seen=now)
         session.add(entity)
         for watch_id in item.watch_ids:
             session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
-        return entity, None
+        return entity, None, False
     entity.last_seen = now
     entity.missing_since = None
+    linked = 0
     for watch_id in item.watch_ids:
         if session.get(m.WatchEntity, (watch_id, item.key)) is None:
             session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
+            linked += 1
     current = session.get(m.Snapshot, entity.current_snapshot_id) if entity.current_snapshot_id else None
-    return entity, current
+    # Back in watches that had all let it go (a body followed again): what changed meanwhile is news
+    # to none of them, as a meeting first seen then is none; its next change is.
+    return entity, current, bool(item.watch_ids) and linked == len(item.watch_ids)
 
 
 def _carry(item: Item, previous: Record) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tracker import clock, people
@@ -513,8 +513,9 @@ def list_changes(
     if since is not None:
         query = query.where(m.Change.detected_at >= since)
     if watch is not None:
-        query = query.where(
-            m.Change.entity_key.in_(select(m.WatchEntity.entity_key).where(m.WatchEntity.watch_id == watch)))
+        query = query.where(or_(  # its entities' changes, and its own of those it has since let go
+            m.Change.watch_id == watch,
+            m.Change.entity_key.in_(select(m.WatchEntity.entity_key).where(m.WatchEntity.watch_id == watch))))
     if kind is not None:
         query = query.where(m.Change.kind.like(glob_to_like(kind), escape="\\"))
     query = query.order_by(m.Change.id.desc() if newest_first else m.Change.id)

@@ -1,0 +1,159 @@
+"""A meeting watch's `bodies`: of a site listing every body of a city (IQM2, PrimeGov...), only the
+meetings of the bodies organizers follow are stored, alerted and shown; choosing other bodies is a
+baseline (no alert storm), and meetings of a body no longer followed leave the watch unalerted."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from servers import Receiver
+from statusjson import changes_json, status_json
+
+from tracker.alerts.notifier import notify
+from tracker.config import load_config
+from tracker.crawl import run_crawls
+from tracker.demo.replay import ReplayServer
+from tracker.outbox import close_bundles
+from tracker.store import Store
+
+CORPUS = Path(__file__).parent / "data" / "local" / "corpus"
+ATLANTA = (CORPUS / "iqm2" / "atlanta_calendar_list.html").read_bytes()
+CALENDAR = "/Citizens/Calendar.aspx"
+ZONING, PUBLIC_SAFETY = "4265", "4319"  # Atlanta's committees, both meeting on 27 April 2026
+LA_COUNCIL = (CORPUS / "primegov" / "lacity_council_meetings.json").read_bytes()
+
+
+def atlanta_config(path: Path, url: str, bodies: str | None, extra: str = "") -> Path:
+    path.write_text('[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "atl"\nname = "Atlanta City Council"\n'
+                    f'timezone = "America/New_York"\niqm2 = "{url}/Citizens/default.aspx"\n'
+                    + (f"bodies = {bodies}\n" if bodies is not None else "") + extra)
+    return path
+
+
+def bodies_shown(store: Store, config_path: Path) -> dict[str, int]:
+    shown: dict[str, int] = {}
+    for meeting in status_json(store, load_config(config_path, env={}))["meetings"]:
+        shown[meeting["body"]] = shown.get(meeting["body"], 0) + 1
+    return shown
+
+
+def cancelled(page: bytes, meeting_id: str) -> bytes:
+    """derived: the recorded calendar with one meeting's tooltip saying "Cancelled"."""
+    return re.sub(rb'(Detail_Meeting\.aspx\?ID=' + meeting_id.encode() + rb'" title="[^"]*?Status:&#09;)Scheduled',
+                  rb"\1Cancelled", page)
+
+
+def test_following_some_bodies_of_a_city_calendar(tmp_path: Path, replay: ReplayServer, db_url: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
+    replay.add(CALENDAR, ATLANTA, content_type="text/html")
+    storage = f'[storage]\nurl = "{db_url}"\n'
+    config_path = atlanta_config(tmp_path / "tracker.toml", replay.url, None, storage)
+    store = Store(load_config(config_path, env={}).database_url)
+    (report,) = run_crawls(load_config(config_path, env={}), store)
+    assert report.ok, report.errors
+    every = bodies_shown(store, config_path)
+    assert len(every) == 8 and every["Zoning Committee"] > 3
+
+    # the organizers follow the council and its public safety committee: the others leave the
+    # watch, unalerted and not "missing"; the listing is read whole though it has not changed
+    atlanta_config(config_path, replay.url, '["Atlanta City Council", "public safety"]', storage)
+    config = load_config(config_path, env={})
+    asked = len(replay.requests)
+    (report,) = run_crawls(config, store)
+    assert report.ok and not report.warnings, (report.errors, report.warnings)
+    assert [r.status for r in replay.requests[asked:] if r.path == CALENDAR] == [200]
+    followed = bodies_shown(store, config_path)
+    assert followed == {"Atlanta City Council": every["Atlanta City Council"],
+                        "Public Safety & Legal Administration Committee":
+                            every["Public Safety & Legal Administration Committee"]}
+    assert not any(meeting["missing"] for meeting in status_json(store, config)["meetings"])
+    assert changes_json(store) == []
+
+    # a zoning meeting and a public safety meeting called off: only the one followed is news
+    replay.replace(CALENDAR, cancelled(cancelled(ATLANTA, ZONING), PUBLIC_SAFETY))
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [(c["kind"], c["entity"].rsplit(":", 1)[1]) for c in changes_json(store)] == [
+        ("meeting.cancelled", PUBLIC_SAFETY)]
+
+    # following every body again: the zoning committee's meetings are back, a baseline (its
+    # cancellation came while nobody followed it), and the public safety one is not said twice
+    atlanta_config(config_path, replay.url, None, storage)
+    config = load_config(config_path, env={})
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert bodies_shown(store, config_path) == every
+    assert len(changes_json(store)) == 1
+    zoning = next(m for m in status_json(store, config)["meetings"] if m["entity"].endswith(f":{ZONING}"))
+    assert zoning["status"] == "cancelled"
+
+
+def test_a_change_owed_before_its_body_was_let_go_stays_in_the_daily_bundle(
+        tmp_path: Path, replay: ReplayServer, receiver: Receiver, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
+    replay.add(CALENDAR, ATLANTA, content_type="text/html")
+    daily = (f'[storage]\nurl = "{db_url}"\n[tracker]\ntimezone = "America/New_York"\n[alerts]\ndaily_at = "08:00"\n'
+             '[[subscribers]]\n'
+             f'id = "organizers"\nnotify = ["json://127.0.0.1:{receiver.port}/hook"]\nfollow = ["atl"]\n'
+             'mode = "daily"\n')
+    config_path = atlanta_config(tmp_path / "tracker.toml", replay.url, None, daily)
+    config = load_config(config_path, env={})
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    assert close_bundles(store, config) == 0  # the follow starts here
+    replay.replace(CALENDAR, cancelled(ATLANTA, ZONING))
+    run_crawls(config, store)
+    assert [c["entity"] for c in changes_json(store)] == [f"meeting:iqm2:atl:{ZONING}"]
+
+    atlanta_config(config_path, replay.url, '["public safety"]', daily)  # zoning let go before the bundle
+    config = load_config(config_path, env={})
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert not any(m["entity"].endswith(f":{ZONING}") for m in status_json(store, config)["meetings"])
+    assert [c["entity"] for c in changes_json(store, watch="atl")] == [f"meeting:iqm2:atl:{ZONING}"]
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-02T12:00:00Z")  # 8:00 in Atlanta
+    assert close_bundles(store, config) == 1
+    assert notify(store, config).sent == 1
+    (post,) = receiver.posts
+    assert "Zoning Committee" in post["message"] and "cancelled" in post["message"].lower()
+
+
+def la_council(path: Path, url: str, bodies: str) -> Path:
+    path.write_text('[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "la"\nname = "Los Angeles City Council"\n'
+                    f'timezone = "America/Los_Angeles"\nprimegov = "{url}/api/v2/PublicPortal/ListArchivedMeetings"\n'
+                    f"bodies = {bodies}\n")
+    return path
+
+
+def test_a_list_whose_rows_name_no_body_is_matched_by_titles(tmp_path: Path, replay: ReplayServer,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """PrimeGov's rows carry no body: each meeting has the watch's name ("Los Angeles City Council"),
+    which holds "City Council" for every committee; the titles tell them apart."""
+    monkeypatch.setenv("TRACKER_NOW", "2024-10-01T12:00:00Z")
+    replay.add("/api/v2/PublicPortal/ListArchivedMeetings", LA_COUNCIL, content_type="application/json")
+    config = load_config(la_council(tmp_path / "tracker.toml", replay.url, '["City Council"]'), env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok and not report.warnings, (report.errors, report.warnings)
+    titles = sorted(m["title"] for m in status_json(store, config)["meetings"])
+    assert titles == ["City Council Meeting", "City Council Meeting", "City Council Meeting",
+                      "City Council Meeting - SAP"]
+
+
+def test_bodies_that_keep_nothing_are_one_warning_naming_what_the_site_lists(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
+    replay.add(CALENDAR, ATLANTA, content_type="text/html")
+    config_path = atlanta_config(tmp_path / "tracker.toml", replay.url, None)
+    store = Store(load_config(config_path, env={}).database_url)
+    run_crawls(load_config(config_path, env={}), store)
+    config = load_config(atlanta_config(config_path, replay.url, '["Pubic Safety"]'), env={})
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors  # not "returned no items": the site listed meetings, of other bodies
+    (warning,) = report.warnings
+    assert warning.startswith("iqm2:atl: bodies: none of the window's meetings is of 'Pubic Safety' (it lists: ")
+    assert "Public Safety & Legal Administration Committee" in warning and "\n" not in warning
+    assert status_json(store, config)["meetings"] == [] and changes_json(store) == []
