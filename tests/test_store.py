@@ -141,6 +141,28 @@ def test_a_new_parser_that_says_the_same_leaves_the_next_change_news(store: Stor
         "bill.stage"]
 
 
+def test_an_entity_a_second_watch_comes_upon_changes_as_news_and_one_no_watch_held_is_a_baseline(
+        store: Store) -> None:
+    """A matter on two committees' agendas (two watches of one Legistar client) stays news when the
+    second watch first carries it; an entity back after no watch held it (a meeting of a body its
+    watch had let go) is a baseline, its next change news."""
+    with store.session() as session:
+        ensure_watches(session, [("w2", "bill", "Second watch")])
+    ingest(store, make_item("referred"), state_differ)
+
+    def seen_by(watch: str, state: str) -> Item:
+        item = make_item(state)
+        item.watch_ids = [watch]
+        return item
+
+    assert [c.kind for c in ingest(store, seen_by("w2", "reported"), state_differ).changes] == ["bill.stage"]
+    with store.session() as session:
+        session.execute(m.WatchEntity.__table__.delete())  # what runs.finish_runs does for an unfollowed body
+    back = ingest(store, seen_by("w", "passed_house"), state_differ)
+    assert back.baseline and back.changes == []
+    assert [c.kind for c in ingest(store, seen_by("w", "enacted"), state_differ).changes] == ["bill.stage"]
+
+
 def test_change_ids_only_grow(store: Store) -> None:
     ids = []
     for state in ["a", "b", "c", "d"]:

@@ -226,7 +226,7 @@ def ingest(
 
 def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Snapshot | None, bool]:
     """The entity row (created on first sight, linked to the item's watches), its current snapshot,
-    and whether it was linked again to every one of its watches, none of which held it."""
+    and whether it comes back to watches after no watch held it."""
     entity = session.get(m.Entity, item.key)
     if entity is None:
         entity = m.Entity(key=item.key, kind=item.kind, source_id=item.source_id, first_seen=now, last_seen=now)
@@ -236,15 +236,16 @@ def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Sn
         return entity, None, False
     entity.last_seen = now
     entity.missing_since = None
-    linked = 0
-    for watch_id in item.watch_ids:
-        if session.get(m.WatchEntity, (watch_id, item.key)) is None:
-            session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
-            linked += 1
+    unlinked = [watch_id for watch_id in item.watch_ids if session.get(m.WatchEntity, (watch_id, item.key)) is None]
+    # Held by no watch at all, as a meeting of a body its watch let go (never a matter a second
+    # watch of the same client comes upon): back in one, what changed meanwhile was news to no
+    # one following it, as a meeting first seen then is none; its next change is.
+    rejoined = bool(unlinked) and len(unlinked) == len(item.watch_ids) and session.scalar(
+        select(m.WatchEntity.watch_id).where(m.WatchEntity.entity_key == item.key).limit(1)) is None
+    for watch_id in unlinked:
+        session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
     current = session.get(m.Snapshot, entity.current_snapshot_id) if entity.current_snapshot_id else None
-    # Back in watches that had all let it go (a body followed again): what changed meanwhile is news
-    # to none of them, as a meeting first seen then is none; its next change is.
-    return entity, current, bool(item.watch_ids) and linked == len(item.watch_ids)
+    return entity, current, rejoined
 
 
 def _carry(item: Item, previous: Record) -> None:
