@@ -40,10 +40,12 @@ class ListingSpider(TrackerSpider):
         self.url = self.address_for(date.fromisoformat(start), date.fromisoformat(end))
         # A listing read by another parser version, or for other bodies, is fetched whole once (not
         # conditionally), so a parser upgrade or a new choice of bodies takes effect without waiting
-        # for the source to change; what it finds first is a baseline.
+        # for the source to change. What a new parser finds first is a baseline, and so is what a
+        # new choice brings in (`is_news`); a meeting the old choice followed too is news as ever.
         stored = ListingCursor.load(cursor)
-        self.refetch = (stored.parser != self.kind.parser_version
-                        or (stored.bodies or []) != watch.bodies_followed)
+        self.new_parser = stored.parser != self.kind.parser_version
+        self.bodies_before = stored.bodies or []
+        self.refetch = self.new_parser or self.bodies_before != watch.bodies_followed
         self.learned = self.report.cursor = ListingCursor()
         self.followed = 0  # meetings of the window kept, of the bodies the watch follows
         self.others: set[str] = set()  # the bodies (or titles) of the window's meetings it does not follow
@@ -151,6 +153,13 @@ class ListingSpider(TrackerSpider):
         return not self.watch.bodies or bool(match_keywords([meeting.title, self.named_body(meeting)],
                                                             self.watch.bodies))
 
+    def is_news(self, meeting: Meeting) -> bool:
+        """Whether a meeting first seen now is news: not when a new parser version reads the listing
+        (rows an older one could not read, a layout it did not know), nor when the watch did not
+        follow its body before this run (a body followed from now on)."""
+        return not self.new_parser and (not self.bodies_before or bool(
+            match_keywords([meeting.title, self.named_body(meeting)], self.bodies_before)))
+
     def named_body(self, meeting: Meeting) -> str | None:
         """The meeting's body as its source names it: a row naming none carries the watch's own
         name, which counts only where the platform's rows name their body."""
@@ -171,11 +180,9 @@ class ListingSpider(TrackerSpider):
 
     def meeting_item(self, meeting: Meeting, url: str, **more: Any) -> Item:
         """The item storing one meeting of the listing (`more`: validators, fields to carry)."""
-        # The first read by a new parser version is a baseline for meetings it finds too: rows an
-        # older version could not read (a layout it did not know) are no news.
         return Item(key=self.entity_key(meeting), kind="meeting",
                     source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
-                    url=url, discovered=not self.refetch, parser_version=self.kind.parser_version, **more)
+                    url=url, discovered=self.is_news(meeting), parser_version=self.kind.parser_version, **more)
 
     def failed(self, failure: Failure) -> None:
         self.fail(self.noun, failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]

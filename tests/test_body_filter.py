@@ -8,10 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from servers import Receiver
 from statusjson import changes_json, status_json
 
 from tracker.alerts.notifier import notify
+from tracker.cli import main
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import ReplayServer
@@ -22,6 +24,7 @@ CORPUS = Path(__file__).parent / "data" / "local" / "corpus"
 ATLANTA = (CORPUS / "iqm2" / "atlanta_calendar_list.html").read_bytes()
 CALENDAR = "/Citizens/Calendar.aspx"
 ZONING, PUBLIC_SAFETY = "4265", "4319"  # Atlanta's committees, both meeting on 27 April 2026
+COUNCIL, COMMITTEE_ON_COUNCIL = "4258", "4392"  # the council on 20 April, a committee that day
 LA_COUNCIL = (CORPUS / "primegov" / "lacity_council_meetings.json").read_bytes()
 
 
@@ -45,6 +48,11 @@ def cancelled(page: bytes, meeting_id: str) -> bytes:
                   rb"\1Cancelled", page)
 
 
+def relisted(page: bytes, meeting_id: str) -> bytes:
+    """derived: the recorded calendar with one meeting listed under a new id (a new meeting, the old one gone)."""
+    return page.replace(f"Detail_Meeting.aspx?ID={meeting_id}\"".encode(), f"Detail_Meeting.aspx?ID=9{meeting_id}\"".encode())
+
+
 def test_following_some_bodies_of_a_city_calendar(tmp_path: Path, replay: ReplayServer, db_url: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
@@ -59,36 +67,44 @@ def test_following_some_bodies_of_a_city_calendar(tmp_path: Path, replay: Replay
 
     # the organizers follow the council and its public safety committee: the others leave the
     # watch, unalerted and not "missing"; the listing is read whole though it has not changed
+    # (but for a council meeting posted meanwhile, news: the council was followed before too)
     atlanta_config(config_path, replay.url, '["Atlanta City Council", "public safety"]', storage)
     config = load_config(config_path, env={})
+    page = relisted(ATLANTA, COUNCIL)
+    replay.replace(CALENDAR, page)
     asked = len(replay.requests)
     (report,) = run_crawls(config, store)
     assert report.ok and not report.warnings, (report.errors, report.warnings)
     assert [r.status for r in replay.requests[asked:] if r.path == CALENDAR] == [200]
     followed = bodies_shown(store, config_path)
-    assert followed == {"Atlanta City Council": every["Atlanta City Council"],
+    assert followed == {"Atlanta City Council": every["Atlanta City Council"] + 1,  # the one gone is missing
                         "Public Safety & Legal Administration Committee":
                             every["Public Safety & Legal Administration Committee"]}
-    assert not any(meeting["missing"] for meeting in status_json(store, config)["meetings"])
-    assert changes_json(store) == []
+    assert [m["entity"] for m in status_json(store, config)["meetings"] if m["missing"]] == [
+        f"meeting:iqm2:atl:{COUNCIL}"]
+    assert [(c["kind"], c["entity"]) for c in changes_json(store)] == [("meeting.added", f"meeting:iqm2:atl:9{COUNCIL}")]
 
     # a zoning meeting and a public safety meeting called off: only the one followed is news
-    replay.replace(CALENDAR, cancelled(cancelled(ATLANTA, ZONING), PUBLIC_SAFETY))
+    replay.replace(CALENDAR, cancelled(cancelled(page, ZONING), PUBLIC_SAFETY))
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
-    assert [(c["kind"], c["entity"].rsplit(":", 1)[1]) for c in changes_json(store)] == [
+    assert [(c["kind"], c["entity"].rsplit(":", 1)[1]) for c in changes_json(store)][1:] == [
         ("meeting.cancelled", PUBLIC_SAFETY)]
 
     # following every body again: the zoning committee's meetings are back, a baseline (its
-    # cancellation came while nobody followed it), and the public safety one is not said twice
+    # cancellation came while nobody followed it), as is a meeting of another committee first seen
+    # now; the public safety one is not said twice
     atlanta_config(config_path, replay.url, None, storage)
     config = load_config(config_path, env={})
+    replay.replace(CALENDAR, relisted(cancelled(cancelled(page, ZONING), PUBLIC_SAFETY), COMMITTEE_ON_COUNCIL))
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
-    assert bodies_shown(store, config_path) == every
-    assert len(changes_json(store)) == 1
-    zoning = next(m for m in status_json(store, config)["meetings"] if m["entity"].endswith(f":{ZONING}"))
-    assert zoning["status"] == "cancelled"
+    shown = bodies_shown(store, config_path)
+    assert set(shown) == set(every) and shown["Committee on Council"] == every["Committee on Council"]
+    assert len(changes_json(store)) == 2
+    meetings = {m["entity"].rsplit(":", 1)[1]: m for m in status_json(store, config)["meetings"]}
+    assert meetings[ZONING]["status"] == "cancelled" and f"9{COMMITTEE_ON_COUNCIL}" in meetings
+    assert COMMITTEE_ON_COUNCIL not in meetings  # let go with its body, then no longer listed
 
 
 def test_a_change_owed_before_its_body_was_let_go_stays_in_the_daily_bundle(
@@ -157,3 +173,12 @@ def test_bodies_that_keep_nothing_are_one_warning_naming_what_the_site_lists(
     assert warning.startswith("iqm2:atl: bodies: none of the window's meetings is of 'Pubic Safety' (it lists: ")
     assert "Public Safety & Legal Administration Committee" in warning and "\n" not in warning
     assert status_json(store, config)["meetings"] == [] and changes_json(store) == []
+
+
+def test_config_check_says_the_bodies_a_watch_follows(tmp_path: Path) -> None:
+    config_path = atlanta_config(tmp_path / "tracker.toml", "https://atlantacityga.iqm2.com",
+                                 '["Atlanta City Council", "Public  Safety"]')
+    result = CliRunner().invoke(main, ["--config", str(config_path), "config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "meeting watch atl: Atlanta City Council: source iqm2:atl; bodies: Atlanta City Council, Public Safety" \
+        in result.stdout.splitlines()

@@ -123,6 +123,13 @@ HEADED = "CANCELLATION NOTICE: The Regular Meeting of October 18, 2022 has been 
      ("MEETING CANCELLED\nMarch 10 meeting moved to March 17", date(2026, 3, 17), None),
      ("Cancellation notice: March 17, 2026 Regular Meeting", date(2026, 3, 17), "Cancellation"),
      ("Cancelled - rescheduled to March 17", date(2026, 3, 10), "Cancelled"),
+     # ... a "cancelled" heading only, and a date heading a meeting called off or moved, not one held
+     ("POSTPONED - March 17, 2026", date(2026, 3, 10), "POSTPONED"),
+     ("Postponed \u2013 Tuesday, March 17, 2026 at 6 PM", date(2026, 3, 10), "Postponed"),
+     ("DEFERRED - April 14, 2026", date(2026, 4, 7), "DEFERRED"),
+     ("Cancelled - March 17 meeting will be held instead", date(2026, 3, 10), "Cancelled"),
+     ("MEETING CANCELLED\nMarch 17, 2026 Regular Meeting will be held as scheduled", date(2026, 3, 10), "CANCELLED"),
+     ("CANCELLED: the March 10 Regular Meeting has been moved to March 17.", date(2026, 3, 17), None),
      # a date with no year is read in the year nearest the meeting's day
      ("The March 10 Regular Meeting is cancelled", date(2026, 3, 3), None),
      ("The March 10 Regular Meeting is cancelled", date(2026, 3, 10), "cancelled"),

@@ -212,6 +212,7 @@ def config_check(ctx: Context) -> None:
         ctx.say(f"state bill watch {sw.id}: {sw.name}: {state_watch_words(sw)}")
     for w in config.meetings:
         ctx.say(f"meeting watch {w.id}: {w.name}: source {w.source_id}"
+                + (f"; bodies: {', '.join(w.bodies)}" if w.bodies else "")
                 + (f"; keywords: {', '.join(w.keywords)}" if w.keywords else ""))
     sources = (["govinfo"] if config.federal_bills else []) + (["openstates"] if config.state_bills else []) \
         + [w.source_id for w in config.meetings]

@@ -194,8 +194,10 @@ def _leave_unfollowed(session: Session, report: SourceReport) -> None:
     digest, its reminders or `status`. Their records and changes stay; following the body again
     brings them back with its next crawl."""
     if report.unfollowed:
-        session.execute(delete(m.WatchEntity).where(m.WatchEntity.watch_id.in_(report.watch_ids),
-                                                    m.WatchEntity.entity_key.in_(sorted(report.unfollowed))))
+        gone = session.execute(delete(m.WatchEntity).where(m.WatchEntity.watch_id.in_(report.watch_ids),
+                                                           m.WatchEntity.entity_key.in_(sorted(report.unfollowed))))
+        if gone.rowcount:
+            log.info("%s: %d meetings of bodies not followed left the watch", report.source_id, gone.rowcount)
 
 
 def mark_baselines(store: Store, watch_ids: list[str]) -> None:

@@ -56,10 +56,15 @@ _THIS_MEETING = re.compile(rf"\bthis[ \t]+(?:meeting|session|hearing|workshop)[ 
 # After "cancellation"/"canceled" only, and only "of" ("cancelled on 2/27/2026" says when it was
 # called off; "postponed for March 10" names the new day).
 _CANCEL_OF = re.compile(r"(?:\s+(?:meeting|session|hearing))?\s+of\s+(?:the\s+)?(?:[a-z]+day,?\s+)?", re.I)
-# After a heading's word, the day it heads: "Cancelled: the March 10 meeting moved to March 17",
-# "CANCELLED - Tuesday, March 10, 2026", "MEETING CANCELLED\nMarch 10, 2026" (a date right there).
+# After a heading's "cancelled"/"cancellation" (not "postponed", whose date is often the new day),
+# the day it heads: a date right there that stands alone or names a meeting called off or moved
+# ("Cancelled: the March 10 meeting moved to March 17", "CANCELLED - Tuesday, March 10, 2026",
+# "MEETING CANCELLED\nMarch 10, 2026"); not one held ("Cancelled - March 17 meeting will be held instead").
 _HEADING_OF = re.compile(r"[ \t]*(?:notice|notification)?[ \t]*(?:[:\u2013\u2014-]|\r?\n)\s*(?:the\s+)?"
                          r"(?:[a-z]+day,?\s+)?", re.I)
+_HEADED_DATE_ENDS = re.compile(
+    rf"(?:[ \t]+(?:[a-z]+[ \t]+){{0,4}}?(?:meeting|session|hearing|workshop))?[ \t]*"
+    rf"(?:$|[.;,)\r\n]|(?:{_VERB})*(?:moved|rescheduled|relocated|postponed|cancel+ed)\b)", re.I)
 _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 # Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
 # ON JULY 10"); in a description the same words may be about another meeting or an item. A name
@@ -149,7 +154,8 @@ def _day_called_off(text: str, word: re.Match[str], day: date,
     if word.group(1).lower().startswith("cancel") and (of := _CANCEL_OF.match(text, word.end())) and (
             named := _date_at(written, of.end())):
         return named
-    if (heads := _HEADING_OF.match(text, word.end())) and (named := _date_at(written, heads.end())):
+    if word.group(1).lower().startswith("cancel") and (heads := _HEADING_OF.match(text, word.end())) and (
+            named := _date_at(written, heads.end())) and _HEADED_DATE_ENDS.match(text, _date_end(written, heads.end())):
         return named
     if _THIS_MEETING.search(text, max(0, word.start() - 80), word.start()):
         return day
@@ -160,6 +166,11 @@ def _date_at(written: tuple[tuple[int, int, date], ...], at: int) -> date | None
     """The date of `written` (in order of their starts) that starts at offset `at`, if one does."""
     found = bisect.bisect_left(written, at, key=lambda date_written: date_written[0])
     return written[found][2] if found < len(written) and written[found][0] == at else None
+
+
+def _date_end(written: tuple[tuple[int, int, date], ...], at: int) -> int:
+    """Where the date of `written` starting at `at` (`_date_at` found one) ends."""
+    return written[bisect.bisect_left(written, at, key=lambda date_written: date_written[0])][1]
 
 
 def _may_be_off(title: str) -> bool:
