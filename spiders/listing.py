@@ -33,6 +33,9 @@ class ListingSpider(TrackerSpider):
     def __init__(self, *args: Any, config: Config, watch: MeetingWatch, cursor: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config, self.watch = config, watch
+        # Each watch keeps its own validators, though another watch read the same listing (one IQM2
+        # calendar, two choices of bodies): each stores what it read on its own.
+        self.validators_scope = watch.source_id
         self.kind = SOURCES[self.name]
         self.zone = watch.timezone or config.tracker.timezone
         self.url: str = watch.source or ""

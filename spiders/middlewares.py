@@ -34,7 +34,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from tracker.records import Validators, url_hash
+from tracker.records import Validators, validators_key
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,15 @@ class ConditionalRequestMiddleware:
         spider = self.crawler.spider
         return getattr(spider, "validators", None) or {}
 
+    def _scope(self) -> str:
+        """Whose validators these are (`Validators.scope`): the spider's `validators_scope`, if any."""
+        return getattr(self.crawler.spider, "validators_scope", "")
+
     def process_request(self, request: Request) -> None:
         # `refetch`: ask for the whole body this once, but still remember its new validators.
         if not request.meta.get("conditional") or request.meta.get("refetch"):
             return None
-        known = self._validators().get(url_hash(request.url))
+        known = self._validators().get(validators_key(request.url, self._scope()))
         if known is None:
             return None
         if known.etag:
@@ -72,7 +76,7 @@ class ConditionalRequestMiddleware:
             modified = response.headers.get(b"Last-Modified")
             request.meta["validators"] = Validators(
                 request.url, etag.decode("latin-1") if etag else None,
-                modified.decode("latin-1") if modified else None)
+                modified.decode("latin-1") if modified else None, self._scope())
         return response
 
 
@@ -178,6 +182,10 @@ class CrawlDelayMiddleware:
             if isinstance(mw, RobotsTxtMiddleware):
                 return mw
         return None
+
+    def _scope(self) -> str:
+        """Whose validators these are (`Validators.scope`): the spider's `validators_scope`, if any."""
+        return getattr(self.crawler.spider, "validators_scope", "")
 
     def process_request(self, request: Request) -> None:
         robots = self._robots()

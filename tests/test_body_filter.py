@@ -182,3 +182,31 @@ def test_config_check_says_the_bodies_a_watch_follows(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "meeting watch atl: Atlanta City Council: source iqm2:atl; bodies: Atlanta City Council, Public Safety" \
         in result.stdout.splitlines()
+
+
+def test_two_watches_of_one_calendar_crawled_apart_each_see_its_change(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The council's watch and the public safety committee's read one calendar. Crawled apart, each
+    keeps its own validators: the other's newer ones never make it take a change for "unchanged"."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
+    replay.add(CALENDAR, ATLANTA, content_type="text/html")
+    head = f'[storage]\nurl = "sqlite:///{tmp_path / "tracker.db"}"\n[crawl]\ndelay_seconds = 0\n'
+    watch = ('[[meetings]]\nid = "{id}"\nname = "{name}"\ntimezone = "America/New_York"\n'
+             f'iqm2 = "{replay.url}/Citizens/default.aspx"\nbodies = ["{{name}}"]\n')
+    council = watch.format(id="council", name="Atlanta City Council")
+    safety = watch.format(id="safety", name="Public Safety & Legal Administration Committee")
+    both, council_only = tmp_path / "both.toml", tmp_path / "council.toml"
+    both.write_text(head + council + safety)
+    council_only.write_text(head + council)
+    store = Store(load_config(both, env={}).database_url)
+    assert all(report.ok for report in run_crawls(load_config(both, env={}), store))
+
+    replay.replace(CALENDAR, cancelled(ATLANTA, PUBLIC_SAFETY))  # a new page, a new ETag
+    (report,) = run_crawls(load_config(council_only, env={}), store)  # the council's watch alone reads it
+    assert report.ok and report.not_modified == 0
+    asked = len(replay.requests)
+    reports = run_crawls(load_config(both, env={}), store)
+    assert [(r.source_id, r.not_modified) for r in reports] == [("iqm2:council", 1), ("iqm2:safety", 0)]
+    assert [r.status for r in replay.requests[asked:] if r.path == CALENDAR] == [304, 200]
+    assert [(c["kind"], c["watch"], c["entity"]) for c in changes_json(store)] == [
+        ("meeting.cancelled", "safety", f"meeting:iqm2:safety:{PUBLIC_SAFETY}")]

@@ -20,11 +20,19 @@ from typing import Any, ClassVar, Self, TypedDict
 @dataclass(frozen=True)
 class Validators:
     """A response's HTTP validators, saved with what was stored from it so the next request for the
-    URL is conditional (If-None-Match / If-Modified-Since). Loaded ones carry the masked URL."""
+    URL is conditional (If-None-Match / If-Modified-Since). Loaded ones carry the masked URL.
+    `scope`: the source they are kept for, where each source stores what it read on its own (two
+    meeting watches of one site, each its own meetings): one that saw a change but failed to store
+    it must not be told "unchanged" by the other's validators. Empty: kept for the URL alone."""
 
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    scope: str = ""
+
+    @property
+    def key(self) -> str:
+        return validators_key(self.url, self.scope)
 
 
 @dataclass
@@ -490,6 +498,11 @@ def canonical_json(content: Any) -> str:
 def url_hash(url: str) -> str:
     """The key HTTP validators are stored under (a URL may hold a token: it is never stored plain)."""
     return hashlib.sha256(url.encode()).hexdigest()
+
+
+def validators_key(url: str, scope: str = "") -> str:
+    """The key of a URL's validators kept for `scope` (`Validators.scope`; empty: the URL's own)."""
+    return url_hash(f"{scope}\n{url}" if scope else url)
 
 
 def text_hash(text: str) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import clock, secrets
 from tracker import models as m
-from tracker.records import Item, Record, Validators, canonical_json, load_record, text_hash, url_hash
+from tracker.records import Item, Record, Validators, canonical_json, load_record, text_hash
 from tracker.sources import DIFFERS, Differ
 
 if TYPE_CHECKING:
@@ -131,12 +131,13 @@ def save_validators(session: Session, validators: Validators, now: datetime) -> 
         insert = m.insert(session, m.HttpValidator)
         upsert = _UPSERTS[dialect] = insert.on_conflict_do_update(
             index_elements=["url_hash"], set_={name: insert.excluded[name] for name in ("etag", "last_modified", "updated_at")})
-    session.execute(upsert, {"url_hash": url_hash(validators.url), "url": secrets.mask(validators.url),
+    session.execute(upsert, {"url_hash": validators.key, "url": secrets.mask(validators.url),
                              "etag": validators.etag, "last_modified": validators.last_modified, "updated_at": now})
 
 
 def load_validators(store: Store) -> dict[str, Validators]:
-    """All stored validators by URL hash (with the masked URL): loaded once before a crawl, not per request."""
+    """All stored validators by their key (`Validators.key`, with the masked URL): loaded once before a
+    crawl, not per request."""
     with store.session() as session:
         return {row.url_hash: Validators(row.url, row.etag, row.last_modified)
                 for row in session.scalars(select(m.HttpValidator))}
