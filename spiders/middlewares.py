@@ -183,10 +183,6 @@ class CrawlDelayMiddleware:
                 return mw
         return None
 
-    def _scope(self) -> str:
-        """Whose validators these are (`Validators.scope`): the spider's `validators_scope`, if any."""
-        return getattr(self.crawler.spider, "validators_scope", "")
-
     def process_request(self, request: Request) -> None:
         robots = self._robots()
         if robots is None or request.url.endswith("/robots.txt"):
