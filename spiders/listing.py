@@ -151,17 +151,19 @@ class ListingSpider(TrackerSpider):
                 self.others.add(self.named_body(meeting) or meeting.title)
 
     def follows(self, meeting: Meeting) -> bool:
-        """Whether the watch follows the meeting's body: it follows every body, or one of its
-        `bodies` is in the meeting's title or its body's name (`named_body`), as whole words."""
-        return not self.watch.bodies or bool(match_keywords([meeting.title, self.named_body(meeting)],
-                                                            self.watch.bodies))
+        """Whether the watch follows the meeting's body (its `bodies`)."""
+        return self.of_bodies(meeting, self.watch.bodies)
 
     def is_news(self, meeting: Meeting) -> bool:
         """Whether a meeting first seen now is news: not when a new parser version reads the listing
         (rows an older one could not read, a layout it did not know), nor when the watch did not
         follow its body before this run (a body followed from now on)."""
-        return not self.new_parser and (not self.bodies_before or bool(
-            match_keywords([meeting.title, self.named_body(meeting)], self.bodies_before)))
+        return not self.new_parser and self.of_bodies(meeting, self.bodies_before)
+
+    def of_bodies(self, meeting: Meeting, names: list[str]) -> bool:
+        """Whether the meeting is of one of these bodies (none: of every body): one of the names is
+        in its title or its body's name (`named_body`), as whole words in any case."""
+        return not names or bool(match_keywords([meeting.title, self.named_body(meeting)], names))
 
     def named_body(self, meeting: Meeting) -> str | None:
         """The meeting's body as its source names it: a row naming none carries the watch's own

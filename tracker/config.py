@@ -532,7 +532,7 @@ class MeetingWatch(_MeetingSources):  # type: ignore[misc, valid-type]
     timezone: str | None = None
     keywords: list[str] = Field(default_factory=list)
     # Of a site listing many bodies (IQM2, CivicClerk...), the ones to follow: a meeting is kept
-    # when one of these names is in its body's or its title (spiders/listing.py). Empty: every body.
+    # when one of these names is in its body's name or its title (spiders/listing.py). Empty: every body.
     bodies: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")

@@ -204,8 +204,8 @@ class LegistarCursor(Cursor):
 @dataclass
 class ListingCursor(Cursor):
     """spiders/listing.py: the parser version that last read the listing and the bodies the watch
-    followed then (`MeetingWatch.bodies_followed`; empty: every body). Another
-    version, or another choice of bodies, fetches it whole, a baseline."""
+    followed then (`MeetingWatch.bodies_followed`; empty: every body). Another version, or another
+    choice of bodies, fetches it whole; what it brings in is a baseline."""
 
     parser: str | None = None
     bodies: list[str] | None = None

@@ -97,8 +97,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # does "Meeting_Cancellation" go unread; nor "The March 10, 2026 Regular Meeting is cancelled", a
     # heading naming no day over such a notice, a date without a year, or the day a "Cancelled:"
     # heading heads ("Cancelled: the March 10 meeting moved to March 17" on March 17's). Each moves a
-    # rare meeting: of 10,404 recorded parses, only those of the Saint Paul calendar the first was found on (the later
-    # cases none); and that change of status is news to watchers.)
+    # rare meeting: of 10,404 recorded parses, only those of the Saint Paul calendar the first was
+    # found on (the later cases none); and that change of status is news to watchers.)
     SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-5",
                names_bodies=True),
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
