@@ -132,6 +132,10 @@ def test_iqm2_through_the_engine(tmp_path: Path, replay: ReplayServer, monkeypat
     assert report.ok, report.errors
     found = sorted((c["kind"], c["entity"].rsplit(":", 1)[1]) for c in changes_json(store))
     assert found == [("meeting.agenda_posted", "4258"), ("meeting.cancelled", "4392")]
+    # said as organizers would: the row's title names its board, which is not said twice
+    summaries = {c["entity"].rsplit(":", 1)[1]: c["summary"] for c in changes_json(store)}
+    assert summaries["4392"].startswith("Committee on Council - Regular Committee Meeting on Mon Apr 20"), summaries
+    assert summaries["4258"].startswith("Atlanta City Council - Regular Meeting on Mon Apr 20"), summaries
     (report,) = run_crawls(config, store)
     assert report.not_modified == 1 and len(changes_json(store)) == 2
     replay.set_fault(CALENDAR, Fault.status(503))

@@ -71,10 +71,20 @@ def meeting_when(meeting: Meeting, fmt: str = SHORT) -> str:
 
 
 def meeting_label(meeting: Meeting) -> str:
-    """"Committee on Finance" (Legistar: the body is the meeting's name) or "Detroit Board of
-    Education Finance Sub-Committee Meeting" (a feed: the body, then the event's own title)."""
+    """"Committee on Finance" (Legistar: the body is the meeting's name), "Detroit Board of
+    Education Finance Sub-Committee Meeting" (a feed: the body, then the event's own title), or the
+    title alone where it names the body ("Zoning Committee - Regular Committee Meeting", an IQM2
+    row of the Zoning Committee: never "Zoning Committee Zoning Committee - ...")."""
     body, title = meeting.body or "", meeting.title or "meeting"
-    return body if title == body else f"{body} {title}".strip()
+    if title == body or (body and _names(title, body)):
+        return title
+    return f"{body} {title}".strip()
+
+
+def _names(text: str, name: str) -> bool:
+    """Whether `text` holds `name` as whole words, in any case and spacing."""
+    words = r"\s+".join(re.escape(word) for word in name.split())
+    return bool(words) and re.search(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def bill_label(bill: Bill) -> str:
