@@ -1,6 +1,7 @@
 """A meeting watch's `bodies`: of a site listing every body of a city (IQM2, PrimeGov...), only the
-meetings of the bodies organizers follow are stored, alerted and shown; choosing other bodies is a
-baseline (no alert storm), and meetings of a body no longer followed leave the watch unalerted."""
+meetings of the bodies organizers follow are stored, alerted and shown; what another choice of
+bodies brings in is a baseline (no alert storm), and meetings of a body no longer followed leave the
+watch unalerted, their changes kept."""
 
 from __future__ import annotations
 
