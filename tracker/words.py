@@ -15,6 +15,7 @@ from tracker import states
 from tracker.billnumbers import ordinal
 from tracker.changes import ChangeLike
 from tracker.changes import lead_change as lead_change  # where alerts have always imported it
+from tracker.meetings.normalize import match_keywords
 from tracker.records import Bill, Matter, Meeting, Record, StateBill
 from tracker.safetext import one_line
 
@@ -76,15 +77,9 @@ def meeting_label(meeting: Meeting) -> str:
     title alone where it names the body ("Zoning Committee - Regular Committee Meeting", an IQM2
     row of the Zoning Committee: never "Zoning Committee Zoning Committee - ...")."""
     body, title = meeting.body or "", meeting.title or "meeting"
-    if title == body or (body and _names(title, body)):
+    if title == body or (body.strip() and match_keywords([title], [body])):
         return title
     return f"{body} {title}".strip()
-
-
-def _names(text: str, name: str) -> bool:
-    """Whether `text` holds `name` as whole words, in any case and spacing."""
-    words = r"\s+".join(re.escape(word) for word in name.split())
-    return bool(words) and re.search(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def bill_label(bill: Bill) -> str:

@@ -152,25 +152,21 @@ def _day_called_off(text: str, word: re.Match[str], day: date,
                 text, max(0, start - 40), start):
             return named
     if word.group(1).lower().startswith("cancel") and (of := _CANCEL_OF.match(text, word.end())) and (
-            named := _date_at(written, of.end())):
-        return named
+            found := _written_at(written, of.end())):
+        return found[2]
     if word.group(1).lower().startswith("cancel") and (heads := _HEADING_OF.match(text, word.end())) and (
-            named := _date_at(written, heads.end())) and _HEADED_DATE_ENDS.match(text, _date_end(written, heads.end())):
-        return named
+            found := _written_at(written, heads.end())) and _HEADED_DATE_ENDS.match(text, found[1]):
+        return found[2]
     if _THIS_MEETING.search(text, max(0, word.start() - 80), word.start()):
         return day
     return None
 
 
-def _date_at(written: tuple[tuple[int, int, date], ...], at: int) -> date | None:
-    """The date of `written` (in order of their starts) that starts at offset `at`, if one does."""
+def _written_at(written: tuple[tuple[int, int, date], ...], at: int) -> tuple[int, int, date] | None:
+    """The date of `written` (start, end, date; in order of their starts) that starts at offset
+    `at`, if one does."""
     found = bisect.bisect_left(written, at, key=lambda date_written: date_written[0])
-    return written[found][2] if found < len(written) and written[found][0] == at else None
-
-
-def _date_end(written: tuple[tuple[int, int, date], ...], at: int) -> int:
-    """Where the date of `written` starting at `at` (`_date_at` found one) ends."""
-    return written[bisect.bisect_left(written, at, key=lambda date_written: date_written[0])][1]
+    return written[found] if found < len(written) and written[found][0] == at else None
 
 
 def _may_be_off(title: str) -> bool:
