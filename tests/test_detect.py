@@ -24,15 +24,18 @@ from urllib.parse import urlencode
 import pytest
 from calendar_answers import LIST, answer, view_state
 from click.testing import CliRunner, Result
+from statusjson import status_json
 
 import tracker.demo
 from tracker.cli import main
 from tracker.config import load_config
+from tracker.crawl import run_crawls
 from tracker.demo.legistar_api import LegistarApi
 from tracker.demo.replay import Fault, ReplayServer, serve
-from tracker.detect import PLATFORMS, civicplus_value
+from tracker.detect import PLATFORMS, civicplus_value, titled_body
 from tracker.meetings.ical import parse_ical
 from tracker.records import ListingContext
+from tracker.store import Store
 
 LOCAL = Path(__file__).parent / "data" / "local"
 CORPUS = LOCAL / "corpus"
@@ -374,6 +377,57 @@ def test_primegov_search_results_on_the_portal_are_watched_by_its_meeting_list(r
     assert_valid_watch(block, "primegov", tmp_path)
     asked = [r.path for r in replay.requests if r.path != "/robots.txt"]
     assert asked == ["/api/v2/PublicPortal/search", "/api/v2/PublicPortal/ListUpcomingMeetings"]
+
+
+def test_a_list_of_every_committee_offers_the_bodies_its_titles_name(replay: ReplayServer, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Los Angeles' PrimeGov list holds the council and its committees, its rows naming no body: the
+    block offers the bodies the titles name, most meetings first, and a name pasted into `bodies`
+    keeps that committee's meetings (its special agenda packet's included) and no other."""
+    monkeypatch.setenv("TRACKER_NOW", "2024-10-01T12:00:00Z")
+    replay.add("/api/v2/PublicPortal/ListArchivedMeetings", CORPUS / "primegov" / "lacity_council_meetings.json",
+               content_type="application/json")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/api/v2/PublicPortal/ListArchivedMeetings")
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in printed_block(result.stdout).splitlines() if line.startswith("# bodies = ")]
+    offered = json.loads(line.removeprefix("# bodies = ").split("]", 1)[0] + "]")
+    assert offered[:3] == ["City Council", "Personnel, Audits, and Hiring Committee",
+                           "Planning and Land Use Management Committee"]
+    assert "Housing and Homelessness Committee" in offered and len(offered) == 8
+    assert "to follow only some of the 8 bodies in the window" in line
+    chosen = printed_block(result.stdout).replace(line, f"bodies = {json.dumps(offered[2:3])}")
+    config_path = tmp_path / "chosen.toml"
+    config_path.write_text(f"[crawl]\ndelay_seconds = 0\n{chosen}")
+    config = load_config(config_path, env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok and not report.warnings, (report.errors, report.warnings)
+    assert sorted(m["title"] for m in status_json(store, config)["meetings"]) == [
+        "Planning and Land Use Management Committee", "SAP - Planning and Land Use Management Committee"]
+
+
+@pytest.mark.parametrize(("title", "body"), [
+    # real titles: La Habra Heights, LADWP, St. Paul schools, Los Angeles, Duarte, Burbank (Granicus,
+    # iCalendar, PrimeGov), Dallas ISD (CivicWeb), Detroit schools (iCalendar), Baldwin Park
+    ("Regular Public Safety and Emergency Preparedness Committee Meeting",
+     "Public Safety and Emergency Preparedness Committee"),
+    ("Board of Commissioners Special Meeting 1:30 PM", "Board of Commissioners"),
+    ("BOE | Regular Board of Education Meeting", "Board of Education"),
+    ("COB | Committee of the Board", "Committee of the Board"),
+    ("SAP - Personnel, Audits, and Hiring Committee", "Personnel, Audits, and Hiring Committee"),
+    ("SPECIAL MEETING - CITY COUNCIL CLOSED SESSION", "CITY COUNCIL"),
+    ("Art in Public Places Committee", "Art in Public Places Committee"),
+    ("Called Board Meeting-Public Facility Corporation Organizational Meeting", "Board"),
+    ("Curriculum/Academics Sub-Committee Meeting (Open)", "Curriculum/Academics Sub-Committee"),
+    ("THE OVERSIGHT BOARD WILL NOT MEET ON JULY 10, 2012 DUE TO A LACK OF SCHEDULED AGENDA ITEMS.",
+     "OVERSIGHT BOARD"),
+    ("Board of Education Work Session", "Board of Education"),
+    # titles naming no body (Clayton County, San Diego, Tulsa schools): nothing to offer
+    ("Regular Business Meeting", None), ("Work Session", None),
+    ("Public Safety and Neighborhood Services (PS&NS)", None), ("Regular Meeting (DRAFT AGENDA)", None),
+])
+def test_the_body_a_title_names(title: str, body: str | None) -> None:
+    assert titled_body(title) == body
 
 
 @pytest.mark.parametrize("host", ["loopback", "lacity.primegov.com"])
