@@ -17,7 +17,7 @@ from spiders.base import TrackerSpider, describe_failure
 from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor
-from tracker.meetings.normalize import SourceParseError, match_keywords
+from tracker.meetings.normalize import SourceParseError, match_keywords, titled_body
 from tracker.records import Item, Listing, ListingContext, Meeting
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 
@@ -51,7 +51,7 @@ class ListingSpider(TrackerSpider):
         self.refetch = self.new_parser or self.bodies_before != watch.bodies_followed
         self.learned = self.report.cursor = ListingCursor()
         self.followed = 0  # meetings of the window kept, of the bodies the watch follows
-        self.others: set[str] = set()  # the bodies (or titles) of the window's meetings it does not follow
+        self.others: set[str] = set()  # the bodies of the window's meetings it does not follow
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_listing, errback=self.failed,
@@ -148,7 +148,7 @@ class ListingSpider(TrackerSpider):
                 yield meeting
             else:
                 self.report.unfollowed.add(self.entity_key(meeting))
-                self.others.add(self.named_body(meeting) or meeting.title)
+                self.others.add(self.named_body(meeting) or titled_body(meeting.title) or meeting.title)
 
     def follows(self, meeting: Meeting) -> bool:
         """Whether the watch follows the meeting's body (its `bodies`)."""

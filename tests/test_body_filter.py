@@ -160,6 +160,23 @@ def test_a_list_whose_rows_name_no_body_is_matched_by_titles(tmp_path: Path, rep
                       "City Council Meeting - SAP"]
 
 
+def test_where_rows_name_no_body_the_warning_names_the_bodies_the_titles_name(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LA's PrimeGov rows name no body: a misspelt name is told what the titles name (the council,
+    each committee once, its special agenda packets' "SAP - " aside), not thirteen titles."""
+    monkeypatch.setenv("TRACKER_NOW", "2024-10-01T12:00:00Z")
+    replay.add("/api/v2/PublicPortal/ListArchivedMeetings", LA_COUNCIL, content_type="application/json")
+    config = load_config(la_council(tmp_path / "tracker.toml", replay.url, '["Pubic Safety"]'), env={})
+    (report,) = run_crawls(config, Store(config.database_url))
+    assert report.ok, report.errors
+    (warning,) = report.warnings
+    listed = warning.split("(it lists: ", 1)[1].removesuffix(")").split("; ")
+    assert listed == ["City Council", "Civil Rights, Equity, Immigration, Aging and Disability Committee",
+                      "Housing and Homelessness Committee", "Neighborhoods and Community Enrichment Committee",
+                      "Personnel, Audits, and Hiring Committee", "Planning and Land Use Management Committee",
+                      "Trade, Travel and Tourism Committee", "Transportation Committee"]
+
+
 def test_bodies_that_keep_nothing_are_one_warning_naming_what_the_site_lists(
         tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")

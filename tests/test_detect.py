@@ -32,8 +32,9 @@ from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.legistar_api import LegistarApi
 from tracker.demo.replay import Fault, ReplayServer, serve
-from tracker.detect import PLATFORMS, civicplus_value, titled_body
+from tracker.detect import PLATFORMS, civicplus_value
 from tracker.meetings.ical import parse_ical
+from tracker.meetings.normalize import titled_body
 from tracker.records import ListingContext
 from tracker.store import Store
 

@@ -40,7 +40,7 @@ from tracker.config import MeetingWatch
 from tracker.meetings import civicweb, iqm2, legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
-from tracker.meetings.normalize import SourceParseError
+from tracker.meetings.normalize import SourceParseError, titled_body
 from tracker.meetings.portals import civicweb_list, read_rows
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus, Page
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
@@ -939,68 +939,6 @@ def listed_bodies(result: Detection) -> list[str]:
             spelt.setdefault(key, {})[body] = spelt.get(key, {}).get(body, 0) + 1
     shown = {key: max(forms, key=lambda form: (forms[form], form)) for key, forms in spelt.items()}
     return [shown[key] for key in sorted(counts, key=lambda key: (-counts[key], shown[key]))]
-
-
-# The nouns a public body's name ends in ("Public Safety Committee", "Board of Supervisors").
-_BODY_NOUNS = frozenset({
-    "council", "committee", "subcommittee", "sub-committee", "commission", "board", "authority", "agency",
-    "trustees", "supervisors", "directors", "commissioners", "court", "corporation", "force", "panel", "assembly",
-    "senate", "examiner", "group"})
-# Words that say which sitting a title is, not whose: they end a name ("Regular City Council Meeting").
-_SITTING_WORDS = frozenset({
-    "meeting", "meetings", "regular", "special", "adjourned", "joint", "called", "annual", "closed", "session",
-    "sessions", "agenda", "agendas", "notice", "cancelled", "canceled", "cancellation", "postponed", "rescheduled",
-    "revised", "updated", "draft", "final", "retreat", "workshop", "work", "listening", "january", "february",
-    "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday",
-    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
-_JOINING_WORDS = frozenset({"and", "of", "the", "for", "on", "in", "&"})
-_TITLE_WORD = re.compile(r"[\w'’./&]+(?:-[\w'’./&]+)*,?|\S")
-
-
-def titled_body(title: str | None) -> str | None:
-    """The body a meeting's title names, as written: the first run of capitalised words (joined by
-    "and", "of", "&" or a comma) that holds a body's noun, cut after its last one unless "of" follows
-    ("Regular Public Safety Committee Meeting - Cancelled": "Public Safety Committee"; "Board of
-    Education Meeting": "Board of Education"); None where the title names none ("Work Session")."""
-    run: list[str] = []
-    words = [part for word in _TITLE_WORD.findall(title or "") for part in _sitting_apart(word)]
-    for word in [*words, "-"]:
-        bare = word.rstrip(",")
-        if bare.lower() in _JOINING_WORDS and run:
-            run.append(word)
-            continue
-        if bare[:1].isupper() and bare.lower() not in _SITTING_WORDS and not bare[:1].isdigit():
-            run.append(word)
-            continue
-        if (name := _body_in(run)) is not None:
-            return name
-        run = []
-    return None
-
-
-def _sitting_apart(word: str) -> list[str]:
-    """A hyphenated word parted where a part is a sitting word ("Meeting-Public": "Meeting", "-",
-    "Public"); others ("Sub-Committee", "Park-South") stay whole."""
-    parts = word.split("-")
-    if len(parts) == 1 or not any(part.lower() in _SITTING_WORDS for part in parts):
-        return [word]
-    return [piece for n, part in enumerate(parts) for piece in ([part] if n == 0 else ["-", part]) if piece]
-
-
-def _body_in(run: list[str]) -> str | None:
-    """The body a run of capitalised words names, or None (see `titled_body`)."""
-    nouns = [n for n, word in enumerate(run) if word.rstrip(",").lower() in _BODY_NOUNS]
-    if not nouns:
-        return None
-    end = nouns[-1] + 1
-    if end < len(run) and run[end].lower() == "of":
-        end = len(run)
-    words = run[:end]
-    while words and words[-1].rstrip(",").lower() in _JOINING_WORDS:
-        words.pop()
-    while words and words[0].lower() in _JOINING_WORDS:  # "THE OVERSIGHT BOARD"
-        words.pop(0)
-    return " ".join(words).rstrip(",") or None
 
 
 def meeting_line(meeting: Meeting, name: str = "") -> str:
