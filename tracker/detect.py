@@ -25,6 +25,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -930,15 +931,12 @@ def listed_bodies(result: Detection) -> list[str]:
     if found is None:
         return []
     names_bodies = SOURCES[found.platform].names_bodies
-    counts: dict[str, int] = {}
-    spelt: dict[str, dict[str, int]] = {}  # a name's spellings ("City Council", "CITY COUNCIL")
+    spelt: dict[str, Counter[str]] = {}  # each name's spellings in titles ("City Council", "CITY COUNCIL")
     for meeting in result.meetings:
         if (body := meeting.body if names_bodies else titled_body(meeting.title)):
-            key = body if names_bodies else body.casefold()
-            counts[key] = counts.get(key, 0) + 1
-            spelt.setdefault(key, {})[body] = spelt.get(key, {}).get(body, 0) + 1
-    shown = {key: max(forms, key=lambda form: (forms[form], form)) for key, forms in spelt.items()}
-    return [shown[key] for key in sorted(counts, key=lambda key: (-counts[key], shown[key]))]
+            spelt.setdefault(body if names_bodies else body.casefold(), Counter())[body] += 1
+    named = [(forms.total(), forms.most_common(1)[0][0]) for forms in spelt.values()]
+    return [name for _count, name in sorted(named, key=lambda counted: (-counted[0], counted[1]))]
 
 
 def meeting_line(meeting: Meeting, name: str = "") -> str:
