@@ -50,6 +50,12 @@ class ListingSpider(TrackerSpider):
         self.bodies_before = stored.bodies or []
         self.refetch = self.new_parser or self.bodies_before != watch.bodies_followed
         self.learned = self.report.cursor = ListingCursor()
+        # The meetings followed before, followed on under the same choice of bodies; another choice,
+        # or none, starts afresh.
+        self.held_before = dict(stored.held)
+        if not watch.bodies or self.bodies_before != watch.bodies_followed:
+            self.learned.held.forget(list(self.held_before))
+            self.held_before = {}
         self.followed = 0  # meetings of the window kept, of the bodies the watch follows
         self.others: set[str] = set()  # the bodies of the window's meetings it does not follow
 
@@ -140,19 +146,25 @@ class ListingSpider(TrackerSpider):
         self.learned.parser = self.kind.parser_version
         self.learned.bodies = self.watch.bodies_followed
         window = self.window(ctx)
+        self.learned.held.forget([ref for ref, day in self.held_before.items() if day < window[0]])
         for meeting in listing.meetings:
             if not window[0] <= (meeting.date or "") <= window[1]:
                 continue
             if self.follows(meeting):
                 self.followed += 1
+                if self.watch.bodies:
+                    self.learned.held[meeting.source_ref] = (meeting.date or "")[:10]
                 yield meeting
             else:
                 self.report.unfollowed.add(self.entity_key(meeting))
                 self.others.add(self.named_body(meeting) or titled_body(meeting.title) or meeting.title)
+                self.learned.held.forget([meeting.source_ref])
 
     def follows(self, meeting: Meeting) -> bool:
-        """Whether the watch follows the meeting's body (its `bodies`)."""
-        return self.of_bodies(meeting, self.watch.bodies)
+        """Whether the watch follows the meeting: it is of one of the watch's `bodies`, or the watch
+        followed it last time under the same choice (a title matched on platforms whose rows name
+        no body may be rewritten: "Notice of Cancellation" is still that committee's meeting)."""
+        return self.of_bodies(meeting, self.watch.bodies) or meeting.source_ref in self.held_before
 
     def is_news(self, meeting: Meeting) -> bool:
         """Whether a meeting first seen now is news: not when a new parser version reads the listing

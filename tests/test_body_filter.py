@@ -5,6 +5,7 @@ watch unalerted, their changes kept."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -158,6 +159,52 @@ def test_a_list_whose_rows_name_no_body_is_matched_by_titles(tmp_path: Path, rep
     titles = sorted(m["title"] for m in status_json(store, config)["meetings"])
     assert titles == ["City Council Meeting", "City Council Meeting", "City Council Meeting",
                       "City Council Meeting - SAP"]
+
+
+def retitled(answer: bytes, meeting_id: int, title: str) -> bytes:
+    """derived: the recorded PrimeGov list with one meeting's title rewritten."""
+    rows = json.loads(answer)
+    (row,) = [row for row in rows if row["id"] == meeting_id]
+    row["title"] = title
+    return json.dumps(rows).encode()
+
+
+def test_a_meeting_followed_by_its_title_stays_followed_when_retitled(tmp_path: Path, replay: ReplayServer,
+                                                                      db_url: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where rows name no body, `bodies` is matched on titles, and a city may retitle a meeting to
+    call it off ("Notice of Cancellation"): the watch follows the meeting it held (its alert is the
+    cancellation, not a silent departure), while a new choice of bodies starts afresh."""
+    monkeypatch.setenv("TRACKER_NOW", "2024-10-01T12:00:00Z")
+    plum = 15684  # the Planning and Land Use Management Committee, October 1, 2024
+    path = "/api/v2/PublicPortal/ListArchivedMeetings"
+    replay.add(path, LA_COUNCIL, content_type="application/json")
+    chosen = '["Planning and Land Use Management"]'
+    config_path = la_council(tmp_path / "tracker.toml", replay.url, chosen)
+    config_path.write_text(config_path.read_text() + f'[storage]\nurl = "{db_url}"\n')
+    config = load_config(config_path, env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    held = {m["entity"]: m for m in status_json(store, config)["meetings"]}
+    assert f"meeting:primegov:la:{plum}" in held and len(held) == 2  # and its special agenda packet
+
+    replay.replace(path, retitled(LA_COUNCIL, plum, "Notice of Cancellation"))
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    meetings = {m["entity"]: m for m in status_json(store, config)["meetings"]}
+    assert meetings.keys() == held.keys()
+    assert meetings[f"meeting:primegov:la:{plum}"]["status"] == "cancelled"
+    assert [(c["kind"], c["entity"]) for c in changes_json(store)] == [
+        ("meeting.cancelled", f"meeting:primegov:la:{plum}")]
+
+    # another choice of bodies: what it follows is told by titles again, the retitled one let go
+    text = config_path.read_text().replace(chosen, '["Planning and Land Use Management Committee"]')
+    config_path.write_text(text)
+    config = load_config(config_path, env={})
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [m["entity"] for m in status_json(store, config)["meetings"]] == ["meeting:primegov:la:16003"]
 
 
 def test_where_rows_name_no_body_the_warning_names_the_bodies_the_titles_name(

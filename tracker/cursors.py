@@ -205,10 +205,14 @@ class LegistarCursor(Cursor):
 class ListingCursor(Cursor):
     """spiders/listing.py: the parser version that last read the listing and the bodies the watch
     followed then (`MeetingWatch.bodies_followed`; empty: every body). Another version, or another
-    choice of bodies, fetches it whole; what it brings in is a baseline."""
+    choice of bodies, fetches it whole; what it brings in is a baseline. `held`: the meetings a
+    watch with `bodies` follows (the source's id -> the meeting's day, dropped once the window has
+    passed it), which it goes on following under the same choice however they are retitled (a
+    "Planning Commission" row become "Notice of Cancellation")."""
 
     parser: str | None = None
     bodies: list[str] | None = None
+    held: Section[str] = field(default_factory=Section)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -217,7 +221,7 @@ class ListingCursor(Cursor):
         parser, bodies = data.get("parser"), data.get("bodies")
         return cls(parser=parser if isinstance(parser, str) else None,
                    bodies=[str(body) for body in bodies] if isinstance(bodies, list) else None,
-                   extra=_rest(data, ("parser", "bodies")))
+                   held=_section(data, "held"), extra=_rest(data, ("parser", "bodies", "held")))
 
 
 @dataclass
