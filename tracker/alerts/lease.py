@@ -166,6 +166,13 @@ def mark_closed(conn: Connection, owner: str, rows: list[DeliveryRow], status: s
                                     last_error=reason, lease_owner=None, lease_until=None)).rowcount
 
 
+def all_sent(store: Store, ids: list[int]) -> bool:
+    """Whether every one of these rows is recorded sent."""
+    with store.engine.connect() as conn:
+        marked = conn.execute(select(_D.status).where(_D.id.in_(ids))).scalars().all()
+    return len(marked) == len(ids) and all(status == "sent" for status in marked)
+
+
 def release(store: Store, owner: str) -> int:
     """Free every row `owner` still holds (claimed but not handled, or held by a notifier that
     died), rather than waiting for its lease to run out; returns how many."""

@@ -136,10 +136,12 @@ def _no_longer(person: m.Person | None) -> str:
 
 
 def notify(store: Store, config: Config, *, owner: str | None = None, limit: int | None = None,
-           progress: Callable[[NotifyReport], None] | None = None) -> NotifyReport:
+           progress: Callable[[NotifyReport], None] | None = None,
+           sending: Callable[[list[int]], None] | None = None) -> NotifyReport:
     """Send every due delivery once, a group of rows as one message; return counts (messages) and
     one line per problem (masked). `progress` sees the report after each message's result is
-    recorded (a notifier worker tells its parent as it goes)."""
+    recorded, `sending` the rows of each message about to go (a notifier worker tells its parent
+    both: killed between recording a message and reporting it, the parent finds it recorded)."""
     lazy_ca_lookup()
     owner = owner or uuid.uuid4().hex
     report = NotifyReport()
@@ -187,6 +189,8 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                         withdraw(conn, owner, group)
                         report.skipped += 1
                         continue
+                    if sending is not None:
+                        sending([row.id for row in group])
                     refusals = Refusals()
                     with person_mail(person.address, person.subscriber.id) if person else nullcontext(refusals) \
                             as refusals:

@@ -3,15 +3,18 @@
 Sending is mostly waiting on the relay (one SMTP session per message), so processes, not threads;
 each claims its own rows with the outbox lease (FOR UPDATE SKIP LOCKED), so no row is sent twice.
 Each worker is a `tracker.spawned.Child`: it exits by itself when the parent dies (a `kill -9`
-of `tracker run` or `tracker notify` leaves nothing sending on the old clock), and it reports after
-every message, so the summary counts what was really sent even when a worker dies; a dead worker
-costs only the deliveries it held (released at once, for the others or the next run).
+of `tracker run` or `tracker notify` leaves nothing sending on the old clock), and it reports the
+rows of each message before sending it and the result after recording it, so the summary counts
+what was really sent even when a worker dies (one killed between recording a message and reporting
+it: the parent finds the message's rows marked sent); a dead worker costs only the deliveries it
+held (released at once, for the others or the next run).
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import wait
 from typing import Any
 
@@ -37,18 +40,25 @@ def notify_in_processes(store: Store, config: Config, workers: int) -> NotifyRep
     """Run `workers` notifier processes and add up what they report as they go."""
     total = NotifyReport()
     adding = threading.Lock()  # each child's reports arrive in its own thread
+    in_flight: dict[int, list[int]] = {}  # each worker's message sent or being sent, its result not yet told
 
-    def add(news: NotifyReport) -> None:
-        with adding:
-            total.add(news)
+    def taker(number: int) -> Callable[[Any], None]:
+        def take(news: Any) -> None:
+            with adding:
+                if isinstance(news, NotifyReport):
+                    total.add(news)
+                    in_flight.pop(number, None)
+                else:  # the rows of the message it is about to send
+                    in_flight[number] = list(news)
+        return take
 
     known = sorted(secrets._known)
     children = [Child("notifier worker", initializer=_start, initargs=(logs.current(), known))
                 for _ in range(workers)]
     owners = [uuid.uuid4().hex for _ in children]
     try:
-        calls = [child.submit(notify_worker, config, owner, on_progress=add)
-                 for child, owner in zip(children, owners, strict=True)]
+        calls = [child.submit(notify_worker, config, owner, on_progress=taker(number))
+                 for number, (child, owner) in enumerate(zip(children, owners, strict=True), 1)]
         wait(calls)
         for number, (call, owner) in enumerate(zip(calls, owners, strict=True), 1):
             problem = call.exception()
@@ -56,6 +66,8 @@ def notify_in_processes(store: Store, config: Config, workers: int) -> NotifyRep
                 continue
             total.crashed += 1
             if isinstance(problem, ChildDied):
+                if recorded_sent(store, in_flight.get(number, [])):
+                    total.sent += 1  # recorded in the instant before it died, never told
                 released = release(store, owner)
                 total.lines.append(f"notifier worker {number}: {problem}; "
                                    f"{released} deliveries it held are due again")
@@ -65,6 +77,15 @@ def notify_in_processes(store: Store, config: Config, workers: int) -> NotifyRep
         for child in children:
             child.stop(wait=True)
     return total
+
+
+def recorded_sent(store: Store, rows: list[int]) -> bool:
+    """Whether a dead worker's last message (its rows) was recorded sent: only the worker holding
+    their lease marks them so, and it was still holding it (`release` comes after)."""
+    try:
+        return bool(rows) and lease.all_sent(store, rows)
+    except Exception:  # the database is unreachable too: the count stays as told
+        return False
 
 
 def release(store: Store, owner: str) -> int:
@@ -98,4 +119,4 @@ def notify_worker(config: Config, owner: str) -> None:
             spawned.progress(news)
             told.add(news)
 
-    tell(notify(Store(config.database_url), config, owner=owner, progress=tell))
+    tell(notify(Store(config.database_url), config, owner=owner, progress=tell, sending=spawned.progress))
