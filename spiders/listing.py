@@ -158,7 +158,6 @@ class ListingSpider(TrackerSpider):
             else:
                 self.report.unfollowed.add(self.entity_key(meeting))
                 self.others.add(self.named_body(meeting) or titled_body(meeting.title) or meeting.title)
-                self.learned.held.forget([meeting.source_ref])
 
     def follows(self, meeting: Meeting) -> bool:
         """Whether the watch follows the meeting: it is of one of the watch's `bodies`, or the watch
