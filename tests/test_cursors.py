@@ -69,3 +69,24 @@ def test_the_open_states_cursor_keeps_marks_the_days_count_and_people_reads() ->
                                "ny||q:qualified immunity": {"since": "2021-03-09T04:40:00+00:00", "done": False}}
     assert (dumped["day"], dumped["used"], dumped["people"]) == ("2020-06-13", 2, stored["people"])
     assert OpenStatesCursor.load(dumped) == cursor
+
+
+def test_a_listing_cursor_keeps_the_meetings_held_until_a_change_forgets_them() -> None:
+    """Listing cursors written before `held` load with none; a run that read the listing sets the
+    meetings it followed and forgets those the window has passed; a run answered 304 (an empty
+    change) leaves them as stored."""
+    from tracker.cursors import ListingCursor
+
+    earlier = ListingCursor.load({"parser": "primegov-3", "bodies": ["Planning Commission"]})
+    assert earlier.held == {} and earlier.dump() == {"parser": "primegov-3", "bodies": ["Planning Commission"]}
+    change = ListingCursor(parser="primegov-3", bodies=["Planning Commission"])
+    change.held["15684"] = "2024-10-01"
+    change.held["15600"] = "2024-08-01"
+    change.held.forget(["15600"])  # its day has left the window
+    earlier.apply(change)
+    assert earlier.held == {"15684": "2024-10-01"}
+    stored = earlier.dump()
+    assert stored["held"] == {"15684": "2024-10-01"}
+    kept = ListingCursor.load(stored)
+    kept.apply(ListingCursor())  # not modified: nothing read, nothing changed
+    assert kept == ListingCursor.load(stored) and kept.held == {"15684": "2024-10-01"}
