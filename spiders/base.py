@@ -46,6 +46,8 @@ def describe_failure(failure: Failure) -> str:
         return "connection closed before the whole response arrived (truncated)"
     name = type(exc).__name__
     text = str(exc)
+    if "during decompression" in text and "DOWNLOAD_MAXSIZE" in text:  # Scrapy's guard on a gzip bomb
+        return "response larger than the download size cap once decompressed: not read"
     if "maxsize" in text or "larger than download max size" in text or "Cancelling download" in text:
         return "response larger than the download size cap: not read"
     if "DataLoss" in name or name == "ResponseFailed" or "DataLoss" in text:

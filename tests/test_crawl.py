@@ -3,6 +3,7 @@ Crawl-delay, conditional requests (304), 429 with Retry-After, the size cap, the
 
 from __future__ import annotations
 
+import gzip
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -128,3 +129,18 @@ def test_oversized_response_is_refused_and_others_go_on(setup: tuple[Config, Sto
     assert report.items == 1
     assert len(report.errors) == 1
     assert "download size cap" in report.errors[0] and "/huge.html" in report.errors[0]
+
+
+
+def test_a_gzip_bomb_is_refused_at_the_cap_in_one_line_and_others_go_on(setup: tuple[Config, Store],
+                                                                        replay: Any) -> None:
+    """A page served gzip-encoded that unpacks past `[crawl] max_bytes` (49 KB on the wire, 50 MB
+    unpacked) is cut off while it unpacks: one line, and the other page is still read."""
+    config, store = setup
+    replay.add("/bomb.html", gzip.compress(b"\0" * 50_000_000, compresslevel=9), headers={"Content-Encoding": "gzip"})
+    replay.add("/small.html", b"<p>small</p>")
+    report = crawl(config, store, replay, ["/bomb.html", "/small.html"])
+    assert report.items == 1
+    (line,) = report.errors
+    assert line == ("probe:w: page: response larger than the download size cap once decompressed: not read "
+                    f"({replay.url}/bomb.html)")
