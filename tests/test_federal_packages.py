@@ -431,3 +431,29 @@ def test_many_moved_files_read_from_a_rebuilt_package(watched: tuple[Config, Sto
     assert again.ok and again.changes == 0
     assert [r.status for r in upstream.server.requests if r.path.endswith(".zip")] == [304]
     assert len(upstream.bill_requests()) == PER_TYPE
+
+
+def test_members_named_with_a_path_are_read_in_memory_and_never_written(
+        watched: tuple[Config, Store], upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package whose members are named `../../BILLSTATUS-…xml` (a path climbing out of wherever an
+    unzipping tool would put them, "zip slip") is read as any other: each member from memory, the
+    bills stored, and no file written anywhere for them."""
+    config, store = watched
+    work = tmp_path / "deep" / "er"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n in range(1, PER_TYPE + 1):
+            name = f"../../BILLSTATUS-{CONGRESS}hr{n}.xml" if n % 2 else f"/tmp/BILLSTATUS-{CONGRESS}hr{n}.xml"
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 1, 12, 0, 0)), member("hr", n),
+                             compress_type=zipfile.ZIP_DEFLATED)
+    upstream.server.replace(package_path(CONGRESS, "hr"), out.getvalue())
+    upstream.server.clear_log()
+    before = set(Path("/tmp").glob("BILLSTATUS-*"))
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [p for p in upstream.bill_requests() if "/118/hr/" in p] == []  # every House bill from the package
+    assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
+    assert [p for p in tmp_path.rglob("*") if "BILLSTATUS" in p.name] == []
+    assert set(Path("/tmp").glob("BILLSTATUS-*")) == before
