@@ -134,6 +134,8 @@ class ListingSpider(TrackerSpider):
     def note_problems(self, listing: Listing, url: str) -> None:
         for problem in listing.problems:
             self.fail(problem, url, "skipped; the other meetings were read")
+        for warning in listing.warnings:
+            self.warn(warning, url, "every meeting was read")
 
     def meeting_items(self, listing: Listing, ctx: ListingContext, url: str) -> Iterator[Any]:
         """An item for each meeting of the listing in the crawl's window."""

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from listings import listing_of
+from listings import listing_read
 from recorded import local
 
 from tracker.meetings import agendas, civicweb, ical, iqm2, legistar, legistar_calendar, portals
@@ -88,12 +88,16 @@ def check_meeting(meeting: dict[str, Any], expected: dict[str, Any], zone: str) 
 @pytest.mark.parametrize("entry", TABLE["file"], ids=lambda entry: entry["path"])
 def test_recording(entry: dict[str, Any]) -> None:
     window = [datetime.fromisoformat(w).replace(tzinfo=UTC) for w in entry.get("window", ["1990-01-01", "2100-01-01"])]
-    meetings, problems = listing_of(PARSERS[platform_of(entry["path"])], local(entry["path"]), url=entry["url"],
-                                    timezone=entry["timezone"], body=entry.get("body", "Body"),
-                                    window_start=window[0], window_end=window[1])
+    listing = listing_read(PARSERS[platform_of(entry["path"])], local(entry["path"]), url=entry["url"],
+                           timezone=entry["timezone"], body=entry.get("body", "Body"),
+                           window_start=window[0], window_end=window[1])
+    meetings, problems = [meeting.dump() for meeting in listing.meetings], listing.problems
     assert len(problems) == entry.get("problems", 0), problems
     for words in entry.get("problem_has", []):
         assert any(words in line for line in problems), (words, problems)
+    assert len(listing.warnings) == entry.get("warnings", 0), listing.warnings
+    for words in entry.get("warning_has", []):
+        assert any(words in line for line in listing.warnings), (words, listing.warnings)
     assert len(meetings) >= entry.get("min_meetings", 1)
     if "meetings" in entry:
         assert len(meetings) == entry["meetings"]

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -32,10 +33,10 @@ from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.legistar_api import LegistarApi
 from tracker.demo.replay import Fault, ReplayServer, serve
-from tracker.detect import PLATFORMS, civicplus_value
+from tracker.detect import PLATFORMS, civicplus_value, meeting_line
 from tracker.meetings.ical import parse_ical
 from tracker.meetings.normalize import titled_body
-from tracker.records import ListingContext
+from tracker.records import ListingContext, Meeting, MeetingStatus
 from tracker.store import Store
 
 LOCAL = Path(__file__).parent / "data" / "local"
@@ -530,6 +531,108 @@ def test_json_output(replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.M
     assert data["meetings"] and all(m["source"] == "granicus" for m in data["meetings"])
     assert data["meetings"] == sorted(data["meetings"], key=lambda m: (m["date"], m["start"] or ""))
     assert_valid_watch(data["block"], "granicus", tmp_path)
+
+
+# -- the block as printed, pasted and crawled ---------------------------------------------------
+
+
+def crawl_pasted(block: str, tmp_path: Path, extra: str = "") -> tuple[Any, list[dict[str, Any]]]:
+    """The block saved as a config file and crawled once: the source's report and its meetings."""
+    path = tmp_path / "pasted.toml"
+    path.write_text(f"[crawl]\ndelay_seconds = 0\n{extra}\n{block}")
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    return report, status_json(store, config)["meetings"]
+
+
+def test_an_address_ending_in_a_slash_is_crawled_as_detect_read_it(replay: ReplayServer, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """HACC's events feed is at `/feed/` (WordPress), and `/feed` is another address (here a 404):
+    the block keeps the address as given, and the crawl reads the meetings detect showed."""
+    monkeypatch.setenv("TRACKER_NOW", "2018-06-01T15:00:00Z")
+    replay.add("/hacc/feed/", CORPUS / "feed" / "hacc_events_rss.xml", content_type="application/rss+xml")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/hacc/feed/")
+    assert result.exit_code == 0, result.output
+    block = printed_block(result.stdout)
+    assert f'feed = "{replay.url}/hacc/feed/"' in block
+    shown = int(re.search(r"meetings listed, (\d+) in the window", result.stdout).group(1))
+    report, meetings = crawl_pasted(block, tmp_path)
+    assert report.ok, report.errors
+    assert len(meetings) == shown > 0
+    assert [r.path for r in replay.requests if r.path.startswith("/hacc")] == ["/hacc/feed/", "/hacc/feed/"]
+
+
+def test_a_feed_of_past_meetings_says_how_many_it_holds_and_the_latest(replay: ReplayServer, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Great Lakes Water Authority's feed holds 7 meetings of 2018: detect today says it holds 7,
+    none in the window, and which is the latest (not "0 meetings listed")."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-12-03T15:00:00Z")
+    replay.add("/glwa.ics", CORPUS / "ical" / "glwa.ics", content_type="text/calendar")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/glwa.ics")
+    assert result.exit_code == 0, result.output
+    assert "7 meetings listed, 0 in the window a crawl keeps" in result.stdout
+    assert "None in the window now; the latest listed: Wed Jul 25, 2018, 6:00 PM EDT" in result.stdout
+    data = json.loads(detect(config_for(tmp_path, replay), f"{replay.url}/glwa.ics", "--json").stdout)
+    assert data["listed"] == 7 and data["meetings"] == []
+
+
+def test_a_legistar_block_says_each_thing_once_and_its_bodies_paste_into_its_table(
+        corpus: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ann Arbor's events, at an address of a Web API other than the configured one: each comment
+    once, the bodies offered as the Web API names them (`Greenbelt Advisory Commission (GAC)`), and
+    only inside `legistar = {...}`, where one pasted keeps that body's meetings and no other."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-09-01T15:00:00Z")
+    path = CORPUS / "legistar" / "a2gov_events.json"
+    config = tmp_path / "other.toml"
+    config.write_text("[crawl]\ndelay_seconds = 0\n")  # the Web API served here is not the configured one
+    result = detect(config, served_at(corpus, path))
+    assert result.exit_code == 0, result.output
+    block = printed_block(result.stdout)
+    comments = [line for line in block.splitlines() if line.startswith("#")]
+    assert len(comments) == len(set(comments)), block
+    assert not any(line.startswith("# bodies =") for line in comments), block
+    (offer,) = [line for line in comments if "bodies in the window" in line]
+    assert offer == ('# to follow only some of the 3 bodies in the window, inside legistar = {...}: bodies = '
+                     '["City Council", "Elizabeth Dean Fund Committee", "Greenbelt Advisory Commission (GAC)"]')
+    chosen = block.replace('legistar = { client = "a2gov" }',
+                           'legistar = { client = "a2gov", bodies = ["Greenbelt Advisory Commission (GAC)"] }')
+    report, meetings = crawl_pasted(chosen, tmp_path, f'[sources.legistar]\nbase_url = "{corpus.url}/v1"')
+    assert report.ok, report.errors
+    assert [m["title"] for m in meetings] == ["Greenbelt Advisory Commission (GAC)"]
+
+
+def test_a_feed_whose_time_zone_block_is_broken_is_read_whole_with_one_warning(
+        replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chicago's Low-Income Housing Trust Fund names two zones in one VTIMEZONE; every event names
+    its own (`TZID=America/Chicago`), so no meeting is lost: detect and the crawl say so in one
+    warning, and the source is ok (not failed on every run for what its meetings do not suffer)."""
+    monkeypatch.setenv("TRACKER_NOW", "2024-06-15T15:00:00Z")
+    replay.add("/lihtf.ics", CORPUS / "ical" / "chicago_lihtf.ics", content_type="text/calendar")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/lihtf.ics")
+    assert result.exit_code == 0, result.output
+    assert "1 parts of the listing could not be read, e.g.: time zone UTC: unreadable: it names 2 zones" in result.stdout
+    report, meetings = crawl_pasted(printed_block(result.stdout), tmp_path)
+    assert report.ok and report.errors == [], report.errors
+    (warning,) = report.warnings
+    assert warning == ("ical:clihtf: time zone UTC: unreadable: it names 2 zones (UTC, America/Chicago); its events "
+                       f"use the zone their TZID names: every meeting was read ({replay.url}/lihtf.ics)")
+    shown = int(re.search(r"meetings listed, (\d+) in the window", result.stdout).group(1))
+    assert len(meetings) == shown > 0
+    assert report.complete_listing  # whole: a stored meeting it no longer shows would be noted missing
+
+
+@pytest.mark.parametrize(("title", "said", "line_ends"), [
+    ("GLWA Audit Committee Meeting (CANCELLED)", "CANCELLED", "GLWA Audit Committee Meeting (CANCELLED)"),
+    ("City Council (No Meeting)", "No Meeting", "City Council (No Meeting)"),
+    ("Plan Commission - Cancelled", "Cancelled", "Plan Commission - Cancelled"),
+    ("Regular Board Meeting", "Notice of Cancellation", "Regular Board Meeting (Notice of Cancellation)"),
+])
+def test_a_cancelled_meeting_says_so_once(title: str, said: str, line_ends: str) -> None:
+    """The preview adds the source's word on a cancellation only where the title does not say it."""
+    meeting = Meeting(source="ical", source_ref="1", body="Body", title=title, date="2026-12-08", timezone="UTC",
+                      time_tbd=True, status=MeetingStatus.CANCELLED, status_text=said)
+    assert meeting_line(meeting, "Body").endswith(f"  {line_ends}")
 
 
 # -- what it cannot tell, and what it will not fetch --------------------------------------------

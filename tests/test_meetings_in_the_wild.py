@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from listings import listing_of
+from listings import listing_of, listing_read
 from recorded import local
 
 from tracker.meetings.agendas import parse_civicplus, parse_granicus
@@ -46,6 +46,19 @@ def test_1_granicus_default_template_rows_are_read() -> None:
                    "http://lawa.granicus.com/ViewPublisher.php?view_id=4", "America/Los_Angeles")
     assert lawa["clip-838"]["minutes_url"] is None and lawa["clip-833"]["minutes_url"] == (
         "http://lawa.granicus.com/MinutesViewer.php?view_id=4&clip_id=833")
+
+
+def test_1_a_page_declaring_latin_1_in_utf_8_bytes_reads_its_words() -> None:
+    """Burbank's page says `charset=iso-8859-1` and is written in UTF-8: its "’" reads as "’", not
+    "â€™". The same page truly in that charset (every character one byte) reads the same."""
+    page = local("corpus/granicus/burbank_viewpublisher.html")
+    url = "https://burbank.granicus.com/ViewPublisher.php?view_id=6"
+    meetings, problems = listing_of(parse_granicus, page, url=url, timezone="America/Los_Angeles")
+    latin, _ = listing_of(parse_granicus, page.decode("utf-8").encode("cp1252"), url=url, timezone="America/Los_Angeles")
+    titles = {meeting["title"] for meeting in meetings}
+    assert problems == [] and "FISCAL & TREASURER’S REVIEW GROUP" in titles
+    assert not any("â" in title for title in titles)
+    assert latin == meetings
 
 
 def test_1_san_diego_custom_layout_is_read() -> None:
@@ -104,11 +117,14 @@ def test_3_primegov_rows_with_date_and_time_fields() -> None:
 # -- 4. iCalendar with a broken VTIMEZONE --------------------------------------------------------
 
 def test_4_a_broken_vtimezone_costs_one_line_not_the_feed() -> None:
-    meetings, problems = read(parse_ical, "corpus/ical/chicago_lihtf.ics",
-                              "https://clihtf.org/?post_type=tribe_events&ical=1", "America/New_York")
-    assert len(meetings) == 30
-    assert problems == ["time zone UTC: unreadable: 'list' object has no attribute 'strip'; "
-                        "its events use the zone their TZID names"]
+    """Every event is read, in the zone its TZID names: the broken VTIMEZONE is one warning line
+    saying what is wrong with it, and no problem (the listing is whole, the source not failed)."""
+    listing = listing_read(parse_ical, local("corpus/ical/chicago_lihtf.ics"),
+                           url="https://clihtf.org/?post_type=tribe_events&ical=1", timezone="America/New_York")
+    meetings, problems = by_ref([m.dump() for m in listing.meetings]), listing.problems
+    assert len(meetings) == 30 and problems == []
+    assert listing.warnings == ["time zone UTC: unreadable: it names 2 zones (UTC, America/Chicago); "
+                                "its events use the zone their TZID names"]
     outreach = [mt for mt in meetings.values() if mt["title"] == "Outreach Meeting" and mt["date"] == "2024-05-09"]
     assert [mt["start"] for mt in outreach] == ["2024-05-09T13:30:00+00:00"]  # TZID=America/Chicago, not the watch's zone
 

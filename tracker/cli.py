@@ -123,8 +123,11 @@ def open_store(config: Config, also_said: str | None = None) -> Any:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-def quiet_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Accept --quiet after the subcommand too (`tracker run --quiet`)."""
+def quiet_option(fn: Callable[..., Any] | None = None, *, help: str = "Print only errors.") -> Any:
+    """Accept --quiet after the subcommand too (`tracker run --quiet`); `help` where a command's
+    quiet output is more than its errors (`sources detect` still prints the block)."""
+    if fn is None:
+        return lambda command: quiet_option(command, help=help)
 
     def set_quiet(ctx: click.Context, _param: Any, value: bool) -> None:
         if value:
@@ -133,8 +136,7 @@ def quiet_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                 obj.quiet = True
                 setup_logging(True, obj.verbose, keep_file=True)
 
-    return click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=set_quiet,
-                        help="Print only errors.")(fn)
+    return click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=set_quiet, help=help)(fn)
 
 
 class TrackerGroup(click.Group):
@@ -567,7 +569,7 @@ def sources_group() -> None:
 @sources_group.command("detect")
 @click.argument("url")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@quiet_option
+@quiet_option(help="Print only the block to paste (and problems).")
 @pass_ctx
 def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
     """Fetch a meetings page or feed, name its platform, print the [[meetings]] block to paste."""

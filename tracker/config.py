@@ -40,7 +40,7 @@ from tracker.billnumbers import BillNumber, current_congress, ordinal, parse_bil
 from tracker.changes import KINDS
 from tracker.contacts import check_place
 from tracker.records import state_bill_key
-from tracker.sources import MEETING_SOURCES, SOURCES, HttpUrl
+from tracker.sources import MEETING_SOURCES, SOURCES, BaseUrl
 from tracker.states import STATES, phrase_pattern
 
 DEFAULT_CONFIG = Path("config/tracker.toml")
@@ -114,7 +114,7 @@ class DigestSection(Strict):
     templates: str | None = None  # folder whose templates override the bundled ones
     stale_hours: float = Field(default=26, gt=0)  # banner when the newest successful crawl is older
     # Where the digest is published: alerts link to its pages and a meeting's calendar entry there.
-    url: HttpUrl | None = None
+    url: BaseUrl | None = None
 
 
 class AlertsSection(Strict):
@@ -282,7 +282,7 @@ class ServeSection(Strict):
     port: int = Field(default=8080, ge=1, le=65535)
     # The public base of every link the tracker mails (https://alerts.example.org). Without it
     # nobody can sign up: a confirmation link must point somewhere a reader can open.
-    public_url: HttpUrl | None = None
+    public_url: BaseUrl | None = None
     confirm_hours: float = Field(default=48, gt=0, le=24 * 30)  # how long a confirmation link works
     # The key that signs the forms' CSRF tokens (a ${VAR}; a secret). Absent: made once and kept
     # in the store (table serve_keys).
@@ -301,20 +301,20 @@ class OperatorSection(Strict):
 
 
 class GovinfoSource(Strict):
-    base_url: HttpUrl = "https://www.govinfo.gov"
+    base_url: BaseUrl = "https://www.govinfo.gov"
     # A bill type with at least this many files to read is read from its ZIP package instead.
     package_min_files: int = Field(default=50, ge=1)
     package_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
 
 
 class LegistarSource(Strict):
-    base_url: HttpUrl = "https://webapi.legistar.com/v1"
+    base_url: BaseUrl = "https://webapi.legistar.com/v1"
 
 
 class LegislatorsSource(Strict):
     """congress-legislators' JSON files: members of Congress, committees and their members."""
 
-    base_url: HttpUrl = "https://unitedstates.github.io/congress-legislators"
+    base_url: BaseUrl = "https://unitedstates.github.io/congress-legislators"
     # False: never fetched, and what an earlier run stored is not used (alerts name no members).
     enabled: bool = True
 
@@ -323,7 +323,7 @@ class OpenStatesSource(Strict):
     """Open States API v3: state bills (and state legislators when no `people_dir` is given). Its
     free key allows 10 requests a minute and 250 a day; the spider keeps under both."""
 
-    base_url: HttpUrl = "https://v3.openstates.org"
+    base_url: BaseUrl = "https://v3.openstates.org"
     api_key: str | None = None  # sent as X-API-KEY; a secret (masked everywhere)
     daily_budget: int = Field(default=250, ge=1)  # requests a UTC day, refused ones included
     per_minute: int = Field(default=10, ge=1, le=6000)  # requests a minute: the spider paces itself to it

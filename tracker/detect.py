@@ -27,8 +27,8 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -218,7 +218,14 @@ def _merge(first: Recognised, endpoint: Recognised) -> Recognised:
         value = {**endpoint.value, **first.value}
     return Recognised(platform=endpoint.platform, value=value, via=first.via,
                       name=endpoint.name or first.name, timezone=endpoint.timezone or first.timezone,
-                      detail=endpoint.detail or first.detail, notes=first.notes + endpoint.notes)
+                      detail=endpoint.detail or first.detail, notes=_notes(first.notes, endpoint.notes))
+
+
+def _notes(first: list[str], endpoint: list[str]) -> list[str]:
+    """The block's comments of a page and of the endpoint it led to, each said once: where both say
+    the same thing ("its Web API is not the configured one: ..."), the endpoint's words."""
+    said = {note.split(":", 1)[0] for note in endpoint}
+    return [note for note in first if note.split(":", 1)[0] not in said] + endpoint
 
 
 def _refused(found: Recognised, page_itself: Recognised, endpoint: Page) -> Recognised:
@@ -259,7 +266,7 @@ def _read(result: Detection, page: Page, now: datetime, preview: Preview | None 
     except SourceParseError as exc:
         result.problem = f"{page.final_url}: {PLATFORMS[found.platform]}, but its parser cannot read it: {exc}"
         return
-    result.skipped = listing.problems
+    result.skipped = listing.problems + listing.warnings
     if view is not None:
         today = date.fromisoformat(result.today) if result.today else ctx.window_start.date()
         start, end = ctx.window_start.date(), ctx.window_end.date()
@@ -269,11 +276,22 @@ def _read(result: Detection, page: Page, now: datetime, preview: Preview | None 
         result.beyond = _calendar_beyond(view, asking, paged)
         if (asking.periods or paged) and preview is not None:
             listing = _crawled(result, listing, view, asking, preview)
-    result.listed = len(listing.meetings)
     first, last = ctx.window_start.date().isoformat(), ctx.window_end.date().isoformat()
     result.meetings = sorted((m for m in listing.meetings if first <= (m.date or "") <= last), key=_when)
-    if not result.meetings and listing.meetings:
-        result.latest = max(listing.meetings, key=_when)
+    held = {m.source_ref: m for m in (*_all_listed(found.platform, page.body, ctx), *listing.meetings)}
+    result.listed = len(held)
+    if not result.meetings and held:
+        result.latest = max(held.values(), key=_when)
+
+
+def _all_listed(platform: str, body: bytes, ctx: ListingContext) -> list[Meeting]:
+    """Every meeting the listing holds, whatever its day: parsers keep only the window's, and a
+    person giving a feed whose meetings are all past must be told it holds some (and the latest)."""
+    ever = replace(ctx, window_start=datetime(1900, 1, 1, tzinfo=UTC), window_end=datetime(2200, 1, 1, tzinfo=UTC))
+    try:
+        return read_listing(platform, body, ever).meetings
+    except SourceParseError:  # never seen (the window's reading of the same bytes succeeded)
+        return []
 
 
 def _crawled(result: Detection, page: Listing, view: legistar_calendar.CalendarView, asking: legistar_calendar.Asking,
@@ -578,11 +596,6 @@ def _legistar_api(page: Page, data: Any, first: dict[str, Any], legistar_api: st
                           f"the Legistar Web API's meetings of client {client}")
     if api.rstrip("/") != legistar_api.rstrip("/"):
         found.notes.append(f'its Web API is not the configured one: set [sources.legistar] base_url = "{api}"')
-    bodies = sorted({str(row["EventBodyName"]).strip() for row in _rows(data) if row.get("EventBodyName")})
-    if bodies:
-        shown = ", ".join(json.dumps(b, ensure_ascii=False) for b in bodies[:6])
-        found.notes.append(f"to keep only some bodies, inside legistar = {{...}}: bodies = [{shown}"
-                           f"{', ...' if len(bodies) > 6 else ''}]")
     return found
 
 
@@ -914,7 +927,11 @@ def config_block(result: Detection, default_zone: str) -> str:
     if len(bodies := listed_bodies(result)) > 1:
         shown = ", ".join(toml_string(body) for body in bodies[:BODIES_SHOWN])
         of = f"{BODIES_SHOWN} of the {len(bodies)}" if len(bodies) > BODIES_SHOWN else f"the {len(bodies)}"
-        lines.append(f"# bodies = [{shown}]   # to follow only some of {of} bodies in the window")
+        if isinstance(found.value, dict):  # Legistar: a watch's bodies are part of its `legistar` table
+            lines.append(f"# to follow only some of {of} bodies in the window, inside legistar = {{...}}: "
+                         f"bodies = [{shown}]")
+        else:
+            lines.append(f"# bodies = [{shown}]   # to follow only some of {of} bodies in the window")
     lines.append('# keywords = ["police", "budget"]   # agenda items to alert on')
     return "\n".join(lines) + "\n"
 
@@ -930,7 +947,8 @@ def listed_bodies(result: Detection) -> list[str]:
     found = result.recognised
     if found is None:
         return []
-    names_bodies = SOURCES[found.platform].names_bodies
+    # A Legistar event names its body as the Web API filters on it (`EventBodyName`).
+    names_bodies = SOURCES[found.platform].names_bodies or found.platform == "legistar"
     spelt: dict[str, Counter[str]] = {}  # each name's spellings in titles ("City Council", "CITY COUNCIL")
     for meeting in result.meetings:
         if (body := meeting.body if names_bodies else titled_body(meeting.title)):
@@ -945,7 +963,8 @@ def meeting_line(meeting: Meeting, name: str = "") -> str:
     when = meeting_when(meeting, LONG) if meeting.start else f"{meeting.date or 'a date to be announced'}, time TBA"
     status = ""
     if meeting.status == MeetingStatus.CANCELLED:
-        status = f" ({(meeting.status_text or 'cancelled').strip()})"
+        said = (meeting.status_text or "cancelled").strip()
+        status = "" if said.casefold() in meeting.title.casefold() else f" ({said})"  # "... - Cancelled" says it
     elif meeting.status == MeetingStatus.TENTATIVE:
         status = " (tentative)"
     label = meeting.title if meeting.body == name else meeting_label(meeting)

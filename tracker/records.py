@@ -532,10 +532,13 @@ class ListingContext:
 
 @dataclass
 class Listing:
-    """The meetings a listing holds, and one line per part of it that could not be read."""
+    """The meetings a listing holds, and one line per part of it that could not be read: a problem
+    where a meeting may be lost (the listing is not whole), a warning where none is (a broken time
+    zone definition whose events are read in the zone their TZID names)."""
 
     meetings: list[Meeting]
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -276,9 +276,12 @@ def _component_label(name: str, lines: list[str]) -> str:
     return name.lower()
 
 
-def _read_by_component(data: bytes, whole: Exception, problems: list[str]) -> Calendar:
+def _read_by_component(data: bytes, whole: Exception, problems: list[str], warnings: list[str]) -> Calendar:
     """A calendar rebuilt from the components that can be read on their own; each one that cannot
-    is one problem line (a broken VTIMEZONE: its events keep the zone their TZID names)."""
+    is one problem line. A broken VTIMEZONE whose every TZID is an IANA zone's name costs nothing
+    (its events are read in the zone their TZID names): a warning, not a problem, so a feed such as
+    Chicago's Low-Income Housing Trust Fund's (two TZID lines in one VTIMEZONE) is not failed on
+    every run for what its events do not suffer."""
     text = data.decode("utf-8", "replace")
     found = _components(text)
     if found is None or not found[1]:
@@ -289,8 +292,14 @@ def _read_by_component(data: bytes, whole: Exception, problems: list[str]) -> Ca
         try:
             Calendar.from_ical("\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", *lines, "END:VCALENDAR", ""]))
         except Exception as exc:
-            after = "; its events use the zone their TZID names" if name == "VTIMEZONE" else ""
-            problems.append(f"{_component_label(name, lines)}: unreadable: {_reason(exc)}{after}")
+            if name != "VTIMEZONE":
+                problems.append(f"{_component_label(name, lines)}: unreadable: {_reason(exc)}")
+                continue
+            zones = [line.partition(":")[2].strip() for line in lines if line.split(":", 1)[0].split(";")[0].upper() == "TZID"]
+            why = f"it names {len(zones)} zones ({', '.join(zones)})" if len(zones) > 1 else _reason(exc)
+            named = all(_known_zone(zone) for zone in zones) and zones
+            (warnings if named else problems).append(
+                f"{_component_label(name, lines)}: unreadable: {why}; its events use the zone their TZID names")
             continue
         kept.extend(lines)
     try:
@@ -600,12 +609,13 @@ def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
     if problem := html_instead(data, "an iCalendar feed"):
         raise SourceParseError(problem)
     problems: list[str] = []
+    warnings: list[str] = []
     data = _window_only(data, ctx)
     data, plain_events = _split_plain(data) if plain else (data, [])
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:
-        calendar = _read_by_component(data, exc, problems)
+        calendar = _read_by_component(data, exc, problems, warnings)
     zone = ZoneInfo(ctx.timezone)
     floating = _feed_zone(calendar, zone)
     recurring: set[str] = set()
@@ -627,4 +637,4 @@ def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
         except Exception as exc:  # one instance that cannot be read is that instance's problem
             problems.append(f"{_label(event)}: unreadable: {_reason(exc)}")
     meetings.sort(key=lambda mt: (mt.date or "", mt.source_ref))
-    return Listing(meetings, problems)
+    return Listing(meetings, problems, warnings)

@@ -28,8 +28,13 @@ _UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_i
 
 def html_tree(data: bytes) -> etree._Element:
     """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else
-    UTF-8; comments dropped (templates keep old links in them)."""
+    UTF-8; comments dropped (templates keep old links in them). A page declaring a single-byte Latin
+    charset whose bytes are UTF-8 (Burbank's Granicus page says ISO-8859-1 and writes "’" in three
+    bytes) is read as UTF-8: text in those charsets almost never forms valid UTF-8 sequences, and
+    reading it as declared gives "TREASURERâ€™S"."""
     encoding, text = html_to_unicode(None, data)
+    if encoding in _LATIN and not data.isascii() and _is_utf8(data):
+        encoding, text = html_to_unicode("text/html; charset=utf-8", data)
     try:
         if not text or text.isspace():
             root = None
@@ -42,6 +47,18 @@ def html_tree(data: bytes) -> etree._Element:
     if root is None:
         raise SourceParseError("an empty page, not a meeting listing")
     return root
+
+
+# html_to_unicode's names of the single-byte Latin charsets pages declare (ISO-8859-1 is read as cp1252)
+_LATIN = frozenset({"cp1252", "latin-1", "latin1", "iso8859-1", "iso8859-15", "cp1250", "iso8859-2"})
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _is_utf8_of(data: bytes, encoding: str, text: str) -> bool:
