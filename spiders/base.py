@@ -87,6 +87,9 @@ class TrackerSpider(scrapy.Spider):
         except ValueError as exc:
             self.fail(what, response.url, f"not valid JSON: {exc}")
             return NOT_JSON
+        except RecursionError:
+            self.fail(what, response.url, "not valid JSON: nested too deep")
+            return NOT_JSON
 
     def warn(self, what: str, url: str | None, problem: str) -> None:
         """Record one warning line: worth the operator's eye (without --quiet, in the log file), yet

@@ -18,8 +18,16 @@ PAGES = sorted(path for path in LOCAL.rglob("*") if path.suffix.lower() in (".ht
 
 
 def slow_tree(data: bytes) -> etree._Element:
-    """The page as `html_tree` read every page before: its decoded text, parsed."""
-    _, text = html_to_unicode(None, data)
+    """The page as `html_tree` read every page before: its decoded text, parsed (in UTF-8 where it
+    declares a Latin charset and its bytes are UTF-8, as Burbank's)."""
+    encoding, text = html_to_unicode(None, data)
+    if encoding in pages._LATIN:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            _, text = html_to_unicode("text/html; charset=utf-8", data)
     return etree.fromstring(text, pages._HTML_PARSER)
 
 

@@ -42,7 +42,7 @@ from tracker.meetings import civicweb, iqm2, legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError, titled_body
-from tracker.meetings.portals import civicweb_list, read_rows
+from tracker.meetings.portals import civicweb_list, read_json, read_rows
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus, Page
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 from tracker.words import LONG, meeting_label, meeting_when
@@ -342,10 +342,7 @@ def read_listing(platform: str, body: bytes, ctx: ListingContext) -> Listing:
     """The registry's parser for a listing platform; Legistar's events list read as its spider
     reads each event (without the agenda items, which take a request per meeting)."""
     if platform == "legistar":
-        try:
-            rows = json.loads(body)
-        except ValueError as exc:
-            raise SourceParseError(f"not readable JSON: {exc}") from None
+        rows = read_json(body, "Legistar events list")
         if not isinstance(rows, list):
             raise SourceParseError("a Legistar events list is a JSON array")
         return read_rows(rows, lambda row, c: normalize_event(row, None, zone=c.timezone), ctx,
@@ -370,7 +367,7 @@ def recognise(page: Page, *, legistar_api: str, today: date, expected: str | Non
     if kind == "json":
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return "an answer that says it is JSON but cannot be read as JSON"
         return _json(page, data, legistar_api, today, expected) or _elsewhere(page, legistar_api, today) \
             or _linked(page, _text_of(body), None, legistar_api, today) \

@@ -429,6 +429,11 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) 
     when = words_of(date_cell) if date_cell is not None else words_of(row)  # no date column: the row's words
     day = find_date(when) or find_date(name)
     if day is None:
+        # A meeting's row whose date cell holds figures that are no date ("02/30/2023") is its problem;
+        # one whose cell holds none is no dated meeting (Tulsa's live meeting says "In Progress").
+        if date_cell is not None and any(c.isdigit() for c in when) \
+                and _granicus_ref(link for link, _element in _links(row, absolute)):
+            raise ValueError(f"no date in {_shown_words(when)}")
         return False, None  # a heading, search or separator row
     if not in_window(ctx, day):
         return True, None
@@ -477,6 +482,11 @@ def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: Reso
         source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock), day=day,
         zone=ctx.timezone, comment_text=words_of(row), documents=documents.items, url=web_url(page or ctx.url),
         items=title_items(title, ctx.keywords))
+
+
+def _shown_words(words: str) -> str:
+    """Words of a cell quoted for a problem line: at most 40 characters, "an empty cell" for none."""
+    return repr(words[:39] + "…" if len(words) > 40 else words) if words else "an empty cell"
 
 
 @functools.lru_cache(maxsize=64)
@@ -623,6 +633,35 @@ def _well_formed_entries(data: bytes) -> list[dict[str, Any]] | None:
     return None
 
 
+_ENTITY_DECLARATION = re.compile(rb"<!\s*ENTITY", re.I)
+_CHARACTER_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,12})|([0-9]{1,16}));")
+_LENIENT_MOST = 2 * 1024 * 1024  # feedparser reads a feed that is not well-formed at up to 10 s a MB
+
+
+def _read_leniently(data: bytes) -> Any:
+    """feedparser's reading of a feed that is not well-formed XML (or not RSS 2.0 nor Atom). Never
+    with entities: feedparser would expand those a DTD declares (lxml refused the document before
+    this). A character reference to no character (`&#xD800;`, `&#99999999999;`) stands for U+FFFD,
+    as a browser reads it, rather than losing the feed; a larger feed than feedparser reads in
+    reasonable time is refused; whatever else makes feedparser fail is the feed's one line."""
+    if _ENTITY_DECLARATION.search(data):
+        raise SourceParseError("refused: the feed declares entities in a DTD (possible XML bomb)")
+    if len(data) > _LENIENT_MOST:
+        raise SourceParseError(f"not well-formed XML, and at {len(data) / 1024 / 1024:.1f} MB too large to read "
+                               f"leniently (at most {_LENIENT_MOST // 1024 // 1024} MB)")
+    data = _CHARACTER_REFERENCE.sub(_character_or_replacement, data)
+    try:
+        return feedparser.parse(data, resolve_relative_uris=False, sanitize_html=True)
+    except Exception as exc:  # feedparser's own failure on a hostile or broken document
+        raise SourceParseError(f"not a readable RSS/Atom feed: {type(exc).__name__}: "
+                               f"{' '.join(str(exc).split())[:120]}") from None
+
+
+def _character_or_replacement(reference: re.Match[bytes]) -> bytes:
+    value = int(reference.group(1), 16) if reference.group(1) else int(reference.group(2))
+    return reference.group(0) if 0 < value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else b"&#xFFFD;"
+
+
 def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     """RSS/Atom agenda feeds (CivicPlus AgendaCenter `RSSFeed.aspx?ModID=65`, Granicus
     `ViewPublisherRSS.php?mode=agendas|minutes|video`, school and housing-authority event feeds): one
@@ -635,7 +674,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
     entries = _well_formed_entries(data)
     parsed: Any = None
     if entries is None:
-        parsed = feedparser.parse(data, resolve_relative_uris=False, sanitize_html=True)
+        parsed = _read_leniently(data)
         if problem := _feed_error(data, parsed):
             raise SourceParseError(problem)
         if parsed.bozo:
@@ -658,6 +697,9 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
                     continue
                 raise ValueError("no meeting date in its title or description (a Granicus feed's own dates are its "
                                  "video's or its agenda's posting's)")
+            if day is None:
+                raise ValueError("no date: its title and description name no day, and its own date is missing "
+                                 "or unreadable")
             if not in_window(ctx, day):
                 continue
             ref = (civicplus[1] if civicplus else _granicus_ref([link or ""])) or str(entry.get("id") or link or title)

@@ -42,12 +42,18 @@ from tracker.meetings.normalize import (
     moved_in_name,
     time_for_day,
     title_items,
+    utf8_of,
 )
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safetext import web_url
 from tracker.safexml import html_instead
 
 _FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+# A meeting series repeats daily at most, a few sittings a day at most: a rule repeating by the hour,
+# minute or second (or times of day beyond this) would make a feed hundreds of thousands of
+# "meetings" (FREQ=MINUTELY: 216,000 in a crawl's window, half a minute to expand).
+_TOO_OFTEN = {"SECONDLY", "MINUTELY", "HOURLY"}
+_TIMES_A_DAY = 24
 # RFC 5545 3.3.10: the allowed values of each BY* part (negative values count from the end).
 _BY_RANGES = {"BYSECOND": (0, 60, False), "BYMINUTE": (0, 59, False), "BYHOUR": (0, 23, False),
               "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True), "BYWEEKNO": (1, 53, True),
@@ -106,10 +112,17 @@ def _check_rule(prop: Any, start: date) -> None:
     freq = [str(f).upper() for f in parts.get("FREQ") or []]
     if len(freq) != 1 or freq[0] not in _FREQS:
         raise ValueError(f"RRULE {_shown(text)}: FREQ must be one of {', '.join(sorted(_FREQS))}")
+    if freq[0] in _TOO_OFTEN:
+        raise ValueError(f"RRULE {_shown(text)}: a meeting series repeats daily at most, not {freq[0]}")
     for key in ("INTERVAL", "COUNT"):
         for value in parts.get(key) or []:
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"RRULE {_shown(text)}: {key} must be a whole number of at least 1")
+    times = 1
+    for key in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+        times *= max(1, len(parts.get(key) or []))
+    if times > _TIMES_A_DAY:
+        raise ValueError(f"RRULE {_shown(text)}: {times} times a day is no meeting series")
     for key, (low, high, signed) in _BY_RANGES.items():
         for value in parts.get(key) or []:
             if not isinstance(value, int) or not (low <= abs(value) <= high if signed else low <= value <= high) \
@@ -168,6 +181,7 @@ def _label(component: Event) -> str:
 
 def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
+    text = "".join(c if c.isprintable() else "?" for c in text)  # (a NUL of the feed quoted in the message)
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -227,6 +241,28 @@ def _meeting(event: Any, ctx: ListingContext, zone: ZoneInfo, floating: ZoneInfo
 
 def _events(calendar: Calendar) -> Iterable[Event]:
     return [c for c in calendar.subcomponents if c.name == "VEVENT"]
+
+
+def _one_series_per_uid(calendar: Calendar, problems: list[str]) -> None:
+    """Of events sharing a UID with no RECURRENCE-ID (a moved instance that lost that line), the
+    series (RRULE or RDATE) or else the first is kept, and each other is one problem line: the
+    library would let the last stand for the series, and its meetings would vanish without a word.
+    A copy of the kept event, byte for byte, is dropped without one (nothing is lost)."""
+    by_uid: dict[str, list[Event]] = {}
+    for component in _events(calendar):
+        if component.get("RECURRENCE-ID") is None and (uid := str(component.get("UID") or "")):
+            by_uid.setdefault(uid, []).append(component)
+    for same in by_uid.values():
+        if len(same) < 2:
+            continue
+        keep = next((c for c in same if c.get("RRULE") or c.get("RDATE")), same[0])
+        for component in same:
+            if component is keep:
+                continue
+            if component.to_ical() != keep.to_ical():
+                problems.append(f"{_label(component)}: unreadable: another event has its UID, and it does not say "
+                                "which of its meetings it replaces (no RECURRENCE-ID)")
+            calendar.subcomponents.remove(component)
 
 
 _BEGIN_OR_END = ("B", "b", "E", "e")
@@ -608,6 +644,7 @@ def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
     """`plain`: read plain events here (False: the library reads every event, as a check)."""
     if problem := html_instead(data, "an iCalendar feed"):
         raise SourceParseError(problem)
+    data = utf8_of(data).lstrip(b" \t\r\n")  # (a blank before BEGIN:VCALENDAR would fold it into nothing)
     problems: list[str] = []
     warnings: list[str] = []
     data = _window_only(data, ctx)
@@ -618,6 +655,7 @@ def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
         calendar = _read_by_component(data, exc, problems, warnings)
     zone = ZoneInfo(ctx.timezone)
     floating = _feed_zone(calendar, zone)
+    _one_series_per_uid(calendar, problems)
     recurring: set[str] = set()
     for component in list(_events(calendar)):
         try:

@@ -4,6 +4,7 @@ dates and times written in text, what a document link is, and the body a title n
 from __future__ import annotations
 
 import bisect
+import codecs
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -74,6 +75,22 @@ _OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet)(?!\w)", re.I)
 
 class SourceParseError(ValueError):
     """The response is not a usable listing; the message is one line for the operator."""
+
+
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32's first: it starts as UTF-16's
+
+
+def utf8_of(data: bytes) -> bytes:
+    """A UTF-16 or UTF-32 document (its byte order mark says so) as UTF-8, for the parsers that read
+    text as UTF-8 (iCalendar, a BoardDocs export or list); any other document as it is."""
+    for mark, encoding in _WIDE_BOMS:
+        if data.startswith(mark):
+            try:
+                return data.decode(encoding).encode("utf-8")
+            except UnicodeDecodeError:
+                return data  # then read as it is, and said unreadable there
+    return data
 
 
 def cancellation(*, status: str | None = None, title: str | None = None, comment: str | None = None,

@@ -20,10 +20,13 @@ from tracker.meetings.normalize import SourceParseError
 __all__ = ["Resolver", "has_class", "html_tree", "link_label", "local_start", "page_seen", "resolver", "slug",
            "text_line", "visible_words", "words_of"]
 
-_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+# `huge_tree`: nesting up to 2048 levels (not 256: one row of a few hundred unclosed tags would end
+# the page there, its later rows silently lost); the download cap bounds the rest it lifts.
+_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
 # The same parser reading UTF-8 bytes: given a `str`, lxml hands libxml2 its buffer in the string's
 # own storage (UTF-16 once a page has a character past U+00FF) and libxml2 converts it all back.
-_UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, encoding="utf-8")
+_UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, encoding="utf-8",
+                               huge_tree=True)
 
 
 def html_tree(data: bytes) -> etree._Element:
@@ -39,13 +42,18 @@ def html_tree(data: bytes) -> etree._Element:
         if not text or text.isspace():
             root = None
         elif _is_utf8_of(data, encoding, text):
-            root = etree.fromstring(data, _UTF8_PARSER)  # the same characters, unconverted
+            root = etree.fromstring(data, parser := _UTF8_PARSER)  # the same characters, unconverted
         else:
-            root = etree.fromstring(text, _HTML_PARSER)
+            root = etree.fromstring(text, parser := _HTML_PARSER)
     except (etree.ParserError, ValueError):
         root = None
     if root is None:
         raise SourceParseError("an empty page, not a meeting listing")
+    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+        # libxml2 stops reading a page nested past its limit (2048 levels with `huge_tree`; 256
+        # without, which a sloppy page of unclosed tags can reach): what it kept is not the page
+        raise SourceParseError("the page nests its elements deeper than 2048 levels: its rows after that "
+                               "point cannot be read")
     return root
 
 

@@ -46,6 +46,7 @@ from tracker.meetings.normalize import (
     time_for_day,
     title_items,
     utc_iso,
+    utf8_of,
 )
 from tracker.records import Document, Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safetext import one_line, web_url
@@ -115,6 +116,8 @@ def read_json(data: bytes, what: str) -> Any:
         return json.loads(data)
     except ValueError as exc:
         raise SourceParseError(f"not a readable {what}: {exc}") from None
+    except RecursionError:  # arrays or objects nested a thousand deep: no listing is
+        raise SourceParseError(f"not a readable {what}: nested too deep") from None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -152,9 +155,9 @@ def parse_primegov(data: bytes, ctx: ListingContext) -> Listing:
     rows = read_json(data, "PrimeGov meeting list")
     if not isinstance(rows, list):
         raise SourceParseError("a PrimeGov meeting list is a JSON array")
-    if rows and all(isinstance(r, dict) and "meetingId" in r and "meetingDate" in r and "dateTime" not in r
-                    for r in rows):
-        return _primegov_search(rows, ctx)
+    named = [r for r in rows if isinstance(r, dict)]
+    if any("meetingId" in r and "meetingDate" in r for r in named) and not any("dateTime" in r for r in named):
+        return _primegov_search(rows, ctx)  # (a broken row among them is its own line there)
     return read_rows(rows, _primegov_meeting, ctx,
                      lambda n, row: (row_field(row, "id") or f"row {n + 1}", row_field(row, "title")))
 
@@ -244,10 +247,17 @@ def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | Non
         items=title_items(row.get("title"), ctx.keywords))
 
 
-def _primegov_search(rows: list[dict[str, Any]], ctx: ListingContext) -> Listing:
-    meetings: dict[Any, list[dict[str, Any]]] = {}
-    for row in rows:
-        meetings.setdefault(row.get("meetingId"), []).append(row)
+def _primegov_search(rows: list[Any], ctx: ListingContext) -> Listing:
+    """Search results: a row per document, its meeting's rows grouped by their `meetingId`; a row
+    naming no meeting (no id, or one that is no text or number) is its own line."""
+    meetings: dict[str, list[dict[str, Any]]] = {}
+    unnamed: list[str] = []
+    for n, row in enumerate(rows):
+        ident = row.get("meetingId") if isinstance(row, dict) else None
+        if type(ident) not in (str, int) or ident == "":
+            unnamed.append(row_problem("search row", n + 1, row_field(row, "meetingTitle"), ValueError("no meeting id")))
+            continue
+        meetings.setdefault(str(ident), []).append(row)
 
     def read(group: list[dict[str, Any]], ctx: ListingContext) -> Meeting | None:
         first = group[0]
@@ -265,8 +275,10 @@ def _primegov_search(rows: list[dict[str, Any]], ctx: ListingContext) -> Listing
             url=join_query(ctx.url, "/Portal/Meeting", f"meetingId={first['meetingId']}"),
             items=title_items(title, ctx.keywords))
 
-    return read_rows(meetings.values(), read, ctx,
-                     lambda n, group: (group[0].get("meetingId") or f"row {n + 1}", group[0].get("meetingTitle")))
+    listing = read_rows(meetings.values(), read, ctx,
+                        lambda n, group: (group[0].get("meetingId") or f"row {n + 1}", group[0].get("meetingTitle")))
+    listing.problems[:0] = unnamed
+    return listing
 
 
 # -- CivicClerk -----------------------------------------------------------------------------------
@@ -374,6 +386,7 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     close a `</category>` they never opened) is read meeting by meeting, each `<meeting>` parsed on
     its own with recovery; one that still cannot be read is its own problem line. An export holds
     years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`)."""
+    data = utf8_of(data)
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"[", b"{")):
         return _boarddocs_list(data, ctx)
