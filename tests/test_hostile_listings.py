@@ -194,3 +194,14 @@ def test_a_boarddocs_list_in_utf_16_is_read_as_a_list() -> None:
     whole = listing_read(parse_boarddocs, data, url=url)
     listing = listing_read(parse_boarddocs, data.decode("utf-8").encode("utf-16"), url=url)
     assert refs(listing) == refs(whole) and len(refs(whole)) > 100
+
+
+def test_a_problem_line_never_carries_a_control_character_of_the_row() -> None:
+    """A row's NUL or escape in its name, quoted in its problem line, would reach the log, the
+    mail to the operator and the terminal as it is."""
+    rows = json.loads(local("corpus/boarddocs/columbus_schools_meetings_list.json"))
+    rows[0] = {**rows[0], "name": "Regular\x00Meeting\x1b[31m", "numberdate": "garbage"}
+    listing = listing_read(parse_boarddocs, json.dumps(rows).encode(),
+                           url="https://go.boarddocs.com/oh/colum/Board.nsf/BD-GetMeetingsList?open")
+    (problem,) = listing.problems
+    assert problem.isprintable() and "(Regular?Meeting?[31m): unreadable: date 'garbage' is not a date" in problem

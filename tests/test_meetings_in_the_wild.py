@@ -59,6 +59,10 @@ def test_1_a_page_declaring_latin_1_in_utf_8_bytes_reads_its_words() -> None:
     assert problems == [] and "FISCAL & TREASURER’S REVIEW GROUP" in titles
     assert not any("â" in title for title in titles)
     assert latin == meetings
+    # "Dark", as councils say it: the library board does not meet that month (the row has no agenda)
+    dark = next(meeting for meeting in meetings if meeting["title"] == "Board of Library Trustees - Dark Meeting")
+    assert (dark["status"], dark["status_text"]) == ("cancelled", "Dark")
+    assert all(meeting["status"] == "confirmed" for meeting in meetings if "Dark" not in meeting["title"])
 
 
 def test_1_san_diego_custom_layout_is_read() -> None:

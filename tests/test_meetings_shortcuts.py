@@ -56,7 +56,7 @@ def test_a_links_kind_where_parts_overlap_tie_or_repeat() -> None:
 
 def searched_cancellation(title: str | None) -> str | None:
     match = normalize._OFF_IN_NAME.search(title or "")
-    return cancellation(title="") or (match.group(1) if match else None)
+    return cancellation(title="") or ((match.group(1) or match.group(2)) if match else None)
 
 
 def searched_move(title: str | None, day: date) -> str | None:
@@ -73,7 +73,8 @@ def test_a_name_calling_its_meeting_off_or_moving_it_on_every_recorded_line() ->
     lines |= {"03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET ON JULY 10", "no meetings",
               "No  Meeting", "Nó Meeting", "NO MEETİNG", "City Council Meeting Rescheduled to August 3",
               "… MEETING - RESCHEDULED FOR SEPTEMBER 2, 2021", "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20",
-              "RESCHEDULED TO 2/18", "Rescheduled  to\tAugust 3", "Réunion rescheduled to August 3"}
+              "RESCHEDULED TO 2/18", "Rescheduled  to\tAugust 3", "Réunion rescheduled to August 3",
+              "City Council (DARK)", "Planning Commission \u2013 Dark", "Dark Sky Committee", "Darkness Hearing"}
     assert len(lines) > 10_000
     off = moved = 0
     for line in lines:

@@ -97,7 +97,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # broken and hostile copies of the recordings: what such a document held is read where it was
     # lost (a series whose moved instance lost its RECURRENCE-ID, a feed with a character reference
     # to no character, a portal search with one bad row, a UTF-16 document, a row nested hundreds
-    # deep), so what appears then is a baseline, not news.
+    # deep), so what appears then is a baseline, not news. With them, civicclerk-6 and civicweb-3 (every
+    # listing source): a name ending in "dark" as councils say it ("Board of Library Trustees - Dark
+    # Meeting", "City Council (DARK)") is a meeting that is not held.
     SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-5"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
@@ -133,14 +135,14 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # recording's relative `stream/...` path is joined to the API's host, as its files' are.
     # civicclerk-5: an event without a name is titled by its agenda's name ("Budget Workshop").
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
-               parser_version="civicclerk-5", names_bodies=True),
+               parser_version="civicclerk-6", names_bodies=True),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
                parser_version="boarddocs-4", names_bodies=True),
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
     # meeting's documents too (a baseline: documents first read are no "agenda posted").
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=civicweb.parse_meetings,
-               parser_version="civicweb-2"),
+               parser_version="civicweb-3"),
     # IQM2 (Accela, now Granicus): the site's calendar in its list view for the crawl's window.
     SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=iqm2.parse_calendar, parser_version="iqm2-2",
                names_bodies=True),

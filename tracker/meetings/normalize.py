@@ -70,7 +70,11 @@ _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 # Said in a meeting's own name ("03-17-26 City Council Agenda (No Meeting)", "THE BOARD WILL NOT MEET
 # ON JULY 10"); in a description the same words may be about another meeting or an item. A name
 # moving its meeting to another day is `moved_in_name`'s (it needs the meeting's day).
-_OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet)(?!\w)", re.I)
+# A name saying the body does not meet: "No Meeting", "will not meet", or "dark" as councils say it
+# ("Board of Library Trustees - Dark Meeting", "City Council (DARK)"): that word only as the name's
+# last part, after a dash, colon, bar or parenthesis ("Dark Sky Committee" is a body).
+_OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet)(?!\w)|(?:^|[-\u2013\u2014:|(]\s*)(dark)(?:\s+meeting)?\s*\)?\s*$",
+                          re.I)
 
 
 class SourceParseError(ValueError):
@@ -105,7 +109,7 @@ def cancellation(*, status: str | None = None, title: str | None = None, comment
     if comment and _may_cancel(comment) and (word := _notice_calls_off(comment, day)):
         return word
     match = _OFF_IN_NAME.search(title) if title and _may_be_off(title) else None
-    return match.group(1) if match else None
+    return (match.group(1) or match.group(2)) if match else None
 
 
 def _notice_calls_off(text: str, day: date | None) -> str | None:
@@ -192,7 +196,7 @@ def _may_be_off(title: str) -> bool:
     if not title.isascii():
         return True
     lowered = title.lower()
-    return "no meeting" in lowered or "will not meet" in lowered
+    return "no meeting" in lowered or "will not meet" in lowered or "dark" in lowered
 
 
 def _may_cancel(text: str) -> bool:

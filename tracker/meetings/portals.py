@@ -100,7 +100,8 @@ def row_problem(what: str, ref: Any, title: Any, exc: BaseException) -> str:
     name = " ".join(str(title or "no title").split())
     name = name if len(name) <= 60 else name[:59] + "…"
     reason = reason if len(reason) <= 120 else reason[:119] + "…"
-    return f"{what} {ref if ref not in (None, '') else '?'} ({name}): unreadable: {reason}"
+    line = f"{what} {ref if ref not in (None, '') else '?'} ({name}): unreadable: {reason}"
+    return line if line.isprintable() else "".join(c if c.isprintable() else "?" for c in line)  # a NUL of the row
 
 
 def row_field(row: Any, key: str) -> Any:
