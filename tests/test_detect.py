@@ -14,6 +14,7 @@ For each: the first line names the platform, and the printed block, saved as a c
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -733,6 +734,13 @@ def test_an_oversized_answer_is_not_read(replay: ReplayServer, tmp_path: Path) -
     assert "larger than 1 MB" in line
     (asked,) = [r for r in replay.requests if r.path == "/huge.ics"]
     assert asked.bytes < size / 2  # the download was abandoned, not read whole
+
+
+def test_a_gzip_bomb_is_not_read(replay: ReplayServer, tmp_path: Path) -> None:
+    """49 KB on the wire, 50 MB once unpacked: cut off at the cap while it unpacks, one line."""
+    replay.add("/bomb.ics", gzip.compress(b"\0" * 50_000_000, compresslevel=9), headers={"Content-Encoding": "gzip"})
+    line = one_problem(detect(config_for(tmp_path, replay, f"max_bytes = {1024 * 1024}"), f"{replay.url}/bomb.ics"))
+    assert "the answer is larger than 1 MB, the download cap: not read" in line
 
 
 def test_a_redirect_is_followed_and_the_block_names_where_it_ended(replay: ReplayServer, tmp_path: Path) -> None:
