@@ -56,6 +56,12 @@ def one_line(value: object) -> str:
     return " ".join(_CONTROL.sub(" ", str(value or "")).split())
 
 
+def printable(text: str) -> str:
+    """`text` with each character that is not printable (a NUL, an escape, a line break) shown as
+    "?": for a problem line quoting what a source sent, which reaches logs, mails and terminals."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
+
+
 def xml_text(value: str) -> str:
     """`value` without the characters XML 1.0 does not allow (line breaks and tabs are kept)."""
     return _NOT_XML.sub("", value) if _NOT_XML.search(value) else value

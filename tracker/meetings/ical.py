@@ -45,7 +45,7 @@ from tracker.meetings.normalize import (
     utf8_of,
 )
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
-from tracker.safetext import web_url
+from tracker.safetext import printable, web_url
 from tracker.safexml import html_instead
 
 _FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
@@ -180,8 +180,7 @@ def _label(component: Event) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    text = "".join(c if c.isprintable() else "?" for c in text)  # (a NUL of the feed quoted in the message)
+    text = printable(" ".join(str(exc).split()) or type(exc).__name__)  # (a NUL of the feed quoted in it)
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -331,9 +330,10 @@ def _read_by_component(data: bytes, whole: Exception, problems: list[str], warni
             if name != "VTIMEZONE":
                 problems.append(f"{_component_label(name, lines)}: unreadable: {_reason(exc)}")
                 continue
-            zones = [line.partition(":")[2].strip() for line in lines if line.split(":", 1)[0].split(";")[0].upper() == "TZID"]
+            zones = [value.strip() for line in lines
+                     for key, _, value in [line.partition(":")] if key.split(";")[0].upper() == "TZID"]
             why = f"it names {len(zones)} zones ({', '.join(zones)})" if len(zones) > 1 else _reason(exc)
-            named = all(_known_zone(zone) for zone in zones) and zones
+            named = bool(zones) and all(_known_zone(zone) for zone in zones)
             (warnings if named else problems).append(
                 f"{_component_label(name, lines)}: unreadable: {why}; its events use the zone their TZID names")
             continue

@@ -29,6 +29,10 @@ _UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_i
                                huge_tree=True)
 
 
+# html_to_unicode's names of the single-byte Latin charsets pages declare (ISO-8859-1 is read as cp1252)
+_LATIN = frozenset({"cp1252", "latin-1", "latin1", "iso8859-1", "iso8859-15", "cp1250", "iso8859-2"})
+
+
 def html_tree(data: bytes) -> etree._Element:
     """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else
     UTF-8; comments dropped (templates keep old links in them). A page declaring a single-byte Latin
@@ -55,10 +59,6 @@ def html_tree(data: bytes) -> etree._Element:
         raise SourceParseError("the page nests its elements deeper than 2048 levels: its rows after that "
                                "point cannot be read")
     return root
-
-
-# html_to_unicode's names of the single-byte Latin charsets pages declare (ISO-8859-1 is read as cp1252)
-_LATIN = frozenset({"cp1252", "latin-1", "latin1", "iso8859-1", "iso8859-15", "cp1250", "iso8859-2"})
 
 
 def _is_utf8(data: bytes) -> bool:

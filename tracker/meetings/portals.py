@@ -49,7 +49,7 @@ from tracker.meetings.normalize import (
     utf8_of,
 )
 from tracker.records import Document, Listing, ListingContext, Meeting, MeetingStatus
-from tracker.safetext import one_line, web_url
+from tracker.safetext import one_line, printable, web_url
 from tracker.safexml import html_instead, parse_xml
 
 Row = TypeVar("Row")
@@ -100,8 +100,7 @@ def row_problem(what: str, ref: Any, title: Any, exc: BaseException) -> str:
     name = " ".join(str(title or "no title").split())
     name = name if len(name) <= 60 else name[:59] + "…"
     reason = reason if len(reason) <= 120 else reason[:119] + "…"
-    line = f"{what} {ref if ref not in (None, '') else '?'} ({name}): unreadable: {reason}"
-    return line if line.isprintable() else "".join(c if c.isprintable() else "?" for c in line)  # a NUL of the row
+    return printable(f"{what} {ref if ref not in (None, '') else '?'} ({name}): unreadable: {reason}")
 
 
 def row_field(row: Any, key: str) -> Any:
