@@ -57,10 +57,11 @@ class Mailbox(_Overlap):
         self.refuse: dict[str, str] = {}
         self.on_message: Callable[[list[str]], None] | None = None  # after a message is kept
         self.messages: list[tuple[list[str], Any]] = []
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
+        # The port stays bound from here until the server first listens on that very socket: a port
+        # closed and bound again later could be taken in between by another test's server.
+        self.held: socket.socket | None = socket.socket()
+        self.held.bind(("127.0.0.1", 0))
+        self.port = self.held.getsockname()[1]
         self.controller: Controller | None = None
 
     def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
@@ -103,13 +104,27 @@ class Mailbox(_Overlap):
             options = {"auth_require_tls": False, "auth_required": True, "authenticator": self.authenticate}
         if self.tls is not None:
             options |= {"tls_context": self.tls, "require_starttls": True}
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
+        self.controller = _OnSocket(self.held, self, hostname="127.0.0.1", port=self.port, **options)
+        self.held = None  # the server owns it now; a later start binds the port again
         self.controller.start()
 
     def stop(self) -> None:
         if self.controller:
             self.controller.stop()
             self.controller = None
+
+
+class _OnSocket(Controller):
+    """aiosmtpd's controller listening on a socket already bound (else binding host and port)."""
+
+    def __init__(self, sock: socket.socket | None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sock = sock
+
+    def _create_server(self) -> Any:
+        if self.sock is None:
+            return super()._create_server()
+        return self.loop.create_server(self._factory_invoker, sock=self.sock, ssl=self.ssl_context)
 
 
 class Receiver(_Overlap):

@@ -24,10 +24,24 @@ WATCHES = [{"id": "police", "name": "Police accountability", "numbers": ["s35-11
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 
+_HELD: dict[int, socket.socket] = {}  # port -> its socket, bound (never listening) until `running` serves on it
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port kept bound by this process until `running` listens on it (or `release_port`
+    frees it for another process): a port closed and bound again later could be taken in between
+    by another test's server on this busy machine ("address already in use")."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    _HELD[port] = sock
+    return port
+
+
+def release_port(port: int) -> None:
+    """Free a port from `free_port` for a `tracker serve` of another process to bind."""
+    if sock := _HELD.pop(port, None):
+        sock.close()
 
 
 def serve_config(folder: Path, db_url: str, mail_port: int, port: int, serve: dict[str, Any] | None = None,
@@ -63,7 +77,8 @@ def running(config: Config, poll: float = 0.3, *, separate_mailer: bool = False)
     server = tracker_server(config, separate_mailer=separate_mailer)  # as `tracker serve` builds it
     app = server.config.app
     app.pages.mailer.poll = poll
-    thread = threading.Thread(target=server.run, daemon=True)
+    held = _HELD.pop(config.serve.port, None)  # served on the socket that kept the port, never unbound
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [held] if held else None}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:

@@ -114,8 +114,7 @@ def test_notifier_processes_never_show_the_secrets_of_the_config_they_were_given
     delivery is still owed."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    closed = sock.getsockname()[1]
-    sock.close()  # nothing listens there: every send fails
+    closed = sock.getsockname()[1]  # kept bound, never listening, for the test: every send is refused
     token = "hook-token-5f8e2a91"
     path = write_config(tmp_path, db_url=pg_url, alerts={"workers": 2}, subscribers=[core_team(f"json://tracker:${{HOOK_TOKEN}}@127.0.0.1:{closed}/hook")])
     path.write_text(path.read_text().replace("[alerts]", f'[tracker]\nlog_file = "{tmp_path / "tracker.log"}"\n[alerts]'))

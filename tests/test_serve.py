@@ -19,7 +19,16 @@ from typing import Any
 import pytest
 import requests
 from servers import Mailbox
-from serving import SPAWNED_MAIL_WAIT, Visitor, body_of, free_port, running, serve_config, wait_for
+from serving import (
+    SPAWNED_MAIL_WAIT,
+    Visitor,
+    body_of,
+    free_port,
+    release_port,
+    running,
+    serve_config,
+    wait_for,
+)
 from sqlalchemy import func, select, text
 
 from tracker import clock, secrets
@@ -462,6 +471,7 @@ def test_in_chromium_a_reader_signs_up_from_the_digest_and_confirms(tmp_path: Pa
 def test_tracker_serve_runs_until_sigterm_and_says_a_taken_port_in_one_line(tmp_path: Path, sqlite_url: str,
                                                                            mailbox: Mailbox) -> None:
     config = start(tmp_path, sqlite_url, mailbox)
+    release_port(config.serve.port)  # for the tracker serve process to bind
     command = [sys.executable, "-m", "tracker.cli", "--config", str(config.path), "serve"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -529,7 +539,7 @@ def test_an_expired_confirmation_link_gets_the_plain_page(served: Served, monkey
 
 def test_the_serve_secret_is_a_secret(tmp_path: Path, sqlite_url: str, mailbox: Mailbox) -> None:
     path = tmp_path / "tracker.toml"
-    serve_config(tmp_path, sqlite_url, mailbox.port, free_port())
+    serve_config(tmp_path, sqlite_url, mailbox.port, 8080)  # never served: the key is only read
     path.write_text(path.read_text().replace("[serve]\n", '[serve]\nsecret = "${SERVE_SECRET}"\n'))
     config = load_config(path, env={"SERVE_SECRET": "k3y-0f-the-f0rms-29f1"})
     assert config.serve.secret == "k3y-0f-the-f0rms-29f1"
