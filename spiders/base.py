@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import scrapy
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     ResponseDataLossError,
@@ -30,8 +32,9 @@ from tracker.safexml import html_instead
 log = logging.getLogger(__name__)
 
 
-def describe_failure(failure: Failure) -> str:
-    """One short phrase for why a request failed, for the operator's error line."""
+def describe_failure(failure: Failure, cap: int | None = None) -> str:
+    """One short phrase for why a request failed, for the operator's error line; `cap` is the
+    download size cap in force (`[crawl] max_bytes`), named when a response was refused for it."""
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
@@ -44,15 +47,32 @@ def describe_failure(failure: Failure) -> str:
         return "timed out"
     if isinstance(exc, ResponseDataLossError):
         return "connection closed before the whole response arrived (truncated)"
+    if isinstance(exc, DownloadCancelledError) and not str(exc):
+        # Scrapy cancels a body without a Content-Length once it outgrows the cap, saying nothing
+        return f"response larger than the download size cap{_cap_sizes(failure, '', cap)}: not read"
     name = type(exc).__name__
     text = str(exc)
     if "during decompression" in text and "DOWNLOAD_MAXSIZE" in text:  # Scrapy's guard on a gzip bomb
-        return "response larger than the download size cap once decompressed: not read"
-    if "maxsize" in text or "larger than download max size" in text or "Cancelling download" in text:
-        return "response larger than the download size cap: not read"
+        return f"response larger than the download size cap once decompressed{_cap_sizes(failure, text, cap)}: not read"
+    if "max size" in text or "maxsize" in text or "Cancelling download" in text:
+        return f"response larger than the download size cap{_cap_sizes(failure, text, cap)}: not read"
     if "DataLoss" in name or name == "ResponseFailed" or "DataLoss" in text:
         return "connection closed before the whole response arrived (truncated)"
     return f"{name}: {text.splitlines()[0] if text else 'failed'}"
+
+
+def _cap_sizes(failure: Failure, text: str, cap: int | None) -> str:
+    """" (137,000,000 bytes; [crawl] max_bytes is 52,428,800)": the response's size where Scrapy's
+    message gives it, and the cap with the setting that sets it, so the operator knows what to raise."""
+    size = re.search(r"(?:Expected to receive|Received) (\d+) bytes", text)
+    said_cap = re.search(r"max size \((\d+)\)|DOWNLOAD_MAXSIZE \((\d+) B\)", text)
+    request = getattr(failure, "request", None)
+    limit = int(said_cap.group(1) or said_cap.group(2)) if said_cap else \
+        (request.meta.get("download_maxsize") if request is not None else None) or cap
+    said = [f"{int(size.group(1)):,} bytes"] if size else []
+    if limit:
+        said.append(f"[crawl] max_bytes is {int(limit):,}")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 NOT_JSON = object()  # what `json_body` answers after its one error line
@@ -68,6 +88,10 @@ class TrackerSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.report = report
         self.validators = validators or {}
+
+    def describe(self, failure: Failure) -> str:
+        """`describe_failure`, naming this crawl's download size cap where it refused a response."""
+        return describe_failure(failure, self.settings.getint("DOWNLOAD_MAXSIZE") or None)
 
     def fail(self, what: str, url: str | None, problem: str) -> None:
         """Record one clear error line: which thing, which URL, what happened."""

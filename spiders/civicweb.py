@@ -22,7 +22,6 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import describe_failure
 from spiders.listing import ListingSpider
 from tracker.meetings.civicweb import (
     DOCUMENT_FIELDS,
@@ -70,7 +69,7 @@ class CivicWebSpider(ListingSpider):
     def documents_failed(self, failure: Failure) -> Iterator[Item]:
         request = failure.request  # type: ignore[attr-defined]
         yield self.documents_kept(request.cb_kwargs["meeting"], request.cb_kwargs["listed"], request.url,
-                                  describe_failure(failure))
+                                  self.describe(failure))
 
     def documents_kept(self, meeting: Meeting, listed: str, url: str, problem: str) -> Item:
         """The error line for a meeting's documents answer, and the meeting with its stored documents."""

@@ -45,7 +45,7 @@ from twisted.internet.defer import DeferredLock
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider, describe_failure
+from spiders.base import TrackerSpider
 from spiders.billpackages import (
     PackageError,
     ScanResult,
@@ -400,7 +400,7 @@ class GovinfoSpider(TrackerSpider):
     def package_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         request = failure.request  # type: ignore[attr-defined]
         exc = failure.value
-        problem = str(exc) if isinstance(exc, PackageError) else describe_failure(failure)
+        problem = str(exc) if isinstance(exc, PackageError) else self.describe(failure)
         yield from self.fallback(request, problem)
 
     async def parse_package(self, response: Response) -> AsyncIterator[Any]:
@@ -592,7 +592,7 @@ class GovinfoSpider(TrackerSpider):
         request = failure.request  # type: ignore[attr-defined]
         bill: BillNumber | None = request.meta.get("bill")
         what = f"bill {bill.key}" if bill else request.meta.get("what", "request")
-        problem = describe_failure(failure)
+        problem = self.describe(failure)
         if bill and problem == "HTTP 404":  # the number a person wrote, most likely: say what to check
             problem += (f": GovInfo has no {bill.display} of the {ordinal(bill.congress)} Congress: check the bill's "
                         "number and Congress in the config (a bill introduced in the last days may not be published yet)")

@@ -14,7 +14,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider, describe_failure
+from spiders.base import TrackerSpider
 from tracker import clock
 from tracker.config import Config
 from tracker.contacts import (
@@ -80,7 +80,7 @@ class LegislatorsSpider(TrackerSpider):
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        self.fail(request.meta.get("what", "request"), request.url, describe_failure(failure))
+        self.fail(request.meta.get("what", "request"), request.url, self.describe(failure))
 
     def closed(self, reason: str) -> None:
         """Asked again tomorrow only when every file was read (or unchanged) today."""

@@ -21,7 +21,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from spiders.base import NOT_JSON, TrackerSpider, describe_failure
+from spiders.base import NOT_JSON, TrackerSpider
 from spiders.listing import FUTURE_DAYS, PAST_DAYS
 from tracker import clock, secrets
 from tracker.config import Config, MeetingWatch
@@ -326,7 +326,7 @@ class LegistarSpider(TrackerSpider):
             body_id = str(request.cb_kwargs["body_id"])
             self.learned.bodies[body_id] = self.started.isoformat()
             return
-        self.fail(what, request.url, describe_failure(failure))
+        self.fail(what, request.url, self.describe(failure))
         event = request.cb_kwargs.get("event")
         if event is not None:  # its items could not be read: the meeting itself is still current
             yield from self._meeting(event, None, None)

@@ -35,7 +35,6 @@ import scrapy
 from form2request import form2request
 from scrapy.http import Response
 
-from spiders.base import describe_failure
 from spiders.listing import ListingSpider
 from tracker.meetings.legistar_calendar import Asking, CalendarView, periods_to_ask, read_calendar, sure_span
 from tracker.meetings.normalize import SourceParseError
@@ -161,7 +160,7 @@ class LegistarCalendarSpider(ListingSpider):
     def answer_failed(self, failure: Any) -> None:
         period = failure.request.cb_kwargs.get("period")
         what = self.noun if period is None else f"{self.noun} ({period}, page {failure.request.cb_kwargs['page']})"
-        self.fail(what, failure.request.url, describe_failure(failure))
+        self.fail(what, failure.request.url, self.describe(failure))
 
     def closed(self, reason: str) -> None:
         """The listing's extent, now that every answer is in: the longest run of the window's days

@@ -13,7 +13,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider, describe_failure
+from spiders.base import TrackerSpider
 from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor
@@ -203,4 +203,4 @@ class ListingSpider(TrackerSpider):
                     url=url, discovered=self.is_news(meeting), parser_version=self.kind.parser_version, **more)
 
     def failed(self, failure: Failure) -> None:
-        self.fail(self.noun, failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
+        self.fail(self.noun, failure.request.url, self.describe(failure))  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import NOT_JSON, TrackerSpider, describe_failure
+from spiders.base import NOT_JSON, TrackerSpider
 from tracker import clock, secrets
 from tracker.config import Config, StateBillWatch
 from tracker.cursors import OpenStatesCursor, ReadMark
@@ -377,7 +377,7 @@ class OpenStatesSpider(TrackerSpider):
         """The request got no answer (a refused connection, a timeout): one line; the query's mark
         stays, the others go on."""
         request = failure.request  # type: ignore[attr-defined]
-        self.fail(request.meta.get("what", "request"), request.url, describe_failure(failure))
+        self.fail(request.meta.get("what", "request"), request.url, self.describe(failure))
         query = request.cb_kwargs.get("query")
         if query is not None and self.queue and self.queue[0] is query:
             query.broken = True

@@ -13,7 +13,7 @@ import pytest
 import scrapy
 from scrapy.http import Response
 
-from spiders.base import TrackerSpider, describe_failure
+from spiders.base import TrackerSpider
 from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault
@@ -48,7 +48,7 @@ class ProbeSpider(TrackerSpider):
                    validators=response.meta.get("validators"))
 
     def failed(self, failure: Any) -> None:
-        self.fail("page", failure.request.url, describe_failure(failure))
+        self.fail("page", failure.request.url, self.describe(failure))
 
 
 @pytest.fixture
@@ -128,7 +128,24 @@ def test_oversized_response_is_refused_and_others_go_on(setup: tuple[Config, Sto
     report = crawl(config, store, replay, ["/huge.html", "/small.html"])
     assert report.items == 1
     assert len(report.errors) == 1
-    assert "download size cap" in report.errors[0] and "/huge.html" in report.errors[0]
+    (line,) = report.errors
+    assert "download size cap" in line and "/huge.html" in line
+    # the operator is told the size and the setting to raise
+    assert f"(3,000,000 bytes; [crawl] max_bytes is {config.crawl.max_bytes:,})" in line, line
+
+
+def test_a_response_of_no_stated_length_is_cut_off_at_the_cap_in_one_line(setup: tuple[Config, Store],
+                                                                         replay: Any) -> None:
+    """A body without a Content-Length is only found too large while it arrives: Scrapy cancels it
+    without a word, and the operator's line still says it was the size cap, and which setting."""
+    config, store = setup
+    replay.add("/endless.html", b"", fault=Fault.huge_unsized(3_000_000))
+    replay.add("/small.html", b"<p>small</p>")
+    report = crawl(config, store, replay, ["/endless.html", "/small.html"])
+    assert report.items == 1
+    (line,) = report.errors
+    assert line == (f"probe:w: page: response larger than the download size cap ([crawl] max_bytes is "
+                    f"{config.crawl.max_bytes:,}): not read ({replay.url}/endless.html)")
 
 
 
@@ -142,5 +159,5 @@ def test_a_gzip_bomb_is_refused_at_the_cap_in_one_line_and_others_go_on(setup: t
     report = crawl(config, store, replay, ["/bomb.html", "/small.html"])
     assert report.items == 1
     (line,) = report.errors
-    assert line == ("probe:w: page: response larger than the download size cap once decompressed: not read "
-                    f"({replay.url}/bomb.html)")
+    assert line == ("probe:w: page: response larger than the download size cap once decompressed "
+                    f"([crawl] max_bytes is {config.crawl.max_bytes:,}): not read ({replay.url}/bomb.html)")

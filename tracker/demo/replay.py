@@ -114,6 +114,12 @@ class Fault:
         """A generated body of `size` bytes, streamed in 64 KB chunks, never held in memory."""
         return Fault("huge", size)
 
+    @staticmethod
+    def huge_unsized(size: int) -> Fault:
+        """`huge`, with no Content-Length: the body ends when the connection closes, so a client
+        learns it is too large only while it reads."""
+        return Fault("huge_unsized", size)
+
 
 # A mounted app: (path, query, request headers) -> (status, body, content type).
 App = Callable[[str, dict[str, str], "Headers"], tuple[int, bytes, str]]
@@ -427,8 +433,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.close_connection = True
 
-    def _huge(self, size: int, content_type: str, head: bool) -> None:
-        self._head(200, {"Content-Type": content_type, "Content-Length": str(size)})
+    def _huge(self, size: int, content_type: str, head: bool, sized: bool = True) -> None:
+        self._head(200, {"Content-Type": content_type, **({"Content-Length": str(size)} if sized else {})})
+        if not sized:
+            self.close_connection = True
         if head:
             return
         line = b"generated filler to make a response too large to accept\n"
@@ -489,8 +497,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "html_error":
             self._send(200, HTML_ERROR_PAGE, "text/html; charset=utf-8", head=head)
             return True
-        if fault.kind == "huge":
-            self._huge(int(fault.value), route.content_type, head)
+        if fault.kind in ("huge", "huge_unsized"):
+            try:
+                self._huge(int(fault.value), route.content_type, head, sized=fault.kind == "huge")
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client stopped reading at its cap
             return True
         return False
 
