@@ -20,6 +20,7 @@ import html
 import http.client
 import logging
 import re
+import struct
 import sys
 import urllib.error
 import urllib.request
@@ -46,6 +47,9 @@ CHUNK = 256 * 1024
 MAX_RATIO = 200
 _MEMBER = re.compile(r"(?:^|/)BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml$")
 _TITLE = re.compile(rb"<title>([^<]{1,2000})</title>")
+# A central directory entry is 46 bytes and the member's name; a BILLSTATUS member's name and extras
+# take under 100 more. A larger central directory than that for its member cap is refused unread.
+_ENTRY_MOST = 150
 
 
 class PackageError(ValueError):
@@ -186,6 +190,7 @@ def scan_package(
     lastmods: dict[BillNumber, datetime | None],
     last_modified: datetime | None,
     member_cap: int,
+    max_members: int = 200_000,
     could_match: Callable[[bytes], bool] = lambda data: True,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
@@ -200,6 +205,10 @@ def scan_package(
     """
     if not zipfile.is_zipfile(path):
         raise PackageError("not a ZIP archive")
+    declared = declared_members(path)
+    if declared is not None and (declared[0] > max_members or declared[1] > max_members * _ENTRY_MOST):
+        raise PackageError(f"the archive declares {declared[0]:,} members in a {declared[1]:,}-byte directory, "
+                           f"above [sources.govinfo] package_max_members ({max_members:,}): not read")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -209,6 +218,9 @@ def scan_package(
         infos = [i for i in archive.infolist() if not i.is_dir()]
         if not infos:
             raise PackageError("the archive is empty")
+        if len(infos) > max_members:
+            raise PackageError(f"the archive holds {len(infos):,} members, above [sources.govinfo] "
+                               f"package_max_members ({max_members:,}): not read")
         for info in infos:  # names and declared sizes first: cheap, and nothing read yet
             match = _MEMBER.search(info.filename)
             if not match or int(match.group(1)) != congress or match.group(2) != bill_type:
@@ -252,6 +264,38 @@ def scan_package(
             elif role == "title" and could_match(data):
                 result.kept.append(Member(bill, info.filename, data, cutoff))
     return result
+
+
+def declared_members(path: Path) -> tuple[int, int] | None:
+    """(members, central directory bytes) as the archive's end record declares them (APPNOTE
+    4.3.16, and 4.3.14 for ZIP64), read before `zipfile` builds a record for every member: a
+    package of millions of tiny members would take gigabytes there. None when there is no record
+    to read (`zipfile` then says what is wrong)."""
+    with path.open("rb") as archive:
+        size = archive.seek(0, 2)
+        start = max(0, size - 22 - 0xFFFF)  # the end record, after a comment of at most 64 KiB
+        archive.seek(start)
+        tail = archive.read()
+        at = tail.rfind(b"PK\x05\x06")
+        while at >= 0 and (len(tail) - at < 22 or at + 22 + struct.unpack_from("<H", tail, at + 20)[0] != len(tail)):
+            at = tail.rfind(b"PK\x05\x06", 0, at)  # that was in the comment: the record ends the file
+        if at < 0:
+            return None
+        members, directory = struct.unpack_from("<HI", tail, at + 10)
+        if members != 0xFFFF and directory != 0xFFFFFFFF:
+            return members, directory
+        locator = at - 20
+        if locator < 0 or tail[locator:locator + 4] != b"PK\x06\x07":
+            return None
+        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
+        if offset >= size:
+            return None
+        archive.seek(offset)
+        record = archive.read(56)
+        if len(record) < 56 or record[:4] != b"PK\x06\x06":
+            return None
+        members64, directory64 = struct.unpack_from("<QQ", record, 32)
+        return members64, directory64
 
 
 def _zip_time(value: tuple[int, int, int, int, int, int]) -> datetime | None:

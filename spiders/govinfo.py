@@ -14,7 +14,8 @@
   (spiders/billpackages.py), checked whole, then only the watched bills are stored; files whose
   lastmod is newer than the package are fetched singly right after. A package that fails is one
   warning line and the files are read singly (nothing half-stored); a small type's 404 (a new
-  Congress with no package yet) is only a log line. Fewer files otherwise: single files.
+  Congress with no package yet) is only a log line. Fewer files otherwise: single files, those found
+  by title at most `max_files_per_run` a run (the rest next run: their sitemap is not counted read).
 - Cursor (`GovinfoCursor`, tracker/cursors.py): `lastmod` per bill file, `sitemaps` (child lastmod, set only when every
   file it listed was handled), `index` (the index's listing, for a 304), `checked` (last direct
   request of a named bill: followed named bills still get one at most once a day, a safety net
@@ -63,7 +64,7 @@ from tracker.bills.billstatus import BillParseError, parse_billstatus
 from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
 from tracker.cursors import GovinfoCursor, Section
-from tracker.records import Item
+from tracker.records import Item, Validators
 from tracker.safexml import parse_xml
 from tracker.sources import SOURCES
 
@@ -128,6 +129,14 @@ class GovinfoSpider(TrackerSpider):
         self.base = source.base_url.rstrip("/")
         self.package_min_files = package_min_files or source.package_min_files
         self.package_max_bytes = source.package_max_bytes
+        self.package_max_members = source.package_max_members
+        # Files found through a sitemap (not named) still to be fetched singly this run, and by group
+        # those left for the next runs (their sitemap is read again then).
+        self.files_left = source.max_files_per_run
+        self.deferred: dict[str, int] = {}
+        # Files a sitemap lists that GovInfo does not serve (404), by group: one line each at the end.
+        self.unserved: dict[str, list[BillNumber]] = {}
+        self.sitemap_validators: dict[str, Validators] = {}
         self.member_cap = config.crawl.max_bytes
         # One request per bill even when several watches name it.
         self.bills: dict[BillNumber, list[str]] = {}
@@ -315,8 +324,8 @@ class GovinfoSpider(TrackerSpider):
             self.failed_groups.add(group)
             self.fail(response.meta["what"], response.url, f"unreadable: {exc}")
             return
-        if response.meta.get("validators"):
-            self.report.listing_validators.append(response.meta["validators"])
+        if response.meta.get("validators"):  # kept at the end, once every file it lists was handled
+            self.sitemap_validators[group] = response.meta["validators"]
         congress = int(re.match(r"\d+", group).group())  # type: ignore[union-attr]
         bill_type = group[len(str(congress)):]
         files: dict[BillNumber, str | None] = {}
@@ -349,9 +358,20 @@ class GovinfoSpider(TrackerSpider):
         yield from self.singles(group, moved)
 
     def singles(self, group: str, moved: dict[BillNumber, str | None]) -> Iterator[scrapy.Request]:
+        """One request per file. Named bills are always asked for; files found through a sitemap
+        only while `max_files_per_run` lasts: the others keep their old lastmod in the cursor, so
+        the next run finds them moved again and goes on where this one stopped."""
+        left_over = 0
         for bill, lastmod in sorted(moved.items()):
             named = self.bills.get(bill)
+            if not named:
+                if self.files_left <= 0:
+                    left_over += 1
+                    continue
+                self.files_left -= 1
             yield self.bill_request(bill, list(named or []), by_title=not named, lastmod=lastmod, group=group)
+        if left_over:
+            self.deferred[group] = self.deferred.get(group, 0) + left_over
 
     def safety_checks(self, group: str, already: set[BillNumber]) -> Iterator[scrapy.Request]:
         """Named bills a followed sitemap says are unchanged still get one direct conditional request
@@ -436,6 +456,7 @@ class GovinfoSpider(TrackerSpider):
                 result: ScanResult = await maybe_deferred_to_future(deferToThread(
                     scan_package, path, congress, bill_type, wanted=role, lastmods=lastmods,
                     last_modified=http_date(response.headers.get(b"Last-Modified")), member_cap=self.member_cap,
+                    max_members=self.package_max_members,
                     could_match=title_filter(phrases) if phrases else (lambda data: False),
                     progress=progress_printer(f"govinfo: BILLSTATUS package {group}"),
                 ))
@@ -593,6 +614,12 @@ class GovinfoSpider(TrackerSpider):
         bill: BillNumber | None = request.meta.get("bill")
         what = f"bill {bill.key}" if bill else request.meta.get("what", "request")
         problem = self.describe(failure)
+        if bill and problem == "HTTP 404" and request.meta.get("by_title"):
+            # listed by GovInfo's own sitemap, so no typo of ours: one line for the group at the end
+            self.unserved.setdefault(request.meta.get("group") or group_of(bill), []).append(bill)
+            self.failed_bills.add(bill.key)
+            self.failed_groups.add(request.meta.get("group") or group_of(bill))
+            return
         if bill and problem == "HTTP 404":  # the number a person wrote, most likely: say what to check
             problem += (f": GovInfo has no {bill.display} of the {ordinal(bill.congress)} Congress: check the bill's "
                         "number and Congress in the config (a bill introduced in the last days may not be published yet)")
@@ -603,11 +630,24 @@ class GovinfoSpider(TrackerSpider):
         again next run (the per-file lastmods keep that cheap). The parser version is kept once a
         run finished; the bills it still owes a whole re-read (failed in an upgrade run, or since)
         are kept by name."""
+        for group, bills in sorted(self.unserved.items()):
+            first = min(bills)
+            self.fail(f"BILLSTATUS {group}", billstatus_url(self.base, first),
+                      f"{len(bills):,} file(s) its sitemap lists are not served (HTTP 404, the first "
+                      f"{first.display}): asked for again next run")
+        for group, count in sorted(self.deferred.items()):
+            notice.warning("govinfo: BILLSTATUS %s: %s more file(s) to read than [sources.govinfo] max_files_per_run "
+                           "(%s) allows in one run: they are read in the next runs", group, f"{count:,}",
+                           f"{self.config.sources.govinfo.max_files_per_run:,}")
         if reason == "finished":
             self.learned.parser = self.parser_version
             stored = {key.removeprefix("bill:") for key in self.report.seen}
             owed = ({b.key for b in self.bills} | self.failed_bills if self.upgrade else self.reread) - stored
             self.learned.reread = sorted(owed)  # empty: nothing owed
+        whole = {group for group in self.pending_sitemaps if group not in self.failed_groups | set(self.deferred)}
         for group, lastmod in self.pending_sitemaps.items():
-            if group not in self.failed_groups and lastmod and reason == "finished":
+            if group in whole and lastmod and reason == "finished":
                 self.learned.sitemaps[group] = lastmod
+        # A sitemap's validators only once all it listed was handled: else its next read, a 304,
+        # would say "nothing new" while files it listed are still unread.
+        self.report.listing_validators.extend(v for g, v in sorted(self.sitemap_validators.items()) if g in whole)

@@ -457,3 +457,102 @@ def test_members_named_with_a_path_are_read_in_memory_and_never_written(
     assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
     assert [p for p in tmp_path.rglob("*") if "BILLSTATUS" in p.name] == []
     assert set(Path("/tmp").glob("BILLSTATUS-*")) == before
+
+
+def test_a_package_of_more_members_than_its_cap_is_refused_before_it_is_read(
+        tmp_path: Path, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    """`package_max_members`: a package declaring more members than that is refused from its end
+    record, before a record is made for each member (millions of tiny members would take gigabytes):
+    one line naming the setting, and the files are read singly."""
+    config = write_config(tmp_path, upstream.server, "package_max_members = 50\n" + BREATHE_WATCH + POLICE_WATCH)
+    store = Store(config.database_url)
+    with caplog.at_level(logging.WARNING):
+        (report,) = run_crawls(config, store)
+    lines = sorted(r.getMessage() for r in caplog.records if "package" in r.getMessage())
+    assert len(lines) == len(BILL_TYPES), lines
+    assert all(f"the archive declares {PER_TYPE} members in a " in line and
+               "above [sources.govinfo] package_max_members (50): not read" in line and
+               f"reading its {PER_TYPE} files singly instead" in line for line in lines), lines[0]
+    assert report.ok, report.errors
+    assert len(upstream.bill_requests()) == PER_TYPE * len(BILL_TYPES)
+    assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
+
+
+def test_the_member_count_is_read_from_the_end_record_and_a_lying_count_is_caught(tmp_path: Path) -> None:
+    """The count comes from the archive's end record (its ZIP64 record past 65,535 members); a
+    record understating its members is caught by its directory's size."""
+    from spiders.billpackages import PackageError, declared_members, scan_package
+
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as archive:
+        for n in range(1, 70_002):
+            archive.writestr(f"BILLSTATUS-{CONGRESS}hres{n}.xml", b"")
+    assert declared_members(many) == (70_001, pytest.approx(70_001 * 71, rel=0.1))
+    few = tmp_path / "few.zip"
+    write_package(few, ((f"BILLSTATUS-{CONGRESS}hres{n}.xml", member("hres", n)) for n in range(1, 31)))
+    members, directory = declared_members(few)  # type: ignore[misc]
+    assert members == 30
+    data = bytearray(few.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 8:end + 12] = (1).to_bytes(2, "little") * 2  # "one member" on this disk and in all
+    few.write_bytes(bytes(data))
+    assert declared_members(few) == (1, directory)
+    with pytest.raises(PackageError, match=r"declares 1 members in a [\d,]+-byte directory, above .*"
+                                           r"package_max_members \(2\)"):
+        scan_package(few, CONGRESS, "hres", wanted=lambda bill: "scan", lastmods={}, last_modified=None,
+                     member_cap=10_000_000, max_members=2)
+
+
+def test_files_found_by_title_beyond_the_runs_budget_wait_for_the_next_runs(
+        tmp_path: Path, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    """`max_files_per_run`: a title watch's first read when the House package is broken means 55
+    House files one by one; 20 a run are read (named bills are never held back), the rest are left
+    for the next runs with one line, and each file is read once, until the sitemap is done."""
+    config = write_config(tmp_path, upstream.server, "max_files_per_run = 20\n" + BREATHE_WATCH + POLICE_WATCH)
+    store = Store(config.database_url)
+    upstream.server.set_fault(package_path(CONGRESS, "hr"), Fault.status(500))
+    read: list[str] = []
+    named = {file_path(CONGRESS, "hr", 2), file_path(CONGRESS, "hr", 3)}
+    for run, (expected, left) in enumerate([(20, 33), (20, 13), (13, 0)], start=1):
+        upstream.server.clear_log()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            (report,) = run_crawls(config, store)
+        assert report.ok, report.errors
+        house = [p for p in upstream.bill_requests() if "/118/hr/" in p]
+        # the two named House bills come on top of the budget (on the first run)
+        assert len(set(house) - named) == expected, (run, house)
+        assert not set(house) & set(read) - named, "a file read twice"
+        read += house
+        held = [r.getMessage() for r in caplog.records if "max_files_per_run" in r.getMessage()]
+        assert held == ([f"govinfo: BILLSTATUS 118hr: {left} more file(s) to read than [sources.govinfo] "
+                         "max_files_per_run (20) allows in one run: they are read in the next runs"] if left else [])
+        if run == 1:
+            assert "bill:hr7-118" in entities(store, config)  # the BREATHE Act is among the first 20
+    assert {p for p in read} == {file_path(CONGRESS, "hr", n) for n in range(1, PER_TYPE + 1)}
+    upstream.server.clear_log()
+    (done,) = run_crawls(config, store)
+    assert done.ok and upstream.bill_requests() == []
+    assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
+    assert changes_json(store) == []
+
+
+def test_files_a_sitemap_lists_but_govinfo_does_not_serve_are_one_line(tmp_path: Path, upstream: Upstream) -> None:
+    """Files the sitemap lists, missing from the package and answering 404 when asked for singly: one
+    line for the type (not one a file, nor the 'check the bill's number in the config' said of a
+    number a person wrote), the run counts as failed, and the next run asks for them again."""
+    for n in range(56, 60):
+        upstream.lastmods["hr"][n] = NEWER  # listed, but neither in the package nor served
+    upstream.index_lastmod["hr"] = NEWER
+    upstream.publish()
+    write_config(tmp_path, upstream.server, BREATHE_WATCH)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(tmp_path / "tracker.toml"), "--quiet", "crawl"])
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.splitlines()
+    assert line == ("govinfo: BILLSTATUS 118hr: 4 file(s) its sitemap lists are not served (HTTP 404, the first "
+                    f"H.R. 56): asked for again next run ({upstream.url(file_path(CONGRESS, 'hr', 56))})")
+    upstream.server.clear_log()
+    again = runner.invoke(main, ["--config", str(tmp_path / "tracker.toml"), "--quiet", "crawl"])
+    assert again.exit_code == 1
+    assert sorted(upstream.bill_requests()) == sorted(file_path(CONGRESS, "hr", n) for n in range(56, 60))

@@ -305,6 +305,11 @@ class GovinfoSource(Strict):
     # A bill type with at least this many files to read is read from its ZIP package instead.
     package_min_files: int = Field(default=50, ge=1)
     package_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    # The most members a package may hold (the largest real one, the 118th Congress's hr: 10,564).
+    package_max_members: int = Field(default=200_000, ge=1)
+    # Bill files found through a sitemap (by title, not named) fetched one by one in a run; the rest
+    # wait for the next runs, so one broken package never makes a run of hours.
+    max_files_per_run: int = Field(default=1_000, ge=1)
 
 
 class LegistarSource(Strict):
