@@ -648,6 +648,7 @@ class GovinfoSpider(TrackerSpider):
         for group, lastmod in self.pending_sitemaps.items():
             if group in whole and lastmod and reason == "finished":
                 self.learned.sitemaps[group] = lastmod
-        # A sitemap's validators only once all it listed was handled: else its next read, a 304,
-        # would say "nothing new" while files it listed are still unread.
-        self.report.listing_validators.extend(v for g, v in sorted(self.sitemap_validators.items()) if g in whole)
+        # A sitemap's validators only once all it listed was handled (in a run that finished): else
+        # its next read, a 304, would say "nothing new" while files it listed are still unread.
+        if reason == "finished":
+            self.report.listing_validators.extend(v for g, v in sorted(self.sitemap_validators.items()) if g in whole)
