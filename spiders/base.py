@@ -62,17 +62,24 @@ def describe_failure(failure: Failure, cap: int | None = None) -> str:
 
 
 def _cap_sizes(failure: Failure, text: str, cap: int | None) -> str:
-    """" (137,000,000 bytes; [crawl] max_bytes is 52,428,800)": the response's size where Scrapy's
+    """" (130.5 MB; [crawl] max_bytes is 50 MB)": the response's size where Scrapy's
     message gives it, and the cap with the setting that sets it, so the operator knows what to raise."""
     size = re.search(r"(?:Expected to receive|Received) (\d+) bytes", text)
     said_cap = re.search(r"max size \((\d+)\)|DOWNLOAD_MAXSIZE \((\d+) B\)", text)
     request = getattr(failure, "request", None)
     limit = int(said_cap.group(1) or said_cap.group(2)) if said_cap else \
         (request.meta.get("download_maxsize") if request is not None else None) or cap
-    said = [f"{int(size.group(1)):,} bytes"] if size else []
+    said = [_size(int(size.group(1)))] if size else []
     if limit:
-        said.append(f"[crawl] max_bytes is {int(limit):,}")
+        said.append(f"[crawl] max_bytes is {_size(int(limit))}")
     return f" ({'; '.join(said)})" if said else ""
+
+
+def _size(count: int) -> str:
+    """"130.5 MB" (MiB, as the config's sizes are written), or "1,000,000 bytes" under one."""
+    if count < 2**20:
+        return f"{count:,} bytes"
+    return f"{count / 2**20:.1f}".removesuffix(".0") + " MB"
 
 
 NOT_JSON = object()  # what `json_body` answers after its one error line

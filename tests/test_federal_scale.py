@@ -171,7 +171,7 @@ def test_a_package_of_100000_members_is_read_whole_in_bounded_time_and_memory(
     assert report.requests == 4  # robots.txt, the index, the sitemap, the package
     assert not list(tmp_path.rglob(".govinfo-package-*"))
     assert growth < 300 * MiB, f"the crawl's peak memory grew {growth / MiB:.0f} MiB"
-    assert crawl < 60 and total < 60, (setup, crawl)
+    assert crawl < 90 and total < 90, (setup, crawl)  # 25 s here: a bound, not a benchmark
 
 
 def refused_line(stderr: str, group: str) -> str:
@@ -230,7 +230,9 @@ def test_a_sitemap_of_a_million_urls_is_refused_at_the_download_cap_in_one_line(
     url = upstream.url(sitemap_path(CONGRESS, "hr"))
     line = refused_line(second.stderr, f"{CONGRESS}hr")
     assert url in line and "larger than the download size cap" in line, line
-    # assert "[crawl] max_bytes" in line, line  # lands with the cap line naming its setting
+    # its size and the setting to raise
+    assert f"(130.5 MB; [crawl] max_bytes is 50 MB): not read ({url})" in line, line
+    assert len(line) < 200 and len(huge) == 136_889_005
     assert second.stderr.count(url) == 1 and second.stderr.count("download size cap") == 1, second.stderr
     asked = [r.path for r in replay.requests if r.path.startswith("/sitemap/")]
     assert sorted(asked) == sorted([INDEX_PATH, *(sitemap_path(CONGRESS, t) for t in ("hr", "s", "hres"))])
