@@ -149,8 +149,12 @@ def title_filter(phrases: list[str]) -> Callable[[bytes], bool]:
     first_words = sorted({w.split()[0].encode() for w in wanted})
 
     def could_match(data: bytes) -> bool:
+        raws = _TITLE.findall(data)
+        joined = b"\n".join(raws)  # most files hold no first word at all: one look at all its titles
+        if joined.isascii() and b"&" not in joined and not any(word in joined.lower() for word in first_words):
+            return False
         lowered: list[str] | None = None
-        for raw in _TITLE.findall(data):
+        for raw in raws:
             low = raw.lower()
             if not any(word in low for word in first_words) and raw.isascii() and b"&" not in raw:
                 continue
