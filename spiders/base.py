@@ -69,17 +69,21 @@ def _cap_sizes(failure: Failure, text: str, cap: int | None) -> str:
     request = getattr(failure, "request", None)
     limit = int(said_cap.group(1) or said_cap.group(2)) if said_cap else \
         (request.meta.get("download_maxsize") if request is not None else None) or cap
-    said = [_size(int(size.group(1)))] if size else []
-    if limit:
-        said.append(f"[crawl] max_bytes is {_size(int(limit))}")
+    body, cap = (int(size.group(1)) if size else None), (int(limit) if limit else None)
+    exact = body is not None and cap is not None and _size(body, up=True) == _size(cap)  # just over it
+    said = [_size(body, up=True, exact=exact)] if body is not None else []
+    if cap is not None:
+        said.append(f"[crawl] max_bytes is {_size(cap, exact=exact)}")
     return f" ({'; '.join(said)})" if said else ""
 
 
-def _size(count: int) -> str:
-    """"130.5 MB" (MiB, as the config's sizes are written), or "1,000,000 bytes" under one."""
-    if count < 2**20:
+def _size(count: int, *, up: bool = False, exact: bool = False) -> str:
+    """"130.5 MB" (MiB, as the config's sizes are written; rounded `up` for a size over a cap, so it
+    never reads as the cap), or "1,000,000 bytes" under one MB or where the two must be told apart."""
+    if count < 2**20 or exact:
         return f"{count:,} bytes"
-    return f"{count / 2**20:.1f}".removesuffix(".0") + " MB"
+    tenths = -(-count * 10 // 2**20) if up else round(count * 10 / 2**20)
+    return f"{tenths / 10:.1f}".removesuffix(".0") + " MB"
 
 
 NOT_JSON = object()  # what `json_body` answers after its one error line

@@ -20,7 +20,6 @@ import html
 import http.client
 import logging
 import re
-import struct
 import sys
 import urllib.error
 import urllib.request
@@ -47,9 +46,10 @@ CHUNK = 256 * 1024
 MAX_RATIO = 200
 _MEMBER = re.compile(r"(?:^|/)BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml$")
 _TITLE = re.compile(rb"<title>([^<]{1,2000})</title>")
-# A central directory entry is 46 bytes and the member's name; a BILLSTATUS member's name and extras
-# take under 100 more. A larger central directory than that for its member cap is refused unread.
-_ENTRY_MOST = 150
+# A central directory entry is 46 bytes and the member's name and extra fields; a BILLSTATUS
+# member's ("BILLSTATUS-118hr10564.xml" and, say, a timestamp and owner field) take under 100 more.
+# A directory larger than that for the members its end record declares understates them: refused.
+_ENTRY_MOST = 128
 
 
 class PackageError(ValueError):
@@ -209,10 +209,13 @@ def scan_package(
     """
     if not zipfile.is_zipfile(path):
         raise PackageError("not a ZIP archive")
-    declared = declared_members(path)
-    if declared is not None and (declared[0] > max_members or declared[1] > max_members * _ENTRY_MOST):
-        raise PackageError(f"the archive declares {declared[0]:,} members in a {declared[1]:,}-byte directory, "
-                           f"above [sources.govinfo] package_max_members ({max_members:,}): not read")
+    members, directory = declared_members(path)
+    if members > max_members:
+        raise PackageError(f"the archive declares {members:,} members, above [sources.govinfo] "
+                           f"package_max_members ({max_members:,}): not read")
+    if directory > max(members, 1) * _ENTRY_MOST:  # zipfile reads every entry its directory holds
+        raise PackageError(f"the archive's directory of {directory:,} bytes is too large for the {members:,} "
+                           "members it declares: not read")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -270,36 +273,17 @@ def scan_package(
     return result
 
 
-def declared_members(path: Path) -> tuple[int, int] | None:
-    """(members, central directory bytes) as the archive's end record declares them (APPNOTE
-    4.3.16, and 4.3.14 for ZIP64), read before `zipfile` builds a record for every member: a
-    package of millions of tiny members would take gigabytes there. None when there is no record
-    to read (`zipfile` then says what is wrong)."""
+def declared_members(path: Path) -> tuple[int, int]:
+    """(members, central directory bytes) as declared by the end record `zipfile` itself will read
+    (its ZIP64 record where there is one: `zipfile._EndRecData`, private but unchanged for
+    decades, so this check and the reading can never see two different records). Read before
+    `zipfile` builds a record for every member: a package of millions of tiny members would take
+    gigabytes there. No record at all is no ZIP archive."""
     with path.open("rb") as archive:
-        size = archive.seek(0, 2)
-        start = max(0, size - 22 - 0xFFFF)  # the end record, after a comment of at most 64 KiB
-        archive.seek(start)
-        tail = archive.read()
-        at = tail.rfind(b"PK\x05\x06")
-        while at >= 0 and (len(tail) - at < 22 or at + 22 + struct.unpack_from("<H", tail, at + 20)[0] != len(tail)):
-            at = tail.rfind(b"PK\x05\x06", 0, at)  # that was in the comment: the record ends the file
-        if at < 0:
-            return None
-        members, directory = struct.unpack_from("<HI", tail, at + 10)
-        if members != 0xFFFF and directory != 0xFFFFFFFF:
-            return members, directory
-        locator = at - 20
-        if locator < 0 or tail[locator:locator + 4] != b"PK\x06\x07":
-            return None
-        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
-        if offset >= size:
-            return None
-        archive.seek(offset)
-        record = archive.read(56)
-        if len(record) < 56 or record[:4] != b"PK\x06\x06":
-            return None
-        members64, directory64 = struct.unpack_from("<QQ", record, 32)
-        return members64, directory64
+        record = zipfile._EndRecData(archive)  # type: ignore[attr-defined]
+    if not record:
+        raise PackageError("not a ZIP archive (no end of central directory record)")
+    return int(record[zipfile._ECD_ENTRIES_TOTAL]), int(record[zipfile._ECD_SIZE])  # type: ignore[attr-defined]
 
 
 def _zip_time(value: tuple[int, int, int, int, int, int]) -> datetime | None:

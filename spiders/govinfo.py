@@ -134,6 +134,11 @@ class GovinfoSpider(TrackerSpider):
         # those left for the next runs (their sitemap is read again then).
         self.files_left = source.max_files_per_run
         self.deferred: dict[str, int] = {}
+        # Files a sitemap listed as moved that this run did not handle (held back, or failed), by
+        # group: their lastmod and their sitemap's are forgotten, so the next run reads them even
+        # where the stored lastmod is the sitemap's (a whole read: a new title phrase, an upgrade).
+        self.moved_keys: set[str] = set()
+        self.unread: dict[str, set[str]] = {}
         # Files a sitemap lists that GovInfo does not serve (404), by group: one line each at the end.
         self.unserved: dict[str, list[BillNumber]] = {}
         self.sitemap_validators: dict[str, Validators] = {}
@@ -345,6 +350,7 @@ class GovinfoSpider(TrackerSpider):
                 moved[bill] = lastmod
         if by_title:
             self.learned.titles[group] = signature
+        self.moved_keys.update(bill.key for bill in moved)
         for bill in sorted(named - set(files)):  # not listed (yet): ask directly
             yield self.bill_request(bill, self.bills[bill], group=group)
         yield from self.safety_checks(group, set(moved) | (named - set(files)))
@@ -353,7 +359,8 @@ class GovinfoSpider(TrackerSpider):
         # A Congress a title watch needs whole is read from every type's package, however few files
         # the type has: one request where there would be one per file.
         if len(moved) >= self.package_min_files or (whole and len(moved) > 1):
-            yield self.package_request(group, moved)
+            # a whole read wants every file: the package's 304 would leave them all to single requests
+            yield self.package_request(group, moved, fresh=whole or self.upgrade)
             return
         yield from self.singles(group, moved)
 
@@ -367,6 +374,7 @@ class GovinfoSpider(TrackerSpider):
             if not named:
                 if self.files_left <= 0:
                     left_over += 1
+                    self.unread.setdefault(group, set()).add(bill.key)
                     continue
                 self.files_left -= 1
             yield self.bill_request(bill, list(named or []), by_title=not named, lastmod=lastmod, group=group)
@@ -389,7 +397,7 @@ class GovinfoSpider(TrackerSpider):
 
     # -- packages -----------------------------------------------------------------------------
 
-    def package_request(self, group: str, moved: dict[BillNumber, str | None]) -> scrapy.Request:
+    def package_request(self, group: str, moved: dict[BillNumber, str | None], *, fresh: bool = False) -> scrapy.Request:
         congress = int(re.match(r"\d+", group).group())  # type: ignore[union-attr]
         bill_type = group[len(str(congress)):]
         target = self.data_dir / f"{TEMP_PREFIX}{group}-{uuid.uuid4().hex[:8]}.zip"
@@ -400,7 +408,7 @@ class GovinfoSpider(TrackerSpider):
             meta={"what": f"BILLSTATUS package {group}", "group": group, "moved": moved,
                   "few": len(moved) < self.package_min_files,
                   "download_to": str(target), "download_cap": self.package_max_bytes,
-                  "conditional": True, "handle_httpstatus_list": [304]},
+                  "conditional": True, "refetch": fresh, "handle_httpstatus_list": [304]},
             headers={"Accept": "application/zip"},
             dont_filter=True,
         )
@@ -605,6 +613,8 @@ class GovinfoSpider(TrackerSpider):
             group = self.bill_groups.get(key)
             if group:
                 self.failed_groups.add(group)
+                if key in self.moved_keys:
+                    self.unread.setdefault(group, set()).add(key)
         elif what.startswith("BILLSTATUS sitemap "):
             self.failed_groups.add(what.rsplit(" ", 1)[-1])
         super().fail(what, url, problem)
@@ -616,9 +626,12 @@ class GovinfoSpider(TrackerSpider):
         problem = self.describe(failure)
         if bill and problem == "HTTP 404" and request.meta.get("by_title"):
             # listed by GovInfo's own sitemap, so no typo of ours: one line for the group at the end
-            self.unserved.setdefault(request.meta.get("group") or group_of(bill), []).append(bill)
+            group = request.meta.get("group") or group_of(bill)
+            self.unserved.setdefault(group, []).append(bill)
             self.failed_bills.add(bill.key)
-            self.failed_groups.add(request.meta.get("group") or group_of(bill))
+            self.failed_groups.add(group)
+            if bill.key in self.moved_keys:
+                self.unread.setdefault(group, set()).add(bill.key)
             return
         if bill and problem == "HTTP 404":  # the number a person wrote, most likely: say what to check
             problem += (f": GovInfo has no {bill.display} of the {ordinal(bill.congress)} Congress: check the bill's "
@@ -644,6 +657,9 @@ class GovinfoSpider(TrackerSpider):
             stored = {key.removeprefix("bill:") for key in self.report.seen}
             owed = ({b.key for b in self.bills} | self.failed_bills if self.upgrade else self.reread) - stored
             self.learned.reread = sorted(owed)  # empty: nothing owed
+        for keys in self.unread.values():
+            self.learned.lastmod.forget(sorted(keys))
+        self.learned.sitemaps.forget(sorted(self.unread))
         whole = {group for group in self.pending_sitemaps if group not in self.failed_groups | set(self.deferred)}
         for group, lastmod in self.pending_sitemaps.items():
             if group in whole and lastmod and reason == "finished":

@@ -162,3 +162,26 @@ def test_a_gzip_bomb_is_refused_at_the_cap_in_one_line_and_others_go_on(setup: t
     (line,) = report.errors
     assert line == ("probe:w: page: response larger than the download size cap once decompressed "
                     f"([crawl] max_bytes is 1,000,000 bytes): not read ({replay.url}/bomb.html)")
+
+
+def test_a_response_just_over_the_cap_never_reads_as_the_cap() -> None:
+    """Sizes are said in MB, the response's rounded up; where the two would still read the same
+    they are said in bytes. Scrapy's own message for a stated length, as its handler raises it."""
+    from scrapy import Request
+    from scrapy.exceptions import DownloadCancelledError
+    from scrapy.utils._download_handlers import get_maxsize_msg
+    from twisted.python.failure import Failure
+
+    from spiders.base import describe_failure
+
+    def said(size: int, cap: int) -> str:
+        request = Request("https://example.org/big.xml")
+        failure = Failure(DownloadCancelledError(get_maxsize_msg(size, cap, request, expected=True)))
+        failure.request = request  # type: ignore[attr-defined]
+        return describe_failure(failure)
+
+    mb = 2**20
+    assert said(50 * mb + 41_200, 50 * mb) == ("response larger than the download size cap "
+                                               "(50.1 MB; [crawl] max_bytes is 50 MB): not read")
+    assert said(52_000_001, 52_000_000) == ("response larger than the download size cap "
+                                            "(52,000,001 bytes; [crawl] max_bytes is 52,000,000 bytes): not read")

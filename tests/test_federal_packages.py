@@ -470,37 +470,57 @@ def test_a_package_of_more_members_than_its_cap_is_refused_before_it_is_read(
         (report,) = run_crawls(config, store)
     lines = sorted(r.getMessage() for r in caplog.records if "package" in r.getMessage())
     assert len(lines) == len(BILL_TYPES), lines
-    assert all(f"the archive declares {PER_TYPE} members in a " in line and
-               "above [sources.govinfo] package_max_members (50): not read" in line and
+    assert all(f"the archive declares {PER_TYPE} members, above [sources.govinfo] package_max_members (50): "
+               "not read" in line and
                f"reading its {PER_TYPE} files singly instead" in line for line in lines), lines[0]
     assert report.ok, report.errors
     assert len(upstream.bill_requests()) == PER_TYPE * len(BILL_TYPES)
     assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
 
 
-def test_the_member_count_is_read_from_the_end_record_and_a_lying_count_is_caught(tmp_path: Path) -> None:
-    """The count comes from the archive's end record (its ZIP64 record past 65,535 members); a
-    record understating its members is caught by its directory's size."""
+def many_members(path: Path, count: int) -> bytes:
+    with zipfile.ZipFile(path, "w") as archive:
+        for n in range(1, count + 1):
+            archive.writestr(f"BILLSTATUS-{CONGRESS}hres{n}.xml", b"")
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("variant", ["plain", "trailing byte", "end record understating its ZIP64 record",
+                                     "ZIP64 locator pointing elsewhere", "count understated"])
+def test_the_member_count_is_the_one_zipfile_reads_and_a_forged_one_is_caught(tmp_path: Path, variant: str) -> None:
+    """The count comes from the end record zipfile will read (its ZIP64 record past 65,535 members),
+    whatever follows it or however the plain record differs, so the package is refused before zipfile
+    makes a record of each member; a record understating its members is caught by its directory's size."""
     from spiders.billpackages import PackageError, declared_members, scan_package
 
-    many = tmp_path / "many.zip"
-    with zipfile.ZipFile(many, "w") as archive:
-        for n in range(1, 70_002):
-            archive.writestr(f"BILLSTATUS-{CONGRESS}hres{n}.xml", b"")
-    assert declared_members(many) == (70_001, pytest.approx(70_001 * 71, rel=0.1))
-    few = tmp_path / "few.zip"
-    write_package(few, ((f"BILLSTATUS-{CONGRESS}hres{n}.xml", member("hres", n)) for n in range(1, 31)))
-    members, directory = declared_members(few)  # type: ignore[misc]
-    assert members == 30
-    data = bytearray(few.read_bytes())
+    data = bytearray(many_members(tmp_path / "many.zip", 70_001))
     end = data.rfind(b"PK\x05\x06")
-    data[end + 8:end + 12] = (1).to_bytes(2, "little") * 2  # "one member" on this disk and in all
-    few.write_bytes(bytes(data))
-    assert declared_members(few) == (1, directory)
-    with pytest.raises(PackageError, match=r"declares 1 members in a [\d,]+-byte directory, above .*"
-                                           r"package_max_members \(2\)"):
-        scan_package(few, CONGRESS, "hres", wanted=lambda bill: "scan", lastmods={}, last_modified=None,
-                     member_cap=10_000_000, max_members=2)
+    if variant == "trailing byte":
+        data += b"\0"  # zipfile reads an archive with bytes after its end record
+    elif variant == "end record understating its ZIP64 record":
+        data[end + 8:end + 16] = (1).to_bytes(2, "little") * 2 + (100).to_bytes(4, "little")
+    elif variant == "ZIP64 locator pointing elsewhere":
+        data[end - 20 + 8:end - 20 + 16] = bytes(8)  # zipfile reads the record just before the locator
+    elif variant == "count understated":  # both records say 30 members: the directory holds 70,001
+        end64 = data.rfind(b"PK\x06\x06")
+        data[end64 + 24:end64 + 40] = (30).to_bytes(8, "little") * 2
+    path = tmp_path / "package.zip"
+    path.write_bytes(bytes(data))
+    members, directory = declared_members(path)
+    assert members == (30 if variant == "count understated" else 70_001)
+    assert directory == pytest.approx(70_001 * 71, rel=0.1)
+    with pytest.raises(PackageError) as refused:
+        scan_package(path, CONGRESS, "hres", wanted=lambda bill: "scan", lastmods={}, last_modified=None,
+                     member_cap=10_000_000, max_members=50_000)
+    if variant == "count understated":
+        assert str(refused.value) == (f"the archive's directory of {directory:,} bytes is too large for the 30 "
+                                      "members it declares: not read")
+    else:
+        assert str(refused.value) == ("the archive declares 70,001 members, above [sources.govinfo] "
+                                      "package_max_members (50,000): not read")
+    with pytest.raises(PackageError, match="no end of central directory"):
+        (tmp_path / "cut.zip").write_bytes(bytes(data[:end]))  # the end record cut off
+        declared_members(tmp_path / "cut.zip")
 
 
 def test_files_found_by_title_beyond_the_runs_budget_wait_for_the_next_runs(
@@ -556,3 +576,35 @@ def test_files_a_sitemap_lists_but_govinfo_does_not_serve_are_one_line(tmp_path:
     again = runner.invoke(main, ["--config", str(tmp_path / "tracker.toml"), "--quiet", "crawl"])
     assert again.exit_code == 1
     assert sorted(upstream.bill_requests()) == sorted(file_path(CONGRESS, "hr", n) for n in range(56, 60))
+
+
+def test_files_held_back_in_a_whole_read_are_read_in_the_next_runs(
+        tmp_path: Path, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    """A new title phrase reads its Congress whole again, where every stored lastmod already is the
+    sitemap's: the packages are asked for afresh (not a 304 leaving every file to single requests),
+    and a file held back by `max_files_per_run` (here: every one a broken package leaves) is still
+    read in a later run, once, and the bill the new phrase names found."""
+    config = write_config(tmp_path, upstream.server, "max_files_per_run = 20\n" + BREATHE_WATCH)
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok and entities(store, config) == {"bill:hr7-118"}
+    lookalike = ('[[bills]]\nid = "freedom"\nname = "Freedom to Breathe"\ntitles = ["Freedom to Breathe Act"]\n'
+                 "congresses = [118]\n")
+    config = write_config(tmp_path, upstream.server, "max_files_per_run = 20\n" + BREATHE_WATCH + lookalike)
+    upstream.server.set_fault(package_path(CONGRESS, "s"), Fault.status(500))  # the Senate's, where s9 is
+    upstream.server.clear_log()
+    (second,) = run_crawls(config, store)
+    assert second.ok, second.errors
+    assert [r.status for r in upstream.server.requests if r.path.endswith(".zip") and "/s/" not in r.path] == \
+        [200] * (len(BILL_TYPES) - 1)  # afresh, though each answered before
+    read = [p for p in upstream.bill_requests() if "/118/s/" in p]
+    assert len(read) == 20
+    for _ in range(3):
+        upstream.server.clear_log()
+        (later,) = run_crawls(config, store)
+        assert later.ok, later.errors
+        again = [p for p in upstream.bill_requests() if "/118/s/" in p]
+        assert not set(again) & set(read), "a file read twice"
+        read += again
+    assert sorted(read) == sorted(file_path(CONGRESS, "s", n) for n in range(1, PER_TYPE + 1))
+    assert entities(store, config) == {"bill:hr7-118", "bill:s9-118"}
