@@ -20,6 +20,7 @@ import html
 import http.client
 import logging
 import re
+import struct
 import sys
 import urllib.error
 import urllib.request
@@ -54,6 +55,12 @@ _ENTRY_MOST = 128
 
 class PackageError(ValueError):
     """The package cannot be used; the message is one line for the operator."""
+
+
+# What `zipfile` raises on a damaged or hostile archive (Python 3.11's `is_zipfile` lets a multi-disk
+# `BadZipFile` through; an encrypted member is a RuntimeError, an unknown compression NotImplementedError).
+_UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError,
+               NotImplementedError, LookupError, OverflowError, struct.error)
 
 
 def package_url(base_url: str, congress: int, bill_type: str) -> str:
@@ -207,6 +214,19 @@ def scan_package(
     sitemap lastmod is newer than the package's own date (the member's date, capped by the
     package's Last-Modified) is listed in `newer` instead, to be fetched singly right after.
     """
+    try:
+        return _scan(path, congress, bill_type, wanted=wanted, lastmods=lastmods, last_modified=last_modified,
+                     member_cap=member_cap, max_members=max_members, could_match=could_match, progress=progress)
+    except PackageError:
+        raise
+    except _UNREADABLE as exc:  # an archive is untrusted: whatever zipfile raises on it is one line
+        raise PackageError(f"not a readable ZIP archive: {type(exc).__name__}: {exc}") from None
+
+
+def _scan(path: Path, congress: int, bill_type: str, *, wanted: Callable[[BillNumber], str],
+          lastmods: dict[BillNumber, datetime | None], last_modified: datetime | None, member_cap: int,
+          max_members: int, could_match: Callable[[bytes], bool],
+          progress: Callable[[int, int], None] | None) -> ScanResult:
     if not zipfile.is_zipfile(path):
         raise PackageError("not a ZIP archive")
     members, directory = declared_members(path)

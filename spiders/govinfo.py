@@ -139,6 +139,11 @@ class GovinfoSpider(TrackerSpider):
         # where the stored lastmod is the sitemap's (a whole read: a new title phrase, an upgrade).
         self.moved_keys: set[str] = set()
         self.unread: dict[str, set[str]] = {}
+        # Groups read whole this run (a new title phrase): their files are asked for afresh, never a
+        # 304 that would hide a bill from the new watch; the phrases are recorded once the run finished.
+        self.whole_groups: set[str] = set()
+        self.pending_titles: dict[str, str] = {}
+        self.handled: set[str] = set()  # bill keys whose file was read (stored or not) or answered 304
         # Files a sitemap lists that GovInfo does not serve (404), by group: one line each at the end.
         self.unserved: dict[str, list[BillNumber]] = {}
         self.sitemap_validators: dict[str, Validators] = {}
@@ -217,14 +222,14 @@ class GovinfoSpider(TrackerSpider):
     # -- requests -------------------------------------------------------------------------
 
     def bill_request(self, bill: BillNumber, watch_ids: list[str], *, by_title: bool = False,
-                     lastmod: str | None = None, group: str | None = None) -> scrapy.Request:
+                     lastmod: str | None = None, group: str | None = None, fresh: bool = False) -> scrapy.Request:
         if group:
             self.bill_groups[bill.key] = group
         return scrapy.Request(
             billstatus_url(self.base, bill),
             callback=self.parse_bill,
             errback=self.failed,
-            meta={"conditional": True, "refetch": self.upgrade or bill.key in self.reread, "bill": bill,
+            meta={"conditional": True, "refetch": fresh or self.upgrade or bill.key in self.reread, "bill": bill,
                   "watch_ids": watch_ids,
                   "by_title": by_title,
                   "lastmod": lastmod, "group": group, "handle_httpstatus_list": [304]},
@@ -348,8 +353,10 @@ class GovinfoSpider(TrackerSpider):
                 continue
             if whole or not lastmod or self.lastmods.get(bill.key) != lastmod:
                 moved[bill] = lastmod
-        if by_title:
-            self.learned.titles[group] = signature
+        if by_title and signature is not None:
+            self.pending_titles[group] = signature
+        if whole:
+            self.whole_groups.add(group)
         self.moved_keys.update(bill.key for bill in moved)
         for bill in sorted(named - set(files)):  # not listed (yet): ask directly
             yield self.bill_request(bill, self.bills[bill], group=group)
@@ -359,8 +366,10 @@ class GovinfoSpider(TrackerSpider):
         # A Congress a title watch needs whole is read from every type's package, however few files
         # the type has: one request where there would be one per file.
         if len(moved) >= self.package_min_files or (whole and len(moved) > 1):
-            # a whole read wants every file: the package's 304 would leave them all to single requests
-            yield self.package_request(group, moved, fresh=whole or self.upgrade)
+            # A whole read wants every file, and so does one going on after a run that left files
+            # unread (its sitemap forgotten): the package's 304 would leave them all to single requests.
+            fresh = whole or self.upgrade or group not in self.seen_sitemaps
+            yield self.package_request(group, moved, fresh=fresh)
             return
         yield from self.singles(group, moved)
 
@@ -377,7 +386,8 @@ class GovinfoSpider(TrackerSpider):
                     self.unread.setdefault(group, set()).add(bill.key)
                     continue
                 self.files_left -= 1
-            yield self.bill_request(bill, list(named or []), by_title=not named, lastmod=lastmod, group=group)
+            yield self.bill_request(bill, list(named or []), by_title=not named, lastmod=lastmod, group=group,
+                                    fresh=group in self.whole_groups)
         if left_over:
             self.deferred[group] = self.deferred.get(group, 0) + left_over
 
@@ -490,6 +500,7 @@ class GovinfoSpider(TrackerSpider):
                     self.bill_groups[bill.key] = group
                 else:
                     self.learned.lastmod[bill.key] = lastmod
+                    self.handled.add(bill.key)
             for req in self.singles(group, {bill: moved[bill] for bill in single}):
                 yield req
             with zipfile.ZipFile(path) as archive:
@@ -591,6 +602,7 @@ class GovinfoSpider(TrackerSpider):
     def _remember(self, response: Response, *, stored: bool) -> None:
         """Cursor entries for this file: at once when nothing is to be stored, else only once stored."""
         bill: BillNumber = response.meta["bill"]
+        self.handled.add(bill.key)
         change = GovinfoCursor()
         lastmod = response.meta.get("lastmod")
         if lastmod:
@@ -652,10 +664,16 @@ class GovinfoSpider(TrackerSpider):
             notice.warning("govinfo: BILLSTATUS %s: %s more file(s) to read than [sources.govinfo] max_files_per_run "
                            "(%s) allows in one run: they are read in the next runs", group, f"{count:,}",
                            f"{self.config.sources.govinfo.max_files_per_run:,}")
+        # Files left unread by a whole read (or an upgrade) are owed a fresh read, not a 304: an
+        # older watch's validators would hide them from the new phrase (or the new parser).
+        carried = {key for group, keys in self.unread.items() if self.upgrade or group in self.whole_groups
+                   for key in keys}
         if reason == "finished":
             self.learned.parser = self.parser_version
+            self.learned.titles.update(self.pending_titles)
             stored = {key.removeprefix("bill:") for key in self.report.seen}
-            owed = ({b.key for b in self.bills} | self.failed_bills if self.upgrade else self.reread) - stored
+            base = {b.key for b in self.bills} | self.failed_bills if self.upgrade else set(self.reread)
+            owed = (base | carried) - stored - self.handled
             self.learned.reread = sorted(owed)  # empty: nothing owed
         for keys in self.unread.values():
             self.learned.lastmod.forget(sorted(keys))

@@ -608,3 +608,112 @@ def test_files_held_back_in_a_whole_read_are_read_in_the_next_runs(
         read += again
     assert sorted(read) == sorted(file_path(CONGRESS, "s", n) for n in range(1, PER_TYPE + 1))
     assert entities(store, config) == {"bill:hr7-118", "bill:s9-118"}
+
+
+def watch_links(store: Store) -> set[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from tracker import models
+
+    with store.session() as session:
+        return {(w.watch_id, w.entity_key) for w in session.scalars(select(models.WatchEntity))}
+
+
+ANOTHER_BREATHE = '[[bills]]\nid = "breathe2"\nname = "BREATHE again"\ntitles = ["BREATHE Act"]\ncongresses = [118]\n'
+
+
+def test_a_new_watch_finds_a_stored_bill_whose_file_did_not_change(tmp_path: Path, upstream: Upstream) -> None:
+    """A new title phrase's whole read asks for each file afresh even when it goes file by file (a
+    broken package): a bill stored earlier from a single file would answer 304, and the new watch
+    would never learn of it."""
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    upstream.move("hr", 7, member("hr", 7).replace(b"</billStatus>", b"</billStatus>\n"), NEWER)
+    (moved,) = run_crawls(config, store)  # read singly: its validators are stored
+    assert moved.ok and watch_links(store) == {("breathe", "bill:hr7-118")}
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + ANOTHER_BREATHE)
+    upstream.server.set_fault(package_path(CONGRESS, "hr"), Fault.status(500))
+    upstream.server.clear_log()
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [r.status for r in upstream.server.requests if r.path == file_path(CONGRESS, "hr", 7)] == [200]
+    assert watch_links(store) == {("breathe", "bill:hr7-118"), ("breathe2", "bill:hr7-118")}
+
+
+def test_an_upgrade_reads_the_files_it_held_back_with_the_new_parser(
+        tmp_path: Path, upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser upgrade reads every file again; those `max_files_per_run` holds back are owed a
+    fresh read in the next runs (not a 304 keeping the old parser's snapshot)."""
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from tracker import models
+    from tracker.sources import SOURCES
+
+    current = SOURCES["govinfo"]
+    monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-old"))
+    config = write_config(tmp_path, upstream.server, "max_files_per_run = 5\n" + BREATHE_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    upstream.move("hr", 7, member("hr", 7).replace(b"</billStatus>", b"</billStatus>\n"), NEWER)
+    run_crawls(config, store)  # hr7 stored from its single file, with validators
+    monkeypatch.setitem(SOURCES, "govinfo", current)
+    upstream.server.set_fault(package_path(CONGRESS, "hr"), Fault.status(500))
+    asked: list[int] = []
+    for _ in range(3):
+        upstream.server.clear_log()
+        (report,) = run_crawls(config, store)
+        assert report.ok, report.errors
+        asked += [r.status for r in upstream.server.requests if r.path == file_path(CONGRESS, "hr", 7)]
+    assert asked == [200]  # held back by the upgrade run, then read afresh once
+    with store.session() as session:
+        parsers = set(session.scalars(
+            select(models.Snapshot.parser).join(models.Entity, models.Entity.current_snapshot_id == models.Snapshot.id)
+            .where(models.Entity.key == "bill:hr7-118")))
+    assert parsers == {current.parser_version}
+
+
+def test_a_package_claiming_several_disks_is_one_line_and_its_files_are_read_singly(
+        watched: tuple[Config, Store], upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    """zipfile refuses an archive whose ZIP64 locator counts two disks with an exception of its own
+    (Python 3.11's `is_zipfile` lets it through): still the package's one line, never a lost type."""
+    import struct
+
+    config, store = watched
+    data = package("hr")
+    end = data.rfind(b"PK\x05\x06")
+    upstream.server.replace(package_path(CONGRESS, "hr"),
+                            data[:end] + struct.pack("<4sIQI", b"PK\x06\x07", 0, 0, 2) + data[end:])
+    with caplog.at_level(logging.WARNING):
+        (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    (line,) = [r.getMessage() for r in caplog.records if "BILLSTATUS package 118hr" in r.getMessage()]
+    assert "not a readable ZIP archive" in line and "reading its 55 files singly instead" in line, line
+    assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
+
+
+def test_after_a_package_failed_once_the_next_run_asks_for_it_afresh(tmp_path: Path, upstream: Upstream) -> None:
+    """A package that failed once (its files left to the next runs, the sitemap forgotten) is asked
+    for afresh next run: a 304 would leave its files to single requests, 20 a run."""
+    body = "max_files_per_run = 20\npackage_min_files = 10\n" + BREATHE_WATCH
+    config = write_config(tmp_path, upstream.server, body)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    lookalike = ('[[bills]]\nid = "freedom"\nname = "Freedom to Breathe"\ntitles = ["Freedom to Breathe Act"]\n'
+                 "congresses = [118]\n")
+    config = write_config(tmp_path, upstream.server, body + lookalike)
+    upstream.server.set_fault(package_path(CONGRESS, "s"), Fault.status(500))  # one bad run
+    run_crawls(config, store)
+    upstream.server.set_fault(package_path(CONGRESS, "s"), None)
+    upstream.server.clear_log()
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [(r.path, r.status) for r in upstream.server.requests if r.path.endswith(".zip")] == [
+        (package_path(CONGRESS, "s"), 200)]
+    assert [p for p in upstream.bill_requests() if "/118/s/" in p] == []
+    assert entities(store, config) == {"bill:hr7-118", "bill:s9-118"}
+    upstream.server.clear_log()
+    (quiet,) = run_crawls(config, store)
+    assert quiet.ok and upstream.package_requests() == [] and upstream.bill_requests() == []
