@@ -160,14 +160,18 @@ class GovinfoSpider(TrackerSpider):
         # Bills read by another parser version are read again, whole, once: the new parser's first
         # snapshot of each is a baseline (tracker/store.py), so an upgrade is never news.
         self.upgrade = bool(stored) and stored.parser != self.parser_version
-        if self.upgrade:
-            stored = GovinfoCursor()
-        # What this run learned, applied to the stored cursor when the crawl is over.
+        owed_before = set(stored.reread or [])
         self.learned = self.report.cursor = GovinfoCursor()
-        # Bills an upgrade run could not re-read (a 404, a 500): read whole until they are. The
-        # version itself is recorded after any finished run, so one bill that keeps failing does
-        # not make every later run an upgrade (every file, every package, read again).
-        self.reread: set[str] = set(stored.reread or [])
+        if self.upgrade:
+            # what the old parser read counts for nothing: a group not read whole this run is read whole later
+            self.learned.sitemaps.forget(sorted(stored.sitemaps))
+            self.learned.titles.forget(sorted(stored.titles))
+            stored = GovinfoCursor()
+        # Bills owed a fresh read (an upgrade run could not re-read them, a 404 or a 500; a whole read
+        # left them unread): asked for unconditionally until they are read. The version itself is
+        # recorded after any finished run, so one bill that keeps failing does not make every later
+        # run an upgrade (every file, every package, read again).
+        self.reread: set[str] = owed_before
         self.failed_bills: set[str] = set()
         self.lastmods: dict[str, str] = stored.lastmod
         self.seen_sitemaps: dict[str, str] = stored.sitemaps
@@ -368,7 +372,7 @@ class GovinfoSpider(TrackerSpider):
         if len(moved) >= self.package_min_files or (whole and len(moved) > 1):
             # A whole read wants every file, and so does one going on after a run that left files
             # unread (its sitemap forgotten): the package's 304 would leave them all to single requests.
-            fresh = whole or self.upgrade or group not in self.seen_sitemaps
+            fresh = whole or self.upgrade or any(bill.key in self.reread for bill in moved)
             yield self.package_request(group, moved, fresh=fresh)
             return
         yield from self.singles(group, moved)
@@ -490,7 +494,11 @@ class GovinfoSpider(TrackerSpider):
             single = set(result.newer) | (set(moved) - result.seen)
             kept = {item.key for item, _ in matched}
             for bill, lastmod in moved.items():
-                if bill in single or not lastmod:
+                if bill in single:
+                    continue
+                if bill.entity not in kept:
+                    self.handled.add(bill.key)  # scanned: read, nothing to store
+                if not lastmod:
                     continue
                 if bill.entity in kept:
                     change = GovinfoCursor(lastmod=Section({bill.key: lastmod}))
@@ -500,7 +508,6 @@ class GovinfoSpider(TrackerSpider):
                     self.bill_groups[bill.key] = group
                 else:
                     self.learned.lastmod[bill.key] = lastmod
-                    self.handled.add(bill.key)
             for req in self.singles(group, {bill: moved[bill] for bill in single}):
                 yield req
             with zipfile.ZipFile(path) as archive:
@@ -602,7 +609,8 @@ class GovinfoSpider(TrackerSpider):
     def _remember(self, response: Response, *, stored: bool) -> None:
         """Cursor entries for this file: at once when nothing is to be stored, else only once stored."""
         bill: BillNumber = response.meta["bill"]
-        self.handled.add(bill.key)
+        if not stored:  # a stored one counts once stored (report.seen): its store may still fail
+            self.handled.add(bill.key)
         change = GovinfoCursor()
         lastmod = response.meta.get("lastmod")
         if lastmod:
@@ -672,7 +680,7 @@ class GovinfoSpider(TrackerSpider):
             self.learned.parser = self.parser_version
             self.learned.titles.update(self.pending_titles)
             stored = {key.removeprefix("bill:") for key in self.report.seen}
-            base = {b.key for b in self.bills} | self.failed_bills if self.upgrade else set(self.reread)
+            base = set(self.reread) | ({b.key for b in self.bills} | self.failed_bills if self.upgrade else set())
             owed = (base | carried) - stored - self.handled
             self.learned.reread = sorted(owed)  # empty: nothing owed
         for keys in self.unread.values():

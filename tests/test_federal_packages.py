@@ -717,3 +717,94 @@ def test_after_a_package_failed_once_the_next_run_asks_for_it_afresh(tmp_path: P
     upstream.server.clear_log()
     (quiet,) = run_crawls(config, store)
     assert quiet.ok and upstream.package_requests() == [] and upstream.bill_requests() == []
+
+
+def cursor_of(store: Store) -> dict[str, object]:
+    from tracker import models
+
+    with store.session() as session:
+        return dict(session.get(models.SourceState, "govinfo").cursor)
+
+
+def current_parser(store: Store, key: str) -> set[str]:
+    from sqlalchemy import select
+
+    from tracker import models
+
+    with store.session() as session:
+        return set(session.scalars(
+            select(models.Snapshot.parser).join(models.Entity, models.Entity.current_snapshot_id == models.Snapshot.id)
+            .where(models.Entity.key == key)))
+
+
+def test_an_upgrade_keeps_what_a_whole_read_still_owes(
+        tmp_path: Path, upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file a new phrase's whole read left unread is owed a fresh read; a parser upgrade run in
+    between, whose House sitemap fails, keeps that debt (it used to start from nothing, and the
+    file's 304 then hid it from the new watch for good)."""
+    from dataclasses import replace
+
+    from tracker.sources import SOURCES
+
+    current = SOURCES["govinfo"]
+    monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-old"))
+    body = "max_files_per_run = 5\n"
+    config = write_config(tmp_path, upstream.server, body + BREATHE_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    upstream.move("hr", 7, member("hr", 7).replace(b"</billStatus>", b"</billStatus>\n"), NEWER)
+    run_crawls(config, store)  # hr7 stored from its single file, with validators
+    config = write_config(tmp_path, upstream.server, body + BREATHE_WATCH + ANOTHER_BREATHE)
+    upstream.server.set_fault(package_path(CONGRESS, "hr"), Fault.status(500))
+    run_crawls(config, store)  # the whole read: hr1-hr5 read, hr7 held back
+    assert "hr7-118" in (cursor_of(store).get("reread") or [])  # type: ignore[operator]
+    monkeypatch.setitem(SOURCES, "govinfo", current)
+    upstream.server.set_fault(sitemap_path(CONGRESS, "hr"), Fault.status(500))
+    run_crawls(config, store)  # the upgrade run, its House sitemap failing
+    upstream.server.set_fault(sitemap_path(CONGRESS, "hr"), None)
+    for _ in range(12):
+        run_crawls(config, store)
+    assert watch_links(store) == {("breathe", "bill:hr7-118"), ("breathe2", "bill:hr7-118")}
+    assert current_parser(store, "bill:hr7-118") == {current.parser_version}
+
+
+def test_an_upgrade_whose_sitemap_failed_still_rereads_the_bills_found_by_title(
+        tmp_path: Path, upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the old parser read counts for nothing: a type whose sitemap failed during the upgrade
+    run is read whole in a later run, so its bills found by title get the new parser too."""
+    from dataclasses import replace
+
+    from tracker.sources import SOURCES
+
+    current = SOURCES["govinfo"]
+    monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-old"))
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    assert current_parser(store, "bill:hr7-118") == {"billstatus-old"}
+    monkeypatch.setitem(SOURCES, "govinfo", current)
+    upstream.server.set_fault(sitemap_path(CONGRESS, "hr"), Fault.status(500))
+    run_crawls(config, store)  # the upgrade run: the House sitemap fails
+    upstream.server.set_fault(sitemap_path(CONGRESS, "hr"), None)
+    (later,) = run_crawls(config, store)
+    assert later.ok, later.errors
+    assert current_parser(store, "bill:hr7-118") == {current.parser_version}
+
+
+def test_files_a_sitemap_lists_but_govinfo_does_not_serve_cost_no_package_download(
+        tmp_path: Path, upstream: Upstream) -> None:
+    """Ten listed files, neither in the package nor served, every run: they are asked for singly
+    each run, and the unchanged package answers 304 (it is not downloaded again each run)."""
+    config = write_config(tmp_path, upstream.server, "package_min_files = 10\n" + BREATHE_WATCH)
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok
+    for n in range(56, 66):
+        upstream.lastmods["hr"][n] = NEWER
+    upstream.index_lastmod["hr"] = NEWER
+    upstream.publish()
+    for _ in range(3):
+        upstream.server.clear_log()
+        run_crawls(config, store)
+        assert [r.status for r in upstream.server.requests if r.path == package_path(CONGRESS, "hr")] == [304]
+        assert len([p for p in upstream.bill_requests() if "/118/hr/" in p]) == 10
