@@ -59,7 +59,7 @@ from spiders.billpackages import (
     title_filter,
 )
 from tracker import clock
-from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress, ordinal
+from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress, ordinal, parse_bill_number
 from tracker.bills.billstatus import BillParseError, parse_billstatus
 from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
@@ -154,6 +154,8 @@ class GovinfoSpider(TrackerSpider):
             for number in watch.numbers:
                 self.bills.setdefault(number, []).append(watch.id)
         self.title_watches = [w for w in watches if w.titles]
+        # a watch naming a bill already stored holds it even when this run stores nothing of it
+        self.report.held = {bill.entity: ids for bill, ids in self.bills.items()}
         # The one version label, the registry's (tracker/sources.py).
         self.parser_version = SOURCES["govinfo"].parser_version
         stored = GovinfoCursor.load(cursor)
@@ -382,7 +384,9 @@ class GovinfoSpider(TrackerSpider):
         only while `max_files_per_run` lasts: the others keep their old lastmod in the cursor, so
         the next run finds them moved again and goes on where this one stopped."""
         left_over = 0
-        for bill, lastmod in sorted(moved.items()):
+        # Files with a lastmod first: one listed without (always "moved") must not take the budget
+        # of every run from a file that really moved.
+        for bill, lastmod in sorted(moved.items(), key=lambda pair: (pair[1] is None, pair[0])):
             named = self.bills.get(bill)
             if not named:
                 if self.files_left <= 0:
@@ -518,6 +522,7 @@ class GovinfoSpider(TrackerSpider):
                         except PackageError as exc:
                             self.fail(f"bill {item.key.removeprefix('bill:')}", request.url, str(exc))
                             continue
+                        self.add_title_watches(item, parse_bill_number(item.key.removeprefix("bill:")))
                     yield item
         finally:
             self.scan_lock.release()
@@ -603,8 +608,23 @@ class GovinfoSpider(TrackerSpider):
             if not item.watch_ids:
                 self._remember(response, stored=False)
                 return
+        else:
+            self.add_title_watches(item, bill)
         self._remember(response, stored=True)
         yield item
+
+    def add_title_watches(self, item: Item, bill: BillNumber) -> None:
+        """A named bill of a Congress a title watch reads goes to that watch too when its title
+        matches: parsed here, then (a file that does not parse is left to the ingest worker, which
+        says so)."""
+        if group_of(bill) not in self.title_groups or item.raw is None:
+            return
+        try:
+            content = parse_billstatus(item.raw)
+        except BillParseError:
+            return
+        item.content, item.parse_with = content, None
+        item.watch_ids = [*item.watch_ids, *(w for w in self.title_watch_ids(bill, content) if w not in item.watch_ids)]
 
     def _remember(self, response: Response, *, stored: bool) -> None:
         """Cursor entries for this file: at once when nothing is to be stored, else only once stored."""

@@ -808,3 +808,56 @@ def test_files_a_sitemap_lists_but_govinfo_does_not_serve_cost_no_package_downlo
         run_crawls(config, store)
         assert [r.status for r in upstream.server.requests if r.path == package_path(CONGRESS, "hr")] == [304]
         assert len([p for p in upstream.bill_requests() if "/118/hr/" in p]) == 10
+
+
+NAMED7 = '[[bills]]\nid = "named7"\nname = "H.R. 7"\nnumbers = ["hr7-118"]\n'
+OTHER_HR2 = '[[bills]]\nid = "other"\nname = "Other"\nnumbers = ["hr2-118"]\n'
+
+
+@pytest.mark.parametrize("package_ok", [True, False], ids=["from the package", "file by file"])
+def test_a_named_bill_that_a_title_watch_matches_is_linked_to_both(
+        tmp_path: Path, upstream: Upstream, package_ok: bool) -> None:
+    """H.R. 7 named by one watch is the BREATHE Act another watches by title: both hold it."""
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + NAMED7)
+    if not package_ok:
+        upstream.server.set_fault(package_path(CONGRESS, "hr"), Fault.status(500))
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert watch_links(store) == {("breathe", "bill:hr7-118"), ("named7", "bill:hr7-118")}
+
+
+@pytest.mark.parametrize("followed", [False, True], ids=["asked for directly", "through its sitemap"])
+def test_a_new_watch_naming_a_stored_bill_holds_it_at_once(tmp_path: Path, upstream: Upstream,
+                                                           followed: bool) -> None:
+    """A second watch names H.R. 2, which another watch follows: it holds the bill from its first
+    run, though the file answers 304 (or, its sitemap unchanged, is not asked for at all)."""
+    base = (BREATHE_WATCH if followed else "") + POLICE_WATCH
+    config = write_config(tmp_path, upstream.server, base)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    config = write_config(tmp_path, upstream.server, base + OTHER_HR2)
+    upstream.server.clear_log()
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [r.status for r in upstream.server.requests if r.path == file_path(CONGRESS, "hr", 2)] in ([], [304])
+    assert ("other", "bill:hr2-118") in watch_links(store)
+    assert changes_json(store) == []  # no news: the bill did not change
+
+
+def test_files_listed_without_a_lastmod_never_take_the_budget_from_a_file_that_moved(
+        tmp_path: Path, upstream: Upstream) -> None:
+    """Six files listed without a lastmod count as moved every run; with a budget of five, the one
+    file that really moved (H.R. 30) is still read first."""
+    config = write_config(tmp_path, upstream.server, "max_files_per_run = 5\n" + BREATHE_WATCH)
+    store = Store(config.database_url)
+    for n in range(1, 7):
+        upstream.lastmods["hr"][n] = None  # type: ignore[assignment]
+    upstream.publish()
+    (first,) = run_crawls(config, store)
+    assert first.ok, first.errors
+    upstream.move("hr", 30, member("hr", 30).replace(b"</billStatus>", b"</billStatus>\n"), NEWER)
+    upstream.server.clear_log()
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert file_path(CONGRESS, "hr", 30) in upstream.bill_requests()

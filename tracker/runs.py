@@ -94,6 +94,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             run.not_modified = report.not_modified
             run.bytes = report.bytes
             _leave_unfollowed(session, report)
+            _link_held(session, report)
             if report.complete_listing and report.ok:  # after any error, a meeting not seen may just be unread
                 _mark_missing(session, report, finished)
             if report.ok:
@@ -198,6 +199,22 @@ def _leave_unfollowed(session: Session, report: SourceReport) -> None:
                                                            m.WatchEntity.entity_key.in_(sorted(report.unfollowed))))
         if gone.rowcount:
             log.info("%s: %d meetings of bodies not followed left the watch", report.source_id, gone.rowcount)
+
+
+def _link_held(session: Session, report: SourceReport) -> None:
+    """A watch that names an entity already stored holds it at once: a new watch naming a bill
+    another watch follows gets it though its file answers 304 (or is not asked for at all)."""
+    if not report.held:
+        return
+    keys = sorted(report.held)
+    stored = set(session.scalars(select(m.Entity.key).where(m.Entity.key.in_(keys))))
+    linked = {(watch_id, key) for watch_id, key in session.execute(
+        select(m.WatchEntity.watch_id, m.WatchEntity.entity_key).where(m.WatchEntity.entity_key.in_(keys)))}
+    known = set(session.scalars(select(m.Watch.id).where(m.Watch.id.in_(sorted(set(report.watch_ids))))))
+    for key in keys:
+        for watch_id in report.held[key]:
+            if key in stored and watch_id in known and (watch_id, key) not in linked:
+                session.add(m.WatchEntity(watch_id=watch_id, entity_key=key))
 
 
 def mark_baselines(store: Store, watch_ids: list[str]) -> None:
