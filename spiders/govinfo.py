@@ -613,6 +613,15 @@ class GovinfoSpider(TrackerSpider):
         self._remember(response, stored=True)
         yield item
 
+    def still_wanted(self, key: str) -> bool:
+        """Whether a watch still names this bill or reads its Congress and type by title: a debt of
+        a fresh read is dropped with the last watch that wanted the bill (a number fixed in the config)."""
+        try:
+            bill = parse_bill_number(key)
+        except ValueError:
+            return False
+        return bill in self.bills or group_of(bill) in self.title_groups
+
     def add_title_watches(self, item: Item, bill: BillNumber) -> None:
         """A named bill of a Congress a title watch reads goes to that watch too when its title
         matches: parsed here, then (a file that does not parse is left to the ingest worker, which
@@ -702,7 +711,7 @@ class GovinfoSpider(TrackerSpider):
             stored = {key.removeprefix("bill:") for key in self.report.seen}
             base = set(self.reread) | ({b.key for b in self.bills} | self.failed_bills if self.upgrade else set())
             owed = (base | carried) - stored - self.handled
-            self.learned.reread = sorted(owed)  # empty: nothing owed
+            self.learned.reread = sorted(key for key in owed if self.still_wanted(key))  # empty: nothing owed
         for keys in self.unread.values():
             self.learned.lastmod.forget(sorted(keys))
         self.learned.sitemaps.forget(sorted(self.unread))

@@ -861,3 +861,26 @@ def test_files_listed_without_a_lastmod_never_take_the_budget_from_a_file_that_m
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
     assert file_path(CONGRESS, "hr", 30) in upstream.bill_requests()
+
+
+def test_a_fresh_read_owed_to_a_bill_no_watch_names_any_more_is_dropped(
+        tmp_path: Path, upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mistyped number that answered 404 in an upgrade run is owed a fresh read; once the config
+    no longer names it, the debt goes (it used to stay in the cursor for good)."""
+    from dataclasses import replace
+
+    from tracker.sources import SOURCES
+
+    current = SOURCES["govinfo"]
+    monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-old"))
+    typo = '[[bills]]\nid = "typo"\nname = "Typo"\nnumbers = ["hr999-118"]\n'
+    config = write_config(tmp_path, upstream.server, POLICE_WATCH + typo)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    monkeypatch.setitem(SOURCES, "govinfo", current)
+    run_crawls(config, store)  # the upgrade run: hr999 answers 404
+    assert "hr999-118" in (cursor_of(store).get("reread") or [])  # type: ignore[operator]
+    config = write_config(tmp_path, upstream.server, POLICE_WATCH)  # the typo is fixed
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert "hr999-118" not in (cursor_of(store).get("reread") or [])  # type: ignore[operator]
