@@ -143,7 +143,7 @@ class GovinfoSpider(TrackerSpider):
         # 304 that would hide a bill from the new watch; the phrases are recorded once the run finished.
         self.whole_groups: set[str] = set()
         self.pending_titles: dict[str, str] = {}
-        self.handled: set[str] = set()  # bill keys whose file was read (stored or not) or answered 304
+        self.handled: set[str] = set()  # bill keys whose file was read with nothing to store, or answered 304
         # Files a sitemap lists that GovInfo does not serve (404), by group: one line each at the end.
         self.unserved: dict[str, list[BillNumber]] = {}
         self.sitemap_validators: dict[str, Validators] = {}
@@ -381,8 +381,8 @@ class GovinfoSpider(TrackerSpider):
 
     def singles(self, group: str, moved: dict[BillNumber, str | None]) -> Iterator[scrapy.Request]:
         """One request per file. Named bills are always asked for; files found through a sitemap
-        only while `max_files_per_run` lasts: the others keep their old lastmod in the cursor, so
-        the next run finds them moved again and goes on where this one stopped."""
+        only while `max_files_per_run` lasts: the others are `unread` (their lastmod forgotten at
+        the end), so the next run finds them moved again and goes on where this one stopped."""
         left_over = 0
         # Files with a lastmod first: one listed without (always "moved") must not take the budget
         # of every run from a file that really moved.
@@ -500,18 +500,16 @@ class GovinfoSpider(TrackerSpider):
             for bill, lastmod in moved.items():
                 if bill in single:
                     continue
-                if bill.entity not in kept:
-                    self.handled.add(bill.key)  # scanned: read, nothing to store
-                if not lastmod:
-                    continue
-                if bill.entity in kept:
+                if bill.entity not in kept:  # scanned: read, nothing to store
+                    self.handled.add(bill.key)
+                    if lastmod:
+                        self.learned.lastmod[bill.key] = lastmod
+                elif lastmod:
                     change = GovinfoCursor(lastmod=Section({bill.key: lastmod}))
                     if bill in named:
                         change.checked[bill.key] = clock.iso_z(self.now)
                     self.report.entity_cursor[bill.entity] = change
                     self.bill_groups[bill.key] = group
-                else:
-                    self.learned.lastmod[bill.key] = lastmod
             for req in self.singles(group, {bill: moved[bill] for bill in single}):
                 yield req
             with zipfile.ZipFile(path) as archive:
@@ -658,15 +656,20 @@ class GovinfoSpider(TrackerSpider):
     def fail(self, what: str, url: str | None, problem: str) -> None:
         if what.startswith("bill "):
             key = what.removeprefix("bill ").strip()
-            self.failed_bills.add(key)
-            group = self.bill_groups.get(key)
-            if group:
-                self.failed_groups.add(group)
-                if key in self.moved_keys:
-                    self.unread.setdefault(group, set()).add(key)
+            self.bill_failed(key, self.bill_groups.get(key))
         elif what.startswith("BILLSTATUS sitemap "):
             self.failed_groups.add(what.rsplit(" ", 1)[-1])
         super().fail(what, url, problem)
+
+    def bill_failed(self, key: str, group: str | None) -> None:
+        """A bill's file not read: owed again (and its group's sitemap not counted read); one its
+        sitemap listed as moved is `unread`, so the next run finds it moved even where the stored
+        lastmod is the sitemap's."""
+        self.failed_bills.add(key)
+        if group:
+            self.failed_groups.add(group)
+            if key in self.moved_keys:
+                self.unread.setdefault(group, set()).add(key)
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -677,10 +680,7 @@ class GovinfoSpider(TrackerSpider):
             # listed by GovInfo's own sitemap, so no typo of ours: one line for the group at the end
             group = request.meta.get("group") or group_of(bill)
             self.unserved.setdefault(group, []).append(bill)
-            self.failed_bills.add(bill.key)
-            self.failed_groups.add(group)
-            if bill.key in self.moved_keys:
-                self.unread.setdefault(group, set()).add(bill.key)
+            self.bill_failed(bill.key, group)
             return
         if bill and problem == "HTTP 404":  # the number a person wrote, most likely: say what to check
             problem += (f": GovInfo has no {bill.display} of the {ordinal(bill.congress)} Congress: check the bill's "
