@@ -19,8 +19,8 @@
 - Cursor (`GovinfoCursor`, tracker/cursors.py): `lastmod` per bill file, `sitemaps` (child lastmod, set only when every
   file it listed was handled), `index` (the index's listing, for a 304), `checked` (last direct
   request of a named bill: followed named bills still get one at most once a day, a safety net
-  against a lagging sitemap) and `titles` (which title phrases read a Congress: a new phrase reads
-  it whole again).
+  against a lagging sitemap) and `titles` (which title phrases read a Congress, one fingerprint each: a
+  new phrase reads it whole again, a removed one costs nothing).
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ notice = logging.getLogger("tracker.govinfo")
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _CHILD_SITEMAP = re.compile(r"/(\d+)([a-z]+)/sitemap\.xml$")
 _FILE = re.compile(r"BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml$")
+# `titles` value of a group: this mark, then the fingerprints of the (watch, phrase) pairs it was read for
+_PHRASES = "phrases:"
 SAFETY_INTERVAL = timedelta(days=1)
 TEMP_PREFIX = ".govinfo-package-"
 
@@ -183,6 +185,16 @@ class GovinfoSpider(TrackerSpider):
         self.default_congress = current_congress(clock.now().year)
         self.title_congresses = sorted({c for w in self.title_watches for c in self.congresses_of(w)})
         self.title_groups = {f"{c}{t}" for c in self.title_congresses for t in BILL_TYPES}
+        # A phrase no watch reads any more leaves the record (its Congress no title watch reads: the
+        # whole record), so one added back reads the Congress whole again: files moved while it was
+        # gone were matched without it.
+        for group, record in sorted(self.title_cursor.items()):
+            congress_of = re.match(r"\d+", group)
+            if group not in self.title_groups or not congress_of:
+                self.learned.titles.forget([group])
+            elif self.titles_read(group, int(congress_of.group())) and \
+                    record != (current := self.titles_record(int(congress_of.group()))):
+                self.learned.titles[group] = current
         self.named_groups: dict[str, list[BillNumber]] = {}
         for bill in sorted(self.bills):
             self.named_groups.setdefault(group_of(bill), []).append(bill)
@@ -217,8 +229,29 @@ class GovinfoSpider(TrackerSpider):
             pass
         return folder
 
-    def titles_signature(self, congress: int) -> str:
-        """Which title phrases read this Congress: a new one must see every bill once."""
+    def title_phrases(self, congress: int) -> set[str]:
+        """A fingerprint of each (watch, phrase) that reads this Congress, with how it matches."""
+        return {hashlib.sha256(json.dumps([w.id, phrase, w.title_contains, w.official_titles]).encode())
+                .hexdigest()[:16]
+                for w in self.title_watches if congress in self.congresses_of(w) for phrase in w.titles}
+
+    def titles_read(self, group: str, congress: int) -> bool:
+        """Whether every (watch, phrase) reading this Congress has seen every bill of `group` once: a
+        new one must (the Congress is read whole), a removed one costs nothing."""
+        stored = self.title_cursor.get(group)
+        if stored is None:
+            return False
+        if stored.startswith(_PHRASES):
+            return self.title_phrases(congress) <= set(stored.removeprefix(_PHRASES).split())
+        return stored == self.legacy_titles_signature(congress)
+
+    def titles_record(self, congress: int) -> str:
+        """What `titles` keeps for a group read for this Congress's phrases (`titles_read`)."""
+        return _PHRASES + " ".join(sorted(self.title_phrases(congress)))
+
+    def legacy_titles_signature(self, congress: int) -> str:
+        """One hash of every phrase, as cursors written before per-phrase fingerprints kept it: such
+        a cursor is read as before (no whole read for it) and rewritten on its group's next read."""
         phrases = sorted(
             json.dumps([w.id, w.titles, w.title_contains, w.official_titles])
             for w in self.title_watches if congress in self.congresses_of(w)
@@ -301,15 +334,14 @@ class GovinfoSpider(TrackerSpider):
             changed = (
                 not lastmod or self.seen_sitemaps.get(group) != lastmod
                 or any(b.key not in self.lastmods for b in named)
-                or (group in self.title_groups and self.title_cursor.get(group) != self.titles_signature(congress))
+                or (group in self.title_groups and not self.titles_read(group, congress))
             )
             if not changed:
                 yield from self.safety_checks(group, set())
                 continue
             self.pending_sitemaps[group] = lastmod
             # Conditional only when its last full read is recorded: a 304 must mean "as handled".
-            known = group in self.seen_sitemaps and (
-                group not in self.title_groups or self.title_cursor.get(group) == self.titles_signature(congress))
+            known = group in self.seen_sitemaps and (group not in self.title_groups or self.titles_read(group, congress))
             yield scrapy.Request(
                 sitemap_url(self.base, group),
                 callback=self.parse_sitemap,
@@ -350,8 +382,7 @@ class GovinfoSpider(TrackerSpider):
             if match and int(match.group(1)) == congress and match.group(2) == bill_type:
                 files[BillNumber(congress, bill_type, int(match.group(3)))] = lastmod
         by_title = group in self.title_groups
-        signature = self.titles_signature(congress) if by_title else None
-        whole = by_title and self.title_cursor.get(group) != signature
+        whole = by_title and not self.titles_read(group, congress)
         named = set(self.named_groups.get(group, []))
         moved: dict[BillNumber, str | None] = {}
         for bill, lastmod in files.items():
@@ -359,8 +390,8 @@ class GovinfoSpider(TrackerSpider):
                 continue
             if whole or not lastmod or self.lastmods.get(bill.key) != lastmod:
                 moved[bill] = lastmod
-        if by_title and signature is not None:
-            self.pending_titles[group] = signature
+        if by_title:
+            self.pending_titles[group] = self.titles_record(congress)
         if whole:
             self.whole_groups.add(group)
         self.moved_keys.update(bill.key for bill in moved)

@@ -4,6 +4,7 @@ packages derived from the real files under tests/data/federal (renumbered, label
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -884,3 +885,90 @@ def test_a_fresh_read_owed_to_a_bill_no_watch_names_any_more_is_dropped(
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
     assert "hr999-118" not in (cursor_of(store).get("reread") or [])  # type: ignore[operator]
+
+
+def title_records(store: Store) -> dict[str, str]:
+    return dict(cursor_of(store).get("titles") or {})  # type: ignore[call-overload]
+
+
+def campaign_watch(*phrases: str) -> str:
+    return '[[bills]]\nid = "campaign"\nname = "Campaign"\ntitles = ' + json.dumps(list(phrases)) + \
+        "\ncongresses = [118]\n"
+
+
+def test_removing_a_title_phrase_reads_nothing_whole_and_adding_it_back_does(tmp_path: Path,
+                                                                             upstream: Upstream) -> None:
+    """One fingerprint per (watch, phrase): a phrase removed costs no read of the Congress (eight
+    packages, every file); added back, it reads the Congress whole again, and finds the bill that
+    moved while it was gone (matched then without it)."""
+    both = campaign_watch("BREATHE Act", "Ending Qualified Immunity Act")
+    config = write_config(tmp_path, upstream.server, both + POLICE_WATCH)
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok, first.errors
+    assert len(upstream.package_requests()) == 8
+    assert {len(r.split()) for r in title_records(store).values()} == {2}  # the mark and two fingerprints
+
+    config = write_config(tmp_path, upstream.server, campaign_watch("BREATHE Act") + POLICE_WATCH)
+    upstream.server.clear_log()
+    (second,) = run_crawls(config, store)
+    assert second.ok, second.errors
+    assert upstream.package_requests() == [] and upstream.bill_requests() == []
+    assert {len(r.split()) for r in title_records(store).values()} == {1}  # the removed phrase's is gone
+
+    # While the phrase is gone, a bill of that title appears: read, matched without it, not stored.
+    eqia = derive_bill(federal("BILLSTATUS-117hr6658.xml"), CONGRESS, "s", 61, title="Ending Qualified Immunity Act",
+                       old_title="Protecting Family and Small Business Tax Cuts Act of 2022")
+    upstream.move("s", 61, eqia, NEWER)
+    upstream.server.clear_log()
+    (third,) = run_crawls(config, store)
+    assert third.ok and upstream.bill_requests() == [file_path(CONGRESS, "s", 61)]
+    assert "bill:s61-118" not in entities(store, config)
+
+    config = write_config(tmp_path, upstream.server, both + POLICE_WATCH)
+    upstream.server.clear_log()
+    (fourth,) = run_crawls(config, store)
+    assert fourth.ok, fourth.errors
+    assert len(upstream.package_requests()) == 8  # read whole again for the phrase added back
+    assert "bill:s61-118" in entities(store, config)
+
+    # A Congress no title watch reads any more is forgotten too: a watch added back reads it whole.
+    config = write_config(tmp_path, upstream.server, POLICE_WATCH)
+    run_crawls(config, store)
+    assert title_records(store) == {}
+    config = write_config(tmp_path, upstream.server, both + POLICE_WATCH)
+    upstream.server.clear_log()
+    run_crawls(config, store)
+    assert len(upstream.package_requests()) == 8
+
+
+def test_a_cursor_of_one_hash_for_all_phrases_is_read_as_before(tmp_path: Path, upstream: Upstream) -> None:
+    """Cursors written before per-phrase fingerprints kept one hash of every title watch of the
+    Congress: the same watches read nothing whole (the record is rewritten in the new form); other
+    watches read the Congress whole, as then."""
+    from tracker import models
+
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+
+    def write_titles(value: str) -> None:
+        with store.session() as session:
+            state = session.get(models.SourceState, "govinfo")
+            state.cursor = {**state.cursor, "titles": {group: value for group in state.cursor["titles"]}}
+            session.commit()
+
+    # as the earlier version hashed the BREATHE watch: [id, titles, title_contains, official_titles]
+    old = hashlib.sha256(json.dumps(["breathe", ["BREATHE Act"], False, False]).encode()).hexdigest()[:16]
+    write_titles(old)
+    upstream.server.clear_log()
+    (same,) = run_crawls(config, store)
+    assert same.ok, same.errors
+    assert upstream.package_requests() == [] and upstream.bill_requests() == []
+    assert all(r.startswith("phrases:") for r in title_records(store).values())
+
+    write_titles("0123456789abcdef")  # another watch's set
+    upstream.server.clear_log()
+    (other,) = run_crawls(config, store)
+    assert other.ok, other.errors
+    assert len(upstream.package_requests()) == 8
