@@ -236,6 +236,9 @@ def _scan(path: Path, congress: int, bill_type: str, *, wanted: Callable[[BillNu
     if directory > max(members, 1) * _ENTRY_MOST:  # zipfile reads every entry its directory holds
         raise PackageError(f"the archive's directory of {directory:,} bytes is too large for the {members:,} "
                            "members it declares: not read")
+    if (entries := directory_entries(path)) > max_members:  # forged: small entries the record did not count
+        raise PackageError(f"the archive's directory holds up to {entries:,} entries, above [sources.govinfo] "
+                           f"package_max_members ({max_members:,}): not read")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -304,6 +307,26 @@ def declared_members(path: Path) -> tuple[int, int]:
     if not record:
         raise PackageError("not a ZIP archive (no end of central directory record)")
     return int(record[zipfile._ECD_ENTRIES_TOTAL]), int(record[zipfile._ECD_SIZE])  # type: ignore[attr-defined]
+
+
+def directory_entries(path: Path) -> int:
+    """At most how many entries `zipfile` will make a record of: the entry signatures in the bytes
+    it reads as the central directory (`size` bytes ending where the end record, or the ZIP64 record
+    and its locator, begin: where `zipfile.ZipFile` seeks, whatever the record's own offset says).
+    Each entry starts with one; a name holding one only counts more. Called once the directory's
+    size is known to be bounded (`_ENTRY_MOST` a declared member)."""
+    with path.open("rb") as archive:
+        record = zipfile._EndRecData(archive)  # type: ignore[attr-defined]
+        if not record:
+            raise PackageError("not a ZIP archive (no end of central directory record)")
+        size = int(record[zipfile._ECD_SIZE])  # type: ignore[attr-defined]
+        start = int(record[zipfile._ECD_LOCATION]) - size  # type: ignore[attr-defined]
+        if record[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+            start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
+        if start < 0:
+            raise PackageError("not a readable ZIP archive: its central directory starts before the file")
+        archive.seek(start)
+        return archive.read(size).count(b"PK\x01\x02")
 
 
 def _zip_time(value: tuple[int, int, int, int, int, int]) -> datetime | None:

@@ -487,11 +487,13 @@ def many_members(path: Path, count: int) -> bytes:
 
 
 @pytest.mark.parametrize("variant", ["plain", "trailing byte", "end record understating its ZIP64 record",
-                                     "ZIP64 locator pointing elsewhere", "count understated"])
+                                     "ZIP64 locator pointing elsewhere", "count understated",
+                                     "count understated within the directory's size"])
 def test_the_member_count_is_the_one_zipfile_reads_and_a_forged_one_is_caught(tmp_path: Path, variant: str) -> None:
     """The count comes from the end record zipfile will read (its ZIP64 record past 65,535 members),
     whatever follows it or however the plain record differs, so the package is refused before zipfile
-    makes a record of each member; a record understating its members is caught by its directory's size."""
+    makes a record of each member; a record understating its members is caught by its directory's size,
+    or, within that size, by the entries its directory holds."""
     from spiders.billpackages import PackageError, declared_members, scan_package
 
     data = bytearray(many_members(tmp_path / "many.zip", 70_001))
@@ -505,10 +507,14 @@ def test_the_member_count_is_the_one_zipfile_reads_and_a_forged_one_is_caught(tm
     elif variant == "count understated":  # both records say 30 members: the directory holds 70,001
         end64 = data.rfind(b"PK\x06\x06")
         data[end64 + 24:end64 + 40] = (30).to_bytes(8, "little") * 2
+    elif variant == "count understated within the directory's size":  # 40,000 said, 128 bytes each allowed
+        end64 = data.rfind(b"PK\x06\x06")
+        data[end64 + 24:end64 + 40] = (40_000).to_bytes(8, "little") * 2
     path = tmp_path / "package.zip"
     path.write_bytes(bytes(data))
     members, directory = declared_members(path)
-    assert members == (30 if variant == "count understated" else 70_001)
+    understated = {"count understated": 30, "count understated within the directory's size": 40_000}
+    assert members == understated.get(variant, 70_001)
     assert directory == pytest.approx(70_001 * 71, rel=0.1)
     with pytest.raises(PackageError) as refused:
         scan_package(path, CONGRESS, "hres", wanted=lambda bill: "scan", lastmods={}, last_modified=None,
@@ -516,6 +522,9 @@ def test_the_member_count_is_the_one_zipfile_reads_and_a_forged_one_is_caught(tm
     if variant == "count understated":
         assert str(refused.value) == (f"the archive's directory of {directory:,} bytes is too large for the 30 "
                                       "members it declares: not read")
+    elif variant == "count understated within the directory's size":  # refused before zipfile reads 70,001
+        assert str(refused.value) == ("the archive's directory holds up to 70,001 entries, above [sources.govinfo] "
+                                      "package_max_members (50,000): not read")
     else:
         assert str(refused.value) == ("the archive declares 70,001 members, above [sources.govinfo] "
                                       "package_max_members (50,000): not read")
