@@ -981,3 +981,65 @@ def test_a_cursor_of_one_hash_for_all_phrases_is_read_as_before(tmp_path: Path, 
     (other,) = run_crawls(config, store)
     assert other.ok, other.errors
     assert len(upstream.package_requests()) == 8
+
+
+
+def refuse_snapshots_of(store: Store, key: str | None) -> None:
+    """A real PostgreSQL trigger refusing every new or updated snapshot of `key` (the failure a full
+    disk or a lock timeout gives); None drops it."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as connection:
+        if key is None:
+            connection.execute(text("DROP TRIGGER refuse_one ON snapshots"))
+            return
+        connection.execute(text(
+            "CREATE OR REPLACE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.entity_key = '{key}' THEN RAISE EXCEPTION 'no space left on device'; END IF; "
+            "RETURN NEW; END $$"))
+        connection.execute(text("CREATE TRIGGER refuse_one BEFORE INSERT OR UPDATE ON snapshots "
+                                "FOR EACH ROW EXECUTE FUNCTION refuse_one()"))
+
+
+@pytest.mark.parametrize("whole_read", ["parser upgrade", "new title phrase"])
+def test_a_bill_whose_store_failed_in_a_whole_read_is_read_afresh_and_stored_next_run(
+        tmp_path: Path, pg_url: str, upstream: Upstream, monkeypatch: pytest.MonkeyPatch, whole_read: str) -> None:
+    """The database refusing one bill's snapshot in a whole read (a real trigger): nothing stored is
+    lost, the bill is still owed a fresh read, and the next run asks for it afresh and stores it,
+    where a 304 would have kept the old parser's snapshot, or hidden the new content and the bill
+    from the new watch, for good. (Its file read with nothing to store counts as read; a file whose
+    store failed did too, before.)"""
+    from dataclasses import replace
+
+    from tracker.sources import SOURCES
+
+    current = SOURCES["govinfo"]
+    if whole_read == "parser upgrade":
+        monkeypatch.setitem(SOURCES, "govinfo", replace(current, parser_version="billstatus-old"))
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH, pg_url)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    before = status_json(store, config)["bills"]
+    refuse_snapshots_of(store, "bill:hr7-118")
+    if whole_read == "parser upgrade":
+        monkeypatch.setitem(SOURCES, "govinfo", current)
+    else:  # hr7 moved after its package was built: the whole read fetches its file singly, afresh
+        upstream.move("hr", 7, billstatus_before(member("hr", 7), "2010-01-01"), NEWER)
+        config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH + ANOTHER_BREATHE, pg_url)
+    (refused,) = run_crawls(config, store)
+    assert any("hr7-118" in line and "could not store" in line for line in refused.errors), refused.errors
+    hr7 = [b for b in status_json(store, config)["bills"] if b["entity"] == "bill:hr7-118"]
+    assert hr7 and hr7[0] in before  # what was stored is kept as it was
+    assert "hr7-118" in (cursor_of(store).get("reread") or [])  # type: ignore[operator]
+
+    refuse_snapshots_of(store, None)
+    upstream.server.clear_log()
+    (after,) = run_crawls(config, store)
+    assert after.ok, after.errors
+    assert file_path(CONGRESS, "hr", 7) in upstream.bill_requests()
+    assert current_parser(store, "bill:hr7-118") == {current.parser_version}
+    assert "hr7-118" not in (cursor_of(store).get("reread") or [])  # type: ignore[operator]
+    if whole_read == "new title phrase":
+        assert ("breathe2", "bill:hr7-118") in watch_links(store)
+        stored = {b["entity"]: b for b in status_json(store, config)["bills"]}["bill:hr7-118"]
+        assert stored["latest_action"] == parse_billstatus(billstatus_before(member("hr", 7), "2010-01-01")).latest_action
