@@ -158,6 +158,9 @@ class GovinfoSpider(TrackerSpider):
         self.title_watches = [w for w in watches if w.titles]
         # a watch naming a bill already stored holds it even when this run stores nothing of it
         self.report.held = {bill.entity: ids for bill, ids in self.bills.items()}
+        # the index's validators go with its listing in the cursor; a sitemap's are kept only once
+        # all it listed was handled (`closed`): both hold whatever failed elsewhere in the run
+        self.report.validators_vetted = True
         # The one version label, the registry's (tracker/sources.py).
         self.parser_version = SOURCES["govinfo"].parser_version
         stored = GovinfoCursor.load(cursor)
@@ -346,7 +349,8 @@ class GovinfoSpider(TrackerSpider):
                 sitemap_url(self.base, group),
                 callback=self.parse_sitemap,
                 errback=self.sitemap_failed,
-                meta={"what": f"BILLSTATUS sitemap {group}", "group": group, "conditional": known,
+                # read whole when not known, its validators still taken for the next run's request
+                meta={"what": f"BILLSTATUS sitemap {group}", "group": group, "conditional": True, "refetch": not known,
                       "handle_httpstatus_list": [304] if known else []},
                 dont_filter=True,
             )
@@ -396,7 +400,9 @@ class GovinfoSpider(TrackerSpider):
             self.whole_groups.add(group)
         self.moved_keys.update(bill.key for bill in moved)
         for bill in sorted(named - set(files)):  # not listed (yet): ask directly
-            yield self.bill_request(bill, self.bills[bill], group=group)
+            # not of the group: its failure (a mistyped number's 404) leaves the sitemap read as it
+            # was, so the next run asks for it conditionally instead of downloading it whole again
+            yield self.bill_request(bill, self.bills[bill])
         yield from self.safety_checks(group, set(moved) | (named - set(files)))
         if not moved:
             return

@@ -1043,3 +1043,21 @@ def test_a_bill_whose_store_failed_in_a_whole_read_is_read_afresh_and_stored_nex
         assert ("breathe2", "bill:hr7-118") in watch_links(store)
         stored = {b["entity"]: b for b in status_json(store, config)["bills"]}["bill:hr7-118"]
         assert stored["latest_action"] == parse_billstatus(billstatus_before(member("hr", 7), "2010-01-01")).latest_action
+
+
+def test_a_mistyped_number_costs_its_sitemap_no_full_download_each_run(tmp_path: Path, upstream: Upstream) -> None:
+    """A named bill GovInfo does not have (a typo, or one not published yet) in a type the spider
+    follows: one line each run saying what to check, asked for again each run, and the type's
+    sitemap, which simply does not list it, counts as read: the next run asks for it conditionally
+    (a 304), not whole again every run."""
+    typo = '[[bills]]\nid = "typo"\nname = "Typo"\nnumbers = ["hr999-118"]\n'
+    config = write_config(tmp_path, upstream.server, POLICE_WATCH + typo)
+    store = Store(config.database_url)
+    for _ in range(2):
+        upstream.server.clear_log()
+        (report,) = run_crawls(config, store)
+        assert [line for line in report.errors if "hr999" in line and "check the bill's number" in line], report.errors
+        assert file_path(CONGRESS, "hr", 999) in upstream.bill_requests()
+    sitemap = [r.status for r in upstream.server.requests if r.path == sitemap_path(CONGRESS, "hr")]
+    assert sitemap == [304], sitemap
+    assert entities(store, config) == {"bill:hr2-118", "bill:hr3-118", "bill:s4-118"}

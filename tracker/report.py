@@ -39,6 +39,9 @@ class SourceReport:
     # Validators of a listing (a feed, a page) that holds many entities: saved only when the whole
     # crawl of the source went without error, so a meeting that failed to store is fetched again.
     listing_validators: list[Validators] = field(default_factory=list)
+    # The spider keeps only validators of listings it handled whole (GovInfo's sitemaps): saved
+    # even after an error elsewhere (a mistyped bill's 404 would make every run read them whole).
+    validators_vetted: bool = False
     # Entities a config names for watches (entity key -> watch ids), e.g. bills named by number:
     # linked to those watches if stored already, though this crawl stored nothing (a 304, no request).
     held: dict[str, list[str]] = field(default_factory=dict)

@@ -97,7 +97,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             _link_held(session, report)
             if report.complete_listing and report.ok:  # after any error, a meeting not seen may just be unread
                 _mark_missing(session, report, finished)
-            if report.ok:
+            if report.ok or report.validators_vetted:
                 for validators in report.listing_validators:
                     if validators.url:
                         save_validators(session, validators, finished)
