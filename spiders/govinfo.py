@@ -161,6 +161,7 @@ class GovinfoSpider(TrackerSpider):
         # the index's validators go with its listing in the cursor; a sitemap's are kept only once
         # all it listed was handled (`closed`): both hold whatever failed elsewhere in the run
         self.report.validators_vetted = True
+        self.report.empty_is_suspect = False  # a run that finds nothing moved stores nothing
         # The one version label, the registry's (tracker/sources.py).
         self.parser_version = SOURCES["govinfo"].parser_version
         stored = GovinfoCursor.load(cursor)

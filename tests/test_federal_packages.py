@@ -1061,3 +1061,23 @@ def test_a_mistyped_number_costs_its_sitemap_no_full_download_each_run(tmp_path:
     sitemap = [r.status for r in upstream.server.requests if r.path == sitemap_path(CONGRESS, "hr")]
     assert sitemap == [304], sitemap
     assert entities(store, config) == {"bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
+
+
+def test_an_index_that_moved_only_for_other_types_is_no_failure(tmp_path: Path, upstream: Upstream) -> None:
+    """The index changes daily for types no watch follows, and a new bill may match no title: a
+    run that stores nothing then is the usual answer, not the "returned no items" alarm of a
+    listing that emptied (it made the run fail)."""
+    watch = '[[bills]]\nid = "many"\nname = "Many"\nnumbers = ["hr2-118", "hr3-118", "hr4-118"]\n'
+    config = write_config(tmp_path, upstream.server, watch + BREATHE_WATCH)
+    store = Store(config.database_url)
+    (first,) = run_crawls(config, store)
+    assert first.ok and first.items == 4
+    upstream.move("sres", 30, member("sres", 30), NEWER)  # not the BREATHE Act: read, nothing stored
+    (second,) = run_crawls(config, store)
+    assert second.ok, second.errors
+    config = write_config(tmp_path, upstream.server, watch)  # the House sitemap only
+    upstream.move("sres", 31, member("sres", 31), "2026-11-04T16:00:00Z")
+    upstream.server.clear_log()
+    (third,) = run_crawls(config, store)
+    assert third.ok and third.items == 0, third.errors
+    assert [(r.path, r.status) for r in upstream.server.requests if r.path != "/robots.txt"] == [(INDEX_PATH, 200)]
