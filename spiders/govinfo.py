@@ -161,7 +161,6 @@ class GovinfoSpider(TrackerSpider):
         # the index's validators go with its listing in the cursor; a sitemap's are kept only once
         # all it listed was handled (`closed`): both hold whatever failed elsewhere in the run
         self.report.validators_vetted = True
-        self.report.empty_is_suspect = False  # a run that finds nothing moved stores nothing
         # The one version label, the registry's (tracker/sources.py).
         self.parser_version = SOURCES["govinfo"].parser_version
         stored = GovinfoCursor.load(cursor)
@@ -735,6 +734,10 @@ class GovinfoSpider(TrackerSpider):
             self.fail(f"BILLSTATUS {group}", billstatus_url(self.base, first),
                       f"{len(bills):,} file(s) its sitemap lists are not served (HTTP 404, the first "
                       f"{first.display}): asked for again next run")
+        if not self.report.items and not self.report.not_modified:
+            # nothing moved for any watch (the index moved for other types; a new bill no title
+            # matches): the usual answer of a source whose items are what moved, not an emptied one
+            self.not_modified()
         for group, count in sorted(self.deferred.items()):
             notice.warning("govinfo: BILLSTATUS %s: %s more file(s) to read than [sources.govinfo] max_files_per_run "
                            "(%s) allows in one run: they are read in the next runs", group, f"{count:,}",

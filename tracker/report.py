@@ -39,10 +39,6 @@ class SourceReport:
     # Validators of a listing (a feed, a page) that holds many entities: saved only when the whole
     # crawl of the source went without error, so a meeting that failed to store is fetched again.
     listing_validators: list[Validators] = field(default_factory=list)
-    # A run of no item is a failing source (a feed that used to list meetings): not for a source
-    # whose items are only what moved (GovInfo: an index that changed for other types, a new bill no
-    # title matches), where no item is the usual answer.
-    empty_is_suspect: bool = True
     # The spider keeps only validators of listings it handled whole (GovInfo's sitemaps): saved
     # even after an error elsewhere (a mistyped bill's 404 would make every run read them whole).
     validators_vetted: bool = False

@@ -108,7 +108,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
 
 def _check_empty(session: Session, report: SourceReport) -> None:
     """A source that used to list many items and now lists none is failing, not emptied."""
-    if report.empty_is_suspect and report.ok and not report.items and not report.not_modified and not report.unfollowed:
+    if report.ok and not report.items and not report.not_modified and not report.unfollowed:
         before = last_good_items(session, report.source_id, report.run_id)
         if before >= MIN_ITEMS_FOR_EMPTY_ALARM:
             report.errors.append(
