@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from listings import listing_of
+from listings import listing_of, meetings_of
 from statusjson import changes_json, status_json
 
 from tracker.cli import main
@@ -172,3 +172,67 @@ def test_detect_names_an_iqm2_site_by_its_address_and_reads_the_window(
     assert one.exit_code == 1 and one.stderr.strip().endswith(
         "one meeting's page on IQM2, not a listing of meetings: give the site's calendar instead, "
         "http://atlantacityga.iqm2.com/Citizens/Calendar.aspx")
+
+
+# Two calendars as mroconnell/rtr-deeplink saved them (tests/fixtures/iqm2/, fetched 2026-09-13): cut down by
+# their owner to the rows' `div.RowTop`s (Monroe County, FL) or to their `div.RowLink`s alone (Knoxville, TN),
+# and the tooltips' line breaks lost in the saving ("9:00 AMBoard:<tab>...Type:<tab>..."). Rows as saved.
+MONROE = (b"""<html><body>
+<div class="RowTop">
+<div class="RowLink"><a href="/Citizens/Detail_Meeting.aspx?ID=1179" title="WEDNESDAY, NOVEMBER 8, 2023  9:00 AMBoard:\t"""
+          b"""Board of County CommissionersType:\tRegular MeetingStatus:\tScheduled\tThe Harvey Government Center\t1200 """
+          b"""Truman Avenue, At Historic Truman School, Key West, FL  33040">Nov 8, 2023 9:00 AM </a></div>
+<div class="RowRight MeetingLinks" id="ContentPlaceholder1_ctlMeetings_rptMeetings_DownloadLinks_2">
+<div> <a class="HiddenDocumentLink" href="" target="">Agenda</a> </div>
+</div>
+</div>
+<div class="RowTop">
+<div class="RowLink"><a href="/Citizens/Detail_Meeting.aspx?ID=1180" title="WEDNESDAY, DECEMBER 13, 2023  9:00 AMBoard:\t"""
+          b"""Board of County CommissionersType:\tRegular MeetingStatus:\tScheduled\tMurray E. Nelson Government Center\t"""
+          b"""102050 Overseas Highway, Key Largo, FL  33037">Dec 13, 2023 9:00 AM </a></div>
+<div class="RowRight MeetingLinks" id="ContentPlaceholder1_ctlMeetings_rptMeetings_DownloadLinks_3">
+<div> <a class="HiddenDocumentLink" href="" target="">Agenda</a> </div>
+<div class="WithoutSeparator"> <a href="javascript:void(0)" id="ContentPlaceholder1_ctlMeetings_rptMeetings_lnkMeetingVideo_3" """
+          b"""onclick='javascript:OpenWindow("/Citizens/SplitView.aspx?Mode=Video&amp;MeetingID=1180&amp;Format=None");'>Video</a> </div>
+</div>
+</div>
+</body></html>""")
+KNOXVILLE = (b"""<html><body>
+<div class="RowLink"><a href="/Citizens/Detail_Meeting.aspx?ID=1690" title="TUESDAY, NOVEMBER 25, 2025  6:00 PMBoard:\tCity """
+             b"""CouncilType:\tRegular MeetingStatus:\tClosed\tCity County Building: Main Assembly Room\t400 Main St, Knoxville, TN  """
+             b"""37902">Nov 25, 2025 6:00 PM </a></div>
+<div class="RowLink"><a href="/Citizens/Detail_Meeting.aspx?ID=1691" title="TUESDAY, DECEMBER 9, 2025  6:00 PMBoard:\tCity """
+             b"""CouncilType:\tRegular MeetingStatus:\tCancelled\tCity County Building: Main Assembly Room\t400 Main St, """
+             b"""Knoxville, TN  37902">Dec 9, 2025 6:00 PM </a></div>
+</body></html>""")
+
+
+def test_rows_without_their_meetingrow_are_read_not_taken_for_an_empty_calendar() -> None:
+    monroe, problems = listing_of(parse_calendar, MONROE, url="https://monroecountyfl.iqm2.com" + CALENDAR,
+                                  timezone="America/New_York")
+    assert problems == [] and [(m["source_ref"], m["start"]) for m in monroe] == [
+        ("1179", "2023-11-08T14:00:00+00:00"), ("1180", "2023-12-13T14:00:00+00:00")]
+    assert monroe[1]["body"] == "Board of County Commissioners" and monroe[1]["livestream_url"] == (
+        "https://monroecountyfl.iqm2.com/Citizens/SplitView.aspx?Mode=Video&MeetingID=1180&Format=None")
+    assert monroe[1]["location"] == "Murray E. Nelson Government Center, 102050 Overseas Highway, Key Largo, FL 33037"
+    # the status is read from a tooltip without line breaks (the second row's, changed to Cancelled here)
+    knoxville = {m["source_ref"]: m for m in meetings_of(parse_calendar, KNOXVILLE, timezone="America/New_York",
+                                                         url="https://knoxvillecitytn.iqm2.com" + CALENDAR)}
+    assert knoxville["1690"]["title"] == "City Council - Regular Meeting" and knoxville["1690"]["status"] == "confirmed"
+    assert knoxville["1690"]["start"] == "2025-11-25T23:00:00+00:00"
+    assert knoxville["1691"]["status"] == "cancelled"
+
+
+def test_detect_names_a_calendar_of_bare_row_links(tmp_path: Path, replay: ReplayServer,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Knoxville's rows saved without their `div.MeetingRow`, at an address that does not say IQM2."""
+    monkeypatch.setenv("TRACKER_NOW", "2025-11-20T12:00:00Z")
+    replay.add(CALENDAR, KNOXVILLE, content_type="text/html")
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[crawl]\ndelay_seconds = 0\n[sources.legistar]\nbase_url = "{replay.url}/v1"\n')
+    result = CliRunner(env={"http_proxy": replay.url, "no_proxy": "", "NO_PROXY": ""}).invoke(
+        main, ["--config", str(config), "sources", "detect", f"http://meetings.example.gov{CALENDAR}?View=List"],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("IQM2 calendar: told by its content (IQM2 calendar rows)")
+    assert "Tue Nov 25, 2025, 6:00 PM EST  City Council - Regular Meeting" in result.stdout

@@ -377,3 +377,23 @@ def test_civicplus_home_is_read_through_the_search(tmp_path: Path, replay: Repla
     assert report.ok and report.items == 28
     assert replay.count("/AgendaCenter/Search/", status=200,
                         query={"CIDs": "all", "startDate": "10/19/2020", "endDate": "03/28/2021"}) == 1
+
+
+def test_a_calendar_feeds_midnight_to_1159_pm_is_a_whole_day_not_a_start() -> None:
+    """Gloucester, MA's CivicPlus calendar feed (as publick-org/publick-engine saved it,
+    tests/fixtures/civicplus_calendar.xml): an all-day event is "12:00 AM - 11:59 PM"; a meeting's time
+    is its own ("06:00 PM - 11:59 PM": starts at 6)."""
+    item = ("<item><title>{title}</title><link>https://www.gloucester-ma.gov/Calendar.aspx?EID={eid}</link>"
+            "<pubDate>Fri, 25 Sep 2026 09:20:22 -0500</pubDate><description>&lt;strong&gt;Event date:&lt;/strong&gt; "
+            "{day} &lt;br&gt;&lt;strong&gt;Event Time: &lt;/strong&gt;{times}&lt;br&gt;&lt;strong&gt;Location:&lt;/strong&gt; "
+            "&lt;br&gt;Gloucester, MA 01930</description><calendarEvent:EventDates> {day} </calendarEvent:EventDates>"
+            "<calendarEvent:EventTimes>{times}</calendarEvent:EventTimes></item>")
+    feed = ('<?xml version="1.0"?><rss version="2.0" xmlns:calendarEvent="https://www.gloucester-ma.gov/Calendar.aspx">'
+            "<channel><title>Gloucester, MA - Calendar</title>"
+            + item.format(title="Community Safety Day", eid=12773, day="October 3, 2026", times="12:00 AM - 11:59 PM")
+            + item.format(title="6:00 PM Licensing Board Special Meeting", eid=12963, day="September 28, 2026",
+                          times="06:00 PM - 11:59 PM")
+            + "</channel></rss>").encode()
+    meetings = {m["date"]: m for m in meetings_of(parse_feed, feed, timezone="America/New_York")}
+    assert meetings["2026-10-03"]["time_tbd"] is True and meetings["2026-10-03"]["start"] is None
+    assert meetings["2026-09-28"]["start"] == "2026-09-28T22:00:00+00:00"

@@ -690,7 +690,7 @@ _GRANICUS_ONE_MEETING = {"agendaviewer.php": "agenda", "minutesviewer.php": "min
                          "asx.php": "video file"}
 
 
-_IQM2_ROWS = re.compile(r"""class=["']Row MeetingRow""")
+_IQM2_ROWS = re.compile(r"""class=["'](?:Row MeetingRow|RowLink["'])""")  # its rows, or their links alone
 _IQM2_OWN_MEETING = re.compile(r"""href=["'](?:/Citizens/)?Detail_Meeting\.aspx\?""", re.I)
 
 

@@ -44,6 +44,7 @@ HOST = ".iqm2.com"
 # the template's empty address fields ("Santa Monica City Hall, __, __  __")
 _BLANK_FIELDS = re.compile(r"(?:,?\s*\b_+\b)+")
 _FIELD = re.compile(r"^(Board|Type|Status):\s*(.*)$")
+_RUN_LABEL = re.compile(r"(Board|Type|Status):\t")
 _VIDEO = re.compile(r"OpenWindow\(\s*[\"']([^\"']*SplitView\.aspx[^\"']*)[\"']", re.I)
 
 
@@ -62,7 +63,7 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
     single meeting's page (`Detail_Meeting.aspx`) is named in one line, with the calendar to watch."""
     root = html_tree(data)
     rows = [node for node in root.iter("div") if "MeetingRow" in (classes := node.get("class") or "")
-            and "MeetingRow" in classes.split()]
+            and "MeetingRow" in classes.split()] or _bare_rows(root)
     if not rows:
         if any("lblMeetingDate" in (node.get("id") or "") for node in root.iter("span")):
             site = urlsplit(ctx.url)
@@ -82,6 +83,18 @@ def parse_calendar(data: bytes, ctx: ListingContext) -> Listing:
         except Exception as exc:  # one row that cannot be read is that row's problem
             problems.append(row_problem("meeting row", n + 1, words_of(_parts(row).get("RowDetails")), exc))
     return Listing(list(meetings.values()), problems)
+
+
+def _bare_rows(root: etree._Element) -> list[etree._Element]:
+    """A meeting's parts without their `div.MeetingRow` (a page others saved cut down to its
+    `div.RowTop`s, or to the `div.RowLink`s alone): each `div.RowLink` linking a meeting is a row, with
+    the element around it when that holds no other meeting's link (its `div.RowTop`: the row's
+    documents box is in it), else by itself."""
+    links = [node for node in root.iter("div") if "RowLink" in (node.get("class") or "").split()
+             and any(_meeting_id((a.get("href") or "").strip()) for a in node.iter("a"))]
+    around = [link.getparent() for link in links]
+    return [parent if parent is not None and parent.tag == "div" and around.count(parent) == 1 else link
+            for link, parent in zip(links, around, strict=True)]
 
 
 _PARTS = frozenset({"RowLink", "RowDetails", "MeetingLinks", "MeetingCancelled"})
@@ -141,6 +154,11 @@ def _when(text: str) -> tuple[date, time | None]:
 def _tooltip(text: str) -> dict[str, str]:
     """The link's tooltip as fields: Board, Type, Status, and `place` (the lines after them: the
     place's name and address, joined)."""
+    if not re.search(r"[\r\n]", text):  # a copy that lost its line breaks: the labels and tabs part it
+        text = _RUN_LABEL.sub(r"\n\1:\t", text)
+        head, label, tail = text.partition("\nStatus:\t")
+        if label:  # "Status:<tab>Closed<tab>City Hall<tab>400 Main St": the status, then the place's lines
+            text = head + label + "\n".join(tail.split("\t"))
     lines = [line.strip() for line in re.split(r"[\r\n]+", text)]
     fields: dict[str, str] = {}
     place: list[str] = []

@@ -304,6 +304,8 @@ _SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  
 _CLOCK = re.compile(r"(?<![\d:])(\d{1,2})(?:(?::|(?=\d\d[ap]\.?m\b))(\d\d))?\s*([ap])\.?\s*m\b\.?"
                     r"|\b(?:12(?::00)?\s*)?(noon)\b", re.I)
 _DIGIT = re.compile(r"\d")
+# "12:00 AM - 11:59 PM": a CMS's span for a whole day (a CivicPlus calendar's all-day event), no start time
+_WHOLE_DAY = re.compile(r"\s*(?:-|\u2013|\u2014|to)\s*11:59\s*p\.?\s*m\b", re.I)
 _TEXT_LIMIT = 4000  # a description longer than this is read only this far (untrusted, and slow to scan)
 # a month's number by its name's first three letters ("sep" of "Sept.")
 MONTH_NUMBERS = {name: n for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
@@ -400,6 +402,8 @@ def _find_time(text: str) -> time | None:
         if m.group(4):
             return time(12, 0)
         hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if hour == 12 and minute == 0 and m.group(3).lower() == "a" and _WHOLE_DAY.match(text, m.end()):
+            return None  # midnight to 11:59 PM is the whole day: no time stated
         if 1 <= hour <= 12 and minute <= 59:
             return time(hour % 12 + (12 if m.group(3).lower() == "p" else 0), minute)
         return None  # the first clock-like words are no time: do not guess further on
