@@ -43,6 +43,8 @@ NO_ROWS = "no meeting rows found"
 HOST = ".iqm2.com"
 # the template's empty address fields ("Santa Monica City Hall, __, __  __")
 _BLANK_FIELDS = re.compile(r"(?:,?\s*\b_+\b)+")
+# a line of nothing but "not applicable" fields ("N/A, N/A, NA N/A": Creve Coeur's online meetings)
+_NOT_APPLICABLE = re.compile(r"(?:[\s,]*\b(?:N/A|NA)\b)+[\s,]*", re.I)
 _FIELD = re.compile(r"^(Board|Type|Status):\s*(.*)$")
 _RUN_LABEL = re.compile(r"(Board|Type|Status):\t")
 _VIDEO = re.compile(r"OpenWindow\(\s*[\"']([^\"']*SplitView\.aspx[^\"']*)[\"']", re.I)
@@ -165,7 +167,8 @@ def _tooltip(text: str) -> dict[str, str]:
     for line in lines[1:]:
         if field := _FIELD.match(line):
             fields[field.group(1)] = " ".join(field.group(2).split())
-        elif line and "Status" in fields and (words := _BLANK_FIELDS.sub("", " ".join(line.split())).strip(" ,")):
+        elif line and "Status" in fields and (words := _BLANK_FIELDS.sub("", " ".join(line.split())).strip(" ,")) \
+                and not _NOT_APPLICABLE.fullmatch(words):
             place.append(words)
     if place:
         fields["place"] = ", ".join(place)
