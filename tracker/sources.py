@@ -114,7 +114,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # heading heads ("Cancelled: the March 10 meeting moved to March 17" on March 17's). Each moves a
     # rare meeting: of 10,404 recorded parses, only those of the Saint Paul calendar the first was
     # found on (the later cases none); and that change of status is news to watchers.)
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-6",
+    # feed-7: "12:00 AM - 11:59 PM" (a CivicPlus calendar's all-day event) states no time: time TBD,
+    # not a midnight start.
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-7",
                names_bodies=True),
     # civicplus-4, granicus-5, legistar-calendar-2, iqm2-2 (the HTML pages): a page declaring a
     # single-byte Latin charset whose bytes are UTF-8 is read as UTF-8 (Burbank's "TREASURER’S").
@@ -144,7 +146,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=civicweb.parse_meetings,
                parser_version="civicweb-3"),
     # IQM2 (Accela, now Granicus): the site's calendar in its list view for the crawl's window.
-    SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=iqm2.parse_calendar, parser_version="iqm2-2",
+    # iqm2-3: an address line of nothing but "N/A" fields is no address (Creve Coeur's online meetings).
+    SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=iqm2.parse_calendar, parser_version="iqm2-3",
                names_bodies=True),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
