@@ -977,8 +977,8 @@ def report_lines(result: Detection, default_zone: str) -> list[str]:
     if result.problem:
         return lines
     zone_word = "from the data" if result.zone_from_data else "[tracker] timezone until you set one"
-    lines.append(f"Read {unquote(result.read_url or '')}: {result.listed} meetings listed, {len(result.meetings)} in the window a "
-                 f"crawl keeps ({PAST_DAYS} days back, {FUTURE_DAYS} ahead); times in {result.zone} ({zone_word}).")
+    lines.append(f"Read {unquote(result.read_url or '')}: {result.listed} meeting{'s' if result.listed != 1 else ''} listed, "
+                 f"{len(result.meetings)} in the window a crawl keeps ({PAST_DAYS} days back, {FUTURE_DAYS} ahead); times in {result.zone} ({zone_word}).")
     upcoming = [m for m in result.meetings if (m.date or "") >= result.today]
     if upcoming:
         lines.append("The next meetings it would read:")
