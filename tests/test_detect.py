@@ -163,7 +163,7 @@ def test_every_recording_is_named_and_its_block_pastes(platform: str, path: Path
         result.exit_code == 1 and "its parser cannot read it" in result.stderr
         and len(result.stderr.splitlines()) == 1), result.output
     if result.exit_code == 0:
-        assert re.search(r"^Read .+: \d+ meetings listed", result.stdout, re.M), result.stdout
+        assert re.search(r"^Read .+: \d+ meetings? listed", result.stdout, re.M), result.stdout
 
 
 # -- a person's page that leads to the listing -------------------------------------------------
@@ -503,7 +503,7 @@ def test_a_copy_of_a_form_answer_elsewhere_is_watched_where_it_is(corpus: Replay
         assert result.stdout.startswith(f"{PLATFORMS[platform]}: told by its content ({said})")
         block = printed_block(result.stdout)
         assert f'{platform} = "{url}"' in block and "a form POST of one committee" in block
-        assert re.search(r"^Read .+: \d+ meetings listed", result.stdout, re.M)
+        assert re.search(r"^Read .+: \d+ meetings? listed", result.stdout, re.M)
 
 
 @pytest.mark.parametrize(("path", "query", "said"), [
