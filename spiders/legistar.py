@@ -40,7 +40,7 @@ from tracker.meetings.legistar import (
 )
 from tracker.meetings.officers import body_members, person_ids
 from tracker.records import AgendaItem, Body, Item
-from tracker.sources import LegistarWatch
+from tracker.sources import SOURCES, LegistarWatch
 
 LOOK_BACK = timedelta(days=7)
 PAGE_SIZE = 1000  # Legistar's cap on $top
@@ -74,6 +74,15 @@ class LegistarSpider(TrackerSpider):
         self.cursor = LegistarCursor.load(cursor)
         # What this run learned, applied to the stored cursor when the crawl is over.
         self.learned = self.report.cursor = LegistarCursor()
+        # The registry's version, on every item: a new one's first snapshot of each entity is a
+        # baseline, and it is in the meetings' fingerprints, so their items are read anew once.
+        self.parser_version = SOURCES["legistar"].parser_version
+        # A body the watch did not follow before this run brings its meetings in unalerted (a
+        # baseline, as a listing's new choice of bodies): not a flood of "scheduled" for the
+        # window's meetings, held weeks ago included. Not known (an older cursor): as now.
+        followed = sorted({name.strip().casefold() for name in self.source.bodies})
+        self.bodies_followed = followed
+        self.bodies_before = followed if self.cursor.followed is None else self.cursor.followed
         self.started = clock.now()
         self.today = self.started.date().isoformat()
         self._date_old_fingerprints()
@@ -174,10 +183,15 @@ class LegistarSpider(TrackerSpider):
             # next run may ask only for what moved since now.
             self.report.complete_listing = True
             self.learned.since = self.started.isoformat()
+            self.learned.followed = self.bodies_followed  # the new choice's meetings are all read
         window = self.report.listing_window or ("", "")
         for event in events:
             event_id = event.get("EventId")
-            if event_id is None or event_id in self.listed or not in_bodies(event, self.source.bodies):
+            if event_id is None or event_id in self.listed:
+                continue
+            if not in_bodies(event, self.source.bodies):
+                if str(event_id) in self.cursor.events:  # of a body no longer followed: it leaves the watch
+                    self.report.unfollowed.add(meeting_key(self.client, event_id))
                 continue
             self.listed.add(event_id)
             known = self.cursor.events.get(str(event_id))
@@ -186,7 +200,7 @@ class LegistarSpider(TrackerSpider):
                 continue  # an old meeting modified upstream that we never followed: not news
             if in_window and event.get("EventBodyId") is not None:
                 self.bodies[int(event["EventBodyId"])] = str(event.get("EventBodyName") or "")
-            fingerprint = event_fingerprint(event, self.watch.keywords)
+            fingerprint = event_fingerprint(event, self.watch.keywords, self.parser_version)
             if known is not None and known.fingerprint == fingerprint:
                 yield from self._meeting(event, None, fingerprint)
             else:
@@ -245,7 +259,8 @@ class LegistarSpider(TrackerSpider):
         self.report.entity_cursor[key] = LegistarCursor(bodies=Section({str(body_id): self.started.isoformat()}))
         members = [member.dump() for member in body_members(rows, persons)]
         yield Item(key=key, kind="body", source_id=self.watch.source_id, watch_ids=[self.watch.id],
-                   content=Body(source="legistar", source_ref=str(body_id), name=name or None, members=members))
+                   content=Body(source="legistar", source_ref=str(body_id), name=name or None, members=members),
+                   parser_version=self.parser_version)
 
     def parse_person(self, response: Response, body_id: int, name: str, rows: list[dict[str, Any]],
                      pending: list[int], persons: dict[int, dict[str, Any]]) -> Iterator[Any]:
@@ -285,8 +300,24 @@ class LegistarSpider(TrackerSpider):
             mark = EventMark(fingerprint, str(event.get("EventDate") or "")[:10] or self.today)
             self.report.entity_cursor[key] = LegistarCursor(events=Section({str(event["EventId"]): mark}))
         yield Item(key=key, kind="meeting", source_id=self.watch.source_id, watch_ids=[self.watch.id],
-                   content=meeting, url=event.get("EventInSiteURL"), discovered=True,
-                   carry=["items"] if items is None else [])
+                   content=meeting, url=event.get("EventInSiteURL"), discovered=in_bodies(event, self.bodies_before),
+                   carry=["items"] if items is None else [], parser_version=self.parser_version)
+
+    def _matter_failed(self, matter_id: str, gone: bool) -> bool:
+        """A matter whose record or history could not be read. One followed already and gone from
+        the source (404) is followed no more (True); another goes to the back of the daily queue
+        (a few a run, the longest unchecked first: ten that fail every time must not take every
+        turn). One first seen on an agenda is followed from now, asked for next run: its meeting's
+        items are not read again while they are unchanged."""
+        mark = self.cursor.matters.get(matter_id)
+        if mark is not None and gone:
+            self.learned.matters.forget([matter_id])
+            return True
+        if mark is not None:
+            self.learned.matters[matter_id] = MatterMark(mark.status, self.started.isoformat(), mark.changed)
+        elif not gone:
+            self.learned.matters[matter_id] = MatterMark(None, None, self.today)
+        return False
 
     def parse_matter(self, response: Response, matter_id: str) -> Iterator[Any]:
         record = self._json(response, f"matter {matter_id}", dict)
@@ -305,16 +336,18 @@ class LegistarSpider(TrackerSpider):
         mark = MatterMark(status=matter.status, checked=self.started.isoformat(), changed=changed or self.today)
         self.report.entity_cursor[key] = LegistarCursor(matters=Section({matter_id: mark}))
         yield Item(key=key, kind="matter", source_id=self.watch.source_id, watch_ids=[self.watch.id],
-                   content=matter, url=matter.url, discovered=True)
+                   content=matter, url=matter.url, discovered=True, parser_version=self.parser_version)
 
     def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         what = request.meta.get("what", "request")
         gone = isinstance(failure.value, HttpError) and failure.value.response.status == 404
-        if gone and request.callback == self.parse_person:
+        if request.callback == self.parse_person:
             # The office record still names the member (and may give an email): one warning, and the
-            # body's roster is stored with the others' records.
-            self.warn(what, request.url, "HTTP 404: no such person record; named from the office record only")
+            # body's roster is stored with the others' records (a record that fails every time, a
+            # 500 as a 404, must not keep the roster unread for good; it is read again in a day).
+            problem = "HTTP 404: no such person record" if gone else self.describe(failure)
+            self.warn(what, request.url, f"{problem}; named from the office record only")
             kwargs = request.cb_kwargs
             yield from self._next_person(kwargs["body_id"], kwargs["name"], kwargs["rows"], kwargs["pending"][1:],
                                          kwargs["persons"])
@@ -326,6 +359,11 @@ class LegistarSpider(TrackerSpider):
             body_id = str(request.cb_kwargs["body_id"])
             self.learned.bodies[body_id] = self.started.isoformat()
             return
+        if request.callback in (self.parse_matter, self.parse_histories):
+            matter_id = request.cb_kwargs.get("matter_id") or request.cb_kwargs["fields"]["id"]
+            if self._matter_failed(str(matter_id), gone):
+                self.warn(what, request.url, "HTTP 404: the matter is gone from the source; no longer followed")
+                return
         self.fail(what, request.url, self.describe(failure))
         event = request.cb_kwargs.get("event")
         if event is not None:  # its items could not be read: the meeting itself is still current

@@ -174,12 +174,15 @@ class LegistarCursor(Cursor):
     events: Section[EventMark] = field(default_factory=Section)  # event id -> its mark
     matters: Section[MatterMark] = field(default_factory=Section)  # matter id -> its mark
     bodies: Section[str] = field(default_factory=Section)  # body id -> its roster's last read (ISO instant)
+    # the bodies the watch followed (`LegistarWatch.bodies`, in any case, sorted; [] for every
+    # body); None: not known (a cursor written before it was kept)
+    followed: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> Self:
         """Older shapes convert here: fingerprints as bare strings with their days in a separate
-        `dates` section (or, before that, no day at all), matters without `changed`."""
+        `dates` section (or, before that, no day at all), matters without `changed`, no `followed`."""
         data = data or {}
         dates = data.get("dates") if isinstance(data.get("dates"), dict) else {}
         events: dict[str, EventMark] = {}  # a plain dict first: a cursor may hold thousands
@@ -194,9 +197,11 @@ class LegistarCursor(Cursor):
             matter_id: MatterMark.load(mark) for matter_id, mark in (data.get("matters") or {}).items()
             if type(mark) is dict})
         since = data.get("since")
+        followed = data.get("followed")
         return cls(since=since if isinstance(since, str) else None, events=Section(events), matters=matters,
                    bodies=_section(data, "bodies"),
-                   extra=_rest(data, ("since", "events", "dates", "matters", "bodies")))
+                   followed=[str(b) for b in followed] if isinstance(followed, list) else None,
+                   extra=_rest(data, ("since", "events", "dates", "matters", "bodies", "followed")))
 
 
 # -- the others ------------------------------------------------------------------------------------

@@ -66,11 +66,12 @@ def event_start(event: dict[str, Any], zone: str) -> tuple[str | None, str | Non
     return utc_iso(datetime.combine(day, clock), zone), day.isoformat(), False
 
 
-def event_fingerprint(event: dict[str, Any], keywords: Sequence[str]) -> str:
+def event_fingerprint(event: dict[str, Any], keywords: Sequence[str], parser_version: str) -> str:
     """Hash of an event's own fields, its modification stamp included (and the watch's keywords,
-    which decide matching items): when it is unchanged the event's items need not be fetched again."""
+    which decide matching items, and the parser version, which reads them): when it is unchanged
+    the event's items need not be fetched again."""
     fields = {k: v for k, v in event.items() if k not in _VOLATILE}
-    text = json.dumps([fields, sorted(keywords)], sort_keys=True, default=str)
+    text = json.dumps([fields, sorted(keywords), parser_version], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -1,0 +1,270 @@
+"""The Legistar spider's memory between runs under faults and changes of the watch: a matter
+whose history failed once, matters that fail every day, a body added to or dropped from the watch,
+a parser upgrade, a person's record that keeps failing. Each test failed on the code before its
+fix (found by a review). Real crawls against the loopback Legistar API (tracker/demo/legistar_api.py);
+a snapshot an older parser stored is written as it stored it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from recorded import local
+from statusjson import changes_json, status_json
+from test_legistar import (
+    KEYWORDS,
+    baseline_state,
+    derived_item,
+    later_state,
+    shifted_ics,
+    stored_cursor,
+)
+from test_legistar import write_config as legistar_config
+
+from tracker import models as m
+from tracker.config import load_config
+from tracker.crawl import run_crawls
+from tracker.demo.legistar_api import LegistarApi
+from tracker.demo.replay import ReplayServer
+from tracker.records import canonical_json, text_hash
+from tracker.sources import SOURCES
+from tracker.store import Store
+
+NYC = "meeting:legistar:nyc:"
+
+
+@pytest.fixture
+def legistar(replay: ReplayServer) -> LegistarApi:
+    """The loopback Legistar Web API (as tests/test_legistar.py mounts it)."""
+    api = LegistarApi("/v1")
+    replay.mount("/v1", api)
+    return api
+
+
+def nyc_watches(tmp_path: Path, replay: ReplayServer, *watches: tuple[str, list[str], list[str]]) -> Path:
+    """Legistar watches of the one NYC client: (id, bodies, keywords) each."""
+    text = f'[crawl]\ndelay_seconds = 0\n[sources.legistar]\nbase_url = "{replay.url}/v1"\n'
+    for watch_id, bodies, keywords in watches:
+        text += (f'[[meetings]]\nid = "{watch_id}"\nname = "NYC {watch_id}"\ntimezone = "America/New_York"\n'
+                 f'legistar = {{ client = "nyc", bodies = {json.dumps(bodies)} }}\n'
+                 f"keywords = {json.dumps(keywords)}\n")
+    path = tmp_path / "tracker.toml"
+    path.write_text(text)
+    return path
+
+
+BOTH = ["City Council", "Committee on Public Safety"]
+
+
+def rewrite_snapshot(store: Store, key: str, change: Any) -> None:
+    """The entity's current snapshot as an older reading stored it: `change(content)` edits the
+    stored JSON, whose hash follows (as the store computes it)."""
+    with store.session() as session:
+        entity = session.get(m.Entity, key)
+        assert entity is not None and entity.current_snapshot_id is not None
+        snapshot = session.get(m.Snapshot, entity.current_snapshot_id)
+        assert snapshot is not None
+        content = json.loads(snapshot.content)
+        change(content)
+        snapshot.content = canonical_json(content)
+        snapshot.hash = text_hash(snapshot.content)
+
+
+def test_legistar_matter_whose_history_failed_once_is_followed_later(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Matter 17071 comes up on hearing 20111 with a matching item; its history request fails once
+    (HTTP 500). The hearing's fingerprint is recorded all the same (the meeting was stored), so the
+    items are never asked for again while the hearing is unchanged, and the matter is never
+    followed: when it is adopted, nobody hears of it."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    replay.add("/detroit.ics", shifted_ics())
+    replay.add("/v1/nyc/matters/17071/histories", status=500, body=b"")
+    config = load_config(legistar_config(tmp_path, replay), env={})
+    store = Store(config.database_url)
+    (nyc, _) = run_crawls(config, store)
+    assert any("history of matter 17071: HTTP 500" in line for line in nyc.errors), nyc.errors
+
+    replay.remove("/v1/nyc/matters/17071/histories")  # the API answers again; nothing changed upstream
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    (nyc, _) = run_crawls(config, store)
+    assert nyc.ok, nyc.errors
+
+    later_state(legistar)  # 17071 adopted (and 20111 republished with it)
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-02T13:00:00Z")
+    (nyc, _) = run_crawls(config, store)
+    assert nyc.ok, nyc.errors
+    assert [c["data"] for c in changes_json(store) if c["kind"] == "matter.status"] == [
+        {"matter": "LU 1505-1997", "from": "Committee", "to": "Adopted"}]
+
+
+def test_legistar_following_one_more_body_is_a_baseline_not_a_flood(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A watch that followed the Committee on Public Safety adds the City Council to its bodies.
+    Every council meeting of the window, those held weeks ago included, is "scheduled" news: one
+    alert each, where a listing source's new choice of bodies is a baseline."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    path = nyc_watches(tmp_path, replay, ("council", ["Committee on Public Safety"], KEYWORDS))
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok and changes_json(store) == []
+
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    added = [(c["summary"]) for c in changes_json(store) if c["kind"] == "meeting.added"]
+    assert added == []
+
+
+def test_legistar_parser_upgrade_is_a_baseline(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`legistar-3` reads a minutes status "Cancelled" as a cancelled meeting (legistar-2 did not).
+    The registry says a new parser version's first snapshot is a baseline; the Legistar spider never
+    puts the version on its items (every snapshot says parser "1"), so the upgrade itself is sent
+    out as "cancelled" news about a meeting nothing happened to."""
+    current = SOURCES["legistar"]
+    monkeypatch.setitem(SOURCES, "legistar", replace(current, parser_version="legistar-2"))
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    legistar.client("nyc").events[20188]["EventMinutesStatusName"] = "Cancelled"  # derived: Seattle's word
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+
+    def as_legistar_2_read_it(content: dict[str, Any]) -> None:  # the agenda is "Final": confirmed
+        content.update(status="confirmed", status_text=None)
+
+    rewrite_snapshot(store, NYC + "20188", as_legistar_2_read_it)
+    monkeypatch.setitem(SOURCES, "legistar", current)  # the upgrade
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [c["summary"] for c in changes_json(store)] == []
+
+
+def test_legistar_parser_upgrade_reads_unchanged_meetings_items_anew(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgrade of how items are read (here: an older reading that missed the "NYPD" match on
+    hearing 20111's item) never reaches a meeting whose own fields did not change: the fingerprint
+    holds no parser version, so the old reading's items are carried for good (a listing source is
+    fetched whole once after an upgrade)."""
+    current = SOURCES["legistar"]
+    monkeypatch.setitem(SOURCES, "legistar", replace(current, parser_version="legistar-2"))
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+
+    def as_the_old_reading_had_it(content: dict[str, Any]) -> None:
+        for item in content["items"]:
+            item["keywords"] = []
+
+    rewrite_snapshot(store, NYC + "20111", as_the_old_reading_had_it)
+    monkeypatch.setitem(SOURCES, "legistar", current)
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    hearing = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}[NYC + "20111"]
+    assert [i["keywords"] for i in hearing["items"]] == [["NYPD"]]
+
+
+def test_legistar_matters_whose_records_fail_do_not_starve_the_others(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eleven matters are followed from hearing 20111; ten of them are later gone from the API
+    (their records answer 404, as a deleted or merged matter's does). The daily re-check takes the
+    ten matters checked longest ago; a failed check leaves a matter's last check as it was, so the
+    same ten are taken every day and matter 17071 is never re-checked: its adoption, off any agenda,
+    is never told."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    nyc = legistar.client("nyc")
+    record = copy.deepcopy(nyc.matters[17071])
+    for n in range(1, 11):  # derived: ten more NYPD matters on the same hearing
+        matter_id = 17000 + n
+        nyc.eventitems[20111].append(derived_item(900100 + n, f"Oversight - NYPD precinct {n}", "Committee", 1 + n)
+                                     | {"EventItemMatterId": matter_id, "EventItemMatterFile": f"T2023-{n}"})
+        nyc.matters[matter_id] = record | {"MatterId": matter_id, "MatterFile": f"T2023-{n}"}
+        nyc.histories[matter_id] = []
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert len(stored_cursor(store, "legistar:council")["matters"]) == 11
+
+    for n in range(1, 11):
+        del nyc.matters[17000 + n]  # gone upstream: 404
+    nyc.matters[17071] = record | {"MatterStatusName": "Adopted"}  # adopted, on no agenda of the window
+    nyc.histories[17071] = [*nyc.histories[17071], *later_histories()]
+    for day in ("2023-06-02", "2023-06-03", "2023-06-04"):
+        monkeypatch.setenv("TRACKER_NOW", f"{day}T13:00:00Z")
+        run_crawls(config, store)
+    assert [c["data"]["to"] for c in changes_json(store) if c["kind"] == "matter.status"] == ["Adopted"]
+
+
+def later_histories() -> list[dict[str, Any]]:
+    """The recorded history rows after the fourth (the adoption)."""
+    from test_legistar import load
+
+    return load("nyc_matter_17071_histories.json")[4:]
+
+
+def test_legistar_meetings_of_a_body_no_longer_followed_leave_the_watch(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watch drops the City Council from its bodies. A listing source's meetings of a body let
+    go leave the watch (its digest, status, reminders); the Legistar watch keeps the council's
+    meetings, now shown as "missing" from their source though the council still holds them."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert any(mt["body"] == "City Council" for mt in status_json(store, config)["meetings"])
+
+    config = load_config(nyc_watches(tmp_path, replay, ("council", ["Committee on Public Safety"], KEYWORDS)), env={})
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    kept = [(mt["date"], mt["missing"]) for mt in status_json(store, config)["meetings"] if mt["body"] == "City Council"]
+    assert kept == []
+
+
+def test_legistar_one_persons_failing_record_does_not_keep_a_bodys_roster_unread(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Committee on Public Safety's members: one person's record answers HTTP 500 (a broken
+    record, every time). Persons are asked one after another and a failure other than a 404 ends
+    the chain, so the body's roster is never stored, day after day, and alerts about its meetings
+    never name whom to write; a 404 there is one warning and the roster is stored without it."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-24T12:00:00Z")
+    baseline_state(legistar)
+    nyc = legistar.client("nyc")
+    a_hearing_of_public_safety(legistar, 40001, "2026-12-10")
+    nyc.officerecords[19] = json.loads(local("legistar/officerecords_body19.json"))
+    persons = json.loads(local("legistar/persons_body19.json"))
+    nyc.persons.update({p["PersonId"]: p for p in persons})
+    replay.add("/v1/nyc/persons/7703", status=500, body=b"")
+    config = load_config(nyc_watches(tmp_path, replay, ("council", ["Committee on Public Safety"], KEYWORDS)),
+                         env={})
+    store = Store(config.database_url)
+    for day in ("2026-11-24", "2026-11-25", "2026-11-26"):
+        monkeypatch.setenv("TRACKER_NOW", f"{day}T12:00:00Z")
+        run_crawls(config, store)
+    with store.session() as session:
+        assert session.get(m.Entity, "body:legistar:nyc:19") is not None
+
+
+def a_hearing_of_public_safety(api: LegistarApi, event_id: int, day: str) -> None:
+    """derived: a Public Safety hearing (a copy of 20188) on another day, in the crawl's window."""
+    nyc = api.client("nyc")
+    nyc.add_events([copy.deepcopy(nyc.events[20188]) | {
+        "EventId": event_id, "EventDate": f"{day}T00:00:00", "EventLastModifiedUtc": f"{day}T09:00:00"}])
