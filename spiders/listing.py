@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 from spiders.base import TrackerSpider
 from tracker import clock
 from tracker.config import Config, MeetingWatch
-from tracker.cursors import ListingCursor
+from tracker.cursors import ListingCursor, keywords_fingerprint
 from tracker.meetings.normalize import SourceParseError, match_keywords, titled_body
 from tracker.records import Item, Listing, ListingContext, Meeting
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
@@ -41,15 +41,22 @@ class ListingSpider(TrackerSpider):
         self.url: str = watch.source or ""
         start, end = self.window(self.context(self.url))
         self.url = self.address_for(date.fromisoformat(start), date.fromisoformat(end))
-        # A listing read by another parser version, or for other bodies, is fetched whole once (not
-        # conditionally), so a parser upgrade or a new choice of bodies takes effect without waiting
-        # for the source to change. What a new parser finds first is a baseline, and so is what a
-        # new choice brings in (`is_news`); a meeting the old choice followed too is news as ever.
+        # A listing read by another parser version, for other bodies or with other keywords, is
+        # fetched whole once (not conditionally), so a parser upgrade, a new choice of bodies or new
+        # keywords take effect without waiting for the source to change. What a new parser finds
+        # first is a baseline, and so is what a new choice brings in (`is_news`); a meeting the old
+        # choice followed too is news as ever. New keywords bring in no meeting, only new matches on
+        # meetings already followed: news (`agenda.item_added`), as a match the source's own edit
+        # brings is, so organizers hear of the meetings their new keyword finds. Keywords unknown
+        # (a cursor written before they were kept) read the listing whole once.
         stored = ListingCursor.load(cursor)
         self.new_parser = stored.parser != self.kind.parser_version
         self.bodies_before = stored.bodies or []
-        self.refetch = self.new_parser or self.bodies_before != watch.bodies_followed
+        self.keywords = keywords_fingerprint(watch.keywords)
+        self.refetch = (self.new_parser or self.bodies_before != watch.bodies_followed
+                        or stored.keywords != self.keywords)
         self.learned = self.report.cursor = ListingCursor()
+        self.sent: set[str] = set()  # the meetings handed to the store (`closed`)
         # The meetings followed before, followed on under the same choice of bodies; another choice,
         # or none, starts afresh.
         self.held_before = dict(stored.held)
@@ -147,6 +154,7 @@ class ListingSpider(TrackerSpider):
         others of the window are noted unfollowed (they leave the watch if it held them)."""
         self.learned.parser = self.kind.parser_version
         self.learned.bodies = self.watch.bodies_followed
+        self.learned.keywords = self.keywords
         window = self.window(ctx)
         self.learned.held.forget([ref for ref, day in self.held_before.items() if day < window[0]])
         for meeting in listing.meetings:
@@ -185,8 +193,16 @@ class ListingSpider(TrackerSpider):
         return body if body and (self.kind.names_bodies or body != self.watch.name) else None
 
     def closed(self, reason: str) -> None:
-        """A choice of bodies that keeps none of the window's meetings is likely misspelt: one
+        """What the listing was read with (parser, bodies, keywords) is recorded only when every
+        meeting handed to the store was stored (`report.seen`): after a whole read, the listing's
+        old validators are still good, so a meeting whose store failed would be hidden behind a 304
+        (and a CivicWeb meeting's documents with it) until the source changed. Unrecorded, the next
+        run reads it whole again, and what it brings in is a baseline or news as it would have been.
+
+        A choice of bodies that keeps none of the window's meetings is likely misspelt: one
         warning naming what the listing holds (the run stays ok: a body may simply not meet)."""
+        if self.sent - self.report.seen:
+            self.learned.parser = self.learned.bodies = self.learned.keywords = None
         if self.watch.bodies and not self.followed and self.others:
             shown = sorted(self.others)
             listed = "; ".join(shown[:8]) + (f"; and {len(shown) - 8} more" if len(shown) > 8 else "")
@@ -198,6 +214,7 @@ class ListingSpider(TrackerSpider):
 
     def meeting_item(self, meeting: Meeting, url: str, **more: Any) -> Item:
         """The item storing one meeting of the listing (`more`: validators, fields to carry)."""
+        self.sent.add(self.entity_key(meeting))
         return Item(key=self.entity_key(meeting), kind="meeting",
                     source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
                     url=url, discovered=self.is_news(meeting), parser_version=self.kind.parser_version, **more)

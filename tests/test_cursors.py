@@ -90,3 +90,20 @@ def test_a_listing_cursor_keeps_the_meetings_held_until_a_change_forgets_them() 
     kept = ListingCursor.load(stored)
     kept.apply(ListingCursor())  # not modified: nothing read, nothing changed
     assert kept == ListingCursor.load(stored) and kept.held == {"15684": "2024-10-01"}
+
+
+def test_a_listing_cursor_keeps_a_fingerprint_of_the_keywords_it_was_read_with() -> None:
+    """Written before the keywords were kept: unknown (None), which reads the listing whole once;
+    a change sets it, a change without it (a 304, a whole read whose stores failed) leaves it."""
+    from tracker.cursors import ListingCursor, keywords_fingerprint
+
+    earlier = ListingCursor.load({"parser": "ical-5"})
+    assert earlier.keywords is None and earlier.dump() == {"parser": "ical-5"}
+    police = keywords_fingerprint(["police"])
+    assert police == keywords_fingerprint(["police"]) != keywords_fingerprint(["police", "budget"])
+    assert keywords_fingerprint([]) != keywords_fingerprint([""])
+    earlier.apply(ListingCursor(parser="ical-5", keywords=police))
+    assert earlier.dump() == {"parser": "ical-5", "keywords": police}
+    earlier.apply(ListingCursor())
+    assert ListingCursor.load(earlier.dump()).keywords == police
+    assert ListingCursor.load({"keywords": ["police"]}).keywords is None  # not a shape it wrote

@@ -12,7 +12,9 @@ Like tracker/records.py this is the ground floor: it imports nothing of the proj
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Self, TypeVar
 
@@ -208,25 +210,38 @@ class LegistarCursor(Cursor):
 
 @dataclass
 class ListingCursor(Cursor):
-    """spiders/listing.py: the parser version that last read the listing and the bodies the watch
-    followed then (`MeetingWatch.bodies_followed`; empty: every body). Another version, or another
-    choice of bodies, fetches it whole; what it brings in is a baseline. `held`: the meetings a
-    watch with `bodies` follows (the source's id -> the meeting's day, dropped once the window has
-    passed it), which it goes on following under the same choice however they are retitled (a
-    "Planning Commission" row become "Notice of Cancellation")."""
+    """spiders/listing.py: the parser version that last read the listing, the bodies the watch
+    followed then (`MeetingWatch.bodies_followed`; empty: every body) and a fingerprint of its
+    keywords then (`keywords_fingerprint`: they decide which meetings carry a matching item).
+    Another version, another choice of bodies or other keywords fetches it whole; what a new parser
+    or a new choice of bodies brings in is a baseline, what new keywords match is news as any new
+    match is. All three are recorded only once every meeting the whole read kept was stored
+    (`ListingSpider.closed`), so one whose store failed is read whole again, never hidden behind a
+    304. `keywords` None: unknown (a cursor written before it was kept), read whole once. `held`:
+    the meetings a watch with `bodies` follows (the source's id -> the meeting's day, dropped once
+    the window has passed it), which it goes on following under the same choice however they are
+    retitled (a "Planning Commission" row become "Notice of Cancellation")."""
 
     parser: str | None = None
     bodies: list[str] | None = None
+    keywords: str | None = None
     held: Section[str] = field(default_factory=Section)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> Self:
         data = data or {}
-        parser, bodies = data.get("parser"), data.get("bodies")
+        parser, bodies, keywords = data.get("parser"), data.get("bodies"), data.get("keywords")
         return cls(parser=parser if isinstance(parser, str) else None,
                    bodies=[str(body) for body in bodies] if isinstance(bodies, list) else None,
-                   held=_section(data, "held"), extra=_rest(data, ("parser", "bodies", "held")))
+                   keywords=keywords if isinstance(keywords, str) else None,
+                   held=_section(data, "held"), extra=_rest(data, ("parser", "bodies", "keywords", "held")))
+
+
+def keywords_fingerprint(keywords: Sequence[str]) -> str:
+    """A watch's keywords as a listing's cursor remembers them: a short hash of the list as given
+    (its order is the order a meeting's item lists its matches in, so it counts too)."""
+    return hashlib.sha256(json.dumps(list(keywords)).encode()).hexdigest()[:16]
 
 
 @dataclass
