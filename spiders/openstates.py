@@ -5,7 +5,11 @@ Every run asks `/jurisdictions` first: one answer holds every state's `latest_bi
 when its state moved past the query's mark, with `updated_since` = that mark and
 `sort=updated_asc`, 20 bills a page: a run with nothing new costs that one request, and a run
 stopped half way (the daily budget spent, a 429) has read an unbroken run of the oldest updates,
-so its mark moves to the last bill it read and the next run goes on from there.
+so its mark moves to the last bill it read and the next run goes on from there. The next page is
+asked by `updated_since` = the last bill read (keyset), not by page number: a bill updated while
+the pages are read moves to the end, and would shift a later page past a bill never read. A query
+is read whole again, once, when its mark was read by another parser version or for fewer keyword
+watches than share it now; the query that has waited longest for its turn goes first.
 
 The key allows so many requests a minute and a day: requests go one after another, spaced to the
 configured rate (`meta["host_pace"]`), each counted against the day's budget (UTC days, kept in the
@@ -51,6 +55,8 @@ from tracker.states import (
 )
 
 PEOPLE_REFRESH = timedelta(days=7)  # legislators change seats rarely: read at most weekly
+# marks written before they kept their parser were all read by the only version until then
+LEGACY_PARSER = "openstates-1"
 PEOPLE_PER_PAGE = 50  # the API's most for /people
 IDENTIFIERS_PER_QUERY = 20  # the API's most `identifier=` values in one request
 ALL_STATES = "*"
@@ -70,8 +76,10 @@ class Query:
     watches_of: dict[str, list[str]] = field(default_factory=dict)
     keyword_watches: list[str] = field(default_factory=list)
     # this run's progress
+    whole: bool = False  # read from the start (a first read, a new parser, a new keyword watch)
     page: int = 1
-    since: datetime | None = None
+    since: datetime | None = None  # `updated_since` of the next request: the mark, then the last bill read
+    answers: int = 0  # pages read
     latest: datetime | None = None  # the state's latest_bill_update this run: the mark once read whole
     newest: str | None = None  # updated_at of the last bill read (ISO)
     keys: list[str] = field(default_factory=list)  # bills read
@@ -142,6 +150,10 @@ class OpenStatesSpider(TrackerSpider):
         self.today = self.started.astimezone(UTC).date().isoformat()
         self.used = self.cursor.used_on(self.today)
         self.queries = plan_queries(watches)
+        self.parser_version = SOURCES["openstates"].parser_version
+        # a watch naming a bill already stored holds it though its query is not asked (a bill
+        # another watch named, read before and not updated since): tracker/runs.py links them
+        self.report.held = {f"statebill:{key}": ids for q in self.queries for key, ids in q.watches_of.items()}
         self.queue: list[Query] = []
         self.found: dict[str, Found] = {}
         self.people_due = [] if source.people_dir else self._people_states(config, watches)
@@ -270,13 +282,24 @@ class OpenStatesSpider(TrackerSpider):
                 self.warn(f"bills ({self._describe(query)})", None, "Open States lists no such state")
                 continue
             mark = self.cursor.reads.get(query.id)
-            since = read_instant(mark.since) if mark else None
+            since = read_instant(mark.since) if mark is not None and not self._read_whole(query, mark) else None
             if since is None or moved > since:
-                query.since, query.latest = since, moved
+                query.whole, query.since, query.latest = since is None, since, moved
                 self.queue.append(query)
+        # the query that has waited longest first (never read: first of all), so one whose pages
+        # outrun the daily budget does not take every day's budget from the others
+        self.queue.sort(key=lambda q: self.cursor.turns.get(q.id, ""))
         if not self.queue:
             self.not_modified()  # no watched state moved: this one request was the whole run
         yield from self._next()
+
+    def _read_whole(self, query: Query, mark: ReadMark) -> bool:
+        """Whether a query read before is read from the start again: its bills were read by another
+        parser version (the new one's first snapshot of each is a baseline, tracker/store.py), or
+        for fewer keyword watches than share it now (a new one gets every bill it finds)."""
+        if (mark.parser or LEGACY_PARSER) != self.parser_version:
+            return True
+        return mark.watches is not None and not set(query.keyword_watches) <= set(mark.watches)
 
     def parse_bills(self, response: Response, query: Query) -> Iterator[Any]:
         what = f"bills ({self._describe(query)})"
@@ -292,23 +315,39 @@ class OpenStatesSpider(TrackerSpider):
                 self.queue.pop(0)
             yield from self._next()
             return
+        self.learned.turns[query.id] = self.started.astimezone(UTC).isoformat()  # it had its turn
+        query.answers += 1
         results = data.get("results") if isinstance(data.get("results"), list) else []
         for row in results:
             self._read(row, query)
         pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
         max_page = pagination.get("max_page") if isinstance(pagination.get("max_page"), int) else query.page
-        if not results and query.page == 1:
+        if not results and query.answers == 1:
             self.not_modified()
         if query.page < max_page:
-            query.page += 1
+            self._next_page(query, results[-1] if results else None)
         else:
             query.complete = True
             self.queue.pop(0)
-            if query.since is None and query.keyword is None:  # a first read sees every named bill
+            if query.whole and query.keyword is None:  # a whole read sees every named bill
                 for key in sorted(set(query.watches_of) - set(query.keys)):
                     self.warn(f"bill {key}", None, "Open States has no such bill (check the watch's `state`, "
                               "`session` and `numbers`)")
         yield from self._next()
+
+    @staticmethod
+    def _next_page(query: Query, last: Any) -> None:
+        """The next request goes on from the last bill of this page (`updated_since` is inclusive
+        and read to the second: that bill is read again, never one past it). Only a whole page of
+        bills updated in the one second it started from goes on by page number."""
+        try:
+            after = read_instant(last["updated_at"]).replace(microsecond=0)
+        except (TypeError, KeyError, ValueError):
+            after = None
+        if after is not None and (query.since is None or after > query.since.replace(microsecond=0)):
+            query.since, query.page = after, 1
+        else:
+            query.page += 1
 
     def _read(self, row: Any, query: Query) -> None:
         """One bill of an answer, added to what this run found."""
@@ -343,7 +382,7 @@ class OpenStatesSpider(TrackerSpider):
 
     def _flush(self) -> Iterator[Item]:
         """The bills read, oldest update first, each once with all its watches and matches."""
-        version = SOURCES["openstates"].parser_version
+        version = self.parser_version
         for _key, found in sorted(self.found.items(), key=lambda kv: (str(kv[1].data.get("updated_at")), kv[0])):
             record = found.record
             record.matches = [{"keyword": k, "where": w} for k, w in sorted(found.matches.items())]
@@ -392,19 +431,23 @@ class OpenStatesSpider(TrackerSpider):
 
     def closed(self, reason: str) -> None:
         """Each query's mark: the state's latest update once read whole, else the last bill read (an
-        unbroken run of the oldest updates), but only when every bill it read was stored."""
+        unbroken run of the oldest updates), but only when every bill it read was stored. It names
+        the parser that read them and the keyword watches they were read for: a query stopped half
+        way through a whole read resumes from its last bill and is not read whole again."""
         self.learned.day, self.learned.used = self.today, self.used
         for query in self.queries:
             if query.broken or any(f"statebill:{key}" not in self.report.seen for key in query.keys):
                 continue
             before = self.cursor.reads.get(query.id)
+            watches = query.keyword_watches if query.keyword is not None else None
             if query.complete and query.latest is not None:
-                self.learned.reads[query.id] = ReadMark(query.latest.isoformat(), True)
+                self.learned.reads[query.id] = ReadMark(query.latest.isoformat(), True, self.parser_version, watches)
             elif query.newest:
                 self.learned.reads[query.id] = ReadMark(read_instant(query.newest).isoformat(),
-                                                        bool(before and before.done))
+                                                        bool(before and before.done), self.parser_version, watches)
         planned = {q.id for q in self.queries}
         self.learned.reads.forget([read_id for read_id in self.cursor.reads if read_id not in planned])
+        self.learned.turns.forget([read_id for read_id in self.cursor.turns if read_id not in planned])
         for state in {k.split(":")[-1] for k in self.report.seen if k.startswith("reference:openstates:people:")}:
             self.learned.people[state] = self.started.isoformat()
 

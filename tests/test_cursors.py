@@ -71,6 +71,32 @@ def test_the_open_states_cursor_keeps_marks_the_days_count_and_people_reads() ->
     assert OpenStatesCursor.load(dumped) == cursor
 
 
+def test_open_states_marks_keep_their_parser_and_watches_and_queries_their_turns() -> None:
+    """A mark names the parser that read it and the keyword watches it was read for (marks written
+    before either was kept load without them, and dump as they were); each query's last turn is a
+    section a change sets and forgets."""
+    from tracker.cursors import OpenStatesCursor, ReadMark
+
+    older = {"reads": {"ny||q:qualified immunity": {"since": "2021-03-09T04:40:00+00:00", "done": True}}}
+    cursor = OpenStatesCursor.load(older)
+    assert cursor.reads["ny||q:qualified immunity"] == ReadMark("2021-03-09T04:40:00+00:00", True, None, None)
+    assert cursor.dump() == older
+    change = OpenStatesCursor()
+    change.reads["ny||q:qualified immunity"] = ReadMark("2021-03-10T00:00:00+00:00", True, "openstates-2",
+                                                        ["qi-ny", "qi-states"])
+    change.turns["ny||q:qualified immunity"] = "2021-03-10T12:00:00+00:00"
+    cursor.apply(change)
+    dumped = cursor.dump()
+    assert dumped["reads"]["ny||q:qualified immunity"] == {
+        "since": "2021-03-10T00:00:00+00:00", "done": True, "parser": "openstates-2", "watches": ["qi-ny", "qi-states"]}
+    assert dumped["turns"] == {"ny||q:qualified immunity": "2021-03-10T12:00:00+00:00"}
+    assert OpenStatesCursor.load(dumped) == cursor
+    forget = OpenStatesCursor()
+    forget.turns.forget(["ny||q:qualified immunity"])
+    cursor.apply(forget)
+    assert "turns" not in cursor.dump()
+
+
 def test_a_listing_cursor_keeps_the_meetings_held_until_a_change_forgets_them() -> None:
     """Listing cursors written before `held` load with none; a run that read the listing sets the
     meetings it followed and forgets those the window has passed; a run answered 304 (an empty

@@ -264,38 +264,53 @@ class LegislatorsCursor(Cursor):
 class ReadMark:
     """Where one Open States query (a state's named bills, a keyword in a state or in all of them)
     stands: every bill it finds that was updated before `since` has been read; `done` once it has
-    gone through whole at least once (from then on, a bill it finds for the first time is news)."""
+    gone through whole at least once (from then on, a bill it finds for the first time is news).
+    `parser`: the version that read them (None: a mark written before marks kept it, all by
+    openstates-1); `watches`: the keyword watches the query was read for (None: written before
+    marks kept them). Another parser, or a watch not among them, reads the query whole again."""
 
     since: str  # ISO instant (UTC)
     done: bool = False
+    parser: str | None = None
+    watches: list[str] | None = None
 
     def dump(self) -> dict[str, Any]:
-        return {"since": self.since, "done": self.done}
+        out: dict[str, Any] = {"since": self.since, "done": self.done}
+        if self.parser is not None:
+            out["parser"] = self.parser
+        if self.watches is not None:
+            out["watches"] = self.watches
+        return out
 
 
 @dataclass
 class OpenStatesCursor(Cursor):
     """spiders/openstates.py: each query's mark, the day's request count (the daily budget is
-    counted per UTC day, requests the API refused included), and when each state's legislators were
-    last read (at most weekly)."""
+    counted per UTC day, requests the API refused included), when each state's legislators were
+    last read (at most weekly), and when each query last had its turn (a page of it read: the
+    query that waited longest goes first, so none is starved by a busier one)."""
 
     reads: Section[ReadMark] = field(default_factory=Section)  # query id -> its mark
     day: str | None = None  # the UTC day `used` counts (YYYY-MM-DD)
     used: int | None = None  # requests sent that day
     people: Section[str] = field(default_factory=Section)  # state -> its legislators' last read (ISO instant)
+    turns: Section[str] = field(default_factory=Section)  # query id -> the start of the run that last read a page of it
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> Self:
         data = data or {}
         reads: Section[ReadMark] = Section({
-            read_id: ReadMark(str(mark["since"]), bool(mark.get("done")))
+            read_id: ReadMark(str(mark["since"]), bool(mark.get("done")),
+                              mark["parser"] if isinstance(mark.get("parser"), str) else None,
+                              [str(w) for w in mark["watches"]] if isinstance(mark.get("watches"), list) else None)
             for read_id, mark in (data.get("reads") or {}).items()
             if isinstance(mark, dict) and isinstance(mark.get("since"), str)})
         day, used = data.get("day"), data.get("used")
         return cls(reads=reads, day=day if isinstance(day, str) else None,
                    used=used if isinstance(used, int) and not isinstance(used, bool) else None,
-                   people=_section(data, "people"), extra=_rest(data, ("reads", "day", "used", "people")))
+                   people=_section(data, "people"), turns=_section(data, "turns"),
+                   extra=_rest(data, ("reads", "day", "used", "people", "turns")))
 
     def used_on(self, day: str) -> int:
         """Requests already sent on `day` (UTC)."""
