@@ -23,6 +23,7 @@ KINDS = (
     "bill.vote",  # a recorded vote with its counts (state bills; data: date, chamber, motion, result, counts)
     "meeting.added",
     "meeting.cancelled",
+    "meeting.restored",  # a cancelled meeting back on (data: start, body, was: the word it was called off with)
     "meeting.rescheduled",
     "meeting.location",
     "meeting.agenda_posted",
@@ -47,6 +48,12 @@ class Change:
             raise ValueError(f"unknown change kind {self.kind!r}")
 
 
+# Kinds that can befall one entity again and again (called off, back on, called off again): the
+# store counts the entity's earlier such changes into their dedupe key (tracker/store.py), so a
+# second cancellation at the same time is told, while the same one diffed twice is not.
+TOGGLES = frozenset({"meeting.cancelled", "meeting.restored"})
+
+
 def dedupe_key(entity: str, kind: str, *parts: object) -> str:
     """Stable key for a change: entity + kind + a hash of the identifying parts."""
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
@@ -59,7 +66,7 @@ def dedupe_key(entity: str, kind: str, *parts: object) -> str:
 # watch is news as big as a new stage). Here, below every module that words a headline (federal
 # bills and meetings in tracker/words.py, state bills in tracker/states.py), so they rank alike.
 HEADLINE_ORDER = (
-    "bill.stage", "bill.introduced", "meeting.cancelled", "meeting.rescheduled", "meeting.location",
+    "bill.stage", "bill.introduced", "meeting.cancelled", "meeting.restored", "meeting.rescheduled", "meeting.location",
     "agenda.item_added", "matter.status", "meeting.agenda_posted", "meeting.minutes_posted", "meeting.added",
     "bill.vote", "bill.action", "bill.cosponsor_added", "bill.cosponsor_withdrawn", "bill.title",
 )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import clock, secrets
 from tracker import models as m
+from tracker.changes import TOGGLES
 from tracker.records import Item, Record, Validators, canonical_json, load_record, text_hash
 from tracker.sources import DIFFERS, Differ
 
@@ -297,10 +298,15 @@ def _record_changes(session: Session, item: Item, previous: Record | None, diffe
     watch_id = sorted(item.watch_ids)[0] if item.watch_ids else None
     rows = []
     for change in differ(previous, item.content, item.key):
-        if session.scalar(select(m.Change.id).where(m.Change.dedupe_key == change.dedupe_key)):
+        key = change.dedupe_key
+        if change.kind in TOGGLES:  # the how-manieth call-off or return of this entity
+            earlier = session.scalar(select(func.count()).select_from(m.Change).where(
+                m.Change.entity_key == item.key, m.Change.kind.in_(sorted(TOGGLES))))
+            key += f"|{earlier}"
+        if session.scalar(select(m.Change.id).where(m.Change.dedupe_key == key)):
             continue
         row = m.Change(
-            dedupe_key=change.dedupe_key, kind=change.kind, entity_key=item.key, watch_id=watch_id,
+            dedupe_key=key, kind=change.kind, entity_key=item.key, watch_id=watch_id,
             summary=change.summary, data=change.data, url=change.url, detected_at=now,
             occurred_at=change.occurred_at, run_id=run_id,
         )

@@ -111,6 +111,7 @@ KIND_WORDS = {
     "bill.vote": "recorded vote",
     "meeting.added": "meeting scheduled",
     "meeting.cancelled": "meeting cancelled",
+    "meeting.restored": "meeting back on",
     "meeting.rescheduled": "meeting moved",
     "meeting.location": "meeting moved to a new place",
     "meeting.agenda_posted": "agenda posted",
@@ -167,6 +168,8 @@ def _headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
             word = (record.status_text or "cancelled").strip()
             word = "Cancelled" if word.lower().startswith("cancel") else word[:1].upper() + word[1:].lower()
             return f"{word}: {label}, {when}"
+        if lead.kind == "meeting.restored":
+            return f"Back on: {label}, {when}"
         if lead.kind == "meeting.rescheduled":
             return f"Moved: {label}, now {when}"
         if lead.kind == "meeting.location":

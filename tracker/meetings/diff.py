@@ -23,6 +23,11 @@ def diff_meeting(old: Meeting | None, new: Meeting, entity: str) -> list[Change]
                               dedupe_key(entity, "meeting.cancelled", new.start or new.date),
                               {"start": start, "body": new.body, "status_text": new.status_text},
                               url, new.date))
+    if old.status == MeetingStatus.CANCELLED and new.status != MeetingStatus.CANCELLED:
+        was = old.status_text or "cancelled"
+        changes.append(Change("meeting.restored", entity, f"{label} on {when}: back on (was {was.lower()})",
+                              dedupe_key(entity, "meeting.restored", new.start or new.date),
+                              {"start": start, "body": new.body, "was": old.status_text}, url, new.date))
     if (old.start, old.date) != (new.start, new.date):
         before = local_iso(old.start, zone) or old.date
         changes.append(Change("meeting.rescheduled", entity, f"{label} on {meeting_when(old)} moved to {when}",
