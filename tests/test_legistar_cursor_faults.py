@@ -268,3 +268,24 @@ def a_hearing_of_public_safety(api: LegistarApi, event_id: int, day: str) -> Non
     nyc = api.client("nyc")
     nyc.add_events([copy.deepcopy(nyc.events[20188]) | {
         "EventId": event_id, "EventDate": f"{day}T00:00:00", "EventLastModifiedUtc": f"{day}T09:00:00"}])
+
+
+def test_legistar_an_item_matching_a_keyword_added_to_the_watch_is_told_once(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hearing 20111's item "Oversight - NYPD Response to Mental Health Crises" matches none of the
+    watch's keywords; "NYPD" is added. The items are read anew (the keywords are in the fingerprint)
+    and the item now matching is told, once (it was already on the agenda, so it used to be silent,
+    as a listing's new match is not)."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, ["police"])), env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok and changes_json(store) == []
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, ["police", "NYPD"])), env={})
+    for hour in (13, 14):
+        monkeypatch.setenv("TRACKER_NOW", f"2023-06-01T{hour}:00:00Z")
+        (report,) = run_crawls(config, store)
+        assert report.ok, report.errors
+    added = [c for c in changes_json(store) if c["kind"] == "agenda.item_added"]
+    assert [(c["entity"], c["data"]["keywords"]) for c in added] == [(NYC + "20111", ["NYPD"])]
