@@ -289,3 +289,33 @@ def test_legistar_an_item_matching_a_keyword_added_to_the_watch_is_told_once(
         assert report.ok, report.errors
     added = [c for c in changes_json(store) if c["kind"] == "agenda.item_added"]
     assert [(c["entity"], c["data"]["keywords"]) for c in added] == [(NYC + "20111", ["NYPD"])]
+
+
+def test_legistar_second_watch_of_a_client_hears_of_an_item_matching_its_keywords(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two watches of one Legistar client (one meeting entity per event): the council watch follows
+    police words, the parks watch "parks". A parks item is added to hearing 20111. When the council
+    watch's crawl stores the hearing first (`tracker crawl --watch`, or simply the order two
+    concurrent crawlers' items reach the worker), the item is in the stored snapshot, without a
+    keyword, and the parks watch's read of it is no longer "added": the parks watch never heard (and,
+    told of matches that come back, the council watch heard of its old ones as new). Items are now
+    matched with every watch's keywords of the client: each item is told once, as it comes."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS), ("parks", BOTH, ["parks"])),
+                         env={})
+    store = Store(config.database_url)
+    assert all(r.ok for r in run_crawls(config, store))
+    assert changes_json(store) == []
+
+    nyc = legistar.client("nyc")
+    nyc.events[20111]["EventLastModifiedUtc"] = "2023-06-01T12:30:00"
+    nyc.eventitems[20111] = [*nyc.eventitems[20111],
+                             derived_item(900003, "Parks maintenance policies", "Committee", 3)
+                             | {"EventItemMatterId": None}]
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    (council,) = run_crawls(config, store, ["council"])
+    (parks,) = run_crawls(config, store, ["parks"])
+    assert council.ok and parks.ok, (council.errors, parks.errors)
+    added = [(c["kind"], c["data"]["keywords"]) for c in changes_json(store) if c["kind"] == "agenda.item_added"]
+    assert added == [("agenda.item_added", ["parks"])]
