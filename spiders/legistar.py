@@ -91,9 +91,11 @@ class LegistarSpider(TrackerSpider):
         self.bodies_before = followed if self.cursor.followed is None else self.cursor.followed
         self.started = clock.now()
         self.today = self.started.date().isoformat()
+        self.undated: set[str] = set()  # fingerprints given a day by this run (`_date_old_fingerprints`)
         self._date_old_fingerprints()
         self._forget_quiet_matters()
         self.listed: set[Any] = set()
+        self.returned: set[str] = set()  # every event id the listing gave, of a body followed or not
         self.matters_asked: set[str] = set()
         self.bodies: dict[int, str] = {}  # bodies meeting in the window: id -> name
 
@@ -101,8 +103,9 @@ class LegistarSpider(TrackerSpider):
         """Fingerprints written before a meeting's day was kept get today's: they are forgotten a
         year from now by the rule that forgets past meetings (else they would be kept for ever)."""
         for event_id, mark in self.cursor.events.items():
-            if mark.date is None:
+            if mark.date is None:  # (its day is not known: never asked for as an unlisted meeting of the window)
                 self.learned.events[event_id] = self.cursor.events[event_id] = EventMark(mark.fingerprint, self.today)
+                self.undated.add(event_id)
 
     def _forget_quiet_matters(self) -> None:
         """A matter whose status has not changed for a year is no longer followed (its record is no
@@ -195,6 +198,7 @@ class LegistarSpider(TrackerSpider):
             event_id = event.get("EventId")
             if event_id is None or event_id in self.listed:
                 continue
+            self.returned.add(str(event_id))
             if not in_bodies(event, self.source.bodies):
                 if str(event_id) in self.cursor.events:  # of a body no longer followed: it leaves the watch
                     self.report.unfollowed.add(meeting_key(self.client, event_id))
@@ -214,8 +218,38 @@ class LegistarSpider(TrackerSpider):
                 yield self._get(url, self.parse_items, f"items of meeting {event_id}", event=event,
                                 fingerprint=fingerprint)
         if self.report.complete_listing:
+            yield from self._unlisted_in_window()
             self._forget_the_past()
             yield from self._rosters_due()
+
+    def _unlisted_in_window(self) -> Iterator[scrapy.Request]:
+        """Meetings we hold in the window that a complete listing no longer shows: moved out of it
+        (Legistar does not bump the modified stamp for a move, so it is not listed for that either)
+        or deleted. Each is asked for by its id: a move is told (`meeting.rescheduled`) when it
+        happens, not months later when the new day enters the window; a 404 leaves it noted
+        missing. Normally none."""
+        window = self.report.listing_window or ("", "")
+        for event_id, mark in sorted(self.cursor.events.items()):
+            if event_id not in self.returned and event_id not in self.undated and mark.date \
+                    and window[0] <= mark.date <= window[1]:
+                yield self._get(self._url(f"events/{event_id}"), self.parse_unlisted, f"meeting {event_id}",
+                                event_id=event_id, mark=mark)
+
+    def parse_unlisted(self, response: Response, event_id: str, mark: EventMark) -> Iterator[Any]:
+        """An unlisted meeting as it stands now, its items kept (its fingerprint too, with its new
+        day: read in full when it comes back into the window, and not asked for again meanwhile)."""
+        event = self._json(response, f"meeting {event_id}", dict)
+        if event is None or event.get("EventId") is None:
+            return
+        if not in_bodies(event, self.source.bodies):  # of a body no longer followed (filtered by id)
+            self.report.unfollowed.add(meeting_key(self.client, event["EventId"]))
+            self.learned.events.forget([event_id])
+            return
+        for item in self._meeting(event, None, None):
+            day = str(event.get("EventDate") or "")[:10] or self.today
+            self.report.entity_cursor[item.key] = LegistarCursor(events=Section({str(event["EventId"]):
+                                                                                EventMark(mark.fingerprint, day)}))
+            yield item
 
     def _forget_the_past(self) -> None:
         """Drop what no run will look at again, or the cursor grows with every meeting ever held.
@@ -357,6 +391,9 @@ class LegistarSpider(TrackerSpider):
             kwargs = request.cb_kwargs
             yield from self._next_person(kwargs["body_id"], kwargs["name"], kwargs["rows"], kwargs["pending"][1:],
                                          kwargs["persons"])
+            return
+        if gone and request.callback == self.parse_unlisted:  # deleted upstream: noted missing, not asked again
+            self.learned.events.forget([request.cb_kwargs["event_id"]])
             return
         if gone and request.callback == self.parse_officerecords:
             # The client publishes no members: its meetings are what the source is for. Asked again

@@ -319,3 +319,40 @@ def test_legistar_second_watch_of_a_client_hears_of_an_item_matching_its_keyword
     assert council.ok and parks.ok, (council.errors, parks.errors)
     added = [(c["kind"], c["data"]["keywords"]) for c in changes_json(store) if c["kind"] == "agenda.item_added"]
     assert added == [("agenda.item_added", ["parks"])]
+
+
+def test_legistar_meeting_moved_past_the_window_is_told_as_moved(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hearing 20188 (20 June) is put off to 1 December, past the 120 days ahead the listing asks
+    for; Legistar does not bump `EventLastModifiedUtc` for a move (the spider's own docstring), so
+    the listing no longer shows it, and it was only noted "missing": nobody heard it moved until
+    December's meeting entered the window in August. A meeting held in the window that a complete
+    listing no longer shows is now asked for by its id."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    hearing = legistar.client("nyc").events[20188]
+    # derived: the hearing as it stood on 1 June (last modified in May, no agenda or minutes yet)
+    hearing.update(EventLastModifiedUtc="2023-05-10T10:00:00", EventAgendaLastPublishedUTC=None,
+                   EventMinutesLastPublishedUTC=None, EventAgendaFile=None, EventMinutesFile=None)
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+
+    hearing["EventDate"] = "2023-12-01T00:00:00"  # put off; the stamp unmoved
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-02T12:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [c["entity"] for c in changes_json(store) if c["kind"] == "meeting.rescheduled"] == [NYC + "20188"]
+    status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
+    assert status[NYC + "20188"]["date"] == "2023-12-01" and not status[NYC + "20188"]["missing"]
+    legistar.client("nyc").events.pop(20111)  # deleted upstream: its id answers 404, noted missing
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-03T12:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
+    assert status[NYC + "20111"]["missing"] and not status[NYC + "20188"]["missing"]
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-04T12:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok and not [r for r in replay.requests if r.path.startswith("/v1/nyc/events/2")]
