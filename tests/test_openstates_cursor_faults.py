@@ -15,6 +15,7 @@ import pytest
 from alerting import write_config
 from recorded import serve_openstates
 from statusjson import changes_json, status_json
+from test_legistar_cursor_faults import rewrite_snapshot
 from test_state_bills import KEY, KEYWORDS, NAMED, fiction, openstates
 
 from tracker import models as m
@@ -22,7 +23,6 @@ from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
 from tracker.demo.openstates_api import OpenStatesApi
 from tracker.demo.replay import ReplayServer
-from tracker.records import canonical_json, text_hash
 from tracker.sources import SOURCES
 from tracker.store import Store
 
@@ -43,20 +43,6 @@ def watches_of(store: Store, config: Config, entity: str) -> set[str]:
 
 def titles(store: Store, config: Config) -> dict[str, str]:
     return {b["entity"]: b["title"] for b in status_json(store, config)["state_bills"]}
-
-
-def rewrite_snapshot(store: Store, key: str, change: Any) -> None:
-    """The entity's current snapshot as an older reading stored it: `change(content)` edits the
-    stored JSON, whose hash follows (as the store computes it)."""
-    with store.session() as session:
-        entity = session.get(m.Entity, key)
-        assert entity is not None and entity.current_snapshot_id is not None
-        snapshot = session.get(m.Snapshot, entity.current_snapshot_id)
-        assert snapshot is not None
-        content = json.loads(snapshot.content)
-        change(content)
-        snapshot.content = canonical_json(content)
-        snapshot.hash = text_hash(snapshot.content)
 
 
 def rewrite_cursor(store: Store, change: Any) -> None:
