@@ -77,9 +77,9 @@ def rewrite_snapshot(store: Store, key: str, change: Any) -> None:
 def test_legistar_matter_whose_history_failed_once_is_followed_later(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """Matter 17071 comes up on hearing 20111 with a matching item; its history request fails once
-    (HTTP 500). The hearing's fingerprint is recorded all the same (the meeting was stored), so the
-    items are never asked for again while the hearing is unchanged, and the matter is never
-    followed: when it is adopted, nobody hears of it."""
+    (HTTP 500). The hearing's fingerprint is recorded all the same (the meeting was stored), so its
+    items are not asked for again while it is unchanged: the matter was never followed, and its
+    adoption never told. It is now followed from the failure (asked for next run)."""
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
     baseline_state(legistar)
     replay.add("/detroit.ics", shifted_ics())
@@ -105,8 +105,8 @@ def test_legistar_matter_whose_history_failed_once_is_followed_later(
 def test_legistar_following_one_more_body_is_a_baseline_not_a_flood(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """A watch that followed the Committee on Public Safety adds the City Council to its bodies.
-    Every council meeting of the window, those held weeks ago included, is "scheduled" news: one
-    alert each, where a listing source's new choice of bodies is a baseline."""
+    Every council meeting of the window, those held weeks ago included, was "scheduled" news, one
+    alert each; now a baseline, as a listing source's new choice of bodies is."""
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
     baseline_state(legistar)
     path = nyc_watches(tmp_path, replay, ("council", ["Committee on Public Safety"], KEYWORDS))
@@ -126,8 +126,8 @@ def test_legistar_following_one_more_body_is_a_baseline_not_a_flood(
 def test_legistar_parser_upgrade_is_a_baseline(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """`legistar-3` reads a minutes status "Cancelled" as a cancelled meeting (legistar-2 did not).
-    The registry says a new parser version's first snapshot is a baseline; the Legistar spider never
-    puts the version on its items (every snapshot says parser "1"), so the upgrade itself is sent
+    The registry says a new parser version's first snapshot is a baseline; the Legistar spider did
+    not put the version on its items (every snapshot said parser "1"), so the upgrade itself went
     out as "cancelled" news about a meeting nothing happened to."""
     current = SOURCES["legistar"]
     monkeypatch.setitem(SOURCES, "legistar", replace(current, parser_version="legistar-2"))
@@ -153,8 +153,8 @@ def test_legistar_parser_upgrade_is_a_baseline(
 def test_legistar_parser_upgrade_reads_unchanged_meetings_items_anew(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """An upgrade of how items are read (here: an older reading that missed the "NYPD" match on
-    hearing 20111's item) never reaches a meeting whose own fields did not change: the fingerprint
-    holds no parser version, so the old reading's items are carried for good (a listing source is
+    hearing 20111's item) must reach a meeting whose own fields did not change: the fingerprint held
+    no parser version, so the old reading's items were carried for good (a listing source is
     fetched whole once after an upgrade)."""
     current = SOURCES["legistar"]
     monkeypatch.setitem(SOURCES, "legistar", replace(current, parser_version="legistar-2"))
@@ -182,9 +182,9 @@ def test_legistar_matters_whose_records_fail_do_not_starve_the_others(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """Eleven matters are followed from hearing 20111; ten of them are later gone from the API
     (their records answer 404, as a deleted or merged matter's does). The daily re-check takes the
-    ten matters checked longest ago; a failed check leaves a matter's last check as it was, so the
-    same ten are taken every day and matter 17071 is never re-checked: its adoption, off any agenda,
-    is never told."""
+    ten matters checked longest ago; a failed check left a matter's last check as it was, so the
+    same ten were taken every day and matter 17071 never re-checked: its adoption, off any agenda,
+    was never told. A 404'd matter is now dropped, another failure goes to the back of the queue."""
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
     baseline_state(legistar)
     nyc = legistar.client("nyc")
@@ -221,8 +221,8 @@ def later_histories() -> list[dict[str, Any]]:
 def test_legistar_meetings_of_a_body_no_longer_followed_leave_the_watch(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """The watch drops the City Council from its bodies. A listing source's meetings of a body let
-    go leave the watch (its digest, status, reminders); the Legistar watch keeps the council's
-    meetings, now shown as "missing" from their source though the council still holds them."""
+    go leave the watch (its digest, status, reminders); the Legistar watch kept the council's
+    meetings, shown as "missing" from their source though the council still holds them."""
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
     baseline_state(legistar)
     config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
@@ -242,9 +242,9 @@ def test_legistar_meetings_of_a_body_no_longer_followed_leave_the_watch(
 def test_legistar_one_persons_failing_record_does_not_keep_a_bodys_roster_unread(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Committee on Public Safety's members: one person's record answers HTTP 500 (a broken
-    record, every time). Persons are asked one after another and a failure other than a 404 ends
-    the chain, so the body's roster is never stored, day after day, and alerts about its meetings
-    never name whom to write; a 404 there is one warning and the roster is stored without it."""
+    record, every time). Persons are asked one after another and a failure other than a 404 ended
+    the chain, so the body's roster was never stored and alerts about its meetings never named
+    whom to write; any failure there is now one warning, as a 404 was, and the roster is stored."""
     monkeypatch.setenv("TRACKER_NOW", "2026-11-24T12:00:00Z")
     baseline_state(legistar)
     nyc = legistar.client("nyc")
