@@ -286,7 +286,9 @@ def _scan(path: Path, congress: int, bill_type: str, *, wanted: Callable[[BillNu
             if role == "skip":
                 result.skipped += 1
                 continue
-            if moved is not None and cutoff is not None and moved > cutoff:
+            if (moved is not None and cutoff is not None and moved > cutoff) or (moved is None and bill in lastmods):
+                # newer than the package, or listed without a lastmod (nothing says the package's
+                # copy is not older than a snapshot read singly before): fetched singly
                 result.newer.append(bill)
                 continue
             if role == "keep":

@@ -163,6 +163,9 @@ class GovinfoSpider(TrackerSpider):
         self.report.validators_vetted = True
         # The one version label, the registry's (tracker/sources.py).
         self.parser_version = SOURCES["govinfo"].parser_version
+        # Validators are kept per parser version: after an upgrade a file's old validators would
+        # answer 304 and keep the old parser's snapshot for good (a bill named again, a title back).
+        self.validators_scope = f"govinfo:{self.parser_version}"
         stored = GovinfoCursor.load(cursor)
         # Bills read by another parser version are read again, whole, once: the new parser's first
         # snapshot of each is a baseline (tracker/store.py), so an upgrade is never news.
@@ -185,6 +188,11 @@ class GovinfoSpider(TrackerSpider):
         self.index_cursor: dict[str, str] = stored.index
         self.checked: dict[str, str] = stored.checked
         self.title_cursor: dict[str, str] = stored.titles
+        # A bill no longer named is no longer checked daily: named again, it is due at once (it may
+        # have moved meanwhile, read by title and matching nothing, its lastmod recorded).
+        named_keys = {bill.key for bill in self.bills}
+        self.learned.checked.forget(sorted(key for key in self.checked if key not in named_keys))
+        self.checked = {key: when for key, when in self.checked.items() if key in named_keys}
         self.default_congress = current_congress(clock.now().year)
         self.title_congresses = sorted({c for w in self.title_watches for c in self.congresses_of(w)})
         self.title_groups = {f"{c}{t}" for c in self.title_congresses for t in BILL_TYPES}

@@ -269,6 +269,10 @@ def _snapshot(session: Session, item: Item, text: str, digest: str, raw: bytes |
     row (`reuse`: the entity has snapshots to look through)."""
     snapshot = session.scalar(
         select(m.Snapshot).where(m.Snapshot.entity_key == item.key, m.Snapshot.hash == digest)) if reuse else None
+    if snapshot is not None and snapshot.parser != item.parser_version:
+        # the new parser says what an older one once did: its snapshot now (else the entity would
+        # count as still on the old parser, and its next real change be taken for a baseline)
+        snapshot.parser = item.parser_version
     if snapshot is None:
         snapshot = m.Snapshot(
             entity_key=item.key, hash=digest, content=text,
