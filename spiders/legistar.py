@@ -82,12 +82,6 @@ class LegistarSpider(TrackerSpider):
         # window's meetings, held weeks ago included. Not known (an older cursor): as now.
         followed = sorted({name.strip().casefold() for name in self.source.bodies})
         self.bodies_followed = followed
-        # Items are matched with the keywords of every watch of this client: they share each meeting
-        # (one entity per event), so whichever watch stores it, its items say the same matches (one
-        # watch's own list would erase another's, and each would hear of the other's as new).
-        self.keywords = list(dict.fromkeys(
-            keyword for other in config.meetings if isinstance(other.source, LegistarWatch)
-            and other.source.client == self.client for keyword in other.keywords))
         self.bodies_before = followed if self.cursor.followed is None else self.cursor.followed
         self.started = clock.now()
         self.today = self.started.date().isoformat()
@@ -210,7 +204,7 @@ class LegistarSpider(TrackerSpider):
                 continue  # an old meeting modified upstream that we never followed: not news
             if in_window and event.get("EventBodyId") is not None:
                 self.bodies[int(event["EventBodyId"])] = str(event.get("EventBodyName") or "")
-            fingerprint = event_fingerprint(event, self.keywords, self.parser_version)
+            fingerprint = event_fingerprint(event, self.watch.keywords, self.parser_version)
             if known is not None and known.fingerprint == fingerprint:
                 yield from self._meeting(event, None, fingerprint)
             else:
@@ -314,7 +308,7 @@ class LegistarSpider(TrackerSpider):
         if rows is None:
             yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
             return
-        items = normalize_items(rows, self.keywords)
+        items = normalize_items(rows, self.watch.keywords)
         yield from self._meeting(event, items, fingerprint)
         for item in items:
             matter_id = str(item["matter_id"]) if item["matter_id"] is not None else None

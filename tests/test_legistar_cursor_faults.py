@@ -270,57 +270,6 @@ def a_hearing_of_public_safety(api: LegistarApi, event_id: int, day: str) -> Non
         "EventId": event_id, "EventDate": f"{day}T00:00:00", "EventLastModifiedUtc": f"{day}T09:00:00"}])
 
 
-def test_legistar_an_item_matching_a_keyword_added_to_the_watch_is_told_once(
-        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hearing 20111's item "Oversight - NYPD Response to Mental Health Crises" matches none of the
-    watch's keywords; "NYPD" is added. The items are read anew (the keywords are in the fingerprint)
-    and the item now matching is told, once (it was already on the agenda, so it used to be silent,
-    as a listing's new match is not)."""
-    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
-    baseline_state(legistar)
-    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, ["police"])), env={})
-    store = Store(config.database_url)
-    (report,) = run_crawls(config, store)
-    assert report.ok and changes_json(store) == []
-    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, ["police", "NYPD"])), env={})
-    for hour in (13, 14):
-        monkeypatch.setenv("TRACKER_NOW", f"2023-06-01T{hour}:00:00Z")
-        (report,) = run_crawls(config, store)
-        assert report.ok, report.errors
-    added = [c for c in changes_json(store) if c["kind"] == "agenda.item_added"]
-    assert [(c["entity"], c["data"]["keywords"]) for c in added] == [(NYC + "20111", ["NYPD"])]
-
-
-def test_legistar_second_watch_of_a_client_hears_of_an_item_matching_its_keywords(
-        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two watches of one Legistar client (one meeting entity per event): the council watch follows
-    police words, the parks watch "parks". A parks item is added to hearing 20111. When the council
-    watch's crawl stores the hearing first (`tracker crawl --watch`, or simply the order two
-    concurrent crawlers' items reach the worker), the item is in the stored snapshot, without a
-    keyword, and the parks watch's read of it is no longer "added": the parks watch never heard (and,
-    told of matches that come back, the council watch heard of its old ones as new). Items are now
-    matched with every watch's keywords of the client: each item is told once, as it comes."""
-    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
-    baseline_state(legistar)
-    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS), ("parks", BOTH, ["parks"])),
-                         env={})
-    store = Store(config.database_url)
-    assert all(r.ok for r in run_crawls(config, store))
-    assert changes_json(store) == []
-
-    nyc = legistar.client("nyc")
-    nyc.events[20111]["EventLastModifiedUtc"] = "2023-06-01T12:30:00"
-    nyc.eventitems[20111] = [*nyc.eventitems[20111],
-                             derived_item(900003, "Parks maintenance policies", "Committee", 3)
-                             | {"EventItemMatterId": None}]
-    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
-    (council,) = run_crawls(config, store, ["council"])
-    (parks,) = run_crawls(config, store, ["parks"])
-    assert council.ok and parks.ok, (council.errors, parks.errors)
-    added = [(c["kind"], c["data"]["keywords"]) for c in changes_json(store) if c["kind"] == "agenda.item_added"]
-    assert added == [("agenda.item_added", ["parks"])]
-
-
 def test_legistar_meeting_moved_past_the_window_is_told_as_moved(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hearing 20188 (20 June) is put off to 1 December, past the 120 days ahead the listing asks
