@@ -42,12 +42,10 @@ def diff_meeting(old: Meeting | None, new: Meeting, entity: str) -> list[Change]
         if posted and posted != before_url:
             changes.append(Change(kind, entity, f"{label} on {when}: {noun} posted",
                                   dedupe_key(entity, kind, posted), {"url": posted}, posted, new.date))
-    # an item new to the agenda, or one there before that matches now (retitled, or the watch's
-    # keywords changed): told once per item (its key)
-    matched_before = {item.get("key") or item.get("title"): bool(item.get("keywords")) for item in old.items}
+    seen = {item.get("key") or item.get("title") for item in old.items}
     for item in new.items:
         key = item.get("key") or item.get("title")
-        if item.get("keywords") and not matched_before.get(key):
+        if item.get("keywords") and key not in seen:
             changes.append(Change(
                 "agenda.item_added", entity,
                 f"{label} on {when}: {item.get('title')} ({', '.join(item['keywords'])})",
