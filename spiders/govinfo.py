@@ -188,24 +188,32 @@ class GovinfoSpider(TrackerSpider):
         self.index_cursor: dict[str, str] = stored.index
         self.checked: dict[str, str] = stored.checked
         self.title_cursor: dict[str, str] = stored.titles
-        # A bill no longer named is no longer checked daily: named again, it is due at once (it may
-        # have moved meanwhile, read by title and matching nothing, its lastmod recorded).
-        named_keys = {bill.key for bill in self.bills}
+        # What the whole config wants, not only this run's watches (`tracker crawl --watch`) decides
+        # what is forgotten. A bill no watch names is no longer checked daily: named again, it is due
+        # at once (it may have moved meanwhile, read by title and matching nothing, its lastmod kept).
+        everyone = [w for w in config.bills if isinstance(w, BillWatch)]
+        named_keys = {number.key for w in everyone for number in w.numbers}
         self.learned.checked.forget(sorted(key for key in self.checked if key not in named_keys))
         self.checked = {key: when for key, when in self.checked.items() if key in named_keys}
         self.default_congress = current_congress(clock.now().year)
         self.title_congresses = sorted({c for w in self.title_watches for c in self.congresses_of(w)})
         self.title_groups = {f"{c}{t}" for c in self.title_congresses for t in BILL_TYPES}
-        # A phrase no watch reads any more leaves the record (its Congress no title watch reads: the
-        # whole record), so one added back reads the Congress whole again: files moved while it was
-        # gone were matched without it.
+        # A phrase no watch of the config reads any more leaves the record (its Congress no title
+        # watch reads: the whole record), so one added back reads the Congress whole again: files
+        # moved while it was gone were matched without it.
+        config_titles = [w for w in everyone if w.titles]
+        config_groups = {f"{c}{t}" for w in config_titles for c in self.congresses_of(w) for t in BILL_TYPES}
         for group, record in sorted(self.title_cursor.items()):
             congress_of = re.match(r"\d+", group)
-            if group not in self.title_groups or not congress_of:
+            if group not in config_groups or not congress_of:
                 self.learned.titles.forget([group])
-            elif self.titles_read(group, int(congress_of.group())) and \
-                    record != (current := self.titles_record(int(congress_of.group()))):
-                self.learned.titles[group] = current
+            elif record.startswith(_PHRASES):
+                read = set(record.removeprefix(_PHRASES).split())
+                if (kept := read & self.title_phrases(int(congress_of.group()), config_titles)) != read:
+                    self.learned.titles[group] = _PHRASES + " ".join(sorted(kept))
+            elif record == self.legacy_titles_signature(int(congress_of.group()), config_titles):
+                self.learned.titles[group] = _PHRASES + " ".join(sorted(
+                    self.title_phrases(int(congress_of.group()), config_titles)))
         self.named_groups: dict[str, list[BillNumber]] = {}
         for bill in sorted(self.bills):
             self.named_groups.setdefault(group_of(bill), []).append(bill)
@@ -240,11 +248,13 @@ class GovinfoSpider(TrackerSpider):
             pass
         return folder
 
-    def title_phrases(self, congress: int) -> set[str]:
-        """A fingerprint of each (watch, phrase) that reads this Congress, with how it matches."""
+    def title_phrases(self, congress: int, watches: list[BillWatch] | None = None) -> set[str]:
+        """A fingerprint of each (watch, phrase) that reads this Congress, with how it matches: of
+        this run's title watches, or of `watches`."""
         return {hashlib.sha256(json.dumps([w.id, phrase, w.title_contains, w.official_titles]).encode())
                 .hexdigest()[:16]
-                for w in self.title_watches if congress in self.congresses_of(w) for phrase in w.titles}
+                for w in (self.title_watches if watches is None else watches)
+                if congress in self.congresses_of(w) for phrase in w.titles}
 
     def titles_read(self, group: str, congress: int) -> bool:
         """Whether every (watch, phrase) reading this Congress has seen every bill of `group` once: a
@@ -260,12 +270,12 @@ class GovinfoSpider(TrackerSpider):
         """What `titles` keeps for a group read for this Congress's phrases (`titles_read`)."""
         return _PHRASES + " ".join(sorted(self.title_phrases(congress)))
 
-    def legacy_titles_signature(self, congress: int) -> str:
+    def legacy_titles_signature(self, congress: int, watches: list[BillWatch] | None = None) -> str:
         """One hash of every phrase, as cursors written before per-phrase fingerprints kept it: such
-        a cursor is read as before (no whole read for it) and rewritten on its group's next read."""
+        a cursor is read as before (no whole read for it) and rewritten in the new form."""
         phrases = sorted(
             json.dumps([w.id, w.titles, w.title_contains, w.official_titles])
-            for w in self.title_watches if congress in self.congresses_of(w)
+            for w in (self.title_watches if watches is None else watches) if congress in self.congresses_of(w)
         )
         return hashlib.sha256("\n".join(phrases).encode()).hexdigest()[:16]
 

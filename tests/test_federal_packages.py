@@ -1081,3 +1081,18 @@ def test_an_index_that_moved_only_for_other_types_is_no_failure(tmp_path: Path, 
     (third,) = run_crawls(config, store)
     assert third.ok and third.items == 0, third.errors
     assert [(r.path, r.status) for r in upstream.server.requests if r.path != "/robots.txt"] == [(INDEX_PATH, 200)]
+
+
+def test_crawling_one_named_bill_watch_costs_the_title_watch_no_whole_read(
+        watched: tuple[Config, Store], upstream: Upstream) -> None:
+    """`tracker crawl --watch police` runs the GovInfo spider with that watch alone, on the one
+    shared cursor: what it forgets (a phrase's record, a bill's daily check) is decided by the whole
+    config, not by the run's watches. It used to forget every `titles` record of a Congress no title
+    watch of the run reads, so the next ordinary run, nothing having moved, read the BREATHE watch's
+    Congress whole again (eight packages). Found by a review."""
+    config, store = watched
+    assert all(r.ok for r in run_crawls(config, store))
+    assert all(r.ok for r in run_crawls(config, store, ["police"]))
+    upstream.server.clear_log()
+    assert all(r.ok for r in run_crawls(config, store))
+    assert upstream.package_requests() == [] and upstream.bill_requests() == []
