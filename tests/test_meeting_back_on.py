@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from statusjson import changes_json, status_json
 from test_legistar import shifted_ics
 
+from tracker import models as m
 from tracker.changes import Change
 from tracker.config import load_config
 from tracker.crawl import run_crawls
@@ -63,3 +65,57 @@ def test_back_on_is_said_plainly() -> None:
     assert change.summary.endswith("back on (was postponed)")
     assert headline([change], new).startswith("Back on: ")
     assert diff_meeting(new, new, "meeting:ical:x:1") == []
+
+
+@pytest.mark.postgres
+def test_two_ingests_of_one_cancellation_at_once_tell_it_once(pg_url: str) -> None:
+    """Two processes store the same meeting, now called off, at the same time (`tracker crawl
+    --watch` beside a scheduled run, or two watches' crawls of one Legistar client). With the
+    cancellation's key counting the entity's earlier ones, both diffing against "scheduled" told it
+    twice (found by a review); the entity's row is now locked by each ingest, so the second diffs
+    against what the first stored. A third connection holds the row lock until both are waiting on
+    it, then lets them go one after the other, as they would under load."""
+    import threading
+
+    import psycopg
+
+    from tracker.records import Item, Meeting, MeetingStatus
+    from tracker.store import ingest
+
+    store = Store(pg_url)
+    key = "meeting:ical:board:1"
+
+    def item(status: str) -> Item:
+        meeting = Meeting(source="ical", source_ref="1", title="Regular Board Meeting", date="2026-12-10",
+                          start="2026-12-10T22:00:00+00:00", timezone="America/Detroit", body="Board", status=status,
+                          status_text="CANCELLED" if status == MeetingStatus.CANCELLED else None)
+        return Item(key=key, kind="meeting", source_id="ical:board", watch_ids=[], content=meeting)
+
+    ingest(store, item(MeetingStatus.CONFIRMED))  # the baseline
+    plain = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    errors: list[BaseException] = []
+
+    def store_cancelled() -> None:
+        try:
+            ingest(store, item(MeetingStatus.CANCELLED))
+        except BaseException as exc:
+            errors.append(exc)
+
+    with psycopg.connect(plain) as holder:
+        holder.execute("SELECT 1 FROM entities WHERE key = %s FOR UPDATE", (key,))
+        racers = [threading.Thread(target=store_cancelled) for _ in range(2)]
+        for racer in racers:
+            racer.start()
+        for _ in range(100):  # both have read the entity and wait on its row
+            waiting = holder.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                     ).fetchone()
+            if waiting and waiting[0] >= 2:
+                break
+            threading.Event().wait(0.05)
+        holder.commit()
+    for racer in racers:
+        racer.join(timeout=30)
+    assert not errors, errors
+    with store.session() as session:
+        told = list(session.scalars(select(m.Change.dedupe_key).where(m.Change.kind == "meeting.cancelled")))
+    assert len(told) == 1, told

@@ -229,7 +229,11 @@ def ingest(
 def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Snapshot | None, bool]:
     """The entity row (created on first sight, linked to the item's watches), its current snapshot,
     and whether it comes back to watches after no watch held it."""
-    entity = session.get(m.Entity, item.key)
+    # Locked for this transaction (PostgreSQL): two ingests of one entity at once (a `--watch` crawl
+    # beside a scheduled run) take turns, the second diffing against what the first stored; else
+    # both diff against the same old state, and a change whose key counts the entity's earlier ones
+    # (`changes.TOGGLES`) would be told twice.
+    entity = session.get(m.Entity, item.key, with_for_update=True)
     if entity is None:
         entity = m.Entity(key=item.key, kind=item.kind, source_id=item.source_id, first_seen=now, last_seen=now)
         session.add(entity)
