@@ -90,6 +90,7 @@ class LegistarSpider(TrackerSpider):
         self._forget_quiet_matters()
         self.listed: set[Any] = set()
         self.returned: set[str] = set()  # every event id the listing gave, of a body followed or not
+        self.sent: set[str] = set()  # the meetings handed to the store (`closed`)
         self.matters_asked: set[str] = set()
         self.bodies: dict[int, str] = {}  # bodies meeting in the window: id -> name
 
@@ -333,6 +334,7 @@ class LegistarSpider(TrackerSpider):
         if fingerprint is not None:
             mark = EventMark(fingerprint, str(event.get("EventDate") or "")[:10] or self.today)
             self.report.entity_cursor[key] = LegistarCursor(events=Section({str(event["EventId"]): mark}))
+        self.sent.add(key)
         yield Item(key=key, kind="meeting", source_id=self.watch.source_id, watch_ids=[self.watch.id],
                    content=meeting, url=event.get("EventInSiteURL"), discovered=in_bodies(event, self.bodies_before),
                    carry=["items"] if items is None else [], parser_version=self.parser_version)
@@ -371,6 +373,13 @@ class LegistarSpider(TrackerSpider):
         self.report.entity_cursor[key] = LegistarCursor(matters=Section({matter_id: mark}))
         yield Item(key=key, kind="matter", source_id=self.watch.source_id, watch_ids=[self.watch.id],
                    content=matter, url=matter.url, discovered=True, parser_version=self.parser_version)
+
+    def closed(self, reason: str) -> None:
+        """The bodies followed are recorded only once every meeting handed to the store was stored:
+        a newly followed body's meeting whose store failed is still a baseline next run, not
+        "scheduled" news (as a listing's choice of bodies, spiders/listing.py)."""
+        if self.sent - self.report.seen:
+            self.learned.followed = None
 
     def failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]

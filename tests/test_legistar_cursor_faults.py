@@ -305,3 +305,33 @@ def test_legistar_meeting_moved_past_the_window_is_told_as_moved(
     monkeypatch.setenv("TRACKER_NOW", "2023-06-04T12:00:00Z")
     (report,) = run_crawls(config, store)
     assert report.ok and not [r for r in replay.requests if r.path.startswith("/v1/nyc/events/2")]
+
+
+def test_legistar_new_bodys_meetings_whose_store_failed_are_no_flood_next_run(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watch adds the City Council to its bodies; in that run the database refuses the council's
+    snapshots (a full disk, once). `LegistarCursor.followed` was recorded anyway, so the next run no
+    longer counted the council as newly followed and every council meeting of the window went out
+    as "scheduled" news (found by a second review); it is now recorded only once every meeting
+    handed to the store was stored, as a listing's bodies are."""
+    from test_listing_cursor_faults import refuse_snapshots
+
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    config = load_config(nyc_watches(tmp_path, replay, ("council", ["Committee on Public Safety"], KEYWORDS)),
+                         env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok and changes_json(store) == []
+
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
+    refuse_snapshots(store, '"body":"City Council"')
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert any("could not store" in line for line in report.errors), report.errors
+
+    refuse_snapshots(store, None)
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T14:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [c["summary"] for c in changes_json(store) if c["kind"] == "meeting.added"] == []
