@@ -335,3 +335,33 @@ def test_legistar_new_bodys_meetings_whose_store_failed_are_no_flood_next_run(
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
     assert [c["summary"] for c in changes_json(store) if c["kind"] == "meeting.added"] == []
+
+
+def test_legistar_first_run_after_the_upgrade_tells_a_real_cancellation(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database of the previous release: every Legistar snapshot says parser "1" (the spider put
+    no version on its items), at schema revision 0007. Between its last run and its first on this
+    release, hearing 20188 is cancelled upstream. The store's migration labels those snapshots with
+    the Legistar reading they were made by, so the first run is no upgrade's baseline and the
+    cancellation is told (it was swallowed: found by a second review)."""
+    from sqlalchemy import text, update
+
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    path = nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS))
+    path.write_text(path.read_text() + '[[subscribers]]\nid = "ana"\nnotify = ["json://127.0.0.1:9/"]\n'
+                    'follow = ["council"]\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    assert all(r.ok for r in run_crawls(config, store))
+    with store.session() as session:  # as the previous release left it
+        session.execute(update(m.Snapshot).where(m.Snapshot.entity_key.like("meeting:legistar:%")).values(parser="1"))
+        session.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+        session.commit()
+
+    store = Store(config.database_url)  # the new release migrates it
+    legistar.client("nyc").events[20188].update(EventAgendaStatusName="Canceled",
+                                                EventLastModifiedUtc="2023-06-01T12:30:00")
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    assert [(c["kind"], c["entity"]) for c in changes_json(store)] == [("meeting.cancelled", NYC + "20188")]
