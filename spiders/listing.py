@@ -53,10 +53,15 @@ class ListingSpider(TrackerSpider):
         self.new_parser = stored.parser != self.kind.parser_version
         self.bodies_before = stored.bodies or []
         self.keywords = keywords_fingerprint(watch.keywords)
+        # Meetings the last run could not store: read whole again (after a whole read the old
+        # validators would answer 304), each judged news or not as that run judged it.
+        self.unsaved_before = dict(stored.unsaved)
         self.refetch = (self.new_parser or self.bodies_before != watch.bodies_followed
-                        or stored.keywords != self.keywords)
+                        or stored.keywords != self.keywords or bool(self.unsaved_before))
         self.learned = self.report.cursor = ListingCursor()
-        self.sent: set[str] = set()  # the meetings handed to the store (`closed`)
+        self.learned.unsaved.forget(list(self.unsaved_before))
+        # the meetings handed to the store: entity key -> (the source's id, news or not) (`closed`)
+        self.sent: dict[str, tuple[str, bool]] = {}
         # The meetings followed before, followed on under the same choice of bodies; another choice,
         # or none, starts afresh.
         self.held_before = dict(stored.held)
@@ -179,6 +184,8 @@ class ListingSpider(TrackerSpider):
         """Whether a meeting first seen now is news: not when a new parser version reads the listing
         (rows an older one could not read, a layout it did not know), nor when the watch did not
         follow its body before this run (a body followed from now on)."""
+        if meeting.source_ref in self.unsaved_before:
+            return self.unsaved_before[meeting.source_ref] == "news"
         return not self.new_parser and self.of_bodies(meeting, self.bodies_before)
 
     def of_bodies(self, meeting: Meeting, names: list[str]) -> bool:
@@ -193,16 +200,17 @@ class ListingSpider(TrackerSpider):
         return body if body and (self.kind.names_bodies or body != self.watch.name) else None
 
     def closed(self, reason: str) -> None:
-        """What the listing was read with (parser, bodies, keywords) is recorded only when every
-        meeting handed to the store was stored (`report.seen`): after a whole read, the listing's
-        old validators are still good, so a meeting whose store failed would be hidden behind a 304
-        (and a CivicWeb meeting's documents with it) until the source changed. Unrecorded, the next
-        run reads it whole again, and what it brings in is a baseline or news as it would have been.
+        """A meeting handed to the store and not stored (`report.seen`) is kept in `unsaved` with
+        this run's verdict (news or a baseline): after a whole read the listing's old validators
+        are still good, so it would be hidden behind a 304 (a CivicWeb meeting's documents with it)
+        until the source changed; the next run reads the listing whole and judges it as this run
+        did, while a meeting new then is news as any (the parser, bodies and keywords recorded).
 
         A choice of bodies that keeps none of the window's meetings is likely misspelt: one
         warning naming what the listing holds (the run stays ok: a body may simply not meet)."""
-        if self.sent - self.report.seen:
-            self.learned.parser = self.learned.bodies = self.learned.keywords = None
+        for key, (ref, news) in sorted(self.sent.items()):
+            if key not in self.report.seen:
+                self.learned.unsaved[ref] = "news" if news else "baseline"
         if self.watch.bodies and not self.followed and self.others:
             shown = sorted(self.others)
             listed = "; ".join(shown[:8]) + (f"; and {len(shown) - 8} more" if len(shown) > 8 else "")
@@ -214,10 +222,11 @@ class ListingSpider(TrackerSpider):
 
     def meeting_item(self, meeting: Meeting, url: str, **more: Any) -> Item:
         """The item storing one meeting of the listing (`more`: validators, fields to carry)."""
-        self.sent.add(self.entity_key(meeting))
+        news = self.is_news(meeting)
+        self.sent[self.entity_key(meeting)] = (meeting.source_ref, news)
         return Item(key=self.entity_key(meeting), kind="meeting",
                     source_id=self.watch.source_id, watch_ids=[self.watch.id], content=meeting,
-                    url=url, discovered=self.is_news(meeting), parser_version=self.kind.parser_version, **more)
+                    url=url, discovered=news, parser_version=self.kind.parser_version, **more)
 
     def failed(self, failure: Failure) -> None:
         self.fail(self.noun, failure.request.url, self.describe(failure))  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ import pytest
 from statusjson import changes_json, status_json
 from test_civicweb import DALLAS_ISD, LIST, served_documents
 from test_legistar import shifted_ics
+from test_legistar_cursor_faults import rewrite_snapshot
 
 from tracker import models as m
 from tracker.config import load_config
@@ -211,3 +212,41 @@ def test_civicweb_documents_whose_store_failed_in_a_parser_upgrade_are_read_afre
     stored = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}[key]
     assert stored["agenda_url"] == read["agenda_url"] and stored["documents"] == read["documents"]
     assert changes_json(store) == []  # an upgrade's reading is a baseline
+
+
+def test_a_meeting_added_the_run_after_an_upgrade_whose_store_failed_is_told(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The iCal parser is upgraded; in the upgrade's run the database refuses the Curriculum
+    committee's snapshots (a full disk, once). The parser not recorded then, the next run counted
+    as the upgrade's and the meeting the board scheduled between the two runs went untold (found by
+    a second review). Now the unstored meetings are kept with their verdict (`unsaved`), the parser
+    recorded: the next run reads the listing whole, stores them as the baseline they were, and a
+    meeting new then is news."""
+    from dataclasses import replace
+
+    from tracker.sources import SOURCES
+
+    current = SOURCES["ical"]
+    monkeypatch.setitem(SOURCES, "ical", replace(current, parser_version="ical-old"))
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    replay.add(FEED, shifted_ics(without="7858"))
+    config = load_config(detroit(tmp_path, replay, ["budget"]), env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok and changes_json(store) == [], report.errors
+
+    for meeting in curriculum(store, config):  # as the old parser read them (the new one differs)
+        rewrite_snapshot(store, meeting["entity"], lambda content: content.update(location="old reading"))
+    monkeypatch.setitem(SOURCES, "ical", current)  # the upgrade
+    refuse_snapshots(store, "Curriculum")
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert any("could not store" in line for line in report.errors), report.errors
+
+    refuse_snapshots(store, None)
+    replay.replace(FEED, shifted_ics())  # 7858 scheduled
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T14:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [c["entity"] for c in changes_json(store) if c["kind"] == "meeting.added"] == [
+        "meeting:ical:dpscd:7858"]

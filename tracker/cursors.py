@@ -215,9 +215,8 @@ class ListingCursor(Cursor):
     keywords then (`keywords_fingerprint`: they decide which meetings carry a matching item).
     Another version, another choice of bodies or other keywords fetches it whole; what a new parser
     or a new choice of bodies brings in is a baseline, what new keywords match is news as any new
-    match is. All three are recorded only once every meeting the whole read kept was stored
-    (`ListingSpider.closed`), so one whose store failed is read whole again, never hidden behind a
-    304. `keywords` None: unknown (a cursor written before it was kept), read whole once. `held`:
+    match is. A meeting a run could not store is kept in `unsaved` with that run's verdict, so the
+    next run reads the listing whole (never a 304) and judges it as that run did. `keywords` None: unknown (a cursor written before it was kept), read whole once. `held`:
     the meetings a watch with `bodies` follows (the source's id -> the meeting's day, dropped once
     the window has passed it), which it goes on following under the same choice however they are
     retitled (a "Planning Commission" row become "Notice of Cancellation")."""
@@ -226,6 +225,9 @@ class ListingCursor(Cursor):
     bodies: list[str] | None = None
     keywords: str | None = None
     held: Section[str] = field(default_factory=Section)
+    # meetings a run handed to the store that were not stored (the source's id -> "news" or
+    # "baseline", as that run judged them): the next run reads the listing whole and judges them so
+    unsaved: Section[str] = field(default_factory=Section)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -235,7 +237,8 @@ class ListingCursor(Cursor):
         return cls(parser=parser if isinstance(parser, str) else None,
                    bodies=[str(body) for body in bodies] if isinstance(bodies, list) else None,
                    keywords=keywords if isinstance(keywords, str) else None,
-                   held=_section(data, "held"), extra=_rest(data, ("parser", "bodies", "keywords", "held")))
+                   held=_section(data, "held"), unsaved=_section(data, "unsaved"),
+                   extra=_rest(data, ("parser", "bodies", "keywords", "held", "unsaved")))
 
 
 def keywords_fingerprint(keywords: Sequence[str]) -> str:
