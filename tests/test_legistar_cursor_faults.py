@@ -365,3 +365,38 @@ def test_legistar_first_run_after_the_upgrade_tells_a_real_cancellation(
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
     assert all(r.ok for r in run_crawls(config, store))
     assert [(c["kind"], c["entity"]) for c in changes_json(store)] == [("meeting.cancelled", NYC + "20188")]
+
+
+def test_legistar_watch_is_not_alerted_for_another_watchs_keywords(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two watches of the NYC client follow different bodies: "safety" the Public Safety committee
+    with police words, "parks" the Parks committee with "parks". A parks item is put on the Public
+    Safety hearing 20111, a meeting only "safety" holds: safety's subscriber, who asked for police
+    words, is not told of it, and the hearing's items carry no "parks" match. (Matching every watch's
+    items with every watch's keywords of the client did both; tried and reverted, found by a review.)"""
+    from sqlalchemy import select
+
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    path = nyc_watches(tmp_path, replay, ("safety", ["Committee on Public Safety"], KEYWORDS),
+                       ("parks", ["Committee on Parks and Recreation"], ["parks"]))
+    path.write_text(path.read_text() + '[[subscribers]]\nid = "ana"\nnotify = ["json://127.0.0.1:9/"]\n'
+                    'follow = ["safety"]\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    assert all(r.ok for r in run_crawls(config, store))
+    assert changes_json(store) == []
+
+    nyc = legistar.client("nyc")
+    nyc.events[20111]["EventLastModifiedUtc"] = "2023-06-01T12:30:00"
+    nyc.eventitems[20111] = [*nyc.eventitems[20111],
+                             derived_item(900003, "Parks maintenance policies", "Committee", 3)
+                             | {"EventItemMatterId": None}]
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    with store.session() as session:
+        owed = session.scalars(select(m.Change.kind).join(m.Delivery, m.Delivery.change_id == m.Change.id)
+                               .where(m.Delivery.subscriber_id == "ana")).all()
+    assert "agenda.item_added" not in owed
+    hearing = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}[NYC + "20111"]
+    assert not any("parks" in i["keywords"] for i in hearing["items"])
