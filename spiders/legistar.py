@@ -233,6 +233,9 @@ class LegistarSpider(TrackerSpider):
     def parse_unlisted(self, response: Response, event_id: str, mark: EventMark) -> Iterator[Any]:
         """An unlisted meeting as it stands now, its items kept (its fingerprint too, with its new
         day: read in full when it comes back into the window, and not asked for again meanwhile)."""
+        if response.body.strip() == b"null":  # gone, as some OData services say it: as a 404
+            self.learned.events.forget([event_id])
+            return
         event = self._json(response, f"meeting {event_id}", dict)
         if event is None or event.get("EventId") is None:
             return

@@ -400,3 +400,25 @@ def test_legistar_watch_is_not_alerted_for_another_watchs_keywords(
     assert "agenda.item_added" not in owed
     hearing = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}[NYC + "20111"]
     assert not any("parks" in i["keywords"] for i in hearing["items"])
+
+
+def test_legistar_an_unlisted_meeting_answered_null_is_taken_as_gone(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hearing 20111 leaves the listing and its own address answers 200 with `null` (how some OData
+    services say "no such entity"), not a 404: taken as gone, as a 404 is (noted missing, not asked
+    for again), never an error line every run (a review's suspicion)."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    config = load_config(nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS)), env={})
+    store = Store(config.database_url)
+    assert all(r.ok for r in run_crawls(config, store))
+    legistar.client("nyc").events.pop(20111)
+    replay.add("/v1/nyc/events/20111", b"null", content_type="application/json")
+    for hour in (13, 14):
+        replay.clear_log()
+        monkeypatch.setenv("TRACKER_NOW", f"2023-06-01T{hour}:00:00Z")
+        (report,) = run_crawls(config, store)
+        assert report.ok, report.errors
+    assert replay.count("/v1/nyc/events/20111") == 0  # asked once, the run before, then forgotten
+    status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
+    assert status[NYC + "20111"]["missing"]
