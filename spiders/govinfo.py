@@ -65,6 +65,7 @@ from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
 from tracker.cursors import GovinfoCursor, Section
 from tracker.records import Item, Validators
+from tracker.report import BillRule
 from tracker.safexml import parse_xml
 from tracker.sources import SOURCES
 
@@ -171,6 +172,7 @@ class GovinfoSpider(TrackerSpider):
         # snapshot of each is a baseline (tracker/store.py), so an upgrade is never news.
         self.upgrade = bool(stored) and stored.parser != self.parser_version
         owed_before = set(stored.reread or [])
+        watches_before = dict(stored.watches)
         self.learned = self.report.cursor = GovinfoCursor()
         if self.upgrade:
             # what the old parser read counts for nothing: a group not read whole this run is read whole later
@@ -197,6 +199,17 @@ class GovinfoSpider(TrackerSpider):
         self.checked = {key: when for key, when in self.checked.items() if key in named_keys}
         self.default_congress = current_congress(clock.now().year)
         self.title_congresses = sorted({c for w in self.title_watches for c in self.congresses_of(w)})
+        # A watch whose config changed (or is new to the cursor) lets go of the bills it no longer
+        # holds, a number taken out or a phrase removed: tracker/runs.py, from its rule.
+        for watch in watches:
+            rule = BillRule(watch.id, frozenset(number.entity for number in watch.numbers), tuple(watch.titles),
+                            tuple(self.congresses_of(watch)) if watch.titles else (), watch.title_contains,
+                            watch.official_titles)
+            shape = hashlib.sha256(json.dumps([sorted(rule.numbers), rule.titles, rule.congresses, rule.title_contains,
+                                               rule.official_titles]).encode()).hexdigest()[:16]
+            if watches_before.get(watch.id) != shape:
+                self.report.rules.append(rule)
+                self.learned.watches[watch.id] = shape
         self.title_groups = {f"{c}{t}" for c in self.title_congresses for t in BILL_TYPES}
         # A phrase no watch of the config reads any more leaves the record (its Congress no title
         # watch reads: the whole record), so one added back reads the Congress whole again: files

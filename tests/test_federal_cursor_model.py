@@ -812,12 +812,11 @@ def test_a_file_listed_without_a_lastmod_is_read_when_its_sitemap_answers_304(
     assert snapshots(store)["bill:hr2-118"][0] == parsed(later)[0], "H.R. 2 left as stored"
 
 
-@pytest.mark.xfail(strict=True, reason="a question for the design, not yet a rule in the docs: the link stays "
-                                       "(tracker/runs.py and store.py never remove a bill's watch link)")
 def test_a_bill_no_longer_named_leaves_the_watch(tmp_path: Path, upstream: PackagesUpstream) -> None:
     """The model's rule "a watch holds exactly the bills its phrases match or its numbers name": H.R.
-    2 taken out of the police watch's numbers stays in the watch (its status, digest, and the alerts
-    of its changes, which another watch naming it still brings in)."""
+    2 taken out of the police watch's numbers used to stay in the watch (its status, digest, and the
+    alerts of its changes, which another watch naming it still brings in). A watch whose config
+    changed now lets go of what it no longer holds (tracker/runs.py `_let_go_of_bills`)."""
     config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH)
     store = Store(config.database_url)
     run_crawls(config, store)

@@ -1096,3 +1096,31 @@ def test_crawling_one_named_bill_watch_costs_the_title_watch_no_whole_read(
     upstream.server.clear_log()
     assert all(r.ok for r in run_crawls(config, store))
     assert upstream.package_requests() == [] and upstream.bill_requests() == []
+
+
+def test_a_bill_matched_only_by_a_removed_phrase_leaves_the_watch_and_comes_back_with_it(
+        tmp_path: Path, upstream: Upstream) -> None:
+    """A watch reading "BREATHE Act" and "Ending Qualified Immunity Act" holds both bills; the second
+    phrase is removed: that bill leaves the watch (its status, digest and alerts), the BREATHE Act
+    stays, nothing stored is lost. Put back, the phrase brings the bill back."""
+    eqia = derive_bill(federal("BILLSTATUS-117hr6658.xml"), CONGRESS, "s", 61, title="Ending Qualified Immunity Act",
+                       old_title="Protecting Family and Small Business Tax Cuts Act of 2022")
+    upstream.move("s", 61, eqia, NEWER)
+    both = campaign_watch("BREATHE Act", "Ending Qualified Immunity Act")
+    config = write_config(tmp_path, upstream.server, both)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    assert watch_links(store) == {("campaign", "bill:hr7-118"), ("campaign", "bill:s61-118")}
+
+    config = write_config(tmp_path, upstream.server, campaign_watch("BREATHE Act"))
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert watch_links(store) == {("campaign", "bill:hr7-118")}
+    with store.session() as session:
+        from tracker import models
+
+        assert session.get(models.Entity, "bill:s61-118") is not None  # its record stays
+
+    config = write_config(tmp_path, upstream.server, both)
+    run_crawls(config, store)
+    assert watch_links(store) == {("campaign", "bill:hr7-118"), ("campaign", "bill:s61-118")}

@@ -118,10 +118,11 @@ class GovinfoCursor(Cursor):
     index: Section[str] = field(default_factory=Section)  # the sitemap index's listing (for a 304)
     checked: Section[str] = field(default_factory=Section)  # named bill -> its last direct request
     titles: Section[str] = field(default_factory=Section)  # Congress+type -> title phrases it was read for
+    watches: Section[str] = field(default_factory=Section)  # bill watch id -> a fingerprint of its config
     reread: list[str] | None = None  # bills a parser upgrade still owes a whole read
     extra: dict[str, Any] = field(default_factory=dict)
 
-    SECTIONS = ("lastmod", "sitemaps", "index", "checked", "titles")
+    SECTIONS = ("lastmod", "sitemaps", "index", "checked", "titles", "watches")
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> Self:

@@ -8,6 +8,19 @@ from tracker.cursors import Cursor
 from tracker.records import Validators
 
 
+@dataclass(frozen=True)
+class BillRule:
+    """What a federal bill watch holds by its config: the bills it names (entity keys) and the
+    title phrases it reads in its Congresses, matched as the watch says."""
+
+    watch_id: str
+    numbers: frozenset[str]
+    titles: tuple[str, ...] = ()
+    congresses: tuple[int, ...] = ()
+    title_contains: bool = False
+    official_titles: bool = False
+
+
 @dataclass
 class SourceReport:
     source_id: str
@@ -42,6 +55,9 @@ class SourceReport:
     # The spider keeps only validators of listings it handled whole (GovInfo's sitemaps): saved
     # even after an error elsewhere (a mistyped bill's 404 would make every run read them whole).
     validators_vetted: bool = False
+    # Bill watches whose config changed since they were last crawled: the bills they no longer hold
+    # (a number taken out, a phrase removed) leave them (tracker/runs.py).
+    rules: list[BillRule] = field(default_factory=list)
     # Entities a config names for watches (entity key -> watch ids), e.g. bills named by number:
     # linked to those watches if stored already, though this crawl stored nothing (a 304, no request).
     held: dict[str, list[str]] = field(default_factory=dict)

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
+from tracker.bills.titles import title_matches
 from tracker.lock import process_alive
-from tracker.records import Meeting, load_record
+from tracker.records import Bill, Meeting, load_record
 from tracker.report import SourceReport
 from tracker.store import Store, save_validators
 
@@ -94,6 +95,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             run.not_modified = report.not_modified
             run.bytes = report.bytes
             _leave_unfollowed(session, report)
+            _let_go_of_bills(session, report)
             _link_held(session, report)
             if report.complete_listing and report.ok:  # after any error, a meeting not seen may just be unread
                 _mark_missing(session, report, finished)
@@ -199,6 +201,33 @@ def _leave_unfollowed(session: Session, report: SourceReport) -> None:
                                                            m.WatchEntity.entity_key.in_(sorted(report.unfollowed))))
         if gone.rowcount:
             log.info("%s: %d meetings of bodies not followed left the watch", report.source_id, gone.rowcount)
+
+
+def _let_go_of_bills(session: Session, report: SourceReport) -> None:
+    """Bills a watch's config no longer holds (a number taken out, a title phrase removed or its
+    Congress no longer read) leave it, unalerted: no longer in its digest, `status` or alerts.
+    Their records and changes stay; named again, the watch holds them at once (`_link_held`)."""
+    for rule in report.rules:
+        linked = session.scalars(select(m.WatchEntity.entity_key).where(
+            m.WatchEntity.watch_id == rule.watch_id, m.WatchEntity.entity_key.like("bill:%"))).all()
+        gone = []
+        for key in linked:
+            if key in rule.numbers:
+                continue
+            if rule.titles:
+                content = session.scalar(select(m.Snapshot.content).join(
+                    m.Entity, m.Entity.current_snapshot_id == m.Snapshot.id).where(m.Entity.key == key))
+                bill = load_record("bill", content) if content else None
+                if isinstance(bill, Bill) and bill.congress in rule.congresses and any(
+                        title_matches(bill, phrase, contains=rule.title_contains, official=rule.official_titles)
+                        for phrase in rule.titles):
+                    continue
+            gone.append(key)
+        if gone:
+            session.execute(delete(m.WatchEntity).where(m.WatchEntity.watch_id == rule.watch_id,
+                                                        m.WatchEntity.entity_key.in_(gone)))
+            log.info("%s: %d bill(s) the watch %s no longer holds left it", report.source_id, len(gone),
+                     rule.watch_id)
 
 
 def _link_held(session: Session, report: SourceReport) -> None:
