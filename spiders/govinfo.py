@@ -203,7 +203,7 @@ class GovinfoSpider(TrackerSpider):
         # holds, a number taken out or a phrase removed: tracker/runs.py, from its rule.
         for watch in watches:
             rule = BillRule(watch.id, frozenset(number.entity for number in watch.numbers), tuple(watch.titles),
-                            tuple(self.congresses_of(watch)) if watch.titles else (), watch.title_contains,
+                            tuple(watch.congresses) if watch.titles else (), watch.title_contains,
                             watch.official_titles)
             shape = hashlib.sha256(json.dumps([sorted(rule.numbers), rule.titles, rule.congresses, rule.title_contains,
                                                rule.official_titles]).encode()).hexdigest()[:16]

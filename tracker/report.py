@@ -11,7 +11,8 @@ from tracker.records import Validators
 @dataclass(frozen=True)
 class BillRule:
     """What a federal bill watch holds by its config: the bills it names (entity keys) and the
-    title phrases it reads in its Congresses, matched as the watch says."""
+    title phrases it matches, as the watch says, in the Congresses it names (none named: in any,
+    so a new Congress does not take last Congress's bills from a watch "across Congresses")."""
 
     watch_id: str
     numbers: frozenset[str]

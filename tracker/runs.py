@@ -218,7 +218,7 @@ def _let_go_of_bills(session: Session, report: SourceReport) -> None:
                 content = session.scalar(select(m.Snapshot.content).join(
                     m.Entity, m.Entity.current_snapshot_id == m.Snapshot.id).where(m.Entity.key == key))
                 bill = load_record("bill", content) if content else None
-                if isinstance(bill, Bill) and bill.congress in rule.congresses and any(
+                if isinstance(bill, Bill) and (not rule.congresses or bill.congress in rule.congresses) and any(
                         title_matches(bill, phrase, contains=rule.title_contains, official=rule.official_titles)
                         for phrase in rule.titles):
                     continue
