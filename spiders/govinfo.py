@@ -210,6 +210,7 @@ class GovinfoSpider(TrackerSpider):
             if watches_before.get(watch.id) != shape:
                 self.report.rules.append(rule)
                 self.learned.watches[watch.id] = shape
+        self.learned.watches.forget(sorted(set(watches_before) - {w.id for w in everyone}))  # gone from the config
         self.title_groups = {f"{c}{t}" for c in self.title_congresses for t in BILL_TYPES}
         # A phrase no watch of the config reads any more leaves the record (its Congress no title
         # watch reads: the whole record), so one added back reads the Congress whole again: files
