@@ -63,7 +63,7 @@ from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress, ordina
 from tracker.bills.billstatus import BillParseError, parse_billstatus
 from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
-from tracker.cursors import GovinfoCursor, Section
+from tracker.cursors import GovinfoCursor, Section, fingerprint
 from tracker.records import Item, Validators
 from tracker.report import BillRule
 from tracker.safexml import parse_xml
@@ -205,8 +205,8 @@ class GovinfoSpider(TrackerSpider):
             rule = BillRule(watch.id, frozenset(number.entity for number in watch.numbers), tuple(watch.titles),
                             tuple(watch.congresses) if watch.titles else (), watch.title_contains,
                             watch.official_titles)
-            shape = hashlib.sha256(json.dumps([sorted(rule.numbers), rule.titles, rule.congresses, rule.title_contains,
-                                               rule.official_titles]).encode()).hexdigest()[:16]
+            shape = fingerprint([sorted(rule.numbers), rule.titles, rule.congresses, rule.title_contains,
+                                 rule.official_titles])
             if watches_before.get(watch.id) != shape:
                 self.report.rules.append(rule)
                 self.learned.watches[watch.id] = shape
@@ -221,13 +221,14 @@ class GovinfoSpider(TrackerSpider):
             congress_of = re.match(r"\d+", group)
             if group not in config_groups or not congress_of:
                 self.learned.titles.forget([group])
-            elif record.startswith(_PHRASES):
+                continue
+            phrases = self.title_phrases(int(congress_of.group()), config_titles)
+            if record.startswith(_PHRASES):
                 read = set(record.removeprefix(_PHRASES).split())
-                if (kept := read & self.title_phrases(int(congress_of.group()), config_titles)) != read:
+                if (kept := read & phrases) != read:
                     self.learned.titles[group] = _PHRASES + " ".join(sorted(kept))
             elif record == self.legacy_titles_signature(int(congress_of.group()), config_titles):
-                self.learned.titles[group] = _PHRASES + " ".join(sorted(
-                    self.title_phrases(int(congress_of.group()), config_titles)))
+                self.learned.titles[group] = _PHRASES + " ".join(sorted(phrases))
         self.named_groups: dict[str, list[BillNumber]] = {}
         for bill in sorted(self.bills):
             self.named_groups.setdefault(group_of(bill), []).append(bill)
@@ -265,8 +266,7 @@ class GovinfoSpider(TrackerSpider):
     def title_phrases(self, congress: int, watches: list[BillWatch] | None = None) -> set[str]:
         """A fingerprint of each (watch, phrase) that reads this Congress, with how it matches: of
         this run's title watches, or of `watches`."""
-        return {hashlib.sha256(json.dumps([w.id, phrase, w.title_contains, w.official_titles]).encode())
-                .hexdigest()[:16]
+        return {fingerprint([w.id, phrase, w.title_contains, w.official_titles])
                 for w in (self.title_watches if watches is None else watches)
                 if congress in self.congresses_of(w) for phrase in w.titles}
 

@@ -242,10 +242,16 @@ class ListingCursor(Cursor):
                    extra=_rest(data, ("parser", "bodies", "keywords", "held", "unsaved")))
 
 
+def fingerprint(value: Any) -> str:
+    """A short stable hash of a JSON value: how a cursor remembers a piece of config it was read
+    with (keywords, a title phrase, a watch's numbers), to tell when it changed."""
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()[:16]
+
+
 def keywords_fingerprint(keywords: Sequence[str]) -> str:
-    """A watch's keywords as a listing's cursor remembers them: a short hash of the list as given
-    (its order is the order a meeting's item lists its matches in, so it counts too)."""
-    return hashlib.sha256(json.dumps(list(keywords)).encode()).hexdigest()[:16]
+    """A watch's keywords as a listing's cursor remembers them: the list as given (its order is the
+    order a meeting's item lists its matches in, so it counts too)."""
+    return fingerprint(list(keywords))
 
 
 @dataclass

@@ -208,15 +208,16 @@ def _let_go_of_bills(session: Session, report: SourceReport) -> None:
     Congress no longer read) leave it, unalerted: no longer in its digest, `status` or alerts.
     Their records and changes stay; named again, the watch holds them at once (`_link_held`)."""
     for rule in report.rules:
-        linked = session.scalars(select(m.WatchEntity.entity_key).where(
-            m.WatchEntity.watch_id == rule.watch_id, m.WatchEntity.entity_key.like("bill:%"))).all()
+        linked = session.execute(  # each bill the watch holds, with its current snapshot: one query
+            select(m.WatchEntity.entity_key, m.Snapshot.content)
+            .join(m.Entity, m.Entity.key == m.WatchEntity.entity_key)
+            .outerjoin(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id)
+            .where(m.WatchEntity.watch_id == rule.watch_id, m.WatchEntity.entity_key.like("bill:%"))).all()
         gone = []
-        for key in linked:
+        for key, content in linked:
             if key in rule.numbers:
                 continue
             if rule.titles:
-                content = session.scalar(select(m.Snapshot.content).join(
-                    m.Entity, m.Entity.current_snapshot_id == m.Snapshot.id).where(m.Entity.key == key))
                 bill = load_record("bill", content) if content else None
                 if isinstance(bill, Bill) and (not rule.congresses or bill.congress in rule.congresses) and any(
                         title_matches(bill, phrase, contains=rule.title_contains, official=rule.official_titles)
