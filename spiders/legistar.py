@@ -39,7 +39,7 @@ from tracker.meetings.legistar import (
     normalize_matter,
 )
 from tracker.meetings.officers import body_members, person_ids
-from tracker.records import AgendaItem, Body, Item
+from tracker.records import AgendaItem, Body, Item, items_for
 from tracker.sources import SOURCES, LegistarWatch
 
 LOOK_BACK = timedelta(days=7)
@@ -93,6 +93,10 @@ class LegistarSpider(TrackerSpider):
         self.sent: set[str] = set()  # the meetings handed to the store (`closed`)
         self.matters_asked: set[str] = set()
         self.bodies: dict[int, str] = {}  # bodies meeting in the window: id -> name
+        # Every watch of this client (this one included): a meeting two of them hold is one record,
+        # whose items say which watch's keywords they match (`_keywords`).
+        self.siblings = [(w.id, list(w.keywords), list(w.source.bodies)) for w in config.meetings
+                         if isinstance(w.source, LegistarWatch) and w.source.client == self.client]
 
     def _date_old_fingerprints(self) -> None:
         """Fingerprints written before a meeting's day was kept get today's: they are forgotten a
@@ -205,7 +209,7 @@ class LegistarSpider(TrackerSpider):
                 continue  # an old meeting modified upstream that we never followed: not news
             if in_window and event.get("EventBodyId") is not None:
                 self.bodies[int(event["EventBodyId"])] = str(event.get("EventBodyName") or "")
-            fingerprint = event_fingerprint(event, self.watch.keywords, self.parser_version)
+            fingerprint = event_fingerprint(event, self._keywords(event), self.parser_version)
             if known is not None and known.fingerprint == fingerprint:
                 yield from self._meeting(event, None, fingerprint)
             else:
@@ -312,9 +316,9 @@ class LegistarSpider(TrackerSpider):
         if rows is None:
             yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
             return
-        items = normalize_items(rows, self.watch.keywords)
+        items = normalize_items(rows, self._keywords(event))
         yield from self._meeting(event, items, fingerprint)
-        for item in items:
+        for item in items_for(items, self.watch.id):  # this watch follows the matters on its own matches
             matter_id = str(item["matter_id"]) if item["matter_id"] is not None else None
             if not item["keywords"] or matter_id is None:
                 continue
@@ -323,6 +327,14 @@ class LegistarSpider(TrackerSpider):
                     mark is None or (item["matter_status"] and item["matter_status"] != mark.status)):
                 self.matters_asked.add(matter_id)
                 yield self._history(item_matter_fields(item))
+
+    def _keywords(self, event: dict[str, Any]) -> list[str] | dict[str, list[str]]:
+        """What an event's items are matched with: this watch's keywords, or, where other watches
+        of the client hold the event too (by their bodies), each holding watch's by its id. Every
+        holder's crawl then stores the same record: else each would rewrite the items' matches with
+        its own keywords, and the watch storing second never be told of its own item."""
+        holders = {watch_id: keywords for watch_id, keywords, bodies in self.siblings if in_bodies(event, bodies)}
+        return holders if len(holders) > 1 else list(self.watch.keywords)
 
     def _meeting(self, event: dict[str, Any], items: list[AgendaItem] | None,
                  fingerprint: str | None) -> Iterator[Item]:

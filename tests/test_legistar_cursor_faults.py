@@ -30,6 +30,7 @@ from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.legistar_api import LegistarApi
 from tracker.demo.replay import ReplayServer
+from tracker.outbox import close_bundles
 from tracker.records import canonical_json, text_hash
 from tracker.sources import SOURCES
 from tracker.store import Store
@@ -422,3 +423,80 @@ def test_legistar_an_unlisted_meeting_answered_null_is_taken_as_gone(
     assert replay.count("/v1/nyc/events/20111") == 0  # asked once, the run before, then forgotten
     status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
     assert status[NYC + "20111"]["missing"]
+
+
+def _owed(store: Store, subscriber: str) -> list[tuple[str, str]]:
+    """(kind, summary) of every change owed to the subscriber, in order."""
+    from sqlalchemy import select
+
+    with store.session() as session:
+        return [(kind, summary) for kind, summary in session.execute(
+            select(m.Change.kind, m.Change.summary).join(m.Delivery, m.Delivery.change_id == m.Change.id)
+            .where(m.Delivery.subscriber_id == subscriber).order_by(m.Change.id))]
+
+
+def test_two_watches_of_one_meeting_are_each_told_of_their_own_items_only(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two campaigns watch the same Public Safety committee of the NYC client: "safety" for police
+    words, "budget" for "budget". Its hearing 20111 gets a police item and a budget item. Each
+    campaign's subscriber is told of its own item, once, and its meeting shows its own items only;
+    the record is the same whichever watch stores it, so a quiet run stores nothing new. (Each
+    watch's crawl rewrote the items' matches with its own keywords: the watch storing second was
+    never told of its item, and each run's two crawls made two new snapshots.)"""
+    from sqlalchemy import func, select
+
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    safety = ["Committee on Public Safety"]
+    path = nyc_watches(tmp_path, replay, ("safety", safety, KEYWORDS), ("budget", safety, ["budget"]))
+    path.write_text(path.read_text()
+                    + '[[subscribers]]\nid = "ana"\nnotify = ["json://127.0.0.1:9/"]\nfollow = ["safety"]\n'
+                    + '[[subscribers]]\nid = "bo"\nnotify = ["json://127.0.0.1:9/"]\nfollow = ["budget"]\n'
+                    + '[[subscribers]]\nid = "cy"\nnotify = ["json://127.0.0.1:9/"]\nfollow = ["budget"]\n'
+                    + 'mode = "daily"\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    assert all(r.ok for r in run_crawls(config, store))
+    assert changes_json(store) == []
+
+    nyc = legistar.client("nyc")
+    nyc.events[20111]["EventLastModifiedUtc"] = "2023-06-01T12:30:00"
+    nyc.eventitems[20111] = [
+        *nyc.eventitems[20111],
+        derived_item(900004, "Oversight of NYPD overtime", "Committee", 3) | {"EventItemMatterId": None},
+        derived_item(900005, "Participatory budget hearing", "Committee", 4) | {"EventItemMatterId": None}]
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+
+    assert [kind for kind, _ in _owed(store, "ana")] == ["agenda.item_added"]
+    assert "Oversight of NYPD overtime (NYPD)" in _owed(store, "ana")[0][1]
+    assert [kind for kind, _ in _owed(store, "bo")] == ["agenda.item_added"]
+    assert "Participatory budget hearing (budget)" in _owed(store, "bo")[0][1]
+    assert [c["data"]["title"] for c in changes_json(store, watch="budget")] == ["Participatory budget hearing"]
+    assert [c["data"]["title"] for c in changes_json(store, watch="safety")] == ["Oversight of NYPD overtime"]
+
+    hearings = {(mt["watch"], mt["entity"]): mt for mt in status_json(store, config)["meetings"]}
+    assert [(i["title"], i["keywords"]) for i in hearings[("budget", NYC + "20111")]["items"]] == [
+        ("Participatory budget hearing", ["budget"])]
+    safety_items = [(i["title"], i["keywords"]) for i in hearings[("safety", NYC + "20111")]["items"]]
+    assert ("Oversight of NYPD overtime", ["NYPD"]) in safety_items
+    assert not any("budget" in keywords for _, keywords in safety_items)
+
+    with store.session() as session:
+        snapshots = session.scalar(select(func.count()).select_from(m.Snapshot)
+                                   .where(m.Snapshot.entity_key == NYC + "20111"))
+    nyc.events[20111]["EventLastModifiedUtc"] = "2023-06-01T14:30:00"  # read again, nothing else moved
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T15:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(m.Snapshot)
+                              .where(m.Snapshot.entity_key == NYC + "20111")) == snapshots
+    assert len(_owed(store, "ana")) == 1 and len(_owed(store, "bo")) == 1
+
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-02T23:00:00Z")  # cy's daily bundle: the budget item alone
+    assert close_bundles(store, config) == 1
+    with store.session() as session:
+        bundled = session.scalars(select(m.Change.summary).join(m.DeliveryChange, m.DeliveryChange.change_id == m.Change.id)
+                                  .join(m.Delivery, m.Delivery.id == m.DeliveryChange.delivery_id)
+                                  .where(m.Delivery.subscriber_id == "cy")).all()
+    assert len(bundled) == 1 and "Participatory budget hearing (budget)" in bundled[0]

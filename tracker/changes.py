@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,19 @@ class Change:
 # store counts the entity's earlier such changes into their dedupe key (tracker/store.py), so a
 # second cancellation at the same time is told, while the same one diffed twice is not.
 TOGGLES = frozenset({"meeting.cancelled", "meeting.restored"})
+
+
+def told_only_to(data: dict[str, Any] | None) -> str | None:
+    """The one watch a change is for (an agenda item matching that watch's keywords, on a meeting
+    several watches of one Legistar client hold: data "watch"); None: every watch holding its entity."""
+    watch = (data or {}).get("watch")
+    return watch if isinstance(watch, str) else None
+
+
+def scope_of(changes: Iterable[Any]) -> str | None:
+    """The one watch a set of changes (each with `data`) is all for, else None."""
+    scopes = {told_only_to(change.data) for change in changes}
+    return scopes.pop() if len(scopes) == 1 else None
 
 
 def dedupe_key(entity: str, kind: str, *parts: object) -> str:

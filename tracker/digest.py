@@ -44,7 +44,7 @@ from tracker.queries import (
     state_directory,
     watch_entities,
 )
-from tracker.records import Bill, Matter, MeetingStatus, Record, StateBill
+from tracker.records import Bill, Matter, MeetingStatus, Record, StateBill, items_for
 from tracker.safetext import one_line, web_url
 from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
 from tracker.states import STATES, state_info
@@ -495,7 +495,7 @@ def _agenda_reasons(mt: MeetingView, followed: dict[str, str | None],
     """Why a meeting matters, item by item: the watch's keywords, a matter the watch follows, a bill
     the campaigns watch named in its title. Items matching nothing are left out."""
     reasons = []
-    for item in mt.record.items:
+    for item in items_for(mt.record.items, mt.watch):
         title, matter, keywords = item.get("title"), item.get("matter"), item.get("keywords") or []
         bill = None
         if named is not None and title:

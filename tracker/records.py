@@ -101,6 +101,18 @@ class AgendaItem(TypedDict, total=False):
     agenda_note: str | None
     minutes_note: str | None
     attachments: list[dict[str, Any]]
+    # Legistar, a meeting two or more watches of one client hold: the keywords of each watch the
+    # item matches (`keywords` is then their union). Each watch sees and is told only its own.
+    watches: dict[str, list[str]]
+
+
+def items_for(items: list[AgendaItem], watch_id: str | None) -> list[AgendaItem]:
+    """Every item as one watch sees it: `keywords` the ones of that watch it matches (None: every
+    watch's, as one message to several campaigns shows them)."""
+    if watch_id is None:
+        return items
+    return [{**item, "keywords": item["watches"].get(watch_id, [])} if "watches" in item else item
+            for item in items]
 
 
 class BillAction(TypedDict, total=False):
@@ -272,7 +284,12 @@ class Meeting(Stored):
 
     @property
     def matching_items(self) -> list[AgendaItem]:
-        return [item for item in self.items if item.get("keywords")]
+        """Items matching any watch's keywords (`matching_items_for` gives one watch's)."""
+        return self.matching_items_for(None)
+
+    def matching_items_for(self, watch_id: str | None) -> list[AgendaItem]:
+        """The items matching this watch's keywords, each naming those (`items_for`)."""
+        return [item for item in items_for(self.items, watch_id) if item.get("keywords")]
 
     @property
     def links(self) -> list[Document]:

@@ -27,7 +27,7 @@ from tracker import models as m
 from tracker.config import Config, Subscriber, reminder_offset
 from tracker.people import active_subscribers, subscriber_named
 from tracker.queries import current_record, meetings_starting, watch_entities
-from tracker.records import Matter, Meeting, MeetingStatus
+from tracker.records import Matter, Meeting, MeetingStatus, items_for
 from tracker.store import Store
 from tracker.targets import targets_of
 
@@ -77,10 +77,10 @@ def due_at(start: datetime, reminder: str, zone: ZoneInfo, daily_at: str) -> dat
     return morning
 
 
-def reasons(meeting: Meeting, followed: dict[str, str | None]) -> list[Reason]:
+def reasons(meeting: Meeting, followed: dict[str, str | None], watch_id: str) -> list[Reason]:
     """Why a meeting matters to its campaign, item by item (items matching nothing left out)."""
     found = []
-    for item in meeting.items:
+    for item in items_for(meeting.items, watch_id):
         matter, keywords = item.get("matter"), list(item.get("keywords") or [])
         is_followed = bool(matter) and matter in followed
         if keywords or is_followed:
@@ -137,7 +137,7 @@ def owe_reminders(store: Store, config: Config) -> int:
                     continue
                 if matters is None:
                     matters = followed_matters(session, watch.id)
-                if not reasons(meeting, matters):
+                if not reasons(meeting, matters, watch.id):
                     continue
                 start = clock.parse_instant(meeting.start)
                 zone = ZoneInfo(meeting.timezone or str(config.display_zone(watch.id)))
@@ -183,7 +183,7 @@ def reminder_stands(session: Session, config: Config, subscriber_id: str, note: 
         return None
     if clock.parse_instant(note["start"]) <= clock.now():
         return None
-    why = reasons(meeting, followed_matters(session, note["watch"]))
+    why = reasons(meeting, followed_matters(session, note["watch"]), note["watch"])
     return Standing(meeting, why) if why else None
 
 

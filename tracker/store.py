@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import clock, secrets
 from tracker import models as m
-from tracker.changes import TOGGLES
+from tracker.changes import TOGGLES, told_only_to
 from tracker.records import Item, Record, Validators, canonical_json, load_record, text_hash
 from tracker.sources import DIFFERS, Differ
 
@@ -314,7 +314,7 @@ def _record_changes(session: Session, item: Item, previous: Record | None, diffe
         if session.scalar(select(m.Change.id).where(m.Change.dedupe_key == key)):
             continue
         row = m.Change(
-            dedupe_key=key, kind=change.kind, entity_key=item.key, watch_id=watch_id,
+            dedupe_key=key, kind=change.kind, entity_key=item.key, watch_id=told_only_to(change.data) or watch_id,
             summary=change.summary, data=change.data, url=change.url, detected_at=now,
             occurred_at=change.occurred_at, run_id=run_id,
         )

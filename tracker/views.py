@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock, people
 from tracker import models as m
+from tracker.changes import told_only_to
 from tracker.clock import iso_z
 from tracker.config import Config
 from tracker.cursors import OpenStatesCursor
@@ -166,7 +167,8 @@ class MeetingView:
             livestream_url=meeting.livestream_url, url=meeting.url,
             documents=[DocumentView.of(doc) for doc in meeting.links],
             missing=watched.missing_since is not None,
-            items=[ItemView(i.get("title"), i.get("matter"), i.get("keywords") or []) for i in meeting.matching_items],
+            items=[ItemView(i.get("title"), i.get("matter"), i.get("keywords") or [])
+                   for i in meeting.matching_items_for(watch_id)],
             zone=str(zone), record=meeting)
 
     @property
@@ -524,7 +526,8 @@ def list_changes(
     with store.session() as session:
         return [ChangeView(id=row.id, kind=row.kind, watch=watch or row.watch_id, entity=row.entity_key,
                            summary=row.summary, detected_at=iso_z(row.detected_at), occurred_at=row.occurred_at,
-                           url=row.url, data=row.data) for row in session.execute(query)]
+                           url=row.url, data=row.data) for row in session.execute(query)
+                if watch is None or told_only_to(row.data) in (None, watch)]  # another watch's own: not this one's
 
 
 def glob_to_like(pattern: str) -> str:

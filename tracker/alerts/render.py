@@ -19,6 +19,7 @@ from sqlalchemy import select
 from tracker import clock, states, templating
 from tracker import models as m
 from tracker.alerts.lease import DeliveryRow
+from tracker.changes import scope_of
 from tracker.config import Config, Subscriber
 from tracker.contacts import bill_contact_lines, bill_contacts, sponsor_line
 from tracker.meetings.participation import Participation, how_to_take_part, take_part
@@ -30,7 +31,7 @@ from tracker.queries import (
     entity_watches,
     state_directory,
 )
-from tracker.records import Bill, Meeting, Record, StateBill
+from tracker.records import AgendaItem, Bill, Meeting, Record, StateBill
 from tracker.reminders import ReminderNote, note_of, reminded, reminder_stands
 from tracker.safetext import one_line, web_url
 from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
@@ -71,10 +72,14 @@ class MeetingFacts:
     link: str | None
     link_label: str
     calendar: str | None
+    items: list[AgendaItem]  # its agenda items matching the keywords of the watch in scope (else any watch's)
 
 
-def meeting_facts(record: Record | None, key: str, watch_id: str | None, config: Config) -> MeetingFacts | None:
-    """The facts of a meeting alert; None for anything that is not a meeting's record."""
+def meeting_facts(record: Record | None, key: str, watch_id: str | None, config: Config, *,
+                  scope: str | None = None) -> MeetingFacts | None:
+    """The facts of a meeting alert; None for anything that is not a meeting's record. `scope`: the
+    one watch whose matching items it names (a reminder's, an item told to one watch only); None
+    names every watch's, for a message that reaches several campaigns alike."""
     if not isinstance(record, Meeting):
         return None
     site = str(config.digest.url).rstrip("/") if config.digest.url else None
@@ -87,7 +92,8 @@ def meeting_facts(record: Record | None, key: str, watch_id: str | None, config:
         link, label = _listing_url(config, watch_id), "Where it is listed"
     return MeetingFacts(record=record, participation=take_part(record.comment),
                         watch_live=web_url(record.livestream_url) or web_url(video), link=link, link_label=label,
-                        calendar=f"{site}/{meeting_page(key)}.ics" if site else None)
+                        calendar=f"{site}/{meeting_page(key)}.ics" if site else None,
+                        items=record.matching_items_for(scope))
 
 
 def _listing_url(config: Config, watch_id: str | None) -> str | None:
@@ -169,7 +175,7 @@ def _change_context(session: Any, change: m.Change, config: Config) -> dict[str,
     zone = config.display_zone(change.watch_id)
     return {"change": change, "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0],
             "words": change_words(change.kind, change.data),
-            "meeting": meeting_facts(entity, change.entity_key, change.watch_id, config)}
+            "meeting": meeting_facts(entity, change.entity_key, change.watch_id, config, scope=scope_of([change]))}
 
 
 def _group_context(session: Any, changes: list[m.Change], config: Config) -> dict[str, Any]:
@@ -185,7 +191,7 @@ def _group_context(session: Any, changes: list[m.Change], config: Config) -> dic
     return {"changes": newest_first, "change": lead_change(newest_first), "entity": entity,
             "zone": str(config.display_zone(first.watch_id)), "kind": kind,
             "headline": headline(newest_first, entity), "campaigns": [names[w] for w in watch_ids],
-            "meeting": meeting_facts(entity, first.entity_key, first.watch_id, config)}
+            "meeting": meeting_facts(entity, first.entity_key, first.watch_id, config, scope=scope_of(changes))}
 
 
 @dataclass
@@ -280,7 +286,7 @@ def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Conf
     names = {w.id: w.name for w in config.meetings}
     roster = body_members_now(session, note["meeting"])
     context = {
-        "meeting": meeting_facts(meeting, note["meeting"], note["watch"], config),
+        "meeting": meeting_facts(meeting, note["meeting"], note["watch"], config, scope=note["watch"]),
         "zone": meeting.timezone or str(config.display_zone(note["watch"])),
         "label": meeting_label(meeting), "ahead": _ahead(clock.parse_instant(note["start"]) - clock.now()),
         "campaign": names.get(note["watch"], note["watch"]), "reminder": note["reminder"],

@@ -45,13 +45,19 @@ def diff_meeting(old: Meeting | None, new: Meeting, entity: str) -> list[Change]
     seen = {item.get("key") or item.get("title") for item in old.items}
     for item in new.items:
         key = item.get("key") or item.get("title")
-        if item.get("keywords") and key not in seen:
+        if not item.get("keywords") or key in seen:
+            continue
+        # A meeting several watches hold (tracker/records.py `items_for`): each watch is told of the
+        # item with its own keywords, and only it, or not at all when none of them match.
+        for watch, keywords in sorted(item["watches"].items()) if "watches" in item else [(None, item["keywords"])]:
+            if not keywords:
+                continue
+            data = {"meeting": entity, "title": item.get("title"), "matter": item.get("matter"), "keywords": keywords}
+            if watch is not None:
+                data["watch"] = watch
             changes.append(Change(
-                "agenda.item_added", entity,
-                f"{label} on {when}: {item.get('title')} ({', '.join(item['keywords'])})",
-                dedupe_key(entity, "agenda.item_added", key),
-                {"meeting": entity, "title": item.get("title"), "matter": item.get("matter"),
-                 "keywords": item["keywords"]}, url, new.date))
+                "agenda.item_added", entity, f"{label} on {when}: {item.get('title')} ({', '.join(keywords)})",
+                dedupe_key(entity, "agenda.item_added", key, *([watch] if watch else [])), data, url, new.date))
     return changes
 
 

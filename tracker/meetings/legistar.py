@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -66,12 +66,15 @@ def event_start(event: dict[str, Any], zone: str) -> tuple[str | None, str | Non
     return utc_iso(datetime.combine(day, clock), zone), day.isoformat(), False
 
 
-def event_fingerprint(event: dict[str, Any], keywords: Sequence[str], parser_version: str) -> str:
-    """Hash of an event's own fields, its modification stamp included (and the watch's keywords,
-    which decide matching items, and the parser version, which reads them): when it is unchanged
-    the event's items need not be fetched again."""
+def event_fingerprint(event: dict[str, Any], keywords: Sequence[str] | Mapping[str, Sequence[str]],
+                      parser_version: str) -> str:
+    """Hash of an event's own fields, its modification stamp included (and the keywords, which
+    decide matching items: the watch's, or each holding watch's by its id, and the parser version,
+    which reads them): when it is unchanged the event's items need not be fetched again."""
     fields = {k: v for k, v in event.items() if k not in _VOLATILE}
-    text = json.dumps([fields, sorted(keywords), parser_version], sort_keys=True, default=str)
+    said: Any = ({watch: sorted(words) for watch, words in keywords.items()} if isinstance(keywords, Mapping)
+                 else sorted(keywords))
+    text = json.dumps([fields, said, parser_version], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -91,9 +94,13 @@ def _text(value: Any) -> str | None:
     return cleaned or None
 
 
-def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str]) -> list[AgendaItem]:
+def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str] | Mapping[str, Sequence[str]]) -> list[AgendaItem]:
     """Agenda (and minutes-only) items, in agenda order, each with the keywords it matches in its
-    title, matter name or attachment names."""
+    title, matter name or attachment names. `keywords` by watch id, for a meeting several watches
+    of the client hold: each item says which watch's it matches (`watches`), `keywords` their
+    union, so every watch's crawl stores the same record (`records.items_for`)."""
+    by_watch = dict(keywords) if isinstance(keywords, Mapping) else None
+    every = sorted({k for words in by_watch.values() for k in words}) if by_watch is not None else keywords
     items: list[AgendaItem] = []
     for row in rows:
         attachments = [
@@ -102,9 +109,9 @@ def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str]) -> list
         ]
         title = _text(row.get("EventItemTitle")) or _text(row.get("EventItemMatterName"))
         found = match_keywords(
-            [title, row.get("EventItemMatterName"), *(a["name"] for a in attachments)], keywords
+            [title, row.get("EventItemMatterName"), *(a["name"] for a in attachments)], every
         )
-        items.append({
+        item: AgendaItem = {
             "key": str(row.get("EventItemId")),
             "sequence": row.get("EventItemAgendaSequence"),
             "minutes_sequence": row.get("EventItemMinutesSequence"),
@@ -121,7 +128,11 @@ def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str]) -> list
             "minutes_note": _text(row.get("EventItemMinutesNote")),
             "attachments": attachments if found else [],
             "keywords": found,
-        })
+        }
+        if by_watch is not None:
+            item["watches"] = {watch: [k for k in words if k in found]
+                               for watch, words in sorted(by_watch.items()) if any(k in found for k in words)}
+        items.append(item)
     items.sort(key=lambda i: (i["sequence"] is None, i["sequence"] or 0, i["minutes_sequence"] or 0, i["key"]))
     return items
 
