@@ -139,9 +139,10 @@ def save_validators(session: Session, validators: Validators, now: datetime) -> 
 def load_validators(store: Store) -> dict[str, Validators]:
     """All stored validators by their key (`Validators.key`, with the masked URL): loaded once before a
     crawl, not per request."""
+    # Plain rows, not ORM objects: a store of 100,000 validators loaded in 2.2 s as objects.
+    query = select(m.HttpValidator.url_hash, m.HttpValidator.url, m.HttpValidator.etag, m.HttpValidator.last_modified)
     with store.session() as session:
-        return {row.url_hash: Validators(row.url, row.etag, row.last_modified)
-                for row in session.scalars(select(m.HttpValidator))}
+        return {key: Validators(url, etag, last_modified) for key, url, etag, last_modified in session.execute(query)}
 
 
 # -- ingest -------------------------------------------------------------------------------
