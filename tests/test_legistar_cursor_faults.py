@@ -500,3 +500,90 @@ def test_two_watches_of_one_meeting_are_each_told_of_their_own_items_only(
                                   .join(m.Delivery, m.Delivery.id == m.DeliveryChange.delivery_id)
                                   .where(m.Delivery.subscriber_id == "cy")).all()
     assert len(bundled) == 1 and "Participatory budget hearing (budget)" in bundled[0]
+
+
+HEARING = NYC + "20111"  # the Public Safety hearing of June 26, on "NYPD Response to Mental Health Crises"
+
+
+def test_a_keyword_added_to_a_legistar_watch_tells_the_items_it_now_matches(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watch adds "mental health" to its keywords: the hearing already held in the window with
+    an item on it is told once (`agenda.item_added`, the new keyword), as a listing's new match is;
+    the next run is quiet. (Every item of a Legistar meeting is stored, matching or not: an item
+    already seen was never news again, so the new keyword's matches were never told.)"""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    safety = ["Committee on Public Safety"]
+    config = load_config(nyc_watches(tmp_path, replay, ("safety", safety, ["ShotSpotter"])), env={})
+    store = Store(config.database_url)
+    assert all(r.ok for r in run_crawls(config, store)) and changes_json(store) == []
+
+    config = load_config(nyc_watches(tmp_path, replay, ("safety", safety, ["ShotSpotter", "mental health"])), env={})
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    told = changes_json(store)
+    assert [(c["kind"], c["entity"], c["data"]["keywords"]) for c in told] == [
+        ("agenda.item_added", HEARING, ["mental health"])]
+
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T14:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    assert changes_json(store) == told
+
+
+def test_a_new_watch_of_a_held_meeting_is_told_only_what_comes_after_it(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A third campaign starts watching the Public Safety committee two others follow, for "mental
+    health". The hearing's item on it was on the agenda before the campaign looked: not told (though
+    its page shows it at once). An item put on the agenda later is told to it alone."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    safety = ["Committee on Public Safety"]
+    subscribers = ('[[subscribers]]\nid = "ana"\nnotify = ["json://127.0.0.1:9/"]\nfollow = ["safety"]\n'
+                   '[[subscribers]]\nid = "bo"\nnotify = ["json://127.0.0.1:9/"]\nfollow = ["crisis"]\n')
+    path = nyc_watches(tmp_path, replay, ("safety", safety, ["ShotSpotter"]), ("budget", safety, ["budget"]))
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    assert all(r.ok for r in run_crawls(config, store)) and changes_json(store) == []
+
+    path = nyc_watches(tmp_path, replay, ("safety", safety, ["ShotSpotter"]), ("budget", safety, ["budget"]),
+                       ("crisis", safety, ["mental health"]))
+    path.write_text(path.read_text() + subscribers)
+    config = load_config(path, env={})
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    assert changes_json(store) == []
+    hearings = {(mt["watch"], mt["entity"]): mt for mt in status_json(store, config)["meetings"]}
+    assert [i["keywords"] for i in hearings[("crisis", HEARING)]["items"]] == [["mental health"]]
+    assert hearings[("safety", HEARING)]["items"] == []
+
+    nyc = legistar.client("nyc")
+    nyc.events[20111]["EventLastModifiedUtc"] = "2023-06-01T13:30:00"
+    nyc.eventitems[20111] = [*nyc.eventitems[20111],
+                             derived_item(900006, "Mental health crisis teams", "Committee", 5) | {"EventItemMatterId": None}]
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T14:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    assert [summary for _, summary in _owed(store, "bo")] == [
+        "Committee on Public Safety on Mon Jun 26, 10:00 AM: Mental health crisis teams (mental health)"]
+    assert _owed(store, "ana") == []
+
+
+def test_a_body_taken_up_by_a_second_watch_brings_no_old_items(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A campaign following the City Council for "mental health" takes up the Public Safety
+    committee two other campaigns follow: the hearing's item on it, on the agenda before, is not
+    news to it (as a body a watch takes up brings its meetings in unalerted)."""
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    baseline_state(legistar)
+    safety = ["Committee on Public Safety"]
+    config = load_config(nyc_watches(tmp_path, replay, ("safety", safety, KEYWORDS), ("budget", safety, ["budget"]),
+                                     ("crisis", ["City Council"], ["mental health"])), env={})
+    store = Store(config.database_url)
+    assert all(r.ok for r in run_crawls(config, store)) and changes_json(store) == []
+
+    config = load_config(nyc_watches(tmp_path, replay, ("safety", safety, KEYWORDS), ("budget", safety, ["budget"]),
+                                     ("crisis", BOTH, ["mental health"])), env={})
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    assert changes_json(store) == []
+    hearings = {(mt["watch"], mt["entity"]): mt for mt in status_json(store, config)["meetings"]}
+    assert [i["keywords"] for i in hearings[("crisis", HEARING)]["items"]] == [["mental health"]]

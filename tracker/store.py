@@ -203,7 +203,7 @@ def ingest(
     # the write lock every worker waits for) only for reads and writes.
     ready = None if item.carry else _content(item)
     with store.session() as session:
-        entity, current, rejoined = _entity(session, item, now)
+        entity, current, rejoined, joined = _entity(session, item, now)
         # The stored record is read only when needed: to carry fields, or to diff a new state.
         previous = load_record(item.kind, current.content) if current is not None and item.carry else None
         if previous is not None:
@@ -221,15 +221,15 @@ def ingest(
                 result.baseline = True
             else:
                 result.changes = _record_changes(session, item, previous, differ or DIFFERS[item.kind],
-                                                 run_id=run_id, on_change=on_change, now=now)
+                                                 run_id=run_id, on_change=on_change, now=now, joined=joined)
         if item.validators and item.validators.url:
             save_validators(session, item.validators, now)
     return result
 
 
-def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Snapshot | None, bool]:
+def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Snapshot | None, bool, set[str]]:
     """The entity row (created on first sight, linked to the item's watches), its current snapshot,
-    and whether it comes back to watches after no watch held it."""
+    whether it comes back to watches after no watch held it, and the watches it joins now."""
     # Locked for this transaction (PostgreSQL): two ingests of one entity at once (a `--watch` crawl
     # beside a scheduled run) take turns, the second diffing against what the first stored; else
     # both diff against the same old state, and a change whose key counts the entity's earlier ones
@@ -240,7 +240,7 @@ def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Sn
         session.add(entity)
         for watch_id in item.watch_ids:
             session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
-        return entity, None, False
+        return entity, None, False, set(item.watch_ids)
     entity.last_seen = now
     entity.missing_since = None
     unlinked = [watch_id for watch_id in item.watch_ids if session.get(m.WatchEntity, (watch_id, item.key)) is None]
@@ -252,7 +252,7 @@ def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Sn
     for watch_id in unlinked:
         session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
     current = session.get(m.Snapshot, entity.current_snapshot_id) if entity.current_snapshot_id else None
-    return entity, current, rejoined
+    return entity, current, rejoined, set(unlinked)
 
 
 def _carry(item: Item, previous: Record) -> None:
@@ -300,13 +300,20 @@ def _is_baseline(session: Session, item: Item, current: m.Snapshot | None) -> bo
 
 
 def _record_changes(session: Session, item: Item, previous: Record | None, differ: Differ, *,
-                    run_id: int | None, on_change: ChangeHook | None, now: datetime) -> list[m.Change]:
+                    run_id: int | None, on_change: ChangeHook | None, now: datetime,
+                    joined: set[str]) -> list[m.Change]:
     """The differ's changes not recorded before (a re-crawl, a reprocessed file or a schema switch
-    repeats them), each owed to subscribers by `on_change` in this same transaction."""
+    repeats them), each owed to subscribers by `on_change` in this same transaction. A change for
+    one watch only (`changes.told_only_to`) is no news to a watch that did not hold the entity
+    before (`joined` now, or not at all: a body it just took up) or has no baseline yet (a new
+    watch): what it matches there was on the agenda before it looked."""
     assert item.content is not None
     watch_id = sorted(item.watch_ids)[0] if item.watch_ids else None
     rows = []
     for change in differ(previous, item.content, item.key):
+        only = told_only_to(change.data)
+        if only is not None and not _held_before(session, only, item.key, joined):
+            continue
         key = change.dedupe_key
         if change.kind in TOGGLES:  # the how-manieth call-off or return of this entity
             earlier = session.scalar(select(func.count()).select_from(m.Change).where(
@@ -325,6 +332,14 @@ def _record_changes(session: Session, item: Item, previous: Record | None, diffe
             on_change(session, row)
         rows.append(row)
     return rows
+
+
+def _held_before(session: Session, watch_id: str, key: str, joined: set[str]) -> bool:
+    """Whether the watch held the entity before this ingest, with its baseline taken."""
+    if watch_id in joined or session.get(m.WatchEntity, (watch_id, key)) is None:
+        return False
+    watch = session.get(m.Watch, watch_id)
+    return watch is not None and watch.baseline_at is not None
 
 
 def max_change_id(session: Session) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tracker.changes import Change, dedupe_key
-from tracker.records import Matter, Meeting, MeetingStatus
+from tracker.records import AgendaItem, Matter, Meeting, MeetingStatus
 from tracker.words import local_iso, meeting_label, meeting_when
 
 
@@ -42,16 +42,10 @@ def diff_meeting(old: Meeting | None, new: Meeting, entity: str) -> list[Change]
         if posted and posted != before_url:
             changes.append(Change(kind, entity, f"{label} on {when}: {noun} posted",
                                   dedupe_key(entity, kind, posted), {"url": posted}, posted, new.date))
-    seen = {item.get("key") or item.get("title") for item in old.items}
+    before = {item.get("key") or item.get("title"): item for item in old.items}
     for item in new.items:
         key = item.get("key") or item.get("title")
-        if not item.get("keywords") or key in seen:
-            continue
-        # A meeting several watches hold (tracker/records.py `items_for`): each watch is told of the
-        # item with its own keywords, and only it, or not at all when none of them match.
-        for watch, keywords in sorted(item["watches"].items()) if "watches" in item else [(None, item["keywords"])]:
-            if not keywords:
-                continue
+        for watch, keywords in newly_matching(item, before.get(key)):
             data = {"meeting": entity, "title": item.get("title"), "matter": item.get("matter"), "keywords": keywords}
             if watch is not None:
                 data["watch"] = watch
@@ -59,6 +53,22 @@ def diff_meeting(old: Meeting | None, new: Meeting, entity: str) -> list[Change]
                 "agenda.item_added", entity, f"{label} on {when}: {item.get('title')} ({', '.join(keywords)})",
                 dedupe_key(entity, "agenda.item_added", key, *([watch] if watch else [])), data, url, new.date))
     return changes
+
+
+def newly_matching(item: AgendaItem, before: AgendaItem | None) -> list[tuple[str | None, list[str]]]:
+    """(watch, its keywords) for each watch an item is news to: one it matches now and did not
+    before (new on the agenda, or an item whose words or the watch's keywords changed, as a listing's
+    new match is news). A meeting several watches hold (tracker/records.py `items_for`) names each
+    watch, to be told to it only; else (None, keywords). Against an item stored in the other shape
+    only a new item is news: whom its old match was for is not known."""
+    if "watches" in item:
+        if before is not None and "watches" not in before:
+            return []
+        was = before["watches"] if before is not None else {}
+        return [(watch, words) for watch, words in sorted(item["watches"].items()) if words and not was.get(watch)]
+    if not item.get("keywords") or (before is not None and ("watches" in before or before.get("keywords"))):
+        return []
+    return [(None, item["keywords"])]
 
 
 def diff_matter(old: Matter | None, new: Matter, entity: str) -> list[Change]:
