@@ -178,6 +178,22 @@ def test_civicplus_rss() -> None:
     assert meetings["796"]["title"] == "P&Z Agenda for November 24, 2020"
 
 
+def test_granicus_dates_written_with_spaced_slashes() -> None:
+    # Novato, CA's publisher page (tests/fixtures/granicus-novato-city-council.html of
+    # East-Peak/marin-civic-graph @ 8c099ea06a13) writes every archived clip's date as
+    # "03&nbsp;/&nbsp;24&nbsp;/&nbsp;2026": one of its rows, cut to the cells read here
+    page = (b"<html><body><table class='listingTable'>"
+            b"<tr class='listingRow'><td class='listItem' headers='Name' scope='row'>City Council</td>"
+            b"<td class='listItem' headers='Date City-Council'>03&nbsp;/&nbsp;10&nbsp;/&nbsp;2026</td>"
+            b"<td class='listItem'>01h&nbsp;58m</td>"
+            b"<td class='listItem'><a href='//novato.granicus.com/AgendaViewer.php?view_id=7&amp;clip_id=2190'>Agenda</a></td>"
+            b"</tr></table></body></html>")
+    meetings, problems = listing_of(parse_granicus, page, url="https://novato.granicus.com/ViewPublisher.php?view_id=7",
+                                    body="City Council", timezone="America/Los_Angeles")
+    assert problems == []
+    assert [(mt["source_ref"], mt["date"], mt["time_tbd"]) for mt in meetings] == [("clip-2190", "2026-03-10", True)]
+
+
 def test_granicus_rss() -> None:
     found, problems = listing_of(parse_feed, GR_RSS, url="https://rtachicago.granicus.com/ViewPublisherRSS.php",
                                  timezone="America/Chicago")

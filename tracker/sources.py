@@ -124,8 +124,11 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
                parser_version="civicplus-4", names_bodies=True),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
     # granicus-3: a district's own table of meetings playing them on Granicus (LAUSD) is read.
+    # granicus-6: a date written with spaces about its slashes ("03 / 24 / 2026", Novato's date
+    # cells) is read: those rows were problem lines, so a page of them comes in as a baseline. (No
+    # other platform's recordings write dates so; one that did would tell such rows as new.)
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
-               parser_version="granicus-5"),
+               parser_version="granicus-6"),
     # Legistar's web calendar page (Calendar.aspx), for clients whose Web API asks for a token.
     SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=legistar_calendar.parse_calendar,
                parser_version="legistar-calendar-2", names_bodies=True),

@@ -297,7 +297,8 @@ _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 _LONG_DATE = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I)
 _LONG_DATE_SHORT_YEAR = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),\s*(\d\d)\b(?![\d:])", re.I)  # "Nov 09, 22"
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
-_US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+# "11/19/2020", and Novato, CA's Granicus date cells "03 / 24 / 2026" (a space each side of the slashes)
+_US_DATE = re.compile(r"\b(\d{1,2})(?:/|[ \xa0]/[ \xa0])(\d{1,2})(?:/|[ \xa0]/[ \xa0])(\d{4})\b")
 _SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  # Granicus "04-08-25 Regular..."
 # "6:30 P.M.", "9:30 a.m.", "6 PM", "12:00pm", "12 noon", "530pm" (the minutes run into the am/pm
 # with no colon: Liberal, KS's "City Commission Meeting 530pm"); not "14:75 pm" (checked below).
