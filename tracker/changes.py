@@ -54,17 +54,26 @@ class Change:
 TOGGLES = frozenset({"meeting.cancelled", "meeting.restored"})
 
 
-def told_only_to(data: dict[str, Any] | None) -> str | None:
-    """The one watch a change is for (an agenda item matching that watch's keywords, on a meeting
-    several watches of one Legistar client hold: data "watch"); None: every watch holding its entity."""
-    watch = (data or {}).get("watch")
-    return watch if isinstance(watch, str) else None
+def told_to(data: dict[str, Any] | None) -> frozenset[str] | None:
+    """The watches a change is for (an agenda item matching their keywords, on a meeting several
+    watches of one Legistar client hold: data "watches", each with its keywords); None: every watch
+    holding its entity."""
+    watches = (data or {}).get("watches")
+    return frozenset(watches) if isinstance(watches, dict) else None
 
 
-def scope_of(changes: Iterable[Any]) -> str | None:
-    """The one watch a set of changes (each with `data`) is all for, else None."""
-    scopes = {told_only_to(change.data) for change in changes}
-    return scopes.pop() if len(scopes) == 1 else None
+def scope_of(changes: Iterable[Any]) -> frozenset[str] | None:
+    """The watches a set of changes (each with `data`) is all for, else None (some change is every
+    holding watch's)."""
+    scopes = [told_to(change.data) for change in changes]
+    if not scopes or any(scope is None for scope in scopes):
+        return None
+    return frozenset().union(*scopes)  # type: ignore[arg-type]
+
+
+def everyone(watch_id: str) -> bool:
+    """A differ's default `may_tell`: news to every watch."""
+    return True
 
 
 def dedupe_key(entity: str, kind: str, *parts: object) -> str:

@@ -625,6 +625,7 @@ class _Writer:
     def __init__(self, site: Site, config: Config, staging: Path, skipped: list[str]) -> None:
         self.site, self.staging, self.skipped = site, staging, skipped
         self.env = environment(config)
+        self.names = {w.id: w.name for w in [*config.bills, *config.meetings]}
         self.events: dict[str, bytes] = {}  # each meeting's VEVENT, serialized once for every calendar
         self.folders: set[Path] = set()  # folders already made in the staging tree
         status = site.status
@@ -679,10 +680,16 @@ class _Writer:
         for state_bill in site.state_bills.values():
             self.one(f"page {state_bill.page}", lambda page=state_bill: self.render(
                 "statebill.html.j2", page.page, bill=page, bill_changes=by_entity.get(page.view.entity, [])))
+        holders: dict[str, list[MeetingView]] = {}  # a meeting's one page, whatever watches hold it
         for mt in site.upcoming:
-            self.one(f"page {mt.page}", lambda mt=mt: self.render(
+            holders.setdefault(mt.entity, []).append(mt)
+        for views in holders.values():
+            mt = views[0]
+            # each campaign's matching items (several watches of one Legistar client see their own)
+            campaigns = [(self.names.get(view.watch, view.watch), view.items) for view in views]
+            self.one(f"page {mt.page}", lambda mt=mt, campaigns=campaigns: self.render(
                 "meeting.html.j2", mt.page, mt=mt, zone=mt.zone, roster=site.rosters.get(mt.entity),
-                meeting_changes=by_entity.get(mt.entity, [])))
+                meeting_changes=by_entity.get(mt.entity, []), campaigns=campaigns))
             self.one(f"calendar {mt.calendar}", lambda mt=mt: self.calendar(mt.calendar, [mt], mt.label))
         for month, entries in site.months.items():
             self.one(f"page changes/{month}.html", lambda month=month, entries=entries: self.render(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock
 from tracker import models as m
-from tracker.changes import told_only_to
+from tracker.changes import told_to
 from tracker.config import Config, Subscriber
 from tracker.people import PREFIX, active_subscribers, forget_follows, subscriber_id
 from tracker.records import OperatorNotice
@@ -114,10 +114,10 @@ def owe_instant(session: Session, change: m.Change, config: Config, people: list
 
     `people`: the active people, loaded once per crawl by its caller (else read here, once per
     change). A person's row names no address (`recipient` is None): the outbox keeps none."""
-    only = told_only_to(change.data)
-    watches = {only} if only else set(session.scalars(
+    told = told_to(change.data)
+    watches = set(told) if told is not None else set(session.scalars(
         select(m.WatchEntity.watch_id).where(m.WatchEntity.entity_key == change.entity_key)))
-    if change.watch_id:
+    if change.watch_id and told is None:
         watches.add(change.watch_id)
     if not watches:
         return 0
@@ -208,8 +208,8 @@ def close_bundles(store: Store, config: Config) -> int:
             ).all()
             chosen: dict[int, m.Change] = {}
             for change, linked in rows:
-                only = told_only_to(change.data)
-                for watch_id in ({only} if only else {linked, change.watch_id}) - {None}:
+                told = told_to(change.data)
+                for watch_id in (set(told) if told is not None else {linked, change.watch_id} - {None}):
                     if watch_id in starts and starts[watch_id] < change.id and sub.wants(watch_id, change.kind) \
                             and not sub.paused:
                         chosen[change.id] = change

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar, Self, TypedDict
@@ -106,13 +107,15 @@ class AgendaItem(TypedDict, total=False):
     watches: dict[str, list[str]]
 
 
-def items_for(items: list[AgendaItem], watch_id: str | None) -> list[AgendaItem]:
-    """Every item as one watch sees it: `keywords` the ones of that watch it matches (None: every
-    watch's, as one message to several campaigns shows them)."""
-    if watch_id is None:
+def items_for(items: list[AgendaItem], watches: str | Collection[str] | None) -> list[AgendaItem]:
+    """Every item as one watch, or a subscriber's few, see it: `keywords` the ones of those watches
+    it matches (None: every watch's, as the meeting's own page shows them)."""
+    if watches is None:
         return items
-    return [{**item, "keywords": item["watches"].get(watch_id, [])} if "watches" in item else item
-            for item in items]
+    chosen = {watches} if isinstance(watches, str) else set(watches)
+    return [{**item, "keywords": list(dict.fromkeys(k for watch, words in sorted(item["watches"].items())
+                                                    if watch in chosen for k in words))}
+            if "watches" in item else item for item in items]
 
 
 class BillAction(TypedDict, total=False):
@@ -287,9 +290,9 @@ class Meeting(Stored):
         """Items matching any watch's keywords (`matching_items_for` gives one watch's)."""
         return self.matching_items_for(None)
 
-    def matching_items_for(self, watch_id: str | None) -> list[AgendaItem]:
-        """The items matching this watch's keywords, each naming those (`items_for`)."""
-        return [item for item in items_for(self.items, watch_id) if item.get("keywords")]
+    def matching_items_for(self, watches: str | Collection[str] | None) -> list[AgendaItem]:
+        """The items matching these watches' keywords, each naming those (`items_for`)."""
+        return [item for item in items_for(self.items, watches) if item.get("keywords")]
 
     @property
     def links(self) -> list[Document]:

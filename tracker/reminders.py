@@ -14,6 +14,7 @@ cancelled meanwhile. Storage only: the words are tracker/alerts/render.py's."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, TypedDict
@@ -26,7 +27,7 @@ from tracker import clock
 from tracker import models as m
 from tracker.config import Config, Subscriber, reminder_offset
 from tracker.people import active_subscribers, subscriber_named
-from tracker.queries import current_record, meetings_starting, watch_entities
+from tracker.queries import current_record, entity_watches, meetings_starting, watch_entities
 from tracker.records import Matter, Meeting, MeetingStatus, items_for
 from tracker.store import Store
 from tracker.targets import targets_of
@@ -77,10 +78,11 @@ def due_at(start: datetime, reminder: str, zone: ZoneInfo, daily_at: str) -> dat
     return morning
 
 
-def reasons(meeting: Meeting, followed: dict[str, str | None], watch_id: str) -> list[Reason]:
-    """Why a meeting matters to its campaign, item by item (items matching nothing left out)."""
+def reasons(meeting: Meeting, followed: dict[str, str | None], watches: str | Collection[str]) -> list[Reason]:
+    """Why a meeting matters to its campaigns (one watch's, or a subscriber's few), item by item
+    (items matching nothing left out)."""
     found = []
-    for item in items_for(meeting.items, watch_id):
+    for item in items_for(meeting.items, watches):
         matter, keywords = item.get("matter"), list(item.get("keywords") or [])
         is_followed = bool(matter) and matter in followed
         if keywords or is_followed:
@@ -169,6 +171,7 @@ class Standing:
 
     meeting: Meeting
     reasons: list[Reason]
+    watches: list[str]  # the subscriber's campaigns it matters to, the reminder's own first
 
 
 def reminder_stands(session: Session, config: Config, subscriber_id: str, note: ReminderNote) -> Standing | None:
@@ -183,8 +186,18 @@ def reminder_stands(session: Session, config: Config, subscriber_id: str, note: 
         return None
     if clock.parse_instant(note["start"]) <= clock.now():
         return None
-    why = reasons(meeting, followed_matters(session, note["watch"]), note["watch"])
-    return Standing(meeting, why) if why else None
+    each = {watch: reasons(meeting, followed_matters(session, watch), watch)
+            for watch in followed_holders(session, sub, note["meeting"], note["watch"])}
+    watches = [watch for watch, why in each.items() if why]
+    followed = {file: status for watch in watches for file, status in followed_matters(session, watch).items()}
+    return Standing(meeting, reasons(meeting, followed, watches), watches) if watches else None
+
+
+def followed_holders(session: Session, sub: Subscriber, meeting_key: str, watch_id: str) -> list[str]:
+    """The watches holding the meeting that the subscriber follows, the reminder's own first: one
+    reminder per meeting names the items of every campaign of theirs that watches it."""
+    others = [w for w in entity_watches(session, meeting_key) if w != watch_id and _follows(sub, w)]
+    return [watch_id, *others]
 
 
 def reminded(session: Session, meeting_key: str, subscriber_id: str) -> bool:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from tracker.bills.billstatus import parse_billstatus
 from tracker.bills.diff import diff_bill
-from tracker.changes import Change
+from tracker.changes import Change, everyone
 from tracker.meetings import agendas, civicweb, ical, iqm2, legistar_calendar, portals
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.records import Listing, ListingContext, Record
@@ -28,7 +28,18 @@ from tracker.states import diff_bill as diff_state_bill
 
 ListingParser = Callable[[bytes, ListingContext], Listing]
 RawReader = Callable[[bytes], Record]
-Differ = Callable[[Any, Any, str], list[Change]]
+class Differ(Protocol):
+    """What changed between two states of an entity. `may_tell(watch)`: whether what matches only
+    that watch may be news to it (meetings; the other kinds' changes are every holding watch's)."""
+
+    def __call__(self, old: Any, new: Any, entity: str, /, *, may_tell: Callable[[str], bool] = ...) -> list[Change]: ...
+
+
+def for_every_watch(differ: Callable[[Any, Any, str], list[Change]]) -> Differ:
+    """A differ whose changes are news to every watch holding the entity (no `may_tell` to ask)."""
+    def diff(old: Any, new: Any, entity: str, /, *, may_tell: Callable[[str], bool] = everyone) -> list[Change]:
+        return differ(old, new, entity)
+    return diff
 
 
 def check_http_url(value: str) -> str:
@@ -164,8 +175,9 @@ def no_news(old: Any, new: Any, key: str) -> list[Change]:
     return []
 
 
-DIFFERS: dict[str, Differ] = {"bill": diff_bill, "meeting": diff_meeting, "matter": diff_matter,
-                              "reference": no_news, "body": no_news, "statebill": diff_state_bill}
+DIFFERS: dict[str, Differ] = {"bill": for_every_watch(diff_bill), "meeting": diff_meeting,
+                              "matter": for_every_watch(diff_matter), "reference": for_every_watch(no_news),
+                              "body": for_every_watch(no_news), "statebill": for_every_watch(diff_state_bill)}
 
 
 def source_kind(source_id: str) -> SourceKind:

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import clock, secrets
 from tracker import models as m
-from tracker.changes import TOGGLES, told_only_to
+from tracker.changes import TOGGLES, Change, told_to
 from tracker.records import Item, Record, Validators, canonical_json, load_record, text_hash
-from tracker.sources import DIFFERS, Differ
+from tracker.sources import DIFFERS, Differ, for_every_watch
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -182,7 +182,7 @@ def insert_missing(session: Session, model: type[m.Base], keys: list[str], rows:
 def ingest(
     store: Store,
     item: Item,
-    differ: Differ | None = None,
+    differ: Callable[[Any, Any, str], list[Change]] | None = None,
     *,
     run_id: int | None = None,
     on_change: ChangeHook | None = None,
@@ -194,7 +194,7 @@ def ingest(
     `meeting.added`). A snapshot made by a new parser version is a baseline too: what appears only
     because a parser changed is not news, and so is one of an entity back in watches that had let
     it go (a body followed again). Validators are saved with the snapshot, so a failed
-    parse is fetched again. `differ` defaults to the entity kind's differ.
+    parse is fetched again. `differ` (old, new, key) defaults to the entity kind's differ.
     """
     assert item.content is not None, f"{item.key}: no content to store"
     now = clock.now()
@@ -220,7 +220,8 @@ def ingest(
             if rejoined or _is_baseline(session, item, current):
                 result.baseline = True
             else:
-                result.changes = _record_changes(session, item, previous, differ or DIFFERS[item.kind],
+                result.changes = _record_changes(session, item, previous,
+                                                 for_every_watch(differ) if differ else DIFFERS[item.kind],
                                                  run_id=run_id, on_change=on_change, now=now, joined=joined)
         if item.validators and item.validators.url:
             save_validators(session, item.validators, now)
@@ -303,17 +304,15 @@ def _record_changes(session: Session, item: Item, previous: Record | None, diffe
                     run_id: int | None, on_change: ChangeHook | None, now: datetime,
                     joined: set[str]) -> list[m.Change]:
     """The differ's changes not recorded before (a re-crawl, a reprocessed file or a schema switch
-    repeats them), each owed to subscribers by `on_change` in this same transaction. A change for
-    one watch only (`changes.told_only_to`) is no news to a watch that did not hold the entity
-    before (`joined` now, or not at all: a body it just took up) or has no baseline yet (a new
-    watch): what it matches there was on the agenda before it looked."""
+    repeats them), each owed to subscribers by `on_change` in this same transaction. What matches
+    only some watches' keywords (`changes.told_to`) is no news to a watch that did not hold the
+    entity before (`joined` now, or not at all: a body it just took up) or has no baseline yet (a
+    new watch): it was on the agenda before the watch looked (the differ's `may_tell`)."""
     assert item.content is not None
     watch_id = sorted(item.watch_ids)[0] if item.watch_ids else None
     rows = []
-    for change in differ(previous, item.content, item.key):
-        only = told_only_to(change.data)
-        if only is not None and not _held_before(session, only, item.key, joined):
-            continue
+    for change in differ(previous, item.content, item.key,
+                         may_tell=lambda watch: _held_before(session, watch, item.key, joined)):
         key = change.dedupe_key
         if change.kind in TOGGLES:  # the how-manieth call-off or return of this entity
             earlier = session.scalar(select(func.count()).select_from(m.Change).where(
@@ -322,7 +321,7 @@ def _record_changes(session: Session, item: Item, previous: Record | None, diffe
         if session.scalar(select(m.Change.id).where(m.Change.dedupe_key == key)):
             continue
         row = m.Change(
-            dedupe_key=key, kind=change.kind, entity_key=item.key, watch_id=told_only_to(change.data) or watch_id,
+            dedupe_key=key, kind=change.kind, entity_key=item.key, watch_id=min(told_to(change.data) or [watch_id]),
             summary=change.summary, data=change.data, url=change.url, detected_at=now,
             occurred_at=change.occurred_at, run_id=run_id,
         )

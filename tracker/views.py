@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker import clock, people
 from tracker import models as m
-from tracker.changes import told_only_to
+from tracker.changes import told_to
 from tracker.clock import iso_z
 from tracker.config import Config
 from tracker.cursors import OpenStatesCursor
@@ -507,7 +507,8 @@ def list_changes(
     newest_first: bool = False,
 ) -> list[ChangeView]:
     """Recorded changes, oldest first (by id, which only grows); `kind` is a glob (`bill.*`),
-    filtered and limited by the database. With `watch`, each change is named by that watch."""
+    filtered and limited by the database (with `watch`, limited once the changes that are other
+    watches' own are left out). With `watch`, each change is named by that watch."""
     # Plain rows, not ORM objects: the digest reads every change, and building 20,000 tracked
     # instances only to copy them into views cost it a fifth of its time.
     query = select(m.Change.id, m.Change.kind, m.Change.watch_id, m.Change.entity_key, m.Change.summary,
@@ -521,13 +522,14 @@ def list_changes(
     if kind is not None:
         query = query.where(m.Change.kind.like(glob_to_like(kind), escape="\\"))
     query = query.order_by(m.Change.id.desc() if newest_first else m.Change.id)
-    if limit:
+    if limit and watch is None:  # with a watch, after leaving out other watches' own (below)
         query = query.limit(limit)
     with store.session() as session:
-        return [ChangeView(id=row.id, kind=row.kind, watch=watch or row.watch_id, entity=row.entity_key,
-                           summary=row.summary, detected_at=iso_z(row.detected_at), occurred_at=row.occurred_at,
-                           url=row.url, data=row.data) for row in session.execute(query)
-                if watch is None or told_only_to(row.data) in (None, watch)]  # another watch's own: not this one's
+        found = [ChangeView(id=row.id, kind=row.kind, watch=watch or row.watch_id, entity=row.entity_key,
+                            summary=row.summary, detected_at=iso_z(row.detected_at), occurred_at=row.occurred_at,
+                            url=row.url, data=row.data) for row in session.execute(query)
+                 if watch is None or watch in (told_to(row.data) or {watch})]  # other watches' own: not this one's
+    return found[:limit] if limit else found
 
 
 def glob_to_like(pattern: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import html
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -76,10 +77,10 @@ class MeetingFacts:
 
 
 def meeting_facts(record: Record | None, key: str, watch_id: str | None, config: Config, *,
-                  scope: str | None = None) -> MeetingFacts | None:
+                  scope: Collection[str] | None = None) -> MeetingFacts | None:
     """The facts of a meeting alert; None for anything that is not a meeting's record. `scope`: the
-    one watch whose matching items it names (a reminder's, an item told to one watch only); None
-    names every watch's, for a message that reaches several campaigns alike."""
+    watches whose matching items it names (the campaigns the message speaks for); None: every
+    watch's."""
     if not isinstance(record, Meeting):
         return None
     site = str(config.digest.url).rstrip("/") if config.digest.url else None
@@ -169,29 +170,49 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def _change_context(session: Any, change: m.Change, config: Config) -> dict[str, Any]:
+def _change_context(session: Any, change: m.Change, config: Config, follows: frozenset[str] | None) -> dict[str, Any]:
     """What the bundle template shows of one change (its entity's record, the zone to show it in)."""
     entity = current_record(session, change.entity_key)
     zone = config.display_zone(change.watch_id)
+    shown = _shown(session, [change], follows)
     return {"change": change, "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0],
             "words": change_words(change.kind, change.data),
-            "meeting": meeting_facts(entity, change.entity_key, change.watch_id, config, scope=scope_of([change]))}
+            "meeting": meeting_facts(entity, change.entity_key, change.watch_id, config, scope=shown)}
 
 
-def _group_context(session: Any, changes: list[m.Change], config: Config) -> dict[str, Any]:
-    """What an instant message about one entity shows: its headline, every change newest first, and
-    the entity as it stands now."""
+def _group_context(session: Any, changes: list[m.Change], config: Config, shown: list[str]) -> dict[str, Any]:
+    """What an instant message about one entity shows: its headline, every change newest first, the
+    entity as it stands now, and the campaigns (`shown`) whose agenda items it names."""
     first = changes[0]
     entity = current_record(session, first.entity_key)
     newest_first = sorted(changes, key=lambda c: (c.occurred_at or "", c.id), reverse=True)
     kind = first.entity_key.split(":", 1)[0]
     names = {w.id: w.name for w in [*config.bills, *config.meetings]}
-    watch_ids = [first.watch_id] if first.watch_id in names else []
-    watch_ids += [w for w in entity_watches(session, first.entity_key) if w in names and w not in watch_ids]
     return {"changes": newest_first, "change": lead_change(newest_first), "entity": entity,
             "zone": str(config.display_zone(first.watch_id)), "kind": kind,
-            "headline": headline(newest_first, entity), "campaigns": [names[w] for w in watch_ids],
-            "meeting": meeting_facts(entity, first.entity_key, first.watch_id, config, scope=scope_of(changes))}
+            "headline": headline(newest_first, entity), "campaigns": [names[w] for w in shown if w in names],
+            "meeting": meeting_facts(entity, first.entity_key, first.watch_id, config, scope=shown)}
+
+
+def _follows(config: Config, subscriber_id: str, person: Subscriber | None) -> frozenset[str] | None:
+    """The watches a subscriber follows (None: every watch)."""
+    subscriber = person or next((s for s in config.subscribers if s.id == subscriber_id), None)
+    return frozenset(subscriber.follow) if subscriber is not None and subscriber.follow is not None else None
+
+
+def _shown(session: Any, changes: list[m.Change], follows: frozenset[str] | None) -> list[str]:
+    """The campaigns a message about one entity's changes speaks for, its lead change's watch first:
+    the watches the changes are for (`changes.scope_of`; else every watch holding the entity) that
+    the subscriber follows. Two campaigns watching one meeting each see their own agenda items."""
+    first = changes[0]
+    told = scope_of(changes)
+    holders = sorted(told) if told is not None else [
+        *([first.watch_id] if first.watch_id else []),
+        *(w for w in entity_watches(session, first.entity_key) if w != first.watch_id)]
+    if told is not None and first.watch_id in told:
+        holders = [first.watch_id, *(w for w in holders if w != first.watch_id)]
+    mine = [w for w in holders if follows is None or w in follows]
+    return mine or holders
 
 
 @dataclass
@@ -200,7 +221,7 @@ class RenderCache:
     gets the same text plus their own footer), whom to contact per set of changes and place, and the
     congress directory (read from the database once per run)."""
 
-    messages: dict[tuple[int, ...], Message] = field(default_factory=dict)
+    messages: dict[tuple[tuple[int, ...], tuple[str, ...]], Message] = field(default_factory=dict)  # by changes and campaigns
     contacts: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
     directory: Any = None
     directory_read: bool = False
@@ -225,14 +246,15 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     md_footer = _person_footer(env, links, markdown=True) if links else _footer(env, first.subscriber_id, markdown=True)
     if first.change_id is not None:
         ids = tuple(sorted(row.change_id for row in rows if row.change_id is not None))
-        cached = cache.messages.get(ids)
+        changes = [session.get(m.Change, i) for i in ids]
+        shown = _shown(session, changes, _follows(config, first.subscriber_id, person))
+        cached = cache.messages.get((ids, tuple(shown)))
         if cached is None:
-            changes = [session.get(m.Change, i) for i in ids]
-            context = _group_context(session, changes, config)
+            context = _group_context(session, changes, config, shown)
             body = env.get_template("alerts/instant.txt.j2").render(**context)
             markdown = env.get_template("alerts/instant.md.j2").render(**context)
             cached = Message(_clean(context["headline"]), _clean(body), context["change"].url, _clean(markdown))
-            cache.messages[ids] = cached
+            cache.messages[(ids, tuple(shown))] = cached
         who = _who_to_contact(session, config, first.subscriber_id, ids, cache, person)
         text_who = "\n".join(["", "Who to contact:", *who, ""]) if who else ""
         md_who = "\n".join(["", "**Who to contact:**", "", *(f"- {_md(line.strip())}" for line in who), ""]) if who else ""
@@ -242,7 +264,8 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
                        (cached.markdown or "") + md_who + "\n" + md_footer)
     change_ids = session.scalars(select(m.DeliveryChange.change_id)
                                  .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
-    items = [_change_context(session, session.get(m.Change, i), config) for i in change_ids]
+    follows = _follows(config, first.subscriber_id, person)
+    items = [_change_context(session, session.get(m.Change, i), config, follows) for i in change_ids]
     mode, _, day = (first.period or "").partition(":")
     watches = _bundle_groups(items, config)
     for watch in watches:  # whom to contact, once per bill or meeting
@@ -286,10 +309,10 @@ def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Conf
     names = {w.id: w.name for w in config.meetings}
     roster = body_members_now(session, note["meeting"])
     context = {
-        "meeting": meeting_facts(meeting, note["meeting"], note["watch"], config, scope=note["watch"]),
+        "meeting": meeting_facts(meeting, note["meeting"], note["watch"], config, scope=standing.watches),
         "zone": meeting.timezone or str(config.display_zone(note["watch"])),
         "label": meeting_label(meeting), "ahead": _ahead(clock.parse_instant(note["start"]) - clock.now()),
-        "campaign": names.get(note["watch"], note["watch"]), "reminder": note["reminder"],
+        "campaign": ", ".join(names.get(w, w) for w in standing.watches), "reminder": note["reminder"],
         "matters": [reason for reason in standing.reasons if reason.followed and not reason.keywords],
         "who": [f"Members of the {roster.body}:", *(f"  {line}" for line in roster.lines)] if roster else [],
     }

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from tracker.changes import Change, dedupe_key
+from collections.abc import Callable
+from typing import Any
+
+from tracker.changes import Change, dedupe_key, everyone
 from tracker.records import AgendaItem, Matter, Meeting, MeetingStatus
 from tracker.words import local_iso, meeting_label, meeting_when
 
 
-def diff_meeting(old: Meeting | None, new: Meeting, entity: str) -> list[Change]:
+def diff_meeting(old: Meeting | None, new: Meeting, entity: str, may_tell: Callable[[str], bool] = everyone) -> list[Change]:
+    """What changed, as a human wants to hear it. `may_tell(watch)`: whether an agenda item matching
+    only that watch's keywords may be news to it (not to a watch that did not hold the meeting
+    before, or has no baseline: the store's `_held_before`)."""
     zone = new.timezone or "UTC"
     url = new.url or new.agenda_url
     start = local_iso(new.start, zone) or new.date
@@ -45,13 +51,21 @@ def diff_meeting(old: Meeting | None, new: Meeting, entity: str) -> list[Change]
     before = {item.get("key") or item.get("title"): item for item in old.items}
     for item in new.items:
         key = item.get("key") or item.get("title")
-        for watch, keywords in newly_matching(item, before.get(key)):
-            data = {"meeting": entity, "title": item.get("title"), "matter": item.get("matter"), "keywords": keywords}
-            if watch is not None:
-                data["watch"] = watch
-            changes.append(Change(
-                "agenda.item_added", entity, f"{label} on {when}: {item.get('title')} ({', '.join(keywords)})",
-                dedupe_key(entity, "agenda.item_added", key, *([watch] if watch else [])), data, url, new.date))
+        found = newly_matching(item, before.get(key))
+        watches = {watch: words for watch, words in found if watch is not None and may_tell(watch)}
+        unscoped = [words for watch, words in found if watch is None]
+        if not watches and not unscoped:
+            continue
+        # One change per item, however many watches it is news to (a subscriber of two is told once),
+        # naming each watch with its keywords: told to those watches only.
+        keywords = unscoped[0] if unscoped else list(dict.fromkeys(k for words in watches.values() for k in words))
+        data: dict[str, Any] = {"meeting": entity, "title": item.get("title"), "matter": item.get("matter"),
+                                "keywords": keywords}
+        if watches:
+            data["watches"] = dict(sorted(watches.items()))
+        changes.append(Change(
+            "agenda.item_added", entity, f"{label} on {when}: {item.get('title')} ({', '.join(keywords)})",
+            dedupe_key(entity, "agenda.item_added", key, *sorted(watches)), data, url, new.date))
     return changes
 
 
