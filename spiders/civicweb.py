@@ -54,6 +54,11 @@ class CivicWebSpider(ListingSpider):
                                  meta={"conditional": True, "refetch": self.refetch,
                                        "handle_httpstatus_list": [304]})
 
+    def moved_item(self, meeting: Meeting, url: str) -> Item:
+        """A meeting found moved out of the window keeps its stored documents (its documents are
+        read again when its new day is in the window)."""
+        return self.meeting_item(meeting, url, carry=list(DOCUMENT_FIELDS))
+
     def parse_documents(self, response: Response, meeting: Meeting, listed: str) -> Iterator[Item]:
         if response.status == 304:
             self.not_modified()

@@ -5,6 +5,7 @@ parser (tracker/sources.py), which gets the same context whatever the platform."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -16,10 +17,15 @@ from twisted.python.failure import Failure
 from spiders.base import TrackerSpider
 from tracker import clock
 from tracker.config import Config, MeetingWatch
-from tracker.cursors import ListingCursor, keywords_fingerprint
+from tracker.cursors import ListingCursor, Section, keywords_fingerprint
 from tracker.meetings.normalize import SourceParseError, match_keywords, titled_body
 from tracker.records import Item, Listing, ListingContext, Meeting
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
+
+# How far beyond the window a held meeting that a whole listing no longer shows in it is looked for
+# (`moved_out`): a meeting put off by months, or moved back into the past.
+MOVED_BACK = timedelta(days=365)
+MOVED_AHEAD = timedelta(days=730)
 
 
 class ListingSpider(TrackerSpider):
@@ -62,10 +68,10 @@ class ListingSpider(TrackerSpider):
         self.learned.unsaved.forget(list(self.unsaved_before))
         # the meetings handed to the store: entity key -> (the source's id, news or not) (`closed`)
         self.sent: dict[str, tuple[str, bool]] = {}
-        # The meetings followed before, followed on under the same choice of bodies; another choice,
-        # or none, starts afresh.
+        # The meetings followed before (every watch's, by their day: `moved_out`), followed on under
+        # the same choice of bodies; another choice starts afresh.
         self.held_before = dict(stored.held)
-        if not watch.bodies or self.bodies_before != watch.bodies_followed:
+        if self.bodies_before != watch.bodies_followed:
             self.learned.held.forget(list(self.held_before))
             self.held_before = {}
         self.followed = 0  # meetings of the window kept, of the bodies the watch follows
@@ -90,6 +96,8 @@ class ListingSpider(TrackerSpider):
         if response.meta.get("validators"):
             self.report.listing_validators.append(response.meta["validators"])
         yield from self.meeting_items(listing, ctx, response.url)
+        if self.report.complete_listing:
+            yield from self.moved_out(response, ctx, listing)
 
     def address_for(self, start: date, end: date) -> str:
         """What is asked for the crawl's window (`start`..`end`): the watch's address itself, or,
@@ -167,12 +175,46 @@ class ListingSpider(TrackerSpider):
                 continue
             if self.follows(meeting):
                 self.followed += 1
-                if self.watch.bodies:
-                    self.learned.held[meeting.source_ref] = (meeting.date or "")[:10]
+                self.learned.held[meeting.source_ref] = (meeting.date or "")[:10]
                 yield meeting
             else:
                 self.report.unfollowed.add(self.entity_key(meeting))
                 self.others.add(self.named_body(meeting) or titled_body(meeting.title) or meeting.title)
+
+    def moved_out(self, response: Response, ctx: ListingContext, listing: Listing) -> Iterator[Any]:
+        """Meetings held on a day the whole listing speaks for that it no longer shows in the window:
+        moved out of it (a meeting put off by months) or deleted. The parser skips rows outside the
+        window, so only then is the same answer read again over a wider span (`MOVED_BACK`,
+        `MOVED_AHEAD`), and each one found on its new day is stored at once: its move is told
+        (`meeting.rescheduled`) now, not months later when the new day enters the window. Its held
+        day becomes the new one once it is stored (not looked for again; read as any meeting when
+        that day comes). One not found stays noted missing and is held no more, so it is not looked
+        for again each run (as Legistar's API spider forgets a meeting its 404 says is gone).
+        Normally none: nothing more is read."""
+        start, end = self.report.listing_window or self.window(ctx)
+        first, last = self.window(ctx)
+        shown = {meeting.source_ref for meeting in listing.meetings if first <= (meeting.date or "") <= last}
+        missing = {ref for ref, day in self.held_before.items() if start <= day <= end and ref not in shown}
+        if not missing:
+            return
+        assert self.kind.listing is not None
+        wide = replace(ctx, window_start=ctx.window_start - MOVED_BACK, window_end=ctx.window_end + MOVED_AHEAD)
+        try:
+            found = self.kind.listing(response.body, wide)
+        except SourceParseError:  # (the window's reading of the same bytes succeeded)
+            return
+        for meeting in found.meetings:
+            day = (meeting.date or "")[:10]
+            if meeting.source_ref in missing and day and not first <= day <= last:
+                missing.discard(meeting.source_ref)
+                item = self.moved_item(meeting, response.url)
+                self.report.entity_cursor[item.key] = ListingCursor(held=Section({meeting.source_ref: day}))
+                yield item
+        self.learned.held.forget(sorted(missing))
+
+    def moved_item(self, meeting: Meeting, url: str) -> Item:
+        """The item storing a held meeting found moved out of the window (`moved_out`)."""
+        return self.meeting_item(meeting, url)
 
     def follows(self, meeting: Meeting) -> bool:
         """Whether the watch follows the meeting: it is of one of the watch's `bodies`, or the watch

@@ -41,8 +41,9 @@ from twisted.python.failure import Failure
 from spiders.base import NOT_JSON, TrackerSpider
 from tracker import clock, secrets
 from tracker.config import Config, StateBillWatch
-from tracker.cursors import OpenStatesCursor, ReadMark
-from tracker.records import Item, Reference, StateBill
+from tracker.cursors import OpenStatesCursor, ReadMark, Section, fingerprint
+from tracker.records import Item, Reference, StateBill, session_key
+from tracker.report import StateBillRule
 from tracker.sources import SOURCES
 from tracker.statepeople import people_reference_key
 from tracker.states import (
@@ -128,6 +129,7 @@ class Found:
     watch_ids: set[str] = field(default_factory=set)
     matches: dict[str, str] = field(default_factory=dict)  # keyword -> title | text
     discovered: bool = False
+    queries: set[str] = field(default_factory=set)  # the keyword queries (ids) that found it
 
 
 class OpenStatesSpider(TrackerSpider):
@@ -154,11 +156,36 @@ class OpenStatesSpider(TrackerSpider):
         # a watch naming a bill already stored holds it though its query is not asked (a bill
         # another watch named, read before and not updated since): tracker/runs.py links them
         self.report.held = {f"statebill:{key}": ids for q in self.queries for key, ids in q.watches_of.items()}
+        # which keyword queries found each bill: the stored record, with this run's finds (`_flush`)
+        self.found_by: dict[str, list[str]] = dict(self.cursor.found)
+        # the keyword queries of the whole config (not only this run's watches, `crawl --watch`):
+        # a finder no watch has any more is dropped from the record
+        self.searched = {q.id for q in plan_queries([w for w in config.bills if isinstance(w, StateBillWatch)])
+                         if q.keyword is not None}
+        self._judge_changed(config, watches)
         self.queue: list[Query] = []
         self.found: dict[str, Found] = {}
         self.people_due = [] if source.people_dir else self._people_states(config, watches)
         self.people: dict[str, list[dict[str, Any]]] = {}
         self.stopped = False
+
+    def _judge_changed(self, config: Config, watches: list[StateBillWatch]) -> None:
+        """A watch whose config changed (or is new to the cursor) lets go of the bills it no longer
+        holds, a number, a keyword or a state taken out: tracker/runs.py, from its rule. A keyword
+        watch holds what one of its keyword queries found (`StateBillRule`)."""
+        before = dict(self.cursor.watches)
+        for watch in watches:
+            queries = frozenset(q.id for q in self.queries if watch.id in q.keyword_watches)
+            session = session_key(watch.session) if watch.state and watch.session else None
+            places = tuple((place, session) for place in watch.keyword_states or [None]) if watch.keywords else ()
+            rule = StateBillRule(watch.id, frozenset(f"statebill:{key}" for key in watch.number_keys), places,
+                                 queries, self.found_by)
+            shape = fingerprint([sorted(rule.numbers), sorted(queries)])
+            if before.get(watch.id) != shape:
+                self.report.rules.append(rule)
+                self.learned.watches[watch.id] = shape
+        everyone = {w.id for w in config.bills if isinstance(w, StateBillWatch)}
+        self.learned.watches.forget(sorted(set(before) - everyone))  # gone from the config
 
     def _people_states(self, config: Config, watches: list[StateBillWatch]) -> list[str]:
         """States whose legislators alerts need (a subscriber gave their districts there, and a watch
@@ -376,6 +403,7 @@ class OpenStatesSpider(TrackerSpider):
                 found.matches[query.keyword] = where
             mark = self.cursor.reads.get(query.id)
             found.discovered = found.discovered or bool(mark and mark.done)
+            found.queries.add(query.id)
         query.keys.append(key)
         if isinstance(row.get("updated_at"), str):
             query.newest = row["updated_at"]
@@ -386,6 +414,10 @@ class OpenStatesSpider(TrackerSpider):
         for _key, found in sorted(self.found.items(), key=lambda kv: (str(kv[1].data.get("updated_at")), kv[0])):
             record = found.record
             record.matches = [{"keyword": k, "where": w} for k, w in sorted(found.matches.items())]
+            # its finders, kept once it is stored (a bill read by its number alone: [], none)
+            finders = sorted((set(self.found_by.get(record.key, [])) | found.queries) & self.searched)
+            self.found_by[record.key] = finders
+            self.report.entity_cursor[record.entity] = OpenStatesCursor(found=Section({record.key: finders}))
             yield Item(key=record.entity, kind="statebill", source_id=self.source_id,
                        watch_ids=sorted(found.watch_ids), content=record, url=record.url,
                        discovered=found.discovered, parser_version=version)
@@ -446,6 +478,9 @@ class OpenStatesSpider(TrackerSpider):
                 self.learned.reads[query.id] = ReadMark(read_instant(query.newest).isoformat(),
                                                         bool(before and before.done), self.parser_version, watches)
         planned = {q.id for q in self.queries}
+        for key, finders in self.cursor.found.items():  # a query no watch has any more holds nothing
+            if any(q not in self.searched for q in finders):
+                self.learned.found[key] = [q for q in finders if q in self.searched]
         self.learned.reads.forget([read_id for read_id in self.cursor.reads if read_id not in planned])
         self.learned.turns.forget([read_id for read_id in self.cursor.turns if read_id not in planned])
         for state in {k.split(":")[-1] for k in self.report.seen if k.startswith("reference:openstates:people:")}:

@@ -218,9 +218,10 @@ class ListingCursor(Cursor):
     or a new choice of bodies brings in is a baseline, what new keywords match is news as any new
     match is. A meeting a run could not store is kept in `unsaved` with that run's verdict, so the
     next run reads the listing whole (never a 304) and judges it as that run did. `keywords` None: unknown (a cursor written before it was kept), read whole once. `held`:
-    the meetings a watch with `bodies` follows (the source's id -> the meeting's day, dropped once
-    the window has passed it), which it goes on following under the same choice however they are
-    retitled (a "Planning Commission" row become "Notice of Cancellation")."""
+    the meetings the watch follows (the source's id -> the meeting's day, dropped once the window
+    has passed it): a watch with `bodies` goes on following them under the same choice however they
+    are retitled (a "Planning Commission" row become "Notice of Cancellation"), and one held in the
+    window that a whole listing no longer shows there is looked for outside it (a move told at once)."""
 
     parser: str | None = None
     bodies: list[str] | None = None
@@ -297,14 +298,19 @@ class ReadMark:
 class OpenStatesCursor(Cursor):
     """spiders/openstates.py: each query's mark, the day's request count (the daily budget is
     counted per UTC day, requests the API refused included), when each state's legislators were
-    last read (at most weekly), and when each query last had its turn (a page of it read: the
-    query that waited longest goes first, so none is starved by a busier one)."""
+    last read (at most weekly), when each query last had its turn (a page of it read: the
+    query that waited longest goes first, so none is starved by a busier one), and what tells the
+    bills a watch no longer holds: each watch's config as last crawled, each bill's finders."""
 
     reads: Section[ReadMark] = field(default_factory=Section)  # query id -> its mark
     day: str | None = None  # the UTC day `used` counts (YYYY-MM-DD)
     used: int | None = None  # requests sent that day
     people: Section[str] = field(default_factory=Section)  # state -> its legislators' last read (ISO instant)
     turns: Section[str] = field(default_factory=Section)  # query id -> the start of the run that last read a page of it
+    watches: Section[str] = field(default_factory=Section)  # state bill watch id -> a fingerprint of its config
+    # bill key -> the keyword queries (ids) that found it, [] for none: what a keyword watch still
+    # holds when its config changes (tracker/report.py `StateBillRule`); no entry: read before kept
+    found: Section[list[str]] = field(default_factory=Section)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -320,7 +326,10 @@ class OpenStatesCursor(Cursor):
         return cls(reads=reads, day=day if isinstance(day, str) else None,
                    used=used if isinstance(used, int) and not isinstance(used, bool) else None,
                    people=_section(data, "people"), turns=_section(data, "turns"),
-                   extra=_rest(data, ("reads", "day", "used", "people", "turns")))
+                   watches=_section(data, "watches"), found=Section({
+                       str(key): [str(q) for q in ids] for key, ids in (data.get("found") or {}).items()
+                       if isinstance(ids, list)} if isinstance(data.get("found"), dict) else {}),
+                   extra=_rest(data, ("reads", "day", "used", "people", "turns", "watches", "found")))
 
     def used_on(self, day: str) -> int:
         """Requests already sent on `day` (UTC)."""

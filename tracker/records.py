@@ -492,11 +492,16 @@ class StateBill(Stored):
 def state_bill_key(state: str, session: str, identifier: str) -> str:
     """The normalized key of a state bill: `co:2020a:sb217` (session punctuation becomes `-`; the
     number loses its spaces and leading zeros: "HB 0004" and "hb4" are one bill)."""
-    session_part = re.sub(r"[^a-z0-9]+", "-", session.lower()).strip("-")
+    session_part = session_key(session)
     match = re.match(r"^\s*([A-Za-z. ]*?)[\s.]*0*(\d+)\s*$", identifier)
     number = (re.sub(r"[^a-z]", "", match.group(1).lower()) + match.group(2)) if match else \
         re.sub(r"[^a-z0-9]+", "", identifier.lower())
     return f"{state.lower()}:{session_part}:{number}"
+
+
+def session_key(session: str) -> str:
+    """A session as a bill key writes it: "2020A" -> `2020a`, "2021-2022" and "2021 2022" alike."""
+    return re.sub(r"[^a-z0-9]+", "-", session.lower()).strip("-")
 
 
 Record = Bill | Meeting | Matter | Reference | Body | StateBill

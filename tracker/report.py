@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from tracker.cursors import Cursor
 from tracker.records import Validators
@@ -20,6 +22,28 @@ class BillRule:
     congresses: tuple[int, ...] = ()
     title_contains: bool = False
     official_titles: bool = False
+
+    kind: ClassVar[str] = "bill"  # the entities it judges: `bill:…`
+
+
+@dataclass(frozen=True)
+class StateBillRule:
+    """What a state bill watch holds by its config: the bills it names (entity keys), and the bills
+    its keyword queries found in the places it searches them (each (state, session); state None:
+    every state, session None: any). Open States matches a keyword by a full-text search that a
+    stored record cannot repeat, so a bill keeps a keyword watch when one of the watch's keyword
+    queries (`queries`, their ids) found it, by `found` (bill key, `co:2020a:sb217` -> the ids of
+    the keyword queries that found it, as the cursor records them). A bill with no entry was read
+    before the cursor recorded it: it cannot be judged and stays, if in a place the watch still
+    searches."""
+
+    watch_id: str
+    numbers: frozenset[str]
+    places: tuple[tuple[str | None, str | None], ...] = ()
+    queries: frozenset[str] = frozenset()
+    found: Mapping[str, list[str]] = field(default_factory=dict, compare=False, hash=False)
+
+    kind: ClassVar[str] = "statebill"  # the entities it judges: `statebill:…`
 
 
 @dataclass
@@ -57,8 +81,8 @@ class SourceReport:
     # even after an error elsewhere (a mistyped bill's 404 would make every run read them whole).
     validators_vetted: bool = False
     # Bill watches whose config changed since they were last crawled: the bills they no longer hold
-    # (a number taken out, a phrase removed) leave them (tracker/runs.py).
-    rules: list[BillRule] = field(default_factory=list)
+    # (a number taken out, a phrase, keyword or state removed) leave them (tracker/runs.py).
+    rules: list[BillRule | StateBillRule] = field(default_factory=list)
     # Entities a config names for watches (entity key -> watch ids), e.g. bills named by number:
     # linked to those watches if stored already, though this crawl stored nothing (a 304, no request).
     held: dict[str, list[str]] = field(default_factory=dict)

@@ -21,8 +21,8 @@ from tracker import clock
 from tracker import models as m
 from tracker.bills.titles import title_matches
 from tracker.lock import process_alive
-from tracker.records import Bill, Meeting, load_record
-from tracker.report import SourceReport
+from tracker.records import Bill, Meeting, StateBill, load_record, session_key
+from tracker.report import BillRule, SourceReport, StateBillRule
 from tracker.store import Store, save_validators
 
 log = logging.getLogger(__name__)
@@ -204,31 +204,42 @@ def _leave_unfollowed(session: Session, report: SourceReport) -> None:
 
 
 def _let_go_of_bills(session: Session, report: SourceReport) -> None:
-    """Bills a watch's config no longer holds (a number taken out, a title phrase removed or its
-    Congress no longer read) leave it, unalerted: no longer in its digest, `status` or alerts.
-    Their records and changes stay; named again, the watch holds them at once (`_link_held`)."""
+    """Bills a watch's config no longer holds (a number taken out; a title phrase removed or its
+    Congress no longer read; a keyword or a state removed) leave it, unalerted: no longer in its
+    digest, `status` or alerts. Their records and changes stay; named again, the watch holds them
+    at once (`_link_held`)."""
     for rule in report.rules:
         linked = session.execute(  # each bill the watch holds, with its current snapshot: one query
             select(m.WatchEntity.entity_key, m.Snapshot.content)
             .join(m.Entity, m.Entity.key == m.WatchEntity.entity_key)
             .outerjoin(m.Snapshot, m.Snapshot.id == m.Entity.current_snapshot_id)
-            .where(m.WatchEntity.watch_id == rule.watch_id, m.WatchEntity.entity_key.like("bill:%"))).all()
-        gone = []
-        for key, content in linked:
-            if key in rule.numbers:
-                continue
-            if rule.titles:
-                bill = load_record("bill", content) if content else None
-                if isinstance(bill, Bill) and (not rule.congresses or bill.congress in rule.congresses) and any(
-                        title_matches(bill, phrase, contains=rule.title_contains, official=rule.official_titles)
-                        for phrase in rule.titles):
-                    continue
-            gone.append(key)
+            .where(m.WatchEntity.watch_id == rule.watch_id, m.WatchEntity.entity_key.like(f"{rule.kind}:%"))).all()
+        gone = [key for key, content in linked if key not in rule.numbers and not _matched(rule, key, content)]
         if gone:
             session.execute(delete(m.WatchEntity).where(m.WatchEntity.watch_id == rule.watch_id,
                                                         m.WatchEntity.entity_key.in_(gone)))
             log.info("%s: %d bill(s) the watch %s no longer holds left it", report.source_id, len(gone),
                      rule.watch_id)
+
+
+def _matched(rule: BillRule | StateBillRule, key: str, content: Any) -> bool:
+    """Whether a bill the watch does not name is still one it matches by (its stored `content`): a
+    federal title phrase (in a Congress it reads), or a state keyword query of the watch that found
+    it in a place the watch still searches (StateBillRule)."""
+    if not (rule.titles if isinstance(rule, BillRule) else rule.places) or not content:
+        return False  # a watch by numbers only: no record to read
+    record = load_record(rule.kind, content)
+    if isinstance(rule, BillRule):
+        return bool(rule.titles) and isinstance(record, Bill) and (
+            not rule.congresses or record.congress in rule.congresses) and any(
+            title_matches(record, phrase, contains=rule.title_contains, official=rule.official_titles)
+            for phrase in rule.titles)
+    if not isinstance(record, StateBill) or not any(
+            state in (None, record.state) and session in (None, session_key(record.session))
+            for state, session in rule.places):
+        return False
+    found = rule.found.get(key.removeprefix("statebill:"))
+    return found is None or not rule.queries.isdisjoint(found)
 
 
 def _link_held(session: Session, report: SourceReport) -> None:
