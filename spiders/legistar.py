@@ -328,13 +328,14 @@ class LegistarSpider(TrackerSpider):
                 self.matters_asked.add(matter_id)
                 yield self._history(item_matter_fields(item))
 
-    def _keywords(self, event: dict[str, Any]) -> list[str] | dict[str, list[str]]:
-        """What an event's items are matched with: this watch's keywords, or, where other watches
-        of the client hold the event too (by their bodies), each holding watch's by its id. Every
-        holder's crawl then stores the same record: else each would rewrite the items' matches with
-        its own keywords, and the watch storing second never be told of its own item."""
+    def _keywords(self, event: dict[str, Any]) -> dict[str, list[str]]:
+        """What an event's items are matched with: the keywords of each watch of the client holding
+        the event (by its bodies; this one's at least), by its id. Every holder's crawl then stores
+        the same record: else each would rewrite the items' matches with its own keywords, and the
+        watch storing second never be told of its own item. Named by watch even when one holds it,
+        so what each watch was told of an item is known however many come to hold it."""
         holders = {watch_id: keywords for watch_id, keywords, bodies in self.siblings if in_bodies(event, bodies)}
-        return holders if len(holders) > 1 else list(self.watch.keywords)
+        return holders or {self.watch.id: list(self.watch.keywords)}
 
     def _meeting(self, event: dict[str, Any], items: list[AgendaItem] | None,
                  fingerprint: str | None) -> Iterator[Item]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -71,9 +71,23 @@ def scope_of(changes: Iterable[Any]) -> frozenset[str] | None:
     return frozenset().union(*scopes)  # type: ignore[arg-type]
 
 
-def everyone(watch_id: str) -> bool:
-    """A differ's default `may_tell`: news to every watch."""
+def _anyone(watch_id: str, item: str) -> bool:
     return True
+
+
+@dataclass(frozen=True)
+class Audience:
+    """What the store tells a meeting's differ of who may hear what: `may_tell(watch, item)`, whether
+    an agenda item matching that watch may be news to it (not if the watch did not hold the meeting
+    before, has no baseline, or was told of that item already); `since` (YYYY-MM-DD), the first day
+    of a meeting a new match on an item already on its agenda is news for (a keyword added finds
+    the window's meetings; a past meeting read again months later for its minutes is no news)."""
+
+    may_tell: Callable[[str, str], bool] = _anyone
+    since: str | None = None
+
+
+EVERYONE = Audience()
 
 
 def dedupe_key(entity: str, kind: str, *parts: object) -> str:

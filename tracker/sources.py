@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from tracker.bills.billstatus import parse_billstatus
 from tracker.bills.diff import diff_bill
-from tracker.changes import Change, everyone
+from tracker.changes import EVERYONE, Audience, Change
 from tracker.meetings import agendas, civicweb, ical, iqm2, legistar_calendar, portals
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.records import Listing, ListingContext, Record
@@ -29,15 +29,15 @@ from tracker.states import diff_bill as diff_state_bill
 ListingParser = Callable[[bytes, ListingContext], Listing]
 RawReader = Callable[[bytes], Record]
 class Differ(Protocol):
-    """What changed between two states of an entity. `may_tell(watch)`: whether what matches only
-    that watch may be news to it (meetings; the other kinds' changes are every holding watch's)."""
+    """What changed between two states of an entity. `audience`: who may hear of what matches only
+    some watches (meetings; the other kinds' changes are every holding watch's)."""
 
-    def __call__(self, old: Any, new: Any, entity: str, /, *, may_tell: Callable[[str], bool] = ...) -> list[Change]: ...
+    def __call__(self, old: Any, new: Any, entity: str, /, *, audience: Audience = ...) -> list[Change]: ...
 
 
 def for_every_watch(differ: Callable[[Any, Any, str], list[Change]]) -> Differ:
-    """A differ whose changes are news to every watch holding the entity (no `may_tell` to ask)."""
-    def diff(old: Any, new: Any, entity: str, /, *, may_tell: Callable[[str], bool] = everyone) -> list[Change]:
+    """A differ whose changes are news to every watch holding the entity (no `audience` to ask)."""
+    def diff(old: Any, new: Any, entity: str, /, *, audience: Audience = EVERYONE) -> list[Change]:
         return differ(old, new, entity)
     return diff
 

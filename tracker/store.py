@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import clock, secrets
 from tracker import models as m
-from tracker.changes import TOGGLES, Change, told_to
+from tracker.changes import TOGGLES, Audience, Change, dedupe_key, told_to
 from tracker.records import Item, Record, Validators, canonical_json, load_record, text_hash
-from tracker.sources import DIFFERS, Differ, for_every_watch
+from tracker.sources import DIFFERS, PAST_DAYS, Differ, for_every_watch
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -307,12 +307,11 @@ def _record_changes(session: Session, item: Item, previous: Record | None, diffe
     repeats them), each owed to subscribers by `on_change` in this same transaction. What matches
     only some watches' keywords (`changes.told_to`) is no news to a watch that did not hold the
     entity before (`joined` now, or not at all: a body it just took up) or has no baseline yet (a
-    new watch): it was on the agenda before the watch looked (the differ's `may_tell`)."""
+    new watch): it was on the agenda before the watch looked (`_audience`, asked by the differ)."""
     assert item.content is not None
     watch_id = sorted(item.watch_ids)[0] if item.watch_ids else None
     rows = []
-    for change in differ(previous, item.content, item.key,
-                         may_tell=lambda watch: _held_before(session, watch, item.key, joined)):
+    for change in differ(previous, item.content, item.key, audience=_audience(session, item.key, joined, now)):
         key = change.dedupe_key
         if change.kind in TOGGLES:  # the how-manieth call-off or return of this entity
             earlier = session.scalar(select(func.count()).select_from(m.Change).where(
@@ -331,6 +330,34 @@ def _record_changes(session: Session, item: Item, previous: Record | None, diffe
             on_change(session, row)
         rows.append(row)
     return rows
+
+
+def _audience(session: Session, key: str, joined: set[str], now: datetime) -> Audience:
+    """Who may hear of an agenda item matching some watches of this entity (`changes.Audience`):
+    a watch that held it before this ingest, with its baseline, not yet told of that item; a new
+    match on an old item only for a meeting of the listing window (from `PAST_DAYS` ago)."""
+    told: dict[str, set[str]] | None = None
+    held: dict[str, bool] = {}
+
+    def may_tell(watch_id: str, item: str) -> bool:
+        nonlocal told
+        if watch_id not in held:
+            held[watch_id] = _held_before(session, watch_id, key, joined)
+        if not held[watch_id]:
+            return False
+        if told is None:  # the entity's earlier items told, by item: read once, when first asked
+            told = {}
+            for data, dedupe, watch in session.execute(select(m.Change.data, m.Change.dedupe_key, m.Change.watch_id)
+                                                       .where(m.Change.entity_key == key,
+                                                              m.Change.kind == "agenda.item_added")):
+                if isinstance(data, dict) and "item" in data:  # a meeting several watches held
+                    told.setdefault(str(data["item"]), set()).update(told_to(data) or ())
+                else:  # one watch held it: its key names the item alone
+                    told.setdefault(dedupe, set()).add(watch or "")
+        return watch_id not in told.get(item, set()) | told.get(
+            dedupe_key(key, "agenda.item_added", item), set())
+
+    return Audience(may_tell, (now.date() - timedelta(days=PAST_DAYS)).isoformat())
 
 
 def _held_before(session: Session, watch_id: str, key: str, joined: set[str]) -> bool:

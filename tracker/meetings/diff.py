@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from tracker.changes import Change, dedupe_key, everyone
+from tracker.changes import EVERYONE, Audience, Change, dedupe_key
 from tracker.records import AgendaItem, Matter, Meeting, MeetingStatus
 from tracker.words import local_iso, meeting_label, meeting_when
 
 
-def diff_meeting(old: Meeting | None, new: Meeting, entity: str, may_tell: Callable[[str], bool] = everyone) -> list[Change]:
-    """What changed, as a human wants to hear it. `may_tell(watch)`: whether an agenda item matching
-    only that watch's keywords may be news to it (not to a watch that did not hold the meeting
-    before, or has no baseline: the store's `_held_before`)."""
+def diff_meeting(old: Meeting | None, new: Meeting, entity: str, *, audience: Audience = EVERYONE) -> list[Change]:
+    """What changed, as a human wants to hear it; `audience` says who may hear of an agenda item
+    matching some watches of a meeting several hold (the store's answer, `tracker/store.py`)."""
     zone = new.timezone or "UTC"
     url = new.url or new.agenda_url
     start = local_iso(new.start, zone) or new.date
@@ -51,30 +49,36 @@ def diff_meeting(old: Meeting | None, new: Meeting, entity: str, may_tell: Calla
     before = {item.get("key") or item.get("title"): item for item in old.items}
     for item in new.items:
         key = item.get("key") or item.get("title")
-        found = newly_matching(item, before.get(key))
-        watches = {watch: words for watch, words in found if watch is not None and may_tell(watch)}
-        unscoped = [words for watch, words in found if watch is None]
-        if not watches and not unscoped:
+        was = before.get(key)
+        if was is not None and audience.since and (new.date or "") < audience.since:
+            continue  # a new match on an old item of a past meeting (read again for its minutes)
+        found = newly_matching(item, was)
+        watches = {watch: words for watch, words in found if watch is None or audience.may_tell(watch, str(key))}
+        if not watches:
             continue
-        # One change per item, however many watches it is news to (a subscriber of two is told once),
-        # naming each watch with its keywords: told to those watches only.
-        keywords = unscoped[0] if unscoped else list(dict.fromkeys(k for words in watches.values() for k in words))
+        # One change per item, however many watches it is news to (a subscriber of two is told once).
+        # On a meeting several watches hold it names each with its keywords, told to those only; on
+        # one only one holds, it has the form every source's has (that watch's own, told to it).
+        keywords = list(dict.fromkeys(k for words in watches.values() for k in words))
         data: dict[str, Any] = {"meeting": entity, "title": item.get("title"), "matter": item.get("matter"),
                                 "keywords": keywords}
-        if watches:
-            data["watches"] = dict(sorted(watches.items()))
+        shared = len(item.get("watches") or ()) > 1
+        if shared:
+            data["watches"] = dict(sorted(watches.items()))  # type: ignore[arg-type]
+            data["item"] = key  # the source's id of the item: whom it was told to (`Audience.may_tell`)
         changes.append(Change(
             "agenda.item_added", entity, f"{label} on {when}: {item.get('title')} ({', '.join(keywords)})",
-            dedupe_key(entity, "agenda.item_added", key, *sorted(watches)), data, url, new.date))
+            dedupe_key(entity, "agenda.item_added", key, *(sorted(watches) if shared else [])), data, url, new.date))
     return changes
 
 
 def newly_matching(item: AgendaItem, before: AgendaItem | None) -> list[tuple[str | None, list[str]]]:
     """(watch, its keywords) for each watch an item is news to: one it matches now and did not
     before (new on the agenda, or an item whose words or the watch's keywords changed, as a listing's
-    new match is news). A meeting several watches hold (tracker/records.py `items_for`) names each
-    watch, to be told to it only; else (None, keywords). Against an item stored in the other shape
-    only a new item is news: whom its old match was for is not known."""
+    new match is news). A Legistar item names each watch holding its meeting (`watches`,
+    tracker/records.py `items_for`); another source's is its one watch's: (None, keywords). Against
+    an item stored before items named their watches only a new item is news: whom its old match was
+    for is not known."""
     if "watches" in item:
         if before is not None and "watches" not in before:
             return []

@@ -96,8 +96,8 @@ def _text(value: Any) -> str | None:
 
 def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str] | Mapping[str, Sequence[str]]) -> list[AgendaItem]:
     """Agenda (and minutes-only) items, in agenda order, each with the keywords it matches in its
-    title, matter name or attachment names. `keywords` by watch id, for a meeting several watches
-    of the client hold: each item says which watch's it matches (`watches`), `keywords` their
+    title, matter name or attachment names. `keywords` by the id of each watch holding the meeting:
+    each item says which of each watch's it matches (`watches`, [] for none), `keywords` their
     union, so every watch's crawl stores the same record (`records.items_for`)."""
     by_watch = dict(keywords) if isinstance(keywords, Mapping) else None
     every = sorted({k for words in by_watch.values() for k in words}) if by_watch is not None else keywords
@@ -129,9 +129,8 @@ def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str] | Mappin
             "attachments": attachments if found else [],
             "keywords": found,
         }
-        if by_watch is not None:
-            item["watches"] = {watch: [k for k in words if k in found]
-                               for watch, words in sorted(by_watch.items()) if any(k in found for k in words)}
+        if by_watch is not None:  # every holding watch, matched or not ([]): who holds the meeting
+            item["watches"] = {watch: [k for k in words if k in found] for watch, words in sorted(by_watch.items())}
         items.append(item)
     items.sort(key=lambda i: (i["sequence"] is None, i["sequence"] or 0, i["minutes_sequence"] or 0, i["key"]))
     return items
