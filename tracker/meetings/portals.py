@@ -385,7 +385,8 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     meeting list (`BD-GetMeetingsList`, or `BD-GETMeetingsListForSEO` with its times in descriptions). An export that is not well-formed (Akron's archive entries
     close a `</category>` they never opened) is read meeting by meeting, each `<meeting>` parsed on
     its own with recovery; one that still cannot be read is its own problem line. An export holds
-    years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`)."""
+    years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`),
+    and those of the usual shape are read from the bytes, not from a tree (`_boarddocs_fast`)."""
     data = utf8_of(data)
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"[", b"{")):
@@ -395,13 +396,9 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
         page = ", an HTML page or part of one (a single meeting's page?)" if name.lower() in _HTML_ELEMENTS else ""
         raise SourceParseError(f"not a BoardDocs XML export (<meetings>): its first element is <{name}>{page}; "
                                "watch the site's XML export or its meeting list")
-    if (part := _boarddocs_window(data, ctx)) is not None:
-        try:
-            root = parse_xml(part, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
-        except SourceParseError:
-            pass  # never seen (the meetings were parsed once already): read the whole export below
-        else:
-            return _boarddocs_tree(root, ctx)
+    kept = _boarddocs_window(data, ctx)
+    if kept is not None and (listing := _boarddocs_kept(data, kept, ctx)) is not None:
+        return listing
     try:
         root = parse_xml(data, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
     except SourceParseError as whole:
@@ -448,10 +445,10 @@ def _well_formed(data: bytes) -> bool:
     return bool(clean) and len(parser.error_log) == 0
 
 
-def _boarddocs_window(data: bytes, ctx: ListingContext) -> bytes | None:
-    """An export of just the meetings of `data` that can be in the window, the others (their id and
-    start date read on the bytes) left out; or None where the export must be parsed whole, as when
-    most of it is in the window. The scan is exact or gives up: the export is proven well-formed
+def _boarddocs_window(data: bytes, ctx: ListingContext) -> list[tuple[int, int]] | None:
+    """Where in `data` the meetings are that can be in the window (start, end), the others (their
+    id and start date read on the bytes) left out; or None where the export must be parsed whole.
+    The scan is exact or gives up: the export is proven well-formed
     (else it is read meeting by meeting), with no comment, CDATA, DTD or processing instruction (so
     every `<` opens a tag) and nothing but `<meeting>` elements in its `<meetings>` (so each runs from
     its start tag to the last `</meeting>` before the next); a meeting whose id and date are not
@@ -463,7 +460,6 @@ def _boarddocs_window(data: bytes, ctx: ListingContext) -> bytes | None:
     if not head or b"xml" in head.group(1) or tail < head.end() or not _EXPORT_TAIL.fullmatch(data, tail):
         return None  # a namespace or xml:space on the root would change what each meeting's tree is
     kept: list[tuple[int, int]] = []
-    budget = len(data) * 2 // 3  # more than this in the window: parsing it all costs less
     cursor, at = head.end(), data.find(b"<meeting", head.end(), tail)
     while at >= 0:
         tag = _MEETING_TAG.match(data, at)
@@ -478,13 +474,42 @@ def _boarddocs_window(data: bytes, ctx: ListingContext) -> bytes | None:
             end = closed.end()
         if not _outside_window(tag, ctx):
             kept.append((at, end))
-            budget -= end - at
-            if budget < 0:
-                return None
         cursor, at = end, following
     if cursor == head.end() or not _BLANK.fullmatch(data, cursor, tail) or not _well_formed(data):
         return None
-    return b"<meetings>" + b"".join(data[start:end] for start, end in kept) + b"</meetings>"
+    return kept
+
+
+def _boarddocs_kept(data: bytes, kept: list[tuple[int, int]], ctx: ListingContext) -> Listing | None:
+    """The listing of the meetings `_boarddocs_window` kept: each of the usual shape read from its
+    bytes (`_boarddocs_fast`), the others parsed together in one export of just them, in their
+    order; None when that export is most of `data` (parsing it all costs less then)."""
+    read: list[Meeting | str | None] = []
+    other: list[tuple[int, int]] = []
+    for start, end in kept:
+        if (outcome := _boarddocs_fast(data[start:end], ctx)) is _NOT_PLAIN:
+            other.append((start, end))
+        read.append(outcome)
+    if other:
+        if sum(end - start for start, end in other) > len(data) * 2 // 3:
+            return None
+        part = b"<meetings>" + b"".join(data[start:end] for start, end in other) + b"</meetings>"
+        try:
+            root = parse_xml(part, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
+        except SourceParseError:
+            return None  # never seen (the meetings were parsed once already): read the whole export
+        nodes = list(root.iter("meeting"))
+        if len(nodes) != len(other):
+            return None
+        parsed = iter(nodes)
+        for n, outcome in enumerate(read):
+            if outcome is _NOT_PLAIN:
+                node = next(parsed)
+                try:
+                    read[n] = _boarddocs_meeting(node, ctx)
+                except Exception as exc:
+                    read[n] = row_problem("meeting", node.get("id"), node.findtext("name"), exc)
+    return Listing([m for m in read if isinstance(m, Meeting)], [p for p in read if isinstance(p, str)])
 
 
 def _outside_window(tag: re.Match[bytes], ctx: ListingContext) -> bool:
@@ -515,16 +540,22 @@ def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
     return Listing(meetings, problems)
 
 
-def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
-    if not node.get("id"):
+def _boarddocs_day(ref: str | None, written: str, ctx: ListingContext) -> date | None:
+    """A meeting's day, None when it is outside the window (its agenda items are then not read);
+    ValueError for a meeting without an id or a date."""
+    if not ref:
         raise ValueError("no meeting id")
-    written = next((d.text or "" for start in node.iterchildren("start") for d in start.iterchildren("date")), "")
     try:
         day = date.fromisoformat(written)
     except ValueError:
         raise ValueError(f"start date {written!r} is not a date") from None
-    if not in_window(ctx, day):
-        return None  # its agenda items are not read
+    return day if in_window(ctx, day) else None
+
+
+def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
+    written = next((d.text or "" for start in node.iterchildren("start") for d in start.iterchildren("date")), "")
+    if (day := _boarddocs_day(node.get("id"), written, ctx)) is None:
+        return None
     items: list[dict[str, Any]] = []
     titles: list[str] = []
     location = None
@@ -541,19 +572,145 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
                           "url": _item_url(said.get("link")), "keywords": None})
         if location is None and "location of meeting" in section.lower():  # the room its items name
             location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in titles[first:]) if p) or None
+    return _boarddocs_record(node.get("id"), node.get("bodyname"), day, _child_text(node, "name"),
+                             _child_text(node, "description"), _child_text(node, "link"), items, titles, location,
+                             ctx)
+
+
+def _boarddocs_record(ref: str, bodyname: str | None, day: date, name_text: str | None, description: str | None,
+                      link_text: str | None, items: list[dict[str, Any]], titles: list[str], location: str | None,
+                      ctx: ListingContext) -> Meeting:
+    """The meeting of an export's `<meeting>` in the window, from its attributes, the text of its
+    first `name`, `description` and `link` (None: no such child) and its agenda items (their
+    keywords still to find, in their `titles`)."""
     for item, found in zip(items, _item_keywords(titles, ctx.keywords), strict=True):
         item["keywords"] = found
-    name = " ".join((_child_text(node, "name") or "Meeting").split())
-    description = _child_text(node, "description") or ""
-    link = web_url(_child_text(node, "link"))
+    name = " ".join((name_text or "Meeting").split())
+    description = description or ""
+    link = web_url(link_text)
     documents = DocumentList()
     if items:
         documents.add(link, "Agenda", "agenda")
     clock = time_for_day(day, name, description)
     return meeting_record(
-        source="boarddocs", ref=node.get("id"), body=node.get("bodyname") or ctx.body,
+        source="boarddocs", ref=ref, body=bodyname or ctx.body,
         title=name, local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
         comment_text=description, location=location, url=link, documents=documents.items, items=items)
+
+
+# -- an export's meeting of the usual shape, read from its text (`_boarddocs_fast`) ------------------
+# The export is proven well-formed, with no comment, CDATA, DTD, processing instruction or namespace
+# (`_boarddocs_window`): every `<` opens a tag and every `&` a predefined entity or a character
+# reference. These patterns match the whole of a meeting, each field plain text, so what they
+# capture is what its tree holds. White space `_W`: XML's line ends are normalized first (no "\r").
+_W = r"[ \t\n]*"
+_ATTR = r"""[ \t\n]+[^\s=/>"']+[ \t\n]*=[ \t\n]*(?:"[^"<]*"|'[^'<]*')"""
+_LONE_CATEGORY = rf"<category(?:{_ATTR})*[ \t\n]*>{_W}<name>[^<]*</name>{_W}(?:<agendaitems>{_W}</agendaitems>{_W})?</category>{_W}"
+_CATEGORY_START = rf"(?:<category(?:{_ATTR})*[ \t\n]*>{_W}<name>([^<]*)</name>{_W}(<)agendaitems>{_W})?"
+# a meeting's start: its fields, then any categories without items, then the start of the first
+# category with items (its name)
+_FAST_HEAD = re.compile(
+    rf"<meeting((?:{_ATTR})*)[ \t\n]*>{_W}<name>([^<]*)</name>{_W}<start>{_W}<date(?:{_ATTR})*[ \t\n]*>([^<]*)</date>"
+    rf"{_W}(?:<english>{_W}<weekday>[^<]*</weekday>{_W}<date>[^<]*</date>{_W}</english>{_W})?</start>{_W}"
+    rf"<description>([^<]*)</description>{_W}<link>([^<]*)</link>{_W}((?:{_LONE_CATEGORY})*){_CATEGORY_START}")
+_FAST_ATTR = re.compile(r"""[ \t\n]+([^\s=/>"']+)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|'([^'<]*)')""")
+# The items of a meeting after its head, in one pattern: an item (its id, name, link and action
+# type in that order, as BoardDocs writes them, then other fields of plain text, none an element the
+# reader looks for); when it is its category's last, the category's end and the start of the next
+# category with items, if one follows (its name); or categories without items, then the start of
+# one with items, if one follows. An item's link is split: one `_PLAIN_LINK` keeps as it is, its
+# only reference `&amp;` (a text never holds a raw `<`), or another.
+# Each match holds a known number of tags: when the head and the matches hold every `<` of the
+# meeting, nothing was skipped but text between them (tails, which the tree reader never reads).
+_PLAIN_LINK_TEXT = (r"https?://(?:[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x40-\x5b\x5d-\x7e]|&amp;)"
+                    r"[!-%'-;=-~]*(?:&amp;[!-%'-;=-~]*)*")
+_FAST_ITEM = re.compile(
+    rf'<item id="([^"<&\t\n]*)" order="[0-9]*">{_W}<name>([^<]*)</name>{_W}'
+    rf"<link>(?:({_PLAIN_LINK_TEXT})|([^<]*))</link>{_W}<actiontype>([^<]*)</actiontype>{_W}"
+    rf"((?:<(?!(?:name|link|actiontype|item|category|meeting)>)[A-Za-z_][\w.-]*>[^<]*</[A-Za-z_][\w.-]*>{_W})*)"
+    rf"</item>{_W}(?:(<)/agendaitems>{_W}</category>{_W}" + _CATEGORY_START + ")?"
+    rf"|((?:{_LONE_CATEGORY})+){_CATEGORY_START}")
+_REFERENCE = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#x([0-9A-Fa-f]+)|#([0-9]+));")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_NOT_PLAIN: Any = object()  # `_boarddocs_fast`'s answer for a meeting it does not read
+
+
+def _boarddocs_fast(chunk: bytes, ctx: ListingContext) -> Meeting | str | None:
+    """`_boarddocs_meeting` of a `<meeting>` element of a proven export (see `_W`), its problem line
+    when it cannot be read; read from its text when it has the usual shape (`_FAST_HEAD`,
+    `_FAST_ITEM`), else `_NOT_PLAIN`. A tree costs its parse and an element proxy for each of
+    thousands of items and their fields; one pattern over the text finds them all."""
+    try:
+        text = chunk.decode()
+    except UnicodeDecodeError:
+        return _NOT_PLAIN
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    head = _FAST_HEAD.match(text)
+    close = text.rfind("</meeting")
+    if head is None or "xmlns" in text:
+        return _NOT_PLAIN
+    attributes = {name: double + single for name, double, single in _FAST_ATTR.findall(head.group(1))}
+    ref, bodyname = attributes.get("id"), attributes.get("bodyname")
+    if any(c in value for value in (ref or "", bodyname or "") for c in "&\t\n"):
+        return _NOT_PLAIN  # a value XML would normalize
+    name_text = _xml_text(head.group(2))
+    try:
+        if (day := _boarddocs_day(ref, _xml_text(head.group(3)), ctx)) is None:
+            return None
+        items: list[dict[str, Any]] = []
+        titles: list[str] = []
+        location = None
+        section, first, n, inside = _one_line(_xml_text(head.group(7) or "")), 0, 0, bool(head.group(8))
+        tags = head.group(6).count("<") + (4 if inside else 0)
+        for key, name, plain, link, action, more, closed, named, opened, lone, lone_named, lone_opened in \
+                _FAST_ITEM.findall(text, head.end(), close):
+            if lone:  # categories without items (they name no room), then maybe one with items
+                if inside:
+                    return _NOT_PLAIN
+                tags += lone.count("<")
+                if lone_opened:
+                    section, first, n, inside = _one_line(_xml_text(lone_named)), len(titles), 0, True
+                    tags += 4
+                continue
+            if not inside:
+                return _NOT_PLAIN
+            n += 1
+            if more:
+                tags += more.count("<")
+            if "&" in name:
+                name = _xml_text(name)
+            title = name if name.isprintable() and "  " not in name and name[:1] != " " and name[-1:] != " " \
+                else " ".join(name.split())  # `_one_line`
+            titles.append(title)
+            items.append({"key": key, "sequence": n, "title": title, "section": section, "matter": None,
+                          "action": (_xml_text(action) if "&" in action else action) or None,
+                          "url": plain.replace("&amp;", "&") if plain else _item_url(_xml_text(link) or None),
+                          "keywords": None})
+            if closed:  # the category's last item
+                tags += 6 if opened else 2
+                if location is None and "location of meeting" in section.lower():
+                    location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in titles[first:]) if p) or None
+                inside = bool(opened)
+                if inside:
+                    section, first, n = _one_line(_xml_text(named)), len(titles), 0
+        if inside or tags + 8 * len(items) != text.count("<", head.start(6), close):
+            return _NOT_PLAIN  # a part left out: not the usual shape
+        return _boarddocs_record(ref, bodyname, day, name_text, _xml_text(head.group(4)), _xml_text(head.group(5)),
+                                 items, titles, location, ctx)
+    except Exception as exc:
+        return row_problem("meeting", ref, name_text, exc)
+
+
+def _xml_text(raw: str) -> str:
+    """Text as XML gives it: its references (every `&` of a well-formed text opens one) replaced."""
+    if "&" not in raw:
+        return raw
+    if "&#" not in raw:  # no reference's text holds another's, so each can be replaced in turn
+        return raw.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'") \
+            .replace("&amp;", "&")
+    return _REFERENCE.sub(lambda m: _ENTITIES[m.group(1)] if m.group(1) else chr(int(m.group(2), 16)) if m.group(2)
+                          else chr(int(m.group(3))), raw)
 
 
 def _one_line(text: str) -> str:
