@@ -162,6 +162,26 @@ def test_civicplus_search_with_no_agenda_in_its_dates_is_an_empty_listing() -> N
         listing_of(parse_civicplus, page.replace(b"No results found", b"Agendas are posted on Fridays"))
 
 
+def test_civicplus_agenda_center_with_no_category_is_an_empty_listing() -> None:
+    """An Agenda Center that has no category yet (Larkspur, CA: the module and its search form, the
+    category list offering only "All Categories", no table) publishes no agenda: no meeting, not an
+    unreadable page each crawl. A category list naming a category over a page without rows is still
+    refused, as is a page without the category list."""
+    page = (b'<!DOCTYPE html><html><head><title>Agenda Center \xe2\x80\xa2 Larkspur, CA</title></head><body>'
+            b'<div id="AgendaCenterContent" class="agendaCenterContent"><div class="contentMain"><h1>Agenda Center</h1>'
+            b'<section class="search" aria-label="Agenda Center Module Search"><h3>Search Agendas by:</h3>'
+            b'<div id="categoryList" style="display:none;" class="categoryList"><div><ol><li>'
+            b'<label for="allCategories"><input type="checkbox" id="allCategories" checked>All Categories</label>'
+            b'</li>%s</ol><ol></ol></div></div></section></div>'
+            b'<!-- Category list starts(when headers are off) --><!-- Categorylist ends --></div></body></html>')
+    assert listing_of(parse_civicplus, page % b"", url="https://ci.larkspur.ca.us/AgendaCenter") == ([], [])
+    category = (b'<li><label for="chkCategoryID_1"><input type="checkbox" name="chkCategoryID" id="chkCategoryID_1"'
+                b' value="1">City Council</label></li>')
+    for changed in (page % category, page.replace(b'id="categoryList"', b'id="categories"') % b""):
+        with pytest.raises(SourceParseError, match="no meeting rows found"):
+            listing_of(parse_civicplus, changed)
+
+
 def test_civicplus_rss() -> None:
     meetings = feed(CP_RSS, keywords=["public safety", "impact fee"])
     assert list(meetings) == ["808", "800", "791", "817", "796"]  # the minutes entry joins meeting 791

@@ -659,12 +659,18 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
         return Recognised("granicus", url, "its " + ("address" if path.endswith("viewpublisher.php")
                                                      else "content (Granicus agenda and video links)"))
     if "catAgendaRow" in text or re.search(r"/AgendaCenter/ViewFile/(Agenda|Minutes)/", text, re.I):
+        # Its AgendaCenter: from its address, a link into it, else the address the page declares
+        # itself at (an Agenda Center with no category has no link into itself: Larkspur's).
         base = agenda_center(url) or next(
             (found for href in selector.xpath("//a/@href").getall()
-             if (found := agenda_center(urljoin(url, href)))), None)
+             if (found := agenda_center(urljoin(url, href)))), None) or next(
+            (found for href in selector.xpath("//meta[@property='og:url']/@content | //link[@rel='canonical']/@href")
+             .getall() if (found := agenda_center(urljoin(url, href.strip())))), None)
         if base is None:
             return None
-        return Recognised("civicplus", civicplus_value(url, base), "its content (AgendaCenter agenda rows)")
+        rows = re.search(r"""class=["']catAgendaRow\b|/AgendaCenter/ViewFile/(Agenda|Minutes)/""", text, re.I)
+        return Recognised("civicplus", civicplus_value(url, base),
+                          "its content (AgendaCenter agenda rows)" if rows else "its content (an AgendaCenter page)")
     return None
 
 

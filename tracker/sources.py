@@ -131,8 +131,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
                names_bodies=True),
     # civicplus-4, granicus-5, legistar-calendar-2, iqm2-2 (the HTML pages): a page declaring a
     # single-byte Latin charset whose bytes are UTF-8 is read as UTF-8 (Burbank's "TREASURER’S").
+    # civicplus-5: an Agenda Center with no category (its search form's category list offers only "All
+    # Categories", no table: Larkspur's) is an empty listing, not "no meeting rows found" each crawl.
     SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
-               parser_version="civicplus-4", names_bodies=True),
+               parser_version="civicplus-5", names_bodies=True),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
     # granicus-3: a district's own table of meetings playing them on Granicus (LAUSD) is read.
     # granicus-6: a date written with spaces about its slashes ("03 / 24 / 2026", Novato's date

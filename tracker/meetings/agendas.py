@@ -202,12 +202,15 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
     or the heading holding only the date and an anchor `_MMDDYYYY-ID` with the link in the row's
     `<p>` (2022 on, `h3` or `h4`). The meeting date is the one in the agenda link (the title's own
     words may disagree); the title is the row's `<p>`, its time only one the title states. A search
-    that says "No results found" has no meeting in its dates: an empty listing, not a layout change."""
+    that says "No results found" has no meeting in its dates, and an Agenda Center with no category
+    has none at all (`_no_category`): empty listings, not a layout change."""
     root = html_tree(data)
     rows = [row for row in root.iter("tr") if has_class(row, "catAgendaRow")]
     if not rows and any(words_of(node).lower().startswith("no results found") for node in root.iter("p")
                         if has_class(node, "results")):
         return Listing([], [])  # the search's own answer: no agenda in its dates (a quiet body's window)
+    if not rows and _no_category(root):
+        return Listing([], [])  # an Agenda Center that publishes nothing yet (Larkspur, CA)
     if not rows:
         raise SourceParseError(f"{NO_ROWS}: no AgendaCenter rows (tr.catAgendaRow); {page_seen(root)}")
     meetings: dict[str, Meeting] = {}
@@ -229,6 +232,22 @@ def parse_civicplus(data: bytes, ctx: ListingContext) -> Listing:
         raise SourceParseError(f"{len(rows)} AgendaCenter rows (tr.catAgendaRow) but none with an agenda link "
                                "(ViewFile/Agenda/_MMDDYYYY-ID) or anchor: the page layout may have changed")
     return Listing(list(meetings.values()), problems)
+
+
+def _no_category(root: etree._Element) -> bool:
+    """Whether the page is an Agenda Center with no category, so no agenda: its module
+    (`#AgendaCenterContent`) and the search form's category list (`#categoryList`) are there, the list
+    offers only its "All Categories" box (every other Agenda Center lists one `chkCategoryID` box a
+    category, each row being in a category), and the module holds no table. A list naming a category
+    over a page without rows is still refused: that is a changed layout, not a quiet site."""
+    content = next((div for div in root.iter("div") if div.get("id") == "AgendaCenterContent"), None)
+    if content is None or next(content.iter("table", "tr"), None) is not None:
+        return False
+    lists = [div for div in content.iter("div") if div.get("id") == "categoryList"]
+    if len(lists) != 1:
+        return False
+    boxes = [box.get("id") or box.get("name") or "" for box in lists[0].iter("input")]
+    return boxes == ["allCategories"]
 
 
 def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, str],
