@@ -100,6 +100,17 @@ def replay() -> Iterator[ReplayServer]:
 
 
 @pytest.fixture
+def legistar(replay: Any) -> Any:
+    """The loopback Legistar Web API (tracker/demo/legistar_api.py, evaluating real OData queries)
+    mounted at /v1 of the replay server."""
+    from tracker.demo.legistar_api import LegistarApi
+
+    api = LegistarApi("/v1")
+    replay.mount("/v1", api)
+    return api
+
+
+@pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on loopback, read back."""
     box = Mailbox()

@@ -257,12 +257,6 @@ keywords = ["budget"]
     return path
 
 
-@pytest.fixture
-def legistar(replay: ReplayServer) -> LegistarApi:
-    api = LegistarApi("/v1")
-    replay.mount("/v1", api)
-    return api
-
 
 def test_two_bodies_and_a_feed_baseline_then_exactly_what_happened(
         tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:

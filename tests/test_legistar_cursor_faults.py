@@ -38,13 +38,6 @@ from tracker.store import Store
 NYC = "meeting:legistar:nyc:"
 
 
-@pytest.fixture
-def legistar(replay: ReplayServer) -> LegistarApi:
-    """The loopback Legistar Web API (as tests/test_legistar.py mounts it)."""
-    api = LegistarApi("/v1")
-    replay.mount("/v1", api)
-    return api
-
 
 def nyc_watches(tmp_path: Path, replay: ReplayServer, *watches: tuple[str, list[str], list[str]]) -> Path:
     """Legistar watches of the one NYC client: (id, bodies, keywords) each."""

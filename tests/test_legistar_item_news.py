@@ -22,13 +22,6 @@ from tracker.store import Store
 
 SAFETY = ["Committee on Public Safety"]
 
-
-@pytest.fixture
-def legistar(replay: ReplayServer) -> LegistarApi:
-    """The loopback Legistar Web API (as tests/test_legistar.py mounts it)."""
-    api = LegistarApi("/v1")
-    replay.mount("/v1", api)
-    return api
 SUBSCRIBER = '[[subscribers]]\nid = "bo"\nnotify = ["json://127.0.0.1:9/"]\nfollow = ["crisis"]\n'
 
 

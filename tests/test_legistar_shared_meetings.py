@@ -33,12 +33,6 @@ NYPD_ITEM = "Oversight of NYPD overtime"
 BUDGET_ITEM = "Participatory budget hearing"
 
 
-@pytest.fixture
-def legistar(replay: ReplayServer) -> LegistarApi:
-    api = LegistarApi("/v1")
-    replay.mount("/v1", api)
-    return api
-
 
 def two_campaigns(tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch,
                   subscribers: str, *items: tuple[int, str]) -> tuple[Config, Store]:
