@@ -160,8 +160,10 @@ class OpenStatesSpider(TrackerSpider):
         self.found_by: dict[str, list[str]] = dict(self.cursor.found)
         # the keyword queries of the whole config (not only this run's watches, `crawl --watch`):
         # a finder no watch has any more is dropped from the record
-        self.searched = {q.id for q in plan_queries([w for w in config.bills if isinstance(w, StateBillWatch)])
-                         if q.keyword is not None}
+        every = plan_queries([w for w in config.bills if isinstance(w, StateBillWatch)])
+        self.searched = {q.id for q in every if q.keyword is not None}
+        # every query of the whole config: a `crawl --watch` run forgets no other watch's marks
+        self.planned = {q.id for q in every} | {q.id for q in self.queries}
         self._judge_changed(config, watches)
         self.queue: list[Query] = []
         self.found: dict[str, Found] = {}
@@ -477,7 +479,7 @@ class OpenStatesSpider(TrackerSpider):
             elif query.newest:
                 self.learned.reads[query.id] = ReadMark(read_instant(query.newest).isoformat(),
                                                         bool(before and before.done), self.parser_version, watches)
-        planned = {q.id for q in self.queries}
+        planned = self.planned
         for key, finders in self.cursor.found.items():  # a query no watch has any more holds nothing
             if any(q not in self.searched for q in finders):
                 self.learned.found[key] = [q for q in finders if q in self.searched]

@@ -209,3 +209,23 @@ def test_a_cursor_written_before_finders_were_kept_loses_no_bill_it_cannot_judge
     crawl(config, store, monkeypatch, "2021-03-05T14:00:00Z")
     assert watches_of(store, config, HB99903) == {"mine"}
     assert watches_of(store, config, A99901) == set()
+
+
+def test_a_crawl_of_one_watch_keeps_the_other_watches_read_marks(
+        tmp_path: Path, api_and_base: tuple[OpenStatesApi, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tracker crawl --watch mine` reads only `mine`'s keyword query: `keeper`'s named-bills query
+    keeps its mark and its turn (they were forgotten as queries no watch had, so the next run read
+    it whole again, a day's budget for a busy query)."""
+    _api, base = api_and_base
+    config = config_of(tmp_path, base, searching("mine", ["ny"], "qualified immunity"), named("keeper", "S 99902"))
+    store = Store(config.database_url)
+    crawl(config, store, monkeypatch, "2021-03-05T12:00:00Z")
+    marks = store_cursor(store)["reads"]
+    (named_query,) = [query for query in marks if "|bills:" in query]
+
+    monkeypatch.setenv("TRACKER_NOW", "2021-03-05T13:00:00Z")
+    (report,) = run_crawls(config, store, ["mine"])
+    assert report.ok, report.errors
+    cursor = store_cursor(store)
+    assert cursor["reads"][named_query] == marks[named_query]
+    assert named_query in cursor["turns"]
