@@ -171,11 +171,15 @@ def _clean(text: str) -> str:
 
 
 def _change_context(session: Any, change: m.Change, config: Config, follows: frozenset[str] | None) -> dict[str, Any]:
-    """What the bundle template shows of one change (its entity's record, the zone to show it in)."""
+    """What the bundle template shows of one change (its entity's record, the zone to show it in),
+    filed under the first campaign it speaks for that the subscriber follows."""
     entity = current_record(session, change.entity_key)
-    zone = config.display_zone(change.watch_id)
     shown = _shown(session, [change], follows)
-    return {"change": change, "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0],
+    change = _as_told(change, shown)
+    watch = shown[0] if shown else change.watch_id
+    zone = config.display_zone(watch)
+    return {"change": change, "watch": watch,
+            "entity": entity, "zone": str(zone), "kind": change.entity_key.split(":", 1)[0],
             "words": change_words(change.kind, change.data),
             "meeting": meeting_facts(entity, change.entity_key, change.watch_id, config, scope=shown)}
 
@@ -192,6 +196,22 @@ def _group_context(session: Any, changes: list[m.Change], config: Config, shown:
             "zone": str(config.display_zone(first.watch_id)), "kind": kind,
             "headline": headline(newest_first, entity), "campaigns": [names[w] for w in shown if w in names],
             "meeting": meeting_facts(entity, first.entity_key, first.watch_id, config, scope=shown)}
+
+
+def _as_told(change: m.Change, shown: list[str]) -> m.Change:
+    """The change as these campaigns are told it: an agenda item several watches' keywords match
+    names only theirs (its keywords, its summary's). A copy, never added to the session: the
+    stored row stays as recorded."""
+    mine = {w: words for w, words in sorted(((change.data or {}).get("watches") or {}).items()) if w in shown}
+    if not mine or len(mine) == len(change.data["watches"]):
+        return change
+    keywords = list(dict.fromkeys(k for words in mine.values() for k in words))
+    said = f" ({', '.join(change.data.get('keywords') or [])})"
+    summary = change.summary[:-len(said)] + f" ({', '.join(keywords)})" if change.summary.endswith(said) else change.summary
+    return m.Change(id=change.id, dedupe_key=change.dedupe_key, kind=change.kind, entity_key=change.entity_key,
+                    watch_id=min(mine), summary=summary, data={**change.data, "keywords": keywords, "watches": mine},
+                    url=change.url, detected_at=change.detected_at, occurred_at=change.occurred_at,
+                    run_id=change.run_id)
 
 
 def _follows(config: Config, subscriber_id: str, person: Subscriber | None) -> frozenset[str] | None:
@@ -250,7 +270,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
         shown = _shown(session, changes, _follows(config, first.subscriber_id, person))
         cached = cache.messages.get((ids, tuple(shown)))
         if cached is None:
-            context = _group_context(session, changes, config, shown)
+            context = _group_context(session, [_as_told(change, shown) for change in changes], config, shown)
             body = env.get_template("alerts/instant.txt.j2").render(**context)
             markdown = env.get_template("alerts/instant.md.j2").render(**context)
             cached = Message(_clean(context["headline"]), _clean(body), context["change"].url, _clean(markdown))
@@ -396,7 +416,7 @@ def _bundle_groups(items: list[dict[str, Any]], config: Config) -> list[dict[str
     by_watch: dict[str | None, dict[str, list[dict[str, Any]]]] = {}
     for item in items:
         change = item["change"]
-        by_watch.setdefault(change.watch_id, {}).setdefault(change.entity_key, []).append(item)
+        by_watch.setdefault(item.get("watch", change.watch_id), {}).setdefault(change.entity_key, []).append(item)
     order = list(names)
     watches = []
     for watch_id in sorted(by_watch, key=lambda w: order.index(w) if w in order else len(order)):

@@ -82,8 +82,11 @@ def newly_matching(item: AgendaItem, before: AgendaItem | None) -> list[tuple[st
     if "watches" in item:
         if before is not None and "watches" not in before:
             return []
-        was = before["watches"] if before is not None else {}
-        return [(watch, words) for watch, words in sorted(item["watches"].items()) if words and not was.get(watch)]
+        if before is None:
+            return [(watch, words) for watch, words in sorted(item["watches"].items()) if words]
+        was = before["watches"]  # a watch the old item does not name did not hold it then: no news of it
+        return [(watch, words) for watch, words in sorted(item["watches"].items())
+                if words and watch in was and not was[watch]]
     if not item.get("keywords") or (before is not None and ("watches" in before or before.get("keywords"))):
         return []
     return [(None, item["keywords"])]

@@ -734,10 +734,15 @@ def _item_keywords(titles: list[str], keywords: Sequence[str]) -> list[list[str]
     lowered = joined.lower()
     holding: set[int] = set()
     for (word,) in firsts:
+        line, counted = 0, 0
         at = lowered.find(word)
         while at >= 0:
-            holding.add(lowered.count("\n", 0, at))  # the title it is in: a word holds no line break
-            at = lowered.find(word, at + 1)
+            line += lowered.count("\n", counted, at)  # the title it is in: a word holds no line break
+            holding.add(line)
+            counted = lowered.find("\n", at)  # the next title: one hit a title is enough
+            if counted < 0:
+                break
+            at = lowered.find(word, counted)
     found: list[list[str]] = [[] for _ in titles]
     if holding:
         some = sorted(holding)
