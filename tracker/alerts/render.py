@@ -220,15 +220,23 @@ def _follows(config: Config, subscriber_id: str, person: Subscriber | None) -> f
     return frozenset(subscriber.follow) if subscriber is not None and subscriber.follow is not None else None
 
 
-def _shown(session: Any, changes: list[m.Change], follows: frozenset[str] | None) -> list[str]:
+def _shown(session: Any, changes: list[m.Change], follows: frozenset[str] | None,
+           holding: dict[str, list[str]] | None = None) -> list[str]:
     """The campaigns a message about one entity's changes speaks for, its lead change's watch first:
     the watches the changes are for (`changes.scope_of`; else every watch holding the entity) that
-    the subscriber follows. Two campaigns watching one meeting each see their own agenda items."""
+    the subscriber follows. Two campaigns watching one meeting each see their own agenda items.
+    `holding`: the watches holding each entity, kept for a notify run (one query an entity)."""
     first = changes[0]
     told = scope_of(changes)
+    known: list[str] | None = []
+    if told is None:
+        known = holding.get(first.entity_key) if holding is not None else None
+        if known is None:
+            known = entity_watches(session, first.entity_key)
+            if holding is not None:
+                holding[first.entity_key] = known
     holders = sorted(told) if told is not None else [
-        *([first.watch_id] if first.watch_id else []),
-        *(w for w in entity_watches(session, first.entity_key) if w != first.watch_id)]
+        *([first.watch_id] if first.watch_id else []), *(w for w in known or [] if w != first.watch_id)]
     if told is not None and first.watch_id in told:
         holders = [first.watch_id, *(w for w in holders if w != first.watch_id)]
     mine = [w for w in holders if follows is None or w in follows]
@@ -242,6 +250,7 @@ class RenderCache:
     congress directory (read from the database once per run)."""
 
     messages: dict[tuple[tuple[int, ...], tuple[str, ...]], Message] = field(default_factory=dict)  # by changes and campaigns
+    holding: dict[str, list[str]] = field(default_factory=dict)  # entity key -> the watches holding it
     contacts: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
     directory: Any = None
     directory_read: bool = False
@@ -267,7 +276,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     if first.change_id is not None:
         ids = tuple(sorted(row.change_id for row in rows if row.change_id is not None))
         changes = [session.get(m.Change, i) for i in ids]
-        shown = _shown(session, changes, _follows(config, first.subscriber_id, person))
+        shown = _shown(session, changes, _follows(config, first.subscriber_id, person), cache.holding)
         cached = cache.messages.get((ids, tuple(shown)))
         if cached is None:
             context = _group_context(session, [_as_told(change, shown) for change in changes], config, shown)
