@@ -18,4 +18,4 @@ class CivicPlusSpider(ListingSpider):
     accept = "text/html"
 
     def address_for(self, start: date, end: date) -> str:
-        return civicplus_search_url(self.url, start, end)
+        return civicplus_search_url(self.watch.source or "", start, end)

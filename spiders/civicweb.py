@@ -39,7 +39,7 @@ class CivicWebSpider(ListingSpider):
     accept = "application/json"
 
     def address_for(self, start: date, end: date) -> str:
-        return listing_url(self.url, start, end)
+        return listing_url(self.watch.source or "", start, end)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_listing, errback=self.failed,

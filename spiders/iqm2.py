@@ -14,4 +14,4 @@ class Iqm2Spider(ListingSpider):
     accept = "text/html"
 
     def address_for(self, start: date, end: date) -> str:
-        return calendar_url(self.url, start, end)
+        return calendar_url(self.watch.source or "", start, end)

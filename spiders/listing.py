@@ -44,9 +44,8 @@ class ListingSpider(TrackerSpider):
         self.validators_scope = watch.source_id
         self.kind = SOURCES[self.name]
         self.zone = watch.timezone or config.tracker.timezone
-        self.url: str = watch.source or ""
-        start, end = self.window(self.context(self.url))
-        self.url = self.address_for(date.fromisoformat(start), date.fromisoformat(end))
+        start, end = self.window(self.context(watch.source or ""))
+        self.url: str = self.address_for(date.fromisoformat(start), date.fromisoformat(end))
         # A listing read by another parser version, for other bodies or with other keywords, is
         # fetched whole once (not conditionally), so a parser upgrade, a new choice of bodies or new
         # keywords take effect without waiting for the source to change. What a new parser finds
@@ -101,8 +100,8 @@ class ListingSpider(TrackerSpider):
 
     def address_for(self, start: date, end: date) -> str:
         """What is asked for the crawl's window (`start`..`end`): the watch's address itself, or,
-        for a site whose listing takes dates, that listing of the window."""
-        return self.url
+        for a site whose listing takes dates, that listing of the window (from the watch's address)."""
+        return self.watch.source or ""
 
     def context(self, url: str) -> ListingContext:
         """What the parser is told: the watch, its zone and keywords, and the crawl's window."""
@@ -190,24 +189,48 @@ class ListingSpider(TrackerSpider):
         day becomes the new one once it is stored (not looked for again; read as any meeting when
         that day comes). One not found stays noted missing and is held no more, so it is not looked
         for again each run (as Legistar's API spider forgets a meeting its 404 says is gone).
-        Normally none: nothing more is read."""
+        Normally none: nothing more is read. A site asked for the window's dates only (CivicPlus,
+        IQM2, CivicWeb: `address_for`) is asked once more, for the wider span."""
         start, end = self.report.listing_window or self.window(ctx)
         first, last = self.window(ctx)
         shown = {meeting.source_ref for meeting in listing.meetings if first <= (meeting.date or "") <= last}
         missing = {ref for ref, day in self.held_before.items() if start <= day <= end and ref not in shown}
         if not missing:
             return
-        assert self.kind.listing is not None
         wide = replace(ctx, window_start=ctx.window_start - MOVED_BACK, window_end=ctx.window_end + MOVED_AHEAD)
-        try:
-            found = self.kind.listing(response.body, wide)
-        except SourceParseError:  # (the window's reading of the same bytes succeeded)
+        wider = self.address_for(wide.window_start.date(), wide.window_end.date())
+        if wider != self.url:
+            yield scrapy.Request(wider, callback=self.parse_moved, errback=self.moved_unread,
+                                 cb_kwargs={"ctx": replace(wide, url=wider), "missing": missing},
+                                 headers={"Accept": self.accept}, dont_filter=True)
             return
+        yield from self.found_moved(response.body, response.url, wide, missing, window=(first, last))
+
+    def parse_moved(self, response: Response, ctx: ListingContext, missing: set[str]) -> Iterator[Any]:
+        """The wider span's answer of a site asked for dates (`moved_out`)."""
+        yield from self.found_moved(response.body, response.url, ctx, missing, window=self.window(self.context(self.url)))
+
+    def moved_unread(self, failure: Failure) -> None:
+        """The wider span could not be read: the missing meetings stay noted missing and held (looked
+        for again next run); one warning, the run stays ok."""
+        self.warn("meetings moved out of the window", failure.request.url, self.describe(failure))  # type: ignore[attr-defined]
+
+    def found_moved(self, body: bytes, url: str, wide: ListingContext, missing: set[str], *,
+                    window: tuple[str, str]) -> Iterator[Item]:
+        """Each missing meeting a wide reading finds on a day outside the window, stored at once
+        with its new held day; the ones not found are held no more."""
+        assert self.kind.listing is not None
+        try:
+            found = self.kind.listing(body, wide)
+        except SourceParseError as exc:
+            self.warn("meetings moved out of the window", url, str(exc))
+            return
+        first, last = window
         for meeting in found.meetings:
             day = (meeting.date or "")[:10]
             if meeting.source_ref in missing and day and not first <= day <= last:
                 missing.discard(meeting.source_ref)
-                item = self.moved_item(meeting, response.url)
+                item = self.moved_item(meeting, url)
                 self.report.entity_cursor[item.key] = ListingCursor(held=Section({meeting.source_ref: day}))
                 yield item
         self.learned.held.forget(sorted(missing))

@@ -221,3 +221,54 @@ def test_a_moved_meeting_whose_store_failed_is_looked_for_again_and_told_once(
     (change,) = changes_json(store)
     assert (change["kind"], change["data"]["to"]) == ("meeting.rescheduled", "2023-11-19T16:30:00-05:00")
     assert held(store, "ical:dpscd")["7858"] == "2023-11-19"
+
+
+ATLANTA = local("corpus/iqm2/atlanta_calendar_list.html")
+CALENDAR = "/Citizens/Calendar.aspx"
+
+
+def atlanta_row(page: bytes, meeting_id: str) -> tuple[int, int]:
+    """Where the recorded calendar's row of one meeting starts and ends."""
+    at = page.index(f"Detail_Meeting.aspx?ID={meeting_id}\"".encode())
+    start = page.rindex(b'<div class="Row MeetingRow', 0, at)
+    end = page.index(b'<div class="Row ', at)
+    return start, end
+
+
+def test_a_meeting_moved_past_a_window_the_site_is_asked_for_is_found_by_asking_wider(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An IQM2 calendar is asked for the window's weeks only, so a meeting put off past the window
+    is not in its answer at all (reading that answer again finds nothing). The committee on
+    council's 20 April meeting (4392) is put off to 21 September: the calendar is asked once more,
+    for the wider span, and the move is told at once, once; the next run asks nothing more."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T12:00:00Z")
+    replay.add(CALENDAR, ATLANTA, content_type="text/html")
+    path = tmp_path / "tracker.toml"
+    path.write_text('[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "atl"\nname = "Atlanta City Council"\n'
+                    f'timezone = "America/New_York"\niqm2 = "{replay.url}/Citizens/default.aspx"\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok and changes_json(store) == [], report.errors
+
+    start, end = atlanta_row(ATLANTA, "4392")
+    row = ATLANTA[start:end].replace(b"APRIL 20, 2026", b"SEPTEMBER 21, 2026").replace(b"Apr 20, 2026", b"Sep 21, 2026")
+    replay.add(CALENDAR, ATLANTA[:start] + ATLANTA[end:], query={"From": "3/2/2026"}, content_type="text/html")
+    replay.add(CALENDAR, ATLANTA[:start] + row + ATLANTA[end:], query={"From": "2/24/2025"}, content_type="text/html")
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T13:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [(r.query.get("From"), r.query.get("To")) for r in replay.requests if r.path == CALENDAR] == [
+        ("3/2/2026", "8/9/2026"), ("2/24/2025", "7/30/2028")]
+    (change,) = changes_json(store)
+    assert (change["kind"], change["entity"]) == ("meeting.rescheduled", "meeting:iqm2:atl:4392")
+    assert (change["data"]["from"], change["data"]["to"]) == ("2026-04-20T11:30:00-04:00", "2026-09-21T11:30:00-04:00")
+    assert held(store, "iqm2:atl")["4392"] == "2026-09-21"
+
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T14:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert [r.query.get("From") for r in replay.requests if r.path == CALENDAR] == ["3/2/2026"]
+    assert changes_json(store) == [change]
