@@ -214,6 +214,13 @@ class ListingSpider(TrackerSpider):
         """The wider span could not be read: the missing meetings stay noted missing and held (looked
         for again next run); one warning, the run stays ok."""
         self.warn("meetings moved out of the window", failure.request.url, self.describe(failure))  # type: ignore[attr-defined]
+        self.look_again(failure.request.cb_kwargs["missing"])  # type: ignore[attr-defined]
+
+    def look_again(self, missing: set[str]) -> None:
+        """The next run reads the listing whole (never a 304: `unsaved`), so it looks for them again;
+        else the window's unchanged answer would hide them until the site changed."""
+        for ref in sorted(missing):
+            self.learned.unsaved[ref] = self.unsaved_before.get(ref, "news")
 
     def found_moved(self, body: bytes, url: str, wide: ListingContext, missing: set[str], *,
                     window: tuple[str, str]) -> Iterator[Item]:
@@ -224,6 +231,7 @@ class ListingSpider(TrackerSpider):
             found = self.kind.listing(body, wide)
         except SourceParseError as exc:
             self.warn("meetings moved out of the window", url, str(exc))
+            self.look_again(missing)
             return
         first, last = window
         for meeting in found.meetings:

@@ -151,3 +151,34 @@ def test_records_stored_before_items_named_their_watches_bring_no_flood(
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
     assert all(r.ok for r in run_crawls(config, store))
     assert [c for c in changes_json(store) if c["kind"] == "agenda.item_added"] == []
+
+
+def test_a_change_as_told_is_a_transient_copy(tmp_path: Path) -> None:
+    """`_as_told` builds a copy with the stored row's primary key: never in the session, the row
+    still the one `session.get` and a query answer, nothing dirty, the row unchanged after a flush."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import inspect, select
+
+    from tracker import models as m
+    from tracker.alerts.render import _as_told
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    now = datetime.now(UTC)
+    data = {"keywords": ["budget", "parks"], "watches": {"a": ["budget"], "b": ["parks"]}}
+    with store.session() as session:
+        session.add(m.Entity(key="meeting:x:1", kind="meeting", source_id="x", first_seen=now, last_seen=now))
+        session.flush()
+        session.add(m.Change(id=7, dedupe_key="d", kind="agenda.item_added", entity_key="meeting:x:1", watch_id="a",
+                             summary="Item (budget, parks)", data=data, detected_at=now))
+        session.commit()
+    with store.session() as session:
+        row = session.get(m.Change, 7)
+        copy = _as_told(row, ["b"])
+        assert copy is not row and inspect(copy).transient
+        assert (copy.summary, copy.watch_id, copy.data["keywords"]) == ("Item (parks)", "b", ["parks"])
+        assert session.get(m.Change, 7) is row and session.scalars(select(m.Change)).one() is row
+        assert not session.dirty and not session.new
+        session.commit()
+    with store.session() as session:
+        row = session.get(m.Change, 7)
+        assert (row.summary, row.watch_id, row.data) == ("Item (budget, parks)", "a", data)
