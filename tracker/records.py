@@ -102,8 +102,8 @@ class AgendaItem(TypedDict, total=False):
     agenda_note: str | None
     minutes_note: str | None
     attachments: list[dict[str, Any]]
-    # Legistar, a meeting two or more watches of one client hold: the keywords of each watch the
-    # item matches (`keywords` is then their union). Each watch sees and is told only its own.
+    # Legistar: each watch of the client holding the meeting, with the keywords of its own the item
+    # matches ([] for none; `keywords` is their union). Each watch sees and is told only its own.
     watches: dict[str, list[str]]
 
 

@@ -186,10 +186,10 @@ def reminder_stands(session: Session, config: Config, subscriber_id: str, note: 
         return None
     if clock.parse_instant(note["start"]) <= clock.now():
         return None
-    each = {watch: reasons(meeting, followed_matters(session, watch), watch)
-            for watch in followed_holders(session, sub, note["meeting"], note["watch"])}
-    watches = [watch for watch, why in each.items() if why]
-    followed = {file: status for watch in watches for file, status in followed_matters(session, watch).items()}
+    matters = {watch: followed_matters(session, watch)
+               for watch in followed_holders(session, sub, note["meeting"], note["watch"])}
+    watches = [watch for watch, followed in matters.items() if reasons(meeting, followed, watch)]
+    followed = {file: status for watch in watches for file, status in matters[watch].items()}
     return Standing(meeting, reasons(meeting, followed, watches), watches) if watches else None
 
 

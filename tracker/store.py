@@ -336,7 +336,7 @@ def _audience(session: Session, key: str, joined: set[str], now: datetime) -> Au
     """Who may hear of an agenda item matching some watches of this entity (`changes.Audience`):
     a watch that held it before this ingest, with its baseline, not yet told of that item; a new
     match on an old item only for a meeting of the listing window (from `PAST_DAYS` ago)."""
-    told: dict[str, set[str]] | None = None
+    told: dict[str, set[str]] | None = None  # item -> the watches told of it (read when first asked)
     held: dict[str, bool] = {}
 
     def may_tell(watch_id: str, item: str) -> bool:
@@ -345,19 +345,25 @@ def _audience(session: Session, key: str, joined: set[str], now: datetime) -> Au
             held[watch_id] = _held_before(session, watch_id, key, joined)
         if not held[watch_id]:
             return False
-        if told is None:  # the entity's earlier items told, by item: read once, when first asked
-            told = {}
-            for data, dedupe, watch in session.execute(select(m.Change.data, m.Change.dedupe_key, m.Change.watch_id)
-                                                       .where(m.Change.entity_key == key,
-                                                              m.Change.kind == "agenda.item_added")):
-                if isinstance(data, dict) and "item" in data:  # a meeting several watches held
-                    told.setdefault(str(data["item"]), set()).update(told_to(data) or ())
-                else:  # one watch held it: its key names the item alone
-                    told.setdefault(dedupe, set()).add(watch or "")
-        return watch_id not in told.get(item, set()) | told.get(
-            dedupe_key(key, "agenda.item_added", item), set())
+        if told is None:
+            told = _items_told(session, key)
+        return watch_id not in told.get(item, set()) | told.get(dedupe_key(key, "agenda.item_added", item), set())
 
     return Audience(may_tell, (now.date() - timedelta(days=PAST_DAYS)).isoformat())
+
+
+def _items_told(session: Session, key: str) -> dict[str, set[str]]:
+    """The entity's agenda items told, and to which watches: by the item, where several watches held
+    the meeting (data "item"); by the change's key, which names the item alone, where one did (its
+    watch the change's own)."""
+    told: dict[str, set[str]] = {}
+    for data, dedupe, watch in session.execute(select(m.Change.data, m.Change.dedupe_key, m.Change.watch_id)
+                                               .where(m.Change.entity_key == key, m.Change.kind == "agenda.item_added")):
+        if isinstance(data, dict) and "item" in data:
+            told.setdefault(str(data["item"]), set()).update(told_to(data) or ())
+        else:
+            told.setdefault(dedupe, set()).add(watch or "")
+    return told
 
 
 def _held_before(session: Session, watch_id: str, key: str, joined: set[str]) -> bool:

@@ -214,9 +214,14 @@ def _as_told(change: m.Change, shown: list[str]) -> m.Change:
                     run_id=change.run_id)
 
 
+def _subscriber(config: Config, subscriber_id: str, person: Subscriber | None) -> Subscriber | None:
+    """Whom a delivery is for: the person it is mailed to, else the config's subscriber."""
+    return person or next((s for s in config.subscribers if s.id == subscriber_id), None)
+
+
 def _follows(config: Config, subscriber_id: str, person: Subscriber | None) -> frozenset[str] | None:
     """The watches a subscriber follows (None: every watch)."""
-    subscriber = person or next((s for s in config.subscribers if s.id == subscriber_id), None)
+    subscriber = _subscriber(config, subscriber_id, person)
     return frozenset(subscriber.follow) if subscriber is not None and subscriber.follow is not None else None
 
 
@@ -228,16 +233,14 @@ def _shown(session: Any, changes: list[m.Change], follows: frozenset[str] | None
     `holding`: the watches holding each entity, kept for a notify run (one query an entity)."""
     first = changes[0]
     told = scope_of(changes)
-    known: list[str] | None = []
-    if told is None:
-        known = holding.get(first.entity_key) if holding is not None else None
-        if known is None:
-            known = entity_watches(session, first.entity_key)
-            if holding is not None:
-                holding[first.entity_key] = known
-    holders = sorted(told) if told is not None else [
-        *([first.watch_id] if first.watch_id else []), *(w for w in known or [] if w != first.watch_id)]
-    if told is not None and first.watch_id in told:
+    if told is not None:
+        holders = sorted(told)
+    else:
+        holding = {} if holding is None else holding
+        if first.entity_key not in holding:
+            holding[first.entity_key] = entity_watches(session, first.entity_key)
+        holders = [*([first.watch_id] if first.watch_id else []), *holding[first.entity_key]]
+    if first.watch_id in holders:  # the lead change's watch first, once
         holders = [first.watch_id, *(w for w in holders if w != first.watch_id)]
     mine = [w for w in holders if follows is None or w in follows]
     return mine or holders
@@ -371,7 +374,7 @@ def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids
     representative, the leaders of the committee holding it, its sponsor; about a Legistar meeting:
     its body's current members. Nothing when that data has not been read yet (the alert still goes
     out). Worked out once per set of changes and place in a notify run."""
-    subscriber = person or next((s for s in config.subscribers if s.id == subscriber_id), None)
+    subscriber = _subscriber(config, subscriber_id, person)
     if subscriber is None:
         return []
     key = (change_ids, subscriber.state, subscriber.district, subscriber.state_senate_district,
