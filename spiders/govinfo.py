@@ -20,7 +20,8 @@
   file it listed was handled), `index` (the index's listing, for a 304), `checked` (last direct
   request of a named bill: followed named bills still get one at most once a day, a safety net
   against a lagging sitemap) and `titles` (which title phrases read a Congress, one fingerprint each: a
-  new phrase reads it whole again, a removed one costs nothing).
+  new phrase reads it whole again, a removed one costs nothing), `unlisted` (files a sitemap lists
+  without a lastmod, and when each was last read: asked for every run, in turn, after the rest).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from typing import Any, ClassVar
 
 import scrapy
 from lxml import etree
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredLock
@@ -63,7 +67,7 @@ from tracker.billnumbers import BILL_TYPES, BillNumber, current_congress, ordina
 from tracker.bills.billstatus import BillParseError, parse_billstatus
 from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
-from tracker.cursors import GovinfoCursor, Section, fingerprint
+from tracker.cursors import GovinfoCursor, fingerprint
 from tracker.records import Item, Validators
 from tracker.report import BillRule
 from tracker.safexml import parse_xml
@@ -178,6 +182,7 @@ class GovinfoSpider(TrackerSpider):
             # what the old parser read counts for nothing: a group not read whole this run is read whole later
             self.learned.sitemaps.forget(sorted(stored.sitemaps))
             self.learned.titles.forget(sorted(stored.titles))
+            self.learned.unlisted.forget(sorted(stored.unlisted))
             stored = GovinfoCursor()
         # Bills owed a fresh read (an upgrade run could not re-read them, a 404 or a 500; a whole read
         # left them unread): asked for unconditionally until they are read. The version itself is
@@ -190,6 +195,13 @@ class GovinfoSpider(TrackerSpider):
         self.index_cursor: dict[str, str] = stored.index
         self.checked: dict[str, str] = stored.checked
         self.title_cursor: dict[str, str] = stored.titles
+        # Files listed without a lastmod: when each was last read (the order they take the budget
+        # in), and those asked for this run (their read is recorded).
+        self.unlisted: dict[str, str] = stored.unlisted
+        self.listed_bare: set[str] = set()
+        # Such files found by title wait for the end of the run (`read_unlisted`): the budget goes
+        # to files that really moved first, whatever sitemap answered first.
+        self.waiting: dict[BillNumber, str] = {}
         # What the whole config wants, not only this run's watches (`tracker crawl --watch`) decides
         # what is forgotten. A bill no watch names is no longer checked daily: named again, it is due
         # at once (it may have moved meanwhile, read by title and matching nothing, its lastmod kept).
@@ -244,6 +256,12 @@ class GovinfoSpider(TrackerSpider):
         self.failed_groups: set[str] = set()
         self.bill_groups: dict[str, str] = {}
         self.scan_lock = DeferredLock()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> GovinfoSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.read_unlisted, signal=signals.spider_idle)
+        return spider
 
     def congresses_of(self, watch: BillWatch) -> list[int]:
         """The Congresses a title watch reads: its own list, else the current one."""
@@ -372,7 +390,7 @@ class GovinfoSpider(TrackerSpider):
                 or (group in self.title_groups and not self.titles_read(group, congress))
             )
             if not changed:
-                yield from self.safety_checks(group, set())
+                yield from self.unlisted_again(group)
                 continue
             self.pending_sitemaps[group] = lastmod
             # Conditional only when its last full read is recorded: a 304 must mean "as handled".
@@ -400,7 +418,7 @@ class GovinfoSpider(TrackerSpider):
         group: str = response.meta["group"]
         if response.status == 304:
             self.not_modified()
-            yield from self.safety_checks(group, set())
+            yield from self.unlisted_again(group)
             return
         try:
             entries = sitemap_entries(response.body)
@@ -426,6 +444,7 @@ class GovinfoSpider(TrackerSpider):
                 continue
             if whole or not lastmod or self.lastmods.get(bill.key) != lastmod:
                 moved[bill] = lastmod
+        self.note_unlisted(group, {bill.key for bill, lastmod in moved.items() if not lastmod})
         if by_title:
             self.pending_titles[group] = self.titles_record(congress)
         if whole:
@@ -448,19 +467,65 @@ class GovinfoSpider(TrackerSpider):
             return
         yield from self.singles(group, moved)
 
-    def singles(self, group: str, moved: dict[BillNumber, str | None]) -> Iterator[scrapy.Request]:
+    def note_unlisted(self, group: str, bare: set[str]) -> None:
+        """What a sitemap read whole lists without a lastmod, of what the watches want: recorded
+        (each with when it was last read), so a later 304 or unchanged index still asks for them;
+        the group's others now have a lastmod, or are no longer listed."""
+        self.listed_bare |= bare
+        stale = [key for key in self.unlisted if key not in bare and group_of(parse_bill_number(key)) == group]
+        self.learned.unlisted.forget(stale)
+        for key in sorted(bare - set(self.unlisted)):
+            self.learned.unlisted[key] = ""
+
+    def unlisted_again(self, group: str) -> Iterator[scrapy.Request]:
+        """A sitemap not read again (its 304, or an index saying it did not move) says nothing of
+        the files it lists without a lastmod: they are asked for (conditional GETs) as moved, the
+        named bills not among them get their daily check."""
+        named = set(self.named_groups.get(group, []))
+        by_title = group in self.title_groups
+        moved: dict[BillNumber, str | None] = {}
+        for key in self.unlisted:
+            bill = parse_bill_number(key)
+            if group_of(bill) == group and (by_title or bill in named):
+                moved[bill] = None
+        self.listed_bare.update(bill.key for bill in moved)
+        self.moved_keys.update(bill.key for bill in moved)
+        yield from self.safety_checks(group, set(moved))
+        yield from self.singles(group, moved)
+
+    def read_unlisted(self) -> None:
+        """When all else is done (the engine idle): the files found by title that their sitemaps
+        list without a lastmod, with the budget left, the longest unread first across every type,
+        so that each is read in turn and none takes a run's budget from a file that really moved."""
+        waiting = sorted(self.waiting.items(), key=lambda pair: (self.unlisted.get(pair[0].key, ""), pair[0]))
+        self.waiting = {}
+        asked = False
+        for bill, group in waiting:
+            for request in self.singles(group, {bill: None}, last=True):
+                self.crawler.engine.crawl(request)
+                asked = True
+        if asked:
+            raise DontCloseSpider
+
+    def singles(self, group: str, moved: dict[BillNumber, str | None], *,
+                last: bool = False) -> Iterator[scrapy.Request]:
         """One request per file. Named bills are always asked for; files found through a sitemap
-        only while `max_files_per_run` lasts: the others are `unread` (their lastmod forgotten at
-        the end), so the next run finds them moved again and goes on where this one stopped."""
+        only while `max_files_per_run` lasts, those listed without a lastmod (always "moved") only
+        once the run has nothing else to do (`last`). Files left over are `unread` (their lastmod
+        forgotten at the end), so the next run finds them moved again and goes on where this one
+        stopped; one listed without a lastmod is asked for again anyway (`unlisted`), unless a
+        whole read owes it a fresh read."""
         left_over = 0
-        # Files with a lastmod first: one listed without (always "moved") must not take the budget
-        # of every run from a file that really moved.
-        for bill, lastmod in sorted(moved.items(), key=lambda pair: (pair[1] is None, pair[0])):
+        for bill, lastmod in sorted(moved.items(), key=lambda pair: pair[0]):
             named = self.bills.get(bill)
             if not named:
+                if lastmod is None and not last:
+                    self.waiting[bill] = group
+                    continue
                 if self.files_left <= 0:
                     left_over += 1
-                    self.unread.setdefault(group, set()).add(bill.key)
+                    if lastmod or self.upgrade or group in self.whole_groups:
+                        self.unread.setdefault(group, set()).add(bill.key)
                     continue
                 self.files_left -= 1
             yield self.bill_request(bill, list(named or []), by_title=not named, lastmod=lastmod, group=group,
@@ -571,12 +636,8 @@ class GovinfoSpider(TrackerSpider):
                     continue
                 if bill.entity not in kept:  # scanned: read, nothing to store
                     self.handled.add(bill.key)
-                    if lastmod:
-                        self.learned.lastmod[bill.key] = lastmod
-                elif lastmod:
-                    change = GovinfoCursor(lastmod=Section({bill.key: lastmod}))
-                    if bill in named:
-                        change.checked[bill.key] = clock.iso_z(self.now)
+                    self.learned.apply(self.read_marks(bill, lastmod, checked=False))
+                elif change := self.read_marks(bill, lastmod, checked=bill in named):
                     self.report.entity_cursor[bill.entity] = change
                     self.bill_groups[bill.key] = group
             for req in self.singles(group, {bill: moved[bill] for bill in single}):
@@ -707,18 +768,27 @@ class GovinfoSpider(TrackerSpider):
         bill: BillNumber = response.meta["bill"]
         if not stored:  # a stored one counts once stored (report.seen): its store may still fail
             self.handled.add(bill.key)
-        change = GovinfoCursor()
-        lastmod = response.meta.get("lastmod")
-        if lastmod:
-            change.lastmod[bill.key] = lastmod
-        if bill in self.bills and group_of(bill) in self.followed:  # the daily safety net's clock
-            change.checked[bill.key] = clock.iso_z(self.now)
+        # the daily safety net's clock
+        change = self.read_marks(bill, response.meta.get("lastmod"),
+                                 checked=bill in self.bills and group_of(bill) in self.followed)
         if not change:
             return
         if stored:
             self.report.entity_cursor[bill.entity] = change
         else:
             self.learned.apply(change)
+
+    def read_marks(self, bill: BillNumber, lastmod: str | None, *, checked: bool) -> GovinfoCursor:
+        """What reading a bill's file teaches the cursor: the lastmod it was listed with, when a
+        file listed without one was read (its turn), and, for a named bill, its daily check."""
+        change = GovinfoCursor()
+        if lastmod:
+            change.lastmod[bill.key] = lastmod
+        if bill.key in self.listed_bare:
+            change.unlisted[bill.key] = clock.iso_z(self.now)
+        if checked:
+            change.checked[bill.key] = clock.iso_z(self.now)
+        return change
 
     # -- failures and the end of the crawl ---------------------------------------------------------
 
@@ -788,7 +858,7 @@ class GovinfoSpider(TrackerSpider):
         for keys in self.unread.values():
             self.learned.lastmod.forget(sorted(keys))
         self.learned.sitemaps.forget(sorted(self.unread))
-        whole = {group for group in self.pending_sitemaps if group not in self.failed_groups | set(self.deferred)}
+        whole = {group for group in self.pending_sitemaps if group not in self.failed_groups | set(self.unread)}
         for group, lastmod in self.pending_sitemaps.items():
             if group in whole and lastmod and reason == "finished":
                 self.learned.sitemaps[group] = lastmod

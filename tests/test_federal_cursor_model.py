@@ -22,9 +22,8 @@ A failing seed prints its steps; `run_sequence(..., steps=[...])` replays them (
 starting state; which files a small budget reads first may vary with the order answers arrive in).
 
 Divergences found are reproduced by the example tests at the end of this file (each failed on the
-code before its fix; the three marked xfail are known and not fixed); `KNOWN_ERRORS` and `AVOID_KNOWN`
-keep the model off those still open so that it goes on looking for others: set an entry of
-`AVOID_KNOWN` to False once its bug is fixed.
+code before its fix); `KNOWN_ERRORS` and `AVOID_KNOWN` keep the model off any still open so that
+it goes on looking for others: set an entry of `AVOID_KNOWN` to False once its bug is fixed.
 """
 
 from __future__ import annotations
@@ -82,10 +81,10 @@ AVOID_KNOWN = {
     # old parser's snapshot (an upgrade run in between read it, matching nothing)
     "lapsed, old parser": False,
     # a file listed without a lastmod that changes while its sitemap (unchanged) answers 304 is not read
-    "no lastmod, sitemap 304": True,
+    "no lastmod, sitemap 304": False,
     # files listed without a lastmod beyond `max_files_per_run`: the same first ones take every run's
     # budget, the others are never read (the model keeps no more of them than the budget)
-    "no lastmod, starved": True,
+    "no lastmod, starved": False,
     # a bill back to a state stored before (a revert) in an upgrade's run reuses that state's snapshot
     # row, old parser's label and all (tracker/store.py `_snapshot`)
     "state back, old label": False,
@@ -766,7 +765,6 @@ def test_a_bill_back_to_a_title_after_an_upgrade_gets_the_new_parser(
     assert snapshots(store)["bill:hr7-118"] == (parsed(breathe)[0], current.parser_version)
 
 
-@pytest.mark.xfail(strict=True, reason="known, not fixed: files listed without a lastmod beyond max_files_per_run are read in the order of their numbers (GovInfo's sitemaps give every file a lastmod)")
 def test_files_listed_without_a_lastmod_beyond_the_budget_are_read_in_turn(
         tmp_path: Path, upstream: PackagesUpstream) -> None:
     """Three new BREATHE Acts are listed without a lastmod (always "moved"), with a budget of one
@@ -788,7 +786,32 @@ def test_files_listed_without_a_lastmod_beyond_the_budget_are_read_in_turn(
     assert {f"bill:hr{n}-118" for n in (60, 61, 62)} <= set(snapshots(store))
 
 
-@pytest.mark.xfail(strict=True, reason="known, not fixed: a change to a file listed without a lastmod leaves its sitemap's bytes as they were (a 304); only a named bill's daily request reads it")
+def test_a_file_listed_without_a_lastmod_leaves_the_budget_to_another_types_moved_file(
+        tmp_path: Path, upstream: PackagesUpstream) -> None:
+    """Found by the model (seed 140): with a budget of one file a run, a House resolution listed
+    without a lastmod, asked for again at every run, took the budget whenever its type came first,
+    and a BREATHE Act that really moved in the Senate was never read. Files listed without a
+    lastmod now wait until the run has nothing else to do."""
+    config = write_config(tmp_path, upstream.server, "max_files_per_run = 1\n" + BREATHE_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    upstream.lastmods["hconres"][1] = None  # type: ignore[assignment]
+    upstream.index_lastmod["hconres"] = NEWER
+    upstream.publish()
+    run_crawls(config, store)  # its sitemap read, the file listed without a lastmod read
+    source = federal("BILLSTATUS-117hr6658.xml")
+    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
+    upstream.move("s", 60, derive_bill(source, PACKAGES_CONGRESS, "s", 60, title="BREATHE Act", old_title=old),
+                  "2026-11-04T10:00:00Z")
+    upstream.server.clear_log()
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert "bill:s60-118" in snapshots(store), "the Senate's BREATHE Act left for the resolution"
+    asked = [r.path for r in upstream.server.requests if r.path.endswith(".xml") and "/bulkdata/" in r.path]
+    assert file_path(PACKAGES_CONGRESS, "s", 60) in asked
+    assert file_path(PACKAGES_CONGRESS, "hconres", 1) not in asked  # its turn is the next run's
+
+
 def test_a_file_listed_without_a_lastmod_is_read_when_its_sitemap_answers_304(
         tmp_path: Path, upstream: PackagesUpstream) -> None:
     """H.R. 2 (named, in the followed House sitemap) is listed without a lastmod: "moved" at every

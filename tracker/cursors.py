@@ -119,10 +119,13 @@ class GovinfoCursor(Cursor):
     checked: Section[str] = field(default_factory=Section)  # named bill -> its last direct request
     titles: Section[str] = field(default_factory=Section)  # Congress+type -> title phrases it was read for
     watches: Section[str] = field(default_factory=Section)  # bill watch id -> a fingerprint of its config
+    # bill key -> when last read ("" not yet) of a file its sitemap lists without a lastmod: no
+    # lastmod can say it moved, so it is asked for every run, the longest unread first
+    unlisted: Section[str] = field(default_factory=Section)
     reread: list[str] | None = None  # bills a parser upgrade still owes a whole read
     extra: dict[str, Any] = field(default_factory=dict)
 
-    SECTIONS = ("lastmod", "sitemaps", "index", "checked", "titles", "watches")
+    SECTIONS = ("lastmod", "sitemaps", "index", "checked", "titles", "watches", "unlisted")
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> Self:
