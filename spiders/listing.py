@@ -26,6 +26,9 @@ from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
 # (`moved_out`): a meeting put off by months, or moved back into the past.
 MOVED_BACK = timedelta(days=365)
 MOVED_AHEAD = timedelta(days=730)
+# How long a held meeting whose wider span cannot be read is looked for again (each run reading the
+# listing whole and warning): then it is noted missing and held no more, as one found nowhere is.
+SEEK_FOR = timedelta(days=7)
 
 
 class ListingSpider(TrackerSpider):
@@ -70,9 +73,11 @@ class ListingSpider(TrackerSpider):
         # The meetings followed before (every watch's, by their day: `moved_out`), followed on under
         # the same choice of bodies; another choice starts afresh.
         self.held_before = dict(stored.held)
+        self.sought_before = dict(stored.sought)
         if self.bodies_before != watch.bodies_followed:
             self.learned.held.forget(list(self.held_before))
-            self.held_before = {}
+            self.learned.sought.forget(list(self.sought_before))
+            self.held_before = self.sought_before = {}
         self.followed = 0  # meetings of the window kept, of the bodies the watch follows
         self.others: set[str] = set()  # the bodies of the window's meetings it does not follow
 
@@ -168,7 +173,9 @@ class ListingSpider(TrackerSpider):
         self.learned.bodies = self.watch.bodies_followed
         self.learned.keywords = self.keywords
         window = self.window(ctx)
-        self.learned.held.forget([ref for ref, day in self.held_before.items() if day < window[0]])
+        passed = [ref for ref, day in self.held_before.items() if day < window[0]]
+        self.learned.held.forget(passed)
+        self.learned.sought.forget([ref for ref in passed if ref in self.sought_before])
         for meeting in listing.meetings:
             if not window[0] <= (meeting.date or "") <= window[1]:
                 continue
@@ -213,14 +220,31 @@ class ListingSpider(TrackerSpider):
     def moved_unread(self, failure: Failure) -> None:
         """The wider span could not be read: the missing meetings stay noted missing and held (looked
         for again next run); one warning, the run stays ok."""
-        self.warn("meetings moved out of the window", failure.request.url, self.describe(failure))  # type: ignore[attr-defined]
-        self.look_again(failure.request.cb_kwargs["missing"])  # type: ignore[attr-defined]
+        self.look_again(failure.request.cb_kwargs["missing"], failure.request.url,  # type: ignore[attr-defined]
+                        self.describe(failure))
 
-    def look_again(self, missing: set[str]) -> None:
-        """The next run reads the listing whole (never a 304: `unsaved`), so it looks for them again;
-        else the window's unchanged answer would hide them until the site changed."""
+    def look_again(self, missing: set[str], url: str, problem: str) -> None:
+        """One warning; the next run reads the listing whole (never a 304: `unsaved`), so it looks
+        for them again, else the window's unchanged answer would hide them until the site changed.
+        For a week (`SEEK_FOR`) from the first failure: then they are held no more (noted missing,
+        as a meeting found nowhere is), so a wider span that keeps failing (a site refusing so many
+        dates) does not cost a whole read and a warning every run until their days pass."""
+        today = self.today()
+        kept, dropped = [], []
         for ref in sorted(missing):
-            self.learned.unsaved[ref] = self.unsaved_before.get(ref, "news")
+            since = self.sought_before.get(ref, today.isoformat())
+            if today - date.fromisoformat(since) < SEEK_FOR:
+                kept.append(ref)
+                self.learned.unsaved[ref] = self.unsaved_before.get(ref, "news")
+                self.learned.sought[ref] = since
+            else:
+                dropped.append(ref)
+        self.learned.held.forget(dropped)
+        self.learned.sought.forget(dropped)
+        if dropped:
+            problem += (f"; {len(dropped)} meeting(s) looked for since {min(self.sought_before[r] for r in dropped)} "
+                        "are left noted missing and no longer looked for")
+        self.warn("meetings moved out of the window", url, problem)
 
     def found_moved(self, body: bytes, url: str, wide: ListingContext, missing: set[str], *,
                     window: tuple[str, str]) -> Iterator[Item]:
@@ -230,9 +254,9 @@ class ListingSpider(TrackerSpider):
         try:
             found = self.kind.listing(body, wide)
         except SourceParseError as exc:
-            self.warn("meetings moved out of the window", url, str(exc))
-            self.look_again(missing)
+            self.look_again(missing, url, str(exc))
             return
+        self.learned.sought.forget(sorted(missing & set(self.sought_before)))
         first, last = window
         for meeting in found.meetings:
             day = (meeting.date or "")[:10]

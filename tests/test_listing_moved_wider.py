@@ -221,3 +221,53 @@ def test_civicplus_addresses_and_a_missing_meeting(tmp_path: Path, replay: Repla
     assert report.ok and report.warnings == [], (report.errors, report.warnings)
     assert [(r.query.get("startDate"), r.query.get("CIDs")) for r in replay.requests if r.path == "/AgendaCenter/Search/"] == asked
     assert "1621" not in held(store, "civicplus:cw")
+
+
+def test_a_wider_span_that_keeps_failing_is_looked_for_a_week_then_given_up(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wider span answers 500 day after day (a site refusing so many dates): the meeting is
+    looked for again each run for a week, a warning each time; then one warning says it is left
+    noted missing, and the next run reads the window's calendar conditionally (a 304), quietly.
+    It used to cost a whole read and a warning every run until its day left the window."""
+    from datetime import datetime, timedelta
+    from urllib.parse import parse_qs, urlsplit
+
+    from spiders.listing import MOVED_AHEAD, MOVED_BACK
+    from tracker.meetings.iqm2 import calendar_url
+    from tracker.sources import FUTURE_DAYS, PAST_DAYS
+
+    def addresses(now: str) -> tuple[str, str]:
+        """The From of the window's address and of the wider span's, as the spider asks them."""
+        day = datetime.fromisoformat(now).date()
+        start, end = day - timedelta(days=PAST_DAYS), day + timedelta(days=FUTURE_DAYS)
+        return tuple(parse_qs(urlsplit(calendar_url(replay.url, first, last)).query)["From"][0]  # type: ignore[return-value]
+                     for first, last in ((start, end), (start - MOVED_BACK, end + MOVED_AHEAD)))
+
+    config, store = atlanta(tmp_path, replay, monkeypatch, extra="retries = 0\n")
+    start, end = atlanta_row(ATLANTA, "4392")
+    days = ["2026-04-01T13:00:00Z", "2026-04-05T13:00:00Z", "2026-04-07T13:00:00Z",
+            "2026-04-08T13:00:00Z", "2026-04-09T13:00:00Z"]
+    for now in days:
+        window, wide = addresses(now)
+        replay.add(CALENDAR, ATLANTA[:start] + ATLANTA[end:], query={"From": window}, content_type="text/html")
+        replay.add(CALENDAR, moved_page(), query={"From": wide}, content_type="text/html", fault=Fault.status(500))
+    runs = []
+    for now in days:
+        replay.clear_log()
+        monkeypatch.setenv("TRACKER_NOW", now)
+        (report,) = run_crawls(config, store)
+        assert report.ok and report.errors == [], report.errors
+        runs.append(([(r.query.get("From"), r.status) for r in replay.requests if r.path == CALENDAR],
+                     report.warnings, "4392" in held(store, "iqm2:atl")))
+    for now, (asked, warnings, held_on) in zip(days[:3], runs[:3], strict=True):  # looked for again, each run
+        window, wide = addresses(now)
+        assert asked == [(window, 200), (wide, 500)] and held_on, (now, asked)
+        (warning,) = warnings
+        assert "HTTP 500" in warning and "no longer looked for" not in warning, warning
+    asked, warnings, held_on = runs[3]  # a week after the first failure
+    assert asked == [(addresses(days[3])[0], 200), (addresses(days[3])[1], 500)] and not held_on
+    (warning,) = warnings
+    assert "HTTP 500; 1 meeting(s) looked for since 2026-04-01 are left noted missing and no longer looked for" in warning
+    asked, warnings, held_on = runs[4]
+    assert asked == [(addresses(days[4])[0], 304)] and warnings == [] and not held_on
+    assert [c for c in changes_json(store) if c["entity"].endswith(":4392")] == []  # others entered the window

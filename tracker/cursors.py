@@ -233,6 +233,9 @@ class ListingCursor(Cursor):
     # meetings a run handed to the store that were not stored (the source's id -> "news" or
     # "baseline", as that run judged them): the next run reads the listing whole and judges them so
     unsaved: Section[str] = field(default_factory=Section)
+    # held meetings missing from the window whose wider span could not be read (the source's id ->
+    # the day that first failed): looked for again each run for a week, then given up
+    sought: Section[str] = field(default_factory=Section)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -242,8 +245,8 @@ class ListingCursor(Cursor):
         return cls(parser=parser if isinstance(parser, str) else None,
                    bodies=[str(body) for body in bodies] if isinstance(bodies, list) else None,
                    keywords=keywords if isinstance(keywords, str) else None,
-                   held=_section(data, "held"), unsaved=_section(data, "unsaved"),
-                   extra=_rest(data, ("parser", "bodies", "keywords", "held", "unsaved")))
+                   held=_section(data, "held"), unsaved=_section(data, "unsaved"), sought=_section(data, "sought"),
+                   extra=_rest(data, ("parser", "bodies", "keywords", "held", "unsaved", "sought")))
 
 
 def fingerprint(value: Any) -> str:
