@@ -169,7 +169,13 @@ def test_a_notice_cancelling_another_days_meeting_does_not_cancel_its_own(commen
      ("City Council Meeting Rescheduled to August 3", date(2021, 8, 3), None),
      ("AUDIT COMMITTEE MEETING - RESCHEDULED FOR SEPTEMBER 2, 2021", date(2021, 8, 26), "RESCHEDULED FOR SEPTEMBER 2"),
      ("Council agenda - 10/13/20 - reg rescheduled from 10/6", date(2020, 10, 13), None),
-     ("Rescheduled to 2/27/2020/B", date(2020, 2, 18), None)],  # no date: not read as one
+     ("Rescheduled to 2/27/2020/B", date(2020, 2, 18), None),  # no date: not read as one
+     # Bartow, FL's Agenda Center names its agendas "<the meeting's day> Agenda ...": the row of 6 August
+     # holds "2025-08-20 RESCHEDULED Agenda ..." (moved to 20 August); the 20 August entry is the meeting
+     ("2025-08-20 RESCHEDULED Agenda Beautification Advisory Board Meeting", date(2025, 8, 6), "2025-08-20 RESCHEDULED"),
+     ("2025-08-20 RESCHEDULED Agenda Beautification Advisory Board Meeting", date(2025, 8, 20), None),
+     ("2025-08-20 Agenda Beautification Advisory Board Meeting", date(2025, 8, 6), None),  # no move said
+     ("Project 2025-08-20 rescheduled-items review", date(2025, 8, 6), None)],  # not the word on its own
 )
 def test_a_name_moving_its_meeting_to_another_day(title: str, day: date, word: str | None) -> None:
     assert moved_in_name(title, day) == word

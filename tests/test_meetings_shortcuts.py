@@ -62,7 +62,8 @@ def searched_cancellation(title: str | None) -> str | None:
 def searched_move(title: str | None, day: date) -> str | None:
     match = normalize._MOVED_IN_NAME.search((title or "")[:normalize._TEXT_LIMIT])
     if not match:
-        return None
+        first = normalize._MOVED_FIRST_IN_NAME.search((title or "")[:normalize._TEXT_LIMIT])
+        return None if not first or (int(first.group(2)), int(first.group(3))) == (day.month, day.day) else first.group(1)
     named = ((normalize.MONTH_NUMBERS[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
              else (int(match.group(4)), int(match.group(5))))
     return None if named == (day.month, day.day) else match.group(1)
@@ -74,6 +75,7 @@ def test_a_name_calling_its_meeting_off_or_moving_it_on_every_recorded_line() ->
               "No  Meeting", "Nó Meeting", "NO MEETİNG", "City Council Meeting Rescheduled to August 3",
               "… MEETING - RESCHEDULED FOR SEPTEMBER 2, 2021", "Library Agenda - 2/18/2020 - Rescheduled to 2/27/20",
               "RESCHEDULED TO 2/18", "Rescheduled  to\tAugust 3", "Réunion rescheduled to August 3",
+              "2025-08-20 RESCHEDULED Agenda Beautification Advisory Board Meeting",
               "City Council (DARK)", "Planning Commission \u2013 Dark", "Dark Sky Committee", "Darkness Hearing"}
     assert len(lines) > 10_000
     off = moved = 0

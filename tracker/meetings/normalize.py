@@ -591,17 +591,21 @@ def first_of(documents: Iterable[Document], *kinds: str) -> str | None:
 _MOVED_IN_NAME = re.compile(
     rf"\b(rescheduled\s+(?:to|for)\s+(?:[a-z]+day,?\s+)?"
     rf"(?:({_MONTHS})[a-z]*\.?\s+(\d{{1,2}})|(\d{{1,2}})/(\d{{1,2}})(?:/\d{{2,4}})?))(?![\d/])", re.I)
+# The new day written first, as a name that opens with its meeting's day does ("2025-08-20 RESCHEDULED
+# Agenda Beautification Advisory Board Meeting", Bartow, FL's Agenda Center, on the row of 6 August).
+_MOVED_FIRST_IN_NAME = re.compile(r"(?<![\w-])(\d{4}-(\d{2})-(\d{2})\s+rescheduled)(?![\w-])", re.I)
 
 
 def moved_in_name(title: str | None, day: date) -> str | None:
     """The words of a meeting's name that move it from `day` to another day ("Rescheduled to August
-    3", "Rescheduled to 2/27/20"); None when the name names `day` itself (the moved meeting's own
-    entry). Every listing parser asks, beside `cancellation`."""
+    3", "Rescheduled to 2/27/20", "2025-08-20 RESCHEDULED"); None when the name names `day` itself
+    (the moved meeting's own entry). Every listing parser asks, beside `cancellation`."""
     if not title or (title.isascii() and "rescheduled" not in title.lower()):
         return None  # no match can be there: in ASCII, a case-blind match holds its first word in lower case
     match = _MOVED_IN_NAME.search(title[:_TEXT_LIMIT])
     if not match:
-        return None
+        first = _MOVED_FIRST_IN_NAME.search(title[:_TEXT_LIMIT])
+        return None if not first or (int(first.group(2)), int(first.group(3))) == (day.month, day.day) else first.group(1)
     named = ((MONTH_NUMBERS[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
              else (int(match.group(4)), int(match.group(5))))
     return None if named == (day.month, day.day) else match.group(1)
