@@ -236,3 +236,79 @@ def test_detect_names_a_calendar_of_bare_row_links(tmp_path: Path, replay: Repla
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("IQM2 calendar: told by its content (IQM2 calendar rows)")
     assert "Tue Nov 25, 2025, 6:00 PM EST  City Council - Regular Meeting" in result.stdout
+
+
+def _corpus_links() -> tuple[list[str], list[str]]:
+    """Every link address and every tooltip (`title`) of the recorded calendars, in their pages' order."""
+    from tracker.meetings.pages import html_tree
+
+    hrefs: list[str] = []
+    tooltips: list[str] = []
+    for path in sorted(CORPUS.glob("*.html")):
+        for a in html_tree(path.read_bytes()).iter("a"):
+            hrefs.append((a.get("href") or "").strip())
+            if title := a.get("title"):
+                tooltips.append(title)
+    return hrefs, tooltips
+
+
+def test_the_usual_meeting_address_is_read_by_one_match_as_its_parse_reads_it() -> None:
+    """`_meeting_id`'s one match answers only for addresses `_parsed_meeting_id` reads the same:
+    every link of the recorded calendars, and edited ones (other cases, hosts, parameters, escapes,
+    fragments, digits, dot segments, white space)."""
+    from tracker.meetings.iqm2 import _PLAIN_MEETING, _meeting_id, _parsed_meeting_id
+
+    hrefs, _ = _corpus_links()
+    meeting_links = [href for href in hrefs if "detail_meeting" in href.lower()]
+    assert len(meeting_links) > 1000
+    edits = [lambda h: h.lower(), lambda h: h.upper(), lambda h: h.replace("ID=", "id="),
+             lambda h: "//" + h.lstrip("/"), lambda h: "https://x.iqm2.com" + h, lambda h: h + "&Other=1",
+             lambda h: h.replace("?ID=", "?Other=1&ID="), lambda h: h + "#top", lambda h: h.replace("ID=", "ID=%31"),
+             lambda h: h.replace("ID=", "ID=\uff11"), lambda h: h.replace("ID=", "ID=+"), lambda h: h + "x",
+             lambda h: h.replace("/Detail", "/../Detail"), lambda h: h.replace("/Detail", "//Detail"),
+             lambda h: h.replace("/Detail", "/a b/Detail"), lambda h: h.replace("/Detail", "/\tDetail"),
+             lambda h: h.replace(".aspx", ".aspx;x"), lambda h: h.lstrip("/"), lambda h: h.split("=")[0] + "=",
+             lambda h: h.replace("ID=", "ID=0"), lambda h: h.replace("/Citizens", "/Citi:zens"),
+             lambda h: " " + h, lambda h: h.replace("?", "/?"), lambda h: "//" + h.rsplit("/", 1)[-1]]
+    variants = meeting_links + [edit(href) for href in meeting_links[:40] for edit in edits]
+    answered = 0
+    for href in variants:
+        assert _meeting_id(href) == _parsed_meeting_id(href), href
+        answered += _PLAIN_MEETING.fullmatch(href) is not None
+    assert answered >= len(meeting_links)  # the match answers for the recorded ones (and some edits)
+
+
+def test_the_tooltip_is_read_as_the_regular_expressions_read_it() -> None:
+    """`_tooltip` splits lines with str methods and tries `_BLANK_FIELDS` only on a line with "_":
+    the same fields as the regular expressions' reading, on every recorded tooltip and edited ones
+    (line breaks of each kind and in runs, empty template fields, tabs only, "N/A" lines)."""
+    from tracker.meetings.iqm2 import _BLANK_FIELDS, _FIELD, _NOT_APPLICABLE, _RUN_LABEL, _tooltip
+
+    def as_before(text: str) -> dict[str, str]:  # the reading before str methods took the line breaks
+        if not re.search(r"[\r\n]", text):
+            text = _RUN_LABEL.sub(r"\n\1:\t", text)
+            head, label, tail = text.partition("\nStatus:\t")
+            if label:
+                text = head + label + "\n".join(tail.split("\t"))
+        fields: dict[str, str] = {}
+        place: list[str] = []
+        for line in [line.strip() for line in re.split(r"[\r\n]+", text)][1:]:
+            if field := _FIELD.match(line):
+                fields[field.group(1)] = " ".join(field.group(2).split())
+            elif line and "Status" in fields and (words := _BLANK_FIELDS.sub("", " ".join(line.split())).strip(" ,")) \
+                    and not _NOT_APPLICABLE.fullmatch(words):
+                place.append(words)
+        if place:
+            fields["place"] = ", ".join(place)
+        return fields
+
+    _, tooltips = _corpus_links()
+    assert len(tooltips) > 1000
+    edits = [lambda t: t.replace("\r", "\n"), lambda t: t.replace("\r", "\r\n"), lambda t: t.replace("\r", "\n\r\n"),
+             lambda t: "\r" + t + "\r\r", lambda t: t.replace("\r", "\t"), lambda t: t.replace("\r", ""),
+             lambda t: t.replace(", ", ", __, ___ _ "), lambda t: t.replace(", ", ", _ "),
+             lambda t: t.replace("\t", " \t _x_ "),
+             lambda t: t + "\rN/A, N/A", lambda t: t + "\r\t__, __  __\r\t,\r Status: x", lambda t: t.lower(),
+             lambda t: t.replace("Status:", "Status:\u2028"), lambda t: t.replace("Board:", "Board: \x85")]
+    for text in tooltips + [edit(text) for text in tooltips[::25] for edit in edits]:
+        assert _tooltip(text) == as_before(text), text

@@ -46,8 +46,13 @@ _BLANK_FIELDS = re.compile(r"(?:,?\s*\b_+\b)+")
 # a line of nothing but "not applicable" fields ("N/A, N/A, NA N/A": Creve Coeur's online meetings)
 _NOT_APPLICABLE = re.compile(r"(?:[\s,]*\b(?:N/A|NA)\b)+[\s,]*", re.I)
 _FIELD = re.compile(r"^(Board|Type|Status):\s*(.*)$")
+_FIELD_LABELS = ("Board:", "Type:", "Status:")  # what a line `_FIELD` matches starts with
 _RUN_LABEL = re.compile(r"(Board|Type|Status):\t")
 _VIDEO = re.compile(r"OpenWindow\(\s*[\"']([^\"']*SplitView\.aspx[^\"']*)[\"']", re.I)
+# The meeting link's usual address, a path from the root to the page and its id alone
+# ("/Citizens/Detail_Meeting.aspx?ID=1034"): read as `urlsplit` and `parse_qsl` read it (no scheme,
+# host, other parameter, escape or fragment), without them.
+_PLAIN_MEETING = re.compile(r"(?:/[A-Za-z0-9_.-]+)*/Detail_Meeting\.aspx\?ID=([0-9]+)")
 
 
 def calendar_url(url: str, start: date, end: date) -> str:
@@ -108,13 +113,22 @@ def _parts(row: etree._Element) -> dict[str, etree._Element]:
     parts: dict[str, etree._Element] = {}
     for node in row.iter("div", "span"):
         if classes := node.get("class"):
-            for name in _PARTS.intersection(classes.split()):
-                parts.setdefault(name, node)
+            for name in classes.split():
+                if name in _PARTS:
+                    parts.setdefault(name, node)
     return parts
 
 
 def _meeting_id(href: str) -> str | None:
-    """N of a `Detail_Meeting.aspx?ID=N` link."""
+    """N of a `Detail_Meeting.aspx?ID=N` link: of the usual address by one match, of any other as
+    `_parsed_meeting_id` reads it (the same answer for the usual one: tests/test_iqm2.py)."""
+    if plain := _PLAIN_MEETING.fullmatch(href):
+        return plain.group(1)
+    return _parsed_meeting_id(href)
+
+
+def _parsed_meeting_id(href: str) -> str | None:
+    """N of a `Detail_Meeting.aspx?ID=N` link, its address parsed."""
     parts = urlsplit(href)
     if not parts.path.lower().endswith("detail_meeting.aspx"):
         return None
@@ -156,23 +170,33 @@ def _when(text: str) -> tuple[date, time | None]:
 def _tooltip(text: str) -> dict[str, str]:
     """The link's tooltip as fields: Board, Type, Status, and `place` (the lines after them: the
     place's name and address, joined)."""
-    if not re.search(r"[\r\n]", text):  # a copy that lost its line breaks: the labels and tabs part it
+    if "\r" not in text and "\n" not in text:  # a copy that lost its line breaks: the labels and tabs part it
         text = _RUN_LABEL.sub(r"\n\1:\t", text)
         head, label, tail = text.partition("\nStatus:\t")
         if label:  # "Status:<tab>Closed<tab>City Hall<tab>400 Main St": the status, then the place's lines
             text = head + label + "\n".join(tail.split("\t"))
-    lines = [line.strip() for line in re.split(r"[\r\n]+", text)]
+    # Split at each CR or LF with str methods (several times faster than splitting at `[\r\n]+`): a
+    # run of them leaves empty lines between, which are passed over as the blank lines they are.
+    lines = [line.strip() for line in text.replace("\r", "\n").split("\n")]
     fields: dict[str, str] = {}
     place: list[str] = []
     for line in lines[1:]:
-        if field := _FIELD.match(line):
+        if not line:
+            continue
+        if line.startswith(_FIELD_LABELS) and (field := _FIELD.match(line)):  # most lines are no field
             fields[field.group(1)] = " ".join(field.group(2).split())
-        elif line and "Status" in fields and (words := _BLANK_FIELDS.sub("", " ".join(line.split())).strip(" ,")) \
-                and not _NOT_APPLICABLE.fullmatch(words):
+        elif "Status" in fields and (words := _place_line(line)) and not _NOT_APPLICABLE.fullmatch(words):
             place.append(words)
     if place:
         fields["place"] = ", ".join(place)
     return fields
+
+
+def _place_line(line: str) -> str:
+    """A line of the place, its white space collapsed, without the template's empty fields. Only a
+    line holding "_" can hold one: `_BLANK_FIELDS` tried at every character of every line is slow."""
+    words = " ".join(line.split())
+    return (_BLANK_FIELDS.sub("", words) if "_" in words else words).strip(" ,")
 
 
 def _documents(box: etree._Element | None, absolute: Resolver) -> list[Any]:
@@ -184,7 +208,7 @@ def _documents(box: etree._Element | None, absolute: Resolver) -> list[Any]:
                 continue
             label = link_label(a) or "Document"
             href = (a.get("href") or "").strip()
-            if video := _VIDEO.search(a.get("onclick") or ""):
+            if (onclick := a.get("onclick")) and (video := _VIDEO.search(onclick)):
                 documents.add(absolute(video.group(1)), label, "video")
             elif href and href != "#" and not href.lower().startswith("javascript:"):
                 documents.add(absolute(href), label, _kind(label))
