@@ -241,6 +241,15 @@ class GovinfoSpider(TrackerSpider):
                     self.learned.titles[group] = _PHRASES + " ".join(sorted(kept))
             elif record == self.legacy_titles_signature(int(congress_of.group()), config_titles):
                 self.learned.titles[group] = _PHRASES + " ".join(sorted(phrases))
+        # A file listed without a lastmod is kept while a watch of the config may want it (named, or
+        # its type read by title): not only this run's watches (`crawl --watch`), and not after the
+        # last watch that wanted it is gone (no run reads its sitemap whole to drop it then).
+        gone = {key for key in self.unlisted if not self._config_wants(key, named_keys, config_groups)}
+        self.learned.unlisted.forget(sorted(gone))
+        self.unlisted = {key: when for key, when in self.unlisted.items() if key not in gone}
+        # Types another watch of the config reads by title: a run without it (`crawl --watch`) reads
+        # their sitemap for its named bills only, so it must not count it read (`closed`).
+        self.config_title_groups = config_groups
         self.named_groups: dict[str, list[BillNumber]] = {}
         for bill in sorted(self.bills):
             self.named_groups.setdefault(group_of(bill), []).append(bill)
@@ -262,6 +271,14 @@ class GovinfoSpider(TrackerSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.read_unlisted, signal=signals.spider_idle)
         return spider
+
+    @staticmethod
+    def _config_wants(key: str, named_keys: set[str], title_groups: set[str]) -> bool:
+        try:
+            bill = parse_bill_number(key)
+        except ValueError:
+            return False
+        return key in named_keys or group_of(bill) in title_groups
 
     def congresses_of(self, watch: BillWatch) -> list[int]:
         """The Congresses a title watch reads: its own list, else the current one."""
@@ -472,7 +489,10 @@ class GovinfoSpider(TrackerSpider):
         (each with when it was last read), so a later 304 or unchanged index still asks for them;
         the group's others now have a lastmod, or are no longer listed."""
         self.listed_bare |= bare
-        stale = [key for key in self.unlisted if key not in bare and group_of(parse_bill_number(key)) == group]
+        # only among the files this run's watches want: another watch's (`crawl --watch`) are kept
+        by_title = group in self.title_groups
+        stale = [key for key in self.unlisted if key not in bare and group_of(bill := parse_bill_number(key)) == group
+                 and (by_title or bill in self.bills)]
         self.learned.unlisted.forget(stale)
         for key in sorted(bare - set(self.unlisted)):
             self.learned.unlisted[key] = ""
@@ -858,7 +878,8 @@ class GovinfoSpider(TrackerSpider):
         for keys in self.unread.values():
             self.learned.lastmod.forget(sorted(keys))
         self.learned.sitemaps.forget(sorted(self.unread))
-        whole = {group for group in self.pending_sitemaps if group not in self.failed_groups | set(self.unread)}
+        whole = {group for group in self.pending_sitemaps if group not in self.failed_groups | set(self.unread)
+                 and (group in self.title_groups or group not in self.config_title_groups)}
         for group, lastmod in self.pending_sitemaps.items():
             if group in whole and lastmod and reason == "finished":
                 self.learned.sitemaps[group] = lastmod

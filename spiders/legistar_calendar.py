@@ -165,7 +165,10 @@ class LegistarCalendarSpider(ListingSpider):
     def closed(self, reason: str) -> None:
         """The listing's extent, now that every answer is in: the longest run of the window's days
         that the periods read surely cover. Meetings outside it, or after any error, are never
-        noted missing."""
+        noted missing. Meetings an earlier run could not store are judged again once every answer
+        was read (those not stored again are kept anew)."""
+        if self.whole and reason == "finished":
+            self.learned.unsaved.forget(list(self.unsaved_before))
         super().closed(reason)
         if not self.whole or reason != "finished" or self.window_days is None:
             return

@@ -67,7 +67,6 @@ class ListingSpider(TrackerSpider):
         self.refetch = (self.new_parser or self.bodies_before != watch.bodies_followed
                         or stored.keywords != self.keywords or bool(self.unsaved_before))
         self.learned = self.report.cursor = ListingCursor()
-        self.learned.unsaved.forget(list(self.unsaved_before))
         # the meetings handed to the store: entity key -> (the source's id, news or not) (`closed`)
         self.sent: dict[str, tuple[str, bool]] = {}
         # The meetings followed before (every watch's, by their day: `moved_out`), followed on under
@@ -94,6 +93,9 @@ class ListingSpider(TrackerSpider):
         listing = self.read(response, ctx)
         if listing is None:
             return
+        # read whole: what the last run could not store, or still looked for, is judged again here
+        # (a listing that could not be read keeps them for the next run, not hidden behind a 304)
+        self.learned.unsaved.forget(list(self.unsaved_before))
         # A listing with unreadable records is not whole: its stored meetings are not "missing".
         self.report.complete_listing = not listing.problems
         self.report.listing_window = self.listed_days(ctx, response.url, listing)
@@ -182,6 +184,8 @@ class ListingSpider(TrackerSpider):
             if self.follows(meeting):
                 self.followed += 1
                 self.learned.held[meeting.source_ref] = (meeting.date or "")[:10]
+                if meeting.source_ref in self.sought_before:  # back in the window: found, sought no more
+                    self.learned.sought.forget([meeting.source_ref])
                 yield meeting
             else:
                 self.report.unfollowed.add(self.entity_key(meeting))

@@ -876,3 +876,75 @@ def test_a_state_come_back_across_an_upgrade_is_the_new_parsers(
     assert moved.ok and moved.items == 1, moved.errors
     assert snapshots(store)["bill:hr2-118"][1] == current.parser_version
     assert len(changes_json(store)) > news, "the next change was taken for a baseline"
+
+
+TRIO_WATCH = '[[bills]]\nid = "trio"\nname = "Three House bills"\nnumbers = ["hr2-118", "hr3-118", "hr5-118"]\n'
+
+
+def test_a_crawl_of_one_named_watch_keeps_the_title_watchs_files_listed_without_a_lastmod(
+        tmp_path: Path, upstream: PackagesUpstream) -> None:
+    """H.R. 30 (no watch names it; the BREATHE watch reads its House sitemap by title) is listed
+    without a lastmod, so `unlisted` keeps it: asked for again while its sitemap does not move. A
+    `tracker crawl --watch trio` (three House bills by number: it follows the House sitemap too,
+    for them alone) reads that sitemap when another file moved, and used to drop H.R. 30 from
+    `unlisted` (not one of the run's wants): H.R. 30 then became a BREATHE Act, its sitemap
+    unchanged, and ordinary runs never asked for it again."""
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + TRIO_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    upstream.lastmods["hr"][30] = None  # type: ignore[assignment]
+    upstream.index_lastmod["hr"] = NEWER
+    upstream.publish()
+    (report,) = run_crawls(config, store)  # the sitemap read whole: H.R. 30 recorded, read
+    assert report.ok, report.errors
+    assert "hr30-118" in cursor_of(store).get("unlisted", {})  # type: ignore[operator]
+    upstream.move("hr", 31, member("hr", 31).replace(b"</billStatus>", b"</billStatus>\n"), "2026-11-04T10:00:00Z")
+    (one,) = run_crawls(config, store, ["trio"])  # reads the moved House sitemap, for the trio only
+    assert one.ok, one.errors
+    source = federal("BILLSTATUS-117hr6658.xml")
+    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
+    upstream.server.replace(file_path(PACKAGES_CONGRESS, "hr", 30),
+                            derive_bill(source, PACKAGES_CONGRESS, "hr", 30, title="BREATHE Act", old_title=old))
+    for _ in range(2):
+        (report,) = run_crawls(config, store)
+        assert report.ok, report.errors
+    assert ("breathe", "bill:hr30-118") in watch_links(store), "H.R. 30 no longer asked for"
+
+
+def test_files_listed_without_a_lastmod_leave_the_cursor_with_the_watch_that_read_them(
+        tmp_path: Path, upstream: PackagesUpstream) -> None:
+    """The BREATHE watch (the only one reading the House sitemap) is removed: the files it had
+    recorded in `unlisted` go with it, as `checked` and `titles` entries go with theirs (they used
+    to stay in the cursor for good: no run reads that sitemap whole any more to drop them)."""
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    upstream.lastmods["hr"][30] = None  # type: ignore[assignment]
+    upstream.index_lastmod["hr"] = NEWER
+    upstream.publish()
+    run_crawls(config, store)
+    assert "hr30-118" in cursor_of(store).get("unlisted", {})  # type: ignore[operator]
+    config = write_config(tmp_path, upstream.server, POLICE_WATCH)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert "hr30-118" not in cursor_of(store).get("unlisted", {})  # type: ignore[operator]
+
+
+def test_a_crawl_of_one_named_watch_leaves_a_title_watchs_moved_file_to_be_read(
+        tmp_path: Path, upstream: PackagesUpstream) -> None:
+    """H.R. 31 becomes a BREATHE Act (its lastmod and its House sitemap's move); `tracker crawl
+    --watch trio` reads that sitemap for the trio's bills only. It used to record the sitemap as
+    read (its lastmod and validators): the next ordinary runs, the index unchanged, never read H.R.
+    31 (until another House file moved). Older than the `unlisted` change: found by its review."""
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH + TRIO_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    source = federal("BILLSTATUS-117hr6658.xml")
+    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
+    upstream.move("hr", 31, derive_bill(source, PACKAGES_CONGRESS, "hr", 31, title="BREATHE Act", old_title=old),
+                  "2026-11-04T10:00:00Z")
+    (one,) = run_crawls(config, store, ["trio"])
+    assert one.ok, one.errors
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert ("breathe", "bill:hr31-118") in watch_links(store)

@@ -434,3 +434,32 @@ def test_a_spider_error_mid_crawl_marks_nothing_missing(
     (second,) = run_crawls(config, store)
     assert not second.ok
     assert not any(mt["missing"] for mt in the_meetings(store, config).values())
+
+
+def test_a_meeting_whose_store_failed_is_kept_until_a_whole_read_stores_it(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A meeting of the calendar that could not be stored is kept in the cursor (`unsaved`, with
+    its verdict) until a run that read every answer stores it; then it leaves the cursor (else its
+    old verdict would judge it for good)."""
+    from test_listing_cursor_faults import refuse_snapshots
+
+    from tracker import models as m
+
+    def unsaved() -> dict[str, str]:
+        with store.session() as session:
+            state = session.get(m.SourceState, "legistar_calendar:council")
+            return dict((state.cursor if state else {}).get("unsaved") or {})
+
+    monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")
+    serve_year(replay)
+    config = watch(tmp_path, replay)
+    store = Store(config.database_url)
+    ref = parse_calendar(answer(NYC, "2019", "x", slice(3, 4)), _ctx(replay)).meetings[0].source_ref
+    refuse_snapshots(store, ref)
+    (first,) = run_crawls(config, store)
+    assert not first.ok and set(unsaved()) == {ref}, (first.errors, unsaved())
+    refuse_snapshots(store, None)
+    for _ in range(2):
+        (report,) = run_crawls(config, store)
+        assert report.ok, report.errors
+        assert unsaved() == {} and ref in the_meetings(store, config)

@@ -271,3 +271,66 @@ def test_a_wider_span_that_keeps_failing_is_looked_for_a_week_then_given_up(
     asked, warnings, held_on = runs[4]
     assert asked == [(addresses(days[4])[0], 304)] and warnings == [] and not held_on
     assert [c for c in changes_json(store) if c["entity"].endswith(":4392")] == []  # others entered the window
+
+
+def test_a_meeting_back_in_the_window_is_looked_for_a_full_week_when_it_goes_missing_again(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wider span fails on 1 April (the meeting looked for since then); on 9 April the meeting
+    is back in the window's listing. On 16 April it is missing again and the wider span fails
+    again: a new search, looked for a week from that day. Its `sought` day of 1 April used to stay
+    in the cursor once it was back, so the new search was given up at its first failure (the
+    meeting held no more, never looked for)."""
+    from datetime import datetime, timedelta
+    from urllib.parse import parse_qs, urlsplit
+
+    from spiders.listing import MOVED_AHEAD, MOVED_BACK
+    from tracker.meetings.iqm2 import calendar_url
+    from tracker.sources import FUTURE_DAYS, PAST_DAYS
+
+    def addresses(now: str) -> tuple[str, str]:
+        day = datetime.fromisoformat(now).date()
+        start, end = day - timedelta(days=PAST_DAYS), day + timedelta(days=FUTURE_DAYS)
+        return tuple(parse_qs(urlsplit(calendar_url(replay.url, first, last)).query)["From"][0]  # type: ignore[return-value]
+                     for first, last in ((start, end), (start - MOVED_BACK, end + MOVED_AHEAD)))
+
+    config, store = atlanta(tmp_path, replay, monkeypatch, extra="retries = 0\n")
+    start, end = atlanta_row(ATLANTA, "4392")
+    days = {"2026-04-01T13:00:00Z": False, "2026-04-09T13:00:00Z": True, "2026-04-16T13:00:00Z": False}
+    for now, shown in days.items():
+        window, wide = addresses(now)
+        replay.add(CALENDAR, ATLANTA if shown else ATLANTA[:start] + ATLANTA[end:], query={"From": window},
+                   content_type="text/html")
+        replay.add(CALENDAR, moved_page(), query={"From": wide}, content_type="text/html", fault=Fault.status(500))
+    for now in days:
+        monkeypatch.setenv("TRACKER_NOW", now)
+        (report,) = run_crawls(config, store)
+        assert report.ok and report.errors == [], report.errors
+        assert "4392" in held(store, "iqm2:atl"), now
+    (warning,) = report.warnings
+    assert "HTTP 500" in warning and "no longer looked for" not in warning, warning
+
+
+def test_a_failed_read_of_the_window_keeps_the_meeting_looked_for(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wider span fails (the meeting looked for again next run: `unsaved` makes that run read
+    the window whole); that next run's window request itself fails (500). The run after used to ask
+    conditionally (its `unsaved` dropped at the start of the failed run), got a 304 and looked for
+    the meeting no more, though still held and within its week."""
+    config, store = atlanta(tmp_path, replay, monkeypatch, extra="retries = 0\n")
+    replay.add(CALENDAR, moved_page(), query=WIDE, content_type="text/html", fault=Fault.status(500))
+    start, end = atlanta_row(ATLANTA, "4392")
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T13:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok and len(report.warnings) == 1, report.warnings
+    replay.add(CALENDAR, ATLANTA[:start] + ATLANTA[end:], query=WINDOW, content_type="text/html", fault=Fault.status(500))
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T14:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert not report.ok
+    replay.add(CALENDAR, ATLANTA[:start] + ATLANTA[end:], query=WINDOW, content_type="text/html")
+    replay.clear_log()
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-01T15:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    asked = [(r.query.get("From"), r.status) for r in replay.requests if r.path == CALENDAR]
+    assert asked == [(WINDOW["From"], 200), (WIDE["From"], 500)], asked
+    assert "4392" in held(store, "iqm2:atl")
