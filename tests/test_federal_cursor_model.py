@@ -835,6 +835,28 @@ def test_a_file_listed_without_a_lastmod_is_read_when_its_sitemap_answers_304(
     assert snapshots(store)["bill:hr2-118"][0] == parsed(later)[0], "H.R. 2 left as stored"
 
 
+def test_a_file_listed_without_a_lastmod_is_read_when_the_index_says_its_sitemap_did_not_move(
+        tmp_path: Path, upstream: PackagesUpstream) -> None:
+    """As above, but the index keeps the House sitemap's lastmod too: the sitemap is not asked for
+    at all, and H.R. 30 (found by title, listed without a lastmod) is still asked for, its change read."""
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH)
+    store = Store(config.database_url)
+    run_crawls(config, store)
+    upstream.lastmods["hr"][30] = None  # type: ignore[assignment]
+    upstream.index_lastmod["hr"] = NEWER
+    upstream.publish()
+    run_crawls(config, store)  # the sitemap read whole: H.R. 30 recorded as listed without a lastmod
+    source = federal("BILLSTATUS-117hr6658.xml")
+    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
+    upstream.server.replace(file_path(PACKAGES_CONGRESS, "hr", 30),
+                            derive_bill(source, PACKAGES_CONGRESS, "hr", 30, title="BREATHE Act", old_title=old))
+    upstream.server.clear_log()
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert not [r for r in upstream.server.requests if r.path == sitemap_path(PACKAGES_CONGRESS, "hr")]
+    assert ("breathe", "bill:hr30-118") in watch_links(store), "H.R. 30 left as read before"
+
+
 def test_a_bill_no_longer_named_leaves_the_watch(tmp_path: Path, upstream: PackagesUpstream) -> None:
     """The model's rule "a watch holds exactly the bills its phrases match or its numbers name": H.R.
     2 taken out of the police watch's numbers used to stay in the watch (its status, digest, and the
