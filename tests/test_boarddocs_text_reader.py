@@ -46,6 +46,9 @@ MUTATIONS = [
     (b"</category>", b"</category><category><name>L</name></category>"),
     (b'order="', b'order ="'), (b"<description>", b"<description>At 9 AM &amp; "),
     (b"</name>", b"\xc2\xa0</name>"), (b"</name>", b"\xe2\x80\xa8</name>"),
+    # a name's blanks and characters `isprintable` refuses, where its title is read without it
+    (b"</name>", b"\x7f</name>"), (b"</name>", b" </name>"), (b"<name>", b"<name> "), (b"</name>", b"\n</name>"),
+    (b" ", b"  "), (b" ", b"\t"), (b"</name>", b"&#9;</name>"), (b"</description>", b"\t\xc3\xa9</description>"),
 ]
 
 
@@ -73,6 +76,20 @@ def test_the_text_reader_gives_the_trees_meeting_under_random_edits() -> None:
         read += 1
         assert _as_plain(fast) == _as_plain(_tree(chunk)), chunk[:300]
     assert read > 100
+
+
+@pytest.mark.parametrize("stray", [b"<x/>", b"<note>n</note>", b"<item/>", b"<category><name>C</name></category>"])
+def test_a_part_of_another_shape_between_items_is_read_from_the_tree(stray: bytes) -> None:
+    """An element the item pattern does not take, between two items or after the last (where the
+    tag count used to tell it): the meeting is not read from its text, and the tree reads it."""
+    data = local(CLEVELAND)
+    start, end = portals._boarddocs_window(data, WIDE)[0]
+    chunk = data[start:end]
+    for at in (chunk.index(b"</item>") + len(b"</item>"), chunk.rindex(b"</item>") + len(b"</item>")):
+        edited = chunk[:at] + stray + chunk[at:]
+        assert portals._boarddocs_fast(edited, WIDE) is portals._NOT_PLAIN
+        export = b"<meetings>" + edited + b"</meetings>"
+        assert [_as_plain(m) for m in portals.parse_boarddocs(export, WIDE).meetings] == [_as_plain(_tree(edited))]
 
 
 def _export(meeting: bytes, count: int) -> bytes:

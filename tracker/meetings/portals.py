@@ -620,16 +620,19 @@ _FAST_ATTR = re.compile(r"""[ \t\n]+([^\s=/>"']+)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|
 # category with items, if one follows (its name); or categories without items, then the start of
 # one with items, if one follows. An item's link is split: one `_PLAIN_LINK` keeps as it is, its
 # only reference `&amp;` (a text never holds a raw `<`), or another.
-# Each match holds a known number of tags: when the head and the matches hold every `<` of the
-# meeting, nothing was skipped but text between them (tails, which the tree reader never reads).
+# Any other `<` (a part of another shape) is a last match of its own, `stray`, taking the rest of
+# the meeting: when there is none, the head and the matches hold every `<` of the meeting, and
+# nothing was skipped but text between them (tails, which the tree reader never reads). (Counting
+# the meeting's `<` against the matches' told the same, for a pass over the text.)
 _PLAIN_LINK_TEXT = (r"https?://(?:[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x40-\x5b\x5d-\x7e]|&amp;)"
                     r"[!-%'-;=-~]*(?:&amp;[!-%'-;=-~]*)*")
 _FAST_ITEM = re.compile(
     rf'<item id="([^"<&\t\n]*)" order="[0-9]*">{_W}<name>([^<]*)</name>{_W}'
     rf"<link>(?:({_PLAIN_LINK_TEXT})|([^<]*))</link>{_W}<actiontype>([^<]*)</actiontype>{_W}"
-    rf"((?:<(?!(?:name|link|actiontype|item|category|meeting)>)[A-Za-z_][\w.-]*>[^<]*</[A-Za-z_][\w.-]*>{_W})*)"
+    rf"(?:<(?!(?:name|link|actiontype|item|category|meeting)>)[A-Za-z_][\w.-]*>[^<]*</[A-Za-z_][\w.-]*>{_W})*"
     rf"</item>{_W}(?:(<)/agendaitems>{_W}</category>{_W}" + _CATEGORY_START + ")?"
-    rf"|((?:{_LONE_CATEGORY})+){_CATEGORY_START}")
+    rf"|((?:{_LONE_CATEGORY})+){_CATEGORY_START}"
+    r"|(<)(?s:.*)")
 _REFERENCE = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#x([0-9A-Fa-f]+)|#([0-9]+));")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _NOT_PLAIN: Any = object()  # `_boarddocs_fast`'s answer for a meeting it does not read
@@ -662,40 +665,41 @@ def _boarddocs_fast(chunk: bytes, ctx: ListingContext) -> Meeting | str | None:
         titles: list[str] = []
         location = None
         section, first, n, inside = _one_line(_xml_text(head.group(7) or "")), 0, 0, bool(head.group(8))
-        tags = head.group(6).count("<") + (4 if inside else 0)
-        for key, name, plain, link, action, more, closed, named, opened, lone, lone_named, lone_opened in \
+        # a name without a reference is its own title when it is ASCII, on one line and spaced
+        # once (`_one_line`, without reading it char by char for `isprintable`): the meeting's
+        # text looked at once for a tab, each name for a line break (the layout's); no other
+        # blank `str.split` cuts at in ASCII is in a well-formed text (XML's `Char`; `\r` is gone)
+        one_line_ascii = text.isascii() and text.find("\t", head.end(), close) < 0
+        for key, name, plain, link, action, closed, named, opened, lone, lone_named, lone_opened, stray in \
                 _FAST_ITEM.findall(text, head.end(), close):
             if lone:  # categories without items (they name no room), then maybe one with items
                 if inside:
                     return _NOT_PLAIN
-                tags += lone.count("<")
                 if lone_opened:
                     section, first, n, inside = _one_line(_xml_text(lone_named)), len(titles), 0, True
-                    tags += 4
                 continue
-            if not inside:
-                return _NOT_PLAIN
+            if stray or not inside:
+                return _NOT_PLAIN  # a part of another shape, or an item outside a category
             n += 1
-            if more:
-                tags += more.count("<")
             if "&" in name:
-                name = _xml_text(name)
-            title = name if name.isprintable() and "  " not in name and name[:1] != " " and name[-1:] != " " \
-                else " ".join(name.split())  # `_one_line`
+                title = _one_line(_xml_text(name))
+            elif one_line_ascii and "\n" not in name and "  " not in name and name[:1] != " " and name[-1:] != " ":
+                title = name
+            else:
+                title = _one_line(name)
             titles.append(title)
             items.append({"key": key, "sequence": n, "title": title, "section": section, "matter": None,
                           "action": (_xml_text(action) if "&" in action else action) or None,
                           "url": plain.replace("&amp;", "&") if plain else _item_url(_xml_text(link) or None),
                           "keywords": None})
             if closed:  # the category's last item
-                tags += 6 if opened else 2
                 if location is None and "location of meeting" in section.lower():
                     location = "; ".join(p for p in (_NUMBERING.sub("", name) for name in titles[first:]) if p) or None
                 inside = bool(opened)
                 if inside:
                     section, first, n = _one_line(_xml_text(named)), len(titles), 0
-        if inside or tags + 8 * len(items) != text.count("<", head.start(6), close):
-            return _NOT_PLAIN  # a part left out: not the usual shape
+        if inside:
+            return _NOT_PLAIN  # a category left open: not the usual shape
         return _boarddocs_record(ref, bodyname, day, name_text, _xml_text(head.group(4)), _xml_text(head.group(5)),
                                  items, titles, location, ctx)
     except Exception as exc:
