@@ -92,6 +92,27 @@ def test_a_part_of_another_shape_between_items_is_read_from_the_tree(stray: byte
         assert [_as_plain(m) for m in portals.parse_boarddocs(export, WIDE).meetings] == [_as_plain(_tree(edited))]
 
 
+def test_items_right_under_a_meeting_are_read_in_no_section() -> None:
+    """A well-formed meeting whose first category's items sit in `<agendaitems>` right under the
+    meeting (the shape of Albany's public hearing and Akron's archive entries, there past a
+    `</category>` never opened): not read from its text; the tree reads them, in no section, in
+    their place among the categories' items (they used to be dropped)."""
+    data = local(CLEVELAND)
+    start, end = portals._boarddocs_window(data, WIDE)[0]
+    chunk = data[start:end]
+    category = re.search(rb"<category[^>]*>\s*<name>([^<]*)</name>\s*(<agendaitems>.*?</agendaitems>)\s*</category>",
+                         chunk, re.S)
+    assert category is not None
+    edited = chunk[:category.start()] + category.group(2) + chunk[category.end():]
+    assert portals._boarddocs_fast(edited, WIDE) is portals._NOT_PLAIN
+    (before,) = portals.parse_boarddocs(b"<meetings>" + chunk + b"</meetings>", WIDE).meetings
+    (after,) = portals.parse_boarddocs(b"<meetings>" + edited + b"</meetings>", WIDE).meetings
+    moved = category.group(2).count(b"<item ")
+    assert moved and len(after.items) == len(before.items)
+    assert [(i["title"], i["section"]) for i in after.items[:moved]] == [(i["title"], "") for i in before.items[:moved]]
+    assert [i["title"] for i in after.items] == [i["title"] for i in before.items]
+
+
 def _export(meeting: bytes, count: int) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n<meetings>\n' + meeting * count + b"</meetings>\n"
 

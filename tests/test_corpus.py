@@ -30,7 +30,7 @@ PARSERS: dict[str, ListingParser] = {
 }
 # Fields a meeting entry may check; anything else in the table is a mistake in the table.
 CHECKED = {"ref", "title", "date", "start", "time_tbd", "cancelled", "status", "status_text", "location", "links", "documents",
-           "agenda_url", "agenda_posted", "minutes_url", "livestream_url", "url", "body", "peer", "peer_differs"}
+           "agenda_url", "agenda_posted", "minutes_url", "livestream_url", "url", "body", "peer", "peer_differs", "item_titles"}
 
 
 def platform_of(path: str) -> str:
@@ -83,6 +83,8 @@ def check_meeting(meeting: dict[str, Any], expected: dict[str, Any], zone: str) 
         assert schemeless(link) in listed, f"the peer's link {link} is not among the meeting's documents"
     for kind, url in expected.get("documents", []):
         assert [kind, schemeless(url)] in [[doc["kind"], schemeless(doc["url"])] for doc in documents], (kind, url)
+    if "item_titles" in expected:  # the agenda items read, in order
+        assert [item["title"] for item in meeting.get("items") or []] == expected["item_titles"]
 
 
 @pytest.mark.parametrize("entry", TABLE["file"], ids=lambda entry: entry["path"])

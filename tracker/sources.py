@@ -154,9 +154,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # civicclerk-5: an event without a name is titled by its agenda's name ("Budget Workshop").
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
                parser_version="civicclerk-6", names_bodies=True),
-    # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list.
+    # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list. boarddocs-5: items in
+    # an `<agendaitems>` right under the meeting (no category) are read: what appears is a baseline.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
-               parser_version="boarddocs-4", names_bodies=True),
+               parser_version="boarddocs-5", names_bodies=True),
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
     # meeting's documents too (a baseline: documents first read are no "agenda posted").
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=civicweb.parse_meetings,

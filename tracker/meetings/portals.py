@@ -559,8 +559,13 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     items: list[dict[str, Any]] = []
     titles: list[str] = []
     location = None
-    for category in node.iter("category"):
-        section = _one_line(_name_text(category) or "")
+    # Items sit in categories; an export's block may hold them in `<agendaitems>` right under the
+    # meeting (Albany's public hearing, Akron's archive entries: past a `</category>` never opened),
+    # a part of no section.
+    for category in node.iter("category", "agendaitems"):
+        if category.tag == "agendaitems" and category.getparent() is not node:
+            continue  # a category's own: read with it
+        section = _one_line(_name_text(category) or "") if category.tag == "category" else ""
         first = len(titles)
         for n, item in enumerate(category.iter("item"), start=1):
             # the item's fields, the last of each name (a comment's tag is no name: never asked for)
