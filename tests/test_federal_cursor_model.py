@@ -648,6 +648,12 @@ def test_cursor_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 SHARED_FIXTURES = (upstream,)  # imported for its name: pytest finds a fixture by the name it is bound to
 
 
+def a_breathe_act(bill_type: str, number: int) -> bytes:
+    """A real BILLSTATUS file made the BREATHE Act of the packages' Congress, as this type and number."""
+    return derive_bill(federal("BILLSTATUS-117hr6658.xml"), PACKAGES_CONGRESS, bill_type, number, title="BREATHE Act",
+                       old_title="Protecting Family and Small Business Tax Cuts Act of 2022")
+
+
 def test_a_quiet_run_whose_moved_files_match_no_watch_is_not_a_failure(
         tmp_path: Path, upstream: PackagesUpstream) -> None:
     """Four bills stored; then one House bill no watch wants moves (in the BREATHE watch's Congress):
@@ -773,10 +779,8 @@ def test_files_listed_without_a_lastmod_beyond_the_budget_are_read_in_turn(
     config = write_config(tmp_path, upstream.server, "max_files_per_run = 1\n" + BREATHE_WATCH)
     store = Store(config.database_url)
     run_crawls(config, store)
-    source = federal("BILLSTATUS-117hr6658.xml")
-    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
     for n in (60, 61, 62):
-        upstream.move("hr", n, derive_bill(source, PACKAGES_CONGRESS, "hr", n, title="BREATHE Act", old_title=old),
+        upstream.move("hr", n, a_breathe_act("hr", n),
                       NEWER)
         upstream.lastmods["hr"][n] = None  # type: ignore[assignment]
     upstream.publish()
@@ -799,9 +803,7 @@ def test_a_file_listed_without_a_lastmod_leaves_the_budget_to_another_types_move
     upstream.index_lastmod["hconres"] = NEWER
     upstream.publish()
     run_crawls(config, store)  # its sitemap read, the file listed without a lastmod read
-    source = federal("BILLSTATUS-117hr6658.xml")
-    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
-    upstream.move("s", 60, derive_bill(source, PACKAGES_CONGRESS, "s", 60, title="BREATHE Act", old_title=old),
+    upstream.move("s", 60, a_breathe_act("s", 60),
                   "2026-11-04T10:00:00Z")
     upstream.server.clear_log()
     (report,) = run_crawls(config, store)
@@ -846,10 +848,8 @@ def test_a_file_listed_without_a_lastmod_is_read_when_the_index_says_its_sitemap
     upstream.index_lastmod["hr"] = NEWER
     upstream.publish()
     run_crawls(config, store)  # the sitemap read whole: H.R. 30 recorded as listed without a lastmod
-    source = federal("BILLSTATUS-117hr6658.xml")
-    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
     upstream.server.replace(file_path(PACKAGES_CONGRESS, "hr", 30),
-                            derive_bill(source, PACKAGES_CONGRESS, "hr", 30, title="BREATHE Act", old_title=old))
+                            a_breathe_act("hr", 30))
     upstream.server.clear_log()
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
@@ -923,10 +923,8 @@ def test_a_crawl_of_one_named_watch_keeps_the_title_watchs_files_listed_without_
     upstream.move("hr", 31, member("hr", 31).replace(b"</billStatus>", b"</billStatus>\n"), "2026-11-04T10:00:00Z")
     (one,) = run_crawls(config, store, ["trio"])  # reads the moved House sitemap, for the trio only
     assert one.ok, one.errors
-    source = federal("BILLSTATUS-117hr6658.xml")
-    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
     upstream.server.replace(file_path(PACKAGES_CONGRESS, "hr", 30),
-                            derive_bill(source, PACKAGES_CONGRESS, "hr", 30, title="BREATHE Act", old_title=old))
+                            a_breathe_act("hr", 30))
     for _ in range(2):
         (report,) = run_crawls(config, store)
         assert report.ok, report.errors
@@ -961,9 +959,7 @@ def test_a_crawl_of_one_named_watch_leaves_a_title_watchs_moved_file_to_be_read(
     config = write_config(tmp_path, upstream.server, BREATHE_WATCH + TRIO_WATCH)
     store = Store(config.database_url)
     run_crawls(config, store)
-    source = federal("BILLSTATUS-117hr6658.xml")
-    old = "Protecting Family and Small Business Tax Cuts Act of 2022"
-    upstream.move("hr", 31, derive_bill(source, PACKAGES_CONGRESS, "hr", 31, title="BREATHE Act", old_title=old),
+    upstream.move("hr", 31, a_breathe_act("hr", 31),
                   "2026-11-04T10:00:00Z")
     (one,) = run_crawls(config, store, ["trio"])
     assert one.ok, one.errors

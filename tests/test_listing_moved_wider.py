@@ -6,15 +6,20 @@ CivicPlus's addresses. Real crawls through the loopback replay server (found by 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from statusjson import changes_json
 from test_listing_moved_out import ATLANTA, CALENDAR, atlanta_row, held
 
+from spiders.listing import MOVED_AHEAD, MOVED_BACK
 from tracker.config import Config, load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
+from tracker.meetings.iqm2 import calendar_url
+from tracker.sources import FUTURE_DAYS, PAST_DAYS
 from tracker.store import Store
 
 WINDOW = {"From": "3/2/2026"}
@@ -34,6 +39,15 @@ def atlanta(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatc
     start, end = atlanta_row(ATLANTA, "4392")
     replay.add(CALENDAR, ATLANTA[:start] + ATLANTA[end:], query=WINDOW, content_type="text/html")
     return config, store
+
+
+def addresses(replay: ReplayServer, now: str) -> tuple[str, str]:
+    """The From of Atlanta's window address and of its wider span's on that day, as the spider asks them
+    (IQM2's addresses cover whole weeks)."""
+    day = datetime.fromisoformat(now).date()
+    start, end = day - timedelta(days=PAST_DAYS), day + timedelta(days=FUTURE_DAYS)
+    return tuple(parse_qs(urlsplit(calendar_url(replay.url, first, last)).query)["From"][0]  # type: ignore[return-value]
+                 for first, last in ((start, end), (start - MOVED_BACK, end + MOVED_AHEAD)))
 
 
 def moved_page() -> bytes:
@@ -229,26 +243,12 @@ def test_a_wider_span_that_keeps_failing_is_looked_for_a_week_then_given_up(
     looked for again each run for a week, a warning each time; then one warning says it is left
     noted missing, and the next run reads the window's calendar conditionally (a 304), quietly.
     It used to cost a whole read and a warning every run until its day left the window."""
-    from datetime import datetime, timedelta
-    from urllib.parse import parse_qs, urlsplit
-
-    from spiders.listing import MOVED_AHEAD, MOVED_BACK
-    from tracker.meetings.iqm2 import calendar_url
-    from tracker.sources import FUTURE_DAYS, PAST_DAYS
-
-    def addresses(now: str) -> tuple[str, str]:
-        """The From of the window's address and of the wider span's, as the spider asks them."""
-        day = datetime.fromisoformat(now).date()
-        start, end = day - timedelta(days=PAST_DAYS), day + timedelta(days=FUTURE_DAYS)
-        return tuple(parse_qs(urlsplit(calendar_url(replay.url, first, last)).query)["From"][0]  # type: ignore[return-value]
-                     for first, last in ((start, end), (start - MOVED_BACK, end + MOVED_AHEAD)))
-
     config, store = atlanta(tmp_path, replay, monkeypatch, extra="retries = 0\n")
     start, end = atlanta_row(ATLANTA, "4392")
     days = ["2026-04-01T13:00:00Z", "2026-04-05T13:00:00Z", "2026-04-07T13:00:00Z",
             "2026-04-08T13:00:00Z", "2026-04-09T13:00:00Z"]
     for now in days:
-        window, wide = addresses(now)
+        window, wide = addresses(replay, now)
         replay.add(CALENDAR, ATLANTA[:start] + ATLANTA[end:], query={"From": window}, content_type="text/html")
         replay.add(CALENDAR, moved_page(), query={"From": wide}, content_type="text/html", fault=Fault.status(500))
     runs = []
@@ -260,16 +260,16 @@ def test_a_wider_span_that_keeps_failing_is_looked_for_a_week_then_given_up(
         runs.append(([(r.query.get("From"), r.status) for r in replay.requests if r.path == CALENDAR],
                      report.warnings, "4392" in held(store, "iqm2:atl")))
     for now, (asked, warnings, held_on) in zip(days[:3], runs[:3], strict=True):  # looked for again, each run
-        window, wide = addresses(now)
+        window, wide = addresses(replay, now)
         assert asked == [(window, 200), (wide, 500)] and held_on, (now, asked)
         (warning,) = warnings
         assert "HTTP 500" in warning and "no longer looked for" not in warning, warning
     asked, warnings, held_on = runs[3]  # a week after the first failure
-    assert asked == [(addresses(days[3])[0], 200), (addresses(days[3])[1], 500)] and not held_on
+    assert asked == [(addresses(replay, days[3])[0], 200), (addresses(replay, days[3])[1], 500)] and not held_on
     (warning,) = warnings
     assert "HTTP 500; 1 meeting(s) looked for since 2026-04-01 are left noted missing and no longer looked for" in warning
     asked, warnings, held_on = runs[4]
-    assert asked == [(addresses(days[4])[0], 304)] and warnings == [] and not held_on
+    assert asked == [(addresses(replay, days[4])[0], 304)] and warnings == [] and not held_on
     assert [c for c in changes_json(store) if c["entity"].endswith(":4392")] == []  # others entered the window
 
 
@@ -280,24 +280,11 @@ def test_a_meeting_back_in_the_window_is_looked_for_a_full_week_when_it_goes_mis
     again: a new search, looked for a week from that day. Its `sought` day of 1 April used to stay
     in the cursor once it was back, so the new search was given up at its first failure (the
     meeting held no more, never looked for)."""
-    from datetime import datetime, timedelta
-    from urllib.parse import parse_qs, urlsplit
-
-    from spiders.listing import MOVED_AHEAD, MOVED_BACK
-    from tracker.meetings.iqm2 import calendar_url
-    from tracker.sources import FUTURE_DAYS, PAST_DAYS
-
-    def addresses(now: str) -> tuple[str, str]:
-        day = datetime.fromisoformat(now).date()
-        start, end = day - timedelta(days=PAST_DAYS), day + timedelta(days=FUTURE_DAYS)
-        return tuple(parse_qs(urlsplit(calendar_url(replay.url, first, last)).query)["From"][0]  # type: ignore[return-value]
-                     for first, last in ((start, end), (start - MOVED_BACK, end + MOVED_AHEAD)))
-
     config, store = atlanta(tmp_path, replay, monkeypatch, extra="retries = 0\n")
     start, end = atlanta_row(ATLANTA, "4392")
     days = {"2026-04-01T13:00:00Z": False, "2026-04-09T13:00:00Z": True, "2026-04-16T13:00:00Z": False}
     for now, shown in days.items():
-        window, wide = addresses(now)
+        window, wide = addresses(replay, now)
         replay.add(CALENDAR, ATLANTA if shown else ATLANTA[:start] + ATLANTA[end:], query={"From": window},
                    content_type="text/html")
         replay.add(CALENDAR, moved_page(), query={"From": wide}, content_type="text/html", fault=Fault.status(500))
