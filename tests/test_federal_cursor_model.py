@@ -648,6 +648,13 @@ def test_cursor_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 SHARED_FIXTURES = (upstream,)  # imported for its name: pytest finds a fixture by the name it is bound to
 
 
+def unlist(upstream: PackagesUpstream, bill_type: str, number: int) -> None:
+    """The file is listed without a lastmod from now on; its sitemap moves in the index."""
+    upstream.lastmods[bill_type][number] = None  # type: ignore[assignment]
+    upstream.index_lastmod[bill_type] = NEWER
+    upstream.publish()
+
+
 def a_breathe_act(bill_type: str, number: int) -> bytes:
     """A real BILLSTATUS file made the BREATHE Act of the packages' Congress, as this type and number."""
     return derive_bill(federal("BILLSTATUS-117hr6658.xml"), PACKAGES_CONGRESS, bill_type, number, title="BREATHE Act",
@@ -799,9 +806,7 @@ def test_a_file_listed_without_a_lastmod_leaves_the_budget_to_another_types_move
     config = write_config(tmp_path, upstream.server, "max_files_per_run = 1\n" + BREATHE_WATCH)
     store = Store(config.database_url)
     run_crawls(config, store)
-    upstream.lastmods["hconres"][1] = None  # type: ignore[assignment]
-    upstream.index_lastmod["hconres"] = NEWER
-    upstream.publish()
+    unlist(upstream, "hconres", 1)
     run_crawls(config, store)  # its sitemap read, the file listed without a lastmod read
     upstream.move("s", 60, a_breathe_act("s", 60),
                   "2026-11-04T10:00:00Z")
@@ -823,9 +828,7 @@ def test_a_file_listed_without_a_lastmod_is_read_when_its_sitemap_answers_304(
     config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH)
     store = Store(config.database_url)
     run_crawls(config, store)
-    upstream.lastmods["hr"][2] = None  # type: ignore[assignment]
-    upstream.index_lastmod["hr"] = NEWER
-    upstream.publish()
+    unlist(upstream, "hr", 2)
     run_crawls(config, store)  # the sitemap read whole, its validators kept
     later = derive_bill(federal("BILLSTATUS-117s35.xml"), PACKAGES_CONGRESS, "hr", 2)
     upstream.server.replace(file_path(PACKAGES_CONGRESS, "hr", 2), later)
@@ -844,9 +847,7 @@ def test_a_file_listed_without_a_lastmod_is_read_when_the_index_says_its_sitemap
     config = write_config(tmp_path, upstream.server, BREATHE_WATCH)
     store = Store(config.database_url)
     run_crawls(config, store)
-    upstream.lastmods["hr"][30] = None  # type: ignore[assignment]
-    upstream.index_lastmod["hr"] = NEWER
-    upstream.publish()
+    unlist(upstream, "hr", 30)
     run_crawls(config, store)  # the sitemap read whole: H.R. 30 recorded as listed without a lastmod
     upstream.server.replace(file_path(PACKAGES_CONGRESS, "hr", 30),
                             a_breathe_act("hr", 30))
@@ -914,9 +915,7 @@ def test_a_crawl_of_one_named_watch_keeps_the_title_watchs_files_listed_without_
     config = write_config(tmp_path, upstream.server, BREATHE_WATCH + TRIO_WATCH)
     store = Store(config.database_url)
     run_crawls(config, store)
-    upstream.lastmods["hr"][30] = None  # type: ignore[assignment]
-    upstream.index_lastmod["hr"] = NEWER
-    upstream.publish()
+    unlist(upstream, "hr", 30)
     (report,) = run_crawls(config, store)  # the sitemap read whole: H.R. 30 recorded, read
     assert report.ok, report.errors
     assert "hr30-118" in cursor_of(store).get("unlisted", {})  # type: ignore[operator]
@@ -939,9 +938,7 @@ def test_files_listed_without_a_lastmod_leave_the_cursor_with_the_watch_that_rea
     config = write_config(tmp_path, upstream.server, BREATHE_WATCH + POLICE_WATCH)
     store = Store(config.database_url)
     run_crawls(config, store)
-    upstream.lastmods["hr"][30] = None  # type: ignore[assignment]
-    upstream.index_lastmod["hr"] = NEWER
-    upstream.publish()
+    unlist(upstream, "hr", 30)
     run_crawls(config, store)
     assert "hr30-118" in cursor_of(store).get("unlisted", {})  # type: ignore[operator]
     config = write_config(tmp_path, upstream.server, POLICE_WATCH)
