@@ -165,3 +165,20 @@ def test_an_export_whose_titles_repeat_a_keyword_is_read_in_linear_time() -> Non
     assert listing.meetings and listing.meetings[0].items[0]["keywords"] == ["budget"]
     assert took < 1.0, f"{len(data) / 1e6:.2f} MB read in {took:.1f} s"
 
+
+
+def test_items_under_a_meeting_level_agendaitems_holding_a_category_are_read_once() -> None:
+    """A well-formed meeting whose `<agendaitems>` right under it wraps a category (its items in that
+    category's own `<agendaitems>`): each item is read once, in its category's section, as before
+    boarddocs-5 (the meeting-level block read every item below it, the category's a second time)."""
+    head = (b'<meeting id="M" bodyname="B"><name>N</name><start><date>2020-01-01</date></start>'
+            b"<description></description><link>http://x.org/</link>")
+    item = (b'<item id="I1" order="1"><name>Budget hearing</name><link>http://x.org/1</link>'
+            b"<actiontype>A</actiontype></item>")
+    loose = (b'<item id="I0" order="1"><name>Roll call</name><link>http://x.org/0</link>'
+             b"<actiontype>A</actiontype></item>")
+    chunk = (head + b"<agendaitems>" + loose + b"<category><name>Finance</name><agendaitems>" + item
+             + b"</agendaitems></category></agendaitems></meeting>")
+    assert portals._boarddocs_fast(chunk, WIDE) is portals._NOT_PLAIN
+    (meeting,) = portals.parse_boarddocs(b"<meetings>" + chunk + b"</meetings>", WIDE).meetings
+    assert [(i["key"], i["section"], i["sequence"]) for i in meeting.items] == [("I0", "", 1), ("I1", "Finance", 1)]

@@ -175,7 +175,14 @@ def test_a_notice_cancelling_another_days_meeting_does_not_cancel_its_own(commen
      ("2025-08-20 RESCHEDULED Agenda Beautification Advisory Board Meeting", date(2025, 8, 6), "2025-08-20 RESCHEDULED"),
      ("2025-08-20 RESCHEDULED Agenda Beautification Advisory Board Meeting", date(2025, 8, 20), None),
      ("2025-08-20 Agenda Beautification Advisory Board Meeting", date(2025, 8, 6), None),  # no move said
-     ("Project 2025-08-20 rescheduled-items review", date(2025, 8, 6), None)],  # not the word on its own
+     ("Project 2025-08-20 rescheduled-items review", date(2025, 8, 6), None),  # not the word on its own
+     # a name opening with the day it moved from, then the day it moved to: the new day's entry is held,
+     # the old day's is the cancelled one (read the other way round before)
+     ("2025-07-30 RESCHEDULED TO 2025-08-06 Agenda Beautification Advisory Board Meeting", date(2025, 8, 6), None),
+     ("2025-07-30 RESCHEDULED TO 2025-08-06 Agenda Beautification Advisory Board Meeting", date(2025, 7, 30),
+      "RESCHEDULED TO 2025-08-06"),
+     ("2025-07-30 Agenda Beautification Advisory Board - Rescheduled to 2025-08-06", date(2025, 7, 30),
+      "Rescheduled to 2025-08-06")],
 )
 def test_a_name_moving_its_meeting_to_another_day(title: str, day: date, word: str | None) -> None:
     assert moved_in_name(title, day) == word

@@ -65,7 +65,8 @@ def searched_move(title: str | None, day: date) -> str | None:
         first = normalize._MOVED_FIRST_IN_NAME.search((title or "")[:normalize._TEXT_LIMIT])
         return None if not first or (int(first.group(2)), int(first.group(3))) == (day.month, day.day) else first.group(1)
     named = ((normalize.MONTH_NUMBERS[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
-             else (int(match.group(4)), int(match.group(5))))
+             else (int(match.group(4)), int(match.group(5))) if match.group(4)
+             else (int(match.group(6)), int(match.group(7))))
     return None if named == (day.month, day.day) else match.group(1)
 
 

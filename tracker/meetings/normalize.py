@@ -590,7 +590,7 @@ def first_of(documents: Iterable[Document], *kinds: str) -> str | None:
 # happen (the new day is its own event, its name naming its own day).
 _MOVED_IN_NAME = re.compile(
     rf"\b(rescheduled\s+(?:to|for)\s+(?:[a-z]+day,?\s+)?"
-    rf"(?:({_MONTHS})[a-z]*\.?\s+(\d{{1,2}})|(\d{{1,2}})/(\d{{1,2}})(?:/\d{{2,4}})?))(?![\d/])", re.I)
+    rf"(?:({_MONTHS})[a-z]*\.?\s+(\d{{1,2}})|(\d{{1,2}})/(\d{{1,2}})(?:/\d{{2,4}})?|\d{{4}}-(\d{{2}})-(\d{{2}})))(?![\d/])", re.I)
 # The new day written first, as a name that opens with its meeting's day does ("2025-08-20 RESCHEDULED
 # Agenda Beautification Advisory Board Meeting", Bartow, FL's Agenda Center, on the row of 6 August).
 _MOVED_FIRST_IN_NAME = re.compile(r"(?<![\w-])(\d{4}-(\d{2})-(\d{2})\s+rescheduled)(?![\w-])", re.I)
@@ -607,7 +607,8 @@ def moved_in_name(title: str | None, day: date) -> str | None:
         first = _MOVED_FIRST_IN_NAME.search(title[:_TEXT_LIMIT])
         return None if not first or (int(first.group(2)), int(first.group(3))) == (day.month, day.day) else first.group(1)
     named = ((MONTH_NUMBERS[match.group(2)[:3].lower()], int(match.group(3))) if match.group(2)
-             else (int(match.group(4)), int(match.group(5))))
+             else (int(match.group(4)), int(match.group(5))) if match.group(4)
+             else (int(match.group(6)), int(match.group(7))))  # "Rescheduled to 2025-08-20" (Bartow's way)
     return None if named == (day.month, day.day) else match.group(1)
 
 

@@ -567,7 +567,10 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
             continue  # a category's own: read with it
         section = _one_line(_name_text(category) or "") if category.tag == "category" else ""
         first = len(titles)
-        for n, item in enumerate(category.iter("item"), start=1):
+        found = category.iter("item")
+        if category.tag == "agendaitems":  # a category's items below it are read with that category
+            found = (item for item in found if next(item.iterancestors("category"), None) is None)
+        for n, item in enumerate(found, start=1):
             # the item's fields, the last of each name (a comment's tag is no name: never asked for)
             said = {child.tag: child.text for child in item}
             title = _one_line(said.get("name") or "")
