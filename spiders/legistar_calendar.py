@@ -165,10 +165,10 @@ class LegistarCalendarSpider(ListingSpider):
     def closed(self, reason: str) -> None:
         """The listing's extent, now that every answer is in: the longest run of the window's days
         that the periods read surely cover. Meetings outside it, or after any error, are never
-        noted missing. Meetings an earlier run could not store are judged again once every answer
-        was read (those not stored again are kept anew)."""
-        if self.whole and reason == "finished":
-            self.learned.unsaved.forget(list(self.unsaved_before))
+        noted missing. A meeting an earlier run could not store leaves `unsaved` once read again
+        (kept anew if not stored again), and every one once every answer was read."""
+        whole = self.whole and reason == "finished"
+        self.learned.unsaved.forget([ref for ref in self.unsaved_before if whole or ref in self.listed])
         super().closed(reason)
         if not self.whole or reason != "finished" or self.window_days is None:
             return

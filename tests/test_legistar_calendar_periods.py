@@ -463,3 +463,31 @@ def test_a_meeting_whose_store_failed_is_kept_until_a_whole_read_stores_it(
         (report,) = run_crawls(config, store)
         assert report.ok, report.errors
         assert unsaved() == {} and ref in the_meetings(store, config)
+
+
+def test_a_meeting_stored_at_last_leaves_the_cursor_though_another_row_stays_unreadable(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As above, with a row of the page that never reads (its date cell empty): the runs are never
+    whole, yet the meeting stored at last leaves `unsaved` (found by a review: it used to stay for
+    good, its old verdict judging it, and every store failure since added one more)."""
+    from test_listing_cursor_faults import refuse_snapshots
+
+    from tracker import models as m
+
+    monkeypatch.setenv("TRACKER_NOW", "2019-01-03T18:00:00Z")
+    serve_year(replay)
+    replay.add("/Calendar.aspx", NYC.replace(b'size="2">1/31/2019</font>', b'size="2"></font>', 1),
+               content_type="text/html", headers=SESSION)
+    config = watch(tmp_path, replay)
+    store = Store(config.database_url)
+    ref = parse_calendar(answer(NYC, "2019", "x", slice(3, 4)), _ctx(replay)).meetings[0].source_ref
+    refuse_snapshots(store, ref)
+    unsaved = []
+    for _ in range(2):
+        (report,) = run_crawls(config, store)
+        assert any("is not a date" in line for line in report.errors), report.errors
+        refuse_snapshots(store, None)
+        with store.session() as session:
+            state = session.get(m.SourceState, "legistar_calendar:council")
+            unsaved.append(set((state.cursor if state else {}).get("unsaved") or {}))
+    assert unsaved == [{ref}, set()] and ref in the_meetings(store, config)
