@@ -234,11 +234,10 @@ class ListingSpider(TrackerSpider):
         as a meeting found nowhere is), so a wider span that keeps failing (a site refusing so many
         dates) does not cost a whole read and a warning every run until their days pass."""
         today = self.today()
-        kept, dropped = [], []
+        dropped = []
         for ref in sorted(missing):
             since = self.sought_before.get(ref, today.isoformat())
             if today - date.fromisoformat(since) < SEEK_FOR:
-                kept.append(ref)
                 self.learned.unsaved[ref] = self.unsaved_before.get(ref, "news")
                 self.learned.sought[ref] = since
             else:

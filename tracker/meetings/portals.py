@@ -562,14 +562,14 @@ def _boarddocs_meeting(node: Any, ctx: ListingContext) -> Meeting | None:
     # Items sit in categories; an export's block may hold them in `<agendaitems>` right under the
     # meeting (Albany's public hearing, Akron's archive entries: past a `</category>` never opened),
     # a part of no section.
-    for category in node.iter("category", "agendaitems"):
-        if category.tag == "agendaitems" and category.getparent() is not node:
+    for group in node.iter("category", "agendaitems"):
+        if group.tag == "category":
+            section, found = _one_line(_name_text(group) or ""), group.iter("item")
+        elif group.getparent() is node:  # a category's items below it are read with that category
+            section, found = "", (item for item in group.iter("item") if next(item.iterancestors("category"), None) is None)
+        else:
             continue  # a category's own: read with it
-        section = _one_line(_name_text(category) or "") if category.tag == "category" else ""
         first = len(titles)
-        found = category.iter("item")
-        if category.tag == "agendaitems":  # a category's items below it are read with that category
-            found = (item for item in found if next(item.iterancestors("category"), None) is None)
         for n, item in enumerate(found, start=1):
             # the item's fields, the last of each name (a comment's tag is no name: never asked for)
             said = {child.tag: child.text for child in item}
