@@ -130,7 +130,8 @@ class _OnSocket(Controller):
 class Receiver(_Overlap):
     """A real HTTP receiver for json:// webhooks: `status` decides its answer, `delay` how long each
     answer takes (so notifier processes started together really overlap; longer than the sender's
-    timeout, a post it finishes after the sender gave up). `headers` holds each post's headers;
+    timeout, a post it finishes after the sender gave up). A post cut short by its sender's death is
+    not kept, as no real service would act on half a request. `headers` holds each post's headers;
     `on_post`, when set, runs after a post is kept and before it is answered."""
 
     def __init__(self, delay: float = 0.0) -> None:
@@ -144,7 +145,10 @@ class Receiver(_Overlap):
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: a real service drops it too
+                    return
                 outer.enter()
                 if outer.delay:
                     time.sleep(outer.delay)
