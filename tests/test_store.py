@@ -13,11 +13,12 @@ from tracker import models as m
 from tracker.changes import Change, dedupe_key
 from tracker.records import Bill, Item, Validators, load_record
 from tracker.runs import mark_baselines
-from tracker.store import Store, ensure_watches, ingest, migration_heads
+from tracker.store import Store, ensure_watches, ingest, migration_heads, newest_migration
 
 
-def test_alembic_has_exactly_one_head() -> None:
-    assert len(migration_heads()) == 1
+def test_alembic_has_exactly_one_head_and_it_is_the_newest_file() -> None:
+    """The store's start-up check (`schema_is_newest`) reads the head from the files' names."""
+    assert migration_heads() == [newest_migration()]
 
 
 def test_models_match_migrations(db_url: str) -> None:
@@ -172,7 +173,8 @@ def test_change_ids_only_grow(store: Store) -> None:
 
 def test_store_reopens_without_migrating_again(db_url: str) -> None:
     Store(db_url).dispose()
-    from tracker.store import current_revision
+    from tracker.store import current_revision, schema_is_newest
 
     store = Store(db_url)
     assert current_revision(store.engine) == migration_heads()[0]
+    assert schema_is_newest(store.engine)

@@ -11,6 +11,8 @@ listing, a `ListingSpider` subclass naming its `Accept` header) + a recorded res
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +23,33 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from tracker.bills.billstatus import parse_billstatus
 from tracker.bills.diff import diff_bill
 from tracker.changes import EVERYONE, Audience, Change
-from tracker.meetings import agendas, civicweb, ical, iqm2, legistar_calendar, portals
 from tracker.meetings.diff import diff_matter, diff_meeting
 from tracker.records import Listing, ListingContext, Record
 from tracker.states import diff_bill as diff_state_bill
 
 ListingParser = Callable[[bytes, ListingContext], Listing]
 RawReader = Callable[[bytes], Record]
+
+
+def parser(name: str) -> ListingParser:
+    """The listing parser `tracker.meetings.<name>`, imported when it first reads a listing: a
+    command that reads none (status, notify, digest, an ingest worker) does not import every
+    platform's parser and their libraries (icalendar, feedparser), a tenth of a second at each
+    start of a process."""
+    module, function = f"tracker.meetings.{name}".rsplit(".", 1)
+
+    @functools.cache
+    def load() -> ListingParser:
+        parse: ListingParser = getattr(importlib.import_module(module), function)
+        return parse
+
+    def read(data: bytes, ctx: ListingContext) -> Listing:
+        return load()(data, ctx)
+
+    read.__qualname__ = read.__name__ = name
+    return read
+
+
 class Differ(Protocol):
     """What changed between two states of an entity. `audience`: who may hear of what matches only
     some watches (meetings; the other kinds' changes are every holding watch's)."""
@@ -111,7 +133,7 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # deep), so what appears then is a baseline, not news. With them, civicclerk-6 and civicweb-3 (every
     # listing source): a name ending in "dark" as councils say it ("Board of Library Trustees - Dark
     # Meeting", "City Council (DARK)") is a meeting that is not held.
-    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=ical.parse_ical, parser_version="ical-5"),
+    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=parser("ical.parse_ical"), parser_version="ical-5"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
     # feed-4: a video feed's entry (Granicus `mode=video`) is the meeting's video, not its agenda; a
@@ -127,44 +149,44 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # found on (the later cases none); and that change of status is news to watchers.)
     # feed-7: "12:00 AM - 11:59 PM" (a CivicPlus calendar's all-day event) states no time: time TBD,
     # not a midnight start.
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_feed, parser_version="feed-7",
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-7",
                names_bodies=True),
     # civicplus-4, granicus-5, legistar-calendar-2, iqm2-2 (the HTML pages): a page declaring a
     # single-byte Latin charset whose bytes are UTF-8 is read as UTF-8 (Burbank's "TREASURER’S").
     # civicplus-5: an Agenda Center with no category (its search form's category list offers only "All
     # Categories", no table: Larkspur's) is an empty listing, not "no meeting rows found" each crawl.
-    SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_civicplus,
+    SourceKind("civicplus", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_civicplus"),
                parser_version="civicplus-5", names_bodies=True),
     # granicus-2 also names a row without links by its name and date (rows of one name were one meeting).
     # granicus-3: a district's own table of meetings playing them on Granicus (LAUSD) is read.
     # granicus-6: a date written with spaces about its slashes ("03 / 24 / 2026", Novato's date
     # cells) is read: those rows were problem lines, so a page of them comes in as a baseline. (No
     # other platform's recordings write dates so; one that did would tell such rows as new.)
-    SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=agendas.parse_granicus,
+    SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_granicus"),
                parser_version="granicus-6"),
     # Legistar's web calendar page (Calendar.aspx), for clients whose Web API asks for a token.
-    SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=legistar_calendar.parse_calendar,
+    SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=parser("legistar_calendar.parse_calendar"),
                parser_version="legistar-calendar-2", names_bodies=True),
     # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled; primegov-5:
     # a "Recess Notice" too.
-    SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=portals.parse_primegov,
+    SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_primegov"),
                parser_version="primegov-6"),
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings. civicclerk-4: a
     # recording's relative `stream/...` path is joined to the API's host, as its files' are.
     # civicclerk-5: an event without a name is titled by its agenda's name ("Budget Workshop").
-    SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=portals.parse_civicclerk,
+    SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_civicclerk"),
                parser_version="civicclerk-6", names_bodies=True),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list. boarddocs-5: items in
     # an `<agendaitems>` right under the meeting (no category) are read: what appears is a baseline.
-    SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=portals.parse_boarddocs,
+    SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_boarddocs"),
                parser_version="boarddocs-5", names_bodies=True),
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
     # meeting's documents too (a baseline: documents first read are no "agenda posted").
-    SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=civicweb.parse_meetings,
+    SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=parser("civicweb.parse_meetings"),
                parser_version="civicweb-3"),
     # IQM2 (Accela, now Granicus): the site's calendar in its list view for the crawl's window.
     # iqm2-3: an address line of nothing but "N/A" fields is no address (Creve Coeur's online meetings).
-    SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=iqm2.parse_calendar, parser_version="iqm2-3",
+    SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=parser("iqm2.parse_calendar"), parser_version="iqm2-3",
                names_bodies=True),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
