@@ -172,6 +172,28 @@ def test_5_a_boarddocs_meeting_that_cannot_be_read_is_its_own_line() -> None:
                         "start date '2005-13-31' is not a date"]
 
 
+def test_5_categories_after_a_boarddocs_end_tag_never_opened_are_read() -> None:
+    """libxml2's recovery ends a meeting at a `</category>` it never opened, and everything after it
+    was dropped without a word: a category there, and a watch's keyword in it, are read."""
+    data = local("corpus/boarddocs/akron_public_schools_meetings.xml")
+    entry = data.index(b'id="BENHAG478D7B"')
+    stray = data.index(b"</agendaitems>\n</category>\n</meeting>", entry) + len(b"</agendaitems>\n</category>\n")
+    # derived: the 2005 archive entry (still malformed) with a category after its stray end tag
+    after = (b'<category id="C1" order="2"><name>2. NEW BUSINESS</name><agendaitems>'
+             b'<item id="I1" order="1"><name>2.1 School Resource Officers contract</name>'
+             b"<link>http://go.boarddocs.com/oh/akron/Board.nsf/goto?open&amp;id=I1</link>"
+             b"<actiontype>Action</actiontype></item></agendaitems></category>\n")
+    edited = data[:stray] + after + data[stray:]
+    meetings, problems = listing_of(parse_boarddocs, edited, timezone="America/New_York",
+                                    keywords=("resource officers",), window_start=datetime(2000, 1, 1, tzinfo=UTC),
+                                    window_end=datetime(2100, 1, 1, tzinfo=UTC))
+    assert problems == [] and len(meetings) == 21
+    items = by_ref(meetings)["BENHAG478D7B"]["items"]
+    assert [i["title"] for i in items][-2:] == ["0.12 December", "2.1 School Resource Officers contract"]
+    assert items[-1]["section"] == "2. NEW BUSINESS" and items[-1]["keywords"] == ["resource officers"]
+    assert items[-1]["url"] == "http://go.boarddocs.com/oh/akron/Board.nsf/goto?open&id=I1"
+
+
 def test_5_a_truncated_boarddocs_export_is_not_read_in_part() -> None:
     """Reading the meetings before the cut would make every later meeting look gone."""
     data = local("corpus/boarddocs/akron_public_schools_meetings.xml")

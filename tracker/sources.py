@@ -178,8 +178,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
                parser_version="civicclerk-6", names_bodies=True),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list. boarddocs-5: items in
     # an `<agendaitems>` right under the meeting (no category) are read: what appears is a baseline.
+    # boarddocs-6: in an export that is not well-formed, the categories after an end tag never
+    # opened are read (libxml2's recovery ended the meeting there, unsaid).
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_boarddocs"),
-               parser_version="boarddocs-5", names_bodies=True),
+               parser_version="boarddocs-6", names_bodies=True),
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
     # meeting's documents too (a baseline: documents first read are no "agenda posted").
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=parser("civicweb.parse_meetings"),

@@ -384,7 +384,7 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     """BoardDocs `XML-ActiveMeetings` export (meetings with their agenda items), or the JSON
     meeting list (`BD-GetMeetingsList`, or `BD-GETMeetingsListForSEO` with its times in descriptions). An export that is not well-formed (Akron's archive entries
     close a `</category>` they never opened) is read meeting by meeting, each `<meeting>` parsed on
-    its own with recovery; one that still cannot be read is its own problem line. An export holds
+    its own with recovery (such end tags dropped first, `_unopened_ends_dropped`); one that still cannot be read is its own problem line. An export holds
     years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`),
     and those of the usual shape are read from the bytes, not from a tree (`_boarddocs_fast`)."""
     data = utf8_of(data)
@@ -525,11 +525,44 @@ def _outside_window(tag: re.Match[bytes], ctx: ListingContext) -> bool:
     return not in_window(ctx, day)
 
 
+# A tag as a scan for unopened end tags sees it: a comment, CDATA or processing instruction (passed
+# over), else (end?, name, empty?) of an element's tag, its attributes quoted (a `>` may sit in one).
+_SCANNED_TAG = re.compile(rb"""<(?:!--.*?-->|!\[CDATA\[.*?\]\]>|\?.*?\?>|(/?)([A-Za-z_][-\w.:]*)"""
+                          rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>)""", re.S)
+
+
+def _unopened_ends_dropped(chunk: bytes) -> bytes:
+    """A meeting without its end tags that close no open element (Akron's archive entries close a
+    `</category>` never opened): libxml2's recovery ends the meeting at such a tag and drops every
+    category after it, unsaid. An end tag closing an element further up closes those between, as
+    libxml2 closes them."""
+    opened: list[bytes] = []
+    dropped: list[tuple[int, int]] = []
+    for tag in _SCANNED_TAG.finditer(chunk):
+        end, name, empty = tag.groups()
+        if name is None or empty:
+            continue
+        if not end:
+            opened.append(name)
+        elif name in opened:
+            while opened.pop() != name:
+                pass
+        else:
+            dropped.append(tag.span())
+    if not dropped:
+        return chunk
+    kept, at = [], 0
+    for start, stop in dropped:
+        kept.append(chunk[at:start])
+        at = stop
+    return b"".join([*kept, chunk[at:]])
+
+
 def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
     meetings, problems = [], []
     for chunk in chunks:
         try:
-            node = parse_xml(chunk, ValueError, "a BoardDocs meeting", recover=True)
+            node = parse_xml(_unopened_ends_dropped(chunk), ValueError, "a BoardDocs meeting", recover=True)
             if (meeting := _boarddocs_meeting(node, ctx)) is not None:
                 meetings.append(meeting)
         except Exception as exc:
