@@ -13,6 +13,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from tracker import ingestworker, secrets
@@ -211,7 +212,7 @@ def run_crawls(
             if failed := int(stats.get("spider_exceptions/count", 0)):
                 report.errors.append(f"{report.source_id}: {failed} responses could not be processed (a spider "
                                      "error; details in the log file or with --verbose)")
-    finish_runs(store, reports)
+    finish_runs(store, reports, keep_runs=timedelta(days=config.storage.keep_runs_days))
     with store.session() as session:  # health finds what the operator must hear of; owed in its transaction
         for notice in check_sources(session, config, reports):
             owe_operator(session, config, notice)

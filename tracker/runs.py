@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -75,9 +75,10 @@ def start_runs(store: Store, source_ids: list[tuple[str, list[str]]]) -> list[So
     return reports
 
 
-def finish_runs(store: Store, reports: list[SourceReport]) -> None:
+def finish_runs(store: Store, reports: list[SourceReport], keep_runs: timedelta | None = None) -> None:
     """Close each Run row with its counts and first error; save cursors, listing validators and
-    missing marks; give watches whose crawl got through their baseline."""
+    missing marks; give watches whose crawl got through their baseline. Each source's runs older
+    than `keep_runs` are let go (`prune_runs`)."""
     finished = clock.now()
     with store.session() as session:
         for report in reports:
@@ -94,6 +95,9 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             run.requests = report.requests
             run.not_modified = report.not_modified
             run.bytes = report.bytes
+            if keep_runs is not None:
+                session.flush()
+                prune_runs(session, report.source_id, finished - keep_runs)
             _leave_unfollowed(session, report)
             _let_go_of_bills(session, report)
             _link_held(session, report)
@@ -106,6 +110,20 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             _save_cursor(session, report)
     # A watch has its baseline once a crawl of its source got through (even with some errors).
     mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
+
+
+def prune_runs(session: Session, source_id: str, before: datetime) -> int:
+    """Delete the source's finished runs started before `before`, but for its newest good one (its
+    last success, and the item count an empty answer is judged by): one row a crawl, by the index
+    of the source's runs, once the backlog is gone. Failures older than that are no longer counted
+    among its consecutive failures. Returns how many were deleted."""
+    last_ok = session.scalar(select(m.Run.id).where(m.Run.source_id == source_id, m.Run.ok.is_(True))
+                             .order_by(m.Run.started_at.desc(), m.Run.id.desc()).limit(1))
+    query = delete(m.Run).where(m.Run.source_id == source_id, m.Run.started_at < before,
+                                m.Run.finished_at.is_not(None))
+    if last_ok is not None:
+        query = query.where(m.Run.id != last_ok)
+    return session.execute(query).rowcount or 0
 
 
 def _check_empty(session: Session, report: SourceReport) -> None:
