@@ -76,6 +76,19 @@ def test_a_primegov_meeting_with_only_a_recess_notice_is_cancelled() -> None:
     assert again["17654"]["status"] == "cancelled"
 
 
+def test_a_primegov_meeting_keeps_the_place_its_list_names() -> None:
+    """Worcester's PrimeGov list (fourteenth held-out check) names a meeting's room or address in
+    its `location` where one is set, and leaves it empty where none is: the room is the meeting's
+    place, and an empty one names none."""
+    upcoming = (DATA / "corpus" / "primegov" / "worcester_upcoming_meetings.json").read_bytes()
+    meetings = by_ref(meetings_of(parse_primegov, upcoming, timezone="America/New_York",
+                                  url="https://worcesterma.primegov.com/api/v2/PublicPortal/ListUpcomingMeetings"))
+    assert meetings["12834"]["location"] == "Esther Howland (South) Chamber"
+    assert meetings["12802"]["location"] == "Worcester Arts Magnet School, 315 Saint Nicholas Avenue"
+    assert meetings["12835"]["location"] == "Virtual Meeting"
+    assert meetings["12831"]["location"] is None  # "location": ""
+
+
 def test_civicclerk_local_time_despite_the_z() -> None:
     meetings = by_ref(meetings_of(parse_civicclerk, CIVICCLERK, url=CIVICCLERK_URL, body="South Fulton City Council",
                                        timezone="America/New_York", keywords=[]))

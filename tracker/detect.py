@@ -511,11 +511,18 @@ def legistar_prefix(row: dict[str, Any]) -> str | None:
     return None
 
 
+def _legistar_event(row: dict[str, Any]) -> bool:
+    """An event with the fields the Legistar parser reads (`EventId`, `EventBodyName`, `EventDate`)
+    but not every record's `EventGuid`: an answer a project saved with only some of its fields
+    (Boston's events as jackhale98/commonhall kept them) is still the Web API's."""
+    return all(key in row for key in ("EventId", "EventBodyName", "EventDate"))
+
+
 def _json(page: Page, data: Any, legistar_api: str, today: date, expected: str | None) -> Recognised | None:
     rows = _rows(data.get("value") if isinstance(data, dict) and isinstance(data.get("value"), list) else data)
     first = rows[0] if rows else {}
     host = (urlsplit(page.final_url).hostname or "").lower()
-    if legistar_prefix(first) or (expected == "legistar" and data == []):
+    if legistar_prefix(first) or _legistar_event(first) or (expected == "legistar" and data == []):
         return _legistar_api(page, data, first, legistar_api, today)
     odata = str(data.get("@odata.context", "")) if isinstance(data, dict) else ""
     if isinstance(data, dict) and isinstance(data.get("value"), list) and (

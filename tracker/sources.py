@@ -168,9 +168,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=parser("legistar_calendar.parse_calendar"),
                parser_version="legistar-calendar-2", names_bodies=True),
     # primegov-3: a meeting whose documents hold a "Notice of Cancellation" is cancelled; primegov-5:
-    # a "Recess Notice" too.
+    # a "Recess Notice" too. primegov-7: the room or address a meeting list names in `location`
+    # (Worcester's) is the meeting's place; it was dropped, so its first read is a baseline.
     SourceKind("primegov", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_primegov"),
-               parser_version="primegov-6"),
+               parser_version="primegov-7"),
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings. civicclerk-4: a
     # recording's relative `stream/...` path is joined to the API's host, as its files' are.
     # civicclerk-5: an event without a name is titled by its agenda's name ("Budget Workshop").

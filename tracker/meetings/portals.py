@@ -229,6 +229,12 @@ def _primegov_recess(docs: Iterable[dict[str, Any]]) -> str | None:
     return "Recess Notice" if names and all(_RECESS.search(name) for name in names) else None
 
 
+def _primegov_place(place: Any) -> str | None:
+    """The room or address a meeting list names in `location` ("Esther Howland (South) Chamber"),
+    as one line; the list leaves it empty ("") for a meeting with none set."""
+    return (" ".join(place.split()) or None) if isinstance(place, str) else None
+
+
 def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | None:
     if row.get("id") in (None, ""):
         raise ValueError("no meeting id")
@@ -240,7 +246,7 @@ def _primegov_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | Non
     return meeting_record(
         source="primegov", ref=row["id"], body=ctx.body, title=title,
         local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
-        comment_text=_primegov_notice(docs), off=_primegov_recess(docs),
+        comment_text=_primegov_notice(docs), off=_primegov_recess(docs), location=_primegov_place(row.get("location")),
         documents=_primegov_documents(ctx, docs, row.get("videoUrl")),
         agenda_posted=_primegov_posted(docs, "agenda"), minutes_posted=_primegov_posted(docs, "minutes"),
         url=join_query(ctx.url, "/Portal/Meeting", f"meetingId={row['id']}"),
