@@ -1,7 +1,8 @@
 """Each crawl writes a Run row per source: at 1,000 sources every 15 minutes they were most of a
 database's growth (about 1 GB a month). A source's runs older than `[storage] keep_runs_days` are
-let go as it is crawled, but for its newest good one, so `status` still says when it last worked.
-Real crawls of a feed on loopback, on SQLite and PostgreSQL."""
+let go as it is crawled, but for its newest good one, so `status` still says when it last worked,
+and any a change names (the crawl that found it). Real crawls of a feed on loopback, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from tracker.store import Store
 from tracker.views import collect_status
 
 ICS = local("ics/detroit_k12_board_of_education.ics")
+FINANCE = (b"SUMMARY:Finance Sub-Committee Meeting (Open)\r\nCLASS:PUBLIC\r\nLOCATION:3011 W. Grand Blvd., "
+           b"Fisher Building 12th Floor Conference\r\nSTATUS:")
+CANCELLED = ICS.replace(FINANCE + b"CONFIRMED", FINANCE + b"CANCELLED", 1)  # derived: the Finance meeting cancelled
 DAY0 = datetime.fromisoformat("2019-04-10T12:00:00+00:00")
 
 
@@ -48,16 +52,22 @@ def test_runs_older_than_kept_are_let_go_but_the_last_good_one(tmp_path: Path, d
         (view,) = collect_status(store, config).sources
         return view.last_success, view.consecutive_failures
 
-    for day, works in ((0, True), (10, True), (12, False), (14, False)):
+    crawl(0, works=True)
+    replay.replace("/feed.ics", CANCELLED)
+    crawl(3, works=True)  # finds a change: this run is kept as long as the change is
+    for day, works in ((10, True), (12, False), (14, False)):
         crawl(day, works=works)
-    assert kept() == [(0, True), (10, True), (12, False), (14, False)]
+    assert kept() == [(0, True), (3, True), (10, True), (12, False), (14, False)]
     crawl(20, works=False)  # kept from day 5: the run of day 0 goes, the last good one (day 10) stays
-    assert kept() == [(10, True), (12, False), (14, False), (20, False)]
+    assert kept() == [(3, True), (10, True), (12, False), (14, False), (20, False)]
     assert source() == ("2019-04-20T12:00:00Z", 3)
     crawl(28, works=False)  # kept from day 13: the failure of day 12 goes, and is no longer counted
-    assert kept() == [(10, True), (14, False), (20, False), (28, False)]
+    assert kept() == [(3, True), (10, True), (14, False), (20, False), (28, False)]
     assert source() == ("2019-04-20T12:00:00Z", 3)
     crawl(29, works=True)
     crawl(50, works=True)  # kept from day 35: this run is the last good one now, the others all go
-    assert kept() == [(50, True)]
+    assert kept() == [(3, True), (50, True)]
     assert source() == ("2019-05-30T12:00:00Z", 0)
+    with store.session() as session:
+        found = session.execute(select(m.Change.kind, m.Run.started_at).join(m.Run, m.Run.id == m.Change.run_id)).all()
+    assert [(kind, (started - DAY0).days) for kind, started in found] == [("meeting.cancelled", 3)]

@@ -16,14 +16,14 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from tracker import ingestworker, secrets
+from tracker import clock, ingestworker, secrets
 from tracker.config import Config, MeetingWatch
 from tracker.health import check_sources
 from tracker.outbox import owe_operator, sync_subscribers
 from tracker.planning import SourceJob, plan_sources
 from tracker.records import Item, Meeting, Page
 from tracker.report import SourceReport
-from tracker.runs import finish_runs, load_cursors, start_runs
+from tracker.runs import finish_runs, load_cursors, prune_runs, start_runs
 from tracker.store import Store, ensure_watches, load_validators
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,8 @@ def run_crawls(
             if failed := int(stats.get("spider_exceptions/count", 0)):
                 report.errors.append(f"{report.source_id}: {failed} responses could not be processed (a spider "
                                      "error; details in the log file or with --verbose)")
-    finish_runs(store, reports, keep_runs=timedelta(days=config.storage.keep_runs_days))
+    finish_runs(store, reports)
+    prune_runs(store, [r.source_id for r in reports], clock.now() - timedelta(days=config.storage.keep_runs_days))
     with store.session() as session:  # health finds what the operator must hear of; owed in its transaction
         for notice in check_sources(session, config, reports):
             owe_operator(session, config, notice)

@@ -124,7 +124,8 @@ class Change(Base):
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     occurred_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id"), nullable=True)
+    # the crawl that found it (its Run row outlives `[storage] keep_runs_days` while a change names it)
+    run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id"), nullable=True, index=True)
 
 
 class Run(Base):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -75,10 +76,9 @@ def start_runs(store: Store, source_ids: list[tuple[str, list[str]]]) -> list[So
     return reports
 
 
-def finish_runs(store: Store, reports: list[SourceReport], keep_runs: timedelta | None = None) -> None:
+def finish_runs(store: Store, reports: list[SourceReport]) -> None:
     """Close each Run row with its counts and first error; save cursors, listing validators and
-    missing marks; give watches whose crawl got through their baseline. Each source's runs older
-    than `keep_runs` are let go (`prune_runs`)."""
+    missing marks; give watches whose crawl got through their baseline."""
     finished = clock.now()
     with store.session() as session:
         for report in reports:
@@ -95,9 +95,6 @@ def finish_runs(store: Store, reports: list[SourceReport], keep_runs: timedelta 
             run.requests = report.requests
             run.not_modified = report.not_modified
             run.bytes = report.bytes
-            if keep_runs is not None:
-                session.flush()
-                prune_runs(session, report.source_id, finished - keep_runs)
             _leave_unfollowed(session, report)
             _let_go_of_bills(session, report)
             _link_held(session, report)
@@ -112,18 +109,30 @@ def finish_runs(store: Store, reports: list[SourceReport], keep_runs: timedelta 
     mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
 
 
-def prune_runs(session: Session, source_id: str, before: datetime) -> int:
-    """Delete the source's finished runs started before `before`, but for its newest good one (its
-    last success, and the item count an empty answer is judged by): one row a crawl, by the index
-    of the source's runs, once the backlog is gone. Failures older than that are no longer counted
-    among its consecutive failures. Returns how many were deleted."""
-    last_ok = session.scalar(select(m.Run.id).where(m.Run.source_id == source_id, m.Run.ok.is_(True))
-                             .order_by(m.Run.started_at.desc(), m.Run.id.desc()).limit(1))
-    query = delete(m.Run).where(m.Run.source_id == source_id, m.Run.started_at < before,
-                                m.Run.finished_at.is_not(None))
-    if last_ok is not None:
-        query = query.where(m.Run.id != last_ok)
-    return session.execute(query).rowcount or 0
+def prune_runs(store: Store, source_ids: list[str], before: datetime) -> int:
+    """Delete these sources' finished runs started before `before`, but for each one's newest good
+    run (its last success, and the item count an empty answer is judged by) and any run a change
+    names (the crawl that found it): one row a crawl, by the indexes, once the backlog is gone.
+    Failures older than that are no longer counted among a source's consecutive failures. In its
+    own transaction after the crawl's, so a failure here costs nothing the crawl stored: a warning,
+    and the next crawl tries again. Returns how many were deleted."""
+    deleted = 0
+    try:
+        with store.session() as session:
+            for source_id in source_ids:
+                last_ok = session.scalar(select(m.Run.id).where(m.Run.source_id == source_id, m.Run.ok.is_(True))
+                                         .order_by(m.Run.started_at.desc(), m.Run.id.desc()).limit(1))
+                query = delete(m.Run).where(
+                    m.Run.source_id == source_id, m.Run.started_at < before, m.Run.finished_at.is_not(None),
+                    ~exists().where(m.Change.run_id == m.Run.id))
+                if last_ok is not None:
+                    query = query.where(m.Run.id != last_ok)
+                deleted += session.execute(query).rowcount or 0
+    except SQLAlchemyError as exc:
+        log.warning("could not delete runs older than %s (tried again next crawl): %s", before.date(),
+                    " ".join(str(exc).split())[:200])
+        return 0
+    return deleted
 
 
 def _check_empty(session: Session, report: SourceReport) -> None:
