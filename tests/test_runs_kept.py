@@ -1,7 +1,8 @@
 """Each crawl writes a Run row per source: at 1,000 sources every 15 minutes they were most of a
 database's growth (about 1 GB a month). A source's runs older than `[storage] keep_runs_days` are
-let go as it is crawled, but for its newest good one, so `status` still says when it last worked,
-and any a change names (the crawl that found it). Real crawls of a feed on loopback, on SQLite and
+let go as it is crawled, but for its newest three (the operator's alert counts three failures in
+a row) and its newest good one, so `status` still says when it last worked, and any a change names
+(the crawl that found it). Real crawls of a feed on loopback, on SQLite and
 PostgreSQL."""
 
 from __future__ import annotations
@@ -65,9 +66,13 @@ def test_runs_older_than_kept_are_let_go_but_the_last_good_one(tmp_path: Path, d
     assert kept() == [(3, True), (10, True), (14, False), (20, False), (28, False)]
     assert source() == ("2019-04-20T12:00:00Z", 3)
     crawl(29, works=True)
-    crawl(50, works=True)  # kept from day 35: this run is the last good one now, the others all go
-    assert kept() == [(3, True), (50, True)]
+    crawl(50, works=True)  # kept from day 35, and the newest three: the others go
+    assert kept() == [(3, True), (28, False), (29, True), (50, True)]
     assert source() == ("2019-05-30T12:00:00Z", 0)
+    for day in (100, 101, 102):  # a source crawled less often than kept: the newest three still are
+        crawl(day, works=False)
+    assert kept() == [(3, True), (50, True), (100, False), (101, False), (102, False)]
+    assert source() == ("2019-05-30T12:00:00Z", 3)  # so the operator's alert (3 in a row) still fires
     with store.session() as session:
         found = session.execute(select(m.Change.kind, m.Run.started_at).join(m.Run, m.Run.id == m.Change.run_id)).all()
     assert [(kind, (started - DAY0).days) for kind, started in found] == [("meeting.cancelled", 3)]

@@ -213,7 +213,8 @@ def run_crawls(
                 report.errors.append(f"{report.source_id}: {failed} responses could not be processed (a spider "
                                      "error; details in the log file or with --verbose)")
     finish_runs(store, reports)
-    prune_runs(store, [r.source_id for r in reports], clock.now() - timedelta(days=config.storage.keep_runs_days))
+    prune_runs(store, [r.source_id for r in reports], clock.now() - timedelta(days=config.storage.keep_runs_days),
+               config.operator.failures_before_alert)
     with store.session() as session:  # health finds what the operator must hear of; owed in its transaction
         for notice in check_sources(session, config, reports):
             owe_operator(session, config, notice)

@@ -109,25 +109,29 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
     mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
 
 
-def prune_runs(store: Store, source_ids: list[str], before: datetime) -> int:
-    """Delete these sources' finished runs started before `before`, but for each one's newest good
-    run (its last success, and the item count an empty answer is judged by) and any run a change
-    names (the crawl that found it): one row a crawl, by the indexes, once the backlog is gone.
-    Failures older than that are no longer counted among a source's consecutive failures. In its
-    own transaction after the crawl's, so a failure here costs nothing the crawl stored: a warning,
-    and the next crawl tries again. Returns how many were deleted."""
+def prune_runs(store: Store, source_ids: list[str], before: datetime, keep_newest: int) -> int:
+    """Delete these sources' finished runs started before `before`, but for each one's newest
+    `keep_newest` runs (the operator's alert counts that many failures in a row, whatever the
+    crawls' pace), its newest good run (its last success, and the item count an empty answer is
+    judged by) and any run a change names (the crawl that found it): one row a crawl, by the
+    indexes, once the backlog is gone. Failures older than that are no longer counted among a
+    source's consecutive failures. In its own transaction after the crawl's, so a failure here
+    costs nothing the crawl stored: a warning, and the next crawl tries again. Returns how many
+    were deleted."""
     deleted = 0
     try:
         with store.session() as session:
             for source_id in source_ids:
-                last_ok = session.scalar(select(m.Run.id).where(m.Run.source_id == source_id, m.Run.ok.is_(True))
-                                         .order_by(m.Run.started_at.desc(), m.Run.id.desc()).limit(1))
+                runs = select(m.Run.id).where(m.Run.source_id == source_id).order_by(m.Run.id.desc())
+                newest = session.scalar(runs.offset(max(keep_newest, 1) - 1).limit(1))
+                if newest is None:
+                    continue  # no more runs than those always kept
                 query = delete(m.Run).where(
-                    m.Run.source_id == source_id, m.Run.started_at < before, m.Run.finished_at.is_not(None),
-                    ~exists().where(m.Change.run_id == m.Run.id))
-                if last_ok is not None:
+                    m.Run.source_id == source_id, m.Run.id < newest, m.Run.started_at < before,
+                    m.Run.finished_at.is_not(None), ~exists().where(m.Change.run_id == m.Run.id))
+                if (last_ok := session.scalar(runs.where(m.Run.ok.is_(True)).limit(1))) is not None:
                     query = query.where(m.Run.id != last_ok)
-                deleted += session.execute(query).rowcount or 0
+                deleted += session.execute(query, execution_options={"synchronize_session": False}).rowcount or 0
     except SQLAlchemyError as exc:
         log.warning("could not delete runs older than %s (tried again next crawl): %s", before.date(),
                     " ".join(str(exc).split())[:200])

@@ -359,7 +359,18 @@ def _text_of(value: Any) -> str:
 
 # -- BoardDocs ------------------------------------------------------------------------------------
 
-_MEETING_ELEMENT = re.compile(rb"<meeting[\s>].*?</meeting\s*>", re.S)
+_MEETING_OPEN, _MEETING_CLOSE = re.compile(rb"<meeting[\s>]"), re.compile(rb"</meeting\s*>")
+
+
+def _meeting_elements(data: bytes) -> list[bytes]:
+    """Each `<meeting ...>` to the first `</meeting>` after it, in order (a non-greedy pattern's
+    matches, found in linear time: where one has no end no later one has, and a pattern would seek
+    it again from each later start, 19 s for 200 KB of unclosed meetings)."""
+    found, at = [], 0
+    while (start := _MEETING_OPEN.search(data, at)) and (end := _MEETING_CLOSE.search(data, start.end())):
+        found.append(data[start.start():end.end()])
+        at = end.end()
+    return found
 _NUMBERING = re.compile(r"^\s*[\dA-Z]{1,3}(?:\.\d+)*\.?\s+")  # "1.01 ", "1. ", "A. "
 # The scan of an export's bytes for its meetings' dates (`_boarddocs_window`): the export's head (an XML
 # declaration of UTF-8 or none, then the root `<meetings>` and its attributes) and tail.
@@ -408,7 +419,7 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     try:
         root = parse_xml(data, SourceParseError, "a BoardDocs XML export", layout_only_blanks=True)
     except SourceParseError as whole:
-        chunks = _MEETING_ELEMENT.findall(data)
+        chunks = _meeting_elements(data)
         complete = data.rstrip().endswith(b"</meetings>")
         if not chunks or not complete or "refused" in str(whole) or "HTML page" in str(whole):
             raise  # a truncated export (or no export at all) is not read in part: the rest would look gone
@@ -532,8 +543,10 @@ def _outside_window(tag: re.Match[bytes], ctx: ListingContext) -> bool:
 
 
 # A tag as a scan for unopened end tags sees it: a comment, CDATA or processing instruction (passed
-# over), else (end?, name, empty?) of an element's tag, its attributes quoted (a `>` may sit in one).
-_SCANNED_TAG = re.compile(rb"""<(?:!--.*?-->|!\[CDATA\[.*?\]\]>|\?.*?\?>|(/?)([A-Za-z_][-\w.:]*)"""
+# over; one never ended runs to the end, as libxml2 loses the rest: sought again from each later `<`,
+# thousands of them cost minutes), else (end?, name, empty?) of an element's tag, its attributes
+# quoted (a `>` may sit in one).
+_SCANNED_TAG = re.compile(rb"""<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)|\?.*?(?:\?>|\Z)|(/?)([A-Za-z_][-\w.:]*)"""
                           rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>)""", re.S)
 
 
