@@ -17,7 +17,7 @@ from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
 from tracker.outbox import sync_subscribers
 from tracker.records import Bill, Item
-from tracker.store import Store, ensure_watches, ingest, max_change_id
+from tracker.store import Store, ensure_watches, ingest, max_change_id, newest_migration
 
 PROCESSES = 6
 ROUNDS = 3  # each round adds new watches and subscribers, so each round is a fresh race
@@ -120,3 +120,35 @@ def run_race(tmp_path: Path, db_url: str) -> None:
 
 def test_runners_starting_together_record_each_row_once(tmp_path: Path, db_url: str) -> None:
     run_race(tmp_path, db_url)
+
+
+def opener(url: str, barrier: Barrier, errors: mp.Queue) -> None:  # type: ignore[type-arg]
+    """One process opening the store (creating or migrating its schema) as the others do."""
+    barrier.wait(timeout=60)
+    try:
+        Store(url).dispose()
+    except Exception:
+        errors.put(traceback.format_exc(limit=3))
+
+
+def test_processes_opening_a_new_database_at_once_all_start(db_url: str) -> None:
+    """Cluster runners started together on a new database each create its schema: on PostgreSQL
+    all but one failed on its catalogue (a unique violation in pg_type; found by a review), so one
+    migrates while the others wait, then find the schema made."""
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(PROCESSES)
+    errors = ctx.Queue()
+    procs = [ctx.Process(target=opener, args=(db_url, barrier, errors)) for _ in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=180)
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    assert failures == [], "a process failed:\n" + "\n".join(failures)
+    assert [p.exitcode for p in procs] == [0] * PROCESSES
+    store = Store(db_url)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == [newest_migration()]
+    store.dispose()

@@ -83,12 +83,20 @@ def migration_heads() -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
+MIGRATION_KEY = 0x7472616D  # "tram": one process at a time migrates a PostgreSQL database
+
+
 def upgrade(engine: Engine) -> None:
-    """Create or migrate the schema to the newest revision."""
+    """Create or migrate the schema to the newest revision. On PostgreSQL under a transaction's
+    advisory lock: processes opening a new database at once (cluster runners started together)
+    each created the tables, and all but one failed on PostgreSQL's catalogue; the ones that wait
+    find the schema made. (SQLite's first write takes its lock at BEGIN.)"""
     from alembic import command
 
     cfg = alembic_config(engine)
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_KEY})")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 
