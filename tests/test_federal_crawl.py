@@ -334,12 +334,16 @@ def test_an_ingest_worker_killed_mid_crawl_loses_only_what_it_held(tmp_path: Pat
     with store.session() as session:
         stored = set(session.scalars(select(m.Entity.key)))
         assert all(session.get(m.Entity, key).current_snapshot_id for key in stored)  # nothing half-stored
-    assert stored == report.seen and len(stored) == report.items
+    # What the crawl saw stored is stored. A bill the worker committed just before it died, and so
+    # could not answer for, is stored and reported lost (the next crawl reads it again, unchanged).
+    assert report.seen <= stored and len(report.seen) == report.items
+    assert len(stored - report.seen) <= len(lost)
 
     for number in numbers:
         replay.set_fault(path_of(number), None)
     (again,) = run_crawls(config, store)
-    assert again.ok and again.new_snapshots == len(lost), again.errors  # the lost ones now; the rest unchanged
+    unstored = len(numbers) - len(stored)
+    assert again.ok and again.new_snapshots == unstored, again.errors  # the lost ones now; the rest unchanged
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(m.Entity)) == len(numbers)
 

@@ -18,6 +18,7 @@ from tracker import models as m
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
+from tracker.runs import INTERRUPTED, consecutive_failures, prune_runs
 from tracker.store import Store
 from tracker.views import collect_status
 
@@ -76,3 +77,27 @@ def test_runs_older_than_kept_are_let_go_but_the_last_good_one(tmp_path: Path, d
     with store.session() as session:
         found = session.execute(select(m.Change.kind, m.Run.started_at).join(m.Run, m.Run.id == m.Change.run_id)).all()
     assert [(kind, (started - DAY0).days) for kind, started in found] == [("meeting.cancelled", 3)]
+
+
+def runs_of(store: Store, spec: list[tuple[int, str]]) -> None:
+    """Run rows of source "s" (day, kind): kind "ok", "fail" or "interrupted" (its process died)."""
+    with store.session() as session:
+        for day, kind in spec:
+            started = DAY0 + timedelta(days=day)
+            session.add(m.Run(source_id="s", started_at=started, finished_at=started + timedelta(minutes=1),
+                              ok=kind == "ok", state=INTERRUPTED if kind == "interrupted" else None))
+
+
+def test_killed_runs_take_none_of_the_places_the_alert_counts(db_url: str) -> None:
+    """A source crawled every 40 days (30 kept) whose every other crawl is killed: the failures in
+    a row the operator's alert counts (interrupted runs skipped) are kept, so it fires at three
+    (the killed runs took places among the newest three, and it never did: found by a review)."""
+    store = Store(db_url)
+    runs_of(store, [(0, "ok")])
+    seen = []
+    for n in range(1, 9):
+        runs_of(store, [(n * 40, "interrupted" if n % 2 else "fail")])
+        prune_runs(store, ["s"], DAY0 + timedelta(days=n * 40 - 30), 3)
+        with store.session() as session:
+            seen.append(consecutive_failures(session, "s"))
+    assert seen == [0, 1, 1, 2, 2, 3, 3, 3]  # the newest three failures kept: enough for the alert

@@ -122,7 +122,9 @@ def prune_runs(store: Store, source_ids: list[str], before: datetime, keep_newes
     try:
         with store.session() as session:
             for source_id in source_ids:
-                runs = select(m.Run.id).where(m.Run.source_id == source_id).order_by(m.Run.id.desc())
+                # the runs health counts (`consecutive_failures`): finished, not interrupted
+                runs = select(m.Run.id).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
+                                              m.Run.state.is_distinct_from(INTERRUPTED)).order_by(m.Run.id.desc())
                 newest = session.scalar(runs.offset(max(keep_newest, 1) - 1).limit(1))
                 if newest is None:
                     continue  # no more runs than those always kept

@@ -544,9 +544,11 @@ def _outside_window(tag: re.Match[bytes], ctx: ListingContext) -> bool:
 
 # A tag as a scan for unopened end tags sees it: a comment, CDATA or processing instruction (passed
 # over; one never ended runs to the end, as libxml2 loses the rest: sought again from each later `<`,
-# thousands of them cost minutes), else (end?, name, empty?) of an element's tag, its attributes
-# quoted (a `>` may sit in one).
-_SCANNED_TAG = re.compile(rb"""<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)|\?.*?(?:\?>|\Z)|(/?)([A-Za-z_][-\w.:]*)"""
+# thousands of them cost minutes; a `<?` naming no target is no instruction to libxml2, which reads
+# on, and none here), else (end?, name, empty?) of an element's tag, its attributes quoted (a `>`
+# may sit in one).
+_SCANNED_TAG = re.compile(rb"""<(?:!--.*?(?:-->|\Z)|!\[CDATA\[.*?(?:\]\]>|\Z)|\?[A-Za-z_:\x80-\xff].*?(?:\?>|\Z)|"""
+                          rb"""(/?)([A-Za-z_][-\w.:]*)"""
                           rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>)""", re.S)
 
 
