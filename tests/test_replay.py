@@ -343,6 +343,25 @@ def test_request_log_records_each_request(replay: ReplayServer) -> None:
     assert replay.count() == 0 and replay.requests == []
 
 
+def test_requests_asked_one_after_another_are_logged_in_that_order(replay: ReplayServer,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer leaves after its request is logged, so a request asked once the answer to another
+    is in is logged after it, however late a server thread logs (the first here 0.2 s late: on a
+    loaded machine the log was once found out of order)."""
+    logged = ReplayServer._log
+
+    def late_for_a(self: ReplayServer, record: Any) -> None:
+        if record.path == "/a":
+            time.sleep(0.2)
+        logged(self, record)
+
+    monkeypatch.setattr(ReplayServer, "_log", late_for_a)
+    replay.add("/a", b"abc")
+    get(replay, "/a")
+    get(replay, "/missing")
+    assert [(r.path, r.status) for r in replay.requests] == [("/a", 200), ("/missing", 404)]
+
+
 def test_concurrent_requests_are_all_logged(replay: ReplayServer) -> None:
     replay.add("/a.xml", b"<a/>", fault=Fault.delay(0.05))
     threads = [threading.Thread(target=get, args=(replay, f"/a.xml?n={n}")) for n in range(20)]

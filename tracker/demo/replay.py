@@ -337,6 +337,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     timeout = 30  # an idle or stalled client frees its thread
+    # Answers are buffered and sent after the request is logged (`handle_one_request` flushes once
+    # the method returns): a client holding its whole answer finds its request in the log, in the
+    # order asked. Unbuffered, a client could ask its next question, and have it logged, before the
+    # thread of the first had logged it.
+    wbufsize = -1
     status_sent = 0
     bytes_sent = 0
     _reader: _StampedReader | None = None
