@@ -77,7 +77,8 @@ class TrackerSection(Strict):
 class StorageSection(Strict):
     url: str = "sqlite:///tracker.db"
     # How long each crawl's Run row is kept (a source's newest few, its newest good one and any a
-    # change names always are): at 1,000 sources crawled every 15 minutes they are most of a database's growth.
+    # change names always are): at 1,000 sources crawled every 15 minutes they are most of a
+    # database's growth.
     keep_runs_days: int = Field(default=30, ge=1)
 
     @field_validator("url")

@@ -102,28 +102,20 @@ def upgrade(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    """The revision the database stands at (None: a new database), read from alembic's own table:
+    a command or a test's process learning there is nothing to migrate does not import alembic (a
+    fifth of a second at each start)."""
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one_or_none()
+    except DBAPIError:  # no table yet: a new database, which alembic creates
+        return None
 
 
 def newest_migration() -> str:
     """The newest migration's revision by the project's naming (`versions/NNNN_what.py` holds
-    revision "NNNN"; tests/test_store.py holds alembic to it): known without importing alembic."""
+    revision "NNNN"; tests/test_store.py holds alembic's head to it): known without importing alembic."""
     return max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
-
-
-def schema_is_newest(engine: Engine) -> bool:
-    """Whether the database already stands at the newest migration: the usual case, read from
-    alembic's own table in one query, so a command or a test's process does not import alembic
-    (a fifth of a second at each start) only to learn there is nothing to do."""
-    try:
-        with engine.connect() as connection:
-            stamped = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
-    except DBAPIError:  # no table yet: a new database, which alembic creates
-        return False
-    return stamped == [newest_migration()]
 
 
 class Store:
@@ -133,7 +125,7 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if migrate and not schema_is_newest(self.engine) and current_revision(self.engine) not in migration_heads():
+        if migrate and current_revision(self.engine) != newest_migration():
             upgrade(self.engine)
 
     @contextmanager

@@ -360,17 +360,6 @@ def _text_of(value: Any) -> str:
 # -- BoardDocs ------------------------------------------------------------------------------------
 
 _MEETING_OPEN, _MEETING_CLOSE = re.compile(rb"<meeting[\s>]"), re.compile(rb"</meeting\s*>")
-
-
-def _meeting_elements(data: bytes) -> list[bytes]:
-    """Each `<meeting ...>` to the first `</meeting>` after it, in order (a non-greedy pattern's
-    matches, found in linear time: where one has no end no later one has, and a pattern would seek
-    it again from each later start, 19 s for 200 KB of unclosed meetings)."""
-    found, at = [], 0
-    while (start := _MEETING_OPEN.search(data, at)) and (end := _MEETING_CLOSE.search(data, start.end())):
-        found.append(data[start.start():end.end()])
-        at = end.end()
-    return found
 _NUMBERING = re.compile(r"^\s*[\dA-Z]{1,3}(?:\.\d+)*\.?\s+")  # "1.01 ", "1. ", "A. "
 # The scan of an export's bytes for its meetings' dates (`_boarddocs_window`): the export's head (an XML
 # declaration of UTF-8 or none, then the root `<meetings>` and its attributes) and tail.
@@ -399,10 +388,11 @@ _LARGEST_TEXT = 10_000_000  # libxml2's largest text node without `huge_tree`: a
 
 def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     """BoardDocs `XML-ActiveMeetings` export (meetings with their agenda items), or the JSON
-    meeting list (`BD-GetMeetingsList`, or `BD-GETMeetingsListForSEO` with its times in descriptions). An export that is not well-formed (Akron's archive entries
-    close a `</category>` they never opened) is read meeting by meeting, each `<meeting>` parsed on
-    its own with recovery (such end tags dropped first, `_unopened_ends_dropped`); one that still cannot be read is its own problem line. An export holds
-    years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`),
+    meeting list (`BD-GetMeetingsList`, or `BD-GETMeetingsListForSEO` with its times in descriptions).
+    An export that is not well-formed (Akron's archive entries close a `</category>` they never
+    opened) is read meeting by meeting (`_meeting_elements`), each `<meeting>` parsed on its own with
+    recovery (such end tags dropped first, `_unopened_ends_dropped`); one that still cannot be read
+    is its own problem line. An export holds years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`),
     and those of the usual shape are read from the bytes, not from a tree (`_boarddocs_fast`)."""
     data = utf8_of(data)
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -577,6 +567,17 @@ def _unopened_ends_dropped(chunk: bytes) -> bytes:
         kept.append(chunk[at:start])
         at = stop
     return b"".join([*kept, chunk[at:]])
+
+
+def _meeting_elements(data: bytes) -> list[bytes]:
+    """Each `<meeting ...>` to the first `</meeting>` after it, in order (a non-greedy pattern's
+    matches, found in linear time: where one has no end no later one has, and a pattern would seek
+    it again from each later start, 19 s for 200 KB of unclosed meetings)."""
+    found, at = [], 0
+    while (start := _MEETING_OPEN.search(data, at)) and (end := _MEETING_CLOSE.search(data, start.end())):
+        found.append(data[start.start():end.end()])
+        at = end.end()
+    return found
 
 
 def _boarddocs_per_meeting(chunks: list[bytes], ctx: ListingContext) -> Listing:
