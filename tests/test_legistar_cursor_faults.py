@@ -352,6 +352,8 @@ def test_legistar_first_run_after_the_upgrade_tells_a_real_cancellation(
         session.execute(update(m.Snapshot).where(m.Snapshot.entity_key.like("meeting:legistar:%")).values(parser="1"))
         session.execute(text("UPDATE alembic_version SET version_num = '0007'"))
         session.execute(text("DROP INDEX ix_changes_run_id"))  # 0009's, which that release did not have
+        session.execute(text("DROP INDEX ix_runs_source_id"))  # 0010's, and the index it replaced
+        session.execute(text("CREATE INDEX ix_runs_source_started ON runs (source_id, started_at)"))
         session.commit()
 
     store = Store(config.database_url)  # the new release migrates it

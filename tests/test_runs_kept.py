@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from recorded import local
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tracker import models as m
+from tracker import runs
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
@@ -101,3 +104,39 @@ def test_killed_runs_take_none_of_the_places_the_alert_counts(db_url: str) -> No
         with store.session() as session:
             seen.append(consecutive_failures(session, "s"))
     assert seen == [0, 1, 1, 2, 2, 3, 3, 3]  # the newest three failures kept: enough for the alert
+
+
+def test_a_backlog_is_let_go_a_batch_a_transaction(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first prune after an upgrade may face a year of runs: it deletes them a batch a
+    transaction (SQLite has one writer at a time: a crawl or `notify` waits one batch, not the whole
+    backlog; it waited 9 s for 576,000 runs in one), and still keeps what it must."""
+    monkeypatch.setattr(runs, "PRUNE_BATCH", 5)
+    store = Store(db_url)
+    with store.session() as session:
+        for source, days in (("a", range(10)), ("b", range(2)), ("c", range(15))):
+            for day in days:
+                started = DAY0 + timedelta(days=day)
+                session.add(m.Run(source_id=source, started_at=started, ok=day != 9,
+                                  finished_at=started + timedelta(minutes=1)))
+    per_transaction: list[int] = []
+    deleting = [0]
+
+    @event.listens_for(store.engine, "after_cursor_execute")
+    def counted(conn: object, cursor: Any, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("DELETE"):
+            deleting[0] += cursor.rowcount
+
+    @event.listens_for(store.engine, "commit")
+    def committed(conn: object) -> None:
+        if deleting[0]:
+            per_transaction.append(deleting[0])
+        deleting[0] = 0
+
+    assert prune_runs(store, ["a", "b", "c"], DAY0 + timedelta(days=100), 3) == 19
+    assert per_transaction == [5, 5, 5, 4]
+    with store.session() as session:
+        left = session.execute(select(m.Run.source_id, m.Run.started_at).order_by(m.Run.id)).all()
+    assert [(source, (started - DAY0).days) for source, started in left] == [
+        ("a", 7), ("a", 8), ("a", 9),  # "a": its newest three, the last good one among them
+        ("b", 0), ("b", 1),  # "b" has no more than three
+        ("c", 12), ("c", 13), ("c", 14)]

@@ -132,7 +132,7 @@ class Run(Base):
     """One crawl of one source; source health is read from these."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_source_started", "source_id", "started_at"),)
+    __table_args__ = (Index("ix_runs_source_id", "source_id", "id"),)  # "a source's newest runs"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(String(150))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())

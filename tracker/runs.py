@@ -14,7 +14,7 @@ import socket
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -109,36 +109,52 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
     mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
 
 
+PRUNE_BATCH = 2000  # runs deleted a transaction: other writers (SQLite has one at a time) wait one batch
+
+
 def prune_runs(store: Store, source_ids: list[str], before: datetime, keep_newest: int) -> int:
     """Delete these sources' finished runs started before `before`, but for each one's newest
     `keep_newest` runs (the operator's alert counts that many failures in a row, whatever the
     crawls' pace), its newest good run (its last success, and the item count an empty answer is
     judged by) and any run a change names (the crawl that found it): one row a crawl, by the
     indexes, once the backlog is gone. Failures older than that are no longer counted among a
-    source's consecutive failures. In its own transaction after the crawl's, so a failure here
-    costs nothing the crawl stored: a warning, and the next crawl tries again. Returns how many
-    were deleted."""
+    source's consecutive failures. After the crawl's transaction, in transactions of
+    `PRUNE_BATCH` runs, so a failure here costs nothing the crawl stored (a warning, and the next
+    crawl tries again) and the first prune of a large backlog never holds other writers for long.
+    Returns how many were deleted."""
     deleted = 0
+    left = list(reversed(source_ids))
     try:
-        with store.session() as session:
-            for source_id in source_ids:
-                # the runs health counts (`consecutive_failures`): finished, not interrupted
-                runs = select(m.Run.id).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
-                                              m.Run.state.is_distinct_from(INTERRUPTED)).order_by(m.Run.id.desc())
-                newest = session.scalar(runs.offset(max(keep_newest, 1) - 1).limit(1))
-                if newest is None:
-                    continue  # no more runs than those always kept
-                query = delete(m.Run).where(
-                    m.Run.source_id == source_id, m.Run.id < newest, m.Run.started_at < before,
-                    m.Run.finished_at.is_not(None), ~exists().where(m.Change.run_id == m.Run.id))
-                if (last_ok := session.scalar(runs.where(m.Run.ok.is_(True)).limit(1))) is not None:
-                    query = query.where(m.Run.id != last_ok)
-                deleted += session.execute(query, execution_options={"synchronize_session": False}).rowcount or 0
+        while left:
+            with store.session() as session:
+                batch = 0  # runs deleted in this transaction
+                while left and batch < PRUNE_BATCH:
+                    room = PRUNE_BATCH - batch
+                    gone = _prune_source(session, left[-1], before, keep_newest, room)
+                    batch += gone
+                    if gone < room:
+                        left.pop()  # that source is done
+            deleted += batch
     except SQLAlchemyError as exc:
         log.warning("could not delete runs older than %s (tried again next crawl): %s", before.date(),
                     " ".join(str(exc).split())[:200])
-        return 0
     return deleted
+
+
+def _prune_source(session: Session, source_id: str, before: datetime, keep_newest: int, limit: int) -> int:
+    """Delete up to `limit` of one source's runs that `prune_runs` lets go, oldest first."""
+    runs = select(m.Run.id).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
+                                  m.Run.state.is_distinct_from(INTERRUPTED)).order_by(m.Run.id.desc())
+    newest = session.scalar(runs.offset(max(keep_newest, 1) - 1).limit(1))
+    if newest is None:
+        return 0  # no more runs than those always kept
+    last_ok = session.scalar(runs.where(m.Run.ok.is_(True)).limit(1))
+    old = select(m.Run.id).where(
+        m.Run.source_id == source_id, m.Run.id < newest, m.Run.started_at < before,
+        m.Run.finished_at.is_not(None), m.Run.id != (last_ok or 0),
+        ~exists().where(m.Change.run_id == m.Run.id)).order_by(m.Run.id).limit(limit)
+    return session.execute(delete(m.Run).where(m.Run.id.in_(old.scalar_subquery())),
+                           execution_options={"synchronize_session": False}).rowcount or 0
 
 
 def _check_empty(session: Session, report: SourceReport) -> None:
@@ -187,21 +203,14 @@ def last_good_items(session: Session, source_id: str, before_run: int | None) ->
 
 def consecutive_failures(session: Session, source_id: str) -> int:
     """Failed runs in a row, newest first; an interrupted run (its process was killed) says
-    nothing about the source and is skipped."""
-    count = 0
-    rows = session.execute(
-        select(m.Run.ok, m.Run.state)
-        .where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None))
-        .order_by(m.Run.id.desc())
-        .limit(1000)
-    )
-    for ok, state in rows:
-        if state == INTERRUPTED:
-            continue
-        if ok:
-            break
-        count += 1
-    return count
+    nothing about the source and is skipped. Counted by the index since the last good run, so a
+    source failing for weeks costs no more than one that failed once."""
+    counted = select(m.Run.id).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
+                                     m.Run.state.is_distinct_from(INTERRUPTED))
+    last_ok = session.scalar(counted.where(m.Run.ok.is_(True)).order_by(m.Run.id.desc()).limit(1))
+    if last_ok is not None:
+        counted = counted.where(m.Run.id > last_ok)
+    return session.scalar(select(func.count()).select_from(counted.subquery())) or 0
 
 
 # -- missing marks and baselines -------------------------------------------------------------------------
