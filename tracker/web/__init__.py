@@ -33,12 +33,12 @@ class _Server(uvicorn.Server):
 def server(config: Config, host: str | None = None, port: int | None = None, *,
            separate_mailer: bool = True) -> uvicorn.Server:
     """The uvicorn server for `config`: its own access line (tokens masked) instead of uvicorn's,
-    `X-Forwarded-For` believed only from a proxy on this host, no Server header; mail sent from a
-    process of its own (tests may keep it in a thread: `separate_mailer=False`)."""
+    `X-Forwarded-For` believed only from a proxy on this host (127.0.0.1 or ::1), no Server header;
+    mail sent from a process of its own (tests may keep it in a thread: `separate_mailer=False`)."""
     app = make_app(config, separate_mailer=separate_mailer)
     return _Server(uvicorn.Config(
         app, host=host or config.serve.host, port=port or config.serve.port, access_log=False, log_config=None,
-        log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False,
+        log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1,::1", server_header=False,
         lifespan="on", timeout_graceful_shutdown=10))
 
 

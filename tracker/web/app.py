@@ -13,7 +13,7 @@ Tokens in paths are masked in the one access line each request gets.
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import logging
 import re
 import time
@@ -27,7 +27,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
@@ -39,11 +39,14 @@ from tracker.digest import CSRF_PLACEHOLDER, place_choices, signup_form
 from tracker.people import AddressError, normalize_address
 from tracker.store import Store
 from tracker.web import csrf, subscriptions
-from tracker.web.limits import SlidingLimit
+from tracker.web.limits import SlidingLimit, client_key, mailbox_key
 from tracker.web.mailer import Mailer
 
 log = logging.getLogger("tracker.web")
 MAX_BODY = 8 * 1024  # a sign-up or preferences form is far smaller
+# A form arrives within this once its headers have (8 KB: a fraction of a second on any line); a
+# client trickling it a byte at a time would hold a connection, and a file descriptor, at will.
+BODY_SECONDS = 10.0
 MAX_FIELD = 320
 ONE_CLICK = b"List-Unsubscribe=One-Click"
 _TOKEN_PATH = re.compile(r"^/([cup])/[^/]*")
@@ -163,10 +166,10 @@ class Pages:
             except AddressError as exc:
                 raise Refused(f"{exc} Nothing was sent. Please type one address, like name@example.org.") from None
             choices = self.choices(form)
-            client = request.client.host if request.client else "?"
+            client = client_key(request.client.host) if request.client else "?"
             if not self.per_client.allow(client):
                 raise Refused("Too many sign-ups from your network in the last hour. Please try again later.", 429)
-            if not self.per_address.allow(hashlib.sha256(address.encode()).hexdigest()):
+            if not self.per_address.allow(mailbox_key(address)):
                 raise Refused("Too many sign-ups for this address in the last hour. Please try again later.", 429)
         except Refused as refused:
             return self.words(request, "Not signed up", [refused.words], refused.status,
@@ -203,7 +206,8 @@ class Pages:
         district_text = _field(form, "district").strip()
         district = None
         if district_text:
-            if not district_text.isdigit() or len(district_text) > 2:
+            # ASCII: isdigit() also says yes to "²" and "①", which int() refuses
+            if not (district_text.isascii() and district_text.isdigit()) or len(district_text) > 2:
                 raise Refused("The district must be a number, like 7 (0 for an at-large seat).")
             district = int(district_text)
         if district is not None and state is None:
@@ -287,10 +291,11 @@ class Pages:
         try:
             form = await _form(request)
             self.checked(request, form)
+            action = _field(form, "action")
         except Refused as refused:
             return self.words(request, "Not saved", [refused.words, "Open the link from the mail again."],
                               refused.status, bad=True)
-        if _field(form, "action") == "delete":
+        if action == "delete":
             if not await run_in_threadpool(self._write, subscriptions.delete_person, token):
                 return self.gone(request)
             return self.words(request, "Your data is deleted", [
@@ -355,19 +360,27 @@ def _save(session: Any, token: str, choices: subscriptions.Choices, watch_ids: l
 
 async def _body(request: Request) -> bytes:
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY):
         raise_too_big()
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise_too_big()
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise_too_big()
+    except TimeoutError:
+        raise TooSlow() from None
     request._body = body  # Starlette reads the form from it
     return body
 
 
 class TooBig(Exception):
     pass
+
+
+class TooSlow(Exception):
+    """The form did not arrive within BODY_SECONDS."""
 
 
 def raise_too_big() -> None:
@@ -401,14 +414,20 @@ class AccessLog:
             return
         started = time.monotonic()
         status = [500]
+        answered = [False]
 
         async def sending(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status[0], answered[0] = message["status"], True
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
+        except Exception:
+            # Starlette raises again what `broken` already answered and logged in one masked line;
+            # uvicorn would log it a second time whole, the statement's values (an address) in it.
+            if not answered[0]:
+                raise
         finally:
             log.info("%s %s %d %.0fms", scope.get("method"), masked_path(scope.get("path", "")), status[0],
                      (time.monotonic() - started) * 1000)
@@ -434,6 +453,16 @@ def make_app(config: Config, store: Store | None = None, *, separate_mailer: boo
     async def too_big(request: Request, _exc: Exception) -> Response:
         return pages.words(request, "Too long", ["That form is far longer than ours; nothing was done."], 413)
 
+    async def too_slow(request: Request, _exc: Exception) -> Response:
+        answer = pages.words(request, "Too slow", ["That form took too long to arrive; nothing was done."], 408)
+        answer.headers["Connection"] = "close"  # the rest of its body is not read
+        return answer
+
+    async def hung_up(_request: Request, _exc: Exception) -> Response:
+        """The client left before its form arrived: nobody reads an answer, and it is no failure of
+        ours to log (anyone could write ERROR lines at will); the access line says 499."""
+        return Response(status_code=499)
+
     async def broken(request: Request, exc: Exception) -> Response:
         """The store unreachable, a bug: one line in the log, a page in words for the visitor. The
         line keeps the error's first line without its SQL and parameters (SQLAlchemy puts the
@@ -453,5 +482,6 @@ def make_app(config: Config, store: Store | None = None, *, separate_mailer: boo
         route("/u/{token}", pages.unsubscribe_page, "GET"), route("/u/{token}", pages.unsubscribe, "POST"),
         route("/p/{token}", pages.preferences_page, "GET"), route("/p/{token}", pages.preferences_post, "POST"),
         route("/{path:path}", pages.digest_file, "GET"),
-    ], lifespan=lifespan, exception_handlers={TooBig: too_big, Exception: broken})
+    ], lifespan=lifespan, exception_handlers={TooBig: too_big, TooSlow: too_slow, ClientDisconnect: hung_up,
+                                            Exception: broken})
     return AccessLog(app, pages)

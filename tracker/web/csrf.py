@@ -41,7 +41,7 @@ def valid(key: bytes, nonce: str | None, token: str | None, now: float) -> bool:
     if not good_nonce(nonce) or not token or len(token) > 64 or "." not in token:
         return False
     stamp_text, mac = token.split(".", 1)
-    if not stamp_text.isdigit():
+    if not (stamp_text.isascii() and stamp_text.isdigit()):  # isdigit() alone takes "²", which int() refuses
         return False
     stamp = int(stamp_text)
     if not (now - MAX_AGE <= stamp <= now + 60):

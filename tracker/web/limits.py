@@ -2,18 +2,49 @@
 
 One `tracker serve` process answers every sign-up (docs/operations.md), so memory is where the
 counts belong: nothing to write per request, and a restart forgets at most an hour of counts. How
-often one mailbox is *mailed* is kept in the store instead (person_mails), so no restart or second
-process can send more than one mail per `[serve] resend_minutes`.
+often one address is *mailed* is kept in the store instead (person_mails), so no restart or second
+process can send more than one mail per `[serve] resend_minutes` to it.
+
+What is counted as one is what one sender holds: an IPv6 client by its /64 (what one home or server
+is given), and a mailbox however it is spelled (mail servers read `Ann@`, `ANN@` and `ann+x@` as
+`ann@`: the store keeps each spelling a person of its own, so only this limit binds them together).
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import threading
 import time
 from collections import deque
 
 WINDOW = 3600.0
 MAX_KEYS = 100_000  # the oldest keys are forgotten beyond this (a flood of addresses cannot fill memory)
+IPV6_PREFIX = 64
+
+
+def client_key(host: str) -> str:
+    """The client a sign-up is counted against: an IPv4 address, or an IPv6 address's /64 (one
+    sender picks any address of its /64 at will); an IPv4 address seen as IPv6 (::ffff:a.b.c.d) is
+    that IPv4 address."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
+
+
+def mailbox_key(address: str) -> str:
+    """The mailbox a sign-up is counted against (a normalized address): the local part in lower
+    case without its `+tag`, so the spellings one server delivers to one mailbox count as one.
+    Hashed: the limits never hold an address."""
+    local, domain = address.rsplit("@", 1)
+    local = local.split("+", 1)[0] or local
+    return hashlib.sha256(f"{local.lower()}@{domain.lower()}".encode()).hexdigest()
 
 
 class SlidingLimit:

@@ -5,8 +5,9 @@ A sign-up writes its owed row in its own transaction; the worker (one thread) is
 also looks every `POLL` seconds, so a row left by a restart or a failed try is sent later. Each try
 issues the link's token as it sends (only its hash is stored; the row holds no secret) and revokes
 it when the send fails; a failure is retried after `[alerts] retry_seconds`, doubling, until
-`[alerts] max_tries`. Mail goes through `[alerts] mail_url` with `to=` the person (people.as_subscriber)
-and the server's timeout (`[alerts] timeout_seconds`). Lines name the person's id, never the address.
+`[alerts] max_tries`, but a 5xx refusing the address (no such mailbox) is not tried again. Mail
+goes through `[alerts] mail_url` with `to=` the person (people.as_subscriber) and the server's
+timeout (`[alerts] timeout_seconds`). Lines name the person's id, never the address (apprise's too).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from sqlalchemy import delete, select, update
 from tracker import clock, logs, secrets, templating
 from tracker import models as m
 from tracker.alerts.render import Message
-from tracker.alerts.send import lazy_ca_lookup, send_message
+from tracker.alerts.send import lazy_ca_lookup, person_mail, send_message
 from tracker.config import Config
-from tracker.people import as_subscriber, issue_token, token_hash
+from tracker.people import as_subscriber, issue_token, subscriber_id, token_hash
 from tracker.spawned import Child, ChildDied
 from tracker.store import Store
 from tracker.targets import Target, targets_of
@@ -54,6 +55,7 @@ class Ready:
     token_hash: str
     target: Target
     message: Message
+    address: str  # to hide in apprise's log lines (a refusal names the recipient); never logged
 
 
 @dataclass
@@ -180,12 +182,15 @@ class Mailer:
             title = "Your alerts: change what you get"
             body = self._render("web/manage_mail.txt.j2", f"{base}/p/{raw}", hours)
         (target,) = targets_of(as_subscriber(person, config.alerts.mail_url).notify)
-        return Ready(owed, token_hash(raw), target, Message(title, body))
+        return Ready(owed, token_hash(raw), target, Message(title, body), person.address)
 
     def _send(self, mail: Ready) -> bool:
         config, owed = self.config, mail.owed
-        ok, error = send_message(mail.target, mail.message, f"tracker-person-mail-{owed.id}",
-                                 config.alerts.timeout_seconds)
+        with person_mail(mail.address, subscriber_id(owed.person_id)) as refusals:
+            ok, error = send_message(mail.target, mail.message, f"tracker-person-mail-{owed.id}",
+                                     config.alerts.timeout_seconds)
+        if error and refusals.seen:
+            error += f": {refusals.said()}"  # the address already written person:{id}
         now = clock.now()
         with self.store.session() as session:
             if ok:
@@ -194,13 +199,19 @@ class Mailer:
                 return True
             session.execute(delete(m.PersonToken).where(m.PersonToken.token_hash == mail.token_hash))
             tries = owed.tries + 1
-            gave_up = tries >= config.alerts.max_tries
+            # refused for good (no such mailbox): each try again is one more mail to an address that
+            # is not there, which anyone can sign up
+            for_good = refusals.permanent
+            gave_up = for_good or tries >= config.alerts.max_tries
             wait = timedelta(seconds=config.alerts.retry_seconds * 2 ** (tries - 1))
             session.execute(update(m.PersonMail).where(m.PersonMail.id == owed.id, m.PersonMail.status == "owed")
                             .values(status="failed" if gave_up else "owed", tries=tries, next_try_at=now + wait,
                                     last_error=secrets.mask(error or "")[:500]))
         what = "confirmation" if owed.purpose == "confirm" else "preferences link"
-        if gave_up:
+        if for_good:
+            log.warning("serve: the %s mail to person %d refused for good; not tried again: %s", what,
+                        owed.person_id, secrets.mask(error or ""))
+        elif gave_up:
             log.warning("serve: the %s mail to person %d failed %d times; given up: %s", what, owed.person_id,
                         tries, secrets.mask(error or ""))
         else:

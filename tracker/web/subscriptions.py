@@ -89,6 +89,13 @@ _DROP_MAILS = update(_mails).where(_mails.c.person_id == bindparam("pid"), _mail
 _ACTIVATE = update(_people).where(_people.c.id == bindparam("pid")).values(
     status="active", confirmed_at=bindparam("now"), unsubscribed_at=None, bounces=0, updated_at=bindparam("now")
 ).returning(_people.c.follow, _people.c.mode, _people.c.confirmed_at)
+# A confirm holds the person's row before it uses up its link (deleted, or found gone): confirms
+# and unsubscribes of one person at once then run one after the other, in the order an unsubscribe
+# takes (the person first, then their links), and a link used or revoked meanwhile works no more.
+# The lock an UPDATE takes (NO KEY): rows naming the person (their mails, links) are not held back.
+_LOCK_PERSON = select(_people.c.id).where(_people.c.id == bindparam("pid")).with_for_update(key_share=True)
+_USE_CONFIRM = delete(_tokens).where(_tokens.c.token_hash == bindparam("hash"),
+                                     _tokens.c.purpose == "confirm").returning(_tokens.c.person_id)
 _REVOKE_CONFIRM = delete(_tokens).where(_tokens.c.person_id == bindparam("pid"), _tokens.c.purpose == "confirm")
 _NEW_PERSON: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT (address) DO NOTHING RETURNING id
 
@@ -141,13 +148,17 @@ def confirm_valid(session: Session, token: str, now: datetime) -> bool:
 def confirm(session: Session, token: str, watch_ids: list[str], now: datetime) -> str | None:
     """Make the link's person active (their follows of `watch_ids`, the config's watches, start
     now: nothing from before is owed), revoke their confirmation links, and return a new
-    preferences token; None for a link that is unknown, used or expired."""
+    preferences token; None for a link that is unknown, used or expired (also when a confirm or an
+    unsubscribe running at once used or revoked it first)."""
     if not token or len(token) > 128:
         return None
     db = session.connection()
     row = db.execute(_TOKEN, {"hash": token_hash(token)}).first()
     if row is None or row.purpose != "confirm" or (row.expires_at is not None and row.expires_at <= now):
         return None
+    db.execute(_LOCK_PERSON, {"pid": row.person_id})
+    if db.execute(_USE_CONFIRM, {"hash": token_hash(token)}).first() is None:
+        return None  # used by a confirm, or revoked by an unsubscribe, while this one waited
     active = db.execute(_ACTIVATE, {"pid": row.person_id, "now": now}).one()
     db.execute(_REVOKE_CONFIRM, {"pid": row.person_id})
     # What start_follows reads of the person, as the activation left it (a plain object: not loaded
