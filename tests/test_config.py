@@ -110,6 +110,7 @@ def test_bill_numbers_accept_display_forms(tmp_path: Path) -> None:
         ('[[subscribers]]\nid="s"\nnotify=["json://x"]\nmode="hourly"\n', "subscribers[s].mode: "),
         ('[[subscribers]]\nid="s"\nnotify=["json://x"]\nkinds=["bil.*"]\n', "'bil.*' matches no change kind"),
         ('[[subscribers]]\nid="s"\nnotify=["mailto://u:${MISSING_PW}@h"]\n', "environment variable MISSING_PW is not set"),
+        ('[serve]\nsignups_per_hour = 0\n', "serve.signups_per_hour: Input should be greater than or equal to 1"),
         ("[tracker\n", "not valid TOML"),
     ],
 )

@@ -12,7 +12,10 @@ real request to the real server on loopback (uvicorn, SQLite and PostgreSQL, aio
 - a confirmation the recipient's server refuses for good is not tried again;
 - digits `str.isdigit` takes and `int` refuses ("²") in a district or a CSRF token: a refusal in
   words, never a 503 and an ERROR line;
-- a client hanging up mid-form is no ERROR line.
+- a client hanging up mid-form is no ERROR line;
+- many clients together, each under its limit, meet the server's own cap;
+- a sign-up never confirmed is forgotten once its link is long expired;
+- an address confirmed again voids the links its previous holder kept.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import logging
 import socket
 import threading
 import traceback
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -32,8 +36,10 @@ from serving import Visitor, running, serve_config, wait_for
 from sqlalchemy import select, text
 from test_serve import Served, confirm, start
 
+from tracker import clock, people
 from tracker import models as m
 from tracker.web import app as web_app
+from tracker.web.limits import EVERYONE, SlidingLimit
 
 VICTIM = "victim@example.org"
 
@@ -339,3 +345,117 @@ def test_a_client_that_hangs_up_mid_form_is_no_error_of_ours(tmp_path: Path, sql
         wait_for(lambda: sum(r.getMessage().startswith("POST /subscribe ") for r in caplog.records) == 3, timeout=10)
         assert served.visitor().sign_up("reader@example.org").status_code == 200
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_many_clients_each_under_their_limit_cannot_make_the_server_mail_without_end(
+        tmp_path: Path, db_url: str, mailbox: Mailbox) -> None:
+    """Each client and each mailbox under its own limit, many of them together (a botnet, a few
+    IPv6 /64s) still made the server mail as many strangers as they liked: the server's own cap
+    refuses the sign-up past it as the other limits do, nothing stored, nothing sent."""
+    config = start(tmp_path, db_url, mailbox, signups_per_hour=3)
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        answers = [served.visitor(forwarded_for=f"203.0.113.{i}").sign_up(f"p{i}@example.org") for i in range(5)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+        assert "Too many sign-ups in the last hour" in answers[3].text
+        served.settle()
+        assert sorted(p[0] for p in served.people()) == ["p0@example.org", "p1@example.org", "p2@example.org"]
+        assert served.count(m.PersonMail) == 3 and len(mailbox.messages) == 3
+
+
+def test_a_sign_up_never_confirmed_is_forgotten_once_its_link_is_long_expired(
+        tmp_path: Path, db_url: str, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anyone may type a stranger's address: a pending person nobody confirms was kept for ever.
+    Once the confirmation window and a week's grace have passed, the mail worker deletes them with
+    their choices, links and mails; a pending person whose mail is still being tried, and anyone
+    active, unsubscribed or bounced, stays."""
+    mailbox.refuse["busy@example.org"] = "450 4.2.1 mailbox busy, try later"
+    config = start(tmp_path, db_url, mailbox, resend_minutes=0, alerts={"max_tries": 100, "retry_seconds": 1})
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        reader = served.visitor()
+        for address in ("stranger@example.org", "ann@example.org", "left@example.org", "bo@example.org",
+                        "busy@example.org"):
+            assert reader.sign_up(address, mode="daily").status_code == 200
+        served.link_in("stranger@example.org", "c")
+        confirm(served, reader, "ann@example.org")
+        unsubscribe = confirm(served, reader, "left@example.org").replace("/p/", "/u/")
+        assert requests.post(served.base + unsubscribe, data=b"List-Unsubscribe=One-Click", timeout=10,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 200
+        confirm(served, reader, "bo@example.org")
+        with served.store.session() as session:
+            bo = session.scalar(select(m.Person.id).where(m.Person.address == "bo@example.org"))
+            assert people.record_bounce(session, bo, 1)
+        wait_for(lambda: app.pages.mailer.failed >= 1)  # busy@'s confirmation: owed, tried again
+
+        def addresses() -> list[str]:
+            return sorted(p[0] for p in served.people())
+
+        everyone = sorted(["stranger@example.org", "ann@example.org", "left@example.org", "bo@example.org",
+                           "busy@example.org"])
+        # within the window and the grace (48 h + 7 days): kept
+        monkeypatch.setenv("TRACKER_NOW", (clock.now() + timedelta(days=8)).isoformat())
+        app.pages.mailer.send_due()
+        assert addresses() == everyone
+        monkeypatch.setenv("TRACKER_NOW", (clock.now() + timedelta(days=2)).isoformat())
+        app.pages.mailer.wake()  # as every look of the worker does
+        wait_for(lambda: "stranger@example.org" not in addresses())
+        assert addresses() == [a for a in everyone if a != "stranger@example.org"]
+        with served.store.session() as session:
+            kept = set(session.scalars(select(m.Person.id)))
+            assert set(session.scalars(select(m.PersonToken.person_id))) <= kept
+            assert set(session.scalars(select(m.PersonMail.person_id))) <= kept
+            statuses = dict(session.execute(select(m.Person.address, m.Person.status)).all())
+        assert statuses == {"ann@example.org": "active", "left@example.org": "unsubscribed",
+                            "bo@example.org": "bounced", "busy@example.org": "pending"}
+        # the address may sign up again as anyone new
+        assert served.visitor().sign_up("stranger@example.org").status_code == 200
+        wait_for(lambda: "stranger@example.org" in addresses())
+
+
+def test_a_reconfirmed_address_voids_the_links_its_previous_holder_kept(tmp_path: Path, db_url: str,
+                                                                       mailbox: Mailbox) -> None:
+    """Preferences links never expired and survived an unsubscribe and a later confirm: whoever
+    held a recycled address before kept seeing and changing what its new owner gets, could
+    unsubscribe them or delete their data. A confirm proves control of the mailbox now: every
+    earlier link stops working. Until then, an unsubscribed person's link still shows that and
+    deletes their data (docs/operations.md)."""
+    config = start(tmp_path, db_url, mailbox, resend_minutes=0)
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        before = served.visitor()
+        before.sign_up(VICTIM, mode="daily")
+        first = confirm(served, before, VICTIM)
+        before.sign_up(VICTIM)  # already subscribed: the preferences link by mail
+        wait_for(lambda: len(served.mails_to(VICTIM)) == 2)
+        mailed = served.link_in(VICTIM, "p")
+        assert requests.post(served.base + first.replace("/p/", "/u/"), data=b"List-Unsubscribe=One-Click",
+                             timeout=10, headers={"Content-Type": "application/x-www-form-urlencoded"}
+                             ).status_code == 200
+        assert "You are unsubscribed" in before.get(first).text  # still shows where they stand
+
+        after = served.visitor()  # the address's new holder
+        after.sign_up(VICTIM, mode="weekly")
+        wait_for(lambda: len(served.mails_to(VICTIM)) == 3)
+        now = confirm(served, after, VICTIM)
+        for old in (first, mailed):
+            assert before.get(old).status_code == 404
+            assert before.get(old.replace("/p/", "/u/")).status_code == 404
+            assert before.post(old, {"csrf": before.csrf, "action": "save", "mode": "instant"}).status_code == 404
+            assert before.post(old, {"csrf": before.csrf, "action": "delete"}).status_code == 404
+            assert requests.post(served.base + old.replace("/p/", "/u/"), data=b"List-Unsubscribe=One-Click",
+                                 timeout=10, headers={"Content-Type": "application/x-www-form-urlencoded"}
+                                 ).status_code == 404
+        assert served.people() == [(VICTIM, "active", "weekly", None)]
+        assert after.get(now).status_code == 200
+        with served.store.session() as session:
+            assert served.count(m.PersonToken) == 1
+            assert session.scalar(select(m.PersonToken.purpose)) == "manage"
+
+
+def test_the_server_wide_cap_counts_only_the_sign_ups_it_let_through() -> None:
+    """Refused sign-ups counted too, one client hammering the shared cap would keep it closed to
+    everyone for as long as it kept trying; counted as let through, it opens an hour after them."""
+    cap = SlidingLimit(2, count_refused=False)
+    assert [cap.allow(EVERYONE, now=t) for t in (0.0, 1.0, 2.0, 3.0, 3599.0)] == [True, True, False, False, False]
+    assert cap.allow(EVERYONE, now=3600.5)  # the first has slid out of the hour

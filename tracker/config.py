@@ -296,6 +296,9 @@ class ServeSection(Strict):
     # mailbox (a confirmation, or an active address's preferences link).
     signups_per_client_hour: int = Field(default=20, ge=1)
     signups_per_address_hour: int = Field(default=5, ge=1)
+    # Sign-ups the whole server takes an hour, whoever sends them: many clients, each under its own
+    # limit, must not make it mail without end (the sending domain's reputation is everyone's).
+    signups_per_hour: int = Field(default=500, ge=1)
     resend_minutes: float = Field(default=15, ge=0)
 
 

@@ -259,7 +259,8 @@ class Person(Base):
     """A self-service subscriber (signed up through `tracker serve`), beside the config's own.
 
     The address is kept because mail must reach it; it is never printed, logged or rendered (counts
-    only). `status`: pending (not confirmed: nothing but the confirmation is sent), active,
+    only). `status`: pending (not confirmed: nothing but the confirmation is sent; deleted once its
+    link is long expired, people.forget_unconfirmed), active,
     unsubscribed (final until the address signs up and confirms again), bounced (deactivated after
     permanent failures). In the outbox a person is the subscriber `person:{id}`.
     """

@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -25,6 +25,11 @@ from tracker.config import Config, NotifyUrl, Subscriber
 
 PREFIX = "person:"  # a person's subscriber id in the outbox: person:{id}
 MAX_ADDRESS = 254  # RFC 5321's limit on a forward path
+# A sign-up never confirmed is forgotten this long after its confirmation window ([serve]
+# confirm_hours) has closed: time to read a mail that came late, then the address (maybe typed by
+# a stranger) is not kept.
+UNCONFIRMED_GRACE = timedelta(days=7)
+FORGET_BATCH = 1_000  # unconfirmed people deleted in one transaction
 _LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
@@ -236,6 +241,32 @@ def record_bounce(conn: Session | Connection, person_id: int, limit: int) -> boo
 def reset_bounces(conn: Session | Connection, person_id: int) -> None:
     """A mail went through: the count of permanent failures in a row starts again."""
     conn.execute(update(m.Person).where(m.Person.id == person_id, m.Person.bounces > 0).values(bounces=0))
+
+
+def forget_unconfirmed(session: Session, now: datetime, confirm_hours: float) -> int:
+    """Delete the pending people nobody confirmed, with their choices, links and mails: an address
+    anyone may have typed is kept only while it can still be confirmed, plus UNCONFIRMED_GRACE.
+
+    Pending only (an unsubscribed or bounced person is kept: that they left is what keeps them
+    left), last signed up (`updated_at`, which each sign-up sets) longer ago than the window and
+    the grace, no mail to them still being tried, and no confirmation link issued late (a mail
+    sent after retries) expired within the grace. The conditions are part of the DELETE, so a
+    sign-up committed meanwhile keeps its person. Returns how many were deleted."""
+    person, token, mail = m.Person.__table__, m.PersonToken.__table__, m.PersonMail.__table__
+    forget = and_(
+        person.c.status == "pending",
+        person.c.updated_at < now - timedelta(hours=confirm_hours) - UNCONFIRMED_GRACE,
+        ~exists().where(mail.c.person_id == person.c.id, mail.c.status == "owed"),
+        ~exists().where(token.c.person_id == person.c.id, token.c.purpose == "confirm",
+                        or_(token.c.expires_at.is_(None), token.c.expires_at > now - UNCONFIRMED_GRACE)))
+    ids = list(session.scalars(select(person.c.id).where(forget).order_by(person.c.id).limit(FORGET_BATCH)))
+    if not ids:
+        return 0
+    gone = list(session.scalars(delete(person).where(person.c.id.in_(ids), forget).returning(person.c.id)))
+    if gone:  # the foreign keys cascade; said here too, as delete_person does
+        session.execute(delete(token).where(token.c.person_id.in_(gone)))
+        session.execute(delete(mail).where(mail.c.person_id.in_(gone)))
+    return len(gone)
 
 
 def listing(session: Session) -> list[dict[str, object]]:

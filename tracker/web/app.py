@@ -39,7 +39,7 @@ from tracker.digest import CSRF_PLACEHOLDER, place_choices, signup_form
 from tracker.people import AddressError, normalize_address
 from tracker.store import Store
 from tracker.web import csrf, subscriptions
-from tracker.web.limits import SlidingLimit, client_key, mailbox_key
+from tracker.web.limits import EVERYONE, SlidingLimit, client_key, mailbox_key
 from tracker.web.mailer import Mailer
 
 log = logging.getLogger("tracker.web")
@@ -97,6 +97,7 @@ class Pages:
     mailer: Mailer
     per_client: SlidingLimit
     per_address: SlidingLimit
+    overall: SlidingLimit  # every sign-up the server takes ([serve] signups_per_hour)
 
     def __post_init__(self) -> None:
         folder = self.config.resolve(self.config.digest.templates) if self.config.digest.templates else None
@@ -171,6 +172,8 @@ class Pages:
                 raise Refused("Too many sign-ups from your network in the last hour. Please try again later.", 429)
             if not self.per_address.allow(mailbox_key(address)):
                 raise Refused("Too many sign-ups for this address in the last hour. Please try again later.", 429)
+            if not self.overall.allow(EVERYONE):  # last: only sign-ups each of the others let through count
+                raise Refused("Too many sign-ups in the last hour. Please try again later.", 429)
         except Refused as refused:
             return self.words(request, "Not signed up", [refused.words], refused.status,
                               with_form=refused.status != 429, bad=True)
@@ -440,7 +443,8 @@ def make_app(config: Config, store: Store | None = None, *, separate_mailer: boo
     pages = Pages(config=config, store=store, key=server_key(store, config),
                   mailer=Mailer(store, config, separate=separate_mailer),
                   per_client=SlidingLimit(config.serve.signups_per_client_hour),
-                  per_address=SlidingLimit(config.serve.signups_per_address_hour))
+                  per_address=SlidingLimit(config.serve.signups_per_address_hour),
+                  overall=SlidingLimit(config.serve.signups_per_hour, count_refused=False))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

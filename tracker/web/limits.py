@@ -1,4 +1,5 @@
-"""Sign-up rate limits: a sliding hour per client address and per mailbox, in the server's memory.
+"""Sign-up rate limits: a sliding hour per client address, per mailbox and for the whole server, in
+the server's memory.
 
 One `tracker serve` process answers every sign-up (docs/operations.md), so memory is where the
 counts belong: nothing to write per request, and a restart forgets at most an hour of counts. How
@@ -21,6 +22,7 @@ from collections import deque
 WINDOW = 3600.0
 MAX_KEYS = 100_000  # the oldest keys are forgotten beyond this (a flood of addresses cannot fill memory)
 IPV6_PREFIX = 64
+EVERYONE = "*"  # the one key of the server-wide limit
 
 
 def client_key(host: str) -> str:
@@ -48,10 +50,14 @@ def mailbox_key(address: str) -> str:
 
 
 class SlidingLimit:
-    """At most `limit` events per key in the last hour."""
+    """At most `limit` events per key in the last hour.
 
-    def __init__(self, limit: int, window: float = WINDOW) -> None:
-        self.limit, self.window = limit, window
+    `count_refused=False` counts only the events let through: for a limit everyone shares (the
+    server's), so that one client hammering it keeps it closed no longer than the hour of the
+    sign-ups it took."""
+
+    def __init__(self, limit: int, window: float = WINDOW, *, count_refused: bool = True) -> None:
+        self.limit, self.window, self.count_refused = limit, window, count_refused
         self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -68,7 +74,11 @@ class SlidingLimit:
             while events and events[0] <= now - self.window:
                 events.popleft()
             events.append(now)
-            return len(events) <= self.limit
+            if len(events) <= self.limit:
+                return True
+            if not self.count_refused:
+                events.pop()
+            return False
 
     def _forget(self, now: float) -> None:
         for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:

@@ -8,6 +8,8 @@ it when the send fails; a failure is retried after `[alerts] retry_seconds`, dou
 `[alerts] max_tries`, but a 5xx refusing the address (no such mailbox) is not tried again. Mail
 goes through `[alerts] mail_url` with `to=` the person (people.as_subscriber) and the server's
 timeout (`[alerts] timeout_seconds`). Lines name the person's id, never the address (apprise's too).
+When nothing more is due it prunes, at most every PRUNE_EVERY: sent rows after KEEP_SENT, and
+sign-ups never confirmed (people.forget_unconfirmed).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jinja2
@@ -27,7 +29,7 @@ from tracker import models as m
 from tracker.alerts.render import Message
 from tracker.alerts.send import lazy_ca_lookup, person_mail, send_message
 from tracker.config import Config
-from tracker.people import as_subscriber, issue_token, subscriber_id, token_hash
+from tracker.people import as_subscriber, forget_unconfirmed, issue_token, subscriber_id, token_hash
 from tracker.spawned import Child, ChildDied
 from tracker.store import Store
 from tracker.targets import Target, targets_of
@@ -36,6 +38,7 @@ log = logging.getLogger("tracker.web")
 POLL = 30.0  # seconds between looks for retries when nobody signs up
 BATCH = 50
 KEEP_SENT = timedelta(days=2)  # sent rows are what holds repeated sign-ups back; then pruned
+PRUNE_EVERY = timedelta(minutes=5)  # pruning is a write: not at every look of an idle server
 SITE = "Campaign tracker"
 
 
@@ -86,6 +89,7 @@ class Mailer:
         self.sent = 0
         self.failed = 0
         self.poll = POLL
+        self._pruned_at: datetime | None = None
 
     def start(self) -> None:
         if self._thread is None and self.config.alerts.mail_url is not None:
@@ -142,8 +146,10 @@ class Mailer:
         with self.store.session() as session:
             ids = list(session.scalars(select(m.PersonMail.id).where(
                 m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now).order_by(m.PersonMail.id).limit(BATCH)))
-            if not ids:
-                return batch
+        if not ids:
+            self.prune(now)
+            return batch
+        with self.store.session() as session:  # the claim checks again what the look found
             claimed = session.execute(update(m.PersonMail).where(  # no second process sends them meanwhile
                 m.PersonMail.id.in_(ids), m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now,
             ).values(next_try_at=lease).returning(m.PersonMail.id, m.PersonMail.person_id, m.PersonMail.purpose,
@@ -164,10 +170,22 @@ class Mailer:
             else:
                 batch.failed += 1
         if len(ids) < BATCH:
-            with self.store.session() as session:
-                session.execute(delete(m.PersonMail).where(m.PersonMail.status != "owed",
-                                                           m.PersonMail.created_at < now - KEEP_SENT))
+            self.prune(now)
         return batch
+
+    def prune(self, now: datetime) -> None:
+        """What is no longer needed, at most once per PRUNE_EVERY (by the tracker's clock): sent
+        rows after KEEP_SENT, and sign-ups never confirmed (people.forget_unconfirmed). Run when
+        nothing more is due, also when nothing was (an idle server still forgets them)."""
+        if self._pruned_at is not None and self._pruned_at <= now < self._pruned_at + PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        with self.store.session() as session:
+            session.execute(delete(m.PersonMail).where(m.PersonMail.status != "owed",
+                                                       m.PersonMail.created_at < now - KEEP_SENT))
+            forgotten = forget_unconfirmed(session, now, self.config.serve.confirm_hours)
+        if forgotten:
+            log.info("serve: %d sign-up(s) never confirmed forgotten", forgotten)
 
     def _prepare(self, session: Any, owed: OwedMail, person: m.Person) -> Ready:
         config = self.config

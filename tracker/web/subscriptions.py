@@ -97,6 +97,9 @@ _LOCK_PERSON = select(_people.c.id).where(_people.c.id == bindparam("pid")).with
 _USE_CONFIRM = delete(_tokens).where(_tokens.c.token_hash == bindparam("hash"),
                                      _tokens.c.purpose == "confirm").returning(_tokens.c.person_id)
 _REVOKE_CONFIRM = delete(_tokens).where(_tokens.c.person_id == bindparam("pid"), _tokens.c.purpose == "confirm")
+# A confirm proves control of the mailbox now: every link from before goes (an unsubscribed or bounced
+# address may have changed hands since, and its previous holder's preferences links must not work).
+_REVOKE_LINKS = delete(_tokens).where(_tokens.c.person_id == bindparam("pid"))
 _NEW_PERSON: dict[str, Any] = {}  # per dialect: INSERT ... ON CONFLICT (address) DO NOTHING RETURNING id
 
 
@@ -147,9 +150,10 @@ def confirm_valid(session: Session, token: str, now: datetime) -> bool:
 
 def confirm(session: Session, token: str, watch_ids: list[str], now: datetime) -> str | None:
     """Make the link's person active (their follows of `watch_ids`, the config's watches, start
-    now: nothing from before is owed), revoke their confirmation links, and return a new
-    preferences token; None for a link that is unknown, used or expired (also when a confirm or an
-    unsubscribe running at once used or revoked it first)."""
+    now: nothing from before is owed), revoke every earlier link of theirs (confirmation and
+    preferences: whoever holds the mailbox now starts afresh), and return a new preferences token;
+    None for a link that is unknown, used or expired (also when a confirm or an unsubscribe running
+    at once used or revoked it first)."""
     if not token or len(token) > 128:
         return None
     db = session.connection()
@@ -160,7 +164,7 @@ def confirm(session: Session, token: str, watch_ids: list[str], now: datetime) -
     if db.execute(_USE_CONFIRM, {"hash": token_hash(token)}).first() is None:
         return None  # used by a confirm, or revoked by an unsubscribe, while this one waited
     active = db.execute(_ACTIVATE, {"pid": row.person_id, "now": now}).one()
-    db.execute(_REVOKE_CONFIRM, {"pid": row.person_id})
+    db.execute(_REVOKE_LINKS, {"pid": row.person_id})
     # What start_follows reads of the person, as the activation left it (a plain object: not loaded
     # into the session, no second read).
     start_follows(session, m.Person(id=row.person_id, follow=active.follow, mode=active.mode,
@@ -175,7 +179,8 @@ def manage_person(session: Session, token: str, now: datetime) -> m.Person | Non
 def unsubscribe(session: Session, token: str, now: datetime) -> bool:
     """Stop everything to the link's person at once: unsubscribed (the first time's date kept),
     mails not yet sent dropped, confirmation links revoked (an old one must not undo this). Manage
-    links are kept: the preferences page still says where they stand and offers to delete the data.
+    links are kept: the preferences page still says where they stand and offers to delete the data
+    (until the address is confirmed again: `confirm` revokes them).
     False for an unknown link."""
     if not token or len(token) > 128:
         return False
