@@ -459,3 +459,38 @@ def test_the_server_wide_cap_counts_only_the_sign_ups_it_let_through() -> None:
     cap = SlidingLimit(2, count_refused=False)
     assert [cap.allow(EVERYONE, now=t) for t in (0.0, 1.0, 2.0, 3.0, 3599.0)] == [True, True, False, False, False]
     assert cap.allow(EVERYONE, now=3600.5)  # the first has slid out of the hour
+
+
+def test_a_returning_sign_up_s_choices_wait_for_its_confirm(tmp_path: Path, db_url: str, mailbox: Mailbox) -> None:
+    """An unsubscribed address signed up again had its choices replaced at once: whoever held the
+    person's old preferences link (the address's previous holder, or its owner when a stranger typed
+    it) saw where the new sign-up lives and could change what its confirm would start. The new
+    choices now wait apart until the confirm; the old link shows and changes only its own."""
+    config = start(tmp_path, db_url, mailbox, resend_minutes=0)
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        before = served.visitor()
+        before.sign_up(VICTIM, mode="daily", state="MA", district="7")
+        first = confirm(served, before, VICTIM)
+        assert requests.post(served.base + first.replace("/p/", "/u/"), data=b"List-Unsubscribe=One-Click",
+                             timeout=10, headers={"Content-Type": "application/x-www-form-urlencoded"}
+                             ).status_code == 200
+
+        after = served.visitor()
+        after.sign_up(VICTIM, mode="weekly", state="NY", district="12")
+        wait_for(lambda: len(served.mails_to(VICTIM)) == 2)
+        page = before.get(first).text  # the old link, before the new holder confirms
+        assert "You are unsubscribed" in page
+        assert '<option value="MA" selected>' in page and 'value="7"' in page
+        assert '"NY" selected' not in page and 'value="12"' not in page
+        saved = before.post(first, {"csrf": before.csrf, "action": "save", "mode": "instant", "state": "TX",
+                                    "district": "3"})
+        assert saved.status_code == 200
+        assert served.people() == [(VICTIM, "unsubscribed", "instant", None)]
+
+        now = confirm(served, after, VICTIM)
+        assert served.people() == [(VICTIM, "active", "weekly", None)]
+        mine = after.get(now).text
+        assert '<option value="NY" selected>' in mine and 'value="12"' in mine
+        with served.store.session() as session:
+            assert session.scalar(select(m.Person.returning_choices)) is None

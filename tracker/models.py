@@ -281,6 +281,10 @@ class Person(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # An unsubscribed or bounced person signed up again: the new sign-up's choices (follow, mode,
+    # state, district, reminders), applied by its confirm. Until then the person's own choices stand
+    # (the sign-up may be a stranger's, or the address's new holder's).
+    returning_choices: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class PersonToken(Base):

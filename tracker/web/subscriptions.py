@@ -73,6 +73,9 @@ _RECENT = select(_mails.c.id).where(_mails.c.person_id == bindparam("pid"),
 _CHOOSE = update(_people).where(_people.c.id == bindparam("pid")).values(
     follow=bindparam("follow"), mode=bindparam("mode"), state=bindparam("state"), district=bindparam("district"),
     reminders=bindparam("reminders"), updated_at=bindparam("now"))
+# A returning person's (unsubscribed or bounced) new choices wait for the confirm: their own stand.
+_RETURNING = update(_people).where(_people.c.id == bindparam("pid")).values(
+    returning_choices=bindparam("choices"), updated_at=bindparam("now"))
 _TOKEN = select(_tokens.c.person_id, _tokens.c.purpose, _tokens.c.expires_at).where(
     _tokens.c.token_hash == bindparam("hash"))
 # One statement finds the link's person and unsubscribes them (the first time's date kept): a
@@ -87,13 +90,15 @@ _UNSUBSCRIBE = update(_people).where(_people.c.id == select(_tokens.c.person_id)
 _DROP_MAILS = update(_mails).where(_mails.c.person_id == bindparam("pid"), _mails.c.status == "owed").values(
     status="dropped")
 _ACTIVATE = update(_people).where(_people.c.id == bindparam("pid")).values(
-    status="active", confirmed_at=bindparam("now"), unsubscribed_at=None, bounces=0, updated_at=bindparam("now")
+    status="active", confirmed_at=bindparam("now"), unsubscribed_at=None, bounces=0, updated_at=bindparam("now"),
+    returning_choices=None,
 ).returning(_people.c.follow, _people.c.mode, _people.c.confirmed_at)
 # A confirm holds the person's row before it uses up its link (deleted, or found gone): confirms
 # and unsubscribes of one person at once then run one after the other, in the order an unsubscribe
 # takes (the person first, then their links), and a link used or revoked meanwhile works no more.
 # The lock an UPDATE takes (NO KEY): rows naming the person (their mails, links) are not held back.
-_LOCK_PERSON = select(_people.c.id).where(_people.c.id == bindparam("pid")).with_for_update(key_share=True)
+_LOCK_PERSON = select(_people.c.returning_choices).where(_people.c.id == bindparam("pid")).with_for_update(
+    key_share=True)
 _USE_CONFIRM = delete(_tokens).where(_tokens.c.token_hash == bindparam("hash"),
                                      _tokens.c.purpose == "confirm").returning(_tokens.c.person_id)
 _REVOKE_CONFIRM = delete(_tokens).where(_tokens.c.person_id == bindparam("pid"), _tokens.c.purpose == "confirm")
@@ -118,8 +123,10 @@ def sign_up(session: Session, address: str, choices: Choices, now: datetime, res
     """Record a sign-up of `address` (already normalized) and owe it one mail, unless a mail went
     to it within `resend`:
     - a new address: a pending person, a confirmation owed;
-    - pending, unsubscribed or bounced: its choices replaced (they take effect only once
-      confirmed), a confirmation owed; its status unchanged until the confirm;
+    - pending: its choices replaced, a confirmation owed;
+    - unsubscribed or bounced: the new choices held apart (`returning_choices`) until the confirm
+      applies them, so a holder of the person's old link neither sees nor changes them; a
+      confirmation owed; its status unchanged until the confirm;
     - active: nothing changed (the sign-up may not be theirs), their preferences link owed.
     Returns what happened ("held" when the mail was held back by `resend`)."""
     db = session.connection()
@@ -134,9 +141,13 @@ def sign_up(session: Session, address: str, choices: Choices, now: datetime, res
     result: SignUpResult
     if found.status == "active":
         result = "active"
-    else:
+    elif found.status == "pending":
         db.execute(_CHOOSE, {"pid": found.id, **wanted})
-        result = "pending" if found.status == "pending" else "returning"
+        result = "pending"
+    else:
+        db.execute(_RETURNING, {"pid": found.id, "now": now,
+                                "choices": {k: v for k, v in wanted.items() if k != "now"}})
+        result = "returning"
     if db.execute(_RECENT, {"pid": found.id, "since": now - resend}).first() is not None:
         return "held"
     db.execute(_NEW_MAIL, {"pid": found.id, "purpose": "manage" if found.status == "active" else "confirm",
@@ -149,20 +160,22 @@ def confirm_valid(session: Session, token: str, now: datetime) -> bool:
 
 
 def confirm(session: Session, token: str, watch_ids: list[str], now: datetime) -> str | None:
-    """Make the link's person active (their follows of `watch_ids`, the config's watches, start
-    now: nothing from before is owed), revoke every earlier link of theirs (confirmation and
-    preferences: whoever holds the mailbox now starts afresh), and return a new preferences token;
-    None for a link that is unknown, used or expired (also when a confirm or an unsubscribe running
-    at once used or revoked it first)."""
+    """Make the link's person active (a returning sign-up's choices applied first; their follows
+    of `watch_ids`, the config's watches, start now: nothing from before is owed), revoke every
+    earlier link of theirs (confirmation and preferences: whoever holds the mailbox now starts
+    afresh), and return a new preferences token; None for a link that is unknown, used or expired
+    (also when a confirm or an unsubscribe running at once used or revoked it first)."""
     if not token or len(token) > 128:
         return None
     db = session.connection()
     row = db.execute(_TOKEN, {"hash": token_hash(token)}).first()
     if row is None or row.purpose != "confirm" or (row.expires_at is not None and row.expires_at <= now):
         return None
-    db.execute(_LOCK_PERSON, {"pid": row.person_id})
+    returning = db.execute(_LOCK_PERSON, {"pid": row.person_id}).scalar()
     if db.execute(_USE_CONFIRM, {"hash": token_hash(token)}).first() is None:
         return None  # used by a confirm, or revoked by an unsubscribe, while this one waited
+    if returning is not None:  # the returning sign-up's choices, held apart until now
+        db.execute(_CHOOSE, {"pid": row.person_id, "now": now, **returning})
     active = db.execute(_ACTIVATE, {"pid": row.person_id, "now": now}).one()
     db.execute(_REVOKE_LINKS, {"pid": row.person_id})
     # What start_follows reads of the person, as the activation left it (a plain object: not loaded
