@@ -92,6 +92,22 @@ def test_an_agenda_final_in_capitals_is_a_confirmed_meeting() -> None:
     assert sum(mt.status == "confirmed" for mt in meetings.values()) == 103
 
 
+def test_an_agenda_as_amended_is_a_confirmed_meeting() -> None:
+    """Laredo's clerk marks an agenda published and then amended "As Amended" (a recording in
+    corpus/legistar): those meetings were held (minutes approved on four of the five), so it is a
+    final agenda, as Seattle's "Revised" is; "Hidden" and "Closed" without a cancellation stay
+    tentative."""
+    events = json.loads((DATA / "corpus" / "legistar" / "laredo_events_2024.json").read_text())
+    meetings = {mt.source_ref: mt for mt in (normalize_event(e, [], zone="America/Chicago") for e in events)}
+    amended = [str(e["EventId"]) for e in events if e["EventAgendaStatusName"] == "As Amended"]
+    assert amended == ["973", "983", "986", "1050", "994"]
+    assert {meetings[ref].status for ref in amended} == {"confirmed"}
+    assert meetings["973"].minutes_status == "Approved" and meetings["973"].agenda_status == "As Amended"
+    hidden = [meetings[str(e["EventId"])] for e in events if e["EventAgendaStatusName"] == "Hidden"]
+    assert len(hidden) == 43 and {mt.status for mt in hidden} == {"tentative"}
+    assert meetings["969"].status == "cancelled"  # "Closed", its comment "Cancelled"
+
+
 def test_metro_event_keeps_what_people_need_to_take_part() -> None:
     meeting = normalize_event(load("metro_event_2907.json"), None, zone="America/Los_Angeles")
     assert meeting.start == "2024-09-26T17:00:00+00:00" and meeting.date == "2024-09-26"
@@ -108,6 +124,26 @@ def test_scraped_links_are_kept_only_when_they_are_web_links() -> None:
     meeting = normalize_event(record, None, zone="America/Los_Angeles")
     assert meeting.agenda_url is None and meeting.livestream_url is None
     assert meeting.url.startswith("https://metro.legistar.com/")
+
+
+def test_a_video_address_in_event_media_is_the_meetings_video() -> None:
+    """Laredo's events (a recording in corpus/legistar) give each meeting's Swagit video as
+    `EventMedia`, an address, where other clients give a media id there: the address is the
+    meeting's video (Laredo's own tests show it), a number or a file name is none."""
+    laredo = json.loads((DATA / "corpus" / "legistar" / "laredo_events.json").read_text())
+    council = next(e for e in laredo if e["EventId"] == 1548)
+    meeting = normalize_event(council, None, zone="America/Chicago")
+    assert meeting.livestream_url == "https://laredotx.new.swagit.com/videos/394543"
+    assert [link.kind for link in meeting.links] == ["agenda", "minutes", "video"]
+    assert normalize_event(load("metro_event_2907.json"), None, zone="America/Los_Angeles").livestream_url is None  # "3231"
+    file_name = event(next(e["EventId"] for e in NYC_EVENTS if str(e.get("EventMedia")).endswith(".mp4")
+                           and not str(e["EventMedia"]).startswith("http")))
+    assert normalize_event(file_name, None, zone="America/New_York").livestream_url is None
+    viebit = event(next(e["EventId"] for e in NYC_EVENTS if str(e.get("EventMedia")).startswith("https://")))
+    assert normalize_event(viebit, None, zone="America/New_York").livestream_url == viebit["EventMedia"]
+    # a video path the API gives is still the one kept
+    both = council | {"EventVideoPath": "https://laredotx.new.swagit.com/videos/394543/download"}
+    assert normalize_event(both, None, zone="America/Chicago").livestream_url.endswith("/download")
 
 
 def test_items_on_the_agenda_and_in_the_minutes_only() -> None:

@@ -337,9 +337,12 @@ def test_legistar_first_run_after_the_upgrade_tells_a_real_cancellation(
     no version on its items), at schema revision 0007. Between its last run and its first on this
     release, hearing 20188 is cancelled upstream. The store's migration labels those snapshots with
     the Legistar reading they were made by, so the first run is no upgrade's baseline and the
-    cancellation is told (it was swallowed: found by a second review)."""
+    cancellation is told (it was swallowed: found by a second review). The release it migrates to
+    reads Legistar as 0008 labels them ("legistar-3"): a later version's first run is a baseline
+    whatever the migration did, as every parser version's is."""
     from sqlalchemy import text, update
 
+    monkeypatch.setitem(SOURCES, "legistar", replace(SOURCES["legistar"], parser_version="legistar-3"))
     monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
     baseline_state(legistar)
     path = nyc_watches(tmp_path, replay, ("council", BOTH, KEYWORDS))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from statusjson import changes_json, status_json
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
-from tracker.meetings.normalize import SourceParseError
+from tracker.meetings.normalize import SourceParseError, find_time
 from tracker.meetings.portals import parse_boarddocs, parse_civicclerk, parse_primegov
 from tracker.records import ListingContext
 from tracker.store import Store
@@ -171,6 +172,23 @@ def test_another_platforms_meeting_list_is_one_line_not_a_problem_per_row() -> N
     with pytest.raises(SourceParseError) as raised:
         meetings_of(parse_boarddocs, odd, url="https://x.example/", body="B", timezone="UTC", keywords=[])
     assert "\n" not in str(raised.value) and "Meeting Name" in str(raised.value)  # the source's keys, on one line
+
+
+def test_a_boarddocs_time_glued_to_the_zip_code_before_it_is_read() -> None:
+    """BoardDocs' list for search engines drops the line breaks of a meeting's description, so the
+    line holding its time runs on from the address line's zip code (real: St. Louis County
+    Library's "Eureka, MO 630253:30 p.m." of May 21, 2012): the time after a state's two letters
+    and a five-digit zip is the meeting's start. Digits glued to a time elsewhere are still none."""
+    rows = (DATA / "corpus" / "boarddocs" / "stlouiscountylibrary_meetings_seo.json").read_bytes()
+    meetings = by_ref(meetings_of(parse_boarddocs, rows, body="B", keywords=[], timezone="America/Chicago",
+                                  url="https://go.boarddocs.com/mo/slcl/Board.nsf/BD-GETMeetingsListForSEO?open"))
+    eureka = meetings["8T8LQ9579EF8"]
+    assert eureka["date"] == "2012-05-21" and eureka["time_tbd"] is False
+    assert eureka["start"] == "2012-05-21T20:30:00+00:00"  # 3:30 PM, Central daylight time
+    assert meetings["8T8PSA65C581"]["start"] == "2012-06-25T20:30:00+00:00"  # "Auditorium3:30 p.m.", as before
+    assert find_time("Room 12345 6:00 PM") == clock(18, 0)
+    assert find_time("Eureka, MO 630253:30 p.m.") == clock(15, 30)
+    assert find_time("Item 630253:30 p.m.") is None and find_time("mo 630253:30 p.m.") is None
 
 
 def test_a_civicclerk_event_without_a_name_is_titled_by_its_agenda() -> None:

@@ -113,7 +113,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # legistar-2: an agenda status written "FINAL" or "Final-revised" is a final agenda (a confirmed meeting).
     # legistar-3: a minutes status "Cancelled" cancels the meeting, whatever its agenda status says;
     # an agenda status "Revised" is a final agenda.
-    SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch, parser_version="legistar-3"),
+    # legistar-4: an address in `EventMedia` (Laredo's Swagit, New York's Viebit videos) is the
+    # meeting's video; it was dropped, so the first read by legistar-4 is a baseline. An agenda
+    # status "As Amended" (Laredo's) is a final agenda.
+    SourceKind("legistar", ("meeting", "matter", "body"), watch_value=LegistarWatch, parser_version="legistar-4"),
     # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
     SourceKind("legislators", ("reference",)),
     # State legislatures (Open States API v3): state bills, and state legislators as reference data.
@@ -181,8 +184,11 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # an `<agendaitems>` right under the meeting (no category) are read: what appears is a baseline.
     # boarddocs-6: in an export that is not well-formed, the categories after an end tag never
     # opened are read (libxml2's recovery ended the meeting there, unsaid).
+    # boarddocs-7: a time glued to the zip code before it ("Eureka, MO 630253:30 p.m.": the list for
+    # search engines drops a description's line breaks) is the meeting's start, not time TBD. (The
+    # reading is shared, in any listing's text; of the recorded parses only BoardDocs' moved.)
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_boarddocs"),
-               parser_version="boarddocs-6", names_bodies=True),
+               parser_version="boarddocs-7", names_bodies=True),
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
     # meeting's documents too (a baseline: documents first read are no "agenda posted").
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=parser("civicweb.parse_meetings"),

@@ -138,9 +138,9 @@ def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str] | Mappin
 
 def final_agenda(status: str | None) -> bool:
     """An agenda status saying the agenda is final, however the client writes it ("Final", Oakland's
-    "FINAL", "Final-revised"), or revised after it was (Seattle's "Revised": a published agenda,
-    changed since; those meetings were held)."""
-    return (status or "").strip().lower().startswith(("final", "revised"))
+    "FINAL", "Final-revised"), or revised after it was (Seattle's "Revised", Laredo's "As Amended":
+    a published agenda, changed since; those meetings were held)."""
+    return (status or "").strip().lower().startswith(("final", "revised", "as amended"))
 
 
 def minutes_cancelled(status: str | None) -> str | None:
@@ -174,7 +174,9 @@ def normalize_event(event: dict[str, Any], items: list[AgendaItem] | None, *, zo
         minutes_posted=minutes_posted.isoformat() if minutes_posted and event.get("EventMinutesFile") else None,
         minutes_status=event.get("EventMinutesStatusName"),
         comment=_text(event.get("EventComment")),
-        livestream_url=web_url(event.get("EventVideoPath")),
+        # Clients that keep their video elsewhere give its address as `EventMedia` (Laredo's
+        # Swagit, New York's Viebit, Seattle Channel, YouTube); others give a media id there.
+        livestream_url=web_url(event.get("EventVideoPath")) or web_url(event.get("EventMedia")),
         url=web_url(event.get("EventInSiteURL")),
         items=items if items is not None else [],
         extra={"body_id": event.get("EventBodyId"), "media_id": event.get("EventMedia") or None},

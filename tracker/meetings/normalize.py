@@ -302,7 +302,10 @@ _US_DATE = re.compile(r"\b(\d{1,2})(?:/|[ \xa0]/[ \xa0])(\d{1,2})(?:/|[ \xa0]/[ 
 _SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  # Granicus "04-08-25 Regular..."
 # "6:30 P.M.", "9:30 a.m.", "6 PM", "12:00pm", "12 noon", "530pm" (the minutes run into the am/pm
 # with no colon: Liberal, KS's "City Commission Meeting 530pm"); not "14:75 pm" (checked below).
-_CLOCK = re.compile(r"(?<![\d:])(\d{1,2})(?:(?::|(?=\d\d[ap]\.?m\b))(\d\d))?\s*([ap])\.?\s*m\b\.?"
+# A clock starts after no digit, or right after an address's state and zip ("Eureka, MO 630253:30
+# p.m.": BoardDocs' list for search engines drops the line break between the two lines).
+_CLOCK = re.compile(r"(?:(?<![\d:])|(?<=\b(?-i:[A-Z]{2}) \d{5}))"
+                    r"(\d{1,2})(?:(?::|(?=\d\d[ap]\.?m\b))(\d\d))?\s*([ap])\.?\s*m\b\.?"
                     r"|\b(?:12(?::00)?\s*)?(noon)\b", re.I)
 _DIGIT = re.compile(r"\d")
 # "12:00 AM - 11:59 PM": a CMS's span for a whole day (a CivicPlus calendar's all-day event), no start time
