@@ -382,6 +382,8 @@ def test_a_sign_up_never_confirmed_is_forgotten_once_its_link_is_long_expired(
         unsubscribe = confirm(served, reader, "left@example.org").replace("/p/", "/u/")
         assert requests.post(served.base + unsubscribe, data=b"List-Unsubscribe=One-Click", timeout=10,
                              headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 200
+        assert served.visitor().sign_up("left@example.org", state="NY").status_code == 200  # never confirmed
+        wait_for(lambda: len(served.mails_to("left@example.org")) == 2)
         confirm(served, reader, "bo@example.org")
         with served.store.session() as session:
             bo = session.scalar(select(m.Person.id).where(m.Person.address == "bo@example.org"))
@@ -394,6 +396,9 @@ def test_a_sign_up_never_confirmed_is_forgotten_once_its_link_is_long_expired(
         everyone = sorted(["stranger@example.org", "ann@example.org", "left@example.org", "bo@example.org",
                            "busy@example.org"])
         # within the window and the grace (48 h + 7 days): kept
+        with served.store.session() as session:
+            assert session.scalar(select(m.Person.returning_choices).where(
+                m.Person.address == "left@example.org"))["state"] == "NY"
         monkeypatch.setenv("TRACKER_NOW", (clock.now() + timedelta(days=8)).isoformat())
         app.pages.mailer.send_due()
         assert addresses() == everyone
@@ -402,6 +407,7 @@ def test_a_sign_up_never_confirmed_is_forgotten_once_its_link_is_long_expired(
         wait_for(lambda: "stranger@example.org" not in addresses())
         assert addresses() == [a for a in everyone if a != "stranger@example.org"]
         with served.store.session() as session:
+            assert session.scalars(select(m.Person.returning_choices)).all() == [None] * 4  # left@'s gone too
             kept = set(session.scalars(select(m.Person.id)))
             assert set(session.scalars(select(m.PersonToken.person_id))) <= kept
             assert set(session.scalars(select(m.PersonMail.person_id))) <= kept

@@ -251,14 +251,18 @@ def forget_unconfirmed(session: Session, now: datetime, confirm_hours: float) ->
     left), last signed up (`updated_at`, which each sign-up sets) longer ago than the window and
     the grace, no mail to them still being tried, and no confirmation link issued late (a mail
     sent after retries) expired within the grace. The conditions are part of the DELETE, so a
-    sign-up committed meanwhile keeps its person. Returns how many were deleted."""
+    sign-up committed meanwhile keeps its person. An unsubscribed or bounced person's sign-up
+    never confirmed goes the same way: its choices (`returning_choices`, maybe a stranger's) are
+    dropped, the person kept. Returns how many people were deleted."""
     person, token, mail = m.Person.__table__, m.PersonToken.__table__, m.PersonMail.__table__
-    forget = and_(
-        person.c.status == "pending",
+    unconfirmed = and_(
         person.c.updated_at < now - timedelta(hours=confirm_hours) - UNCONFIRMED_GRACE,
         ~exists().where(mail.c.person_id == person.c.id, mail.c.status == "owed"),
         ~exists().where(token.c.person_id == person.c.id, token.c.purpose == "confirm",
                         or_(token.c.expires_at.is_(None), token.c.expires_at > now - UNCONFIRMED_GRACE)))
+    session.execute(update(person).where(person.c.status != "pending", person.c.returning_choices.is_not(None),
+                                         unconfirmed).values(returning_choices=None))
+    forget = and_(person.c.status == "pending", unconfirmed)
     ids = list(session.scalars(select(person.c.id).where(forget).order_by(person.c.id).limit(FORGET_BATCH)))
     if not ids:
         return 0
