@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -27,6 +26,7 @@ from twisted.python.failure import Failure
 from tracker import secrets
 from tracker.records import Validators
 from tracker.report import SourceReport
+from tracker.safetext import json_loads
 from tracker.safexml import html_instead
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class TrackerSpider(scrapy.Spider):
             self.fail(what, response.url, problem)
             return NOT_JSON
         try:
-            return json.loads(response.body)
+            return json_loads(response.body)
         except ValueError as exc:
             self.fail(what, response.url, f"not valid JSON: {exc}")
             return NOT_JSON

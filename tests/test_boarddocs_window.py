@@ -313,7 +313,8 @@ def test_an_agenda_item_link_is_kept_exactly_when_web_url_keeps_it() -> None:
     links: list[Any] = [link.decode() for path in RECORDINGS for link in re.findall(rb"<link>([^<]*)</link>", local(path))]
     links += [None, "", " http://x.org/a", "http://x.org/a b", "http://x.org/\x7f", "http://x.org/\u00e9", "HTTP://X.ORG/",
               "https://", "http:///a", "http://?a", "http://#a", "http://\\a", "https:/x.org", "ftp://x.org/", "http://x",
-              "https://x.org/a\tb", "http://x.org/\u2028", "mailto:a@x.org", "http://x.org/a\n"]
+              "https://x.org/a\tb", "http://x.org/\u2028", "mailto:a@x.org", "http://x.org/a\n",
+              "https://go.boarddocs.com@evil.example/a", "https://a.org/b@c", "https://a.org?b@c", "https://a\\@b.org/"]
     for char in [chr(code) for code in range(0x100)] + ["\u2028", "\u3000", "\ufeff", "\U0001f600"]:
         links += [f"http://{char}x.org/", f"https://{char}x.org/", f"https://{char}", f"http://x.org/a{char}b",
                   f"http{char}://x.org/", f"{char}http://x.org/", f"http://x.org/{char}"]

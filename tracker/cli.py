@@ -41,6 +41,7 @@ from tracker.config import (
 )
 from tracker.faults import describe_failure, disk_full
 from tracker.logs import setup_logging
+from tracker.safetext import terminal
 from tracker.words import change_words, local_time
 
 
@@ -65,8 +66,9 @@ class Context:
         return self._config
 
     def say(self, text: str) -> None:
+        """A line (or lines) on stdout: a source's words in it cannot drive the terminal."""
         if not self.quiet:
-            click.echo(secrets.mask(text))
+            click.echo(terminal(secrets.mask(text)))
 
 
 def invoked_as() -> str:
@@ -93,7 +95,7 @@ def error_line(text: str) -> None:
     in the log file."""
     text = secrets.mask(text)
     logs.record([text])
-    click.echo(logs.shorten(text) if logs.current().quiet else text, err=True)
+    click.echo(terminal(logs.shorten(text) if logs.current().quiet else text), err=True)
 
 
 def error_lines(lines: list[str], collapse: Callable[[list[str]], list[str]]) -> None:
@@ -102,7 +104,7 @@ def error_lines(lines: list[str], collapse: Callable[[list[str]], list[str]]) ->
     lines = [secrets.mask(line) for line in lines]
     logs.record(lines)
     for line in collapse(lines) if logs.current().quiet else lines:
-        click.echo(line, err=True)
+        click.echo(terminal(line), err=True)
 
 
 def open_store(config: Config, also_said: str | None = None) -> Any:
@@ -514,7 +516,7 @@ def status(ctx: Context, as_json: bool, check: bool, with_addresses: bool) -> No
             click.echo(secrets.mask(json.dumps({"ok": not found, "problems": found}, indent=2)))
         else:
             for line in check_lines(found, config):
-                click.echo(secrets.mask(line))
+                click.echo(terminal(secrets.mask(line)))
             if not found:
                 ctx.say("ok")
         sys.exit(1 if found else 0)
@@ -591,7 +593,7 @@ def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
         click.echo(secrets.mask(json.dumps(detect.as_json(result, zone), indent=2, ensure_ascii=False)))
     elif result.recognised is not None:
         text = detect.config_block(result, zone) if ctx.quiet else "\n".join(detect.report_lines(result, zone))
-        click.echo(secrets.mask(text.rstrip("\n")))
+        click.echo(terminal(secrets.mask(text.rstrip("\n"))))
     if result.problem:
         error_line(result.problem)
     sys.exit(0 if result.ok else 1)

@@ -12,7 +12,6 @@ No database, no network, no Scrapy: callers pass the bytes and the day.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import Any
 
 from tracker.bills.committees import committees_holding, thomas_id
 from tracker.records import Bill
-from tracker.safetext import web_url
+from tracker.safetext import json_loads, web_url
 
 # The congress-legislators files the `legislators` source stores (as reference snapshots), in the
 # order `load_directory` takes them; district offices are optional.
@@ -243,7 +242,7 @@ class CommitteeLeaders:
 def _load(data: bytes | str | list[Any] | dict[str, Any], what: str) -> Any:
     if isinstance(data, (bytes, str)):
         try:
-            return json.loads(data)
+            return json_loads(data)
         except ValueError as exc:
             raise ContactsError(f"{what}: not JSON ({' '.join(str(exc).split())})") from None
     return data

@@ -10,7 +10,6 @@ YAML is read with `yaml.safe_load` only: the files are public and untrusted.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ from typing import Any
 import yaml
 
 from tracker.records import StateBill
+from tracker.safetext import json_loads
 from tracker.states import committee_label, state_info, state_of
 
 MAX_FIELD = 300
@@ -281,7 +281,7 @@ class StateDirectory:
 def read_people_json(body: bytes | str, state: str) -> StateDirectory:
     """A state's legislators from the stored `/people` answers (`{"results": [...]}`)."""
     try:
-        data = json.loads(body)
+        data = json_loads(body)
     except (ValueError, UnicodeDecodeError):
         raise PeopleParseError(f"legislators of {state.upper()}: not JSON") from None
     rows = data.get("results") if isinstance(data, dict) else None

@@ -26,6 +26,7 @@ from typing import Any
 
 from tracker.changes import Change, ChangeLike, dedupe_key, lead_change
 from tracker.records import STATE_STAGES, StateAction, StateBill, StateSponsor, StateVote
+from tracker.safetext import json_loads
 
 MAX_TITLE = 1000
 MAX_TEXT = 2000
@@ -130,7 +131,7 @@ def read_bill(data: bytes | str | dict[str, Any]) -> StateBill:
     whatever includes it has. StateBillParseError says what is wrong, in one line."""
     if not isinstance(data, dict):
         try:
-            data = json.loads(data)
+            data = json_loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise StateBillParseError(f"not JSON: {str(exc)[:80]}") from None
     if not isinstance(data, dict):
@@ -582,7 +583,7 @@ def read_instant(text: str) -> datetime:
 
 def latest_updates(body: bytes | str | dict[str, Any]) -> dict[str, datetime]:
     """Each state's `latest_bill_update` from a `/jurisdictions` answer, by its two letters."""
-    data = json.loads(body) if not isinstance(body, dict) else body
+    data = json_loads(body) if not isinstance(body, dict) else body
     out = {}
     for row in data.get("results") or []:
         abbr = state_of(str(row.get("id") or ""))

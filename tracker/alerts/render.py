@@ -7,7 +7,6 @@ Pure reading: it reads the store's records and changes and writes nothing; sendi
 from __future__ import annotations
 
 import functools
-import html
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from tracker.queries import (
 )
 from tracker.records import AgendaItem, Bill, Meeting, Record, StateBill
 from tracker.reminders import ReminderNote, note_of, reminded, reminder_stands
-from tracker.safetext import one_line, web_url
+from tracker.safetext import markdown_text, one_line, web_url
 from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
 from tracker.words import (
     STAGE_WORDS,
@@ -161,9 +160,8 @@ def person_test_message(config: Config, person: str, links: MailLinks) -> Messag
 
 
 def _md(text: object) -> str:
-    """Scraped text inside Markdown: no raw HTML (apprise turns Markdown into HTML for email), no
-    emphasis or links smuggled in."""
-    return re.sub(r"([\\`*_\[\]])", r"\\\1", html.escape(str(text or ""), quote=False))
+    """Scraped text inside Markdown (`safetext.markdown_text`)."""
+    return markdown_text(text)
 
 
 def _clean(text: str) -> str:
@@ -285,7 +283,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
             context = _group_context(session, [_as_told(change, shown) for change in changes], config, shown)
             body = env.get_template("alerts/instant.txt.j2").render(**context)
             markdown = env.get_template("alerts/instant.md.j2").render(**context)
-            cached = Message(_clean(context["headline"]), _clean(body), context["change"].url, _clean(markdown))
+            cached = Message(_clean(context["headline"]), _clean(body), web_url(context["change"].url), _clean(markdown))
             cache.messages[(ids, tuple(shown))] = cached
         who = _who_to_contact(session, config, first.subscriber_id, ids, cache, person)
         text_who = "\n".join(["", "Who to contact:", *who, ""]) if who else ""

@@ -29,12 +29,21 @@ from tracker import secrets
 from tracker.alerts.lease import DeliveryRow
 from tracker.alerts.render import Message
 from tracker.config import Config, apprise_warnings
+from tracker.safetext import markdown_text, no_mentions
 from tracker.targets import Target, targets_of
+
+# Chat services apprise sends plain text to that render every message as Markdown anyway (a
+# source's "[Vote](https://…)" would be a link there): they get the Markdown body, escaped.
+_RENDER_PLAIN_TEXT = frozenset({"apprise.plugins.mattermost"})
+# Services whose Markdown apprise puts the title into although they have a title of their own
+# (Discord's message content); a service without one (title limit 0) gets it there too.
+_TITLE_IN_MARKDOWN = frozenset({"apprise.plugins.discord"})
 
 
 @functools.lru_cache(maxsize=1024)
-def _limits(url: str) -> tuple[int, int, bool]:
-    """The service's body and title length limits (0: none known), and whether it takes Markdown/HTML."""
+def _limits(url: str) -> tuple[int, int, bool, bool]:
+    """The service's body and title length limits (0: none known), whether it takes Markdown/HTML,
+    and whether the title is shown inside that Markdown."""
     try:
         plugin = apprise.Apprise.instantiate(url)
         formats = getattr(plugin, "notify_format", ())
@@ -43,10 +52,13 @@ def _limits(url: str) -> tuple[int, int, bool]:
         # Native HTML/Markdown (email), or chat services that render Markdown (Discord, Slack...);
         # generic json/xml/form webhooks get plain text, which machines read best.
         rich = bool(formats) and (formats[0] in rich_formats or (
-            apprise.NotifyFormat.MARKDOWN in formats and not type(plugin).__module__.startswith("apprise.plugins.custom_")))
-        return int(getattr(plugin, "body_maxlen", 0) or 0), int(getattr(plugin, "title_maxlen", 0) or 0), rich
+            apprise.NotifyFormat.MARKDOWN in formats and not type(plugin).__module__.startswith("apprise.plugins.custom_"))
+            or type(plugin).__module__ in _RENDER_PLAIN_TEXT)
+        title_maxlen = int(getattr(plugin, "title_maxlen", 0) or 0)
+        title_in_markdown = rich and (title_maxlen == 0 or type(plugin).__module__ in _TITLE_IN_MARKDOWN)
+        return int(getattr(plugin, "body_maxlen", 0) or 0), title_maxlen, rich, title_in_markdown
     except Exception:
-        return 0, 0, False
+        return 0, 0, False, False
 
 
 _senders = threading.local()
@@ -100,8 +112,11 @@ def lazy_ca_lookup(capath: str | None = None) -> bool:
 
 
 def fit(message: Message, target: Target, link: str | None) -> Message:
-    """Truncate to the service's limit with a pointer to the rest: a long digest never fails forever."""
-    limit, title_limit, rich = _limits(target.url)
+    """Truncate to the service's limit with a pointer to the rest: a long digest never fails forever.
+    A chat service is told a source's words as text (`_for_chat`)."""
+    limit, title_limit, rich, title_in_markdown = _limits(target.url)
+    if target.url.split("://", 1)[0].lower() not in ("mailto", "mailtos"):
+        message = _for_chat(message, title_in_markdown)
     title, body = message.title, message.body
     if rich and message.markdown:
         body = message.markdown
@@ -113,6 +128,17 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
     if rich and message.markdown:
         return Message(title, message.body, link, body)
     return Message(title, body)
+
+
+def _for_chat(message: Message, title_in_markdown: bool) -> Message:
+    """A message to anything but mail, where a source's words could act: no mention anywhere
+    (`no_mentions`: a meeting titled "@everyone" pings nobody), and where apprise puts the title
+    into the Markdown it sends (Discord's content, Mattermost's and Google Chat's text) the title is
+    escaped as the body's source text is, so it forges no link. A title shown as a title (a mail
+    service's subject, Slack's) is left as written."""
+    title = markdown_text(message.title, escape_html=False) if title_in_markdown else message.title
+    return Message(no_mentions(title), no_mentions(message.body), message.link,
+                   no_mentions(message.markdown) if message.markdown else None, message.withdrawn)
 
 
 KEY_HEADER = "X-Tracker-Delivery"

@@ -24,7 +24,6 @@ rows are still read (`Listing.problems`), as for every listing parser.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
@@ -49,7 +48,7 @@ from tracker.meetings.normalize import (
     utf8_of,
 )
 from tracker.records import Document, Listing, ListingContext, Meeting, MeetingStatus
-from tracker.safetext import one_line, printable, web_url
+from tracker.safetext import json_loads, one_line, printable, web_url
 from tracker.safexml import html_instead, parse_xml
 
 Row = TypeVar("Row")
@@ -113,7 +112,7 @@ def read_json(data: bytes, what: str) -> Any:
     if problem := html_instead(data, "JSON"):
         raise SourceParseError(problem)
     try:
-        return json.loads(data)
+        return json_loads(data)
     except ValueError as exc:
         raise SourceParseError(f"not a readable {what}: {exc}") from None
     except RecursionError:  # arrays or objects nested a thousand deep: no listing is
@@ -381,8 +380,10 @@ _HTML_ELEMENTS = frozenset({"html", "head", "body", "div", "section", "main", "a
 # A comment's text never holds "--", so each comment is matched one way, however many there are.
 _FIRST_ELEMENT = re.compile(rb"(?:<\?xml[^>]*\?>\s*)?(?:<!--(?:[^-]|-(?!-))*-->\s*)*<([A-Za-z][\w:.-]*)")
 # an agenda item link `web_url` keeps as it is: printable ASCII without a blank (`[!-~]`), a host
-# after a lower-case http(s) scheme (its first character no "/", "?", "#" or "\\")
-_PLAIN_LINK = re.compile(r"https?://[\x21\x22\x24-\x2e\x30-\x3e\x40-\x5b\x5d-\x7e][!-~]*")
+# after a lower-case http(s) scheme (its first character no "/", "?", "#" or "\\"), no "@" before
+# the path (user information: `safetext._misleading`)
+_PLAIN_LINK = re.compile(r"https?://[\x21\x22\x24-\x2e\x30-\x3e\x41-\x5b\x5d-\x7e][\x21\x22\x24-\x2e\x30-\x3e\x41-\x7e]*"
+                         r"(?:[/?#][!-~]*)?")
 _LARGEST_TEXT = 10_000_000  # libxml2's largest text node without `huge_tree`: a larger export is parsed whole
 
 
@@ -687,8 +688,9 @@ _FAST_ATTR = re.compile(r"""[ \t\n]+([^\s=/>"']+)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|
 # the meeting: when there is none, the head and the matches hold every `<` of the meeting, and
 # nothing was skipped but text between them (tails, which the tree reader never reads). (Counting
 # the meeting's `<` against the matches' told the same, for a pass over the text.)
-_PLAIN_LINK_TEXT = (r"https?://(?:[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x40-\x5b\x5d-\x7e]|&amp;)"
-                    r"[!-%'-;=-~]*(?:&amp;[!-%'-;=-~]*)*")
+_PLAIN_LINK_TEXT = (r"https?://(?:[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x41-\x5b\x5d-\x7e]|&amp;)"
+                    r"[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x41-\x7e]*(?:&amp;[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x41-\x7e]*)*"
+                    r"(?:[/?#][!-%'-;=-~]*(?:&amp;[!-%'-;=-~]*)*)?")
 _FAST_ITEM = re.compile(
     rf'<item id="([^"<&\t\n]*)" order="[0-9]*">{_W}<name>([^<]*)</name>{_W}'
     rf"<link>(?:({_PLAIN_LINK_TEXT})|([^<]*))</link>{_W}<actiontype>([^<]*)</actiontype>{_W}"
