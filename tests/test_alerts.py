@@ -77,7 +77,7 @@ def test_failing_receiver_is_retried_then_dead(team: tuple[Config, Store], mailb
         dead = session.scalars(select(m.Delivery).where(m.Delivery.status == "dead")).one()
         assert dead.tries == 3 and dead.subscriber_id == "core-team" and SECRET not in (dead.last_error or "")
     receiver.status = 200
-    assert retry_dead(store) == 1
+    assert retry_dead(store, config) == (1, 0)
     assert notify(store, config).sent == 1 and len(receiver.posts) == 1
 
 

@@ -166,3 +166,56 @@ def test_demo_runs_the_whole_job_on_recorded_sources(tmp_path: Path) -> None:
     index = (out / "site" / "index.html").read_text()
     assert "Committee on Public Safety" in index and "ShotSpotter" in index
     assert "BEGIN:VEVENT" in (out / "site" / "meetings.ics").read_text()
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    """PostgreSQL stopped (a refused port on loopback) or a SQLite file in a folder that does not
+    exist: every command says so in one `error:` line (the driver's words, no SQLAlchemy link or
+    hint lines, which cron would mail as more problems), exit 2, as docs/cli.md promises."""
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    urls = {"postgres": f"postgresql+psycopg://postgres:${{PGPASSWORD}}@127.0.0.1:{port}/tracker",
+            "sqlite": "sqlite:///no-such-folder/tracker.db"}
+    for kind, url in urls.items():
+        path = tmp_path / f"{kind}.toml"
+        path.write_text(MINIMAL.replace('"sqlite:///tracker.db"', f'"{url}"'))
+        for args in (["status"], ["--quiet", "run"], ["status", "--check"], ["db", "upgrade"]):
+            result = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), *args],
+                                    capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                                    env={**os.environ, "PGPASSWORD": "pg-secret-value"})
+            assert result.returncode == 2, (kind, args, result.stderr)
+            lines = result.stderr.splitlines()
+            assert len(lines) == 1, (kind, args, lines)
+            assert lines[0].startswith(f"error: {path}: storage.url: cannot open the database: ")
+            assert "sqlalche.me" not in lines[0] and "pg-secret-value" not in result.stderr
+            assert ("Connection refused" if kind == "postgres" else "unable to open database file") in lines[0]
+
+
+@pytest.mark.postgres
+def test_a_database_password_with_url_characters_is_taken_as_written(pg_url: str, tmp_path: Path) -> None:
+    """`url = "postgresql+psycopg://user:${PGPASSWORD}@host/db"` as docs/configuration.md writes it,
+    with a password a generator might give (`@`, `/`, `:`, `%`, `#`): the password is the variable's
+    value, never part of the host. (The server here trusts loopback, so reaching the right host and
+    database is what shows; the password sent is the URL's password, decoded, checked below.)"""
+    from sqlalchemy.engine import make_url
+
+    password = "p@ss/w:rd%41#1"
+    url = pg_url.replace("postgres@", "postgres:${PGPASSWORD}@", 1)
+    path = tmp_path / "tracker.toml"
+    path.write_text(MINIMAL.replace('"sqlite:///tracker.db"', f'"{url}"'))
+    result = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "status", "--check"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                            env={**os.environ, "PGPASSWORD": password})
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert password not in result.stdout
+    config = load_config(path, env={"PGPASSWORD": password})
+    assert make_url(config.database_url).password == password
+    assert make_url(config.database_url).host == "127.0.0.1"
+    checked = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "config", "check"],
+                             capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                             env={**os.environ, "PGPASSWORD": password})
+    assert checked.returncode == 0 and "postgres:***@127.0.0.1:5432/" in checked.stdout
+    assert "p%40ss" not in checked.stdout and password not in checked.stdout

@@ -317,3 +317,50 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     # Lines about the host's own units (no systemd as PID 1 in a container) are not about ours.
     ours = [line for line in (result.stdout + result.stderr).splitlines() if "tracker." in line]
     assert result.returncode == 0 and not ours, result.stdout + result.stderr
+
+
+def documented_cron_lines() -> list[str]:
+    """The cron lines README.md and docs/operations.md give for the tracker itself (fenced `cron`
+    blocks, and the README's inline one), each as the shell command after its five time fields."""
+    lines = re.findall(r"`(\S+ \S+ \S+ \S+ \S+ cd /srv/tracker [^`]*)`", (ROOT / "README.md").read_text())
+    for block in re.findall(r"```cron\n(.*?)```", (DOCS / "operations.md").read_text(), flags=re.DOTALL):
+        lines += [line.strip() for line in block.splitlines() if line.strip() and "=" not in line.split()[0]]
+    return [" ".join(line.split()[5:]) for line in lines if ".venv/bin/tracker" in line]
+
+
+def test_the_documented_cron_lines_run_as_written(tmp_path: Path, replay: Any) -> None:
+    """Cron runs a line with an empty environment: a config keeping its secrets in `${VAR}` (as
+    the docs ask) must get them from /etc/tracker/env in every documented line, else the line
+    fails every time with `environment variable ... is not set` (mailed by cron, or a monitor
+    raising its alarm). Each line runs here under /bin/sh with only PATH set, its paths moved under
+    tmp_path; with --quiet, a healthy tracker prints nothing and exits 0."""
+    from recorded import federal
+
+    replay.add("/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml", federal("BILLSTATUS-117s35.xml"))
+    srv, etc = tmp_path / "srv", tmp_path / "etc"
+    (srv / "config").mkdir(parents=True)
+    (srv / ".venv" / "bin").mkdir(parents=True)
+    etc.mkdir()
+    script = srv / ".venv" / "bin" / "tracker"
+    script.write_text(f'#!/bin/sh\nexec {sys.executable} -m tracker.cli "$@"\n')
+    script.chmod(0o755)
+    (etc / "env").write_text("SMTP_PASSWORD=pw-from-the-env-file\n")
+    (srv / "config" / "tracker.toml").write_text(f"""
+[crawl]
+delay_seconds = 0
+[sources.govinfo]
+base_url = "{replay.url}"
+[operator]
+notify = ["mailtos://alerts:${{SMTP_PASSWORD}}@mail.example.org?to=ops@example.org"]
+[[bills]]
+id = "police"
+name = "Police accountability"
+numbers = ["s35-117"]
+""")
+    lines = documented_cron_lines()
+    assert any(line.endswith("--quiet run") for line in lines) and any("status --check" in line for line in lines)
+    for line in lines:
+        command = line.replace("/srv/tracker", str(srv)).replace("/etc/tracker/env", str(etc / "env"))
+        result = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=300,
+                                env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+        assert (result.returncode, result.stdout + result.stderr) == (0, ""), line

@@ -312,6 +312,47 @@ def test_kill_9_of_a_crawl_leaves_no_process_and_the_next_crawl_marks_it_interru
     assert (check.returncode, check.stdout.strip()) == (0, "ok")
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_of_a_crawl_prints_no_traceback_and_leaves_no_process(tmp_path: Path, replay: ReplayServer) -> None:
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground process group: the crawl and its
+    ingest worker alike. Only the command answers it (one line); the worker, which exits by itself
+    when its parent goes, printed a KeyboardInterrupt traceback under --quiet."""
+    serve_bills(replay)
+    replay.set_fault(BILLS["hr2471-117"], Fault.delay(30))  # mid-flight for 30 s
+    config = write_config(tmp_path, replay.url)
+    crawl = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(config), "--quiet", "crawl"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    database = tmp_path / "tracker.db"
+    try:
+        deadline = time.monotonic() + 60
+        stored = 0
+        while stored == 0 and time.monotonic() < deadline:  # the fast bill is stored: the worker is up
+            time.sleep(0.2)
+            try:
+                with sqlite3.connect(database) as db:
+                    stored = db.execute("select count(*) from snapshots").fetchone()[0]
+            except sqlite3.Error:
+                pass
+        assert stored == 1
+        assert len(session_members(crawl.pid)) >= 2  # the crawl and its ingest worker
+        os.killpg(crawl.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        out, err = crawl.communicate(timeout=30)
+        stopped_at = time.monotonic()
+        while session_members(crawl.pid) and time.monotonic() - stopped_at < 10:
+            time.sleep(0.2)
+        assert session_members(crawl.pid) == []
+    finally:
+        for line in session_members(crawl.pid):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+    assert crawl.returncode != 0 and out == ""
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert len([line for line in err.splitlines() if line.strip()]) <= 1, err  # click's "Aborted!"
+
+    replay.set_fault(BILLS["hr2471-117"], None)
+    again = tracker(config, "--quiet", "crawl")
+    assert (again.returncode, again.stderr) == (0, "")
+
+
 def test_mark_interrupted_spares_live_crawls_and_other_hosts(db_url: str, frozen_now: Any) -> None:
     """Only runs whose process is gone from this host are marked, on SQLite and PostgreSQL."""
     from tracker.clock import now
@@ -391,3 +432,31 @@ def test_a_crash_under_quiet_is_one_line_and_the_traceback_is_in_the_log_file(tm
     assert line.startswith("tracker status: failed: OperationalError: ") and "no such table" in line, line
     detail = (tmp_path / "logs" / "tracker.log").read_text()
     assert "tracker status crashed" in detail and "Traceback" in detail
+
+
+def test_dead_deliveries_to_a_target_taken_out_of_the_config_are_closed_by_retry_dead(
+        tmp_path: Path, closed_port: int, frozen_now: Any) -> None:
+    """The operator's first week: a subscriber's URL was wrong, its deliveries died; the URL is
+    corrected. `status --check` names the dead deliveries and says `tracker notify --retry-dead`
+    queues them again; run as told, they died again at once ("no longer in the config") and
+    `status --check` failed for ever, with nothing left to run. Now --retry-dead closes them
+    unsent, saying so, and the check is clean."""
+    from alerting import core_team, fresh_store, walk_stages
+    from alerting import write_config as alerts_config
+
+    wrong = f"json://127.0.0.1:{closed_port}/hook"
+    path = alerts_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'tracker.db'}", alerts={"max_tries": 1},
+                         subscribers=[core_team(wrong)])
+    store = fresh_store(load_config(path, env={}))
+    assert walk_stages(store, load_config(path, env={}), bills=1) == 4
+    store.dispose()
+    assert tracker(path, "--quiet", "notify").returncode == 1
+    assert tracker(path, "status", "--check").returncode == 1  # the dead deliveries, named
+
+    path.write_text(path.read_text().replace(wrong, f"json://127.0.0.1:{closed_port}/hook-corrected"))
+    retried = tracker(path, "notify", "--retry-dead")
+    assert "closed unsent: subscriber or target no longer in the config" in retried.stdout, retried.stdout
+    check = tracker(path, "status", "--check")
+    assert (check.returncode, check.stdout.strip()) == (0, "ok"), check.stdout
+    status = json.loads(tracker(path, "status", "--json").stdout)
+    assert status["deliveries"]["dead"] == 0 and status["dead_deliveries"] == []

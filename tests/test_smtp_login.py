@@ -137,3 +137,25 @@ def test_notifier_processes_at_once_send_each_change_to_each_target_once(
         assert all(PASSWORD not in out + err and HOOK_SECRET not in out + err for out, err in outputs)
     finally:
         receiver.server.shutdown()
+
+
+@pytest.mark.parametrize("password", ["p@ss/w:rd#1?x", "p:ss%41-Zq"])
+def test_a_password_with_url_characters_logs_in_as_written(tmp_path: Path, sqlite_url: str, password: str) -> None:
+    """`mailto://tracker:${SMTP_PASSWORD}@host` as the docs write it, with a password a generator
+    might give: `@`, `/`, `#`, `?` made apprise refuse the URL (config check blamed the sender's
+    address), and `:` or `%41` sent another password (the text before the `:`; `A`)."""
+    box = Mailbox("tracker", password)
+    box.start()
+    try:
+        path = write_config(tmp_path, db_url=sqlite_url, subscribers=[core_team(
+            f"mailto://tracker:${{SMTP_PASSWORD}}@127.0.0.1:{box.port}?smtp=127.0.0.1"
+            "&from=tracker@example.org&to=team@example.org")])
+        result = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify", "--test",
+                                 "core-team"], capture_output=True, text=True, timeout=120,
+                                env=tracker_env(SMTP_PASSWORD=password))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert [(login, said, ok) for _, login, said, ok in box.logins] == [("tracker", password, True)]
+        assert len(box.messages) == 1
+        assert password not in result.stdout + result.stderr
+    finally:
+        box.stop()

@@ -119,7 +119,13 @@ def open_store(config: Config, also_said: str | None = None) -> Any:
         if disk_full(exc):
             click.echo(disk_full_line(click.get_current_context().info_name, exc), err=True)
             sys.exit(1)
-        fail_usage(f"{config.path}: storage.url: cannot open the database: {type(exc).__name__}: {exc}")
+        fail_usage(cannot_open(config, exc))
+
+
+def cannot_open(config: Config, exc: BaseException) -> str:
+    """One line for a database that cannot be opened: the driver's first line, without
+    SQLAlchemy's wrapping, its link or the driver's hint lines (cron would mail each as a problem)."""
+    return f"{config.path}: storage.url: cannot open the database: {describe_failure(exc)}"
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -273,7 +279,7 @@ def db_upgrade(ctx: Context) -> None:
     try:
         store = Store(config.database_url)
     except Exception as exc:
-        fail_usage(f"{config.path}: storage.url: cannot open the database: {exc}")
+        fail_usage(cannot_open(config, exc))
     ctx.say(f"database at revision {current_revision(store.engine)}")
 
 
@@ -398,7 +404,9 @@ def notify_cmd(ctx: Context, test_subscriber: str | None, retry_dead: bool) -> N
     if retry_dead:
         from tracker.outbox import retry_dead as requeue
 
-        ctx.say(f"notify: {requeue(store)} dead deliveries queued again")
+        queued, closed = requeue(store, config)
+        ctx.say(f"notify: {queued} dead deliveries queued again"
+                + (f"; {closed} closed unsent: subscriber or target no longer in the config" if closed else ""))
     sys.exit(0 if do_notify(ctx, config, store) else 1)
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -879,9 +879,11 @@ def _label(items: list[Any], index: int) -> str:
     return str(index)
 
 
-def _expand(value: Any, where: str, env: dict[str, str], problems: list[tuple[str, str]]) -> Any:
-    """Replace ${NAME} in every string; remember substituted values as secrets. A variable that is
-    not set is one problem (the text is left as written)."""
+def _expand(value: Any, where: str, env: dict[str, str], problems: list[tuple[str, str]],
+            encode: bool = False) -> Any:
+    """Replace ${NAME} in every string (percent-encoded with `encode`, for a URL's user or
+    password); remember substituted values as secrets. A variable that is not set is one problem
+    (the text is left as written)."""
     if isinstance(value, str):
         def sub(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -889,6 +891,9 @@ def _expand(value: Any, where: str, env: dict[str, str], problems: list[tuple[st
                 problems.append((where, f"environment variable {name} is not set"))
                 return match.group(0)
             secrets.register(env[name])
+            if encode:
+                secrets.register(quote(env[name], safe=""))
+                return quote(env[name], safe="")
             return env[name]
 
         return _VAR.sub(sub, value)
@@ -899,6 +904,21 @@ def _expand(value: Any, where: str, env: dict[str, str], problems: list[tuple[st
     return value
 
 
+def _expand_url(template: str, where: str, env: dict[str, str], problems: list[tuple[str, str]]) -> str:
+    """A URL expanded, a `${VAR}` in its user or password percent-encoded: a password is put in
+    the environment as it is, and one holding `@`, `/`, `:`, `%`, `?` or `#` would otherwise move
+    the URL's host, cut the password short or be decoded into another one."""
+    scheme = template.find("://")
+    if scheme < 0:
+        return str(_expand(template, where, env, problems))
+    ends = [i for i in (template.find(c, scheme + 3) for c in "/?#") if i >= 0]
+    userinfo = template.rfind("@", scheme + 3, min(ends, default=len(template)))
+    if userinfo < 0:
+        return str(_expand(template, where, env, problems))
+    return (_expand(template[:userinfo], where, env, problems, encode=True)
+            + _expand(template[userinfo:], where, env, problems))
+
+
 def _notify_urls(raw: Any, where: str, env: dict[str, str], problems: list[tuple[str, str]]) -> Any:
     if not isinstance(raw, list):
         return raw
@@ -907,7 +927,7 @@ def _notify_urls(raw: Any, where: str, env: dict[str, str], problems: list[tuple
         if not isinstance(template, str):
             out.append(template)
             continue
-        url = _expand(template, f"{where}[{i}]", env, problems)
+        url = _expand_url(template, f"{where}[{i}]", env, problems)
         # A password written literally in the file is still a secret for output purposes.
         for password in secrets.url_passwords(url):
             secrets.register(password)
@@ -987,6 +1007,9 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
                     else _expand(v, f"operator.{k}", env, unset))
                 for k, v in value.items()
             }
+        elif key == "storage" and isinstance(value, dict) and isinstance(value.get("url"), str):
+            expanded[key] = {k: (_expand_url(v, "storage.url", env, unset) if k == "url"
+                                 else _expand(v, f"storage.{k}", env, unset)) for k, v in value.items()}
         else:
             expanded[key] = _expand(value, key, env, unset)
 

@@ -233,14 +233,33 @@ def close_bundles(store: Store, config: Config) -> int:
     return owed
 
 
-def retry_dead(store: Store) -> int:
-    """Put dead deliveries back in the queue, with their tries reset."""
+GONE = "not sent: subscriber or target no longer in the config"
+
+
+def live_targets(config: Config) -> set[tuple[str, str]]:
+    """(subscriber id, target hash) of every target the config names, the operator's included."""
+    live = {(sub.id, t.hash) for sub in config.subscribers for t in targets_of(sub.notify)}
+    return live | {(OPERATOR, t.hash) for t in targets_of(config.operator.notify)}
+
+
+def retry_dead(store: Store, config: Config) -> tuple[int, int]:
+    """Put dead deliveries back in the queue, with their tries reset: (queued, closed). One whose
+    config subscriber or target is no longer in the config is closed unsent (`dropped`) instead:
+    queued again it could only die again, and `status --check` would report it for ever."""
+    live = live_targets(config)
     with store.session() as session:
+        dead = session.execute(select(m.Delivery.id, m.Delivery.subscriber_id, m.Delivery.target_hash)
+                               .where(m.Delivery.status == "dead")).all()
+        gone = [row.id for row in dead if not row.subscriber_id.startswith(PREFIX)
+                and (row.subscriber_id, row.target_hash) not in live]
+        if gone:
+            session.execute(update(m.Delivery).where(m.Delivery.id.in_(gone))
+                            .values(status="dropped", last_error=GONE, lease_owner=None, lease_until=None))
         result = session.execute(
             update(m.Delivery).where(m.Delivery.status == "dead")
             .values(status="pending", tries=0, next_attempt_at=clock.now(), lease_owner=None, lease_until=None)
         )
-        return int(result.rowcount or 0)
+        return int(result.rowcount or 0), len(gone)
 
 
 def delivery_counts(session: Session) -> dict[str, int]:
@@ -258,7 +277,8 @@ def closed_counts(session: Session) -> dict[str, int]:
     it was due) and `bounced` (their mail server refused it for good)."""
     counts = {"dropped": 0, "bounced": 0}
     rows = session.execute(select(m.Delivery.status, func.count())
-                           .where(m.Delivery.status.in_(list(counts))).group_by(m.Delivery.status))
+                           .where(m.Delivery.status.in_(list(counts)), m.Delivery.subscriber_id.startswith(PREFIX))
+                           .group_by(m.Delivery.status))
     for status, n in rows:
         counts[status] = n
     return counts

@@ -15,6 +15,10 @@ fallback. Linux's PR_SET_PDEATHSIG is not used: it fires when the *thread* that 
 ends, and children are spawned from whichever thread needs one first.
 
 Children are spawned, never forked: `tracker run` has Scrapy's reactor thread running.
+
+A child is started with SIGINT blocked (a signal mask survives fork and exec), as CPython starts
+its resource tracker: Ctrl-C in a terminal signals the whole process group, and only the command
+should answer it, in one line; the children end with it, through their pipes.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -56,7 +62,14 @@ class Child:
         self._results, results_out = context.Pipe(duplex=False)
         self.process = context.Process(target=_serve, name=name, daemon=True,
                                        args=(calls_in, results_out, os.getpid(), initializer, initargs))
-        self.process.start()
+        # Only this thread's mask changes, and only while the child is started. The resource
+        # tracker is started first: starting it unblocks SIGINT in this thread when it is done.
+        resource_tracker.ensure_running()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         calls_in.close()  # only the child holds these ends now: its death is our EOF, ours is its
         results_out.close()
         self._lock = threading.Lock()
