@@ -222,6 +222,44 @@ def test_an_unsubscribe_that_commits_while_a_confirm_waits_is_not_undone(tmp_pat
         assert served.status_of(VICTIM) == "unsubscribed"
 
 
+def test_an_old_link_s_unsubscribe_waiting_on_a_re_confirm_is_refused(tmp_path: Path, pg_url: str,
+                                                                      mailbox: Mailbox) -> None:
+    """An unsubscribed address confirmed again (maybe by its new holder) voids the old links: an
+    old link's one-click unsubscribe that read the link before that confirm committed, and waited
+    for the person meanwhile, must not unsubscribe the person the confirm made active."""
+    config = start(tmp_path, pg_url, mailbox, resend_minutes=0)
+    dbname = pg_url.rsplit("/", 1)[1]
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        before = served.visitor()
+        before.sign_up(VICTIM)
+        unsubscribe = confirm(served, before, VICTIM).replace("/p/", "/u/")
+        one_click = {"data": b"List-Unsubscribe=One-Click",
+                     "headers": {"Content-Type": "application/x-www-form-urlencoded"}, "timeout": 15}
+        assert requests.post(served.base + unsubscribe, **one_click).status_code == 200
+        after = served.visitor()
+        after.sign_up(VICTIM)
+        wait_for(lambda: len(served.mails_to(VICTIM)) == 2)
+        link = served.link_in(VICTIM, "c")
+        after.get(link)
+        answers: dict[str, int] = {}
+        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}") as holder:
+            holder.execute("SELECT id FROM people FOR UPDATE")
+            join = threading.Thread(target=lambda: answers.update(join=after.post(link, {"csrf": after.csrf})
+                                                                  .status_code))
+            join.start()
+            wait_for(lambda: _lock_waiters(dbname) == 1)
+            leave = threading.Thread(target=lambda: answers.update(
+                leave=requests.post(served.base + unsubscribe, **one_click).status_code))
+            leave.start()
+            wait_for(lambda: _lock_waiters(dbname) == 2)
+            holder.rollback()
+        join.join(15)
+        leave.join(15)
+        assert answers == {"join": 200, "leave": 404}
+        assert served.status_of(VICTIM) == "active"
+
+
 def test_a_proxy_on_the_ipv6_loopback_names_the_client(tmp_path: Path, sqlite_url: str, mailbox: Mailbox) -> None:
     """Served on [::1] (`[serve] host = "::1"`), the proxy on this machine connects from ::1: its
     `X-Forwarded-For` must count, or every visitor is one client and one abuser's few sign-ups

@@ -78,11 +78,15 @@ _RETURNING = update(_people).where(_people.c.id == bindparam("pid")).values(
     returning_choices=bindparam("choices"), updated_at=bindparam("now"))
 _TOKEN = select(_tokens.c.person_id, _tokens.c.purpose, _tokens.c.expires_at).where(
     _tokens.c.token_hash == bindparam("hash"))
-# One statement finds the link's person and unsubscribes them (the first time's date kept): a
-# round trip less than looking the link up first.
-_UNSUBSCRIBE = update(_people).where(_people.c.id == select(_tokens.c.person_id).where(
+_MANAGE_LINK = select(_tokens.c.person_id).where(
     _tokens.c.token_hash == bindparam("hash"), _tokens.c.purpose == "manage",
-    or_(_tokens.c.expires_at.is_(None), _tokens.c.expires_at > bindparam("now"))).scalar_subquery()).values(
+    or_(_tokens.c.expires_at.is_(None), _tokens.c.expires_at > bindparam("now"))).scalar_subquery()
+# An unsubscribe holds the link's person first, as a confirm does: a confirm that revoked the link
+# meanwhile (the address confirmed again, maybe by a new holder) has committed before the link is
+# read again, by the next statement (PostgreSQL re-reads a row it waited for, not a subquery).
+_LOCK_LINKED = select(_people.c.id).where(_people.c.id == _MANAGE_LINK).with_for_update(key_share=True)
+# The link's person unsubscribed (the first time's date kept).
+_UNSUBSCRIBE = update(_people).where(_people.c.id == _MANAGE_LINK).values(
     status="unsubscribed",
     unsubscribed_at=case((_people.c.status == "unsubscribed", _people.c.unsubscribed_at), else_=bindparam("now")),
     updated_at=case((_people.c.status == "unsubscribed", _people.c.updated_at), else_=bindparam("now")),
@@ -198,9 +202,12 @@ def unsubscribe(session: Session, token: str, now: datetime) -> bool:
     if not token or len(token) > 128:
         return False
     db = session.connection()
-    person = db.execute(_UNSUBSCRIBE, {"hash": token_hash(token), "now": now}).scalar()
-    if person is None:
+    link = {"hash": token_hash(token), "now": now}
+    if db.execute(_LOCK_LINKED, link).scalar() is None:
         return False
+    person = db.execute(_UNSUBSCRIBE, link).scalar()
+    if person is None:
+        return False  # the link was revoked while this waited
     db.execute(_DROP_MAILS, {"pid": person})
     db.execute(_REVOKE_CONFIRM, {"pid": person})
     return True
