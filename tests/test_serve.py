@@ -489,6 +489,8 @@ def test_tracker_serve_runs_until_sigterm_and_says_a_taken_port_in_one_line(tmp_
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
+    assert out.splitlines()[0] == (f"serve: answering at http://127.0.0.1:{config.serve.port}/ (public at "
+                                   f"{config.serve.public_url}); Ctrl-C or SIGTERM stops it")  # where, once
     assert "ann@" not in out + err
 
 

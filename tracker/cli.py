@@ -623,7 +623,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     open_store(config).dispose()  # one clear line for a database that cannot be opened, migrated first
     from tracker.web import serve as run_server
 
-    problem = run_server(config, host, port)
+    problem = run_server(config, host, port, said=ctx.say)
     if problem:
         error_line(problem)
     sys.exit(1 if problem else 0)

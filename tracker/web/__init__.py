@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
@@ -25,13 +26,20 @@ class _Server(uvicorn.Server):
     """A stop by SIGTERM or SIGINT is how `tracker serve` ends: after the graceful shutdown it exits
     0 (uvicorn would raise the signal again and die by it)."""
 
+    on_started: Callable[[], None] | None = None
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
+
 
 def server(config: Config, host: str | None = None, port: int | None = None, *,
-           separate_mailer: bool = True) -> uvicorn.Server:
+           separate_mailer: bool = True) -> _Server:
     """The uvicorn server for `config`: its own access line (tokens masked) instead of uvicorn's,
     `X-Forwarded-For` believed only from a proxy on this host (127.0.0.1 or ::1), no Server header;
     mail sent from a process of its own (tests may keep it in a thread: `separate_mailer=False`)."""
@@ -42,9 +50,10 @@ def server(config: Config, host: str | None = None, port: int | None = None, *,
         lifespan="on", timeout_graceful_shutdown=10))
 
 
-def serve(config: Config, host: str | None = None, port: int | None = None) -> str | None:
+def serve(config: Config, host: str | None = None, port: int | None = None, *,
+          said: Callable[[str], None] | None = None) -> str | None:
     """Run until stopped (SIGINT/SIGTERM). None on a clean stop, else the one line saying why it
-    could not start (the address cannot be bound)."""
+    could not start (the address cannot be bound). Once it answers, `said` is told where."""
     logging.getLogger("tracker.web").setLevel(logging.INFO)
     host, port = host or config.serve.host, port or config.serve.port
     try:  # uvicorn says a taken port only in its own log: say it here in one line
@@ -55,6 +64,10 @@ def serve(config: Config, host: str | None = None, port: int | None = None) -> s
     except OSError as exc:
         return f"serve: cannot listen on {host}:{port}: {exc.strerror or exc}"
     run = server(config, host, port)
+    if said is not None:
+        where = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+        public = f" (public at {config.serve.public_url})" if config.serve.public_url else ""
+        run.on_started = lambda: said(f"serve: answering at {where}{public}; Ctrl-C or SIGTERM stops it")
     with contextlib.suppress(SystemExit):  # uvicorn exits when its startup fails
         run.run()
     return None if run.started else f"serve: cannot listen on {host}:{port}"
