@@ -109,6 +109,27 @@ def test_a_storage_url_whose_driver_is_missing_says_which(tmp_path: Path) -> Non
     assert PASSWORD not in output
 
 
+def test_postgresql_without_its_driver_names_the_extra_that_installs_it(tmp_path: Path) -> None:
+    """A plain `pip install .` has no PostgreSQL driver (it is the `postgres` extra): the line says
+    which command installs it. (The driver is hidden from this process by a module that cannot be
+    imported, first on its path.)"""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "psycopg.py").write_text('raise ImportError("No module named \'psycopg\'")\n')
+    path = tmp_path / "tracker.toml"
+    path.write_text(GOOD.replace("sqlite:///tracker.db", "postgresql+psycopg://tracker@db.example.org/tracker"))
+    env = {**os.environ, "SMTP_PASSWORD": PASSWORD, "TRACKER_NOW": NOW, "PYTHONPATH": str(hidden)}
+    env.pop("TRACKER_CONFIG", None)
+    result = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "config", "check"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path}: storage.url: the postgresql driver 'psycopg' is not installed (No module named "
+        "'psycopg'); install tracker's postgres extra (pip install '.[postgres]' in its source folder), or name "
+        "an installed driver in the URL "
+        "('postgresql+DRIVER://...')"]
+
+
 def test_storage_urls_of_unknown_databases_are_refused(tmp_path: Path) -> None:
     code, path, lines, _ = check(tmp_path, GOOD.replace("sqlite:///tracker.db", "nosuchdb://host/x"))
     assert code == 2

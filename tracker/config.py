@@ -108,7 +108,9 @@ def storage_problem(url: str) -> str | None:
     try:
         dialect.import_dbapi()
     except ImportError as exc:
-        return (f"the {dialect.name} driver {dialect.driver!r} is not installed ({exc}); install it, or name "
+        extra = ("install tracker's postgres extra (pip install '.[postgres]' in its source folder)"
+                 if dialect.driver == "psycopg" else "install it")
+        return (f"the {dialect.name} driver {dialect.driver!r} is not installed ({exc}); {extra}, or name "
                 f"an installed driver in the URL ('{dialect.name}+DRIVER://...')")
     return None
 
