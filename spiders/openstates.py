@@ -27,6 +27,7 @@ their offices are read at most weekly for the states where subscribers gave thei
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -86,6 +87,9 @@ class Query:
     keys: list[str] = field(default_factory=list)  # bills read
     complete: bool = False
     broken: bool = False  # a bill it returned could not be read: its mark stays
+    # a page not oldest update first (the API ignored `sort`): `updated_since` from its last bill
+    # would skip older ones, so pages go by number and a stopped read moves no mark
+    unordered: bool = False
 
 
 def plan_queries(watches: list[StateBillWatch]) -> list[Query]:
@@ -247,11 +251,21 @@ class OpenStatesSpider(TrackerSpider):
 
     def _next(self) -> Iterator[Any]:
         """The next request, one at a time; when there is none (or the run stopped), the bills read."""
-        if not self.stopped and self.queue and self._budget_left():
+        while not self.stopped and self.queue and self._budget_left():
             query = self.queue[0]
             params = bills_query(query.state, since=query.since, session=query.session, keyword=query.keyword,
                                  identifiers=query.identifiers, page=query.page)
-            yield self._request("/bills", params, self.parse_bills, f"bills ({self._describe(query)})", query=query)
+            what = f"bills ({self._describe(query)})"
+            length, limit = len(f"{self.base}/bills?{urlencode(params)}"), self.settings.getint("URLLENGTH_LIMIT")
+            if limit and length > limit:
+                # Scrapy drops such a request with a line at INFO: the next one is asked only from
+                # its answer, so the run would end there, storing nothing, and say it went well
+                self.fail(what[:200], None, f"its request would be {length} characters long, over the "
+                          f"{limit} a URL may have: shorten the keyword")
+                query.broken = True
+                self.queue.pop(0)
+                continue
+            yield self._request("/bills", params, self.parse_bills, what, query=query)
             return
         yield from self._flush()
         if not self.stopped and self.people_due and self._budget_left():
@@ -347,13 +361,22 @@ class OpenStatesSpider(TrackerSpider):
         self.learned.turns[query.id] = self.started.astimezone(UTC).isoformat()  # it had its turn
         query.answers += 1
         results = data.get("results") if isinstance(data.get("results"), list) else []
+        known = set(query.keys)
         for row in results:
             self._read(row, query)
+        if not _ascending(results):
+            query.unordered = True
         pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
         max_page = pagination.get("max_page") if isinstance(pagination.get("max_page"), int) else query.page
         if not results and query.answers == 1:
             self.not_modified()
-        if query.page < max_page:
+        if query.page < max_page and set(query.keys) <= known and not _from_its_second(results, query):
+            # more pages said to follow, yet none of this one's bills is new (an empty page, the
+            # last bill again): an API whose `max_page` lies would take the day's whole budget
+            self.queue.pop(0)
+            self.warn(what, None, f"page {query.page} of {max_page} brought no bill not read already: stopped "
+                      "reading it this run; the next run goes on from the last bill read")
+        elif query.page < max_page:
             self._next_page(query, results[-1] if results else None)
         else:
             query.complete = True
@@ -373,7 +396,7 @@ class OpenStatesSpider(TrackerSpider):
             after = read_instant(last["updated_at"]).replace(microsecond=0)
         except (TypeError, KeyError, ValueError):
             after = None
-        if after is not None and (query.since is None or after > query.since.replace(microsecond=0)):
+        if after is not None and not query.unordered and (query.since is None or after > query.since.replace(microsecond=0)):
             query.since, query.page = after, 1
         else:
             query.page += 1
@@ -432,9 +455,15 @@ class OpenStatesSpider(TrackerSpider):
                 self.people_due.pop(0)
                 yield from self._next()
             return
-        self.people.setdefault(state, []).extend(r for r in data.get("results") or [] if isinstance(r, dict))
+        read = self.people.setdefault(state, [])
+        known = {_person(r) for r in read}
+        rows = data.get("results") if isinstance(data.get("results"), list) else []
+        fresh = [r for r in rows if isinstance(r, dict) and _person(r) not in known]
+        read.extend(fresh)
         pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
-        if page < int(pagination.get("max_page") or 1):
+        max_page = pagination.get("max_page") if isinstance(pagination.get("max_page"), int) else page
+        # a page with no one new ends them: an API whose `max_page` lies would take the day's budget
+        if page < max_page and fresh:
             if self._budget_left():
                 yield self._people_request(state, page + 1)
             return
@@ -476,7 +505,7 @@ class OpenStatesSpider(TrackerSpider):
             watches = query.keyword_watches if query.keyword is not None else None
             if query.complete and query.latest is not None:
                 self.learned.reads[query.id] = ReadMark(query.latest.isoformat(), True, self.parser_version, watches)
-            elif query.newest:
+            elif query.newest and not query.unordered:
                 self.learned.reads[query.id] = ReadMark(read_instant(query.newest).isoformat(),
                                                         bool(before and before.done), self.parser_version, watches)
         planned = self.planned
@@ -487,6 +516,38 @@ class OpenStatesSpider(TrackerSpider):
         self.learned.turns.forget([read_id for read_id in self.cursor.turns if read_id not in planned])
         for state in {k.split(":")[-1] for k in self.report.seen if k.startswith("reference:openstates:people:")}:
             self.learned.people[state] = self.started.isoformat()
+
+
+def _ascending(rows: list[Any]) -> bool:
+    """Whether a page's bills are oldest update first, as `sort=updated_asc` asks (one whose
+    `updated_at` cannot be read breaks the order: nothing can be said of it)."""
+    instants = []
+    for row in rows:
+        try:
+            instants.append(read_instant(row["updated_at"]))
+        except (TypeError, KeyError, ValueError, AttributeError):
+            if isinstance(row, dict):
+                return False
+    return all(a <= b for a, b in itertools.pairwise(instants))
+
+
+def _from_its_second(rows: list[Any], query: Query) -> bool:
+    """Whether this is the first page asked from the second the last one ended in, every bill of it
+    updated in that second: a bulk update's bills, read already, repeated by no lie (the next page
+    is asked by number: `_next_page`). Only a first page can be so: the mark moves on at every page
+    whose last bill is later, so at most a page of bills of that second was read before."""
+    if query.page != 1 or query.since is None or not rows:
+        return False
+    second = query.since.replace(microsecond=0)
+    try:
+        return all(read_instant(row["updated_at"]).replace(microsecond=0) == second for row in rows)
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return False
+
+
+def _person(row: dict[str, Any]) -> str:
+    """A legislator as told apart from the others of an answer: their id (or, lacking one, all of them)."""
+    return str(row.get("id") or json.dumps(row, sort_keys=True))
 
 
 def _detail(body: bytes) -> str:

@@ -129,13 +129,24 @@ def _short_hash(*parts: object) -> str:
 def read_bill(data: bytes | str | dict[str, Any]) -> StateBill:
     """The typed record of one Open States v3 bill (a `/bills` result or a bill detail), read with
     whatever includes it has. StateBillParseError says what is wrong, in one line."""
-    if not isinstance(data, dict):
+    if isinstance(data, bytes | str):
         try:
             data = json_loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise StateBillParseError(f"not JSON: {str(exc)[:80]}") from None
     if not isinstance(data, dict):
         raise StateBillParseError("not an Open States bill (not a JSON object)")
+    try:
+        return _read_bill(data)
+    except StateBillParseError:
+        raise
+    except (TypeError, AttributeError, ValueError) as exc:  # a field of a type the API never sends
+        raise StateBillParseError(f"Open States bill {str(data.get('id') or '?')[:60]} has a field of the wrong "
+                                  f"type ({type(exc).__name__}: {str(exc)[:80]})") from None
+
+
+def _read_bill(data: dict[str, Any]) -> StateBill:
+    """`read_bill` of a JSON object; a field of an unexpected type raises TypeError or the like."""
     jurisdiction = data.get("jurisdiction") if isinstance(data.get("jurisdiction"), dict) else {}
     state = state_of(str(jurisdiction.get("id") or ""))
     session, identifier = _clean(data.get("session"), 100), _clean(data.get("identifier"), 100)
@@ -585,7 +596,10 @@ def latest_updates(body: bytes | str | dict[str, Any]) -> dict[str, datetime]:
     """Each state's `latest_bill_update` from a `/jurisdictions` answer, by its two letters."""
     data = json_loads(body) if not isinstance(body, dict) else body
     out = {}
-    for row in data.get("results") or []:
+    rows = data.get("results") if isinstance(data.get("results"), list) else []
+    for row in rows:
+        if not isinstance(row, dict):  # not a jurisdiction: the others are still read
+            continue
         abbr = state_of(str(row.get("id") or ""))
         if abbr and row.get("latest_bill_update"):
             try:
