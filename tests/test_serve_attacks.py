@@ -24,6 +24,7 @@ import logging
 import socket
 import threading
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -151,6 +152,23 @@ def _lock_waiters(dbname: str) -> int:
                             (dbname,)).fetchone()[0]
 
 
+def _one_after_another_on_the_person(dbname: str, first: Callable[[], int], second: Callable[[], int]) -> list[int]:
+    """The answers of two requests that reach the person's row in this order while another
+    transaction holds it, and go on once it lets go (PostgreSQL)."""
+    answers: list[int] = [0, 0]
+    threads = [threading.Thread(target=lambda n=n, ask=ask: answers.__setitem__(n, ask()))
+               for n, ask in enumerate((first, second))]
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}") as holder:
+        holder.execute("SELECT id FROM people FOR UPDATE")
+        for waiting, thread in enumerate(threads, 1):
+            thread.start()
+            wait_for(lambda waiting=waiting: _lock_waiters(dbname) == waiting)
+        holder.rollback()
+    for thread in threads:
+        thread.join(15)
+    return answers
+
+
 def test_one_confirmation_link_posted_many_times_at_once_confirms_once(tmp_path: Path, pg_url: str,
                                                                        mailbox: Mailbox) -> None:
     """A double click, or a link shared and opened at once: the link is used once. Each use that
@@ -204,21 +222,10 @@ def test_an_unsubscribe_that_commits_while_a_confirm_waits_is_not_undone(tmp_pat
         wait_for(lambda: len(served.mails_to(VICTIM)) == 2)
         link = served.link_in(VICTIM, "c")
         reader.get(link)
-        answers: dict[str, int] = {}
-        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}") as holder:
-            holder.execute("SELECT id FROM people FOR UPDATE")
-            leave = threading.Thread(target=lambda: answers.update(
-                leave=requests.post(served.base + unsubscribe, **one_click).status_code))
-            leave.start()
-            wait_for(lambda: _lock_waiters(dbname) == 1)
-            join = threading.Thread(target=lambda: answers.update(join=reader.post(link, {"csrf": reader.csrf})
-                                                                  .status_code))
-            join.start()
-            wait_for(lambda: _lock_waiters(dbname) == 2)
-            holder.rollback()
-        leave.join(15)
-        join.join(15)
-        assert answers == {"leave": 200, "join": 404}
+        leave, join = _one_after_another_on_the_person(
+            dbname, lambda: requests.post(served.base + unsubscribe, **one_click).status_code,
+            lambda: reader.post(link, {"csrf": reader.csrf}).status_code)
+        assert (leave, join) == (200, 404)
         assert served.status_of(VICTIM) == "unsubscribed"
 
 
@@ -242,21 +249,10 @@ def test_an_old_link_s_unsubscribe_waiting_on_a_re_confirm_is_refused(tmp_path: 
         wait_for(lambda: len(served.mails_to(VICTIM)) == 2)
         link = served.link_in(VICTIM, "c")
         after.get(link)
-        answers: dict[str, int] = {}
-        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}") as holder:
-            holder.execute("SELECT id FROM people FOR UPDATE")
-            join = threading.Thread(target=lambda: answers.update(join=after.post(link, {"csrf": after.csrf})
-                                                                  .status_code))
-            join.start()
-            wait_for(lambda: _lock_waiters(dbname) == 1)
-            leave = threading.Thread(target=lambda: answers.update(
-                leave=requests.post(served.base + unsubscribe, **one_click).status_code))
-            leave.start()
-            wait_for(lambda: _lock_waiters(dbname) == 2)
-            holder.rollback()
-        join.join(15)
-        leave.join(15)
-        assert answers == {"join": 200, "leave": 404}
+        join, leave = _one_after_another_on_the_person(
+            dbname, lambda: after.post(link, {"csrf": after.csrf}).status_code,
+            lambda: requests.post(served.base + unsubscribe, **one_click).status_code)
+        assert (join, leave) == (200, 404)
         assert served.status_of(VICTIM) == "active"
 
 
