@@ -52,7 +52,18 @@ KEEP_MATTER_DAYS = 365
 MATTER_REFRESH = timedelta(days=1)
 ROSTER_REFRESH = timedelta(days=1)  # who sits on a body changes rarely
 MATTER_REFRESH_PER_RUN = 10
+# A listing of more pages is a fault (an API making up events, or ignoring the filter): it ends
+# there, incomplete, with a warning. A real window's listing is a page or two.
+MAX_LISTING_PAGES = 50
 MAX_BODY_IDS_IN_FILTER = 10  # longer `or` chains hit URL length limits: filter client-side instead
+
+
+def _body_id(value: Any) -> int | None:
+    """A body's numeric id as the API gives it, or None when it is not one (its roster is not asked)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _literal(moment: datetime) -> str:
@@ -89,6 +100,7 @@ class LegistarSpider(TrackerSpider):
         self._date_old_fingerprints()
         self._forget_quiet_matters()
         self.listed: set[Any] = set()
+        self.pages = 0  # pages of the events listing read
         self.returned: set[str] = set()  # every event id the listing gave, of a body followed or not
         self.sent: set[str] = set()  # the meetings handed to the store (`closed`)
         self.matters_asked: set[str] = set()
@@ -184,16 +196,30 @@ class LegistarSpider(TrackerSpider):
         events = self._json(response, "events listing", list)
         if events is None:
             return
-        if len(events) >= PAGE_SIZE:
+        fresh = {str(e.get("EventId")) for e in events if isinstance(e, dict)} - self.returned - {"None"}
+        if len(events) >= PAGE_SIZE and skip and not fresh:
+            # A full page of events all read already: the API ignores `$skip` (or repeats itself).
+            # Asking on would ask for ever; what was read is stored, the listing is not complete.
+            self.warn("events listing", response.url, f"a full page at $skip={skip} brought no event not read "
+                      "already (the API ignores $skip?); the listing ends here, incomplete")
+            return
+        self.pages += 1
+        if len(events) >= PAGE_SIZE and self.pages >= MAX_LISTING_PAGES:
+            self.warn("events listing", response.url, f"still full after {self.pages} pages; the listing ends "
+                      "here, incomplete")
+        elif len(events) >= PAGE_SIZE:
             yield self._events_page(skip + len(events))
-        else:
+        if len(events) < PAGE_SIZE:
             # The whole listing arrived: meetings it no longer shows may be noted missing, and the
             # next run may ask only for what moved since now.
             self.report.complete_listing = True
             self.learned.since = self.started.isoformat()
             self.learned.followed = self.bodies_followed  # the new choice's meetings are all read
         window = self.report.listing_window or ("", "")
-        for event in events:
+        for n, event in enumerate(events):
+            if not isinstance(event, dict) or isinstance(event.get("EventId"), list | dict):
+                self.fail("events listing", response.url, f"row {skip + n + 1} is not an event with an id")
+                continue
             event_id = event.get("EventId")
             if event_id is None or event_id in self.listed:
                 continue
@@ -207,8 +233,9 @@ class LegistarSpider(TrackerSpider):
             in_window = window[0] <= str(event.get("EventDate") or "")[:10] <= window[1]
             if known is None and not in_window:
                 continue  # an old meeting modified upstream that we never followed: not news
-            if in_window and event.get("EventBodyId") is not None:
-                self.bodies[int(event["EventBodyId"])] = str(event.get("EventBodyName") or "")
+            body_id = _body_id(event.get("EventBodyId"))
+            if in_window and body_id is not None:
+                self.bodies[body_id] = str(event.get("EventBodyName") or "")
             fingerprint = event_fingerprint(event, self._keywords(event), self.parser_version)
             if known is not None and known.fingerprint == fingerprint:
                 yield from self._meeting(event, None, fingerprint)
@@ -288,6 +315,7 @@ class LegistarSpider(TrackerSpider):
         rows = self._json(response, f"members of body {body_id}", list)
         if rows is None:
             return
+        rows = [row for row in rows if isinstance(row, dict)]  # a `null` row names no one
         yield from self._next_person(body_id, name, rows, person_ids(rows), {})
 
     def _next_person(self, body_id: int, name: str, rows: list[dict[str, Any]], pending: list[int],
@@ -316,7 +344,12 @@ class LegistarSpider(TrackerSpider):
         if rows is None:
             yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
             return
-        items = normalize_items(rows, self._keywords(event))
+        try:
+            items = normalize_items(rows, self._keywords(event))
+        except (ValueError, TypeError, AttributeError) as exc:  # a field of the wrong type
+            self.fail(f"items of meeting {event['EventId']}", response.url, f"unreadable: {exc!r}")
+            yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
+            return
         yield from self._meeting(event, items, fingerprint)
         for item in items_for(items, self.watch.id):  # this watch follows the matters on its own matches
             matter_id = str(item["matter_id"]) if item["matter_id"] is not None else None
@@ -344,7 +377,7 @@ class LegistarSpider(TrackerSpider):
         key = meeting_key(self.client, event["EventId"])
         try:
             meeting = normalize_event(event, items, zone=self.zone)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a field of the wrong type
             self.fail(f"meeting {event['EventId']}", event.get("EventInSiteURL"), f"unreadable: {exc}")
             return
         if fingerprint is not None:
@@ -381,7 +414,12 @@ class LegistarSpider(TrackerSpider):
         rows = self._json(response, f"history of matter {matter_id}", list)
         if rows is None:
             return
-        matter = normalize_matter(fields, rows, client=self.client)
+        try:
+            matter = normalize_matter(fields, rows, client=self.client)
+        except (ValueError, TypeError, AttributeError) as exc:  # a field of the wrong type
+            self.fail(f"history of matter {matter_id}", response.url, f"unreadable: {exc!r}")
+            self._matter_failed(matter_id, gone=False)  # followed all the same: asked again
+            return
         key = matter_key(self.client, matter_id)
         before = self.cursor.matters.get(matter_id)
         changed = before.changed if before is not None and before.status == matter.status else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
@@ -94,6 +95,18 @@ def _text(value: Any) -> str | None:
     return cleaned or None
 
 
+def _order(sequence: Any) -> float:
+    """A sequence number to sort by when numbers and text are mixed: a number as given, one given
+    as text read as one, else 0."""
+    if isinstance(sequence, int | float) and not isinstance(sequence, bool):
+        return sequence
+    try:
+        number = float(str(sequence).strip())
+    except ValueError:
+        return 0
+    return number if math.isfinite(number) else 0
+
+
 def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str] | Mapping[str, Sequence[str]]) -> list[AgendaItem]:
     """Agenda (and minutes-only) items, in agenda order, each with the keywords it matches in its
     title, matter name or attachment names. `keywords` by the id of each watch holding the meeting:
@@ -103,6 +116,8 @@ def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str] | Mappin
     every = sorted({k for words in by_watch.values() for k in words}) if by_watch is not None else keywords
     items: list[AgendaItem] = []
     for row in rows:
+        if not isinstance(row, dict):  # a `null` row is no item
+            continue
         attachments = [
             {"name": _text(a.get("MatterAttachmentName")), "url": web_url(a.get("MatterAttachmentHyperlink"))}
             for a in row.get("EventItemMatterAttachments") or []
@@ -132,7 +147,11 @@ def normalize_items(rows: list[dict[str, Any]], keywords: Sequence[str] | Mappin
         if by_watch is not None:  # every holding watch, matched or not ([]): who holds the meeting
             item["watches"] = {watch: [k for k in words if k in found] for watch, words in sorted(by_watch.items())}
         items.append(item)
-    items.sort(key=lambda i: (i["sequence"] is None, i["sequence"] or 0, i["minutes_sequence"] or 0, i["key"]))
+    try:  # as ever, so a meeting read before is stored as it was
+        items.sort(key=lambda i: (i["sequence"] is None, i["sequence"] or 0, i["minutes_sequence"] or 0, i["key"]))
+    except TypeError:  # a number and text side by side
+        items.sort(key=lambda i: (i["sequence"] is None, _order(i["sequence"]), _order(i["minutes_sequence"]),
+                                  i["key"]))
     return items
 
 
@@ -201,6 +220,8 @@ def normalize_matter(fields: dict[str, Any], histories: list[dict[str, Any]], *,
     history row with a new id; the action, its date and its body make the identity)."""
     actions: dict[tuple[Any, ...], MatterAction] = {}
     for row in histories:
+        if not isinstance(row, dict):  # a `null` row is no action
+            continue
         when = api_datetime(row.get("MatterHistoryActionDate"))
         action: MatterAction = {
             "date": when.date().isoformat() if when else None,
