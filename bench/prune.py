@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import insert, text
 
 from tracker import models as m
-from tracker.config import load_config
+from tracker.config import Config, load_config
 from tracker.health import problems
 from tracker.runs import prune_runs
 from tracker.store import Store
@@ -96,9 +96,9 @@ def measure(url: str, work: Path, sources: int, days: int) -> None:
     store.dispose()
 
 
-def _health(store: Store, config: object) -> None:
+def _health(store: Store, config: Config) -> None:
     with store.session() as session:
-        source_health(session, config)  # type: ignore[arg-type]
+        source_health(session, config)
 
 
 def main() -> None:

@@ -196,7 +196,8 @@ class LegistarSpider(TrackerSpider):
         events = self._json(response, "events listing", list)
         if events is None:
             return
-        fresh = {str(e.get("EventId")) for e in events if isinstance(e, dict)} - self.returned - {"None"}
+        fresh = {str(e["EventId"]) for e in events if isinstance(e, dict) and e.get("EventId") is not None} \
+            - self.returned
         if len(events) >= PAGE_SIZE and skip and not fresh:
             # A full page of events all read already: the API ignores `$skip` (or repeats itself).
             # Asking on would ask for ever; what was read is stored, the listing is not complete.

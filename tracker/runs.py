@@ -14,7 +14,7 @@ import socket
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -141,10 +141,16 @@ def prune_runs(store: Store, source_ids: list[str], before: datetime, keep_newes
     return deleted
 
 
+def _counted_runs(source_id: str) -> Select[tuple[int]]:
+    """The ids of the runs a source's health counts: finished, and not interrupted (a killed
+    process says nothing about the source)."""
+    return select(m.Run.id).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
+                                  m.Run.state.is_distinct_from(INTERRUPTED))
+
+
 def _prune_source(session: Session, source_id: str, before: datetime, keep_newest: int, limit: int) -> int:
     """Delete up to `limit` of one source's runs that `prune_runs` lets go, oldest first."""
-    runs = select(m.Run.id).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
-                                  m.Run.state.is_distinct_from(INTERRUPTED)).order_by(m.Run.id.desc())
+    runs = _counted_runs(source_id).order_by(m.Run.id.desc())
     newest = session.scalar(runs.offset(max(keep_newest, 1) - 1).limit(1))
     if newest is None:
         return 0  # no more runs than those always kept
@@ -205,8 +211,7 @@ def consecutive_failures(session: Session, source_id: str) -> int:
     """Failed runs in a row, newest first; an interrupted run (its process was killed) says
     nothing about the source and is skipped. Counted by the index since the last good run, so a
     source failing for weeks costs no more than one that failed once."""
-    counted = select(m.Run.id).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
-                                     m.Run.state.is_distinct_from(INTERRUPTED))
+    counted = _counted_runs(source_id)
     last_ok = session.scalar(counted.where(m.Run.ok.is_(True)).order_by(m.Run.id.desc()).limit(1))
     if last_ok is not None:
         counted = counted.where(m.Run.id > last_ok)

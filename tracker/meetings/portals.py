@@ -393,8 +393,9 @@ def parse_boarddocs(data: bytes, ctx: ListingContext) -> Listing:
     An export that is not well-formed (Akron's archive entries close a `</category>` they never
     opened) is read meeting by meeting (`_meeting_elements`), each `<meeting>` parsed on its own with
     recovery (such end tags dropped first, `_unopened_ends_dropped`); one that still cannot be read
-    is its own problem line. An export holds years of meetings: those that cannot be in the window are not even parsed (`_boarddocs_window`),
-    and those of the usual shape are read from the bytes, not from a tree (`_boarddocs_fast`)."""
+    is its own problem line. An export holds years of meetings: those that cannot be in the window
+    are not even parsed (`_boarddocs_window`), and those of the usual shape are read from the bytes,
+    not from a tree (`_boarddocs_fast`)."""
     data = utf8_of(data)
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"[", b"{")):
@@ -688,9 +689,13 @@ _FAST_ATTR = re.compile(r"""[ \t\n]+([^\s=/>"']+)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|
 # the meeting: when there is none, the head and the matches hold every `<` of the meeting, and
 # nothing was skipped but text between them (tails, which the tree reader never reads). (Counting
 # the meeting's `<` against the matches' told the same, for a pass over the text.)
-_PLAIN_LINK_TEXT = (r"https?://(?:[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x41-\x5b\x5d-\x7e]|&amp;)"
-                    r"[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x41-\x7e]*(?:&amp;[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x41-\x7e]*)*"
-                    r"(?:[/?#][!-%'-;=-~]*(?:&amp;[!-%'-;=-~]*)*)?")
+# As written in XML text (no "&" but "&amp;", no "<"): a character of the host part (no "/", "?",
+# "#" ending it, no "@" of user information), and of the rest.
+_LINK_HOST_TEXT = r"[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x41-\x7e]"
+_LINK_REST_TEXT = r"[!-%'-;=-~]"
+_PLAIN_LINK_TEXT = (rf"https?://(?:[\x21\x22\x24\x25\x27-\x2e\x30-\x3b\x3d\x3e\x41-\x5b\x5d-\x7e]|&amp;)"
+                    rf"{_LINK_HOST_TEXT}*(?:&amp;{_LINK_HOST_TEXT}*)*"
+                    rf"(?:[/?#]{_LINK_REST_TEXT}*(?:&amp;{_LINK_REST_TEXT}*)*)?")
 _FAST_ITEM = re.compile(
     rf'<item id="([^"<&\t\n]*)" order="[0-9]*">{_W}<name>([^<]*)</name>{_W}'
     rf"<link>(?:({_PLAIN_LINK_TEXT})|([^<]*))</link>{_W}<actiontype>([^<]*)</actiontype>{_W}"
