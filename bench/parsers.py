@@ -23,11 +23,17 @@ old code (`--code` a checkout of it) and the new, then compare:
     python bench/parsers.py --code /path/to/old/checkout --hashes old.json
     python bench/parsers.py --hashes new.json
     python bench/parsers.py --compare old.json new.json
+
+`--compare` also prints, by platform, the fields that moved ("rows" where the meetings read are
+not the same ones): a change that moves stored records bumps its kind's `parser_version`, and those
+fields are what the new version reads otherwise (`reads_anew` in tracker/sources.py), so its first
+read still tells every other change as news.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -35,6 +41,7 @@ import re
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -194,6 +201,7 @@ if civicweb is not None:
     PARSERS["civicweb"] = civicweb.parse_meetings
 if iqm2 is not None:
     PARSERS["iqm2"] = iqm2.parse_calendar
+READ_ROWS = "rows"  # the meetings read (their ids): tracker/sources.py's word in `reads_anew`
 DAYS = [datetime(2016 + m // 12, m % 12 + 1, 1, 12, tzinfo=UTC) for m in range(0, 12 * 11 + 1, 2)]
 
 
@@ -216,18 +224,38 @@ def recordings() -> dict[str, tuple[str, bytes]]:
     return found
 
 
-def outcome(parse: Callable[..., Any], data: bytes, ctx: Any) -> str:
-    """The sha256 of a parse's canonical JSON: its meetings and problem lines, or its error."""
+def by_field(meeting: Any) -> dict[str, Any]:
+    """The meeting's stored fields, a source's own ones together as `extra` (as `reads_anew` names them)."""
+    dumped = meeting.dump()
+    own = {f.name for f in dataclasses.fields(meeting)}
+    return {name: value for name, value in dumped.items() if name in own} | {
+        "extra": {name: value for name, value in dumped.items() if name not in own}}
+
+
+def outcome(parse: Callable[..., Any], data: bytes, ctx: Any) -> dict[str, Any]:
+    """The sha256 of a parse's canonical JSON (its meetings and problem lines, or its error), and a
+    short hash of each field across its meetings, of the meetings' ids ("rows") and of the problem
+    lines: the fields a parser change moved are what its new version reads otherwise
+    (`SourceKind.reads_anew`)."""
     try:
         listing = parse(data, ctx)
+        meetings = sorted(([m.source_ref, by_field(m)] for m in listing.meetings), key=lambda pair: pair[0])
         said: Any = {"meetings": [m.dump() for m in listing.meetings], "problems": listing.problems}
     except Exception as exc:  # an error is an outcome too: it must stay the same error
-        said = {"error": f"{type(exc).__name__}: {exc}"}
-    return hashlib.sha256(json.dumps(said, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        said, meetings = {"error": f"{type(exc).__name__}: {exc}"}, []
+
+    def short(value: Any) -> str:
+        return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+    names = sorted({name for _, dumped in meetings for name in dumped})
+    fields = {name: short([[ref, dumped.get(name)] for ref, dumped in meetings]) for name in names}
+    fields |= {READ_ROWS: short([ref for ref, _ in meetings]), "problems": short(said.get("problems", said.get("error")))}
+    whole = hashlib.sha256(json.dumps(said, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return {"hash": whole, "fields": fields}
 
 
-def hashes() -> dict[str, str]:
-    out: dict[str, str] = {}
+def hashes() -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name, (platform, data) in recordings().items():
         url = "https://go.boarddocs.com/oh/x/Board.nsf/XML-ActiveMeetings" if platform == "boarddocs" \
             else "https://example.gov/meetings"
@@ -237,19 +265,38 @@ def hashes() -> dict[str, str]:
         windows += [(day.date().isoformat(), day - timedelta(days=30), day + timedelta(days=120)) for day in DAYS]
         for label, start, end in windows:
             ctx = ListingContext(**base, window_start=start, window_end=end)  # type: ignore[arg-type]
-            out[f"{name}@{label}"] = outcome(PARSERS[platform], data, ctx)
+            out[f"{name}@{label}"] = {"platform": platform, **outcome(PARSERS[platform], data, ctx)}
     return out
 
 
 def compare(old_path: Path, new_path: Path) -> int:
+    """Every parse that moved, and by platform the fields that moved: where the meetings read are
+    the same ("rows" did not move), each field moved; else "rows" (the fields of such parses are
+    not told apart: a meeting more moves them all)."""
     old, new = json.loads(old_path.read_text()), json.loads(new_path.read_text())
-    moved = sorted(k for k in old.keys() & new.keys() if old[k] != new[k])
+
+    def whole(value: Any) -> Any:
+        return value["hash"] if isinstance(value, dict) else value  # (a file of an older bench: hashes only)
+
+    moved = sorted(k for k in old.keys() & new.keys() if whole(old[k]) != whole(new[k]))
     only = sorted(old.keys() ^ new.keys())
     for key in moved[:40]:
         print(f"moved: {key}")
     for key in only[:40]:
         print(f"only in {'old' if key in old else 'new'}: {key}")
     print(f"{len(old.keys() & new.keys())} parses compared, {len(moved)} moved, {len(only)} in one only")
+    by_platform: dict[str, Counter[str]] = {}
+    for key in moved:
+        if not (isinstance(old[key], dict) and isinstance(new[key], dict)):
+            continue
+        was, now = old[key]["fields"], new[key]["fields"]
+        count = by_platform.setdefault(new[key]["platform"], Counter())
+        if was.get(READ_ROWS) != now.get(READ_ROWS):
+            count[READ_ROWS] += 1
+        else:
+            count.update(name for name in was.keys() | now.keys() if was.get(name) != now.get(name))
+    for platform, count in sorted(by_platform.items()):
+        print(f"fields moved ({platform}): " + ", ".join(f"{name} x{n}" for name, n in sorted(count.items())))
     return 1 if moved or only else 0
 
 

@@ -20,7 +20,7 @@ from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor, Section, keywords_fingerprint
 from tracker.meetings.normalize import SourceParseError, match_keywords, titled_body
 from tracker.records import Item, Listing, ListingContext, Meeting
-from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
+from tracker.sources import FUTURE_DAYS, PAST_DAYS, ROWS, SOURCES, upgrade_reads_anew
 
 # How far beyond the window a held meeting that a whole listing no longer shows in it is looked for
 # (`moved_out`): a meeting put off by months, or moved back into the past.
@@ -59,6 +59,9 @@ class ListingSpider(TrackerSpider):
         # (a cursor written before they were kept) read the listing whole once.
         stored = ListingCursor.load(cursor)
         self.new_parser = stored.parser != self.kind.parser_version
+        # a new parser reading meetings the one before could not (or not saying): those are no news
+        anew = upgrade_reads_anew(self.kind.reads_anew, stored.parser, self.kind.parser_version)
+        self.new_rows = self.new_parser and (anew is None or ROWS in anew)
         self.bodies_before = stored.bodies or []
         self.keywords = keywords_fingerprint(watch.keywords)
         # Meetings the last run could not store: read whole again (after a whole read the old
@@ -282,11 +285,11 @@ class ListingSpider(TrackerSpider):
 
     def is_news(self, meeting: Meeting) -> bool:
         """Whether a meeting first seen now is news: not when a new parser version reads the listing
-        (rows an older one could not read, a layout it did not know), nor when the watch did not
-        follow its body before this run (a body followed from now on)."""
+        that may read rows an older one could not (a layout it did not know), nor when the watch did
+        not follow its body before this run (a body followed from now on)."""
         if meeting.source_ref in self.unsaved_before:
             return self.unsaved_before[meeting.source_ref] == "news"
-        return not self.new_parser and self.of_bodies(meeting, self.bodies_before)
+        return not self.new_rows and self.of_bodies(meeting, self.bodies_before)
 
     def of_bodies(self, meeting: Meeting, names: list[str]) -> bool:
         """Whether the meeting is of one of these bodies (none: of every body): one of the names is

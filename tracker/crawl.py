@@ -24,6 +24,7 @@ from tracker.planning import SourceJob, plan_sources
 from tracker.records import Item, Meeting, Page
 from tracker.report import SourceReport
 from tracker.runs import finish_runs, load_cursors, prune_runs, start_runs
+from tracker.sources import SOURCES
 from tracker.store import Store, ensure_watches, load_validators
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ class IngestPipeline:
         if not isinstance(item, Item):
             return item
         what = item.key.replace(":", " ", 1) if item.kind == "bill" else f"{item.kind} {item.key}"
+        if (kind := SOURCES.get(item.source_id.split(":", 1)[0])) is not None:
+            item.reads_anew = kind.reads_anew
         try:
             outcome = await asyncio.wrap_future(ingestworker.submit(item))
         except Exception as exc:  # the worker died or the store failed: lost for this run only, loudly

@@ -54,6 +54,9 @@ class Item:
     # Version label of the parser that made `content`, stored on the snapshot: a new version's
     # first snapshot of an entity is a baseline, never news.
     parser_version: str = "1"
+    # Its source kind's record of what each parser version reads otherwise (`SourceKind.reads_anew`),
+    # set as the crawl hands it to the store: an upgrade read tells what else changed as news.
+    reads_anew: tuple[tuple[str, frozenset[str]], ...] = ()
     # Source kind whose `read_raw` turns `raw` into `content` in the ingest worker (None: already set).
     parse_with: str | None = None
     # Content fields this crawl did not fetch (a Legistar event's items when the event is unchanged):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
@@ -99,8 +99,16 @@ class SourceKind:
     listing: ListingParser | None = None  # reads one listing response (listing sources)
     read_raw: RawReader | None = None  # reads a raw response in the ingest worker
     # Stored on every snapshot: a new version's first snapshot of an entity is a baseline, so what
-    # appears only because a parser changed is never news.
+    # appears only because a parser changed is never news, unless `reads_anew` says what it changed.
     parser_version: str = "1"
+    # The versions since what each reads otherwise was recorded, oldest first, each with what it reads
+    # otherwise than the one before it (`upgrade_reads_anew`): the record fields whose values it may
+    # change, and "rows" when it reads meetings the one before could not (a layout it did not know).
+    # An upgrade read then tells every other field's change as news, so a cancellation that came
+    # while the tracker was down for its upgrade is not swallowed into the baseline. The first
+    # entry's own fields are never asked; the last entry is `parser_version`. Fill it from the A/B
+    # check's moved fields (`python bench/parsers.py --compare`).
+    reads_anew: tuple[tuple[str, frozenset[str]], ...] = ()
     # Its rows name their own body (an IQM2 row's board, a CivicClerk category), so a watch's
     # `bodies` are matched against it even where it is the watch's own name; else only a body
     # other than the watch's name (the one given to rows that name none) is.
@@ -212,6 +220,21 @@ def no_news(old: Any, new: Any, key: str) -> list[Change]:
 DIFFERS: dict[str, Differ] = {"bill": for_every_watch(diff_bill), "meeting": diff_meeting,
                               "matter": for_every_watch(diff_matter), "reference": for_every_watch(no_news),
                               "body": for_every_watch(no_news), "statebill": for_every_watch(diff_state_bill)}
+
+
+ROWS = "rows"  # in `reads_anew`: meetings the version before could not read are read
+
+
+def upgrade_reads_anew(versions: Sequence[tuple[str, frozenset[str]]], old: str | None,
+                       new: str) -> frozenset[str] | None:
+    """What a snapshot by parser version `new` may read otherwise than one by `old`: the fields its
+    kind's record of `versions` (`SourceKind.reads_anew`) names for each version after `old`, up to
+    `new`; None when that is not recorded (an older version, one not listed): the upgrade read is
+    then a baseline."""
+    names = [version for version, _ in versions]
+    if new not in names or old not in names or names.index(old) >= names.index(new):
+        return None
+    return frozenset().union(*(fields for _, fields in versions[names.index(old) + 1:names.index(new) + 1]))
 
 
 def source_kind(source_id: str) -> SourceKind:

@@ -12,7 +12,7 @@ import logging
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ from tracker import clock, secrets
 from tracker import models as m
 from tracker.changes import TOGGLES, Audience, Change, dedupe_key, told_to
 from tracker.records import Item, Record, Validators, canonical_json, load_record, text_hash
-from tracker.sources import DIFFERS, PAST_DAYS, Differ, for_every_watch
+from tracker.sources import DIFFERS, PAST_DAYS, Differ, for_every_watch, upgrade_reads_anew
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -239,6 +239,8 @@ def ingest(
             if rejoined or _is_baseline(session, item, current):
                 result.baseline = True
             else:
+                if current is not None and previous is not None and current.parser != item.parser_version:
+                    previous = _as_read_anew(previous, item, current.parser)
                 result.changes = _record_changes(session, item, previous,
                                                  for_every_watch(differ) if differ else DIFFERS[item.kind],
                                                  run_id=run_id, on_change=on_change, now=now, joined=joined)
@@ -311,12 +313,23 @@ def _snapshot(session: Session, item: Item, text: str, digest: str, raw: bytes |
 
 def _is_baseline(session: Session, item: Item, current: m.Snapshot | None) -> bool:
     """No news from this snapshot: the entity's first (unless a watch with a baseline discovered
-    it), or the first made by a new parser version."""
+    it), or the first made by a new parser version that does not say what it reads otherwise."""
     if current is not None:
-        return current.parser != item.parser_version
+        return current.parser != item.parser_version and \
+            upgrade_reads_anew(item.reads_anew, current.parser, item.parser_version) is None
     if not item.discovered:
         return True
     return not any((watch := session.get(m.Watch, w)) and watch.baseline_at for w in item.watch_ids)
+
+
+def _as_read_anew(previous: Record, item: Item, parser: str | None) -> Record:
+    """The stored state with the fields the new parser version reads otherwise (`reads_anew`; a
+    source's own fields are all `extra`) as it reads them now: what they show differently is the
+    upgrade, no news; every other field's change is news (a cancellation that came while the
+    tracker was down for its upgrade)."""
+    assert item.content is not None
+    anew = (upgrade_reads_anew(item.reads_anew, parser, item.parser_version) or frozenset()) & {f.name for f in fields(previous)}
+    return replace(previous, **{name: getattr(item.content, name) for name in anew})
 
 
 def _record_changes(session: Session, item: Item, previous: Record | None, differ: Differ, *,
