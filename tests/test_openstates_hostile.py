@@ -83,6 +83,33 @@ def test_a_null_result_and_a_bill_with_a_number_for_its_actions_are_two_lines_th
     assert stored(store, config) == EVERY - {"statebill:ny:2021-2022:a99903"}
 
 
+def test_a_string_where_a_list_belongs_is_the_bill_s_one_line_not_its_characters(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An action's `classification` sent as "passage", a bill's `subject` as "Civil rights": each
+    bill is one error line, the other 23 stored. (Each string was read as its characters: seven
+    kinds of action naming none the stages know, so a passage went unseen, and subjects "C", "i",
+    "v"...; stored without a word.)"""
+    api, base = serve_openstates(replay, keys={KEY}, per_minute=1000)
+
+    def spoil(pairs: list[tuple[str, str]], status: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        for row in body.get("results", []):
+            if row["identifier"] == "A 99903" and row.get("actions"):
+                row["actions"][0]["classification"] = "passage"
+            if row["identifier"] == "A 99904":
+                row["subject"] = "Civil rights"
+        return status, body
+
+    front(replay, api, spoil)
+    new_york_bills(api, 1, "")
+    monkeypatch.setenv("TRACKER_NOW", "2021-03-05T12:00:00Z")
+    config = state_config(tmp_path, base, [QI_NY])
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert len(report.errors) == 2, report.errors
+    assert all("not a list" in e for e in report.errors), report.errors
+    assert stored(store, config) == EVERY - {"statebill:ny:2021-2022:a99903", "statebill:ny:2021-2022:a99904"}
+
+
 def test_an_api_that_ignores_sort_loses_no_bill(tmp_path: Path, replay: ReplayServer,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The API answers newest first whatever `sort` says (its default, `updated_desc`): going on from

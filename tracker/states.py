@@ -154,11 +154,11 @@ def _read_bill(data: dict[str, Any]) -> StateBill:
         raise StateBillParseError(f"Open States bill {str(data.get('id') or '?')[:60]} lacks its state, session "
                                   "or identifier")
     info = state_info(state)
-    actions = _actions(data.get("actions") or [], info)
+    actions = _actions(_list(data, "actions"), info)
     stage, committee = derive_stage(actions, info)
     latest = actions[-1] if actions else None
     origin = data.get("from_organization") if isinstance(data.get("from_organization"), dict) else {}
-    abstracts = [a for a in data.get("abstracts") or [] if isinstance(a, dict)]
+    abstracts = [a for a in _list(data, "abstracts") if isinstance(a, dict)]
     return StateBill(
         state=state, session=session, identifier=identifier,
         title=_clean(data.get("title"), MAX_TITLE) or identifier,
@@ -166,17 +166,29 @@ def _read_bill(data: dict[str, Any]) -> StateBill:
         chamber=origin.get("classification") if isinstance(origin.get("classification"), str) else None,
         url=_clean(data.get("openstates_url"), 500) or None,
         openstates_id=_clean(data.get("id"), 100) or None,
-        classification=sorted({_clean(c, 100) for c in data.get("classification") or [] if _clean(c, 100)}),
-        subjects=sorted({_clean(s, 200) for s in data.get("subject") or [] if _clean(s, 200)}),
+        classification=sorted({_clean(c, 100) for c in _list(data, "classification") if _clean(c, 100)}),
+        subjects=sorted({_clean(s, 200) for s in _list(data, "subject") if _clean(s, 200)}),
         abstract=(_clean(abstracts[0].get("abstract")) or None) if abstracts else None,
         introduced=(_clean(data.get("first_action_date"), 40)[:10] or None)
         if data.get("first_action_date") else (actions[0]["date"] if actions else None),
-        sponsors=_sponsors(data.get("sponsorships") or []),
+        sponsors=_sponsors(_list(data, "sponsorships")),
         actions=actions,
-        votes=_votes(data.get("votes") or [], info),
+        votes=_votes(_list(data, "votes"), info),
         committee=committee,
         latest_action={"date": latest["date"], "text": latest["text"]} if latest else None,
     )
+
+
+def _list(row: dict[str, Any], key: str) -> list[Any]:
+    """`row[key]`, a list (none: empty). Anything else is a field of the wrong type (TypeError: the
+    bill's one line); a string would be read as its characters ("passage" as seven kinds of action
+    naming none the stages know, the bill's passage unseen)."""
+    value = row.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"{key!r} is {type(value).__name__}, not a list")
+    return value
 
 
 def _actions(rows: list[Any], info: StateInfo) -> list[StateAction]:
@@ -193,11 +205,11 @@ def _actions(rows: list[Any], info: StateInfo) -> list[StateAction]:
         seen[identity] = seen.get(identity, 0) + 1
         if seen[identity] > 1:  # the same words twice on one day: both kept, told apart by count
             identity = f"{identity}-{seen[identity]}"
-        committees = sorted({_clean(e.get("name"), 200) for e in row.get("related_entities") or []
+        committees = sorted({_clean(e.get("name"), 200) for e in _list(row, "related_entities")
                              if isinstance(e, dict) and e.get("entity_type") == "organization" and e.get("name")})
         actions.append({
             "id": identity, "date": date, "text": text,
-            "classification": [c for c in row.get("classification") or [] if isinstance(c, str)],
+            "classification": [c for c in _list(row, "classification") if isinstance(c, str)],
             "chamber": role, "chamber_name": info.chamber(role) or _clean(org.get("name"), 200) or None,
             "committees": committees,
         })
@@ -239,12 +251,12 @@ def _votes(rows: list[Any], info: StateInfo) -> list[StateVote]:
         if seen[identity] > 1:
             identity = f"{identity}-{seen[identity]}"
         counts = {}
-        for count in row.get("counts") or []:
+        for count in _list(row, "counts"):
             if isinstance(count, dict) and isinstance(count.get("value"), int) and count.get("option"):
                 counts[_clean(count["option"], 40)] = count["value"]
         votes.append({
             "id": identity, "date": date, "motion": motion,
-            "classification": [c for c in row.get("motion_classification") or [] if isinstance(c, str)],
+            "classification": [c for c in _list(row, "motion_classification") if isinstance(c, str)],
             "result": _clean(row.get("result"), 40), "chamber": role,
             "chamber_name": info.chamber(role) or _clean(org.get("name"), 200) or None, "counts": counts,
         })
