@@ -46,6 +46,7 @@ NYC = (CORPUS / "legistar_calendar" / "nyc_calendar.html").read_bytes()
 NYC_STATE = view_state(NYC)
 MWRD = Path(__file__).parent / "data" / "detect" / "mwrd_legistar_calendar.html"  # see its SOURCES.md
 LA_PORTAL = Path(__file__).parent / "data" / "detect" / "lacity_primegov_portal.html"  # see its SOURCES.md
+WALNUT_CREEK = Path(__file__).parent / "data" / "detect" / "walnutcreeksd_civicweb_meetings.html"  # see its SOURCES.md
 DEMO = Path(tracker.demo.__file__).parent / "data"
 FOLDER_PLATFORM = {**{name: name for name in PLATFORMS}, "ics": "ical"}
 # derived/README.md: both are written in the shape of RSS 2.0 agenda feeds.
@@ -382,6 +383,32 @@ def test_primegov_search_results_on_the_portal_are_watched_by_its_meeting_list(r
     assert asked == ["/api/v2/PublicPortal/search", "/api/v2/PublicPortal/ListUpcomingMeetings"]
 
 
+def test_a_primegov_year_archive_on_the_portal_is_watched_by_its_meeting_list(replay: ReplayServer, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Los Angeles' real meeting list of 2025 given at the address of that year's archive
+    (`ListArchivedMeetings?year=2025`, as a browser shows the portal asking for it): that list holds
+    only the year's meetings already held, so a watch of it would tell of no meeting before it is held
+    and of none at all from January on. The watch is the portal's meeting list, and the block says why."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-20T12:00:00Z")  # the upcoming list served is Clayton County's of April 2026
+    replay.add("/api/v2/PublicPortal/ListArchivedMeetings", CORPUS / "primegov" / "lacity_recent_meetings_2025.json",
+               content_type="application/json")
+    replay.add("/api/v2/PublicPortal/ListUpcomingMeetings", CORPUS / "primegov" / "clayton_upcoming_meetings.json",
+               content_type="application/json")
+    result = detect(config_for(tmp_path, replay),
+                    "http://lacity.primegov.com/api/v2/PublicPortal/ListArchivedMeetings?year=2025", proxy=replay.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("PrimeGov: told by its content (PrimeGov meetings)")
+    block = printed_block(result.stdout)
+    assert 'primegov = "http://lacity.primegov.com/api/v2/PublicPortal/ListUpcomingMeetings"' in block
+    assert "year=2025" not in block.split("# ", 1)[0]
+    assert "# a PrimeGov archive (api/v2/PublicPortal/ListArchivedMeetings?year=...) holds one year's meetings" in block
+    assert_valid_watch(block, "primegov", tmp_path)
+    assert re.search(r"^Read http://lacity.primegov.com/api/v2/PublicPortal/ListUpcomingMeetings: 2 meetings listed",
+                     result.stdout, re.M), result.stdout
+    asked = [r.path for r in replay.requests if r.path != "/robots.txt"]
+    assert asked == ["/api/v2/PublicPortal/ListArchivedMeetings", "/api/v2/PublicPortal/ListUpcomingMeetings"]
+
+
 def test_a_list_of_every_committee_offers_the_bodies_its_titles_name(replay: ReplayServer, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Los Angeles' PrimeGov list holds the council and its committees, its rows naming no body: the
@@ -678,6 +705,28 @@ def test_a_civicweb_site_is_read_from_its_list_of_the_window(replay: ReplayServe
     assert asked == [("/Portal/MeetingSchedule.aspx", None, None),
                      ("/Services/MeetingsService.svc/meetings", "2026-03-21", "2026-08-18")]
     assert "Board Meeting Agenda and Notice" in result.stdout.split("The next meetings it would read:", 1)[1]
+
+
+def test_a_civicweb_portal_page_elsewhere_is_told_by_the_host_its_scripts_name(replay: ReplayServer, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walnut Creek School District's real Meetings page at an address that does not name the
+    platform (a district's own domain; here loopback): its links are all relative, the portal's host
+    is named only in its scripts' data, and that is enough to watch the site and read its list of the
+    window (real list: Dallas ISD's, served for it)."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-20T12:00:00Z")
+    replay.add("/board/meetings.html", WALNUT_CREEK, content_type="text/html")
+    replay.add("/Services/MeetingsService.svc/meetings", CORPUS / "civicweb" / "dallasisd_meetings.json",
+               content_type="application/json")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/board/meetings.html", proxy=replay.url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("CivicWeb (Diligent Community): told by a link on the page "
+                                    "(http://walnutcreeksd.community.highbond.com/Portal/MeetingTypeList.aspx)")
+    block = printed_block(result.stdout)
+    assert 'civicweb = "http://walnutcreeksd.community.highbond.com"' in block
+    assert_valid_watch(block, "civicweb", tmp_path)
+    asked = [(r.path, r.query.get("from"), r.query.get("to")) for r in replay.requests if r.path != "/robots.txt"]
+    assert asked == [("/board/meetings.html", None, None),
+                     ("/Services/MeetingsService.svc/meetings", "2026-03-21", "2026-08-18")]
 
 
 def test_one_granicus_meeting_says_which_listing_to_give(replay: ReplayServer, tmp_path: Path) -> None:

@@ -128,6 +128,27 @@ def test_config_check_warns_when_nobody_will_hear_anything(tmp_path: Path) -> No
     assert "warning: every subscriber is paused: nobody is alerted" in paused.stdout.splitlines()
 
 
+def test_config_check_warns_of_a_primegov_watch_of_a_years_archive(tmp_path: Path) -> None:
+    """A PrimeGov watch of a year's archive (the address the portal's archive tab asks for, and the
+    one `sources detect` printed for it before) reads only that year's meetings already held: it tells
+    of no meeting before it is held, and from the next January of none, with no error. `config
+    check` says so and names the portal's meeting list; a watch of that list is not warned of."""
+    heard = ('[operator]\nnotify = ["json://127.0.0.1:9/ops"]\n'
+             '[[subscribers]]\nid = "team"\nnotify = ["json://127.0.0.1:9/team"]\n')
+    archive = "https://lacity.primegov.com/api/v2/PublicPortal/ListArchivedMeetings?year=2025"
+    (tmp_path / "tracker.toml").write_text(WATCH + heard + f'[[meetings]]\nid = "la"\nname = "LA"\nprimegov = "{archive}"\n')
+    result = tracker(tmp_path, "--config", "tracker.toml", "config", "check")
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith("warning:")] == [
+        "warning: meetings[la]: its PrimeGov list is the archive of 2025, meetings already held: it tells of no "
+        "meeting before it is held, and of none after 2025; the portal's meeting list is "
+        "https://lacity.primegov.com/api/v2/PublicPortal/ListUpcomingMeetings"]
+    upcoming = "https://lacity.primegov.com/api/v2/PublicPortal/ListUpcomingMeetings"
+    (tmp_path / "tracker.toml").write_text(WATCH + heard + f'[[meetings]]\nid = "la"\nname = "LA"\nprimegov = "{upcoming}"\n')
+    watched = tracker(tmp_path, "--config", "tracker.toml", "config", "check")
+    assert watched.returncode == 0 and "warning:" not in watched.stdout, watched.stdout
+
+
 # -- every problem of a subscriber -----------------------------------------------------------------
 
 

@@ -863,7 +863,22 @@ def config_warnings(config: Config) -> list[str]:
         out.append("every subscriber is paused: nobody is alerted")
     if not config.operator.notify:
         out.append("no [operator] notify: nobody is told when a source keeps failing or a run is stuck")
+    out += [warning for watch in config.meetings if (warning := _primegov_archive_warning(watch))]
     return out
+
+
+def _primegov_archive_warning(watch: MeetingWatch) -> str | None:
+    """A PrimeGov watch of a year's archive (`ListArchivedMeetings?year=...`) lists that year's
+    meetings once held: nothing of what is coming, and nothing at all once the year is over."""
+    if watch.source_kind != "primegov":
+        return None
+    parts = urlsplit(str(watch.source))
+    if "/listarchivedmeetings" not in parts.path.lower():
+        return None
+    year = dict(parse_qsl(parts.query)).get("year", "one year")
+    upcoming = f"{parts.scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
+    return (f"meetings[{watch.id}]: its PrimeGov list is the archive of {year}, meetings already held: it tells of "
+            f"no meeting before it is held, and of none after {year}; the portal's meeting list is {upcoming}")
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -537,8 +537,11 @@ def _json(page: Page, data: Any, legistar_api: str, today: date, expected: str |
     if isinstance(data, list) and (primegov_row or (not rows and (expected == "primegov"
                                                                   or host.endswith(".primegov.com")))):
         portal = re.match(r"([a-z0-9-]+)\.primegov\.com$", host)
-        return Recognised("primegov", page.final_url, "its content (PrimeGov meetings)",
-                          name=portal.group(1) if portal else None)
+        found = Recognised("primegov", page.final_url, "its content (PrimeGov meetings)",
+                           name=portal.group(1) if portal else None)
+        if _primegov_archive(page.final_url):
+            return _asked_by_form(page, found, legistar_api, today, PRIMEGOV_ARCHIVE_NOTE)
+        return found
     if isinstance(data, list) and "meetingId" in first and "meetingDate" in first and (
             "meetingTitle" in first or "documentList" in first):
         return _asked_by_form(page, Recognised("primegov", page.final_url, "its content (PrimeGov search results)"),
@@ -561,17 +564,27 @@ BOARDDOCS_LIST_NOTE = (
     "a BoardDocs meeting list (BD-GetMeetingsList) is a form POST of one committee with names and dates only; "
     "a watch reads the site's XML export (https://go.boarddocs.com/<state>/<org>/Board.nsf/XML-ActiveMeetings), "
     "a plain GET that also carries each meeting's agenda items")
+PRIMEGOV_ARCHIVE_NOTE = (
+    "a PrimeGov archive (api/v2/PublicPortal/ListArchivedMeetings?year=...) holds one year's meetings already held: "
+    "a watch of it would tell of no meeting before it is held, and of none after that year; a watch reads the "
+    "portal's meeting list (api/v2/PublicPortal/ListUpcomingMeetings)")
 PRIMEGOV_SEARCH_NOTE = (
     "PrimeGov search results (api/v2/PublicPortal/search) are a form POST of one committee and dates; "
     "a watch reads the portal's meeting list (api/v2/PublicPortal/ListUpcomingMeetings), a plain GET of every "
     "committee's meetings")
 
 
+def _primegov_archive(url: str) -> bool:
+    """A PrimeGov year's archive (`ListArchivedMeetings`, `ListArchivedMeetingsByCommitteeId`): held
+    meetings of the year its address names, so no watch of what is coming."""
+    return "/listarchivedmeetings" in urlsplit(url).path.lower()
+
+
 def _asked_by_form(page: Page, found: Recognised, legistar_api: str, today: date, note: str) -> Recognised:
     """A listing a platform's page asks for by a form POST (a BoardDocs meeting list, PrimeGov search
-    results), answered here to a GET: on the platform's own host, the watch is the listing a plain
-    GET reads there (the lead); anywhere else (a copy), this address, which a crawl's GET reads as
-    detect's did."""
+    results), or one no watch should read (a PrimeGov year's archive), answered here to a GET: on the
+    platform's own host, the watch is the listing a plain GET reads there (the lead); anywhere else (a
+    copy), this address, which a crawl's GET reads as detect's did."""
     site = by_address(page.final_url, legistar_api, today)
     if site is not None and site.platform == found.platform and site.lead is not None:
         site.via = found.via
@@ -814,8 +827,9 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         return Recognised("civicclerk", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the CivicClerk events API"))
     if (m := re.fullmatch(r"([a-z0-9-]+)\.primegov\.com", host)) and m.group(1) not in ("www", "support", "help"):
-        # Its search is a form POST (detect's GET of it is no watch): the meeting list is.
-        listed = "/api/" in lowered and not lowered.rstrip("/").endswith("/search")
+        # Its search is a form POST (detect's GET of it is no watch), a year's archive holds only meetings
+        # already held: the meeting list is the watch.
+        listed = "/api/" in lowered and not lowered.rstrip("/").endswith("/search") and not _primegov_archive(url)
         api = url if listed else f"{scheme}://{parts.netloc}/api/v2/PublicPortal/ListUpcomingMeetings"
         return Recognised("primegov", api, here, name=m.group(1),
                           lead=Lead(api, JSON_TYPE, "the PrimeGov meeting list"))
