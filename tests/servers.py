@@ -44,8 +44,9 @@ class Mailbox(_Overlap):
     `tls` only after STARTTLS; `delay` is how long it takes to accept each message (a relay's round
     trips); `late_reply` how long it waits to say "250 OK" for a message it has already kept (the
     duplicate of RFC 1047: a client that gave up meanwhile sends it again). `refuse` maps a
-    recipient to the reply that refuses it at RCPT (550: for good; 450: for now); `on_message`
-    runs after each message is kept."""
+    recipient to the reply that refuses it at RCPT (550: for good; 450: for now); `refuse_data`, when
+    set, is the reply refusing every message at DATA (its content, as a relay's filter does);
+    `on_message` runs after each message is kept."""
 
     def __init__(self, user: str | None = None, password: str | None = None, *, delay: float = 0.0,
                  tls: ssl.SSLContext | None = None, late_reply: float = 0.0) -> None:
@@ -55,6 +56,7 @@ class Mailbox(_Overlap):
         self.logins: list[tuple[str, str, str, bool]] = []  # (mechanism, login, password, accepted)
         # Recipients refused at RCPT: address -> the reply ("550 5.1.1 ..." for good, "450 ..." for now).
         self.refuse: dict[str, str] = {}
+        self.refuse_data: str | None = None
         self.on_message: Callable[[list[str]], None] | None = None  # after a message is kept
         self.messages: list[tuple[list[str], Any]] = []
         # The port stays bound from here until the server first listens on that very socket: a port
@@ -81,6 +83,8 @@ class Mailbox(_Overlap):
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_data:
+            return self.refuse_data
         self.enter()
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -132,7 +136,9 @@ class Receiver(_Overlap):
     answer takes (so notifier processes started together really overlap; longer than the sender's
     timeout, a post it finishes after the sender gave up). A post cut short by its sender's death is
     not kept, as no real service would act on half a request. `headers` holds each post's headers;
-    `on_post`, when set, runs after a post is kept and before it is answered."""
+    `on_post`, when set, runs after a post is kept and before it is answered. With `location` it
+    answers `status` (a 3xx) pointing there, as a moved service does; a GET (a redirected post
+    turned into one) is answered 200, as a web page would be, and counted in `gets`."""
 
     def __init__(self, delay: float = 0.0) -> None:
         super().__init__()
@@ -141,6 +147,8 @@ class Receiver(_Overlap):
         self.status = 200
         self.delay = delay
         self.on_post: Callable[[], None] | None = None
+        self.location: str | None = None
+        self.gets = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -165,6 +173,15 @@ class Receiver(_Overlap):
                         outer.on_post()
                 outer.leave()
                 self.send_response(outer.status)
+                if outer.location is not None:
+                    self.send_header("Location", outer.location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                with outer.lock:
+                    outer.gets += 1
+                self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

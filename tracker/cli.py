@@ -334,7 +334,8 @@ def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True)
     report = notify_with(store, config, workers)
     crashed = f", {report.crashed} died" if report.crashed else ""
     closed = "".join(f", {n} {what}" for n, what in ((report.dropped, "dropped (unsubscribed)"),
-                                                     (report.bounced, "bounced")) if n)
+                                                     (report.bounced, "bounced"),
+                                                     (report.untried, "not tried (their service timed out)")) if n)
     ctx.say(f"notify: {report.sent} sent, {report.failed} failed (will retry), {report.dead} dead{closed}"
             + (f" ({workers} workers{crashed})" if workers > 1 else ""))
     error_lines(report.lines, logs.collapse_deliveries)

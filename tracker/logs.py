@@ -217,15 +217,25 @@ _DELIVERY = re.compile(
 _GONE = re.compile(r"^delivery (?P<id>\d+) to (?P<sub>\S+): (?P<error>.*)$")
 
 
+_PERSON = re.compile(r"person:\d+")
+
+
 def collapse_deliveries(lines: list[str]) -> list[str]:
     """One line per (subscriber, target, error) with a count, in first-seen order: an SMTP outage
-    over 96 deliveries is one line, not 96 (or 192 with apprise's own)."""
+    over 96 deliveries is one line, not 96 (or 192 with apprise's own). Self-service subscribers
+    ("people", one subscriber each) are one: the mail server down for a thousand of them is one
+    line too."""
     groups: dict[tuple[str, str, str], list[int]] = {}  # key -> [failed, dead, first delivery id]
+    people: dict[tuple[str, str, str], set[str]] = {}  # a key of people's lines -> who they are
     out: list[str | tuple[str, str, str]] = []
     for line in lines:
         match = _DELIVERY.match(line)
         if match:
             key = (match["sub"], match["target"], match["error"])
+            if _PERSON.fullmatch(match["sub"]):
+                key = ("", _PERSON.sub("person:…", match["target"]).removesuffix(" to person:…"),
+                       _PERSON.sub("person:…", match["error"]))
+                people.setdefault(key, set()).add(match["sub"])
             counts = groups.get(key)
             if counts is None:
                 counts = groups[key] = [0, 0]
@@ -255,6 +265,9 @@ def collapse_deliveries(lines: list[str]) -> list[str]:
         if dead:
             parts.append(f"{dead} deliver{'y' if dead == 1 else 'ies'} dead")
         where = f"subscriber {sub}" + (f" ({target})" if target else "")
+        if entry in people:
+            many = len(people[entry])
+            where, parts[-1] = f"people ({target})", parts[-1] + f" to {many} {'person' if many == 1 else 'people'}"
         result.append(shorten(f"{where}: {', '.join(parts)}: {error}"))
     return result
 

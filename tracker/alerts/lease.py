@@ -153,6 +153,16 @@ def withdraw(conn: Connection, owner: str, rows: list[DeliveryRow]) -> int:
                                              _D.status.in_(("pending", "failed")))).rowcount
 
 
+def defer(conn: Connection, owner: str, rows: list[DeliveryRow], until: Any, reason: str) -> int:
+    """Rows not tried, due again at `until`: their service stalled on an earlier message of this
+    run. Not a try (`tries` unchanged, so they never die of it); guarded by the lease like
+    `mark_sent`. Returns how many it still held."""
+    with conn.begin():
+        return conn.execute(update(_D).where(_D.id.in_([r.id for r in rows]), _D.lease_owner == owner)
+                            .values(next_attempt_at=until, last_error=reason, lease_owner=None,
+                                    lease_until=None)).rowcount
+
+
 DROPPED = "dropped"  # not sent: the person is no longer subscribed (unsubscribed, bounced, deleted)
 BOUNCED = "bounced"  # the person's mail server refused it for good (SMTP 5xx): not retried
 
@@ -164,6 +174,14 @@ def mark_closed(conn: Connection, owner: str, rows: list[DeliveryRow], status: s
         return conn.execute(update(_D).where(_D.id.in_([r.id for r in rows]), _D.lease_owner == owner)
                             .values(status=status, tries=_D.tries + (1 if status == BOUNCED else 0),
                                     last_error=reason, lease_owner=None, lease_until=None)).rowcount
+
+
+def renew(conn: Connection, owner: str, until: Any) -> None:
+    """Hold every row `owner` still holds until `until`, in its own transaction: called while its
+    lease is still live, so no other notifier can have taken any of them."""
+    with conn.begin():
+        conn.execute(update(_D).where(_D.lease_owner == owner, _D.status.in_(("pending", "failed")))
+                     .values(lease_until=until))
 
 
 def all_sent(store: Store, ids: list[int]) -> bool:

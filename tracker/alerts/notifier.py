@@ -22,11 +22,13 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Connection, select
 
-from tracker import clock
+from tracker import clock, secrets
 from tracker import models as m
 from tracker.alerts.journal import SentJournal
 from tracker.alerts.lease import (
@@ -35,17 +37,28 @@ from tracker.alerts.lease import (
     DeliveryRow,
     as_messages,
     claim_statement,
+    defer,
     group_statement,
     lease_lost,
     mark_closed,
     mark_failed,
     mark_sent,
     release,
+    renew,
     withdraw,
 )
 from tracker.alerts.peoplemail import PeopleMail, PersonMail
 from tracker.alerts.render import Message, RenderCache, render_group
-from tracker.alerts.send import Refusals, delivery_key, fit, lazy_ca_lookup, person_mail, send_message
+from tracker.alerts.send import (
+    MISREAD,
+    TIMED_OUT,
+    Refusals,
+    delivery_key,
+    fit,
+    lazy_ca_lookup,
+    person_mail,
+    send_message,
+)
 from tracker.config import Config
 from tracker.faults import describe_failure, disk_full
 from tracker.outbox import OPERATOR
@@ -71,6 +84,7 @@ class NotifyReport:
     unrecorded: int = 0  # sent, but the database could not record it (kept in the journal)
     dropped: int = 0  # not sent: the person had unsubscribed (or bounced, or was deleted) meanwhile
     bounced: int = 0  # refused for good by a person's mail server (SMTP 5xx)
+    untried: int = 0  # not tried: their service timed out on an earlier message of the run
 
     def add(self, other: NotifyReport) -> None:
         self.sent += other.sent
@@ -81,6 +95,7 @@ class NotifyReport:
         self.unrecorded += other.unrecorded
         self.dropped += other.dropped
         self.bounced += other.bounced
+        self.untried += other.untried
         self.lines.extend(other.lines)
 
     def since(self, earlier: NotifyReport) -> NotifyReport | None:
@@ -88,7 +103,8 @@ class NotifyReport:
         news = NotifyReport(self.sent - earlier.sent, self.failed - earlier.failed, self.dead - earlier.dead,
                             self.skipped - earlier.skipped, self.lines[len(earlier.lines):],
                             self.crashed - earlier.crashed, self.unrecorded - earlier.unrecorded,
-                            self.dropped - earlier.dropped, self.bounced - earlier.bounced)
+                            self.dropped - earlier.dropped, self.bounced - earlier.bounced,
+                            self.untried - earlier.untried)
         return news if news != NotifyReport() else None
 
 
@@ -102,6 +118,25 @@ class Outgoing:
     message: Message | None
     person: PersonMail | None = None
     dropped: str | None = None
+    unrendered: str | None = None  # why its message could not be rendered (failed, retried like a send)
+
+
+@dataclass
+class Stalled:
+    """A service that timed out in this run: what is owed to it waits for the next run, untried,
+    rather than each message waiting the whole timeout (one line says how many)."""
+
+    shown: str  # the subscriber and target, or people's mail server: no address, no secret
+    until: datetime
+    waiting: int = 0
+
+
+def _service(target: Target) -> str:
+    """What a timeout says is stalled: the target's URL template without its recipient (every
+    person's mail goes through the one server of `[alerts] mail_url`)."""
+    parts = urlsplit(target.template)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key.lower() != "to"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targets: dict[tuple[str, str], Target],
@@ -117,7 +152,8 @@ def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targ
             pid = person_id_of(rows[0].subscriber_id)
             if pid is None:
                 target = targets.get((rows[0].subscriber_id, rows[0].target_hash))
-                outgoing.append(Outgoing(rows, target, render_group(session, rows, config, rendered) if target else None))
+                out = Outgoing(rows, target, None)
+                outgoing.append(_rendered(out, partial(render_group, session, rows, config, rendered)) if target else out)
                 continue
             person = persons.get(pid)
             if person is None or person.status != "active":
@@ -126,9 +162,22 @@ def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targ
                 outgoing.append(Outgoing(rows, None, None))
             else:
                 mail = people.prepare(session, person)
-                outgoing.append(Outgoing(rows, mail.target, render_group(
-                    session, rows, config, rendered, person=mail.subscriber, links=mail.links), mail))
+                outgoing.append(_rendered(Outgoing(rows, mail.target, None, mail), partial(
+                    render_group, session, rows, config, rendered, person=mail.subscriber, links=mail.links)))
     return outgoing
+
+
+def _rendered(out: Outgoing, render: Callable[[], Message]) -> Outgoing:
+    """`out` with its message, or with why it could not be rendered (a stored record no longer
+    loading, an operator's template failing on it): that message fails, the others of the batch go."""
+    try:
+        out.message = render()
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        out.unrendered = f"could not be rendered: {type(exc).__name__}: {first}"
+        log.warning("notify: delivery %s could not be rendered", out.rows[0].id, exc_info=True,
+                    extra={"file_only": True})  # the traceback for the log file; the report has its line
+    return out
 
 
 def _no_longer(person: m.Person | None) -> str:
@@ -151,11 +200,13 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
     rendered = RenderCache()
     people = PeopleMail.of(config)
     handled = 0
+    lease = timedelta(seconds=config.alerts.lease_seconds)
+    stalled: dict[str, Stalled] = {}
     journal = _journal(store, config, owner)
     try:
         while limit is None or handled < limit:
             now = clock.now()
-            until = now + timedelta(seconds=config.alerts.lease_seconds)
+            until = now + lease
             batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - handled)
             params = {"now": now, "until": until, "owner": owner}
             # One connection per batch; the claim and every message's result are still each their own transaction.
@@ -168,8 +219,12 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                 if not rows:
                     break
                 for out in _prepare(store, config, as_messages(rows), targets, rendered, people):
-                    if clock.now() >= until:
+                    now = clock.now()
+                    if now >= until:
                         break  # our lease ran out: the rest are free again, for the next claim (ours or not)
+                    if until - now < lease / 2:  # a slow service: a send must not outlast the lease
+                        until = now + lease
+                        renew(conn, owner, until)
                     group, target, message, person = out.rows, out.target, out.message, out.person
                     handled += len(group)
                     if out.dropped is None and person is not None:
@@ -180,6 +235,9 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                     if out.dropped is not None:
                         _dropped(conn, owner, group, out.dropped, report)
                         continue
+                    if out.unrendered is not None:
+                        _failed(conn, config, owner, group, target, out.unrendered, report)
+                        continue
                     if target is None or message is None:
                         why = ("subscriber or target no longer in the config" if person_id_of(group[0].subscriber_id)
                                is None else "mail to people needs [alerts] mail_url and [serve] public_url")
@@ -188,6 +246,12 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                     if message.withdrawn:  # a reminder whose meeting moved, was cancelled or began
                         withdraw(conn, owner, group)
                         report.skipped += 1
+                        continue
+                    service = stalled.get(_service(target))
+                    if service is not None:
+                        if defer(conn, owner, group, service.until, f"not tried: {TIMED_OUT} on an earlier message"):
+                            service.waiting += 1
+                            report.untried += 1
                         continue
                     if sending is not None:
                         sending([row.id for row in group])
@@ -211,9 +275,20 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                     elif person is not None and refusals.permanent:
                         _bounced(conn, config, owner, group, target, person, refusals, report)
                     else:
-                        _failed(conn, config, owner, group, target, error, report)
+                        if refusals.seen:  # what the server said, as a bounce would be told
+                            error = f"{error}: {refusals.said()}"
+                        # An address apprise cannot mail as written fails the same way every time.
+                        _failed(conn, config, owner, group, target, error, report, final=error == MISREAD)
+                        if error is not None and error.startswith(TIMED_OUT):
+                            shown = "people's mail (" + secrets.mask_url_path(secrets.mask(target.template)) + ")" \
+                                if person is not None else f"{group[0].subscriber_id} ({target.label})"
+                            stalled.setdefault(_service(target), Stalled(
+                                shown, clock.now() + timedelta(seconds=config.alerts.retry_seconds)))
                     if progress is not None:
                         progress(report)
+        report.lines.extend(f"{service.shown}: {service.waiting} more deliveries not tried in this run: it timed "
+                            f"out; due again after {service.until:%Y-%m-%d %H:%M}Z"
+                            for service in stalled.values() if service.waiting)
     finally:
         if journal is not None:
             journal.close()

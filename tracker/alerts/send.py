@@ -155,13 +155,17 @@ def delivery_key(rows: list[DeliveryRow]) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _with_timeouts(url: str, seconds: float) -> str:
-    """The URL with apprise's connect and read timeouts (`cto`, `rto`) set to `seconds`, unless
-    the URL sets its own."""
+def _as_sent(url: str, seconds: float) -> str:
+    """The URL with apprise's connect and read timeouts (`cto`, `rto`) set to `seconds`, and HTTP
+    redirects not followed (`redirect=no`), unless the URL sets its own. A followed 301/302/303 turns
+    a webhook's post into a GET of the new address (the message gone, a page's 200 taken for its
+    delivery), and a 307/308 hands it to a host the operator never configured: a moved service is
+    a failure the operator is told of, with its status."""
     query = urlsplit(url).query.lower()
-    if re.search(r"(^|&)(cto|rto)=", query):
-        return url
-    return f"{url}{'&' if '?' in url else '?'}cto={seconds:g}&rto={seconds:g}"
+    extra = [] if re.search(r"(^|&)(cto|rto)=", query) else [f"cto={seconds:g}", f"rto={seconds:g}"]
+    if not re.search(r"(^|&)redirect=", query):
+        extra.append("redirect=no")
+    return f"{url}{'&' if '?' in url else '?'}{'&'.join(extra)}" if extra else url
 
 
 # The key of the message being sent: a context variable, since apprise may send from its own thread
@@ -191,15 +195,32 @@ def _stable_message_id(plugin: Any) -> None:
 
 
 REFUSED = "the service refused the message or could not be reached"
+TIMED_OUT = "timed out"  # how a failure that took the whole timeout is said: the service is stalled
+MISREAD = ("not sent: apprise cannot mail this address as written (it reads another mailbox in it, "
+           "or none); the address must change")
+
+
+def _mails_the_recipient(sender: apprise.Apprise, recipient: str) -> bool:
+    """Whether apprise would mail `recipient` and no one else. Its address pattern reads some
+    addresses an address check takes as another mailbox ("o'brien@example.org" as
+    "brien@example.org"): a person's alerts, and the links that manage their subscription, must
+    never reach a stranger."""
+    for plugin in sender:
+        addresses = [str(address).lower() for _, address in getattr(plugin, "targets", [])]
+        if addresses != [recipient.lower()]:
+            return False
+    return True
 
 
 def send_message(target: Target, message: Message, key: str, timeout: float) -> tuple[bool, str | None]:
     """Send one message carrying its key (an `X-Tracker-Delivery` header on services that take
     headers: webhooks and mail; mail's Message-ID too). A failure after `timeout` seconds is said
     as a timeout: the service may have received the message, and a retry carries the same key."""
-    sender = _sender(_with_timeouts(target.url, timeout))
+    sender = _sender(_as_sent(target.url, timeout))
     if sender is None:
         return False, "apprise cannot use this URL"
+    if target.recipient is not None and not _mails_the_recipient(sender, target.recipient):
+        return False, MISREAD
     for plugin in sender:
         headers = getattr(plugin, "headers", None)
         if isinstance(headers, dict):
@@ -208,18 +229,19 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
     started = time.monotonic()
     token = _message_key.set(key)
     try:
-        if message.markdown:
-            result = sender.notify(title=message.title, body=message.markdown,
-                                   body_format=apprise.NotifyFormat.MARKDOWN)
-        else:
-            result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
+        with apprise_warnings() as said:  # why, in apprise's words ("... notification: Found, error=302.")
+            if message.markdown:
+                result = sender.notify(title=message.title, body=message.markdown,
+                                       body_format=apprise.NotifyFormat.MARKDOWN)
+            else:
+                result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
     finally:
         _message_key.reset(token)
     if bool(result):
         return True, None
     if time.monotonic() - started >= timeout * 0.9:
-        return False, f"timed out after {timeout:g} s (the service may have received it)"
-    return False, REFUSED
+        return False, f"{TIMED_OUT} after {timeout:g} s (the service may have received it)"
+    return False, f"{REFUSED}: {' '.join(said[-1].split()).rstrip('.')}" if said else REFUSED
 
 
 def send_test(config: Config, subscriber_id: str) -> list[tuple[str, bool, str | None]]:
@@ -230,10 +252,7 @@ def send_test(config: Config, subscriber_id: str) -> list[tuple[str, bool, str |
                       "If you can read it, alerts will reach you here.")
     results = []
     for target in targets_of(sub.notify):
-        with apprise_warnings() as said:  # why, in apprise's words ("Connection error while submitting email...")
-            ok, error = send_message(target, message, uuid.uuid4().hex, config.alerts.timeout_seconds)
-        if error == REFUSED and said:
-            error += f": {said[-1].strip().rstrip('.')}"
+        ok, error = send_message(target, message, uuid.uuid4().hex, config.alerts.timeout_seconds)
         results.append((target.label, ok, secrets.mask(error) if error else None))
     return results
 
@@ -275,9 +294,11 @@ def mail_from(url: str) -> str:
 @dataclass
 class Refusals:
     """The SMTP server's refusals of a message to one person, as smtplib raised them inside
-    apprise: (code, reply) for a recipient refused (RCPT) or the message refused (DATA)."""
+    apprise: (code, reply) for a recipient refused (RCPT) or the message refused (DATA), the
+    latter's replies also in `at_data`."""
 
     seen: list[tuple[int, str]] = field(default_factory=list)
+    at_data: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def permanent(self) -> bool:
@@ -285,8 +306,11 @@ class Refusals:
         the address or the mailbox. Not one: a 4xx, a dropped connection, a refused login or sender,
         and a 5xx whose enhanced code (RFC 3463) is of the mail system, network, protocol, content
         or policy (5.3-5.7: "554 5.7.1 Relay access denied"), or that says "relay": the relay
-        refusing everyone must not unsubscribe everyone, it is the operator's to fix."""
-        return bool(self.seen) and all(_about_the_address(code, reply) for code, reply in self.seen)
+        refusing everyone must not unsubscribe everyone, it is the operator's to fix. The message
+        refused at DATA, its recipient already taken, is about the message ("550 Administrative
+        prohibition": a relay's content filter) unless its enhanced code says the mailbox."""
+        return bool(self.seen) and all(_about_the_address(code, reply) for code, reply in self.seen) \
+            and all(_ENHANCED.match(reply) for _, reply in self.at_data)
 
     def said(self) -> str:
         return "; ".join(f"{code} {reply}" for code, reply in self.seen)
@@ -308,7 +332,9 @@ class _PersonMail(logging.Filter):
             for code, reply in problem.recipients.values():
                 self.refusals.seen.append((int(code), self.hide(_text(reply))))
         elif isinstance(problem, smtplib.SMTPDataError):
-            self.refusals.seen.append((int(problem.smtp_code), self.hide(_text(problem.smtp_error))))
+            refusal = (int(problem.smtp_code), self.hide(_text(problem.smtp_error)))
+            self.refusals.seen.append(refusal)
+            self.refusals.at_data.append(refusal)
         if record.levelno < self.level:
             return False
         try:
@@ -323,14 +349,19 @@ class _PersonMail(logging.Filter):
         return re.sub(re.escape(self.address), self.shown_as, text, flags=re.IGNORECASE)
 
 
-_ENHANCED = re.compile(r"^\s*5\.(\d{1,3})\.\d{1,3}\b")
+_ENHANCED = re.compile(r"^\s*5\.(\d{1,3})\.(\d{1,3})\b")
 
 
 def _about_the_address(code: int, reply: str) -> bool:
+    """A mailbox that is not there or refuses for good; not a full one ("552 5.2.2 Mailbox full",
+    or a bare 552: storage exceeded), which RFC 3463 calls a persistent transient failure: its owner
+    makes room and the alerts owed must still arrive."""
     if not 500 <= code < 600 or "relay" in reply.lower():
         return False
     enhanced = _ENHANCED.match(reply)
-    return enhanced is None or enhanced.group(1) in ("1", "2")
+    if enhanced is None:
+        return code != 552
+    return enhanced.group(1) == "1" or (enhanced.group(1) == "2" and enhanced.group(2) != "2")
 
 
 def _text(reply: Any) -> str:
