@@ -270,6 +270,22 @@ def test_anything_but_one_mailbox_is_refused_with_a_clear_page(tmp_path: Path, s
     assert mailbox.messages == []
 
 
+def test_an_address_the_mail_server_would_read_as_another_is_refused_at_sign_up(
+        tmp_path: Path, sqlite_url: str, mailbox: Mailbox) -> None:
+    """"o'brien@example.org" is one mailbox, but apprise reads it as "brien@example.org", so no mail
+    ever goes to it (`send.MISREAD`): it was taken, answered "check your mail", and the confirmation
+    never came. Refused with a page that says so; nothing kept, nothing sent."""
+    config = start(tmp_path, sqlite_url, mailbox)
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        answer = served.visitor().sign_up("o'brien@example.org")
+        assert answer.status_code == 400 and "cannot write to that address as typed" in answer.text
+        assert served.people() == [] and served.count(m.PersonMail) == 0
+        assert served.visitor().sign_up("obrien@example.org").status_code == 200
+        wait_for(lambda: served.mails_to("obrien@example.org"))
+    assert [rcpt for rcpt, _ in mailbox.messages] == [["obrien@example.org"]]
+
+
 def test_the_client_rate_limit(tmp_path: Path, db_url: str, mailbox: Mailbox) -> None:
     config = start(tmp_path, db_url, mailbox, signups_per_client_hour=3)
     with running(config) as app:

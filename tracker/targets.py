@@ -38,7 +38,8 @@ class Target:
         return f"{base} to {who}" if who else base
 
 
-def _with_to(url: str, recipient: str) -> str:
+def with_to(url: str, recipient: str) -> str:
+    """A mail URL sending to `recipient` alone (its own `to=` replaced)."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "to"]
     query.append(("to", recipient))
@@ -57,7 +58,7 @@ def _expand(template: str, url: str) -> tuple[Target, ...]:
         query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
         recipients = [r for r in re.split(r"[,;\s]+", query.get("to", "")) if r]
         if len(recipients) > 1:
-            return tuple(Target(_with_to(template, r), _with_to(url, r), r) for r in recipients)
+            return tuple(Target(with_to(template, r), with_to(url, r), r) for r in recipients)
         if recipients:
             return (Target(template, url, recipients[0]),)
     return (Target(template, url, None),)

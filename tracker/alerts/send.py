@@ -30,7 +30,7 @@ from tracker.alerts.lease import DeliveryRow
 from tracker.alerts.render import Message
 from tracker.config import Config, apprise_warnings
 from tracker.safetext import markdown_text, no_mentions
-from tracker.targets import Target, targets_of
+from tracker.targets import Target, targets_of, with_to
 
 # Chat services apprise sends plain text to that render every message as Markdown anyway (a
 # source's "[Vote](https://…)" would be a link there): they get the Markdown body, escaped.
@@ -210,6 +210,14 @@ def _mails_the_recipient(sender: apprise.Apprise, recipient: str) -> bool:
         if addresses != [recipient.lower()]:
             return False
     return True
+
+
+def mailable(mail_url: str, address: str) -> bool:
+    """Whether mail through `mail_url` (`[alerts] mail_url`, expanded) to `address` reaches that
+    mailbox alone: the sign-up form refuses an address apprise would read as another, which would
+    never be mailed (`MISREAD`), its confirmation included."""
+    sender = _sender(with_to(mail_url, address))
+    return sender is not None and _mails_the_recipient(sender, address)
 
 
 def send_message(target: Target, message: Message, key: str, timeout: float) -> tuple[bool, str | None]:

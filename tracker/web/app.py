@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from tracker import __version__, clock, secrets, templating
 from tracker import models as m
+from tracker.alerts.send import mailable
 from tracker.config import Config
 from tracker.contacts import check_place
 from tracker.digest import CSRF_PLACEHOLDER, place_choices, signup_form
@@ -166,6 +167,10 @@ class Pages:
                 address = normalize_address(_field(form, "email"))
             except AddressError as exc:
                 raise Refused(f"{exc} Nothing was sent. Please type one address, like name@example.org.") from None
+            mail_url = self.config.alerts.mail_url  # set: else sign-up is closed
+            if mail_url is not None and not mailable(mail_url.url, address):
+                raise Refused("Our mail server cannot write to that address as typed. Nothing was sent. "
+                              "Please use another address.")
             choices = self.choices(form)
             client = client_key(request.client.host) if request.client else "?"
             if not self.per_client.allow(client):
