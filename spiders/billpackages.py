@@ -22,14 +22,18 @@ import logging
 import re
 import struct
 import sys
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
@@ -43,10 +47,11 @@ from tracker.bills.titles import normalize_title
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
+MIN_PACE = CHUNK  # a package download must bring at least this much each `[crawl] timeout_seconds`
 # Real BILLSTATUS XML compresses 5-20x; a member far beyond that is a compression bomb.
 MAX_RATIO = 200
 _MEMBER = re.compile(r"(?:^|/)BILLSTATUS-(\d+)([a-z]+)(\d+)\.xml$")
-_TITLE = re.compile(rb"<title>([^<]{1,2000})</title>")
+_TITLE = re.compile(rb"<title(?:\s[^>]*)?>([^<]{1,2000})</title>")
 # A central directory entry is 46 bytes and the member's name and extra fields; a BILLSTATUS
 # member's ("BILLSTATUS-118hr10564.xml" and, say, a timestamp and owner field) take under 100 more.
 # A directory larger than that for the members its end record declares understates them: refused.
@@ -58,9 +63,12 @@ class PackageError(ValueError):
 
 
 # What `zipfile` raises on a damaged or hostile archive (Python 3.11's `is_zipfile` lets a multi-disk
-# `BadZipFile` through; an encrypted member is a RuntimeError, an unknown compression NotImplementedError).
+# `BadZipFile` through; an encrypted member is a RuntimeError, an unknown compression NotImplementedError,
+# a damaged deflate stream zlib's own error, which is none of the others).
 _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError,
-               NotImplementedError, LookupError, OverflowError, struct.error)
+               NotImplementedError, LookupError, OverflowError, struct.error, zlib.error)
+# What reading one member's bytes raises when they are damaged (its names and sizes were fine).
+_MEMBER_UNREADABLE = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error)
 
 
 def package_url(base_url: str, congress: int, bill_type: str) -> str:
@@ -92,29 +100,54 @@ class PackageDownloadHandler(HTTP11DownloadHandler):
         return Response(request.url, status=status, headers=headers, request=request)
 
 
+class _WebRedirectsOnly(urllib.request.HTTPRedirectHandler):
+    """Python's URL opener follows a redirect to `ftp://` too, to whatever host and port the answer
+    names: a package is fetched over the web or not at all."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            raise PackageError(f"redirected to {newurl[:100]!r}, not a web address: not followed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_WebRedirectsOnly)
+
+
 def _stream_to_file(url: str, headers: Headers, target: Path, cap: int, timeout: float) -> tuple[int, Headers, int]:
     """GET `url` into `target`; (status, response headers, bytes written). Errors are `PackageError`."""
     sent = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items()}
     sent.pop("Accept-Encoding", None)  # the ZIP is already compressed; read it as it is
     request = urllib.request.Request(url, headers=sent, method="GET")
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # http(s) only: Scrapy chose this handler
+        response = _OPENER.open(request, timeout=timeout)  # http(s) only: Scrapy chose this handler
+    except PackageError:
+        raise
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, Headers(dict(exc.headers.items())), 0
     except (OSError, ValueError) as exc:
         raise PackageError(f"download failed: {type(exc).__name__}: {exc}") from None
     written = 0
+    # `timeout` bounds each read; the whole download is bounded by its pace: a server sending a byte
+    # now and then would otherwise hold the run (and its lock) as long as it liked.
+    window_start, window_bytes = time.monotonic(), 0
     with response, target.open("wb") as out:
         declared = response.headers.get("Content-Length")
         if cap and declared and declared.isdigit() and int(declared) > cap:
             raise PackageError(f"package is {int(declared):,} bytes, above the {cap:,}-byte cap: not read")
         try:
-            while chunk := response.read(CHUNK):
+            while chunk := response.read1(CHUNK):
                 written += len(chunk)
                 if cap and written > cap:
                     raise PackageError(f"package larger than the {cap:,}-byte cap: not read")
                 out.write(chunk)
+                window_bytes += len(chunk)
+                if (now := time.monotonic()) - window_start >= timeout:
+                    if window_bytes < MIN_PACE:
+                        raise PackageError(f"arriving at under {MIN_PACE // 1024} KB in {timeout:g} s "
+                                           f"([crawl] timeout_seconds; {written:,} bytes so far): given up")
+                    window_start, window_bytes = now, 0
         except (OSError, http.client.HTTPException):
             raise PackageError("connection closed before the whole package arrived (truncated)") from None
         if declared and declared.isdigit() and int(declared) != written:
@@ -157,6 +190,8 @@ def title_filter(phrases: list[str]) -> Callable[[bytes], bool]:
 
     def could_match(data: bytes) -> bool:
         raws = _TITLE.findall(data)
+        if len(raws) < data.count(b"<title>") + data.count(b"<title "):
+            return True  # a title this look cannot read (a CDATA section, a comment, 2,000 characters): parsed
         joined = b"\n".join(raws)  # most files hold no first word at all: one look at all its titles
         if joined.isascii() and b"&" not in joined and not any(word in joined.lower() for word in first_words):
             return False
@@ -274,7 +309,7 @@ def _scan(path: Path, congress: int, bill_type: str, *, wanted: Callable[[BillNu
             try:
                 with archive.open(info) as stream:
                     data = stream.read(member_cap + 1)  # a lying header cannot make this larger
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except _MEMBER_UNREADABLE as exc:
                 raise PackageError(f"member {info.filename} is unreadable: {exc}") from None
             if len(data) > member_cap:
                 raise PackageError(f"member {info.filename} is larger than the cap")
@@ -359,7 +394,7 @@ def read_member(archive: zipfile.ZipFile, name: str, cap: int) -> bytes:
     try:
         with archive.open(name) as stream:
             data = stream.read(cap + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+    except (*_MEMBER_UNREADABLE, KeyError) as exc:
         raise PackageError(f"member {name} is unreadable: {exc}") from None
     if len(data) > cap:
         raise PackageError(f"member {name} is larger than the cap")

@@ -68,7 +68,7 @@ from tracker.bills.billstatus import BillParseError, parse_billstatus
 from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
 from tracker.cursors import GovinfoCursor, fingerprint
-from tracker.records import Item, Validators
+from tracker.records import Bill, Item, Validators
 from tracker.report import BillRule
 from tracker.safexml import parse_xml
 from tracker.sources import SOURCES
@@ -98,12 +98,16 @@ def sitemap_url(base_url: str, group: str) -> str:
     return f"{base_url.rstrip('/')}/sitemap/bulkdata/BILLSTATUS/{group}/sitemap.xml"
 
 
-def sitemap_entries(data: bytes) -> list[tuple[str, str | None]]:
-    """(loc, lastmod) pairs of a sitemap or sitemap index, read like all untrusted XML (no DTD, no
-    entities: tracker/safexml.py); ValueError says what is wrong."""
+def sitemap_entries(data: bytes, *, index: bool = False) -> list[tuple[str, str | None]]:
+    """(loc, lastmod) pairs of a sitemap, or of a sitemap `index`, read like all untrusted XML (no
+    DTD, no entities: tracker/safexml.py); ValueError says what is wrong. The one where the other was
+    asked for is wrong too: the index read as a sitemap lists no file, and the sitemap would count
+    as read whole."""
     root = parse_xml(data, ValueError, "a sitemap")
     if not str(root.tag).endswith(("urlset", "sitemapindex")):
         raise ValueError("not a sitemap")
+    if str(root.tag).endswith("sitemapindex") != index:
+        raise ValueError("a sitemap, not the sitemap index" if index else "the sitemap index, not a sitemap")
     out = []
     for node in root:
         loc = node.findtext(f"{SITEMAP_NS}loc") or node.findtext("loc")
@@ -111,6 +115,27 @@ def sitemap_entries(data: bytes) -> list[tuple[str, str | None]]:
         if loc:
             out.append((loc.strip(), lastmod.strip() if lastmod else None))
     return out
+
+
+def listed_file(loc: str, congress: int, bill_type: str) -> BillNumber | None:
+    """The bill file a sitemap entry names when it is one of this Congress and type, else None;
+    ValueError when its name holds no possible bill number (0, or digits by the thousand, which
+    `int` refuses): a sitemap is untrusted, and one such entry must not end the read of the rest."""
+    match = _FILE.search(loc)
+    if not match or match.group(2) != bill_type or len(match.group(1)) > 9 or int(match.group(1)) != congress:
+        return None
+    digits = match.group(3)
+    if len(digits) > 9 or int(digits) < 1:
+        raise ValueError(f"no bill number: {digits[:20]}")
+    return BillNumber(congress, bill_type, int(digits))
+
+
+def asked_conditionally(response: Response) -> bool:
+    """Whether the request named a copy of ours (If-None-Match, If-Modified-Since): only then can a
+    304 mean "as you have it"."""
+    request = response.request
+    return request is not None and any(
+        request.headers.get(name) for name in (b"If-None-Match", b"If-Modified-Since"))
 
 
 def group_of(bill: BillNumber) -> str:
@@ -265,6 +290,8 @@ class GovinfoSpider(TrackerSpider):
         self.failed_groups: set[str] = set()
         self.bill_groups: dict[str, str] = {}
         self.scan_lock = DeferredLock()
+        # Title groups a phrase has yet to read whole (its watch's first read, a phrase added).
+        self.owed_whole = {g for g in self.title_groups if not self.titles_read(g, int(re.match(r"\d+", g).group()))}  # type: ignore[union-attr]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> GovinfoSpider:
@@ -359,6 +386,10 @@ class GovinfoSpider(TrackerSpider):
     def index_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """No index: one error line, and the named bills are still asked for directly."""
         self.failed(failure)
+        yield from self.followed_bills_directly()
+
+    def followed_bills_directly(self) -> Iterator[scrapy.Request]:
+        """The named bills of followed types, asked for directly: no index says what moved."""
         for bill, watch_ids in sorted(self.bills.items()):
             if group_of(bill) in self.followed:
                 yield self.bill_request(bill, watch_ids)
@@ -381,9 +412,10 @@ class GovinfoSpider(TrackerSpider):
                 return
         else:
             try:
-                entries = sitemap_entries(response.body)
-            except (etree.XMLSyntaxError, ValueError) as exc:
+                entries = sitemap_entries(response.body, index=True)
+            except (etree.XMLSyntaxError, ValueError) as exc:  # a maintenance page with a 200: as a 500
                 self.fail("BILLSTATUS sitemap index", response.url, f"unreadable: {exc}")
+                yield from self.followed_bills_directly()
                 return
             listing = {}
             for loc, lastmod in entries:
@@ -425,7 +457,10 @@ class GovinfoSpider(TrackerSpider):
     def sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """A sitemap that cannot be read: one error line; its named bills are asked for directly."""
         self.failed(failure)
-        group = failure.request.meta["group"]  # type: ignore[attr-defined]
+        yield from self.named_bills_directly(failure.request.meta["group"])  # type: ignore[attr-defined]
+
+    def named_bills_directly(self, group: str) -> Iterator[scrapy.Request]:
+        """A type's named bills, asked for directly: its sitemap says nothing of what moved."""
         for bill in self.named_groups.get(group, []):
             yield self.bill_request(bill, self.bills[bill], group=group)
 
@@ -439,19 +474,29 @@ class GovinfoSpider(TrackerSpider):
             return
         try:
             entries = sitemap_entries(response.body)
-        except (etree.XMLSyntaxError, ValueError) as exc:
+        except (etree.XMLSyntaxError, ValueError) as exc:  # a maintenance page with a 200: as a 500
             self.failed_groups.add(group)
             self.fail(response.meta["what"], response.url, f"unreadable: {exc}")
+            yield from self.named_bills_directly(group)
             return
         if response.meta.get("validators"):  # kept at the end, once every file it lists was handled
             self.sitemap_validators[group] = response.meta["validators"]
         congress = int(re.match(r"\d+", group).group())  # type: ignore[union-attr]
         bill_type = group[len(str(congress)):]
         files: dict[BillNumber, str | None] = {}
+        unnumbered: list[str] = []
         for loc, lastmod in entries:
-            match = _FILE.search(loc)
-            if match and int(match.group(1)) == congress and match.group(2) == bill_type:
-                files[BillNumber(congress, bill_type, int(match.group(3)))] = lastmod
+            try:
+                bill = listed_file(loc, congress, bill_type)
+            except ValueError:
+                unnumbered.append(loc)
+                continue
+            if bill is not None:
+                files[bill] = lastmod
+        if unnumbered:
+            self.warn(response.meta["what"], response.url,
+                      f"passed over {len(unnumbered):,} entr{'y' if len(unnumbered) == 1 else 'ies'} naming no bill "
+                      f"file (the first: {unnumbered[0][:100]})")
         by_title = group in self.title_groups
         whole = by_title and not self.titles_read(group, congress)
         named = set(self.named_groups.get(group, []))
@@ -719,15 +764,18 @@ class GovinfoSpider(TrackerSpider):
     def parse_bill(self, response: Response) -> Iterator[Item]:
         bill: BillNumber = response.meta["bill"]
         named = not response.meta["by_title"]
+        if response.status == 304 and not asked_conditionally(response):
+            # nothing was said to compare with: no copy of ours is "not modified" (a broken server or cache)
+            self.fail(f"bill {bill.key}", response.url, "HTTP 304 (not modified) to a request naming no copy "
+                      "of ours: nothing read, asked for again next run")
+            return
         if response.status == 304:
             self.not_modified()
             self._remember(response, stored=False)
             return
+        # A body cut short is the download's failure (Scrapy holds the bytes on the wire to their
+        # Content-Length); the body here may be decoded from gzip, longer than that length says.
         body = response.body
-        expected = response.headers.get(b"Content-Length")
-        if expected and expected.isdigit() and int(expected) != len(body):
-            self.fail(f"bill {bill.key}", response.url, f"truncated: got {len(body)} of {int(expected)} bytes")
-            return
         item = Item(
             key=bill.entity,
             kind="bill",
@@ -746,7 +794,7 @@ class GovinfoSpider(TrackerSpider):
                 self._remember(response, stored=False)
                 return
             try:
-                item.content = parse_billstatus(body)
+                item.content = self.parse_file(bill, body)
             except BillParseError as exc:
                 self.fail(f"bill {bill.key}", response.url, str(exc))
                 return
@@ -761,6 +809,16 @@ class GovinfoSpider(TrackerSpider):
         self._remember(response, stored=True)
         yield item
 
+    @staticmethod
+    def parse_file(bill: BillNumber, data: bytes) -> Bill:
+        """A bill's file parsed here (for its titles); BillParseError also when it describes another
+        bill than its address names, as the ingest worker says of the files it parses: stored under
+        this number, another bill's history would reach this bill's watches as news."""
+        content = parse_billstatus(data)
+        if content.number != bill.key:
+            raise BillParseError(f"file describes {content.number}, not {bill.key}")
+        return content
+
     def still_wanted(self, key: str) -> bool:
         """Whether a watch still names this bill or reads its Congress and type by title: a debt of
         a fresh read is dropped with the last watch that wanted the bill (a number fixed in the config)."""
@@ -772,12 +830,12 @@ class GovinfoSpider(TrackerSpider):
 
     def add_title_watches(self, item: Item, bill: BillNumber) -> None:
         """A named bill of a Congress a title watch reads goes to that watch too when its title
-        matches: parsed here, then (a file that does not parse is left to the ingest worker, which
-        says so)."""
+        matches: parsed here, then (a file that does not parse, or describes another bill, is left
+        to the ingest worker, which says so)."""
         if group_of(bill) not in self.title_groups or item.raw is None:
             return
         try:
-            content = parse_billstatus(item.raw)
+            content = self.parse_file(bill, item.raw)
         except BillParseError:
             return
         item.content, item.parse_with = content, None
@@ -875,6 +933,13 @@ class GovinfoSpider(TrackerSpider):
             base = set(self.reread) | ({b.key for b in self.bills} | self.failed_bills if self.upgrade else set())
             owed = (base | carried) - stored - self.handled
             self.learned.reread = sorted(key for key in owed if self.still_wanted(key))  # empty: nothing owed
+        # A title watch whose first read left files for the next runs (`max_files_per_run`: `unread`
+        # now, owed a fresh read later) takes no baseline yet: what they find then stood before the
+        # watch began. (A type that fails is no reason: one failing for good would keep it from all news.)
+        held_back = {g for g in self.owed_whole if g in self.unread} | {
+            group_of(bill) for key in self.learned.reread if (bill := parse_bill_number(key)) not in self.bills}
+        self.report.unsettled = {w.id for w in self.title_watches for g in held_back & self.title_groups
+                                 if int(re.match(r"\d+", g).group()) in self.congresses_of(w)}  # type: ignore[union-attr]
         for keys in self.unread.values():
             self.learned.lastmod.forget(sorted(keys))
         self.learned.sitemaps.forget(sorted(self.unread))

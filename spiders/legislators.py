@@ -69,7 +69,8 @@ class LegislatorsSpider(TrackerSpider):
         try:
             if problem := html_instead(body, "JSON"):
                 raise ContactsError(problem)
-            FILES[name](body)
+            if not FILES[name](body):  # a publish gone wrong: stored, every seat would read as vacant
+                raise ContactsError("holds nobody: the last good copy is kept")
         except ContactsError as exc:
             self.fail(name, response.url, str(exc))
             return

@@ -12,12 +12,13 @@ No database, no network, no Scrapy: callers pass the bytes and the day.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from tracker.bills.committees import committees_holding, thomas_id
 from tracker.records import Bill
@@ -239,12 +240,37 @@ class CommitteeLeaders:
 # -- parsing -------------------------------------------------------------------------------------
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _one_file(what: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """The reader of one file: a value of another type than the file's own (words where a number
+    is, a text where a list is) is a ContactsError naming the file, as anything else that makes it
+    unusable, so the spider says it in one line and keeps the last good copy (a `null` among rows
+    is passed over where it is read)."""
+    def wrap(read: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(read)
+        def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return read(*args, **kwargs)
+            except ContactsError:
+                raise
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+                problem = " ".join(str(exc).split())[:120]
+                raise ContactsError(f"{what}: a value of the wrong type ({type(exc).__name__}: {problem})") from None
+        return checked
+    return wrap
+
+
 def _load(data: bytes | str | list[Any] | dict[str, Any], what: str) -> Any:
     if isinstance(data, (bytes, str)):
         try:
             return json_loads(data)
         except ValueError as exc:
             raise ContactsError(f"{what}: not JSON ({' '.join(str(exc).split())})") from None
+        except RecursionError:
+            raise ContactsError(f"{what}: not JSON (nested too deep)") from None
     return data
 
 
@@ -267,6 +293,7 @@ def _float(value: Any) -> float | None:
         return None
 
 
+@_one_file("legislators-district-offices")
 def parse_offices(data: bytes | str | list[Any]) -> dict[str, tuple[Office, ...]]:
     """legislators-district-offices → offices by bioguide id, in the file's order."""
     rows = _load(data, "legislators-district-offices")
@@ -286,7 +313,7 @@ def parse_offices(data: bytes | str | list[Any]) -> dict[str, tuple[Office, ...]
                 latitude=_float(o.get("latitude")),
                 longitude=_float(o.get("longitude")),
             )
-            for o in row.get("offices") or []
+            for o in row.get("offices") or [] if o is not None
         )
     return offices
 
@@ -300,6 +327,7 @@ def _name(name: Mapping[str, Any]) -> str:
     return f"{text}, {suffix}" if suffix else text
 
 
+@_one_file("legislators-current")
 def parse_legislators(data: bytes | str | list[Any],
                       offices: bytes | str | list[Any] | None = None) -> list[Legislator]:
     """legislators-current (and optionally legislators-district-offices) → one record per member,
@@ -310,7 +338,9 @@ def parse_legislators(data: bytes | str | list[Any],
     by_member = parse_offices(offices) if offices is not None else {}
     members = []
     for row in rows:
-        bioguide = ((row or {}).get("id") or {}).get("bioguide")
+        if row is None:
+            continue
+        bioguide = (row.get("id") or {}).get("bioguide")
         terms = row.get("terms") or []
         if not bioguide or not terms:
             continue
@@ -340,6 +370,7 @@ def parse_legislators(data: bytes | str | list[Any],
     return members
 
 
+@_one_file("committees-current")
 def parse_committees(data: bytes | str | list[Any]) -> dict[str, Committee]:
     """committees-current → committees and subcommittees by thomas_id ("HSJU", "HSJU08")."""
     rows = _load(data, "committees-current")
@@ -354,6 +385,8 @@ def parse_committees(data: bytes | str | list[Any]) -> dict[str, Committee]:
         chamber = _text(row.get("type")) or ""
         subs = []
         for sub in row.get("subcommittees") or []:
+            if sub is None:
+                continue
             sub_code = _text(sub.get("thomas_id"))
             if not sub_code:
                 continue
@@ -371,6 +404,7 @@ def parse_committees(data: bytes | str | list[Any]) -> dict[str, Committee]:
     return committees
 
 
+@_one_file("committee-membership-current")
 def parse_membership(data: bytes | str | dict[str, Any]) -> dict[str, tuple[Membership, ...]]:
     """committee-membership-current → each committee's members, in the file's (rank) order."""
     table = _load(data, "committee-membership-current")
@@ -388,7 +422,7 @@ def parse_membership(data: bytes | str | dict[str, Any]) -> dict[str, tuple[Memb
                 title=_text(m.get("title")),
                 chamber=_text(m.get("chamber")),
             )
-            for m in rows or []
+            for m in rows or [] if m is not None
         )
     return membership
 

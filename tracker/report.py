@@ -86,6 +86,10 @@ class SourceReport:
     # Entities a config names for watches (entity key -> watch ids), e.g. bills named by number:
     # linked to those watches if stored already, though this crawl stored nothing (a 304, no request).
     held: dict[str, list[str]] = field(default_factory=dict)
+    # Watches whose first read is not done (a title watch's Congress still owed to its phrases: files
+    # held back, a sitemap that failed): their baseline waits, so what later runs find that stood
+    # before the watch began is no news, as what its first run found is not.
+    unsettled: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:

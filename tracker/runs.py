@@ -105,8 +105,10 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
                     if validators.url:
                         save_validators(session, validators, finished)
             _save_cursor(session, report)
-    # A watch has its baseline once a crawl of its source got through (even with some errors).
-    mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids])
+    # A watch has its baseline once a crawl of its source got through (even with some errors), and
+    # its first read is done.
+    mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids
+                           if w not in r.unsettled])
 
 
 PRUNE_BATCH = 2000  # runs deleted a transaction: other writers (SQLite has one at a time) wait one batch

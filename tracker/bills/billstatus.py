@@ -243,7 +243,11 @@ def number_for(head: dict[str, str | None]) -> BillNumber:
     congress = _field(head, "congress")
     if not (number and number.isdigit() and congress and congress.isdigit() and bill_type in BILL_TYPES):
         raise BillParseError(f"missing or unknown bill number/type/congress ({bill_type}{number}-{congress})")
-    return BillNumber(int(congress), bill_type, int(number))
+    try:  # "²" is a digit to `isdigit`, not to `int`; nor is a number of thousands of digits
+        return BillNumber(int(congress), bill_type, int(number))
+    except ValueError:
+        raise BillParseError(f"bill number or congress is not a number ({bill_type}{number[:20]}-{congress[:20]})") \
+            from None
 
 
 class Titles(NamedTuple):

@@ -14,6 +14,11 @@ def _cosponsor_data(c: Person, date: str | None) -> dict[str, Any]:
             "state": c.get("state"), "date": date}
 
 
+def _who(person: Person) -> str:
+    """A cosponsor as an alert names them: a file may give only their id (never "None")."""
+    return person.get("name") or "a member"
+
+
 def diff_bill(old: Bill | None, new: Bill, entity: str) -> list[Change]:
     """What a human wants to hear about between two states of one bill."""
     label = bill_label(new)
@@ -46,13 +51,13 @@ def diff_bill(old: Bill | None, new: Bill, entity: str) -> list[Change]:
         previous = before.get(key)
         if previous is None and not person.get("withdrawn"):
             changes.append(Change(
-                "bill.cosponsor_added", entity, f"{label}: {person.get('name')} joined as a cosponsor",
+                "bill.cosponsor_added", entity, f"{label}: {_who(person)} joined as a cosponsor",
                 dedupe_key(entity, "bill.cosponsor_added", key, person.get("date")),
                 _cosponsor_data(person, person.get("date")), url, person.get("date"),
             ))
         elif person.get("withdrawn") and not (previous or {}).get("withdrawn"):
             changes.append(Change(
-                "bill.cosponsor_withdrawn", entity, f"{label}: {person.get('name')} withdrew as a cosponsor",
+                "bill.cosponsor_withdrawn", entity, f"{label}: {_who(person)} withdrew as a cosponsor",
                 dedupe_key(entity, "bill.cosponsor_withdrawn", key, person.get("withdrawn")),
                 _cosponsor_data(person, person.get("withdrawn")), url, person.get("withdrawn"),
             ))

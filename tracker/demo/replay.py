@@ -9,7 +9,8 @@ Legistar, through the real Scrapy engine and a real socket.
   date unless set; `replace()` moves it forward) and answers If-None-Match / If-Modified-Since with
   304 and no body. If-None-Match wins over If-Modified-Since when both are sent (RFC 9110).
 - A route can carry a `Fault` (status code, 429/503 with Retry-After for the first N requests, delay,
-  truncated body, short body, HTML error page with 200, huge streamed body), changed while running.
+  truncated body, short body, HTML error page with 200, huge streamed body, a body trickled in),
+  changed while running.
 - A route registered with both `json=` and `xml=` picks one by Accept, as Legistar does: XML unless
   the Accept header ranks JSON first.
 - robots.txt is a 404 unless `robots()` sets it (or a route or folder serves one): a missing
@@ -108,6 +109,12 @@ class Fault:
     def html_error() -> Fault:
         """A maintenance page in HTML with status 200, where data was expected."""
         return Fault("html_error")
+
+    @staticmethod
+    def trickle(seconds: float) -> Fault:
+        """The body with its whole Content-Length, 1 KB every `seconds`: no read waits long enough
+        to time out, and the whole takes as long as the server likes."""
+        return Fault("trickle", seconds)
 
     @staticmethod
     def huge(size: int) -> Fault:
@@ -501,6 +508,17 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if fault.kind == "html_error":
             self._send(200, HTML_ERROR_PAGE, "text/html; charset=utf-8", head=head)
+            return True
+        if fault.kind == "trickle":
+            body, content_type, _ = self._negotiate(route)
+            self._head(route.status, {"Content-Type": content_type, "Content-Length": str(len(body))})
+            try:
+                for at in range(0, 0 if head else len(body), 1024):
+                    self._write(body[at:at + 1024])
+                    self.wfile.flush()
+                    time.sleep(fault.value)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up
             return True
         if fault.kind in ("huge", "huge_unsized"):
             try:
