@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -266,3 +266,103 @@ def test_the_demos_week_holds_its_hearings_whatever_the_weekday(day: int, hour: 
         starts[event["EventId"]] = start.replace(tzinfo=ZoneInfo("America/New_York"))
     week = {ref for ref, start in starts.items() if now <= start < now + timedelta(days=7)}
     assert {20178, 20115, 20180} <= week, (now, sorted(week))
+
+
+def meeting_of(store: Store, ref: str, title: str, **fields: Any) -> None:
+    """A meeting of the NYC Council watch (MEETINGS), stored as its source would list it."""
+    meeting = Meeting(source="ical", source_ref=ref, body="Committee on Public Safety", title=title,
+                      timezone="America/New_York", **fields)
+    ingest(store, Item(key=f"meeting:ical:nyc:{ref}", kind="meeting", source_id="ical:nyc", watch_ids=["nyc"],
+                       content=meeting), lambda old, new, key: [])
+
+
+def test_a_meeting_whose_day_has_gone_by_is_not_this_weeks(tmp_path: Path, frozen_now: Any) -> None:
+    """Tue Nov 24, 9:00 AM in New York. A meeting whose time was never announced, dated last Friday,
+    was shown first under "This week" ("Fri Nov 20, 2026, time to be announced") and counted among
+    the campaign's meetings ahead (found by a review); one dated today still may be held."""
+    config, store = one_bill_store(tmp_path, MEETINGS)
+    meeting_of(store, "friday", "Budget hearing", date="2026-11-20", time_tbd=True)
+    meeting_of(store, "today", "Oversight hearing", date="2026-11-24", time_tbd=True)
+    page, text = write(store, config, tmp_path / "site")
+    week = page.cssselect("section[aria-labelledby='this-week']")[0].text_content()
+    assert "Oversight hearing" in week and "Tue Nov 24, 2026, time to be announced" in week
+    assert "Budget hearing" not in week and "Nov 20" not in week
+    assert "Budget hearing" not in page.cssselect("section[aria-labelledby='coming-up']")[0].text_content()
+    campaign = next(c for c in page.cssselect("section.campaign") if c.findtext(".//h3") == "NYC Council")
+    assert "1 meeting in the next 30 days" in campaign.text_content()
+    assert "Budget hearing" not in text.split("== New since")[0]
+
+
+def test_a_meeting_called_off_last_week_is_not_listed_as_later(tmp_path: Path, frozen_now: Any) -> None:
+    """A meeting cancelled for last Friday was listed first under its campaign's "Later:" (past the
+    next 30 days) on the front page and in digest.txt (found by a review)."""
+    config, store = one_bill_store(tmp_path, MEETINGS)
+    meeting_of(store, "friday", "Budget hearing", date="2026-11-20", start="2026-11-20T15:00:00+00:00",
+               status="cancelled", status_text="Cancelled")
+    meeting_of(store, "january", "Oversight hearing", date="2027-01-12", start="2027-01-12T15:00:00+00:00")
+    page, text = write(store, config, tmp_path / "site")
+    campaign = next(c for c in page.cssselect("section.campaign") if c.findtext(".//h3") == "NYC Council")
+    later = [li.text_content() for li in campaign.cssselect("ul.later li")]
+    assert len(later) == 1 and "Oversight hearing" in later[0], later
+    council = text.split("== NYC Council ==")[1]
+    assert "Oversight hearing" in council and "Budget hearing" not in council
+
+
+def test_a_meeting_with_no_time_yet_is_added_to_calendars_on_its_day(tmp_path: Path, frozen_now: Any) -> None:
+    """A meeting whose time is to be announced offers "add to calendar", whose file held no event at
+    all, and the calendar organizers subscribe to (meetings.ics) left it out (found by a review):
+    it is an all-day event of its day, the same event (UID) it stays once its time is known."""
+    from icalendar import Calendar
+
+    config, store = one_bill_store(tmp_path, MEETINGS)
+    meeting_of(store, "thursday", "Budget hearing", date="2026-11-26", time_tbd=True)
+    page, _ = write(store, config, tmp_path / "site")
+    card = page.cssselect("section[aria-labelledby='this-week'] article")[0]
+    assert "Thu Nov 26, 2026, time to be announced" in card.text_content()
+    link = card.xpath(".//a[text()='add to calendar']")[0].get("href")
+    for path in (link, "meetings.ics", "watches/nyc/meetings.ics"):
+        (event,) = Calendar.from_ical((tmp_path / "site" / path).read_bytes()).walk("VEVENT")
+        assert str(event["UID"]) == "meeting:ical:nyc:thursday@tracker"
+        assert "Budget hearing" in str(event["SUMMARY"])
+        assert event.decoded("DTSTART") == date(2026, 11, 26) and event.decoded("DTEND") == date(2026, 11, 27)
+
+
+def test_a_quiet_campaigns_feed_keeps_its_news_when_another_campaign_is_busy(tmp_path: Path, frozen_now: Any) -> None:
+    """A watch's feed (watches/<id>/changes.atom) was cut from the site's newest 200 changes of all
+    watches: a week of cosponsors on another campaign's bill left the quiet campaign's feed empty,
+    its one change gone before a feed reader came by (found by a review)."""
+    import feedparser
+
+    config, store = one_bill_store(tmp_path, '[[bills]]\nid = "busy"\nname = "Busy campaign"\nnumbers = ["hr2-119"]\n')
+    with store.session() as session:
+        ensure_watches(session, [("busy", "bill", "Busy campaign")])
+    bill_change(store, "Baseline title", 0)
+    bill_change(store, "Police Act", 1)  # the quiet campaign's news
+    for n in range(2):  # a baseline, then 250 cosponsors at once
+        busy = Bill(number="hr2-119", display="H.R. 2", congress=119, type="hr", title=f"Busy Act {n}",
+                    stage="introduced")
+        ingest(store, Item(key="bill:hr2-119", kind="bill", source_id="govinfo", watch_ids=["busy"], content=busy),
+               lambda old, new, key: [Change("bill.cosponsor_added", key, f"H.R. 2: cosponsor {i} joined",
+                                             dedupe_key(key, str(i))) for i in range(250)])
+    write(store, config, tmp_path / "site")
+    quiet = feedparser.parse((tmp_path / "site" / "watches" / "x" / "changes.atom").read_bytes())
+    assert [entry.title for entry in quiet.entries] == ["H.R. 1 is now titled Police Act"]
+    assert len(feedparser.parse((tmp_path / "site" / "watches" / "busy" / "changes.atom").read_bytes()).entries) == 200
+
+
+def test_a_meeting_given_its_time_says_the_day_it_was_on(tmp_path: Path, frozen_now: Any) -> None:
+    """A meeting listed for Thursday with its time to be announced, then at 10:00 AM that Thursday:
+    the card said "Moved from Wed Nov 25, 2026, 7:00 PM EST", a day and time it never had (the day
+    alone read as midnight UTC; found by a review)."""
+    config, store = one_bill_store(tmp_path, MEETINGS)
+    fields = {"source": "ical", "source_ref": "1", "body": "Committee on Public Safety", "title": "Oversight hearing",
+              "timezone": "America/New_York", "date": "2026-11-26"}
+    for meeting in (Meeting(**fields, time_tbd=True), Meeting(**fields, start="2026-11-26T15:00:00+00:00")):
+        ingest(store, Item(key="meeting:ical:nyc:1", kind="meeting", source_id="ical:nyc", watch_ids=["nyc"],
+                           content=meeting))
+    page, text = write(store, config, tmp_path / "site")
+    (card,) = page.cssselect("section[aria-labelledby='this-week'] article")
+    assert "Thu Nov 26, 2026, 10:00 AM EST" in card.text_content()
+    flags = card.cssselect("p.flags")[0].text_content()
+    assert "Moved from Thu Nov 26, 2026, time to be announced" in flags and "Nov 25" not in flags, flags
+    assert "moved from Thu Nov 26, 2026, time to be announced" in text and "Nov 25" not in text

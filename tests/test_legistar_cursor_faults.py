@@ -358,6 +358,7 @@ def test_legistar_first_run_after_the_upgrade_tells_a_real_cancellation(
         session.execute(text("DROP INDEX ix_runs_source_id"))  # 0010's, and the index it replaced
         session.execute(text("CREATE INDEX ix_runs_source_started ON runs (source_id, started_at)"))
         session.execute(text("ALTER TABLE people DROP COLUMN returning_choices"))  # 0011's
+        session.execute(text("ALTER TABLE entities DROP COLUMN revision"))  # 0012's
         session.commit()
 
     store = Store(config.database_url)  # the new release migrates it

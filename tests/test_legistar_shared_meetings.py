@@ -24,7 +24,7 @@ from tracker.demo.replay import ReplayServer
 from tracker.digest import write_site
 from tracker.reminders import owe_reminders, reminder_stands
 from tracker.store import Store
-from tracker.views import list_changes
+from tracker.views import collect_status, list_changes
 from tracker.words import meeting_page
 
 SAFETY = ["Committee on Public Safety"]
@@ -199,3 +199,71 @@ def test_list_changes_of_a_watch_is_limited_after_other_watches_changes_are_left
                                   (900004, NYPD_ITEM), (900005, BUDGET_ITEM))
     assert [c.data["title"] for c in list_changes(store, watch="safety")] == [NYPD_ITEM]
     assert [c.data["title"] for c in list_changes(store, watch="safety", limit=1, newest_first=True)] == [NYPD_ITEM]
+
+
+# -- 5. the whole calendar: a shared meeting is one event -------------------------------------------
+
+def test_the_whole_calendar_holds_a_shared_meeting_once(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """meetings.ics, which organizers subscribe to, held each meeting both campaigns watch twice: two
+    VEVENTs with one UID and no RECURRENCE-ID, which RFC 5545 (3.8.4.7) does not allow in one
+    calendar (found by a review). Each watch's own calendar still holds it."""
+    from icalendar import Calendar
+
+    config, store = two_campaigns(tmp_path, replay, legistar, monkeypatch, "", (900004, NYPD_ITEM))
+    site = write_site(store, config, tmp_path / "site")
+    uids = [str(event["UID"]) for event in Calendar.from_ical((site / "meetings.ics").read_bytes()).walk("VEVENT")]
+    assert f"{HEARING}@tracker" in uids
+    assert len(uids) == len(set(uids)), sorted(uid for uid in uids if uids.count(uid) > 1)
+    for watch in ("safety", "budget"):
+        calendar = Calendar.from_ical((site / "watches" / watch / "meetings.ics").read_bytes())
+        assert f"{HEARING}@tracker" in [str(event["UID"]) for event in calendar.walk("VEVENT")]
+
+
+# -- 6. each campaign's Atom feed ----------------------------------------------------------------------
+
+def test_each_campaigns_feed_tells_a_shared_meeting_moved(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hearing both campaigns watch moves. Its change is recorded under one of the two watches
+    ("budget", the first by name), and a watch's feed (watches/<id>/changes.atom) held only the
+    changes recorded under it: safety's followers never saw their hearing move (found by a review).
+    A watch's feed holds what `changes --watch` gives."""
+    import feedparser
+
+    config, store = two_campaigns(tmp_path, replay, legistar, monkeypatch, "")
+    nyc = legistar.client("nyc")
+    nyc.events[20111] |= {"EventTime": "2:00 PM", "EventLastModifiedUtc": "2023-06-01T13:30:00"}
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T14:00:00Z")
+    assert all(r.ok for r in run_crawls(config, store))
+    moved = [c for c in changes_json(store) if c["kind"] == "meeting.rescheduled" and c["entity"] == HEARING]
+    assert len(moved) == 1
+    site = write_site(store, config, tmp_path / "site")
+    for watch in ("safety", "budget"):
+        feed = feedparser.parse((site / "watches" / watch / "changes.atom").read_bytes())
+        assert not feed.bozo
+        assert f"tag:tracker,2026:change/{moved[0]['id']}" in [entry.id for entry in feed.entries], watch
+
+
+# -- 7. the front page: a shared meeting is one card ---------------------------------------------------
+
+def test_the_front_page_lists_a_shared_meeting_once_with_both_campaigns_items(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hearing both campaigns watch was two cards in a row under "Coming up" (and every meeting
+    of the body twice, in digest.txt too), each with one campaign's items: two hearings, to a
+    reader (found by a review). It is one card naming both campaigns, with each one's items."""
+    config, store = two_campaigns(tmp_path, replay, legistar, monkeypatch, "",
+                                  (900004, NYPD_ITEM), (900005, BUDGET_ITEM))
+    site = write_site(store, config, tmp_path / "site")
+    index = html.parse(str(site / "index.html")).getroot()
+    cards = [card for card in index.cssselect("article.card")
+             if card.cssselect("h3 a")[0].get("href") == f"{meeting_page(HEARING)}.html"]
+    assert len(cards) == 1, len(cards)
+    campaign = cards[0].cssselect("p.campaign")[0].text_content()
+    assert "NYC safety" in campaign and "NYC budget" in campaign, campaign
+    reasons = [li.text_content() for li in cards[0].cssselect("ul.reasons li")]
+    assert any(NYPD_ITEM in reason for reason in reasons) and any(BUDGET_ITEM in reason for reason in reasons)
+    pages = [mt.page for mt in collect_status(store, config).meetings]
+    shown = [a.get("href") for a in index.cssselect("article.card h3 a")]
+    assert len(shown) == len(set(shown)) and set(shown) <= set(pages)
+    text = (site / "digest.txt").read_text()
+    assert text.split("== New since")[0].count("Jun 26, 2023") == 1

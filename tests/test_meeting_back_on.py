@@ -119,3 +119,68 @@ def test_two_ingests_of_one_cancellation_at_once_tell_it_once(pg_url: str) -> No
     with store.session() as session:
         told = list(session.scalars(select(m.Change.dedupe_key).where(m.Change.kind == "meeting.cancelled")))
     assert len(told) == 1, told
+
+
+def test_each_state_of_a_meeting_reaches_calendars_with_a_higher_sequence(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Called off, back on, called off again: each state is a new SEQUENCE of the meeting's event in
+    its own calendar ("add to calendar") and meetings.ics. SEQUENCE counted the meeting's distinct
+    states, and a state come back reuses its stored one: back on, the event said CONFIRMED with the
+    SEQUENCE of its CANCELLED form, an update a calendar app ignores, so the meeting stayed
+    cancelled in every calendar it was added to (found by a review)."""
+    from icalendar import Calendar
+
+    from tracker.digest import write_site
+    from tracker.words import meeting_page
+
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    replay.add("/detroit.ics", shifted_ics())
+    config = load_config(detroit(tmp_path, replay), env={})
+    store = Store(config.database_url)
+    seen: list[tuple[int, str]] = []
+    for hour, feed in enumerate([shifted_ics(), shifted_ics(cancel="7858"), shifted_ics(),
+                                 shifted_ics(cancel="7858")], start=12):
+        replay.replace("/detroit.ics", feed)
+        monkeypatch.setenv("TRACKER_NOW", f"2023-06-01T{hour}:00:00Z")
+        (report,) = run_crawls(config, store)
+        assert report.ok, report.errors
+        site = write_site(store, config, tmp_path / "site")
+        events = []
+        for path in (f"{meeting_page('meeting:ical:dpscd:7858')}.ics", "meetings.ics"):
+            events += [event for event in Calendar.from_ical((site / path).read_bytes()).walk("VEVENT")
+                       if str(event["UID"]) == "meeting:ical:dpscd:7858@tracker"]
+        assert len(events) == 2 and len({(int(e["SEQUENCE"]), str(e["STATUS"])) for e in events}) == 1
+        seen.append((int(events[0]["SEQUENCE"]), str(events[0]["STATUS"])))
+    assert [status for _, status in seen] == ["CONFIRMED", "CANCELLED", "CONFIRMED", "CANCELLED"]
+    sequences = [sequence for sequence, _ in seen]
+    assert sequences == sorted(set(sequences)), seen  # each one higher than the one before
+
+
+def test_a_meeting_the_feed_no_longer_lists_says_so_in_the_digest(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The board's feed drops its meeting of June 18 (deleted, as calendars often call a meeting
+    off). It is noted missing, never cancelled (only the source's word cancels), and `status` says
+    so; the digest showed it as any meeting ahead, with "add to calendar" (found by a review)."""
+    from lxml import html
+
+    from tracker.digest import write_site
+
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T12:00:00Z")
+    replay.add("/detroit.ics", shifted_ics())
+    config = load_config(detroit(tmp_path, replay), env={})
+    store = Store(config.database_url)
+    assert run_crawls(config, store)[0].ok
+    replay.replace("/detroit.ics", shifted_ics(without="7858"))
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-01T13:00:00Z")
+    assert run_crawls(config, store)[0].ok
+    status = {mt["entity"]: mt for mt in status_json(store, config)["meetings"]}
+    assert status["meeting:ical:dpscd:7858"]["missing"] and status["meeting:ical:dpscd:7858"]["status"] != "cancelled"
+    site = write_site(store, config, tmp_path / "site")
+    page = html.parse(str(site / "index.html")).getroot()
+    (card,) = [card for card in page.cssselect("article.card")
+               if card.cssselect("h3 a")[0].get("href").endswith("7858.html")]
+    assert "No longer listed by its source" in card.text_content()
+    meeting_page = html.parse(str(site / card.cssselect("h3 a")[0].get("href"))).getroot()
+    assert "No longer listed by its source" in meeting_page.xpath("//main/p[1]")[0].text_content()
+    assert "no longer listed by its source" in next(
+        line for line in (site / "digest.txt").read_text().split("\n- ") if "Jun 18" in line)

@@ -509,3 +509,46 @@ def test_plain_events_read_as_the_library_reads_them(feed: str) -> None:
             assert fast.problems == whole.problems, (zone, start, end)
             plain_read += len(fast.meetings)
     assert plain_read > 100 and any("unreadable" in line for line in whole.problems)
+
+
+# An Outlook (Exchange) UID as Office 365's published calendars write them: 112 hex digits.
+OUTLOOK_UID = ("040000008200E00074C5B7101A82E00800000000C0A6A3D35F3BD60100000000000000001000000"
+               "0A4A5E2E0B0E5D34C8F3F2D1E4B6C7A8B")
+
+
+def test_each_meeting_of_a_series_with_a_long_uid_has_its_own_page_and_calendar(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """derived: Bethel Park's recorded feed, its monthly Parks & Recreation Board series given an
+    Outlook UID. Each meeting of the series is its UID and its day; their digest pages and calendar
+    files were named by the key's first 120 characters, which the day no longer reached: every
+    month's "add to calendar" gave one and the same meeting, and each page showed it (found by a
+    review)."""
+    from icalendar import Calendar
+    from lxml import html
+
+    from tracker.digest import write_site
+
+    monkeypatch.setenv("TRACKER_NOW", "2020-08-20T12:00:00Z")
+    replay.add("/bethel.ics", local("corpus/ical/bethel_park.ics").replace(
+        b"UID:ai1ec-13388@bethelpark.net", b"UID:" + OUTLOOK_UID.encode()))
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "bethel-park"\nname = "Bethel Park boards"\n'
+                    f'timezone = "America/New_York"\nical = "{replay.url}/bethel.ics"\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    site = write_site(store, config, tmp_path / "site")
+    index = html.parse(str(site / "index.html")).getroot()
+    # the series' meetings ahead as the front page lists them: the card of this month's, then "Later:"
+    listed = [(item.cssselect("time")[0].get("datetime"), item.xpath(".//a[contains(., 'Parks & Recreation')]")[0])
+              for item in [*index.cssselect("article.card"), *index.cssselect("ul.later li")]
+              if "Parks & Recreation" in item.text_content()]
+    assert len(listed) >= 3
+    for when, link in listed:
+        page = site / link.get("href")
+        assert html.parse(str(page)).getroot().xpath("//main/p[1]/time")[0].get("datetime") == when
+        calendar = html.parse(str(page)).getroot().xpath("//a[text()='Add to calendar']")[0].get("href")
+        (event,) = Calendar.from_ical((page.parent / calendar).read_bytes()).walk("VEVENT")
+        assert event.decoded("DTSTART") == datetime.fromisoformat(when), (when, event.decoded("DTSTART"))
+    assert len({when for when, _ in listed}) == len(listed)

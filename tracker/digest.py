@@ -16,8 +16,8 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from tracker import __version__, clock, templating
 from tracker.billnumbers import parse_bill_number
 from tracker.bills.stages import chambers_passed
+from tracker.changes import told_to
 from tracker.config import Config
 from tracker.contacts import STATES as PLACES
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts, congress_on, person_label
@@ -40,6 +41,7 @@ from tracker.queries import (
     Roster,
     body_members_now,
     congress_directory,
+    holding_watches,
     meeting_sequences,
     record_as_of,
     state_directory,
@@ -243,6 +245,7 @@ class Site:
     news_groups: list[NewsGroup] = field(default_factory=list)
     news_count: int = 0  # changes new since the last digest, all of them
     state_bills: dict[str, StateBillPage] = field(default_factory=dict)  # by entity key
+    by_watch: dict[str, list[ChangeView]] = field(default_factory=dict)  # each watch's newest RECENT_CHANGES
 
 
 def _bill_pages(session: Session, config: Config, bills: list[BillView]) -> dict[str, BillPage]:
@@ -357,6 +360,7 @@ def read_site(store: Store, config: Config) -> Site:
         matters = {w.id: {watched.record.file: watched.record.status for watched in watch_entities(session, w.id, "matter")
                           if isinstance(watched.record, Matter) and watched.record.file} for w in config.meetings}
         news = digest_news_mark(session, everything[0].id if everything else 0)
+        held = holding_watches(session)
     moved: dict[str, str] = {}  # newest detection per watch and per entity
     happened: dict[str, str] = {}  # the newest day a watch's changes say something happened (never ahead)
     today = clock.now().date().isoformat()
@@ -396,7 +400,24 @@ def read_site(store: Store, config: Config) -> Site:
     return Site(status=status, changes=everything[:RECENT_CHANGES], months=_changes_by_month(everything),
                 bills=bills, watches=watches, upcoming=upcoming, rosters=rosters, seats=seats, sequences=sequences,
                 this_week=week, coming_up=month, news=news, news_count=len(fresh),
-                news_groups=_news_groups(fresh, records, pages, names), state_bills=state_bills)
+                news_groups=_news_groups(fresh, records, pages, names), state_bills=state_bills,
+                by_watch=_changes_by_watch(everything, held, list(names)))
+
+
+def _changes_by_watch(everything: list[ChangeView], held: dict[str, set[str]],
+                      watch_ids: list[str]) -> dict[str, list[ChangeView]]:
+    """Each watch's newest changes (newest first, at most RECENT_CHANGES), as `changes --watch`
+    gives them: those recorded under it and those of the entities it holds (a change of a meeting
+    two watches hold is recorded under one), but an agenda item told only to other watches. Taken
+    from every change, not the site's newest: a quiet campaign's feed is not emptied by a busy one's."""
+    out: dict[str, list[ChangeView]] = {watch_id: [] for watch_id in watch_ids}
+    for change in everything:
+        scope = told_to(change.data)
+        for watch_id in {change.watch, *held.get(change.entity, ())}:
+            entries = out.get(watch_id or "")
+            if entries is not None and len(entries) < RECENT_CHANGES and (scope is None or watch_id in scope):
+                entries.append(change)
+    return out
 
 
 def _bill_section(watch_id: str, name: str, zone: str, pages: list[BillPage], moved: dict[str, str]) -> WatchSection:
@@ -431,6 +452,7 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
     named = _bill_pattern([page.record for page in bills.values()], now.date())
     week: list[UpcomingView | HearingView] = []
     month: list[UpcomingView | HearingView] = []
+    cards: dict[str, UpcomingView] = {}  # a meeting several watches hold is one card, by entity
     for mt in upcoming:
         if mt.start:
             start = clock.parse_instant(mt.start)
@@ -450,7 +472,14 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
             reasons=_agenda_reasons(mt, matters.get(mt.watch, {}), named),
             moved_from=(moved.data or {}).get("from") if moved else None,
             agenda_posted=posted.detected_at if posted else None, roster=rosters.get(mt.entity))
-        (week if soon else month).append(entry)
+        section = week if soon else month
+        if (card := cards.get(mt.entity)) is not None:  # another watch's card of it: both campaigns, their items
+            entry = replace(card, campaign=f"{card.campaign}, {entry.campaign}",
+                            reasons=_merged_reasons(card.reasons, entry.reasons))
+            section[section.index(card)] = entry
+        else:
+            section.append(entry)
+        cards[mt.entity] = entry
     today, horizon = now.astimezone(zone).date().isoformat(), month_day
     for view in status.bills:
         page = bills.get(view.entity)
@@ -523,6 +552,18 @@ def _agenda_reasons(mt: MeetingView, followed: dict[str, str | None],
     return reasons
 
 
+def _merged_reasons(first: list[AgendaReason], second: list[AgendaReason]) -> list[AgendaReason]:
+    """Two campaigns' reasons for one meeting, each item once with the keywords of both."""
+    merged = {(reason.title, reason.matter): reason for reason in first}
+    for reason in second:
+        had = merged.get((reason.title, reason.matter))
+        merged[(reason.title, reason.matter)] = reason if had is None else replace(
+            had, keywords=list(dict.fromkeys([*had.keywords, *reason.keywords])),
+            followed_matter=had.followed_matter or reason.followed_matter,
+            matter_status=had.matter_status or reason.matter_status, bill=had.bill or reason.bill)
+    return list(merged.values())
+
+
 def _news_groups(fresh: list[ChangeView], records: dict[str, Record], pages: dict[str, str],
                  names: dict[str, str]) -> list[NewsGroup]:
     """New changes (newest first) by bill or meeting, each titled as its alert would be."""
@@ -539,12 +580,14 @@ def _news_groups(fresh: list[ChangeView], records: dict[str, Record], pages: dic
 
 def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name: str,
                    events: dict[str, bytes] | None = None, skipped: list[str] | None = None) -> bytes:
-    """An iCalendar file of the meetings that have a time. Each VEVENT is serialized once per site
+    """An iCalendar file of the meetings that have a time or a day (an all-day event while its time
+    is to be announced), each once (a meeting two watches hold is one event: RFC 5545 allows one UID
+    per calendar but for a recurrence's instances). Each VEVENT is serialized once per site
     (`events` keeps them): the same meeting is in the whole calendar, its watch's and its own. An
     event that cannot be written is left out, with one line in `skipped`."""
     events = {} if events is None else events
     for mt in meetings:
-        if mt.start and mt.entity not in events:
+        if _on_calendar(mt) and mt.entity not in events:
             try:
                 events[mt.entity] = _event(mt, sequences)
             except WHOLE_SITE_FAILURES:
@@ -553,7 +596,7 @@ def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name:
                 events[mt.entity] = b""
                 if skipped is not None:
                     skipped.append(_skip_line(f"calendar event of {mt.entity}", exc))
-    body = b"".join(events[mt.entity] for mt in meetings if mt.start)
+    body = b"".join(events[entity] for entity in dict.fromkeys(mt.entity for mt in meetings if _on_calendar(mt)))
     calname = Contentline.from_parts("X-WR-CALNAME", Parameters(), vText(one_line(name))).to_ical()
     return _CALENDAR_HEAD + calname + b"\r\n" + body + b"END:VCALENDAR\r\n"
 
@@ -570,17 +613,36 @@ def _calendar_head() -> bytes:
 _CALENDAR_HEAD = _calendar_head()
 
 
+def _on_calendar(meeting: MeetingView) -> bool:
+    """A meeting calendars can show: one with a time, or a day (its time to be announced)."""
+    return bool(meeting.start or _day(meeting))
+
+
+def _day(meeting: MeetingView) -> date | None:
+    try:
+        return date.fromisoformat(str(meeting.date)[:10]) if meeting.date else None
+    except ValueError:
+        return None
+
+
 def _event(meeting: MeetingView, sequences: dict[str, int]) -> bytes:
-    """One meeting as a VEVENT (its UID is the entity key: a moved meeting is the same event).
-    Every text property is one line (`one_line`: a CR or LF from a source would end the content
-    line), the URL an http(s) one (`web_url`)."""
-    assert meeting.start is not None
-    start = datetime.fromisoformat(meeting.start).astimezone(UTC)  # an instant: Z form
+    """One meeting as a VEVENT (its UID is the entity key: a moved meeting is the same event, and so
+    is one whose time is announced after it was an all-day event of its day). Every text property
+    is one line (`one_line`: a CR or LF from a source would end the content line), the URL an
+    http(s) one (`web_url`)."""
     event = Event()
     event.add("uid", one_line(f"{meeting.entity}@tracker"))
     event.add("summary", one_line(meeting.label).strip(": ") or "meeting")
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(hours=2))
+    if meeting.start:
+        start = datetime.fromisoformat(meeting.start).astimezone(UTC)  # an instant: Z form
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(hours=2))
+    else:  # its day, all day (DATE values), until its time is announced
+        day = _day(meeting)
+        assert day is not None
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("description", "Time to be announced")
     event.add("dtstamp", clock.now())
     event.add("sequence", sequences.get(meeting.entity, 0))
     event.add("status", "CANCELLED" if meeting.status == MeetingStatus.CANCELLED else "CONFIRMED")
@@ -711,7 +773,7 @@ class _Writer:
     def watch_feeds(self, watches: list[Any]) -> None:
         for watch in watches:
             folder = f"watches/{watch.id}"
-            entries = [c for c in self.site.changes if c.watch == watch.id]
+            entries = self.site.by_watch.get(watch.id, [])
             self.one(f"feed {folder}/changes.atom", lambda folder=folder, watch=watch, entries=entries: self.render(
                 "changes.atom.j2", f"{folder}/changes.atom", root="", feed_id=f"tag:tracker,2026:watch/{watch.id}",
                 title=f"tracker: {watch.name}", entries=entries))

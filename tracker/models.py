@@ -89,6 +89,9 @@ class Entity(Base):
     # The latest snapshot (no foreign key: snapshots already point at entities, and a cycle
     # would complicate SQLite batch migrations for no gain).
     current_snapshot_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # Times its current state changed, a state come back included (which reuses its snapshot row):
+    # a meeting's calendar SEQUENCE, which must go up with every change a calendar app is to take.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class WatchEntity(Base):

@@ -99,6 +99,14 @@ def entity_watches(session: Session, key: str) -> list[str]:
                                 .order_by(m.WatchEntity.watch_id)))
 
 
+def holding_watches(session: Session) -> dict[str, set[str]]:
+    """The ids of the watches holding each entity, every entity at once (the digest's per-watch feeds)."""
+    held: dict[str, set[str]] = {}
+    for watch_id, key in session.execute(select(m.WatchEntity.watch_id, m.WatchEntity.entity_key)):
+        held.setdefault(key, set()).add(watch_id)
+    return held
+
+
 def current_record(session: Session, key: str) -> Record | None:
     """An entity's record as last stored (None when it has no snapshot yet)."""
     entity = session.get(m.Entity, key)
@@ -117,11 +125,10 @@ def record_as_of(session: Session, key: str, kind: str, when: datetime) -> Recor
 
 
 def meeting_sequences(session: Session) -> dict[str, int]:
-    """How many times each meeting's snapshot changed: its calendar SEQUENCE."""
-    rows = session.execute(
-        select(m.Snapshot.entity_key, func.count()).join(m.Entity, m.Entity.key == m.Snapshot.entity_key)
-        .where(m.Entity.kind == "meeting").group_by(m.Snapshot.entity_key))
-    return {key: count - 1 for key, count in rows}
+    """How many times each meeting's state changed, a state come back included: its calendar
+    SEQUENCE (not its number of distinct states: back on, it would say its cancelled form's)."""
+    rows = session.execute(select(m.Entity.key, m.Entity.revision).where(m.Entity.kind == "meeting"))
+    return {key: revision for key, revision in rows}
 
 
 _directories: dict[tuple[str, ...], Directory] = {}

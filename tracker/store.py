@@ -235,6 +235,8 @@ def ingest(
                 previous = load_record(item.kind, current.content)
             entity.current_snapshot_id = _snapshot(session, item, text, digest, raw, now,
                                                    reuse=current is not None).id
+            if current is not None:
+                entity.revision = (entity.revision or 0) + 1
             result.new_snapshot = True
             if rejoined or _is_baseline(session, item, current):
                 result.baseline = True

@@ -129,7 +129,8 @@ class DocumentView:
 @dataclass(frozen=True)
 class MeetingView:
     """A meeting of a watched body: its start with the body's UTC offset, its status now (`passed`
-    once it began, unless cancelled), its matching items and documents."""
+    once it began, or once its day is over in the body's zone when its time was never announced,
+    unless cancelled), its matching items and documents."""
 
     watch: str
     entity: str
@@ -151,13 +152,18 @@ class MeetingView:
     items: list[ItemView]
     zone: str = field(compare=False)  # the body's time zone
     record: Meeting = field(repr=False, compare=False)
+    over: bool = field(default=False, compare=False)  # begun, or its day gone by: held or called off, not ahead
 
     @classmethod
     def of(cls, watch_id: str, watched: Watched, zone: ZoneInfo, now: datetime) -> MeetingView:
         meeting = watched.record
         assert isinstance(meeting, Meeting)
         status = meeting.status or MeetingStatus.CONFIRMED
-        if status != MeetingStatus.CANCELLED and meeting.start and clock.parse_instant(meeting.start) < now:
+        if meeting.start:
+            over = clock.parse_instant(meeting.start) < now
+        else:  # no time announced: over once its day is, where the body meets
+            over = bool(meeting.date) and str(meeting.date)[:10] < now.astimezone(zone).date().isoformat()
+        if status != MeetingStatus.CANCELLED and over:
             status = MeetingStatus.PASSED
         return cls(
             watch=watch_id, entity=watched.key, body=meeting.body, title=meeting.title,
@@ -169,7 +175,7 @@ class MeetingView:
             missing=watched.missing_since is not None,
             items=[ItemView(i.get("title"), i.get("matter"), i.get("keywords") or [])
                    for i in meeting.matching_items_for(watch_id)],
-            zone=str(zone), record=meeting)
+            zone=str(zone), record=meeting, over=over)
 
     @property
     def label(self) -> str:
@@ -178,7 +184,8 @@ class MeetingView:
 
     @property
     def upcoming(self) -> bool:
-        return self.status != MeetingStatus.PASSED
+        """Ahead: neither begun nor its day gone by (a meeting called off for last week is not)."""
+        return not self.over
 
     @property
     def cancelled(self) -> bool:

@@ -5,6 +5,7 @@ the same way because they all ask here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -47,9 +48,13 @@ def local_iso(utc_iso: str | None, zone: str | ZoneInfo) -> str | None:
 
 
 def local_time(utc_iso: str | None, zone: str | ZoneInfo, fmt: str = LONG) -> str:
-    """A stored UTC instant as the body's own calendar shows it (EST, not UTC-05:00)."""
+    """A stored UTC instant as the body's own calendar shows it (EST, not UTC-05:00). A day alone (a
+    meeting's start before its time was announced, as a move's `from` keeps it) is that day: read
+    as an instant it was midnight UTC, the evening before in America."""
     if not utc_iso:
         return TBA
+    if len(utc_iso) == 10:
+        return f"{day_words(utc_iso)}, {TBA}"
     return datetime.fromisoformat(utc_iso.replace("Z", "+00:00")).astimezone(_zone(zone)).strftime(fmt)
 
 
@@ -195,11 +200,19 @@ def _short(text: str, limit: int = 150) -> str:
 
 # -- the digest's addresses -----------------------------------------------------------------------
 
+SLUG_LENGTH = 120  # a page's name at most, before its extension
+
+
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "item"
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:SLUG_LENGTH] or "item"
 
 
 def meeting_page(entity_key: str) -> str:
     """A meeting's page in the digest, without its extension: `.html` is the page, `.ics` its
-    calendar entry (alerts link to both when `[digest] url` is set)."""
-    return f"meetings/{slug(entity_key)}"
+    calendar entry (alerts link to both when `[digest] url` is set). A key whose slug is too long
+    (an Outlook UID, then a recurring meeting's day) ends in a hash of the whole key: cut short,
+    every meeting of the series had one page and one calendar entry."""
+    name = re.sub(r"[^a-z0-9]+", "-", entity_key.lower()).strip("-")
+    if len(name) > SLUG_LENGTH:
+        name = f"{name[:SLUG_LENGTH - 17].rstrip('-')}-{hashlib.sha256(entity_key.encode()).hexdigest()[:16]}"
+    return f"meetings/{name or 'item'}"
