@@ -89,6 +89,14 @@ def _size(count: int, *, up: bool = False, exact: bool = False) -> str:
 NOT_JSON = object()  # what `json_body` answers after its one error line
 
 
+def asked_conditionally(response: Any) -> bool:
+    """Whether the request `response` answers named a copy of ours (If-None-Match,
+    If-Modified-Since): only then can a 304 mean "as you have it" (a server or cache answering 304
+    to a first or whole read says nothing, and a run reading nothing would be ok)."""
+    request = response.request
+    return request is not None and any(request.headers.get(name) for name in (b"If-None-Match", b"If-Modified-Since"))
+
+
 class TrackerSpider(scrapy.Spider):
     """Base spider: `report` collects counts and errors for this source's Run row."""
 

@@ -22,6 +22,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from spiders.base import asked_conditionally
 from spiders.listing import ListingSpider
 from tracker.meetings.civicweb import (
     DOCUMENT_FIELDS,
@@ -61,6 +62,10 @@ class CivicWebSpider(ListingSpider):
 
     def parse_documents(self, response: Response, meeting: Meeting, listed: str) -> Iterator[Item]:
         if response.status == 304:
+            if not asked_conditionally(response):
+                yield self.documents_kept(meeting, listed, response.url,
+                                          "answered 304 Not Modified to a request that sent no validators")
+                return
             self.not_modified()
             yield self.meeting_item(meeting, listed, carry=list(DOCUMENT_FIELDS))
             return
@@ -77,6 +82,12 @@ class CivicWebSpider(ListingSpider):
                                   self.describe(failure))
 
     def documents_kept(self, meeting: Meeting, listed: str, url: str, problem: str) -> Item:
-        """The error line for a meeting's documents answer, and the meeting with its stored documents."""
+        """The error line for a meeting's documents answer, and the meeting with its stored documents.
+        In a whole read (a parser upgrade, other bodies or keywords) the meeting stays owed one
+        (`unsaved`): its stored documents' validators would answer 304 next run, and the reading
+        the whole read was for would never come."""
         self.fail(f"documents of meeting {meeting.source_ref}", url, f"{problem}; its stored documents kept")
+        if self.refetch:
+            self.learned.unsaved[meeting.source_ref] = self.unsaved_before.get(
+                meeting.source_ref, "news" if self.is_news(meeting) else "baseline")
         return self.meeting_item(meeting, listed, carry=list(DOCUMENT_FIELDS))

@@ -50,7 +50,7 @@ from twisted.internet.defer import DeferredLock
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider
+from spiders.base import TrackerSpider, asked_conditionally
 from spiders.billpackages import (
     PackageError,
     ScanResult,
@@ -128,14 +128,6 @@ def listed_file(loc: str, congress: int, bill_type: str) -> BillNumber | None:
     if len(digits) > 9 or int(digits) < 1:
         raise ValueError(f"no bill number: {digits[:20]}")
     return BillNumber(congress, bill_type, int(digits))
-
-
-def asked_conditionally(response: Response) -> bool:
-    """Whether the request named a copy of ours (If-None-Match, If-Modified-Since): only then can a
-    304 mean "as you have it"."""
-    request = response.request
-    return request is not None and any(
-        request.headers.get(name) for name in (b"If-None-Match", b"If-Modified-Since"))
 
 
 def group_of(bill: BillNumber) -> str:

@@ -27,6 +27,7 @@ follows.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -50,8 +51,13 @@ class LegistarCalendarSpider(ListingSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.listed: set[str] = set()  # meetings already read from an earlier answer
-        self.covered: list[tuple[date, date]] = []  # the days each period read surely covers
+        # each period's pages read, by their rows (ids and days): a pager that does not move on is seen
+        self.pages: set[tuple[str | None, tuple[str, ...], tuple[date, ...]]] = set()
+        self.covered: dict[str, tuple[date, date]] = {}  # the days each period read surely covers
+        self.shown_by: dict[str, set[str]] = {}  # the meetings each period's answers showed
+        self.days_of: dict[str, date] = {}  # the day of each meeting of the window any answer showed
         self.whole = True  # no error so far: every answer asked for was read, and read whole
+        self.all_read = True  # every answer the window needs was asked for and read (some rows may not be)
         self.window_days: tuple[date, date] | None = None  # the crawl's window, as the first answer was read
 
     def fail(self, what: str, url: str | None, problem: str) -> None:
@@ -59,6 +65,11 @@ class LegistarCalendarSpider(ListingSpider):
         incomplete: a meeting not seen may just be unread."""
         self.whole = False
         super().fail(what, url, problem)
+
+    def unread(self, what: str, url: str | None, problem: str) -> None:
+        """The error line of an answer not read, or not asked for: the listing was read in part."""
+        self.all_read = False
+        self.fail(what, url, problem)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(self.url, callback=self.parse_answer, errback=self.answer_failed,
@@ -69,8 +80,8 @@ class LegistarCalendarSpider(ListingSpider):
         period asked for a second time)."""
         what = "the page" if period is None else f"{period}, page {page}"
         if response.status in REDIRECTS:
-            self.fail(self.noun, response.url, f"{what}: the post was answered with a redirect to "
-                                               f"{response.headers.get('Location', b'').decode('latin-1')!r}: not read")
+            self.unread(self.noun, response.url, f"{what}: the post was answered with a redirect to "
+                                                 f"{response.headers.get('Location', b'').decode('latin-1')!r}: not read")
             return
         ctx = self.context(response.url)
         self.window_days = self.window_days or (ctx.window_start.date(), ctx.window_end.date())
@@ -78,7 +89,7 @@ class LegistarCalendarSpider(ListingSpider):
         try:
             listing, view = read_calendar(response.body, ctx)
         except SourceParseError as exc:
-            self.fail(self.noun, response.url, str(exc) if period is None else f"{what}: {exc}")
+            self.unread(self.noun, response.url, str(exc) if period is None else f"{what}: {exc}")
             return
         if period is not None and not _same(view.period, period):
             # Legistar sometimes answers a choice with another period: its rows are not the ones asked
@@ -88,10 +99,19 @@ class LegistarCalendarSpider(ListingSpider):
                 if (request := self._choose(response, view, period, again=True)) is not None:
                     yield request
                 return
-            self.fail(self.noun, response.url, f"asked for the meetings of {period!r}; the page answered with "
-                                               f"{view.period or 'no period'!r}: not read"
-                                               + (" (asked twice)" if again else ""))
+            self.unread(self.noun, response.url, f"asked for the meetings of {period!r}; the page answered with "
+                                                 f"{view.period or 'no period'!r}: not read"
+                                                 + (" (asked twice)" if again else ""))
             return
+        rows = (period, tuple(meeting.source_ref for meeting in listing.meetings), view.days)
+        if page > 1 and rows in self.pages:
+            self.unread(self.noun, response.url, f"{what}: answered with the rows of an earlier page (the grid's pager "
+                                                 "does not move on): the rest not read")
+            return
+        self.pages.add(rows)
+        self.shown_by.setdefault(period if period is not None else view.period or "", set()).update(rows[1])
+        self.days_of.update((meeting.source_ref, date.fromisoformat(meeting.date[:10]))
+                            for meeting in listing.meetings if meeting.date)
         self.note_problems(listing, response.url)
         fresh = [meeting for meeting in listing.meetings if meeting.source_ref not in self.listed]
         self.listed.update(meeting.source_ref for meeting in fresh)
@@ -108,11 +128,11 @@ class LegistarCalendarSpider(ListingSpider):
         # the client's day is the body's, as near as the tracker can tell (`sure_span` allows a day either way)
         span = sure_span(period, self.today()) if page == 1 and period else None
         if span is not None and all(span[0] <= day <= span[1] for day in view.days):  # else not the period it seems
-            self.covered.append(span)
+            self.covered[period] = span
         if view.next_page and not view.later_pages_outside(start, end):
             if page >= MAX_PAGES:
-                self.fail(self.noun, response.url, f"{period or 'the page'}: more than {MAX_PAGES} pages of "
-                                                   "meetings; the rest not read")
+                self.unread(self.noun, response.url, f"{period or 'the page'}: more than {MAX_PAGES} pages of "
+                                                     "meetings; the rest not read")
             elif (request := self._post(response, {"__EVENTTARGET": view.next_page, "__EVENTARGUMENT": ""},
                                         period, page + 1)) is not None:
                 yield request
@@ -144,10 +164,15 @@ class LegistarCalendarSpider(ListingSpider):
         to its own page (the form's action may name the client's other host name)."""
         form = response.xpath("//form[.//input[@name='__VIEWSTATE']]")
         if not form:
-            self.fail(self.noun, response.url, f"{period}: no form holding __VIEWSTATE to post back: not asked for")
+            self.unread(self.noun, response.url, f"{period}: no form holding __VIEWSTATE to post back: not asked for")
             return None
         disabled: dict[str, str | None] = {name: None for name in form[0].xpath(".//*[@disabled]/@name").getall()}
-        posted = form2request(form[0], {**disabled, **fields}, click=False)
+        try:
+            posted = form2request(form[0], {**disabled, **fields}, click=False)
+        except (ValueError, NotImplementedError) as exc:  # a method, enctype or action it cannot post
+            said = re.sub(r"<Element form at 0x[0-9a-f]+>", "the form", str(exc)).split("\n")[0][:160]
+            self.unread(self.noun, response.url, f"{period}: the page's form cannot be posted back ({said}): not asked for")
+            return None
         headers = {**dict(posted.headers), "Accept": self.accept}
         jar = _cookies(response)
         if jar:
@@ -160,7 +185,7 @@ class LegistarCalendarSpider(ListingSpider):
     def answer_failed(self, failure: Any) -> None:
         period = failure.request.cb_kwargs.get("period")
         what = self.noun if period is None else f"{self.noun} ({period}, page {failure.request.cb_kwargs['page']})"
-        self.fail(what, failure.request.url, self.describe(failure))
+        self.unread(what, failure.request.url, self.describe(failure))
 
     def closed(self, reason: str) -> None:
         """The listing's extent, now that every answer is in: the longest run of the window's days
@@ -169,10 +194,25 @@ class LegistarCalendarSpider(ListingSpider):
         (kept anew if not stored again), and every one once every answer was read."""
         whole = self.whole and reason == "finished"
         self.learned.unsaved.forget([ref for ref in self.unsaved_before if whole or ref in self.listed])
+        if not (self.all_read and reason == "finished"):
+            # what the listing was read with (parser, bodies, keywords) is recorded only once every
+            # answer was read: a meeting of a body followed from now on that an unread period holds
+            # is a baseline when it is read, not news
+            self.learned.parser = self.learned.bodies = self.learned.keywords = None
         super().closed(reason)
         if not self.whole or reason != "finished" or self.window_days is None:
             return
-        if (part := _covered_part(self.covered, *self.window_days)) is not None:
+        spans = []
+        for period, (first, last) in sorted(self.covered.items()):
+            # an answer lacking a meeting another showed on its days (an empty grid for a year the
+            # page itself shows meetings of) is not the whole period: nothing is judged gone by it
+            shown = self.shown_by.get(period, set())
+            if lacking := sum(first <= day <= last and ref not in shown for ref, day in self.days_of.items()):
+                self.warn(self.noun, self.url, f"the calendar's answer for {period!r} lacks {lacking} meeting(s) "
+                                               "another of its answers showed on its days: nothing is noted missing by it")
+            else:
+                spans.append((first, last))
+        if (part := _covered_part(spans, *self.window_days)) is not None:
             self.report.complete_listing = True
             self.report.listing_window = (part[0].isoformat(), part[1].isoformat())
 

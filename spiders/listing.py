@@ -14,7 +14,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider
+from spiders.base import TrackerSpider, asked_conditionally
 from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor, Section, keywords_fingerprint
@@ -29,6 +29,11 @@ MOVED_AHEAD = timedelta(days=730)
 # How long a held meeting whose wider span cannot be read is looked for again (each run reading the
 # listing whole and warning): then it is noted missing and held no more, as one found nowhere is.
 SEEK_FOR = timedelta(days=7)
+
+
+def _as_utf8(body: bytes) -> bytes:
+    """A body written in UTF-16 (its byte order mark says so) as UTF-8, for looking at its end."""
+    return body.decode("utf-16", "replace").encode() if body[:2] in (b"\xff\xfe", b"\xfe\xff") else body
 
 
 class ListingSpider(TrackerSpider):
@@ -90,7 +95,8 @@ class ListingSpider(TrackerSpider):
 
     def parse_listing(self, response: Response) -> Iterator[Item]:
         if response.status == 304:
-            self.not_modified()
+            if not self.unasked_304(response):
+                self.not_modified()
             return
         ctx = self.context(response.url)
         listing = self.read(response, ctx)
@@ -107,6 +113,16 @@ class ListingSpider(TrackerSpider):
         yield from self.meeting_items(listing, ctx, response.url)
         if self.report.complete_listing:
             yield from self.moved_out(response, ctx, listing)
+
+    def unasked_304(self, response: Response) -> bool:
+        """Whether a 304 answered a request that sent no validators (a first read, a whole read
+        asked for): nothing of ours to reuse, so a server or cache saying "unchanged" then says
+        nothing; one error line, else a run reading nothing would say it was ok."""
+        if asked_conditionally(response):
+            return False
+        self.fail(self.noun, response.url, "answered 304 Not Modified to a request that sent no validators "
+                                           "(If-None-Match, If-Modified-Since): nothing read")
+        return True
 
     def address_for(self, start: date, end: date) -> str:
         """What is asked for the crawl's window (`start`..`end`): the watch's address itself, or,
@@ -158,7 +174,16 @@ class ListingSpider(TrackerSpider):
             self.fail(self.noun, response.url, str(exc))
             return None
         self.note_problems(listing, response.url)
+        if cut := self.cut_short(_as_utf8(response.body)):
+            # cut after a whole meeting, the answer reads well: the meetings past the cut are unread, not gone
+            self.fail(self.noun, response.url, f"{cut}: the meetings before it were read, none is noted missing")
+            listing.problems.append(cut)
         return listing
+
+    def cut_short(self, body: bytes) -> str | None:
+        """Why the answer looks cut short (its format's last line or tag missing), else None. Only
+        kinds whose format has such an end can tell (an HTML page may leave out its `</html>`)."""
+        return None
 
     def note_problems(self, listing: Listing, url: str) -> None:
         for problem in listing.problems:
@@ -215,14 +240,16 @@ class ListingSpider(TrackerSpider):
         wider = self.address_for(wide.window_start.date(), wide.window_end.date())
         if wider != self.url:
             yield scrapy.Request(wider, callback=self.parse_moved, errback=self.moved_unread,
-                                 cb_kwargs={"ctx": replace(wide, url=wider), "missing": missing},
+                                 cb_kwargs={"ctx": replace(wide, url=wider), "missing": missing, "shown": shown},
                                  headers={"Accept": self.accept}, dont_filter=True)
             return
-        yield from self.found_moved(response.body, response.url, wide, missing, window=(first, last))
+        yield from self.found_moved(response.body, response.url, wide, missing, window=(first, last), shown=shown)
 
-    def parse_moved(self, response: Response, ctx: ListingContext, missing: set[str]) -> Iterator[Any]:
+    def parse_moved(self, response: Response, ctx: ListingContext, missing: set[str],
+                    shown: set[str]) -> Iterator[Any]:
         """The wider span's answer of a site asked for dates (`moved_out`)."""
-        yield from self.found_moved(response.body, response.url, ctx, missing, window=self.window(self.context(self.url)))
+        yield from self.found_moved(response.body, response.url, ctx, missing,
+                                    window=self.window(self.context(self.url)), shown=shown)
 
     def moved_unread(self, failure: Failure) -> None:
         """The wider span could not be read: the missing meetings stay noted missing and held (looked
@@ -253,14 +280,20 @@ class ListingSpider(TrackerSpider):
         self.warn("meetings moved out of the window", url, problem)
 
     def found_moved(self, body: bytes, url: str, wide: ListingContext, missing: set[str], *,
-                    window: tuple[str, str]) -> Iterator[Item]:
+                    window: tuple[str, str], shown: set[str]) -> Iterator[Item]:
         """Each missing meeting a wide reading finds on a day outside the window, stored at once
-        with its new held day; the ones not found are held no more."""
+        with its new held day; the ones not found are held no more. A wide answer lacking meetings
+        the window's showed (`shown`) is not whole (a site answering so long a span with an empty
+        list): nothing is judged from it."""
         assert self.kind.listing is not None
         try:
             found = self.kind.listing(body, wide)
         except SourceParseError as exc:
             self.look_again(missing, url, str(exc))
+            return
+        if lacking := shown - {meeting.source_ref for meeting in found.meetings}:
+            self.look_again(missing, url, f"the wider span's answer lacks {len(lacking)} of the "
+                                          f"{len(shown)} meetings the window's showed: not whole")
             return
         self.learned.sought.forget(sorted(missing & set(self.sought_before)))
         first, last = window

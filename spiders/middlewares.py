@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -163,11 +164,15 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
 
 class CrawlDelayMiddleware:
-    """Apply robots.txt Crawl-delay to the host's shared pace (never lowers the configured delay)."""
+    """Apply robots.txt Crawl-delay to the host's shared pace (never lowers the configured delay).
+    A delay longer than the longest wait a host may ask (`RETRY_AFTER_MAX_SECONDS`, as for
+    Retry-After) cannot be kept without holding the whole run (an hour between requests: every
+    other source, the alerts and the digest wait): the host is not asked, one line says why."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
+        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX_SECONDS", 300)
         self.applied: dict[str, float] = {}
 
     @classmethod
@@ -194,6 +199,9 @@ class CrawlDelayMiddleware:
         delay = parser.crawl_delay(self.user_agent) or 0.0
         if delay <= 0:
             return None
+        if delay > self.max_wait:
+            raise IgnoreRequest(f"robots.txt asks {delay:g} s between requests to {netloc}, longer than "
+                                f"[crawl] max_retry_after_seconds ({self.max_wait:g} s) allows: not asked")
         key = host_key(request)
         PACE.host(key).crawl_delay = delay
         if self.applied.get(key) != delay:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker import models as m
 from tracker.bills.titles import title_matches
+from tracker.cursors import ListingCursor
 from tracker.lock import process_alive
 from tracker.records import Bill, Meeting, StateBill, load_record, session_key
 from tracker.report import BillRule, SourceReport, StateBillRule
@@ -85,7 +86,7 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             run = session.get(m.Run, report.run_id)
             if run is None:
                 continue
-            _check_empty(session, report)
+            emptied = _check_empty(session, report)
             run.finished_at = finished
             run.ok = report.ok
             run.error = report.errors[0] if report.errors else None
@@ -104,7 +105,10 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
                 for validators in report.listing_validators:
                     if validators.url:
                         save_validators(session, validators, finished)
-            _save_cursor(session, report)
+            if not (emptied and isinstance(report.cursor, ListingCursor)):
+                # an answer judged failing teaches a listing's cursor nothing: its meetings stay
+                # held (a later move is still looked for) and those owed a whole read stay owed
+                _save_cursor(session, report)
     # A watch has its baseline once a crawl of its source got through (even with some errors), and
     # its first read is done.
     mark_baselines(store, [w for r in reports if r.ok or r.items or r.not_modified for w in r.watch_ids
@@ -165,13 +169,16 @@ def _prune_source(session: Session, source_id: str, before: datetime, keep_newes
                            execution_options={"synchronize_session": False}).rowcount or 0
 
 
-def _check_empty(session: Session, report: SourceReport) -> None:
-    """A source that used to list many items and now lists none is failing, not emptied."""
+def _check_empty(session: Session, report: SourceReport) -> bool:
+    """A source that used to list many items and now lists none is failing, not emptied: True
+    after its error line."""
     if report.ok and not report.items and not report.not_modified and not report.unfollowed:
         before = last_good_items(session, report.source_id, report.run_id)
         if before >= MIN_ITEMS_FOR_EMPTY_ALARM:
             report.errors.append(
                 f"{report.source_id}: returned no items where the last good run had {before}; keeping what is stored")
+            return True
+    return False
 
 
 # -- what the Run rows say -------------------------------------------------------------------------------

@@ -278,7 +278,7 @@ def _item_values(root: etree._Element, state_id: str) -> tuple[str, ...]:
             continue
         try:
             options, _ = json.JSONDecoder().raw_decode(text, start + len(_CREATE_COMBO))
-        except ValueError:
+        except (ValueError, RecursionError):  # a script nested past Python's limit says no values either
             return ()
         items = options.get("itemData") if isinstance(options, dict) else None
         if isinstance(items, list) and all(isinstance(item, dict) and isinstance(item.get("value"), str)
