@@ -45,6 +45,7 @@ from test_federal_packages import (
     write_config,
 )
 
+from spiders import govinfo
 from tracker import models as m
 from tracker.billnumbers import BILL_TYPES
 from tracker.bills.billstatus import parse_billstatus
@@ -152,6 +153,33 @@ def test_a_sitemap_entry_of_no_possible_number_is_one_line_and_the_rest_are_read
     assert report.ok, report.errors
     (line,) = report.warnings
     assert line.startswith("govinfo: BILLSTATUS sitemap 118s: passed over 1 entry naming no bill file") and len(line) < 400, line
+    found = [(c["entity"], c["watch"]) for c in changes_json(store) if c["kind"] == "bill.introduced"]
+    assert found == [("bill:s60-118", "breathe")]
+
+
+def test_a_sitemap_whose_callback_raised_is_read_again_next_run(
+        watched: tuple[Config, Store], upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault no one foresaw raising in the sitemap's callback (here a bug put into the reading of
+    its entries) ends that answer's reading: the run says so, and what it learned as a whole is
+    not kept, so the next run reads the sitemap again and finds the BREATHE Act. (The sitemap, its
+    lastmod and validators were counted read though nothing it listed was: the bill stayed unread.)"""
+    config, store = watched
+    run_crawls(config, store)
+    when = "2026-11-24T11:00:00Z"
+    breathe = derive_bill(federal("BILLSTATUS-117hr6658.xml"), CONGRESS, "s", 60, title="BREATHE Act",
+                          old_title="Protecting Family and Small Business Tax Cuts Act of 2022")
+    upstream.move("s", 60, breathe, when)
+
+    def a_bug(loc: str, congress: int, bill_type: str) -> Any:
+        raise RuntimeError("a bug")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(govinfo, "listed_file", a_bug)
+        (failed,) = run_crawls(config, store)
+    assert not failed.ok and any("could not be processed" in e for e in failed.errors), failed.errors
+    assert [c for c in changes_json(store) if c["kind"] == "bill.introduced"] == []
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
     found = [(c["entity"], c["watch"]) for c in changes_json(store) if c["kind"] == "bill.introduced"]
     assert found == [("bill:s60-118", "breathe")]
 
