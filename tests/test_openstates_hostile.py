@@ -16,6 +16,7 @@ from statusjson import status_json
 from test_openstates_cursor_faults import new_york_bills, state_config
 from test_state_bills import KEY, NAMED, fiction
 
+from spiders import openstates as openstates_spider
 from tracker.crawl import run_crawls
 from tracker.demo.openstates_api import OpenStatesApi
 from tracker.demo.replay import ReplayServer
@@ -108,6 +109,36 @@ def test_a_string_where_a_list_belongs_is_the_bill_s_one_line_not_its_characters
     assert len(report.errors) == 2, report.errors
     assert all("not a list" in e for e in report.errors), report.errors
     assert stored(store, config) == EVERY - {"statebill:ny:2021-2022:a99903", "statebill:ny:2021-2022:a99904"}
+
+
+def test_a_run_cut_short_by_a_fault_keeps_the_requests_it_spent(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault no check foresaw raising in the bills' callback (here a bug put into the reading of a
+    bill): what the run read is not kept, so the next run reads the query again, but the requests it
+    sent still count against the day's budget of 3 (they would be sent again beyond it)."""
+    api, base = serve_openstates(replay, keys={KEY}, per_minute=1000)
+    new_york_bills(api, 1, "")
+    monkeypatch.setenv("TRACKER_NOW", "2021-03-05T12:00:00Z")
+    config = state_config(tmp_path, base, [QI_NY], daily_budget=3)
+    store = Store(config.database_url)
+
+    def a_bug(row: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    before = api.count()
+    with monkeypatch.context() as patched:
+        patched.setattr(openstates_spider, "read_bill", a_bug)
+        (failed,) = run_crawls(config, store)
+    assert any("could not be processed" in e for e in failed.errors), failed.errors
+    spent = api.count() - before
+    assert spent >= 1
+    before = api.count()
+    run_crawls(config, store)
+    assert api.count() - before <= 3 - spent  # the day's budget, what the cut-short run spent included
+    monkeypatch.setenv("TRACKER_NOW", "2021-03-06T12:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    assert stored(store, config) == EVERY  # read again: what the fault cut short was not counted read
 
 
 def test_an_api_that_ignores_sort_loses_no_bill(tmp_path: Path, replay: ReplayServer,

@@ -218,9 +218,10 @@ def run_crawls(
                 # A callback that raised left its answer, and what it would have asked next, unread:
                 # what the run learned as a whole (a sitemap or listing read, a mark moved on, the
                 # validators that would answer the next read with a 304) is not kept, nor is its
-                # listing whole. The next run reads from where this one began; what each stored
-                # entity taught (its own cursor change, its validators) is still kept.
-                report.cursor, report.complete_listing, report.listing_validators = None, False, []
+                # listing whole, but what it spent (the day's requests). The next run reads from
+                # where this one began; what each stored entity taught is still kept.
+                report.cursor = report.cursor.spent_only() if report.cursor is not None else None
+                report.complete_listing, report.listing_validators = False, []
     finish_runs(store, reports)
     prune_runs(store, [r.source_id for r in reports], clock.now() - timedelta(days=config.storage.keep_runs_days),
                config.operator.failures_before_alert)

@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 V = TypeVar("V")
 
@@ -59,10 +59,21 @@ class Cursor:
     run did not touch it). Keys this version does not know ride in `extra`, kept as they were."""
 
     extra: dict[str, Any]
+    # The single values a change keeps from a run whose reading a fault cut short: what it spent
+    # (Open States' requests of the day), never what it read (`spent_only`).
+    SPENT: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> Self:
         raise NotImplementedError
+
+    def spent_only(self) -> Self | None:
+        """This change as a run a callback's fault cut short may keep it: only what it spent
+        (`SPENT`), so the next run reads again from where this one began within the budget left."""
+        kept = type(self).load({})
+        for name in self.SPENT:
+            setattr(kept, name, getattr(self, name))
+        return kept if kept else None
 
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return ((f.name, getattr(self, f.name)) for f in fields(self) if f.name != "extra")  # type: ignore[arg-type]
@@ -318,6 +329,7 @@ class OpenStatesCursor(Cursor):
     # holds when its config changes (tracker/report.py `StateBillRule`); no entry: read before kept
     found: Section[list[str]] = field(default_factory=Section)
     extra: dict[str, Any] = field(default_factory=dict)
+    SPENT: ClassVar[tuple[str, ...]] = ("day", "used")
 
     @classmethod
     def load(cls, data: Mapping[str, Any] | None) -> Self:
