@@ -117,7 +117,14 @@ class SourceKind:
 
 SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # billstatus-2: committees keep their codes and activities (who holds a bill, whom to call).
-    SourceKind("govinfo", ("bill",), read_raw=parse_billstatus, parser_version="billstatus-2"),
+    # billstatus-3: a day's actions are in the file's order, not sorted by `actionTime` (a legacy
+    # file's 12-hour "12:52AM" came after "08:37PM", its untimed rows before every timed one), so the
+    # latest action is the one the file says (H.R.3762's veto postponed, not a row before it). The
+    # A/B check moved `actions` (their order only: every action keeps its id, and a diff reads
+    # actions by id) and `latest_action`; only the latter is read anew, so an action that came while
+    # the tracker was down for the upgrade is still news. No stage moved.
+    SourceKind("govinfo", ("bill",), read_raw=parse_billstatus, parser_version="billstatus-3",
+               reads_anew=(("billstatus-2", frozenset()), ("billstatus-3", frozenset({"latest_action"})))),
     # legistar-2: an agenda status written "FINAL" or "Final-revised" is a final agenda (a confirmed meeting).
     # legistar-3: a minutes status "Cancelled" cancels the meeting, whatever its agenda status says;
     # an agenda status "Revised" is a final agenda.

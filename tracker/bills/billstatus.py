@@ -290,10 +290,13 @@ def cosponsors_for(bill: etree._Element) -> list[Person]:
 
 
 def actions_for(bill: etree._Element) -> list[BillAction]:
-    """The bill's history, oldest first (by date, time, then the file's order), each event once: a
-    Library of Congress row repeating a chamber's row is merged into it."""
+    """The bill's history, oldest first (by date, then the file's order), each event once: a
+    Library of Congress row repeating a chamber's row is merged into it. Within a day the file's
+    order decides, not `actionTime`: legacy files write it on a 12-hour clock ("12:52AM" sorts after
+    "08:37PM" as text) and leave many rows of a timed day untimed, while the file lists a day's rows
+    in the order they happened (so in every recorded file)."""
     merged = _merge_library_rows(_raw_actions(bill))
-    merged.sort(key=lambda r: (r["date"], r["time"] or "", r["order"]))
+    merged.sort(key=lambda r: (r["date"], r["order"]))
     return _identified(merged)
 
 
