@@ -17,6 +17,7 @@ server closes it `bounced` (not retried) and counts toward `[alerts] bounce_limi
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Callable
@@ -134,7 +135,13 @@ class Stalled:
 def _service(target: Target) -> str:
     """What a timeout says is stalled: the target's URL template without its recipient (every
     person's mail goes through the one server of `[alerts] mail_url`)."""
-    parts = urlsplit(target.template)
+    return _template_service(target.template)
+
+
+@functools.lru_cache(maxsize=1024)
+def _template_service(template: str) -> str:
+    """`_service` of a template, worked out once (it is asked before every send)."""
+    parts = urlsplit(template)
     query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key.lower() != "to"]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
