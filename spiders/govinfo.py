@@ -170,6 +170,7 @@ class GovinfoSpider(TrackerSpider):
         self.handled: set[str] = set()  # bill keys whose file was read with nothing to store, or answered 304
         # Files a sitemap lists that GovInfo does not serve (404), by group: one line each at the end.
         self.unserved: dict[str, list[BillNumber]] = {}
+        self.asked: set[str] = set()  # the bills whose files this run asked for (`bill_request`)
         self.sitemap_validators: dict[str, Validators] = {}
         self.member_cap = config.crawl.max_bytes
         # One request per bill even when several watches name it.
@@ -351,6 +352,7 @@ class GovinfoSpider(TrackerSpider):
 
     def bill_request(self, bill: BillNumber, watch_ids: list[str], *, by_title: bool = False,
                      lastmod: str | None = None, group: str | None = None, fresh: bool = False) -> scrapy.Request:
+        self.asked.add(bill.key)
         if group:
             self.bill_groups[bill.key] = group
         return scrapy.Request(
@@ -927,9 +929,11 @@ class GovinfoSpider(TrackerSpider):
             self.learned.reread = sorted(key for key in owed if self.still_wanted(key))  # empty: nothing owed
         # A title watch whose first read left files for the next runs (`max_files_per_run`: `unread`
         # now, owed a fresh read later) takes no baseline yet: what they find then stood before the
-        # watch began. (A type that fails is no reason: one failing for good would keep it from all news.)
-        held_back = {g for g in self.owed_whole if g in self.unread} | {
-            group_of(bill) for key in self.learned.reread if (bill := parse_bill_number(key)) not in self.bills}
+        # watch began. (A type or a file that fails is no reason: one failing for good, a file GovInfo
+        # lists and never serves, would keep it from all news. Held back is what was not asked for.)
+        held_back = {g for g in self.owed_whole if self.deferred.get(g)} | {
+            group_of(bill) for key in self.learned.reread or [] if key not in self.asked
+            and (bill := parse_bill_number(key)) not in self.bills}
         self.report.unsettled = {w.id for w in self.title_watches for g in held_back & self.title_groups
                                  if int(re.match(r"\d+", g).group()) in self.congresses_of(w)}  # type: ignore[union-attr]
         for keys in self.unread.values():

@@ -264,3 +264,26 @@ def test_a_full_mailbox_is_retried_not_closed_as_a_bounce(tmp_path: Path, db_url
     frozen_now("2026-11-24T15:00:00Z")
     assert notify(store, config).sent == 3
     assert sorted(mailbox.subjects) == sorted(f"S. 35 {words}" for words in WORDS[:3])
+
+
+def test_a_run_that_outlasts_a_stalled_service_s_wait_still_ends(tmp_path: Path, sqlite_url: str,
+                                                                 stalled: Receiver) -> None:
+    """A service timed out, and the rest owed to it wait `retry_seconds`; a run still sending
+    elsewhere when that wait is over (a slow service beside it) claimed them again, put them off to
+    the moment already past, and claimed them again: `tracker notify` never ended. Once the wait is
+    over they are tried again, and the run ends."""
+    slow = Receiver(delay=0.25)  # answers every post, a quarter second each
+    try:
+        path = write_config(tmp_path, db_url=sqlite_url, alerts={"timeout_seconds": 0.5, "retry_seconds": 1},
+                            subscribers=[core_team(stalled.url, slow.url)])
+        config = load_config(path, env={})
+        store = owe(config, bills=3)  # twelve messages to each target
+
+        run = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify", "--quiet"],
+                             capture_output=True, text=True, env=tracker_env(), timeout=60)
+
+        assert "Traceback" not in run.stderr, run.stderr
+        assert len(slow.posts) == 12  # every message to the slow service went
+        assert statuses(store).get("sent") == 12
+    finally:
+        slow.stop()

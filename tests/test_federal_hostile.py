@@ -507,3 +507,27 @@ def test_a_new_title_watch_whose_first_read_takes_several_runs_is_told_nothing_i
     upstream.move("s", 60, breathe, "2026-11-24T11:00:00Z")
     run_crawls(config, store)
     assert [(c["entity"], c["kind"]) for c in changes_json(store)] == [("bill:s60-118", "bill.introduced")]
+
+
+def test_a_new_title_watch_takes_its_baseline_though_one_file_its_sitemap_lists_is_never_served(
+        tmp_path: Path, upstream: Upstream) -> None:
+    """A new BREATHE watch reads the 118th Congress whole; its House package is broken, so the House
+    files are read singly, and one of them, H.R. 30, GovInfo lists but never serves (HTTP 404, run
+    after run). The watch takes its baseline all the same: a BREATHE Act new upstream later is
+    news. (H.R. 30 stayed owed a fresh read, and that kept the watch without a baseline for good:
+    every bill it found from then on was stored without a word.)"""
+    config = write_config(tmp_path, upstream.server, BREATHE_WATCH)
+    store = Store(config.database_url)
+    upstream.server.set_fault(package_path(CONGRESS, "hr"), Fault.status(500))
+    upstream.server.set_fault(file_path(CONGRESS, "hr", 30), Fault.status(404))
+    for _ in range(2):
+        (report,) = run_crawls(config, store)
+        assert any("not served (HTTP 404, the first H.R. 30)" in line for line in report.errors), report.errors
+    assert entities(store, config) == {"bill:hr7-118"}
+    assert changes_json(store) == []
+
+    breathe = derive_bill(federal("BILLSTATUS-117hr6658.xml"), CONGRESS, "s", 60, title="BREATHE Act",
+                          old_title="Protecting Family and Small Business Tax Cuts Act of 2022")
+    upstream.move("s", 60, breathe, "2026-11-24T11:00:00Z")
+    run_crawls(config, store)
+    assert [(c["entity"], c["kind"]) for c in changes_json(store)] == [("bill:s60-118", "bill.introduced")]

@@ -255,7 +255,7 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                         report.skipped += 1
                         continue
                     service = stalled.get(_service(target))
-                    if service is not None:
+                    if service is not None and clock.now() < service.until:  # its wait over, it is tried again
                         if defer(conn, owner, group, service.until, f"not tried: {TIMED_OUT} on an earlier message"):
                             service.waiting += 1
                             report.untried += 1
@@ -289,8 +289,8 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                         if error is not None and error.startswith(TIMED_OUT):
                             shown = "people's mail (" + secrets.mask_url_path(secrets.mask(target.template)) + ")" \
                                 if person is not None else f"{group[0].subscriber_id} ({target.label})"
-                            stalled.setdefault(_service(target), Stalled(
-                                shown, clock.now() + timedelta(seconds=config.alerts.retry_seconds)))
+                            service = stalled.setdefault(_service(target), Stalled(shown, clock.now()))
+                            service.until = clock.now() + timedelta(seconds=config.alerts.retry_seconds)
                     if progress is not None:
                         progress(report)
         report.lines.extend(f"{service.shown}: {service.waiting} more deliveries not tried in this run: it timed "
