@@ -23,9 +23,9 @@ import hashlib
 import math
 import os
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config
+from tracker.lock import released_with_session
 from tracker.outbox import sync_subscribers
 from tracker.planning import SourceJob, plan_sources
 from tracker.store import Store, ensure_watches
@@ -106,18 +107,33 @@ def _claim(store: Store, names: list[str], runner_id: str, lease_seconds: float,
 
 
 def claim_groups(store: Store, config: Config, jobs: list[SourceJob], runner_id: str, lease_seconds: float,
-                 *, limit: int | None = None) -> list[SourceJob]:
+                 *, limit: int | None = None, done: Collection[str] = ()) -> list[SourceJob]:
     """Lease free source groups for this cycle and return their jobs (none: every group is taken or
     already crawled this cycle). `limit` groups at most (default: about 1/ROUNDS of them); call again
-    after crawling them until it returns nothing."""
+    after crawling them until it returns nothing. `done`: groups this run crawled already, never
+    taken again by it (their leases may have ended with the cycle)."""
     groups = group_jobs(config, jobs)
     if not groups:
         return []
     _ensure_rows(store, list(groups))
     if limit is None:
         limit = max(1, math.ceil(len(groups) / ROUNDS))
+    groups = {name: group for name, group in groups.items() if name not in done}
+    if not groups:
+        return []
     claimed = _claim(store, list(groups), runner_id, lease_seconds, limit)
     return [job for name in claimed for job in groups[name]]
+
+
+def end_leases(store: Store, names: list[str], runner_id: str, cycle_end: datetime) -> None:
+    """Groups this runner has crawled stay taken until the end of the cycle it started in, not a
+    whole cycle from when it took them: one taken late in the cycle (after a slow host) was still
+    taken at the next tick, and nobody crawled it that cycle. While crawling, a group keeps the
+    lease it was taken with: no other runner starts on it meanwhile."""
+    if names:
+        with store.engine.begin() as conn:
+            conn.execute(update(_L).where(_L.name.in_(names), _L.owner == runner_id, _L.lease_until > cycle_end)
+                         .values(lease_until=cycle_end))
 
 
 def holds_digest_lease(store: Store, runner_id: str, lease_seconds: float) -> bool:
@@ -147,8 +163,9 @@ def runner_lock(store: Store, runner_id: str) -> Iterator[bool]:
             yield got
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
+                with released_with_session(conn, f"runner {runner_id}"):
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
 
 
 SETUP_KEY = 0x7472616C  # "tral": one runner at a time records new watches and follows
@@ -196,6 +213,7 @@ def run_cluster(store: Store, config: Config, runner_id: str | None, cycle_minut
     runner = runner_label(runner_id)
     # The lease ends a little before the next cycle starts, whatever the clocks' skew.
     lease = cycle_minutes * 60 - min(60.0, cycle_minutes * 6)
+    cycle_end = clock.now() + timedelta(seconds=lease)
     with runner_lock(store, runner) as held:
         if not held:
             stages.say(f"another tracker run --cluster as runner {runner} is in progress; nothing to do")
@@ -205,9 +223,13 @@ def run_cluster(store: Store, config: Config, runner_id: str | None, cycle_minut
         jobs = plan_sources(config)
         total = len(group_jobs(config, jobs))
         ok, crawled = True, 0
-        while batch := claim_groups(store, config, jobs, runner, lease):
-            crawled += len(group_jobs(config, batch))
+        done: set[str] = set()
+        while batch := claim_groups(store, config, jobs, runner, lease, done=done):
+            names = list(group_jobs(config, batch))
+            crawled += len(names)
             ok = stages.crawl(batch) and ok
+            done.update(names)
+            end_leases(store, names, runner, cycle_end)
         stages.say(f"cluster: runner {runner} crawled {crawled} of {total} source groups this cycle")
         writes_digest = holds_digest_lease(store, runner, lease)
         ok = stages.notify(bundles=writes_digest) and ok

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -23,12 +24,15 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from tracker import clock
 from tracker import models as m
+from tracker.faults import describe_failure
 from tracker.store import Store
 from tracker.words import STAMP, local_time
 
+log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x7472616B  # "trak"
 HOLDER_ROW = "run"
 
@@ -104,11 +108,12 @@ def run_lock(store: Store, lock_dir: Path) -> Iterator[bool]:
                 yield got
             finally:
                 if got:
-                    backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-                    conn.execute(delete(m.LockHolder).where(m.LockHolder.name == HOLDER_ROW,
-                                                            m.LockHolder.backend_pid == backend))
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-                conn.commit()
+                    with released_with_session(conn, "tracker run"):
+                        backend = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+                        conn.execute(delete(m.LockHolder).where(m.LockHolder.name == HOLDER_ROW,
+                                                                m.LockHolder.backend_pid == backend))
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                        conn.commit()
         return
     path = lock_path(store, lock_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +136,20 @@ def run_lock(store: Store, lock_dir: Path) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def released_with_session(conn: Connection, what: str) -> Iterator[None]:
+    """Release a session's advisory lock, unless the session is gone already (the database
+    restarted, or dropped the connection idle for the whole run): the lock went with it, and the
+    run's work is done and stored, so that is a warning, not a failed run."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("%s: the database connection holding the lock was lost during the run (%s); another run "
+                    "may have started meanwhile", what, describe_failure(exc))
 
 
 def _write_holder_file(path: Path) -> None:

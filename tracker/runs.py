@@ -87,6 +87,9 @@ def finish_runs(store: Store, reports: list[SourceReport]) -> None:
             if run is None:
                 continue
             emptied = _check_empty(session, report)
+            # Finished by its own process, so not interrupted, whatever another process marked:
+            # one on a machine (or container) of the same host name cannot see this one's pid.
+            run.state = None
             run.finished_at = finished
             run.ok = report.ok
             run.error = report.errors[0] if report.errors else None
@@ -186,7 +189,9 @@ def _check_empty(session: Session, report: SourceReport) -> bool:
 def mark_interrupted(session: Session) -> list[int]:
     """Mark unfinished Run rows whose process is gone from this host as interrupted (a crawl
     killed with -9 never finishes its rows). Never a live crawl's, never another host's, never
-    this process's own. Returns the ids marked. Called before every crawl."""
+    this process's own; a live crawl of a namesake host (another machine or a container of this
+    host name, whose pids this one cannot see) may be marked, and its own `finish_runs` undoes the
+    mark. Returns the ids marked. Called before every crawl."""
     host = socket.gethostname()
     rows = session.scalars(select(m.Run).where(
         m.Run.finished_at.is_(None), m.Run.host == host, m.Run.pid.is_not(None), m.Run.pid != os.getpid(),

@@ -1,0 +1,198 @@
+"""The run lock and `tracker run --cluster` under attack, as an operator meets them: the real
+command line in its own process, the real PostgreSQL (its backends terminated as a restart or an
+idle-connection timeout does), real loopback sources."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from recorded import federal
+from sqlalchemy import func, select
+from test_cluster import ICS
+from test_host_pace import replay_on
+
+from tracker import models as m
+from tracker.demo.replay import Fault, ReplayServer
+from tracker.store import Store
+
+BILLS = {"s35-117": "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml",
+         "hr2471-117": "/bulkdata/BILLSTATUS/117/hr/BILLSTATUS-117hr2471.xml"}
+
+
+def write_config(tmp_path: Path, base_url: str, db_url: str) -> Path:
+    path = tmp_path / "tracker.toml"
+    path.write_text(f"""
+[tracker]
+log_file = "tracker.log"
+[storage]
+url = "{db_url}"
+[crawl]
+delay_seconds = 0
+retries = 0
+[sources.govinfo]
+base_url = "{base_url}"
+[[bills]]
+id = "police"
+name = "Police accountability"
+numbers = ["s35-117", "hr2471-117"]
+""")
+    return path
+
+
+def start(config: Path, *args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    env.pop("TRACKER_CONFIG", None)
+    return subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(config), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def snapshots(store: Store) -> int:
+    with store.session() as session:
+        return session.scalar(select(func.count()).select_from(m.Snapshot)) or 0
+
+
+def terminate_backends(db_url: str) -> int:
+    """What a database restart does to a run's connections: every one but ours is cut."""
+    name = db_url.rsplit("/", 1)[1]
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={name}", autocommit=True) as conn:
+        row = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("command", [["run"], ["run", "--cluster"]], ids=["run", "cluster"])
+def test_a_run_whose_lock_connection_the_database_cut_still_ends_well_and_quiet(
+        tmp_path: Path, pg_url: str, replay: ReplayServer, command: list[str]) -> None:
+    """The lock's session sits idle for the whole run: a database restart (or an idle-connection
+    timeout) ends it, and the lock with it. The run's own work reconnects and is stored; releasing
+    the lock that is already gone failed the run (exit 1 and a crash line in cron's mail) after
+    everything was done."""
+    for path in BILLS.values():
+        replay.add(path, federal(path.rsplit("/", 1)[1]))
+    replay.set_fault(BILLS["hr2471-117"], Fault.delay(5))  # in flight while the database goes
+    config = write_config(tmp_path, replay.url, pg_url)
+    store = Store(pg_url)
+    run = start(config, "--quiet", *command)
+    deadline = time.monotonic() + 60
+    while snapshots(store) == 0:  # the fast bill is stored: the run holds its lock and is crawling
+        assert time.monotonic() < deadline and run.poll() is None, "the run never stored its first bill"
+        time.sleep(0.1)
+    store.dispose()  # our own pooled connections are cut too
+    assert terminate_backends(pg_url) >= 1
+    out, err = run.communicate(timeout=120)
+    assert (run.returncode, out, err) == (0, "", "")
+    assert snapshots(store) == 2  # nothing lost: the slow bill was stored after the cut
+    assert "the database connection holding the lock was lost" in (tmp_path / "tracker.log").read_text()
+
+    again = start(config, "--quiet", *command)  # the next run takes the lock as usual
+    out, err = again.communicate(timeout=120)
+    assert (again.returncode, out, err) == (0, "", "")
+
+
+# -- --cluster: a group's lease lasts the cycle it was crawled in -------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_group_leased_late_in_a_cycle_is_crawled_again_the_next_cycle(tmp_path: Path, pg_url: str) -> None:
+    """A runner takes its groups a share at a time: a group taken once the first share was crawled
+    (a slow host: minutes into the cycle) was leased for a whole cycle from then, so at the next
+    cron tick it was still taken, and nobody crawled it that cycle ("crawled 1 of 2"). Real time
+    here, no TRACKER_NOW: a cycle of 30 seconds (its lease 27), the first host's feed 12 s slow."""
+    servers = [replay_on(f"127.0.0.{n}") for n in (2, 3)]
+    for server in servers:
+        server.add("/a.ics", ICS)
+        server.start()
+    try:
+        watches = "".join(f'[[meetings]]\nid = "h{n}"\nname = "Board {n}"\ntimezone = "America/Detroit"\n'
+                          f'ical = "{server.url}/a.ics"\n' for n, server in enumerate(servers, 2))
+        config = tmp_path / "tracker.toml"
+        config.write_text(f'[storage]\nurl = "{pg_url}"\n[crawl]\ndelay_seconds = 0\n[digest]\nout = "site"\n{watches}')
+        servers[0].set_fault("/a.ics", Fault.delay(12))  # the first group in lease order: taken first
+        cycle = ["run", "--cluster", "--runner", "a", "--cycle-minutes", "0.5"]
+        first_tick = time.monotonic()
+        first = start(config, *cycle)
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 0 and "runner a crawled 2 of 2 source groups" in out, out + err
+        assert time.monotonic() - first_tick < 30, "the first cycle outlasted its 30 seconds"
+
+        servers[0].set_fault("/a.ics", None)
+        time.sleep(30 - (time.monotonic() - first_tick))  # cron's next tick
+        second = start(config, *cycle)
+        out, err = second.communicate(timeout=120)
+        assert second.returncode == 0, out + err
+        assert "runner a crawled 2 of 2 source groups" in out, out
+        assert [server.count("/a.ics") for server in servers] == [2, 2]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def namesake(argv: list[str]) -> list[str]:
+    """`argv` as on another machine of the same host name (or a container sharing the host's
+    name): in a PID namespace of its own, it sees none of this host's processes."""
+    return ["unshare", "--pid", "--fork", "--mount-proc", *argv]
+
+
+def can_unshare() -> bool:
+    try:
+        return subprocess.run(namesake(["true"]), capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+@pytest.mark.skipif(not can_unshare(), reason="needs unshare --pid (root)")
+def test_a_runner_on_a_namesake_host_does_not_hide_a_live_runners_failure(tmp_path: Path, pg_url: str) -> None:
+    """Runs are told killed by their host name and pid. A runner on another machine of the same
+    name (`--runner` is for that case) cannot see this one's process, so it marks this one's live
+    crawl interrupted; that crawl then finished failing, and its failure, kept marked interrupted,
+    was skipped by `status --check` ("ok") and by the operator's failure count."""
+    servers = [replay_on(f"127.0.0.{n}") for n in (2, 3)]
+    for server in servers:
+        server.add("/a.ics", ICS)
+        server.start()
+    try:
+        watches = "".join(f'[[meetings]]\nid = "h{n}"\nname = "Board {n}"\ntimezone = "America/Detroit"\n'
+                          f'ical = "{server.url}/a.ics"\n' for n, server in enumerate(servers, 2))
+        config = tmp_path / "tracker.toml"
+        config.write_text(f'[storage]\nurl = "{pg_url}"\n[crawl]\ndelay_seconds = 0\nretries = 0\n'
+                          f'timeout_seconds = 10\n[digest]\nout = "site"\n{watches}')
+        servers[0].set_fault("/a.ics", Fault.delay(60))  # never answers in time: runner a's crawl fails
+        store = Store(pg_url)
+        a = start(config, "--quiet", "run", "--cluster", "--runner", "a")
+        deadline = time.monotonic() + 60
+        while True:  # a has taken the first group and is crawling it
+            with store.session() as session:
+                if session.scalar(select(m.Run).where(m.Run.source_id == "ical:h2")) is not None:
+                    break
+            assert time.monotonic() < deadline and a.poll() is None, "runner a never started its crawl"
+            time.sleep(0.1)
+        env = {k: v for k, v in os.environ.items() if k != "TRACKER_CONFIG"}
+        b = subprocess.run(namesake([sys.executable, "-m", "tracker.cli", "--config", str(config), "--quiet", "run",
+                                     "--cluster", "--runner", "b"]), capture_output=True, text=True, env=env,
+                           timeout=120)
+        assert (b.returncode, b.stdout, b.stderr) == (0, "", "")  # b crawled the other group
+        out, err = a.communicate(timeout=120)
+        assert a.returncode == 1 and "ical:h2" in err, out + err  # a's source timed out: one line
+        check = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(config), "status", "--check"],
+                               capture_output=True, text=True, env=env, timeout=60)
+        assert check.returncode == 1 and "source ical:h2: failing (1 run in a row" in check.stdout, check.stdout
+        with store.session() as session:
+            states = [r.state for r in session.scalars(select(m.Run).order_by(m.Run.id))]
+        assert states == [None, None]
+        store.dispose()
+    finally:
+        for server in servers:
+            server.stop()
