@@ -4,11 +4,17 @@ Bills are the real fixtures parsed once and stored under varied numbers; meeting
 generated rows. Prints the seconds (wall and CPU: on a shared machine the CPU time is the figure to
 compare) and peak memory (ru_maxrss) of `write_site`.
 
-    python bench/digest.py
+    python bench/digest.py [--shared N] [--hours H] [--code CHECKOUT]
+
+`--shared N` adds N more meeting watches holding every meeting (campaigns sharing a council: one
+card a meeting, each watch its own feed and calendar); `--hours H` spaces the meetings H hours
+apart (6: about 120 in the next 30 days; 0.5: about 960), where a step quadratic in the meetings
+shown would show. `--code` runs another checkout's digest (A/B of a change, same data).
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import resource
 import sys
@@ -18,7 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The code under test: this checkout, or the one `--code` names (read before the first import).
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv[:-1] else ROOT
+sys.path.insert(0, str(CODE))
 
 from sqlalchemy import insert  # noqa: E402
 
@@ -33,6 +41,12 @@ BILLS, MEETINGS, CHANGES = 200, 2000, 20000
 
 
 def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args.add_argument("--shared", type=int, default=0, help="more meeting watches holding every meeting")
+    args.add_argument("--hours", type=float, default=6.0, help="hours between two meetings")
+    args.add_argument("--code", type=Path, help="a checkout whose digest to run (default: this one)")
+    opts = args.parse_args()
+    shared = [f"campaign{n}" for n in range(opts.shared)]
     fixtures = [parse_billstatus(p.read_bytes()).dump() for p in sorted((ROOT / "tests/data/federal").glob("BILLSTATUS-*.xml"))]
     now = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as tmp:
@@ -40,11 +54,13 @@ def main() -> None:
         path = Path(tmp) / "tracker.toml"
         path.write_text('[storage]\nurl = "sqlite:///bench.db"\n'
                         f'[[bills]]\nid = "bills"\nname = "Bills"\nnumbers = {numbers!r}\n'.replace("'", '"')
-                        + '[[meetings]]\nid = "council"\nname = "Council"\nical = "https://example.org/c.ics"\n')
+                        + "".join(f'[[meetings]]\nid = "{w}"\nname = "{w.title()}"\nical = "https://example.org/c.ics"\n'
+                                  for w in ["council", *shared]))
         config = load_config(path, env={})
         store = Store(config.database_url)
         with store.session() as session:
-            ensure_watches(session, [("bills", "bill", "Bills"), ("council", "meeting", "Council")])
+            ensure_watches(session, [("bills", "bill", "Bills"), ("council", "meeting", "Council"),
+                                     *((w, "meeting", w.title()) for w in shared)])
         entities, snapshots, links, changes = [], [], [], []
         for i, number in enumerate(numbers):
             bill = copy.deepcopy(fixtures[i % len(fixtures)])
@@ -57,7 +73,7 @@ def main() -> None:
             links.append({"watch_id": "bills", "entity_key": key})
         for j in range(MEETINGS):
             key = f"meeting:ical:council:{j}"
-            start = now + timedelta(hours=6 * j - 24 * 20)
+            start = now + timedelta(hours=opts.hours * j - 24 * 20)
             meeting = {"source": "ical", "source_ref": str(j), "body": "City Council", "title": f"Meeting {j}",
                        "start": start.isoformat(), "date": start.date().isoformat(), "time_tbd": False,
                        "timezone": "America/New_York", "location": "City Hall", "status": "cancelled" if j % 17 == 0 else "confirmed",
@@ -67,7 +83,7 @@ def main() -> None:
                              "last_seen": now, "current_snapshot_id": sid})
             snapshots.append({"id": sid, "entity_key": key, "hash": content_hash(meeting),
                               "content": canonical_json(meeting), "fetched_at": now, "parser": "bench"})
-            links.append({"watch_id": "council", "entity_key": key})
+            links += [{"watch_id": w, "entity_key": key} for w in ["council", *shared]]
         for k in range(CHANGES):
             key = f"bill:{numbers[k % BILLS]}"
             changes.append({"dedupe_key": f"bench-{k}", "kind": "bill.action", "entity_key": key, "watch_id": "bills",
@@ -94,7 +110,7 @@ def main() -> None:
             site = write_site(store, config, config.digest_dir)  # `[digest] out`: the news mark is recorded too
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         files = sum(1 for _ in site.rglob("*") if _.is_file())
-        print(f"{BILLS} bills, {MEETINGS} meetings, {CHANGES} changes -> {files} files in {seconds:.2f} s "
+        print(f"{BILLS} bills, {MEETINGS} meetings ({1 + opts.shared} watch{'es' if opts.shared else ''}, {opts.hours:g} h apart), {CHANGES} changes -> {files} files in {seconds:.2f} s "
               f"({cpu:.2f} s CPU: the machine may be shared); "
               f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (target < 5 s, < 300 MB)")
 

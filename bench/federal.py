@@ -37,7 +37,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The code under test: this checkout, or the one `--code` names (an A/B on this checkout's data;
+# read before the first import, and handed on to every run's own process).
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv[:-1] else ROOT
+sys.path.insert(0, str(CODE))
 
 from tracker.billnumbers import BILL_TYPES  # noqa: E402
 from tracker.demo.packages import (  # noqa: E402
@@ -314,7 +317,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_child(scenario: str, url: str, db: str, work: Path, spec: dict[str, Any], server_pid: int = 0) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--child", scenario, "--url", url, "--db", db,
-               "--work", str(work), "--spec", json.dumps(spec), "--server-pid", str(server_pid)]
+               "--work", str(work), "--spec", json.dumps(spec), "--server-pid", str(server_pid), "--code", str(CODE)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -335,6 +338,7 @@ def main() -> None:
     parser.add_argument("--bills", type=int, default=2000)
     parser.add_argument("--named", type=int, default=2000)
     parser.add_argument("--only", default="abc")
+    parser.add_argument("--code", type=Path, help="a checkout whose code to run on this one's data (default: this one)")
     parser.add_argument("--flat", action="store_true", help="also (a) at 500 and 8,000 members: memory flat?")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)

@@ -452,7 +452,9 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
     named = _bill_pattern([page.record for page in bills.values()], now.date())
     week: list[UpcomingView | HearingView] = []
     month: list[UpcomingView | HearingView] = []
-    cards: dict[str, UpcomingView] = {}  # a meeting several watches hold is one card, by entity
+    # A meeting several watches hold is one card, by entity: where it is in its section (a card found
+    # again by its place, not by `list.index`, whose comparisons grew with the square of the cards).
+    cards: dict[str, tuple[list[UpcomingView | HearingView], int]] = {}
     for mt in upcoming:
         if mt.start:
             start = clock.parse_instant(mt.start)
@@ -473,13 +475,15 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
             moved_from=(moved.data or {}).get("from") if moved else None,
             agenda_posted=posted.detected_at if posted else None, roster=rosters.get(mt.entity))
         section = week if soon else month
-        if (card := cards.get(mt.entity)) is not None:  # another watch's card of it: both campaigns, their items
-            entry = replace(card, campaign=f"{card.campaign}, {entry.campaign}",
-                            reasons=_merged_reasons(card.reasons, entry.reasons))
-            section[section.index(card)] = entry
+        if (place := cards.get(mt.entity)) is not None:  # another watch's card of it: both campaigns, their items
+            held, at = place  # the same record, so the same section
+            card = held[at]
+            assert isinstance(card, UpcomingView)
+            held[at] = replace(card, campaign=f"{card.campaign}, {entry.campaign}",
+                               reasons=_merged_reasons(card.reasons, entry.reasons))
         else:
+            cards[mt.entity] = (section, len(section))
             section.append(entry)
-        cards[mt.entity] = entry
     today, horizon = now.astimezone(zone).date().isoformat(), month_day
     for view in status.bills:
         page = bills.get(view.entity)
