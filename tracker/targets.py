@@ -38,11 +38,13 @@ class Target:
         return f"{base} to {who}" if who else base
 
 
-def with_to(url: str, recipient: str) -> str:
-    """A mail URL sending to `recipient` alone (its own `to=` replaced)."""
+def with_to(url: str, recipient: str | None) -> str:
+    """A mail URL sending to `recipient` alone (its own `to=` replaced), or, with None, to no one:
+    the service alone (every person's mail goes through one `[alerts] mail_url`)."""
     parts = urlsplit(url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "to"]
-    query.append(("to", recipient))
+    if recipient is not None:
+        query.append(("to", recipient))
     return urlunsplit(parts._replace(query=urlencode(query, safe="@:${}")))
 
 

@@ -25,7 +25,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import Connection, select
 
@@ -65,7 +64,7 @@ from tracker.faults import describe_failure, disk_full
 from tracker.outbox import OPERATOR
 from tracker.people import mail_status, person_id_of, record_bounce, reset_bounces
 from tracker.store import Store
-from tracker.targets import Target, targets_of
+from tracker.targets import Target, targets_of, with_to
 
 log = logging.getLogger(__name__)
 
@@ -124,26 +123,19 @@ class Outgoing:
 
 @dataclass
 class Stalled:
-    """A service that timed out in this run: what is owed to it waits for the next run, untried,
-    rather than each message waiting the whole timeout (one line says how many)."""
+    """A service that timed out in this run: what is owed to it waits `retry_seconds` (`until`),
+    untried, rather than each message waiting the whole timeout (one line says how many)."""
 
     shown: str  # the subscriber and target, or people's mail server: no address, no secret
     until: datetime
     waiting: int = 0
 
 
-def _service(target: Target) -> str:
-    """What a timeout says is stalled: the target's URL template without its recipient (every
-    person's mail goes through the one server of `[alerts] mail_url`)."""
-    return _template_service(target.template)
-
-
 @functools.lru_cache(maxsize=1024)
-def _template_service(template: str) -> str:
-    """`_service` of a template, worked out once (it is asked before every send)."""
-    parts = urlsplit(template)
-    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key.lower() != "to"]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+def _service(template: str) -> str:
+    """What a timeout says is stalled: a target's URL template without its recipient (every
+    person's mail goes through the one server of `[alerts] mail_url`); asked before every send."""
+    return with_to(template, None)
 
 
 def _prepare(store: Store, config: Config, groups: list[list[DeliveryRow]], targets: dict[tuple[str, str], Target],
@@ -254,7 +246,7 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                         withdraw(conn, owner, group)
                         report.skipped += 1
                         continue
-                    service = stalled.get(_service(target))
+                    service = stalled.get(_service(target.template))
                     if service is not None and clock.now() < service.until:  # its wait over, it is tried again
                         if defer(conn, owner, group, service.until, f"not tried: {TIMED_OUT} on an earlier message"):
                             service.waiting += 1
@@ -289,7 +281,7 @@ def notify(store: Store, config: Config, *, owner: str | None = None, limit: int
                         if error is not None and error.startswith(TIMED_OUT):
                             shown = "people's mail (" + secrets.mask_url_path(secrets.mask(target.template)) + ")" \
                                 if person is not None else f"{group[0].subscriber_id} ({target.label})"
-                            service = stalled.setdefault(_service(target), Stalled(shown, clock.now()))
+                            service = stalled.setdefault(_service(target.template), Stalled(shown, clock.now()))
                             service.until = clock.now() + timedelta(seconds=config.alerts.retry_seconds)
                     if progress is not None:
                         progress(report)
