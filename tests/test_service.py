@@ -434,29 +434,39 @@ def test_a_crash_under_quiet_is_one_line_and_the_traceback_is_in_the_log_file(tm
     assert "tracker status crashed" in detail and "Traceback" in detail
 
 
-def test_dead_deliveries_to_a_target_taken_out_of_the_config_are_closed_by_retry_dead(
+def test_dead_deliveries_to_a_corrected_target_are_sent_there_by_retry_dead(
         tmp_path: Path, closed_port: int, frozen_now: Any) -> None:
     """The operator's first week: a subscriber's URL was wrong, its deliveries died; the URL is
     corrected. `status --check` names the dead deliveries and says `tracker notify --retry-dead`
     queues them again; run as told, they died again at once ("no longer in the config") and
-    `status --check` failed for ever, with nothing left to run. Now --retry-dead closes them
-    unsent, saying so, and the check is clean."""
+    `status --check` failed for ever. Later they were closed unsent, so the team never heard of
+    the four stages. Now they go to the corrected URL, once each, and the check is clean; a
+    subscriber taken out of the config has theirs closed unsent, saying so."""
     from alerting import core_team, fresh_store, walk_stages
     from alerting import write_config as alerts_config
 
-    wrong = f"json://127.0.0.1:{closed_port}/hook"
-    path = alerts_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'tracker.db'}", alerts={"max_tries": 1},
-                         subscribers=[core_team(wrong)])
-    store = fresh_store(load_config(path, env={}))
-    assert walk_stages(store, load_config(path, env={}), bills=1) == 4
-    store.dispose()
-    assert tracker(path, "--quiet", "notify").returncode == 1
-    assert tracker(path, "status", "--check").returncode == 1  # the dead deliveries, named
+    receiver = Receiver()
+    try:
+        wrong = f"json://127.0.0.1:{closed_port}/hook"
+        path = alerts_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'tracker.db'}", alerts={"max_tries": 1},
+                             subscribers=[core_team(wrong), {"id": "gone", "notify": [wrong], "follow": ["police"]}])
+        store = fresh_store(load_config(path, env={}))
+        assert walk_stages(store, load_config(path, env={}), bills=1) == 4
+        store.dispose()
+        assert tracker(path, "--quiet", "notify").returncode == 1
+        assert tracker(path, "status", "--check").returncode == 1  # the dead deliveries, named
 
-    path.write_text(path.read_text().replace(wrong, f"json://127.0.0.1:{closed_port}/hook-corrected"))
-    retried = tracker(path, "notify", "--retry-dead")
-    assert "closed unsent: subscriber or target no longer in the config" in retried.stdout, retried.stdout
-    check = tracker(path, "status", "--check")
-    assert (check.returncode, check.stdout.strip()) == (0, "ok"), check.stdout
-    status = json.loads(tracker(path, "status", "--json").stdout)
-    assert status["deliveries"]["dead"] == 0 and status["dead_deliveries"] == []
+        alerts_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'tracker.db'}", alerts={"max_tries": 1},
+                      subscribers=[core_team(receiver.url)])
+        retried = tracker(path, "notify", "--retry-dead")
+        assert "4 closed unsent: subscriber no longer in the config" in retried.stdout, retried.stdout
+        assert "4 deliveries owed through a subscriber's current target" in retried.stdout, retried.stdout
+        assert len(set(receiver.titles)) == 4, receiver.titles  # the four stages, each once
+        check = tracker(path, "status", "--check")
+        assert (check.returncode, check.stdout.strip()) == (0, "ok"), check.stdout
+        status = json.loads(tracker(path, "status", "--json").stdout)
+        assert status["deliveries"]["dead"] == 0 and status["dead_deliveries"] == []
+        assert "sent" not in tracker(path, "notify").stdout.replace("0 sent", "")  # nothing twice
+        assert len(receiver.titles) == 4
+    finally:
+        receiver.server.shutdown()

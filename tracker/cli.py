@@ -315,13 +315,18 @@ def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
 
 
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
-    """Close due bundles (`bundles`: only one runner of a cluster does), owe the reminders due now
+    """Owe through a subscriber's current targets what was owed through one no longer in the config,
+    close due bundles (`bundles`: only one runner of a cluster does), owe the reminders due now
     (every runner may: each is owed once), then send what is due."""
     from tracker.alerts.workers import notify_with, usable_workers
-    from tracker.outbox import close_bundles
+    from tracker.outbox import close_bundles, reowe_replaced
     from tracker.reminders import owe_reminders
 
     record_unrecorded(ctx, config, store)
+    moved = reowe_replaced(store, config)
+    if moved:
+        ctx.say(f"notify: {moved} deliver{'ies' if moved != 1 else 'y'} owed through a subscriber's current "
+                "target (the one they were owed through left the config)")
     owed = close_bundles(store, config) if bundles else 0
     if owed:
         ctx.say(f"notify: {owed} bundle deliveries owed")
@@ -407,7 +412,7 @@ def notify_cmd(ctx: Context, test_subscriber: str | None, retry_dead: bool) -> N
 
         queued, closed = requeue(store, config)
         ctx.say(f"notify: {queued} dead deliveries queued again"
-                + (f"; {closed} closed unsent: subscriber or target no longer in the config" if closed else ""))
+                + (f"; {closed} closed unsent: subscriber no longer in the config" if closed else ""))
     sys.exit(0 if do_notify(ctx, config, store) else 1)
 
 

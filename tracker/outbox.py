@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import clock
@@ -233,25 +233,70 @@ def close_bundles(store: Store, config: Config) -> int:
     return owed
 
 
-GONE = "not sent: subscriber or target no longer in the config"
+GONE = "not sent: subscriber no longer in the config"
 
 
-def live_targets(config: Config) -> set[tuple[str, str]]:
-    """(subscriber id, target hash) of every target the config names, the operator's included."""
-    live = {(sub.id, t.hash) for sub in config.subscribers for t in targets_of(sub.notify)}
-    return live | {(OPERATOR, t.hash) for t in targets_of(config.operator.notify)}
+REPLACED = "not sent here: its target left the config; owed through the subscriber's current targets"
+
+
+def reowe_replaced(store: Store, config: Config) -> int:
+    """What a config subscriber (or the operator) is still owed through a target no longer in the
+    config is owed through each of its current targets instead (a rotated webhook, a new address);
+    the old rows are closed `dropped`. A current target already owed the same message keeps its
+    own row, so nothing goes twice (each row's key ends with its target's hash). Rows a notifier
+    holds are left to it. Returns how many rows were owed anew."""
+    current = {sub.id: targets_of(sub.notify) for sub in config.subscribers}
+    current[OPERATOR] = targets_of(config.operator.notify)
+    elsewhere = [(m.Delivery.subscriber_id == sub_id) & m.Delivery.target_hash.not_in([t.hash for t in targets])
+                 for sub_id, targets in current.items() if targets]
+    if not elsewhere:
+        return 0
+    now = clock.now()
+    free = m.Delivery.lease_until.is_(None) | (m.Delivery.lease_until < now)
+    with store.session() as session:
+        stale = [row.id for row in session.execute(
+            select(m.Delivery.id, m.Delivery.target_hash, m.Delivery.dedupe_key)
+            .where(m.Delivery.status.in_(("pending", "failed")), free, or_(*elsewhere))).all()
+            if row.dedupe_key.endswith(row.target_hash)]
+        if not stale:
+            return 0
+        closed = session.scalars(
+            update(m.Delivery).where(m.Delivery.id.in_(stale),
+                                     m.Delivery.status.in_(("pending", "failed")), free)
+            .values(status="dropped", last_error=REPLACED, lease_owner=None, lease_until=None)
+            .returning(m.Delivery.id)).all()
+        owed = 0
+        for old in session.scalars(select(m.Delivery).where(m.Delivery.id.in_(closed)).order_by(m.Delivery.id)):
+            changes = list(session.scalars(select(m.DeliveryChange.change_id)
+                                           .where(m.DeliveryChange.delivery_id == old.id)))
+            stem = old.dedupe_key.removesuffix(old.target_hash)
+            for target in current[old.subscriber_id]:
+                new_id = session.scalar(
+                    m.insert(session, m.Delivery).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                    .values(dedupe_key=stem + target.hash, subscriber_id=old.subscriber_id, target_hash=target.hash,
+                            recipient=target.recipient, change_id=old.change_id, period=old.period,
+                            group_key=old.group_key, payload=old.payload, status="pending", tries=0,
+                            next_attempt_at=now, created_at=old.created_at)
+                    .returning(m.Delivery.id))
+                if new_id is not None:
+                    owed += 1
+                    session.add_all(m.DeliveryChange(delivery_id=new_id, change_id=c) for c in changes)
+        return owed
 
 
 def retry_dead(store: Store, config: Config) -> tuple[int, int]:
     """Put dead deliveries back in the queue, with their tries reset: (queued, closed). One whose
-    config subscriber or target is no longer in the config is closed unsent (`dropped`) instead:
-    queued again it could only die again, and `status --check` would report it for ever."""
-    live = live_targets(config)
+    config subscriber (or the operator) is no longer in the config, or has no target left, is
+    closed unsent (`dropped`) instead: queued again it could only die again, and `status --check`
+    would report it for ever. One owed through a target since replaced (the URL that made it die,
+    corrected) is queued, and `reowe_replaced` owes it through the current targets."""
+    current = {sub.id for sub in config.subscribers if targets_of(sub.notify)}
+    if targets_of(config.operator.notify):
+        current.add(OPERATOR)
     with store.session() as session:
-        dead = session.execute(select(m.Delivery.id, m.Delivery.subscriber_id, m.Delivery.target_hash)
+        dead = session.execute(select(m.Delivery.id, m.Delivery.subscriber_id)
                                .where(m.Delivery.status == "dead")).all()
-        gone = [row.id for row in dead if not row.subscriber_id.startswith(PREFIX)
-                and (row.subscriber_id, row.target_hash) not in live]
+        gone = [row.id for row in dead if not row.subscriber_id.startswith(PREFIX) and row.subscriber_id not in current]
         if gone:
             session.execute(update(m.Delivery).where(m.Delivery.id.in_(gone))
                             .values(status="dropped", last_error=GONE, lease_owner=None, lease_until=None))
