@@ -100,18 +100,18 @@ class PackageDownloadHandler(HTTP11DownloadHandler):
         return Response(request.url, status=status, headers=headers, request=request)
 
 
-class _WebRedirectsOnly(urllib.request.HTTPRedirectHandler):
-    """Python's URL opener follows a redirect to `ftp://` too, to whatever host and port the answer
-    names: a package is fetched over the web or not at all."""
+class _RedirectsToTheEngine(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as it came (its status and `Location`), not followed here: Scrapy's
+    redirect middleware then asks the new address as any request, through robots.txt, that host's
+    pace and the redirect limit. (Python's URL opener followed it itself, to any host, without
+    asking its robots.txt, and to `ftp://` too.)"""
 
     def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> urllib.request.Request | None:
-        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
-            raise PackageError(f"redirected to {newurl[:100]!r}, not a web address: not followed")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+                         newurl: str) -> None:
+        return None  # the opener then raises HTTPError with the 3xx: answered as it came
 
 
-_OPENER = urllib.request.build_opener(_WebRedirectsOnly)
+_OPENER = urllib.request.build_opener(_RedirectsToTheEngine)
 
 
 def _stream_to_file(url: str, headers: Headers, target: Path, cap: int, timeout: float) -> tuple[int, Headers, int]:
@@ -121,8 +121,6 @@ def _stream_to_file(url: str, headers: Headers, target: Path, cap: int, timeout:
     request = urllib.request.Request(url, headers=sent, method="GET")
     try:
         response = _OPENER.open(request, timeout=timeout)  # http(s) only: Scrapy chose this handler
-    except PackageError:
-        raise
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, Headers(dict(exc.headers.items())), 0

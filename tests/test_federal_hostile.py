@@ -2,8 +2,8 @@
 damaged member, a bill file whose number is not one or that describes another bill, a sitemap entry
 no number can be made of, a 304 nobody asked for, a gzip-encoded file, a title written another valid
 way, a maintenance page or the wrong sitemap with a 200, a package trickling in or redirected to
-FTP, a Crawl-delay of a day, a new title watch's first read spread over runs (mostly on the derived
-118th Congress of tests/test_federal_packages.py); congress-legislators with a `null` among its rows,
+FTP or to a mirror that shuts crawlers out, a Crawl-delay of a day, a new title watch's first read
+spread over runs (mostly on the derived 118th Congress of tests/test_federal_packages.py); congress-legislators with a `null` among its rows,
 a value of the wrong type or nobody at all. Real crawls (`run_crawls`) through the real engine
 against the loopback server; each failed on the code before its fix (a value raising in a callback
 ended the read of a whole sitemap or package while the cursor counted it read; a legislators file
@@ -531,3 +531,49 @@ def test_a_new_title_watch_takes_its_baseline_though_one_file_its_sitemap_lists_
     upstream.move("s", 60, breathe, "2026-11-24T11:00:00Z")
     run_crawls(config, store)
     assert [(c["entity"], c["kind"]) for c in changes_json(store)] == [("bill:s60-118", "bill.introduced")]
+
+
+def test_a_package_redirected_to_another_host_is_asked_there_as_its_robots_txt_allows(
+        watched: tuple[Config, Store], upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    """The House package answers with a redirect to a mirror whose robots.txt shuts crawlers out:
+    the package is not downloaded there, and the House files are read singly. (The package's own
+    download followed the redirect itself, to any host, never asking its robots.txt nor keeping
+    its pace.)"""
+    config, store = watched
+    mirror = ReplayServer().start()
+    try:
+        mirror.robots("User-agent: *\nDisallow: /\n")
+        mirror.add(package_path(CONGRESS, "hr"), package("hr"))
+        upstream.server.add(package_path(CONGRESS, "hr"), b"moved\n", status=302,
+                            headers={"Location": mirror.url + package_path(CONGRESS, "hr")})
+        with caplog.at_level(logging.WARNING):
+            (report,) = run_crawls(config, store)
+        assert [r.path for r in mirror.requests] == ["/robots.txt"]
+    finally:
+        mirror.stop()
+    assert report.ok, report.errors
+    (line,) = [r.getMessage() for r in caplog.records if "BILLSTATUS package 118hr" in r.getMessage()]
+    assert "singly" in line, line
+    assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
+
+
+def test_a_package_redirected_to_a_mirror_that_allows_it_is_read_from_there(
+        watched: tuple[Config, Store], upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
+    """The same redirect to a mirror that lets crawlers in: the package is downloaded there once and
+    read whole; no House file is asked for singly."""
+    config, store = watched
+    mirror = ReplayServer().start()
+    try:
+        mirror.add(package_path(CONGRESS, "hr"), package("hr"))
+        upstream.server.add(package_path(CONGRESS, "hr"), b"moved\n", status=302,
+                            headers={"Location": mirror.url + package_path(CONGRESS, "hr")})
+        upstream.server.clear_log()
+        with caplog.at_level(logging.WARNING):
+            (report,) = run_crawls(config, store)
+        assert [r.path for r in mirror.requests] == ["/robots.txt", package_path(CONGRESS, "hr")]
+    finally:
+        mirror.stop()
+    assert report.ok, report.errors
+    assert not [r for r in caplog.records if "BILLSTATUS package 118hr" in r.getMessage()]
+    assert [p for p in upstream.bill_requests() if "/118/hr/" in p] == []
+    assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
