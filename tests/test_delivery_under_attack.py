@@ -287,3 +287,72 @@ def test_a_run_that_outlasts_a_stalled_service_s_wait_still_ends(tmp_path: Path,
         assert statuses(store).get("sent") == 12
     finally:
         slow.stop()
+
+
+class Dripping:
+    """A webhook host that reads the post, then answers one byte every half second for minutes:
+    every read of the answer is quick, so the read timeout never fires."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopped = threading.Event()
+        self.posts = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.port}/hook"
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                peer, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(peer,), daemon=True).start()
+
+    def _drip(self, peer: Any) -> None:
+        with peer:
+            peer.recv(65536)
+            self.posts += 1
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Slow: " + b"." * 1000
+            for byte in answer:
+                if self.stopped.wait(0.5):
+                    return
+                try:
+                    peer.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.listener.close()
+
+
+def test_a_webhook_answering_a_byte_at_a_time_holds_notify_no_longer_than_its_timeout(
+        tmp_path: Path, sqlite_url: str, receiver: Receiver) -> None:
+    """A webhook whose answer drips in (a broken proxy, a tarpit): each read is quick, so the read
+    timeout never fired; the send took a minute (apprise's own limit), and then `tracker notify`
+    did not end until the service let go, minutes later (Python's exit waits for apprise's thread).
+    Now the send is given up at `[alerts] timeout_seconds`, the rest owed to that service wait
+    untried, the other target gets everything, and the command ends at once."""
+    dripping = Dripping()
+    try:
+        path = write_config(tmp_path, db_url=sqlite_url, alerts={"timeout_seconds": 1},
+                            subscribers=[core_team(dripping.url, receiver.url)])
+        config = load_config(path, env={})
+        store = owe(config, bills=2)  # eight messages to each target
+        started = time.monotonic()
+        run = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "notify", "--quiet"],
+                             capture_output=True, text=True, env=tracker_env(), timeout=120)
+        took = time.monotonic() - started
+    finally:
+        dripping.stop()
+    assert took < 20, took
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "timed out after 1 s" in run.stderr, run.stderr
+    assert dripping.posts == 1 and len(receiver.posts) == 8
+    assert statuses(store) == {"sent": 8, "failed": 1, "pending": 7}  # nothing lost

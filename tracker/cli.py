@@ -647,5 +647,23 @@ def demo(ctx: Context, out: str | None) -> None:
     sys.exit(run_demo(Path(out) if out else None, say=ctx.say, error=error_line, command=invoked_as()))
 
 
+def entry() -> None:
+    """The `tracker` command: `main`, then an exit that does not wait on a send given up at its
+    deadline. Apprise's thread for it may wait on a stalled service as long as the service likes,
+    and Python's exit joins such threads: a cron `tracker run` lingered after its work was done."""
+    try:
+        main()
+    except SystemExit as done:
+        sending = sys.modules.get("tracker.alerts.send")  # loaded only by commands that send
+        if sending is None or not sending.abandoned_sends():
+            raise
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(done.code if isinstance(done.code, int) else 0 if done.code is None else 1)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

@@ -64,18 +64,25 @@ def _limits(url: str) -> tuple[int, int, bool, bool]:
 _senders = threading.local()
 
 
-def _sender(url: str) -> apprise.Apprise | None:
-    """A parsed apprise object per URL and thread (parsing costs more than a local send). Mail is
-    parsed afresh each time: its plugin keeps an SMTP session that must not outlive a server restart."""
+def _sender(url: str, deadline: float | None = None) -> apprise.Apprise | None:
+    """A parsed apprise object per URL, deadline and thread (parsing costs more than a local send).
+    Mail is parsed afresh each time: its plugin keeps an SMTP session that must not outlive a
+    server restart. `deadline`: the whole send's limit in seconds (apprise's `service_timeout`;
+    its own default, a minute, without one). The URL's connect and read timeouts bound each wait
+    only: an answer dripping in a byte at a time held the run (and the lease) as long as the
+    service liked; past the deadline apprise stops waiting for the thread that sends."""
+    def made() -> apprise.Apprise | None:
+        sender = apprise.Apprise(asset=apprise.AppriseAsset(service_timeout=deadline)) if deadline \
+            else apprise.Apprise()
+        return sender if sender.add(url) else None
+
     if url.split("://", 1)[0].lower() in ("mailto", "mailtos"):
-        fresh = apprise.Apprise()
-        return fresh if fresh.add(url) else None
-    cache: dict[str, apprise.Apprise | None] = getattr(_senders, "cache", None) or {}
+        return made()
+    cache: dict[tuple[str, float | None], apprise.Apprise | None] = getattr(_senders, "cache", None) or {}
     _senders.cache = cache
-    if url not in cache:
-        sender = apprise.Apprise()
-        cache[url] = sender if sender.add(url) else None
-    return cache[url]
+    if (url, deadline) not in cache:
+        cache[(url, deadline)] = made()
+    return cache[(url, deadline)]
 
 
 _HASHED_CERT = re.compile(r"[0-9a-f]{8}\.\d+")
@@ -195,6 +202,16 @@ def _stable_message_id(plugin: Any) -> None:
 
 
 REFUSED = "the service refused the message or could not be reached"
+# When a send was given up at its deadline while apprise's thread still waited on the service:
+# such a thread would hold the process's exit until the service let go (`abandoned_sends`).
+_ABANDONED: list[float] = []
+
+
+def abandoned_sends() -> int:
+    """How many sends of this process were given up at their deadline, their threads maybe still
+    waiting on a stalled service (the CLI then ends without waiting for them)."""
+    return len(_ABANDONED)
+
 TIMED_OUT = "timed out"  # how a failure that took the whole timeout is said: the service is stalled
 MISREAD = ("not sent: apprise cannot mail this address as written (it reads another mailbox in it, "
            "or none); the address must change")
@@ -224,7 +241,7 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
     """Send one message carrying its key (an `X-Tracker-Delivery` header on services that take
     headers: webhooks and mail; mail's Message-ID too). A failure after `timeout` seconds is said
     as a timeout: the service may have received the message, and a retry carries the same key."""
-    sender = _sender(_as_sent(target.url, timeout))
+    sender = _sender(_as_sent(target.url, timeout), timeout)
     if sender is None:
         return False, "apprise cannot use this URL"
     if target.recipient is not None and not _mails_the_recipient(sender, target.recipient):
@@ -247,7 +264,10 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
         _message_key.reset(token)
     if bool(result):
         return True, None
-    if time.monotonic() - started >= timeout * 0.9:
+    given_up = result.status == apprise.AppriseResultStatus.TIMEOUT
+    if given_up:
+        _ABANDONED.append(time.monotonic())
+    if given_up or time.monotonic() - started >= timeout * 0.9:
         return False, f"{TIMED_OUT} after {timeout:g} s (the service may have received it)"
     return False, f"{REFUSED}: {' '.join(said[-1].split()).rstrip('.')}" if said else REFUSED
 
