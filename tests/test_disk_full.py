@@ -126,7 +126,7 @@ def test_a_message_sent_as_the_disk_fills_is_recorded_first_and_never_sent_again
     again = tracker(path, "notify", now=LATER)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines() == [
-        "notify: 1 deliveries sent earlier (the database could not record them then) recorded as sent",
+        "notify: 1 delivery sent earlier (the database could not record it then) recorded as sent",
         "notify: 2 sent, 0 failed (will retry), 0 dead"]
     assert sorted(hook.titles) == sorted(f"S. 1 {words}" for words in WORDS)  # each once
     assert statuses(load_store(path)) == {"sent": 4}

@@ -185,7 +185,7 @@ def test_cli_crawl_status_changes(tmp_path: Path, replay: ReplayServer) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["--config", config_path, "crawl"])
     assert result.exit_code == 1  # one bill failed, the rest was done
-    assert "govinfo: 1 error; 1 items" in result.stdout
+    assert "govinfo: 1 error; 1 item," in result.stdout
     assert "govinfo: bill hr1470-117: HTTP 404" in result.stderr
     replay.set_fault(path_of("hr1470-117"), None)
     replay.replace(path_of("hr1470-117"), real("BILLSTATUS-117s35.xml"))  # a file of another bill

@@ -219,8 +219,8 @@ def test_notify_test_says_why_a_target_failed_in_words(tmp_path: Path, closed_po
     assert lines == [
         f"json://127.0.0.1:{closed_port}/…: failed: the service refused the message or could not be reached: "
         "A Connection error occurred sending JSON notification to 127.0.0.1",
-        f"mailto://127.0.0.1:{closed_port}/… to team@example.org: failed: the service refused the message or could "
-        'not be reached: Connection error while submitting email to "127.0.0.1"',
+        f"mailto://127.0.0.1:{closed_port}/… to team@example.org: failed: the mail server refused the connection "
+        "(nothing listens at its host and port)",
     ], result.stderr
     assert "AppriseResult" not in result.stdout + result.stderr
 

@@ -53,7 +53,7 @@ def test_run_crawls_notifies_and_writes_the_digest(tmp_path: Path, replay: Repla
     path = write(tmp_path, replay, port)
     result = CliRunner().invoke(main, ["--config", str(path), "run"], env={"OPS_TOKEN": TOKEN})
     assert result.exit_code == 0, result.stderr
-    assert "govinfo: ok; 1 items" in result.stdout and "notify: 0 sent" in result.stdout
+    assert "govinfo: ok; 1 item," in result.stdout and "notify: 0 sent" in result.stdout
     assert (tmp_path / "site" / "index.html").exists() and (tmp_path / "site" / "changes.atom").exists()
     quiet = CliRunner().invoke(main, ["--config", str(path), "--quiet", "run"], env={"OPS_TOKEN": TOKEN})
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")

@@ -130,7 +130,7 @@ def test_a_state_bill_through_committee_and_the_senate(tmp_path: Path, replay: R
     quiet = tracker("--config", str(config), "crawl")
     assert quiet.exit_code == 0
     assert api.count() - before == 1 and api.requests[-1].path == "/jurisdictions"  # nothing new: one request
-    assert "openstates: ok; 0 items, 0 changes, 1 unchanged (304), 1 requests" in quiet.stdout
+    assert "openstates: ok; 0 items, 0 changes, 1 unchanged (304), 1 request" in quiet.stdout
 
     status = json.loads(tracker("--config", str(config), "status", "--json").stdout)
     co = [b for b in status["state_bills"] if b["entity"] == "statebill:co:2020a:sb217"]
@@ -285,7 +285,7 @@ def test_a_wrong_key_is_one_line_and_the_others_go_on(tmp_path: Path, replay: Re
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == ["openstates: API key: Open States refused the key (HTTP 401: Invalid API Key. Login and visit "
                      "https://openstates.org/account/profile/ for your API key.); check [sources.openstates] api_key"]
-    assert "govinfo: ok; 1 items" in result.stdout
+    assert "govinfo: ok; 1 item," in result.stdout
     assert "not-the-Key-998877" not in result.output
     assert [(r.path, r.status, r.key) for r in api.requests] == [("/jurisdictions", 401, "wrong")]
     check = tracker("--config", str(config), "status", "--check", key="not-the-Key-998877")
@@ -381,4 +381,4 @@ def test_a_named_bill_open_states_does_not_have_is_one_warning(tmp_path: Path, r
     assert [line for line in result.stderr.splitlines() if line.strip()] == [
         "warning: openstates: bill co:2020a:sb2170: Open States has no such bill (check the watch's `state`, "
         "`session` and `numbers`)"]
-    assert "openstates: ok (1 warning); 1 items" in result.stdout
+    assert "openstates: ok (1 warning); 1 item," in result.stdout

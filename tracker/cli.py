@@ -310,8 +310,20 @@ def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
 
     recorded = replay(store, config.base_dir)
     if recorded:
-        ctx.say(f"notify: {recorded} deliveries sent earlier (the database could not record them then) "
-                "recorded as sent")
+        one = recorded == 1
+        ctx.say(f"notify: {recorded} {'delivery' if one else 'deliveries'} sent earlier (the database could not "
+                f"record {'it' if one else 'them'} then) recorded as sent")
+
+
+def forget_sign_ups(ctx: Context, config: Config, store: Any) -> None:
+    """Sign-ups never confirmed are forgotten by every notify too, not only while `tracker serve`
+    runs (people.prune_sign_ups)."""
+    from tracker.people import prune_sign_ups
+
+    with store.session() as session:
+        forgotten = prune_sign_ups(session, clock.now(), config.serve.confirm_hours)
+    if forgotten:
+        ctx.say(f"notify: {forgotten} sign-up{'s' if forgotten != 1 else ''} never confirmed forgotten")
 
 
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
@@ -323,13 +335,14 @@ def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True)
     from tracker.reminders import owe_reminders
 
     record_unrecorded(ctx, config, store)
+    forget_sign_ups(ctx, config, store)
     moved = reowe_replaced(store, config)
     if moved:
         ctx.say(f"notify: {moved} deliver{'ies' if moved != 1 else 'y'} owed through a subscriber's current "
                 "target (the one they were owed through left the config)")
     owed = close_bundles(store, config) if bundles else 0
     if owed:
-        ctx.say(f"notify: {owed} bundle deliveries owed")
+        ctx.say(f"notify: {owed} bundle {'delivery' if owed == 1 else 'deliveries'} owed")
     reminders = owe_reminders(store, config)
     if reminders:
         ctx.say(f"notify: {reminders} reminder{'s' if reminders != 1 else ''} owed")

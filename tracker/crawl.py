@@ -213,8 +213,8 @@ def run_crawls(
             if reason not in (None, "finished"):
                 report.errors.append(f"{report.source_id}: crawl ended early ({reason})")
             if failed := int(stats.get("spider_exceptions/count", 0)):
-                report.errors.append(f"{report.source_id}: {failed} responses could not be processed (a spider "
-                                     "error; details in the log file or with --verbose)")
+                report.errors.append(f"{report.source_id}: {failed} response{'s' if failed != 1 else ''} could "
+                                     "not be processed (a spider error; details in the log file or with --verbose)")
                 # A callback that raised left its answer, and what it would have asked next, unread:
                 # what the run learned as a whole (a sitemap or listing read, a mark moved on, the
                 # validators that would answer the next read with a 304) is not kept, nor is its

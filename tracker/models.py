@@ -269,7 +269,8 @@ class Person(Base):
     """
 
     __tablename__ = "people"
-    __table_args__ = (UniqueConstraint("address"),)
+    # AUTOINCREMENT: SQLite never gives a deleted person's id to the next sign-up (migration 0013)
+    __table_args__ = (UniqueConstraint("address"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     address: Mapped[str] = mapped_column(String(320))  # one mailbox, domain in lower case
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
@@ -313,7 +314,8 @@ class PersonMail(Base):
     the worker issues the token when it sends, so nothing secret waits here."""
 
     __tablename__ = "person_mails"
-    __table_args__ = (Index("ix_person_mails_due", "status", "next_try_at"),)
+    # AUTOINCREMENT: a pruned mail's id (its Message-ID) never goes to a later mail (migration 0013)
+    __table_args__ = (Index("ix_person_mails_due", "status", "next_try_at"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(10))  # confirm|manage

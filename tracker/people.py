@@ -30,6 +30,7 @@ MAX_ADDRESS = 254  # RFC 5321's limit on a forward path
 # a stranger) is not kept.
 UNCONFIRMED_GRACE = timedelta(days=7)
 FORGET_BATCH = 1_000  # unconfirmed people deleted in one transaction
+KEEP_SENT = timedelta(days=2)  # sent sign-up mails are what holds repeated sign-ups back; then pruned
 _LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
@@ -271,6 +272,16 @@ def forget_unconfirmed(session: Session, now: datetime, confirm_hours: float) ->
         session.execute(delete(token).where(token.c.person_id.in_(gone)))
         session.execute(delete(mail).where(mail.c.person_id.in_(gone)))
     return len(gone)
+
+
+def prune_sign_ups(session: Session, now: datetime, confirm_hours: float) -> int:
+    """What sign-ups leave that is no longer needed: their mails sent (or given up) more than
+    KEEP_SENT ago, and the people never confirmed (`forget_unconfirmed`). Run by `tracker serve`'s
+    mail worker and by every notify (the cron job): a server started only now and then must not
+    keep strangers' addresses. Returns how many people were forgotten."""
+    mail = m.PersonMail.__table__
+    session.execute(delete(mail).where(mail.c.status != "owed", mail.c.created_at < now - KEEP_SENT))
+    return forget_unconfirmed(session, now, confirm_hours)
 
 
 def listing(session: Session) -> list[dict[str, object]]:

@@ -101,6 +101,7 @@ class SourceReport:
         if self.warnings:
             status += f" ({len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''})"
         return (
-            f"{self.source_id}: {status}; {self.items} items, {self.changes} changes, "
-            f"{self.not_modified} unchanged (304), {self.requests} requests, {size}"
+            f"{self.source_id}: {status}; {self.items} item{'s' if self.items != 1 else ''}, "
+            f"{self.changes} change{'s' if self.changes != 1 else ''}, {self.not_modified} unchanged (304), "
+            f"{self.requests} request{'s' if self.requests != 1 else ''}, {size}"
         )

@@ -67,6 +67,6 @@ def status_lines(view: StatusView, config: Config) -> list[str]:
     for person in p.addresses or []:
         lines.append(f"{person['subscriber']} ({person['status']}, {person['mode']}): {person['address']}")
     for dead in view.dead_deliveries:
-        lines.append(f"dead delivery {dead.id} to subscriber {dead.subscriber} after {dead.tries} tries: "
-                     f"{dead.last_error}")
+        lines.append(f"dead delivery {dead.id} to subscriber {dead.subscriber} after {dead.tries} "
+                     f"tr{'y' if dead.tries == 1 else 'ies'}: {dead.last_error}")
     return lines

@@ -131,7 +131,8 @@ def mark_failed(conn: Connection, config: Config, owner: str, rows: list[Deliver
         line = f"delivery {row.id} to {row.subscriber_id}: {error}"
     elif tries >= config.alerts.max_tries:
         values = {"status": "dead", "tries": tries, "last_error": masked}
-        line = f"delivery {row.id} to {row.subscriber_id} ({label}) is dead after {tries} tries: {masked}"
+        line = (f"delivery {row.id} to {row.subscriber_id} ({label}) is dead after {tries} "
+                f"tr{'y' if tries == 1 else 'ies'}: {masked}")
     else:
         retry_at = clock.now() + timedelta(seconds=config.alerts.retry_seconds * 2 ** (tries - 1))
         values = {"status": "failed", "tries": tries, "last_error": masked, "next_attempt_at": retry_at}

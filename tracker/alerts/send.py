@@ -217,6 +217,34 @@ MISREAD = ("not sent: apprise cannot mail this address as written (it reads anot
            "or none); the address must change")
 
 
+class _SmtpProblem(logging.Handler):
+    """On apprise's logger while a message is sent: the exception apprise is handling when it logs
+    its failure. Apprise says only "Connection error" (the exception at debug level), so a relay
+    refusing the login read like a relay that is down."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.problem: BaseException | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.problem = sys.exc_info()[1] or self.problem
+
+
+def _smtp_words(problem: BaseException | None) -> str | None:
+    """What an SMTP failure means for the operator, where apprise's words cannot tell: a refused
+    login (said by its reply code only: a server's text may name the user) or nobody listening.
+    None for anything else (apprise's own words then)."""
+    if isinstance(problem, smtplib.SMTPAuthenticationError):
+        enhanced = re.match(r"\s*(\d\.\d{1,3}\.\d{1,3})\b", _text(problem.smtp_error))
+        code = f"{problem.smtp_code} {enhanced.group(1)}" if enhanced else str(problem.smtp_code)
+        return f"the mail server refused the login ({code}): check the user and password of the mail URL"
+    if isinstance(problem, smtplib.SMTPNotSupportedError):
+        return "the mail server offers no login (AUTH) on this connection: check the mail URL's port and TLS"
+    if isinstance(problem, ConnectionRefusedError):
+        return "the mail server refused the connection (nothing listens at its host and port)"
+    return None
+
+
 def _mails_the_recipient(sender: apprise.Apprise, recipient: str) -> bool:
     """Whether apprise would mail `recipient` and no one else. Its address pattern reads some
     addresses an address check takes as another mailbox ("o'brien@example.org" as
@@ -253,6 +281,9 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
         _stable_message_id(plugin)
     started = time.monotonic()
     token = _message_key.set(key)
+    smtp = _SmtpProblem()
+    logger = logging.getLogger("apprise")
+    logger.addHandler(smtp)
     try:
         with apprise_warnings() as said:  # why, in apprise's words ("... notification: Found, error=302.")
             if message.markdown:
@@ -261,6 +292,7 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
             else:
                 result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
     finally:
+        logger.removeHandler(smtp)
         _message_key.reset(token)
     if bool(result):
         return True, None
@@ -269,6 +301,8 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
         _ABANDONED.append(time.monotonic())
     if given_up or time.monotonic() - started >= timeout * 0.9:
         return False, f"{TIMED_OUT} after {timeout:g} s (the service may have received it)"
+    if target.url.startswith(("mailto:", "mailtos:")) and (words := _smtp_words(smtp.problem)):
+        return False, words
     return False, f"{REFUSED}: {' '.join(said[-1].split()).rstrip('.')}" if said else REFUSED
 
 

@@ -69,8 +69,8 @@ def notify_in_processes(store: Store, config: Config, workers: int) -> NotifyRep
                 if recorded_sent(store, in_flight.get(number, [])):
                     total.sent += 1  # recorded in the instant before it died, never told
                 released = release(store, owner)
-                total.lines.append(f"notifier worker {number}: {problem}; "
-                                   f"{released} deliveries it held are due again")
+                held = "delivery it held is" if released == 1 else "deliveries it held are"
+                total.lines.append(f"notifier worker {number}: {problem}; {released} {held} due again")
             else:
                 total.lines.append(f"notifier worker {number} failed: {type(problem).__name__}: {problem}")
     finally:

@@ -8,6 +8,7 @@ owed mails after the answer, csrf.py the signed double-submit tokens, limits.py 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -15,11 +16,56 @@ from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tracker.config import Config
 from tracker.web.app import AccessLog, make_app
 
 __all__ = ["AccessLog", "make_app", "serve", "server"]
+
+
+HEADER_SECONDS = 10.0  # from a connection (or its last answer) to a request's last header line
+
+
+class _HeaderDeadline(HttpToolsProtocol):
+    """uvicorn's HTTP protocol with a deadline on request headers: uvicorn has none, so a client
+    sending its headers a byte now and then (or nothing at all) held a connection, and a file
+    descriptor, for ever; a few hundred of them and nobody could sign up or unsubscribe. The body
+    has its own (app.BODY_SECONDS); an idle kept-alive connection uvicorn's keep-alive timeout."""
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(HEADER_SECONDS, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        waiting = bool(self.pipeline)  # a request whose headers have come already
+        super().on_response_complete()
+        if not waiting and not self.transport.is_closing():
+            self._arm()  # the next request's headers
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
 
 
 class _Server(uvicorn.Server):
@@ -41,13 +87,14 @@ class _Server(uvicorn.Server):
 def server(config: Config, host: str | None = None, port: int | None = None, *,
            separate_mailer: bool = True) -> _Server:
     """The uvicorn server for `config`: its own access line (tokens masked) instead of uvicorn's,
-    `X-Forwarded-For` believed only from a proxy on this host (127.0.0.1 or ::1), no Server header;
-    mail sent from a process of its own (tests may keep it in a thread: `separate_mailer=False`)."""
+    `X-Forwarded-For` believed only from a proxy on this host (127.0.0.1 or ::1), no Server header,
+    request headers due within HEADER_SECONDS; mail sent from a process of its own (tests may keep
+    it in a thread: `separate_mailer=False`)."""
     app = make_app(config, separate_mailer=separate_mailer)
     return _Server(uvicorn.Config(
         app, host=host or config.serve.host, port=port or config.serve.port, access_log=False, log_config=None,
         log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1,::1", server_header=False,
-        lifespan="on", timeout_graceful_shutdown=10))
+        lifespan="on", timeout_graceful_shutdown=10, http=_HeaderDeadline))
 
 
 def serve(config: Config, host: str | None = None, port: int | None = None, *,

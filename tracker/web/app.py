@@ -41,7 +41,7 @@ from tracker.people import AddressError, normalize_address
 from tracker.store import Store
 from tracker.web import csrf, subscriptions
 from tracker.web.limits import EVERYONE, SlidingLimit, client_key, mailbox_key
-from tracker.web.mailer import Mailer
+from tracker.web.mailer import Mailer, link_life
 
 log = logging.getLogger("tracker.web")
 MAX_BODY = 8 * 1024  # a sign-up or preferences form is far smaller
@@ -195,10 +195,10 @@ class Pages:
         """The one answer to every accepted sign-up, whatever the address's state: the same bytes
         each time (rendered once)."""
         if self._sent is None:
-            hours = f"{self.config.serve.confirm_hours:g}"
             self._sent = self.words(request, "Check your mail", [
                 "If this address can get alerts, a mail is on its way to it with a link to confirm "
-                f"(it works for {hours} hours). Nothing else is sent until you open it.",
+                f"(it works for {link_life(self.config.serve.confirm_hours)}). Nothing else is sent until you "
+                "open it.",
                 "Nothing after a few minutes? Look in your spam folder, or sign up again later."]).body
         return HTMLResponse(self._sent, headers=PAGE_HEADERS)
 

@@ -8,8 +8,8 @@ it when the send fails; a failure is retried after `[alerts] retry_seconds`, dou
 `[alerts] max_tries`, but a 5xx refusing the address (no such mailbox) is not tried again. Mail
 goes through `[alerts] mail_url` with `to=` the person (people.as_subscriber) and the server's
 timeout (`[alerts] timeout_seconds`). Lines name the person's id, never the address (apprise's too).
-When nothing more is due it prunes, at most every PRUNE_EVERY: sent rows after KEEP_SENT, and
-sign-ups never confirmed (people.forget_unconfirmed).
+When nothing more is due it prunes, at most every PRUNE_EVERY: sent rows after a while, and
+sign-ups never confirmed (people.prune_sign_ups; every notify does it too).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tracker import models as m
 from tracker.alerts.render import Message
 from tracker.alerts.send import lazy_ca_lookup, person_mail, send_message
 from tracker.config import Config
-from tracker.people import as_subscriber, forget_unconfirmed, issue_token, subscriber_id, token_hash
+from tracker.people import as_subscriber, issue_token, prune_sign_ups, subscriber_id, token_hash
 from tracker.spawned import Child, ChildDied
 from tracker.store import Store
 from tracker.targets import Target, targets_of
@@ -37,9 +37,14 @@ from tracker.targets import Target, targets_of
 log = logging.getLogger("tracker.web")
 POLL = 30.0  # seconds between looks for retries when nobody signs up
 BATCH = 50
-KEEP_SENT = timedelta(days=2)  # sent rows are what holds repeated sign-ups back; then pruned
 PRUNE_EVERY = timedelta(minutes=5)  # pruning is a write: not at every look of an idle server
 SITE = "Campaign tracker"
+
+
+def link_life(hours: float) -> str:
+    """How long a confirmation link works, in words ("48 hours", "1 hour"): the answer page and
+    the mail say it alike."""
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -174,18 +179,16 @@ class Mailer:
         return batch
 
     def prune(self, now: datetime) -> None:
-        """What is no longer needed, at most once per PRUNE_EVERY (by the tracker's clock): sent
-        rows after KEEP_SENT, and sign-ups never confirmed (people.forget_unconfirmed). Run when
-        nothing more is due, also when nothing was (an idle server still forgets them)."""
+        """What is no longer needed (people.prune_sign_ups), at most once per PRUNE_EVERY (by the
+        tracker's clock). Run when nothing more is due, also when nothing was (an idle server still
+        forgets them)."""
         if self._pruned_at is not None and self._pruned_at <= now < self._pruned_at + PRUNE_EVERY:
             return
         self._pruned_at = now
         with self.store.session() as session:
-            session.execute(delete(m.PersonMail).where(m.PersonMail.status != "owed",
-                                                       m.PersonMail.created_at < now - KEEP_SENT))
-            forgotten = forget_unconfirmed(session, now, self.config.serve.confirm_hours)
+            forgotten = prune_sign_ups(session, now, self.config.serve.confirm_hours)
         if forgotten:
-            log.info("serve: %d sign-up(s) never confirmed forgotten", forgotten)
+            log.info("serve: %d sign-up%s never confirmed forgotten", forgotten, "" if forgotten == 1 else "s")
 
     def _prepare(self, session: Any, owed: OwedMail, person: m.Person) -> Ready:
         config = self.config
@@ -239,7 +242,8 @@ class Mailer:
 
     def _render(self, template: str, link: str, hours: float) -> str:
         try:
-            return self.env.get_template(template).render(site=SITE, link=link, hours=f"{hours:g}")
+            return self.env.get_template(template).render(site=SITE, link=link, hours=f"{hours:g}",
+                                                          life=link_life(hours))
         except jinja2.TemplateError as exc:
             log.warning("serve: template %s unusable (%s); the plain words sent", template, exc)
             return f"{link}\n"
