@@ -270,7 +270,8 @@ def test_bill_and_meeting_pages_say_whom_to_contact_in_chromium(demo_site: Path,
             assert steps == [("Introduced", "done"), ("Committee", "done"), ("Assembly", "done"), ("Senate", "todo"),
                              ("Governor", "todo"), ("Law", "todo")]
             contacts = [li.text_content() for li in root.cssselect("ul.contacts li")]
-            assert contacts[0] == "In committee now: the Senate Codes Committee"
+            assert contacts[0] == "In committee now: the Senate Codes Committee; its chair:"
+            assert contacts[1].strip() == "Chair Jamaal T. Bailey (no phone known)"  # "committee chair" in the file
             assert any(line.startswith("Sponsor: Jeffrey Dinowitz (Democratic, Assembly District 81): 518-455-5965")
                        for line in contacts)
             assert root.cssselect("script") == []

@@ -69,7 +69,8 @@ def test_a_parser_upgrade_reads_the_stored_bills_anew_as_a_baseline(
     """Marks written by `openstates-0` (which read SB 217's title otherwise): after the upgrade
     the query is read whole once though Colorado has not moved, the bill is stored as the new
     version reads it, and that is a baseline, not news. A mark written before marks kept their
-    parser was written by openstates-1, the only version until then: read as such, not again."""
+    parser was written by openstates-1, the only version until then: read as such, so whole once
+    more by a later version, and nothing in it is news."""
     current = SOURCES["openstates"]
     monkeypatch.setitem(SOURCES, "openstates", replace(current, parser_version="openstates-0"))
     monkeypatch.setenv("TRACKER_NOW", "2021-03-05T12:00:00Z")
@@ -101,7 +102,8 @@ def test_a_parser_upgrade_reads_the_stored_bills_anew_as_a_baseline(
     before = api.count()
     (report,) = run_crawls(config, store)
     assert report.ok, report.errors
-    assert [r.path for r in api.requests[before:]] == ["/jurisdictions"]  # openstates-1's marks: current
+    assert [r.path for r in api.requests[before:]] == ["/jurisdictions", "/bills"]  # openstates-1's marks
+    assert changes_json(store) == []
 
 
 @pytest.mark.parametrize(("second", "entity"), [

@@ -292,7 +292,7 @@ _STATE_PASSED = {"upper": ("passed_upper",), "lower": ("passed_lower",)}
 def state_stage_steps(bill: StateBill) -> list[dict[str, Any]]:
     """The steps of a state bill's tracker bar: introduced, committee, its first chamber then the
     other, named as the state names them ("Assembly", "House of Delegates"; one "Legislature" where
-    there is one chamber), the Governor, law."""
+    there is one chamber), the Governor (DC's Mayor), law."""
     info = state_info(bill.state)
     stage = bill.stage or "introduced"
     passed = {a.get("chamber") for a in bill.actions if "passage" in (a.get("classification") or [])}
@@ -313,7 +313,7 @@ def state_stage_steps(bill: StateBill) -> list[dict[str, Any]]:
         done.add("governor")
     if stage == "enacted":
         done.update({"governor", "law", *(role for role, _ in chambers)})
-    steps = [("introduced", "Introduced"), ("committee", "Committee"), *chambers, ("governor", "Governor"),
+    steps = [("introduced", "Introduced"), ("committee", "Committee"), *chambers, ("governor", info.executive),
              ("law", "Law")]
     return [{"key": key, "label": name, "done": key in done} for key, name in steps]
 

@@ -167,7 +167,7 @@ def state_directory(session: Session, config: Config, state: str) -> StateDirect
         folder = state_folder(config.resolve(source.people_dir), state)
         if not folder.is_dir():
             return None
-        parts = [folder / "legislature", folder / "committees"]
+        parts = [folder / "legislature", folder / "committees", folder / "retired"]
         version: tuple[object, ...] = ("dir", str(folder), today,
                                        *(p.stat().st_mtime_ns if p.is_dir() else 0 for p in parts))
         if version not in _state_directories:

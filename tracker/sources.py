@@ -135,7 +135,14 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # Members of Congress and committees (whom to call about a bill): crawled when bills are watched.
     SourceKind("legislators", ("reference",)),
     # State legislatures (Open States API v3): state bills, and state legislators as reference data.
-    SourceKind("openstates", ("statebill", "reference"), parser_version="openstates-1"),
+    # openstates-2: a committee's report clears a failure (a bill reconsidered in committee goes on);
+    # a referral to several committees is with the one its words name first (the stored list is
+    # alphabetical); DC's executive actions are the Mayor's. Nothing is read anew: the recorded bills
+    # read alike, a committee or a chamber word is told by no change of its own (actions and votes
+    # are compared by id), and a stage read otherwise corrects what subscribers were told (a bill
+    # reconsidered in committee was "failed"): the upgrade's first read tells it.
+    SourceKind("openstates", ("statebill", "reference"), parser_version="openstates-2",
+               reads_anew=(("openstates-1", frozenset()), ("openstates-2", frozenset()))),
     # ical-2: meetings whose titles match a keyword show it as their item (ical-1 ignored keywords).
     # ical-3: ATTACH links as documents; an all-day event's own words give its time.
     # ical-4, feed-3, civicplus-3, granicus-4, primegov-4, civicclerk-3, boarddocs-3 (the listing

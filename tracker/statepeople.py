@@ -28,7 +28,18 @@ MAX_FIELD = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # contact_details notes -> the office classifications the newer `offices` use
 _NOTE_CLASS = {"capitol office": "capitol", "district office": "district", "primary office": "primary"}
-CHAIR_ROLES = ("chair", "co-chair", "cochair", "chairman", "chairwoman", "chairperson", "co-chairman", "co-chairperson")
+# A chair's role as the files word it: "chair", "Co-Chair", "committee chair" (New York's Senate),
+# "Senate Chair" (a joint committee's); never a vice, assistant or ranking one, nor the minority's
+# ("republican chair" beside the "chair" in Pennsylvania's House).
+_CHAIR_WORDS = {"chair", "cochair", "chairman", "chairwoman", "chairperson"}
+_NOT_CHAIR_WORDS = {"vice", "assistant", "ranking", "deputy", "former", "minority", "republican", "democratic",
+                    "democrat"}
+
+
+def is_chair_role(role: str) -> bool:
+    """Whether a committee role names the chair (or a co-chair), as the files write it."""
+    words = set(re.findall(r"[a-z]+", role.lower()))
+    return bool(words & _CHAIR_WORDS) and not words & _NOT_CHAIR_WORDS
 
 
 class PeopleParseError(ValueError):
@@ -92,11 +103,14 @@ class StateCommittee:
     state: str
     chamber: str  # upper | lower | legislature (joint)
     members: tuple[CommitteeMember, ...] = field(default_factory=tuple)
+    # The file's `other_names`: DC's "Council Judiciary and Public Safety" is also the "Committee on
+    # the Judiciary and Public Safety" its bills' actions name.
+    other_names: tuple[str, ...] = ()
 
     @property
     def chairs(self) -> list[CommitteeMember]:
         """The chair (or co-chairs); never a vice chair."""
-        return [m for m in self.members if m.role in CHAIR_ROLES]
+        return [m for m in self.members if is_chair_role(m.role)]
 
 
 def people_reference_key(state: str) -> str:
@@ -128,7 +142,9 @@ def _load_yaml(data: bytes | str, where: str) -> dict[str, Any]:
 
 
 def _current_role(roles: Iterable[Any], today: date) -> dict[str, Any] | None:
-    """The legislative role held today: no end date, or one not yet passed; the latest start wins."""
+    """The legislative role held today: no end date, or one not yet passed; the latest start wins,
+    and of two begun the same day the one listed last (DC's files keep an old `upper` seat beside the
+    `legislature` one, both open)."""
     current = []
     for role in roles:
         if not isinstance(role, dict) or role.get("type") not in ("upper", "lower", "legislature"):
@@ -136,8 +152,8 @@ def _current_role(roles: Iterable[Any], today: date) -> dict[str, Any] | None:
         end, start = str(role.get("end_date") or ""), str(role.get("start_date") or "")
         if (end and end < today.isoformat()) or (start and start > today.isoformat()):
             continue
-        current.append((start, role))
-    return max(current, key=lambda pair: pair[0])[1] if current else None
+        current.append((start, len(current), role))
+    return max(current, key=lambda entry: entry[:2])[2] if current else None
 
 
 def read_legislator_yaml(data: bytes | str, *, where: str = "legislator", today: date | None = None) -> StateLegislator | None:
@@ -204,33 +220,62 @@ def read_committee_yaml(data: bytes | str, *, where: str = "committee") -> State
         CommitteeMember(name=_text(m.get("name")) or "", role=(_text(m.get("role")) or "member").lower(),
                         person_id=_text(m.get("person_id")))
         for m in committee.get("members") or [] if isinstance(m, dict) and m.get("name"))
+    other_names = tuple(name for o in committee.get("other_names") or [] if isinstance(o, dict)
+                        and (name := _text(o.get("name"))))
     return StateCommittee(id=str(committee["id"]), name=_text(committee["name"]) or "", state=state,
-                          chamber=str(committee.get("chamber") or "legislature"), members=members)
+                          chamber=str(committee.get("chamber") or "legislature"), members=members,
+                          other_names=other_names)
 
 
 # -- finding ----------------------------------------------------------------------------------------
 
 
+_ORDINAL_WORDS = {word: n for n, word in enumerate((
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+    "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth"),
+    start=1)}
+_TENS_WORDS = {"twenty": 20, "twentieth": 20, "thirty": 30, "thirtieth": 30, "forty": 40, "fortieth": 40}
+# Words a subscriber may write around a district's name that the files leave out ("District 7",
+# "Ward 6" for DC's "Ward 6" written "6", "Senate District 12", New Hampshire's "Hillsborough 43"
+# written "Hillsborough County District 43").
+_DISTRICT_FILLER = {"district", "dist", "ward", "senate", "house", "assembly", "legislative", "county"}
+
+
 def district_key(district: str | int | None) -> str:
-    """Districts compared as people write them: "08" is "8"; "Second Suffolk" any case; "3A" is "3a"."""
-    text = re.sub(r"[^a-z0-9]+", " ", str(district or "").lower()).strip()
-    return re.sub(r"\b0+(\d)", r"\1", text)
+    """Districts compared as people write them: "08", "District 8" and "8" are one; "Second
+    Suffolk" is "2nd Suffolk" (Massachusetts names its Senate districts in words, its House
+    districts in figures), any case; "3A" is "3a"; DC's "Ward 6" is "6"."""
+    words = [w for w in re.sub(r"[^a-z0-9]+", " ", str(district or "").lower()).split() if w not in _DISTRICT_FILLER]
+    out: list[str] = []
+    tens = False  # the word before was "twenty", "thirty"...: "twenty first" is 21
+    for word in words:
+        figure = re.fullmatch(r"0*(\d+)(?:st|nd|rd|th)", word) or re.fullmatch(r"0*(\d+[a-z]*)", word)
+        if figure:
+            out.append(figure.group(1))
+        elif word in _ORDINAL_WORDS and tens:
+            out[-1] = str(int(out[-1]) + _ORDINAL_WORDS[word])
+        else:
+            out.append(str(_ORDINAL_WORDS.get(word) or _TENS_WORDS.get(word) or word))
+        tens = word in ("twenty", "thirty", "forty")
+    return " ".join(out) or str(district or "").strip().lower()
+
+
+AT_LARGE = district_key("at-large")
 
 
 def representatives(legislators: Iterable[StateLegislator], state: str, *, senate_district: str | int | None = None,
                     house_district: str | int | None = None) -> list[StateLegislator]:
-    """The subscriber's own legislators: the upper chamber's member for `senate_district` and the
-    lower chamber's for `house_district` (a unicameral legislature's for either)."""
+    """The subscriber's own legislators: the upper chamber's members for `senate_district` and the
+    lower chamber's for `house_district` (a unicameral legislature's for either; every member of a
+    multi-member district), then that chamber's at-large members, who sit for every district (DC's
+    at-large councilmembers, Puerto Rico's senators and representatives "por acumulación")."""
     wanted = []
     for chamber, district in (("upper", senate_district), ("lower", house_district)):
         if district in (None, ""):
             continue
-        key = district_key(district)
-        for person in legislators:
-            if person.state != state.lower() or district_key(person.district) != key:
-                continue
-            if person.chamber == chamber or person.chamber == "legislature":
-                wanted.append(person)
+        members = [p for p in legislators if p.state == state.lower() and p.chamber in (chamber, "legislature")]
+        wanted += [p for p in members if district_key(p.district) == district_key(district)]
+        wanted += [p for p in members if district_key(p.district) == AT_LARGE]
     return list(dict.fromkeys(wanted))
 
 
@@ -246,24 +291,31 @@ def committee_key(name: str) -> str:
 
 def find_committee(committees: Sequence[StateCommittee], state: str, name: str,
                    chamber: str | None = None) -> StateCommittee | None:
-    """The committee an action names, in its chamber (a joint committee when none of the chamber's
-    has that name)."""
+    """The committee an action names (by its name or one of its other names), in its chamber (a
+    joint committee when none of the chamber's has that name); never the other chamber's namesake,
+    whose chair is not the one holding the bill. No chamber known: any of that name."""
     key = committee_key(name)
-    candidates = [c for c in committees if c.state == state.lower() and committee_key(c.name) == key]
-    for wanted in (chamber, "legislature", None):
+    candidates = [c for c in committees if c.state == state.lower()
+                  and any(committee_key(n) == key for n in (c.name, *c.other_names))]
+    for wanted in (chamber, "legislature") if chamber else (None,):
         for committee in candidates:
             if wanted is None or committee.chamber == wanted:
                 return committee
     return None
 
 
-def chairs_of(committee: StateCommittee | None, legislators: Iterable[StateLegislator] = ()) -> list[StateLegislator | CommitteeMember]:
-    """The committee's chair(s), as legislators with their offices when we know them, else as named."""
+def chairs_of(committee: StateCommittee | None, legislators: Iterable[StateLegislator] = (),
+              former: Iterable[str] = ()) -> list[StateLegislator | CommitteeMember]:
+    """The committee's chair(s), as legislators with their offices when we know them, else as named;
+    never one whose own file says they left (`former`: a committee file can name a chair who
+    resigned mid-session until it is next updated)."""
     if committee is None:
         return []
     people = {p.id: p for p in legislators}
     by_name = {p.name.casefold(): p for p in people.values()}
-    return [people.get(m.person_id or "") or by_name.get(m.name.casefold()) or m for m in committee.chairs]
+    gone = set(former)
+    return [people.get(m.person_id or "") or by_name.get(m.name.casefold()) or m for m in committee.chairs
+            if not (m.person_id in gone and m.person_id not in people)]
 
 
 # -- a state's directory, and whom to contact about a state bill ----------------------------------
@@ -276,6 +328,7 @@ class StateDirectory:
     state: str
     legislators: tuple[StateLegislator, ...] = ()
     committees: tuple[StateCommittee, ...] = ()
+    former: frozenset[str] = frozenset()  # ids of people who no longer sit (an ended role, `retired/`)
 
 
 def read_people_json(body: bytes | str, state: str) -> StateDirectory:
@@ -298,25 +351,43 @@ def state_folder(people_dir: Path, state: str) -> Path:
 
 def read_people_dir(people_dir: Path, state: str, *, today: date | None = None) -> tuple[StateDirectory, list[str]]:
     """A state's legislators and committees from a checkout of openstates/people, and one line per
-    file that could not be read (the rest are read)."""
+    file that could not be read (the rest are read). Who left (a role ended, a file moved to
+    `retired/`) is known by the id in the file's name, so that no committee names them as chair."""
     folder = state_folder(people_dir, state)
     problems: list[str] = []
     legislators: list[StateLegislator] = []
     committees: list[StateCommittee] = []
+    former: set[str | None] = {_file_person_id(path) for path in (folder / "retired").glob("*.yml")}
     for path in sorted((folder / "legislature").glob("*.yml")):
         try:
-            person = read_legislator_yaml(path.read_bytes(), where=str(path), today=today)
+            data = path.read_bytes()
+            person = read_legislator_yaml(data, where=str(path), today=today)
         except (PeopleParseError, OSError) as exc:
             problems.append(str(exc))
             continue
         if person is not None:
             legislators.append(person)
+        elif _has_left(_load_yaml(data, str(path)).get("roles") or [], today or date.today()):
+            former.add(_file_person_id(path))
     for path in sorted((folder / "committees").glob("*.yml")):
         try:
             committees.append(read_committee_yaml(path.read_bytes(), where=str(path)))
         except (PeopleParseError, OSError) as exc:
             problems.append(str(exc))
-    return StateDirectory(state.lower(), tuple(legislators), tuple(committees)), problems
+    return StateDirectory(state.lower(), tuple(legislators), tuple(committees),
+                          frozenset(f for f in former if f)), problems
+
+
+def _has_left(roles: Iterable[Any], today: date) -> bool:
+    """Whether every legislative role has ended (not one still to begin: a member-elect has not left)."""
+    seats = [r for r in roles if isinstance(r, dict) and r.get("type") in ("upper", "lower", "legislature")]
+    return bool(seats) and all(r.get("end_date") and str(r["end_date"]) < today.isoformat() for r in seats)
+
+
+def _file_person_id(path: Path) -> str | None:
+    """`ocd-person/{uuid}` from a file named as openstates/people names them: `Name-{uuid}.yml`."""
+    match = re.search(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.yml$", path.name)
+    return f"ocd-person/{match.group(1)}" if match else None
 
 
 def _reach(person: StateLegislator | CommitteeMember) -> str:
@@ -329,13 +400,37 @@ def _reach(person: StateLegislator | CommitteeMember) -> str:
 
 
 def _district_words(person: StateLegislator) -> str | None:
-    """"Senate District 34"; a district named rather than numbered: "Senate, Second Suffolk District"."""
-    if not person.district:
-        return None
-    chamber = person.chamber_name or ""
-    if re.fullmatch(r"[0-9]+[A-Za-z]?(-[A-Za-z0-9]+)?", person.district):
-        return f"{chamber} District {person.district}".strip()
-    return f"{chamber}, {person.district} District" if chamber else f"{person.district} District"
+    """"Senate District 34"; a district named rather than numbered: "Senate, Second Suffolk District";
+    one that says what it is, or ends in its number, as it is: "Council, Ward 6", "House,
+    Hillsborough 43"."""
+    return _seat_words(person.chamber_name, person.district) if person.district else None
+
+
+def _seat_words(chamber_name: str | None, district: str) -> str:
+    """A seat in words, as `_district_words` says a legislator's."""
+    chamber = chamber_name or ""
+    if re.fullmatch(r"[0-9]+[A-Za-z]?(-[A-Za-z0-9]+)?", district):
+        return f"{chamber} District {district}".strip()
+    if re.search(r"\b(district|ward|at[- ]large)\b|\d$", district, re.I):  # "Ward 6", "Hillsborough 43"
+        return f"{chamber}, {district}" if chamber else district
+    return f"{chamber}, {district} District" if chamber else f"{district} District"
+
+
+def _empty_seats(legislators: Sequence[StateLegislator], state: str, *, senate_district: str | None,
+                 house_district: str | None) -> list[str]:
+    """The subscriber's seats no sitting member holds, in words: a vacant seat (a member resigned
+    mid-session), or a district written otherwise than the data writes it. Said rather than left
+    out, so the subscriber knows why no one is named. Only for a chamber whose members are known."""
+    info = state_info(state)
+    empty = []
+    for chamber, district in (("upper", senate_district), ("lower", house_district)):
+        if district in (None, ""):
+            continue
+        members = [p for p in legislators if p.state == state.lower() and p.chamber in (chamber, "legislature")]
+        if members and not any(district_key(p.district) == district_key(district) for p in members):
+            empty.append(f"{_seat_words(info.chamber(chamber), str(district))}: no sitting member known (a vacant "
+                         "seat, or the district is written otherwise)")
+    return list(dict.fromkeys(empty))
 
 
 def _sponsor_line(sponsor: dict[str, Any], people: dict[str, StateLegislator]) -> str:
@@ -356,15 +451,17 @@ def bill_contact_lines(bill: StateBill, directory: StateDirectory | None, *, sta
     legislators = directory.legislators if directory else ()
     if directory and state and state.lower() == bill.state:
         yours = representatives(legislators, bill.state, senate_district=senate_district, house_district=house_district)
-        if yours:
+        empty = _empty_seats(legislators, bill.state, senate_district=senate_district, house_district=house_district)
+        if yours or empty:
             lines.append("Your state legislators:")
             lines += [f"  {person.title or 'Legislator'} {_reach(person)}" for person in yours]
+            lines += [f"  {seat}" for seat in empty]
     holding = bill.committee if isinstance(bill.committee, dict) else None
     if holding and holding.get("name"):
         from_state = find_committee(directory.committees, bill.state, str(holding["name"]), holding.get("chamber")) \
             if directory else None
         where = committee_label(holding, bill.state)
-        chairs = chairs_of(from_state, legislators)
+        chairs = chairs_of(from_state, legislators, directory.former if directory else ())
         if chairs:
             lines.append(f"In committee now: {where}; its chair:")
             lines += [f"  Chair {_reach(chair)}" for chair in chairs]

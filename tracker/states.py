@@ -52,12 +52,13 @@ class StateInfo:
     upper_title: str = "Senator"
     lower_title: str = "Representative"
     unicameral: str | None = None  # the one chamber's name (Nebraska, DC)
+    executive: str = "Governor"  # who signs or vetoes: DC's Mayor
 
     def chamber(self, role: str | None) -> str | None:
         """The state's word for a chamber by its role (`upper`, `lower`, `legislature`)."""
         if self.unicameral and role in ("upper", "lower", "legislature"):
             return self.unicameral
-        return {"upper": self.upper, "lower": self.lower, "executive": "Governor"}.get(role or "")
+        return {"upper": self.upper, "lower": self.lower, "executive": self.executive}.get(role or "")
 
     def title(self, role: str | None) -> str | None:
         if self.unicameral and role in ("upper", "lower", "legislature"):
@@ -90,7 +91,7 @@ _DIFFERENT = {
     "va": {"lower": "House of Delegates", "lower_title": "Delegate"},
     "wv": {"lower": "House of Delegates", "lower_title": "Delegate"},
     "ne": {"unicameral": "Legislature"},
-    "dc": {"unicameral": "Council", "upper_title": "Councilmember"},
+    "dc": {"unicameral": "Council", "upper_title": "Councilmember", "executive": "Mayor"},
 }
 STATES: dict[str, StateInfo] = {abbr: StateInfo(abbr, name, **_DIFFERENT.get(abbr, {}))  # type: ignore[arg-type]
                                 for abbr, name in _NAMES.items()}
@@ -273,8 +274,9 @@ _ENDS_HOLDING = {"passage", "failure", "committee-failure", "withdrawal", "execu
 
 
 def derive_stage(actions: Sequence[StateAction], info: StateInfo) -> tuple[str, dict[str, Any] | None]:
-    """The furthest stage reached (vetoed, failed and withdrawn replace it; a later passage clears
-    a failure, as a reconsidered bill goes on), and the committee holding the bill now."""
+    """The furthest stage reached (vetoed, failed and withdrawn replace it; a later passage or
+    committee report clears a failure, as a reconsidered bill goes on), and the committee holding
+    the bill now."""
     furthest = "introduced"
     terminal: str | None = None
     passed: set[str] = set()
@@ -290,9 +292,12 @@ def derive_stage(actions: Sequence[StateAction], info: StateInfo) -> tuple[str, 
         if kinds & _REPORTED:
             steps.append("reported")
             holding = None
+            if terminal == "failed":  # reconsidered in committee and reported: it goes on
+                terminal = None
         if "referral-committee" in kinds:
             steps.append("referred")
-            name = (action.get("committees") or [None])[0] or _committee_from_text(action.get("text") or "")
+            name = _first_named(action.get("committees") or [], action.get("text") or "") \
+                or _committee_from_text(action.get("text") or "")
             holding = {"name": name, "chamber": role} if name else None
         if "passage" in kinds and role in _PASSED:
             passed.add("legislature" if not bicameral else role)
@@ -330,6 +335,22 @@ _REFERRED_TO = re.compile(r"\b(?:referred|assigned|re-?referred) to (?:the )?(?:
                           r"(?P<name>[A-Za-z&,' -]{3,80}?)(?:\s+committee)?\s*(?:[-;(.]|$)", re.I)
 
 
+def _first_named(committees: Sequence[str], text: str) -> str | None:
+    """Of the committees a referral names, the one its words name first: "Referred to Judiciary and
+    then Appropriations" is with Judiciary now (the stored list is in alphabetical order, whose
+    first would be Appropriations). One its words do not name comes after, in the list's order."""
+    def words(phrase: str) -> str:
+        return f" {_norm(phrase.replace('&', ' and '))} "
+
+    said = words(text)
+
+    def place(name: str) -> tuple[int, int]:
+        found = said.find(words(name))
+        return (found if found >= 0 else len(said), committees.index(name))
+
+    return min(committees, key=place, default=None)
+
+
 def _committee_from_text(text: str) -> str | None:
     """A committee named only in an action's words ("referred to codes", "Assigned to Judiciary")."""
     match = _REFERRED_TO.search(text)
@@ -346,18 +367,21 @@ def label(bill: StateBill) -> str:
 
 def committee_label(committee: dict[str, Any] | None, state: str) -> str:
     """"the Senate Judiciary Committee"; a name that already says it ("Senate Committee on Ways and
-    Means", "Joint Committee on the Judiciary") as it is."""
+    Means", "Joint Committee on the Judiciary") as it is; where there is one chamber, no chamber
+    word ("the Judiciary Committee" in Nebraska, never "the Legislature Judiciary Committee")."""
     if not committee or not committee.get("name"):
         return "committee"
     name = str(committee["name"])
-    chamber = state_info(state).chamber(committee.get("chamber"))
+    info = state_info(state)
+    chamber = None if info.unicameral else info.chamber(committee.get("chamber"))
     if re.search(r"\bcommittee\b", name, re.I):
         return f"the {name}" if not name.lower().startswith("the ") else name
     return f"the {chamber} {name} Committee" if chamber else f"the {name} Committee"
 
 
 def stage_words(stage: str, state: str, chamber: str | None = None, committee: dict[str, Any] | None = None) -> str:
-    """A stage as people say it, in the state's words: "passed the Assembly", "went to the Governor"."""
+    """A stage as people say it, in the state's words: "passed the Assembly", "went to the Governor"
+    (DC's Mayor)."""
     info = state_info(state)
     if stage in ("passed_upper", "passed_lower", "passed_legislature"):
         role = {"passed_upper": "upper", "passed_lower": "lower"}.get(stage, "legislature")
@@ -369,9 +393,9 @@ def stage_words(stage: str, state: str, chamber: str | None = None, committee: d
     return {
         "introduced": f"was introduced in the {chamber}" if chamber else "was introduced",
         "reported": "came out of committee",
-        "to_governor": "went to the Governor",
+        "to_governor": f"went to the {info.executive}",
         "enacted": "became law",
-        "vetoed": "was vetoed by the Governor",
+        "vetoed": f"was vetoed by the {info.executive}",
         "failed": "failed",
         "withdrawn": "was withdrawn",
     }.get(stage, stage.replace("_", " "))
@@ -441,6 +465,21 @@ def _sponsor_key(sponsor: StateSponsor) -> str:
     return sponsor.get("person_id") or f"name:{_norm(sponsor.get('name') or '')}"
 
 
+def _unmatched(these: Sequence[StateSponsor], those: Sequence[StateSponsor]) -> dict[str, StateSponsor]:
+    """The sponsors of `these` not among `those`, by key: the same person id, or the same name where
+    one of the two has no person id (Open States links a sponsorship to its person some time after
+    it is scraped: the sponsor did not leave and join again)."""
+    ids = {s.get("person_id") for s in those if s.get("person_id")}
+    names = {_norm(s.get("name") or "") for s in those}
+    unlinked = {_norm(s.get("name") or "") for s in those if not s.get("person_id")}
+    out: dict[str, StateSponsor] = {}
+    for sponsor in these:
+        person, named = sponsor.get("person_id"), _norm(sponsor.get("name") or "")
+        if not ((person in ids or named in unlinked) if person else named in names):
+            out.setdefault(_sponsor_key(sponsor), sponsor)
+    return out
+
+
 def _sponsor_data(sponsor: StateSponsor, state: str, date: str | None) -> dict[str, Any]:
     return {"name": sponsor.get("name"), "bioguide_id": None, "person_id": sponsor.get("person_id"),
             "party": sponsor.get("party"), "state": state, "chamber": sponsor.get("chamber"),
@@ -497,20 +536,16 @@ def diff_bill(old: StateBill | None, new: StateBill, entity: str,
              "committee": new.committee},
             url, (new.latest_action or {}).get("date")))
     noticed = (new.latest_action or {}).get("date")  # Open States gives no sponsorship dates
-    before = {_sponsor_key(s): s for s in old.sponsors}
-    after = {_sponsor_key(s): s for s in new.sponsors}
-    for key, sponsor in after.items():
-        if key not in before:
-            changes.append(Change(
-                "bill.cosponsor_added", entity, f"{name}: {sponsor.get('name')} joined as a sponsor",
-                dedupe_key(entity, "bill.cosponsor_added", key, noticed),
-                _sponsor_data(sponsor, new.state, None), url, None))
-    for key, sponsor in before.items():
-        if key not in after:
-            changes.append(Change(
-                "bill.cosponsor_withdrawn", entity, f"{name}: {sponsor.get('name')} is no longer a sponsor",
-                dedupe_key(entity, "bill.cosponsor_withdrawn", key, noticed),
-                _sponsor_data(sponsor, new.state, None), url, None))
+    for key, sponsor in _unmatched(new.sponsors, old.sponsors).items():
+        changes.append(Change(
+            "bill.cosponsor_added", entity, f"{name}: {sponsor.get('name')} joined as a sponsor",
+            dedupe_key(entity, "bill.cosponsor_added", key, noticed),
+            _sponsor_data(sponsor, new.state, None), url, None))
+    for key, sponsor in _unmatched(old.sponsors, new.sponsors).items():
+        changes.append(Change(
+            "bill.cosponsor_withdrawn", entity, f"{name}: {sponsor.get('name')} is no longer a sponsor",
+            dedupe_key(entity, "bill.cosponsor_withdrawn", key, noticed),
+            _sponsor_data(sponsor, new.state, None), url, None))
     if old.title and new.title and old.title != new.title:
         changes.append(Change("bill.title", entity, f"{name} is now titled: {new.title}",
                               dedupe_key(entity, "bill.title", old.title, new.title),
@@ -587,7 +622,7 @@ def bills_query(state: str | None, *, since: datetime | None = None, session: st
     params = [("jurisdiction", state.lower())] if state else []
     if session:
         params.append(("session", session))
-    params += [("identifier", identifier) for identifier in identifiers]
+    params += [("identifier", api_identifier(identifier)) for identifier in identifiers]
     if since is not None:
         params.append(("updated_since", since_param(since)))
     if keyword:
@@ -595,6 +630,16 @@ def bills_query(state: str | None, *, since: datetime | None = None, session: st
     params += [("sort", "updated_asc"), *(("include", name) for name in BILL_INCLUDES),
                ("per_page", str(PER_PAGE)), ("page", str(page))]
     return params
+
+
+def api_identifier(number: str) -> str:
+    """A bill number as Open States stores it ("HB 1234"), from a watch's way of writing it: "H.B.
+    1234" and "S.2963" too. The API only adds the space and drops leading zeros; it keeps the dots
+    ("S. 2963", which is no bill), so a number written with them was never found."""
+    match = re.fullmatch(r"\s*([A-Za-z][A-Za-z. ]*?)[\s.]*0*(\d+)\s*([A-Za-z]?)\s*", number)
+    if not match:
+        return number
+    return f"{re.sub(r'[^A-Za-z]', '', match.group(1)).upper()} {match.group(2)}{match.group(3).upper()}"
 
 
 def read_instant(text: str) -> datetime:
