@@ -93,6 +93,36 @@ def test_this_week_is_on_the_first_screen_at_desktop_and_phone_sizes(demo: Path,
     assert (tmp_path / "digest-this-week-phone.png").stat().st_size > 10_000
 
 
+@pytest.mark.browser
+def test_no_page_of_the_digest_is_cut_off_on_a_phone(demo: Path) -> None:
+    """Every page at a phone's width, its folded parts opened: nothing wider than the screen. A
+    senator's contact form address in "Who to contact" on S. 35's page ran past the screen's edge,
+    cut off unless one scrolled sideways (found by a review)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("chromium is required under CI=true")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    site = demo / "site"
+    pages = sorted(site.rglob("*.html"))
+    assert site / "bills" / "s35-117.html" in pages
+    width, height = SIZES["phone"]
+    wide = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            for path in pages:
+                page.goto(path.as_uri())
+                page.evaluate("document.querySelectorAll('details').forEach(folded => { folded.open = true; })")
+                if (scrolled := page.evaluate("document.documentElement.scrollWidth")) > width:
+                    wide.append(f"{path.relative_to(site)}: {scrolled}px")
+        finally:
+            browser.close()
+    assert wide == []
+
+
 def test_each_meeting_says_why_it_matters_and_what_to_do(demo: Path) -> None:
     page = html.parse(str(demo / "site" / "index.html")).getroot()
     week = page.cssselect("section[aria-labelledby='this-week'] article")
@@ -114,6 +144,29 @@ def test_each_meeting_says_why_it_matters_and_what_to_do(demo: Path) -> None:
     assert "New York City Council" in shotspotter.cssselect("p.campaign")[0].text_content()
     # "Jointly with ..." is a note, never how to take part
     assert "Testify or comment" not in page.text_content()
+
+
+def test_every_link_between_the_digests_pages_leads_where_it_says(demo: Path) -> None:
+    """Each link from one page of the digest to another opens a file the site has, at the place it
+    names: "Write to the 4 members of the Committee on Public Safety" (a card of "Coming up") went
+    to the meeting's page#contacts, which had no such place, so a phone opened it at its top
+    (found by a review)."""
+    site = demo / "site"
+    broken = []
+    for path in site.rglob("*.html"):
+        for link in html.parse(str(path)).getroot().xpath("//a[@href]"):
+            href = link.get("href")
+            if re.match(r"[a-z]+:", href):
+                continue
+            file, _, place = href.partition("#")
+            target = (path.parent / file).resolve() if file else path
+            if not target.is_file():
+                broken.append(f"{path.relative_to(site)}: {href}")
+            elif place and not html.parse(str(target)).getroot().xpath(f"//*[@id='{place}']"):
+                broken.append(f"{path.relative_to(site)}: {href} (no such place)")
+    assert broken == []
+    assert any("#contacts" in link.get("href") for link in html.parse(str(site / "index.html")).getroot().xpath(
+        "//a[@href]"))
 
 
 def test_sources_show_times_in_the_trackers_zone(demo: Path) -> None:

@@ -302,8 +302,8 @@ def test_the_boundaries_one_by_one() -> None:
 
 def test_every_link_in_the_bundled_templates_passes_the_one_url_check() -> None:
     """An `href` or a message link from data goes through the `url` filter (tracker.safetext.web_url);
-    only the site's own relative paths do not."""
-    ours = re.compile(r"^\{\{ (root|page\.page|bill\.page|mt\.page|mt\.calendar|m|r\.page|months\[0\])[ }|]")
+    only the site's own paths do not (a feed's links to itself and the digest: `[digest] url` or relative)."""
+    ours = re.compile(r"^\{\{ (root|page\.page|bill\.page|mt\.page|mt\.calendar|m|r\.page|months\[0\]|self_link|home)[ }|]")
     folder = Path(__file__).resolve().parent.parent / "templates"
     for path in folder.rglob("*.j2"):
         text = path.read_text()

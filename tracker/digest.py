@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import jinja2
 from icalendar import Calendar, Event
@@ -67,7 +68,7 @@ from tracker.views import (
 from tracker.words import STAGE_WORDS, change_words, headline, local_time, slug
 
 log = logging.getLogger(__name__)
-RECENT_CHANGES = 200  # the newest changes, for feeds and the bill and meeting pages
+RECENT_CHANGES = 200  # the newest changes, for feeds and each bill's and meeting's page
 RECENT_SHOWN = 50  # on the front page; the rest are on a page per month
 THIS_WEEK, COMING_UP = timedelta(days=7), timedelta(days=30)  # the front page's first two sections
 NEWS_GROUPS, NEWS_PER_GROUP = 40, 10  # "New since the last digest": bills and meetings, changes of each
@@ -246,6 +247,7 @@ class Site:
     news_count: int = 0  # changes new since the last digest, all of them
     state_bills: dict[str, StateBillPage] = field(default_factory=dict)  # by entity key
     by_watch: dict[str, list[ChangeView]] = field(default_factory=dict)  # each watch's newest RECENT_CHANGES
+    by_entity: dict[str, list[ChangeView]] = field(default_factory=dict)  # each entity's newest RECENT_CHANGES
 
 
 def _bill_pages(session: Session, config: Config, bills: list[BillView]) -> dict[str, BillPage]:
@@ -395,13 +397,25 @@ def read_site(store: Store, config: Config) -> Site:
     records.update({key: page.record for key, page in state_bills.items()})
     records.update({mt.entity: mt.record for mt in status.meetings})
     pages = {**{key: page.page for key, page in bills.items()}, **{key: page.page for key, page in state_bills.items()},
-             **{mt.entity: mt.page for mt in upcoming}}
+             **{mt.entity: mt.page for mt in status.meetings}}
     fresh = [change for change in everything if change.id > news.after]
     return Site(status=status, changes=everything[:RECENT_CHANGES], months=_changes_by_month(everything),
                 bills=bills, watches=watches, upcoming=upcoming, rosters=rosters, seats=seats, sequences=sequences,
                 this_week=week, coming_up=month, news=news, news_count=len(fresh),
                 news_groups=_news_groups(fresh, records, pages, names), state_bills=state_bills,
-                by_watch=_changes_by_watch(everything, held, list(names)))
+                by_watch=_changes_by_watch(everything, held, list(names)), by_entity=_changes_by_entity(everything))
+
+
+def _changes_by_entity(everything: list[ChangeView]) -> dict[str, list[ChangeView]]:
+    """Each bill's or meeting's newest changes (newest first, at most RECENT_CHANGES), for its page:
+    taken from every change, not the site's newest, so a quiet meeting's agenda posted last month
+    stays on its page however busy the other campaigns are."""
+    out: dict[str, list[ChangeView]] = {}
+    for change in everything:
+        entries = out.setdefault(change.entity, [])
+        if len(entries) < RECENT_CHANGES:
+            entries.append(change)
+    return out
 
 
 def _changes_by_watch(everything: list[ChangeView], held: dict[str, set[str]],
@@ -441,8 +455,6 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
     matter and what to do; and hearings on watched bills where their records show one ahead."""
     now = clock.now()
     week_end, month_end = now + THIS_WEEK, now + COMING_UP
-    zone = config.display_zone()
-    week_day, month_day = week_end.astimezone(zone).date().isoformat(), month_end.astimezone(zone).date().isoformat()
     this_week: dict[str, ChangeView] = {}  # the newest move and agenda of each meeting found this week
     for change in everything:
         if clock.parse_instant(change.detected_at) < now - THIS_WEEK:
@@ -461,7 +473,8 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
             if start < now or start >= month_end:
                 continue
             soon = start < week_end
-        elif mt.date:
+        elif mt.date:  # its day: today to six days on is this week, where the body meets
+            week_day, month_day = _days_ahead(now, mt.zone)
             if mt.date >= month_day:
                 continue
             soon = mt.date < week_day
@@ -484,7 +497,8 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
         else:
             cards[mt.entity] = (section, len(section))
             section.append(entry)
-    today, horizon = now.astimezone(zone).date().isoformat(), month_day
+    today = now.astimezone(config.display_zone()).date().isoformat()
+    week_day, horizon = _days_ahead(now, config.tracker.timezone)
     for view in status.bills:
         page = bills.get(view.entity)
         if page is None:
@@ -498,6 +512,14 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
     week.sort(key=lambda entry: entry.sort_key())
     month.sort(key=lambda entry: entry.sort_key())
     return week, month
+
+
+def _days_ahead(now: datetime, zone: str) -> tuple[str, str]:
+    """The first days past "This week" and past "Coming up" for what has a day but no time: today
+    in `zone` plus 7 and 30 calendar days (7 x 24 hours on is the day before, late at night, in
+    the week clocks fall back)."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    return (today + THIS_WEEK).isoformat(), (today + COMING_UP).isoformat()
 
 
 def _hearings(bill: Bill) -> list[tuple[str, Any]]:
@@ -607,7 +629,7 @@ def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name:
 
 def _calendar_head() -> bytes:
     """BEGIN:VCALENDAR with the properties every calendar of the site shares, serialized once (a
-    site writes one calendar per upcoming meeting)."""
+    site writes one calendar per meeting)."""
     calendar = Calendar()
     calendar.add("prodid", f"-//tracker {__version__}//meetings//EN")
     calendar.add("version", "2.0")
@@ -649,12 +671,23 @@ def _event(meeting: MeetingView, sequences: dict[str, int]) -> bytes:
         event.add("description", "Time to be announced")
     event.add("dtstamp", clock.now())
     event.add("sequence", sequences.get(meeting.entity, 0))
-    event.add("status", "CANCELLED" if meeting.status == MeetingStatus.CANCELLED else "CONFIRMED")
+    event.add("status", _calendar_status(meeting))
     if location := one_line(meeting.location):
         event.add("location", location)
     if url := web_url(meeting.url) or web_url(meeting.agenda_url):
         event.add("url", url)
     return event.to_ical()
+
+
+def _calendar_status(meeting: MeetingView) -> str:
+    """RFC 5545's STATUS: CANCELLED where the source called it off, TENTATIVE where the tracker does
+    not know it is on (the source marks it tentative, or its listing no longer shows it), else
+    CONFIRMED. A calendar app shows a CONFIRMED event as certain."""
+    if meeting.cancelled:
+        return "CANCELLED"
+    if meeting.missing or meeting.record.status == MeetingStatus.TENTATIVE:
+        return "TENTATIVE"
+    return "CONFIRMED"
 
 
 def write_site(store: Store, config: Config, out: Path, *, skipped: list[str] | None = None) -> Path:
@@ -722,10 +755,21 @@ class _Writer:
             "signup": signup_form(config),
         }
         self.context["content_policy"] = content_policy(self.context["signup"])
+        self.published = str(config.digest.url).rstrip("/") if config.digest.url else None
 
     def render(self, template: str, path: str, **extra: Any) -> None:
         context = {**self.context, "root": "../" * path.count("/"), **extra}
         _write(self.staging / path, self.env.get_template(f"digest/{template}").render(**context), self.folders)
+
+    def feed(self, path: str, feed_id: str, title: str, entries: list[ChangeView]) -> None:
+        """An Atom feed with what RFC 4287 requires of it, and its links: to itself (rel=self) and to
+        the digest's front page (rel=alternate), absolute under `[digest] url`, else relative to it."""
+        if self.published:
+            self_link, home = f"{self.published}/{path}", f"{self.published}/"
+        else:
+            self_link, home = path.rsplit("/", 1)[-1], "../" * path.count("/") + "index.html"
+        self.render("changes.atom.j2", path, feed_id=feed_id, title=title, entries=entries, self_link=self_link,
+                    home=home)
 
     def calendar(self, path: str, meetings: list[MeetingView], name: str) -> None:
         _write_bytes(self.staging / path, build_calendar(meetings, self.site.sequences, name, self.events, self.skipped),
@@ -743,15 +787,12 @@ class _Writer:
     def whole(self) -> None:
         self.render("index.html.j2", "index.html")
         self.render("digest.txt.j2", "digest.txt")
-        self.render("changes.atom.j2", "changes.atom", feed_id="tag:tracker,2026:changes",
-                    title="tracker: recent changes", entries=self.site.changes)
+        self.feed("changes.atom", "tag:tracker,2026:changes", "tracker: recent changes", self.site.changes)
         self.calendar("meetings.ics", self.site.status.meetings, "tracker meetings")
 
     def pages(self) -> None:
         site = self.site
-        by_entity: dict[str, list[ChangeView]] = {}  # one pass, not one scan of every change per page
-        for change in site.changes:
-            by_entity.setdefault(change.entity, []).append(change)
+        by_entity = site.by_entity
         for bill in site.bills.values():
             self.one(f"page {bill.page}", lambda bill=bill: self.render(
                 "bill.html.j2", bill.page, bill=bill, seats=site.seats,
@@ -759,8 +800,10 @@ class _Writer:
         for state_bill in site.state_bills.values():
             self.one(f"page {state_bill.page}", lambda page=state_bill: self.render(
                 "statebill.html.j2", page.page, bill=page, bill_changes=by_entity.get(page.view.entity, [])))
-        holders: dict[str, list[MeetingView]] = {}  # a meeting's one page, whatever watches hold it
-        for mt in site.upcoming:
+        # A meeting's one page, whatever watches hold it: for every meeting `status` lists, begun or
+        # of the last 30 days too, since alerts link to its page and its calendar entry.
+        holders: dict[str, list[MeetingView]] = {}
+        for mt in site.status.meetings:
             holders.setdefault(mt.entity, []).append(mt)
         for views in holders.values():
             mt = views[0]
@@ -778,9 +821,8 @@ class _Writer:
         for watch in watches:
             folder = f"watches/{watch.id}"
             entries = self.site.by_watch.get(watch.id, [])
-            self.one(f"feed {folder}/changes.atom", lambda folder=folder, watch=watch, entries=entries: self.render(
-                "changes.atom.j2", f"{folder}/changes.atom", root="", feed_id=f"tag:tracker,2026:watch/{watch.id}",
-                title=f"tracker: {watch.name}", entries=entries))
+            self.one(f"feed {folder}/changes.atom", lambda folder=folder, watch=watch, entries=entries: self.feed(
+                f"{folder}/changes.atom", f"tag:tracker,2026:watch/{watch.id}", f"tracker: {watch.name}", entries))
             self.one(f"calendar {folder}/meetings.ics", lambda folder=folder, watch=watch: self.calendar(
                 f"{folder}/meetings.ics", [mt for mt in self.site.status.meetings if mt.watch == watch.id],
                 watch.name))

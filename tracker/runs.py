@@ -250,6 +250,7 @@ def _mark_missing(session: Session, report: SourceReport, now: datetime) -> None
             if not report.listing_window[0] <= (meeting.date or "")[:10] <= report.listing_window[1]:
                 continue
         entity.missing_since = now
+        entity.revision = (entity.revision or 0) + 1  # a new state: its calendar SEQUENCE goes up
         log.info("%s: %s is no longer listed by its source", report.source_id, entity.key)
 
 

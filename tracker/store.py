@@ -266,6 +266,8 @@ def _entity(session: Session, item: Item, now: datetime) -> tuple[m.Entity, m.Sn
             session.add(m.WatchEntity(watch_id=watch_id, entity_key=item.key))
         return entity, None, False, set(item.watch_ids)
     entity.last_seen = now
+    if entity.missing_since is not None:  # listed again: a new state, its calendar SEQUENCE goes up
+        entity.revision = (entity.revision or 0) + 1
     entity.missing_since = None
     unlinked = [watch_id for watch_id in item.watch_ids if session.get(m.WatchEntity, (watch_id, item.key)) is None]
     # Held by no watch at all, as a meeting of a body its watch let go (never a matter a second

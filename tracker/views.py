@@ -213,7 +213,12 @@ class MeetingView:
         return f"{meeting_page(self.entity)}.ics"
 
     def sort_key(self) -> tuple[str, str]:
-        return ((self.start and clock.parse_instant(self.start).isoformat()) or self.date or "9999", self.entity)
+        """Soonest first by the day where its body meets, then by the instant; one whose time is to
+        be announced first on its day. Not by the UTC instant alone: an evening meeting in America
+        is the next day in UTC, and came after that day's meeting with no time yet."""
+        if self.start:
+            return (f"{self.start[:10]}T{clock.parse_instant(self.start).isoformat()}", self.entity)
+        return (self.date or "9999", self.entity)
 
     def to_json(self) -> dict[str, Any]:
         return {

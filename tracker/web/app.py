@@ -57,6 +57,9 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+# The digest's own files by their types, not the host's /etc/mime.types (which a slim container
+# lacks: a calendar sent as a download is not offered to the phone's calendar).
+DIGEST_TYPES = {".ics": "text/calendar; charset=utf-8", ".atom": "application/atom+xml", ".txt": "text/plain"}
 PAGE_HEADERS = {**HEADERS, "Cache-Control": "no-store",
                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                            "frame-ancestors 'none'; base-uri 'none'"}
@@ -330,7 +333,7 @@ class Pages:
         if not path.is_relative_to(root) or not path.is_file():
             return self.words(request, "Not found", ["There is no page here. The front page lists everything."], 404)
         if path.suffix != ".html":
-            return FileResponse(path, headers=HEADERS)
+            return FileResponse(path, headers=HEADERS, media_type=DIGEST_TYPES.get(path.suffix))
         text = await run_in_threadpool(path.read_text, "utf-8")
         if CSRF_PLACEHOLDER not in text:
             return HTMLResponse(text, headers=HEADERS)
