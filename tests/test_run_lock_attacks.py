@@ -196,3 +196,56 @@ def test_a_runner_on_a_namesake_host_does_not_hide_a_live_runners_failure(tmp_pa
     finally:
         for server in servers:
             server.stop()
+
+
+def keepalive_seconds(db_url: str) -> list[float]:
+    """The server's keepalive timer on each session holding an advisory lock, as the system shows
+    it (`ss`): how long until the server first probes that session's client."""
+    import re
+    import shutil
+
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
+    name = db_url.rsplit("/", 1)[1]
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={name}", autocommit=True) as conn:
+        ports = [row[0] for row in conn.execute(
+            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()")]
+    assert ports, "no session holds an advisory lock"
+    timers = []
+    for port in ports:
+        shown = subprocess.run(["ss", "-tno", "state", "established", f"( sport = :5432 and dport = :{port} )"],
+                               capture_output=True, text=True, check=True).stdout
+        found = re.search(r"timer:\(keepalive,(?:(\d+)min)?(?:(\d+)sec)?(?:(\d+)ms)?", shown)
+        assert found, shown
+        minutes, seconds, millis = (int(part or 0) for part in found.groups())
+        timers.append(minutes * 60 + seconds + millis / 1000)
+    return timers
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("command", [["run"], ["run", "--cluster"]], ids=["run", "cluster"])
+def test_a_lock_whose_machine_died_is_found_gone_within_minutes(
+        tmp_path: Path, pg_url: str, replay: ReplayServer, command: list[str]) -> None:
+    """A runner's machine that loses its power (or its network) sends no goodbye: PostgreSQL kept
+    its session, and the run lock with it, until the system's keepalive found the client gone, two
+    hours and more later: no run anywhere for two hours. The sessions holding a lock ask the server
+    to probe their client after a minute idle (then every 10 s, 6 times)."""
+    for path in BILLS.values():
+        replay.add(path, federal(path.rsplit("/", 1)[1]))
+    replay.set_fault(BILLS["hr2471-117"], Fault.delay(5))  # the run holds its lock meanwhile
+    config = write_config(tmp_path, replay.url, pg_url)
+    store = Store(pg_url)
+    run = start(config, "--quiet", *command)
+    try:
+        deadline = time.monotonic() + 60
+        while snapshots(store) == 0:
+            assert time.monotonic() < deadline and run.poll() is None, "the run never stored its first bill"
+            time.sleep(0.1)
+        timers = keepalive_seconds(pg_url)
+        assert timers and all(timer <= 60 for timer in timers), timers  # before: about 7,200 s
+    finally:
+        out, err = run.communicate(timeout=120)
+        store.dispose()
+    assert (run.returncode, out, err) == (0, "", "")

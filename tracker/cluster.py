@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tracker import clock
 from tracker import models as m
 from tracker.config import Config
-from tracker.lock import released_with_session
+from tracker.lock import held_session, released_with_session
 from tracker.outbox import sync_subscribers
 from tracker.planning import SourceJob, plan_sources
 from tracker.store import Store, ensure_watches
@@ -157,6 +157,7 @@ def runner_lock(store: Store, runner_id: str) -> Iterator[bool]:
         return
     key = int.from_bytes(hashlib.sha256(f"tracker-runner:{runner_id}".encode()).digest()[:8], "big", signed=True)
     with store.engine.connect() as conn:
+        held_session(conn)
         got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
         conn.commit()
         try:

@@ -95,11 +95,28 @@ def holder_path(store: Store, lock_dir: Path) -> Path:
     return path.with_name(path.name + ".holder")
 
 
+# How soon PostgreSQL finds a lock holder's machine gone (its power lost, its network cut): the
+# server probes the idle session's client after KEEPALIVE_IDLE s, then every KEEPALIVE_INTERVAL s,
+# and ends the session, and the lock with it, after KEEPALIVE_COUNT unanswered probes: about two
+# minutes, not the system's two hours and more (`tcp_keepalives_*`, settable by any session).
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 60, 10, 6
+
+
+def held_session(conn: Connection) -> None:
+    """Ready a PostgreSQL session that will hold an advisory lock while it sits idle: the server
+    probes its client (`KEEPALIVE_*`) so that a lock whose machine died goes within minutes. (A
+    live client's system answers the probes itself: a long run keeps its lock.)"""
+    conn.execute(text(f"SET tcp_keepalives_idle = {KEEPALIVE_IDLE}"))
+    conn.execute(text(f"SET tcp_keepalives_interval = {KEEPALIVE_INTERVAL}"))
+    conn.execute(text(f"SET tcp_keepalives_count = {KEEPALIVE_COUNT}"))
+
+
 @contextmanager
 def run_lock(store: Store, lock_dir: Path) -> Iterator[bool]:
     """Yield True when this process holds the lock, False when another run holds it."""
     if store.engine.dialect.name == "postgresql":
         with store.engine.connect() as conn:
+            held_session(conn)
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
             if got:
                 _write_holder_row(conn)
