@@ -249,3 +249,35 @@ def test_a_lock_whose_machine_died_is_found_gone_within_minutes(
         out, err = run.communicate(timeout=120)
         store.dispose()
     assert (run.returncode, out, err) == (0, "", "")
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize(("offset", "said"), [("+150s", "150 s ahead of"), ("-150s", "150 s behind"), ("+5s", None)])
+def test_a_runner_whose_clock_is_off_says_so_even_under_quiet(
+        tmp_path: Path, pg_url: str, replay: ReplayServer, offset: str, said: str | None) -> None:
+    """Runners time their leases by their own clocks: a machine whose clock is minutes off takes a
+    group another runner still holds (crawled twice), or a delivery another notifier is sending
+    (sent twice), and nothing said why. Its `tracker run --cluster` now says so, even under --quiet,
+    each cycle until the clock is right; a few seconds off is no problem. The machine's clock is
+    really off here: the command runs under libfaketime (Debian's faketime), the database's is not."""
+    import shutil
+
+    if shutil.which("faketime") is None:
+        if os.environ.get("CI"):
+            pytest.fail("faketime is required under CI=true (.ci/run installs it)")
+        pytest.skip("faketime (libfaketime) is not installed")
+    for path in BILLS.values():
+        replay.add(path, federal(path.rsplit("/", 1)[1]))
+    config = write_config(tmp_path, replay.url, pg_url)
+    env = {k: v for k, v in os.environ.items() if k not in ("TRACKER_CONFIG", "TRACKER_NOW")}
+    run = subprocess.run(["faketime", "-f", offset, sys.executable, "-m", "tracker.cli", "--config", str(config),
+                          "--quiet", "run", "--cluster"], capture_output=True, text=True, env=env, timeout=150)
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    if said is None:
+        assert lines == [], lines
+    else:
+        (line,) = lines
+        assert line.startswith("cluster: runner ") and f"clock is {said} the database's" in line.replace(
+            "149 s", "150 s").replace("151 s", "150 s"), line

@@ -496,6 +496,9 @@ class PrintingStages:
     def say(self, text: str) -> None:
         self.ctx.say(text)
 
+    def problem(self, text: str) -> None:
+        error_line(text)
+
     def before(self) -> None:
         record_unrecorded(self.ctx, self.config, self.store)
 

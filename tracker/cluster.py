@@ -23,6 +23,7 @@ import hashlib
 import math
 import os
 import socket
+import time
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -195,6 +196,9 @@ class Stages(Protocol):
 
     def say(self, text: str) -> None: ...
 
+    def problem(self, text: str) -> None:
+        """A line printed even under --quiet."""
+
     def before(self) -> None:
         """Record what an earlier notifier sent but could not record."""
 
@@ -203,6 +207,23 @@ class Stages(Protocol):
     def notify(self, *, bundles: bool) -> bool: ...
 
     def digest(self) -> bool: ...
+
+
+SKEW_SECONDS = 30.0  # a runner's clock further than this from the database's is said
+
+
+def clock_skew(store: Store) -> float | None:
+    """How far this machine's clock is ahead of the database's (negative: behind), in seconds,
+    measured at the middle of the query's round trip; None while the tracker's clock is set
+    (TRACKER_NOW). Every runner times its leases by its own clock, so runners whose clocks
+    disagree by more than a lease's margin take a group (or a delivery) another still holds."""
+    if os.environ.get("TRACKER_NOW"):
+        return None
+    with store.engine.connect() as conn:
+        before = time.time()
+        database = float(conn.execute(text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")).scalar() or 0.0)
+        after = time.time()
+    return (before + after) / 2 - database
 
 
 def run_cluster(store: Store, config: Config, runner_id: str | None, cycle_minutes: float, stages: Stages) -> int:
@@ -219,6 +240,11 @@ def run_cluster(store: Store, config: Config, runner_id: str | None, cycle_minut
         if not held:
             stages.say(f"another tracker run --cluster as runner {runner} is in progress; nothing to do")
             return 0
+        skew = clock_skew(store)
+        if skew is not None and abs(skew) > SKEW_SECONDS:
+            stages.problem(f"cluster: runner {runner}'s clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} "
+                           "the database's: runners time their leases by their own clocks, so a group or a message "
+                           "may be taken twice; keep every runner's clock synchronized (NTP)")
         stages.before()
         prepare(store, config)
         jobs = plan_sources(config)
