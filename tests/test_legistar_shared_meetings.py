@@ -267,3 +267,20 @@ def test_the_front_page_lists_a_shared_meeting_once_with_both_campaigns_items(
     assert len(shown) == len(set(shown)) and set(shown) <= set(pages)
     text = (site / "digest.txt").read_text()
     assert text.split("== New since")[0].count("Jun 26, 2023") == 1
+
+
+def test_a_meeting_whose_agenda_is_a_draft_is_confirmed_in_calendars(
+        tmp_path: Path, replay: ReplayServer, legistar: LegistarApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Legistar meeting is tentative in the tracker while its agenda is a draft, and calendars
+    were told STATUS:TENTATIVE: every meeting ahead showed as a "maybe" on phones, though it is
+    scheduled (found by a review). Its entry is CONFIRMED; `status` still says tentative."""
+    from icalendar import Calendar
+    from statusjson import status_json
+
+    config, store = two_campaigns(tmp_path, replay, legistar, monkeypatch, "")
+    drafts = {mt["entity"] for mt in status_json(store, config)["meetings"] if mt["status"] == "tentative"}
+    assert drafts, "no meeting with a draft agenda in the recording"
+    site = write_site(store, config, tmp_path / "site")
+    events = {str(event["UID"]).removesuffix("@tracker"): str(event["STATUS"])
+              for event in Calendar.from_ical((site / "meetings.ics").read_bytes()).walk("VEVENT")}
+    assert drafts <= set(events) and {events[key] for key in drafts} == {"CONFIRMED"}, events

@@ -681,11 +681,13 @@ def _event(meeting: MeetingView, sequences: dict[str, int]) -> bytes:
 
 def _calendar_status(meeting: MeetingView) -> str:
     """RFC 5545's STATUS: CANCELLED where the source called it off, TENTATIVE where the tracker does
-    not know it is on (the source marks it tentative, or its listing no longer shows it), else
-    CONFIRMED. A calendar app shows a CONFIRMED event as certain."""
+    not know it is on (the source marks the meeting tentative, or its listing no longer shows it),
+    else CONFIRMED. A calendar app shows a CONFIRMED event as certain, a TENTATIVE one as a "maybe".
+    A Legistar meeting is tentative in the tracker while its agenda is a draft: the meeting is
+    scheduled (its agenda is what is not final), so its calendar entry is CONFIRMED."""
     if meeting.cancelled:
         return "CANCELLED"
-    if meeting.missing or meeting.record.status == MeetingStatus.TENTATIVE:
+    if meeting.missing or (meeting.record.status == MeetingStatus.TENTATIVE and meeting.record.source != "legistar"):
         return "TENTATIVE"
     return "CONFIRMED"
 

@@ -244,8 +244,10 @@ _DISTRICT_FILLER = {"district", "dist", "ward", "senate", "house", "assembly", "
 def district_key(district: str | int | None) -> str:
     """Districts compared as people write them: "08", "District 8" and "8" are one; "Second
     Suffolk" is "2nd Suffolk" (Massachusetts names its Senate districts in words, its House
-    districts in figures), any case; "3A" is "3a"; DC's "Ward 6" is "6"."""
-    words = [w for w in re.sub(r"[^a-z0-9]+", " ", str(district or "").lower()).split() if w not in _DISTRICT_FILLER]
+    districts in figures), any case; "Suffolk & Middlesex" is "Suffolk and Middlesex"; "3A" is
+    "3a"; DC's "Ward 6" is "6"."""
+    text = str(district or "").lower().replace("&", " and ")
+    words = [w for w in re.sub(r"[^a-z0-9]+", " ", text).split() if w not in _DISTRICT_FILLER]
     out: list[str] = []
     tens = False  # the word before was "twenty", "thirty"...: "twenty first" is 21
     for word in words:

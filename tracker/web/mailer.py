@@ -53,6 +53,14 @@ class OwedMail:
     person_id: int
     purpose: str
     tries: int
+    created_at: datetime
+
+
+def message_key(owed: OwedMail) -> str:
+    """The mail's Message-ID key: the same for each try of one mail, never another mail's. Its row's
+    id alone is not: ids a database gave before it counted them (SQLite before migration 0013, a
+    database made anew) are given again, and a mailbox drops a mail whose Message-ID it already has."""
+    return f"tracker-person-mail-{owed.id}-{owed.created_at:%Y%m%d%H%M%S%f}"
 
 
 @dataclass(frozen=True)
@@ -158,7 +166,7 @@ class Mailer:
             claimed = session.execute(update(m.PersonMail).where(  # no second process sends them meanwhile
                 m.PersonMail.id.in_(ids), m.PersonMail.status == "owed", m.PersonMail.next_try_at <= now,
             ).values(next_try_at=lease).returning(m.PersonMail.id, m.PersonMail.person_id, m.PersonMail.purpose,
-                                                  m.PersonMail.tries)).all()
+                                                  m.PersonMail.tries, m.PersonMail.created_at)).all()
             people = {p.id: p for p in session.scalars(select(m.Person).where(
                 m.Person.id.in_({row.person_id for row in claimed})))}
             ready = []
@@ -167,7 +175,8 @@ class Mailer:
                 if person is None:  # deleted meanwhile (the cascade may not have run on an old SQLite)
                     session.execute(delete(m.PersonMail).where(m.PersonMail.id == row.id))
                     continue
-                ready.append(self._prepare(session, OwedMail(row.id, row.person_id, row.purpose, row.tries), person))
+                owed = OwedMail(row.id, row.person_id, row.purpose, row.tries, row.created_at)
+                ready.append(self._prepare(session, owed, person))
         for mail in ready:
             batch.tried += 1
             if self._send(mail):
@@ -208,8 +217,7 @@ class Mailer:
     def _send(self, mail: Ready) -> bool:
         config, owed = self.config, mail.owed
         with person_mail(mail.address, subscriber_id(owed.person_id)) as refusals:
-            ok, error = send_message(mail.target, mail.message, f"tracker-person-mail-{owed.id}",
-                                     config.alerts.timeout_seconds)
+            ok, error = send_message(mail.target, mail.message, message_key(owed), config.alerts.timeout_seconds)
         if error and refusals.seen:
             error += f": {refusals.said()}"  # the address already written person:{id}
         now = clock.now()

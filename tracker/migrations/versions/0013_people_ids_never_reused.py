@@ -8,7 +8,7 @@ nothing changes there.
 
 SQLite cannot alter a primary key: both tables are made again in this migration's transaction.
 With foreign keys on, dropping `people` deletes the rows naming it (ON DELETE CASCADE), so links
-and mails are kept aside and put back.
+and mails are kept aside and put back, those of people still there.
 
 Revision ID: 0013
 Revises: 0012
@@ -33,8 +33,12 @@ def _rebuild(autoincrement: bool) -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     key = "PRIMARY KEY AUTOINCREMENT" if autoincrement else "PRIMARY KEY"
-    op.execute("CREATE TEMP TABLE kept_person_tokens AS SELECT * FROM person_tokens")
-    op.execute(f"CREATE TEMP TABLE kept_person_mails AS SELECT {MAILS} FROM person_mails")
+    # Only a person's own: a row whose person was deleted with foreign keys off (the sqlite3 shell's
+    # default) is not put back, which would fail the migration (the cascade leaves it in place).
+    people = "WHERE person_id IN (SELECT id FROM people)"
+    op.execute(f"CREATE TEMP TABLE kept_person_tokens AS SELECT * FROM person_tokens {people}")
+    op.execute(f"CREATE TEMP TABLE kept_person_mails AS SELECT {MAILS} FROM person_mails {people}")
+    op.execute("DELETE FROM person_tokens")
     op.execute(f"""CREATE TABLE people_new (
         id INTEGER NOT NULL CONSTRAINT pk_people {key},
         address VARCHAR(320) NOT NULL, status VARCHAR(12) NOT NULL, mode VARCHAR(10) NOT NULL,
