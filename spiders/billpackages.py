@@ -43,6 +43,7 @@ from twisted.internet.threads import deferToThread
 
 from tracker.billnumbers import BillNumber
 from tracker.bills.titles import normalize_title
+from tracker.faults import disk_full
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,8 @@ _OPENER = urllib.request.build_opener(_RedirectsToTheEngine)
 
 
 def _stream_to_file(url: str, headers: Headers, target: Path, cap: int, timeout: float) -> tuple[int, Headers, int]:
-    """GET `url` into `target`; (status, response headers, bytes written). Errors are `PackageError`."""
+    """GET `url` into `target`; (status, response headers, bytes written). Errors are `PackageError`,
+    but a full disk, which is the `OSError` itself."""
     sent = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items()}
     sent.pop("Accept-Encoding", None)  # the ZIP is already compressed; read it as it is
     request = urllib.request.Request(url, headers=sent, method="GET")
@@ -146,7 +148,9 @@ def _stream_to_file(url: str, headers: Headers, target: Path, cap: int, timeout:
                         raise PackageError(f"arriving at under {MIN_PACE // 1024} KB in {timeout:g} s "
                                            f"([crawl] timeout_seconds; {written:,} bytes so far): given up")
                     window_start, window_bytes = now, 0
-        except (OSError, http.client.HTTPException):
+        except (OSError, http.client.HTTPException) as exc:
+            if disk_full(exc):
+                raise  # our disk, not the connection: the crawl stops (GovinfoSpider.package_failed)
             raise PackageError("connection closed before the whole package arrived (truncated)") from None
         if declared and declared.isdigit() and int(declared) != written:
             raise PackageError(f"truncated: got {written:,} of {int(declared):,} bytes")
@@ -234,6 +238,7 @@ def scan_package(
     lastmods: dict[BillNumber, datetime | None],
     last_modified: datetime | None,
     member_cap: int,
+    downloaded: datetime | None = None,
     max_members: int = 200_000,
     could_match: Callable[[bytes], bool] = lambda data: True,
     progress: Callable[[int, int], None] | None = None,
@@ -245,11 +250,14 @@ def scan_package(
     on, so memory does not grow with the number of named bills), "title" (store it only if the title fast path says it may match:
     its raw bytes are kept for the full parse) or "scan" (check it, nothing more). A member whose
     sitemap lastmod is newer than the package's own date (the member's date, capped by the
-    package's Last-Modified) is listed in `newer` instead, to be fetched singly right after.
+    package's Last-Modified) is listed in `newer` instead, to be fetched singly right after. A
+    date after the package was `downloaded` says nothing of when its copy was made: every member
+    that moved is then fetched singly (taken as the newer, its update would be missed).
     """
     try:
         return _scan(path, congress, bill_type, wanted=wanted, lastmods=lastmods, last_modified=last_modified,
-                     member_cap=member_cap, max_members=max_members, could_match=could_match, progress=progress)
+                     member_cap=member_cap, downloaded=downloaded, max_members=max_members, could_match=could_match,
+                     progress=progress)
     except PackageError:
         raise
     except _UNREADABLE as exc:  # an archive is untrusted: whatever zipfile raises on it is one line
@@ -258,7 +266,7 @@ def scan_package(
 
 def _scan(path: Path, congress: int, bill_type: str, *, wanted: Callable[[BillNumber], str],
           lastmods: dict[BillNumber, datetime | None], last_modified: datetime | None, member_cap: int,
-          max_members: int, could_match: Callable[[bytes], bool],
+          downloaded: datetime | None, max_members: int, could_match: Callable[[bytes], bool],
           progress: Callable[[int, int], None] | None) -> ScanResult:
     if not zipfile.is_zipfile(path):
         raise PackageError("not a ZIP archive")
@@ -303,6 +311,8 @@ def _scan(path: Path, congress: int, bill_type: str, *, wanted: Callable[[BillNu
             result.seen.add(bill)
             stamp = _zip_time(info.date_time)
             cutoff = min(t for t in (stamp, last_modified) if t is not None) if (stamp or last_modified) else None
+            if cutoff is not None and downloaded is not None and cutoff > downloaded:
+                cutoff = _UNDATED  # a date from the future: older than any move, as far as we know
             moved = lastmods.get(bill)
             try:
                 with archive.open(info) as stream:
@@ -362,6 +372,9 @@ def directory_entries(path: Path) -> int:
             raise PackageError("not a readable ZIP archive: its central directory starts before the file")
         archive.seek(start)
         return archive.read(size).count(b"PK\x01\x02")
+
+
+_UNDATED = datetime.min.replace(tzinfo=UTC)  # a package copy whose date cannot be true
 
 
 def _zip_time(value: tuple[int, int, int, int, int, int]) -> datetime | None:

@@ -43,7 +43,7 @@ import scrapy
 from lxml import etree
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import DeferredLock
@@ -68,6 +68,7 @@ from tracker.bills.billstatus import BillParseError, parse_billstatus
 from tracker.bills.titles import title_matches
 from tracker.config import BillWatch, Config
 from tracker.cursors import GovinfoCursor, fingerprint
+from tracker.faults import disk_full
 from tracker.records import Bill, Item, Validators
 from tracker.report import BillRule
 from tracker.safexml import parse_xml
@@ -639,6 +640,10 @@ class GovinfoSpider(TrackerSpider):
     def package_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         request = failure.request  # type: ignore[attr-defined]
         exc = failure.value
+        if disk_full(exc):  # no file read singly instead: each would fail to store as well
+            Path(request.meta["download_to"]).unlink(missing_ok=True)
+            self.report.disk_full = exc
+            raise CloseSpider("disk full")
         problem = str(exc) if isinstance(exc, PackageError) else self.describe(failure)
         yield from self.fallback(request, problem)
 
@@ -675,6 +680,7 @@ class GovinfoSpider(TrackerSpider):
                 result: ScanResult = await maybe_deferred_to_future(deferToThread(
                     scan_package, path, congress, bill_type, wanted=role, lastmods=lastmods,
                     last_modified=http_date(response.headers.get(b"Last-Modified")), member_cap=self.member_cap,
+                    downloaded=clock.now(),
                     max_members=self.package_max_members,
                     could_match=title_filter(phrases) if phrases else (lambda data: False),
                     progress=progress_printer(f"govinfo: BILLSTATUS package {group}"),

@@ -2,7 +2,8 @@
 
 - `ConditionalRequestMiddleware`: sends If-None-Match / If-Modified-Since from the validators the
   database holds (loaded once per crawl), and hands the new validators to the spider so they are
-  stored together with the snapshot: a parse failure is never hidden behind a later 304.
+  stored together with the snapshot: a parse failure is never hidden behind a later 304. A
+  Last-Modified later than now is not kept (If-Modified-Since would hide every change until then).
 - `PoliteRetryMiddleware`: Scrapy 2.19 retries a 429 at once and ignores Retry-After; this waits
   what the server asked (capped), then retries, a bounded number of times.
 - `CrawlDelayMiddleware`: Scrapy's robots.txt support does not apply `Crawl-delay`; this raises the
@@ -77,8 +78,18 @@ class ConditionalRequestMiddleware:
             modified = response.headers.get(b"Last-Modified")
             request.meta["validators"] = Validators(
                 request.url, etag.decode("latin-1") if etag else None,
-                modified.decode("latin-1") if modified else None, self._scope())
+                modified.decode("latin-1") if modified and not _ahead(modified) else None, self._scope())
         return response
+
+
+def _ahead(value: bytes) -> bool:
+    """Whether a Last-Modified is later than now (a server's clock gone wrong): sent back as
+    If-Modified-Since, it would have every later change answered 304 until that day."""
+    try:
+        when = parsedate_to_datetime(value.decode("latin-1"))
+    except (TypeError, ValueError):
+        return False
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)) > datetime.now(UTC)
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:

@@ -228,6 +228,8 @@ def run_crawls(
     with store.session() as session:  # health finds what the operator must hear of; owed in its transaction
         for notice in check_sources(session, config, reports):
             owe_operator(session, config, notice)
+    if full := next((r.disk_full for r in reports if r.disk_full is not None), None):
+        raise full  # the command's one line (tracker/cli.py), as for the database's own full disk
     return reports
 
 

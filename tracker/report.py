@@ -58,6 +58,9 @@ class SourceReport:
     requests: int = 0
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
+    # The disk filled while this source was crawled (a download beside the database): its crawl
+    # stopped, and `run_crawls` raises this once every run is recorded, as the database's own would.
+    disk_full: BaseException | None = None
     # Worth saying, not a failure: the source stays ok (a Legistar person record that is gone).
     warnings: list[str] = field(default_factory=list)
     # Set by a spider when its listing came back whole: entities not seen may be marked missing.

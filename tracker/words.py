@@ -132,8 +132,16 @@ def change_words(kind: str, data: dict[str, Any] | None = None) -> str:
     if kind == "bill.stage" and data and data.get("to"):
         if data.get("state"):  # a state bill's stage, in its state's words ("passed the Assembly")
             return states.stage_words(str(data["to"]), str(data["state"]), data.get("chamber"), data.get("committee"))
+        if data.get("back"):
+            return stage_back_words(str(data.get("from")))
         return STAGE_WORDS.get(data["to"], str(data["to"]).replace("_", " "))
     return KIND_WORDS.get(kind, kind.split(".", 1)[-1].replace("_", " "))
+
+
+def stage_back_words(was: str) -> str:
+    """A federal bill whose record went back a stage (an action taken out, GovInfo's data
+    corrected): said as what its record no longer shows, never as news of the earlier stage."""
+    return f"the record no longer shows that it {STAGE_WORDS.get(was, was.replace('_', ' '))}"
 
 
 def headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
@@ -153,7 +161,7 @@ def _headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
     if isinstance(record, Bill):
         name = record.display
         if lead.kind == "bill.stage":
-            return f"{name} {change_words(lead.kind, data)}"
+            return f"{name}{':' if data.get('back') else ''} {change_words(lead.kind, data)}"
         if lead.kind == "bill.introduced":
             return f"{name} introduced: {record.title}"
         if lead.kind == "bill.action":

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.changes import Change, dedupe_key
-from tracker.records import Bill, Person
-from tracker.words import STAGE_WORDS, bill_label
+from tracker.records import STAGES, Bill, Person
+from tracker.words import STAGE_WORDS, bill_label, stage_back_words
+
+# The stages a bill moves forward through; vetoed and failed are news whatever came before.
+_PROGRESS = [stage for stage in STAGES if stage not in ("vetoed", "failed")]
 
 
 def _cosponsor_data(c: Person, date: str | None) -> dict[str, Any]:
@@ -17,6 +20,19 @@ def _cosponsor_data(c: Person, date: str | None) -> dict[str, Any]:
 def _who(person: Person) -> str:
     """A cosponsor as an alert names them: a file may give only their id (never "None")."""
     return person.get("name") or "a member"
+
+
+def _went_back(was: str | None, now: str) -> bool:
+    """Whether the record now shows less than it did (an action taken out of the file)."""
+    return was in _PROGRESS and now in _PROGRESS and _PROGRESS.index(now) < _PROGRESS.index(was)
+
+
+def _sponsorships(cosponsors: list[Person]) -> dict[str | None, list[Person]]:
+    """Each member's sponsorships in the file's order (oldest first), by bioguide id."""
+    by_member: dict[str | None, list[Person]] = {}
+    for person in cosponsors:
+        by_member.setdefault(person.get("bioguide_id"), []).append(person)
+    return by_member
 
 
 def diff_bill(old: Bill | None, new: Bill, entity: str) -> list[Change]:
@@ -40,18 +56,33 @@ def diff_bill(old: Bill | None, new: Bill, entity: str) -> list[Change]:
         ))
     if old.stage != new.stage and new.stage:
         latest = new.latest_action["date"] if new.latest_action else None
-        changes.append(Change(
-            "bill.stage", entity, f"{label} {STAGE_WORDS.get(new.stage, new.stage)}",
-            dedupe_key(entity, "bill.stage", new.stage),
-            {"from": old.stage, "to": new.stage}, url, latest,
-        ))
-    before = {c.get("bioguide_id"): c for c in old.cosponsors}
+        now = STAGE_WORDS.get(new.stage, new.stage)
+        # Keyed by the day of the latest action too: a stage reached again after the record went
+        # back (a vote recorded anew) is news; the same file state seen twice is not.
+        if _went_back(old.stage, new.stage):
+            changes.append(Change(
+                "bill.stage", entity, f"{label}: {stage_back_words(old.stage)}; as it stands, it {now}",
+                dedupe_key(entity, "bill.stage", new.stage, old.stage, latest),
+                {"from": old.stage, "to": new.stage, "back": True}, url, latest,
+            ))
+        else:
+            changes.append(Change(
+                "bill.stage", entity, f"{label} {now}", dedupe_key(entity, "bill.stage", new.stage, latest),
+                {"from": old.stage, "to": new.stage}, url, latest,
+            ))
+    # A member who withdrew and rejoined is listed once per sponsorship, oldest first: the n-th of
+    # theirs in the new file is the n-th in the old one (a corrected date is no new sponsorship).
+    before = _sponsorships(old.cosponsors)
+    seen: dict[str | None, int] = {}
     for person in new.cosponsors:
         key = person.get("bioguide_id")
-        previous = before.get(key)
+        nth = seen[key] = seen.get(key, -1) + 1
+        earlier = before.get(key, [])
+        previous = earlier[nth] if nth < len(earlier) else None
         if previous is None and not person.get("withdrawn"):
+            verb = "rejoined" if nth else "joined"
             changes.append(Change(
-                "bill.cosponsor_added", entity, f"{label}: {_who(person)} joined as a cosponsor",
+                "bill.cosponsor_added", entity, f"{label}: {_who(person)} {verb} as a cosponsor",
                 dedupe_key(entity, "bill.cosponsor_added", key, person.get("date")),
                 _cosponsor_data(person, person.get("date")), url, person.get("date"),
             ))
