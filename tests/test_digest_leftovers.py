@@ -209,6 +209,39 @@ def test_a_meeting_with_no_time_yet_is_in_the_week_of_its_body(case: str, tmp_pa
     assert found == expected
 
 
+def test_a_meeting_with_a_time_and_one_without_on_the_same_day_are_in_the_same_section(
+        tmp_path: Path, frozen_now: Any) -> None:
+    """Timed meetings were "This week" within 7 x 24 hours, those without a time by calendar days:
+    seen at 2 PM on a Tuesday, next Tuesday's 9 AM meeting was under "This week" and the same
+    day's meeting with no time yet under "Coming up" (found by a review). Both are its day where
+    the body meets: the seventh day from today is "Coming up"; the sixth, late at night, this week."""
+    from test_digest_this_week import one_bill_store
+
+    from tracker.records import Item, Meeting
+    from tracker.store import ingest
+
+    frozen_now("2026-11-24T19:00:00Z")  # Tuesday, 2 PM in New York
+    watch = ('[[meetings]]\nid = "body"\nname = "The body"\ntimezone = "America/New_York"\n'
+             'ical = "https://example.org/c.ics"\n')
+    config, store = one_bill_store(tmp_path, watch + '[tracker]\ntimezone = "America/New_York"\n')
+    meetings = {"timed-9am-day7": ("2026-12-01", "2026-12-01T09:00:00-05:00"),
+                "untimed-day7": ("2026-12-01", None),
+                "timed-11pm-day6": ("2026-11-30", "2026-11-30T23:00:00-05:00"),
+                "timed-later-today": ("2026-11-24", "2026-11-24T18:00:00-05:00")}
+    for ref, (day, start) in meetings.items():
+        meeting = Meeting(source="ical", source_ref=ref, body="Board", title=f"Meeting {ref}", date=day, start=start,
+                          time_tbd=start is None, timezone="America/New_York")
+        ingest(store, Item(key=f"meeting:ical:body:{ref}", kind="meeting", source_id="ical:body",
+                           watch_ids=["body"], content=meeting), lambda old, new, key: [])
+    page = html.parse(str(write_site(store, config, tmp_path / "site") / "index.html")).getroot()
+    found = {}
+    for section in ("this-week", "coming-up"):
+        for card in page.cssselect(f"section[aria-labelledby='{section}'] article h3 a"):
+            found[card.text_content().rsplit(" ", 1)[-1]] = section
+    assert found == {"timed-9am-day7": "coming-up", "untimed-day7": "coming-up", "timed-11pm-day6": "this-week",
+                     "timed-later-today": "this-week"}, found
+
+
 def test_tracker_serve_says_a_calendar_is_a_calendar_on_any_host(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """`tracker serve` named the digest's files' types from the host's /etc/mime.types. A host

@@ -47,13 +47,23 @@ def demo_config(demo: Path) -> tuple[Config, Store]:
 
 
 def meetings_this_week(demo: Path) -> list[str]:
-    """The demo's meetings of the next 7 days, from what `status` knows (their pages' names)."""
+    """The demo's meetings from now to the sixth day on where each body meets, from what `status`
+    knows (their pages' names)."""
+    from zoneinfo import ZoneInfo
+
     config, store = demo_config(demo)
     now = clock.now()
     status = collect_status(store, config)
     store.dispose()
-    return [mt.page for mt in status.meetings
-            if mt.start and now <= clock.parse_instant(mt.start) < now + timedelta(days=7)]
+    week = []
+    for mt in status.meetings:
+        today = now.astimezone(ZoneInfo(mt.zone)).date()
+        day = mt.start[:10] if mt.start else mt.date
+        if (mt.start and clock.parse_instant(mt.start) < now) or not day or mt.over:
+            continue
+        if today.isoformat() <= day < (today + timedelta(days=7)).isoformat():
+            week.append(mt.page)
+    return week
 
 
 @pytest.mark.browser

@@ -454,7 +454,6 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
     """The meetings of watched bodies in the next 7 days, then to 30 days, each with what makes it
     matter and what to do; and hearings on watched bills where their records show one ahead."""
     now = clock.now()
-    week_end, month_end = now + THIS_WEEK, now + COMING_UP
     this_week: dict[str, ChangeView] = {}  # the newest move and agenda of each meeting found this week
     for change in everything:
         if clock.parse_instant(change.detected_at) < now - THIS_WEEK:
@@ -468,18 +467,17 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
     # again by its place, not by `list.index`, whose comparisons grew with the square of the cards).
     cards: dict[str, tuple[list[UpcomingView | HearingView], int]] = {}
     for mt in upcoming:
-        if mt.start:
-            start = clock.parse_instant(mt.start)
-            if start < now or start >= month_end:
-                continue
-            soon = start < week_end
-        elif mt.date:  # its day: today to six days on is this week, where the body meets
-            week_day, month_day = _days_ahead(now, mt.zone)
-            if mt.date >= month_day:
-                continue
-            soon = mt.date < week_day
-        else:
+        # Its day where the body meets: today to six days on is this week, to the thirtieth day
+        # coming up; a meeting with a time and one without on the same day are in the same section.
+        if mt.start and clock.parse_instant(mt.start) < now:
             continue
+        day = mt.start[:10] if mt.start else mt.date  # `start` carries the body's own offset
+        if not day:
+            continue
+        week_day, month_day = _days_ahead(now, mt.zone)
+        if day >= month_day:
+            continue
+        soon = day < week_day
         moved = this_week.get(f"meeting.rescheduled|{mt.entity}")
         posted = this_week.get(f"meeting.agenda_posted|{mt.entity}")
         entry = UpcomingView(
@@ -515,9 +513,8 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
 
 
 def _days_ahead(now: datetime, zone: str) -> tuple[str, str]:
-    """The first days past "This week" and past "Coming up" for what has a day but no time: today
-    in `zone` plus 7 and 30 calendar days (7 x 24 hours on is the day before, late at night, in
-    the week clocks fall back)."""
+    """The first days past "This week" and past "Coming up": today in `zone` plus 7 and 30 calendar
+    days (7 x 24 hours on is the day before, late at night, in the week clocks fall back)."""
     today = now.astimezone(ZoneInfo(zone)).date()
     return (today + THIS_WEEK).isoformat(), (today + COMING_UP).isoformat()
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tracker import clock
 from tracker.billnumbers import parse_bill_number
@@ -255,7 +256,9 @@ def run_demo(out: Path | None, *, say: Callable[[str], None], error: Callable[[s
     if (folder / "tracker.db").exists():
         error(f"{folder} already holds a demo database; choose an empty folder")
         return 2
-    today = clock.now().date()
+    # Today where the demo's bodies meet (New York, Detroit: one zone), not in UTC, whose date is a
+    # day ahead every evening: the meetings set for this week would fall a day later than meant.
+    today = clock.now().astimezone(ZoneInfo("America/New_York")).date()
     nyc_shift, detroit_shift = days_since(NYC_ANCHOR, today), days_since(DETROIT_ANCHOR, today)
     with serve() as server, Inbox() as inbox:
         server.robots("User-agent: *\nAllow: /\n")
