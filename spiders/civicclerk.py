@@ -5,20 +5,25 @@ The API answers a page of events and, when more follow, the address of the next 
 for and read, and the listing is whole only once the last page is read. A listing of one page is
 read as any listing (conditionally); one of several is read whole each run (a first page unchanged
 says nothing of the others) and not looked through for meetings moved out of the window (a move
-is told when its new day enters it)."""
+is told when its new day enters it).
+
+The watch names the events list (`/v1/Events`, maybe with its own `$filter` of categories); the
+spider asks it for the window's days only (`address_for`), as the portal's own calendar does: the
+list unfiltered holds every event the client ever had, years of pages a run."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from spiders.listing import ListingSpider
-from tracker.records import Listing
+from tracker.records import Listing, ListingContext
 from tracker.safetext import json_loads
 
 MAX_PAGES = 50  # pages of one listing read in a run: a next page that never ends stops here
@@ -34,6 +39,19 @@ class CivicClerkSpider(ListingSpider):
         self.asked = {self.url}  # the pages' addresses asked for
         self.next_elsewhere = False  # a next page named on another host, not followed: not whole
         self.all_read = True  # every page named was read
+
+    def address_for(self, start: date, end: date) -> str:
+        """The watch's events list of these days only: its `$filter` (a choice of categories) and
+        the days' `startDateTime`s (the client's wall clock, written with a Z), so a run reads the
+        window's pages, not every event since the client began."""
+        parts = urlsplit(self.watch.source or "")
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        days = (f"startDateTime ge {start.isoformat()}T00:00:00Z"
+                f" and startDateTime lt {(end + timedelta(days=1)).isoformat()}T00:00:00Z")
+        own = [value for name, value in query if name == "$filter" and value.strip()]
+        query = [(name, value) for name, value in query if name != "$filter"]
+        query.append(("$filter", f"({own[-1]}) and {days}" if own else days))
+        return parts._replace(query=urlencode(query, quote_via=quote, safe="$(),':")).geturl()
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         following = self.next_page(response) if response.status == 200 else None
@@ -79,24 +97,42 @@ class CivicClerkSpider(ListingSpider):
             self.learned.parser = self.learned.bodies = self.learned.keywords = None
         super().closed(reason)
 
+    def parse_moved(self, response: Response, ctx: ListingContext, missing: set[str],
+                    shown: set[str]) -> Iterator[Any]:
+        """The wider span's answer (`moved_out`). The first page of several (the span holds years
+        of events) can neither say a meeting is gone nor be checked against the window's answer:
+        the missing meetings it shows on a new day are stored, the others stay held and noted
+        missing, as in a listing of several pages, without a line."""
+        if next_link(response.body) is None:
+            yield from super().parse_moved(response, ctx, missing, shown)
+            return
+        yield from self.found_moved(response.body, response.url, ctx, missing,
+                                    window=self.window(self.context(self.url)), shown=set(), whole=False)
+
     def next_page(self, response: Response) -> str | None:
         """The answer's `@odata.nextLink` (none on the last page, or an answer that is no page: the
         parser says what it is). One on another host is not followed: one line, and the listing
         is not whole."""
-        try:
-            payload = json_loads(response.body)
-        except (ValueError, RecursionError):
-            return None
-        link = payload.get("@odata.nextLink") if isinstance(payload, dict) else None
-        if not isinstance(link, str) or not link.strip():
+        if (link := next_link(response.body)) is None:
             return None
         try:
-            following = urljoin(response.url, link.strip())
+            following = urljoin(response.url, link)
             elsewhere = urlsplit(following).netloc.lower() != urlsplit(response.url).netloc.lower()
         except ValueError:  # "https://[x/": no address
-            following, elsewhere = link.strip()[:200], True
+            following, elsewhere = link[:200], True
         if elsewhere:
             self.unread(response.url, f"its next page is on another host ({following}): not followed")
             self.next_elsewhere = True
             return None
         return following
+
+
+def next_link(body: bytes) -> str | None:
+    """An answer's `@odata.nextLink`: the address of its next page, None on the last page (or an
+    answer that is no page)."""
+    try:
+        payload = json_loads(body)
+    except (ValueError, RecursionError):
+        return None
+    link = payload.get("@odata.nextLink") if isinstance(payload, dict) else None
+    return link.strip() if isinstance(link, str) and link.strip() else None

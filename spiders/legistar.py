@@ -271,6 +271,10 @@ class LegistarSpider(TrackerSpider):
         event = self._json(response, f"meeting {event_id}", dict)
         if event is None or event.get("EventId") is None:
             return
+        if str(event["EventId"]) != event_id:  # a cache or proxy mixing up answers: not this meeting
+            self.fail(f"meeting {event_id}", response.url, f"answered with meeting {str(event['EventId'])[:40]}: "
+                                                           "nothing stored from it; asked again next run")
+            return
         if not in_bodies(event, self.source.bodies):  # of a body no longer followed (filtered by id)
             self.report.unfollowed.add(meeting_key(self.client, event["EventId"]))
             self.learned.events.forget([event_id])

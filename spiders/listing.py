@@ -4,6 +4,7 @@ parser (tracker/sources.py), which gets the same context whatever the platform."
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -29,6 +30,20 @@ MOVED_AHEAD = timedelta(days=730)
 # How long a held meeting whose wider span cannot be read is looked for again (each run reading the
 # listing whole and warning): then it is noted missing and held no more, as one found nowhere is.
 SEEK_FOR = timedelta(days=7)
+
+
+_TABLE_OPENED = re.compile(rb"<table\b", re.I)
+_TABLE_CLOSED = re.compile(rb"</table\s*>", re.I)
+
+
+def page_cut_short(body: bytes) -> str | None:
+    """Why an HTML page looks cut short, else None: it ends inside a table it opened (its rows of
+    meetings, or the page around them). A page may leave out its `</html>` (34 of the 101 recorded
+    Granicus, CivicPlus, IQM2 and Legistar calendar pages do), but every one closes each table it
+    opens; the HTML parser closes them itself, so the rows before the cut read as a whole page."""
+    if len(_TABLE_OPENED.findall(body)) <= len(_TABLE_CLOSED.findall(body)):
+        return None
+    return "the page ends inside a table it opened (cut short)"
 
 
 def _as_utf8(body: bytes) -> bytes:
@@ -280,11 +295,12 @@ class ListingSpider(TrackerSpider):
         self.warn("meetings moved out of the window", url, problem)
 
     def found_moved(self, body: bytes, url: str, wide: ListingContext, missing: set[str], *,
-                    window: tuple[str, str], shown: set[str]) -> Iterator[Item]:
+                    window: tuple[str, str], shown: set[str], whole: bool = True) -> Iterator[Item]:
         """Each missing meeting a wide reading finds on a day outside the window, stored at once
-        with its new held day; the ones not found are held no more. A wide answer lacking meetings
-        the window's showed (`shown`) is not whole (a site answering so long a span with an empty
-        list): nothing is judged from it."""
+        with its new held day; the ones not found are held no more, unless the answer is one page of
+        several (`whole` False: they stay held). A wide answer lacking meetings the window's showed
+        (`shown`) is not whole (a site answering so long a span with an empty list): nothing is
+        judged from it."""
         assert self.kind.listing is not None
         try:
             found = self.kind.listing(body, wide)
@@ -304,7 +320,8 @@ class ListingSpider(TrackerSpider):
                 item = self.moved_item(meeting, url)
                 self.report.entity_cursor[item.key] = ListingCursor(held=Section({meeting.source_ref: day}))
                 yield item
-        self.learned.held.forget(sorted(missing))
+        if whole:
+            self.learned.held.forget(sorted(missing))
 
     def moved_item(self, meeting: Meeting, url: str) -> Item:
         """The item storing a held meeting found moved out of the window (`moved_out`)."""

@@ -14,7 +14,9 @@
   `Crawl-delay` and `Retry-After` waits included), counted from the previous request's start and
   from its answer, so the spacing holds on the wire even when a busy reactor sends late; caps
   requests in flight per host and in total, whichever crawler asked, while different hosts still go
-  side by side.
+  side by side. A host whose Retry-After waits of one crawl batch add up to the longest single wait
+  allowed is not asked again in that batch: each wait is short, but one after another for every
+  request and its retries they held the whole run for hours.
 """
 
 from __future__ import annotations
@@ -274,6 +276,7 @@ class HostState:
         self.awaiting: Request | None = None  # the latest request started, until its answer begins
         self.answer_waiters: list[Deferred[None]] = []
         self.not_before = 0.0  # Retry-After: nothing to this host before then (monotonic seconds)
+        self.held_for: tuple[str | None, float] = (None, 0.0)  # Retry-After seconds of one crawl batch
         self.crawl_delay = 0.0  # robots.txt Crawl-delay
         self.gate = _Gate()  # requests in flight to this host
         self.turn = _Gate()  # the one request waiting for its start time
@@ -329,10 +332,13 @@ class HostPace:
             state = self.hosts[key] = HostState()
         return state
 
-    def hold_off(self, key: str, seconds: float) -> None:
-        """The host asked us to wait (Retry-After): no crawler of this process sends it anything sooner."""
+    def hold_off(self, key: str, seconds: float, batch: str | None = None) -> None:
+        """The host asked us to wait (Retry-After): no crawler of this process sends it anything sooner.
+        The waits are added up for the crawl batch (`HostState.held_for`)."""
         state = self.host(key)
         state.not_before = max(state.not_before, time.monotonic() + seconds)
+        before = state.held_for[1] if state.held_for[0] == batch else 0.0
+        state.held_for = (batch, before + seconds)
 
 
 PACE = HostPace()
@@ -378,6 +384,7 @@ class HostPaceMiddleware:
         self.total = settings.getint("TRACKER_CONCURRENT_TOTAL", 64)
         self.max_hold = settings.getfloat("RETRY_AFTER_MAX_SECONDS", 300)
         self.lost_after = settings.getfloat("DOWNLOAD_TIMEOUT", 180) + 10  # an answer never coming
+        self.batch = settings.get("TRACKER_CRAWL_BATCH")  # one `run_crawls`: the waits a host may ask add up in it
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
 
     @classmethod
@@ -407,6 +414,7 @@ class HostPaceMiddleware:
                 # an answer (a Retry-After) coming in during the sleep moves the start: look again
                 while (wait := state.next_start(delay) - time.monotonic()) > 0:
                     await _sleep(wait)
+                self._not_held_too_long(request, state)
                 await PACE.total.enter(self.total)
                 state.last_start = time.monotonic()
                 state.awaiting = request
@@ -419,6 +427,16 @@ class HostPaceMiddleware:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("host_pace/waited_ms", int((state.last_start - asked) * 1000))
         return None
+
+    def _not_held_too_long(self, request: Request, state: HostState) -> None:
+        """A host that asked this batch to wait as long in all as the longest single wait allowed
+        (`RETRY_AFTER_MAX_SECONDS`) is not asked again in it: each request and each retry would wait
+        its turn after the last Retry-After, one after another (48 requests answered "Retry-After:
+        300" hold the run four hours). Each request not sent is its source's line; the next run asks."""
+        batch, held = state.held_for
+        if batch == self.batch and held > 0 and held >= self.max_hold:
+            raise IgnoreRequest(f"{host_key(request)} asked to wait {held:g} s in all this run (Retry-After), "
+                                f"as long as [crawl] max_retry_after_seconds ({self.max_hold:g} s) allows: not asked")
 
     def _release(self, request: Request) -> None:
         held = PACE.held.pop(id(request), None)
@@ -434,7 +452,7 @@ class HostPaceMiddleware:
             # Noted before the host's next request can start (the release below lets it).
             wait = retry_after_seconds(response.headers.get(b"Retry-After"))
             if wait:
-                PACE.hold_off(host_key(request), min(wait, self.max_hold))
+                PACE.hold_off(host_key(request), min(wait, self.max_hold), self.batch)
         self._release(request)
         return response
 
