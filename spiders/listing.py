@@ -34,13 +34,18 @@ SEEK_FOR = timedelta(days=7)
 
 _TABLE_OPENED = re.compile(rb"<table\b", re.I)
 _TABLE_CLOSED = re.compile(rb"</table\s*>", re.I)
+# Text that is no markup of the page: a comment (a layout left commented out), a script or a style
+# (a table written as a string); to the end of the page when it is cut inside one.
+_NOT_MARKUP = re.compile(rb"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.I | re.S)
 
 
 def page_cut_short(body: bytes) -> str | None:
     """Why an HTML page looks cut short, else None: it ends inside a table it opened (its rows of
     meetings, or the page around them). A page may leave out its `</html>` (34 of the 101 recorded
     Granicus, CivicPlus, IQM2 and Legistar calendar pages do), but every one closes each table it
-    opens; the HTML parser closes them itself, so the rows before the cut read as a whole page."""
+    opens; the HTML parser closes them itself, so the rows before the cut read as a whole page.
+    Tables in comments, scripts and styles are no tables of the page: not counted."""
+    body = _NOT_MARKUP.sub(b"", body)
     if len(_TABLE_OPENED.findall(body)) <= len(_TABLE_CLOSED.findall(body)):
         return None
     return "the page ends inside a table it opened (cut short)"

@@ -14,9 +14,10 @@
   `Crawl-delay` and `Retry-After` waits included), counted from the previous request's start and
   from its answer, so the spacing holds on the wire even when a busy reactor sends late; caps
   requests in flight per host and in total, whichever crawler asked, while different hosts still go
-  side by side. A host whose Retry-After waits of one crawl batch add up to the longest single wait
-  allowed is not asked again in that batch: each wait is short, but one after another for every
-  request and its retries they held the whole run for hours.
+  side by side. A host whose Retry-After waits asked again (a request retried after the wait it
+  asked, refused again) in one crawl batch, since it last served an answer, add up to more than the
+  longest single wait allowed is not asked again in that batch: each wait is short, but one after
+  another for every request and its retries they held the whole run for hours.
 """
 
 from __future__ import annotations
@@ -276,7 +277,8 @@ class HostState:
         self.awaiting: Request | None = None  # the latest request started, until its answer begins
         self.answer_waiters: list[Deferred[None]] = []
         self.not_before = 0.0  # Retry-After: nothing to this host before then (monotonic seconds)
-        self.held_for: tuple[str | None, float] = (None, 0.0)  # Retry-After seconds of one crawl batch
+        # Retry-After seconds of one crawl batch since the host last served an answer
+        self.held_for: tuple[str | None, float] = (None, 0.0)
         self.crawl_delay = 0.0  # robots.txt Crawl-delay
         self.gate = _Gate()  # requests in flight to this host
         self.turn = _Gate()  # the one request waiting for its start time
@@ -332,13 +334,16 @@ class HostPace:
             state = self.hosts[key] = HostState()
         return state
 
-    def hold_off(self, key: str, seconds: float, batch: str | None = None) -> None:
+    def hold_off(self, key: str, seconds: float, batch: str | None = None, *, again: bool = False) -> None:
         """The host asked us to wait (Retry-After): no crawler of this process sends it anything sooner.
-        The waits are added up for the crawl batch (`HostState.held_for`)."""
+        A wait asked `again` (in answer to a request retried after the wait it asked) is added up
+        for the crawl batch (`HostState.held_for`): a first refusal of each request is a host
+        shedding load (many crawlers meeting one busy moment), a second one a host refusing."""
         state = self.host(key)
         state.not_before = max(state.not_before, time.monotonic() + seconds)
-        before = state.held_for[1] if state.held_for[0] == batch else 0.0
-        state.held_for = (batch, before + seconds)
+        if again:
+            before = state.held_for[1] if state.held_for[0] == batch else 0.0
+            state.held_for = (batch, before + seconds)
 
 
 PACE = HostPace()
@@ -413,6 +418,7 @@ class HostPaceMiddleware:
                     await state.previous_answered(self.lost_after)
                 # an answer (a Retry-After) coming in during the sleep moves the start: look again
                 while (wait := state.next_start(delay) - time.monotonic()) > 0:
+                    self._not_held_too_long(request, state)  # not a wait before being given up
                     await _sleep(wait)
                 self._not_held_too_long(request, state)
                 await PACE.total.enter(self.total)
@@ -429,14 +435,16 @@ class HostPaceMiddleware:
         return None
 
     def _not_held_too_long(self, request: Request, state: HostState) -> None:
-        """A host that asked this batch to wait as long in all as the longest single wait allowed
+        """A host that asked this batch to wait, since it last served an answer, longer in all than
+        the longest single wait allowed
         (`RETRY_AFTER_MAX_SECONDS`) is not asked again in it: each request and each retry would wait
         its turn after the last Retry-After, one after another (48 requests answered "Retry-After:
-        300" hold the run four hours). Each request not sent is its source's line; the next run asks."""
+        300" hold the run four hours). One wait as long as allowed is waited and its retry sent (the
+        run was held for it). Each request not sent is its source's line; the next run asks."""
         batch, held = state.held_for
-        if batch == self.batch and held > 0 and held >= self.max_hold:
+        if batch == self.batch and held > self.max_hold:
             raise IgnoreRequest(f"{host_key(request)} asked to wait {held:g} s in all this run (Retry-After), "
-                                f"as long as [crawl] max_retry_after_seconds ({self.max_hold:g} s) allows: not asked")
+                                f"longer than [crawl] max_retry_after_seconds ({self.max_hold:g} s) allows: not asked")
 
     def _release(self, request: Request) -> None:
         held = PACE.held.pop(id(request), None)
@@ -452,7 +460,12 @@ class HostPaceMiddleware:
             # Noted before the host's next request can start (the release below lets it).
             wait = retry_after_seconds(response.headers.get(b"Retry-After"))
             if wait:
-                PACE.hold_off(host_key(request), min(wait, self.max_hold), self.batch)
+                PACE.hold_off(host_key(request), min(wait, self.max_hold), self.batch,
+                              again=bool(request.meta.get("retry_after_tries")))
+        elif (state := PACE.hosts.get(host_key(request))) is not None and state.held_for[1]:
+            # Served: the waits it asked count from here (a host shedding load now and then in a
+            # long crawl, Legistar's one host for every city, is not cut off for the run).
+            state.held_for = (self.batch, 0.0)
         self._release(request)
         return response
 

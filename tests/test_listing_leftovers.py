@@ -211,8 +211,10 @@ def test_a_host_asking_to_wait_at_every_request_holds_the_run_no_longer_than_one
     a host shedding load). Each wait was honoured, every request and each of its retries in turn
     after the last: 24 requests, the run held 2 s a request (with "Retry-After: 300", which
     `max_retry_after_seconds` allows, 48 requests held a run four hours, the alerts and the digest
-    waiting). Now once the host's waits of the run add up to the longest single wait allowed (here
-    3 s), it is not asked again this run: each feed is its one line, the run goes on."""
+    waiting). Now once the waits it asked again (a request retried after its wait, refused again)
+    add up to more than the longest single wait allowed (here 3 s), it is not asked again this run:
+    each feed is its one line, the run goes on. (A first refusal of each request is not counted: a
+    host shedding load for a moment, met by many crawlers at once, serves their retries.)"""
     monkeypatch.setenv("TRACKER_NOW", "2019-04-10T12:00:00Z")
     replay.robots("User-agent: *\nAllow: /\n")
     feed = local("ics/detroit_k12_board_of_education.ics")
@@ -227,7 +229,7 @@ def test_a_host_asking_to_wait_at_every_request_holds_the_run_no_longer_than_one
     reports = run_crawls(config, Store(config.database_url))
     took = time.monotonic() - started
     asked = [r for r in replay.requests if r.path.endswith(".ics")]
-    assert len(asked) <= 4 and took < 10, (len(asked), took)
+    assert len(asked) <= 12 and took < 16, (len(asked), took)  # before: 24 requests, 23.7 s
     assert all(len(report.errors) == 1 for report in reports), [r.errors for r in reports]
     assert sum("not asked" in report.errors[0] for report in reports) >= 4
 
