@@ -327,8 +327,8 @@ def forget_sign_ups(ctx: Context, config: Config, store: Any) -> None:
 
 
 def do_notify(ctx: Context, config: Config, store: Any, *, bundles: bool = True) -> bool:
-    """Owe through a subscriber's current targets what was owed through one no longer in the config,
-    close due bundles (`bundles`: only one runner of a cluster does), owe the reminders due now
+    """Forget sign-ups never confirmed, owe through a subscriber's current targets what was owed
+    through one no longer in the config, close due bundles (`bundles`: only one runner of a cluster does), owe the reminders due now
     (every runner may: each is owed once), then send what is due."""
     from tracker.alerts.workers import notify_with, usable_workers
     from tracker.outbox import close_bundles, reowe_replaced
@@ -424,7 +424,7 @@ def notify_cmd(ctx: Context, test_subscriber: str | None, retry_dead: bool) -> N
         from tracker.outbox import retry_dead as requeue
 
         queued, closed = requeue(store, config)
-        ctx.say(f"notify: {queued} dead deliveries queued again"
+        ctx.say(f"notify: {queued} dead deliver{'y' if queued == 1 else 'ies'} queued again"
                 + (f"; {closed} closed unsent: subscriber no longer in the config" if closed else ""))
     sys.exit(0 if do_notify(ctx, config, store) else 1)
 
