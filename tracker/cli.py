@@ -124,8 +124,16 @@ def open_store(config: Config, also_said: str | None = None) -> Any:
 
 def cannot_open(config: Config, exc: BaseException) -> str:
     """One line for a database that cannot be opened: the driver's first line, without
-    SQLAlchemy's wrapping, its link or the driver's hint lines (cron would mail each as a problem)."""
-    return f"{config.path}: storage.url: cannot open the database: {describe_failure(exc)}"
+    SQLAlchemy's wrapping, its link or the driver's hint lines (cron would mail each as a problem).
+    A SQLite file whose folder does not exist is named, with the folder (its path is relative to
+    the config file's folder, not to where the command ran; SQLite only says "unable to open")."""
+    line = f"{config.path}: storage.url: cannot open the database: {describe_failure(exc)}"
+    url = config.database_url
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        file = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+        if not file.parent.is_dir():
+            return f"{line} ({file}: its folder {file.parent} does not exist)"
+    return line
 
 
 pass_ctx = click.make_pass_decorator(Context)
