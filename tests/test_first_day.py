@@ -61,3 +61,21 @@ def test_a_sqlite_file_in_a_folder_that_does_not_exist_is_named_with_its_folder(
             f"error: {config}: storage.url: cannot open the database: OperationalError: unable to open database file"
             f" ({file}: its folder {folder} does not exist)"]
         assert result.stdout == ""
+
+
+def test_a_usage_error_is_one_line_as_the_docs_say(tmp_path: Path) -> None:
+    """docs/cli.md: a usage or config error is exit 2 with one line, `error: ...`. An unknown
+    option or command printed click's three lines ("Usage: ...", "Try ...", "Error: ...") to cron's
+    mail. Help and a good command are as before."""
+    config = tmp_path / "tracker.toml"
+    config.write_text('[[bills]]\nid = "police"\nname = "Police accountability"\nnumbers = ["s35-117"]\n')
+    for args, said in ((["notify", "--bogus"], "error: No such option '--bogus' (see "),
+                       (["bogus"], "error: No such command 'bogus' (see ")):
+        result = tracker(config, *args)
+        assert result.returncode == 2 and result.stdout == "", result
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(said) and line.endswith(" --help)"), line
+    helped = tracker(config, "notify", "--help")
+    assert helped.returncode == 0 and "--retry-dead" in helped.stdout and helped.stderr == ""
+    checked = tracker(config, "config", "check")
+    assert checked.returncode == 0, checked

@@ -672,21 +672,35 @@ def demo(ctx: Context, out: str | None) -> None:
 
 
 def entry() -> None:
-    """The `tracker` command: `main`, then an exit that does not wait on a send given up at its
+    """The `tracker` command: `main`, a usage error said in one line (`error: No such option
+    '--bogus' (see tracker notify --help)`, exit 2, as every other usage or config error; click's
+    own is three lines), then an exit that does not wait on a send given up at its
     deadline. Apprise's thread for it may wait on a stalled service as long as the service likes,
     and Python's exit joins such threads: a cron `tracker run` lingered after its work was done."""
     try:
-        main()
-    except SystemExit as done:
-        sending = sys.modules.get("tracker.alerts.send")  # loaded only by commands that send
-        if sending is None or not sending.abandoned_sends():
-            raise
-        if isinstance(done.code, str):
-            print(done.code, file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        logging.shutdown()
-        os._exit(done.code if isinstance(done.code, int) else 0 if done.code is None else 1)
+        done = main(standalone_mode=False)
+        code: int | str | None = done if isinstance(done, int) else 0
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "tracker"
+        click.echo(f"error: {exc.format_message().rstrip('.')} (see {command} --help)", err=True)
+        code = 2
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.Abort:  # Ctrl-C or end of input at a prompt, as click says it
+        click.echo("Aborted!", err=True)
+        code = 1
+    except SystemExit as exited:
+        code = exited.code
+    sending = sys.modules.get("tracker.alerts.send")  # loaded only by commands that send
+    if sending is None or not sending.abandoned_sends():
+        sys.exit(code)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 if __name__ == "__main__":
