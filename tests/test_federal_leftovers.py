@@ -201,3 +201,23 @@ def test_a_file_served_with_a_last_modified_in_the_future_is_still_read_when_it_
     (report,) = run_crawls(config, store)
     assert report.ok and report.not_modified == 0, report
     assert [c["summary"] for c in changes_json(store) if c["kind"] == "bill.stage"] == ["S. 35 (117th) passed the Senate"]
+
+
+def test_a_member_listed_twice_without_a_withdrawal_is_no_news() -> None:
+    """A file listing a cosponsor twice, the first sponsorship never withdrawn (a duplicate row, or a
+    corrected date kept beside the old one): the second was told "rejoined as a cosponsor", though
+    the member never left (found by a review). Nothing is told."""
+    real = federal("BILLSTATUS-115hr367.xml")
+    root = etree.fromstring(real)
+    cosponsors = root.find("bill/cosponsors")
+    assert cosponsors is not None
+    staying = next(i for i in cosponsors.findall("item") if i.find("sponsorshipWithdrawnDate") is None
+                   or not (i.findtext("sponsorshipWithdrawnDate") or "").strip())
+    twice = copy.deepcopy(staying)
+    twice.find("sponsorshipDate").text = "2017-11-01"  # type: ignore[union-attr]
+    cosponsors.append(twice)
+    root.addprevious(etree.Comment(" derived: one cosponsor listed twice "))
+    doubled = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+    told = [c.summary for c in diff_bill(parse_billstatus(real), parse_billstatus(doubled), HR367)
+            if c.kind.startswith("bill.cosponsor")]
+    assert told == [], told

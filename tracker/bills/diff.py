@@ -72,15 +72,20 @@ def diff_bill(old: Bill | None, new: Bill, entity: str) -> list[Change]:
             ))
     # A member who withdrew and rejoined is listed once per sponsorship, oldest first: the n-th of
     # theirs in the new file is the n-th in the old one (a corrected date is no new sponsorship).
+    # A second sponsorship after one not withdrawn is the same one listed twice: no news.
     before = _sponsorships(old.cosponsors)
     seen: dict[str | None, int] = {}
+    last: dict[str | None, Person] = {}  # each member's sponsorship before this one, in the new file
     for person in new.cosponsors:
         key = person.get("bioguide_id")
         nth = seen[key] = seen.get(key, -1) + 1
         earlier = before.get(key, [])
         previous = earlier[nth] if nth < len(earlier) else None
+        listed_before, last[key] = last.get(key), person
         if previous is None and not person.get("withdrawn"):
-            verb = "rejoined" if nth else "joined"
+            if listed_before is not None and not listed_before.get("withdrawn"):
+                continue  # still a cosponsor by the sponsorship before it
+            verb = "rejoined" if listed_before is not None else "joined"
             changes.append(Change(
                 "bill.cosponsor_added", entity, f"{label}: {_who(person)} {verb} as a cosponsor",
                 dedupe_key(entity, "bill.cosponsor_added", key, person.get("date")),
