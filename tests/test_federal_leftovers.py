@@ -75,6 +75,10 @@ def test_a_cosponsor_who_withdrew_and_rejoined_is_told_rejoining() -> None:
                                             "2017-11-01")]
     # nothing new: nothing told (the withdrawal was told again before)
     assert cosponsor_news(later, later) == []
+    # the alert's title says so too ("joined" before: the data did not say it was a rejoin)
+    told = [c for c in diff_bill(parse_billstatus(real), parse_billstatus(later), HR367)
+            if c.kind == "bill.cosponsor_added" and c.data["bioguide_id"] == DEFAZIO]
+    assert headline(told, parse_billstatus(later)) == "H.R. 367: Rep. DeFazio, Peter A. [D-OR-4] rejoined as a cosponsor"
 
 
 def test_a_withdrawal_and_a_rejoin_between_two_crawls_are_both_told() -> None:

@@ -171,7 +171,7 @@ def _headline(changes: Sequence[ChangeLike], record: Record | None) -> str:
         if lead.kind in ("bill.cosponsor_added", "bill.cosponsor_withdrawn"):
             verb = "joined as a cosponsor" if lead.kind == "bill.cosponsor_added" else "withdrew as a cosponsor"
             if len(same) == 1:
-                return f"{name}: {data.get('name') or 'a member'} {verb}"
+                return f"{name}: {data.get('name') or 'a member'} {'re' if data.get('rejoined') else ''}{verb}"
             return f"{name}: {len(same)} members {verb.replace('a cosponsor', 'cosponsors')}"
         if lead.kind == "bill.title":
             return _short(f"{name} is now titled: {data.get('to')}")

@@ -85,11 +85,12 @@ def diff_bill(old: Bill | None, new: Bill, entity: str) -> list[Change]:
         if previous is None and not person.get("withdrawn"):
             if listed_before is not None and not listed_before.get("withdrawn"):
                 continue  # still a cosponsor by the sponsorship before it
-            verb = "rejoined" if listed_before is not None else "joined"
+            again = listed_before is not None
             changes.append(Change(
-                "bill.cosponsor_added", entity, f"{label}: {_who(person)} {verb} as a cosponsor",
+                "bill.cosponsor_added", entity, f"{label}: {_who(person)} {'rejoined' if again else 'joined'} as a cosponsor",
                 dedupe_key(entity, "bill.cosponsor_added", key, person.get("date")),
-                _cosponsor_data(person, person.get("date")), url, person.get("date"),
+                {**_cosponsor_data(person, person.get("date")), **({"rejoined": True} if again else {})}, url,
+                person.get("date"),
             ))
         elif person.get("withdrawn") and not (previous or {}).get("withdrawn"):
             changes.append(Change(
