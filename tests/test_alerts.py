@@ -18,6 +18,7 @@ from statusjson import changes_json
 from tracker import models as m
 from tracker.alerts.notifier import notify
 from tracker.config import Config
+from tracker.logs import collapse_deliveries
 from tracker.outbox import retry_dead
 from tracker.store import Store
 
@@ -79,6 +80,20 @@ def test_failing_receiver_is_retried_then_dead(team: tuple[Config, Store], mailb
     receiver.status = 200
     assert retry_dead(store, config) == (1, 0)
     assert notify(store, config).sent == 1 and len(receiver.posts) == 1
+
+
+def test_a_failures_retry_time_is_in_the_trackers_time_zone(tmp_path: Path, db_url: str, mailbox: Mailbox,
+                                                             receiver: Receiver, frozen_now: Any) -> None:
+    """The retry time is shown as status and the stuck-run line show times, in `[tracker] timezone`
+    (it was UTC with a Z); `--quiet`'s collapsed line still reads it."""
+    config = team_config(tmp_path, db_url, mailbox.port, receiver.port, '[tracker]\ntimezone = "America/Chicago"\n')
+    store = fresh_store(config)
+    record(store, config, "referred")
+    receiver.status = 500
+    record(store, config, "passed_senate")
+    (line,) = notify(store, config).lines  # 14:00Z, a minute's backoff
+    assert " failed, retry after Tue Nov 24, 8:01 AM CST: " in line, line
+    assert "): 1 delivery failed (will retry): " in collapse_deliveries([line])[0], line
 
 
 def test_multi_recipient_mail_is_split(tmp_path: Path, db_url: str, mailbox: Mailbox, receiver: Receiver,

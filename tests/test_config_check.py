@@ -205,3 +205,35 @@ def test_secrets_are_never_shown_in_problems(tmp_path: Path) -> None:
     assert code == 2 and len(lines) == 3, output
     assert PASSWORD not in output
     assert "Zq81" not in output  # not even in part (apprise's own masking keeps a few letters)
+
+
+def test_a_public_url_without_mail_url_warns_that_sign_up_is_closed(tmp_path: Path) -> None:
+    """`tracker serve` said so only at its start: `config check` says it first, still exit 0; with
+    `[alerts] mail_url` set too, nothing is said."""
+    serve = '[serve]\npublic_url = "https://alerts.example.org"\n'
+    code, _, lines, output = check(tmp_path, GOOD + serve)
+    assert (code, lines) == (0, []), output
+    assert ("warning: [serve] public_url without [alerts] mail_url: sign-up is closed (no mail to confirm an "
+            "address); `tracker serve` serves the digest only") in output.splitlines()
+    mail = '[alerts]\nmail_url = "mailtos://alerts:${SMTP_PASSWORD}@mail.example.org?from=alerts@example.org"\n'
+    code, _, lines, output = check(tmp_path, GOOD + serve + mail)
+    assert (code, lines) == (0, []), output
+    assert "sign-up" not in output
+
+
+def test_a_civicclerk_filter_with_days_of_its_own_is_warned_of(tmp_path: Path) -> None:
+    """Copied from the portal's requests, the address keeps the portal's month in `$filter`; the
+    crawl's window is joined to it with `and`, so after that month nothing is read. A filter of
+    categories only is fine; either way the config is valid (exit 0)."""
+    events = "https://southfultonga.api.civicclerk.com/v1/Events"
+    month = "?$filter=startDateTime ge 2026-11-01T00:00:00Z and startDateTime lt 2026-12-01T00:00:00Z"
+    watch = ('[[meetings]]\nid = "south-fulton"\nname = "South Fulton City Council"\n'
+             'timezone = "America/New_York"\ncivicclerk = "{url}"\n')
+    code, _, lines, output = check(tmp_path, GOOD + watch.format(url=events + month))
+    assert (code, lines) == (0, []), output
+    assert ("warning: meetings[south-fulton]: its CivicClerk $filter names startDateTime, days of its own: the "
+            "crawl's window is added to them with `and`, so once those days are past nothing is read; remove its "
+            "startDateTime terms") in output.splitlines()
+    code, _, lines, output = check(tmp_path, GOOD + watch.format(url=events + "?$filter=categoryId in (26,27)"))
+    assert (code, lines) == (0, []), output
+    assert "startDateTime" not in output

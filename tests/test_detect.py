@@ -803,3 +803,12 @@ def test_a_redirect_is_followed_and_the_block_names_where_it_ended(replay: Repla
 def test_not_an_address_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "none.toml"), "sources", "detect", "ftp://x/y"])
     assert result.exit_code == 2 and "not an http(s) address" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["nyc.legistar.com", "www.boarddocs.com/ca/sfusd/Board.nsf/Public"])
+def test_a_host_without_its_scheme_is_refused_naming_the_address_to_try(tmp_path: Path, url: str) -> None:
+    """Copied from an address bar as shown, without `https://`: still a usage error, and the line says
+    what to type instead."""
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "none.toml"), "sources", "detect", url])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {url!r} is not an http(s) address: try https://{url}"

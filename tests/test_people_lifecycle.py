@@ -173,7 +173,8 @@ def test_a_relay_refusing_the_login_is_said_apart_from_a_relay_that_is_down(
             assert result.returncode == 1 and wrong not in result.stdout + result.stderr
             assert "relay-user" not in result.stderr and "team@example.org" not in result.stderr.replace(
                 "… to team@example.org", "")
-            return [line.split("Z: ", 1)[1] for line in result.stderr.splitlines()]  # after "retry after ...Z"
+            return [re.split(r" [AP]M \S+: ", line, maxsplit=1)[1]  # after "retry after ... 9:01 AM EST"
+                    for line in result.stderr.splitlines()]
 
         assert set(notify_lines()) == {
             "the mail server refused the login (535 5.7.8): check the user and password of the mail URL"}

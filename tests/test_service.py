@@ -391,11 +391,11 @@ def test_problem_lines_are_collapsed_and_short() -> None:
     from tracker.logs import collapse_deliveries, collapse_source_errors, shorten
 
     notify_lines = [
-        "delivery 7 to core (mailtos://mail.example.org/… to a@example.org) failed, retry after 2026-11-25 13:20Z: "
+        "delivery 7 to core (mailtos://mail.example.org/… to a@example.org) failed, retry after Wed Nov 25, 8:20 AM EST: "
         "the service refused or was unreachable",
         "delivery 8 to core (mailtos://mail.example.org/… to a@example.org) is dead after 8 tries: "
         "the service refused or was unreachable",
-        "delivery 9 to core (mailtos://mail.example.org/… to a@example.org) failed, retry after 2026-11-25 13:21Z: "
+        "delivery 9 to core (mailtos://mail.example.org/… to a@example.org) failed, retry after Wed Nov 25, 8:21 AM EST: "
         "the service refused or was unreachable",
         "delivery 10 to gone: subscriber or target no longer in the config",
         "delivery 11 to core: sent, but its lease had passed to another notifier, which may send it again",
@@ -406,6 +406,8 @@ def test_problem_lines_are_collapsed_and_short() -> None:
         "subscriber gone: 1 delivery dead: subscriber or target no longer in the config",
         notify_lines[-1],
     ]
+    once = [f"delivery {n} to core (json://hooks.example.org/…) is dead after 1 try: refused" for n in (1, 2)]
+    assert collapse_deliveries(once) == ["subscriber core (json://hooks.example.org/…): 2 deliveries dead: refused"]
     crawl_lines = [f"legistar:nyc: event {i}: HTTP 500 (https://webapi.legistar.com/v1/nyc/events/{i}/eventitems"
                    f"?AgendaNote=1&MinutesNote=1&Attachments=1&token=***)" for i in range(40)]
     crawl_lines.append("govinfo: bill hr1-117: HTTP 404 (https://www.govinfo.gov/bulkdata/BILLSTATUS/117/hr/x.xml)")

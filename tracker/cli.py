@@ -617,7 +617,9 @@ def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
     from tracker.crawl import fetch, preview
 
     if not re.match(r"^(https?|webcal)://[^\s/]+", url, re.I):
-        fail_usage(f"{url!r} is not an http(s) address")
+        # A host copied without its scheme (`nyc.legistar.com`): say the address to try instead.
+        hint = f": try https://{url}" if re.match(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$", url) else ""
+        fail_usage(f"{url!r} is not an http(s) address{hint}")
     # Someone looking for a source may have no config yet: the defaults then (User-Agent, politeness).
     named = ctx.config_path or os.environ.get("TRACKER_CONFIG")
     config = ctx.config() if named or DEFAULT_CONFIG.exists() else Config()

@@ -853,7 +853,7 @@ def openstates_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 def config_warnings(config: Config) -> list[str]:
     """What a valid config will not do that its writer likely expects (`config check` says it,
-    exit 0): nothing watched, nobody alerted, nobody told of failures."""
+    exit 0): nothing watched, nobody alerted, nobody told of failures, nobody able to sign up."""
     out = []
     if not config.watch_ids:
         out.append("no watches ([[bills]], [[meetings]]): nothing will be crawled")
@@ -863,8 +863,25 @@ def config_warnings(config: Config) -> list[str]:
         out.append("every subscriber is paused: nobody is alerted")
     if not config.operator.notify:
         out.append("no [operator] notify: nobody is told when a source keeps failing or a run is stuck")
-    out += [warning for watch in config.meetings if (warning := _primegov_archive_warning(watch))]
+    if config.serve.public_url is not None and config.alerts.mail_url is None:
+        out.append("[serve] public_url without [alerts] mail_url: sign-up is closed (no mail to confirm an address); "
+                   "`tracker serve` serves the digest only")
+    out += [warning for watch in config.meetings
+            if (warning := _primegov_archive_warning(watch) or _civicclerk_days_warning(watch))]
     return out
+
+
+def _civicclerk_days_warning(watch: MeetingWatch) -> str | None:
+    """A CivicClerk address copied from the portal's requests often keeps the portal's month in its
+    `$filter`; the crawl's window is joined to it with `and`, so once that month is past nothing is
+    read. Its terms are left as written (an OData filter is not taken apart): the writer removes them."""
+    if watch.source_kind != "civicclerk":
+        return None
+    filters = [value for name, value in parse_qsl(urlsplit(str(watch.source)).query) if name == "$filter"]
+    if not any("startdatetime" in value.lower() for value in filters):
+        return None
+    return (f"meetings[{watch.id}]: its CivicClerk $filter names startDateTime, days of its own: the crawl's window is "
+            "added to them with `and`, so once those days are past nothing is read; remove its startDateTime terms")
 
 
 def _primegov_archive_warning(watch: MeetingWatch) -> str | None:

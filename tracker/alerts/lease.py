@@ -20,6 +20,7 @@ from tracker import clock, secrets
 from tracker import models as m
 from tracker.config import Config
 from tracker.store import Store
+from tracker.words import STAMP, local_time
 
 
 class DeliveryRow(Protocol):
@@ -136,8 +137,8 @@ def mark_failed(conn: Connection, config: Config, owner: str, rows: list[Deliver
     else:
         retry_at = clock.now() + timedelta(seconds=config.alerts.retry_seconds * 2 ** (tries - 1))
         values = {"status": "failed", "tries": tries, "last_error": masked, "next_attempt_at": retry_at}
-        line = (f"delivery {row.id} to {row.subscriber_id} ({label}) failed, "
-                f"retry after {retry_at:%Y-%m-%d %H:%M}Z: {masked}")
+        when = local_time(clock.iso_z(retry_at), config.tracker.timezone, STAMP)  # as status shows times
+        line = f"delivery {row.id} to {row.subscriber_id} ({label}) failed, retry after {when}: {masked}"
     with conn.begin():
         kept = conn.execute(update(_D).where(_D.id.in_([r.id for r in rows]), _D.lease_owner == owner)
                             .values(lease_owner=None, lease_until=None, **values)).rowcount
