@@ -212,7 +212,7 @@ def record(lines: Iterable[str]) -> None:
 
 _DELIVERY = re.compile(
     r"^delivery (?P<id>\d+) to (?P<sub>\S+) \((?P<target>.+?)\) "
-    r"(?:(?P<failed>failed), retry after [^:]+:\d\d(?:Z| [AP]M \S+)|(?P<dead>is dead) after \d+ tr(?:y|ies)): (?P<error>.*)$"
+    r"(?:(?P<failed>failed), retry after [^:]+:\d\d [AP]M \S+|(?P<dead>is dead) after \d+ tr(?:y|ies)): (?P<error>.*)$"
 )
 _GONE = re.compile(r"^delivery (?P<id>\d+) to (?P<sub>\S+): (?P<error>.*)$")
 
