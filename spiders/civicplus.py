@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from spiders.listing import ListingSpider, page_cut_short
+from spiders.listing import ListingSpider
 from tracker.meetings.agendas import civicplus_search_url
 
 
 class CivicPlusSpider(ListingSpider):
     name = "civicplus"
     accept = "text/html"
-
-    def cut_short(self, body: bytes) -> str | None:
-        return page_cut_short(body)
 
     def address_for(self, start: date, end: date) -> str:
         return civicplus_search_url(self.watch.source or "", start, end)

@@ -3,12 +3,9 @@ lists only the last 100 documents)."""
 
 from __future__ import annotations
 
-from spiders.listing import ListingSpider, page_cut_short
+from spiders.listing import ListingSpider
 
 
 class GranicusSpider(ListingSpider):
     name = "granicus"
     accept = "text/html"
-
-    def cut_short(self, body: bytes) -> str | None:
-        return page_cut_short(body)

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from spiders.listing import ListingSpider, page_cut_short
+from spiders.listing import ListingSpider
 from tracker.meetings.iqm2 import calendar_url
 
 
 class Iqm2Spider(ListingSpider):
     name = "iqm2"
     accept = "text/html"
-
-    def cut_short(self, body: bytes) -> str | None:
-        return page_cut_short(body)
 
     def address_for(self, start: date, end: date) -> str:
         return calendar_url(self.watch.source or "", start, end)

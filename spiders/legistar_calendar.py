@@ -36,7 +36,7 @@ import scrapy
 from form2request import form2request
 from scrapy.http import Response
 
-from spiders.listing import ListingSpider, page_cut_short
+from spiders.listing import ListingSpider
 from tracker.meetings.legistar_calendar import Asking, CalendarView, periods_to_ask, read_calendar, sure_span
 from tracker.meetings.normalize import SourceParseError
 
@@ -91,7 +91,7 @@ class LegistarCalendarSpider(ListingSpider):
         except SourceParseError as exc:
             self.unread(self.noun, response.url, str(exc) if period is None else f"{what}: {exc}")
             return
-        if cut := page_cut_short(response.body):
+        if cut := self.cut_short(response.body):
             # the rows before the cut read well: those past it are unread, not gone
             self.unread(self.noun, response.url, f"{what}: {cut}: the meetings before it were read, "
                                                  "none is noted missing")

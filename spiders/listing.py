@@ -201,9 +201,11 @@ class ListingSpider(TrackerSpider):
         return listing
 
     def cut_short(self, body: bytes) -> str | None:
-        """Why the answer looks cut short (its format's last line or tag missing), else None. Only
-        kinds whose format has such an end can tell (an HTML page may leave out its `</html>`)."""
-        return None
+        """Why the answer looks cut short, else None: an HTML page (`accept` text/html: Granicus,
+        CivicPlus, IQM2, the Legistar calendar) by its tables (`page_cut_short`: it may leave out its
+        `</html>`); a kind whose format has a last line or tag of its own says by it (iCalendar,
+        feeds); others cannot tell."""
+        return page_cut_short(body) if self.accept == "text/html" else None
 
     def note_problems(self, listing: Listing, url: str) -> None:
         for problem in listing.problems:

@@ -694,15 +694,12 @@ def entry() -> None:
         code = 1
     except SystemExit as exited:
         code = exited.code
-    sending = sys.modules.get("tracker.alerts.send")  # loaded only by commands that send
-    if sending is None or not sending.abandoned_sends():
-        sys.exit(code)
-    if isinstance(code, str):
+    if isinstance(code, str):  # as Python's exit says it
         print(code, file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    if (sending := sys.modules.get("tracker.alerts.send")) is not None:  # loaded only by commands that send
+        sending.end_process_if_abandoned(status)
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from tracker.config import Config, Subscriber
 from tracker.people import PREFIX, active_subscribers, forget_follows, subscriber_id
 from tracker.records import OperatorNotice
 from tracker.store import Store, insert_missing, max_change_id
-from tracker.targets import targets_of
+from tracker.targets import Target, targets_of
 
 OPERATOR = "operator"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -239,14 +239,19 @@ GONE = "not sent: subscriber no longer in the config"
 REPLACED = "not sent here: its target left the config; owed through the subscriber's current targets"
 
 
+def _current_targets(config: Config) -> dict[str, list[Target]]:
+    """Each config subscriber's targets and the operator's, as the config names them now."""
+    return {**{sub.id: targets_of(sub.notify) for sub in config.subscribers},
+            OPERATOR: targets_of(config.operator.notify)}
+
+
 def reowe_replaced(store: Store, config: Config) -> int:
     """What a config subscriber (or the operator) is still owed through a target no longer in the
     config is owed through each of its current targets instead (a rotated webhook, a new address);
     the old rows are closed `dropped`. A current target already owed the same message keeps its
     own row, so nothing goes twice (each row's key ends with its target's hash). Rows a notifier
     holds are left to it. Returns how many rows were owed anew."""
-    current = {sub.id: targets_of(sub.notify) for sub in config.subscribers}
-    current[OPERATOR] = targets_of(config.operator.notify)
+    current = _current_targets(config)
     elsewhere = [(m.Delivery.subscriber_id == sub_id) & m.Delivery.target_hash.not_in([t.hash for t in targets])
                  for sub_id, targets in current.items() if targets]
     if not elsewhere:
@@ -290,9 +295,7 @@ def retry_dead(store: Store, config: Config) -> tuple[int, int]:
     closed unsent (`dropped`) instead: queued again it could only die again, and `status --check`
     would report it for ever. One owed through a target since replaced (the URL that made it die,
     corrected) is queued, and `reowe_replaced` owes it through the current targets."""
-    current = {sub.id for sub in config.subscribers if targets_of(sub.notify)}
-    if targets_of(config.operator.notify):
-        current.add(OPERATOR)
+    current = {sub_id for sub_id, targets in _current_targets(config).items() if targets}
     with store.session() as session:
         dead = session.execute(select(m.Delivery.id, m.Delivery.subscriber_id)
                                .where(m.Delivery.status == "dead")).all()

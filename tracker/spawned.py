@@ -211,13 +211,8 @@ def _serve(calls: Connection, results: Connection, parent: int, initializer: Cal
         _current = None
         _send(results, call, kind, value)
     results.close()
-    sending = sys.modules.get("tracker.alerts.send")  # loaded only by a notifier worker
-    if sending is not None and sending.abandoned_sends():
-        # A send given up at its deadline may leave apprise's thread waiting on a stalled service,
-        # and a process's exit joins it: the parent, waiting for this exit, then waited as long
-        # (as tracker.cli.entry says). Everything is reported: end without waiting for it.
-        logging.shutdown()
-        os._exit(0)
+    if (sending := sys.modules.get("tracker.alerts.send")) is not None:  # loaded only by a notifier worker
+        sending.end_process_if_abandoned(0)  # everything is reported: the parent waits for this exit
 
 
 def _read_calls(calls: Connection, inbox: queue.SimpleQueue[Any]) -> None:

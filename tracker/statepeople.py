@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -272,13 +272,21 @@ def representatives(legislators: Iterable[StateLegislator], state: str, *, senat
     multi-member district), then that chamber's at-large members, who sit for every district (DC's
     at-large councilmembers, Puerto Rico's senators and representatives "por acumulación")."""
     wanted = []
-    for chamber, district in (("upper", senate_district), ("lower", house_district)):
-        if district in (None, ""):
-            continue
-        members = [p for p in legislators if p.state == state.lower() and p.chamber in (chamber, "legislature")]
-        wanted += [p for p in members if district_key(p.district) == district_key(district)]
+    for _, district, members in _seats_asked(legislators, state, senate_district, house_district):
+        key = district_key(district)
+        wanted += [p for p in members if district_key(p.district) == key]
         wanted += [p for p in members if district_key(p.district) == AT_LARGE]
     return list(dict.fromkeys(wanted))
+
+
+def _seats_asked(legislators: Iterable[StateLegislator], state: str, senate_district: str | int | None,
+                 house_district: str | int | None) -> Iterator[tuple[str, str | int, list[StateLegislator]]]:
+    """Each seat a subscriber names (its chamber and district) with that chamber's members (a
+    unicameral legislature's for either)."""
+    for chamber, district in (("upper", senate_district), ("lower", house_district)):
+        if district not in (None, ""):
+            yield chamber, district, [p for p in legislators
+                                      if p.state == state.lower() and p.chamber in (chamber, "legislature")]
 
 
 def committee_key(name: str) -> str:
@@ -425,11 +433,9 @@ def _empty_seats(legislators: Sequence[StateLegislator], state: str, *, senate_d
     out, so the subscriber knows why no one is named. Only for a chamber whose members are known."""
     info = state_info(state)
     empty = []
-    for chamber, district in (("upper", senate_district), ("lower", house_district)):
-        if district in (None, ""):
-            continue
-        members = [p for p in legislators if p.state == state.lower() and p.chamber in (chamber, "legislature")]
-        if members and not any(district_key(p.district) == district_key(district) for p in members):
+    for chamber, district, members in _seats_asked(legislators, state, senate_district, house_district):
+        key = district_key(district)
+        if members and not any(district_key(p.district) == key for p in members):
             empty.append(f"{_seat_words(info.chamber(chamber), str(district))}: no sitting member known (a vacant "
                          "seat, or the district is written otherwise)")
     return list(dict.fromkeys(empty))

@@ -202,15 +202,23 @@ def _stable_message_id(plugin: Any) -> None:
 
 
 REFUSED = "the service refused the message or could not be reached"
-# When a send was given up at its deadline while apprise's thread still waited on the service:
-# such a thread would hold the process's exit until the service let go (`abandoned_sends`).
-_ABANDONED: list[float] = []
+# Sends given up at their deadline while apprise's thread still waited on the service: such a
+# thread would hold the process's exit until the service let go (`end_process_if_abandoned`).
+_abandoned = 0
 
 
-def abandoned_sends() -> int:
-    """How many sends of this process were given up at their deadline, their threads maybe still
-    waiting on a stalled service (the CLI then ends without waiting for them)."""
-    return len(_ABANDONED)
+def end_process_if_abandoned(code: int) -> None:
+    """End this process at once, output flushed and logs closed, if a send of it was given up at
+    its deadline: apprise's thread for it may wait on a stalled service as long as the service
+    likes, and Python's exit joins such threads (`tracker notify`, a notifier worker and its parent
+    waiting for it, lingered after their work was done). Returns when none was."""
+    if not _abandoned:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
 
 TIMED_OUT = "timed out"  # how a failure that took the whole timeout is said: the service is stalled
 MISREAD = ("not sent: apprise cannot mail this address as written (it reads another mailbox in it, "
@@ -298,7 +306,8 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
         return True, None
     given_up = result.status == apprise.AppriseResultStatus.TIMEOUT
     if given_up:
-        _ABANDONED.append(time.monotonic())
+        global _abandoned
+        _abandoned += 1
     if given_up or time.monotonic() - started >= timeout * 0.9:
         return False, f"{TIMED_OUT} after {timeout:g} s (the service may have received it)"
     if target.url.startswith(("mailto:", "mailtos:")) and (words := _smtp_words(smtp.problem)):
