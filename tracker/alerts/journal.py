@@ -5,8 +5,11 @@ So each notifier first makes ready a small journal file with its space taken up 
 (`posix_fallocate`): writing a few ids into it later needs no new space, even on a full disk.
 When marking a sent message fails, the notifier writes the message's row ids there (fsynced) and
 stops; the next `tracker notify` or `tracker run` records them as sent and frees the rest of
-that notifier's leases before it claims anything. A notifier that ends normally removes its
-file; an empty file left by a killed one is removed once its process is gone.
+that notifier's leases before it claims anything. Each id is written with a hash of its row's
+dedupe key (`id@hash`; the key is unique): SQLite gives a deleted row's id to the next row made (a
+person deleting their data in between), and a new delivery must not pass for the one sent. A
+notifier that ends normally removes its file; an empty file left by a killed one is removed once
+its process is gone.
 
 The files sit beside a SQLite database (`tracker.db.sent.<pid>.<owner>`); for PostgreSQL in the
 config's folder, named by the database (`tracker-<hash>.sent.<pid>.<owner>`).
@@ -20,7 +23,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.engine import URL, make_url
 
 from tracker import clock
@@ -72,9 +75,10 @@ class SentJournal:
             raise
         self.fd: int | None = fd
 
-    def record(self, ids: list[int]) -> bool:
-        """Keep `ids` as sent (False when they do not fit, or the write failed)."""
-        line = (",".join(str(i) for i in ids) + "\n").encode()
+    def record(self, rows: list[tuple[int, str]]) -> bool:
+        """Keep the rows (id, dedupe key) as sent (False when they do not fit, or the write
+        failed)."""
+        line = (",".join(f"{i}@{_mark(key)}" for i, key in rows) + "\n").encode()
         if self.fd is None or self.used + len(line) > SIZE:
             return False
         try:
@@ -109,15 +113,28 @@ def _journals(prefix: Path) -> list[tuple[Path, str, str, str | None]]:
     return found
 
 
-def _ids(content: str) -> list[int]:
-    return [int(i) for line in content.splitlines() if line for i in line.split(",") if i.strip().isdigit()]
+def _mark(dedupe_key: str) -> str:
+    """A row's dedupe key as the journal names it: short, and unique enough among a few rows."""
+    return hashlib.sha256(dedupe_key.encode()).hexdigest()[:16]
+
+
+def _entries(content: str) -> dict[int, str | None]:
+    """The journal's rows: id to its dedupe key's mark (None in a journal written before marks
+    were)."""
+    found: dict[int, str | None] = {}
+    for line in content.splitlines():
+        for entry in line.split(","):
+            ident, _, mark = entry.strip().partition("@")
+            if ident.isdigit():
+                found[int(ident)] = mark or None
+    return found
 
 
 def unrecorded(database_url: str, base_dir: Path) -> int:
     """How many deliveries were sent but are not recorded yet (for `status --check`; reads files
     only, so it works while the database cannot be opened)."""
     prefix = _prefix_of(make_url(database_url), base_dir)
-    return sum(len(_ids(content)) for _, _, _, content in _journals(prefix) if content)
+    return sum(len(_entries(content)) for _, _, _, content in _journals(prefix) if content)
 
 
 def replay(store: Store, base_dir: Path) -> int:
@@ -133,8 +150,12 @@ def replay(store: Store, base_dir: Path) -> int:
                 with contextlib.suppress(OSError):
                     path.unlink()  # left by a notifier that was killed before it sent anything
             continue
-        ids = _ids(content)
+        entries = _entries(content)
         with store.engine.begin() as conn:
+            # only the rows that were sent: a row made since under a sent one's id is not one of them
+            ids = [ident for ident, key in conn.execute(select(m.Delivery.id, m.Delivery.dedupe_key)
+                                                        .where(m.Delivery.id.in_(list(entries))))
+                   if entries[ident] in (None, _mark(key))]
             if ids:
                 recorded += conn.execute(
                     update(m.Delivery).where(m.Delivery.id.in_(ids), m.Delivery.status.in_(("pending", "failed")))

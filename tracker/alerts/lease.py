@@ -35,6 +35,7 @@ class DeliveryRow(Protocol):
     tries: int
     group_key: str | None
     created_at: Any
+    dedupe_key: str
 
 
 _D = m.Delivery
@@ -67,7 +68,7 @@ def claim_statement(config: Config) -> Update:
 
 # What sending needs of a claimed row.
 _RETURNED = (_D.id, _D.subscriber_id, _D.target_hash, _D.change_id, _D.period, _D.payload, _D.tries, _D.group_key,
-             _D.created_at)
+             _D.created_at, _D.dedupe_key)
 
 
 def group_statement() -> Update:

@@ -316,7 +316,7 @@ def _unrecorded(journal: SentJournal | None, rows: list[DeliveryRow], target: Ta
                 report: NotifyReport) -> None:
     """A message went out but marking it sent failed: keep its rows in the journal (recorded as
     sent before the next claim) and stop: nothing sent now could be recorded either."""
-    kept = journal is not None and journal.record([row.id for row in rows])
+    kept = journal is not None and journal.record([(row.id, row.dedupe_key) for row in rows])
     report.sent += 1
     report.unrecorded += 1
     then = "it is recorded before anything else next time" if kept else "it may be sent again"
