@@ -91,6 +91,10 @@ _CALENDAR_GRID = ("//table[contains(concat(' ', normalize-space(@class), ' '), '
                   "[.//th[contains(@class, 'rgHeader')]]"
                   "[.//tr[contains(concat(' ', normalize-space(@class), ' '), ' rgRow ')"
                   " or contains(concat(' ', normalize-space(@class), ' '), ' rgAltRow ')]]")
+# A ViewPublisher view's own template (`div#granicus`) listing upcoming events as `div#upcoming`
+# rows, before any agenda is posted: no agenda or video link yet to tell it by (RTA's 2017 page).
+_GRANICUS_UPCOMING = ("//div[@id='upcoming'][preceding::div[@id='granicus'] or ancestor::div[@id='granicus']]"
+                      "//div[@id][contains(concat(' ', normalize-space(@class), ' '), ' row ')]")
 _ABSOLUTE = re.compile(r"(?:https?|webcal)://[^\s\"'<>()\\]+", re.I)
 _MEETINGISH = re.compile(r"agenda|minutes|meeting|calendar|hearing", re.I)
 
@@ -678,6 +682,8 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
     if path.endswith("viewpublisher.php") or (len(_GRANICUS_LINK.findall(text)) >= 2 and not legistar_page):
         return Recognised("granicus", url, "its " + ("address" if path.endswith("viewpublisher.php")
                                                      else "content (Granicus agenda and video links)"))
+    if selector.xpath(_GRANICUS_UPCOMING):
+        return Recognised("granicus", url, "its content (Granicus upcoming events)")
     if "catAgendaRow" in text or re.search(r"/AgendaCenter/ViewFile/(Agenda|Minutes)/", text, re.I):
         # Its AgendaCenter: from its address, a link into it, else the address the page declares
         # itself at (an Agenda Center with no category has no link into itself: Larkspur's).
