@@ -84,7 +84,7 @@ def test_feeds_parse_and_keep_stable_ids(crawled: tuple[Config, Store], tmp_path
     feed = feedparser.parse((site / "changes.atom").read_bytes())
     assert not feed.bozo and feed.entries
     ids = [e.id for e in feed.entries]
-    assert all(i.startswith("tag:tracker,2026:change/") for i in ids) and len(set(ids)) == len(ids)
+    assert all(i.startswith("tag:tracker,2026:") and "/change/" in i for i in ids) and len(set(ids)) == len(ids)
     site = write_site(store, config, tmp_path / "site")
     assert [e.id for e in feedparser.parse((site / "changes.atom").read_bytes()).entries] == ids
     per_watch = feedparser.parse((site / "watches" / "police" / "changes.atom").read_bytes())

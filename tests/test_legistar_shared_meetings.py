@@ -241,7 +241,7 @@ def test_each_campaigns_feed_tells_a_shared_meeting_moved(
     for watch in ("safety", "budget"):
         feed = feedparser.parse((site / "watches" / watch / "changes.atom").read_bytes())
         assert not feed.bozo
-        assert f"tag:tracker,2026:change/{moved[0]['id']}" in [entry.id for entry in feed.entries], watch
+        assert any(entry.id.endswith(f"/change/{moved[0]['id']}") for entry in feed.entries), watch
 
 
 # -- 7. the front page: a shared meeting is one card ---------------------------------------------------

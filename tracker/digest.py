@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -27,16 +28,19 @@ import jinja2
 from icalendar import Calendar, Event
 from icalendar.parser import Contentline, Parameters
 from icalendar.prop import vText
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import __version__, clock, templating
+from tracker import models as m
 from tracker.billnumbers import parse_bill_number
 from tracker.bills.stages import chambers_passed
 from tracker.changes import told_to
 from tracker.config import Config
 from tracker.contacts import STATES as PLACES
 from tracker.contacts import all_seats, bill_contact_lines, bill_contacts, congress_on, person_label
-from tracker.health import NewsMark, digest_news_mark, record_digest
+from tracker.health import DIGEST_STATE, NewsMark, digest_news_mark, record_digest
 from tracker.meetings.participation import how_to_take_part
 from tracker.queries import (
     Roster,
@@ -118,6 +122,59 @@ _TERRITORIES = {"AS": "American Samoa", "GU": "Guam", "MP": "Northern Mariana Is
                 "VI": "U.S. Virgin Islands", "DC": "District of Columbia"}
 
 
+# -- feed ids --------------------------------------------------------------------------------------
+# Every installation's Atom ids are its own: a reader holding two organizations' feeds dedupes
+# entries by id, and `tag:tracker,2026:change/17` of one hid the other's change 17. The id is kept in
+# the database (`serve_keys` row "feeds"), not taken from `[serve] public_url`: a database made anew
+# numbers its changes from 1 again (a host-based id would repeat its own past ids), and setting or
+# moving `public_url` later must not show a reader every entry as new.
+FEEDS_KEY = "feeds"
+LEGACY_PREFIX = "tag:tracker,2026:"  # the ids every installation shared before (still those of old entries)
+
+
+@dataclass(frozen=True)
+class FeedIds:
+    """This installation's Atom ids: `tag:tracker,2026:{installation}/changes`, `.../watch/{id}`,
+    `.../change/{id}`. Changes an upgraded installation's feeds already showed keep their old ids
+    (`legacy_through`: the newest change its last digest showed), so its readers see nothing again."""
+
+    installation: str
+    legacy_through: int = 0
+
+    @property
+    def prefix(self) -> str:
+        return f"{LEGACY_PREFIX}{self.installation}/"
+
+    def feed(self, watch_id: str | None = None) -> str:
+        return f"{self.prefix}watch/{watch_id}" if watch_id else f"{self.prefix}changes"
+
+    def entry(self, change_id: int) -> str:
+        if change_id <= self.legacy_through:
+            return f"{LEGACY_PREFIX}change/{change_id}"
+        return f"{self.prefix}change/{change_id}"
+
+
+def feed_ids(session: Session) -> FeedIds:
+    """The installation's feed ids, made on first use and kept. Made by an installation that wrote
+    digests before (the `digest` state row): the changes its last digest showed keep their old ids.
+    Two processes making it at once: the first insert wins and both read it."""
+    row = session.get(m.ServeKey, FEEDS_KEY)
+    if row is None:
+        state = session.get(m.SourceState, DIGEST_STATE)
+        news = NewsMark.load((state.cursor or {}).get("news")) if state is not None else None
+        shown = news.through if news is not None else 0
+        if state is not None and news is None and (state.cursor or {}).get("written_at"):
+            shown = session.scalar(select(func.max(m.Change.id))) or 0  # written before news marks were kept
+        session.execute(m.insert(session, m.ServeKey).values(
+            name=FEEDS_KEY, value=f"{uuid.uuid4()} {shown}", created_at=clock.now(),
+        ).on_conflict_do_nothing(index_elements=["name"]))
+        session.flush()
+        row = session.get(m.ServeKey, FEEDS_KEY)
+        assert row is not None
+    installation, _, through = row.value.partition(" ")
+    return FeedIds(installation=installation, legacy_through=int(through or 0))
+
+
 STALE_AFTER = timedelta(days=365)  # a bill with no action for a year is folded under its campaign
 FINISHED = ("enacted", "vetoed", "failed")
 # Failures that are no one entity's: the operator's template or the disk. The whole write fails and
@@ -160,6 +217,35 @@ def stage_steps(bill: Bill) -> list[dict[str, Any]]:
     return [{"key": key, "label": label, "done": key in done} for key, label in steps]
 
 
+# What a contact line holds that a phone can act on: a web address, an email address, a US phone number.
+_CONTACT_PARTS = re.compile(
+    r"(?P<url>https?://[^\s<>\"',;]+[^\s<>\"',;.)])"
+    r"|(?P<mail>[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+    r"|(?P<phone>(?<![\w-])\(?\d{3}\)?[ .-]?\d{3}[.-]\d{4}(?![\w-]))")
+
+
+def contact_links(line: object) -> Markup:
+    """A contact line ("Chair: Marcus Ortega, d07@council.nyc.example, 212-555-0107") with its web
+    address, email address and phone number as links an organizer taps on a phone (mailto:, tel:);
+    every other part, and each link's text, escaped. A web address `web_url` refuses stays text."""
+    text = str(line or "")
+    out: list[str] = []
+    at = 0
+    for found in _CONTACT_PARTS.finditer(text):
+        part = found.group(0)
+        if found.group("url"):
+            href = web_url(part)
+        elif found.group("mail"):
+            href = f"mailto:{part}"
+        else:
+            href = "tel:+1" + re.sub(r"\D", "", part)
+        out.append(str(escape(text[at:found.start()])))
+        out.append(f'<a href="{escape(href)}">{escape(part)}</a>' if href else str(escape(part)))
+        at = found.end()
+    out.append(str(escape(text[at:])))
+    return Markup("".join(out))
+
+
 def environment(config: Config) -> jinja2.Environment:
     """The digest's templates (HTML autoescape on), `[digest] templates` searched first."""
     folder = config.resolve(config.digest.templates) if config.digest.templates else None
@@ -172,7 +258,19 @@ def environment(config: Config) -> jinja2.Environment:
         "detected": lambda iso: local_time(iso, config.tracker.timezone, "%b %-d, %Y %-I:%M %p %Z"),
         "local": local_time,
         "person": person_label,
+        "contact_links": contact_links,
     })
+
+
+@dataclass(frozen=True)
+class CampaignFeeds:
+    """A campaign's own feed and calendar in the site (the calendar only for a meeting campaign:
+    a bill campaign's holds nothing), relative to the site's root."""
+
+    id: str
+    name: str
+    atom: str
+    ics: str | None
 
 
 @dataclass
@@ -248,6 +346,7 @@ class Site:
     state_bills: dict[str, StateBillPage] = field(default_factory=dict)  # by entity key
     by_watch: dict[str, list[ChangeView]] = field(default_factory=dict)  # each watch's newest RECENT_CHANGES
     by_entity: dict[str, list[ChangeView]] = field(default_factory=dict)  # each entity's newest RECENT_CHANGES
+    feed_ids: FeedIds = field(default_factory=lambda: FeedIds(installation="unknown"))
 
 
 def _bill_pages(session: Session, config: Config, bills: list[BillView]) -> dict[str, BillPage]:
@@ -363,6 +462,7 @@ def read_site(store: Store, config: Config) -> Site:
                           if isinstance(watched.record, Matter) and watched.record.file} for w in config.meetings}
         news = digest_news_mark(session, everything[0].id if everything else 0)
         held = holding_watches(session)
+        ids = feed_ids(session)
     moved: dict[str, str] = {}  # newest detection per watch and per entity
     happened: dict[str, str] = {}  # the newest day a watch's changes say something happened (never ahead)
     today = clock.now().date().isoformat()
@@ -403,7 +503,8 @@ def read_site(store: Store, config: Config) -> Site:
                 bills=bills, watches=watches, upcoming=upcoming, rosters=rosters, seats=seats, sequences=sequences,
                 this_week=week, coming_up=month, news=news, news_count=len(fresh),
                 news_groups=_news_groups(fresh, records, pages, names), state_bills=state_bills,
-                by_watch=_changes_by_watch(everything, held, list(names)), by_entity=_changes_by_entity(everything))
+                by_watch=_changes_by_watch(everything, held, list(names)), by_entity=_changes_by_entity(everything),
+                feed_ids=ids)
 
 
 def _changes_by_entity(everything: list[ChangeView]) -> dict[str, list[ChangeView]]:
@@ -495,21 +596,53 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
         else:
             cards[mt.entity] = (section, len(section))
             section.append(entry)
-    today = now.astimezone(config.display_zone()).date().isoformat()
-    week_day, horizon = _days_ahead(now, config.tracker.timezone)
+    # A hearing by the one rule meetings follow: its day where the body meets (Congress sits in
+    # Washington), today to six days on there this week; never the UTC date of its instant.
+    today = now.astimezone(ZoneInfo(CONGRESS_ZONE)).date().isoformat()
+    week_day, horizon = _days_ahead(now, CONGRESS_ZONE)
+    # A bill two campaigns watch is in `status.bills` once for each: its hearing is one card naming
+    # both, as a meeting two watches hold is.
+    hearings: dict[tuple[str, str, str, str], tuple[list[UpcomingView | HearingView], int]] = {}
     for view in status.bills:
         page = bills.get(view.entity)
         if page is None:
             continue
         for committee, activity in _hearings(page.record):
-            day = activity["date"][:10]
-            if today <= day < horizon:
-                hearing = HearingView(bill=view, campaign=names.get(view.watch, view.watch), committee=committee,
-                                      activity=activity["name"], date=day, page=page.page)
-                (week if day < week_day else month).append(hearing)
+            day = _local_day(activity["date"], CONGRESS_ZONE)
+            if day is not None and today <= day < horizon:
+                campaign = names.get(view.watch, view.watch)
+                key = (view.entity, committee, activity["name"], day)
+                if (place := hearings.get(key)) is not None:
+                    held, at = place
+                    card = held[at]
+                    assert isinstance(card, HearingView)
+                    if campaign not in card.campaign.split(", "):
+                        held[at] = replace(card, campaign=f"{card.campaign}, {campaign}")
+                    continue
+                section = week if day < week_day else month
+                hearings[key] = (section, len(section))
+                section.append(HearingView(bill=view, campaign=campaign, committee=committee,
+                                           activity=activity["name"], date=day, page=page.page))
     week.sort(key=lambda entry: entry.sort_key())
     month.sort(key=lambda entry: entry.sort_key())
     return week, month
+
+
+CONGRESS_ZONE = "America/New_York"  # where Congress's committees hold their hearings
+
+
+def _local_day(when: str, zone: str) -> str | None:
+    """The day of a record's date where the body meets: an instant ("2026-12-01T01:00:00Z", 8 PM on
+    Nov 30 in Washington) in `zone`, a bare day as it is, None for what is neither."""
+    try:
+        if "T" not in when:
+            return date.fromisoformat(when[:10]).isoformat()
+        instant = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if instant.tzinfo is None:  # a wall time with no offset: the body's own
+        return instant.date().isoformat()
+    return instant.astimezone(ZoneInfo(zone)).date().isoformat()
 
 
 def _days_ahead(now: datetime, zone: str) -> tuple[str, str]:
@@ -736,6 +869,11 @@ class _Writer:
         self.site, self.staging, self.skipped = site, staging, skipped
         self.env = environment(config)
         self.names = {w.id: w.name for w in [*config.bills, *config.meetings]}
+        # Each campaign's own feed and calendar (written by `watch_feeds`), linked from its section of
+        # the front page and from its bills' and meetings' pages, and named in their <head>s.
+        self.follow = {w.id: CampaignFeeds(w.id, w.name, f"watches/{w.id}/changes.atom",
+                                           f"watches/{w.id}/meetings.ics" if w in config.meetings else None)
+                       for w in [*config.bills, *config.meetings]}
         self.events: dict[str, bytes] = {}  # each meeting's VEVENT, serialized once for every calendar
         self.folders: set[Path] = set()  # folders already made in the staging tree
         status = site.status
@@ -751,7 +889,8 @@ class _Writer:
             "months": list(site.months), "rosters": site.rosters,
             "this_week": site.this_week, "coming_up": site.coming_up, "news": site.news,
             "news_groups": site.news_groups, "news_count": site.news_count, "zone": config.tracker.timezone,
-            "signup": signup_form(config),
+            "signup": signup_form(config), "follow": self.follow,
+            "campaign_feeds": [self.follow[w.id] for w in site.watches if w.id in self.follow],
         }
         self.context["content_policy"] = content_policy(self.context["signup"])
         self.published = str(config.digest.url).rstrip("/") if config.digest.url else None
@@ -760,19 +899,24 @@ class _Writer:
         context = {**self.context, "root": "../" * path.count("/"), **extra}
         _write(self.staging / path, self.env.get_template(f"digest/{template}").render(**context), self.folders)
 
-    def feed(self, path: str, feed_id: str, title: str, entries: list[ChangeView]) -> None:
+    def feed(self, path: str, feed_id: str, title: str, entries: list[ChangeView], anchor: str = "") -> None:
         """An Atom feed with what RFC 4287 requires of it, and its links: to itself (rel=self) and to
-        the digest's front page (rel=alternate), absolute under `[digest] url`, else relative to it."""
+        the digest's front page (rel=alternate; a campaign's feed to its section, `anchor`), absolute
+        under `[digest] url`, else relative to it."""
         if self.published:
-            self_link, home = f"{self.published}/{path}", f"{self.published}/"
+            self_link, home = f"{self.published}/{path}", f"{self.published}/{anchor}"
         else:
-            self_link, home = path.rsplit("/", 1)[-1], "../" * path.count("/") + "index.html"
+            self_link, home = path.rsplit("/", 1)[-1], "../" * path.count("/") + "index.html" + anchor
         self.render("changes.atom.j2", path, feed_id=feed_id, title=title, entries=entries, self_link=self_link,
-                    home=home)
+                    home=home, entry_id=self.site.feed_ids.entry)
 
     def calendar(self, path: str, meetings: list[MeetingView], name: str) -> None:
         _write_bytes(self.staging / path, build_calendar(meetings, self.site.sequences, name, self.events, self.skipped),
                      self.folders)
+
+    def feeds_of(self, *watch_ids: str) -> list[CampaignFeeds]:
+        """The feeds of the campaigns a page belongs to (a meeting several watches hold: each)."""
+        return [self.follow[watch_id] for watch_id in dict.fromkeys(watch_ids) if watch_id in self.follow]
 
     def one(self, what: str, write: Callable[[], None]) -> None:
         """Write one entity's file; a failure that is the entity's own skips it with one line."""
@@ -786,7 +930,7 @@ class _Writer:
     def whole(self) -> None:
         self.render("index.html.j2", "index.html")
         self.render("digest.txt.j2", "digest.txt")
-        self.feed("changes.atom", "tag:tracker,2026:changes", "tracker: recent changes", self.site.changes)
+        self.feed("changes.atom", self.site.feed_ids.feed(), "tracker: recent changes", self.site.changes)
         self.calendar("meetings.ics", self.site.status.meetings, "tracker meetings")
 
     def pages(self) -> None:
@@ -795,10 +939,11 @@ class _Writer:
         for bill in site.bills.values():
             self.one(f"page {bill.page}", lambda bill=bill: self.render(
                 "bill.html.j2", bill.page, bill=bill, seats=site.seats,
-                bill_changes=by_entity.get(bill.view.entity, [])))
+                bill_changes=by_entity.get(bill.view.entity, []), campaign_feeds=self.feeds_of(bill.view.watch)))
         for state_bill in site.state_bills.values():
             self.one(f"page {state_bill.page}", lambda page=state_bill: self.render(
-                "statebill.html.j2", page.page, bill=page, bill_changes=by_entity.get(page.view.entity, [])))
+                "statebill.html.j2", page.page, bill=page, bill_changes=by_entity.get(page.view.entity, []),
+                campaign_feeds=self.feeds_of(page.view.watch)))
         # A meeting's one page, whatever watches hold it: for every meeting `status` lists, begun or
         # of the last 30 days too, since alerts link to its page and its calendar entry.
         holders: dict[str, list[MeetingView]] = {}
@@ -808,9 +953,10 @@ class _Writer:
             mt = views[0]
             # each campaign's matching items (several watches of one Legistar client see their own)
             campaigns = [(self.names.get(view.watch, view.watch), view.items) for view in views]
-            self.one(f"page {mt.page}", lambda mt=mt, campaigns=campaigns: self.render(
+            follow = self.feeds_of(*(view.watch for view in views))
+            self.one(f"page {mt.page}", lambda mt=mt, campaigns=campaigns, follow=follow: self.render(
                 "meeting.html.j2", mt.page, mt=mt, zone=mt.zone, roster=site.rosters.get(mt.entity),
-                meeting_changes=by_entity.get(mt.entity, []), campaigns=campaigns))
+                meeting_changes=by_entity.get(mt.entity, []), campaigns=campaigns, campaign_feeds=follow))
             self.one(f"calendar {mt.calendar}", lambda mt=mt: self.calendar(mt.calendar, [mt], mt.label))
         for month, entries in site.months.items():
             self.one(f"page changes/{month}.html", lambda month=month, entries=entries: self.render(
@@ -821,7 +967,8 @@ class _Writer:
             folder = f"watches/{watch.id}"
             entries = self.site.by_watch.get(watch.id, [])
             self.one(f"feed {folder}/changes.atom", lambda folder=folder, watch=watch, entries=entries: self.feed(
-                f"{folder}/changes.atom", f"tag:tracker,2026:watch/{watch.id}", f"tracker: {watch.name}", entries))
+                f"{folder}/changes.atom", self.site.feed_ids.feed(watch.id), f"tracker: {watch.name}", entries,
+                f"#w-{watch.id}"))
             self.one(f"calendar {folder}/meetings.ics", lambda folder=folder, watch=watch: self.calendar(
                 f"{folder}/meetings.ics", [mt for mt in self.site.status.meetings if mt.watch == watch.id],
                 watch.name))

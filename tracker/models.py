@@ -329,8 +329,9 @@ class PersonMail(Base):
 
 
 class ServeKey(Base):
-    """A key `tracker serve` made for itself and keeps (the CSRF signing key when `[serve] secret`
-    is not given), so every process and restart signs alike."""
+    """A value the installation made for itself once and keeps: `csrf`, the signing key `tracker
+    serve` makes when `[serve] secret` is not given (every process and restart signs alike), and
+    `feeds`, the digest's own Atom ids (tracker/digest.py `feed_ids`)."""
 
     __tablename__ = "serve_keys"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -28,6 +28,7 @@ from tracker.planning import plan_sources
 from tracker.queries import Roster, Watched, message_counts, watch_entities
 from tracker.records import Bill, Document, LatestAction, Meeting, MeetingStatus, StateBill
 from tracker.runs import INTERRUPTED, consecutive_failures
+from tracker.safetext import web_url
 from tracker.states import committee_label, label, where_it_stands
 from tracker.store import Store
 from tracker.words import document_noun, local_iso, meeting_label, meeting_page
@@ -196,6 +197,12 @@ class MeetingView:
         """How to testify or comment, only where its source's note says how (with any deadline the
         note states): tracker/meetings/participation.py decides."""
         return take_part(self.comment)
+
+    @property
+    def web_documents(self) -> list[DocumentView]:
+        """The documents a page links: those at an http(s) address `web_url` accepts (a `javascript:`
+        one would be a link to nowhere, `href=""`, which only reloads the page)."""
+        return [doc for doc in self.documents if web_url(doc.url)]
 
     @property
     def watch_live(self) -> str | None:
