@@ -372,3 +372,15 @@ def test_a_hearing_on_a_bill_two_campaigns_watch_is_one_card(tmp_path: Path, fro
     (card,) = page.cssselect("section[aria-labelledby='this-week'] article.hearing")
     assert card.cssselect("p.campaign")[0].text_content() == "Campaign X, Campaign Y"
     assert (site / "digest.txt").read_text().count("hearing on H.R. 1") == 1
+
+
+def test_the_footer_says_which_zone_times_other_than_meetings_are_in(tmp_path: Path, frozen_now: Any) -> None:
+    """"Generated", "detected" and "Last success" are in `[tracker] timezone`; the footer said every
+    time was in each body's own zone."""
+    config, store = installation(tmp_path / "org", extra='[tracker]\ntimezone = "America/Chicago"\n' + MEETINGS)
+    site = write_site(store, config, config.digest_dir)
+    store.dispose()
+    for path in ("index.html", "changes/index.html"):
+        if (site / path).exists():
+            footer = html.parse(str(site / path)).getroot().find(".//footer").text_content()
+            assert "meetings' times in each body's own time zone, other times in America/Chicago" in footer, footer

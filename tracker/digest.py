@@ -889,6 +889,7 @@ class _Writer:
             "months": list(site.months), "rosters": site.rosters,
             "this_week": site.this_week, "coming_up": site.coming_up, "news": site.news,
             "news_groups": site.news_groups, "news_count": site.news_count, "zone": config.tracker.timezone,
+            "tracker_zone": config.tracker.timezone,
             "signup": signup_form(config), "follow": self.follow,
             "campaign_feeds": [self.follow[w.id] for w in site.watches if w.id in self.follow],
         }
