@@ -34,7 +34,7 @@ from tracker.changes import Change, dedupe_key
 from tracker.config import Config, load_config
 from tracker.digest import write_site
 from tracker.health import NewsMark, record_digest
-from tracker.records import Bill, Item, Meeting
+from tracker.records import Bill, Document, Item, Meeting
 from tracker.store import Store, ensure_watches, ingest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -384,3 +384,39 @@ def test_the_footer_says_which_zone_times_other_than_meetings_are_in(tmp_path: P
         if (site / path).exists():
             footer = html.parse(str(site / path)).getroot().find(".//footer").text_content()
             assert "meetings' times in each body's own time zone, other times in America/Chicago" in footer, footer
+
+
+def test_a_calendar_entry_carries_what_to_do(tmp_path: Path, frozen_now: Any) -> None:
+    """An organizer's calendar app shows the event alone: it says how to take part, the agenda
+    items that match, the agenda and the meeting's pages, and its page in the tracker (only under
+    `[digest] url`: a relative link means nothing in a calendar). Before, only a time to be
+    announced was said."""
+    _, store = installation(tmp_path / "org", extra=MEETINGS)
+    toml = tmp_path / "org" / "tracker.toml"
+    toml.write_text(toml.read_text().replace('out = "site"\n', 'out = "site"\nurl = "https://tracker.example.org/digest/"\n'))
+    config = load_config(toml, env={})
+    meeting = Meeting(source="ical", source_ref="7", body="Committee on Public Safety", title="Hearing",
+                      start="2026-12-01T15:00:00+00:00", date="2026-12-01", timezone="America/New_York",
+                      url="https://council.example.gov/m/7",
+                      documents=[Document("agenda", "https://council.example.gov/a/7.pdf", "Agenda"),
+                                 Document("video", "javascript:alert(1)", "Video")],
+                      comment="To testify, register at https://council.example.gov/testify by 5:00 PM the day before.",
+                      items=[{"key": "1", "title": "ShotSpotter contract\r\nATTENDEE:mailto:evil@example.org",
+                              "keywords": ["police"]},
+                             {"key": "2", "title": "Parks budget", "keywords": []}])
+    ingest(store, Item(key="meeting:ical:nyc:7", kind="meeting", source_id="ical:nyc", watch_ids=["nyc"],
+                       content=meeting), lambda old, new, key: [])
+    site = write_site(store, config, config.digest_dir)
+    store.dispose()
+    for path in ("meetings.ics", "watches/nyc/meetings.ics", "meetings/meeting-ical-nyc-7.ics"):
+        (event,) = Calendar.from_ical((site / path).read_bytes()).walk("VEVENT")
+        assert "ATTENDEE" not in event
+        assert str(event["DESCRIPTION"]).splitlines() == [
+            "How to take part (by 5:00 PM the day before): To testify, register at https://council.example.gov/testify "
+            "by 5:00 PM the day before.",
+            "Matching agenda items:",
+            "- police: ShotSpotter contract ATTENDEE:mailto:evil@example.org",
+            "Agenda: https://council.example.gov/a/7.pdf",
+            "Meeting page: https://council.example.gov/m/7",
+            "In the tracker: https://tracker.example.org/digest/meetings/meeting-ical-nyc-7.html",
+        ], path

@@ -735,17 +735,19 @@ def _news_groups(fresh: list[ChangeView], records: dict[str, Record], pages: dic
 
 
 def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name: str,
-                   events: dict[str, bytes] | None = None, skipped: list[str] | None = None) -> bytes:
+                   events: dict[str, bytes] | None = None, skipped: list[str] | None = None,
+                   published: str | None = None) -> bytes:
     """An iCalendar file of the meetings that have a time or a day (an all-day event while its time
     is to be announced), each once (a meeting two watches hold is one event: RFC 5545 allows one UID
     per calendar but for a recurrence's instances). Each VEVENT is serialized once per site
     (`events` keeps them): the same meeting is in the whole calendar, its watch's and its own. An
-    event that cannot be written is left out, with one line in `skipped`."""
+    event that cannot be written is left out, with one line in `skipped`. `published`: the site's
+    address (`[digest] url`), for each event's link to its page."""
     events = {} if events is None else events
     for mt in meetings:
         if _on_calendar(mt) and mt.entity not in events:
             try:
-                events[mt.entity] = _event(mt, sequences)
+                events[mt.entity] = _event(mt, sequences, published)
             except WHOLE_SITE_FAILURES:
                 raise
             except Exception as exc:
@@ -781,11 +783,12 @@ def _day(meeting: MeetingView) -> date | None:
         return None
 
 
-def _event(meeting: MeetingView, sequences: dict[str, int]) -> bytes:
+def _event(meeting: MeetingView, sequences: dict[str, int], published: str | None = None) -> bytes:
     """One meeting as a VEVENT (its UID is the entity key: a moved meeting is the same event, and so
     is one whose time is announced after it was an all-day event of its day). Every text property
     is one line (`one_line`: a CR or LF from a source would end the content line), the URL an
-    http(s) one (`web_url`)."""
+    http(s) one (`web_url`); the description's lines (`_event_description`) joined by line breaks
+    iCalendar escapes."""
     event = Event()
     event.add("uid", one_line(f"{meeting.entity}@tracker"))
     event.add("summary", one_line(meeting.label).strip(": ") or "meeting")
@@ -798,7 +801,8 @@ def _event(meeting: MeetingView, sequences: dict[str, int]) -> bytes:
         assert day is not None
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
-        event.add("description", "Time to be announced")
+    if description := _event_description(meeting, published):
+        event.add("description", "\n".join(description))
     event.add("dtstamp", clock.now())
     event.add("sequence", sequences.get(meeting.entity, 0))
     event.add("status", _calendar_status(meeting))
@@ -807,6 +811,29 @@ def _event(meeting: MeetingView, sequences: dict[str, int]) -> bytes:
     if url := web_url(meeting.url) or web_url(meeting.agenda_url):
         event.add("url", url)
     return event.to_ical()
+
+
+def _event_description(meeting: MeetingView, published: str | None) -> list[str]:
+    """What an organizer needs in their calendar app, each a line of its own: a time still to be
+    announced, how to take part (as the source says it), the agenda items matching any campaign,
+    the documents and the meeting's page at the source, and its page in the digest (when the site
+    has an address: a relative link means nothing in a calendar)."""
+    lines = [] if meeting.start else ["Time to be announced"]
+    if (part := meeting.take_part) is not None:
+        deadline = f" ({one_line(part.deadline)})" if part.deadline else ""
+        lines.append(f"How to take part{deadline}: {one_line(part.how)}")
+    items = meeting.record.matching_items_for(None)
+    if items:
+        lines.append("Matching agenda items:")
+        lines += [f"- {', '.join(item.get('keywords') or [])}: {one_line(item.get('title'))}" for item in items[:20]]
+        if len(items) > 20:
+            lines.append(f"- and {len(items) - 20} more")
+    lines += [f"{doc.noun}: {url}" for doc in meeting.documents if (url := web_url(doc.url))]
+    if url := web_url(meeting.url):
+        lines.append(f"Meeting page: {url}")
+    if published:
+        lines.append(f"In the tracker: {published}/{meeting.page}")
+    return lines
 
 
 def _calendar_status(meeting: MeetingView) -> str:
@@ -912,8 +939,8 @@ class _Writer:
                     home=home, entry_id=self.site.feed_ids.entry)
 
     def calendar(self, path: str, meetings: list[MeetingView], name: str) -> None:
-        _write_bytes(self.staging / path, build_calendar(meetings, self.site.sequences, name, self.events, self.skipped),
-                     self.folders)
+        made = build_calendar(meetings, self.site.sequences, name, self.events, self.skipped, self.published)
+        _write_bytes(self.staging / path, made, self.folders)
 
     def feeds_of(self, *watch_ids: str) -> list[CampaignFeeds]:
         """The feeds of the campaigns a page belongs to (a meeting several watches hold: each)."""
