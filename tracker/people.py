@@ -9,6 +9,7 @@ rendered. Link tokens are random (192 bits) and stored only as their SHA-256.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets as random_secrets
 from datetime import datetime, timedelta
@@ -19,9 +20,12 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from tracker import clock
+from tracker import clock, secrets
 from tracker import models as m
 from tracker.config import Config, NotifyUrl, Subscriber
+from tracker.store import Store
+
+log = logging.getLogger("tracker.people")
 
 PREFIX = "person:"  # a person's subscriber id in the outbox: person:{id}
 MAX_ADDRESS = 254  # RFC 5321's limit on a forward path
@@ -32,6 +36,10 @@ UNCONFIRMED_GRACE = timedelta(days=7)
 FORGET_BATCH = 1_000  # unconfirmed people deleted in one transaction
 KEEP_SENT = timedelta(days=2)  # sent sign-up mails are what holds repeated sign-ups back; then pruned
 _LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
+# The letters IDNA 2003 (Python's "idna" codec) and IDNA 2008 (today's mail systems and registries)
+# read as different domains: the codec turns `straße.de` into `strasse.de` and drops a zero-width
+# joiner, so the confirmation (and every alert) went to another domain, maybe a stranger's.
+_DEVIATIONS = "\u00df\u03c2\u200c\u200d"  # ß, final sigma ς, ZWNJ, ZWJ
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
@@ -41,7 +49,8 @@ class AddressError(ValueError):
 
 def normalize_address(text: str) -> str:
     """One plain mailbox (`name@example.org`), domain in lower case; anything else is refused:
-    CR/LF (header injection), display names, several addresses, quoted or over-long parts."""
+    CR/LF (header injection), display names, several addresses, quoted or over-long parts, and a
+    domain whose letters the IDNA standards read as two different domains (_DEVIATIONS)."""
     if not isinstance(text, str) or any(c in text for c in "\r\n\0"):
         raise AddressError("That is not one email address.")
     value = text.strip()
@@ -53,6 +62,9 @@ def normalize_address(text: str) -> str:
     local, domain = value.rsplit("@", 1)
     if not _LOCAL.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
         raise AddressError("That is not one email address.")
+    if any(c in domain for c in _DEVIATIONS):
+        raise AddressError("That domain has a letter (ß, ς or an invisible joiner) mail systems read two ways: "
+                           "please type it in its xn-- form.")
     try:
         domain = domain.encode("idna").decode("ascii").lower()
     except UnicodeError:
@@ -290,3 +302,23 @@ def listing(session: Session) -> list[dict[str, object]]:
     return [{"id": p.id, "subscriber": subscriber_id(p.id), "address": p.address, "status": p.status,
              "mode": p.mode, "bounces": p.bounces}
             for p in session.scalars(select(m.Person).order_by(m.Person.id))]
+
+
+def wipe_deleted(store: Store) -> None:
+    """After a person's data is deleted (by them, or a sign-up never confirmed forgotten), on
+    SQLite: the write-ahead log still holds every page that carried their address (their sign-up,
+    their confirm) until it is written back and emptied. A checkpoint writes back the pages as they are now (the rows zeroed: PRAGMA secure_delete, set by
+    the store) and truncates the log to nothing. It waits for readers on the store's busy timeout;
+    if some still hold old pages past that, it does what it can and the next wipe finishes it.
+    PostgreSQL keeps a deleted row until VACUUM (docs/operations.md)."""
+    if store.engine.dialect.name != "sqlite":
+        return
+    try:
+        raw = store.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            raw.close()
+    except Exception as exc:  # nobody to tell but the log (serve: after the answer); the next wipe tries again
+        said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("the write-ahead log not emptied now (%s)", secrets.mask(said)[:300])

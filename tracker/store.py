@@ -45,6 +45,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # A deleted row's bytes are zeroed, not left in the page for a copy of the file to show
+            # (a person who deleted their data, a stranger's address forgotten: tracker/people.py).
+            cur.execute("PRAGMA secure_delete=ON")
             # Reads through a memory map: with two ingest workers writing in turn, each one's page
             # cache is dropped at every write of the other, and re-reading through read() calls
             # cost a tenth of their time. (SQLite writes through write() calls all the same.)

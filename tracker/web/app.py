@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import ClientDisconnect, Request
@@ -37,10 +38,10 @@ from tracker.alerts.send import mailable
 from tracker.config import Config
 from tracker.contacts import check_place
 from tracker.digest import CSRF_PLACEHOLDER, place_choices, signup_form
-from tracker.people import AddressError, normalize_address
+from tracker.people import AddressError, normalize_address, wipe_deleted
 from tracker.store import Store
 from tracker.web import csrf, subscriptions
-from tracker.web.limits import EVERYONE, SlidingLimit, client_key, mailbox_key
+from tracker.web.limits import ADDRESS_DAY_HOURS, DAY, EVERYONE, SlidingLimit, client_key, mailbox_key
 from tracker.web.mailer import Mailer, link_life
 
 log = logging.getLogger("tracker.web")
@@ -65,9 +66,16 @@ PAGE_HEADERS = {**HEADERS, "Cache-Control": "no-store",
                                            "frame-ancestors 'none'; base-uri 'none'"}
 
 
+SHOWN_PATH = 200  # characters of a path a log line shows
+
+
 def masked_path(path: str) -> str:
-    """A request's path as the access line shows it: a link's token is a secret."""
-    return _TOKEN_PATH.sub(lambda found: f"/{found.group(1)}/…", path)
+    """A request's path as the access line shows it: a link's token is a secret; a control
+    character (a CR/LF from `%0d%0a`) written `%0A`, never raw (it would start a forged line in the
+    journal); at most SHOWN_PATH characters (the visitor chooses the path's length)."""
+    masked = _TOKEN_PATH.sub(lambda found: f"/{found.group(1)}/…", path)
+    shown = "".join(c if c.isprintable() else f"%{ord(c):02X}" for c in masked[:SHOWN_PATH + 1])
+    return shown if len(masked) <= SHOWN_PATH else f"{shown[:SHOWN_PATH]}…({len(masked)} characters)"
 
 
 def server_key(store: Store, config: Config) -> bytes:
@@ -101,6 +109,7 @@ class Pages:
     mailer: Mailer
     per_client: SlidingLimit
     per_address: SlidingLimit
+    per_address_day: SlidingLimit  # the same mailbox over a day (limits.ADDRESS_DAY_HOURS hours' worth)
     overall: SlidingLimit  # every sign-up the server takes ([serve] signups_per_hour)
 
     def __post_init__(self) -> None:
@@ -178,8 +187,11 @@ class Pages:
             client = client_key(request.client.host) if request.client else "?"
             if not self.per_client.allow(client):
                 raise Refused("Too many sign-ups from your network in the last hour. Please try again later.", 429)
-            if not self.per_address.allow(mailbox_key(address)):
+            mailbox = mailbox_key(address)
+            if not self.per_address.allow(mailbox):
                 raise Refused("Too many sign-ups for this address in the last hour. Please try again later.", 429)
+            if not self.per_address_day.allow(mailbox):
+                raise Refused("Too many sign-ups for this address today. Please try again tomorrow.", 429)
             if not self.overall.allow(EVERYONE):  # last: only sign-ups each of the others let through count
                 raise Refused("Too many sign-ups in the last hour. Please try again later.", 429)
         except Refused as refused:
@@ -309,8 +321,10 @@ class Pages:
         if action == "delete":
             if not await run_in_threadpool(self._write, subscriptions.delete_person, token):
                 return self.gone(request)
-            return self.words(request, "Your data is deleted", [
+            done = self.words(request, "Your data is deleted", [
                 "Your address, your choices and every link we sent you are deleted. Nothing more will be sent."])
+            done.background = BackgroundTask(wipe_deleted, self.store)  # after the answer
+            return done
         found = await run_in_threadpool(self._read, _choices_of, token)
         if found is None:
             return self.gone(request)
@@ -329,8 +343,12 @@ class Pages:
         relative = request.path_params.get("path") or ""
         if relative == "" or relative.endswith("/"):
             relative += "index.html"
-        path = (root / relative).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
+        try:
+            path = (root / relative).resolve()
+            found = path.is_relative_to(root) and path.is_file()
+        except (OSError, ValueError):  # a NUL byte (ValueError), a name longer than the filesystem takes
+            found = False
+        if not found:
             return self.words(request, "Not found", ["There is no page here. The front page lists everything."], 404)
         if path.suffix != ".html":
             return FileResponse(path, headers=HEADERS, media_type=DIGEST_TYPES.get(path.suffix))
@@ -452,6 +470,8 @@ def make_app(config: Config, store: Store | None = None, *, separate_mailer: boo
                   mailer=Mailer(store, config, separate=separate_mailer),
                   per_client=SlidingLimit(config.serve.signups_per_client_hour),
                   per_address=SlidingLimit(config.serve.signups_per_address_hour),
+                  per_address_day=SlidingLimit(config.serve.signups_per_address_hour * ADDRESS_DAY_HOURS, DAY,
+                                               count_refused=False),
                   overall=SlidingLimit(config.serve.signups_per_hour, count_refused=False))
 
     @asynccontextmanager

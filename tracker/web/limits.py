@@ -1,8 +1,8 @@
-"""Sign-up rate limits: a sliding hour per client address, per mailbox and for the whole server, in
-the server's memory.
+"""Sign-up rate limits: a sliding hour per client address, per mailbox and for the whole server, and
+a sliding day per mailbox, in the server's memory.
 
 One `tracker serve` process answers every sign-up (docs/operations.md), so memory is where the
-counts belong: nothing to write per request, and a restart forgets at most an hour of counts. How
+counts belong: nothing to write per request, and a restart forgets at most a day of counts. How
 often one address is *mailed* is kept in the store instead (person_mails), so no restart or second
 process can send more than one mail per `[serve] resend_minutes` to it.
 
@@ -20,9 +20,17 @@ import time
 from collections import deque
 
 WINDOW = 3600.0
+DAY = 24 * 3600.0
+# A mailbox's sign-ups in a day: this many hours' worth of `[serve] signups_per_address_hour`. The
+# hourly limit alone let a stranger mail one inbox that many times an hour, every hour, for ever
+# (5 an hour: 120 confirmation mails a day).
+ADDRESS_DAY_HOURS = 2
 MAX_KEYS = 100_000  # the oldest keys are forgotten beyond this (a flood of addresses cannot fill memory)
 IPV6_PREFIX = 64
 EVERYONE = "*"  # the one key of the server-wide limit
+# Domains whose mailboxes ignore dots in the local part: `j.a.n.e@gmail.com` is `jane@gmail.com`
+# (a 12-letter name has 2,048 spellings), and googlemail.com is gmail.com.
+DOTLESS = frozenset({"gmail.com", "googlemail.com"})
 
 
 def client_key(host: str) -> str:
@@ -42,11 +50,14 @@ def client_key(host: str) -> str:
 
 def mailbox_key(address: str) -> str:
     """The mailbox a sign-up is counted against (a normalized address): the local part in lower
-    case without its `+tag`, so the spellings one server delivers to one mailbox count as one.
-    Hashed: the limits never hold an address."""
+    case without its `+tag` (and without dots at Gmail, which ignores them), so the spellings one
+    server delivers to one mailbox count as one. Hashed: the limits never hold an address."""
     local, domain = address.rsplit("@", 1)
     local = local.split("+", 1)[0] or local
-    return hashlib.sha256(f"{local.lower()}@{domain.lower()}".encode()).hexdigest()
+    domain = domain.lower()
+    if domain in DOTLESS:  # Gmail delivers j.doe@ and jdoe@ (and googlemail.com) to one mailbox
+        local, domain = local.replace(".", "") or local, "gmail.com"
+    return hashlib.sha256(f"{local.lower()}@{domain}".encode()).hexdigest()
 
 
 class SlidingLimit:

@@ -29,7 +29,7 @@ from tracker import models as m
 from tracker.alerts.render import Message
 from tracker.alerts.send import lazy_ca_lookup, person_mail, send_message
 from tracker.config import Config
-from tracker.people import as_subscriber, issue_token, prune_sign_ups, subscriber_id, token_hash
+from tracker.people import as_subscriber, issue_token, prune_sign_ups, subscriber_id, token_hash, wipe_deleted
 from tracker.spawned import Child, ChildDied
 from tracker.store import Store
 from tracker.targets import Target, targets_of
@@ -197,6 +197,7 @@ class Mailer:
         with self.store.session() as session:
             forgotten = prune_sign_ups(session, now, self.config.serve.confirm_hours)
         if forgotten:
+            wipe_deleted(self.store)  # a stranger's address typed in: out of the write-ahead log too
             log.info("serve: %d sign-up%s never confirmed forgotten", forgotten, "" if forgotten == 1 else "s")
 
     def _prepare(self, session: Any, owed: OwedMail, person: m.Person) -> Ready:

@@ -240,3 +240,4 @@ def delete_person(session: Session, token: str, now: datetime) -> bool:
     revoke_tokens(session, person.id)
     session.execute(delete(m.Person).where(m.Person.id == person.id))
     return True
+
