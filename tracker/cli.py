@@ -38,6 +38,7 @@ from tracker.config import (
     config_warnings,
     kind_problem,
     load_config,
+    unset_variables,
 )
 from tracker.faults import describe_failure, disk_full
 from tracker.logs import setup_logging
@@ -52,10 +53,11 @@ class Context:
     verbose: bool
     _config: Config | None = None
 
-    def config(self) -> Config:
+    def config(self, parts: tuple[str, ...] | None = None) -> Config:
+        """The config (exit 2 on a problem); with `parts`, only those tables (see `load_config`)."""
         if self._config is None:
             try:
-                self._config = load_config(self.config_path)
+                self._config = load_config(self.config_path, parts=parts)
             except ConfigError as exc:
                 fail_usage(str(exc))
             if self._config.tracker.log_file:
@@ -606,6 +608,11 @@ def sources_group() -> None:
     """Find the source of a council's meetings."""
 
 
+# The config's tables `sources detect` reads: its User-Agent's contact and zone, the crawl's
+# politeness, the Legistar API's address. Nothing else: no database, no subscriber, no secret.
+DETECT_PARTS = ("tracker", "crawl", "sources.legistar")
+
+
 @sources_group.command("detect")
 @click.argument("url")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -622,7 +629,13 @@ def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
         fail_usage(f"{url!r} is not an http(s) address{hint}")
     # Someone looking for a source may have no config yet: the defaults then (User-Agent, politeness).
     named = ctx.config_path or os.environ.get("TRACKER_CONFIG")
-    config = ctx.config() if named or DEFAULT_CONFIG.exists() else Config()
+    config = ctx.config(DETECT_PARTS) if named or DEFAULT_CONFIG.exists() else Config()
+    if (named or DEFAULT_CONFIG.exists()) and not ctx.quiet:
+        # Detecting a page needs none of the config's secrets; each unset one said once, since the
+        # watch being pasted will run with the rest of the file.
+        for name, keys in unset_variables(ctx.config_path).items():
+            click.echo(f"warning: {config.path}: environment variable {name} is not set ({', '.join(keys)}): "
+                       "detect does not need it; `tracker run` will", err=True)
     zone = config.tracker.timezone
     batch = uuid.uuid4().hex  # robots.txt read once for every request of this detection
     result = detect.detect(re.sub(r"^webcal://", "https://", url, flags=re.I),

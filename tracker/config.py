@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -1002,9 +1002,45 @@ def _problem_text(error: Any) -> list[str]:
     return lines
 
 
-def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+def _only(raw: dict[str, Any], parts: Collection[str]) -> dict[str, Any]:
+    """The config's tables a command reads (`tracker`, `sources.legistar`), the rest left out."""
+    kept: dict[str, Any] = {}
+    for part in parts:
+        top, _, sub = part.partition(".")
+        if top not in raw:
+            continue
+        if not sub:
+            kept[top] = raw[top]
+        elif isinstance(raw[top], dict) and sub in raw[top]:
+            kept.setdefault(top, {})[sub] = raw[top][sub]
+    return kept
+
+
+def unset_variables(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None
+                    ) -> dict[str, list[str]]:
+    """Each `${NAME}` the config names that the environment does not set, with the keys naming it
+    (empty when the file cannot be read: the loading says why)."""
+    env = dict(os.environ) if env is None else env
+    try:
+        raw = tomllib.loads(config_path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    unset: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        problems: list[tuple[str, str]] = []
+        _expand(value, key, env, problems)
+        for where, problem in problems:
+            unset.setdefault(problem.removeprefix("environment variable ").removesuffix(" is not set"),
+                             []).append(where)
+    return unset
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None, *,
+                parts: Collection[str] | None = None) -> Config:
     """Read, expand and validate the config file. Raises ConfigError listing every problem found,
-    one line each: `FILE: key.path: problem`."""
+    one line each: `FILE: key.path: problem`. With `parts` (`"tracker"`, `"sources.legistar"`),
+    only those tables are read: a command needing none of the rest (`sources detect`) is not
+    refused for a secret it never uses."""
     file = config_path(path)
     env = dict(os.environ) if env is None else env
     try:
@@ -1016,6 +1052,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read: {exc}") from None
+    if parts is not None:
+        raw = _only(raw, parts)
 
     unset: list[tuple[str, str]] = []  # ${VAR} problems
     expanded: dict[str, Any] = {}

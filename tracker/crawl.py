@@ -23,7 +23,15 @@ from tracker.outbox import owe_operator, sync_subscribers
 from tracker.planning import SourceJob, plan_sources
 from tracker.records import Item, Meeting, Page
 from tracker.report import SourceReport
-from tracker.runs import finish_runs, load_cursors, prune_runs, start_runs
+from tracker.runs import (
+    AskedValidators,
+    Heartbeat,
+    finish_runs,
+    load_cursors,
+    prune_runs,
+    prune_validators,
+    start_runs,
+)
 from tracker.sources import SOURCES
 from tracker.store import Store, ensure_watches, load_validators
 
@@ -168,63 +176,67 @@ def run_crawls(
     if not jobs:
         return []
 
-    validators = load_validators(store)
+    validators = AskedValidators(load_validators(store))  # notes those still asked with, for prune_validators
     cursors = load_cursors(store, [job.source_id for job in jobs])
     reports = start_runs(store, [(job.source_id, job.watch_ids) for job in jobs])
-    ingestworker.prepare(store.url, config, {r.source_id: r.run_id for r in reports if r.run_id})
+    # Heartbeats while the crawl goes: another machine's next run tells a dead runner's rows from a
+    # live one's by them (runs.mark_abandoned).
+    with Heartbeat(store):
+        ingestworker.prepare(store.url, config, {r.source_id: r.run_id for r in reports if r.run_id})
 
-    # The crawlers of one call share robots.txt per host (spiders/middlewares.py); the next call reads it anew.
-    crawl_settings = {**scrapy_settings(config, polite=polite), **(settings or {}),
-                      "TRACKER_CRAWL_BATCH": uuid.uuid4().hex}
-    crawlers: list[Any] = []
+        # The crawlers of one call share robots.txt per host (spiders/middlewares.py); the next call reads it anew.
+        crawl_settings = {**scrapy_settings(config, polite=polite), **(settings or {}),
+                          "TRACKER_CRAWL_BATCH": uuid.uuid4().hex}
+        crawlers: list[Any] = []
 
-    def start() -> Any:
-        from scrapy.crawler import CrawlerRunner
-        from twisted.internet import defer
+        def start() -> Any:
+            from scrapy.crawler import CrawlerRunner
+            from twisted.internet import defer
 
-        runner = CrawlerRunner(crawl_settings)
-        deferreds = []
-        for job, report in zip(jobs, reports, strict=True):
-            try:
-                crawler = runner.create_crawler(job.spider or job.kind)
-            except KeyError as exc:
-                report.errors.append(f"{job.source_id}: source kind {job.kind!r} has no spider: {exc}")
-                crawlers.append(None)
-                continue
-            crawlers.append(crawler)
-            d = runner.crawl(
-                crawler, config=config, report=report, validators=validators,
-                cursor=cursors.get(job.source_id, {}), **job.kwargs
-            )
-            d.addErrback(_crawl_failed, report)
-            deferreds.append(d)
-        return defer.DeferredList(deferreds, consumeErrors=True)
+            runner = CrawlerRunner(crawl_settings)
+            deferreds = []
+            for job, report in zip(jobs, reports, strict=True):
+                try:
+                    crawler = runner.create_crawler(job.spider or job.kind)
+                except KeyError as exc:
+                    report.errors.append(f"{job.source_id}: source kind {job.kind!r} has no spider: {exc}")
+                    crawlers.append(None)
+                    continue
+                crawlers.append(crawler)
+                d = runner.crawl(
+                    crawler, config=config, report=report, validators=validators,
+                    cursor=cursors.get(job.source_id, {}), **job.kwargs
+                )
+                d.addErrback(_crawl_failed, report)
+                deferreds.append(d)
+            return defer.DeferredList(deferreds, consumeErrors=True)
 
-    from twisted.internet import threads
+        from twisted.internet import threads
 
-    threads.blockingCallFromThread(_reactor(), start)
+        threads.blockingCallFromThread(_reactor(), start)
 
-    for report, crawler in zip(reports, crawlers, strict=True):
-        if crawler is not None and crawler.stats is not None:
-            stats = crawler.stats.get_stats()
-            report.requests = int(stats.get("downloader/request_count", 0))
-            report.bytes = int(stats.get("downloader/response_bytes", 0))
-            reason = stats.get("finish_reason")
-            if reason not in (None, "finished"):
-                report.errors.append(f"{report.source_id}: crawl ended early ({reason})")
-            if failed := int(stats.get("spider_exceptions/count", 0)):
-                report.errors.append(f"{report.source_id}: {failed} response{'s' if failed != 1 else ''} could "
-                                     "not be processed (a spider error; details in the log file or with --verbose)")
-                # A callback that raised left its answer, and what it would have asked next, unread:
-                # what the run learned as a whole (a sitemap or listing read, a mark moved on, the
-                # validators that would answer the next read with a 304) is not kept, nor is its
-                # listing whole, but what it spent (the day's requests). The next run reads from
-                # where this one began; what each stored entity taught is still kept.
-                report.cursor = report.cursor.spent_only() if report.cursor is not None else None
-                report.complete_listing, report.listing_validators = False, []
-    finish_runs(store, reports)
+        for report, crawler in zip(reports, crawlers, strict=True):
+            if crawler is not None and crawler.stats is not None:
+                stats = crawler.stats.get_stats()
+                report.requests = int(stats.get("downloader/request_count", 0))
+                report.bytes = int(stats.get("downloader/response_bytes", 0))
+                reason = stats.get("finish_reason")
+                if reason not in (None, "finished"):
+                    report.errors.append(f"{report.source_id}: crawl ended early ({reason})")
+                if failed := int(stats.get("spider_exceptions/count", 0)):
+                    report.errors.append(f"{report.source_id}: {failed} response{'s' if failed != 1 else ''} could "
+                                         "not be processed (a spider error; details in the log file or with --verbose)")
+                    # A callback that raised left its answer, and what it would have asked next, unread:
+                    # what the run learned as a whole (a sitemap or listing read, a mark moved on, the
+                    # validators that would answer the next read with a 304) is not kept, nor is its
+                    # listing whole, but what it spent (the day's requests). The next run reads from
+                    # where this one began; what each stored entity taught is still kept.
+                    report.cursor = report.cursor.spent_only() if report.cursor is not None else None
+                    report.complete_listing, report.listing_validators = False, []
+        finish_runs(store, reports)
     prune_runs(store, [r.source_id for r in reports], clock.now() - timedelta(days=config.storage.keep_runs_days),
                config.operator.failures_before_alert)
+    prune_validators(store, validators.asked, clock.now())
     with store.session() as session:  # health finds what the operator must hear of; owed in its transaction
         for notice in check_sources(session, config, reports):
             owe_operator(session, config, notice)

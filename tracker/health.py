@@ -24,7 +24,7 @@ from tracker.lock import lock_holder
 from tracker.logs import shorten
 from tracker.records import OperatorNotice
 from tracker.report import SourceReport
-from tracker.runs import INTERRUPTED, consecutive_failures
+from tracker.runs import consecutive_failures, counted
 from tracker.store import Store
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def problems(store: Store, config: Config, lock_dir: Path) -> list[str]:
         for source_id in sources:
             last = session.scalar(
                 select(m.Run).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
-                                    m.Run.state.is_distinct_from(INTERRUPTED))
+                                    counted())
                 .order_by(m.Run.id.desc()).limit(1)
             )
             if last is None or last.ok:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import datetime
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -22,14 +25,20 @@ from tracker import clock
 from tracker import models as m
 from tracker.bills.titles import title_matches
 from tracker.cursors import ListingCursor
-from tracker.lock import process_alive
-from tracker.records import Bill, Meeting, StateBill, load_record, session_key
+from tracker.faults import describe_failure
+from tracker.lock import lock_holder, process_alive
+from tracker.records import Bill, Meeting, StateBill, Validators, load_record, session_key
 from tracker.report import BillRule, SourceReport, StateBillRule
 from tracker.store import Store, save_validators
 
 log = logging.getLogger(__name__)
 MIN_ITEMS_FOR_EMPTY_ALARM = 3  # a source that had this many items and now lists none is failing
 INTERRUPTED = "interrupted"  # Run.state of a run whose process died before it finished
+ABANDONED = "abandoned"  # Run.state of a run whose runner (on any machine) stopped heartbeating
+CLOSED_BY_OTHERS = (INTERRUPTED, ABANDONED)  # runs that say nothing about their source
+HEARTBEAT_SECONDS = 30.0  # a crawling process renews its heartbeat lease this often...
+HEARTBEAT_LEASE = timedelta(minutes=5)  # ...for this long: missing ten beats, its runs are abandoned
+NO_HEARTBEAT = timedelta(hours=2)  # a run with no lease at all (made before heartbeats): abandoned after this
 
 
 # -- cursors -----------------------------------------------------------------------------------------
@@ -64,11 +73,14 @@ def _save_cursor(session: Session, report: SourceReport) -> None:
 
 def start_runs(store: Store, source_ids: list[tuple[str, list[str]]]) -> list[SourceReport]:
     """One Run row per source (its process and host recorded by the model), and the report the
-    spider fills in. Unfinished runs of processes that died on this host are marked interrupted first."""
+    spider fills in. Unfinished runs of processes that died on this host are marked interrupted
+    first, and those of runners anywhere that stopped heartbeating abandoned."""
     started = clock.now()
     reports = []
+    holder = run_lock_holder(store)
     with store.session() as session:
         mark_interrupted(session)
+        mark_abandoned(session, holder)
         for source_id, watch_ids in source_ids:
             run = m.Run(source_id=source_id, started_at=started)
             session.add(run)
@@ -145,16 +157,74 @@ def prune_runs(store: Store, source_ids: list[str], before: datetime, keep_newes
                         left.pop()  # that source is done
             deleted += batch
     except SQLAlchemyError as exc:
-        log.warning("could not delete runs older than %s (tried again next crawl): %s", before.date(),
-                    " ".join(str(exc).split())[:200])
+        log.warning("could not prune runs older than %s: %s; what the crawl stored is kept, and the next crawl "
+                    "tries again", before.date(), describe_failure(exc))
+    return deleted
+
+
+VALIDATORS_UNUSED_DAYS = 30  # stored validators no crawl has asked with (nor saved) this long are deleted
+_TOUCH_BATCH = 500  # keys marked asked a statement
+
+
+class AskedValidators(dict[str, Validators]):
+    """The stored validators a crawl hands its spiders, noting which ones they asked for (the
+    conditional-request middleware looks each request's up with `get`): those are still in use,
+    however long their URL has answered 304."""
+
+    def __init__(self, stored: dict[str, Validators]) -> None:
+        super().__init__(stored)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key in self:
+            self.asked.add(key)
+        return super().get(key, default)
+
+
+def prune_validators(store: Store, asked: set[str], now: datetime, unused_days: int = VALIDATORS_UNUSED_DAYS) -> int:
+    """Keep the validators this crawl asked with (their `updated_at` moved to now, at most once a
+    day each), then delete those neither asked with nor saved for `unused_days`: URLs no watch asks
+    any more (a watch removed, a bill number taken out, a listing moved) left a row each, forever.
+    A pruned row still wanted costs one whole answer where a 304 would have come. After the
+    crawl's transaction, in batches; a failure is one warning line and the next crawl tries again.
+    Returns how many were deleted."""
+    before = now - timedelta(days=unused_days)
+    keys = sorted(asked)
+    deleted = 0
+    try:
+        for start in range(0, len(keys), _TOUCH_BATCH):
+            with store.session() as session:
+                session.execute(update(m.HttpValidator)
+                                .where(m.HttpValidator.url_hash.in_(keys[start:start + _TOUCH_BATCH]),
+                                       m.HttpValidator.updated_at < now - timedelta(days=1))
+                                .values(updated_at=now), execution_options={"synchronize_session": False})
+        while True:
+            with store.session() as session:
+                old = (select(m.HttpValidator.url_hash).where(m.HttpValidator.updated_at < before)
+                       .limit(PRUNE_BATCH).scalar_subquery())
+                gone = session.execute(delete(m.HttpValidator).where(m.HttpValidator.url_hash.in_(old)),
+                                       execution_options={"synchronize_session": False}).rowcount or 0
+            deleted += gone
+            if gone < PRUNE_BATCH:
+                break
+    except SQLAlchemyError as exc:
+        log.warning("could not prune stored HTTP validators unused since %s: %s; the crawl is unaffected, and the "
+                    "next crawl tries again", before.date(), describe_failure(exc))
+    if deleted:
+        log.info("deleted %d stored HTTP validators no crawl asked with since %s", deleted, before.date())
     return deleted
 
 
 def _counted_runs(source_id: str) -> Select[tuple[int]]:
-    """The ids of the runs a source's health counts: finished, and not interrupted (a killed
-    process says nothing about the source)."""
+    """The ids of the runs a source's health counts: finished, and not interrupted or abandoned (a
+    killed process or a dead machine says nothing about the source)."""
     return select(m.Run.id).where(m.Run.source_id == source_id, m.Run.finished_at.is_not(None),
-                                  m.Run.state.is_distinct_from(INTERRUPTED))
+                                  counted())
+
+
+def counted() -> Any:
+    """The condition of a run its own process closed: only those say how a source is doing."""
+    return or_(m.Run.state.is_(None), m.Run.state.not_in(CLOSED_BY_OTHERS))
 
 
 def _prune_source(session: Session, source_id: str, before: datetime, keep_newest: int, limit: int) -> int:
@@ -210,6 +280,143 @@ def mark_interrupted(session: Session) -> list[int]:
     if marked:
         log.warning("marked %d unfinished runs of ended processes as interrupted: %s", len(marked),
                     ", ".join(map(str, marked)))
+    return marked
+
+
+# -- heartbeats: telling a dead machine's runs from live ones ---------------------------------------------
+
+def heartbeat_lease(host: str | None, pid: int | None) -> str:
+    """The `runner_leases` row a crawling process renews while its Run rows are open."""
+    return f"run:{host}:{pid}"
+
+
+def beat(store: Store, now: datetime | None = None) -> None:
+    """Renew this process's heartbeat lease (an upsert: its first beat makes the row)."""
+    now = now or clock.now()
+    with store.session() as session:
+        insert = m.insert(session, m.RunnerLease)
+        session.execute(insert.values(
+            name=heartbeat_lease(socket.gethostname(), os.getpid()), owner=f"pid {os.getpid()} on {socket.gethostname()}",
+            lease_until=now + HEARTBEAT_LEASE, claimed_at=now,
+        ).on_conflict_do_update(index_elements=["name"], set_={"lease_until": now + HEARTBEAT_LEASE}))
+
+
+class Heartbeat:
+    """While a crawl's Run rows are open, a thread renews the process's heartbeat lease every
+    `HEARTBEAT_SECONDS` (the crawl's own threads may be busy for minutes): a runner on another
+    machine cannot see this process, only that its lease is kept. A beat that fails (the database
+    away for a moment) is a warning; the next one tries again. The lease is given up at the end.
+    Not on SQLite: a file no second machine writes to (a beat would only wait on the crawl's
+    writes)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="tracker-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        if self.store.engine.dialect.name == "sqlite":
+            return self  # one machine: its dead processes' runs are found by pid (mark_interrupted)
+        self._beat()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.thread.is_alive():
+            return
+        self.stopped.set()
+        self.thread.join(timeout=10)
+        try:
+            with self.store.session() as session:
+                session.execute(delete(m.RunnerLease).where(
+                    m.RunnerLease.name == heartbeat_lease(socket.gethostname(), os.getpid())))
+        except SQLAlchemyError as exc:  # it runs out by itself
+            log.warning("could not give up this run's heartbeat lease: %s", describe_failure(exc))
+
+    def _run(self) -> None:
+        while not self.stopped.wait(HEARTBEAT_SECONDS):
+            self._beat()
+
+    def _beat(self) -> None:
+        try:
+            beat(self.store)
+        except SQLAlchemyError as exc:
+            log.warning("could not renew this run's heartbeat (tried again in %.0f s): %s", HEARTBEAT_SECONDS,
+                        describe_failure(exc))
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    """A Run row not closed yet, and whether its runner is gone: no heartbeat lease kept (on any
+    machine) and not the holder of the run lock. `last_beat` is when its lease ran out (None:
+    it never had one)."""
+
+    run: m.Run
+    abandoned: bool
+    lease_until: datetime | None
+
+
+def open_runs(session: Session, holder: tuple[str | None, int | None] | None, now: datetime | None = None,
+              source_id: str | None = None) -> list[OpenRun]:
+    """The unfinished runs (of one source, or all), each judged live or abandoned. `holder`: the
+    (host, pid) holding the run lock, whose runs are live whatever their lease says."""
+    now = now or clock.now()
+    query = select(m.Run).where(m.Run.finished_at.is_(None))
+    if source_id is not None:
+        query = query.where(m.Run.source_id == source_id)
+    runs = list(session.scalars(query.order_by(m.Run.id)))
+    if not runs:
+        return []
+    names = sorted({heartbeat_lease(run.host, run.pid) for run in runs})
+    leases = dict(session.execute(select(m.RunnerLease.name, m.RunnerLease.lease_until)
+                                  .where(m.RunnerLease.name.in_(names))).all())
+    found = []
+    for run in runs:
+        name = heartbeat_lease(run.host, run.pid)
+        until = leases.get(name)
+        if holder is not None and holder == (run.host, run.pid):
+            gone = False  # it holds the run lock: alive, whatever became of its beats
+        elif name in leases:
+            gone = until is None or until <= now
+        else:  # never beat (a release before heartbeats, or its first beat not yet written)
+            gone = run.started_at <= now - NO_HEARTBEAT
+        found.append(OpenRun(run, gone, until))
+    return found
+
+
+def run_lock_holder(store: Store) -> tuple[str | None, int | None] | None:
+    """Who holds the run lock (SQLite's file beside the database, PostgreSQL's advisory lock)."""
+    holder = lock_holder(store, Path.cwd())
+    return (holder.host, holder.pid) if holder is not None else None
+
+
+def mark_abandoned(session: Session, holder: tuple[str | None, int | None] | None) -> list[int]:
+    """Close the unfinished runs whose runner is gone, on whatever machine (a cluster runner whose
+    machine died leaves them open forever: it cannot be seen from here, and no process of this
+    host had them): their heartbeat lease ran out and they do not hold the run lock. Never a
+    run still going; one wrongly closed (a runner cut off from the database for minutes) is
+    reopened by its own `finish_runs`, which closes it as it ends. Returns the ids closed."""
+    now = clock.now()
+    marked = []
+    for found in open_runs(session, holder, now):
+        if not found.abandoned:
+            continue
+        run = found.run
+        beat_text = (f"no heartbeat since {clock.iso_z(found.lease_until - HEARTBEAT_LEASE)}"
+                     if found.lease_until is not None else "no heartbeat")
+        run.state = ABANDONED
+        run.finished_at = now
+        run.ok = False
+        run.error = (f"{run.source_id}: abandoned: its runner, pid {run.pid} on {run.host}, stopped ({beat_text}) "
+                     "before the crawl finished")
+        marked.append(run.id)
+        session.execute(delete(m.RunnerLease).where(m.RunnerLease.name == heartbeat_lease(run.host, run.pid)))
+    if marked:
+        log.warning("closed %d unfinished runs whose runners stopped heartbeating as abandoned: %s", len(marked),
+                    ", ".join(map(str, marked)))
+    # Leases of runs closed otherwise (interrupted here, killed between beats) go after a day.
+    session.execute(delete(m.RunnerLease).where(m.RunnerLease.name.like("run:%"),
+                                                m.RunnerLease.lease_until < now - timedelta(days=1)))
     return marked
 
 

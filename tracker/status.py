@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tracker.config import Config
 from tracker.logs import shorten
-from tracker.views import StatusView
+from tracker.views import MEETING_PAST_DAYS, EmptyWatch, Running, StatusView
 from tracker.words import STAGE_WORDS, STAMP, day_words, local_time
 
 # The UTC instants `health.problems()` puts in its lines (`last …`, the lock's `since …`); the
@@ -36,6 +37,34 @@ def _latest(action: Mapping[str, Any] | None) -> str:
     return "latest" + (f" {day_words(when)}" if when else "") + (f": {text}" if text else "")
 
 
+def _runs(count: int) -> str:
+    return f"{count} run{'s' if count != 1 else ''} in a row"
+
+
+def _empty_line(empty: EmptyWatch) -> str:
+    """One calm line for a watch holding nothing: what read fine, and what to look at (a wrong body
+    name or keyword is the usual reason; a quiet season is another)."""
+    quoted = ", ".join(f'"{word}"' for word in empty.searched)
+    if empty.kind == "meeting":
+        check = f"check its bodies ({quoted})" if empty.searched else "check it is the body's own listing"
+        return (f"[{empty.watch}] no meetings: {empty.source} reads fine but lists none from "
+                f"{MEETING_PAST_DAYS} days back on; {check}")
+    what = "titles" if empty.kind == "bill" else "keywords"
+    if not empty.searched:
+        return f"[{empty.watch}] no bills: {empty.source} reads fine but has stored none of its numbers yet"
+    return f"[{empty.watch}] no bills: {empty.source} reads fine but its {what} ({quoted}) match none yet; check them"
+
+
+def _running(run: Running, zone: ZoneInfo) -> str:
+    """A source's open run: going, or abandoned by a runner that stopped (a machine that died)."""
+    since = local_time(run.since, zone, STAMP)
+    who = f"pid {run.pid or '?'} on {run.host or '?'}"
+    if not run.abandoned:
+        return f"; running since {since} ({who})"
+    beat = f"last heartbeat {local_time(run.last_heartbeat, zone, STAMP)}" if run.last_heartbeat else "no heartbeat"
+    return f"; its run since {since} was abandoned ({who} stopped, {beat}): the next run closes it"
+
+
 def status_lines(view: StatusView, config: Config) -> list[str]:
     """`tracker status` as text."""
     zone = config.display_zone()
@@ -51,12 +80,19 @@ def status_lines(view: StatusView, config: Config) -> list[str]:
     for mt in view.meetings:
         when = local_time(mt.start, config.display_zone(mt.watch), STAMP) if mt.start else mt.date
         lines.append(f"[{mt.watch}] {when} {mt.body}: {mt.title} ({mt.status})")
+    lines.extend(_empty_line(empty) for empty in view.empty_watches)
     for s in view.sources:
-        health = ("ok" if s.ok else "never run" if s.ok is None else f"failing x{s.consecutive_failures}: {s.error}")
         last = local_time(s.last_run, zone, STAMP) if s.last_run else "never"
         budget = (f"; {s.budget.left} of {s.budget.daily} requests left today (UTC {s.budget.day})"
                   if s.budget is not None else "")
-        lines.append(f"source {s.id}: {health} (last run {last}){budget}")
+        running = _running(s.running, zone) if s.running is not None else ""
+        if s.ok is False:  # as `status --check` says it: the source named once, its error without its own name
+            error = (s.error or "unknown error").removeprefix(f"{s.id}: ")
+            lines.append(f"source {s.id}: failing ({_runs(s.consecutive_failures)}, last run {last}){budget}"
+                         f"{running}: {error}")
+            continue
+        health = "ok" if s.ok else "never run"
+        lines.append(f"source {s.id}: {health} (last run {last}){budget}{running}")
     d = view.deliveries
     lines.append(f"deliveries: {d.pending} pending, {d.sent} sent, {d.failed} failed, {d.dead} dead")
     p = view.people

@@ -27,7 +27,7 @@ from tracker.outbox import closed_counts, dead_deliveries, delivery_counts
 from tracker.planning import plan_sources
 from tracker.queries import Roster, Watched, message_counts, watch_entities
 from tracker.records import Bill, Document, LatestAction, Meeting, MeetingStatus, StateBill
-from tracker.runs import INTERRUPTED, consecutive_failures
+from tracker.runs import HEARTBEAT_LEASE, consecutive_failures, counted, open_runs, run_lock_holder
 from tracker.safetext import web_url
 from tracker.states import committee_label, label, where_it_stands
 from tracker.store import Store
@@ -252,13 +252,32 @@ class SourceView:
     error: str | None
     consecutive_failures: int
     budget: Budget | None = None  # a source with a daily request budget (openstates)
+    running: Running | None = None  # its run not closed yet, if any
 
     def to_json(self) -> dict[str, Any]:
         out = {"id": self.id, "last_run": self.last_run, "last_success": self.last_success, "ok": self.ok,
                "error": self.error, "consecutive_failures": self.consecutive_failures}
         if self.budget is not None:  # only where there is one: every other source's shape is as it was
             out["budget"] = self.budget.to_json()
+        if self.running is not None:  # likewise only while a run of it is open
+            out["running"] = self.running.to_json()
         return out
+
+
+@dataclass(frozen=True)
+class Running:
+    """A source's newest run not closed yet: going (its runner heartbeats, or holds the run lock),
+    or `abandoned` (its runner stopped: a machine that died; the next run closes it as such)."""
+
+    since: str  # UTC, Z
+    host: str | None
+    pid: int | None
+    abandoned: bool
+    last_heartbeat: str | None  # UTC, Z: when its last beat was (None: never beat)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"since": self.since, "host": self.host, "pid": self.pid, "abandoned": self.abandoned,
+                "last_heartbeat": self.last_heartbeat}
 
 
 @dataclass(frozen=True)
@@ -344,6 +363,17 @@ class DeadDelivery:
 
 
 @dataclass(frozen=True)
+class EmptyWatch:
+    """A watch whose source reads fine yet holds nothing for it (no meeting from 30 days back on,
+    no bill found): often a wrong body name, address or keyword, which no failure would show."""
+
+    watch: str
+    kind: str  # meeting | bill | statebill
+    source: str  # the source that read fine
+    searched: list[str]  # what it looks by: its bodies, title phrases or keywords (none: the whole listing)
+
+
+@dataclass(frozen=True)
 class StatusView:
     generated_at: str
     bills: list[BillView]
@@ -354,6 +384,7 @@ class StatusView:
     messages: Deliveries = field(default_factory=Deliveries)  # the same counts in messages (the digest's)
     state_bills: list[StateBillView] = field(default_factory=list)
     people: PeopleView = field(default_factory=PeopleView)
+    empty_watches: list[EmptyWatch] = field(default_factory=list)
 
     @property
     def last_success(self) -> str | None:
@@ -373,12 +404,20 @@ class StatusView:
         }
 
 
-def source_health(session: Session, config: Config) -> list[SourceView]:
+def source_health(session: Session, config: Config, holder: tuple[str | None, int | None] | None = None
+                  ) -> list[SourceView]:
+    """Each source's health; `holder`: who holds the run lock (its open runs are going)."""
+    running: dict[str, Running] = {}
+    for found in open_runs(session, holder):  # oldest first: a source's newest open run last
+        run = found.run
+        beat = found.lease_until - HEARTBEAT_LEASE if found.lease_until is not None else None
+        running[run.source_id] = Running(since=iso_z(run.started_at), host=run.host, pid=run.pid,
+                                         abandoned=found.abandoned, last_heartbeat=iso_z(beat) if beat else None)
     out = []
     for job in plan_sources(config):
         last = session.scalar(
             select(m.Run).where(m.Run.source_id == job.source_id, m.Run.finished_at.is_not(None),
-                                m.Run.state.is_distinct_from(INTERRUPTED))
+                                counted())
             .order_by(m.Run.id.desc()).limit(1))
         last_ok = session.scalar(
             select(m.Run.finished_at).where(m.Run.source_id == job.source_id, m.Run.ok.is_(True))
@@ -390,7 +429,8 @@ def source_health(session: Session, config: Config) -> list[SourceView]:
             ok=bool(last.ok) if last else None,
             error=last.error if last else None,
             consecutive_failures=consecutive_failures(session, job.source_id),
-            budget=_budget(session, config) if job.kind == "openstates" else None))
+            budget=_budget(session, config) if job.kind == "openstates" else None,
+            running=running.get(job.source_id)))
     return out
 
 
@@ -407,6 +447,7 @@ def collect_status(store: Store, config: Config, *, with_addresses: bool = False
     source health, the outbox's counts and people's (their addresses only `with_addresses`)."""
     now = clock.now()
     horizon = now - timedelta(days=MEETING_PAST_DAYS)
+    holder = run_lock_holder(store)
     with store.session() as session:
         bills = [BillView.of(w.id, watched.key, watched.record)  # type: ignore[arg-type]
                  for w in config.federal_bills for watched in watch_entities(session, w.id, "bill")]
@@ -424,12 +465,34 @@ def collect_status(store: Store, config: Config, *, with_addresses: bool = False
                     continue
                 meetings.append(MeetingView.of(w.id, watched, zone, now))
         meetings.sort(key=MeetingView.sort_key)
+        sources = source_health(session, config, holder)
         return StatusView(
-            generated_at=iso_z(now), bills=bills, meetings=meetings, sources=source_health(session, config),
+            generated_at=iso_z(now), bills=bills, meetings=meetings, sources=sources,
             deliveries=Deliveries(**delivery_counts(session)),
             dead_deliveries=[DeadDelivery(**row) for row in dead_deliveries(session)],
             messages=Deliveries(**message_counts(session)), state_bills=state_bills,
-            people=people_view(session, with_addresses))
+            people=people_view(session, with_addresses),
+            empty_watches=empty_watches(config, sources, bills, state_bills, meetings))
+
+
+def empty_watches(config: Config, sources: list[SourceView], bills: list[BillView],
+                  state_bills: list[StateBillView], meetings: list[MeetingView]) -> list[EmptyWatch]:
+    """The watches holding nothing though their source's last run went well (a source failing or
+    never run says so itself): the digest says "No upcoming meetings known", status says this."""
+    read_fine = {s.id for s in sources if s.ok}
+    holding = {v.watch for v in [*bills, *state_bills, *meetings]}
+    found: list[EmptyWatch] = []
+    for w in config.federal_bills:
+        if w.id not in holding and "govinfo" in read_fine:
+            found.append(EmptyWatch(w.id, "bill", "govinfo", list(w.titles)))
+    for sw in config.state_bills:
+        if sw.id not in holding and "openstates" in read_fine:
+            found.append(EmptyWatch(sw.id, "statebill", "openstates", list(sw.keywords)))
+    for mw in config.meetings:
+        if mw.id not in holding and mw.source_id in read_fine:
+            bodies = list(mw.bodies) or list(getattr(mw.source, "bodies", None) or [])
+            found.append(EmptyWatch(mw.id, "meeting", mw.source_id, bodies))
+    return found
 
 
 # -- what to do: the digest's "This week" and "Coming up" ---------------------------------------------
