@@ -23,6 +23,7 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+from spiders.middlewares import RedirectRefused
 from tracker import secrets
 from tracker.records import Validators
 from tracker.report import SourceReport
@@ -38,6 +39,8 @@ def describe_failure(failure: Failure, cap: int | None = None) -> str:
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
+    if isinstance(exc, RedirectRefused):
+        return str(exc)
     # Scrapy 2.19 wraps Twisted's errors in its own; both are named the same way.
     if isinstance(exc, DNSLookupError | CannotResolveHostError):
         return "host not found (DNS lookup failed)"
@@ -87,6 +90,15 @@ def _size(count: int, *, up: bool = False, exact: bool = False) -> str:
 
 
 NOT_JSON = object()  # what `json_body` answers after its one error line
+# The longest error or warning line kept: a line names an address or echoes a site's words (a
+# redirect's Location), which a site can make as long as it likes, and a line is stored with the run,
+# printed by `status` and sent in the operator's alert. Cut after masking: no secret is cut in half.
+LINE_STORED = 1000
+
+
+def bounded(line: str) -> str:
+    """`line` cut to `LINE_STORED` characters, its start (the source, what failed) kept."""
+    return line if len(line) <= LINE_STORED else line[:LINE_STORED - 1] + "…"
 
 
 def asked_conditionally(response: Any) -> bool:
@@ -115,7 +127,7 @@ class TrackerSpider(scrapy.Spider):
     def fail(self, what: str, url: str | None, problem: str) -> None:
         """Record one clear error line: which thing, which URL, what happened."""
         line = f"{self.report.source_id}: {what}: {problem}" + (f" ({url})" if url else "")
-        line = secrets.mask(line)
+        line = bounded(secrets.mask(line))
         self.report.errors.append(line)
         log.warning(line)
 
@@ -137,7 +149,7 @@ class TrackerSpider(scrapy.Spider):
     def warn(self, what: str, url: str | None, problem: str) -> None:
         """Record one warning line: worth the operator's eye (without --quiet, in the log file), yet
         the source stays ok."""
-        line = secrets.mask(f"{self.report.source_id}: {what}: {problem}" + (f" ({url})" if url else ""))
+        line = bounded(secrets.mask(f"{self.report.source_id}: {what}: {problem}" + (f" ({url})" if url else "")))
         self.report.warnings.append(line)
         logging.getLogger(f"tracker.{self.name}").warning("warning: %s", line)
 

@@ -14,6 +14,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from spiders.base import describe_failure
+from spiders.middlewares import RedirectRefused
 from tracker.records import Page
 
 
@@ -46,6 +47,8 @@ def why(failure: Failure, url: str, cap: int) -> str:
     exc = failure.value
     if isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc):
         return f"robots.txt of {urlsplit(url).netloc} does not allow it (tracker obeys robots.txt)"
+    if isinstance(exc, RedirectRefused):
+        return str(exc)
     if isinstance(exc, IgnoreRequest) and "redirect" in str(exc).lower():
         return "too many redirects"
     said = describe_failure(failure)

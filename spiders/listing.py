@@ -19,7 +19,7 @@ from spiders.base import TrackerSpider, asked_conditionally
 from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor, Section, keywords_fingerprint
-from tracker.meetings.normalize import SourceParseError, match_keywords, titled_body
+from tracker.meetings.normalize import MAX_MEETINGS, SourceParseError, match_keywords, titled_body, too_many
 from tracker.records import Item, Listing, ListingContext, Meeting
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, ROWS, SOURCES, upgrade_reads_anew
 
@@ -192,6 +192,9 @@ class ListingSpider(TrackerSpider):
             listing = self.kind.listing(response.body, ctx)
         except SourceParseError as exc:
             self.fail(self.noun, response.url, str(exc))
+            return None
+        if len(listing.meetings) > MAX_MEETINGS:  # (a parser may refuse it sooner, as the iCal one does)
+            self.fail(self.noun, response.url, too_many(len(listing.meetings)))
             return None
         self.note_problems(listing, response.url)
         if cut := self.cut_short(_as_utf8(response.body)):

@@ -551,10 +551,11 @@ def _person(row: dict[str, Any]) -> str:
 
 
 def _detail(body: bytes) -> str:
-    """FastAPI's `{"detail": ...}` as one short phrase."""
+    """FastAPI's `{"detail": ...}` as one short phrase; nothing from an answer that is not that (one
+    nested past Python's limit raised in the callback: no line said which answer failed)."""
     try:
         detail = json.loads(body).get("detail")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return ""
     text = detail if isinstance(detail, str) else json.dumps(detail)[:120]
     return " ".join(str(text).split())[:160]

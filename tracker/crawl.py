@@ -98,6 +98,9 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "RETRY_AFTER_TIMES": max(1, crawl.retries),
         "HTTPCACHE_ENABLED": False,  # validators live in the database, not on disk
         "COOKIES_ENABLED": False,
+        # A request's Referer is the address of the answer it came from, a Legistar token in its query:
+        # sent to that host alone, never to another one a redirect or a link names.
+        "REFERRER_POLICY": "same-origin",
         "TELNETCONSOLE_ENABLED": False,
         # Scrapy 2.19's console over HTTP (it runs Python code sent to it; token in a file in the
         # user's home): no more wanted than the telnet console, and its server costs every crawl.
@@ -105,6 +108,9 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "LOG_LEVEL": "INFO",
         "LOGSTATS_INTERVAL": 0,
         "DOWNLOADER_MIDDLEWARES": {
+            # first: a redirect to this machine, a private network or a metadata service is refused
+            # before anything (robots.txt included) is sent there
+            "spiders.middlewares.RedirectGuardMiddleware": 50,
             # robots.txt once per host per batch, whichever source's crawler asks first
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "spiders.middlewares.SharedRobotsTxtMiddleware": 100,

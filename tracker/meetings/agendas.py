@@ -67,7 +67,7 @@ from tracker.meetings.pages import (
 from tracker.meetings.portals import meeting_record, row_problem
 from tracker.records import Listing, ListingContext, Meeting
 from tracker.safetext import web_url
-from tracker.safexml import html_instead, parse_xml
+from tracker.safexml import REFUSED, declared_in_bytes, html_instead, parse_xml
 
 log = logging.getLogger(__name__)
 
@@ -613,7 +613,11 @@ def _well_formed_entries(data: bytes) -> list[dict[str, Any]] | None:
     feedparser then reads leniently. feedparser costs ten times as much on a large feed."""
     try:
         root = parse_xml(data, ValueError, "an RSS/Atom feed")
-    except ValueError:
+    except ValueError as exc:
+        if str(exc) == REFUSED and not declared_in_bytes(data):
+            # a DTD its encoding (UTF-16...) hides from the bytes' check: feedparser would expand its entities
+            raise SourceParseError("refused: the feed declares a DTD in an encoding that hides it (possible "
+                                   "XML bomb)") from None
         return None
     entries: list[dict[str, Any]] = []
     if root.tag == "rss":

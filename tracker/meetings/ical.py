@@ -36,12 +36,14 @@ from icalendar.prop import vDDDTypes
 from recurring_ical_events.util import make_comparable, time_span_contains_event
 
 from tracker.meetings.normalize import (
+    MAX_MEETINGS,
     DocumentList,
     SourceParseError,
     cancellation,
     moved_in_name,
     time_for_day,
     title_items,
+    too_many,
     utf8_of,
 )
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus
@@ -381,9 +383,10 @@ def _window_only(data: bytes, ctx: ListingContext) -> bytes:
         return data
     head, parts = found
     first, last = (ctx.window_start - _EARLY).date(), (ctx.window_end + timedelta(days=1)).date()
-    kept, dropped = [], 0
+    kept, dropped, events = [], 0, 0
     for name, lines in parts:
         if name == "VEVENT":
+            events += 1
             start = _single_start(lines)
             if start is not None and len(start) >= 8 and start[:8].isdigit():
                 try:
@@ -394,6 +397,8 @@ def _window_only(data: bytes, ctx: ListingContext) -> bytes:
                     dropped += 1
                     continue
         kept.extend(lines)
+    if events - dropped > MAX_MEETINGS:  # refused before the library reads them: a gigabyte at 500,000
+        raise SourceParseError(too_many(events - dropped))
     if not dropped:
         return data
     return "\r\n".join(["BEGIN:VCALENDAR", *head, *kept, "END:VCALENDAR", ""]).encode()

@@ -81,6 +81,19 @@ class SourceParseError(ValueError):
     """The response is not a usable listing; the message is one line for the operator."""
 
 
+# Meetings one listing may hold in the crawl's window. A city's calendar of every body lists a few
+# hundred; a broken or hostile answer of half a million (a 50 MB feed) would be as many rows, pages
+# and alerts, stored for an hour after a parse of a gigabyte. Refused whole: the meetings stored
+# before stay, none noted missing (the listing was not read).
+MAX_MEETINGS = 10_000
+
+
+def too_many(count: int) -> str:
+    """The operator's line for a listing of more than `MAX_MEETINGS` meetings in the window."""
+    return (f"refused: {count:,} meetings in the crawl's window, more than a body's calendar holds "
+            f"(at most {MAX_MEETINGS:,} are read): nothing stored from it")
+
+
 _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
               (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32's first: it starts as UTF-16's
 
