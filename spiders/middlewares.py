@@ -499,6 +499,9 @@ class RedirectRefused(IgnoreRequest):
     """A redirect (HTTP or a page's meta refresh) not followed; its text is the operator's line."""
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052's well-known prefix: an IPv4 address in its last 32 bits
+
+
 def address_kind(address: str) -> str:
     """"public", "private", "loopback", "link-local" or "reserved" (unspecified, multicast, and
     the rest no server is meant to send a crawler to): what an address is, for `redirect_refusal`."""
@@ -508,6 +511,11 @@ def address_kind(address: str) -> str:
         return "reserved"
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    elif isinstance(ip, ipaddress.IPv6Address) and ip in _NAT64:
+        # An IPv6-only machine's DNS64 answers every IPv4-only site so: the IPv4 address it stands for
+        # is what it is (Python calls the prefix reserved: a public site then passed for reserved, and
+        # could send the crawler to 0.0.0.0, this machine)
+        ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.is_loopback:
         return "loopback"
     if ip.is_link_local:

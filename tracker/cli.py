@@ -327,12 +327,15 @@ def record_unrecorded(ctx: Context, config: Config, store: Any) -> None:
 
 def forget_sign_ups(ctx: Context, config: Config, store: Any) -> None:
     """Sign-ups never confirmed are forgotten by every notify too, not only while `tracker serve`
-    runs (people.prune_sign_ups)."""
-    from tracker.people import prune_sign_ups
+    runs (people.prune_sign_ups); their addresses out of SQLite's write-ahead log too, as serve's
+    forgetting does (`tracker serve` may hold the database open, so the log is not removed as
+    this process ends)."""
+    from tracker.people import prune_sign_ups, wipe_deleted
 
     with store.session() as session:
         forgotten = prune_sign_ups(session, clock.now(), config.serve.confirm_hours)
     if forgotten:
+        wipe_deleted(store)
         ctx.say(f"notify: {forgotten} sign-up{'s' if forgotten != 1 else ''} never confirmed forgotten")
 
 

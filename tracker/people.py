@@ -17,6 +17,7 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlencode
 
+import idna
 from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -50,7 +51,8 @@ class AddressError(ValueError):
 def normalize_address(text: str) -> str:
     """One plain mailbox (`name@example.org`), domain in lower case; anything else is refused:
     CR/LF (header injection), display names, several addresses, quoted or over-long parts, and a
-    domain whose letters the IDNA standards read as two different domains (_DEVIATIONS)."""
+    domain whose letters the IDNA standards read as two different domains (_DEVIATIONS, and any
+    other letter Python's IDNA 2003 codec reads otherwise than IDNA 2008: `_idna2008`)."""
     if not isinstance(text, str) or any(c in text for c in "\r\n\0"):
         raise AddressError("That is not one email address.")
     value = text.strip()
@@ -69,9 +71,23 @@ def normalize_address(text: str) -> str:
         domain = domain.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise AddressError("That is not one email address.") from None
+    typed = value.rsplit("@", 1)[1]
+    if not typed.isascii() and (today := _idna2008(typed)) is not None and today != domain:
+        # not only the four deviations: ẞ (a capital sharp s), Cherokee letters, Hangul fillers... (787
+        # letters of the BMP and beyond); a domain IDNA 2008 refuses outright is read as before
+        raise AddressError("That domain has a letter mail systems read two ways: please type it in its xn-- form.")
     if not _DOMAIN.match(domain):
         raise AddressError("That is not one email address.")
     return f"{local}@{domain}"
+
+
+def _idna2008(domain: str) -> str | None:
+    """`domain` as today's mail systems and registries read it (IDNA 2008 with UTS 46's mapping,
+    not transitional), or None where that reading refuses it."""
+    try:
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError):
+        return None
 
 
 def token_hash(raw: str) -> str:

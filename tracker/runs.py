@@ -359,7 +359,8 @@ class OpenRun:
 def open_runs(session: Session, holder: tuple[str | None, int | None] | None, now: datetime | None = None,
               source_id: str | None = None) -> list[OpenRun]:
     """The unfinished runs (of one source, or all), each judged live or abandoned. `holder`: the
-    (host, pid) holding the run lock, whose runs are live whatever their lease says."""
+    (host, pid) holding the run lock, whose runs are live whatever their lease says; a run of this
+    machine is live while its process is (`process_alive`), whatever its lease says."""
     now = now or clock.now()
     query = select(m.Run).where(m.Run.finished_at.is_(None))
     if source_id is not None:
@@ -371,11 +372,17 @@ def open_runs(session: Session, holder: tuple[str | None, int | None] | None, no
     leases = dict(session.execute(select(m.RunnerLease.name, m.RunnerLease.lease_until)
                                   .where(m.RunnerLease.name.in_(names))).all())
     found = []
+    here = socket.gethostname()
     for run in runs:
         name = heartbeat_lease(run.host, run.pid)
         until = leases.get(name)
         if holder is not None and holder == (run.host, run.pid):
             gone = False  # it holds the run lock: alive, whatever became of its beats
+        elif run.host == here and run.pid and run.pid != os.getpid():
+            # A process of this machine is seen, not guessed from beats: SQLite's runs never beat, and
+            # a `tracker crawl` (no run lock) going for hours was closed while plainly alive here. (One
+            # of this very pid is a dead predecessor's, a container's pid 1 again: judged by its beats.)
+            gone = not process_alive(run.pid)
         elif name in leases:
             gone = until is None or until <= now
         else:  # never beat (a release before heartbeats, or its first beat not yet written)
