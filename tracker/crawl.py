@@ -72,6 +72,7 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "USER_AGENT": config.user_agent(),
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "ROBOTSTXT_USER_AGENT": "tracker",
+        "ROBOTSTXT_PARSER": "spiders.middlewares.CappedRobotParser",
         # One pace per host for the whole process (spiders.middlewares.HostPaceMiddleware): every
         # source is its own crawler, so Scrapy's per-crawler slot delay would let N watches of one
         # host (every city's Legistar) send N requests at once. The slot delay is therefore 0.
