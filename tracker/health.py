@@ -26,6 +26,7 @@ from tracker.records import OperatorNotice
 from tracker.report import SourceReport
 from tracker.runs import consecutive_failures, counted
 from tracker.store import Store
+from tracker.words import runs_in_a_row
 
 log = logging.getLogger(__name__)
 # The `source_state` row holding how the last write of `[digest] out` went. In the database, not in
@@ -175,8 +176,7 @@ def problems(store: Store, config: Config, lock_dir: Path) -> list[str]:
             failures = consecutive_failures(session, source_id)
             error = last.error or "unknown error"
             error = error.removeprefix(f"{source_id}: ")
-            runs = f"{failures} run{'s' if failures != 1 else ''} in a row"
-            lines.append(f"source {source_id}: failing ({runs}, last {clock.iso_z(last.finished_at)}): {error}")
+            lines.append(f"source {source_id}: failing ({runs_in_a_row(failures)}, last {clock.iso_z(last.finished_at)}): {error}")
         dead: dict[str, list[m.Delivery]] = defaultdict(list)
         for delivery in session.scalars(select(m.Delivery).where(m.Delivery.status == "dead")
                                         .order_by(m.Delivery.id)):

@@ -256,6 +256,13 @@ def _check_empty(session: Session, report: SourceReport) -> bool:
 
 # -- what the Run rows say -------------------------------------------------------------------------------
 
+def _close_for_others(run: m.Run, state: str, now: datetime, why: str) -> None:
+    """Close a run its own process never will (`CLOSED_BY_OTHERS`: not counted for its source's
+    health), saying why in its error line."""
+    run.state, run.finished_at, run.ok = state, now, False
+    run.error = f"{run.source_id}: {state}: {why}"
+
+
 def mark_interrupted(session: Session) -> list[int]:
     """Mark unfinished Run rows whose process is gone from this host as interrupted (a crawl
     killed with -9 never finishes its rows). Never a live crawl's, never another host's, never
@@ -271,11 +278,7 @@ def mark_interrupted(session: Session) -> list[int]:
     for run in rows:
         if run.pid is None or process_alive(run.pid):
             continue
-        run.state = INTERRUPTED
-        run.finished_at = now
-        run.ok = False
-        run.error = (f"{run.source_id}: interrupted: process {run.pid} on {host} ended before the crawl "
-                     "finished")
+        _close_for_others(run, INTERRUPTED, now, f"process {run.pid} on {host} ended before the crawl finished")
         marked.append(run.id)
     if marked:
         log.warning("marked %d unfinished runs of ended processes as interrupted: %s", len(marked),
@@ -411,11 +414,8 @@ def mark_abandoned(session: Session, holder: tuple[str | None, int | None] | Non
         run = found.run
         beat_text = (f"no heartbeat since {clock.iso_z(found.lease_until - HEARTBEAT_LEASE)}"
                      if found.lease_until is not None else "no heartbeat")
-        run.state = ABANDONED
-        run.finished_at = now
-        run.ok = False
-        run.error = (f"{run.source_id}: abandoned: its runner, pid {run.pid} on {run.host}, stopped ({beat_text}) "
-                     "before the crawl finished")
+        _close_for_others(run, ABANDONED, now,
+                          f"its runner, pid {run.pid} on {run.host}, stopped ({beat_text}) before the crawl finished")
         marked.append(run.id)
         session.execute(delete(m.RunnerLease).where(m.RunnerLease.name == heartbeat_lease(run.host, run.pid)))
     if marked:

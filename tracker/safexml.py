@@ -19,8 +19,11 @@ class _NothingExternal(etree.Resolver):
         return self.resolve_string("", context)
 
 
-def shut_off(parser: etree.XMLParser) -> etree.XMLParser:
-    """`parser` reading nothing outside the document it is given."""
+def safe_parser(**options: object) -> etree.XMLParser:
+    """An XML parser that resolves no entity, loads no DTD, builds no huge tree and reads nothing
+    outside the document it is given (`options`: the caller's own, a target, recovery...)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             collect_ids=False, **options)
     parser.resolvers.add(_NothingExternal())
     return parser
 
@@ -51,9 +54,7 @@ def parse_xml(data: bytes, error: type[ValueError], what: str, *, layout_only_bl
         raise error(problem)
     if declared_in_bytes(data):
         raise error(REFUSED)
-    parser = shut_off(etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                                      remove_comments=True, collect_ids=False, remove_blank_text=layout_only_blanks,
-                                      recover=recover))
+    parser = safe_parser(remove_comments=True, remove_blank_text=layout_only_blanks, recover=recover)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
@@ -71,8 +72,7 @@ def parse_xml(data: bytes, error: type[ValueError], what: str, *, layout_only_bl
 def _has_dtd(data: bytes) -> bool:
     """Whether a document the parser could not read declares a DTD, in whatever encoding: read again
     past its faults (only when it failed), nothing outside it read."""
-    parser = shut_off(etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                                      recover=True, collect_ids=False))
+    parser = safe_parser(recover=True)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from tracker.config import Config
 from tracker.logs import shorten
 from tracker.views import MEETING_PAST_DAYS, EmptyWatch, Running, StatusView
-from tracker.words import STAGE_WORDS, STAMP, day_words, local_time
+from tracker.words import STAGE_WORDS, STAMP, day_words, local_time, runs_in_a_row
 
 # The UTC instants `health.problems()` puts in its lines (`last …`, the lock's `since …`); the
 # JSON keeps them as they are.
@@ -35,10 +35,6 @@ def _latest(action: Mapping[str, Any] | None) -> str:
         return "no action recorded yet"
     when, text = action.get("date"), action.get("text")
     return "latest" + (f" {day_words(when)}" if when else "") + (f": {text}" if text else "")
-
-
-def _runs(count: int) -> str:
-    return f"{count} run{'s' if count != 1 else ''} in a row"
 
 
 def _empty_line(empty: EmptyWatch) -> str:
@@ -88,7 +84,7 @@ def status_lines(view: StatusView, config: Config) -> list[str]:
         running = _running(s.running, zone) if s.running is not None else ""
         if s.ok is False:  # as `status --check` says it: the source named once, its error without its own name
             error = (s.error or "unknown error").removeprefix(f"{s.id}: ")
-            lines.append(f"source {s.id}: failing ({_runs(s.consecutive_failures)}, last run {last}){budget}"
+            lines.append(f"source {s.id}: failing ({runs_in_a_row(s.consecutive_failures)}, last run {last}){budget}"
                          f"{running}: {error}")
             continue
         health = "ok" if s.ok else "never run"

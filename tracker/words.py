@@ -58,6 +58,11 @@ def local_time(utc_iso: str | None, zone: str | ZoneInfo, fmt: str = LONG) -> st
     return datetime.fromisoformat(utc_iso.replace("Z", "+00:00")).astimezone(_zone(zone)).strftime(fmt)
 
 
+def runs_in_a_row(count: int) -> str:
+    """A source's failing runs as `status` and `status --check` both say them: "2 runs in a row"."""
+    return f"{count} run{'s' if count != 1 else ''} in a row"
+
+
 def day_words(iso_date: str | None) -> str:
     """"Thu Dec 17, 2026" for 2026-12-17 (a bill's latest action, a hearing day, a meeting whose
     time is to be announced): what people read, never the ISO form the JSON keeps."""

@@ -49,7 +49,7 @@ from tracker.meetings.normalize import (
 )
 from tracker.records import Document, Listing, ListingContext, Meeting, MeetingStatus
 from tracker.safetext import json_loads, one_line, printable, web_url
-from tracker.safexml import html_instead, parse_xml, shut_off
+from tracker.safexml import html_instead, parse_xml, safe_parser
 
 Row = TypeVar("Row")
 
@@ -445,8 +445,7 @@ class _WellFormed:
 def _well_formed(data: bytes) -> bool:
     """Whether `data` parses whole without an error or a warning (then its tree would be built as
     `parse_xml` builds it) and holds no processing instruction (no `<` outside a tag)."""
-    parser = shut_off(etree.XMLParser(target=_WellFormed(), resolve_entities=False, no_network=True, load_dtd=False,
-                                      huge_tree=False, collect_ids=False))
+    parser = safe_parser(target=_WellFormed())
     try:
         clean = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
