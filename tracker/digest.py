@@ -814,11 +814,16 @@ def _event(meeting: MeetingView, sequences: dict[str, int], published: str | Non
 
 
 def _event_description(meeting: MeetingView, published: str | None) -> list[str]:
-    """What an organizer needs in their calendar app, each a line of its own: a time still to be
-    announced, how to take part (as the source says it; not for a cancelled meeting), the agenda
-    items matching any campaign, the documents and the meeting's page at the source, and its page
-    in the digest (when the site has an address: a relative link means nothing in a calendar)."""
+    """What an organizer needs in their calendar app, each a line of its own: that it is cancelled
+    (the source's word), a time still to be announced, how to take part (as the source says it;
+    not for a cancelled meeting), the agenda items matching any campaign, the documents and the
+    meeting's page at the source, and its page in the digest (when the site has an address: a
+    relative link means nothing in a calendar)."""
     lines = [] if meeting.start else ["Time to be announced"]
+    if meeting.cancelled:  # said in words too: a calendar app importing one file may show no STATUS
+        said = one_line(meeting.status_text)
+        lines.insert(0, f'Cancelled (the source says "{said}")' if said and said.lower() not in ("cancelled", "canceled")
+                     else "Cancelled")
     # as the front page and digest.txt: a meeting called off has nothing to take part in
     if not meeting.cancelled and (part := meeting.take_part) is not None:
         deadline = f" ({one_line(part.deadline)})" if part.deadline else ""

@@ -89,8 +89,8 @@ def status_lines(view: StatusView, config: Config) -> list[str]:
             continue
         health = "ok" if s.ok else "never run"
         lines.append(f"source {s.id}: {health} (last run {last}){budget}{running}")
-    d = view.deliveries
-    lines.append(f"deliveries: {d.pending} pending, {d.sent} sent, {d.failed} failed, {d.dead} dead")
+    d = view.messages  # in messages, as notify and the digest count them (`--json` counts delivery rows)
+    lines.append(f"deliveries: {d.pending} pending, {d.sent} sent, {d.failed} failed, {d.dead} dead (messages)")
     p = view.people
     if p.any:  # counts only: never an address
         lines.append(f"people: {p.active} active, {p.pending} pending, {p.unsubscribed} unsubscribed, "
