@@ -163,8 +163,11 @@ def feed_ids(session: Session) -> FeedIds:
         state = session.get(m.SourceState, DIGEST_STATE)
         news = NewsMark.load((state.cursor or {}).get("news")) if state is not None else None
         shown = news.through if news is not None else 0
-        if state is not None and news is None and (state.cursor or {}).get("written_at"):
-            shown = session.scalar(select(func.max(m.Change.id))) or 0  # written before news marks were kept
+        if state is not None and news is None and (written := (state.cursor or {}).get("written_at")):
+            # written before news marks were kept: what was detected by that write (to its second), not
+            # what the upgraded release's first crawl found since
+            shown = session.scalar(select(func.max(m.Change.id)).where(
+                m.Change.detected_at < clock.parse_instant(written) + timedelta(seconds=1))) or 0
         session.execute(m.insert(session, m.ServeKey).values(
             name=FEEDS_KEY, value=f"{uuid.uuid4()} {shown}", created_at=clock.now(),
         ).on_conflict_do_nothing(index_elements=["name"]))

@@ -4,6 +4,7 @@ the tracker's (the JSON keeps ISO stamps; its data are the typed views of tracke
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,11 +53,14 @@ def _empty_line(empty: EmptyWatch) -> str:
 
 
 def _running(run: Running, zone: ZoneInfo) -> str:
-    """A source's open run: going, or abandoned by a runner that stopped (a machine that died)."""
+    """A source's open run: going, interrupted (its process on this machine ended) or abandoned by a
+    runner that stopped (a machine that died), in the words the next run closes it with."""
     since = local_time(run.since, zone, STAMP)
     who = f"pid {run.pid or '?'} on {run.host or '?'}"
     if not run.abandoned:
         return f"; running since {since} ({who})"
+    if run.pid and run.host == socket.gethostname():  # judged by its process, as the next run closes it: no beats asked
+        return f"; its run since {since} was interrupted ({who} ended): the next run closes it"
     beat = f"last heartbeat {local_time(run.last_heartbeat, zone, STAMP)}" if run.last_heartbeat else "no heartbeat"
     return f"; its run since {since} was abandoned ({who} stopped, {beat}): the next run closes it"
 

@@ -21,6 +21,7 @@ import contextlib
 import errno
 import hashlib
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -130,6 +131,17 @@ def _entries(content: str) -> dict[int, str | None]:
     return found
 
 
+def _written_at(path: Path) -> datetime | None:
+    """When a journal was last written (its file's mtime). A journal of ids alone (written by a
+    release before marks) cannot tell a sent row from a new one SQLite made under its id after the
+    row was deleted; a row made after the journal's last write was not sent by its notifier. Only
+    on SQLite: PostgreSQL never gives an id twice, and its rows' clocks may be another machine's."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return None
+
+
 def unrecorded(database_url: str, base_dir: Path) -> int:
     """How many deliveries were sent but are not recorded yet (for `status --check`; reads files
     only, so it works while the database cannot be opened)."""
@@ -151,11 +163,14 @@ def replay(store: Store, base_dir: Path) -> int:
                     path.unlink()  # left by a notifier that was killed before it sent anything
             continue
         entries = _entries(content)
+        written = _written_at(path) if store.engine.dialect.name == "sqlite" else None
         with store.engine.begin() as conn:
             # only the rows that were sent: a row made since under a sent one's id is not one of them
-            ids = [ident for ident, key in conn.execute(select(m.Delivery.id, m.Delivery.dedupe_key)
-                                                        .where(m.Delivery.id.in_(list(entries))))
-                   if entries[ident] in (None, _mark(key))]
+            ids = [ident for ident, key, made in conn.execute(
+                       select(m.Delivery.id, m.Delivery.dedupe_key, m.Delivery.created_at)
+                       .where(m.Delivery.id.in_(list(entries))))
+                   if entries[ident] == _mark(key)
+                   or (entries[ident] is None and (written is None or made <= written))]
             if ids:
                 recorded += conn.execute(
                     update(m.Delivery).where(m.Delivery.id.in_(ids), m.Delivery.status.in_(("pending", "failed")))
