@@ -36,7 +36,8 @@ def test_a_live_crawl_on_this_machine_is_never_closed_as_abandoned(tmp_path: Pat
     config.write_text(
         f'[tracker]\ntimezone = "America/Detroit"\n[storage]\nurl = "{sqlite_url}"\n[crawl]\ndelay_seconds = 0\n'
         f'[[meetings]]\nid = "board"\nname = "Board"\nical = "{replay.url}/board.ics"\n', encoding="utf-8")
-    replay.set_fault("/board.ics", Fault.delay(20))
+    # long enough that `status` and a whole `tracker run` beside it end first, on a loaded machine too
+    replay.set_fault("/board.ics", Fault.delay(45))
     robots = replay.count("/robots.txt")
     env = {"PYTHONDONTWRITEBYTECODE": "1", "TRACKER_NOW": "2019-04-10T12:00:00Z"}
     crawl = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(config), "crawl"],
