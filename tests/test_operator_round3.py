@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -236,7 +237,7 @@ def test_a_dead_machines_runs_are_shown_abandoned_and_closed_but_a_live_run_is_l
             f'[[meetings]]\nid = "board"\nname = "Board"\nical = "{slow.url}/board.ics"\n'
             f'[[meetings]]\nid = "city"\nname = "City"\nical = "{other.url}/board.ics"\n', encoding="utf-8")
         cluster = ("run", "--cluster", "--cycle-minutes", "15")
-        slow.set_fault("/board.ics", Fault.delay(60))
+        slow.set_fault("/board.ics", Fault.delay(10))  # in flight until it is killed; a longer wait only holds the server's thread
         robots = slow.count("/robots.txt")
         web2 = on_machine("web2", config, *cluster, "--runner", "web2", now="2019-04-10T12:00:00Z")
         wait_in_flight(slow, web2, robots)
@@ -266,18 +267,21 @@ def test_a_dead_machines_runs_are_shown_abandoned_and_closed_but_a_live_run_is_l
             "source ical:board: ok (last run Wed Apr 10, 8:15 AM EDT)")  # the dead machine counts no failure
 
         # A live runner on web3 (heartbeating) is left alone by a runner starting beside it.
-        slow.set_fault("/board.ics", Fault.delay(15))
+        web3_gate = threading.Event()
+        slow.set_fault("/board.ics", Fault.hold(web3_gate))
         robots = slow.count("/robots.txt")
         web3 = on_machine("web3", config, *cluster, "--runner", "web3", now="2019-04-10T12:30:00Z")
         wait_in_flight(slow, web3, robots)
         assert "running since Wed Apr 10, 8:30 AM EDT" in source_line(config, "ical:board", "2019-04-10T12:31:00Z")
         beside = tracker(config, *cluster, "--runner", "c", now="2019-04-10T12:31:00Z")
         assert beside.returncode == 0, beside.stderr
+        web3_gate.set()
         out, err = web3.communicate(timeout=120)
         assert web3.returncode == 0, out + err
 
         # A run holding the run lock is going, whatever its beats say (its clock, here, stood still).
-        slow.set_fault("/board.ics", Fault.delay(25))
+        web4_gate = threading.Event()
+        slow.set_fault("/board.ics", Fault.hold(web4_gate))
         robots = slow.count("/robots.txt")
         web4 = on_machine("web4", config, "run", now="2019-04-10T13:00:00Z")
         wait_in_flight(slow, web4, robots)
@@ -289,6 +293,7 @@ def test_a_dead_machines_runs_are_shown_abandoned_and_closed_but_a_live_run_is_l
             held = session.execute(select(m.Run.state, m.Run.finished_at).where(m.Run.host == "web4",
                                                                                  m.Run.source_id == "ical:board")).one()
         assert tuple(held) == (None, None) and web4.poll() is None  # still going, still open
+        web4_gate.set()
         out, err = web4.communicate(timeout=120)
         assert web4.returncode == 0, out + err
         with Store(pg_url).session() as session:

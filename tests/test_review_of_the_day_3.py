@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,8 @@ def test_a_live_crawl_on_this_machine_is_never_closed_as_abandoned(tmp_path: Pat
     config.write_text(
         f'[tracker]\ntimezone = "America/Detroit"\n[storage]\nurl = "{sqlite_url}"\n[crawl]\ndelay_seconds = 0\n'
         f'[[meetings]]\nid = "board"\nname = "Board"\nical = "{replay.url}/board.ics"\n', encoding="utf-8")
-    # long enough that `status` and a whole `tracker run` beside it end first, on a loaded machine too
-    replay.set_fault("/board.ics", Fault.delay(45))
+    gate = threading.Event()  # the crawl's answer is held until `status` and a whole run beside it are done
+    replay.set_fault("/board.ics", Fault.hold(gate))
     robots = replay.count("/robots.txt")
     env = {"PYTHONDONTWRITEBYTECODE": "1", "TRACKER_NOW": "2019-04-10T12:00:00Z"}
     crawl = subprocess.Popen([sys.executable, "-m", "tracker.cli", "--config", str(config), "crawl"],
@@ -56,9 +57,11 @@ def test_a_live_crawl_on_this_machine_is_never_closed_as_abandoned(tmp_path: Pat
             first = session.execute(select(m.Run.pid, m.Run.state, m.Run.finished_at).where(
                 m.Run.source_id == "ical:board").order_by(m.Run.id).limit(1)).one()
         assert tuple(first) == (crawl.pid, None, None)  # still going, still open
+        gate.set()
         out, err = crawl.communicate(timeout=120)
         assert crawl.returncode == 0, out + err
     finally:
+        gate.set()
         if crawl.poll() is None:
             crawl.kill()
             crawl.wait()

@@ -79,6 +79,7 @@ class Fault:
     value: float = 0
     times: int = 0  # retry_after: how many requests get the error before the body (0 = all of them)
     code: int = 0  # retry_after: the status code (429 or 503)
+    gate: threading.Event | None = field(default=None, compare=False)  # hold: answered once it is set
 
     @staticmethod
     def status(code: int) -> Fault:
@@ -94,6 +95,12 @@ class Fault:
     def delay(seconds: float) -> Fault:
         """Wait, then answer normally (304s included)."""
         return Fault("delay", seconds)
+
+    @staticmethod
+    def hold(gate: threading.Event, most: float = 120) -> Fault:
+        """Wait until `gate` is set (at most `most` seconds), then answer normally: a request kept
+        in flight exactly as long as a test needs it, not a guessed delay."""
+        return Fault("hold", most, gate=gate)
 
     @staticmethod
     def truncate(keep: int) -> Fault:
@@ -493,6 +500,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer with the fault when it replaces the answer (True); a delay only waits first."""
         if fault.kind == "delay":
             time.sleep(fault.value)
+            return False
+        if fault.kind == "hold":
+            assert fault.gate is not None
+            fault.gate.wait(fault.value)
             return False
         if fault.kind == "status":
             code = int(fault.value)
