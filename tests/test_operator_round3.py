@@ -185,7 +185,7 @@ def test_a_failing_prune_of_validators_says_so_and_the_crawl_stands(
     assert crawled.returncode == 0, crawled.stderr
     assert "ical:board: ok" in crawled.stdout
     assert crawled.stderr.splitlines() == [
-        "could not prune stored HTTP validators unused since 2019-04-12: RaiseException: validators are "
+        "warning: could not prune stored HTTP validators unused since 2019-04-12: RaiseException: validators are "
         "read-only here; the crawl is unaffected, and the next crawl tries again"]
     assert len(validator_urls(pg_url)) == 2
 

@@ -68,15 +68,20 @@ def shorten(text: str, limit: int = LINE_MAX) -> str:
 
 
 class OneLineFormatter(logging.Formatter):
-    """The message alone, masked and shortened: no level, no logger name, no traceback; a source's
-    words in it cannot drive the terminal (`safetext.terminal`)."""
+    """The message alone, masked and shortened: no logger name, no traceback; a source's words in
+    it cannot drive the terminal (`safetext.terminal`). A warning or error says so first, as the
+    lines commands print themselves do (`warning: ...`, `error: ...`), so a cron mail's reader and
+    `grep` tell them from a command's own report."""
 
     def format(self, record: logging.LogRecord) -> str:
         try:
             message = record.getMessage()
         except Exception:
             message = str(record.msg)
-        return terminal(shorten(secrets.mask(message)))
+        prefix = "error: " if record.levelno >= logging.ERROR else "warning: " if record.levelno >= logging.WARNING \
+            else ""
+        line = terminal(shorten(secrets.mask(message), LINE_MAX - len(prefix)))
+        return line if line.startswith(("warning:", "error:")) else prefix + line
 
 
 class MaskedFormatter(logging.Formatter):

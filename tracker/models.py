@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -135,7 +136,12 @@ class Run(Base):
     """One crawl of one source; source health is read from these."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_source_id", "source_id", "id"),)  # "a source's newest runs"
+    __table_args__ = (
+        Index("ix_runs_source_id", "source_id", "id"),  # "a source's newest runs"
+        # the unfinished runs alone: every run and status looks for those a dead process left open
+        Index("ix_runs_open", "id", postgresql_where=text("finished_at IS NULL"),
+              sqlite_where=text("finished_at IS NULL")),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(String(150))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
