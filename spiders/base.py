@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import scrapy
 from scrapy.exceptions import (
@@ -25,12 +27,14 @@ from twisted.python.failure import Failure
 
 from spiders.middlewares import RedirectRefused
 from tracker import secrets
+from tracker.meetings.normalize import SourceParseError
 from tracker.records import Validators
 from tracker.report import SourceReport
 from tracker.safetext import json_loads
 from tracker.safexml import html_instead
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def describe_failure(failure: Failure, cap: int | None = None) -> str:
@@ -99,6 +103,34 @@ LINE_STORED = 1000
 def bounded(line: str) -> str:
     """`line` cut to `LINE_STORED` characters, its start (the source, what failed) kept."""
     return line if len(line) <= LINE_STORED else line[:LINE_STORED - 1] + "…"
+
+
+def read_in_time(parse: Callable[..., T], *args: Any, seconds: float) -> T:
+    """`parse(*args)` on a thread of its own, waited for at most `seconds`: the crawl's reactor
+    thread would otherwise wait as long as libxml2 takes, and some pages take it minutes (its HTML
+    parser checks each attribute of a tag against every one before it: a tag of 40,000 attributes,
+    400 KB, takes 6 s, and one of 200,000 minutes), while every other source's answers wait
+    unread. Past the limit the answer is one problem line (SourceParseError) and the reading goes
+    on alone, a daemon thread that never keeps the process open; it shares no parser with a later
+    reading (`pages.html_tree` and the feeds make their own), so nothing after waits on it."""
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, parse(*args)))
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name="tracker-read", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise SourceParseError(f"reading the answer took over {seconds:g} s and was given up (its markup may be "
+                               "built to stall a parser: one tag with tens of thousands of attributes)")
+    done, value = outcome[0]
+    if done:
+        return value  # type: ignore[no-any-return]
+    raise value
 
 
 def asked_conditionally(response: Any) -> bool:

@@ -36,6 +36,7 @@ import scrapy
 from form2request import form2request
 from scrapy.http import Response
 
+from spiders.base import read_in_time
 from spiders.listing import ListingSpider
 from tracker.meetings.legistar_calendar import Asking, CalendarView, periods_to_ask, read_calendar, sure_span
 from tracker.meetings.normalize import SourceParseError
@@ -87,7 +88,7 @@ class LegistarCalendarSpider(ListingSpider):
         self.window_days = self.window_days or (ctx.window_start.date(), ctx.window_end.date())
         start, end = self.window_days
         try:
-            listing, view = read_calendar(response.body, ctx)
+            listing, view = read_in_time(read_calendar, response.body, ctx, seconds=self.config.crawl.parse_seconds)
         except SourceParseError as exc:
             self.unread(self.noun, response.url, str(exc) if period is None else f"{what}: {exc}")
             return

@@ -15,7 +15,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider, asked_conditionally
+from spiders.base import TrackerSpider, asked_conditionally, read_in_time
 from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor, Section, keywords_fingerprint
@@ -189,7 +189,7 @@ class ListingSpider(TrackerSpider):
         None after one line when the whole answer cannot be read."""
         assert self.kind.listing is not None, f"source kind {self.name} has no listing parser"
         try:
-            listing = self.kind.listing(response.body, ctx)
+            listing = read_in_time(self.kind.listing, response.body, ctx, seconds=self.config.crawl.parse_seconds)
         except SourceParseError as exc:
             self.fail(self.noun, response.url, str(exc))
             return None
@@ -313,7 +313,7 @@ class ListingSpider(TrackerSpider):
         judged from it."""
         assert self.kind.listing is not None
         try:
-            found = self.kind.listing(body, wide)
+            found = read_in_time(self.kind.listing, body, wide, seconds=self.config.crawl.parse_seconds)
         except SourceParseError as exc:
             self.look_again(missing, url, str(exc))
             return

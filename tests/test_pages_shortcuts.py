@@ -28,7 +28,7 @@ def slow_tree(data: bytes) -> etree._Element:
             pass
         else:
             _, text = html_to_unicode("text/html; charset=utf-8", data)
-    return etree.fromstring(text, pages._HTML_PARSER)
+    return etree.fromstring(text, pages._html_parser())
 
 
 def same_tree(data: bytes) -> None:

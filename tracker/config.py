@@ -365,6 +365,8 @@ class CrawlSection(Strict):
     retries: int = Field(default=2, ge=0, le=10)
     obey_robots: bool = True
     max_retry_after_seconds: float = Field(default=300, ge=0)
+    # the longest the reading of one answer may take (`spiders.base.read_in_time`)
+    parse_seconds: float = Field(default=30, gt=0, le=3600)
 
 
 class BillWatch(Strict):

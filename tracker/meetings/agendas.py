@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -562,12 +563,25 @@ def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str) -
 _NEAR = timedelta(days=14)  # how far a Granicus entry's own date may be from its meeting's
 
 
+_THREAD = threading.local()
+
+
+def _summary_parser() -> lxml.html.HTMLParser:
+    """This thread's parser of summaries (9 µs to make, so not one a summary): lxml.html's shared
+    one is locked while it reads, so a feed left stalling it (`spiders.base.read_in_time`) would
+    hold every later feed; each reading runs on a thread of its own."""
+    parser = getattr(_THREAD, "summaries", None)
+    if parser is None:
+        parser = _THREAD.summaries = lxml.html.HTMLParser()
+    return parser
+
+
 def _summary_text(entry: Any) -> str:
     summary = str(entry.get("summary") or "")
     if "<" not in summary:
         return " ".join(summary.split())
     try:
-        return words_of(lxml.html.fragment_fromstring(summary, create_parent="div"))
+        return words_of(lxml.html.fragment_fromstring(summary, create_parent="div", parser=_summary_parser()))
     except (etree.ParserError, ValueError):
         return " ".join(re.sub(r"<[^>]*>", " ", summary).split())
 

@@ -20,13 +20,17 @@ from tracker.meetings.normalize import SourceParseError
 __all__ = ["Resolver", "has_class", "html_tree", "link_label", "local_start", "page_seen", "resolver", "slug",
            "text_line", "visible_words", "words_of"]
 
-# `huge_tree`: nesting up to 2048 levels (not 256: one row of a few hundred unclosed tags would end
-# the page there, its later rows silently lost); the download cap bounds the rest it lifts.
-_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
-# The same parser reading UTF-8 bytes: given a `str`, lxml hands libxml2 its buffer in the string's
-# own storage (UTF-16 once a page has a character past U+00FF) and libxml2 converts it all back.
-_UTF8_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, encoding="utf-8",
-                               huge_tree=True)
+
+def _html_parser(encoding: str | None = None) -> etree.HTMLParser:
+    """A parser of its own for each page (under a microsecond to make): lxml locks a parser while
+    it reads, so a page left stalling it (`spiders.base.read_in_time`) would hold every later page
+    that shared it. `huge_tree`: nesting up to 2048 levels (not 256: one row of a few hundred
+    unclosed tags would end the page there, its later rows silently lost); the download cap bounds
+    the rest it lifts. With `encoding` "utf-8" it reads UTF-8 bytes: given a `str`, lxml hands
+    libxml2 its buffer in the string's own storage (UTF-16 once a page has a character past U+00FF)
+    and libxml2 converts it all back."""
+    return etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, encoding=encoding,
+                            huge_tree=True)
 
 
 # html_to_unicode's names of the single-byte Latin charsets pages declare (ISO-8859-1 is read as cp1252)
@@ -46,9 +50,9 @@ def html_tree(data: bytes) -> etree._Element:
         if not text or text.isspace():
             root = None
         elif _is_utf8_of(data, encoding, text):
-            root = etree.fromstring(data, parser := _UTF8_PARSER)  # the same characters, unconverted
+            root = etree.fromstring(data, parser := _html_parser("utf-8"))  # the same characters, unconverted
         else:
-            root = etree.fromstring(text, parser := _HTML_PARSER)
+            root = etree.fromstring(text, parser := _html_parser())
     except (etree.ParserError, ValueError):
         root = None
     if root is None:
