@@ -3,6 +3,7 @@
 - `RedirectGuardMiddleware`: a redirect (3xx or meta refresh) is followed only to the public web or to
   addresses as private as the source's own: never from a public site to this machine, a private
   network or a cloud's metadata service (`redirect_refusal`); one to `file://` is said as such.
+  The addresses it judges are the ones the connection uses (`PinnedResolver`: no DNS rebinding).
 - `ConditionalRequestMiddleware`: sends If-None-Match / If-Modified-Since from the validators the
   database holds (loaded once per crawl), and hands the new validators to the spider so they are
   stored together with the snapshot: a parse failure is never hidden behind a later 304. A
@@ -29,21 +30,26 @@ import asyncio
 import ipaddress
 import logging
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
+import attr
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.http import Response
+from scrapy.resolver import HostResolution
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
 from twisted.internet.task import deferLater
+from zope.interface import implementer
 
 from tracker.records import Validators, validators_key
 
@@ -549,9 +555,115 @@ def redirect_refusal(origin: set[str], target: dict[str, str]) -> str | None:
     return None
 
 
+@implementer(IResolutionReceiver)
+class _Answer:
+    """Collects what the resolver below the pins answers for one name."""
+
+    def __init__(self, done: Callable[[list[IAddress]], None]) -> None:
+        self.addresses: list[IAddress] = []
+        self.done = done
+
+    def resolutionBegan(self, resolution: IHostResolution) -> None:
+        pass
+
+    def addressResolved(self, address: IAddress) -> None:
+        self.addresses.append(address)
+
+    def resolutionComplete(self) -> None:
+        self.done(self.addresses)
+
+
+@implementer(IHostnameResolver)
+class PinnedResolver:
+    """The reactor's name resolver: a name's first answer is its answer for the whole process, to
+    the redirect guard's judgement and to every connection alike. Why: the guard judged a name by
+    one lookup and the connection looked it up again, so a hostile DNS server answering a public
+    address to the first and 127.0.0.1 or 169.254.169.254 to the second (DNS rebinding) walked past
+    it; and a source's own address (which sets how private its redirects may go) was looked up anew
+    by the guard, not read from its connection. Pinning rather than judging again at connection
+    time: a connection does not know which request, so which source, it is for; pinned, the address
+    a connection uses is always one that was judged. One lookup per name at a time (others wait for
+    it), so two answers can never race into the pin. A lookup that finds nothing is not pinned
+    (a retry asks again); the guard refuses to go on without addresses it judged. The pins live
+    as long as the process (one run), as Scrapy's own DNS cache does; each name is asked once, where
+    every connection asked before.
+
+    Scrapy installs a `TWISTED_DNS_RESOLVER` only under its CrawlerProcess; the tracker's crawls run
+    under CrawlerRunner in their own reactor thread, so the guard installs it (`install`). `below`
+    is what answers a name not yet pinned: the reactor's own resolver (getaddrinfo), or a DNS
+    client a test puts there."""
+
+    def __init__(self) -> None:
+        self.pinned: dict[str, list[IAddress]] = {}
+        self.asked: dict[str, list[Deferred[list[IAddress]]]] = {}
+        self.system: IHostnameResolver | None = None  # the reactor's resolver before this one
+        self.below: IHostnameResolver | None = None  # None: `system`
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, reactor: Any) -> PinnedResolver:
+        return PINNED  # one per process: every crawler's guard and connections share the pins
+
+    def install_on_reactor(self) -> None:
+        self.install()
+
+    def install(self) -> None:
+        """Put the pins between the reactor and the resolver it had (once)."""
+        from twisted.internet import reactor  # imported late: the runner installs the reactor first
+
+        if reactor.nameResolver is not self:
+            self.system = reactor.nameResolver
+            reactor.installNameResolver(self)
+
+    def lookup(self, name: str) -> Deferred[list[IAddress]]:
+        """The name's pinned addresses (port 0), looking it up first if it is not pinned yet."""
+        key = name.lower()
+        if (pinned := self.pinned.get(key)) is not None:
+            return succeed(pinned)
+        answer: Deferred[list[IAddress]] = Deferred()
+        waiting = self.asked.get(key)
+        if waiting is not None:
+            waiting.append(answer)
+            return answer
+        self.asked[key] = [answer]
+        below = self.below or self.system
+        if below is None:
+            raise RuntimeError("PinnedResolver asked before it was installed on the reactor")
+        try:
+            below.resolveHostName(_Answer(lambda found: self._answered(key, found)), name)
+        except Exception:
+            log.exception("looking up %s", name)
+            self._answered(key, [])
+        return answer
+
+    def _answered(self, key: str, found: list[IAddress]) -> None:
+        if found:
+            self.pinned[key] = [attr.evolve(address, port=0) for address in found]
+        for waiter in self.asked.pop(key, []):
+            if not waiter.called:  # a guard's lookup may have timed out (cancelled) meanwhile
+                waiter.callback(self.pinned.get(key, []))
+
+    def resolveHostName(self, resolutionReceiver: IResolutionReceiver, hostName: str, portNumber: int = 0,
+                        addressTypes: Sequence[type[IAddress]] | None = None,
+                        transportSemantics: str = "TCP") -> IHostResolution:
+        resolution = HostResolution(hostName)
+        resolutionReceiver.resolutionBegan(resolution)
+
+        def deliver(addresses: list[IAddress]) -> None:
+            for address in addresses:
+                if not addressTypes or type(address) in addressTypes:
+                    resolutionReceiver.addressResolved(attr.evolve(address, port=portNumber))
+            resolutionReceiver.resolutionComplete()
+
+        self.lookup(hostName).addCallback(deliver)
+        return resolution
+
+
+PINNED = PinnedResolver()
+
+
 async def _addresses(host: str, timeout: float) -> dict[str, str]:
-    """The host's addresses and their kinds: the host itself when it is one, else what the
-    resolver answers (nothing when it cannot: the request then fails on its own, in its own words)."""
+    """The host's addresses and their kinds: the host itself when it is one, else its pinned
+    addresses, the very ones its connections use (nothing when it cannot be resolved)."""
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
@@ -561,10 +673,10 @@ async def _addresses(host: str, timeout: float) -> dict[str, str]:
     if host.lower() == "localhost" or host.lower().endswith(".localhost"):
         return {host: "loopback"}
     try:
-        found = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, None), timeout)
-    except (OSError, TimeoutError, UnicodeError):
+        found = await asyncio.wait_for(maybe_deferred_to_future(PINNED.lookup(host)), timeout)
+    except TimeoutError:
         return {}
-    return {str(info[4][0]): address_kind(str(info[4][0])) for info in found}
+    return {str(address.host): address_kind(str(address.host)) for address in found}
 
 
 class RedirectGuardMiddleware:
@@ -574,20 +686,20 @@ class RedirectGuardMiddleware:
     answer would then be read as the source's. Such a redirect is one error line naming where it
     led (`redirect_refusal`), and nothing is sent there, robots.txt included (this runs first). A
     redirect to another scheme (`file://`, `ftp://`), which Scrapy answers with the 3xx itself
-    ("HTTP 302"), is said as what it is."""
+    ("HTTP 302"), is said as what it is.
+
+    A name is judged by its pinned addresses (`PinnedResolver`, installed here): the ones its
+    connection then uses, and, for the source's own host, the ones its connection used. A target
+    that cannot be resolved is not followed unjudged: the request fails as not found (and is
+    retried, asking again), since a connection would look it up anew."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.timeout = crawler.settings.getfloat("DNS_TIMEOUT", 60)
-        self.known: dict[str, dict[str, str]] = {}
+        PINNED.install()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
         return cls(crawler)
-
-    async def _kinds(self, host: str) -> dict[str, str]:
-        if host not in self.known:
-            self.known[host] = await _addresses(host, self.timeout)
-        return self.known[host]
 
     async def process_request(self, request: Request) -> None:
         hops = request.meta.get("redirect_urls")
@@ -597,8 +709,11 @@ class RedirectGuardMiddleware:
         target_host = urlparse_cached(request).hostname or ""
         if not target_host or target_host == origin_host:
             return None
-        target = await self._kinds(target_host)
-        origin = set((await self._kinds(origin_host)).values()) or {"public"}
+        target = await _addresses(target_host, self.timeout)
+        if not target:
+            raise CannotResolveHostError(f"redirected from {origin_host} to {target_host}, which could not be "
+                                         "resolved: not followed")
+        origin = set((await _addresses(origin_host, self.timeout)).values()) or {"public"}
         if (refusal := redirect_refusal(origin, target)) is not None:
             raise RedirectRefused(f"redirected from {origin_host} to {refusal}: not followed (a site may not "
                                   "send the crawler to this machine, a private network or a cloud's metadata "

@@ -108,6 +108,10 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "INFO",
         "LOGSTATS_INTERVAL": 0,
+        # One answer per host name for the process, the redirect guard's and every connection's
+        # (no DNS rebinding past the guard). Scrapy reads this only under CrawlerProcess; under the
+        # CrawlerRunner used here the guard installs the same resolver itself.
+        "TWISTED_DNS_RESOLVER": "spiders.middlewares.PinnedResolver",
         "DOWNLOADER_MIDDLEWARES": {
             # first: a redirect to this machine, a private network or a metadata service is refused
             # before anything (robots.txt included) is sent there
