@@ -58,6 +58,9 @@ class Message:
     link: str | None = None  # where the rest is, when a service's length limit cuts the body
     markdown: str | None = None  # for targets whose native format is Markdown or HTML
     withdrawn: bool = False  # not to be sent (a reminder whose meeting moved or was cancelled)
+    # What a mail's plain-text part is made from (send.py): `markdown` with each source's words on
+    # one line. None: `markdown` itself (a message not rendered here).
+    mail_markdown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,9 @@ class MailLinks:
 
 @functools.lru_cache(maxsize=4096)
 def _footer(env: jinja2.Environment, subscriber: str, markdown: bool = False) -> str:
+    """The config's subscribers' footer (the operator's words: its line breaks are its own)."""
     text = _clean(env.get_template("alerts/footer.txt.j2").render(subscriber=subscriber, links=None))
-    return _md(text).replace("\n", "  \n") if markdown else text
+    return markdown_text(text).replace("\n", "  \n") if markdown else text
 
 
 def _person_footer(env: jinja2.Environment, links: MailLinks, markdown: bool = False) -> str:
@@ -159,9 +163,32 @@ def person_test_message(config: Config, person: str, links: MailLinks) -> Messag
     return Message("tracker test message", body + "\n" + _person_footer(env, links))
 
 
+# Around a source's words in the Markdown as rendered (`_md`): two Unicode noncharacters, kept for
+# a program's own use (any a source sends is dropped). They let a mail's plain-text part put those
+# words on one line (`_as_sent`) while every service gets the Markdown as it always was.
+_FROM, _TO = "\ufdd0", "\ufdd1"
+_MARKED = re.compile(f"{_FROM}([^{_TO}]*){_TO}")
+
+
 def _md(text: object) -> str:
-    """Scraped text inside Markdown (`safetext.markdown_text`)."""
-    return markdown_text(text)
+    """Scraped text inside Markdown (`safetext.markdown_text`), marked as a source's."""
+    words = str(text or "")
+    if _FROM in words or _TO in words:
+        words = words.replace(_FROM, "").replace(_TO, "")
+    return f"{_FROM}{markdown_text(words)}{_TO}"
+
+
+def _as_sent(title: str, body: str, link: str | None, marked: str) -> Message:
+    """The message with its Markdown as every service gets it, and the Markdown of a mail's
+    plain-text part: there a line break in a source's words would start a line of its own, and a
+    meeting's place reading "...\nAgenda: https://elsewhere" would pass for the message's own link
+    line (its links are written out there, `send.plain_part`); on one line it is read as the place."""
+    if _FROM not in marked:
+        return Message(title, body, link, marked, mail_markdown=marked)
+    markdown = marked.replace(_FROM, "").replace(_TO, "")
+    plain = _MARKED.sub(lambda found: found.group(1) if found.group(1).isprintable() else one_line(found.group(1)),
+                        marked)
+    return Message(title, body, link, markdown, mail_markdown=markdown if plain == markdown else plain)
 
 
 def _clean(text: str) -> str:
@@ -250,7 +277,8 @@ class RenderCache:
     gets the same text plus their own footer), whom to contact per set of changes and place, and the
     congress directory (read from the database once per run)."""
 
-    messages: dict[tuple[tuple[int, ...], tuple[str, ...]], Message] = field(default_factory=dict)  # by changes and campaigns
+    # by changes and campaigns; their Markdown still marked as rendered (`_md`)
+    messages: dict[tuple[tuple[int, ...], tuple[str, ...]], Message] = field(default_factory=dict)
     holding: dict[str, list[str]] = field(default_factory=dict)  # entity key -> the watches holding it
     contacts: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
     directory: Any = None
@@ -283,6 +311,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
             context = _group_context(session, [_as_told(change, shown) for change in changes], config, shown)
             body = env.get_template("alerts/instant.txt.j2").render(**context)
             markdown = env.get_template("alerts/instant.md.j2").render(**context)
+            # its Markdown still marked (`_md`): the footer is added before it is sent
             cached = Message(_clean(context["headline"]), _clean(body), web_url(context["change"].url), _clean(markdown))
             cache.messages[(ids, tuple(shown))] = cached
         who = _who_to_contact(session, config, first.subscriber_id, ids, cache, person)
@@ -290,8 +319,8 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
         md_who = "\n".join(["", "**Who to contact:**", "", *(f"- {_md(line.strip())}" for line in who), ""]) if who else ""
         if _reminded_of_cancelled(session, config, first.subscriber_id, ids):
             text_who, md_who = f"\n{REMINDED_CANCELLED}\n" + text_who, f"\n**{REMINDED_CANCELLED}**\n" + md_who
-        return Message(cached.title, cached.body + text_who + footer, cached.link,
-                       (cached.markdown or "") + md_who + "\n" + md_footer)
+        return _as_sent(cached.title, cached.body + text_who + footer, cached.link,
+                        (cached.markdown or "") + md_who + "\n" + md_footer)
     change_ids = session.scalars(select(m.DeliveryChange.change_id)
                                  .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
     follows = _follows(config, first.subscriber_id, person)
@@ -307,9 +336,9 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     context = {"watches": watches, "count": len(items), "mode": mode, "day": day}
     body = env.get_template("alerts/bundle.txt.j2").render(**context)
     markdown = env.get_template("alerts/bundle.md.j2").render(**context)
-    return Message(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
-                   _clean(body + footer), None,
-                   _clean(markdown) + "\n" + md_footer)
+    return _as_sent(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
+                    _clean(body + footer), None,
+                    _clean(markdown) + "\n" + md_footer)
 
 
 REMINDED_CANCELLED = "You were reminded of this meeting: it is cancelled."
@@ -351,7 +380,7 @@ def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Conf
     title = one_line(f"Reminder: {meeting_label(meeting)}, {meeting_when(meeting)}")
     footer = _person_footer(env, links) if links else _footer(env, subscriber_id)
     md_footer = _person_footer(env, links, markdown=True) if links else _footer(env, subscriber_id, markdown=True)
-    return Message(_clean(title), _clean(body) + footer, web_url(meeting.url), _clean(markdown) + "\n" + md_footer)
+    return _as_sent(_clean(title), _clean(body) + footer, web_url(meeting.url), _clean(markdown) + "\n" + md_footer)
 
 
 def _ahead(left: timedelta) -> str:

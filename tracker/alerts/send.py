@@ -24,12 +24,14 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import apprise
+from apprise.conversion import HTMLConverter
+from apprise.plugins.email import NotifyEmail
 
 from tracker import secrets
 from tracker.alerts.lease import DeliveryRow
 from tracker.alerts.render import Message
 from tracker.config import Config, apprise_warnings
-from tracker.safetext import markdown_text, no_mentions
+from tracker.safetext import markdown_text, no_mentions, web_url
 from tracker.targets import Target, targets_of, with_to
 
 # Chat services apprise sends plain text to that render every message as Markdown anyway (a
@@ -129,12 +131,17 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
         body = message.markdown
     if title_limit and len(title) > title_limit:
         title = title[: title_limit - 1] + "…"
-    if limit and len(body) + (len(title) if not title_limit else 0) > limit:
+
+    def cut(text: str) -> str:
+        if not limit or len(text) + (len(title) if not title_limit else 0) <= limit:
+            return text
         tail = f"\n… (truncated; more at {link})" if link else "\n… (truncated)"
-        body = body[: max(0, limit - len(tail) - (0 if title_limit else len(title) + 2))] + tail
+        return text[: max(0, limit - len(tail) - (0 if title_limit else len(title) + 2))] + tail
+
     if rich and message.markdown:
-        return Message(title, message.body, link, body)
-    return Message(title, body)
+        mail = cut(message.mail_markdown) if message.mail_markdown is not None else None
+        return Message(title, message.body, link, cut(body), mail_markdown=mail)
+    return Message(title, cut(body))
 
 
 def _for_chat(message: Message, title_in_markdown: bool) -> Message:
@@ -199,6 +206,77 @@ def _stable_message_id(plugin: Any) -> None:
 
     make_msgid.tracker_key = True  # type: ignore[attr-defined]
     module.make_msgid = make_msgid  # type: ignore[union-attr]
+
+
+# The plain-text part of the mail being sent, when it is ours (a context variable, as the key is):
+# the Markdown to make it from (`Message.mail_markdown`), or None: from the HTML part itself.
+# `_PLAIN`: apprise's own.
+_PLAIN = object()
+_plain_part: contextvars.ContextVar[Any] = contextvars.ContextVar("tracker_plain_part", default=_PLAIN)
+
+
+class _TextWithLinks(HTMLConverter):
+    """Apprise's HTML-to-text conversion of a mail, each link followed by where it leads
+    ("Agenda: https://..."; a link named by its own address once). Apprise's own drops the
+    address: a reader of the plain part (mutt, a screen reader, a mail filter) lost every document,
+    "Watch live" and unsubscribe link. Only an http(s), mailto or tel link is written out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._href: str | None = None
+        self._label: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        super().handle_starttag(tag, attrs)
+        if tag == "a":
+            self._href = web_url(dict(attrs).get("href"), also=("mailto", "tel"))
+            self._label = []
+
+    def handle_data(self, data: str, *args: Any, **kwargs: Any) -> None:
+        super().handle_data(data, *args, **kwargs)
+        if self._href is not None:
+            self._label.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            href, label = self._href, " ".join("".join(self._label).split())
+            self._href = None
+            if label != href:
+                super().handle_data(f": {href}" if label else href)
+        super().handle_endtag(tag)
+
+
+def plain_part(html: str) -> str:
+    """A mail's text/plain part from its HTML part: the same words, and every link's address."""
+    parser = _TextWithLinks()
+    parser.feed(html)
+    parser.close()
+    return parser.converted
+
+
+def _own_plain_part(plugin: Any) -> None:
+    """Make the text/plain part of mail sent through `plugin` ours (`plain_part`) while a message
+    is being sent. Apprise's mail plugin builds its multipart message in one static method, called
+    by its class name (a subclass cannot replace it), and takes the plain part from its module's
+    `convert_between(HTML, TEXT, ...)`: that name is wrapped once, as `make_msgid` is; with no
+    message of ours being sent it is apprise's own."""
+    if not isinstance(plugin, NotifyEmail):
+        return
+    module = sys.modules.get(type(plugin).__module__)
+    original = getattr(module, "convert_between", None)
+    if original is None or getattr(original, "tracker_plain", False):
+        return
+
+    def convert_between(from_format: Any, to_format: Any, content: str) -> str:
+        markdown = _plain_part.get()
+        if markdown is _PLAIN or (from_format, to_format) != (apprise.NotifyFormat.HTML, apprise.NotifyFormat.TEXT):
+            return original(from_format, to_format, content)
+        html = content if markdown is None else original(apprise.NotifyFormat.MARKDOWN, apprise.NotifyFormat.HTML,
+                                                         markdown)
+        return plain_part(html)
+
+    convert_between.tracker_plain = True  # type: ignore[attr-defined]
+    module.convert_between = convert_between  # type: ignore[union-attr]
 
 
 REFUSED = "the service refused the message or could not be reached"
@@ -287,8 +365,13 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
         if isinstance(headers, dict):
             headers[KEY_HEADER] = key
         _stable_message_id(plugin)
+        _own_plain_part(plugin)
     started = time.monotonic()
     token = _message_key.set(key)
+    # a mail's plain part from the HTML part apprise makes of the Markdown, unless a source's words
+    # were put on one line for it (`Message.mail_markdown`); plain text goes as apprise sends it
+    plain = _plain_part.set(_PLAIN if not message.markdown else None
+                            if message.mail_markdown in (None, message.markdown) else message.mail_markdown)
     smtp = _SmtpProblem()
     logger = logging.getLogger("apprise")
     logger.addHandler(smtp)
@@ -301,6 +384,7 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
                 result = sender.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
     finally:
         logger.removeHandler(smtp)
+        _plain_part.reset(plain)
         _message_key.reset(token)
     if bool(result):
         return True, None
