@@ -16,16 +16,17 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 from icalendar.parser import Contentline, Parameters
 from icalendar.prop import vText
 from markupsafe import Markup, escape
@@ -52,12 +53,13 @@ from tracker.queries import (
     state_directory,
     watch_entities,
 )
-from tracker.records import Bill, Matter, MeetingStatus, Record, StateBill, items_for
+from tracker.records import Bill, Matter, MeetingStatus, Record, StateBill, items_for, load_record
 from tracker.safetext import one_line, web_url
 from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
 from tracker.states import STATES, state_info
 from tracker.store import Store
 from tracker.views import (
+    MEETING_PAST_DAYS,
     AgendaReason,
     BillView,
     ChangeView,
@@ -69,7 +71,7 @@ from tracker.views import (
     collect_status,
     list_changes,
 )
-from tracker.words import STAGE_WORDS, change_words, headline, local_time, slug
+from tracker.words import STAGE_WORDS, bill_label, change_words, day_words, headline, local_time, slug
 
 log = logging.getLogger(__name__)
 RECENT_CHANGES = 200  # the newest changes, for feeds and each bill's and meeting's page
@@ -267,13 +269,15 @@ def environment(config: Config) -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class CampaignFeeds:
-    """A campaign's own feed and calendar in the site (the calendar only for a meeting campaign:
-    a bill campaign's holds nothing), relative to the site's root."""
+    """A campaign's own feed and calendar in the site, relative to the site's root: a meeting
+    campaign's calendar holds its meetings, a federal bill campaign's the committee hearings on its
+    bills (a state bill campaign has none to link: no source tells its hearings)."""
 
     id: str
     name: str
     atom: str
     ics: str | None
+    calendar_of: str = "meetings"  # what its calendar holds, in its link's words
 
 
 @dataclass
@@ -350,6 +354,8 @@ class Site:
     by_watch: dict[str, list[ChangeView]] = field(default_factory=dict)  # each watch's newest RECENT_CHANGES
     by_entity: dict[str, list[ChangeView]] = field(default_factory=dict)  # each entity's newest RECENT_CHANGES
     feed_ids: FeedIds = field(default_factory=lambda: FeedIds(installation="unknown"))
+    # hearings on watched bills from MEETING_PAST_DAYS back on, those called off included: calendars
+    hearings: list[HearingView] = field(default_factory=list)
 
 
 def _bill_pages(session: Session, config: Config, bills: list[BillView]) -> dict[str, BillPage]:
@@ -466,6 +472,9 @@ def read_site(store: Store, config: Config) -> Site:
         news = digest_news_mark(session, everything[0].id if everything else 0)
         held = holding_watches(session)
         ids = feed_ids(session)
+        # a hearing's calendar SEQUENCE is its bill's revision, as a meeting's is its own
+        sequences.update(_revisions(session, list(bills)))
+        earlier = _earlier_states(session, list(bills), clock.now() - HEARINGS_LOOKBACK)
     moved: dict[str, str] = {}  # newest detection per watch and per entity
     happened: dict[str, str] = {}  # the newest day a watch's changes say something happened (never ahead)
     today = clock.now().date().isoformat()
@@ -483,7 +492,8 @@ def read_site(store: Store, config: Config) -> Site:
                WatchSection(w.id, w.name, "statebill", config.tracker.timezone, moved=moved.get(w.id),
                             state_bills=[state_bills[b.entity] for b in status.state_bills if b.watch == w.id])
                for w in config.bills]
-    week, month = _what_to_do(config, status, upcoming, everything, rosters, matters, bills, names)
+    hearings = _bill_hearings(status.bills, bills, earlier, names)
+    week, month = _what_to_do(config, upcoming, everything, rosters, matters, bills, names, hearings)
     shown = {entry.meeting.entity for entry in [*week, *month] if isinstance(entry, UpcomingView)}
     watches += [WatchSection(w.id, w.name, "meeting", w.timezone or config.tracker.timezone,
                              meetings=[mt for mt in upcoming if mt.watch == w.id], moved=moved.get(w.id),
@@ -507,7 +517,7 @@ def read_site(store: Store, config: Config) -> Site:
                 this_week=week, coming_up=month, news=news, news_count=len(fresh),
                 news_groups=_news_groups(fresh, records, pages, names), state_bills=state_bills,
                 by_watch=_changes_by_watch(everything, held, list(names)), by_entity=_changes_by_entity(everything),
-                feed_ids=ids)
+                feed_ids=ids, hearings=hearings)
 
 
 def _changes_by_entity(everything: list[ChangeView]) -> dict[str, list[ChangeView]]:
@@ -552,11 +562,13 @@ def _bill_section(watch_id: str, name: str, zone: str, pages: list[BillPage], mo
     return WatchSection(watch_id, name, "bill", zone, bills=ordered, moved=moved.get(watch_id), finished=finished)
 
 
-def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView], everything: list[ChangeView],
+def _what_to_do(config: Config, upcoming: list[MeetingView], everything: list[ChangeView],
                 rosters: dict[str, Roster], matters: dict[str, dict[str, str | None]], bills: dict[str, BillPage],
-                names: dict[str, str]) -> tuple[list[UpcomingView | HearingView], list[UpcomingView | HearingView]]:
+                names: dict[str, str], hearings: list[HearingView],
+                ) -> tuple[list[UpcomingView | HearingView], list[UpcomingView | HearingView]]:
     """The meetings of watched bodies in the next 7 days, then to 30 days, each with what makes it
-    matter and what to do; and hearings on watched bills where their records show one ahead."""
+    matter and what to do; and the hearings on watched bills of those days (one called off stays,
+    marked, as a cancelled meeting does)."""
     now = clock.now()
     this_week: dict[str, ChangeView] = {}  # the newest move and agenda of each meeting found this week
     for change in everything:
@@ -603,29 +615,9 @@ def _what_to_do(config: Config, status: StatusView, upcoming: list[MeetingView],
     # Washington), today to six days on there this week; never the UTC date of its instant.
     today = now.astimezone(ZoneInfo(CONGRESS_ZONE)).date().isoformat()
     week_day, horizon = _days_ahead(now, CONGRESS_ZONE)
-    # A bill two campaigns watch is in `status.bills` once for each: its hearing is one card naming
-    # both, as a meeting two watches hold is.
-    hearings: dict[tuple[str, str, str, str], tuple[list[UpcomingView | HearingView], int]] = {}
-    for view in status.bills:
-        page = bills.get(view.entity)
-        if page is None:
-            continue
-        for committee, activity in _hearings(page.record):
-            day = _local_day(activity["date"], CONGRESS_ZONE)
-            if day is not None and today <= day < horizon:
-                campaign = names.get(view.watch, view.watch)
-                key = (view.entity, committee, activity["name"], day)
-                if (place := hearings.get(key)) is not None:
-                    held, at = place
-                    card = held[at]
-                    assert isinstance(card, HearingView)
-                    if campaign not in card.campaign.split(", "):
-                        held[at] = replace(card, campaign=f"{card.campaign}, {campaign}")
-                    continue
-                section = week if day < week_day else month
-                hearings[key] = (section, len(section))
-                section.append(HearingView(bill=view, campaign=campaign, committee=committee,
-                                           activity=activity["name"], date=day, page=page.page))
+    for hearing in hearings:
+        if today <= hearing.date < horizon:
+            (week if hearing.date < week_day else month).append(hearing)
     week.sort(key=lambda entry: entry.sort_key())
     month.sort(key=lambda entry: entry.sort_key())
     return week, month
@@ -655,18 +647,101 @@ def _days_ahead(now: datetime, zone: str) -> tuple[str, str]:
     return (today + THIS_WEEK).isoformat(), (today + COMING_UP).isoformat()
 
 
-def _hearings(bill: Bill) -> list[tuple[str, Any]]:
+def _hearings(bill: Bill) -> list[tuple[str, str, Any]]:
     """A bill's committee activities that are hearings ("Hearings by", "Hearings held"), with the
-    committee or subcommittee holding them."""
+    committee or subcommittee holding them and its code."""
     found = []
     for committee in bill.committees or []:
         for activity in committee.get("activities") or []:
             if activity.get("name", "").lower().startswith("hearing") and activity.get("date"):
-                found.append((committee.get("name") or "committee", activity))
+                found.append((committee.get("name") or "committee", committee.get("code") or "", activity))
         for sub in committee.get("subcommittees") or []:
             for activity in sub.get("activities") or []:
                 if activity.get("name", "").lower().startswith("hearing") and activity.get("date"):
-                    found.append((sub.get("name") or "subcommittee", activity))
+                    found.append((sub.get("name") or "subcommittee", sub.get("code") or "", activity))
+    return found
+
+
+# How far back a bill's earlier states are read for hearings since called off: a hearing is not put
+# on a record half a year before it is held (and one held over MEETING_PAST_DAYS ago is in no calendar).
+HEARINGS_LOOKBACK = timedelta(days=180)
+
+
+def _revisions(session: Session, keys: list[str]) -> dict[str, int]:
+    """How many times each bill's state changed (`entities.revision`, a state come back included):
+    the SEQUENCE of its hearings' events, which goes up when a hearing is moved or called off (the
+    bill's record changed), as a meeting's SEQUENCE is its own revision."""
+    if not keys:
+        return {}
+    rows = session.execute(select(m.Entity.key, m.Entity.revision).where(m.Entity.key.in_(keys)))
+    return {key: revision for key, revision in rows}
+
+
+def _earlier_states(session: Session, keys: list[str], since: datetime) -> dict[str, list[Bill]]:
+    """The bills' earlier stored states (not their current one) stored since `since` that name a
+    hearing, oldest first: a hearing one of them showed that the record no longer does was called
+    off, and stays in calendars as cancelled (a calendar app keeps an imported event it is not told of)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(m.Snapshot.entity_key, m.Snapshot.content)
+        .join(m.Entity, m.Entity.key == m.Snapshot.entity_key)
+        .where(m.Snapshot.entity_key.in_(keys), m.Snapshot.id != m.Entity.current_snapshot_id,
+               m.Snapshot.fetched_at >= since, m.Snapshot.content.ilike('%"hearing%'))
+        .order_by(m.Snapshot.id))
+    out: dict[str, list[Bill]] = {}
+    for key, content in rows:
+        record = load_record("bill", content)
+        if isinstance(record, Bill):
+            out.setdefault(key, []).append(record)
+    return out
+
+
+def _dated_hearings(record: Bill, first_day: str) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
+    """A record's hearings on `first_day` or later, each keyed by its committee and its day in
+    Washington (what identifies it across the bill's states), with a HearingView's fields."""
+    for committee, code, activity in _hearings(record):
+        day = _local_day(activity["date"], CONGRESS_ZONE)
+        if day is not None and day >= first_day:
+            yield (code or committee, day), {
+                "committee": committee, "committee_code": code, "activity": activity["name"], "date": day,
+                "start": activity["date"] if "T" in activity["date"] else None}
+
+
+def _bill_hearings(views: list[BillView], bills: dict[str, BillPage], earlier: dict[str, list[Bill]],
+                   names: dict[str, str]) -> list[HearingView]:
+    """The hearings on watched bills from MEETING_PAST_DAYS back on (their day in Washington), one per
+    bill, committee and day however many campaigns watch the bill; then those an earlier state of
+    the bill showed that its record no longer does, called off (postponed, when the record now shows
+    the committee's hearing on a later day no earlier state showed)."""
+    now = clock.now()
+    first_day = (now.astimezone(ZoneInfo(CONGRESS_ZONE)).date() - timedelta(days=MEETING_PAST_DAYS)).isoformat()
+    watchers: dict[str, list[str]] = {}
+    for view in views:
+        watchers.setdefault(view.entity, []).append(view.watch)
+    found: list[HearingView] = []
+    for entity, held_by in watchers.items():
+        page = bills.get(entity)
+        if page is None:
+            continue
+        watches = tuple(dict.fromkeys(held_by))
+        base = {"bill": page.view, "campaign": ", ".join(dict.fromkeys(names.get(w, w) for w in watches)),
+                "page": page.page, "watches": watches, "contacts": tuple(page.contacts)}
+        on: dict[tuple[str, str], HearingView] = {}
+        for key, parts in _dated_hearings(page.record, first_day):
+            on.setdefault(key, HearingView(**base, **parts))
+        shown: dict[tuple[str, str], dict[str, Any]] = {}
+        for record in earlier.get(entity, []):
+            for key, parts in _dated_hearings(record, first_day):
+                shown[key] = parts  # the newest state's words for it
+        found += on.values()
+        for key, parts in shown.items():
+            if key in on:
+                continue
+            later = sorted(day for (committee, day) in on if committee == key[0] and day > key[1]
+                           and (committee, day) not in shown)
+            found.append(HearingView(**base, **parts, called_off=True, moved_to=later[0] if later else None))
+    found.sort(key=lambda hearing: (hearing.date, hearing.bill.entity, hearing.committee))
     return found
 
 
@@ -739,27 +814,100 @@ def _news_groups(fresh: list[ChangeView], records: dict[str, Record], pages: dic
 
 def build_calendar(meetings: list[MeetingView], sequences: dict[str, int], name: str,
                    events: dict[str, bytes] | None = None, skipped: list[str] | None = None,
-                   published: str | None = None) -> bytes:
+                   published: str | None = None, hearings: list[HearingView] | None = None) -> bytes:
     """An iCalendar file of the meetings that have a time or a day (an all-day event while its time
     is to be announced), each once (a meeting two watches hold is one event: RFC 5545 allows one UID
-    per calendar but for a recurrence's instances). Each VEVENT is serialized once per site
-    (`events` keeps them): the same meeting is in the whole calendar, its watch's and its own. An
-    event that cannot be written is left out, with one line in `skipped`. `published`: the site's
-    address (`[digest] url`), for each event's link to its page."""
+    per calendar but for a recurrence's instances), then the `hearings` on watched bills (each once,
+    by its UID; with Washington's VTIMEZONE, which their times name). Each VEVENT is serialized once
+    per site (`events` keeps them, by entity or UID): the same meeting is in the whole calendar, its
+    watch's and its own. An event that cannot be written is left out, with one line in `skipped`.
+    `published`: the site's address (`[digest] url`), for each event's link to its page."""
     events = {} if events is None else events
     for mt in meetings:
         if _on_calendar(mt) and mt.entity not in events:
-            try:
-                events[mt.entity] = _event(mt, sequences, published)
-            except WHOLE_SITE_FAILURES:
-                raise
-            except Exception as exc:
-                events[mt.entity] = b""
-                if skipped is not None:
-                    skipped.append(_skip_line(f"calendar event of {mt.entity}", exc))
+            events[mt.entity] = _made(lambda mt=mt: _event(mt, sequences, published), mt.entity, skipped)
     body = b"".join(events[entity] for entity in dict.fromkeys(mt.entity for mt in meetings if _on_calendar(mt)))
+    zone = b""
+    if hearings:
+        for hearing in hearings:
+            if hearing.uid not in events:
+                events[hearing.uid] = _made(lambda hearing=hearing: _hearing_event(hearing, sequences, published),
+                                            hearing.uid, skipped)
+        written = [events[uid] for uid in dict.fromkeys(hearing.uid for hearing in hearings)]
+        body += b"".join(written)
+        if any(b"TZID=" in event for event in written):
+            zone = _washington_zone(clock.now().year)
     calname = Contentline.from_parts("X-WR-CALNAME", Parameters(), vText(one_line(name))).to_ical()
-    return _CALENDAR_HEAD + calname + b"\r\n" + body + b"END:VCALENDAR\r\n"
+    return _CALENDAR_HEAD + calname + b"\r\n" + zone + body + b"END:VCALENDAR\r\n"
+
+
+def _made(write: Callable[[], bytes], what: str, skipped: list[str] | None) -> bytes:
+    """One event serialized, or nothing with one line in `skipped` when it is the event's own failure."""
+    try:
+        return write()
+    except WHOLE_SITE_FAILURES:
+        raise
+    except Exception as exc:
+        if skipped is not None:
+            skipped.append(_skip_line(f"calendar event of {what}", exc))
+        return b""
+
+
+@cache
+def _washington_zone(year: int) -> bytes:
+    """Washington's VTIMEZONE (RFC 5545: one for each TZID a calendar names), made once a year: its
+    rules from the year before (the calendars' past hearings) to four years on, not since 1970."""
+    return Timezone.from_tzid(CONGRESS_ZONE, first_date=date(year - 1, 1, 1), last_date=date(year + 4, 1, 1)).to_ical()
+
+
+def _hearing_event(hearing: HearingView, sequences: dict[str, int], published: str | None = None) -> bytes:
+    """One hearing as a VEVENT: its UID the bill, committee and day (`HearingView.uid`), its SEQUENCE
+    its bill's revision (up with every change of the bill's record, so with a hearing moved or called
+    off), its start in Washington's zone with that TZID as the record dates it (two hours long, as
+    meetings are), or its day all day; CANCELLED once its record no longer shows it. Every text
+    property one line (`one_line`), the URL an http(s) one (`web_url`)."""
+    bill = hearing.bill.record
+    event = Event()
+    event.add("uid", one_line(hearing.uid))
+    event.add("summary", one_line(f"{hearing.committee} hearing on {hearing.bill.number}"))
+    if hearing.start:
+        start = datetime.fromisoformat(hearing.start.replace("Z", "+00:00"))
+        washington = ZoneInfo(CONGRESS_ZONE)
+        start = start.replace(tzinfo=washington) if start.tzinfo is None else start.astimezone(washington)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(hours=2))
+    else:
+        day = date.fromisoformat(hearing.date)
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+    event.add("description", "\n".join(_hearing_description(hearing, published)))
+    event.add("dtstamp", clock.now())
+    event.add("sequence", sequences.get(hearing.bill.entity, 0))
+    event.add("status", "CANCELLED" if hearing.called_off else "CONFIRMED")
+    if url := web_url(bill.url):
+        event.add("url", url)
+    return event.to_ical()
+
+
+def _hearing_description(hearing: HearingView, published: str | None) -> list[str]:
+    """What an organizer needs in their calendar app, a line each: that it is called off (postponed
+    to which day, when the record says), the bill, whom to contact before it (its page's lines: the
+    leaders of the committee holding the bill, its sponsor; not once it is called off, as a
+    cancelled meeting says no way to take part), the bill's page at Congress.gov and in the digest."""
+    lines = []
+    if hearing.called_off:
+        lines.append(f"Postponed: the bill's record now shows the {one_line(hearing.committee)}'s hearing on "
+                     f"{day_words(hearing.moved_to)}" if hearing.moved_to else
+                     "Cancelled or postponed: the bill's record no longer shows this hearing")
+    lines.append(f"{one_line(bill_label(hearing.bill.record))}: {one_line(hearing.bill.title)}")
+    if not hearing.called_off and hearing.contacts:
+        lines.append("Whom to contact before the hearing:")
+        lines += [("  " if line.startswith(" ") else "") + one_line(line) for line in hearing.contacts]
+    if url := web_url(hearing.bill.url):
+        lines.append(f"Congress.gov: {url}")
+    if published:
+        lines.append(f"In the tracker: {published}/{hearing.page}")
+    return lines
 
 
 def _calendar_head() -> bytes:
@@ -907,10 +1055,12 @@ class _Writer:
         self.names = {w.id: w.name for w in [*config.bills, *config.meetings]}
         # Each campaign's own feed and calendar (written by `watch_feeds`), linked from its section of
         # the front page and from its bills' and meetings' pages, and named in their <head>s.
+        calendars = {w.id: "meetings" for w in config.meetings} | {w.id: "hearings" for w in config.federal_bills}
         self.follow = {w.id: CampaignFeeds(w.id, w.name, f"watches/{w.id}/changes.atom",
-                                           f"watches/{w.id}/meetings.ics" if w in config.meetings else None)
+                                           f"watches/{w.id}/meetings.ics" if w.id in calendars else None,
+                                           calendars.get(w.id, "meetings"))
                        for w in [*config.bills, *config.meetings]}
-        self.events: dict[str, bytes] = {}  # each meeting's VEVENT, serialized once for every calendar
+        self.events: dict[str, bytes] = {}  # each meeting's and hearing's VEVENT, serialized once for every calendar
         self.folders: set[Path] = set()  # folders already made in the staging tree
         status = site.status
         last_success = status.last_success
@@ -947,8 +1097,10 @@ class _Writer:
         self.render("changes.atom.j2", path, feed_id=feed_id, title=title, entries=entries, self_link=self_link,
                     home=home, entry_id=self.site.feed_ids.entry)
 
-    def calendar(self, path: str, meetings: list[MeetingView], name: str) -> None:
-        made = build_calendar(meetings, self.site.sequences, name, self.events, self.skipped, self.published)
+    def calendar(self, path: str, meetings: list[MeetingView], name: str,
+                 hearings: list[HearingView] | None = None) -> None:
+        made = build_calendar(meetings, self.site.sequences, name, self.events, self.skipped, self.published,
+                              hearings)
         _write_bytes(self.staging / path, made, self.folders)
 
     def feeds_of(self, *watch_ids: str) -> list[CampaignFeeds]:
@@ -968,7 +1120,7 @@ class _Writer:
         self.render("index.html.j2", "index.html")
         self.render("digest.txt.j2", "digest.txt")
         self.feed("changes.atom", self.site.feed_ids.feed(), "tracker: recent changes", self.site.changes)
-        self.calendar("meetings.ics", self.site.status.meetings, "tracker meetings")
+        self.calendar("meetings.ics", self.site.status.meetings, "tracker meetings", self.site.hearings)
 
     def pages(self) -> None:
         site = self.site
@@ -995,6 +1147,9 @@ class _Writer:
                 "meeting.html.j2", mt.page, mt=mt, zone=mt.zone, roster=site.rosters.get(mt.entity),
                 meeting_changes=by_entity.get(mt.entity, []), campaigns=campaigns, campaign_feeds=follow))
             self.one(f"calendar {mt.calendar}", lambda mt=mt: self.calendar(mt.calendar, [mt], mt.label))
+        for hearing in site.hearings:  # a card's "add to calendar"
+            self.one(f"calendar {hearing.calendar}", lambda hearing=hearing: self.calendar(
+                hearing.calendar, [], f"{hearing.committee} hearing on {hearing.bill.number}", [hearing]))
         for month, entries in site.months.items():
             self.one(f"page changes/{month}.html", lambda month=month, entries=entries: self.render(
                 "changes.html.j2", f"changes/{month}.html", month=month, entries=entries))
@@ -1008,7 +1163,7 @@ class _Writer:
                 f"#w-{watch.id}"))
             self.one(f"calendar {folder}/meetings.ics", lambda folder=folder, watch=watch: self.calendar(
                 f"{folder}/meetings.ics", [mt for mt in self.site.status.meetings if mt.watch == watch.id],
-                watch.name))
+                watch.name, [hearing for hearing in self.site.hearings if watch.id in hearing.watches]))
 
 
 def _write_site(store: Store, config: Config, out: Path, skipped: list[str]) -> NewsMark:

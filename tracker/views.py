@@ -536,16 +536,38 @@ class UpcomingView:
 
 @dataclass(frozen=True)
 class HearingView:
-    """A committee hearing on a watched bill on a day ahead, where the bill's record shows one (a
-    BILLSTATUS committee activity "Hearings ..." dated ahead)."""
+    """A committee hearing on a watched bill, where the bill's record shows one (a BILLSTATUS
+    committee activity "Hearings ...") or, called off, showed one before: a card ahead, and an event
+    in its campaigns' calendars. One per bill, committee and day in Washington, whatever watches
+    hold the bill (`watches`, `campaign` naming each)."""
 
     bill: BillView
     campaign: str
     committee: str
     activity: str  # the record's own words: "Hearings by"
-    date: str  # YYYY-MM-DD
+    date: str  # YYYY-MM-DD, its day in Washington
     page: str  # the bill's page in the digest
     kind: str = "hearing"
+    start: str | None = None  # the record's instant ("2019-05-01T18:30:04Z"); None: a day alone
+    committee_code: str = ""  # BILLSTATUS systemCode ("slia00"), "" when the record gives none
+    watches: tuple[str, ...] = ()  # the campaigns watching its bill
+    contacts: tuple[str, ...] = ()  # whom to contact about the bill (its page's lines)
+    # No longer on the bill's record though an earlier state of it showed it: cancelled, or postponed
+    # (`moved_to`: the committee's hearing on the bill the record shows now, on a later day).
+    called_off: bool = False
+    moved_to: str | None = None
+
+    @property
+    def uid(self) -> str:
+        """Its calendar UID, the same every run: the bill, the committee, the day (a time moved within
+        the day is the same event, updated; another day is another hearing)."""
+        return f"hearing:{self.bill.entity}:{self.committee_code or self.committee}:{self.date}@tracker"
+
+    @property
+    def calendar(self) -> str:
+        """Its own calendar file in the digest (a card's "add to calendar"), named by its UID as a
+        meeting's is by its key."""
+        return f"hearings/{meeting_page(self.uid.removesuffix('@tracker')).removeprefix('meetings/')}.ics"
 
     def sort_key(self) -> tuple[str, str]:
         return (self.date, self.bill.entity)
