@@ -200,3 +200,23 @@ def test_the_plain_text_part_carries_every_link_of_the_html_part(
         assert f"[Watch live]({LIVE})" in said and f"[Agenda]({AGENDA})" in said
     for said in webhook + markdown:
         assert not re.search("[\ufdd0-\ufdef]", said) and HOOK_TOKEN not in said
+
+
+def test_a_sources_line_break_forges_no_line_in_plain_text_chat(
+        tmp_path: Path, db_url: str, smtp: Mailbox, receiver: Receiver, frozen_now: Any) -> None:
+    """A webhook (and any service apprise sends plain text) gets the `.txt` body, where a place or
+    an item title's own line break started a line of its own: "Unsubscribe: https://evil..." and
+    "Watch live: https://evil..." stood beside the message's real "Watch live" line."""
+    frozen_now("2026-11-25T15:00:00Z")
+    config, store = setup(tmp_path, db_url, smtp, receiver)
+    store_meeting(store, config, hearing(posted=False))
+    store_meeting(store, config, hearing(posted=True))
+    assert notify(store, config).failed == 0
+    webhook = [post["message"] for post in receiver.posts if "message" in post]
+    assert len(webhook) == 3
+    told = ("Where:", "On its agenda", "New place:", "- 2026-12-14:")
+    for said in webhook:
+        lines = [" ".join(line.split()) for line in said.splitlines()]
+        assert [line for line in lines if "evil.example" in line and not line.startswith(told)] == [], said
+        assert [line for line in lines if line.startswith("Watch live:")] == [f"Watch live: {LIVE}"]
+        assert f"Where: Committee Room, 250 Broadway Agenda: {EVIL}/agenda.pdf" in lines

@@ -195,6 +195,13 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def _contact(line: str) -> str:
+    """A contact line as one line, its indent kept (a committee's leaders sit under it): names and
+    offices come from sources, and a line break of theirs would start a line of its own."""
+    rest = line.lstrip(" ")
+    return line[:len(line) - len(rest)] + one_line(rest)
+
+
 def _change_context(session: Any, change: m.Change, config: Config, follows: frozenset[str] | None) -> dict[str, Any]:
     """What the bundle template shows of one change (its entity's record, the zone to show it in),
     filed under the first campaign it speaks for that the subscriber follows."""
@@ -373,7 +380,8 @@ def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Conf
         "label": meeting_label(meeting), "ahead": _ahead(clock.parse_instant(note["start"]) - clock.now()),
         "campaign": ", ".join(names.get(w, w) for w in standing.watches), "reminder": note["reminder"],
         "matters": [reason for reason in standing.reasons if reason.followed and not reason.keywords],
-        "who": [f"Members of the {roster.body}:", *(f"  {line}" for line in roster.lines)] if roster else [],
+        "who": [_contact(line) for line in [f"Members of the {roster.body}:", *(f"  {line}" for line in roster.lines)]]
+        if roster else [],
     }
     body = env.get_template("alerts/reminder.txt.j2").render(**context)
     markdown = env.get_template("alerts/reminder.md.j2").render(**context)
@@ -412,6 +420,7 @@ def _who_to_contact(session: Any, config: Config, subscriber_id: str, change_ids
             cache.contacts[key] = _state_bill_contacts(session, config, entity_key, subscriber)
         else:
             cache.contacts[key] = _contacts(session, config, change_ids, subscriber.state, subscriber.district, cache)
+        cache.contacts[key] = [_contact(line) for line in cache.contacts[key]]
     return cache.contacts[key]
 
 
