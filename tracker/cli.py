@@ -626,6 +626,7 @@ def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
     from tracker import detect
     from tracker.crawl import fetch, preview
 
+    url = detect.given_address(url)  # as a browser takes a paste: spaces around it, line breaks in it dropped
     if not re.match(r"^(https?|webcal)://[^\s/]+", url, re.I):
         # A host copied without its scheme (`nyc.legistar.com`): say the address to try instead.
         hint = f": try https://{url}" if re.match(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$", url) else ""

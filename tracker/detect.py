@@ -16,6 +16,10 @@ redirects), and, when that is a person's page, the one machine endpoint it leads
   (its API), a `<city>.primegov.com` portal (its meeting list), an AgendaCenter (its search);
 - else a link on the page to one of those, or to an iCalendar or agenda feed.
 
+A page is read as a browser shows it: in the encoding it names, without its HTML comments (an old
+platform's link left in one is no evidence), its relative links against its `<base>`. An address
+holding a key is never printed, and the block reads it from the environment.
+
 Then the registry's parser (tracker/sources.py) reads the listing with the window a crawl uses, so
 what is shown is what `tracker crawl` would store.
 """
@@ -36,12 +40,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
-from tracker import clock
+from tracker import clock, secrets
 from tracker.config import MeetingWatch
 from tracker.meetings import civicweb, iqm2, legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError, titled_body
+from tracker.meetings.pages import link_label
 from tracker.meetings.portals import civicweb_list, read_json, read_rows
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus, Page
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
@@ -75,6 +80,7 @@ ENDPOINT_ACCEPT = {"legistar": JSON_TYPE, "primegov": JSON_TYPE, "civicclerk": J
                    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
 MAX_BYTES = 10 * 1024 * 1024  # the most `detect` downloads of one answer (less when [crawl] max_bytes is)
 SHOWN = 5  # upcoming meetings listed
+NAME_LENGTH = 100  # the most characters of the guessed watch name
 # US zones as Windows names them (Outlook and Exchange write these in TZID).
 WINDOWS_ZONES = {
     "eastern standard time": "America/New_York", "central standard time": "America/Chicago",
@@ -154,8 +160,11 @@ class Detection:
 
     @property
     def name(self) -> str:
+        """The body's name as the data gives it, one line of at most NAME_LENGTH characters (a title
+        stuffed for search engines is no name), else the host's."""
         found = self.recognised
-        return (found.name if found and found.name else None) or _host_name(self.read_url or self.url)
+        return _short(found.name, NAME_LENGTH) if found and found.name and found.name.strip() \
+            else _host_name(self.read_url or self.url)
 
 
 Fetch = Callable[[str, str], Page]
@@ -175,34 +184,40 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
     how to crawl the watch found, where its page does not hold all a crawl reads (a web calendar
     whose other periods or later pages a crawl asks for)."""
     now = now or clock.now()
+    url = given_address(url)
     result = Detection(url=url, zone=zone)
+    keep_secret(url)
     page = fetch(url, PAGE_ACCEPT)
+    keep_secret(page.final_url)
     if page.problem:
-        result.problem = f"{url}: {page.problem}"
+        result.problem = f"{_sent(url, page)}: {page.problem}" + _refusal_words(page)
         return result
     if instead := granicus_single_meeting(url) or granicus_single_meeting(page.final_url) \
             or iqm2_single_meeting(url) or iqm2_single_meeting(page.final_url):
-        result.problem = f"{url}: {instead}"
+        result.problem = f"{shown(url)}: {instead}"
         return result
     found = recognise(page, legistar_api=legistar_api, today=now.date())
     if isinstance(found, str):
-        result.problem = f"{page.final_url}: {found}"
+        result.problem = f"{_sent(url, page)}: {found}"
         return result
     listing_page = page
+    for address in (found.value if isinstance(found.value, str) else "", found.lead.url if found.lead else ""):
+        keep_secret(address)  # a key in an address the page links to is masked as one given
     if found.lead is not None:
         endpoint = fetch(found.lead.url, found.lead.accept)
         if endpoint.problem and found.fallback is not None and endpoint.status in (401, 403):
             found = _refused(found, found.fallback, endpoint)  # the page given is read instead
         elif endpoint.problem:
             result.recognised = found
-            result.problem = f"{found.lead.why} ({found.lead.url}): {endpoint.problem}" + _legistar_hint(found, endpoint)
+            result.problem = (f"{found.lead.why} ({shown(found.lead.url)}): {endpoint.problem}"
+                              + _legistar_hint(found, endpoint))
             return result
         else:
             there = recognise(endpoint, legistar_api=legistar_api, today=now.date(), expected=found.platform)
             if isinstance(there, str) or there.lead is not None:
                 result.recognised = found
                 said = there if isinstance(there, str) else f"it leads on to {there.lead.url}: run detect on that"
-                result.problem = f"{found.lead.why} ({endpoint.final_url}): {said}"
+                result.problem = f"{found.lead.why} ({shown(endpoint.final_url)}): {said}"
                 return result
             found = _merge(found, there)
             listing_page = endpoint
@@ -213,6 +228,100 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
     result.today = now.astimezone(ZoneInfo(result.zone)).date().isoformat()
     _read(result, listing_page, now, preview)
     return result
+
+
+def given_address(url: str) -> str:
+    """The address as a browser takes it from a paste: without the spaces around it, nor the line
+    breaks and tabs inside it (an address copied from a mail, wrapped)."""
+    return re.sub(r"[\t\r\n]", "", url).strip()
+
+
+def _sent(url: str, page: Page) -> str:
+    """The address given, and where its redirects sent the reader when that is elsewhere: the page
+    that failed or was read is the one to look at."""
+    return shown(url) + ("" if page.final_url in (url, "") else f", sent on to {shown(page.final_url)}")
+
+
+def _refusal_words(page: Page) -> str:
+    """What a refusal of the page itself means to a person: a login (401), a site that will not
+    show it to a program (403), a chain of redirects too long to follow."""
+    if page.status == 401:
+        return (" (the page asks for a login: tracker reads only public pages; give the address of the "
+                "meetings as the public sees them)")
+    if page.status == 403:
+        return (" (forbidden: the site refuses the page to tracker, behind a login or closed to programs; "
+                "give the address of the meetings as the public sees them, or the platform's own page)")
+    if page.problem == "too many redirects":
+        return " (open it in a browser and give the address it ends at)"
+    return ""
+
+
+# -- addresses holding a key ------------------------------------------------------------------------
+
+# A query parameter whose value is a credential (the names `secrets.mask` hides, and more): an
+# address holding one is never printed whole, and the block reads it from the environment.
+_SECRET_NAME = re.compile(r"token|secret|passw|api_?key|signature|credential"
+                          r"|^(?:.*[_.-])?(?:key|pass|pwd|auth|sig|jwt)$", re.I)
+# A calendar's private address (Google's `/private-<hex>/basic.ics`): the path is the key.
+_PRIVATE_PATH = re.compile(r"/private-([0-9a-f]{16,})(?=/|$)", re.I)
+
+
+def _query_pairs(query: str) -> list[tuple[str, str, str]]:
+    """(the pair as written, its name, its value as written) of each part of a query."""
+    pairs = []
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        pairs.append((pair, unquote(name.replace("+", " ")), value))
+    return pairs
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credentials an address holds, as written and decoded: a key's value in its query, the
+    password before its host, a private calendar's path."""
+    parts = urlsplit(url)
+    found = [value for _, name, value in _query_pairs(parts.query) + _query_pairs(parts.fragment)
+             if value and _SECRET_NAME.search(name)]
+    if parts.password:
+        found.append(parts.password)
+    found += [m.group(1) for m in _PRIVATE_PATH.finditer(parts.path)]
+    return [form for value in found for form in dict.fromkeys((value, unquote(value.replace("+", " "))))]
+
+
+def keep_secret(url: str) -> None:
+    """Register the credentials of an address, so that every line printed or logged masks them (of
+    at least 6 characters: a `key=2024` registered would mask every year said)."""
+    for value in url_secrets(url):
+        if len(value) >= 6:
+            secrets.register(value)
+
+
+def shown(url: str) -> str:
+    """An address as printed: its credentials left out (the parameter, the password, the private
+    path), and said to be; `secrets.mask` would print `token=***`, an address that reads nothing."""
+    if not url or not url_secrets(url):
+        return url
+    parts = urlsplit(url)
+    query, fragment = ("&".join(pair for pair, name, _ in _query_pairs(part) if not _SECRET_NAME.search(name))
+                       for part in (parts.query, parts.fragment))
+    path = _PRIVATE_PATH.sub("/private-…", parts.path)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, path, query, fragment)) + " (its key left out)"
+
+
+def secret_variable(result: Detection) -> str:
+    """The environment variable the block reads an address holding a key from (`WATCH_ID_URL`)."""
+    name = result.watch_id.upper().replace("-", "_")
+    return f"{name}_URL" if name[:1].isalpha() else f"MEETINGS_{name}_URL"
+
+
+def block_value(result: Detection) -> str | dict[str, str]:
+    """The watch's value as the block writes it: an address holding a key is read from the
+    environment (`${WATCH_ID_URL}`), never written into a file that is shared and committed."""
+    found = result.recognised
+    assert found is not None
+    if isinstance(found.value, str) and url_secrets(found.value):
+        return f"${{{secret_variable(result)}}}"
+    return found.value
 
 
 def _merge(first: Recognised, endpoint: Recognised) -> Recognised:
@@ -365,6 +474,8 @@ def recognise(page: Page, *, legistar_api: str, today: date, expected: str | Non
     what it is instead ("an HTML page with no meeting listing recognised (title "...")").
     `expected`: the platform a lead was followed for (an empty Legistar list is still Legistar's)."""
     body = page.body
+    if not body.strip():  # whatever its type says
+        return f"an empty answer (HTTP {page.status})"
     kind = body_kind(page)
     if kind == "ical":
         return _ical(page)
@@ -374,15 +485,15 @@ def recognise(page: Page, *, legistar_api: str, today: date, expected: str | Non
         except (ValueError, RecursionError):
             return "an answer that says it is JSON but cannot be read as JSON"
         return _json(page, data, legistar_api, today, expected) or _elsewhere(page, legistar_api, today) \
-            or _linked(page, _text_of(body), None, legistar_api, today) \
+            or _linked(page, _text_of(body, xml=False), None, legistar_api, today) \
             or f"a JSON document with no meeting listing recognised{_said(data)}"
     if kind == "xml":
         root = xml_root(body)
         return _xml(page, root, legistar_api, today) or _elsewhere(page, legistar_api, today) \
-            or _linked(page, _text_of(body), None, legistar_api, today) \
+            or _linked(page, _text_of(body, xml=True), None, legistar_api, today) \
             or f"an XML document (<{root}>) with no meeting listing recognised"
     if kind == "html":
-        text = html_text(body)
+        text = html_text(body, page.content_type)
         selector = Selector(text=text)
         title = page_title(selector)
         found = _html(page, text, selector) or _elsewhere(page, legistar_api, today) or _primegov_portal(page, text) \
@@ -397,9 +508,10 @@ def recognise(page: Page, *, legistar_api: str, today: date, expected: str | Non
         if _LEGISTAR_PAGE.search(text) and re.search(r"(Calendar|MeetingDetail|LegislationDetail)\.aspx", text):
             return ("a Legistar page whose client is named neither in its address nor in its content: give its "
                     "https://<client>.legistar.com address")
+        if selector.xpath("//input[translate(@type, 'PASSWORD', 'password')='password']"):
+            return ("a login page (it asks for a password), not a listing of meetings: tracker reads only public "
+                    "pages; give the address of the meetings as the public sees them")
         return "an HTML page with no meeting listing recognised" + (f' (title "{_short(title)}")' if title else "")
-    if not body.strip():
-        return f"an empty answer (HTTP {page.status})"
     return f"a {page.content_type.split(';')[0] or 'document'} that is not a meeting listing"
 
 
@@ -436,13 +548,33 @@ def xml_root(data: bytes) -> str:
     return m.group(1).decode("ascii", "replace") if m else ""
 
 
-def _text_of(data: bytes) -> str:
-    return data[:2_000_000].decode("utf-8", "replace")
+def _text_of(data: bytes, *, xml: bool) -> str:
+    """A JSON or XML document's text; an XML one's without its comments (what a comment names is
+    not in it; in JSON, `<!--` is words of a string)."""
+    text = data[:2_000_000].decode("utf-8", "replace")
+    return _XML_COMMENT.sub(" ", text) if xml else text
 
 
-def html_text(data: bytes) -> str:
-    _, text = html_to_unicode(None, data)
-    return text
+def html_text(data: bytes, content_type: str | None = None) -> str:
+    """The page's text as a browser reads it: in the encoding its header or its own `<meta>` names,
+    and without its HTML comments. A link, an iframe or a script in a comment is not on the page (a
+    city's old platform left there when it moved on), so it is no evidence of where its meetings are."""
+    _, text = html_to_unicode(content_type or None, data)
+    return without_comments(text)
+
+
+# An HTML comment as a browser ends it (`-->`, `--!>`, the empty `<!-->` and `<!--->`, or the end of
+# the page when it is never closed); the text of a script or style is passed over whole, since a
+# `<!--` in a script (`<script><!-- ... //--></script>`, once the way to hide it from old browsers)
+# starts no comment.
+_COMMENT = re.compile(r"(<(script|style|textarea|title)\b[^>]*>.*?(?:</\2\s*>|\Z))|<!--(?:-?>|.*?(?:--!?>|\Z))",
+                      re.S | re.I)
+_XML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+
+
+def without_comments(text: str) -> str:
+    """`text` with each HTML comment a space, scripts and styles kept as they are."""
+    return _COMMENT.sub(lambda m: m.group(1) or " ", text)
 
 
 def page_title(selector: Selector) -> str | None:
@@ -617,6 +749,20 @@ def _legistar_api(page: Page, data: Any, first: dict[str, Any], legistar_api: st
                           f"the Legistar Web API's meetings of client {client}")
     if api.rstrip("/") != legistar_api.rstrip("/"):
         found.notes.append(f'its Web API is not the configured one: set [sources.legistar] base_url = "{api}"')
+    return _with_token(found, page.final_url) if at else found
+
+
+def _with_token(found: Recognised, url: str) -> Recognised:
+    """A Legistar Web API address holding the client's `token`: the events are asked for with it,
+    and the block reads it from the environment (`${LEGISTAR_TOKEN}`), never from the file."""
+    token = next((value for name, value in parse_qsl(urlsplit(url).query) if name.lower() == "token" and value), None)
+    if token is None or not isinstance(found.value, dict):
+        return found
+    found.value = {**found.value, "token": "${LEGISTAR_TOKEN}"}
+    if found.lead is not None:
+        found.lead = replace(found.lead, url=f"{found.lead.url}&{urlencode({'token': token})}")
+    found.notes.append("LEGISTAR_TOKEN: set it in the environment to the token of the address you gave "
+                       "(not written here)")
     return found
 
 
@@ -642,9 +788,23 @@ def _xml(page: Page, root: str, legistar_api: str, today: date) -> Recognised | 
         title = re.search(rb"<title[^>]*>\s*(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?\s*</title>", head, re.S)
         url = page.final_url
         return Recognised("feed", url, f"its content (an {'Atom' if root == 'feed' else 'RSS'} feed)",
-                          name=_unescape(title.group(1).decode("utf-8", "replace")) if title else None,
+                          name=_unescape(_xml_decoded(title.group(1), head, page.content_type)) if title else None,
                           detail=_feed_publisher(head, url))
     return None
+
+
+def _xml_decoded(data: bytes, head: bytes, content_type: str) -> str:
+    """Bytes of an XML document in its encoding: the header's charset (RFC 7303), else its XML
+    declaration's, else UTF-8."""
+    said = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)
+    declared = re.match(rb"<\?xml[^>]*?encoding=[\"']([\w.:-]+)", head.lstrip(b"\xef\xbb\xbf \t\r\n"))
+    for encoding in (said.group(1) if said else None, declared.group(1).decode("ascii") if declared else None):
+        if encoding:
+            try:
+                return data.decode(encoding, "replace")
+            except LookupError:  # a name no codec has
+                continue
+    return data.decode("utf-8", "replace")
 
 
 def _feed_publisher(head: bytes, url: str) -> str | None:
@@ -817,7 +977,7 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
                                      f"the Legistar Web API's meetings of client {m.group(1)}"))
         if api.rstrip("/") != legistar_api.rstrip("/"):
             found.notes.append(f'its Web API is not the configured one: set [sources.legistar] base_url = "{api}"')
-        return found
+        return _with_token(found, url)
     if host.endswith("granicus.com") and lowered.endswith("viewpublisher.php"):
         return Recognised("granicus", url, here, lead=Lead(url, HTML_TYPE, "the Granicus ViewPublisher page"))
     if host.endswith("granicus.com") and lowered.endswith("viewpublisherrss.php"):
@@ -865,28 +1025,61 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
     return None
 
 
+# What an address must hold for `by_address` to name a platform by it: checked first, so the thousands
+# of ordinary links of a large page are passed over without being read as addresses.
+_PLATFORM_HINT = re.compile("|".join([
+    r"legistar\.com", r"viewpublisher", r"boarddocs\.com", r"civicclerk\.com", r"primegov\.com",
+    *(re.escape(host.lstrip(".")) for host in (iqm2.HOST, *civicweb.HOSTS)),
+    r"agendacenter", r"rssfeed\.aspx", r"webcal", r"\.ics", r"\.ical", r"\.ifb", r"icalfeed"]), re.I)
+MAX_LINKS = 500  # the most links of one kind (one hint) read as addresses on a page
+# A school body's words: on a city's page, a link so labelled (its school board's BoardDocs) is not
+# the city's own meetings, however rich its platform.
+_SCHOOL = re.compile(r"\b(?:schools?|board of education|education|school board|school district|isd|usd|k-?12)\b",
+                     re.I)
+
+
 def _linked(page: Page, text: str, selector: Selector | None, legistar_api: str, today: date) -> Recognised | None:
     """A person's page (a city's meetings page; or any document, by the addresses written in it)
     that links to a platform or a calendar feed: the platform the most useful link goes to, with
-    that link's endpoint as the lead."""
+    that link's endpoint as the lead. A link whose words name a school body counts after the others
+    on a page that is not a school's (a city's page linking its school board's BoardDocs beside its
+    own calendar); every other platform linked is named in a note, so a person can pick another."""
     base = page.final_url
-    links: list[tuple[str, str | None]] = []  # (address, the platform its <link> type says)
+    if selector is not None and (declared := selector.xpath("//head/base/@href").get()):
+        base = urljoin(base, declared.strip())  # what the page's relative links are relative to
+    links: list[tuple[str, str | None, str]] = []  # (address, the platform its <link> type says, its words)
     nodes = selector.xpath("//link[@rel='alternate'][@href]") if selector is not None else []
     for node in nodes:
         kind = (node.attrib.get("type") or "").lower()
         href = urljoin(base, node.attrib["href"])
+        title = node.attrib.get("title") or ""
         if kind == "text/calendar":
-            links.append((href, "ical"))
-        elif kind in ("application/rss+xml", "application/atom+xml") and _MEETINGISH.search(
-                f"{node.attrib.get('title') or ''} {href}"):
-            links.append((href, "feed"))
+            links.append((href, "ical", title))
+        elif kind in ("application/rss+xml", "application/atom+xml") and _MEETINGISH.search(f"{title} {href}"):
+            links.append((href, "feed", title))
+    seen: set[str] = set()
+    kinds: Counter[str] = Counter()  # links taken of each hint
+
+    def wanted(href: str) -> bool:
+        """A link not taken yet that may name a platform, while fewer than MAX_LINKS of its kind were."""
+        hint = _PLATFORM_HINT.search(href)
+        if hint is None or href in seen or kinds[kind := hint.group(0).lower()] >= MAX_LINKS:
+            return False
+        seen.add(href)
+        kinds[kind] += 1
+        return True
+
     if selector is not None:
-        links += [(urljoin(base, href), None)
-                  for href in selector.xpath("//iframe/@src | //frame/@src | //a/@href").getall()]
-    links += [(href, None) for href in _ABSOLUTE.findall(text)]
-    own = urlsplit(base)
-    candidates: dict[str, tuple[Recognised, str]] = {}
-    for link, said in links:
+        for node in selector.xpath("//iframe[@src] | //frame[@src] | //a[@href]"):
+            element = node.root
+            href = (element.get("href" if element.tag == "a" else "src") or "").strip()
+            if wanted(href):
+                links.append((urljoin(base, href), None, link_label(element) or ""))
+    links += [(href, None, "") for href in _ABSOLUTE.findall(text) if wanted(href)]
+    own = urlsplit(page.final_url)
+    # each listing linked (a platform and its value: two Legistar clients are two), first link first
+    candidates: dict[tuple[str, str], tuple[Recognised, str, str]] = {}
+    for link, said, words in links:
         link = link.strip()
         parts = urlsplit(link)
         if (parts.netloc, parts.path) == (own.netloc, own.path):
@@ -894,18 +1087,45 @@ def _linked(page: Page, text: str, selector: Selector | None, legistar_api: str,
         found = by_address(link, legistar_api, today)
         if found is None and said is not None:
             found = Recognised(said, link, "", lead=Lead(link, ENDPOINT_ACCEPT[said], f"the page's {PLATFORMS[said]}"))
-        if found is not None and found.platform not in candidates:
-            candidates[found.platform] = (found, link)
+        if found is not None and (key := (found.platform, str(found.value))) not in candidates:
+            candidates[key] = (found, link, words)
     if not candidates:
         return None
-    platform = min(candidates, key=PREFERENCE.index)
-    found, link = candidates[platform]
-    found.via = f"a link {'on the page' if selector is not None else 'in it'} ({_short(link, 100)})"
-    others = [f"{PLATFORMS[p]} ({_short(candidates[p][1], 80)})" for p in sorted(candidates, key=PREFERENCE.index)
-              if p != platform]
+    school_page = selector is not None and bool(_SCHOOL.search(
+        " ".join(selector.xpath("//head/title//text() | //h1//text()").getall())))
+
+    def rank(key: tuple[str, str]) -> tuple[bool, int]:
+        other_body = not school_page and bool(_SCHOOL.search(candidates[key][2]))
+        return other_body, PREFERENCE.index(key[0])
+
+    ranked = sorted(candidates, key=rank)  # stable: the first link of a platform first
+    found, link, words = candidates[ranked[0]]
+    if rank(ranked[0])[0]:
+        found.notes.append(f'its link says "{_short(words, 60)}", a school body, on a page that is not a '
+                           "school's: check that this is the body you follow")
+    found.via = f"a link {'on the page' if selector is not None else 'in it'} ({_short(shown(link), 100)})"
+    # each other platform's first listing, then the other listings of platforms already named
+    named, heads, tails = {ranked[0][0]}, [], []
+    for key in ranked[1:]:
+        (tails if key[0] in named else heads).append(key)
+        named.add(key[0])
+    rest = heads + tails
+    others = [_linked_words(*candidates[key][1:], platform=key[0]) for key in rest[:OTHERS_NAMED]]
+    if len(rest) > OTHERS_NAMED:
+        others.append(f"and {len(rest) - OTHERS_NAMED} more")
     if others:
-        found.notes.append("the page also links to: " + "; ".join(others))
+        found.notes.append("the page also links to: " + "; ".join(others)
+                           + ": if one of those is the body you follow, run detect on its address")
     return found
+
+
+OTHERS_NAMED = 5  # the other listings a page links to named in the block's note
+
+
+def _linked_words(link: str, words: str, *, platform: str) -> str:
+    """A platform a page links to, as a note names it: `BoardDocs "School Board" (https://...)`."""
+    label = f' "{_short(words, 40)}"' if words.strip() else ""
+    return f"{PLATFORMS[platform]}{label} ({_short(shown(link), 80)})"
 
 
 # -- saying it ----------------------------------------------------------------------------------
@@ -947,21 +1167,26 @@ def config_block(result: Detection, default_zone: str) -> str:
     else:
         lines.append(f"# timezone = {toml_string(default_zone)}   # the data does not say: set the body's zone "
                      "(default: [tracker] timezone)")
-    if isinstance(found.value, dict):
-        inner = ", ".join(f"{key} = {toml_string(value)}" for key, value in found.value.items())
+    value = block_value(result)
+    if isinstance(value, dict):
+        inner = ", ".join(f"{key} = {toml_string(item)}" for key, item in value.items())
         lines.append(f"{found.platform} = {{ {inner} }}")
-        lines.append('# token = "${LEGISTAR_TOKEN}"   # inside legistar = {...}, for a client whose Web API asks for one')
+        if "token" not in value:
+            lines.append('# token = "${LEGISTAR_TOKEN}"   # inside legistar = {...}, for a client whose Web API asks for one')
     else:
-        lines.append(f"{found.platform} = {toml_string(found.value)}")
+        lines.append(f"{found.platform} = {toml_string(value)}")
+        if value != found.value:
+            lines.append(f"# {value[2:-1]}: set it in the environment to the address you gave, which holds a key "
+                         f"(not written here): {shown(found.value)}")
     lines.extend(f"# {note}" for note in found.notes)
     if len(bodies := listed_bodies(result)) > 1:
-        shown = ", ".join(toml_string(body) for body in bodies[:BODIES_SHOWN])
+        offered = ", ".join(toml_string(body) for body in bodies[:BODIES_SHOWN])
         of = f"{BODIES_SHOWN} of the {len(bodies)}" if len(bodies) > BODIES_SHOWN else f"the {len(bodies)}"
         if isinstance(found.value, dict):  # Legistar: a watch's bodies are part of its `legistar` table
             lines.append(f"# to follow only some of {of} bodies in the window, inside legistar = {{...}}: "
-                         f"bodies = [{shown}]")
+                         f"bodies = [{offered}]")
         else:
-            lines.append(f"# bodies = [{shown}]   # to follow only some of {of} bodies in the window")
+            lines.append(f"# bodies = [{offered}]   # to follow only some of {of} bodies in the window")
     lines.append('# keywords = ["police", "budget"]   # agenda items to alert on')
     return "\n".join(lines) + "\n"
 
@@ -1010,7 +1235,7 @@ def report_lines(result: Detection, default_zone: str) -> list[str]:
     if result.problem:
         return lines
     zone_word = "from the data" if result.zone_from_data else "[tracker] timezone until you set one"
-    lines.append(f"Read {unquote(result.read_url or '')}: {result.listed} meeting{'s' if result.listed != 1 else ''} listed, "
+    lines.append(f"Read {unquote(shown(result.read_url or ''))}: {result.listed} meeting{'s' if result.listed != 1 else ''} listed, "
                  f"{len(result.meetings)} in the window a crawl keeps ({PAST_DAYS} days back, {FUTURE_DAYS} ahead); times in {result.zone} ({zone_word}).")
     upcoming = [m for m in result.meetings if (m.date or "") >= result.today]
     if upcoming:
@@ -1023,6 +1248,9 @@ def report_lines(result: Detection, default_zone: str) -> list[str]:
         lines.append(f"  {meeting_line(result.meetings[-1], result.name)}")
     elif result.latest is not None:
         lines.append(f"None in the window now; the latest listed: {meeting_line(result.latest, result.name)}")
+    elif not result.listed:
+        lines.append("It lists no meeting at all: a crawl stores nothing from it until it does. A listing the site "
+                     "no longer fills reads the same: check that this is where the body posts its meetings.")
     if result.skipped:
         lines.append(f"{len(result.skipped)} parts of the listing could not be read, e.g.: {result.skipped[0]}")
     if result.beyond:
@@ -1034,15 +1262,15 @@ def as_json(result: Detection, default_zone: str) -> dict[str, Any]:
     """`detect --json`: the platform, the config value and block, and the window's meetings."""
     found = result.recognised
     return {
-        "url": result.url,
+        "url": shown(result.url),
         "platform": found.platform if found else None,
         "platform_name": platform_words(found) if found else None,
         "via": found.via if found else None,
         "config": ({"id": result.watch_id, "name": result.name,
-                    "timezone": result.zone if result.zone_from_data else None, found.platform: found.value}
+                    "timezone": result.zone if result.zone_from_data else None, found.platform: block_value(result)}
                    if found else None),
         "block": config_block(result, default_zone) if found else None,
-        "read": result.read_url,
+        "read": shown(result.read_url or "") or None,
         "timezone": result.zone,
         "listed": result.listed,
         "meetings": [m.dump() for m in result.meetings],
