@@ -194,7 +194,7 @@ def test_each_campaigns_feed_and_calendar_are_linked_and_resolve(demo: Path, ser
                 events = Calendar.from_ical(fetched(page, calendar.evaluate("a => a.href"))).walk("VEVENT")
                 assert len(events) >= 5, name
             else:
-                assert calendar.count() == 0  # a bill campaign's calendar would be empty
+                assert calendar.count() == 0  # a bill campaign's is its hearings' calendar (test_digest_hearings_calendar)
         # a bill's page and a meeting's page name their campaign's feed too
         page.goto(f"{served}/bills/hr2471-117.html")
         (title, href), = page.eval_on_selector_all(
