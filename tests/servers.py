@@ -20,6 +20,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
+def answered_now(server: Any, path: str) -> int:
+    """How many requests for `path` a ReplayServer has answered so far, read at once: its `count`
+    first waits (up to 5 s) for the requests in flight, and a test polling while it holds one in
+    flight on purpose would wait that long at every look."""
+    with server._settled:
+        return sum(1 for r in server._log_entries if r.path == path)
+
+
 class _Overlap:
     """How many messages a server is handling now, and the most it ever handled at once."""
 
@@ -189,7 +197,9 @@ class Receiver(_Overlap):
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll: shutdown() waits for serve_forever's next look at its flag (0.5 s by default,
+        # at every test's teardown).
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self.port = self.server.server_address[1]
 
     @property

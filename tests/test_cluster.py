@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from recorded import local
-from servers import Receiver
+from servers import Receiver, answered_now
 from sqlalchemy import func, select
 from test_host_pace import replay_on
 
@@ -129,7 +129,7 @@ def test_runners_split_the_groups_and_a_killed_runners_groups_are_crawled_next_c
     a = start_run(path, "a", CYCLES[1])
     deadline = time.monotonic() + 60
     # a's crawl of that host is under way: its robots.txt read, a feed asked for and not yet answered
-    while slow.count("/robots.txt") < 2 or slow._inflight == 0:
+    while answered_now(slow, "/robots.txt") < 2 or slow._inflight == 0:
         assert time.monotonic() < deadline and a.poll() is None, "runner a never reached its first group"
         time.sleep(0.05)
     assert owners(store)[group_of(slow)] == "a"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from recorded import local, serve_openstates
+from servers import answered_now
 from sqlalchemy import select, text
 from test_host_pace import replay_on
 
@@ -204,7 +205,7 @@ def wait_in_flight(server: ReplayServer, proc: subprocess.Popen[str], robots_bef
     """Until the runner's request for the slow feed is under way (its Run rows are open): its
     robots.txt read, and a request not yet answered."""
     deadline = time.monotonic() + 60
-    while server.count("/robots.txt") <= robots_before or server._inflight == 0:
+    while answered_now(server, "/robots.txt") <= robots_before or server._inflight == 0:
         assert time.monotonic() < deadline and proc.poll() is None, "the runner never asked for the feed"
         time.sleep(0.05)
 
@@ -237,12 +238,14 @@ def test_a_dead_machines_runs_are_shown_abandoned_and_closed_but_a_live_run_is_l
             f'[[meetings]]\nid = "board"\nname = "Board"\nical = "{slow.url}/board.ics"\n'
             f'[[meetings]]\nid = "city"\nname = "City"\nical = "{other.url}/board.ics"\n', encoding="utf-8")
         cluster = ("run", "--cluster", "--cycle-minutes", "15")
-        slow.set_fault("/board.ics", Fault.delay(10))  # in flight until it is killed; a longer wait only holds the server's thread
+        web2_gate = threading.Event()
+        slow.set_fault("/board.ics", Fault.hold(web2_gate))  # in flight until it is killed
         robots = slow.count("/robots.txt")
         web2 = on_machine("web2", config, *cluster, "--runner", "web2", now="2019-04-10T12:00:00Z")
         wait_in_flight(slow, web2, robots)
         web2.send_signal(signal.SIGKILL)
         web2.wait(timeout=30)
+        web2_gate.set()  # its answer goes to nobody now
         # Within its heartbeat lease nobody can tell it from a slow crawl: running.
         assert source_line(config, "ical:board", "2019-04-10T12:02:00Z") == (
             f"source ical:board: never run (last run never); running since Wed Apr 10, 8:00 AM EDT (pid {web2.pid} "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,8 @@ BILLS = {"s35-117": "/bulkdata/BILLSTATUS/117/s/BILLSTATUS-117s35.xml",
 
 
 def write_config(tmp_path: Path, base_url: str, db_url: str) -> Path:
+    """A run of two bills. Its requests may wait (a bill held in flight by a test until it has done
+    what it must meanwhile, on a loaded machine) longer than the default 10 s timeout."""
     path = tmp_path / "tracker.toml"
     path.write_text(f"""
 [tracker]
@@ -35,6 +38,7 @@ url = "{db_url}"
 [crawl]
 delay_seconds = 0
 retries = 0
+timeout_seconds = 60
 [sources.govinfo]
 base_url = "{base_url}"
 [[bills]]
@@ -58,12 +62,18 @@ def snapshots(store: Store) -> int:
 
 
 def terminate_backends(db_url: str) -> int:
-    """What a database restart does to a run's connections: every one but ours is cut."""
+    """What a database restart does to a run's connections: every one but ours is cut (and gone
+    before this returns: pg_terminate_backend only signals them)."""
     name = db_url.rsplit("/", 1)[1]
     with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={name}", autocommit=True) as conn:
-        row = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()
-    return int(row[0]) if row else 0
+        row = conn.execute("SELECT array_agg(pid) FROM (SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()) AS cut").fetchone()
+        cut = list(row[0] or []) if row else []
+        deadline = time.monotonic() + 30
+        while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (cut,)).fetchone()[0]:
+            assert time.monotonic() < deadline, "the cut backends never exited"
+            time.sleep(0.02)
+    return len(cut)
 
 
 @pytest.mark.postgres
@@ -77,16 +87,21 @@ def test_a_run_whose_lock_connection_the_database_cut_still_ends_well_and_quiet(
     everything was done."""
     for path in BILLS.values():
         replay.add(path, federal(path.rsplit("/", 1)[1]))
-    replay.set_fault(BILLS["hr2471-117"], Fault.delay(5))  # in flight while the database goes
+    gate = threading.Event()
+    replay.set_fault(BILLS["hr2471-117"], Fault.hold(gate))  # in flight while the database goes
     config = write_config(tmp_path, replay.url, pg_url)
     store = Store(pg_url)
     run = start(config, "--quiet", *command)
-    deadline = time.monotonic() + 60
-    while snapshots(store) == 0:  # the fast bill is stored: the run holds its lock and is crawling
-        assert time.monotonic() < deadline and run.poll() is None, "the run never stored its first bill"
-        time.sleep(0.1)
-    store.dispose()  # our own pooled connections are cut too
-    assert terminate_backends(pg_url) >= 1
+    try:
+        deadline = time.monotonic() + 60
+        while snapshots(store) == 0:  # the fast bill is stored: the run holds its lock and is crawling
+            assert time.monotonic() < deadline and run.poll() is None, "the run never stored its first bill"
+            time.sleep(0.1)
+        store.dispose()  # our own pooled connections are cut too
+        assert terminate_backends(pg_url) >= 1
+        assert run.poll() is None  # the slow bill is still on its way: the run is mid-crawl as they go
+    finally:
+        gate.set()  # the slow bill arrives only now, after the cut
     out, err = run.communicate(timeout=120)
     assert (run.returncode, out, err) == (0, "", "")
     assert snapshots(store) == 2  # nothing lost: the slow bill was stored after the cut
@@ -234,7 +249,8 @@ def test_a_lock_whose_machine_died_is_found_gone_within_minutes(
     to probe their client after a minute idle (then every 10 s, 6 times)."""
     for path in BILLS.values():
         replay.add(path, federal(path.rsplit("/", 1)[1]))
-    replay.set_fault(BILLS["hr2471-117"], Fault.delay(5))  # the run holds its lock meanwhile
+    gate = threading.Event()
+    replay.set_fault(BILLS["hr2471-117"], Fault.hold(gate))  # the run holds its lock meanwhile
     config = write_config(tmp_path, replay.url, pg_url)
     store = Store(pg_url)
     run = start(config, "--quiet", *command)
@@ -246,6 +262,7 @@ def test_a_lock_whose_machine_died_is_found_gone_within_minutes(
         timers = keepalive_seconds(pg_url)
         assert timers and all(timer <= 60 for timer in timers), timers  # before: about 7,200 s
     finally:
+        gate.set()  # the slow bill is answered once the lock's session was looked at
         out, err = run.communicate(timeout=120)
         store.dispose()
     assert (run.returncode, out, err) == (0, "", "")
