@@ -31,11 +31,13 @@ LATER = "2026-11-24T15:00:00Z"  # past the lease (5 minutes) of anything the sto
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 2 MB file system (tmpfs), to fill up."""
+    """A real 8 MB file system (tmpfs), to fill up (`fill`). Not smaller: with the filler gone, a
+    crawl of all eight bill types' packages (2.2 MB in `test_federal_packages`) may hold several at
+    once on it, and 2 MB ran out under load."""
     disk = tmp_path / "disk"
     disk.mkdir()
     try:
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)],
                                  capture_output=True, text=True)
         problem = mounted.stderr.strip() or f"exit {mounted.returncode}" if mounted.returncode else None
     except OSError as exc:

@@ -356,6 +356,7 @@ def test_legistar_first_run_after_the_upgrade_tells_a_real_cancellation(
         session.execute(text("UPDATE alembic_version SET version_num = '0007'"))
         session.execute(text("DROP INDEX ix_changes_run_id"))  # 0009's, which that release did not have
         session.execute(text("DROP INDEX ix_runs_source_id"))  # 0010's, and the index it replaced
+        session.execute(text("DROP INDEX ix_runs_open"))  # 0014's
         session.execute(text("CREATE INDEX ix_runs_source_started ON runs (source_id, started_at)"))
         session.execute(text("ALTER TABLE people DROP COLUMN returning_choices"))  # 0011's
         session.execute(text("ALTER TABLE entities DROP COLUMN revision"))  # 0012's
