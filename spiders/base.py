@@ -110,7 +110,7 @@ def read_in_time(parse: Callable[..., T], *args: Any, seconds: float) -> T:
     thread would otherwise wait as long as libxml2 takes, and some pages take it minutes (its HTML
     parser checks each attribute of a tag against every one before it: a tag of 40,000 attributes,
     400 KB, takes 6 s, and one of 200,000 minutes), while every other source's answers wait
-    unread. Past the limit the answer is one problem line (SourceParseError) and the reading goes
+    unread; now they wait at most `seconds`. Past the limit the answer is one problem line (SourceParseError) and the reading goes
     on alone, a daemon thread that never keeps the process open; it shares no parser with a later
     reading (`pages.html_tree` and the feeds make their own), so nothing after waits on it."""
     outcome: list[tuple[bool, Any]] = []

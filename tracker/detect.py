@@ -558,22 +558,35 @@ def _text_of(data: bytes, *, xml: bool) -> str:
 def html_text(data: bytes, content_type: str | None = None) -> str:
     """The page's text as a browser reads it: in the encoding its header or its own `<meta>` names,
     and without its HTML comments. A link, an iframe or a script in a comment is not on the page (a
-    city's old platform left there when it moved on), so it is no evidence of where its meetings are."""
-    _, text = html_to_unicode(content_type or None, data)
+    city's old platform left there when it moved on), so it is no evidence of where its meetings are.
+    A charset no text decodes with ("undefined", "base64": w3lib raises) is passed over, as a browser
+    passes over one it does not know: the header's, then the page's own, then UTF-8."""
+    for header in (content_type or None, None):
+        try:
+            _, text = html_to_unicode(header, data)
+            break
+        except (LookupError, ValueError):
+            continue
+    else:
+        text = data.decode("utf-8", "replace")
     return without_comments(text)
 
 
 # An HTML comment as a browser ends it (`-->`, `--!>`, the empty `<!-->` and `<!--->`, or the end of
 # the page when it is never closed); the text of a script or style is passed over whole, since a
 # `<!--` in a script (`<script><!-- ... //--></script>`, once the way to hide it from old browsers)
-# starts no comment.
-_COMMENT = re.compile(r"(<(script|style|textarea|title)\b[^>]*>.*?(?:</\2\s*>|\Z))|<!--(?:-?>|.*?(?:--!?>|\Z))",
-                      re.S | re.I)
+# starts no comment. A page that ends inside such a start tag (no `>` after it) ends there, as a
+# browser reads it: tried as an element instead, each such opening was matched against the whole
+# rest of the page (quadratic: 80,000 `<style ` openings, 560 KB, took half a minute).
+_COMMENT = re.compile(r"(<(script|style|textarea|title)\b[^>]*>.*?(?:</\2\s*>|\Z))"
+                      r"|<(?:script|style|textarea|title)\b[^>]*\Z"
+                      r"|<!--(?:-?>|.*?(?:--!?>|\Z))", re.S | re.I)
 _XML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 
 
 def without_comments(text: str) -> str:
-    """`text` with each HTML comment a space, scripts and styles kept as they are."""
+    """`text` with each HTML comment a space (and a start tag the page ends in), scripts and
+    styles kept as they are."""
     return _COMMENT.sub(lambda m: m.group(1) or " ", text)
 
 
@@ -795,14 +808,15 @@ def _xml(page: Page, root: str, legistar_api: str, today: date) -> Recognised | 
 
 def _xml_decoded(data: bytes, head: bytes, content_type: str) -> str:
     """Bytes of an XML document in its encoding: the header's charset (RFC 7303), else its XML
-    declaration's, else UTF-8."""
+    declaration's, else UTF-8. A name no codec has is passed over, and so is a codec that decodes no
+    text with replacement ("undefined", "idna", "punycode": UnicodeError, a ValueError)."""
     said = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)
     declared = re.match(rb"<\?xml[^>]*?encoding=[\"']([\w.:-]+)", head.lstrip(b"\xef\xbb\xbf \t\r\n"))
     for encoding in (said.group(1) if said else None, declared.group(1).decode("ascii") if declared else None):
         if encoding:
             try:
                 return data.decode(encoding, "replace")
-            except LookupError:  # a name no codec has
+            except (LookupError, ValueError):
                 continue
     return data.decode("utf-8", "replace")
 
