@@ -629,6 +629,11 @@ class PinnedResolver:
         if below is None:
             raise RuntimeError("PinnedResolver asked before it was installed on the reactor")
         try:
+            name.encode("idna")  # as getaddrinfo's own wrapper does; Twisted's resolver never answers a
+        except UnicodeError:  # name it refuses ("www..example.org": an empty label), so say none now
+            self._answered(key, [])
+            return answer
+        try:
             below.resolveHostName(_Answer(lambda found: self._answered(key, found)), name)
         except Exception:
             log.exception("looking up %s", name)

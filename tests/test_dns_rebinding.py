@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -241,3 +242,23 @@ def test_a_source_whose_name_answers_otherwise_to_the_guard_is_judged_by_where_i
     assert line.startswith(f"ical:bad: feed: redirected from {name} to a loopback address (127.0.0.1): "
                            "not followed"), line
     assert server.asked == {name: 1}
+
+
+def test_a_name_no_resolver_can_ask_for_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A watch's address with an empty label (`www..example.org`, a typo): getaddrinfo's wrapper
+    refuses to encode it, Twisted's resolver then never answered, and the pinned lookup waited for
+    it: each request of the source timed out (2 minutes at `timeout_seconds = 60`). Now it is not
+    found at once, in the usual words."""
+    from tracker.crawl import run_crawls
+    from tracker.store import Store
+
+    monkeypatch.setenv("TRACKER_NOW", NOW)
+    path = tmp_path / "tracker.toml"
+    path.write_text('[crawl]\ndelay_seconds = 0\nretries = 0\ntimeout_seconds = 60\n'
+                    '[[meetings]]\nid = "board"\nname = "Board"\nical = "http://www..example.org/board.ics"\n')
+    config = load_config(path, env={})
+    started = time.monotonic()
+    (report,) = run_crawls(config, Store(config.database_url))
+    assert time.monotonic() - started < 30
+    (line,) = report.errors
+    assert "host not found" in line and "www..example.org" in line, line
