@@ -492,3 +492,12 @@ def test_an_xml_comment_names_no_platform_but_words_of_a_json_string_do(replay: 
     result = detect(config_for(tmp_path, replay), f"{replay.url}/export.json")
     assert result.stdout.startswith("Legistar: told by a link in it (https://nyc.legistar.com/Calendar.aspx)"), \
         result.output
+
+
+def test_an_address_without_its_scheme_is_refused_without_printing_its_key(replay: ReplayServer,
+                                                                           tmp_path: Path) -> None:
+    """Refused before it was read (no scheme), the address was printed whole, its key with it."""
+    result = detect(config_for(tmp_path, replay), "nyc.legistar.com/Calendar.aspx?view=all&token=Zq7xW2mP9kLr4TnB")
+    assert result.exit_code == 2, result.output
+    assert "is not an http(s) address: try https://nyc.legistar.com/Calendar.aspx?view=all" in result.output
+    assert "Zq7xW2mP9kLr4TnB" not in result.output
