@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from listings import listing_read
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
@@ -103,3 +104,15 @@ def test_the_words_of_every_node_of_every_recorded_page_are_its_text_pieces_join
                 assert pages.words_of(node) == " ".join(" ".join(node.xpath("descendant::text()")).split()), path
                 checked += pages.text_line(node) is not None
     assert checked > 1_000  # the direct reading is met, not only the slow one
+
+
+@pytest.mark.parametrize("charset", ["undefined", "base64", "idna"])
+def test_a_page_naming_a_charset_no_text_decodes_with_is_read_as_utf8(charset: str) -> None:
+    """Tulsa council's Granicus page (real) declaring a charset Python has a codec of that decodes
+    no text: html_tree raised UnicodeError or LookupError, no SourceParseError, and the page was no
+    reading at all (a spider's exception, not a line). Now it is read as a browser reads it."""
+    page = (LOCAL / "corpus/granicus/tulsa_council_viewpublisher.html").read_bytes()
+    declared = page.replace(b"<head>", f'<head><meta charset="{charset}">'.encode(), 1)
+    assert declared != page
+    plain, said = listing_read(agendas.parse_granicus, page), listing_read(agendas.parse_granicus, declared)
+    assert said.meetings and said.meetings == plain.meetings and said.problems == plain.problems

@@ -43,7 +43,10 @@ def html_tree(data: bytes) -> etree._Element:
     charset whose bytes are UTF-8 (Burbank's Granicus page says ISO-8859-1 and writes "’" in three
     bytes) is read as UTF-8: text in those charsets almost never forms valid UTF-8 sequences, and
     reading it as declared gives "TREASURERâ€™S"."""
-    encoding, text = html_to_unicode(None, data)
+    try:
+        encoding, text = html_to_unicode(None, data)
+    except (LookupError, ValueError):  # a charset no text decodes with ("undefined", "base64"): passed
+        encoding, text = "utf-8", data.decode("utf-8", "replace")  # over, as a browser passes over one
     if encoding in _LATIN and not data.isascii() and _is_utf8(data):
         encoding, text = html_to_unicode("text/html; charset=utf-8", data)
     try:
