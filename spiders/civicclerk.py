@@ -23,6 +23,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from spiders.listing import ListingSpider
+from tracker.meetings.normalize import whole_weeks
 from tracker.records import Listing, ListingContext
 from tracker.safetext import json_loads
 
@@ -43,7 +44,10 @@ class CivicClerkSpider(ListingSpider):
     def address_for(self, start: date, end: date) -> str:
         """The watch's events list of these days only: its `$filter` (a choice of categories) and
         the days' `startDateTime`s (the client's wall clock, written with a Z), so a run reads the
-        window's pages, not every event since the client began."""
+        window's pages, not every event since the client began. The days in whole weeks
+        (`whole_weeks`): the window moves a day a run, and an address of its exact days changed
+        daily, so its conditional GET never held."""
+        start, end = whole_weeks(start, end)
         parts = urlsplit(self.watch.source or "")
         query = parse_qsl(parts.query, keep_blank_values=True)
         days = (f"startDateTime ge {start.isoformat()}T00:00:00Z"
