@@ -629,7 +629,9 @@ def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
     url = detect.given_address(url)  # as a browser takes a paste: spaces around it, line breaks in it dropped
     if not re.match(r"^(https?|webcal)://[^\s/]+", url, re.I):
         # A host copied without its scheme (`nyc.legistar.com`): say the address to try instead.
-        said = detect.shown(url)  # a key in it is left out, as everywhere detect prints an address
+        # a key in it is left out, as everywhere detect prints an address; read as starting at its
+        # host ("//"), or a password before the host (`clerk:secret@host/api`) is no password found
+        said = detect.shown(url) if "://" in url else detect.shown(f"//{url}").removeprefix("//")
         hint = f": try https://{said}" if re.match(r"^[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$", url) else ""
         fail_usage(f"{said!r} is not an http(s) address{hint}")
     # Someone looking for a source may have no config yet: the defaults then (User-Agent, politeness).

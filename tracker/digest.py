@@ -33,6 +33,7 @@ from icalendar.prop import vText
 from markupsafe import Markup, escape
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.dialects.postgresql import JSON as PG_JSON
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tracker import __version__, clock, templating
@@ -692,22 +693,47 @@ def _earlier_states(session: Session, keys: list[str], since: datetime) -> dict[
         committees = cast(cast(m.Snapshot.content, PG_JSON)["committees"], Text)
     else:
         committees = func.json_extract(m.Snapshot.content, "$.committees")
-    rows = session.execute(
-        select(m.Snapshot.entity_key, committees)
-        .join(m.Entity, m.Entity.key == m.Snapshot.entity_key)
-        .where(m.Snapshot.entity_key.in_(keys), m.Snapshot.id != m.Entity.current_snapshot_id,
-               m.Snapshot.fetched_at >= since)
-        .order_by(m.Snapshot.id))
+    states = (select(m.Snapshot.entity_key, committees)
+              .join(m.Entity, m.Entity.key == m.Snapshot.entity_key)
+              .where(m.Snapshot.entity_key.in_(keys), m.Snapshot.id != m.Entity.current_snapshot_id,
+                     m.Snapshot.fetched_at >= since)
+              .order_by(m.Snapshot.id))
+    try:
+        with session.begin_nested():  # PostgreSQL's failed statement would abort the digest's transaction
+            rows = session.execute(states).all()
+    except DBAPIError as exc:
+        # One state's text is not JSON (both databases raise on it) or holds an escaped NUL (PostgreSQL's
+        # JSON functions refuse it), or SQLite lacks its JSON functions: each state decoded here
+        # instead, an unreadable one skipped, not the digest.
+        log.warning("earlier bill states read one by one: %s", one_line(str(exc.orig)))
+        rows = [(key, _committees_text(content))
+                for key, content in session.execute(states.with_only_columns(m.Snapshot.entity_key,
+                                                                               m.Snapshot.content))]
     texts: dict[str, list[str]] = {}
     for key, text in rows:
-        if text and "hearing" in text.lower():
+        if isinstance(text, str) and "hearing" in text.lower():  # SQLite gives a number or string bare
             texts.setdefault(key, []).append(text)
     out: dict[str, list[list[dict[str, Any]]]] = {}
     for key, written in texts.items():
         # each distinct list once, at its last place: the newest state's words win (`_bill_hearings`)
         distinct = list(reversed(dict.fromkeys(reversed(written))))
-        out[key] = [found for text in distinct if isinstance(found := json.loads(text), list)]
+        out[key] = [found for text in distinct if isinstance(found := _json_or_none(text), list)]
     return out
+
+
+def _json_or_none(text: str) -> Any:
+    """The JSON value of a text, None for one that is not JSON (SQLite returns a string bare)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
+        return None
+
+
+def _committees_text(content: str) -> str | None:
+    """A stored state's `committees` as JSON text, as the database's JSON functions give it; None
+    for a state that is not JSON or has none (what `_earlier_states` skips)."""
+    data = _json_or_none(content)
+    return json.dumps(data.get("committees")) if isinstance(data, dict) else None
 
 
 def _dated_hearings(committees: list[dict[str, Any]] | None,
