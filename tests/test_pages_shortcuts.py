@@ -106,11 +106,12 @@ def test_the_words_of_every_node_of_every_recorded_page_are_its_text_pieces_join
     assert checked > 1_000  # the direct reading is met, not only the slow one
 
 
-@pytest.mark.parametrize("charset", ["undefined", "base64", "idna"])
+@pytest.mark.parametrize("charset", ["undefined", "base64", "idna", "utf-16", "UTF-16LE", "utf-32"])
 def test_a_page_naming_a_charset_no_text_decodes_with_is_read_as_utf8(charset: str) -> None:
     """Tulsa council's Granicus page (real) declaring a charset Python has a codec of that decodes
     no text: html_tree raised UnicodeError or LookupError, no SourceParseError, and the page was no
-    reading at all (a spider's exception, not a line). Now it is read as a browser reads it."""
+    reading at all (a spider's exception, not a line); or one naming UTF-16 or UTF-32 over its
+    ASCII-compatible bytes: read as CJK characters, no row found. Now it is read as a browser reads it."""
     page = (LOCAL / "corpus/granicus/tulsa_council_viewpublisher.html").read_bytes()
     declared = page.replace(b"<head>", f'<head><meta charset="{charset}">'.encode(), 1)
     assert declared != page

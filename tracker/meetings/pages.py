@@ -33,6 +33,8 @@ def _html_parser(encoding: str | None = None) -> etree.HTMLParser:
                             huge_tree=True)
 
 
+# the byte order marks of UTF-16 and UTF-32 (UTF-32LE's starts with UTF-16LE's)
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 # html_to_unicode's names of the single-byte Latin charsets pages declare (ISO-8859-1 is read as cp1252)
 _LATIN = frozenset({"cp1252", "latin-1", "latin1", "iso8859-1", "iso8859-15", "cp1250", "iso8859-2"})
 
@@ -47,7 +49,11 @@ def html_tree(data: bytes) -> etree._Element:
         encoding, text = html_to_unicode(None, data)
     except (LookupError, ValueError):  # a charset no text decodes with ("undefined", "base64"): passed
         encoding, text = "utf-8", data.decode("utf-8", "replace")  # over, as a browser passes over one
-    if encoding in _LATIN and not data.isascii() and _is_utf8(data):
+    if (encoding in _LATIN and not data.isascii() and _is_utf8(data)) \
+            or (encoding.startswith(("utf-16", "utf-32")) and not data.startswith(_WIDE_BOMS)):
+        # A `<meta>` naming UTF-16 or UTF-32 is read by its own bytes, which are ASCII-compatible
+        # (the meta was found in them): as UTF-8, as the HTML standard's sniffing has browsers do;
+        # taken at its word, the page read as a run of CJK characters and no row was found.
         encoding, text = html_to_unicode("text/html; charset=utf-8", data)
     try:
         if not text or text.isspace():
