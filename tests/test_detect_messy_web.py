@@ -212,6 +212,22 @@ def test_a_page_in_another_encoding_is_read_in_it(encoding: str, replay: ReplayS
     assert 'name = "Conseil municipal de Montréal – Séances"' in printed_block(result.stdout)
 
 
+@pytest.mark.parametrize("meta", ["utf-16", "iso-8859-1"])
+def test_a_pages_meta_charset_is_read_as_a_browser_reads_it(meta: str, replay: ReplayServer, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `<meta>` naming UTF-16 over the page's own UTF-8 bytes (a browser reads them as UTF-8: the
+    page read as CJK characters, no link found), or ISO-8859-1 over UTF-8 (Burbank's Granicus page
+    does: the name read "SÃ©ances"): read as the crawl's pages are (`pages.page_text`)."""
+    monkeypatch.setenv("TRACKER_NOW", "2019-04-01T12:00:00Z")
+    replay.add("/calendar.ics", DETROIT, content_type="text/calendar")
+    page = (f"<!DOCTYPE html><html><head><meta charset='{meta}'><title>Conseil municipal de Montréal – Séances"
+            "</title></head><body><a href='/calendar.ics'>Calendrier des séances</a></body></html>")
+    replay.add("/seances.html", page.encode("utf-8"), content_type="text/html")
+    result = detect(config_for(tmp_path, replay), f"{replay.url}/seances.html")
+    assert result.exit_code == 0, result.output
+    assert 'name = "Conseil municipal de Montréal – Séances"' in printed_block(result.stdout)
+
+
 def test_a_very_large_page_reads_only_the_links_that_can_name_a_platform(
         replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Walnut Creek's real meetings page grown to 8 MB by a news archive of 120,000 links and 20,000

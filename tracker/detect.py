@@ -38,7 +38,6 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from parsel import Selector
-from w3lib.encoding import html_to_unicode
 
 from tracker import clock, secrets
 from tracker.config import MeetingWatch
@@ -46,7 +45,7 @@ from tracker.meetings import civicweb, iqm2, legistar_calendar
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError, titled_body
-from tracker.meetings.pages import link_label
+from tracker.meetings.pages import link_label, page_text
 from tracker.meetings.portals import civicweb_list, read_json, read_rows
 from tracker.records import Listing, ListingContext, Meeting, MeetingStatus, Page
 from tracker.sources import FUTURE_DAYS, PAST_DAYS, SOURCES
@@ -556,19 +555,11 @@ def _text_of(data: bytes, *, xml: bool) -> str:
 
 
 def html_text(data: bytes, content_type: str | None = None) -> str:
-    """The page's text as a browser reads it: in the encoding its header or its own `<meta>` names,
-    and without its HTML comments. A link, an iframe or a script in a comment is not on the page (a
-    city's old platform left there when it moved on), so it is no evidence of where its meetings are.
-    A charset no text decodes with ("undefined", "base64": w3lib raises) is passed over, as a browser
-    passes over one it does not know: the header's, then the page's own, then UTF-8."""
-    for header in (content_type or None, None):
-        try:
-            _, text = html_to_unicode(header, data)
-            break
-        except (LookupError, ValueError):
-            continue
-    else:
-        text = data.decode("utf-8", "replace")
+    """The page's text as a browser reads it (`pages.page_text`: in the encoding its header or its
+    own `<meta>` names, one no text decodes with passed over), without its HTML comments. A link, an
+    iframe or a script in a comment is not on the page (a city's old platform left there when it
+    moved on), so it is no evidence of where its meetings are."""
+    _, text = page_text(data, content_type)
     return without_comments(text)
 
 

@@ -17,7 +17,7 @@ from w3lib.encoding import html_to_unicode
 
 from tracker.meetings.normalize import SourceParseError
 
-__all__ = ["Resolver", "has_class", "html_tree", "link_label", "local_start", "page_seen", "resolver", "slug",
+__all__ = ["Resolver", "has_class", "html_tree", "link_label", "local_start", "page_seen", "page_text", "resolver", "slug",
            "text_line", "visible_words", "words_of"]
 
 
@@ -35,26 +35,40 @@ def _html_parser(encoding: str | None = None) -> etree.HTMLParser:
 
 # the byte order marks of UTF-16 and UTF-32 (UTF-32LE's starts with UTF-16LE's)
 _WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
+# a `Content-Type` naming UTF-16 or UTF-32 (the header, unlike a `<meta>`, is taken at its word)
+_WIDE_HEADER = re.compile(r"charset=[\"']?utf-?(?:16|32)", re.I)
 # html_to_unicode's names of the single-byte Latin charsets pages declare (ISO-8859-1 is read as cp1252)
 _LATIN = frozenset({"cp1252", "latin-1", "latin1", "iso8859-1", "iso8859-15", "cp1250", "iso8859-2"})
 
 
-def html_tree(data: bytes) -> etree._Element:
-    """The page decoded by its BOM or `<meta charset>` (Granicus pages are often ISO-8859-1), else
-    UTF-8; comments dropped (templates keep old links in them). A page declaring a single-byte Latin
-    charset whose bytes are UTF-8 (Burbank's Granicus page says ISO-8859-1 and writes "’" in three
-    bytes) is read as UTF-8: text in those charsets almost never forms valid UTF-8 sequences, and
-    reading it as declared gives "TREASURERâ€™S"."""
-    try:
-        encoding, text = html_to_unicode(None, data)
-    except (LookupError, ValueError):  # a charset no text decodes with ("undefined", "base64"): passed
-        encoding, text = "utf-8", data.decode("utf-8", "replace")  # over, as a browser passes over one
-    if (encoding in _LATIN and not data.isascii() and _is_utf8(data)) \
-            or (encoding.startswith(("utf-16", "utf-32")) and not data.startswith(_WIDE_BOMS)):
-        # A `<meta>` naming UTF-16 or UTF-32 is read by its own bytes, which are ASCII-compatible
-        # (the meta was found in them): as UTF-8, as the HTML standard's sniffing has browsers do;
-        # taken at its word, the page read as a run of CJK characters and no row was found.
+def page_text(data: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """(encoding, text) of a page as a browser reads it: by its BOM, the `Content-Type` header's
+    charset, its `<meta charset>`, else UTF-8. A charset no text decodes with ("undefined",
+    "base64": w3lib raises) is passed over, as a browser passes over one it does not know. A page
+    declaring a single-byte Latin charset whose bytes are UTF-8 (Burbank's Granicus page says
+    ISO-8859-1 and writes "’" in three bytes) is read as UTF-8: text in those charsets almost never
+    forms valid UTF-8 sequences, and reading it as declared gives "TREASURERâ€™S". A `<meta>` naming
+    UTF-16 or UTF-32 (no BOM, no header saying so) is read as UTF-8, as the HTML standard's sniffing
+    has browsers do: its bytes are ASCII-compatible (the meta was read in them), and taken at its
+    word the page was a run of CJK characters."""
+    for header in dict.fromkeys((content_type or None, None)):
+        try:
+            encoding, text = html_to_unicode(header, data)
+            break
+        except (LookupError, ValueError):
+            continue
+    else:
+        return "utf-8", data.decode("utf-8", "replace")
+    if (encoding in _LATIN and not data.isascii() and _is_utf8(data)) or (
+            encoding.startswith(("utf-16", "utf-32")) and not data.startswith(_WIDE_BOMS)
+            and not _WIDE_HEADER.search(content_type or "")):
         encoding, text = html_to_unicode("text/html; charset=utf-8", data)
+    return encoding, text
+
+
+def html_tree(data: bytes) -> etree._Element:
+    """The page as `page_text` reads it, parsed; comments dropped (templates keep old links in them)."""
+    encoding, text = page_text(data)
     try:
         if not text or text.isspace():
             root = None
