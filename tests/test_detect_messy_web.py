@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from test_detect import config_for, detect, one_problem, printed_block
 
 import tracker.demo
 from tracker.cli import main
@@ -18,32 +19,6 @@ LOCAL = Path(__file__).parent / "data" / "local"
 CORPUS = LOCAL / "corpus"
 DEMO = Path(tracker.demo.__file__).parent / "data"
 DETROIT = DEMO / "ics" / "detroit_k12_board_of_education.ics"
-
-
-def config_for(tmp_path: Path, server: ReplayServer, extra: str = "") -> Path:
-    path = tmp_path / "tracker.toml"
-    path.write_text(f'[crawl]\ndelay_seconds = 0\n{extra}\n[sources.legistar]\nbase_url = "{server.url}/v1"\n')
-    return path
-
-
-def detect(config: Path, *args: str, proxy: str | None = None) -> Result:
-    env = {"http_proxy": proxy, "no_proxy": "", "NO_PROXY": ""} if proxy else None
-    return CliRunner(env=env).invoke(main, ["--config", str(config), "sources", "detect", *args],
-                                     catch_exceptions=False)
-
-
-def printed_block(output: str) -> str:
-    start = output.index("[[meetings]]\n")
-    end = output.find("\n\n", start)
-    return output[start:] if end < 0 else output[start:end + 1]
-
-
-def one_problem(result: Result) -> str:
-    assert result.exit_code == 1, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 # -- what an HTML comment holds is not on the page ----------------------------------------------

@@ -82,13 +82,12 @@ def backend() -> str:
     return "sqlite"
 
 
-@pytest.fixture
-def tracker(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch, backend: str,
-            request: pytest.FixtureRequest) -> Iterator[tuple[Config, Store]]:
-    """A tracker whose campaign "Tribal lands" watches S. 832, crawling the loopback server on April 27, 2019."""
+def watching_s832(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch,
+                  url: str) -> tuple[Config, Store]:
+    """A tracker on the database at `url` whose campaign "Tribal lands" watches S. 832, crawled from
+    the loopback server on April 27, 2019 (its May 1 hearing on)."""
     monkeypatch.setenv("TRACKER_NOW", f"{BEFORE}T14:00:00Z")
     replay.add(S832, as_of(BEFORE))
-    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'tracker.db'}"
     path = tmp_path / "tracker.toml"
     path.write_text(f'[storage]\nurl = "{url}"\n[digest]\nout = "site"\n[crawl]\ndelay_seconds = 0\n'
                     f'[sources.govinfo]\nbase_url = "{replay.url}"\n'
@@ -98,6 +97,15 @@ def tracker(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatc
     config = load_config(path, env={})
     store = Store(config.database_url)
     run_crawls(config, store)
+    return config, store
+
+
+@pytest.fixture
+def tracker(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch, backend: str,
+            request: pytest.FixtureRequest) -> Iterator[tuple[Config, Store]]:
+    """`watching_s832` on the test's `backend`."""
+    url = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'tracker.db'}"
+    config, store = watching_s832(tmp_path, replay, monkeypatch, url)
     yield config, store
     store.dispose()
 

@@ -23,15 +23,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from recorded import serve_legislators
 from sqlalchemy import select
-from test_detect_messy_web import config_for, detect
-from test_digest_hearings_calendar import BEFORE, DAYS_ON, S832, as_of, crawl_again, hearing_events
+from test_detect import config_for, detect
+from test_digest_hearings_calendar import BEFORE, DAYS_ON, as_of, crawl_again, hearing_events, watching_s832
 
 from tracker import clock
 from tracker import models as m
-from tracker.config import Config, load_config
-from tracker.crawl import run_crawls
+from tracker.config import Config
 from tracker.demo.replay import ReplayServer
 from tracker.digest import write_site
 from tracker.store import Store
@@ -41,17 +39,7 @@ from tracker.store import Store
 def tracker(tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch,
             db_url: str) -> Iterator[tuple[Config, Store]]:
     """A campaign watching S. 832 on either database, crawled on April 27, 2019 (its May 1 hearing on)."""
-    monkeypatch.setenv("TRACKER_NOW", f"{BEFORE}T14:00:00Z")
-    replay.add(S832, as_of(BEFORE))
-    path = tmp_path / "tracker.toml"
-    path.write_text(f'[storage]\nurl = "{db_url}"\n[digest]\nout = "site"\n[crawl]\ndelay_seconds = 0\n'
-                    f'[sources.govinfo]\nbase_url = "{replay.url}"\n'
-                    f'[sources.legislators]\nbase_url = "{serve_legislators(replay)}"\n'
-                    '[[bills]]\nid = "tribal"\nname = "Tribal lands"\nnumbers = ["s832-116"]\n'
-                    '[[subscribers]]\nid = "organizer"\nnotify = ["json://127.0.0.1:9/"]\n')
-    config = load_config(path, env={})
-    store = Store(config.database_url)
-    run_crawls(config, store)
+    config, store = watching_s832(tmp_path, replay, monkeypatch, db_url)
     yield config, store
     store.dispose()
 
