@@ -492,3 +492,33 @@ def test_an_address_without_its_scheme_is_refused_without_printing_its_key(repla
     assert result.exit_code == 2, result.output
     assert "is not an http(s) address: try https://nyc.legistar.com/Calendar.aspx?view=all" in result.output
     assert "Zq7xW2mP9kLr4TnB" not in result.output
+
+
+def test_a_key_in_a_path_segments_parameters_is_never_printed(replay: ReplayServer, tmp_path: Path) -> None:
+    """A feed address carrying its key as a path parameter (`/calendar.ics;token=…`, which `urlsplit`
+    leaves in the path): left out of every line printed, and the block reads the address from the
+    environment, as with a key in the query."""
+    key = "Zq7xW2mP9kLr4TnB"
+    replay.add(f"/private/calendar.ics;token={key}", DETROIT, content_type="text/calendar")
+    url = f"{replay.url}/private/calendar.ics;token={key}"
+    config = config_for(tmp_path, replay)
+    for args in ([url], [url, "--json"]):
+        result = detect(config, *args)
+        assert result.exit_code == 0, result.output
+        assert key not in result.output and "***" not in result.stdout
+    block = printed_block(result_text := detect(config, url).stdout)
+    assert f"Read {replay.url}/private/calendar.ics (its key left out)" in result_text
+    (line,) = [line for line in block.splitlines() if line.startswith("ical = ")]
+    assert line.startswith('ical = "${') and key not in block
+
+
+@pytest.mark.parametrize(("url", "kept"), [
+    ("https://city.example.gov/cal.ics;token=Zq7xW2mP9kLr", "https://city.example.gov/cal.ics"),
+    ("https://city.example.gov/a;view=1;api_key=Zq7xW2mP9kLr/b.ics?CID=4", "https://city.example.gov/a;view=1/b.ics?CID=4"),
+])
+def test_a_path_parameter_naming_a_key_is_left_out_where_it_is_shown(url: str, kept: str) -> None:
+    from tracker.detect import shown, url_secrets
+
+    assert shown(url) == f"{kept} (its key left out)" and url_secrets(url) == ["Zq7xW2mP9kLr"]
+    public = "https://city.example.gov/a;view=1/b.ics"
+    assert shown(public) == public and url_secrets(public) == []

@@ -274,12 +274,19 @@ def _query_pairs(query: str) -> list[tuple[str, str, str]]:
     return pairs
 
 
+def _path_params(path: str) -> list[tuple[str, str, str]]:
+    """(the parameter as written, its name, its value) of each `;name=value` a path's segments
+    carry (`/calendar.ics;token=…`: `urlsplit` leaves them in the path)."""
+    return [pair for segment in path.split("/") if ";" in segment
+            for pair in _query_pairs(segment.replace(";", "&").split("&", 1)[1])]
+
+
 def url_secrets(url: str) -> list[str]:
-    """The credentials an address holds, as written and decoded: a key's value in its query, the
-    password before its host, a private calendar's path."""
+    """The credentials an address holds, as written and decoded: a key's value in its query or a
+    path segment's parameters, the password before its host, a private calendar's path."""
     parts = urlsplit(url)
     found = [value for _, name, value in _query_pairs(parts.query) + _query_pairs(parts.fragment)
-             if value and _SECRET_NAME.search(name)]
+             + _path_params(parts.path) if value and _SECRET_NAME.search(name)]
     if parts.password:
         found.append(parts.password)
     found += [m.group(1) for m in _PRIVATE_PATH.finditer(parts.path)]
@@ -302,9 +309,17 @@ def shown(url: str) -> str:
     parts = urlsplit(url)
     query, fragment = ("&".join(pair for pair, name, _ in _query_pairs(part) if not _SECRET_NAME.search(name))
                        for part in (parts.query, parts.fragment))
-    path = _PRIVATE_PATH.sub("/private-…", parts.path)
+    path = "/".join(_segment_shown(segment) for segment in _PRIVATE_PATH.sub("/private-…", parts.path).split("/"))
     netloc = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit((parts.scheme, netloc, path, query, fragment)) + " (its key left out)"
+
+
+def _segment_shown(segment: str) -> str:
+    """A path segment as printed: its parameters naming a credential left out."""
+    if ";" not in segment:
+        return segment
+    name, *params = segment.split(";")
+    return ";".join([name, *(p for p in params if not _SECRET_NAME.search(unquote(p.partition("=")[0])))])
 
 
 def secret_variable(result: Detection) -> str:
