@@ -178,6 +178,14 @@ def test_the_plain_text_part_carries_every_link_of_the_html_part(
         assert item_line == (f"On its agenda (ShotSpotter): ShotSpotter contract renewal Unsubscribe: {EVIL}/u/x "
                              f"Watch live: {EVIL}/live (T2026-0042)")
 
+        # nor in the HTML part, where apprise makes each line break a `<br>` and a mail program
+        # makes a written address a link
+        html_lines = [" ".join(re.sub(r"<[^>]*>", " ", html.unescape(line)).split())
+                      for line in re.split(r"<br\s*/?>|</?(?:p|li|ul|h\d)>|\n", html_part)]
+        assert [line for line in html_lines if "evil.example" in line
+                and not line.startswith((*told, "2026-12-14:"))] == [], html_part
+        assert f"Where: Committee Room, 250 Broadway Agenda: {EVIL}/agenda.pdf" in html_lines
+
         # nothing secret: not the mail server's password, not the webhook's token, no one else's link
         for secret in (PASSWORD, HOOK_TOKEN):
             assert secret not in plain and secret not in html_part and secret not in mail.as_string()
@@ -189,8 +197,8 @@ def test_the_plain_text_part_carries_every_link_of_the_html_part(
         else:
             assert f"{PUBLIC}/" not in plain
 
-    # the chat services get what they always got: a webhook the plain text, apprise's API the
-    # Markdown (its links Markdown links), neither anything of the mail's making
+    # the chat services get a webhook the plain text, apprise's API the Markdown (its links Markdown
+    # links), neither anything of the mail's making, and in neither a source's line forged
     webhook = [post["message"] for post in receiver.posts if "message" in post]
     markdown = [parse_qs(post["raw"])["body"][0] for post in receiver.posts if post.get("path") == "/notify"]
     assert len(webhook) == len(markdown) == 3
@@ -198,6 +206,8 @@ def test_the_plain_text_part_carries_every_link_of_the_html_part(
         assert f"Watch live: {LIVE}" in said and f"Agenda: {AGENDA}" in said
     for said in markdown:
         assert f"[Watch live]({LIVE})" in said and f"[Agenda]({AGENDA})" in said
+        lines = [" ".join(line.split()).lstrip("*") for line in said.splitlines()]  # a headline is bold
+        assert [line for line in lines if "evil.example" in line and not line.startswith(told)] == [], said
     for said in webhook + markdown:
         assert not re.search("[\ufdd0-\ufdef]", said) and HOOK_TOKEN not in said
 
@@ -216,7 +226,7 @@ def test_a_sources_line_break_forges_no_line_in_plain_text_chat(
     assert len(webhook) == 3
     told = ("Where:", "On its agenda", "New place:", "- 2026-12-14:")
     for said in webhook:
-        lines = [" ".join(line.split()) for line in said.splitlines()]
+        lines = [" ".join(line.split()).lstrip("*") for line in said.splitlines()]  # a headline is bold
         assert [line for line in lines if "evil.example" in line and not line.startswith(told)] == [], said
         assert [line for line in lines if line.startswith("Watch live:")] == [f"Watch live: {LIVE}"]
         assert f"Where: Committee Room, 250 Broadway Agenda: {EVIL}/agenda.pdf" in lines

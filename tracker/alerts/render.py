@@ -58,9 +58,6 @@ class Message:
     link: str | None = None  # where the rest is, when a service's length limit cuts the body
     markdown: str | None = None  # for targets whose native format is Markdown or HTML
     withdrawn: bool = False  # not to be sent (a reminder whose meeting moved or was cancelled)
-    # What a mail's plain-text part is made from (send.py): `markdown` with each source's words on
-    # one line. None: `markdown` itself (a message not rendered here).
-    mail_markdown: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,8 +161,8 @@ def person_test_message(config: Config, person: str, links: MailLinks) -> Messag
 
 
 # Around a source's words in the Markdown as rendered (`_md`): two Unicode noncharacters, kept for
-# a program's own use (any a source sends is dropped). They let a mail's plain-text part put those
-# words on one line (`_as_sent`) while every service gets the Markdown as it always was.
+# a program's own use (any a source sends is dropped). They let `_as_sent` put those words on one
+# line, once the templates have laid out the message's own lines.
 _FROM, _TO = "\ufdd0", "\ufdd1"
 _MARKED = re.compile(f"{_FROM}([^{_TO}]*){_TO}")
 
@@ -179,16 +176,16 @@ def _md(text: object) -> str:
 
 
 def _as_sent(title: str, body: str, link: str | None, marked: str) -> Message:
-    """The message with its Markdown as every service gets it, and the Markdown of a mail's
-    plain-text part: there a line break in a source's words would start a line of its own, and a
-    meeting's place reading "...\nAgenda: https://elsewhere" would pass for the message's own link
-    line (its links are written out there, `send.plain_part`); on one line it is read as the place."""
+    """The message with its Markdown as sent to every service, each source's words on one line.
+    A line break of theirs would start a line of its own: a meeting's place reading
+    "...\nAgenda: https://elsewhere" would pass for the message's own link line, in a mail's
+    plain-text part (its links are written out there, `send.plain_part`), in its HTML part (apprise
+    makes each line break a `<br>`, and mail programs make a written address a link) and in chat."""
     if _FROM not in marked:
-        return Message(title, body, link, marked, mail_markdown=marked)
-    markdown = marked.replace(_FROM, "").replace(_TO, "")
-    plain = _MARKED.sub(lambda found: found.group(1) if found.group(1).isprintable() else one_line(found.group(1)),
-                        marked)
-    return Message(title, body, link, markdown, mail_markdown=markdown if plain == markdown else plain)
+        return Message(title, body, link, marked)
+    markdown = _MARKED.sub(lambda found: found.group(1) if found.group(1).isprintable() else one_line(found.group(1)),
+                           marked)
+    return Message(title, body, link, markdown)
 
 
 def _clean(text: str) -> str:

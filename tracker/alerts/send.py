@@ -139,8 +139,7 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
         return text[: max(0, limit - len(tail) - (0 if title_limit else len(title) + 2))] + tail
 
     if rich and message.markdown:
-        mail = cut(message.mail_markdown) if message.mail_markdown is not None else None
-        return Message(title, message.body, link, cut(body), mail_markdown=mail)
+        return Message(title, message.body, link, cut(body))
     return Message(title, cut(body))
 
 
@@ -208,9 +207,8 @@ def _stable_message_id(plugin: Any) -> None:
     module.make_msgid = make_msgid  # type: ignore[union-attr]
 
 
-# The plain-text part of the mail being sent, when it is ours (a context variable, as the key is):
-# the Markdown to make it from (`Message.mail_markdown`), or None: from the HTML part itself.
-# `_PLAIN`: apprise's own.
+# Whether the plain-text part of the mail being sent is ours, made from its HTML part (a context
+# variable, as the key is): None when it is, `_PLAIN` when it is apprise's own.
 _PLAIN = object()
 _plain_part: contextvars.ContextVar[Any] = contextvars.ContextVar("tracker_plain_part", default=_PLAIN)
 
@@ -268,12 +266,10 @@ def _own_plain_part(plugin: Any) -> None:
         return
 
     def convert_between(from_format: Any, to_format: Any, content: str) -> str:
-        markdown = _plain_part.get()
-        if markdown is _PLAIN or (from_format, to_format) != (apprise.NotifyFormat.HTML, apprise.NotifyFormat.TEXT):
+        if _plain_part.get() is _PLAIN or (from_format, to_format) != (apprise.NotifyFormat.HTML,
+                                                                        apprise.NotifyFormat.TEXT):
             return original(from_format, to_format, content)
-        html = content if markdown is None else original(apprise.NotifyFormat.MARKDOWN, apprise.NotifyFormat.HTML,
-                                                         markdown)
-        return plain_part(html)
+        return plain_part(content)
 
     convert_between.tracker_plain = True  # type: ignore[attr-defined]
     module.convert_between = convert_between  # type: ignore[union-attr]
@@ -368,10 +364,9 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
         _own_plain_part(plugin)
     started = time.monotonic()
     token = _message_key.set(key)
-    # a mail's plain part from the HTML part apprise makes of the Markdown, unless a source's words
-    # were put on one line for it (`Message.mail_markdown`); plain text goes as apprise sends it
-    plain = _plain_part.set(_PLAIN if not message.markdown else None
-                            if message.mail_markdown in (None, message.markdown) else message.mail_markdown)
+    # a mail's plain part from the HTML part apprise makes of the Markdown; plain text goes as
+    # apprise sends it
+    plain = _plain_part.set(_PLAIN if not message.markdown else None)
     smtp = _SmtpProblem()
     logger = logging.getLogger("apprise")
     logger.addHandler(smtp)
