@@ -522,3 +522,22 @@ def test_a_path_parameter_naming_a_key_is_left_out_where_it_is_shown(url: str, k
     assert shown(url) == f"{kept} (its key left out)" and url_secrets(url) == ["Zq7xW2mP9kLr"]
     public = "https://city.example.gov/a;view=1/b.ics"
     assert shown(public) == public and url_secrets(public) == []
+
+
+def test_a_word_given_as_a_key_is_not_masked_wherever_it_is_said(replay: ReplayServer, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """`?token=Finance` on a calendar's address: left out of the address as shown, but a word is no
+    key, and the meetings' names saying it are printed whole ("*** Sub-Committee Meeting" before);
+    a real key is still masked wherever it would be said."""
+    monkeypatch.setenv("TRACKER_NOW", "2019-04-01T12:00:00Z")
+    replay.add("/calendar.ics", DETROIT, content_type="text/calendar")
+    config = config_for(tmp_path, replay)
+    result = detect(config, f"{replay.url}/calendar.ics?token=Finance")
+    assert result.exit_code == 0, result.output
+    assert "Fri Apr 26, 2019, 9:00 AM EDT  Finance Sub-Committee Meeting (Open)" in result.stdout
+    assert f"Read {replay.url}/calendar.ics (its key left out)" in result.stdout and "***" not in result.stdout
+    from tracker import secrets
+
+    for key in ("Zq7xW2mP9k", "zq7xw2mp9k", "ABCDEFGHIJKLMNOPQ"):
+        detect(config, f"{replay.url}/calendar.ics?token={key}")
+        assert secrets.mask(f"said {key}") == "said ***"

@@ -294,10 +294,13 @@ def url_secrets(url: str) -> list[str]:
 
 
 def keep_secret(url: str) -> None:
-    """Register the credentials of an address, so that every line printed or logged masks them (of
-    at least 6 characters: a `key=2024` registered would mask every year said)."""
+    """Register the credentials of an address, so that every line printed or logged masks them: of
+    at least 6 characters (a `key=2024` registered would mask every year said), and not a word (a
+    page's `?token=Finance` would mask "Finance" in every meeting's name it lists; a key is never
+    a word of letters in one case, and one of 16 letters or more is no word)."""
     for value in url_secrets(url):
-        if len(value) >= 6:
+        word = value.isalpha() and (value.islower() or value.isupper() or value.istitle())
+        if len(value) >= 6 and (not word or len(value) >= 16):
             secrets.register(value)
 
 
