@@ -144,7 +144,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # openstates-3 (real bills of five states, tests/data/states/recorded): a second chamber's
     # passage says the first passed too (Delaware's and Vermont's first passages are often
     # unclassified); Rhode Island's "held for further study" keeps the bill in committee, not failed;
-    # a list of actions newest first (Wyoming's) is newest first within a day too. Nothing is read
+    # a list of actions newest first (Wyoming's) is newest first within a day too; an action left
+    # unclassified counts by its words where they decide a step in its state. Nothing is read
     # anew, as for openstates-2: a stage read otherwise corrects what subscribers were told.
     SourceKind("openstates", ("statebill", "reference"), parser_version="openstates-3",
                reads_anew=(("openstates-1", frozenset()), ("openstates-2", frozenset()),

@@ -294,6 +294,98 @@ _ENDS_HOLDING = {"passage", "failure", "committee-failure", "withdrawal", "execu
 # were recommended for passage later (tests/data/states/recorded/SOURCES.md): held, not failed
 _HELD = re.compile(r"\bheld (?:in committee )?for further study\b", re.I)
 
+# Decisive steps some states' scrapers leave unclassified (`classification: []`), read by their
+# words, per state, and only then: a classification Open States gave is never second-guessed. Each
+# row names a real action (windy-civi/toolkit's 2025 snapshots of the scraped bills, see
+# tests/data/states/recorded/SOURCES.md). A `committee` group is the committee now holding the
+# bill; a `chamber` group ("House", "Senate", "H", "S") is the chamber that acted where the action's
+# organization is another. Left out on purpose, as they decide nothing an organizer can rely on:
+# tabling (Delaware "Laid On Table in House" / "Tabled in Committee": lifted again, 17 "Lifted
+# From Table" in 2025), Delaware "Not Worked in Committee" (still there), Rhode Island's "Committee
+# recommended indefinite postponement" (every one of the three is the original set aside for a
+# Substitute A held the same day, which went on to pass), Wyoming's "No report prior to CoW
+# Cutoff" (its "Died in Committee" follows, classified), and Vermont's "Read third time and
+# passed", which is classified (`reading-3`) and so is not read again here.
+_RECOMMIT = "recommitted"  # not Open States' vocabulary: the floor sent a reported bill back
+_UNCLASSIFIED: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(
+    (state, re.compile(pattern, re.I), frozenset(kinds)) for state, pattern, kinds in (
+        # Delaware SCR 1: "Passed In House by Voice Vote" (capital "In"; "Passed in House by Voice
+        # Vote" is classified passage)
+        ("de", r"^Passed In (?P<chamber>House|Senate) by Voice Vote$", {"passage"}),
+        # Delaware HB 106: "Stricken in House". Delaware strikes a bill at its sponsor's request or
+        # when a substitute takes its place (HB 98: "adopted in lieu of HB 98", then "Stricken in
+        # House"); it is not taken up again. Told as withdrawn, not failed: no vote defeated it.
+        # The bill's own line only: "Amendment HA 1 to HB 5 - Stricken in House" strikes an amendment
+        ("de", r"^Stricken in (?P<chamber>House|Senate)$", {"withdrawal"}),
+        # Rhode Island SB693: "03/12/2025 Committee transferred to Senate Finance"
+        ("ri", r"\bCommittee transferred to (?P<committee>(?P<chamber>House|Senate) [^()]+?)$",
+         {"referral-committee"}),
+        # Rhode Island HB5602: "05/01/2025 House voted to recommit to House Education"
+        ("ri", r"\b(?:House|Senate) voted to recommit to (?P<committee>(?P<chamber>House|Senate) [^()]+?)$",
+         {"referral-committee", _RECOMMIT}),
+        # Rhode Island SB307: "06/20/2025 Defeated in Committee" (a committee's reconsideration and
+        # report after it clears the failure, as HB5643's did)
+        ("ri", r"^(?:[\d/]+ )?Defeated in Committee$", {"committee-failure"}),
+        # Rhode Island SR12: "01/28/2025 Defeated by Senate"
+        ("ri", r"^(?:[\d/]+ )?Defeated by (?P<chamber>House|Senate)$", {"failure"}),
+        # Wyoming SF0001: "S postponed indefinitely" (the motion that kills a bill there)
+        ("wy", r"^(?P<chamber>[HS]) postponed indefinitely$", {"failure"}),
+        # Wyoming SF0006: "Became Law without Signature"
+        ("wy", r"^Became Law without Signature$", {"became-law"}),
+        # Idaho H0444: "Rules Suspended: Ayes 70 Nays 0 Abs/Excd 0, read in full as required –
+        # PASSED - 47-22-1 ..." (the Senate's like words are classified passage); H0449: "– FAILED"
+        ("id", r"^Rules Suspended\b.*\bread in full as required\s*[–-]+\s*PASSED\b", {"passage"}),
+        ("id", r"^Rules Suspended\b.*\bread in full as required\s*[–-]+\s*FAILED\b", {"failure"}),
+        # Vermont HCR 1: "Adopted pursuant to Joint Rule 16b" (House), "Adopted in concurrence per
+        # Joint Rule 16b" (Senate); "Read and adopted in concurrence"
+        ("vt", r"^(?:Read and )?adopted(?: in concurrence)?(?: (?:pursuant to|per) Joint Rule \w+)?$", {"passage"}),
+        # Vermont S 109: "House message: House passed bill in concurrence with proposal(s) of
+        # amendment" (the Senate's record of the House's passage); SCR 1: "House message: House
+        # adopted in concurrence"
+        ("vt", r"^(?:House|Senate) message: (?P<chamber>House|Senate) (?:passed bill|adopted) in concurrence\b",
+         {"passage"}),
+        # Vermont H1: "Allowed to become law without the signature of the Governor on June 5, 2025"
+        ("vt", r"^Allowed to become law without the signature of the Governor\b", {"became-law"}),
+        # Vermont H 10: "Referred to Committee on Government Operations per Temporary Senate Rule
+        # 44A"; S 109: "Pending entry on Notice Calendar, referred to Committee on Appropriations per
+        # Rule 35(a)"
+        ("vt", r"^(?:Pending entry on Notice Calendar, )?referred to (?:the )?Committee on (?P<committee>.+?) "
+               r"per (?:Temporary )?(?:Senate )?Rule\b", {"referral-committee"}),
+        # Vermont H 134: "Rep. Kornheiser of Brattleboro moved that the Committee on Ways and Means be
+        # relieved of the bill and that the same be committed to the Committee on Agriculture, Food
+        # Resiliency, and Forestry, which was agreed to"; S 64: "Committee on Health and Welfare
+        # relieved; bill committed to Committee on Government Operations on motion of Senator Lyons"
+        ("vt", r"\bbe relieved of the bill and that the same be (?:re)?committed to the Committee on "
+               r"(?P<committee>.+?), which was agreed to$", {"referral-committee"}),
+        ("vt", r"^Committee on .+? relieved(?: of further consideration of the bill)?; bill committed to "
+               r"Committee on (?P<committee>.+?) on motion of\b", {"referral-committee"}),
+        # Vermont H479: "Rep. Mihaly of Calais moved to commit the bill to the Committee on General
+        # and Housing, which was agreed to"; S 125: "Committed to Committee on Economic Development,
+        # Housing and General Affairs on motion of Senator Clarkson"; SR 16: "Recommitted to Committee
+        # on Health and Welfare on motion of Senator Gulick". A motion "disagreed to" is not read.
+        ("vt", r"\bmoved (?:to commit the bill|that the bill be (?:re)?committed) to the Committee on "
+               r"(?P<committee>.+?), which was agreed to$", {"referral-committee", _RECOMMIT}),
+        ("vt", r"^(?:Rules suspended & bill )?(?:re)?committed to Committee on (?P<committee>.+?)"
+               r"(?= with (?:the )?report of| on motion of|$)", {"referral-committee", _RECOMMIT}),
+    ))
+_CHAMBER_WORD = {"house": "lower", "h": "lower", "senate": "upper", "s": "upper"}
+
+
+def _kinds(action: StateAction, state: str) -> tuple[set[str], str | None, str | None]:
+    """An action's classification; where Open States gave none, what its words decide in its state
+    (`_UNCLASSIFIED`), with the committee and the chamber those words name."""
+    given = set(action.get("classification") or [])
+    if given:
+        return given, None, None
+    text = action.get("text") or ""
+    for where, pattern, kinds in _UNCLASSIFIED:
+        match = pattern.search(text) if where == state else None
+        if match:
+            found = match.groupdict()
+            chamber = _CHAMBER_WORD.get((found.get("chamber") or "").lower())
+            return set(kinds), (found.get("committee") or "").strip() or None, chamber
+    return set(), None, None
+
 
 def derive_stage(actions: Sequence[StateAction], info: StateInfo,
                  origin: str | None = None) -> tuple[str, dict[str, Any] | None]:
@@ -305,7 +397,10 @@ def derive_stage(actions: Sequence[StateAction], info: StateInfo,
     passages unclassified (Delaware's "Passed In House by Voice Vote", Vermont's "Read third time
     and passed"). The first chamber is the one the bill was first introduced in, by its actions,
     and only where `origin` (when given) agrees: Wyoming's Senate files all say they come from the
-    House."""
+    House.
+
+    An action Open States left unclassified counts by its words where they decide a step in its
+    state (`_UNCLASSIFIED`: Wyoming's "S postponed indefinitely" fails a bill)."""
     furthest = "introduced"
     terminal: str | None = None
     passed: set[str] = set()
@@ -317,13 +412,18 @@ def derive_stage(actions: Sequence[StateAction], info: StateInfo,
     if not bicameral or origin not in (None, home):
         home = None
     for action in actions:
-        kinds = set(action.get("classification") or [])
-        role = action.get("chamber")
+        kinds, named, said = _kinds(action, info.abbr)
+        role = said or action.get("chamber")
         held = kinds & {"failure", "committee-failure"} == {"committee-failure"} \
             and bool(_HELD.search(action.get("text") or ""))
         steps: list[str] = []
         if kinds & {"introduction", "filing"}:
             steps.append("introduced")
+            if bicameral and holding and role in ("upper", "lower") and holding.get("chamber") in ("upper", "lower") \
+                    and role != holding["chamber"]:
+                # taken up by the other chamber: out of this one's committee, whose passage Open States
+                # may not mark (Vermont's "Read third time and passed" is `reading-3`)
+                holding = None
         if kinds & _REPORTED:
             steps.append("reported")
             holding = None
@@ -331,9 +431,11 @@ def derive_stage(actions: Sequence[StateAction], info: StateInfo,
                 terminal = None
         if "referral-committee" in kinds:
             steps.append("referred")
-            name = _first_named(action.get("committees") or [], action.get("text") or "") \
+            name = named or _first_named(action.get("committees") or [], action.get("text") or "") \
                 or _committee_from_text(action.get("text") or "")
             holding = {"name": name, "chamber": role} if name else None
+            if _RECOMMIT in kinds and furthest == "reported":  # back in committee, its report undone
+                furthest = "referred"
         if "passage" in kinds and role in _PASSED:
             passed.add("legislature" if not bicameral else role)
             if home and role in ("upper", "lower") and role != home:
@@ -537,8 +639,9 @@ def _stage_chamber(bill: StateBill) -> str | None:
               "passed_legislature": {"passage"}, "referred": {"referral-committee"},
               "introduced": {"introduction", "filing"}}.get(bill.stage)
     for action in reversed(bill.actions):
-        if wanted and wanted & set(action.get("classification") or []):
-            return action.get("chamber_name")
+        kinds, _, said = _kinds(action, bill.state)
+        if wanted and wanted & kinds:
+            return state_info(bill.state).chamber(said) if said else action.get("chamber_name")
     return None
 
 
