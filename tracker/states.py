@@ -365,10 +365,32 @@ _UNCLASSIFIED: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(
         # on Health and Welfare on motion of Senator Gulick". A motion "disagreed to" is not read.
         ("vt", r"\bmoved (?:to commit the bill|that the bill be (?:re)?committed) to the Committee on "
                r"(?P<committee>.+?), which was agreed to$", {"referral-committee", _RECOMMIT}),
+        # Vermont H 230: "Rep. Satcowitz of Randolph reported for the Committee on Environment" (a
+        # House committee's report, unclassified, 77 in 2025)
+        ("vt", r"^Rep\. [^,]+? reported for the Committee on [^,]+$", {"committee-passage"}),
         ("vt", r"^(?:Rules suspended & bill )?(?:re)?committed to Committee on (?P<committee>.+?)"
                r"(?= with (?:the )?report of| on motion of|$)", {"referral-committee", _RECOMMIT}),
     ))
 _CHAMBER_WORD = {"house": "lower", "h": "lower", "senate": "upper", "s": "upper"}
+# Steps whose words say more than the classification Open States gave: (state, a kind it gave,
+# the words, the kinds they add). Nothing given is dropped. Vermont's passages are classified as
+# the third reading alone: "Read third time and passed" (H 230), "Read 3rd time & passed in
+# concurrence with proposal of amendment", "Read 3rd time & adopted" (about 190 actions in 2025;
+# "Third Reading ordered" and "Read third time" pass nothing); its first readings name the
+# committee the bill goes to, classified as the introduction alone: "Read first time and referred to
+# the Committee on Judiciary", "Read 1st time & referred to Committee on Rules" (752 in 2025: 564
+# bills read as introduced with no committee).
+_COMPLETING: tuple[tuple[str, str, re.Pattern[str], frozenset[str]], ...] = tuple(
+    (state, given, re.compile(pattern, re.I), frozenset(kinds)) for state, given, pattern, kinds in (
+        ("vt", "reading-3", r"^Read (?:third|3rd) time (?:and|&) (?:passed|adopted)\b", {"passage"}),
+        ("vt", "introduction", r"^(?:Committee bill )?read (?:first|1st) time(?:,? (?:and|&)? ?treated as a bill)?"
+                               r"(?:,? (?:and|&)|;) referred to (?:the )?Committee on (?P<committee>.+?)$",
+         {"referral-committee"}),
+        # Vermont's Senate committees report amended bills as "Favorable report with proposal of
+        # amendment by Committee on Finance", classified as the amendment alone (142 in 2025)
+        ("vt", "amendment-introduction", r"^Favorable report with proposal of amendment by Committee on\b",
+         {"committee-passage-favorable"}),
+    ))
 
 
 def _kinds(action: StateAction, state: str) -> tuple[set[str], str | None, str | None]:
@@ -376,6 +398,9 @@ def _kinds(action: StateAction, state: str) -> tuple[set[str], str | None, str |
     (`_UNCLASSIFIED`), with the committee and the chamber those words name."""
     given = set(action.get("classification") or [])
     if given:
+        for where, needs, pattern, kinds in _COMPLETING:
+            if where == state and needs in given and (match := pattern.search(action.get("text") or "")):
+                return given | kinds, (match.groupdict().get("committee") or "").strip() or None, None
         return given, None, None
     text = action.get("text") or ""
     for where, pattern, kinds in _UNCLASSIFIED:
