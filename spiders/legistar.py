@@ -27,6 +27,7 @@ from tracker import clock, secrets
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import EventMark, LegistarCursor, MatterMark, Section
 from tracker.meetings.legistar import (
+    api_id,
     body_key,
     event_fingerprint,
     in_bodies,
@@ -56,14 +57,16 @@ MATTER_REFRESH_PER_RUN = 10
 # there, incomplete, with a warning. A real window's listing is a page or two.
 MAX_LISTING_PAGES = 50
 MAX_BODY_IDS_IN_FILTER = 10  # longer `or` chains hit URL length limits: filter client-side instead
+# A body's office records (every term ever served, the oldest first) are paged as the listing is:
+# cut at Legistar's 1,000 rows, a long-lived body's roster lost its current members. More pages
+# than this is a fault; the roster is stored from what was read, with a warning.
+MAX_ROSTER_PAGES = 10
 
 
-def _body_id(value: Any) -> int | None:
-    """A body's numeric id as the API gives it, or None when it is not one (its roster is not asked)."""
-    try:
-        return int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
+def _id_key(text: str) -> bool:
+    """A cursor's key is an id this spider may put in a path (one an older version stored from a
+    broken answer is not asked for; it ages out)."""
+    return text.isascii() and text.isdigit()
 
 
 def _literal(moment: datetime) -> str:
@@ -172,7 +175,7 @@ class LegistarSpider(TrackerSpider):
         """Matters we follow whose status was last checked over a day ago, oldest first, a few a run."""
         cutoff = self.started - MATTER_REFRESH
         due = [(mark.checked or "", mid) for mid, mark in self.cursor.matters.items()
-               if not mark.checked or datetime.fromisoformat(mark.checked) < cutoff]
+               if _id_key(mid) and (not mark.checked or datetime.fromisoformat(mark.checked) < cutoff)]
         return [mid for _, mid in sorted(due)[:MATTER_REFRESH_PER_RUN]]
 
     def _history(self, fields: dict[str, Any]) -> scrapy.Request:
@@ -196,7 +199,7 @@ class LegistarSpider(TrackerSpider):
         events = self._json(response, "events listing", list)
         if events is None:
             return
-        fresh = {str(e["EventId"]) for e in events if isinstance(e, dict) and e.get("EventId") is not None} \
+        fresh = {str(i) for e in events if isinstance(e, dict) and (i := api_id(e.get("EventId"))) is not None} \
             - self.returned
         if len(events) >= PAGE_SIZE and skip and not fresh:
             # A full page of events all read already: the API ignores `$skip` (or repeats itself).
@@ -218,11 +221,16 @@ class LegistarSpider(TrackerSpider):
             self.learned.followed = self.bodies_followed  # the new choice's meetings are all read
         window = self.report.listing_window or ("", "")
         for n, event in enumerate(events):
-            if not isinstance(event, dict) or isinstance(event.get("EventId"), list | dict):
-                self.fail("events listing", response.url, f"row {skip + n + 1} is not an event with an id")
+            if isinstance(event, dict) and event.get("EventId") is None:
                 continue
-            event_id = event.get("EventId")
-            if event_id is None or event_id in self.listed:
+            # The id goes into the items' path and the meeting's key: text ("1?$top=1", "12/../x"),
+            # a float or a bool is no id (it was sent as it came, and stored under its text).
+            event_id = api_id(event.get("EventId")) if isinstance(event, dict) else None
+            if event_id is None:
+                said = f" ({str(event.get('EventId'))[:40]!r})" if isinstance(event, dict) else ""
+                self.fail("events listing", response.url, f"row {skip + n + 1} is not an event with an id{said}")
+                continue
+            if event_id in self.listed:
                 continue
             self.returned.add(str(event_id))
             if not in_bodies(event, self.source.bodies):
@@ -234,7 +242,7 @@ class LegistarSpider(TrackerSpider):
             in_window = window[0] <= str(event.get("EventDate") or "")[:10] <= window[1]
             if known is None and not in_window:
                 continue  # an old meeting modified upstream that we never followed: not news
-            body_id = _body_id(event.get("EventBodyId"))
+            body_id = api_id(event.get("EventBodyId"))
             if in_window and body_id is not None:
                 self.bodies[body_id] = str(event.get("EventBodyName") or "")
             fingerprint = event_fingerprint(event, self._keywords(event), self.parser_version)
@@ -258,7 +266,7 @@ class LegistarSpider(TrackerSpider):
         window = self.report.listing_window or ("", "")
         for event_id, mark in sorted(self.cursor.events.items()):
             if event_id not in self.returned and event_id not in self.undated and mark.date \
-                    and window[0] <= mark.date <= window[1]:
+                    and window[0] <= mark.date <= window[1] and _id_key(event_id):
                 yield self._get(self._url(f"events/{event_id}"), self.parse_unlisted, f"meeting {event_id}",
                                 event_id=event_id, mark=mark)
 
@@ -271,7 +279,7 @@ class LegistarSpider(TrackerSpider):
         event = self._json(response, f"meeting {event_id}", dict)
         if event is None or event.get("EventId") is None:
             return
-        if str(event["EventId"]) != event_id:  # a cache or proxy mixing up answers: not this meeting
+        if str(api_id(event["EventId"])) != event_id:  # a cache or proxy mixing up answers: not this meeting
             self.fail(f"meeting {event_id}", response.url, f"answered with meeting {str(event['EventId'])[:40]}: "
                                                            "nothing stored from it; asked again next run")
             return
@@ -313,14 +321,47 @@ class LegistarSpider(TrackerSpider):
             checked = self.cursor.bodies.get(str(body_id))
             if checked and datetime.fromisoformat(checked) > cutoff:
                 continue
-            yield self._get(self._url(f"bodies/{body_id}/officerecords"), self.parse_officerecords,
-                            f"members of body {body_id}", body_id=body_id, name=name)
+            yield self._roster_page(body_id, name, 0, [])
 
-    def parse_officerecords(self, response: Response, body_id: int, name: str) -> Iterator[Any]:
-        rows = self._json(response, f"members of body {body_id}", list)
-        if rows is None:
+    def _roster_page(self, body_id: int, name: str, skip: int, before: list[dict[str, Any]]) -> scrapy.Request:
+        url = self._url(f"bodies/{body_id}/officerecords",
+                        **{"$orderby": "OfficeRecordId", "$top": PAGE_SIZE, "$skip": skip})
+        return self._get(url, self.parse_officerecords, f"members of body {body_id}", body_id=body_id, name=name,
+                         skip=skip, before=before)
+
+    def parse_officerecords(self, response: Response, body_id: int, name: str, skip: int = 0,
+                            before: list[dict[str, Any]] | None = None) -> Iterator[Any]:
+        answer = self._json(response, f"members of body {body_id}", list)
+        if answer is None:
             return
-        rows = [row for row in rows if isinstance(row, dict)]  # a `null` row names no one
+        others = {str(row.get("OfficeRecordBodyId"))[:20] for row in answer if isinstance(row, dict)
+                  and row.get("OfficeRecordBodyId") is not None and api_id(row.get("OfficeRecordBodyId")) != body_id}
+        if others:
+            # A cache or proxy mixing up answers: another body's members would be named as whom to
+            # write about this body's meetings. Nothing stored; asked again next run.
+            self.fail(f"members of body {body_id}", response.url,
+                      f"answered with records of body {', '.join(sorted(others)[:3])}: nothing stored from it")
+            return
+        rows = list(before or [])
+        known = {api_id(row.get("OfficeRecordId")) for row in rows} - {None}
+        for row in answer:
+            if not isinstance(row, dict) or api_id(row.get("OfficeRecordId")) in known:
+                continue  # a `null` row names no one; one read on an earlier page is read
+            if row.get("OfficeRecordPersonId") is not None and api_id(row.get("OfficeRecordPersonId")) is None:
+                # Not an id: `int()` made 7702.5 person 7702, whose contacts were then this member's.
+                row = {**row, "OfficeRecordPersonId": None}  # named from the office record only
+            rows.append(row)
+        if len(answer) >= PAGE_SIZE:
+            what, pages = f"members of body {body_id}", skip // PAGE_SIZE + 1
+            if skip and len(rows) == len(before or []):
+                self.warn(what, response.url, f"a full page at $skip={skip} brought no record not read already "
+                          "(the API ignores $skip?); the roster is stored from what was read")
+            elif pages >= MAX_ROSTER_PAGES:
+                self.warn(what, response.url, f"still full after {pages} pages; the roster is stored from the "
+                          f"first {len(rows)} office records")
+            else:
+                yield self._roster_page(body_id, name, skip + len(answer), rows)
+                return
         yield from self._next_person(body_id, name, rows, person_ids(rows), {})
 
     def _next_person(self, body_id: int, name: str, rows: list[dict[str, Any]], pending: list[int],
@@ -340,6 +381,12 @@ class LegistarSpider(TrackerSpider):
     def parse_person(self, response: Response, body_id: int, name: str, rows: list[dict[str, Any]],
                      pending: list[int], persons: dict[int, dict[str, Any]]) -> Iterator[Any]:
         record = self._json(response, f"person {pending[0]}", dict)
+        if record is not None and api_id(record.get("PersonId")) != pending[0]:
+            # A cache or proxy mixing up answers: another person's email and phone would be given
+            # as this member's, whom to write to. Named from the office record, as a failed one.
+            self.warn(f"person {pending[0]}", response.url, f"answered with person {str(record.get('PersonId'))[:40]}; "
+                      "named from the office record only")
+            record = None
         if record is not None:
             persons = {**persons, pending[0]: record}
         yield from self._next_person(body_id, name, rows, pending[1:], persons)
@@ -355,11 +402,23 @@ class LegistarSpider(TrackerSpider):
             self.fail(f"items of meeting {event['EventId']}", response.url, f"unreadable: {exc!r}")
             yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
             return
+        if len(rows) >= PAGE_SIZE:
+            # Legistar's most rows an answer holds: the agenda may be cut. What was read is stored,
+            # with a line, and read again next run (its fingerprint is not kept) rather than taken
+            # as whole for good.
+            self.warn(f"items of meeting {event['EventId']}", response.url,
+                      f"{len(rows)} rows, as many as Legistar answers: the agenda may be cut; read again next run")
+            fingerprint = None
         yield from self._meeting(event, items, fingerprint)
         for item in items_for(items, self.watch.id):  # this watch follows the matters on its own matches
-            matter_id = str(item["matter_id"]) if item["matter_id"] is not None else None
-            if not item["keywords"] or matter_id is None:
+            if not item["keywords"] or item["matter_id"] is None:
                 continue
+            if api_id(item["matter_id"]) is None:  # it would go into the history's path and the matter's key
+                self.fail(f"items of meeting {event['EventId']}", response.url,
+                          f"item {item['key'][:40]} names matter {str(item['matter_id'])[:40]!r}, not an id: "
+                          "not followed")
+                continue
+            matter_id = str(item["matter_id"])
             mark = self.cursor.matters.get(matter_id)
             if matter_id not in self.matters_asked and (
                     mark is None or (item["matter_status"] and item["matter_status"] != mark.status)):
@@ -411,8 +470,16 @@ class LegistarSpider(TrackerSpider):
 
     def parse_matter(self, response: Response, matter_id: str) -> Iterator[Any]:
         record = self._json(response, f"matter {matter_id}", dict)
-        if record is not None:
-            yield self._history(matter_fields(record))
+        if record is None:
+            return
+        if str(api_id(record.get("MatterId"))) != matter_id:
+            # A cache or proxy mixing up answers: its id led the history's path and the key, so
+            # another matter was stored and followed, and this one's check never recorded.
+            self.fail(f"matter {matter_id}", response.url, f"answered with matter {str(record.get('MatterId'))[:40]}: "
+                      "nothing stored from it; asked again tomorrow")
+            self._matter_failed(matter_id, gone=False)
+            return
+        yield self._history(matter_fields(record))
 
     def parse_histories(self, response: Response, fields: dict[str, Any]) -> Iterator[Item]:
         matter_id = str(fields["id"])
@@ -425,6 +492,9 @@ class LegistarSpider(TrackerSpider):
             self.fail(f"history of matter {matter_id}", response.url, f"unreadable: {exc!r}")
             self._matter_failed(matter_id, gone=False)  # followed all the same: asked again
             return
+        if len(rows) >= PAGE_SIZE:  # Legistar's most rows an answer holds: say the history may be cut
+            self.warn(f"history of matter {matter_id}", response.url,
+                      f"{len(rows)} rows, as many as Legistar answers: the history may be cut")
         key = matter_key(self.client, matter_id)
         before = self.cursor.matters.get(matter_id)
         changed = before.changed if before is not None and before.status == matter.status else None

@@ -35,6 +35,20 @@ _VOLATILE = {"EventRowVersion", "EventItems"}
 _TIME_FORMATS = ("%I:%M %p", "%I:%M%p", "%H:%M", "%I %p", "%I%p", "%H:%M:%S")
 
 
+# Legistar's ids are SQL Server `int`s: a positive number of at most ten digits.
+MAX_ID = 2**31 - 1
+
+
+def api_id(value: Any) -> int | None:
+    """An id as the API gives it (`EventId`, `MatterId`, `EventBodyId`, a person's id): a positive
+    JSON integer, else None. The answer is untrusted and an id goes into request paths and entity
+    keys, so text ("12/../x", "1?$top=1"), a bool, a float (`int()` would make 7702.5 another
+    person's 7702) or a number out of range is no id."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
 def api_datetime(value: str | None) -> datetime | None:
     """Legistar timestamps are UTC without a zone ("2024-09-21T00:49:38.617")."""
     if not value:
