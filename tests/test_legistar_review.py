@@ -246,3 +246,30 @@ def test_office_records_answered_for_another_body_name_no_one(
     assert [e for e in report.errors if "members of body 1:" in e], report.errors
     committee = stored(store, "body:legistar:nyc:19")
     assert committee is not None and len(committee["members"]) == len(nyc.officerecords[19])
+
+
+def test_only_members_seated_or_to_be_seated_are_asked_for_their_contacts(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Body 19 with 30 long-ended terms of people with records of their own (derived) before its
+    recorded members: each was asked for at `persons/{id}` every day, though an ended term's
+    person is never named whom to write to. Now only the members not ended are; the ended terms
+    stay in the roster, named from their office records."""
+    api = LegistarApi("/v1")
+    records = json.loads(local("legistar/officerecords_body19.json"))
+    persons = json.loads(local("legistar/persons_body19.json"))
+    ended = [copy.deepcopy(records[0]) | {"OfficeRecordId": 90000 + n, "OfficeRecordFullName": f"Former Member {n}",
+                                          "OfficeRecordPersonId": 80000 + n, "OfficeRecordStartDate": "1990-01-01T00:00:00",
+                                          "OfficeRecordEndDate": "1993-12-31T00:00:00"} for n in range(30)]
+    nyc = api.client("nyc")
+    nyc.officerecords[19] = [*ended, *records]
+    nyc.persons.update({p["PersonId"]: p for p in persons})
+    nyc.persons.update({80000 + n: copy.deepcopy(persons[0]) | {"PersonId": 80000 + n} for n in range(30)})
+    front(replay, api, lambda path, query, data: data)
+    _config, store, report = crawl(tmp_path, replay, api, monkeypatch)
+    assert report.ok, report.errors
+    asked = {int(r.path.rsplit("/", 1)[1]) for r in replay.requests if r.path.startswith("/v1/nyc/persons/")}
+    assert not asked & {80000 + n for n in range(30)}
+    assert {p["PersonId"] for p in persons if any(r["OfficeRecordPersonId"] == p["PersonId"] for r in records)} <= asked
+    body = stored(store, "body:legistar:nyc:19")
+    assert body is not None
+    assert {f"Former Member {n}" for n in range(30)} <= {member["name"] for member in body["members"]}
