@@ -9,7 +9,7 @@ period closes (`close_bundles()`). A new subscriber or a new follow owes nothing
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -168,19 +168,21 @@ def owe_operator(session: Session, config: Config, notice: OperatorNotice) -> in
 
 
 def period_end(config: Config, mode: str, now: datetime) -> tuple[str, datetime]:
-    """The most recent close of a daily/weekly period at or before `now`, and its key."""
+    """The most recent close of a daily/weekly period at or before `now`, and its key. Closes are
+    compared as instants: wall-clock times of one zone compare without their fold, so on the night
+    the clocks fall back a 1:30 close was passed at the first 1:30, then not yet reached until the
+    second, and that day's bundle was closed twice (its key inserted again: every notify failed for
+    the half hour). A close the clocks repeat is its first; one they skip is read with the offset
+    before the change (fold 0), as the listings read a skipped time."""
     zone = ZoneInfo(config.tracker.timezone)
     hour, minute = (int(x) for x in config.alerts.daily_at.split(":"))
-    local = now.astimezone(zone)
-    close = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if close > local:
-        close -= timedelta(days=1)
-    if mode == "weekly":
-        back = (close.weekday() - WEEKDAYS.index(config.alerts.weekly_on)) % 7
-        close -= timedelta(days=back)
-    # Re-localize after day arithmetic so a DST change keeps the wall-clock time.
-    close = close.replace(tzinfo=None).replace(tzinfo=zone)
-    return f"{mode}:{close.date().isoformat()}", close
+    weekday = WEEKDAYS.index(config.alerts.weekly_on)
+    day = now.astimezone(zone).date()
+    while True:  # at most eight days back
+        close = datetime.combine(day, time(hour, minute), tzinfo=zone)
+        if close.astimezone(UTC) <= now and (mode != "weekly" or day.weekday() == weekday):
+            return f"{mode}:{day.isoformat()}", close
+        day -= timedelta(days=1)
 
 
 def close_bundles(store: Store, config: Config) -> int:

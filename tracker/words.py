@@ -75,10 +75,10 @@ def day_words(iso_date: str | None) -> str:
 
 
 def meeting_when(meeting: Meeting, fmt: str = SHORT) -> str:
-    """When a meeting is: its local time, else its day, else "a date to be announced"."""
+    """When a meeting is: its local time, else its day in words, else "a date to be announced"."""
     if meeting.start:
         return local_time(meeting.start, meeting.timezone or "UTC", fmt)
-    return meeting.date or "a date to be announced"
+    return day_words(meeting.date)
 
 
 def meeting_label(meeting: Meeting) -> str:
