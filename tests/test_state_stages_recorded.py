@@ -1,8 +1,10 @@
 """State bill stages on real Open States bills (tests/data/states/recorded, see SOURCES.md): the
 stage, the committee holding the bill and the latest action a person reading each bill's own
 actions would state, written by hand from those actions. The files are Open States' scraped bill
-JSON (Delaware, Rhode Island, Vermont, Wyoming and Idaho, 2025); `api_bill` renames only what the
-API v3 names differently, and the tracker's own `read_bill` reads the result."""
+JSON (Delaware, Rhode Island, Vermont, Wyoming and Idaho, 2025; California, Colorado, Connecticut,
+Florida, Michigan, Minnesota, New Jersey, New Mexico, Ohio and Washington, 2025-2026); `api_bill`
+renames only what the API v3 names differently, and the tracker's own `read_bill` reads the
+result."""
 
 from __future__ import annotations
 
@@ -160,6 +162,69 @@ BILLS: list[tuple[str, str, tuple[str, str] | None, tuple[str, str]]] = [
       "Hill, Hostetler, Leavitt, Marmon, Mendive, Monks, Palmer, Rasor, Redman, Scott, Shepherd, Shirts, Tanner(13), "
       "Tanner(14), Thompson, Vander Woude, Wisniewski, Mr. SpeakerAbsent – Cannon, Crane(13), Healey, Skaug, "
       "WeberFloor Sponsor - PetzkeFiled in Office of the Chief Clerk")),
+    # California, 2025-2026: "Referred to suspense file" is the appropriations committee's own file,
+    # the bill still with that committee; "Withdrawn from committee." puts it on the floor
+    ("ca-20252026-AB709.json", "enacted", None,
+     ("2025-10-07", "Chaptered by Secretary of State - Chapter 439, Statutes of 2025.")),
+    ("ca-20252026-AB918.json", "referred", ("Com. on REV. & TAX.", "lower"),
+     ("2025-05-05", "In committee: Set, second hearing. Held under submission.")),
+    ("ca-20252026-AB362.json", "reported", None,
+     ("2026-01-16", "Ordered to inactive file at the request of Assembly Member Ramos.")),
+    # Colorado, 2026: the list runs newest first; "Introduced In House - Assigned to X" is classified
+    # as the introduction alone, "Postpone Indefinitely" and "Third Reading Lost" not at all
+    ("co-2026A-HB1128.json", "failed", None,
+     ("2026-03-09", "House Committee on State, Civic, Military, & Veterans Affairs Postpone Indefinitely")),
+    ("co-2026A-HB1137.json", "failed", None, ("2026-03-10", "House Third Reading Lost - No Amendments")),
+    # reported to the Committee of the Whole, which is the House itself: no committee holds it
+    ("co-2026A-HB1080.json", "reported", None,
+     ("2026-04-29", "House Second Reading Special Order - Laid Over to 05/14/2026 - No Amendments")),
+    # Connecticut, 2026: joint committees, named in the referral's words only
+    ("ct-2026-HB05357.json", "reported", ("Appropriations", "lower"),
+     ("2026-04-14", "REF. BY HOUSE TO COMMITTEE ON Appropriations")),
+    ("ct-2026-HB05475.json", "reported", ("Environment", "lower"),
+     ("2026-03-19", "FAV. CHG. OF REF., SEN. TO COMM. ON Environment")),
+    ("ct-2026-HB05466.json", "referred", ("Commerce", "lower"), ("2026-03-05", "REF. TO JOINT COMM. ON Commerce")),
+    # New Jersey, 222nd Legislature
+    ("nj-222-S3178.json", "withdrawn", None, ("2026-01-13", "WITHDRAWN APP P.L.2025, c.285.")),
+    ("nj-222-A4317.json", "reported", ("Assembly State and Local Government", "lower"),
+     ("2026-03-16", "Reported and Referred to Assembly State and Local Government Committee")),
+    ("nj-222-S4012.json", "referred", ("Senate Budget and Appropriations", "upper"),
+     ("2026-06-22", "Transferred to Senate Budget and Appropriations Committee")),
+    # recommitted and reported again; then substituted by its Assembly companion (not read)
+    ("nj-222-S3612.json", "reported", None, ("2026-06-30", "Substituted by A4085/4523 (ACS/3R)")),
+    # New Mexico, 2026: passed the House; the session's end postponed it indefinitely
+    ("nm-2026-HB10.json", "failed", None, ("2026-03-24", "action postponed indefinitely")),
+    # Ohio, 136th General Assembly: committee reports are unclassified
+    ("oh-136-HB159.json", "reported", ("Finance", "lower"), ("2025-10-15", "Reported - Re-referred to Finance")),
+    ("oh-136-HB234.json", "reported", None, ("2025-05-21", "Reported")),
+    # Washington, 2025-2026
+    ("wa-2025-2026-SB5481.json", "referred", ("Health & Long-Term Care", "upper"),
+     ("2026-01-12", "By resolution, reintroduced and retained in present status.")),
+    # passed the Senate ("Third reading, passed", classified as the third reading alone); the House
+    # returned it to the Senate Rules Committee at the session's end
+    ("wa-2025-2026-SB6102.json", "passed_upper", ("Senate Rules", "upper"),
+     ("2026-03-12", "By resolution, returned to Senate Rules Committee for third reading.")),
+    # Minnesota, 2025-2026
+    ("mn-2025-2026-SF2259.json", "reported", ("State and Local Government", "upper"),
+     ("2025-03-24", "Comm report: To pass as amended and re-refer to State and Local Government")),
+    ("mn-2025-2026-SF3613.json", "referred", ("State and Local Government", "upper"),
+     ("2026-03-05", "Withdrawn and re-referred to State and Local Government")),
+    ("mn-2025-2026-SF2278.json", "withdrawn", None, ("2025-03-24", "Withdrawn and returned to author")),
+    ("mn-2025-2026-SF4404.json", "reported", ("Rules and Administration", "upper"),
+     ("2026-04-21", "Pursuant to Senate Concurrent Resolution No. 6, referred to Rules and Administration")),
+    ("mn-2025-2026-HF348.json", "referred", ("Environment and Natural Resources Finance and Policy", "lower"),
+     ("2025-03-03", "Motion to recall and re-refer, motion prevailed Environment and Natural Resources Finance and "
+      "Policy")),
+    # Michigan, 2025-2026
+    ("mi-2025-2026-SB0876.json", "referred", ("APPROPRIATIONS", "upper"),
+     ("2026-04-14", "REASSIGNED TO COMMITTEE ON APPROPRIATIONS")),
+    ("mi-2025-2026-HB4499.json", "referred", ("Appropriations", "lower"),
+     ("2025-05-20", "per Rule 40 referred to Committee on Appropriations")),
+    # discharged from its committee onto the floor, unreported
+    ("mi-2025-2026-HB5761.json", "referred", None, ("2026-07-02", "placed on third reading")),
+    # Florida, 2026
+    ("fl-2026-HB75.json", "withdrawn", None, ("2025-11-18", "Withdrawn prior to introduction")),
+    ("fl-2026-SB1748.json", "failed", None, ("2026-03-13", "Died in Commerce and Tourism")),
 ]
 
 
@@ -189,6 +254,10 @@ def test_a_real_bill_reads_as_its_actions_say(name: str, stage: str, committee: 
     ("ri-2025-HB5602.json", "was referred to the House Education Committee"),
     ("de-153-HB106.json", "was withdrawn"),
     ("wy-2025-SF0001.json", "failed"),
+    # Connecticut's committees are joint ones: no chamber said
+    ("ct-2026-HB05466.json", "was referred to the Commerce Committee"),
+    ("nj-222-S3178.json", "was withdrawn"),
+    ("co-2026A-HB1128.json", "failed"),
 ])
 def test_where_a_real_bill_stands_in_words(name: str, words: str) -> None:
     assert where_it_stands(read_bill(api_bill(name))) == words
@@ -210,8 +279,9 @@ def test_a_bill_the_other_chamber_took_up_is_out_of_the_first_ones_committee() -
     assert bill.latest_action == {"date": "2025-05-13", "text": "Read 1st time & referred to Committee on Rules"}
 
 
-# Vermont's steps whose words say more than their classification (`states._COMPLETING`): the bill as
-# the API answered on a day of the session, its actions up to that day (each a real action).
+# Steps whose words say more than their classification (`states._COMPLETING`) or that have none:
+# the bill as the API answered on a day of the session, its actions up to that day (each a real
+# action).
 AS_OF: list[tuple[str, str, str, tuple[str, str] | None]] = [
     # the Senate's first reading "Read 1st time & referred to Committee on Government Operations"
     # is classified as the introduction alone
@@ -226,6 +296,30 @@ AS_OF: list[tuple[str, str, str, tuple[str, str] | None]] = [
     ("vt-2025-2026-H230.json", "2025-05-09", "passed_lower", None),
     # the whole record: passed the House, read first in the Senate and referred to its Rules committee
     ("vt-2025-2026-H230.json", "2099-12-31", "passed_lower", ("Rules", "upper")),
+    # California AB 709: "Enrolled and presented to the Governor at 4 p.m.", unclassified
+    ("ca-20252026-AB709.json", "2025-09-23", "to_governor", None),
+    # California AB 362 on the suspense file: with the appropriations committee, not "suspense file."
+    ("ca-20252026-AB362.json", "2025-05-23", "reported", ("Com. on APPR.", "lower")),
+    # Colorado HB26-1128 assigned to its committee, before the committee postponed it indefinitely
+    ("co-2026A-HB1128.json", "2026-02-04", "referred", ("State, Civic, Military, & Veterans Affairs", "lower")),
+    # New Jersey S3612: "Reported from Senate Committee as a Substitute" (unclassified), referred
+    # to Budget the same day; then "Recommitted to Senate Budget and Appropriations Committee"
+    # from the floor: in committee again, its report undone
+    ("nj-222-S3612.json", "2026-03-16", "reported", ("Senate Budget and Appropriations", "upper")),
+    ("nj-222-S3612.json", "2026-06-26", "referred", ("Senate Budget and Appropriations", "upper")),
+    # New Mexico HB 10: "Sent to House Health & Human Services Committee & House Judiciary Committee"
+    # (with the first), and after the House passed it, to the Senate's
+    ("nm-2026-HB10.json", "2026-01-20", "referred", ("House Health & Human Services Committee", "lower")),
+    ("nm-2026-HB10.json", "2026-01-29", "passed_lower", ("Senate Health and Public Affairs Committee", "upper")),
+    # Washington SB 5481: "And refer to Health & Long-Term Care." the day of the first committee's
+    # report; SB 6102: "Third reading, passed", then the House's committee
+    ("wa-2025-2026-SB5481.json", "2025-01-27", "referred", ("Health & Long-Term Care", "upper")),
+    ("wa-2025-2026-SB6102.json", "2026-02-04", "passed_upper", None),
+    ("wa-2025-2026-SB6102.json", "2026-02-06", "passed_upper", ("Appropriations", "lower")),
+    # Florida HB 75: referred to two committees the same day, "Now in Intergovernmental Affairs
+    # Subcommittee"; SB 1748: "CS by Judiciary; YEAS 8 NAYS 3", "Now in Commerce and Tourism"
+    ("fl-2026-HB75.json", "2025-10-07", "referred", ("Intergovernmental Affairs Subcommittee", "lower")),
+    ("fl-2026-SB1748.json", "2026-02-12", "reported", ("Commerce and Tourism", "upper")),
 ]
 
 

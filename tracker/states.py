@@ -296,7 +296,8 @@ _HELD = re.compile(r"\bheld (?:in committee )?for further study\b", re.I)
 
 # Decisive steps some states' scrapers leave unclassified (`classification: []`), read by their
 # words, per state, and only then: a classification Open States gave is never second-guessed. Each
-# row names a real action (windy-civi/toolkit's 2025 snapshots of the scraped bills, see
+# row names a real action (windy-civi/toolkit's 2025 snapshots of the scraped bills and the
+# govbot-data `<state>-legislation` repositories' of 2025-2026, see
 # tests/data/states/recorded/SOURCES.md). A `committee` group is the committee now holding the
 # bill; a `chamber` group ("House", "Senate", "H", "S") is the chamber that acted where the action's
 # organization is another. Left out on purpose, as they decide nothing an organizer can rely on:
@@ -305,8 +306,16 @@ _HELD = re.compile(r"\bheld (?:in committee )?for further study\b", re.I)
 # recommended indefinite postponement" (every one of the three is the original set aside for a
 # Substitute A held the same day, which went on to pass), Wyoming's "No report prior to CoW
 # Cutoff" (its "Died in Committee" follows, classified), and Vermont's "Read third time and
-# passed", which is classified (`reading-3`) and so is not read again here.
+# passed", which is classified (`reading-3`) and so is not read again here. Nor California's "In
+# committee: Held under submission" (the suspense file's usual end, yet a two-year session's bill
+# can be taken up in January), "Stricken from file" (returned to the file again) or "Withdrawn from
+# committee" (out of one committee, into the next or onto the floor: no withdrawal of the bill);
+# Minnesota's "Referred to Rules and Administration for comparison with SF#, now on General
+# Orders" (a companion's comparison, the bill on the floor) and Colorado's "Introduced In Senate -
+# Assigned to" with no committee named.
 _RECOMMIT = "recommitted"  # not Open States' vocabulary: the floor sent a reported bill back
+_KEEPS = "kept"  # not Open States' vocabulary: a "referral" within the committee that holds it
+_FLOOR = "to the floor"  # not Open States' vocabulary: a "referral" to the whole chamber
 _UNCLASSIFIED: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(
     (state, re.compile(pattern, re.I), frozenset(kinds)) for state, pattern, kinds in (
         # Delaware SCR 1: "Passed In House by Voice Vote" (capital "In"; "Passed in House by Voice
@@ -370,11 +379,75 @@ _UNCLASSIFIED: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(
         ("vt", r"^Rep\. [^,]+? reported for the Committee on [^,]+$", {"committee-passage"}),
         ("vt", r"^(?:Rules suspended & bill )?(?:re)?committed to Committee on (?P<committee>.+?)"
                r"(?= with (?:the )?report of| on motion of|$)", {"referral-committee", _RECOMMIT}),
+        # California AB 709 (2025-2026): "Enrolled and presented to the Governor at 4 p.m." (the
+        # Governor's signature or veto follows, classified)
+        ("ca", r"^Enrolled and presented to the Governor at\b", {"executive-receipt"}),
+        # Colorado HB 1128 (2026): "House Committee on State, Civic, Military, & Veterans Affairs Postpone
+        # Indefinitely" (the committee's vote that kills a bill there; its other reports are classified)
+        ("co", r"^(?:House|Senate) Committee on .+ Postpone Indefinitely$", {"committee-failure"}),
+        # Colorado HB 1137 (2026): "House Third Reading Lost - No Amendments"; HB 1054: "Senate Third
+        # Reading Lost with Amendments - Floor" (a vote on the bill itself; "Committee of the Whole
+        # Amendment - Change from Passed to Lost" changes an amendment's fate and is not read)
+        ("co", r"^(?:House|Senate) (?:Second|Third) Reading (?:Special Order - )?(?:Lay on the Table-Deemed )?Lost\b",
+         {"failure"}),
+        # Connecticut HB 5001 (2026): "REF. BY HOUSE TO COMMITTEE ON Appropriations"; HB 5033: "FAV.
+        # CHG. OF REF. HOUSE TO COMM. ON Appropriations" (the first committee's favourable report on a
+        # change of reference, agreed: the bill goes to the second)
+        ("ct", r"^(?:REF\. BY|FAV\. CHG\. OF REF\.,?) (?:HOUSE|SEN\.) TO COMM(?:ITTEE|\.) ON (?P<committee>.+)$",
+         {"referral-committee"}),
+        # New Jersey A1052 (222nd): "WITHDRAWN APP P.L.2025, c.244." (withdrawn, the same law having
+        # been approved already)
+        ("nj", r"^WITHDRAWN APP P\.L\.", {"withdrawal"}),
+        # New Jersey S1193 (222nd): "Reported from Senate Committee as a Substitute, 2nd Reading"
+        ("nj", r"^Reported from (?:Assembly|Senate) Committee as a Substitute\b", {"committee-passage"}),
+        # New Mexico HB 10 (2026): "action postponed indefinitely", the Legislature's at the session's
+        # end, on every bill that did not pass (or, as SB 100, whose chambers never agreed)
+        ("nm", r"^action postponed indefinitely$", {"failure"}),
+        # Ohio HB 159 (136th): "Reported - Amended - Re-referred to Rules and Reference" (the
+        # committee the action names reported it, and it goes to the one its words name); HB 186:
+        # "Reported - Substitute", "Reported"
+        ("oh", r"^Reported(?: - (?:Substitute|Amended))* - Re-referred to (?P<committee>.+)$",
+         {"committee-passage", "referral-committee"}),
+        ("oh", r"^Reported(?: - (?:Substitute|Amended))*$", {"committee-passage"}),
+        # Florida HB 1007 (2026): "Now in State Affairs Committee" (of the three its referral named the
+        # same day, the one it is with now; "Now in Commerce Committee" after the first's report)
+        ("fl", r"^Now in (?P<committee>.+?)(?: Committee)?$", {"referral-committee"}),
+        # Florida SB 1234 (2026): "CS by Regulated Industries; YEAS 8 NAYS 0", "CS/CS by- Rules; YEAS
+        # 18 NAYS 4" (a Senate committee reporting its substitute; "Favorable by" is classified)
+        ("fl", r"^(?:CS/)*CS by-? .+?; YEAS \d+ NAYS \d+$", {"committee-passage-favorable"}),
+        # Michigan SB 579 (2025-2026): "REASSIGNED TO COMMITTEE ON APPROPRIATIONS"; HB 4085:
+        # "re-referred to Committee on Communications and Technology"; HB 4499: "per Rule 40 referred to
+        # Committee on Appropriations"
+        ("mi", r"^(?:REASSIGNED TO|re-referred to|per Rule \d+ referred to) Committee on (?P<committee>.+)$",
+         {"referral-committee"}),
+        # Michigan HB 4085: "motion to discharge committee approved", HB 4002: "DISCHARGE COMMITTEE
+        # APPROVED" (out of committee onto the floor without its report)
+        ("mi", r"^(?:motion to )?discharge committee approved$", {_FLOOR}),
+        # Minnesota SF 2215 (2025-2026): "Withdrawn and re-referred to Human Services"; HF 1133: "Motion
+        # to recall and re-refer, motion prevailed Elections Finance and Government Operations"; SF 4689:
+        # "Pursuant to Senate Concurrent Resolution No. 6, referred to Rules and Administration"; HF
+        # 1775: "Joint rule 2.03, Deadlines, re-referred to Rules and Legislative Administration"
+        ("mn", r"^(?:Withdrawn and re-referred to|Motion to recall and re-refer, motion prevailed|Pursuant to "
+               r"Senate Concurrent Resolution No\. \d+, referred to|Joint rule [\d.]+, Deadlines, re-referred to) "
+               r"(?P<committee>.+)$", {"referral-committee"}),
+        # Minnesota SF 1140: "Withdrawn and returned to author" (the bill withdrawn by its author;
+        # "HF indefinitely postponed" sets a companion aside for the other chamber's file and is not
+        # read, as New Jersey's "Substituted by A3318" is not: the companion carries the bill on)
+        ("mn", r"^Withdrawn and returned to author$", {"withdrawal"}),
+        # California AB 362 (2025-2026): "Withdrawn from committee." (out of the appropriations
+        # committee onto the floor, "Ordered to second reading."; a re-referral follows when it goes
+        # to another committee)
+        ("ca", r"^Withdrawn from committee\.", {_FLOOR}),
+        # Washington SB 5629 (2025-2026): "By resolution, returned to Senate Rules Committee for third
+        # reading." (the House's, at the session's end: out of its committee, back with the Senate's
+        # Rules Committee, which sets the floor's calendar)
+        ("wa", r"^By resolution, returned to (?P<committee>(?P<chamber>House|Senate) Rules) Committee for third "
+               r"reading\.$", {"referral-committee"}),
     ))
 _CHAMBER_WORD = {"house": "lower", "h": "lower", "senate": "upper", "s": "upper"}
 # Steps whose words say more than the classification Open States gave: (state, a kind it gave,
-# the words, the kinds they add). Nothing given is dropped. Vermont's passages are classified as
-# the third reading alone: "Read third time and passed" (H 230), "Read 3rd time & passed in
+# the words, the kinds they add; none where they add only the committee they name). Nothing given
+# is dropped. Vermont's passages are classified as the third reading alone: "Read third time and passed" (H 230), "Read 3rd time & passed in
 # concurrence with proposal of amendment", "Read 3rd time & adopted" (about 190 actions in 2025;
 # "Third Reading ordered" and "Read third time" pass nothing); its first readings name the
 # committee the bill goes to, classified as the introduction alone: "Read first time and referred to
@@ -390,7 +463,48 @@ _COMPLETING: tuple[tuple[str, str, re.Pattern[str], frozenset[str]], ...] = tupl
         # amendment by Committee on Finance", classified as the amendment alone (142 in 2025)
         ("vt", "amendment-introduction", r"^Favorable report with proposal of amendment by Committee on\b",
          {"committee-passage-favorable"}),
+        # Washington's passages too are the third reading alone: "Third reading, passed; yeas, 96;
+        # nays, 0; absent, 0; excused, 2." (HB 1009, 2025-2026; 1,728 in 2025-2026; its final
+        # passage after concurrence is classified); a report to a second committee names it in a
+        # line of its own, "And refer to Ways & Means." (HB 1068)
+        ("wa", "reading-3", r"^Third reading, passed\b", {"passage"}),
+        ("wa", "referral-committee", r"^And refer to (?P<committee>.+?)\.?$", set()),
+        # California AB 1006: "In committee: Set, first hearing. Referred to suspense file." (the
+        # appropriations committee's suspense file: still with that committee, not a committee
+        # called "suspense file.")
+        ("ca", "referral-committee", r"^In committee: (?:Set, (?:first|second) hearing\. )?Referred to suspense file\.$",
+         {_KEEPS}),
+        # Colorado HB 1128 (2026): "Introduced In House - Assigned to State, Civic, Military, & Veterans
+        # Affairs", classified as the introduction alone ("+ Finance" names the next one)
+        ("co", "introduction", r"^Introduced In (?:House|Senate) - Assigned to (?P<committee>[^+]+?)(?: \+ .*)?$",
+         {"referral-committee"}),
+        # Colorado HB 1069 (2026): "House Committee on Appropriations Refer Amended to House Committee of
+        # the Whole", the committee's report to the floor: no committee holds the bill
+        ("co", "referral-committee", r"\bRefer (?:Una|A)mended(?: - Consent Calendar)? to (?:House|Senate) "
+                                     r"Committee of the Whole$", {_FLOOR}),
+        # Connecticut HB 5001: "REF. TO JOINT COMM. ON Government Administration and Elections" (the
+        # committee in words only)
+        ("ct", "referral-committee", r"^REF\. TO JOINT COMM\. ON (?P<committee>.+)$", set()),
+        # Minnesota SF 1209 (2025-2026): "Comm report: To pass as amended and re-refer to Finance";
+        # SF 1961: "Comm report: To pass and re-referred to Finance"
+        ("mn", "referral-committee", r"^Comm report: To pass(?: as amended)? and re-refer(?:red)? to "
+                                     r"(?P<committee>.+)$", set()),
+        # New Jersey A1008 (222nd): "Reported and Referred to Assembly Oversight, Reform and Federal
+        # Relations Committee"; A1142: "Reported out of Assembly Committee with Amendments and Referred
+        # to Assembly Appropriations Committee" (a report, classified as the referral alone)
+        ("nj", "referral-committee", r"^Reported (?:out of (?:Assembly|Senate) Committee )?(?:with Amendments )?"
+                                     r"and Referred to (?P<committee>(?:Assembly|Senate) .+?) Committee$",
+         {"committee-passage"}),
+        # New Jersey A3899: "Transferred to Assembly State and Local Government Committee"; A2524:
+        # "Recommitted to Assembly Budget Committee" (from the floor: its report undone)
+        ("nj", "referral-committee", r"^Transferred to (?P<committee>(?:Assembly|Senate) .+?) Committee$", set()),
+        ("nj", "referral-committee", r"^Recommitted to (?P<committee>(?:Assembly|Senate) .+?) Committee$",
+         {_RECOMMIT}),
+        # New Mexico HB 10: "Sent to House Health & Human Services Committee & House Judiciary
+        # Committee" (with the first it names now; "Sent to House Pre-file" names none)
+        ("nm", "referral-committee", r"^Sent to (?P<committee>(?:House|Senate) .+? Committee)(?= &|$)", set()),
     ))
+_JOINT_STANDING = {"ct"}  # standing committees are joint ones: Connecticut's "Judiciary", no chamber
 
 
 def _kinds(action: StateAction, state: str) -> tuple[set[str], str | None, str | None]:
@@ -454,7 +568,7 @@ def derive_stage(actions: Sequence[StateAction], info: StateInfo,
             holding = None
             if terminal == "failed":  # reconsidered in committee and reported: it goes on
                 terminal = None
-        if "referral-committee" in kinds:
+        if "referral-committee" in kinds and _KEEPS not in kinds:
             steps.append("referred")
             name = named or _first_named(action.get("committees") or [], action.get("text") or "") \
                 or _committee_from_text(action.get("text") or "")
@@ -485,7 +599,7 @@ def derive_stage(actions: Sequence[StateAction], info: StateInfo,
             terminal = "failed"
         if "withdrawal" in kinds:
             terminal = "withdrawn"
-        if kinds & _ENDS_HOLDING and "referral-committee" not in kinds and not held:
+        if (kinds & _ENDS_HOLDING and "referral-committee" not in kinds and not held) or _FLOOR in kinds:
             holding = None
         for step in steps:
             if furthest == "enacted":
@@ -495,8 +609,12 @@ def derive_stage(actions: Sequence[StateAction], info: StateInfo,
     return (terminal or furthest), (None if terminal or furthest == "enacted" else holding)
 
 
+# a hyphen ends the name only after a space, and a number follows one only within a name: Washington's
+# "Referred to Health & Long-Term Care.", "Referred to Early Learning & K-12 Education." ("Referred
+# to Rules 2 Review." names none)
 _REFERRED_TO = re.compile(r"\b(?:referred|assigned|re-?referred) to (?:the )?(?:committee (?:on|for) )?"
-                          r"(?P<name>[A-Za-z&,' -]{3,80}?)(?:\s+committee)?\s*(?:[-;(.]|$)", re.I)
+                          r"(?P<name>[A-Za-z&,' -]{3,80}?(?:(?<=-)\d+[A-Za-z&,' -]{0,60}?)?)(?:\s+committee)?"
+                          r"(?:\s+-|\s*[;(.]|\s*$)", re.I)
 
 
 def _first_named(committees: Sequence[str], text: str) -> str | None:
@@ -542,7 +660,7 @@ def committee_label(committee: dict[str, Any] | None, state: str) -> str:
         return "committee"
     name = str(committee["name"])
     info = state_info(state)
-    chamber = None if info.unicameral else info.chamber(committee.get("chamber"))
+    chamber = None if info.unicameral or info.abbr in _JOINT_STANDING else info.chamber(committee.get("chamber"))
     if re.search(r"\bcommittee\b", name, re.I):
         return f"the {name}" if not name.lower().startswith("the ") else name
     if chamber and re.match(rf"(?:the\s+)?{re.escape(chamber)}\b", name, re.I):
