@@ -370,7 +370,8 @@ def test_relative_links_follow_the_pages_base(replay: ReplayServer, tmp_path: Pa
      ["a%2Bb%3Dcc", "a+b=cc"]),
 ])
 def test_the_keys_an_address_holds_are_left_out_where_it_is_shown(url: str, kept: str, left_out: list[str]) -> None:
-    from tracker.detect import shown, url_secrets
+    from tracker.detect import shown
+    from tracker.secrets import url_secrets
 
     assert shown(url) == f"{kept} (its key left out)"
     assert set(left_out) <= set(url_secrets(url))
@@ -517,7 +518,8 @@ def test_a_key_in_a_path_segments_parameters_is_never_printed(replay: ReplayServ
     ("https://city.example.gov/a;view=1;api_key=Zq7xW2mP9kLr/b.ics?CID=4", "https://city.example.gov/a;view=1/b.ics?CID=4"),
 ])
 def test_a_path_parameter_naming_a_key_is_left_out_where_it_is_shown(url: str, kept: str) -> None:
-    from tracker.detect import shown, url_secrets
+    from tracker.detect import shown
+    from tracker.secrets import url_secrets
 
     assert shown(url) == f"{kept} (its key left out)" and url_secrets(url) == ["Zq7xW2mP9kLr"]
     public = "https://city.example.gov/a;view=1/b.ics"

@@ -279,7 +279,7 @@ def test_a_bill_the_other_chamber_took_up_is_out_of_the_first_ones_committee() -
     assert bill.latest_action == {"date": "2025-05-13", "text": "Read 1st time & referred to Committee on Rules"}
 
 
-# Steps whose words say more than their classification (`states._COMPLETING`) or that have none:
+# Steps whose words say more than their classification (`stateactions._COMPLETING`) or that have none:
 # the bill as the API answered on a day of the session, its actions up to that day (each a real
 # action).
 AS_OF: list[tuple[str, str, str, tuple[str, str] | None]] = [

@@ -197,6 +197,13 @@ def main(ctx: click.Context, config_path: str | None, quiet: bool, verbose: bool
     """Follow bills in Congress and local meetings; alert organizers when something moves."""
     setup_logging(quiet, verbose)
     ctx.obj = Context(config_path, quiet, verbose)
+    # Checked once here: read later, a bad value surfaced as a problem of whichever config key
+    # first asked for the time (`bills[x].numbers: Invalid isoformat string`).
+    if (fixed := os.environ.get("TRACKER_NOW")) and ctx.invoked_subcommand:
+        try:
+            clock.parse_instant(fixed)
+        except ValueError:
+            fail_usage(f"TRACKER_NOW {fixed!r} is not an ISO 8601 time (like 2026-11-24T14:00:00Z)")
 
 
 # -- config / db ----------------------------------------------------------------------------

@@ -54,7 +54,11 @@ class ConfigError(Exception):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a wrong type is a config error (docs/configuration.md), never coerced: `max_tries = "8"`,
+    # `paused = 1` and `autothrottle = "yes"` are refused, as a misspelt key is. Fields that take
+    # another form on purpose (a district written as a number, a bill number's text) convert it in
+    # their own `mode="before"` validators.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _check_zone(value: str) -> str:
@@ -955,6 +959,18 @@ def _expand_url(template: str, where: str, env: dict[str, str], problems: list[t
             + _expand(template[userinfo:], where, env, problems))
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a parsed TOML value, however deep."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def _notify_urls(raw: Any, where: str, env: dict[str, str], problems: list[tuple[str, str]]) -> Any:
     if not isinstance(raw, list):
         return raw
@@ -1087,6 +1103,18 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         else:
             expanded[key] = _expand(value, key, env, unset)
 
+    # A password written literally before a host in any address of the file (a private feed's
+    # `https://reader:PASSWORD@host/...`) is a secret too: a downloader's own error words
+    # (`invalid hostname: reader:PASSWORD@host`) quote it outside any URL the patterns mask.
+    for text in _strings(expanded):
+        for password in secrets.url_passwords(text):
+            secrets.register(password)
+    # So is a key in a meeting source's address (`?signature=…`, `?client_secret=…`, a private
+    # calendar's `/private-<hex>/` path), which `secrets.mask`'s patterns do not all know: read as
+    # `sources detect` reads a pasted address.
+    for text in _strings(expanded.get("meetings")):
+        if re.match(r"(?i)(https?|webcal)://", text):
+            secrets.keep_url_secrets(text)
     for meeting in expanded.get("meetings") or []:
         if isinstance(meeting, dict) and isinstance(meeting.get("legistar"), dict):
             secrets.register(meeting["legistar"].get("token"))

@@ -185,9 +185,9 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
     now = now or clock.now()
     url = given_address(url)
     result = Detection(url=url, zone=zone)
-    keep_secret(url)
+    secrets.keep_url_secrets(url)
     page = fetch(url, PAGE_ACCEPT)
-    keep_secret(page.final_url)
+    secrets.keep_url_secrets(page.final_url)
     if page.problem:
         result.problem = f"{_sent(url, page)}: {page.problem}" + _refusal_words(page)
         return result
@@ -201,7 +201,7 @@ def detect(url: str, fetch: Fetch, *, legistar_api: str, zone: str, now: datetim
         return result
     listing_page = page
     for address in (found.value if isinstance(found.value, str) else "", found.lead.url if found.lead else ""):
-        keep_secret(address)  # a key in an address the page links to is masked as one given
+        secrets.keep_url_secrets(address)  # a key in an address the page links to is masked as one given
     if found.lead is not None:
         endpoint = fetch(found.lead.url, found.lead.accept)
         if endpoint.problem and found.fallback is not None and endpoint.status in (401, 403):
@@ -257,62 +257,15 @@ def _refusal_words(page: Page) -> str:
 
 # -- addresses holding a key ------------------------------------------------------------------------
 
-# A query parameter whose value is a credential (the names `secrets.mask` hides, and more): an
-# address holding one is never printed whole, and the block reads it from the environment.
-_SECRET_NAME = re.compile(r"token|secret|passw|api_?key|signature|credential"
-                          r"|^(?:.*[_.-])?(?:key|pass|pwd|auth|sig|jwt)$", re.I)
-# A calendar's private address (Google's `/private-<hex>/basic.ics`): the path is the key.
-_PRIVATE_PATH = re.compile(r"/private-([0-9a-f]{16,})(?=/|$)", re.I)
-
-
-def _query_pairs(query: str) -> list[tuple[str, str, str]]:
-    """(the pair as written, its name, its value as written) of each part of a query."""
-    pairs = []
-    for pair in query.split("&"):
-        name, _, value = pair.partition("=")
-        pairs.append((pair, unquote(name.replace("+", " ")), value))
-    return pairs
-
-
-def _path_params(path: str) -> list[tuple[str, str, str]]:
-    """(the parameter as written, its name, its value) of each `;name=value` a path's segments
-    carry (`/calendar.ics;token=…`: `urlsplit` leaves them in the path)."""
-    return [pair for segment in path.split("/") if ";" in segment
-            for pair in _query_pairs(segment.replace(";", "&").split("&", 1)[1])]
-
-
-def url_secrets(url: str) -> list[str]:
-    """The credentials an address holds, as written and decoded: a key's value in its query or a
-    path segment's parameters, the password before its host, a private calendar's path."""
-    parts = urlsplit(url)
-    found = [value for _, name, value in _query_pairs(parts.query) + _query_pairs(parts.fragment)
-             + _path_params(parts.path) if value and _SECRET_NAME.search(name)]
-    if parts.password:
-        found.append(parts.password)
-    found += [m.group(1) for m in _PRIVATE_PATH.finditer(parts.path)]
-    return [form for value in found for form in dict.fromkeys((value, unquote(value.replace("+", " "))))]
-
-
-def keep_secret(url: str) -> None:
-    """Register the credentials of an address, so that every line printed or logged masks them: of
-    at least 6 characters (a `key=2024` registered would mask every year said), and not a word (a
-    page's `?token=Finance` would mask "Finance" in every meeting's name it lists; a key is never
-    a word of letters in one case, and one of 16 letters or more is no word)."""
-    for value in url_secrets(url):
-        word = value.isalpha() and (value.islower() or value.isupper() or value.istitle())
-        if len(value) >= 6 and (not word or len(value) >= 16):
-            secrets.register(value)
-
-
 def shown(url: str) -> str:
     """An address as printed: its credentials left out (the parameter, the password, the private
     path), and said to be; `secrets.mask` would print `token=***`, an address that reads nothing."""
-    if not url or not url_secrets(url):
+    if not url or not secrets.url_secrets(url):
         return url
     parts = urlsplit(url)
-    query, fragment = ("&".join(pair for pair, name, _ in _query_pairs(part) if not _SECRET_NAME.search(name))
+    query, fragment = ("&".join(pair for pair, name, _ in secrets.query_pairs(part) if not secrets.SECRET_NAME.search(name))
                        for part in (parts.query, parts.fragment))
-    path = "/".join(_segment_shown(segment) for segment in _PRIVATE_PATH.sub("/private-…", parts.path).split("/"))
+    path = "/".join(_segment_shown(segment) for segment in secrets.PRIVATE_PATH.sub("/private-…", parts.path).split("/"))
     netloc = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit((parts.scheme, netloc, path, query, fragment)) + " (its key left out)"
 
@@ -322,7 +275,7 @@ def _segment_shown(segment: str) -> str:
     if ";" not in segment:
         return segment
     name, *params = segment.split(";")
-    return ";".join([name, *(p for p in params if not _SECRET_NAME.search(unquote(p.partition("=")[0])))])
+    return ";".join([name, *(p for p in params if not secrets.SECRET_NAME.search(unquote(p.partition("=")[0])))])
 
 
 def secret_variable(result: Detection) -> str:
@@ -336,7 +289,7 @@ def block_value(result: Detection) -> str | dict[str, str]:
     environment (`${WATCH_ID_URL}`), never written into a file that is shared and committed."""
     found = result.recognised
     assert found is not None
-    if isinstance(found.value, str) and url_secrets(found.value):
+    if isinstance(found.value, str) and secrets.url_secrets(found.value):
         return f"${{{secret_variable(result)}}}"
     return found.value
 

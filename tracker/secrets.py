@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote, urlsplit
 
 MASK = "***"
 _known: set[str] = set()
@@ -61,6 +62,53 @@ def mask_url_path(url: str) -> str:
     path = re.split(r"[?#]", url[match.end():], maxsplit=1)[0]
     keep = port.isdigit() and "@" not in path
     return f"{match.group(1)}://{name}{':' + port if keep else ''}/…"
+
+
+# A query parameter whose value is a credential (the names `secrets.mask` hides, and more): an
+# address holding one is never printed whole, and the block reads it from the environment.
+SECRET_NAME = re.compile(r"token|secret|passw|api_?key|signature|credential"
+                          r"|^(?:.*[_.-])?(?:key|pass|pwd|auth|sig|jwt)$", re.I)
+# A calendar's private address (Google's `/private-<hex>/basic.ics`): the path is the key.
+PRIVATE_PATH = re.compile(r"/private-([0-9a-f]{16,})(?=/|$)", re.I)
+
+
+def query_pairs(query: str) -> list[tuple[str, str, str]]:
+    """(the pair as written, its name, its value as written) of each part of a query."""
+    pairs = []
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        pairs.append((pair, unquote(name.replace("+", " ")), value))
+    return pairs
+
+
+def _path_params(path: str) -> list[tuple[str, str, str]]:
+    """(the parameter as written, its name, its value) of each `;name=value` a path's segments
+    carry (`/calendar.ics;token=…`: `urlsplit` leaves them in the path)."""
+    return [pair for segment in path.split("/") if ";" in segment
+            for pair in query_pairs(segment.replace(";", "&").split("&", 1)[1])]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credentials an address holds, as written and decoded: a key's value in its query or a
+    path segment's parameters, the password before its host, a private calendar's path."""
+    parts = urlsplit(url)
+    found = [value for _, name, value in query_pairs(parts.query) + query_pairs(parts.fragment)
+             + _path_params(parts.path) if value and SECRET_NAME.search(name)]
+    if parts.password:
+        found.append(parts.password)
+    found += [m.group(1) for m in PRIVATE_PATH.finditer(parts.path)]
+    return [form for value in found for form in dict.fromkeys((value, unquote(value.replace("+", " "))))]
+
+
+def keep_url_secrets(url: str) -> None:
+    """Register the credentials of an address, so that every line printed or logged masks them: of
+    at least 6 characters (a `key=2024` registered would mask every year said), and not a word (a
+    page's `?token=Finance` would mask "Finance" in every meeting's name it lists; a key is never
+    a word of letters in one case, and one of 16 letters or more is no word)."""
+    for value in url_secrets(url):
+        word = value.isalpha() and (value.islower() or value.isupper() or value.istitle())
+        if len(value) >= 6 and (not word or len(value) >= 16):
+            register(value)
 
 
 class MaskingFilter(logging.Filter):
