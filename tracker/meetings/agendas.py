@@ -79,13 +79,18 @@ _CIVICPLUS_FILE = re.compile(r"/ViewFile/(Agenda|Minutes)/_(\d{2})(\d{2})(\d{4})
 _CIVICPLUS_ANCHOR = re.compile(r"^_(\d{2})(\d{2})(\d{4})-(\d+)$")
 _GRANICUS_ID = re.compile(r"[?&](event_id|clip_id)=(\d+)", re.I)
 _POSTED = re.compile(r"\b(?:Posted|Amended)\s+(.+?\d{4}(?:\s+\d{1,2}:\d\d\s*[AP]M)?)", re.I)
-_OPENING = r"""(?:window\.open|location(?:\.href)?\s*=|location\.assign)\s*\(?\s*['"]([^'"]+)['"]"""  # (in lower case)
+_POSTED_WORD = re.compile(r"\b(?:Posted|Amended)\s", re.I)  # where a match of `_POSTED` can start
+_LAST_FOUR_DIGITS = re.compile(r".*(\d{4})", re.S)  # its group: the last four digits (the start furthest on)
+# (Blanks possessive: "\s*\(?\s*" tried every split of a run of them between its halves, n² steps.)
+_OPENING = r"""(?:window\.open|location(?:\.href)?\s*+=|location\.assign)\s*+\(?\s*+['"]([^'"]+)['"]"""  # (in lower case)
 _OPENED = re.compile(_OPENING, re.I)
 # `_OPENED` for an ASCII onclick in lower case: the same matches at the same places (in ASCII, case
 # folding is lower case), each address then cut from the onclick as written; half the cost of the
 # case-blind search, which folds every character it compares.
 _OPENED_LOWER = re.compile(_OPENING)
-_ON_DATE = re.compile(r"\s+on\s+\d{4}-\d\d-\d\d.*$")  # RTA: "Finance Committee on 2018-06-21 - (8:30 a.m.)"
+# RTA: "Finance Committee on 2018-06-21 - (8:30 a.m.)". Tried only from the first of a run of blanks
+# (from a later one it goes on as from the first, which failed: tried from each, n² steps).
+_ON_DATE = re.compile(r"(?!(?<=\s)\s)\s++on\s+\d{4}-\d\d-\d\d.*$")
 
 def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._Element]]:
     """(absolute address, the element) of every link in `node`: `href`s, and the addresses a
@@ -99,6 +104,19 @@ def _links(node: etree._Element, absolute: Resolver) -> list[tuple[str, etree._E
             for target in _opened(onclick):
                 found.append((absolute(target.strip()), element))
     return found
+
+
+def _posted_in(words: str) -> re.Match[str] | None:
+    """`_POSTED.search(words)` of a heading's words (`words_of`: one line), in linear time. A match
+    starts at a "Posted"/"Amended" and a blank (`_POSTED_WORD`) with four digits starting two
+    characters or more after that blank, on its line; the first such word has them if any has, so
+    only it is tried (the search tried each, reading to the end from each: n² steps)."""
+    if "\n" in words or "\r" in words:
+        return _POSTED.search(words)  # not a heading's words: searched as it was
+    if (word := _POSTED_WORD.search(words)) is None:
+        return None
+    digits = _LAST_FOUR_DIGITS.match(words, word.end())
+    return _POSTED.search(words, word.start()) if digits and digits.start(1) >= word.end() + 1 else None
 
 
 def _opened(onclick: str) -> list[str]:
@@ -292,7 +310,7 @@ def _civicplus_row(row: etree._Element, ctx: ListingContext, groups: dict[Any, s
             documents.add(other, link_label(element) or found[0].title(), "agenda" if found[0] == "agenda" else "minutes")
         else:
             documents.add(other, link_label(element))
-    posted = _POSTED.search(words_of(heading))
+    posted = _posted_in(words_of(heading))
     return True, meeting_record(
         source="civicplus", ref=ref, body=_civicplus_group(row, groups) or ctx.body, title=title,
         local=local_start(day, time_for_day(day, title)), day=day, zone=ctx.timezone, comment_text=title,
@@ -583,7 +601,14 @@ def _summary_text(entry: Any) -> str:
     try:
         return words_of(lxml.html.fragment_fromstring(summary, create_parent="div", parser=_summary_parser()))
     except (etree.ParserError, ValueError):
-        return " ".join(re.sub(r"<[^>]*>", " ", summary).split())
+        return " ".join(_tags_out(summary).split())
+
+
+def _tags_out(text: str) -> str:
+    """`re.sub(r"<[^>]*>", " ", text)`, in linear time: no tag ends after the last ">", and the
+    search for one from each "<" there read on to the end (n² steps for n of them)."""
+    last = text.rfind(">") + 1
+    return re.sub(r"<[^>]*>", " ", text[:last]) + text[last:]
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"

@@ -39,8 +39,10 @@ from tracker.records import Document, Listing, ListingContext, Meeting
 # "Regular Meeting (DRAFT AGENDA)"); a name dated otherwise (Tulsa's "Special Meeting - Jun 12, 2025"
 # on 10 June) is kept whole.
 _MONTH = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
-_DATE_IN_NAME = re.compile(rf"\s*-\s*(?:{_MONTH}\s+(\d{{1,2}}),?|(\d{{1,2}})\s+{_MONTH})\s+(\d{{4}})(?=\s*(?:[-(]|$))",
-                           re.I)
+# Tried only from the first of a run of blanks: from a later one it goes on as from the first (which
+# failed), and tried from each, a run of n blanks cost n² steps.
+_DATE_IN_NAME = re.compile(rf"(?!(?<=\s)\s)\s*+-\s*(?:{_MONTH}\s+(\d{{1,2}}),?|(\d{{1,2}})\s+{_MONTH})\s+(\d{{4}})"
+                           rf"(?=\s*(?:[-(]|$))", re.I)
 MEETINGS_PATH = "/Services/MeetingsService.svc/meetings"
 # A document's `DocumentType` (seen on six sites): what it is, and the label the portal gives it.
 _DOCUMENT_TYPES = {1: ("agenda", "Agenda"), 4: ("packet", "Agenda Packet"), 9: ("minutes", "Minutes"),

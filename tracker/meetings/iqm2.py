@@ -41,10 +41,14 @@ from tracker.records import Listing, ListingContext, Meeting
 NO_ROWS = "no meeting rows found"
 # Hosts that are always this platform (a city's own domain may front it: `detect` reads content).
 HOST = ".iqm2.com"
-# the template's empty address fields ("Santa Monica City Hall, __, __  __")
-_BLANK_FIELDS = re.compile(r"(?:,?\s*\b_+\b)+")
-# a line of nothing but "not applicable" fields ("N/A, N/A, NA N/A": Creve Coeur's online meetings)
-_NOT_APPLICABLE = re.compile(r"(?:[\s,]*\b(?:N/A|NA)\b)+[\s,]*", re.I)
+# the template's empty address fields ("Santa Monica City Hall, __, __  __"). A match starts at a
+# blank only at the first of a run of them: from any later one it would go on as from the first
+# (which failed), and tried from each, a run of n blanks cost n² steps. Blanks taken possessively:
+# "_" follows them.
+_BLANK_FIELDS = re.compile(r"(?!(?<=\s)\s)(?:,?\s*+\b_+\b)+")
+# a line of nothing but "not applicable" fields ("N/A, N/A, NA N/A": Creve Coeur's online
+# meetings); as `_BLANK_FIELDS`, tried only from the first of a run of blanks and commas
+_NOT_APPLICABLE = re.compile(r"(?!(?<=[\s,])[\s,])(?:[\s,]*\b(?:N/A|NA)\b)+[\s,]*", re.I)
 _FIELD = re.compile(r"^(Board|Type|Status):\s*(.*)$")
 _FIELD_LABELS = ("Board:", "Type:", "Status:")  # what a line `_FIELD` matches starts with
 _RUN_LABEL = re.compile(r"(Board|Type|Status):\t")

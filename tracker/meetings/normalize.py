@@ -52,7 +52,9 @@ _POSTED_ON = re.compile(r"\b(?:posted|updated|revised|amended|published|issued|d
 # A heading's cancel word ("CANCELLATION NOTICE:", "MEETING CANCELLED" on a line of its own): at most
 # three words before it on its line, none a verb, and after it only "notice" and a colon or the line's end.
 _HEADING_BEFORE = re.compile(rf"[ \t*#>-]*(?:(?!{_VERB})[A-Za-z]+[ \t]+){{0,3}}", re.I)
-_HEADING_AFTER = re.compile(r"[ \t]*(?:notice|notification)?[ \t]*(?::|\r?\n|$)", re.I)
+# (Blanks taken possessively, "notice" with its own: "[ \t]*(?:notice)?[ \t]*" tried every way of
+# sharing a run of blanks between its two halves, n² steps; what follows blanks here is no blank.)
+_HEADING_AFTER = re.compile(r"[ \t]*+(?:(?:notice|notification)[ \t]*+)?(?::|\r?\n|$)", re.I)
 _THIS_MEETING = re.compile(rf"\bthis[ \t]+(?:meeting|session|hearing|workshop)[ \t]+(?:{_VERB})*$", re.I)
 # After "cancellation"/"canceled" only, and only "of" ("cancelled on 2/27/2026" says when it was
 # called off; "postponed for March 10" names the new day).
@@ -61,7 +63,8 @@ _CANCEL_OF = re.compile(r"(?:\s+(?:meeting|session|hearing))?\s+of\s+(?:the\s+)?
 # the day it heads: a date right there that stands alone or names a meeting called off or moved
 # ("Cancelled: the March 10 meeting moved to March 17", "CANCELLED - Tuesday, March 10, 2026",
 # "MEETING CANCELLED\nMarch 10, 2026"); not one held ("Cancelled - March 17 meeting will be held instead").
-_HEADING_OF = re.compile(r"[ \t]*(?:notice|notification)?[ \t]*(?:[:\u2013\u2014-]|\r?\n)\s*(?:the\s+)?"
+# (Its blanks taken as `_HEADING_AFTER` takes them.)
+_HEADING_OF = re.compile(r"[ \t]*+(?:(?:notice|notification)[ \t]*+)?(?:[:\u2013\u2014-]|\r?\n)\s*(?:the\s+)?"
                          r"(?:[a-z]+day,?\s+)?", re.I)
 _HEADED_DATE_ENDS = re.compile(
     rf"(?:[ \t]+(?:[a-z]+[ \t]+){{0,4}}?(?:meeting|session|hearing|workshop))?[ \t]*"
@@ -73,7 +76,8 @@ _CANCEL_STATUS = {"cancelled", "canceled", "deferred", "postponed"}
 # A name saying the body does not meet: "No Meeting", "will not meet", or "dark" as councils say it
 # ("Board of Library Trustees - Dark Meeting", "City Council (DARK)"): that word only as the name's
 # last part, after a dash, colon, bar or parenthesis ("Dark Sky Committee" is a body).
-_OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet)(?!\w)|(?:^|[-\u2013\u2014:|(]\s*)(dark)(?:\s+meeting)?\s*\)?\s*$",
+# (The blanks after "dark" taken possessively: "\s*\)?\s*$" tried every split of a run of them.)
+_OFF_IN_NAME = re.compile(r"\b(no meetings?|will not meet)(?!\w)|(?:^|[-\u2013\u2014:|(]\s*)(dark)(?:\s++meeting)?\s*+\)?\s*+$",
                           re.I)
 
 
@@ -134,11 +138,12 @@ def _notice_calls_off(text: str, day: date | None) -> str | None:
     written = _dates_near(text, day) if day is not None else ()
     first_own = first_heading = None
     about_another = False
+    before: list[int] = []  # the starts of the cancel words before this one
     for word in _CANCEL_WORDS.finditer(text):
         if day is None:
             return word.group(1)
-        named = _day_called_off(text, word, day, written)
-        if named is None and _heading(text, word):
+        named = _day_called_off(text, word, day, written, before)
+        if named is None and _heading(text, word, before):
             first_heading = first_heading or word.group(1)
         elif named is None:
             first_own = first_own or word.group(1)
@@ -146,7 +151,13 @@ def _notice_calls_off(text: str, day: date | None) -> str | None:
             about_another = True
         else:
             return first_own or first_heading or word.group(1)
+        before.append(word.start())
     return first_own or (None if about_another else first_heading)
+
+
+def _words_since(before: list[int], at: int) -> int:
+    """How many of the cancel words that start at `before` (in order) start at or after `at`."""
+    return len(before) - bisect.bisect_left(before, at)
 
 
 def _mistyped_year(named: date, day: date) -> bool:
@@ -155,15 +166,19 @@ def _mistyped_year(named: date, day: date) -> bool:
     return (named.month, named.day) == (day.month, day.day) and abs(named.year - day.year) == 1
 
 
-def _heading(text: str, word: re.Match[str]) -> bool:
+def _heading(text: str, word: re.Match[str], before: list[int]) -> bool:
     """Whether a cancel word is a heading's ("CANCELLATION NOTICE:", "MEETING CANCELLED" alone on
-    its line), not a sentence's ("The meeting has been cancelled.")."""
+    its line), not a sentence's ("The meeting has been cancelled."). `before`: the starts of the
+    notice's cancel words before it. At most three of them fit in the words before a heading's:
+    with more on its line, none is read again (each read of the line's start costs its length, a
+    line of thousands of cancel words cost as many times its length)."""
     line = text.rfind("\n", 0, word.start()) + 1
-    return bool(_HEADING_AFTER.match(text, word.end())) and bool(_HEADING_BEFORE.fullmatch(text, line, word.start()))
+    return bool(_HEADING_AFTER.match(text, word.end())) and _words_since(before, line) <= 3 \
+        and bool(_HEADING_BEFORE.fullmatch(text, line, word.start()))
 
 
 def _day_called_off(text: str, word: re.Match[str], day: date,
-                    written: tuple[tuple[int, int, date], ...]) -> date | None:
+                    written: tuple[tuple[int, int, date], ...], before: list[int]) -> date | None:
     """The day of the meeting the cancel word `word` of a notice on `day`'s meeting is said of, None
     when it names none (`written`: the notice's dates, `_dates_near`'s): the date written just
     before it on its line (verbs between: "October 18, 2022 has been canceled"; a meeting's name and
@@ -173,16 +188,21 @@ def _day_called_off(text: str, word: re.Match[str], day: date,
     17"); `day` after "this meeting". A notice that names no day for it
     ("Cancelled - rescheduled to 10/25", "Posted 10/01/2022: the meeting has been cancelled"), or
     dates its writing or the calling off ("Updated 02/27/2026, CANCELLED", "cancelled on
-    2/27/2026") or names the new day ("Postponed for March 10, 2026"), names none."""
+    2/27/2026") or names the new day ("Postponed for March 10, 2026"), names none. `before`: the
+    starts of the notice's cancel words before `word`. Between the date and the word, verbs hold no
+    cancel word and a meeting's short name at most four (its words): with more there, the text
+    between is not read again (each read costs its length: a date followed by thousands of cancel
+    words cost as many times the text)."""
     # the dates do not overlap: in order of their starts, they are in order of their ends
-    if before := bisect.bisect_right(written, word.start(), key=lambda found: found[1]):
-        start, end, named = written[before - 1]
-        if _BEFORE_CANCEL.fullmatch(text, end, word.start()) and (
+    if dated := bisect.bisect_right(written, word.start(), key=lambda found: found[1]):
+        start, end, named = written[dated - 1]
+        between = _words_since(before, end)
+        if not between and _BEFORE_CANCEL.fullmatch(text, end, word.start()) and (
                 not _NO_VERB.fullmatch(text, end, word.start())
                 or (_A_MEETINGS_DATE.search(text, max(0, start - 40), start)
                     and not _POSTED_ON.search(text, max(0, start - 60), start))):
             return named
-        if _MEETINGS_NAME_BEFORE_CANCEL.fullmatch(text, end, word.start()) and _THE_DATE.search(
+        if between <= 4 and _MEETINGS_NAME_BEFORE_CANCEL.fullmatch(text, end, word.start()) and _THE_DATE.search(
                 text, max(0, start - 40), start):
             return named
     if word.group(1).lower().startswith("cancel") and (of := _CANCEL_OF.match(text, word.end())) and (

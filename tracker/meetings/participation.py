@@ -18,8 +18,11 @@ _TOPIC = re.compile(
     r"|comments?|speak(ers?|ing)?|register(ed|ing)?|registration|sign(ing)?[\s-]?ups?)\b",
     re.I,
 )
+# (An address is tried only from the start of its run of `[\w.+-]`: from inside it, it goes on as
+# from the start, and a long word tried from each of its characters cost n² steps. The same first
+# match, the one `search` gives, its only use.)
 _INSTRUCTION = re.compile(
-    r"https?://|\bwww\.|[\w.+-]+@[\w-]+\.[\w.]+|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"
+    r"https?://|\bwww\.|(?<![\w.+-])[\w.+-]++@[\w-]+\.[\w.]+|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"
     r"|\b(register|sign[\s-]?up|submit|send|e-?mail|call|dial|visit|go\s+to|please|fill\s+out|complete"
     r"|to\s+(testify|speak|comment|give|participate|provide|submit|register|join|attend)"
     r"|may|can|must|should|wish(es)?\s+to|would\s+like\s+to|are\s+(invited|encouraged|welcome)"

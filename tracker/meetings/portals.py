@@ -677,7 +677,8 @@ _FAST_HEAD = re.compile(
     rf"<meeting((?:{_ATTR})*)[ \t\n]*>{_W}<name>([^<]*)</name>{_W}<start>{_W}<date(?:{_ATTR})*[ \t\n]*>([^<]*)</date>"
     rf"{_W}(?:<english>{_W}<weekday>[^<]*</weekday>{_W}<date>[^<]*</date>{_W}</english>{_W})?</start>{_W}"
     rf"<description>([^<]*)</description>{_W}<link>([^<]*)</link>{_W}((?:{_LONE_CATEGORY})*){_CATEGORY_START}")
-_FAST_ATTR = re.compile(r"""[ \t\n]+([^\s=/>"']+)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|'([^'<]*)')""")
+# (tried only from the first of a run of blanks: from a later one it goes on as from the first)
+_FAST_ATTR = re.compile(r"""(?!(?<=[ \t\n])[ \t\n])[ \t\n]++([^\s=/>"']+)[ \t\n]*=[ \t\n]*(?:"([^"<]*)"|'([^'<]*)')""")
 # The items of a meeting after its head, in one pattern: an item (its id, name, link and action
 # type in that order, as BoardDocs writes them, then other fields of plain text, none an element the
 # reader looks for); when it is its category's last, the category's end and the start of the next
