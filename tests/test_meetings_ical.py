@@ -552,3 +552,28 @@ def test_each_meeting_of_a_series_with_a_long_uid_has_its_own_page_and_calendar(
         (event,) = Calendar.from_ical((page.parent / calendar).read_bytes()).walk("VEVENT")
         assert event.decoded("DTSTART") == datetime.fromisoformat(when), (when, event.decoded("DTSTART"))
     assert len({when for when, _ in listed}) == len(listed)
+
+
+def test_an_event_whose_end_comes_before_its_start_is_read_from_its_start() -> None:
+    """A VEVENT with DTEND an hour before DTSTART (RFC 5545 has it later; derived from a feed's
+    event): the expansion library reads it as running from its end to its start, and the meeting
+    was stored an hour early, at its DTEND. Read from its DTSTART, with one warning; an event with
+    its end after its start, and an all-day one ending on its own day, are read as before."""
+    from listings import listing_read
+
+    from tracker.meetings.ical import parse_ical
+
+    def feed(*events: str) -> bytes:
+        return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\n" + "".join(
+            f"BEGIN:VEVENT\r\n{event}END:VEVENT\r\n" for event in events) + "END:VCALENDAR\r\n").encode()
+
+    listing = listing_read(parse_ical, feed(
+        "UID:early\r\nDTSTART:20260310T180000Z\r\nDTEND:20260310T170000Z\r\nSUMMARY:Council\r\n",
+        "UID:right\r\nDTSTART:20260311T180000Z\r\nDTEND:20260311T200000Z\r\nSUMMARY:Council\r\n",
+        "UID:day\r\nDTSTART;VALUE=DATE:20260312\r\nDTEND;VALUE=DATE:20260312\r\nSUMMARY:Board retreat\r\n"))
+    starts = {meeting.source_ref: (meeting.start, meeting.date) for meeting in listing.meetings}
+    assert starts["early"] == ("2026-03-10T18:00:00+00:00", "2026-03-10")
+    assert starts["right"] == ("2026-03-11T18:00:00+00:00", "2026-03-11")
+    assert starts["day"][1] == "2026-03-12"
+    assert listing.problems == []
+    assert listing.warnings == ["event early (Council): its DTEND is before its DTSTART: read from its DTSTART"]

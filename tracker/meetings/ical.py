@@ -174,6 +174,20 @@ def _check_event(component: Event, zone: ZoneInfo) -> None:
                     raise ValueError(f"{name} {_shown(prop)} is not a list of dates or times")
 
 
+def _end_before_start_dropped(component: Event) -> bool:
+    """Drop a DTEND before the event's DTSTART (RFC 5545 has it later), saying whether one was: the
+    expansion library reads such an event as running from its end to its start, so the meeting was
+    stored an hour or a day early, at its DTEND."""
+    ends = _props(component, "DTEND")
+    if not ends:
+        return False
+    first, last = make_comparable((component["DTSTART"].dt, ends[0].dt))
+    if last >= first:
+        return False
+    del component["DTEND"]
+    return True
+
+
 def _label(component: Event) -> str:
     """`event UID (title)`, as a problem line names an event."""
     uid = str(component.get("UID") or "") or "?"
@@ -669,6 +683,8 @@ def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
             problems.append(f"{_label(component)}: unreadable: {_reason(exc)}")
             calendar.subcomponents.remove(component)
             continue
+        if _end_before_start_dropped(component):
+            warnings.append(f"{_label(component)}: its DTEND is before its DTSTART: read from its DTSTART")
         if component.get("RRULE") or component.get("RDATE") or component.get("RECURRENCE-ID"):
             recurring.add(str(component.get("UID")))
     meetings: list[Meeting] = []
