@@ -7,7 +7,7 @@ differ."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
@@ -318,3 +318,35 @@ def test_a_listed_time_the_clocks_repeat_or_skip_is_one_instant_stored_and_shown
     assert {m["source_ref"]: (m["start"], local_time(m["start"], zone)) for m in meetings} == {
         "tzid-fall": expected["2026-11-01"], "float-fall": expected["2026-11-01"],
         "tzid-spring": expected["2026-03-08"], "float-spring": expected["2026-03-08"]}
+
+
+def test_whom_to_write_to_is_the_bodys_members_on_its_own_day(tmp_path: Path, frozen_now: Any) -> None:
+    """At 10 PM in New York on December 4 (03:00 UTC on the 5th), a member whose term ends on the
+    4th still sits, and one whose term starts on the 5th does not yet: the roster was judged by the
+    UTC date, so the first was left out of whom to write to, and the second named, hours early."""
+    from tracker.meetings.legistar import body_key, meeting_key
+    from tracker.meetings.officers import BodyMember
+    from tracker.queries import body_members_now
+    from tracker.records import Body, Item, Meeting
+    from tracker.store import Store, ensure_watches, ingest
+
+    frozen_now("2026-12-05T03:00:00Z")
+    store = Store(f"sqlite:///{tmp_path / 'roster.db'}")
+    with store.session() as session:
+        ensure_watches(session, [("safety", "meeting", "Stop ShotSpotter")])
+    meeting = Meeting(source="legistar", source_ref="20111", body="Committee on Public Safety",
+                      title="Committee on Public Safety", date="2026-12-10", timezone="America/New_York",
+                      start="2026-12-10T15:00:00Z", extra={"body_id": 19})
+    ingest(store, Item(key=meeting_key("nyc", "20111"), kind="meeting", source_id="legistar:safety",
+                       watch_ids=["safety"], content=meeting), lambda old, new, key: [])
+    members = [BodyMember(person_id=1, name="Ana Outgoing", title="Chair", start=date(2022, 1, 1), end=date(2026, 12, 4),
+                          email="ana@council.example.gov", phone=None, url=None),
+               BodyMember(person_id=2, name="Bo Incoming", title="Chair", start=date(2026, 12, 5), end=None,
+                          email="bo@council.example.gov", phone=None, url=None)]
+    ingest(store, Item(key=body_key("nyc", 19), kind="body", source_id="legistar:safety", watch_ids=["safety"],
+                       content=Body(source="legistar", source_ref="19", name="Committee on Public Safety",
+                                    members=[member.dump() for member in members])), lambda old, new, key: [])
+    with store.session() as session:
+        roster = body_members_now(session, meeting_key("nyc", "20111"))
+    assert roster is not None
+    assert roster.lines == ["Chair: Ana Outgoing, ana@council.example.gov"]

@@ -15,6 +15,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import Session
@@ -200,6 +201,14 @@ class Roster:
     lines: list[str]
 
 
+def _zone(name: str | None) -> ZoneInfo:
+    """A meeting's zone, UTC where it names none or none known."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def body_members_now(session: Session, meeting_key: str) -> Roster | None:
     """The body holding a Legistar meeting and its current members: whom to write to before the
     hearing. None until the Legistar source has stored the body's roster (at most daily)."""
@@ -211,7 +220,10 @@ def body_members_now(session: Session, meeting_key: str) -> Roster | None:
     body = current_record(session, body_key(meeting_key.split(":")[2], meeting.extra.get("body_id")))
     if not isinstance(body, Body):
         return None
-    members = current_members([BodyMember.load(row) for row in body.members], clock.now().date())
+    # the body's own day: in New York's evening the UTC date is already tomorrow, and a member whose
+    # term ends today was dropped from whom to write to hours early (one starting tomorrow shown)
+    today = clock.now().astimezone(_zone(meeting.timezone)).date()
+    members = current_members([BodyMember.load(row) for row in body.members], today)
     return Roster(body.name or meeting.body or "body", member_lines(members)) if members else None
 
 
