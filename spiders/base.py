@@ -7,6 +7,7 @@ import re
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import scrapy
 from scrapy.exceptions import (
@@ -25,7 +26,7 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from spiders.middlewares import RedirectRefused
+from spiders.middlewares import AddressLogin, LoginRefused, RedirectRefused, split_login
 from tracker import secrets
 from tracker.meetings.normalize import SourceParseError
 from tracker.records import Validators
@@ -37,13 +38,27 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def address_login(url: str) -> tuple[str, AddressLogin | None]:
+    """`split_login`: the address as asked for and its login, whose password (as decoded) and
+    header are registered as secrets, so no line or log record can show them."""
+    asked, login = split_login(url)
+    if login is not None:
+        secrets.register(unquote(login.userinfo.partition(":")[2]))
+        secrets.register(login.header.decode("latin-1").removeprefix("Basic "))
+    return asked, login
+
+
 def describe_failure(failure: Failure, cap: int | None = None) -> str:
     """One short phrase for why a request failed, for the operator's error line; `cap` is the
     download size cap in force (`[crawl] max_bytes`), named when a response was refused for it."""
     exc = failure.value
     if isinstance(exc, HttpError):
+        asked = exc.response.request
+        if exc.response.status == 401 and asked is not None and asked.headers.get(b"Authorization"):
+            # said once: a 401 is not retried, and a wrong password stays wrong until the config changes
+            return "HTTP 401: the server refused the login given in the address"
         return f"HTTP {exc.response.status}"
-    if isinstance(exc, RedirectRefused):
+    if isinstance(exc, RedirectRefused | LoginRefused):
         return str(exc)
     # Scrapy 2.19 wraps Twisted's errors in its own; both are named the same way.
     if isinstance(exc, DNSLookupError | CannotResolveHostError):

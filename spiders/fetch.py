@@ -13,8 +13,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import describe_failure
-from spiders.middlewares import RedirectRefused
+from spiders.base import address_login, describe_failure
+from spiders.middlewares import LoginRefused, RedirectRefused, with_login
 from tracker.records import Page
 
 
@@ -24,19 +24,22 @@ class FetchSpider(scrapy.Spider):
     def __init__(self, *args: Any, url: str, accept: str, out: list[Page], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.url, self.accept, self.out = url, accept, out
+        # A login in the address is asked as a header, to its origin only (AddressLoginMiddleware).
+        self.asked, self.login = address_login(url)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield scrapy.Request(self.url, callback=self.answered, errback=self.failed, dont_filter=True,
+        yield scrapy.Request(self.asked, callback=self.answered, errback=self.failed, dont_filter=True,
                              headers={"Accept": self.accept})
 
     def answered(self, response: Response) -> None:
         kind = response.headers.get(b"Content-Type") or b""
-        self.out.append(Page(url=self.url, final_url=response.url, status=response.status,
+        # read with the login: the address that reads it again (a watch's) carries it
+        self.out.append(Page(url=self.url, final_url=with_login(response.url, self.login), status=response.status,
                              content_type=kind.decode("latin-1"), body=response.body))
 
     def failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else self.url
+        url = with_login(request.url, self.login) if request is not None else self.url
         response = getattr(failure.value, "response", None)
         self.out.append(Page(url=self.url, final_url=url, status=response.status if response is not None else 0,
                              problem=why(failure, url, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))))
@@ -46,8 +49,8 @@ def why(failure: Failure, url: str, cap: int) -> str:
     """One phrase: HTTP 404, robots.txt, the size cap, the network."""
     exc = failure.value
     if isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc):
-        return f"robots.txt of {urlsplit(url).netloc} does not allow it (tracker obeys robots.txt)"
-    if isinstance(exc, RedirectRefused):
+        return f"robots.txt of {urlsplit(url).netloc.rpartition('@')[2]} does not allow it (tracker obeys robots.txt)"
+    if isinstance(exc, RedirectRefused | LoginRefused):
         return str(exc)
     if isinstance(exc, IgnoreRequest) and "redirect" in str(exc).lower():
         return "too many redirects"
@@ -55,6 +58,6 @@ def why(failure: Failure, url: str, cap: int) -> str:
     if "size cap" in said:
         return f"the answer is larger than {cap / 1024 / 1024:g} MB, the download cap: not read"
     response = getattr(exc, "response", None)
-    if response is not None and said.startswith("HTTP "):
+    if response is not None and said.startswith("HTTP ") and "login" not in said:
         return f"HTTP {response.status}" + (" (not found)" if response.status == 404 else "")
     return said

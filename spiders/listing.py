@@ -15,7 +15,8 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from spiders.base import TrackerSpider, asked_conditionally, read_in_time
+from spiders.base import TrackerSpider, address_login, asked_conditionally, read_in_time
+from spiders.middlewares import without_login
 from tracker import clock
 from tracker.config import Config, MeetingWatch
 from tracker.cursors import ListingCursor, Section, keywords_fingerprint
@@ -73,7 +74,10 @@ class ListingSpider(TrackerSpider):
         self.kind = SOURCES[self.name]
         self.zone = watch.timezone or config.tracker.timezone
         start, end = self.window(self.context(watch.source or ""))
-        self.url: str = self.address_for(date.fromisoformat(start), date.fromisoformat(end))
+        # A login in the address (`https://reader:PASSWORD@host/...`) is never in a request's URL:
+        # AddressLoginMiddleware sends it as a header, to that origin only.
+        _, self.login = address_login(watch.source or "")
+        self.url: str = without_login(self.address_for(date.fromisoformat(start), date.fromisoformat(end)))
         # A listing read by another parser version, for other bodies or with other keywords, is
         # fetched whole once (not conditionally), so a parser upgrade, a new choice of bodies or new
         # keywords take effect without waiting for the source to change. What a new parser finds
@@ -262,7 +266,7 @@ class ListingSpider(TrackerSpider):
         if not missing:
             return
         wide = replace(ctx, window_start=ctx.window_start - MOVED_BACK, window_end=ctx.window_end + MOVED_AHEAD)
-        wider = self.address_for(wide.window_start.date(), wide.window_end.date())
+        wider = without_login(self.address_for(wide.window_start.date(), wide.window_end.date()))
         if wider != self.url:
             yield scrapy.Request(wider, callback=self.parse_moved, errback=self.moved_unread,
                                  cb_kwargs={"ctx": replace(wide, url=wider), "missing": missing, "shown": shown},

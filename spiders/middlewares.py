@@ -22,6 +22,11 @@
   asked, refused again) in one crawl batch, since it last served an answer, add up to more than the
   longest single wait allowed is not asked again in that batch: each wait is short, but one after
   another for every request and its retries they held the whole run for hours.
+- `AddressLoginMiddleware`: a source address carrying a login (`https://reader:PASSWORD@host/feed.ics`,
+  a private calendar behind HTTP Basic auth) is asked without it, the login sent as an
+  `Authorization: Basic` header to that address's own origin (scheme, host, port) only: never after a
+  redirect elsewhere, never over plain http to a public address, as curl does without
+  `--location-trusted`.
 """
 
 from __future__ import annotations
@@ -31,10 +36,11 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 import attr
 from scrapy import Request, signals
@@ -49,6 +55,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
 from twisted.internet.task import deferLater
+from w3lib.http import basic_auth_header
 from zope.interface import implementer
 
 from tracker.records import Validators, validators_key
@@ -736,3 +743,118 @@ class RedirectGuardMiddleware:
             raise RedirectRefused(f"HTTP {response.status} redirected to a {scheme}: address: not followed "
                                   "(only http and https are)")
         return response
+
+
+# -- a login written in a source's address ----------------------------------------------------------
+
+
+class LoginRefused(IgnoreRequest):
+    """A request not sent, since it would carry the address's login where it may not go; its text is
+    the operator's line."""
+
+
+Origin = tuple[str, str, int]  # scheme, host, port: where a login may go
+
+
+def origin_of(url: str) -> Origin:
+    """An address's origin, its port written out (`https://h` and `https://h:443` are one)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # no address, or a port that is no number: an origin matching no login
+        return "", "", -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme, 0)
+
+
+@dataclass(frozen=True)
+class AddressLogin:
+    """The login an address carried (`user:password@`): where it may go and the header saying it.
+    Neither the header nor the login as written is ever in a repr (a log line)."""
+
+    origin: Origin
+    header: bytes = field(repr=False)
+    userinfo: str = field(repr=False)  # as written (percent-encoded), to give an address back its login
+
+
+def without_login(url: str) -> str:
+    """The address without the `user:password@` before its host (as it is asked for)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # no address ("[" making no IPv6 host): left to the request's own error
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
+
+
+def split_login(url: str) -> tuple[str, AddressLogin | None]:
+    """The address as asked for, and the login it carried (None: none). The user and password are
+    percent-decoded, as a browser and curl decode them, and sent in UTF-8 (RFC 7617's charset)."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:  # no address ("[" making no IPv6 host): left to the request's own error
+        return url, None
+    if "@" not in netloc:
+        return url, None
+    userinfo = netloc.rpartition("@")[0]
+    user, _, password = userinfo.partition(":")
+    header = basic_auth_header(unquote(user), unquote(password), encoding="utf-8")
+    return without_login(url), AddressLogin(origin_of(url), header, userinfo)
+
+
+def with_login(url: str, login: AddressLogin | None) -> str:
+    """`url` as an address that reads it: with the login written back when it goes to the login's
+    origin (what `sources detect` offers to watch must carry it)."""
+    if login is None or "@" in urlsplit(url).netloc or origin_of(url) != login.origin:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, f"{login.userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
+
+
+# What a login may cross in clear (plain http): this machine and the operator's own network.
+_CLEAR_KINDS = {"loopback", "private"}
+
+
+class AddressLoginMiddleware:
+    """Scrapy cannot ask for an address holding a login (its downloader took `reader:PASSWORD@host`
+    for the host name: "invalid hostname", the password in the line), and its HttpAuthMiddleware
+    sends a login to a whole domain, its subdomains, any port and plain http alike. The spider takes
+    the login out of its address (`spider.login`, an `AddressLogin`); this sends it, as an
+    `Authorization: Basic` header, to requests for that very origin (scheme, host, port) and to no
+    other: a redirect (3xx or meta refresh) to another host, port or scheme is asked without it,
+    as curl does unless `--location-trusted` (robots.txt of that origin goes with it). Over plain http it goes
+    only to an address of this machine or a private network (the pinned addresses, the ones the
+    connection uses): to a public one it would cross the internet in clear, so the request is not
+    sent (`LoginRefused`, one line). An address still carrying a login (one derived from the
+    watch's, or a page's link) is asked without it: only the spider's own login is ever sent."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.timeout = crawler.settings.getfloat("DNS_TIMEOUT", 60)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AddressLoginMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> Request | None:
+        if "@" in urlparse_cached(request).netloc:
+            return request.replace(url=without_login(request.url))
+        login: AddressLogin | None = getattr(self.crawler.spider, "login", None)
+        if login is None:
+            return None
+        if origin_of(request.url) != login.origin:
+            if request.headers.get(b"Authorization") == login.header:
+                del request.headers[b"Authorization"]  # carried over by a redirect: not ours to send there
+            return None
+        scheme, host, _ = login.origin
+        if scheme != "https":
+            found = await _addresses(host, self.timeout)
+            if not found:
+                return None  # not judged: asked without the login (the connection's lookup fails anyway)
+            if public := sorted(address for address, kind in found.items() if kind not in _CLEAR_KINDS):
+                raise LoginRefused(f"the login in the address is not sent over plain http to {host} ({public[0]}, "
+                                   "not this machine nor a private network): anyone on the way could read it; "
+                                   "use https")
+        request.headers[b"Authorization"] = login.header
+        return None

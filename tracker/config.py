@@ -1097,6 +1097,15 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
                     else _expand(v, f"operator.{k}", env, unset))
                 for k, v in value.items()
             }
+        elif key == "meetings" and isinstance(value, list):
+            # a source's address as a notify URL: a `${VAR}` in its login percent-encoded (a feed's
+            # password holding "/", "?", "#" or "%" would otherwise move its host or path)
+            expanded[key] = [
+                {k: (_expand_url(v, f"meetings[{_label(value, i)}].{k}", env, unset) if isinstance(v, str)
+                     and "://" in v else _expand(v, f"meetings[{_label(value, i)}].{k}", env, unset))
+                 for k, v in item.items()} if isinstance(item, dict)
+                else _expand(item, f"meetings[{_label(value, i)}]", env, unset)
+                for i, item in enumerate(value)]
         elif key == "storage" and isinstance(value, dict) and isinstance(value.get("url"), str):
             expanded[key] = {k: (_expand_url(v, "storage.url", env, unset) if k == "url"
                                  else _expand(v, f"storage.{k}", env, unset)) for k, v in value.items()}

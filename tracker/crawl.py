@@ -116,6 +116,8 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
             # first: a redirect to this machine, a private network or a metadata service is refused
             # before anything (robots.txt included) is sent there
             "spiders.middlewares.RedirectGuardMiddleware": 50,
+            # before robots.txt: an address's login taken out of it, sent to its own origin only
+            "spiders.middlewares.AddressLoginMiddleware": 60,
             # robots.txt once per host per batch, whichever source's crawler asks first
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "spiders.middlewares.SharedRobotsTxtMiddleware": 100,

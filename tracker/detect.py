@@ -244,8 +244,9 @@ def _sent(url: str, page: Page) -> str:
 def _refusal_words(page: Page) -> str:
     """What a refusal of the page itself means to a person: a login (401), a site that will not
     show it to a program (403), a chain of redirects too long to follow."""
-    if page.status == 401:
-        return (" (the page asks for a login: tracker reads only public pages; give the address of the "
+    if page.status == 401 and "@" not in urlsplit(page.url).netloc:  # a login given says its refusal itself
+        return (" (the page asks for a login: tracker reads only public pages, and a feed whose login is "
+                "written in its address, https://user:${PASSWORD}@host/...; give the address of the "
                 "meetings as the public sees them)")
     if page.status == 403:
         return (" (forbidden: the site refuses the page to tracker, behind a login or closed to programs; "
@@ -262,7 +263,10 @@ def shown(url: str) -> str:
     path), and said to be; `secrets.mask` would print `token=***`, an address that reads nothing."""
     if not url or not secrets.url_secrets(url):
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a "[" or "]" making no IPv6 host: read as `secrets.url_secrets` reads it
+        parts = urlsplit(url.replace("[", "%5B").replace("]", "%5D"))
     query, fragment = ("&".join(pair for pair, name, _ in secrets.query_pairs(part) if not secrets.SECRET_NAME.search(name))
                        for part in (parts.query, parts.fragment))
     path = "/".join(_segment_shown(segment) for segment in secrets.PRIVATE_PATH.sub("/private-…", parts.path).split("/"))

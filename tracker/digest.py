@@ -59,7 +59,7 @@ from tracker.queries import (
 from tracker.records import Bill, Matter, MeetingStatus, Record, StateBill, items_for
 from tracker.safetext import one_line, web_url
 from tracker.statepeople import bill_contact_lines as state_bill_contact_lines
-from tracker.states import STATES, state_info
+from tracker.states import STATES, state_chambers_passed, state_info
 from tracker.store import Store
 from tracker.views import (
     MEETING_PAST_DAYS,
@@ -408,7 +408,7 @@ def state_stage_steps(bill: StateBill) -> list[dict[str, Any]]:
     there is one chamber), the Governor (DC's Mayor), law."""
     info = state_info(bill.state)
     stage = bill.stage or "introduced"
-    passed = {a.get("chamber") for a in bill.actions if "passage" in (a.get("classification") or [])}
+    passed = state_chambers_passed(bill)  # as the stage reads them: a passage known by its words counts
     done = {"introduced"}
     if stage != "introduced":
         done.add("committee")

@@ -91,7 +91,13 @@ def _path_params(path: str) -> list[tuple[str, str, str]]:
 def url_secrets(url: str) -> list[str]:
     """The credentials an address holds, as written and decoded: a key's value in its query or a
     path segment's parameters, the password before its host, a private calendar's path."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        # a "[" or "]" that makes no IPv6 host (a typo in the config): `urlsplit` refuses it, and
+        # every command failed on it as the config loaded. Read with them escaped: each key is
+        # also given decoded, as written.
+        parts = urlsplit(url.replace("[", "%5B").replace("]", "%5D"))
     found = [value for _, name, value in query_pairs(parts.query) + query_pairs(parts.fragment)
              + _path_params(parts.path) if value and SECRET_NAME.search(name)]
     if parts.password:
@@ -104,10 +110,12 @@ def keep_url_secrets(url: str) -> None:
     """Register the credentials of an address, so that every line printed or logged masks them: of
     at least 6 characters (a `key=2024` registered would mask every year said), and not a word (a
     page's `?token=Finance` would mask "Finance" in every meeting's name it lists; a key is never
-    a word of letters in one case, and one of 16 letters or more is no word)."""
+    a word of letters in one case, and one of 16 letters or more is no word; nor are words, as
+    `?token=Finance+Committee` decodes: "Finance Committee" masked every meeting's name saying it)."""
     for value in url_secrets(url):
-        word = value.isalpha() and (value.islower() or value.isupper() or value.istitle())
-        if len(value) >= 6 and (not word or len(value) >= 16):
+        words = value.split(" ")
+        said = all(w.isalpha() and (w.islower() or w.isupper() or w.istitle()) for w in words)
+        if len(value) >= 6 and (not said or (len(words) == 1 and len(value) >= 16)):
             register(value)
 
 

@@ -300,9 +300,25 @@ _JOINT_STANDING = {"ct"}  # standing committees are joint ones: Connecticut's "J
 
 def derive_stage(actions: Sequence[StateAction], info: StateInfo,
                  origin: str | None = None) -> tuple[str, dict[str, Any] | None]:
+    """The furthest stage reached and the committee holding the bill now (`_walk`)."""
+    stage, holding, _ = _walk(actions, info, origin)
+    return stage, holding
+
+
+def state_chambers_passed(bill: StateBill) -> set[str]:
+    """The chambers that passed a bill (`upper`, `lower`; `legislature` where there is one), read as
+    its stage is: a passage known only by its words, or said by the other chamber's, counts (the
+    digest's tracker bar read the classifications alone: a Vermont bill passed by both chambers and
+    vetoed showed its House passage undone)."""
+    return _walk(bill.actions, state_info(bill.state), bill.chamber)[2]
+
+
+def _walk(actions: Sequence[StateAction], info: StateInfo,
+          origin: str | None) -> tuple[str, dict[str, Any] | None, set[str]]:
     """The furthest stage reached (vetoed, failed and withdrawn replace it; a later passage or
     committee report clears a failure, as a reconsidered bill goes on), and the committee holding
-    the bill now. `origin` is the chamber the bill comes from (the API's `from_organization`).
+    the bill now, with the chambers that passed it. `origin` is the chamber the bill comes from (the
+    API's `from_organization`).
 
     A passage by the second chamber says the first passed it too: Open States leaves some first
     passages unclassified (Delaware's "Passed In House by Voice Vote", Vermont's "Read third time
@@ -378,7 +394,7 @@ def derive_stage(actions: Sequence[StateAction], info: StateInfo,
                 break
             if _RANK[step] > _RANK[furthest]:
                 furthest = step
-    return (terminal or furthest), (None if terminal or furthest == "enacted" else holding)
+    return (terminal or furthest), (None if terminal or furthest == "enacted" else holding), passed
 
 
 # a hyphen ends the name only after a space, and a number follows one only within a name: Washington's
@@ -424,6 +440,11 @@ def label(bill: StateBill) -> str:
     return f"{state_info(bill.state).name} {bill.identifier}"
 
 
+# The chamber's word its committees' names start with, where it is not the chamber's own: New
+# Jersey's General Assembly has "Assembly Appropriations", the Houses of Delegates "House ...".
+_COMMITTEES_SAY = {"General Assembly": "Assembly", "House of Delegates": "House"}
+
+
 def committee_label(committee: dict[str, Any] | None, state: str) -> str:
     """"the Senate Judiciary Committee"; a name that already says it ("Senate Committee on Ways and
     Means", "Joint Committee on the Judiciary") as it is; where there is one chamber, no chamber
@@ -435,7 +456,8 @@ def committee_label(committee: dict[str, Any] | None, state: str) -> str:
     chamber = None if info.unicameral or info.abbr in _JOINT_STANDING else info.chamber(committee.get("chamber"))
     if re.search(r"\bcommittee\b", name, re.I):
         return f"the {name}" if not name.lower().startswith("the ") else name
-    if chamber and re.match(rf"(?:the\s+)?{re.escape(chamber)}\b", name, re.I):
+    said = (chamber, _COMMITTEES_SAY.get(chamber or "")) if chamber else ()
+    if any(word and re.match(rf"(?:the\s+)?{re.escape(word)}\b", name, re.I) for word in said):
         chamber = None  # it says its chamber: Rhode Island's "referred to House Corporations"
     return f"the {chamber} {name} Committee" if chamber else f"the {name} Committee"
 
