@@ -335,3 +335,15 @@ def test_a_real_bill_as_it_stood_on_a_day(name: str, day: str, stage: str, commi
 def test_every_recorded_file_is_read_by_a_test() -> None:
     named = {b[0] for b in BILLS} | {a[0] for a in AS_OF}
     assert {p.name for p in RECORDED.glob("*.json")} == named
+
+
+def test_a_wyoming_bill_whose_actions_fall_on_one_day_is_read_newest_first() -> None:
+    """Wyoming lists a bill's actions newest first, told by their dates; a bill whose actions all
+    fall on one day (SF0014's three of January 21, as the API would answer for them alone) has no
+    dates to tell it, and was read oldest first: "recommend do pass" as its last word, not the
+    floor's failure listed before it."""
+    data = api_bill("wy-2025-SF0014.json")
+    data["actions"] = [a for a in data["actions"] if a["date"][:10] == "2025-01-21"]
+    bill = read_bill(data)
+    assert bill.stage == "failed"
+    assert bill.latest_action == {"date": "2025-01-21", "text": "S COW:Failed 6-23-2-0-0"}

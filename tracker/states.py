@@ -195,15 +195,21 @@ def _list(row: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _newest_first(rows: list[dict[str, Any]]) -> bool:
+# States whose scrapers list a bill's actions newest first (tests/data/states/recorded: Wyoming's
+# every bill): what a bill whose actions all fall on one day is read as, its dates telling nothing.
+_LISTED_NEWEST_FIRST = {"wy"}
+
+
+def _newest_first(rows: list[dict[str, Any]], state: str) -> bool:
     """Whether a bill's actions, in the API's `order` (the order the state's page lists them, which
     the scraper keeps), run newest first, as Wyoming lists them: its actions of one day are then
     newest first too, and the last of them in `order` is the day's first ("S COW:Failed" is listed
-    before the committee's "Recommend Do Pass" of that morning)."""
+    before the committee's "Recommend Do Pass" of that morning). Told by the dates; where they all
+    fall on one day, by the state's way of listing them."""
     dates = [str(r["date"])[:10] for r in sorted(rows, key=_order)]
     later = sum(a < b for a, b in itertools.pairwise(dates))
     earlier = sum(a > b for a, b in itertools.pairwise(dates))
-    return earlier > later
+    return earlier > later if earlier or later else state in _LISTED_NEWEST_FIRST
 
 
 def _order(row: dict[str, Any]) -> int:
@@ -212,7 +218,7 @@ def _order(row: dict[str, Any]) -> int:
 
 def _actions(rows: list[Any], info: StateInfo) -> list[StateAction]:
     readable = [r for r in rows if isinstance(r, dict) and r.get("date") and r.get("description")]
-    direction = -1 if _newest_first(readable) else 1
+    direction = -1 if _newest_first(readable, info.abbr) else 1
     readable.sort(key=lambda r: (str(r["date"])[:10], direction * _order(r)))
     actions: list[StateAction] = []
     seen: dict[str, int] = {}
