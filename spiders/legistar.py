@@ -409,6 +409,15 @@ class LegistarSpider(TrackerSpider):
         if rows is None:
             yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
             return
+        named = {row.get("EventItemEventId") for row in rows if isinstance(row, dict)}
+        if named and event["EventId"] not in named and all(api_id(n) is not None for n in named):
+            # A cache or proxy mixing up answers: another meeting's agenda would be stored as this
+            # one's (its items told as "on the agenda"). Kept as stored; asked again next run.
+            other = ", ".join(str(n) for n in sorted(named)[:3])
+            self.fail(f"items of meeting {event['EventId']}", response.url,
+                      f"answered with items of meeting {other}: nothing stored from it; asked again next run")
+            yield from self._meeting(event, None, None)
+            return
         try:
             items = normalize_items(rows, self._keywords(event))
         except (ValueError, TypeError, AttributeError) as exc:  # a field of the wrong type

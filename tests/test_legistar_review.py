@@ -273,3 +273,31 @@ def test_only_members_seated_or_to_be_seated_are_asked_for_their_contacts(
     body = stored(store, "body:legistar:nyc:19")
     assert body is not None
     assert {f"Former Member {n}" for n in range(30)} <= {member["name"] for member in body["members"]}
+
+
+def test_items_answered_for_another_meeting_are_not_stored_as_its_agenda(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Meeting 20111's agenda, republished, is asked for again and answered with meeting 20099's
+    items (derived: each row naming 20099, a cache or proxy mixing up answers, as the other
+    answers are guarded against): they were stored as 20111's agenda, "ShotSpotter" told as on
+    it. Now it is 20111's one line and its stored items stay."""
+    api = LegistarApi("/v1")
+    swap = {"on": False}
+
+    def rewrite(path: str, query: Any, data: Any) -> Any:
+        if swap["on"] and path.endswith("/events/20111/eventitems"):
+            return [row | {"EventItemEventId": 20099, "EventItemTitle": "Another meeting's ShotSpotter contract"}
+                    for row in data]
+        return data
+
+    front(replay, api, rewrite)
+    config, store, _report = crawl(tmp_path, replay, api, monkeypatch)
+    before = stored(store, "meeting:legistar:nyc:20111")
+    assert before is not None and before["items"]
+    api.client("nyc").events[20111]["EventAgendaLastPublishedUTC"] = "2023-06-01T20:00:00"
+    swap["on"] = True
+    monkeypatch.setenv("TRACKER_NOW", "2023-06-02T14:00:00Z")
+    report = next(r for r in run_crawls(config, store) if r.source_id == "legistar:nyc-council")
+    assert [e for e in report.errors if "items of meeting 20111" in e and "meeting 20099" in e], report.errors
+    after = stored(store, "meeting:legistar:nyc:20111")
+    assert after is not None and after["items"] == before["items"]

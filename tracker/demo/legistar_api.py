@@ -174,7 +174,10 @@ class LegistarApi:
                 if len(rest) == 2 and event_id in client.events:
                     return _ok(client.events[event_id])
                 if rest[2:] == ["eventitems"] and event_id in client.events:
-                    return _ok(client.eventitems.get(event_id, []))
+                    # each row names its meeting, as Legistar's do (the recorded rows, derived from
+                    # another meeting's, are served as this one's)
+                    return _ok([{**row, "EventItemEventId": event_id} if isinstance(row, dict) else row
+                                for row in client.eventitems.get(event_id, [])])
             if len(rest) >= 2 and rest[0] == "matters" and rest[1].isdigit():
                 matter_id = int(rest[1])
                 if len(rest) == 2 and matter_id in client.matters:
