@@ -81,6 +81,31 @@ def test_right_types_are_still_taken(tmp_path: Path) -> None:
     assert out.startswith(f"{path}: ok")
 
 
+def test_a_number_or_true_false_from_the_environment_is_read_as_its_keys_type(tmp_path: Path) -> None:
+    """The environment holds only text: `port = "${PORT}"` (a container's port), a number of tries
+    or true/false given there is read as its key's type, while the same written as text in the file
+    (`max_tries = "8"`) stays a config error, and a text key given digits stays text. Strict typing
+    refused the first forms (they were coerced, as every string was, before it)."""
+    from tracker.config import ConfigError, load_config
+
+    path = tmp_path / "tracker.toml"
+    path.write_text(WATCH + '[serve]\nport = "${PORT}"\n[alerts]\nmax_tries = "${TRIES}"\n'
+                    '[crawl]\nautothrottle = "${THROTTLE}"\ndelay_seconds = "${DELAY}"\n'
+                    '[sources.legistar]\nbase_url = "https://webapi.legistar.com/v1"\n' + SUBSCRIBER)
+    env = {"PORT": "8090", "TRIES": "5", "THROTTLE": "false", "DELAY": "1.5"}
+    config = load_config(path, env=env)
+    assert (config.serve.port, config.alerts.max_tries, config.crawl.autothrottle, config.crawl.delay_seconds) \
+        == (8090, 5, False, 1.5)
+    from tracker import secrets
+
+    assert secrets.mask("port 8090, autothrottle false, 1.5 s") == "port 8090, autothrottle false, 1.5 s"
+    with pytest.raises(ConfigError, match=r"alerts\.max_tries: Input should be a valid integer"):
+        load_config(path, env={**env, "TRIES": "five"})
+    path.write_text(WATCH + '[alerts]\nmax_tries = "8"\n' + SUBSCRIBER)
+    with pytest.raises(ConfigError, match=r"alerts\.max_tries"):
+        load_config(path, env={})
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import tomllib
+import typing
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -53,12 +54,48 @@ class ConfigError(Exception):
     """A config problem; str() is the one line shown to the operator."""
 
 
+class FromEnvironment(str):
+    """A value that is one `${NAME}` whole: the environment holds only text, so where its key takes
+    a number or true/false the text is read as one (`port = "${PORT}"`), as `max_tries = "8"`
+    written in the file is not."""
+
+
+def _typed(value: FromEnvironment, annotation: Any) -> Any:
+    """`value` as the number or true/false its key takes (None: its key takes neither)."""
+    kinds = {a for a in (typing.get_args(annotation) or (annotation,)) if a in (int, float, bool)}
+    text = value.strip()
+    if bool in kinds and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        if kind in kinds:
+            try:
+                return kind(text)
+            except ValueError:
+                continue
+    return None
+
+
 class Strict(BaseModel):
     # strict: a wrong type is a config error (docs/configuration.md), never coerced: `max_tries = "8"`,
     # `paused = 1` and `autothrottle = "yes"` are refused, as a misspelt key is. Fields that take
     # another form on purpose (a district written as a number, a bill number's text) convert it in
-    # their own `mode="before"` validators.
+    # their own `mode="before"` validators; a number or true/false from the environment is read
+    # as its key's type (`FromEnvironment`).
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_typed(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not any(isinstance(v, FromEnvironment) for v in data.values()):
+            return data
+        typed = dict(data)
+        for name, value in data.items():
+            field_info = cls.model_fields.get(name)
+            if isinstance(value, FromEnvironment) and field_info is not None \
+                    and (read := _typed(value, field_info.annotation)) is not None:
+                typed[name] = read
+                secrets.forget(str(value))  # a number or true/false is no secret: masked, it hid every one said
+        return typed
 
 
 def _check_zone(value: str) -> str:
@@ -936,7 +973,9 @@ def _expand(value: Any, where: str, env: dict[str, str], problems: list[tuple[st
                 return quote(env[name], safe="")
             return env[name]
 
-        return _VAR.sub(sub, value)
+        expanded = _VAR.sub(sub, value)
+        whole = _VAR.fullmatch(value)
+        return FromEnvironment(expanded) if whole and whole.group(1) in env and not encode else expanded
     if isinstance(value, list):
         return [_expand(v, f"{where}[{_label(value, i)}]", env, problems) for i, v in enumerate(value)]
     if isinstance(value, dict):

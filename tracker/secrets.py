@@ -30,6 +30,12 @@ def register(value: str | None) -> None:
         _known.add(value)
 
 
+def forget(value: str) -> None:
+    """No longer mask a value registered as a secret (a number or true/false from the environment
+    where its key takes one: masking "false" or "8080" would hide every one said)."""
+    _known.discard(value)
+
+
 def url_passwords(text: str) -> list[str]:
     """The passwords written in URLs' `user:password@` (one written literally in the config file is
     a secret all the same)."""
