@@ -56,6 +56,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
 from twisted.internet.task import deferLater
 from w3lib.http import basic_auth_header
+from w3lib.url import safe_url_string
 from zope.interface import implementer
 
 from tracker.records import Validators, validators_key
@@ -757,9 +758,11 @@ Origin = tuple[str, str, int]  # scheme, host, port: where a login may go
 
 
 def origin_of(url: str) -> Origin:
-    """An address's origin, its port written out (`https://h` and `https://h:443` are one)."""
+    """An address's origin, its port written out (`https://h` and `https://h:443` are one), its host
+    as a request asks for it (`safe_url_string`, as Scrapy's `Request` writes it: `bücher.example`
+    is `xn--bcher-kva.example`, one origin however it is written)."""
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(safe_url_string(url))
         port = parts.port
     except ValueError:  # no address, or a port that is no number: an origin matching no login
         return "", "", -1
