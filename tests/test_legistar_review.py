@@ -30,6 +30,25 @@ ASKED = re.compile(r"^/v1/nyc/(events|events/\d+(/eventitems)?|matters/\d+(/hist
 BAD_EVENT_IDS: list[Any] = ["20188/../../matters/17071/histories?", "1?$top=1", "1#", 30188.0, True, -5, 10**30]
 
 
+def body_19_records() -> list[dict[str, Any]]:
+    """The Committee on Public Safety's recorded office records (body 19)."""
+    return list(json.loads(local("legistar/officerecords_body19.json")))
+
+
+def body_19_persons() -> list[dict[str, Any]]:
+    """The recorded people of body 19's office records."""
+    return list(json.loads(local("legistar/persons_body19.json")))
+
+
+def with_body_19(api: LegistarApi, records: list[dict[str, Any]] | None = None) -> Any:
+    """NYC's client of `api` serving body 19's office records (`records`, else the recorded ones)
+    and its recorded people; returned for a test to add to."""
+    nyc = api.client("nyc")
+    nyc.officerecords[19] = body_19_records() if records is None else records
+    nyc.persons.update({p["PersonId"]: p for p in body_19_persons()})
+    return nyc
+
+
 def stored(store: Store, key: str) -> dict[str, Any] | None:
     with store.session() as session:
         entity = session.get(m.Entity, key)
@@ -110,13 +129,10 @@ def test_an_office_record_whose_person_id_is_a_float_names_no_other_person(
     was given person 7702's email, someone else's, as whom to write to. A member whose person id
     is not an id is named from the office record only."""
     api = LegistarApi("/v1")
-    records = json.loads(local("legistar/officerecords_body19.json"))
+    records = body_19_records()
     stranger = copy.deepcopy(records[-1]) | {"OfficeRecordId": 9999, "OfficeRecordFullName": "Pat Stranger",
                                              "OfficeRecordPersonId": 7702.5, "OfficeRecordEmail": None}
-    persons = json.loads(local("legistar/persons_body19.json"))
-    nyc = api.client("nyc")
-    nyc.officerecords[19] = [*records, stranger]
-    nyc.persons.update({p["PersonId"]: p for p in persons})
+    with_body_19(api, [*records, stranger])
     front(replay, api, lambda path, query, data: data)
     _config, store, _report = crawl(tmp_path, replay, api, monkeypatch)
     body = stored(store, "body:legistar:nyc:19")
@@ -131,13 +147,11 @@ def test_a_bodys_office_records_past_a_thousand_are_all_read(
     Legistar answers at most 1,000 rows, the oldest first, so the roster was stored from the ended
     terms alone (its current members silently dropped). The office records are paged now."""
     api = LegistarApi("/v1")
-    records = json.loads(local("legistar/officerecords_body19.json"))
+    records = body_19_records()
     ended = [copy.deepcopy(records[0]) | {"OfficeRecordId": n, "OfficeRecordFullName": f"Former Member {n}",
                                           "OfficeRecordPersonId": None, "OfficeRecordStartDate": "1990-01-01T00:00:00",
                                           "OfficeRecordEndDate": "1993-12-31T00:00:00"} for n in range(1, 1001)]
-    nyc = api.client("nyc")
-    nyc.officerecords[19] = [*ended, *records]
-    nyc.persons.update({p["PersonId"]: p for p in json.loads(local("legistar/persons_body19.json"))})
+    with_body_19(api, [*ended, *records])
     front(replay, api, lambda path, query, data: data)
     _config, store, report = crawl(tmp_path, replay, api, monkeypatch)
     assert report.ok, report.errors
@@ -209,9 +223,7 @@ def test_a_person_record_answered_for_another_person_gives_no_one_its_contacts(
     address an alert gives to write to her. Now it is a warning and she is named from her office
     record only."""
     api = LegistarApi("/v1")
-    nyc = api.client("nyc")
-    nyc.officerecords[19] = json.loads(local("legistar/officerecords_body19.json"))
-    nyc.persons.update({p["PersonId"]: p for p in json.loads(local("legistar/persons_body19.json"))})
+    nyc = with_body_19(api)
 
     def mix(path: str, query: dict[str, str], data: Any) -> Any:
         return copy.deepcopy(nyc.persons[7702]) if path.endswith("/persons/7705") else data
@@ -232,9 +244,7 @@ def test_office_records_answered_for_another_body_name_no_one(
     Council's, named in alerts about its meetings. Now it is the Council roster's one line and
     nothing is stored from it; body 19's own roster is stored."""
     api = LegistarApi("/v1")
-    nyc = api.client("nyc")
-    nyc.officerecords[19] = json.loads(local("legistar/officerecords_body19.json"))
-    nyc.persons.update({p["PersonId"]: p for p in json.loads(local("legistar/persons_body19.json"))})
+    nyc = with_body_19(api)
 
     def mix(path: str, query: dict[str, str], data: Any) -> Any:
         return copy.deepcopy(nyc.officerecords[19]) if path.endswith("/bodies/1/officerecords") else data
@@ -255,14 +265,11 @@ def test_only_members_seated_or_to_be_seated_are_asked_for_their_contacts(
     person is never named whom to write to. Now only the members not ended are; the ended terms
     stay in the roster, named from their office records."""
     api = LegistarApi("/v1")
-    records = json.loads(local("legistar/officerecords_body19.json"))
-    persons = json.loads(local("legistar/persons_body19.json"))
+    records, persons = body_19_records(), body_19_persons()
     ended = [copy.deepcopy(records[0]) | {"OfficeRecordId": 90000 + n, "OfficeRecordFullName": f"Former Member {n}",
                                           "OfficeRecordPersonId": 80000 + n, "OfficeRecordStartDate": "1990-01-01T00:00:00",
                                           "OfficeRecordEndDate": "1993-12-31T00:00:00"} for n in range(30)]
-    nyc = api.client("nyc")
-    nyc.officerecords[19] = [*ended, *records]
-    nyc.persons.update({p["PersonId"]: p for p in persons})
+    nyc = with_body_19(api, [*ended, *records])
     nyc.persons.update({80000 + n: copy.deepcopy(persons[0]) | {"PersonId": 80000 + n} for n in range(30)})
     front(replay, api, lambda path, query, data: data)
     _config, store, report = crawl(tmp_path, replay, api, monkeypatch)
