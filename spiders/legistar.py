@@ -69,16 +69,6 @@ def _id_key(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _not_ended(record: dict[str, Any], day: date) -> bool:
-    """Whether an office record's term has not ended before `day` (no end day, or one not written
-    as a day: asked for, as before)."""
-    end = str(record.get("OfficeRecordEndDate") or "")[:10]
-    try:
-        return not end or date.fromisoformat(end) >= day
-    except ValueError:
-        return True
-
-
 def _literal(moment: datetime) -> str:
     return f"datetime'{moment.strftime('%Y-%m-%dT%H:%M:%S')}'"
 
@@ -375,7 +365,7 @@ class LegistarSpider(TrackerSpider):
         # People's records for the members seated or to be seated only: the records run back decades
         # (every term ever served), and an ended term's person is never named whom to write to.
         since = (self.started - timedelta(days=1)).date()
-        yield from self._next_person(body_id, name, rows, person_ids(r for r in rows if _not_ended(r, since)), {})
+        yield from self._next_person(body_id, name, rows, person_ids(rows, since), {})
 
     def _next_person(self, body_id: int, name: str, rows: list[dict[str, Any]], pending: list[int],
                      persons: dict[int, dict[str, Any]]) -> Iterator[Any]:

@@ -263,10 +263,7 @@ def shown(url: str) -> str:
     path), and said to be; `secrets.mask` would print `token=***`, an address that reads nothing."""
     if not url or not secrets.url_secrets(url):
         return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # a "[" or "]" making no IPv6 host: read as `secrets.url_secrets` reads it
-        parts = urlsplit(url.replace("[", "%5B").replace("]", "%5D"))
+    parts = secrets.url_parts(url)
     query, fragment = ("&".join(pair for pair, name, _ in secrets.query_pairs(part) if not secrets.SECRET_NAME.search(name))
                        for part in (parts.query, parts.fragment))
     path = "/".join(_segment_shown(segment) for segment in secrets.PRIVATE_PATH.sub("/private-…", parts.path).split("/"))

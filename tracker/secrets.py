@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 MASK = "***"
 _known: set[str] = set()
@@ -94,16 +94,20 @@ def _path_params(path: str) -> list[tuple[str, str, str]]:
             for pair in query_pairs(segment.replace(";", "&").split("&", 1)[1])]
 
 
+def url_parts(url: str) -> SplitResult:
+    """`urlsplit(url)`, also of an address with a "[" or "]" that makes no IPv6 host (a typo in the
+    config): `urlsplit` refuses it, and every command failed on it as the config loaded. Read with
+    them escaped (each key is also given decoded, as written)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit(url.replace("[", "%5B").replace("]", "%5D"))
+
+
 def url_secrets(url: str) -> list[str]:
     """The credentials an address holds, as written and decoded: a key's value in its query or a
     path segment's parameters, the password before its host, a private calendar's path."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        # a "[" or "]" that makes no IPv6 host (a typo in the config): `urlsplit` refuses it, and
-        # every command failed on it as the config loaded. Read with them escaped: each key is
-        # also given decoded, as written.
-        parts = urlsplit(url.replace("[", "%5B").replace("]", "%5D"))
+    parts = url_parts(url)
     found = [value for _, name, value in query_pairs(parts.query) + query_pairs(parts.fragment)
              + _path_params(parts.path) if value and SECRET_NAME.search(name)]
     if parts.password:

@@ -77,10 +77,15 @@ def _person_id(value: Any) -> int | None:
         return None
 
 
-def person_ids(officerecords: Iterable[Mapping[str, Any]]) -> list[int]:
-    """The `PersonId`s whose `persons/{PersonId}` records to fetch, each once, in first-seen order."""
+def person_ids(officerecords: Iterable[Mapping[str, Any]], since: date | None = None) -> list[int]:
+    """The `PersonId`s whose `persons/{PersonId}` records to fetch, each once, in first-seen order;
+    with `since`, only of terms not ended before it (an ended term's person is never named whom to
+    write to, and a roster runs back decades)."""
     seen: dict[int, None] = {}
     for row in officerecords:
+        end = _day(row.get("OfficeRecordEndDate"))
+        if since is not None and end is not None and end < since:
+            continue
         if (pid := _person_id(row.get("OfficeRecordPersonId"))) is not None:
             seen.setdefault(pid, None)
     return list(seen)
