@@ -26,7 +26,14 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from spiders.middlewares import AddressLogin, LoginRefused, RedirectRefused, split_login
+from spiders.middlewares import (
+    LOGIN_WITHHELD,
+    AddressLogin,
+    LoginRefused,
+    RedirectRefused,
+    origin_of,
+    split_login,
+)
 from tracker import secrets
 from tracker.meetings.normalize import SourceParseError
 from tracker.records import Validators
@@ -57,6 +64,10 @@ def describe_failure(failure: Failure, cap: int | None = None) -> str:
         if exc.response.status == 401 and asked is not None and asked.headers.get(b"Authorization"):
             # said once: a 401 is not retried, and a wrong password stays wrong until the config changes
             return "HTTP 401: the server refused the login given in the address"
+        if exc.response.status == 401 and asked is not None and (started := asked.meta.get(LOGIN_WITHHELD)):
+            # curl's rule, kept: a login goes to its own address's scheme, host and port only
+            return (f"HTTP 401: redirected from {_origin_words(started)} to {_origin_words(asked.url)}, where the "
+                    "login given in the address is not sent; write the address it moved to")
         return f"HTTP {exc.response.status}"
     if isinstance(exc, RedirectRefused | LoginRefused):
         return str(exc)
@@ -81,6 +92,12 @@ def describe_failure(failure: Failure, cap: int | None = None) -> str:
     if "DataLoss" in name or name == "ResponseFailed" or "DataLoss" in text:
         return "connection closed before the whole response arrived (truncated)"
     return f"{name}: {text.splitlines()[0] if text else 'failed'}"
+
+
+def _origin_words(url: str) -> str:
+    """An address's origin as a person writes it (`https://host`, its port only when not the usual)."""
+    scheme, host, port = origin_of(url)
+    return f"{scheme}://{host}" + ("" if port == {"http": 80, "https": 443}.get(scheme) else f":{port}")
 
 
 def _cap_sizes(failure: Failure, text: str, cap: int | None) -> str:

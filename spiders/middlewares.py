@@ -815,6 +815,9 @@ def with_login(url: str, login: AddressLogin | None) -> str:
     return urlunsplit((parts.scheme, f"{login.userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
 
 
+# Set on a request a redirect led away from the login's origin: the address it started from.
+LOGIN_WITHHELD = "tracker_login_withheld"
+
 # What a login may cross in clear (plain http): this machine and the operator's own network.
 _CLEAR_KINDS = {"loopback", "private"}
 
@@ -849,6 +852,10 @@ class AddressLoginMiddleware:
         if origin_of(request.url) != login.origin:
             if request.headers.get(b"Authorization") == login.header:
                 del request.headers[b"Authorization"]  # carried over by a redirect: not ours to send there
+            redirected = request.meta.get("redirect_urls") or ()
+            if redirected and origin_of(redirected[0]) == login.origin:
+                # said with a 401 here: the feed moved away from where its login may go
+                request.meta[LOGIN_WITHHELD] = redirected[0]
             return None
         scheme, host, _ = login.origin
         if scheme != "https":

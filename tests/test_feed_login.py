@@ -217,7 +217,8 @@ def test_the_login_is_not_sent_where_a_redirect_leads(tmp_path: Path, servers: l
 def test_the_login_is_not_sent_to_another_name_of_the_same_server(tmp_path: Path, servers: list[LoginServer],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A redirect to `localhost` on the same port is another host (curl's rule): asked without the
-    login, its 401 the source's one line."""
+    login, its 401 the source's one line, saying where the feed moved (it said only "HTTP 401",
+    the operator left to guess why a right password was refused)."""
     monkeypatch.setenv("TRACKER_NOW", NOW)
     server = login_server(servers, "reader", "Fe3dPassw0rd-x")
     server.feed()
@@ -226,7 +227,9 @@ def test_the_login_is_not_sent_to_another_name_of_the_same_server(tmp_path: Path
                          env={})
     (report,) = run_crawls(config, Store(config.database_url))
     (line,) = report.errors
-    assert line.startswith("ical:board: feed: HTTP 401 ("), line
+    assert line == (f"ical:board: feed: HTTP 401: redirected from http://127.0.0.1:{server.port} to "
+                    f"http://localhost:{server.port}, where the login given in the address is not sent; write the "
+                    f"address it moved to (http://localhost:{server.port}/board.ics)"), line
     assert [h.get("Authorization") for h in server.asked("/board.ics")] == [None]
 
 
