@@ -28,11 +28,12 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
-from tracker import __version__, clock, secrets, templating
+from tracker import __version__, clock, templating
 from tracker import models as m
 from tracker.alerts.send import mailable
 from tracker.config import Config
@@ -42,7 +43,7 @@ from tracker.people import AddressError, normalize_address, wipe_deleted
 from tracker.store import Store
 from tracker.web import csrf, subscriptions
 from tracker.web.limits import ADDRESS_DAY_HOURS, DAY, EVERYONE, SlidingLimit, client_key, mailbox_key
-from tracker.web.mailer import Mailer, link_life
+from tracker.web.mailer import Mailer, error_line, link_life
 
 log = logging.getLogger("tracker.web")
 MAX_BODY = 8 * 1024  # a sign-up or preferences form is far smaller
@@ -52,7 +53,6 @@ BODY_SECONDS = 10.0
 MAX_FIELD = 320
 ONE_CLICK = b"List-Unsubscribe=One-Click"
 _TOKEN_PATH = re.compile(r"^/([cup])/[^/]*")
-_ADDRESS = re.compile(r"[^\s'\"(),<>]+@[^\s'\"(),<>]+")
 HEADERS = {
     "Referrer-Policy": "no-referrer",  # a page under a token must not hand it on
     "X-Content-Type-Options": "nosniff",
@@ -332,7 +332,7 @@ class Pages:
             choices = self.choices(form)
         except Refused as refused:
             return self.preferences(request, token, found[0], found[1], problem=refused.words, code=400)
-        person = await run_in_threadpool(self._write, _save, token, choices, self.config.watch_ids)
+        person = await run_in_threadpool(self._write, _save, token, choices, self.config)
         if person is None:
             return self.gone(request)
         return self.preferences(request, token, person, choices, saved=True)
@@ -382,8 +382,8 @@ def _choices_of(session: Any, token: str, now: Any) -> tuple[str, subscriptions.
     return None if person is None else (person.status, subscriptions.choices_of(person))
 
 
-def _save(session: Any, token: str, choices: subscriptions.Choices, watch_ids: list[str], now: Any) -> str | None:
-    person = subscriptions.save_choices(session, token, choices, watch_ids, now)
+def _save(session: Any, token: str, choices: subscriptions.Choices, config: Config, now: Any) -> str | None:
+    person = subscriptions.save_choices(session, token, choices, config, now)
     return None if person is None else person.status
 
 
@@ -417,8 +417,31 @@ def raise_too_big() -> None:
 
 
 async def _form(request: Request) -> FormData:
+    """The request's form; one a browser would not send (multipart whose body breaks its own
+    boundary) is refused in words, not with python-multipart's message as plain text."""
     await _body(request)
-    return await request.form(max_files=0, max_fields=64, max_part_size=MAX_BODY)
+    try:
+        return await request.form(max_files=0, max_fields=64, max_part_size=MAX_BODY)
+    except HTTPException:
+        raise Refused("That form could not be read: it is not as a browser sends ours. Nothing was done: "
+                      "please send it again.") from None
+
+
+# python-multipart logs each malformed form a visitor sends as a WARNING: theirs, not a fault of the
+# server, and anyone could write them into the journal at will, one a request. An INFO line.
+_MULTIPART_LOGGERS = ("python_multipart.multipart", "multipart.multipart")
+
+
+class _VisitorsForm(logging.Filter):
+    """Lowers python-multipart's lines about a malformed form to INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_VISITORS_FORM = _VisitorsForm()
 
 
 def _field(form: FormData, name: str) -> str:
@@ -466,6 +489,8 @@ def make_app(config: Config, store: Store | None = None, *, separate_mailer: boo
     """The app for `config` (its store opened, migrated, unless given); its mails sent from a
     process of their own unless `separate_mailer` is False (a thread of this one: tests)."""
     store = store or Store(config.database_url)
+    for name in _MULTIPART_LOGGERS:  # once: the same filter is not added twice
+        logging.getLogger(name).addFilter(_VISITORS_FORM)
     pages = Pages(config=config, store=store, key=server_key(store, config),
                   mailer=Mailer(store, config, separate=separate_mailer),
                   per_client=SlidingLimit(config.serve.signups_per_client_hour),
@@ -499,9 +524,8 @@ def make_app(config: Config, store: Store | None = None, *, separate_mailer: boo
         """The store unreachable, a bug: one line in the log, a page in words for the visitor. The
         line keeps the error's first line without its SQL and parameters (SQLAlchemy puts the
         statement's values, an address among them, on the lines after) and any address blanked."""
-        words = _ADDRESS.sub("…@…", str(exc).splitlines()[0].split("[SQL:")[0] if str(exc) else "")
         log.error("serve: %s %s failed: %s: %s", request.method, masked_path(request.url.path), type(exc).__name__,
-                  secrets.mask(words)[:300])
+                  error_line(exc))
         return pages.words(request, "Not now", [
             "Something went wrong on our side and nothing was changed. Please try again in a few minutes."], 503)
 

@@ -81,7 +81,10 @@ class SlidingLimit:
             if events is None:
                 if len(self._events) >= MAX_KEYS:
                     self._forget(now)
-                events = self._events[key] = deque()
+                # Only the newest limit + 1 events can decide: once the oldest of them has left the
+                # window, fewer than limit + 1 are in it. Refused events counted without end kept
+                # every one a client hammering sent for an hour.
+                events = self._events[key] = deque(maxlen=self.limit + 1)
             while events and events[0] <= now - self.window:
                 events.popleft()
             events.append(now)

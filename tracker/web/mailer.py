@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,17 @@ POLL = 30.0  # seconds between looks for retries when nobody signs up
 BATCH = 50
 PRUNE_EVERY = timedelta(minutes=5)  # pruning is a write: not at every look of an idle server
 SITE = "Campaign tracker"
+
+
+_ADDRESS = re.compile(r"[^\s'\"(),<>]+@[^\s'\"(),<>]+")
+
+
+def error_line(exc: BaseException) -> str:
+    """An error as the one line a log shows: its first line without SQLAlchemy's statement and
+    parameters (the lines after it, an address among their values), any address blanked, secrets
+    masked, at most 300 characters."""
+    words = str(exc).splitlines()[0].split("[SQL:")[0].strip() if str(exc).strip() else type(exc).__name__
+    return secrets.mask(_ADDRESS.sub("…@…", words))[:300]
 
 
 def link_life(hours: float) -> str:
@@ -139,7 +151,7 @@ class Mailer:
                 log.warning("serve: the mail process ended (%s); a new one takes over", exc)
                 self._child = None
             except Exception as exc:  # a lost database: the rows wait for the next look
-                log.warning("serve: owed mails not sent now (%s); tried again in %g s", secrets.mask(str(exc)), self.poll)
+                log.warning("serve: owed mails not sent now (%s); tried again in %g s", error_line(exc), self.poll)
 
     def _batch(self) -> Batch:
         if not self.separate:

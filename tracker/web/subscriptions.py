@@ -1,10 +1,10 @@
 """What the subscription pages do to the store: sign up (a pending person and a mail owed), confirm,
 unsubscribe, change preferences, delete. One transaction each, the caller's session.
 
-Storage only, above tracker/people.py. Every outcome a page shows is the same whatever state the
-address was in (`sign_up` returns what happened only for the caller's tests and logs, never for the
-page), and an unsubscribe beats everything: nothing here but a confirm of a fresh sign-up makes an
-unsubscribed person active again.
+Storage only, above tracker/people.py and tracker/outbox.py. Every outcome a page shows is the
+same whatever state the address was in (`sign_up` returns what happened only for the caller's tests
+and logs, never for the page), and an unsubscribe beats everything: nothing here but a confirm of
+a fresh sign-up makes an unsubscribed person active again.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ from sqlalchemy import bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models as m
+from tracker.changes import told_to
+from tracker.config import Config
+from tracker.outbox import owe_instant, people_enabled
 from tracker.people import (
+    as_subscriber,
     issue_token,
     person_by_token,
     revoke_tokens,
@@ -213,17 +217,55 @@ def unsubscribe(session: Session, token: str, now: datetime) -> bool:
     return True
 
 
-def save_choices(session: Session, token: str, choices: Choices, watch_ids: list[str],
+def save_choices(session: Session, token: str, choices: Choices, config: Config,
                  now: datetime) -> m.Person | None:
     """New choices for the link's person; their status never changes here (an unsubscribed person
-    stays unsubscribed). An active person's follows follow the choice: a watch added starts now."""
+    stays unsubscribed). An active person's follows follow the choice: a watch added starts now.
+    A daily or weekly person choosing "as it happens" is owed at once what their next digest
+    would have carried (`start_follows` drops the digest's mark, and no digest comes again)."""
     person = person_by_token(session, token, "manage", now)
     if person is not None:
+        digest_mark = None
+        if person.status == "active" and person.mode != "instant" and choices.mode == "instant":
+            # held: a digest closed meanwhile by a notify moves the mark past what it carried
+            digest_mark = session.scalar(select(m.BundleMark.last_change_id).where(
+                m.BundleMark.subscriber_id == subscriber_id(person.id)).with_for_update())
         _apply(person, choices, now)
         if person.status == "active":
             session.flush()
-            start_follows(session, person, watch_ids)
+            start_follows(session, person, config.watch_ids)
+            if digest_mark is not None:
+                _owe_undigested(session, person, config, digest_mark)
     return person
+
+
+def _owe_undigested(session: Session, person: m.Person, config: Config, after: int) -> None:
+    """Owe the person, now instant, each change after their digest's mark they follow, as an
+    instant alert (each one's own row, as `owe_instant` writes it; one already owed is skipped)."""
+    if not people_enabled(config):
+        return  # nobody is mailed without a mail server and a public address
+    sub = subscriber_id(person.id)
+    starts = {watch: since for watch, since in session.execute(
+        select(m.Follow.watch_id, m.Follow.since_change_id).where(m.Follow.subscriber_id == sub))}
+    if not starts:
+        return
+    rows = session.execute(select(m.Change.id, m.Change.data, m.Change.watch_id, m.WatchEntity.watch_id)
+                           .outerjoin(m.WatchEntity, m.WatchEntity.entity_key == m.Change.entity_key)
+                           .where(m.Change.id > after).order_by(m.Change.id)).all()
+    wanted: set[int] = set()
+    for change_id, data, own, linked in rows:  # the watches each change is for, as a digest reads them
+        told = told_to(data)
+        if any(starts.get(watch, change_id) < change_id
+               for watch in (set(told) if told is not None else {linked, own} - {None})):
+            wanted.add(change_id)
+    if not wanted:
+        return
+    wanted -= set(session.scalars(select(m.Delivery.change_id).where(
+        m.Delivery.subscriber_id == sub, m.Delivery.change_id.in_(sorted(wanted)))))
+    alone = config.model_copy(update={"subscribers": []})  # owed to this person only
+    person_now = as_subscriber(person, config.alerts.mail_url)  # type: ignore[arg-type]
+    for change in session.scalars(select(m.Change).where(m.Change.id.in_(sorted(wanted))).order_by(m.Change.id)):
+        owe_instant(session, change, alone, [person_now])
 
 
 def delete_person(session: Session, token: str, now: datetime) -> bool:
