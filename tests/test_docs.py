@@ -164,6 +164,8 @@ def test_documented_toml_examples_are_valid_configs(tmp_path: Path) -> None:
             continue
         config = tmp_path / f"example{n}.toml"
         config.write_text(block)
+        for folder in re.findall(r'^templates = "([^"]+)"', block, flags=re.MULTILINE):
+            (tmp_path / folder).mkdir(exist_ok=True)  # the operator's own templates, there as the example has them
         load_config(config, env=env)  # raises ConfigError naming the key
         checked += 1
     assert checked >= 5

@@ -278,6 +278,8 @@ def test_the_demo_ends_on_commands_that_run_as_printed(tmp_path: Path) -> None:
         assert ran.returncode == 0, f"{command}: exit {ran.returncode}\n{ran.stdout}\n{ran.stderr}"
         outputs.append(ran.stdout)
     assert "[police] S. 35 (117th) passed the Senate" in outputs[0]
+    # one sponsor is one (it said "1 sponsors")
+    assert "[qi-states] Massachusetts S 2963 (191st) passed the Senate; 1 sponsor; " in outputs[0], outputs[0]
     assert "Committee on Public Safety on Fri Nov 27, 10:00 AM: deferred" in outputs[1]
     assert (project / "config" / "tracker.toml").read_bytes() == (ROOT / "config" / "tracker.toml").read_bytes()
     assert outputs[4].startswith("config/tracker.toml: ok")

@@ -677,8 +677,12 @@ def sources_detect(ctx: Context, url: str, as_json: bool) -> None:
 def serve(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve the digest and the sign-up, confirm, unsubscribe and preference pages."""
     config = ctx.config()
-    if config.serve.public_url is None or config.alerts.mail_url is None:
-        error_line(f"{config.path}: serving the digest only: sign-up needs [serve] public_url and [alerts] mail_url")
+    if config.serve.public_url is None and config.alerts.mail_url is None:
+        # a digest-only server, as set up: said, but not under --quiet (no problem to report)
+        ctx.say(f"{config.path}: serving the digest only: sign-up needs [serve] public_url and [alerts] mail_url")
+    elif config.serve.public_url is None or config.alerts.mail_url is None:
+        missing = "[serve] public_url" if config.serve.public_url is None else "[alerts] mail_url"
+        error_line(f"{config.path}: serving the digest only: sign-up needs {missing} too")
     open_store(config).dispose()  # one clear line for a database that cannot be opened, migrated first
     from tracker.web import serve as run_server
 

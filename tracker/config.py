@@ -1208,6 +1208,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         if not folder.is_dir():
             shown.append(f"{file}: sources.openstates.people_dir: no folder {folder} (clone it: git clone --depth 1 "
                          "https://github.com/openstates/people)")
+    if config is not None and config.digest.templates:
+        folder = config.resolve(config.digest.templates)
+        if not folder.is_dir():  # else every override would be lost in silence, the bundled templates used
+            shown.append(f"{file}: digest.templates: no folder {folder} (a folder of the templates you change, "
+                         "under the bundled names)")
     if shown:
         raise ConfigError("\n".join(shown))
     assert config is not None

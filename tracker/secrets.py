@@ -13,9 +13,10 @@ from urllib.parse import SplitResult, unquote, urlsplit
 MASK = "***"
 _known: set[str] = set()
 
-# key=value pairs in query strings or text whose value is a credential.
+# key=value pairs in query strings or text whose value is a credential (no `<` or `>`, never in an
+# address: `<GET https://…?token=…>` keeps its bracket).
 _QUERY_SECRET = re.compile(
-    r"(?i)([?&;]|\b)(token|api_key|apikey|key|password|pass|secret|access_token|auth)=([^&\s\"'#]+)"
+    r"(?i)([?&;]|\b)(token|api_key|apikey|key|password|pass|secret|access_token|auth)=([^&\s\"'#<>]+)"
 )
 # user:password@ in URLs (apprise mailto://user:pass@host, https://user:pass@host), any password
 # apprise takes (an unencoded ? or # in it too), but not a port and its query: in
@@ -50,7 +51,17 @@ def mask(text: str) -> str:
         if value in text:
             text = text.replace(value, MASK)
     text = _USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
-    return _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}={MASK}", text)
+    return _QUERY_SECRET.sub(_masked_pair, text)
+
+
+def _masked_pair(found: re.Match[str]) -> str:
+    """`key=***`, closing brackets and a sentence's stops after the value kept: an address said in
+    parentheses (`… (https://host/feed.ics?token=…)`) ends the line with its `)`, not in the secret."""
+    value = found.group(3)
+    kept = value.rstrip(")].,;:!?")
+    if not kept:
+        return found.group(0)
+    return f"{found.group(1)}{found.group(2)}={MASK}{value[len(kept):]}"
 
 
 def mask_url_path(url: str) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tracker.billnumbers import ordinal
 from tracker.config import Config
 from tracker.logs import shorten
 from tracker.views import MEETING_PAST_DAYS, EmptyWatch, Running, StatusView
@@ -28,6 +29,11 @@ def check_lines(problems: list[str], config: Config) -> list[str]:
         return f"{stamp[1]} {local_time(stamp[2], zone, STAMP)}"
 
     return [shorten(_PROBLEM_STAMP.sub(local, line)) for line in problems]
+
+
+def _counted(n: int, noun: str) -> str:
+    """`1 sponsor`, `5 sponsors`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _latest(action: Mapping[str, Any] | None) -> str:
@@ -71,11 +77,11 @@ def status_lines(view: StatusView, config: Config) -> list[str]:
     lines = []
     for b in view.bills:
         law = f", Public Law {b.law}" if b.law else ""
-        lines.append(f"[{b.watch}] {b.number} ({b.congress}th) {STAGE_WORDS.get(b.stage or '', b.stage)}"
-                     f"{law}; {b.cosponsors} cosponsors; {_latest(b.latest_action)}")
+        lines.append(f"[{b.watch}] {b.number} ({ordinal(b.congress)}) {STAGE_WORDS.get(b.stage or '', b.stage)}"
+                     f"{law}; {_counted(b.cosponsors, 'cosponsor')}; {_latest(b.latest_action)}")
     for sb in view.state_bills:
         held = f" ({sb.committee})" if sb.committee else ""
-        lines.append(f"[{sb.watch}] {sb.label} ({sb.session}) {sb.where}{held}; {sb.sponsors} sponsors; "
+        lines.append(f"[{sb.watch}] {sb.label} ({sb.session}) {sb.where}{held}; {_counted(sb.sponsors, 'sponsor')}; "
                      f"{_latest(sb.latest_action)}")
     for mt in view.meetings:
         when = local_time(mt.start, config.display_zone(mt.watch), STAMP) if mt.start else mt.date
