@@ -5,14 +5,18 @@ printed a line about a setup chosen on purpose."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
-from serving import free_port, release_port, wait_for
+from servers import Mailbox
+from serving import free_port, release_port, running, wait_for
+from test_serve import Served, confirm, start
 
 from tracker import secrets
 
@@ -100,3 +104,26 @@ def test_serve_quiet_says_nothing_of_a_digest_only_server_but_names_a_half_set_s
     assert out == ""
     assert err.splitlines() == [f"{half / 'tracker.toml'}: serving the digest only: sign-up needs [alerts] "
                                 "mail_url too"], err
+
+
+def test_a_token_in_any_path_is_masked_in_the_access_log(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """The access line masked a link's token only at the path's start: `//u/TOKEN` (a link pasted
+    after a slash, a proxy's doubled one) wrote the token into the journal, though it reaches no page."""
+    caplog.set_level(logging.INFO, logger="tracker.web")
+    config = start(tmp_path, sqlite_url, mailbox)
+    with running(config) as app:
+        served = Served(app, config, mailbox)
+        ann = served.visitor()
+        ann.sign_up("ann@example.org")
+        token = confirm(served, ann, "ann@example.org").removeprefix("/p/")
+        for path in (f"//u/{token}", f"/digest//c/{token}"):
+            requests.get(served.base + path, timeout=10, allow_redirects=False)
+
+        def logged() -> list[str]:
+            return [r.getMessage() for r in caplog.records if r.name == "tracker.web"]
+
+        wait_for(lambda: sum(line.startswith("GET /") and " 404 " in line for line in logged()) >= 2, timeout=10)
+    lines = [line for line in logged() if line.startswith("GET /")]
+    assert not [line for line in lines if token in line], lines
+    assert any(line.startswith("GET //u/… 404") for line in lines), lines

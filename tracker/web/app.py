@@ -52,7 +52,9 @@ MAX_BODY = 8 * 1024  # a sign-up or preferences form is far smaller
 BODY_SECONDS = 10.0
 MAX_FIELD = 320
 ONE_CLICK = b"List-Unsubscribe=One-Click"
-_TOKEN_PATH = re.compile(r"^/([cup])/[^/]*")
+# A link's token after /c/, /u/ or /p/ anywhere in a path (`//u/TOKEN`, `/x/../p/TOKEN` reach no
+# page, but the token is the visitor's all the same)
+_TOKEN_PATH = re.compile(r"(?<=/)([cup])/[^/]*")
 HEADERS = {
     "Referrer-Policy": "no-referrer",  # a page under a token must not hand it on
     "X-Content-Type-Options": "nosniff",
@@ -73,7 +75,7 @@ def masked_path(path: str) -> str:
     """A request's path as the access line shows it: a link's token is a secret; a control
     character (a CR/LF from `%0d%0a`) written `%0A`, never raw (it would start a forged line in the
     journal); at most SHOWN_PATH characters (the visitor chooses the path's length)."""
-    masked = _TOKEN_PATH.sub(lambda found: f"/{found.group(1)}/…", path)
+    masked = _TOKEN_PATH.sub(lambda found: f"{found.group(1)}/…", path)
     shown = "".join(c if c.isprintable() else f"%{ord(c):02X}" for c in masked[:SHOWN_PATH + 1])
     return shown if len(masked) <= SHOWN_PATH else f"{shown[:SHOWN_PATH]}…({len(masked)} characters)"
 
