@@ -1,8 +1,8 @@
 """State bill stages on real Open States bills (tests/data/states/recorded, see SOURCES.md): the
 stage, the committee holding the bill and the latest action a person reading each bill's own
 actions would state, written by hand from those actions. The files are Open States' scraped bill
-JSON (Delaware, Rhode Island, Vermont, Wyoming and Idaho, 2025; California, Colorado, Connecticut,
-Florida, Michigan, Minnesota, New Jersey, New Mexico, Ohio and Washington, 2025-2026); `api_bill`
+JSON (Delaware, Rhode Island, Vermont, Wyoming and Idaho, 2025; Arizona, California, Colorado,
+Connecticut, Florida, Georgia, Michigan, Minnesota, New Jersey, New Mexico, Ohio and Washington, 2025-2026); `api_bill`
 renames only what the API v3 names differently, and the tracker's own `read_bill` reads the
 result."""
 
@@ -166,7 +166,9 @@ BILLS: list[tuple[str, str, tuple[str, str] | None, tuple[str, str]]] = [
     # the bill still with that committee; "Withdrawn from committee." puts it on the floor
     ("ca-20252026-AB709.json", "enacted", None,
      ("2025-10-07", "Chaptered by Secretary of State - Chapter 439, Statutes of 2025.")),
-    ("ca-20252026-AB918.json", "referred", ("Com. on REV. & TAX.", "lower"),
+    # "Referred to Com. on REV. & TAX.": the Assembly's Revenue and Taxation committee, as its
+    # committees' votes name it ("... re-referred to the Committee on [Revenue and Taxation]")
+    ("ca-20252026-AB918.json", "referred", ("Revenue and Taxation", "lower"),
      ("2025-05-05", "In committee: Set, second hearing. Held under submission.")),
     ("ca-20252026-AB362.json", "reported", None,
      ("2026-01-16", "Ordered to inactive file at the request of Assembly Member Ramos.")),
@@ -216,12 +218,38 @@ BILLS: list[tuple[str, str, tuple[str, str] | None, tuple[str, str]]] = [
      ("2025-03-03", "Motion to recall and re-refer, motion prevailed Environment and Natural Resources Finance and "
       "Policy")),
     # Michigan, 2025-2026
-    ("mi-2025-2026-SB0876.json", "referred", ("APPROPRIATIONS", "upper"),
+    # the Senate's capitals, spelled as the bills' other actions spell the same words
+    ("mi-2025-2026-SB0876.json", "referred", ("Appropriations", "upper"),
      ("2026-04-14", "REASSIGNED TO COMMITTEE ON APPROPRIATIONS")),
+    ("mi-2025-2026-SB0009.json", "referred", ("Government Operations", "upper"),
+     ("2025-01-08", "REFERRED TO COMMITTEE ON GOVERNMENT OPERATIONS")),
+    # "Regulatory Affairs" is in no action in other than capitals: left as written
+    ("mi-2025-2026-SB0014.json", "referred", ("REGULATORY AFFAIRS", "upper"),
+     ("2025-01-08", "REFERRED TO COMMITTEE ON REGULATORY AFFAIRS")),
     ("mi-2025-2026-HB4499.json", "referred", ("Appropriations", "lower"),
      ("2025-05-20", "per Rule 40 referred to Committee on Appropriations")),
     # discharged from its committee onto the floor, unreported
     ("mi-2025-2026-HB5761.json", "referred", None, ("2026-07-02", "placed on third reading")),
+    # Arizona, 57th Legislature, 2nd Regular Session (2026): no referral is written; by its second
+    # reading a bill is in committee, which only the committee's report ("DP", "DPA") names
+    ("az-57th-2nd-regular-HB2001.json", "referred", None, ("2026-01-13", "House Second Reading")),
+    ("az-57th-2nd-regular-SB1007.json", "referred", None, ("2026-01-14", "Senate Second Reading")),
+    # a standing committee's "DPA" (do pass amended), "DPA/SE" (strike everything): reported
+    ("az-57th-2nd-regular-HB2027.json", "reported", None, ("2026-02-10", "DPA")),
+    ("az-57th-2nd-regular-HB2080.json", "reported", None, ("2026-02-18", "DPA/SE")),
+    # "W/D" naming Judiciary: out of that committee; Government reported it, the House passed it and
+    # the Senate's Education committee reported it
+    ("az-57th-2nd-regular-HB2020.json", "passed_lower", None, ("2026-03-11", "DP")),
+    # withdrawn from Transportation & Infrastructure, nothing after: still referred, not withdrawn
+    ("az-57th-2nd-regular-HB2059.json", "referred", None, ("2026-02-09", "W/D")),
+    # New Mexico, 2026: passed both chambers, signed
+    ("nm-2026-SB101.json", "enacted", None, ("2026-03-06", "Signed")),
+    # Georgia, 2026 special session: a local bill lost in the Senate ("Senate Local Lost",
+    # unclassified), reconsidered and lost again
+    ("ga-2026_ss-SB1.json", "failed", None, ("2026-06-20", "Senate Reconsidered Lost")),
+    # lost on third reading in the House, reconsidered, lost again
+    ("ga-2026_ss-HB1.json", "failed", None, ("2026-06-22", "House Lost Reconsidered Bill/Resolution")),
+    ("ga-2026_ss-SB3.json", "enacted", None, ("2026-06-25", "Effective Date")),
     # Florida, 2026
     ("fl-2026-HB75.json", "withdrawn", None, ("2025-11-18", "Withdrawn prior to introduction")),
     ("fl-2026-SB1748.json", "failed", None, ("2026-03-13", "Died in Commerce and Tourism")),
@@ -258,6 +286,8 @@ def test_a_real_bill_reads_as_its_actions_say(name: str, stage: str, committee: 
     ("ct-2026-HB05466.json", "was referred to the Commerce Committee"),
     ("nj-222-S3178.json", "was withdrawn"),
     ("co-2026A-HB1128.json", "failed"),
+    # California's abbreviated committee, spelled out
+    ("ca-20252026-AB918.json", "was referred to the Assembly Revenue and Taxation Committee"),
 ])
 def test_where_a_real_bill_stands_in_words(name: str, words: str) -> None:
     assert where_it_stands(read_bill(api_bill(name))) == words
@@ -299,7 +329,7 @@ AS_OF: list[tuple[str, str, str, tuple[str, str] | None]] = [
     # California AB 709: "Enrolled and presented to the Governor at 4 p.m.", unclassified
     ("ca-20252026-AB709.json", "2025-09-23", "to_governor", None),
     # California AB 362 on the suspense file: with the appropriations committee, not "suspense file."
-    ("ca-20252026-AB362.json", "2025-05-23", "reported", ("Com. on APPR.", "lower")),
+    ("ca-20252026-AB362.json", "2025-05-23", "reported", ("Appropriations", "lower")),
     # Colorado HB26-1128 assigned to its committee, before the committee postponed it indefinitely
     ("co-2026A-HB1128.json", "2026-02-04", "referred", ("State, Civic, Military, & Veterans Affairs", "lower")),
     # New Jersey S3612: "Reported from Senate Committee as a Substitute" (unclassified), referred
@@ -311,6 +341,22 @@ AS_OF: list[tuple[str, str, str, tuple[str, str] | None]] = [
     # (with the first), and after the House passed it, to the Senate's
     ("nm-2026-HB10.json", "2026-01-20", "referred", ("House Health & Human Services Committee", "lower")),
     ("nm-2026-HB10.json", "2026-01-29", "passed_lower", ("Senate Health and Public Affairs Committee", "upper")),
+    # each committee's report ("DO PASS committee report adopted", naming none) hands it to the next
+    # the referral named: House Judiciary, then after the Senate's first report, Senate Judiciary
+    ("nm-2026-HB10.json", "2026-01-21", "reported", ("House Judiciary Committee", "lower")),
+    ("nm-2026-HB10.json", "2026-01-27", "reported", None),
+    ("nm-2026-HB10.json", "2026-02-14", "passed_lower", ("Senate Judiciary Committee", "upper")),
+    # SB 101: "germane" (unclassified), the Senate Committees' Committee's report, then Health and
+    # Public Affairs' and Finance's; in the House, Consumer & Public Affairs', then Health & Human
+    # Services'
+    ("nm-2026-SB101.json", "2026-01-23", "referred", ("Senate Committees' Committee", "upper")),
+    ("nm-2026-SB101.json", "2026-01-27", "reported", ("Senate Health and Public Affairs Committee", "upper")),
+    ("nm-2026-SB101.json", "2026-02-02", "reported", ("Senate Finance Committee", "upper")),
+    ("nm-2026-SB101.json", "2026-02-04", "reported", None),
+    ("nm-2026-SB101.json", "2026-02-13", "passed_upper", ("House Health & Human Services Committee", "lower")),
+    ("nm-2026-SB101.json", "2026-02-16", "passed_upper", None),
+    # Arizona HB 2020 the day it was withdrawn from Judiciary: in committee still, not withdrawn
+    ("az-57th-2nd-regular-HB2020.json", "2026-01-29", "referred", None),
     # Washington SB 5481: "And refer to Health & Long-Term Care." the day of the first committee's
     # report; SB 6102: "Third reading, passed", then the House's committee
     ("wa-2025-2026-SB5481.json", "2025-01-27", "referred", ("Health & Long-Term Care", "upper")),

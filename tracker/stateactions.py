@@ -1,6 +1,6 @@
 """What a state bill's action does, read from Open States' classification of it and, where the
 states' scrapers leave it short, from its words (tracker/states.py's `derive_stage` reads the
-stages from these). Each row of the two tables is state-scoped and names a real action
+stages from these). Each row of its tables is state-scoped and names a real action
 (tests/data/states/recorded, with the survey of the bills they were read from in its SOURCES.md).
 Imports nothing of the project: the tables grow as states are surveyed, apart from the stage rule."""
 
@@ -32,6 +32,7 @@ from typing import Any
 RECOMMIT = "recommitted"  # not Open States' vocabulary: the floor sent a reported bill back
 KEEPS = "kept"  # not Open States' vocabulary: a "referral" within the committee that holds it
 FLOOR = "to the floor"  # not Open States' vocabulary: a "referral" to the whole chamber
+RELIEVED = "relieved"  # not Open States' vocabulary: a "withdrawal" from one committee, not of the bill
 _UNCLASSIFIED: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(
     (state, re.compile(pattern, re.I), frozenset(kinds)) for state, pattern, kinds in (
         # Delaware SCR 1: "Passed In House by Voice Vote" (capital "In"; "Passed in House by Voice
@@ -154,6 +155,14 @@ _UNCLASSIFIED: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = tuple(
         # committee onto the floor, "Ordered to second reading."; a re-referral follows when it goes
         # to another committee)
         ("ca", r"^Withdrawn from committee\.", {FLOOR}),
+        # New Mexico SB 101 (2026): "germane", the Senate Committees' Committee's finding on a bill of
+        # the short session (sent to it first, "Sent to Senate Committees' Committee & Senate Health and
+        # Public Affairs Committee & ..."): its report, the bill on to the next committee named
+        ("nm", r"^germane$", {"committee-passage"}),
+        # Georgia SB 1 (2026 special session): "Senate Local Lost", the Senate's vote on a local bill
+        # lost (8 of its 2026 bills; "Senate Reconsidered", "Senate Reconsidered Lost" follow: lost
+        # again). The House's "House Third Reading Lost" is classified
+        ("ga", r"^Senate Local Lost$", {"failure"}),
         # Washington SB 5629 (2025-2026): "By resolution, returned to Senate Rules Committee for third
         # reading." (the House's, at the session's end: out of its committee, back with the Senate's
         # Rules Committee, which sets the floor's calendar)
@@ -219,7 +228,26 @@ _COMPLETING: tuple[tuple[str, str, re.Pattern[str], frozenset[str]], ...] = tupl
         # New Mexico HB 10: "Sent to House Health & Human Services Committee & House Judiciary
         # Committee" (with the first it names now; "Sent to House Pre-file" names none)
         ("nm", "referral-committee", r"^Sent to (?P<committee>(?:House|Senate) .+? Committee)(?= &|$)", set()),
+        # Arizona writes no referral: its scraper (openstates-scrapers scrapers/az/bills.py) makes
+        # actions of the readings and of the committees' reports only. The Speaker refers a bill to
+        # its committees at its first reading, the President at its second (the Legislature's "How a
+        # bill is made", as copies of it on the web quote it): by "House Second Reading" / "Senate
+        # Second Reading" (HB 2001, SB 1007, 2026) it is in committee, which no action names until
+        # that committee reports. A first reading alone (109 bills of 2026) is not read: a bill the
+        # Speaker has not sent on, for all its actions say
+        ("az", "reading-2", r"^(?:House|Senate) Second Reading$", {"referral-committee"}),
+        # Arizona HB 2027 (2026): "DPA" (do pass amended), HB 2080 "DPA/SE" (strike everything), a
+        # standing committee's report, classified as the amendment alone; the same words with no
+        # committee are the Committee of the Whole's (`_BY_A_COMMITTEE`)
+        ("az", "amendment-passage", r"^DPA(?:/SE)?$", {"committee-passage"}),
+        # Arizona HB 2020 (2026): "W/D" naming Judiciary, the bill withdrawn from that committee, not
+        # withdrawn: Government reported it, the House passed it (107 of the 140 "W/D" of 2026 are followed by a
+        # report or a passage)
+        ("az", "withdrawal", r"^W/D$", {RELIEVED}),
     ))
+# The rows of `_COMPLETING` read only where the action names a committee (the scraper names one for a
+# standing committee's action, none for the floor's): (state, the kind it gave)
+_BY_A_COMMITTEE = {("az", "amendment-passage"), ("az", "withdrawal")}
 
 
 def action_kinds(action: Mapping[str, Any], state: str) -> tuple[set[str], str | None, str | None]:
@@ -229,6 +257,8 @@ def action_kinds(action: Mapping[str, Any], state: str) -> tuple[set[str], str |
     given = set(action.get("classification") or [])
     if given:
         for where, needs, pattern, kinds in _COMPLETING:
+            if (where, needs) in _BY_A_COMMITTEE and not action.get("committees"):
+                continue
             if where == state and needs in given and (match := pattern.search(action.get("text") or "")):
                 return given | kinds, (match.groupdict().get("committee") or "").strip() or None, None
         return given, None, None
@@ -240,3 +270,67 @@ def action_kinds(action: Mapping[str, Any], state: str) -> tuple[set[str], str |
             chamber = _CHAMBER_WORD.get((found.get("chamber") or "").lower())
             return set(kinds), (found.get("committee") or "").strip() or None, chamber
     return set(), None, None
+
+
+# Referrals naming the committees a bill goes to in turn, and what parts them: New Mexico HB 10 (2026)
+# "Sent to House Health & Human Services Committee & House Judiciary Committee" is with the first,
+# and after its report ("DO PASS committee report adopted", which names none) with the second
+_IN_TURN: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    ("nm", re.compile(r"^Sent to (?P<committees>(?:House|Senate) .+ Committee)$"),
+     re.compile(r"(?<=Committee) & (?=(?:House|Senate) )")),
+)
+
+
+def committees_in_turn(action: Mapping[str, Any], state: str) -> list[str]:
+    """The committees a referral sends the bill to one after another, in its words' order (none
+    where it names fewer than two): a report that names no committee hands it to the next."""
+    for where, pattern, parts in _IN_TURN:
+        if where == state and (match := pattern.search(action.get("text") or "")):
+            named = [part.strip() for part in parts.split(match.group("committees"))]
+            return named if len(named) > 1 else []
+    return []
+
+
+# California's actions name committees by the clerks' abbreviations ("Referred to Com. on APPR.");
+# its committees' votes on the same bills name them in full: "Do pass and be re-referred to the
+# Committee on [Appropriations]" the day of the action "Do pass and re-refer to Com. on APPR.". Each
+# row is an abbreviation that every such pair of one day, bill and chamber in 2025-2026 (govbot-data/
+# ca-legislation, tests/data/states/recorded/SOURCES.md) names the same committee, two pairs or more;
+# left abbreviated where a pair disagreed (the Assembly's JUD., P. & C.P., U. & E.) or only one was
+# found: (state, chamber, abbreviation) -> the committee's name
+_SPELLED_OUT: dict[tuple[str, str, str], str] = {
+    **{("ca", "lower", short): name for short, name in (
+        ("APPR.", "Appropriations"), ("B. & F.", "Banking and Finance"), ("B. & P.", "Business and Professions"),
+        ("E.M.", "Emergency Management"), ("E.S & T.M.", "Environmental Safety and Toxic Materials"),
+        ("ED.", "Education"), ("H. & C.D.", "Housing and Community Development"), ("HEALTH.", "Health"),
+        ("HIGHER ED.", "Higher Education"), ("HUM. S.", "Human Services"), ("INS.", "Insurance"),
+        ("L. & E.", "Labor and Employment"), ("L. GOV.", "Local Government"),
+        ("M. & V.A.", "Military and Veterans Affairs"), ("NAT. RES.", "Natural Resources"),
+        ("PUB. S.", "Public Safety"), ("REV. & TAX.", "Revenue and Taxation"), ("RLS.", "Rules"),
+        ("TRANS.", "Transportation"))},
+    **{("ca", "upper", short): name for short, name in (
+        ("AGRI.", "Agriculture"), ("APPR.", "Appropriations"),
+        ("B. P. & E.D.", "Business, Professions and Economic Development"),
+        ("E. & C.A.", "Elections and Constitutional Amendments"), ("E., U & C.", "Energy, Utilities and Communications"),
+        ("E.Q.", "Environmental Quality"), ("ED.", "Education"), ("G.O.", "Governmental Organization"),
+        ("HEALTH.", "Health"), ("HOUSING.", "Housing"), ("HUMAN S.", "Human Services"), ("JUD.", "Judiciary"),
+        ("L. GOV.", "Local Government"), ("L., P.E. & R.", "Labor, Public Employment and Retirement"),
+        ("M. & V.A.", "Military and Veterans Affairs"), ("N.R. & W.", "Natural Resources and Water"),
+        ("PUB. S.", "Public Safety"), ("REV. & TAX.", "Revenue and Taxation"), ("RLS.", "Rules"),
+        ("TRANS.", "Transportation"))},
+    # Michigan's Senate writes its actions in capitals ("REFERRED TO COMMITTEE ON GOVERNMENT
+    # OPERATIONS", SB 9, 2025-2026); spelled as the same words are in its bills' other actions (the
+    # House's "referred to Committee on Government Operations"), where they are: of the Senate's 17
+    # committees so named in 2025-2026 (govbot-data/mi-legislation), these 5. "REGULATORY AFFAIRS",
+    # "CIVIL RIGHTS, JUDICIARY, AND PUBLIC SAFETY" and the others appear in no other case, and stay
+    **{("mi", "upper", name.upper()): name for name in (
+        "Appropriations", "Government Operations", "Health Policy", "Oversight", "Transportation and Infrastructure")},
+}
+
+
+def committee_called(name: str, state: str, chamber: str | None) -> str:
+    """A committee as the state's own list names it, where its actions abbreviate it or write it in
+    capitals and its name is known for certain (`_SPELLED_OUT`): California's "Com. on APPR." in the
+    Assembly is its Appropriations committee. Any other name is as the action gave it."""
+    short = name.removeprefix("Com. on ").strip()
+    return _SPELLED_OUT.get((state, chamber or "", short), name)

@@ -28,7 +28,15 @@ from typing import Any
 from tracker.changes import Change, ChangeLike, dedupe_key, lead_change
 from tracker.records import STATE_STAGES, StateAction, StateBill, StateSponsor, StateVote
 from tracker.safetext import json_loads
-from tracker.stateactions import FLOOR, KEEPS, RECOMMIT, action_kinds
+from tracker.stateactions import (
+    FLOOR,
+    KEEPS,
+    RECOMMIT,
+    RELIEVED,
+    action_kinds,
+    committee_called,
+    committees_in_turn,
+)
 
 MAX_TITLE = 1000
 MAX_TEXT = 2000
@@ -333,12 +341,15 @@ def _walk(actions: Sequence[StateAction], info: StateInfo,
     House.
 
     An action Open States left unclassified counts by its words where they decide a step in its
-    state (`stateactions`: Wyoming's "S postponed indefinitely" fails a bill)."""
+    state (`stateactions`: Wyoming's "S postponed indefinitely" fails a bill). A referral naming
+    committees in turn (`committees_in_turn`: New Mexico's) leaves the bill with the next after each
+    report of its chamber that names none, as its next referral would say."""
     furthest = "introduced"
     terminal: str | None = None
     passed: set[str] = set()
     overrides: set[str] = set()
     holding: dict[str, Any] | None = None
+    after: list[str] = []  # the committees the referral holding it names after the one that holds it
     bicameral = info.unicameral is None
     home = next((a.get("chamber") for a in actions if set(a.get("classification") or []) & {"introduction", "filing"}
                  and a.get("chamber") in ("upper", "lower")), None)
@@ -356,10 +367,13 @@ def _walk(actions: Sequence[StateAction], info: StateInfo,
                     and role != holding["chamber"]:
                 # taken up by the other chamber: out of this one's committee, whose passage Open States
                 # may not mark (Vermont's "Read third time and passed" is `reading-3`)
-                holding = None
+                holding, after = None, []
         if kinds & _REPORTED:
             steps.append("reported")
-            holding = None
+            chamber = holding.get("chamber") if holding else None
+            holding = {"name": after.pop(0), "chamber": role} if after and role == chamber else None
+            if not holding:
+                after = []
             if terminal == "failed":  # reconsidered in committee and reported: it goes on
                 terminal = None
         if "referral-committee" in kinds and KEEPS not in kinds:
@@ -367,6 +381,7 @@ def _walk(actions: Sequence[StateAction], info: StateInfo,
             name = named or _first_named(action.get("committees") or [], action.get("text") or "") \
                 or _committee_from_text(action.get("text") or "")
             holding = {"name": name, "chamber": role} if name else None
+            after = committees_in_turn(action, info.abbr)[1:] if holding else []
             if RECOMMIT in kinds and furthest == "reported":  # back in committee, its report undone
                 furthest = "referred"
         if "passage" in kinds and role in _PASSED:
@@ -391,15 +406,17 @@ def _walk(actions: Sequence[StateAction], info: StateInfo,
                 furthest, terminal = "enacted", None
         if kinds & {"failure", "committee-failure"} and not held:
             terminal = "failed"
-        if "withdrawal" in kinds:
+        if "withdrawal" in kinds and RELIEVED not in kinds:
             terminal = "withdrawn"
         if (kinds & _ENDS_HOLDING and "referral-committee" not in kinds and not held) or FLOOR in kinds:
-            holding = None
+            holding, after = None, []
         for step in steps:
             if furthest == "enacted":
                 break
             if _RANK[step] > _RANK[furthest]:
                 furthest = step
+    if holding:  # named as the state's committee list names it (California's "Com. on APPR.")
+        holding = {**holding, "name": committee_called(str(holding["name"]), info.abbr, holding.get("chamber"))}
     return (terminal or furthest), (None if terminal or furthest == "enacted" else holding), passed
 
 
