@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from lxml import html
 from servers import Mailbox
 from serving import free_port, release_port, running, wait_for
 from test_serve import Served, confirm, start
@@ -127,3 +128,30 @@ def test_a_token_in_any_path_is_masked_in_the_access_log(tmp_path: Path, sqlite_
     lines = [line for line in logged() if line.startswith("GET /")]
     assert not [line for line in lines if token in line], lines
     assert any(line.startswith("GET //u/… 404") for line in lines), lines
+
+
+def test_the_confirm_page_says_what_the_confirm_starts(tmp_path: Path, db_url: str, mailbox: Mailbox) -> None:
+    """Anyone may sign an address up, and the latest sign-up of a pending address sets its
+    choices: the confirm page only said "press the button", so its owner confirmed a stranger's
+    choices unseen (a reviewer's find). It lists them now, as the confirm will start them."""
+    config = start(tmp_path, db_url, mailbox)
+    with running(config) as app:
+        _confirm_page_says(Served(app, config, mailbox))
+
+
+def _confirm_page_says(served: Served) -> None:
+    ann = served.visitor()
+    ann.sign_up("ann@example.org", watch=["police"], mode="daily", state="MA", district="7", reminder=["2d"])
+    link = served.link_in("ann@example.org", "c")
+    page = ann.get(link)
+    assert page.status_code == 200
+    text = " ".join(html.fromstring(page.text).text_content().split())
+    assert ("You asked for Alerts once a day About: Police accountability Reminders: two days before "
+            "Where you live: Massachusetts, district 7") in text, text
+    # a stranger signs the same address up again: the page shows what the confirm would start now
+    stranger = served.visitor()
+    stranger.sign_up("ann@example.org", mode="weekly")
+    text = " ".join(html.fromstring(ann.get(link).text).text_content().split())
+    assert "Alerts once a week About every campaign" in text and "Police accountability" not in text, text
+    # a name a config gives is escaped on the page, as everything shown
+    assert "<script" not in page.text.lower().split("</head>", 1)[-1]

@@ -249,9 +249,11 @@ class Pages:
 
     async def confirm_page(self, request: Request) -> Response:
         token = request.path_params["token"]
-        if not await run_in_threadpool(self._read, subscriptions.confirm_valid, token):
+        choices = await run_in_threadpool(self._read, subscriptions.confirm_choices, token)
+        if choices is None:
             return self.gone(request)
-        return self.page(request, "web/confirm.html.j2", title="Confirm your alerts", token=token)
+        return self.page(request, "web/confirm.html.j2", title="Confirm your alerts", token=token, choices=choices,
+                         watches=self.watches, reminders=subscriptions.REMINDERS, states=self.states)
 
     async def confirm(self, request: Request) -> Response:
         token = request.path_params["token"]

@@ -167,6 +167,21 @@ def confirm_valid(session: Session, token: str, now: datetime) -> bool:
     return person_by_token(session, token, "confirm", now) is not None
 
 
+def confirm_choices(session: Session, token: str, now: datetime) -> Choices | None:
+    """What the link's confirm would start (a returning sign-up's choices, held apart, else the
+    pending person's), shown before the button: the latest sign-up of an address sets them, and
+    anyone may sign an address up, so its owner sees what they confirm. None: no such link."""
+    person = person_by_token(session, token, "confirm", now)
+    if person is None:
+        return None
+    held = person.returning_choices
+    if isinstance(held, dict):
+        return Choices(follow=list(held.get("follow") or []) or None, mode=held.get("mode") or "instant",
+                       state=held.get("state"), district=held.get("district"),
+                       reminders=tuple(held.get("reminders") or ()))
+    return choices_of(person)
+
+
 def confirm(session: Session, token: str, watch_ids: list[str], now: datetime) -> str | None:
     """Make the link's person active (a returning sign-up's choices applied first; their follows
     of `watch_ids`, the config's watches, start now: nothing from before is owed), revoke every
