@@ -58,6 +58,10 @@ class Message:
     link: str | None = None  # where the rest is, when a service's length limit cuts the body
     markdown: str | None = None  # for targets whose native format is Markdown or HTML
     withdrawn: bool = False  # not to be sent (a reminder whose meeting moved or was cancelled)
+    # How `body` and `markdown` end, kept whole when a service's length limit cuts them (send.fit):
+    # a person's unsubscribe and preferences links, which every such mail must show.
+    footer: str = ""
+    markdown_footer: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,8 @@ def person_test_message(config: Config, person: str, links: MailLinks) -> Messag
     env = _environment(config)
     body = (f"This is a test from tracker, sent by its operator to check that alerts reach you ({person}). "
             "You need not do anything.")
-    return Message("tracker test message", body + "\n" + _person_footer(env, links))
+    footer = "\n" + _person_footer(env, links)
+    return Message("tracker test message", body + footer, footer=footer)
 
 
 # Around a source's words in the Markdown as rendered (`_md`): two Unicode noncharacters, kept for
@@ -175,17 +180,21 @@ def _md(text: object) -> str:
     return f"{_FROM}{markdown_text(words)}{_TO}"
 
 
-def _as_sent(title: str, body: str, link: str | None, marked: str) -> Message:
+def _as_sent(title: str, body: str, link: str | None, marked: str, footer: str = "", md_footer: str = "") -> Message:
     """The message with its Markdown as sent to every service, each source's words on one line.
     A line break of theirs would start a line of its own: a meeting's place reading
     "...\nAgenda: https://elsewhere" would pass for the message's own link line, in a mail's
     plain-text part (its links are written out there, `send.plain_part`), in its HTML part (apprise
-    makes each line break a `<br>`, and mail programs make a written address a link) and in chat."""
+    makes each line break a `<br>`, and mail programs make a written address a link) and in chat.
+    `footer` and `md_footer`: how `body` and `marked` end, kept whole by a cut (`Message.footer`)."""
     if _FROM not in marked:
-        return Message(title, body, link, marked)
-    markdown = _MARKED.sub(lambda found: found.group(1) if found.group(1).isprintable() else one_line(found.group(1)),
-                           marked)
-    return Message(title, body, link, markdown)
+        return Message(title, body, link, marked, footer=footer, markdown_footer=md_footer)
+
+    def unmarked(text: str) -> str:
+        return _MARKED.sub(lambda found: found.group(1) if found.group(1).isprintable() else one_line(found.group(1)),
+                           text)
+
+    return Message(title, body, link, unmarked(marked), footer=footer, markdown_footer=unmarked(md_footer))
 
 
 def _clean(text: str) -> str:
@@ -324,7 +333,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
         if _reminded_of_cancelled(session, config, first.subscriber_id, ids):
             text_who, md_who = f"\n{REMINDED_CANCELLED}\n" + text_who, f"\n**{REMINDED_CANCELLED}**\n" + md_who
         return _as_sent(cached.title, cached.body + text_who + footer, cached.link,
-                        (cached.markdown or "") + md_who + "\n" + md_footer)
+                        (cached.markdown or "") + md_who + "\n" + md_footer, footer, "\n" + md_footer)
     change_ids = session.scalars(select(m.DeliveryChange.change_id)
                                  .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
     follows = _follows(config, first.subscriber_id, person)
@@ -342,7 +351,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
     markdown = env.get_template("alerts/bundle.md.j2").render(**context)
     return _as_sent(f"tracker {mode} digest for {day}: {len(items)} change{'s' if len(items) != 1 else ''}",
                     _clean(body + footer), None,
-                    _clean(markdown) + "\n" + md_footer)
+                    _clean(markdown) + "\n" + md_footer, footer, "\n" + md_footer)
 
 
 REMINDED_CANCELLED = "You were reminded of this meeting: it is cancelled."
@@ -385,7 +394,8 @@ def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Conf
     title = one_line(f"Reminder: {meeting_label(meeting)}, {meeting_when(meeting)}")
     footer = _person_footer(env, links) if links else _footer(env, subscriber_id)
     md_footer = _person_footer(env, links, markdown=True) if links else _footer(env, subscriber_id, markdown=True)
-    return _as_sent(_clean(title), _clean(body) + footer, web_url(meeting.url), _clean(markdown) + "\n" + md_footer)
+    return _as_sent(_clean(title), _clean(body) + footer, web_url(meeting.url), _clean(markdown) + "\n" + md_footer,
+                    footer, "\n" + md_footer)
 
 
 def _ahead(left: timedelta) -> str:

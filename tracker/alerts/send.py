@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.header import Header
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -132,15 +133,20 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
     if title_limit and len(title) > title_limit:
         title = title[: title_limit - 1] + "…"
 
-    def cut(text: str) -> str:
+    def cut(text: str, footer: str) -> str:
+        """`text` within the limit, its `footer` (a person's unsubscribe and preferences links) kept
+        whole after the pointer to the rest: a cut mail without them showed no way out."""
         if not limit or len(text) + (len(title) if not title_limit else 0) <= limit:
             return text
         tail = f"\n… (truncated; more at {link})" if link else "\n… (truncated)"
-        return text[: max(0, limit - len(tail) - (0 if title_limit else len(title) + 2))] + tail
+        # kept where it fits in half the room (mail: 32,768): a short service limit still holds
+        footer = footer if footer and text.endswith(footer) and len(footer) + len(tail) <= limit // 2 else ""
+        room = limit - len(tail) - len(footer) - (0 if title_limit else len(title) + 2)
+        return text[: max(0, room)] + tail + footer
 
     if rich and message.markdown:
-        return Message(title, message.body, link, cut(body))
-    return Message(title, cut(body))
+        return Message(title, message.body, link, cut(body, message.markdown_footer))
+    return Message(title, cut(body, message.footer))
 
 
 def _for_chat(message: Message, title_in_markdown: bool) -> Message:
@@ -151,7 +157,8 @@ def _for_chat(message: Message, title_in_markdown: bool) -> Message:
     service's subject, Slack's) is left as written."""
     title = markdown_text(message.title, escape_html=False) if title_in_markdown else message.title
     return Message(no_mentions(title), no_mentions(message.body), message.link,
-                   no_mentions(message.markdown) if message.markdown else None, message.withdrawn)
+                   no_mentions(message.markdown) if message.markdown else None, message.withdrawn,
+                   no_mentions(message.footer), no_mentions(message.markdown_footer))
 
 
 KEY_HEADER = "X-Tracker-Delivery"
@@ -181,17 +188,34 @@ def _as_sent(url: str, seconds: float) -> str:
     return f"{url}{'&' if '?' in url else '?'}{'&'.join(extra)}" if extra else url
 
 
-# The key of the message being sent: a context variable, since apprise may send from its own thread
-# pool (it copies the caller's context into it).
+# The key of the message being sent, and the domain of its From address: context variables, since
+# apprise may send from its own thread pool (it copies the caller's context into it).
 _message_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("tracker_message_key", default=None)
+_message_domain: contextvars.ContextVar[str | None] = contextvars.ContextVar("tracker_message_domain", default=None)
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def _from_domain(plugin: Any) -> str | None:
+    """The domain of the From address mail through `plugin` goes out with, when it is a name with
+    a dot (an IDN in its ASCII form); else None. Apprise names the SMTP relay in the Message-ID, an
+    IP address or "localhost" for a relay on the operator's own network, which spam filters score
+    (Rspamd's MID_BARE_IP, MID_RHS_NOT_FQDN); the sender's own domain is what mature senders use."""
+    address = getattr(plugin, "from_addr", None)
+    domain = str(address[1]).rpartition("@")[2] if address and address[1] else ""
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return domain.lower() if _DOMAIN.fullmatch(domain) else None
 
 
 def _stable_message_id(plugin: Any) -> None:
-    """Make the Message-ID of mail sent through `plugin` `<key@host>` (the key of the message
-    being sent), so a repeat of one message carries the same Message-ID and a mail
-    system can drop it. Apprise builds its messages itself with a random `make_msgid()` and adds
-    it after any header we give it (a second Message-ID, not a replacement), so its email module's
-    `make_msgid` is wrapped once: with no key set it is apprise's own."""
+    """Make the Message-ID of mail sent through `plugin` `<key@domain>` (the key of the message
+    being sent, the domain of its From address), so a repeat of one message carries the same
+    Message-ID and a mail system can drop it. Apprise builds its messages itself with a random
+    `make_msgid()` and adds it after any header we give it (a second Message-ID, not a
+    replacement), so its email module's `make_msgid` is wrapped once: with no key set it is
+    apprise's own."""
     module = sys.modules.get(type(plugin).__module__)
     original = getattr(module, "make_msgid", None)
     if original is None or getattr(original, "tracker_key", False):
@@ -201,10 +225,53 @@ def _stable_message_id(plugin: Any) -> None:
         key = _message_key.get()
         if key is None:
             return original(idstring, domain=domain)
-        return f"<{key}@{domain or 'tracker.invalid'}>"
+        return f"<{key}@{_message_domain.get() or domain or 'tracker.invalid'}>"
 
     make_msgid.tracker_key = True  # type: ignore[attr-defined]
     module.make_msgid = make_msgid  # type: ignore[union-attr]
+
+
+# Header lines holding encoded-words folded at this length (RFC 5322's SHOULD is 78; each line's
+# name counted as the longest apprise writes through `Header`, "List-Unsubscribe-Post: "): each
+# encoded-word then stays within RFC 2047's 75 characters. Plain ASCII is folded only where a line
+# would pass RFC 5322's 998 (at its spaces), and reads as it always did.
+_FOLD_AT = 76
+_ASCII_FOLD_AT = 998
+_LONGEST_NAME = len("List-Unsubscribe-Post")
+
+
+class _FoldedHeader(Header):
+    """A header value that folds although apprise serializes its message with `as_string()`,
+    whose generator asks for no folding (`maxheaderlen=0`): a subject with one non-ASCII character
+    was one encoded-word of hundreds of characters (RFC 2047 allows 75), and one of emoji a line of
+    over 1,000 octets, past RFC 5322's 998, which a relay refuses ("500 Line too long"). Python's
+    encoder splits between characters, never inside one."""
+
+    def __init__(self, s: Any = None, charset: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(s, charset, *args, **kwargs)
+        if not kwargs.get("header_name") and len(args) < 2:
+            self._headerlen = _LONGEST_NAME + 2  # type: ignore[attr-defined]
+
+    def encode(self, splitchars: str = ";, \t", maxlinelen: int | None = None, linesep: str = "\n") -> str:
+        chunks = getattr(self, "_chunks", [])
+        fold_at = _FOLD_AT if any(str(charset) != "us-ascii" for _, charset in chunks) else _ASCII_FOLD_AT
+        return super().encode(splitchars, min(maxlinelen or fold_at, fold_at), linesep)
+
+
+def _folded_headers(plugin: Any) -> None:
+    """Make the headers apprise writes through `email.header.Header` (the subject, every header
+    given in the URL) fold (`_FoldedHeader`): its mail module's name `Header` is replaced once, as
+    `make_msgid` is wrapped."""
+    if not isinstance(plugin, NotifyEmail):
+        return
+    module = sys.modules.get(type(plugin).__module__)
+    if module is not None and getattr(module, "Header", None) is Header:
+        module.Header = _FoldedHeader  # type: ignore[attr-defined]
+
+
+# Every mail says a machine sent it (RFC 3834): vacation and out-of-office responders do not answer
+# it, to its From address (which is also the List-Unsubscribe mailto).
+AUTO_SUBMITTED = {"Auto-Submitted": "auto-generated"}
 
 
 # Whether the plain-text part of the mail being sent is ours, made from its HTML part (a context
@@ -356,14 +423,21 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
         return False, "apprise cannot use this URL"
     if target.recipient is not None and not _mails_the_recipient(sender, target.recipient):
         return False, MISREAD
+    domain = None
     for plugin in sender:
         headers = getattr(plugin, "headers", None)
         if isinstance(headers, dict):
             headers[KEY_HEADER] = key
+            if isinstance(plugin, NotifyEmail):
+                for name, value in AUTO_SUBMITTED.items():
+                    headers.setdefault(name, value)  # unless the mail URL says otherwise (`+Auto-Submitted=`)
+                domain = _from_domain(plugin)
         _stable_message_id(plugin)
         _own_plain_part(plugin)
+        _folded_headers(plugin)
     started = time.monotonic()
     token = _message_key.set(key)
+    domain_token = _message_domain.set(domain)
     # a mail's plain part from the HTML part apprise makes of the Markdown; plain text goes as
     # apprise sends it
     plain = _plain_part.set(_PLAIN if not message.markdown else None)
@@ -380,6 +454,7 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
     finally:
         logger.removeHandler(smtp)
         _plain_part.reset(plain)
+        _message_domain.reset(domain_token)
         _message_key.reset(token)
     if bool(result):
         return True, None
