@@ -149,6 +149,9 @@ def test_the_plain_text_part_carries_every_link_of_the_html_part(
         assert mail.get_content_type() == "multipart/alternative"
         plain, html_part = parts["text/plain"], parts["text/html"]
         lines = [" ".join(line.split()) for line in plain.splitlines()]
+        # each line starts at the margin (the line break after each `<br />` of the HTML part began
+        # the next line with a space: " Where: ...", " Unsubscribe: ...")
+        assert [line for line in plain.splitlines() if line[:1].isspace()] == [], plain
 
         # the HTML part stays as it was: each document a link named by its kind
         assert f'<a href="{AGENDA}">Agenda</a>' in html_part

@@ -290,14 +290,23 @@ class _TextWithLinks(HTMLConverter):
         super().__init__()
         self._href: str | None = None
         self._label: list[str] = []
+        self._line_started = False  # a `<br>` just ended a line
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         super().handle_starttag(tag, attrs)
+        self._line_started = tag == "br"
         if tag == "a":
             self._href = web_url(dict(attrs).get("href"), also=("mailto", "tel"))
             self._label = []
 
     def handle_data(self, data: str, *args: Any, **kwargs: Any) -> None:
+        if self._line_started:
+            # the line break written after `<br />` in the HTML, which the converter made a space
+            # at the next line's start (" Where: City Hall")
+            data = data.lstrip()
+            self._line_started = not data
+            if not data:
+                return
         super().handle_data(data, *args, **kwargs)
         if self._href is not None:
             self._label.append(data)
