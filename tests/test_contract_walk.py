@@ -104,6 +104,18 @@ def test_a_number_or_true_false_from_the_environment_is_read_as_its_keys_type(tm
     path.write_text(WATCH + '[alerts]\nmax_tries = "8"\n' + SUBSCRIBER)
     with pytest.raises(ConfigError, match=r"alerts\.max_tries"):
         load_config(path, env={})
+    # in a list too: each item given whole by one `${NAME}` read as the list's items are typed
+    # (`congresses = ["${CONGRESS}"]` was refused: "Input should be a valid integer")
+    path.write_text('[[bills]]\nid = "qi"\nname = "Qualified immunity"\ntitles = ["qualified immunity"]\n'
+                    'congresses = ["${CONGRESS}", 118]\n' + SUBSCRIBER)
+    (bill,) = load_config(path, env={"CONGRESS": "119"}).bills
+    assert bill.congresses == [119, 118]
+    with pytest.raises(ConfigError, match=r"congresses"):
+        load_config(path, env={"CONGRESS": "next"})
+    path.write_text('[[bills]]\nid = "qi"\nname = "Qualified immunity"\ntitles = ["qualified immunity"]\n'
+                    'congresses = ["119"]\n' + SUBSCRIBER)
+    with pytest.raises(ConfigError, match=r"congresses"):
+        load_config(path, env={})  # text written in the file stays an error, as max_tries = "8"
 
 
 def _closed_port() -> int:
@@ -112,6 +124,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_a_password_written_in_a_meeting_source_url_is_never_shown(tmp_path: Path) -> None:
     """Secrets (passwords, tokens, API keys) never appear in any output, log, database row or
     digest. A feed's address with its password written in the file
@@ -159,6 +172,7 @@ def test_a_tracker_now_that_is_no_time_is_one_line_naming_it(tmp_path: Path,
         assert err.splitlines() == ["error: TRACKER_NOW 'tomorrow' is not an ISO 8601 time (like 2026-11-24T14:00:00Z)"]
 
 
+@pytest.mark.slow
 def test_a_key_in_a_meeting_source_url_is_never_shown(tmp_path: Path) -> None:
     """The same for a key in a feed's address written in the file that `secrets.mask`'s patterns
     did not know (`?client_secret=…`, `?signature=…`, a private calendar's `/private-<hex>/` path):

@@ -86,16 +86,42 @@ class Strict(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _environment_typed(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not any(isinstance(v, FromEnvironment) for v in data.values()):
+        if not isinstance(data, dict) or not any(_from_environment(v) for v in data.values()):
             return data
         typed = dict(data)
         for name, value in data.items():
             field_info = cls.model_fields.get(name)
-            if isinstance(value, FromEnvironment) and field_info is not None \
-                    and (read := _typed(value, field_info.annotation)) is not None:
-                typed[name] = read
-                secrets.forget(str(value))  # a number or true/false is no secret: masked, it hid every one said
+            if field_info is None:
+                continue
+            if isinstance(value, FromEnvironment):
+                typed[name] = _read_typed(value, field_info.annotation)
+            elif isinstance(value, list) and (item := _item_annotation(field_info.annotation)) is not None:
+                # `congresses = ["${CONGRESS}"]`: each item as the list's items are typed
+                typed[name] = [_read_typed(v, item) if isinstance(v, FromEnvironment) else v for v in value]
         return typed
+
+
+def _from_environment(value: Any) -> bool:
+    """A value given whole by one `${NAME}`, or a list holding one."""
+    return isinstance(value, FromEnvironment) or (
+        isinstance(value, list) and any(isinstance(v, FromEnvironment) for v in value))
+
+
+def _read_typed(value: FromEnvironment, annotation: Any) -> Any:
+    """`value` as its key's number or true/false where it reads as one, else as given."""
+    read = _typed(value, annotation)
+    if read is None:
+        return value
+    secrets.forget(str(value))  # a number or true/false is no secret: masked, it hid every one said
+    return read
+
+
+def _item_annotation(annotation: Any) -> Any:
+    """The items' type of a list key (`list[int]`, `list[int] | None`), else None."""
+    for kind in (typing.get_args(annotation) if typing.get_origin(annotation) is not list else ()) or (annotation,):
+        if typing.get_origin(kind) is list and typing.get_args(kind):
+            return typing.get_args(kind)[0]
+    return None
 
 
 def _check_zone(value: str) -> str:
