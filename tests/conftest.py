@@ -24,6 +24,13 @@ PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first (real servers, processes and clocks: seconds each, half a minute
+    for a lease cycle), the rest after, each group in file order: xdist hands tests out in this
+    order, and a long test drawn near the end kept the run going while the other workers idled."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _pg_available() -> str | None:
     try:
         import psycopg

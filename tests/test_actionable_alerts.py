@@ -171,6 +171,7 @@ keywords = ["ShotSpotter", "NYPD"]
     assert "Chair: Marcus Ortega, d07@council.nyc.example" in text
 
 
+@pytest.mark.slow
 def test_legislators_down_alerts_still_go_out_without_contacts(tmp_path: Path, replay: ReplayServer,
                                                                mailbox: Mailbox) -> None:
     """congress-legislators unreachable (500): the crawl says so in one line and exits 1; the bill's

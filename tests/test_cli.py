@@ -168,6 +168,7 @@ def test_demo_runs_the_whole_job_on_recorded_sources(tmp_path: Path) -> None:
     assert "BEGIN:VEVENT" in (out / "site" / "meetings.ics").read_text()
 
 
+@pytest.mark.slow
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     """PostgreSQL stopped (a refused port on loopback) or a SQLite file in a folder that does not
     exist: every command says so in one `error:` line (the driver's words, no SQLAlchemy link or

@@ -95,6 +95,7 @@ def clean_ical_refs(now: str) -> set[str]:
 
 
 @pytest.mark.parametrize("broken", sorted(BREAKS))
+@pytest.mark.slow
 def test_a_feed_with_one_broken_event_stores_the_rest_and_fails_the_source(
         broken: str, tmp_path: Path, replay: ReplayServer) -> None:
     find, put, reason = BREAKS[broken]

@@ -266,6 +266,7 @@ def test_a_full_mailbox_is_retried_not_closed_as_a_bounce(tmp_path: Path, db_url
     assert sorted(mailbox.subjects) == sorted(f"S. 35 {words}" for words in WORDS[:3])
 
 
+@pytest.mark.slow
 def test_a_run_that_outlasts_a_stalled_service_s_wait_still_ends(tmp_path: Path, sqlite_url: str,
                                                                  stalled: Receiver) -> None:
     """A service timed out, and the rest owed to it wait `retry_seconds`; a run still sending

@@ -232,6 +232,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.browser
 @pytest.mark.parametrize(("label", "width"), [("desktop", 1280), ("phone", 390)])
+@pytest.mark.slow
 def test_bill_and_meeting_pages_say_whom_to_contact_in_chromium(demo_site: Path, tmp_path: Path, label: str,
                                                                  width: int) -> None:
     browser = _chromium()

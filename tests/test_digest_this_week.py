@@ -67,6 +67,7 @@ def meetings_this_week(demo: Path) -> list[str]:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 def test_this_week_is_on_the_first_screen_at_desktop_and_phone_sizes(demo: Path, tmp_path: Path) -> None:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

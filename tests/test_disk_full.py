@@ -100,6 +100,7 @@ def closed_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_a_message_sent_as_the_disk_fills_is_recorded_first_and_never_sent_again(
         tmp_path: Path, small_disk: Path, hook: Receiver, closed_port: int, frozen_now: Any) -> None:
     path = setup(tmp_path, small_disk, hook, closed_port)

@@ -330,6 +330,7 @@ def documented_cron_lines() -> list[str]:
     return [" ".join(line.split()[5:]) for line in lines if ".venv/bin/tracker" in line]
 
 
+@pytest.mark.slow
 def test_the_documented_cron_lines_run_as_written(tmp_path: Path, replay: Any) -> None:
     """Cron runs a line with an empty environment: a config keeping its secrets in `${VAR}` (as
     the docs ask) must get them from /etc/tracker/env in every documented line, else the line

@@ -296,6 +296,7 @@ def renumbered(data: bytes, number: int) -> bytes:
     return re.sub(rb"<billNumber>\d+</billNumber>", f"<billNumber>{number}</billNumber>".encode(), data, count=1)
 
 
+@pytest.mark.slow
 def test_an_ingest_worker_killed_mid_crawl_loses_only_what_it_held(tmp_path: Path, replay: ReplayServer) -> None:
     """The worker that parses and stores is killed (as the OOM killer would) while bills still
     arrive: the bills it held fail with one line each, a new worker stores the rest of the same

@@ -462,6 +462,7 @@ def test_members_named_with_a_path_are_read_in_memory_and_never_written(
     assert set(Path("/tmp").glob("BILLSTATUS-*")) == before
 
 
+@pytest.mark.slow
 def test_a_package_of_more_members_than_its_cap_is_refused_before_it_is_read(
         tmp_path: Path, upstream: Upstream, caplog: pytest.LogCaptureFixture) -> None:
     """`package_max_members`: a package declaring more members than that is refused from its end

@@ -141,6 +141,7 @@ def token(user: str, password: str) -> str:
     # written percent-encoded, as an address must hold an `@`, `/` or `%`: sent decoded, as curl does
     ("reader%40board:Pa%40ss%2Fw0rd%25z", {}, "reader@board", "Pa@ss/w0rd%z"),
 ], ids=["from the environment", "from the environment, any character", "written percent-encoded"])
+@pytest.mark.slow
 def test_a_feed_behind_a_login_is_read_and_its_password_shown_nowhere(
         tmp_path: Path, servers: list[LoginServer], written: str, env: dict[str, str], user: str,
         password: str) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tracker.demo.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +22,7 @@ def tracker(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
 
 
+@pytest.mark.slow
 def test_digest_txt_says_which_sources_fail_and_which_watches_hold_nothing_yet(
         tmp_path: Path, replay: ReplayServer, db_url: str) -> None:
     """A first run whose council feed answers 404 and whose title watch found nothing: index.html
@@ -45,6 +48,7 @@ def test_digest_txt_says_which_sources_fail_and_which_watches_hold_nothing_yet(
     assert "Alerts: 0 sent" in sources
 
 
+@pytest.mark.slow
 def test_a_sqlite_file_in_a_folder_that_does_not_exist_is_named_with_its_folder(tmp_path: Path) -> None:
     """`url = "sqlite:///data/tracker.db"` is relative to the config file's folder; with no data/
     folder there every command said only "cannot open the database: OperationalError: unable to

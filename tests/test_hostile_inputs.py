@@ -23,6 +23,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
+import pytest
 from icalendar import Calendar
 from lxml import etree, html
 from recorded import DEMO, LEGISLATORS, federal
@@ -121,6 +122,7 @@ notify = ["mailto://127.0.0.1:{mailbox.port}?smtp=127.0.0.1&from=tracker@example
     return config
 
 
+@pytest.mark.slow
 def test_line_breaks_in_a_title_location_or_body_name_stop_no_writer(
         tmp_path: Path, replay: ReplayServer, mailbox: Mailbox) -> None:
     legistar = LegistarApi("/v1")
@@ -180,6 +182,7 @@ def test_line_breaks_in_a_title_location_or_body_name_stop_no_writer(
     assert (check.returncode, check.stdout.strip()) == (0, "ok")
 
 
+@pytest.mark.slow
 def test_a_bare_cr_in_a_body_name_never_reaches_a_calendar_raw(tmp_path: Path, replay: ReplayServer) -> None:
     """A CR alone does not make icalendar refuse the calendar's name: it went into the .ics raw."""
     legistar = LegistarApi("/v1")
@@ -217,6 +220,7 @@ def detroit_config(tmp_path: Path, replay: ReplayServer, templates: str | None =
     return config
 
 
+@pytest.mark.slow
 def test_a_page_that_fails_is_left_out_with_one_line_and_status_check_says_so(
         tmp_path: Path, replay: ReplayServer) -> None:
     (tmp_path / "brand" / "digest").mkdir(parents=True)
@@ -255,6 +259,7 @@ def test_a_page_that_fails_is_left_out_with_one_line_and_status_check_says_so(
     assert tracker(config, "status", "--check").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_digest_that_cannot_be_written_is_reported_by_status_check(tmp_path: Path, replay: ReplayServer,
                                                                      db_url: str) -> None:
     """On SQLite and PostgreSQL: the outcome is a row in the database, read by another process."""
@@ -343,6 +348,7 @@ def hostile_legislators() -> dict[str, bytes]:
     return files
 
 
+@pytest.mark.slow
 def test_script_links_in_member_data_never_become_links(tmp_path: Path, replay: ReplayServer,
                                                         mailbox: Mailbox) -> None:
     real_s35 = federal("BILLSTATUS-117s35.xml")
@@ -401,6 +407,7 @@ district = 7
 
 # -- 6. a Legistar person or office record that is gone ------------------------------------------------
 
+@pytest.mark.slow
 def test_a_legistar_person_or_office_record_that_404s_is_a_warning(tmp_path: Path, replay: ReplayServer) -> None:
     legistar = LegistarApi("/v1")
     replay.mount("/v1", legistar)

@@ -18,6 +18,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from markdown import markdown
 from servers import Mailbox, Receiver
 from test_hostile_inputs import TODAY, hostile_nyc_events, subject, tracker
@@ -60,6 +61,7 @@ def crawl_hostile(tmp_path: Path, replay: ReplayServer, body: str, notify: list[
     return config
 
 
+@pytest.mark.slow
 def test_a_meeting_named_to_ping_everyone_or_forge_a_link_reaches_chat_as_text(
         tmp_path: Path, replay: ReplayServer, mailbox: Mailbox) -> None:
     """Mattermost renders every message as Markdown and acts on "@channel"; apprise sends it plain
@@ -96,6 +98,7 @@ def test_a_meeting_named_to_ping_everyone_or_forge_a_link_reaches_chat_as_text(
     assert "[Vote here](https://evil.example/)" in fit(message, Target(mailgun, mailgun, None), None).title
 
 
+@pytest.mark.slow
 def test_a_meeting_named_with_terminal_escapes_is_printed_as_text(tmp_path: Path, replay: ReplayServer) -> None:
     """`tracker changes` and `tracker status` printed the body's name raw: OSC 52 (ESC ] 52 … BEL)
     sets the clipboard of the operator's terminal to what the source chose, CSI 2J clears the screen,
@@ -131,6 +134,7 @@ def test_an_api_s_error_message_with_terminal_escapes_reaches_no_terminal_throug
         assert re.findall("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text) == [], where
 
 
+@pytest.mark.slow
 def test_a_link_that_reads_as_another_address_is_no_link_anywhere(
         tmp_path: Path, replay: ReplayServer, mailbox: Mailbox) -> None:
     """A plain-text message showed "Meeting page: https://nyc.legistar.com@evil.example/…" (it leads
@@ -160,6 +164,7 @@ def test_a_link_that_reads_as_another_address_is_no_link_anywhere(
         assert "evil.example" not in text and "\u202e" not in text and "fdp.exe" not in text, name
 
 
+@pytest.mark.slow
 def test_a_title_cut_in_the_middle_of_an_emoji_costs_a_character_not_the_meeting(
         tmp_path: Path, replay: ReplayServer, mailbox: Mailbox) -> None:
     """A source that cuts text at a length counted in UTF-16 units (as .NET does) leaves half an

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from recorded import federal
 from sqlalchemy import select
 
@@ -32,6 +33,7 @@ def states(number: int) -> list[bytes]:
     return [billstatus_before(whole, cutoff) for cutoff in CUTOFFS] + [whole]
 
 
+@pytest.mark.slow
 def test_a_backlog_starts_a_second_worker_and_each_entity_stays_in_order(db_url: str, tmp_path: Path) -> None:
     config_path = tmp_path / "tracker.toml"
     config_path.write_text(f'[storage]\nurl = "{db_url}"\n[[bills]]\nid = "named"\nname = "Named"\nnumbers = [\"hr1-117\"]\n')

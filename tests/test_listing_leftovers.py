@@ -205,6 +205,7 @@ def test_a_legistar_meeting_asked_by_its_id_and_answered_with_another_is_one_lin
 
 # -- a host answering 429 + Retry-After to every request ----------------------------------------------
 
+@pytest.mark.slow
 def test_a_host_asking_to_wait_at_every_request_holds_the_run_no_longer_than_one_wait_allowed(
         tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Eight boards' feeds on one host, which answers every request "429, Retry-After: 2" (derived:

@@ -74,6 +74,7 @@ def test_status_says_which_watch_holds_nothing_though_its_source_reads_fine(
     assert check.returncode == 1 and "trustees" not in check.stdout
 
 
+@pytest.mark.slow
 def test_status_names_a_failing_source_once_in_its_line(
         tmp_path: Path, replay: ReplayServer, db_url: str) -> None:
     """`tracker status` printed a failing source as
@@ -136,6 +137,7 @@ def validator_urls(db_url: str) -> list[str]:
         return sorted(session.scalars(select(m.HttpValidator.url)))
 
 
+@pytest.mark.slow
 def test_validators_of_urls_no_watch_asks_are_pruned_and_those_asked_kept(
         tmp_path: Path, replay: ReplayServer, db_url: str) -> None:
     """`http_validators` (an ETag and Last-Modified per URL and watch) were never deleted: a watch
@@ -219,6 +221,7 @@ def source_line(config: Path, source: str, now: str) -> str:
 
 @pytest.mark.postgres
 @pytest.mark.timeout(300)
+@pytest.mark.slow
 def test_a_dead_machines_runs_are_shown_abandoned_and_closed_but_a_live_run_is_left_alone(
         tmp_path: Path, pg_url: str) -> None:
     """A cluster runner on machine web2 dies (power lost) mid-crawl: no process of this machine

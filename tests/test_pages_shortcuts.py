@@ -94,6 +94,7 @@ def test_granicus_cells_found_in_one_pass_as_in_two(row: str) -> None:
     assert agendas._named_cells(cells) == (cell_named(cells, "name", "eventname"), cell_named(cells, "date", "eventdate"))
 
 
+@pytest.mark.slow
 def test_the_words_of_every_node_of_every_recorded_page_are_its_text_pieces_joined() -> None:
     """`words_of` reads a leaf's text, or one text under wrappers (`text_line`), directly: the same
     words as every text piece under the node, joined and collapsed."""

@@ -241,6 +241,7 @@ def keepalive_seconds(db_url: str) -> list[float]:
 @pytest.mark.postgres
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("command", [["run"], ["run", "--cluster"]], ids=["run", "cluster"])
+@pytest.mark.slow
 def test_a_lock_whose_machine_died_is_found_gone_within_minutes(
         tmp_path: Path, pg_url: str, replay: ReplayServer, command: list[str]) -> None:
     """A runner's machine that loses its power (or its network) sends no goodbye: PostgreSQL kept

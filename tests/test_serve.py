@@ -394,6 +394,7 @@ def test_a_form_far_too_long_is_refused(served: Served) -> None:
     assert served.people() == []
 
 
+@pytest.mark.slow
 def test_the_mail_waits_when_the_smtp_server_is_down_and_goes_when_it_is_back(tmp_path: Path, db_url: str,
                                                                               mailbox: Mailbox) -> None:
     mailbox.stop()

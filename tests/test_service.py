@@ -87,6 +87,7 @@ def receiver() -> Iterator[tuple[int, list[dict[str, Any]]]]:
 # -- quiet means quiet -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quiet_crawl_of_an_unreachable_source_then_check_then_healthy(tmp_path: Path, replay: ReplayServer,
                                                                      closed_port: int) -> None:
     config = write_config(tmp_path, f"http://127.0.0.1:{closed_port}")
@@ -125,6 +126,7 @@ def test_quiet_crawl_of_an_unreachable_source_then_check_then_healthy(tmp_path: 
     assert tracker(config, "--quiet", "status", "--check").stdout == ""
 
 
+@pytest.mark.slow
 def test_check_and_status_say_times_in_the_tracker_zone_and_json_stays_utc(tmp_path: Path,
                                                                           closed_port: int) -> None:
     """An operator reads `status --check` and `status` in the tracker's zone, in the words the alerts
@@ -211,6 +213,7 @@ def hold_lock(config: Path, now: str) -> subprocess.Popen[str]:
     return proc
 
 
+@pytest.mark.slow
 def test_lock_held_too_long_is_one_line_and_one_operator_alert(
     tmp_path: Path, db_url: str, receiver: tuple[int, list[dict[str, Any]]]
 ) -> None:
@@ -267,6 +270,7 @@ def session_members(sid: int) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.slow
 def test_kill_9_of_a_crawl_leaves_no_process_and_the_next_crawl_marks_it_interrupted(
     tmp_path: Path, replay: ReplayServer
 ) -> None:
@@ -313,6 +317,7 @@ def test_kill_9_of_a_crawl_leaves_no_process_and_the_next_crawl_marks_it_interru
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.slow
 def test_ctrl_c_of_a_crawl_prints_no_traceback_and_leaves_no_process(tmp_path: Path, replay: ReplayServer) -> None:
     """Ctrl-C in a terminal sends SIGINT to the whole foreground process group: the crawl and its
     ingest worker alike. Only the command answers it (one line); the worker, which exits by itself
@@ -436,6 +441,7 @@ def test_a_crash_under_quiet_is_one_line_and_the_traceback_is_in_the_log_file(tm
     assert "tracker status crashed" in detail and "Traceback" in detail
 
 
+@pytest.mark.slow
 def test_dead_deliveries_to_a_corrected_target_are_sent_there_by_retry_dead(
         tmp_path: Path, closed_port: int, frozen_now: Any) -> None:
     """The operator's first week: a subscriber's URL was wrong, its deliveries died; the URL is

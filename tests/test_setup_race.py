@@ -10,6 +10,7 @@ import traceback
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tracker import models as m
@@ -118,6 +119,7 @@ def run_race(tmp_path: Path, db_url: str) -> None:
     store.dispose()
 
 
+@pytest.mark.slow
 def test_runners_starting_together_record_each_row_once(tmp_path: Path, db_url: str) -> None:
     run_race(tmp_path, db_url)
 
@@ -131,6 +133,7 @@ def opener(url: str, barrier: Barrier, errors: mp.Queue) -> None:  # type: ignor
         errors.put(traceback.format_exc(limit=3))
 
 
+@pytest.mark.slow
 def test_processes_opening_a_new_database_at_once_all_start(db_url: str) -> None:
     """Cluster runners started together on a new database each create its schema: on PostgreSQL
     all but one failed on its catalogue (a unique violation in pg_type; found by a review), so one

@@ -103,6 +103,7 @@ def test_a_wrong_smtp_password_is_a_failure_that_never_shows_it(tmp_path: Path, 
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_notifier_processes_at_once_send_each_change_to_each_target_once(
         tmp_path: Path, pg_url: str, mailbox: Mailbox, frozen_now: Any) -> None:
     receiver = Receiver(delay=0.02)

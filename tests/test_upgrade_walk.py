@@ -230,6 +230,7 @@ def test_the_walk_from_the_previous_release(tmp_path: Path, db_url: str, hook: R
         store.dispose()
 
 
+@pytest.mark.slow
 def test_status_says_a_killed_run_of_this_machine_was_interrupted_as_the_next_run_closes_it(
         tmp_path: Path, db_url: str) -> None:
     """The previous release's crawl killed (-9) on this machine left its Run row open, as that
