@@ -112,7 +112,11 @@ class _RedirectsToTheEngine(urllib.request.HTTPRedirectHandler):
         return None  # the opener then raises HTTPError with the 3xx: answered as it came
 
 
-_OPENER = urllib.request.build_opener(_RedirectsToTheEngine)
+def _opener() -> urllib.request.OpenerDirector:
+    """A URL opener for one download, its proxies read from the environment then, as Scrapy's
+    are for each crawl: one built at import kept the proxies of whatever moment first imported this
+    module (a `sources detect` run through a proxy sent every later download of the process there)."""
+    return urllib.request.build_opener(_RedirectsToTheEngine)
 
 
 def _stream_to_file(url: str, headers: Headers, target: Path, cap: int, timeout: float) -> tuple[int, Headers, int]:
@@ -122,7 +126,7 @@ def _stream_to_file(url: str, headers: Headers, target: Path, cap: int, timeout:
     sent.pop("Accept-Encoding", None)  # the ZIP is already compressed; read it as it is
     request = urllib.request.Request(url, headers=sent, method="GET")
     try:
-        response = _OPENER.open(request, timeout=timeout)  # http(s) only: Scrapy chose this handler
+        response = _opener().open(request, timeout=timeout)  # http(s) only: Scrapy chose this handler
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, Headers(dict(exc.headers.items())), 0

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -184,8 +185,13 @@ def test_the_daily_bundle_keeps_each_meeting_its_own_details_and_whom_to_write(w
         run = tracker(folder, "run")
         assert run.returncode == 0, run.stderr
     assert len(mails(mailbox)) == 1  # daily: nothing until the bundle closes
-    today = clock.now().astimezone(ZoneInfo("America/New_York")).date()
-    sent = tracker(folder, "notify", now=f"{today.isoformat()}T13:30:00Z")  # 08:30 in New York
+    # the bundle closes at the next 08:00 in New York after the sign-up (today's, or tomorrow's when
+    # the test runs after it: it failed between 08:00 and 08:30 there, asking at today's 08:30)
+    zone = ZoneInfo("America/New_York")
+    signed = clock.now().astimezone(zone)
+    today = signed.date() if signed.hour < 8 else signed.date() + timedelta(days=1)
+    closes = datetime.combine(today, time(8), tzinfo=zone).astimezone(UTC)
+    sent = tracker(folder, "notify", now=(closes + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert sent.returncode == 0 and "1 sent" in sent.stdout, sent.stdout + sent.stderr
     wait_for(lambda: len(mails(mailbox)) == 2, 30)
     bundle = mails(mailbox)[1]
@@ -197,7 +203,7 @@ def test_the_daily_bundle_keeps_each_meeting_its_own_details_and_whom_to_write(w
     assert "When: <strong>" in details and "Who to contact:" in details
     contact = details.split("Who to contact:", 1)[1]
     assert "Chair: Marcus Ortega" in contact and ">Agenda</a>" in details
-    again = tracker(folder, "notify", now=f"{today.isoformat()}T14:30:00Z")
+    again = tracker(folder, "notify", now=(closes + timedelta(minutes=90)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert again.returncode == 0 and len(mails(mailbox)) == 2  # never twice
 
 
