@@ -97,14 +97,20 @@ def test_serve_quiet_says_nothing_of_a_digest_only_server_but_names_a_half_set_s
     """A server set up for the digest only printed "serving the digest only" under `--quiet` at every
     start (the deployed unit runs it so: a journal line a boot that is no problem). With a public
     address and no mail server, sign-up meant but closed, it is one on stderr naming what is missing."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<p>digest</p>")  # written, as by `tracker run`
     out, err = _serve_quietly(write_config(tmp_path, ""))
     assert (out, err) == ("", "")
     half = tmp_path / "half"
     half.mkdir()
     out, err = _serve_quietly(write_config(half, '[serve]\npublic_url = "https://alerts.example.org"\n'))
     assert out == ""
+    # and no digest written yet: its pages answer 404, which the operator is told (helper's walk: the
+    # front page said only "There is no page here" and nothing said why)
     assert err.splitlines() == [f"{half / 'tracker.toml'}: serving the digest only: sign-up needs [alerts] "
-                                "mail_url too"], err
+                                "mail_url too",
+                                f"{half / 'tracker.toml'}: no digest in site yet: its pages answer 404 "
+                                "until `tracker digest` or `tracker run` writes it"], err
 
 
 def test_a_token_in_any_path_is_masked_in_the_access_log(tmp_path: Path, sqlite_url: str, mailbox: Mailbox,

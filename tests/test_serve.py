@@ -488,6 +488,7 @@ def test_in_chromium_a_reader_signs_up_from_the_digest_and_confirms(tmp_path: Pa
 def test_tracker_serve_runs_until_sigterm_and_says_a_taken_port_in_one_line(tmp_path: Path, sqlite_url: str,
                                                                            mailbox: Mailbox) -> None:
     config = start(tmp_path, sqlite_url, mailbox)
+    (tmp_path / "site" / "index.html").write_text("<p>digest</p>")  # a digest written: no line about it
     release_port(config.serve.port)  # for the tracker serve process to bind
     command = [sys.executable, "-m", "tracker.cli", "--config", str(config.path), "serve"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

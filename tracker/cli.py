@@ -683,6 +683,10 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     elif config.serve.public_url is None or config.alerts.mail_url is None:
         missing = "[serve] public_url" if config.serve.public_url is None else "[alerts] mail_url"
         error_line(f"{config.path}: serving the digest only: sign-up needs {missing} too")
+    if not (config.digest_dir / "index.html").is_file():
+        # the front page and every digest page answer 404 until one is written: said, not guessed at
+        error_line(f"{config.path}: no digest in {config.digest.out} yet: its pages answer 404 until `tracker digest` "
+                   "or `tracker run` writes it")
     open_store(config).dispose()  # one clear line for a database that cannot be opened, migrated first
     from tracker.web import serve as run_server
 
