@@ -173,12 +173,9 @@ def test_a_non_ascii_subject_is_folded_into_encoded_words_of_at_most_75_characte
         assert "\ufffd" not in subject and not mail.defects and not mail["Subject"].defects
 
 
-def test_the_message_id_names_the_sender_s_domain_not_the_relay_s_address(
-        tmp_path: Path, sqlite_url: str, smtp: RawMailbox, frozen_now: Any) -> None:
-    """FAILED before the fix: the Message-ID's right side was the SMTP relay's host, here its IP
-    address (`<key@127.0.0.1>`; "localhost" for a relay on the same machine): Rspamd scores a bare IP
-    there (MID_BARE_IP) and a name without a dot (MID_RHS_NOT_FQDN) as spam signs. It is the From
-    address's domain, for alerts and `tracker serve`'s sign-up mail alike, still keyed for a repeat."""
+def every_kind_of_mail(tmp_path: Path, sqlite_url: str, smtp: RawMailbox, frozen_now: Any) -> list[Any]:
+    """An organizer's and a person's alert (`alerts`), and `tracker serve`'s sign-up mail to a
+    third address, as received: (recipients, parsed message) each."""
     frozen_now("2026-11-25T15:00:00Z")
     config, store = setup(tmp_path, sqlite_url, smtp)
     alerts(store, config, TITLE)
@@ -187,6 +184,16 @@ def test_the_message_id_names_the_sender_s_domain_not_the_relay_s_address(
     assert Mailer(store, config).send_due().sent == 1
     received = smtp.parsed()
     assert {to(mail) for _, mail in received} == {ANN, ORGANIZER, "bob@example.net"}
+    return received
+
+
+def test_the_message_id_names_the_sender_s_domain_not_the_relay_s_address(
+        tmp_path: Path, sqlite_url: str, smtp: RawMailbox, frozen_now: Any) -> None:
+    """FAILED before the fix: the Message-ID's right side was the SMTP relay's host, here its IP
+    address (`<key@127.0.0.1>`; "localhost" for a relay on the same machine): Rspamd scores a bare IP
+    there (MID_BARE_IP) and a name without a dot (MID_RHS_NOT_FQDN) as spam signs. It is the From
+    address's domain, for alerts and `tracker serve`'s sign-up mail alike, still keyed for a repeat."""
+    received = every_kind_of_mail(tmp_path, sqlite_url, smtp, frozen_now)
     for _, mail in received:
         (message_id,) = mail.get_all("Message-ID")
         assert not message_id.defects
@@ -200,14 +207,7 @@ def test_every_mail_says_it_was_sent_by_a_machine(
     """FAILED before the fix: no mail carried `Auto-Submitted: auto-generated` (RFC 3834), so
     vacation and out-of-office responders answered every alert and sign-up mail, to the From address
     (which is also the List-Unsubscribe mailto). Alerts, people's alerts and sign-up mail carry it."""
-    frozen_now("2026-11-25T15:00:00Z")
-    config, store = setup(tmp_path, sqlite_url, smtp)
-    alerts(store, config, TITLE)
-    with store.session() as session:
-        subscriptions.sign_up(session, "bob@example.net", EVERYTHING, clock.now(), timedelta(minutes=10))
-    assert Mailer(store, config).send_due().sent == 1
-    received = smtp.parsed()
-    assert {to(mail) for _, mail in received} == {ANN, ORGANIZER, "bob@example.net"}
+    received = every_kind_of_mail(tmp_path, sqlite_url, smtp, frozen_now)
     for _, mail in received:
         assert mail.get_all("Auto-Submitted") == ["auto-generated"], to(mail)
 
