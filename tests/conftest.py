@@ -24,6 +24,20 @@ PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(autouse=True)
+def _secrets_of_this_test_only() -> Iterator[None]:
+    """The secrets a test registers (every `${VAR}` value its configs read) are forgotten after it:
+    the registry is the process's, and a common word registered by one test ("next", a wrong value
+    given on purpose) was masked in every later test of its worker. Those registered by wider
+    fixtures, set up before this one, stay for their scope."""
+    from tracker import secrets
+
+    kept = set(secrets._known)
+    yield
+    secrets._known.clear()
+    secrets._known.update(kept)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked slow first (real servers, processes and clocks: seconds each, half a minute
     for a lease cycle), the rest after, each group in file order: xdist hands tests out in this
