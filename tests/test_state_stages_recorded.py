@@ -253,6 +253,9 @@ BILLS: list[tuple[str, str, tuple[str, str] | None, tuple[str, str]]] = [
     # Florida, 2026
     ("fl-2026-HB75.json", "withdrawn", None, ("2025-11-18", "Withdrawn prior to introduction")),
     ("fl-2026-SB1748.json", "failed", None, ("2026-03-13", "Died in Commerce and Tourism")),
+    # New Mexico SB 274: withdrawn from one committee, referred again, passed by the Senate; postponed
+    # indefinitely at the session's end
+    ("nm-2026-SB274.json", "failed", None, ("2026-03-24", "action postponed indefinitely")),
 ]
 
 
@@ -393,3 +396,17 @@ def test_a_wyoming_bill_whose_actions_fall_on_one_day_is_read_newest_first() -> 
     bill = read_bill(data)
     assert bill.stage == "failed"
     assert bill.latest_action == {"date": "2025-01-21", "text": "S COW:Failed 6-23-2-0-0"}
+
+
+def test_a_new_mexico_bill_withdrawn_from_one_committee_goes_on() -> None:
+    """New Mexico SB 274 (2026): "withdrawn from committee" (classified `withdrawal`), then "referred
+    to Senate Committees' Committee & Senate Finance Committee" the same day, "germane", reported
+    ("DO NOT PASS, replaced with committee substitute"), "passed Senate": it read "withdrawn" from
+    the 15th on. (Its committees on these days are not named yet: "referred to" is not the "Sent to"
+    New Mexico's referrals otherwise say, and its House referral is listed before the Senate's
+    passage of the same day.)"""
+    data = api_bill("nm-2026-SB274.json")
+    for day, stage in (("2026-02-15", "referred"), ("2026-02-16", "reported"), ("2026-02-17", "reported"),
+                       ("2026-02-18", "passed_upper")):
+        bill = read_bill({**data, "actions": [a for a in data["actions"] if a["date"][:10] <= day]})
+        assert bill.stage == stage, day

@@ -150,7 +150,8 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # openstates-4 (Arizona, New Mexico, California, Michigan, Georgia surveyed): an Arizona bill is
     # in committee from its second reading, a committee's "DPA" is its report, "W/D" takes the bill
     # out of one committee (it was read as the bill withdrawn: 80 live bills told "withdrawn"); New
-    # Mexico's referral to committees in turn holds the bill with the next after each report;
+    # Mexico's referral to committees in turn holds the bill with the next after each report, and its
+    # "withdrawn from committee" is out of one committee, not the bill withdrawn;
     # California's abbreviated and Michigan's capitalised committee names spelled as the state's list
     # has them where certain; Georgia's "Senate Local Lost" fails a bill. Nothing is read anew: the
     # corrections are news to those told otherwise.

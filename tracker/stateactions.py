@@ -244,6 +244,10 @@ _COMPLETING: tuple[tuple[str, str, re.Pattern[str], frozenset[str]], ...] = tupl
         # withdrawn: Government reported it, the House passed it (107 of the 140 "W/D" of 2026 are followed by a
         # report or a passage)
         ("az", "withdrawal", r"^W/D$", {RELIEVED}),
+        # New Mexico SB 274 (2026): "withdrawn from committee" (classified `withdrawal`), then referred
+        # again the same day and passed by the Senate three days later: out of one committee, not
+        # the bill withdrawn (31 of its 2026 bills)
+        ("nm", "withdrawal", r"^withdrawn from committee$", {RELIEVED}),
     ))
 # The rows of `_COMPLETING` read only where the action names a committee (the scraper names one for a
 # standing committee's action, none for the floor's): (state, the kind it gave)
