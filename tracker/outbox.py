@@ -199,23 +199,7 @@ def close_bundles(store: Store, config: Config) -> int:
             mark = session.get(m.BundleMark, sub.id)
             if mark is None or mark.last_period == period:
                 continue
-            starts = {watch: since for (_, watch), since in _follow_starts(session, sub.id).items()}
-            # A change is each watch's that holds its entity, and its own watch's (as `owe_instant`
-            # has it): a meeting of a body that watch has since let go stays owed to its bundle.
-            rows = session.execute(
-                select(m.Change, m.WatchEntity.watch_id)
-                .outerjoin(m.WatchEntity, m.WatchEntity.entity_key == m.Change.entity_key)
-                .where(m.Change.id > mark.last_change_id, m.Change.detected_at <= close)
-                .order_by(m.Change.id)
-            ).all()
-            chosen: dict[int, m.Change] = {}
-            for change, linked in rows:
-                told = told_to(change.data)
-                for watch_id in (set(told) if told is not None else {linked, change.watch_id} - {None}):
-                    if watch_id in starts and starts[watch_id] < change.id and sub.wants(watch_id, change.kind) \
-                            and not sub.paused:
-                        chosen[change.id] = change
-            top = max((c.id for c, _ in rows), default=mark.last_change_id)
+            chosen, top = bundle_changes(session, sub, mark.last_change_id, close)
             mark.last_period = period
             mark.last_change_id = max(mark.last_change_id, top)
             if not chosen:
@@ -233,6 +217,27 @@ def close_bundles(store: Store, config: Config) -> int:
                     session.add(m.DeliveryChange(delivery_id=delivery.id, change_id=change_id))
                 owed += 1
     return owed
+
+
+def bundle_changes(session: Session, sub: Subscriber, after: int,
+                   close: datetime | None = None) -> tuple[dict[int, m.Change], int]:
+    """What a bundle of `sub` carries of the changes after `after` (detected by `close`): each
+    watch's that holds its entity, and its own watch's (as `owe_instant` has it: a meeting of a body
+    that watch has since let go stays owed), followed since before it and of a kind `sub` wants;
+    and the newest change id read (`after` when none)."""
+    starts = {watch: since for (_, watch), since in _follow_starts(session, sub.id).items()}
+    query = (select(m.Change, m.WatchEntity.watch_id)
+             .outerjoin(m.WatchEntity, m.WatchEntity.entity_key == m.Change.entity_key)
+             .where(m.Change.id > after).order_by(m.Change.id))
+    rows = session.execute(query if close is None else query.where(m.Change.detected_at <= close)).all()
+    chosen: dict[int, m.Change] = {}
+    for change, linked in rows:
+        told = told_to(change.data)
+        for watch_id in (set(told) if told is not None else {linked, change.watch_id} - {None}):
+            if watch_id in starts and starts[watch_id] < change.id and sub.wants(watch_id, change.kind) \
+                    and not sub.paused:
+                chosen[change.id] = change
+    return chosen, max((c.id for c, _ in rows), default=after)
 
 
 GONE = "not sent: subscriber no longer in the config"

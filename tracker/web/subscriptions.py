@@ -17,9 +17,8 @@ from sqlalchemy import bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models as m
-from tracker.changes import told_to
 from tracker.config import Config
-from tracker.outbox import owe_instant, people_enabled
+from tracker.outbox import bundle_changes, owe_instant, people_enabled
 from tracker.people import (
     as_subscriber,
     issue_token,
@@ -175,11 +174,7 @@ def confirm_choices(session: Session, token: str, now: datetime) -> Choices | No
     if person is None:
         return None
     held = person.returning_choices
-    if isinstance(held, dict):
-        return Choices(follow=list(held.get("follow") or []) or None, mode=held.get("mode") or "instant",
-                       state=held.get("state"), district=held.get("district"),
-                       reminders=tuple(held.get("reminders") or ()))
-    return choices_of(person)
+    return choices_of(m.Person(**held) if isinstance(held, dict) else person)
 
 
 def confirm(session: Session, token: str, watch_ids: list[str], now: datetime) -> str | None:
@@ -255,32 +250,18 @@ def save_choices(session: Session, token: str, choices: Choices, config: Config,
 
 
 def _owe_undigested(session: Session, person: m.Person, config: Config, after: int) -> None:
-    """Owe the person, now instant, each change after their digest's mark they follow, as an
-    instant alert (each one's own row, as `owe_instant` writes it; one already owed is skipped)."""
+    """Owe the person, now instant, what their digest would have carried of the changes after its
+    mark (`outbox.bundle_changes`), each as an instant alert (its own row, as `owe_instant` writes
+    it; one already owed to them is skipped)."""
     if not people_enabled(config):
         return  # nobody is mailed without a mail server and a public address
-    sub = subscriber_id(person.id)
-    starts = {watch: since for watch, since in session.execute(
-        select(m.Follow.watch_id, m.Follow.since_change_id).where(m.Follow.subscriber_id == sub))}
-    if not starts:
-        return
-    rows = session.execute(select(m.Change.id, m.Change.data, m.Change.watch_id, m.WatchEntity.watch_id)
-                           .outerjoin(m.WatchEntity, m.WatchEntity.entity_key == m.Change.entity_key)
-                           .where(m.Change.id > after).order_by(m.Change.id)).all()
-    wanted: set[int] = set()
-    for change_id, data, own, linked in rows:  # the watches each change is for, as a digest reads them
-        told = told_to(data)
-        if any(starts.get(watch, change_id) < change_id
-               for watch in (set(told) if told is not None else {linked, own} - {None})):
-            wanted.add(change_id)
-    if not wanted:
-        return
-    wanted -= set(session.scalars(select(m.Delivery.change_id).where(
-        m.Delivery.subscriber_id == sub, m.Delivery.change_id.in_(sorted(wanted)))))
-    alone = config.model_copy(update={"subscribers": []})  # owed to this person only
     person_now = as_subscriber(person, config.alerts.mail_url)  # type: ignore[arg-type]
-    for change in session.scalars(select(m.Change).where(m.Change.id.in_(sorted(wanted))).order_by(m.Change.id)):
-        owe_instant(session, change, alone, [person_now])
+    carried, _ = bundle_changes(session, person_now, after)
+    owed = set(session.scalars(select(m.Delivery.change_id).where(
+        m.Delivery.subscriber_id == person_now.id, m.Delivery.change_id > after)))
+    alone = config.model_copy(update={"subscribers": []})  # owed to this person only
+    for change_id in sorted(set(carried) - owed):
+        owe_instant(session, carried[change_id], alone, [person_now])
 
 
 def delete_person(session: Session, token: str, now: datetime) -> bool:
