@@ -1229,16 +1229,15 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         line = secrets.mask(f"{file}: {key}: {problem}")
         if line not in shown:
             shown.append(line)
-    if config is not None and config.sources.openstates.people_dir:
-        folder = config.resolve(config.sources.openstates.people_dir)
-        if not folder.is_dir():
-            shown.append(f"{file}: sources.openstates.people_dir: no folder {folder} (clone it: git clone --depth 1 "
-                         "https://github.com/openstates/people)")
-    if config is not None and config.digest.templates:
-        folder = config.resolve(config.digest.templates)
-        if not folder.is_dir():  # else every override would be lost in silence, the bundled templates used
-            shown.append(f"{file}: digest.templates: no folder {folder} (a folder of the templates you change, "
-                         "under the bundled names)")
+    # Folders named in the config must be there: a missing one would be passed over in silence (the
+    # bundled templates used, no state legislator named)
+    folders = [] if config is None else [
+        ("sources.openstates.people_dir", config.sources.openstates.people_dir,
+         "clone it: git clone --depth 1 https://github.com/openstates/people"),
+        ("digest.templates", config.digest.templates, "a folder of the templates you change, under the bundled names")]
+    for key, named, what in folders:
+        if named and not (folder := config.resolve(named)).is_dir():  # type: ignore[union-attr]
+            shown.append(f"{file}: {key}: no folder {folder} ({what})")
     if shown:
         raise ConfigError("\n".join(shown))
     assert config is not None
