@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from alerting import fresh_store, record, team_config
-from servers import Mailbox, Receiver
+from servers import SMTP_PASSWORD, Mailbox, RawMailbox, Receiver
 
 if TYPE_CHECKING:
     from tracker.config import Config
@@ -135,6 +135,16 @@ def legistar(replay: Any) -> Any:
 def mailbox() -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on loopback, read back."""
     box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[RawMailbox]:
+    """A real SMTP server on loopback demanding a login (user "tracker", `SMTP_PASSWORD`), keeping
+    each message's bytes as they came."""
+    box = RawMailbox("tracker", SMTP_PASSWORD)
     box.start()
     yield box
     box.stop()

@@ -12,12 +12,17 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from email import message_from_bytes
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+# The password of the loopback relay the `smtp` fixture starts (tests/conftest.py): a test looks for
+# it in every log and mail
+SMTP_PASSWORD = "smtp-Pw-4417-never-in-a-mail"
 
 
 def answered_now(server: Any, path: str) -> int:
@@ -124,6 +129,23 @@ class Mailbox(_Overlap):
         if self.controller:
             self.controller.stop()
             self.controller = None
+
+
+class RawMailbox(Mailbox):
+    """The loopback SMTP server, also keeping each message's bytes as they came (line ends, folding)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.raw: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.raw.append(bytes(envelope.original_content))
+        return await super().handle_DATA(server, session, envelope)
+
+    def parsed(self) -> list[tuple[bytes, EmailMessage]]:
+        with self.lock:
+            return [(raw, message_from_bytes(raw, policy=policy.default)) for raw in self.raw]  # type: ignore[misc]
 
 
 class _OnSocket(Controller):

@@ -11,16 +11,13 @@ name, a title with an emoji, long scraped titles and a long document URL."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alerting import write_config
-from servers import Mailbox
+from servers import SMTP_PASSWORD, Mailbox, RawMailbox
 from test_people_lifecycle import EVERYTHING
 
 from tracker import clock
@@ -35,7 +32,6 @@ from tracker.store import Store, ensure_watches, ingest
 from tracker.web import subscriptions
 from tracker.web.mailer import Mailer
 
-PASSWORD = "smtp-Pw-4417-never-in-a-mail"
 PUBLIC = "https://alerts.example.org"
 ZONE = "America/Puerto_Rico"
 ORGANIZER, ANN = "organizer@example.org", "ann.lee@example.org"
@@ -45,31 +41,6 @@ PAGE = "https://bayamon.legistar.com/MeetingDetail.aspx?ID=20111"
 LONG_URL = "https://bayamon.legistar1.com/View.ashx?M=A&ID=20111&GUID=" + "A1B2C3D4" * 150
 TITLE = "Sesión ordinaria 🏛️ <b>Presupuesto</b> & enmiendas"
 ITEM = 'ShotSpotter: contrato <img src="https://evil.example/pixel.png"> renovación'
-
-
-class RawMailbox(Mailbox):
-    """The loopback SMTP server, also keeping each message's bytes as they came (line ends, folding)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.raw: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.raw.append(bytes(envelope.original_content))
-        return await super().handle_DATA(server, session, envelope)
-
-    def parsed(self) -> list[tuple[bytes, EmailMessage]]:
-        with self.lock:
-            return [(raw, message_from_bytes(raw, policy=policy.default)) for raw in self.raw]  # type: ignore[misc]
-
-
-@pytest.fixture
-def smtp() -> Iterator[RawMailbox]:
-    box = RawMailbox("tracker", PASSWORD)
-    box.start()
-    yield box
-    box.stop()
 
 
 def setup(tmp_path: Path, db_url: str, smtp: Mailbox, *, mode: str = "instant") -> tuple[Config, Store]:
@@ -88,7 +59,7 @@ keywords = ["ShotSpotter"]
 [serve]
 public_url = "{PUBLIC}"
 """)
-    config = load_config(path, env={"SMTP_PASSWORD": PASSWORD})
+    config = load_config(path, env={"SMTP_PASSWORD": SMTP_PASSWORD})
     store = Store(config.database_url)
     now = clock.now()
     with store.session() as session:
@@ -262,7 +233,7 @@ def test_what_every_alert_mail_gets_right(tmp_path: Path, sqlite_url: str, smtp:
     for raw, mail in received:
         assert b"\r\n" in raw and raw.count(b"\n") == raw.count(b"\r\n") and raw.count(b"\r") == raw.count(b"\r\n")
         assert max(len(line) for line in raw.split(b"\r\n")) <= 998
-        assert PASSWORD.encode() not in raw
+        assert SMTP_PASSWORD.encode() not in raw
         assert not mail.defects
         assert len(mail.get_all("Date")) == 1 and mail["Date"].datetime is not None
         assert str(mail["From"]) == "tracker@example.org" and mail["Sender"] is None and mail["Reply-To"] is None

@@ -62,6 +62,9 @@ class Message:
     # a person's unsubscribe and preferences links, which every such mail must show.
     footer: str = ""
     markdown_footer: str = ""
+    # What the message is about (a bill's or a meeting's key), for mail programs to show every alert
+    # about it as one conversation (`send.thread_headers`); None for a bundle or a test
+    thread: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,8 @@ def _md(text: object) -> str:
     return f"{_FROM}{markdown_text(words)}{_TO}"
 
 
-def _as_sent(title: str, body: str, link: str | None, marked: str, footer: str = "", md_footer: str = "") -> Message:
+def _as_sent(title: str, body: str, link: str | None, marked: str, footer: str = "", md_footer: str = "",
+             thread: str | None = None) -> Message:
     """The message with its Markdown as sent to every service, each source's words on one line.
     A line break of theirs would start a line of its own: a meeting's place reading
     "...\nAgenda: https://elsewhere" would pass for the message's own link line, in a mail's
@@ -188,13 +192,14 @@ def _as_sent(title: str, body: str, link: str | None, marked: str, footer: str =
     makes each line break a `<br>`, and mail programs make a written address a link) and in chat.
     `footer` and `md_footer`: how `body` and `marked` end, kept whole by a cut (`Message.footer`)."""
     if _FROM not in marked:
-        return Message(title, body, link, marked, footer=footer, markdown_footer=md_footer)
+        return Message(title, body, link, marked, footer=footer, markdown_footer=md_footer, thread=thread)
 
     def unmarked(text: str) -> str:
         return _MARKED.sub(lambda found: found.group(1) if found.group(1).isprintable() else one_line(found.group(1)),
                            text)
 
-    return Message(title, body, link, unmarked(marked), footer=footer, markdown_footer=unmarked(md_footer))
+    return Message(title, body, link, unmarked(marked), footer=footer, markdown_footer=unmarked(md_footer),
+                   thread=thread)
 
 
 def _clean(text: str) -> str:
@@ -333,7 +338,8 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
         if _reminded_of_cancelled(session, config, first.subscriber_id, ids):
             text_who, md_who = f"\n{REMINDED_CANCELLED}\n" + text_who, f"\n**{REMINDED_CANCELLED}**\n" + md_who
         return _as_sent(cached.title, cached.body + text_who + footer, cached.link,
-                        (cached.markdown or "") + md_who + "\n" + md_footer, footer, "\n" + md_footer)
+                        (cached.markdown or "") + md_who + "\n" + md_footer, footer, "\n" + md_footer,
+                        changes[0].entity_key)
     change_ids = session.scalars(select(m.DeliveryChange.change_id)
                                  .where(m.DeliveryChange.delivery_id == first.id).order_by(m.DeliveryChange.change_id))
     follows = _follows(config, first.subscriber_id, person)
@@ -395,7 +401,7 @@ def _reminder(session: Any, subscriber_id: str, note: ReminderNote, config: Conf
     footer = _person_footer(env, links) if links else _footer(env, subscriber_id)
     md_footer = _person_footer(env, links, markdown=True) if links else _footer(env, subscriber_id, markdown=True)
     return _as_sent(_clean(title), _clean(body) + footer, web_url(meeting.url), _clean(markdown) + "\n" + md_footer,
-                    footer, "\n" + md_footer)
+                    footer, "\n" + md_footer, note["meeting"])
 
 
 def _ahead(left: timedelta) -> str:

@@ -145,8 +145,8 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
         return text[: max(0, room)] + tail + footer
 
     if rich and message.markdown:
-        return Message(title, message.body, link, cut(body, message.markdown_footer))
-    return Message(title, cut(body, message.footer))
+        return Message(title, message.body, link, cut(body, message.markdown_footer), thread=message.thread)
+    return Message(title, cut(body, message.footer), thread=message.thread)
 
 
 def _for_chat(message: Message, title_in_markdown: bool) -> Message:
@@ -158,7 +158,7 @@ def _for_chat(message: Message, title_in_markdown: bool) -> Message:
     title = markdown_text(message.title, escape_html=False) if title_in_markdown else message.title
     return Message(no_mentions(title), no_mentions(message.body), message.link,
                    no_mentions(message.markdown) if message.markdown else None, message.withdrawn,
-                   no_mentions(message.footer), no_mentions(message.markdown_footer))
+                   no_mentions(message.footer), no_mentions(message.markdown_footer), message.thread)
 
 
 KEY_HEADER = "X-Tracker-Delivery"
@@ -272,6 +272,19 @@ def _folded_headers(plugin: Any) -> None:
 # Every mail says a machine sent it (RFC 3834): vacation and out-of-office responders do not answer
 # it, to its From address (which is also the List-Unsubscribe mailto).
 AUTO_SUBMITTED = {"Auto-Submitted": "auto-generated"}
+THREAD_HEADERS = ("In-Reply-To", "References")
+
+
+def thread_headers(thread: str | None, domain: str | None) -> dict[str, str]:
+    """The headers that make mail programs show every alert about one bill or meeting as one
+    conversation (Thunderbird and Apple Mail thread by them; Gmail where the subjects agree too):
+    each names the same parent, `<thread.HASH@domain>`, a hash of the thing's key (no key shown).
+    No message has that Message-ID: a mail program threads the replies to a missing parent all the
+    same, and every alert of the thread stays a reply, none of them its root."""
+    if not thread:
+        return {}
+    parent = f"<thread.{hashlib.sha256(thread.encode()).hexdigest()[:32]}@{domain or 'tracker.invalid'}>"
+    return {"In-Reply-To": parent, "References": parent}
 
 
 # Whether the plain-text part of the mail being sent is ours, made from its HTML part (a context
@@ -441,6 +454,11 @@ def send_message(target: Target, message: Message, key: str, timeout: float) -> 
                 for name, value in AUTO_SUBMITTED.items():
                     headers.setdefault(name, value)  # unless the mail URL says otherwise (`+Auto-Submitted=`)
                 domain = _from_domain(plugin)
+                # the sender is kept between messages (`_sender`): a bundle's must not carry the
+                # thread of the alert sent before it
+                for name in THREAD_HEADERS:
+                    headers.pop(name, None)
+                headers.update(thread_headers(message.thread, domain))
         _stable_message_id(plugin)
         _own_plain_part(plugin)
         _folded_headers(plugin)
