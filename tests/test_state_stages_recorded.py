@@ -402,11 +402,25 @@ def test_a_new_mexico_bill_withdrawn_from_one_committee_goes_on() -> None:
     """New Mexico SB 274 (2026): "withdrawn from committee" (classified `withdrawal`), then "referred
     to Senate Committees' Committee & Senate Finance Committee" the same day, "germane", reported
     ("DO NOT PASS, replaced with committee substitute"), "passed Senate": it read "withdrawn" from
-    the 15th on. (Its committees on these days are not named yet: "referred to" is not the "Sent to"
-    New Mexico's referrals otherwise say, and its House referral is listed before the Senate's
-    passage of the same day.)"""
+    the 15th on."""
     data = api_bill("nm-2026-SB274.json")
     for day, stage in (("2026-02-15", "referred"), ("2026-02-16", "reported"), ("2026-02-17", "reported"),
                        ("2026-02-18", "passed_upper")):
         bill = read_bill({**data, "actions": [a for a in data["actions"] if a["date"][:10] <= day]})
         assert bill.stage == stage, day
+
+
+def test_a_new_mexico_bill_s_committees_in_turn_and_the_house_s_after_the_senate_passed_it() -> None:
+    """New Mexico SB 274 (2026), FAILED before on both days (no committee): "referred to Senate
+    Committees' Committee & Senate Finance Committee" is New Mexico's referral to committees in
+    turn, as its "Sent to" is: after the first's "germane" the bill is with Finance. "Sent to House
+    Appropriations & Finance Committee" is listed before "passed Senate" of the same day: the House
+    has the bill once the Senate passed it, so its committee holds it (read in the listed order,
+    the passage took the bill out of the committee it had just been sent to)."""
+    data = api_bill("nm-2026-SB274.json")
+    for day, committee in (("2026-02-16", ("Senate Finance Committee", "upper")),
+                           ("2026-02-18", ("House Appropriations & Finance Committee", "lower"))):
+        bill = read_bill({**data, "actions": [a for a in data["actions"] if a["date"][:10] <= day]})
+        assert bill.committee == {"name": committee[0], "chamber": committee[1]}, day
+    bill = read_bill({**data, "actions": [a for a in data["actions"] if a["date"][:10] <= "2026-02-18"]})
+    assert [a["text"] for a in bill.actions][-2:] == ["passed Senate", "Sent to House Appropriations & Finance Committee"]

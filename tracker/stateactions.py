@@ -227,7 +227,10 @@ _COMPLETING: tuple[tuple[str, str, re.Pattern[str], frozenset[str]], ...] = tupl
          {RECOMMIT}),
         # New Mexico HB 10: "Sent to House Health & Human Services Committee & House Judiciary
         # Committee" (with the first it names now; "Sent to House Pre-file" names none)
-        ("nm", "referral-committee", r"^Sent to (?P<committee>(?:House|Senate) .+? Committee)(?= &|$)", set()),
+        # SB 274 (2026): "referred to Senate Committees' Committee & Senate Finance Committee" (after
+        # the bill was withdrawn from one)
+        ("nm", "referral-committee", r"^(?:Sent|referred) to (?P<committee>(?:House|Senate) .+? Committee)(?= &|$)",
+         set()),
         # Arizona writes no referral: its scraper (openstates-scrapers scrapers/az/bills.py) makes
         # actions of the readings and of the committees' reports only. The Speaker refers a bill to
         # its committees at its first reading, the President at its second (the Legislature's "How a
@@ -280,7 +283,7 @@ def action_kinds(action: Mapping[str, Any], state: str) -> tuple[set[str], str |
 # "Sent to House Health & Human Services Committee & House Judiciary Committee" is with the first,
 # and after its report ("DO PASS committee report adopted", which names none) with the second
 _IN_TURN: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
-    ("nm", re.compile(r"^Sent to (?P<committees>(?:House|Senate) .+ Committee)$"),
+    ("nm", re.compile(r"^(?:Sent|referred) to (?P<committees>(?:House|Senate) .+ Committee)$"),
      re.compile(r"(?<=Committee) & (?=(?:House|Senate) )")),
 )
 

@@ -165,8 +165,8 @@ def _read_bill(data: dict[str, Any]) -> StateBill:
         raise StateBillParseError(f"Open States bill {str(data.get('id') or '?')[:60]} lacks its state, session "
                                   "or identifier")
     info = state_info(state)
-    actions = _actions(_list(data, "actions"), info)
     origin = data.get("from_organization") if isinstance(data.get("from_organization"), dict) else {}
+    actions = _actions(_list(data, "actions"), info, origin.get("classification"))
     stage, committee = derive_stage(actions, info, origin.get("classification")
                                     if isinstance(origin.get("classification"), str) else None)
     latest = actions[-1] if actions else None
@@ -224,10 +224,43 @@ def _order(row: dict[str, Any]) -> int:
     return row["order"] if isinstance(row.get("order"), int) else 0
 
 
-def _actions(rows: list[Any], info: StateInfo) -> list[StateAction]:
+# What the other chamber does first with a bill that has passed one: it has it only from then on
+_ARRIVING = {"introduction", "reading-1", "referral-committee"}
+
+
+def _chamber_of(row: dict[str, Any]) -> str | None:
+    org = row.get("organization")
+    role = org.get("classification") if isinstance(org, dict) else None
+    return role if role in ("upper", "lower") else None
+
+
+def _passage_first(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:
+    """The actions with, on a day the chamber the bill comes from (`origin`) passed it, the other
+    chamber's taking it up (introduction, first reading, referral) after that passage, though listed
+    before it: the other chamber has the bill only once it passed. New Mexico SB 274 (2026) lists
+    "Sent to House Appropriations & Finance Committee" before "passed Senate" of the same day: read
+    in that order, the passage took the bill out of the House committee it had just been sent to.
+    (Not on a day the second chamber passed it: Delaware HCR 1 was introduced in the House, passed
+    by it, unclassified, and by the Senate, all on one day.)"""
+    out: list[dict[str, Any]] = []
+    for _, grouped in itertools.groupby(rows, key=lambda r: str(r["date"])[:10]):
+        day = list(grouped)
+        passed = next((n for n, row in enumerate(day)
+                       if _chamber_of(row) == origin and "passage" in _list(row, "classification")), 0)
+        before = day[:passed]
+        arriving = [_chamber_of(r) not in (None, origin) and set(_list(r, "classification")) <= _ARRIVING
+                    and bool(_list(r, "classification")) for r in before]
+        out += [r for r, moved in zip(before, arriving, strict=True) if not moved] + day[passed:passed + 1] \
+            + [r for r, moved in zip(before, arriving, strict=True) if moved] + day[passed + 1:]
+    return out
+
+
+def _actions(rows: list[Any], info: StateInfo, origin: Any = None) -> list[StateAction]:
     readable = [r for r in rows if isinstance(r, dict) and r.get("date") and r.get("description")]
     direction = -1 if _newest_first(readable, info.abbr) else 1
     readable.sort(key=lambda r: (str(r["date"])[:10], direction * _order(r)))
+    if origin in ("upper", "lower"):
+        readable = _passage_first(readable, origin)
     actions: list[StateAction] = []
     seen: dict[str, int] = {}
     for row in readable:
