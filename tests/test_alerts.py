@@ -219,3 +219,26 @@ def test_long_message_is_truncated_to_the_service_limit_with_a_link() -> None:
     assert (fitted.markdown or "").endswith("(truncated; more at https://www.congress.gov/bill/119th-congress/house-bill/1)")
     webhook = Target("json://127.0.0.1:9/x", "json://127.0.0.1:9/x", None)
     assert fit(message, webhook, message.link).body == "x" * 5000  # within json's limit: untouched
+
+
+def test_a_message_cut_to_a_service_s_limit_is_cut_at_the_end_of_a_line() -> None:
+    """FAILED before: Discord's 2,000 characters cut a long list of documents inside a Markdown
+    link ("[Agenda](https://city.exam"), so the chat showed the broken markup. The cut now falls at
+    the end of the last whole line that fits (when one ends near the limit), before the pointer to
+    the rest."""
+    from tracker.alerts.render import Message
+    from tracker.alerts.send import fit
+    from tracker.targets import Target
+
+    lines = [f"- [Agenda of meeting {n}](https://city.example.gov/View.ashx?M=A&ID={n}&GUID={'A' * 36})"
+             for n in range(100)]
+    markdown = "**Documents posted**\n" + "\n".join(lines)
+    discord = Target("discord://1234/abcd", "discord://1234/abcd", None)
+    fitted = fit(Message("Agendas", "plain", "https://digest.example.org/m/1", markdown), discord,
+                 "https://digest.example.org/m/1")
+    text = fitted.markdown or ""
+    assert len(text) <= 2000
+    kept, tail = text.rsplit("\n… (truncated", 1)
+    assert tail == "; more at https://digest.example.org/m/1)"
+    assert kept.split("\n")[-1] in lines  # the last line kept is whole
+    assert len(kept) > 1500  # and the room is used

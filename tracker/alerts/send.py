@@ -141,8 +141,12 @@ def fit(message: Message, target: Target, link: str | None) -> Message:
         tail = f"\n… (truncated; more at {link})" if link else "\n… (truncated)"
         # kept where it fits in half the room (mail: 32,768): a short service limit still holds
         footer = footer if footer and text.endswith(footer) and len(footer) + len(tail) <= limit // 2 else ""
-        room = limit - len(tail) - len(footer) - (0 if title_limit else len(title) + 2)
-        return text[: max(0, room)] + tail + footer
+        room = max(0, limit - len(tail) - len(footer) - (0 if title_limit else len(title) + 2))
+        # at the end of a line where one ends in the last quarter of the room: a cut within a line
+        # could part a Markdown link from its address ("[Agenda](https://exam") or leave a "**"
+        # open, and the chat service shows the rest of the message as markup
+        line_end = text.rfind("\n", 0, room + 1)
+        return text[: line_end if line_end >= room * 3 // 4 else room] + tail + footer
 
     if rich and message.markdown:
         return Message(title, message.body, link, cut(body, message.markdown_footer), thread=message.thread)
