@@ -67,6 +67,10 @@ try:  # nor, before IQM2 was read, an IQM2 parser
     from tracker.meetings import iqm2
 except ImportError:
     iqm2 = None  # type: ignore[assignment]
+try:  # nor, before NovusAGENDA was read, a NovusAGENDA parser
+    from tracker.meetings import novusagenda
+except ImportError:
+    novusagenda = None  # type: ignore[assignment]
 
 LOCAL = ROOT / "tests" / "data" / "local"
 DEMO = ROOT / "tracker" / "demo" / "data"
@@ -128,6 +132,17 @@ def iqm2_calendar() -> bytes:
         + page[at[-1]:]
 
 
+def novusagenda_page() -> bytes:
+    """Dinuba's meetings grid: its four rows over and over, each copy's MeetingID its own."""
+    page = (LOCAL / "corpus/novusagenda/dinuba_meetingsgeneral.html").read_bytes()
+    grid = page.index(b'id="SearchAgendasMeetings_radGridMeetings_ctl00"')
+    start = page.index(b'<tr class="rgRow"', grid)
+    end = page.index(b"</tbody>", start)
+    rows = re.findall(rb'<tr class="rg(?:Alt)?Row".*?</tr>', page[start:end], re.S)
+    return page[:start] + repeat(rows, lambda row, n: re.sub(rb"MeetingID=(\d+)", b"MeetingID=9%04d" % n, row)) \
+        + page[end:]
+
+
 def json_list(path: Path, key: str, wrap: str | None = None) -> bytes:
     payload = json.loads(path.read_bytes())
     rows = payload[wrap] if wrap else payload
@@ -170,6 +185,9 @@ if iqm2 is not None:
 if civicweb is not None:
     CASES["civicweb"] = (civicweb.parse_meetings, lambda: json_list(LOCAL / "corpus/civicweb/dallasisd_meetings.json",
                                                                     "Id"), "Dallas ISD meeting list", "2026-02-01")
+if novusagenda is not None:
+    CASES["novusagenda"] = (novusagenda.parse_meetings, novusagenda_page, "Dinuba's meetings grid (RadGrid)",
+                            "2022-09-20")
 
 
 def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> tuple[float, float, int]:
@@ -188,7 +206,7 @@ def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> t
 
 FOLDER_PLATFORM = {name: name for name in ("legistar", "granicus", "civicplus", "primegov", "civicclerk",
                                            "boarddocs", "ical", "feed", "legistar_calendar", "civicweb",
-                                           "iqm2")}
+                                           "iqm2", "novusagenda")}
 DERIVED = {"civicplus_agendacenter_rss.xml": "feed", "granicus_viewpublisher_rss.xml": "feed"}
 PARSERS: dict[str, Callable[..., Any]] = {
     "legistar": legistar.parse_events, "granicus": agendas.parse_granicus, "civicplus": agendas.parse_civicplus,
@@ -201,6 +219,8 @@ if civicweb is not None:
     PARSERS["civicweb"] = civicweb.parse_meetings
 if iqm2 is not None:
     PARSERS["iqm2"] = iqm2.parse_calendar
+if novusagenda is not None:
+    PARSERS["novusagenda"] = novusagenda.parse_meetings
 READ_ROWS = "rows"  # the meetings read (their ids): tracker/sources.py's word in `reads_anew`
 DAYS = [datetime(2016 + m // 12, m % 12 + 1, 1, 12, tzinfo=UTC) for m in range(0, 12 * 11 + 1, 2)]
 

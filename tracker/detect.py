@@ -41,7 +41,7 @@ from parsel import Selector
 
 from tracker import clock, secrets
 from tracker.config import MeetingWatch
-from tracker.meetings import civicweb, iqm2, legistar_calendar
+from tracker.meetings import civicweb, iqm2, legistar_calendar, novusagenda
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError, titled_body
@@ -61,19 +61,20 @@ PLATFORMS = {
     "boarddocs": "BoardDocs",
     "civicweb": "CivicWeb (Diligent Community)",
     "iqm2": "IQM2 calendar",
+    "novusagenda": "NovusAGENDA",
     "ical": "iCalendar feed",
     "feed": "RSS/Atom feed",
 }
 # Which platform wins when a person's page links to several (the richest listing first).
 PREFERENCE = ("legistar", "legistar_calendar", "granicus", "civicclerk", "primegov", "boarddocs", "civicweb", "iqm2",
-              "civicplus", "ical", "feed")
+              "novusagenda", "civicplus", "ical", "feed")
 JSON_TYPE, HTML_TYPE, XML_TYPE = "application/json", "text/html", "application/xml"
 # The first request: a person's page, or any listing. JSON before XML: Legistar's Web API answers
 # XML unless JSON is ranked first.
 PAGE_ACCEPT = ("text/html, application/xhtml+xml, application/json;q=0.9, text/calendar;q=0.9, "
                "application/rss+xml;q=0.9, application/atom+xml;q=0.9, application/xml;q=0.8, */*;q=0.5")
 ENDPOINT_ACCEPT = {"legistar": JSON_TYPE, "primegov": JSON_TYPE, "civicclerk": JSON_TYPE, "boarddocs": XML_TYPE,
-                   "civicweb": JSON_TYPE, "iqm2": HTML_TYPE,
+                   "civicweb": JSON_TYPE, "iqm2": HTML_TYPE, "novusagenda": HTML_TYPE,
                    "granicus": HTML_TYPE, "civicplus": HTML_TYPE, "legistar_calendar": HTML_TYPE,
                    "ical": "text/calendar, */*;q=0.5",
                    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
@@ -809,6 +810,11 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
     meetings itself."""
     url = page.final_url
     path = urlsplit(url).path.lower()
+    # NovusAGENDA's meetings page is a Telerik RadGrid too (`rgMasterTable`, `rgRow`): told by its own
+    # marks (its skin's folder, its grid's id, its title) before Legistar's grid is looked for.
+    if novusagenda.PAGE_MARK.search(text):
+        return Recognised("novusagenda", url, "its content (a NovusAGENDA meetings page)",
+                          name=_site_name((urlsplit(url).hostname or "").lower(), novusagenda.HOST))
     if selector.xpath(_CALENDAR_GRID):
         return Recognised("legistar_calendar", url, "its content (Legistar's web calendar grid)")
     if _IQM2_ROWS.search(text) and _IQM2_OWN_MEETING.search(text):  # its rows, linking meetings on its own site
@@ -988,6 +994,11 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
         return Recognised("civicweb", site, here, name=_site_name(host, civicweb.HOSTS),
                           lead=Lead(civicweb.listing_url(site, start, end), JSON_TYPE,
                                     "the CivicWeb meeting list of the window"))
+    if host.endswith(novusagenda.HOST) and not host.startswith("www."):
+        page = url if novusagenda.page_of(url) else urlunsplit(
+            (scheme, parts.netloc, "/agendapublic/meetingsgeneral.aspx", parts.query, ""))
+        return Recognised("novusagenda", page, here, name=_site_name(host, novusagenda.HOST),
+                          lead=Lead(page, HTML_TYPE, "the NovusAGENDA meetings page"))
     if base := agenda_center(url):
         start, end = crawl_window(today)
         value = civicplus_value(url, base)
@@ -1006,7 +1017,7 @@ def by_address(url: str, legistar_api: str, today: date) -> Recognised | None:
 # of ordinary links of a large page are passed over without being read as addresses.
 _PLATFORM_HINT = re.compile("|".join([
     r"legistar\.com", r"viewpublisher", r"boarddocs\.com", r"civicclerk\.com", r"primegov\.com",
-    *(re.escape(host.lstrip(".")) for host in (iqm2.HOST, *civicweb.HOSTS)),
+    *(re.escape(host.lstrip(".")) for host in (iqm2.HOST, *civicweb.HOSTS, novusagenda.HOST)),
     r"agendacenter", r"rssfeed\.aspx", r"webcal", r"\.ics", r"\.ical", r"\.ifb", r"icalfeed"]), re.I)
 MAX_LINKS = 500  # the most links of one kind (one hint) read as addresses on a page
 # A school body's words: on a city's page, a link so labelled (its school board's BoardDocs) is not

@@ -173,7 +173,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # deep), so what appears then is a baseline, not news. With them, civicclerk-6 and civicweb-3 (every
     # listing source): a name ending in "dark" as councils say it ("Board of Library Trustees - Dark
     # Meeting", "City Council (DARK)") is a meeting that is not held.
-    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=parser("ical.parse_ical"), parser_version="ical-5"),
+    # ical-6: a place's HTML tags (`<p>James P Austin Community Center</p> - ...`, Lake Wales' CivicPlus
+    # feed) out, and a separator with nothing before it (" -   Lake Wales FL 33853") dropped.
+    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=parser("ical.parse_ical"), parser_version="ical-6"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
     # feed-4: a video feed's entry (Granicus `mode=video`) is the meeting's video, not its agenda; a
@@ -189,7 +191,11 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # found on (the later cases none); and that change of status is news to watchers.)
     # feed-7: "12:00 AM - 11:59 PM" (a CivicPlus calendar's all-day event) states no time: time TBD,
     # not a midnight start.
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-7",
+    # feed-8: a CivicPlus calendar feed's own fields (`calendarEvent:EventDates`, `EventTimes`,
+    # `Location`) before the title's words ("Intro to iNaturalist - 5:30 PM" at 5:00 PM), its place
+    # kept; an event is its guid without the edit's ticks it ends with (each edit made it a new
+    # meeting): meetings stored under the old keys show once as missing after the upgrade.
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-8",
                names_bodies=True),
     # civicplus-4, granicus-5, legistar-calendar-2, iqm2-2 (the HTML pages): a page declaring a
     # single-byte Latin charset whose bytes are UTF-8 is read as UTF-8 (Burbank's "TREASURER’S").
@@ -215,8 +221,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # civicclerk-2 also: the place's name and zip; deleted events are no meetings. civicclerk-4: a
     # recording's relative `stream/...` path is joined to the API's host, as its files' are.
     # civicclerk-5: an event without a name is titled by its agenda's name ("Budget Workshop").
+    # civicclerk-7: and one named "One Time Event" (Brandon's work sessions); a place's second
+    # address line repeating its first is written once (South Fulton's).
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_civicclerk"),
-               parser_version="civicclerk-6", names_bodies=True),
+               parser_version="civicclerk-7", names_bodies=True),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list. boarddocs-5: items in
     # an `<agendaitems>` right under the meeting (no category) are read: what appears is a baseline.
     # boarddocs-6: in an export that is not well-formed, the categories after an end tag never
@@ -224,8 +232,11 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # boarddocs-7: a time glued to the zip code before it ("Eureka, MO 630253:30 p.m.": the list for
     # search engines drops a description's line breaks) is the meeting's start, not time TBD. (The
     # reading is shared, in any listing's text; of the recorded parses only BoardDocs' moved.)
+    # boarddocs-8: a time before an aside in brackets naming only other days is the meeting's ("Board
+    # Meeting @ 5:30 p.m. (Reconvening of Recessed Meeting - September 8, 2025)"), not time TBD.
+    # (Shared too; of the recorded parses only Grand Rapids' list moved.)
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_boarddocs"),
-               parser_version="boarddocs-7", names_bodies=True),
+               parser_version="boarddocs-8", names_bodies=True),
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
     # meeting's documents too (a baseline: documents first read are no "agenda posted").
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=parser("civicweb.parse_meetings"),
@@ -234,6 +245,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # iqm2-3: an address line of nothing but "N/A" fields is no address (Creve Coeur's online meetings).
     SourceKind("iqm2", ("meeting",), watch_value=HttpUrl, listing=parser("iqm2.parse_calendar"), parser_version="iqm2-3",
                names_bodies=True),
+    # NovusAGENDA (Granicus): the meetings page the watch names (`meetingsgeneral.aspx` or
+    # `meetingsresponsive.aspx`, its query choosing the bodies and the span), each row a meeting.
+    SourceKind("novusagenda", ("meeting",), watch_value=HttpUrl, listing=parser("novusagenda.parse_meetings"),
+               parser_version="novusagenda-1", names_bodies=True),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 # The window of meetings a meeting source reads (days before and after now): listing spiders keep

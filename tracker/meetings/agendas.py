@@ -49,6 +49,7 @@ from tracker.meetings.normalize import (
     find_time,
     in_window,
     join_url,
+    place_line,
     time_for_day,
     title_items,
     utc_iso,
@@ -612,6 +613,16 @@ def _tags_out(text: str) -> str:
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
+# A CivicPlus calendar feed's guid ends with when its event was last edited, in .NET ticks
+# ("https://www.lakewalesfl.gov/Calendar.aspx?EID=11729/639090785810000000": March 14, 2026,
+# 09:49:41, its pubDate): an event keyed by it would be a new one at each edit, its old self
+# gone, never "moved" or "cancelled". The event is its address without it.
+_EDIT_STAMP = re.compile(r"(/Calendar\.aspx\?EID=[0-9]+)/[0-9]{15,19}$")
+# A CivicPlus calendar feed's event fields (`<calendarEvent:EventDates> April 23, 2026
+# </calendarEvent:EventDates>`, `EventTimes` "05:00 PM - 06:00 PM", `Location`; the prefix's
+# namespace is each site's own address), by the names feedparser gives them
+_CALENDAR_FIELDS = {"eventdates": "calendarevent_eventdates", "eventtimes": "calendarevent_eventtimes",
+                    "location": "calendarevent_location"}
 
 
 # The RFC 822 date RSS feeds write nearly always ("Tue, 24 Sep 2024 20:00:00 GMT"): read as
@@ -672,7 +683,9 @@ def _well_formed_entries(data: bytes) -> list[dict[str, Any]] | None:
                 "published_parsed": _stamp(fields["pubDate"].text) if "pubDate" in fields else None,
                 "tags": [{"term": c.text} for c in item.iter("category") if c.text],
                 "enclosures": [{"href": e.get("url"), "type": e.get("type")} for e in item.iter("enclosure")],
-                "gran_pubdateparts": dict(parts.attrib) if parts is not None else None})
+                "gran_pubdateparts": dict(parts.attrib) if parts is not None else None,
+                **{key: child.text for child in item if isinstance(child.tag, str) and child.tag[:1] == "{"
+                   and (key := _CALENDAR_FIELDS.get(child.tag.rpartition("}")[2].lower())) is not None}})
         return entries
     if root.tag == f"{_ATOM}feed":
         for entry in root.iter(f"{_ATOM}entry"):
@@ -753,7 +766,10 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
             lowered = title.lower()
             kind = (civicplus[0] if civicplus else "minutes" if "MinutesViewer" in (link or "")
                     else "minutes" if "minutes" in lowered and "agenda" not in lowered else "agenda")
-            day, undated = _entry_day(entry, [title, summary], civicplus[2] if civicplus else None, ctx.timezone)
+            # a CivicPlus calendar feed's own fields first: its title may name another time ("Intro
+            # to iNaturalist - 5:30 PM" of an event at "05:00 PM - 06:00 PM")
+            dates, times, place = (str(entry.get(key) or "") for key in _CALENDAR_FIELDS.values())
+            day, undated = _entry_day(entry, [dates, title, summary], civicplus[2] if civicplus else None, ctx.timezone)
             if undated:  # a Granicus entry naming no day: its problem line, where its meeting may be in the window
                 if day is None or not (ctx.window_start - _NEAR).date() <= day <= (ctx.window_end + _NEAR).date():
                     continue
@@ -764,13 +780,14 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
                                  "or unreadable")
             if not in_window(ctx, day):
                 continue
-            ref = (civicplus[1] if civicplus else _granicus_ref([link or ""])) or str(entry.get("id") or link or title)
+            ref = (civicplus[1] if civicplus else _granicus_ref([link or ""])) or \
+                _EDIT_STAMP.sub(r"\1", str(entry.get("id") or link or title))
             tags = entry.get("tags") or []
-            clock = time_for_day(day, title, summary)
+            clock = time_for_day(day, times, title, summary)
             enclosures = [(str(e.get("href") or ""), str(e.get("type") or "")) for e in entry.get("enclosures") or []]
             groups.setdefault(ref, {}).setdefault(kind, {
                 "title": title, "summary": summary, "link": link, "day": day,
-                "body": str(tags[0].get("term") or "").strip() if tags else "", "clock": clock,
+                "body": str(tags[0].get("term") or "").strip() if tags else "", "clock": clock, "place": _calendar_place(place, summary),
                 "enclosures": enclosures, "civicplus": civicplus})
         except Exception as exc:  # one entry that cannot be read is that entry's problem
             problems.append(row_problem("entry", entry.get("id") or entry.get("link"), entry.get("title"), exc))
@@ -792,6 +809,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
         meetings.append(meeting_record(
             source="feed", ref=ref, body=main["body"] or ctx.body, title=main["title"],
             local=local_start(main["day"], main["clock"]), day=main["day"], zone=ctx.timezone, comment_text=main["summary"],
+            location=main["place"],
             documents=documents.items, agenda_url=agenda["link"] if agenda and not played else None,
             minutes_url=minutes["link"] if minutes else None,
             url=main["link"], items=title_items(f"{main['title']} {main['summary']}", ctx.keywords, main["title"])))
@@ -799,6 +817,21 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
         problem = str(parsed.get("bozo_exception") or "unreadable").splitlines()[0]
         raise SourceParseError(f"not a readable RSS/Atom feed: {problem}")
     return Listing(meetings, problems)
+
+
+def _calendar_place(field: str, summary: str) -> str | None:
+    """A CivicPlus calendar event's place: its `Location` field, whose lines run together ("120 E
+    POMELO STREETLake Alfred, FL 33850"), spaced as its description writes the same place after
+    "Location:" (its lines were `<br>`s) where that holds the same characters."""
+    place = place_line(field)
+    if not place or "Location:" not in summary:
+        return place
+    glued, after = place.replace(" ", ""), " ".join(summary.rpartition("Location:")[2].split())
+    end, seen = 0, 0
+    while end < len(after) and seen < len(glued):  # as far into it as the place's characters go
+        seen += after[end] != " "
+        end += 1
+    return after[:end] if after[:end].replace(" ", "") == glued else place
 
 
 _DOCUMENT_LINK = re.compile(r"\.(pdf|docx?)\b|Agenda", re.I)

@@ -41,6 +41,7 @@ from tracker.meetings.normalize import (
     SourceParseError,
     cancellation,
     moved_in_name,
+    place_line,
     time_for_day,
     title_items,
     too_many,
@@ -249,7 +250,7 @@ def _meeting(event: Any, ctx: ListingContext, zone: ZoneInfo, floating: ZoneInfo
     return Meeting(
         source="ical", source_ref=ref, body=ctx.body, title=title, date=day.isoformat(), timezone=ctx.timezone,
         start=None if all_day else start.isoformat(), time_tbd=all_day,
-        location=str(event.get("LOCATION") or "").strip() or None, status=status, status_text=said,
+        location=place_line(str(event.get("LOCATION") or "")), status=status, status_text=said,
         url=web_url(event.get("URL")), items=title_items(title, ctx.keywords),
         documents=documents.items or None)
 

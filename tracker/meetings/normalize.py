@@ -447,16 +447,30 @@ def _find_time(text: str) -> time | None:
     return None
 
 
+_ASIDE = re.compile(r"\([^()]*\)")
+
+
+def _of_this_day_or_none(text: str, day: date) -> bool:
+    """Whether `text` names no day, or names `day` among others."""
+    written = dates_in(text)
+    return not written or any(d[2] == day for d in written)
+
+
 def time_for_day(day: date, *texts: str | None) -> time | None:
     """The time a meeting on `day` starts, as its own words state it (its name, then its notice),
     never invented: a text that names other days gives only the time written after this day's
-    date ("... Monday, August 12, 2019, at 5:30 p.m. ... next meeting August 26, 2019, at 5:30 p.m.");
-    a text that names no day gives its first time ("Work Session - 6:30 P.M.")."""
+    date ("... Monday, August 12, 2019, at 5:30 p.m. ... next meeting August 26, 2019, at 5:30 p.m."),
+    an aside in brackets naming only other days left out ("Board Meeting @ 5:30 p.m. (Reconvening of
+    Recessed Meeting - September 8, 2025)", of September 15); a text that names no day gives its
+    first time ("Work Session - 6:30 P.M.")."""
     for text in texts:
         if not text:
             continue
         text = text[:_TEXT_LIMIT]
         written = dates_in(text)
+        if "(" in text and any(d[2] != day for d in written):
+            text = _ASIDE.sub(lambda aside: aside.group(0) if _of_this_day_or_none(aside.group(0), day) else " ", text)
+            written = dates_in(text)
         mine = [d for d in written if d[2] == day]
         if not written or len(mine) == len(written):
             if clock := find_time(text):
@@ -467,6 +481,20 @@ def time_for_day(day: date, *texts: str | None) -> time | None:
             if clock := find_time(text[end:following]):
                 return clock
     return None
+
+
+_MARKUP = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def place_line(text: str | None) -> str | None:
+    """A place as one line: a tag of the HTML a calendar left in it out ("<p>James P Austin
+    Community Center</p> - 315 Dr Martin Luther King Jr Boulevard", Lake Wales' iCalendar feed), its
+    blanks one space, and a separator with nothing before or after it dropped (" -   Lake Wales FL
+    33853": a place whose room is empty); None for nothing."""
+    if not text:
+        return None
+    line = " ".join((_MARKUP.sub(" ", text) if "<" in text else text).split())
+    return line.strip(" -–,;") or None
 
 
 # -- joining addresses ---------------------------------------------------------------------------

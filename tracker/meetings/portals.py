@@ -300,10 +300,12 @@ def parse_civicclerk(data: bytes, ctx: ListingContext) -> Listing:
 
 def civicclerk_place(place: Any) -> str | None:
     """The place as one line: its name, street, city, state and zip ("City Hall, 745 Forest Pkwy,
-    Forest Park, GA 30297")."""
+    Forest Park, GA 30297"), a part written twice once (South Fulton's second address line repeats
+    its first)."""
     if not isinstance(place, dict):
         return None
-    parts = [" ".join(str(place[k]).split()) for k in ("name", "address1", "address2", "city") if place.get(k)]
+    parts = list(dict.fromkeys(" ".join(str(place[k]).split()) for k in ("name", "address1", "address2", "city")
+                               if place.get(k)))
     region = " ".join(str(place[k]).strip() for k in ("state", "zipCode") if place.get(k))
     parts += [region] if region else []
     return ", ".join(p for p in parts if p) or None
@@ -341,7 +343,7 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
     by_kind = {str(f.get("type") or "").lower(): f for f in files}
     return meeting_record(
         source="civicclerk", ref=row["id"], body=row.get("categoryName") or ctx.body,
-        title=_text_of(row.get("eventName")) or _text_of(row.get("agendaName")) or "Meeting", local=local,
+        title=_civicclerk_title(row), local=local,
         day=local.date(), zone=ctx.timezone,
         location=civicclerk_place(row.get("eventLocation")), comment_text=row.get("eventNotice"),
         documents=documents.items,
@@ -349,6 +351,18 @@ def _civicclerk_meeting(row: dict[str, Any], ctx: ListingContext) -> Meeting | N
         minutes_posted=(by_kind.get("minutes") or {}).get("publishOn"),
         url=f"{portal}/event/{row['id']}/overview", comment=row.get("eventNotice") or None,
         items=title_items(row.get("agendaName") or row.get("eventName"), ctx.keywords))
+
+
+# CivicClerk's name for an event entered outside the body's schedule: its agenda's name says what it is
+# (Brandon, MS: "One Time Event" of the category "General", its agenda "Work Session 10/05/2026")
+_PLACEHOLDER_NAMES = frozenset({"one time event"})
+
+
+def _civicclerk_title(row: dict[str, Any]) -> str:
+    name, agenda = _text_of(row.get("eventName")), " ".join(_text_of(row.get("agendaName")).split())
+    if agenda and (not name or name.lower() in _PLACEHOLDER_NAMES):
+        return agenda
+    return name or "Meeting"
 
 
 def _text_of(value: Any) -> str:
