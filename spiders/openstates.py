@@ -62,6 +62,8 @@ LEGACY_PARSER = "openstates-1"
 PEOPLE_PER_PAGE = 50  # the API's most for /people
 IDENTIFIERS_PER_QUERY = 20  # the API's most `identifier=` values in one request
 ALL_STATES = "*"
+# the lists asked for (`include=`) whose absence would read as none: actions, sponsors, votes
+PARTIAL_IF_LACKING = ("actions", "sponsorships", "votes")
 
 
 @dataclass
@@ -402,7 +404,16 @@ class OpenStatesSpider(TrackerSpider):
             query.page += 1
 
     def _read(self, row: Any, query: Query) -> None:
-        """One bill of an answer, added to what this run found."""
+        """One bill of an answer, added to what this run found. A bill lacking a list asked for
+        (`include=actions`...) is a partial answer, one error line: read as it is, its actions and
+        sponsors would be none, the stored bill "introduced" again and every sponsor gone."""
+        lacking = [name for name in PARTIAL_IF_LACKING if isinstance(row, dict) and row.get(name) is None]
+        if lacking:
+            query.broken = True
+            self.fail(f"bill in {self._describe(query)}", None,
+                      f"Open States bill {str(row.get('identifier') or row.get('id') or '?')[:60]} came without its "
+                      f"{', '.join(lacking)} (a partial answer): not read, the stored bill is kept")
+            return
         try:
             record = read_bill(row)
         except StateBillParseError as exc:

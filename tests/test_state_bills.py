@@ -148,7 +148,7 @@ def test_a_state_bill_through_committee_and_the_senate(tmp_path: Path, replay: R
 
     changes = json.loads(tracker("--config", str(config), "changes", "--json", "--kind", "bill.stage").stdout)
     assert [(c["summary"], c["data"]["to"], c["data"]["state"]) for c in changes] == [
-        ("Colorado SB 217 came out of committee", "reported", "co"),
+        ("Colorado SB 217 came out of committee and was sent to the Senate Appropriations Committee", "reported", "co"),
         ("Colorado SB 217 passed the Senate", "passed_upper", "co")]
 
     site = tmp_path / "site"

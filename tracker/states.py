@@ -529,6 +529,8 @@ def stage_words(stage: str, state: str, chamber: str | None = None, committee: d
         return f"passed the {chamber}, and so both chambers" if chamber else "passed both chambers"
     if stage == "referred":
         return f"was referred to {committee_label(committee, state)}" if committee else "was referred to committee"
+    if stage == "reported" and committee:  # sent on to the next committee, which holds it now
+        return f"came out of committee and was sent to {committee_label(committee, state)}"
     return {
         "introduced": f"was introduced in the {chamber}" if chamber else "was introduced",
         "reported": "came out of committee",

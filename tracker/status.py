@@ -80,7 +80,7 @@ def status_lines(view: StatusView, config: Config) -> list[str]:
         lines.append(f"[{b.watch}] {b.number} ({ordinal(b.congress)}) {STAGE_WORDS.get(b.stage or '', b.stage)}"
                      f"{law}; {_counted(b.cosponsors, 'cosponsor')}; {_latest(b.latest_action)}")
     for sb in view.state_bills:
-        held = f" ({sb.committee})" if sb.committee else ""
+        held = f" ({sb.committee})" if sb.committee and sb.committee not in sb.where else ""  # said once
         lines.append(f"[{sb.watch}] {sb.label} ({sb.session}) {sb.where}{held}; {_counted(sb.sponsors, 'sponsor')}; "
                      f"{_latest(sb.latest_action)}")
     for mt in view.meetings:
