@@ -281,5 +281,6 @@ def test_a_daily_person_s_bundle_is_sent_as_their_alerts_are(
     assert token is not None
     assert re.fullmatch(r"<\w+@example\.org>", str(mail["Message-ID"]))
     assert mail.get_all("Auto-Submitted") == ["auto-generated"]
+    assert mail["References"] is None and mail["In-Reply-To"] is None  # about many things: in no conversation
     for text in text_parts(mail).values():
         assert BODY in text and f"{PUBLIC}/p/{token.group(1)}" in text

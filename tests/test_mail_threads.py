@@ -1,7 +1,7 @@
 """Every alert about one meeting or bill is one conversation in a mail program: the mails carry the
 same `In-Reply-To` and `References` (a parent named by a hash of the thing's key), each its own
-Message-ID; another meeting is another conversation; a bundle (many things) and a test message
-are in none. Real parts: the store, differ, notifier and apprise, through a real SMTP server on
+Message-ID; another meeting is another conversation; a bundle (many things: its test is
+tests/test_mail_review.py's) and a test message are in none. Real parts: the store, differ, notifier and apprise, through a real SMTP server on
 loopback (tests/test_mail_review.py's), the raw mail parsed with the stdlib `email` package."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from test_mail_review import ANN, ORGANIZER, TITLE, meeting, setup, store_meetin
 from tracker.alerts.notifier import notify
 from tracker.alerts.render import Message
 from tracker.alerts.send import send_message
-from tracker.outbox import close_bundles
 from tracker.targets import Target
 
 THREAD = re.compile(r"<thread\.[0-9a-f]{32}@example\.org>")
@@ -55,21 +54,6 @@ def test_every_alert_about_one_meeting_is_one_conversation(
         assert str(about_other[0]["References"]) != str(about_first[0]["References"])
         for mail in mails:
             assert "legistar" not in str(mail["References"]) and "20111" not in str(mail["References"])
-
-
-def test_a_bundle_is_in_no_conversation(tmp_path: Path, sqlite_url: str, smtp: RawMailbox, frozen_now: Any) -> None:
-    """A daily person's bundle is about many things: it replies to none of them."""
-    frozen_now("2026-11-25T11:00:00Z")
-    config, store = setup(tmp_path, sqlite_url, smtp, mode="daily")
-    store_meeting(store, config, meeting(TITLE, posted=False))
-    store_meeting(store, config, meeting(TITLE, posted=True))
-    assert notify(store, config).sent >= 1  # the organizer's instant alerts
-    frozen_now("2026-11-26T14:00:00Z")  # the next 08:00 in New York has passed
-    assert close_bundles(store, config) == 1
-    assert notify(store, config).sent == 1
-    mails = {to(mail): mail for _, mail in smtp.parsed()}
-    assert THREAD.fullmatch(str(mails[ORGANIZER]["References"]))
-    assert mails[ANN]["References"] is None and mails[ANN]["In-Reply-To"] is None
 
 
 def test_a_message_after_an_alert_through_the_same_sender_replies_to_nothing(smtp: RawMailbox) -> None:

@@ -577,7 +577,7 @@ def document_kind(url: str, label: str | None = None) -> str:
     if kind := _path_kind(path, label or ""):
         return kind
     # only the query of a path that says nothing (no part holds a "?")
-    return _url_kind(query) or _label_kind(label or "")
+    return _url_kind(query) or label_kind(label or "")
 
 
 def _url_kind(text: str) -> str | None:
@@ -599,13 +599,13 @@ def _path_kind(path: str, label: str) -> str | None:
     """A packet when the path or the label says so, else the kind the first of the platforms'
     address parts in the path says; None when the query must be read. Pages link many addresses
     on few paths with few labels (`…/MediaPlayer.php?clip_id=N`, "Video"): each pair is read once."""
-    if "packet" in path or _label_kind(label) == "packet":
+    if "packet" in path or label_kind(label) == "packet":
         return "packet"
     return _url_kind(path)
 
 
 @functools.lru_cache(maxsize=2048)
-def _label_kind(label: str) -> str:
+def label_kind(label: str) -> str:
     """What a link's label says it is (labels repeat: "Agenda", "Video" on every row)."""
     if "packet" in label.lower():
         return "packet"

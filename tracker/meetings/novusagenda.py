@@ -20,7 +20,14 @@ from datetime import date, datetime, time
 
 from lxml import etree
 
-from tracker.meetings.normalize import DocumentList, SourceParseError, find_time, in_window, title_items
+from tracker.meetings.normalize import (
+    DocumentList,
+    SourceParseError,
+    find_time,
+    in_window,
+    label_kind,
+    title_items,
+)
 from tracker.meetings.pages import Resolver, html_tree, page_seen, resolver, slug, words_of
 from tracker.meetings.portals import meeting_record, read_rows
 from tracker.records import Listing, ListingContext, Meeting
@@ -139,14 +146,6 @@ def _addresses(cell: etree._Element) -> list[str]:
     return found
 
 
-def _kind(name: str) -> str:
-    if "minutes" in name:
-        return "minutes"
-    if "agenda" in name:
-        return "agenda"
-    return "video" if "video" in name else "other"
-
-
 def _meeting(row: etree._Element, names: list[str], labels: list[str], ctx: ListingContext,
              absolute: Resolver) -> Meeting | None:
     day, clock = _when(_field(row, names, _DATE_HEADER))
@@ -163,7 +162,7 @@ def _meeting(row: etree._Element, names: list[str], labels: list[str], ctx: List
             continue
         for href in _addresses(cells[n]):
             ids.extend(found.group(1) for found in [_MEETING_ID.search(href)] if found)
-            documents.add(absolute(href), labels[n] or "Document", _kind(name))
+            documents.add(absolute(href), labels[n] or "Document", label_kind(name))
     ref = ids[0] if ids else f"{day.isoformat()}-{slug(title)}"
     # its page: the agenda as the site shows it online, else the listing
     page = next((doc.url for doc in documents.items if "/meetingview.aspx?" in doc.url.lower()), None)
