@@ -20,6 +20,7 @@ from tracker.meetings.normalize import time_for_day
 from tracker.store import Store
 
 LAKE_WALES = local("corpus/feed/lakewales_calendar_rss.xml")
+AUBURNDALE = local("corpus/ical/auburndale_events.ics")
 
 
 def edited(feed: bytes) -> bytes:
@@ -58,6 +59,36 @@ def test_an_edited_calendar_event_is_the_same_meeting_moved(
     told = [(change["kind"], change["summary"]) for change in changes_json(store)]
     assert [kind for kind, _ in told] == ["meeting.rescheduled"], told
     assert "5:00 PM" in told[0][1] and "6:00 PM" in told[0][1], told
+
+
+def test_an_events_calendar_meeting_moved_an_hour_is_the_same_meeting_moved(
+        tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAILED before: The Events Calendar (WordPress) writes a UID of the event's post, start and
+    end ("10814-1776711600-1776718800@auburndalefl.com"), so Auburndale moving its commission
+    meeting from 7 to 6 PM (DERIVED: its DTSTART, DTEND and UID as the plugin writes them then) made
+    a new meeting, "scheduled", the old one left at 7 PM. Now the meeting is its post: one
+    `meeting.rescheduled`."""
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-18T15:00:00Z")
+    path = tmp_path / "tracker.toml"
+    path.write_text(f'[crawl]\ndelay_seconds = 0\n[[meetings]]\nid = "auburndale"\nname = "Auburndale"\n'
+                    f'timezone = "America/New_York"\nical = "{replay.url}/events/ical"\n')
+    config = load_config(path, env={})
+    store = Store(config.database_url)
+    replay.add("/events/ical", AUBURNDALE, content_type="text/calendar")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    moved = (AUBURNDALE.replace(b"DTSTART;TZID=America/New_York:20260420T190000",
+                                b"DTSTART;TZID=America/New_York:20260420T180000")
+             .replace(b"DTEND;TZID=America/New_York:20260420T210000", b"DTEND;TZID=America/New_York:20260420T200000")
+             .replace(b"UID:10814-1776711600-1776718800@", b"UID:10814-1776708000-1776715200@"))
+    assert moved.count(b"1776708000") == 1 and moved.count(b"T180000") == 1
+    replay.add("/events/ical", moved, content_type="text/calendar")
+    monkeypatch.setenv("TRACKER_NOW", "2026-04-19T15:00:00Z")
+    (report,) = run_crawls(config, store)
+    assert report.ok, report.errors
+    told = [(change["kind"], change["summary"]) for change in changes_json(store)]
+    assert [kind for kind, _ in told] == ["meeting.rescheduled"], told
+    assert "7:00 PM" in told[0][1] and "6:00 PM" in told[0][1], told
 
 
 def test_a_time_before_an_aside_naming_another_day_is_the_meeting_s() -> None:

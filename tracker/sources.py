@@ -175,7 +175,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # Meeting", "City Council (DARK)") is a meeting that is not held.
     # ical-6: a place's HTML tags (`<p>James P Austin Community Center</p> - ...`, Lake Wales' CivicPlus
     # feed) out, and a separator with nothing before it (" -   Lake Wales FL 33853") dropped.
-    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=parser("ical.parse_ical"), parser_version="ical-6"),
+    # ical-7: The Events Calendar's meetings (`PRODID:... - ECPv6...`) known by their post and site
+    # ("10814@auburndalefl.com"), not by the UID holding their start and end (a meeting moved an hour
+    # was a new one): meetings stored under the old keys show once as missing after the upgrade.
+    SourceKind("ical", ("meeting",), watch_value=HttpUrl, listing=parser("ical.parse_ical"), parser_version="ical-7"),
     # *-2 (listing sources): every document and media link typed (`Meeting.documents`); times only
     # where the source writes them (names, descriptions, date cells); the layouts real sites serve.
     # feed-4: a video feed's entry (Granicus `mode=video`) is the meeting's video, not its agenda; a

@@ -1,7 +1,8 @@
 """iCalendar feeds (icalendar + recurring-ical-events).
 
 A meeting's identity is its UID, plus its RECURRENCE-ID for one instance of a recurring series,
-never its start time: a moved meeting is the same meeting. One broken VEVENT (its DTSTART, DTEND,
+never its start time: a moved meeting is the same meeting (The Events Calendar writes its events'
+times into their UIDs: its meetings are known by their post, `_keyed_by_post`). One broken VEVENT (its DTSTART, DTEND,
 DURATION, RRULE, RDATE, EXDATE or RECURRENCE-ID) is one problem line and is skipped; the rest of the
 feed is still read. Each event is checked before expansion, and the expansion itself is guarded: if
 it still fails, the series that makes it fail is found, reported and dropped, and the rest expanded.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -696,5 +697,24 @@ def _parse(data: bytes, ctx: ListingContext, *, plain: bool) -> Listing:
             meetings.append(_meeting(event, ctx, zone, floating, recurring))
         except Exception as exc:  # one instance that cannot be read is that instance's problem
             problems.append(f"{_label(event)}: unreadable: {_reason(exc)}")
+    if _EVENTS_CALENDAR.search(data[:4096]):
+        meetings = _keyed_by_post(meetings)
     meetings.sort(key=lambda mt: (mt.date or "", mt.source_ref))
     return Listing(meetings, problems, warnings)
+
+
+# The Events Calendar (WordPress; `PRODID:-//<site> - ECPv6.15.20//NONSGML v1.0//EN`) writes each
+# event's UID as its post's id, then its start and end as Unix times, then the site's host
+# ("10814-1776711600-1776718800@auburndalefl.com"): a meeting moved to another hour would be a new
+# UID, a new meeting, the old one left standing at its old time.
+_EVENTS_CALENDAR = re.compile(rb"^PRODID:[^\r\n]* - ECPv[0-9]", re.M)
+_POST_UID = re.compile(r"([0-9]{1,12})-[0-9]{1,12}-[0-9]{1,12}@([^@\s]+)")
+
+
+def _keyed_by_post(meetings: list[Meeting]) -> list[Meeting]:
+    """The Events Calendar's meetings each known by its post and site ("10814@auburndalefl.com"),
+    not by the times in its UID; where two would share one (never seen), both keep their UIDs."""
+    posts = [f"{m.group(1)}@{m.group(2)}" if (m := _POST_UID.fullmatch(mt.source_ref)) else None for mt in meetings]
+    shared = {post for post in posts if post is not None and posts.count(post) > 1}
+    return [replace(mt, source_ref=post) if post is not None and post not in shared else mt
+            for mt, post in zip(meetings, posts, strict=True)]
