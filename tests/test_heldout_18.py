@@ -10,12 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from listings import listing_read
 from recorded import local
 from statusjson import changes_json
 
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import ReplayServer
+from tracker.meetings.agendas import parse_feed
 from tracker.meetings.normalize import time_for_day
 from tracker.store import Store
 
@@ -59,6 +61,23 @@ def test_an_edited_calendar_event_is_the_same_meeting_moved(
     told = [(change["kind"], change["summary"]) for change in changes_json(store)]
     assert [kind for kind, _ in told] == ["meeting.rescheduled"], told
     assert "5:00 PM" in told[0][1] and "6:00 PM" in told[0][1], told
+
+
+def test_a_revised_agenda_in_an_agenda_center_feed_is_the_same_meeting() -> None:
+    """FAILED before: Lake Wales' Agenda Center RSS gives each agenda the guid
+    ".../AgendaCenter/PreviousVersions/1693/639120423760000000", its last edit in .NET ticks, so a
+    revised agenda (DERIVED: the same item edited an hour later) was a new meeting and the first
+    one left standing. Every item is now the same meeting before and after its edit."""
+    feed = local("corpus/feed/lakewales_agendacenter_rss.xml")
+    assert feed.count(b"/639120423760000000</guid>") == 1
+    revised = feed.replace(b"/639120423760000000</guid>", b"/639120459760000000</guid>")
+
+    def refs(data: bytes) -> list[str]:
+        return [mt.source_ref for mt in listing_read(parse_feed, data, url="https://www.lakewalesfl.gov/RSSFeed.aspx"
+                                                     "?ModID=65&CID=All-0", timezone="America/New_York").meetings]
+
+    assert refs(revised) == refs(feed)
+    assert "https://www.lakewalesfl.gov/AgendaCenter/PreviousVersions/1693" in refs(feed)
 
 
 def test_an_events_calendar_meeting_moved_an_hour_is_the_same_meeting_moved(

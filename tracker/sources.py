@@ -198,7 +198,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # `Location`) before the title's words ("Intro to iNaturalist - 5:30 PM" at 5:00 PM), its place
     # kept; an event is its guid without the edit's ticks it ends with (each edit made it a new
     # meeting): meetings stored under the old keys show once as missing after the upgrade.
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-8",
+    # feed-9: the same for every CivicPlus feed's guid (an Agenda Center agenda's `PreviousVersions/N/
+    # <ticks>`: a revised agenda was a new meeting; a Media Center video's `CivicMedia?VID=N/<ticks>`).
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-9",
                names_bodies=True),
     # civicplus-4, granicus-5, legistar-calendar-2, iqm2-2 (the HTML pages): a page declaring a
     # single-byte Latin charset whose bytes are UTF-8 is read as UTF-8 (Burbank's "TREASURER’S").

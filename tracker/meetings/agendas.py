@@ -613,11 +613,13 @@ def _tags_out(text: str) -> str:
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
-# A CivicPlus calendar feed's guid ends with when its event was last edited, in .NET ticks
+# A CivicPlus feed's guid is its item's link and when the item was last edited, in .NET ticks
 # ("https://www.lakewalesfl.gov/Calendar.aspx?EID=11729/639090785810000000": March 14, 2026,
-# 09:49:41, its pubDate): an event keyed by it would be a new one at each edit, its old self
-# gone, never "moved" or "cancelled". The event is its address without it.
-_EDIT_STAMP = re.compile(r"(/Calendar\.aspx\?EID=[0-9]+)/[0-9]{15,19}$")
+# 09:49:41, its pubDate; a Media Center video's `CivicMedia?VID=285/6391...`, an event linking
+# Eventbrite's page likewise): an item keyed by it would be a new one at each edit, its old self
+# gone, never "moved" or "cancelled". The item is its guid without them (ticks of the years
+# 1998 to 2029: 18 digits, "63" or "64" first).
+_EDIT_STAMP = re.compile(r"/6[34][0-9]{16}$")
 # A CivicPlus calendar feed's event fields (`<calendarEvent:EventDates> April 23, 2026
 # </calendarEvent:EventDates>`, `EventTimes` "05:00 PM - 06:00 PM", `Location`; the prefix's
 # namespace is each site's own address), by the names feedparser gives them
@@ -781,7 +783,7 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
             if not in_window(ctx, day):
                 continue
             ref = (civicplus[1] if civicplus else _granicus_ref([link or ""])) or \
-                _EDIT_STAMP.sub(r"\1", str(entry.get("id") or link or title))
+                _EDIT_STAMP.sub("", str(entry.get("id") or link or title))
             tags = entry.get("tags") or []
             clock = time_for_day(day, times, title, summary)
             enclosures = [(str(e.get("href") or ""), str(e.get("type") or "")) for e in entry.get("enclosures") or []]
