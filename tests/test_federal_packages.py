@@ -4,6 +4,7 @@ packages derived from the real files under tests/data/federal (renumbered, label
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -482,11 +483,14 @@ def test_a_package_of_more_members_than_its_cap_is_refused_before_it_is_read(
     assert entities(store, config) == {"bill:hr7-118", "bill:hr2-118", "bill:hr3-118", "bill:s4-118"}
 
 
-def many_members(path: Path, count: int) -> bytes:
-    with zipfile.ZipFile(path, "w") as archive:
+@functools.cache
+def many_members(count: int) -> bytes:
+    """A package of `count` empty members, written once per worker (its six variants share it)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
         for n in range(1, count + 1):
             archive.writestr(f"BILLSTATUS-{CONGRESS}hres{n}.xml", b"")
-    return path.read_bytes()
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("variant", ["plain", "trailing byte", "end record understating its ZIP64 record",
@@ -499,7 +503,7 @@ def test_the_member_count_is_the_one_zipfile_reads_and_a_forged_one_is_caught(tm
     or, within that size, by the entries its directory holds."""
     from spiders.billpackages import PackageError, declared_members, scan_package
 
-    data = bytearray(many_members(tmp_path / "many.zip", 70_001))
+    data = bytearray(many_members(70_001))
     end = data.rfind(b"PK\x05\x06")
     if variant == "trailing byte":
         data += b"\0"  # zipfile reads an archive with bytes after its end record

@@ -9,6 +9,7 @@ own crawler, and all of them run concurrently; a failing source never stops the 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import threading
 import uuid
@@ -67,7 +68,8 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
     crawl = config.crawl
     settings: dict[str, Any] = {
         "BOT_NAME": "tracker",
-        # A source kind's spider is the one whose `name` is the kind (tracker/sources.py).
+        # A source kind's spider is the one whose `name` is the kind (tracker/sources.py); a crawl
+        # names only the modules of the spiders it runs (`spider_modules`).
         "SPIDER_MODULES": ["spiders"],
         "USER_AGENT": config.user_agent(),
         "ROBOTSTXT_OBEY": crawl.obey_robots,
@@ -106,6 +108,12 @@ def scrapy_settings(config: Config, *, polite: bool = True) -> dict[str, Any]:
         # Scrapy 2.19's console over HTTP (it runs Python code sent to it; token in a file in the
         # user's home): no more wanted than the telnet console, and its server costs every crawl.
         "REMOTE_CONTROL_ENABLED": False,
+        # Left out, not only off: its module imports aiohttp (a fifth of a second at every start).
+        "EXTENSIONS": {"scrapy.extensions.remote_control.RemoteControl": None},
+        # Scrapy's check that a callback generator returns no value reads and parses the callback's
+        # source for every answer (its cache is keyed by the bound method, new each time): a
+        # twentieth of a package crawl's time. tests/test_spider_callbacks.py checks them once instead.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "LOG_LEVEL": "INFO",
         "LOGSTATS_INTERVAL": 0,
         # One answer per host name for the process, the redirect guard's and every connection's
@@ -168,6 +176,15 @@ class IngestPipeline:
         return item
 
 
+def spider_modules(names: Iterable[str]) -> list[str]:
+    """The modules of the named spiders (a spider's module is its name), for SPIDER_MODULES: Scrapy's
+    loader imports every module it is given before the first request, and all of them import
+    every platform's parser (half a second at each start of a one-source `tracker run`). A name
+    with no module is left out: the loader then says it has no such spider."""
+    return sorted({f"spiders.{name}" for name in names
+                   if name.isidentifier() and importlib.util.find_spec(f"spiders.{name}") is not None})
+
+
 def run_crawls(
     config: Config,
     store: Store,
@@ -198,8 +215,9 @@ def run_crawls(
         ingestworker.prepare(store.url, config, {r.source_id: r.run_id for r in reports if r.run_id})
 
         # The crawlers of one call share robots.txt per host (spiders/middlewares.py); the next call reads it anew.
-        crawl_settings = {**scrapy_settings(config, polite=polite), **(settings or {}),
-                          "TRACKER_CRAWL_BATCH": uuid.uuid4().hex}
+        crawl_settings = {**scrapy_settings(config, polite=polite),
+                          "SPIDER_MODULES": spider_modules(job.kind for job in jobs if job.spider is None),
+                          **(settings or {}), "TRACKER_CRAWL_BATCH": uuid.uuid4().hex}
         crawlers: list[Any] = []
 
         def start() -> Any:
@@ -314,8 +332,8 @@ def preview(config: Config, watch: MeetingWatch, *, batch: str) -> tuple[list[Me
     where one answer does not hold them all (a web calendar's other periods or later pages). `batch`: as `fetch`'s,
     so robots.txt is read once for both."""
     secrets.install_log_masking()
-    settings = {**scrapy_settings(config), "ITEM_PIPELINES": {"tracker.crawl.CollectPipeline": 100},
-                "TRACKER_CRAWL_BATCH": batch}
+    settings = {**scrapy_settings(config), "SPIDER_MODULES": spider_modules([watch.source_kind]),
+                "ITEM_PIPELINES": {"tracker.crawl.CollectPipeline": 100}, "TRACKER_CRAWL_BATCH": batch}
     report = SourceReport(watch.source_id, [watch.id])
     collected: list[Meeting] = []
 
