@@ -75,6 +75,8 @@ class Mailbox(_Overlap):
         # The port stays bound from here until the server first listens on that very socket: a port
         # closed and bound again later could be taken in between by another test's server.
         self.held: socket.socket | None = socket.socket()
+        # Its connections inherit it: the port can be held again while they linger (`stop`).
+        self.held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.held.bind(("127.0.0.1", 0))
         self.port = self.held.getsockname()[1]
         self.controller: Controller | None = None
@@ -126,9 +128,28 @@ class Mailbox(_Overlap):
         self.controller.start()
 
     def stop(self) -> None:
+        """The server goes down (a client is refused) but its port stays this mailbox's, bound and
+        not listening, for a later `start()`: a port let go while a test waits for a retry was
+        taken in between by another socket of the machine ("address already in use")."""
         if self.controller:
             self.controller.stop()
             self.controller = None
+        if self.held is None:
+            held = socket.socket()
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                held.bind(("127.0.0.1", self.port))
+            except OSError:  # taken at once after all: `start` binds it again, as it did before
+                held.close()
+            else:
+                self.held = held
+
+    def close(self) -> None:
+        """Down for good: the port let go."""
+        self.stop()
+        if self.held is not None:
+            self.held.close()
+            self.held = None
 
 
 class RawMailbox(Mailbox):
