@@ -30,13 +30,14 @@ notify = ["mailtos://alerts:${SMTP_PASSWORD}@mail.example.org?to=team@example.or
 """
 
 
-def check(tmp_path: Path, text: str, now: str = NOW) -> tuple[int, Path, list[str], str]:
+def check(tmp_path: Path, text: str, now: str = NOW, command: tuple[str, ...] = ("config", "check")
+          ) -> tuple[int, Path, list[str], str]:
     """(exit code, config path, the problem lines without the CLI's `error: ` prefix, all output)."""
     path = tmp_path / "tracker.toml"
     path.write_text(text)
     env = {**os.environ, "SMTP_PASSWORD": PASSWORD, "TRACKER_NOW": now}
     env.pop("TRACKER_CONFIG", None)
-    result = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), "config", "check"],
+    result = subprocess.run([sys.executable, "-m", "tracker.cli", "--config", str(path), *command],
                             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     lines = [line.removeprefix("error: ") for line in result.stderr.splitlines() if line.strip()]
     return result.returncode, path, lines, result.stdout + result.stderr
@@ -70,6 +71,26 @@ def test_an_unknown_apprise_scheme_names_the_subscriber(tmp_path: Path) -> None:
     code, path, lines, _ = check(tmp_path, GOOD.replace("json://127.0.0.1:8080/hook", "jsno://127.0.0.1/hook"))
     assert code == 2
     assert lines == [f"{path}: subscribers[core-team].notify[1]: unknown apprise scheme 'jsno://'"]
+
+
+def test_commands_that_send_nothing_leave_urls_to_apprise_and_monitoring_still_hears(tmp_path: Path) -> None:
+    """Apprise loads every service it knows to read one URL (a quarter of a second at each start):
+    `status`, `changes` and `digest` send nothing and do not ask it, so an operator's look at the
+    state is not refused for a subscriber's typo; `status --check` (monitoring), `config check` and
+    the sending commands still refuse it, naming the subscriber; a URL with no scheme at all is
+    refused by every command."""
+    text = GOOD.replace("json://127.0.0.1:8080/hook", "jsno://127.0.0.1/hook")
+    refusal = f"{tmp_path / 'tracker.toml'}: subscribers[core-team].notify[1]: unknown apprise scheme 'jsno://'"
+    for command in (("status",), ("digest",)):
+        code, _, lines, output = check(tmp_path, text, command=command)
+        assert (code, lines) == (0, []), (command, output)
+    for command in (("status", "--check"), ("run",)):
+        code, _, lines, output = check(tmp_path, text, command=command)
+        assert (code, lines) == (2, [refusal]), (command, output)
+    code, path, lines, _ = check(tmp_path, GOOD.replace('"json://127.0.0.1:8080/hook"', '"notaurl"'),
+                                 command=("status",))
+    assert code == 2 and len(lines) == 1
+    assert lines[0].startswith(f"{path}: subscribers[core-team].notify[1]: not an apprise URL")
 
 
 def test_notaurl_is_refused_naming_the_subscriber(tmp_path: Path) -> None:

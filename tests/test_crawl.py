@@ -185,3 +185,50 @@ def test_a_response_just_over_the_cap_never_reads_as_the_cap() -> None:
                                                "(50.1 MB; [crawl] max_bytes is 50 MB): not read")
     assert said(52_000_001, 52_000_000) == ("response larger than the download size cap "
                                             "(52,000,001 bytes; [crawl] max_bytes is 52,000,000 bytes): not read")
+
+
+def test_a_crawl_with_nothing_to_store_starts_no_ingest_worker(setup: tuple[Config, Store], replay: Any) -> None:
+    """A cron cycle where every source answers 304 spawns no ingest worker (a worker imports the
+    whole store again: a second of CPU at each start); the first item of a later crawl starts one,
+    pointed at that crawl's database before it stores anything."""
+    from sqlalchemy import select
+
+    from tracker import ingestworker
+    from tracker import models as m
+
+    config, store = setup
+    replay.add("/agenda.html", b"<p>agenda</p>")
+    ingestworker.shutdown()  # workers an earlier test of this process left running
+    first = crawl(config, store, replay, ["/agenda.html"])
+    assert first.items == 1 and len(ingestworker.worker_pids()) == 1
+    ingestworker.shutdown()
+    second = crawl(config, store, replay, ["/agenda.html"])
+    assert (second.items, second.not_modified) == (0, 1)
+    assert ingestworker.worker_pids() == []
+    replay.replace("/agenda.html", b"<p>agenda, revised</p>")
+    third = crawl(config, store, replay, ["/agenda.html"])
+    assert (third.items, third.new_snapshots, third.errors) == (1, 1, [])
+    assert len(ingestworker.worker_pids()) == 1
+    with store.session() as session:
+        assert len(session.scalars(select(m.Snapshot)).all()) == 2
+
+
+def test_a_worker_that_cannot_open_the_crawls_database_stores_nothing_and_says_why(tmp_path: Path) -> None:
+    """The worker side, called here as the worker calls it: preparing for a database that cannot
+    be opened leaves no earlier crawl's database to write to, and each item is refused naming why."""
+    import os
+
+    from tracker import ingestworker
+
+    # (with self-service subscribers, preparing reads them from the database)
+    (tmp_path / "tracker.toml").write_text('[alerts]\nmail_url = "mailto://alerts@127.0.0.1:2525?from=alerts@example.org"\n'
+                                           '[serve]\npublic_url = "https://tracker.example.org"\n')
+    config = load_config(tmp_path / "tracker.toml", env={})
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(Exception, match="unable to open database file"):
+        ingestworker._prepare(f"sqlite:///{tmp_path}/a-file/tracker.db", config, {}, [], os.environ.get("TRACKER_NOW"))
+    item = Item(key="meeting:probe:x", kind="meeting", source_id="probe:w", watch_ids=["w"], url=None, raw=None,
+                content=Meeting(source="probe", source_ref="x", body="Probe", title="x", date="2026-11-24",
+                                timezone="UTC"))
+    with pytest.raises(RuntimeError, match="the ingest worker stores nothing: it could not open the database: "):
+        ingestworker._process(item)

@@ -53,11 +53,12 @@ class Context:
     verbose: bool
     _config: Config | None = None
 
-    def config(self, parts: tuple[str, ...] | None = None) -> Config:
-        """The config (exit 2 on a problem); with `parts`, only those tables (see `load_config`)."""
+    def config(self, parts: tuple[str, ...] | None = None, *, sends: bool = True) -> Config:
+        """The config (exit 2 on a problem); with `parts`, only those tables (see `load_config`).
+        A command that `sends` nothing leaves its notify URLs unread by apprise (`load_config`)."""
         if self._config is None:
             try:
-                self._config = load_config(self.config_path, parts=parts)
+                self._config = load_config(self.config_path, parts=parts, read_by_apprise=sends)
             except ConfigError as exc:
                 fail_usage(str(exc))
             if self._config.tracker.log_file:
@@ -292,7 +293,7 @@ def db_upgrade(ctx: Context) -> None:
     """Create or migrate the database."""
     from tracker.store import Store, current_revision
 
-    config = ctx.config()
+    config = ctx.config(sends=False)
     try:
         store = Store(config.database_url)
     except Exception as exc:
@@ -455,7 +456,7 @@ def notify_cmd(ctx: Context, test_subscriber: str | None, retry_dead: bool) -> N
 @pass_ctx
 def digest(ctx: Context, out: str | None) -> None:
     """Write the static digest site."""
-    config = ctx.config()
+    config = ctx.config(sends=False)
     store = open_store(config)
     sys.exit(0 if do_digest(ctx, config, store, Path(out) if out else config.digest_dir) else 1)
 
@@ -551,7 +552,7 @@ def status(ctx: Context, as_json: bool, check: bool, with_addresses: bool) -> No
     from tracker.status import check_lines, status_lines
     from tracker.views import collect_status
 
-    config = ctx.config()
+    config = ctx.config(sends=check)  # monitoring's `--check` is told of a URL apprise cannot read
     if check:
         from tracker.alerts.journal import unrecorded
         from tracker.health import problems
@@ -589,7 +590,7 @@ def changes(ctx: Context, as_json: bool, since: str | None, watch: str | None, k
     """Recorded changes, oldest first."""
     from tracker.views import list_changes
 
-    config = ctx.config()
+    config = ctx.config(sends=False)
     since_at = None
     if since:
         try:

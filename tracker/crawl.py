@@ -287,7 +287,7 @@ def fetch(config: Config, url: str, accept: str, *, max_bytes: int, batch: str) 
     Page's `problem`."""
     secrets.install_log_masking()
     # Only the fetch spider's module is loaded: the others import most of the project (a second).
-    settings = {**scrapy_settings(config), "SPIDER_MODULES": ["spiders.fetch"], "ITEM_PIPELINES": {},
+    settings = {**scrapy_settings(config), "SPIDER_MODULES": spider_modules(["fetch"]), "ITEM_PIPELINES": {},
                 "TRACKER_CRAWL_BATCH": batch,
                 "DOWNLOAD_MAXSIZE": min(max_bytes, config.crawl.max_bytes),
                 "DOWNLOAD_WARNSIZE": min(max_bytes, config.crawl.max_bytes),

@@ -178,18 +178,21 @@ def _arrived(key: str) -> None:
 
 
 def prepare(database_url: str, config: Config, run_ids: dict[str, int]) -> None:
-    """Point the workers at this crawl's database, config and Run rows (blocks until done); a
-    worker started later in the crawl is pointed there first thing."""
+    """Point the running workers at this crawl's database, config and Run rows (blocks until
+    done); a worker started later, with the crawl's first item, is pointed there first thing. A
+    crawl that stores nothing (every source answered 304) starts no worker: a spawned worker
+    imports the whole store again, a second of CPU at each start."""
     # The worker outlives one crawl: it reads the clock this process reads (TRACKER_NOW included).
     global _prepared
     args = (database_url, config, run_ids, sorted(secrets._known), os.environ.get("TRACKER_NOW"))
     _prepared = args
     for worker in list(_workers):
+        if worker.process is None:
+            continue
         try:
-            worker.executor().submit(_prepare, *args).result()
+            worker.process.submit(_prepare, *args).result()
         except Exception:
-            worker.reset()
-            worker.executor().submit(_prepare, *args).result()
+            worker.reset()  # a dead one: its heir is spawned, and prepared, with the next item
 
 
 def worker_pids() -> list[int]:
@@ -214,6 +217,19 @@ def _start_worker(log_settings: Any) -> None:
 
 def _prepare(database_url: str, config: Config, run_ids: dict[str, int], known: list[str],
              fixed_now: str | None = None) -> None:
+    # Until this crawl's store is open, items are refused (never stored in an earlier crawl's).
+    _state.pop("store", None)
+    _state["unprepared"] = "its database is not open yet"
+    try:
+        _open(database_url, config, run_ids, known, fixed_now)
+    except Exception as exc:
+        _state["unprepared"] = f"it could not open the database: {type(exc).__name__}: {exc}"
+        raise
+    del _state["unprepared"]
+
+
+def _open(database_url: str, config: Config, run_ids: dict[str, int], known: list[str],
+          fixed_now: str | None) -> None:
     if fixed_now:
         os.environ["TRACKER_NOW"] = fixed_now
     else:
@@ -270,6 +286,8 @@ def _process(item: Item) -> Outcome:
             item.content = parse_item(item)
     except ValueError as exc:
         return Outcome(error=str(exc))
+    if "unprepared" in _state or "store" not in _state:
+        raise RuntimeError(f"the ingest worker stores nothing: {_state.get('unprepared', 'never prepared')}")
     result = ingest(_state["store"], item, run_id=_state["run_ids"].get(item.source_id),
                     on_change=_state["on_change"])
     item.raw = None
