@@ -170,7 +170,6 @@ def primegov_with_bad_row() -> bytes:
     return json.dumps(rows).encode()
 
 
-@pytest.mark.slow
 def test_a_portal_listing_with_one_bad_row_stores_the_rest_and_fails_the_source(
         tmp_path: Path, replay: ReplayServer) -> None:
     path = "/api/v2/PublicPortal/ListArchivedMeetings"
@@ -217,7 +216,6 @@ def test_civicplus_row_whose_agenda_link_has_no_real_date_is_its_own_problem() -
     assert len(problems) == 1 and "_13452020-808" in problems[0] and "is not a date" in problems[0]
 
 
-@pytest.mark.slow
 def test_a_known_meeting_whose_event_breaks_is_not_marked_missing(tmp_path: Path, replay: ReplayServer) -> None:
     """The event is still in the feed, only unreadable this time: `missing` would tell the user it
     vanished from its source."""

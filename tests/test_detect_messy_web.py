@@ -203,7 +203,6 @@ def test_a_pages_meta_charset_is_read_as_a_browser_reads_it(meta: str, replay: R
     assert 'name = "Conseil municipal de Montréal – Séances"' in printed_block(result.stdout)
 
 
-@pytest.mark.slow
 def test_a_very_large_page_reads_only_the_links_that_can_name_a_platform(
         replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Walnut Creek's real meetings page grown to 8 MB by a news archive of 120,000 links and 20,000

@@ -171,7 +171,6 @@ def fetched(page: Any, href: str) -> bytes:
 
 
 @pytest.mark.browser
-@pytest.mark.slow
 def test_each_campaigns_feed_and_calendar_are_linked_and_resolve(demo: Path, served: str, browser: Any) -> None:
     page = browser.new_page(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
     try:

@@ -105,7 +105,6 @@ def test_this_week_is_on_the_first_screen_at_desktop_and_phone_sizes(demo: Path,
 
 
 @pytest.mark.browser
-@pytest.mark.slow
 def test_no_page_of_the_digest_is_cut_off_on_a_phone(demo: Path) -> None:
     """Every page at a phone's width, its folded parts opened: nothing wider than the screen. A
     senator's contact form address in "Who to contact" on S. 35's page ran past the screen's edge,

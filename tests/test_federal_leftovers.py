@@ -11,7 +11,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
 from alerting import tracker_env
 from lxml import etree
 from recorded import federal
@@ -125,7 +124,6 @@ def test_a_package_dated_in_the_future_does_not_hide_a_files_later_update(
         ("bill:hr2-118", "passed_senate")]
 
 
-@pytest.mark.slow
 def test_a_full_disk_while_a_package_is_downloaded_stops_the_crawl_in_one_line(
         small_disk: Path, pg_url: str, upstream: Upstream) -> None:
     """The package is written beside the config (the database is PostgreSQL's) on a disk with no

@@ -754,7 +754,6 @@ def current_parser(store: Store, key: str) -> set[str]:
             .where(models.Entity.key == key)))
 
 
-@pytest.mark.slow
 def test_an_upgrade_keeps_what_a_whole_read_still_owes(
         tmp_path: Path, upstream: Upstream, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file a new phrase's whole read left unread is owed a fresh read; a parser upgrade run in

@@ -253,7 +253,6 @@ def test_a_login_is_not_sent_in_clear_to_a_public_address(tmp_path: Path, monkey
 # -- a wrong password ------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_a_wrong_password_is_one_line_without_it(tmp_path: Path, servers: list[LoginServer]) -> None:
     """One request, one line naming the refusal; no retries, no password."""
     server = login_server(servers, "reader", "TheRightPassw0rd")

@@ -73,7 +73,6 @@ def test_a_missing_config_says_how_to_write_one(tmp_path: Path) -> None:
                              "writes the sample config there to edit"]
 
 
-@pytest.mark.slow
 def test_config_init_writes_the_sample_config_and_never_overwrites(tmp_path: Path) -> None:
     result = tracker(tmp_path, "config", "init")
     assert result.returncode == 0, result.stderr
@@ -109,7 +108,6 @@ def test_config_init_writes_the_sample_config_and_never_overwrites(tmp_path: Pat
 # -- config check: nobody will hear anything -------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_config_check_warns_when_nobody_will_hear_anything(tmp_path: Path) -> None:
     (tmp_path / "tracker.toml").write_text(WATCH)
     result = tracker(tmp_path, "--config", "tracker.toml", "config", "check")
@@ -176,7 +174,6 @@ def test_every_problem_of_one_subscriber_is_reported(tmp_path: Path) -> None:
     assert lines[1].startswith("tracker.toml: subscribers[team].state: unknown state 'ZZ'")
 
 
-@pytest.mark.slow
 def test_changes_kind_refuses_a_kind_that_matches_nothing(tmp_path: Path) -> None:
     (tmp_path / "tracker.toml").write_text(WATCH)
     result = tracker(tmp_path, "--config", "tracker.toml", "changes", "--kind", "meting.*")
@@ -228,7 +225,6 @@ def test_notify_test_says_why_a_target_failed_in_words(tmp_path: Path, closed_po
     assert "AppriseResult" not in result.stdout + result.stderr
 
 
-@pytest.mark.slow
 def test_a_bill_govinfo_does_not_have_is_said_in_words(tmp_path: Path, replay: ReplayServer) -> None:
     """A typo in a bill number (H.R. 99999 of the 117th Congress): GovInfo answers 404."""
     (tmp_path / "tracker.toml").write_text(

@@ -101,7 +101,6 @@ def kill_and_check_nothing_is_left(proc: subprocess.Popen[str], hook: Receiver) 
 
 
 @pytest.mark.postgres
-@pytest.mark.slow
 def test_kill_9_of_notify_with_four_workers_leaves_nothing_behind(tmp_path: Path, pg_url: str, hook: Receiver,
                                                                   frozen_now: Any) -> None:
     path = write_config(tmp_path, db_url=pg_url, alerts={"workers": 4}, subscribers=[core_team(hook.url)])

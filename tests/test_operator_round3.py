@@ -52,7 +52,6 @@ def meetings_config(tmp_path: Path, db_url: str, replay: ReplayServer) -> Path:
     return config
 
 
-@pytest.mark.slow
 def test_status_says_which_watch_holds_nothing_though_its_source_reads_fine(
         tmp_path: Path, replay: ReplayServer, db_url: str) -> None:
     """A watch following a body its feed never names (`bodies = ["Board of Trustees"]`) read fine
@@ -91,7 +90,6 @@ def test_status_names_a_failing_source_once_in_its_line(
     assert "HTTP 404" in line and line.count("ical:council") == 1 and " x2" not in line
 
 
-@pytest.mark.slow
 def test_sources_detect_runs_with_the_configs_secrets_unset(tmp_path: Path, replay: ReplayServer) -> None:
     """An operator trying an address at their desk, without /etc/tracker/env loaded: `sources
     detect` refused with `error: ...: environment variable SMTP_PASSWORD is not set` (exit 2),
@@ -167,7 +165,6 @@ def test_validators_of_urls_no_watch_asks_are_pruned_and_those_asked_kept(
     assert "1 unchanged (304)" in crawled.stdout and replay.requests[-1].headers.get("If-None-Match")
 
 
-@pytest.mark.slow
 def test_a_failing_prune_of_validators_says_so_and_the_crawl_stands(
         tmp_path: Path, replay: ReplayServer, pg_url: str) -> None:
     """A prune the database refuses (here a trigger: in life a lock timeout or a permission) is one
@@ -316,7 +313,6 @@ def test_a_dead_machines_runs_are_shown_abandoned_and_closed_but_a_live_run_is_l
         other.stop()
 
 
-@pytest.mark.slow
 def test_status_says_a_state_keyword_watch_matches_nothing(tmp_path: Path, replay: ReplayServer, db_url: str) -> None:
     """A keyword watch whose words match no bill (a typo, a phrase no state uses) held nothing
     and `tracker status` printed nothing of it; the watch beside it that matches is unchanged."""

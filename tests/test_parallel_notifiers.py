@@ -107,7 +107,6 @@ def test_sqlite_says_one_worker_is_used(tmp_path: Path, sqlite_url: str, mailbox
 
 
 @pytest.mark.postgres
-@pytest.mark.slow
 def test_notifier_processes_never_show_the_secrets_of_the_config_they_were_given(
         tmp_path: Path, pg_url: str, frozen_now: Any) -> None:
     """Workers get the parent's parsed config, not the file: a target that is down fails in every

@@ -151,7 +151,6 @@ def test_the_cron_job_forgets_sign_ups_never_confirmed_when_serve_is_not_running
             session.scalar(select(m.Person.id).where(m.Person.address == CAROL))]
 
 
-@pytest.mark.slow
 def test_a_relay_refusing_the_login_is_said_apart_from_a_relay_that_is_down(
         tmp_path: Path, sqlite_url: str, frozen_now: Any) -> None:
     """The operator typed the SMTP password wrong: each failed delivery's line says the mail server

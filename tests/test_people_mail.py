@@ -351,7 +351,6 @@ def test_list_headers_reach_apprise_as_written() -> None:
                                            "<mailto:tracker+alerts@example.org?subject=unsubscribe>")
 
 
-@pytest.mark.slow
 def test_notify_test_reaches_a_person_as_their_alerts_do_and_refuses_anyone_not_subscribed(
         tmp_path: Path, sqlite_url: str, mailbox: Mailbox) -> None:
     """`tracker notify --test person:N` (an operator checking that mail to a self-service subscriber

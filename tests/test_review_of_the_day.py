@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from alerting import core_team, owe, statuses, tracker_env, write_config
 from servers import Mailbox, Receiver
@@ -35,7 +34,6 @@ from tracker.web import subscriptions
 from tracker.web.mailer import Mailer
 
 
-@pytest.mark.slow
 def test_notifier_workers_end_when_a_send_was_given_up_at_its_deadline(
         tmp_path: Path, pg_url: str, receiver: Receiver) -> None:
     """With `[alerts] workers` on PostgreSQL each notifier is a process of its own, and its exit

@@ -66,7 +66,6 @@ def test_a_page_with_a_table_in_a_comment_is_read_whole(
     assert changes_json(store) == []
 
 
-@pytest.mark.slow
 def test_a_host_shedding_load_now_and_then_is_not_cut_off_for_the_run(
         tmp_path: Path, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Four boards' feeds on one host, each answered once "429, Retry-After: 1" then served (derived:

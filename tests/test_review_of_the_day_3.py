@@ -25,7 +25,6 @@ from tracker.store import Store
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.slow
 def test_a_live_crawl_on_this_machine_is_never_closed_as_abandoned(tmp_path: Path, replay: ReplayServer,
                                                                    sqlite_url: str) -> None:
     """On SQLite nothing heartbeats (one machine), so a run of a `tracker crawl` (which takes no run

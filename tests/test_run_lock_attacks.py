@@ -79,7 +79,6 @@ def terminate_backends(db_url: str) -> int:
 @pytest.mark.postgres
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("command", [["run"], ["run", "--cluster"]], ids=["run", "cluster"])
-@pytest.mark.slow
 def test_a_run_whose_lock_connection_the_database_cut_still_ends_well_and_quiet(
         tmp_path: Path, pg_url: str, replay: ReplayServer, command: list[str]) -> None:
     """The lock's session sits idle for the whole run: a database restart (or an idle-connection
