@@ -187,12 +187,12 @@ def prepare(database_url: str, config: Config, run_ids: dict[str, int]) -> None:
     args = (database_url, config, run_ids, sorted(secrets._known), os.environ.get("TRACKER_NOW"))
     _prepared = args
     for worker in list(_workers):
-        if worker.process is None:
+        if (process := worker.process) is None:
             continue
         try:
-            worker.process.submit(_prepare, *args).result()
+            process.submit(_prepare, *args).result()
         except Exception:
-            worker.reset()  # a dead one: its heir is spawned, and prepared, with the next item
+            worker.reset(process)  # a dead one: its heir is spawned, and prepared, with the next item
 
 
 def worker_pids() -> list[int]:
