@@ -213,8 +213,9 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # granicus-6: a date written with spaces about its slashes ("03 / 24 / 2026", Novato's date
     # cells) is read: those rows were problem lines, so a page of them comes in as a baseline. (No
     # other platform's recordings write dates so; one that did would tell such rows as new.)
+    # granicus-7: the place a row's name writes after an "@" ("Regular Meeting @ LAX") is its location.
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_granicus"),
-               parser_version="granicus-6"),
+               parser_version="granicus-7"),
     # Legistar's web calendar page (Calendar.aspx), for clients whose Web API asks for a token.
     SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=parser("legistar_calendar.parse_calendar"),
                parser_version="legistar-calendar-2", names_bodies=True),
@@ -240,8 +241,11 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # boarddocs-8: a time before an aside in brackets naming only other days is the meeting's ("Board
     # Meeting @ 5:30 p.m. (Reconvening of Recessed Meeting - September 8, 2025)"), not time TBD.
     # (Shared too; of the recorded parses only Grand Rapids' list moved.)
+    # boarddocs-9: the place a meeting's name writes after its time ("Board Meeting @ 6:30 p.m. @
+    # Ottawa Hills High School", "- LOCATION CHANGE - ...") is its location where the export names
+    # no "Location of Meeting" room (the list has no place field): a baseline, then a move is news.
     SourceKind("boarddocs", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_boarddocs"),
-               parser_version="boarddocs-8", names_bodies=True),
+               parser_version="boarddocs-9", names_bodies=True),
     # CivicWeb / Diligent Community: the site's meeting list for the crawl's window. civicweb-2: each
     # meeting's documents too (a baseline: documents first read are no "agenda posted").
     SourceKind("civicweb", ("meeting",), watch_value=HttpUrl, listing=parser("civicweb.parse_meetings"),

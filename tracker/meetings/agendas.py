@@ -49,6 +49,7 @@ from tracker.meetings.normalize import (
     find_time,
     in_window,
     join_url,
+    place_in_name,
     place_line,
     time_for_day,
     title_items,
@@ -489,7 +490,7 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) 
     return True, meeting_record(
         source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock),
         day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=_page_url(ctx.url),
-        items=title_items(name, ctx.keywords))
+        location=place_in_name(name), items=title_items(name, ctx.keywords))
 
 
 def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> tuple[bool, Meeting | None]:

@@ -497,6 +497,42 @@ def place_line(text: str | None) -> str | None:
     return line.strip(" -–,;") or None
 
 
+# A meeting's name giving its place where the source has no place field: after an "@" that is not
+# the time's ("Board Meeting @ 6:30 p.m. @ Ottawa Hills High School", Grand Rapids schools'
+# BoardDocs; "Regular Meeting @ LAX", LAWA's Granicus page), or after "Location change" ("Board
+# Meeting @ 6:30 p.m. - LOCATION CHANGE - OTTAWA HILLS HIGH SCHOOL AUDITORIUM").
+_AT = re.compile(r"(?<=\S)[ \t]+@[ \t]+(?=\S)")
+_PLACE_CHANGE = re.compile(r"\blocation[ \t]+change[ \t]*[-:\u2013\u2014][ \t]*(?=\S)", re.I)
+# where a place written in a name ends: an aside in brackets ("@ GRPS University, Mulitpurpose Room
+# Two (Note - Room Change)"), or a dash before what is said of the meeting ("- Canceled", "- Click here")
+_PLACE_END = re.compile(r"[ \t]*\(|[ \t]+[-\u2013\u2014][ \t]+(?=[^-\u2013\u2014]*?(?:cancel|postpone|click|resched|virtual"
+                        r"|online|zoom))", re.I)
+
+
+def place_in_name(title: str | None) -> str | None:
+    """The place a meeting's name states (see `_AT`), None when it states none: what follows an
+    "@" starting with a letter and not a time ("@ 6:30 p.m.", "@ Noon" are the meeting's time), up to
+    the next "@", an aside in brackets or a dash before a word about the meeting itself."""
+    if not title or ("@" not in title and "ocation" not in title and "OCATION" not in title):
+        return None
+    title = title[:_TEXT_LIMIT]
+    for at in _AT.finditer(title):
+        rest = title[at.end():]
+        if not rest[:1].isalpha() or _CLOCK.match(rest):
+            continue
+        if place := _place_part(_AT.split(rest, maxsplit=1)[0]):
+            return place
+    if changed := _PLACE_CHANGE.search(title):
+        return _place_part(_AT.split(title[changed.end():], maxsplit=1)[0])
+    return None
+
+
+def _place_part(text: str) -> str | None:
+    if end := _PLACE_END.search(text):
+        text = text[:end.start()]
+    return place_line(text)
+
+
 # -- joining addresses ---------------------------------------------------------------------------
 #
 # `urljoin` parses both addresses and puts the result together again (a tenth of a millisecond

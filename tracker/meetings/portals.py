@@ -42,6 +42,7 @@ from tracker.meetings.normalize import (
     join_url,
     keywords_each,
     moved_in_name,
+    place_in_name,
     time_for_day,
     title_items,
     utc_iso,
@@ -673,7 +674,8 @@ def _boarddocs_record(ref: str, bodyname: str | None, day: date, name_text: str 
     return meeting_record(
         source="boarddocs", ref=ref, body=bodyname or ctx.body,
         title=name, local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
-        comment_text=description, location=location, url=link, documents=documents.items, items=items)
+        comment_text=description, location=location or place_in_name(name), url=link, documents=documents.items,
+        items=items)
 
 
 # -- an export's meeting of the usual shape, read from its text (`_boarddocs_fast`) ------------------
@@ -908,7 +910,7 @@ def _boarddocs_list(data: bytes, ctx: ListingContext) -> Listing:
         return meeting_record(
             source="boarddocs", ref=row["unique"], body=ctx.body, title=name,
             local=datetime.combine(day, clock) if clock else None, day=day, zone=ctx.timezone,
-            url=link, documents=documents.items, items=title_items(name, ctx.keywords))
+            location=place_in_name(name), url=link, documents=documents.items, items=title_items(name, ctx.keywords))
 
     return read_rows(rows, read, ctx,
                      lambda n, row: (row_field(row, "unique") or row_field(row, "Unique") or f"row {n + 1}",
