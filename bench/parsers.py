@@ -143,11 +143,18 @@ def novusagenda_page() -> bytes:
         + page[end:]
 
 
-def json_list(path: Path, key: str, wrap: str | None = None) -> bytes:
+def json_list(path: Path, key: str, wrap: str | None = None, named: str | None = None) -> bytes:
+    """The recording's rows over and over, each copy its own id (`key`) and, with `named`, its own
+    name too (a copy "(2)"): CivicClerk reads one body's events at one time under one name as one
+    sitting, so copies differing only in their id would be one meeting."""
     payload = json.loads(path.read_bytes())
     rows = payload[wrap] if wrap else payload
     rows = [r for r in rows if r]
     made = [{**rows[n % len(rows)], key: 90000 + n} for n in range(ROWS)]
+    if named:
+        for n, row in enumerate(made):
+            if n >= len(rows) and isinstance(row.get(named), str):
+                row[named] = f"{row[named]} ({n // len(rows) + 1})"
     return json.dumps({**payload, wrap: made} if wrap else made).encode()
 
 
@@ -167,7 +174,8 @@ CASES: dict[str, tuple[Callable[..., object], Callable[[], bytes], str, str]] = 
     "primegov": (portals.parse_primegov, lambda: json_list(LOCAL / "primegov/claytoncountyga_list_meetings.json", "id"),
                  "Clayton County list", "2026-02-01"),
     "civicclerk": (portals.parse_civicclerk, lambda: json_list(LOCAL / "civicclerk/southfultonga_events.json", "id",
-                                                               "value"), "South Fulton events", "2026-04-01"),
+                                                               "value", "eventName"), "South Fulton events",
+                   "2026-04-01"),
     "boarddocs (XML)": (portals.parse_boarddocs, boarddocs_xml, "Cleveland export, every agenda item included",
                         "2017-02-01"),
     "boarddocs (list)": (portals.parse_boarddocs, lambda: json_list(

@@ -229,8 +229,12 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # civicclerk-5: an event without a name is titled by its agenda's name ("Budget Workshop").
     # civicclerk-7: and one named "One Time Event" (Brandon's work sessions); a place's second
     # address line repeating its first is written once (South Fulton's).
+    # civicclerk-8: one body's events at one time under one name are one meeting (Brandon's Board of
+    # Aldermen lists sittings twice: the event of the year's schedule and the one its agenda went
+    # to), known by the earlier event's id: the later event's key shows once as missing after the
+    # upgrade, and its agenda, now the earlier's, is part of that baseline.
     SourceKind("civicclerk", ("meeting",), watch_value=HttpUrl, listing=parser("portals.parse_civicclerk"),
-               parser_version="civicclerk-7", names_bodies=True),
+               parser_version="civicclerk-8", names_bodies=True),
     # boarddocs-2 also: the "Location of Meeting" room; the JSON meeting list. boarddocs-5: items in
     # an `<agendaitems>` right under the meeting (no category) are read: what appears is a baseline.
     # boarddocs-6: in an export that is not well-formed, the categories after an end tag never

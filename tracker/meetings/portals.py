@@ -10,6 +10,7 @@ Variants real portals serve:
   Cancellation" or a "Recess Notice" is cancelled (its title still names it as scheduled).
 - CivicClerk: `startDateTime` carries a `Z` but is the body's local wall-clock time (a 7 PM Georgia
   council meeting reads "19:00:00Z"): the `Z` is ignored. An event marked `isDeleted` is no meeting.
+  One body's events at one time under one name are one meeting (a sitting listed twice).
   A published file without a `url` is linked where the public portal serves it; a recording's
   relative `stream/...` path, on the API's host as the published files' are.
 - BoardDocs: the XML export, read per `<meeting>` when the whole document is not well-formed (one
@@ -23,6 +24,7 @@ rows are still read (`Listing.problems`), as for every listing parser.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -295,8 +297,49 @@ def parse_civicclerk(data: bytes, ctx: ListingContext) -> Listing:
     rows = payload.get("value") if isinstance(payload, dict) else None
     if not isinstance(rows, list):
         raise SourceParseError("a CivicClerk event list has a `value` array")
-    return read_rows(rows, _civicclerk_meeting, ctx,
-                     lambda n, row: (row_field(row, "id") or f"row {n + 1}", row_field(row, "eventName")))
+    listing = read_rows(rows, _civicclerk_meeting, ctx,
+                        lambda n, row: (row_field(row, "id") or f"row {n + 1}", row_field(row, "eventName")))
+    listing.meetings = _one_event_a_sitting(listing.meetings)
+    return listing
+
+
+def _one_event_a_sitting(meetings: list[Meeting]) -> list[Meeting]:
+    """CivicClerk lists some sittings twice: one body's events at one time under one name (Brandon's
+    Board of Aldermen: the event entered with the year's schedule, and the one its agenda was posted
+    to). They are one meeting, known by the earlier event's id, so the agenda's arrival on the later
+    one is that meeting's "agenda posted"; its documents are the events' together, the fullest's
+    first, and its page the fullest's."""
+    sittings: dict[tuple[Any, ...], list[Meeting]] = {}
+    for meeting in meetings:
+        sittings.setdefault((meeting.body, meeting.start or meeting.date, meeting.title, meeting.status), []).append(meeting)
+    if len(sittings) == len(meetings):
+        return meetings
+    return [events[0] if len(events) == 1 else _sitting(events) for events in sittings.values()]
+
+
+def _event_number(meeting: Meeting) -> tuple[int, int | str]:
+    ref = meeting.source_ref
+    return (0, int(ref)) if ref.isdigit() else (1, ref)
+
+
+def _sitting(events: list[Meeting]) -> Meeting:
+    """One meeting of a sitting's events (`_one_event_a_sitting`)."""
+    earliest = min(events, key=_event_number)
+    fullest = sorted(events, key=lambda m: (-len(m.documents or []), _event_number(m)))
+    documents = DocumentList()
+    for event in fullest:
+        for doc in event.documents or []:
+            documents.add(doc.url, doc.label, doc.kind)
+    items = list({item["title"]: item for event in fullest for item in event.items}.values())
+
+    def said(field: str) -> Any:
+        return next((getattr(event, field) for event in fullest if getattr(event, field)), None)
+
+    return dataclasses.replace(
+        earliest, documents=documents.items, url=fullest[0].url, items=items,
+        agenda_url=first_of(documents.items, "agenda", "packet"), minutes_url=first_of(documents.items, "minutes"),
+        livestream_url=first_of(documents.items, "video"), agenda_posted=said("agenda_posted"),
+        minutes_posted=said("minutes_posted"), location=said("location"), comment=said("comment"))
 
 
 def civicclerk_place(place: Any) -> str | None:
