@@ -166,6 +166,9 @@ keywords = ["ShotSpotter", "NYPD"]
     (bundle,) = [mail for rcpt, mail in mailbox.messages if rcpt == ["digest@example.org"]]
     text = body_of(bundle)
     assert "Police accountability" in text and "The BREATHE Act" in text
+    # each bill where it stands, as the instant message says it (its changes alone may not say it)
+    assert "Where it stands: passed the Senate (latest action Thu Feb 18, 2021)." in text
+    assert "Where it stands: was referred to committee" in text  # the BREATHE Act
     assert text.count("Rep. Ayanna Pressley (D-MA-7): 202-225-5111") == 2  # S. 35 and the BREATHE Act
     assert "Ranking Member: Rep. Jamie Raskin (D-MD-8)" in text
     assert "Chair: Marcus Ortega, d07@council.nyc.example" in text

@@ -23,7 +23,7 @@ import pytest
 from alerting import write_config
 from click.testing import CliRunner, Result
 from recorded import DEMO, federal, serve_openstates
-from servers import Mailbox
+from servers import Mailbox, Receiver
 
 from tracker.cli import main
 from tracker.demo.derive import state_bill_before
@@ -175,6 +175,36 @@ def fiction(number: int, title: str, text: str | None, updated: str) -> tuple[di
     bill["updated_at"] = updated
     bill["openstates_url"] = f"https://openstates.org/ny/bills/2021-2022/A{number}/"
     return bill, text
+
+
+def test_a_daily_bundle_says_where_each_state_bill_stands(tmp_path: Path, replay: ReplayServer, mailbox: Mailbox,
+                                                          api_and_base: tuple[OpenStatesApi, str]) -> None:
+    """FAILED before: a daily reader's bundle listed SB 217's changes (two actions) but never where
+    the bill stands, which the instant message says; the changes alone do not (the committee that
+    holds it now is named only there). By mail (the Markdown bundle) and to a chat webhook (json://,
+    the plain-text one)."""
+    api, base = api_and_base
+    hook = Receiver()
+    put_colorado(api, state_bill_before(CO_BASELINE, "2020-06-04", "2020-06-03T18:00:00+00:00"), "2020-06-03T18:05:00")
+    config = write_config(tmp_path, bills=[NAMED],
+                          subscribers=[{"id": "denver", "notify": [mail_to(mailbox, "organizer@example.org"), hook.url],
+                                        "mode": "daily", "state": "CO"}],
+                          extra="[crawl]\ndelay_seconds = 0\n" + openstates(base))
+    assert tracker("--config", str(config), "--quiet", "crawl", now="2020-06-04T15:00:00Z").exit_code == 0
+    # derived: June 4, the Judiciary Committee sends it on to Appropriations, which holds it now
+    put_colorado(api, state_bill_before(CO_BASELINE, "2020-06-05", "2020-06-04T19:00:00+00:00"), "2020-06-04T19:05:00")
+    assert tracker("--config", str(config), "--quiet", "crawl", now="2020-06-04T20:00:00Z").exit_code == 0
+    try:
+        sent = tracker("--config", str(config), "notify", now="2020-06-05T15:00:00Z")  # the next morning's bundle
+        assert sent.exit_code == 0, sent.output
+        (post,) = hook.posts
+    finally:
+        hook.stop()
+    (bundle,) = [mail for _, mail in mailbox.messages]
+    stands = "Where it stands: came out of committee and was sent to the Senate Appropriations Committee"
+    for text in (body_of(bundle), post["message"]):
+        assert "in your daily digest" in text
+        assert stands in text
 
 
 def test_the_keyword_rule(tmp_path: Path, replay: ReplayServer, mailbox: Mailbox,
