@@ -207,6 +207,48 @@ def test_a_daily_bundle_says_where_each_state_bill_stands(tmp_path: Path, replay
         assert stands in text
 
 
+def test_committee_steps_without_a_new_stage_are_told_as_stages(tmp_path: Path, replay: ReplayServer, mailbox: Mailbox,
+                                                                 api_and_base: tuple[OpenStatesApi, str]) -> None:
+    """FAILED before: a committee step that is no new stage was only `bill.action`, so a subscriber
+    to stages alone (`kinds = ["bill.stage"]`) never heard it. Colorado SB 217 on June 5
+    (derived from the recording: its later actions removed): the Appropriations Committee sends it
+    on to the floor; the bill was "reported" before and after. Told as a stage: the committee it
+    came out of, so the subscriber knows the fight moved to the floor."""
+    api, base = api_and_base
+    put_colorado(api, state_bill_before(CO_BASELINE, "2020-06-05", "2020-06-04T19:00:00+00:00"), "2020-06-04T19:05:00")
+    config = write_config(tmp_path, bills=[NAMED],
+                          subscribers=[{"id": "denver", "notify": [mail_to(mailbox, "organizer@example.org")],
+                                        "kinds": ["bill.stage"]}],
+                          extra="[crawl]\ndelay_seconds = 0\n" + openstates(base))
+    assert tracker("--config", str(config), "--quiet", "crawl", now="2020-06-04T20:00:00Z").exit_code == 0
+    assert tracker("--config", str(config), "notify", now="2020-06-04T20:00:00Z").exit_code == 0
+    put_colorado(api, state_bill_before(CO_BASELINE, "2020-06-06", "2020-06-05T19:00:00+00:00"), "2020-06-05T19:05:00")
+    assert tracker("--config", str(config), "--quiet", "crawl", now="2020-06-05T20:00:00Z").exit_code == 0
+    sent = tracker("--config", str(config), "notify", now="2020-06-05T20:00:00Z")
+    assert sent.exit_code == 0, sent.output
+    (mail,) = [m for _, m in mailbox.messages]
+    assert subject(mail) == "Colorado SB 217 came out of the Senate Appropriations Committee"
+    assert "In committee now" not in body_of(mail)
+
+
+def test_the_other_chamber_s_committee_is_a_stage_and_the_same_one_is_not() -> None:
+    """New Mexico HB 4 (recorded; its state before the Senate's referral derived): passed the House
+    on February 24, sent to the Senate Judiciary Committee the next day. Its stage stays "passed
+    the House"; the committee holding it is new: `bill.stage` "went to the Senate Judiciary
+    Committee". A later state holding it in the same committee tells no stage."""
+    from tracker.states import diff_bill, headline, read_bill
+
+    (hb4,) = [b for b in RECORDED["baseline"]["bills"] if b["identifier"] == "HB 4"]
+    before = read_bill(state_bill_before(hb4, "2021-02-25", "2021-02-24T20:00:00+00:00"))
+    after = read_bill(hb4)
+    assert before.stage == after.stage == "passed_lower" and before.committee is None
+    changes = diff_bill(before, after, "statebill:nm-hb4")
+    stages = [c for c in changes if c.kind == "bill.stage"]
+    assert [c.summary for c in stages] == ["New Mexico HB 4 went to the Senate Judiciary Committee"]
+    assert headline(changes, after) == "New Mexico HB 4 went to the Senate Judiciary Committee"
+    assert [c.kind for c in diff_bill(after, after, "statebill:nm-hb4")] == []
+
+
 def test_the_keyword_rule(tmp_path: Path, replay: ReplayServer, mailbox: Mailbox,
                           api_and_base: tuple[OpenStatesApi, str]) -> None:
     """"qualified immunity", whole words, any case: a title holding the phrase matches by its

@@ -10,7 +10,8 @@ chambers are said as each state says them ("passed the Assembly", "the House of 
 
 Changes reuse the federal `bill.*` kinds (a subscriber's `kinds = ["bill.stage"]` keeps meaning
 "a bill moved", state or federal) with a `state` in their data, plus `bill.vote` for a recorded vote
-and its counts, which BILLSTATUS never gave.
+and its counts, which BILLSTATUS never gave. A step from one committee to another (or to the
+floor) that is no new stage is a `bill.stage` too, naming the committee (`diff_bill`).
 """
 
 from __future__ import annotations
@@ -542,6 +543,17 @@ def stage_words(stage: str, state: str, chamber: str | None = None, committee: d
     }.get(stage, stage.replace("_", " "))
 
 
+def stage_change_words(data: dict[str, Any], state: str) -> str:
+    """A state bill's `bill.stage` change as people say it: its new stage (`stage_words`), or, for a
+    bill that moved between committees without a new stage (`diff_bill`), "went to the Senate
+    Appropriations Committee" / "came out of the Senate Appropriations Committee"."""
+    if data.get("to_committee"):
+        return f"went to {committee_label(data.get('committee'), state)}"
+    if data.get("out_of_committee"):
+        return f"came out of {committee_label(data.get('committee'), state)}"
+    return stage_words(str(data.get("to")), state, data.get("chamber"), data.get("committee"))
+
+
 def where_it_stands(bill: StateBill) -> str:
     """A state bill's stage as people say it: "passed the Senate", "was referred to the House
     Judiciary Committee"."""
@@ -566,7 +578,7 @@ def headline(changes: Sequence[ChangeLike], bill: StateBill) -> str:
     data = lead.data or {}
     name = label(bill)
     if lead.kind == "bill.stage":
-        return _short(f"{name} {stage_words(str(data.get('to')), bill.state, data.get('chamber'), data.get('committee'))}")
+        return _short(f"{name} {stage_change_words(data, bill.state)}")
     if lead.kind == "bill.introduced":
         where = _matched_words(data.get("matches") or [])
         return _short(f"{name} found: {bill.title}" + (f" ({where})" if where else ""))
@@ -628,6 +640,22 @@ def _sponsor_data(sponsor: StateSponsor, state: str, date: str | None) -> dict[s
             "classification": sponsor.get("classification"), "date": date}
 
 
+def _committee_step(old: StateBill, new: StateBill) -> dict[str, Any] | None:
+    """How the committee holding the bill changed between two states of one stage (`diff_bill`):
+    `to_committee` (another committee holds it now), `out_of_committee` (none does: reported to
+    the floor), or None (the same one, or none before and after)."""
+    def held(bill: StateBill) -> tuple[str, str | None] | None:
+        return (str(bill.committee["name"]), bill.committee.get("chamber")) \
+            if bill.committee and bill.committee.get("name") else None
+
+    before, now = held(old), held(new)
+    if now == before:
+        return None
+    if now is not None:
+        return {"to_committee": True, "committee": new.committee}
+    return {"out_of_committee": True, "committee": old.committee}
+
+
 def _stage_chamber(bill: StateBill) -> str | None:
     """The chamber whose action made the bill's current stage (the latest passage, referral...)."""
     wanted = {"passed_upper": {"passage"}, "passed_lower": {"passage"}, "passed_both": {"passage"},
@@ -677,6 +705,17 @@ def diff_bill(old: StateBill | None, new: StateBill, entity: str,
             {"from": old.stage, "to": new.stage, "state": new.state, "chamber": chamber,
              "committee": new.committee},
             url, (new.latest_action or {}).get("date")))
+    elif new.stage and (step := _committee_step(old, new)):
+        # no new stage, yet the bill moved: the other chamber's committee took it up after its
+        # passage, a committee sent it on to another, or out to the floor. Said as a stage, so a
+        # subscriber to stages alone (`kinds = ["bill.stage"]`) hears which committee to call now.
+        data = {"from": old.stage, "to": new.stage, "state": new.state, "chamber": _stage_chamber(new), **step}
+        when = (new.latest_action or {}).get("date")
+        held = step["committee"] or {}
+        changes.append(Change(
+            "bill.stage", entity, f"{name} {stage_change_words(data, new.state)}",
+            dedupe_key(entity, "bill.stage", new.stage, next(iter(step)), held.get("name"), held.get("chamber"), when),
+            data, url, when))
     noticed = (new.latest_action or {}).get("date")  # Open States gives no sponsorship dates
     for key, sponsor in _unmatched(new.sponsors, old.sponsors).items():
         changes.append(Change(

@@ -136,7 +136,7 @@ def change_words(kind: str, data: dict[str, Any] | None = None) -> str:
     """A change kind as people say it: "passed the Senate", "meeting cancelled", never `bill.stage`."""
     if kind == "bill.stage" and data and data.get("to"):
         if data.get("state"):  # a state bill's stage, in its state's words ("passed the Assembly")
-            return states.stage_words(str(data["to"]), str(data["state"]), data.get("chamber"), data.get("committee"))
+            return states.stage_change_words(data, str(data["state"]))
         if data.get("back"):
             return stage_back_words(str(data.get("from")))
         return STAGE_WORDS.get(data["to"], str(data["to"]).replace("_", " "))
