@@ -249,6 +249,28 @@ def test_the_other_chamber_s_committee_is_a_stage_and_the_same_one_is_not() -> N
     assert [c.kind for c in diff_bill(after, after, "statebill:nm-hb4")] == []
 
 
+def test_a_bill_that_dies_in_committee_says_which() -> None:
+    """New Mexico HB 4 in the Senate Judiciary Committee (recorded), then tabled there (DERIVED: an
+    action added, "SJC: Tabled", classified `committee-failure` as Open States classifies New
+    Mexico's tablings). FAILED before: "New Mexico HB 4 failed", as if the Senate had voted it down;
+    organizers who lost it in committee know whom to hold to account."""
+    from tracker.states import diff_bill, headline, read_bill, where_it_stands
+
+    (hb4,) = [b for b in RECORDED["baseline"]["bills"] if b["identifier"] == "HB 4"]
+    held = read_bill(hb4)
+    tabled = copy.deepcopy(hb4)
+    tabled["actions"].append({**tabled["actions"][-1], "date": "2021-03-10", "description": "SJC: Tabled",
+                              "classification": ["committee-failure"], "related_entities": [],
+                              "order": len(tabled["actions"])})
+    died = read_bill(tabled)
+    assert died.stage == "failed" and died.committee is None
+    changes = diff_bill(held, died, "statebill:nm-hb4")
+    (stage,) = [c for c in changes if c.kind == "bill.stage"]
+    assert stage.summary == "New Mexico HB 4 failed in the Senate Judiciary Committee"
+    assert headline(changes, died) == "New Mexico HB 4 failed in the Senate Judiciary Committee"
+    assert where_it_stands(died) == "failed"  # the record alone no longer holds the committee
+
+
 def test_the_keyword_rule(tmp_path: Path, replay: ReplayServer, mailbox: Mailbox,
                           api_and_base: tuple[OpenStatesApi, str]) -> None:
     """"qualified immunity", whole words, any case: a title holding the phrase matches by its

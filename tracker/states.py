@@ -546,11 +546,14 @@ def stage_words(stage: str, state: str, chamber: str | None = None, committee: d
 def stage_change_words(data: dict[str, Any], state: str) -> str:
     """A state bill's `bill.stage` change as people say it: its new stage (`stage_words`), or, for a
     bill that moved between committees without a new stage (`diff_bill`), "went to the Senate
-    Appropriations Committee" / "came out of the Senate Appropriations Committee"."""
+    Appropriations Committee" / "came out of the Senate Appropriations Committee"; a bill that died
+    in committee, "failed in the Senate Judiciary Committee"."""
     if data.get("to_committee"):
         return f"went to {committee_label(data.get('committee'), state)}"
     if data.get("out_of_committee"):
         return f"came out of {committee_label(data.get('committee'), state)}"
+    if data.get("in_committee") and data.get("to") == "failed":
+        return f"failed in {committee_label(data.get('committee'), state)}"
     return stage_words(str(data.get("to")), state, data.get("chamber"), data.get("committee"))
 
 
@@ -699,12 +702,14 @@ def diff_bill(old: StateBill | None, new: StateBill, entity: str,
                               dedupe_key(entity, "bill.vote", vote["id"]), data, url, vote["date"]))
     if old.stage != new.stage and new.stage:
         chamber = _stage_chamber(new)
+        data = {"from": old.stage, "to": new.stage, "state": new.state, "chamber": chamber, "committee": new.committee}
+        if new.stage == "failed" and old.committee and any(
+                "committee-failure" in action_kinds(action, new.state)[0]
+                for action in new.actions if action["id"] not in old_actions):
+            data.update(committee=old.committee, in_committee=True)  # died where it was held: whom to hold to account
         changes.append(Change(
-            "bill.stage", entity, f"{name} {stage_words(new.stage, new.state, chamber, new.committee)}",
-            dedupe_key(entity, "bill.stage", new.stage),
-            {"from": old.stage, "to": new.stage, "state": new.state, "chamber": chamber,
-             "committee": new.committee},
-            url, (new.latest_action or {}).get("date")))
+            "bill.stage", entity, f"{name} {stage_change_words(data, new.state)}",
+            dedupe_key(entity, "bill.stage", new.stage), data, url, (new.latest_action or {}).get("date")))
     elif new.stage and (step := _committee_step(old, new)):
         # no new stage, yet the bill moved: the other chamber's committee took it up after its
         # passage, a committee sent it on to another, or out to the floor. Said as a stage, so a
