@@ -120,6 +120,10 @@ def test_a_state_bill_through_committee_and_the_senate(tmp_path: Path, replay: R
     assert subject(passed) == "Colorado SB 217 passed the Senate"
     text = body_of(passed)
     assert "Your state legislators:" in text
+    # the HTML part lists the subscriber's legislators under that line, not beside it as more items
+    html = next(p for p in passed.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    yours = html.split("Your state legislators:", 1)[1].split("</li>", 1)[0]
+    assert "<ul>" in yours and "Senator Julie Gonzales" in yours, html
     assert "Senator Julie Gonzales (Democratic, Senate District 34): 303-866-4862" in text
     assert "Representative Leslie Herod (Democratic, House District 8): 303-866-2959" in text
     assert "Sponsor: Leroy Garcia" in text and "Senate vote 32-3 on Third Reading (passed)" in text

@@ -128,6 +128,7 @@ def _environment_for(folder: str | None) -> jinja2.Environment:
         "stage_words": lambda s: STAGE_WORDS.get(s or "", s or ""),
         "local": local_time,
         "md": _md,
+        "contact_item": contact_item,
         "take_part": how_to_take_part,
         "mdurl": lambda url: re.sub(r"[\s()<>]", lambda m: f"%{ord(m.group()):02X}", url or ""),
         "state_bill": states.label,
@@ -204,6 +205,12 @@ def _as_sent(title: str, body: str, link: str | None, marked: str, footer: str =
 
 def _clean(text: str) -> str:
     return _CONTROL.sub("", text)
+
+
+def contact_item(line: str) -> str:
+    """A contact line as a Markdown list item: an indented one (a legislator under "Your state
+    legislators:", a committee's leaders under it) nested under the line before it."""
+    return ("    - " if line.startswith(" ") else "- ") + _md(line.strip())
 
 
 def _contact(line: str) -> str:
@@ -334,7 +341,7 @@ def render_group(session: Any, rows: list[DeliveryRow], config: Config, cache: R
             cache.messages[(ids, tuple(shown))] = cached
         who = _who_to_contact(session, config, first.subscriber_id, ids, cache, person)
         text_who = "\n".join(["", "Who to contact:", *who, ""]) if who else ""
-        md_who = "\n".join(["", "**Who to contact:**", "", *(f"- {_md(line.strip())}" for line in who), ""]) if who else ""
+        md_who = "\n".join(["", "**Who to contact:**", "", *map(contact_item, who), ""]) if who else ""
         if _reminded_of_cancelled(session, config, first.subscriber_id, ids):
             text_who, md_who = f"\n{REMINDED_CANCELLED}\n" + text_who, f"\n**{REMINDED_CANCELLED}**\n" + md_who
         return _as_sent(cached.title, cached.body + text_who + footer, cached.link,
