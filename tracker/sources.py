@@ -214,8 +214,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # cells) is read: those rows were problem lines, so a page of them comes in as a baseline. (No
     # other platform's recordings write dates so; one that did would tell such rows as new.)
     # granicus-7: the place a row's name writes after an "@" ("Regular Meeting @ LAX") is its location.
+    # granicus-8: a clip's start is the one its name announces ("... on 2026-05-13 2:00 PM"), not its
+    # date cell's recording start ("01:57 PM", Saint Paul's archive), when the two are minutes apart.
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_granicus"),
-               parser_version="granicus-7"),
+               parser_version="granicus-8"),
     # Legistar's web calendar page (Calendar.aspx), for clients whose Web API asks for a token.
     SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=parser("legistar_calendar.parse_calendar"),
                parser_version="legistar-calendar-2", names_bodies=True),

@@ -31,7 +31,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -486,11 +486,28 @@ def _granicus_row(row: etree._Element, ctx: ListingContext, absolute: Resolver) 
     title = _ON_DATE.sub("", name).strip() or name
     clock = time_for_day(day, when) if date_cell is not None else None
     # else the time the name states, or the row's words (a date cell's words are read above: no time)
-    clock = clock or time_for_day(day, name, when if date_cell is None else None)
+    clock = _announced(clock, day, name) if clock else time_for_day(day, name, when if date_cell is None else None)
     return True, meeting_record(
         source="granicus", ref=ref, body=ctx.body, title=title, local=local_start(day, clock),
         day=day, zone=ctx.timezone, comment_text=name, documents=documents.items, url=_page_url(ctx.url),
         location=place_in_name(name), items=title_items(name, ctx.keywords))
+
+
+# A clip's date cell holds when its recording began ("May 13, 2026 - 01:57 PM"); Granicus names the
+# event by its scheduled start ("Housing & Redevelopment Authority on 2026-05-13 2:00 PM", Saint
+# Paul's archive). Within this many minutes the two are one start, said as announced (a row's time
+# does not move when its event becomes a clip); further apart, the event moved and the cell is right.
+_RECORDING_LEAD = 15
+
+
+def _announced(clock: time, day: date, name: str) -> time:
+    """The start a row's name announces for its day ("... on 2026-05-13 2:00 PM") where the date
+    cell's `clock` is within `_RECORDING_LEAD` minutes of it, else `clock`."""
+    said = _ON_DATE.search(name)
+    if said is None or find_date(said.group(0)) != day or (named := find_time(said.group(0))) is None:
+        return clock
+    apart = abs((named.hour * 60 + named.minute) - (clock.hour * 60 + clock.minute))
+    return named if apart <= _RECORDING_LEAD else clock
 
 
 def _site_table_meeting(row: etree._Element, ctx: ListingContext, absolute: Resolver) -> tuple[bool, Meeting | None]:
