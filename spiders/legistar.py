@@ -61,6 +61,10 @@ MAX_BODY_IDS_IN_FILTER = 10  # longer `or` chains hit URL length limits: filter 
 # cut at Legistar's 1,000 rows, a long-lived body's roster lost its current members. More pages
 # than this is a fault; the roster is stored from what was read, with a warning.
 MAX_ROSTER_PAGES = 10
+# A meeting's agenda longer than Legistar's 1,000 rows an answer is read again a page at a time, in
+# the order of its items' ids (an answer with no `$orderby` has no order to page through); more
+# pages than this is a fault, stored as read, with a warning.
+MAX_ITEM_PAGES = 20
 
 
 def _id_key(text: str) -> bool:
@@ -394,11 +398,38 @@ class LegistarSpider(TrackerSpider):
             persons = {**persons, pending[0]: record}
         yield from self._next_person(body_id, name, rows, pending[1:], persons)
 
-    def parse_items(self, response: Response, event: dict[str, Any], fingerprint: str) -> Iterator[Any]:
+    def _items_page(self, event: dict[str, Any], fingerprint: str | None, before: list[Any],
+                    skip: int) -> scrapy.Request:
+        url = self._url(f"events/{event['EventId']}/eventitems", AgendaNote=1, MinutesNote=1, Attachments=1,
+                        **{"$orderby": "EventItemId", "$top": PAGE_SIZE, "$skip": skip})
+        return self._get(url, self.parse_items, f"items of meeting {event['EventId']}", event=event,
+                         fingerprint=fingerprint, before=before, skip=skip)
+
+    def parse_items(self, response: Response, event: dict[str, Any], fingerprint: str | None,
+                    before: list[Any] | None = None, skip: int | None = None) -> Iterator[Any]:
+        """A meeting's agenda items: one answer, or, for an agenda as long as Legistar's answers
+        (1,000 rows), its pages in turn (`skip` the page's, `before` the rows of those before)."""
         rows = self._json(response, f"items of meeting {event['EventId']}", list)
         if rows is None:
             yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
             return
+        if skip is None and len(rows) >= PAGE_SIZE:  # a full answer: the rest, if any, a page at a time
+            yield self._items_page(event, fingerprint, [], 0)
+            return
+        if skip is not None:
+            known = {row.get("EventItemId") for row in before or [] if isinstance(row, dict)}
+            fresh = [row for row in rows if not (isinstance(row, dict) and row.get("EventItemId") in known)]
+            pages = skip // PAGE_SIZE + 1
+            if len(rows) >= PAGE_SIZE and fresh and pages < MAX_ITEM_PAGES:
+                yield self._items_page(event, fingerprint, [*(before or []), *fresh], skip + len(rows))
+                return
+            if len(rows) >= PAGE_SIZE:  # no end in sight: what was read is stored, and read again next run
+                why = f"{pages} pages of {PAGE_SIZE} rows and no end" if fresh else \
+                    f"a full page at $skip={skip} brought no item not read already (the API ignores $skip?)"
+                self.warn(f"items of meeting {event['EventId']}", response.url,
+                          f"{why}; the agenda may be cut; read again next run")
+                fingerprint = None
+            rows = [*(before or []), *fresh]
         named = {row.get("EventItemEventId") for row in rows if isinstance(row, dict)}
         if named and event["EventId"] not in named and all(api_id(n) is not None for n in named):
             # A cache or proxy mixing up answers: another meeting's agenda would be stored as this
@@ -414,13 +445,6 @@ class LegistarSpider(TrackerSpider):
             self.fail(f"items of meeting {event['EventId']}", response.url, f"unreadable: {exc!r}")
             yield from self._meeting(event, None, None)  # keep the stored items; ask again next run
             return
-        if len(rows) >= PAGE_SIZE:
-            # Legistar's most rows an answer holds: the agenda may be cut. What was read is stored,
-            # with a line, and read again next run (its fingerprint is not kept) rather than taken
-            # as whole for good.
-            self.warn(f"items of meeting {event['EventId']}", response.url,
-                      f"{len(rows)} rows, as many as Legistar answers: the agenda may be cut; read again next run")
-            fingerprint = None
         yield from self._meeting(event, items, fingerprint)
         for item in items_for(items, self.watch.id):  # this watch follows the matters on its own matches
             if not item["keywords"] or item["matter_id"] is None:

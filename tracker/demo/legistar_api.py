@@ -176,8 +176,10 @@ class LegistarApi:
                 if rest[2:] == ["eventitems"] and event_id in client.events:
                     # each row names its meeting, as Legistar's do (the recorded rows, derived from
                     # another meeting's, are served as this one's)
-                    return _ok([{**row, "EventItemEventId": event_id} if isinstance(row, dict) else row
-                                for row in client.eventitems.get(event_id, [])])
+                    # in their recorded order unless asked otherwise, at most 1,000 an answer
+                    rows = [{**row, "EventItemEventId": event_id} if isinstance(row, dict) else row
+                            for row in client.eventitems.get(event_id, [])]
+                    return _ok(_listing(rows, query, ""))
             if len(rest) >= 2 and rest[0] == "matters" and rest[1].isdigit():
                 matter_id = int(rest[1])
                 if len(rest) == 2 and matter_id in client.matters:
@@ -200,7 +202,7 @@ def _listing(records: list[dict[str, Any]], query: dict[str, str], default_order
         records = [r for r in records if predicate(r)]
     order = (query.get("$orderby") or default_order).split()
     if order:
-        records = sorted(records, key=lambda r: (r.get(order[0]) is None, r.get(order[0])),
+        records = sorted(records, key=lambda r: _order_key(r.get(order[0]) if isinstance(r, dict) else None),
                          reverse=len(order) > 1 and order[1] == "desc")
     try:
         skip = int(query.get("$skip", 0))
@@ -208,6 +210,14 @@ def _listing(records: list[dict[str, Any]], query: dict[str, str], default_order
     except ValueError:
         raise ODataError("$top and $skip must be integers.") from None
     return records[skip:skip + top]
+
+
+def _order_key(value: Any) -> tuple[int, float, str]:
+    """A field's place in `$orderby`: numbers in order, then text, then nothing (a broken row, a
+    field of the wrong type: the loopback answers what a test sends it, as the service would)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return 0, float(value), ""
+    return (2, 0.0, "") if value is None else (1, 0.0, str(value))
 
 
 def _ok(data: Any) -> tuple[int, bytes, str]:
