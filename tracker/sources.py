@@ -200,7 +200,11 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # meeting): meetings stored under the old keys show once as missing after the upgrade.
     # feed-9: the same for every CivicPlus feed's guid (an Agenda Center agenda's `PreviousVersions/N/
     # <ticks>`: a revised agenda was a new meeting; a Media Center video's `CivicMedia?VID=N/<ticks>`).
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-9",
+    # feed-10: an Agenda Center entry naming no day is its problem line (its own date is its agenda's
+    # posting, Lake Alfred's); dates with an ordinal ("April 27th 2026", "27th April 2026") are read,
+    # and one with no year ("Monday April 6th") in the year nearest the entry's own date. (Shared:
+    # of the recorded parses only Lake Wales' Agenda Center feed moved.)
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-10",
                names_bodies=True),
     # civicplus-4, granicus-5, legistar-calendar-2, iqm2-2 (the HTML pages): a page declaring a
     # single-byte Latin charset whose bytes are UTF-8 is read as UTF-8 (Burbank's "TREASURER’S").

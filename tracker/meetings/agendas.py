@@ -26,6 +26,7 @@ a few milliseconds, where a selector query per row took seconds on the largest r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -46,6 +47,7 @@ from tracker.meetings.normalize import (
     SourceParseError,
     document_kind,
     find_date,
+    find_date_near,
     find_time,
     in_window,
     join_url,
@@ -575,26 +577,41 @@ def _feed_error(data: bytes, parsed: Any) -> str | None:
     return None
 
 
-def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str) -> tuple[date | None, bool]:
+# Why a feed entry's own date is not its meeting's (`_entry_day`).
+_GRANICUS_OWN_DATE = "a Granicus feed's own dates are its video's or its agenda's posting's"
+_AGENDA_CENTER_OWN_DATE = "an Agenda Center feed's own date is its agenda's posting or last edit"
+
+
+def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str,
+               link: str | None = None) -> tuple[date | None, str | None]:
     """The meeting's date: the publisher's structured date (a CivicPlus link), the date written in
-    the title or summary, else the entry's own date in the zone; and whether that is a Granicus
-    entry's own date (`gran:pubDateParts`), which is its video clip's (at times days after the
-    meeting) or its agenda's posting (days before), never the meeting's."""
+    the title or summary (one with no year, "Monday April 6th", in the year nearest the entry's own
+    date), else the entry's own date in the zone; and, where that own date is no meeting's, why: a
+    Granicus entry's (`gran:pubDateParts`) is its video clip's (at times days after the meeting) or
+    its agenda's posting (days before); a CivicPlus Agenda Center entry's is its agenda's posting or
+    last edit (Lake Alfred's "City Commission Regular Meeting Materials", posted the day after)."""
     if link_day:
-        return link_day, False
+        return link_day, None
     for text in texts:
         if day := find_date(text):
-            return day, False
+            return day, None
     parts = next((value for key, value in entry.items() if key.endswith("_pubdateparts") and value is not None), None)
+    own = None
     if isinstance(parts, dict):
-        try:
-            return date(int(parts["yr"]), int(parts["mo"]), int(parts["day"])), True
-        except (KeyError, ValueError):
-            pass
+        with contextlib.suppress(KeyError, ValueError):
+            own = date(int(parts["yr"]), int(parts["mo"]), int(parts["day"]))
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    if stamp:
-        return datetime(*stamp[:6], tzinfo=UTC).astimezone(ZoneInfo(zone)).date(), parts is not None
-    return None, parts is not None
+    if own is None and stamp:
+        own = datetime(*stamp[:6], tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
+    if own is not None:
+        for text in texts:
+            if day := find_date_near(text, own):
+                return day, None
+    if parts is not None:
+        return own, _GRANICUS_OWN_DATE
+    if "/agendacenter/" in (link or "").lower():
+        return own, _AGENDA_CENTER_OWN_DATE
+    return own, None
 
 
 _NEAR = timedelta(days=14)  # how far a Granicus entry's own date may be from its meeting's
@@ -789,12 +806,12 @@ def parse_feed(data: bytes, ctx: ListingContext) -> Listing:
             # a CivicPlus calendar feed's own fields first: its title may name another time ("Intro
             # to iNaturalist - 5:30 PM" of an event at "05:00 PM - 06:00 PM")
             dates, times, place = (str(entry.get(key) or "") for key in _CALENDAR_FIELDS.values())
-            day, undated = _entry_day(entry, [dates, title, summary], civicplus[2] if civicplus else None, ctx.timezone)
-            if undated:  # a Granicus entry naming no day: its problem line, where its meeting may be in the window
+            day, not_its_own = _entry_day(entry, [dates, title, summary], civicplus[2] if civicplus else None,
+                                          ctx.timezone, link)
+            if not_its_own:  # an entry naming no day: its problem line, where its meeting may be in the window
                 if day is None or not (ctx.window_start - _NEAR).date() <= day <= (ctx.window_end + _NEAR).date():
                     continue
-                raise ValueError("no meeting date in its title or description (a Granicus feed's own dates are its "
-                                 "video's or its agenda's posting's)")
+                raise ValueError(f"no meeting date in its title or description ({not_its_own})")
             if day is None:
                 raise ValueError("no date: its title and description name no day, and its own date is missing "
                                  "or unreadable")

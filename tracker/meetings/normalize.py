@@ -327,7 +327,10 @@ def title_items(text: str | None, keywords: Sequence[str], title: str | None = N
 # -- dates and times written in text --------------------------------------------------------------
 
 _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
-_LONG_DATE = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I)
+# "April 27, 2026", "April 27th 2026", "April 23rd, 2026" (Lake Wales' agenda feed)
+_LONG_DATE = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+# "27 April 2026", "27th April, 2026", "6th of May 2026"
+_DAY_MONTH_DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTHS})[a-z]*\.?,?\s+(\d{{4}})\b", re.I)
 _LONG_DATE_SHORT_YEAR = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),\s*(\d\d)\b(?![\d:])", re.I)  # "Nov 09, 22"
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
 # "11/19/2020", and Novato, CA's Granicus date cells "03 / 24 / 2026" (a space each side of the slashes)
@@ -362,6 +365,9 @@ def _dates_in(text: str) -> tuple[tuple[int, int, date], ...]:
     found: list[tuple[int, int, date]] = []
     for m in _LONG_DATE.finditer(text):
         if day := _safe_date(int(m.group(3)), MONTH_NUMBERS[m.group(1)[:3].lower()], int(m.group(2))):
+            found.append((m.start(), m.end(), day))
+    for m in _DAY_MONTH_DATE.finditer(text):
+        if day := _safe_date(int(m.group(3)), MONTH_NUMBERS[m.group(2)[:3].lower()], int(m.group(1))):
             found.append((m.start(), m.end(), day))
     for m in _LONG_DATE_SHORT_YEAR.finditer(text):
         if day := _safe_date(2000 + int(m.group(3)), MONTH_NUMBERS[m.group(1)[:3].lower()], int(m.group(2))):
@@ -425,6 +431,13 @@ def _dates_near(text: str, day: date) -> tuple[tuple[int, int, date], ...]:
 def find_date(text: str | None) -> date | None:
     """The first date written in `text`."""
     found = dates_in(text)
+    return found[0][2] if found else None
+
+
+def find_date_near(text: str | None, day: date) -> date | None:
+    """The first date written in `text`, one with no year ("Monday April 6th") read in the year
+    that puts it nearest `day` (`_dates_near`): a feed entry posted on `day` names its meeting so."""
+    found = _dates_near(text or "", day)
     return found[0][2] if found else None
 
 
