@@ -220,8 +220,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # granicus-7: the place a row's name writes after an "@" ("Regular Meeting @ LAX") is its location.
     # granicus-8: a clip's start is the one its name announces ("... on 2026-05-13 2:00 PM"), not its
     # date cell's recording start ("01:57 PM", Saint Paul's archive), when the two are minutes apart.
+    # granicus-9: a row without links (known by its name and day) repeating a linked row's name, day
+    # and time is that meeting, not a second one (Winter Haven's September 10, 2025).
     SourceKind("granicus", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_granicus"),
-               parser_version="granicus-8"),
+               parser_version="granicus-9"),
     # Legistar's web calendar page (Calendar.aspx), for clients whose Web API asks for a token.
     SourceKind("legistar_calendar", ("meeting",), watch_value=HttpUrl, listing=parser("legistar_calendar.parse_calendar"),
                parser_version="legistar-calendar-2", names_bodies=True),

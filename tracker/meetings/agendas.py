@@ -441,7 +441,17 @@ def parse_granicus(data: bytes, ctx: ListingContext) -> Listing:
     if not dated and not problems:
         raise SourceParseError(f"{len(rows)} Granicus rows ({', '.join(layouts)}) but none with a date: "
                                "the page layout may have changed")
-    return Listing(list(meetings.values()), problems)
+    return Listing(_linkless_twins_dropped(list(meetings.values())), problems)
+
+
+def _linkless_twins_dropped(meetings: list[Meeting]) -> list[Meeting]:
+    """The meetings without a row known only by its name and day (no link names it, `row-...`) that
+    repeats another's name, day and time: Winter Haven's page lists its City Commission of September
+    10, 2025 twice, a row without links and the row of its clip. One body does not sit twice at once."""
+    linked = {(m.title, m.date, m.start) for m in meetings if not m.source_ref.startswith("row-")}
+    if not linked:
+        return meetings
+    return [m for m in meetings if not (m.source_ref.startswith("row-") and (m.title, m.date, m.start) in linked)]
 
 
 # The `data-event-id` of a row's links (read without an element object for each of its links).
