@@ -62,3 +62,19 @@ def test_an_entry_naming_no_day_is_its_problem_line_not_a_meeting_on_its_posting
     problems = [line for line in report.errors + report.warnings if "City Commission Regular Meeting Materials" in line]
     assert len(problems) == 1 and "no meeting date in its title or description" in problems[0], report
     assert status_json(store, config)["meetings"] == []
+
+
+def test_a_drupal_page_feed_s_created_stamps_are_no_meeting_s_day_and_time() -> None:
+    """Twenty-first check: Eagle Lake, FL's `/rss.xml` (CivicPlus Municipal, Drupal) dates each
+    meeting page by when it was made ("Mon, 04/13/2026 - 3:21 PM"). FAILED before: ten meetings,
+    each on its page's day at its page's minute (the City Commission of April 20, 7 PM, read as April
+    13, 3:21 PM). Now each page naming no day is its problem line; the one whose title names its day
+    ("03-16-2026 ... Canceled") is read on that day, time TBD."""
+    listing = listing_read(parse_feed, local("corpus/feed/eaglelake_drupal_rss.xml"),
+                           url="https://www.eaglelakefl.gov/rss.xml", timezone="America/New_York")
+    assert [(m.date, m.start, m.status) for m in listing.meetings] == [("2026-03-16", None, "cancelled")]
+    assert len(listing.problems) == 9
+    assert all("a Drupal site's feed dates each item by when its page was made" in p for p in listing.problems)
+    assert find_date("03-16-2026 Regular City Commission Meeting Canceled") == date(2026, 3, 16)
+    # a clerk's dashed day beside the feed's own is not taken first (Lake Wales' mistyped "12-6-2025")
+    assert find_date("City Commission Regular Meeting 12-6-2025 - Dec 16, 2025") == date(2025, 12, 16)

@@ -204,7 +204,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # posting, Lake Alfred's); dates with an ordinal ("April 27th 2026", "27th April 2026") are read,
     # and one with no year ("Monday April 6th") in the year nearest the entry's own date. (Shared:
     # of the recorded parses only Lake Wales' Agenda Center feed moved.)
-    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-10",
+    # feed-11: a Drupal site's item fields saying when its page was made are not the meeting's words,
+    # and such an item naming no day is its problem line (Eagle Lake, Mulberry, Polk City); a dashed
+    # "03-16-2026" is read where a text names no other day.
+    SourceKind("feed", ("meeting",), watch_value=HttpUrl, listing=parser("agendas.parse_feed"), parser_version="feed-11",
                names_bodies=True),
     # civicplus-4, granicus-5, legistar-calendar-2, iqm2-2 (the HTML pages): a page declaring a
     # single-byte Latin charset whose bytes are UTF-8 is read as UTF-8 (Burbank's "TREASURER’S").

@@ -590,6 +590,10 @@ def _feed_error(data: bytes, parsed: Any) -> str | None:
 # Why a feed entry's own date is not its meeting's (`_entry_day`).
 _GRANICUS_OWN_DATE = "a Granicus feed's own dates are its video's or its agenda's posting's"
 _AGENDA_CENTER_OWN_DATE = "an Agenda Center feed's own date is its agenda's posting or last edit"
+_PAGE_OWN_DATE = "a Drupal site's feed dates each item by when its page was made"
+# A Drupal site's item fields that say who made its page and when (Eagle Lake, Mulberry and Polk
+# City, FL's meeting feeds: "Mon, 04/13/2026 - 3:21 PM", the page's, never the meeting's)
+_DRUPAL_STAMPS = ("field--name-created", "field--name-changed", "field--name-uid")
 
 
 def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str,
@@ -602,10 +606,10 @@ def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str,
     last edit (Lake Alfred's "City Commission Regular Meeting Materials", posted the day after)."""
     if link_day:
         return link_day, None
+    parts = next((value for key, value in entry.items() if key.endswith("_pubdateparts") and value is not None), None)
     for text in texts:
         if day := find_date(text):
             return day, None
-    parts = next((value for key, value in entry.items() if key.endswith("_pubdateparts") and value is not None), None)
     own = None
     if isinstance(parts, dict):
         with contextlib.suppress(KeyError, ValueError):
@@ -621,6 +625,8 @@ def _entry_day(entry: Any, texts: list[str], link_day: date | None, zone: str,
         return own, _GRANICUS_OWN_DATE
     if "/agendacenter/" in (link or "").lower():
         return own, _AGENDA_CENTER_OWN_DATE
+    if _DRUPAL_STAMPS[0] in str(entry.get("summary") or ""):
+        return own, _PAGE_OWN_DATE
     return own, None
 
 
@@ -641,13 +647,19 @@ def _summary_parser() -> lxml.html.HTMLParser:
 
 
 def _summary_text(entry: Any) -> str:
+    """An entry's description as words; a Drupal page's own stamps (`_DRUPAL_STAMPS`) left out."""
     summary = str(entry.get("summary") or "")
     if "<" not in summary:
         return " ".join(summary.split())
     try:
-        return words_of(lxml.html.fragment_fromstring(summary, create_parent="div", parser=_summary_parser()))
+        root = lxml.html.fragment_fromstring(summary, create_parent="div", parser=_summary_parser())
     except (etree.ParserError, ValueError):
         return " ".join(_tags_out(summary).split())
+    if "field--name-" in summary:
+        for stamp in [el for el in root.iter() if any(name in (el.get("class") or "") for name in _DRUPAL_STAMPS)]:
+            if stamp.getparent() is not None:
+                stamp.drop_tree()  # its tail (the text after it) is not the field's: kept
+    return words_of(root)
 
 
 def _tags_out(text: str) -> str:

@@ -335,6 +335,10 @@ _LONG_DATE_SHORT_YEAR = re.compile(rf"\b({_MONTHS})[a-z]*\.?\s+(\d{{1,2}}),\s*(\
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
 # "11/19/2020", and Novato, CA's Granicus date cells "03 / 24 / 2026" (a space each side of the slashes)
 _US_DATE = re.compile(r"\b(\d{1,2})(?:/|[ \xa0]/[ \xa0])(\d{1,2})(?:/|[ \xa0]/[ \xa0])(\d{4})\b")
+# "03-16-2026" (Eagle Lake, FL's "03-16-2026 Regular City Commission Meeting Canceled"): read only in a
+# text naming no day otherwise, being what clerks type in names, and mistype ("City Commission Regular
+# Meeting 12-6-2025 - Dec 16, 2025", Lake Wales' Granicus feed, whose own day follows)
+_DASHED_US_DATE = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})-(\d{4})\b(?!-\d)")
 _SHORT_US_DATE = re.compile(r"\b(\d{1,2})([-/])(\d{1,2})\2(\d\d)\b(?![-/]\d)")  # Granicus "04-08-25 Regular..."
 # "6:30 P.M.", "9:30 a.m.", "6 PM", "12:00pm", "12 noon", "530pm" (the minutes run into the am/pm
 # with no colon: Liberal, KS's "City Commission Meeting 530pm"); not "14:75 pm" (checked below).
@@ -384,6 +388,10 @@ def _dates_in(text: str) -> tuple[tuple[int, int, date], ...]:
     for m in _SHORT_US_DATE.finditer(text):
         if day := _safe_date(2000 + int(m.group(4)), int(m.group(1)), int(m.group(3))):
             found.append((m.start(), m.end(), day))
+    if not found:
+        for m in _DASHED_US_DATE.finditer(text):
+            if day := _safe_date(int(m.group(3)), int(m.group(1)), int(m.group(2))):
+                found.append((m.start(), m.end(), day))
     found.sort()
     # one date written one way is not also a second date (the "2025" of "4/8/2025" is no "25")
     kept: list[tuple[int, int, date]] = []
