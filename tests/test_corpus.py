@@ -16,7 +16,17 @@ import pytest
 from listings import listing_read
 from recorded import local
 
-from tracker.meetings import agendas, civicweb, ical, iqm2, legistar, legistar_calendar, novusagenda, portals
+from tracker.meetings import (
+    agendas,
+    civicweb,
+    ical,
+    iqm2,
+    legistar,
+    legistar_calendar,
+    municode,
+    novusagenda,
+    portals,
+)
 from tracker.records import DOCUMENT_KINDS
 from tracker.sources import ListingParser
 
@@ -27,6 +37,7 @@ PARSERS: dict[str, ListingParser] = {
     "primegov": portals.parse_primegov, "civicclerk": portals.parse_civicclerk, "boarddocs": portals.parse_boarddocs,
     "ical": ical.parse_ical, "feed": agendas.parse_feed, "legistar_calendar": legistar_calendar.parse_calendar,
     "civicweb": civicweb.parse_meetings, "iqm2": iqm2.parse_calendar, "novusagenda": novusagenda.parse_meetings,
+    "municode": municode.parse_meetings,
 }
 # Fields a meeting entry may check; anything else in the table is a mistake in the table.
 CHECKED = {"ref", "title", "date", "start", "time_tbd", "cancelled", "status", "status_text", "location", "links", "documents",

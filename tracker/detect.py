@@ -41,7 +41,7 @@ from parsel import Selector
 
 from tracker import clock, secrets
 from tracker.config import MeetingWatch
-from tracker.meetings import civicweb, iqm2, legistar_calendar, novusagenda
+from tracker.meetings import civicweb, iqm2, legistar_calendar, municode, novusagenda
 from tracker.meetings.agendas import civicplus_search_url
 from tracker.meetings.legistar import normalize_event
 from tracker.meetings.normalize import SourceParseError, titled_body
@@ -62,19 +62,20 @@ PLATFORMS = {
     "civicweb": "CivicWeb (Diligent Community)",
     "iqm2": "IQM2 calendar",
     "novusagenda": "NovusAGENDA",
+    "municode": "CivicPlus Municode (Drupal) meetings page",
     "ical": "iCalendar feed",
     "feed": "RSS/Atom feed",
 }
 # Which platform wins when a person's page links to several (the richest listing first).
 PREFERENCE = ("legistar", "legistar_calendar", "granicus", "civicclerk", "primegov", "boarddocs", "civicweb", "iqm2",
-              "novusagenda", "civicplus", "ical", "feed")
+              "novusagenda", "municode", "civicplus", "ical", "feed")
 JSON_TYPE, HTML_TYPE, XML_TYPE = "application/json", "text/html", "application/xml"
 # The first request: a person's page, or any listing. JSON before XML: Legistar's Web API answers
 # XML unless JSON is ranked first.
 PAGE_ACCEPT = ("text/html, application/xhtml+xml, application/json;q=0.9, text/calendar;q=0.9, "
                "application/rss+xml;q=0.9, application/atom+xml;q=0.9, application/xml;q=0.8, */*;q=0.5")
 ENDPOINT_ACCEPT = {"legistar": JSON_TYPE, "primegov": JSON_TYPE, "civicclerk": JSON_TYPE, "boarddocs": XML_TYPE,
-                   "civicweb": JSON_TYPE, "iqm2": HTML_TYPE, "novusagenda": HTML_TYPE,
+                   "civicweb": JSON_TYPE, "iqm2": HTML_TYPE, "novusagenda": HTML_TYPE, "municode": HTML_TYPE,
                    "granicus": HTML_TYPE, "civicplus": HTML_TYPE, "legistar_calendar": HTML_TYPE,
                    "ical": "text/calendar, */*;q=0.5",
                    "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
@@ -815,6 +816,11 @@ def _html(page: Page, text: str, selector: Selector) -> Recognised | None:
     if novusagenda.PAGE_MARK.search(text):
         return Recognised("novusagenda", url, "its content (a NovusAGENDA meetings page)",
                           name=_site_name((urlsplit(url).hostname or "").lower(), novusagenda.HOST))
+    # A CivicPlus Municode (Drupal) site's meetings table: the page itself is the listing (the
+    # site's `/rss.xml` dates entries by when a page was made, not by the meeting).
+    if municode.is_meetings_page(text):
+        return Recognised("municode", url, "its content (a CivicPlus Municode meetings table)",
+                          name=municode.site_of(page_title(selector)))
     if selector.xpath(_CALENDAR_GRID):
         return Recognised("legistar_calendar", url, "its content (Legistar's web calendar grid)")
     if _IQM2_ROWS.search(text) and _IQM2_OWN_MEETING.search(text):  # its rows, linking meetings on its own site

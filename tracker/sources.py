@@ -273,6 +273,10 @@ SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (
     # `meetingsresponsive.aspx`, its query choosing the bodies and the span), each row a meeting.
     SourceKind("novusagenda", ("meeting",), watch_value=HttpUrl, listing=parser("novusagenda.parse_meetings"),
                parser_version="novusagenda-1", names_bodies=True),
+    # CivicPlus Municode (Drupal): a small city's "Upcoming Meetings" page (`/meetings`), a views
+    # table of rows, each a meeting known by its own page's path (its "View Details" link).
+    SourceKind("municode", ("meeting",), watch_value=HttpUrl, listing=parser("municode.parse_meetings"),
+               parser_version="municode-1", names_bodies=True),
 )}
 MEETING_SOURCES = tuple(name for name, kind in SOURCES.items() if kind.watch_value is not None)
 # The window of meetings a meeting source reads (days before and after now): listing spiders keep
