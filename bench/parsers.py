@@ -71,6 +71,10 @@ try:  # nor, before NovusAGENDA was read, a NovusAGENDA parser
     from tracker.meetings import novusagenda
 except ImportError:
     novusagenda = None  # type: ignore[assignment]
+try:  # nor, before Municode pages were read, a Municode parser
+    from tracker.meetings import municode
+except ImportError:
+    municode = None  # type: ignore[assignment]
 
 LOCAL = ROOT / "tests" / "data" / "local"
 DEMO = ROOT / "tracker" / "demo" / "data"
@@ -143,6 +147,17 @@ def novusagenda_page() -> bytes:
         + page[end:]
 
 
+def municode_page() -> bytes:
+    """Mulberry's meetings table: its 28 rows over and over, each copy's meeting page its own."""
+    page = (LOCAL / "corpus/municode/mulberry_meetings.html").read_bytes()
+    body = page.index(b"<tbody")
+    start = page.index(b"<tr", body)
+    end = page.index(b"</tbody>", start)
+    rows = re.findall(rb"<tr>.*?</tr>", page[start:end], re.S)
+    return page[:start] + repeat(rows, lambda row, n: re.sub(rb'(/meeting/[^"]*)"', rb'\1-copy%d"' % n, row, count=1)) \
+        + page[end:]
+
+
 def json_list(path: Path, key: str, wrap: str | None = None, named: str | None = None) -> bytes:
     """The recording's rows over and over, each copy its own id (`key`) and, with `named`, its own
     name too (a copy "(2)"): CivicClerk reads one body's events at one time under one name as one
@@ -196,6 +211,9 @@ if civicweb is not None:
 if novusagenda is not None:
     CASES["novusagenda"] = (novusagenda.parse_meetings, novusagenda_page, "Dinuba's meetings grid (RadGrid)",
                             "2022-09-20")
+if municode is not None:
+    CASES["municode"] = (municode.parse_meetings, municode_page, "Mulberry's meetings table (Drupal views)",
+                         "2026-06-01")
 
 
 def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> tuple[float, float, int]:
@@ -214,7 +232,7 @@ def measure(parse: Callable[..., object], data: bytes, ctx: ListingContext) -> t
 
 FOLDER_PLATFORM = {name: name for name in ("legistar", "granicus", "civicplus", "primegov", "civicclerk",
                                            "boarddocs", "ical", "feed", "legistar_calendar", "civicweb",
-                                           "iqm2", "novusagenda")}
+                                           "iqm2", "novusagenda", "municode")}
 DERIVED = {"civicplus_agendacenter_rss.xml": "feed", "granicus_viewpublisher_rss.xml": "feed"}
 PARSERS: dict[str, Callable[..., Any]] = {
     "legistar": legistar.parse_events, "granicus": agendas.parse_granicus, "civicplus": agendas.parse_civicplus,
@@ -229,6 +247,8 @@ if iqm2 is not None:
     PARSERS["iqm2"] = iqm2.parse_calendar
 if novusagenda is not None:
     PARSERS["novusagenda"] = novusagenda.parse_meetings
+if municode is not None:
+    PARSERS["municode"] = municode.parse_meetings
 READ_ROWS = "rows"  # the meetings read (their ids): tracker/sources.py's word in `reads_anew`
 DAYS = [datetime(2016 + m // 12, m % 12 + 1, 1, 12, tzinfo=UTC) for m in range(0, 12 * 11 + 1, 2)]
 
