@@ -14,11 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner, Result
 from listings import listing_of
 from statusjson import changes_json, status_json
+from test_novusagenda import assert_valid_watch, detect, printed_block
 
-from tracker.cli import main
 from tracker.config import load_config
 from tracker.crawl import run_crawls
 from tracker.demo.replay import Fault, ReplayServer
@@ -146,32 +145,6 @@ def test_only_the_window_is_kept() -> None:
 # -- detect and crawl through the real engine ---------------------------------------------------------
 
 
-def config_for(tmp_path: Path) -> Path:
-    path = tmp_path / "tracker.toml"
-    path.write_text("[crawl]\ndelay_seconds = 0\n")
-    return path
-
-
-def detect(tmp_path: Path, url: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(config_for(tmp_path)), "sources", "detect", url],
-                              catch_exceptions=False)
-
-
-def printed_block(output: str) -> str:
-    start = output.index("[[meetings]]\n")
-    end = output.find("\n\n", start)
-    return output[start:] if end < 0 else output[start:end + 1]
-
-
-def assert_valid_watch(block: str, tmp_path: Path) -> None:
-    pasted = tmp_path / "pasted.toml"
-    pasted.write_text(block)
-    checked = CliRunner().invoke(main, ["--config", str(pasted), "config", "check"], catch_exceptions=False)
-    assert checked.exit_code == 0, checked.output
-    (watch,) = load_config(pasted, env={}).meetings
-    assert watch.source_kind == "municode"
-
-
 @pytest.mark.parametrize(("page", "site", "listed", "shown"), [
     (EAGLE_LAKE, "Eagle Lake FL", 2, "Regular City Commission Meeting"),
     (POLK_CITY, "Polk City FL", 1, "City Commission Meeting"),
@@ -190,7 +163,7 @@ def test_detect_names_the_platform(page: bytes, site: str, listed: int, shown: s
     assert result.stdout.startswith(f"{NAME}: told by its content (a CivicPlus Municode meetings table)\n"), result.stdout
     block = printed_block(result.stdout)
     assert f'municode = "{url}"' in block and f'name = "{site}"' in block
-    assert_valid_watch(block, tmp_path)
+    assert_valid_watch(block, tmp_path, "municode")
     assert re.search(rf"^Read {re.escape(url)}: {listed} meetings? listed", result.stdout, re.M), result.stdout
     assert shown in result.stdout.split("The next meetings it would read:", 1)[1]
 

@@ -146,13 +146,14 @@ def printed_block(output: str) -> str:
     return output[start:] if end < 0 else output[start:end + 1]
 
 
-def assert_valid_watch(block: str, tmp_path: Path) -> None:
+def assert_valid_watch(block: str, tmp_path: Path, kind: str = "novusagenda") -> None:
+    """The watch `detect` printed, pasted as a config: `config check` passes and it is a `kind` watch."""
     pasted = tmp_path / "pasted.toml"
     pasted.write_text(block)
     checked = CliRunner().invoke(main, ["--config", str(pasted), "config", "check"], catch_exceptions=False)
     assert checked.exit_code == 0, checked.output
     (watch,) = load_config(pasted, env={}).meetings
-    assert watch.source_kind == "novusagenda"
+    assert watch.source_kind == kind
 
 
 def test_detect_names_novusagenda_not_legistar(replay: ReplayServer, tmp_path: Path,
