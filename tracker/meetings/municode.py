@@ -32,7 +32,7 @@ from tracker.meetings.normalize import (
     time_for_day,
     title_items,
 )
-from tracker.meetings.pages import Resolver, html_tree, page_seen, resolver, slug, words_of
+from tracker.meetings.pages import Resolver, html_tree, page_seen, resolver, row_cells, slug, words_of
 from tracker.meetings.portals import meeting_record, read_rows
 from tracker.records import Listing, ListingContext, Meeting
 
@@ -65,17 +65,13 @@ def _field(cell: etree._Element) -> str | None:
                  if name.startswith("views-field-")), None)
 
 
-def _cells(row: etree._Element) -> list[etree._Element]:
-    return [cell for cell in row if cell.tag in ("td", "th")]
-
-
 def _meetings_table(root: etree._Element) -> tuple[dict[str, str], list[etree._Element]] | None:
     """The views table of meetings: each field's column label (as written) and its rows."""
     for table in root.iter("table"):
         head = next((row for row in table.iter("tr") if any(cell.tag == "th" for cell in row)), None)
         if head is None:
             continue
-        labels = {field: words_of(cell) for cell in _cells(head) if (field := _field(cell))}
+        labels = {field: words_of(cell) for cell in row_cells(head) if (field := _field(cell))}
         if _DATE_FIELD in labels:
             rows = [row for row in table.iter("tr") if row is not head and any(cell.tag == "td" for cell in row)]
             return labels, rows
@@ -101,7 +97,7 @@ def parse_meetings(data: bytes, ctx: ListingContext) -> Listing:
 
 
 def _cell(row: etree._Element, field: str) -> etree._Element | None:
-    return next((cell for cell in _cells(row) if _field(cell) == field), None)
+    return next((cell for cell in row_cells(row) if _field(cell) == field), None)
 
 
 def _when(text: str) -> tuple[date, time | None]:
@@ -128,7 +124,7 @@ def _meeting(row: etree._Element, labels: dict[str, str], ctx: ListingContext, a
     title = words_of(_cell(row, _TITLE_FIELD)) or "Meeting"
     documents = DocumentList()
     page: str | None = None
-    for cell in _cells(row):
+    for cell in row_cells(row):
         field = _field(cell)
         if field in (_DATE_FIELD, _TITLE_FIELD):
             continue

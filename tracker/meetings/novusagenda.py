@@ -28,7 +28,7 @@ from tracker.meetings.normalize import (
     label_kind,
     title_items,
 )
-from tracker.meetings.pages import Resolver, html_tree, page_seen, resolver, slug, words_of
+from tracker.meetings.pages import Resolver, html_tree, page_seen, resolver, row_cells, slug, words_of
 from tracker.meetings.portals import meeting_record, read_rows
 from tracker.records import Listing, ListingContext, Meeting
 
@@ -51,10 +51,6 @@ def page_of(url: str) -> bool:
     return url.split("?", 1)[0].lower().endswith(("/meetingsgeneral.aspx", "/meetingsresponsive.aspx"))
 
 
-def _cells(row: etree._Element) -> list[etree._Element]:
-    return [cell for cell in row if cell.tag in ("td", "th")]
-
-
 def _rows(table: etree._Element) -> list[etree._Element]:
     """The table's own rows (not a pager's nested table, not its footer)."""
     return [row for part in [table, *(p for p in table if p.tag in ("thead", "tbody"))] for row in part if row.tag == "tr"]
@@ -65,7 +61,7 @@ def _meetings_table(root: etree._Element) -> tuple[list[str], list[str], list[et
     for table in root.iter("table"):
         rows = _rows(table)
         for n, row in enumerate(rows[:3]):
-            cells = _cells(row)
+            cells = row_cells(row)
             if not any(cell.tag == "th" for cell in cells):
                 continue
             labels = [words_of(cell) for cell in cells]
@@ -100,12 +96,12 @@ def _is_meeting_row(row: etree._Element) -> bool:
     classes = (row.get("class") or "").split()
     if {"collapse", "rgPager", "rgNoRecords", "rgFooter"} & set(classes):
         return False
-    cells = _cells(row)
+    cells = row_cells(row)
     return len(cells) > 1 and not any(cell.tag == "th" for cell in cells)
 
 
 def _cell(row: etree._Element, names: list[str], name: str) -> etree._Element | None:
-    cells = _cells(row)
+    cells = row_cells(row)
     return cells[names.index(name)] if name in names and names.index(name) < len(cells) else None
 
 
@@ -156,7 +152,7 @@ def _meeting(row: etree._Element, names: list[str], labels: list[str], ctx: List
     title = _field(row, names, _TYPE_HEADER) or "Meeting"
     documents = DocumentList()
     ids: list[str] = []
-    cells = _cells(row)
+    cells = row_cells(row)
     for n, name in enumerate(names):
         if n >= len(cells) or name in (_DATE_HEADER, _TYPE_HEADER, _PLACE_HEADER):
             continue

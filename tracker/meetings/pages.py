@@ -177,6 +177,11 @@ def _line_end(node: etree._Element) -> etree._Element | None:
     return node
 
 
+def row_cells(row: etree._Element) -> list[etree._Element]:
+    """A table row's own cells (`td` and `th`), not those of a table nested in one."""
+    return [cell for cell in row if cell.tag in ("td", "th")]
+
+
 def words_of(node: etree._Element | None) -> str:
     """The node's words, white space (and `&nbsp;`) collapsed (a script's text too: a listing's
     cells hold none)."""
